@@ -1,0 +1,411 @@
+#include "cloudevents.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QRegularExpression>
+#include <QSet>
+#include <QStringDecoder>
+
+namespace outbox {
+
+namespace {
+
+const QSet<QString> &reservedNames()
+{
+    static const QSet<QString> names = {
+        QStringLiteral("id"), QStringLiteral("source"), QStringLiteral("specversion"), QStringLiteral("type"),
+        QStringLiteral("datacontenttype"), QStringLiteral("dataschema"), QStringLiteral("subject"),
+        QStringLiteral("time"), QStringLiteral("data"), QStringLiteral("data_base64"),
+    };
+    return names;
+}
+
+// Header values in binary mode: space, '"', '%' and anything outside printable ASCII are percent-encoded (UTF-8).
+QByteArray headerValue(const QString &value)
+{
+    const QByteArray utf8 = value.toUtf8();
+    QByteArray out;
+    out.reserve(utf8.size());
+    for (char c : utf8) {
+        const auto b = static_cast<unsigned char>(c);
+        if (b >= 0x21 && b <= 0x7e && b != '"' && b != '%') {
+            out.append(c);
+        } else {
+            out.append('%');
+            out.append("0123456789ABCDEF"[b >> 4]);
+            out.append("0123456789ABCDEF"[b & 0xf]);
+        }
+    }
+    return out;
+}
+
+QString fromHeaderValue(const QByteArray &value)
+{
+    return QString::fromUtf8(QByteArray::fromPercentEncoding(value.trimmed()));
+}
+
+bool isUtf8(const QByteArray &bytes)
+{
+    QStringDecoder decoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+    const QString ignored = decoder(bytes);
+    return !decoder.hasError();
+}
+
+bool isTextContentType(const QString &contentType)
+{
+    const QString ct = contentType.section(QLatin1Char(';'), 0, 0).trimmed().toLower();
+    return ct.startsWith(QLatin1String("text/")) || ct == QLatin1String("application/xml") || ct.endsWith(QLatin1String("+xml"));
+}
+
+QString extensionText(const QJsonValue &v)
+{
+    if (v.isBool())
+        return v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
+    if (v.isDouble()) {
+        const double d = v.toDouble();
+        if (d == double(qint64(d)))
+            return QString::number(qint64(d));
+        return QString::number(d, 'g', 17);
+    }
+    return v.toString();
+}
+
+bool isRfc3339(const QString &t)
+{
+    static const QRegularExpression re(QStringLiteral(
+        R"(^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$)"));
+    return re.match(t).hasMatch() && QDateTime::fromString(t.toUpper(), Qt::ISODateWithMs).isValid();
+}
+
+void checkAttributes(ReceivedEvent &r)
+{
+    if (r.specVersion.isEmpty())
+        r.problems.append(QStringLiteral("missing required attribute 'specversion'"));
+    else if (r.specVersion != QLatin1String("1.0"))
+        r.problems.append(QStringLiteral("unsupported specversion '%1' (expected 1.0)").arg(r.specVersion));
+    if (r.event.id.isEmpty())
+        r.problems.append(QStringLiteral("missing required attribute 'id'"));
+    if (r.event.source.isEmpty())
+        r.problems.append(QStringLiteral("missing required attribute 'source'"));
+    if (r.event.type.isEmpty())
+        r.problems.append(QStringLiteral("missing required attribute 'type'"));
+    if (!r.time.isEmpty()) {
+        if (isRfc3339(r.time))
+            r.event.createdAt = QDateTime::fromString(r.time.toUpper(), Qt::ISODateWithMs).toUTC();
+        else
+            r.problems.append(QStringLiteral("attribute 'time' is not an RFC 3339 timestamp: '%1'").arg(r.time));
+    }
+    for (auto it = r.event.extensions.constBegin(); it != r.event.extensions.constEnd(); ++it) {
+        const QString why = cloudevents::extensionNameProblem(it.key());
+        if (!why.isEmpty())
+            r.problems.append(why);
+    }
+}
+
+ReceivedEvent fromStructured(const QJsonObject &o)
+{
+    ReceivedEvent r;
+    r.specVersion = o.value(QLatin1String("specversion")).toString();
+    r.event.id = o.value(QLatin1String("id")).toString();
+    r.event.source = o.value(QLatin1String("source")).toString();
+    r.event.type = o.value(QLatin1String("type")).toString();
+    r.event.subject = o.value(QLatin1String("subject")).toString();
+    r.event.contentType = o.value(QLatin1String("datacontenttype")).toString();
+    r.time = o.value(QLatin1String("time")).toString();
+    for (auto it = o.constBegin(); it != o.constEnd(); ++it) {
+        if (!reservedNames().contains(it.key()))
+            r.event.extensions.insert(it.key(), it.value());
+    }
+    for (const char *required : {"specversion", "id", "source", "type"}) {
+        const QJsonValue v = o.value(QLatin1String(required));
+        if (!v.isUndefined() && !v.isString())
+            r.problems.append(QStringLiteral("attribute '%1' must be a string").arg(QLatin1String(required)));
+    }
+    if (o.contains(QLatin1String("data_base64"))) {
+        if (o.contains(QLatin1String("data")))
+            r.problems.append(QStringLiteral("both 'data' and 'data_base64' are present"));
+        const auto decoded = QByteArray::fromBase64Encoding(o.value(QLatin1String("data_base64")).toString().toLatin1(),
+                                                            QByteArray::AbortOnBase64DecodingErrors);
+        if (!decoded)
+            r.problems.append(QStringLiteral("'data_base64' is not valid base64"));
+        r.event.data = decoded.decoded;
+    } else if (o.contains(QLatin1String("data"))) {
+        const QJsonValue d = o.value(QLatin1String("data"));
+        const bool json = r.event.contentType.isEmpty() || cloudevents::isJsonContentType(r.event.contentType);
+        if (d.isString() && !json) {
+            r.event.data = d.toString().toUtf8();
+        } else {
+            // Re-serialise the JSON value: Qt keeps 64-bit integers exact.
+            QJsonArray wrapper{d};
+            QByteArray text = QJsonDocument(wrapper).toJson(QJsonDocument::Compact);
+            r.event.data = text.mid(1, text.size() - 2);
+        }
+    }
+    checkAttributes(r);
+    return r;
+}
+
+} // namespace
+
+QString contentModeName(ContentMode mode)
+{
+    switch (mode) {
+    case ContentMode::Binary: return QStringLiteral("binary");
+    case ContentMode::Structured: return QStringLiteral("structured");
+    case ContentMode::Batch: return QStringLiteral("batch");
+    }
+    return {};
+}
+
+bool parseContentMode(const QString &name, ContentMode *mode)
+{
+    if (name == QLatin1String("binary"))
+        *mode = ContentMode::Binary;
+    else if (name == QLatin1String("structured"))
+        *mode = ContentMode::Structured;
+    else if (name == QLatin1String("batch") || name == QLatin1String("batched"))
+        *mode = ContentMode::Batch;
+    else
+        return false;
+    return true;
+}
+
+QByteArray HttpMessage::header(const QByteArray &name) const
+{
+    for (const auto &h : headers) {
+        if (h.first.compare(name, Qt::CaseInsensitive) == 0)
+            return h.second;
+    }
+    return {};
+}
+
+namespace cloudevents {
+
+QString formatTime(const QDateTime &time)
+{
+    return time.toUTC().toString(QStringLiteral("yyyy-MM-ddTHH:mm:ss.zzzZ"));
+}
+
+bool isJsonContentType(const QString &contentType)
+{
+    const QString ct = contentType.section(QLatin1Char(';'), 0, 0).trimmed().toLower();
+    return ct == QLatin1String("application/json") || ct == QLatin1String("text/json") || ct.endsWith(QLatin1String("+json"));
+}
+
+bool isValidJson(const QByteArray &bytes, QString *why)
+{
+    // QJsonDocument reads only objects and arrays at the top: wrap the value so any JSON value is accepted.
+    QJsonParseError error;
+    QByteArray wrapped;
+    wrapped.reserve(bytes.size() + 2);
+    wrapped.append('[').append(bytes).append(']');
+    const QJsonDocument doc = QJsonDocument::fromJson(wrapped, &error);
+    if (error.error != QJsonParseError::NoError) {
+        if (why)
+            *why = QStringLiteral("%1 at offset %2").arg(error.errorString()).arg(qMax(0, error.offset - 1));
+        return false;
+    }
+    if (doc.array().size() != 1) {
+        if (why)
+            *why = bytes.trimmed().isEmpty() ? QStringLiteral("no JSON value") : QStringLiteral("more than one JSON value");
+        return false;
+    }
+    return true;
+}
+
+QString extensionNameProblem(const QString &name)
+{
+    static const QRegularExpression valid(QStringLiteral("^[a-z0-9]+$"));
+    if (!valid.match(name).hasMatch())
+        return QStringLiteral("extension attribute name '%1' must be lower-case letters and digits only").arg(name);
+    if (reservedNames().contains(name))
+        return QStringLiteral("'%1' is a CloudEvents core attribute, not an extension").arg(name);
+    return {};
+}
+
+QString validate(const OutboxEvent &event, ContentMode mode)
+{
+    if (event.id.isEmpty())
+        return QStringLiteral("the event has no id");
+    if (event.source.isEmpty())
+        return QStringLiteral("the event has no source");
+    if (event.type.isEmpty())
+        return QStringLiteral("the event has no type");
+    for (auto it = event.extensions.constBegin(); it != event.extensions.constEnd(); ++it) {
+        const QString why = extensionNameProblem(it.key());
+        if (!why.isEmpty())
+            return why;
+        if (it.value().isObject() || it.value().isArray() || it.value().isNull())
+            return QStringLiteral("extension attribute '%1' must be a string, number or boolean").arg(it.key());
+    }
+    if (mode != ContentMode::Binary && !event.data.isEmpty()
+        && (event.contentType.isEmpty() || isJsonContentType(event.contentType))) {
+        QString why;
+        if (!isValidJson(event.data, &why))
+            return QStringLiteral("the data is declared as JSON but is not valid JSON (%1)").arg(why);
+    }
+    return {};
+}
+
+QByteArray structuredJson(const OutboxEvent &event)
+{
+    QJsonObject o;
+    o.insert(QStringLiteral("specversion"), QStringLiteral("1.0"));
+    o.insert(QStringLiteral("id"), event.id);
+    o.insert(QStringLiteral("source"), event.source);
+    o.insert(QStringLiteral("type"), event.type);
+    if (event.createdAt.isValid())
+        o.insert(QStringLiteral("time"), formatTime(event.createdAt));
+    if (!event.subject.isEmpty())
+        o.insert(QStringLiteral("subject"), event.subject);
+    if (!event.contentType.isEmpty())
+        o.insert(QStringLiteral("datacontenttype"), event.contentType);
+    for (auto it = event.extensions.constBegin(); it != event.extensions.constEnd(); ++it)
+        o.insert(it.key(), it.value());
+
+    QByteArray json = QJsonDocument(o).toJson(QJsonDocument::Compact);
+    if (event.data.isEmpty())
+        return json;
+    json.chop(1); // the closing brace
+    if (event.contentType.isEmpty() || isJsonContentType(event.contentType)) {
+        json.append(",\"data\":").append(event.data);
+    } else if (isTextContentType(event.contentType) && isUtf8(event.data)) {
+        const QByteArray text = QJsonDocument(QJsonArray{QString::fromUtf8(event.data)}).toJson(QJsonDocument::Compact);
+        json.append(",\"data\":").append(text.mid(1, text.size() - 2));
+    } else {
+        json.append(",\"data_base64\":\"").append(event.data.toBase64()).append('"');
+    }
+    json.append('}');
+    return json;
+}
+
+HttpMessage encode(const OutboxEvent &event, ContentMode mode)
+{
+    HttpMessage m;
+    if (mode == ContentMode::Batch)
+        return encodeBatch({event});
+    if (mode == ContentMode::Structured) {
+        m.addHeader("content-type", "application/cloudevents+json; charset=utf-8");
+        m.body = structuredJson(event);
+        return m;
+    }
+    m.addHeader("ce-specversion", "1.0");
+    m.addHeader("ce-id", headerValue(event.id));
+    m.addHeader("ce-source", headerValue(event.source));
+    m.addHeader("ce-type", headerValue(event.type));
+    if (event.createdAt.isValid())
+        m.addHeader("ce-time", formatTime(event.createdAt).toLatin1());
+    if (!event.subject.isEmpty())
+        m.addHeader("ce-subject", headerValue(event.subject));
+    for (auto it = event.extensions.constBegin(); it != event.extensions.constEnd(); ++it)
+        m.addHeader("ce-" + it.key().toLatin1(), headerValue(extensionText(it.value())));
+    if (!event.contentType.isEmpty())
+        m.addHeader("content-type", event.contentType.toUtf8());
+    m.body = event.data;
+    return m;
+}
+
+HttpMessage encodeBatch(const QList<OutboxEvent> &events)
+{
+    HttpMessage m;
+    m.addHeader("content-type", "application/cloudevents-batch+json; charset=utf-8");
+    m.body.append('[');
+    for (qsizetype i = 0; i < events.size(); ++i) {
+        if (i > 0)
+            m.body.append(',');
+        m.body.append(structuredJson(events.at(i)));
+    }
+    m.body.append(']');
+    return m;
+}
+
+DecodedRequest decode(const HttpMessage &request)
+{
+    DecodedRequest out;
+    const QString contentType = QString::fromUtf8(request.header("content-type"));
+    const QString mediaType = contentType.section(QLatin1Char(';'), 0, 0).trimmed().toLower();
+
+    if (mediaType == QLatin1String("application/cloudevents-batch+json")) {
+        out.mode = ContentMode::Batch;
+        QJsonParseError error;
+        const QJsonDocument doc = QJsonDocument::fromJson(request.body, &error);
+        if (error.error != QJsonParseError::NoError || !doc.isArray()) {
+            out.error = error.error != QJsonParseError::NoError
+                            ? QStringLiteral("batch body is not valid JSON: %1").arg(error.errorString())
+                            : QStringLiteral("batch body is not a JSON array");
+            return out;
+        }
+        const QJsonArray array = doc.array();
+        for (const QJsonValue &v : array) {
+            if (!v.isObject()) {
+                ReceivedEvent bad;
+                bad.problems.append(QStringLiteral("batch element is not a JSON object"));
+                out.events.append(bad);
+                continue;
+            }
+            out.events.append(fromStructured(v.toObject()));
+        }
+        return out;
+    }
+    if (mediaType.startsWith(QLatin1String("application/cloudevents"))) {
+        out.mode = ContentMode::Structured;
+        if (mediaType != QLatin1String("application/cloudevents+json")) {
+            out.error = QStringLiteral("unsupported structured event format '%1'").arg(mediaType);
+            return out;
+        }
+        QJsonParseError error;
+        const QJsonDocument doc = QJsonDocument::fromJson(request.body, &error);
+        if (error.error != QJsonParseError::NoError || !doc.isObject()) {
+            out.error = error.error != QJsonParseError::NoError
+                            ? QStringLiteral("structured body is not valid JSON: %1").arg(error.errorString())
+                            : QStringLiteral("structured body is not a JSON object");
+            return out;
+        }
+        out.events.append(fromStructured(doc.object()));
+        return out;
+    }
+    if (request.header("ce-specversion").isNull()) {
+        out.error = QStringLiteral("not a CloudEvent: no ce-specversion header, and content type '%1' is not a CloudEvents format")
+                        .arg(contentType.isEmpty() ? QStringLiteral("(none)") : contentType);
+        return out;
+    }
+    out.mode = ContentMode::Binary;
+    ReceivedEvent r;
+    for (const auto &h : request.headers) {
+        const QByteArray name = h.first.toLower();
+        if (!name.startsWith("ce-"))
+            continue;
+        const QString attr = QString::fromLatin1(name.mid(3));
+        const QString value = fromHeaderValue(h.second);
+        if (attr == QLatin1String("specversion"))
+            r.specVersion = value;
+        else if (attr == QLatin1String("id"))
+            r.event.id = value;
+        else if (attr == QLatin1String("source"))
+            r.event.source = value;
+        else if (attr == QLatin1String("type"))
+            r.event.type = value;
+        else if (attr == QLatin1String("subject"))
+            r.event.subject = value;
+        else if (attr == QLatin1String("time"))
+            r.time = value;
+        else if (attr == QLatin1String("datacontenttype"))
+            r.problems.append(QStringLiteral("binary mode carries the data content type in Content-Type, not ce-datacontenttype"));
+        else
+            r.event.extensions.insert(attr, value);
+    }
+    r.event.contentType = contentType;
+    r.event.data = request.body;
+    checkAttributes(r);
+    if (!r.event.data.isEmpty() && isJsonContentType(contentType)) {
+        QString why;
+        if (!isValidJson(r.event.data, &why))
+            r.problems.append(QStringLiteral("data is declared as JSON but is not valid JSON (%1)").arg(why));
+    }
+    out.events.append(r);
+    return out;
+}
+
+} // namespace cloudevents
+} // namespace outbox

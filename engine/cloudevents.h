@@ -1,0 +1,71 @@
+#pragma once
+
+#include "outboxevent.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QString>
+
+#include <utility>
+
+namespace outbox {
+
+// The CloudEvents 1.0 HTTP protocol binding's content modes.
+enum class ContentMode {
+    Binary,     // ce-* headers, the data as the body
+    Structured, // application/cloudevents+json
+    Batch,      // application/cloudevents-batch+json: many events in one request
+};
+
+QString contentModeName(ContentMode mode);
+bool parseContentMode(const QString &name, ContentMode *mode);
+
+// An HTTP request or response body with its headers (names as sent, lower case for ours).
+struct HttpMessage
+{
+    QList<std::pair<QByteArray, QByteArray>> headers;
+    QByteArray body;
+
+    // The first header of that name (case-insensitive), or a null array.
+    QByteArray header(const QByteArray &name) const;
+    void addHeader(const QByteArray &name, const QByteArray &value) { headers.append(std::pair(name, value)); }
+};
+
+// One event as a receiver read it, with what is wrong with it (empty when it is a valid CloudEvent).
+struct ReceivedEvent
+{
+    OutboxEvent event;       // id, type, source, subject, contentType, data, extensions; createdAt from time
+    QString specVersion;
+    QString time;            // as sent
+    QStringList problems;
+    bool isValid() const { return problems.isEmpty(); }
+};
+
+struct DecodedRequest
+{
+    ContentMode mode = ContentMode::Binary;
+    QList<ReceivedEvent> events;
+    QString error; // the request as a whole could not be read (e.g. a batch that is not a JSON array)
+};
+
+namespace cloudevents {
+
+// RFC 3339 in UTC with milliseconds, e.g. 2026-11-26T21:25:15.123Z.
+QString formatTime(const QDateTime &time);
+bool isJsonContentType(const QString &contentType);
+// True when the bytes are one JSON value (object, array, string, number, true, false or null).
+bool isValidJson(const QByteArray &bytes, QString *why = nullptr);
+// Empty when the name may be used for an extension attribute; otherwise why not.
+QString extensionNameProblem(const QString &name);
+// Empty when the event can be sent in that mode; otherwise the reason it is not a valid CloudEvent.
+QString validate(const OutboxEvent &event, ContentMode mode);
+
+HttpMessage encode(const OutboxEvent &event, ContentMode mode); // Binary or Structured
+HttpMessage encodeBatch(const QList<OutboxEvent> &events);
+// The structured-mode JSON object of one event; JSON data is spliced in byte for byte (no re-encoding).
+QByteArray structuredJson(const OutboxEvent &event);
+
+DecodedRequest decode(const HttpMessage &request);
+
+} // namespace cloudevents
+} // namespace outbox

@@ -1,0 +1,33 @@
+#pragma once
+
+#include "error.h"
+
+#include <QString>
+
+class QSqlDatabase;
+
+namespace outbox {
+
+// Where an outbox lives: parsed from a URL (sqlite:///abs.db, sqlite:rel.db, postgresql://user:pass@host:port/db)
+// or taken from an application's QSqlDatabase. A relayer opens its own connection from it on its own thread.
+struct ConnectionSpec
+{
+    enum class Backend { Sqlite, Postgresql };
+    Backend backend = Backend::Sqlite;
+    QString database;  // file path for SQLite, database name for PostgreSQL
+    QString host;
+    int port = -1;
+    QString user;
+    QString password;
+    QString options;   // driver connect options
+
+    static Result<ConnectionSpec> fromUrl(const QString &url);
+    static ConnectionSpec fromDatabase(const QSqlDatabase &db);
+    static ConnectionSpec sqlite(const QString &path);
+
+    QString driverName() const;
+    // The URL with any password masked, for logs and window titles.
+    QString displayUrl() const;
+};
+
+} // namespace outbox

@@ -1,0 +1,77 @@
+#pragma once
+
+#include <QByteArray>
+#include <QDateTime>
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+
+namespace outbox {
+
+enum class EventStatus { Pending, Failed, Sent };
+
+QString statusName(EventStatus status);
+// Parses "pending", "failed" or "sent"; returns false for anything else.
+bool parseStatus(const QString &name, EventStatus *status);
+
+// One row of the outbox: a CloudEvent plus its delivery state.
+struct OutboxEvent
+{
+    qint64 sequence = 0;
+    QString id;
+    QString type;
+    QString source;
+    QString subject;
+    QString contentType;
+    QByteArray data;          // exactly the bytes given at enqueue
+    QJsonObject extensions;   // CloudEvents extension attributes (name -> string, number or bool)
+    QString orderingKey;
+    EventStatus status = EventStatus::Pending;
+    int attempts = 0;
+    QDateTime nextAttemptAt;
+    QString leaseOwner;
+    QDateTime leaseExpiresAt;
+    QString lastError;
+    int lastHttpStatus = 0;   // 0: no HTTP status (none yet, or a network error)
+    QDateTime createdAt;
+    QDateTime sentAt;
+    QString replayOf;
+
+    // True while a relayer holds a lease on the row that has not expired.
+    bool isInFlight(const QDateTime &now) const
+    {
+        return status == EventStatus::Pending && !leaseOwner.isEmpty() && leaseExpiresAt > now;
+    }
+};
+
+// One delivery attempt of an event, as recorded in the attempts table.
+struct Attempt
+{
+    enum class Outcome { Sent, Retry, Failed, Released };
+    QDateTime attemptedAt;
+    Outcome outcome = Outcome::Sent;
+    int httpStatus = 0;
+    QString error;
+    qint64 durationMs = 0;
+    QString relayer;
+};
+
+QString outcomeName(Attempt::Outcome outcome);
+Attempt::Outcome outcomeFromName(const QString &name);
+
+// What a sender reports for one event.
+struct DeliveryResult
+{
+    enum class Outcome { Sent, Retry, Failed };
+    Outcome outcome = Outcome::Sent;
+    int httpStatus = 0;
+    QString error;
+    qint64 retryAfterMs = -1; // from a Retry-After header; -1 when absent
+    qint64 durationMs = 0;
+
+    static DeliveryResult sent(int httpStatus = 200) { return {Outcome::Sent, httpStatus, {}, -1, 0}; }
+    static DeliveryResult retry(QString error, int httpStatus = 0) { return {Outcome::Retry, httpStatus, std::move(error), -1, 0}; }
+    static DeliveryResult failed(QString error, int httpStatus = 0) { return {Outcome::Failed, httpStatus, std::move(error), -1, 0}; }
+};
+
+} // namespace outbox

@@ -1,0 +1,419 @@
+#include "receiver.h"
+
+#include <QHash>
+#include <QLoggingCategory>
+#include <QRandomGenerator>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QThread>
+#include <QTimer>
+
+Q_LOGGING_CATEGORY(lcReceiver, "outbox.receiver", QtWarningMsg)
+
+namespace outbox {
+
+namespace {
+
+constexpr qsizetype kMaxHeadBytes = 64 * 1024;
+constexpr qsizetype kMaxBodyBytes = 64 * 1024 * 1024;
+constexpr int kMaxKeptRequests = 100000;
+
+QByteArray reasonPhrase(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return status < 400 ? "OK" : "Error";
+    }
+}
+
+// Parses "Transfer-Encoding: chunked" bodies. Returns 1 when complete, 0 when more bytes are needed, -1 on error.
+int readChunked(const QByteArray &buffer, qsizetype start, QByteArray *body, qsizetype *end)
+{
+    qsizetype pos = start;
+    body->clear();
+    for (;;) {
+        const qsizetype lineEnd = buffer.indexOf("\r\n", pos);
+        if (lineEnd < 0)
+            return buffer.size() - pos > 1024 ? -1 : 0;
+        bool ok = false;
+        const QByteArray sizeText = buffer.mid(pos, lineEnd - pos).split(';').first().trimmed();
+        const qint64 size = sizeText.toLongLong(&ok, 16);
+        if (!ok || size < 0 || body->size() + size > kMaxBodyBytes)
+            return -1;
+        pos = lineEnd + 2;
+        if (size == 0) {
+            // Trailers end with an empty line.
+            const qsizetype trailerEnd = buffer.indexOf("\r\n", pos);
+            if (trailerEnd < 0)
+                return 0;
+            if (trailerEnd == pos) {
+                *end = pos + 2;
+                return 1;
+            }
+            const qsizetype blank = buffer.indexOf("\r\n\r\n", pos);
+            if (blank < 0)
+                return 0;
+            *end = blank + 4;
+            return 1;
+        }
+        if (buffer.size() < pos + size + 2)
+            return 0;
+        body->append(buffer.constData() + pos, size);
+        if (buffer.mid(pos + size, 2) != "\r\n")
+            return -1;
+        pos += size + 2;
+    }
+}
+
+} // namespace
+
+QString ReceiverFaults::problem() const
+{
+    if (status != 0 && (status < 100 || status > 599))
+        return QStringLiteral("the status must be an HTTP status between 100 and 599");
+    if (failRate < 0.0 || failRate > 1.0)
+        return QStringLiteral("the failure rate must be between 0 and 1");
+    if (delayMs < 0)
+        return QStringLiteral("the delay must not be negative");
+    return {};
+}
+
+// The listening socket and its connections, on the receiver's thread.
+class ReceiverServer : public QTcpServer
+{
+public:
+    explicit ReceiverServer(Receiver *receiver) : m_receiver(receiver) {}
+
+protected:
+    void incomingConnection(qintptr descriptor) override
+    {
+        auto *socket = new QTcpSocket(this);
+        if (!socket->setSocketDescriptor(descriptor)) {
+            delete socket;
+            return;
+        }
+        m_connections.insert(socket, Connection{});
+        connect(socket, &QTcpSocket::readyRead, this, [this, socket] { process(socket); });
+        connect(socket, &QTcpSocket::disconnected, this, [this, socket] {
+            m_connections.remove(socket);
+            socket->deleteLater();
+        });
+    }
+
+private:
+    struct Connection
+    {
+        QByteArray buffer;
+        bool waiting = false; // an answer is still to be written (delay or hang)
+    };
+
+    void reply(QTcpSocket *socket, int status, const QByteArray &body, const QList<std::pair<QByteArray, QByteArray>> &extra,
+               bool close)
+    {
+        QByteArray out = "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status) + "\r\n";
+        out += "Content-Type: text/plain; charset=utf-8\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n";
+        for (const auto &h : extra)
+            out += h.first + ": " + h.second + "\r\n";
+        out += close ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n";
+        out += body;
+        socket->write(out);
+        if (close)
+            socket->disconnectFromHost();
+    }
+
+    void process(QTcpSocket *socket)
+    {
+        auto it = m_connections.find(socket);
+        if (it == m_connections.end())
+            return;
+        it->buffer.append(socket->readAll());
+        while (!it->waiting && !it->buffer.isEmpty()) {
+            QByteArray &buffer = it->buffer;
+            const qsizetype headEnd = buffer.indexOf("\r\n\r\n");
+            if (headEnd < 0) {
+                if (buffer.size() > kMaxHeadBytes) {
+                    reply(socket, 431, "request head larger than 64 KiB\n", {}, true);
+                    buffer.clear();
+                }
+                return;
+            }
+            if (headEnd > kMaxHeadBytes) {
+                reply(socket, 431, "request head larger than 64 KiB\n", {}, true);
+                buffer.clear();
+                return;
+            }
+            ReceivedRequest request;
+            request.receivedAt = QDateTime::currentDateTimeUtc();
+            const QList<QByteArray> lines = buffer.left(headEnd).split('\n');
+            const QList<QByteArray> requestLine = lines.first().trimmed().split(' ');
+            if (requestLine.size() != 3 || !requestLine.at(2).startsWith("HTTP/1.")) {
+                reply(socket, 400, "malformed request line\n", {}, true);
+                buffer.clear();
+                return;
+            }
+            request.method = requestLine.at(0);
+            request.target = requestLine.at(1);
+            bool keepAlive = requestLine.at(2) != "HTTP/1.0";
+            qint64 contentLength = 0;
+            bool chunked = false;
+            for (qsizetype i = 1; i < lines.size(); ++i) {
+                const QByteArray line = lines.at(i).trimmed();
+                const qsizetype colon = line.indexOf(':');
+                if (colon <= 0) {
+                    reply(socket, 400, "malformed header line\n", {}, true);
+                    buffer.clear();
+                    return;
+                }
+                const QByteArray name = line.left(colon).trimmed();
+                const QByteArray value = line.mid(colon + 1).trimmed();
+                request.message.addHeader(name, value);
+                const QByteArray lower = name.toLower();
+                if (lower == "content-length") {
+                    bool ok = false;
+                    contentLength = value.toLongLong(&ok);
+                    if (!ok || contentLength < 0) {
+                        reply(socket, 400, "malformed Content-Length\n", {}, true);
+                        buffer.clear();
+                        return;
+                    }
+                } else if (lower == "transfer-encoding") {
+                    chunked = value.toLower().contains("chunked");
+                } else if (lower == "connection") {
+                    const QByteArray v = value.toLower();
+                    if (v.contains("close"))
+                        keepAlive = false;
+                    else if (v.contains("keep-alive"))
+                        keepAlive = true;
+                }
+            }
+            qsizetype end = 0;
+            if (chunked) {
+                const int state = readChunked(buffer, headEnd + 4, &request.message.body, &end);
+                if (state == 0)
+                    return;
+                if (state < 0) {
+                    reply(socket, 400, "malformed chunked body\n", {}, true);
+                    buffer.clear();
+                    return;
+                }
+            } else {
+                if (contentLength > kMaxBodyBytes) {
+                    reply(socket, 413, "request body larger than 64 MiB\n", {}, true);
+                    buffer.clear();
+                    return;
+                }
+                if (buffer.size() < headEnd + 4 + contentLength)
+                    return;
+                request.message.body = buffer.mid(headEnd + 4, contentLength);
+                end = headEnd + 4 + contentLength;
+            }
+            buffer.remove(0, end);
+            answer(socket, *it, std::move(request), keepAlive);
+            it = m_connections.find(socket);
+            if (it == m_connections.end())
+                return;
+        }
+    }
+
+    void answer(QTcpSocket *socket, Connection &connection, ReceivedRequest request, bool keepAlive)
+    {
+        const ReceiverFaults faults = m_receiver->faults();
+        int status = 200;
+        QByteArray body;
+        QList<std::pair<QByteArray, QByteArray>> extra;
+
+        if (request.method != "POST") {
+            request.decoded.error = QStringLiteral("method %1 is not allowed: send CloudEvents with POST")
+                                        .arg(QString::fromLatin1(request.method));
+            status = 405;
+            body = "send CloudEvents with POST\n";
+            extra.append(std::pair<QByteArray, QByteArray>("Allow", "POST"));
+        } else {
+            request.decoded = cloudevents::decode(request.message);
+            QStringList problems;
+            if (!request.decoded.error.isEmpty())
+                problems.append(request.decoded.error);
+            for (const ReceivedEvent &e : std::as_const(request.decoded.events)) {
+                for (const QString &p : e.problems)
+                    problems.append(e.event.id.isEmpty() ? p : QStringLiteral("%1: %2").arg(e.event.id, p));
+            }
+            const bool failing = faults.failRate > 0.0 ? QRandomGenerator::global()->generateDouble() < faults.failRate
+                                                       : faults.status != 0;
+            if (!problems.isEmpty()) {
+                status = 400;
+                body = problems.join(QStringLiteral("; ")).toUtf8() + '\n';
+            } else if (failing) {
+                status = faults.status != 0 ? faults.status : 500;
+                body = "simulated failure (status " + QByteArray::number(status) + ")\n";
+                if (faults.retryAfterSeconds >= 0)
+                    extra.append(std::pair<QByteArray, QByteArray>("Retry-After", QByteArray::number(faults.retryAfterSeconds)));
+            }
+        }
+
+        if (faults.dropConnection) {
+            request.replyStatus = 0;
+            m_receiver->record(request);
+            socket->abort();
+            return;
+        }
+        request.replyStatus = faults.hang ? 0 : status;
+        m_receiver->record(request);
+        if (faults.hang) {
+            connection.waiting = true; // until the client gives up and closes the connection
+            return;
+        }
+        if (faults.delayMs > 0) {
+            connection.waiting = true;
+            QTimer::singleShot(faults.delayMs, socket, [this, socket, status, body, extra, keepAlive] {
+                auto it = m_connections.find(socket);
+                if (it == m_connections.end())
+                    return;
+                it->waiting = false;
+                reply(socket, status, body, extra, !keepAlive);
+                if (keepAlive)
+                    process(socket);
+            });
+            return;
+        }
+        reply(socket, status, body, extra, !keepAlive);
+    }
+
+    Receiver *m_receiver;
+    QHash<QTcpSocket *, Connection> m_connections;
+};
+
+Receiver::Receiver(QObject *parent) : QObject(parent) {}
+
+Receiver::~Receiver()
+{
+    close();
+}
+
+Error Receiver::listen(quint16 port, const QHostAddress &address)
+{
+    close();
+    m_thread = new QThread;
+    m_thread->setObjectName(QStringLiteral("outbox-receiver"));
+    m_server = new ReceiverServer(this);
+    m_server->moveToThread(m_thread);
+    m_thread->start();
+    bool ok = false;
+    QString why;
+    QMetaObject::invokeMethod(
+        m_server,
+        [this, &ok, &why, port, address] {
+            ok = m_server->listen(address, port);
+            if (!ok)
+                why = m_server->errorString();
+        },
+        Qt::BlockingQueuedConnection);
+    if (!ok) {
+        close();
+        return Error(Error::Network, QStringLiteral("cannot listen on %1:%2: %3").arg(address.toString()).arg(port).arg(why));
+    }
+    m_address = address;
+    m_port = m_server->serverPort();
+    return {};
+}
+
+void Receiver::close()
+{
+    if (!m_thread)
+        return;
+    QMetaObject::invokeMethod(m_server, [this] { delete m_server; }, Qt::BlockingQueuedConnection);
+    m_server = nullptr;
+    m_thread->quit();
+    m_thread->wait();
+    delete m_thread;
+    m_thread = nullptr;
+    m_port = 0;
+}
+
+QUrl Receiver::url() const
+{
+    QUrl u;
+    u.setScheme(QStringLiteral("http"));
+    u.setHost(m_address.toString());
+    u.setPort(m_port);
+    u.setPath(QStringLiteral("/"));
+    return u;
+}
+
+void Receiver::setFaults(const ReceiverFaults &faults)
+{
+    QMutexLocker lock(&m_mutex);
+    m_faults = faults;
+}
+
+ReceiverFaults Receiver::faults() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_faults;
+}
+
+void Receiver::record(const ReceivedRequest &request)
+{
+    {
+        QMutexLocker lock(&m_mutex);
+        m_requests.append(request);
+        m_eventCount += int(request.decoded.events.size());
+        if (m_requests.size() > kMaxKeptRequests) {
+            m_eventCount -= int(m_requests.first().decoded.events.size());
+            m_requests.removeFirst();
+        }
+    }
+    Q_EMIT requestReceived(request);
+}
+
+QList<ReceivedRequest> Receiver::requests() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_requests;
+}
+
+QList<ReceivedEvent> Receiver::events() const
+{
+    QMutexLocker lock(&m_mutex);
+    QList<ReceivedEvent> all;
+    for (const ReceivedRequest &r : m_requests)
+        all.append(r.decoded.events);
+    return all;
+}
+
+int Receiver::requestCount() const
+{
+    QMutexLocker lock(&m_mutex);
+    return int(m_requests.size());
+}
+
+int Receiver::eventCount() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_eventCount;
+}
+
+void Receiver::clear()
+{
+    QMutexLocker lock(&m_mutex);
+    m_requests.clear();
+    m_eventCount = 0;
+}
+
+} // namespace outbox

@@ -1,0 +1,84 @@
+#pragma once
+
+#include "cloudevents.h"
+#include "error.h"
+
+#include <QDateTime>
+#include <QHostAddress>
+#include <QMutex>
+#include <QObject>
+#include <QUrl>
+
+class QThread;
+
+namespace outbox {
+
+class ReceiverServer;
+
+// How the receiver misbehaves, for seeing what a relayer does when its target does. Settable while it runs.
+struct ReceiverFaults
+{
+    int status = 0;              // reply with this status (0: 200 OK); with failRate, the status of failing requests
+    double failRate = 0.0;       // 0..1: this share of requests fails (with `status`, or 500)
+    int delayMs = 0;             // answer this much later
+    int retryAfterSeconds = -1;  // add Retry-After to failing replies
+    bool hang = false;           // never answer (the client's timeout must fire)
+    bool dropConnection = false; // close the connection without answering
+
+    QString problem() const; // empty when usable
+};
+
+// One HTTP request as it arrived, what was read from it, and how it was answered.
+struct ReceivedRequest
+{
+    QDateTime receivedAt;
+    QByteArray method;
+    QByteArray target;
+    HttpMessage message;
+    DecodedRequest decoded;
+    int replyStatus = 0; // 0: no reply (hang or drop)
+};
+
+// A local CloudEvents HTTP endpoint on its own thread: it accepts binary, structured and batched requests,
+// keeps what it received, and can simulate failures. Binds to loopback unless told otherwise.
+class Receiver : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Receiver(QObject *parent = nullptr);
+    ~Receiver() override;
+
+    Error listen(quint16 port = 0, const QHostAddress &address = QHostAddress(QHostAddress::LocalHost));
+    void close();
+    bool isListening() const { return m_port != 0; }
+    quint16 port() const { return m_port; }
+    QUrl url() const;
+
+    void setFaults(const ReceiverFaults &faults);
+    ReceiverFaults faults() const;
+
+    // Thread-safe snapshots of what arrived so far (at most the last 100,000 requests are kept).
+    QList<ReceivedRequest> requests() const;
+    QList<ReceivedEvent> events() const;
+    int requestCount() const;
+    int eventCount() const;
+    void clear();
+
+Q_SIGNALS:
+    void requestReceived(const outbox::ReceivedRequest &request);
+
+private:
+    friend class ReceiverServer;
+    void record(const ReceivedRequest &request);
+
+    QThread *m_thread = nullptr;
+    ReceiverServer *m_server = nullptr;
+    quint16 m_port = 0;
+    QHostAddress m_address;
+    mutable QMutex m_mutex;
+    ReceiverFaults m_faults;
+    QList<ReceivedRequest> m_requests;
+    int m_eventCount = 0;
+};
+
+} // namespace outbox

@@ -1,0 +1,462 @@
+#include "relayer.h"
+
+#include "httpsender.h"
+#include "relayworker.h"
+#include "wakeevent.h"
+
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QHostInfo>
+#include <QLoggingCategory>
+#include <QRandomGenerator>
+#include <QSemaphore>
+#include <QThread>
+
+#include <cmath>
+
+Q_LOGGING_CATEGORY(lcRelay, "outbox.relay", QtWarningMsg)
+
+namespace outbox {
+
+QString RelayerConfig::problem() const
+{
+    if (!customSender) {
+        if (!targetUrl.isValid() || targetUrl.host().isEmpty())
+            return QStringLiteral("the target URL '%1' is not a valid URL").arg(targetUrl.toString());
+        const QString scheme = targetUrl.scheme().toLower();
+        if (scheme != QLatin1String("http") && scheme != QLatin1String("https"))
+            return QStringLiteral("the target URL must be http:// or https://, not '%1'").arg(targetUrl.toString());
+    }
+    if (pollIntervalMs <= 0)
+        return QStringLiteral("the poll interval must be positive");
+    if (batchSize <= 0)
+        return QStringLiteral("the batch size must be positive");
+    if (maxRetries <= 0)
+        return QStringLiteral("the maximum number of retries must be positive");
+    if (maxIdleBackoffMs < pollIntervalMs)
+        return QStringLiteral("the maximum idle backoff must not be shorter than the poll interval");
+    if (requestTimeoutMs <= 0)
+        return QStringLiteral("the request timeout must be positive");
+    if (concurrency <= 0)
+        return QStringLiteral("the concurrency must be positive");
+    if (leaseDurationMs <= 0)
+        return QStringLiteral("the lease duration must be positive");
+    if (retryBackoffMs < 0 || maxRetryBackoffMs < retryBackoffMs)
+        return QStringLiteral("the retry backoff must be between 0 and its maximum");
+    return {};
+}
+
+qint64 RelayerConfig::effectiveLeaseMs() const
+{
+    const qint64 rounds = contentMode == ContentMode::Batch ? 1 : (batchSize + concurrency - 1) / qMax(1, concurrency);
+    return qMax<qint64>(leaseDurationMs, rounds * qint64(requestTimeoutMs) + 5000);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// RelayWorker
+
+RelayWorker::RelayWorker(const ConnectionSpec &spec, const RelayerConfig &config, const QString &owner)
+    : m_spec(spec), m_config(config), m_owner(owner), m_pollTimer(new QTimer(this)), m_changeTimer(new QTimer(this))
+{
+    m_pollTimer->setSingleShot(true);
+    connect(m_pollTimer, &QTimer::timeout, this, [this] {
+        if (!m_busy)
+            startBatch();
+    });
+    m_changeTimer->setInterval(qMax(1, m_config.changeCheckIntervalMs));
+    connect(m_changeTimer, &QTimer::timeout, this, &RelayWorker::checkForChanges);
+}
+
+RelayWorker::~RelayWorker() = default;
+
+Error RelayWorker::open()
+{
+    auto storage = Storage::open(m_spec);
+    if (!storage.isOk())
+        return storage.error();
+    m_storage = std::move(storage.value());
+    if (!m_config.customSender)
+        m_sender = new HttpSender(m_config.targetUrl, m_config.contentMode, m_config.concurrency, m_config.requestTimeoutMs, this);
+    if (m_config.wakeOnLocalCommit)
+        connect(WakeEvent::instance(), &WakeEvent::raised, this, &RelayWorker::wake, Qt::QueuedConnection);
+    return {};
+}
+
+void RelayWorker::close()
+{
+    m_pollTimer->stop();
+    m_changeTimer->stop();
+    delete m_sender;
+    m_sender = nullptr;
+    m_storage.reset();
+}
+
+void RelayWorker::startLoop()
+{
+    m_looping = true;
+    m_stopping = false;
+    m_idleIntervalMs = m_config.pollIntervalMs;
+    if (auto counter = m_storage->changeCounter(); counter.isOk())
+        m_lastChangeCounter = *counter;
+    m_changeTimer->start();
+    if (!m_busy)
+        m_pollTimer->start(0);
+}
+
+void RelayWorker::stopLoop(const std::function<void()> &done)
+{
+    m_looping = false;
+    m_pollTimer->stop();
+    m_changeTimer->stop();
+    if (!m_busy) {
+        if (Error e = m_storage->releaseAll(m_owner))
+            Q_EMIT errorOccurred(e.message());
+        done();
+        return;
+    }
+    // Let the requests in flight finish; give back what has not started.
+    m_stopping = true;
+    m_stopDone = done;
+    if (m_sender)
+        m_sender->cancelQueued();
+}
+
+void RelayWorker::requestBatch(const BatchCallback &done)
+{
+    m_waiting.append(done);
+    if (!m_busy)
+        startBatch();
+}
+
+void RelayWorker::wake()
+{
+    if (!m_looping)
+        return;
+    m_idleIntervalMs = m_config.pollIntervalMs;
+    if (m_busy)
+        m_wakePending = true;
+    else
+        m_pollTimer->start(0);
+}
+
+void RelayWorker::checkForChanges()
+{
+    if (m_busy || !m_looping)
+        return;
+    auto counter = m_storage->changeCounter();
+    if (!counter.isOk())
+        return;
+    if (*counter != m_lastChangeCounter) {
+        m_lastChangeCounter = *counter;
+        wake();
+    }
+}
+
+void RelayWorker::startBatch()
+{
+    m_busy = true;
+    m_wakePending = false;
+    m_current = std::move(m_waiting);
+    m_waiting.clear();
+    m_batch.clear();
+    m_records.clear();
+    m_released.clear();
+
+    auto claimed = m_storage->claim(m_owner, m_config.batchSize, m_config.effectiveLeaseMs());
+    if (!claimed.isOk()) {
+        finishBatch(0, claimed.error());
+        return;
+    }
+    if (claimed->isEmpty()) {
+        finishBatch(0, {});
+        return;
+    }
+    QList<OutboxEvent> toSend;
+    for (const OutboxEvent &e : *claimed) {
+        m_batch.insert(e.sequence, e);
+        const QString problem = cloudevents::validate(e, m_config.contentMode);
+        if (!problem.isEmpty())
+            m_records.append(recordFor(e, DeliveryResult::failed(QStringLiteral("not a valid CloudEvent: ") + problem)));
+        else
+            toSend.append(e);
+    }
+    m_outstanding = int(toSend.size());
+    if (m_outstanding == 0) {
+        writeBack();
+        return;
+    }
+    if (m_sender) {
+        m_sender->send(toSend, [this](qint64 seq, const DeliveryResult &r, bool released) { onResult(seq, r, released); });
+        return;
+    }
+    // A custom sender: synchronous, one event at a time; a stop request gives back the rest.
+    for (const OutboxEvent &e : std::as_const(toSend)) {
+        if (m_stopping) {
+            onResult(e.sequence, {}, true);
+            continue;
+        }
+        QElapsedTimer clock;
+        clock.start();
+        DeliveryResult r = m_config.customSender(e);
+        if (r.durationMs == 0)
+            r.durationMs = clock.elapsed();
+        onResult(e.sequence, r, false);
+    }
+}
+
+void RelayWorker::onResult(qint64 sequence, const DeliveryResult &result, bool released)
+{
+    if (released)
+        m_released.append(sequence);
+    else
+        m_records.append(recordFor(m_batch.value(sequence), result));
+    if (--m_outstanding == 0)
+        writeBack();
+}
+
+qint64 RelayWorker::retryDelayMs(int attempt, qint64 retryAfterMs) const
+{
+    if (retryAfterMs >= 0)
+        return qMin<qint64>(retryAfterMs, 24LL * 3600 * 1000); // honour the server, within a day
+    const double exponential = double(m_config.retryBackoffMs) * std::pow(2.0, qMax(0, attempt - 1));
+    const qint64 capped = qint64(qMin(exponential, double(m_config.maxRetryBackoffMs)));
+    // Jitter: between half and all of the delay, so events that failed together do not retry together.
+    return capped / 2 + (capped > 1 ? qint64(QRandomGenerator::global()->bounded(capped / 2 + 1)) : 0);
+}
+
+DeliveryRecord RelayWorker::recordFor(const OutboxEvent &event, const DeliveryResult &result) const
+{
+    DeliveryRecord r;
+    r.sequence = event.sequence;
+    r.attemptedAt = QDateTime::currentDateTimeUtc();
+    r.httpStatus = result.httpStatus;
+    r.error = result.error;
+    r.durationMs = result.durationMs;
+    const int attempt = event.attempts + 1;
+    switch (result.outcome) {
+    case DeliveryResult::Outcome::Sent:
+        r.newStatus = EventStatus::Sent;
+        r.outcome = Attempt::Outcome::Sent;
+        break;
+    case DeliveryResult::Outcome::Failed:
+        r.newStatus = EventStatus::Failed;
+        r.outcome = Attempt::Outcome::Failed;
+        break;
+    case DeliveryResult::Outcome::Retry:
+        if (attempt >= m_config.maxRetries) {
+            r.newStatus = EventStatus::Failed;
+            r.outcome = Attempt::Outcome::Failed;
+            r.error = QStringLiteral("%1 (gave up after %2 attempts)").arg(result.error).arg(attempt);
+        } else {
+            r.newStatus = EventStatus::Pending;
+            r.outcome = Attempt::Outcome::Retry;
+            r.nextAttemptAt = r.attemptedAt.addMSecs(retryDelayMs(attempt, result.retryAfterMs));
+        }
+        break;
+    }
+    return r;
+}
+
+void RelayWorker::writeBack()
+{
+    Error error = m_storage->complete(m_owner, m_records);
+    if (Error e = m_storage->release(m_owner, m_released); e && !error)
+        error = e;
+    if (!error) {
+        for (const DeliveryRecord &r : std::as_const(m_records)) {
+            const QString id = m_batch.value(r.sequence).id;
+            if (r.newStatus == EventStatus::Sent)
+                Q_EMIT eventSent(id, r.httpStatus, r.durationMs);
+            else if (r.newStatus == EventStatus::Failed)
+                Q_EMIT eventFailed(id, r.httpStatus, r.error);
+            else
+                Q_EMIT eventRetryScheduled(id, r.httpStatus, r.error, r.nextAttemptAt);
+        }
+    }
+    finishBatch(int(m_records.size()), error);
+}
+
+void RelayWorker::finishBatch(int processed, const Error &error)
+{
+    m_busy = false;
+    if (error) {
+        qCWarning(lcRelay).noquote() << error.message();
+        Q_EMIT errorOccurred(error.message());
+    }
+    const RelayOnceResult result{processed, error};
+    const QList<BatchCallback> answered = std::move(m_current);
+    m_current.clear();
+    for (const BatchCallback &cb : answered)
+        cb(result);
+    Q_EMIT batchFinished(processed);
+
+    if (m_stopping) {
+        m_stopping = false;
+        if (Error e = m_storage->releaseAll(m_owner))
+            Q_EMIT errorOccurred(e.message());
+        auto done = std::move(m_stopDone);
+        m_stopDone = nullptr;
+        if (done)
+            done();
+        return;
+    }
+    if (!m_waiting.isEmpty()) {
+        m_pollTimer->start(0);
+        return;
+    }
+    if (m_looping)
+        scheduleNext(processed, error);
+}
+
+void RelayWorker::scheduleNext(int processed, const Error &error)
+{
+    if (processed > 0 && !error) {
+        m_idleIntervalMs = m_config.pollIntervalMs;
+        m_pollTimer->start(0);
+        return;
+    }
+    if (m_wakePending) {
+        m_pollTimer->start(0);
+        return;
+    }
+    qint64 wait = m_idleIntervalMs;
+    m_idleIntervalMs = qMin<qint64>(m_idleIntervalMs * 2, m_config.maxIdleBackoffMs);
+    // Don't sleep past the next retry that falls due.
+    if (!error) {
+        auto next = m_storage->nextDueAt();
+        if (next.isOk() && next->isValid())
+            wait = qBound<qint64>(0, QDateTime::currentDateTimeUtc().msecsTo(*next) + 1, wait);
+    }
+    if (auto counter = m_storage->changeCounter(); counter.isOk())
+        m_lastChangeCounter = *counter;
+    m_pollTimer->start(int(wait));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Relayer
+
+namespace {
+QString makeOwner(const QString &name)
+{
+    const QString base = name.isEmpty() ? QStringLiteral("relayer") : name;
+    return QStringLiteral("%1@%2:%3:%4")
+        .arg(base, QHostInfo::localHostName())
+        .arg(QCoreApplication::applicationPid())
+        .arg(QRandomGenerator::global()->generate() & 0xffff, 4, 16, QLatin1Char('0'));
+}
+} // namespace
+
+Relayer::Relayer(const ConnectionSpec &spec, const RelayerConfig &config, QObject *parent)
+    : QObject(parent), m_spec(spec), m_config(config), m_owner(makeOwner(config.name))
+{
+}
+
+Relayer::Relayer(const QSqlDatabase &db, const RelayerConfig &config, QObject *parent)
+    : Relayer(ConnectionSpec::fromDatabase(db), config, parent)
+{
+}
+
+Relayer::~Relayer()
+{
+    stop();
+    shutdownWorker();
+}
+
+Error Relayer::ensureWorker()
+{
+    if (m_worker)
+        return {};
+    if (const QString problem = m_config.problem(); !problem.isEmpty())
+        return Error(Error::InvalidArgument, problem);
+    m_thread = new QThread;
+    m_thread->setObjectName(QStringLiteral("outbox-relayer"));
+    m_worker = new RelayWorker(m_spec, m_config, m_owner);
+    m_worker->moveToThread(m_thread);
+    connect(m_worker, &RelayWorker::eventSent, this, &Relayer::eventSent);
+    connect(m_worker, &RelayWorker::eventRetryScheduled, this, &Relayer::eventRetryScheduled);
+    connect(m_worker, &RelayWorker::eventFailed, this, &Relayer::eventFailed);
+    connect(m_worker, &RelayWorker::batchFinished, this, &Relayer::batchFinished);
+    connect(m_worker, &RelayWorker::errorOccurred, this, &Relayer::errorOccurred);
+    m_thread->start();
+    Error error;
+    QMetaObject::invokeMethod(m_worker, [this, &error] { error = m_worker->open(); }, Qt::BlockingQueuedConnection);
+    if (error)
+        shutdownWorker();
+    return error;
+}
+
+void Relayer::shutdownWorker()
+{
+    if (!m_worker)
+        return;
+    QMetaObject::invokeMethod(m_worker, [this] { m_worker->close(); }, Qt::BlockingQueuedConnection);
+    m_thread->quit();
+    m_thread->wait();
+    delete m_worker;
+    delete m_thread;
+    m_worker = nullptr;
+    m_thread = nullptr;
+}
+
+Error Relayer::start()
+{
+    if (m_running)
+        return {};
+    if (Error e = ensureWorker())
+        return e;
+    m_running = true;
+    QMetaObject::invokeMethod(m_worker, [w = m_worker] { w->startLoop(); }, Qt::QueuedConnection);
+    return {};
+}
+
+void Relayer::stop()
+{
+    if (!m_running)
+        return;
+    m_running = false;
+    QSemaphore stopped;
+    QMetaObject::invokeMethod(m_worker, [w = m_worker, &stopped] { w->stopLoop([&stopped] { stopped.release(); }); },
+                              Qt::QueuedConnection);
+    stopped.acquire();
+}
+
+void Relayer::wake()
+{
+    if (m_worker)
+        QMetaObject::invokeMethod(m_worker, [w = m_worker] { w->wake(); }, Qt::QueuedConnection);
+}
+
+RelayOnceResult Relayer::relayOnce()
+{
+    if (Error e = ensureWorker())
+        return {0, e};
+    RelayOnceResult result;
+    QSemaphore done;
+    QMetaObject::invokeMethod(
+        m_worker,
+        [w = m_worker, &result, &done] {
+            w->requestBatch([&result, &done](const RelayOnceResult &r) {
+                result = r;
+                done.release();
+            });
+        },
+        Qt::QueuedConnection);
+    done.acquire();
+    return result;
+}
+
+Result<int> Relayer::cleanupOldEvents(qint64 ageMs, const QList<EventStatus> &statuses)
+{
+    if (ageMs < 0)
+        return Error(Error::InvalidArgument, QStringLiteral("the age must not be negative"));
+    if (Error e = ensureWorker())
+        return e;
+    Result<int> result(0);
+    const QDateTime cutoff = QDateTime::currentDateTimeUtc().addMSecs(-ageMs);
+    QMetaObject::invokeMethod(
+        m_worker, [w = m_worker, &result, cutoff, statuses] { result = w->storage()->cleanup(cutoff, statuses); },
+        Qt::BlockingQueuedConnection);
+    return result;
+}
+
+} // namespace outbox

@@ -1,0 +1,74 @@
+#pragma once
+
+#include "connectionspec.h"
+#include "error.h"
+#include "relayerconfig.h"
+#include "storage.h"
+
+#include <QDateTime>
+#include <QObject>
+
+class QThread;
+
+namespace outbox {
+
+class RelayWorker;
+
+// What one relayOnce() did: how many events it processed (sent, retried or failed), and any error.
+struct RelayOnceResult
+{
+    int processed = 0;
+    Error error;
+};
+
+// Delivers committed outbox events, on a thread of its own with a database connection of its own. Several
+// relayers (threads or processes) can share one outbox: rows are leased, so none is sent twice while a lease
+// lives, and rows of a relayer that died are claimed again when the lease expires.
+class Relayer : public QObject
+{
+    Q_OBJECT
+public:
+    Relayer(const ConnectionSpec &spec, const RelayerConfig &config, QObject *parent = nullptr);
+    // Opens a connection of its own to the same database as db.
+    Relayer(const QSqlDatabase &db, const RelayerConfig &config, QObject *parent = nullptr);
+    ~Relayer() override;
+
+    // Starts relaying in the background.
+    Error start();
+    // Stops taking new work, waits for requests in flight (at most the request timeout), writes their results,
+    // and gives back the leases of events it had not started.
+    void stop();
+    bool isRunning() const { return m_running; }
+
+    // Processes one batch and waits for it (the seed's RelayOnce).
+    RelayOnceResult relayOnce();
+    // Removes events older than the age (by creation time) in the given states; returns how many.
+    Result<int> cleanupOldEvents(qint64 ageMs, const QList<EventStatus> &statuses = {EventStatus::Sent});
+
+    const RelayerConfig &config() const { return m_config; }
+    QString owner() const { return m_owner; }
+
+public Q_SLOTS:
+    // Look for due events now (connect an application's own "committed" signal here).
+    void wake();
+
+Q_SIGNALS:
+    void eventSent(const QString &id, int httpStatus, qint64 durationMs);
+    void eventRetryScheduled(const QString &id, int httpStatus, const QString &error, const QDateTime &nextAttemptAt);
+    void eventFailed(const QString &id, int httpStatus, const QString &error);
+    void batchFinished(int processed);
+    void errorOccurred(const QString &message);
+
+private:
+    Error ensureWorker();
+    void shutdownWorker();
+
+    ConnectionSpec m_spec;
+    RelayerConfig m_config;
+    QString m_owner;
+    QThread *m_thread = nullptr;
+    RelayWorker *m_worker = nullptr;
+    bool m_running = false;
+};
+
+} // namespace outbox

@@ -1,0 +1,42 @@
+#pragma once
+
+#include "cloudevents.h"
+#include "outboxevent.h"
+
+#include <QString>
+#include <QUrl>
+
+#include <functional>
+
+namespace outbox {
+
+// A custom delivery function that replaces the default CloudEvents HTTP sender (the seed's EventSender).
+// Called on the relayer's thread, one event at a time.
+using EventSender = std::function<DeliveryResult(const OutboxEvent &event)>;
+
+// How a relayer behaves. Defaults follow the seed (poll 1 s, batch 100, 5 retries, idle backoff up to 30 s).
+struct RelayerConfig
+{
+    QUrl targetUrl;                  // the CloudEvents endpoint (not needed with a custom sender)
+    int pollIntervalMs = 1000;       // how often to look for due events when idle; doubles up to maxIdleBackoffMs
+    int batchSize = 100;             // events claimed per batch
+    int maxRetries = 5;              // delivery attempts before an event fails
+    int maxIdleBackoffMs = 30000;    // the longest wait between polls when nothing is due
+    int requestTimeoutMs = 10000;    // per HTTP request
+    int concurrency = 6;             // requests in flight
+    int leaseDurationMs = 60000;     // raised automatically to cover a whole batch at the request timeout
+    ContentMode contentMode = ContentMode::Binary;
+    int retryBackoffMs = 2000;       // delay before the first retry; doubles per attempt, with jitter
+    int maxRetryBackoffMs = 600000;  // cap of the retry delay (10 min)
+    int changeCheckIntervalMs = 20;  // how often an idle relayer checks the database for other writers' commits
+    bool wakeOnLocalCommit = true;   // relay at once when an enqueue in this process commits
+    QString name;                    // shown as the lease owner; host and process id are added
+    EventSender customSender;
+
+    // Empty when usable; otherwise what is wrong, in one line.
+    QString problem() const;
+    // The lease that covers a whole batch even when every request runs into the timeout.
+    qint64 effectiveLeaseMs() const;
+};
+
+} // namespace outbox

@@ -1,0 +1,76 @@
+#pragma once
+
+#include "relayer.h"
+
+#include <QTimer>
+
+#include <functional>
+#include <memory>
+
+namespace outbox {
+
+class HttpSender;
+
+// The relayer's work, living on the relayer's thread: claim a batch, send it, write the results back, and
+// decide when to look again. Private to the engine.
+class RelayWorker : public QObject
+{
+    Q_OBJECT
+public:
+    using BatchCallback = std::function<void(const RelayOnceResult &)>;
+
+    RelayWorker(const ConnectionSpec &spec, const RelayerConfig &config, const QString &owner);
+    ~RelayWorker() override;
+
+    // All of these run on the worker's thread.
+    Error open();
+    void close();
+    void startLoop();
+    void stopLoop(const std::function<void()> &done);
+    void requestBatch(const BatchCallback &done);
+    void wake();
+    Storage *storage() const { return m_storage.get(); }
+
+Q_SIGNALS:
+    void eventSent(const QString &id, int httpStatus, qint64 durationMs);
+    void eventRetryScheduled(const QString &id, int httpStatus, const QString &error, const QDateTime &nextAttemptAt);
+    void eventFailed(const QString &id, int httpStatus, const QString &error);
+    void batchFinished(int processed);
+    void errorOccurred(const QString &message);
+
+private:
+    void startBatch();
+    void onResult(qint64 sequence, const DeliveryResult &result, bool released);
+    void writeBack();
+    void finishBatch(int processed, const Error &error);
+    void scheduleNext(int processed, const Error &error);
+    void checkForChanges();
+    DeliveryRecord recordFor(const OutboxEvent &event, const DeliveryResult &result) const;
+    qint64 retryDelayMs(int attempt, qint64 retryAfterMs) const;
+
+    ConnectionSpec m_spec;
+    RelayerConfig m_config;
+    QString m_owner;
+    std::unique_ptr<Storage> m_storage;
+    HttpSender *m_sender = nullptr;
+
+    QTimer *m_pollTimer;
+    QTimer *m_changeTimer;
+    qint64 m_lastChangeCounter = -1;
+    qint64 m_idleIntervalMs = 0;
+    bool m_looping = false;
+    bool m_busy = false;
+    bool m_stopping = false;
+    bool m_wakePending = false;
+    std::function<void()> m_stopDone;
+
+    // The batch in progress.
+    QHash<qint64, OutboxEvent> m_batch;
+    QList<DeliveryRecord> m_records;
+    QList<qint64> m_released;
+    int m_outstanding = 0;
+    QList<BatchCallback> m_waiting;  // callers of relayOnce() waiting for the next batch
+    QList<BatchCallback> m_current;  // ... and those the current batch answers
+};
+
+} // namespace outbox

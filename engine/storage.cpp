@@ -1,0 +1,774 @@
+#include "storage.h"
+
+#include "sqlitehandle.h"
+
+#include <QAtomicInteger>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLoggingCategory>
+#include <QRandomGenerator>
+#include <QSet>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QSqlRecord>
+#include <QUuid>
+
+Q_LOGGING_CATEGORY(lcStorage, "outbox.storage", QtWarningMsg)
+
+namespace outbox {
+
+namespace {
+
+const char *const kEventColumns =
+    "seq, id, type, source, subject, content_type, data, extensions, ordering_key, status, attempts, "
+    "next_attempt_at, lease_owner, lease_expires_at, last_error, last_http_status, created_at, sent_at, replay_of";
+const char *const kEventColumnsWithoutData =
+    "seq, id, type, source, subject, content_type, NULL, extensions, ordering_key, status, attempts, "
+    "next_attempt_at, lease_owner, lease_expires_at, last_error, last_http_status, created_at, sent_at, replay_of";
+
+// Schema migrations, in order; each entry brings the schema to version index+1. Statements are idempotent
+// so two processes opening a new file at once both succeed.
+const QList<QStringList> &migrations()
+{
+    static const QList<QStringList> list = {
+        {
+            QStringLiteral(
+                "CREATE TABLE IF NOT EXISTS outbox_events ("
+                " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+                " id TEXT NOT NULL UNIQUE,"
+                " type TEXT NOT NULL,"
+                " source TEXT NOT NULL,"
+                " subject TEXT,"
+                " content_type TEXT,"
+                " data BLOB NOT NULL DEFAULT x'',"
+                " extensions TEXT,"
+                " ordering_key TEXT,"
+                " status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','failed','sent')),"
+                " attempts INTEGER NOT NULL DEFAULT 0,"
+                " next_attempt_at INTEGER NOT NULL,"
+                " lease_owner TEXT,"
+                " lease_expires_at INTEGER,"
+                " last_error TEXT,"
+                " last_http_status INTEGER,"
+                " created_at INTEGER NOT NULL,"
+                " sent_at INTEGER,"
+                " replay_of TEXT)"),
+            // The relayer's claim: due pending rows in due order. A leased row's next_attempt_at is its lease
+            // expiry, so in-flight rows are simply not due and an expired lease makes the row due again.
+            QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_events_due ON outbox_events(next_attempt_at, seq) WHERE status = 'pending'"),
+            // Per-key ordering: the unsent events of a key, in order.
+            QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_events_key ON outbox_events(ordering_key, seq) "
+                           "WHERE ordering_key IS NOT NULL AND status <> 'sent'"),
+            // The console's status tabs and filters, paged by sequence.
+            QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_events_status ON outbox_events(status, seq)"),
+            QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_events_type ON outbox_events(type, seq)"),
+            QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_events_created ON outbox_events(created_at)"),
+            QStringLiteral(
+                "CREATE TABLE IF NOT EXISTS outbox_attempts ("
+                " id INTEGER PRIMARY KEY,"
+                " event_seq INTEGER NOT NULL,"
+                " attempted_at INTEGER NOT NULL,"
+                " outcome TEXT NOT NULL,"
+                " http_status INTEGER,"
+                " error TEXT,"
+                " duration_ms INTEGER NOT NULL DEFAULT 0,"
+                " relayer TEXT)"),
+            QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_attempts_event ON outbox_attempts(event_seq)"),
+        },
+    };
+    return list;
+}
+
+qint64 toMs(const QDateTime &t) { return t.isValid() ? t.toMSecsSinceEpoch() : 0; }
+QDateTime fromMs(const QVariant &v)
+{
+    return v.isNull() ? QDateTime() : QDateTime::fromMSecsSinceEpoch(v.toLongLong(), Qt::UTC);
+}
+QVariant textOrNull(const QString &s) { return s.isEmpty() ? QVariant(QMetaType(QMetaType::QString)) : QVariant(s); }
+qint64 nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
+
+QString sqlError(const QSqlError &e)
+{
+    const QString db = e.databaseText().trimmed();
+    return db.isEmpty() ? e.text().trimmed() : db;
+}
+
+Error databaseError(const QString &what, const QSqlError &e)
+{
+    return Error(Error::Database, QStringLiteral("%1: %2").arg(what, sqlError(e)));
+}
+
+QByteArray jsonList(const QStringList &values)
+{
+    return QJsonDocument(QJsonArray::fromStringList(values)).toJson(QJsonDocument::Compact);
+}
+
+QStringList unique(const QStringList &ids)
+{
+    QStringList out;
+    QSet<QString> seen;
+    for (const QString &id : ids) {
+        if (!seen.contains(id)) {
+            seen.insert(id);
+            out.append(id);
+        }
+    }
+    return out;
+}
+
+OutboxEvent eventFromQuery(const QSqlQuery &q)
+{
+    OutboxEvent e;
+    e.sequence = q.value(0).toLongLong();
+    e.id = q.value(1).toString();
+    e.type = q.value(2).toString();
+    e.source = q.value(3).toString();
+    e.subject = q.value(4).toString();
+    e.contentType = q.value(5).toString();
+    e.data = q.value(6).toByteArray();
+    const QByteArray ext = q.value(7).toByteArray();
+    if (!ext.isEmpty())
+        e.extensions = QJsonDocument::fromJson(ext).object();
+    e.orderingKey = q.value(8).toString();
+    parseStatus(q.value(9).toString(), &e.status);
+    e.attempts = q.value(10).toInt();
+    e.nextAttemptAt = fromMs(q.value(11));
+    e.leaseOwner = q.value(12).toString();
+    e.leaseExpiresAt = fromMs(q.value(13));
+    e.lastError = q.value(14).toString();
+    e.lastHttpStatus = q.value(15).toInt();
+    e.createdAt = fromMs(q.value(16));
+    e.sentAt = fromMs(q.value(17));
+    e.replayOf = q.value(18).toString();
+    return e;
+}
+
+// A WHERE clause built from a filter, with its positional values.
+struct Where
+{
+    QStringList terms;
+    QVariantList values;
+
+    void add(const QString &term, const QVariant &value)
+    {
+        terms.append(term);
+        values.append(value);
+    }
+    QString sql() const { return terms.isEmpty() ? QString() : QStringLiteral(" WHERE ") + terms.join(QStringLiteral(" AND ")); }
+};
+
+Where whereFor(const EventFilter &f)
+{
+    Where w;
+    if (f.status)
+        w.add(QStringLiteral("status = ?"), statusName(*f.status));
+    if (!f.type.isEmpty())
+        w.add(QStringLiteral("type = ?"), f.type);
+    if (!f.source.isEmpty())
+        w.add(QStringLiteral("source = ?"), f.source);
+    if (!f.orderingKey.isEmpty())
+        w.add(QStringLiteral("ordering_key = ?"), f.orderingKey);
+    if (!f.errorContains.isEmpty()) {
+        // instr() rather than LIKE: no wildcard characters to escape in what the user typed.
+        w.add(QStringLiteral("instr(last_error, ?) > 0"), f.errorContains);
+    }
+    if (f.createdFrom.isValid())
+        w.add(QStringLiteral("created_at >= ?"), f.createdFrom.toMSecsSinceEpoch());
+    if (f.createdTo.isValid())
+        w.add(QStringLiteral("created_at < ?"), f.createdTo.toMSecsSinceEpoch());
+    return w;
+}
+
+QAtomicInteger<quint64> g_connectionCounter;
+
+} // namespace
+
+// A prepared statement on the storage's connection; counts what it executes and words its errors.
+class Storage::Query
+{
+public:
+    Query(Storage *storage, const QString &sql) : m_storage(storage), m_query(storage->database()), m_sql(sql)
+    {
+        m_query.setForwardOnly(true);
+        m_prepared = m_query.prepare(sql);
+    }
+    Query &bind(const QVariant &v)
+    {
+        m_query.addBindValue(v);
+        return *this;
+    }
+    Query &bindAll(const QVariantList &values)
+    {
+        for (const QVariant &v : values)
+            m_query.addBindValue(v);
+        return *this;
+    }
+    Error exec(const QString &what)
+    {
+        if (!m_prepared)
+            return databaseError(what, m_query.lastError());
+        ++m_storage->m_statements;
+        if (!m_query.exec())
+            return databaseError(what, m_query.lastError());
+        return {};
+    }
+    QSqlQuery &q() { return m_query; }
+
+private:
+    Storage *m_storage;
+    QSqlQuery m_query;
+    QString m_sql;
+    bool m_prepared = false;
+};
+
+Storage::Storage(const ConnectionSpec &spec, const QString &connectionName)
+    : m_spec(spec), m_connectionName(connectionName)
+{
+}
+
+Storage::~Storage()
+{
+    {
+        QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
+        if (db.isOpen())
+            db.close();
+    }
+    QSqlDatabase::removeDatabase(m_connectionName);
+}
+
+QSqlDatabase Storage::database() const
+{
+    return QSqlDatabase::database(m_connectionName, false);
+}
+
+Result<std::unique_ptr<Storage>> Storage::open(const ConnectionSpec &spec, OpenMode mode)
+{
+    if (spec.backend == ConnectionSpec::Backend::Postgresql)
+        return Error(Error::Unsupported, QStringLiteral("PostgreSQL outboxes are not supported yet (%1)").arg(spec.displayUrl()));
+    if (!QSqlDatabase::isDriverAvailable(spec.driverName()))
+        return Error(Error::Unsupported, QStringLiteral("the Qt SQL driver %1 is not installed").arg(spec.driverName()));
+
+    const QFileInfo file(spec.database);
+    if (mode == OpenMode::MustExist && !file.exists())
+        return Error(Error::NotFound, QStringLiteral("no outbox at '%1' (create one with 'outboxctl init')").arg(spec.database));
+    if (file.exists() && file.isDir())
+        return Error(Error::InvalidArgument, QStringLiteral("'%1' is a directory, not a database file").arg(spec.database));
+
+    const QString name = QStringLiteral("outbox-storage-%1").arg(g_connectionCounter.fetchAndAddRelaxed(1));
+    std::unique_ptr<Storage> storage(new Storage(spec, name));
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(spec.driverName(), name);
+        db.setDatabaseName(spec.database);
+        // Wait for a busy database rather than failing: relayers, the console and applications share one file.
+        db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=10000"));
+        if (!db.open())
+            return Error(Error::Database, QStringLiteral("cannot open '%1': %2").arg(spec.database, sqlError(db.lastError())));
+
+        QSqlQuery q(db);
+        if (!q.exec(QStringLiteral("PRAGMA journal_mode=WAL"))) {
+            const QString why = sqlError(q.lastError());
+            if (why.contains(QLatin1String("not a database")))
+                return Error(Error::InvalidArgument, QStringLiteral("'%1' is not a SQLite database").arg(spec.database));
+            return Error(Error::Database, QStringLiteral("cannot open '%1': %2").arg(spec.database, why));
+        }
+        q.exec(QStringLiteral("PRAGMA synchronous=NORMAL"));
+        if (Error e = migrate(db))
+            return e;
+    }
+    return storage;
+}
+
+int Storage::schemaVersion()
+{
+    return int(migrations().size());
+}
+
+Error Storage::migrate(QSqlDatabase &db)
+{
+    QSqlQuery q(db);
+    if (!q.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS outbox_schema (version INTEGER NOT NULL)"))) {
+        const QString why = sqlError(q.lastError());
+        if (why.contains(QLatin1String("not a database")))
+            return Error(Error::InvalidArgument, QStringLiteral("'%1' is not a SQLite database").arg(db.databaseName()));
+        return Error(Error::Database, QStringLiteral("cannot create the outbox schema: %1").arg(why));
+    }
+    if (!q.exec(QStringLiteral("SELECT COALESCE(MAX(version), 0) FROM outbox_schema")) || !q.next())
+        return databaseError(QStringLiteral("cannot read the outbox schema version"), q.lastError());
+    const int current = q.value(0).toInt();
+    q.finish();
+    if (current > schemaVersion())
+        return Error(Error::Unsupported,
+                     QStringLiteral("the outbox schema is version %1, newer than this program understands (%2)")
+                         .arg(current)
+                         .arg(schemaVersion()));
+    if (current == schemaVersion())
+        return {};
+
+    // A savepoint works both inside a caller's transaction and on its own (where it acts as BEGIN).
+    if (!q.exec(QStringLiteral("SAVEPOINT outbox_migrate")))
+        return databaseError(QStringLiteral("cannot migrate the outbox schema"), q.lastError());
+    for (int version = current + 1; version <= schemaVersion(); ++version) {
+        for (const QString &sql : migrations().at(version - 1)) {
+            if (!q.exec(sql)) {
+                const Error e = databaseError(QStringLiteral("outbox schema migration %1 failed").arg(version), q.lastError());
+                q.exec(QStringLiteral("ROLLBACK TO outbox_migrate"));
+                q.exec(QStringLiteral("RELEASE outbox_migrate"));
+                return e;
+            }
+        }
+        q.prepare(QStringLiteral("INSERT INTO outbox_schema(version) SELECT ? WHERE NOT EXISTS (SELECT 1 FROM outbox_schema WHERE version = ?)"));
+        q.addBindValue(version);
+        q.addBindValue(version);
+        if (!q.exec()) {
+            const Error e = databaseError(QStringLiteral("cannot record outbox schema version %1").arg(version), q.lastError());
+            q.exec(QStringLiteral("ROLLBACK TO outbox_migrate"));
+            q.exec(QStringLiteral("RELEASE outbox_migrate"));
+            return e;
+        }
+    }
+    if (!q.exec(QStringLiteral("RELEASE outbox_migrate")))
+        return databaseError(QStringLiteral("cannot commit the outbox schema"), q.lastError());
+    qCInfo(lcStorage) << "outbox schema migrated from version" << current << "to" << schemaVersion();
+    return {};
+}
+
+Error Storage::insertEvent(QSqlDatabase &db, const OutboxEvent &e)
+{
+    QSqlQuery q(db);
+    q.prepare(QStringLiteral(
+        "INSERT INTO outbox_events (id, type, source, subject, content_type, data, extensions, ordering_key, status,"
+        " attempts, next_attempt_at, created_at, replay_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)"));
+    const qint64 created = toMs(e.createdAt);
+    q.addBindValue(e.id);
+    q.addBindValue(e.type);
+    q.addBindValue(e.source);
+    q.addBindValue(textOrNull(e.subject));
+    q.addBindValue(textOrNull(e.contentType));
+    q.addBindValue(e.data.isNull() ? QByteArray("") : e.data);
+    q.addBindValue(e.extensions.isEmpty() ? QVariant(QMetaType(QMetaType::QString))
+                                          : QVariant(QString::fromUtf8(QJsonDocument(e.extensions).toJson(QJsonDocument::Compact))));
+    q.addBindValue(textOrNull(e.orderingKey));
+    q.addBindValue(created);
+    q.addBindValue(created);
+    q.addBindValue(textOrNull(e.replayOf));
+    if (!q.exec()) {
+        const QString why = sqlError(q.lastError());
+        if (why.contains(QLatin1String("UNIQUE constraint failed: outbox_events.id")))
+            return Error(Error::DuplicateId, QStringLiteral("an event with id '%1' is already in the outbox").arg(e.id));
+        return Error(Error::Database, QStringLiteral("cannot write the event to the outbox: %1").arg(why));
+    }
+    return {};
+}
+
+Result<QList<OutboxEvent>> Storage::claim(const QString &owner, int limit, qint64 leaseMs)
+{
+    const qint64 now = nowMs();
+    const qint64 expiry = now + leaseMs;
+    // One statement: pick due rows (the head of each ordering key only) and lease them.
+    Query q(this, QStringLiteral(
+        "UPDATE outbox_events SET lease_owner = ?, lease_expires_at = ?, next_attempt_at = ? "
+        "WHERE seq IN (SELECT e.seq FROM outbox_events e WHERE e.status = 'pending' AND e.next_attempt_at <= ?"
+        " AND (e.ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM outbox_events p"
+        "  WHERE p.ordering_key = e.ordering_key AND p.status <> 'sent' AND p.seq < e.seq))"
+        " ORDER BY e.next_attempt_at, e.seq LIMIT ?) "
+        "RETURNING %1").arg(QLatin1String(kEventColumns)));
+    q.bind(owner).bind(expiry).bind(expiry).bind(now).bind(limit);
+    if (Error e = q.exec(QStringLiteral("cannot claim events")))
+        return e;
+    QList<OutboxEvent> events;
+    while (q.q().next())
+        events.append(eventFromQuery(q.q()));
+    std::sort(events.begin(), events.end(), [](const OutboxEvent &a, const OutboxEvent &b) { return a.sequence < b.sequence; });
+    return events;
+}
+
+Error Storage::complete(const QString &owner, const QList<DeliveryRecord> &records)
+{
+    if (records.isEmpty())
+        return {};
+    QJsonArray rows;
+    for (const DeliveryRecord &r : records) {
+        QJsonObject o;
+        o.insert(QStringLiteral("s"), r.sequence);
+        o.insert(QStringLiteral("t"), statusName(r.newStatus));
+        o.insert(QStringLiteral("o"), outcomeName(r.outcome));
+        o.insert(QStringLiteral("at"), toMs(r.attemptedAt));
+        o.insert(QStringLiteral("n"), r.newStatus == EventStatus::Pending ? toMs(r.nextAttemptAt) : toMs(r.attemptedAt));
+        if (r.newStatus == EventStatus::Sent)
+            o.insert(QStringLiteral("a"), toMs(r.attemptedAt));
+        if (r.httpStatus > 0)
+            o.insert(QStringLiteral("h"), r.httpStatus);
+        if (!r.error.isEmpty())
+            o.insert(QStringLiteral("e"), r.error);
+        o.insert(QStringLiteral("d"), r.durationMs);
+        rows.append(o);
+    }
+    const QString json = QString::fromUtf8(QJsonDocument(rows).toJson(QJsonDocument::Compact));
+
+    QSqlDatabase db = database();
+    QSqlQuery begin(db);
+    if (!begin.exec(QStringLiteral("BEGIN IMMEDIATE")))
+        return databaseError(QStringLiteral("cannot write delivery results"), begin.lastError());
+    // Two statements for the whole batch, whatever its size: the rows, then their attempt history.
+    Query update(this, QStringLiteral(
+        "UPDATE outbox_events SET status = r.t, attempts = attempts + 1, next_attempt_at = r.n,"
+        " lease_owner = NULL, lease_expires_at = NULL, last_error = r.e, last_http_status = r.h,"
+        " sent_at = COALESCE(r.a, sent_at) "
+        "FROM (SELECT value->>'s' AS s, value->>'t' AS t, value->>'n' AS n, value->>'e' AS e, value->>'h' AS h,"
+        " value->>'a' AS a FROM json_each(?)) AS r "
+        "WHERE outbox_events.seq = r.s AND outbox_events.lease_owner = ?"));
+    update.bind(json).bind(owner);
+    Query history(this, QStringLiteral(
+        "INSERT INTO outbox_attempts (event_seq, attempted_at, outcome, http_status, error, duration_ms, relayer) "
+        "SELECT value->>'s', value->>'at', value->>'o', value->>'h', value->>'e', value->>'d', ? FROM json_each(?) "
+        "WHERE EXISTS (SELECT 1 FROM outbox_events WHERE seq = value->>'s')"));
+    history.bind(owner).bind(json);
+    Error e = update.exec(QStringLiteral("cannot write delivery results"));
+    if (!e)
+        e = history.exec(QStringLiteral("cannot record delivery attempts"));
+    QSqlQuery end(db);
+    if (e) {
+        end.exec(QStringLiteral("ROLLBACK"));
+        return e;
+    }
+    if (!end.exec(QStringLiteral("COMMIT")))
+        return databaseError(QStringLiteral("cannot commit delivery results"), end.lastError());
+    return {};
+}
+
+Error Storage::release(const QString &owner, const QList<qint64> &sequences)
+{
+    if (sequences.isEmpty())
+        return {};
+    QJsonArray seqs;
+    for (qint64 s : sequences)
+        seqs.append(s);
+    Query q(this, QStringLiteral(
+        "UPDATE outbox_events SET lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = ? "
+        "WHERE lease_owner = ? AND status = 'pending' AND seq IN (SELECT value FROM json_each(?))"));
+    q.bind(nowMs()).bind(owner).bind(QString::fromUtf8(QJsonDocument(seqs).toJson(QJsonDocument::Compact)));
+    return q.exec(QStringLiteral("cannot release leases"));
+}
+
+Error Storage::releaseAll(const QString &owner)
+{
+    Query q(this, QStringLiteral(
+        "UPDATE outbox_events SET lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = ? "
+        "WHERE lease_owner = ? AND status = 'pending'"));
+    q.bind(nowMs()).bind(owner);
+    return q.exec(QStringLiteral("cannot release leases"));
+}
+
+Result<qint64> Storage::changeCounter()
+{
+    Query q(this, QStringLiteral("PRAGMA data_version"));
+    if (Error e = q.exec(QStringLiteral("cannot read the database's change counter")))
+        return e;
+    if (!q.q().next())
+        return Error(Error::Database, QStringLiteral("cannot read the database's change counter"));
+    return q.q().value(0).toLongLong();
+}
+
+Result<QDateTime> Storage::nextDueAt()
+{
+    Query q(this, QStringLiteral("SELECT MIN(next_attempt_at) FROM outbox_events WHERE status = 'pending'"));
+    if (Error e = q.exec(QStringLiteral("cannot read the next due time")))
+        return e;
+    if (!q.q().next())
+        return QDateTime();
+    return fromMs(q.q().value(0));
+}
+
+Result<QList<OutboxEvent>> Storage::listEvents(const EventFilter &filter, const PageRequest &page)
+{
+    Where w = whereFor(filter);
+    const bool ascending = page.order == PageRequest::Order::Ascending;
+    if (ascending && page.afterSequence > 0)
+        w.add(QStringLiteral("seq > ?"), page.afterSequence);
+    else if (!ascending && page.afterSequence > 0)
+        w.add(QStringLiteral("seq < ?"), page.afterSequence);
+    Query q(this, QStringLiteral("SELECT %1 FROM outbox_events%2 ORDER BY seq %3 LIMIT ?")
+                      .arg(QLatin1String(page.includeData ? kEventColumns : kEventColumnsWithoutData), w.sql(),
+                           ascending ? QStringLiteral("ASC") : QStringLiteral("DESC")));
+    q.bindAll(w.values).bind(qMax(0, page.limit));
+    if (Error e = q.exec(QStringLiteral("cannot list events")))
+        return e;
+    QList<OutboxEvent> events;
+    while (q.q().next())
+        events.append(eventFromQuery(q.q()));
+    return events;
+}
+
+Result<qint64> Storage::countEvents(const EventFilter &filter)
+{
+    const Where w = whereFor(filter);
+    Query q(this, QStringLiteral("SELECT COUNT(*) FROM outbox_events%1").arg(w.sql()));
+    q.bindAll(w.values);
+    if (Error e = q.exec(QStringLiteral("cannot count events")))
+        return e;
+    q.q().next();
+    return q.q().value(0).toLongLong();
+}
+
+Result<OutboxEvent> Storage::event(const QString &id)
+{
+    Query q(this, QStringLiteral("SELECT %1 FROM outbox_events WHERE id = ?").arg(QLatin1String(kEventColumns)));
+    q.bind(id);
+    if (Error e = q.exec(QStringLiteral("cannot read event")))
+        return e;
+    if (!q.q().next())
+        return Error(Error::NotFound, QStringLiteral("no event with id '%1'").arg(id));
+    return eventFromQuery(q.q());
+}
+
+Result<QList<Attempt>> Storage::attempts(const QString &id)
+{
+    Query q(this, QStringLiteral(
+        "SELECT a.attempted_at, a.outcome, a.http_status, a.error, a.duration_ms, a.relayer FROM outbox_attempts a"
+        " JOIN outbox_events e ON e.seq = a.event_seq WHERE e.id = ? ORDER BY a.id"));
+    q.bind(id);
+    if (Error e = q.exec(QStringLiteral("cannot read attempts")))
+        return e;
+    QList<Attempt> list;
+    while (q.q().next()) {
+        Attempt a;
+        a.attemptedAt = fromMs(q.q().value(0));
+        a.outcome = outcomeFromName(q.q().value(1).toString());
+        a.httpStatus = q.q().value(2).toInt();
+        a.error = q.q().value(3).toString();
+        a.durationMs = q.q().value(4).toLongLong();
+        a.relayer = q.q().value(5).toString();
+        list.append(a);
+    }
+    return list;
+}
+
+Result<ActionSummary> Storage::retry(const QStringList &ids)
+{
+    const QStringList wanted = unique(ids);
+    Query q(this, QStringLiteral(
+        "UPDATE outbox_events SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_owner = NULL,"
+        " lease_expires_at = NULL, last_error = NULL, last_http_status = NULL "
+        "WHERE status = 'failed' AND id IN (SELECT value FROM json_each(?))"));
+    q.bind(nowMs()).bind(QString::fromUtf8(jsonList(wanted)));
+    if (Error e = q.exec(QStringLiteral("cannot retry events")))
+        return e;
+    ActionSummary s;
+    s.changed = q.q().numRowsAffected();
+    s.skipped = int(wanted.size()) - s.changed;
+    return s;
+}
+
+Result<ActionSummary> Storage::retryMatching(const EventFilter &filter)
+{
+    ActionSummary s;
+    if (filter.status && *filter.status != EventStatus::Failed)
+        return s;
+    EventFilter failedOnly = filter;
+    failedOnly.status = EventStatus::Failed;
+    const Where w = whereFor(failedOnly);
+    Query q(this, QStringLiteral(
+        "UPDATE outbox_events SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_owner = NULL,"
+        " lease_expires_at = NULL, last_error = NULL, last_http_status = NULL%1").arg(w.sql()));
+    q.bind(nowMs()).bindAll(w.values);
+    if (Error e = q.exec(QStringLiteral("cannot retry events")))
+        return e;
+    s.changed = q.q().numRowsAffected();
+    return s;
+}
+
+Result<ActionSummary> Storage::replay(const QStringList &ids)
+{
+    const QStringList wanted = unique(ids);
+    QSqlDatabase db = database();
+    QSqlQuery tx(db);
+    if (!tx.exec(QStringLiteral("BEGIN IMMEDIATE")))
+        return databaseError(QStringLiteral("cannot replay events"), tx.lastError());
+    ActionSummary s;
+    const qint64 now = nowMs();
+    for (const QString &id : wanted) {
+        const QString newId = createEventId();
+        Query q(this, QStringLiteral(
+            "INSERT INTO outbox_events (id, type, source, subject, content_type, data, extensions, ordering_key,"
+            " status, attempts, next_attempt_at, created_at, replay_of) "
+            "SELECT ?, type, source, subject, content_type, data, json_set(COALESCE(extensions, '{}'), '$.replayof', id),"
+            " ordering_key, 'pending', 0, ?, ?, id FROM outbox_events WHERE id = ? AND status IN ('sent', 'failed')"));
+        q.bind(newId).bind(now).bind(now).bind(id);
+        if (Error e = q.exec(QStringLiteral("cannot replay event '%1'").arg(id))) {
+            tx.exec(QStringLiteral("ROLLBACK"));
+            return e;
+        }
+        if (q.q().numRowsAffected() == 1) {
+            ++s.changed;
+            s.newIds.append(newId);
+        } else {
+            ++s.skipped;
+        }
+    }
+    if (!tx.exec(QStringLiteral("COMMIT")))
+        return databaseError(QStringLiteral("cannot commit replayed events"), tx.lastError());
+    return s;
+}
+
+Result<ActionSummary> Storage::remove(const QStringList &ids)
+{
+    const QStringList wanted = unique(ids);
+    const QString json = QString::fromUtf8(jsonList(wanted));
+    QSqlDatabase db = database();
+    QSqlQuery tx(db);
+    if (!tx.exec(QStringLiteral("BEGIN IMMEDIATE")))
+        return databaseError(QStringLiteral("cannot delete events"), tx.lastError());
+    Query history(this, QStringLiteral(
+        "DELETE FROM outbox_attempts WHERE event_seq IN (SELECT seq FROM outbox_events WHERE id IN (SELECT value FROM json_each(?)))"));
+    history.bind(json);
+    Query rows(this, QStringLiteral("DELETE FROM outbox_events WHERE id IN (SELECT value FROM json_each(?))"));
+    rows.bind(json);
+    Error e = history.exec(QStringLiteral("cannot delete events"));
+    if (!e)
+        e = rows.exec(QStringLiteral("cannot delete events"));
+    if (e) {
+        tx.exec(QStringLiteral("ROLLBACK"));
+        return e;
+    }
+    ActionSummary s;
+    s.changed = rows.q().numRowsAffected();
+    s.skipped = int(wanted.size()) - s.changed;
+    if (!tx.exec(QStringLiteral("COMMIT")))
+        return databaseError(QStringLiteral("cannot commit deleted events"), tx.lastError());
+    return s;
+}
+
+Result<int> Storage::cleanup(const QDateTime &olderThan, const QList<EventStatus> &statuses, int batchSize)
+{
+    if (statuses.isEmpty())
+        return 0;
+    QStringList names;
+    for (EventStatus s : statuses)
+        names.append(QLatin1Char('\'') + statusName(s) + QLatin1Char('\''));
+    const QString victims = QStringLiteral("SELECT seq FROM outbox_events WHERE status IN (%1) AND created_at < ? ORDER BY seq LIMIT ?")
+                                .arg(names.join(QLatin1Char(',')));
+    QSqlDatabase db = database();
+    int total = 0;
+    // Bounded batches, each its own short transaction, so relayers and the console are never locked out for long.
+    for (;;) {
+        QSqlQuery tx(db);
+        if (!tx.exec(QStringLiteral("BEGIN IMMEDIATE")))
+            return databaseError(QStringLiteral("cannot clean up events"), tx.lastError());
+        Query history(this, QStringLiteral("DELETE FROM outbox_attempts WHERE event_seq IN (%1)").arg(victims));
+        history.bind(toMs(olderThan)).bind(batchSize);
+        Query rows(this, QStringLiteral("DELETE FROM outbox_events WHERE seq IN (%1)").arg(victims));
+        rows.bind(toMs(olderThan)).bind(batchSize);
+        Error e = history.exec(QStringLiteral("cannot clean up events"));
+        if (!e)
+            e = rows.exec(QStringLiteral("cannot clean up events"));
+        if (e) {
+            tx.exec(QStringLiteral("ROLLBACK"));
+            return e;
+        }
+        const int n = rows.q().numRowsAffected();
+        if (!tx.exec(QStringLiteral("COMMIT")))
+            return databaseError(QStringLiteral("cannot commit the clean-up"), tx.lastError());
+        total += n;
+        if (n < batchSize)
+            break;
+    }
+    return total;
+}
+
+Result<OutboxStats> Storage::stats()
+{
+    OutboxStats s;
+    Query counts(this, QStringLiteral("SELECT status, COUNT(*) FROM outbox_events GROUP BY status"));
+    if (Error e = counts.exec(QStringLiteral("cannot count events")))
+        return e;
+    while (counts.q().next()) {
+        EventStatus status;
+        if (!parseStatus(counts.q().value(0).toString(), &status))
+            continue;
+        const qint64 n = counts.q().value(1).toLongLong();
+        (status == EventStatus::Pending ? s.pending : status == EventStatus::Failed ? s.failed : s.sent) = n;
+    }
+    Query inFlight(this, QStringLiteral(
+        "SELECT COUNT(*) FROM outbox_events WHERE status = 'pending' AND lease_owner IS NOT NULL AND lease_expires_at > ?"));
+    inFlight.bind(nowMs());
+    if (Error e = inFlight.exec(QStringLiteral("cannot count events in flight")))
+        return e;
+    if (inFlight.q().next())
+        s.inFlight = inFlight.q().value(0).toLongLong();
+    Query oldest(this, QStringLiteral("SELECT created_at FROM outbox_events WHERE status = 'pending' ORDER BY seq LIMIT 1"));
+    if (Error e = oldest.exec(QStringLiteral("cannot read the oldest pending event")))
+        return e;
+    if (oldest.q().next())
+        s.oldestPendingCreatedAt = fromMs(oldest.q().value(0));
+    Query blocked(this, QStringLiteral(
+        "SELECT DISTINCT ordering_key FROM outbox_events WHERE status = 'failed' AND ordering_key IS NOT NULL"
+        " ORDER BY ordering_key LIMIT 1000"));
+    if (Error e = blocked.exec(QStringLiteral("cannot read blocked keys")))
+        return e;
+    while (blocked.q().next())
+        s.blockedKeys.append(blocked.q().value(0).toString());
+    return s;
+}
+
+QString createEventId()
+{
+    // RFC 9562 UUID version 7: 48 bits of Unix milliseconds, then version, variant and random bits.
+    quint8 b[16];
+    const quint64 ms = quint64(QDateTime::currentMSecsSinceEpoch());
+    for (int i = 0; i < 6; ++i)
+        b[i] = quint8(ms >> (40 - 8 * i));
+    QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(b + 8), 2);
+    const quint32 r = QRandomGenerator::system()->generate();
+    b[6] = quint8(0x70 | (r & 0x0f));
+    b[7] = quint8(r >> 8);
+    b[8] = quint8(0x80 | (b[8] & 0x3f));
+    return QUuid::fromRfc4122(QByteArrayView(reinterpret_cast<const char *>(b), 16)).toString(QUuid::WithoutBraces);
+}
+
+QString statusName(EventStatus status)
+{
+    switch (status) {
+    case EventStatus::Pending: return QStringLiteral("pending");
+    case EventStatus::Failed: return QStringLiteral("failed");
+    case EventStatus::Sent: return QStringLiteral("sent");
+    }
+    return {};
+}
+
+bool parseStatus(const QString &name, EventStatus *status)
+{
+    if (name == QLatin1String("pending"))
+        *status = EventStatus::Pending;
+    else if (name == QLatin1String("failed"))
+        *status = EventStatus::Failed;
+    else if (name == QLatin1String("sent"))
+        *status = EventStatus::Sent;
+    else
+        return false;
+    return true;
+}
+
+QString outcomeName(Attempt::Outcome outcome)
+{
+    switch (outcome) {
+    case Attempt::Outcome::Sent: return QStringLiteral("sent");
+    case Attempt::Outcome::Retry: return QStringLiteral("retry");
+    case Attempt::Outcome::Failed: return QStringLiteral("failed");
+    case Attempt::Outcome::Released: return QStringLiteral("released");
+    }
+    return {};
+}
+
+Attempt::Outcome outcomeFromName(const QString &name)
+{
+    if (name == QLatin1String("retry"))
+        return Attempt::Outcome::Retry;
+    if (name == QLatin1String("failed"))
+        return Attempt::Outcome::Failed;
+    if (name == QLatin1String("released"))
+        return Attempt::Outcome::Released;
+    return Attempt::Outcome::Sent;
+}
+
+} // namespace outbox

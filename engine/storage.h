@@ -1,0 +1,129 @@
+#pragma once
+
+#include "connectionspec.h"
+#include "error.h"
+#include "outboxevent.h"
+
+#include <QDateTime>
+#include <QSqlDatabase>
+#include <QStringList>
+
+#include <memory>
+#include <optional>
+
+namespace outbox {
+
+// What the console and `outboxctl list` filter on. Every field is optional; all are applied in the database.
+struct EventFilter
+{
+    std::optional<EventStatus> status;
+    QString type;           // exact
+    QString source;         // exact
+    QString orderingKey;    // exact
+    QString errorContains;  // substring of the last error
+    QDateTime createdFrom;  // inclusive
+    QDateTime createdTo;    // exclusive
+};
+
+// Keyset paging over the sequence column: never an OFFSET scan.
+struct PageRequest
+{
+    enum class Order { Ascending, Descending };
+    Order order = Order::Ascending;
+    qint64 afterSequence = 0; // ascending: rows with a greater sequence; descending: a smaller one (0: from the end)
+    int limit = 100;
+    bool includeData = true; // false: leave the payload out (tables that show only attributes)
+};
+
+struct OutboxStats
+{
+    qint64 pending = 0;   // includes those in flight
+    qint64 inFlight = 0;
+    qint64 failed = 0;
+    qint64 sent = 0;
+    QDateTime oldestPendingCreatedAt; // null when nothing is pending
+    QStringList blockedKeys;          // ordering keys held back by a failed event
+};
+
+// How many rows an operator action changed, and how many it skipped (not in a state it applies to, or gone).
+struct ActionSummary
+{
+    int changed = 0;
+    int skipped = 0;
+    QStringList newIds; // replay: the ids of the new events
+};
+
+// The result of one delivery, as the relayer writes it back.
+struct DeliveryRecord
+{
+    qint64 sequence = 0;
+    EventStatus newStatus = EventStatus::Pending;
+    Attempt::Outcome outcome = Attempt::Outcome::Sent;
+    QDateTime attemptedAt;
+    QDateTime nextAttemptAt; // for a retry
+    int httpStatus = 0;
+    QString error;
+    qint64 durationMs = 0;
+};
+
+// The outbox tables on one database connection, owned by one thread. The relayer, the console and outboxctl
+// reach the outbox only through this class, so every SQL statement lives here.
+class Storage
+{
+public:
+    enum class OpenMode { CreateIfMissing, MustExist };
+
+    static Result<std::unique_ptr<Storage>> open(const ConnectionSpec &spec, OpenMode mode = OpenMode::CreateIfMissing);
+    ~Storage();
+    Storage(const Storage &) = delete;
+    Storage &operator=(const Storage &) = delete;
+
+    // Creates or migrates the schema on any connection (the engine's own or an application's).
+    static Error migrate(QSqlDatabase &db);
+    static int schemaVersion();
+
+    // Inserts one event on the given connection, inside whatever transaction the caller has open.
+    static Error insertEvent(QSqlDatabase &db, const OutboxEvent &event);
+
+    QSqlDatabase database() const;
+    const ConnectionSpec &spec() const { return m_spec; }
+
+    // Relayer side.
+    Result<QList<OutboxEvent>> claim(const QString &owner, int limit, qint64 leaseMs);
+    Error complete(const QString &owner, const QList<DeliveryRecord> &records);
+    Error release(const QString &owner, const QList<qint64> &sequences);
+    Error releaseAll(const QString &owner);
+    // Changes each time another connection commits (SQLite's data_version): a cheap way to notice new work.
+    Result<qint64> changeCounter();
+    // When the next pending event falls due (null when none is pending).
+    Result<QDateTime> nextDueAt();
+
+    // Operator side.
+    Result<QList<OutboxEvent>> listEvents(const EventFilter &filter, const PageRequest &page);
+    Result<qint64> countEvents(const EventFilter &filter);
+    Result<OutboxEvent> event(const QString &id);
+    Result<QList<Attempt>> attempts(const QString &id);
+    Result<ActionSummary> retry(const QStringList &ids);
+    Result<ActionSummary> retryMatching(const EventFilter &filter); // failed events that match
+    Result<ActionSummary> replay(const QStringList &ids);
+    Result<ActionSummary> remove(const QStringList &ids);
+    Result<int> cleanup(const QDateTime &olderThan, const QList<EventStatus> &statuses, int batchSize = 1000);
+    Result<OutboxStats> stats();
+
+    // Statements executed on this connection so far (for the benchmark's statements-per-batch figure).
+    qint64 statementCount() const { return m_statements; }
+
+private:
+    Storage(const ConnectionSpec &spec, const QString &connectionName);
+    class Query;
+    friend class Query;
+
+    ConnectionSpec m_spec;
+    QString m_connectionName;
+    qint64 m_statements = 0;
+};
+
+// A new event id: a UUID version 7 (time-ordered, so ids inserted together sit together in an index).
+QString createEventId();
+
+} // namespace outbox

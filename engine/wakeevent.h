@@ -1,0 +1,25 @@
+#pragma once
+
+#include <QObject>
+
+namespace outbox {
+
+// The process-wide wake-up: raised when a transaction that enqueued an event commits (the engine installs a
+// SQLite commit hook for that), or by an application itself. Relayers in this process listen to it and
+// relay at once instead of waiting for their next poll.
+class WakeEvent : public QObject
+{
+    Q_OBJECT
+public:
+    static WakeEvent *instance();
+    // Thread-safe: may be called from any thread, even from inside a database commit.
+    static void raise();
+
+Q_SIGNALS:
+    void raised();
+
+private:
+    WakeEvent() = default;
+};
+
+} // namespace outbox
