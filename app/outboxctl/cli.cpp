@@ -1,0 +1,171 @@
+#include "cli.h"
+
+#include "cloudevents.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QStandardPaths>
+#include <QStringDecoder>
+
+#include <cstdio>
+
+namespace cli {
+
+void fail(int code, const QString &message)
+{
+    throw Exit{code, message};
+}
+
+Command::Command(const QString &name, const QString &synopsis) : m_name(name)
+{
+    m_parser.setApplicationDescription(synopsis);
+    m_parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
+    m_parser.addOption(QCommandLineOption(QStringLiteral("db"),
+                                          QStringLiteral("The outbox: sqlite:///abs.db, sqlite:rel.db or postgresql://user:pass@host:port/db "
+                                                         "(default: $OUTBOX_DB, else a file in the user's data directory)."),
+                                          QStringLiteral("url")));
+    m_parser.addHelpOption();
+}
+
+void Command::addOption(const QString &name, const QString &description, const QString &valueName)
+{
+    m_parser.addOption(QCommandLineOption(name, description, valueName));
+}
+
+void Command::parse(const QStringList &arguments)
+{
+    if (!m_parser.parse(QStringList{QStringLiteral("outboxctl ") + m_name} + arguments))
+        fail(BadUsage, m_parser.errorText() + QStringLiteral(" (see 'outboxctl %1 --help')").arg(m_name));
+    if (m_parser.isSet(QStringLiteral("help"))) {
+        std::fputs(qPrintable(m_parser.helpText()), stdout);
+        throw Exit{Done, {}};
+    }
+}
+
+int Command::intValue(const QString &name, int defaultValue, int min, int max) const
+{
+    if (!m_parser.isSet(name))
+        return defaultValue;
+    bool ok = false;
+    const qlonglong v = m_parser.value(name).trimmed().toLongLong(&ok);
+    if (!ok || v < min || v > max)
+        fail(BadUsage, QStringLiteral("invalid --%1 '%2': expected a whole number from %3 to %4")
+                           .arg(name, m_parser.value(name))
+                           .arg(min)
+                           .arg(max));
+    return int(v);
+}
+
+QString defaultDatabasePath()
+{
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    QDir().mkpath(dir);
+    return QDir(dir).filePath(QStringLiteral("outbox.db"));
+}
+
+outbox::ConnectionSpec Command::connectionSpec() const
+{
+    QString url = m_parser.value(QStringLiteral("db"));
+    if (url.isEmpty())
+        url = qEnvironmentVariable("OUTBOX_DB");
+    if (url.isEmpty())
+        return outbox::ConnectionSpec::sqlite(defaultDatabasePath());
+    auto spec = outbox::ConnectionSpec::fromUrl(url);
+    if (!spec.isOk())
+        fail(BadUsage, spec.error().message());
+    return *spec;
+}
+
+std::unique_ptr<outbox::Storage> Command::openStorage(outbox::Storage::OpenMode mode) const
+{
+    auto storage = outbox::Storage::open(connectionSpec(), mode);
+    if (!storage.isOk()) {
+        const auto code = storage.error().code();
+        fail(code == outbox::Error::InvalidArgument || code == outbox::Error::NotFound || code == outbox::Error::Unsupported
+                 ? BadUsage
+                 : RuntimeFailure,
+             storage.error().message());
+    }
+    return std::move(storage.value());
+}
+
+void printLine(const QString &line)
+{
+    std::fputs(line.toUtf8().constData(), stdout);
+    std::fputc('\n', stdout);
+}
+
+void printJson(const QJsonObject &object)
+{
+    const QByteArray text = QJsonDocument(object).toJson(QJsonDocument::Compact);
+    std::fwrite(text.constData(), 1, size_t(text.size()), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+}
+
+void printError(const QString &line)
+{
+    // One line: control characters from outside input must not break it.
+    QString clean = line;
+    for (QChar &c : clean) {
+        if (c.category() == QChar::Other_Control)
+            c = QLatin1Char(' ');
+    }
+    std::fprintf(stderr, "outboxctl: %s\n", clean.toUtf8().constData());
+}
+
+QJsonValue dataJson(const QByteArray &data, const QString &contentType, QString *key)
+{
+    *key = QStringLiteral("data");
+    if (data.isEmpty())
+        return QJsonValue();
+    if (outbox::cloudevents::isJsonContentType(contentType) && outbox::cloudevents::isValidJson(data)) {
+        QByteArray wrapped = "[" + data + "]";
+        return QJsonDocument::fromJson(wrapped).array().first();
+    }
+    QStringDecoder decoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+    const QString text = decoder(data);
+    if (!decoder.hasError())
+        return text;
+    *key = QStringLiteral("data_base64");
+    return QString::fromLatin1(data.toBase64());
+}
+
+static QJsonValue timeJson(const QDateTime &t)
+{
+    return t.isValid() ? QJsonValue(outbox::cloudevents::formatTime(t)) : QJsonValue();
+}
+
+QJsonObject eventJson(const outbox::OutboxEvent &e, bool withData)
+{
+    QJsonObject o;
+    o.insert(QStringLiteral("seq"), e.sequence);
+    o.insert(QStringLiteral("id"), e.id);
+    o.insert(QStringLiteral("status"), outbox::statusName(e.status));
+    o.insert(QStringLiteral("type"), e.type);
+    o.insert(QStringLiteral("source"), e.source);
+    o.insert(QStringLiteral("subject"), e.subject.isEmpty() ? QJsonValue() : QJsonValue(e.subject));
+    o.insert(QStringLiteral("datacontenttype"), e.contentType.isEmpty() ? QJsonValue() : QJsonValue(e.contentType));
+    o.insert(QStringLiteral("key"), e.orderingKey.isEmpty() ? QJsonValue() : QJsonValue(e.orderingKey));
+    o.insert(QStringLiteral("extensions"), e.extensions);
+    o.insert(QStringLiteral("attempts"), e.attempts);
+    o.insert(QStringLiteral("next_attempt_at"), e.status == outbox::EventStatus::Pending ? timeJson(e.nextAttemptAt) : QJsonValue());
+    o.insert(QStringLiteral("lease_owner"), e.leaseOwner.isEmpty() ? QJsonValue() : QJsonValue(e.leaseOwner));
+    o.insert(QStringLiteral("lease_expires_at"), timeJson(e.leaseExpiresAt));
+    o.insert(QStringLiteral("last_error"), e.lastError.isEmpty() ? QJsonValue() : QJsonValue(e.lastError));
+    o.insert(QStringLiteral("last_http_status"), e.lastHttpStatus > 0 ? QJsonValue(e.lastHttpStatus) : QJsonValue());
+    o.insert(QStringLiteral("created_at"), timeJson(e.createdAt));
+    o.insert(QStringLiteral("sent_at"), timeJson(e.sentAt));
+    o.insert(QStringLiteral("replay_of"), e.replayOf.isEmpty() ? QJsonValue() : QJsonValue(e.replayOf));
+    if (withData) {
+        QString key;
+        const QJsonValue data = dataJson(e.data, e.contentType, &key);
+        o.insert(key, data);
+        o.insert(QStringLiteral("data_size"), e.data.size());
+    }
+    return o;
+}
+
+} // namespace cli
