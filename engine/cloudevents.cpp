@@ -103,7 +103,113 @@ void checkAttributes(ReceivedEvent &r)
     }
 }
 
-ReceivedEvent fromStructured(const QJsonObject &o)
+// A small scanner over JSON text that finds where values start and end, so the receiver can keep the
+// exact bytes of "data" (member order, number spelling) instead of a re-serialised copy.
+qsizetype skipSpace(const QByteArray &s, qsizetype pos)
+{
+    while (pos < s.size() && (s[pos] == ' ' || s[pos] == '\t' || s[pos] == '\n' || s[pos] == '\r'))
+        ++pos;
+    return pos;
+}
+
+qsizetype skipValue(const QByteArray &s, qsizetype pos, int depth = 0)
+{
+    pos = skipSpace(s, pos);
+    if (pos >= s.size() || depth > 512)
+        return -1;
+    const char c = s[pos];
+    if (c == '"') {
+        for (++pos; pos < s.size(); ++pos) {
+            if (s[pos] == '\\')
+                ++pos;
+            else if (s[pos] == '"')
+                return pos + 1;
+        }
+        return -1;
+    }
+    if (c == '{' || c == '[') {
+        const char close = c == '{' ? '}' : ']';
+        pos = skipSpace(s, pos + 1);
+        if (pos < s.size() && s[pos] == close)
+            return pos + 1;
+        for (;;) {
+            if (c == '{') {
+                pos = skipValue(s, pos, depth + 1); // the member name
+                if (pos < 0)
+                    return -1;
+                pos = skipSpace(s, pos);
+                if (pos >= s.size() || s[pos] != ':')
+                    return -1;
+                ++pos;
+            }
+            pos = skipValue(s, pos, depth + 1);
+            if (pos < 0)
+                return -1;
+            pos = skipSpace(s, pos);
+            if (pos >= s.size())
+                return -1;
+            if (s[pos] == close)
+                return pos + 1;
+            if (s[pos] != ',')
+                return -1;
+            ++pos;
+        }
+    }
+    while (pos < s.size() && !QByteArrayView(",}] \t\r\n").contains(s[pos]))
+        ++pos;
+    return pos;
+}
+
+// The raw bytes of the top-level member `name` of the JSON object in s[begin, end), or a null array.
+QByteArray rawMember(const QByteArray &s, qsizetype begin, const QByteArray &name)
+{
+    qsizetype pos = skipSpace(s, begin);
+    if (pos >= s.size() || s[pos] != '{')
+        return {};
+    const QByteArray quoted = '"' + name + '"';
+    pos = skipSpace(s, pos + 1);
+    while (pos < s.size() && s[pos] != '}') {
+        const qsizetype keyEnd = skipValue(s, pos);
+        if (keyEnd < 0)
+            return {};
+        const bool match = QByteArrayView(s).sliced(pos, keyEnd - pos) == quoted;
+        pos = skipSpace(s, keyEnd);
+        if (pos >= s.size() || s[pos] != ':')
+            return {};
+        const qsizetype valueStart = skipSpace(s, pos + 1);
+        const qsizetype valueEnd = skipValue(s, valueStart);
+        if (valueEnd < 0)
+            return {};
+        if (match)
+            return s.mid(valueStart, valueEnd - valueStart);
+        pos = skipSpace(s, valueEnd);
+        if (pos < s.size() && s[pos] == ',')
+            pos = skipSpace(s, pos + 1);
+    }
+    return {};
+}
+
+// Where each element of the top-level JSON array in s begins.
+QList<qsizetype> arrayElements(const QByteArray &s)
+{
+    QList<qsizetype> starts;
+    qsizetype pos = skipSpace(s, 0);
+    if (pos >= s.size() || s[pos] != '[')
+        return starts;
+    pos = skipSpace(s, pos + 1);
+    while (pos < s.size() && s[pos] != ']') {
+        starts.append(pos);
+        pos = skipValue(s, pos);
+        if (pos < 0)
+            return {};
+        pos = skipSpace(s, pos);
+        if (pos < s.size() && s[pos] == ',')
+            pos = skipSpace(s, pos + 1);
+    }
+    return starts;
+}
+
+ReceivedEvent fromStructured(const QJsonObject &o, const QByteArray &raw = {}, qsizetype rawBegin = 0)
 {
     ReceivedEvent r;
     r.specVersion = o.value(QLatin1String("specversion")).toString();
@@ -136,10 +242,12 @@ ReceivedEvent fromStructured(const QJsonObject &o)
         if (d.isString() && !json) {
             r.event.data = d.toString().toUtf8();
         } else {
-            // Re-serialise the JSON value: Qt keeps 64-bit integers exact.
-            QJsonArray wrapper{d};
-            QByteArray text = QJsonDocument(wrapper).toJson(QJsonDocument::Compact);
-            r.event.data = text.mid(1, text.size() - 2);
+            // The bytes as sent; failing that, the value re-serialised (Qt keeps 64-bit integers exact).
+            r.event.data = raw.isEmpty() ? QByteArray() : rawMember(raw, rawBegin, "data");
+            if (r.event.data.isNull()) {
+                const QByteArray text = QJsonDocument(QJsonArray{d}).toJson(QJsonDocument::Compact);
+                r.event.data = text.mid(1, text.size() - 2);
+            }
         }
     }
     checkAttributes(r);
@@ -337,14 +445,17 @@ DecodedRequest decode(const HttpMessage &request)
             return out;
         }
         const QJsonArray array = doc.array();
-        for (const QJsonValue &v : array) {
+        const QList<qsizetype> starts = arrayElements(request.body);
+        for (qsizetype i = 0; i < array.size(); ++i) {
+            const QJsonValue v = array.at(i);
             if (!v.isObject()) {
                 ReceivedEvent bad;
                 bad.problems.append(QStringLiteral("batch element is not a JSON object"));
                 out.events.append(bad);
                 continue;
             }
-            out.events.append(fromStructured(v.toObject()));
+            out.events.append(starts.size() == array.size() ? fromStructured(v.toObject(), request.body, starts.at(i))
+                                                            : fromStructured(v.toObject()));
         }
         return out;
     }
@@ -362,7 +473,7 @@ DecodedRequest decode(const HttpMessage &request)
                             : QStringLiteral("structured body is not a JSON object");
             return out;
         }
-        out.events.append(fromStructured(doc.object()));
+        out.events.append(fromStructured(doc.object(), request.body, 0));
         return out;
     }
     if (request.header("ce-specversion").isNull()) {

@@ -368,7 +368,7 @@ Result<QList<OutboxEvent>> Storage::claim(const QString &owner, int limit, qint6
     // One statement: pick due rows (the head of each ordering key only) and lease them.
     Query q(this, QStringLiteral(
         "UPDATE outbox_events SET lease_owner = ?, lease_expires_at = ?, next_attempt_at = ? "
-        "WHERE seq IN (SELECT e.seq FROM outbox_events e WHERE e.status = 'pending' AND e.next_attempt_at <= ?"
+        "WHERE seq IN (SELECT e.seq FROM outbox_events e INDEXED BY outbox_events_due WHERE e.status = 'pending' AND e.next_attempt_at <= ?"
         " AND (e.ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM outbox_events p"
         "  WHERE p.ordering_key = e.ordering_key AND p.status <> 'sent' AND p.seq < e.seq))"
         " ORDER BY e.next_attempt_at, e.seq LIMIT ?) "

@@ -1,0 +1,248 @@
+// CloudEvents encoding and decoding, and the small parsers (durations, database URLs).
+
+#include "cloudevents.h"
+#include "connectionspec.h"
+#include "duration.h"
+#include "httpsender.h"
+#include "receiver.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTcpSocket>
+#include <QTest>
+
+using namespace outbox;
+
+class TestCloudEvents : public QObject
+{
+    Q_OBJECT
+
+    static OutboxEvent sample()
+    {
+        OutboxEvent e;
+        e.id = QStringLiteral("evt-1");
+        e.type = QStringLiteral("com.example.order.created");
+        e.source = QStringLiteral("/shop");
+        e.subject = QStringLiteral("orders/7");
+        e.contentType = QStringLiteral("application/json");
+        e.data = QByteArray(R"({"order":7,"big":1234567890123456789})");
+        e.extensions.insert(QStringLiteral("traceparent"), QStringLiteral("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+        e.createdAt = QDateTime(QDate(2026, 11, 26), QTime(21, 25, 15, 123), Qt::UTC);
+        return e;
+    }
+
+private Q_SLOTS:
+    void binaryModeHeadersAndBody()
+    {
+        const HttpMessage m = cloudevents::encode(sample(), ContentMode::Binary);
+        QCOMPARE(m.header("ce-specversion"), QByteArray("1.0"));
+        QCOMPARE(m.header("ce-id"), QByteArray("evt-1"));
+        QCOMPARE(m.header("ce-type"), QByteArray("com.example.order.created"));
+        QCOMPARE(m.header("ce-source"), QByteArray("/shop"));
+        QCOMPARE(m.header("ce-subject"), QByteArray("orders/7"));
+        QCOMPARE(m.header("ce-time"), QByteArray("2026-11-26T21:25:15.123Z"));
+        QCOMPARE(m.header("ce-traceparent"), QByteArray("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+        QCOMPARE(m.header("content-type"), QByteArray("application/json"));
+        QVERIFY(m.header("ce-datacontenttype").isNull());
+        QCOMPARE(m.body, QByteArray(R"({"order":7,"big":1234567890123456789})"));
+    }
+
+    void binaryModePercentEncodesHeaderValues()
+    {
+        OutboxEvent e = sample();
+        e.subject = QStringLiteral("a b\"c%dé\n");
+        const HttpMessage m = cloudevents::encode(e, ContentMode::Binary);
+        QCOMPARE(m.header("ce-subject"), QByteArray("a%20b%22c%25d%C3%A9%0A"));
+        // and the receiver side reads it back
+        const DecodedRequest d = cloudevents::decode(m);
+        QCOMPARE(d.events.size(), 1);
+        QCOMPARE(d.events.first().event.subject, e.subject);
+    }
+
+    void structuredModeSplicesJsonDataByteForByte()
+    {
+        const HttpMessage m = cloudevents::encode(sample(), ContentMode::Structured);
+        QCOMPARE(m.header("content-type"), QByteArray("application/cloudevents+json; charset=utf-8"));
+        QCOMPARE(m.body, QByteArray(R"({"datacontenttype":"application/json","id":"evt-1","source":"/shop","specversion":"1.0",)"
+                                    R"("subject":"orders/7","time":"2026-11-26T21:25:15.123Z",)"
+                                    R"("traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",)"
+                                    R"("type":"com.example.order.created","data":{"order":7,"big":1234567890123456789}})"));
+    }
+
+    void structuredModeTextAndBinaryData()
+    {
+        OutboxEvent e = sample();
+        e.contentType = QStringLiteral("text/plain");
+        e.data = "line \"one\"\n";
+        QJsonObject o = QJsonDocument::fromJson(cloudevents::structuredJson(e)).object();
+        QCOMPARE(o.value("data").toString(), QStringLiteral("line \"one\"\n"));
+        e.contentType = QStringLiteral("application/octet-stream");
+        e.data = QByteArray("\x00\xff\x10", 3);
+        o = QJsonDocument::fromJson(cloudevents::structuredJson(e)).object();
+        QVERIFY(!o.contains("data"));
+        QCOMPARE(o.value("data_base64").toString(), QStringLiteral("AP8Q"));
+        const DecodedRequest d = cloudevents::decode(cloudevents::encode(e, ContentMode::Structured));
+        QCOMPARE(d.events.first().event.data, e.data);
+    }
+
+    void batchRoundTrip()
+    {
+        OutboxEvent a = sample();
+        OutboxEvent b = sample();
+        b.id = QStringLiteral("evt-2");
+        b.data = "[1,2,3]";
+        const HttpMessage m = cloudevents::encodeBatch({a, b});
+        QCOMPARE(m.header("content-type"), QByteArray("application/cloudevents-batch+json; charset=utf-8"));
+        const DecodedRequest d = cloudevents::decode(m);
+        QCOMPARE(d.mode, ContentMode::Batch);
+        QVERIFY(d.error.isEmpty());
+        QCOMPARE(d.events.size(), 2);
+        QVERIFY2(d.events.at(0).isValid(), qPrintable(d.events.at(0).problems.join(';')));
+        QCOMPARE(d.events.at(0).event.data, a.data); // 64-bit integer exact
+        QCOMPARE(d.events.at(1).event.id, QStringLiteral("evt-2"));
+        QCOMPARE(d.events.at(1).event.data, QByteArray("[1,2,3]"));
+        QCOMPARE(d.events.at(0).event.extensions.value("traceparent").toString(), a.extensions.value("traceparent").toString());
+        QCOMPARE(d.events.at(0).event.createdAt, a.createdAt);
+    }
+
+    void validationReasons()
+    {
+        OutboxEvent e = sample();
+        QVERIFY(cloudevents::validate(e, ContentMode::Structured).isEmpty());
+        e.type.clear();
+        QCOMPARE(cloudevents::validate(e, ContentMode::Binary), QStringLiteral("the event has no type"));
+        e = sample();
+        e.extensions.insert(QStringLiteral("Bad-Name"), 1);
+        QVERIFY(cloudevents::validate(e, ContentMode::Binary).contains("lower-case"));
+        e = sample();
+        e.data = "{not json";
+        QVERIFY(cloudevents::validate(e, ContentMode::Binary).isEmpty()); // binary sends bytes as they are
+        QVERIFY(cloudevents::validate(e, ContentMode::Structured).contains("not valid JSON"));
+    }
+
+    void decodeReportsMalformedRequests_data()
+    {
+        QTest::addColumn<QByteArray>("contentType");
+        QTest::addColumn<QList<QByteArray>>("headers");
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("no specversion") << QByteArray("application/json") << QList<QByteArray>{"ce-id", "1"} << QByteArray("{}")
+                                        << "no ce-specversion header";
+        QTest::newRow("missing id") << QByteArray("application/json")
+                                    << QList<QByteArray>{"ce-specversion", "1.0", "ce-type", "t", "ce-source", "s"} << QByteArray("{}")
+                                    << "missing required attribute 'id'";
+        QTest::newRow("bad time") << QByteArray("application/json")
+                                  << QList<QByteArray>{"ce-specversion", "1.0", "ce-id", "1", "ce-type", "t", "ce-source", "s", "ce-time", "yesterday"}
+                                  << QByteArray("{}") << "not an RFC 3339 timestamp";
+        QTest::newRow("invalid json data") << QByteArray("application/json")
+                                           << QList<QByteArray>{"ce-specversion", "1.0", "ce-id", "1", "ce-type", "t", "ce-source", "s"}
+                                           << QByteArray("{oops") << "not valid JSON";
+        QTest::newRow("structured garbage") << QByteArray("application/cloudevents+json") << QList<QByteArray>{}
+                                            << QByteArray("\x01\x02garbage") << "structured body is not valid JSON";
+        QTest::newRow("batch not array") << QByteArray("application/cloudevents-batch+json") << QList<QByteArray>{}
+                                         << QByteArray("{}") << "batch body is not a JSON array";
+        QTest::newRow("unknown format") << QByteArray("application/cloudevents+xml") << QList<QByteArray>{} << QByteArray("<x/>")
+                                        << "unsupported structured event format";
+    }
+
+    void decodeReportsMalformedRequests()
+    {
+        QFETCH(QByteArray, contentType);
+        QFETCH(QList<QByteArray>, headers);
+        QFETCH(QByteArray, body);
+        QFETCH(QString, expected);
+        HttpMessage m;
+        m.addHeader("content-type", contentType);
+        for (qsizetype i = 0; i + 1 < headers.size(); i += 2)
+            m.addHeader(headers.at(i), headers.at(i + 1));
+        m.body = body;
+        const DecodedRequest d = cloudevents::decode(m);
+        QStringList all{d.error};
+        for (const ReceivedEvent &e : d.events)
+            all += e.problems;
+        QVERIFY2(all.join('|').contains(expected), qPrintable(all.join('|')));
+    }
+
+    void retryAfterParsing()
+    {
+        QCOMPARE(HttpSender::parseRetryAfter("7"), 7000);
+        QCOMPARE(HttpSender::parseRetryAfter(""), -1);
+        QCOMPARE(HttpSender::parseRetryAfter("soon"), -1);
+        const QByteArray date = QDateTime::currentDateTimeUtc().addSecs(60).toString(Qt::RFC2822Date).toLatin1();
+        QVERIFY(qAbs(HttpSender::parseRetryAfter(date) - 60000) < 2000);
+    }
+
+    void classification()
+    {
+        QCOMPARE(HttpSender::classify(204, "", "", "").outcome, DeliveryResult::Outcome::Sent);
+        QCOMPARE(HttpSender::classify(500, "Internal Server Error", "boom", "").outcome, DeliveryResult::Outcome::Retry);
+        QCOMPARE(HttpSender::classify(408, "", "", "").outcome, DeliveryResult::Outcome::Retry);
+        QCOMPARE(HttpSender::classify(429, "", "", "3").retryAfterMs, 3000);
+        const DeliveryResult notFound = HttpSender::classify(404, "Not Found", "no such route", "");
+        QCOMPARE(notFound.outcome, DeliveryResult::Outcome::Failed);
+        QCOMPARE(notFound.error, QStringLiteral("HTTP 404 Not Found: no such route"));
+    }
+
+    void durations()
+    {
+        QCOMPARE(*parseDuration("7d"), 7LL * 86400000);
+        QCOMPARE(*parseDuration("12h"), 12LL * 3600000);
+        QCOMPARE(*parseDuration("1h30m"), 90LL * 60000);
+        QCOMPARE(*parseDuration("500ms"), 500LL);
+        for (const char *bad : {"", "7", "d", "7x", "-1d", "1d 2h", "99999999999999d"})
+            QVERIFY2(!parseDuration(QString::fromLatin1(bad)).isOk(), bad);
+    }
+
+    void databaseUrls()
+    {
+        QCOMPARE(ConnectionSpec::fromUrl("sqlite:///tmp/a.db")->database, QStringLiteral("/tmp/a.db"));
+        QCOMPARE(ConnectionSpec::fromUrl("sqlite:rel/a.db")->database, QStringLiteral("rel/a.db"));
+        QCOMPARE(ConnectionSpec::fromUrl("/abs/b.db")->database, QStringLiteral("/abs/b.db"));
+        const auto pg = ConnectionSpec::fromUrl("postgresql://bob:secret@db.example:6543/outbox");
+        QVERIFY(pg.isOk());
+        QCOMPARE(pg->backend, ConnectionSpec::Backend::Postgresql);
+        QCOMPARE(pg->port, 6543);
+        QCOMPARE(pg->password, QStringLiteral("secret"));
+        QVERIFY(!pg->displayUrl().contains("secret"));
+        for (const char *bad : {"", "sqlite:", "sqlite://relative", "mysql://x/y", "postgresql://", "postgresql://host/"})
+            QVERIFY2(!ConnectionSpec::fromUrl(QString::fromLatin1(bad)).isOk(), bad);
+    }
+
+    void receiverSurvivesGarbage()
+    {
+        Receiver receiver;
+        QVERIFY(!receiver.listen().isError());
+        const QList<QByteArray> garbage = {
+            QByteArray("\x00\x01\x02\xff\xfe garbage\r\n\r\n", 17),
+            "POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\ntruncated",
+            "POST / HTTP/1.1\r\nX-Big: " + QByteArray(100000, 'a') + "\r\n\r\n",
+            "POST / HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
+            "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        };
+        for (const QByteArray &g : garbage) {
+            QTcpSocket s;
+            s.connectToHost(QHostAddress::LocalHost, receiver.port());
+            QVERIFY(s.waitForConnected(2000));
+            s.write(g);
+            s.waitForBytesWritten(2000);
+            s.waitForReadyRead(300);
+            s.disconnectFromHost();
+        }
+        // Still serving, and a valid chunked request is read correctly.
+        QTcpSocket s;
+        s.connectToHost(QHostAddress::LocalHost, receiver.port());
+        QVERIFY(s.waitForConnected(2000));
+        s.write("POST /x HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nce-specversion: 1.0\r\nce-id: c1\r\n"
+                "ce-type: t\r\nce-source: s\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n");
+        QVERIFY(s.waitForReadyRead(2000));
+        QVERIFY(s.readAll().startsWith("HTTP/1.1 200"));
+        const QList<ReceivedEvent> events = receiver.events();
+        QVERIFY(!events.isEmpty());
+        QCOMPARE(events.last().event.id, QStringLiteral("c1"));
+        QCOMPARE(events.last().event.data, QByteArray("{\"a\":1}"));
+        QVERIFY(events.last().isValid());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCloudEvents)
+#include "tst_cloudevents.moc"

@@ -1,0 +1,436 @@
+// The outbox tables: transactional enqueue, claims and leases, operator actions, paging and filters.
+
+#include "sendevent.h"
+#include "storage.h"
+#include "testsupport.h"
+
+#include <QFile>
+#include <QJsonObject>
+#include <QSqlError>
+
+using namespace outbox;
+using testsupport::AppConnection;
+
+class TestStorage : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    int m_counter = 0;
+    QString freshPath() { return m_dir.filePath(QStringLiteral("outbox-%1.db").arg(++m_counter)); }
+
+    static QString enqueue(QSqlDatabase db, const QString &type = QStringLiteral("t"), const SendEventOptions &o = {})
+    {
+        auto id = sendEventTransactional(db, type, QStringLiteral("/test"), QJsonObject{{"n", 1}}, o);
+        if (!id.isOk())
+            qFatal("enqueue failed: %s", qPrintable(id.error().message()));
+        return *id;
+    }
+
+    static DeliveryRecord record(qint64 seq, EventStatus status, int http, const QString &error = {})
+    {
+        DeliveryRecord r;
+        r.sequence = seq;
+        r.newStatus = status;
+        r.outcome = status == EventStatus::Sent ? Attempt::Outcome::Sent
+                    : status == EventStatus::Failed ? Attempt::Outcome::Failed
+                                                    : Attempt::Outcome::Retry;
+        r.attemptedAt = QDateTime::currentDateTimeUtc();
+        r.nextAttemptAt = r.attemptedAt.addSecs(60);
+        r.httpStatus = http;
+        r.error = error;
+        r.durationMs = 3;
+        return r;
+    }
+
+private Q_SLOTS:
+    void schemaIsCreatedOnceAndVersioned()
+    {
+        const QString path = freshPath();
+        { auto s = testsupport::openStorage(path); }
+        { auto s = testsupport::openStorage(path); } // reopening migrates nothing and fails nothing
+        AppConnection app(path);
+        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_schema").toInt(), 1);
+        QCOMPARE(app.scalar("SELECT MAX(version) FROM outbox_schema").toInt(), Storage::schemaVersion());
+        QCOMPARE(app.scalar("PRAGMA journal_mode").toString(), QStringLiteral("wal"));
+        for (const char *index : {"outbox_events_due", "outbox_events_key", "outbox_events_status", "outbox_attempts_event"})
+            QVERIFY2(app.scalar(QStringLiteral("SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND name='%1'").arg(index)).toInt() == 1, index);
+    }
+
+    void newerSchemaIsRefused()
+    {
+        const QString path = freshPath();
+        { auto s = testsupport::openStorage(path); }
+        { AppConnection app(path); QSqlQuery(app.db()).exec("INSERT INTO outbox_schema VALUES (99)"); }
+        auto s = Storage::open(ConnectionSpec::sqlite(path));
+        QVERIFY(!s.isOk());
+        QVERIFY(s.error().message().contains("newer than this program"));
+    }
+
+    void fileThatIsNotADatabase()
+    {
+        const QString path = freshPath();
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("this is a text file, not a database\n");
+        f.close();
+        auto s = Storage::open(ConnectionSpec::sqlite(path));
+        QVERIFY(!s.isOk());
+        QCOMPARE(s.error().code(), Error::InvalidArgument);
+        QVERIFY(s.error().message().contains("is not a SQLite database"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QCOMPARE(f.readAll(), QByteArray("this is a text file, not a database\n")); // untouched
+        QCOMPARE(Storage::open(ConnectionSpec::sqlite(m_dir.filePath("missing.db")), Storage::OpenMode::MustExist).error().code(),
+                 Error::NotFound);
+    }
+
+    void enqueueCommitsAndRollsBackWithTheCallersTransaction()
+    {
+        const QString path = freshPath();
+        auto storage = testsupport::openStorage(path);
+        AppConnection app(path);
+        QSqlDatabase db = app.db();
+        QSqlQuery(db).exec("CREATE TABLE orders (id INTEGER PRIMARY KEY, total REAL)");
+
+        QVERIFY(db.transaction());
+        QSqlQuery(db).exec("INSERT INTO orders VALUES (1, 10.0)");
+        const QString rolledBack = enqueue(db, "order.created");
+        QVERIFY(db.rollback());
+        QCOMPARE(app.scalar("SELECT COUNT(*) FROM orders").toInt(), 0);
+        QVERIFY(!storage->event(rolledBack).isOk());
+        QCOMPARE(storage->stats()->pending, 0);
+
+        QVERIFY(db.transaction());
+        QSqlQuery(db).exec("INSERT INTO orders VALUES (2, 20.0)");
+        const QString committed = enqueue(db, "order.created");
+        // Not visible to another connection before the commit...
+        QCOMPARE(storage->countEvents({}).value(), 0);
+        QVERIFY(db.commit());
+        // ... and visible, pending and due, after it.
+        auto e = storage->event(committed);
+        QVERIFY(e.isOk());
+        QCOMPARE(e->status, EventStatus::Pending);
+        QCOMPARE(e->type, QStringLiteral("order.created"));
+        QCOMPARE(storage->claim("r1", 10, 60000)->size(), 1);
+    }
+
+    void enqueueKeepsIdsOptionsAndBytes()
+    {
+        const QString path = freshPath();
+        auto storage = testsupport::openStorage(path);
+        AppConnection app(path);
+        QSqlDatabase db = app.db();
+        SendEventOptions o;
+        o.eventId = QStringLiteral("my-id-1");
+        o.contentType = QStringLiteral("application/json");
+        o.subject = QStringLiteral("orders/1");
+        o.orderingKey = QStringLiteral("customer-9");
+        o.extensions.insert(QStringLiteral("traceparent"), QStringLiteral("00-abc-def-01"));
+        const QByteArray bytes = R"({"amount":12345678901234567890,"n":9007199254740993})";
+        QCOMPARE(*sendEventTransactional(db, "t", "/s", bytes, o), QStringLiteral("my-id-1"));
+        const auto e = storage->event("my-id-1");
+        QCOMPARE(e->data, bytes);
+        QCOMPARE(e->subject, QStringLiteral("orders/1"));
+        QCOMPARE(e->orderingKey, QStringLiteral("customer-9"));
+        QCOMPARE(e->extensions.value("traceparent").toString(), QStringLiteral("00-abc-def-01"));
+        QVERIFY(qAbs(e->createdAt.msecsTo(QDateTime::currentDateTimeUtc())) < 5000);
+
+        const QByteArray csv = "a,b\n1,2\n";
+        const auto csvId = sendEventTransactional(db, "t", "/s", csv, withContentType("text/csv"));
+        QVERIFY(csvId.isOk());
+        QCOMPARE(storage->event(*csvId)->data, csv);
+        QCOMPARE(storage->event(*csvId)->contentType, QStringLiteral("text/csv"));
+
+        // A generated id is a version-7 UUID.
+        const auto generated = sendEventTransactional(db, "t", "/s", QJsonObject{});
+        QVERIFY(generated.isOk());
+        QCOMPARE(generated->size(), 36);
+        QCOMPARE(generated->at(14), QLatin1Char('7'));
+    }
+
+    void badInputWritesNothing_data()
+    {
+        QTest::addColumn<QString>("type");
+        QTest::addColumn<QString>("source");
+        QTest::addColumn<QByteArray>("data");
+        QTest::addColumn<QString>("extension");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("empty type") << "" << "/s" << QByteArray("{}") << "" << "type must not be empty";
+        QTest::newRow("empty source") << "t" << " " << QByteArray("{}") << "" << "source must not be empty";
+        QTest::newRow("invalid json") << "t" << "/s" << QByteArray("{\"a\":") << "" << "not valid JSON";
+        QTest::newRow("two json values") << "t" << "/s" << QByteArray("{} {}") << "" << "not valid JSON";
+        QTest::newRow("bad extension name") << "t" << "/s" << QByteArray("{}") << "Trace-Parent" << "lower-case";
+        QTest::newRow("reserved extension") << "t" << "/s" << QByteArray("{}") << "subject" << "core attribute";
+        QTest::newRow("deep json") << "t" << "/s" << QByteArray(5000, '[') + QByteArray(5000, ']') << "" << "not valid JSON";
+    }
+
+    void badInputWritesNothing()
+    {
+        QFETCH(QString, type);
+        QFETCH(QString, source);
+        QFETCH(QByteArray, data);
+        QFETCH(QString, extension);
+        QFETCH(QString, expected);
+        const QString path = freshPath();
+        auto storage = testsupport::openStorage(path);
+        AppConnection app(path);
+        QSqlDatabase db = app.db();
+        SendEventOptions o;
+        if (!extension.isEmpty())
+            o.extensions.insert(extension, QStringLiteral("x"));
+        const auto r = sendEventTransactional(db, type, source, data, o);
+        QVERIFY(!r.isOk());
+        QCOMPARE(r.error().code(), Error::InvalidArgument);
+        QVERIFY2(r.error().message().contains(expected), qPrintable(r.error().message()));
+        QCOMPARE(storage->countEvents({}).value(), 0);
+    }
+
+    void duplicateIdIsAClearError()
+    {
+        const QString path = freshPath();
+        auto storage = testsupport::openStorage(path);
+        AppConnection app(path);
+        QSqlDatabase db = app.db();
+        SendEventOptions o;
+        o.eventId = QStringLiteral("dup");
+        QVERIFY(sendEventTransactional(db, "t", "/s", QJsonObject{}, o).isOk());
+        const auto again = sendEventTransactional(db, "t", "/s", QJsonObject{}, o);
+        QCOMPARE(again.error().code(), Error::DuplicateId);
+        QCOMPARE(again.error().message(), QStringLiteral("an event with id 'dup' is already in the outbox"));
+        QCOMPARE(storage->countEvents({}).value(), 1);
+    }
+
+    void leasesKeepTwoRelayersApart()
+    {
+        const QString path = freshPath();
+        auto a = testsupport::openStorage(path);
+        auto b = testsupport::openStorage(path);
+        AppConnection app(path);
+        for (int i = 0; i < 25; ++i)
+            enqueue(app.db());
+        const auto first = a->claim("relayer-a", 10, 60000);
+        const auto second = b->claim("relayer-b", 100, 60000);
+        QCOMPARE(first->size(), 10);
+        QCOMPARE(second->size(), 15);
+        QSet<QString> ids;
+        for (const auto &e : *first)
+            ids.insert(e.id);
+        for (const auto &e : *second)
+            QVERIFY(!ids.contains(e.id));
+        QCOMPARE(a->claim("relayer-a", 100, 60000)->size(), 0); // all leased
+        QCOMPARE(a->stats()->inFlight, 25);
+        // Claimed in enqueue order.
+        for (qsizetype i = 1; i < first->size(); ++i)
+            QVERIFY(first->at(i - 1).sequence < first->at(i).sequence);
+    }
+
+    void expiredLeaseIsClaimableAgain()
+    {
+        const QString path = freshPath();
+        auto dead = testsupport::openStorage(path);
+        auto alive = testsupport::openStorage(path);
+        AppConnection app(path);
+        const QString id = enqueue(app.db());
+        QCOMPARE(dead->claim("dead-relayer", 10, 150)->size(), 1);
+        QCOMPARE(alive->claim("alive", 10, 60000)->size(), 0);
+        QTest::qWait(200);
+        const auto reclaimed = alive->claim("alive", 10, 60000);
+        QCOMPARE(reclaimed->size(), 1);
+        QCOMPARE(reclaimed->first().id, id);
+        // The dead relayer's late write-back no longer applies: the lease is not its own.
+        QVERIFY(!dead->complete("dead-relayer", {record(reclaimed->first().sequence, EventStatus::Failed, 404, "late")}).isError());
+        QCOMPARE(alive->event(id)->status, EventStatus::Pending);
+        QCOMPARE(alive->event(id)->leaseOwner, QStringLiteral("alive"));
+    }
+
+    void completeWritesStatusesAndHistoryInTwoStatements()
+    {
+        const QString path = freshPath();
+        auto s = testsupport::openStorage(path);
+        AppConnection app(path);
+        for (int i = 0; i < 3; ++i)
+            enqueue(app.db());
+        const auto batch = *s->claim("r", 10, 60000);
+        const qint64 before = s->statementCount();
+        QVERIFY(!s->complete("r", {record(batch[0].sequence, EventStatus::Sent, 202),
+                                   record(batch[1].sequence, EventStatus::Pending, 503, "HTTP 503: busy"),
+                                   record(batch[2].sequence, EventStatus::Failed, 404, "HTTP 404: gone")})
+                     .isError());
+        QCOMPARE(s->statementCount() - before, 2);
+        const auto sent = *s->event(batch[0].id);
+        QCOMPARE(sent.status, EventStatus::Sent);
+        QVERIFY(sent.sentAt.isValid());
+        QCOMPARE(sent.attempts, 1);
+        QVERIFY(sent.leaseOwner.isEmpty());
+        const auto retry = *s->event(batch[1].id);
+        QCOMPARE(retry.status, EventStatus::Pending);
+        QCOMPARE(retry.lastHttpStatus, 503);
+        QCOMPARE(retry.lastError, QStringLiteral("HTTP 503: busy"));
+        QVERIFY(retry.nextAttemptAt > QDateTime::currentDateTimeUtc().addSecs(50));
+        const auto failed = *s->event(batch[2].id);
+        QCOMPARE(failed.status, EventStatus::Failed);
+        const auto history = *s->attempts(batch[2].id);
+        QCOMPARE(history.size(), 1);
+        QCOMPARE(history.first().httpStatus, 404);
+        QCOMPARE(history.first().error, QStringLiteral("HTTP 404: gone"));
+        QCOMPARE(history.first().outcome, Attempt::Outcome::Failed);
+        QCOMPARE(history.first().relayer, QStringLiteral("r"));
+    }
+
+    void orderingKeyHoldsBackLaterEvents()
+    {
+        const QString path = freshPath();
+        auto s = testsupport::openStorage(path);
+        AppConnection app(path);
+        SendEventOptions keyA;
+        keyA.orderingKey = QStringLiteral("A");
+        const QString a1 = enqueue(app.db(), "t", keyA);
+        const QString a2 = enqueue(app.db(), "t", keyA);
+        const QString free = enqueue(app.db());
+        auto batch = *s->claim("r", 10, 60000);
+        QCOMPARE(batch.size(), 2); // a1 and the unkeyed event; a2 waits for a1
+        QCOMPARE(batch[0].id, a1);
+        QCOMPARE(batch[1].id, free);
+        QVERIFY(!s->complete("r", {record(batch[0].sequence, EventStatus::Failed, 400, "bad")}).isError());
+        QCOMPARE(s->claim("r", 10, 60000)->size(), 0); // a1 failed: key A is blocked
+        QCOMPARE(s->stats()->blockedKeys, QStringList{"A"});
+        QCOMPARE(s->retry({a1})->changed, 1);
+        batch = *s->claim("r", 10, 60000);
+        QCOMPARE(batch.size(), 1);
+        QCOMPARE(batch[0].id, a1);
+        QVERIFY(!s->complete("r", {record(batch[0].sequence, EventStatus::Sent, 200)}).isError());
+        batch = *s->claim("r", 10, 60000);
+        QCOMPARE(batch.size(), 1);
+        QCOMPARE(batch[0].id, a2);
+    }
+
+    void claimUsesTheDueIndex()
+    {
+        const QString path = freshPath();
+        auto s = testsupport::openStorage(path);
+        AppConnection app(path);
+        QSqlQuery q(app.db());
+        QVERIFY(q.exec("EXPLAIN QUERY PLAN SELECT e.seq FROM outbox_events e INDEXED BY outbox_events_due WHERE e.status = 'pending' AND e.next_attempt_at <= 5"
+                       " ORDER BY e.next_attempt_at, e.seq LIMIT 100"));
+        QStringList plan;
+        while (q.next())
+            plan << q.value(3).toString();
+        QVERIFY2(plan.join('|').contains("outbox_events_due"), qPrintable(plan.join('|')));
+        QVERIFY2(!plan.join('|').contains("TEMP B-TREE"), qPrintable(plan.join('|')));
+    }
+
+    void operatorActions()
+    {
+        const QString path = freshPath();
+        auto s = testsupport::openStorage(path);
+        AppConnection app(path);
+        QStringList ids;
+        for (int i = 0; i < 4; ++i)
+            ids << enqueue(app.db(), i < 2 ? "a" : "b");
+        const auto batch = *s->claim("r", 10, 60000);
+        QVERIFY(!s->complete("r", {record(batch[0].sequence, EventStatus::Sent, 200), record(batch[1].sequence, EventStatus::Failed, 404, "x"),
+                                   record(batch[2].sequence, EventStatus::Failed, 404, "y")})
+                     .isError());
+        QVERIFY(!s->release("r", {batch[3].sequence}).isError());
+        QCOMPARE(s->event(ids[3])->leaseOwner, QString());
+
+        // retry: failed -> pending with the same id; a sent one is skipped
+        auto r = *s->retry({ids[1], ids[0], ids[1], "no-such-id"});
+        QCOMPARE(r.changed, 1);
+        QCOMPARE(r.skipped, 2);
+        QCOMPARE(s->event(ids[1])->status, EventStatus::Pending);
+        QCOMPARE(s->event(ids[1])->attempts, 0);
+        QVERIFY(s->event(ids[1])->lastError.isEmpty());
+        QCOMPARE(s->attempts(ids[1])->size(), 1); // history kept
+
+        // retry all matching
+        EventFilter typeB;
+        typeB.type = QStringLiteral("b");
+        QCOMPARE(s->retryMatching(typeB)->changed, 1);
+        QCOMPARE(s->event(ids[2])->status, EventStatus::Pending);
+
+        // replay: a new event with a new id and the replayof extension
+        auto rep = *s->replay({ids[0], ids[3]});
+        QCOMPARE(rep.changed, 1);
+        QCOMPARE(rep.skipped, 1); // still pending
+        const auto copy = *s->event(rep.newIds.first());
+        QVERIFY(copy.id != ids[0]);
+        QCOMPARE(copy.status, EventStatus::Pending);
+        QCOMPARE(copy.replayOf, ids[0]);
+        QCOMPARE(copy.extensions.value("replayof").toString(), ids[0]);
+        QCOMPARE(copy.data, s->event(ids[0])->data);
+
+        // delete removes the event and its history
+        auto d = *s->remove({ids[0], "nope"});
+        QCOMPARE(d.changed, 1);
+        QCOMPARE(d.skipped, 1);
+        QVERIFY(!s->event(ids[0]).isOk());
+        QCOMPARE(app.scalar(QStringLiteral("SELECT COUNT(*) FROM outbox_attempts a JOIN outbox_events e ON e.seq = a.event_seq WHERE e.id = '%1'").arg(ids[0])).toInt(), 0);
+        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_attempts WHERE event_seq NOT IN (SELECT seq FROM outbox_events)").toInt(), 0);
+    }
+
+    void cleanupDeletesOnlyOldEventsOfTheGivenStatus()
+    {
+        const QString path = freshPath();
+        auto s = testsupport::openStorage(path);
+        AppConnection app(path);
+        for (int i = 0; i < 2500; ++i)
+            enqueue(app.db());
+        auto batch = *s->claim("r", 3000, 60000);
+        QList<DeliveryRecord> records;
+        for (int i = 0; i < 2400; ++i)
+            records << record(batch[i].sequence, EventStatus::Sent, 200);
+        records << record(batch[2400].sequence, EventStatus::Failed, 404, "x");
+        QVERIFY(!s->complete("r", records).isError());
+        QVERIFY(!s->releaseAll("r").isError());
+        QCOMPARE(*s->cleanup(QDateTime::currentDateTimeUtc().addSecs(-3600), {EventStatus::Sent}), 0); // none old enough
+        QCOMPARE(*s->cleanup(QDateTime::currentDateTimeUtc().addSecs(1), {EventStatus::Sent}, 1000), 2400);
+        const auto st = *s->stats();
+        QCOMPARE(st.sent, 0);
+        QCOMPARE(st.failed, 1);
+        QCOMPARE(st.pending, 99);
+        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_attempts").toInt(), 1);
+    }
+
+    void keysetPagingAndFilters()
+    {
+        const QString path = freshPath();
+        auto s = testsupport::openStorage(path);
+        AppConnection app(path);
+        for (int i = 0; i < 30; ++i)
+            enqueue(app.db(), i % 3 == 0 ? "x" : "y");
+        PageRequest page;
+        page.limit = 7;
+        QList<qint64> seen;
+        for (;;) {
+            const auto rows = *s->listEvents({}, page);
+            if (rows.isEmpty())
+                break;
+            for (const auto &e : rows)
+                seen << e.sequence;
+            page.afterSequence = rows.last().sequence;
+        }
+        QCOMPARE(seen.size(), 30);
+        QVERIFY(std::is_sorted(seen.begin(), seen.end()));
+        EventFilter f;
+        f.type = QStringLiteral("x");
+        QCOMPARE(s->countEvents(f).value(), 10);
+        PageRequest desc;
+        desc.order = PageRequest::Order::Descending;
+        desc.limit = 3;
+        const auto newest = *s->listEvents(f, desc);
+        QCOMPARE(newest.size(), 3);
+        QVERIFY(newest[0].sequence > newest[1].sequence);
+        QCOMPARE(newest[0].type, QStringLiteral("x"));
+        // Filter values are bound, never spliced into SQL.
+        f.type = QStringLiteral("x' OR '1'='1");
+        QCOMPARE(s->countEvents(f).value(), 0);
+        EventFilter err;
+        err.errorContains = QStringLiteral("%");
+        QCOMPARE(s->countEvents(err).value(), 0);
+        QCOMPARE(s->countEvents({}).value(), 30);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestStorage)
+#include "tst_storage.moc"
