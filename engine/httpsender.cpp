@@ -55,7 +55,7 @@ void HttpSender::start(Job job)
     request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
     for (const auto &h : job.message.headers)
         request.setRawHeader(h.first, h.second);
-    if (job.message.header("content-type").isNull())
+    if (job.message.header("content-type").isNull() && !job.message.body.isEmpty())
         request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/octet-stream"));
 
     ++m_inFlight;

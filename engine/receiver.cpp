@@ -101,6 +101,18 @@ class ReceiverServer : public QTcpServer
 public:
     explicit ReceiverServer(Receiver *receiver) : m_receiver(receiver) {}
 
+    // Stops listening and lets answers already written reach their clients before the sockets go.
+    void shutdown()
+    {
+        close();
+        const QList<QTcpSocket *> sockets = m_connections.keys();
+        for (QTcpSocket *socket : sockets) {
+            if (socket->bytesToWrite() > 0)
+                socket->waitForBytesWritten(500);
+            socket->disconnectFromHost();
+        }
+    }
+
 protected:
     void incomingConnection(qintptr descriptor) override
     {
@@ -337,7 +349,13 @@ void Receiver::close()
 {
     if (!m_thread)
         return;
-    QMetaObject::invokeMethod(m_server, [this] { delete m_server; }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        m_server,
+        [this] {
+            m_server->shutdown();
+            delete m_server;
+        },
+        Qt::BlockingQueuedConnection);
     m_server = nullptr;
     m_thread->quit();
     m_thread->wait();

@@ -1,0 +1,409 @@
+// outboxctl end to end, through its process interface: arguments in, stdout/stderr and exit code out,
+// the outbox file checked afterwards.
+
+#include "receiver.h"
+#include "relayer.h"
+#include "testsupport.h"
+
+#include <QCryptographicHash>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QSqlRecord>
+
+#include <csignal>
+
+using namespace outbox;
+
+struct Run
+{
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+    QList<QByteArray> errLines() const
+    {
+        QList<QByteArray> lines = err.trimmed().split('\n');
+        lines.removeAll(QByteArray());
+        return lines;
+    }
+};
+
+class TestOutboxctl : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    QString m_db;
+    int m_counter = 0;
+
+    QProcessEnvironment environment() const
+    {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.remove(QStringLiteral("OUTBOX_DB"));
+        env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir.filePath(QStringLiteral("xdg")));
+        return env;
+    }
+
+    Run run(const QStringList &args, const QByteArray &input = {}, bool withDb = true)
+    {
+        QProcess p;
+        p.setProcessEnvironment(environment());
+        p.start(QStringLiteral(OUTBOXCTL_PATH), withDb ? QStringList{"--db", "sqlite://" + m_db} + args : args);
+        if (!p.waitForStarted(5000))
+            qFatal("cannot start outboxctl");
+        if (!input.isEmpty())
+            p.write(input);
+        p.closeWriteChannel();
+        if (!p.waitForFinished(60000))
+            qFatal("outboxctl did not finish");
+        return Run{p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(), p.readAllStandardError()};
+    }
+
+    // The whole outbox as text, to show that a failed command changed nothing.
+    QByteArray fingerprint()
+    {
+        testsupport::AppConnection app(m_db);
+        QSqlQuery q(app.db());
+        q.exec("SELECT * FROM outbox_events ORDER BY seq");
+        QCryptographicHash h(QCryptographicHash::Sha256);
+        while (q.next()) {
+            for (int i = 0; i < q.record().count(); ++i)
+                h.addData(q.value(i).toString().toUtf8() + '\x1f');
+        }
+        q.exec("SELECT COUNT(*) FROM outbox_attempts");
+        q.next();
+        h.addData(q.value(0).toString().toUtf8());
+        return h.result().toHex();
+    }
+
+    QString enqueueOne(const QStringList &extra = {})
+    {
+        const Run r = run(QStringList{"enqueue", "--type", "com.example.t", "--source", "/ctl", "--data", "{\"n\":1}"} + extra);
+        if (r.exitCode != 0)
+            qFatal("enqueue failed: %s", r.err.constData());
+        return QString::fromUtf8(r.out.trimmed());
+    }
+
+    QList<QJsonObject> listJson(const QStringList &extra = {})
+    {
+        const Run r = run(QStringList{"list", "--json"} + extra);
+        QList<QJsonObject> rows;
+        for (const QByteArray &line : r.out.split('\n')) {
+            if (!line.isEmpty())
+                rows << QJsonDocument::fromJson(line).object();
+        }
+        return rows;
+    }
+
+private Q_SLOTS:
+    void init()
+    {
+        m_db = m_dir.filePath(QStringLiteral("ctl-%1.db").arg(++m_counter));
+        const Run r = run({"init"});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY(r.out.contains("schema version 1"));
+    }
+
+    void enqueueListShow()
+    {
+        const Run r = run({"enqueue", "--type", "com.example.order.created", "--source", "/shop", "--id", "order-1",
+                           "--subject", "orders/1", "--key", "cust-7", "--ext", "traceparent=00-abc-def-01",
+                           "--data", R"({"order":1,"big":1234567890123456789})"});
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.out, QByteArray("order-1\n"));
+        QVERIFY(r.err.isEmpty());
+        const auto rows = listJson();
+        QCOMPARE(rows.size(), 1);
+        QCOMPARE(rows.first().value("id").toString(), QStringLiteral("order-1"));
+        QCOMPARE(rows.first().value("status").toString(), QStringLiteral("pending"));
+        QCOMPARE(rows.first().value("subject").toString(), QStringLiteral("orders/1"));
+        QCOMPARE(rows.first().value("key").toString(), QStringLiteral("cust-7"));
+        QCOMPARE(rows.first().value("extensions").toObject().value("traceparent").toString(), QStringLiteral("00-abc-def-01"));
+        const Run show = run({"show", "order-1", "--json"});
+        QCOMPARE(show.exitCode, 0);
+        QVERIFY2(show.out.contains(R"("data":{"big":1234567890123456789,"order":1})"), show.out.constData());
+        const Run table = run({"list"});
+        QVERIFY(table.out.contains("order-1"));
+        QVERIFY(table.out.contains("com.example.order.created"));
+        const Run missing = run({"show", "no-such-event"});
+        QCOMPARE(missing.exitCode, 1);
+        QCOMPARE(missing.errLines().size(), 1);
+        QVERIFY(missing.err.contains("no event with id 'no-such-event'"));
+    }
+
+    void enqueueDataFileKeepsBytes()
+    {
+        const QString file = m_dir.filePath(QStringLiteral("payload.csv"));
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        const QByteArray bytes("a,b\r\n1,\xff\x00\n", 10);
+        f.write(bytes);
+        f.close();
+        const Run r = run({"enqueue", "--type", "t", "--source", "s", "--data-file", file, "--content-type", "text/csv"});
+        QCOMPARE(r.exitCode, 0);
+        auto storage = testsupport::openStorage(m_db);
+        QCOMPARE(storage->event(QString::fromUtf8(r.out.trimmed()))->data, bytes);
+        const Run fromStdin = run({"enqueue", "--type", "t", "--source", "s", "--data-file", "-"}, R"({"from":"stdin"})");
+        QCOMPARE(fromStdin.exitCode, 0);
+        QCOMPARE(storage->event(QString::fromUtf8(fromStdin.out.trimmed()))->data, QByteArray(R"({"from":"stdin"})"));
+    }
+
+    void enqueueJsonLinesIsOneTransaction()
+    {
+        const QByteArray good = R"({"type":"a","source":"/j","data":{"x":1}}
+{"type":"b","source":"/j","id":"j-2","subject":"s","key":"k","extensions":{"traceparent":"00-1"},"data":[1,2]}
+
+{"type":"c","source":"/j","datacontenttype":"text/plain","data":"hello"}
+)";
+        Run r = run({"enqueue", "--jsonl", "-"}, good);
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.out, QByteArray("3\n"));
+        auto storage = testsupport::openStorage(m_db);
+        QCOMPARE(storage->event("j-2")->data, QByteArray("[1,2]"));
+        QCOMPARE(storage->event("j-2")->orderingKey, QStringLiteral("k"));
+        const QByteArray before = fingerprint();
+        const QByteArray bad = "{\"type\":\"a\",\"source\":\"/j\"}\n{\"type\":\"a\",\"source\":\"/j\",\"data\":{broken\n";
+        r = run({"enqueue", "--jsonl", "-"}, bad);
+        QCOMPARE(r.exitCode, 2);
+        QCOMPARE(r.errLines().size(), 1);
+        QVERIFY2(r.err.contains("line 2: invalid JSON"), r.err.constData());
+        QVERIFY(r.err.contains("nothing was enqueued"));
+        QCOMPARE(fingerprint(), before);
+    }
+
+    void relayDrainDeliversEverything()
+    {
+        for (int i = 0; i < 12; ++i)
+            enqueueOne();
+        Receiver receiver;
+        QVERIFY(!receiver.listen().isError());
+        const Run r = run({"relay", "--target", receiver.url().toString(), "--drain", "--batch-size", "5", "--mode", "structured"});
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.out.trimmed(), QByteArray("processed 12: 12 sent, 0 to retry, 0 failed"));
+        QCOMPARE(receiver.eventCount(), 12);
+        QCOMPARE(receiver.requests().first().decoded.mode, ContentMode::Structured);
+        const Run stats = run({"stats", "--json"});
+        const QJsonObject s = QJsonDocument::fromJson(stats.out).object();
+        QCOMPARE(s.value("sent").toInt(), 12);
+        QCOMPARE(s.value("pending").toInt(), 0);
+        QVERIFY(s.value("oldest_pending_age_ms").isNull());
+    }
+
+    void relayOnceToAFailingTargetExitsNonZero()
+    {
+        const QString id = enqueueOne();
+        Receiver receiver;
+        QVERIFY(!receiver.listen().isError());
+        ReceiverFaults f;
+        f.status = 503;
+        receiver.setFaults(f);
+        const Run r = run({"relay", "--target", receiver.url().toString(), "--once"});
+        QCOMPARE(r.exitCode, 1);
+        QCOMPARE(r.errLines().size(), 1);
+        QVERIFY2(r.err.contains("1 of 1 events were not delivered: HTTP 503"), r.err.constData());
+        const auto rows = listJson({"--status", "pending"});
+        QCOMPARE(rows.size(), 1);
+        QCOMPARE(rows.first().value("attempts").toInt(), 1);
+        QCOMPARE(rows.first().value("last_http_status").toInt(), 503);
+    }
+
+    void retryReplayDeleteCleanup()
+    {
+        const QString a = enqueueOne();
+        const QString b = enqueueOne({"--type", "other"});
+        Receiver receiver;
+        QVERIFY(!receiver.listen().isError());
+        ReceiverFaults f;
+        f.status = 410;
+        receiver.setFaults(f);
+        QCOMPARE(run({"relay", "--target", receiver.url().toString(), "--once"}).exitCode, 1);
+        QCOMPARE(listJson({"--status", "failed"}).size(), 2);
+        QCOMPARE(listJson({"--status", "failed"}).first().value("last_error").toString(),
+                 QStringLiteral("HTTP 410 Gone: simulated failure (status 410)"));
+
+        Run r = run({"retry", a});
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.out.trimmed(), QByteArray("retried 1, skipped 0"));
+        r = run({"retry", a}); // no longer failed
+        QCOMPARE(r.exitCode, 1);
+        QCOMPARE(r.out.trimmed(), QByteArray("retried 0, skipped 1"));
+        QCOMPARE(r.errLines().size(), 1);
+        r = run({"retry", "--all-failed", "--type", "other"});
+        QCOMPARE(r.out.trimmed(), QByteArray("retried 1, skipped 0"));
+        QCOMPARE(listJson({"--status", "pending"}).size(), 2);
+
+        receiver.setFaults({});
+        QCOMPARE(run({"relay", "--target", receiver.url().toString(), "--drain"}).exitCode, 0);
+        r = run({"replay", a});
+        QCOMPARE(r.exitCode, 0);
+        const QString copy = QString::fromUtf8(r.out.trimmed());
+        QVERIFY(copy != a);
+        const auto pending = listJson({"--status", "pending"});
+        QCOMPARE(pending.size(), 1);
+        QCOMPARE(pending.first().value("id").toString(), copy);
+        QCOMPARE(pending.first().value("replay_of").toString(), a);
+        QCOMPARE(pending.first().value("extensions").toObject().value("replayof").toString(), a);
+
+        r = run({"delete", copy});
+        QCOMPARE(r.out.trimmed(), QByteArray("deleted 1, skipped 0"));
+        r = run({"cleanup", "--older-than", "1h"});
+        QCOMPARE(r.out.trimmed(), QByteArray("deleted 0 events"));
+        QTest::qWait(5);
+        r = run({"cleanup", "--older-than", "0s"});
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.out.trimmed(), QByteArray("deleted 2 events"));
+        QCOMPARE(listJson().size(), 0);
+    }
+
+    void badInputGivesExitTwoAndOneLine_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<bool>("withDb");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("malformed url") << QStringList{"--db", "foo://bar", "list"} << false << "unknown database URL scheme";
+        QTest::newRow("sqlite url without path") << QStringList{"--db", "sqlite:", "list"} << false << "no file path";
+        QTest::newRow("postgresql not yet") << QStringList{"--db", "postgresql://u:secret@127.0.0.1:1/db", "stats"} << false
+                                            << "not supported yet";
+        QTest::newRow("invalid json") << QStringList{"enqueue", "--type", "t", "--source", "s", "--data", "{bad"} << true
+                                      << "not valid JSON";
+        QTest::newRow("unknown status") << QStringList{"list", "--status", "stuck"} << true << "unknown status 'stuck'";
+        QTest::newRow("unknown command") << QStringList{"frobnicate"} << true << "unknown command 'frobnicate'";
+        QTest::newRow("unknown option") << QStringList{"list", "--colour"} << true << "Unknown option 'colour'";
+        QTest::newRow("missing type") << QStringList{"enqueue", "--source", "s"} << true << "needs --type and --source";
+        QTest::newRow("bad batch size") << QStringList{"relay", "--target", "http://127.0.0.1:9/", "--batch-size", "lots"} << true
+                                        << "invalid --batch-size 'lots'";
+        QTest::newRow("malformed target") << QStringList{"relay", "--target", "http//nohost", "--once"} << true << "--target";
+        QTest::newRow("bad mode") << QStringList{"relay", "--target", "http://127.0.0.1:9/", "--mode", "carrier-pigeon"} << true
+                                  << "unknown --mode";
+        QTest::newRow("bad duration") << QStringList{"cleanup", "--older-than", "7 parsecs"} << true << "invalid duration";
+        QTest::newRow("bad extension") << QStringList{"enqueue", "--type", "t", "--source", "s", "--ext", "Bad_Name=1"} << true
+                                       << "lower-case letters and digits";
+        QTest::newRow("duplicate id") << QStringList{"enqueue", "--type", "t", "--source", "s", "--id", "fixed"} << true
+                                      << "already in the outbox";
+        QTest::newRow("sql in filter") << QStringList{"retry", "--all-failed", "--type", "x'; DROP TABLE outbox_events; --"} << true
+                                       << QString();
+    }
+
+    void badInputGivesExitTwoAndOneLine()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(bool, withDb);
+        QFETCH(QString, expected);
+        enqueueOne({"--id", "fixed"});
+        const QByteArray before = fingerprint();
+        const Run r = run(args, {}, withDb);
+        if (expected.isEmpty()) { // hostile but valid: runs, and harms nothing
+            QCOMPARE(r.exitCode, 0);
+        } else {
+            QCOMPARE(r.exitCode, 2);
+            QCOMPARE(r.errLines().size(), 1);
+            QVERIFY2(r.err.contains(expected.toUtf8()), r.err.constData());
+            QVERIFY(r.err.startsWith("outboxctl: "));
+            QVERIFY(!r.err.contains("secret"));
+        }
+        QCOMPARE(fingerprint(), before);
+    }
+
+    void fileThatIsNotADatabase()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("notes.txt"));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("just some notes\n");
+        f.close();
+        for (const QStringList &args : {QStringList{"list"}, QStringList{"init"}, QStringList{"enqueue", "--type", "t", "--source", "s"}}) {
+            const Run r = run(QStringList{"--db", "sqlite://" + path} + args, {}, false);
+            QCOMPARE(r.exitCode, 2);
+            QCOMPARE(r.errLines().size(), 1);
+            QVERIFY2(r.err.contains("is not a SQLite database"), r.err.constData());
+        }
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QCOMPARE(f.readAll(), QByteArray("just some notes\n"));
+        const Run missing = run({"--db", "sqlite://" + m_dir.filePath("nowhere.db"), "stats"}, {}, false);
+        QCOMPARE(missing.exitCode, 2);
+        QVERIFY(missing.err.contains("no outbox at"));
+        QVERIFY(!QFile::exists(m_dir.filePath("nowhere.db")));
+    }
+
+    void defaultDatabaseAndEnvironment()
+    {
+        Run r = run({"init"}, {}, false);
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains(m_dir.filePath("xdg").toUtf8()), r.out.constData());
+        QProcess p;
+        QProcessEnvironment env = environment();
+        env.insert(QStringLiteral("OUTBOX_DB"), QStringLiteral("sqlite://") + m_db);
+        p.setProcessEnvironment(env);
+        p.start(QStringLiteral(OUTBOXCTL_PATH), {"stats", "--json"});
+        QVERIFY(p.waitForFinished(10000));
+        QCOMPARE(p.exitCode(), 0);
+        QVERIFY(QJsonDocument::fromJson(p.readAllStandardOutput()).object().contains("pending"));
+    }
+
+    void receivePrintsOneLinePerEvent()
+    {
+        enqueueOne({"--id", "r-1", "--subject", "sub"});
+        enqueueOne({"--id", "r-2"});
+        QProcess receiver;
+        receiver.setProcessEnvironment(environment());
+        receiver.start(QStringLiteral(OUTBOXCTL_PATH), {"receive", "--port", "0", "--count", "2"});
+        QVERIFY(receiver.waitForStarted(5000));
+        receiver.setReadChannel(QProcess::StandardError);
+        QTRY_VERIFY_WITH_TIMEOUT(receiver.canReadLine(), 5000);
+        const QByteArray banner = receiver.readLine();
+        const QRegularExpressionMatch m = QRegularExpression("at (http://\\S+)").match(QString::fromUtf8(banner));
+        QVERIFY2(m.hasMatch(), banner.constData());
+        const Run r = run({"relay", "--target", m.captured(1), "--drain"});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY(receiver.waitForFinished(10000));
+        QCOMPARE(receiver.exitCode(), 0);
+        const QList<QByteArray> lines = receiver.readAllStandardOutput().trimmed().split('\n');
+        QCOMPARE(lines.size(), 2);
+        const QJsonObject first = QJsonDocument::fromJson(lines.first()).object();
+        QCOMPARE(first.value("id").toString(), QStringLiteral("r-1"));
+        QCOMPARE(first.value("subject").toString(), QStringLiteral("sub"));
+        QCOMPARE(first.value("valid").toBool(), true);
+        QCOMPARE(first.value("mode").toString(), QStringLiteral("binary"));
+        QCOMPARE(first.value("data").toObject().value("n").toInt(), 1);
+    }
+
+    void sigtermStopsARelayerCleanly()
+    {
+        for (int i = 0; i < 30; ++i)
+            enqueueOne();
+        Receiver receiver;
+        QVERIFY(!receiver.listen().isError());
+        ReceiverFaults f;
+        f.delayMs = 200;
+        receiver.setFaults(f);
+        QProcess relay;
+        relay.setProcessEnvironment(environment());
+        relay.start(QStringLiteral(OUTBOXCTL_PATH), {"--db", "sqlite://" + m_db, "relay", "--target", receiver.url().toString(),
+                                                     "--concurrency", "2", "--quiet"});
+        QVERIFY(relay.waitForStarted(5000));
+        QTRY_VERIFY_WITH_TIMEOUT(receiver.requestCount() >= 2, 5000);
+        ::kill(pid_t(relay.processId()), SIGTERM);
+        QVERIFY(relay.waitForFinished(10000));
+        QCOMPARE(relay.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(relay.exitCode(), 0);
+        testsupport::AppConnection app(m_db);
+        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_events WHERE lease_owner IS NOT NULL").toInt(), 0);
+        const int sent = app.scalar("SELECT COUNT(*) FROM outbox_events WHERE status = 'sent'").toInt();
+        QVERIFY(sent >= 2 && sent < 30);
+        QCOMPARE(sent, receiver.requestCount());
+    }
+
+    void demoRuns()
+    {
+        const Run r = run({"demo"});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains("outbox now: 0 pending, 0 failed, 3 sent"), r.out.constData());
+        QVERIFY(r.out.contains("com.example.order.shipped"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestOutboxctl)
+#include "tst_outboxctl.moc"

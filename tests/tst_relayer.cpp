@@ -1,0 +1,493 @@
+// The relayer against a real HTTP receiver on loopback: every outcome class, the wire formats, leases,
+// wake-up on commit, stop. The receiver is the engine's own, on its own thread; it misbehaves on request.
+
+#include "cloudevents.h"
+#include "receiver.h"
+#include "relayer.h"
+#include "sendevent.h"
+#include "testsupport.h"
+
+#include <QElapsedTimer>
+#include <QJsonObject>
+#include <QProcess>
+#include <QSignalSpy>
+#include <QTcpServer>
+
+using namespace outbox;
+using testsupport::AppConnection;
+
+class TestRelayer : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    int m_counter = 0;
+    QString m_path;
+    std::unique_ptr<AppConnection> m_app;
+    std::unique_ptr<Storage> m_storage;
+    std::unique_ptr<Receiver> m_receiver;
+
+    RelayerConfig config() const
+    {
+        RelayerConfig c;
+        c.targetUrl = m_receiver->url();
+        c.pollIntervalMs = 50;
+        c.maxIdleBackoffMs = 200;
+        c.retryBackoffMs = 50;
+        c.requestTimeoutMs = 3000;
+        return c;
+    }
+
+    QString enqueue(const QString &type = QStringLiteral("com.example.test"), const QByteArray &data = "{\"n\":1}",
+                    const SendEventOptions &options = {})
+    {
+        QSqlDatabase db = m_app->db();
+        auto id = sendEventTransactional(db, type, QStringLiteral("/tests"), data, options);
+        if (!id.isOk())
+            qFatal("enqueue failed: %s", qPrintable(id.error().message()));
+        return *id;
+    }
+
+    OutboxEvent row(const QString &id) const { return *m_storage->event(id); }
+
+private Q_SLOTS:
+    void init()
+    {
+        m_path = m_dir.filePath(QStringLiteral("relay-%1.db").arg(++m_counter));
+        m_storage = testsupport::openStorage(m_path);
+        m_app = std::make_unique<AppConnection>(m_path);
+        m_receiver = std::make_unique<Receiver>();
+        QVERIFY(!m_receiver->listen().isError());
+    }
+
+    void cleanup()
+    {
+        m_receiver.reset();
+        m_app.reset();
+        m_storage.reset();
+    }
+
+    void deliversInBinaryModeWithEveryAttribute()
+    {
+        SendEventOptions o;
+        o.subject = QStringLiteral("orders/42");
+        o.orderingKey = QStringLiteral("customer-1");
+        o.extensions.insert(QStringLiteral("traceparent"), QStringLiteral("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
+        const QByteArray data = R"({"order":42,"id":1234567890123456789})";
+        const QString id = enqueue(QStringLiteral("com.example.order.created"), data, o);
+        Relayer relayer(m_app->db(), config());
+        QSignalSpy sent(&relayer, &Relayer::eventSent);
+        const RelayOnceResult r = relayer.relayOnce();
+        QVERIFY(!r.error);
+        QCOMPARE(r.processed, 1);
+
+        const QList<ReceivedRequest> requests = m_receiver->requests();
+        QCOMPARE(requests.size(), 1);
+        const HttpMessage &m = requests.first().message;
+        QCOMPARE(requests.first().method, QByteArray("POST"));
+        QCOMPARE(m.header("ce-specversion"), QByteArray("1.0"));
+        QCOMPARE(m.header("ce-id"), id.toLatin1());
+        QCOMPARE(m.header("ce-type"), QByteArray("com.example.order.created"));
+        QCOMPARE(m.header("ce-source"), QByteArray("/tests"));
+        QCOMPARE(m.header("ce-subject"), QByteArray("orders/42"));
+        QCOMPARE(m.header("ce-traceparent"), QByteArray("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
+        QCOMPARE(m.header("content-type"), QByteArray("application/json"));
+        const OutboxEvent stored = row(id);
+        QCOMPARE(m.header("ce-time"), cloudevents::formatTime(stored.createdAt).toLatin1());
+        QVERIFY(QRegularExpression(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$)").match(QString::fromLatin1(m.header("ce-time"))).hasMatch());
+        QCOMPARE(m.body, data);
+        QVERIFY(requests.first().decoded.events.first().isValid());
+
+        QCOMPARE(stored.status, EventStatus::Sent);
+        QCOMPARE(stored.attempts, 1);
+        QCOMPARE(stored.lastHttpStatus, 200);
+        QVERIFY(stored.sentAt.isValid());
+        QVERIFY(stored.leaseOwner.isEmpty());
+        const auto history = *m_storage->attempts(id);
+        QCOMPARE(history.size(), 1);
+        QCOMPARE(history.first().outcome, Attempt::Outcome::Sent);
+        QCOMPARE(history.first().httpStatus, 200);
+        QCOMPARE(history.first().relayer, relayer.owner());
+        QTRY_COMPARE(sent.size(), 1);
+        QCOMPARE(sent.first().first().toString(), id);
+    }
+
+    void structuredModeBodyIsTheEventByteForByte()
+    {
+        const QString id = enqueue(QStringLiteral("t"), R"({"b":2,"a":12345678901234567890})");
+        RelayerConfig c = config();
+        c.contentMode = ContentMode::Structured;
+        Relayer relayer(m_app->db(), c);
+        QCOMPARE(relayer.relayOnce().processed, 1);
+        const ReceivedRequest req = m_receiver->requests().first();
+        QCOMPARE(req.message.header("content-type"), QByteArray("application/cloudevents+json; charset=utf-8"));
+        const OutboxEvent e = row(id);
+        const QByteArray expected = "{\"datacontenttype\":\"application/json\",\"id\":\"" + id.toLatin1() +
+                                    "\",\"source\":\"/tests\",\"specversion\":\"1.0\",\"time\":\"" +
+                                    cloudevents::formatTime(e.createdAt).toLatin1() +
+                                    "\",\"type\":\"t\",\"data\":{\"b\":2,\"a\":12345678901234567890}}";
+        QCOMPARE(req.message.body, expected);
+        QCOMPARE(req.decoded.events.first().event.data, QByteArray(R"({"b":2,"a":12345678901234567890})"));
+        QCOMPARE(e.status, EventStatus::Sent);
+    }
+
+    void nonJsonPayloadsArriveUnchanged()
+    {
+        const QByteArray csv = "id,amount\n1,12345678901234567890\n";
+        const QByteArray binary("\x00\x01\xfe\xff\x80 raw", 9);
+        const QString csvId = enqueue(QStringLiteral("t"), csv, withContentType(QStringLiteral("text/csv")));
+        const QString binId = enqueue(QStringLiteral("t"), binary, withContentType(QStringLiteral("application/octet-stream")));
+        for (ContentMode mode : {ContentMode::Binary, ContentMode::Structured}) {
+            m_receiver->clear();
+            // Send the same two rows again in the next mode.
+            QVERIFY(QSqlQuery(m_app->db()).exec("UPDATE outbox_events SET status = 'pending', next_attempt_at = 0"));
+            RelayerConfig c = config();
+            c.contentMode = mode;
+            Relayer relayer(m_app->db(), c);
+            QCOMPARE(relayer.relayOnce().processed, 2);
+            QHash<QString, ReceivedEvent> got;
+            for (const ReceivedEvent &e : m_receiver->events())
+                got.insert(e.event.id, e);
+            QCOMPARE(got.value(csvId).event.data, csv);
+            QCOMPARE(got.value(binId).event.data, binary);
+            QCOMPARE(got.value(csvId).event.contentType.section(';', 0, 0), QStringLiteral("text/csv"));
+        }
+    }
+
+    void batchedModeSendsManyEventsPerRequest()
+    {
+        QStringList ids;
+        for (int i = 0; i < 250; ++i)
+            ids << enqueue(QStringLiteral("t"), QByteArray("{\"i\":") + QByteArray::number(i) + "}");
+        RelayerConfig c = config();
+        c.contentMode = ContentMode::Batch;
+        Relayer relayer(m_app->db(), c);
+        int total = 0;
+        for (int n; (n = relayer.relayOnce().processed) > 0;)
+            total += n;
+        QCOMPARE(total, 250);
+        const QList<ReceivedRequest> requests = m_receiver->requests();
+        QCOMPARE(requests.size(), 3);
+        QCOMPARE(requests.at(0).decoded.mode, ContentMode::Batch);
+        QCOMPARE(requests.at(0).decoded.events.size(), 100);
+        QCOMPARE(requests.at(2).decoded.events.size(), 50);
+        const QList<ReceivedEvent> events = m_receiver->events();
+        for (int i = 0; i < 250; ++i) {
+            QCOMPARE(events.at(i).event.id, ids.at(i));
+            QCOMPARE(events.at(i).event.data, QByteArray("{\"i\":") + QByteArray::number(i) + "}");
+        }
+        QCOMPARE(m_storage->stats()->sent, 250);
+    }
+
+    void serverErrorIsRetriedWithBackoffThenSent()
+    {
+        const QString id = enqueue();
+        ReceiverFaults f;
+        f.status = 500;
+        m_receiver->setFaults(f);
+        RelayerConfig c = config();
+        c.retryBackoffMs = 400;
+        Relayer relayer(m_app->db(), c);
+        QCOMPARE(relayer.relayOnce().processed, 1);
+        OutboxEvent e = row(id);
+        QCOMPARE(e.status, EventStatus::Pending);
+        QCOMPARE(e.attempts, 1);
+        QCOMPARE(e.lastHttpStatus, 500);
+        QCOMPARE(e.lastError, QStringLiteral("HTTP 500 Internal Server Error: simulated failure (status 500)"));
+        const qint64 wait = QDateTime::currentDateTimeUtc().msecsTo(e.nextAttemptAt);
+        QVERIFY2(wait > 150 && wait <= 400, qPrintable(QString::number(wait))); // jittered within [200, 400] ms
+        QCOMPARE(relayer.relayOnce().processed, 0); // not due yet
+
+        m_receiver->setFaults({});
+        QTest::qWait(int(wait) + 50);
+        QCOMPARE(relayer.relayOnce().processed, 1);
+        e = row(id);
+        QCOMPARE(e.status, EventStatus::Sent);
+        QCOMPARE(e.attempts, 2);
+        const auto history = *m_storage->attempts(id);
+        QCOMPARE(history.size(), 2);
+        QCOMPARE(history.at(0).outcome, Attempt::Outcome::Retry);
+        QCOMPARE(history.at(0).httpStatus, 500);
+        QCOMPARE(history.at(1).outcome, Attempt::Outcome::Sent);
+    }
+
+    void retryAfterIsHonoured()
+    {
+        const QString id = enqueue();
+        ReceiverFaults f;
+        f.status = 429;
+        f.retryAfterSeconds = 3;
+        m_receiver->setFaults(f);
+        Relayer relayer(m_app->db(), config()); // its own backoff would be 50 ms
+        QCOMPARE(relayer.relayOnce().processed, 1);
+        const OutboxEvent e = row(id);
+        QCOMPARE(e.status, EventStatus::Pending);
+        QCOMPARE(e.lastHttpStatus, 429);
+        const qint64 wait = QDateTime::currentDateTimeUtc().msecsTo(e.nextAttemptAt);
+        QVERIFY2(wait > 2500 && wait <= 3000, qPrintable(QString::number(wait)));
+        QCOMPARE(relayer.relayOnce().processed, 0);
+    }
+
+    void clientErrorFailsAtOnce()
+    {
+        const QString id = enqueue();
+        const QString other = enqueue(QStringLiteral("other"));
+        ReceiverFaults f;
+        f.status = 404;
+        m_receiver->setFaults(f);
+        Relayer relayer(m_app->db(), config());
+        QSignalSpy failed(&relayer, &Relayer::eventFailed);
+        QCOMPARE(relayer.relayOnce().processed, 2);
+        const OutboxEvent e = row(id);
+        QCOMPARE(e.status, EventStatus::Failed);
+        QCOMPARE(e.attempts, 1);
+        QCOMPARE(e.lastHttpStatus, 404);
+        QCOMPARE(e.lastError, QStringLiteral("HTTP 404 Not Found: simulated failure (status 404)"));
+        QCOMPARE(row(other).status, EventStatus::Failed);
+        QTRY_COMPARE(failed.size(), 2);
+        QCOMPARE(m_storage->attempts(id)->first().outcome, Attempt::Outcome::Failed);
+    }
+
+    void timeoutIsRecordedAsSuch()
+    {
+        const QString id = enqueue();
+        ReceiverFaults f;
+        f.hang = true;
+        m_receiver->setFaults(f);
+        RelayerConfig c = config();
+        c.requestTimeoutMs = 300;
+        Relayer relayer(m_app->db(), c);
+        QElapsedTimer clock;
+        clock.start();
+        QCOMPARE(relayer.relayOnce().processed, 1);
+        QVERIFY(clock.elapsed() >= 290);
+        QVERIFY(clock.elapsed() < 3000);
+        const OutboxEvent e = row(id);
+        QCOMPARE(e.status, EventStatus::Pending);
+        QCOMPARE(e.lastError, QStringLiteral("timed out after 300 ms"));
+        QCOMPARE(e.lastHttpStatus, 0);
+        QCOMPARE(m_storage->attempts(id)->first().outcome, Attempt::Outcome::Retry);
+    }
+
+    void droppedConnectionIsRetried()
+    {
+        const QString id = enqueue();
+        ReceiverFaults f;
+        f.dropConnection = true;
+        m_receiver->setFaults(f);
+        Relayer relayer(m_app->db(), config());
+        QCOMPARE(relayer.relayOnce().processed, 1);
+        const OutboxEvent e = row(id);
+        QCOMPARE(e.status, EventStatus::Pending);
+        QVERIFY2(e.lastError.contains("closed", Qt::CaseInsensitive), qPrintable(e.lastError));
+    }
+
+    void refusedConnectionIsRetried()
+    {
+        QTcpServer closed;
+        QVERIFY(closed.listen(QHostAddress::LocalHost));
+        const quint16 port = closed.serverPort();
+        closed.close();
+        const QString id = enqueue();
+        RelayerConfig c = config();
+        c.targetUrl = QUrl(QStringLiteral("http://127.0.0.1:%1/").arg(port));
+        Relayer relayer(m_app->db(), c);
+        QCOMPARE(relayer.relayOnce().processed, 1);
+        const OutboxEvent e = row(id);
+        QCOMPARE(e.status, EventStatus::Pending);
+        QCOMPARE(e.lastError, QStringLiteral("Connection refused"));
+        QCOMPARE(e.attempts, 1);
+    }
+
+    void maxRetriesEndsInFailed()
+    {
+        const QString id = enqueue();
+        ReceiverFaults f;
+        f.status = 503;
+        m_receiver->setFaults(f);
+        RelayerConfig c = config();
+        c.maxRetries = 3;
+        c.retryBackoffMs = 0;
+        Relayer relayer(m_app->db(), c);
+        for (int i = 0; i < 3; ++i) {
+            QTest::qWait(5);
+            QCOMPARE(relayer.relayOnce().processed, 1);
+        }
+        const OutboxEvent e = row(id);
+        QCOMPARE(e.status, EventStatus::Failed);
+        QCOMPARE(e.attempts, 3);
+        QCOMPARE(e.lastError, QStringLiteral("HTTP 503 Service Unavailable: simulated failure (status 503) (gave up after 3 attempts)"));
+        QCOMPARE(m_storage->attempts(id)->size(), 3);
+        QCOMPARE(m_receiver->requestCount(), 3);
+        QCOMPARE(relayer.relayOnce().processed, 0);
+    }
+
+    void invalidEventFailsWithoutARequest()
+    {
+        // A row written by other means whose JSON data is broken cannot be sent in structured mode.
+        QSqlQuery q(m_app->db());
+        QVERIFY(q.exec("INSERT INTO outbox_events (id, type, source, content_type, data, status, next_attempt_at, created_at)"
+                       " VALUES ('broken', 't', '/s', 'application/json', CAST('{oops' AS BLOB), 'pending', 0, 0)"));
+        RelayerConfig c = config();
+        c.contentMode = ContentMode::Structured;
+        Relayer relayer(m_app->db(), c);
+        QCOMPARE(relayer.relayOnce().processed, 1);
+        const OutboxEvent e = row(QStringLiteral("broken"));
+        QCOMPARE(e.status, EventStatus::Failed);
+        QVERIFY2(e.lastError.startsWith("not a valid CloudEvent: the data is declared as JSON but is not valid JSON"), qPrintable(e.lastError));
+        QCOMPARE(m_receiver->requestCount(), 0);
+    }
+
+    void relayOnceCountsOneBatch()
+    {
+        for (int i = 0; i < 7; ++i)
+            enqueue();
+        RelayerConfig c = config();
+        c.batchSize = 5;
+        Relayer relayer(m_app->db(), c);
+        QCOMPARE(relayer.relayOnce().processed, 5);
+        QCOMPARE(relayer.relayOnce().processed, 2);
+        QCOMPARE(relayer.relayOnce().processed, 0);
+        QCOMPARE(m_receiver->eventCount(), 7);
+    }
+
+    void expiredLeaseOfADeadRelayerIsRecovered()
+    {
+        const QString id = enqueue();
+        auto dead = testsupport::openStorage(m_path);
+        QCOMPARE(dead->claim(QStringLiteral("dead"), 10, 300)->size(), 1);
+        Relayer relayer(m_app->db(), config());
+        QCOMPARE(relayer.relayOnce().processed, 0); // leased by someone else
+        QCOMPARE(m_receiver->requestCount(), 0);
+        QTest::qWait(350);
+        QCOMPARE(relayer.relayOnce().processed, 1);
+        QCOMPARE(row(id).status, EventStatus::Sent);
+        QCOMPARE(m_receiver->eventCount(), 1);
+    }
+
+    void wakesOnCommitInThisProcess()
+    {
+        RelayerConfig c = config();
+        c.pollIntervalMs = 60000;
+        c.maxIdleBackoffMs = 60000;
+        c.changeCheckIntervalMs = 3600000; // only the commit hook can wake it
+        Relayer relayer(m_app->db(), c);
+        QVERIFY(!relayer.start());
+        QTest::qWait(100); // the first poll finds nothing; the next would be a minute away
+        QSqlDatabase db = m_app->db();
+        QVERIFY(db.transaction());
+        const QString id = enqueue();
+        QTest::qWait(200);
+        QCOMPARE(m_receiver->eventCount(), 0); // nothing before the commit
+        QElapsedTimer clock;
+        clock.start();
+        QVERIFY(db.commit());
+        QTRY_COMPARE_WITH_TIMEOUT(m_receiver->eventCount(), 1, 2000);
+        QVERIFY2(clock.elapsed() < 1000, qPrintable(QString::number(clock.elapsed())));
+        QCOMPARE(m_receiver->events().first().event.id, id);
+        relayer.stop();
+    }
+
+    void noticesCommitsOfOtherProcesses()
+    {
+        RelayerConfig c = config();
+        c.pollIntervalMs = 60000;
+        c.maxIdleBackoffMs = 60000;
+        c.wakeOnLocalCommit = false; // only the data_version check can wake it
+        Relayer relayer(m_app->db(), c);
+        QVERIFY(!relayer.start());
+        QTest::qWait(100);
+        QProcess ctl;
+        ctl.start(QStringLiteral(OUTBOXCTL_PATH), {"--db", "sqlite://" + m_path, "enqueue", "--type", "from.other.process", "--source", "/ctl"});
+        QVERIFY(ctl.waitForFinished(10000));
+        QCOMPARE(ctl.exitCode(), 0);
+        QElapsedTimer clock;
+        clock.start();
+        QTRY_COMPARE_WITH_TIMEOUT(m_receiver->eventCount(), 1, 2000);
+        QVERIFY2(clock.elapsed() < 1000, qPrintable(QString::number(clock.elapsed())));
+        QCOMPARE(m_receiver->events().first().event.type, QStringLiteral("from.other.process"));
+        relayer.stop();
+    }
+
+    void stopFinishesRequestsInFlightAndReleasesTheRest()
+    {
+        for (int i = 0; i < 20; ++i)
+            enqueue();
+        ReceiverFaults f;
+        f.delayMs = 300;
+        m_receiver->setFaults(f);
+        RelayerConfig c = config();
+        c.concurrency = 2;
+        Relayer relayer(m_app->db(), c);
+        QVERIFY(!relayer.start());
+        QTRY_VERIFY_WITH_TIMEOUT(m_receiver->requestCount() >= 1, 3000);
+        relayer.stop();
+        QCOMPARE(m_app->scalar("SELECT COUNT(*) FROM outbox_events WHERE lease_owner IS NOT NULL").toInt(), 0);
+        const int sent = m_app->scalar("SELECT COUNT(*) FROM outbox_events WHERE status = 'sent'").toInt();
+        QVERIFY(sent >= 1);
+        QVERIFY(sent < 20);
+        // Every request that reached the receiver was answered and written back as sent.
+        QCOMPARE(sent, m_receiver->requestCount());
+        QCOMPARE(m_app->scalar("SELECT COUNT(*) FROM outbox_events WHERE status = 'pending' AND attempts = 0").toInt(), 20 - sent);
+        QCOMPARE(m_app->scalar("SELECT COUNT(*) FROM outbox_attempts").toInt(), sent);
+    }
+
+    void startedRelayerDeliversEverything()
+    {
+        for (int i = 0; i < 500; ++i)
+            enqueue();
+        Relayer relayer(m_app->db(), config());
+        QSignalSpy batches(&relayer, &Relayer::batchFinished);
+        QVERIFY(!relayer.start());
+        QTRY_COMPARE_WITH_TIMEOUT(m_storage->stats()->sent, 500, 20000);
+        relayer.stop();
+        QCOMPARE(m_receiver->eventCount(), 500);
+        QTRY_VERIFY(batches.size() >= 5); // 100 per batch
+    }
+
+    void customSenderReplacesHttp()
+    {
+        const QString a = enqueue(QStringLiteral("good"));
+        const QString b = enqueue(QStringLiteral("bad"));
+        RelayerConfig c;
+        c.customSender = [](const OutboxEvent &e) {
+            return e.type == QLatin1String("good") ? DeliveryResult::sent(204) : DeliveryResult::failed(QStringLiteral("rejected by custom sender"));
+        };
+        Relayer relayer(m_app->db(), c);
+        QCOMPARE(relayer.relayOnce().processed, 2);
+        QCOMPARE(row(a).status, EventStatus::Sent);
+        QCOMPARE(row(a).lastHttpStatus, 204);
+        QCOMPARE(row(b).status, EventStatus::Failed);
+        QCOMPARE(row(b).lastError, QStringLiteral("rejected by custom sender"));
+        QCOMPARE(m_receiver->requestCount(), 0);
+    }
+
+    void cleanupOldEvents()
+    {
+        for (int i = 0; i < 3; ++i)
+            enqueue();
+        Relayer relayer(m_app->db(), config());
+        QCOMPARE(relayer.relayOnce().processed, 3);
+        QCOMPARE(*relayer.cleanupOldEvents(3600 * 1000), 0);
+        QTest::qWait(5);
+        QCOMPARE(*relayer.cleanupOldEvents(0), 3);
+        QCOMPARE(m_storage->stats()->sent, 0);
+    }
+
+    void badConfigurationIsRefused()
+    {
+        RelayerConfig c = config();
+        c.targetUrl = QUrl(QStringLiteral("ftp://example/"));
+        Relayer relayer(m_app->db(), c);
+        const Error e = relayer.start();
+        QCOMPARE(e.code(), Error::InvalidArgument);
+        QVERIFY(e.message().contains("http://"));
+        QVERIFY(!relayer.isRunning());
+        c = config();
+        c.batchSize = 0;
+        QVERIFY(Relayer(m_app->db(), c).relayOnce().error.isError());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestRelayer)
+#include "tst_relayer.moc"
