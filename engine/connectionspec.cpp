@@ -78,6 +78,21 @@ QString ConnectionSpec::driverName() const
     return backend == Backend::Postgresql ? QStringLiteral("QPSQL") : QStringLiteral("QSQLITE");
 }
 
+QString ConnectionSpec::toUrl() const
+{
+    if (backend == Backend::Sqlite)
+        return displayUrl();
+    QUrl url;
+    url.setScheme(QStringLiteral("postgresql"));
+    url.setHost(host);
+    if (port > 0)
+        url.setPort(port);
+    url.setUserName(user);
+    url.setPassword(password);
+    url.setPath(QLatin1Char('/') + database);
+    return url.toString();
+}
+
 QString ConnectionSpec::displayUrl() const
 {
     if (backend == Backend::Sqlite) {

@@ -28,6 +28,8 @@ struct ConnectionSpec
     QString driverName() const;
     // The URL with any password masked, for logs and window titles.
     QString displayUrl() const;
+    // The full URL, password included: for handing to another process, never for showing.
+    QString toUrl() const;
 };
 
 } // namespace outbox

@@ -64,6 +64,7 @@ void HttpSender::start(Job job)
     QNetworkReply *reply = m_network.post(request, job.message.body);
     auto *deadline = new QTimer(reply);
     deadline->setSingleShot(true);
+    deadline->setTimerType(Qt::PreciseTimer);
     auto timedOut = std::make_shared<bool>(false);
     connect(deadline, &QTimer::timeout, reply, [reply, timedOut] {
         *timedOut = true;

@@ -9,6 +9,7 @@
 #include <QHostInfo>
 #include <QLoggingCategory>
 #include <QRandomGenerator>
+#include <QSqlDriver>
 #include <QSemaphore>
 #include <QThread>
 
@@ -56,8 +57,11 @@ qint64 RelayerConfig::effectiveLeaseMs() const
 // RelayWorker
 
 RelayWorker::RelayWorker(const ConnectionSpec &spec, const RelayerConfig &config, const QString &owner)
-    : m_spec(spec), m_config(config), m_owner(owner), m_pollTimer(new QTimer(this)), m_changeTimer(new QTimer(this))
+    : m_spec(spec), m_config(config), m_owner(owner), m_pollTimer(new QTimer(this)), m_changeTimer(new QTimer(this)),
+      m_reconnectTimer(new QTimer(this))
 {
+    m_reconnectTimer->setSingleShot(true);
+    connect(m_reconnectTimer, &QTimer::timeout, this, &RelayWorker::tryReconnect);
     m_pollTimer->setSingleShot(true);
     connect(m_pollTimer, &QTimer::timeout, this, [this] {
         if (!m_busy)
@@ -79,13 +83,76 @@ Error RelayWorker::open()
         m_sender = new HttpSender(m_config.targetUrl, m_config.contentMode, m_config.concurrency, m_config.requestTimeoutMs, this);
     if (m_config.wakeOnLocalCommit)
         connect(WakeEvent::instance(), &WakeEvent::raised, this, &RelayWorker::wake, Qt::QueuedConnection);
+    listenForNotifications();
     return {};
+}
+
+void RelayWorker::listenForNotifications()
+{
+    if (!m_storage->isPostgres())
+        return;
+    QSqlDriver *driver = m_storage->database().driver();
+    const QString channel = Storage::notificationChannel();
+    if (!driver->subscribedToNotifications().contains(channel) && !driver->subscribeToNotification(channel)) {
+        qCWarning(lcRelay) << "cannot LISTEN for new events; relying on polling";
+        return;
+    }
+    connect(driver, &QSqlDriver::notification, this, &RelayWorker::wake, Qt::UniqueConnection);
+}
+
+// On PostgreSQL an error may mean the server went away. Then: one line to say so, reconnect with backoff,
+// and keep the results of the batch in hand to write them once the server is back.
+bool RelayWorker::handleConnectionLoss(const Error &error)
+{
+    if (!m_storage->isPostgres() || m_storage->ping())
+        return false;
+    if (!m_outage) {
+        m_outage = true;
+        m_outageSince = QDateTime::currentDateTimeUtc();
+        m_reconnectDelayMs = 100;
+        const QString line = QStringLiteral("lost the connection to %1 (%2); reconnecting")
+                                 .arg(m_spec.displayUrl(), error.message().section(QLatin1Char('\n'), 0, 0));
+        qCWarning(lcRelay).noquote() << line;
+        Q_EMIT errorOccurred(line);
+    }
+    m_pollTimer->stop();
+    m_reconnectTimer->start(m_reconnectDelayMs);
+    return true;
+}
+
+void RelayWorker::tryReconnect()
+{
+    if (m_storage->reconnect().isError() || !m_storage->ping()) {
+        m_reconnectDelayMs = qMin(m_reconnectDelayMs * 2, 5000);
+        m_reconnectTimer->start(m_reconnectDelayMs);
+        return;
+    }
+    listenForNotifications();
+    m_outage = false;
+    const QString line = QStringLiteral("reconnected to %1 after %2 s")
+                             .arg(m_spec.displayUrl())
+                             .arg(m_outageSince.msecsTo(QDateTime::currentDateTimeUtc()) / 1000.0, 0, 'f', 1);
+    qCWarning(lcRelay).noquote() << line;
+    Q_EMIT errorOccurred(line);
+    if (!m_unwritten.isEmpty()) {
+        // Results of the batch that was in flight when the server went away; rows whose lease has
+        // meanwhile passed to another relayer are left alone by complete().
+        if (Error e = m_storage->complete(m_owner, m_unwritten)) {
+            if (!handleConnectionLoss(e))
+                Q_EMIT errorOccurred(e.message());
+            return;
+        }
+        m_unwritten.clear();
+    }
+    if (m_looping)
+        m_pollTimer->start(0);
 }
 
 void RelayWorker::close()
 {
     m_pollTimer->stop();
     m_changeTimer->stop();
+    m_reconnectTimer->stop();
     delete m_sender;
     m_sender = nullptr;
     m_storage.reset();
@@ -98,8 +165,9 @@ void RelayWorker::startLoop()
     m_idleIntervalMs = m_config.pollIntervalMs;
     if (auto counter = m_storage->changeCounter(); counter.isOk())
         m_lastChangeCounter = *counter;
-    m_changeTimer->start();
-    if (!m_busy)
+    if (!m_storage->isPostgres()) // PostgreSQL relayers are woken by NOTIFY instead
+        m_changeTimer->start();
+    if (!m_busy && !m_outage)
         m_pollTimer->start(0);
 }
 
@@ -260,6 +328,8 @@ DeliveryRecord RelayWorker::recordFor(const OutboxEvent &event, const DeliveryRe
 void RelayWorker::writeBack()
 {
     Error error = m_storage->complete(m_owner, m_records);
+    if (error && m_storage->isPostgres() && !m_storage->ping())
+        m_unwritten.append(m_records); // written after reconnecting
     if (Error e = m_storage->release(m_owner, m_released); e && !error)
         error = e;
     if (!error) {
@@ -279,7 +349,8 @@ void RelayWorker::writeBack()
 void RelayWorker::finishBatch(int processed, const Error &error)
 {
     m_busy = false;
-    if (error) {
+    const bool lost = error && (m_outage || handleConnectionLoss(error));
+    if (error && !lost) {
         qCWarning(lcRelay).noquote() << error.message();
         Q_EMIT errorOccurred(error.message());
     }
@@ -300,6 +371,8 @@ void RelayWorker::finishBatch(int processed, const Error &error)
             done();
         return;
     }
+    if (lost)
+        return; // tryReconnect() resumes
     if (!m_waiting.isEmpty()) {
         m_pollTimer->start(0);
         return;

@@ -45,6 +45,9 @@ private:
     void finishBatch(int processed, const Error &error);
     void scheduleNext(int processed, const Error &error);
     void checkForChanges();
+    void listenForNotifications();
+    bool handleConnectionLoss(const Error &error);
+    void tryReconnect();
     DeliveryRecord recordFor(const OutboxEvent &event, const DeliveryResult &result) const;
     qint64 retryDelayMs(int attempt, qint64 retryAfterMs) const;
 
@@ -63,6 +66,13 @@ private:
     bool m_stopping = false;
     bool m_wakePending = false;
     std::function<void()> m_stopDone;
+
+    // A lost PostgreSQL connection: results not yet written, and when the outage began.
+    QTimer *m_reconnectTimer;
+    bool m_outage = false;
+    QDateTime m_outageSince;
+    int m_reconnectDelayMs = 0;
+    QList<DeliveryRecord> m_unwritten;
 
     // The batch in progress.
     QHash<qint64, OutboxEvent> m_batch;

@@ -28,10 +28,11 @@ const char *const kEventColumnsWithoutData =
     "next_attempt_at, lease_owner, lease_expires_at, last_error, last_http_status, created_at, sent_at, replay_of";
 
 // Schema migrations, in order; each entry brings the schema to version index+1. Statements are idempotent
-// so two processes opening a new file at once both succeed.
-const QList<QStringList> &migrations()
+// so two processes opening a new outbox at once both succeed. SQLite keeps times as Unix milliseconds,
+// PostgreSQL as TIMESTAMPTZ; both to the millisecond, in UTC.
+const QList<QStringList> &migrations(bool pg)
 {
-    static const QList<QStringList> list = {
+    static const QList<QStringList> sqlite = {
         {
             QStringLiteral(
                 "CREATE TABLE IF NOT EXISTS outbox_events ("
@@ -77,13 +78,70 @@ const QList<QStringList> &migrations()
             QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_attempts_event ON outbox_attempts(event_seq)"),
         },
     };
-    return list;
+    static const QList<QStringList> postgres = {
+        {
+            QStringLiteral(
+                "CREATE TABLE IF NOT EXISTS outbox_events ("
+                " seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+                " id TEXT NOT NULL UNIQUE,"
+                " type TEXT NOT NULL,"
+                " source TEXT NOT NULL,"
+                " subject TEXT,"
+                " content_type TEXT,"
+                " data BYTEA NOT NULL DEFAULT ''::bytea,"
+                " extensions JSONB,"
+                " ordering_key TEXT,"
+                " status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','failed','sent')),"
+                " attempts INTEGER NOT NULL DEFAULT 0,"
+                " next_attempt_at TIMESTAMPTZ NOT NULL,"
+                " lease_owner TEXT,"
+                " lease_expires_at TIMESTAMPTZ,"
+                " last_error TEXT,"
+                " last_http_status INTEGER,"
+                " created_at TIMESTAMPTZ NOT NULL,"
+                " sent_at TIMESTAMPTZ,"
+                " replay_of TEXT)"),
+            QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_events_due ON outbox_events(next_attempt_at, seq) WHERE status = 'pending'"),
+            QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_events_key ON outbox_events(ordering_key, seq) "
+                           "WHERE ordering_key IS NOT NULL AND status <> 'sent'"),
+            QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_events_status ON outbox_events(status, seq)"),
+            QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_events_type ON outbox_events(type, seq)"),
+            QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_events_created ON outbox_events(created_at)"),
+            QStringLiteral(
+                "CREATE TABLE IF NOT EXISTS outbox_attempts ("
+                " id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+                " event_seq BIGINT NOT NULL,"
+                " attempted_at TIMESTAMPTZ NOT NULL,"
+                " outcome TEXT NOT NULL,"
+                " http_status INTEGER,"
+                " error TEXT,"
+                " duration_ms BIGINT NOT NULL DEFAULT 0,"
+                " relayer TEXT)"),
+            QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_attempts_event ON outbox_attempts(event_seq)"),
+        },
+    };
+    return pg ? postgres : sqlite;
 }
 
+bool isPostgresConnection(const QSqlDatabase &db) { return db.driverName() == QLatin1String("QPSQL"); }
+
+// The channel PostgreSQL relayers LISTEN on; an enqueue NOTIFYs it inside the caller's transaction.
+const char *const kNotifyChannel = "outbox_events";
+
 qint64 toMs(const QDateTime &t) { return t.isValid() ? t.toMSecsSinceEpoch() : 0; }
+// A time read from either backend: Unix milliseconds (SQLite) or a timestamp (PostgreSQL).
 QDateTime fromMs(const QVariant &v)
 {
-    return v.isNull() ? QDateTime() : QDateTime::fromMSecsSinceEpoch(v.toLongLong(), Qt::UTC);
+    if (v.isNull())
+        return QDateTime();
+    if (v.metaType().id() == QMetaType::QDateTime)
+        return v.toDateTime().toUTC();
+    return QDateTime::fromMSecsSinceEpoch(v.toLongLong(), Qt::UTC);
+}
+// A time to bind: milliseconds for SQLite, a UTC timestamp for PostgreSQL.
+QVariant timeParam(bool pg, qint64 ms)
+{
+    return pg ? QVariant(QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC)) : QVariant(ms);
 }
 QVariant textOrNull(const QString &s) { return s.isEmpty() ? QVariant(QMetaType(QMetaType::QString)) : QVariant(s); }
 qint64 nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
@@ -158,7 +216,7 @@ struct Where
     QString sql() const { return terms.isEmpty() ? QString() : QStringLiteral(" WHERE ") + terms.join(QStringLiteral(" AND ")); }
 };
 
-Where whereFor(const EventFilter &f)
+Where whereFor(const EventFilter &f, bool pg)
 {
     Where w;
     if (f.status)
@@ -171,12 +229,12 @@ Where whereFor(const EventFilter &f)
         w.add(QStringLiteral("ordering_key = ?"), f.orderingKey);
     if (!f.errorContains.isEmpty()) {
         // instr() rather than LIKE: no wildcard characters to escape in what the user typed.
-        w.add(QStringLiteral("instr(last_error, ?) > 0"), f.errorContains);
+        w.add(pg ? QStringLiteral("strpos(last_error, ?) > 0") : QStringLiteral("instr(last_error, ?) > 0"), f.errorContains);
     }
     if (f.createdFrom.isValid())
-        w.add(QStringLiteral("created_at >= ?"), f.createdFrom.toMSecsSinceEpoch());
+        w.add(QStringLiteral("created_at >= ?"), timeParam(pg, f.createdFrom.toMSecsSinceEpoch()));
     if (f.createdTo.isValid())
-        w.add(QStringLiteral("created_at < ?"), f.createdTo.toMSecsSinceEpoch());
+        w.add(QStringLiteral("created_at < ?"), timeParam(pg, f.createdTo.toMSecsSinceEpoch()));
     return w;
 }
 
@@ -223,7 +281,7 @@ private:
 };
 
 Storage::Storage(const ConnectionSpec &spec, const QString &connectionName)
-    : m_spec(spec), m_connectionName(connectionName)
+    : m_spec(spec), m_connectionName(connectionName), m_pg(spec.backend == ConnectionSpec::Backend::Postgresql)
 {
 }
 
@@ -242,51 +300,136 @@ QSqlDatabase Storage::database() const
     return QSqlDatabase::database(m_connectionName, false);
 }
 
+namespace {
+
+// Opens the connection and sets up the session; the words of the error say what a user can fix.
+Error openConnection(QSqlDatabase &db, const ConnectionSpec &spec)
+{
+    if (!db.open()) {
+        const QString why = sqlError(db.lastError()).section(QLatin1Char('\n'), 0, 0);
+        if (spec.backend == ConnectionSpec::Backend::Postgresql)
+            return Error(Error::Database, QStringLiteral("cannot connect to %1: %2").arg(spec.displayUrl(), why));
+        return Error(Error::Database, QStringLiteral("cannot open '%1': %2").arg(spec.database, why));
+    }
+    QSqlQuery q(db);
+    if (spec.backend == ConnectionSpec::Backend::Postgresql) {
+        q.exec(QStringLiteral("SET TIME ZONE 'UTC'"));
+        return {};
+    }
+    if (!q.exec(QStringLiteral("PRAGMA journal_mode=WAL"))) {
+        const QString why = sqlError(q.lastError());
+        if (why.contains(QLatin1String("not a database")))
+            return Error(Error::InvalidArgument, QStringLiteral("'%1' is not a SQLite database").arg(spec.database));
+        return Error(Error::Database, QStringLiteral("cannot open '%1': %2").arg(spec.database, why));
+    }
+    q.exec(QStringLiteral("PRAGMA synchronous=NORMAL"));
+    return {};
+}
+
+} // namespace
+
 Result<std::unique_ptr<Storage>> Storage::open(const ConnectionSpec &spec, OpenMode mode)
 {
-    if (spec.backend == ConnectionSpec::Backend::Postgresql)
-        return Error(Error::Unsupported, QStringLiteral("PostgreSQL outboxes are not supported yet (%1)").arg(spec.displayUrl()));
     if (!QSqlDatabase::isDriverAvailable(spec.driverName()))
         return Error(Error::Unsupported, QStringLiteral("the Qt SQL driver %1 is not installed").arg(spec.driverName()));
 
-    const QFileInfo file(spec.database);
-    if (mode == OpenMode::MustExist && !file.exists())
-        return Error(Error::NotFound, QStringLiteral("no outbox at '%1' (create one with 'outboxctl init')").arg(spec.database));
-    if (file.exists() && file.isDir())
-        return Error(Error::InvalidArgument, QStringLiteral("'%1' is a directory, not a database file").arg(spec.database));
+    const bool pg = spec.backend == ConnectionSpec::Backend::Postgresql;
+    if (!pg) {
+        const QFileInfo file(spec.database);
+        if (mode == OpenMode::MustExist && !file.exists())
+            return Error(Error::NotFound, QStringLiteral("no outbox at '%1' (create one with 'outboxctl init')").arg(spec.database));
+        if (file.exists() && file.isDir())
+            return Error(Error::InvalidArgument, QStringLiteral("'%1' is a directory, not a database file").arg(spec.database));
+    }
 
     const QString name = QStringLiteral("outbox-storage-%1").arg(g_connectionCounter.fetchAndAddRelaxed(1));
     std::unique_ptr<Storage> storage(new Storage(spec, name));
     {
         QSqlDatabase db = QSqlDatabase::addDatabase(spec.driverName(), name);
         db.setDatabaseName(spec.database);
-        // Wait for a busy database rather than failing: relayers, the console and applications share one file.
-        db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=10000"));
-        if (!db.open())
-            return Error(Error::Database, QStringLiteral("cannot open '%1': %2").arg(spec.database, sqlError(db.lastError())));
-
-        QSqlQuery q(db);
-        if (!q.exec(QStringLiteral("PRAGMA journal_mode=WAL"))) {
-            const QString why = sqlError(q.lastError());
-            if (why.contains(QLatin1String("not a database")))
-                return Error(Error::InvalidArgument, QStringLiteral("'%1' is not a SQLite database").arg(spec.database));
-            return Error(Error::Database, QStringLiteral("cannot open '%1': %2").arg(spec.database, why));
+        if (pg) {
+            db.setHostName(spec.host);
+            db.setPort(spec.port);
+            db.setUserName(spec.user);
+            db.setPassword(spec.password);
+            db.setConnectOptions(spec.options.isEmpty() ? QStringLiteral("connect_timeout=5") : spec.options);
+        } else {
+            // Wait for a busy database rather than failing: relayers, the console and applications share one file.
+            db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=10000"));
         }
-        q.exec(QStringLiteral("PRAGMA synchronous=NORMAL"));
+        if (Error e = openConnection(db, spec))
+            return e;
         if (Error e = migrate(db))
             return e;
     }
     return storage;
 }
 
+Error Storage::reconnect()
+{
+    QSqlDatabase db = database();
+    db.close();
+    return openConnection(db, m_spec);
+}
+
+bool Storage::ping()
+{
+    Query q(this, QStringLiteral("SELECT 1"));
+    return !q.exec(QStringLiteral("ping")).isError();
+}
+
 int Storage::schemaVersion()
 {
-    return int(migrations().size());
+    return int(migrations(false).size());
 }
 
 Error Storage::migrate(QSqlDatabase &db)
 {
+    const bool pg = isPostgresConnection(db);
     QSqlQuery q(db);
+    if (pg) {
+        // On PostgreSQL a failed statement would abort the caller's transaction, so look before touching.
+        if (!q.exec(QStringLiteral("SELECT to_regclass('outbox_schema') IS NOT NULL")) || !q.next())
+            return databaseError(QStringLiteral("cannot read the outbox schema"), q.lastError());
+        if (q.value(0).toBool()) {
+            q.exec(QStringLiteral("SELECT COALESCE(MAX(version), 0) FROM outbox_schema"));
+            if (q.next() && q.value(0).toInt() == schemaVersion())
+                return {};
+        }
+        q.finish();
+        // Serialise concurrent migrations with an advisory lock held to the end of the transaction.
+        if (!db.transaction())
+            return databaseError(QStringLiteral("cannot migrate the outbox schema"), db.lastError());
+        auto rollback = [&db](const Error &e) {
+            db.rollback();
+            return e;
+        };
+        if (!q.exec(QStringLiteral("SELECT pg_advisory_xact_lock(726172)")))
+            return rollback(databaseError(QStringLiteral("cannot lock the outbox schema"), q.lastError()));
+        if (!q.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS outbox_schema (version INTEGER NOT NULL)")))
+            return rollback(databaseError(QStringLiteral("cannot create the outbox schema"), q.lastError()));
+        if (!q.exec(QStringLiteral("SELECT COALESCE(MAX(version), 0) FROM outbox_schema")) || !q.next())
+            return rollback(databaseError(QStringLiteral("cannot read the outbox schema version"), q.lastError()));
+        const int current = q.value(0).toInt();
+        if (current > schemaVersion())
+            return rollback(Error(Error::Unsupported, QStringLiteral("the outbox schema is version %1, newer than this program understands (%2)")
+                                                          .arg(current)
+                                                          .arg(schemaVersion())));
+        for (int version = current + 1; version <= schemaVersion(); ++version) {
+            for (const QString &sql : migrations(true).at(version - 1)) {
+                if (!q.exec(sql))
+                    return rollback(databaseError(QStringLiteral("outbox schema migration %1 failed").arg(version), q.lastError()));
+            }
+            q.prepare(QStringLiteral("INSERT INTO outbox_schema(version) VALUES (?)"));
+            q.addBindValue(version);
+            if (!q.exec())
+                return rollback(databaseError(QStringLiteral("cannot record outbox schema version %1").arg(version), q.lastError()));
+        }
+        if (!db.commit())
+            return databaseError(QStringLiteral("cannot commit the outbox schema"), db.lastError());
+        return {};
+    }
+
     if (!q.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS outbox_schema (version INTEGER NOT NULL)"))) {
         const QString why = sqlError(q.lastError());
         if (why.contains(QLatin1String("not a database")))
@@ -308,24 +451,21 @@ Error Storage::migrate(QSqlDatabase &db)
     // A savepoint works both inside a caller's transaction and on its own (where it acts as BEGIN).
     if (!q.exec(QStringLiteral("SAVEPOINT outbox_migrate")))
         return databaseError(QStringLiteral("cannot migrate the outbox schema"), q.lastError());
+    auto rollback = [&q](const Error &e) {
+        q.exec(QStringLiteral("ROLLBACK TO outbox_migrate"));
+        q.exec(QStringLiteral("RELEASE outbox_migrate"));
+        return e;
+    };
     for (int version = current + 1; version <= schemaVersion(); ++version) {
-        for (const QString &sql : migrations().at(version - 1)) {
-            if (!q.exec(sql)) {
-                const Error e = databaseError(QStringLiteral("outbox schema migration %1 failed").arg(version), q.lastError());
-                q.exec(QStringLiteral("ROLLBACK TO outbox_migrate"));
-                q.exec(QStringLiteral("RELEASE outbox_migrate"));
-                return e;
-            }
+        for (const QString &sql : migrations(false).at(version - 1)) {
+            if (!q.exec(sql))
+                return rollback(databaseError(QStringLiteral("outbox schema migration %1 failed").arg(version), q.lastError()));
         }
         q.prepare(QStringLiteral("INSERT INTO outbox_schema(version) SELECT ? WHERE NOT EXISTS (SELECT 1 FROM outbox_schema WHERE version = ?)"));
         q.addBindValue(version);
         q.addBindValue(version);
-        if (!q.exec()) {
-            const Error e = databaseError(QStringLiteral("cannot record outbox schema version %1").arg(version), q.lastError());
-            q.exec(QStringLiteral("ROLLBACK TO outbox_migrate"));
-            q.exec(QStringLiteral("RELEASE outbox_migrate"));
-            return e;
-        }
+        if (!q.exec())
+            return rollback(databaseError(QStringLiteral("cannot record outbox schema version %1").arg(version), q.lastError()));
     }
     if (!q.exec(QStringLiteral("RELEASE outbox_migrate")))
         return databaseError(QStringLiteral("cannot commit the outbox schema"), q.lastError());
@@ -335,11 +475,15 @@ Error Storage::migrate(QSqlDatabase &db)
 
 Error Storage::insertEvent(QSqlDatabase &db, const OutboxEvent &e)
 {
+    const bool pg = isPostgresConnection(db);
     QSqlQuery q(db);
-    q.prepare(QStringLiteral(
-        "INSERT INTO outbox_events (id, type, source, subject, content_type, data, extensions, ordering_key, status,"
-        " attempts, next_attempt_at, created_at, replay_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)"));
-    const qint64 created = toMs(e.createdAt);
+    q.prepare(pg ? QStringLiteral(
+                  "INSERT INTO outbox_events (id, type, source, subject, content_type, data, extensions, ordering_key, status,"
+                  " attempts, next_attempt_at, created_at, replay_of) VALUES (?, ?, ?, ?, ?, ?, CAST(? AS jsonb), ?, 'pending', 0, ?, ?, ?)")
+                 : QStringLiteral(
+                  "INSERT INTO outbox_events (id, type, source, subject, content_type, data, extensions, ordering_key, status,"
+                  " attempts, next_attempt_at, created_at, replay_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)"));
+    const QVariant created = timeParam(pg, toMs(e.createdAt));
     q.addBindValue(e.id);
     q.addBindValue(e.type);
     q.addBindValue(e.source);
@@ -354,31 +498,68 @@ Error Storage::insertEvent(QSqlDatabase &db, const OutboxEvent &e)
     q.addBindValue(textOrNull(e.replayOf));
     if (!q.exec()) {
         const QString why = sqlError(q.lastError());
-        if (why.contains(QLatin1String("UNIQUE constraint failed: outbox_events.id")))
+        if (why.contains(QLatin1String("UNIQUE constraint failed: outbox_events.id")) || why.contains(QLatin1String("outbox_events_id_key")))
             return Error(Error::DuplicateId, QStringLiteral("an event with id '%1' is already in the outbox").arg(e.id));
         return Error(Error::Database, QStringLiteral("cannot write the event to the outbox: %1").arg(why));
+    }
+    if (pg) {
+        // Delivered to LISTENing relayers when (and only if) the caller's transaction commits.
+        QSqlQuery notify(db);
+        if (!notify.exec(QStringLiteral("SELECT pg_notify('%1', '')").arg(QLatin1String(kNotifyChannel))))
+            return databaseError(QStringLiteral("cannot notify relayers"), notify.lastError());
     }
     return {};
 }
 
+QString Storage::notificationChannel()
+{
+    return QLatin1String(kNotifyChannel);
+}
+
+QString Storage::idListSql() const
+{
+    return m_pg ? QStringLiteral("(SELECT jsonb_array_elements_text(CAST(? AS jsonb)))")
+                : QStringLiteral("(SELECT value FROM json_each(?))");
+}
+
+QString Storage::beginWriteSql() const
+{
+    // SQLite: take the write lock at once, so the busy timeout applies instead of a failed upgrade later.
+    return m_pg ? QStringLiteral("BEGIN") : QStringLiteral("BEGIN IMMEDIATE");
+}
+
 Result<QList<OutboxEvent>> Storage::claim(const QString &owner, int limit, qint64 leaseMs)
 {
-    const qint64 now = nowMs();
-    const qint64 expiry = now + leaseMs;
-    // One statement: pick due rows (the head of each ordering key only) and lease them.
-    Query q(this, QStringLiteral(
-        "UPDATE outbox_events SET lease_owner = ?, lease_expires_at = ?, next_attempt_at = ? "
-        "WHERE seq IN (SELECT e.seq FROM outbox_events e INDEXED BY outbox_events_due WHERE e.status = 'pending' AND e.next_attempt_at <= ?"
+    // One statement: pick due rows (the head of each ordering key only) and lease them. On PostgreSQL the
+    // rows are locked with SKIP LOCKED, so concurrent relayers take disjoint batches without waiting.
+    const QString headOfKey = QStringLiteral(
         " AND (e.ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM outbox_events p"
-        "  WHERE p.ordering_key = e.ordering_key AND p.status <> 'sent' AND p.seq < e.seq))"
-        " ORDER BY e.next_attempt_at, e.seq LIMIT ?) "
-        "RETURNING %1").arg(QLatin1String(kEventColumns)));
-    q.bind(owner).bind(expiry).bind(expiry).bind(now).bind(limit);
-    if (Error e = q.exec(QStringLiteral("cannot claim events")))
+        "  WHERE p.ordering_key = e.ordering_key AND p.status <> 'sent' AND p.seq < e.seq))");
+    std::unique_ptr<Query> q;
+    if (m_pg) {
+        // The database's clock decides leases, so relayers on hosts with skewed clocks agree.
+        q = std::make_unique<Query>(this, QStringLiteral(
+            "UPDATE outbox_events SET lease_owner = ?,"
+            " lease_expires_at = clock_timestamp() + CAST(? AS bigint) * interval '1 millisecond',"
+            " next_attempt_at = clock_timestamp() + CAST(? AS bigint) * interval '1 millisecond' "
+            "WHERE seq IN (SELECT e.seq FROM outbox_events e WHERE e.status = 'pending' AND e.next_attempt_at <= clock_timestamp()%1"
+            " ORDER BY e.next_attempt_at, e.seq LIMIT ? FOR UPDATE SKIP LOCKED) "
+            "RETURNING %2").arg(headOfKey, QLatin1String(kEventColumns)));
+        q->bind(owner).bind(leaseMs).bind(leaseMs).bind(limit);
+    } else {
+        const qint64 now = nowMs();
+        q = std::make_unique<Query>(this, QStringLiteral(
+            "UPDATE outbox_events SET lease_owner = ?, lease_expires_at = ?, next_attempt_at = ? "
+            "WHERE seq IN (SELECT e.seq FROM outbox_events e INDEXED BY outbox_events_due WHERE e.status = 'pending'"
+            " AND e.next_attempt_at <= ?%1 ORDER BY e.next_attempt_at, e.seq LIMIT ?) "
+            "RETURNING %2").arg(headOfKey, QLatin1String(kEventColumns)));
+        q->bind(owner).bind(now + leaseMs).bind(now + leaseMs).bind(now).bind(limit);
+    }
+    if (Error e = q->exec(QStringLiteral("cannot claim events")))
         return e;
     QList<OutboxEvent> events;
-    while (q.q().next())
-        events.append(eventFromQuery(q.q()));
+    while (q->q().next())
+        events.append(eventFromQuery(q->q()));
     std::sort(events.begin(), events.end(), [](const OutboxEvent &a, const OutboxEvent &b) { return a.sequence < b.sequence; });
     return events;
 }
@@ -393,7 +574,7 @@ Error Storage::complete(const QString &owner, const QList<DeliveryRecord> &recor
         o.insert(QStringLiteral("s"), r.sequence);
         o.insert(QStringLiteral("t"), statusName(r.newStatus));
         o.insert(QStringLiteral("o"), outcomeName(r.outcome));
-        o.insert(QStringLiteral("at"), toMs(r.attemptedAt));
+        o.insert(QStringLiteral("w"), toMs(r.attemptedAt));
         o.insert(QStringLiteral("n"), r.newStatus == EventStatus::Pending ? toMs(r.nextAttemptAt) : toMs(r.attemptedAt));
         if (r.newStatus == EventStatus::Sent)
             o.insert(QStringLiteral("a"), toMs(r.attemptedAt));
@@ -406,34 +587,59 @@ Error Storage::complete(const QString &owner, const QList<DeliveryRecord> &recor
     }
     const QString json = QString::fromUtf8(QJsonDocument(rows).toJson(QJsonDocument::Compact));
 
+    // Two statements for the whole batch, whatever its size: the rows, then their attempt history. Only rows
+    // this relayer still holds are updated; a lease that expired and was taken over is not overwritten.
+    std::unique_ptr<Query> update;
+    std::unique_ptr<Query> history;
+    if (m_pg) {
+        update = std::make_unique<Query>(this, QStringLiteral(
+            "UPDATE outbox_events SET status = r.t, attempts = attempts + 1, next_attempt_at = to_timestamp(r.n / 1000.0),"
+            " lease_owner = NULL, lease_expires_at = NULL, last_error = r.e, last_http_status = r.h,"
+            " sent_at = COALESCE(to_timestamp(r.a / 1000.0), sent_at) "
+            "FROM jsonb_to_recordset(CAST(? AS jsonb)) AS r(s bigint, t text, n bigint, e text, h int, a bigint) "
+            "WHERE outbox_events.seq = r.s AND outbox_events.lease_owner = ?"));
+        history = std::make_unique<Query>(this, QStringLiteral(
+            "INSERT INTO outbox_attempts (event_seq, attempted_at, outcome, http_status, error, duration_ms, relayer) "
+            "SELECT r.s, to_timestamp(r.w / 1000.0), r.o, r.h, r.e, r.d, ? "
+            "FROM jsonb_to_recordset(CAST(? AS jsonb)) AS r(s bigint, w bigint, o text, h int, e text, d bigint) "
+            "WHERE EXISTS (SELECT 1 FROM outbox_events WHERE seq = r.s)"));
+    } else {
+        update = std::make_unique<Query>(this, QStringLiteral(
+            "UPDATE outbox_events SET status = r.t, attempts = attempts + 1, next_attempt_at = r.n,"
+            " lease_owner = NULL, lease_expires_at = NULL, last_error = r.e, last_http_status = r.h,"
+            " sent_at = COALESCE(r.a, sent_at) "
+            "FROM (SELECT value->>'s' AS s, value->>'t' AS t, value->>'n' AS n, value->>'e' AS e, value->>'h' AS h,"
+            " value->>'a' AS a FROM json_each(?)) AS r "
+            "WHERE outbox_events.seq = r.s AND outbox_events.lease_owner = ?"));
+        history = std::make_unique<Query>(this, QStringLiteral(
+            "INSERT INTO outbox_attempts (event_seq, attempted_at, outcome, http_status, error, duration_ms, relayer) "
+            "SELECT value->>'s', value->>'w', value->>'o', value->>'h', value->>'e', value->>'d', ? FROM json_each(?) "
+            "WHERE EXISTS (SELECT 1 FROM outbox_events WHERE seq = value->>'s')"));
+    }
+    update->bind(json).bind(owner);
+    history->bind(owner).bind(json);
+    return inWriteTransaction(QStringLiteral("cannot write delivery results"), [&]() -> Error {
+        if (Error e = update->exec(QStringLiteral("cannot write delivery results")))
+            return e;
+        return history->exec(QStringLiteral("cannot record delivery attempts"));
+    });
+}
+
+Error Storage::inWriteTransaction(const QString &what, const std::function<Error()> &work)
+{
     QSqlDatabase db = database();
-    QSqlQuery begin(db);
-    if (!begin.exec(QStringLiteral("BEGIN IMMEDIATE")))
-        return databaseError(QStringLiteral("cannot write delivery results"), begin.lastError());
-    // Two statements for the whole batch, whatever its size: the rows, then their attempt history.
-    Query update(this, QStringLiteral(
-        "UPDATE outbox_events SET status = r.t, attempts = attempts + 1, next_attempt_at = r.n,"
-        " lease_owner = NULL, lease_expires_at = NULL, last_error = r.e, last_http_status = r.h,"
-        " sent_at = COALESCE(r.a, sent_at) "
-        "FROM (SELECT value->>'s' AS s, value->>'t' AS t, value->>'n' AS n, value->>'e' AS e, value->>'h' AS h,"
-        " value->>'a' AS a FROM json_each(?)) AS r "
-        "WHERE outbox_events.seq = r.s AND outbox_events.lease_owner = ?"));
-    update.bind(json).bind(owner);
-    Query history(this, QStringLiteral(
-        "INSERT INTO outbox_attempts (event_seq, attempted_at, outcome, http_status, error, duration_ms, relayer) "
-        "SELECT value->>'s', value->>'at', value->>'o', value->>'h', value->>'e', value->>'d', ? FROM json_each(?) "
-        "WHERE EXISTS (SELECT 1 FROM outbox_events WHERE seq = value->>'s')"));
-    history.bind(owner).bind(json);
-    Error e = update.exec(QStringLiteral("cannot write delivery results"));
-    if (!e)
-        e = history.exec(QStringLiteral("cannot record delivery attempts"));
-    QSqlQuery end(db);
-    if (e) {
-        end.exec(QStringLiteral("ROLLBACK"));
+    QSqlQuery tx(db);
+    if (!tx.exec(beginWriteSql()))
+        return databaseError(what, tx.lastError());
+    if (Error e = work()) {
+        tx.exec(QStringLiteral("ROLLBACK"));
         return e;
     }
-    if (!end.exec(QStringLiteral("COMMIT")))
-        return databaseError(QStringLiteral("cannot commit delivery results"), end.lastError());
+    if (!tx.exec(QStringLiteral("COMMIT"))) {
+        const Error e = databaseError(what, tx.lastError());
+        tx.exec(QStringLiteral("ROLLBACK"));
+        return e;
+    }
     return {};
 }
 
@@ -446,8 +652,10 @@ Error Storage::release(const QString &owner, const QList<qint64> &sequences)
         seqs.append(s);
     Query q(this, QStringLiteral(
         "UPDATE outbox_events SET lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = ? "
-        "WHERE lease_owner = ? AND status = 'pending' AND seq IN (SELECT value FROM json_each(?))"));
-    q.bind(nowMs()).bind(owner).bind(QString::fromUtf8(QJsonDocument(seqs).toJson(QJsonDocument::Compact)));
+        "WHERE lease_owner = ? AND status = 'pending' AND seq IN %1")
+                      .arg(m_pg ? QStringLiteral("(SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS bigint))")
+                                : QStringLiteral("(SELECT value FROM json_each(?))")));
+    q.bind(timeParam(m_pg, nowMs())).bind(owner).bind(QString::fromUtf8(QJsonDocument(seqs).toJson(QJsonDocument::Compact)));
     return q.exec(QStringLiteral("cannot release leases"));
 }
 
@@ -456,12 +664,14 @@ Error Storage::releaseAll(const QString &owner)
     Query q(this, QStringLiteral(
         "UPDATE outbox_events SET lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = ? "
         "WHERE lease_owner = ? AND status = 'pending'"));
-    q.bind(nowMs()).bind(owner);
+    q.bind(timeParam(m_pg, nowMs())).bind(owner);
     return q.exec(QStringLiteral("cannot release leases"));
 }
 
 Result<qint64> Storage::changeCounter()
 {
+    if (m_pg)
+        return qint64(0); // PostgreSQL relayers are woken by NOTIFY instead
     Query q(this, QStringLiteral("PRAGMA data_version"));
     if (Error e = q.exec(QStringLiteral("cannot read the database's change counter")))
         return e;
@@ -482,7 +692,7 @@ Result<QDateTime> Storage::nextDueAt()
 
 Result<QList<OutboxEvent>> Storage::listEvents(const EventFilter &filter, const PageRequest &page)
 {
-    Where w = whereFor(filter);
+    Where w = whereFor(filter, m_pg);
     const bool ascending = page.order == PageRequest::Order::Ascending;
     if (ascending && page.afterSequence > 0)
         w.add(QStringLiteral("seq > ?"), page.afterSequence);
@@ -502,7 +712,7 @@ Result<QList<OutboxEvent>> Storage::listEvents(const EventFilter &filter, const 
 
 Result<qint64> Storage::countEvents(const EventFilter &filter)
 {
-    const Where w = whereFor(filter);
+    const Where w = whereFor(filter, m_pg);
     Query q(this, QStringLiteral("SELECT COUNT(*) FROM outbox_events%1").arg(w.sql()));
     q.bindAll(w.values);
     if (Error e = q.exec(QStringLiteral("cannot count events")))
@@ -544,14 +754,17 @@ Result<QList<Attempt>> Storage::attempts(const QString &id)
     return list;
 }
 
+namespace {
+const char *const kBackToPending =
+    "UPDATE outbox_events SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_owner = NULL,"
+    " lease_expires_at = NULL, last_error = NULL, last_http_status = NULL";
+}
+
 Result<ActionSummary> Storage::retry(const QStringList &ids)
 {
     const QStringList wanted = unique(ids);
-    Query q(this, QStringLiteral(
-        "UPDATE outbox_events SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_owner = NULL,"
-        " lease_expires_at = NULL, last_error = NULL, last_http_status = NULL "
-        "WHERE status = 'failed' AND id IN (SELECT value FROM json_each(?))"));
-    q.bind(nowMs()).bind(QString::fromUtf8(jsonList(wanted)));
+    Query q(this, QStringLiteral("%1 WHERE status = 'failed' AND id IN %2").arg(QLatin1String(kBackToPending), idListSql()));
+    q.bind(timeParam(m_pg, nowMs())).bind(QString::fromUtf8(jsonList(wanted)));
     if (Error e = q.exec(QStringLiteral("cannot retry events")))
         return e;
     ActionSummary s;
@@ -567,11 +780,9 @@ Result<ActionSummary> Storage::retryMatching(const EventFilter &filter)
         return s;
     EventFilter failedOnly = filter;
     failedOnly.status = EventStatus::Failed;
-    const Where w = whereFor(failedOnly);
-    Query q(this, QStringLiteral(
-        "UPDATE outbox_events SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_owner = NULL,"
-        " lease_expires_at = NULL, last_error = NULL, last_http_status = NULL%1").arg(w.sql()));
-    q.bind(nowMs()).bindAll(w.values);
+    const Where w = whereFor(failedOnly, m_pg);
+    Query q(this, QLatin1String(kBackToPending) + w.sql());
+    q.bind(timeParam(m_pg, nowMs())).bindAll(w.values);
     if (Error e = q.exec(QStringLiteral("cannot retry events")))
         return e;
     s.changed = q.q().numRowsAffected();
@@ -581,33 +792,36 @@ Result<ActionSummary> Storage::retryMatching(const EventFilter &filter)
 Result<ActionSummary> Storage::replay(const QStringList &ids)
 {
     const QStringList wanted = unique(ids);
-    QSqlDatabase db = database();
-    QSqlQuery tx(db);
-    if (!tx.exec(QStringLiteral("BEGIN IMMEDIATE")))
-        return databaseError(QStringLiteral("cannot replay events"), tx.lastError());
     ActionSummary s;
-    const qint64 now = nowMs();
-    for (const QString &id : wanted) {
-        const QString newId = createEventId();
-        Query q(this, QStringLiteral(
-            "INSERT INTO outbox_events (id, type, source, subject, content_type, data, extensions, ordering_key,"
-            " status, attempts, next_attempt_at, created_at, replay_of) "
-            "SELECT ?, type, source, subject, content_type, data, json_set(COALESCE(extensions, '{}'), '$.replayof', id),"
-            " ordering_key, 'pending', 0, ?, ?, id FROM outbox_events WHERE id = ? AND status IN ('sent', 'failed')"));
-        q.bind(newId).bind(now).bind(now).bind(id);
-        if (Error e = q.exec(QStringLiteral("cannot replay event '%1'").arg(id))) {
-            tx.exec(QStringLiteral("ROLLBACK"));
-            return e;
+    const QVariant now = timeParam(m_pg, nowMs());
+    const QString extensions = m_pg ? QStringLiteral("COALESCE(extensions, '{}'::jsonb) || jsonb_build_object('replayof', id)")
+                                    : QStringLiteral("json_set(COALESCE(extensions, '{}'), '$.replayof', id)");
+    Error e = inWriteTransaction(QStringLiteral("cannot replay events"), [&]() -> Error {
+        for (const QString &id : wanted) {
+            const QString newId = createEventId();
+            Query q(this, QStringLiteral(
+                "INSERT INTO outbox_events (id, type, source, subject, content_type, data, extensions, ordering_key,"
+                " status, attempts, next_attempt_at, created_at, replay_of) "
+                "SELECT ?, type, source, subject, content_type, data, %1, ordering_key, 'pending', 0, ?, ?, id"
+                " FROM outbox_events WHERE id = ? AND status IN ('sent', 'failed')").arg(extensions));
+            q.bind(newId).bind(now).bind(now).bind(id);
+            if (Error e = q.exec(QStringLiteral("cannot replay event '%1'").arg(id)))
+                return e;
+            if (q.q().numRowsAffected() == 1) {
+                ++s.changed;
+                s.newIds.append(newId);
+            } else {
+                ++s.skipped;
+            }
         }
-        if (q.q().numRowsAffected() == 1) {
-            ++s.changed;
-            s.newIds.append(newId);
-        } else {
-            ++s.skipped;
-        }
+        return {};
+    });
+    if (e)
+        return e;
+    if (m_pg && s.changed > 0) {
+        Query notify(this, QStringLiteral("SELECT pg_notify('%1', '')").arg(QLatin1String(kNotifyChannel)));
+        notify.exec(QStringLiteral("cannot notify relayers"));
     }
-    if (!tx.exec(QStringLiteral("COMMIT")))
-        return databaseError(QStringLiteral("cannot commit replayed events"), tx.lastError());
     return s;
 }
 
@@ -615,27 +829,21 @@ Result<ActionSummary> Storage::remove(const QStringList &ids)
 {
     const QStringList wanted = unique(ids);
     const QString json = QString::fromUtf8(jsonList(wanted));
-    QSqlDatabase db = database();
-    QSqlQuery tx(db);
-    if (!tx.exec(QStringLiteral("BEGIN IMMEDIATE")))
-        return databaseError(QStringLiteral("cannot delete events"), tx.lastError());
     Query history(this, QStringLiteral(
-        "DELETE FROM outbox_attempts WHERE event_seq IN (SELECT seq FROM outbox_events WHERE id IN (SELECT value FROM json_each(?)))"));
+        "DELETE FROM outbox_attempts WHERE event_seq IN (SELECT seq FROM outbox_events WHERE id IN %1)").arg(idListSql()));
     history.bind(json);
-    Query rows(this, QStringLiteral("DELETE FROM outbox_events WHERE id IN (SELECT value FROM json_each(?))"));
+    Query rows(this, QStringLiteral("DELETE FROM outbox_events WHERE id IN %1").arg(idListSql()));
     rows.bind(json);
-    Error e = history.exec(QStringLiteral("cannot delete events"));
-    if (!e)
-        e = rows.exec(QStringLiteral("cannot delete events"));
-    if (e) {
-        tx.exec(QStringLiteral("ROLLBACK"));
+    Error e = inWriteTransaction(QStringLiteral("cannot delete events"), [&]() -> Error {
+        if (Error e = history.exec(QStringLiteral("cannot delete events")))
+            return e;
+        return rows.exec(QStringLiteral("cannot delete events"));
+    });
+    if (e)
         return e;
-    }
     ActionSummary s;
     s.changed = rows.q().numRowsAffected();
     s.skipped = int(wanted.size()) - s.changed;
-    if (!tx.exec(QStringLiteral("COMMIT")))
-        return databaseError(QStringLiteral("cannot commit deleted events"), tx.lastError());
     return s;
 }
 
@@ -648,27 +856,22 @@ Result<int> Storage::cleanup(const QDateTime &olderThan, const QList<EventStatus
         names.append(QLatin1Char('\'') + statusName(s) + QLatin1Char('\''));
     const QString victims = QStringLiteral("SELECT seq FROM outbox_events WHERE status IN (%1) AND created_at < ? ORDER BY seq LIMIT ?")
                                 .arg(names.join(QLatin1Char(',')));
-    QSqlDatabase db = database();
+    const QVariant cutoff = timeParam(m_pg, toMs(olderThan));
     int total = 0;
     // Bounded batches, each its own short transaction, so relayers and the console are never locked out for long.
     for (;;) {
-        QSqlQuery tx(db);
-        if (!tx.exec(QStringLiteral("BEGIN IMMEDIATE")))
-            return databaseError(QStringLiteral("cannot clean up events"), tx.lastError());
         Query history(this, QStringLiteral("DELETE FROM outbox_attempts WHERE event_seq IN (%1)").arg(victims));
-        history.bind(toMs(olderThan)).bind(batchSize);
+        history.bind(cutoff).bind(batchSize);
         Query rows(this, QStringLiteral("DELETE FROM outbox_events WHERE seq IN (%1)").arg(victims));
-        rows.bind(toMs(olderThan)).bind(batchSize);
-        Error e = history.exec(QStringLiteral("cannot clean up events"));
-        if (!e)
-            e = rows.exec(QStringLiteral("cannot clean up events"));
-        if (e) {
-            tx.exec(QStringLiteral("ROLLBACK"));
+        rows.bind(cutoff).bind(batchSize);
+        Error e = inWriteTransaction(QStringLiteral("cannot clean up events"), [&]() -> Error {
+            if (Error e = history.exec(QStringLiteral("cannot clean up events")))
+                return e;
+            return rows.exec(QStringLiteral("cannot clean up events"));
+        });
+        if (e)
             return e;
-        }
         const int n = rows.q().numRowsAffected();
-        if (!tx.exec(QStringLiteral("COMMIT")))
-            return databaseError(QStringLiteral("cannot commit the clean-up"), tx.lastError());
         total += n;
         if (n < batchSize)
             break;
@@ -691,7 +894,7 @@ Result<OutboxStats> Storage::stats()
     }
     Query inFlight(this, QStringLiteral(
         "SELECT COUNT(*) FROM outbox_events WHERE status = 'pending' AND lease_owner IS NOT NULL AND lease_expires_at > ?"));
-    inFlight.bind(nowMs());
+    inFlight.bind(timeParam(m_pg, nowMs()));
     if (Error e = inFlight.exec(QStringLiteral("cannot count events in flight")))
         return e;
     if (inFlight.q().next())

@@ -8,6 +8,7 @@
 #include <QSqlDatabase>
 #include <QStringList>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -87,6 +88,12 @@ public:
 
     QSqlDatabase database() const;
     const ConnectionSpec &spec() const { return m_spec; }
+    bool isPostgres() const { return m_pg; }
+    // For a relayer that lost its server: is the connection alive, and open it again.
+    bool ping();
+    Error reconnect();
+    // The PostgreSQL channel an enqueue NOTIFYs inside the caller's transaction.
+    static QString notificationChannel();
 
     // Relayer side.
     Result<QList<OutboxEvent>> claim(const QString &owner, int limit, qint64 leaseMs);
@@ -117,9 +124,13 @@ private:
     Storage(const ConnectionSpec &spec, const QString &connectionName);
     class Query;
     friend class Query;
+    QString idListSql() const;
+    QString beginWriteSql() const;
+    Error inWriteTransaction(const QString &what, const std::function<Error()> &work);
 
     ConnectionSpec m_spec;
     QString m_connectionName;
+    bool m_pg = false;
     qint64 m_statements = 0;
 };
 

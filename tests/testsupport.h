@@ -1,11 +1,15 @@
 #pragma once
 
-// Helpers shared by the tests: a fresh SQLite outbox in a temporary directory, and an application-style
-// connection to it.
+// Helpers shared by the tests. The engine tests run once per backend: CTest sets OUTBOX_TEST_BACKEND to
+// sqlite (a fresh file per test) or postgresql (a fresh database per test on the throwaway server that the
+// pg fixture started; its URL is in the file named by OUTBOX_TEST_PG_STATE).
 
+#include "connectionspec.h"
 #include "storage.h"
 
+#include <QFile>
 #include <QSqlDatabase>
+#include <QSqlError>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
@@ -13,17 +17,69 @@
 
 namespace testsupport {
 
-// An application's own connection to the outbox file (the way a program embedding the engine would hold one).
+inline bool isPostgres()
+{
+    return qEnvironmentVariable("OUTBOX_TEST_BACKEND") == QLatin1String("postgresql");
+}
+
+// The test server's URL (to its maintenance database).
+inline outbox::ConnectionSpec postgresServer()
+{
+    QFile state(qEnvironmentVariable("OUTBOX_TEST_PG_STATE"));
+    if (!state.open(QIODevice::ReadOnly))
+        qFatal("OUTBOX_TEST_PG_STATE does not name the test server's state file: was the pg fixture started?");
+    for (const QByteArray &line : state.readAll().split('\n')) {
+        if (line.startsWith("PGTEST_URL="))
+            return *outbox::ConnectionSpec::fromUrl(QString::fromUtf8(line.mid(11)));
+    }
+    qFatal("no PGTEST_URL in the test server's state file");
+}
+
+inline QSqlDatabase openConnection(const outbox::ConnectionSpec &spec, const QString &name)
+{
+    QSqlDatabase db = QSqlDatabase::addDatabase(spec.driverName(), name);
+    db.setDatabaseName(spec.database);
+    db.setHostName(spec.host);
+    db.setPort(spec.port);
+    db.setUserName(spec.user);
+    db.setPassword(spec.password);
+    if (spec.backend == outbox::ConnectionSpec::Backend::Sqlite)
+        db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=10000"));
+    if (!db.open())
+        qFatal("cannot open test database: %s", qPrintable(db.lastError().text()));
+    return db;
+}
+
+// A new, empty place for an outbox: a SQLite file in dir, or a new PostgreSQL database.
+inline outbox::ConnectionSpec freshOutbox(const QTemporaryDir &dir)
+{
+    static int counter = 0;
+    ++counter;
+    if (!isPostgres())
+        return outbox::ConnectionSpec::sqlite(dir.filePath(QStringLiteral("outbox-%1.db").arg(counter)));
+    outbox::ConnectionSpec server = postgresServer();
+    const QString name = QStringLiteral("outbox_test_%1_%2").arg(QCoreApplication::applicationPid()).arg(counter);
+    {
+        QSqlDatabase admin = openConnection(server, QStringLiteral("pg-admin"));
+        QSqlQuery q(admin);
+        q.exec(QStringLiteral("DROP DATABASE IF EXISTS %1").arg(name));
+        if (!q.exec(QStringLiteral("CREATE DATABASE %1").arg(name)))
+            qFatal("cannot create test database: %s", qPrintable(q.lastError().text()));
+        admin.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("pg-admin"));
+    server.database = name;
+    return server;
+}
+
+// An application's own connection to the outbox (the way a program embedding the engine would hold one).
 class AppConnection
 {
 public:
-    explicit AppConnection(const QString &path)
+    explicit AppConnection(const outbox::ConnectionSpec &spec)
         : m_name(QStringLiteral("app-") + QUuid::createUuid().toString(QUuid::WithoutBraces))
     {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), m_name);
-        db.setDatabaseName(path);
-        db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=10000"));
-        db.open();
+        openConnection(spec, m_name);
     }
     ~AppConnection()
     {
@@ -48,9 +104,9 @@ private:
     QString m_name;
 };
 
-inline std::unique_ptr<outbox::Storage> openStorage(const QString &path)
+inline std::unique_ptr<outbox::Storage> openStorage(const outbox::ConnectionSpec &spec)
 {
-    auto s = outbox::Storage::open(outbox::ConnectionSpec::sqlite(path));
+    auto s = outbox::Storage::open(spec);
     if (!s.isOk())
         qFatal("cannot open test outbox: %s", qPrintable(s.error().message()));
     return std::move(s.value());

@@ -36,8 +36,8 @@ class TestOutboxctl : public QObject
     Q_OBJECT
 
     QTemporaryDir m_dir;
-    QString m_db;
-    int m_counter = 0;
+    ConnectionSpec m_spec;
+    QString m_db; // the --db URL
 
     QProcessEnvironment environment() const
     {
@@ -51,7 +51,7 @@ class TestOutboxctl : public QObject
     {
         QProcess p;
         p.setProcessEnvironment(environment());
-        p.start(QStringLiteral(OUTBOXCTL_PATH), withDb ? QStringList{"--db", "sqlite://" + m_db} + args : args);
+        p.start(QStringLiteral(OUTBOXCTL_PATH), withDb ? QStringList{"--db", m_db} + args : args);
         if (!p.waitForStarted(5000))
             qFatal("cannot start outboxctl");
         if (!input.isEmpty())
@@ -65,7 +65,7 @@ class TestOutboxctl : public QObject
     // The whole outbox as text, to show that a failed command changed nothing.
     QByteArray fingerprint()
     {
-        testsupport::AppConnection app(m_db);
+        testsupport::AppConnection app(m_spec);
         QSqlQuery q(app.db());
         q.exec("SELECT * FROM outbox_events ORDER BY seq");
         QCryptographicHash h(QCryptographicHash::Sha256);
@@ -101,7 +101,8 @@ class TestOutboxctl : public QObject
 private Q_SLOTS:
     void init()
     {
-        m_db = m_dir.filePath(QStringLiteral("ctl-%1.db").arg(++m_counter));
+        m_spec = testsupport::freshOutbox(m_dir);
+        m_db = m_spec.toUrl();
         const Run r = run({"init"});
         QCOMPARE(r.exitCode, 0);
         QVERIFY(r.out.contains("schema version 1"));
@@ -144,7 +145,7 @@ private Q_SLOTS:
         f.close();
         const Run r = run({"enqueue", "--type", "t", "--source", "s", "--data-file", file, "--content-type", "text/csv"});
         QCOMPARE(r.exitCode, 0);
-        auto storage = testsupport::openStorage(m_db);
+        auto storage = testsupport::openStorage(m_spec);
         QCOMPARE(storage->event(QString::fromUtf8(r.out.trimmed()))->data, bytes);
         const Run fromStdin = run({"enqueue", "--type", "t", "--source", "s", "--data-file", "-"}, R"({"from":"stdin"})");
         QCOMPARE(fromStdin.exitCode, 0);
@@ -161,7 +162,7 @@ private Q_SLOTS:
         Run r = run({"enqueue", "--jsonl", "-"}, good);
         QCOMPARE(r.exitCode, 0);
         QCOMPARE(r.out, QByteArray("3\n"));
-        auto storage = testsupport::openStorage(m_db);
+        auto storage = testsupport::openStorage(m_spec);
         QCOMPARE(storage->event("j-2")->data, QByteArray("[1,2]"));
         QCOMPARE(storage->event("j-2")->orderingKey, QStringLiteral("k"));
         const QByteArray before = fingerprint();
@@ -265,8 +266,6 @@ private Q_SLOTS:
         QTest::addColumn<QString>("expected");
         QTest::newRow("malformed url") << QStringList{"--db", "foo://bar", "list"} << false << "unknown database URL scheme";
         QTest::newRow("sqlite url without path") << QStringList{"--db", "sqlite:", "list"} << false << "no file path";
-        QTest::newRow("postgresql not yet") << QStringList{"--db", "postgresql://u:secret@127.0.0.1:1/db", "stats"} << false
-                                            << "not supported yet";
         QTest::newRow("invalid json") << QStringList{"enqueue", "--type", "t", "--source", "s", "--data", "{bad"} << true
                                       << "not valid JSON";
         QTest::newRow("unknown status") << QStringList{"list", "--status", "stuck"} << true << "unknown status 'stuck'";
@@ -307,8 +306,19 @@ private Q_SLOTS:
         QCOMPARE(fingerprint(), before);
     }
 
+    void unreachableServerIsARuntimeErrorWithTheAddressMasked()
+    {
+        const Run r = run({"--db", "postgresql://u:secret@127.0.0.1:1/db", "stats"}, {}, false);
+        QCOMPARE(r.exitCode, 1);
+        QCOMPARE(r.errLines().size(), 1);
+        QVERIFY2(r.err.startsWith("outboxctl: cannot connect to postgresql://u:***@127.0.0.1:1/db"), r.err.constData());
+        QVERIFY(!r.err.contains("secret"));
+    }
+
     void fileThatIsNotADatabase()
     {
+        if (testsupport::isPostgres())
+            QSKIP("a SQLite matter");
         const QString path = m_dir.filePath(QStringLiteral("notes.txt"));
         QFile f(path);
         QVERIFY(f.open(QIODevice::WriteOnly));
@@ -330,12 +340,14 @@ private Q_SLOTS:
 
     void defaultDatabaseAndEnvironment()
     {
+        if (testsupport::isPostgres())
+            QSKIP("the default outbox is a SQLite file");
         Run r = run({"init"}, {}, false);
         QCOMPARE(r.exitCode, 0);
         QVERIFY2(r.out.contains(m_dir.filePath("xdg").toUtf8()), r.out.constData());
         QProcess p;
         QProcessEnvironment env = environment();
-        env.insert(QStringLiteral("OUTBOX_DB"), QStringLiteral("sqlite://") + m_db);
+        env.insert(QStringLiteral("OUTBOX_DB"), m_db);
         p.setProcessEnvironment(env);
         p.start(QStringLiteral(OUTBOXCTL_PATH), {"stats", "--json"});
         QVERIFY(p.waitForFinished(10000));
@@ -381,7 +393,7 @@ private Q_SLOTS:
         receiver.setFaults(f);
         QProcess relay;
         relay.setProcessEnvironment(environment());
-        relay.start(QStringLiteral(OUTBOXCTL_PATH), {"--db", "sqlite://" + m_db, "relay", "--target", receiver.url().toString(),
+        relay.start(QStringLiteral(OUTBOXCTL_PATH), {"--db", m_db, "relay", "--target", receiver.url().toString(),
                                                      "--concurrency", "2", "--quiet"});
         QVERIFY(relay.waitForStarted(5000));
         QTRY_VERIFY_WITH_TIMEOUT(receiver.requestCount() >= 2, 5000);
@@ -389,7 +401,7 @@ private Q_SLOTS:
         QVERIFY(relay.waitForFinished(10000));
         QCOMPARE(relay.exitStatus(), QProcess::NormalExit);
         QCOMPARE(relay.exitCode(), 0);
-        testsupport::AppConnection app(m_db);
+        testsupport::AppConnection app(m_spec);
         QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_events WHERE lease_owner IS NOT NULL").toInt(), 0);
         const int sent = app.scalar("SELECT COUNT(*) FROM outbox_events WHERE status = 'sent'").toInt();
         QVERIFY(sent >= 2 && sent < 30);

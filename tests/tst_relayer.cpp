@@ -21,8 +21,7 @@ class TestRelayer : public QObject
     Q_OBJECT
 
     QTemporaryDir m_dir;
-    int m_counter = 0;
-    QString m_path;
+    ConnectionSpec m_path;
     std::unique_ptr<AppConnection> m_app;
     std::unique_ptr<Storage> m_storage;
     std::unique_ptr<Receiver> m_receiver;
@@ -53,7 +52,7 @@ class TestRelayer : public QObject
 private Q_SLOTS:
     void init()
     {
-        m_path = m_dir.filePath(QStringLiteral("relay-%1.db").arg(++m_counter));
+        m_path = testsupport::freshOutbox(m_dir);
         m_storage = testsupport::openStorage(m_path);
         m_app = std::make_unique<AppConnection>(m_path);
         m_receiver = std::make_unique<Receiver>();
@@ -140,7 +139,7 @@ private Q_SLOTS:
         for (ContentMode mode : {ContentMode::Binary, ContentMode::Structured}) {
             m_receiver->clear();
             // Send the same two rows again in the next mode.
-            QVERIFY(QSqlQuery(m_app->db()).exec("UPDATE outbox_events SET status = 'pending', next_attempt_at = 0"));
+            QVERIFY(QSqlQuery(m_app->db()).exec("UPDATE outbox_events SET status = 'pending', next_attempt_at = created_at"));
             RelayerConfig c = config();
             c.contentMode = mode;
             Relayer relayer(m_app->db(), c);
@@ -326,8 +325,11 @@ private Q_SLOTS:
     {
         // A row written by other means whose JSON data is broken cannot be sent in structured mode.
         QSqlQuery q(m_app->db());
-        QVERIFY(q.exec("INSERT INTO outbox_events (id, type, source, content_type, data, status, next_attempt_at, created_at)"
-                       " VALUES ('broken', 't', '/s', 'application/json', CAST('{oops' AS BLOB), 'pending', 0, 0)"));
+        QVERIFY(q.exec(testsupport::isPostgres()
+                           ? "INSERT INTO outbox_events (id, type, source, content_type, data, status, next_attempt_at, created_at)"
+                             " VALUES ('broken', 't', '/s', 'application/json', convert_to('{oops', 'UTF8'), 'pending', now(), now())"
+                           : "INSERT INTO outbox_events (id, type, source, content_type, data, status, next_attempt_at, created_at)"
+                             " VALUES ('broken', 't', '/s', 'application/json', CAST('{oops' AS BLOB), 'pending', 0, 0)"));
         RelayerConfig c = config();
         c.contentMode = ContentMode::Structured;
         Relayer relayer(m_app->db(), c);
@@ -398,7 +400,7 @@ private Q_SLOTS:
         QVERIFY(!relayer.start());
         QTest::qWait(100);
         QProcess ctl;
-        ctl.start(QStringLiteral(OUTBOXCTL_PATH), {"--db", "sqlite://" + m_path, "enqueue", "--type", "from.other.process", "--source", "/ctl"});
+        ctl.start(QStringLiteral(OUTBOXCTL_PATH), {"--db", m_path.toUrl(), "enqueue", "--type", "from.other.process", "--source", "/ctl"});
         QVERIFY(ctl.waitForFinished(10000));
         QCOMPARE(ctl.exitCode(), 0);
         QElapsedTimer clock;
