@@ -5,7 +5,7 @@
 #include <QNetworkRequest>
 #include <QTimer>
 
-Q_LOGGING_CATEGORY(lcHttp, "outbox.http", QtWarningMsg)
+Q_LOGGING_CATEGORY(lcHttp, "outbox.http", QtCriticalMsg)
 
 namespace outbox {
 

@@ -8,7 +8,7 @@
 #include <QThread>
 #include <QTimer>
 
-Q_LOGGING_CATEGORY(lcReceiver, "outbox.receiver", QtWarningMsg)
+Q_LOGGING_CATEGORY(lcReceiver, "outbox.receiver", QtCriticalMsg)
 
 namespace outbox {
 

@@ -15,7 +15,7 @@
 
 #include <cmath>
 
-Q_LOGGING_CATEGORY(lcRelay, "outbox.relay", QtWarningMsg)
+Q_LOGGING_CATEGORY(lcRelay, "outbox.relay", QtCriticalMsg)
 
 namespace outbox {
 
@@ -50,7 +50,7 @@ QString RelayerConfig::problem() const
 qint64 RelayerConfig::effectiveLeaseMs() const
 {
     const qint64 rounds = contentMode == ContentMode::Batch ? 1 : (batchSize + concurrency - 1) / qMax(1, concurrency);
-    return qMax<qint64>(leaseDurationMs, rounds * qint64(requestTimeoutMs) + 5000);
+    return qMax<qint64>(leaseDurationMs, rounds * qint64(requestTimeoutMs) + 1000);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -89,7 +89,7 @@ Error RelayWorker::open()
 
 void RelayWorker::listenForNotifications()
 {
-    if (!m_storage->isPostgres())
+    if (!m_storage->isPostgres() || !m_config.wakeOnDatabaseChange)
         return;
     QSqlDriver *driver = m_storage->database().driver();
     const QString channel = Storage::notificationChannel();
@@ -165,7 +165,7 @@ void RelayWorker::startLoop()
     m_idleIntervalMs = m_config.pollIntervalMs;
     if (auto counter = m_storage->changeCounter(); counter.isOk())
         m_lastChangeCounter = *counter;
-    if (!m_storage->isPostgres()) // PostgreSQL relayers are woken by NOTIFY instead
+    if (!m_storage->isPostgres() && m_config.wakeOnDatabaseChange) // PostgreSQL relayers are woken by NOTIFY instead
         m_changeTimer->start();
     if (!m_busy && !m_outage)
         m_pollTimer->start(0);

@@ -30,6 +30,7 @@ struct RelayerConfig
     int maxRetryBackoffMs = 600000;  // cap of the retry delay (10 min)
     int changeCheckIntervalMs = 20;  // how often an idle relayer checks the database for other writers' commits
     bool wakeOnLocalCommit = true;   // relay at once when an enqueue in this process commits
+    bool wakeOnDatabaseChange = true; // ... or when another process commits (SQLite data_version, PostgreSQL LISTEN)
     QString name;                    // shown as the lease owner; host and process id are added
     EventSender customSender;
 

@@ -14,7 +14,7 @@
 #include <QSqlRecord>
 #include <QUuid>
 
-Q_LOGGING_CATEGORY(lcStorage, "outbox.storage", QtWarningMsg)
+Q_LOGGING_CATEGORY(lcStorage, "outbox.storage", QtCriticalMsg)
 
 namespace outbox {
 
@@ -154,7 +154,10 @@ QString sqlError(const QSqlError &e)
 
 Error databaseError(const QString &what, const QSqlError &e)
 {
-    return Error(Error::Database, QStringLiteral("%1: %2").arg(what, sqlError(e)));
+    QString why = sqlError(e);
+    if (why.isEmpty())
+        why = QStringLiteral("no answer from the database (connection lost?)");
+    return Error(Error::Database, QStringLiteral("%1: %2").arg(what, why));
 }
 
 QByteArray jsonList(const QStringList &values)
@@ -249,7 +252,8 @@ public:
     Query(Storage *storage, const QString &sql) : m_storage(storage), m_query(storage->database()), m_sql(sql)
     {
         m_query.setForwardOnly(true);
-        m_prepared = m_query.prepare(sql);
+        // A closed connection (a lost server) is reported by exec(), without Qt's own warning here.
+        m_prepared = storage->database().isOpen() && m_query.prepare(sql);
     }
     Query &bind(const QVariant &v)
     {
@@ -264,6 +268,8 @@ public:
     }
     Error exec(const QString &what)
     {
+        if (!m_storage->database().isOpen())
+            return Error(Error::Database, QStringLiteral("%1: no connection to the database").arg(what));
         if (!m_prepared)
             return databaseError(what, m_query.lastError());
         ++m_storage->m_statements;

@@ -246,6 +246,7 @@ int cmdRelay(const QStringList &args)
     cmd.addOption(QStringLiteral("timeout"), QStringLiteral("Request timeout in ms (default 10000)."), QStringLiteral("ms"));
     cmd.addOption(QStringLiteral("concurrency"), QStringLiteral("Requests in flight (default 6)."), QStringLiteral("n"));
     cmd.addOption(QStringLiteral("lease"), QStringLiteral("Lease duration in ms (default 60000, raised to cover a batch)."), QStringLiteral("ms"));
+    cmd.addOption(QStringLiteral("no-wake"), QStringLiteral("Poll only: do not wake on commits of other processes (for comparison)."));
     cmd.addOption(QStringLiteral("quiet"), QStringLiteral("Do not log each delivery on stderr (the default with --once and --drain)."));
     cmd.addOption(QStringLiteral("verbose"), QStringLiteral("Log each delivery on stderr, also with --once and --drain."));
     cmd.parse(args);
@@ -272,6 +273,7 @@ int cmdRelay(const QStringList &args)
     config.concurrency = cmd.intValue(QStringLiteral("concurrency"), config.concurrency, 1, 1000);
     config.leaseDurationMs = cmd.intValue(QStringLiteral("lease"), config.leaseDurationMs, 1, maxInt);
     config.name = QStringLiteral("outboxctl");
+    config.wakeOnDatabaseChange = !cmd.isSet(QStringLiteral("no-wake"));
     if (const QString problem = config.problem(); !problem.isEmpty())
         fail(BadUsage, problem);
 

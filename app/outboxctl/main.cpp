@@ -43,8 +43,21 @@ const char *const kUsage =
 
 } // namespace
 
+// stderr carries outboxctl's own lines, one per event or error. Warnings that Qt and the database drivers
+// print on their own (a dropped server connection produces several) are dropped unless OUTBOX_DEBUG is set;
+// the engine's logging categories still follow QT_LOGGING_RULES.
+void messageFilter(QtMsgType type, const QMessageLogContext &context, const QString &message)
+{
+    static const bool debug = qEnvironmentVariableIsSet("OUTBOX_DEBUG");
+    const bool ours = context.category && qstrncmp(context.category, "outbox.", 7) == 0;
+    if (!debug && !ours && type != QtFatalMsg)
+        return;
+    std::fprintf(stderr, "%s\n", qPrintable(qFormatLogMessage(type, context, message)));
+}
+
 int main(int argc, char *argv[])
 {
+    qInstallMessageHandler(messageFilter);
     QCoreApplication app(argc, argv);
     QCoreApplication::setOrganizationName(QStringLiteral("outbox-console"));
     QCoreApplication::setApplicationName(QStringLiteral("outbox-console"));
