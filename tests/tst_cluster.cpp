@@ -225,8 +225,10 @@ private Q_SLOTS:
         ReceiverFaults slow;
         slow.delayMs = 2; // keep the relayers busy across the restart
         m_receiver->setFaults(slow);
-        QProcess *a = startRelayer({"--concurrency", "2"});
-        QProcess *b = startRelayer({"--concurrency", "2"});
+        // Polling so slow that only NOTIFY can explain a quick delivery after the restart.
+        const QStringList slowPolling{"--concurrency", "2", "--poll-interval", "60000", "--max-backoff", "60000"};
+        QProcess *a = startRelayer(slowPolling);
+        QProcess *b = startRelayer(slowPolling);
         QTRY_VERIFY_WITH_TIMEOUT(m_receiver->eventCount() > 500, 20000);
         QProcess restart;
         restart.start(QStringLiteral("bash"), {QStringLiteral(PG_SERVER_SCRIPT), "restart", qEnvironmentVariable("OUTBOX_TEST_PG_STATE")});
@@ -236,9 +238,16 @@ private Q_SLOTS:
         QVERIFY2(waitForSent(n, 120000), qPrintable(QStringLiteral("sent %1 of %2").arg(sentCount()).arg(n)));
         QCOMPARE(a->state(), QProcess::Running);
         QCOMPARE(b->state(), QProcess::Running);
+        // The relayers LISTEN again on their new connections: a new event arrives at once.
+        m_receiver->setFaults({});
+        QTest::qWait(300);
+        const int before = m_receiver->eventCount();
+        const QString late = enqueueMany(1).first();
+        QTRY_VERIFY_WITH_TIMEOUT(m_receiver->eventCount() > before, 3000);
+        QCOMPARE(m_receiver->events().last().event.id, late);
         stopRelayers();
         const QStringList accepted = acceptedIds();
-        QCOMPARE(QSet<QString>(accepted.begin(), accepted.end()), QSet<QString>(ids.begin(), ids.end()));
+        QCOMPARE(QSet<QString>(accepted.begin(), accepted.end()), QSet<QString>(ids.begin(), ids.end()) + QSet<QString>{late});
         for (QProcess *p : {a, b}) {
             const QString log = QString::fromUtf8(p->readAllStandardError());
             QCOMPARE(log.count(QStringLiteral("lost the connection")), 1);
