@@ -428,6 +428,11 @@ HttpMessage encodeBatch(const QList<OutboxEvent> &events)
     return m;
 }
 
+qsizetype countBatchElements(const QByteArray &body)
+{
+    return arrayElements(body).size();
+}
+
 DecodedRequest decode(const HttpMessage &request)
 {
     DecodedRequest out;

@@ -66,6 +66,8 @@ HttpMessage encodeBatch(const QList<OutboxEvent> &events);
 QByteArray structuredJson(const OutboxEvent &event);
 
 DecodedRequest decode(const HttpMessage &request);
+// How many elements the top-level JSON array in body has (0 when it is not one), without building it.
+qsizetype countBatchElements(const QByteArray &body);
 
 } // namespace cloudevents
 } // namespace outbox

@@ -246,6 +246,13 @@ private:
 
     void answer(QTcpSocket *socket, Connection &connection, ReceivedRequest request, bool keepAlive)
     {
+        if (m_receiver->m_countOnly.loadRelaxed() && request.method == "POST") {
+            const bool batch = request.message.header("content-type").startsWith("application/cloudevents-batch+json");
+            m_receiver->m_requestCount.fetchAndAddRelaxed(1);
+            m_receiver->m_eventCount.fetchAndAddRelaxed(batch ? int(cloudevents::countBatchElements(request.message.body)) : 1);
+            reply(socket, 200, {}, {}, !keepAlive);
+            return;
+        }
         const ReceiverFaults faults = m_receiver->faults();
         int status = 200;
         QByteArray body;
@@ -386,17 +393,21 @@ ReceiverFaults Receiver::faults() const
     return m_faults;
 }
 
+void Receiver::setRecording(Recording recording)
+{
+    m_countOnly.storeRelaxed(recording == Recording::CountOnly ? 1 : 0);
+}
+
 void Receiver::record(const ReceivedRequest &request)
 {
     {
         QMutexLocker lock(&m_mutex);
         m_requests.append(request);
-        m_eventCount += int(request.decoded.events.size());
-        if (m_requests.size() > kMaxKeptRequests) {
-            m_eventCount -= int(m_requests.first().decoded.events.size());
+        if (m_requests.size() > kMaxKeptRequests)
             m_requests.removeFirst();
-        }
     }
+    m_requestCount.fetchAndAddRelaxed(1);
+    m_eventCount.fetchAndAddRelaxed(int(request.decoded.events.size()));
     Q_EMIT requestReceived(request);
 }
 
@@ -417,21 +428,20 @@ QList<ReceivedEvent> Receiver::events() const
 
 int Receiver::requestCount() const
 {
-    QMutexLocker lock(&m_mutex);
-    return int(m_requests.size());
+    return m_requestCount.loadRelaxed();
 }
 
 int Receiver::eventCount() const
 {
-    QMutexLocker lock(&m_mutex);
-    return m_eventCount;
+    return m_eventCount.loadRelaxed();
 }
 
 void Receiver::clear()
 {
     QMutexLocker lock(&m_mutex);
     m_requests.clear();
-    m_eventCount = 0;
+    m_requestCount.storeRelaxed(0);
+    m_eventCount.storeRelaxed(0);
 }
 
 } // namespace outbox

@@ -5,6 +5,7 @@
 
 #include <QDateTime>
 #include <QHostAddress>
+#include <QAtomicInt>
 #include <QMutex>
 #include <QObject>
 #include <QUrl>
@@ -57,7 +58,13 @@ public:
     void setFaults(const ReceiverFaults &faults);
     ReceiverFaults faults() const;
 
-    // Thread-safe snapshots of what arrived so far (at most the last 100,000 requests are kept).
+    // Full: decode, validate and keep every request, and signal each. CountOnly: answer and count, nothing
+    // more (a fast sink for benchmarks and soaks).
+    enum class Recording { Full, CountOnly };
+    void setRecording(Recording recording);
+
+    // Thread-safe snapshots of what arrived so far (at most the last 100,000 requests are kept; the counts
+    // cover everything since the last clear()).
     QList<ReceivedRequest> requests() const;
     QList<ReceivedEvent> events() const;
     int requestCount() const;
@@ -78,7 +85,9 @@ private:
     mutable QMutex m_mutex;
     ReceiverFaults m_faults;
     QList<ReceivedRequest> m_requests;
-    int m_eventCount = 0;
+    QAtomicInt m_requestCount = 0;
+    QAtomicInt m_eventCount = 0;
+    QAtomicInt m_countOnly = 0;
 };
 
 } // namespace outbox

@@ -224,6 +224,7 @@ void RelayWorker::startBatch()
 {
     m_busy = true;
     m_wakePending = false;
+    m_statementsAtStart = m_storage->statementCount();
     m_current = std::move(m_waiting);
     m_waiting.clear();
     m_batch.clear();
@@ -354,7 +355,7 @@ void RelayWorker::finishBatch(int processed, const Error &error)
         qCWarning(lcRelay).noquote() << error.message();
         Q_EMIT errorOccurred(error.message());
     }
-    const RelayOnceResult result{processed, error};
+    const RelayOnceResult result{processed, error, m_storage->statementCount() - m_statementsAtStart};
     const QList<BatchCallback> answered = std::move(m_current);
     m_current.clear();
     for (const BatchCallback &cb : answered)

@@ -19,6 +19,7 @@ struct RelayOnceResult
 {
     int processed = 0;
     Error error;
+    qint64 statements = 0; // SQL statements the batch took (claim and write-back)
 };
 
 // Delivers committed outbox events, on a thread of its own with a database connection of its own. Several

@@ -79,6 +79,7 @@ private:
     QList<DeliveryRecord> m_records;
     QList<qint64> m_released;
     int m_outstanding = 0;
+    qint64 m_statementsAtStart = 0;
     QList<BatchCallback> m_waiting;  // callers of relayOnce() waiting for the next batch
     QList<BatchCallback> m_current;  // ... and those the current batch answers
 };

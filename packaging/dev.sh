@@ -31,7 +31,7 @@ case "${1:-}" in
     build build-asan -DOUTBOX_SANITIZE=ON
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-    export LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp"
+    export LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp":print_suppressions=0
     (cd build-asan && ctest --output-on-failure --timeout 1800 -j "$jobs")
     ;;
   *)

@@ -62,7 +62,6 @@ inline outbox::ConnectionSpec freshOutbox(const QTemporaryDir &dir)
     {
         QSqlDatabase admin = openConnection(server, QStringLiteral("pg-admin"));
         QSqlQuery q(admin);
-        q.exec(QStringLiteral("DROP DATABASE IF EXISTS %1").arg(name));
         if (!q.exec(QStringLiteral("CREATE DATABASE %1").arg(name)))
             qFatal("cannot create test database: %s", qPrintable(q.lastError().text()));
         admin.close();

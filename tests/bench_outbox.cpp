@@ -1,0 +1,405 @@
+// outbox-bench: throughput, database work and memory of the engine, each measured against a baseline taken
+// in the same run on the same machine. A program beside the tests, not a test. Prints one JSON object per
+// scenario on stdout and a table on stderr.
+//
+//   outbox-bench [--scenario all|enqueue|relay|batch|scale|memory] [--runs 3] [--quick]
+
+#include "cloudevents.h"
+#include "receiver.h"
+#include "relayer.h"
+#include "sendevent.h"
+#include "storage.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QThread>
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cstdio>
+
+using namespace outbox;
+
+namespace {
+
+const QByteArray kPayload = R"({"order":1234,"customer":"c-42","amount":42.5,"items":[{"sku":"A-1","qty":2}]})";
+
+QTemporaryDir *g_dir = nullptr;
+int g_files = 0;
+QList<QJsonObject> g_results;
+
+QString freshFile() { return g_dir->filePath(QStringLiteral("bench-%1.db").arg(++g_files)); }
+
+double median(QList<double> v)
+{
+    std::sort(v.begin(), v.end());
+    return v.isEmpty() ? 0 : v.at(v.size() / 2);
+}
+
+qint64 residentKiB()
+{
+    QFile f(QStringLiteral("/proc/self/status"));
+    if (!f.open(QIODevice::ReadOnly))
+        return 0;
+    for (const QByteArray &line : f.readAll().split('\n')) {
+        if (line.startsWith("VmRSS:"))
+            return line.mid(6).trimmed().split(' ').first().toLongLong();
+    }
+    return 0;
+}
+
+void report(QJsonObject o)
+{
+    g_results << o;
+    std::printf("%s\n", QJsonDocument(o).toJson(QJsonDocument::Compact).constData());
+    std::fflush(stdout);
+}
+
+void die(const QString &message)
+{
+    std::fprintf(stderr, "bench: %s\n", qPrintable(message));
+    std::exit(1);
+}
+
+// Creates an outbox file with the engine's schema and returns its path.
+QString newOutbox()
+{
+    const QString path = freshFile();
+    auto s = Storage::open(ConnectionSpec::sqlite(path));
+    if (!s.isOk())
+        die(s.error().message());
+    return path;
+}
+
+// The raw SQLite C API: the same INSERT the engine writes, prepared once, `perTransaction` rows per commit.
+// Also used to fill tables quickly for the relay scenarios (status chosen per row).
+double rawInsert(const QString &path, int count, int perTransaction, const char *status = "pending")
+{
+    sqlite3 *db = nullptr;
+    if (sqlite3_open(path.toUtf8().constData(), &db) != SQLITE_OK)
+        die(QStringLiteral("sqlite3_open failed"));
+    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000", nullptr, nullptr, nullptr);
+    sqlite3_stmt *insert = nullptr;
+    const QByteArray sql = QByteArray(
+        "INSERT INTO outbox_events (id, type, source, subject, content_type, data, extensions, ordering_key, status,"
+        " attempts, next_attempt_at, created_at, replay_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '") + status + "', 0, ?, ?, ?)";
+    if (sqlite3_prepare_v2(db, sql.constData(), -1, &insert, nullptr) != SQLITE_OK)
+        die(QString::fromUtf8(sqlite3_errmsg(db)));
+    QElapsedTimer clock;
+    clock.start();
+    for (int i = 0; i < count; ++i) {
+        if (i % perTransaction == 0)
+            sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
+        const QByteArray id = createEventId().toLatin1();
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        sqlite3_bind_text(insert, 1, id.constData(), int(id.size()), SQLITE_TRANSIENT);
+        sqlite3_bind_text(insert, 2, "com.example.order.created", -1, SQLITE_STATIC);
+        sqlite3_bind_text(insert, 3, "/bench", -1, SQLITE_STATIC);
+        sqlite3_bind_null(insert, 4);
+        sqlite3_bind_text(insert, 5, "application/json", -1, SQLITE_STATIC);
+        sqlite3_bind_blob(insert, 6, kPayload.constData(), int(kPayload.size()), SQLITE_STATIC);
+        sqlite3_bind_null(insert, 7);
+        sqlite3_bind_null(insert, 8);
+        sqlite3_bind_int64(insert, 9, now);
+        sqlite3_bind_int64(insert, 10, now);
+        sqlite3_bind_null(insert, 11);
+        if (sqlite3_step(insert) != SQLITE_DONE)
+            die(QString::fromUtf8(sqlite3_errmsg(db)));
+        sqlite3_reset(insert);
+        if (i % perTransaction == perTransaction - 1 || i == count - 1)
+            sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+    }
+    const double rate = count / (clock.nsecsElapsed() / 1e9);
+    sqlite3_finalize(insert);
+    sqlite3_close(db);
+    return rate;
+}
+
+double engineInsert(const QString &path, int count, int perTransaction)
+{
+    const QString name = QStringLiteral("bench-app-%1").arg(g_files);
+    double rate = 0;
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        db.setDatabaseName(path);
+        db.open();
+        QSqlQuery(db).exec(QStringLiteral("PRAGMA synchronous=NORMAL"));
+        const SendEventOptions options = withContentType(QStringLiteral("application/json"));
+        QElapsedTimer clock;
+        clock.start();
+        for (int i = 0; i < count; ++i) {
+            if (i % perTransaction == 0)
+                db.transaction();
+            auto id = sendEventTransactional(db, QStringLiteral("com.example.order.created"), QStringLiteral("/bench"), kPayload, options);
+            if (!id.isOk())
+                die(id.error().message());
+            if (i % perTransaction == perTransaction - 1 || i == count - 1)
+                db.commit();
+        }
+        rate = count / (clock.nsecsElapsed() / 1e9);
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(name);
+    return rate;
+}
+
+void scenarioEnqueue(int runs, bool quick)
+{
+    for (int perTransaction : {1, 100}) {
+        const int count = perTransaction == 1 ? (quick ? 5000 : 20000) : (quick ? 20000 : 100000);
+        QList<double> raw, engine;
+        for (int r = 0; r < runs; ++r) {
+            raw << rawInsert(newOutbox(), count, perTransaction);
+            engine << engineInsert(newOutbox(), count, perTransaction);
+        }
+        const double b = median(raw), e = median(engine);
+        report(QJsonObject{{"scenario", "enqueue"}, {"events_per_transaction", perTransaction}, {"events", count},
+                           {"baseline", "raw SQLite C API"}, {"baseline_per_s", qRound(b)}, {"engine_per_s", qRound(e)},
+                           {"ratio", e / b}, {"target_ratio", perTransaction == 1 ? 0.75 : QJsonValue()}});
+    }
+}
+
+// A bare QNetworkAccessManager loop: the same requests, the same number in flight, the same receiver.
+double bareNetworkRate(const QUrl &target, ContentMode mode, int count, int concurrency)
+{
+    OutboxEvent e;
+    e.id = createEventId();
+    e.type = QStringLiteral("com.example.order.created");
+    e.source = QStringLiteral("/bench");
+    e.contentType = QStringLiteral("application/json");
+    e.data = kPayload;
+    e.createdAt = QDateTime::currentDateTimeUtc();
+    const HttpMessage message = cloudevents::encode(e, mode);
+    QNetworkAccessManager network;
+    int started = 0, finished = 0;
+    QEventLoop loop;
+    std::function<void()> startOne = [&] {
+        QNetworkRequest request(target);
+        request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
+        for (const auto &h : message.headers)
+            request.setRawHeader(h.first, h.second);
+        QNetworkReply *reply = network.post(request, message.body);
+        ++started;
+        QObject::connect(reply, &QNetworkReply::finished, &loop, [&, reply] {
+            reply->deleteLater();
+            if (++finished == count)
+                loop.quit();
+            else if (started < count)
+                startOne();
+        });
+    };
+    QElapsedTimer clock;
+    clock.start();
+    for (int i = 0; i < concurrency && started < count; ++i)
+        startOne();
+    loop.exec();
+    return count / (clock.nsecsElapsed() / 1e9);
+}
+
+// Relays `due` pending events out of a table that holds `total` rows (the rest already sent).
+struct RelayRun
+{
+    double rate = 0;
+    double statementsPerBatch = 0;
+};
+
+RelayRun relayRate(Receiver &receiver, ContentMode mode, int due, int total, int batchSize)
+{
+    const QString path = newOutbox();
+    if (total > due)
+        rawInsert(path, total - due, 50000, "sent");
+    rawInsert(path, due, 50000);
+    RelayerConfig config;
+    config.targetUrl = receiver.url();
+    config.contentMode = mode;
+    config.batchSize = batchSize;
+    Relayer relayer(ConnectionSpec::sqlite(path), config);
+    receiver.clear();
+    int processed = 0, batches = 0;
+    qint64 statements = 0;
+    QElapsedTimer clock;
+    clock.start();
+    while (processed < due) {
+        const RelayOnceResult r = relayer.relayOnce();
+        if (r.error)
+            die(r.error.message());
+        if (r.processed == 0)
+            break;
+        processed += r.processed;
+        statements += r.statements;
+        ++batches;
+    }
+    RelayRun run;
+    run.rate = processed / (clock.nsecsElapsed() / 1e9);
+    run.statementsPerBatch = batches ? double(statements) / batches : 0;
+    if (receiver.eventCount() != due)
+        die(QStringLiteral("the receiver counted %1 events, expected %2").arg(receiver.eventCount()).arg(due));
+    return run;
+}
+
+void scenarioRelay(int runs, bool quick)
+{
+    Receiver receiver;
+    receiver.setRecording(Receiver::Recording::CountOnly);
+    if (Error e = receiver.listen())
+        die(e.message());
+    const int count = quick ? 10000 : 50000;
+    for (ContentMode mode : {ContentMode::Binary, ContentMode::Structured}) {
+        QList<double> bare, relay;
+        for (int r = 0; r < runs; ++r) {
+            receiver.clear();
+            bare << bareNetworkRate(receiver.url(), mode, count, 6);
+            relay << relayRate(receiver, mode, count, count, 100).rate;
+        }
+        const double b = median(bare), e = median(relay);
+        report(QJsonObject{{"scenario", "relay"}, {"mode", contentModeName(mode)}, {"events", count}, {"concurrency", 6},
+                           {"baseline", "bare QNetworkAccessManager loop"}, {"baseline_per_s", qRound(b)},
+                           {"engine_per_s", qRound(e)}, {"ratio", e / b}, {"target_ratio", 0.9}});
+    }
+}
+
+void scenarioBatch(int runs, bool quick)
+{
+    Receiver receiver;
+    receiver.setRecording(Receiver::Recording::CountOnly);
+    if (Error e = receiver.listen())
+        die(e.message());
+    const int count = quick ? 20000 : 100000;
+    for (int batch : {100, 1000}) {
+        QList<double> rates;
+        for (int r = 0; r < runs; ++r)
+            rates << relayRate(receiver, ContentMode::Batch, count, count, batch).rate;
+        report(QJsonObject{{"scenario", "batch"}, {"batch_size", batch}, {"events", count}, {"engine_per_s", qRound(median(rates))},
+                           {"target_per_s", batch == 100 ? 50000 : QJsonValue()}});
+    }
+    // Payloads and attributes intact: the same path with a receiver that keeps and checks everything.
+    Receiver checking;
+    if (Error e = checking.listen())
+        die(e.message());
+    const QString path = newOutbox();
+    rawInsert(path, 1000, 1000);
+    RelayerConfig config;
+    config.targetUrl = checking.url();
+    config.contentMode = ContentMode::Batch;
+    Relayer relayer(ConnectionSpec::sqlite(path), config);
+    while (relayer.relayOnce().processed > 0) {
+    }
+    int intact = 0;
+    for (const ReceivedEvent &e : checking.events())
+        intact += e.isValid() && e.event.data == kPayload && e.event.type == QLatin1String("com.example.order.created") ? 1 : 0;
+    report(QJsonObject{{"scenario", "batch_integrity"}, {"events", 1000}, {"intact", intact}});
+}
+
+void scenarioScale(bool quick)
+{
+    Receiver receiver;
+    receiver.setRecording(Receiver::Recording::CountOnly);
+    if (Error e = receiver.listen())
+        die(e.message());
+    const int due = 10000;
+    QList<int> sizes{10000, 100000, 1000000};
+    if (quick)
+        sizes = {10000, 100000};
+    double base = 0;
+    for (int total : sizes) {
+        const RelayRun run = relayRate(receiver, ContentMode::Batch, due, total, 100);
+        if (base == 0)
+            base = run.rate;
+        report(QJsonObject{{"scenario", "scale"}, {"rows_in_table", total}, {"due", due}, {"engine_per_s", qRound(run.rate)},
+                           {"ratio_to_10k", run.rate / base}, {"statements_per_batch", run.statementsPerBatch}});
+    }
+}
+
+void scenarioMemory(bool quick)
+{
+    Receiver receiver;
+    receiver.setRecording(Receiver::Recording::CountOnly);
+    if (Error e = receiver.listen())
+        die(e.message());
+    const int total = quick ? 200000 : 1000000;
+    const QString path = newOutbox();
+    rawInsert(path, total, 50000);
+    RelayerConfig config;
+    config.targetUrl = receiver.url();
+    config.contentMode = ContentMode::Batch;
+    config.batchSize = 1000;
+    Relayer relayer(ConnectionSpec::sqlite(path), config);
+    int processed = 0;
+    qint64 at100k = 0;
+    while (processed < total) {
+        const RelayOnceResult r = relayer.relayOnce();
+        if (r.error || r.processed == 0)
+            die(QStringLiteral("relay stopped early: %1").arg(r.error.message()));
+        processed += r.processed;
+        if (at100k == 0 && processed >= 100000)
+            at100k = residentKiB();
+    }
+    const qint64 atEnd = residentKiB();
+    report(QJsonObject{{"scenario", "memory"}, {"events", total}, {"rss_kib_at_100k", at100k}, {"rss_kib_at_end", atEnd},
+                       {"growth", double(atEnd) / double(at100k) - 1.0}, {"target_growth", 0.10}});
+}
+
+QString describe(const QJsonObject &o)
+{
+    const QString s = o.value("scenario").toString();
+    auto n = [&](const char *k) { return QString::number(o.value(QLatin1String(k)).toDouble(), 'f', 0); };
+    auto r = [&](const char *k) { return QString::number(o.value(QLatin1String(k)).toDouble(), 'f', 2); };
+    if (s == QLatin1String("enqueue"))
+        return QStringLiteral("enqueue, %1/txn: %2/s vs raw C API %3/s = %4x").arg(n("events_per_transaction"), n("engine_per_s"), n("baseline_per_s"), r("ratio"));
+    if (s == QLatin1String("relay"))
+        return QStringLiteral("relay %1: %2/s vs bare QNAM %3/s = %4x").arg(o.value("mode").toString(), n("engine_per_s"), n("baseline_per_s"), r("ratio"));
+    if (s == QLatin1String("batch"))
+        return QStringLiteral("relay batch of %1: %2/s").arg(n("batch_size"), n("engine_per_s"));
+    if (s == QLatin1String("batch_integrity"))
+        return QStringLiteral("batch integrity: %1 of %2 events intact").arg(n("intact"), n("events"));
+    if (s == QLatin1String("scale"))
+        return QStringLiteral("%1 rows in table: %2/s (%3x of 10k), %4 statements/batch").arg(n("rows_in_table"), n("engine_per_s"), r("ratio_to_10k"), r("statements_per_batch"));
+    if (s == QLatin1String("memory"))
+        return QStringLiteral("memory over %1 events: %2 KiB at 100k, %3 KiB at end (%4 growth)").arg(n("events"), n("rss_kib_at_100k"), n("rss_kib_at_end"), r("growth"));
+    return s;
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    QCommandLineParser parser;
+    parser.addHelpOption();
+    parser.addOption({"scenario", "all, enqueue, relay, batch, scale or memory.", "name", "all"});
+    parser.addOption({"runs", "Runs per figure; the median is reported (default 3).", "n", "3"});
+    parser.addOption({"quick", "Smaller counts, for a smoke run."});
+    parser.process(app);
+    QTemporaryDir dir;
+    g_dir = &dir;
+    const QString scenario = parser.value("scenario");
+    const int runs = qMax(1, parser.value("runs").toInt());
+    const bool quick = parser.isSet("quick");
+    const bool all = scenario == QLatin1String("all");
+    if (all || scenario == QLatin1String("enqueue"))
+        scenarioEnqueue(runs, quick);
+    if (all || scenario == QLatin1String("relay"))
+        scenarioRelay(runs, quick);
+    if (all || scenario == QLatin1String("batch"))
+        scenarioBatch(runs, quick);
+    if (all || scenario == QLatin1String("scale"))
+        scenarioScale(quick);
+    if (all || scenario == QLatin1String("memory"))
+        scenarioMemory(quick);
+    std::fprintf(stderr, "\n%d cores; medians of %d runs\n", QThread::idealThreadCount(), runs);
+    for (const QJsonObject &o : std::as_const(g_results))
+        std::fprintf(stderr, "  %s\n", qPrintable(describe(o)));
+    return 0;
+}
