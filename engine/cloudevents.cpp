@@ -356,33 +356,79 @@ QString validate(const OutboxEvent &event, ContentMode mode)
     return {};
 }
 
+void appendJsonString(QByteArray &out, QStringView text)
+{
+    // JSON string escaping as RFC 8259 asks: quote, backslash and control characters; the rest as UTF-8.
+    out.append('"');
+    const QByteArray utf8 = text.toUtf8();
+    for (char c : utf8) {
+        const auto b = static_cast<unsigned char>(c);
+        switch (c) {
+        case '"': out.append("\\\""); break;
+        case '\\': out.append("\\\\"); break;
+        case '\n': out.append("\\n"); break;
+        case '\r': out.append("\\r"); break;
+        case '\t': out.append("\\t"); break;
+        case '\b': out.append("\\b"); break;
+        case '\f': out.append("\\f"); break;
+        default:
+            if (b < 0x20) {
+                out.append("\\u00");
+                out.append("0123456789abcdef"[b >> 4]);
+                out.append("0123456789abcdef"[b & 0xf]);
+            } else {
+                out.append(c);
+            }
+        }
+    }
+    out.append('"');
+}
+
+static void appendMember(QByteArray &out, const char *name, QStringView value)
+{
+    out.append(",\"").append(name).append("\":");
+    appendJsonString(out, value);
+}
+
 QByteArray structuredJson(const OutboxEvent &event)
 {
-    QJsonObject o;
-    o.insert(QStringLiteral("specversion"), QStringLiteral("1.0"));
-    o.insert(QStringLiteral("id"), event.id);
-    o.insert(QStringLiteral("source"), event.source);
-    o.insert(QStringLiteral("type"), event.type);
+    // Written directly rather than through QJsonObject: this runs for every event in structured and batched
+    // mode. Attribute order: the required ones, the optional ones, extensions by name, then the data.
+    QByteArray json;
+    json.reserve(256 + event.data.size());
+    json.append("{\"specversion\":\"1.0\"");
+    appendMember(json, "id", event.id);
+    appendMember(json, "source", event.source);
+    appendMember(json, "type", event.type);
     if (event.createdAt.isValid())
-        o.insert(QStringLiteral("time"), formatTime(event.createdAt));
+        appendMember(json, "time", formatTime(event.createdAt));
     if (!event.subject.isEmpty())
-        o.insert(QStringLiteral("subject"), event.subject);
+        appendMember(json, "subject", event.subject);
     if (!event.contentType.isEmpty())
-        o.insert(QStringLiteral("datacontenttype"), event.contentType);
-    for (auto it = event.extensions.constBegin(); it != event.extensions.constEnd(); ++it)
-        o.insert(it.key(), it.value());
-
-    QByteArray json = QJsonDocument(o).toJson(QJsonDocument::Compact);
-    if (event.data.isEmpty())
-        return json;
-    json.chop(1); // the closing brace
-    if (event.contentType.isEmpty() || isJsonContentType(event.contentType)) {
-        json.append(",\"data\":").append(event.data);
-    } else if (isTextContentType(event.contentType) && isUtf8(event.data)) {
-        const QByteArray text = QJsonDocument(QJsonArray{QString::fromUtf8(event.data)}).toJson(QJsonDocument::Compact);
-        json.append(",\"data\":").append(text.mid(1, text.size() - 2));
-    } else {
-        json.append(",\"data_base64\":\"").append(event.data.toBase64()).append('"');
+        appendMember(json, "datacontenttype", event.contentType);
+    for (auto it = event.extensions.constBegin(); it != event.extensions.constEnd(); ++it) {
+        json.append(',');
+        appendJsonString(json, it.key());
+        json.append(':');
+        const QJsonValue v = it.value();
+        if (v.isString())
+            appendJsonString(json, v.toString());
+        else if (v.isBool())
+            json.append(v.toBool() ? "true" : "false");
+        else if (v.isDouble())
+            json.append(extensionText(v).toUtf8());
+        else
+            json.append("null");
+    }
+    if (!event.data.isEmpty()) {
+        if (event.contentType.isEmpty() || isJsonContentType(event.contentType)) {
+            json.append(",\"data\":").append(event.data);
+        } else if (isTextContentType(event.contentType) && isUtf8(event.data)) {
+            json.append(",\"data\":");
+            appendJsonString(json, QString::fromUtf8(event.data));
+        } else {
+            json.append(",\"data_base64\":\"").append(event.data.toBase64()).append('"');
+        }
     }
     json.append('}');
     return json;

@@ -62,6 +62,8 @@ QString validate(const OutboxEvent &event, ContentMode mode);
 
 HttpMessage encode(const OutboxEvent &event, ContentMode mode); // Binary or Structured
 HttpMessage encodeBatch(const QList<OutboxEvent> &events);
+// Appends text as a JSON string literal (quoted and escaped).
+void appendJsonString(QByteArray &out, QStringView text);
 // The structured-mode JSON object of one event; JSON data is spliced in byte for byte (no re-encoding).
 QByteArray structuredJson(const OutboxEvent &event);
 

@@ -47,6 +47,8 @@ void HttpSender::pump()
 {
     while (m_inFlight < m_concurrency && !m_queue.isEmpty())
         start(m_queue.dequeue());
+    if (m_lowWater && m_queue.size() < m_concurrency)
+        m_lowWater();
 }
 
 void HttpSender::start(Job job)

@@ -27,6 +27,8 @@ public:
     HttpSender(const QUrl &target, ContentMode mode, int concurrency, int timeoutMs, QObject *parent = nullptr);
 
     void send(const QList<OutboxEvent> &events, const ResultHandler &handler);
+    // Called when fewer requests wait to start than may be in flight: the moment to hand over more work.
+    void setLowWaterHandler(const std::function<void()> &handler) { m_lowWater = handler; }
     // Gives back every event whose request has not started yet (handler called with released = true).
     void cancelQueued();
     int inFlight() const { return m_inFlight; }
@@ -54,6 +56,7 @@ private:
     int m_timeoutMs;
     int m_inFlight = 0;
     QQueue<Job> m_queue;
+    std::function<void()> m_lowWater;
 };
 
 } // namespace outbox

@@ -8,6 +8,10 @@
 #include <QThread>
 #include <QTimer>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 Q_LOGGING_CATEGORY(lcReceiver, "outbox.receiver", QtCriticalMsg)
 
 namespace outbox {
@@ -121,6 +125,8 @@ protected:
             delete socket;
             return;
         }
+        // Answers go out at once, not held back by Nagle's algorithm waiting for the client's delayed ACK.
+        socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
         m_connections.insert(socket, Connection{});
         connect(socket, &QTcpSocket::readyRead, this, [this, socket] { process(socket); });
         connect(socket, &QTcpSocket::disconnected, this, [this, socket] {
@@ -156,6 +162,10 @@ private:
         if (it == m_connections.end())
             return;
         it->buffer.append(socket->readAll());
+#ifdef TCP_QUICKACK
+        const int one = 1;
+        ::setsockopt(int(socket->socketDescriptor()), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+#endif
         while (!it->waiting && !it->buffer.isEmpty()) {
             QByteArray &buffer = it->buffer;
             const qsizetype headEnd = buffer.indexOf("\r\n\r\n");

@@ -7,6 +7,7 @@
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QHostInfo>
+#include <QMetaMethod>
 #include <QLoggingCategory>
 #include <QRandomGenerator>
 #include <QSqlDriver>
@@ -56,15 +57,16 @@ qint64 RelayerConfig::effectiveLeaseMs() const
 // ---------------------------------------------------------------------------------------------------------
 // RelayWorker
 
-RelayWorker::RelayWorker(const ConnectionSpec &spec, const RelayerConfig &config, const QString &owner)
-    : m_spec(spec), m_config(config), m_owner(owner), m_pollTimer(new QTimer(this)), m_changeTimer(new QTimer(this)),
+RelayWorker::RelayWorker(const ConnectionSpec &spec, const RelayerConfig &config, const QString &owner,
+                         std::shared_ptr<QAtomicInt> eventListeners)
+    : m_spec(spec), m_config(config), m_owner(owner), m_eventListeners(std::move(eventListeners)), m_pollTimer(new QTimer(this)), m_changeTimer(new QTimer(this)),
       m_reconnectTimer(new QTimer(this))
 {
     m_reconnectTimer->setSingleShot(true);
     connect(m_reconnectTimer, &QTimer::timeout, this, &RelayWorker::tryReconnect);
     m_pollTimer->setSingleShot(true);
     connect(m_pollTimer, &QTimer::timeout, this, [this] {
-        if (!m_busy)
+        if (!isBusy())
             startBatch();
     });
     m_changeTimer->setInterval(qMax(1, m_config.changeCheckIntervalMs));
@@ -79,8 +81,10 @@ Error RelayWorker::open()
     if (!storage.isOk())
         return storage.error();
     m_storage = std::move(storage.value());
-    if (!m_config.customSender)
+    if (!m_config.customSender) {
         m_sender = new HttpSender(m_config.targetUrl, m_config.contentMode, m_config.concurrency, m_config.requestTimeoutMs, this);
+        m_sender->setLowWaterHandler([this] { onSenderLow(); });
+    }
     if (m_config.wakeOnLocalCommit)
         connect(WakeEvent::instance(), &WakeEvent::raised, this, &RelayWorker::wake, Qt::QueuedConnection);
     listenForNotifications();
@@ -167,7 +171,7 @@ void RelayWorker::startLoop()
         m_lastChangeCounter = *counter;
     if (!m_storage->isPostgres() && m_config.wakeOnDatabaseChange) // PostgreSQL relayers are woken by NOTIFY instead
         m_changeTimer->start();
-    if (!m_busy && !m_outage)
+    if (!isBusy() && !m_outage)
         m_pollTimer->start(0);
 }
 
@@ -176,7 +180,7 @@ void RelayWorker::stopLoop(const std::function<void()> &done)
     m_looping = false;
     m_pollTimer->stop();
     m_changeTimer->stop();
-    if (!m_busy) {
+    if (!isBusy()) {
         if (Error e = m_storage->releaseAll(m_owner))
             Q_EMIT errorOccurred(e.message());
         done();
@@ -192,7 +196,7 @@ void RelayWorker::stopLoop(const std::function<void()> &done)
 void RelayWorker::requestBatch(const BatchCallback &done)
 {
     m_waiting.append(done);
-    if (!m_busy)
+    if (!isBusy())
         startBatch();
 }
 
@@ -201,7 +205,7 @@ void RelayWorker::wake()
     if (!m_looping)
         return;
     m_idleIntervalMs = m_config.pollIntervalMs;
-    if (m_busy)
+    if (isBusy())
         m_wakePending = true;
     else
         m_pollTimer->start(0);
@@ -209,7 +213,7 @@ void RelayWorker::wake()
 
 void RelayWorker::checkForChanges()
 {
-    if (m_busy || !m_looping)
+    if (isBusy() || !m_looping)
         return;
     auto counter = m_storage->changeCounter();
     if (!counter.isOk())
@@ -220,48 +224,52 @@ void RelayWorker::checkForChanges()
     }
 }
 
+// While relaying continuously, the next batch is claimed when the sender is about to run out of requests
+// to start, so the connections never sit idle between batches. Two batches at most are in hand.
+void RelayWorker::onSenderLow()
+{
+    if (m_looping && !m_stopping && !m_outage && m_lastClaimWasFull && m_active.size() == 1 && m_waiting.isEmpty())
+        startBatch();
+}
+
 void RelayWorker::startBatch()
 {
-    m_busy = true;
-    m_wakePending = false;
-    m_statementsAtStart = m_storage->statementCount();
-    m_current = std::move(m_waiting);
+    auto batch = std::make_shared<Batch>();
+    batch->statementsAtStart = m_storage->statementCount();
+    batch->callbacks = std::move(m_waiting);
     m_waiting.clear();
-    m_batch.clear();
-    m_records.clear();
-    m_released.clear();
+    m_wakePending = false;
+    m_active.append(batch);
 
     auto claimed = m_storage->claim(m_owner, m_config.batchSize, m_config.effectiveLeaseMs());
     if (!claimed.isOk()) {
-        finishBatch(0, claimed.error());
+        m_lastClaimWasFull = false;
+        finishBatch(batch, claimed.error());
         return;
     }
-    if (claimed->isEmpty()) {
-        finishBatch(0, {});
-        return;
-    }
+    m_lastClaimWasFull = claimed->size() >= m_config.batchSize;
     QList<OutboxEvent> toSend;
     for (const OutboxEvent &e : *claimed) {
-        m_batch.insert(e.sequence, e);
+        batch->events.insert(e.sequence, e);
         const QString problem = cloudevents::validate(e, m_config.contentMode);
         if (!problem.isEmpty())
-            m_records.append(recordFor(e, DeliveryResult::failed(QStringLiteral("not a valid CloudEvent: ") + problem)));
+            batch->records.append(recordFor(e, DeliveryResult::failed(QStringLiteral("not a valid CloudEvent: ") + problem)));
         else
             toSend.append(e);
     }
-    m_outstanding = int(toSend.size());
-    if (m_outstanding == 0) {
-        writeBack();
+    batch->outstanding = int(toSend.size());
+    if (batch->outstanding == 0) {
+        writeBack(batch);
         return;
     }
     if (m_sender) {
-        m_sender->send(toSend, [this](qint64 seq, const DeliveryResult &r, bool released) { onResult(seq, r, released); });
+        m_sender->send(toSend, [this, batch](qint64 seq, const DeliveryResult &r, bool released) { onResult(batch, seq, r, released); });
         return;
     }
     // A custom sender: synchronous, one event at a time; a stop request gives back the rest.
     for (const OutboxEvent &e : std::as_const(toSend)) {
         if (m_stopping) {
-            onResult(e.sequence, {}, true);
+            onResult(batch, e.sequence, {}, true);
             continue;
         }
         QElapsedTimer clock;
@@ -269,18 +277,18 @@ void RelayWorker::startBatch()
         DeliveryResult r = m_config.customSender(e);
         if (r.durationMs == 0)
             r.durationMs = clock.elapsed();
-        onResult(e.sequence, r, false);
+        onResult(batch, e.sequence, r, false);
     }
 }
 
-void RelayWorker::onResult(qint64 sequence, const DeliveryResult &result, bool released)
+void RelayWorker::onResult(const std::shared_ptr<Batch> &batch, qint64 sequence, const DeliveryResult &result, bool released)
 {
     if (released)
-        m_released.append(sequence);
+        batch->released.append(sequence);
     else
-        m_records.append(recordFor(m_batch.value(sequence), result));
-    if (--m_outstanding == 0)
-        writeBack();
+        batch->records.append(recordFor(batch->events.value(sequence), result));
+    if (--batch->outstanding == 0)
+        writeBack(batch);
 }
 
 qint64 RelayWorker::retryDelayMs(int attempt, qint64 retryAfterMs) const
@@ -326,16 +334,16 @@ DeliveryRecord RelayWorker::recordFor(const OutboxEvent &event, const DeliveryRe
     return r;
 }
 
-void RelayWorker::writeBack()
+void RelayWorker::writeBack(const std::shared_ptr<Batch> &batch)
 {
-    Error error = m_storage->complete(m_owner, m_records);
+    Error error = m_storage->complete(m_owner, batch->records);
     if (error && m_storage->isPostgres() && !m_storage->ping())
-        m_unwritten.append(m_records); // written after reconnecting
-    if (Error e = m_storage->release(m_owner, m_released); e && !error)
+        m_unwritten.append(batch->records); // written after reconnecting
+    if (Error e = m_storage->release(m_owner, batch->released); e && !error)
         error = e;
-    if (!error) {
-        for (const DeliveryRecord &r : std::as_const(m_records)) {
-            const QString id = m_batch.value(r.sequence).id;
+    if (!error && m_eventListeners->loadRelaxed() > 0) {
+        for (const DeliveryRecord &r : std::as_const(batch->records)) {
+            const QString id = batch->events.value(r.sequence).id;
             if (r.newStatus == EventStatus::Sent)
                 Q_EMIT eventSent(id, r.httpStatus, r.durationMs);
             else if (r.newStatus == EventStatus::Failed)
@@ -344,24 +352,28 @@ void RelayWorker::writeBack()
                 Q_EMIT eventRetryScheduled(id, r.httpStatus, r.error, r.nextAttemptAt);
         }
     }
-    finishBatch(int(m_records.size()), error);
+    finishBatch(batch, error);
 }
 
-void RelayWorker::finishBatch(int processed, const Error &error)
+void RelayWorker::finishBatch(const std::shared_ptr<Batch> &batch, const Error &error)
 {
-    m_busy = false;
+    m_active.removeOne(batch);
+    const int processed = int(batch->records.size());
     const bool lost = error && (m_outage || handleConnectionLoss(error));
     if (error && !lost) {
         qCWarning(lcRelay).noquote() << error.message();
         Q_EMIT errorOccurred(error.message());
     }
-    const RelayOnceResult result{processed, error, m_storage->statementCount() - m_statementsAtStart};
-    const QList<BatchCallback> answered = std::move(m_current);
-    m_current.clear();
-    for (const BatchCallback &cb : answered)
+    const RelayOnceResult result{processed, error, m_storage->statementCount() - batch->statementsAtStart};
+    for (const BatchCallback &cb : std::as_const(batch->callbacks))
         cb(result);
     Q_EMIT batchFinished(processed);
+    m_processedSinceIdle += processed;
+    if (isBusy())
+        return; // the other batch in hand decides what comes next
 
+    const int processedRound = m_processedSinceIdle;
+    m_processedSinceIdle = 0;
     if (m_stopping) {
         m_stopping = false;
         if (Error e = m_storage->releaseAll(m_owner))
@@ -379,7 +391,7 @@ void RelayWorker::finishBatch(int processed, const Error &error)
         return;
     }
     if (m_looping)
-        scheduleNext(processed, error);
+        scheduleNext(processedRound, error);
 }
 
 void RelayWorker::scheduleNext(int processed, const Error &error)
@@ -444,7 +456,7 @@ Error Relayer::ensureWorker()
         return Error(Error::InvalidArgument, problem);
     m_thread = new QThread;
     m_thread->setObjectName(QStringLiteral("outbox-relayer"));
-    m_worker = new RelayWorker(m_spec, m_config, m_owner);
+    m_worker = new RelayWorker(m_spec, m_config, m_owner, m_eventListeners);
     m_worker->moveToThread(m_thread);
     connect(m_worker, &RelayWorker::eventSent, this, &Relayer::eventSent);
     connect(m_worker, &RelayWorker::eventRetryScheduled, this, &Relayer::eventRetryScheduled);
@@ -470,6 +482,25 @@ void Relayer::shutdownWorker()
     delete m_thread;
     m_worker = nullptr;
     m_thread = nullptr;
+}
+
+static bool isPerEventSignal(const QMetaMethod &signal)
+{
+    return signal == QMetaMethod::fromSignal(&Relayer::eventSent) || signal == QMetaMethod::fromSignal(&Relayer::eventFailed)
+           || signal == QMetaMethod::fromSignal(&Relayer::eventRetryScheduled);
+}
+
+void Relayer::connectNotify(const QMetaMethod &signal)
+{
+    if (isPerEventSignal(signal))
+        m_eventListeners->ref();
+}
+
+void Relayer::disconnectNotify(const QMetaMethod &signal)
+{
+    // Also called with an invalid method when everything is disconnected at once; then no count is known.
+    if (isPerEventSignal(signal))
+        m_eventListeners->deref();
 }
 
 Error Relayer::start()

@@ -6,7 +6,10 @@
 #include "storage.h"
 
 #include <QDateTime>
+#include <QAtomicInt>
 #include <QObject>
+
+#include <memory>
 
 class QThread;
 
@@ -60,6 +63,10 @@ Q_SIGNALS:
     void batchFinished(int processed);
     void errorOccurred(const QString &message);
 
+protected:
+    void connectNotify(const QMetaMethod &signal) override;
+    void disconnectNotify(const QMetaMethod &signal) override;
+
 private:
     Error ensureWorker();
     void shutdownWorker();
@@ -70,6 +77,9 @@ private:
     QThread *m_thread = nullptr;
     RelayWorker *m_worker = nullptr;
     bool m_running = false;
+    // How many receivers the per-event signals have: with none, the worker does not emit them at all, so
+    // a caller without an event loop (relayOnce() in a loop) does not pile up queued signals.
+    std::shared_ptr<QAtomicInt> m_eventListeners = std::make_shared<QAtomicInt>(0);
 };
 
 } // namespace outbox

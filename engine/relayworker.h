@@ -19,7 +19,8 @@ class RelayWorker : public QObject
 public:
     using BatchCallback = std::function<void(const RelayOnceResult &)>;
 
-    RelayWorker(const ConnectionSpec &spec, const RelayerConfig &config, const QString &owner);
+    RelayWorker(const ConnectionSpec &spec, const RelayerConfig &config, const QString &owner,
+                std::shared_ptr<QAtomicInt> eventListeners);
     ~RelayWorker() override;
 
     // All of these run on the worker's thread.
@@ -39,10 +40,23 @@ Q_SIGNALS:
     void errorOccurred(const QString &message);
 
 private:
+    // One claimed batch, from claim to write-back.
+    struct Batch
+    {
+        QHash<qint64, OutboxEvent> events;
+        QList<DeliveryRecord> records;
+        QList<qint64> released;
+        int outstanding = 0;
+        qint64 statementsAtStart = 0;
+        QList<BatchCallback> callbacks; // relayOnce() callers this batch answers
+    };
+
+    bool isBusy() const { return !m_active.isEmpty(); }
     void startBatch();
-    void onResult(qint64 sequence, const DeliveryResult &result, bool released);
-    void writeBack();
-    void finishBatch(int processed, const Error &error);
+    void onSenderLow();
+    void onResult(const std::shared_ptr<Batch> &batch, qint64 sequence, const DeliveryResult &result, bool released);
+    void writeBack(const std::shared_ptr<Batch> &batch);
+    void finishBatch(const std::shared_ptr<Batch> &batch, const Error &error);
     void scheduleNext(int processed, const Error &error);
     void checkForChanges();
     void listenForNotifications();
@@ -54,6 +68,7 @@ private:
     ConnectionSpec m_spec;
     RelayerConfig m_config;
     QString m_owner;
+    std::shared_ptr<QAtomicInt> m_eventListeners;
     std::unique_ptr<Storage> m_storage;
     HttpSender *m_sender = nullptr;
 
@@ -62,8 +77,9 @@ private:
     qint64 m_lastChangeCounter = -1;
     qint64 m_idleIntervalMs = 0;
     bool m_looping = false;
-    bool m_busy = false;
     bool m_stopping = false;
+    bool m_lastClaimWasFull = false;
+    int m_processedSinceIdle = 0;
     bool m_wakePending = false;
     std::function<void()> m_stopDone;
 
@@ -74,14 +90,8 @@ private:
     int m_reconnectDelayMs = 0;
     QList<DeliveryRecord> m_unwritten;
 
-    // The batch in progress.
-    QHash<qint64, OutboxEvent> m_batch;
-    QList<DeliveryRecord> m_records;
-    QList<qint64> m_released;
-    int m_outstanding = 0;
-    qint64 m_statementsAtStart = 0;
-    QList<BatchCallback> m_waiting;  // callers of relayOnce() waiting for the next batch
-    QList<BatchCallback> m_current;  // ... and those the current batch answers
+    QList<std::shared_ptr<Batch>> m_active; // batches claimed and not yet written back
+    QList<BatchCallback> m_waiting;          // callers of relayOnce() waiting for the next batch
 };
 
 } // namespace outbox

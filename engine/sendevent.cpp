@@ -21,21 +21,14 @@ int commitHook(void *)
     return 0; // let the commit proceed
 }
 
-// Schema check once per connection (and file), not on every enqueue.
+// Schema check once per connection (and database), not on every enqueue.
 Error ensureSchema(QSqlDatabase &db)
 {
-    static QMutex mutex;
-    static QSet<QString> ready;
-    const QString key = db.connectionName() + QLatin1Char('\n') + db.databaseName();
-    {
-        QMutexLocker lock(&mutex);
-        if (ready.contains(key))
-            return {};
-    }
+    if (Storage::isSchemaChecked(db))
+        return {};
     if (Error e = Storage::migrate(db))
         return e;
-    QMutexLocker lock(&mutex);
-    ready.insert(key);
+    Storage::setSchemaChecked(db);
     return {};
 }
 

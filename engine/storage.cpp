@@ -1,5 +1,6 @@
 #include "storage.h"
 
+#include "cloudevents.h"
 #include "sqlitehandle.h"
 
 #include <QAtomicInteger>
@@ -9,6 +10,7 @@
 #include <QLoggingCategory>
 #include <QRandomGenerator>
 #include <QSet>
+#include <QSqlDriver>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QSqlRecord>
@@ -479,42 +481,102 @@ Error Storage::migrate(QSqlDatabase &db)
     return {};
 }
 
+namespace {
+
+// What the engine keeps per application connection: the prepared INSERT (re-preparing it on every
+// enqueue cost more than the insert itself) and which database's schema was checked. It is a child of the
+// connection's driver, so it goes when the connection goes; the driver finalises the statement on close().
+class ConnectionCache : public QObject
+{
+public:
+    static ConnectionCache *of(const QSqlDatabase &db)
+    {
+        QSqlDriver *driver = db.driver();
+        auto *cache = static_cast<ConnectionCache *>(driver->findChild<QObject *>(name(), Qt::FindDirectChildrenOnly));
+        if (!cache) {
+            cache = new ConnectionCache;
+            cache->setObjectName(name());
+            cache->setParent(driver);
+        }
+        return cache;
+    }
+    static QString name() { return QStringLiteral("outbox-connection-cache"); }
+
+    QString checkedDatabase;
+    std::unique_ptr<QSqlQuery> insert;
+};
+
+QString insertSql(bool pg)
+{
+    // PostgreSQL: the NOTIFY rides in the same statement; relayers hear it when (and only if) the caller's
+    // transaction commits.
+    return pg ? QStringLiteral(
+               "WITH inserted AS (INSERT INTO outbox_events (id, type, source, subject, content_type, data, extensions,"
+               " ordering_key, status, attempts, next_attempt_at, created_at, replay_of)"
+               " VALUES (?, ?, ?, ?, ?, ?, CAST(? AS jsonb), ?, 'pending', 0, ?, ?, ?) RETURNING 1) "
+               "SELECT pg_notify('%1', '') FROM inserted").arg(QLatin1String(kNotifyChannel))
+              : QStringLiteral(
+               "INSERT INTO outbox_events (id, type, source, subject, content_type, data, extensions, ordering_key, status,"
+               " attempts, next_attempt_at, created_at, replay_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)");
+}
+
+} // namespace
+
+bool Storage::isSchemaChecked(const QSqlDatabase &db)
+{
+    return db.driver() && ConnectionCache::of(db)->checkedDatabase == db.databaseName();
+}
+
+void Storage::setSchemaChecked(const QSqlDatabase &db)
+{
+    if (db.driver())
+        ConnectionCache::of(db)->checkedDatabase = db.databaseName();
+}
+
 Error Storage::insertEvent(QSqlDatabase &db, const OutboxEvent &e)
 {
     const bool pg = isPostgresConnection(db);
-    QSqlQuery q(db);
-    q.prepare(pg ? QStringLiteral(
-                  "INSERT INTO outbox_events (id, type, source, subject, content_type, data, extensions, ordering_key, status,"
-                  " attempts, next_attempt_at, created_at, replay_of) VALUES (?, ?, ?, ?, ?, ?, CAST(? AS jsonb), ?, 'pending', 0, ?, ?, ?)")
-                 : QStringLiteral(
-                  "INSERT INTO outbox_events (id, type, source, subject, content_type, data, extensions, ordering_key, status,"
-                  " attempts, next_attempt_at, created_at, replay_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)"));
+    ConnectionCache *cache = ConnectionCache::of(db);
     const QVariant created = timeParam(pg, toMs(e.createdAt));
-    q.addBindValue(e.id);
-    q.addBindValue(e.type);
-    q.addBindValue(e.source);
-    q.addBindValue(textOrNull(e.subject));
-    q.addBindValue(textOrNull(e.contentType));
-    q.addBindValue(e.data.isNull() ? QByteArray("") : e.data);
-    q.addBindValue(e.extensions.isEmpty() ? QVariant(QMetaType(QMetaType::QString))
-                                          : QVariant(QString::fromUtf8(QJsonDocument(e.extensions).toJson(QJsonDocument::Compact))));
-    q.addBindValue(textOrNull(e.orderingKey));
-    q.addBindValue(created);
-    q.addBindValue(created);
-    q.addBindValue(textOrNull(e.replayOf));
-    if (!q.exec()) {
-        const QString why = sqlError(q.lastError());
-        if (why.contains(QLatin1String("UNIQUE constraint failed: outbox_events.id")) || why.contains(QLatin1String("outbox_events_id_key")))
-            return Error(Error::DuplicateId, QStringLiteral("an event with id '%1' is already in the outbox").arg(e.id));
-        return Error(Error::Database, QStringLiteral("cannot write the event to the outbox: %1").arg(why));
+    const QVariant extensions = e.extensions.isEmpty()
+                                    ? QVariant(QMetaType(QMetaType::QString))
+                                    : QVariant(QString::fromUtf8(QJsonDocument(e.extensions).toJson(QJsonDocument::Compact)));
+    QString why;
+    // A cached statement may have been finalised by a close() and reopen of the connection: on failure,
+    // prepare afresh once and try again (a real error, such as a duplicate id, fails the same way twice).
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        if (!cache->insert || attempt > 0) {
+            cache->insert = std::make_unique<QSqlQuery>(db);
+            if (!cache->insert->prepare(insertSql(pg))) {
+                why = sqlError(cache->insert->lastError());
+                cache->insert.reset();
+                break;
+            }
+        }
+        QSqlQuery &q = *cache->insert;
+        q.bindValue(0, e.id);
+        q.bindValue(1, e.type);
+        q.bindValue(2, e.source);
+        q.bindValue(3, textOrNull(e.subject));
+        q.bindValue(4, textOrNull(e.contentType));
+        q.bindValue(5, e.data.isNull() ? QByteArray("") : e.data);
+        q.bindValue(6, extensions);
+        q.bindValue(7, textOrNull(e.orderingKey));
+        q.bindValue(8, created);
+        q.bindValue(9, created);
+        q.bindValue(10, textOrNull(e.replayOf));
+        if (q.exec()) {
+            q.finish();
+            return {};
+        }
+        why = sqlError(q.lastError());
+        q.finish();
     }
-    if (pg) {
-        // Delivered to LISTENing relayers when (and only if) the caller's transaction commits.
-        QSqlQuery notify(db);
-        if (!notify.exec(QStringLiteral("SELECT pg_notify('%1', '')").arg(QLatin1String(kNotifyChannel))))
-            return databaseError(QStringLiteral("cannot notify relayers"), notify.lastError());
-    }
-    return {};
+    if (why.contains(QLatin1String("UNIQUE constraint failed: outbox_events.id")) || why.contains(QLatin1String("outbox_events_id_key")))
+        return Error(Error::DuplicateId, QStringLiteral("an event with id '%1' is already in the outbox").arg(e.id));
+    if (why.isEmpty())
+        why = QStringLiteral("no answer from the database (connection lost?)");
+    return Error(Error::Database, QStringLiteral("cannot write the event to the outbox: %1").arg(why));
 }
 
 QString Storage::notificationChannel()
@@ -574,24 +636,32 @@ Error Storage::complete(const QString &owner, const QList<DeliveryRecord> &recor
 {
     if (records.isEmpty())
         return {};
-    QJsonArray rows;
+    // The results as one JSON array of objects, written directly (this runs for every batch).
+    QByteArray jsonBytes;
+    jsonBytes.reserve(records.size() * 96);
+    jsonBytes.append('[');
     for (const DeliveryRecord &r : records) {
-        QJsonObject o;
-        o.insert(QStringLiteral("s"), r.sequence);
-        o.insert(QStringLiteral("t"), statusName(r.newStatus));
-        o.insert(QStringLiteral("o"), outcomeName(r.outcome));
-        o.insert(QStringLiteral("w"), toMs(r.attemptedAt));
-        o.insert(QStringLiteral("n"), r.newStatus == EventStatus::Pending ? toMs(r.nextAttemptAt) : toMs(r.attemptedAt));
+        if (jsonBytes.size() > 1)
+            jsonBytes.append(',');
+        jsonBytes.append("{\"s\":").append(QByteArray::number(r.sequence));
+        jsonBytes.append(",\"t\":\"").append(statusName(r.newStatus).toLatin1()).append('"');
+        jsonBytes.append(",\"o\":\"").append(outcomeName(r.outcome).toLatin1()).append('"');
+        jsonBytes.append(",\"w\":").append(QByteArray::number(toMs(r.attemptedAt)));
+        jsonBytes.append(",\"n\":").append(QByteArray::number(r.newStatus == EventStatus::Pending ? toMs(r.nextAttemptAt) : toMs(r.attemptedAt)));
         if (r.newStatus == EventStatus::Sent)
-            o.insert(QStringLiteral("a"), toMs(r.attemptedAt));
+            jsonBytes.append(",\"a\":").append(QByteArray::number(toMs(r.attemptedAt)));
         if (r.httpStatus > 0)
-            o.insert(QStringLiteral("h"), r.httpStatus);
-        if (!r.error.isEmpty())
-            o.insert(QStringLiteral("e"), r.error);
-        o.insert(QStringLiteral("d"), r.durationMs);
-        rows.append(o);
+            jsonBytes.append(",\"h\":").append(QByteArray::number(r.httpStatus));
+        if (!r.error.isEmpty()) {
+            jsonBytes.append(",\"e\":");
+            cloudevents::appendJsonString(jsonBytes, r.error);
+        }
+        jsonBytes.append(",\"d\":").append(QByteArray::number(r.durationMs)).append('}');
     }
-    const QString json = QString::fromUtf8(QJsonDocument(rows).toJson(QJsonDocument::Compact));
+    jsonBytes.append(']');
+    // Bound as UTF-8 bytes: a QString would be bound as UTF-16, which SQLite's JSON functions convert back
+    // to UTF-8 on every use.
+    const QVariant json = m_pg ? QVariant(QString::fromUtf8(jsonBytes)) : QVariant(jsonBytes);
 
     // Two statements for the whole batch, whatever its size: the rows, then their attempt history. Only rows
     // this relayer still holds are updated; a lease that expired and was taken over is not overwritten.
@@ -615,11 +685,11 @@ Error Storage::complete(const QString &owner, const QList<DeliveryRecord> &recor
             " lease_owner = NULL, lease_expires_at = NULL, last_error = r.e, last_http_status = r.h,"
             " sent_at = COALESCE(r.a, sent_at) "
             "FROM (SELECT value->>'s' AS s, value->>'t' AS t, value->>'n' AS n, value->>'e' AS e, value->>'h' AS h,"
-            " value->>'a' AS a FROM json_each(?)) AS r "
+            " value->>'a' AS a FROM json_each(CAST(? AS TEXT))) AS r "
             "WHERE outbox_events.seq = r.s AND outbox_events.lease_owner = ?"));
         history = std::make_unique<Query>(this, QStringLiteral(
             "INSERT INTO outbox_attempts (event_seq, attempted_at, outcome, http_status, error, duration_ms, relayer) "
-            "SELECT value->>'s', value->>'w', value->>'o', value->>'h', value->>'e', value->>'d', ? FROM json_each(?) "
+            "SELECT value->>'s', value->>'w', value->>'o', value->>'h', value->>'e', value->>'d', ? FROM json_each(CAST(? AS TEXT)) "
             "WHERE EXISTS (SELECT 1 FROM outbox_events WHERE seq = value->>'s')"));
     }
     update->bind(json).bind(owner);

@@ -85,6 +85,9 @@ public:
 
     // Inserts one event on the given connection, inside whatever transaction the caller has open.
     static Error insertEvent(QSqlDatabase &db, const OutboxEvent &event);
+    // Whether migrate() has already run on this connection for its current database.
+    static bool isSchemaChecked(const QSqlDatabase &db);
+    static void setSchemaChecked(const QSqlDatabase &db);
 
     QSqlDatabase database() const;
     const ConnectionSpec &spec() const { return m_spec; }

@@ -215,7 +215,11 @@ struct RelayRun
     double statementsPerBatch = 0;
 };
 
-RelayRun relayRate(Receiver &receiver, ContentMode mode, int due, int total, int batchSize)
+// How to drive the relayer: running (start(), as a deployed relayer runs: it claims the next batch while
+// the current one is still being sent) or one batch at a time with relayOnce() (which reports statements).
+enum class Drive { Running, OneBatchAtATime };
+
+RelayRun relayRate(Receiver &receiver, ContentMode mode, int due, int total, int batchSize, Drive drive = Drive::Running)
 {
     const QString path = newOutbox();
     if (total > due)
@@ -231,6 +235,16 @@ RelayRun relayRate(Receiver &receiver, ContentMode mode, int due, int total, int
     qint64 statements = 0;
     QElapsedTimer clock;
     clock.start();
+    if (drive == Drive::Running) {
+        if (Error e = relayer.start())
+            die(e.message());
+        while (receiver.eventCount() < due && clock.elapsed() < 600000) {
+            QCoreApplication::processEvents();
+            QThread::msleep(5);
+        }
+        processed = receiver.eventCount();
+        relayer.stop();
+    }
     while (processed < due) {
         const RelayOnceResult r = relayer.relayOnce();
         if (r.error)
@@ -314,7 +328,7 @@ void scenarioScale(bool quick)
         sizes = {10000, 100000};
     double base = 0;
     for (int total : sizes) {
-        const RelayRun run = relayRate(receiver, ContentMode::Batch, due, total, 100);
+        const RelayRun run = relayRate(receiver, ContentMode::Batch, due, total, 100, Drive::OneBatchAtATime);
         if (base == 0)
             base = run.rate;
         report(QJsonObject{{"scenario", "scale"}, {"rows_in_table", total}, {"due", due}, {"engine_per_s", qRound(run.rate)},
@@ -336,16 +350,20 @@ void scenarioMemory(bool quick)
     config.contentMode = ContentMode::Batch;
     config.batchSize = 1000;
     Relayer relayer(ConnectionSpec::sqlite(path), config);
-    int processed = 0;
+    if (Error e = relayer.start())
+        die(e.message());
     qint64 at100k = 0;
-    while (processed < total) {
-        const RelayOnceResult r = relayer.relayOnce();
-        if (r.error || r.processed == 0)
-            die(QStringLiteral("relay stopped early: %1").arg(r.error.message()));
-        processed += r.processed;
-        if (at100k == 0 && processed >= 100000)
+    QElapsedTimer clock;
+    clock.start();
+    while (receiver.eventCount() < total && clock.elapsed() < 900000) {
+        QCoreApplication::processEvents();
+        QThread::msleep(5);
+        if (at100k == 0 && receiver.eventCount() >= 100000)
             at100k = residentKiB();
     }
+    relayer.stop();
+    if (receiver.eventCount() < total)
+        die(QStringLiteral("relay stopped early at %1 events").arg(receiver.eventCount()));
     const qint64 atEnd = residentKiB();
     report(QJsonObject{{"scenario", "memory"}, {"events", total}, {"rss_kib_at_100k", at100k}, {"rss_kib_at_end", atEnd},
                        {"growth", double(atEnd) / double(at100k) - 1.0}, {"target_growth", 0.10}});

@@ -63,10 +63,19 @@ private Q_SLOTS:
     {
         const HttpMessage m = cloudevents::encode(sample(), ContentMode::Structured);
         QCOMPARE(m.header("content-type"), QByteArray("application/cloudevents+json; charset=utf-8"));
-        QCOMPARE(m.body, QByteArray(R"({"datacontenttype":"application/json","id":"evt-1","source":"/shop","specversion":"1.0",)"
-                                    R"("subject":"orders/7","time":"2026-11-26T21:25:15.123Z",)"
+        QCOMPARE(m.body, QByteArray(R"({"specversion":"1.0","id":"evt-1","source":"/shop","type":"com.example.order.created",)"
+                                    R"("time":"2026-11-26T21:25:15.123Z","subject":"orders/7","datacontenttype":"application/json",)"
                                     R"("traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",)"
-                                    R"("type":"com.example.order.created","data":{"order":7,"big":1234567890123456789}})"));
+                                    R"("data":{"order":7,"big":1234567890123456789}})"));
+        // Control characters, quotes and non-ASCII in attributes are escaped and read back unchanged.
+        OutboxEvent odd = sample();
+        odd.subject = QStringLiteral("tab\t quote\" back\\ bell\a é");
+        odd.extensions.insert(QStringLiteral("flag"), true);
+        odd.extensions.insert(QStringLiteral("count"), 42);
+        const QJsonObject o = QJsonDocument::fromJson(cloudevents::structuredJson(odd)).object();
+        QCOMPARE(o.value("subject").toString(), odd.subject);
+        QCOMPARE(o.value("flag").toBool(), true);
+        QCOMPARE(o.value("count").toInt(), 42);
     }
 
     void structuredModeTextAndBinaryData()

@@ -121,10 +121,10 @@ private Q_SLOTS:
         const ReceivedRequest req = m_receiver->requests().first();
         QCOMPARE(req.message.header("content-type"), QByteArray("application/cloudevents+json; charset=utf-8"));
         const OutboxEvent e = row(id);
-        const QByteArray expected = "{\"datacontenttype\":\"application/json\",\"id\":\"" + id.toLatin1() +
-                                    "\",\"source\":\"/tests\",\"specversion\":\"1.0\",\"time\":\"" +
+        const QByteArray expected = "{\"specversion\":\"1.0\",\"id\":\"" + id.toLatin1() +
+                                    "\",\"source\":\"/tests\",\"type\":\"t\",\"time\":\"" +
                                     cloudevents::formatTime(e.createdAt).toLatin1() +
-                                    "\",\"type\":\"t\",\"data\":{\"b\":2,\"a\":12345678901234567890}}";
+                                    "\",\"datacontenttype\":\"application/json\",\"data\":{\"b\":2,\"a\":12345678901234567890}}";
         QCOMPARE(req.message.body, expected);
         QCOMPARE(req.decoded.events.first().event.data, QByteArray(R"({"b":2,"a":12345678901234567890})"));
         QCOMPARE(e.status, EventStatus::Sent);

@@ -318,10 +318,10 @@ int cmdRelay(const QStringList &args)
             if (r.error)
                 fail(RuntimeFailure, r.error.message());
             total += r.processed;
+            QCoreApplication::processEvents(); // deliver the relayer's queued signals as we go
             if (once || r.processed == 0)
                 break;
         }
-        QCoreApplication::processEvents(); // deliver the relayer's queued signals
         cli::printLine(QStringLiteral("processed %1: %2 sent, %3 to retry, %4 failed").arg(total).arg(sent).arg(retried).arg(failed));
         if (retried + failed > 0) {
             cli::printError(QStringLiteral("%1 of %2 events were not delivered: %3").arg(retried + failed).arg(total).arg(firstProblem));
