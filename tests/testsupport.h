@@ -13,6 +13,7 @@
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 #include <QUuid>
 
 namespace testsupport {
@@ -62,8 +63,15 @@ inline outbox::ConnectionSpec freshOutbox(const QTemporaryDir &dir)
     {
         QSqlDatabase admin = openConnection(server, QStringLiteral("pg-admin"));
         QSqlQuery q(admin);
-        if (!q.exec(QStringLiteral("CREATE DATABASE %1").arg(name)))
-            qFatal("cannot create test database: %s", qPrintable(q.lastError().text()));
+        // Concurrent CREATE DATABASE from parallel test processes can meet "template1 is being accessed by
+        // other users": wait and try again.
+        for (int attempt = 0;; ++attempt) {
+            if (q.exec(QStringLiteral("CREATE DATABASE %1").arg(name)))
+                break;
+            if (attempt == 20)
+                qFatal("cannot create test database: %s", qPrintable(q.lastError().text()));
+            QThread::msleep(100 + 50 * attempt);
+        }
         admin.close();
     }
     QSqlDatabase::removeDatabase(QStringLiteral("pg-admin"));

@@ -144,6 +144,9 @@ private Q_SLOTS:
         const int n = 20000;
         const int batch = 50;
         const QStringList ids = enqueueMany(n);
+        ReceiverFaults slow;
+        slow.delayMs = 3; // long enough a run for several kills to land mid-work
+        m_receiver->setFaults(slow);
         const QStringList args{"--batch-size", QString::number(batch), "--concurrency", "10", "--timeout", "1000", "--lease", "1000"};
         for (int i = 0; i < 4; ++i)
             startRelayer(args);
@@ -151,7 +154,7 @@ private Q_SLOTS:
         QElapsedTimer clock;
         clock.start();
         // SIGKILL a random relayer every 300-700 ms while work remains, and start a new one in its place.
-        while (sentCount() < n * 8 / 10 && clock.elapsed() < 120000) {
+        while (kills < 8 && sentCount() < n * 8 / 10 && clock.elapsed() < 120000) {
             QTest::qWait(300 + int(QRandomGenerator::global()->bounded(400)));
             QProcess *victim = m_relayers.at(m_relayers.size() - 1 - int(QRandomGenerator::global()->bounded(4)));
             if (victim->state() == QProcess::NotRunning)
