@@ -13,14 +13,6 @@ namespace outbox {
 
 namespace {
 
-int g_hookMarker;
-
-int commitHook(void *)
-{
-    WakeEvent::raise();
-    return 0; // let the commit proceed
-}
-
 // Schema check once per connection (and database), not on every enqueue.
 Error ensureSchema(QSqlDatabase &db)
 {
@@ -93,13 +85,13 @@ Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, co
     if (Error e = Storage::insertEvent(db, event))
         return e;
 
-    // Wake relayers in this process when the row becomes visible: at once outside a transaction,
-    // else when the caller's transaction commits.
+    // Wake relayers in this process when the row becomes visible: at once outside a transaction, else
+    // when the caller's transaction commits (and only that one: the hook fires once per enqueuing commit).
     if (sqlite3 *handle = detail::sqliteHandle(db)) {
         if (sqlite3_get_autocommit(handle))
             WakeEvent::raise();
         else
-            sqlite3_commit_hook(handle, commitHook, &g_hookMarker);
+            Storage::wakeOnCommit(db);
     }
     return event.id;
 }

@@ -2,6 +2,7 @@
 
 #include "cloudevents.h"
 #include "sqlitehandle.h"
+#include "wakeevent.h"
 
 #include <QAtomicInteger>
 #include <QFileInfo>
@@ -504,7 +505,22 @@ public:
 
     QString checkedDatabase;
     std::unique_ptr<QSqlQuery> insert;
+    // Whether the transaction open now has enqueued an event: only such a commit wakes relayers.
+    QAtomicInteger<int> enqueuedInTransaction = 0;
 };
+
+int onCommit(void *arg)
+{
+    auto *cache = static_cast<ConnectionCache *>(arg);
+    if (cache->enqueuedInTransaction.fetchAndStoreRelaxed(0))
+        WakeEvent::raise();
+    return 0; // let the commit proceed
+}
+
+void onRollback(void *arg)
+{
+    static_cast<ConnectionCache *>(arg)->enqueuedInTransaction.storeRelaxed(0);
+}
 
 QString insertSql(bool pg)
 {
@@ -521,6 +537,19 @@ QString insertSql(bool pg)
 }
 
 } // namespace
+
+void Storage::wakeOnCommit(const QSqlDatabase &db)
+{
+    sqlite3 *handle = detail::sqliteHandle(db);
+    if (!handle)
+        return;
+    ConnectionCache *cache = ConnectionCache::of(db);
+    // Installed on every enqueue (cheap), so a reopened connection's new handle gets them too. The cache
+    // outlives the handle (it goes with the driver), so the hooks' argument stays valid while they can fire.
+    sqlite3_commit_hook(handle, onCommit, cache);
+    sqlite3_rollback_hook(handle, onRollback, cache);
+    cache->enqueuedInTransaction.storeRelaxed(1);
+}
 
 bool Storage::isSchemaChecked(const QSqlDatabase &db)
 {

@@ -88,6 +88,8 @@ public:
     // Whether migrate() has already run on this connection for its current database.
     static bool isSchemaChecked(const QSqlDatabase &db);
     static void setSchemaChecked(const QSqlDatabase &db);
+    // SQLite: raise WakeEvent when the transaction open on this connection commits (not on later commits).
+    static void wakeOnCommit(const QSqlDatabase &db);
 
     QSqlDatabase database() const;
     const ConnectionSpec &spec() const { return m_spec; }

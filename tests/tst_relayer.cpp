@@ -374,9 +374,17 @@ private Q_SLOTS:
         c.maxIdleBackoffMs = 60000;
         c.changeCheckIntervalMs = 3600000; // only the commit hook can wake it
         Relayer relayer(m_app->db(), c);
+        QSignalSpy polls(&relayer, &Relayer::batchFinished);
         QVERIFY(!relayer.start());
         QTest::qWait(100); // the first poll finds nothing; the next would be a minute away
         QSqlDatabase db = m_app->db();
+        // A commit that enqueued nothing wakes nobody.
+        QVERIFY(db.transaction());
+        QVERIFY(QSqlQuery(db).exec("CREATE TABLE IF NOT EXISTS unrelated (n INTEGER)"));
+        QVERIFY(db.commit());
+        polls.clear();
+        QTest::qWait(300);
+        QCOMPARE(polls.size(), 0);
         QVERIFY(db.transaction());
         const QString id = enqueue();
         QTest::qWait(200);
