@@ -78,19 +78,24 @@ QString ConnectionSpec::driverName() const
     return backend == Backend::Postgresql ? QStringLiteral("QPSQL") : QStringLiteral("QSQLITE");
 }
 
-QString ConnectionSpec::toUrl() const
+// A PostgreSQL URL with the given text in the password's place (empty: no password).
+static QString postgresUrl(const ConnectionSpec &spec, const QString &password)
 {
-    if (backend == Backend::Sqlite)
-        return displayUrl();
     QUrl url;
     url.setScheme(QStringLiteral("postgresql"));
-    url.setHost(host);
-    if (port > 0)
-        url.setPort(port);
-    url.setUserName(user);
-    url.setPassword(password);
-    url.setPath(QLatin1Char('/') + database);
+    url.setHost(spec.host);
+    if (spec.port > 0)
+        url.setPort(spec.port);
+    url.setUserName(spec.user);
+    if (!password.isEmpty())
+        url.setPassword(password);
+    url.setPath(QLatin1Char('/') + spec.database);
     return url.toString();
+}
+
+QString ConnectionSpec::toUrl() const
+{
+    return backend == Backend::Sqlite ? displayUrl() : postgresUrl(*this, password);
 }
 
 QString ConnectionSpec::displayUrl() const
@@ -99,16 +104,7 @@ QString ConnectionSpec::displayUrl() const
         const QString abs = QDir::isAbsolutePath(database) ? database : QDir::current().absoluteFilePath(database);
         return QStringLiteral("sqlite://") + abs;
     }
-    QUrl url;
-    url.setScheme(QStringLiteral("postgresql"));
-    url.setHost(host);
-    if (port > 0)
-        url.setPort(port);
-    url.setUserName(user);
-    if (!password.isEmpty())
-        url.setPassword(QStringLiteral("***"));
-    url.setPath(QLatin1Char('/') + database);
-    return url.toString();
+    return postgresUrl(*this, password.isEmpty() ? QString() : QStringLiteral("***"));
 }
 
 } // namespace outbox

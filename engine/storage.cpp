@@ -33,10 +33,29 @@ const char *const kEventColumnsWithoutData =
 // Schema migrations, in order; each entry brings the schema to version index+1. Statements are idempotent
 // so two processes opening a new outbox at once both succeed. SQLite keeps times as Unix milliseconds,
 // PostgreSQL as TIMESTAMPTZ; both to the millisecond, in UTC.
+// The indexes of version 1, the same on both backends.
+const QStringList &version1Indexes()
+{
+    static const QStringList list = {
+        // The relayer's claim: due pending rows in due order. A leased row's next_attempt_at is its lease
+        // expiry, so in-flight rows are simply not due and an expired lease makes the row due again.
+        QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_events_due ON outbox_events(next_attempt_at, seq) WHERE status = 'pending'"),
+        // Per-key ordering: the unsent events of a key, in order.
+        QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_events_key ON outbox_events(ordering_key, seq) "
+                       "WHERE ordering_key IS NOT NULL AND status <> 'sent'"),
+        // The console's status tabs and filters, paged by sequence.
+        QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_events_status ON outbox_events(status, seq)"),
+        QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_events_type ON outbox_events(type, seq)"),
+        QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_events_created ON outbox_events(created_at)"),
+        QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_attempts_event ON outbox_attempts(event_seq)"),
+    };
+    return list;
+}
+
 const QList<QStringList> &migrations(bool pg)
 {
     static const QList<QStringList> sqlite = {
-        {
+        QStringList{
             QStringLiteral(
                 "CREATE TABLE IF NOT EXISTS outbox_events ("
                 " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -58,16 +77,6 @@ const QList<QStringList> &migrations(bool pg)
                 " created_at INTEGER NOT NULL,"
                 " sent_at INTEGER,"
                 " replay_of TEXT)"),
-            // The relayer's claim: due pending rows in due order. A leased row's next_attempt_at is its lease
-            // expiry, so in-flight rows are simply not due and an expired lease makes the row due again.
-            QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_events_due ON outbox_events(next_attempt_at, seq) WHERE status = 'pending'"),
-            // Per-key ordering: the unsent events of a key, in order.
-            QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_events_key ON outbox_events(ordering_key, seq) "
-                           "WHERE ordering_key IS NOT NULL AND status <> 'sent'"),
-            // The console's status tabs and filters, paged by sequence.
-            QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_events_status ON outbox_events(status, seq)"),
-            QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_events_type ON outbox_events(type, seq)"),
-            QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_events_created ON outbox_events(created_at)"),
             QStringLiteral(
                 "CREATE TABLE IF NOT EXISTS outbox_attempts ("
                 " id INTEGER PRIMARY KEY,"
@@ -78,11 +87,10 @@ const QList<QStringList> &migrations(bool pg)
                 " error TEXT,"
                 " duration_ms INTEGER NOT NULL DEFAULT 0,"
                 " relayer TEXT)"),
-            QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_attempts_event ON outbox_attempts(event_seq)"),
-        },
+        } + version1Indexes(),
     };
     static const QList<QStringList> postgres = {
-        {
+        QStringList{
             QStringLiteral(
                 "CREATE TABLE IF NOT EXISTS outbox_events ("
                 " seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
@@ -104,12 +112,6 @@ const QList<QStringList> &migrations(bool pg)
                 " created_at TIMESTAMPTZ NOT NULL,"
                 " sent_at TIMESTAMPTZ,"
                 " replay_of TEXT)"),
-            QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_events_due ON outbox_events(next_attempt_at, seq) WHERE status = 'pending'"),
-            QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_events_key ON outbox_events(ordering_key, seq) "
-                           "WHERE ordering_key IS NOT NULL AND status <> 'sent'"),
-            QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_events_status ON outbox_events(status, seq)"),
-            QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_events_type ON outbox_events(type, seq)"),
-            QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_events_created ON outbox_events(created_at)"),
             QStringLiteral(
                 "CREATE TABLE IF NOT EXISTS outbox_attempts ("
                 " id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
@@ -120,8 +122,7 @@ const QList<QStringList> &migrations(bool pg)
                 " error TEXT,"
                 " duration_ms BIGINT NOT NULL DEFAULT 0,"
                 " relayer TEXT)"),
-            QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_attempts_event ON outbox_attempts(event_seq)"),
-        },
+        } + version1Indexes(),
     };
     return pg ? postgres : sqlite;
 }
