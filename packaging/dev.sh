@@ -27,6 +27,8 @@ case "${1:-}" in
     echo "== build and test (RelWithDebInfo)"
     build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
     (cd build && ctest --output-on-failure --timeout 900 -j "$jobs")
+    echo "== install, and build the embedding example against the installed engine"
+    bash packaging/check-install.sh build
     echo "== build and test under AddressSanitizer and UndefinedBehaviorSanitizer"
     build build-asan -DOUTBOX_SANITIZE=ON
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1

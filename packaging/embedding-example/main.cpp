@@ -1,0 +1,56 @@
+// A small order service: it records an order in its own table and the matching event in the outbox, in
+// one transaction. Either both are there after the commit, or neither.
+//   order-service DATABASE_FILE [--fail]     (--fail rolls the transaction back after the enqueue)
+
+#include <outbox-engine/sendevent.h>
+
+#include <QCoreApplication>
+#include <QJsonObject>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+
+#include <cstdio>
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    const QStringList args = app.arguments();
+    if (args.size() < 2) {
+        std::fprintf(stderr, "usage: order-service DATABASE_FILE [--fail]\n");
+        return 2;
+    }
+    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"));
+    db.setDatabaseName(args.at(1));
+    if (!db.open()) {
+        std::fprintf(stderr, "order-service: %s\n", qPrintable(db.lastError().text()));
+        return 1;
+    }
+    QSqlQuery(db).exec(QStringLiteral("CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, customer TEXT, total REAL)"));
+
+    db.transaction();
+    QSqlQuery insert(db);
+    insert.prepare(QStringLiteral("INSERT INTO orders (customer, total) VALUES (?, ?)"));
+    insert.addBindValue(QStringLiteral("c-42"));
+    insert.addBindValue(99.5);
+    if (!insert.exec()) {
+        db.rollback();
+        std::fprintf(stderr, "order-service: %s\n", qPrintable(insert.lastError().text()));
+        return 1;
+    }
+    const qint64 orderId = insert.lastInsertId().toLongLong();
+
+    outbox::SendEventOptions options;
+    options.subject = QStringLiteral("orders/%1").arg(orderId);
+    const auto eventId = outbox::sendEventTransactional(db, QStringLiteral("com.example.order.created"), QStringLiteral("/order-service"),
+                                                        QJsonObject{{"order", orderId}, {"total", 99.5}}, options);
+    if (!eventId.isOk() || args.contains(QStringLiteral("--fail"))) {
+        db.rollback();
+        std::fprintf(stderr, "order-service: rolled back%s%s\n", eventId.isOk() ? "" : ": ",
+                     eventId.isOk() ? "" : qPrintable(eventId.error().message()));
+        return 1;
+    }
+    db.commit();
+    std::printf("order %lld, event %s\n", orderId, qPrintable(*eventId));
+    return 0;
+}
