@@ -1,0 +1,84 @@
+// The other side of tests/tst_conformance.cpp, written with the CloudEvents JavaScript SDK.
+//   node conformance.js receive      HTTP server on a free loopback port; prints "listening PORT", then one
+//                                    JSON line per event the SDK reads from each request (or its error)
+//   node conformance.js emit URL     sends SDK-made events to URL in binary and structured mode; prints
+//                                    one JSON line per event sent with the attributes it had
+'use strict';
+const http = require('http');
+const { CloudEvent, HTTP } = require('cloudevents');
+
+function describe(event) {
+  const out = {};
+  for (const [k, v] of Object.entries(event)) {
+    if (k === 'data_base64') continue;
+    out[k] = (k === 'data' && Buffer.isBuffer(v)) ? { base64: v.toString('base64') } : v;
+  }
+  if (event.data_base64 !== undefined) out.data = { base64: event.data_base64 };
+  return out;
+}
+
+function receive() {
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const contentType = String(req.headers['content-type'] || '');
+      // Text for JSON and structured bodies, bytes otherwise, as the SDK expects.
+      const textual = /json|^text\//.test(contentType);
+      try {
+        let events = HTTP.toEvent({ headers: req.headers, body: textual ? body.toString('utf8') : body });
+        if (!Array.isArray(events)) events = [events];
+        for (const e of events) {
+          e.validate();
+          process.stdout.write(JSON.stringify({ ok: true, mode: HTTP.isEvent({ headers: req.headers, body }) ? modeOf(contentType) : '?', event: describe(e) }) + '\n');
+        }
+        res.writeHead(202).end();
+      } catch (err) {
+        process.stdout.write(JSON.stringify({ ok: false, error: String(err && err.message || err) }) + '\n');
+        res.writeHead(400).end(String(err));
+      }
+    });
+  });
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`listening ${server.address().port}\n`));
+}
+
+function modeOf(contentType) {
+  if (contentType.startsWith('application/cloudevents-batch')) return 'batch';
+  if (contentType.startsWith('application/cloudevents')) return 'structured';
+  return 'binary';
+}
+
+function post(url, message) {
+  return new Promise((resolve, reject) => {
+    const body = Buffer.isBuffer(message.body) ? message.body : Buffer.from(String(message.body));
+    const req = http.request(url, { method: 'POST', headers: { ...message.headers, 'content-length': body.length } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function emit(url) {
+  const events = [
+    new CloudEvent({ id: 'sdk-json', type: 'com.example.sdk', source: '/sdk', subject: 'orders/9',
+                     time: '2026-11-26T21:25:15.123Z', datacontenttype: 'application/json',
+                     data: { order: 9, items: ['a', 'b'] }, traceparent: '00-abc-def-01' }),
+    new CloudEvent({ id: 'sdk-text', type: 'com.example.sdk', source: '/sdk', datacontenttype: 'text/plain', data: 'hello, "world"' }),
+    new CloudEvent({ id: 'sdk-bytes', type: 'com.example.sdk', source: '/sdk', datacontenttype: 'application/octet-stream',
+                     data: Buffer.from([0, 1, 254, 255]) }),
+  ];
+  for (const [mode, encode] of [['binary', HTTP.binary], ['structured', HTTP.structured]]) {
+    for (const e of events) {
+      const status = await post(url, encode(e));
+      process.stdout.write(JSON.stringify({ mode, status, event: describe(e) }) + '\n');
+    }
+  }
+}
+
+const [command, arg] = process.argv.slice(2);
+if (command === 'receive') receive();
+else if (command === 'emit') emit(arg).catch((e) => { console.error(String(e)); process.exit(1); });
+else { console.error('usage: conformance.js receive | emit URL'); process.exit(2); }
