@@ -47,10 +47,13 @@ class TestOutboxctl : public QObject
         return env;
     }
 
-    Run run(const QStringList &args, const QByteArray &input = {}, bool withDb = true)
+    Run run(const QStringList &args, const QByteArray &input = {}, bool withDb = true, const QHash<QString, QString> &extraEnv = {})
     {
         QProcess p;
-        p.setProcessEnvironment(environment());
+        QProcessEnvironment env = environment();
+        for (auto it = extraEnv.constBegin(); it != extraEnv.constEnd(); ++it)
+            env.insert(it.key(), it.value());
+        p.setProcessEnvironment(env);
         p.start(QStringLiteral(OUTBOXCTL_PATH), withDb ? QStringList{"--db", m_db} + args : args);
         if (!p.waitForStarted(5000))
             qFatal("cannot start outboxctl");
@@ -259,6 +262,43 @@ private Q_SLOTS:
         QCOMPARE(listJson().size(), 0);
     }
 
+    void relaySettingsFromConfigFileAndEnvironment()
+    {
+        Receiver receiver;
+        QVERIFY(!receiver.listen().isError());
+        const QString conf = m_dir.filePath(QStringLiteral("relay-%1.conf").arg(QCoreApplication::applicationPid()));
+        QFile f(conf);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("# a relayer's settings\ntarget = " + receiver.url().toString().toUtf8() + "\nmode = structured\nbatch-size = 2\n");
+        f.close();
+        for (int i = 0; i < 3; ++i)
+            enqueueOne();
+        Run r = run({"relay", "--config", conf, "--drain"});
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(receiver.requestCount(), 3);
+        QCOMPARE(receiver.requests().first().decoded.mode, ContentMode::Structured); // from the file
+        // The environment wins over the file, and a flag over both.
+        receiver.clear();
+        for (int i = 0; i < 3; ++i)
+            enqueueOne();
+        r = run({"relay", "--config", conf, "--drain"}, {}, true, {{"OUTBOX_MODE", "batch"}});
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(receiver.requestCount(), 2); // batches of 2 (file) in batch mode (environment)
+        QCOMPARE(receiver.requests().first().decoded.mode, ContentMode::Batch);
+        receiver.clear();
+        enqueueOne();
+        r = run({"relay", "--config", conf, "--drain", "--mode", "binary"}, {}, true, {{"OUTBOX_MODE", "batch"}});
+        QCOMPARE(receiver.requests().first().decoded.mode, ContentMode::Binary);
+        // A mistake in the file is a usage error naming the line.
+        QVERIFY(f.open(QIODevice::Append));
+        f.write("colour = blue\n");
+        f.close();
+        r = run({"relay", "--config", conf, "--drain"});
+        QCOMPARE(r.exitCode, 2);
+        QCOMPARE(r.errLines().size(), 1);
+        QVERIFY2(r.err.contains(":5: unknown setting 'colour'"), r.err.constData());
+    }
+
     void badInputGivesExitTwoAndOneLine_data()
     {
         QTest::addColumn<QStringList>("args");
@@ -273,10 +313,10 @@ private Q_SLOTS:
         QTest::newRow("unknown option") << QStringList{"list", "--colour"} << true << "Unknown option 'colour'";
         QTest::newRow("missing type") << QStringList{"enqueue", "--source", "s"} << true << "needs --type and --source";
         QTest::newRow("bad batch size") << QStringList{"relay", "--target", "http://127.0.0.1:9/", "--batch-size", "lots"} << true
-                                        << "invalid --batch-size 'lots'";
+                                        << "invalid batch-size 'lots'";
         QTest::newRow("malformed target") << QStringList{"relay", "--target", "http//nohost", "--once"} << true << "--target";
         QTest::newRow("bad mode") << QStringList{"relay", "--target", "http://127.0.0.1:9/", "--mode", "carrier-pigeon"} << true
-                                  << "unknown --mode";
+                                  << "unknown mode";
         QTest::newRow("bad duration") << QStringList{"cleanup", "--older-than", "7 parsecs"} << true << "invalid duration";
         QTest::newRow("bad extension") << QStringList{"enqueue", "--type", "t", "--source", "s", "--ext", "Bad_Name=1"} << true
                                        << "lower-case letters and digits";

@@ -4,6 +4,7 @@
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QStandardPaths>
@@ -31,6 +32,7 @@ Command::Command(const QString &name, const QString &synopsis) : m_name(name)
 
 void Command::addOption(const QString &name, const QString &description, const QString &valueName)
 {
+    m_optionNames.append(name);
     m_parser.addOption(QCommandLineOption(name, description, valueName));
 }
 
@@ -44,17 +46,54 @@ void Command::parse(const QStringList &arguments)
     }
 }
 
+void Command::loadConfig()
+{
+    m_usesSettings = true;
+    if (!m_parser.isSet(QStringLiteral("config")))
+        return;
+    const QString path = m_parser.value(QStringLiteral("config"));
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        fail(BadUsage, QStringLiteral("cannot read the config file '%1': %2").arg(path, file.errorString()));
+    // A plain "name = value" file (INI without sections; '#' and ';' start comments), so systemd's
+    // EnvironmentFile and a hand-written config look alike.
+    int lineNumber = 0;
+    for (const QByteArray &raw : file.readAll().split('\n')) {
+        ++lineNumber;
+        const QString line = QString::fromUtf8(raw).trimmed();
+        if (line.isEmpty() || line.startsWith(QLatin1Char('#')) || line.startsWith(QLatin1Char(';')) || line.startsWith(QLatin1Char('[')))
+            continue;
+        const qsizetype eq = line.indexOf(QLatin1Char('='));
+        if (eq <= 0)
+            fail(BadUsage, QStringLiteral("%1:%2: expected name = value").arg(path).arg(lineNumber));
+        const QString name = line.left(eq).trimmed();
+        if ((!m_optionNames.contains(name) && name != QLatin1String("db")) || name == QLatin1String("config"))
+            fail(BadUsage, QStringLiteral("%1:%2: unknown setting '%3'").arg(path).arg(lineNumber).arg(name));
+        m_config.insert(name, line.mid(eq + 1).trimmed());
+    }
+}
+
+QString Command::setting(const QString &name) const
+{
+    if (m_parser.isSet(name))
+        return m_parser.value(name);
+    if (!m_usesSettings)
+        return {};
+    const QByteArray env = "OUTBOX_" + name.toUpper().replace(QLatin1Char('-'), QLatin1Char('_')).toLatin1();
+    if (qEnvironmentVariableIsSet(env.constData()))
+        return qEnvironmentVariable(env.constData());
+    return m_config.value(name); // null when absent
+}
+
 int Command::intValue(const QString &name, int defaultValue, int min, int max) const
 {
-    if (!m_parser.isSet(name))
+    const QString text = setting(name);
+    if (text.isNull())
         return defaultValue;
     bool ok = false;
-    const qlonglong v = m_parser.value(name).trimmed().toLongLong(&ok);
+    const qlonglong v = text.trimmed().toLongLong(&ok);
     if (!ok || v < min || v > max)
-        fail(BadUsage, QStringLiteral("invalid --%1 '%2': expected a whole number from %3 to %4")
-                           .arg(name, m_parser.value(name))
-                           .arg(min)
-                           .arg(max));
+        fail(BadUsage, QStringLiteral("invalid %1 '%2': expected a whole number from %3 to %4").arg(name, text).arg(min).arg(max));
     return int(v);
 }
 
@@ -68,6 +107,8 @@ QString defaultDatabasePath()
 outbox::ConnectionSpec Command::connectionSpec() const
 {
     QString url = m_parser.value(QStringLiteral("db"));
+    if (url.isEmpty())
+        url = m_config.value(QStringLiteral("db"));
     if (url.isEmpty())
         url = qEnvironmentVariable("OUTBOX_DB");
     if (url.isEmpty())

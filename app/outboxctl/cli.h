@@ -6,6 +6,7 @@
 
 #include <QCommandLineParser>
 #include <QJsonObject>
+#include <QHash>
 #include <QStringList>
 
 #include <memory>
@@ -36,7 +37,12 @@ public:
     QString value(const QString &name) const { return m_parser.value(name); }
     QStringList values(const QString &name) const { return m_parser.values(name); }
     QStringList positional() const { return m_parser.positionalArguments(); }
-    // A whole number option within [min, max], or the default when absent.
+    // For a service: reads a setting from the flag, else the environment (OUTBOX_BATCH_SIZE for batch-size),
+    // else the --config file (INI: batch-size=100), in that order. Call loadConfig() after parse().
+    void loadConfig();
+    QString setting(const QString &name) const;
+    bool hasSetting(const QString &name) const { return !setting(name).isNull(); }
+    // A whole number setting within [min, max], or the default when absent.
     int intValue(const QString &name, int defaultValue, int min, int max) const;
     std::unique_ptr<outbox::Storage> openStorage(outbox::Storage::OpenMode mode) const;
     outbox::ConnectionSpec connectionSpec() const;
@@ -44,6 +50,9 @@ public:
 private:
     QString m_name;
     QCommandLineParser m_parser;
+    QHash<QString, QString> m_config; // from --config
+    QStringList m_optionNames;        // every option this command knows
+    bool m_usesSettings = false;
 };
 
 void printLine(const QString &line);

@@ -249,19 +249,24 @@ int cmdRelay(const QStringList &args)
     cmd.addOption(QStringLiteral("no-wake"), QStringLiteral("Poll only: do not wake on commits of other processes (for comparison)."));
     cmd.addOption(QStringLiteral("quiet"), QStringLiteral("Do not log each delivery on stderr (the default with --once and --drain)."));
     cmd.addOption(QStringLiteral("verbose"), QStringLiteral("Log each delivery on stderr, also with --once and --drain."));
+    cmd.addOption(QStringLiteral("config"),
+                  QStringLiteral("Read settings from this file (name = value, e.g. target = http://...); "
+                                 "flags win over OUTBOX_* environment variables, which win over the file."),
+                  QStringLiteral("file"));
     cmd.parse(args);
+    cmd.loadConfig();
     if (!cmd.positional().isEmpty())
         fail(BadUsage, QStringLiteral("unexpected argument '%1'").arg(cmd.positional().first()));
 
     RelayerConfig config;
-    const QString target = cmd.value(QStringLiteral("target"));
+    const QString target = cmd.setting(QStringLiteral("target"));
     if (target.isEmpty())
-        fail(BadUsage, QStringLiteral("relay needs --target URL"));
+        fail(BadUsage, QStringLiteral("relay needs --target URL (or OUTBOX_TARGET, or target = URL in --config)"));
     config.targetUrl = QUrl(target, QUrl::StrictMode);
     if (!config.targetUrl.isValid() || config.targetUrl.host().isEmpty())
         fail(BadUsage, QStringLiteral("malformed --target URL '%1': expected e.g. http://127.0.0.1:8080/events").arg(target));
-    if (cmd.isSet(QStringLiteral("mode")) && !parseContentMode(cmd.value(QStringLiteral("mode")), &config.contentMode))
-        fail(BadUsage, QStringLiteral("unknown --mode '%1': use binary, structured or batch").arg(cmd.value(QStringLiteral("mode"))));
+    if (cmd.hasSetting(QStringLiteral("mode")) && !parseContentMode(cmd.setting(QStringLiteral("mode")), &config.contentMode))
+        fail(BadUsage, QStringLiteral("unknown mode '%1': use binary, structured or batch").arg(cmd.setting(QStringLiteral("mode"))));
     constexpr int maxInt = std::numeric_limits<int>::max();
     config.batchSize = cmd.intValue(QStringLiteral("batch-size"), config.batchSize, 1, 100000);
     config.pollIntervalMs = cmd.intValue(QStringLiteral("poll-interval"), config.pollIntervalMs, 1, maxInt);
