@@ -13,6 +13,7 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSqlRecord>
+#include <QTcpSocket>
 
 #include <csignal>
 
@@ -446,6 +447,57 @@ private Q_SLOTS:
         const int sent = app.scalar("SELECT COUNT(*) FROM outbox_events WHERE status = 'sent'").toInt();
         QVERIFY(sent >= 2 && sent < 30);
         QCOMPARE(sent, receiver.requestCount());
+    }
+
+    static QByteArray httpGet(const QString &host, quint16 port, const QByteArray &path)
+    {
+        QTcpSocket socket;
+        socket.connectToHost(host, port);
+        if (!socket.waitForConnected(5000))
+            return {};
+        socket.write("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        QByteArray answer;
+        while (socket.waitForReadyRead(5000))
+            answer += socket.readAll();
+        return answer;
+    }
+
+    void metricsMatchTheDatabase()
+    {
+        for (int i = 0; i < 6; ++i)
+            enqueueOne();
+        Receiver receiver;
+        QVERIFY(!receiver.listen().isError());
+        QProcess relay;
+        relay.setProcessEnvironment(environment());
+        relay.start(QStringLiteral(OUTBOXCTL_PATH), {"--db", m_db, "relay", "--target", receiver.url().toString(), "--quiet",
+                                                     "--metrics-port", "0"});
+        QVERIFY(relay.waitForStarted(5000));
+        relay.setReadChannel(QProcess::StandardError);
+        QRegularExpressionMatch m;
+        while (!m.hasMatch() && (relay.canReadLine() || relay.waitForReadyRead(5000)))
+            m = QRegularExpression("metrics at http://([0-9.]+):(\\d+)/").match(QString::fromUtf8(relay.readLine()));
+        QVERIFY(m.hasMatch());
+        const QString host = m.captured(1);
+        const quint16 port = quint16(m.captured(2).toUInt());
+        QTRY_COMPARE_WITH_TIMEOUT(receiver.eventCount(), 6, 10000);
+        QTest::qWait(200); // the relayer's signals reach the metrics counters
+        const QByteArray metrics = httpGet(host, port, "/metrics");
+        QVERIFY2(metrics.startsWith("HTTP/1.1 200"), metrics.constData());
+        auto storage = testsupport::openStorage(m_spec);
+        const auto st = *storage->stats();
+        QCOMPARE(st.sent, 6);
+        QVERIFY2(metrics.contains("outbox_events_delivered_total{outcome=\"sent\"} 6\n"), metrics.constData());
+        QVERIFY(metrics.contains("outbox_events{status=\"sent\"} " + QByteArray::number(st.sent) + "\n"));
+        QVERIFY(metrics.contains("outbox_events{status=\"pending\"} " + QByteArray::number(st.pending) + "\n"));
+        QVERIFY(metrics.contains("outbox_delivery_duration_seconds_count 6\n"));
+        QVERIFY(metrics.contains("outbox_oldest_pending_age_seconds 0.000\n"));
+        QVERIFY(metrics.contains("outbox_up 1\n"));
+        const QByteArray health = httpGet(host, port, "/healthz");
+        QVERIFY2(health.startsWith("HTTP/1.1 200") && health.endsWith("ok\n"), health.constData());
+        ::kill(pid_t(relay.processId()), SIGTERM);
+        QVERIFY(relay.waitForFinished(10000));
+        QCOMPARE(relay.exitCode(), 0);
     }
 
     void demoRuns()

@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include "cloudevents.h"
+#include "metricsserver.h"
 #include "duration.h"
 #include "receiver.h"
 #include "relayer.h"
@@ -249,6 +250,9 @@ int cmdRelay(const QStringList &args)
     cmd.addOption(QStringLiteral("no-wake"), QStringLiteral("Poll only: do not wake on commits of other processes (for comparison)."));
     cmd.addOption(QStringLiteral("quiet"), QStringLiteral("Do not log each delivery on stderr (the default with --once and --drain)."));
     cmd.addOption(QStringLiteral("verbose"), QStringLiteral("Log each delivery on stderr, also with --once and --drain."));
+    cmd.addOption(QStringLiteral("metrics-port"), QStringLiteral("Serve Prometheus /metrics and /healthz on this loopback port (0: any free port, printed)."),
+                  QStringLiteral("n"));
+    cmd.addOption(QStringLiteral("metrics-bind"), QStringLiteral("Address for the metrics server (default 127.0.0.1)."), QStringLiteral("address"));
     cmd.addOption(QStringLiteral("config"),
                   QStringLiteral("Read settings from this file (name = value, e.g. target = http://...); "
                                  "flags win over OUTBOX_* environment variables, which win over the file."),
@@ -335,6 +339,24 @@ int cmdRelay(const QStringList &args)
         return Done;
     }
 
+    std::unique_ptr<MetricsServer> metrics;
+    if (cmd.hasSetting(QStringLiteral("metrics-port"))) {
+        const int port = cmd.intValue(QStringLiteral("metrics-port"), 0, 0, 65535);
+        QHostAddress address(QHostAddress::LocalHost);
+        if (cmd.hasSetting(QStringLiteral("metrics-bind")) && !address.setAddress(cmd.setting(QStringLiteral("metrics-bind"))))
+            fail(BadUsage, QStringLiteral("invalid metrics-bind address '%1'").arg(cmd.setting(QStringLiteral("metrics-bind"))));
+        metrics = std::make_unique<MetricsServer>(spec);
+        if (!metrics->listen(address, quint16(port)))
+            fail(RuntimeFailure, QStringLiteral("cannot serve metrics on %1:%2: %3").arg(address.toString()).arg(port).arg(metrics->errorString()));
+        MetricsServer *m = metrics.get();
+        QObject::connect(&relayer, &Relayer::eventSent, m, [m](const QString &, int, qint64 ms) {
+            m->countOutcome("sent");
+            m->observeDelivery(ms);
+        });
+        QObject::connect(&relayer, &Relayer::eventRetryScheduled, m, [m] { m->countOutcome("retry"); });
+        QObject::connect(&relayer, &Relayer::eventFailed, m, [m] { m->countOutcome("failed"); });
+        cli::printError(QStringLiteral("metrics at http://%1:%2/metrics").arg(address.toString()).arg(metrics->serverPort()));
+    }
     if (Error e = relayer.start())
         fail(exitFor(e), e.message());
     cli::printError(QStringLiteral("relaying %1 to %2 (%3 mode); stop with Ctrl+C or SIGTERM")

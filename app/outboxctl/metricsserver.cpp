@@ -1,0 +1,106 @@
+#include "metricsserver.h"
+
+#include <QDateTime>
+#include <QTcpSocket>
+
+MetricsServer::MetricsServer(const outbox::ConnectionSpec &spec) : m_spec(spec)
+{
+    for (const char *outcome : {"sent", "retry", "failed"})
+        m_outcomes.insert(outcome, 0);
+}
+
+void MetricsServer::observeDelivery(qint64 durationMs)
+{
+    const double seconds = double(durationMs) / 1000.0;
+    ++m_deliveries;
+    m_deliverySeconds += seconds;
+    for (size_t i = 0; i < kBuckets.size(); ++i) {
+        if (seconds <= kBuckets[i])
+            ++m_bucketCounts[i];
+    }
+}
+
+QByteArray MetricsServer::metrics(bool *healthy, QString *problem)
+{
+    QByteArray out;
+    out += "# HELP outbox_events_delivered_total Delivery attempts by this relayer, by outcome.\n";
+    out += "# TYPE outbox_events_delivered_total counter\n";
+    for (auto it = m_outcomes.constBegin(); it != m_outcomes.constEnd(); ++it)
+        out += "outbox_events_delivered_total{outcome=\"" + it.key() + "\"} " + QByteArray::number(it.value()) + "\n";
+    out += "# HELP outbox_delivery_duration_seconds Time from request to answer of delivered events.\n";
+    out += "# TYPE outbox_delivery_duration_seconds histogram\n";
+    for (size_t i = 0; i < kBuckets.size(); ++i)
+        out += "outbox_delivery_duration_seconds_bucket{le=\"" + QByteArray::number(kBuckets[i]) + "\"} " + QByteArray::number(m_bucketCounts[i]) + "\n";
+    out += "outbox_delivery_duration_seconds_bucket{le=\"+Inf\"} " + QByteArray::number(m_deliveries) + "\n";
+    out += "outbox_delivery_duration_seconds_sum " + QByteArray::number(m_deliverySeconds, 'f', 6) + "\n";
+    out += "outbox_delivery_duration_seconds_count " + QByteArray::number(m_deliveries) + "\n";
+
+    // The outbox as a whole, read at scrape time on a connection of the server's own.
+    if (!m_storage) {
+        auto storage = outbox::Storage::open(m_spec);
+        if (storage.isOk())
+            m_storage = std::move(storage.value());
+    }
+    auto stats = m_storage ? m_storage->stats() : outbox::Result<outbox::OutboxStats>(outbox::Error(outbox::Error::Database, QStringLiteral("cannot open the outbox")));
+    *healthy = stats.isOk();
+    if (!stats.isOk()) {
+        *problem = stats.error().message();
+        if (m_storage && m_storage->isPostgres())
+            m_storage->reconnect();
+        out += "outbox_up 0\n";
+        return out;
+    }
+    const qint64 age = stats->oldestPendingCreatedAt.isValid() ? stats->oldestPendingCreatedAt.msecsTo(QDateTime::currentDateTimeUtc()) : 0;
+    out += "# HELP outbox_up Whether the outbox answered this scrape.\n# TYPE outbox_up gauge\noutbox_up 1\n";
+    out += "# HELP outbox_events Events in the outbox by status.\n# TYPE outbox_events gauge\n";
+    out += "outbox_events{status=\"pending\"} " + QByteArray::number(stats->pending) + "\n";
+    out += "outbox_events{status=\"failed\"} " + QByteArray::number(stats->failed) + "\n";
+    out += "outbox_events{status=\"sent\"} " + QByteArray::number(stats->sent) + "\n";
+    out += "# HELP outbox_events_in_flight Pending events under a live lease.\n# TYPE outbox_events_in_flight gauge\n";
+    out += "outbox_events_in_flight " + QByteArray::number(stats->inFlight) + "\n";
+    out += "# HELP outbox_oldest_pending_age_seconds Age of the oldest pending event (0 when none).\n";
+    out += "# TYPE outbox_oldest_pending_age_seconds gauge\n";
+    out += "outbox_oldest_pending_age_seconds " + QByteArray::number(double(age) / 1000.0, 'f', 3) + "\n";
+    out += "# HELP outbox_blocked_keys Ordering keys held back by a failed event.\n# TYPE outbox_blocked_keys gauge\n";
+    out += "outbox_blocked_keys " + QByteArray::number(stats->blockedKeys.size()) + "\n";
+    return out;
+}
+
+void MetricsServer::incomingConnection(qintptr descriptor)
+{
+    auto *socket = new QTcpSocket(this);
+    if (!socket->setSocketDescriptor(descriptor)) {
+        delete socket;
+        return;
+    }
+    connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+    connect(socket, &QTcpSocket::readyRead, socket, [this, socket] {
+        if (!socket->canReadLine())
+            return;
+        const QList<QByteArray> request = socket->readLine(8192).trimmed().split(' ');
+        const QByteArray path = request.size() >= 2 ? request.at(1) : QByteArray();
+        int status = 200;
+        QByteArray body;
+        QByteArray type = "text/plain; charset=utf-8";
+        bool healthy = false;
+        QString problem;
+        if (request.value(0) != "GET") {
+            status = 405;
+            body = "use GET\n";
+        } else if (path == "/metrics") {
+            body = metrics(&healthy, &problem);
+            type = "text/plain; version=0.0.4; charset=utf-8";
+        } else if (path == "/healthz" || path == "/health") {
+            metrics(&healthy, &problem);
+            status = healthy ? 200 : 503;
+            body = healthy ? "ok\n" : problem.toUtf8() + "\n";
+        } else {
+            status = 404;
+            body = "try /metrics or /healthz\n";
+        }
+        const QByteArray reason = status == 200 ? "OK" : status == 503 ? "Service Unavailable" : status == 404 ? "Not Found" : "Method Not Allowed";
+        socket->write("HTTP/1.1 " + QByteArray::number(status) + " " + reason + "\r\nContent-Type: " + type +
+                      "\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+        socket->disconnectFromHost();
+    });
+}

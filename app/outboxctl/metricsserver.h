@@ -1,0 +1,36 @@
+#pragma once
+
+#include "storage.h"
+
+#include <QMap>
+#include <QTcpServer>
+
+#include <array>
+#include <memory>
+
+// Prometheus metrics and a health check for a running relayer, over plain HTTP on loopback:
+//   GET /metrics   events by outcome, pending/failed/in-flight counts, oldest pending age, blocked keys,
+//                  delivery latency histogram
+//   GET /healthz   200 when the outbox answers, 503 with the error when it does not
+class MetricsServer : public QTcpServer
+{
+public:
+    explicit MetricsServer(const outbox::ConnectionSpec &spec);
+
+    void countOutcome(const char *outcome) { ++m_outcomes[QByteArray(outcome)]; }
+    void observeDelivery(qint64 durationMs);
+
+protected:
+    void incomingConnection(qintptr descriptor) override;
+
+private:
+    QByteArray metrics(bool *healthy, QString *problem);
+
+    outbox::ConnectionSpec m_spec;
+    std::unique_ptr<outbox::Storage> m_storage;
+    QMap<QByteArray, qint64> m_outcomes;
+    static constexpr std::array<double, 10> kBuckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10};
+    std::array<qint64, kBuckets.size()> m_bucketCounts{};
+    qint64 m_deliveries = 0;
+    double m_deliverySeconds = 0;
+};
