@@ -393,6 +393,36 @@ int Storage::schemaVersion()
     return int(migrations(false).size());
 }
 
+namespace {
+
+Error newerSchemaError(int current)
+{
+    return Error(Error::Unsupported, QStringLiteral("the outbox schema is version %1, newer than this program understands (%2)")
+                                         .arg(current)
+                                         .arg(Storage::schemaVersion()));
+}
+
+// Brings the schema from `current` to the latest version with q, inside whatever transaction the caller
+// opened; the first failure is returned and the caller rolls back.
+Error applyMigrations(QSqlQuery &q, bool pg, int current)
+{
+    for (int version = current + 1; version <= Storage::schemaVersion(); ++version) {
+        for (const QString &sql : migrations(pg).at(version - 1)) {
+            if (!q.exec(sql))
+                return databaseError(QStringLiteral("outbox schema migration %1 failed").arg(version), q.lastError());
+        }
+        q.prepare(QStringLiteral("INSERT INTO outbox_schema(version) SELECT CAST(? AS INTEGER)"
+                                 " WHERE NOT EXISTS (SELECT 1 FROM outbox_schema WHERE version = CAST(? AS INTEGER))"));
+        q.addBindValue(version);
+        q.addBindValue(version);
+        if (!q.exec())
+            return databaseError(QStringLiteral("cannot record outbox schema version %1").arg(version), q.lastError());
+    }
+    return {};
+}
+
+} // namespace
+
 Error Storage::migrate(QSqlDatabase &db)
 {
     const bool pg = isPostgresConnection(db);
@@ -422,19 +452,9 @@ Error Storage::migrate(QSqlDatabase &db)
             return rollback(databaseError(QStringLiteral("cannot read the outbox schema version"), q.lastError()));
         const int current = q.value(0).toInt();
         if (current > schemaVersion())
-            return rollback(Error(Error::Unsupported, QStringLiteral("the outbox schema is version %1, newer than this program understands (%2)")
-                                                          .arg(current)
-                                                          .arg(schemaVersion())));
-        for (int version = current + 1; version <= schemaVersion(); ++version) {
-            for (const QString &sql : migrations(true).at(version - 1)) {
-                if (!q.exec(sql))
-                    return rollback(databaseError(QStringLiteral("outbox schema migration %1 failed").arg(version), q.lastError()));
-            }
-            q.prepare(QStringLiteral("INSERT INTO outbox_schema(version) VALUES (?)"));
-            q.addBindValue(version);
-            if (!q.exec())
-                return rollback(databaseError(QStringLiteral("cannot record outbox schema version %1").arg(version), q.lastError()));
-        }
+            return rollback(newerSchemaError(current));
+        if (Error e = applyMigrations(q, true, current))
+            return rollback(e);
         if (!db.commit())
             return databaseError(QStringLiteral("cannot commit the outbox schema"), db.lastError());
         return {};
@@ -451,10 +471,7 @@ Error Storage::migrate(QSqlDatabase &db)
     const int current = q.value(0).toInt();
     q.finish();
     if (current > schemaVersion())
-        return Error(Error::Unsupported,
-                     QStringLiteral("the outbox schema is version %1, newer than this program understands (%2)")
-                         .arg(current)
-                         .arg(schemaVersion()));
+        return newerSchemaError(current);
     if (current == schemaVersion())
         return {};
 
@@ -466,17 +483,8 @@ Error Storage::migrate(QSqlDatabase &db)
         q.exec(QStringLiteral("RELEASE outbox_migrate"));
         return e;
     };
-    for (int version = current + 1; version <= schemaVersion(); ++version) {
-        for (const QString &sql : migrations(false).at(version - 1)) {
-            if (!q.exec(sql))
-                return rollback(databaseError(QStringLiteral("outbox schema migration %1 failed").arg(version), q.lastError()));
-        }
-        q.prepare(QStringLiteral("INSERT INTO outbox_schema(version) SELECT ? WHERE NOT EXISTS (SELECT 1 FROM outbox_schema WHERE version = ?)"));
-        q.addBindValue(version);
-        q.addBindValue(version);
-        if (!q.exec())
-            return rollback(databaseError(QStringLiteral("cannot record outbox schema version %1").arg(version), q.lastError()));
-    }
+    if (Error e = applyMigrations(q, false, current))
+        return rollback(e);
     if (!q.exec(QStringLiteral("RELEASE outbox_migrate")))
         return databaseError(QStringLiteral("cannot commit the outbox schema"), q.lastError());
     qCInfo(lcStorage) << "outbox schema migrated from version" << current << "to" << schemaVersion();
