@@ -47,7 +47,7 @@ struct OutboxEvent
 // One delivery attempt of an event, as recorded in the attempts table.
 struct Attempt
 {
-    enum class Outcome { Sent, Retry, Failed, Released };
+    enum class Outcome { Sent, Retry, Failed };
     QDateTime attemptedAt;
     Outcome outcome = Outcome::Sent;
     int httpStatus = 0;

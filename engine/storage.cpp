@@ -253,7 +253,7 @@ QAtomicInteger<quint64> g_connectionCounter;
 class Storage::Query
 {
 public:
-    Query(Storage *storage, const QString &sql) : m_storage(storage), m_query(storage->database()), m_sql(sql)
+    Query(Storage *storage, const QString &sql) : m_storage(storage), m_query(storage->database())
     {
         m_query.setForwardOnly(true);
         // A closed connection (a lost server) is reported by exec(), without Qt's own warning here.
@@ -286,7 +286,6 @@ public:
 private:
     Storage *m_storage;
     QSqlQuery m_query;
-    QString m_sql;
     bool m_prepared = false;
 };
 
@@ -1072,7 +1071,6 @@ QString outcomeName(Attempt::Outcome outcome)
     case Attempt::Outcome::Sent: return QStringLiteral("sent");
     case Attempt::Outcome::Retry: return QStringLiteral("retry");
     case Attempt::Outcome::Failed: return QStringLiteral("failed");
-    case Attempt::Outcome::Released: return QStringLiteral("released");
     }
     return {};
 }
@@ -1083,8 +1081,6 @@ Attempt::Outcome outcomeFromName(const QString &name)
         return Attempt::Outcome::Retry;
     if (name == QLatin1String("failed"))
         return Attempt::Outcome::Failed;
-    if (name == QLatin1String("released"))
-        return Attempt::Outcome::Released;
     return Attempt::Outcome::Sent;
 }
 
