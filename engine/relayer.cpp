@@ -550,6 +550,23 @@ RelayOnceResult Relayer::relayOnce()
     return result;
 }
 
+void Relayer::relayOnceAsync(const std::function<void(const RelayOnceResult &)> &done)
+{
+    if (Error e = ensureWorker()) {
+        done({0, e});
+        return;
+    }
+    // The worker stops before this object goes away, so posting back to it from the worker is safe.
+    QMetaObject::invokeMethod(
+        m_worker,
+        [self = this, w = m_worker, done] {
+            w->requestBatch([self, done](const RelayOnceResult &r) {
+                QMetaObject::invokeMethod(self, [done, r] { done(r); }, Qt::QueuedConnection);
+            });
+        },
+        Qt::QueuedConnection);
+}
+
 Result<int> Relayer::cleanupOldEvents(qint64 ageMs, const QList<EventStatus> &statuses)
 {
     if (ageMs < 0)

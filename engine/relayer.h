@@ -9,6 +9,7 @@
 #include <QAtomicInt>
 #include <QObject>
 
+#include <functional>
 #include <memory>
 
 class QThread;
@@ -46,6 +47,8 @@ public:
 
     // Processes one batch and waits for it (the seed's RelayOnce).
     RelayOnceResult relayOnce();
+    // The same without waiting: `done` runs on this object's thread when the batch is finished.
+    void relayOnceAsync(const std::function<void(const RelayOnceResult &)> &done);
     // Removes events older than the age (by creation time) in the given states; returns how many.
     Result<int> cleanupOldEvents(qint64 ageMs, const QList<EventStatus> &statuses = {EventStatus::Sent});
 

@@ -242,6 +242,15 @@ Where whereFor(const EventFilter &f, bool pg)
         w.add(QStringLiteral("created_at >= ?"), timeParam(pg, f.createdFrom.toMSecsSinceEpoch()));
     if (f.createdTo.isValid())
         w.add(QStringLiteral("created_at < ?"), timeParam(pg, f.createdTo.toMSecsSinceEpoch()));
+    if (f.sequenceAbove > 0)
+        w.add(QStringLiteral("seq > ?"), f.sequenceAbove);
+    if (f.sequenceAtMost > 0)
+        w.add(QStringLiteral("seq <= ?"), f.sequenceAtMost);
+    if (!f.payloadContains.isEmpty()) {
+        // Byte-wise on both: a payload need not be valid text.
+        w.add(pg ? QStringLiteral("position(CAST(? AS bytea) IN data) > 0") : QStringLiteral("instr(CAST(data AS BLOB), ?) > 0"),
+              f.payloadContains);
+    }
     return w;
 }
 
@@ -349,6 +358,8 @@ Result<std::unique_ptr<Storage>> Storage::open(const ConnectionSpec &spec, OpenM
             return Error(Error::NotFound, QStringLiteral("no outbox at '%1' (create one with 'outboxctl init')").arg(spec.database));
         if (file.exists() && file.isDir())
             return Error(Error::InvalidArgument, QStringLiteral("'%1' is a directory, not a database file").arg(spec.database));
+        if (mode == OpenMode::MustBeOutbox && !file.exists())
+            return Error(Error::NotFound, QStringLiteral("no such file: '%1'").arg(spec.database));
     }
 
     const QString name = QStringLiteral("outbox-storage-%1").arg(g_connectionCounter.fetchAndAddRelaxed(1));
@@ -368,6 +379,16 @@ Result<std::unique_ptr<Storage>> Storage::open(const ConnectionSpec &spec, OpenM
         }
         if (Error e = openConnection(db, spec))
             return e;
+        if (mode == OpenMode::MustBeOutbox) {
+            QSqlQuery q(db);
+            const QString look = pg ? QStringLiteral("SELECT to_regclass('outbox_events') IS NOT NULL")
+                                    : QStringLiteral("SELECT COUNT(*) FROM sqlite_master WHERE name = 'outbox_events'");
+            if (!q.exec(look) || !q.next())
+                return databaseError(QStringLiteral("cannot read '%1'").arg(spec.displayUrl()), q.lastError());
+            if (!q.value(0).toBool())
+                return Error(Error::InvalidArgument, QStringLiteral("'%1' is a database but not an outbox (it has no outbox tables)")
+                                                         .arg(pg ? spec.displayUrl() : spec.database));
+        }
         if (Error e = migrate(db))
             return e;
     }
@@ -829,6 +850,104 @@ Result<qint64> Storage::countEvents(const EventFilter &filter)
     Query q(this, QStringLiteral("SELECT COUNT(*) FROM outbox_events%1").arg(w.sql()));
     q.bindAll(w.values);
     if (Error e = q.exec(QStringLiteral("cannot count events")))
+        return e;
+    q.q().next();
+    return q.q().value(0).toLongLong();
+}
+
+namespace {
+const char *sortColumnName(SortColumn c)
+{
+    switch (c) {
+    case SortColumn::Sequence: return nullptr;
+    case SortColumn::Type: return "type";
+    case SortColumn::Source: return "source";
+    case SortColumn::Subject: return "subject";
+    case SortColumn::OrderingKey: return "ordering_key";
+    case SortColumn::Status: return "status";
+    case SortColumn::Attempts: return "attempts";
+    case SortColumn::HttpStatus: return "last_http_status";
+    }
+    return nullptr;
+}
+} // namespace
+
+Result<qint64> Storage::scanSequences(const EventFilter &filter, SortOrder order, int chunk,
+                                      const std::function<bool(const QList<qint64> &)> &sink)
+{
+    const Where w = whereFor(filter, m_pg);
+    const QString dir = order.descending ? QStringLiteral("DESC") : QStringLiteral("ASC");
+    const char *column = sortColumnName(order.column);
+    const QString orderBy = column ? QStringLiteral("%1 %2, seq %2").arg(QLatin1String(column), dir) : QStringLiteral("seq ") + dir;
+    Query q(this, QStringLiteral("SELECT seq FROM outbox_events%1 ORDER BY %2").arg(w.sql(), orderBy));
+    q.bindAll(w.values);
+    if (Error e = q.exec(QStringLiteral("cannot list events")))
+        return e;
+    qint64 total = 0;
+    QList<qint64> batch;
+    batch.reserve(qMax(1, chunk));
+    while (q.q().next()) {
+        batch.append(q.q().value(0).toLongLong());
+        if (batch.size() >= chunk) {
+            total += batch.size();
+            if (!sink(batch))
+                return total;
+            batch.clear();
+        }
+    }
+    total += batch.size();
+    if (!batch.isEmpty())
+        sink(batch);
+    return total;
+}
+
+namespace {
+QString sequenceListJson(const QList<qint64> &sequences)
+{
+    QByteArray json = "[";
+    for (qint64 s : sequences) {
+        if (json.size() > 1)
+            json += ',';
+        json += QByteArray::number(s);
+    }
+    json += ']';
+    return QString::fromLatin1(json);
+}
+} // namespace
+
+Result<QList<OutboxEvent>> Storage::eventsBySequence(const QList<qint64> &sequences, bool includeData)
+{
+    const QString list = m_pg ? QStringLiteral("(SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS BIGINT))")
+                              : QStringLiteral("(SELECT value FROM json_each(?))");
+    Query q(this, QStringLiteral("SELECT %1 FROM outbox_events WHERE seq IN %2")
+                      .arg(QLatin1String(includeData ? kEventColumns : kEventColumnsWithoutData), list));
+    q.bind(sequenceListJson(sequences));
+    if (Error e = q.exec(QStringLiteral("cannot read events")))
+        return e;
+    QList<OutboxEvent> events;
+    while (q.q().next())
+        events.append(eventFromQuery(q.q()));
+    return events;
+}
+
+Result<QStringList> Storage::idsBySequence(const QList<qint64> &sequences)
+{
+    const QString list = m_pg ? QStringLiteral("(SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS BIGINT))")
+                              : QStringLiteral("(SELECT value FROM json_each(?))");
+    Query q(this, QStringLiteral("SELECT id FROM outbox_events WHERE seq IN %1").arg(list));
+    q.bind(sequenceListJson(sequences));
+    if (Error e = q.exec(QStringLiteral("cannot read events")))
+        return e;
+    QStringList ids;
+    while (q.q().next())
+        ids.append(q.q().value(0).toString());
+    return ids;
+}
+
+Result<qint64> Storage::maxSequence()
+{
+    Query q(this, QStringLiteral("SELECT COALESCE(MAX(seq), 0) FROM outbox_events"));
+    if (Error e = q.exec(QStringLiteral("cannot read events")))
         return e;
     q.q().next();
     return q.q().value(0).toLongLong();

@@ -24,6 +24,17 @@ struct EventFilter
     QString errorContains;  // substring of the last error
     QDateTime createdFrom;  // inclusive
     QDateTime createdTo;    // exclusive
+    QByteArray payloadContains; // bytes the payload must contain (a bounded search: see sequence range)
+    qint64 sequenceAbove = 0;   // when > 0: only rows with a greater sequence
+    qint64 sequenceAtMost = 0;  // when > 0: only rows with this sequence or a smaller one
+};
+
+// The orders the console's table offers; ties are broken by sequence, in the same direction.
+enum class SortColumn { Sequence, Type, Source, Subject, OrderingKey, Status, Attempts, HttpStatus };
+struct SortOrder
+{
+    SortColumn column = SortColumn::Sequence;
+    bool descending = true;
 };
 
 // Keyset paging over the sequence column: never an OFFSET scan.
@@ -72,7 +83,9 @@ struct DeliveryRecord
 class Storage
 {
 public:
-    enum class OpenMode { CreateIfMissing, MustExist };
+    // MustBeOutbox: the file must exist and already hold an outbox (the console does not add tables to a
+    // database it was pointed at by mistake).
+    enum class OpenMode { CreateIfMissing, MustExist, MustBeOutbox };
 
     static Result<std::unique_ptr<Storage>> open(const ConnectionSpec &spec, OpenMode mode = OpenMode::CreateIfMissing);
     ~Storage();
@@ -113,6 +126,15 @@ public:
     // Operator side.
     Result<QList<OutboxEvent>> listEvents(const EventFilter &filter, const PageRequest &page);
     Result<qint64> countEvents(const EventFilter &filter);
+    // Streams the sequences of the matching rows in the given order, `chunk` at a time, to sink; a sink that
+    // returns false stops the scan. Returns how many sequences were streamed.
+    Result<qint64> scanSequences(const EventFilter &filter, SortOrder order, int chunk,
+                                 const std::function<bool(const QList<qint64> &)> &sink);
+    // The rows with these sequences, in no particular order (gone rows are left out).
+    Result<QList<OutboxEvent>> eventsBySequence(const QList<qint64> &sequences, bool includeData);
+    // The ids of the rows with these sequences (gone rows are left out).
+    Result<QStringList> idsBySequence(const QList<qint64> &sequences);
+    Result<qint64> maxSequence();
     Result<OutboxEvent> event(const QString &id);
     Result<QList<Attempt>> attempts(const QString &id);
     Result<ActionSummary> retry(const QStringList &ids);

@@ -1,0 +1,353 @@
+#include "composerdialog.h"
+
+#include "storage.h"
+#include "textutil.h"
+
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QElapsedTimer>
+#include <QFontDatabase>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QInputDialog>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QLineEdit>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSettings>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+namespace outbox::ui {
+
+ComposerDialog::ComposerDialog(QWidget *parent) : QDialog(parent), m_network(new QNetworkAccessManager(this))
+{
+    setWindowTitle(tr("Compose a CloudEvent"));
+    auto *layout = new QVBoxLayout(this);
+
+    auto *templates = new QHBoxLayout;
+    m_templates = new QComboBox(this);
+    m_templates->setMinimumContentsLength(20);
+    auto *load = new QPushButton(tr("Load"), this);
+    auto *save = new QPushButton(tr("Save as template…"), this);
+    auto *remove = new QPushButton(tr("Delete template"), this);
+    templates->addWidget(new QLabel(tr("Template"), this));
+    templates->addWidget(m_templates, 1);
+    templates->addWidget(load);
+    templates->addWidget(save);
+    templates->addWidget(remove);
+    layout->addLayout(templates);
+
+    auto *form = new QFormLayout;
+    m_type = new QLineEdit(this);
+    m_type->setPlaceholderText(QStringLiteral("com.example.order.created"));
+    m_source = new QLineEdit(this);
+    m_source->setPlaceholderText(QStringLiteral("/orders"));
+    m_subject = new QLineEdit(this);
+    m_id = new QLineEdit(this);
+    auto *generate = new QPushButton(tr("Generate"), this);
+    auto *idRow = new QHBoxLayout;
+    idRow->addWidget(m_id, 1);
+    idRow->addWidget(generate);
+    m_contentType = new QLineEdit(QStringLiteral("application/json"), this);
+    m_key = new QLineEdit(this);
+    m_key->setPlaceholderText(tr("(enqueue only) events with one key are delivered in order"));
+    form->addRow(tr("Type"), m_type);
+    form->addRow(tr("Source"), m_source);
+    form->addRow(tr("Subject"), m_subject);
+    form->addRow(tr("Id"), idRow);
+    form->addRow(tr("Content type"), m_contentType);
+    form->addRow(tr("Ordering key"), m_key);
+    layout->addLayout(form);
+
+    m_extensions = new QTableWidget(0, 2, this);
+    m_extensions->setHorizontalHeaderLabels({tr("Extension"), tr("Value")});
+    m_extensions->horizontalHeader()->setStretchLastSection(true);
+    m_extensions->verticalHeader()->hide();
+    m_extensions->setMaximumHeight(110);
+    auto *extButtons = new QHBoxLayout;
+    auto *addExt = new QPushButton(tr("Add extension"), this);
+    auto *removeExt = new QPushButton(tr("Remove extension"), this);
+    extButtons->addWidget(addExt);
+    extButtons->addWidget(removeExt);
+    extButtons->addStretch();
+    layout->addWidget(m_extensions);
+    layout->addLayout(extButtons);
+
+    m_data = new QPlainTextEdit(this);
+    m_data->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    m_data->setPlaceholderText(QStringLiteral("{\"orderId\": 42}"));
+    layout->addWidget(new QLabel(tr("Data"), this));
+    layout->addWidget(m_data, 1);
+    m_validation = new QLabel(this);
+    m_validation->setObjectName(QStringLiteral("validation"));
+    m_validation->setTextFormat(Qt::PlainText);
+    m_validation->setWordWrap(true);
+    layout->addWidget(m_validation);
+
+    auto *target = new QHBoxLayout;
+    m_url = new QLineEdit(this);
+    m_url->setPlaceholderText(QStringLiteral("http://127.0.0.1:8080/"));
+    m_mode = new QComboBox(this);
+    m_mode->addItem(tr("binary"), int(ContentMode::Binary));
+    m_mode->addItem(tr("structured"), int(ContentMode::Structured));
+    m_mode->addItem(tr("batched"), int(ContentMode::Batch));
+    m_send = new QPushButton(tr("Send to URL"), this);
+    m_enqueue = new QPushButton(tr("Enqueue into outbox"), this);
+    target->addWidget(new QLabel(tr("URL"), this));
+    target->addWidget(m_url, 1);
+    target->addWidget(m_mode);
+    target->addWidget(m_send);
+    target->addWidget(m_enqueue);
+    layout->addLayout(target);
+    m_result = new QLabel(this);
+    m_result->setObjectName(QStringLiteral("result"));
+    m_result->setTextFormat(Qt::PlainText);
+    m_result->setWordWrap(true);
+    layout->addWidget(m_result);
+    auto *close = new QDialogButtonBox(QDialogButtonBox::Close, this);
+    layout->addWidget(close);
+    connect(close, &QDialogButtonBox::rejected, this, &QDialog::reject);
+
+    connect(generate, &QPushButton::clicked, this, [this] { m_id->setText(createEventId()); });
+    connect(addExt, &QPushButton::clicked, this, [this] {
+        m_extensions->insertRow(m_extensions->rowCount());
+        m_extensions->setItem(m_extensions->rowCount() - 1, 0, new QTableWidgetItem);
+        m_extensions->setItem(m_extensions->rowCount() - 1, 1, new QTableWidgetItem);
+        m_extensions->editItem(m_extensions->item(m_extensions->rowCount() - 1, 0));
+    });
+    connect(removeExt, &QPushButton::clicked, this, [this] {
+        if (m_extensions->currentRow() >= 0)
+            m_extensions->removeRow(m_extensions->currentRow());
+        validate();
+    });
+    for (QLineEdit *e : {m_type, m_source, m_subject, m_id, m_contentType, m_key})
+        connect(e, &QLineEdit::textChanged, this, &ComposerDialog::validate);
+    connect(m_data, &QPlainTextEdit::textChanged, this, &ComposerDialog::validate);
+    connect(m_extensions, &QTableWidget::itemChanged, this, &ComposerDialog::validate);
+    connect(m_mode, &QComboBox::currentIndexChanged, this, &ComposerDialog::validate);
+    connect(m_send, &QPushButton::clicked, this, &ComposerDialog::send);
+    connect(m_enqueue, &QPushButton::clicked, this, [this] {
+        QString problem;
+        const OutboxEvent e = composedEvent(&problem);
+        if (!problem.isEmpty()) {
+            m_result->setText(tr("Not enqueued: %1").arg(problem));
+            return;
+        }
+        m_result->setText(tr("Enqueuing…"));
+        Q_EMIT enqueueRequested(e);
+    });
+    connect(load, &QPushButton::clicked, this, [this] { loadTemplate(m_templates->currentText()); });
+    connect(save, &QPushButton::clicked, this, [this] {
+        bool ok = false;
+        const QString name = QInputDialog::getText(this, tr("Save template"), tr("Template name"), QLineEdit::Normal,
+                                                   m_templates->currentText(), &ok);
+        if (ok && !name.trimmed().isEmpty())
+            saveTemplate(name.trimmed());
+    });
+    connect(remove, &QPushButton::clicked, this, [this] {
+        QSettings s;
+        s.remove(QStringLiteral("templates/") + m_templates->currentText());
+        reloadTemplates();
+    });
+    reloadTemplates();
+    setCanEnqueue(false);
+    validate();
+    resize(640, 720);
+}
+
+void ComposerDialog::setCanEnqueue(bool can)
+{
+    m_canEnqueue = can;
+    m_enqueue->setEnabled(can);
+    m_enqueue->setToolTip(can ? QString() : tr("Open an outbox first"));
+}
+
+void ComposerDialog::setTargetUrl(const QString &url)
+{
+    m_url->setText(url);
+}
+
+void ComposerDialog::setEvent(const OutboxEvent &e)
+{
+    m_type->setText(e.type);
+    m_source->setText(e.source);
+    m_subject->setText(e.subject);
+    m_id->setText(createEventId()); // a reproduction is a new event
+    m_contentType->setText(e.contentType);
+    m_key->setText(e.orderingKey);
+    m_extensions->setRowCount(0);
+    for (auto it = e.extensions.constBegin(); it != e.extensions.constEnd(); ++it) {
+        if (it.key() == QLatin1String("replayof"))
+            continue;
+        const int row = m_extensions->rowCount();
+        m_extensions->insertRow(row);
+        m_extensions->setItem(row, 0, new QTableWidgetItem(it.key()));
+        m_extensions->setItem(row, 1, new QTableWidgetItem(it.value().toVariant().toString()));
+    }
+    m_data->setPlainText(cloudevents::isValidJson(e.data) && cloudevents::isJsonContentType(e.contentType) ? indentJson(e.data)
+                                                                                                           : QString::fromUtf8(e.data));
+    validate();
+}
+
+OutboxEvent ComposerDialog::composedEvent(QString *problem) const
+{
+    OutboxEvent e;
+    e.id = m_id->text().trimmed().isEmpty() ? createEventId() : m_id->text().trimmed();
+    e.type = m_type->text().trimmed();
+    e.source = m_source->text().trimmed();
+    e.subject = m_subject->text().trimmed();
+    e.contentType = m_contentType->text().trimmed();
+    e.orderingKey = m_key->text().trimmed();
+    e.createdAt = QDateTime::currentDateTimeUtc();
+    e.data = m_data->toPlainText().toUtf8();
+    for (int row = 0; row < m_extensions->rowCount(); ++row) {
+        const QString name = m_extensions->item(row, 0) ? m_extensions->item(row, 0)->text().trimmed() : QString();
+        const QString value = m_extensions->item(row, 1) ? m_extensions->item(row, 1)->text() : QString();
+        if (name.isEmpty())
+            continue;
+        if (const QString why = cloudevents::extensionNameProblem(name); !why.isEmpty()) {
+            *problem = tr("extension '%1': %2").arg(name, why);
+            return {};
+        }
+        e.extensions.insert(name, value);
+    }
+    if (e.type.isEmpty()) {
+        *problem = tr("the type is required");
+        return {};
+    }
+    if (e.source.isEmpty()) {
+        *problem = tr("the source is required");
+        return {};
+    }
+    if (cloudevents::isJsonContentType(e.contentType.isEmpty() ? QStringLiteral("application/json") : e.contentType) && !e.data.isEmpty()) {
+        QString why;
+        if (!cloudevents::isValidJson(e.data, &why)) {
+            *problem = tr("the data is not valid JSON: %1").arg(why);
+            return {};
+        }
+    }
+    const QString why = cloudevents::validate(e, ContentMode(m_mode->currentData().toInt()));
+    if (!why.isEmpty()) {
+        *problem = why;
+        return {};
+    }
+    problem->clear();
+    return e;
+}
+
+void ComposerDialog::validate()
+{
+    QString problem;
+    composedEvent(&problem);
+    m_validation->setText(problem.isEmpty() ? tr("✔ a valid CloudEvent") : tr("✘ %1").arg(problem));
+    m_validation->setStyleSheet(problem.isEmpty() ? QStringLiteral("color: #26803a") : QStringLiteral("color: #c01c28"));
+    m_send->setEnabled(problem.isEmpty());
+    m_enqueue->setEnabled(problem.isEmpty() && m_canEnqueue);
+}
+
+void ComposerDialog::send()
+{
+    QString problem;
+    const OutboxEvent e = composedEvent(&problem);
+    const QUrl url(m_url->text().trimmed(), QUrl::StrictMode);
+    if (!problem.isEmpty()) {
+        m_result->setText(tr("Not sent: %1").arg(problem));
+        return;
+    }
+    if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")) || url.host().isEmpty()) {
+        m_result->setText(tr("Not sent: '%1' is not an http:// or https:// URL").arg(m_url->text().trimmed()));
+        return;
+    }
+    const auto mode = ContentMode(m_mode->currentData().toInt());
+    const HttpMessage message = mode == ContentMode::Batch ? cloudevents::encodeBatch({e}) : cloudevents::encode(e, mode);
+    QNetworkRequest request(url);
+    request.setTransferTimeout(10000);
+    for (const auto &h : message.headers)
+        request.setRawHeader(h.first, h.second);
+    auto *clock = new QElapsedTimer;
+    clock->start();
+    QNetworkReply *reply = m_network->post(request, message.body);
+    m_result->setText(tr("Sending to %1…").arg(url.toString()));
+    connect(reply, &QNetworkReply::finished, this, [this, reply, clock, id = e.id] {
+        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        const qint64 ms = clock->elapsed();
+        delete clock;
+        if (status > 0)
+            m_result->setText(tr("Event %1: HTTP %2 in %3 ms %4").arg(id).arg(status).arg(ms).arg(oneLine(QString::fromUtf8(reply->readAll()), 200)));
+        else
+            m_result->setText(tr("Event %1 not delivered: %2").arg(id, reply->errorString()));
+        reply->deleteLater();
+    });
+}
+
+void ComposerDialog::showEnqueueResult(const QString &id, const QString &error)
+{
+    m_result->setText(error.isEmpty() ? tr("Enqueued event %1 into the outbox").arg(id) : tr("Not enqueued: %1").arg(error));
+    if (error.isEmpty())
+        m_id->setText(createEventId()); // the next enqueue must not reuse the id
+}
+
+void ComposerDialog::saveTemplate(const QString &rawName)
+{
+    QString name = rawName; // a slash would make a settings group, not a key
+    name.replace(QLatin1Char('/'), QLatin1Char('-')).replace(QLatin1Char('\\'), QLatin1Char('-'));
+    QJsonObject t{{QStringLiteral("type"), m_type->text()},           {QStringLiteral("source"), m_source->text()},
+                  {QStringLiteral("subject"), m_subject->text()},     {QStringLiteral("contentType"), m_contentType->text()},
+                  {QStringLiteral("orderingKey"), m_key->text()},     {QStringLiteral("data"), m_data->toPlainText()},
+                  {QStringLiteral("mode"), m_mode->currentIndex()}, {QStringLiteral("url"), m_url->text()}};
+    QJsonObject ext;
+    for (int row = 0; row < m_extensions->rowCount(); ++row) {
+        if (m_extensions->item(row, 0) && !m_extensions->item(row, 0)->text().trimmed().isEmpty())
+            ext.insert(m_extensions->item(row, 0)->text().trimmed(), m_extensions->item(row, 1) ? m_extensions->item(row, 1)->text() : QString());
+    }
+    t.insert(QStringLiteral("extensions"), ext);
+    QSettings s;
+    s.setValue(QStringLiteral("templates/") + name, QString::fromUtf8(QJsonDocument(t).toJson(QJsonDocument::Compact)));
+    reloadTemplates();
+    m_templates->setCurrentText(name);
+}
+
+void ComposerDialog::loadTemplate(const QString &name)
+{
+    QSettings s;
+    const QJsonObject t = QJsonDocument::fromJson(s.value(QStringLiteral("templates/") + name).toString().toUtf8()).object();
+    if (t.isEmpty())
+        return;
+    m_type->setText(t.value(QStringLiteral("type")).toString());
+    m_source->setText(t.value(QStringLiteral("source")).toString());
+    m_subject->setText(t.value(QStringLiteral("subject")).toString());
+    m_contentType->setText(t.value(QStringLiteral("contentType")).toString());
+    m_key->setText(t.value(QStringLiteral("orderingKey")).toString());
+    m_data->setPlainText(t.value(QStringLiteral("data")).toString());
+    m_mode->setCurrentIndex(qBound(0, t.value(QStringLiteral("mode")).toInt(), 2));
+    if (!t.value(QStringLiteral("url")).toString().isEmpty())
+        m_url->setText(t.value(QStringLiteral("url")).toString());
+    m_extensions->setRowCount(0);
+    const QJsonObject ext = t.value(QStringLiteral("extensions")).toObject();
+    for (auto it = ext.constBegin(); it != ext.constEnd(); ++it) {
+        const int row = m_extensions->rowCount();
+        m_extensions->insertRow(row);
+        m_extensions->setItem(row, 0, new QTableWidgetItem(it.key()));
+        m_extensions->setItem(row, 1, new QTableWidgetItem(it.value().toString()));
+    }
+    m_id->setText(createEventId());
+    validate();
+}
+
+void ComposerDialog::reloadTemplates()
+{
+    QSettings s;
+    s.beginGroup(QStringLiteral("templates"));
+    const QStringList names = s.childKeys();
+    m_templates->clear();
+    m_templates->addItems(names);
+}
+
+} // namespace outbox::ui

@@ -1,0 +1,81 @@
+#pragma once
+
+#include "cloudevents.h"
+#include "outboxevent.h"
+
+#include <QDialog>
+
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QNetworkAccessManager;
+class QPlainTextEdit;
+class QPushButton;
+class QTableWidget;
+
+namespace outbox::ui {
+
+// Writes one CloudEvent by hand: attributes, extensions and data (with JSON validation), kept as named
+// templates; then sends it straight to a URL in any content mode, or enqueues it into the open outbox.
+class ComposerDialog : public QDialog
+{
+    Q_OBJECT
+public:
+    explicit ComposerDialog(QWidget *parent = nullptr);
+
+    // Fills the form from an event (the table's "Reproduce in composer").
+    void setEvent(const OutboxEvent &event);
+    // The event as composed, or an empty event and the reason in *problem.
+    OutboxEvent composedEvent(QString *problem) const;
+    void setTargetUrl(const QString &url);
+    void setCanEnqueue(bool can);
+    // Shows how an enqueue went (called back by the window).
+    void showEnqueueResult(const QString &idOrEmpty, const QString &error);
+
+    QLineEdit *typeEdit() const { return m_type; }
+    QLineEdit *sourceEdit() const { return m_source; }
+    QLineEdit *idEdit() const { return m_id; }
+    QLineEdit *subjectEdit() const { return m_subject; }
+    QLineEdit *contentTypeEdit() const { return m_contentType; }
+    QLineEdit *keyEdit() const { return m_key; }
+    QTableWidget *extensionTable() const { return m_extensions; }
+    QPlainTextEdit *dataEdit() const { return m_data; }
+    QLabel *validationLabel() const { return m_validation; }
+    QLabel *resultLabel() const { return m_result; }
+    QLineEdit *urlEdit() const { return m_url; }
+    QComboBox *modeBox() const { return m_mode; }
+    QComboBox *templateBox() const { return m_templates; }
+    QPushButton *sendButton() const { return m_send; }
+    QPushButton *enqueueButton() const { return m_enqueue; }
+
+    void saveTemplate(const QString &name);
+    void loadTemplate(const QString &name);
+
+Q_SIGNALS:
+    void enqueueRequested(const outbox::OutboxEvent &event);
+
+private:
+    void validate();
+    void send();
+    void reloadTemplates();
+
+    QComboBox *m_templates;
+    QLineEdit *m_type;
+    QLineEdit *m_source;
+    QLineEdit *m_subject;
+    QLineEdit *m_id;
+    QLineEdit *m_contentType;
+    QLineEdit *m_key;
+    QTableWidget *m_extensions;
+    QPlainTextEdit *m_data;
+    QLabel *m_validation;
+    QLineEdit *m_url;
+    QComboBox *m_mode;
+    QPushButton *m_send;
+    QPushButton *m_enqueue;
+    QLabel *m_result;
+    QNetworkAccessManager *m_network;
+    bool m_canEnqueue = false;
+};
+
+} // namespace outbox::ui

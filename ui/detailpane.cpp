@@ -1,0 +1,169 @@
+#include "detailpane.h"
+
+#include "cloudevents.h"
+#include "eventmodel.h"
+#include "jsonhighlighter.h"
+#include "textutil.h"
+
+#include <QApplication>
+#include <QClipboard>
+#include <QFontDatabase>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSplitter>
+#include <QTableWidget>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+namespace outbox::ui {
+
+namespace {
+constexpr int kShownBytes = 1024 * 1024; // larger payloads are cut in the view (Copy data copies all)
+
+QString timeText(const QDateTime &t)
+{
+    return t.isValid() ? t.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz")) : QString();
+}
+} // namespace
+
+DetailPane::DetailPane(QWidget *parent) : QWidget(parent)
+{
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    m_title = new QLabel(this);
+    m_title->setTextFormat(Qt::PlainText);
+    m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    layout->addWidget(m_title);
+
+    auto *buttons = new QHBoxLayout;
+    m_copyId = new QPushButton(tr("Copy id"), this);
+    m_copyData = new QPushButton(tr("Copy data"), this);
+    m_copyEvent = new QPushButton(tr("Copy as CloudEvent"), this);
+    m_copyEvent->setToolTip(tr("The event in structured mode (application/cloudevents+json)"));
+    buttons->addWidget(m_copyId);
+    buttons->addWidget(m_copyData);
+    buttons->addWidget(m_copyEvent);
+    buttons->addStretch();
+    layout->addLayout(buttons);
+
+    auto *split = new QSplitter(Qt::Vertical, this);
+    m_attributes = new QTableWidget(0, 2, split);
+    m_attributes->setObjectName(QStringLiteral("attributes"));
+    m_attributes->setHorizontalHeaderLabels({tr("Attribute"), tr("Value")});
+    m_attributes->horizontalHeader()->setStretchLastSection(true);
+    m_attributes->verticalHeader()->hide();
+    m_attributes->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_attributes->setWordWrap(false);
+
+    auto *dataBox = new QWidget(split);
+    auto *dataLayout = new QVBoxLayout(dataBox);
+    dataLayout->setContentsMargins(0, 0, 0, 0);
+    m_dataKind = new QLabel(dataBox);
+    m_dataKind->setTextFormat(Qt::PlainText);
+    dataLayout->addWidget(m_dataKind);
+    m_data = new QPlainTextEdit(dataBox);
+    m_data->setObjectName(QStringLiteral("data"));
+    m_data->setReadOnly(true);
+    m_data->setLineWrapMode(QPlainTextEdit::NoWrap);
+    m_data->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    new JsonHighlighter(m_data->document());
+    dataLayout->addWidget(m_data);
+
+    m_attempts = new QTreeWidget(split);
+    m_attempts->setObjectName(QStringLiteral("attempts"));
+    m_attempts->setRootIsDecorated(false);
+    m_attempts->setHeaderLabels({tr("Attempted"), tr("Outcome"), tr("HTTP"), tr("Took"), tr("Error"), tr("Relayer")});
+    split->setStretchFactor(0, 2);
+    split->setStretchFactor(1, 3);
+    split->setStretchFactor(2, 1);
+    layout->addWidget(split, 1);
+
+    connect(m_copyId, &QPushButton::clicked, this, [this] { QApplication::clipboard()->setText(m_event.id); });
+    connect(m_copyData, &QPushButton::clicked, this, [this] { QApplication::clipboard()->setText(QString::fromUtf8(m_event.data)); });
+    connect(m_copyEvent, &QPushButton::clicked, this,
+            [this] { QApplication::clipboard()->setText(QString::fromUtf8(cloudevents::structuredJson(m_event))); });
+    clear(tr("Select an event to see it in full."));
+}
+
+void DetailPane::clear(const QString &message)
+{
+    m_event = OutboxEvent();
+    m_title->setText(message);
+    m_attributes->setRowCount(0);
+    m_data->clear();
+    m_dataKind->clear();
+    m_attempts->clear();
+    m_copyId->setEnabled(false);
+    m_copyData->setEnabled(false);
+    m_copyEvent->setEnabled(false);
+}
+
+void DetailPane::showEvent(const OutboxEvent &e, const QList<Attempt> &attempts)
+{
+    m_event = e;
+    m_title->setText(tr("Event %1 — %2").arg(e.sequence).arg(EventTableModel::statusLabel(e)));
+    QList<std::pair<QString, QString>> rows = {
+        {QStringLiteral("id"), e.id},
+        {QStringLiteral("type"), e.type},
+        {QStringLiteral("source"), e.source},
+        {QStringLiteral("subject"), e.subject},
+        {QStringLiteral("datacontenttype"), e.contentType},
+        {QStringLiteral("time"), e.createdAt.isValid() ? cloudevents::formatTime(e.createdAt) : QString()},
+    };
+    for (auto it = e.extensions.constBegin(); it != e.extensions.constEnd(); ++it) {
+        const QJsonValue v = it.value();
+        QString text = v.isString() ? v.toString() : v.isBool() ? (v.toBool() ? QStringLiteral("true") : QStringLiteral("false"))
+                                                              : v.isDouble() ? QString::number(v.toDouble(), 'g', 17) : QString();
+        rows.append({tr("ext: %1").arg(it.key()), text});
+    }
+    rows.append({tr("ordering key"), e.orderingKey});
+    rows.append({tr("status"), EventTableModel::statusLabel(e)});
+    rows.append({tr("attempts"), QString::number(e.attempts)});
+    rows.append({tr("next attempt"), e.status == EventStatus::Pending ? timeText(e.nextAttemptAt) : QString()});
+    rows.append({tr("lease owner"), e.leaseOwner});
+    rows.append({tr("last HTTP status"), e.lastHttpStatus > 0 ? QString::number(e.lastHttpStatus) : QString()});
+    rows.append({tr("last error"), e.lastError});
+    rows.append({tr("sent at"), timeText(e.sentAt)});
+    rows.append({tr("replay of"), e.replayOf});
+    m_attributes->setRowCount(int(rows.size()));
+    for (int i = 0; i < rows.size(); ++i) {
+        m_attributes->setItem(i, 0, new QTableWidgetItem(rows.at(i).first));
+        auto *value = new QTableWidgetItem(oneLine(rows.at(i).second, 4000));
+        value->setToolTip(plainTooltip(rows.at(i).second));
+        m_attributes->setItem(i, 1, value);
+    }
+    m_attributes->resizeColumnToContents(0);
+
+    QString kind;
+    const QByteArray shown = e.data.left(kShownBytes);
+    QString text = payloadText(shown, &kind);
+    if (e.data.size() > kShownBytes) {
+        kind = tr("first %1 of %2 bytes (Copy data copies all)").arg(kShownBytes).arg(e.data.size());
+        text = QString::fromUtf8(shown);
+    }
+    m_dataKind->setText(tr("Data: %1, %2 bytes").arg(kind).arg(e.data.size()));
+    m_data->setPlainText(text);
+
+    m_attempts->clear();
+    for (const Attempt &a : attempts) {
+        auto *item = new QTreeWidgetItem(m_attempts, {timeText(a.attemptedAt), outcomeName(a.outcome),
+                                                      a.httpStatus > 0 ? QString::number(a.httpStatus) : QString(),
+                                                      QStringLiteral("%1 ms").arg(a.durationMs), oneLine(a.error, 300),
+                                                      a.relayer});
+        item->setToolTip(4, plainTooltip(a.error));
+        const QColor colour = a.outcome == Attempt::Outcome::Sent    ? QColor(0x26, 0x80, 0x3a)
+                              : a.outcome == Attempt::Outcome::Retry ? QColor(0xb8, 0x6e, 0x00)
+                                                                     : QColor(0xc0, 0x1c, 0x28);
+        item->setForeground(1, colour);
+    }
+    for (int c = 0; c < 4; ++c)
+        m_attempts->resizeColumnToContents(c);
+    m_copyId->setEnabled(true);
+    m_copyData->setEnabled(true);
+    m_copyEvent->setEnabled(true);
+}
+
+} // namespace outbox::ui

@@ -1,0 +1,45 @@
+#pragma once
+
+#include "outboxevent.h"
+
+#include <QWidget>
+
+class QLabel;
+class QPlainTextEdit;
+class QPushButton;
+class QTableWidget;
+class QTreeWidget;
+
+namespace outbox::ui {
+
+// One event in full: its CloudEvents attributes and extensions, its data (indented JSON with colours,
+// text, or a hex dump), and the history of its delivery attempts. Everything is shown as plain text.
+class DetailPane : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit DetailPane(QWidget *parent = nullptr);
+
+    void showEvent(const OutboxEvent &event, const QList<Attempt> &attempts);
+    void clear(const QString &message = QString());
+    const OutboxEvent &event() const { return m_event; }
+    bool hasEvent() const { return !m_event.id.isEmpty(); }
+
+    QTableWidget *attributeTable() const { return m_attributes; }
+    QPlainTextEdit *dataView() const { return m_data; }
+    QTreeWidget *attemptView() const { return m_attempts; }
+    QLabel *dataKindLabel() const { return m_dataKind; }
+
+private:
+    OutboxEvent m_event;
+    QLabel *m_title;
+    QTableWidget *m_attributes;
+    QLabel *m_dataKind;
+    QPlainTextEdit *m_data;
+    QTreeWidget *m_attempts;
+    QPushButton *m_copyId;
+    QPushButton *m_copyData;
+    QPushButton *m_copyEvent;
+};
+
+} // namespace outbox::ui

@@ -1,0 +1,1071 @@
+#include "mainwindow.h"
+
+#include "composerdialog.h"
+#include "connectdialog.h"
+#include "detailpane.h"
+#include "eventmodel.h"
+#include "healthpanel.h"
+#include "relaypanel.h"
+#include "sendevent.h"
+#include "session.h"
+#include "testerpanel.h"
+#include "textutil.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCheckBox>
+#include <QClipboard>
+#include <QPointer>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QItemSelectionModel>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QShortcut>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QStandardPaths>
+#include <QStatusBar>
+#include <QTabBar>
+#include <QTableView>
+#include <QTableWidget>
+#include <QToolBar>
+#include <QVBoxLayout>
+
+namespace outbox::ui {
+
+namespace {
+constexpr int kLiveIntervalMs = 1500;
+constexpr int kActionChunk = 2000; // events per statement of a bulk action
+constexpr int kMaxRecent = 10;
+
+const EventStatus kTabStatus[] = {EventStatus::Pending, EventStatus::Failed, EventStatus::Sent};
+
+QDateTime parseTime(const QString &text, bool *ok)
+{
+    const QString t = text.trimmed();
+    *ok = true;
+    if (t.isEmpty())
+        return {};
+    for (const char *format : {"yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm", "yyyy-MM-dd"}) {
+        QDateTime d = QDateTime::fromString(t, QString::fromLatin1(format));
+        if (d.isValid())
+            return d;
+    }
+    QDateTime d = QDateTime::fromString(t, Qt::ISODateWithMs);
+    if (d.isValid())
+        return d;
+    *ok = false;
+    return {};
+}
+} // namespace
+
+MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent), m_session(new Session(this)), m_model(new EventTableModel(m_session, this))
+{
+    setObjectName(QStringLiteral("MainWindow"));
+    setAcceptDrops(true);
+    auto *central = new QWidget(this);
+    auto *layout = new QVBoxLayout(central);
+    layout->setContentsMargins(4, 4, 4, 4);
+
+    m_health = new HealthPanel(central);
+    layout->addWidget(m_health);
+
+    m_tabs = new QTabBar(central);
+    m_tabs->setObjectName(QStringLiteral("statusTabs"));
+    for (const QString &t : {tr("All"), tr("Pending"), tr("Failed"), tr("Sent")})
+        m_tabs->addTab(t);
+    layout->addWidget(m_tabs);
+    layout->addWidget(buildFilterBar());
+    layout->addWidget(buildSearchBar());
+
+    m_splitter = new QSplitter(Qt::Horizontal, central);
+    m_table = new QTableView(m_splitter);
+    m_table->setObjectName(QStringLiteral("events"));
+    m_table->setModel(m_model);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_table->setContextMenuPolicy(Qt::ActionsContextMenu);
+    m_table->setWordWrap(false);
+    m_table->setAlternatingRowColors(true);
+    m_table->verticalHeader()->hide();
+    m_table->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+    m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
+    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->horizontalHeader()->setSectionsMovable(true);
+    m_table->horizontalHeader()->setSortIndicator(EventTableModel::Time, Qt::DescendingOrder);
+    m_table->setSortingEnabled(true);
+    const int widths[] = {150, 70, 200, 140, 120, 110, 70, 50};
+    for (int c = 0; c < EventTableModel::LastError; ++c)
+        m_table->setColumnWidth(c, widths[c]);
+    m_detail = new DetailPane(m_splitter);
+    m_splitter->setStretchFactor(0, 3);
+    m_splitter->setStretchFactor(1, 2);
+    layout->addWidget(m_splitter, 1);
+    setCentralWidget(central);
+
+    m_relay = new RelayPanel(this);
+    auto *relayDock = new QDockWidget(tr("Relay"), this);
+    relayDock->setObjectName(QStringLiteral("relayDock"));
+    relayDock->setWidget(m_relay);
+    addDockWidget(Qt::RightDockWidgetArea, relayDock);
+    m_tester = new TesterPanel(this);
+    auto *testerDock = new QDockWidget(tr("CloudEvents receiver"), this);
+    testerDock->setObjectName(QStringLiteral("testerDock"));
+    testerDock->setWidget(m_tester);
+    addDockWidget(Qt::BottomDockWidgetArea, testerDock);
+
+    m_rowsLabel = new QLabel(this);
+    m_liveLabel = new QLabel(this);
+    m_liveLabel->setObjectName(QStringLiteral("liveState"));
+    m_actionResult = new QLabel(this);
+    m_actionResult->setObjectName(QStringLiteral("actionResult"));
+    m_actionResult->setTextFormat(Qt::PlainText);
+    statusBar()->addWidget(m_rowsLabel);
+    statusBar()->addWidget(m_actionResult, 1);
+    statusBar()->addPermanentWidget(m_liveLabel);
+
+    buildMenus();
+
+    connect(m_session, &Session::opened, this, &MainWindow::onOpened);
+    connect(m_tabs, &QTabBar::currentChanged, this, &MainWindow::applyFilters);
+    connect(m_model, &EventTableModel::loadingChanged, this, [this](bool loading) {
+        m_cancel->setEnabled(loading);
+        if (loading)
+            m_rowsLabel->setText(tr("Loading…"));
+        if (!loading && !m_model->isSearching())
+            m_searchProgress->hide();
+    });
+    connect(m_model, &EventTableModel::loadFinished, this, [this](qint64 rows, qint64 ms) {
+        m_lastScanMs = ms;
+        m_rowsLabel->setText(tr("%Ln event(s)", nullptr, rows) + (m_model->isSearching() ? tr(" found") : QString()));
+    });
+    connect(m_model, &EventTableModel::rowsInserted, this, [this] {
+        if (m_model->isLoading())
+            m_rowsLabel->setText(tr("Loading… %L1 so far").arg(m_model->rowCount()));
+    });
+    connect(m_model, &EventTableModel::searchProgress, this, [this](int percent) { m_searchProgress->setValue(percent); });
+    connect(m_model, &EventTableModel::errorOccurred, this, [this](const QString &message) { statusBar()->showMessage(message, 10000); });
+    // A live refresh swaps the rows in: keep the current row and the scroll position.
+    connect(m_model, &QAbstractItemModel::modelAboutToBeReset, this, [this] {
+        m_restoreCurrent = m_model->sequenceAt(m_table->currentIndex().row());
+        m_restoreTop = m_model->sequenceAt(m_table->rowAt(0));
+    });
+    connect(m_model, &QAbstractItemModel::modelReset, this, [this] {
+        if (m_restoreTop > 0) {
+            const int top = m_model->rowOfSequence(m_restoreTop);
+            if (top >= 0)
+                m_table->scrollTo(m_model->index(top, 0), QAbstractItemView::PositionAtTop);
+        }
+        if (m_restoreCurrent > 0) {
+            const int row = m_model->rowOfSequence(m_restoreCurrent);
+            if (row >= 0)
+                m_table->selectionModel()->setCurrentIndex(m_model->index(row, 0), QItemSelectionModel::NoUpdate);
+        }
+    });
+    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &MainWindow::showCurrentDetail);
+    connect(m_model, &EventTableModel::rowsFetched, this, [this] {
+        if (!m_detail->hasEvent() && m_table->currentIndex().isValid())
+            showCurrentDetail();
+    });
+    connect(m_relay, &RelayPanel::relayError, this, [this](const QString &message, const QDateTime &at) {
+        m_lastRelayError = message;
+        m_lastRelayErrorAt = at;
+        m_health->setLastError(message, at);
+    });
+    connect(m_tester, &TesterPanel::useAsTargetRequested, this, [this](const QString &url) {
+        if (m_relay->state() != RelayPanel::State::Stopped)
+            m_relay->stop();
+        m_relay->setTargetUrl(url);
+        statusBar()->showMessage(tr("The relay target is now the local receiver, %1").arg(url), 5000);
+    });
+
+    auto *down = new QShortcut(QKeySequence(Qt::Key_J), m_table, nullptr, nullptr, Qt::WidgetShortcut);
+    connect(down, &QShortcut::activated, this, [this] { moveCurrent(1); });
+    auto *up = new QShortcut(QKeySequence(Qt::Key_K), m_table, nullptr, nullptr, Qt::WidgetShortcut);
+    connect(up, &QShortcut::activated, this, [this] { moveCurrent(-1); });
+    auto *escape = new QShortcut(QKeySequence(Qt::Key_Escape), m_table, nullptr, nullptr, Qt::WidgetShortcut);
+    connect(escape, &QShortcut::activated, m_table, &QTableView::clearSelection);
+    for (int key : {int(Qt::Key_Return), int(Qt::Key_Enter)}) {
+        auto *open = new QShortcut(QKeySequence(key), m_table, nullptr, nullptr, Qt::WidgetShortcut);
+        connect(open, &QShortcut::activated, this, [this] {
+            m_detail->show();
+            showCurrentDetail();
+            m_detail->attributeTable()->setFocus();
+        });
+    }
+
+    m_liveTimer.setInterval(kLiveIntervalMs);
+    connect(&m_liveTimer, &QTimer::timeout, this, &MainWindow::liveTick);
+    m_liveTimer.start();
+    loadSettings();
+    updateTitle();
+}
+
+MainWindow::~MainWindow()
+{
+    m_liveTimer.stop();
+    m_relay->stop();
+}
+
+QWidget *MainWindow::buildFilterBar()
+{
+    auto *bar = new QWidget(this);
+    auto *row = new QHBoxLayout(bar);
+    row->setContentsMargins(0, 0, 0, 0);
+    auto edit = [bar, row](const QString &placeholder, const QString &name, int width) {
+        auto *e = new QLineEdit(bar);
+        e->setPlaceholderText(placeholder);
+        e->setObjectName(name);
+        e->setClearButtonEnabled(true);
+        e->setMinimumWidth(width);
+        row->addWidget(e);
+        return e;
+    };
+    m_typeFilter = edit(tr("type  (/)"), QStringLiteral("typeFilter"), 140);
+    m_sourceFilter = edit(tr("source"), QStringLiteral("sourceFilter"), 100);
+    m_keyFilter = edit(tr("ordering key"), QStringLiteral("keyFilter"), 90);
+    m_errorFilter = edit(tr("error contains"), QStringLiteral("errorFilter"), 110);
+    m_fromFilter = edit(tr("from yyyy-MM-dd HH:mm"), QStringLiteral("fromFilter"), 130);
+    m_toFilter = edit(tr("to (exclusive)"), QStringLiteral("toFilter"), 110);
+    auto *apply = new QPushButton(tr("Filter"), bar);
+    auto *clear = new QPushButton(tr("Clear"), bar);
+    row->addWidget(apply);
+    row->addWidget(clear);
+    for (QLineEdit *e : {m_typeFilter, m_sourceFilter, m_keyFilter, m_errorFilter, m_fromFilter, m_toFilter})
+        connect(e, &QLineEdit::returnPressed, this, &MainWindow::applyFilters);
+    connect(apply, &QPushButton::clicked, this, &MainWindow::applyFilters);
+    connect(clear, &QPushButton::clicked, this, [this] {
+        for (QLineEdit *e : {m_typeFilter, m_sourceFilter, m_keyFilter, m_errorFilter, m_fromFilter, m_toFilter, m_searchEdit})
+            e->clear();
+        m_model->cancel();
+        applyFilters();
+    });
+    return bar;
+}
+
+QWidget *MainWindow::buildSearchBar()
+{
+    auto *bar = new QWidget(this);
+    auto *row = new QHBoxLayout(bar);
+    row->setContentsMargins(0, 0, 0, 0);
+    m_searchEdit = new QLineEdit(bar);
+    m_searchEdit->setObjectName(QStringLiteral("searchEdit"));
+    m_searchEdit->setPlaceholderText(tr("search text in payloads (Ctrl+F)"));
+    m_searchEdit->setClearButtonEnabled(true);
+    m_searchRange = new QComboBox(bar);
+    m_searchRange->addItem(tr("in the newest 10,000 events"), 10000);
+    m_searchRange->addItem(tr("in the newest 100,000 events"), 100000);
+    m_searchRange->addItem(tr("in the newest 1,000,000 events"), 1000000);
+    m_searchRange->addItem(tr("in all events"), 0);
+    m_searchRange->setCurrentIndex(1);
+    auto *go = new QPushButton(tr("Search"), bar);
+    m_cancel = new QPushButton(tr("Cancel"), bar);
+    m_cancel->setObjectName(QStringLiteral("cancel"));
+    m_cancel->setEnabled(false);
+    m_searchProgress = new QProgressBar(bar);
+    m_searchProgress->setRange(0, 100);
+    m_searchProgress->setMaximumWidth(160);
+    m_searchProgress->hide();
+    row->addWidget(m_searchEdit, 1);
+    row->addWidget(m_searchRange);
+    row->addWidget(go);
+    row->addWidget(m_cancel);
+    row->addWidget(m_searchProgress);
+    connect(m_searchEdit, &QLineEdit::returnPressed, this, &MainWindow::startSearch);
+    connect(go, &QPushButton::clicked, this, &MainWindow::startSearch);
+    connect(m_cancel, &QPushButton::clicked, this, [this] {
+        m_model->cancel();
+        m_rowsLabel->setText(tr("Stopped: %L1 event(s) so far").arg(m_model->rowCount()));
+    });
+    return bar;
+}
+
+void MainWindow::buildMenus()
+{
+    auto add = [this](QMenu *menu, const QString &text, const QString &name, const QKeySequence &key, auto slot) {
+        QAction *a = menu->addAction(text);
+        a->setObjectName(name);
+        if (!key.isEmpty())
+            a->setShortcut(key);
+        connect(a, &QAction::triggered, this, slot);
+        return a;
+    };
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    add(file, tr("&Open outbox file…"), QStringLiteral("openFile"), QKeySequence::Open, [this] { openFileDialog(false); });
+    add(file, tr("&New outbox file…"), QStringLiteral("newFile"), QKeySequence::New, [this] { openFileDialog(true); });
+    add(file, tr("Connect to &PostgreSQL…"), QStringLiteral("connectPg"), QKeySequence(tr("Ctrl+Shift+O")), [this] { connectPostgres(); });
+    add(file, tr("Open the &demo outbox"), QStringLiteral("openDemo"), QKeySequence(), [this] { openDemo(); });
+    m_recentMenu = file->addMenu(tr("&Recent"));
+    file->addSeparator();
+    add(file, tr("&Quit"), QStringLiteral("quit"), QKeySequence::Quit, [this] { close(); });
+
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    add(view, tr("&Refresh"), QStringLiteral("refresh"), QKeySequence::Refresh, [this] { refreshNow(); });
+    QAction *pause = add(view, tr("&Pause live refresh"), QStringLiteral("pauseLive"), QKeySequence(Qt::Key_Space),
+                         [this](bool checked) { setLiveRefreshPaused(checked); });
+    pause->setCheckable(true);
+    add(view, tr("&Filter"), QStringLiteral("focusFilter"), QKeySequence(Qt::Key_Slash), [this] {
+        m_typeFilter->setFocus();
+        m_typeFilter->selectAll();
+    });
+    add(view, tr("&Search payloads"), QStringLiteral("focusSearch"), QKeySequence::Find, [this] {
+        m_searchEdit->setFocus();
+        m_searchEdit->selectAll();
+    });
+    view->addSeparator();
+    for (QDockWidget *dock : findChildren<QDockWidget *>())
+        view->addAction(dock->toggleViewAction());
+
+    QMenu *events = menuBar()->addMenu(tr("&Events"));
+    QAction *retry = add(events, tr("&Retry selected"), QStringLiteral("retry"), QKeySequence(Qt::Key_R),
+                         [this] { runAction(Action::Retry, Scope::Selection); });
+    QAction *replay = add(events, tr("Re&play selected"), QStringLiteral("replay"), QKeySequence(tr("Shift+P")),
+                          [this] { runAction(Action::Replay, Scope::Selection); });
+    QAction *remove = add(events, tr("&Delete selected"), QStringLiteral("delete"), QKeySequence::Delete,
+                          [this] { runAction(Action::Delete, Scope::Selection); });
+    events->addSeparator();
+    add(events, tr("Retry &all that match…"), QStringLiteral("retryAll"), QKeySequence(), [this] { runAction(Action::Retry, Scope::AllMatching); });
+    add(events, tr("Replay all that &match…"), QStringLiteral("replayAll"), QKeySequence(), [this] { runAction(Action::Replay, Scope::AllMatching); });
+    add(events, tr("Delete all that ma&tch…"), QStringLiteral("deleteAll"), QKeySequence(), [this] { runAction(Action::Delete, Scope::AllMatching); });
+    events->addSeparator();
+    QAction *reproduce = add(events, tr("Reproduce in &composer"), QStringLiteral("reproduce"), QKeySequence(), [this] { reproduceCurrent(); });
+    add(events, tr("&Clean up old events…"), QStringLiteral("cleanup"), QKeySequence(), [this] { cleanupOld(); });
+    QAction *copyId = add(events, tr("Copy &id"), QStringLiteral("copyId"), QKeySequence::Copy, [this] {
+        QStringList ids;
+        for (const QModelIndex &i : m_table->selectionModel()->selectedRows()) {
+            if (const OutboxEvent *e = m_model->eventAt(i.row()))
+                ids.append(e->id);
+        }
+        QApplication::clipboard()->setText(ids.join(QLatin1Char('\n')));
+    });
+    for (QAction *a : {retry, replay, remove, reproduce, copyId})
+        m_table->addAction(a);
+
+    QMenu *relay = menuBar()->addMenu(tr("&Relay"));
+    add(relay, tr("&Start"), QStringLiteral("relayStart"), QKeySequence(tr("Ctrl+Shift+S")), [this] { m_relay->start(); });
+    add(relay, tr("&Pause"), QStringLiteral("relayPause"), QKeySequence(), [this] { m_relay->pause(); });
+    add(relay, tr("S&top"), QStringLiteral("relayStop"), QKeySequence(), [this] { m_relay->stop(); });
+    add(relay, tr("Relay &once"), QStringLiteral("relayOnce"), QKeySequence(tr("Ctrl+Shift+1")), [this] { m_relay->relayOnce(); });
+
+    QMenu *tools = menuBar()->addMenu(tr("&Tools"));
+    add(tools, tr("&Compose an event…"), QStringLiteral("compose"), QKeySequence(tr("Ctrl+E")), [this] {
+        composer()->show();
+        composer()->raise();
+    });
+    add(tools, tr("Use the local &receiver as relay target"), QStringLiteral("useReceiver"), QKeySequence(),
+        [this] { m_tester->useAsTargetButton()->click(); });
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    add(help, tr("&Keyboard"), QStringLiteral("keys"), QKeySequence::HelpContents, [this] {
+        QMessageBox::information(this, tr("Keyboard"),
+                                 tr("j / k or arrows: move\nEnter: event details\n/: filter\nCtrl+F: search payloads\n"
+                                    "R: retry\nShift+P: replay\nDel: delete\nSpace: pause live refresh\nF5: refresh"));
+    });
+    add(help, tr("&About"), QStringLiteral("about"), QKeySequence(), [this] {
+        QMessageBox::about(this, tr("Outbox Console"),
+                           tr("Outbox Console %1\nA transactional-outbox engine and its operator console.").arg(QApplication::applicationVersion()));
+    });
+}
+
+QAction *MainWindow::action(const QString &objectName) const
+{
+    return findChild<QAction *>(objectName);
+}
+
+ComposerDialog *MainWindow::composer()
+{
+    if (!m_composer) {
+        m_composer = new ComposerDialog(this);
+        m_composer->setCanEnqueue(m_open);
+        if (!m_tester->receiverUrl().isEmpty())
+            m_composer->setTargetUrl(m_tester->receiverUrl());
+        else if (!m_relay->targetUrl().isEmpty())
+            m_composer->setTargetUrl(m_relay->targetUrl());
+        connect(m_composer, &ComposerDialog::enqueueRequested, this, &MainWindow::enqueueComposed);
+    }
+    return m_composer;
+}
+
+// ---- opening -------------------------------------------------------------------------------------------
+
+void MainWindow::openLocation(const QString &location)
+{
+    const bool url = location.contains(QLatin1String("://")) || location.startsWith(QLatin1String("sqlite:"))
+                     || location.startsWith(QLatin1String("postgresql:")) || location.startsWith(QLatin1String("postgres:"));
+    if (!url) {
+        openOutbox(ConnectionSpec::sqlite(QFileInfo(location).absoluteFilePath()), Storage::OpenMode::MustBeOutbox);
+        return;
+    }
+    auto spec = ConnectionSpec::fromUrl(location);
+    if (!spec.isOk()) {
+        m_lastOpenError = spec.error().message();
+        QMessageBox::critical(this, tr("Cannot open"), m_lastOpenError);
+        Q_EMIT outboxOpened(m_lastOpenError);
+        return;
+    }
+    openOutbox(spec.value(), Storage::OpenMode::MustBeOutbox);
+}
+
+void MainWindow::openOutbox(const ConnectionSpec &spec, Storage::OpenMode mode)
+{
+    m_relay->setConnection(spec, false);
+    m_model->cancel();
+    m_spec = spec;
+    m_open = false;
+    m_demo = false;
+    m_health->clear();
+    m_detail->clear();
+    statusBar()->showMessage(tr("Opening %1…").arg(spec.displayUrl()));
+    m_session->open(spec, mode);
+}
+
+void MainWindow::onOpened(const QString &error)
+{
+    m_lastOpenError = error;
+    m_open = error.isEmpty();
+    m_relay->setConnection(m_spec, m_open);
+    if (m_composer)
+        m_composer->setCanEnqueue(m_open);
+    updateTitle();
+    if (!m_open) {
+        statusBar()->showMessage(tr("Not connected"));
+        m_model->setFilter(EventFilter{}); // empties the table: no outbox
+        QMessageBox::critical(this, tr("Cannot open the outbox"), error);
+        Q_EMIT outboxOpened(error);
+        return;
+    }
+    statusBar()->showMessage(tr("Opened %1").arg(m_spec.displayUrl()), 4000);
+    addRecent(m_spec);
+    if (m_demo)
+        populateDemoIfEmpty();
+    applyFilters();
+    refreshStats();
+    Q_EMIT outboxOpened(QString());
+}
+
+QString MainWindow::demoPath()
+{
+    // The same place `outboxctl demo` uses, so both tools share the demo outbox.
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + QStringLiteral("/outbox-console");
+    QDir().mkpath(dir);
+    return dir + QStringLiteral("/demo.db");
+}
+
+void MainWindow::openDemo()
+{
+    openOutbox(ConnectionSpec::sqlite(demoPath()), Storage::OpenMode::CreateIfMissing);
+    m_demo = true;
+    if (m_tester->startReceiver())
+        m_relay->setTargetUrl(m_tester->receiverUrl());
+}
+
+void MainWindow::populateDemoIfEmpty()
+{
+    // Sample events in every state, written the way an application would, then given a delivery history.
+    m_session->call<QString>(
+        this,
+        [](Storage &storage) -> QString {
+            auto count = storage.countEvents({});
+            if (!count.isOk())
+                return count.error().message();
+            if (count.value() > 0)
+                return QString();
+            QSqlDatabase db = storage.database();
+            const QStringList types = {QStringLiteral("com.example.order.created"), QStringLiteral("com.example.order.paid"),
+                                       QStringLiteral("com.example.order.shipped"), QStringLiteral("com.example.customer.registered")};
+            db.transaction();
+            for (int i = 1; i <= 240; ++i) {
+                SendEventOptions o;
+                o.subject = QStringLiteral("order-%1").arg(1000 + i / 3);
+                if (i % 4 != 3)
+                    o.orderingKey = o.subject;
+                if (i % 5 == 0)
+                    o.extensions.insert(QStringLiteral("traceparent"), QStringLiteral("00-4bf92f3577b34da6a3ce929d0e0e%1-00f067aa0ba902b7-01").arg(i, 4, 10, QLatin1Char('0')));
+                const QJsonObject data{{QStringLiteral("orderId"), 1000 + i / 3},
+                                       {QStringLiteral("amount"), 19.5 + i},
+                                       {QStringLiteral("currency"), QStringLiteral("EUR")},
+                                       {QStringLiteral("items"), QJsonArray{QJsonObject{{QStringLiteral("sku"), QStringLiteral("SKU-%1").arg(i % 17)}, {QStringLiteral("qty"), 1 + i % 3}}}}};
+                auto id = sendEventTransactional(db, types.at(i % types.size()), QStringLiteral("/demo/shop"), data, o);
+                if (!id.isOk()) {
+                    db.rollback();
+                    return id.error().message();
+                }
+            }
+            db.commit();
+            // A delivery history: most were sent, some failed for good, some wait for a retry.
+            auto claimed = storage.claim(QStringLiteral("demo-history"), 200, 60000);
+            if (!claimed.isOk())
+                return claimed.error().message();
+            QList<DeliveryRecord> records;
+            const QDateTime now = QDateTime::currentDateTimeUtc();
+            for (const OutboxEvent &e : claimed.value()) {
+                DeliveryRecord r;
+                r.sequence = e.sequence;
+                r.attemptedAt = now;
+                r.durationMs = 3 + e.sequence % 20;
+                if (e.sequence % 23 == 0) {
+                    r.newStatus = EventStatus::Failed;
+                    r.outcome = Attempt::Outcome::Failed;
+                    r.httpStatus = 404;
+                    r.error = QStringLiteral("HTTP 404 Not Found: no route for this event type");
+                } else if (e.sequence % 17 == 0) {
+                    r.newStatus = EventStatus::Pending;
+                    r.outcome = Attempt::Outcome::Retry;
+                    r.httpStatus = 503;
+                    r.error = QStringLiteral("HTTP 503 Service Unavailable");
+                    r.nextAttemptAt = now.addSecs(600);
+                } else {
+                    r.newStatus = EventStatus::Sent;
+                    r.outcome = Attempt::Outcome::Sent;
+                    r.httpStatus = 200;
+                }
+                records.append(r);
+            }
+            if (Error e = storage.complete(QStringLiteral("demo-history"), records))
+                return e.message();
+            storage.releaseAll(QStringLiteral("demo-history"));
+            return QString();
+        },
+        [this](const QString &error) {
+            if (!error.isEmpty())
+                statusBar()->showMessage(tr("Could not fill the demo outbox: %1").arg(error), 10000);
+            m_model->reload();
+            refreshStats();
+        });
+}
+
+void MainWindow::openFileDialog(bool create)
+{
+    QSettings s;
+    const QString dir = s.value(QStringLiteral("lastDirectory"), QDir::homePath()).toString();
+    const QString filter = tr("Outbox databases (*.db *.sqlite *.sqlite3);;All files (*)");
+    const QString path = create ? QFileDialog::getSaveFileName(this, tr("New outbox file"), dir, filter)
+                                : QFileDialog::getOpenFileName(this, tr("Open an outbox file"), dir, filter);
+    if (path.isEmpty())
+        return;
+    s.setValue(QStringLiteral("lastDirectory"), QFileInfo(path).absolutePath());
+    openOutbox(ConnectionSpec::sqlite(path), create ? Storage::OpenMode::CreateIfMissing : Storage::OpenMode::MustBeOutbox);
+}
+
+void MainWindow::connectPostgres(const ConnectionSpec &initial)
+{
+    ConnectDialog dialog(this);
+    if (initial.backend == ConnectionSpec::Backend::Postgresql)
+        dialog.setSpec(initial);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    openOutbox(dialog.spec(), Storage::OpenMode::MustBeOutbox);
+}
+
+void MainWindow::addRecent(const ConnectionSpec &spec)
+{
+    ConnectionSpec stored = spec;
+    stored.password.clear(); // never kept in settings
+    const QString url = stored.toUrl();
+    QSettings s;
+    QStringList recent = s.value(QStringLiteral("recent")).toStringList();
+    recent.removeAll(url);
+    recent.prepend(url);
+    s.setValue(QStringLiteral("recent"), recent.mid(0, kMaxRecent));
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu()
+{
+    m_recentMenu->clear();
+    const QStringList recent = QSettings().value(QStringLiteral("recent")).toStringList();
+    for (const QString &url : recent) {
+        QAction *a = m_recentMenu->addAction(url);
+        connect(a, &QAction::triggered, this, [this, url] {
+            auto spec = ConnectionSpec::fromUrl(url);
+            if (!spec.isOk())
+                return;
+            if (spec.value().backend == ConnectionSpec::Backend::Postgresql)
+                connectPostgres(spec.value()); // asks for the password again
+            else
+                openOutbox(spec.value(), Storage::OpenMode::MustBeOutbox);
+        });
+    }
+    m_recentMenu->setEnabled(!recent.isEmpty());
+}
+
+void MainWindow::updateTitle()
+{
+    setWindowTitle(m_open ? tr("%1 — Outbox Console").arg(m_spec.displayUrl()) : tr("Outbox Console"));
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent *event)
+{
+    if (event->mimeData()->hasUrls() && event->mimeData()->urls().value(0).isLocalFile())
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent *event)
+{
+    const QUrl url = event->mimeData()->urls().value(0);
+    if (url.isLocalFile()) {
+        event->acceptProposedAction();
+        openOutbox(ConnectionSpec::sqlite(url.toLocalFile()), Storage::OpenMode::MustBeOutbox);
+    }
+}
+
+// ---- the table -----------------------------------------------------------------------------------------
+
+void MainWindow::applyFilters()
+{
+    EventFilter f;
+    const int tab = m_tabs->currentIndex();
+    if (tab >= 1 && tab <= 3)
+        f.status = kTabStatus[tab - 1];
+    f.type = m_typeFilter->text().trimmed();
+    f.source = m_sourceFilter->text().trimmed();
+    f.orderingKey = m_keyFilter->text().trimmed();
+    f.errorContains = m_errorFilter->text().trimmed();
+    bool okFrom = true, okTo = true;
+    f.createdFrom = parseTime(m_fromFilter->text(), &okFrom);
+    f.createdTo = parseTime(m_toFilter->text(), &okTo);
+    m_fromFilter->setStyleSheet(okFrom ? QString() : QStringLiteral("color: #c01c28"));
+    m_toFilter->setStyleSheet(okTo ? QString() : QStringLiteral("color: #c01c28"));
+    if (!okFrom || !okTo) {
+        statusBar()->showMessage(tr("Times are written like 2026-11-27 14:30 (local time)."), 6000);
+        return;
+    }
+    m_detail->clear();
+    if (!m_searchEdit->text().isEmpty()) {
+        m_model->setFilter(f);
+        startSearch();
+        return;
+    }
+    m_model->clearSearch();
+    m_model->setFilter(f);
+}
+
+void MainWindow::startSearch()
+{
+    const QString text = m_searchEdit->text();
+    if (text.isEmpty()) {
+        m_searchProgress->hide();
+        m_model->clearSearch();
+        return;
+    }
+    m_searchProgress->setValue(0);
+    m_searchProgress->show();
+    m_table->horizontalHeader()->setSortIndicator(EventTableModel::Time, Qt::DescendingOrder);
+    m_model->search(text.toUtf8(), m_searchRange->currentData().toLongLong());
+}
+
+void MainWindow::moveCurrent(int delta)
+{
+    const int rows = m_model->rowCount();
+    if (rows == 0)
+        return;
+    const int row = qBound(0, m_table->currentIndex().row() + delta, rows - 1);
+    m_table->selectionModel()->setCurrentIndex(m_model->index(row, 0), QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    m_table->scrollTo(m_model->index(row, 0));
+}
+
+void MainWindow::showCurrentDetail()
+{
+    const qint64 seq = m_model->sequenceAt(m_table->currentIndex().row());
+    if (seq == 0) {
+        m_detail->clear(tr("Select an event to see it in full."));
+        return;
+    }
+    m_detailRequest = seq;
+    struct Detail
+    {
+        OutboxEvent event;
+        QList<Attempt> attempts;
+        QString error;
+    };
+    m_session->call<Detail>(
+        this,
+        [seq](Storage &s) {
+            Detail d;
+            auto rows = s.eventsBySequence({seq}, true);
+            if (!rows.isOk()) {
+                d.error = rows.error().message();
+                return d;
+            }
+            if (rows.value().isEmpty()) {
+                d.error = QObject::tr("This event is gone (deleted or cleaned up).");
+                return d;
+            }
+            d.event = rows.value().first();
+            auto attempts = s.attempts(d.event.id);
+            if (attempts.isOk())
+                d.attempts = attempts.value();
+            return d;
+        },
+        [this, seq](const Detail &d) {
+            if (seq != m_detailRequest)
+                return; // the operator moved on meanwhile
+            if (!d.error.isEmpty())
+                m_detail->clear(d.error);
+            else
+                m_detail->showEvent(d.event, d.attempts);
+        });
+}
+
+QList<qint64> MainWindow::selectedSequences() const
+{
+    QList<qint64> seqs;
+    for (const QModelIndex &i : m_table->selectionModel()->selectedRows())
+        seqs.append(m_model->sequenceAt(i.row()));
+    if (seqs.isEmpty() && m_table->currentIndex().isValid())
+        seqs.append(m_model->sequenceAt(m_table->currentIndex().row()));
+    seqs.removeAll(0);
+    return seqs;
+}
+
+// ---- actions -------------------------------------------------------------------------------------------
+
+void MainWindow::runAction(Action action, Scope scope)
+{
+    if (!m_open || m_actionRunning)
+        return;
+    QList<qint64> seqs;
+    QString scopeText;
+    if (scope == Scope::Selection) {
+        seqs = selectedSequences();
+        if (seqs.isEmpty()) {
+            statusBar()->showMessage(tr("Select one or more events first."), 4000);
+            return;
+        }
+        scopeText = seqs.size() == 1 ? tr("the selected event") : tr("the %L1 selected events").arg(seqs.size());
+    } else {
+        if (m_model->isLoading()) {
+            QMessageBox::information(this, tr("Still loading"), tr("The table is still loading the events that match; try again when it is complete."));
+            return;
+        }
+        seqs = m_model->sequences();
+        if (seqs.isEmpty()) {
+            statusBar()->showMessage(tr("No events match the current filter."), 4000);
+            return;
+        }
+        scopeText = tr("all %L1 events that match the current filter").arg(seqs.size());
+    }
+    static const char *const verbs[] = {"Retry", "Replay", "Delete"};
+    QString note;
+    switch (action) {
+    case Action::Retry: note = tr("Only failed events are retried; others are skipped."); break;
+    case Action::Replay: note = tr("Each sent or failed event is enqueued again as a new event; pending ones are skipped."); break;
+    case Action::Delete: note = tr("Deleted events and their delivery history cannot be brought back."); break;
+    }
+    const QString question = tr("%1 %2?\n\n%3").arg(tr(verbs[int(action)]), scopeText, note);
+    if (QMessageBox::question(this, tr("%1 events").arg(tr(verbs[int(action)])), question, QMessageBox::Yes | QMessageBox::Cancel,
+                              QMessageBox::Cancel)
+        != QMessageBox::Yes)
+        return;
+    executeAction(action, seqs, scopeText);
+}
+
+void MainWindow::executeAction(Action action, const QList<qint64> &sequences, const QString &scopeText)
+{
+    m_actionRunning = true;
+    m_actionResult->setText(tr("Working on %1…").arg(scopeText));
+    QPointer<MainWindow> self(this);
+    Session *session = m_session;
+    m_session->post([=](Storage &storage) {
+        ActionSummary total;
+        QString error;
+        for (qsizetype i = 0; i < sequences.size(); i += kActionChunk) {
+            const QList<qint64> chunk = sequences.mid(i, kActionChunk);
+            auto ids = storage.idsBySequence(chunk);
+            if (!ids.isOk()) {
+                error = ids.error().message();
+                break;
+            }
+            total.skipped += int(chunk.size() - ids.value().size()); // gone meanwhile
+            Result<ActionSummary> r = action == Action::Retry    ? storage.retry(ids.value())
+                                      : action == Action::Replay ? storage.replay(ids.value())
+                                                                 : storage.remove(ids.value());
+            if (!r.isOk()) {
+                error = r.error().message();
+                break;
+            }
+            total.changed += r.value().changed;
+            total.skipped += r.value().skipped;
+            const qsizetype done = qMin(sequences.size(), i + kActionChunk);
+            session->deliver([self, done, n = sequences.size()] {
+                if (self && n > kActionChunk)
+                    self->m_actionResult->setText(tr("Working… %L1 of %L2").arg(done).arg(n));
+            });
+        }
+        session->deliver([self, action, total, error] {
+            if (!self)
+                return;
+            self->m_actionRunning = false;
+            static const char *const done[] = {"Retried", "Replayed", "Deleted"};
+            QString summary = tr("%1 %L2 event(s); %L3 skipped").arg(tr(done[int(action)])).arg(total.changed).arg(total.skipped);
+            if (total.skipped > 0) {
+                summary += action == Action::Retry    ? tr(" (not failed: already retried, pending or sent, or gone)")
+                           : action == Action::Replay ? tr(" (still pending, or gone)")
+                                                      : tr(" (already gone)");
+            }
+            if (!error.isEmpty())
+                summary = tr("Stopped after %L1 change(s): %2").arg(total.changed).arg(error);
+            self->m_actionResult->setText(summary);
+            if (!error.isEmpty())
+                QMessageBox::warning(self, tr("Action failed"), summary);
+            self->m_table->clearSelection();
+            self->m_model->refresh();
+            self->refreshStats();
+            self->showCurrentDetail();
+            Q_EMIT self->actionFinished(summary);
+        });
+    });
+}
+
+void MainWindow::cleanupOld()
+{
+    if (!m_open)
+        return;
+    QDialog dialog(this);
+    dialog.setWindowTitle(tr("Clean up old events"));
+    auto *form = new QFormLayout(&dialog);
+    auto *days = new QSpinBox(&dialog);
+    days->setRange(0, 3650);
+    days->setValue(7);
+    days->setSuffix(tr(" days"));
+    auto *sent = new QCheckBox(tr("sent"), &dialog);
+    sent->setChecked(true);
+    auto *failed = new QCheckBox(tr("failed"), &dialog);
+    form->addRow(tr("Older than"), days);
+    form->addRow(tr("In state"), sent);
+    form->addRow(QString(), failed);
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
+    buttons->button(QDialogButtonBox::Ok)->setText(tr("Delete"));
+    form->addRow(buttons);
+    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    QList<EventStatus> statuses;
+    if (sent->isChecked())
+        statuses.append(EventStatus::Sent);
+    if (failed->isChecked())
+        statuses.append(EventStatus::Failed);
+    const QDateTime cutoff = QDateTime::currentDateTimeUtc().addDays(-days->value());
+    m_actionResult->setText(tr("Cleaning up…"));
+    m_session->call<Result<int>>(
+        this, [cutoff, statuses](Storage &s) { return s.cleanup(cutoff, statuses); },
+        [this](const Result<int> &r) {
+            const QString summary = r.isOk() ? tr("Cleaned up %L1 old event(s)").arg(r.value()) : tr("Cleanup failed: %1").arg(r.error().message());
+            m_actionResult->setText(summary);
+            m_model->refresh();
+            refreshStats();
+            Q_EMIT actionFinished(summary);
+        });
+}
+
+void MainWindow::reproduceCurrent()
+{
+    const qint64 seq = m_model->sequenceAt(m_table->currentIndex().row());
+    if (seq == 0)
+        return;
+    m_session->call<Result<QList<OutboxEvent>>>(
+        this, [seq](Storage &s) { return s.eventsBySequence({seq}, true); },
+        [this](const Result<QList<OutboxEvent>> &r) {
+            if (!r.isOk() || r.value().isEmpty())
+                return;
+            composer()->setEvent(r.value().first());
+            composer()->show();
+            composer()->raise();
+        });
+}
+
+void MainWindow::enqueueComposed(const OutboxEvent &e)
+{
+    if (!m_open) {
+        composer()->showEnqueueResult(QString(), tr("no outbox is open"));
+        return;
+    }
+    m_session->call<Result<QString>>(
+        this,
+        [e](Storage &s) -> Result<QString> {
+            QSqlDatabase db = s.database();
+            if (!db.transaction())
+                return Error(Error::Database, QStringLiteral("cannot begin a transaction"));
+            SendEventOptions o;
+            o.eventId = e.id;
+            o.contentType = e.contentType;
+            o.subject = e.subject;
+            o.orderingKey = e.orderingKey;
+            o.extensions = e.extensions;
+            auto id = sendEventTransactional(db, e.type, e.source, e.data, o);
+            if (!id.isOk()) {
+                db.rollback();
+                return id;
+            }
+            if (!db.commit())
+                return Error(Error::Database, QStringLiteral("cannot commit"));
+            return id;
+        },
+        [this](const Result<QString> &r) {
+            composer()->showEnqueueResult(r.isOk() ? r.value() : QString(), r.isOk() ? QString() : r.error().message());
+            refreshNow();
+        });
+}
+
+// ---- live refresh --------------------------------------------------------------------------------------
+
+void MainWindow::setLiveRefreshPaused(bool paused)
+{
+    m_livePaused = paused;
+    if (QAction *a = action(QStringLiteral("pauseLive")))
+        a->setChecked(paused);
+    QSettings().setValue(QStringLiteral("livePaused"), paused);
+    m_liveLabel->setText(paused ? tr("Live refresh paused (Space)") : tr("Live"));
+}
+
+void MainWindow::refreshNow()
+{
+    if (!m_open)
+        return;
+    refreshStats();
+    if (!m_model->isSearching())
+        m_model->refresh();
+}
+
+void MainWindow::refreshStats()
+{
+    if (!m_open || m_statsInFlight)
+        return;
+    m_statsInFlight = true;
+    struct Health
+    {
+        Result<OutboxStats> stats = OutboxStats{};
+        QString lastFailure;
+    };
+    m_session->call<Health>(
+        this,
+        [](Storage &s) {
+            Health h;
+            h.stats = s.stats();
+            EventFilter failed;
+            failed.status = EventStatus::Failed;
+            auto last = s.listEvents(failed, PageRequest{PageRequest::Order::Descending, 0, 1, false});
+            if (last.isOk() && !last.value().isEmpty())
+                h.lastFailure = last.value().first().lastError;
+            return h;
+        },
+        [this](const Health &h) {
+            m_statsInFlight = false;
+            if (!h.stats.isOk()) {
+                statusBar()->showMessage(h.stats.error().message(), 10000);
+                return;
+            }
+            m_health->setStats(h.stats.value(), QDateTime::currentDateTimeUtc());
+            if (m_lastRelayError.isEmpty() && !h.lastFailure.isEmpty())
+                m_health->setLastError(tr("latest failed event: %1").arg(h.lastFailure), QDateTime::currentDateTimeUtc());
+            updateTabCounts(h.stats.value());
+            Q_EMIT statsRefreshed();
+        });
+}
+
+void MainWindow::updateTabCounts(const OutboxStats &s)
+{
+    const QLocale locale;
+    m_tabs->setTabText(0, tr("All (%1)").arg(locale.toString(s.pending + s.failed + s.sent)));
+    m_tabs->setTabText(1, tr("Pending (%1)").arg(locale.toString(s.pending)));
+    m_tabs->setTabText(2, tr("Failed (%1)").arg(locale.toString(s.failed)));
+    m_tabs->setTabText(3, tr("Sent (%1)").arg(locale.toString(s.sent)));
+}
+
+void MainWindow::liveTick()
+{
+    if (!m_open)
+        return;
+    if (!isVisible() || isMinimized()) {
+        m_liveLabel->setText(tr("Live refresh paused while the window is hidden"));
+        return;
+    }
+    refreshStats();
+    if (m_livePaused) {
+        m_liveLabel->setText(tr("Live refresh paused (Space)"));
+        return;
+    }
+    // Never move rows under the operator: not while a dialog is open, rows are selected, or a load or
+    // search is running.
+    QString held;
+    if (QApplication::activeModalWidget())
+        held = tr("held while a dialog is open");
+    else if (m_table->selectionModel()->hasSelection())
+        held = tr("held while rows are selected (Esc clears)");
+    else if (m_model->isSearching())
+        held = tr("off during a payload search");
+    else if (m_model->isLoading() || m_actionRunning)
+        held = tr("waiting for the table");
+    m_liveLabel->setText(held.isEmpty() ? tr("Live") : tr("Live refresh %1").arg(held));
+    if (held.isEmpty()) {
+        // Big tables take longer to scan: refresh less often rather than keep the database thread busy.
+        m_liveTimer.setInterval(int(qBound<qint64>(qint64(kLiveIntervalMs), m_lastScanMs * 5, qint64(30000))));
+        m_model->refresh();
+    }
+}
+
+void MainWindow::changeEvent(QEvent *event)
+{
+    QMainWindow::changeEvent(event);
+    if (event->type() == QEvent::WindowStateChange && !isMinimized() && m_open)
+        refreshNow();
+}
+
+// ---- settings ------------------------------------------------------------------------------------------
+
+void MainWindow::loadSettings()
+{
+    QSettings s;
+    if (!restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray()))
+        resize(1400, 900);
+    restoreState(s.value(QStringLiteral("window/state")).toByteArray());
+    m_splitter->restoreState(s.value(QStringLiteral("window/splitter")).toByteArray());
+    const QByteArray header = s.value(QStringLiteral("window/header")).toByteArray();
+    if (!header.isEmpty()) {
+        m_table->horizontalHeader()->restoreState(header);
+        m_table->horizontalHeader()->setSortIndicator(EventTableModel::Time, Qt::DescendingOrder);
+    }
+    m_relay->loadSettings();
+    m_searchRange->setCurrentIndex(qBound(0, s.value(QStringLiteral("searchRange"), 1).toInt(), 3));
+    setLiveRefreshPaused(s.value(QStringLiteral("livePaused"), false).toBool());
+    rebuildRecentMenu();
+}
+
+void MainWindow::saveSettings()
+{
+    QSettings s;
+    s.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    s.setValue(QStringLiteral("window/state"), saveState());
+    s.setValue(QStringLiteral("window/splitter"), m_splitter->saveState());
+    s.setValue(QStringLiteral("window/header"), m_table->horizontalHeader()->saveState());
+    s.setValue(QStringLiteral("searchRange"), m_searchRange->currentIndex());
+    m_relay->saveSettings();
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    saveSettings();
+    m_relay->stop();
+    QMainWindow::closeEvent(event);
+}
+
+} // namespace outbox::ui

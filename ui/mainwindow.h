@@ -1,0 +1,162 @@
+#pragma once
+
+#include "connectionspec.h"
+#include "storage.h"
+
+#include <QDateTime>
+#include <QMainWindow>
+#include <QTimer>
+
+class QAction;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QMenu;
+class QProgressBar;
+class QPushButton;
+class QSplitter;
+class QTabBar;
+class QTableView;
+
+namespace outbox::ui {
+
+class ComposerDialog;
+class DetailPane;
+class EventTableModel;
+class HealthPanel;
+class RelayPanel;
+class Session;
+class TesterPanel;
+
+// The operator console's window: health at the top, the event table with status tabs, filters and payload
+// search in the middle, the selected event in full beside it; relay controls and the CloudEvents tester in
+// docks. All database work runs on the session's thread.
+class MainWindow : public QMainWindow
+{
+    Q_OBJECT
+public:
+    enum class Action { Retry, Replay, Delete };
+    enum class Scope { Selection, AllMatching };
+
+    explicit MainWindow(QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    // Opens FILE_OR_URL: a postgresql:// or sqlite: URL, or the path of an existing outbox file.
+    void openLocation(const QString &location);
+    void openOutbox(const ConnectionSpec &spec, Storage::OpenMode mode);
+    // The demo outbox in the user's data directory, filled with sample events on first use, with the local
+    // receiver started as the relay target.
+    void openDemo();
+    static QString demoPath();
+
+    // Operator actions (the menus and buttons call these; they confirm first).
+    void runAction(Action action, Scope scope);
+    void cleanupOld();
+    void setLiveRefreshPaused(bool paused);
+    bool isLiveRefreshPaused() const { return m_livePaused; }
+    void applyFilters();
+    void startSearch();
+    void refreshNow();
+
+    // For tests and the benchmark.
+    Session *session() const { return m_session; }
+    EventTableModel *model() const { return m_model; }
+    QTableView *table() const { return m_table; }
+    DetailPane *detailPane() const { return m_detail; }
+    HealthPanel *healthPanel() const { return m_health; }
+    RelayPanel *relayPanel() const { return m_relay; }
+    TesterPanel *testerPanel() const { return m_tester; }
+    QTabBar *statusTabs() const { return m_tabs; }
+    QLineEdit *typeFilter() const { return m_typeFilter; }
+    QLineEdit *sourceFilter() const { return m_sourceFilter; }
+    QLineEdit *keyFilter() const { return m_keyFilter; }
+    QLineEdit *errorFilter() const { return m_errorFilter; }
+    QLineEdit *fromFilter() const { return m_fromFilter; }
+    QLineEdit *toFilter() const { return m_toFilter; }
+    QLineEdit *searchEdit() const { return m_searchEdit; }
+    QComboBox *searchRange() const { return m_searchRange; }
+    QProgressBar *searchProgress() const { return m_searchProgress; }
+    QPushButton *cancelButton() const { return m_cancel; }
+    QLabel *actionResultLabel() const { return m_actionResult; }
+    QLabel *liveLabel() const { return m_liveLabel; }
+    QAction *action(const QString &objectName) const;
+    ComposerDialog *composer(); // created on first use
+    QString lastError() const { return m_lastOpenError; }
+
+Q_SIGNALS:
+    void outboxOpened(const QString &error); // after every open attempt; empty on success
+    void actionFinished(const QString &summary);
+    void statsRefreshed();
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+    void dragEnterEvent(QDragEnterEvent *event) override;
+    void dropEvent(QDropEvent *event) override;
+    void changeEvent(QEvent *event) override;
+
+private:
+    void buildMenus();
+    QWidget *buildFilterBar();
+    QWidget *buildSearchBar();
+    void onOpened(const QString &error);
+    void populateDemoIfEmpty();
+    void refreshStats();
+    void liveTick();
+    void showCurrentDetail();
+    QList<qint64> selectedSequences() const;
+    void executeAction(Action action, const QList<qint64> &sequences, const QString &scopeText);
+    void reproduceCurrent();
+    void enqueueComposed(const OutboxEvent &event);
+    void addRecent(const ConnectionSpec &spec);
+    void rebuildRecentMenu();
+    void openFileDialog(bool create);
+    void connectPostgres(const ConnectionSpec &initial = {});
+    void updateTitle();
+    void updateTabCounts(const OutboxStats &stats);
+    void moveCurrent(int delta);
+    void loadSettings();
+    void saveSettings();
+
+    Session *m_session;
+    EventTableModel *m_model;
+    ConnectionSpec m_spec;
+    bool m_open = false;
+    QString m_lastOpenError;
+    bool m_demo = false;
+
+    HealthPanel *m_health;
+    QTabBar *m_tabs;
+    QLineEdit *m_typeFilter;
+    QLineEdit *m_sourceFilter;
+    QLineEdit *m_keyFilter;
+    QLineEdit *m_errorFilter;
+    QLineEdit *m_fromFilter;
+    QLineEdit *m_toFilter;
+    QLineEdit *m_searchEdit;
+    QComboBox *m_searchRange;
+    QProgressBar *m_searchProgress;
+    QPushButton *m_cancel;
+    QTableView *m_table;
+    DetailPane *m_detail;
+    QSplitter *m_splitter;
+    RelayPanel *m_relay;
+    TesterPanel *m_tester;
+    ComposerDialog *m_composer = nullptr;
+    QLabel *m_rowsLabel;
+    QLabel *m_liveLabel;
+    QLabel *m_actionResult;
+    QMenu *m_recentMenu = nullptr;
+
+    QTimer m_liveTimer;
+    bool m_livePaused = false;
+    bool m_statsInFlight = false;
+    bool m_actionRunning = false;
+    qint64 m_lastScanMs = 0;
+    qint64 m_detailRequest = 0;
+    qint64 m_restoreCurrent = 0;
+    qint64 m_restoreTop = 0;
+    QString m_lastRelayError;
+    QDateTime m_lastRelayErrorAt;
+};
+
+} // namespace outbox::ui

@@ -1,0 +1,296 @@
+#include "relaypanel.h"
+
+#include "relayer.h"
+#include "textutil.h"
+
+#include <QComboBox>
+#include <QFormLayout>
+#include <QGuiApplication>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSettings>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+namespace outbox::ui {
+
+namespace {
+constexpr int kLogLinesPerFlush = 200; // at thousands of events a second the log shows a sample and a count
+}
+
+RelayPanel::RelayPanel(QWidget *parent) : QWidget(parent)
+{
+    auto *layout = new QVBoxLayout(this);
+    auto *form = new QFormLayout;
+    m_url = new QLineEdit(this);
+    m_url->setObjectName(QStringLiteral("targetUrl"));
+    m_url->setPlaceholderText(QStringLiteral("http://127.0.0.1:8080/events"));
+    m_mode = new QComboBox(this);
+    m_mode->addItem(tr("binary"), int(ContentMode::Binary));
+    m_mode->addItem(tr("structured"), int(ContentMode::Structured));
+    m_mode->addItem(tr("batched"), int(ContentMode::Batch));
+    auto spin = [this](int min, int max, int value, const QString &suffix) {
+        auto *s = new QSpinBox(this);
+        s->setRange(min, max);
+        s->setValue(value);
+        s->setSuffix(suffix);
+        return s;
+    };
+    const RelayerConfig defaults;
+    m_batch = spin(1, 10000, defaults.batchSize, QString());
+    m_poll = spin(10, 600000, defaults.pollIntervalMs, tr(" ms"));
+    m_retries = spin(1, 1000, defaults.maxRetries, QString());
+    m_concurrency = spin(1, 64, defaults.concurrency, QString());
+    m_timeout = spin(100, 600000, defaults.requestTimeoutMs, tr(" ms"));
+    form->addRow(tr("Target URL"), m_url);
+    form->addRow(tr("Content mode"), m_mode);
+    form->addRow(tr("Batch size"), m_batch);
+    form->addRow(tr("Poll interval"), m_poll);
+    form->addRow(tr("Max retries"), m_retries);
+    form->addRow(tr("Concurrency"), m_concurrency);
+    form->addRow(tr("Request timeout"), m_timeout);
+    layout->addLayout(form);
+
+    auto *buttons = new QHBoxLayout;
+    m_start = new QPushButton(tr("Start"), this);
+    m_pause = new QPushButton(tr("Pause"), this);
+    m_stop = new QPushButton(tr("Stop"), this);
+    m_once = new QPushButton(tr("Relay once"), this);
+    for (QPushButton *b : {m_start, m_pause, m_stop, m_once})
+        buttons->addWidget(b);
+    layout->addLayout(buttons);
+    m_stateLabel = new QLabel(this);
+    m_stateLabel->setObjectName(QStringLiteral("relayState"));
+    m_stateLabel->setTextFormat(Qt::PlainText);
+    layout->addWidget(m_stateLabel);
+    m_log = new QPlainTextEdit(this);
+    m_log->setObjectName(QStringLiteral("relayLog"));
+    m_log->setReadOnly(true);
+    m_log->setMaximumBlockCount(2000);
+    m_log->setLineWrapMode(QPlainTextEdit::NoWrap);
+    layout->addWidget(m_log, 1);
+
+    connect(m_start, &QPushButton::clicked, this, &RelayPanel::start);
+    connect(m_pause, &QPushButton::clicked, this, &RelayPanel::pause);
+    connect(m_stop, &QPushButton::clicked, this, &RelayPanel::stop);
+    connect(m_once, &QPushButton::clicked, this, &RelayPanel::relayOnce);
+    m_logTimer.setInterval(200);
+    connect(&m_logTimer, &QTimer::timeout, this, &RelayPanel::flushLog);
+    m_logTimer.start();
+    setState(State::Stopped);
+}
+
+RelayPanel::~RelayPanel()
+{
+    if (m_relayer)
+        m_relayer->stop();
+}
+
+void RelayPanel::setConnection(const ConnectionSpec &spec, bool open)
+{
+    stop();
+    m_spec = spec;
+    m_open = open;
+    updateButtons();
+}
+
+void RelayPanel::setTargetUrl(const QString &url)
+{
+    m_url->setText(url);
+}
+
+QString RelayPanel::targetUrl() const
+{
+    return m_url->text().trimmed();
+}
+
+RelayerConfig RelayPanel::config() const
+{
+    RelayerConfig c;
+    c.targetUrl = QUrl(targetUrl(), QUrl::StrictMode);
+    c.contentMode = ContentMode(m_mode->currentData().toInt());
+    c.batchSize = m_batch->value();
+    c.pollIntervalMs = m_poll->value();
+    c.maxRetries = m_retries->value();
+    c.concurrency = m_concurrency->value();
+    c.requestTimeoutMs = m_timeout->value();
+    c.name = QStringLiteral("console");
+    return c;
+}
+
+bool RelayPanel::ensureRelayer()
+{
+    if (m_relayer)
+        return true;
+    const RelayerConfig c = config();
+    QString problem;
+    if (!m_open)
+        problem = tr("No outbox is open.");
+    else if (targetUrl().isEmpty())
+        problem = tr("Set the target URL first (or start the receiver and use it as the target).");
+    else if (!c.targetUrl.isValid() || (c.targetUrl.scheme() != QLatin1String("http") && c.targetUrl.scheme() != QLatin1String("https")))
+        problem = tr("'%1' is not an http:// or https:// URL.").arg(targetUrl());
+    else
+        problem = c.problem();
+    if (!problem.isEmpty()) {
+        QMessageBox::warning(this, tr("Cannot relay"), problem);
+        return false;
+    }
+    m_relayer = std::make_unique<Relayer>(m_spec, c);
+    connect(m_relayer.get(), &Relayer::eventSent, this, [this](const QString &id, int status, qint64 ms) {
+        appendLog(tr("sent    %1  HTTP %2  %3 ms").arg(id).arg(status).arg(ms));
+    });
+    connect(m_relayer.get(), &Relayer::eventRetryScheduled, this,
+            [this](const QString &id, int status, const QString &error, const QDateTime &next) {
+                appendLog(tr("retry   %1  %2  %3 (next %4)").arg(id, status > 0 ? QStringLiteral("HTTP %1").arg(status) : QStringLiteral("-"),
+                                                                 oneLine(error, 200), next.toLocalTime().toString(QStringLiteral("HH:mm:ss"))));
+                Q_EMIT relayError(tr("%1: %2").arg(id, error), QDateTime::currentDateTimeUtc());
+            });
+    connect(m_relayer.get(), &Relayer::eventFailed, this, [this](const QString &id, int status, const QString &error) {
+        appendLog(tr("FAILED  %1  %2  %3").arg(id, status > 0 ? QStringLiteral("HTTP %1").arg(status) : QStringLiteral("-"), oneLine(error, 200)));
+        Q_EMIT relayError(tr("%1: %2").arg(id, error), QDateTime::currentDateTimeUtc());
+    });
+    connect(m_relayer.get(), &Relayer::errorOccurred, this, [this](const QString &message) {
+        appendLog(tr("error   %1").arg(oneLine(message, 300)));
+        Q_EMIT relayError(message, QDateTime::currentDateTimeUtc());
+    });
+    connect(m_relayer.get(), &Relayer::batchFinished, this, [this](int processed) {
+        if (processed > 0)
+            Q_EMIT deliveriesHappened();
+    });
+    return true;
+}
+
+void RelayPanel::start()
+{
+    if (m_state == State::Running || m_onceRunning || !ensureRelayer())
+        return;
+    if (Error e = m_relayer->start()) {
+        QMessageBox::warning(this, tr("Cannot relay"), e.message());
+        m_relayer.reset();
+        return;
+    }
+    appendLog(tr("relayer started: %1, %2 mode").arg(targetUrl(), m_mode->currentText()));
+    setState(State::Running);
+}
+
+void RelayPanel::pause()
+{
+    if (m_state != State::Running)
+        return;
+    QGuiApplication::setOverrideCursor(Qt::WaitCursor);
+    m_relayer->stop(); // lets requests in flight finish and gives the other leases back
+    QGuiApplication::restoreOverrideCursor();
+    appendLog(tr("relayer paused"));
+    setState(State::Paused);
+}
+
+void RelayPanel::stop()
+{
+    if (!m_relayer)
+        return;
+    if (m_state == State::Running) {
+        QGuiApplication::setOverrideCursor(Qt::WaitCursor);
+        m_relayer->stop();
+        QGuiApplication::restoreOverrideCursor();
+    }
+    if (m_onceRunning)
+        return; // the batch in progress ends first; its completion drops the relayer
+    m_relayer.reset();
+    appendLog(tr("relayer stopped"));
+    setState(State::Stopped);
+}
+
+void RelayPanel::relayOnce()
+{
+    if (m_state == State::Running || m_onceRunning || !ensureRelayer())
+        return;
+    m_onceRunning = true;
+    updateButtons();
+    m_relayer->relayOnceAsync([this](const RelayOnceResult &r) {
+        m_onceRunning = false;
+        if (r.error)
+            appendLog(tr("relay once: %1").arg(r.error.message()));
+        else
+            appendLog(tr("relay once: %n event(s) processed", nullptr, r.processed));
+        if (r.processed > 0)
+            Q_EMIT deliveriesHappened();
+        if (m_state == State::Stopped)
+            m_relayer.reset(); // settings may change before the next run
+        updateButtons();
+    });
+}
+
+void RelayPanel::setState(State state)
+{
+    m_state = state;
+    static const char *const names[] = {"Stopped", "Running", "Paused"};
+    m_stateLabel->setText(tr("Relayer: %1").arg(tr(names[int(state)])));
+    updateButtons();
+    Q_EMIT stateChanged(state);
+}
+
+void RelayPanel::updateButtons()
+{
+    const bool idle = m_state == State::Stopped && !m_onceRunning;
+    m_start->setEnabled(m_open && m_state != State::Running && !m_onceRunning);
+    m_start->setText(m_state == State::Paused ? tr("Resume") : tr("Start"));
+    m_pause->setEnabled(m_state == State::Running);
+    m_stop->setEnabled(m_state != State::Stopped);
+    m_once->setEnabled(m_open && m_state != State::Running && !m_onceRunning);
+    for (QWidget *w : std::initializer_list<QWidget *>{m_url, m_mode, m_batch, m_poll, m_retries, m_concurrency, m_timeout})
+        w->setEnabled(idle);
+}
+
+void RelayPanel::appendLog(const QString &line)
+{
+    if (m_pendingLog.size() >= kLogLinesPerFlush) {
+        ++m_droppedLog;
+        return;
+    }
+    m_pendingLog.append(QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss.zzz  ")) + line);
+}
+
+void RelayPanel::flushLog()
+{
+    if (m_pendingLog.isEmpty())
+        return;
+    if (m_droppedLog > 0)
+        m_pendingLog.append(tr("… and %n more", nullptr, m_droppedLog));
+    m_log->appendPlainText(m_pendingLog.join(QLatin1Char('\n')));
+    m_pendingLog.clear();
+    m_droppedLog = 0;
+}
+
+void RelayPanel::loadSettings()
+{
+    QSettings s;
+    s.beginGroup(QStringLiteral("relay"));
+    if (s.contains(QStringLiteral("url")))
+        m_url->setText(s.value(QStringLiteral("url")).toString());
+    m_mode->setCurrentIndex(qBound(0, s.value(QStringLiteral("mode"), 0).toInt(), 2));
+    m_batch->setValue(s.value(QStringLiteral("batchSize"), m_batch->value()).toInt());
+    m_poll->setValue(s.value(QStringLiteral("pollIntervalMs"), m_poll->value()).toInt());
+    m_retries->setValue(s.value(QStringLiteral("maxRetries"), m_retries->value()).toInt());
+    m_concurrency->setValue(s.value(QStringLiteral("concurrency"), m_concurrency->value()).toInt());
+    m_timeout->setValue(s.value(QStringLiteral("timeoutMs"), m_timeout->value()).toInt());
+}
+
+void RelayPanel::saveSettings() const
+{
+    QSettings s;
+    s.beginGroup(QStringLiteral("relay"));
+    s.setValue(QStringLiteral("url"), m_url->text());
+    s.setValue(QStringLiteral("mode"), m_mode->currentIndex());
+    s.setValue(QStringLiteral("batchSize"), m_batch->value());
+    s.setValue(QStringLiteral("pollIntervalMs"), m_poll->value());
+    s.setValue(QStringLiteral("maxRetries"), m_retries->value());
+    s.setValue(QStringLiteral("concurrency"), m_concurrency->value());
+    s.setValue(QStringLiteral("timeoutMs"), m_timeout->value());
+}
+
+} // namespace outbox::ui

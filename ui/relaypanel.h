@@ -1,0 +1,95 @@
+#pragma once
+
+#include "connectionspec.h"
+#include "relayerconfig.h"
+
+#include <QDateTime>
+#include <QStringList>
+#include <QTimer>
+#include <QWidget>
+
+#include <memory>
+
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QPushButton;
+class QSpinBox;
+
+namespace outbox {
+class Relayer;
+}
+
+namespace outbox::ui {
+
+// Runs a relayer in the console's process (on its own thread) on the open outbox: start, pause, stop,
+// relay once; its settings; and a live log of deliveries.
+class RelayPanel : public QWidget
+{
+    Q_OBJECT
+public:
+    enum class State { Stopped, Running, Paused };
+
+    explicit RelayPanel(QWidget *parent = nullptr);
+    ~RelayPanel() override;
+
+    // The outbox to relay from; stops a running relayer first.
+    void setConnection(const ConnectionSpec &spec, bool open);
+    void setTargetUrl(const QString &url);
+    QString targetUrl() const;
+    RelayerConfig config() const;
+    State state() const { return m_state; }
+
+    void start();
+    void pause();
+    void stop();
+    void relayOnce();
+
+    void loadSettings();
+    void saveSettings() const;
+
+    QPushButton *startButton() const { return m_start; }
+    QPushButton *pauseButton() const { return m_pause; }
+    QPushButton *stopButton() const { return m_stop; }
+    QPushButton *onceButton() const { return m_once; }
+    QPlainTextEdit *log() const { return m_log; }
+    QLabel *stateLabel() const { return m_stateLabel; }
+
+Q_SIGNALS:
+    void stateChanged(State state);
+    void relayError(const QString &message, const QDateTime &at);
+    void deliveriesHappened(); // something was sent, retried or failed: worth refreshing the views
+
+private:
+    void setState(State state);
+    void appendLog(const QString &line);
+    void flushLog();
+    bool ensureRelayer();
+    void updateButtons();
+
+    ConnectionSpec m_spec;
+    bool m_open = false;
+    State m_state = State::Stopped;
+    std::unique_ptr<Relayer> m_relayer;
+    bool m_onceRunning = false;
+
+    QLineEdit *m_url;
+    QComboBox *m_mode;
+    QSpinBox *m_batch;
+    QSpinBox *m_poll;
+    QSpinBox *m_retries;
+    QSpinBox *m_concurrency;
+    QSpinBox *m_timeout;
+    QPushButton *m_start;
+    QPushButton *m_pause;
+    QPushButton *m_stop;
+    QPushButton *m_once;
+    QLabel *m_stateLabel;
+    QPlainTextEdit *m_log;
+    QStringList m_pendingLog;
+    int m_droppedLog = 0;
+    QTimer m_logTimer;
+};
+
+} // namespace outbox::ui

@@ -1,0 +1,261 @@
+#include "testerpanel.h"
+
+#include "textutil.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+namespace outbox::ui {
+
+namespace {
+constexpr int kKeptRequests = 2000;
+}
+
+TesterPanel::TesterPanel(QWidget *parent) : QWidget(parent), m_receiver(new Receiver(this))
+{
+    auto *layout = new QVBoxLayout(this);
+    auto *top = new QHBoxLayout;
+    m_port = new QSpinBox(this);
+    m_port->setRange(0, 65535);
+    m_port->setSpecialValueText(tr("any free port"));
+    m_startStop = new QPushButton(tr("Start receiver"), this);
+    m_useAsTarget = new QPushButton(tr("Use as relay target"), this);
+    m_useAsTarget->setObjectName(QStringLiteral("useAsTarget"));
+    m_clear = new QPushButton(tr("Clear"), this);
+    m_state = new QLabel(this);
+    m_state->setTextFormat(Qt::PlainText);
+    m_state->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    top->addWidget(new QLabel(tr("Port"), this));
+    top->addWidget(m_port);
+    top->addWidget(m_startStop);
+    top->addWidget(m_useAsTarget);
+    top->addWidget(m_clear);
+    top->addWidget(m_state, 1);
+    layout->addLayout(top);
+
+    auto *faults = new QHBoxLayout;
+    m_status = new QComboBox(this);
+    m_status->setObjectName(QStringLiteral("faultStatus"));
+    m_status->setEditable(true);
+    for (const char *s : {"200", "202", "400", "404", "408", "429", "500", "503"})
+        m_status->addItem(QString::fromLatin1(s));
+    m_failRate = new QDoubleSpinBox(this);
+    m_failRate->setRange(0, 100);
+    m_failRate->setSuffix(tr(" %"));
+    m_failRate->setDecimals(0);
+    m_failRate->setToolTip(tr("Share of requests answered with the status (100 %: all of them)"));
+    m_failRate->setValue(100);
+    m_delay = new QSpinBox(this);
+    m_delay->setRange(0, 600000);
+    m_delay->setSuffix(tr(" ms"));
+    m_retryAfter = new QSpinBox(this);
+    m_retryAfter->setRange(-1, 86400);
+    m_retryAfter->setSpecialValueText(tr("none"));
+    m_retryAfter->setValue(-1);
+    m_retryAfter->setSuffix(tr(" s"));
+    m_hang = new QCheckBox(tr("Hang"), this);
+    m_hang->setToolTip(tr("Never answer: the relayer's request timeout must fire"));
+    m_drop = new QCheckBox(tr("Drop connection"), this);
+    faults->addWidget(new QLabel(tr("Reply"), this));
+    faults->addWidget(m_status);
+    faults->addWidget(new QLabel(tr("to"), this));
+    faults->addWidget(m_failRate);
+    faults->addWidget(new QLabel(tr("Delay"), this));
+    faults->addWidget(m_delay);
+    faults->addWidget(new QLabel(tr("Retry-After"), this));
+    faults->addWidget(m_retryAfter);
+    faults->addWidget(m_hang);
+    faults->addWidget(m_drop);
+    faults->addStretch();
+    layout->addLayout(faults);
+
+    auto *split = new QSplitter(Qt::Horizontal, this);
+    m_list = new QTreeWidget(split);
+    m_list->setObjectName(QStringLiteral("received"));
+    m_list->setRootIsDecorated(false);
+    m_list->setUniformRowHeights(true);
+    m_list->setHeaderLabels({tr("Received"), tr("Mode"), tr("Reply"), tr("Type"), tr("Id"), tr("Verdict")});
+    m_detail = new QPlainTextEdit(split);
+    m_detail->setReadOnly(true);
+    m_detail->setLineWrapMode(QPlainTextEdit::NoWrap);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 2);
+    layout->addWidget(split, 1);
+
+    connect(m_startStop, &QPushButton::clicked, this, [this] {
+        if (m_receiver->isListening())
+            stopReceiver();
+        else if (!startReceiver(quint16(m_port->value())))
+            QMessageBox::warning(this, tr("Receiver"), m_state->text());
+    });
+    connect(m_useAsTarget, &QPushButton::clicked, this, [this] {
+        if (!m_receiver->isListening() && !startReceiver(quint16(m_port->value()))) {
+            QMessageBox::warning(this, tr("Receiver"), m_state->text());
+            return;
+        }
+        Q_EMIT useAsTargetRequested(receiverUrl());
+    });
+    connect(m_clear, &QPushButton::clicked, this, [this] {
+        m_receiver->clear();
+        m_requests.clear();
+        m_list->clear();
+        m_detail->clear();
+    });
+    connect(m_status, &QComboBox::currentTextChanged, this, &TesterPanel::applyFaults);
+    connect(m_failRate, &QDoubleSpinBox::valueChanged, this, &TesterPanel::applyFaults);
+    connect(m_delay, &QSpinBox::valueChanged, this, &TesterPanel::applyFaults);
+    connect(m_retryAfter, &QSpinBox::valueChanged, this, &TesterPanel::applyFaults);
+    connect(m_hang, &QCheckBox::toggled, this, &TesterPanel::applyFaults);
+    connect(m_drop, &QCheckBox::toggled, this, &TesterPanel::applyFaults);
+    connect(m_receiver, &Receiver::requestReceived, this, &TesterPanel::addRequest);
+    connect(m_list, &QTreeWidget::currentItemChanged, this, &TesterPanel::showSelected);
+    m_status->setCurrentIndex(0);
+    updateState();
+}
+
+TesterPanel::~TesterPanel()
+{
+    m_receiver->close();
+}
+
+bool TesterPanel::startReceiver(quint16 port)
+{
+    if (m_receiver->isListening())
+        return true;
+    applyFaults();
+    if (Error e = m_receiver->listen(port)) {
+        m_state->setText(tr("Cannot listen: %1").arg(e.message()));
+        return false;
+    }
+    updateState();
+    return true;
+}
+
+void TesterPanel::stopReceiver()
+{
+    m_receiver->close();
+    updateState();
+}
+
+QString TesterPanel::receiverUrl() const
+{
+    return m_receiver->isListening() ? m_receiver->url().toString() : QString();
+}
+
+void TesterPanel::updateState()
+{
+    const bool on = m_receiver->isListening();
+    m_startStop->setText(on ? tr("Stop receiver") : tr("Start receiver"));
+    m_port->setEnabled(!on);
+    m_state->setText(on ? tr("Listening on %1").arg(receiverUrl()) : tr("Receiver stopped"));
+}
+
+ReceiverFaults TesterPanel::faultsFromControls() const
+{
+    ReceiverFaults f;
+    bool ok = false;
+    const int status = m_status->currentText().trimmed().toInt(&ok);
+    f.status = ok && status != 200 ? status : 0;
+    if (f.status != 0 && m_failRate->value() < 100)
+        f.failRate = m_failRate->value() / 100.0;
+    f.delayMs = m_delay->value();
+    f.retryAfterSeconds = m_retryAfter->value();
+    f.hang = m_hang->isChecked();
+    f.dropConnection = m_drop->isChecked();
+    return f;
+}
+
+void TesterPanel::applyFaults()
+{
+    ReceiverFaults f = faultsFromControls();
+    const QString problem = f.problem();
+    if (!problem.isEmpty()) {
+        m_state->setText(tr("Faults not applied: %1").arg(problem));
+        return;
+    }
+    m_receiver->setFaults(f);
+    if (m_receiver->isListening())
+        updateState();
+}
+
+void TesterPanel::addRequest(const ReceivedRequest &request)
+{
+    m_requests.append(request);
+    if (m_requests.size() > kKeptRequests) {
+        m_requests.removeFirst();
+        delete m_list->takeTopLevelItem(0);
+    }
+    const QString when = request.receivedAt.toLocalTime().toString(QStringLiteral("HH:mm:ss.zzz"));
+    const QString reply = request.replyStatus > 0 ? QString::number(request.replyStatus) : tr("none");
+    QString type, id, verdict;
+    bool valid = request.decoded.error.isEmpty() && !request.decoded.events.isEmpty();
+    if (!request.decoded.error.isEmpty()) {
+        verdict = request.decoded.error;
+    } else {
+        QStringList types, ids, problems;
+        for (const ReceivedEvent &e : request.decoded.events) {
+            types.append(e.event.type);
+            ids.append(e.event.id);
+            problems += e.problems;
+            valid = valid && e.isValid();
+        }
+        type = types.size() > 1 ? tr("%n events", nullptr, int(types.size())) : types.value(0);
+        id = ids.value(0);
+        verdict = problems.isEmpty() ? tr("valid") : problems.join(QStringLiteral("; "));
+    }
+    auto *item = new QTreeWidgetItem(m_list, {when, contentModeName(request.decoded.mode), reply, oneLine(type, 120),
+                                              oneLine(id, 80), oneLine(verdict, 300)});
+    item->setData(0, Qt::UserRole, int(m_requests.size() - 1));
+    item->setForeground(5, valid ? QColor(0x26, 0x80, 0x3a) : QColor(0xc0, 0x1c, 0x28));
+    item->setToolTip(5, plainTooltip(verdict));
+    // Keep the newest in view unless the user is looking at an older one.
+    if (!m_list->currentItem())
+        m_list->scrollToItem(item);
+}
+
+void TesterPanel::showSelected()
+{
+    QTreeWidgetItem *item = m_list->currentItem();
+    if (!item) {
+        m_detail->clear();
+        return;
+    }
+    const int index = m_list->indexOfTopLevelItem(item);
+    if (index < 0 || index >= m_requests.size())
+        return;
+    const ReceivedRequest &r = m_requests.at(index);
+    QString text = QStringLiteral("%1 %2\n").arg(QString::fromLatin1(r.method), QString::fromUtf8(r.target));
+    for (const auto &h : r.message.headers)
+        text += QStringLiteral("%1: %2\n").arg(QString::fromLatin1(h.first), oneLine(QString::fromUtf8(h.second), 2000));
+    text += QLatin1Char('\n');
+    for (const ReceivedEvent &e : r.decoded.events) {
+        text += tr("— event %1 (%2)\n").arg(e.event.id, e.isValid() ? tr("valid") : e.problems.join(QStringLiteral("; ")));
+        text += QStringLiteral("specversion: %1\ntype: %2\nsource: %3\nsubject: %4\ntime: %5\ndatacontenttype: %6\n")
+                    .arg(e.specVersion, e.event.type, e.event.source, e.event.subject, e.time, e.event.contentType);
+        for (auto it = e.event.extensions.constBegin(); it != e.event.extensions.constEnd(); ++it)
+            text += QStringLiteral("%1: %2\n").arg(it.key(), it.value().toVariant().toString());
+        QString kind;
+        const QString payload = payloadText(e.event.data.left(256 * 1024), &kind);
+        text += tr("data (%1, %2 bytes):\n").arg(kind).arg(e.event.data.size());
+        text += payload + QStringLiteral("\n\n");
+    }
+    if (!r.decoded.error.isEmpty()) {
+        QString kind;
+        text += tr("Not read: %1\n\n%2").arg(r.decoded.error, payloadText(r.message.body.left(64 * 1024), &kind));
+    }
+    m_detail->setPlainText(text);
+}
+
+} // namespace outbox::ui

@@ -1,0 +1,70 @@
+#pragma once
+
+#include "receiver.h"
+
+#include <QWidget>
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QPlainTextEdit;
+class QPushButton;
+class QSpinBox;
+class QTreeWidget;
+
+namespace outbox::ui {
+
+// The local CloudEvents receiver, in the console: start it on a loopback port, make it misbehave (a status,
+// a failure rate, a delay, Retry-After, a hang, a dropped connection; all changeable while it runs), and see
+// every event that arrives with its validation verdict, headers and data.
+class TesterPanel : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit TesterPanel(QWidget *parent = nullptr);
+    ~TesterPanel() override;
+
+    bool startReceiver(quint16 port = 0);
+    void stopReceiver();
+    Receiver *receiver() const { return m_receiver; }
+    QString receiverUrl() const; // empty when not listening
+    ReceiverFaults faultsFromControls() const;
+
+    QTreeWidget *receivedList() const { return m_list; }
+    QPushButton *useAsTargetButton() const { return m_useAsTarget; }
+    QComboBox *statusBox() const { return m_status; }
+    QDoubleSpinBox *failRateBox() const { return m_failRate; }
+    QSpinBox *delayBox() const { return m_delay; }
+    QSpinBox *retryAfterBox() const { return m_retryAfter; }
+    QCheckBox *hangBox() const { return m_hang; }
+    QCheckBox *dropBox() const { return m_drop; }
+
+Q_SIGNALS:
+    void useAsTargetRequested(const QString &url);
+
+private:
+    void applyFaults();
+    void addRequest(const ReceivedRequest &request);
+    void showSelected();
+    void updateState();
+
+    Receiver *m_receiver;
+    QSpinBox *m_port;
+    QPushButton *m_startStop;
+    QPushButton *m_useAsTarget;
+    QPushButton *m_clear;
+    QLabel *m_state;
+    QComboBox *m_status;
+    QDoubleSpinBox *m_failRate;
+    QSpinBox *m_delay;
+    QSpinBox *m_retryAfter;
+    QCheckBox *m_hang;
+    QCheckBox *m_drop;
+    QTreeWidget *m_list;
+    QPlainTextEdit *m_detail;
+    QList<ReceivedRequest> m_requests; // the last 2,000, for the detail view
+    int m_shown = 0;
+};
+
+} // namespace outbox::ui

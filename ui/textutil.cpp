@@ -1,0 +1,144 @@
+#include "textutil.h"
+
+#include "cloudevents.h"
+
+#include <QJsonDocument>
+#include <QStringDecoder>
+
+namespace outbox::ui {
+
+QString oneLine(const QString &text, int max)
+{
+    QString out = text.left(max);
+    for (QChar &c : out) {
+        if (c.unicode() < 0x20 || c.unicode() == 0x7f || c.category() == QChar::Other_Format)
+            c = QLatin1Char(' ');
+    }
+    if (text.size() > max)
+        out += QStringLiteral("…");
+    return out;
+}
+
+QString plainTooltip(const QString &text)
+{
+    return QStringLiteral("<p style='white-space:pre-wrap'>%1</p>").arg(text.left(2000).toHtmlEscaped());
+}
+
+QString hexDump(const QByteArray &data, int maxBytes)
+{
+    QString out;
+    const int n = int(qMin<qsizetype>(data.size(), maxBytes));
+    for (int row = 0; row < n; row += 16) {
+        out += QStringLiteral("%1  ").arg(row, 8, 16, QLatin1Char('0'));
+        QString ascii;
+        for (int i = row; i < row + 16; ++i) {
+            if (i < n) {
+                const auto b = static_cast<unsigned char>(data.at(i));
+                out += QStringLiteral("%1 ").arg(b, 2, 16, QLatin1Char('0'));
+                ascii += (b >= 0x20 && b < 0x7f) ? QChar(b) : QLatin1Char('.');
+            } else {
+                out += QStringLiteral("   ");
+            }
+        }
+        out += QLatin1Char(' ') + ascii + QLatin1Char('\n');
+    }
+    if (data.size() > n)
+        out += QStringLiteral("… %1 more bytes\n").arg(data.size() - n);
+    return out;
+}
+
+// Re-indents JSON text without parsing its values, so numbers keep every digit they were written with.
+// Nesting deeper than 32 levels is left on one line.
+QString indentJson(const QByteArray &json)
+{
+    QByteArray out;
+    out.reserve(json.size() * 2);
+    int depth = 0;
+    bool inString = false;
+    bool escaped = false;
+    auto newline = [&](int level) {
+        out += '\n';
+        out += QByteArray(qBound(0, level, 32) * 2, ' ');
+    };
+    for (qsizetype i = 0; i < json.size(); ++i) {
+        const char c = json.at(i);
+        if (inString) {
+            out += c;
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                inString = false;
+            continue;
+        }
+        switch (c) {
+        case '"':
+            inString = true;
+            out += c;
+            break;
+        case '{':
+        case '[': {
+            out += c;
+            ++depth;
+            // An empty object or array stays on one line.
+            qsizetype j = i + 1;
+            while (j < json.size() && QChar::isSpace(uchar(json.at(j))))
+                ++j;
+            if (j < json.size() && (json.at(j) == '}' || json.at(j) == ']')) {
+                out += json.at(j);
+                --depth;
+                i = j;
+            } else if (depth <= 32) {
+                newline(depth);
+            }
+            break;
+        }
+        case '}':
+        case ']':
+            --depth;
+            if (depth < 32)
+                newline(depth);
+            out += c;
+            break;
+        case ',':
+            out += c;
+            if (depth <= 32)
+                newline(depth);
+            break;
+        case ':':
+            out += ": ";
+            break;
+        case ' ':
+        case '\t':
+        case '\n':
+        case '\r':
+            break;
+        default:
+            out += c;
+        }
+    }
+    return QString::fromUtf8(out);
+}
+
+QString payloadText(const QByteArray &data, QString *kind)
+{
+    if (data.isEmpty()) {
+        *kind = QStringLiteral("empty");
+        return QString();
+    }
+    if (cloudevents::isValidJson(data)) {
+        *kind = QStringLiteral("JSON");
+        return indentJson(data);
+    }
+    auto decoder = QStringDecoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+    const QString text = decoder(data);
+    if (!decoder.hasError()) {
+        *kind = QStringLiteral("text");
+        return text;
+    }
+    *kind = QStringLiteral("binary");
+    return hexDump(data);
+}
+
+} // namespace outbox::ui

@@ -1,0 +1,19 @@
+#pragma once
+
+#include <QByteArray>
+#include <QString>
+
+namespace outbox::ui {
+
+// Text from an event made safe to show in one line of a table: control characters become spaces, and it is
+// cut at `max` characters. Qt's item views draw DisplayRole as plain text, never as rich text.
+QString oneLine(const QString &text, int max = 500);
+// A tooltip that shows text literally (Qt would render a tooltip that looks like HTML as HTML).
+QString plainTooltip(const QString &text);
+// A payload as the detail pane shows it: pretty JSON when it is JSON, UTF-8 text when it is valid text,
+// otherwise a hex dump. `kind` says which.
+QString payloadText(const QByteArray &data, QString *kind);
+QString indentJson(const QByteArray &json);
+QString hexDump(const QByteArray &data, int maxBytes = 64 * 1024);
+
+} // namespace outbox::ui
