@@ -1,0 +1,563 @@
+// The console through its real widgets, on the offscreen platform: open an outbox, filter, select, retry,
+// replay and delete, search payloads, refresh live, relay to a loopback receiver, compose; and check what the
+// table shows and what the database then holds. Runs on SQLite and on PostgreSQL.
+
+#include "composerdialog.h"
+#include "detailpane.h"
+#include "eventmodel.h"
+#include "healthpanel.h"
+#include "mainwindow.h"
+#include "receiver.h"
+#include "relaypanel.h"
+#include "sendevent.h"
+#include "session.h"
+#include "testerpanel.h"
+#include "testsupport.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QComboBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QHeaderView>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTabBar>
+#include <QTableView>
+#include <QTableWidget>
+#include <QTest>
+#include <QTimer>
+#include <QTreeWidget>
+
+using namespace outbox;
+using namespace outbox::ui;
+using testsupport::AppConnection;
+
+namespace {
+
+// Answers the next message box that opens (clicking `button`) and keeps its text.
+class MessageBoxAnswer : public QObject
+{
+public:
+    explicit MessageBoxAnswer(QMessageBox::StandardButton button = QMessageBox::Yes) : m_button(button)
+    {
+        connect(&m_timer, &QTimer::timeout, this, [this] {
+            auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+            if (!box)
+                return;
+            text = box->text();
+            seen = true;
+            m_timer.stop();
+            if (QAbstractButton *b = box->button(m_button))
+                b->click();
+            else
+                box->reject();
+        });
+        m_timer.start(10);
+    }
+    QString text;
+    bool seen = false;
+
+private:
+    QMessageBox::StandardButton m_button;
+    QTimer m_timer;
+};
+
+} // namespace
+
+class TestConsole : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    ConnectionSpec m_spec;
+    std::unique_ptr<AppConnection> m_app;
+    std::unique_ptr<MainWindow> m_window;
+
+    QString enqueue(const QString &type, const QByteArray &data = "{\"n\":1}", const SendEventOptions &o = {})
+    {
+        QSqlDatabase db = m_app->db();
+        auto id = sendEventTransactional(db, type, QStringLiteral("/tests"), data, o);
+        if (!id.isOk())
+            qFatal("enqueue failed: %s", qPrintable(id.error().message()));
+        return *id;
+    }
+
+    // Marks the oldest n pending events failed (404) or sent, the way a relayer would.
+    void deliver(int n, EventStatus status)
+    {
+        auto storage = testsupport::openStorage(m_spec);
+        auto claimed = storage->claim(QStringLiteral("test-relayer"), n, 60000);
+        QVERIFY(claimed.isOk());
+        QList<DeliveryRecord> records;
+        for (const OutboxEvent &e : *claimed) {
+            DeliveryRecord r;
+            r.sequence = e.sequence;
+            r.attemptedAt = QDateTime::currentDateTimeUtc();
+            r.newStatus = status;
+            r.outcome = status == EventStatus::Sent ? Attempt::Outcome::Sent : Attempt::Outcome::Failed;
+            r.httpStatus = status == EventStatus::Sent ? 200 : 404;
+            r.error = status == EventStatus::Sent ? QString() : QStringLiteral("HTTP 404 Not Found: no such route");
+            records.append(r);
+        }
+        QVERIFY(!storage->complete(QStringLiteral("test-relayer"), records));
+    }
+
+    qint64 count(const QString &where) const
+    {
+        return m_app->scalar(QStringLiteral("SELECT COUNT(*) FROM outbox_events WHERE ") + where).toLongLong();
+    }
+
+    EventTableModel *model() const { return m_window->model(); }
+    QTableView *table() const { return m_window->table(); }
+
+    void waitLoaded()
+    {
+        QTRY_VERIFY_WITH_TIMEOUT(!model()->isLoading(), 10000);
+    }
+    QString cell(int row, int column) const { return model()->index(row, column).data().toString(); }
+    // Waits until every row on screen has its attributes.
+    void waitRowsShown()
+    {
+        waitLoaded();
+        for (int r = 0; r < qMin(model()->rowCount(), 20); ++r)
+            model()->index(r, 0).data();
+        QTRY_VERIFY_WITH_TIMEOUT(model()->pendingFetches() == 0 && (model()->rowCount() == 0 || model()->eventAt(0)), 10000);
+    }
+
+    void clickRow(int row, Qt::KeyboardModifiers modifiers = Qt::NoModifier)
+    {
+        table()->scrollTo(model()->index(row, 0));
+        const QRect r = table()->visualRect(model()->index(row, EventTableModel::Type));
+        QTest::mouseClick(table()->viewport(), Qt::LeftButton, modifiers, r.center());
+    }
+
+    void openWindow()
+    {
+        m_window = std::make_unique<MainWindow>();
+        m_window->setLiveRefreshPaused(false);
+        m_window->show();
+        QSignalSpy opened(m_window.get(), &MainWindow::outboxOpened);
+        m_window->openLocation(m_spec.toUrl());
+        QVERIFY(opened.wait(10000));
+        QCOMPARE(opened.first().first().toString(), QString());
+        waitRowsShown();
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true); // settings and the demo outbox go to a throwaway place
+        QSettings().clear();
+    }
+
+    void init()
+    {
+        m_spec = testsupport::freshOutbox(m_dir);
+        testsupport::openStorage(m_spec); // creates the schema
+        m_app = std::make_unique<AppConnection>(m_spec);
+    }
+
+    void cleanup()
+    {
+        m_window.reset();
+        m_app.reset();
+    }
+
+    void opensAndShowsRowsAndHealth()
+    {
+        for (int i = 0; i < 10; ++i)
+            enqueue(QStringLiteral("com.example.a"));
+        for (int i = 0; i < 20; ++i)
+            enqueue(QStringLiteral("com.example.b"));
+        deliver(5, EventStatus::Failed);  // five "a" events
+        deliver(3, EventStatus::Sent);
+        openWindow();
+        QCOMPARE(model()->rowCount(), 30);
+        // Newest first: the last event enqueued is on top.
+        QCOMPARE(cell(0, EventTableModel::Type), QStringLiteral("com.example.b"));
+        QTRY_COMPARE(m_window->healthPanel()->countText(QStringLiteral("failed")), QStringLiteral("5"));
+        QCOMPARE(m_window->healthPanel()->countText(QStringLiteral("pending")), QStringLiteral("22"));
+        QCOMPARE(m_window->healthPanel()->countText(QStringLiteral("sent")), QStringLiteral("3"));
+        QCOMPARE(m_window->statusTabs()->tabText(2), QStringLiteral("Failed (5)"));
+        QVERIFY(m_window->windowTitle().contains(m_spec.displayUrl()));
+        if (isPg())
+            QVERIFY(!m_window->windowTitle().contains(m_spec.password));
+
+        // The failed tab shows the failed rows with the server's error.
+        m_window->statusTabs()->setCurrentIndex(2);
+        waitRowsShown();
+        QCOMPARE(model()->rowCount(), 5);
+        QCOMPARE(cell(0, EventTableModel::Status), QStringLiteral("failed"));
+        QCOMPARE(cell(0, EventTableModel::Http), QStringLiteral("404"));
+        QCOMPARE(cell(0, EventTableModel::LastError), QStringLiteral("HTTP 404 Not Found: no such route"));
+
+        // Sorting by type through the header, ascending: the "a" rows come first.
+        m_window->statusTabs()->setCurrentIndex(0);
+        waitRowsShown();
+        table()->horizontalHeader()->setSortIndicator(EventTableModel::Type, Qt::AscendingOrder);
+        waitRowsShown();
+        QCOMPARE(cell(0, EventTableModel::Type), QStringLiteral("com.example.a"));
+        QCOMPARE(cell(29, EventTableModel::Type), QStringLiteral("com.example.b"));
+    }
+
+    void filtersApplyInTheDatabase()
+    {
+        for (int i = 0; i < 6; ++i)
+            enqueue(QStringLiteral("com.example.a"), "{}", SendEventOptions{{}, {}, {}, i < 3 ? QStringLiteral("key-1") : QString(), {}});
+        for (int i = 0; i < 4; ++i)
+            enqueue(QStringLiteral("com.example.b"));
+        deliver(2, EventStatus::Failed);
+        openWindow();
+        QTest::keyClicks(m_window->typeFilter(), QStringLiteral("com.example.a"));
+        QTest::keyClick(m_window->typeFilter(), Qt::Key_Return);
+        waitRowsShown();
+        QCOMPARE(model()->rowCount(), 6);
+        m_window->statusTabs()->setCurrentIndex(2);
+        waitRowsShown();
+        QCOMPARE(model()->rowCount(), 2);
+        m_window->statusTabs()->setCurrentIndex(0);
+        m_window->typeFilter()->clear();
+        QTest::keyClicks(m_window->keyFilter(), QStringLiteral("key-1"));
+        QTest::keyClick(m_window->keyFilter(), Qt::Key_Return);
+        waitRowsShown();
+        QCOMPARE(model()->rowCount(), 3);
+        m_window->keyFilter()->clear();
+        QTest::keyClicks(m_window->errorFilter(), QStringLiteral("404"));
+        QTest::keyClick(m_window->errorFilter(), Qt::Key_Return);
+        waitRowsShown();
+        QCOMPARE(model()->rowCount(), 2);
+        // A time range that ends before everything: nothing.
+        m_window->errorFilter()->clear();
+        QTest::keyClicks(m_window->toFilter(), QStringLiteral("2001-01-01"));
+        QTest::keyClick(m_window->toFilter(), Qt::Key_Return);
+        waitRowsShown();
+        QCOMPARE(model()->rowCount(), 0);
+        // An injection attempt is a value like any other: no rows, and the table is intact.
+        m_window->toFilter()->clear();
+        QTest::keyClicks(m_window->typeFilter(), QStringLiteral("x'; DROP TABLE outbox_events; --"));
+        QTest::keyClick(m_window->typeFilter(), Qt::Key_Return);
+        waitRowsShown();
+        QCOMPARE(model()->rowCount(), 0);
+        QCOMPARE(count(QStringLiteral("1=1")), 10);
+    }
+
+    void retrySelectionThroughWidgets()
+    {
+        for (int i = 0; i < 8; ++i)
+            enqueue(QStringLiteral("com.example.a"));
+        deliver(3, EventStatus::Failed);
+        deliver(2, EventStatus::Sent);
+        openWindow();
+        m_window->statusTabs()->setCurrentIndex(2);
+        waitRowsShown();
+        QCOMPARE(model()->rowCount(), 3);
+        table()->setFocus();
+        clickRow(0);
+        clickRow(1, Qt::ControlModifier);
+        QCOMPARE(table()->selectionModel()->selectedRows().size(), 2);
+        const QString id0 = model()->eventAt(0)->id, id1 = model()->eventAt(1)->id;
+        MessageBoxAnswer answer;
+        QSignalSpy finished(m_window.get(), &MainWindow::actionFinished);
+        QTest::keyClick(table(), Qt::Key_R); // the R shortcut
+        QVERIFY(finished.wait(10000));
+        QVERIFY(answer.text.contains(QStringLiteral("the 2 selected events")));
+        QCOMPARE(m_window->actionResultLabel()->text(), QStringLiteral("Retried 2 event(s); 0 skipped"));
+        QCOMPARE(count(QStringLiteral("status = 'pending' AND attempts = 0 AND id IN ('%1', '%2')").arg(id0, id1)), 2);
+        QCOMPARE(count(QStringLiteral("status = 'failed'")), 1);
+        waitRowsShown();
+        QCOMPARE(model()->rowCount(), 1); // the failed tab now holds the one left
+
+        // In the All tab, a selection of one failed and one sent event: one retried, one skipped.
+        m_window->statusTabs()->setCurrentIndex(0);
+        waitRowsShown();
+        int failedRow = -1, sentRow = -1;
+        for (int r = 0; r < model()->rowCount(); ++r) {
+            const QString status = cell(r, EventTableModel::Status);
+            if (status == QLatin1String("failed"))
+                failedRow = r;
+            if (status == QLatin1String("sent"))
+                sentRow = r;
+        }
+        QVERIFY(failedRow >= 0 && sentRow >= 0);
+        clickRow(failedRow);
+        clickRow(sentRow, Qt::ControlModifier);
+        MessageBoxAnswer answer2;
+        m_window->action(QStringLiteral("retry"))->trigger();
+        QVERIFY(finished.wait(10000));
+        QCOMPARE(m_window->actionResultLabel()->text().left(29), QStringLiteral("Retried 1 event(s); 1 skipped"));
+        QCOMPARE(count(QStringLiteral("status = 'failed'")), 0);
+
+        // Cancel in the confirmation changes nothing.
+        clickRow(0);
+        MessageBoxAnswer cancel(QMessageBox::Cancel);
+        m_window->action(QStringLiteral("delete"))->trigger();
+        QTRY_VERIFY(cancel.seen);
+        QCOMPARE(count(QStringLiteral("1=1")), 8);
+    }
+
+    void replayAndDeleteAllThatMatch()
+    {
+        for (int i = 0; i < 5; ++i)
+            enqueue(QStringLiteral("com.example.a"));
+        for (int i = 0; i < 5; ++i)
+            enqueue(QStringLiteral("com.example.b"));
+        deliver(10, EventStatus::Sent);
+        openWindow();
+        QTest::keyClicks(m_window->typeFilter(), QStringLiteral("com.example.a"));
+        QTest::keyClick(m_window->typeFilter(), Qt::Key_Return);
+        waitRowsShown();
+        QCOMPARE(model()->rowCount(), 5);
+        QSignalSpy finished(m_window.get(), &MainWindow::actionFinished);
+        {
+            MessageBoxAnswer answer;
+            m_window->action(QStringLiteral("replayAll"))->trigger();
+            QVERIFY(finished.wait(10000));
+            QVERIFY2(answer.text.contains(QStringLiteral("all 5 events that match")), qPrintable(answer.text));
+        }
+        QCOMPARE(m_window->actionResultLabel()->text(), QStringLiteral("Replayed 5 event(s); 0 skipped"));
+        QCOMPARE(count(QStringLiteral("status = 'pending' AND type = 'com.example.a' AND replay_of IS NOT NULL")), 5);
+        waitRowsShown();
+        QCOMPARE(model()->rowCount(), 10); // the replays match the filter too
+
+        // Delete all that match in the Pending tab: only the five replays go.
+        m_window->statusTabs()->setCurrentIndex(1);
+        waitRowsShown();
+        QCOMPARE(model()->rowCount(), 5);
+        {
+            MessageBoxAnswer answer;
+            m_window->action(QStringLiteral("deleteAll"))->trigger();
+            QVERIFY(finished.wait(10000));
+        }
+        QCOMPARE(m_window->actionResultLabel()->text(), QStringLiteral("Deleted 5 event(s); 0 skipped"));
+        QCOMPARE(count(QStringLiteral("1=1")), 10);
+        QCOMPARE(count(QStringLiteral("replay_of IS NOT NULL")), 0);
+        waitRowsShown();
+        QCOMPARE(model()->rowCount(), 0);
+    }
+
+    void detailPaneAndKeyboard()
+    {
+        SendEventOptions o;
+        o.subject = QStringLiteral("order-7");
+        o.extensions.insert(QStringLiteral("traceparent"), QStringLiteral("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
+        const QString first = enqueue(QStringLiteral("com.example.a"), "{\"orderId\":12345678901234567890,\"ok\":true}", o);
+        const QString second = enqueue(QStringLiteral("<b>bold</b>\x01type"), QByteArray("\xff\xfe\x00" "binary", 9),
+                                       withContentType(QStringLiteral("application/octet-stream")));
+        deliver(1, EventStatus::Failed);
+        openWindow();
+        table()->setFocus();
+        clickRow(0); // the newest
+        QTRY_COMPARE(m_window->detailPane()->event().id, second);
+        // Shown literally, as plain text: the type is not rendered as HTML, control characters are blanked.
+        QCOMPARE(cell(0, EventTableModel::Type), QStringLiteral("<b>bold</b> type"));
+        QVERIFY(m_window->detailPane()->dataKindLabel()->text().startsWith(QStringLiteral("Data: binary, 9 bytes")));
+        QVERIFY2(m_window->detailPane()->dataView()->toPlainText().contains(QStringLiteral("ff fe 00 62")), qPrintable(m_window->detailPane()->dataView()->toPlainText()));
+        QTest::keyClick(table(), Qt::Key_J);
+        QTRY_COMPARE(m_window->detailPane()->event().id, first);
+        const QString data = m_window->detailPane()->dataView()->toPlainText();
+        QVERIFY2(data.contains(QStringLiteral("\"orderId\": 12345678901234567890")), qPrintable(data)); // every digit kept
+        QCOMPARE(m_window->detailPane()->attemptView()->topLevelItemCount(), 1);
+        QCOMPARE(m_window->detailPane()->attemptView()->topLevelItem(0)->text(1), QStringLiteral("failed"));
+        QCOMPARE(m_window->detailPane()->attemptView()->topLevelItem(0)->text(2), QStringLiteral("404"));
+        bool traceShown = false;
+        for (int r = 0; r < m_window->detailPane()->attributeTable()->rowCount(); ++r)
+            traceShown |= m_window->detailPane()->attributeTable()->item(r, 0)->text() == QLatin1String("ext: traceparent");
+        QVERIFY(traceShown);
+        QTest::keyClick(table(), Qt::Key_K);
+        QTRY_COMPARE(m_window->detailPane()->event().id, second);
+        // "/" focuses the filter.
+        QTest::keyClick(table(), Qt::Key_Slash);
+        QTRY_VERIFY(m_window->typeFilter()->hasFocus());
+    }
+
+    void payloadSearchIsBoundedWithProgress()
+    {
+        for (int i = 0; i < 50; ++i)
+            enqueue(QStringLiteral("com.example.a"), i % 10 == 0 ? QByteArray("{\"note\":\"needle-in-here\"}") : QByteArray("{\"note\":\"hay\"}"));
+        openWindow();
+        QTest::keyClicks(m_window->searchEdit(), QStringLiteral("needle"));
+        QTest::keyClick(m_window->searchEdit(), Qt::Key_Return);
+        waitRowsShown();
+        QCOMPARE(model()->rowCount(), 5);
+        QCOMPARE(m_window->searchProgress()->value(), 100);
+        // Only the newest 10,000: all of these. Clearing the search shows everything again.
+        m_window->searchEdit()->clear();
+        m_window->applyFilters();
+        waitRowsShown();
+        QCOMPARE(model()->rowCount(), 50);
+    }
+
+    void liveRefreshNeverFightsTheOperator()
+    {
+        for (int i = 0; i < 3; ++i)
+            enqueue(QStringLiteral("com.example.a"));
+        openWindow();
+        QCOMPARE(model()->rowCount(), 3);
+        enqueue(QStringLiteral("com.example.new"));
+        QTRY_COMPARE_WITH_TIMEOUT(model()->rowCount(), 4, 5000); // live
+        // A selected row holds the table still.
+        clickRow(1);
+        const qint64 selected = model()->sequenceAt(1);
+        enqueue(QStringLiteral("com.example.new"));
+        QTest::qWait(3500);
+        QCOMPARE(model()->rowCount(), 4);
+        QCOMPARE(model()->sequenceAt(1), selected);
+        QVERIFY(m_window->liveLabel()->text().contains(QStringLiteral("selected")));
+        // Esc clears the selection; the new row comes in and the current row stays on the same event.
+        table()->setFocus();
+        QTest::keyClick(table(), Qt::Key_Escape);
+        QTRY_COMPARE_WITH_TIMEOUT(model()->rowCount(), 5, 5000);
+        QCOMPARE(model()->sequenceAt(table()->currentIndex().row()), selected);
+        // Space pauses it, and the choice is remembered.
+        QTest::keyClick(table(), Qt::Key_Space);
+        QVERIFY(m_window->isLiveRefreshPaused());
+        QCOMPARE(QSettings().value(QStringLiteral("livePaused")).toBool(), true);
+        enqueue(QStringLiteral("com.example.new"));
+        QTest::qWait(3500);
+        QCOMPARE(model()->rowCount(), 5);
+        QTest::keyClick(table(), Qt::Key_Space);
+        QVERIFY(!m_window->isLiveRefreshPaused());
+        QTRY_COMPARE_WITH_TIMEOUT(model()->rowCount(), 6, 5000);
+    }
+
+    void relayFromTheControlsToTheReceiver()
+    {
+        for (int i = 0; i < 20; ++i)
+            enqueue(QStringLiteral("com.example.a"), QByteArray("{\"i\":") + QByteArray::number(i) + "}");
+        openWindow();
+        TesterPanel *tester = m_window->testerPanel();
+        RelayPanel *relay = m_window->relayPanel();
+        QTest::mouseClick(tester->useAsTargetButton(), Qt::LeftButton);
+        QVERIFY(tester->receiver()->isListening());
+        QCOMPARE(relay->targetUrl(), tester->receiverUrl());
+        QTest::mouseClick(relay->startButton(), Qt::LeftButton);
+        QCOMPARE(relay->state(), RelayPanel::State::Running);
+        QTRY_COMPARE_WITH_TIMEOUT(tester->receiver()->eventCount(), 20, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 20, 10000);
+        QTRY_VERIFY(relay->log()->toPlainText().contains(QStringLiteral("sent ")));
+        QTRY_COMPARE_WITH_TIMEOUT(tester->receivedList()->topLevelItemCount(), 20, 5000);
+        QCOMPARE(tester->receivedList()->topLevelItem(0)->text(5), QStringLiteral("valid"));
+        QTRY_COMPARE_WITH_TIMEOUT(m_window->healthPanel()->countText(QStringLiteral("sent")), QStringLiteral("20"), 5000);
+
+        // Paused: nothing more goes out.
+        QTest::mouseClick(relay->pauseButton(), Qt::LeftButton);
+        QCOMPARE(relay->state(), RelayPanel::State::Paused);
+        QCOMPARE(relay->stateLabel()->text(), QStringLiteral("Relayer: Paused"));
+        enqueue(QStringLiteral("com.example.late"));
+        QTest::qWait(1500);
+        QCOMPARE(tester->receiver()->eventCount(), 20);
+        QCOMPARE(count(QStringLiteral("status = 'pending'")), 1);
+
+        // With a fault set in the receiver's controls, the resumed relayer records the server's error.
+        tester->statusBox()->setCurrentText(QStringLiteral("404"));
+        QTest::mouseClick(relay->startButton(), Qt::LeftButton); // "Resume"
+        QCOMPARE(relay->state(), RelayPanel::State::Running);
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'failed' AND last_http_status = 404")), 1, 10000);
+        QTRY_VERIFY(relay->log()->toPlainText().contains(QStringLiteral("FAILED")));
+        QTest::mouseClick(relay->stopButton(), Qt::LeftButton);
+        QCOMPARE(relay->state(), RelayPanel::State::Stopped);
+        QCOMPARE(count(QStringLiteral("lease_owner IS NOT NULL AND status = 'pending'")), 0);
+    }
+
+    void composerEnqueuesAndSends()
+    {
+        openWindow();
+        ComposerDialog *c = m_window->composer();
+        c->show();
+        c->typeEdit()->setText(QStringLiteral("com.example.composed"));
+        c->sourceEdit()->setText(QStringLiteral("/composer"));
+        c->dataEdit()->setPlainText(QStringLiteral("{\"broken\": "));
+        QVERIFY(c->validationLabel()->text().contains(QStringLiteral("not valid JSON")));
+        QVERIFY(!c->enqueueButton()->isEnabled());
+        c->dataEdit()->setPlainText(QStringLiteral("{\"total\": 12.5}"));
+        QVERIFY(c->enqueueButton()->isEnabled());
+        QTest::mouseClick(c->enqueueButton(), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(c->resultLabel()->text().startsWith(QStringLiteral("Enqueued event")), 5000);
+        QCOMPARE(count(QStringLiteral("type = 'com.example.composed' AND source = '/composer'")), 1);
+
+        // Straight to a URL, structured mode: the receiver reads it back with the same attributes.
+        Receiver receiver;
+        QVERIFY(!receiver.listen());
+        c->urlEdit()->setText(receiver.url().toString());
+        c->modeBox()->setCurrentIndex(1);
+        c->subjectEdit()->setText(QStringLiteral("sub-1"));
+        QTest::mouseClick(c->sendButton(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(receiver.eventCount(), 1, 5000);
+        const ReceivedEvent got = receiver.events().first();
+        QVERIFY(got.isValid());
+        QCOMPARE(got.event.type, QStringLiteral("com.example.composed"));
+        QCOMPARE(got.event.subject, QStringLiteral("sub-1"));
+        QCOMPARE(got.event.data, QByteArray("{\"total\": 12.5}"));
+        QTRY_VERIFY(c->resultLabel()->text().contains(QStringLiteral("HTTP 200")));
+
+        // A template keeps the form; "reproduce" fills it from a row.
+        c->saveTemplate(QStringLiteral("order total"));
+        c->typeEdit()->clear();
+        c->loadTemplate(QStringLiteral("order total"));
+        QCOMPARE(c->typeEdit()->text(), QStringLiteral("com.example.composed"));
+        c->close();
+    }
+
+    void clearErrorsWhenOpeningGoesWrong()
+    {
+        m_window = std::make_unique<MainWindow>();
+        m_window->show();
+        QSignalSpy opened(m_window.get(), &MainWindow::outboxOpened);
+        auto attempt = [&](const QString &location) {
+            MessageBoxAnswer answer(QMessageBox::Ok);
+            opened.clear();
+            m_window->openLocation(location);
+            if (opened.isEmpty())
+                opened.wait(15000);
+            (void)QTest::qWaitFor([&] { return answer.seen; }, 5000);
+            return answer.text;
+        };
+        QFile text(m_dir.filePath(QStringLiteral("notes.txt")));
+        QVERIFY(text.open(QIODevice::WriteOnly));
+        text.write(QByteArray(4096, 'x'));
+        text.close();
+        QVERIFY(attempt(text.fileName()).contains(QStringLiteral("is not a SQLite database")));
+        {
+            QSqlDatabase other = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("other"));
+            other.setDatabaseName(m_dir.filePath(QStringLiteral("other.db")));
+            QVERIFY(other.open());
+            QSqlQuery(other).exec(QStringLiteral("CREATE TABLE customers (id INTEGER)"));
+            other.close();
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("other"));
+        QVERIFY(attempt(m_dir.filePath(QStringLiteral("other.db"))).contains(QStringLiteral("not an outbox")));
+        QCOMPARE(QSqlDatabase::database(QStringLiteral("x"), false).isValid(), false);
+        QVERIFY(attempt(m_dir.filePath(QStringLiteral("missing.db"))).contains(QStringLiteral("no such file")));
+        QVERIFY(!QFile::exists(m_dir.filePath(QStringLiteral("missing.db"))));
+        QVERIFY(attempt(QStringLiteral("postgresql://u@127.0.0.1:1/db")).contains(QStringLiteral("cannot connect")));
+        if (isPg()) {
+            ConnectionSpec wrong = m_spec;
+            wrong.password = QStringLiteral("wrong-password");
+            const QString why = attempt(wrong.toUrl());
+            QVERIFY2(why.contains(QStringLiteral("password authentication failed")), qPrintable(why));
+            QVERIFY(!why.contains(QStringLiteral("wrong-password")));
+        }
+        // After all that, a good outbox opens.
+        opened.clear();
+        m_window->openLocation(m_spec.toUrl());
+        QVERIFY(opened.wait(10000));
+        QCOMPARE(opened.first().first().toString(), QString());
+        // The recent list never holds a password.
+        const QString recent = QSettings().value(QStringLiteral("recent")).toStringList().join(QLatin1Char(' '));
+        QVERIFY(!recent.isEmpty());
+        if (isPg())
+            QVERIFY(!recent.contains(m_spec.password));
+    }
+
+private:
+    static bool isPg() { return testsupport::isPostgres(); }
+};
+
+QTEST_MAIN(TestConsole)
+#include "tst_console.moc"
