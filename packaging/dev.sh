@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The two entry points of README.md:
-#   packaging/dev.sh run    install what is missing, build, and run the demo on the embedded SQLite outbox
+#   packaging/dev.sh run    install what is missing, build, and open the console on the demo SQLite outbox
 #   packaging/dev.sh test   install what is missing, build (plain and with ASan+UBSan), run the whole test suite
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,9 +18,11 @@ bash packaging/install-deps.sh
 case "${1:-}" in
   run)
     build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-    demo_dir="${XDG_DATA_HOME:-$HOME/.local/share}/outbox-console"
-    mkdir -p "$demo_dir"
-    exec build/app/outboxctl --db "sqlite://$demo_dir/demo.db" demo
+    if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -z "${QT_QPA_PLATFORM:-}" ]; then
+      echo "dev.sh: no display (DISPLAY/WAYLAND_DISPLAY unset); try: xvfb-run bash packaging/dev.sh run" >&2
+      exit 1
+    fi
+    exec build/app/outbox-console
     ;;
   test)
     export QT_QPA_PLATFORM=offscreen

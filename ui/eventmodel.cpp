@@ -263,7 +263,8 @@ void EventTableModel::fetchWanted()
                 return;
             }
             self->rowsArrived(cacheGeneration, batch, r.value());
-        });
+        },
+        Session::Lane::Quick);
 }
 
 void EventTableModel::rowsArrived(int cacheGeneration, const QList<qint64> &asked, const QList<OutboxEvent> &events)

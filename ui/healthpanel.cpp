@@ -37,8 +37,10 @@ void RateChart::addSample(const QDateTime &at, qint64 sentTotal)
 {
     if (m_lastSent >= 0 && m_lastAt.isValid()) {
         const qint64 ms = m_lastAt.msecsTo(at);
-        if (ms > 0) // cleanup lowers the total: count that as no deliveries
-            m_rates.append({at, qMax<qint64>(0, sentTotal - m_lastSent) * 1000.0 / double(ms)});
+        if (ms < 1000)
+            return; // too short a time for a rate: measure against the earlier sample
+        // Cleanup lowers the total: count that as no deliveries.
+        m_rates.append({at, qMax<qint64>(0, sentTotal - m_lastSent) * 1000.0 / double(ms)});
     }
     m_lastAt = at;
     m_lastSent = sentTotal;

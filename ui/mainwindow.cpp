@@ -722,7 +722,8 @@ void MainWindow::showCurrentDetail()
                 m_detail->clear(d.error);
             else
                 m_detail->showEvent(d.event, d.attempts);
-        });
+        },
+        Session::Lane::Quick);
 }
 
 QList<qint64> MainWindow::selectedSequences() const
@@ -979,7 +980,8 @@ void MainWindow::refreshStats()
                 m_health->setLastError(tr("latest failed event: %1").arg(h.lastFailure), QDateTime::currentDateTimeUtc());
             updateTabCounts(h.stats.value());
             Q_EMIT statsRefreshed();
-        });
+        },
+        Session::Lane::Background);
 }
 
 void MainWindow::updateTabCounts(const OutboxStats &s)

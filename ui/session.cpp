@@ -14,47 +14,77 @@ public:
 
 Session::Session(QObject *parent) : QObject(parent)
 {
-    m_thread = new QThread(this);
-    m_thread->setObjectName(QStringLiteral("console-database"));
-    m_worker = new SessionWorker;
-    m_worker->moveToThread(m_thread);
-    m_thread->start();
+    for (int lane = 0; lane < kLanes; ++lane) {
+        m_threads[lane] = new QThread(this);
+        m_threads[lane]->setObjectName(QStringLiteral("console-database-%1").arg(lane));
+        m_workers[lane] = new SessionWorker;
+        m_workers[lane]->moveToThread(m_threads[lane]);
+        m_threads[lane]->start();
+    }
 }
 
 Session::~Session()
 {
-    QMetaObject::invokeMethod(m_worker, [w = m_worker] {
-        w->storage.reset();
-        delete w;
-    }, Qt::QueuedConnection);
-    m_thread->quit();
-    m_thread->wait();
+    for (int lane = 0; lane < kLanes; ++lane) {
+        QMetaObject::invokeMethod(m_workers[lane], [w = m_workers[lane]] {
+            w->storage.reset();
+            delete w;
+        }, Qt::QueuedConnection);
+        m_threads[lane]->quit();
+        m_threads[lane]->wait();
+    }
 }
 
 void Session::open(const ConnectionSpec &spec, Storage::OpenMode mode)
 {
     m_spec = spec;
     m_open = false;
-    QMetaObject::invokeMethod(m_worker, [this, w = m_worker, spec, mode] {
-        w->storage.reset();
-        auto result = Storage::open(spec, mode);
-        QString error;
-        if (result.isOk())
-            w->storage = std::move(result.value());
-        else
-            error = result.error().message();
-        deliver([this, error] {
-            m_open = error.isEmpty();
-            Q_EMIT opened(error);
+    const int generation = ++m_openGeneration;
+    m_openReplies = 0;
+    m_openError.clear();
+    // Each lane opens a connection of its own; the main lane goes first, as it creates or checks the schema.
+    // The GUI thread counts the answers and reports once, with the first error.
+    auto answered = [this, generation](const QString &why) {
+        deliver([this, why, generation] {
+            if (generation != m_openGeneration)
+                return; // another open followed
+            if (m_openError.isEmpty())
+                m_openError = why;
+            if (++m_openReplies < kLanes)
+                return;
+            m_open = m_openError.isEmpty();
+            Q_EMIT opened(m_openError);
         });
+    };
+    QMetaObject::invokeMethod(m_workers[0], [this, spec, mode, answered] {
+        m_workers[0]->storage.reset();
+        auto result = Storage::open(spec, mode);
+        const QString error = result.isOk() ? QString() : result.error().message();
+        if (result.isOk())
+            m_workers[0]->storage = std::move(result.value());
+        for (int lane = 1; lane < kLanes; ++lane) {
+            QMetaObject::invokeMethod(m_workers[lane], [w = m_workers[lane], spec, error, answered] {
+                w->storage.reset();
+                if (!error.isEmpty()) {
+                    answered(QString());
+                    return;
+                }
+                auto other = Storage::open(spec, Storage::OpenMode::MustExist);
+                if (other.isOk())
+                    w->storage = std::move(other.value());
+                answered(other.isOk() ? QString() : other.error().message());
+            }, Qt::QueuedConnection);
+        }
+        answered(error);
     }, Qt::QueuedConnection);
 }
 
-void Session::post(std::function<void(Storage &)> work)
+void Session::post(std::function<void(Storage &)> work, Lane lane)
 {
-    QMetaObject::invokeMethod(m_worker, [w = m_worker, work = std::move(work)] {
-        if (w->storage)
-            work(*w->storage);
+    SessionWorker *worker = m_workers[int(lane)];
+    QMetaObject::invokeMethod(worker, [worker, work = std::move(work)] {
+        if (worker->storage)
+            work(*worker->storage);
     }, Qt::QueuedConnection);
 }
 
@@ -65,9 +95,11 @@ void Session::deliver(std::function<void()> onGuiThread)
 
 void Session::waitForIdle()
 {
-    QSemaphore done;
-    QMetaObject::invokeMethod(m_worker, [&done] { done.release(); }, Qt::QueuedConnection);
-    done.acquire();
+    for (SessionWorker *worker : m_workers) {
+        QSemaphore done;
+        QMetaObject::invokeMethod(worker, [&done] { done.release(); }, Qt::QueuedConnection);
+        done.acquire();
+    }
 }
 
 } // namespace outbox::ui

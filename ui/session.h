@@ -34,8 +34,15 @@ public:
 
     // Runs work(storage) on the database thread, then done(result) on this object's thread, unless context
     // is gone by then. Work is done in the order it was handed over.
+    // Three lanes, each a thread with a connection of its own: scans and actions run in the Main lane
+    // (a scan gives way at once when a newer one starts); short reads (a page of rows, one event) in the
+    // Quick lane, so they never wait behind a scan of a million rows; the counts of the health panel, which
+    // cannot be cut short, in the Background lane.
+    enum class Lane { Main, Quick, Background };
+    static constexpr int kLanes = 3;
+
     template <class R>
-    void call(QObject *context, std::function<R(Storage &)> work, std::function<void(const R &)> done)
+    void call(QObject *context, std::function<R(Storage &)> work, std::function<void(const R &)> done, Lane lane = Lane::Main)
     {
         QPointer<QObject> guard(context);
         post([this, guard, work = std::move(work), done = std::move(done)](Storage &storage) {
@@ -44,21 +51,24 @@ public:
                 if (guard)
                     done(result);
             });
-        });
+        }, lane);
     }
 
     // The two halves of call(), for work that reports more than once (a scan streaming its rows): post()
-    // runs work on the database thread (dropped when no outbox is open); deliver() runs a function on this
+    // runs work on a database thread (dropped when no outbox is open); deliver() runs a function on this
     // object's thread.
-    void post(std::function<void(Storage &)> work);
+    void post(std::function<void(Storage &)> work, Lane lane = Lane::Main);
     void deliver(std::function<void()> onGuiThread);
 
 Q_SIGNALS:
     void opened(const QString &error); // empty on success
 
 private:
-    QThread *m_thread = nullptr;
-    SessionWorker *m_worker = nullptr;
+    QThread *m_threads[kLanes] = {};
+    SessionWorker *m_workers[kLanes] = {};
+    int m_openGeneration = 0;
+    int m_openReplies = 0;
+    QString m_openError;
     ConnectionSpec m_spec;
     bool m_open = false;
 };

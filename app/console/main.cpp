@@ -4,6 +4,12 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QIcon>
+#include <QAction>
+#include <QStatusBar>
+#include <QTableView>
+#include <QTimer>
+
+#include "eventmodel.h"
 
 int main(int argc, char *argv[])
 {
@@ -22,10 +28,41 @@ int main(int argc, char *argv[])
     parser.addPositionalArgument(QStringLiteral("FILE_OR_URL"),
                                  QStringLiteral("An outbox: a SQLite file, sqlite:///path or postgresql://user@host/db. "
                                                 "Without one, the demo outbox opens."));
+    QCommandLineOption screenshot(QStringLiteral("screenshot"),
+                                  QStringLiteral("Save a picture of the window to FILE once the outbox is shown, then quit "
+                                                 "(packaging/screenshots.sh uses it)."),
+                                  QStringLiteral("FILE"));
+    parser.addOption(screenshot);
     parser.process(app);
 
     outbox::ui::MainWindow window;
     window.show();
+    if (parser.isSet(screenshot)) {
+        // Once the rows are in: select the newest failed event, so the detail pane shows one, and save the window.
+        const QString file = parser.value(screenshot);
+        QObject::connect(&window, &outbox::ui::MainWindow::outboxOpened, &window, [&window, file](const QString &error) {
+            if (!error.isEmpty())
+                QCoreApplication::exit(1);
+            // Relay one batch to the local receiver first, so every panel has something to show.
+            QTimer::singleShot(1000, &window, [&window] { window.action(QStringLiteral("relayOnce"))->trigger(); });
+            QTimer::singleShot(3000, &window, [&window, file] {
+                auto *model = window.model();
+                int pick = 0;
+                for (int row = 0; row < model->rowCount(); ++row) {
+                    if (const auto *e = model->eventAt(row); e && e->attempts > 0 && e->status != outbox::EventStatus::Sent) {
+                        pick = row;
+                        break;
+                    }
+                }
+                window.table()->selectRow(pick);
+                QTimer::singleShot(1000, &window, [&window, file] {
+                    window.statusBar()->clearMessage(); // it names the (throwaway) file
+                    const bool saved = window.grab().save(file);
+                    QCoreApplication::exit(saved ? 0 : 1);
+                });
+            });
+        });
+    }
     const QStringList args = parser.positionalArguments();
     if (args.isEmpty())
         window.openDemo();

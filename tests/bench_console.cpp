@@ -1,0 +1,272 @@
+// outbox-console-bench: the console on an outbox of 1,000,000 events (a benchmark, not a test).
+//
+// Measures, with the real main window on the offscreen platform:
+//   first_rows_ms      open the outbox -> the first rows are on screen with their attributes (aim < 1 s)
+//   status_filter_ms   click the Failed tab -> its first rows are on screen (aim < 300 ms)
+//   type_filter_ms     type a type filter and press Enter -> its first rows are on screen (aim < 300 ms)
+//   scroll_max_stall_ms the longest the GUI thread did not return to its event loop while the table was
+//                      scrolled from top to bottom in 200 jumps, each waiting for its rows (aim < 50 ms)
+//   rss_mb             resident memory after all that (aim < 200 MB)
+// Baselines from the same run: a bare QSqlQuery reading the first 100 rows, and one reading all 1,000,000
+// sequence numbers, on the same file.
+//
+//   outbox-console-bench [--rows N] [--db FILE]   (the file is made once and reused)
+
+#include "eventmodel.h"
+#include "mainwindow.h"
+#include "session.h"
+#include "storage.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLineEdit>
+#include <QScrollBar>
+#include <QSqlQuery>
+#include <QStandardPaths>
+#include <QTabBar>
+#include <QTableView>
+#include <QTest>
+#include <QTimer>
+
+#include <sqlite3.h>
+
+#include <cstdio>
+
+using namespace outbox;
+
+namespace {
+
+qint64 rssKb()
+{
+    QFile f(QStringLiteral("/proc/self/status"));
+    if (!f.open(QIODevice::ReadOnly))
+        return 0;
+    for (const QByteArray &line : f.readAll().split('\n')) {
+        if (line.startsWith("VmRSS:"))
+            return line.mid(6).trimmed().split(' ').first().toLongLong();
+    }
+    return 0;
+}
+
+// Fills the outbox file with n events through the C API (fast), in a realistic mix of states and types.
+bool makeOutbox(const QString &path, int n)
+{
+    {
+        auto storage = Storage::open(ConnectionSpec::sqlite(path));
+        if (!storage.isOk()) {
+            fprintf(stderr, "%s\n", qPrintable(storage.error().message()));
+            return false;
+        }
+    }
+    sqlite3 *db = nullptr;
+    if (sqlite3_open(path.toUtf8().constData(), &db) != SQLITE_OK)
+        return false;
+    sqlite3_exec(db, "PRAGMA synchronous=OFF; BEGIN", nullptr, nullptr, nullptr);
+    sqlite3_stmt *insert = nullptr;
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO outbox_events (id, type, source, subject, content_type, data, ordering_key, status, attempts,"
+                       " next_attempt_at, last_error, last_http_status, created_at, sent_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                       -1, &insert, nullptr);
+    const qint64 start = QDateTime::currentMSecsSinceEpoch() - qint64(n) * 100;
+    for (int i = 0; i < n; ++i) {
+        const QByteArray id = createEventId().toUtf8();
+        const QByteArray type = "com.example.type" + QByteArray::number(i % 20);
+        const QByteArray subject = "order-" + QByteArray::number(i / 3);
+        const QByteArray data = "{\"orderId\":" + QByteArray::number(i) + ",\"amount\":" + QByteArray::number(i % 1000) + ".5,\"note\":\"bench\"}";
+        const int kind = i % 10; // 7 sent, 2 pending, 1 failed
+        const char *status = kind < 7 ? "sent" : kind < 9 ? "pending" : "failed";
+        const qint64 created = start + qint64(i) * 100;
+        sqlite3_bind_text(insert, 1, id.constData(), int(id.size()), SQLITE_TRANSIENT);
+        sqlite3_bind_text(insert, 2, type.constData(), int(type.size()), SQLITE_TRANSIENT);
+        sqlite3_bind_text(insert, 3, "/bench", -1, SQLITE_STATIC);
+        sqlite3_bind_text(insert, 4, subject.constData(), int(subject.size()), SQLITE_TRANSIENT);
+        sqlite3_bind_text(insert, 5, "application/json", -1, SQLITE_STATIC);
+        sqlite3_bind_blob(insert, 6, data.constData(), int(data.size()), SQLITE_TRANSIENT);
+        sqlite3_bind_null(insert, 7);
+        sqlite3_bind_text(insert, 8, status, -1, SQLITE_STATIC);
+        sqlite3_bind_int(insert, 9, kind < 9 ? (kind < 7 ? 1 : 0) : 5);
+        sqlite3_bind_int64(insert, 10, created);
+        if (kind == 9) {
+            sqlite3_bind_text(insert, 11, "HTTP 503 Service Unavailable", -1, SQLITE_STATIC);
+            sqlite3_bind_int(insert, 12, 503);
+        } else {
+            sqlite3_bind_null(insert, 11);
+            kind < 7 ? sqlite3_bind_int(insert, 12, 200) : sqlite3_bind_null(insert, 12);
+        }
+        sqlite3_bind_int64(insert, 13, created);
+        kind < 7 ? sqlite3_bind_int64(insert, 14, created + 5) : sqlite3_bind_null(insert, 14);
+        if (sqlite3_step(insert) != SQLITE_DONE) {
+            fprintf(stderr, "insert failed: %s\n", sqlite3_errmsg(db));
+            return false;
+        }
+        sqlite3_reset(insert);
+    }
+    sqlite3_finalize(insert);
+    sqlite3_exec(db, "COMMIT; ANALYZE", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    return true;
+}
+
+// Records the longest time the event loop was away between two turns.
+class StallMonitor : public QObject
+{
+public:
+    StallMonitor()
+    {
+        m_timer.setInterval(0);
+        connect(&m_timer, &QTimer::timeout, this, [this] {
+            const qint64 now = m_clock.nsecsElapsed();
+            if (m_last > 0)
+                m_max = qMax(m_max, now - m_last);
+            m_last = now;
+        });
+    }
+    void start()
+    {
+        m_max = 0;
+        m_last = 0;
+        m_clock.start();
+        m_timer.start();
+    }
+    double stop()
+    {
+        m_timer.stop();
+        return double(m_max) / 1e6;
+    }
+
+private:
+    QTimer m_timer;
+    QElapsedTimer m_clock;
+    qint64 m_last = 0;
+    qint64 m_max = 0;
+};
+
+bool waitFor(const std::function<bool()> &condition, int timeoutMs = 60000)
+{
+    return QTest::qWaitFor(condition, timeoutMs);
+}
+
+void print(const QString &name, double value, const QString &unit, const QString &aim, double baseline = -1)
+{
+    QJsonObject o{{QStringLiteral("scenario"), name}, {QStringLiteral("value"), value}, {QStringLiteral("unit"), unit},
+                  {QStringLiteral("aim"), aim}};
+    if (baseline > 0) {
+        o.insert(QStringLiteral("baseline"), baseline);
+        o.insert(QStringLiteral("ratio"), value / baseline);
+    }
+    printf("%s\n", QJsonDocument(o).toJson(QJsonDocument::Compact).constData());
+    fflush(stdout);
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    qputenv("QT_QPA_PLATFORM", qgetenv("QT_QPA_PLATFORM").isEmpty() ? QByteArray("offscreen") : qgetenv("QT_QPA_PLATFORM"));
+    QApplication app(argc, argv);
+    QStandardPaths::setTestModeEnabled(true);
+    QCommandLineParser parser;
+    parser.addOption({QStringLiteral("rows"), QStringLiteral("Events in the outbox."), QStringLiteral("N"), QStringLiteral("1000000")});
+    parser.addOption({QStringLiteral("db"), QStringLiteral("The outbox file (made when missing)."), QStringLiteral("FILE"),
+                      QStringLiteral("console-bench.db")});
+    parser.addHelpOption();
+    parser.process(app);
+    const int rows = parser.value(QStringLiteral("rows")).toInt();
+    const QString path = QFileInfo(parser.value(QStringLiteral("db"))).absoluteFilePath();
+    if (!QFile::exists(path)) {
+        fprintf(stderr, "making %s with %d events…\n", qPrintable(path), rows);
+        if (!makeOutbox(path, rows))
+            return 1;
+    }
+
+    // Baselines: bare queries on the GUI thread, the least any viewer must do.
+    double firstBaseline = 0, scanBaseline = 0;
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("baseline"));
+        db.setDatabaseName(path);
+        db.open();
+        QElapsedTimer t;
+        t.start();
+        QSqlQuery q(db);
+        q.setForwardOnly(true);
+        q.exec(QStringLiteral("SELECT seq, id, type, source, subject, status, attempts, last_http_status, last_error, created_at"
+                              " FROM outbox_events ORDER BY seq DESC LIMIT 100"));
+        while (q.next()) {
+        }
+        firstBaseline = double(t.nsecsElapsed()) / 1e6;
+        t.restart();
+        q.exec(QStringLiteral("SELECT seq FROM outbox_events ORDER BY seq DESC"));
+        qint64 n = 0;
+        while (q.next())
+            n += q.value(0).toLongLong() > 0;
+        scanBaseline = double(t.nsecsElapsed()) / 1e6;
+        q.finish();
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("baseline"));
+
+    ui::MainWindow window;
+    window.resize(1400, 900);
+    window.show();
+    ui::EventTableModel *model = window.model();
+    auto onScreen = [&] { return model->rowCount() > 0 && model->eventAt(0) != nullptr; };
+
+    StallMonitor stalls;
+    QElapsedTimer clock;
+    clock.start();
+    window.openLocation(path);
+    if (!waitFor([&] { return onScreen(); }))
+        return 1;
+    const double firstRows = double(clock.nsecsElapsed()) / 1e6;
+    print(QStringLiteral("first_rows_ms"), firstRows, QStringLiteral("ms"), QStringLiteral("< 1000"), firstBaseline);
+    if (!waitFor([&] { return !model->isLoading(); }))
+        return 1;
+    const double fullLoad = double(clock.nsecsElapsed()) / 1e6;
+    print(QStringLiteral("full_scan_ms"), fullLoad, QStringLiteral("ms"), QStringLiteral("(background)"), scanBaseline);
+    const int allRows = model->rowCount();
+
+    stalls.start();
+    clock.restart();
+    window.statusTabs()->setCurrentIndex(2); // Failed
+    if (!waitFor([&] { return onScreen() && model->filter().status.has_value(); }))
+        return 1;
+    print(QStringLiteral("status_filter_ms"), double(clock.nsecsElapsed()) / 1e6, QStringLiteral("ms"), QStringLiteral("< 300"), firstBaseline);
+    waitFor([&] { return !model->isLoading(); });
+
+    window.statusTabs()->setCurrentIndex(0);
+    waitFor([&] { return !model->isLoading(); });
+    clock.restart();
+    window.typeFilter()->setText(QStringLiteral("com.example.type7"));
+    QTest::keyClick(window.typeFilter(), Qt::Key_Return);
+    if (!waitFor([&] { return onScreen() && !model->filter().type.isEmpty(); }))
+        return 1;
+    print(QStringLiteral("type_filter_ms"), double(clock.nsecsElapsed()) / 1e6, QStringLiteral("ms"), QStringLiteral("< 300"), firstBaseline);
+    const double filterStall = stalls.stop();
+    print(QStringLiteral("filter_max_stall_ms"), filterStall, QStringLiteral("ms"), QStringLiteral("< 50"));
+
+    // Back to everything, then scroll from top to bottom.
+    window.typeFilter()->clear();
+    QTest::keyClick(window.typeFilter(), Qt::Key_Return);
+    waitFor([&] { return !model->isLoading() && model->rowCount() == allRows; });
+    QScrollBar *bar = window.table()->verticalScrollBar();
+    const int steps = 200;
+    stalls.start();
+    clock.restart();
+    bool allShown = true;
+    for (int i = 0; i <= steps; ++i) {
+        bar->setValue(int(qint64(bar->maximum()) * i / steps));
+        const int row = window.table()->rowAt(0);
+        allShown &= waitFor([&] { return QTest::qWait(1), row >= 0 && model->eventAt(row) != nullptr; }, 5000);
+    }
+    const double scrollMs = double(clock.nsecsElapsed()) / 1e6;
+    const double scrollStall = stalls.stop();
+    print(QStringLiteral("scroll_max_stall_ms"), scrollStall, QStringLiteral("ms"), QStringLiteral("< 50"));
+    print(QStringLiteral("scroll_step_ms"), scrollMs / (steps + 1), QStringLiteral("ms"), QStringLiteral("(rows shown per jump)"));
+    print(QStringLiteral("rss_mb"), double(rssKb()) / 1024.0, QStringLiteral("MB"), QStringLiteral("< 200"));
+    fprintf(stderr, "%d rows; every jump showed its rows: %s\n", allRows, allShown ? "yes" : "NO");
+    return allShown ? 0 : 1;
+}
