@@ -1,16 +1,30 @@
 #!/usr/bin/env bash
-# Installs a build into a fresh directory and proves the result is usable on its own: outboxctl runs from
-# there, and the embedding example builds against the installed CMake package (not the build tree) and
-# writes an order and its event in one transaction. Usage: packaging/check-install.sh BUILD_DIR
+# Builds the Debian package, unpacks it into a fresh root and proves the result is usable on its own: its
+# desktop entry and AppStream metainfo validate, outboxctl and outbox-console run from there, a program
+# builds from the pkg-config flags, and the embedding example builds against the installed CMake package
+# (not the build tree) and writes an order and its event in one transaction.
+# Usage: packaging/check-install.sh BUILD_DIR
 set -euo pipefail
 trap 'echo "check-install.sh: failed at line $LINENO" >&2' ERR
 cd "$(dirname "$0")/.."
 build=${1:?usage: check-install.sh BUILD_DIR}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-prefix="$work/prefix"
-cmake --install "$build" --prefix "$prefix" >/dev/null
+(cd "$build" && cpack -G DEB -B "$work/deb" >/dev/null)
+deb=$(ls "$work"/deb/outbox-console_*.deb)
+dpkg-deb -x "$deb" "$work/root"
+prefix="$work/root/usr"
+for f in bin/outbox-console bin/outboxctl include/outbox-engine/sendevent.h share/applications/dev.outboxconsole.OutboxConsole.desktop \
+         share/icons/hicolor/scalable/apps/dev.outboxconsole.OutboxConsole.svg share/metainfo/dev.outboxconsole.OutboxConsole.metainfo.xml \
+         lib/systemd/system/outbox-relay.service; do
+  [ -e "$prefix/$f" ] || { echo "the package lacks $f" >&2; exit 1; }
+done
+dpkg-deb -f "$deb" Depends | grep -q libqt6widgets6 || { echo "the package does not depend on Qt Widgets" >&2; exit 1; }
+desktop-file-validate "$prefix/share/applications/dev.outboxconsole.OutboxConsole.desktop"
+appstreamcli validate --no-net "$prefix/share/metainfo/dev.outboxconsole.OutboxConsole.metainfo.xml" >/dev/null \
+  || { appstreamcli validate --no-net "$prefix/share/metainfo/dev.outboxconsole.OutboxConsole.metainfo.xml" >&2; exit 1; }
 "$prefix/bin/outboxctl" --version | grep -q "^outboxctl [0-9]" || { echo "installed outboxctl --version failed" >&2; exit 1; }
+QT_QPA_PLATFORM=offscreen "$prefix/bin/outbox-console" --version | grep -q "[0-9]" || { echo "installed outbox-console --version failed" >&2; exit 1; }
 # pkg-config users: a program compiled with nothing but the .pc file's flags.
 printf '#include <outbox-engine/duration.h>\nint main() { return *outbox::parseDuration(QStringLiteral("1h")) == 3600000 ? 0 : 1; }\n' > "$work/pc.cpp"
 pc=$(find "$prefix" -name outbox-engine.pc | head -n 1)
@@ -27,4 +41,4 @@ if "$work/example/order-service" "$db" --fail 2>/dev/null; then echo "--fail sho
 orders=$(sqlite3 "$db" "SELECT COUNT(*) FROM orders")
 events=$("$prefix/bin/outboxctl" --db "sqlite://$db" list --json | wc -l)
 [ "$orders" = 1 ] && [ "$events" = 1 ] || { echo "expected 1 order and 1 event, found $orders and $events" >&2; exit 1; }
-echo "installed engine: outboxctl runs, the embedding example builds against it and commits order + event together"
+echo "$(basename "$deb"): validates, outboxctl and outbox-console run, the embedding example builds against it and commits order + event together"

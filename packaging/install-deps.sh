@@ -9,6 +9,7 @@ packages=(
   libsqlite3-dev sqlite3
   postgresql
   python3
+  appstream desktop-file-utils dpkg-dev
 )
 
 missing=()

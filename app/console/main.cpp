@@ -18,8 +18,8 @@ int main(int argc, char *argv[])
     QApplication::setApplicationName(QStringLiteral("outbox-console"));
     QApplication::setApplicationDisplayName(QStringLiteral("Outbox Console"));
     QApplication::setApplicationVersion(QStringLiteral(OUTBOX_VERSION));
-    QApplication::setDesktopFileName(QStringLiteral("outbox-console"));
-    QApplication::setWindowIcon(QIcon(QStringLiteral(":/outbox-console.svg")));
+    QApplication::setDesktopFileName(QStringLiteral("dev.outboxconsole.OutboxConsole"));
+    QApplication::setWindowIcon(QIcon(QStringLiteral(":/dev.outboxconsole.OutboxConsole.svg")));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("The operator console of a transactional outbox."));
