@@ -215,6 +215,40 @@ private Q_SLOTS:
         QCOMPARE(rows.first().value("last_http_status").toInt(), 503);
     }
 
+    void relayLogLevelChoosesTheLines()
+    {
+        // Two events: one gets a 503 (a retry), one a 404 (failed); then a third is sent.
+        enqueueOne();
+        enqueueOne();
+        Receiver receiver;
+        QVERIFY(!receiver.listen().isError());
+        ReceiverFaults f;
+        f.status = 503;
+        receiver.setFaults(f);
+        Run r = run({"relay", "--target", receiver.url().toString(), "--once", "--batch-size", "1", "--log-level", "warning"});
+        QCOMPARE(r.exitCode, 1);
+        QCOMPARE(r.errLines().size(), 2); // the retry, and the summary
+        QVERIFY2(r.errLines().first().startsWith("outboxctl: retry "), r.err.constData());
+        f.status = 404;
+        receiver.setFaults(f);
+        r = run({"relay", "--target", receiver.url().toString(), "--once", "--batch-size", "1", "--log-level", "error",
+                 "--retry-backoff", "0"});
+        QCOMPARE(r.errLines().size(), 2); // the failure, and the summary
+        QVERIFY2(r.errLines().first().startsWith("outboxctl: failed "), r.err.constData());
+        QVERIFY(r.errLines().first().contains("HTTP 404"));
+        receiver.setFaults({});
+        enqueueOne();
+        r = run({"relay", "--target", receiver.url().toString(), "--drain", "--log-level", "error"});
+        QCOMPARE(r.err, QByteArray()); // deliveries are info
+        r = run({"retry", "--all-failed"});
+        r = run({"relay", "--target", receiver.url().toString(), "--drain", "--log-level", "info"});
+        QVERIFY2(r.errLines().size() >= 1 && r.errLines().first().startsWith("outboxctl: sent "), r.err.constData());
+        r = run({"relay", "--target", receiver.url().toString(), "--drain", "--log-level", "loud"});
+        QCOMPARE(r.exitCode, 2);
+        QCOMPARE(r.errLines().size(), 1);
+        QVERIFY(r.err.contains("unknown log level 'loud'"));
+    }
+
     void retryReplayDeleteCleanup()
     {
         const QString a = enqueueOne();

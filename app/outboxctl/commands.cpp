@@ -10,6 +10,7 @@
 #include "relayer.h"
 #include "sendevent.h"
 
+#include <QLoggingCategory>
 #include <QCoreApplication>
 #include <QFile>
 #include <QJsonArray>
@@ -250,6 +251,10 @@ int cmdRelay(const QStringList &args)
     cmd.addOption(QStringLiteral("no-wake"), QStringLiteral("Poll only: do not wake on commits of other processes (for comparison)."));
     cmd.addOption(QStringLiteral("quiet"), QStringLiteral("Do not log each delivery on stderr (the default with --once and --drain)."));
     cmd.addOption(QStringLiteral("verbose"), QStringLiteral("Log each delivery on stderr, also with --once and --drain."));
+    cmd.addOption(QStringLiteral("log-level"),
+                  QStringLiteral("What to log on stderr, one line each: error (failed events, relayer errors), warning (+ retries), "
+                                 "info (+ every delivery; the default), debug (+ the engine's own logging)."),
+                  QStringLiteral("level"));
     cmd.addOption(QStringLiteral("metrics-port"), QStringLiteral("Serve Prometheus /metrics and /healthz on this loopback port (0: any free port, printed)."),
                   QStringLiteral("n"));
     cmd.addOption(QStringLiteral("metrics-bind"), QStringLiteral("Address for the metrics server (default 127.0.0.1)."), QStringLiteral("address"));
@@ -290,7 +295,19 @@ int cmdRelay(const QStringList &args)
     const bool drain = cmd.isSet(QStringLiteral("drain"));
     if (once && drain)
         fail(BadUsage, QStringLiteral("give --once or --drain, not both"));
-    const bool quiet = cmd.isSet(QStringLiteral("quiet")) || ((once || drain) && !cmd.isSet(QStringLiteral("verbose")));
+    // One line per event outcome, at a level (journald takes stderr lines as they are).
+    // --quiet (and --once/--drain by default) log no event at all, only relayer errors and the summary.
+    enum Level { LogNone = -1, LogError, LogWarning, LogInfo, LogDebug };
+    Level level = cmd.isSet(QStringLiteral("quiet")) || ((once || drain) && !cmd.isSet(QStringLiteral("verbose"))) ? LogNone : LogInfo;
+    if (cmd.hasSetting(QStringLiteral("log-level"))) {
+        static const QStringList names = {QStringLiteral("error"), QStringLiteral("warning"), QStringLiteral("info"), QStringLiteral("debug")};
+        const qsizetype index = names.indexOf(cmd.setting(QStringLiteral("log-level")).trimmed().toLower());
+        if (index < 0)
+            fail(BadUsage, QStringLiteral("unknown log level '%1': use error, warning, info or debug").arg(cmd.setting(QStringLiteral("log-level"))));
+        level = Level(index);
+    }
+    if (level == LogDebug)
+        QLoggingCategory::setFilterRules(QStringLiteral("outbox.*.debug=true"));
 
     const ConnectionSpec spec = cmd.connectionSpec();
     // Check the outbox up front so a wrong path or a non-database file is a usage error, not a runtime one.
@@ -301,21 +318,21 @@ int cmdRelay(const QStringList &args)
     QString firstProblem;
     QObject::connect(&relayer, &Relayer::eventSent, [&](const QString &id, int status, qint64 ms) {
         ++sent;
-        if (!quiet)
+        if (level >= LogInfo)
             cli::printError(QStringLiteral("sent %1 (HTTP %2, %3 ms)").arg(id).arg(status).arg(ms));
     });
     QObject::connect(&relayer, &Relayer::eventRetryScheduled, [&](const QString &id, int, const QString &error, const QDateTime &next) {
         ++retried;
         if (firstProblem.isEmpty())
             firstProblem = error;
-        if (!quiet)
+        if (level >= LogWarning)
             cli::printError(QStringLiteral("retry %1 at %2: %3").arg(id, cloudevents::formatTime(next), error));
     });
     QObject::connect(&relayer, &Relayer::eventFailed, [&](const QString &id, int, const QString &error) {
         ++failed;
         if (firstProblem.isEmpty())
             firstProblem = error;
-        if (!quiet)
+        if (level >= LogError)
             cli::printError(QStringLiteral("failed %1: %2").arg(id, error));
     });
     QObject::connect(&relayer, &Relayer::errorOccurred, [&](const QString &message) { cli::printError(message); });
