@@ -13,9 +13,11 @@
 #include "session.h"
 #include "testerpanel.h"
 #include "testsupport.h"
+#include "textutil.h"
 
 #include <QAction>
 #include <QApplication>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QLabel>
 #include <QLineEdit>
@@ -26,6 +28,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QSpinBox>
 #include <QStandardPaths>
 #include <QTabBar>
 #include <QTableView>
@@ -341,6 +344,29 @@ private Q_SLOTS:
         QCOMPARE(model()->rowCount(), 0);
     }
 
+    void cleanupRemovesOldSentEvents()
+    {
+        for (int i = 0; i < 4; ++i)
+            enqueue(QStringLiteral("com.example.a"));
+        deliver(3, EventStatus::Sent);
+        openWindow();
+        // The dialog: "older than 0 days", sent only.
+        QTimer::singleShot(100, this, [] {
+            auto *dialog = qobject_cast<QDialog *>(QApplication::activeModalWidget());
+            QVERIFY(dialog);
+            dialog->findChild<QSpinBox *>()->setValue(0);
+            dialog->accept();
+        });
+        QSignalSpy finished(m_window.get(), &MainWindow::actionFinished);
+        m_window->action(QStringLiteral("cleanup"))->trigger();
+        QVERIFY(finished.wait(10000));
+        QCOMPARE(m_window->actionResultLabel()->text(), QStringLiteral("Cleaned up 3 old event(s)"));
+        QCOMPARE(count(QStringLiteral("1=1")), 1);
+        QCOMPARE(count(QStringLiteral("status = 'pending'")), 1);
+        waitRowsShown();
+        QCOMPARE(model()->rowCount(), 1);
+    }
+
     void detailPaneAndKeyboard()
     {
         SendEventOptions o;
@@ -376,6 +402,73 @@ private Q_SLOTS:
         QTRY_VERIFY(m_window->typeFilter()->hasFocus());
     }
 
+    void hostileEventsAreShownAndSentIntact()
+    {
+        QByteArray big(20 * 1024 * 1024, Qt::Uninitialized);
+        for (qsizetype i = 0; i < big.size(); ++i)
+            big[i] = char((i * 7919) % 251); // every byte value, not valid UTF-8
+        const QByteArray deep = QByteArray(900, '[') + "1" + QByteArray(900, ']');
+        const QByteArray badUtf8("caf\xc3 \xff\xfe text");
+        SendEventOptions html;
+        html.subject = QStringLiteral("\x1b[31mred\x07 <img src=x onerror=alert(1)>");
+        html.extensions.insert(QStringLiteral("note"), QStringLiteral("<b>not bold</b>\n<script>alert(1)</script>"));
+        QHash<QString, QByteArray> sent;
+        sent.insert(enqueue(QStringLiteral("com.example.empty"), QByteArray(), withContentType(QStringLiteral("application/octet-stream"))), QByteArray());
+        sent.insert(enqueue(QStringLiteral("com.example.big"), big, withContentType(QStringLiteral("application/octet-stream"))), big);
+        sent.insert(enqueue(QStringLiteral("com.example.deep"), deep), deep);
+        sent.insert(enqueue(QStringLiteral("com.example.text"), badUtf8, withContentType(QStringLiteral("text/plain"))), badUtf8);
+        sent.insert(enqueue(QStringLiteral("<script>alert(1)</script>"), "{\"a\":\"<i>x</i>\"}", html), QByteArray("{\"a\":\"<i>x</i>\"}"));
+        // Nesting deeper than the JSON reader allows is refused with a reason, and nothing is written.
+        {
+            QSqlDatabase db = m_app->db();
+            auto refused = sendEventTransactional(db, QStringLiteral("com.example.deeper"), QStringLiteral("/tests"),
+                                                  QByteArray(5000, '[') + QByteArray(5000, ']'));
+            QVERIFY(!refused.isOk());
+            QVERIFY2(refused.error().message().contains(QStringLiteral("not valid JSON")), qPrintable(refused.error().message()));
+        }
+        openWindow();
+        QCOMPARE(model()->rowCount(), 5);
+        // Newest first: the HTML-looking one. Its text is shown literally, control characters blanked.
+        QCOMPARE(cell(0, EventTableModel::Type), QStringLiteral("<script>alert(1)</script>"));
+        QCOMPARE(cell(0, EventTableModel::Subject), QStringLiteral(" [31mred  <img src=x onerror=alert(1)>"));
+        QVERIFY(plainTooltip(QStringLiteral("<b>x</b>")).contains(QStringLiteral("&lt;b&gt;x&lt;/b&gt;")));
+        auto select = [&](int row) {
+            clickRow(row);
+            const QString id = model()->eventAt(row)->id;
+            QTRY_COMPARE_WITH_TIMEOUT(m_window->detailPane()->event().id, id, 10000);
+        };
+        select(0);
+        bool noteShown = false;
+        for (int r = 0; r < m_window->detailPane()->attributeTable()->rowCount(); ++r) {
+            if (m_window->detailPane()->attributeTable()->item(r, 0)->text() == QLatin1String("ext: note")) {
+                noteShown = m_window->detailPane()->attributeTable()->item(r, 1)->text() == QStringLiteral("<b>not bold</b> <script>alert(1)</script>");
+            }
+        }
+        QVERIFY(noteShown);
+        select(1); // invalid UTF-8: a hex dump
+        QVERIFY(m_window->detailPane()->dataKindLabel()->text().startsWith(QStringLiteral("Data: binary")));
+        select(2); // deep JSON: shown, indentation capped
+        QVERIFY(m_window->detailPane()->dataKindLabel()->text().startsWith(QStringLiteral("Data: JSON")));
+        select(3); // 20 MB: the first MiB is shown
+        QVERIFY2(m_window->detailPane()->dataKindLabel()->text().contains(QStringLiteral("first 1048576 of 20971520 bytes")),
+                 qPrintable(m_window->detailPane()->dataKindLabel()->text()));
+        select(4);
+        QVERIFY(m_window->detailPane()->dataKindLabel()->text().startsWith(QStringLiteral("Data: empty, 0 bytes")));
+
+        // All five go out and arrive byte for byte.
+        TesterPanel *tester = m_window->testerPanel();
+        QTest::mouseClick(tester->useAsTargetButton(), Qt::LeftButton);
+        QTest::mouseClick(m_window->relayPanel()->startButton(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 5, 30000);
+        QTest::mouseClick(m_window->relayPanel()->stopButton(), Qt::LeftButton);
+        const QList<ReceivedEvent> got = tester->receiver()->events();
+        QCOMPARE(got.size(), 5);
+        for (const ReceivedEvent &e : got) {
+            QVERIFY2(sent.contains(e.event.id), qPrintable(e.event.id));
+            QVERIFY2(e.event.data == sent.value(e.event.id), qPrintable(e.event.type));
+        }
+    }
+
     void payloadSearchIsBoundedWithProgress()
     {
         for (int i = 0; i < 50; ++i)
@@ -386,6 +479,11 @@ private Q_SLOTS:
         waitRowsShown();
         QCOMPARE(model()->rowCount(), 5);
         QCOMPARE(m_window->searchProgress()->value(), 100);
+        // Cancel stops a search and keeps what it found so far.
+        m_window->startSearch();
+        m_window->cancelButton()->click();
+        QVERIFY(!model()->isLoading());
+        QVERIFY(model()->rowCount() <= 5);
         // Only the newest 10,000: all of these. Clearing the search shows everything again.
         m_window->searchEdit()->clear();
         m_window->applyFilters();
@@ -463,6 +561,25 @@ private Q_SLOTS:
         QTest::mouseClick(relay->stopButton(), Qt::LeftButton);
         QCOMPARE(relay->state(), RelayPanel::State::Stopped);
         QCOMPARE(count(QStringLiteral("lease_owner IS NOT NULL AND status = 'pending'")), 0);
+        QTRY_VERIFY(m_window->healthPanel()->findChild<QLabel *>(QStringLiteral("lastError"))->text().contains(QStringLiteral("HTTP 404")));
+
+        // Relay once: one batch, then the relayer is stopped again.
+        tester->statusBox()->setCurrentText(QStringLiteral("200"));
+        enqueue(QStringLiteral("com.example.once"));
+        enqueue(QStringLiteral("com.example.once"));
+        QTest::mouseClick(relay->onceButton(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("type = 'com.example.once' AND status = 'sent'")), 2, 10000);
+        QTRY_VERIFY(relay->log()->toPlainText().contains(QStringLiteral("relay once: 2 event(s) processed")));
+        QCOMPARE(relay->state(), RelayPanel::State::Stopped);
+
+        // A hang past the request timeout is recorded as a timeout, and the event waits for its retry.
+        tester->hangBox()->setChecked(true);
+        enqueue(QStringLiteral("com.example.hang"));
+        QTest::mouseClick(relay->onceButton(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("type = 'com.example.hang' AND attempts = 1 AND status = 'pending'")), 1, 20000);
+        QVERIFY2(m_app->scalar(QStringLiteral("SELECT last_error FROM outbox_events WHERE type = 'com.example.hang'")).toString().contains(QStringLiteral("timed out")),
+                 qPrintable(m_app->scalar(QStringLiteral("SELECT last_error FROM outbox_events WHERE type = 'com.example.hang'")).toString()));
+        tester->hangBox()->setChecked(false);
     }
 
     void composerEnqueuesAndSends()
@@ -496,11 +613,29 @@ private Q_SLOTS:
         QCOMPARE(got.event.data, QByteArray("{\"total\": 12.5}"));
         QTRY_VERIFY(c->resultLabel()->text().contains(QStringLiteral("HTTP 200")));
 
-        // A template keeps the form; "reproduce" fills it from a row.
+        // A template keeps the form.
         c->saveTemplate(QStringLiteral("order total"));
         c->typeEdit()->clear();
         c->loadTemplate(QStringLiteral("order total"));
         QCOMPARE(c->typeEdit()->text(), QStringLiteral("com.example.composed"));
+        c->close();
+
+        // "Reproduce in composer" fills the form from a row, with a new id.
+        SendEventOptions o;
+        o.subject = QStringLiteral("order-9");
+        o.extensions.insert(QStringLiteral("tenant"), QStringLiteral("acme"));
+        const QString original = enqueue(QStringLiteral("com.example.original"), "{\"x\":1}", o);
+        m_window->refreshNow();
+        QTRY_COMPARE_WITH_TIMEOUT(model()->rowCount(), 2, 5000);
+        waitRowsShown();
+        clickRow(0);
+        m_window->action(QStringLiteral("reproduce"))->trigger();
+        QTRY_COMPARE_WITH_TIMEOUT(c->typeEdit()->text(), QStringLiteral("com.example.original"), 5000);
+        QCOMPARE(c->subjectEdit()->text(), QStringLiteral("order-9"));
+        QVERIFY(c->idEdit()->text() != original);
+        QCOMPARE(c->extensionTable()->rowCount(), 1);
+        QCOMPARE(c->extensionTable()->item(0, 1)->text(), QStringLiteral("acme"));
+        QVERIFY(c->dataEdit()->toPlainText().contains(QStringLiteral("\"x\": 1")));
         c->close();
     }
 
