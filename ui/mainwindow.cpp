@@ -222,6 +222,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent), m_session(new Ses
 MainWindow::~MainWindow()
 {
     m_liveTimer.stop();
+    m_model->cancel(); // a scan still running gives way at once
     m_relay->stop();
 }
 

@@ -25,14 +25,17 @@ Session::Session(QObject *parent) : QObject(parent)
 
 Session::~Session()
 {
+    // The storage goes away on its own thread, after the work handed over before; the thread ends there too
+    // (QThread::quit() from here could end the loop before queued work has run).
     for (int lane = 0; lane < kLanes; ++lane) {
         QMetaObject::invokeMethod(m_workers[lane], [w = m_workers[lane]] {
             w->storage.reset();
             delete w;
+            QThread::currentThread()->quit();
         }, Qt::QueuedConnection);
-        m_threads[lane]->quit();
-        m_threads[lane]->wait();
     }
+    for (QThread *thread : m_threads)
+        thread->wait();
 }
 
 void Session::open(const ConnectionSpec &spec, Storage::OpenMode mode)
