@@ -391,6 +391,9 @@ Result<std::unique_ptr<Storage>> Storage::open(const ConnectionSpec &spec, OpenM
         }
         if (Error e = migrate(db))
             return e;
+        // An application's enqueue on this connection need not look at the schema again (a read at the start
+        // of a write transaction is what makes SQLite refuse the write under contention).
+        setSchemaChecked(db);
     }
     return storage;
 }
@@ -442,6 +445,19 @@ Error applyMigrations(QSqlQuery &q, bool pg, int current)
 }
 
 } // namespace
+
+Error Storage::beginWrite(QSqlDatabase &db)
+{
+    if (isPostgresConnection(db)) {
+        if (!db.transaction())
+            return databaseError(QStringLiteral("cannot begin a transaction"), db.lastError());
+        return {};
+    }
+    QSqlQuery q(db);
+    if (!q.exec(QStringLiteral("BEGIN IMMEDIATE")))
+        return databaseError(QStringLiteral("cannot begin a transaction"), q.lastError());
+    return {};
+}
 
 Error Storage::migrate(QSqlDatabase &db)
 {

@@ -98,6 +98,11 @@ public:
 
     // Inserts one event on the given connection, inside whatever transaction the caller has open.
     static Error insertEvent(QSqlDatabase &db, const OutboxEvent &event);
+    // Begins a transaction that will write, on any connection. On SQLite it takes the write lock at once
+    // (BEGIN IMMEDIATE), waiting out the busy timeout if another writer holds it: a plain BEGIN followed by a
+    // read and then a write can be refused with "database is locked" when others write meanwhile. End it
+    // with db.commit() or db.rollback().
+    static Error beginWrite(QSqlDatabase &db);
     // Whether migrate() has already run on this connection for its current database.
     static bool isSchemaChecked(const QSqlDatabase &db);
     static void setSchemaChecked(const QSqlDatabase &db);

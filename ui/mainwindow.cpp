@@ -492,7 +492,8 @@ void MainWindow::populateDemoIfEmpty()
             QSqlDatabase db = storage.database();
             const QStringList types = {QStringLiteral("com.example.order.created"), QStringLiteral("com.example.order.paid"),
                                        QStringLiteral("com.example.order.shipped"), QStringLiteral("com.example.customer.registered")};
-            db.transaction();
+            if (Error e = Storage::beginWrite(db))
+                return e.message();
             for (int i = 1; i <= 240; ++i) {
                 SendEventOptions o;
                 o.subject = QStringLiteral("order-%1").arg(1000 + i / 3);
@@ -905,8 +906,8 @@ void MainWindow::enqueueComposed(const OutboxEvent &e)
         this,
         [e](Storage &s) -> Result<QString> {
             QSqlDatabase db = s.database();
-            if (!db.transaction())
-                return Error(Error::Database, QStringLiteral("cannot begin a transaction"));
+            if (Error e = Storage::beginWrite(db))
+                return e;
             SendEventOptions o;
             o.eventId = e.id;
             o.contentType = e.contentType;

@@ -159,8 +159,8 @@ int cmdEnqueue(const QStringList &args)
         const QByteArray input = readInput(cmd.value(QStringLiteral("jsonl")));
         auto storage = cmd.openStorage(Storage::OpenMode::CreateIfMissing);
         QSqlDatabase db = storage->database();
-        if (!db.transaction())
-            fail(RuntimeFailure, QStringLiteral("cannot begin a transaction"));
+        if (Error e = Storage::beginWrite(db))
+            fail(RuntimeFailure, e.message());
         int count = 0;
         int lineNumber = 0;
         for (const QByteArray &raw : input.split('\n')) {
@@ -689,7 +689,8 @@ int cmdDemo(const QStringList &args)
     cli::printLine(QStringLiteral("receiver: %1").arg(receiver.url().toString()));
 
     QSqlDatabase db = storage->database();
-    db.transaction();
+    if (Error e = Storage::beginWrite(db))
+        fail(RuntimeFailure, e.message());
     const QList<std::pair<QString, QJsonObject>> samples = {
         {QStringLiteral("com.example.order.created"), QJsonObject{{QStringLiteral("order"), 1001}, {QStringLiteral("total"), 42.5}}},
         {QStringLiteral("com.example.order.paid"), QJsonObject{{QStringLiteral("order"), 1001}, {QStringLiteral("amount"), 42.5}}},
