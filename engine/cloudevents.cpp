@@ -101,6 +101,8 @@ void checkAttributes(ReceivedEvent &r)
         if (!why.isEmpty())
             r.problems.append(why);
     }
+    if (const QString why = cloudevents::attributeTextProblem(r.event); !why.isEmpty())
+        r.problems.append(why);
 }
 
 // A small scanner over JSON text that finds where values start and end, so the receiver can keep the
@@ -155,9 +157,10 @@ qsizetype skipValue(const QByteArray &s, qsizetype pos, int depth = 0)
             ++pos;
         }
     }
+    const qsizetype start = pos;
     while (pos < s.size() && !QByteArrayView(",}] \t\r\n").contains(s[pos]))
         ++pos;
-    return pos;
+    return pos > start ? pos : -1; // no value here (a stray '}' or ']'): malformed
 }
 
 // The raw bytes of the top-level member `name` of the JSON object in s[begin, end), or a null array.
@@ -185,6 +188,8 @@ QByteArray rawMember(const QByteArray &s, qsizetype begin, const QByteArray &nam
         pos = skipSpace(s, valueEnd);
         if (pos < s.size() && s[pos] == ',')
             pos = skipSpace(s, pos + 1);
+        else if (pos < s.size() && s[pos] != '}')
+            return {}; // members must be separated by commas
     }
     return {};
 }
@@ -205,6 +210,8 @@ QList<qsizetype> arrayElements(const QByteArray &s)
         pos = skipSpace(s, pos);
         if (pos < s.size() && s[pos] == ',')
             pos = skipSpace(s, pos + 1);
+        else if (pos < s.size() && s[pos] != ']')
+            return {}; // elements must be separated by commas
     }
     return starts;
 }
@@ -332,8 +339,41 @@ QString extensionNameProblem(const QString &name)
     return {};
 }
 
+namespace {
+QString controlCharacterIn(const QString &name, const QString &value)
+{
+    for (QChar c : value) {
+        const char16_t u = c.unicode();
+        if (u < 0x20 || (u >= 0x7f && u <= 0x9f))
+            return QStringLiteral("attribute '%1' contains a control character (U+%2), which CloudEvents does not allow")
+                .arg(name)
+                .arg(int(u), 4, 16, QLatin1Char('0'));
+    }
+    return {};
+}
+} // namespace
+
+QString attributeTextProblem(const OutboxEvent &event)
+{
+    const std::pair<const char *, const QString *> attributes[] = {
+        {"id", &event.id}, {"source", &event.source}, {"type", &event.type}, {"subject", &event.subject}, {"datacontenttype", &event.contentType}};
+    for (const auto &[name, value] : attributes) {
+        if (QString why = controlCharacterIn(QLatin1String(name), *value); !why.isEmpty())
+            return why;
+    }
+    for (auto it = event.extensions.constBegin(); it != event.extensions.constEnd(); ++it) {
+        if (it.value().isString()) {
+            if (QString why = controlCharacterIn(it.key(), it.value().toString()); !why.isEmpty())
+                return why;
+        }
+    }
+    return {};
+}
+
 QString validate(const OutboxEvent &event, ContentMode mode)
 {
+    if (QString why = attributeTextProblem(event); !why.isEmpty())
+        return why;
     if (event.id.isEmpty())
         return QStringLiteral("the event has no id");
     if (event.source.isEmpty())

@@ -57,6 +57,9 @@ bool isJsonContentType(const QString &contentType);
 bool isValidJson(const QByteArray &bytes, QString *why = nullptr);
 // Empty when the name may be used for an extension attribute; otherwise why not.
 QString extensionNameProblem(const QString &name);
+// Empty when no attribute value holds a character CloudEvents disallows in strings (the control characters
+// U+0000-U+001F and U+007F-U+009F); otherwise which attribute does.
+QString attributeTextProblem(const OutboxEvent &event);
 // Empty when the event can be sent in that mode; otherwise the reason it is not a valid CloudEvent.
 QString validate(const OutboxEvent &event, ContentMode mode);
 

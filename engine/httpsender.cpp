@@ -7,6 +7,9 @@
 #include <QNetworkRequest>
 #include <QPointer>
 #include <QQueue>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QSslError>
 #include <QThread>
 #include <QTimer>
 
@@ -34,6 +37,13 @@ public:
         for (const auto &job : jobs)
             m_queue.enqueue(job);
         pump();
+    }
+
+    void addCaCertificates(const QList<QSslCertificate> &certificates)
+    {
+        m_ssl = QSslConfiguration::defaultConfiguration();
+        m_ssl.addCaCertificates(certificates);
+        m_customSsl = true;
     }
 
     QList<quint64> takeQueued()
@@ -64,6 +74,8 @@ private:
     {
         QNetworkRequest request(m_target);
         request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
+        if (m_customSsl)
+            request.setSslConfiguration(m_ssl);
         for (const auto &h : job.second.headers)
             request.setRawHeader(h.first, h.second);
         if (job.second.header("content-type").isNull() && !job.second.body.isEmpty())
@@ -83,12 +95,18 @@ private:
         });
         deadline->start(m_timeoutMs);
         const quint64 id = job.first;
-        connect(reply, &QNetworkReply::finished, this, [this, reply, id, clock, timedOut] {
-            finish(reply, id, clock.elapsed(), *timedOut);
+        // Certificates are verified (Qt's default); a failure is reported with what was wrong with it.
+        auto tlsProblems = std::make_shared<QStringList>();
+        connect(reply, &QNetworkReply::sslErrors, this, [tlsProblems](const QList<QSslError> &errors) {
+            for (const QSslError &e : errors)
+                tlsProblems->append(e.errorString());
+        });
+        connect(reply, &QNetworkReply::finished, this, [this, reply, id, clock, timedOut, tlsProblems] {
+            finish(reply, id, clock.elapsed(), *timedOut, *tlsProblems);
         });
     }
 
-    void finish(QNetworkReply *reply, quint64 id, qint64 elapsedMs, bool timedOut)
+    void finish(QNetworkReply *reply, quint64 id, qint64 elapsedMs, bool timedOut, const QStringList &tlsProblems)
     {
         reply->deleteLater();
         --m_inFlight;
@@ -101,6 +119,9 @@ private:
                                           reply->read(4096), reply->rawHeader("retry-after"));
             if (result.outcome != DeliveryResult::Outcome::Sent && status.toInt() / 100 == 3)
                 result.error += QStringLiteral(" (redirect to '%1' not followed)").arg(QString::fromUtf8(reply->rawHeader("location")));
+        } else if (!tlsProblems.isEmpty()) {
+            result = DeliveryResult::retry(QStringLiteral("TLS certificate of %1 not accepted: %2")
+                                               .arg(m_target.host(), tlsProblems.join(QStringLiteral("; "))));
         } else {
             result = DeliveryResult::retry(reply->errorString());
         }
@@ -120,6 +141,8 @@ private:
     int m_inFlight = 0;
     QNetworkAccessManager *m_network = nullptr;
     QQueue<std::pair<quint64, HttpMessage>> m_queue;
+    QSslConfiguration m_ssl;
+    bool m_customSsl = false;
 };
 
 HttpSender::HttpSender(const QUrl &target, ContentMode mode, int concurrency, int timeoutMs, QObject *parent)
@@ -128,6 +151,12 @@ HttpSender::HttpSender(const QUrl &target, ContentMode mode, int concurrency, in
     m_thread->setObjectName(QStringLiteral("outbox-http"));
     m_network->moveToThread(m_thread);
     m_thread->start();
+}
+
+void HttpSender::addCaCertificates(const QList<QSslCertificate> &certificates)
+{
+    QMetaObject::invokeMethod(m_network, [network = m_network, certificates] { network->addCaCertificates(certificates); },
+                              Qt::BlockingQueuedConnection);
 }
 
 HttpSender::~HttpSender()

@@ -9,6 +9,7 @@
 #include <functional>
 
 class QThread;
+class QSslCertificate;
 
 namespace outbox {
 
@@ -28,6 +29,8 @@ public:
 
     HttpSender(const QUrl &target, ContentMode mode, int concurrency, int timeoutMs, QObject *parent = nullptr);
     ~HttpSender() override;
+    // https: trust these CA certificates too (certificates are always verified; the system's CAs are trusted).
+    void addCaCertificates(const QList<QSslCertificate> &certificates);
 
     void send(const QList<OutboxEvent> &events, const ResultHandler &handler);
     // Called when fewer requests wait to start than may be in flight: the moment to hand over more work.

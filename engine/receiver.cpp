@@ -1,5 +1,7 @@
 #include "receiver.h"
 
+#include "httpparse.h"
+
 #include <QHash>
 #include <QLoggingCategory>
 #include <QRandomGenerator>
@@ -18,8 +20,6 @@ namespace outbox {
 
 namespace {
 
-constexpr qsizetype kMaxHeadBytes = 64 * 1024;
-constexpr qsizetype kMaxBodyBytes = 64 * 1024 * 1024;
 constexpr int kMaxKeptRequests = 100000;
 
 QByteArray reasonPhrase(int status)
@@ -44,45 +44,6 @@ QByteArray reasonPhrase(int status)
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
     default: return status < 400 ? "OK" : "Error";
-    }
-}
-
-// Parses "Transfer-Encoding: chunked" bodies. Returns 1 when complete, 0 when more bytes are needed, -1 on error.
-int readChunked(const QByteArray &buffer, qsizetype start, QByteArray *body, qsizetype *end)
-{
-    qsizetype pos = start;
-    body->clear();
-    for (;;) {
-        const qsizetype lineEnd = buffer.indexOf("\r\n", pos);
-        if (lineEnd < 0)
-            return buffer.size() - pos > 1024 ? -1 : 0;
-        bool ok = false;
-        const QByteArray sizeText = buffer.mid(pos, lineEnd - pos).split(';').first().trimmed();
-        const qint64 size = sizeText.toLongLong(&ok, 16);
-        if (!ok || size < 0 || body->size() + size > kMaxBodyBytes)
-            return -1;
-        pos = lineEnd + 2;
-        if (size == 0) {
-            // Trailers end with an empty line.
-            const qsizetype trailerEnd = buffer.indexOf("\r\n", pos);
-            if (trailerEnd < 0)
-                return 0;
-            if (trailerEnd == pos) {
-                *end = pos + 2;
-                return 1;
-            }
-            const qsizetype blank = buffer.indexOf("\r\n\r\n", pos);
-            if (blank < 0)
-                return 0;
-            *end = blank + 4;
-            return 1;
-        }
-        if (buffer.size() < pos + size + 2)
-            return 0;
-        body->append(buffer.constData() + pos, size);
-        if (buffer.mid(pos + size, 2) != "\r\n")
-            return -1;
-        pos += size + 2;
     }
 }
 
@@ -168,84 +129,21 @@ private:
 #endif
         while (!it->waiting && !it->buffer.isEmpty()) {
             QByteArray &buffer = it->buffer;
-            const qsizetype headEnd = buffer.indexOf("\r\n\r\n");
-            if (headEnd < 0) {
-                if (buffer.size() > kMaxHeadBytes) {
-                    reply(socket, 431, "request head larger than 64 KiB\n", {}, true);
-                    buffer.clear();
-                }
+            ParsedRequest parsed = parseHttpRequest(buffer);
+            if (parsed.state == ParsedRequest::Incomplete)
                 return;
-            }
-            if (headEnd > kMaxHeadBytes) {
-                reply(socket, 431, "request head larger than 64 KiB\n", {}, true);
+            if (parsed.state == ParsedRequest::Bad) {
+                reply(socket, parsed.errorStatus, parsed.error + '\n', {}, true);
                 buffer.clear();
                 return;
             }
             ReceivedRequest request;
             request.receivedAt = QDateTime::currentDateTimeUtc();
-            const QList<QByteArray> lines = buffer.left(headEnd).split('\n');
-            const QList<QByteArray> requestLine = lines.first().trimmed().split(' ');
-            if (requestLine.size() != 3 || !requestLine.at(2).startsWith("HTTP/1.")) {
-                reply(socket, 400, "malformed request line\n", {}, true);
-                buffer.clear();
-                return;
-            }
-            request.method = requestLine.at(0);
-            request.target = requestLine.at(1);
-            bool keepAlive = requestLine.at(2) != "HTTP/1.0";
-            qint64 contentLength = 0;
-            bool chunked = false;
-            for (qsizetype i = 1; i < lines.size(); ++i) {
-                const QByteArray line = lines.at(i).trimmed();
-                const qsizetype colon = line.indexOf(':');
-                if (colon <= 0) {
-                    reply(socket, 400, "malformed header line\n", {}, true);
-                    buffer.clear();
-                    return;
-                }
-                const QByteArray name = line.left(colon).trimmed();
-                const QByteArray value = line.mid(colon + 1).trimmed();
-                request.message.addHeader(name, value);
-                const QByteArray lower = name.toLower();
-                if (lower == "content-length") {
-                    bool ok = false;
-                    contentLength = value.toLongLong(&ok);
-                    if (!ok || contentLength < 0) {
-                        reply(socket, 400, "malformed Content-Length\n", {}, true);
-                        buffer.clear();
-                        return;
-                    }
-                } else if (lower == "transfer-encoding") {
-                    chunked = value.toLower().contains("chunked");
-                } else if (lower == "connection") {
-                    const QByteArray v = value.toLower();
-                    if (v.contains("close"))
-                        keepAlive = false;
-                    else if (v.contains("keep-alive"))
-                        keepAlive = true;
-                }
-            }
-            qsizetype end = 0;
-            if (chunked) {
-                const int state = readChunked(buffer, headEnd + 4, &request.message.body, &end);
-                if (state == 0)
-                    return;
-                if (state < 0) {
-                    reply(socket, 400, "malformed chunked body\n", {}, true);
-                    buffer.clear();
-                    return;
-                }
-            } else {
-                if (contentLength > kMaxBodyBytes) {
-                    reply(socket, 413, "request body larger than 64 MiB\n", {}, true);
-                    buffer.clear();
-                    return;
-                }
-                if (buffer.size() < headEnd + 4 + contentLength)
-                    return;
-                request.message.body = buffer.mid(headEnd + 4, contentLength);
-                end = headEnd + 4 + contentLength;
-            }
+            request.method = parsed.method;
+            request.target = parsed.target;
+            request.message = std::move(parsed.message);
+            const bool keepAlive = parsed.keepAlive;
+            const qsizetype end = parsed.consumed;
             buffer.remove(0, end);
             answer(socket, *it, std::move(request), keepAlive);
             it = m_connections.find(socket);
@@ -256,14 +154,20 @@ private:
 
     void answer(QTcpSocket *socket, Connection &connection, ReceivedRequest request, bool keepAlive)
     {
+        const ReceiverFaults faults = m_receiver->faults();
         if (m_receiver->m_countOnly.loadRelaxed() && request.method == "POST") {
-            const bool batch = request.message.header("content-type").startsWith("application/cloudevents-batch+json");
+            // Counting only: the status and failure rate still apply (a soak needs failures), nothing else does.
+            const bool failing = faults.failRate > 0.0 ? QRandomGenerator::global()->generateDouble() < faults.failRate : faults.status != 0;
             m_receiver->m_requestCount.fetchAndAddRelaxed(1);
+            if (failing) {
+                reply(socket, faults.status != 0 ? faults.status : 500, "simulated failure\n", {}, !keepAlive);
+                return;
+            }
+            const bool batch = request.message.header("content-type").startsWith("application/cloudevents-batch+json");
             m_receiver->m_eventCount.fetchAndAddRelaxed(batch ? int(cloudevents::countBatchElements(request.message.body)) : 1);
             reply(socket, 200, {}, {}, !keepAlive);
             return;
         }
-        const ReceiverFaults faults = m_receiver->faults();
         int status = 200;
         QByteArray body;
         QList<std::pair<QByteArray, QByteArray>> extra;

@@ -59,7 +59,8 @@ public:
     ReceiverFaults faults() const;
 
     // Full: decode, validate and keep every request, and signal each. CountOnly: answer and count, nothing
-    // more (a fast sink for benchmarks and soaks).
+    // more (a fast sink for benchmarks and soaks); of the faults only the status and failure rate apply, and
+    // eventCount() counts the events of the requests answered 200.
     enum class Recording { Full, CountOnly };
     void setRecording(Recording recording);
 

@@ -1,5 +1,7 @@
 #include "relayer.h"
 
+#include <QSslCertificate>
+
 #include "httpsender.h"
 #include "relayworker.h"
 #include "wakeevent.h"
@@ -45,6 +47,8 @@ QString RelayerConfig::problem() const
         return QStringLiteral("the lease duration must be positive");
     if (retryBackoffMs < 0 || maxRetryBackoffMs < retryBackoffMs)
         return QStringLiteral("the retry backoff must be between 0 and its maximum");
+    if (!caCertificatesFile.isEmpty() && QSslCertificate::fromPath(caCertificatesFile, QSsl::Pem).isEmpty())
+        return QStringLiteral("no PEM certificate could be read from the CA file '%1'").arg(caCertificatesFile);
     return {};
 }
 
@@ -83,6 +87,8 @@ Error RelayWorker::open()
     m_storage = std::move(storage.value());
     if (!m_config.customSender) {
         m_sender = new HttpSender(m_config.targetUrl, m_config.contentMode, m_config.concurrency, m_config.requestTimeoutMs, this);
+        if (!m_config.caCertificatesFile.isEmpty())
+            m_sender->addCaCertificates(QSslCertificate::fromPath(m_config.caCertificatesFile, QSsl::Pem));
         m_sender->setLowWaterHandler([this] { onSenderLow(); });
     }
     if (m_config.wakeOnLocalCommit)

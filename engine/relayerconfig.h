@@ -31,6 +31,7 @@ struct RelayerConfig
     int changeCheckIntervalMs = 20;  // how often an idle relayer checks the database for other writers' commits
     bool wakeOnLocalCommit = true;   // relay at once when an enqueue in this process commits
     bool wakeOnDatabaseChange = true; // ... or when another process commits (SQLite data_version, PostgreSQL LISTEN)
+    QString caCertificatesFile;      // https: PEM file of extra CA certificates to trust (the system's are always trusted)
     QString name;                    // shown as the lease owner; host and process id are added
     EventSender customSender;
 

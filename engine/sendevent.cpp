@@ -40,6 +40,15 @@ Error checkArguments(const QString &type, const QString &source, const QByteArra
             return Error(Error::InvalidArgument,
                          QStringLiteral("extension attribute '%1' must be a string, number or boolean").arg(it.key()));
     }
+    OutboxEvent attributes;
+    attributes.id = options.eventId;
+    attributes.type = type;
+    attributes.source = source;
+    attributes.subject = options.subject;
+    attributes.contentType = options.contentType;
+    attributes.extensions = options.extensions;
+    if (const QString why = cloudevents::attributeTextProblem(attributes); !why.isEmpty())
+        return Error(Error::InvalidArgument, why);
     if (!data.isEmpty() && (options.contentType.isEmpty() || cloudevents::isJsonContentType(options.contentType))) {
         QString why;
         if (!cloudevents::isValidJson(data, &why))

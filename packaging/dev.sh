@@ -31,6 +31,9 @@ case "${1:-}" in
     (cd build && ctest --output-on-failure --timeout 900 -j "$jobs")
     echo "== install, and build the embedding example against the installed engine"
     bash packaging/check-install.sh build
+    echo "== fuzz every parser of outside input for ${OUTBOX_FUZZ_SECONDS:-30} s each (libFuzzer, clang)"
+    CC=clang CXX=clang++ build build-fuzz -DOUTBOX_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    bash tests/fuzz/run.sh build-fuzz "${OUTBOX_FUZZ_SECONDS:-30}"
     echo "== build and test under AddressSanitizer and UndefinedBehaviorSanitizer"
     build build-asan -DOUTBOX_SANITIZE=ON
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1

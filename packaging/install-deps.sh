@@ -10,6 +10,7 @@ packages=(
   postgresql
   python3
   appstream desktop-file-utils dpkg-dev
+  clang libclang-rt-14-dev
 )
 
 missing=()

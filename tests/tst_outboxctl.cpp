@@ -247,6 +247,10 @@ private Q_SLOTS:
         QCOMPARE(r.exitCode, 2);
         QCOMPARE(r.errLines().size(), 1);
         QVERIFY(r.err.contains("unknown log level 'loud'"));
+        r = run({"relay", "--target", "https://127.0.0.1:1/", "--drain", "--ca-file", m_dir.filePath("no-such-ca.pem")});
+        QCOMPARE(r.exitCode, 2);
+        QCOMPARE(r.errLines().size(), 1);
+        QVERIFY2(r.err.contains("no PEM certificate could be read from the CA file"), r.err.constData());
     }
 
     void retryReplayDeleteCleanup()

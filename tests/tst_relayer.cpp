@@ -12,6 +12,10 @@
 #include <QProcess>
 #include <QSignalSpy>
 #include <QTcpServer>
+#include <QSslKey>
+#include <QSslServer>
+#include <QStandardPaths>
+#include <QSqlQuery>
 
 using namespace outbox;
 using testsupport::AppConnection;
@@ -64,6 +68,85 @@ private Q_SLOTS:
         m_receiver.reset();
         m_app.reset();
         m_storage.reset();
+    }
+
+    // https: certificates are verified by default, a bad one gives a clear error and the event waits for its
+    // retry; with the CA in --ca-file / caCertificatesFile it is delivered.
+    void httpsVerifiesCertificatesAndTakesACustomCa()
+    {
+        if (QStandardPaths::findExecutable(QStringLiteral("openssl")).isEmpty())
+            QSKIP("openssl is not installed");
+        QTemporaryDir tls;
+        auto openssl = [&](const QStringList &args) {
+            QProcess p;
+            p.setWorkingDirectory(tls.path());
+            p.start(QStringLiteral("openssl"), args);
+            return p.waitForFinished(60000) && p.exitCode() == 0;
+        };
+        QFile ext(tls.filePath(QStringLiteral("ext.cnf")));
+        QVERIFY(ext.open(QIODevice::WriteOnly));
+        ext.write("subjectAltName=IP:127.0.0.1\n");
+        ext.close();
+        QVERIFY(openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Outbox Test CA"}));
+        QVERIFY(openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=127.0.0.1"}));
+        QVERIFY(openssl({"x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "srv.pem",
+                         "-days", "2", "-extfile", "ext.cnf"}));
+
+        // A minimal HTTPS endpoint: answers 200 to each request it reads.
+        QSslServer server;
+        QSslConfiguration conf = QSslConfiguration::defaultConfiguration();
+        conf.setLocalCertificate(QSslCertificate::fromPath(tls.filePath(QStringLiteral("srv.pem"))).value(0));
+        QFile keyFile(tls.filePath(QStringLiteral("srv.key")));
+        QVERIFY(keyFile.open(QIODevice::ReadOnly));
+        conf.setPrivateKey(QSslKey(keyFile.readAll(), QSsl::Rsa));
+        server.setSslConfiguration(conf);
+        int answered = 0;
+        connect(&server, &QTcpServer::pendingConnectionAvailable, this, [&] {
+            while (QTcpSocket *socket = server.nextPendingConnection()) {
+                auto buffer = std::make_shared<QByteArray>();
+                connect(socket, &QTcpSocket::readyRead, socket, [socket, buffer, &answered] {
+                    buffer->append(socket->readAll());
+                    const qsizetype head = buffer->indexOf("\r\n\r\n");
+                    if (head < 0)
+                        return;
+                    const qsizetype at = buffer->toLower().indexOf("content-length:");
+                    const qsizetype length = at < 0 ? 0 : buffer->mid(at + 15, buffer->indexOf("\r\n", at) - at - 15).trimmed().toLongLong();
+                    if (buffer->size() < head + 4 + length)
+                        return;
+                    buffer->remove(0, head + 4 + length);
+                    ++answered;
+                    socket->write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+                });
+            }
+        });
+        QVERIFY(server.listen(QHostAddress::LocalHost));
+        RelayerConfig c = config();
+        c.targetUrl = QUrl(QStringLiteral("https://127.0.0.1:%1/events").arg(server.serverPort()));
+        const QString id = enqueue();
+        // The server lives on this thread: relay without blocking it.
+        auto relayOnce = [&](const RelayerConfig &config) {
+            Relayer relayer(m_path, config);
+            int processed = -1;
+            relayer.relayOnceAsync([&](const RelayOnceResult &r) { processed = r.processed; });
+            QTRY_VERIFY_WITH_TIMEOUT(processed >= 0, 15000);
+            QCOMPARE(processed, 1);
+        };
+        relayOnce(c);
+        const OutboxEvent failed = row(id);
+        QCOMPARE(failed.status, EventStatus::Pending);
+        QCOMPARE(failed.attempts, 1);
+        QVERIFY2(failed.lastError.startsWith(QStringLiteral("TLS certificate of 127.0.0.1 not accepted: ")), qPrintable(failed.lastError));
+        QCOMPARE(answered, 0);
+        qInfo("untrusted certificate: %s", qPrintable(failed.lastError));
+
+        c.caCertificatesFile = tls.filePath(QStringLiteral("nothing-here.pem"));
+        QVERIFY(c.problem().contains(QStringLiteral("no PEM certificate could be read")));
+        c.caCertificatesFile = tls.filePath(QStringLiteral("ca.pem"));
+        QVERIFY(c.problem().isEmpty());
+        QSqlQuery(m_app->db()).exec(QStringLiteral("UPDATE outbox_events SET next_attempt_at = created_at"));
+        relayOnce(c);
+        QCOMPARE(row(id).status, EventStatus::Sent);
+        QCOMPARE(answered, 1);
     }
 
     void deliversInBinaryModeWithEveryAttribute()

@@ -53,6 +53,10 @@ RelayPanel::RelayPanel(QWidget *parent) : QWidget(parent)
     form->addRow(tr("Max retries"), m_retries);
     form->addRow(tr("Concurrency"), m_concurrency);
     form->addRow(tr("Request timeout"), m_timeout);
+    m_caFile = new QLineEdit(this);
+    m_caFile->setPlaceholderText(tr("https: extra CA certificates (PEM file)"));
+    m_caFile->setToolTip(tr("Certificates are always verified; the system's CAs are trusted, and these too."));
+    form->addRow(tr("CA file"), m_caFile);
     layout->addLayout(form);
 
     auto *buttons = new QHBoxLayout;
@@ -118,6 +122,7 @@ RelayerConfig RelayPanel::config() const
     c.maxRetries = m_retries->value();
     c.concurrency = m_concurrency->value();
     c.requestTimeoutMs = m_timeout->value();
+    c.caCertificatesFile = m_caFile->text().trimmed();
     c.name = QStringLiteral("console");
     return c;
 }
@@ -242,7 +247,7 @@ void RelayPanel::updateButtons()
     m_pause->setEnabled(m_state == State::Running);
     m_stop->setEnabled(m_state != State::Stopped);
     m_once->setEnabled(m_open && m_state != State::Running && !m_onceRunning);
-    for (QWidget *w : std::initializer_list<QWidget *>{m_url, m_mode, m_batch, m_poll, m_retries, m_concurrency, m_timeout})
+    for (QWidget *w : std::initializer_list<QWidget *>{m_url, m_mode, m_batch, m_poll, m_retries, m_concurrency, m_timeout, m_caFile})
         w->setEnabled(idle);
 }
 
@@ -278,6 +283,7 @@ void RelayPanel::loadSettings()
     m_retries->setValue(s.value(QStringLiteral("maxRetries"), m_retries->value()).toInt());
     m_concurrency->setValue(s.value(QStringLiteral("concurrency"), m_concurrency->value()).toInt());
     m_timeout->setValue(s.value(QStringLiteral("timeoutMs"), m_timeout->value()).toInt());
+    m_caFile->setText(s.value(QStringLiteral("caFile")).toString());
 }
 
 void RelayPanel::saveSettings() const
@@ -291,6 +297,7 @@ void RelayPanel::saveSettings() const
     s.setValue(QStringLiteral("maxRetries"), m_retries->value());
     s.setValue(QStringLiteral("concurrency"), m_concurrency->value());
     s.setValue(QStringLiteral("timeoutMs"), m_timeout->value());
+    s.setValue(QStringLiteral("caFile"), m_caFile->text());
 }
 
 } // namespace outbox::ui

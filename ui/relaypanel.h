@@ -81,6 +81,7 @@ private:
     QSpinBox *m_retries;
     QSpinBox *m_concurrency;
     QSpinBox *m_timeout;
+    QLineEdit *m_caFile;
     QPushButton *m_start;
     QPushButton *m_pause;
     QPushButton *m_stop;

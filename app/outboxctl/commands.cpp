@@ -2,6 +2,7 @@
 // through cli::fail() with one line for stderr.
 
 #include "cli.h"
+#include "jsonl.h"
 
 #include "cloudevents.h"
 #include "metricsserver.h"
@@ -168,37 +169,10 @@ int cmdEnqueue(const QStringList &args)
             const QByteArray line = raw.trimmed();
             if (line.isEmpty())
                 continue;
-            QJsonParseError perr;
-            const QJsonDocument doc = QJsonDocument::fromJson(line, &perr);
-            QString problem;
-            if (perr.error != QJsonParseError::NoError)
-                problem = QStringLiteral("invalid JSON (%1)").arg(perr.errorString());
-            else if (!doc.isObject())
-                problem = QStringLiteral("expected a JSON object");
-            Result<QString> id = Error(Error::InvalidArgument, problem);
-            if (problem.isEmpty()) {
-                const QJsonObject o = doc.object();
-                SendEventOptions options;
-                options.eventId = o.value(QLatin1String("id")).toString();
-                options.contentType = o.value(QLatin1String("datacontenttype")).toString();
-                options.subject = o.value(QLatin1String("subject")).toString();
-                options.orderingKey = o.value(QLatin1String("key")).toString();
-                options.extensions = o.value(QLatin1String("extensions")).toObject();
-                QByteArray data;
-                if (o.contains(QLatin1String("data_base64"))) {
-                    data = QByteArray::fromBase64(o.value(QLatin1String("data_base64")).toString().toLatin1());
-                } else if (o.contains(QLatin1String("data"))) {
-                    const QJsonValue v = o.value(QLatin1String("data"));
-                    if (v.isString() && !options.contentType.isEmpty() && !cloudevents::isJsonContentType(options.contentType)) {
-                        data = v.toString().toUtf8();
-                    } else {
-                        const QByteArray text = QJsonDocument(QJsonArray{v}).toJson(QJsonDocument::Compact);
-                        data = text.mid(1, text.size() - 2);
-                    }
-                }
-                id = sendEventTransactional(db, o.value(QLatin1String("type")).toString(),
-                                            o.value(QLatin1String("source")).toString(), data, options);
-            }
+            const Result<JsonlEvent> parsed = parseJsonLine(line);
+            Result<QString> id = parsed.isOk() ? sendEventTransactional(db, parsed.value().type, parsed.value().source,
+                                                                         parsed.value().data, parsed.value().options)
+                                               : Result<QString>(parsed.error());
             if (!id.isOk()) {
                 db.rollback();
                 fail(exitFor(id.error()), QStringLiteral("line %1: %2; nothing was enqueued").arg(lineNumber).arg(id.error().message()));
@@ -246,6 +220,9 @@ int cmdRelay(const QStringList &args)
     cmd.addOption(QStringLiteral("retry-backoff"), QStringLiteral("Delay before the first retry in ms, doubling per attempt (default 2000)."), QStringLiteral("ms"));
     cmd.addOption(QStringLiteral("max-retry-backoff"), QStringLiteral("Cap of the retry delay in ms (default 600000)."), QStringLiteral("ms"));
     cmd.addOption(QStringLiteral("timeout"), QStringLiteral("Request timeout in ms (default 10000)."), QStringLiteral("ms"));
+    cmd.addOption(QStringLiteral("ca-file"),
+                  QStringLiteral("https: also trust the CA certificates in this PEM file (certificates are always verified)."),
+                  QStringLiteral("file"));
     cmd.addOption(QStringLiteral("concurrency"), QStringLiteral("Requests in flight (default 6)."), QStringLiteral("n"));
     cmd.addOption(QStringLiteral("lease"), QStringLiteral("Lease duration in ms (default 60000, raised to cover a batch)."), QStringLiteral("ms"));
     cmd.addOption(QStringLiteral("no-wake"), QStringLiteral("Poll only: do not wake on commits of other processes (for comparison)."));
@@ -284,6 +261,7 @@ int cmdRelay(const QStringList &args)
     config.retryBackoffMs = cmd.intValue(QStringLiteral("retry-backoff"), config.retryBackoffMs, 0, maxInt);
     config.maxRetryBackoffMs = cmd.intValue(QStringLiteral("max-retry-backoff"), qMax(config.maxRetryBackoffMs, config.retryBackoffMs), 0, maxInt);
     config.requestTimeoutMs = cmd.intValue(QStringLiteral("timeout"), config.requestTimeoutMs, 1, maxInt);
+    config.caCertificatesFile = cmd.setting(QStringLiteral("ca-file"));
     config.concurrency = cmd.intValue(QStringLiteral("concurrency"), config.concurrency, 1, 1000);
     config.leaseDurationMs = cmd.intValue(QStringLiteral("lease"), config.leaseDurationMs, 1, maxInt);
     config.name = QStringLiteral("outboxctl");
