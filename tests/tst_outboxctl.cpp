@@ -253,6 +253,37 @@ private Q_SLOTS:
         QVERIFY2(r.err.contains("no PEM certificate could be read from the CA file"), r.err.constData());
     }
 
+    // An enqueuing process killed in the middle of its transaction leaves no part of it, and earlier
+    // commits stay.
+    void enqueuerKilledMidTransactionLeavesNothingHalfWritten()
+    {
+        for (int i = 0; i < 10; ++i)
+            enqueueOne();
+        QByteArray lines;
+        for (int i = 0; i < 200000; ++i)
+            lines += "{\"type\":\"com.example.bulk\",\"source\":\"/bulk\",\"data\":{\"i\":" + QByteArray::number(i) + "}}\n";
+        QProcess p;
+        p.setProcessEnvironment(environment());
+        p.start(QStringLiteral(OUTBOXCTL_PATH), {"--db", m_db, "enqueue", "--jsonl", "-"});
+        QVERIFY(p.waitForStarted());
+        p.write(lines);
+        p.closeWriteChannel();
+        QTest::qWait(400); // well inside the transaction of 200,000 inserts
+        p.kill();
+        p.waitForFinished();
+        const auto all = listJson({"--limit", "1000000"});
+        int bulk = 0;
+        for (const QJsonObject &o : all)
+            bulk += o.value("type").toString() == QLatin1String("com.example.bulk");
+        QVERIFY2(bulk == 0 || bulk == 200000, qPrintable(QString::number(bulk)));
+        QCOMPARE(int(all.size()) - bulk, 10);
+        if (bulk == 200000)
+            qInfo("the enqueue had committed before the kill");
+        // The outbox is usable at once: a new enqueue and a relay work.
+        enqueueOne();
+        QCOMPARE(listJson({"--status", "pending", "--limit", "1000000"}).size(), 11 + bulk);
+    }
+
     void retryReplayDeleteCleanup()
     {
         const QString a = enqueueOne();

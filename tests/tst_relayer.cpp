@@ -2,6 +2,8 @@
 // wake-up on commit, stop. The receiver is the engine's own, on its own thread; it misbehaves on request.
 
 #include "cloudevents.h"
+
+#include <algorithm>
 #include "receiver.h"
 #include "relayer.h"
 #include "sendevent.h"
@@ -291,6 +293,53 @@ private Q_SLOTS:
         QCOMPARE(history.at(0).outcome, Attempt::Outcome::Retry);
         QCOMPARE(history.at(0).httpStatus, 500);
         QCOMPARE(history.at(1).outcome, Attempt::Outcome::Sent);
+    }
+
+    // A long outage: events back off (doubling, capped) instead of burning their retries, and all arrive once
+    // the receiver recovers. A poison event (the receiver answers 400 for good) fails alone: it holds back only
+    // the later events of its own ordering key.
+    void outageThenRecoveryAndAPoisonEvent()
+    {
+        ReceiverFaults outage;
+        outage.status = 503;
+        m_receiver->setFaults(outage);
+        QStringList good;
+        for (int i = 0; i < 10; ++i)
+            good << enqueue();
+        SendEventOptions keyed;
+        keyed.orderingKey = QStringLiteral("k");
+        const QString poison = enqueue(QStringLiteral("com.example.test"), "{\"n\":1}", keyed);
+        const QString behindPoison = enqueue(QStringLiteral("com.example.test"), "{\"n\":2}", keyed);
+        keyed.orderingKey = QStringLiteral("other");
+        const QString otherKey = enqueue(QStringLiteral("com.example.test"), "{\"n\":3}", keyed);
+        // Corrupted after the enqueue checked it: the receiver will refuse it with 400.
+        QSqlQuery(m_app->db()).exec(QStringLiteral("UPDATE outbox_events SET data = '{broken' WHERE id = '%1'").arg(poison));
+
+        RelayerConfig c = config();
+        c.retryBackoffMs = 300;
+        c.maxRetryBackoffMs = 1500;
+        c.maxRetries = 8;
+        Relayer relayer(m_path, c);
+        QVERIFY(!relayer.start());
+        QTest::qWait(2500);
+        for (const QString &id : good) {
+            const OutboxEvent e = row(id);
+            QCOMPARE(e.status, EventStatus::Pending);
+            QVERIFY2(e.attempts >= 2 && e.attempts <= 5, qPrintable(QString::number(e.attempts))); // backing off
+            QCOMPARE(e.lastHttpStatus, 503);
+        }
+        m_receiver->setFaults({});
+        QTRY_VERIFY_WITH_TIMEOUT(std::all_of(good.begin(), good.end(), [&](const QString &id) { return row(id).status == EventStatus::Sent; }),
+                                 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(row(otherKey).status, EventStatus::Sent, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(row(poison).status, EventStatus::Failed, 5000);
+        QCOMPARE(row(poison).lastHttpStatus, 400);
+        QVERIFY2(row(poison).lastError.contains(QStringLiteral("not valid JSON")), qPrintable(row(poison).lastError));
+        QTest::qWait(500);
+        QCOMPARE(row(behindPoison).status, EventStatus::Pending);
+        QCOMPARE(row(behindPoison).attempts, 0);
+        QCOMPARE(m_storage->stats()->blockedKeys, QStringList{QStringLiteral("k")});
+        relayer.stop();
     }
 
     void retryAfterIsHonoured()
