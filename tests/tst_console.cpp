@@ -252,12 +252,21 @@ private Q_SLOTS:
         QTest::keyClick(m_window->toFilter(), Qt::Key_Return);
         waitRowsShown();
         QCOMPARE(model()->rowCount(), 0);
-        // An injection attempt is a value like any other: no rows, and the table is intact.
+        // An injection attempt is a value like any other, in every filter and in the payload search: no rows,
+        // and the table is intact.
         m_window->toFilter()->clear();
-        QTest::keyClicks(m_window->typeFilter(), QStringLiteral("x'; DROP TABLE outbox_events; --"));
-        QTest::keyClick(m_window->typeFilter(), Qt::Key_Return);
+        const QString injection = QStringLiteral("x' OR '1'='1'; DROP TABLE outbox_events; --");
+        for (QLineEdit *field : {m_window->typeFilter(), m_window->sourceFilter(), m_window->keyFilter(), m_window->errorFilter(),
+                                 m_window->searchEdit()}) {
+            field->setText(injection);
+            QTest::keyClick(field, Qt::Key_Return);
+            waitRowsShown();
+            QVERIFY2(model()->rowCount() == 0, qPrintable(field->objectName()));
+            field->clear();
+        }
+        m_window->applyFilters();
         waitRowsShown();
-        QCOMPARE(model()->rowCount(), 0);
+        QCOMPARE(model()->rowCount(), 10);
         QCOMPARE(count(QStringLiteral("1=1")), 10);
     }
 
