@@ -918,6 +918,13 @@ Result<qint64> Storage::scanSequences(const EventFilter &filter, SortOrder order
 }
 
 namespace {
+// A subquery of the sequence numbers bound as one JSON array parameter.
+QString sequenceListSql(bool pg)
+{
+    return pg ? QStringLiteral("(SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS BIGINT))")
+              : QStringLiteral("(SELECT value FROM json_each(?))");
+}
+
 QString sequenceListJson(const QList<qint64> &sequences)
 {
     QByteArray json = "[";
@@ -933,8 +940,7 @@ QString sequenceListJson(const QList<qint64> &sequences)
 
 Result<QList<OutboxEvent>> Storage::eventsBySequence(const QList<qint64> &sequences, bool includeData)
 {
-    const QString list = m_pg ? QStringLiteral("(SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS BIGINT))")
-                              : QStringLiteral("(SELECT value FROM json_each(?))");
+    const QString list = sequenceListSql(m_pg);
     Query q(this, QStringLiteral("SELECT %1 FROM outbox_events WHERE seq IN %2")
                       .arg(QLatin1String(includeData ? kEventColumns : kEventColumnsWithoutData), list));
     q.bind(sequenceListJson(sequences));
@@ -948,8 +954,7 @@ Result<QList<OutboxEvent>> Storage::eventsBySequence(const QList<qint64> &sequen
 
 Result<QStringList> Storage::idsBySequence(const QList<qint64> &sequences)
 {
-    const QString list = m_pg ? QStringLiteral("(SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS BIGINT))")
-                              : QStringLiteral("(SELECT value FROM json_each(?))");
+    const QString list = sequenceListSql(m_pg);
     Query q(this, QStringLiteral("SELECT id FROM outbox_events WHERE seq IN %1").arg(list));
     q.bind(sequenceListJson(sequences));
     if (Error e = q.exec(QStringLiteral("cannot read events")))

@@ -13,6 +13,7 @@
 //   outbox-console-bench [--rows N] [--db FILE]   (the file is made once and reused)
 
 #include "eventmodel.h"
+#include "procstats.h"
 #include "mainwindow.h"
 #include "session.h"
 #include "storage.h"
@@ -39,18 +40,6 @@
 using namespace outbox;
 
 namespace {
-
-qint64 rssKb()
-{
-    QFile f(QStringLiteral("/proc/self/status"));
-    if (!f.open(QIODevice::ReadOnly))
-        return 0;
-    for (const QByteArray &line : f.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').first().toLongLong();
-    }
-    return 0;
-}
 
 // Fills the outbox file with n events through the C API (fast), in a realistic mix of states and types.
 bool makeOutbox(const QString &path, int n)
@@ -266,7 +255,7 @@ int main(int argc, char *argv[])
     const double scrollStall = stalls.stop();
     print(QStringLiteral("scroll_max_stall_ms"), scrollStall, QStringLiteral("ms"), QStringLiteral("< 50"));
     print(QStringLiteral("scroll_step_ms"), scrollMs / (steps + 1), QStringLiteral("ms"), QStringLiteral("(rows shown per jump)"));
-    print(QStringLiteral("rss_mb"), double(rssKb()) / 1024.0, QStringLiteral("MB"), QStringLiteral("< 200"));
+    print(QStringLiteral("rss_mb"), double(procstats::residentKiB()) / 1024.0, QStringLiteral("MB"), QStringLiteral("< 200"));
     fprintf(stderr, "%d rows; every jump showed its rows: %s\n", allRows, allShown ? "yes" : "NO");
     return allShown ? 0 : 1;
 }

@@ -5,6 +5,7 @@
 //   outbox-bench [--scenario all|enqueue|relay|batch|scale|memory] [--runs 3] [--quick]
 
 #include "cloudevents.h"
+#include "procstats.h"
 #include "receiver.h"
 #include "relayer.h"
 #include "sendevent.h"
@@ -46,18 +47,6 @@ double median(QList<double> v)
 {
     std::sort(v.begin(), v.end());
     return v.isEmpty() ? 0 : v.at(v.size() / 2);
-}
-
-qint64 residentKiB()
-{
-    QFile f(QStringLiteral("/proc/self/status"));
-    if (!f.open(QIODevice::ReadOnly))
-        return 0;
-    for (const QByteArray &line : f.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').first().toLongLong();
-    }
-    return 0;
 }
 
 void report(QJsonObject o)
@@ -359,12 +348,12 @@ void scenarioMemory(bool quick)
         QCoreApplication::processEvents();
         QThread::msleep(5);
         if (at100k == 0 && receiver.eventCount() >= 100000)
-            at100k = residentKiB();
+            at100k = procstats::residentKiB();
     }
     relayer.stop();
     if (receiver.eventCount() < total)
         die(QStringLiteral("relay stopped early at %1 events").arg(receiver.eventCount()));
-    const qint64 atEnd = residentKiB();
+    const qint64 atEnd = procstats::residentKiB();
     report(QJsonObject{{"scenario", "memory"}, {"events", total}, {"rss_kib_at_100k", at100k}, {"rss_kib_at_end", atEnd},
                        {"growth", double(atEnd) / double(at100k) - 1.0}, {"target_growth", 0.10}});
 }

@@ -7,6 +7,7 @@
 //
 //   outbox-soak [--events N] [--fail-rate P] [--kill-every MS] [--outboxctl PATH]
 
+#include "procstats.h"
 #include "receiver.h"
 #include "sendevent.h"
 #include "storage.h"
@@ -30,23 +31,6 @@
 using namespace outbox;
 
 namespace {
-
-qint64 rssKb(qint64 pid)
-{
-    QFile f(QStringLiteral("/proc/%1/status").arg(pid));
-    if (!f.open(QIODevice::ReadOnly))
-        return 0;
-    for (const QByteArray &line : f.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').first().toLongLong();
-    }
-    return 0;
-}
-
-int fdCount(qint64 pid)
-{
-    return int(QDir(QStringLiteral("/proc/%1/fd").arg(pid)).entryList(QDir::NoDotAndDotDot | QDir::AllEntries | QDir::System).size());
-}
 
 [[noreturn]] void die(const QString &message)
 {
@@ -151,12 +135,12 @@ int main(int argc, char *argv[])
         if (clock.elapsed() > 30 * 60 * 1000)
             die(QStringLiteral("not settled after 30 minutes: %1 of %2").arg(done).arg(events));
         if (rssEarly == 0 && done >= events / 5) {
-            rssEarly = rssKb(steady.processId());
-            fdEarly = fdCount(steady.processId());
+            rssEarly = procstats::residentKiB(steady.processId());
+            fdEarly = procstats::openDescriptors(steady.processId());
         }
         if (done < events * 9 / 10) {
-            rssLate = rssKb(steady.processId());
-            fdLate = fdCount(steady.processId());
+            rssLate = procstats::residentKiB(steady.processId());
+            fdLate = procstats::openDescriptors(steady.processId());
         }
         if (sinceKill.elapsed() >= killEvery && done < events * 9 / 10) {
             ::kill(pid_t(victim.processId()), SIGKILL);
