@@ -88,6 +88,31 @@ const QList<QStringList> &migrations(bool pg)
                 " duration_ms INTEGER NOT NULL DEFAULT 0,"
                 " relayer TEXT)"),
         } + version1Indexes(),
+        // Version 2: an event that waits behind an earlier unsent event of its ordering key is "parked" (due at
+        // kParkedMs) instead of due, so claims never walk past a backlog of blocked events; when its key's head
+        // is sent or deleted, the next event of the key is made due. Triggers do it, so every writer (the
+        // engine, the console, outboxctl, an application's own SQL) keeps the rule. The claim still checks
+        // the head itself, so rows written before version 2 stay correct.
+        QStringList{
+            QStringLiteral("UPDATE outbox_events SET next_attempt_at = 253402214400000 WHERE status = 'pending' AND lease_owner IS NULL"
+                           " AND ordering_key IS NOT NULL AND EXISTS (SELECT 1 FROM outbox_events p WHERE p.ordering_key IS NOT NULL"
+                           " AND p.ordering_key = outbox_events.ordering_key AND p.status <> 'sent' AND p.seq < outbox_events.seq)"),
+            QStringLiteral("CREATE TRIGGER IF NOT EXISTS outbox_events_park AFTER INSERT ON outbox_events"
+                           " WHEN NEW.ordering_key IS NOT NULL AND NEW.status = 'pending' BEGIN"
+                           " UPDATE outbox_events SET next_attempt_at = 253402214400000 WHERE seq = NEW.seq AND EXISTS (SELECT 1 FROM"
+                           " outbox_events p WHERE p.ordering_key IS NOT NULL AND p.ordering_key = NEW.ordering_key AND p.status <> 'sent'"
+                           " AND p.seq < NEW.seq); END"),
+            QStringLiteral("CREATE TRIGGER IF NOT EXISTS outbox_events_unpark_sent AFTER UPDATE OF status ON outbox_events"
+                           " WHEN NEW.ordering_key IS NOT NULL AND NEW.status = 'sent' AND OLD.status <> 'sent' BEGIN"
+                           " UPDATE outbox_events SET next_attempt_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+                           " WHERE seq = (SELECT MIN(seq) FROM outbox_events WHERE ordering_key IS NOT NULL AND ordering_key = NEW.ordering_key"
+                           " AND status <> 'sent') AND status = 'pending' AND next_attempt_at = 253402214400000; END"),
+            QStringLiteral("CREATE TRIGGER IF NOT EXISTS outbox_events_unpark_deleted AFTER DELETE ON outbox_events"
+                           " WHEN OLD.ordering_key IS NOT NULL AND OLD.status <> 'sent' BEGIN"
+                           " UPDATE outbox_events SET next_attempt_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+                           " WHERE seq = (SELECT MIN(seq) FROM outbox_events WHERE ordering_key IS NOT NULL AND ordering_key = OLD.ordering_key"
+                           " AND status <> 'sent') AND status = 'pending' AND next_attempt_at = 253402214400000; END"),
+        },
     };
     static const QList<QStringList> postgres = {
         QStringList{
@@ -123,6 +148,10 @@ const QList<QStringList> &migrations(bool pg)
                 " duration_ms BIGINT NOT NULL DEFAULT 0,"
                 " relayer TEXT)"),
         } + version1Indexes(),
+        // Version 2 parks blocked events on SQLite only. On PostgreSQL concurrent writers could park an event
+        // after its head was sent (and leave it parked) unless every writer took a per-key lock, which can
+        // deadlock an application's transaction; there the claim's head check alone keeps the order.
+        QStringList{},
     };
     return pg ? postgres : sqlite;
 }

@@ -5,7 +5,7 @@
 // memory and file descriptors of a relayer that runs throughout stay flat. It prints one JSON line with the
 // figures (events, kills, received, duplicates, lost, RSS and fds at 20 % and at the end).
 //
-//   outbox-soak [--events N] [--fail-rate P] [--kill-every MS] [--outboxctl PATH]
+//   outbox-soak [--events N] [--fail-rate P] [--kill-every MS] [--key-every N] [--keys N] [--outboxctl PATH]
 
 #include "procstats.h"
 #include "receiver.h"
@@ -47,6 +47,9 @@ int main(int argc, char *argv[])
     parser.addOption({QStringLiteral("events"), QStringLiteral("Events to deliver."), QStringLiteral("n"), QStringLiteral("1000000")});
     parser.addOption({QStringLiteral("fail-rate"), QStringLiteral("Share of requests answered 503."), QStringLiteral("p"), QStringLiteral("0.05")});
     parser.addOption({QStringLiteral("kill-every"), QStringLiteral("SIGKILL the second relayer this often."), QStringLiteral("ms"), QStringLiteral("5000")});
+    parser.addOption({QStringLiteral("key-every"), QStringLiteral("Every Nth event has an ordering key."), QStringLiteral("n"), QStringLiteral("100")});
+    parser.addOption({QStringLiteral("keys"), QStringLiteral("Spread the keyed events over this many keys (0: ten events to a key, in order)."),
+                      QStringLiteral("n"), QStringLiteral("0")});
     parser.addOption({QStringLiteral("outboxctl"), QStringLiteral("The outboxctl to run."), QStringLiteral("path"), QStringLiteral(OUTBOXCTL_PATH)});
     parser.addHelpOption();
     parser.process(app);
@@ -54,6 +57,8 @@ int main(int argc, char *argv[])
     const double failRate = parser.value(QStringLiteral("fail-rate")).toDouble();
     const int killEvery = parser.value(QStringLiteral("kill-every")).toInt();
     const QString outboxctl = parser.value(QStringLiteral("outboxctl"));
+    const int keyEvery = qMax(1, parser.value(QStringLiteral("key-every")).toInt());
+    const int keys = parser.value(QStringLiteral("keys")).toInt();
 
     QTemporaryDir dir;
     const ConnectionSpec spec = ConnectionSpec::sqlite(dir.filePath(QStringLiteral("soak.db")));
@@ -71,8 +76,8 @@ int main(int argc, char *argv[])
                 die(e.message());
             for (int i = 0; i < 10000 && done < events; ++i, ++done) {
                 SendEventOptions o;
-                // Every 100th event has an ordering key, ten events to a key.
-                o.orderingKey = done % 100 == 0 ? QStringLiteral("key-%1").arg(done / 1000) : QString();
+                if (done % keyEvery == 0)
+                    o.orderingKey = QStringLiteral("key-%1").arg(keys > 0 ? done % keys : done / (keyEvery * 10));
                 auto id = sendEventTransactional(db, QStringLiteral("com.example.soak"), QStringLiteral("/soak"),
                                                  QByteArray("{\"n\":") + QByteArray::number(done) + "}", o);
                 if (!id.isOk())

@@ -49,7 +49,7 @@ private Q_SLOTS:
         { auto s = testsupport::openStorage(path); }
         { auto s = testsupport::openStorage(path); } // reopening migrates nothing and fails nothing
         AppConnection app(path);
-        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_schema").toInt(), 1);
+        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_schema").toInt(), Storage::schemaVersion()); // a row per version
         QCOMPARE(app.scalar("SELECT MAX(version) FROM outbox_schema").toInt(), Storage::schemaVersion());
         if (!testsupport::isPostgres())
             QCOMPARE(app.scalar("PRAGMA journal_mode").toString(), QStringLiteral("wal"));
@@ -57,6 +57,30 @@ private Q_SLOTS:
                                                              : QStringLiteral("SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND name='%1'");
         for (const char *index : {"outbox_events_due", "outbox_events_key", "outbox_events_status", "outbox_attempts_event"})
             QVERIFY2(app.scalar(indexQuery.arg(QLatin1String(index))).toInt() == 1, index);
+    }
+
+    // An outbox of schema version 1 (no parking) is brought to version 2: its waiting events are parked.
+    void version1OutboxIsMigrated()
+    {
+        if (testsupport::isPostgres())
+            QSKIP("version 2 changes only SQLite");
+        const ConnectionSpec path = freshPath();
+        { auto s = testsupport::openStorage(path); }
+        AppConnection app(path);
+        QSqlQuery q(app.db());
+        for (const char *trigger : {"outbox_events_park", "outbox_events_unpark_sent", "outbox_events_unpark_deleted"})
+            QVERIFY(q.exec(QStringLiteral("DROP TRIGGER %1").arg(QLatin1String(trigger))));
+        QVERIFY(q.exec("DELETE FROM outbox_schema WHERE version > 1"));
+        // Rows as version 1 wrote them (an enqueue here would migrate the schema first).
+        const QString head = QStringLiteral("v1-head"), follower = QStringLiteral("v1-follower");
+        for (const QString &id : {head, follower})
+            QVERIFY(q.exec(QStringLiteral("INSERT INTO outbox_events (id, type, source, ordering_key, next_attempt_at, created_at)"
+                                          " VALUES ('%1', 't', '/s', 'K', 1000, 1000)").arg(id)));
+        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_events WHERE next_attempt_at = 253402214400000").toInt(), 0);
+        auto s = testsupport::openStorage(path);
+        QCOMPARE(app.scalar("SELECT MAX(version) FROM outbox_schema").toInt(), Storage::schemaVersion());
+        QCOMPARE(s->event(follower)->nextAttemptAt.date().year(), 9999);
+        QVERIFY(s->event(head)->nextAttemptAt.date().year() < 9999);
     }
 
     void newerSchemaIsRefused()
@@ -306,6 +330,48 @@ private Q_SLOTS:
         batch = *s->claim("r", 10, 60000);
         QCOMPARE(batch.size(), 1);
         QCOMPARE(batch[0].id, a2);
+    }
+
+    // SQLite parks the events that wait behind an earlier unsent event of their key, so a claim never walks
+    // past them; sending or deleting the head makes the next one due.
+    void blockedEventsAreParkedUntilTheirHeadGoes()
+    {
+        if (testsupport::isPostgres())
+            QSKIP("parking is SQLite's (PostgreSQL checks the head in the claim alone)");
+        const ConnectionSpec path = freshPath();
+        auto s = testsupport::openStorage(path);
+        AppConnection app(path);
+        SendEventOptions keyA;
+        keyA.orderingKey = QStringLiteral("A");
+        const QString a1 = enqueue(app.db(), "t", keyA);
+        const QString a2 = enqueue(app.db(), "t", keyA);
+        const QString a3 = enqueue(app.db(), "t", keyA);
+        auto parked = [&](const QString &id) { return s->event(id)->nextAttemptAt.date().year() == 9999; };
+        QVERIFY(!parked(a1));
+        QVERIFY(parked(a2));
+        QVERIFY(parked(a3));
+        auto batch = *s->claim("r", 10, 60000);
+        QCOMPARE(batch.size(), 1);
+        QVERIFY(!s->complete("r", {record(batch[0].sequence, EventStatus::Sent, 200)}).isError());
+        QVERIFY(!parked(a2)); // the new head
+        QVERIFY(parked(a3));
+        batch = *s->claim("r", 10, 60000);
+        QCOMPARE(batch.size(), 1);
+        QCOMPARE(batch[0].id, a2);
+        QVERIFY(!s->complete("r", {record(batch[0].sequence, EventStatus::Failed, 400, "bad")}).isError());
+        QVERIFY(parked(a3)); // blocked behind the failed a2
+        QCOMPARE(s->remove({a2})->changed, 1); // the operator deletes the poison event
+        QVERIFY(!parked(a3));
+        batch = *s->claim("r", 10, 60000);
+        QCOMPARE(batch.size(), 1);
+        QCOMPARE(batch[0].id, a3);
+        // A replay of a sent event joins the end of its key: parked while a3 is unsent.
+        const QString replayed = s->replay({a1})->newIds.value(0);
+        QVERIFY(parked(replayed));
+        // Deleting a parked follower leaves the head as it is.
+        const QString a5 = enqueue(app.db(), "t", keyA);
+        QCOMPARE(s->remove({replayed})->changed, 1);
+        QVERIFY(parked(a5));
     }
 
     void claimUsesTheDueIndex()

@@ -122,7 +122,10 @@ void DetailPane::showEvent(const OutboxEvent &e, const QList<Attempt> &attempts)
     rows.append({tr("ordering key"), e.orderingKey});
     rows.append({tr("status"), EventTableModel::statusLabel(e)});
     rows.append({tr("attempts"), QString::number(e.attempts)});
-    rows.append({tr("next attempt"), e.status == EventStatus::Pending ? timeText(e.nextAttemptAt) : QString()});
+    QString next;
+    if (e.status == EventStatus::Pending)
+        next = e.nextAttemptAt.date().year() >= 9999 ? tr("after the earlier events of its ordering key") : timeText(e.nextAttemptAt);
+    rows.append({tr("next attempt"), next});
     rows.append({tr("lease owner"), e.leaseOwner});
     rows.append({tr("last HTTP status"), e.lastHttpStatus > 0 ? QString::number(e.lastHttpStatus) : QString()});
     rows.append({tr("last error"), e.lastError});
