@@ -531,6 +531,22 @@ void Relayer::stop()
     stopped.acquire();
 }
 
+void Relayer::stopAsync(const std::function<void()> &done)
+{
+    if (!m_running) {
+        QMetaObject::invokeMethod(this, done, Qt::QueuedConnection);
+        return;
+    }
+    m_running = false;
+    // The worker stops before this object goes away, so posting back to it from the worker is safe.
+    QMetaObject::invokeMethod(
+        m_worker,
+        [self = this, w = m_worker, done] {
+            w->stopLoop([self, done] { QMetaObject::invokeMethod(self, done, Qt::QueuedConnection); });
+        },
+        Qt::QueuedConnection);
+}
+
 void Relayer::wake()
 {
     if (m_worker)

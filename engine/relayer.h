@@ -43,6 +43,8 @@ public:
     // Stops taking new work, waits for requests in flight (at most the request timeout), writes their results,
     // and gives back the leases of events it had not started.
     void stop();
+    // The same without waiting: `done` runs on this object's thread once the relayer has stopped.
+    void stopAsync(const std::function<void()> &done);
     bool isRunning() const { return m_running; }
 
     // Processes one batch and waits for it (the seed's RelayOnce).

@@ -23,6 +23,7 @@
 #include <QLineEdit>
 #include <QMessageBox>
 #include <QPlainTextEdit>
+#include <QElapsedTimer>
 #include <QHeaderView>
 #include <QProgressBar>
 #include <QPushButton>
@@ -496,6 +497,7 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 4, 30000);
         QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'failed' AND last_error LIKE '%control character%'")), 1, 10000);
         QTest::mouseClick(m_window->relayPanel()->stopButton(), Qt::LeftButton);
+        QTRY_COMPARE(m_window->relayPanel()->state(), RelayPanel::State::Stopped);
         const QList<ReceivedEvent> got = tester->receiver()->events();
         QCOMPARE(got.size(), 4);
         for (const ReceivedEvent &e : got) {
@@ -580,7 +582,7 @@ private Q_SLOTS:
 
         // Paused: nothing more goes out.
         QTest::mouseClick(relay->pauseButton(), Qt::LeftButton);
-        QCOMPARE(relay->state(), RelayPanel::State::Paused);
+        QTRY_COMPARE(relay->state(), RelayPanel::State::Paused); // requests in flight finish first
         QCOMPARE(relay->stateLabel()->text(), QStringLiteral("Relayer: Paused"));
         enqueue(QStringLiteral("com.example.late"));
         QTest::qWait(1500);
@@ -594,7 +596,7 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'failed' AND last_http_status = 404")), 1, 10000);
         QTRY_VERIFY(relay->log()->toPlainText().contains(QStringLiteral("FAILED")));
         QTest::mouseClick(relay->stopButton(), Qt::LeftButton);
-        QCOMPARE(relay->state(), RelayPanel::State::Stopped);
+        QTRY_COMPARE(relay->state(), RelayPanel::State::Stopped);
         QCOMPARE(count(QStringLiteral("lease_owner IS NOT NULL AND status = 'pending'")), 0);
         QTRY_VERIFY(m_window->healthPanel()->findChild<QLabel *>(QStringLiteral("lastError"))->text().contains(QStringLiteral("HTTP 404")));
 
@@ -615,6 +617,24 @@ private Q_SLOTS:
         QVERIFY2(m_app->scalar(QStringLiteral("SELECT last_error FROM outbox_events WHERE type = 'com.example.hang'")).toString().contains(QStringLiteral("timed out")),
                  qPrintable(m_app->scalar(QStringLiteral("SELECT last_error FROM outbox_events WHERE type = 'com.example.hang'")).toString()));
         tester->hangBox()->setChecked(false);
+
+        // Pausing while a request hangs does not hold up the window: the state says so until it times out.
+        tester->hangBox()->setChecked(true);
+        QSqlQuery(m_app->db()).exec(QStringLiteral("UPDATE outbox_events SET next_attempt_at = created_at WHERE type = 'com.example.hang'"));
+        QTRY_VERIFY(relay->startButton()->isEnabled()); // the relay-once batch has ended
+        QTest::mouseClick(relay->startButton(), Qt::LeftButton);
+        QTRY_VERIFY2_WITH_TIMEOUT(count(QStringLiteral("type = 'com.example.hang' AND lease_owner IS NOT NULL")) == 1,
+                                  qPrintable(relay->log()->toPlainText().right(600) + relay->stateLabel()->text()), 5000);
+        QElapsedTimer clock;
+        clock.start();
+        QTest::mouseClick(relay->pauseButton(), Qt::LeftButton);
+        QVERIFY(clock.elapsed() < 500);
+        QCOMPARE(relay->state(), RelayPanel::State::Stopping);
+        QVERIFY(!relay->startButton()->isEnabled());
+        QTRY_COMPARE_WITH_TIMEOUT(relay->state(), RelayPanel::State::Paused, 15000);
+        tester->hangBox()->setChecked(false);
+        QTest::mouseClick(relay->stopButton(), Qt::LeftButton);
+        QTRY_COMPARE(relay->state(), RelayPanel::State::Stopped);
     }
 
     void composerEnqueuesAndSends()

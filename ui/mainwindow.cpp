@@ -223,7 +223,7 @@ MainWindow::~MainWindow()
 {
     m_liveTimer.stop();
     m_model->cancel(); // a scan still running gives way at once
-    m_relay->stop();
+    m_relay->stopNow();
 }
 
 QWidget *MainWindow::buildFilterBar()
@@ -1068,7 +1068,7 @@ void MainWindow::saveSettings()
 void MainWindow::closeEvent(QCloseEvent *event)
 {
     saveSettings();
-    m_relay->stop();
+    m_relay->stopNow();
     QMainWindow::closeEvent(event);
 }
 

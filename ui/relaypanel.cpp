@@ -96,7 +96,7 @@ RelayPanel::~RelayPanel()
 
 void RelayPanel::setConnection(const ConnectionSpec &spec, bool open)
 {
-    stop();
+    stopNow();
     m_spec = spec;
     m_open = open;
     updateButtons();
@@ -172,7 +172,7 @@ bool RelayPanel::ensureRelayer()
 
 void RelayPanel::start()
 {
-    if (m_state == State::Running || m_onceRunning || !ensureRelayer())
+    if (m_state == State::Running || m_state == State::Stopping || m_onceRunning || !ensureRelayer())
         return;
     if (Error e = m_relayer->start()) {
         QMessageBox::warning(this, tr("Cannot relay"), e.message());
@@ -187,32 +187,42 @@ void RelayPanel::pause()
 {
     if (m_state != State::Running)
         return;
-    QGuiApplication::setOverrideCursor(Qt::WaitCursor);
-    m_relayer->stop(); // lets requests in flight finish and gives the other leases back
-    QGuiApplication::restoreOverrideCursor();
-    appendLog(tr("relayer paused"));
-    setState(State::Paused);
+    setState(State::Stopping);
+    m_relayer->stopAsync([this] {
+        appendLog(tr("relayer paused"));
+        setState(State::Paused);
+    });
 }
 
 void RelayPanel::stop()
 {
-    if (!m_relayer)
+    if (!m_relayer || m_state == State::Stopping)
         return;
-    if (m_state == State::Running) {
-        QGuiApplication::setOverrideCursor(Qt::WaitCursor);
-        m_relayer->stop();
-        QGuiApplication::restoreOverrideCursor();
-    }
     if (m_onceRunning)
         return; // the batch in progress ends first; its completion drops the relayer
-    m_relayer.reset();
-    appendLog(tr("relayer stopped"));
+    setState(State::Stopping);
+    m_relayer->stopAsync([this] {
+        m_relayer.reset();
+        appendLog(tr("relayer stopped"));
+        setState(State::Stopped);
+    });
+}
+
+void RelayPanel::stopNow()
+{
+    if (!m_relayer)
+        return;
+    QGuiApplication::setOverrideCursor(Qt::WaitCursor);
+    m_relayer->stop();
+    QGuiApplication::restoreOverrideCursor();
+    m_relayer.reset(); // a pending stopAsync callback goes with it
+    m_onceRunning = false;
     setState(State::Stopped);
 }
 
 void RelayPanel::relayOnce()
 {
-    if (m_state == State::Running || m_onceRunning || !ensureRelayer())
+    if (m_state == State::Running || m_state == State::Stopping || m_onceRunning || !ensureRelayer())
         return;
     m_onceRunning = true;
     updateButtons();
@@ -233,7 +243,7 @@ void RelayPanel::relayOnce()
 void RelayPanel::setState(State state)
 {
     m_state = state;
-    static const char *const names[] = {"Stopped", "Running", "Paused"};
+    static const char *const names[] = {"Stopped", "Running", "Stopping (requests in flight finish)…", "Paused"};
     m_stateLabel->setText(tr("Relayer: %1").arg(tr(names[int(state)])));
     updateButtons();
     Q_EMIT stateChanged(state);
@@ -242,11 +252,12 @@ void RelayPanel::setState(State state)
 void RelayPanel::updateButtons()
 {
     const bool idle = m_state == State::Stopped && !m_onceRunning;
-    m_start->setEnabled(m_open && m_state != State::Running && !m_onceRunning);
+    const bool settled = m_state == State::Stopped || m_state == State::Paused;
+    m_start->setEnabled(m_open && settled && !m_onceRunning);
     m_start->setText(m_state == State::Paused ? tr("Resume") : tr("Start"));
     m_pause->setEnabled(m_state == State::Running);
-    m_stop->setEnabled(m_state != State::Stopped);
-    m_once->setEnabled(m_open && m_state != State::Running && !m_onceRunning);
+    m_stop->setEnabled(m_state == State::Running || m_state == State::Paused);
+    m_once->setEnabled(m_open && settled && !m_onceRunning);
     for (QWidget *w : std::initializer_list<QWidget *>{m_url, m_mode, m_batch, m_poll, m_retries, m_concurrency, m_timeout, m_caFile})
         w->setEnabled(idle);
 }

@@ -29,7 +29,7 @@ class RelayPanel : public QWidget
 {
     Q_OBJECT
 public:
-    enum class State { Stopped, Running, Paused };
+    enum class State { Stopped, Running, Stopping, Paused };
 
     explicit RelayPanel(QWidget *parent = nullptr);
     ~RelayPanel() override;
@@ -42,8 +42,11 @@ public:
     State state() const { return m_state; }
 
     void start();
+    // Pause and stop let requests in flight finish (up to the request timeout) without holding up the window.
     void pause();
     void stop();
+    // Stops at once, waiting for requests in flight (closing the window, switching outboxes).
+    void stopNow();
     void relayOnce();
 
     void loadSettings();
