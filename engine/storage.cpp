@@ -52,6 +52,17 @@ const QStringList &version1Indexes()
     return list;
 }
 
+// SQLite, schema version 2: after `event` on a row of an ordering key (`row`: NEW or OLD) that meets `when`,
+// make the key's head due if it is parked.
+QString unparkTrigger(const QString &name, const QString &event, const QString &row, const QString &when)
+{
+    return QStringLiteral("CREATE TRIGGER IF NOT EXISTS %1 AFTER %2 ON outbox_events WHEN %3.ordering_key IS NOT NULL AND %4 BEGIN"
+                          " UPDATE outbox_events SET next_attempt_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+                          " WHERE seq = (SELECT MIN(seq) FROM outbox_events WHERE ordering_key IS NOT NULL AND ordering_key = %3.ordering_key"
+                          " AND status <> 'sent') AND status = 'pending' AND next_attempt_at = 253402214400000; END")
+        .arg(name, event, row, when);
+}
+
 const QList<QStringList> &migrations(bool pg)
 {
     static const QList<QStringList> sqlite = {
@@ -102,16 +113,10 @@ const QList<QStringList> &migrations(bool pg)
                            " UPDATE outbox_events SET next_attempt_at = 253402214400000 WHERE seq = NEW.seq AND EXISTS (SELECT 1 FROM"
                            " outbox_events p WHERE p.ordering_key IS NOT NULL AND p.ordering_key = NEW.ordering_key AND p.status <> 'sent'"
                            " AND p.seq < NEW.seq); END"),
-            QStringLiteral("CREATE TRIGGER IF NOT EXISTS outbox_events_unpark_sent AFTER UPDATE OF status ON outbox_events"
-                           " WHEN NEW.ordering_key IS NOT NULL AND NEW.status = 'sent' AND OLD.status <> 'sent' BEGIN"
-                           " UPDATE outbox_events SET next_attempt_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
-                           " WHERE seq = (SELECT MIN(seq) FROM outbox_events WHERE ordering_key IS NOT NULL AND ordering_key = NEW.ordering_key"
-                           " AND status <> 'sent') AND status = 'pending' AND next_attempt_at = 253402214400000; END"),
-            QStringLiteral("CREATE TRIGGER IF NOT EXISTS outbox_events_unpark_deleted AFTER DELETE ON outbox_events"
-                           " WHEN OLD.ordering_key IS NOT NULL AND OLD.status <> 'sent' BEGIN"
-                           " UPDATE outbox_events SET next_attempt_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
-                           " WHERE seq = (SELECT MIN(seq) FROM outbox_events WHERE ordering_key IS NOT NULL AND ordering_key = OLD.ordering_key"
-                           " AND status <> 'sent') AND status = 'pending' AND next_attempt_at = 253402214400000; END"),
+            unparkTrigger(QStringLiteral("outbox_events_unpark_sent"), QStringLiteral("UPDATE OF status"), QStringLiteral("NEW"),
+                          QStringLiteral("NEW.status = 'sent' AND OLD.status <> 'sent'")),
+            unparkTrigger(QStringLiteral("outbox_events_unpark_deleted"), QStringLiteral("DELETE"), QStringLiteral("OLD"),
+                          QStringLiteral("OLD.status <> 'sent'")),
         },
     };
     static const QList<QStringList> postgres = {
@@ -477,13 +482,9 @@ Error applyMigrations(QSqlQuery &q, bool pg, int current)
 
 Error Storage::beginWrite(QSqlDatabase &db)
 {
-    if (isPostgresConnection(db)) {
-        if (!db.transaction())
-            return databaseError(QStringLiteral("cannot begin a transaction"), db.lastError());
-        return {};
-    }
+    // SQLite: take the write lock at once, so the busy timeout applies instead of a failed upgrade later.
     QSqlQuery q(db);
-    if (!q.exec(QStringLiteral("BEGIN IMMEDIATE")))
+    if (!q.exec(isPostgresConnection(db) ? QStringLiteral("BEGIN") : QStringLiteral("BEGIN IMMEDIATE")))
         return databaseError(QStringLiteral("cannot begin a transaction"), q.lastError());
     return {};
 }
@@ -693,12 +694,6 @@ QString Storage::idListSql() const
                 : QStringLiteral("(SELECT value FROM json_each(?))");
 }
 
-QString Storage::beginWriteSql() const
-{
-    // SQLite: take the write lock at once, so the busy timeout applies instead of a failed upgrade later.
-    return m_pg ? QStringLiteral("BEGIN") : QStringLiteral("BEGIN IMMEDIATE");
-}
-
 Result<QList<OutboxEvent>> Storage::claim(const QString &owner, int limit, qint64 leaseMs)
 {
     // One statement: pick due rows (the head of each ordering key only) and lease them. On PostgreSQL the
@@ -807,9 +802,9 @@ Error Storage::complete(const QString &owner, const QList<DeliveryRecord> &recor
 Error Storage::inWriteTransaction(const QString &what, const std::function<Error()> &work)
 {
     QSqlDatabase db = database();
+    if (Error e = beginWrite(db))
+        return Error(e.code(), QStringLiteral("%1: %2").arg(what, e.message()));
     QSqlQuery tx(db);
-    if (!tx.exec(beginWriteSql()))
-        return databaseError(what, tx.lastError());
     if (Error e = work()) {
         tx.exec(QStringLiteral("ROLLBACK"));
         return e;
@@ -822,19 +817,35 @@ Error Storage::inWriteTransaction(const QString &what, const std::function<Error
     return {};
 }
 
+namespace {
+// A subquery of the sequence numbers bound as one JSON array parameter.
+QString sequenceListSql(bool pg)
+{
+    return pg ? QStringLiteral("(SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS BIGINT))")
+              : QStringLiteral("(SELECT value FROM json_each(?))");
+}
+
+QString sequenceListJson(const QList<qint64> &sequences)
+{
+    QByteArray json = "[";
+    for (qint64 s : sequences) {
+        if (json.size() > 1)
+            json += ',';
+        json += QByteArray::number(s);
+    }
+    json += ']';
+    return QString::fromLatin1(json);
+}
+} // namespace
+
 Error Storage::release(const QString &owner, const QList<qint64> &sequences)
 {
     if (sequences.isEmpty())
         return {};
-    QJsonArray seqs;
-    for (qint64 s : sequences)
-        seqs.append(s);
     Query q(this, QStringLiteral(
         "UPDATE outbox_events SET lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = ? "
-        "WHERE lease_owner = ? AND status = 'pending' AND seq IN %1")
-                      .arg(m_pg ? QStringLiteral("(SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS bigint))")
-                                : QStringLiteral("(SELECT value FROM json_each(?))")));
-    q.bind(timeParam(m_pg, nowMs())).bind(owner).bind(QString::fromUtf8(QJsonDocument(seqs).toJson(QJsonDocument::Compact)));
+        "WHERE lease_owner = ? AND status = 'pending' AND seq IN %1").arg(sequenceListSql(m_pg)));
+    q.bind(timeParam(m_pg, nowMs())).bind(owner).bind(sequenceListJson(sequences));
     return q.exec(QStringLiteral("cannot release leases"));
 }
 
@@ -946,26 +957,6 @@ Result<qint64> Storage::scanSequences(const EventFilter &filter, SortOrder order
     return total;
 }
 
-namespace {
-// A subquery of the sequence numbers bound as one JSON array parameter.
-QString sequenceListSql(bool pg)
-{
-    return pg ? QStringLiteral("(SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS BIGINT))")
-              : QStringLiteral("(SELECT value FROM json_each(?))");
-}
-
-QString sequenceListJson(const QList<qint64> &sequences)
-{
-    QByteArray json = "[";
-    for (qint64 s : sequences) {
-        if (json.size() > 1)
-            json += ',';
-        json += QByteArray::number(s);
-    }
-    json += ']';
-    return QString::fromLatin1(json);
-}
-} // namespace
 
 Result<QList<OutboxEvent>> Storage::eventsBySequence(const QList<qint64> &sequences, bool includeData)
 {

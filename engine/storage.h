@@ -157,7 +157,6 @@ private:
     class Query;
     friend class Query;
     QString idListSql() const;
-    QString beginWriteSql() const;
     Error inWriteTransaction(const QString &what, const std::function<Error()> &work);
 
     ConnectionSpec m_spec;
