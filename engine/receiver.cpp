@@ -47,6 +47,12 @@ QByteArray reasonPhrase(int status)
     }
 }
 
+// Whether this request fails: a share of them with a failure rate, otherwise all of them when a status is set.
+bool failsThisTime(const ReceiverFaults &faults)
+{
+    return faults.failRate > 0.0 ? QRandomGenerator::global()->generateDouble() < faults.failRate : faults.status != 0;
+}
+
 } // namespace
 
 QString ReceiverFaults::problem() const
@@ -157,7 +163,7 @@ private:
         const ReceiverFaults faults = m_receiver->faults();
         if (m_receiver->m_countOnly.loadRelaxed() && request.method == "POST") {
             // Counting only: the status and failure rate still apply (a soak needs failures), nothing else does.
-            const bool failing = faults.failRate > 0.0 ? QRandomGenerator::global()->generateDouble() < faults.failRate : faults.status != 0;
+            const bool failing = failsThisTime(faults);
             m_receiver->m_requestCount.fetchAndAddRelaxed(1);
             if (failing) {
                 reply(socket, faults.status != 0 ? faults.status : 500, "simulated failure\n", {}, !keepAlive);
@@ -187,8 +193,7 @@ private:
                 for (const QString &p : e.problems)
                     problems.append(e.event.id.isEmpty() ? p : QStringLiteral("%1: %2").arg(e.event.id, p));
             }
-            const bool failing = faults.failRate > 0.0 ? QRandomGenerator::global()->generateDouble() < faults.failRate
-                                                       : faults.status != 0;
+            const bool failing = failsThisTime(faults);
             if (!problems.isEmpty()) {
                 status = 400;
                 body = problems.join(QStringLiteral("; ")).toUtf8() + '\n';

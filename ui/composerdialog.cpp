@@ -182,18 +182,23 @@ void ComposerDialog::setEvent(const OutboxEvent &e)
     m_id->setText(createEventId()); // a reproduction is a new event
     m_contentType->setText(e.contentType);
     m_key->setText(e.orderingKey);
+    QJsonObject extensions = e.extensions;
+    extensions.remove(QStringLiteral("replayof")); // the replay's own mark, not the event's
+    setExtensions(extensions);
+    m_data->setPlainText(cloudevents::isValidJson(e.data) && cloudevents::isJsonContentType(e.contentType) ? indentJson(e.data)
+                                                                                                           : QString::fromUtf8(e.data));
+    validate();
+}
+
+void ComposerDialog::setExtensions(const QJsonObject &extensions)
+{
     m_extensions->setRowCount(0);
-    for (auto it = e.extensions.constBegin(); it != e.extensions.constEnd(); ++it) {
-        if (it.key() == QLatin1String("replayof"))
-            continue;
+    for (auto it = extensions.constBegin(); it != extensions.constEnd(); ++it) {
         const int row = m_extensions->rowCount();
         m_extensions->insertRow(row);
         m_extensions->setItem(row, 0, new QTableWidgetItem(it.key()));
         m_extensions->setItem(row, 1, new QTableWidgetItem(it.value().toVariant().toString()));
     }
-    m_data->setPlainText(cloudevents::isValidJson(e.data) && cloudevents::isJsonContentType(e.contentType) ? indentJson(e.data)
-                                                                                                           : QString::fromUtf8(e.data));
-    validate();
 }
 
 OutboxEvent ComposerDialog::composedEvent(QString *problem) const
@@ -329,14 +334,7 @@ void ComposerDialog::loadTemplate(const QString &name)
     m_mode->setCurrentIndex(qBound(0, t.value(QStringLiteral("mode")).toInt(), 2));
     if (!t.value(QStringLiteral("url")).toString().isEmpty())
         m_url->setText(t.value(QStringLiteral("url")).toString());
-    m_extensions->setRowCount(0);
-    const QJsonObject ext = t.value(QStringLiteral("extensions")).toObject();
-    for (auto it = ext.constBegin(); it != ext.constEnd(); ++it) {
-        const int row = m_extensions->rowCount();
-        m_extensions->insertRow(row);
-        m_extensions->setItem(row, 0, new QTableWidgetItem(it.key()));
-        m_extensions->setItem(row, 1, new QTableWidgetItem(it.value().toString()));
-    }
+    setExtensions(t.value(QStringLiteral("extensions")).toObject());
     m_id->setText(createEventId());
     validate();
 }

@@ -4,6 +4,7 @@
 #include "outboxevent.h"
 
 #include <QDialog>
+#include <QJsonObject>
 
 class QComboBox;
 class QLabel;
@@ -57,6 +58,7 @@ Q_SIGNALS:
 private:
     void validate();
     void send();
+    void setExtensions(const QJsonObject &extensions);
     void reloadTemplates();
 
     QComboBox *m_templates;
