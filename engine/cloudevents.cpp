@@ -7,6 +7,8 @@
 #include <QSet>
 #include <QStringDecoder>
 
+#include <cstring>
+
 namespace outbox {
 
 namespace {
@@ -299,17 +301,259 @@ namespace cloudevents {
 
 QString formatTime(const QDateTime &time)
 {
-    return time.toUTC().toString(QStringLiteral("yyyy-MM-ddTHH:mm:ss.zzzZ"));
+    // Written by hand from the milliseconds (QDateTime::toString was a tenth of the cost of encoding an
+    // event); years outside 0000-9999 go through Qt.
+    const qint64 ms = time.toMSecsSinceEpoch();
+    constexpr qint64 kMsPerDay = 86400000;
+    constexpr qint64 kYear0 = -62167219200000; // 0000-01-01T00:00:00Z
+    constexpr qint64 kYear10000 = 253402300800000;
+    if (!time.isValid() || ms < kYear0 || ms >= kYear10000)
+        return time.toUTC().toString(QStringLiteral("yyyy-MM-ddTHH:mm:ss.zzzZ"));
+    const qint64 days = ms >= 0 ? ms / kMsPerDay : -((-ms + kMsPerDay - 1) / kMsPerDay);
+    qint64 rest = ms - days * kMsPerDay;
+    // Days since 1970-01-01 to a civil date (proleptic Gregorian), after Howard Hinnant's days_from_civil.
+    const qint64 z = days + 719468;
+    const qint64 era = (z >= 0 ? z : z - 146096) / 146097;
+    const qint64 doe = z - era * 146097;
+    const qint64 yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const qint64 doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const qint64 mp = (5 * doy + 2) / 153;
+    const int day = int(doy - (153 * mp + 2) / 5 + 1);
+    const int month = int(mp < 10 ? mp + 3 : mp - 9);
+    const int year = int(yoe + era * 400 + (month <= 2 ? 1 : 0));
+    const int hour = int(rest / 3600000);
+    rest %= 3600000;
+    const int minute = int(rest / 60000);
+    rest %= 60000;
+    const int second = int(rest / 1000);
+    const int milli = int(rest % 1000);
+    char buffer[24];
+    auto put = [&buffer](int at, int value, int width) {
+        for (int i = width - 1; i >= 0; --i, value /= 10)
+            buffer[at + i] = char('0' + value % 10);
+    };
+    put(0, year, 4);
+    buffer[4] = '-';
+    put(5, month, 2);
+    buffer[7] = '-';
+    put(8, day, 2);
+    buffer[10] = 'T';
+    put(11, hour, 2);
+    buffer[13] = ':';
+    put(14, minute, 2);
+    buffer[16] = ':';
+    put(17, second, 2);
+    buffer[19] = '.';
+    put(20, milli, 3);
+    buffer[23] = 'Z';
+    return QString::fromLatin1(buffer, 24);
 }
 
 bool isJsonContentType(const QString &contentType)
 {
+    if (contentType == QLatin1String("application/json")) // by far the most common; no copies for it
+        return true;
     const QString ct = contentType.section(QLatin1Char(';'), 0, 0).trimmed().toLower();
     return ct == QLatin1String("application/json") || ct == QLatin1String("text/json") || ct.endsWith(QLatin1String("+json"));
 }
 
+namespace {
+// A strict RFC 8259 syntax check that allocates nothing. It answers "valid" only for text that Qt's parser
+// accepts too, and "not sure" for anything else, including what Qt treats specially: numbers with an
+// exponent or longer than 40 characters (Qt refuses ones that overflow), escapes of surrogates, raw control
+// characters (Qt accepts them), non-characters, and nesting deeper than 256.
+class QuickJson
+{
+public:
+    QuickJson(const char *begin, const char *end) : p(begin), e(end) {}
+
+    bool document()
+    {
+        if (!value(0))
+            return false;
+        space();
+        return p == e;
+    }
+
+private:
+    void space()
+    {
+        while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+            ++p;
+    }
+    bool literal(const char *word, qsizetype length)
+    {
+        if (e - p < length || memcmp(p, word, size_t(length)) != 0)
+            return false;
+        p += length;
+        return true;
+    }
+    static bool isDigit(char c) { return c >= '0' && c <= '9'; }
+    bool number()
+    {
+        const char *start = p;
+        if (p < e && *p == '-')
+            ++p;
+        if (p < e && *p == '0')
+            ++p;
+        else if (p < e && *p >= '1' && *p <= '9')
+            while (p < e && isDigit(*p))
+                ++p;
+        else
+            return false;
+        if (p < e && *p == '.') {
+            ++p;
+            if (p == e || !isDigit(*p))
+                return false;
+            while (p < e && isDigit(*p))
+                ++p;
+        }
+        if (p < e && (*p == 'e' || *p == 'E'))
+            return false;
+        return p - start <= 40;
+    }
+    bool string()
+    {
+        ++p; // the opening quote
+        while (p < e) {
+            const auto c = static_cast<unsigned char>(*p);
+            if (c == '"') {
+                ++p;
+                return true;
+            }
+            if (c < 0x20)
+                return false;
+            if (c == '\\') {
+                if (++p == e)
+                    return false;
+                const char x = *p++;
+                if (x == 'u') {
+                    if (e - p < 4)
+                        return false;
+                    char32_t u = 0;
+                    for (int i = 0; i < 4; ++i, ++p) {
+                        const char h = *p;
+                        u <<= 4;
+                        if (isDigit(h))
+                            u |= char32_t(h - '0');
+                        else if ((h | 0x20) >= 'a' && (h | 0x20) <= 'f')
+                            u |= char32_t((h | 0x20) - 'a' + 10);
+                        else
+                            return false;
+                    }
+                    if (u >= 0xd800 && u <= 0xdfff)
+                        return false;
+                } else if (!memchr("\"\\/bfnrt", x, 8)) {
+                    return false;
+                }
+                continue;
+            }
+            if (c < 0x80) {
+                ++p;
+                continue;
+            }
+            // UTF-8: well-formed, shortest form, no surrogates, no non-characters.
+            int extra;
+            char32_t u;
+            if (c >= 0xc2 && c <= 0xdf) {
+                extra = 1;
+                u = c & 0x1f;
+            } else if (c >= 0xe0 && c <= 0xef) {
+                extra = 2;
+                u = c & 0x0f;
+            } else if (c >= 0xf0 && c <= 0xf4) {
+                extra = 3;
+                u = c & 0x07;
+            } else {
+                return false;
+            }
+            if (e - p <= extra)
+                return false;
+            for (int i = 1; i <= extra; ++i) {
+                const auto b = static_cast<unsigned char>(p[i]);
+                if ((b & 0xc0) != 0x80)
+                    return false;
+                u = (u << 6) | (b & 0x3f);
+            }
+            const char32_t least[] = {0, 0x80, 0x800, 0x10000};
+            if (u < least[extra] || u > 0x10ffff || (u >= 0xd800 && u <= 0xdfff) || (u >= 0xfdd0 && u <= 0xfdef)
+                || (u & 0xfffe) == 0xfffe)
+                return false;
+            p += extra + 1;
+        }
+        return false;
+    }
+    bool value(int depth)
+    {
+        space();
+        if (p == e)
+            return false;
+        switch (*p) {
+        case '"':
+            return string();
+        case 't':
+            return literal("true", 4);
+        case 'f':
+            return literal("false", 5);
+        case 'n':
+            return literal("null", 4);
+        case '[':
+        case '{': {
+            if (depth >= 256)
+                return false;
+            const bool object = *p == '{';
+            const char close = object ? '}' : ']';
+            ++p;
+            space();
+            if (p < e && *p == close) {
+                ++p;
+                return true;
+            }
+            for (;;) {
+                if (object) {
+                    space();
+                    if (p == e || *p != '"' || !string())
+                        return false;
+                    space();
+                    if (p == e || *p != ':')
+                        return false;
+                    ++p;
+                }
+                if (!value(depth + 1))
+                    return false;
+                space();
+                if (p == e)
+                    return false;
+                if (*p == close) {
+                    ++p;
+                    return true;
+                }
+                if (*p != ',')
+                    return false;
+                ++p;
+            }
+        }
+        default:
+            return number();
+        }
+    }
+
+    const char *p;
+    const char *e;
+};
+} // namespace
+
+bool isCertainlyValidJson(QByteArrayView bytes)
+{
+    return QuickJson(bytes.data(), bytes.data() + bytes.size()).document();
+}
+
 bool isValidJson(const QByteArray &bytes, QString *why)
 {
+    // The quick check settles the common case without building a document; Qt's parser decides the rest
+    // and says what is wrong.
+    if (isCertainlyValidJson(bytes))
+        return true;
     // QJsonDocument reads only objects and arrays at the top: wrap the value so any JSON value is accepted.
     QJsonParseError error;
     QByteArray wrapped;
@@ -400,6 +644,24 @@ void appendJsonString(QByteArray &out, QStringView text)
 {
     // JSON string escaping as RFC 8259 asks: quote, backslash and control characters; the rest as UTF-8.
     out.append('"');
+    // Plain ASCII with nothing to escape (ids, types, sources, times) is copied as is.
+    bool plain = true;
+    for (QChar c : text) {
+        const char16_t u = c.unicode();
+        if (u < 0x20 || u >= 0x80 || u == '"' || u == '\\') {
+            plain = false;
+            break;
+        }
+    }
+    if (plain) {
+        const qsizetype at = out.size();
+        out.resize(at + text.size());
+        char *to = out.data() + at;
+        for (QChar c : text)
+            *to++ = char(c.unicode());
+        out.append('"');
+        return;
+    }
     const QByteArray utf8 = text.toUtf8();
     for (char c : utf8) {
         const auto b = static_cast<unsigned char>(c);

@@ -55,6 +55,9 @@ QString formatTime(const QDateTime &time);
 bool isJsonContentType(const QString &contentType);
 // True when the bytes are one JSON value (object, array, string, number, true, false or null).
 bool isValidJson(const QByteArray &bytes, QString *why = nullptr);
+// isValidJson's quick path: true only for strictly valid JSON that Qt's parser accepts too; false means
+// "not sure" (exposed for the fuzzer, which checks that promise against Qt).
+bool isCertainlyValidJson(QByteArrayView bytes);
 // Empty when the name may be used for an extension attribute; otherwise why not.
 QString extensionNameProblem(const QString &name);
 // Empty when no attribute value holds a character CloudEvents disallows in strings (the control characters

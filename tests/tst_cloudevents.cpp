@@ -129,6 +129,61 @@ private Q_SLOTS:
         QVERIFY(cloudevents::validate(e, ContentMode::Structured).contains("not valid JSON"));
     }
 
+    // The hand-written time format agrees with Qt's on every kind of date, including leap days, the first and
+    // last millisecond of a day, times before 1970 and years outside 0000-9999 (left to Qt).
+    void timeFormat()
+    {
+        const auto qtFormat = [](const QDateTime &t) { return t.toUTC().toString(QStringLiteral("yyyy-MM-ddTHH:mm:ss.zzzZ")); };
+        QCOMPARE(cloudevents::formatTime(sample().createdAt), QStringLiteral("2026-11-26T21:25:15.123Z"));
+        const QList<QDateTime> times = {
+            QDateTime::fromMSecsSinceEpoch(0, Qt::UTC),
+            QDateTime::fromMSecsSinceEpoch(-1, Qt::UTC),
+            QDateTime(QDate(2024, 2, 29), QTime(23, 59, 59, 999), Qt::UTC),
+            QDateTime(QDate(2000, 3, 1), QTime(0, 0), Qt::UTC),
+            QDateTime(QDate(1900, 2, 28), QTime(12, 0, 0, 7), Qt::UTC),
+            QDateTime(QDate(1, 1, 1), QTime(0, 0), Qt::UTC),
+            QDateTime(QDate(9999, 12, 31), QTime(23, 59, 59, 999), Qt::UTC),
+            QDateTime(QDate(2026, 11, 27), QTime(3, 4, 5, 6), Qt::OffsetFromUTC, 3600 * 5 + 1800), // not UTC
+        };
+        for (const QDateTime &t : times)
+            QCOMPARE(cloudevents::formatTime(t), qtFormat(t));
+        QDateTime walk = QDateTime(QDate(1969, 12, 25), QTime(1, 2, 3, 4), Qt::UTC);
+        for (int i = 0; i < 3000; ++i, walk = walk.addMSecs(86400000LL * 17 + 3600123))
+            QCOMPARE(cloudevents::formatTime(walk), qtFormat(walk));
+        const QDateTime farFuture(QDate(12000, 1, 1), QTime(0, 0), Qt::UTC);
+        QCOMPARE(cloudevents::formatTime(farFuture), qtFormat(farFuture));
+    }
+
+    // The quick JSON check answers "valid" only where Qt's parser agrees, and a refusal still gives Qt's reason.
+    void jsonCheck()
+    {
+        const QList<QByteArray> valid = {
+            "{}", "[]", "0", "-0.5", "\"x\"", "true", "false", "null", " {\"a\" : [1, 2.25, {\"b\":null}] } ",
+            "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"", "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\"", "1234567890123456789",
+        };
+        for (const QByteArray &json : valid) {
+            QVERIFY2(cloudevents::isCertainlyValidJson(json), json.constData());
+            QVERIFY2(cloudevents::isValidJson(json), json.constData());
+        }
+        const QList<QByteArray> invalid = {
+            "", " ", "{", "[1,]", "{\"a\"}", "{\"a\":1,}", "01", "-", "tru", "nul", "[1 2]", "\"open",
+            "{} {}", "{'a':1}", "\"\xc3\"", "\"\xed\xa0\x80\"", "\"\xc0\xaf\"", "NaN",
+        };
+        for (const QByteArray &json : invalid) {
+            QVERIFY2(!cloudevents::isCertainlyValidJson(json), json.constData());
+            QString why;
+            QVERIFY2(!cloudevents::isValidJson(json, &why), json.constData());
+            QVERIFY2(!why.isEmpty(), json.constData());
+        }
+        // What the quick check leaves to Qt, which accepts it: exponents, surrogate escapes, deep nesting, and
+        // Qt's leniencies (a bare fraction, an unknown escape).
+        for (const QByteArray &json : {QByteArray("1e5"), QByteArray("[\"\\ud83d\\ude00\"]"), QByteArray(300, '[') + QByteArray(300, ']'),
+                                       QByteArray("1."), QByteArray(".5"), QByteArray("[\"\\x\"]")}) {
+            QVERIFY2(!cloudevents::isCertainlyValidJson(json), json.left(20).constData());
+            QVERIFY2(cloudevents::isValidJson(json), json.left(20).constData());
+        }
+    }
+
     void decodeReportsMalformedRequests_data()
     {
         QTest::addColumn<QByteArray>("contentType");
