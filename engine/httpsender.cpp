@@ -18,131 +18,199 @@ Q_LOGGING_CATEGORY(lcHttp, "outbox.http", QtCriticalMsg)
 namespace outbox {
 
 // The network side of HttpSender, on its own thread: a queue of requests, at most `concurrency` of them
-// in flight, a deadline for each. Results go back to the HttpSender's thread as queued calls.
+// in flight, a deadline for each. The outcomes of a send() call go back to the HttpSender's thread in one
+// queued call when the last of its requests ends, so the relayer's thread wakes once per batch.
 class NetworkWorker : public QObject
 {
 public:
-    NetworkWorker(HttpSender *owner, const QUrl &target, int concurrency, int timeoutMs)
-        : m_owner(owner), m_target(target), m_concurrency(qMax(1, concurrency)), m_timeoutMs(timeoutMs)
+    struct Job
     {
+        quint64 group = 0;
+        QList<qint64> sequences;
+        HttpMessage message;
+        QList<OutboxEvent> batch; // batched mode: encoded here, when the request starts
+    };
+
+    NetworkWorker(HttpSender *owner, const QUrl &target, int concurrency, int timeoutMs)
+        : m_owner(owner), m_target(target), m_concurrency(qMax(1, concurrency)), m_timeoutMs(timeoutMs),
+          m_lowWaterMark(m_concurrency), m_deadlines(new QTimer(this))
+    {
+        m_deadlines->setSingleShot(true);
+        m_deadlines->setTimerType(Qt::PreciseTimer);
+        connect(m_deadlines, &QTimer::timeout, this, &NetworkWorker::expireDeadlines);
+        m_template.setUrl(m_target);
+        m_template.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
+        m_https = m_target.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0;
     }
 
     // Runs on the network thread.
-    void enqueue(const QList<std::pair<quint64, HttpMessage>> &jobs)
+    void enqueue(quint64 group, const QList<Job> &jobs)
     {
         if (!m_network) {
             m_network = new QNetworkAccessManager(this);
             m_network->setRedirectPolicy(QNetworkRequest::ManualRedirectPolicy);
         }
-        for (const auto &job : jobs)
+        Group &g = m_groups[group];
+        g.remaining += int(jobs.size());
+        for (const Job &job : jobs) {
+            g.outcomes.reserve(g.outcomes.size() + job.sequences.size());
             m_queue.enqueue(job);
+        }
+        m_lowWaterSignalled = false;
         pump();
     }
 
     void addCaCertificates(const QList<QSslCertificate> &certificates)
     {
-        m_ssl = QSslConfiguration::defaultConfiguration();
-        m_ssl.addCaCertificates(certificates);
-        m_customSsl = true;
+        QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
+        ssl.addCaCertificates(certificates);
+        m_template.setSslConfiguration(ssl);
     }
 
-    QList<quint64> takeQueued()
+    void setLowWaterMark(int queuedRequests) { m_lowWaterMark = queuedRequests > 0 ? queuedRequests : m_concurrency; }
+
+    // Every queued request ends as "released", unsent.
+    void releaseQueued()
     {
-        QList<quint64> ids;
-        for (const auto &job : std::as_const(m_queue))
-            ids.append(job.first);
-        m_queue.clear();
-        return ids;
+        const QQueue<Job> queued = std::exchange(m_queue, {});
+        for (const Job &job : queued)
+            finishJob(job, DeliveryResult{}, true);
     }
 
 private:
+    struct Group
+    {
+        int remaining = 0;
+        QList<HttpSender::Outcome> outcomes;
+    };
+    struct InFlight
+    {
+        Job job;
+        QNetworkReply *reply = nullptr;
+        QElapsedTimer clock;
+        bool timedOut = false;
+        QStringList tlsProblems;
+    };
+
     void pump()
     {
-        while (m_inFlight < m_concurrency && !m_queue.isEmpty())
+        while (m_inFlight.size() < m_concurrency && !m_queue.isEmpty())
             start(m_queue.dequeue());
-        if (m_queue.size() < m_concurrency) {
-            QMetaObject::invokeMethod(m_owner, [owner = m_ownerGuard()] {
-                if (owner && owner->m_lowWater)
+        if (m_queue.size() < m_lowWaterMark && !m_lowWaterSignalled) {
+            m_lowWaterSignalled = true;
+            QMetaObject::invokeMethod(m_owner, [owner = QPointer<HttpSender>(m_owner)] {
+                if (!owner)
+                    return;
+                owner->m_low = true;
+                if (owner->m_lowWater)
                     owner->m_lowWater();
             }, Qt::QueuedConnection);
         }
     }
 
-    QPointer<HttpSender> m_ownerGuard() const { return QPointer<HttpSender>(m_owner); }
-
-    void start(const std::pair<quint64, HttpMessage> &job)
+    void start(Job job)
     {
-        QNetworkRequest request(m_target);
-        request.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
-        if (m_customSsl)
-            request.setSslConfiguration(m_ssl);
-        for (const auto &h : job.second.headers)
+        if (!job.batch.isEmpty())
+            job.message = cloudevents::encodeBatch(std::exchange(job.batch, {}));
+        QNetworkRequest request(m_template);
+        for (const auto &h : job.message.headers)
             request.setRawHeader(h.first, h.second);
-        if (job.second.header("content-type").isNull() && !job.second.body.isEmpty())
+        if (job.message.header("content-type").isNull() && !job.message.body.isEmpty())
             request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/octet-stream"));
 
-        ++m_inFlight;
+        const quint64 serial = ++m_serial;
         QElapsedTimer clock;
         clock.start();
-        QNetworkReply *reply = m_network->post(request, job.second.body);
-        auto *deadline = new QTimer(reply);
-        deadline->setSingleShot(true);
-        deadline->setTimerType(Qt::PreciseTimer);
-        auto timedOut = std::make_shared<bool>(false);
-        connect(deadline, &QTimer::timeout, reply, [reply, timedOut] {
-            *timedOut = true;
-            reply->abort();
-        });
-        deadline->start(m_timeoutMs);
-        const quint64 id = job.first;
+        QNetworkReply *reply = m_network->post(request, job.message.body);
+        m_inFlight.insert(serial, InFlight{job, reply, clock, false, {}});
+        // One timer for all deadlines: requests start in order and share one timeout, so the deadlines are
+        // in order too.
+        m_deadlineQueue.enqueue({clock.msecsSinceReference() + m_timeoutMs, serial});
+        if (!m_deadlines->isActive())
+            m_deadlines->start(m_timeoutMs);
         // Certificates are verified (Qt's default); a failure is reported with what was wrong with it.
-        auto tlsProblems = std::make_shared<QStringList>();
-        connect(reply, &QNetworkReply::sslErrors, this, [tlsProblems](const QList<QSslError> &errors) {
-            for (const QSslError &e : errors)
-                tlsProblems->append(e.errorString());
-        });
-        connect(reply, &QNetworkReply::finished, this, [this, reply, id, clock, timedOut, tlsProblems] {
-            finish(reply, id, clock.elapsed(), *timedOut, *tlsProblems);
-        });
+        if (m_https) {
+            connect(reply, &QNetworkReply::sslErrors, this, [this, serial](const QList<QSslError> &errors) {
+                if (auto it = m_inFlight.find(serial); it != m_inFlight.end()) {
+                    for (const QSslError &e : errors)
+                        it->tlsProblems.append(e.errorString());
+                }
+            });
+        }
+        connect(reply, &QNetworkReply::finished, this, [this, reply, serial] { finish(reply, serial); });
     }
 
-    void finish(QNetworkReply *reply, quint64 id, qint64 elapsedMs, bool timedOut, const QStringList &tlsProblems)
+    void expireDeadlines()
+    {
+        QElapsedTimer clock;
+        clock.start();
+        const qint64 current = clock.msecsSinceReference();
+        while (!m_deadlineQueue.isEmpty() && m_deadlineQueue.head().first <= current) {
+            const quint64 serial = m_deadlineQueue.dequeue().second;
+            auto it = m_inFlight.find(serial);
+            if (it == m_inFlight.end())
+                continue; // already answered
+            it->timedOut = true;
+            it->reply->abort(); // finished() follows at once
+        }
+        if (!m_deadlineQueue.isEmpty())
+            m_deadlines->start(int(qMax<qint64>(0, m_deadlineQueue.head().first - current)));
+    }
+
+    void finish(QNetworkReply *reply, quint64 serial)
     {
         reply->deleteLater();
-        --m_inFlight;
+        const InFlight f = m_inFlight.take(serial);
         DeliveryResult result;
         const QVariant status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute);
-        if (timedOut) {
+        if (f.timedOut) {
             result = DeliveryResult::retry(QStringLiteral("timed out after %1 ms").arg(m_timeoutMs));
         } else if (status.isValid()) {
             result = HttpSender::classify(status.toInt(), reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toByteArray(),
                                           reply->read(4096), reply->rawHeader("retry-after"));
             if (result.outcome != DeliveryResult::Outcome::Sent && status.toInt() / 100 == 3)
                 result.error += QStringLiteral(" (redirect to '%1' not followed)").arg(QString::fromUtf8(reply->rawHeader("location")));
-        } else if (!tlsProblems.isEmpty()) {
+        } else if (!f.tlsProblems.isEmpty()) {
             result = DeliveryResult::retry(QStringLiteral("TLS certificate of %1 not accepted: %2")
-                                               .arg(m_target.host(), tlsProblems.join(QStringLiteral("; "))));
+                                               .arg(m_target.host(), f.tlsProblems.join(QStringLiteral("; "))));
         } else {
             result = DeliveryResult::retry(reply->errorString());
         }
-        result.durationMs = elapsedMs;
-        qCDebug(lcHttp) << "delivery" << id << "status" << result.httpStatus << result.error;
-        QMetaObject::invokeMethod(m_owner, [owner = m_ownerGuard(), id, result] {
-            if (owner)
-                owner->deliver(id, result);
-        }, Qt::QueuedConnection);
+        result.durationMs = f.clock.elapsed();
+        qCDebug(lcHttp) << "delivery" << f.job.sequences << "status" << result.httpStatus << result.error;
+        finishJob(f.job, result, false);
         pump();
+    }
+
+    void finishJob(const Job &job, const DeliveryResult &result, bool released)
+    {
+        auto it = m_groups.find(job.group);
+        for (qint64 seq : job.sequences)
+            it->outcomes.append(HttpSender::Outcome{seq, result, released});
+        if (--it->remaining > 0)
+            return;
+        QMetaObject::invokeMethod(m_owner, [owner = QPointer<HttpSender>(m_owner), group = job.group, outcomes = std::move(it->outcomes)] {
+            if (owner)
+                owner->deliver(group, outcomes);
+        }, Qt::QueuedConnection);
+        m_groups.erase(it);
     }
 
     HttpSender *m_owner;
     QUrl m_target;
     int m_concurrency;
     int m_timeoutMs;
-    int m_inFlight = 0;
+    int m_lowWaterMark;
+    bool m_lowWaterSignalled = false;
+    bool m_https = false;
+    QNetworkRequest m_template;
     QNetworkAccessManager *m_network = nullptr;
-    QQueue<std::pair<quint64, HttpMessage>> m_queue;
-    QSslConfiguration m_ssl;
-    bool m_customSsl = false;
+    QQueue<Job> m_queue;
+    QHash<quint64, Group> m_groups;
+    quint64 m_serial = 0;
+    QHash<quint64, InFlight> m_inFlight;
+    QTimer *m_deadlines;
+    QQueue<std::pair<qint64, quint64>> m_deadlineQueue; // (deadline, serial), in order
 };
 
 HttpSender::HttpSender(const QUrl &target, ContentMode mode, int concurrency, int timeoutMs, QObject *parent)
@@ -159,6 +227,13 @@ void HttpSender::addCaCertificates(const QList<QSslCertificate> &certificates)
                               Qt::BlockingQueuedConnection);
 }
 
+void HttpSender::setLowWaterHandler(const std::function<void()> &handler, int queuedRequests)
+{
+    m_lowWater = handler;
+    QMetaObject::invokeMethod(m_network, [network = m_network, queuedRequests] { network->setLowWaterMark(queuedRequests); },
+                              Qt::BlockingQueuedConnection);
+}
+
 HttpSender::~HttpSender()
 {
     // The network client goes with its thread; requests still in flight are aborted.
@@ -172,47 +247,38 @@ void HttpSender::send(const QList<OutboxEvent> &events, const ResultHandler &han
 {
     if (events.isEmpty())
         return;
-    // Encoding happens here, on the relayer's thread; the network thread only sends.
-    QList<std::pair<quint64, HttpMessage>> jobs;
+    // One request per event: encoded here, on the relayer's thread, as the network thread is the busier one
+    // then. A batch: encoded on the network thread, which is the idle one then (the relayer's thread, busy
+    // with the database, sets the pace).
+    m_low = false;
+    const quint64 group = m_nextGroup++;
+    m_handlers.insert(group, handler);
+    QList<NetworkWorker::Job> jobs;
     if (m_mode == ContentMode::Batch) {
-        Pending p{{}, handler};
+        NetworkWorker::Job job{group, {}, {}, events};
+        job.sequences.reserve(events.size());
         for (const OutboxEvent &e : events)
-            p.sequences.append(e.sequence);
-        const quint64 id = m_nextJob++;
-        m_pending.insert(id, p);
-        jobs.append({id, cloudevents::encodeBatch(events)});
+            job.sequences.append(e.sequence);
+        jobs.append(std::move(job));
     } else {
-        for (const OutboxEvent &e : events) {
-            const quint64 id = m_nextJob++;
-            m_pending.insert(id, Pending{{e.sequence}, handler});
-            jobs.append({id, cloudevents::encode(e, m_mode)});
-        }
+        jobs.reserve(events.size());
+        for (const OutboxEvent &e : events)
+            jobs.append(NetworkWorker::Job{group, {e.sequence}, cloudevents::encode(e, m_mode), {}});
     }
-    QMetaObject::invokeMethod(m_network, [network = m_network, jobs] { network->enqueue(jobs); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(m_network, [network = m_network, group, jobs = std::move(jobs)] { network->enqueue(group, jobs); },
+                              Qt::QueuedConnection);
 }
 
 void HttpSender::cancelQueued()
 {
-    QList<quint64> dropped;
-    QMetaObject::invokeMethod(m_network, [network = m_network, &dropped] { dropped = network->takeQueued(); },
-                              Qt::BlockingQueuedConnection);
-    released(dropped);
+    QMetaObject::invokeMethod(m_network, [network = m_network] { network->releaseQueued(); }, Qt::QueuedConnection);
 }
 
-void HttpSender::released(const QList<quint64> &jobs)
+void HttpSender::deliver(quint64 group, const QList<Outcome> &outcomes)
 {
-    for (quint64 id : jobs) {
-        const Pending p = m_pending.take(id);
-        for (qint64 seq : p.sequences)
-            p.handler(seq, DeliveryResult{}, true);
-    }
-}
-
-void HttpSender::deliver(quint64 job, const DeliveryResult &result)
-{
-    const Pending p = m_pending.take(job);
-    for (qint64 seq : p.sequences)
-        p.handler(seq, result, false);
+    const ResultHandler handler = m_handlers.take(group);
+    if (handler)
+        handler(outcomes);
 }
 
 qint64 HttpSender::parseRetryAfter(const QByteArray &value)

@@ -23,9 +23,17 @@ class HttpSender : public QObject
 {
     Q_OBJECT
 public:
-    // Called once per event with its outcome, on the sender's thread; `released` means the event was never
-    // sent (cancelled before its request started).
-    using ResultHandler = std::function<void(qint64 sequence, const DeliveryResult &result, bool released)>;
+    // What became of one event of a send() call; `released` means it was never sent (cancelled before its
+    // request started).
+    struct Outcome
+    {
+        qint64 sequence = 0;
+        DeliveryResult result;
+        bool released = false;
+    };
+    // Called once per send() call, on the sender's thread, with the outcomes of all its events, when the last
+    // of them is known: one hand-over per batch rather than one per event.
+    using ResultHandler = std::function<void(const QList<Outcome> &outcomes)>;
 
     HttpSender(const QUrl &target, ContentMode mode, int concurrency, int timeoutMs, QObject *parent = nullptr);
     ~HttpSender() override;
@@ -33,9 +41,13 @@ public:
     void addCaCertificates(const QList<QSslCertificate> &certificates);
 
     void send(const QList<OutboxEvent> &events, const ResultHandler &handler);
-    // Called when fewer requests wait to start than may be in flight: the moment to hand over more work.
-    void setLowWaterHandler(const std::function<void()> &handler) { m_lowWater = handler; }
-    // Gives back every event whose request has not started yet (handler called with released = true).
+    // Called (once each time the queue runs low) when fewer than `queuedRequests` requests wait to start:
+    // the moment to hand over more work. The default mark is the concurrency.
+    void setLowWaterHandler(const std::function<void()> &handler, int queuedRequests = 0);
+    // Whether the queue has run low since the last send() (the handler may have been called when no more
+    // work could be handed over).
+    bool isLow() const { return m_low; }
+    // Gives back every event whose request has not started yet (as released outcomes).
     void cancelQueued();
 
     // How a response or a network error is classified (exposed for tests and custom senders).
@@ -45,20 +57,15 @@ public:
 
 private:
     friend class NetworkWorker;
-    void deliver(quint64 job, const DeliveryResult &result);
-    void released(const QList<quint64> &jobs);
+    void deliver(quint64 group, const QList<Outcome> &outcomes);
 
     ContentMode m_mode;
     QThread *m_thread;
     NetworkWorker *m_network;
-    quint64 m_nextJob = 1;
-    struct Pending
-    {
-        QList<qint64> sequences;
-        ResultHandler handler;
-    };
-    QHash<quint64, Pending> m_pending; // jobs handed to the network thread, by id
+    quint64 m_nextGroup = 1;
+    QHash<quint64, ResultHandler> m_handlers; // send() calls not yet answered, by group
     std::function<void()> m_lowWater;
+    bool m_low = false;
 };
 
 } // namespace outbox

@@ -89,7 +89,10 @@ Error RelayWorker::open()
         m_sender = new HttpSender(m_config.targetUrl, m_config.contentMode, m_config.concurrency, m_config.requestTimeoutMs, this);
         if (!m_config.caCertificatesFile.isEmpty())
             m_sender->addCaCertificates(QSslCertificate::fromPath(m_config.caCertificatesFile, QSsl::Pem));
-        m_sender->setLowWaterHandler([this] { onSenderLow(); });
+        // One request per event: claim the next batch while half of this one still waits to start, so the
+        // claim is done before the connections run dry.
+        const int lowWater = m_config.contentMode == ContentMode::Batch ? 0 : qMax(m_config.concurrency, m_config.batchSize / 2);
+        m_sender->setLowWaterHandler([this] { onSenderLow(); }, lowWater);
     }
     if (m_config.wakeOnLocalCommit)
         connect(WakeEvent::instance(), &WakeEvent::raised, this, &RelayWorker::wake, Qt::QueuedConnection);
@@ -263,19 +266,20 @@ void RelayWorker::startBatch()
         else
             toSend.append(e);
     }
-    batch->outstanding = int(toSend.size());
-    if (batch->outstanding == 0) {
+    if (toSend.isEmpty()) {
         writeBack(batch);
         return;
     }
     if (m_sender) {
-        m_sender->send(toSend, [this, batch](qint64 seq, const DeliveryResult &r, bool released) { onResult(batch, seq, r, released); });
+        m_sender->send(toSend, [this, batch](const QList<HttpSender::Outcome> &outcomes) { onOutcomes(batch, outcomes); });
         return;
     }
     // A custom sender: synchronous, one event at a time; a stop request gives back the rest.
+    QList<HttpSender::Outcome> outcomes;
+    outcomes.reserve(toSend.size());
     for (const OutboxEvent &e : std::as_const(toSend)) {
         if (m_stopping) {
-            onResult(batch, e.sequence, {}, true);
+            outcomes.append({e.sequence, {}, true});
             continue;
         }
         QElapsedTimer clock;
@@ -283,18 +287,21 @@ void RelayWorker::startBatch()
         DeliveryResult r = m_config.customSender(e);
         if (r.durationMs == 0)
             r.durationMs = clock.elapsed();
-        onResult(batch, e.sequence, r, false);
+        outcomes.append({e.sequence, r, false});
     }
+    onOutcomes(batch, outcomes);
 }
 
-void RelayWorker::onResult(const std::shared_ptr<Batch> &batch, qint64 sequence, const DeliveryResult &result, bool released)
+void RelayWorker::onOutcomes(const std::shared_ptr<Batch> &batch, const QList<HttpSender::Outcome> &outcomes)
 {
-    if (released)
-        batch->released.append(sequence);
-    else
-        batch->records.append(recordFor(batch->events.value(sequence), result));
-    if (--batch->outstanding == 0)
-        writeBack(batch);
+    batch->records.reserve(batch->records.size() + outcomes.size());
+    for (const HttpSender::Outcome &o : outcomes) {
+        if (o.released)
+            batch->released.append(o.sequence);
+        else
+            batch->records.append(recordFor(batch->events.value(o.sequence), o.result));
+    }
+    writeBack(batch);
 }
 
 qint64 RelayWorker::retryDelayMs(int attempt, qint64 retryAfterMs) const
@@ -375,8 +382,13 @@ void RelayWorker::finishBatch(const std::shared_ptr<Batch> &batch, const Error &
         cb(result);
     Q_EMIT batchFinished(processed);
     m_processedSinceIdle += processed;
-    if (isBusy())
-        return; // the other batch in hand decides what comes next
+    if (isBusy()) {
+        // The other batch in hand decides what comes next; if the sender ran low while two were in hand,
+        // the next one can be claimed now.
+        if (m_sender && m_sender->isLow())
+            onSenderLow();
+        return;
+    }
 
     const int processedRound = m_processedSinceIdle;
     m_processedSinceIdle = 0;

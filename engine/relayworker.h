@@ -1,5 +1,6 @@
 #pragma once
 
+#include "httpsender.h"
 #include "relayer.h"
 
 #include <QTimer>
@@ -8,8 +9,6 @@
 #include <memory>
 
 namespace outbox {
-
-class HttpSender;
 
 // The relayer's work, living on the relayer's thread: claim a batch, send it, write the results back, and
 // decide when to look again. Private to the engine.
@@ -46,7 +45,6 @@ private:
         QHash<qint64, OutboxEvent> events;
         QList<DeliveryRecord> records;
         QList<qint64> released;
-        int outstanding = 0;
         qint64 statementsAtStart = 0;
         QList<BatchCallback> callbacks; // relayOnce() callers this batch answers
     };
@@ -54,7 +52,7 @@ private:
     bool isBusy() const { return !m_active.isEmpty(); }
     void startBatch();
     void onSenderLow();
-    void onResult(const std::shared_ptr<Batch> &batch, qint64 sequence, const DeliveryResult &result, bool released);
+    void onOutcomes(const std::shared_ptr<Batch> &batch, const QList<HttpSender::Outcome> &outcomes);
     void writeBack(const std::shared_ptr<Batch> &batch);
     void finishBatch(const std::shared_ptr<Batch> &batch, const Error &error);
     void scheduleNext(int processed, const Error &error);

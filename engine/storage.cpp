@@ -296,21 +296,54 @@ QAtomicInteger<quint64> g_connectionCounter;
 class Storage::Query
 {
 public:
-    Query(Storage *storage, const QString &sql) : m_storage(storage), m_query(storage->database())
+    // Reuse::Kept: on SQLite the statement is prepared once and kept for this connection (for statements run
+    // over and over, like the relayer's). On PostgreSQL statements are prepared each time: keeping them stopped
+    // an idle relayer from hearing NOTIFY.
+    enum class Reuse { Once, Kept };
+
+    Query(Storage *storage, const QString &sql, Reuse reuse = Reuse::Once) : m_storage(storage)
     {
-        m_query.setForwardOnly(true);
+        const QSqlDatabase db = storage->database();
+        if (reuse == Reuse::Kept && !storage->m_pg) {
+            auto &kept = storage->m_prepared[sql];
+            if (!kept) {
+                kept = std::make_unique<QSqlQuery>(db);
+                kept->setForwardOnly(true);
+                if (!db.isOpen() || !kept->prepare(sql)) {
+                    m_own.emplace(*kept); // keeps the error to report
+                    m_query = &*m_own;
+                    storage->m_prepared.erase(sql);
+                    return;
+                }
+            }
+            m_query = kept.get();
+            m_kept = true;
+            m_prepared = true;
+            return;
+        }
+        m_own.emplace(db);
+        m_query = &*m_own;
+        m_query->setForwardOnly(true);
         // A closed connection (a lost server) is reported by exec(), without Qt's own warning here.
-        m_prepared = storage->database().isOpen() && m_query.prepare(sql);
+        m_prepared = db.isOpen() && m_query->prepare(sql);
     }
+    ~Query()
+    {
+        if (m_kept)
+            m_query->finish(); // resets the statement so it holds no read open
+    }
+    Query(const Query &) = delete;
+    Query &operator=(const Query &) = delete;
+
     Query &bind(const QVariant &v)
     {
-        m_query.addBindValue(v);
+        m_query->addBindValue(v);
         return *this;
     }
     Query &bindAll(const QVariantList &values)
     {
         for (const QVariant &v : values)
-            m_query.addBindValue(v);
+            m_query->addBindValue(v);
         return *this;
     }
     Error exec(const QString &what)
@@ -318,18 +351,20 @@ public:
         if (!m_storage->database().isOpen())
             return Error(Error::Database, QStringLiteral("%1: no connection to the database").arg(what));
         if (!m_prepared)
-            return databaseError(what, m_query.lastError());
+            return databaseError(what, m_query->lastError());
         ++m_storage->m_statements;
-        if (!m_query.exec())
-            return databaseError(what, m_query.lastError());
+        if (!m_query->exec())
+            return databaseError(what, m_query->lastError());
         return {};
     }
-    QSqlQuery &q() { return m_query; }
+    QSqlQuery &q() { return *m_query; }
 
 private:
     Storage *m_storage;
-    QSqlQuery m_query;
+    std::optional<QSqlQuery> m_own;
+    QSqlQuery *m_query = nullptr;
     bool m_prepared = false;
+    bool m_kept = false;
 };
 
 Storage::Storage(const ConnectionSpec &spec, const QString &connectionName)
@@ -339,6 +374,7 @@ Storage::Storage(const ConnectionSpec &spec, const QString &connectionName)
 
 Storage::~Storage()
 {
+    m_prepared.clear(); // statements go before their connection
     {
         QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
         if (db.isOpen())
@@ -434,6 +470,7 @@ Result<std::unique_ptr<Storage>> Storage::open(const ConnectionSpec &spec, OpenM
 
 Error Storage::reconnect()
 {
+    m_prepared.clear();
     QSqlDatabase db = database();
     db.close();
     return openConnection(db, m_spec);
@@ -710,7 +747,7 @@ Result<QList<OutboxEvent>> Storage::claim(const QString &owner, int limit, qint6
             " next_attempt_at = clock_timestamp() + CAST(? AS bigint) * interval '1 millisecond' "
             "WHERE seq IN (SELECT e.seq FROM outbox_events e WHERE e.status = 'pending' AND e.next_attempt_at <= clock_timestamp()%1"
             " ORDER BY e.next_attempt_at, e.seq LIMIT ? FOR UPDATE SKIP LOCKED) "
-            "RETURNING %2").arg(headOfKey, QLatin1String(kEventColumns)));
+            "RETURNING %2").arg(headOfKey, QLatin1String(kEventColumns)), Query::Reuse::Kept);
         q->bind(owner).bind(leaseMs).bind(leaseMs).bind(limit);
     } else {
         const qint64 now = nowMs();
@@ -718,7 +755,7 @@ Result<QList<OutboxEvent>> Storage::claim(const QString &owner, int limit, qint6
             "UPDATE outbox_events SET lease_owner = ?, lease_expires_at = ?, next_attempt_at = ? "
             "WHERE seq IN (SELECT e.seq FROM outbox_events e INDEXED BY outbox_events_due WHERE e.status = 'pending'"
             " AND e.next_attempt_at <= ?%1 ORDER BY e.next_attempt_at, e.seq LIMIT ?) "
-            "RETURNING %2").arg(headOfKey, QLatin1String(kEventColumns)));
+            "RETURNING %2").arg(headOfKey, QLatin1String(kEventColumns)), Query::Reuse::Kept);
         q->bind(owner).bind(now + leaseMs).bind(now + leaseMs).bind(now).bind(limit);
     }
     if (Error e = q->exec(QStringLiteral("cannot claim events")))
@@ -771,12 +808,12 @@ Error Storage::complete(const QString &owner, const QList<DeliveryRecord> &recor
             " lease_owner = NULL, lease_expires_at = NULL, last_error = r.e, last_http_status = r.h,"
             " sent_at = COALESCE(to_timestamp(r.a / 1000.0), sent_at) "
             "FROM jsonb_to_recordset(CAST(? AS jsonb)) AS r(s bigint, t text, n bigint, e text, h int, a bigint) "
-            "WHERE outbox_events.seq = r.s AND outbox_events.lease_owner = ?"));
+            "WHERE outbox_events.seq = r.s AND outbox_events.lease_owner = ?"), Query::Reuse::Kept);
         history = std::make_unique<Query>(this, QStringLiteral(
             "INSERT INTO outbox_attempts (event_seq, attempted_at, outcome, http_status, error, duration_ms, relayer) "
             "SELECT r.s, to_timestamp(r.w / 1000.0), r.o, r.h, r.e, r.d, ? "
             "FROM jsonb_to_recordset(CAST(? AS jsonb)) AS r(s bigint, w bigint, o text, h int, e text, d bigint) "
-            "WHERE EXISTS (SELECT 1 FROM outbox_events WHERE seq = r.s)"));
+            "WHERE EXISTS (SELECT 1 FROM outbox_events WHERE seq = r.s)"), Query::Reuse::Kept);
     } else {
         update = std::make_unique<Query>(this, QStringLiteral(
             "UPDATE outbox_events SET status = r.t, attempts = attempts + 1, next_attempt_at = r.n,"
@@ -784,11 +821,11 @@ Error Storage::complete(const QString &owner, const QList<DeliveryRecord> &recor
             " sent_at = COALESCE(r.a, sent_at) "
             "FROM (SELECT value->>'s' AS s, value->>'t' AS t, value->>'n' AS n, value->>'e' AS e, value->>'h' AS h,"
             " value->>'a' AS a FROM json_each(CAST(? AS TEXT))) AS r "
-            "WHERE outbox_events.seq = r.s AND outbox_events.lease_owner = ?"));
+            "WHERE outbox_events.seq = r.s AND outbox_events.lease_owner = ?"), Query::Reuse::Kept);
         history = std::make_unique<Query>(this, QStringLiteral(
             "INSERT INTO outbox_attempts (event_seq, attempted_at, outcome, http_status, error, duration_ms, relayer) "
             "SELECT value->>'s', value->>'w', value->>'o', value->>'h', value->>'e', value->>'d', ? FROM json_each(CAST(? AS TEXT)) "
-            "WHERE EXISTS (SELECT 1 FROM outbox_events WHERE seq = value->>'s')"));
+            "WHERE EXISTS (SELECT 1 FROM outbox_events WHERE seq = value->>'s')"), Query::Reuse::Kept);
     }
     update->bind(json).bind(owner);
     history->bind(owner).bind(json);
@@ -844,7 +881,7 @@ Error Storage::release(const QString &owner, const QList<qint64> &sequences)
         return {};
     Query q(this, QStringLiteral(
         "UPDATE outbox_events SET lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = ? "
-        "WHERE lease_owner = ? AND status = 'pending' AND seq IN %1").arg(sequenceListSql(m_pg)));
+        "WHERE lease_owner = ? AND status = 'pending' AND seq IN %1").arg(sequenceListSql(m_pg)), Query::Reuse::Kept);
     q.bind(timeParam(m_pg, nowMs())).bind(owner).bind(sequenceListJson(sequences));
     return q.exec(QStringLiteral("cannot release leases"));
 }
@@ -862,7 +899,7 @@ Result<qint64> Storage::changeCounter()
 {
     if (m_pg)
         return qint64(0); // PostgreSQL relayers are woken by NOTIFY instead
-    Query q(this, QStringLiteral("PRAGMA data_version"));
+    Query q(this, QStringLiteral("PRAGMA data_version"), Query::Reuse::Kept);
     if (Error e = q.exec(QStringLiteral("cannot read the database's change counter")))
         return e;
     if (!q.q().next())
@@ -872,7 +909,7 @@ Result<qint64> Storage::changeCounter()
 
 Result<QDateTime> Storage::nextDueAt()
 {
-    Query q(this, QStringLiteral("SELECT MIN(next_attempt_at) FROM outbox_events WHERE status = 'pending'"));
+    Query q(this, QStringLiteral("SELECT MIN(next_attempt_at) FROM outbox_events WHERE status = 'pending'"), Query::Reuse::Kept);
     if (Error e = q.exec(QStringLiteral("cannot read the next due time")))
         return e;
     if (!q.q().next())

@@ -11,6 +11,9 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <unordered_map>
+
+class QSqlQuery;
 
 namespace outbox {
 
@@ -163,6 +166,9 @@ private:
     QString m_connectionName;
     bool m_pg = false;
     qint64 m_statements = 0;
+    // The relayer's statements, prepared once per connection (preparing the claim cost as much as running it
+    // for a small batch).
+    std::unordered_map<QString, std::unique_ptr<QSqlQuery>> m_prepared;
 };
 
 // A new event id: a UUID version 7 (time-ordered, so ids inserted together sit together in an index).

@@ -27,6 +27,7 @@
 #include <QThread>
 
 #include <sqlite3.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -40,6 +41,14 @@ const QByteArray kPayload = R"({"order":1234,"customer":"c-42","amount":42.5,"it
 QTemporaryDir *g_dir = nullptr;
 int g_files = 0;
 QList<QJsonObject> g_results;
+
+// CPU time of the whole process (every thread, user and system), in microseconds.
+qint64 processCpuUs()
+{
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return qint64(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1000000 + u.ru_utime.tv_usec + u.ru_stime.tv_usec;
+}
 
 QString freshFile() { return g_dir->filePath(QStringLiteral("bench-%1.db").arg(++g_files)); }
 
@@ -160,8 +169,16 @@ void scenarioEnqueue(int runs, bool quick)
     }
 }
 
+// A rate, and the CPU time the whole process spent per event meanwhile (every thread, the receiver's too).
+struct RelayRun
+{
+    double rate = 0;
+    double cpuUsPerEvent = 0;
+    double statementsPerBatch = 0;
+};
+
 // A bare QNetworkAccessManager loop: the same requests, the same number in flight, the same receiver.
-double bareNetworkRate(const QUrl &target, ContentMode mode, int count, int concurrency)
+RelayRun bareNetworkRate(const QUrl &target, ContentMode mode, int count, int concurrency)
 {
     OutboxEvent e;
     e.id = createEventId();
@@ -189,20 +206,16 @@ double bareNetworkRate(const QUrl &target, ContentMode mode, int count, int conc
                 startOne();
         });
     };
+    const qint64 cpuAtStart = processCpuUs();
     QElapsedTimer clock;
     clock.start();
     for (int i = 0; i < concurrency && started < count; ++i)
         startOne();
     loop.exec();
-    return count / (clock.nsecsElapsed() / 1e9);
+    return {count / (clock.nsecsElapsed() / 1e9), double(processCpuUs() - cpuAtStart) / count};
 }
 
 // Relays `due` pending events out of a table that holds `total` rows (the rest already sent).
-struct RelayRun
-{
-    double rate = 0;
-    double statementsPerBatch = 0;
-};
 
 // How to drive the relayer: running (start(), as a deployed relayer runs: it claims the next batch while
 // the current one is still being sent) or one batch at a time with relayOnce() (which reports statements).
@@ -222,6 +235,7 @@ RelayRun relayRate(Receiver &receiver, ContentMode mode, int due, int total, int
     receiver.clear();
     int processed = 0, batches = 0;
     qint64 statements = 0;
+    const qint64 cpuAtStart = processCpuUs();
     QElapsedTimer clock;
     clock.start();
     if (drive == Drive::Running) {
@@ -246,6 +260,7 @@ RelayRun relayRate(Receiver &receiver, ContentMode mode, int due, int total, int
     }
     RelayRun run;
     run.rate = processed / (clock.nsecsElapsed() / 1e9);
+    run.cpuUsPerEvent = double(processCpuUs() - cpuAtStart) / qMax(1, processed);
     run.statementsPerBatch = batches ? double(statements) / batches : 0;
     if (receiver.eventCount() != due)
         die(QStringLiteral("the receiver counted %1 events, expected %2").arg(receiver.eventCount()).arg(due));
@@ -260,16 +275,21 @@ void scenarioRelay(int runs, bool quick)
         die(e.message());
     const int count = quick ? 10000 : 50000;
     for (ContentMode mode : {ContentMode::Binary, ContentMode::Structured}) {
-        QList<double> bare, relay;
+        QList<double> bare, relay, bareCpu, relayCpu;
         for (int r = 0; r < runs; ++r) {
             receiver.clear();
-            bare << bareNetworkRate(receiver.url(), mode, count, 6);
-            relay << relayRate(receiver, mode, count, count, 100).rate;
+            const RelayRun baseline = bareNetworkRate(receiver.url(), mode, count, 6);
+            const RelayRun engine = relayRate(receiver, mode, count, count, 100);
+            bare << baseline.rate;
+            bareCpu << baseline.cpuUsPerEvent;
+            relay << engine.rate;
+            relayCpu << engine.cpuUsPerEvent;
         }
         const double b = median(bare), e = median(relay);
         report(QJsonObject{{"scenario", "relay"}, {"mode", contentModeName(mode)}, {"events", count}, {"concurrency", 6},
                            {"baseline", "bare QNetworkAccessManager loop"}, {"baseline_per_s", qRound(b)},
-                           {"engine_per_s", qRound(e)}, {"ratio", e / b}, {"target_ratio", 0.9}});
+                           {"engine_per_s", qRound(e)}, {"ratio", e / b}, {"target_ratio", 0.9},
+                           {"baseline_cpu_us_per_event", qRound(median(bareCpu))}, {"engine_cpu_us_per_event", qRound(median(relayCpu))}});
     }
 }
 
@@ -281,11 +301,14 @@ void scenarioBatch(int runs, bool quick)
         die(e.message());
     const int count = quick ? 20000 : 100000;
     for (int batch : {100, 1000}) {
-        QList<double> rates;
-        for (int r = 0; r < runs; ++r)
-            rates << relayRate(receiver, ContentMode::Batch, count, count, batch).rate;
+        QList<double> rates, cpu;
+        for (int r = 0; r < runs; ++r) {
+            const RelayRun run = relayRate(receiver, ContentMode::Batch, count, count, batch);
+            rates << run.rate;
+            cpu << run.cpuUsPerEvent;
+        }
         report(QJsonObject{{"scenario", "batch"}, {"batch_size", batch}, {"events", count}, {"engine_per_s", qRound(median(rates))},
-                           {"target_per_s", batch == 100 ? 50000 : QJsonValue()}});
+                           {"target_per_s", batch == 100 ? 50000 : QJsonValue()}, {"cpu_us_per_event", median(cpu)}});
     }
     // Payloads and attributes intact: the same path with a receiver that keeps and checks everything.
     Receiver checking;
@@ -366,9 +389,10 @@ QString describe(const QJsonObject &o)
     if (s == QLatin1String("enqueue"))
         return QStringLiteral("enqueue, %1/txn: %2/s vs raw C API %3/s = %4x").arg(n("events_per_transaction"), n("engine_per_s"), n("baseline_per_s"), r("ratio"));
     if (s == QLatin1String("relay"))
-        return QStringLiteral("relay %1: %2/s vs bare QNAM %3/s = %4x").arg(o.value("mode").toString(), n("engine_per_s"), n("baseline_per_s"), r("ratio"));
+        return QStringLiteral("relay %1: %2/s vs bare QNAM %3/s = %4x (CPU per event %5 vs %6 us)")
+            .arg(o.value("mode").toString(), n("engine_per_s"), n("baseline_per_s"), r("ratio"), n("engine_cpu_us_per_event"), n("baseline_cpu_us_per_event"));
     if (s == QLatin1String("batch"))
-        return QStringLiteral("relay batch of %1: %2/s").arg(n("batch_size"), n("engine_per_s"));
+        return QStringLiteral("relay batch of %1: %2/s (CPU per event %3 us)").arg(n("batch_size"), n("engine_per_s"), r("cpu_us_per_event"));
     if (s == QLatin1String("batch_integrity"))
         return QStringLiteral("batch integrity: %1 of %2 events intact").arg(n("intact"), n("events"));
     if (s == QLatin1String("scale"))
