@@ -14,6 +14,8 @@
 #include <unordered_map>
 
 class QSqlQuery;
+struct sqlite3;
+struct sqlite3_stmt;
 
 namespace outbox {
 
@@ -161,6 +163,7 @@ private:
     friend class Query;
     QString idListSql() const;
     Error inWriteTransaction(const QString &what, const std::function<Error()> &work);
+    Result<QList<OutboxEvent>> claimSqlite(const QString &sql, const QString &owner, int limit, qint64 leaseMs);
 
     ConnectionSpec m_spec;
     QString m_connectionName;
@@ -169,6 +172,13 @@ private:
     // The relayer's statements, prepared once per connection (preparing the claim cost as much as running it
     // for a small batch).
     std::unordered_map<QString, std::unique_ptr<QSqlQuery>> m_prepared;
+    // The SQLite claim, on the connection's own handle (finalised before the connection closes).
+    struct KeptStatement
+    {
+        sqlite3 *handle = nullptr;
+        sqlite3_stmt *statement = nullptr;
+        void reset();
+    } m_claim;
 };
 
 // A new event id: a UUID version 7 (time-ordered, so ids inserted together sit together in an index).
