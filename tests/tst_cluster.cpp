@@ -145,7 +145,7 @@ private Q_SLOTS:
         const int batch = 50;
         const QStringList ids = enqueueMany(n);
         ReceiverFaults slow;
-        slow.delayMs = 3; // long enough a run for several kills to land mid-work
+        slow.delayMs = 10; // long enough a run for several kills to land mid-work
         m_receiver->setFaults(slow);
         const QStringList args{"--batch-size", QString::number(batch), "--concurrency", "10", "--timeout", "1000", "--lease", "1000"};
         for (int i = 0; i < 4; ++i)
