@@ -17,6 +17,8 @@
 #include <QSqlRecord>
 #include <QUuid>
 
+#include <algorithm>
+
 Q_LOGGING_CATEGORY(lcStorage, "outbox.storage", QtCriticalMsg)
 
 namespace outbox {
@@ -30,8 +32,9 @@ const char *const kEventColumnsWithoutData =
     "seq, id, type, source, subject, content_type, NULL, extensions, ordering_key, status, attempts, "
     "next_attempt_at, lease_owner, lease_expires_at, last_error, last_http_status, created_at, sent_at, replay_of";
 
-// Schema migrations, in order; each entry brings the schema to version index+1. Statements are idempotent
-// so two processes opening a new outbox at once both succeed. SQLite keeps times as Unix milliseconds,
+// Schema migrations, in order; each entry brings the schema to version index+1. Two processes opening an
+// outbox at once do not both migrate it: PostgreSQL takes an advisory lock, SQLite the write lock, and each
+// reads the version again under it. SQLite keeps times as Unix milliseconds,
 // PostgreSQL as TIMESTAMPTZ; both to the millisecond, in UTC.
 // The indexes of version 1, the same on both backends.
 const QStringList &version1Indexes()
@@ -118,6 +121,13 @@ const QList<QStringList> &migrations(bool pg)
             unparkTrigger(QStringLiteral("outbox_events_unpark_deleted"), QStringLiteral("DELETE"), QStringLiteral("OLD"),
                           QStringLiteral("OLD.status <> 'sent'")),
         },
+        // Version 3: the successful attempt is kept on the event row (its duration and relayer beside sent_at
+        // and last_http_status) instead of a row of its own in outbox_attempts; Storage::attempts() shows it.
+        // Only attempts that did not deliver get rows, which took a quarter of the relayer's database work.
+        QStringList{
+            QStringLiteral("ALTER TABLE outbox_events ADD COLUMN last_duration_ms INTEGER"),
+            QStringLiteral("ALTER TABLE outbox_events ADD COLUMN last_relayer TEXT"),
+        },
     };
     static const QList<QStringList> postgres = {
         QStringList{
@@ -157,6 +167,10 @@ const QList<QStringList> &migrations(bool pg)
         // after its head was sent (and leave it parked) unless every writer took a per-key lock, which can
         // deadlock an application's transaction; there the claim's head check alone keeps the order.
         QStringList{},
+        QStringList{
+            QStringLiteral("ALTER TABLE outbox_events ADD COLUMN IF NOT EXISTS last_duration_ms BIGINT"),
+            QStringLiteral("ALTER TABLE outbox_events ADD COLUMN IF NOT EXISTS last_relayer TEXT"),
+        },
     };
     return pg ? postgres : sqlite;
 }
@@ -341,15 +355,16 @@ public:
     Query(const Query &) = delete;
     Query &operator=(const Query &) = delete;
 
+    // Values are bound by position, so a kept statement that was bound and then not run starts afresh.
     Query &bind(const QVariant &v)
     {
-        m_query->addBindValue(v);
+        m_query->bindValue(m_bound++, v);
         return *this;
     }
     Query &bindAll(const QVariantList &values)
     {
         for (const QVariant &v : values)
-            m_query->addBindValue(v);
+            bind(v);
         return *this;
     }
     Error exec(const QString &what)
@@ -371,6 +386,7 @@ private:
     QSqlQuery *m_query = nullptr;
     bool m_prepared = false;
     bool m_kept = false;
+    int m_bound = 0;
 };
 
 Storage::Storage(const ConnectionSpec &spec, const QString &connectionName)
@@ -594,7 +610,16 @@ Error Storage::migrate(QSqlDatabase &db)
         q.exec(QStringLiteral("RELEASE outbox_migrate"));
         return e;
     };
-    if (Error e = applyMigrations(q, false, current))
+    // Take the write lock (a write that changes nothing), then read the version again: another process may
+    // have migrated meanwhile, and not every migration can run twice.
+    if (!q.exec(QStringLiteral("UPDATE outbox_schema SET version = version WHERE version < 0"))
+        || !q.exec(QStringLiteral("SELECT COALESCE(MAX(version), 0) FROM outbox_schema")) || !q.next())
+        return rollback(databaseError(QStringLiteral("cannot migrate the outbox schema"), q.lastError()));
+    const int locked = q.value(0).toInt();
+    q.finish();
+    if (locked > schemaVersion())
+        return rollback(newerSchemaError(locked));
+    if (Error e = applyMigrations(q, false, locked))
         return rollback(e);
     if (!q.exec(QStringLiteral("RELEASE outbox_migrate")))
         return databaseError(QStringLiteral("cannot commit the outbox schema"), q.lastError());
@@ -883,41 +908,44 @@ Error Storage::complete(const QString &owner, const QList<DeliveryRecord> &recor
     // to UTF-8 on every use.
     const QVariant json = m_pg ? QVariant(QString::fromUtf8(jsonBytes)) : QVariant(jsonBytes);
 
-    // Two statements for the whole batch, whatever its size: the rows, then their attempt history. Only rows
-    // this relayer still holds are updated; a lease that expired and was taken over is not overwritten.
+    // At most two statements for the whole batch, whatever its size: the rows, then the history of the
+    // attempts that did not deliver (a delivered event keeps its attempt on its row: sent_at, last_http_status,
+    // last_duration_ms, last_relayer). Only rows this relayer still holds are updated; a lease that expired
+    // and was taken over is not overwritten.
     std::unique_ptr<Query> update;
     std::unique_ptr<Query> history;
     if (m_pg) {
         update = std::make_unique<Query>(this, QStringLiteral(
             "UPDATE outbox_events SET status = r.t, attempts = attempts + 1, next_attempt_at = to_timestamp(r.n / 1000.0),"
             " lease_owner = NULL, lease_expires_at = NULL, last_error = r.e, last_http_status = r.h,"
-            " sent_at = COALESCE(to_timestamp(r.a / 1000.0), sent_at) "
-            "FROM jsonb_to_recordset(CAST(? AS jsonb)) AS r(s bigint, t text, n bigint, e text, h int, a bigint) "
-            "WHERE outbox_events.seq = r.s AND outbox_events.lease_owner = ?"), Query::Reuse::Kept);
+            " sent_at = COALESCE(to_timestamp(r.a / 1000.0), sent_at), last_duration_ms = r.d, last_relayer = ? "
+            "FROM jsonb_to_recordset(CAST(? AS jsonb)) AS r(s bigint, t text, n bigint, e text, h int, a bigint, d bigint) "
+            "WHERE outbox_events.seq = r.s AND outbox_events.lease_owner = ?"));
         history = std::make_unique<Query>(this, QStringLiteral(
             "INSERT INTO outbox_attempts (event_seq, attempted_at, outcome, http_status, error, duration_ms, relayer) "
             "SELECT r.s, to_timestamp(r.w / 1000.0), r.o, r.h, r.e, r.d, ? "
             "FROM jsonb_to_recordset(CAST(? AS jsonb)) AS r(s bigint, w bigint, o text, h int, e text, d bigint) "
-            "WHERE EXISTS (SELECT 1 FROM outbox_events WHERE seq = r.s)"), Query::Reuse::Kept);
+            "WHERE r.o <> 'sent' AND EXISTS (SELECT 1 FROM outbox_events WHERE seq = r.s)"));
     } else {
         update = std::make_unique<Query>(this, QStringLiteral(
             "UPDATE outbox_events SET status = r.t, attempts = attempts + 1, next_attempt_at = r.n,"
             " lease_owner = NULL, lease_expires_at = NULL, last_error = r.e, last_http_status = r.h,"
-            " sent_at = COALESCE(r.a, sent_at) "
+            " sent_at = COALESCE(r.a, sent_at), last_duration_ms = r.d, last_relayer = ? "
             "FROM (SELECT value->>'s' AS s, value->>'t' AS t, value->>'n' AS n, value->>'e' AS e, value->>'h' AS h,"
-            " value->>'a' AS a FROM json_each(CAST(? AS TEXT))) AS r "
+            " value->>'a' AS a, value->>'d' AS d FROM json_each(CAST(? AS TEXT))) AS r "
             "WHERE outbox_events.seq = r.s AND outbox_events.lease_owner = ?"), Query::Reuse::Kept);
         history = std::make_unique<Query>(this, QStringLiteral(
             "INSERT INTO outbox_attempts (event_seq, attempted_at, outcome, http_status, error, duration_ms, relayer) "
             "SELECT value->>'s', value->>'w', value->>'o', value->>'h', value->>'e', value->>'d', ? FROM json_each(CAST(? AS TEXT)) "
-            "WHERE EXISTS (SELECT 1 FROM outbox_events WHERE seq = value->>'s')"), Query::Reuse::Kept);
+            "WHERE value->>'o' <> 'sent' AND EXISTS (SELECT 1 FROM outbox_events WHERE seq = value->>'s')"), Query::Reuse::Kept);
     }
-    update->bind(json).bind(owner);
+    update->bind(owner).bind(json).bind(owner);
     history->bind(owner).bind(json);
+    const bool anyUndelivered = std::any_of(records.begin(), records.end(), [](const DeliveryRecord &r) { return r.outcome != Attempt::Outcome::Sent; });
     return inWriteTransaction(QStringLiteral("cannot write delivery results"), [&]() -> Error {
         if (Error e = update->exec(QStringLiteral("cannot write delivery results")))
             return e;
-        return history->exec(QStringLiteral("cannot record delivery attempts"));
+        return anyUndelivered ? history->exec(QStringLiteral("cannot record delivery attempts")) : Error();
     });
 }
 
@@ -1129,10 +1157,16 @@ Result<OutboxEvent> Storage::event(const QString &id)
 
 Result<QList<Attempt>> Storage::attempts(const QString &id)
 {
+    // The recorded attempts, then (schema version 3 on) the delivering attempt, which is kept on the event's
+    // row; an event delivered before version 3 has it recorded instead.
     Query q(this, QStringLiteral(
-        "SELECT a.attempted_at, a.outcome, a.http_status, a.error, a.duration_ms, a.relayer FROM outbox_attempts a"
-        " JOIN outbox_events e ON e.seq = a.event_seq WHERE e.id = ? ORDER BY a.id"));
-    q.bind(id);
+        "SELECT a.attempted_at, a.outcome, a.http_status, a.error, a.duration_ms, a.relayer, a.id FROM outbox_attempts a"
+        " JOIN outbox_events e ON e.seq = a.event_seq WHERE e.id = ? "
+        "UNION ALL SELECT e.sent_at, 'sent', e.last_http_status, NULL, COALESCE(e.last_duration_ms, 0), e.last_relayer, NULL"
+        " FROM outbox_events e WHERE e.id = ? AND e.status = 'sent' AND e.last_relayer IS NOT NULL AND NOT EXISTS"
+        " (SELECT 1 FROM outbox_attempts a WHERE a.event_seq = e.seq AND a.outcome = 'sent') "
+        "ORDER BY 7 NULLS LAST"));
+    q.bind(id).bind(id);
     if (Error e = q.exec(QStringLiteral("cannot read attempts")))
         return e;
     QList<Attempt> list;

@@ -571,7 +571,8 @@ private Q_SLOTS:
         // Every request that reached the receiver was answered and written back as sent.
         QCOMPARE(sent, m_receiver->requestCount());
         QCOMPARE(m_app->scalar("SELECT COUNT(*) FROM outbox_events WHERE status = 'pending' AND attempts = 0").toInt(), 20 - sent);
-        QCOMPARE(m_app->scalar("SELECT COUNT(*) FROM outbox_attempts").toInt(), sent);
+        QCOMPARE(m_app->scalar("SELECT COUNT(*) FROM outbox_events WHERE status = 'sent' AND last_relayer IS NOT NULL").toInt(), sent);
+        QCOMPARE(m_app->scalar("SELECT COUNT(*) FROM outbox_attempts").toInt(), 0); // delivered attempts live on their rows
     }
 
     void startedRelayerDeliversEverything()

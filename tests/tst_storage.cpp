@@ -70,6 +70,8 @@ private Q_SLOTS:
         QSqlQuery q(app.db());
         for (const char *trigger : {"outbox_events_park", "outbox_events_unpark_sent", "outbox_events_unpark_deleted"})
             QVERIFY(q.exec(QStringLiteral("DROP TRIGGER %1").arg(QLatin1String(trigger))));
+        for (const char *column : {"last_duration_ms", "last_relayer"})
+            QVERIFY(q.exec(QStringLiteral("ALTER TABLE outbox_events DROP COLUMN %1").arg(QLatin1String(column))));
         QVERIFY(q.exec("DELETE FROM outbox_schema WHERE version > 1"));
         // Rows as version 1 wrote them (an enqueue here would migrate the schema first).
         const QString head = QStringLiteral("v1-head"), follower = QStringLiteral("v1-follower");
@@ -81,6 +83,43 @@ private Q_SLOTS:
         QCOMPARE(app.scalar("SELECT MAX(version) FROM outbox_schema").toInt(), Storage::schemaVersion());
         QCOMPARE(s->event(follower)->nextAttemptAt.date().year(), 9999);
         QVERIFY(s->event(head)->nextAttemptAt.date().year() < 9999);
+    }
+
+    // An outbox of schema version 2 recorded delivering attempts as rows; after version 3 its history reads
+    // the same (not twice), and new deliveries keep theirs on the event row.
+    void version2OutboxIsMigrated()
+    {
+        const ConnectionSpec path = freshPath();
+        { auto s = testsupport::openStorage(path); }
+        AppConnection app(path);
+        QSqlQuery q(app.db());
+        for (const char *column : {"last_duration_ms", "last_relayer"})
+            QVERIFY2(q.exec(QStringLiteral("ALTER TABLE outbox_events DROP COLUMN %1").arg(QLatin1String(column))), qPrintable(q.lastError().text()));
+        QVERIFY(q.exec("DELETE FROM outbox_schema WHERE version > 2"));
+        // A row delivered by version 2, with its delivering attempt recorded.
+        QVERIFY(q.exec(testsupport::isPostgres()
+                           ? "INSERT INTO outbox_events (id, type, source, status, attempts, next_attempt_at, created_at, sent_at, last_http_status)"
+                             " VALUES ('v2-sent', 't', '/s', 'sent', 1, now(), now(), now(), 200)"
+                           : "INSERT INTO outbox_events (id, type, source, status, attempts, next_attempt_at, created_at, sent_at, last_http_status)"
+                             " VALUES ('v2-sent', 't', '/s', 'sent', 1, 1000, 1000, 1000, 200)"));
+        QVERIFY(q.exec(testsupport::isPostgres()
+                           ? "INSERT INTO outbox_attempts (event_seq, attempted_at, outcome, http_status, duration_ms, relayer)"
+                             " SELECT seq, now(), 'sent', 200, 5, 'old' FROM outbox_events WHERE id = 'v2-sent'"
+                           : "INSERT INTO outbox_attempts (event_seq, attempted_at, outcome, http_status, duration_ms, relayer)"
+                             " SELECT seq, 1000, 'sent', 200, 5, 'old' FROM outbox_events WHERE id = 'v2-sent'"));
+        auto s = testsupport::openStorage(path);
+        QCOMPARE(app.scalar("SELECT MAX(version) FROM outbox_schema").toInt(), Storage::schemaVersion());
+        const auto history = *s->attempts(QStringLiteral("v2-sent"));
+        QCOMPARE(history.size(), 1);
+        QCOMPARE(history.first().relayer, QStringLiteral("old"));
+        // Opening it again migrates nothing (the columns exist; adding them twice would fail).
+        { auto again = testsupport::openStorage(path); }
+        const QString id = enqueue(app.db());
+        const auto batch = *s->claim("new", 10, 60000);
+        QCOMPARE(batch.size(), 1);
+        QVERIFY(!s->complete("new", {record(batch[0].sequence, EventStatus::Sent, 200)}).isError());
+        QCOMPARE(s->attempts(id)->size(), 1);
+        QCOMPARE(s->attempts(id)->first().relayer, QStringLiteral("new"));
     }
 
     void newerSchemaIsRefused()
@@ -288,6 +327,23 @@ private Q_SLOTS:
         const auto sent = *s->event(batch[0].id);
         QCOMPARE(sent.status, EventStatus::Sent);
         QVERIFY(sent.sentAt.isValid());
+        // The delivering attempt is kept on the row and shown in the history like the others.
+        const auto delivered = *s->attempts(batch[0].id);
+        QCOMPARE(delivered.size(), 1);
+        QCOMPARE(delivered.first().outcome, Attempt::Outcome::Sent);
+        QCOMPARE(delivered.first().httpStatus, 202);
+        QCOMPARE(delivered.first().relayer, QStringLiteral("r"));
+        QCOMPARE(delivered.first().durationMs, 3);
+        QCOMPARE(delivered.first().attemptedAt, sent.sentAt);
+        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_attempts").toInt(), 2);
+        // A batch that only delivered writes its rows and nothing else: one statement.
+        enqueue(app.db());
+        const auto next = *s->claim("r", 10, 60000);
+        QCOMPARE(next.size(), 1);
+        const qint64 beforeNext = s->statementCount();
+        QVERIFY(!s->complete("r", {record(next[0].sequence, EventStatus::Sent, 200)}).isError());
+        QCOMPARE(s->statementCount() - beforeNext, 1);
+        QCOMPARE(s->attempts(next[0].id)->size(), 1);
         QCOMPARE(sent.attempts, 1);
         QVERIFY(sent.leaseOwner.isEmpty());
         const auto retry = *s->event(batch[1].id);
