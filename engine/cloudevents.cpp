@@ -327,25 +327,15 @@ QString formatTime(const QDateTime &time)
     rest %= 60000;
     const int second = int(rest / 1000);
     const int milli = int(rest % 1000);
-    char buffer[24];
-    auto put = [&buffer](int at, int value, int width) {
+    char buffer[] = "0000-00-00T00:00:00.000Z";
+    const struct
+    {
+        int at, value, width;
+    } fields[] = {{0, year, 4}, {5, month, 2}, {8, day, 2}, {11, hour, 2}, {14, minute, 2}, {17, second, 2}, {20, milli, 3}};
+    for (auto [at, value, width] : fields) {
         for (int i = width - 1; i >= 0; --i, value /= 10)
             buffer[at + i] = char('0' + value % 10);
-    };
-    put(0, year, 4);
-    buffer[4] = '-';
-    put(5, month, 2);
-    buffer[7] = '-';
-    put(8, day, 2);
-    buffer[10] = 'T';
-    put(11, hour, 2);
-    buffer[13] = ':';
-    put(14, minute, 2);
-    buffer[16] = ':';
-    put(17, second, 2);
-    buffer[19] = '.';
-    put(20, milli, 3);
-    buffer[23] = 'Z';
+    }
     return QString::fromLatin1(buffer, 24);
 }
 
