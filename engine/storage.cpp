@@ -788,11 +788,13 @@ Result<QList<OutboxEvent>> Storage::claim(const QString &owner, int limit, qint6
             events.append(eventFromQuery(q.q()));
         return inSequenceOrder(std::move(events));
     }
-    return claimSqlite(QStringLiteral(
+    // Built once: claimSqlite only reads it when it prepares the statement.
+    static const QString sqliteClaim = QStringLiteral(
         "UPDATE outbox_events SET lease_owner = ?, lease_expires_at = ?, next_attempt_at = ? "
         "WHERE seq IN (SELECT e.seq FROM outbox_events e INDEXED BY outbox_events_due WHERE e.status = 'pending'"
         " AND e.next_attempt_at <= ?%1 ORDER BY e.next_attempt_at, e.seq LIMIT ?) "
-        "RETURNING %2").arg(headOfKey, QLatin1String(kEventColumns)), owner, limit, leaseMs);
+        "RETURNING %2").arg(headOfKey, QLatin1String(kEventColumns));
+    return claimSqlite(sqliteClaim, owner, limit, leaseMs);
 }
 
 // SQLite: the claim runs on the connection's own handle, its statement prepared once. Through Qt every cell
