@@ -262,7 +262,8 @@ void RelayWorker::startBatch()
         batch->events.insert(e.sequence, e);
         const QString problem = cloudevents::validate(e, m_config.contentMode);
         if (!problem.isEmpty())
-            batch->records.append(recordFor(e, DeliveryResult::failed(QStringLiteral("not a valid CloudEvent: ") + problem)));
+            batch->records.append(recordFor(e, DeliveryResult::failed(QStringLiteral("not a valid CloudEvent: ") + problem),
+                                            QDateTime::currentDateTimeUtc()));
         else
             toSend.append(e);
     }
@@ -295,11 +296,13 @@ void RelayWorker::startBatch()
 void RelayWorker::onOutcomes(const std::shared_ptr<Batch> &batch, const QList<HttpSender::Outcome> &outcomes)
 {
     batch->records.reserve(batch->records.size() + outcomes.size());
+    // The outcomes of a batch are recorded together, at the time they came back.
+    const QDateTime now = QDateTime::currentDateTimeUtc();
     for (const HttpSender::Outcome &o : outcomes) {
         if (o.released)
             batch->released.append(o.sequence);
         else
-            batch->records.append(recordFor(batch->events.value(o.sequence), o.result));
+            batch->records.append(recordFor(batch->events.value(o.sequence), o.result, now));
     }
     writeBack(batch);
 }
@@ -314,11 +317,11 @@ qint64 RelayWorker::retryDelayMs(int attempt, qint64 retryAfterMs) const
     return capped / 2 + (capped > 1 ? qint64(QRandomGenerator::global()->bounded(capped / 2 + 1)) : 0);
 }
 
-DeliveryRecord RelayWorker::recordFor(const OutboxEvent &event, const DeliveryResult &result) const
+DeliveryRecord RelayWorker::recordFor(const OutboxEvent &event, const DeliveryResult &result, const QDateTime &now) const
 {
     DeliveryRecord r;
     r.sequence = event.sequence;
-    r.attemptedAt = QDateTime::currentDateTimeUtc();
+    r.attemptedAt = now;
     r.httpStatus = result.httpStatus;
     r.error = result.error;
     r.durationMs = result.durationMs;

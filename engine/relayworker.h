@@ -60,7 +60,7 @@ private:
     void listenForNotifications();
     bool handleConnectionLoss(const Error &error);
     void tryReconnect();
-    DeliveryRecord recordFor(const OutboxEvent &event, const DeliveryResult &result) const;
+    DeliveryRecord recordFor(const OutboxEvent &event, const DeliveryResult &result, const QDateTime &now) const;
     qint64 retryDelayMs(int attempt, qint64 retryAfterMs) const;
 
     ConnectionSpec m_spec;

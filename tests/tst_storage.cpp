@@ -122,6 +122,55 @@ private Q_SLOTS:
         QCOMPARE(s->attempts(id)->first().relayer, QStringLiteral("new"));
     }
 
+    // Version 4 edits SQLite's table definition in place (the status check as comparisons). An outbox of
+    // version 3 keeps its rows, the check still refuses a bad status, and a connection opened before the
+    // migration sees the new definition too.
+    void version3OutboxIsMigrated()
+    {
+        if (testsupport::isPostgres())
+            QSKIP("a SQLite matter");
+        const ConnectionSpec path = freshPath();
+        { auto s = testsupport::openStorage(path); }
+        AppConnection app(path);
+        const QString id = enqueue(app.db());
+        {
+            AppConnection old(path);
+            QSqlQuery q(old.db());
+            QVERIFY(q.exec("PRAGMA schema_version") && q.next());
+            const int cookie = q.value(0).toInt();
+            q.finish();
+            QVERIFY(q.exec("BEGIN"));
+            QVERIFY(q.exec("PRAGMA writable_schema = ON"));
+            QVERIFY(q.exec("UPDATE sqlite_schema SET sql = replace(sql, \"CHECK (status = 'pending' OR status = 'failed' OR status = 'sent')\","
+                           " \"CHECK (status IN ('pending','failed','sent'))\") WHERE name = 'outbox_events'"));
+            QVERIFY(q.exec(QStringLiteral("PRAGMA schema_version = %1").arg(cookie + 1)));
+            QVERIFY(q.exec("PRAGMA writable_schema = OFF"));
+            QVERIFY(q.exec("DELETE FROM outbox_schema WHERE version > 3"));
+            QVERIFY(q.exec("COMMIT"));
+        }
+        QVERIFY(app.scalar("SELECT sql FROM sqlite_schema WHERE name = 'outbox_events'").toString().contains("status IN ('pending','failed','sent')"));
+        QSqlQuery q(app.db());
+        QVERIFY(!q.exec("UPDATE outbox_events SET status = 'lost'"));
+
+        auto s = testsupport::openStorage(path);
+        QCOMPARE(app.scalar("SELECT MAX(version) FROM outbox_schema").toInt(), Storage::schemaVersion());
+        const QString definition = app.scalar("SELECT sql FROM sqlite_schema WHERE name = 'outbox_events'").toString();
+        QVERIFY2(definition.contains("CHECK (status = 'pending' OR status = 'failed' OR status = 'sent')"), qPrintable(definition));
+        QCOMPARE(app.scalar("PRAGMA integrity_check").toString(), QStringLiteral("ok"));
+        QCOMPARE(s->event(id)->status, EventStatus::Pending);
+        // The connection opened before the migration refuses a bad status by the new definition.
+        QVERIFY(!q.exec("UPDATE outbox_events SET status = 'lost'"));
+        QVERIFY2(q.lastError().text().contains("status = 'pending' OR"), qPrintable(q.lastError().text()));
+        QCOMPARE(s->event(id)->status, EventStatus::Pending);
+        // Opening it again changes nothing.
+        { auto again = testsupport::openStorage(path); }
+        QCOMPARE(app.scalar("SELECT sql FROM sqlite_schema WHERE name = 'outbox_events'").toString(), definition);
+        const auto batch = *s->claim("r", 10, 60000);
+        QCOMPARE(batch.size(), 1);
+        QVERIFY(!s->complete("r", {record(batch[0].sequence, EventStatus::Sent, 200)}).isError());
+        QCOMPARE(s->event(id)->status, EventStatus::Sent);
+    }
+
     void newerSchemaIsRefused()
     {
         const ConnectionSpec path = freshPath();
@@ -359,6 +408,75 @@ private Q_SLOTS:
         QCOMPARE(history.first().error, QStringLiteral("HTTP 404: gone"));
         QCOMPARE(history.first().outcome, Attempt::Outcome::Failed);
         QCOMPARE(history.first().relayer, QStringLiteral("r"));
+    }
+
+    // A batch in which every event was delivered is written in its short form (SQLite); each row still gets
+    // its own HTTP status and duration, and a row whose lease another relayer took is left alone.
+    void deliveredBatchKeepsEachEventsResult()
+    {
+        const ConnectionSpec path = freshPath();
+        auto s = testsupport::openStorage(path);
+        AppConnection app(path);
+        for (int i = 0; i < 4; ++i)
+            enqueue(app.db());
+        const auto batch = *s->claim("r", 10, 60000);
+        QCOMPARE(batch.size(), 4);
+        QSqlQuery q(app.db());
+        QVERIFY(q.exec(QStringLiteral("UPDATE outbox_events SET lease_owner = 'other' WHERE seq = %1").arg(batch[3].sequence)));
+        const QDateTime at = QDateTime::fromMSecsSinceEpoch(QDateTime::currentMSecsSinceEpoch(), Qt::UTC);
+        QList<DeliveryRecord> records;
+        const int statuses[] = {200, 204, 202, 200};
+        for (int i = 0; i < 4; ++i) {
+            DeliveryRecord r = record(batch[i].sequence, EventStatus::Sent, statuses[i]);
+            r.attemptedAt = at;
+            r.durationMs = 10 + i;
+            records << r;
+        }
+        const qint64 before = s->statementCount();
+        QVERIFY(!s->complete("r", records).isError());
+        QCOMPARE(s->statementCount() - before, 1);
+        for (int i = 0; i < 3; ++i) {
+            const auto e = *s->event(batch[i].id);
+            QCOMPARE(e.status, EventStatus::Sent);
+            QCOMPARE(e.lastHttpStatus, statuses[i]);
+            QCOMPARE(e.sentAt, at);
+            QCOMPARE(e.attempts, 1);
+            QVERIFY(e.leaseOwner.isEmpty());
+            QVERIFY(e.lastError.isEmpty());
+            const auto history = *s->attempts(batch[i].id);
+            QCOMPARE(history.size(), 1);
+            QCOMPARE(history.first().durationMs, 10 + i);
+            QCOMPARE(history.first().relayer, QStringLiteral("r"));
+            QCOMPARE(history.first().httpStatus, statuses[i]);
+        }
+        const auto taken = *s->event(batch[3].id);
+        QCOMPARE(taken.status, EventStatus::Pending);
+        QCOMPARE(taken.leaseOwner, QStringLiteral("other"));
+        QCOMPARE(taken.attempts, 0);
+        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_attempts").toInt(), 0);
+    }
+
+    // Error texts go through the batch's JSON: quotes, backslashes, control and non-ASCII characters come
+    // back as they were.
+    void errorTextsSurviveTheWriteBack()
+    {
+        const ConnectionSpec path = freshPath();
+        auto s = testsupport::openStorage(path);
+        AppConnection app(path);
+        for (int i = 0; i < 2; ++i)
+            enqueue(app.db());
+        const auto batch = *s->claim("r", 10, 60000);
+        const QString retryText = QStringLiteral("HTTP 503: \"busy\" \\ back in 5 s\ttab \u00fcber \u65e5\u672c \U0001F600");
+        const QString failedText = QStringLiteral("HTTP 400: {\"error\":[1,2]}\nline two");
+        QVERIFY(!s->complete("r", {record(batch[0].sequence, EventStatus::Pending, 503, retryText),
+                                   record(batch[1].sequence, EventStatus::Failed, 400, failedText)})
+                     .isError());
+        QCOMPARE(s->event(batch[0].id)->lastError, retryText);
+        QCOMPARE(s->event(batch[1].id)->lastError, failedText);
+        QCOMPARE(s->attempts(batch[0].id)->first().error, retryText);
+        QCOMPARE(s->attempts(batch[0].id)->first().outcome, Attempt::Outcome::Retry);
+        QCOMPARE(s->attempts(batch[1].id)->first().error, failedText);
+        QCOMPARE(s->attempts(batch[1].id)->first().httpStatus, 400);
     }
 
     void orderingKeyHoldsBackLaterEvents()
