@@ -267,19 +267,22 @@ RelayRun relayRate(Receiver &receiver, ContentMode mode, int due, int total, int
     return run;
 }
 
-void scenarioRelay(int runs, bool quick)
+// Which half of the relay comparison to run: both, or one alone (to profile it).
+enum class Side { Both, Baseline, Engine };
+
+void scenarioRelay(int runs, bool quick, Side side, int events)
 {
     Receiver receiver;
     receiver.setRecording(Receiver::Recording::CountOnly);
     if (Error e = receiver.listen())
         die(e.message());
-    const int count = quick ? 10000 : 50000;
+    const int count = events > 0 ? events : quick ? 10000 : 50000;
     for (ContentMode mode : {ContentMode::Binary, ContentMode::Structured}) {
         QList<double> bare, relay, bareCpu, relayCpu;
         for (int r = 0; r < runs; ++r) {
             receiver.clear();
-            const RelayRun baseline = bareNetworkRate(receiver.url(), mode, count, 6);
-            const RelayRun engine = relayRate(receiver, mode, count, count, 100);
+            const RelayRun baseline = side == Side::Engine ? RelayRun{} : bareNetworkRate(receiver.url(), mode, count, 6);
+            const RelayRun engine = side == Side::Baseline ? RelayRun{} : relayRate(receiver, mode, count, count, 100);
             bare << baseline.rate;
             bareCpu << baseline.cpuUsPerEvent;
             relay << engine.rate;
@@ -412,6 +415,8 @@ int main(int argc, char *argv[])
     parser.addOption({"scenario", "all, enqueue, relay, batch, scale or memory.", "name", "all"});
     parser.addOption({"runs", "Runs per figure; the median is reported (default 3).", "n", "3"});
     parser.addOption({"quick", "Smaller counts, for a smoke run."});
+    parser.addOption({"side", "relay only: both, baseline or engine (one side alone, to profile it).", "side", "both"});
+    parser.addOption({"events", "relay only: events per run (default 50000, 10000 with --quick).", "n", "0"});
     parser.process(app);
     QTemporaryDir dir;
     g_dir = &dir;
@@ -422,7 +427,11 @@ int main(int argc, char *argv[])
     if (all || scenario == QLatin1String("enqueue"))
         scenarioEnqueue(runs, quick);
     if (all || scenario == QLatin1String("relay"))
-        scenarioRelay(runs, quick);
+        scenarioRelay(runs, quick,
+                      parser.value("side") == QLatin1String("baseline") ? Side::Baseline
+                      : parser.value("side") == QLatin1String("engine") ? Side::Engine
+                                                                         : Side::Both,
+                      parser.value("events").toInt());
     if (all || scenario == QLatin1String("batch"))
         scenarioBatch(runs, quick);
     if (all || scenario == QLatin1String("scale"))
