@@ -161,14 +161,20 @@ private:
     {
         reply->deleteLater();
         const InFlight f = m_inFlight.take(serial);
+        const qint64 durationMs = f.clock.elapsed();
+        // The next request starts before this one's outcome is looked at: the connection is free now.
+        pump();
         DeliveryResult result;
         const QVariant status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute);
+        const int code = status.toInt();
         if (f.timedOut) {
             result = DeliveryResult::retry(QStringLiteral("timed out after %1 ms").arg(m_timeoutMs));
+        } else if (status.isValid() && code >= 200 && code < 300) {
+            result = DeliveryResult::sent(code); // the reason phrase, body and headers only matter otherwise
         } else if (status.isValid()) {
-            result = HttpSender::classify(status.toInt(), reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toByteArray(),
+            result = HttpSender::classify(code, reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toByteArray(),
                                           reply->read(4096), reply->rawHeader("retry-after"));
-            if (result.outcome != DeliveryResult::Outcome::Sent && status.toInt() / 100 == 3)
+            if (code / 100 == 3)
                 result.error += QStringLiteral(" (redirect to '%1' not followed)").arg(QString::fromUtf8(reply->rawHeader("location")));
         } else if (!f.tlsProblems.isEmpty()) {
             result = DeliveryResult::retry(QStringLiteral("TLS certificate of %1 not accepted: %2")
@@ -176,10 +182,9 @@ private:
         } else {
             result = DeliveryResult::retry(reply->errorString());
         }
-        result.durationMs = f.clock.elapsed();
+        result.durationMs = durationMs;
         qCDebug(lcHttp) << "delivery" << f.job.sequences << "status" << result.httpStatus << result.error;
         finishJob(f.job, result, false);
-        pump();
     }
 
     void finishJob(const Job &job, const DeliveryResult &result, bool released)
