@@ -70,7 +70,8 @@ ParsedRequest parseHttpRequest(const QByteArray &buffer)
         return bad(400, "malformed request line");
     request.method = requestLine.at(0);
     request.target = requestLine.at(1);
-    request.keepAlive = requestLine.at(2) != "HTTP/1.0";
+    request.http10 = requestLine.at(2) == "HTTP/1.0";
+    request.keepAlive = !request.http10;
     qint64 contentLength = 0;
     bool chunked = false;
     for (qsizetype i = 1; i < lines.size(); ++i) {

@@ -18,6 +18,7 @@ struct ParsedRequest
     QByteArray target;
     HttpMessage message;
     bool keepAlive = true;
+    bool http10 = false;     // an HTTP/1.0 request: keeping the connection open must be said in the answer
     qsizetype consumed = 0;  // Complete: bytes of the buffer the request took
 };
 

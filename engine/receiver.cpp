@@ -109,17 +109,29 @@ private:
         bool waiting = false; // an answer is still to be written (delay or hang)
     };
 
+    // What becomes of the connection after an answer, and whether the answer must say so: HTTP/1.1 keeps it
+    // open unless told otherwise, HTTP/1.0 only when told.
+    enum class Persistence { Close, KeepAliveImplied, KeepAliveStated };
+
+    // The answer is as short as HTTP allows: some clients (Qt's among them) read the head one byte per system
+    // call, so every header costs the client a few dozen reads.
     void reply(QTcpSocket *socket, int status, const QByteArray &body, const QList<std::pair<QByteArray, QByteArray>> &extra,
-               bool close)
+               Persistence persistence)
     {
         QByteArray out = "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status) + "\r\n";
-        out += "Content-Type: text/plain; charset=utf-8\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n";
+        if (!body.isEmpty())
+            out += "Content-Type: text/plain; charset=utf-8\r\n";
+        out += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
         for (const auto &h : extra)
             out += h.first + ": " + h.second + "\r\n";
-        out += close ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n";
+        if (persistence == Persistence::Close)
+            out += "Connection: close\r\n";
+        else if (persistence == Persistence::KeepAliveStated)
+            out += "Connection: keep-alive\r\n";
+        out += "\r\n";
         out += body;
         socket->write(out);
-        if (close)
+        if (persistence == Persistence::Close)
             socket->disconnectFromHost();
     }
 
@@ -139,7 +151,7 @@ private:
             if (parsed.state == ParsedRequest::Incomplete)
                 return;
             if (parsed.state == ParsedRequest::Bad) {
-                reply(socket, parsed.errorStatus, parsed.error + '\n', {}, true);
+                reply(socket, parsed.errorStatus, parsed.error + '\n', {}, Persistence::Close);
                 buffer.clear();
                 return;
             }
@@ -148,17 +160,19 @@ private:
             request.method = parsed.method;
             request.target = parsed.target;
             request.message = std::move(parsed.message);
-            const bool keepAlive = parsed.keepAlive;
+            const Persistence persistence = !parsed.keepAlive ? Persistence::Close
+                                            : parsed.http10  ? Persistence::KeepAliveStated
+                                                             : Persistence::KeepAliveImplied;
             const qsizetype end = parsed.consumed;
             buffer.remove(0, end);
-            answer(socket, *it, std::move(request), keepAlive);
+            answer(socket, *it, std::move(request), persistence);
             it = m_connections.find(socket);
             if (it == m_connections.end())
                 return;
         }
     }
 
-    void answer(QTcpSocket *socket, Connection &connection, ReceivedRequest request, bool keepAlive)
+    void answer(QTcpSocket *socket, Connection &connection, ReceivedRequest request, Persistence persistence)
     {
         const ReceiverFaults faults = m_receiver->faults();
         if (m_receiver->m_countOnly.loadRelaxed() && request.method == "POST") {
@@ -166,12 +180,12 @@ private:
             const bool failing = failsThisTime(faults);
             m_receiver->m_requestCount.fetchAndAddRelaxed(1);
             if (failing) {
-                reply(socket, faults.status != 0 ? faults.status : 500, "simulated failure\n", {}, !keepAlive);
+                reply(socket, faults.status != 0 ? faults.status : 500, "simulated failure\n", {}, persistence);
                 return;
             }
             const bool batch = request.message.header("content-type").startsWith("application/cloudevents-batch+json");
             m_receiver->m_eventCount.fetchAndAddRelaxed(batch ? int(cloudevents::countBatchElements(request.message.body)) : 1);
-            reply(socket, 200, {}, {}, !keepAlive);
+            reply(socket, 200, {}, {}, persistence);
             return;
         }
         int status = 200;
@@ -219,18 +233,18 @@ private:
         }
         if (faults.delayMs > 0) {
             connection.waiting = true;
-            QTimer::singleShot(faults.delayMs, socket, [this, socket, status, body, extra, keepAlive] {
+            QTimer::singleShot(faults.delayMs, socket, [this, socket, status, body, extra, persistence] {
                 auto it = m_connections.find(socket);
                 if (it == m_connections.end())
                     return;
                 it->waiting = false;
-                reply(socket, status, body, extra, !keepAlive);
-                if (keepAlive)
+                reply(socket, status, body, extra, persistence);
+                if (persistence != Persistence::Close)
                     process(socket);
             });
             return;
         }
-        reply(socket, status, body, extra, !keepAlive);
+        reply(socket, status, body, extra, persistence);
     }
 
     Receiver *m_receiver;

@@ -306,6 +306,52 @@ private Q_SLOTS:
         QCOMPARE(events.last().event.data, QByteArray("{\"a\":1}"));
         QVERIFY(events.last().isValid());
     }
+
+    // The receiver's answers are as short as HTTP allows, and say what becomes of the connection only when
+    // the client would not otherwise know: HTTP/1.1 stays open unless told, HTTP/1.0 only when told.
+    void receiverAnswersShortly()
+    {
+        Receiver receiver;
+        QVERIFY(!receiver.listen().isError());
+        const QByteArray event = "Content-Type: application/json\r\nce-specversion: 1.0\r\nce-id: %1\r\nce-type: t\r\nce-source: s\r\n"
+                                 "Content-Length: 2\r\n";
+        auto send = [&](QTcpSocket &s, const QByteArray &requestLine, const QByteArray &id, const QByteArray &extra) -> QByteArray {
+            s.write(requestLine + "\r\nHost: a\r\n" + QByteArray(event).replace("%1", id) + extra + "\r\n{}");
+            QByteArray answer;
+            while (!answer.contains("\r\n\r\n") && s.waitForReadyRead(2000))
+                answer += s.readAll();
+            return answer;
+        };
+        QTcpSocket s;
+        s.connectToHost(QHostAddress::LocalHost, receiver.port());
+        QVERIFY(s.waitForConnected(2000));
+        QCOMPARE(send(s, "POST / HTTP/1.1", "a1", {}), QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
+        // Still open: a second request on the same connection is answered.
+        QCOMPARE(send(s, "POST / HTTP/1.1", "a2", {}), QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
+        QCOMPARE(send(s, "POST / HTTP/1.1", "a3", "Connection: close\r\n"),
+                 QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+        QVERIFY(s.state() == QAbstractSocket::UnconnectedState || s.waitForDisconnected(2000));
+
+        QTcpSocket old;
+        old.connectToHost(QHostAddress::LocalHost, receiver.port());
+        QVERIFY(old.waitForConnected(2000));
+        QCOMPARE(send(old, "POST / HTTP/1.0", "b1", "Connection: keep-alive\r\n"),
+                 QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n"));
+        QCOMPARE(send(old, "POST / HTTP/1.0", "b2", {}), QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+        QVERIFY(old.state() == QAbstractSocket::UnconnectedState || old.waitForDisconnected(2000));
+
+        // An answer with a body still says what it is.
+        QTcpSocket bad;
+        bad.connectToHost(QHostAddress::LocalHost, receiver.port());
+        QVERIFY(bad.waitForConnected(2000));
+        const QByteArray refused = send(bad, "GET / HTTP/1.1", "c1", {});
+        QVERIFY2(refused.startsWith("HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "),
+                 refused.constData());
+        QStringList ids;
+        for (const ReceivedEvent &e : receiver.events())
+            ids << e.event.id;
+        QCOMPARE(ids, QStringList({"a1", "a2", "a3", "b1", "b2"}));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestCloudEvents)
