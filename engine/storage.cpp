@@ -634,6 +634,7 @@ Error Storage::migrate(QSqlDatabase &db)
     auto rollback = [&q](const Error &e) {
         q.exec(QStringLiteral("ROLLBACK TO outbox_migrate"));
         q.exec(QStringLiteral("RELEASE outbox_migrate"));
+        q.exec(QStringLiteral("PRAGMA writable_schema = OFF")); // in case version 4 failed half-way
         return e;
     };
     // Take the write lock (a write that changes nothing), then read the version again: another process may
@@ -926,7 +927,8 @@ QByteArray deliveryJson(const QList<DeliveryRecord> &records, bool objects, bool
         if (json.size() > 1)
             json.append(',');
         if (deliveredOnly) {
-            json.append('[').append(QByteArray::number(r.sequence)).append(',').append(QByteArray::number(r.httpStatus));
+            json.append('[').append(QByteArray::number(r.sequence));
+            json.append(',').append(r.httpStatus > 0 ? QByteArray::number(r.httpStatus) : QByteArray("null"));
             json.append(',').append(QByteArray::number(r.durationMs)).append(']');
             continue;
         }

@@ -425,7 +425,7 @@ private Q_SLOTS:
         QVERIFY(q.exec(QStringLiteral("UPDATE outbox_events SET lease_owner = 'other' WHERE seq = %1").arg(batch[3].sequence)));
         const QDateTime at = QDateTime::fromMSecsSinceEpoch(QDateTime::currentMSecsSinceEpoch(), Qt::UTC);
         QList<DeliveryRecord> records;
-        const int statuses[] = {200, 204, 202, 200};
+        const int statuses[] = {200, 204, 0, 200}; // 0: delivered without HTTP (a custom sender)
         for (int i = 0; i < 4; ++i) {
             DeliveryRecord r = record(batch[i].sequence, EventStatus::Sent, statuses[i]);
             r.attemptedAt = at;
@@ -449,6 +449,7 @@ private Q_SLOTS:
             QCOMPARE(history.first().relayer, QStringLiteral("r"));
             QCOMPARE(history.first().httpStatus, statuses[i]);
         }
+        QCOMPARE(app.scalar(QStringLiteral("SELECT last_http_status IS NULL FROM outbox_events WHERE seq = %1").arg(batch[2].sequence)).toInt(), 1);
         const auto taken = *s->event(batch[3].id);
         QCOMPARE(taken.status, EventStatus::Pending);
         QCOMPARE(taken.leaseOwner, QStringLiteral("other"));
