@@ -916,43 +916,40 @@ QByteArray deliveryJson(const QList<DeliveryRecord> &records, bool objects, bool
     QByteArray json;
     json.reserve(records.size() * (deliveredOnly ? 24 : 96));
     json.append('[');
-    auto number = [&json](const char *name, qint64 value, bool objects) {
+    // One field after the first: by name in an object; by position in an array, where a field that is
+    // absent is written as null so that the ones after it keep their places.
+    auto field = [&json, objects](const char *name, bool present, const QByteArray &value) {
+        if (!present && objects)
+            return;
         if (objects)
             json.append(",\"").append(name).append("\":");
         else
             json.append(',');
-        json.append(QByteArray::number(value));
+        json.append(present ? value : QByteArrayLiteral("null"));
     };
+    auto text = [](const QString &s) { return '"' + s.toLatin1() + '"'; };
     for (const DeliveryRecord &r : records) {
         if (json.size() > 1)
             json.append(',');
+        json.append(objects ? "{\"s\":" : "[").append(QByteArray::number(r.sequence));
         if (deliveredOnly) {
-            json.append('[').append(QByteArray::number(r.sequence));
-            json.append(',').append(r.httpStatus > 0 ? QByteArray::number(r.httpStatus) : QByteArray("null"));
-            json.append(',').append(QByteArray::number(r.durationMs)).append(']');
+            field("h", r.httpStatus > 0, QByteArray::number(r.httpStatus));
+            field("d", true, QByteArray::number(r.durationMs));
+            json.append(']');
             continue;
         }
         const qint64 attempted = toMs(r.attemptedAt);
-        json.append(objects ? "{\"s\":" : "[").append(QByteArray::number(r.sequence));
-        json.append(objects ? ",\"t\":\"" : ",\"").append(statusName(r.newStatus).toLatin1()).append('"');
-        json.append(objects ? ",\"o\":\"" : ",\"").append(outcomeName(r.outcome).toLatin1()).append('"');
-        number("w", attempted, objects);
-        number("n", r.newStatus == EventStatus::Pending ? toMs(r.nextAttemptAt) : attempted, objects);
-        if (r.newStatus == EventStatus::Sent)
-            number("a", attempted, objects);
-        else if (!objects)
-            json.append(",null");
-        if (r.httpStatus > 0)
-            number("h", r.httpStatus, objects);
-        else if (!objects)
-            json.append(",null");
-        if (!r.error.isEmpty()) {
-            json.append(objects ? ",\"e\":" : ",");
-            cloudevents::appendJsonString(json, r.error);
-        } else if (!objects) {
-            json.append(",null");
-        }
-        number("d", r.durationMs, objects);
+        field("t", true, text(statusName(r.newStatus)));
+        field("o", true, text(outcomeName(r.outcome)));
+        field("w", true, QByteArray::number(attempted));
+        field("n", true, QByteArray::number(r.newStatus == EventStatus::Pending ? toMs(r.nextAttemptAt) : attempted));
+        field("a", r.newStatus == EventStatus::Sent, QByteArray::number(attempted));
+        field("h", r.httpStatus > 0, QByteArray::number(r.httpStatus));
+        QByteArray error;
+        if (!r.error.isEmpty())
+            cloudevents::appendJsonString(error, r.error);
+        field("e", !r.error.isEmpty(), error);
+        field("d", true, QByteArray::number(r.durationMs));
         json.append(objects ? '}' : ']');
     }
     json.append(']');
