@@ -7,7 +7,8 @@ namespace outbox {
 namespace {
 
 // Parses "Transfer-Encoding: chunked" bodies. Returns 1 when complete, 0 when more bytes are needed, -1 on error.
-int readChunked(const QByteArray &buffer, qsizetype start, QByteArray *body, qsizetype *end)
+// Keeps at most `keep` bytes of the body in *body (the rest is only skipped over).
+int readChunked(const QByteArray &buffer, qsizetype start, QByteArray *body, qsizetype *end, qsizetype keep = kMaxRequestBodyBytes)
 {
     qsizetype pos = start;
     body->clear();
@@ -18,7 +19,7 @@ int readChunked(const QByteArray &buffer, qsizetype start, QByteArray *body, qsi
         bool ok = false;
         const QByteArray sizeText = buffer.mid(pos, lineEnd - pos).split(';').first().trimmed();
         const qint64 size = sizeText.toLongLong(&ok, 16);
-        if (!ok || size < 0 || size > kMaxRequestBodyBytes || body->size() + size > kMaxRequestBodyBytes)
+        if (!ok || size < 0 || size > kMaxRequestBodyBytes || (keep >= kMaxRequestBodyBytes && body->size() + size > kMaxRequestBodyBytes))
             return -1;
         pos = lineEnd + 2;
         if (size == 0) {
@@ -38,7 +39,7 @@ int readChunked(const QByteArray &buffer, qsizetype start, QByteArray *body, qsi
         }
         if (buffer.size() - pos < size + 2)
             return 0;
-        body->append(buffer.constData() + pos, size);
+        body->append(buffer.constData() + pos, qMin<qint64>(size, qMax<qsizetype>(0, keep - body->size())));
         if (buffer.mid(pos + size, 2) != "\r\n")
             return -1;
         pos += size + 2;
@@ -114,6 +115,114 @@ ParsedRequest parseHttpRequest(const QByteArray &buffer)
     }
     request.state = ParsedRequest::Complete;
     return request;
+}
+
+ParsedResponse parseHttpResponse(const QByteArray &buffer, bool closed)
+{
+    ParsedResponse r;
+    auto bad = [&r](const QByteArray &why) {
+        r.state = ParsedResponse::Bad;
+        r.error = why;
+        return r;
+    };
+    qsizetype pos = 0;
+    qsizetype headEnd = -1;
+    QList<QByteArray> lines;
+    // Interim answers (100 Continue, 102 Processing, 103 Early Hints) come before the final one.
+    for (;;) {
+        headEnd = buffer.indexOf("\r\n\r\n", pos);
+        if (headEnd < 0) {
+            if (buffer.size() - pos > kMaxAnswerHeadBytes)
+                return bad("answer head larger than 64 KiB");
+            if (const QByteArray start = buffer.mid(pos, 5); !start.isEmpty() && !QByteArray("HTTP/").startsWith(start))
+                return bad("not an HTTP answer");
+            return closed ? bad("connection closed in the middle of the answer head") : r;
+        }
+        if (headEnd - pos > kMaxAnswerHeadBytes)
+            return bad("answer head larger than 64 KiB");
+        lines = buffer.mid(pos, headEnd - pos).split('\n');
+        const QByteArray statusLine = lines.first().trimmed();
+        // HTTP/1.x SP 3DIGIT [SP reason]
+        if (!statusLine.startsWith("HTTP/1.") || statusLine.size() < 12 || statusLine.at(8) != ' ')
+            return bad("malformed status line");
+        bool ok = false;
+        const int status = statusLine.mid(9, 3).toInt(&ok);
+        if (!ok || status < 100 || status > 999 || (statusLine.size() > 12 && statusLine.at(12) != ' '))
+            return bad("malformed status line");
+        r.status = status;
+        r.reason = statusLine.mid(13);
+        r.keepAlive = statusLine.at(7) != '0';
+        pos = headEnd + 4;
+        if (status == 101)
+            return bad("the receiver switched protocols (101)");
+        if (status >= 200)
+            break;
+    }
+    r.headComplete = true;
+    qint64 contentLength = -1;
+    bool chunked = false;
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+        const QByteArray line = lines.at(i).trimmed();
+        const qsizetype colon = line.indexOf(':');
+        if (colon <= 0)
+            return bad("malformed header line");
+        const QByteArray name = line.left(colon).trimmed();
+        const QByteArray value = line.mid(colon + 1).trimmed();
+        r.message.addHeader(name, value);
+        const QByteArray lower = name.toLower();
+        if (lower == "content-length") {
+            bool ok = false;
+            const qint64 length = value.toLongLong(&ok);
+            if (!ok || length < 0 || (contentLength >= 0 && length != contentLength))
+                return bad("malformed Content-Length");
+            contentLength = length;
+        } else if (lower == "transfer-encoding") {
+            chunked = value.toLower().contains("chunked");
+        } else if (lower == "connection") {
+            const QByteArray v = value.toLower();
+            if (v.contains("close"))
+                r.keepAlive = false;
+            else if (v.contains("keep-alive"))
+                r.keepAlive = true;
+        }
+    }
+    // No body: 204, 304 (and 1xx, skipped above).
+    if (r.status == 204 || r.status == 304) {
+        r.state = ParsedResponse::Complete;
+        r.consumed = pos;
+        return r;
+    }
+    if (chunked) {
+        qsizetype end = 0;
+        const int state = readChunked(buffer, pos, &r.message.body, &end, kMaxAnswerBodyKept);
+        if (state < 0)
+            return bad("malformed chunked body");
+        if (state == 0) {
+            if (!closed)
+                return r;
+            r.keepAlive = false; // cut short: what arrived is the answer
+        } else {
+            r.consumed = end;
+        }
+    } else if (contentLength >= 0) {
+        const qint64 available = buffer.size() - pos;
+        r.message.body = buffer.mid(pos, qMin<qint64>(qMin<qint64>(available, contentLength), kMaxAnswerBodyKept));
+        if (available < contentLength) {
+            if (!closed)
+                return r;
+            r.keepAlive = false;
+        } else {
+            r.consumed = pos + contentLength;
+        }
+    } else {
+        // Delimited by the end of the connection.
+        r.keepAlive = false;
+        r.message.body = buffer.mid(pos, kMaxAnswerBodyKept);
+        if (!closed)
+            return r;
+    }
+    r.state = ParsedResponse::Complete;
+    return r;
 }
 
 } // namespace outbox

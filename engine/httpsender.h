@@ -4,21 +4,37 @@
 #include "outboxevent.h"
 
 #include <QObject>
+#include <QSslCertificate>
+#include <QSslKey>
 #include <QUrl>
 
 #include <functional>
 
 class QThread;
-class QSslCertificate;
 
 namespace outbox {
 
 class NetworkWorker;
 
-// The default sender: CloudEvents over HTTP with QNetworkAccessManager, a bounded number of requests in
-// flight and a deadline per request. The object lives on the relayer's thread and is used from there; the
-// network client runs on a thread of its own, so requests keep flowing while the relayer writes results
-// to the database.
+// Everything the default sender needs to reach one target.
+struct HttpSenderOptions
+{
+    QUrl target;
+    ContentMode mode = ContentMode::Binary;
+    int concurrency = 6;  // connections, and so requests in flight: each request has a connection of its own
+    int timeoutMs = 10000; // per request, counted from when it is on the wire (and separately for connecting)
+    QList<QSslCertificate> caCertificates; // trusted besides the system's
+    QSslCertificate clientCertificate;     // mTLS
+    QSslKey clientKey;
+    QList<std::pair<QByteArray, QByteArray>> headers; // added to every request
+    QByteArray signingKey;                 // Standard Webhooks: the decoded key of a whsec_ secret
+    qint64 maxBatchBytes = 1024 * 1024;    // batched mode: the largest request body (one event may exceed it)
+};
+
+// The default sender: CloudEvents over HTTP/1.1 with a client of the engine's own (engine/httpsender.cpp says
+// why not QNetworkAccessManager), a bounded number of requests in flight and a deadline per request. The
+// object lives on the relayer's thread and is used from there; the network client runs on a thread of its
+// own, so requests keep flowing while the relayer writes results to the database.
 class HttpSender : public QObject
 {
     Q_OBJECT
@@ -35,10 +51,8 @@ public:
     // of them is known: one hand-over per batch rather than one per event.
     using ResultHandler = std::function<void(const QList<Outcome> &outcomes)>;
 
-    HttpSender(const QUrl &target, ContentMode mode, int concurrency, int timeoutMs, QObject *parent = nullptr);
+    explicit HttpSender(const HttpSenderOptions &options, QObject *parent = nullptr);
     ~HttpSender() override;
-    // https: trust these CA certificates too (certificates are always verified; the system's CAs are trusted).
-    void addCaCertificates(const QList<QSslCertificate> &certificates);
 
     void send(const QList<OutboxEvent> &events, const ResultHandler &handler);
     // Called (once each time the queue runs low) when fewer than `queuedRequests` requests wait to start:
@@ -53,13 +67,18 @@ public:
     // How a response or a network error is classified (exposed for tests and custom senders).
     static DeliveryResult classify(int httpStatus, const QByteArray &reasonPhrase, const QByteArray &body,
                                    const QByteArray &retryAfter);
-    static qint64 parseRetryAfter(const QByteArray &value); // milliseconds, or -1
+    // Retry-After (RFC 9110: delay-seconds or an HTTP date) in milliseconds, clamped to a day; -1 when absent
+    // or unreadable.
+    static qint64 parseRetryAfter(const QByteArray &value);
+    // The Standard Webhooks signature header value ("v1,<base64 HMAC-SHA256 of id.timestamp.body>").
+    static QByteArray webhookSignature(const QByteArray &key, const QByteArray &id, qint64 timestamp, const QByteArray &body);
 
 private:
     friend class NetworkWorker;
     void deliver(quint64 group, const QList<Outcome> &outcomes);
 
     ContentMode m_mode;
+    qint64 m_maxBatchBytes;
     QThread *m_thread;
     NetworkWorker *m_network;
     quint64 m_nextGroup = 1;

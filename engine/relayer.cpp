@@ -1,6 +1,8 @@
 #include "relayer.h"
 
+#include <QFile>
 #include <QSslCertificate>
+#include <QSslKey>
 
 #include "httpsender.h"
 #include "relayworker.h"
@@ -21,6 +23,22 @@
 Q_LOGGING_CATEGORY(lcRelay, "outbox.relay", QtCriticalMsg)
 
 namespace outbox {
+
+namespace {
+QSslKey readPrivateKey(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    const QByteArray pem = file.readAll();
+    for (QSsl::KeyAlgorithm algorithm : {QSsl::Rsa, QSsl::Ec}) {
+        QSslKey key(pem, algorithm, QSsl::Pem);
+        if (!key.isNull())
+            return key;
+    }
+    return {};
+}
+} // namespace
 
 QString RelayerConfig::problem() const
 {
@@ -49,7 +67,36 @@ QString RelayerConfig::problem() const
         return QStringLiteral("the retry backoff must be between 0 and its maximum");
     if (!caCertificatesFile.isEmpty() && QSslCertificate::fromPath(caCertificatesFile, QSsl::Pem).isEmpty())
         return QStringLiteral("no PEM certificate could be read from the CA file '%1'").arg(caCertificatesFile);
+    if (clientCertificateFile.isEmpty() != clientKeyFile.isEmpty())
+        return QStringLiteral("a client certificate needs its key, and a key its certificate");
+    if (!clientCertificateFile.isEmpty()) {
+        if (QSslCertificate::fromPath(clientCertificateFile, QSsl::Pem).isEmpty())
+            return QStringLiteral("no PEM certificate could be read from the client certificate file '%1'").arg(clientCertificateFile);
+        if (readPrivateKey(clientKeyFile).isNull())
+            return QStringLiteral("no unencrypted PEM private key (RSA or EC) could be read from '%1'").arg(clientKeyFile);
+    }
+    for (const auto &h : headers) {
+        if (h.first.isEmpty() || std::any_of(h.first.cbegin(), h.first.cend(), [](char c) {
+                return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) && !QByteArrayView("!#$%&'*+-.^_`|~").contains(c);
+            }))
+            return QStringLiteral("'%1' is not a valid header name").arg(QString::fromLatin1(h.first).simplified());
+        if (std::any_of(h.second.cbegin(), h.second.cend(), [](char c) { return (uchar(c) < 32 && c != '\t') || uchar(c) == 127; }))
+            return QStringLiteral("the value of header '%1' holds a control character (the value itself is not shown)").arg(QString::fromLatin1(h.first));
+    }
+    if (!signingSecret.isEmpty() && signingKey().isEmpty())
+        return QStringLiteral("the signing secret is not a Standard Webhooks secret ('whsec_' and base64)");
+    if (maxBatchBytes < 1024)
+        return QStringLiteral("the batch byte cap must be at least 1024 bytes");
     return {};
+}
+
+QByteArray RelayerConfig::signingKey() const
+{
+    QByteArray secret = signingSecret.trimmed();
+    if (secret.startsWith("whsec_"))
+        secret = secret.mid(6);
+    const auto decoded = QByteArray::fromBase64Encoding(secret, QByteArray::AbortOnBase64DecodingErrors);
+    return decoded ? *decoded : QByteArray();
 }
 
 qint64 RelayerConfig::effectiveLeaseMs() const
@@ -86,9 +133,21 @@ Error RelayWorker::open()
         return storage.error();
     m_storage = std::move(storage.value());
     if (!m_config.customSender) {
-        m_sender = new HttpSender(m_config.targetUrl, m_config.contentMode, m_config.concurrency, m_config.requestTimeoutMs, this);
+        HttpSenderOptions options;
+        options.target = m_config.targetUrl;
+        options.mode = m_config.contentMode;
+        options.concurrency = m_config.concurrency;
+        options.timeoutMs = m_config.requestTimeoutMs;
         if (!m_config.caCertificatesFile.isEmpty())
-            m_sender->addCaCertificates(QSslCertificate::fromPath(m_config.caCertificatesFile, QSsl::Pem));
+            options.caCertificates = QSslCertificate::fromPath(m_config.caCertificatesFile, QSsl::Pem);
+        if (!m_config.clientCertificateFile.isEmpty()) {
+            options.clientCertificate = QSslCertificate::fromPath(m_config.clientCertificateFile, QSsl::Pem).value(0);
+            options.clientKey = readPrivateKey(m_config.clientKeyFile);
+        }
+        options.headers = m_config.headers;
+        options.signingKey = m_config.signingKey();
+        options.maxBatchBytes = m_config.maxBatchBytes;
+        m_sender = new HttpSender(options, this);
         // One request per event: claim the next batch while half of this one still waits to start, so the
         // claim is done before the connections run dry.
         const int lowWater = m_config.contentMode == ContentMode::Batch ? 0 : qMax(m_config.concurrency, m_config.batchSize / 2);
@@ -309,12 +368,13 @@ void RelayWorker::onOutcomes(const std::shared_ptr<Batch> &batch, const QList<Ht
 
 qint64 RelayWorker::retryDelayMs(int attempt, qint64 retryAfterMs) const
 {
-    if (retryAfterMs >= 0)
-        return qMin<qint64>(retryAfterMs, 24LL * 3600 * 1000); // honour the server, within a day
     const double exponential = double(m_config.retryBackoffMs) * std::pow(2.0, qMax(0, attempt - 1));
     const qint64 capped = qint64(qMin(exponential, double(m_config.maxRetryBackoffMs)));
     // Jitter: between half and all of the delay, so events that failed together do not retry together.
-    return capped / 2 + (capped > 1 ? qint64(QRandomGenerator::global()->bounded(capped / 2 + 1)) : 0);
+    const qint64 own = capped / 2 + (capped > 1 ? qint64(QRandomGenerator::global()->bounded(capped / 2 + 1)) : 0);
+    // Retry-After is honoured (parseRetryAfter clamps it to a day), but never sooner than our own backoff:
+    // "Retry-After: 0" must not burn every retry within milliseconds.
+    return qMax(own, qMin<qint64>(retryAfterMs, 24LL * 3600 * 1000));
 }
 
 DeliveryRecord RelayWorker::recordFor(const OutboxEvent &event, const DeliveryResult &result, const QDateTime &now) const

@@ -32,11 +32,21 @@ struct RelayerConfig
     bool wakeOnLocalCommit = true;   // relay at once when an enqueue in this process commits
     bool wakeOnDatabaseChange = true; // ... or when another process commits (SQLite data_version, PostgreSQL LISTEN)
     QString caCertificatesFile;      // https: PEM file of extra CA certificates to trust (the system's are always trusted)
+    QString clientCertificateFile;   // https: PEM client certificate (mTLS), with clientKeyFile
+    QString clientKeyFile;           // its PEM private key (RSA or EC, unencrypted)
+    // Added to every request (e.g. Authorization). Values may be secrets: the engine never prints or logs them.
+    QList<std::pair<QByteArray, QByteArray>> headers;
+    // Standard Webhooks signing: a "whsec_<base64>" secret adds webhook-id, webhook-timestamp and
+    // webhook-signature to every request.
+    QByteArray signingSecret;
+    qint64 maxBatchBytes = 1024 * 1024; // batched mode: largest request body (nginx's default client_max_body_size)
     QString name;                    // shown as the lease owner; host and process id are added
     EventSender customSender;
 
     // Empty when usable; otherwise what is wrong, in one line.
     QString problem() const;
+    // The decoded key of signingSecret (empty when there is none or it is malformed).
+    QByteArray signingKey() const;
     // The lease that covers a whole batch even when every request runs into the timeout.
     qint64 effectiveLeaseMs() const;
 };
