@@ -1,6 +1,8 @@
 #include "receiver.h"
 
 #include "httpparse.h"
+#include "httpsender.h"
+#include "relayerconfig.h"
 
 #include <QHash>
 #include <QLoggingCategory>
@@ -141,10 +143,6 @@ private:
         if (it == m_connections.end())
             return;
         it->buffer.append(socket->readAll());
-#ifdef TCP_QUICKACK
-        const int one = 1;
-        ::setsockopt(int(socket->socketDescriptor()), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
-#endif
         while (!it->waiting && !it->buffer.isEmpty()) {
             QByteArray &buffer = it->buffer;
             ParsedRequest parsed = parseHttpRequest(buffer);
@@ -208,7 +206,18 @@ private:
                     problems.append(e.event.id.isEmpty() ? p : QStringLiteral("%1: %2").arg(e.event.id, p));
             }
             const bool failing = failsThisTime(faults);
-            if (!problems.isEmpty()) {
+            const QByteArray key = m_receiver->signingKey();
+            if (!key.isEmpty()) {
+                const QString problem = Receiver::webhookSignatureProblem(key, request.message);
+                request.signature = problem.isEmpty() ? QStringLiteral("valid") : problem;
+                if (!problem.isEmpty()) {
+                    problems.prepend(problem);
+                    status = 401;
+                }
+            }
+            if (status == 401) {
+                body = problems.first().toUtf8() + '\n';
+            } else if (!problems.isEmpty()) {
                 status = 400;
                 body = problems.join(QStringLiteral("; ")).toUtf8() + '\n';
             } else if (failing) {
@@ -312,6 +321,50 @@ QUrl Receiver::url() const
     u.setPort(m_port);
     u.setPath(QStringLiteral("/"));
     return u;
+}
+
+bool Receiver::setSigningSecret(const QByteArray &secret)
+{
+    RelayerConfig parse;
+    parse.signingSecret = secret;
+    const QByteArray key = parse.signingKey();
+    if (!secret.isEmpty() && key.isEmpty())
+        return false;
+    QMutexLocker lock(&m_mutex);
+    m_signingKey = key;
+    return true;
+}
+
+QByteArray Receiver::signingKey() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_signingKey;
+}
+
+QString Receiver::webhookSignatureProblem(const QByteArray &key, const HttpMessage &message)
+{
+    const QByteArray id = message.header("webhook-id");
+    const QByteArray timestamp = message.header("webhook-timestamp");
+    const QByteArray signatures = message.header("webhook-signature");
+    if (id.isNull() || timestamp.isNull() || signatures.isNull())
+        return QStringLiteral("no webhook signature (webhook-id, webhook-timestamp and webhook-signature are required)");
+    bool ok = false;
+    const qint64 seconds = timestamp.toLongLong(&ok);
+    if (!ok || qAbs(QDateTime::currentSecsSinceEpoch() - seconds) > 300)
+        return QStringLiteral("webhook timestamp '%1' is not within 5 minutes of now").arg(QString::fromLatin1(timestamp).left(40));
+    const QByteArray expected = HttpSender::webhookSignature(key, id, seconds, message.body);
+    for (const QByteArray &candidate : signatures.split(' ')) {
+        // Constant-time comparison: the signature is a secret-derived value.
+        const QByteArray c = candidate.trimmed();
+        if (c.size() != expected.size())
+            continue;
+        char diff = 0;
+        for (qsizetype i = 0; i < c.size(); ++i)
+            diff |= char(c.at(i) ^ expected.at(i));
+        if (diff == 0)
+            return {};
+    }
+    return QStringLiteral("webhook signature does not match (wrong secret, or the body was changed)");
 }
 
 void Receiver::setFaults(const ReceiverFaults &faults)

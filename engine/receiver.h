@@ -38,6 +38,8 @@ struct ReceivedRequest
     HttpMessage message;
     DecodedRequest decoded;
     int replyStatus = 0; // 0: no reply (hang or drop)
+    // With a signing secret set: "valid", or why the Standard Webhooks signature was refused. Else empty.
+    QString signature;
 };
 
 // A local CloudEvents HTTP endpoint on its own thread: it accepts binary, structured and batched requests,
@@ -57,6 +59,13 @@ public:
 
     void setFaults(const ReceiverFaults &faults);
     ReceiverFaults faults() const;
+    // Verify Standard Webhooks signatures with this "whsec_..." secret (empty: do not verify). A request
+    // without a valid signature is answered 401 and recorded with the reason. Returns false for a secret
+    // that is not one.
+    bool setSigningSecret(const QByteArray &secret);
+    // Empty when the request carries a valid Standard Webhooks signature made with the key (timestamp
+    // within 5 minutes); otherwise why not.
+    static QString webhookSignatureProblem(const QByteArray &key, const HttpMessage &message);
 
     // Full: decode, validate and keep every request, and signal each. CountOnly: answer and count, nothing
     // more (a fast sink for benchmarks and soaks); of the faults only the status and failure rate apply, and
@@ -78,6 +87,7 @@ Q_SIGNALS:
 private:
     friend class ReceiverServer;
     void record(const ReceivedRequest &request);
+    QByteArray signingKey() const;
 
     QThread *m_thread = nullptr;
     ReceiverServer *m_server = nullptr;
@@ -85,6 +95,7 @@ private:
     QHostAddress m_address;
     mutable QMutex m_mutex;
     ReceiverFaults m_faults;
+    QByteArray m_signingKey;
     QList<ReceivedRequest> m_requests;
     QAtomicInt m_requestCount = 0;
     QAtomicInt m_eventCount = 0;

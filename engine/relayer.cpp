@@ -243,8 +243,32 @@ void RelayWorker::startLoop()
         m_pollTimer->start(0);
 }
 
+void RelayWorker::startDrain(const BatchCallback &done)
+{
+    m_drainDone = done;
+    m_drained = {};
+    startLoop();
+}
+
+void RelayWorker::endDrain()
+{
+    auto done = std::exchange(m_drainDone, nullptr);
+    const RelayOnceResult result = std::exchange(m_drained, {});
+    stopLoop([done, result] { done(result); });
+}
+
 void RelayWorker::stopLoop(const std::function<void()> &done)
 {
+    if (m_drainDone) {
+        // stop() during a drain: the drain ends with what it did so far.
+        auto drainDone = std::exchange(m_drainDone, nullptr);
+        const RelayOnceResult result = std::exchange(m_drained, {});
+        stopLoop([done, drainDone, result] {
+            drainDone(result);
+            done();
+        });
+        return;
+    }
     m_looping = false;
     m_pollTimer->stop();
     m_changeTimer->stop();
@@ -445,6 +469,12 @@ void RelayWorker::finishBatch(const std::shared_ptr<Batch> &batch, const Error &
         cb(result);
     Q_EMIT batchFinished(processed);
     m_processedSinceIdle += processed;
+    if (m_drainDone) {
+        m_drained.processed += processed;
+        m_drained.statements += result.statements;
+        if (error && !m_drained.error)
+            m_drained.error = error;
+    }
     if (isBusy()) {
         // The other batch in hand decides what comes next; if the sender ran low while two were in hand,
         // the next one can be claimed now.
@@ -477,6 +507,10 @@ void RelayWorker::finishBatch(const std::shared_ptr<Batch> &batch, const Error &
 
 void RelayWorker::scheduleNext(int processed, const Error &error)
 {
+    if (m_drainDone && (error || (processed == 0 && !m_wakePending))) {
+        endDrain();
+        return;
+    }
     if (processed > 0 && !error) {
         m_idleIntervalMs = m_config.pollIntervalMs;
         m_pollTimer->start(0);
@@ -659,6 +693,30 @@ void Relayer::relayOnceAsync(const std::function<void(const RelayOnceResult &)> 
         [self = this, w = m_worker, done] {
             w->requestBatch([self, done](const RelayOnceResult &r) {
                 QMetaObject::invokeMethod(self, [done, r] { done(r); }, Qt::QueuedConnection);
+            });
+        },
+        Qt::QueuedConnection);
+}
+
+void Relayer::drainAsync(const std::function<void(const RelayOnceResult &)> &done)
+{
+    if (m_running) {
+        done({0, Error(Error::Busy, QStringLiteral("the relayer is already running"))});
+        return;
+    }
+    if (Error e = ensureWorker()) {
+        done({0, e});
+        return;
+    }
+    m_running = true;
+    QMetaObject::invokeMethod(
+        m_worker,
+        [self = this, w = m_worker, done] {
+            w->startDrain([self, done](const RelayOnceResult &r) {
+                QMetaObject::invokeMethod(self, [self, done, r] {
+                    self->m_running = false;
+                    done(r);
+                }, Qt::QueuedConnection);
             });
         },
         Qt::QueuedConnection);

@@ -51,6 +51,10 @@ public:
     RelayOnceResult relayOnce();
     // The same without waiting: `done` runs on this object's thread when the batch is finished.
     void relayOnceAsync(const std::function<void(const RelayOnceResult &)> &done);
+    // Relays as a running relayer does (the next batch claimed while one is in flight, every connection
+    // busy) until nothing is due, then stops; `done` runs on this object's thread with how many events were
+    // processed and the database error that ended it early, if any. stop() ends it too.
+    void drainAsync(const std::function<void(const RelayOnceResult &)> &done);
     // Removes events older than the age (by creation time) in the given states; returns how many.
     Result<int> cleanupOldEvents(qint64 ageMs, const QList<EventStatus> &statuses = {EventStatus::Sent});
 

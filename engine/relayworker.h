@@ -28,6 +28,7 @@ public:
     void startLoop();
     void stopLoop(const std::function<void()> &done);
     void requestBatch(const BatchCallback &done);
+    void startDrain(const BatchCallback &done);
     void wake();
     Storage *storage() const { return m_storage.get(); }
 
@@ -80,6 +81,9 @@ private:
     int m_processedSinceIdle = 0;
     bool m_wakePending = false;
     std::function<void()> m_stopDone;
+    BatchCallback m_drainDone;   // a drain in progress: called when nothing is due any more
+    RelayOnceResult m_drained;
+    void endDrain();
 
     // A lost PostgreSQL connection: results not yet written, and when the outage began.
     QTimer *m_reconnectTimer;

@@ -69,16 +69,23 @@ private Q_SLOTS:
     void ourSenderIsReadByTheSdk_data()
     {
         QTest::addColumn<int>("mode");
-        QTest::newRow("binary") << int(ContentMode::Binary);
-        QTest::newRow("structured") << int(ContentMode::Structured);
-        QTest::newRow("batch") << int(ContentMode::Batch);
+        QTest::addColumn<bool>("withSignature");
+        QTest::newRow("binary") << int(ContentMode::Binary) << false;
+        QTest::newRow("structured") << int(ContentMode::Structured) << false;
+        QTest::newRow("batch") << int(ContentMode::Batch) << false;
+        // Standard Webhooks signatures, verified by the npm standardwebhooks package.
+        QTest::newRow("binary, signed") << int(ContentMode::Binary) << true;
+        QTest::newRow("structured, signed") << int(ContentMode::Structured) << true;
+        QTest::newRow("batch, signed") << int(ContentMode::Batch) << true;
     }
 
     void ourSenderIsReadByTheSdk()
     {
         QFETCH(int, mode);
+        QFETCH(bool, withSignature);
+        const QByteArray secret = "whsec_" + QByteArray("a key of 24 random bytes!").toBase64();
         QProcess sdk;
-        sdk.start(QStringLiteral("node"), {script(), QStringLiteral("receive")});
+        sdk.start(QStringLiteral("node"), {script(), QStringLiteral("receive"), withSignature ? QString::fromLatin1(secret) : QString()});
         QVERIFY(sdk.waitForStarted(10000));
         QTRY_VERIFY_WITH_TIMEOUT(sdk.canReadLine(), 10000);
         const QByteArray banner = sdk.readLine().trimmed();
@@ -99,6 +106,8 @@ private Q_SLOTS:
         RelayerConfig config;
         config.targetUrl = QUrl(url);
         config.contentMode = ContentMode(mode);
+        if (withSignature)
+            config.signingSecret = secret;
         Relayer relayer(spec, config);
         while (relayer.relayOnce().processed > 0) {
         }
@@ -110,6 +119,7 @@ private Q_SLOTS:
             const QJsonObject line = QJsonDocument::fromJson(sdk.readLine()).object();
             QVERIFY2(line.value("ok").toBool(), qPrintable(line.value("error").toString()));
             const QJsonObject e = line.value("event").toObject();
+            QCOMPARE(line.value("signature").toString(), withSignature ? QStringLiteral("verified") : QString());
             seen.insert(e.value("id").toString(), e);
         }
         sdk.kill();

@@ -206,6 +206,28 @@ int cmdEnqueue(const QStringList &args)
     return Done;
 }
 
+// A file holding a secret: refused when other users may read it, so a secret never sits in a world-readable file.
+QByteArray readSecretFile(const QString &path, const QString &what)
+{
+    QFile file(path);
+    if (!file.exists())
+        fail(BadUsage, QStringLiteral("the %1 '%2' does not exist").arg(what, path));
+    if (file.permissions() & QFileDevice::ReadOther)
+        fail(BadUsage, QStringLiteral("refusing the %1 '%2': other users can read it (chmod o-r '%2')").arg(what, path));
+    if (!file.open(QIODevice::ReadOnly))
+        fail(BadUsage, QStringLiteral("cannot read the %1 '%2': %3").arg(what, path, file.errorString()));
+    return file.readAll();
+}
+
+// "Name: value" into a header; the value is never echoed in an error (it may be a secret).
+std::pair<QByteArray, QByteArray> parseHeaderLine(const QByteArray &line, const QString &where)
+{
+    const qsizetype colon = line.indexOf(':');
+    if (colon <= 0)
+        fail(BadUsage, QStringLiteral("%1: expected a header as \"Name: value\"").arg(where));
+    return {line.left(colon).trimmed(), line.mid(colon + 1).trimmed()};
+}
+
 int cmdRelay(const QStringList &args)
 {
     Command cmd(QStringLiteral("relay"), QStringLiteral("Deliver pending events to a CloudEvents endpoint."));
@@ -223,7 +245,26 @@ int cmdRelay(const QStringList &args)
     cmd.addOption(QStringLiteral("ca-file"),
                   QStringLiteral("https: also trust the CA certificates in this PEM file (certificates are always verified)."),
                   QStringLiteral("file"));
-    cmd.addOption(QStringLiteral("concurrency"), QStringLiteral("Requests in flight (default 6)."), QStringLiteral("n"));
+    cmd.addOption(QStringLiteral("client-cert"), QStringLiteral("https: present this PEM client certificate (mTLS); needs --client-key."),
+                  QStringLiteral("file"));
+    cmd.addOption(QStringLiteral("client-key"), QStringLiteral("The PEM private key of --client-cert (not readable by other users)."),
+                  QStringLiteral("file"));
+    cmd.addOption(QStringLiteral("header"),
+                  QStringLiteral("Add this header to every request, e.g. \"Authorization: Bearer ...\" (repeatable; values are never printed)."),
+                  QStringLiteral("name: value"));
+    cmd.addOption(QStringLiteral("header-file"),
+                  QStringLiteral("Add the headers in this file, one \"Name: value\" per line (for secrets: kept out of ps and shell history; "
+                                 "must not be readable by other users)."),
+                  QStringLiteral("file"));
+    cmd.addOption(QStringLiteral("signing-secret-file"),
+                  QStringLiteral("Sign every request per Standard Webhooks with the whsec_ secret in this file (webhook-id, "
+                                 "webhook-timestamp, webhook-signature; must not be readable by other users)."),
+                  QStringLiteral("file"));
+    cmd.addOption(QStringLiteral("max-batch-bytes"),
+                  QStringLiteral("batch mode: the largest request body in bytes (default 1048576, nginx's default limit); "
+                                 "a batch answered 413 is split."),
+                  QStringLiteral("n"));
+    cmd.addOption(QStringLiteral("concurrency"), QStringLiteral("Requests in flight, each on a connection of its own (default 6)."), QStringLiteral("n"));
     cmd.addOption(QStringLiteral("lease"), QStringLiteral("Lease duration in ms (default 60000, raised to cover a batch)."), QStringLiteral("ms"));
     cmd.addOption(QStringLiteral("no-wake"), QStringLiteral("Poll only: do not wake on commits of other processes (for comparison)."));
     cmd.addOption(QStringLiteral("quiet"), QStringLiteral("Do not log each delivery on stderr (the default with --once and --drain)."));
@@ -263,6 +304,30 @@ int cmdRelay(const QStringList &args)
     config.requestTimeoutMs = cmd.intValue(QStringLiteral("timeout"), config.requestTimeoutMs, 1, maxInt);
     config.caCertificatesFile = cmd.setting(QStringLiteral("ca-file"));
     config.concurrency = cmd.intValue(QStringLiteral("concurrency"), config.concurrency, 1, 1000);
+    config.maxBatchBytes = cmd.intValue(QStringLiteral("max-batch-bytes"), int(config.maxBatchBytes), 1024, maxInt);
+    config.clientCertificateFile = cmd.setting(QStringLiteral("client-cert"));
+    config.clientKeyFile = cmd.setting(QStringLiteral("client-key"));
+    if (!config.clientKeyFile.isEmpty())
+        readSecretFile(config.clientKeyFile, QStringLiteral("client key"));
+    QStringList headerLines = cmd.values(QStringLiteral("header"));
+    if (headerLines.isEmpty() && cmd.hasSetting(QStringLiteral("header")))
+        headerLines.append(cmd.setting(QStringLiteral("header")));
+    for (const QString &line : std::as_const(headerLines))
+        config.headers.append(parseHeaderLine(line.toUtf8(), QStringLiteral("--header")));
+    if (const QString file = cmd.setting(QStringLiteral("header-file")); !file.isEmpty()) {
+        int lineNumber = 0;
+        for (const QByteArray &raw : readSecretFile(file, QStringLiteral("header file")).split('\n')) {
+            ++lineNumber;
+            const QByteArray line = raw.trimmed();
+            if (!line.isEmpty() && !line.startsWith('#'))
+                config.headers.append(parseHeaderLine(line, QStringLiteral("%1:%2").arg(file).arg(lineNumber)));
+        }
+    }
+    if (const QString file = cmd.setting(QStringLiteral("signing-secret-file")); !file.isEmpty()) {
+        config.signingSecret = readSecretFile(file, QStringLiteral("signing secret file")).trimmed();
+        if (config.signingKey().isEmpty())
+            fail(BadUsage, QStringLiteral("the signing secret file '%1' does not hold a Standard Webhooks secret (whsec_ and base64)").arg(file));
+    }
     config.leaseDurationMs = cmd.intValue(QStringLiteral("lease"), config.leaseDurationMs, 1, maxInt);
     config.name = QStringLiteral("outboxctl");
     config.wakeOnDatabaseChange = !cmd.isSet(QStringLiteral("no-wake"));
@@ -317,14 +382,25 @@ int cmdRelay(const QStringList &args)
 
     if (once || drain) {
         int total = 0;
-        for (;;) {
+        if (once) {
             const RelayOnceResult r = relayer.relayOnce();
             if (r.error)
                 fail(RuntimeFailure, r.error.message());
-            total += r.processed;
-            QCoreApplication::processEvents(); // deliver the relayer's queued signals as we go
-            if (once || r.processed == 0)
-                break;
+            total = r.processed;
+            QCoreApplication::processEvents(); // deliver the relayer's queued signals
+        } else {
+            // As many requests in flight as a running relayer keeps, until nothing is due.
+            RelayOnceResult result;
+            relayer.drainAsync([&result](const RelayOnceResult &r) {
+                result = r;
+                QCoreApplication::quit();
+            });
+            onTermination(&relayer, [&relayer] { relayer.stop(); });
+            QCoreApplication::exec();
+            QCoreApplication::processEvents();
+            if (result.error)
+                fail(RuntimeFailure, result.error.message());
+            total = result.processed;
         }
         cli::printLine(QStringLiteral("processed %1: %2 sent, %3 to retry, %4 failed").arg(total).arg(sent).arg(retried).arg(failed));
         if (retried + failed > 0) {
@@ -355,7 +431,7 @@ int cmdRelay(const QStringList &args)
     if (Error e = relayer.start())
         fail(exitFor(e), e.message());
     cli::printError(QStringLiteral("relaying %1 to %2 (%3 mode); stop with Ctrl+C or SIGTERM")
-                        .arg(spec.displayUrl(), config.targetUrl.toString(), contentModeName(config.contentMode)));
+                        .arg(spec.displayUrl(), config.targetUrl.toDisplayString(QUrl::RemovePassword), contentModeName(config.contentMode)));
     onTermination(&relayer, [&relayer] {
         relayer.stop();
         QCoreApplication::quit();
@@ -565,6 +641,8 @@ QJsonObject receivedJson(const ReceivedRequest &request, const ReceivedEvent &r)
     o.insert(QStringLiteral("mode"), contentModeName(request.decoded.mode));
     o.insert(QStringLiteral("reply_status"), request.replyStatus);
     o.insert(QStringLiteral("valid"), r.isValid());
+    if (!request.signature.isEmpty())
+        o.insert(QStringLiteral("signature"), request.signature);
     if (!r.isValid())
         o.insert(QStringLiteral("problems"), QJsonArray::fromStringList(r.problems));
     o.insert(QStringLiteral("specversion"), r.specVersion);
@@ -599,6 +677,10 @@ int cmdReceive(const QStringList &args)
     cmd.addOption(QStringLiteral("drop"), QStringLiteral("Close each connection without answering."));
     cmd.addOption(QStringLiteral("jsonl"), QStringLiteral("Append the JSON lines to this file instead of standard output."), QStringLiteral("file"));
     cmd.addOption(QStringLiteral("count"), QStringLiteral("Exit after this many events."), QStringLiteral("n"));
+    cmd.addOption(QStringLiteral("signing-secret-file"),
+                  QStringLiteral("Verify Standard Webhooks signatures with the whsec_ secret in this file; unsigned or wrongly "
+                                 "signed requests are answered 401 (the verdict is in each line's \"signature\")."),
+                  QStringLiteral("file"));
     cmd.parse(args);
     if (!cmd.isSet(QStringLiteral("port")))
         fail(BadUsage, QStringLiteral("receive needs --port N"));
@@ -631,6 +713,11 @@ int cmdReceive(const QStringList &args)
 
     Receiver receiver;
     receiver.setFaults(faults);
+    if (cmd.isSet(QStringLiteral("signing-secret-file"))) {
+        const QString file = cmd.value(QStringLiteral("signing-secret-file"));
+        if (!receiver.setSigningSecret(readSecretFile(file, QStringLiteral("signing secret file")).trimmed()))
+            fail(BadUsage, QStringLiteral("the signing secret file '%1' does not hold a Standard Webhooks secret (whsec_ and base64)").arg(file));
+    }
     int received = 0;
     QObject::connect(&receiver, &Receiver::requestReceived, &receiver, [&](const ReceivedRequest &request) {
         QList<ReceivedEvent> events = request.decoded.events;

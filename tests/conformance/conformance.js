@@ -1,11 +1,16 @@
 // The other side of tests/tst_conformance.cpp, written with the CloudEvents JavaScript SDK.
-//   node conformance.js receive      HTTP server on a free loopback port; prints "listening PORT", then one
-//                                    JSON line per event the SDK reads from each request (or its error)
+//   node conformance.js receive [SECRET]
+//                                    HTTP server on a free loopback port; prints "listening PORT", then one
+//                                    JSON line per event the SDK reads from each request (or its error);
+//                                    with a whsec_ SECRET, the npm standardwebhooks package verifies each
+//                                    request's signature first (401 when it fails)
 //   node conformance.js emit URL     sends SDK-made events to URL in binary and structured mode; prints
 //                                    one JSON line per event sent with the attributes it had
 'use strict';
+const crypto = require('crypto');
 const http = require('http');
 const { CloudEvent, HTTP } = require('cloudevents');
+const { Webhook } = require('standardwebhooks');
 
 function describe(event) {
   const out = {};
@@ -17,12 +22,34 @@ function describe(event) {
   return out;
 }
 
-function receive() {
+function receive(secret) {
+  const webhook = secret ? new Webhook(secret) : null;
   const server = http.createServer((req, res) => {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
+      let signature;
+      if (webhook) {
+        try {
+          if (Buffer.from(body.toString('utf8'), 'utf8').equals(body)) {
+            webhook.verify(body, req.headers, { jsonParse: false });
+            signature = 'verified';
+          } else {
+            // The package decodes a Buffer as UTF-8 text before signing, so it cannot check a body that is not
+            // UTF-8 (binary mode with binary data): Node's own HMAC checks the same formula on the raw bytes.
+            const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+            const mac = crypto.createHmac('sha256', key)
+              .update(`${req.headers['webhook-id']}.${req.headers['webhook-timestamp']}.`).update(body).digest('base64');
+            if (!String(req.headers['webhook-signature'] || '').split(' ').includes(`v1,${mac}`)) throw new Error('No matching signature found (raw bytes)');
+            signature = 'verified';
+          }
+        } catch (err) {
+          process.stdout.write(JSON.stringify({ ok: false, error: 'signature: ' + String(err && err.message || err) }) + '\n');
+          res.writeHead(401).end(String(err));
+          return;
+        }
+      }
       const contentType = String(req.headers['content-type'] || '');
       // Text for JSON and structured bodies, bytes otherwise, as the SDK expects.
       const textual = /json|^text\//.test(contentType);
@@ -31,7 +58,7 @@ function receive() {
         if (!Array.isArray(events)) events = [events];
         for (const e of events) {
           e.validate();
-          process.stdout.write(JSON.stringify({ ok: true, mode: HTTP.isEvent({ headers: req.headers, body }) ? modeOf(contentType) : '?', event: describe(e) }) + '\n');
+          process.stdout.write(JSON.stringify({ ok: true, mode: HTTP.isEvent({ headers: req.headers, body }) ? modeOf(contentType) : '?', signature, event: describe(e) }) + '\n');
         }
         res.writeHead(202).end();
       } catch (err) {
@@ -79,6 +106,6 @@ async function emit(url) {
 }
 
 const [command, arg] = process.argv.slice(2);
-if (command === 'receive') receive();
+if (command === 'receive') receive(arg);
 else if (command === 'emit') emit(arg).catch((e) => { console.error(String(e)); process.exit(1); });
 else { console.error('usage: conformance.js receive | emit URL'); process.exit(2); }
