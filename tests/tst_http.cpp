@@ -1,0 +1,511 @@
+// The relayer's HTTP client against servers we did not write and against raw sockets that answer oddly:
+// Node's http module (a stock receiver that delays its ACKs), interim 1xx answers, cut answers, garbage,
+// huge bodies, 413 to large batches, more connections than QNetworkAccessManager would open, a process
+// paused while its answer arrives, headers, Standard Webhooks signatures, client certificates.
+// Backend-independent: SQLite outboxes only.
+
+#include "receiver.h"
+#include "relayer.h"
+#include "sendevent.h"
+#include "testsupport.h"
+
+#include <QElapsedTimer>
+#include <QFile>
+#include <QMutex>
+#include <QProcess>
+#include <QSslKey>
+#include <QSslServer>
+#include <QStandardPaths>
+#include <QTcpServer>
+#include <QTcpSocket>
+
+#include <csignal>
+
+using namespace outbox;
+
+namespace {
+
+// A TCP server on its own thread that reads HTTP requests (head + Content-Length body) and answers each with
+// whatever bytes the handler returns: answers no server library would give. Counts every request it read.
+class RawServer
+{
+public:
+    struct Answer
+    {
+        QByteArray bytes;
+        bool close = false;       // close the connection after writing
+        qint64 zeroBodyBytes = 0; // then stream this many more bytes (a huge body), while the peer reads
+    };
+    using Handler = std::function<Answer(int index, const QByteArray &head, const QByteArray &body)>;
+
+    explicit RawServer(Handler handler) : m_handler(std::move(handler))
+    {
+        m_thread.start();
+        m_server = new QTcpServer;
+        m_server->moveToThread(&m_thread);
+        QMetaObject::invokeMethod(m_server, [this] {
+            QObject::connect(m_server, &QTcpServer::newConnection, m_server, [this] {
+                while (QTcpSocket *s = m_server->nextPendingConnection())
+                    serve(s);
+            });
+            m_server->listen(QHostAddress::LocalHost);
+            m_port = m_server->serverPort();
+        }, Qt::BlockingQueuedConnection);
+    }
+    ~RawServer()
+    {
+        QMetaObject::invokeMethod(m_server, [this] { delete m_server; }, Qt::BlockingQueuedConnection);
+        m_thread.quit();
+        m_thread.wait();
+    }
+    QUrl url() const { return QUrl(QStringLiteral("http://127.0.0.1:%1/events").arg(m_port)); }
+    int requests() const { return m_requests.loadRelaxed(); }
+    int connections() const { return m_connections.loadRelaxed(); }
+    int maxOpen() const { return m_maxOpen.loadRelaxed(); }
+    QList<QByteArray> heads() const
+    {
+        QMutexLocker lock(&m_mutex);
+        return m_heads;
+    }
+    QList<QByteArray> bodies() const
+    {
+        QMutexLocker lock(&m_mutex);
+        return m_bodies;
+    }
+
+private:
+    void serve(QTcpSocket *socket)
+    {
+        m_connections.ref();
+        const int open = m_open.fetchAndAddRelaxed(1) + 1;
+        for (int max = m_maxOpen.loadRelaxed(); open > max && !m_maxOpen.testAndSetRelaxed(max, open); max = m_maxOpen.loadRelaxed()) {
+        }
+        auto buffer = std::make_shared<QByteArray>();
+        QObject::connect(socket, &QTcpSocket::disconnected, socket, [this, socket] {
+            m_open.deref();
+            socket->deleteLater();
+        });
+        QObject::connect(socket, &QTcpSocket::readyRead, socket, [this, socket, buffer] {
+            buffer->append(socket->readAll());
+            for (;;) {
+                const qsizetype headEnd = buffer->indexOf("\r\n\r\n");
+                if (headEnd < 0)
+                    return;
+                const QByteArray head = buffer->left(headEnd);
+                const qsizetype at = head.toLower().indexOf("content-length:");
+                const qsizetype length = at < 0 ? 0 : head.mid(at + 15, head.indexOf("\r\n", at) - at - 15).trimmed().toLongLong();
+                if (buffer->size() < headEnd + 4 + length)
+                    return;
+                const QByteArray body = buffer->mid(headEnd + 4, length);
+                buffer->remove(0, headEnd + 4 + length);
+                const int index = m_requests.fetchAndAddRelaxed(1);
+                {
+                    QMutexLocker lock(&m_mutex);
+                    m_heads.append(head);
+                    m_bodies.append(body);
+                }
+                const Answer a = m_handler(index, head, body);
+                socket->write(a.bytes);
+                if (a.zeroBodyBytes > 0) {
+                    auto left = std::make_shared<qint64>(a.zeroBodyBytes);
+                    auto more = [socket, left] {
+                        while (*left > 0 && socket->bytesToWrite() < 1024 * 1024) {
+                            const qint64 n = qMin<qint64>(*left, 256 * 1024);
+                            socket->write(QByteArray(n, '0'));
+                            *left -= n;
+                        }
+                    };
+                    QObject::connect(socket, &QTcpSocket::bytesWritten, socket, more);
+                    more();
+                    return;
+                }
+                if (a.close) {
+                    socket->disconnectFromHost();
+                    return;
+                }
+            }
+        });
+    }
+
+    Handler m_handler;
+    QThread m_thread;
+    QTcpServer *m_server = nullptr;
+    quint16 m_port = 0;
+    QAtomicInt m_requests = 0, m_connections = 0, m_open = 0, m_maxOpen = 0;
+    mutable QMutex m_mutex;
+    QList<QByteArray> m_heads, m_bodies;
+};
+
+RawServer::Answer ok() { return {"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"}; }
+
+bool run(const QString &program, const QStringList &args, const QString &dir)
+{
+    QProcess p;
+    p.setWorkingDirectory(dir);
+    p.start(program, args);
+    return p.waitForFinished(60000) && p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
+}
+
+} // namespace
+
+class TestHttp : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    ConnectionSpec m_spec;
+    std::unique_ptr<testsupport::AppConnection> m_app;
+    std::unique_ptr<Storage> m_storage;
+
+    RelayerConfig config(const QUrl &target) const
+    {
+        RelayerConfig c;
+        c.targetUrl = target;
+        c.pollIntervalMs = 50;
+        c.maxIdleBackoffMs = 200;
+        c.retryBackoffMs = 50;
+        c.requestTimeoutMs = 5000;
+        return c;
+    }
+
+    QStringList enqueue(int count, const QByteArray &data = "{\"n\":1}")
+    {
+        QStringList ids;
+        QSqlDatabase db = m_app->db();
+        db.transaction();
+        for (int i = 0; i < count; ++i) {
+            auto id = sendEventTransactional(db, QStringLiteral("com.example.http"), QStringLiteral("/tests"), data);
+            if (!id.isOk())
+                qFatal("enqueue failed: %s", qPrintable(id.error().message()));
+            ids << *id;
+        }
+        db.commit();
+        return ids;
+    }
+
+    OutboxEvent row(const QString &id) const { return *m_storage->event(id); }
+
+    int relayAll(const RelayerConfig &c)
+    {
+        Relayer relayer(m_spec, c);
+        int total = 0;
+        for (;;) {
+            const RelayOnceResult r = relayer.relayOnce();
+            if (r.error)
+                qFatal("relay failed: %s", qPrintable(r.error.message()));
+            if (r.processed == 0)
+                return total;
+            total += r.processed;
+        }
+    }
+
+private Q_SLOTS:
+    void init()
+    {
+        m_spec = testsupport::freshOutbox(m_dir);
+        m_storage = testsupport::openStorage(m_spec);
+        m_app = std::make_unique<testsupport::AppConnection>(m_spec);
+    }
+
+    void cleanup()
+    {
+        m_app.reset();
+        m_storage.reset();
+    }
+
+    // Node's http server delays its ACKs like any stock server: a client with Nagle on stalls 40 ms on every
+    // body over 16 KiB (100 events of 20 KiB took 4 s one at a time). Ours must not.
+    void noStallAgainstAStockNodeServer()
+    {
+        if (QStandardPaths::findExecutable(QStringLiteral("node")).isEmpty())
+            QSKIP("node is not installed");
+        QProcess node;
+        node.start(QStringLiteral("node"), {QStringLiteral("-e"), QStringLiteral(
+            "const s=require('http').createServer((q,r)=>{q.resume();q.on('end',()=>{r.writeHead(202);r.end()})});"
+            "s.listen(0,'127.0.0.1',()=>console.log(s.address().port))")});
+        QVERIFY(node.waitForReadyRead(10000));
+        const int port = node.readLine().trimmed().toInt();
+        QVERIFY(port > 0);
+        const QStringList ids = enqueue(100, "{\"pad\":\"" + QByteArray(20 * 1024, 'x') + "\"}");
+        RelayerConfig c = config(QUrl(QStringLiteral("http://127.0.0.1:%1/").arg(port)));
+        c.concurrency = 1;
+        QElapsedTimer clock;
+        clock.start();
+        QCOMPARE(relayAll(c), 100);
+        const qint64 ms = clock.elapsed();
+        node.kill();
+        node.waitForFinished();
+        QCOMPARE(m_storage->stats()->sent, 100);
+        qInfo("100 events of 20 KiB, one at a time, to Node: %lld ms", ms);
+        QVERIFY2(ms < 2000, qPrintable(QString::number(ms))); // 40 ms each would be 4,000 ms
+    }
+
+    // 102 Processing and 103 Early Hints come before the final answer: only the final status counts.
+    void interimAnswersAreNotOutcomes()
+    {
+        RawServer server([](int, const QByteArray &, const QByteArray &) {
+            return RawServer::Answer{"HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>; rel=preload\r\n\r\n"
+                                     "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok"};
+        });
+        const QStringList ids = enqueue(3);
+        QCOMPARE(relayAll(config(server.url())), 3);
+        for (const QString &id : ids) {
+            QCOMPARE(row(id).status, EventStatus::Sent);
+            QCOMPARE(row(id).lastHttpStatus, 202);
+        }
+        QCOMPARE(server.requests(), 3);
+    }
+
+    // Every request the receiver may have processed is an attempt; the client never re-sends on its own.
+    void oddAnswersAreOneAttemptEach_data()
+    {
+        QTest::addColumn<QByteArray>("answer");
+        QTest::addColumn<QString>("error");
+        QTest::newRow("closed without answer") << QByteArray() << "connection closed before an answer";
+        QTest::newRow("cut status line") << QByteArray("HTTP/1.1 20") << "connection closed in the middle of the answer";
+        QTest::newRow("garbage") << QByteArray("SSH-2.0-OpenSSH_9.2\r\n") << "malformed answer: not an HTTP answer";
+        QTest::newRow("garbage head") << QByteArray("HTTP/1.1 two hundred\r\n\r\n") << "malformed answer: malformed status line";
+        QTest::newRow("101 switch") << QByteArray("HTTP/1.1 101 Switching Protocols\r\n\r\n") << "malformed answer: the receiver switched protocols (101)";
+    }
+
+    void oddAnswersAreOneAttemptEach()
+    {
+        QFETCH(QByteArray, answer);
+        QFETCH(QString, error);
+        RawServer server([answer](int, const QByteArray &, const QByteArray &) { return RawServer::Answer{answer, true}; });
+        const QString id = enqueue(1).first();
+        QCOMPARE(relayAll(config(server.url())), 1);
+        const OutboxEvent e = row(id);
+        QCOMPARE(e.status, EventStatus::Pending);
+        QCOMPARE(e.attempts, 1);
+        QVERIFY2(e.lastError.startsWith(error), qPrintable(e.lastError));
+        QTest::qWait(200);
+        QCOMPARE(server.requests(), 1); // exactly the one attempt recorded
+        QCOMPARE(m_storage->attempts(id)->size(), 1);
+    }
+
+    // A 2xx answer with a body of 200 MB: the status is the outcome, the body is not read to its end.
+    void hugeAnswerBodyIsNotRead()
+    {
+        RawServer server([](int, const QByteArray &, const QByteArray &) {
+            return RawServer::Answer{"HTTP/1.1 200 OK\r\nContent-Length: 209715200\r\n\r\n", false, 200 * 1024 * 1024};
+        });
+        const QString id = enqueue(1).first();
+        QElapsedTimer clock;
+        clock.start();
+        QCOMPARE(relayAll(config(server.url())), 1);
+        QCOMPARE(row(id).status, EventStatus::Sent);
+        QVERIFY2(clock.elapsed() < 3000, qPrintable(QString::number(clock.elapsed())));
+    }
+
+    // A failing answer's body: a bounded part of it is the error text.
+    void failingAnswerKeepsABoundedError()
+    {
+        RawServer server([](int, const QByteArray &, const QByteArray &) {
+            const QByteArray body = "quota exceeded " + QByteArray(100000, 'q');
+            return RawServer::Answer{"HTTP/1.1 400 Bad Request\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body};
+        });
+        const QString id = enqueue(1).first();
+        QCOMPARE(relayAll(config(server.url())), 1);
+        const OutboxEvent e = row(id);
+        QCOMPARE(e.status, EventStatus::Failed);
+        QVERIFY2(e.lastError.startsWith(QStringLiteral("HTTP 400 Bad Request: quota exceeded qqq")), qPrintable(e.lastError.left(80)));
+        QVERIFY(e.lastError.size() < 600);
+    }
+
+    // user:password@ in the URL: one request, with the credentials, not a first try without them.
+    void credentialsInTheUrlAreSentOnce()
+    {
+        RawServer server([](int, const QByteArray &head, const QByteArray &) {
+            return head.contains("Authorization: Basic " + QByteArray("relay:s3cret").toBase64())
+                       ? ok()
+                       : RawServer::Answer{"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"x\"\r\nContent-Length: 0\r\n\r\n"};
+        });
+        const QString id = enqueue(1).first();
+        QUrl url = server.url();
+        url.setUserName(QStringLiteral("relay"));
+        url.setPassword(QStringLiteral("s3cret"));
+        QCOMPARE(relayAll(config(url)), 1);
+        QCOMPARE(row(id).status, EventStatus::Sent);
+        QCOMPARE(server.requests(), 1);
+    }
+
+    // --concurrency 20 means 20 requests on the wire (QNetworkAccessManager opens 6 and times the others out
+    // while they wait in its queue).
+    void concurrencyAboveSixIsReal()
+    {
+        Receiver receiver;
+        QVERIFY(!receiver.listen().isError());
+        ReceiverFaults f;
+        f.delayMs = 400;
+        receiver.setFaults(f);
+        enqueue(60);
+        RelayerConfig c = config(receiver.url());
+        c.concurrency = 20;
+        c.requestTimeoutMs = 1000; // 60 requests, 6 at a time, 400 ms each: 4 s, most would time out
+        QElapsedTimer clock;
+        clock.start();
+        QCOMPARE(relayAll(c), 60);
+        QCOMPARE(m_storage->stats()->sent, 60);
+        QVERIFY2(clock.elapsed() < 2500, qPrintable(QString::number(clock.elapsed())));
+    }
+
+    // A relayer paused (SIGSTOP) past its request timeout while the answer arrives reads the answer when it
+    // continues instead of calling the request timed out and sending it again.
+    void answerThatArrivedDuringAPauseIsRead()
+    {
+        Receiver receiver;
+        QVERIFY(!receiver.listen().isError());
+        ReceiverFaults f;
+        f.delayMs = 200;
+        receiver.setFaults(f);
+        const QString id = enqueue(1).first();
+        QProcess relay;
+        relay.start(QStringLiteral(OUTBOXCTL_PATH), {QStringLiteral("--db"), m_spec.toUrl(), QStringLiteral("relay"), QStringLiteral("--once"),
+                                                     QStringLiteral("--target"), receiver.url().toString(), QStringLiteral("--timeout"), QStringLiteral("1000")});
+        QVERIFY(relay.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(receiver.requestCount() == 1, 10000);
+        ::kill(pid_t(relay.processId()), SIGSTOP);
+        QTest::qWait(2000); // the answer arrives 200 ms in; the deadline passes at 1,000 ms
+        ::kill(pid_t(relay.processId()), SIGCONT);
+        QVERIFY(relay.waitForFinished(10000));
+        QCOMPARE(relay.exitCode(), 0);
+        const OutboxEvent e = row(id);
+        QCOMPARE(e.status, EventStatus::Sent);
+        QCOMPARE(receiver.requestCount(), 1);
+    }
+
+    // Batches: cut at the byte cap before sending; a 413 splits the batch, down to the one event that is
+    // too large, which alone fails.
+    void batchesFitTheServer()
+    {
+        constexpr int limit = 64 * 1024; // the server's client_max_body_size
+        RawServer server([](int, const QByteArray &, const QByteArray &body) {
+            return body.size() > limit ? RawServer::Answer{"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n"} : ok();
+        });
+        const QStringList small = enqueue(40, "{\"pad\":\"" + QByteArray(4000, 's') + "\"}");
+        const QString huge = enqueue(1, "{\"pad\":\"" + QByteArray(100000, 'h') + "\"}").first();
+        RelayerConfig c = config(server.url());
+        c.contentMode = ContentMode::Batch;
+        c.maxBatchBytes = 1024 * 1024; // larger than the server takes: 413 decides
+        QCOMPARE(relayAll(c), 41);
+        for (const QString &id : small)
+            QCOMPARE(row(id).status, EventStatus::Sent);
+        QCOMPARE(row(huge).status, EventStatus::Failed);
+        QCOMPARE(row(huge).lastHttpStatus, 413);
+        QCOMPARE(m_storage->attempts(small.first())->size(), 1);
+
+        // With the cap set below the server's limit, no request is refused at all.
+        const QStringList more = enqueue(40, "{\"pad\":\"" + QByteArray(4000, 'm') + "\"}");
+        const int before = server.requests();
+        c.maxBatchBytes = limit;
+        QCOMPARE(relayAll(c), 40);
+        for (const QString &id : more)
+            QCOMPARE(row(id).status, EventStatus::Sent);
+        const QList<QByteArray> bodies = server.bodies().mid(before);
+        QVERIFY(bodies.size() >= 3);
+        for (const QByteArray &b : bodies)
+            QVERIFY2(b.size() <= limit, qPrintable(QString::number(b.size())));
+    }
+
+    // Headers from the configuration reach the receiver; the signature is checked by our receiver, and a
+    // wrong secret is refused there.
+    void headersAndSignatures()
+    {
+        Receiver receiver;
+        QVERIFY(!receiver.listen().isError());
+        const QByteArray secret = "whsec_" + QByteArray("the right secret, 32 bytes long!").toBase64();
+        QVERIFY(receiver.setSigningSecret(secret));
+        QVERIFY(!receiver.setSigningSecret("not a secret"));
+        const QStringList ids = enqueue(2);
+        RelayerConfig c = config(receiver.url());
+        c.headers = {{"Authorization", "Bearer t0ken"}, {"X-Api-Key", "k-42"}};
+        c.signingSecret = secret;
+        QVERIFY(c.problem().isEmpty());
+        QCOMPARE(relayAll(c), 2);
+        QCOMPARE(row(ids.first()).status, EventStatus::Sent);
+        const ReceivedRequest r = receiver.requests().first();
+        QCOMPARE(r.message.header("authorization"), QByteArray("Bearer t0ken"));
+        QCOMPARE(r.message.header("x-api-key"), QByteArray("k-42"));
+        QCOMPARE(r.message.header("webhook-id"), row(ids.first()).id.toUtf8());
+        QCOMPARE(r.signature, QStringLiteral("valid"));
+
+        const QString wrong = enqueue(1).first();
+        c.signingSecret = "whsec_" + QByteArray("a wrong secret").toBase64();
+        QCOMPARE(relayAll(c), 1);
+        QCOMPARE(row(wrong).status, EventStatus::Failed);
+        QCOMPARE(row(wrong).lastHttpStatus, 401);
+        QVERIFY2(row(wrong).lastError.contains(QStringLiteral("webhook signature does not match")), qPrintable(row(wrong).lastError));
+
+        c.headers = {{"Bad Name", "x"}};
+        QVERIFY(c.problem().contains(QStringLiteral("not a valid header name")));
+        c.headers = {{"X-Secret", "line\r\nInjected: 1"}};
+        QVERIFY(c.problem().contains(QStringLiteral("control character")));
+        QVERIFY(!c.problem().contains(QStringLiteral("Injected")));
+    }
+
+    // mTLS: a server that requires a client certificate refuses the relayer without one and takes it with one.
+    void clientCertificates()
+    {
+        if (QStandardPaths::findExecutable(QStringLiteral("openssl")).isEmpty())
+            QSKIP("openssl is not installed");
+        QTemporaryDir tls;
+        const QString d = tls.path();
+        QFile ext(tls.filePath(QStringLiteral("ext.cnf")));
+        QVERIFY(ext.open(QIODevice::WriteOnly));
+        ext.write("subjectAltName=IP:127.0.0.1\n");
+        ext.close();
+        const QString o = QStringLiteral("openssl");
+        QVERIFY(run(o, {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Test CA"}, d));
+        QVERIFY(run(o, {"req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=127.0.0.1"}, d));
+        QVERIFY(run(o, {"x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "srv.pem", "-days", "2", "-extfile", "ext.cnf"}, d));
+        QVERIFY(run(o, {"req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=relayer"}, d));
+        QVERIFY(run(o, {"x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "client.pem", "-days", "2"}, d));
+
+        QSslServer server;
+        QSslConfiguration conf = QSslConfiguration::defaultConfiguration();
+        conf.setLocalCertificate(QSslCertificate::fromPath(tls.filePath(QStringLiteral("srv.pem"))).value(0));
+        QFile keyFile(tls.filePath(QStringLiteral("srv.key")));
+        QVERIFY(keyFile.open(QIODevice::ReadOnly));
+        conf.setPrivateKey(QSslKey(keyFile.readAll(), QSsl::Rsa));
+        conf.setCaCertificates(QSslCertificate::fromPath(tls.filePath(QStringLiteral("ca.pem"))));
+        conf.setPeerVerifyMode(QSslSocket::VerifyPeer);
+        server.setSslConfiguration(conf);
+        QStringList clients;
+        connect(&server, &QTcpServer::pendingConnectionAvailable, this, [&] {
+            while (QTcpSocket *socket = server.nextPendingConnection()) {
+                auto *ssl = qobject_cast<QSslSocket *>(socket);
+                clients << ssl->peerCertificate().subjectInfo(QSslCertificate::CommonName).value(0);
+                connect(socket, &QTcpSocket::readyRead, socket, [socket] {
+                    if (socket->readAll().contains("\r\n\r\n"))
+                        socket->write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+                });
+            }
+        });
+        QVERIFY(server.listen(QHostAddress::LocalHost));
+        RelayerConfig c = config(QUrl(QStringLiteral("https://127.0.0.1:%1/").arg(server.serverPort())));
+        c.caCertificatesFile = tls.filePath(QStringLiteral("ca.pem"));
+        const QString id = enqueue(1).first();
+        auto relayOnce = [&](const RelayerConfig &config) {
+            Relayer relayer(m_spec, config);
+            int processed = -1;
+            relayer.relayOnceAsync([&](const RelayOnceResult &r) { processed = r.processed; });
+            QTRY_VERIFY_WITH_TIMEOUT(processed >= 0, 15000);
+        };
+        relayOnce(c);
+        QCOMPARE(row(id).status, EventStatus::Pending); // refused without a certificate
+        QVERIFY(clients.isEmpty());
+
+        c.clientCertificateFile = tls.filePath(QStringLiteral("client.pem"));
+        QVERIFY(c.problem().contains(QStringLiteral("needs its key")));
+        c.clientKeyFile = tls.filePath(QStringLiteral("client.key"));
+        QVERIFY2(c.problem().isEmpty(), qPrintable(c.problem()));
+        QSqlQuery(m_app->db()).exec(QStringLiteral("UPDATE outbox_events SET next_attempt_at = created_at"));
+        relayOnce(c);
+        QCOMPARE(row(id).status, EventStatus::Sent);
+        QCOMPARE(clients, QStringList{QStringLiteral("relayer")});
+    }
+};
+
+QTEST_GUILESS_MAIN(TestHttp)
+#include "tst_http.moc"
