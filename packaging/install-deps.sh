@@ -11,6 +11,8 @@ packages=(
   python3
   appstream desktop-file-utils dpkg-dev
   clang libclang-rt-14-dev
+  openssl
+  nginx-light iproute2
 )
 
 missing=()

@@ -2,7 +2,11 @@
 // in the same run on the same machine. A program beside the tests, not a test. Prints one JSON object per
 // scenario on stdout and a table on stderr.
 //
-//   outbox-bench [--scenario all|enqueue|relay|batch|scale|memory] [--runs 3] [--quick]
+//   outbox-bench [--scenario all|enqueue|relay|batch|scale|memory|stock] [--runs 3] [--quick]
+//
+// `stock` relays to receivers we did not write (a Node http server and nginx answering 202) and to our own,
+// with 100 B to 100 KiB events in all three modes, over loopback and over a veth pair into a network
+// namespace the benchmark makes (MTU 1500; skipped with a message where that is not permitted).
 
 #include "cloudevents.h"
 #include "procstats.h"
@@ -21,6 +25,10 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
+#include <QProcess>
+#include <QStandardPaths>
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -393,6 +401,213 @@ void scenarioMemory(bool quick)
                        {"growth", double(atEnd) / double(at100k) - 1.0}, {"target_growth", 0.10}});
 }
 
+
+// ---------------------------------------------------------------------------------------------------------
+// Stock receivers
+
+// A network namespace joined to this one by a veth pair (10.231.0.1 here, 10.231.0.2 there), removed again
+// by the destructor. Needs the right to make namespaces (root in a sandbox is enough).
+struct VethLink
+{
+    QString ns = QStringLiteral("obxbench%1").arg(QCoreApplication::applicationPid());
+    QString local = QStringLiteral("obxa%1").arg(QCoreApplication::applicationPid() % 100000);
+    QString remote = QStringLiteral("obxb%1").arg(QCoreApplication::applicationPid() % 100000);
+    bool up = false;
+    QString problem;
+
+    static bool ip(const QStringList &args, QString *error = nullptr)
+    {
+        QProcess p;
+        p.start(QStringLiteral("ip"), args);
+        const bool ok = p.waitForFinished(10000) && p.exitCode() == 0;
+        if (!ok && error)
+            *error = QString::fromLocal8Bit(p.readAllStandardError()).trimmed();
+        return ok;
+    }
+    VethLink()
+    {
+        const QString there = QStringLiteral("10.231.0.2/24");
+        up = ip({"netns", "add", ns}, &problem) && ip({"link", "add", local, "type", "veth", "peer", "name", remote}, &problem)
+             && ip({"link", "set", remote, "netns", ns}, &problem) && ip({"addr", "add", "10.231.0.1/24", "dev", local}, &problem)
+             && ip({"link", "set", local, "up"}, &problem) && ip({"netns", "exec", ns, "ip", "addr", "add", there, "dev", remote}, &problem)
+             && ip({"netns", "exec", ns, "ip", "link", "set", remote, "up"}, &problem)
+             && ip({"netns", "exec", ns, "ip", "link", "set", "lo", "up"}, &problem);
+    }
+    ~VethLink()
+    {
+        ip({"link", "del", local});
+        ip({"netns", "del", ns});
+    }
+};
+
+quint16 freePort()
+{
+    QTcpServer probe;
+    probe.listen(QHostAddress::LocalHost);
+    return probe.serverPort();
+}
+
+// A stock HTTP server answering 202 to every POST, in its own process, optionally inside a namespace.
+class StockServer
+{
+public:
+    enum Kind { Node, Nginx };
+    StockServer(Kind kind, const QString &host, const QString &ns) : m_host(host)
+    {
+        m_port = freePort();
+        QStringList command;
+        if (kind == Node) {
+            const QString js = QStringLiteral(
+                "const s=require('http').createServer((q,r)=>{q.resume();q.on('end',()=>{r.writeHead(202);r.end()})});"
+                "s.keepAliveTimeout=5000;s.listen(%1,'%2',()=>console.log('ready'))").arg(m_port).arg(host);
+            command = {QStringLiteral("node"), QStringLiteral("-e"), js};
+        } else {
+            QFile conf(g_dir->filePath(QStringLiteral("nginx-%1.conf").arg(m_port)));
+            conf.open(QIODevice::WriteOnly);
+            conf.write(QStringLiteral(
+                "daemon off; worker_processes 1; pid %1/nginx-%2.pid; error_log stderr error;\n"
+                "events { worker_connections 1024; }\n"
+                "http { access_log off; client_body_temp_path %1/nginx-body-%2;\n"
+                "  server { listen %3:%2; location / { return 202; } } }\n").arg(g_dir->path()).arg(m_port).arg(host).toUtf8());
+            conf.close();
+            command = {QStringLiteral("nginx"), QStringLiteral("-p"), g_dir->path(), QStringLiteral("-c"), conf.fileName()};
+        }
+        if (!ns.isEmpty())
+            command = QStringList{QStringLiteral("ip"), QStringLiteral("netns"), QStringLiteral("exec"), ns} + command;
+        m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        m_process.start(command.takeFirst(), command);
+        // Ready when it accepts a connection.
+        for (int i = 0; i < 200; ++i) {
+            QTcpSocket probe;
+            probe.connectToHost(host, m_port);
+            if (probe.waitForConnected(100))
+                return;
+            QThread::msleep(25);
+        }
+        die(QStringLiteral("the %1 server did not start").arg(kind == Node ? "Node" : "nginx"));
+    }
+    ~StockServer()
+    {
+        m_process.terminate();
+        if (!m_process.waitForFinished(5000))
+            m_process.kill();
+        m_process.waitForFinished();
+    }
+    QUrl url() const { return QUrl(QStringLiteral("http://%1:%2/events").arg(m_host).arg(m_port)); }
+
+private:
+    QString m_host;
+    quint16 m_port = 0;
+    QProcess m_process;
+};
+
+// Relays `count` events of `bytes` each in `mode` to the target with a running relayer until the outbox
+// has nothing due (Relayer::drainAsync); events per second.
+double drainRate(const QUrl &target, ContentMode mode, int count, int bytes)
+{
+    const QString path = newOutbox();
+    {
+        sqlite3 *db = nullptr;
+        sqlite3_open(path.toUtf8().constData(), &db);
+        sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
+        sqlite3_stmt *insert = nullptr;
+        sqlite3_prepare_v2(db, "INSERT INTO outbox_events (id, type, source, content_type, data, status, attempts, next_attempt_at, created_at)"
+                               " VALUES (?, 'com.example.order.created', '/bench', 'application/json', ?, 'pending', 0, ?, ?)", -1, &insert, nullptr);
+        const QByteArray data = "{\"pad\":\"" + QByteArray(qMax(0, bytes - 10), 'x') + "\"}";
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        for (int i = 0; i < count; ++i) {
+            const QByteArray id = createEventId().toLatin1();
+            sqlite3_bind_text(insert, 1, id.constData(), int(id.size()), SQLITE_TRANSIENT);
+            sqlite3_bind_blob(insert, 2, data.constData(), int(data.size()), SQLITE_STATIC);
+            sqlite3_bind_int64(insert, 3, now);
+            sqlite3_bind_int64(insert, 4, now);
+            if (sqlite3_step(insert) != SQLITE_DONE)
+                die(QString::fromUtf8(sqlite3_errmsg(db)));
+            sqlite3_reset(insert);
+        }
+        sqlite3_finalize(insert);
+        sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+        sqlite3_close(db);
+    }
+    RelayerConfig config;
+    config.targetUrl = target;
+    config.contentMode = mode;
+    Relayer relayer(ConnectionSpec::sqlite(path), config);
+    int sent = 0;
+    QObject::connect(&relayer, &Relayer::eventSent, [&sent] { ++sent; });
+    QEventLoop loop;
+    RelayOnceResult result;
+    QElapsedTimer clock;
+    clock.start();
+    relayer.drainAsync([&](const RelayOnceResult &r) {
+        result = r;
+        loop.quit();
+    });
+    loop.exec();
+    const double seconds = clock.nsecsElapsed() / 1e9;
+    QCoreApplication::processEvents();
+    if (result.error)
+        die(result.error.message());
+    if (sent != count)
+        die(QStringLiteral("%1 of %2 events were delivered to %3").arg(sent).arg(count).arg(target.toString()));
+    return count / seconds;
+}
+
+void scenarioStock(int runs, bool quick)
+{
+    if (QStandardPaths::findExecutable(QStringLiteral("node")).isEmpty() || QStandardPaths::findExecutable(QStringLiteral("nginx")).isEmpty())
+        die(QStringLiteral("the stock scenario needs node and nginx (packaging/install-deps.sh installs them)"));
+    Receiver own;
+    own.setRecording(Receiver::Recording::CountOnly);
+    if (Error e = own.listen())
+        die(e.message());
+    std::unique_ptr<VethLink> veth = std::make_unique<VethLink>();
+    if (!veth->up) {
+        std::fprintf(stderr, "bench: no veth pair (%s); only loopback is measured\n", qPrintable(veth->problem));
+        veth.reset();
+    }
+    struct Link { QString name, host, ns; };
+    QList<Link> links{{QStringLiteral("loopback"), QStringLiteral("127.0.0.1"), QString()}};
+    if (veth)
+        links.append({QStringLiteral("veth"), QStringLiteral("10.231.0.2"), veth->ns});
+    for (const Link &link : links) {
+        StockServer node(StockServer::Node, link.host, link.ns);
+        StockServer nginx(StockServer::Nginx, link.host, link.ns);
+        for (int bytes : {100, 8 * 1024, 20 * 1024, 100 * 1024}) {
+            for (ContentMode mode : {ContentMode::Binary, ContentMode::Structured, ContentMode::Batch}) {
+                // Enough events for a second or so of work at the rates seen.
+                int count = bytes <= 100 ? (mode == ContentMode::Batch ? 50000 : 10000) : bytes <= 8192 ? 5000 : bytes <= 20480 ? 3000 : 1000;
+                if (quick)
+                    count /= 5;
+                QList<double> toNode, toNginx, toOwn, bare, ratios;
+                for (int r = 0; r < runs; ++r) {
+                    toNode << drainRate(node.url(), mode, count, bytes);
+                    toNginx << drainRate(nginx.url(), mode, count, bytes);
+                    if (link.ns.isEmpty())
+                        toOwn << drainRate(own.url(), mode, count, bytes);
+                    // One request per event, small events: against a bare QNAM loop to the same Node server.
+                    if (bytes == 100 && mode != ContentMode::Batch) {
+                        const double b = bareNetworkRate(node.url(), mode, count, 6).rate;
+                        bare << b;
+                        ratios << toNode.last() / b;
+                    }
+                }
+                QJsonObject o{{"scenario", "stock"}, {"link", link.name}, {"mode", contentModeName(mode)}, {"event_bytes", bytes},
+                              {"events", count}, {"node_per_s", qRound(median(toNode))}, {"nginx_per_s", qRound(median(toNginx))}};
+                if (!toOwn.isEmpty()) {
+                    o.insert("own_receiver_per_s", qRound(median(toOwn)));
+                    o.insert("node_to_own_ratio", median(toNode) / median(toOwn));
+                }
+                if (!bare.isEmpty()) {
+                    o.insert("bare_qnam_to_node_per_s", qRound(median(bare)));
+                    o.insert("node_to_bare_qnam_ratio", median(ratios));
+                }
+                report(o);
+            }
+        }
+    }
+}
+
 QString describe(const QJsonObject &o)
 {
     const QString s = o.value("scenario").toString();
@@ -409,6 +624,15 @@ QString describe(const QJsonObject &o)
         return QStringLiteral("batch integrity: %1 of %2 events intact").arg(n("intact"), n("events"));
     if (s == QLatin1String("scale"))
         return QStringLiteral("%1 rows in table: %2/s (%3x of 10k), %4 statements/batch").arg(n("rows_in_table"), n("engine_per_s"), r("ratio_to_10k"), r("statements_per_batch"));
+    if (s == QLatin1String("stock")) {
+        QString line = QStringLiteral("%1 %2, %3 B: Node %4/s, nginx %5/s").arg(o.value("link").toString(), o.value("mode").toString(), n("event_bytes"),
+                                                                              n("node_per_s"), n("nginx_per_s"));
+        if (o.contains("own_receiver_per_s"))
+            line += QStringLiteral(", own receiver %1/s (Node/own %2x)").arg(n("own_receiver_per_s"), r("node_to_own_ratio"));
+        if (o.contains("bare_qnam_to_node_per_s"))
+            line += QStringLiteral(", bare QNAM to Node %1/s (engine/bare %2x)").arg(n("bare_qnam_to_node_per_s"), r("node_to_bare_qnam_ratio"));
+        return line;
+    }
     if (s == QLatin1String("memory"))
         return QStringLiteral("memory over %1 events: %2 KiB at 100k, %3 KiB at end (%4 growth)").arg(n("events"), n("rss_kib_at_100k"), n("rss_kib_at_end"), r("growth"));
     return s;
@@ -421,7 +645,7 @@ int main(int argc, char *argv[])
     QCoreApplication app(argc, argv);
     QCommandLineParser parser;
     parser.addHelpOption();
-    parser.addOption({"scenario", "all, enqueue, relay, batch, scale or memory.", "name", "all"});
+    parser.addOption({"scenario", "all, enqueue, relay, batch, scale, memory or stock.", "name", "all"});
     parser.addOption({"runs", "Runs per figure; the median is reported (default 3).", "n", "3"});
     parser.addOption({"quick", "Smaller counts, for a smoke run."});
     parser.addOption({"side", "relay only: both, baseline or engine (one side alone, to profile it).", "side", "both"});
@@ -447,6 +671,8 @@ int main(int argc, char *argv[])
         scenarioScale(quick);
     if (all || scenario == QLatin1String("memory"))
         scenarioMemory(quick);
+    if (all || scenario == QLatin1String("stock"))
+        scenarioStock(runs, quick);
     std::fprintf(stderr, "\n%d cores; medians of %d runs\n", QThread::idealThreadCount(), runs);
     for (const QJsonObject &o : std::as_const(g_results))
         std::fprintf(stderr, "  %s\n", qPrintable(describe(o)));

@@ -197,6 +197,56 @@ private Q_SLOTS:
         QVERIFY(s.value("oldest_pending_age_ms").isNull());
     }
 
+    // Headers from flags and from a secret file, a signing secret: they reach the receiver and are never
+    // printed; a secret file other users may read is refused; a password in the target URL is not echoed.
+    void relayHeadersAndSecretsAreNeverPrinted()
+    {
+        enqueueOne();
+        enqueueOne();
+        Receiver receiver;
+        QVERIFY(!receiver.listen().isError());
+        const QByteArray secret = "whsec_" + QByteArray("a key for the relay test, 32 by").toBase64();
+        QVERIFY(receiver.setSigningSecret(secret));
+        const QString headers = m_dir.filePath(QStringLiteral("headers"));
+        const QString signing = m_dir.filePath(QStringLiteral("signing"));
+        for (const auto &[path, content] : {std::pair(headers, QByteArray("# secrets\nAuthorization: Bearer file-t0ken\n\nX-Tenant: t-7\n")),
+                                            std::pair(signing, secret + '\n')}) {
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(content);
+            f.close();
+            QVERIFY(f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadOther));
+        }
+        QUrl target = receiver.url();
+        target.setUserName(QStringLiteral("relay"));
+        target.setPassword(QStringLiteral("url-pa55"));
+        const QStringList args{"relay", "--target", target.toString(), "--drain", "--verbose", "--header", "X-Api-Key: flag-k3y",
+                               "--header-file", headers, "--signing-secret-file", signing};
+        Run r = run(args);
+        QCOMPARE(r.exitCode, 2);
+        QCOMPARE(r.errLines().size(), 1);
+        QVERIFY2(r.err.contains("other users can read it"), r.err.constData());
+        QFile::setPermissions(headers, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+        QFile::setPermissions(signing, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+        r = run(args);
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(receiver.eventCount(), 2);
+        const ReceivedRequest got = receiver.requests().first();
+        QCOMPARE(got.message.header("x-api-key"), QByteArray("flag-k3y"));
+        QCOMPARE(got.message.header("authorization"), QByteArray("Bearer file-t0ken"));
+        QCOMPARE(got.message.header("x-tenant"), QByteArray("t-7"));
+        QCOMPARE(got.signature, QStringLiteral("valid"));
+        for (const QByteArray &secretText : {QByteArray("flag-k3y"), QByteArray("file-t0ken"), QByteArray("url-pa55"), secret})
+            QVERIFY2(!r.out.contains(secretText) && !r.err.contains(secretText), r.err.constData());
+
+        r = run({"relay", "--target", target.toString(), "--drain", "--header", "no colon here"});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("expected a header as"), r.err.constData());
+        r = run({"relay", "--target", target.toString(), "--drain", "--client-cert", headers});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("needs its key"), r.err.constData());
+    }
+
     void relayOnceToAFailingTargetExitsNonZero()
     {
         const QString id = enqueueOne();
