@@ -40,6 +40,55 @@ QSslKey readPrivateKey(const QString &path)
 }
 } // namespace
 
+bool readSecretFile(const QString &path, const QString &what, QByteArray *content, QString *error)
+{
+    QFile file(path);
+    if (!file.exists()) {
+        *error = QStringLiteral("the %1 '%2' does not exist").arg(what, path);
+        return false;
+    }
+    if (file.permissions() & QFileDevice::ReadOther) {
+        *error = QStringLiteral("refusing the %1 '%2': other users can read it (chmod o-r '%2')").arg(what, path);
+        return false;
+    }
+    if (!file.open(QIODevice::ReadOnly)) {
+        *error = QStringLiteral("cannot read the %1 '%2': %3").arg(what, path, file.errorString());
+        return false;
+    }
+    *content = file.readAll();
+    return true;
+}
+
+bool parseHeaderLine(const QByteArray &line, std::pair<QByteArray, QByteArray> *header)
+{
+    const qsizetype colon = line.indexOf(':');
+    if (colon <= 0)
+        return false;
+    *header = {line.left(colon).trimmed(), line.mid(colon + 1).trimmed()};
+    return true;
+}
+
+bool readHeaderFile(const QString &path, QList<std::pair<QByteArray, QByteArray>> *headers, QString *error)
+{
+    QByteArray content;
+    if (!readSecretFile(path, QStringLiteral("header file"), &content, error))
+        return false;
+    int lineNumber = 0;
+    for (const QByteArray &raw : content.split('\n')) {
+        ++lineNumber;
+        const QByteArray line = raw.trimmed();
+        if (line.isEmpty() || line.startsWith('#'))
+            continue;
+        std::pair<QByteArray, QByteArray> header;
+        if (!parseHeaderLine(line, &header)) {
+            *error = QStringLiteral("%1:%2: expected a header as \"Name: value\"").arg(path).arg(lineNumber);
+            return false;
+        }
+        headers->append(header);
+    }
+    return true;
+}
+
 QString RelayerConfig::problem() const
 {
     if (!customSender) {

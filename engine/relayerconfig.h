@@ -51,4 +51,13 @@ struct RelayerConfig
     qint64 effectiveLeaseMs() const;
 };
 
+// A file holding a secret (a header file, a signing secret, a private key). Refused when other users may read
+// it, so a secret never sits in a world-readable file. On failure: false, and why in one line.
+bool readSecretFile(const QString &path, const QString &what, QByteArray *content, QString *error);
+// "Name: value" lines of a header file (blank lines and # comments skipped) into headers. The error names
+// the file and line, never a value (values may be secrets).
+bool readHeaderFile(const QString &path, QList<std::pair<QByteArray, QByteArray>> *headers, QString *error);
+// One "Name: value" header; false when there is no colon.
+bool parseHeaderLine(const QByteArray &line, std::pair<QByteArray, QByteArray> *header);
+
 } // namespace outbox

@@ -561,6 +561,46 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(model()->rowCount(), 6, 5000);
     }
 
+    // Headers and a signing secret from the relay panel reach the receiver; the typed header and a password
+    // in the target URL are not stored in the settings.
+    void relayPanelHeadersAndSigning()
+    {
+        enqueue(QStringLiteral("com.example.signed"));
+        openWindow();
+        TesterPanel *tester = m_window->testerPanel();
+        RelayPanel *relay = m_window->relayPanel();
+        QTest::mouseClick(tester->useAsTargetButton(), Qt::LeftButton);
+        const QByteArray secret = "whsec_" + QByteArray("console signing key of 32 bytes").toBase64();
+        QVERIFY(tester->receiver()->setSigningSecret(secret));
+        const QString secretFile = m_dir.filePath(QStringLiteral("signing.secret"));
+        QFile f(secretFile);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(secret);
+        f.close();
+        QVERIFY(f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner));
+        QUrl target(relay->targetUrl());
+        target.setUserName(QStringLiteral("u"));
+        target.setPassword(QStringLiteral("url-pa55"));
+        relay->findChild<QLineEdit *>(QStringLiteral("targetUrl"))->setText(target.toString());
+        auto *header = relay->findChild<QLineEdit *>(QStringLiteral("relayHeader"));
+        QCOMPARE(header->echoMode(), QLineEdit::PasswordEchoOnEdit);
+        header->setText(QStringLiteral("X-Api-Key: typed-k3y"));
+        relay->findChild<QLineEdit *>(QStringLiteral("relaySigningFile"))->setText(secretFile);
+        QTest::mouseClick(relay->onceButton(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("type = 'com.example.signed' AND status = 'sent'")), 1, 10000);
+        const ReceivedRequest got = tester->receiver()->requests().last();
+        QCOMPARE(got.message.header("x-api-key"), QByteArray("typed-k3y"));
+        QCOMPARE(got.signature, QStringLiteral("valid"));
+        QVERIFY(!relay->log()->toPlainText().contains(QStringLiteral("typed-k3y")));
+        m_window->close();
+        QSettings settings;
+        for (const QString &key : settings.allKeys()) {
+            const QString value = settings.value(key).toString();
+            QVERIFY2(!value.contains(QStringLiteral("typed-k3y")) && !value.contains(QStringLiteral("url-pa55")), qPrintable(key));
+        }
+        QCOMPARE(settings.value(QStringLiteral("relay/signingSecretFile")).toString(), secretFile);
+    }
+
     void relayFromTheControlsToTheReceiver()
     {
         for (int i = 0; i < 20; ++i)

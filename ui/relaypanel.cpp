@@ -57,6 +57,20 @@ RelayPanel::RelayPanel(QWidget *parent) : QWidget(parent)
     m_caFile->setPlaceholderText(tr("https: extra CA certificates (PEM file)"));
     m_caFile->setToolTip(tr("Certificates are always verified; the system's CAs are trusted, and these too."));
     form->addRow(tr("CA file"), m_caFile);
+    auto field = [this, form](const QString &name, const QString &label, const QString &placeholder) {
+        auto *edit = new QLineEdit(this);
+        edit->setObjectName(name);
+        edit->setPlaceholderText(placeholder);
+        form->addRow(label, edit);
+        return edit;
+    };
+    m_header = field(QStringLiteral("relayHeader"), tr("Header"), tr("e.g. Authorization: Bearer … (not stored)"));
+    m_header->setEchoMode(QLineEdit::PasswordEchoOnEdit);
+    m_header->setToolTip(tr("Added to every request. Shown masked, never logged, never stored; for a lasting secret use a header file."));
+    m_headerFile = field(QStringLiteral("relayHeaderFile"), tr("Header file"), tr("\"Name: value\" per line; not readable by other users"));
+    m_signingFile = field(QStringLiteral("relaySigningFile"), tr("Signing secret"), tr("file holding a whsec_ secret (Standard Webhooks)"));
+    m_clientCert = field(QStringLiteral("relayClientCert"), tr("Client certificate"), tr("https: PEM certificate for mTLS"));
+    m_clientKey = field(QStringLiteral("relayClientKey"), tr("Client key"), tr("its PEM private key"));
     layout->addLayout(form);
 
     auto *buttons = new QHBoxLayout;
@@ -123,15 +137,42 @@ RelayerConfig RelayPanel::config() const
     c.concurrency = m_concurrency->value();
     c.requestTimeoutMs = m_timeout->value();
     c.caCertificatesFile = m_caFile->text().trimmed();
+    c.clientCertificateFile = m_clientCert->text().trimmed();
+    c.clientKeyFile = m_clientKey->text().trimmed();
     c.name = QStringLiteral("console");
     return c;
+}
+
+// The headers and signing secret, read from the fields and files now (never kept in settings).
+QString RelayPanel::readSecrets(RelayerConfig *c) const
+{
+    QString error;
+    if (const QByteArray line = m_header->text().trimmed().toUtf8(); !line.isEmpty()) {
+        std::pair<QByteArray, QByteArray> header;
+        if (!parseHeaderLine(line, &header))
+            return tr("The header must be written as \"Name: value\".");
+        c->headers.append(header);
+    }
+    if (const QString file = m_headerFile->text().trimmed(); !file.isEmpty() && !readHeaderFile(file, &c->headers, &error))
+        return error;
+    if (const QString file = m_signingFile->text().trimmed(); !file.isEmpty()) {
+        if (!readSecretFile(file, tr("signing secret file"), &c->signingSecret, &error))
+            return error;
+        c->signingSecret = c->signingSecret.trimmed();
+    }
+    if (!c->clientKeyFile.isEmpty()) {
+        QByteArray unused;
+        if (!readSecretFile(c->clientKeyFile, tr("client key"), &unused, &error))
+            return error;
+    }
+    return {};
 }
 
 bool RelayPanel::ensureRelayer()
 {
     if (m_relayer)
         return true;
-    const RelayerConfig c = config();
+    RelayerConfig c = config();
     QString problem;
     if (!m_open)
         problem = tr("No outbox is open.");
@@ -139,7 +180,7 @@ bool RelayPanel::ensureRelayer()
         problem = tr("Set the target URL first (or start the receiver and use it as the target).");
     else if (!c.targetUrl.isValid() || (c.targetUrl.scheme() != QLatin1String("http") && c.targetUrl.scheme() != QLatin1String("https")))
         problem = tr("'%1' is not an http:// or https:// URL.").arg(targetUrl());
-    else
+    else if (problem = readSecrets(&c); problem.isEmpty())
         problem = c.problem();
     if (!problem.isEmpty()) {
         QMessageBox::warning(this, tr("Cannot relay"), problem);
@@ -295,13 +336,18 @@ void RelayPanel::loadSettings()
     m_concurrency->setValue(s.value(QStringLiteral("concurrency"), m_concurrency->value()).toInt());
     m_timeout->setValue(s.value(QStringLiteral("timeoutMs"), m_timeout->value()).toInt());
     m_caFile->setText(s.value(QStringLiteral("caFile")).toString());
+    m_headerFile->setText(s.value(QStringLiteral("headerFile")).toString());
+    m_signingFile->setText(s.value(QStringLiteral("signingSecretFile")).toString());
+    m_clientCert->setText(s.value(QStringLiteral("clientCertificate")).toString());
+    m_clientKey->setText(s.value(QStringLiteral("clientKey")).toString());
 }
 
 void RelayPanel::saveSettings() const
 {
     QSettings s;
     s.beginGroup(QStringLiteral("relay"));
-    s.setValue(QStringLiteral("url"), m_url->text());
+    // A password in the URL is never stored (nor the typed-in header): only file paths are.
+    s.setValue(QStringLiteral("url"), QUrl(m_url->text().trimmed()).toString(QUrl::RemovePassword));
     s.setValue(QStringLiteral("mode"), m_mode->currentIndex());
     s.setValue(QStringLiteral("batchSize"), m_batch->value());
     s.setValue(QStringLiteral("pollIntervalMs"), m_poll->value());
@@ -309,6 +355,10 @@ void RelayPanel::saveSettings() const
     s.setValue(QStringLiteral("concurrency"), m_concurrency->value());
     s.setValue(QStringLiteral("timeoutMs"), m_timeout->value());
     s.setValue(QStringLiteral("caFile"), m_caFile->text());
+    s.setValue(QStringLiteral("headerFile"), m_headerFile->text());
+    s.setValue(QStringLiteral("signingSecretFile"), m_signingFile->text());
+    s.setValue(QStringLiteral("clientCertificate"), m_clientCert->text());
+    s.setValue(QStringLiteral("clientKey"), m_clientKey->text());
 }
 
 } // namespace outbox::ui

@@ -38,6 +38,8 @@ public:
     void setConnection(const ConnectionSpec &spec, bool open);
     void setTargetUrl(const QString &url);
     QString targetUrl() const;
+    // Reads the typed header and the header, signing and key files into c; empty, or why they cannot be used.
+    QString readSecrets(RelayerConfig *c) const;
     RelayerConfig config() const;
     State state() const { return m_state; }
 
@@ -85,6 +87,11 @@ private:
     QSpinBox *m_concurrency;
     QSpinBox *m_timeout;
     QLineEdit *m_caFile;
+    QLineEdit *m_header;        // one header typed in; its value is shown masked and never stored
+    QLineEdit *m_headerFile;    // "Name: value" lines (secrets stay in the file; only its path is stored)
+    QLineEdit *m_signingFile;   // a whsec_ secret: Standard Webhooks signatures
+    QLineEdit *m_clientCert;
+    QLineEdit *m_clientKey;
     QPushButton *m_start;
     QPushButton *m_pause;
     QPushButton *m_stop;

@@ -206,26 +206,22 @@ int cmdEnqueue(const QStringList &args)
     return Done;
 }
 
-// A file holding a secret: refused when other users may read it, so a secret never sits in a world-readable file.
+// The engine's secret-file and header readers, with their one-line errors as usage errors.
 QByteArray readSecretFile(const QString &path, const QString &what)
 {
-    QFile file(path);
-    if (!file.exists())
-        fail(BadUsage, QStringLiteral("the %1 '%2' does not exist").arg(what, path));
-    if (file.permissions() & QFileDevice::ReadOther)
-        fail(BadUsage, QStringLiteral("refusing the %1 '%2': other users can read it (chmod o-r '%2')").arg(what, path));
-    if (!file.open(QIODevice::ReadOnly))
-        fail(BadUsage, QStringLiteral("cannot read the %1 '%2': %3").arg(what, path, file.errorString()));
-    return file.readAll();
+    QByteArray content;
+    QString error;
+    if (!outbox::readSecretFile(path, what, &content, &error))
+        fail(BadUsage, error);
+    return content;
 }
 
-// "Name: value" into a header; the value is never echoed in an error (it may be a secret).
 std::pair<QByteArray, QByteArray> parseHeaderLine(const QByteArray &line, const QString &where)
 {
-    const qsizetype colon = line.indexOf(':');
-    if (colon <= 0)
+    std::pair<QByteArray, QByteArray> header;
+    if (!outbox::parseHeaderLine(line, &header))
         fail(BadUsage, QStringLiteral("%1: expected a header as \"Name: value\"").arg(where));
-    return {line.left(colon).trimmed(), line.mid(colon + 1).trimmed()};
+    return header;
 }
 
 int cmdRelay(const QStringList &args)
@@ -315,13 +311,9 @@ int cmdRelay(const QStringList &args)
     for (const QString &line : std::as_const(headerLines))
         config.headers.append(parseHeaderLine(line.toUtf8(), QStringLiteral("--header")));
     if (const QString file = cmd.setting(QStringLiteral("header-file")); !file.isEmpty()) {
-        int lineNumber = 0;
-        for (const QByteArray &raw : readSecretFile(file, QStringLiteral("header file")).split('\n')) {
-            ++lineNumber;
-            const QByteArray line = raw.trimmed();
-            if (!line.isEmpty() && !line.startsWith('#'))
-                config.headers.append(parseHeaderLine(line, QStringLiteral("%1:%2").arg(file).arg(lineNumber)));
-        }
+        QString error;
+        if (!outbox::readHeaderFile(file, &config.headers, &error))
+            fail(BadUsage, error);
     }
     if (const QString file = cmd.setting(QStringLiteral("signing-secret-file")); !file.isEmpty()) {
         config.signingSecret = readSecretFile(file, QStringLiteral("signing secret file")).trimmed();
