@@ -15,6 +15,8 @@
 #include <QLoggingCategory>
 #include <QRandomGenerator>
 #include <QSqlDriver>
+#include <QMutex>
+#include <QSet>
 #include <QSemaphore>
 #include <QThread>
 
@@ -68,6 +70,78 @@ bool parseHeaderLine(const QByteArray &line, std::pair<QByteArray, QByteArray> *
     return true;
 }
 
+bool readRoutesFile(const QString &path, QList<RelayRoute> *routes, QString *error)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        *error = QStringLiteral("cannot read the routes file '%1': %2").arg(path, file.errorString());
+        return false;
+    }
+    const bool private_ = !(file.permissions() & QFileDevice::ReadOther);
+    int lineNumber = 0;
+    RelayRoute *route = nullptr;
+    auto bad = [&](const QString &why) {
+        *error = QStringLiteral("%1:%2: %3").arg(path).arg(lineNumber).arg(why);
+        return false;
+    };
+    for (const QByteArray &raw : file.readAll().split('\n')) {
+        ++lineNumber;
+        const QString line = QString::fromUtf8(raw).trimmed();
+        if (line.isEmpty() || line.startsWith(QLatin1Char('#')) || line.startsWith(QLatin1Char(';')))
+            continue;
+        if (line.startsWith(QLatin1Char('['))) {
+            if (!line.endsWith(QLatin1Char(']')) || !line.startsWith(QLatin1String("[route ")))
+                return bad(QStringLiteral("expected a section [route NAME]"));
+            routes->append(RelayRoute{});
+            route = &routes->last();
+            route->name = line.mid(7, line.size() - 8).trimmed();
+            continue;
+        }
+        const qsizetype eq = line.indexOf(QLatin1Char('='));
+        if (eq <= 0)
+            return bad(QStringLiteral("expected name = value"));
+        if (!route)
+            return bad(QStringLiteral("a setting before the first [route NAME]"));
+        const QString key = line.left(eq).trimmed();
+        const QString value = line.mid(eq + 1).trimmed();
+        if (key == QLatin1String("types")) {
+            for (const QString &t : value.split(QLatin1Char(','), Qt::SkipEmptyParts))
+                route->types.append(t.trimmed());
+        } else if (key == QLatin1String("target")) {
+            route->targetUrl = QUrl(value, QUrl::StrictMode);
+        } else if (key == QLatin1String("mode")) {
+            if (!parseContentMode(value, &route->contentMode))
+                return bad(QStringLiteral("unknown mode '%1': use binary, structured or batch").arg(value));
+        } else if (key == QLatin1String("concurrency")) {
+            bool ok = false;
+            route->concurrency = value.toInt(&ok);
+            if (!ok || route->concurrency < 1 || route->concurrency > 1000)
+                return bad(QStringLiteral("the concurrency must be a whole number from 1 to 1000"));
+        } else if (key == QLatin1String("header")) {
+            if (!private_)
+                return bad(QStringLiteral("a header in a routes file that other users can read (chmod o-r, or use header-file)"));
+            std::pair<QByteArray, QByteArray> header;
+            if (!parseHeaderLine(value.toUtf8(), &header))
+                return bad(QStringLiteral("expected a header as \"Name: value\""));
+            route->headers.append(header);
+        } else if (key == QLatin1String("header-file")) {
+            if (!readHeaderFile(value, &route->headers, error))
+                return false;
+        } else if (key == QLatin1String("signing-secret-file")) {
+            if (!readSecretFile(value, QStringLiteral("signing secret file"), &route->signingSecret, error))
+                return false;
+            route->signingSecret = route->signingSecret.trimmed();
+        } else {
+            return bad(QStringLiteral("unknown setting '%1' (types, target, mode, concurrency, header, header-file, signing-secret-file)").arg(key));
+        }
+    }
+    if (routes->isEmpty()) {
+        *error = QStringLiteral("the routes file '%1' has no [route NAME] section").arg(path);
+        return false;
+    }
+    return true;
+}
+
 bool readHeaderFile(const QString &path, QList<std::pair<QByteArray, QByteArray>> *headers, QString *error)
 {
     QByteArray content;
@@ -89,8 +163,36 @@ bool readHeaderFile(const QString &path, QList<std::pair<QByteArray, QByteArray>
     return true;
 }
 
+RelayerConfig routeConfig(const RelayerConfig &base, const RelayRoute &route);
+
 QString RelayerConfig::problem() const
 {
+    if (!routes.isEmpty()) {
+        if (customSender)
+            return QStringLiteral("routes need the HTTP sender, not a custom one");
+        QStringList earlier;
+        QSet<QString> names;
+        for (const RelayRoute &r : routes) {
+            const QString name = r.name.isEmpty() ? QStringLiteral("(unnamed)") : r.name;
+            if (r.name.isEmpty() || names.contains(r.name))
+                return QStringLiteral("every route needs a name of its own ('%1')").arg(name);
+            if (std::any_of(r.name.cbegin(), r.name.cend(), [](QChar c) {
+                    return !(c.isLetterOrNumber() && c.unicode() < 128) && c != QLatin1Char('-') && c != QLatin1Char('_') && c != QLatin1Char('.');
+                }))
+                return QStringLiteral("the route name '%1' may hold only letters, digits, '-', '_' and '.'").arg(r.name.simplified().left(40));
+            names.insert(r.name);
+            if (r.types.isEmpty())
+                return QStringLiteral("route %1 has no types").arg(name);
+            if (earlier.contains(QStringLiteral("*")))
+                return QStringLiteral("route %1 is never used: an earlier route takes every type").arg(name);
+            if (const QString p = routeConfig(*this, r).problem(); !p.isEmpty())
+                return QStringLiteral("route %1: %2").arg(name, p);
+            earlier += r.types;
+        }
+        if (!earlier.contains(QStringLiteral("*")))
+            return QStringLiteral("no route takes every type: add a default route (types = *) so no event is left behind");
+        return {};
+    }
     if (!customSender) {
         if (!targetUrl.isValid() || targetUrl.host().isEmpty())
             return QStringLiteral("the target URL '%1' is not a valid URL").arg(targetUrl.toString());
@@ -181,6 +283,7 @@ Error RelayWorker::open()
     if (!storage.isOk())
         return storage.error();
     m_storage = std::move(storage.value());
+    m_storage->setClaimTypes(m_claimInclude, m_claimExclude);
     if (!m_config.customSender) {
         HttpSenderOptions options;
         options.target = m_config.targetUrl;
@@ -612,46 +715,98 @@ Relayer::~Relayer()
     shutdownWorker();
 }
 
+RelayerConfig routeConfig(const RelayerConfig &base, const RelayRoute &route)
+{
+    RelayerConfig c = base;
+    c.routes.clear();
+    c.targetUrl = route.targetUrl;
+    c.contentMode = route.contentMode;
+    c.concurrency = route.concurrency;
+    c.headers += route.headers;
+    if (!route.signingSecret.isEmpty())
+        c.signingSecret = route.signingSecret;
+    return c;
+}
+
 Error Relayer::ensureWorker()
 {
-    if (m_worker)
+    if (!m_lanes.isEmpty())
         return {};
     if (const QString problem = m_config.problem(); !problem.isEmpty())
         return Error(Error::InvalidArgument, problem);
-    m_thread = new QThread;
-    m_thread->setObjectName(QStringLiteral("outbox-relayer"));
-    m_worker = new RelayWorker(m_spec, m_config, m_owner, m_eventListeners);
-    m_worker->moveToThread(m_thread);
-    connect(m_worker, &RelayWorker::eventSent, this, &Relayer::eventSent);
-    connect(m_worker, &RelayWorker::eventRetryScheduled, this, &Relayer::eventRetryScheduled);
-    connect(m_worker, &RelayWorker::eventFailed, this, &Relayer::eventFailed);
-    connect(m_worker, &RelayWorker::batchFinished, this, &Relayer::batchFinished);
-    connect(m_worker, &RelayWorker::errorOccurred, this, &Relayer::errorOccurred);
-    m_thread->start();
-    Error error;
-    QMetaObject::invokeMethod(m_worker, [this, &error] { error = m_worker->open(); }, Qt::BlockingQueuedConnection);
-    if (error)
-        shutdownWorker();
-    return error;
+    // One lane without routes; one per route with them, each claiming its own types only.
+    struct Plan
+    {
+        QString route;
+        RelayerConfig config;
+        QStringList include, exclude;
+    };
+    QList<Plan> plans;
+    if (m_config.routes.isEmpty()) {
+        plans.append({QString(), m_config, {}, {}});
+    } else {
+        QStringList earlier;
+        for (const RelayRoute &r : m_config.routes) {
+            const QStringList include = r.types.contains(QStringLiteral("*")) ? QStringList() : r.types;
+            plans.append({r.name, routeConfig(m_config, r), include, earlier});
+            earlier += r.types;
+        }
+    }
+    for (const Plan &plan : std::as_const(plans)) {
+        Lane lane;
+        lane.route = plan.route;
+        lane.thread = new QThread;
+        lane.thread->setObjectName(QStringLiteral("outbox-relayer"));
+        const QString owner = plan.route.isEmpty() ? m_owner : m_owner + QLatin1Char('/') + plan.route;
+        lane.worker = new RelayWorker(m_spec, plan.config, owner, m_eventListeners);
+        lane.worker->setClaimTypes(plan.include, plan.exclude);
+        lane.worker->moveToThread(lane.thread);
+        const QString route = plan.route.isEmpty() ? QStringLiteral("default") : plan.route;
+        connect(lane.worker, &RelayWorker::eventSent, this, [this, route](const QString &id, int status, qint64 ms) {
+            Q_EMIT eventSent(id, status, ms);
+            Q_EMIT routeOutcome(route, Attempt::Outcome::Sent, ms);
+        });
+        connect(lane.worker, &RelayWorker::eventRetryScheduled, this,
+                [this, route](const QString &id, int status, const QString &error, const QDateTime &next) {
+                    Q_EMIT eventRetryScheduled(id, status, error, next);
+                    Q_EMIT routeOutcome(route, Attempt::Outcome::Retry, 0);
+                });
+        connect(lane.worker, &RelayWorker::eventFailed, this, [this, route](const QString &id, int status, const QString &error) {
+            Q_EMIT eventFailed(id, status, error);
+            Q_EMIT routeOutcome(route, Attempt::Outcome::Failed, 0);
+        });
+        connect(lane.worker, &RelayWorker::batchFinished, this, &Relayer::batchFinished);
+        connect(lane.worker, &RelayWorker::errorOccurred, this, [this, route](const QString &message) {
+            Q_EMIT errorOccurred(m_config.routes.isEmpty() ? message : QStringLiteral("route %1: %2").arg(route, message));
+        });
+        lane.thread->start();
+        m_lanes.append(lane);
+        Error error;
+        QMetaObject::invokeMethod(lane.worker, [w = lane.worker, &error] { error = w->open(); }, Qt::BlockingQueuedConnection);
+        if (error) {
+            shutdownWorker();
+            return error;
+        }
+    }
+    return {};
 }
 
 void Relayer::shutdownWorker()
 {
-    if (!m_worker)
-        return;
-    QMetaObject::invokeMethod(m_worker, [this] { m_worker->close(); }, Qt::BlockingQueuedConnection);
-    m_thread->quit();
-    m_thread->wait();
-    delete m_worker;
-    delete m_thread;
-    m_worker = nullptr;
-    m_thread = nullptr;
+    for (const Lane &lane : std::as_const(m_lanes)) {
+        QMetaObject::invokeMethod(lane.worker, [w = lane.worker] { w->close(); }, Qt::BlockingQueuedConnection);
+        lane.thread->quit();
+        lane.thread->wait();
+        delete lane.worker;
+        delete lane.thread;
+    }
+    m_lanes.clear();
 }
 
 static bool isPerEventSignal(const QMetaMethod &signal)
 {
     return signal == QMetaMethod::fromSignal(&Relayer::eventSent) || signal == QMetaMethod::fromSignal(&Relayer::eventFailed)
-           || signal == QMetaMethod::fromSignal(&Relayer::eventRetryScheduled);
+           || signal == QMetaMethod::fromSignal(&Relayer::eventRetryScheduled) || signal == QMetaMethod::fromSignal(&Relayer::routeOutcome);
 }
 
 void Relayer::connectNotify(const QMetaMethod &signal)
@@ -667,6 +822,34 @@ void Relayer::disconnectNotify(const QMetaMethod &signal)
         m_eventListeners->deref();
 }
 
+// Runs work(worker, doneOne) on every lane; `finished` runs on this object's thread with the results
+// combined (processed and statements summed, the first error kept) once every lane has called doneOne.
+void Relayer::onEveryLane(const std::function<void(RelayWorker *, const std::function<void(const RelayOnceResult &)> &)> &work,
+                          const std::function<void(const RelayOnceResult &)> &finished)
+{
+    struct Tally
+    {
+        int left = 0;
+        RelayOnceResult total;
+    };
+    auto tally = std::make_shared<Tally>();
+    tally->left = int(m_lanes.size());
+    for (const Lane &lane : std::as_const(m_lanes)) {
+        QMetaObject::invokeMethod(lane.worker, [self = this, w = lane.worker, work, finished, tally] {
+            work(w, [self, finished, tally](const RelayOnceResult &r) {
+                QMetaObject::invokeMethod(self, [finished, tally, r] {
+                    tally->total.processed += r.processed;
+                    tally->total.statements += r.statements;
+                    if (r.error && !tally->total.error)
+                        tally->total.error = r.error;
+                    if (--tally->left == 0)
+                        finished(tally->total);
+                }, Qt::QueuedConnection);
+            });
+        }, Qt::QueuedConnection);
+    }
+}
+
 Error Relayer::start()
 {
     if (m_running)
@@ -674,7 +857,8 @@ Error Relayer::start()
     if (Error e = ensureWorker())
         return e;
     m_running = true;
-    QMetaObject::invokeMethod(m_worker, [w = m_worker] { w->startLoop(); }, Qt::QueuedConnection);
+    for (const Lane &lane : std::as_const(m_lanes))
+        QMetaObject::invokeMethod(lane.worker, [w = lane.worker] { w->startLoop(); }, Qt::QueuedConnection);
     return {};
 }
 
@@ -684,9 +868,10 @@ void Relayer::stop()
         return;
     m_running = false;
     QSemaphore stopped;
-    QMetaObject::invokeMethod(m_worker, [w = m_worker, &stopped] { w->stopLoop([&stopped] { stopped.release(); }); },
-                              Qt::QueuedConnection);
-    stopped.acquire();
+    for (const Lane &lane : std::as_const(m_lanes))
+        QMetaObject::invokeMethod(lane.worker, [w = lane.worker, &stopped] { w->stopLoop([&stopped] { stopped.release(); }); },
+                                  Qt::QueuedConnection);
+    stopped.acquire(int(m_lanes.size()));
 }
 
 void Relayer::stopAsync(const std::function<void()> &done)
@@ -696,37 +881,40 @@ void Relayer::stopAsync(const std::function<void()> &done)
         return;
     }
     m_running = false;
-    // The worker stops before this object goes away, so posting back to it from the worker is safe.
-    QMetaObject::invokeMethod(
-        m_worker,
-        [self = this, w = m_worker, done] {
-            w->stopLoop([self, done] { QMetaObject::invokeMethod(self, done, Qt::QueuedConnection); });
-        },
-        Qt::QueuedConnection);
+    // The workers stop before this object goes away, so posting back to it from them is safe.
+    onEveryLane([](RelayWorker *w, const RelayWorker::BatchCallback &doneOne) { w->stopLoop([doneOne] { doneOne({}); }); },
+                [done](const RelayOnceResult &) { done(); });
 }
 
 void Relayer::wake()
 {
-    if (m_worker)
-        QMetaObject::invokeMethod(m_worker, [w = m_worker] { w->wake(); }, Qt::QueuedConnection);
+    for (const Lane &lane : std::as_const(m_lanes))
+        QMetaObject::invokeMethod(lane.worker, [w = lane.worker] { w->wake(); }, Qt::QueuedConnection);
 }
 
 RelayOnceResult Relayer::relayOnce()
 {
     if (Error e = ensureWorker())
         return {0, e};
+    // Blocking: the lanes' answers are gathered on their own threads, not on this one (it may have no loop).
     RelayOnceResult result;
+    QMutex mutex;
     QSemaphore done;
-    QMetaObject::invokeMethod(
-        m_worker,
-        [w = m_worker, &result, &done] {
-            w->requestBatch([&result, &done](const RelayOnceResult &r) {
-                result = r;
+    for (const Lane &lane : std::as_const(m_lanes)) {
+        QMetaObject::invokeMethod(lane.worker, [w = lane.worker, &result, &mutex, &done] {
+            w->requestBatch([&result, &mutex, &done](const RelayOnceResult &r) {
+                {
+                    QMutexLocker lock(&mutex);
+                    result.processed += r.processed;
+                    result.statements += r.statements;
+                    if (r.error && !result.error)
+                        result.error = r.error;
+                }
                 done.release();
             });
-        },
-        Qt::QueuedConnection);
-    done.acquire();
+        }, Qt::QueuedConnection);
+    }
+    done.acquire(int(m_lanes.size()));
     return result;
 }
 
@@ -736,15 +924,7 @@ void Relayer::relayOnceAsync(const std::function<void(const RelayOnceResult &)> 
         done({0, e});
         return;
     }
-    // The worker stops before this object goes away, so posting back to it from the worker is safe.
-    QMetaObject::invokeMethod(
-        m_worker,
-        [self = this, w = m_worker, done] {
-            w->requestBatch([self, done](const RelayOnceResult &r) {
-                QMetaObject::invokeMethod(self, [done, r] { done(r); }, Qt::QueuedConnection);
-            });
-        },
-        Qt::QueuedConnection);
+    onEveryLane([](RelayWorker *w, const RelayWorker::BatchCallback &doneOne) { w->requestBatch(doneOne); }, done);
 }
 
 void Relayer::drainAsync(const std::function<void(const RelayOnceResult &)> &done)
@@ -758,17 +938,11 @@ void Relayer::drainAsync(const std::function<void(const RelayOnceResult &)> &don
         return;
     }
     m_running = true;
-    QMetaObject::invokeMethod(
-        m_worker,
-        [self = this, w = m_worker, done] {
-            w->startDrain([self, done](const RelayOnceResult &r) {
-                QMetaObject::invokeMethod(self, [self, done, r] {
+    onEveryLane([](RelayWorker *w, const RelayWorker::BatchCallback &doneOne) { w->startDrain(doneOne); },
+                [self = this, done](const RelayOnceResult &r) {
                     self->m_running = false;
                     done(r);
-                }, Qt::QueuedConnection);
-            });
-        },
-        Qt::QueuedConnection);
+                });
 }
 
 Result<int> Relayer::cleanupOldEvents(qint64 ageMs, const QList<EventStatus> &statuses)
@@ -779,8 +953,9 @@ Result<int> Relayer::cleanupOldEvents(qint64 ageMs, const QList<EventStatus> &st
         return e;
     Result<int> result(0);
     const QDateTime cutoff = QDateTime::currentDateTimeUtc().addMSecs(-ageMs);
+    RelayWorker *worker = m_lanes.first().worker;
     QMetaObject::invokeMethod(
-        m_worker, [w = m_worker, &result, cutoff, statuses] { result = w->storage()->cleanup(cutoff, statuses); },
+        worker, [worker, &result, cutoff, statuses] { result = worker->storage()->cleanup(cutoff, statuses); },
         Qt::BlockingQueuedConnection);
     return result;
 }

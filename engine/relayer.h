@@ -71,6 +71,8 @@ Q_SIGNALS:
     void eventFailed(const QString &id, int httpStatus, const QString &error);
     void batchFinished(int processed);
     void errorOccurred(const QString &message);
+    // Each event outcome again, by route ("default" without routes), for per-route figures.
+    void routeOutcome(const QString &route, outbox::Attempt::Outcome outcome, qint64 durationMs);
 
 protected:
     void connectNotify(const QMetaMethod &signal) override;
@@ -79,12 +81,20 @@ protected:
 private:
     Error ensureWorker();
     void shutdownWorker();
+    void onEveryLane(const std::function<void(RelayWorker *, const std::function<void(const RelayOnceResult &)> &)> &work,
+                     const std::function<void(const RelayOnceResult &)> &finished);
 
     ConnectionSpec m_spec;
     RelayerConfig m_config;
     QString m_owner;
-    QThread *m_thread = nullptr;
-    RelayWorker *m_worker = nullptr;
+    // One lane per route (one without routes): a worker on a thread of its own.
+    struct Lane
+    {
+        QString route;
+        QThread *thread = nullptr;
+        RelayWorker *worker = nullptr;
+    };
+    QList<Lane> m_lanes;
     bool m_running = false;
     // How many receivers the per-event signals have: with none, the worker does not emit them at all, so
     // a caller without an event loop (relayOnce() in a loop) does not pile up queued signals.

@@ -14,6 +14,19 @@ namespace outbox {
 // Called on the relayer's thread, one event at a time.
 using EventSender = std::function<DeliveryResult(const OutboxEvent &event)>;
 
+// Where events of some types go: a target with its own content mode, concurrency, headers and signing secret.
+// A relayer with routes sends each event to the first route with a pattern that matches its type.
+struct RelayRoute
+{
+    QString name;
+    QStringList types;               // glob patterns ('*' any run of characters, '?' one); "*" is the default route
+    QUrl targetUrl;
+    ContentMode contentMode = ContentMode::Binary;
+    int concurrency = 6;
+    QList<std::pair<QByteArray, QByteArray>> headers; // added to the relayer's own headers
+    QByteArray signingSecret;        // empty: the relayer's own (if any)
+};
+
 // How a relayer behaves. Defaults follow the seed (poll 1 s, batch 100, 5 retries, idle backoff up to 30 s).
 struct RelayerConfig
 {
@@ -42,6 +55,10 @@ struct RelayerConfig
     qint64 maxBatchBytes = 1024 * 1024; // batched mode: largest request body (nginx's default client_max_body_size)
     QString name;                    // shown as the lease owner; host and process id are added
     EventSender customSender;
+    // Routes by event type (first match wins; one of them must match every type). Each route is relayed by a
+    // lane of its own (thread, connection, claims of its types only), so a target that is down or slow holds
+    // back only its own events. Empty: everything goes to targetUrl.
+    QList<RelayRoute> routes;
 
     // Empty when usable; otherwise what is wrong, in one line.
     QString problem() const;
@@ -57,6 +74,17 @@ bool readSecretFile(const QString &path, const QString &what, QByteArray *conten
 // "Name: value" lines of a header file (blank lines and # comments skipped) into headers. The error names
 // the file and line, never a value (values may be secrets).
 bool readHeaderFile(const QString &path, QList<std::pair<QByteArray, QByteArray>> *headers, QString *error);
+// Routes from a file of sections, first match wins:
+//   [route orders]
+//   types = com.example.order.*, com.example.payment.created
+//   target = https://orders.internal/events
+//   mode = batch                     (binary, structured or batch; default binary)
+//   concurrency = 4                  (default 6)
+//   header = X-Tenant: shop          (repeatable; only in a file other users cannot read)
+//   header-file = /etc/outbox/orders.headers
+//   signing-secret-file = /etc/outbox/orders.secret
+// '#' and ';' start comment lines. On failure: false, and why in one line (never a header value).
+bool readRoutesFile(const QString &path, QList<RelayRoute> *routes, QString *error);
 // One "Name: value" header; false when there is no colon.
 bool parseHeaderLine(const QByteArray &line, std::pair<QByteArray, QByteArray> *header);
 

@@ -22,6 +22,13 @@ public:
                 std::shared_ptr<QAtomicInt> eventListeners);
     ~RelayWorker() override;
 
+    // Before open(): claim only these types (a route's lane; see Storage::setClaimTypes).
+    void setClaimTypes(const QStringList &include, const QStringList &exclude)
+    {
+        m_claimInclude = include;
+        m_claimExclude = exclude;
+    }
+
     // All of these run on the worker's thread.
     Error open();
     void close();
@@ -69,6 +76,7 @@ private:
     QString m_owner;
     std::shared_ptr<QAtomicInt> m_eventListeners;
     std::unique_ptr<Storage> m_storage;
+    QStringList m_claimInclude, m_claimExclude;
     HttpSender *m_sender = nullptr;
 
     QTimer *m_pollTimer;

@@ -791,6 +791,60 @@ QString Storage::idListSql() const
                 : QStringLiteral("(SELECT value FROM json_each(?))");
 }
 
+void Storage::setClaimTypes(const QStringList &include, const QStringList &exclude)
+{
+    m_claimInclude = include;
+    m_claimExclude = exclude;
+    m_claim.reset(); // the SQLite claim is prepared again with the condition
+}
+
+namespace {
+// A glob as a PostgreSQL LIKE pattern (backslash escapes).
+QString globToLike(const QString &glob)
+{
+    QString out;
+    for (QChar c : glob) {
+        if (c == QLatin1Char('\\') || c == QLatin1Char('%') || c == QLatin1Char('_'))
+            out += QLatin1Char('\\') + QString(c);
+        else if (c == QLatin1Char('*'))
+            out += QLatin1Char('%');
+        else if (c == QLatin1Char('?'))
+            out += QLatin1Char('_');
+        else
+            out += c;
+    }
+    return out;
+}
+
+QString jsonStringList(const QStringList &list)
+{
+    return QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(list)).toJson(QJsonDocument::Compact));
+}
+} // namespace
+
+// The type condition of a route's claims, its patterns inlined as JSON string literals (they come from the
+// relayer's configuration, and are quoted like any SQL string).
+QString Storage::claimTypeCondition() const
+{
+    auto literal = [](QString text) { return QLatin1Char('\'') + text.replace(QLatin1Char('\''), QStringLiteral("''")) + QLatin1Char('\''); };
+    auto matches = [&](const QStringList &globs) {
+        if (m_pg) {
+            QStringList like;
+            for (const QString &g : globs)
+                like << globToLike(g);
+            return QStringLiteral("EXISTS (SELECT 1 FROM json_array_elements_text(CAST(%1 AS json)) AS p(v) WHERE e.type LIKE p.v)")
+                .arg(literal(jsonStringList(like)));
+        }
+        return QStringLiteral("EXISTS (SELECT 1 FROM json_each(%1) WHERE e.type GLOB json_each.value)").arg(literal(jsonStringList(globs)));
+    };
+    QString condition;
+    if (!m_claimInclude.isEmpty())
+        condition += QStringLiteral(" AND ") + matches(m_claimInclude);
+    if (!m_claimExclude.isEmpty())
+        condition += QStringLiteral(" AND NOT ") + matches(m_claimExclude);
+    return condition;
+}
+
 Result<QList<OutboxEvent>> Storage::claim(const QString &owner, int limit, qint64 leaseMs)
 {
     // One statement: pick due rows (the head of each ordering key only) and lease them. On PostgreSQL the
@@ -806,7 +860,7 @@ Result<QList<OutboxEvent>> Storage::claim(const QString &owner, int limit, qint6
             " next_attempt_at = clock_timestamp() + CAST(? AS bigint) * interval '1 millisecond' "
             "WHERE seq IN (SELECT e.seq FROM outbox_events e WHERE e.status = 'pending' AND e.next_attempt_at <= clock_timestamp()%1"
             " ORDER BY e.next_attempt_at, e.seq LIMIT ? FOR UPDATE SKIP LOCKED) "
-            "RETURNING %2").arg(headOfKey, QLatin1String(kEventColumns)));
+            "RETURNING %2").arg(headOfKey + claimTypeCondition(), QLatin1String(kEventColumns)));
         q.bind(owner).bind(leaseMs).bind(leaseMs).bind(limit);
         if (Error e = q.exec(QStringLiteral("cannot claim events")))
             return e;
@@ -821,7 +875,14 @@ Result<QList<OutboxEvent>> Storage::claim(const QString &owner, int limit, qint6
         "WHERE seq IN (SELECT e.seq FROM outbox_events e INDEXED BY outbox_events_due WHERE e.status = 'pending'"
         " AND e.next_attempt_at <= ?%1 ORDER BY e.next_attempt_at, e.seq LIMIT ?) "
         "RETURNING %2").arg(headOfKey, QLatin1String(kEventColumns));
-    return claimSqlite(sqliteClaim, owner, limit, leaseMs);
+    if (m_claimInclude.isEmpty() && m_claimExclude.isEmpty())
+        return claimSqlite(sqliteClaim, owner, limit, leaseMs);
+    static const QString routedClaim = QStringLiteral(
+        "UPDATE outbox_events SET lease_owner = ?, lease_expires_at = ?, next_attempt_at = ? "
+        "WHERE seq IN (SELECT e.seq FROM outbox_events e INDEXED BY outbox_events_due WHERE e.status = 'pending'"
+        " AND e.next_attempt_at <= ?%1%3 ORDER BY e.next_attempt_at, e.seq LIMIT ?) "
+        "RETURNING %2").arg(headOfKey, QLatin1String(kEventColumns));
+    return claimSqlite(routedClaim.arg(claimTypeCondition()), owner, limit, leaseMs);
 }
 
 // SQLite: the claim runs on the connection's own handle, its statement prepared once. Through Qt every cell

@@ -124,6 +124,9 @@ public:
     static QString notificationChannel();
 
     // Relayer side.
+    // From now on, claim() takes only events whose type matches one of `include` (glob patterns: '*' any run,
+    // '?' one character; empty: every type) and none of `exclude`: the lane of one route.
+    void setClaimTypes(const QStringList &include, const QStringList &exclude);
     Result<QList<OutboxEvent>> claim(const QString &owner, int limit, qint64 leaseMs);
     Error complete(const QString &owner, const QList<DeliveryRecord> &records);
     Error release(const QString &owner, const QList<qint64> &sequences);
@@ -164,6 +167,8 @@ private:
     QString idListSql() const;
     Error inWriteTransaction(const QString &what, const std::function<Error()> &work);
     Result<QList<OutboxEvent>> claimSqlite(const QString &sql, const QString &owner, int limit, qint64 leaseMs);
+    QString claimTypeCondition() const;
+    QStringList m_claimInclude, m_claimExclude; // glob patterns (see setClaimTypes)
 
     ConnectionSpec m_spec;
     QString m_connectionName;

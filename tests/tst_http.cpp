@@ -444,6 +444,65 @@ private Q_SLOTS:
         QVERIFY(!c.problem().contains(QStringLiteral("Injected")));
     }
 
+    // Routes: event types go to their own targets with their own mode and headers; a target that hangs holds
+    // back only its own events; per-route outcome figures.
+    void routesByType()
+    {
+        Receiver orders, others;
+        QVERIFY(!orders.listen().isError());
+        QVERIFY(!others.listen().isError());
+        RawServer hanging([](int, const QByteArray &, const QByteArray &) { return RawServer::Answer{}; });
+        QSqlDatabase db = m_app->db();
+        db.transaction();
+        for (int i = 0; i < 30; ++i) {
+            QVERIFY(sendEventTransactional(db, QStringLiteral("com.example.slow"), QStringLiteral("/t"), QByteArray("{}")).isOk());
+            QVERIFY(sendEventTransactional(db, QStringLiteral("com.example.order.created"), QStringLiteral("/t"), QByteArray("{}")).isOk());
+            QVERIFY(sendEventTransactional(db, QStringLiteral("com.example.other"), QStringLiteral("/t"), QByteArray("{}")).isOk());
+        }
+        db.commit();
+        RelayerConfig c = config(QUrl());
+        c.requestTimeoutMs = 4000;
+        c.batchSize = 10;
+        c.routes = {RelayRoute{QStringLiteral("orders"), {QStringLiteral("com.example.order.*")}, orders.url(), ContentMode::Batch, 2,
+                               {{"X-Route", "orders"}}, {}},
+                    RelayRoute{QStringLiteral("slow"), {QStringLiteral("com.example.slow")}, hanging.url(), ContentMode::Binary, 2, {}, {}},
+                    RelayRoute{QStringLiteral("default"), {QStringLiteral("*")}, others.url(), ContentMode::Structured, 6, {}, {}}};
+        QVERIFY2(c.problem().isEmpty(), qPrintable(c.problem()));
+        Relayer relayer(m_spec, c);
+        QHash<QString, int> sentByRoute;
+        connect(&relayer, &Relayer::routeOutcome, this, [&](const QString &route, Attempt::Outcome outcome, qint64) {
+            if (outcome == Attempt::Outcome::Sent)
+                ++sentByRoute[route];
+        });
+        QElapsedTimer clock;
+        clock.start();
+        QVERIFY(!relayer.start().isError());
+        QTRY_VERIFY_WITH_TIMEOUT(orders.eventCount() == 30 && others.eventCount() == 30, 10000);
+        const qint64 ms = clock.elapsed();
+        QVERIFY2(ms < 3000, qPrintable(QString::number(ms))); // not held back by the 4 s timeouts of the slow route
+        QTRY_COMPARE(sentByRoute.value(QStringLiteral("orders")), 30);
+        QTRY_COMPARE(sentByRoute.value(QStringLiteral("default")), 30);
+        QCOMPARE(hanging.requests(), 2); // the slow route's own concurrency
+        relayer.stop();
+        for (const ReceivedRequest &r : orders.requests()) {
+            QCOMPARE(r.decoded.mode, ContentMode::Batch);
+            QCOMPARE(r.message.header("x-route"), QByteArray("orders"));
+            for (const ReceivedEvent &e : r.decoded.events)
+                QVERIFY(e.event.type.startsWith(QStringLiteral("com.example.order.")));
+        }
+        for (const ReceivedRequest &r : others.requests()) {
+            QCOMPARE(r.decoded.mode, ContentMode::Structured);
+            QVERIFY(r.message.header("x-route").isNull());
+            QCOMPARE(r.decoded.events.first().event.type, QStringLiteral("com.example.other"));
+        }
+        QCOMPARE(m_storage->stats()->sent, 60);
+
+        c.routes.removeLast();
+        QVERIFY(c.problem().contains(QStringLiteral("no route takes every type")));
+        c.routes.prepend(RelayRoute{QStringLiteral("all"), {QStringLiteral("*")}, others.url(), ContentMode::Binary, 1, {}, {}});
+        QVERIFY(c.problem().contains(QStringLiteral("is never used")));
+    }
+
     // mTLS: a server that requires a client certificate refuses the relayer without one and takes it with one.
     void clientCertificates()
     {

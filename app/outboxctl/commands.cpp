@@ -256,6 +256,11 @@ int cmdRelay(const QStringList &args)
                   QStringLiteral("Sign every request per Standard Webhooks with the whsec_ secret in this file (webhook-id, "
                                  "webhook-timestamp, webhook-signature; must not be readable by other users)."),
                   QStringLiteral("file"));
+    cmd.addOption(QStringLiteral("routes"),
+                  QStringLiteral("Send events to targets by type, from this file of [route NAME] sections (types, target, mode, "
+                                 "concurrency, header, header-file, signing-secret-file); first match wins. --target, if given, is "
+                                 "the default route after them."),
+                  QStringLiteral("file"));
     cmd.addOption(QStringLiteral("max-batch-bytes"),
                   QStringLiteral("batch mode: the largest request body in bytes (default 1048576, nginx's default limit); "
                                  "a batch answered 413 is split."),
@@ -283,11 +288,15 @@ int cmdRelay(const QStringList &args)
 
     RelayerConfig config;
     const QString target = cmd.setting(QStringLiteral("target"));
-    if (target.isEmpty())
-        fail(BadUsage, QStringLiteral("relay needs --target URL (or OUTBOX_TARGET, or target = URL in --config)"));
-    config.targetUrl = QUrl(target, QUrl::StrictMode);
-    if (!config.targetUrl.isValid() || config.targetUrl.host().isEmpty())
-        fail(BadUsage, QStringLiteral("malformed --target URL '%1': expected e.g. http://127.0.0.1:8080/events").arg(target));
+    const QString routesFile = cmd.setting(QStringLiteral("routes"));
+    if (target.isEmpty() && routesFile.isEmpty())
+        fail(BadUsage, QStringLiteral("relay needs --target URL or --routes FILE (or OUTBOX_TARGET, or target = URL in --config)"));
+    if (!target.isEmpty()) {
+        config.targetUrl = QUrl(target, QUrl::StrictMode);
+        if (!config.targetUrl.isValid() || config.targetUrl.host().isEmpty())
+            fail(BadUsage, QStringLiteral("malformed --target URL '%1': expected e.g. http://127.0.0.1:8080/events")
+                               .arg(QUrl(target).toDisplayString(QUrl::RemovePassword)));
+    }
     if (cmd.hasSetting(QStringLiteral("mode")) && !parseContentMode(cmd.setting(QStringLiteral("mode")), &config.contentMode))
         fail(BadUsage, QStringLiteral("unknown mode '%1': use binary, structured or batch").arg(cmd.setting(QStringLiteral("mode"))));
     constexpr int maxInt = std::numeric_limits<int>::max();
@@ -321,6 +330,15 @@ int cmdRelay(const QStringList &args)
             fail(BadUsage, QStringLiteral("the signing secret file '%1' does not hold a Standard Webhooks secret (whsec_ and base64)").arg(file));
     }
     config.leaseDurationMs = cmd.intValue(QStringLiteral("lease"), config.leaseDurationMs, 1, maxInt);
+    if (!routesFile.isEmpty()) {
+        QString error;
+        if (!readRoutesFile(routesFile, &config.routes, &error))
+            fail(BadUsage, error);
+        // --target (with --mode and --concurrency) is the default route after those of the file.
+        if (!target.isEmpty())
+            config.routes.append(RelayRoute{QStringLiteral("default"), {QStringLiteral("*")}, config.targetUrl, config.contentMode,
+                                            config.concurrency, {}, {}});
+    }
     config.name = QStringLiteral("outboxctl");
     config.wakeOnDatabaseChange = !cmd.isSet(QStringLiteral("no-wake"));
     if (const QString problem = config.problem(); !problem.isEmpty())
@@ -418,12 +436,25 @@ int cmdRelay(const QStringList &args)
         });
         QObject::connect(&relayer, &Relayer::eventRetryScheduled, m, [m] { m->countOutcome("retry"); });
         QObject::connect(&relayer, &Relayer::eventFailed, m, [m] { m->countOutcome("failed"); });
+        if (!config.routes.isEmpty()) {
+            QObject::connect(&relayer, &Relayer::routeOutcome, m, [m](const QString &route, Attempt::Outcome outcome, qint64) {
+                m->countRouteOutcome(route, outcome == Attempt::Outcome::Sent ? "sent" : outcome == Attempt::Outcome::Retry ? "retry" : "failed");
+            });
+        }
         cli::printError(QStringLiteral("metrics at http://%1:%2/metrics").arg(address.toString()).arg(metrics->serverPort()));
     }
     if (Error e = relayer.start())
         fail(exitFor(e), e.message());
-    cli::printError(QStringLiteral("relaying %1 to %2 (%3 mode); stop with Ctrl+C or SIGTERM")
-                        .arg(spec.displayUrl(), config.targetUrl.toDisplayString(QUrl::RemovePassword), contentModeName(config.contentMode)));
+    if (config.routes.isEmpty()) {
+        cli::printError(QStringLiteral("relaying %1 to %2 (%3 mode); stop with Ctrl+C or SIGTERM")
+                            .arg(spec.displayUrl(), config.targetUrl.toDisplayString(QUrl::RemovePassword), contentModeName(config.contentMode)));
+    } else {
+        QStringList routes;
+        for (const RelayRoute &r : std::as_const(config.routes))
+            routes << QStringLiteral("%1 (%2) to %3 (%4 mode)").arg(r.name, r.types.join(QStringLiteral(", ")),
+                                                                 r.targetUrl.toDisplayString(QUrl::RemovePassword), contentModeName(r.contentMode));
+        cli::printError(QStringLiteral("relaying %1 by route: %2; stop with Ctrl+C or SIGTERM").arg(spec.displayUrl(), routes.join(QStringLiteral("; "))));
+    }
     onTermination(&relayer, [&relayer] {
         relayer.stop();
         QCoreApplication::quit();

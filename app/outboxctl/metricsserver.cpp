@@ -27,6 +27,13 @@ QByteArray MetricsServer::metrics(bool *healthy, QString *problem)
     out += "# TYPE outbox_events_delivered_total counter\n";
     for (auto it = m_outcomes.constBegin(); it != m_outcomes.constEnd(); ++it)
         out += "outbox_events_delivered_total{outcome=\"" + it.key() + "\"} " + QByteArray::number(it.value()) + "\n";
+    if (!m_routeOutcomes.isEmpty()) {
+        out += "# HELP outbox_route_events_delivered_total Delivery attempts by this relayer, by route and outcome.\n";
+        out += "# TYPE outbox_route_events_delivered_total counter\n";
+        for (auto it = m_routeOutcomes.constBegin(); it != m_routeOutcomes.constEnd(); ++it)
+            out += "outbox_route_events_delivered_total{route=\"" + it.key().first + "\",outcome=\"" + it.key().second + "\"} "
+                   + QByteArray::number(it.value()) + "\n";
+    }
     out += "# HELP outbox_delivery_duration_seconds Time from request to answer of delivered events.\n";
     out += "# TYPE outbox_delivery_duration_seconds histogram\n";
     for (size_t i = 0; i < kBuckets.size(); ++i)

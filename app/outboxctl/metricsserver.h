@@ -18,6 +18,7 @@ public:
     explicit MetricsServer(const outbox::ConnectionSpec &spec);
 
     void countOutcome(const char *outcome) { ++m_outcomes[QByteArray(outcome)]; }
+    void countRouteOutcome(const QString &route, const char *outcome) { ++m_routeOutcomes[{route.toUtf8(), QByteArray(outcome)}]; }
     void observeDelivery(qint64 durationMs);
 
 protected:
@@ -29,6 +30,7 @@ private:
     outbox::ConnectionSpec m_spec;
     std::unique_ptr<outbox::Storage> m_storage;
     QMap<QByteArray, qint64> m_outcomes;
+    QMap<std::pair<QByteArray, QByteArray>, qint64> m_routeOutcomes; // (route, outcome)
     static constexpr std::array<double, 10> kBuckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10};
     std::array<qint64, kBuckets.size()> m_bucketCounts{};
     qint64 m_deliveries = 0;
