@@ -601,6 +601,36 @@ private Q_SLOTS:
         QCOMPARE(settings.value(QStringLiteral("relay/signingSecretFile")).toString(), secretFile);
     }
 
+    // A routes file in the relay panel: one type to its own receiver, the rest to the target URL; the panel
+    // shows each route's figures.
+    void relayPanelRoutes()
+    {
+        for (int i = 0; i < 3; ++i) {
+            enqueue(QStringLiteral("com.example.audit"));
+            enqueue(QStringLiteral("com.example.order"));
+        }
+        openWindow();
+        TesterPanel *tester = m_window->testerPanel();
+        RelayPanel *relay = m_window->relayPanel();
+        QTest::mouseClick(tester->useAsTargetButton(), Qt::LeftButton);
+        Receiver audit;
+        QVERIFY(!audit.listen().isError());
+        const QString routes = m_dir.filePath(QStringLiteral("routes.conf"));
+        QFile f(routes);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("[route audit]\ntypes = com.example.audit\nmode = batch\ntarget = " + audit.url().toString().toUtf8() + "\n");
+        f.close();
+        relay->findChild<QLineEdit *>(QStringLiteral("relayRoutesFile"))->setText(routes);
+        QTest::mouseClick(relay->onceButton(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 6, 10000);
+        QCOMPARE(audit.eventCount(), 3);
+        QCOMPARE(audit.requests().first().decoded.mode, ContentMode::Batch);
+        QCOMPARE(tester->receiver()->eventCount(), 3);
+        auto *figures = relay->findChild<QLabel *>(QStringLiteral("routeFigures"));
+        QTRY_VERIFY2(figures->text().contains(QStringLiteral("audit: 3 sent")) && figures->text().contains(QStringLiteral("default: 3 sent")),
+                     qPrintable(figures->text()));
+    }
+
     void relayFromTheControlsToTheReceiver()
     {
         for (int i = 0; i < 20; ++i)

@@ -71,6 +71,8 @@ RelayPanel::RelayPanel(QWidget *parent) : QWidget(parent)
     m_signingFile = field(QStringLiteral("relaySigningFile"), tr("Signing secret"), tr("file holding a whsec_ secret (Standard Webhooks)"));
     m_clientCert = field(QStringLiteral("relayClientCert"), tr("Client certificate"), tr("https: PEM certificate for mTLS"));
     m_clientKey = field(QStringLiteral("relayClientKey"), tr("Client key"), tr("its PEM private key"));
+    m_routesFile = field(QStringLiteral("relayRoutesFile"), tr("Routes file"),
+                         tr("[route NAME] sections: types, target, mode…; the target URL above becomes the default route"));
     layout->addLayout(form);
 
     auto *buttons = new QHBoxLayout;
@@ -85,6 +87,12 @@ RelayPanel::RelayPanel(QWidget *parent) : QWidget(parent)
     m_stateLabel->setObjectName(QStringLiteral("relayState"));
     m_stateLabel->setTextFormat(Qt::PlainText);
     layout->addWidget(m_stateLabel);
+    m_routeFigures = new QLabel(this);
+    m_routeFigures->setObjectName(QStringLiteral("routeFigures"));
+    m_routeFigures->setTextFormat(Qt::PlainText);
+    m_routeFigures->setWordWrap(true);
+    m_routeFigures->hide();
+    layout->addWidget(m_routeFigures);
     m_log = new QPlainTextEdit(this);
     m_log->setObjectName(QStringLiteral("relayLog"));
     m_log->setReadOnly(true);
@@ -155,6 +163,12 @@ QString RelayPanel::readSecrets(RelayerConfig *c) const
     }
     if (const QString file = m_headerFile->text().trimmed(); !file.isEmpty() && !readHeaderFile(file, &c->headers, &error))
         return error;
+    if (const QString file = m_routesFile->text().trimmed(); !file.isEmpty()) {
+        if (!readRoutesFile(file, &c->routes, &error))
+            return error;
+        if (!targetUrl().isEmpty())
+            c->routes.append(RelayRoute{QStringLiteral("default"), {QStringLiteral("*")}, c->targetUrl, c->contentMode, c->concurrency, {}, {}});
+    }
     if (const QString file = m_signingFile->text().trimmed(); !file.isEmpty()) {
         if (!readSecretFile(file, tr("signing secret file"), &c->signingSecret, &error))
             return error;
@@ -176,10 +190,10 @@ bool RelayPanel::ensureRelayer()
     QString problem;
     if (!m_open)
         problem = tr("No outbox is open.");
-    else if (targetUrl().isEmpty())
+    else if (targetUrl().isEmpty() && m_routesFile->text().trimmed().isEmpty())
         problem = tr("Set the target URL first (or start the receiver and use it as the target).");
-    else if (!c.targetUrl.isValid() || (c.targetUrl.scheme() != QLatin1String("http") && c.targetUrl.scheme() != QLatin1String("https")))
-        problem = tr("'%1' is not an http:// or https:// URL.").arg(targetUrl());
+    else if (!targetUrl().isEmpty() && (!c.targetUrl.isValid() || (c.targetUrl.scheme() != QLatin1String("http") && c.targetUrl.scheme() != QLatin1String("https"))))
+        problem = tr("'%1' is not an http:// or https:// URL.").arg(QUrl(targetUrl()).toDisplayString(QUrl::RemovePassword));
     else if (problem = readSecrets(&c); problem.isEmpty())
         problem = c.problem();
     if (!problem.isEmpty()) {
@@ -204,6 +218,18 @@ bool RelayPanel::ensureRelayer()
         appendLog(tr("error   %1").arg(oneLine(message, 300)));
         Q_EMIT relayError(message, QDateTime::currentDateTimeUtc());
     });
+    m_routeCounts.clear();
+    m_routeFigures->setVisible(!c.routes.isEmpty());
+    m_routeFigures->clear();
+    if (!c.routes.isEmpty()) {
+        connect(m_relayer.get(), &Relayer::routeOutcome, this, [this](const QString &route, Attempt::Outcome outcome, qint64) {
+            ++m_routeCounts[route][outcome == Attempt::Outcome::Sent ? 0 : outcome == Attempt::Outcome::Retry ? 1 : 2];
+            QStringList parts;
+            for (auto it = m_routeCounts.cbegin(); it != m_routeCounts.cend(); ++it)
+                parts << tr("%1: %2 sent, %3 retry, %4 failed").arg(it.key()).arg(it.value()[0]).arg(it.value()[1]).arg(it.value()[2]);
+            m_routeFigures->setText(tr("Routes — %1").arg(parts.join(QStringLiteral(" · "))));
+        });
+    }
     connect(m_relayer.get(), &Relayer::batchFinished, this, [this](int processed) {
         if (processed > 0)
             Q_EMIT deliveriesHappened();
@@ -340,6 +366,7 @@ void RelayPanel::loadSettings()
     m_signingFile->setText(s.value(QStringLiteral("signingSecretFile")).toString());
     m_clientCert->setText(s.value(QStringLiteral("clientCertificate")).toString());
     m_clientKey->setText(s.value(QStringLiteral("clientKey")).toString());
+    m_routesFile->setText(s.value(QStringLiteral("routesFile")).toString());
 }
 
 void RelayPanel::saveSettings() const
@@ -359,6 +386,7 @@ void RelayPanel::saveSettings() const
     s.setValue(QStringLiteral("signingSecretFile"), m_signingFile->text());
     s.setValue(QStringLiteral("clientCertificate"), m_clientCert->text());
     s.setValue(QStringLiteral("clientKey"), m_clientKey->text());
+    s.setValue(QStringLiteral("routesFile"), m_routesFile->text());
 }
 
 } // namespace outbox::ui

@@ -6,7 +6,10 @@
 #include <QDateTime>
 #include <QStringList>
 #include <QTimer>
+#include <QMap>
 #include <QWidget>
+
+#include <array>
 
 #include <memory>
 
@@ -92,6 +95,9 @@ private:
     QLineEdit *m_signingFile;   // a whsec_ secret: Standard Webhooks signatures
     QLineEdit *m_clientCert;
     QLineEdit *m_clientKey;
+    QLineEdit *m_routesFile;    // routes by event type (outboxctl relay --routes format)
+    QLabel *m_routeFigures;     // per-route outcome counts while routes are in use
+    QMap<QString, std::array<qint64, 3>> m_routeCounts; // route -> sent, retry, failed
     QPushButton *m_start;
     QPushButton *m_pause;
     QPushButton *m_stop;
