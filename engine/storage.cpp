@@ -677,6 +677,7 @@ public:
 
     QString checkedDatabase;
     std::unique_ptr<QSqlQuery> insert;
+    void *insertHandle = nullptr; // SQLite: the connection handle the INSERT was prepared on
     // Whether the transaction open now has enqueued an event: only such a commit wakes relayers.
     QAtomicInteger<int> enqueuedInTransaction = 0;
 };
@@ -743,9 +744,19 @@ Error Storage::insertEvent(QSqlDatabase &db, const OutboxEvent &e)
                                     ? QVariant(QMetaType(QMetaType::QString))
                                     : QVariant(QString::fromUtf8(QJsonDocument(e.extensions).toJson(QJsonDocument::Compact)));
     QString why;
-    // A cached statement may have been finalised by a close() and reopen of the connection: on failure,
-    // prepare afresh once and try again (a real error, such as a duplicate id, fails the same way twice).
-    for (int attempt = 0; attempt < 2; ++attempt) {
+    // SQLite: a statement prepared on an earlier handle (the connection was closed and opened again) is
+    // prepared afresh; the INSERT is never retried, because after some errors (SQLITE_FULL, SQLITE_IOERR)
+    // SQLite has rolled the caller's whole transaction back and a retry would commit the event on its own.
+    sqlite3 *handle = pg ? nullptr : detail::sqliteHandle(db);
+    const bool inTransaction = handle && !sqlite3_get_autocommit(handle);
+    if (handle && cache->insertHandle != handle) {
+        cache->insert.reset();
+        cache->insertHandle = handle;
+    }
+    // PostgreSQL: a cached statement may belong to a connection that was closed and reopened: on failure,
+    // prepare afresh once and try again (a real error, such as a duplicate id, fails the same way twice; in a
+    // transaction, the first failure aborts it and the second is refused, so nothing commits on its own).
+    for (int attempt = 0; attempt < (pg ? 2 : 1); ++attempt) {
         if (!cache->insert || attempt > 0) {
             cache->insert = std::make_unique<QSqlQuery>(db);
             if (!cache->insert->prepare(insertSql(pg))) {
@@ -773,6 +784,10 @@ Error Storage::insertEvent(QSqlDatabase &db, const OutboxEvent &e)
         why = sqlError(q.lastError());
         q.finish();
     }
+    if (inTransaction && sqlite3_get_autocommit(handle))
+        return Error(Error::Database, QStringLiteral("cannot write the event to the outbox: %1; SQLite rolled the whole transaction back, "
+                                                     "so nothing of it was written (the transaction is gone: roll back and start again)")
+                                          .arg(why));
     if (why.contains(QLatin1String("UNIQUE constraint failed: outbox_events.id")) || why.contains(QLatin1String("outbox_events_id_key")))
         return Error(Error::DuplicateId, QStringLiteral("an event with id '%1' is already in the outbox").arg(e.id));
     if (why.isEmpty())

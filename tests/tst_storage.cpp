@@ -5,6 +5,8 @@
 #include "testsupport.h"
 
 #include <QFile>
+#include <QProcess>
+#include <QScopeGuard>
 #include <QJsonObject>
 #include <QSqlError>
 
@@ -43,6 +45,52 @@ class TestStorage : public QObject
     }
 
 private Q_SLOTS:
+    // A full disk in the middle of the caller's transaction: SQLite rolls the whole transaction back. The
+    // enqueue must say so and must not write the event again on its own (it would commit alone, without the
+    // business rows it belonged to).
+    void fullDiskNeverCommitsAnEventOnItsOwn()
+    {
+        if (testsupport::isPostgres())
+            QSKIP("a SQLite condition");
+        // A real full disk: a 1 MiB tmpfs where mounting is permitted (root in the test machine's sandbox),
+        // else SQLite's page limit (which rolls back only the statement, not the transaction).
+        QTemporaryDir mountPoint;
+        const bool tmpfs = QProcess::execute(QStringLiteral("mount"), {"-t", "tmpfs", "-o", "size=1m", "tmpfs", mountPoint.path()}) == 0;
+        auto unmount = qScopeGuard([&] {
+            if (tmpfs)
+                QProcess::execute(QStringLiteral("umount"), {mountPoint.path()});
+        });
+        const ConnectionSpec path = tmpfs ? ConnectionSpec::sqlite(mountPoint.filePath(QStringLiteral("outbox.db"))) : freshPath();
+        { auto s = testsupport::openStorage(path); }
+        {
+            AppConnection app(path);
+            QSqlDatabase db = app.db();
+            QSqlQuery q(db);
+            QVERIFY(q.exec(QStringLiteral("CREATE TABLE orders (id INTEGER PRIMARY KEY, note BLOB)")));
+            if (!tmpfs) {
+                const int pages = app.scalar(QStringLiteral("PRAGMA page_count")).toInt();
+                QVERIFY(q.exec(QStringLiteral("PRAGMA max_page_count = %1").arg(pages + 12)));
+            }
+            QVERIFY(db.transaction());
+            QVERIFY(q.exec(QStringLiteral("INSERT INTO orders (note) VALUES (zeroblob(1000))")));
+            Error error;
+            for (int i = 0; i < 1000 && !error; ++i) {
+                auto id = sendEventTransactional(db, QStringLiteral("com.example.full"), QStringLiteral("/t"),
+                                                 QByteArray("{\"pad\":\"" + QByteArray(3000, 'x') + "\"}"));
+                if (!id.isOk())
+                    error = id.error();
+            }
+            QVERIFY(error);
+            qInfo("%s: %s", tmpfs ? "tmpfs" : "max_page_count", qPrintable(error.message()));
+            if (tmpfs)
+                QVERIFY2(error.message().contains(QStringLiteral("rolled the whole transaction back")), qPrintable(error.message()));
+            db.rollback();
+            q.exec(QStringLiteral("PRAGMA max_page_count = 1000000"));
+            QCOMPARE(app.scalar(QStringLiteral("SELECT COUNT(*) FROM outbox_events")).toInt(), 0);
+            QCOMPARE(app.scalar(QStringLiteral("SELECT COUNT(*) FROM orders")).toInt(), 0);
+        }
+    }
+
     void schemaIsCreatedOnceAndVersioned()
     {
         const ConnectionSpec path = freshPath();
