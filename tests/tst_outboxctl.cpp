@@ -179,6 +179,27 @@ private Q_SLOTS:
         QCOMPARE(fingerprint(), before);
     }
 
+    // The data of a JSON line is stored as written: integers beyond 64 bits, key order, 1.10, spacing.
+    // Attributes of the wrong type and duplicate keys are refused, not dropped or collapsed.
+    void enqueueJsonLinesKeepsDataBytes()
+    {
+        const QByteArray data = R"({ "z": 12345678901234567890123, "a": 1.10, "nested": {"b": [1, 2.50e3], "s": "x\"}{"} })";
+        Run r = run({"enqueue", "--jsonl", "-"}, R"({"type":"a","source":"/j","id":"exact","data":)" + data + "}\n");
+        QCOMPARE(r.exitCode, 0);
+        auto storage = testsupport::openStorage(m_spec);
+        QCOMPARE(storage->event("exact")->data, data);
+        const QByteArray before = fingerprint();
+        for (const QByteArray &line : {QByteArray(R"({"type":"a","source":"/j","id":123})"), QByteArray(R"({"type":"a","source":"/j","key":5})"),
+                                       QByteArray(R"({"type":"a","source":"/j","data":1,"data":2})"),
+                                       QByteArray(R"({"type":"a","source":"/j","extensions":[1]})")}) {
+            r = run({"enqueue", "--jsonl", "-"}, line + "\n");
+            QCOMPARE(r.exitCode, 2);
+            QCOMPARE(r.errLines().size(), 1);
+            QVERIFY2(r.err.contains("must be") || r.err.contains("appears twice"), r.err.constData());
+        }
+        QCOMPARE(fingerprint(), before);
+    }
+
     void relayDrainDeliversEverything()
     {
         for (int i = 0; i < 12; ++i)
