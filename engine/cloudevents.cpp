@@ -590,15 +590,21 @@ QString controlCharacterIn(const QString &name, const QString &value)
 QString attributeTextProblem(const OutboxEvent &event)
 {
     const std::pair<const char *, const QString *> attributes[] = {
-        {"id", &event.id}, {"source", &event.source}, {"type", &event.type}, {"subject", &event.subject}, {"datacontenttype", &event.contentType}};
+        {"id", &event.id}, {"source", &event.source}, {"type", &event.type}, {"subject", &event.subject},
+        {"datacontenttype", &event.contentType}, {"ordering key", &event.orderingKey}};
     for (const auto &[name, value] : attributes) {
         if (QString why = controlCharacterIn(QLatin1String(name), *value); !why.isEmpty())
             return why;
+        // Binary mode carries attributes as headers; receivers refuse heads over 8-16 KiB (431).
+        if (value->size() > kMaxAttributeLength)
+            return QStringLiteral("attribute '%1' is %2 characters long; at most %3 are allowed").arg(QLatin1String(name)).arg(value->size()).arg(kMaxAttributeLength);
     }
     for (auto it = event.extensions.constBegin(); it != event.extensions.constEnd(); ++it) {
         if (it.value().isString()) {
             if (QString why = controlCharacterIn(it.key(), it.value().toString()); !why.isEmpty())
                 return why;
+            if (it.value().toString().size() > kMaxAttributeLength)
+                return QStringLiteral("attribute '%1' is longer than %2 characters").arg(it.key()).arg(kMaxAttributeLength);
         }
     }
     return {};

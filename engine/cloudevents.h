@@ -60,8 +60,11 @@ bool isValidJson(const QByteArray &bytes, QString *why = nullptr);
 bool isCertainlyValidJson(QByteArrayView bytes);
 // Empty when the name may be used for an extension attribute; otherwise why not.
 QString extensionNameProblem(const QString &name);
+// The longest attribute value (id, type, source, subject, datacontenttype, ordering key, each extension):
+// binary mode sends them as headers, and receivers refuse request heads over 8-16 KiB.
+constexpr qsizetype kMaxAttributeLength = 2048;
 // Empty when no attribute value holds a character CloudEvents disallows in strings (the control characters
-// U+0000-U+001F and U+007F-U+009F); otherwise which attribute does.
+// U+0000-U+001F and U+007F-U+009F) or is longer than kMaxAttributeLength; otherwise which attribute does.
 QString attributeTextProblem(const OutboxEvent &event);
 // Empty when the event can be sent in that mode; otherwise the reason it is not a valid CloudEvent.
 QString validate(const OutboxEvent &event, ContentMode mode);

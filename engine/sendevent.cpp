@@ -32,6 +32,8 @@ Error checkArguments(const QString &type, const QString &source, const QByteArra
         return Error(Error::InvalidArgument, QStringLiteral("the event source must not be empty"));
     if (!options.eventId.isNull() && options.eventId.trimmed().isEmpty())
         return Error(Error::InvalidArgument, QStringLiteral("the event id must not be empty"));
+    if (options.eventId != options.eventId.trimmed())
+        return Error(Error::InvalidArgument, QStringLiteral("the event id must not start or end with white space"));
     for (auto it = options.extensions.constBegin(); it != options.extensions.constEnd(); ++it) {
         const QString why = cloudevents::extensionNameProblem(it.key());
         if (!why.isEmpty())
@@ -47,6 +49,7 @@ Error checkArguments(const QString &type, const QString &source, const QByteArra
     attributes.subject = options.subject;
     attributes.contentType = options.contentType;
     attributes.extensions = options.extensions;
+    attributes.orderingKey = options.orderingKey;
     if (const QString why = cloudevents::attributeTextProblem(attributes); !why.isEmpty())
         return Error(Error::InvalidArgument, why);
     if (!data.isEmpty() && (options.contentType.isEmpty() || cloudevents::isJsonContentType(options.contentType))) {
@@ -82,7 +85,7 @@ Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, co
         return e;
 
     OutboxEvent event;
-    event.id = options.eventId.isEmpty() ? createEventId() : options.eventId.trimmed();
+    event.id = options.eventId.isEmpty() ? createEventId() : options.eventId;
     event.type = type;
     event.source = source;
     event.subject = options.subject;

@@ -183,8 +183,8 @@ private Q_SLOTS:
     // Attributes of the wrong type and duplicate keys are refused, not dropped or collapsed.
     void enqueueJsonLinesKeepsDataBytes()
     {
-        const QByteArray data = R"({ "z": 12345678901234567890123, "a": 1.10, "nested": {"b": [1, 2.50e3], "s": "x\"}{"} })";
-        Run r = run({"enqueue", "--jsonl", "-"}, R"({"type":"a","source":"/j","id":"exact","data":)" + data + "}\n");
+        const QByteArray data = "{ \"z\": 12345678901234567890123, \"a\": 1.10, \"nested\": {\"b\": [1, 2.50e3], \"s\": \"x\\\"}{\"} }";
+        Run r = run({"enqueue", "--jsonl", "-"}, "{\"type\":\"a\",\"source\":\"/j\",\"id\":\"exact\",\"data\":" + data + "}\n");
         QCOMPARE(r.exitCode, 0);
         auto storage = testsupport::openStorage(m_spec);
         QCOMPARE(storage->event("exact")->data, data);
@@ -465,6 +465,12 @@ private Q_SLOTS:
                                       << "already in the outbox";
         QTest::newRow("sql in filter") << QStringList{"retry", "--all-failed", "--type", "x'; DROP TABLE outbox_events; --"} << true
                                        << QString();
+        QTest::newRow("escape in key") << QStringList{"enqueue", "--type", "t", "--source", "s", "--key", "k\x1b[2J"} << true
+                                       << "attribute 'ordering key' contains a control character";
+        QTest::newRow("huge type") << QStringList{"enqueue", "--type", QString(3000, QLatin1Char('t')), "--source", "s"} << true
+                                   << "at most 2048 are allowed";
+        QTest::newRow("id with spaces") << QStringList{"enqueue", "--type", "t", "--source", "s", "--id", " x "} << true
+                                        << "must not start or end with white space";
     }
 
     void badInputGivesExitTwoAndOneLine()

@@ -134,7 +134,14 @@ std::unique_ptr<outbox::Storage> Command::openStorage(outbox::Storage::OpenMode 
 
 void printLine(const QString &line)
 {
-    std::fputs(line.toUtf8().constData(), stdout);
+    // Human-readable output: control characters from outside (a receiver's error text, an event's data)
+    // must not reach the operator's terminal as escape sequences. Tabs and line breaks stay.
+    QString clean = line;
+    for (QChar &c : clean) {
+        if (c.category() == QChar::Other_Control && c != QLatin1Char('\n') && c != QLatin1Char('\t'))
+            c = QChar(0xfffd);
+    }
+    std::fputs(clean.toUtf8().constData(), stdout);
     std::fputc('\n', stdout);
 }
 
