@@ -646,12 +646,21 @@ private Q_SLOTS:
         QCOMPARE(relay.exitCode(), 0);
     }
 
-    void demoRuns()
+    // The demo uses its own outbox only: pointed at a real one (--db or $OUTBOX_DB) it neither relays that
+    // outbox's backlog to its throwaway receiver nor adds sample events to it.
+    void demoRunsOnItsOwnOutboxOnly()
     {
-        const Run r = run({"demo"});
+        enqueueOne(); // a real backlog in the test's outbox
+        const QByteArray before = fingerprint();
+        Run r = run({"demo"});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("demo uses its own outbox"), r.err.constData());
+        r = run({"demo"}, {}, false, {{"OUTBOX_DB", m_db}});
         QCOMPARE(r.exitCode, 0);
         QVERIFY2(r.out.contains("outbox now: 0 pending, 0 failed, 3 sent"), r.out.constData());
         QVERIFY(r.out.contains("com.example.order.shipped"));
+        QVERIFY(r.out.contains("outbox-console/demo.db"));
+        QCOMPARE(fingerprint(), before);
     }
 };
 

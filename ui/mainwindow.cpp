@@ -464,7 +464,7 @@ void MainWindow::onOpened(const QString &error)
 
 QString MainWindow::demoPath()
 {
-    // The same place `outboxctl demo` uses, so both tools share the demo outbox.
+    // The same place `outboxctl demo` uses (cli::demoDatabasePath), so both tools share the demo outbox.
     const QString dir = QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + QStringLiteral("/outbox-console");
     QDir().mkpath(dir);
     return dir + QStringLiteral("/demo.db");

@@ -62,5 +62,6 @@ void printError(const QString &line);
 QJsonObject eventJson(const outbox::OutboxEvent &event, bool withData);
 QJsonValue dataJson(const QByteArray &data, const QString &contentType, QString *key);
 QString defaultDatabasePath();
+QString demoDatabasePath();
 
 } // namespace cli

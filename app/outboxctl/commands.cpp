@@ -767,9 +767,20 @@ int cmdReceive(const QStringList &args)
 
 int cmdDemo(const QStringList &args)
 {
-    Command cmd(QStringLiteral("demo"), QStringLiteral("Enqueue a few events into the outbox and relay them to a local receiver."));
+    Command cmd(QStringLiteral("demo"),
+                QStringLiteral("Enqueue a few events into the demo outbox (the console's, never another) and relay them to a local receiver."));
     cmd.parse(args);
-    auto storage = cmd.openStorage(Storage::OpenMode::CreateIfMissing);
+    if (!cmd.positional().isEmpty())
+        fail(BadUsage, QStringLiteral("unexpected argument '%1'").arg(cmd.positional().first()));
+    // A demo touches only its own outbox: --db is refused and $OUTBOX_DB is not used, so it can never relay
+    // someone's real backlog to a throwaway receiver or add sample events to it.
+    const QString demo = cli::demoDatabasePath();
+    if (cmd.isSet(QStringLiteral("db")))
+        fail(BadUsage, QStringLiteral("demo uses its own outbox (%1) and never another: drop --db").arg(demo));
+    auto opened = Storage::open(ConnectionSpec::sqlite(demo), Storage::OpenMode::CreateIfMissing);
+    if (!opened.isOk())
+        fail(RuntimeFailure, opened.error().message());
+    std::unique_ptr<Storage> storage = std::move(opened.value());
     Receiver receiver;
     if (Error e = receiver.listen())
         fail(RuntimeFailure, e.message());
