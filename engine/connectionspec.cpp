@@ -3,6 +3,7 @@
 #include <QDir>
 #include <QSqlDatabase>
 #include <QUrl>
+#include <QUrlQuery>
 
 namespace outbox {
 
@@ -54,6 +55,28 @@ Result<ConnectionSpec> ConnectionSpec::fromUrl(const QString &url)
         spec.database = parsed.path().mid(1);
         if (spec.database.isEmpty())
             return Error(Error::InvalidArgument, QStringLiteral("malformed PostgreSQL URL: no database name"));
+        // libpq's connection parameters in the query (?sslmode=require&connect_timeout=10) are honoured, never
+        // dropped: a user who asks for TLS must get it. Unknown ones are refused.
+        static const QStringList known = {QStringLiteral("sslmode"), QStringLiteral("sslrootcert"), QStringLiteral("sslcert"),
+                                          QStringLiteral("sslkey"), QStringLiteral("connect_timeout"), QStringLiteral("application_name"),
+                                          QStringLiteral("options"), QStringLiteral("target_session_attrs"), QStringLiteral("keepalives"),
+                                          QStringLiteral("keepalives_idle")};
+        QStringList options;
+        bool timeout = false;
+        for (const auto &[key, value] : QUrlQuery(parsed).queryItems(QUrl::FullyDecoded)) {
+            if (!known.contains(key))
+                return Error(Error::InvalidArgument, QStringLiteral("unknown PostgreSQL URL parameter '%1': use %2")
+                                                         .arg(key.left(40), known.join(QStringLiteral(", "))));
+            if (value.contains(QLatin1Char(';')))
+                return Error(Error::InvalidArgument, QStringLiteral("the PostgreSQL URL parameter '%1' must not contain ';'").arg(key));
+            QString quoted = value;
+            quoted.replace(QLatin1Char('\\'), QStringLiteral("\\\\")).replace(QLatin1Char('\''), QStringLiteral("\\'"));
+            options << QStringLiteral("%1='%2'").arg(key, quoted);
+            timeout = timeout || key == QLatin1String("connect_timeout");
+        }
+        if (!timeout)
+            options.prepend(QStringLiteral("connect_timeout=5"));
+        spec.options = options.join(QLatin1Char(';'));
         return spec;
     }
     return Error(Error::InvalidArgument,
@@ -90,7 +113,19 @@ static QString postgresUrl(const ConnectionSpec &spec, const QString &password)
     if (!password.isEmpty())
         url.setPassword(password);
     url.setPath(QLatin1Char('/') + spec.database);
-    return url.toString();
+    // The libpq parameters given in the URL (connect_timeout=5 is our default and not shown).
+    QUrlQuery query;
+    for (const QString &option : spec.options.split(QLatin1Char(';'), Qt::SkipEmptyParts)) {
+        const qsizetype eq = option.indexOf(QLatin1Char('='));
+        QString value = option.mid(eq + 1);
+        if (value.startsWith(QLatin1Char('\'')) && value.endsWith(QLatin1Char('\'')) && value.size() >= 2)
+            value = value.mid(1, value.size() - 2).replace(QStringLiteral("\\'"), QStringLiteral("'")).replace(QStringLiteral("\\\\"), QStringLiteral("\\"));
+        if (option != QLatin1String("connect_timeout=5"))
+            query.addQueryItem(option.left(eq), QString::fromUtf8(QUrl::toPercentEncoding(value)));
+    }
+    if (!query.isEmpty())
+        url.setQuery(query);
+    return url.toString(query.isEmpty() ? QUrl::PrettyDecoded : QUrl::FullyEncoded);
 }
 
 QString ConnectionSpec::toUrl() const

@@ -195,10 +195,10 @@ QString RelayerConfig::problem() const
     }
     if (!customSender) {
         if (!targetUrl.isValid() || targetUrl.host().isEmpty())
-            return QStringLiteral("the target URL '%1' is not a valid URL").arg(targetUrl.toString());
+            return QStringLiteral("the target URL '%1' is not a valid URL").arg(targetUrl.toDisplayString(QUrl::RemovePassword));
         const QString scheme = targetUrl.scheme().toLower();
         if (scheme != QLatin1String("http") && scheme != QLatin1String("https"))
-            return QStringLiteral("the target URL must be http:// or https://, not '%1'").arg(targetUrl.toString());
+            return QStringLiteral("the target URL must be http:// or https://, not '%1'").arg(targetUrl.toDisplayString(QUrl::RemovePassword));
     }
     if (pollIntervalMs <= 0)
         return QStringLiteral("the poll interval must be positive");

@@ -74,9 +74,13 @@ void report(QJsonObject o)
     std::fflush(stdout);
 }
 
+std::function<void()> g_atDeath; // undoes what outlives the process (the stock scenario's namespace)
+
 void die(const QString &message)
 {
     std::fprintf(stderr, "bench: %s\n", qPrintable(message));
+    if (g_atDeath)
+        g_atDeath();
     std::exit(1);
 }
 
@@ -426,6 +430,17 @@ struct VethLink
     }
     VethLink()
     {
+        // Namespaces left by an earlier run that was killed (their process is gone) would route the same subnet.
+        QProcess list;
+        list.start(QStringLiteral("ip"), {QStringLiteral("netns"), QStringLiteral("list")});
+        list.waitForFinished(5000);
+        for (const QByteArray &line : list.readAllStandardOutput().split('\n')) {
+            const QByteArray name = line.split(' ').first();
+            if (name.startsWith("obxbench") && !QFile::exists(QStringLiteral("/proc/") + QString::fromLatin1(name.mid(8)))) {
+                ip({"link", "del", QStringLiteral("obxa%1").arg(name.mid(8).toInt() % 100000)});
+                ip({"netns", "del", QString::fromLatin1(name)});
+            }
+        }
         const QString there = QStringLiteral("10.231.0.2/24");
         up = ip({"netns", "add", ns}, &problem) && ip({"link", "add", local, "type", "veth", "peer", "name", remote}, &problem)
              && ip({"link", "set", remote, "netns", ns}, &problem) && ip({"addr", "add", "10.231.0.1/24", "dev", local}, &problem)
@@ -554,7 +569,7 @@ double drainRate(const QUrl &target, ContentMode mode, int count, int bytes)
     return count / seconds;
 }
 
-void scenarioStock(int runs, bool quick)
+void scenarioStock(int runs, bool quick, const QStringList &wanted)
 {
     if (QStandardPaths::findExecutable(QStringLiteral("node")).isEmpty() || QStandardPaths::findExecutable(QStringLiteral("nginx")).isEmpty())
         die(QStringLiteral("the stock scenario needs node and nginx (packaging/install-deps.sh installs them)"));
@@ -562,13 +577,16 @@ void scenarioStock(int runs, bool quick)
     own.setRecording(Receiver::Recording::CountOnly);
     if (Error e = own.listen())
         die(e.message());
-    std::unique_ptr<VethLink> veth = std::make_unique<VethLink>();
-    if (!veth->up) {
+    std::unique_ptr<VethLink> veth = wanted.contains(QStringLiteral("veth")) ? std::make_unique<VethLink>() : nullptr;
+    g_atDeath = [&veth] { veth.reset(); };
+    if (veth && !veth->up) {
         std::fprintf(stderr, "bench: no veth pair (%s); only loopback is measured\n", qPrintable(veth->problem));
         veth.reset();
     }
     struct Link { QString name, host, ns; };
-    QList<Link> links{{QStringLiteral("loopback"), QStringLiteral("127.0.0.1"), QString()}};
+    QList<Link> links;
+    if (wanted.contains(QStringLiteral("loopback")))
+        links.append({QStringLiteral("loopback"), QStringLiteral("127.0.0.1"), QString()});
     if (veth)
         links.append({QStringLiteral("veth"), QStringLiteral("10.231.0.2"), veth->ns});
     for (const Link &link : links) {
@@ -607,6 +625,7 @@ void scenarioStock(int runs, bool quick)
             }
         }
     }
+    g_atDeath = nullptr;
 }
 
 QString describe(const QJsonObject &o)
@@ -651,6 +670,7 @@ int main(int argc, char *argv[])
     parser.addOption({"quick", "Smaller counts, for a smoke run."});
     parser.addOption({"side", "relay only: both, baseline or engine (one side alone, to profile it).", "side", "both"});
     parser.addOption({"events", "relay only: events per run (default 50000, 10000 with --quick).", "n", "0"});
+    parser.addOption({"links", "stock only: loopback, veth or both (comma-separated; default both).", "list", "loopback,veth"});
     parser.process(app);
     QTemporaryDir dir;
     g_dir = &dir;
@@ -673,7 +693,7 @@ int main(int argc, char *argv[])
     if (all || scenario == QLatin1String("memory"))
         scenarioMemory(quick);
     if (all || scenario == QLatin1String("stock"))
-        scenarioStock(runs, quick);
+        scenarioStock(runs, quick, parser.value("links").split(QLatin1Char(',')));
     std::fprintf(stderr, "\n%d cores; medians of %d runs\n", QThread::idealThreadCount(), runs);
     for (const QJsonObject &o : std::as_const(g_results))
         std::fprintf(stderr, "  %s\n", qPrintable(describe(o)));

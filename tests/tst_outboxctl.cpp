@@ -646,6 +646,29 @@ private Q_SLOTS:
         QCOMPARE(relay.exitCode(), 0);
     }
 
+    // libpq parameters in a PostgreSQL URL are honoured or refused, never dropped: sslmode=require against a
+    // server without TLS fails instead of connecting in plain text.
+    void postgresUrlParameters()
+    {
+        if (!testsupport::isPostgres())
+            QSKIP("a PostgreSQL URL");
+        const QString base = m_db;
+        m_db = base + QStringLiteral("?sslmode=require");
+        Run r = run({"stats"});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("SSL"), r.err.constData());
+        m_db = base + QStringLiteral("?sslmode=disable&application_name=outbox%20test&connect_timeout=3");
+        r = run({"stats"});
+        QCOMPARE(r.exitCode, 0);
+        m_db = base + QStringLiteral("?sslmod=require");
+        r = run({"stats"});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("unknown PostgreSQL URL parameter 'sslmod'"), r.err.constData());
+        m_db = base;
+        QCOMPARE(ConnectionSpec::fromUrl(base + QStringLiteral("?sslmode=verify-full&options=-c%20statement_timeout%3D5000"))->toUrl(),
+                 base + QStringLiteral("?sslmode=verify-full&options=-c%20statement_timeout%3D5000"));
+    }
+
     // The demo uses its own outbox only: pointed at a real one (--db or $OUTBOX_DB) it neither relays that
     // outbox's backlog to its throwaway receiver nor adds sample events to it.
     void demoRunsOnItsOwnOutboxOnly()
