@@ -669,6 +669,34 @@ private Q_SLOTS:
                  base + QStringLiteral("?sslmode=verify-full&options=-c%20statement_timeout%3D5000"));
     }
 
+    // Config values: quotes and a trailing comment are not part of the value; switches are not settings;
+    // commands without arguments refuse extra ones.
+    void configValuesAndStrayArguments()
+    {
+        Receiver receiver;
+        QVERIFY(!receiver.listen().isError());
+        enqueueOne();
+        const QString conf = m_dir.filePath(QStringLiteral("quoted.conf"));
+        QFile f(conf);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("target = \"" + receiver.url().toString().toUtf8() + "\"   # our sink\nmode = 'batch' ; inline comment\n");
+        f.close();
+        Run r = run({"relay", "--config", conf, "--drain"});
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(receiver.requests().first().decoded.mode, ContentMode::Batch);
+        QVERIFY(f.open(QIODevice::Append));
+        f.write("drain = yes\n");
+        f.close();
+        r = run({"relay", "--config", conf});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("'drain' is a command-line switch, not a setting"), r.err.constData());
+        for (const QStringList &args : {QStringList{"stats", "extra"}, QStringList{"init", "extra"}, QStringList{"cleanup", "--older-than", "1d", "extra"}}) {
+            r = run(args);
+            QCOMPARE(r.exitCode, 2);
+            QVERIFY2(r.err.contains("unexpected argument 'extra'"), r.err.constData());
+        }
+    }
+
     // The demo uses its own outbox only: pointed at a real one (--db or $OUTBOX_DB) it neither relays that
     // outbox's backlog to its throwaway receiver nor adds sample events to it.
     void demoRunsOnItsOwnOutboxOnly()

@@ -7,6 +7,7 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QRegularExpression>
 #include <QStandardPaths>
 #include <QStringDecoder>
 
@@ -33,6 +34,8 @@ Command::Command(const QString &name, const QString &synopsis) : m_name(name)
 void Command::addOption(const QString &name, const QString &description, const QString &valueName)
 {
     m_optionNames.append(name);
+    if (valueName.isEmpty())
+        m_switches.append(name);
     m_parser.addOption(QCommandLineOption(name, description, valueName));
 }
 
@@ -44,6 +47,12 @@ void Command::parse(const QStringList &arguments)
         std::fputs(qPrintable(m_parser.helpText()), stdout);
         throw Exit{Done, {}};
     }
+}
+
+void Command::refuseArguments() const
+{
+    if (!m_parser.positionalArguments().isEmpty())
+        fail(BadUsage, QStringLiteral("unexpected argument '%1' (see 'outboxctl %2 --help')").arg(m_parser.positionalArguments().first(), m_name));
 }
 
 void Command::loadConfig()
@@ -69,7 +78,16 @@ void Command::loadConfig()
         const QString name = line.left(eq).trimmed();
         if ((!m_optionNames.contains(name) && name != QLatin1String("db")) || name == QLatin1String("config"))
             fail(BadUsage, QStringLiteral("%1:%2: unknown setting '%3'").arg(path).arg(lineNumber).arg(name));
-        m_config.insert(name, line.mid(eq + 1).trimmed());
+        if (m_switches.contains(name))
+            fail(BadUsage, QStringLiteral("%1:%2: '%3' is a command-line switch, not a setting").arg(path).arg(lineNumber).arg(name));
+        QString value = line.mid(eq + 1).trimmed();
+        // A comment after the value (" # ..."), and quotes around it, are not part of it.
+        static const QRegularExpression trailingComment(QStringLiteral("\\s+[#;].*$"));
+        value.remove(trailingComment);
+        if (value.size() >= 2 && (value.startsWith(QLatin1Char('"')) || value.startsWith(QLatin1Char('\'')))
+            && value.endsWith(value.front()))
+            value = value.mid(1, value.size() - 2);
+        m_config.insert(name, value);
     }
 }
 

@@ -129,6 +129,7 @@ int cmdInit(const QStringList &args)
 {
     Command cmd(QStringLiteral("init"), QStringLiteral("Create or migrate the outbox schema."));
     cmd.parse(args);
+    cmd.refuseArguments();
     auto storage = cmd.openStorage(Storage::OpenMode::CreateIfMissing);
     cli::printLine(QStringLiteral("outbox ready at %1 (schema version %2)").arg(storage->spec().displayUrl()).arg(Storage::schemaVersion()));
     return Done;
@@ -603,6 +604,7 @@ int cmdCleanup(const QStringList &args)
     cmd.addOption(QStringLiteral("older-than"), QStringLiteral("Age, e.g. 7d, 12h, 30m."), QStringLiteral("duration"));
     cmd.addOption(QStringLiteral("status"), QStringLiteral("sent (default), failed or all (sent and failed)."), QStringLiteral("status"));
     cmd.parse(args);
+    cmd.refuseArguments();
     if (!cmd.isSet(QStringLiteral("older-than")))
         fail(BadUsage, QStringLiteral("cleanup needs --older-than DURATION"));
     auto age = parseDuration(cmd.value(QStringLiteral("older-than")));
@@ -631,6 +633,7 @@ int cmdStats(const QStringList &args)
     Command cmd(QStringLiteral("stats"), QStringLiteral("Counts by status, the oldest pending event's age, blocked ordering keys."));
     cmd.addOption(QStringLiteral("json"), QStringLiteral("As one JSON object."));
     cmd.parse(args);
+    cmd.refuseArguments();
     auto storage = cmd.openStorage(Storage::OpenMode::MustExist);
     auto s = storage->stats();
     if (!s.isOk())
@@ -705,6 +708,7 @@ int cmdReceive(const QStringList &args)
                                  "signed requests are answered 401 (the verdict is in each line's \"signature\")."),
                   QStringLiteral("file"));
     cmd.parse(args);
+    cmd.refuseArguments();
     if (!cmd.isSet(QStringLiteral("port")))
         fail(BadUsage, QStringLiteral("receive needs --port N"));
     const int port = cmd.intValue(QStringLiteral("port"), 0, 0, 65535);
