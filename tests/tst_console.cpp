@@ -571,13 +571,16 @@ private Q_SLOTS:
         RelayPanel *relay = m_window->relayPanel();
         QTest::mouseClick(tester->useAsTargetButton(), Qt::LeftButton);
         const QByteArray secret = "whsec_" + QByteArray("console signing key of 32 bytes").toBase64();
-        QVERIFY(tester->receiver()->setSigningSecret(secret));
         const QString secretFile = m_dir.filePath(QStringLiteral("signing.secret"));
         QFile f(secretFile);
         QVERIFY(f.open(QIODevice::WriteOnly));
         f.write(secret);
         f.close();
         QVERIFY(f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner));
+        // The tester's receiver verifies with the same secret file.
+        auto *verify = tester->findChild<QLineEdit *>(QStringLiteral("receiverSigningFile"));
+        verify->setText(secretFile);
+        Q_EMIT verify->editingFinished();
         QUrl target(relay->targetUrl());
         target.setUserName(QStringLiteral("u"));
         target.setPassword(QStringLiteral("url-pa55"));
@@ -591,6 +594,8 @@ private Q_SLOTS:
         const ReceivedRequest got = tester->receiver()->requests().last();
         QCOMPARE(got.message.header("x-api-key"), QByteArray("typed-k3y"));
         QCOMPARE(got.signature, QStringLiteral("valid"));
+        QTRY_VERIFY(tester->receivedList()->topLevelItemCount() > 0);
+        QCOMPARE(tester->receivedList()->topLevelItem(tester->receivedList()->topLevelItemCount() - 1)->text(5), QStringLiteral("valid, signature valid"));
         QVERIFY(!relay->log()->toPlainText().contains(QStringLiteral("typed-k3y")));
         m_window->close();
         QSettings settings;

@@ -1,5 +1,7 @@
 #include "testerpanel.h"
 
+#include "relayerconfig.h"
+
 #include "textutil.h"
 
 #include <QCheckBox>
@@ -9,6 +11,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -80,6 +83,13 @@ TesterPanel::TesterPanel(QWidget *parent) : QWidget(parent), m_receiver(new Rece
     faults->addWidget(m_drop);
     faults->addStretch();
     layout->addLayout(faults);
+    auto *signing = new QHBoxLayout;
+    m_signingFile = new QLineEdit(this);
+    m_signingFile->setObjectName(QStringLiteral("receiverSigningFile"));
+    m_signingFile->setPlaceholderText(tr("file with a whsec_ secret: verify Standard Webhooks signatures (401 when wrong)"));
+    signing->addWidget(new QLabel(tr("Verify signatures"), this));
+    signing->addWidget(m_signingFile, 1);
+    layout->addLayout(signing);
 
     auto *split = new QSplitter(Qt::Horizontal, this);
     m_list = new QTreeWidget(split);
@@ -119,6 +129,18 @@ TesterPanel::TesterPanel(QWidget *parent) : QWidget(parent), m_receiver(new Rece
     connect(m_retryAfter, &QSpinBox::valueChanged, this, &TesterPanel::applyFaults);
     connect(m_hang, &QCheckBox::toggled, this, &TesterPanel::applyFaults);
     connect(m_drop, &QCheckBox::toggled, this, &TesterPanel::applyFaults);
+    connect(m_signingFile, &QLineEdit::editingFinished, this, [this] {
+        const QString file = m_signingFile->text().trimmed();
+        QByteArray secret;
+        QString error;
+        if (!file.isEmpty() && !readSecretFile(file, tr("signing secret file"), &secret, &error)) {
+            m_receiver->setSigningSecret({});
+            QMessageBox::warning(this, tr("Receiver"), error);
+            return;
+        }
+        if (!m_receiver->setSigningSecret(secret.trimmed()))
+            QMessageBox::warning(this, tr("Receiver"), tr("'%1' does not hold a Standard Webhooks secret (whsec_ and base64).").arg(file));
+    });
     connect(m_receiver, &Receiver::requestReceived, this, &TesterPanel::addRequest);
     connect(m_list, &QTreeWidget::currentItemChanged, this, &TesterPanel::showSelected);
     m_status->setCurrentIndex(0);
@@ -214,6 +236,11 @@ void TesterPanel::addRequest(const ReceivedRequest &request)
         type = types.size() > 1 ? tr("%n events", nullptr, int(types.size())) : types.value(0);
         id = ids.value(0);
         verdict = problems.isEmpty() ? tr("valid") : problems.join(QStringLiteral("; "));
+    }
+    if (!request.signature.isEmpty()) {
+        const bool signatureValid = request.signature == QLatin1String("valid");
+        verdict = signatureValid ? tr("%1, signature valid").arg(verdict) : request.signature;
+        valid = valid && signatureValid;
     }
     auto *item = new QTreeWidgetItem(m_list, {when, contentModeName(request.decoded.mode), reply, oneLine(type, 120),
                                               oneLine(id, 80), oneLine(verdict, 300)});

@@ -5,6 +5,7 @@
 #include <QWidget>
 
 class QCheckBox;
+class QLineEdit;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
@@ -61,6 +62,7 @@ private:
     QSpinBox *m_retryAfter;
     QCheckBox *m_hang;
     QCheckBox *m_drop;
+    QLineEdit *m_signingFile; // a whsec_ secret file: the receiver verifies Standard Webhooks signatures
     QTreeWidget *m_list;
     QPlainTextEdit *m_detail;
     QList<ReceivedRequest> m_requests; // the last 2,000, for the detail view
