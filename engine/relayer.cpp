@@ -588,7 +588,22 @@ DeliveryRecord RelayWorker::recordFor(const OutboxEvent &event, const DeliveryRe
 
 void RelayWorker::writeBack(const std::shared_ptr<Batch> &batch)
 {
-    Error error = m_storage->complete(m_owner, batch->records);
+    QSet<qint64> written;
+    Error error = m_storage->complete(m_owner, batch->records, &written);
+    if (!error && written.size() < batch->records.size()) {
+        // Leases that expired while this relayer could not renew them (a pause, a lost database) and that
+        // another relayer has taken: their results are that relayer's to write, and not ours to report.
+        const QString line = QStringLiteral("%1 of %2 results not written: another relayer has taken over their leases")
+                                 .arg(batch->records.size() - written.size()).arg(batch->records.size());
+        qCWarning(lcRelay).noquote() << line;
+        Q_EMIT errorOccurred(line);
+        QList<DeliveryRecord> kept;
+        for (const DeliveryRecord &r : std::as_const(batch->records)) {
+            if (written.contains(r.sequence))
+                kept.append(r);
+        }
+        batch->records = kept;
+    }
     if (error && m_storage->isPostgres() && !m_storage->ping())
         m_unwritten.append(batch->records); // written after reconnecting
     if (Error e = m_storage->release(m_owner, batch->released); e && !error)

@@ -1033,7 +1033,7 @@ QByteArray deliveryJson(const QList<DeliveryRecord> &records, bool objects, bool
 }
 } // namespace
 
-Error Storage::complete(const QString &owner, const QList<DeliveryRecord> &records)
+Error Storage::complete(const QString &owner, const QList<DeliveryRecord> &records, QSet<qint64> *written)
 {
     if (records.isEmpty())
         return {};
@@ -1062,19 +1062,19 @@ Error Storage::complete(const QString &owner, const QList<DeliveryRecord> &recor
             " lease_owner = NULL, lease_expires_at = NULL, last_error = r.e, last_http_status = r.h,"
             " sent_at = COALESCE(to_timestamp(r.a / 1000.0), sent_at), last_duration_ms = r.d, last_relayer = ? "
             "FROM jsonb_to_recordset(CAST(? AS jsonb)) AS r(s bigint, t text, n bigint, e text, h int, a bigint, d bigint) "
-            "WHERE outbox_events.seq = r.s AND outbox_events.lease_owner = ?"));
+            "WHERE outbox_events.seq = r.s AND outbox_events.lease_owner = ? RETURNING outbox_events.seq"));
         history = std::make_unique<Query>(this, QStringLiteral(
             "INSERT INTO outbox_attempts (event_seq, attempted_at, outcome, http_status, error, duration_ms, relayer) "
             "SELECT r.s, to_timestamp(r.w / 1000.0), r.o, r.h, r.e, r.d, ? "
             "FROM jsonb_to_recordset(CAST(? AS jsonb)) AS r(s bigint, w bigint, o text, h int, e text, d bigint) "
-            "WHERE r.o <> 'sent' AND EXISTS (SELECT 1 FROM outbox_events WHERE seq = r.s)"));
+            "WHERE r.o <> 'sent' AND EXISTS (SELECT 1 FROM outbox_events WHERE seq = r.s AND lease_owner = ?)"));
     } else if (shortForm) {
         update = std::make_unique<Query>(this, QStringLiteral(
             "UPDATE outbox_events SET status = 'sent', attempts = attempts + 1, next_attempt_at = ?,"
             " lease_owner = NULL, lease_expires_at = NULL, last_error = NULL, last_http_status = r.h,"
             " sent_at = ?, last_duration_ms = r.d, last_relayer = ? "
             "FROM (SELECT value->>0 AS s, value->>1 AS h, value->>2 AS d FROM json_each(CAST(? AS TEXT))) AS r "
-            "WHERE outbox_events.seq = r.s AND outbox_events.lease_owner = ?"), Query::Reuse::Kept);
+            "WHERE outbox_events.seq = r.s AND outbox_events.lease_owner = ? RETURNING outbox_events.seq"), Query::Reuse::Kept);
         const qint64 attempted = toMs(records.first().attemptedAt);
         update->bind(attempted).bind(attempted);
     } else {
@@ -1085,19 +1085,35 @@ Error Storage::complete(const QString &owner, const QList<DeliveryRecord> &recor
             " sent_at = COALESCE(r.a, sent_at), last_duration_ms = r.d, last_relayer = ? "
             "FROM (SELECT value->>0 AS s, value->>1 AS t, value->>4 AS n, value->>5 AS a, value->>6 AS h, value->>7 AS e,"
             " value->>8 AS d FROM json_each(CAST(? AS TEXT))) AS r "
-            "WHERE outbox_events.seq = r.s AND outbox_events.lease_owner = ?"), Query::Reuse::Kept);
+            "WHERE outbox_events.seq = r.s AND outbox_events.lease_owner = ? RETURNING outbox_events.seq"), Query::Reuse::Kept);
         history = std::make_unique<Query>(this, QStringLiteral(
             "INSERT INTO outbox_attempts (event_seq, attempted_at, outcome, http_status, error, duration_ms, relayer) "
             "SELECT value->>0, value->>3, value->>2, value->>6, value->>7, value->>8, ? FROM json_each(CAST(? AS TEXT)) "
-            "WHERE value->>2 <> 'sent' AND EXISTS (SELECT 1 FROM outbox_events WHERE seq = value->>0)"), Query::Reuse::Kept);
+            "WHERE value->>2 <> 'sent' AND EXISTS (SELECT 1 FROM outbox_events WHERE seq = value->>0 AND lease_owner = ?)"),
+            Query::Reuse::Kept);
     }
     update->bind(owner).bind(json).bind(owner);
     if (history)
-        history->bind(owner).bind(json);
+        history->bind(owner).bind(json).bind(owner);
+    // The history first, while the rows still name their owner: a relayer whose lease has passed to another
+    // writes neither the rows nor their attempts. The update returns the rows it wrote, so the caller reports
+    // only those.
     return inWriteTransaction(QStringLiteral("cannot write delivery results"), [&]() -> Error {
+        if (history && !allDelivered) {
+            if (Error e = history->exec(QStringLiteral("cannot record delivery attempts")))
+                return e;
+        }
         if (Error e = update->exec(QStringLiteral("cannot write delivery results")))
             return e;
-        return history && !allDelivered ? history->exec(QStringLiteral("cannot record delivery attempts")) : Error();
+        // Read to the end: a statement with rows left open would keep the commit from going through.
+        if (written)
+            written->clear();
+        while (update->q().next()) {
+            if (written)
+                written->insert(update->q().value(0).toLongLong());
+        }
+        update->q().finish();
+        return Error();
     });
 }
 

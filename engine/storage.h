@@ -6,6 +6,7 @@
 
 #include <QDateTime>
 #include <QSqlDatabase>
+#include <QSet>
 #include <QStringList>
 
 #include <functional>
@@ -128,7 +129,9 @@ public:
     // '?' one character; empty: every type) and none of `exclude`: the lane of one route.
     void setClaimTypes(const QStringList &include, const QStringList &exclude);
     Result<QList<OutboxEvent>> claim(const QString &owner, int limit, qint64 leaseMs);
-    Error complete(const QString &owner, const QList<DeliveryRecord> &records);
+    // Writes the results of events this owner still leases; `written` gets the sequences it wrote (a lease
+    // that passed to another relayer is left alone, its attempt not recorded).
+    Error complete(const QString &owner, const QList<DeliveryRecord> &records, QSet<qint64> *written = nullptr);
     Error release(const QString &owner, const QList<qint64> &sequences);
     Error releaseAll(const QString &owner);
     // Changes each time another connection commits (SQLite's data_version): a cheap way to notice new work.

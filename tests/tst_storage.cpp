@@ -401,10 +401,18 @@ private Q_SLOTS:
         const auto reclaimed = alive->claim("alive", 10, 60000);
         QCOMPARE(reclaimed->size(), 1);
         QCOMPARE(reclaimed->first().id, id);
-        // The dead relayer's late write-back no longer applies: the lease is not its own.
-        QVERIFY(!dead->complete("dead-relayer", {record(reclaimed->first().sequence, EventStatus::Failed, 404, "late")}).isError());
+        // The dead relayer's late write-back no longer applies: the lease is not its own. Nor is its attempt
+        // recorded, and it is told that nothing was written.
+        QSet<qint64> written{-1};
+        QVERIFY(!dead->complete("dead-relayer", {record(reclaimed->first().sequence, EventStatus::Pending, 0, "timed out after 10 ms")},
+                                &written).isError());
+        QVERIFY(written.isEmpty());
         QCOMPARE(alive->event(id)->status, EventStatus::Pending);
         QCOMPARE(alive->event(id)->leaseOwner, QStringLiteral("alive"));
+        QCOMPARE(alive->attempts(id)->size(), 0);
+        QVERIFY(!alive->complete("alive", {record(reclaimed->first().sequence, EventStatus::Sent, 200)}, &written).isError());
+        QCOMPARE(written, QSet<qint64>{reclaimed->first().sequence});
+        QCOMPARE(alive->attempts(id)->size(), 1); // the delivering attempt only
     }
 
     void completeWritesStatusesAndHistoryInTwoStatements()
