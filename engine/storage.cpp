@@ -431,7 +431,8 @@ QSqlDatabase Storage::database() const
 namespace {
 
 // Opens the connection and sets up the session; the words of the error say what a user can fix.
-Error openConnection(QSqlDatabase &db, const ConnectionSpec &spec)
+// Opens the connection; on SQLite then switches the file to WAL (a write) unless told not to yet.
+Error openConnection(QSqlDatabase &db, const ConnectionSpec &spec, bool switchToWal = true)
 {
     if (!db.open()) {
         const QString why = sqlError(db.lastError()).section(QLatin1Char('\n'), 0, 0);
@@ -444,6 +445,16 @@ Error openConnection(QSqlDatabase &db, const ConnectionSpec &spec)
         q.exec(QStringLiteral("SET TIME ZONE 'UTC'"));
         return {};
     }
+    if (!switchToWal) {
+        // Still find out now whether it is a database at all (a read).
+        if (!q.exec(QStringLiteral("SELECT COUNT(*) FROM sqlite_master"))) {
+            const QString why = sqlError(q.lastError());
+            if (why.contains(QLatin1String("not a database")))
+                return Error(Error::InvalidArgument, QStringLiteral("'%1' is not a SQLite database").arg(spec.database));
+            return Error(Error::Database, QStringLiteral("cannot open '%1': %2").arg(spec.database, why));
+        }
+        return {};
+    }
     if (!q.exec(QStringLiteral("PRAGMA journal_mode=WAL"))) {
         const QString why = sqlError(q.lastError());
         if (why.contains(QLatin1String("not a database")))
@@ -454,6 +465,41 @@ Error openConnection(QSqlDatabase &db, const ConnectionSpec &spec)
     return {};
 }
 
+} // namespace
+
+namespace {
+// Empty when the database holds this engine's outbox (its outbox_schema table); otherwise an error naming what
+// was found instead. Reads only.
+Error probeOutbox(QSqlDatabase &db, const ConnectionSpec &spec)
+{
+    const bool pg = spec.backend == ConnectionSpec::Backend::Postgresql;
+    const QString where = pg ? spec.displayUrl() : spec.database;
+    QSqlQuery q(db);
+    const QString tablesSql = pg ? QStringLiteral("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1")
+                                 : QStringLiteral("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1");
+    if (!q.exec(tablesSql))
+        return databaseError(QStringLiteral("cannot read '%1'").arg(where), q.lastError());
+    QStringList tables;
+    while (q.next())
+        tables << q.value(0).toString();
+    if (tables.contains(QLatin1String("outbox_schema")))
+        return {};
+    if (tables.contains(QLatin1String("outbox_events"))) {
+        QStringList columns;
+        QSqlQuery c(db);
+        if (c.exec(pg ? QStringLiteral("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+                                       " AND table_name = 'outbox_events' ORDER BY ordinal_position")
+                      : QStringLiteral("SELECT name FROM pragma_table_info('outbox_events')"))) {
+            while (c.next())
+                columns << c.value(0).toString();
+        }
+        return Error(Error::InvalidArgument, QStringLiteral("'%1' has a table outbox_events that is not this engine's outbox (columns: %2); "
+                                                           "refused, nothing was changed").arg(where, columns.join(QStringLiteral(", ")).left(400)));
+    }
+    const QString found = tables.isEmpty() ? QStringLiteral("no tables") : QStringLiteral("tables: %1").arg(tables.join(QStringLiteral(", ")).left(300));
+    return Error(Error::InvalidArgument, QStringLiteral("'%1' is a database but not an outbox (%2); nothing was changed "
+                                                       "(create an outbox with 'outboxctl init')").arg(where, found));
+}
 } // namespace
 
 Result<std::unique_ptr<Storage>> Storage::open(const ConnectionSpec &spec, OpenMode mode)
@@ -487,17 +533,18 @@ Result<std::unique_ptr<Storage>> Storage::open(const ConnectionSpec &spec, OpenM
             // Wait for a busy database rather than failing: relayers, the console and applications share one file.
             db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=10000"));
         }
-        if (Error e = openConnection(db, spec))
+        if (Error e = openConnection(db, spec, mode == OpenMode::CreateIfMissing))
             return e;
-        if (mode == OpenMode::MustBeOutbox) {
-            QSqlQuery q(db);
-            const QString look = pg ? QStringLiteral("SELECT to_regclass('outbox_events') IS NOT NULL")
-                                    : QStringLiteral("SELECT COUNT(*) FROM sqlite_master WHERE name = 'outbox_events'");
-            if (!q.exec(look) || !q.next())
-                return databaseError(QStringLiteral("cannot read '%1'").arg(spec.displayUrl()), q.lastError());
-            if (!q.value(0).toBool())
-                return Error(Error::InvalidArgument, QStringLiteral("'%1' is a database but not an outbox (it has no outbox tables)")
-                                                         .arg(pg ? spec.displayUrl() : spec.database));
+        if (mode != OpenMode::CreateIfMissing) {
+            // A read-only look first: a database that does not hold this engine's outbox is refused before
+            // anything is written to it (no tables, no WAL switch), and it is left byte for byte as it was.
+            if (Error e = probeOutbox(db, spec))
+                return e;
+            if (!pg) {
+                QSqlQuery wal(db);
+                wal.exec(QStringLiteral("PRAGMA journal_mode=WAL"));
+                wal.exec(QStringLiteral("PRAGMA synchronous=NORMAL"));
+            }
         }
         if (Error e = migrate(db))
             return e;

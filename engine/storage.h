@@ -89,8 +89,9 @@ struct DeliveryRecord
 class Storage
 {
 public:
-    // MustBeOutbox: the file must exist and already hold an outbox (the console does not add tables to a
-    // database it was pointed at by mistake).
+    // MustExist and MustBeOutbox: the database must exist and already hold this engine's outbox; anything
+    // else is refused after a read-only look, before anything is written (no tables, no WAL switch).
+    // CreateIfMissing creates the outbox, in a new file or beside what the database holds (outboxctl init).
     enum class OpenMode { CreateIfMissing, MustExist, MustBeOutbox };
 
     static Result<std::unique_ptr<Storage>> open(const ConnectionSpec &spec, OpenMode mode = OpenMode::CreateIfMissing);

@@ -697,6 +697,60 @@ private Q_SLOTS:
         }
     }
 
+    // Read commands on someone else's database refuse it after a read-only look and leave it as it was: no
+    // outbox tables, no WAL switch, no outbox_schema left behind in a table of another layout.
+    void foreignDatabasesAreLeftAsTheyWere()
+    {
+        const ConnectionSpec foreign = testsupport::freshOutbox(m_dir); // a place, not yet an outbox
+        {
+            testsupport::AppConnection app(foreign);
+            QSqlQuery q(app.db());
+            QVERIFY(q.exec(QStringLiteral("CREATE TABLE orders (id INTEGER PRIMARY KEY, total NUMERIC)")));
+            QVERIFY(q.exec(QStringLiteral("INSERT INTO orders (id, total) VALUES (1, 42.5)")));
+            QVERIFY(q.exec(QStringLiteral("CREATE TABLE outbox_events (event_id TEXT PRIMARY KEY, event_type TEXT, status TEXT)")));
+        }
+        auto snapshot = [&] {
+            if (!testsupport::isPostgres()) {
+                QFile f(foreign.database);
+                f.open(QIODevice::ReadOnly);
+                return QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256)
+                       + (QFile::exists(foreign.database + QStringLiteral("-wal")) ? QByteArray("+wal") : QByteArray());
+            }
+            testsupport::AppConnection app(foreign);
+            QSqlQuery q(app.db());
+            q.exec(QStringLiteral("SELECT string_agg(table_name || '.' || column_name, ',' ORDER BY table_name, ordinal_position) "
+                                  "FROM information_schema.columns WHERE table_schema = current_schema()"));
+            q.next();
+            return q.value(0).toString().toUtf8();
+        };
+        const QByteArray before = snapshot();
+        const QString saved = m_db;
+        m_db = foreign.toUrl();
+        Receiver receiver;
+        QVERIFY(!receiver.listen().isError());
+        for (const QStringList &args : {QStringList{"list"}, QStringList{"stats"}, QStringList{"show", "x"},
+                                        QStringList{"relay", "--once", "--target", receiver.url().toString()},
+                                        QStringList{"enqueue", "--type", "t", "--source", "s"}, QStringList{"retry", "--all-failed"}}) {
+            const Run r = run(args);
+            QCOMPARE(r.exitCode, 2);
+            QCOMPARE(r.errLines().size(), 1);
+            QVERIFY2(r.err.contains("has a table outbox_events that is not this engine's outbox (columns: event_id, event_type, status)"),
+                     r.err.constData());
+            QCOMPARE(snapshot(), before);
+        }
+        {
+            testsupport::AppConnection app(foreign);
+            QSqlQuery(app.db()).exec(QStringLiteral("DROP TABLE outbox_events"));
+        }
+        const QByteArray withoutOutbox = snapshot();
+        const Run r = run({"stats"});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("is a database but not an outbox (tables: orders)"), r.err.constData());
+        QCOMPARE(snapshot(), withoutOutbox);
+        QCOMPARE(receiver.requestCount(), 0);
+        m_db = saved;
+    }
+
     // The demo uses its own outbox only: pointed at a real one (--db or $OUTBOX_DB) it neither relays that
     // outbox's backlog to its throwaway receiver nor adds sample events to it.
     void demoRunsOnItsOwnOutboxOnly()

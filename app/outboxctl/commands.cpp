@@ -14,6 +14,7 @@
 #include <QLoggingCategory>
 #include <QCoreApplication>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSocketNotifier>
@@ -135,6 +136,15 @@ int cmdInit(const QStringList &args)
     return Done;
 }
 
+// enqueue may start a new outbox file, but never adds tables to an existing database that is not an outbox
+// (only init does that).
+Storage::OpenMode enqueueOpenMode(const Command &cmd)
+{
+    const ConnectionSpec spec = cmd.connectionSpec();
+    return spec.backend == ConnectionSpec::Backend::Sqlite && !QFileInfo::exists(spec.database) ? Storage::OpenMode::CreateIfMissing
+                                                                                               : Storage::OpenMode::MustExist;
+}
+
 int cmdEnqueue(const QStringList &args)
 {
     Command cmd(QStringLiteral("enqueue"), QStringLiteral("Write an event into the outbox; prints its id."));
@@ -159,7 +169,7 @@ int cmdEnqueue(const QStringList &args)
                 fail(BadUsage, QStringLiteral("--jsonl takes every attribute from the file; --%1 cannot be combined with it").arg(QLatin1String(single)));
         }
         const QByteArray input = readInput(cmd.value(QStringLiteral("jsonl")));
-        auto storage = cmd.openStorage(Storage::OpenMode::CreateIfMissing);
+        auto storage = cmd.openStorage(enqueueOpenMode(cmd));
         QSqlDatabase db = storage->database();
         if (Error e = Storage::beginWrite(db))
             fail(RuntimeFailure, e.message());
@@ -198,7 +208,7 @@ int cmdEnqueue(const QStringList &args)
     options.extensions = parseExtensions(cmd.values(QStringLiteral("ext")));
     const QByteArray data = cmd.isSet(QStringLiteral("data-file")) ? readInput(cmd.value(QStringLiteral("data-file")))
                                                                    : cmd.value(QStringLiteral("data")).toUtf8();
-    auto storage = cmd.openStorage(Storage::OpenMode::CreateIfMissing);
+    auto storage = cmd.openStorage(enqueueOpenMode(cmd));
     QSqlDatabase db = storage->database();
     auto id = sendEventTransactional(db, cmd.value(QStringLiteral("type")), cmd.value(QStringLiteral("source")), data, options);
     if (!id.isOk())
