@@ -374,6 +374,8 @@ void RelayWorker::tryReconnect()
 
 void RelayWorker::close()
 {
+    if (m_storage)
+        flushUnwrittenBeforeStop();
     m_pollTimer->stop();
     m_changeTimer->stop();
     m_reconnectTimer->stop();
@@ -395,6 +397,47 @@ void RelayWorker::startLoop()
         m_pollTimer->start(0);
 }
 
+Error RelayWorker::writeUnwritten()
+{
+    if (m_unwritten.isEmpty())
+        return {};
+    QSet<qint64> written;
+    if (Error e = m_storage->complete(m_owner, m_unwritten, &written))
+        return e;
+    if (written.size() < m_unwritten.size())
+        Q_EMIT errorOccurred(QStringLiteral("%1 of %2 results not written: another relayer has taken over their leases")
+                                 .arg(m_unwritten.size() - written.size()).arg(m_unwritten.size()));
+    m_unwritten.clear();
+    return {};
+}
+
+// On stop: results still unwritten get a bounded wait for the database; what cannot be written is said plainly
+// (those events are delivered again once their leases expire: at least once, never lost).
+void RelayWorker::flushUnwrittenBeforeStop()
+{
+    QElapsedTimer clock;
+    clock.start();
+    Error error;
+    while (!m_unwritten.isEmpty()) {
+        if (m_storage->isPostgres() && !m_storage->ping())
+            m_storage->reconnect();
+        error = writeUnwritten();
+        if (!error || clock.elapsed() > kStopWriteWaitMs)
+            break;
+        QThread::msleep(250);
+    }
+    if (m_unwritten.isEmpty())
+        return;
+    const QString line = QStringLiteral("%1 delivery results could not be written before stopping (%2); those events will be sent "
+                                        "again after their leases expire")
+                             .arg(m_unwritten.size()).arg(error.message().section(QLatin1Char('\n'), 0, 0));
+    qCWarning(lcRelay).noquote() << line;
+    Q_EMIT errorOccurred(line);
+    if (m_drainDone && !m_drained.error)
+        m_drained.error = Error(Error::Database, line);
+    m_unwritten.clear();
+}
+
 void RelayWorker::startDrain(const BatchCallback &done)
 {
     m_drainDone = done;
@@ -404,6 +447,7 @@ void RelayWorker::startDrain(const BatchCallback &done)
 
 void RelayWorker::endDrain()
 {
+    flushUnwrittenBeforeStop(); // a result that cannot be written makes the drain fail
     auto done = std::exchange(m_drainDone, nullptr);
     const RelayOnceResult result = std::exchange(m_drained, {});
     stopLoop([done, result] { done(result); });
@@ -425,6 +469,7 @@ void RelayWorker::stopLoop(const std::function<void()> &done)
     m_pollTimer->stop();
     m_changeTimer->stop();
     if (!isBusy()) {
+        flushUnwrittenBeforeStop();
         if (Error e = m_storage->releaseAll(m_owner))
             Q_EMIT errorOccurred(e.message());
         done();
@@ -485,6 +530,13 @@ void RelayWorker::startBatch()
     m_wakePending = false;
     m_active.append(batch);
 
+    // Results a failed write-back left in hand (a full disk, a locked or lost database) go first: their
+    // events were delivered, and claiming more before they are written would only add to them.
+    if (Error e = writeUnwritten()) {
+        m_lastClaimWasFull = false;
+        finishBatch(batch, e);
+        return;
+    }
     auto claimed = m_storage->claim(m_owner, m_config.batchSize, m_config.effectiveLeaseMs());
     if (!claimed.isOk()) {
         m_lastClaimWasFull = false;
@@ -604,8 +656,8 @@ void RelayWorker::writeBack(const std::shared_ptr<Batch> &batch)
         }
         batch->records = kept;
     }
-    if (error && m_storage->isPostgres() && !m_storage->ping())
-        m_unwritten.append(batch->records); // written after reconnecting
+    if (error)
+        m_unwritten.append(batch->records); // written before the next claim, or after reconnecting
     if (Error e = m_storage->release(m_owner, batch->released); e && !error)
         error = e;
     if (!error && m_eventListeners->loadRelaxed() > 0) {
@@ -654,6 +706,7 @@ void RelayWorker::finishBatch(const std::shared_ptr<Batch> &batch, const Error &
     m_processedSinceIdle = 0;
     if (m_stopping) {
         m_stopping = false;
+        flushUnwrittenBeforeStop();
         if (Error e = m_storage->releaseAll(m_owner))
             Q_EMIT errorOccurred(e.message());
         auto done = std::move(m_stopDone);

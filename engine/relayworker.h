@@ -65,6 +65,9 @@ private:
     void finishBatch(const std::shared_ptr<Batch> &batch, const Error &error);
     void scheduleNext(int processed, const Error &error);
     void checkForChanges();
+    Error writeUnwritten();
+    void flushUnwrittenBeforeStop();
+    static constexpr int kStopWriteWaitMs = 10000;
     void listenForNotifications();
     bool handleConnectionLoss(const Error &error);
     void tryReconnect();
@@ -93,7 +96,7 @@ private:
     RelayOnceResult m_drained;
     void endDrain();
 
-    // A lost PostgreSQL connection: results not yet written, and when the outage began.
+    // Results not yet written (a failed write-back, a lost connection), and when an outage began.
     QTimer *m_reconnectTimer;
     bool m_outage = false;
     QDateTime m_outageSince;

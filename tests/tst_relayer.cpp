@@ -4,6 +4,8 @@
 #include "cloudevents.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include "receiver.h"
 #include "relayer.h"
 #include "sendevent.h"
@@ -586,6 +588,65 @@ private Q_SLOTS:
         relayer.stop();
         QCOMPARE(m_receiver->eventCount(), 500);
         QTRY_VERIFY(batches.size() >= 5); // 100 per batch
+    }
+
+    // A write-back the database refuses (here a trigger standing in for a full disk or an I/O error): the
+    // delivered events' results are kept and written before the next claim, never sent again; on stop the
+    // relayer waits for the database a bounded time.
+    void resultsSurviveAFailedWriteBack()
+    {
+        if (testsupport::isPostgres())
+            QSKIP("the trigger is written in SQLite's dialect; PostgreSQL's lost connection is tested above");
+        QSqlQuery q(m_app->db());
+        QVERIFY(q.exec(QStringLiteral("CREATE TABLE fail_writeback (x)")));
+        QVERIFY(q.exec(QStringLiteral("CREATE TRIGGER fail_writeback BEFORE UPDATE OF status ON outbox_events "
+                                      "WHEN EXISTS (SELECT 1 FROM fail_writeback) BEGIN SELECT RAISE(ABORT, 'disk I/O error (simulated)'); END")));
+        const QStringList ids{enqueue(), enqueue(), enqueue()};
+        std::atomic<int> sends = 0;
+        const ConnectionSpec spec = m_path;
+        RelayerConfig c;
+        c.customSender = [&sends, spec](const OutboxEvent &) {
+            if (sends++ == 0) {
+                testsupport::AppConnection other(spec);
+                QSqlQuery(other.db()).exec(QStringLiteral("INSERT INTO fail_writeback VALUES (1)"));
+            }
+            return DeliveryResult::sent(200);
+        };
+        std::thread comeBack;
+        QElapsedTimer closing;
+        {
+            Relayer relayer(m_path, c);
+            const RelayOnceResult first = relayer.relayOnce();
+            QVERIFY(first.error);
+            QVERIFY2(first.error.message().contains(QStringLiteral("simulated")), qPrintable(first.error.message()));
+            QCOMPARE(row(ids.first()).status, EventStatus::Pending); // not written, still leased to the relayer
+            QVERIFY(q.exec(QStringLiteral("DELETE FROM fail_writeback")));
+            QCOMPARE(relayer.relayOnce().processed, 0); // the kept results are written first; nothing else is due
+            for (const QString &id : ids) {
+                QCOMPARE(row(id).status, EventStatus::Sent);
+                QCOMPARE(row(id).attempts, 1);
+            }
+            QCOMPARE(sends.load(), 3); // none sent twice
+
+            // On stop, a bounded wait: the database comes back after a second, the results are written.
+            const QString late = enqueue();
+            sends = 0;
+            QVERIFY(relayer.relayOnce().error);
+            comeBack = std::thread([spec] {
+                QThread::msleep(1000);
+                testsupport::AppConnection other(spec);
+                QSqlQuery(other.db()).exec(QStringLiteral("DELETE FROM fail_writeback"));
+            });
+            closing.start();
+            // Destroying the relayer closes its lanes, which wait (up to 10 s) to write what they hold.
+        }
+        QVERIFY2(closing.elapsed() >= 900, qPrintable(QString::number(closing.elapsed())));
+        comeBack.join();
+        QCOMPARE(row(ids.first()).status, EventStatus::Sent);
+        QCOMPARE(sends.load(), 1);
+        QSqlQuery after(m_app->db());
+        QVERIFY(after.exec(QStringLiteral("SELECT COUNT(*) FROM outbox_events WHERE status = 'sent'")) && after.next());
+        QCOMPARE(after.value(0).toInt(), 4);
     }
 
     void customSenderReplacesHttp()

@@ -471,6 +471,7 @@ int cmdRelay(const QStringList &args)
         QCoreApplication::quit();
     });
     QCoreApplication::exec();
+    QCoreApplication::processEvents(); // the outcomes and errors the relayer reported while stopping
     cli::printError(QStringLiteral("stopped: %1 sent, %2 to retry, %3 failed").arg(sent).arg(retried).arg(failed));
     return Done;
 }
