@@ -215,10 +215,16 @@ QVariant timeParam(bool pg, qint64 ms)
 QVariant textOrNull(const QString &s) { return s.isEmpty() ? QVariant(QMetaType(QMetaType::QString)) : QVariant(s); }
 qint64 nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
 
+constexpr int kLockTimeoutSeconds = 10; // PostgreSQL: the longest our statements wait for a lock
+
 QString sqlError(const QSqlError &e)
 {
     const QString db = e.databaseText().trimmed();
-    return db.isEmpty() ? e.text().trimmed() : db;
+    QString text = db.isEmpty() ? e.text().trimmed() : db;
+    if (text.contains(QLatin1String("lock timeout")))
+        text += QStringLiteral(" (another session held a lock on the outbox for more than %1 s; pg_stat_activity names it)")
+                    .arg(kLockTimeoutSeconds);
+    return text;
 }
 
 Error databaseError(const QString &what, const QSqlError &e)
@@ -443,6 +449,11 @@ Error openConnection(QSqlDatabase &db, const ConnectionSpec &spec, bool switchTo
     QSqlQuery q(db);
     if (spec.backend == ConnectionSpec::Backend::Postgresql) {
         q.exec(QStringLiteral("SET TIME ZONE 'UTC'"));
+        // A lock someone holds on the outbox (a LOCK TABLE, a long DDL) must not hang every command, the
+        // relayer's stop and /healthz: our statements give up after a bounded wait and say why. The user's
+        // own setting (options=-c lock_timeout=...) wins.
+        if (!spec.options.contains(QLatin1String("lock_timeout")))
+            q.exec(QStringLiteral("SET lock_timeout = '%1s'").arg(kLockTimeoutSeconds));
         return {};
     }
     if (!switchToWal) {

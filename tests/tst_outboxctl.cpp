@@ -6,6 +6,7 @@
 #include "testsupport.h"
 
 #include <QCryptographicHash>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -749,6 +750,28 @@ private Q_SLOTS:
         QCOMPARE(snapshot(), withoutOutbox);
         QCOMPARE(receiver.requestCount(), 0);
         m_db = saved;
+    }
+
+    // A lock someone holds on the outbox table does not hang a command: it gives up after lock_timeout
+    // (10 s) with one line that says so.
+    void lockedTableIsABoundedWait()
+    {
+        if (!testsupport::isPostgres())
+            QSKIP("a PostgreSQL lock");
+        enqueueOne();
+        testsupport::AppConnection locker(m_spec);
+        QSqlQuery q(locker.db());
+        QVERIFY(locker.db().transaction());
+        QVERIFY(q.exec(QStringLiteral("LOCK TABLE outbox_events IN ACCESS EXCLUSIVE MODE")));
+        QElapsedTimer clock;
+        clock.start();
+        const Run r = run({"stats"});
+        const qint64 ms = clock.elapsed();
+        locker.db().rollback();
+        QCOMPARE(r.exitCode, 1);
+        QCOMPARE(r.errLines().size(), 1);
+        QVERIFY2(r.err.contains("lock timeout") && r.err.contains("another session held a lock"), r.err.constData());
+        QVERIFY2(ms >= 9000 && ms < 20000, qPrintable(QString::number(ms)));
     }
 
     // The demo uses its own outbox only: pointed at a real one (--db or $OUTBOX_DB) it neither relays that
