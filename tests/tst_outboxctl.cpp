@@ -14,6 +14,7 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSqlRecord>
+#include <QTcpServer>
 #include <QTcpSocket>
 
 #include <csignal>
@@ -772,6 +773,30 @@ private Q_SLOTS:
         QCOMPARE(r.errLines().size(), 1);
         QVERIFY2(r.err.contains("lock timeout") && r.err.contains("another session held a lock"), r.err.constData());
         QVERIFY2(ms >= 9000 && ms < 20000, qPrintable(QString::number(ms)));
+    }
+
+    // As a service, relay waits for a database server that is not up yet (with backoff, a line per try)
+    // instead of exiting and running into systemd's start limit; SIGTERM ends the wait at once.
+    void relayWaitsForTheDatabaseServer()
+    {
+        QTcpServer closed;
+        QVERIFY(closed.listen(QHostAddress::LocalHost));
+        const quint16 port = closed.serverPort();
+        closed.close();
+        QProcess relay;
+        relay.start(QStringLiteral(OUTBOXCTL_PATH), {"--db", QStringLiteral("postgresql://outbox@127.0.0.1:%1/outbox").arg(port), "relay",
+                                                      "--target", "http://127.0.0.1:9/"});
+        QVERIFY(relay.waitForStarted());
+        QVERIFY(!relay.waitForFinished(2500)); // still waiting
+        const QByteArray err = relay.readAllStandardError();
+        QVERIFY2(err.count("waiting for the database") >= 2, err.constData());
+        QElapsedTimer clock;
+        clock.start();
+        ::kill(pid_t(relay.processId()), SIGTERM);
+        QVERIFY(relay.waitForFinished(5000));
+        QVERIFY(clock.elapsed() < 2000);
+        QCOMPARE(relay.exitCode(), 0);
+        QVERIFY(relay.readAllStandardError().contains("stopped before the database was reachable"));
     }
 
     // The demo uses its own outbox only: pointed at a real one (--db or $OUTBOX_DB) it neither relays that

@@ -13,6 +13,8 @@
 
 #include <QLoggingCategory>
 #include <QCoreApplication>
+#include <QEventLoop>
+#include <QTimer>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -235,6 +237,35 @@ std::pair<QByteArray, QByteArray> parseHeaderLine(const QByteArray &line, const 
     return header;
 }
 
+// Opens the outbox, waiting with backoff (0.5 s doubling to 30 s, one line per try) while the server cannot
+// be reached; any other problem (no outbox there, a wrong password) ends the command at once. False when a
+// SIGTERM or SIGINT came first.
+bool waitForDatabase(const ConnectionSpec &spec)
+{
+    int delayMs = 500;
+    QObject waiter;
+    QEventLoop loop;
+    bool stopped = false;
+    onTermination(&waiter, [&] {
+        stopped = true;
+        loop.quit();
+    });
+    for (;;) {
+        auto storage = Storage::open(spec, Storage::OpenMode::MustExist);
+        if (storage.isOk())
+            return true;
+        const QString message = storage.error().message();
+        if (storage.error().code() != Error::Database || message.contains(QLatin1String("password")) || message.contains(QLatin1String("does not exist")))
+            fail(exitFor(storage.error()), message);
+        cli::printError(QStringLiteral("waiting for the database: %1 (next try in %2 s)").arg(message.section(QLatin1Char('\n'), 0, 0)).arg(delayMs / 1000.0));
+        QTimer::singleShot(delayMs, &loop, &QEventLoop::quit);
+        loop.exec();
+        if (stopped)
+            return false;
+        delayMs = qMin(delayMs * 2, 30000);
+    }
+}
+
 int cmdRelay(const QStringList &args)
 {
     Command cmd(QStringLiteral("relay"), QStringLiteral("Deliver pending events to a CloudEvents endpoint."));
@@ -375,7 +406,13 @@ int cmdRelay(const QStringList &args)
 
     const ConnectionSpec spec = cmd.connectionSpec();
     // Check the outbox up front so a wrong path or a non-database file is a usage error, not a runtime one.
-    cmd.openStorage(Storage::OpenMode::MustExist);
+    // As a service, a database server that is not up yet (a boot, a failover) is waited for with backoff.
+    if (once || drain || spec.backend == ConnectionSpec::Backend::Sqlite) {
+        cmd.openStorage(Storage::OpenMode::MustExist);
+    } else if (!waitForDatabase(spec)) {
+        cli::printError(QStringLiteral("stopped before the database was reachable"));
+        return Done;
+    }
 
     Relayer relayer(spec, config);
     int sent = 0, retried = 0, failed = 0;
