@@ -500,10 +500,40 @@ void RelayWorker::wake()
         m_pollTimer->start(0);
 }
 
+// SQLite: the file deleted or replaced under a running relayer (a restore, a mistaken rm) would leave it
+// relaying from a file nobody writes to any more. It notices, says so, and opens the file now at the path;
+// while there is none it claims nothing and reports an error on every poll.
+bool RelayWorker::checkFile()
+{
+    if (!m_storage->isFileReplaced())
+        return true;
+    auto reopened = Storage::open(m_spec, Storage::OpenMode::MustExist);
+    if (!reopened.isOk()) {
+        const QString line = QStringLiteral("the outbox file %1 was deleted or replaced, and cannot be opened again: %2")
+                                 .arg(m_spec.database, reopened.error().message());
+        qCWarning(lcRelay).noquote() << line;
+        Q_EMIT errorOccurred(line);
+        return false;
+    }
+    const QString line = QStringLiteral("the outbox file %1 was deleted or replaced; relaying from the file now there").arg(m_spec.database);
+    qCWarning(lcRelay).noquote() << line;
+    Q_EMIT errorOccurred(line);
+    m_unwritten.clear(); // their rows are not in this file
+    m_storage = std::move(reopened.value());
+    m_storage->setClaimTypes(m_claimInclude, m_claimExclude);
+    m_lastChangeCounter = -1;
+    return true;
+}
+
 void RelayWorker::checkForChanges()
 {
     if (isBusy() || !m_looping)
         return;
+    // The file's identity, about once a second.
+    if (++m_changeChecks % qMax(1, 1000 / qMax(1, m_config.changeCheckIntervalMs)) == 0 && m_storage->isFileReplaced()) {
+        wake();
+        return;
+    }
     auto counter = m_storage->changeCounter();
     if (!counter.isOk())
         return;
@@ -530,6 +560,11 @@ void RelayWorker::startBatch()
     m_wakePending = false;
     m_active.append(batch);
 
+    if (!checkFile()) {
+        m_lastClaimWasFull = false;
+        finishBatch(batch, Error(Error::Database, QStringLiteral("the outbox file %1 is gone").arg(m_spec.database)));
+        return;
+    }
     // Results a failed write-back left in hand (a full disk, a locked or lost database) go first: their
     // events were delivered, and claiming more before they are written would only add to them.
     if (Error e = writeUnwritten()) {

@@ -66,6 +66,7 @@ private:
     void scheduleNext(int processed, const Error &error);
     void checkForChanges();
     Error writeUnwritten();
+    bool checkFile();
     void flushUnwrittenBeforeStop();
     static constexpr int kStopWriteWaitMs = 10000;
     void listenForNotifications();
@@ -85,6 +86,7 @@ private:
     QTimer *m_pollTimer;
     QTimer *m_changeTimer;
     qint64 m_lastChangeCounter = -1;
+    quint64 m_changeChecks = 0;
     qint64 m_idleIntervalMs = 0;
     bool m_looping = false;
     bool m_stopping = false;

@@ -19,6 +19,8 @@
 
 #include <algorithm>
 
+#include <sys/stat.h>
+
 Q_LOGGING_CATEGORY(lcStorage, "outbox.storage", QtCriticalMsg)
 
 namespace outbox {
@@ -412,9 +414,24 @@ private:
     int m_bound = 0;
 };
 
+namespace {
+QByteArray fileIdentity(const QString &path)
+{
+    struct stat st{};
+    if (::stat(QFile::encodeName(path).constData(), &st) != 0)
+        return {};
+    return QByteArray::number(quint64(st.st_dev)) + ':' + QByteArray::number(quint64(st.st_ino));
+}
+} // namespace
+
 Storage::Storage(const ConnectionSpec &spec, const QString &connectionName)
     : m_spec(spec), m_connectionName(connectionName), m_pg(spec.backend == ConnectionSpec::Backend::Postgresql)
 {
+}
+
+bool Storage::isFileReplaced() const
+{
+    return !m_pg && fileIdentity(m_spec.database) != m_fileIdentity;
 }
 
 Storage::~Storage()
@@ -563,6 +580,8 @@ Result<std::unique_ptr<Storage>> Storage::open(const ConnectionSpec &spec, OpenM
         // of a write transaction is what makes SQLite refuse the write under contention).
         setSchemaChecked(db);
     }
+    if (!pg)
+        storage->m_fileIdentity = fileIdentity(spec.database);
     return storage;
 }
 

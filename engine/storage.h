@@ -119,6 +119,9 @@ public:
     QSqlDatabase database() const;
     const ConnectionSpec &spec() const { return m_spec; }
     bool isPostgres() const { return m_pg; }
+    // SQLite: whether the file at the path is no longer the one this storage opened (deleted, or replaced by
+    // another file); always false on PostgreSQL.
+    bool isFileReplaced() const;
     // For a relayer that lost its server: is the connection alive, and open it again.
     bool ping();
     Error reconnect();
@@ -173,6 +176,7 @@ private:
     Result<QList<OutboxEvent>> claimSqlite(const QString &sql, const QString &owner, int limit, qint64 leaseMs);
     QString claimTypeCondition() const;
     QStringList m_claimInclude, m_claimExclude; // glob patterns (see setClaimTypes)
+    QByteArray m_fileIdentity; // SQLite: device and inode of the file opened
 
     ConnectionSpec m_spec;
     QString m_connectionName;

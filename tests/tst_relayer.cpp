@@ -649,6 +649,34 @@ private Q_SLOTS:
         QCOMPARE(after.value(0).toInt(), 4);
     }
 
+    // The SQLite file deleted under a running relayer: it says so on every poll while there is none, and
+    // relays from the new file once one is there.
+    void replacedFileIsNoticed()
+    {
+        if (testsupport::isPostgres())
+            QSKIP("a SQLite file");
+        RelayerConfig c = config();
+        c.pollIntervalMs = 100;
+        c.maxIdleBackoffMs = 200;
+        Relayer relayer(m_path, c);
+        QStringList errors;
+        connect(&relayer, &Relayer::errorOccurred, this, [&](const QString &e) { errors << e; });
+        QVERIFY(!relayer.start().isError());
+        QTest::qWait(200);
+        m_app.reset();
+        m_storage.reset();
+        for (const char *suffix : {"", "-wal", "-shm"})
+            QFile::remove(m_path.database + QLatin1String(suffix));
+        QTRY_VERIFY_WITH_TIMEOUT(errors.join('\n').contains(QStringLiteral("was deleted or replaced, and cannot be opened again")), 5000);
+        QVERIFY(!QFile::exists(m_path.database)); // not created again by the relayer
+        m_storage = testsupport::openStorage(m_path); // a new outbox at the same path
+        m_app = std::make_unique<AppConnection>(m_path);
+        const QString id = enqueue();
+        QTRY_COMPARE_WITH_TIMEOUT(row(id).status, EventStatus::Sent, 5000);
+        QVERIFY(errors.join('\n').contains(QStringLiteral("relaying from the file now there")));
+        relayer.stop();
+    }
+
     void customSenderReplacesHttp()
     {
         const QString a = enqueue(QStringLiteral("good"));

@@ -43,8 +43,11 @@ QByteArray MetricsServer::metrics(bool *healthy, QString *problem)
     out += "outbox_delivery_duration_seconds_count " + QByteArray::number(m_deliveries) + "\n";
 
     // The outbox as a whole, read at scrape time on a connection of the server's own.
+    // A SQLite file deleted or replaced under the relayer: read the file now at the path, or be unhealthy.
+    if (m_storage && m_storage->isFileReplaced())
+        m_storage.reset();
     if (!m_storage) {
-        auto storage = outbox::Storage::open(m_spec);
+        auto storage = outbox::Storage::open(m_spec, outbox::Storage::OpenMode::MustExist);
         if (storage.isOk())
             m_storage = std::move(storage.value());
     }
