@@ -382,11 +382,12 @@ ReceiverFaults Receiver::faults() const
 void Receiver::setRecording(Recording recording)
 {
     m_countOnly.storeRelaxed(recording == Recording::CountOnly ? 1 : 0);
+    m_keep.storeRelaxed(recording == Recording::Full ? 1 : 0);
 }
 
 void Receiver::record(const ReceivedRequest &request)
 {
-    {
+    if (m_keep.loadRelaxed()) {
         QMutexLocker lock(&m_mutex);
         m_requests.append(request);
         if (m_requests.size() > kMaxKeptRequests)

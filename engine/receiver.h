@@ -70,7 +70,9 @@ public:
     // Full: decode, validate and keep every request, and signal each. CountOnly: answer and count, nothing
     // more (a fast sink for benchmarks and soaks); of the faults only the status and failure rate apply, and
     // eventCount() counts the events of the requests answered 200.
-    enum class Recording { Full, CountOnly };
+    // Stream: as Full, but nothing is kept: each request is only signalled (a receiver that writes what it
+    // gets somewhere else, such as `outboxctl receive`, keeps its memory flat however long it runs).
+    enum class Recording { Full, CountOnly, Stream };
     void setRecording(Recording recording);
 
     // Thread-safe snapshots of what arrived so far (at most the last 100,000 requests are kept; the counts
@@ -100,6 +102,7 @@ private:
     QAtomicInt m_requestCount = 0;
     QAtomicInt m_eventCount = 0;
     QAtomicInt m_countOnly = 0;
+    QAtomicInt m_keep = 1;
 };
 
 } // namespace outbox

@@ -18,6 +18,7 @@
 #include <QTcpSocket>
 
 #include <csignal>
+#include <sys/resource.h>
 
 using namespace outbox;
 
@@ -797,6 +798,28 @@ private Q_SLOTS:
         QVERIFY(clock.elapsed() < 2000);
         QCOMPARE(relay.exitCode(), 0);
         QVERIFY(relay.readAllStandardError().contains("stopped before the database was reachable"));
+    }
+
+    // enqueue --jsonl reads a line at a time: a 64 MB file is enqueued with a fraction of it in memory.
+    void enqueueJsonLinesStreams()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("big.jsonl"));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        const QByteArray pad(4000, 'p');
+        for (int i = 0; i < 16000; ++i)
+            f.write("{\"type\":\"t\",\"source\":\"/big\",\"data\":{\"i\":" + QByteArray::number(i) + ",\"pad\":\"" + pad + "\"}}\n");
+        f.close();
+        QVERIFY(f.size() > 64'000'000);
+        const Run r = run({"enqueue", "--jsonl", path});
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.out.trimmed(), QByteArray("16000"));
+        f.remove();
+#ifndef __SANITIZE_ADDRESS__ // AddressSanitizer's shadow memory and quarantine say nothing about ours
+        rusage usage{};
+        getrusage(RUSAGE_CHILDREN, &usage); // the largest of this test's outboxctl processes
+        QVERIFY2(usage.ru_maxrss < 48 * 1024, qPrintable(QStringLiteral("%1 KiB").arg(usage.ru_maxrss)));
+#endif
     }
 
     // The demo uses its own outbox only: pointed at a real one (--db or $OUTBOX_DB) it neither relays that

@@ -246,7 +246,7 @@ void RelayPanel::start()
         m_relayer.reset();
         return;
     }
-    appendLog(tr("relayer started: %1, %2 mode").arg(targetUrl(), m_mode->currentText()));
+    appendLog(tr("relayer started: %1, %2 mode").arg(QUrl(targetUrl()).toDisplayString(QUrl::RemovePassword), m_mode->currentText()));
     setState(State::Running);
 }
 

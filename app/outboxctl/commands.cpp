@@ -170,14 +170,21 @@ int cmdEnqueue(const QStringList &args)
             if (cmd.isSet(QLatin1String(single)))
                 fail(BadUsage, QStringLiteral("--jsonl takes every attribute from the file; --%1 cannot be combined with it").arg(QLatin1String(single)));
         }
-        const QByteArray input = readInput(cmd.value(QStringLiteral("jsonl")));
+        // Read a line at a time: a file of any size is enqueued in one transaction with flat memory.
+        QFile input;
+        const QString path = cmd.value(QStringLiteral("jsonl"));
+        if (path == QLatin1String("-") ? !input.open(stdin, QIODevice::ReadOnly) : (input.setFileName(path), !input.open(QIODevice::ReadOnly)))
+            fail(path == QLatin1String("-") ? RuntimeFailure : BadUsage, QStringLiteral("cannot read '%1': %2").arg(path, input.errorString()));
         auto storage = cmd.openStorage(enqueueOpenMode(cmd));
         QSqlDatabase db = storage->database();
         if (Error e = Storage::beginWrite(db))
             fail(RuntimeFailure, e.message());
         int count = 0;
         int lineNumber = 0;
-        for (const QByteArray &raw : input.split('\n')) {
+        for (;;) {
+            const QByteArray raw = input.readLine(); // blocks on a pipe; empty only at the end
+            if (raw.isEmpty())
+                break;
             ++lineNumber;
             const QByteArray line = raw.trimmed();
             if (line.isEmpty())
@@ -788,6 +795,7 @@ int cmdReceive(const QStringList &args)
 
     Receiver receiver;
     receiver.setFaults(faults);
+    receiver.setRecording(Receiver::Recording::Stream); // each request is written out, none kept
     if (cmd.isSet(QStringLiteral("signing-secret-file"))) {
         const QString file = cmd.value(QStringLiteral("signing-secret-file"));
         if (!receiver.setSigningSecret(readSecretFile(file, QStringLiteral("signing secret file")).trimmed()))
