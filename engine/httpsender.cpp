@@ -663,7 +663,8 @@ qint64 HttpSender::parseRetryAfter(const QByteArray &value)
     QDateTime when = QDateTime::fromString(QString::fromLatin1(v), Qt::RFC2822Date);
     if (!when.isValid()) {
         const QString text = QString::fromLatin1(v);
-        for (const char *format : {"dddd, dd-MMM-yy HH:mm:ss 'GMT'", "ddd MMM d HH:mm:ss yyyy", "ddd MMM  d HH:mm:ss yyyy"}) {
+        for (const char *format : {"ddd, dd MMM yyyy HH:mm:ss 'GMT'", "dddd, dd-MMM-yy HH:mm:ss 'GMT'", "ddd MMM d HH:mm:ss yyyy",
+                                   "ddd MMM  d HH:mm:ss yyyy"}) {
             when = QLocale::c().toDateTime(text, QLatin1String(format));
             if (when.isValid()) {
                 if (when.date().year() < 1970)

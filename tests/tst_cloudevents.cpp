@@ -7,6 +7,7 @@
 #include "receiver.h"
 
 #include <QJsonDocument>
+#include <QLocale>
 #include <QJsonObject>
 #include <QTcpSocket>
 #include <QTest>
@@ -234,6 +235,16 @@ private Q_SLOTS:
         QCOMPARE(HttpSender::parseRetryAfter("soon"), -1);
         const QByteArray date = QDateTime::currentDateTimeUtc().addSecs(60).toString(Qt::RFC2822Date).toLatin1();
         QVERIFY(qAbs(HttpSender::parseRetryAfter(date) - 60000) < 2000);
+        // RFC 9110's IMF-fixdate, as servers send it, in the future and in the past.
+        const QByteArray fixdate = QLocale::c().toString(QDateTime::currentDateTimeUtc().addSecs(120), QStringLiteral("ddd, dd MMM yyyy HH:mm:ss 'GMT'")).toLatin1();
+        QVERIFY2(qAbs(HttpSender::parseRetryAfter(fixdate) - 120000) < 2000, fixdate.constData());
+        QCOMPARE(HttpSender::parseRetryAfter("Wed, 21 Oct 2037 07:28:00 GMT"), 24LL * 3600 * 1000); // clamped to a day
+        QCOMPARE(HttpSender::parseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT"), 0);
+        QCOMPARE(HttpSender::parseRetryAfter("Sunday, 06-Nov-94 08:49:37 GMT"), 0); // RFC 850, obsolete but accepted
+        // Huge numbers clamp instead of overflowing (UBSan stopped the relayer on this one).
+        QCOMPARE(HttpSender::parseRetryAfter("9223372036854775807"), 24LL * 3600 * 1000);
+        QCOMPARE(HttpSender::parseRetryAfter("99999999999999999999999999"), 24LL * 3600 * 1000);
+        QCOMPARE(HttpSender::parseRetryAfter("-5"), -1);
     }
 
     void classification()

@@ -11,6 +11,7 @@
 
 #include <QElapsedTimer>
 #include <QFile>
+#include <QLocale>
 #include <QMutex>
 #include <QProcess>
 #include <QSslKey>
@@ -311,6 +312,27 @@ private Q_SLOTS:
         QCOMPARE(e.status, EventStatus::Failed);
         QVERIFY2(e.lastError.startsWith(QStringLiteral("HTTP 400 Bad Request: quota exceeded qqq")), qPrintable(e.lastError.left(80)));
         QVERIFY(e.lastError.size() < 600);
+    }
+
+    // Retry-After: 0 does not burn the retries: our own backoff is the floor. A date is honoured.
+    void retryAfterHasAFloor()
+    {
+        RawServer server([](int index, const QByteArray &, const QByteArray &) {
+            return RawServer::Answer{index == 0 ? QByteArray("HTTP/1.1 503 Busy\r\nRetry-After: 0\r\nContent-Length: 0\r\n\r\n")
+                                                : "HTTP/1.1 429 Slow\r\nRetry-After: "
+                                                      + QLocale::c().toString(QDateTime::currentDateTimeUtc().addSecs(30), QStringLiteral("ddd, dd MMM yyyy HH:mm:ss 'GMT'")).toLatin1()
+                                                      + "\r\nContent-Length: 0\r\n\r\n"};
+        });
+        const QString id = enqueue(1).first();
+        RelayerConfig c = config(server.url());
+        c.retryBackoffMs = 4000;
+        QCOMPARE(relayAll(c), 1);
+        qint64 wait = QDateTime::currentDateTimeUtc().msecsTo(row(id).nextAttemptAt);
+        QVERIFY2(wait >= 1900 && wait <= 4000, qPrintable(QString::number(wait))); // half to all of 4 s, not 0
+        QSqlQuery(m_app->db()).exec(QStringLiteral("UPDATE outbox_events SET next_attempt_at = created_at"));
+        QCOMPARE(relayAll(c), 1);
+        wait = QDateTime::currentDateTimeUtc().msecsTo(row(id).nextAttemptAt);
+        QVERIFY2(wait >= 28000 && wait <= 31000, qPrintable(QString::number(wait))); // the server's date
     }
 
     // user:password@ in the URL: one request, with the credentials, not a first try without them.

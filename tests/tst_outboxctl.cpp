@@ -822,6 +822,34 @@ private Q_SLOTS:
 #endif
     }
 
+    // A receiver's reason phrase and body with terminal escapes are stored as they came but never reach the
+    // operator's terminal raw: list and show blank control characters.
+    void terminalEscapesFromAReceiverAreBlanked()
+    {
+        QProcess server;
+        server.start(QStringLiteral("python3"), {QStringLiteral("-c"), QStringLiteral(
+            "import socket\n"
+            "s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(5); print(s.getsockname()[1], flush=True)\n"
+            "while True:\n"
+            "  c,_=s.accept(); c.recv(65536)\n"
+            "  b=b'\\x1b]0;pwned\\x07\\x1b[2Jgone'\n"
+            "  c.sendall(b'HTTP/1.1 400 \\x1b[31mRED\\r\\nContent-Length: '+str(len(b)).encode()+b'\\r\\nConnection: close\\r\\n\\r\\n'+b); c.close()\n")});
+        QVERIFY(server.waitForReadyRead(10000));
+        const QString port = QString::fromLatin1(server.readLine().trimmed());
+        const QString id = enqueueOne();
+        Run r = run({"relay", "--once", "--target", QStringLiteral("http://127.0.0.1:%1/").arg(port)});
+        server.kill();
+        server.waitForFinished();
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY(!r.err.contains('\x1b'));
+        r = run({"list"});
+        QVERIFY2(r.out.contains("RED"), r.out.constData());
+        QVERIFY(!r.out.contains('\x1b') && !r.out.contains('\x07'));
+        r = run({"show", id});
+        QVERIFY2(r.out.contains("gone"), r.out.constData());
+        QVERIFY(!r.out.contains('\x1b') && !r.out.contains('\x07'));
+    }
+
     // The demo uses its own outbox only: pointed at a real one (--db or $OUTBOX_DB) it neither relays that
     // outbox's backlog to its throwaway receiver nor adds sample events to it.
     void demoRunsOnItsOwnOutboxOnly()
