@@ -168,30 +168,10 @@ qsizetype skipValue(const QByteArray &s, qsizetype pos, int depth = 0)
 // The raw bytes of the top-level member `name` of the JSON object in s[begin, end), or a null array.
 QByteArray rawMember(const QByteArray &s, qsizetype begin, const QByteArray &name)
 {
-    qsizetype pos = skipSpace(s, begin);
-    if (pos >= s.size() || s[pos] != '{')
-        return {};
     const QByteArray quoted = '"' + name + '"';
-    pos = skipSpace(s, pos + 1);
-    while (pos < s.size() && s[pos] != '}') {
-        const qsizetype keyEnd = skipValue(s, pos);
-        if (keyEnd < 0)
-            return {};
-        const bool match = QByteArrayView(s).sliced(pos, keyEnd - pos) == quoted;
-        pos = skipSpace(s, keyEnd);
-        if (pos >= s.size() || s[pos] != ':')
-            return {};
-        const qsizetype valueStart = skipSpace(s, pos + 1);
-        const qsizetype valueEnd = skipValue(s, valueStart);
-        if (valueEnd < 0)
-            return {};
-        if (match)
-            return s.mid(valueStart, valueEnd - valueStart);
-        pos = skipSpace(s, valueEnd);
-        if (pos < s.size() && s[pos] == ',')
-            pos = skipSpace(s, pos + 1);
-        else if (pos < s.size() && s[pos] != '}')
-            return {}; // members must be separated by commas
+    for (const cloudevents::JsonMember &m : cloudevents::jsonObjectMembers(s, begin)) {
+        if (m.name == quoted)
+            return s.mid(m.valueBegin, m.valueEnd - m.valueBegin);
     }
     return {};
 }
@@ -298,6 +278,36 @@ QByteArray HttpMessage::header(const QByteArray &name) const
 }
 
 namespace cloudevents {
+
+QList<JsonMember> jsonObjectMembers(const QByteArray &s, qsizetype begin)
+{
+    QList<JsonMember> members;
+    qsizetype pos = skipSpace(s, begin);
+    if (pos >= s.size() || s[pos] != '{')
+        return {};
+    pos = skipSpace(s, pos + 1);
+    while (pos < s.size() && s[pos] != '}') {
+        const qsizetype keyEnd = skipValue(s, pos);
+        if (keyEnd < 0 || s[pos] != '"')
+            return {};
+        JsonMember m;
+        m.name = QByteArrayView(s).sliced(pos, keyEnd - pos);
+        pos = skipSpace(s, keyEnd);
+        if (pos >= s.size() || s[pos] != ':')
+            return {};
+        m.valueBegin = skipSpace(s, pos + 1);
+        m.valueEnd = skipValue(s, m.valueBegin);
+        if (m.valueEnd < 0)
+            return {};
+        members.append(m);
+        pos = skipSpace(s, m.valueEnd);
+        if (pos < s.size() && s[pos] == ',')
+            pos = skipSpace(s, pos + 1);
+        else if (pos < s.size() && s[pos] != '}')
+            return {}; // members must be separated by commas
+    }
+    return members;
+}
 
 QString formatTime(const QDateTime &time)
 {

@@ -50,6 +50,17 @@ struct DecodedRequest
 
 namespace cloudevents {
 
+// The top-level members of the JSON object that starts at `begin` in s, as written: each name with its quotes
+// and escapes, and the byte range of its value (so a value can be kept byte for byte). Empty when there is no
+// well-formed object there.
+struct JsonMember
+{
+    QByteArrayView name;
+    qsizetype valueBegin = 0;
+    qsizetype valueEnd = 0;
+};
+QList<JsonMember> jsonObjectMembers(const QByteArray &s, qsizetype begin = 0);
+
 // RFC 3339 in UTC with milliseconds, e.g. 2026-11-26T21:25:15.123Z.
 QString formatTime(const QDateTime &time);
 bool isJsonContentType(const QString &contentType);
