@@ -24,7 +24,7 @@ Result<JsonlEvent> parseJsonLine(const QByteArray &line)
     QSet<QString> seen;
     const cloudevents::JsonMember *dataMember = nullptr;
     for (const cloudevents::JsonMember &m : members) {
-        const QString key = QJsonDocument::fromJson("[" + m.name.toByteArray() + "]").array().first().toString();
+        const QString key = QJsonDocument::fromJson("[" + m.name.toByteArray() + "]").array().at(0).toString();
         if (seen.contains(key))
             return Error(Error::InvalidArgument, QStringLiteral("the key '%1' appears twice").arg(key.left(60)));
         seen.insert(key);
