@@ -8,6 +8,10 @@
 #include "storage.h"
 
 #include <QFile>
+#include <QProcess>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QSslKey>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -117,6 +121,42 @@ inline std::unique_ptr<outbox::Storage> openStorage(const outbox::ConnectionSpec
     if (!s.isOk())
         qFatal("cannot open test outbox: %s", qPrintable(s.error().message()));
     return std::move(s.value());
+}
+
+// A throwaway CA (ca.pem) and a server certificate for 127.0.0.1 signed by it (srv.pem, srv.key) in dir; with
+// `client`, also a client certificate for CN "relayer" (client.pem, client.key). False when openssl fails.
+inline bool makeTestCertificates(const QString &dir, bool client = false)
+{
+    auto openssl = [&](const QStringList &args) {
+        QProcess p;
+        p.setWorkingDirectory(dir);
+        p.start(QStringLiteral("openssl"), args);
+        return p.waitForFinished(60000) && p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
+    };
+    QFile ext(dir + QStringLiteral("/ext.cnf"));
+    if (!ext.open(QIODevice::WriteOnly))
+        return false;
+    ext.write("subjectAltName=IP:127.0.0.1\n");
+    ext.close();
+    bool ok = openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Outbox Test CA"})
+              && openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=127.0.0.1"})
+              && openssl({"x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "srv.pem",
+                          "-days", "2", "-extfile", "ext.cnf"});
+    if (ok && client)
+        ok = openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=relayer"})
+             && openssl({"x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "client.pem", "-days", "2"});
+    return ok;
+}
+
+// The TLS configuration of a test server with the certificate makeTestCertificates() made in dir.
+inline QSslConfiguration testServerTls(const QString &dir)
+{
+    QSslConfiguration conf = QSslConfiguration::defaultConfiguration();
+    conf.setLocalCertificate(QSslCertificate::fromPath(dir + QStringLiteral("/srv.pem")).value(0));
+    QFile key(dir + QStringLiteral("/srv.key"));
+    if (key.open(QIODevice::ReadOnly))
+        conf.setPrivateKey(QSslKey(key.readAll(), QSsl::Rsa));
+    return conf;
 }
 
 } // namespace testsupport

@@ -139,14 +139,6 @@ private:
 
 RawServer::Answer ok() { return {"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"}; }
 
-bool run(const QString &program, const QStringList &args, const QString &dir)
-{
-    QProcess p;
-    p.setWorkingDirectory(dir);
-    p.start(program, args);
-    return p.waitForFinished(60000) && p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
-}
-
 } // namespace
 
 class TestHttp : public QObject
@@ -531,24 +523,9 @@ private Q_SLOTS:
         if (QStandardPaths::findExecutable(QStringLiteral("openssl")).isEmpty())
             QSKIP("openssl is not installed");
         QTemporaryDir tls;
-        const QString d = tls.path();
-        QFile ext(tls.filePath(QStringLiteral("ext.cnf")));
-        QVERIFY(ext.open(QIODevice::WriteOnly));
-        ext.write("subjectAltName=IP:127.0.0.1\n");
-        ext.close();
-        const QString o = QStringLiteral("openssl");
-        QVERIFY(run(o, {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Test CA"}, d));
-        QVERIFY(run(o, {"req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=127.0.0.1"}, d));
-        QVERIFY(run(o, {"x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "srv.pem", "-days", "2", "-extfile", "ext.cnf"}, d));
-        QVERIFY(run(o, {"req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=relayer"}, d));
-        QVERIFY(run(o, {"x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "client.pem", "-days", "2"}, d));
-
+        QVERIFY(testsupport::makeTestCertificates(tls.path(), true));
         QSslServer server;
-        QSslConfiguration conf = QSslConfiguration::defaultConfiguration();
-        conf.setLocalCertificate(QSslCertificate::fromPath(tls.filePath(QStringLiteral("srv.pem"))).value(0));
-        QFile keyFile(tls.filePath(QStringLiteral("srv.key")));
-        QVERIFY(keyFile.open(QIODevice::ReadOnly));
-        conf.setPrivateKey(QSslKey(keyFile.readAll(), QSsl::Rsa));
+        QSslConfiguration conf = testsupport::testServerTls(tls.path());
         conf.setCaCertificates(QSslCertificate::fromPath(tls.filePath(QStringLiteral("ca.pem"))));
         conf.setPeerVerifyMode(QSslSocket::VerifyPeer);
         server.setSslConfiguration(conf);

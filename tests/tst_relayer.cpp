@@ -81,29 +81,11 @@ private Q_SLOTS:
         if (QStandardPaths::findExecutable(QStringLiteral("openssl")).isEmpty())
             QSKIP("openssl is not installed");
         QTemporaryDir tls;
-        auto openssl = [&](const QStringList &args) {
-            QProcess p;
-            p.setWorkingDirectory(tls.path());
-            p.start(QStringLiteral("openssl"), args);
-            return p.waitForFinished(60000) && p.exitCode() == 0;
-        };
-        QFile ext(tls.filePath(QStringLiteral("ext.cnf")));
-        QVERIFY(ext.open(QIODevice::WriteOnly));
-        ext.write("subjectAltName=IP:127.0.0.1\n");
-        ext.close();
-        QVERIFY(openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Outbox Test CA"}));
-        QVERIFY(openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=127.0.0.1"}));
-        QVERIFY(openssl({"x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "srv.pem",
-                         "-days", "2", "-extfile", "ext.cnf"}));
+        QVERIFY(testsupport::makeTestCertificates(tls.path()));
 
         // A minimal HTTPS endpoint: answers 200 to each request it reads.
         QSslServer server;
-        QSslConfiguration conf = QSslConfiguration::defaultConfiguration();
-        conf.setLocalCertificate(QSslCertificate::fromPath(tls.filePath(QStringLiteral("srv.pem"))).value(0));
-        QFile keyFile(tls.filePath(QStringLiteral("srv.key")));
-        QVERIFY(keyFile.open(QIODevice::ReadOnly));
-        conf.setPrivateKey(QSslKey(keyFile.readAll(), QSsl::Rsa));
-        server.setSslConfiguration(conf);
+        server.setSslConfiguration(testsupport::testServerTls(tls.path()));
         int answered = 0;
         connect(&server, &QTcpServer::pendingConnectionAvailable, this, [&] {
             while (QTcpSocket *socket = server.nextPendingConnection()) {
