@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "connectionspec.h"
 
 #include <QDir>

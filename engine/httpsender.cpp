@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "httpsender.h"
 
 #include "httpparse.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "relayer.h"
 
 #include <QFile>

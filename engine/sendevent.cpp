@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "sendevent.h"
 
 #include "cloudevents.h"

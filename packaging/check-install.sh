@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds the Debian package, unpacks it into a fresh root and proves the result is usable on its own: its
 # desktop entry and AppStream metainfo validate, outboxctl and outbox-console run from there, a program
 # builds from the pkg-config flags, and the embedding example builds against the installed CMake package

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The two entry points of README.md:
 #   packaging/dev.sh run    install what is missing, build, and open the console on the demo SQLite outbox
 #   packaging/dev.sh test   install what is missing, build (plain and with ASan+UBSan), run the whole test suite

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs the Debian packages that building and testing Outbox Console need, when any is missing.
 # Idempotent: prints nothing and changes nothing when everything is already installed.
 set -euo pipefail

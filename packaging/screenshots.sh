@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Refreshes the README's screenshots: the console on a fresh demo outbox, under Xvfb.
 #   bash packaging/screenshots.sh [BUILD_DIR]
 set -euo pipefail

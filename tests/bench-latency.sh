@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Commit-to-delivery latency at a steady 200 events/s, with wake-up on commit and with polling alone:
 # SQLite with the relayer in the same process and in another one, PostgreSQL with NOTIFY. Starts its own
 # throwaway PostgreSQL server. Usage: tests/bench-latency.sh [BUILD_DIR] [SECONDS]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // outbox-console-bench: the console on an outbox of 1,000,000 events (a benchmark, not a test).
 //
 // Measures, with the real main window on the offscreen platform:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Commit-to-delivery latency at a steady enqueue rate: the time from an application's COMMIT to the
 // moment the receiver has the event. A benchmark program, not a test: it prints one JSON object and a
 // readable line. Run by tests/bench-latency.sh for every backend and wake-up mode.

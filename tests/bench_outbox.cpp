@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // outbox-bench: throughput, database work and memory of the engine, each measured against a baseline taken
 // in the same run on the same machine. A program beside the tests, not a test. Prints one JSON object per
 // scenario on stdout and a table on stderr.

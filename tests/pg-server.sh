@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # A throwaway PostgreSQL server for the tests: initdb + pg_ctl as an unprivileged user, on a free loopback
 # port, in a temporary directory.
 #   tests/pg-server.sh start STATE     starts it; writes the connection URL and data directory to STATE

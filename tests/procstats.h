@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 
 // What /proc says about a process, for the benchmarks and the soak.

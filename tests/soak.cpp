@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // outbox-soak: a million events through relayers that are killed and restarted, against a receiver that
 // fails a share of its requests with 503. Run by CTest (soak_sqlite) in the plain build.
 //

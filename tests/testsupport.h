@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 
 // Helpers shared by the tests. The engine tests run once per backend: CTest sets OUTBOX_TEST_BACKEND to

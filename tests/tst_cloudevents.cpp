@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // CloudEvents encoding and decoding, and the small parsers (durations, database URLs).
 
 #include "cloudevents.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Several relayer processes on one outbox: nothing lost, no duplicates, per-key order, crashes and a database
 // restart. Relayers are real outboxctl processes; the receiver records every id it accepts.
 

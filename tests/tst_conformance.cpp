@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Conformance with an independent CloudEvents implementation, the CloudEvents JavaScript SDK
 // (tests/conformance/conformance.js): what our relayer sends in each content mode is read by the SDK with
 // the same attributes and data, and what the SDK sends is read by our receiver.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The console through its real widgets, on the offscreen platform: open an outbox, filter, select, retry,
 // replay and delete, search payloads, refresh live, relay to a loopback receiver, compose; and check what the
 // table shows and what the database then holds. Runs on SQLite and on PostgreSQL.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Contention on one SQLite file: the console (live refresh on, retrying all failed events every few
 // seconds), two outboxctl relayers and an enqueuing process, all at once for a minute
 // (OUTBOX_CONTENTION_SECONDS). No "database is locked" (or any other error) may reach a user, and no event

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The relayer's HTTP client against servers we did not write and against raw sockets that answer oddly:
 // Node's http module (a stock receiver that delays its ACKs), interim 1xx answers, cut answers, garbage,
 // huge bodies, 413 to large batches, more connections than QNetworkAccessManager would open, a process

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // outboxctl end to end, through its process interface: arguments in, stdout/stderr and exit code out,
 // the outbox file checked afterwards.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The relayer against a real HTTP receiver on loopback: every outcome class, the wire formats, leases,
 // wake-up on commit, stop. The receiver is the engine's own, on its own thread; it misbehaves on request.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The outbox tables: transactional enqueue, claims and leases, operator actions, paging and filters.
 
 #include "sendevent.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "composerdialog.h"
 
 #include "storage.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "connectdialog.h"
 
 #include <QDialogButtonBox>

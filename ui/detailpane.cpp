@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "detailpane.h"
 
 #include "cloudevents.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "healthpanel.h"
 
 #include "textutil.h"

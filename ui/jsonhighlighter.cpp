@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "jsonhighlighter.h"
 
 #include <QColor>

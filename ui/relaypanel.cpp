@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "relaypanel.h"
 
 #include "relayer.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "testerpanel.h"
 
 #include "relayerconfig.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "textutil.h"
 
 #include "cloudevents.h"

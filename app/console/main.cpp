@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // outbox-console: the operator console. Everything but main() lives in ui/.
 #include "mainwindow.h"
 

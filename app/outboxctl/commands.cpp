@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The outboxctl commands. Each takes the arguments after its name and returns the exit code, or leaves
 // through cli::fail() with one line for stderr.
 

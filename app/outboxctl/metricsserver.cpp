@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "metricsserver.h"
 
 #include <QDateTime>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A small order service: it records an order in its own table and the matching event in the outbox, in
 // one transaction. Either both are there after the commit, or neither.
 //   order-service DATABASE_FILE [--fail]     (--fail rolls the transaction back after the enqueue)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The other side of tests/tst_conformance.cpp, written with the CloudEvents JavaScript SDK.
 //   node conformance.js receive [SECRET]
 //                                    HTTP server on a free loopback port; prints "listening PORT", then one

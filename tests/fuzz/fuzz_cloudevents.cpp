@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // CloudEvents decoding in every content mode: the input is header lines ("name: value"), an empty line,
 // then the body. What decodes must encode again and decode to the same attributes.
 #include "cloudevents.h"

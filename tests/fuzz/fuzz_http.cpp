@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The receiver's HTTP/1.1 request parser, then the CloudEvents reading of each complete request: bytes as
 // they might arrive on a socket, several requests in a row. And the relayer's answer parser on the same
 // bytes, as a receiver might answer, with the connection open or closed.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `outboxctl enqueue --jsonl`: each line read into an event, then checked the way an enqueue checks it.
 #include "cloudevents.h"
 #include "jsonl.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The small parsers of user input: durations, outbox URLs, content modes, the quick JSON check (against Qt's
 // parser), and the console's rendering of a payload (indented JSON, text or hex).
 #include "cloudevents.h"

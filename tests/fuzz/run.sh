@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs each libFuzzer target for a bounded time from its corpus in the repository.
 #   tests/fuzz/run.sh BUILD_DIR [SECONDS_EACH]
 # New inputs the fuzzer finds go to a scratch copy (the repository's corpus stays as committed; add an
