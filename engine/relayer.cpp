@@ -41,6 +41,30 @@ QSslKey readPrivateKey(const QString &path)
     }
     return {};
 }
+
+// Adds one batch's (or lane's) result to a running total: counts add up, the first error stays.
+void accumulate(RelayOnceResult &total, const RelayOnceResult &r)
+{
+    total.processed += r.processed;
+    total.statements += r.statements;
+    if (r.error && !total.error)
+        total.error = r.error;
+}
+
+// The configuration of one route's lane: the relayer's, with the route's target, mode, concurrency,
+// headers (added to the relayer's own) and signing secret.
+RelayerConfig routeConfig(const RelayerConfig &base, const RelayRoute &route)
+{
+    RelayerConfig c = base;
+    c.routes.clear();
+    c.targetUrl = route.targetUrl;
+    c.contentMode = route.contentMode;
+    c.concurrency = route.concurrency;
+    c.headers += route.headers;
+    if (!route.signingSecret.isEmpty())
+        c.signingSecret = route.signingSecret;
+    return c;
+}
 } // namespace
 
 bool readSecretFile(const QString &path, const QString &what, QByteArray *content, QString *error)
@@ -163,8 +187,6 @@ bool readHeaderFile(const QString &path, QList<std::pair<QByteArray, QByteArray>
     }
     return true;
 }
-
-RelayerConfig routeConfig(const RelayerConfig &base, const RelayRoute &route);
 
 QString RelayerConfig::problem() const
 {
@@ -724,12 +746,8 @@ void RelayWorker::finishBatch(const std::shared_ptr<Batch> &batch, const Error &
         cb(result);
     Q_EMIT batchFinished(processed);
     m_processedSinceIdle += processed;
-    if (m_drainDone) {
-        m_drained.processed += processed;
-        m_drained.statements += result.statements;
-        if (error && !m_drained.error)
-            m_drained.error = error;
-    }
+    if (m_drainDone)
+        accumulate(m_drained, result);
     if (isBusy()) {
         // The other batch in hand decides what comes next; if the sender ran low while two were in hand,
         // the next one can be claimed now.
@@ -817,19 +835,6 @@ Relayer::~Relayer()
 {
     stop();
     shutdownWorker();
-}
-
-RelayerConfig routeConfig(const RelayerConfig &base, const RelayRoute &route)
-{
-    RelayerConfig c = base;
-    c.routes.clear();
-    c.targetUrl = route.targetUrl;
-    c.contentMode = route.contentMode;
-    c.concurrency = route.concurrency;
-    c.headers += route.headers;
-    if (!route.signingSecret.isEmpty())
-        c.signingSecret = route.signingSecret;
-    return c;
 }
 
 Error Relayer::ensureWorker()
@@ -942,10 +947,7 @@ void Relayer::onEveryLane(const std::function<void(RelayWorker *, const std::fun
         QMetaObject::invokeMethod(lane.worker, [self = this, w = lane.worker, work, finished, tally] {
             work(w, [self, finished, tally](const RelayOnceResult &r) {
                 QMetaObject::invokeMethod(self, [finished, tally, r] {
-                    tally->total.processed += r.processed;
-                    tally->total.statements += r.statements;
-                    if (r.error && !tally->total.error)
-                        tally->total.error = r.error;
+                    accumulate(tally->total, r);
                     if (--tally->left == 0)
                         finished(tally->total);
                 }, Qt::QueuedConnection);
@@ -1009,10 +1011,7 @@ RelayOnceResult Relayer::relayOnce()
             w->requestBatch([&result, &mutex, &done](const RelayOnceResult &r) {
                 {
                     QMutexLocker lock(&mutex);
-                    result.processed += r.processed;
-                    result.statements += r.statements;
-                    if (r.error && !result.error)
-                        result.error = r.error;
+                    accumulate(result, r);
                 }
                 done.release();
             });
