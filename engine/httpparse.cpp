@@ -47,6 +47,48 @@ int readChunked(const QByteArray &buffer, qsizetype start, QByteArray *body, qsi
     }
 }
 
+// What the header lines of a message head say about its framing.
+struct Framing
+{
+    qint64 contentLength = -1;      // -1: no Content-Length
+    bool conflictingLengths = false; // two Content-Length headers that disagree (the last one is kept)
+    bool chunked = false;
+    int connection = 0;             // Connection: close -1, keep-alive 1, neither 0
+};
+
+// Adds each header line (the head's lines after the first) to message and reads the framing; returns what
+// is wrong with them, or nullptr.
+const char *readHeaders(const QList<QByteArray> &lines, HttpMessage *message, Framing *framing)
+{
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+        const QByteArray line = lines.at(i).trimmed();
+        const qsizetype colon = line.indexOf(':');
+        if (colon <= 0)
+            return "malformed header line";
+        const QByteArray name = line.left(colon).trimmed();
+        const QByteArray value = line.mid(colon + 1).trimmed();
+        message->addHeader(name, value);
+        const QByteArray lower = name.toLower();
+        if (lower == "content-length") {
+            bool ok = false;
+            const qint64 length = value.toLongLong(&ok);
+            if (!ok || length < 0)
+                return "malformed Content-Length";
+            framing->conflictingLengths = framing->conflictingLengths || (framing->contentLength >= 0 && length != framing->contentLength);
+            framing->contentLength = length;
+        } else if (lower == "transfer-encoding") {
+            framing->chunked = value.toLower().contains("chunked");
+        } else if (lower == "connection") {
+            const QByteArray v = value.toLower();
+            if (v.contains("close"))
+                framing->connection = -1;
+            else if (v.contains("keep-alive"))
+                framing->connection = 1;
+        }
+    }
+    return nullptr;
+}
+
 ParsedRequest bad(int status, const QByteArray &why)
 {
     ParsedRequest r;
@@ -74,32 +116,14 @@ ParsedRequest parseHttpRequest(const QByteArray &buffer)
     request.target = requestLine.at(1);
     request.http10 = requestLine.at(2) == "HTTP/1.0";
     request.keepAlive = !request.http10;
-    qint64 contentLength = 0;
-    bool chunked = false;
-    for (qsizetype i = 1; i < lines.size(); ++i) {
-        const QByteArray line = lines.at(i).trimmed();
-        const qsizetype colon = line.indexOf(':');
-        if (colon <= 0)
-            return bad(400, "malformed header line");
-        const QByteArray name = line.left(colon).trimmed();
-        const QByteArray value = line.mid(colon + 1).trimmed();
-        request.message.addHeader(name, value);
-        const QByteArray lower = name.toLower();
-        if (lower == "content-length") {
-            bool ok = false;
-            contentLength = value.toLongLong(&ok);
-            if (!ok || contentLength < 0)
-                return bad(400, "malformed Content-Length");
-        } else if (lower == "transfer-encoding") {
-            chunked = value.toLower().contains("chunked");
-        } else if (lower == "connection") {
-            const QByteArray v = value.toLower();
-            if (v.contains("close"))
-                request.keepAlive = false;
-            else if (v.contains("keep-alive"))
-                request.keepAlive = true;
-        }
-    }
+    Framing framing;
+    if (const char *why = readHeaders(lines, &request.message, &framing))
+        return bad(400, why);
+    // A request with two different lengths is read with the last one (the receiver is a test tool).
+    const qint64 contentLength = qMax<qint64>(0, framing.contentLength);
+    const bool chunked = framing.chunked;
+    if (framing.connection != 0)
+        request.keepAlive = framing.connection > 0;
     if (chunked) {
         const int state = readChunked(buffer, headEnd + 4, &request.message.body, &request.consumed);
         if (state == 0)
@@ -160,33 +184,16 @@ ParsedResponse parseHttpResponse(const QByteArray &buffer, bool closed)
             break;
     }
     r.headComplete = true;
-    qint64 contentLength = -1;
-    bool chunked = false;
-    for (qsizetype i = 1; i < lines.size(); ++i) {
-        const QByteArray line = lines.at(i).trimmed();
-        const qsizetype colon = line.indexOf(':');
-        if (colon <= 0)
-            return bad("malformed header line");
-        const QByteArray name = line.left(colon).trimmed();
-        const QByteArray value = line.mid(colon + 1).trimmed();
-        r.message.addHeader(name, value);
-        const QByteArray lower = name.toLower();
-        if (lower == "content-length") {
-            bool ok = false;
-            const qint64 length = value.toLongLong(&ok);
-            if (!ok || length < 0 || (contentLength >= 0 && length != contentLength))
-                return bad("malformed Content-Length");
-            contentLength = length;
-        } else if (lower == "transfer-encoding") {
-            chunked = value.toLower().contains("chunked");
-        } else if (lower == "connection") {
-            const QByteArray v = value.toLower();
-            if (v.contains("close"))
-                r.keepAlive = false;
-            else if (v.contains("keep-alive"))
-                r.keepAlive = true;
-        }
-    }
+    Framing framing;
+    if (const char *why = readHeaders(lines, &r.message, &framing))
+        return bad(why);
+    // Two different lengths: which one frames the body is not known, so the answer is not trusted.
+    if (framing.conflictingLengths)
+        return bad("malformed Content-Length");
+    const qint64 contentLength = framing.contentLength;
+    const bool chunked = framing.chunked;
+    if (framing.connection != 0)
+        r.keepAlive = framing.connection > 0;
     // No body: 204, 304 (and 1xx, skipped above).
     if (r.status == 204 || r.status == 304) {
         r.state = ParsedResponse::Complete;
