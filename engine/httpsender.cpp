@@ -2,6 +2,7 @@
 #include "httpsender.h"
 
 #include "httpparse.h"
+#include "threadstate.h"
 
 #include <QDateTime>
 #include <QElapsedTimer>
@@ -17,6 +18,8 @@
 #include <QThread>
 #include <QTimer>
 
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 
@@ -96,7 +99,19 @@ public:
         HttpMessage message;
         QByteArray webhookId;
         QList<OutboxEvent> batch; // batched mode: encoded here, when the request starts; kept to split it on 413
+        qint64 leaseUntil = 0;    // steady-clock ms after which the request must not start (0: no lease)
     };
+
+    // A lease as far as this process can tell: its length less a margin for the time the claim took.
+    static qint64 leaseDeadline(qint64 leaseMs)
+    {
+        return leaseMs > 0 ? steadyMs() + leaseMs - qMin<qint64>(1000, leaseMs / 4) : 0;
+    }
+    static qint64 steadyMs()
+    {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    }
+    std::atomic<qint64> m_renewedUntil{0}; // set from the relayer's thread
 
     NetworkWorker(HttpSender *owner, const HttpSenderOptions &options)
         : m_owner(owner), m_options(options), m_concurrency(qMax(1, options.concurrency)), m_lowWaterMark(m_concurrency)
@@ -180,7 +195,12 @@ private:
             Connection *c = freeConnection();
             if (!c)
                 break;
-            start(c, m_queue.dequeue());
+            Job job = m_queue.dequeue();
+            if (job.leaseUntil > 0 && steadyMs() >= qMax(job.leaseUntil, m_renewedUntil.load(std::memory_order_relaxed))) {
+                finishJob(job, DeliveryResult{}, true); // its lease ran out before it could start
+                continue;
+            }
+            start(c, std::move(job));
         }
         if (m_queue.size() < m_lowWaterMark && !m_lowWaterSignalled) {
             m_lowWaterSignalled = true;
@@ -567,6 +587,7 @@ HttpSender::HttpSender(const HttpSenderOptions &options, QObject *parent)
       m_network(new NetworkWorker(this, options))
 {
     m_thread->setObjectName(QStringLiteral("outbox-http"));
+    detail::releaseThreadStateOnFinish(m_thread);
     m_network->moveToThread(m_thread);
     m_thread->start();
 }
@@ -587,7 +608,12 @@ HttpSender::~HttpSender()
     delete m_thread;
 }
 
-void HttpSender::send(const QList<OutboxEvent> &events, const ResultHandler &handler)
+void HttpSender::leasesRenewed(qint64 leaseMs)
+{
+    m_network->m_renewedUntil.store(NetworkWorker::leaseDeadline(leaseMs), std::memory_order_relaxed);
+}
+
+void HttpSender::send(const QList<OutboxEvent> &events, const ResultHandler &handler, qint64 leaseMs)
 {
     if (events.isEmpty())
         return;
@@ -623,6 +649,10 @@ void HttpSender::send(const QList<OutboxEvent> &events, const ResultHandler &han
         jobs.reserve(events.size());
         for (const OutboxEvent &e : events)
             jobs.append(NetworkWorker::Job{group, {e.sequence}, cloudevents::encode(e, m_mode), e.id.toUtf8(), {}});
+    }
+    if (const qint64 until = NetworkWorker::leaseDeadline(leaseMs)) {
+        for (NetworkWorker::Job &job : jobs)
+            job.leaseUntil = until;
     }
     QMetaObject::invokeMethod(m_network, [network = m_network, group, jobs = std::move(jobs)] { network->enqueue(group, jobs); },
                               Qt::QueuedConnection);

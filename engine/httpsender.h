@@ -55,7 +55,12 @@ public:
     explicit HttpSender(const HttpSenderOptions &options, QObject *parent = nullptr);
     ~HttpSender() override;
 
-    void send(const QList<OutboxEvent> &events, const ResultHandler &handler);
+    // leaseMs > 0: the events are leased for that long from now, and a request whose lease has run out by
+    // the time it would start (the process was stopped, the renewals failed) is released instead of sent:
+    // the event may be another relayer's by then.
+    void send(const QList<OutboxEvent> &events, const ResultHandler &handler, qint64 leaseMs = 0);
+    // The leases of every event handed over so far were renewed just now for leaseMs.
+    void leasesRenewed(qint64 leaseMs);
     // Called (once each time the queue runs low) when fewer than `queuedRequests` requests wait to start:
     // the moment to hand over more work. The default mark is the concurrency.
     void setLowWaterHandler(const std::function<void()> &handler, int queuedRequests = 0);

@@ -4,6 +4,7 @@
 #include "httpparse.h"
 #include "httpsender.h"
 #include "relayerconfig.h"
+#include "threadstate.h"
 
 #include <QHash>
 #include <QLoggingCategory>
@@ -273,6 +274,7 @@ Error Receiver::listen(quint16 port, const QHostAddress &address)
     close();
     m_thread = new QThread;
     m_thread->setObjectName(QStringLiteral("outbox-receiver"));
+    detail::releaseThreadStateOnFinish(m_thread);
     m_server = new ReceiverServer(this);
     m_server->moveToThread(m_thread);
     m_thread->start();

@@ -8,6 +8,7 @@
 #include "httpsender.h"
 #include "relayworker.h"
 #include "wakeevent.h"
+#include "threadstate.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
@@ -275,8 +276,17 @@ QByteArray RelayerConfig::signingKey() const
 
 qint64 RelayerConfig::effectiveLeaseMs() const
 {
+    // The HTTP sender works beside the relayer's thread, which renews the leases while the requests run. A
+    // custom sender blocks that thread for the whole batch, so its lease must cover the batch.
+    if (!customSender)
+        return leaseDurationMs;
     const qint64 rounds = contentMode == ContentMode::Batch ? 1 : (batchSize + concurrency - 1) / qMax(1, concurrency);
     return qMax<qint64>(leaseDurationMs, rounds * qint64(requestTimeoutMs) + 1000);
+}
+
+qint64 RelayerConfig::renewalIntervalMs() const
+{
+    return qMax<qint64>(100, effectiveLeaseMs() / 3);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -287,6 +297,9 @@ RelayWorker::RelayWorker(const ConnectionSpec &spec, const RelayerConfig &config
     : m_spec(spec), m_config(config), m_owner(owner), m_eventListeners(std::move(eventListeners)), m_pollTimer(new QTimer(this)), m_changeTimer(new QTimer(this)),
       m_reconnectTimer(new QTimer(this))
 {
+    m_healthTimer = new QTimer(this);
+    m_healthTimer->setInterval(int(qMin<qint64>(kHealthCheckMs, m_config.renewalIntervalMs())));
+    connect(m_healthTimer, &QTimer::timeout, this, &RelayWorker::healthRound);
     m_reconnectTimer->setSingleShot(true);
     connect(m_reconnectTimer, &QTimer::timeout, this, &RelayWorker::tryReconnect);
     m_pollTimer->setSingleShot(true);
@@ -376,6 +389,11 @@ void RelayWorker::tryReconnect()
     }
     listenForNotifications();
     m_outage = false;
+    if (m_registered) {
+        // The lost session took its lock along: take one again, or others would soon count this relayer gone.
+        m_registered = false;
+        ensureRegistered();
+    }
     const QString line = QStringLiteral("reconnected to %1 after %2 s")
                              .arg(m_spec.displayUrl())
                              .arg(m_outageSince.msecsTo(QDateTime::currentDateTimeUtc()) / 1000.0, 0, 'f', 1);
@@ -397,11 +415,14 @@ void RelayWorker::tryReconnect()
 
 void RelayWorker::close()
 {
-    if (m_storage)
+    if (m_storage) {
         flushUnwrittenBeforeStop();
+        unregister();
+    }
     m_pollTimer->stop();
     m_changeTimer->stop();
     m_reconnectTimer->stop();
+    m_healthTimer->stop();
     delete m_sender;
     m_sender = nullptr;
     m_storage.reset();
@@ -492,9 +513,7 @@ void RelayWorker::stopLoop(const std::function<void()> &done)
     m_pollTimer->stop();
     m_changeTimer->stop();
     if (!isBusy()) {
-        flushUnwrittenBeforeStop();
-        if (Error e = m_storage->releaseAll(m_owner))
-            Q_EMIT errorOccurred(e.message());
+        releaseLeases();
         done();
         return;
     }
@@ -566,6 +585,125 @@ void RelayWorker::checkForChanges()
     }
 }
 
+// Stopping: results in hand are written, the leases still held are given back, and the relayer leaves the
+// register (it is not running any more).
+void RelayWorker::releaseLeases()
+{
+    flushUnwrittenBeforeStop();
+    if (Error e = m_storage->releaseAll(m_owner))
+        Q_EMIT errorOccurred(e.message());
+    unregister();
+}
+
+void RelayWorker::ensureRegistered()
+{
+    if (m_registered || m_outage)
+        return;
+    if (Error e = m_storage->registerRelayer(m_owner, m_config.effectiveLeaseMs())) {
+        // Relaying goes on without: this relayer's leases then only run out, as before version 5.
+        qCWarning(lcRelay).noquote() << e.message();
+        return;
+    }
+    m_registered = true;
+    m_sinceRenewal.start();
+    m_healthTimer->start();
+    healthRound(); // a relayer restarted after a crash takes over its predecessor's events before it claims
+}
+
+void RelayWorker::unregister()
+{
+    m_healthTimer->stop();
+    m_goneSinceMs.clear();
+    if (!m_registered)
+        return;
+    m_registered = false;
+    if (Error e = m_storage->unregisterRelayer(m_owner))
+        qCWarning(lcRelay).noquote() << e.message();
+}
+
+QList<qint64> RelayWorker::sequencesInHand() const
+{
+    QList<qint64> sequences;
+    for (const auto &batch : m_active)
+        sequences += batch->events.keys();
+    for (const DeliveryRecord &r : m_unwritten)
+        sequences.append(r.sequence);
+    return sequences;
+}
+
+void RelayWorker::healthRound()
+{
+    if (m_outage || !m_storage)
+        return;
+    // Renewal: one statement for every event in hand, a third of the lease before it would run out.
+    if (m_sinceRenewal.elapsed() >= m_config.renewalIntervalMs()) {
+        m_sinceRenewal.restart();
+        const QList<qint64> inHand = sequencesInHand();
+        auto renewed = m_storage->renewLeases(m_owner, inHand, m_config.effectiveLeaseMs());
+        if (!renewed.isOk()) {
+            if (!handleConnectionLoss(renewed.error()))
+                qCWarning(lcRelay).noquote() << renewed.error().message();
+            return;
+        }
+        if (*renewed == inHand.size() && m_sender) {
+            m_sender->leasesRenewed(m_config.effectiveLeaseMs());
+        } else if (*renewed < inHand.size()) {
+            // Some leases ran out (a pause longer than the lease) and may be another relayer's now: what has
+            // not started is given back rather than sent twice; results are written only for rows still ours.
+            const QString line = QStringLiteral("%1 of %2 leases in hand had passed on; not sending those not yet started")
+                                     .arg(inHand.size() - *renewed).arg(inHand.size());
+            qCWarning(lcRelay).noquote() << line;
+            Q_EMIT errorOccurred(line);
+            if (m_sender)
+                m_sender->cancelQueued();
+        }
+    }
+    // Take-over: a relayer found gone has its leases released now instead of when they run out.
+    auto list = m_storage->relayers(false);
+    if (!list.isOk()) {
+        if (!handleConnectionLoss(list.error()))
+            qCWarning(lcRelay).noquote() << list.error().message();
+        return;
+    }
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    QSet<QString> seen;
+    for (const RelayerInfo &r : std::as_const(*list)) {
+        seen.insert(r.owner);
+        if (r.owner == m_owner || r.state != RelayerInfo::State::Gone) {
+            m_goneSinceMs.remove(r.owner);
+            continue;
+        }
+        if (m_storage->isPostgres()) {
+            // A lock seen free may belong to a relayer that is reconnecting (its session killed, the server
+            // restarted): it counts as gone only when it stays free, and not while the server has just started.
+            const qint64 since = m_goneSinceMs.value(r.owner, now);
+            m_goneSinceMs.insert(r.owner, since);
+            if (now - since < kGoneGraceMs)
+                continue;
+            auto uptime = m_storage->serverUptimeMs();
+            if (!uptime.isOk() || *uptime < kRestartGraceMs)
+                continue;
+        }
+        auto released = m_storage->takeOver(r);
+        if (!released.isOk()) {
+            if (!handleConnectionLoss(released.error()))
+                qCWarning(lcRelay).noquote() << released.error().message();
+            return;
+        }
+        m_goneSinceMs.remove(r.owner);
+        if (*released < 0)
+            continue; // it came back
+        const QString line = QStringLiteral("relayer %1 (pid %2 on %3) is gone; released the %4 events it held")
+                                 .arg(r.owner).arg(r.pid).arg(r.host).arg(*released);
+        qCWarning(lcRelay).noquote() << line;
+        Q_EMIT errorOccurred(line);
+        if (*released > 0)
+            wake();
+    }
+    for (auto it = m_goneSinceMs.begin(); it != m_goneSinceMs.end();)
+        it = seen.contains(it.key()) ? std::next(it) : m_goneSinceMs.erase(it);
+}
+
 // While relaying continuously, the next batch is claimed when the sender is about to run out of requests
 // to start, so the connections never sit idle between batches. Two batches at most are in hand.
 void RelayWorker::onSenderLow()
@@ -576,6 +714,7 @@ void RelayWorker::onSenderLow()
 
 void RelayWorker::startBatch()
 {
+    ensureRegistered();
     auto batch = std::make_shared<Batch>();
     batch->statementsAtStart = m_storage->statementCount();
     batch->callbacks = std::move(m_waiting);
@@ -617,7 +756,8 @@ void RelayWorker::startBatch()
         return;
     }
     if (m_sender) {
-        m_sender->send(toSend, [this, batch](const QList<HttpSender::Outcome> &outcomes) { onOutcomes(batch, outcomes); });
+        m_sender->send(toSend, [this, batch](const QList<HttpSender::Outcome> &outcomes) { onOutcomes(batch, outcomes); },
+                       m_registered ? m_config.effectiveLeaseMs() : 0);
         return;
     }
     // A custom sender: synchronous, one event at a time; a stop request gives back the rest.
@@ -760,9 +900,7 @@ void RelayWorker::finishBatch(const std::shared_ptr<Batch> &batch, const Error &
     m_processedSinceIdle = 0;
     if (m_stopping) {
         m_stopping = false;
-        flushUnwrittenBeforeStop();
-        if (Error e = m_storage->releaseAll(m_owner))
-            Q_EMIT errorOccurred(e.message());
+        releaseLeases();
         auto done = std::move(m_stopDone);
         m_stopDone = nullptr;
         if (done)
@@ -866,6 +1004,7 @@ Error Relayer::ensureWorker()
         lane.route = plan.route;
         lane.thread = new QThread;
         lane.thread->setObjectName(QStringLiteral("outbox-relayer"));
+        detail::releaseThreadStateOnFinish(lane.thread);
         const QString owner = plan.route.isEmpty() ? m_owner : m_owner + QLatin1Char('/') + plan.route;
         lane.worker = new RelayWorker(m_spec, plan.config, owner, m_eventListeners);
         lane.worker->setClaimTypes(plan.include, plan.exclude);

@@ -38,7 +38,7 @@ struct RelayerConfig
     int maxIdleBackoffMs = 30000;    // the longest wait between polls when nothing is due
     int requestTimeoutMs = 10000;    // per HTTP request
     int concurrency = 6;             // requests in flight
-    int leaseDurationMs = 60000;     // raised automatically to cover a whole batch at the request timeout
+    int leaseDurationMs = 15000;     // how long a claim holds an event; renewed every third of it while in hand
     ContentMode contentMode = ContentMode::Binary;
     int retryBackoffMs = 2000;       // delay before the first retry; doubles per attempt, with jitter
     int maxRetryBackoffMs = 600000;  // cap of the retry delay (10 min)
@@ -65,8 +65,10 @@ struct RelayerConfig
     QString problem() const;
     // The decoded key of signingSecret (empty when there is none or it is malformed).
     QByteArray signingKey() const;
-    // The lease that covers a whole batch even when every request runs into the timeout.
+    // The lease claims take: leaseDurationMs, renewed while the events are in hand. A custom sender blocks
+    // the relayer's thread (no renewal), so there it is raised to cover a whole batch at the request timeout.
     qint64 effectiveLeaseMs() const;
+    qint64 renewalIntervalMs() const;
 };
 
 // A file holding a secret (a header file, a signing secret, a private key). Refused when other users may read

@@ -4,6 +4,8 @@
 #include "httpsender.h"
 #include "relayer.h"
 
+#include <QElapsedTimer>
+#include <QHash>
 #include <QTimer>
 
 #include <functional>
@@ -70,7 +72,21 @@ private:
     bool checkFile();
     void flushUnwrittenBeforeStop();
     static constexpr int kStopWriteWaitMs = 10000;
+    static constexpr int kHealthCheckMs = 500;     // renewal due? anyone gone?
+    static constexpr qint64 kGoneGraceMs = 2500;    // PostgreSQL: a lock free this long is a session gone
+    static constexpr qint64 kRestartGraceMs = 10000; // PostgreSQL: no take-over this soon after a server start
     void listenForNotifications();
+    // Crash recovery: registered while relaying; every round renews the leases in hand (every third of the
+    // lease) and takes over relayers found gone.
+    void ensureRegistered();
+    void unregister();
+    void releaseLeases();
+    void healthRound();
+    QList<qint64> sequencesInHand() const;
+    QTimer *m_healthTimer = nullptr;
+    bool m_registered = false;
+    QElapsedTimer m_sinceRenewal;
+    QHash<QString, qint64> m_goneSinceMs; // PostgreSQL: relayers whose lock was seen free, since when
     bool handleConnectionLoss(const Error &error);
     void tryReconnect();
     DeliveryRecord recordFor(const OutboxEvent &event, const DeliveryResult &result, const QDateTime &now) const;

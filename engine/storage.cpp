@@ -2,10 +2,13 @@
 #include "storage.h"
 
 #include "cloudevents.h"
+#include "processinfo.h"
 #include "sqlitehandle.h"
 #include "wakeevent.h"
 
 #include <QAtomicInteger>
+#include <QCoreApplication>
+#include <QHostInfo>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -147,6 +150,12 @@ const QList<QStringList> &migrations(bool pg)
             QLatin1String(kBumpSchemaVersion),
             QStringLiteral("PRAGMA writable_schema = OFF"),
         },
+        // Version 5: the relayers that run, so a dead one's leases are released at once (see registerRelayer).
+        QStringList{
+            QStringLiteral("CREATE TABLE IF NOT EXISTS outbox_relayers ("
+                           " owner TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, process_start TEXT,"
+                           " lock_key INTEGER, lease_ms INTEGER NOT NULL, started_at INTEGER NOT NULL)"),
+        },
     };
     static const QList<QStringList> postgres = {
         QStringList{
@@ -191,6 +200,11 @@ const QList<QStringList> &migrations(bool pg)
             QStringLiteral("ALTER TABLE outbox_events ADD COLUMN IF NOT EXISTS last_relayer TEXT"),
         },
         QStringList{}, // version 4 changes SQLite's status check only; PostgreSQL evaluates IN lists cheaply
+        QStringList{
+            QStringLiteral("CREATE TABLE IF NOT EXISTS outbox_relayers ("
+                           " owner TEXT PRIMARY KEY, host TEXT NOT NULL, pid BIGINT NOT NULL, process_start TEXT,"
+                           " lock_key BIGINT, lease_ms BIGINT NOT NULL, started_at TIMESTAMPTZ NOT NULL)"),
+        },
     };
     return pg ? postgres : sqlite;
 }
@@ -219,6 +233,8 @@ QVariant textOrNull(const QString &s) { return s.isEmpty() ? QVariant(QMetaType(
 qint64 nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
 
 constexpr int kLockTimeoutSeconds = 10; // PostgreSQL: the longest our statements wait for a lock
+// PostgreSQL: the first key of every relayer's session advisory lock (the second is its own lock_key).
+constexpr int kRelayerLockClass = 0x0B0C;
 
 QString sqlError(const QSqlError &e)
 {
@@ -1252,6 +1268,200 @@ Error Storage::releaseAll(const QString &owner)
         "WHERE lease_owner = ? AND status = 'pending'"));
     q.bind(timeParam(m_pg, nowMs())).bind(owner);
     return q.exec(QStringLiteral("cannot release leases"));
+}
+
+Error Storage::registerRelayer(const QString &owner, qint64 leaseMs)
+{
+    if (m_pg) {
+        // The lock first: a key that another session holds (one taking this relayer over) is not ours any more.
+        for (int tries = 0; tries < 8; ++tries) {
+            const qint64 key = m_lockKey > 0 && tries == 0 ? m_lockKey : qint64(QRandomGenerator::global()->bounded(1, 0x7fffffff));
+            Query lock(this, QStringLiteral("SELECT pg_try_advisory_lock(%1, CAST(? AS integer))").arg(kRelayerLockClass));
+            lock.bind(key);
+            if (Error e = lock.exec(QStringLiteral("cannot take the relayer's lock")))
+                return e;
+            if (lock.q().next() && lock.q().value(0).toBool()) {
+                m_lockKey = key;
+                break;
+            }
+            m_lockKey = 0;
+        }
+        if (m_lockKey == 0)
+            return Error(Error::Database, QStringLiteral("cannot take a relayer lock: every key tried is held"));
+    }
+    const QString host = QHostInfo::localHostName();
+    const qint64 pid = QCoreApplication::applicationPid();
+    Query q(this, QStringLiteral(
+        "INSERT INTO outbox_relayers (owner, host, pid, process_start, lock_key, lease_ms, started_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (owner) DO UPDATE SET host = excluded.host, pid = excluded.pid, process_start = excluded.process_start,"
+        " lock_key = excluded.lock_key, lease_ms = excluded.lease_ms"));
+    q.bind(owner).bind(host).bind(pid).bind(textOrNull(detail::processStartToken(pid)))
+        .bind(m_pg ? QVariant(m_lockKey) : QVariant(QMetaType(QMetaType::LongLong))).bind(leaseMs).bind(timeParam(m_pg, nowMs()));
+    return q.exec(QStringLiteral("cannot register the relayer"));
+}
+
+Error Storage::unregisterRelayer(const QString &owner)
+{
+    Query q(this, QStringLiteral("DELETE FROM outbox_relayers WHERE owner = ?"));
+    q.bind(owner);
+    Error error = q.exec(QStringLiteral("cannot unregister the relayer"));
+    if (m_pg && m_lockKey > 0) {
+        Query unlock(this, QStringLiteral("SELECT pg_advisory_unlock_all()"));
+        if (Error e = unlock.exec(QStringLiteral("cannot give up the relayer's lock")); e && !error)
+            error = e;
+        m_lockKey = 0;
+    }
+    return error;
+}
+
+Result<int> Storage::renewLeases(const QString &owner, const QList<qint64> &sequences, qint64 leaseMs)
+{
+    if (sequences.isEmpty())
+        return 0;
+    std::unique_ptr<Query> q;
+    if (m_pg) {
+        // The database's clock, as in claim().
+        q = std::make_unique<Query>(this, QStringLiteral(
+            "UPDATE outbox_events SET lease_expires_at = clock_timestamp() + CAST(? AS bigint) * interval '1 millisecond',"
+            " next_attempt_at = clock_timestamp() + CAST(? AS bigint) * interval '1 millisecond' "
+            "WHERE lease_owner = ? AND status = 'pending' AND seq IN %1").arg(sequenceListSql(true)));
+        q->bind(leaseMs).bind(leaseMs);
+    } else {
+        q = std::make_unique<Query>(this, QStringLiteral(
+            "UPDATE outbox_events SET lease_expires_at = ?, next_attempt_at = ? "
+            "WHERE lease_owner = ? AND status = 'pending' AND seq IN %1").arg(sequenceListSql(false)), Query::Reuse::Kept);
+        const qint64 until = nowMs() + leaseMs;
+        q->bind(until).bind(until);
+    }
+    q->bind(owner).bind(sequenceListJson(sequences));
+    if (Error e = q->exec(QStringLiteral("cannot renew leases")))
+        return e;
+    return q->q().numRowsAffected();
+}
+
+Result<QList<RelayerInfo>> Storage::relayers(bool withLeases)
+{
+    // PostgreSQL: alive while some session holds the relayer's lock in this database.
+    Query q(this, m_pg ? QStringLiteral(
+        "SELECT owner, host, pid, process_start, lock_key, lease_ms, started_at, EXISTS (SELECT 1 FROM pg_locks l"
+        " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND CAST(l.classid AS bigint) = %1"
+        " AND CAST(l.objid AS bigint) = r.lock_key AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())) "
+        "FROM outbox_relayers r ORDER BY started_at, owner").arg(kRelayerLockClass)
+                         : QStringLiteral("SELECT owner, host, pid, process_start, lock_key, lease_ms, started_at, NULL "
+                                          "FROM outbox_relayers ORDER BY started_at, owner"));
+    if (Error e = q.exec(QStringLiteral("cannot read the relayers")))
+        return e;
+    QList<RelayerInfo> list;
+    const QString thisHost = QHostInfo::localHostName();
+    while (q.q().next()) {
+        RelayerInfo r;
+        r.owner = q.q().value(0).toString();
+        r.host = q.q().value(1).toString();
+        r.pid = q.q().value(2).toLongLong();
+        r.processStart = q.q().value(3).toString();
+        r.lockKey = q.q().value(4).toLongLong();
+        r.leaseMs = q.q().value(5).toLongLong();
+        r.startedAt = fromMs(q.q().value(6));
+        r.registered = true;
+        if (m_pg)
+            r.state = q.q().value(7).toBool() ? RelayerInfo::State::Alive : RelayerInfo::State::Gone;
+        else if (r.host == thisHost && detail::canTellProcessStart() && !r.processStart.isEmpty())
+            r.state = detail::processStartToken(r.pid) == r.processStart ? RelayerInfo::State::Alive : RelayerInfo::State::Gone;
+        list.append(r);
+    }
+    if (!withLeases)
+        return list;
+    Query leases(this, QStringLiteral("SELECT lease_owner, COUNT(*), MAX(lease_expires_at) FROM outbox_events"
+                                      " WHERE status = 'pending' AND lease_owner IS NOT NULL GROUP BY lease_owner ORDER BY lease_owner"));
+    if (Error e = leases.exec(QStringLiteral("cannot count leases")))
+        return e;
+    while (leases.q().next()) {
+        const QString owner = leases.q().value(0).toString();
+        auto it = std::find_if(list.begin(), list.end(), [&](const RelayerInfo &r) { return r.owner == owner; });
+        if (it == list.end()) {
+            // Leases of an owner that is not registered (a relayer of an older version, or one forgotten):
+            // its name tells host and process id; they run out at their expiry.
+            RelayerInfo r;
+            r.owner = owner;
+            const QString where = owner.section(QLatin1Char('@'), 1).section(QLatin1Char('/'), 0, 0);
+            r.host = where.section(QLatin1Char(':'), 0, 0);
+            r.pid = where.section(QLatin1Char(':'), 1, 1).toLongLong();
+            list.append(r);
+            it = list.end() - 1;
+        }
+        it->held = leases.q().value(1).toLongLong();
+        it->leaseExpiresAt = fromMs(leases.q().value(2));
+        if (it->registered && it->leaseExpiresAt.isValid())
+            it->lastRenewal = it->leaseExpiresAt.addMSecs(-it->leaseMs);
+    }
+    return list;
+}
+
+Result<int> Storage::takeOver(const RelayerInfo &gone)
+{
+    if (!gone.registered)
+        return 0;
+    if (m_pg) {
+        // Holding its lock while releasing: it cannot come back meanwhile, and no other relayer releases too.
+        Query lock(this, QStringLiteral("SELECT pg_try_advisory_lock(%1, CAST(? AS integer))").arg(kRelayerLockClass));
+        lock.bind(gone.lockKey);
+        if (Error e = lock.exec(QStringLiteral("cannot take over a relayer")))
+            return e;
+        if (!lock.q().next() || !lock.q().value(0).toBool())
+            return -1;
+    }
+    int released = 0;
+    Error error = inWriteTransaction(QStringLiteral("cannot take over a relayer"), [&]() -> Error {
+        // Due at once and ahead of the backlog: they were due before it (their creation time puts them back
+        // in their place in the due order).
+        Query release(this, QStringLiteral(
+            "UPDATE outbox_events SET lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = created_at "
+            "WHERE lease_owner = ? AND status = 'pending'"));
+        release.bind(gone.owner);
+        if (Error e = release.exec(QStringLiteral("cannot release a gone relayer's leases")))
+            return e;
+        released = release.q().numRowsAffected();
+        Query forget(this, QStringLiteral("DELETE FROM outbox_relayers WHERE owner = ?"));
+        forget.bind(gone.owner);
+        if (Error e = forget.exec(QStringLiteral("cannot forget a gone relayer")))
+            return e;
+        if (m_pg && released > 0) {
+            Query notify(this, QStringLiteral("SELECT pg_notify('%1', '')").arg(QLatin1String(kNotifyChannel)));
+            return notify.exec(QStringLiteral("cannot wake the relayers"));
+        }
+        return Error();
+    });
+    if (m_pg) {
+        Query unlock(this, QStringLiteral("SELECT pg_advisory_unlock(%1, CAST(? AS integer))").arg(kRelayerLockClass));
+        unlock.bind(gone.lockKey);
+        if (Error e = unlock.exec(QStringLiteral("cannot give up a gone relayer's lock")); e && !error)
+            error = e;
+    }
+    if (error)
+        return error;
+    return released;
+}
+
+Result<qint64> Storage::serverUptimeMs()
+{
+    if (!m_pg)
+        return Error(Error::InvalidArgument, QStringLiteral("only a database server has an uptime"));
+    Query q(this, QStringLiteral("SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp() - pg_postmaster_start_time()) * 1000 AS bigint)"));
+    if (Error e = q.exec(QStringLiteral("cannot read the server's uptime")))
+        return e;
+    if (!q.q().next())
+        return Error(Error::Database, QStringLiteral("cannot read the server's uptime"));
+    return q.q().value(0).toLongLong();
+}
+
+QString relayerStateName(RelayerInfo::State state)
+{
+    switch (state) {
+    case RelayerInfo::State::Alive: return QStringLiteral("alive");
+    case RelayerInfo::State::Gone: return QStringLiteral("gone");
+    case RelayerInfo::State::Unknown: return QStringLiteral("unknown");
+    }
+    return {};
 }
 
 Result<qint64> Storage::changeCounter()

@@ -64,6 +64,28 @@ struct OutboxStats
     QStringList blockedKeys;          // ordering keys held back by a failed event
 };
 
+// A relayer (one lane of one relayer process) as the outbox knows it: registered in outbox_relayers while it
+// runs, and the leases it holds.
+struct RelayerInfo
+{
+    enum class State { Alive, Gone, Unknown };
+    QString owner;         // the lease owner it writes: name@host:pid:tag, and /route for a route's lane
+    QString host;
+    qint64 pid = 0;
+    QString processStart;  // the process's start token on its host (see processinfo.h)
+    qint64 lockKey = 0;    // PostgreSQL: the key of the session advisory lock it holds while it runs
+    QDateTime startedAt;   // null for an owner that holds leases without being registered
+    qint64 leaseMs = 0;
+    bool registered = false;
+    // Alive: its process runs (SQLite, same host) or its database session holds its lock (PostgreSQL).
+    // Gone: neither. Unknown: cannot be told from here (another host on SQLite; an unregistered owner).
+    State state = State::Unknown;
+    qint64 held = 0;        // pending events it leases (relayers(true) only)
+    QDateTime leaseExpiresAt; // the latest expiry of those leases
+    QDateTime lastRenewal;  // when that lease was taken or last renewed (registered owners)
+};
+QString relayerStateName(RelayerInfo::State state);
+
 // How many rows an operator action changed, and how many it skipped (not in a state it applies to, or gone).
 struct ActionSummary
 {
@@ -139,6 +161,21 @@ public:
     Error complete(const QString &owner, const QList<DeliveryRecord> &records, QSet<qint64> *written = nullptr);
     Error release(const QString &owner, const QList<qint64> &sequences);
     Error releaseAll(const QString &owner);
+    // Crash recovery. A relayer registers while it runs (PostgreSQL: and holds a session advisory lock, so the
+    // server tells whether its session lives), renews the leases of the events in its hands in one statement
+    // per round, and releases at once the leases of a registered relayer found gone.
+    Error registerRelayer(const QString &owner, qint64 leaseMs);
+    Error unregisterRelayer(const QString &owner);
+    // Extends the leases this owner still holds among `sequences` to leaseMs from now; how many it extended.
+    Result<int> renewLeases(const QString &owner, const QList<qint64> &sequences, qint64 leaseMs);
+    // The registered relayers and whether each is alive; withLeases: also every owner holding leases, and
+    // what each holds (a scan of the pending events: for displays, not for every round).
+    Result<QList<RelayerInfo>> relayers(bool withLeases);
+    // Releases the leases of a relayer found gone and forgets it. PostgreSQL: only if its lock can be taken
+    // now (else it came back: -1). The released events are due at once. Returns how many were released.
+    Result<int> takeOver(const RelayerInfo &gone);
+    // PostgreSQL: how long the server has been up (after a restart, relayers get time to reconnect).
+    Result<qint64> serverUptimeMs();
     // Changes each time another connection commits (SQLite's data_version): a cheap way to notice new work.
     Result<qint64> changeCounter();
     // When the next pending event falls due (null when none is pending).
@@ -178,6 +215,7 @@ private:
     QString claimTypeCondition() const;
     QStringList m_claimInclude, m_claimExclude; // glob patterns (see setClaimTypes)
     QByteArray m_fileIdentity; // SQLite: device and inode of the file opened
+    qint64 m_lockKey = 0;      // PostgreSQL: this session's relayer lock (0: none)
 
     ConnectionSpec m_spec;
     QString m_connectionName;

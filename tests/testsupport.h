@@ -56,6 +56,26 @@ inline QSqlDatabase openConnection(const outbox::ConnectionSpec &spec, const QSt
     return db;
 }
 
+// Waits for a child process; one that has not finished in time has the stacks of all its threads printed
+// (with gdb, when there is one) before it is killed, so a hang seen only on CI can be read from the log.
+inline bool finishOrShowStacks(QProcess &p, int ms)
+{
+    if (p.waitForFinished(ms))
+        return true;
+    QProcess gdb;
+    gdb.setProcessChannelMode(QProcess::MergedChannels);
+    gdb.start(QStringLiteral("gdb"), {QStringLiteral("-p"), QString::number(p.processId()), QStringLiteral("-batch"),
+                                      QStringLiteral("-ex"), QStringLiteral("thread apply all bt")});
+    if (gdb.waitForStarted(5000) && gdb.waitForFinished(60000))
+        qWarning("%s %s did not finish in %d ms; its threads:\n%s", qPrintable(p.program()), qPrintable(p.arguments().join(QLatin1Char(' '))),
+                 ms, gdb.readAll().constData());
+    else
+        qWarning("%s did not finish in %d ms (no gdb to show where it was)", qPrintable(p.program()), ms);
+    p.kill();
+    p.waitForFinished(5000);
+    return false;
+}
+
 // A new, empty place for an outbox: a SQLite file in dir, or a new PostgreSQL database.
 inline outbox::ConnectionSpec freshOutbox(const QTemporaryDir &dir)
 {

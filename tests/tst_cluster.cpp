@@ -170,12 +170,13 @@ private Q_SLOTS:
         const QStringList accepted = acceptedIds();
         const QSet<QString> unique(accepted.begin(), accepted.end());
         const qint64 duplicates = accepted.size() - unique.size();
-        qInfo("%d kills, %d events: %lld distinct received, %lld duplicates (at most %d in flight per kill)", kills, n,
-              qint64(unique.size()), duplicates, 2 * batch);
+        qInfo("%d kills, %d events: %lld distinct received, %lld duplicates (at most %d sent or in flight per kill)", kills, n,
+              qint64(unique.size()), duplicates, batch + 10);
         QVERIFY(kills >= 3);
         QCOMPARE(unique, QSet<QString>(ids.begin(), ids.end())); // nothing lost
-        // A relayer holds at most two batches (one prefetched), so a kill can cost at most that much again.
-        QVERIFY2(duplicates <= qint64(kills) * 2 * batch, qPrintable(QString::number(duplicates)));
+        // A kill costs again what was sent and not yet written (one batch at most) and what was in flight (the
+        // concurrency); the batch claimed ahead had not started, and is sent once.
+        QVERIFY2(duplicates <= qint64(kills) * (batch + 10), qPrintable(QString::number(duplicates)));
         testsupport::AppConnection app(m_spec);
         QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_events WHERE lease_owner IS NOT NULL").toInt(), 0);
         // Attempt history agrees with the rows: every sent row holds its delivering attempt (duration and
@@ -183,6 +184,167 @@ private Q_SLOTS:
         QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_events WHERE status = 'sent' AND last_relayer IS NOT NULL"
                             " AND last_duration_ms IS NOT NULL").toInt(), n);
         QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_attempts WHERE outcome = 'sent'").toInt(), 0);
+    }
+
+private:
+    // How many pending events the relayer process `p` holds leases on (its owner names its pid).
+    int heldBy(QProcess *p)
+    {
+        testsupport::AppConnection app(m_spec);
+        return app.scalar(QStringLiteral("SELECT COUNT(*) FROM outbox_events WHERE status = 'pending' AND lease_owner LIKE '%:%1:%'")
+                              .arg(p->processId())).toInt();
+    }
+
+    // Starts a relayer and waits until it has registered.
+    QProcess *startRegisteredRelayer(const QStringList &extra = {})
+    {
+        QProcess *p = startRelayer(extra);
+        testsupport::AppConnection app(m_spec);
+        QElapsedTimer clock;
+        clock.start();
+        while (app.scalar(QStringLiteral("SELECT COUNT(*) FROM outbox_relayers WHERE pid = %1").arg(p->processId())).toInt() == 0) {
+            if (clock.elapsed() > 20000)
+                qFatal("the relayer did not register");
+            QTest::qWait(50);
+        }
+        return p;
+    }
+
+#ifdef __SANITIZE_ADDRESS__
+    static constexpr qint64 kTakeOverLimitMs = 10000; // the sanitizer slows the relayers, not the rules
+#else
+    static constexpr qint64 kTakeOverLimitMs = 5000;
+#endif
+
+private Q_SLOTS:
+    // Issue 15: a relayer killed with events in hand, default lease: a relayer beside it sends them within
+    // seconds (before, only once the leases ran out, minutes later).
+    void killedRelayerIsTakenOverAtOnce()
+    {
+        const int n = 1500;
+        const QStringList ids = enqueueMany(n);
+        ReceiverFaults slow;
+        slow.delayMs = 20;
+        m_receiver->setFaults(slow);
+        const QStringList defaults{"--poll-interval", "1000", "--max-backoff", "30000"}; // the relayer's own defaults
+        QProcess *victim = startRelayer(defaults);
+        QTRY_VERIFY_WITH_TIMEOUT(m_receiver->eventCount() >= 50, 20000);
+        QProcess *survivor = startRegisteredRelayer(defaults);
+        QTRY_VERIFY_WITH_TIMEOUT(heldBy(victim) >= 50, 10000);
+        // What it holds as it dies (read just before): until now, these waited for their leases to run out.
+        const QString held = QStringLiteral("status = 'pending' AND lease_owner LIKE '%:%1:%'").arg(victim->processId());
+        testsupport::AppConnection app(m_spec);
+        const QVariantList heldSeqs = [&] {
+            QSqlQuery q(app.db());
+            q.exec(QStringLiteral("SELECT seq FROM outbox_events WHERE ") + held);
+            QVariantList list;
+            while (q.next())
+                list << q.value(0);
+            return list;
+        }();
+        ::kill(pid_t(victim->processId()), SIGKILL);
+        QElapsedTimer clock;
+        clock.start();
+        victim->waitForFinished(5000);
+        QVERIFY(heldSeqs.size() >= 50);
+        QStringList seqText;
+        for (const QVariant &v : heldSeqs)
+            seqText << v.toString();
+        const QString sentOfHeld = QStringLiteral("SELECT COUNT(*) FROM outbox_events WHERE status = 'sent' AND seq IN (%1)").arg(seqText.join(','));
+        while (app.scalar(sentOfHeld).toInt() < heldSeqs.size() && clock.elapsed() < 60000)
+            QTest::qWait(20);
+        const qint64 recovered = clock.elapsed();
+        QVERIFY2(waitForSent(n, 60000), qPrintable(QStringLiteral("sent %1 of %2").arg(sentCount()).arg(n)));
+        const QStringList accepted = acceptedIds();
+        const QSet<QString> unique(accepted.begin(), accepted.end());
+        qInfo("killed a relayer holding %lld events: they were sent by another %lld ms after the kill; %lld duplicates",
+              qint64(heldSeqs.size()), recovered, qint64(accepted.size() - unique.size()));
+        QCOMPARE(unique, QSet<QString>(ids.begin(), ids.end()));
+        QVERIFY2(recovered <= kTakeOverLimitMs, qPrintable(QString::number(recovered)));
+        stopRelayers();
+        const QString log = QString::fromUtf8(survivor->readAllStandardError());
+        QVERIFY2(log.contains(QStringLiteral("is gone; released the")), qPrintable(log));
+        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_relayers").toInt(), 0); // the gone one forgotten, the other left
+    }
+
+    // Issue 15: a relayer frozen (SIGSTOP) for three times its lease while another runs, then continued. Its
+    // leases pass to the other; when it wakes it writes no result over the other's and starts no request
+    // it no longer holds: duplicates only for what it had in flight when it was frozen.
+    void frozenRelayerWritesNothingOverAnother()
+    {
+        const int n = 1500;
+        const int concurrency = 4;
+        const QStringList ids = enqueueMany(n);
+        ReceiverFaults slow;
+        slow.delayMs = 20;
+        m_receiver->setFaults(slow);
+        const QStringList args{"--lease", "2000", "--concurrency", QString::number(concurrency)};
+        QProcess *frozen = startRelayer(args);
+        QTRY_VERIFY_WITH_TIMEOUT(m_receiver->eventCount() >= 50, 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(heldBy(frozen) >= 50, 10000);
+        ::kill(pid_t(frozen->processId()), SIGSTOP);
+        QProcess *other = startRegisteredRelayer(args);
+        QTest::qWait(3 * 2000);
+        ::kill(pid_t(frozen->processId()), SIGCONT);
+        QVERIFY2(waitForSent(n, 120000), qPrintable(QStringLiteral("sent %1 of %2").arg(sentCount()).arg(n)));
+        QTest::qWait(1000); // whatever the frozen one still does after waking
+        stopRelayers();
+        QCOMPARE(frozen->exitStatus(), QProcess::NormalExit);
+        QCOMPARE(other->exitStatus(), QProcess::NormalExit);
+        const QStringList accepted = acceptedIds();
+        const QSet<QString> unique(accepted.begin(), accepted.end());
+        const qint64 duplicates = accepted.size() - unique.size();
+        qInfo("frozen for 3 leases: %d events, %lld duplicates (%d requests could be in flight)", n, duplicates, concurrency);
+        QCOMPARE(unique, QSet<QString>(ids.begin(), ids.end())); // nothing lost
+        QVERIFY2(duplicates <= concurrency, qPrintable(QString::number(duplicates)));
+        testsupport::AppConnection app(m_spec);
+        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_events WHERE status <> 'sent'").toInt(), 0); // nothing went back
+        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_events WHERE lease_owner IS NOT NULL").toInt(), 0);
+        // Every delivering attempt written once, by the relayer that held the lease then.
+        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_attempts WHERE outcome = 'sent'").toInt(), 0);
+        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_events WHERE last_relayer IS NULL").toInt(), 0);
+    }
+
+    // Issue 15, PostgreSQL: a live relayer whose server connection is killed reconnects; its events are not
+    // claimed by another meanwhile. Then the same relayer killed together with its connection is taken over.
+    void terminatedSessionIsNotTakenOver()
+    {
+        if (!testsupport::isPostgres())
+            QSKIP("server sessions are a PostgreSQL matter");
+        const int n = 1500;
+        const QStringList ids = enqueueMany(n);
+        ReceiverFaults slow;
+        slow.delayMs = 20;
+        m_receiver->setFaults(slow);
+        const QStringList defaults{"--poll-interval", "1000", "--max-backoff", "30000"};
+        QProcess *victim = startRelayer(defaults);
+        QTRY_VERIFY_WITH_TIMEOUT(m_receiver->eventCount() >= 50, 20000);
+        QProcess *other = startRegisteredRelayer(defaults);
+        QTRY_VERIFY_WITH_TIMEOUT(heldBy(victim) >= 50, 10000);
+        testsupport::AppConnection app(m_spec);
+        // The sessions of the victim: the one holding its relayer lock.
+        const QString sessions = QStringLiteral(
+            "SELECT pg_terminate_backend(l.pid) FROM pg_locks l JOIN outbox_relayers r ON l.locktype = 'advisory'"
+            " AND CAST(l.objid AS bigint) = r.lock_key AND l.objsubid = 2 WHERE r.pid = %1").arg(victim->processId());
+        QVERIFY(app.scalar(sessions).toBool());
+        QTest::qWait(4000); // longer than a take-over takes
+        QCOMPARE(victim->state(), QProcess::Running);
+        QVERIFY2(!QString::fromUtf8(other->readAllStandardError()).contains(QStringLiteral("is gone")), "a live relayer was taken over");
+        QTRY_VERIFY_WITH_TIMEOUT(heldBy(victim) >= 50 || sentCount() == n, 10000);
+        if (sentCount() < n) {
+            // Now it goes for good: the process and its session.
+            ::kill(pid_t(victim->processId()), SIGKILL);
+            app.scalar(sessions);
+            victim->waitForFinished(5000);
+        }
+        QVERIFY2(waitForSent(n, 60000), qPrintable(QStringLiteral("sent %1 of %2").arg(sentCount()).arg(n)));
+        stopRelayers();
+        const QStringList accepted = acceptedIds();
+        const QSet<QString> unique(accepted.begin(), accepted.end());
+        qInfo("session killed, then the relayer: %lld duplicates", qint64(accepted.size() - unique.size()));
+        QCOMPARE(unique, QSet<QString>(ids.begin(), ids.end()));
+        const QString victimLog = QString::fromUtf8(victim->readAllStandardError());
+        QVERIFY2(victimLog.contains(QStringLiteral("reconnected to")), qPrintable(victimLog));
     }
 
     void perKeyOrderWithFaults()

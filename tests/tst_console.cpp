@@ -16,6 +16,8 @@
 #include "testsupport.h"
 #include "textutil.h"
 
+#include <csignal>
+
 #include <QAction>
 #include <QApplication>
 #include <QCheckBox>
@@ -220,6 +222,34 @@ private Q_SLOTS:
         waitRowsShown();
         QCOMPARE(cell(0, EventTableModel::Type), QStringLiteral("com.example.a"));
         QCOMPARE(cell(29, EventTableModel::Type), QStringLiteral("com.example.b"));
+    }
+
+    // The health header names the relayers: one running relayer alive, then, killed, gone with the events it
+    // still holds.
+    void healthShowsAGoneRelayerAndItsEvents()
+    {
+        for (int i = 0; i < 8; ++i)
+            enqueue(QStringLiteral("com.example.a"));
+        Receiver receiver;
+        QVERIFY(!receiver.listen().isError());
+        ReceiverFaults f;
+        f.hang = true; // its requests stay in flight
+        receiver.setFaults(f);
+        QProcess relay;
+        relay.start(QStringLiteral(OUTBOXCTL_PATH), {"--db", m_spec.toUrl(), "relay", "--target", receiver.url().toString(),
+                                                     "--concurrency", "2", "--timeout", "60000", "--quiet"});
+        QVERIFY(relay.waitForStarted(5000));
+        QTRY_VERIFY_WITH_TIMEOUT(receiver.requestCount() >= 2, 10000);
+        openWindow();
+        auto *label = m_window->healthPanel()->findChild<QLabel *>(QStringLiteral("relayers"));
+        QVERIFY(label);
+        QTRY_COMPARE_WITH_TIMEOUT(label->text(), QStringLiteral("Relayers: 1 alive"), 10000);
+        const qint64 pid = relay.processId();
+        ::kill(pid_t(pid), SIGKILL);
+        relay.waitForFinished(5000);
+        QTRY_VERIFY_WITH_TIMEOUT(label->text().startsWith(QStringLiteral("Relayers: 0 alive · ")), 10000);
+        QVERIFY2(label->text().endsWith(QStringLiteral(" gone, holding 8")), qPrintable(label->text()));
+        QVERIFY(label->text().contains(QStringLiteral(":%1:").arg(pid)));
     }
 
     void filtersApplyInTheDatabase()

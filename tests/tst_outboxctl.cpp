@@ -65,7 +65,7 @@ class TestOutboxctl : public QObject
         if (!input.isEmpty())
             p.write(input);
         p.closeWriteChannel();
-        if (!p.waitForFinished(60000))
+        if (!testsupport::finishOrShowStacks(p, 60000))
             qFatal("outboxctl did not finish");
         return Run{p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(), p.readAllStandardError()};
     }
@@ -571,6 +571,69 @@ private Q_SLOTS:
         QCOMPARE(first.value("valid").toBool(), true);
         QCOMPARE(first.value("mode").toString(), QStringLiteral("binary"));
         QCOMPARE(first.value("data").toObject().value("n").toInt(), 1);
+    }
+
+    // `relayers` and `stats` show a running relayer with what it holds, then the same relayer gone after a
+    // SIGKILL, with its leases; a stopped one leaves the list.
+    void relayersShowsLiveAndGoneRelayers()
+    {
+        for (int i = 0; i < 20; ++i)
+            enqueueOne();
+        Receiver receiver;
+        QVERIFY(!receiver.listen().isError());
+        ReceiverFaults f;
+        f.hang = true; // every request stays in flight: the relayer holds its events
+        receiver.setFaults(f);
+        QProcess relay;
+        relay.setProcessEnvironment(environment());
+        relay.start(QStringLiteral(OUTBOXCTL_PATH), {"--db", m_db, "relay", "--target", receiver.url().toString(), "--concurrency", "2",
+                                                     "--timeout", "60000", "--quiet"});
+        QVERIFY(relay.waitForStarted(5000));
+        QTRY_VERIFY_WITH_TIMEOUT(receiver.requestCount() >= 2, 10000);
+        QList<QJsonObject> rows;
+        auto relayers = [&] {
+            rows.clear();
+            const Run r = run({"relayers", "--json"});
+            for (const QByteArray &line : r.out.split('\n')) {
+                if (!line.isEmpty())
+                    rows << QJsonDocument::fromJson(line).object();
+            }
+            return r.exitCode;
+        };
+        QCOMPARE(relayers(), 0);
+        QCOMPARE(rows.size(), 1);
+        QCOMPARE(rows.first().value("state").toString(), QStringLiteral("alive"));
+        QCOMPARE(rows.first().value("pid").toInteger(), relay.processId());
+        QCOMPARE(rows.first().value("held").toInt(), 20); // the batch claimed
+        QVERIFY(!rows.first().value("last_renewal").toString().isEmpty());
+        const Run table = run({"relayers"});
+        QVERIFY2(table.out.contains(" alive ") && table.out.contains(QByteArray::number(relay.processId())), table.out.constData());
+        QVERIFY2(run({"stats"}).out.contains("relayers: 1 alive\n"), "stats names the live relayer");
+
+        ::kill(pid_t(relay.processId()), SIGKILL);
+        relay.waitForFinished(5000);
+        // Its session ends with it (PostgreSQL); its process is gone (SQLite). Its leases remain until someone
+        // takes over.
+        QTRY_VERIFY_WITH_TIMEOUT(relayers() == 0 && rows.size() == 1 && rows.first().value("state").toString() == QLatin1String("gone"), 10000);
+        QCOMPARE(rows.first().value("held").toInt(), 20);
+        const Run stats = run({"stats"});
+        QVERIFY2(stats.out.contains("relayers: 0 alive, 1 gone (20 events held by relayers not known to be alive)"), stats.out.constData());
+        const Run metrics = run({"stats", "--json"});
+        QCOMPARE(QJsonDocument::fromJson(metrics.out).object().value("relayers").toArray().size(), 1);
+
+        // The next relayer takes the gone one's events over at once, sends them, and leaves the list when stopped.
+        receiver.setFaults({});
+        QProcess next;
+        next.setProcessEnvironment(environment());
+        next.start(QStringLiteral(OUTBOXCTL_PATH), {"--db", m_db, "relay", "--target", receiver.url().toString()});
+        QVERIFY(next.waitForStarted(5000));
+        QTRY_COMPARE_WITH_TIMEOUT(listJson({"--status", "sent"}).size(), 20, testsupport::isPostgres() ? 20000 : 10000);
+        ::kill(pid_t(next.processId()), SIGTERM);
+        QVERIFY(next.waitForFinished(10000));
+        QVERIFY(QString::fromUtf8(next.readAllStandardError()).contains(QStringLiteral("is gone; released the 20 events it held")));
+        QCOMPARE(relayers(), 0);
+        QCOMPARE(rows.size(), 0);
+        QCOMPARE(run({"relayers"}).out, QByteArray("no relayer runs and no event is leased\n"));
     }
 
     void sigtermStopsARelayerCleanly()

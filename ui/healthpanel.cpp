@@ -111,8 +111,12 @@ HealthPanel::HealthPanel(QWidget *parent) : QWidget(parent)
     m_lastError->setTextFormat(Qt::PlainText);
     m_lastError->setObjectName(QStringLiteral("lastError"));
     m_lastError->setStyleSheet(QStringLiteral("color: #c01c28"));
+    m_relayers = new QLabel(this);
+    m_relayers->setTextFormat(Qt::PlainText);
+    m_relayers->setObjectName(QStringLiteral("relayers"));
     grid->addWidget(m_blocked, 2, 0, 1, 7);
-    grid->addWidget(m_lastError, 3, 0, 1, 7);
+    grid->addWidget(m_relayers, 3, 0, 1, 7);
+    grid->addWidget(m_lastError, 4, 0, 1, 7);
     grid->setColumnStretch(6, 1);
     clear();
 }
@@ -122,6 +126,7 @@ void HealthPanel::clear()
     for (QLabel *l : {m_pending, m_inFlight, m_failed, m_sent, m_oldest, m_rate})
         l->setText(QStringLiteral("–"));
     m_blocked->setText(tr("Blocked ordering keys: none"));
+    m_relayers->setText(tr("Relayers: none running"));
     m_lastError->clear();
     m_chart->clear();
 }
@@ -147,6 +152,29 @@ void HealthPanel::setStats(const OutboxStats &s, const QDateTime &at)
                                .arg(s.blockedKeys.size())
                                .arg(keys.join(QStringLiteral(", ")), s.blockedKeys.size() > 10 ? QStringLiteral(", …") : QString()));
     }
+}
+
+void HealthPanel::setRelayers(const QList<RelayerInfo> &relayers)
+{
+    int alive = 0;
+    QStringList others;
+    for (const RelayerInfo &r : relayers) {
+        if (r.state == RelayerInfo::State::Alive) {
+            ++alive;
+        } else if (others.size() < 5) {
+            others << tr("%1 %2, holding %3").arg(oneLine(r.owner, 80), relayerStateName(r.state), QLocale().toString(r.held));
+        }
+    }
+    if (relayers.isEmpty()) {
+        m_relayers->setText(tr("Relayers: none running"));
+        m_relayers->setStyleSheet(QString());
+        return;
+    }
+    QString text = tr("Relayers: %1 alive").arg(alive);
+    if (!others.isEmpty())
+        text += QStringLiteral(" · ") + others.join(QStringLiteral(" · "));
+    m_relayers->setText(text);
+    m_relayers->setStyleSheet(others.isEmpty() ? QString() : QStringLiteral("color: #c01c28"));
 }
 
 void HealthPanel::setLastError(const QString &error, const QDateTime &at)

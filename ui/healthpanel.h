@@ -41,6 +41,8 @@ public:
     explicit HealthPanel(QWidget *parent = nullptr);
 
     void setStats(const OutboxStats &stats, const QDateTime &at);
+    // The relayers on the outbox, and the leases of those not known to be alive.
+    void setRelayers(const QList<RelayerInfo> &relayers);
     void setLastError(const QString &error, const QDateTime &at);
     void clear();
 
@@ -53,6 +55,7 @@ private:
     QLabel *m_failed;
     QLabel *m_sent;
     QLabel *m_oldest;
+    QLabel *m_relayers = nullptr;
     QLabel *m_blocked;
     QLabel *m_rate;
     QLabel *m_lastError;

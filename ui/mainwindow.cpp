@@ -958,6 +958,7 @@ void MainWindow::refreshStats()
     struct Health
     {
         Result<OutboxStats> stats = OutboxStats{};
+        Result<QList<RelayerInfo>> relayers = QList<RelayerInfo>{};
         QString lastFailure;
     };
     m_session->call<Health>(
@@ -965,6 +966,7 @@ void MainWindow::refreshStats()
         [](Storage &s) {
             Health h;
             h.stats = s.stats();
+            h.relayers = s.relayers(true);
             EventFilter failed;
             failed.status = EventStatus::Failed;
             auto last = s.listEvents(failed, PageRequest{PageRequest::Order::Descending, 0, 1, false});
@@ -979,6 +981,8 @@ void MainWindow::refreshStats()
                 return;
             }
             m_health->setStats(h.stats.value(), QDateTime::currentDateTimeUtc());
+            if (h.relayers.isOk())
+                m_health->setRelayers(h.relayers.value());
             if (m_lastRelayError.isEmpty() && !h.lastFailure.isEmpty())
                 m_health->setLastError(tr("latest failed event: %1").arg(h.lastFailure), QDateTime::currentDateTimeUtc());
             updateTabCounts(h.stats.value());

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "session.h"
 
+#include "threadstate.h"
+
 #include <QSemaphore>
 #include <QThread>
 
@@ -18,6 +20,7 @@ Session::Session(QObject *parent) : QObject(parent)
     for (int lane = 0; lane < kLanes; ++lane) {
         m_threads[lane] = new QThread(this);
         m_threads[lane]->setObjectName(QStringLiteral("console-database-%1").arg(lane));
+        outbox::detail::releaseThreadStateOnFinish(m_threads[lane]);
         m_workers[lane] = new SessionWorker;
         m_workers[lane]->moveToThread(m_threads[lane]);
         m_threads[lane]->start();

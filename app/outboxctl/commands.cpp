@@ -316,7 +316,7 @@ int cmdRelay(const QStringList &args)
                                  "a batch answered 413 is split."),
                   QStringLiteral("n"));
     cmd.addOption(QStringLiteral("concurrency"), QStringLiteral("Requests in flight, each on a connection of its own (default 6)."), QStringLiteral("n"));
-    cmd.addOption(QStringLiteral("lease"), QStringLiteral("Lease duration in ms (default 60000, raised to cover a batch)."), QStringLiteral("ms"));
+    cmd.addOption(QStringLiteral("lease"), QStringLiteral("How long a claim holds an event, in ms (default 15000); renewed every third of it while the event is in hand."), QStringLiteral("ms"));
     cmd.addOption(QStringLiteral("no-wake"), QStringLiteral("Poll only: do not wake on commits of other processes (for comparison)."));
     cmd.addOption(QStringLiteral("quiet"), QStringLiteral("Do not log each delivery on stderr (the default with --once and --drain)."));
     cmd.addOption(QStringLiteral("verbose"), QStringLiteral("Log each delivery on stderr, also with --once and --drain."));
@@ -379,7 +379,7 @@ int cmdRelay(const QStringList &args)
         if (config.signingKey().isEmpty())
             fail(BadUsage, QStringLiteral("the signing secret file '%1' does not hold a Standard Webhooks secret (whsec_ and base64)").arg(file));
     }
-    config.leaseDurationMs = cmd.intValue(QStringLiteral("lease"), config.leaseDurationMs, 1, maxInt);
+    config.leaseDurationMs = cmd.intValue(QStringLiteral("lease"), config.leaseDurationMs, 300, maxInt);
     if (!routesFile.isEmpty()) {
         QString error;
         if (!readRoutesFile(routesFile, &config.routes, &error))
@@ -457,12 +457,18 @@ int cmdRelay(const QStringList &args)
         } else {
             // As many requests in flight as a running relayer keeps, until nothing is due.
             RelayOnceResult result;
-            relayer.drainAsync([&result](const RelayOnceResult &r) {
+            bool finished = false;
+            relayer.drainAsync([&result, &finished](const RelayOnceResult &r) {
                 result = r;
+                finished = true;
                 QCoreApplication::quit();
             });
-            onTermination(&relayer, [&relayer] { relayer.stop(); });
-            QCoreApplication::exec();
+            // A drain that cannot start (the outbox cannot be opened) answers at once, before the event loop
+            // runs, and quit() does nothing outside it.
+            if (!finished) {
+                onTermination(&relayer, [&relayer] { relayer.stop(); });
+                QCoreApplication::exec();
+            }
             QCoreApplication::processEvents();
             if (result.error)
                 fail(RuntimeFailure, result.error.message());
@@ -684,9 +690,78 @@ int cmdCleanup(const QStringList &args)
     return Done;
 }
 
+namespace {
+QJsonObject relayerJson(const RelayerInfo &r)
+{
+    QJsonObject o;
+    o.insert(QStringLiteral("owner"), r.owner);
+    o.insert(QStringLiteral("state"), relayerStateName(r.state));
+    o.insert(QStringLiteral("registered"), r.registered);
+    o.insert(QStringLiteral("host"), r.host);
+    o.insert(QStringLiteral("pid"), r.pid);
+    o.insert(QStringLiteral("since"), r.startedAt.isValid() ? QJsonValue(cloudevents::formatTime(r.startedAt)) : QJsonValue());
+    o.insert(QStringLiteral("held"), r.held);
+    o.insert(QStringLiteral("lease_expires_at"), r.leaseExpiresAt.isValid() ? QJsonValue(cloudevents::formatTime(r.leaseExpiresAt)) : QJsonValue());
+    o.insert(QStringLiteral("last_renewal"), r.lastRenewal.isValid() ? QJsonValue(cloudevents::formatTime(r.lastRenewal)) : QJsonValue());
+    return o;
+}
+
+// "2 alive, 1 gone (holding 130 events)": the relayers line of stats.
+QString relayersSummary(const QList<RelayerInfo> &list)
+{
+    int counts[3] = {0, 0, 0};
+    qint64 heldByGone = 0;
+    for (const RelayerInfo &r : list) {
+        ++counts[int(r.state)];
+        if (r.state != RelayerInfo::State::Alive)
+            heldByGone += r.held;
+    }
+    QStringList parts;
+    parts << QStringLiteral("%1 alive").arg(counts[int(RelayerInfo::State::Alive)]);
+    if (counts[int(RelayerInfo::State::Gone)] > 0)
+        parts << QStringLiteral("%1 gone").arg(counts[int(RelayerInfo::State::Gone)]);
+    if (counts[int(RelayerInfo::State::Unknown)] > 0)
+        parts << QStringLiteral("%1 unknown").arg(counts[int(RelayerInfo::State::Unknown)]);
+    QString line = parts.join(QStringLiteral(", "));
+    if (heldByGone > 0)
+        line += QStringLiteral(" (%1 events held by relayers not known to be alive)").arg(heldByGone);
+    return line;
+}
+} // namespace
+
+int cmdRelayers(const QStringList &args)
+{
+    Command cmd(QStringLiteral("relayers"), QStringLiteral("The relayers that run on this outbox, and every owner of leases."));
+    cmd.addOption(QStringLiteral("json"), QStringLiteral("One JSON object per line."));
+    cmd.parse(args);
+    cmd.refuseArguments();
+    auto storage = cmd.openStorage(Storage::OpenMode::MustExist);
+    auto list = storage->relayers(true);
+    if (!list.isOk())
+        fail(RuntimeFailure, list.error().message());
+    if (cmd.isSet(QStringLiteral("json"))) {
+        for (const RelayerInfo &r : std::as_const(*list))
+            cli::printJson(relayerJson(r));
+        return Done;
+    }
+    if (list->isEmpty()) {
+        cli::printLine(QStringLiteral("no relayer runs and no event is leased"));
+        return Done;
+    }
+    auto time = [](const QDateTime &t) { return t.isValid() ? cloudevents::formatTime(t) : QStringLiteral("-"); };
+    cli::printLine(QStringLiteral("%1 %2 %3 %4 %5 %6 %7").arg(QStringLiteral("OWNER"), -40).arg(QStringLiteral("STATE"), -8)
+                       .arg(QStringLiteral("HOST"), -16).arg(QStringLiteral("PID"), 8).arg(QStringLiteral("HELD"), 6)
+                       .arg(QStringLiteral("SINCE"), -24).arg(QStringLiteral("LAST RENEWAL")));
+    for (const RelayerInfo &r : std::as_const(*list)) {
+        cli::printLine(QStringLiteral("%1 %2 %3 %4 %5 %6 %7").arg(r.owner, -40).arg(relayerStateName(r.state), -8).arg(r.host, -16)
+                           .arg(r.pid, 8).arg(r.held, 6).arg(time(r.startedAt), -24).arg(time(r.lastRenewal)));
+    }
+    return Done;
+}
+
 int cmdStats(const QStringList &args)
 {
-    Command cmd(QStringLiteral("stats"), QStringLiteral("Counts by status, the oldest pending event's age, blocked ordering keys."));
+    Command cmd(QStringLiteral("stats"), QStringLiteral("Counts by status, the oldest pending event's age, blocked ordering keys, the relayers and the leases each holds."));
     cmd.addOption(QStringLiteral("json"), QStringLiteral("As one JSON object."));
     cmd.parse(args);
     cmd.refuseArguments();
@@ -694,9 +769,16 @@ int cmdStats(const QStringList &args)
     auto s = storage->stats();
     if (!s.isOk())
         fail(RuntimeFailure, s.error().message());
+    auto relayers = storage->relayers(true);
+    if (!relayers.isOk())
+        fail(RuntimeFailure, relayers.error().message());
     const qint64 ageMs = s->oldestPendingCreatedAt.isValid() ? s->oldestPendingCreatedAt.msecsTo(QDateTime::currentDateTimeUtc()) : 0;
     if (cmd.isSet(QStringLiteral("json"))) {
+        QJsonArray relayerList;
+        for (const RelayerInfo &r : std::as_const(*relayers))
+            relayerList.append(relayerJson(r));
         QJsonObject o;
+        o.insert(QStringLiteral("relayers"), relayerList);
         o.insert(QStringLiteral("pending"), s->pending);
         o.insert(QStringLiteral("in_flight"), s->inFlight);
         o.insert(QStringLiteral("failed"), s->failed);
@@ -713,6 +795,11 @@ int cmdStats(const QStringList &args)
                                                               ? QStringLiteral("%1 s old").arg(ageMs / 1000.0, 0, 'f', 1)
                                                               : QStringLiteral("none")));
     cli::printLine(QStringLiteral("blocked keys: %1").arg(s->blockedKeys.isEmpty() ? QStringLiteral("none") : s->blockedKeys.join(QStringLiteral(", "))));
+    cli::printLine(QStringLiteral("relayers: %1").arg(relayersSummary(*relayers)));
+    for (const RelayerInfo &r : std::as_const(*relayers)) {
+        if (r.held > 0)
+            cli::printLine(QStringLiteral("  %1 holds %2 (%3)").arg(r.owner).arg(r.held).arg(relayerStateName(r.state)));
+    }
     return Done;
 }
 

@@ -15,6 +15,7 @@ int cmdReplay(const QStringList &args);
 int cmdDelete(const QStringList &args);
 int cmdCleanup(const QStringList &args);
 int cmdStats(const QStringList &args);
+int cmdRelayers(const QStringList &args);
 int cmdReceive(const QStringList &args);
 int cmdDemo(const QStringList &args);
 
@@ -36,7 +37,8 @@ const char *const kUsage =
     "  replay      enqueue copies of sent or failed events\n"
     "  delete      delete events\n"
     "  cleanup     delete old events (--older-than 7d)\n"
-    "  stats       counts by status, oldest pending, blocked keys\n"
+    "  stats       counts by status, oldest pending, blocked keys, relayers\n"
+    "  relayers    the relayers running on the outbox and the leases each holds\n"
     "  receive     a local CloudEvents endpoint for testing (--port N)\n"
     "  demo        enqueue a few events and relay them to a local receiver\n"
     "\n"
@@ -97,7 +99,7 @@ int main(int argc, char *argv[])
     const QList<std::pair<const char *, Handler>> commands = {
         {"init", cmdInit},     {"enqueue", cmdEnqueue}, {"relay", cmdRelay},   {"list", cmdList},
         {"show", cmdShow},     {"retry", cmdRetry},     {"replay", cmdReplay}, {"delete", cmdDelete},
-        {"cleanup", cmdCleanup}, {"stats", cmdStats},   {"receive", cmdReceive}, {"demo", cmdDemo},
+        {"cleanup", cmdCleanup}, {"stats", cmdStats}, {"relayers", cmdRelayers}, {"receive", cmdReceive}, {"demo", cmdDemo},
     };
     for (const auto &[name, handler] : commands) {
         if (command == QLatin1String(name)) {

@@ -74,6 +74,24 @@ QByteArray MetricsServer::metrics(bool *healthy, QString *problem)
     out += "outbox_oldest_pending_age_seconds " + QByteArray::number(double(age) / 1000.0, 'f', 3) + "\n";
     out += "# HELP outbox_blocked_keys Ordering keys held back by a failed event.\n# TYPE outbox_blocked_keys gauge\n";
     out += "outbox_blocked_keys " + QByteArray::number(stats->blockedKeys.size()) + "\n";
+    if (auto relayers = m_storage->relayers(true); relayers.isOk()) {
+        auto label = [](const QString &value) {
+            QByteArray v = value.toUtf8();
+            return v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
+        };
+        QHash<QString, int> byState;
+        for (const outbox::RelayerInfo &r : std::as_const(*relayers))
+            ++byState[outbox::relayerStateName(r.state)];
+        out += "# HELP outbox_relayers Relayers on the outbox by state (gone: its process or session ended).\n";
+        out += "# TYPE outbox_relayers gauge\n";
+        for (const char *state : {"alive", "gone", "unknown"})
+            out += "outbox_relayers{state=\"" + QByteArray(state) + "\"} " + QByteArray::number(byState.value(QLatin1String(state))) + "\n";
+        out += "# HELP outbox_leased_events Pending events leased, by owner and its state.\n# TYPE outbox_leased_events gauge\n";
+        for (const outbox::RelayerInfo &r : std::as_const(*relayers)) {
+            out += "outbox_leased_events{owner=\"" + label(r.owner) + "\",state=\"" + outbox::relayerStateName(r.state).toUtf8() + "\"} "
+                   + QByteArray::number(r.held) + "\n";
+        }
+    }
     return out;
 }
 
