@@ -422,6 +422,7 @@ private Q_SLOTS:
             const QString log = QString::fromUtf8(p->readAllStandardError());
             QCOMPARE(log.count(QStringLiteral("lost the connection")), 1);
             QCOMPARE(log.count(QStringLiteral("reconnected to")), 1);
+            QVERIFY2(!log.contains(QStringLiteral("is gone")), qPrintable(log)); // nobody taken over through a restart
             QVERIFY(!log.contains(QStringLiteral("outbox-test-secret")));
         }
     }

@@ -706,6 +706,10 @@ private Q_SLOTS:
         QVERIFY(metrics.contains("outbox_delivery_duration_seconds_count 6\n"));
         QVERIFY(metrics.contains("outbox_oldest_pending_age_seconds 0.000\n"));
         QVERIFY(metrics.contains("outbox_up 1\n"));
+        // The relayer itself, registered while it runs, holding nothing now.
+        QVERIFY2(metrics.contains("outbox_relayers{state=\"alive\"} 1\noutbox_relayers{state=\"gone\"} 0\n"), metrics.constData());
+        QVERIFY2(metrics.contains(QStringLiteral(":%1:").arg(relay.processId()).toUtf8()) && metrics.contains("\",state=\"alive\"} 0\n"),
+                 metrics.constData());
         const QByteArray health = httpGet(host, port, "/healthz");
         QVERIFY2(health.startsWith("HTTP/1.1 200") && health.endsWith("ok\n"), health.constData());
         ::kill(pid_t(relay.processId()), SIGTERM);
