@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Builds the Debian package, unpacks it into a fresh root and proves the result is usable on its own: its
-# desktop entry and AppStream metainfo validate, outboxctl and outbox-console run from there, a program
+# Builds the Debian package, unpacks it into a fresh root and proves the result is usable on its own: lintian
+# finds nothing (bar the overrides it ships, each with its reason), both man pages render and describe every
+# command, the bash completion completes, its desktop entry and AppStream metainfo validate, outboxctl and outbox-console run from there, a program
 # builds from the pkg-config flags, and the embedding example builds against the installed CMake package
 # (not the build tree) and writes an order and its event in one transaction.
 # Usage: packaging/check-install.sh BUILD_DIR
@@ -21,6 +22,29 @@ for f in bin/outbox-console bin/outboxctl include/outbox-engine/sendevent.h shar
   [ -e "$prefix/$f" ] || { echo "the package lacks $f" >&2; exit 1; }
 done
 dpkg-deb -f "$deb" Depends | grep -q libqt6widgets6 || { echo "the package does not depend on Qt Widgets" >&2; exit 1; }
+# lintian: no error and no warning. The overrides the package ships each say why.
+lintian --fail-on error,warning --no-tag-display-limit "$deb" > "$work/lintian.txt" 2>&1 \
+  || { grep -v "running with root privileges" "$work/lintian.txt" >&2; echo "lintian found problems in the package" >&2; exit 1; }
+# Man pages: both render without a warning, and every command of outboxctl --help is in its page.
+for page in outboxctl outbox-console; do
+  f="$prefix/share/man/man1/$page.1.gz"
+  [ -e "$f" ] || { echo "the package lacks the man page $page(1)" >&2; exit 1; }
+  problems=$(MANWIDTH=100 man --warnings -l "$f" 2>&1 >/dev/null || true)
+  [ -z "$problems" ] || { echo "man -l $page.1.gz: $problems" >&2; exit 1; }
+done
+ctlpage=$(MANWIDTH=100 man -l "$prefix/share/man/man1/outboxctl.1.gz" 2>/dev/null)
+for c in $("$prefix/bin/outboxctl" --help | awk '/^commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }'); do
+  grep -q "outboxctl $c" <<<"$ctlpage" || { echo "outboxctl(1) does not describe '$c'" >&2; exit 1; }
+done
+# Bash completion, as bash-completion would load it: commands, then a command's options, then file names.
+comp="$prefix/share/bash-completion/completions/outboxctl"
+complete_words() { bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _outboxctl; echo "${COMPREPLY[*]}"' _ "$comp" "$@"; }
+bash -c 'source "$1"; complete -p outboxctl' _ "$comp" | grep -q -- "-F _outboxctl outboxctl" || { echo "complete -p outboxctl failed" >&2; exit 1; }
+[ "$(complete_words outboxctl rel)" = "relay relayers" ] || { echo "completion of 'outboxctl rel': $(complete_words outboxctl rel)" >&2; exit 1; }
+[ "$(complete_words outboxctl relay --dr)" = "--drain" ] || { echo "completion of 'relay --dr': $(complete_words outboxctl relay --dr)" >&2; exit 1; }
+touch "$work/payload.json"
+[ "$(cd "$work" && complete_words outboxctl enqueue --data-file pay)" = "payload.json" ] \
+  || { echo "completion of 'enqueue --data-file pay' does not offer the file" >&2; exit 1; }
 desktop-file-validate "$prefix/share/applications/dev.outboxconsole.OutboxConsole.desktop"
 appstreamcli validate --no-net "$prefix/share/metainfo/dev.outboxconsole.OutboxConsole.metainfo.xml" >/dev/null \
   || { appstreamcli validate --no-net "$prefix/share/metainfo/dev.outboxconsole.OutboxConsole.metainfo.xml" >&2; exit 1; }
@@ -42,4 +66,4 @@ if "$work/example/order-service" "$db" --fail 2>/dev/null; then echo "--fail sho
 orders=$(sqlite3 "$db" "SELECT COUNT(*) FROM orders")
 events=$("$prefix/bin/outboxctl" --db "sqlite://$db" list --json | wc -l)
 [ "$orders" = 1 ] && [ "$events" = 1 ] || { echo "expected 1 order and 1 event, found $orders and $events" >&2; exit 1; }
-echo "$(basename "$deb"): validates, outboxctl and outbox-console run, the embedding example builds against it and commits order + event together"
+echo "$(basename "$deb"): lintian-clean, validates, man pages and completion work, outboxctl and outbox-console run, the embedding example builds against it and commits order + event together"

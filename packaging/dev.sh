@@ -27,10 +27,12 @@ case "${1:-}" in
     ;;
   test)
     export QT_QPA_PLATFORM=offscreen
+    echo "== the code's layout (.clang-format)"
+    bash packaging/format.sh --check
     echo "== build and test (RelWithDebInfo)"
     build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
     (cd build && ctest --output-on-failure --timeout 900 -j "$jobs")
-    echo "== the Debian package: unpack into a fresh root, validate, run, build the embedding example against it"
+    echo "== the Debian package: lintian, unpack into a fresh root, validate, man pages, completion, run, build the embedding example against it"
     bash packaging/check-install.sh build
     echo "== fuzz every parser of outside input for ${OUTBOX_FUZZ_SECONDS:-30} s each (libFuzzer, clang)"
     CC=clang CXX=clang++ build build-fuzz -DOUTBOX_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo

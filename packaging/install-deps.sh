@@ -10,7 +10,7 @@ packages=(
   libsqlite3-dev sqlite3
   postgresql
   python3
-  appstream desktop-file-utils dpkg-dev
+  appstream desktop-file-utils dpkg-dev lintian man-db clang-format
   clang libclang-rt-14-dev
   openssl
   nginx-light iproute2

@@ -12,28 +12,46 @@
 
 #include "eventmodel.h"
 
-int main(int argc, char *argv[])
-{
-    QApplication app(argc, argv);
-    QApplication::setOrganizationName(QStringLiteral("outbox-console"));
-    QApplication::setApplicationName(QStringLiteral("outbox-console"));
-    QApplication::setApplicationDisplayName(QStringLiteral("Outbox Console"));
-    QApplication::setApplicationVersion(QStringLiteral(OUTBOX_VERSION));
-    QApplication::setDesktopFileName(QStringLiteral("dev.outboxconsole.OutboxConsole"));
-    QApplication::setWindowIcon(QIcon(QStringLiteral(":/dev.outboxconsole.OutboxConsole.svg")));
+namespace {
+const QCommandLineOption screenshot(QStringLiteral("screenshot"),
+                                    QStringLiteral("Save a picture of the window to FILE once the outbox is shown, then quit "
+                                                   "(packaging/screenshots.sh uses it)."),
+                                    QStringLiteral("FILE"));
 
-    QCommandLineParser parser;
+void describe(QCommandLineParser &parser)
+{
+    QCoreApplication::setOrganizationName(QStringLiteral("outbox-console"));
+    QCoreApplication::setApplicationName(QStringLiteral("outbox-console"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(OUTBOX_VERSION));
     parser.setApplicationDescription(QStringLiteral("The operator console of a transactional outbox."));
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(QStringLiteral("FILE_OR_URL"),
                                  QStringLiteral("An outbox: a SQLite file, sqlite:///path or postgresql://user@host/db. "
                                                 "Without one, the demo outbox opens."));
-    QCommandLineOption screenshot(QStringLiteral("screenshot"),
-                                  QStringLiteral("Save a picture of the window to FILE once the outbox is shown, then quit "
-                                                 "(packaging/screenshots.sh uses it)."),
-                                  QStringLiteral("FILE"));
     parser.addOption(screenshot);
+}
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    // --help and --version need no display (the man page is made from --help at build time).
+    for (int i = 1; i < argc; ++i) {
+        const QByteArray arg(argv[i]);
+        if (arg == "-h" || arg == "--help" || arg == "--help-all" || arg == "-v" || arg == "--version") {
+            QCoreApplication app(argc, argv);
+            QCommandLineParser parser;
+            describe(parser);
+            parser.process(app);
+            return 0;
+        }
+    }
+    QApplication app(argc, argv);
+    QCommandLineParser parser;
+    describe(parser);
+    QApplication::setApplicationDisplayName(QStringLiteral("Outbox Console"));
+    QApplication::setDesktopFileName(QStringLiteral("dev.outboxconsole.OutboxConsole"));
+    QApplication::setWindowIcon(QIcon(QStringLiteral(":/dev.outboxconsole.OutboxConsole.svg")));
     parser.process(app);
 
     outbox::ui::MainWindow window;

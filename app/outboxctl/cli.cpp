@@ -45,7 +45,12 @@ void Command::parse(const QStringList &arguments)
     if (!m_parser.parse(QStringList{QStringLiteral("outboxctl ") + m_name} + arguments))
         fail(BadUsage, m_parser.errorText() + QStringLiteral(" (see 'outboxctl %1 --help')").arg(m_name));
     if (m_parser.isSet(QStringLiteral("help"))) {
-        std::fputs(qPrintable(m_parser.helpText()), stdout);
+        // The usage line names the command, not the path the program was started by.
+        QString help = m_parser.helpText();
+        const qsizetype options = help.indexOf(QLatin1String(" [options]"));
+        if (help.startsWith(QLatin1String("Usage: ")) && options > 0 && options < help.indexOf(QLatin1Char('\n')))
+            help.replace(7, options - 7, QStringLiteral("outboxctl ") + m_name);
+        std::fputs(qPrintable(help), stdout);
         throw Exit{Done, {}};
     }
 }
