@@ -17,9 +17,16 @@ namespace {
 const QSet<QString> &reservedNames()
 {
     static const QSet<QString> names = {
-        QStringLiteral("id"), QStringLiteral("source"), QStringLiteral("specversion"), QStringLiteral("type"),
-        QStringLiteral("datacontenttype"), QStringLiteral("dataschema"), QStringLiteral("subject"),
-        QStringLiteral("time"), QStringLiteral("data"), QStringLiteral("data_base64"),
+        QStringLiteral("id"),
+        QStringLiteral("source"),
+        QStringLiteral("specversion"),
+        QStringLiteral("type"),
+        QStringLiteral("datacontenttype"),
+        QStringLiteral("dataschema"),
+        QStringLiteral("subject"),
+        QStringLiteral("time"),
+        QStringLiteral("data"),
+        QStringLiteral("data_base64"),
     };
     return names;
 }
@@ -58,7 +65,8 @@ bool isUtf8(const QByteArray &bytes)
 bool isTextContentType(const QString &contentType)
 {
     const QString ct = contentType.section(QLatin1Char(';'), 0, 0).trimmed().toLower();
-    return ct.startsWith(QLatin1String("text/")) || ct == QLatin1String("application/xml") || ct.endsWith(QLatin1String("+xml"));
+    return ct.startsWith(QLatin1String("text/")) || ct == QLatin1String("application/xml")
+        || ct.endsWith(QLatin1String("+xml"));
 }
 
 QString extensionText(const QJsonValue &v)
@@ -76,8 +84,8 @@ QString extensionText(const QJsonValue &v)
 
 bool isRfc3339(const QString &t)
 {
-    static const QRegularExpression re(QStringLiteral(
-        R"(^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$)"));
+    static const QRegularExpression re(
+        QStringLiteral(R"(^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$)"));
     return re.match(t).hasMatch() && QDateTime::fromString(t.toUpper(), Qt::ISODateWithMs).isValid();
 }
 
@@ -221,8 +229,8 @@ ReceivedEvent fromStructured(const QJsonObject &o, const QByteArray &raw = {}, q
     if (o.contains(QLatin1String("data_base64"))) {
         if (o.contains(QLatin1String("data")))
             r.problems.append(QStringLiteral("both 'data' and 'data_base64' are present"));
-        const auto decoded = QByteArray::fromBase64Encoding(o.value(QLatin1String("data_base64")).toString().toLatin1(),
-                                                            QByteArray::AbortOnBase64DecodingErrors);
+        const auto decoded = QByteArray::fromBase64Encoding(
+            o.value(QLatin1String("data_base64")).toString().toLatin1(), QByteArray::AbortOnBase64DecodingErrors);
         if (!decoded)
             r.problems.append(QStringLiteral("'data_base64' is not valid base64"));
         r.event.data = decoded.decoded;
@@ -249,9 +257,12 @@ ReceivedEvent fromStructured(const QJsonObject &o, const QByteArray &raw = {}, q
 QString contentModeName(ContentMode mode)
 {
     switch (mode) {
-    case ContentMode::Binary: return QStringLiteral("binary");
-    case ContentMode::Structured: return QStringLiteral("structured");
-    case ContentMode::Batch: return QStringLiteral("batch");
+    case ContentMode::Binary:
+        return QStringLiteral("binary");
+    case ContentMode::Structured:
+        return QStringLiteral("structured");
+    case ContentMode::Batch:
+        return QStringLiteral("batch");
     }
     return {};
 }
@@ -342,7 +353,8 @@ QString formatTime(const QDateTime &time)
     const struct
     {
         int at, value, width;
-    } fields[] = {{0, year, 4}, {5, month, 2}, {8, day, 2}, {11, hour, 2}, {14, minute, 2}, {17, second, 2}, {20, milli, 3}};
+    } fields[] = {
+        {0, year, 4}, {5, month, 2}, {8, day, 2}, {11, hour, 2}, {14, minute, 2}, {17, second, 2}, {20, milli, 3}};
     for (auto [at, value, width] : fields) {
         for (int i = width - 1; i >= 0; --i, value /= 10)
             buffer[at + i] = char('0' + value % 10);
@@ -355,7 +367,8 @@ bool isJsonContentType(const QString &contentType)
     if (contentType == QLatin1String("application/json")) // by far the most common; no copies for it
         return true;
     const QString ct = contentType.section(QLatin1Char(';'), 0, 0).trimmed().toLower();
-    return ct == QLatin1String("application/json") || ct == QLatin1String("text/json") || ct.endsWith(QLatin1String("+json"));
+    return ct == QLatin1String("application/json") || ct == QLatin1String("text/json")
+        || ct.endsWith(QLatin1String("+json"));
 }
 
 namespace {
@@ -366,7 +379,7 @@ namespace {
 class QuickJson
 {
 public:
-    QuickJson(const char *begin, const char *end) : p(begin), e(end) {}
+    QuickJson(const char *begin, const char *end) : p(begin), e(end) { }
 
     bool document()
     {
@@ -568,7 +581,8 @@ bool isValidJson(const QByteArray &bytes, QString *why)
     }
     if (doc.array().size() != 1) {
         if (why)
-            *why = bytes.trimmed().isEmpty() ? QStringLiteral("no JSON value") : QStringLiteral("more than one JSON value");
+            *why = bytes.trimmed().isEmpty() ? QStringLiteral("no JSON value")
+                                             : QStringLiteral("more than one JSON value");
         return false;
     }
     return true;
@@ -590,7 +604,8 @@ QString controlCharacterIn(const QString &name, const QString &value)
     for (QChar c : value) {
         const char16_t u = c.unicode();
         if (u < 0x20 || (u >= 0x7f && u <= 0x9f))
-            return QStringLiteral("attribute '%1' contains a control character (U+%2), which CloudEvents does not allow")
+            return QStringLiteral(
+                "attribute '%1' contains a control character (U+%2), which CloudEvents does not allow")
                 .arg(name)
                 .arg(int(u), 4, 16, QLatin1Char('0'));
     }
@@ -600,22 +615,27 @@ QString controlCharacterIn(const QString &name, const QString &value)
 
 QString attributeTextProblem(const OutboxEvent &event)
 {
-    const std::pair<const char *, const QString *> attributes[] = {
-        {"id", &event.id}, {"source", &event.source}, {"type", &event.type}, {"subject", &event.subject},
-        {"datacontenttype", &event.contentType}, {"ordering key", &event.orderingKey}};
+    const std::pair<const char *, const QString *> attributes[] = {{"id", &event.id}, {"source", &event.source},
+        {"type", &event.type}, {"subject", &event.subject}, {"datacontenttype", &event.contentType},
+        {"ordering key", &event.orderingKey}};
     for (const auto &[name, value] : attributes) {
         if (QString why = controlCharacterIn(QLatin1String(name), *value); !why.isEmpty())
             return why;
         // Binary mode carries attributes as headers; receivers refuse heads over 8-16 KiB (431).
         if (value->size() > kMaxAttributeLength)
-            return QStringLiteral("attribute '%1' is %2 characters long; at most %3 are allowed").arg(QLatin1String(name)).arg(value->size()).arg(kMaxAttributeLength);
+            return QStringLiteral("attribute '%1' is %2 characters long; at most %3 are allowed")
+                .arg(QLatin1String(name))
+                .arg(value->size())
+                .arg(kMaxAttributeLength);
     }
     for (auto it = event.extensions.constBegin(); it != event.extensions.constEnd(); ++it) {
         if (it.value().isString()) {
             if (QString why = controlCharacterIn(it.key(), it.value().toString()); !why.isEmpty())
                 return why;
             if (it.value().toString().size() > kMaxAttributeLength)
-                return QStringLiteral("attribute '%1' is longer than %2 characters").arg(it.key()).arg(kMaxAttributeLength);
+                return QStringLiteral("attribute '%1' is longer than %2 characters")
+                    .arg(it.key())
+                    .arg(kMaxAttributeLength);
         }
     }
     return {};
@@ -673,13 +693,27 @@ void appendJsonString(QByteArray &out, QStringView text)
     for (char c : utf8) {
         const auto b = static_cast<unsigned char>(c);
         switch (c) {
-        case '"': out.append("\\\""); break;
-        case '\\': out.append("\\\\"); break;
-        case '\n': out.append("\\n"); break;
-        case '\r': out.append("\\r"); break;
-        case '\t': out.append("\\t"); break;
-        case '\b': out.append("\\b"); break;
-        case '\f': out.append("\\f"); break;
+        case '"':
+            out.append("\\\"");
+            break;
+        case '\\':
+            out.append("\\\\");
+            break;
+        case '\n':
+            out.append("\\n");
+            break;
+        case '\r':
+            out.append("\\r");
+            break;
+        case '\t':
+            out.append("\\t");
+            break;
+        case '\b':
+            out.append("\\b");
+            break;
+        case '\f':
+            out.append("\\f");
+            break;
         default:
             if (b < 0x20) {
                 out.append("\\u00");
@@ -800,8 +834,8 @@ DecodedRequest decode(const HttpMessage &request)
         const QJsonDocument doc = QJsonDocument::fromJson(request.body, &error);
         if (error.error != QJsonParseError::NoError || !doc.isArray()) {
             out.error = error.error != QJsonParseError::NoError
-                            ? QStringLiteral("batch body is not valid JSON: %1").arg(error.errorString())
-                            : QStringLiteral("batch body is not a JSON array");
+                ? QStringLiteral("batch body is not valid JSON: %1").arg(error.errorString())
+                : QStringLiteral("batch body is not a JSON array");
             return out;
         }
         const QJsonArray array = doc.array();
@@ -829,15 +863,16 @@ DecodedRequest decode(const HttpMessage &request)
         const QJsonDocument doc = QJsonDocument::fromJson(request.body, &error);
         if (error.error != QJsonParseError::NoError || !doc.isObject()) {
             out.error = error.error != QJsonParseError::NoError
-                            ? QStringLiteral("structured body is not valid JSON: %1").arg(error.errorString())
-                            : QStringLiteral("structured body is not a JSON object");
+                ? QStringLiteral("structured body is not valid JSON: %1").arg(error.errorString())
+                : QStringLiteral("structured body is not a JSON object");
             return out;
         }
         out.events.append(fromStructured(doc.object(), request.body, 0));
         return out;
     }
     if (request.header("ce-specversion").isNull()) {
-        out.error = QStringLiteral("not a CloudEvent: no ce-specversion header, and content type '%1' is not a CloudEvents format")
+        out.error = QStringLiteral(
+            "not a CloudEvent: no ce-specversion header, and content type '%1' is not a CloudEvents format")
                         .arg(contentType.isEmpty() ? QStringLiteral("(none)") : contentType);
         return out;
     }
@@ -862,7 +897,8 @@ DecodedRequest decode(const HttpMessage &request)
         else if (attr == QLatin1String("time"))
             r.time = value;
         else if (attr == QLatin1String("datacontenttype"))
-            r.problems.append(QStringLiteral("binary mode carries the data content type in Content-Type, not ce-datacontenttype"));
+            r.problems.append(
+                QStringLiteral("binary mode carries the data content type in Content-Type, not ce-datacontenttype"));
         else
             r.event.extensions.insert(attr, value);
     }

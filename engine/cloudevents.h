@@ -13,9 +13,9 @@ namespace outbox {
 
 // The CloudEvents 1.0 HTTP protocol binding's content modes.
 enum class ContentMode {
-    Binary,     // ce-* headers, the data as the body
+    Binary, // ce-* headers, the data as the body
     Structured, // application/cloudevents+json
-    Batch,      // application/cloudevents-batch+json: many events in one request
+    Batch, // application/cloudevents-batch+json: many events in one request
 };
 
 QString contentModeName(ContentMode mode);
@@ -35,9 +35,9 @@ struct HttpMessage
 // One event as a receiver read it, with what is wrong with it (empty when it is a valid CloudEvent).
 struct ReceivedEvent
 {
-    OutboxEvent event;       // id, type, source, subject, contentType, data, extensions; createdAt from time
+    OutboxEvent event; // id, type, source, subject, contentType, data, extensions; createdAt from time
     QString specVersion;
-    QString time;            // as sent
+    QString time; // as sent
     QStringList problems;
     bool isValid() const { return problems.isEmpty(); }
 };

@@ -35,7 +35,9 @@ Result<ConnectionSpec> ConnectionSpec::fromUrl(const QString &url)
             // sqlite:///abs/path: an empty authority, then an absolute path
             if (!rest.startsWith(QLatin1Char('/')))
                 return Error(Error::InvalidArgument,
-                             QStringLiteral("malformed SQLite URL '%1': use sqlite:///absolute/path.db or sqlite:relative/path.db").arg(text));
+                    QStringLiteral(
+                        "malformed SQLite URL '%1': use sqlite:///absolute/path.db or sqlite:relative/path.db")
+                        .arg(text));
         }
         rest = QUrl::fromPercentEncoding(rest.toUtf8());
         if (rest.isEmpty() || rest == QLatin1String("/"))
@@ -46,7 +48,7 @@ Result<ConnectionSpec> ConnectionSpec::fromUrl(const QString &url)
         const QUrl parsed(text, QUrl::StrictMode);
         if (!parsed.isValid() || parsed.host().isEmpty())
             return Error(Error::InvalidArgument,
-                         QStringLiteral("malformed PostgreSQL URL: use postgresql://user:password@host:port/database"));
+                QStringLiteral("malformed PostgreSQL URL: use postgresql://user:password@host:port/database"));
         ConnectionSpec spec;
         spec.backend = Backend::Postgresql;
         spec.host = parsed.host();
@@ -58,18 +60,20 @@ Result<ConnectionSpec> ConnectionSpec::fromUrl(const QString &url)
             return Error(Error::InvalidArgument, QStringLiteral("malformed PostgreSQL URL: no database name"));
         // libpq's connection parameters in the query (?sslmode=require&connect_timeout=10) are honoured, never
         // dropped: a user who asks for TLS must get it. Unknown ones are refused.
-        static const QStringList known = {QStringLiteral("sslmode"), QStringLiteral("sslrootcert"), QStringLiteral("sslcert"),
-                                          QStringLiteral("sslkey"), QStringLiteral("connect_timeout"), QStringLiteral("application_name"),
-                                          QStringLiteral("options"), QStringLiteral("target_session_attrs"), QStringLiteral("keepalives"),
-                                          QStringLiteral("keepalives_idle")};
+        static const QStringList known = {QStringLiteral("sslmode"), QStringLiteral("sslrootcert"),
+            QStringLiteral("sslcert"), QStringLiteral("sslkey"), QStringLiteral("connect_timeout"),
+            QStringLiteral("application_name"), QStringLiteral("options"), QStringLiteral("target_session_attrs"),
+            QStringLiteral("keepalives"), QStringLiteral("keepalives_idle")};
         QStringList options;
         bool timeout = false;
         for (const auto &[key, value] : QUrlQuery(parsed).queryItems(QUrl::FullyDecoded)) {
             if (!known.contains(key))
-                return Error(Error::InvalidArgument, QStringLiteral("unknown PostgreSQL URL parameter '%1': use %2")
-                                                         .arg(key.left(40), known.join(QStringLiteral(", "))));
+                return Error(Error::InvalidArgument,
+                    QStringLiteral("unknown PostgreSQL URL parameter '%1': use %2")
+                        .arg(key.left(40), known.join(QStringLiteral(", "))));
             if (value.contains(QLatin1Char(';')))
-                return Error(Error::InvalidArgument, QStringLiteral("the PostgreSQL URL parameter '%1' must not contain ';'").arg(key));
+                return Error(Error::InvalidArgument,
+                    QStringLiteral("the PostgreSQL URL parameter '%1' must not contain ';'").arg(key));
             QString quoted = value;
             quoted.replace(QLatin1Char('\\'), QStringLiteral("\\\\")).replace(QLatin1Char('\''), QStringLiteral("\\'"));
             options << QStringLiteral("%1='%2'").arg(key, quoted);
@@ -81,7 +85,7 @@ Result<ConnectionSpec> ConnectionSpec::fromUrl(const QString &url)
         return spec;
     }
     return Error(Error::InvalidArgument,
-                 QStringLiteral("unknown database URL scheme '%1': use sqlite: or postgresql:").arg(scheme));
+        QStringLiteral("unknown database URL scheme '%1': use sqlite: or postgresql:").arg(scheme));
 }
 
 ConnectionSpec ConnectionSpec::fromDatabase(const QSqlDatabase &db)
@@ -120,7 +124,9 @@ static QString postgresUrl(const ConnectionSpec &spec, const QString &password)
         const qsizetype eq = option.indexOf(QLatin1Char('='));
         QString value = option.mid(eq + 1);
         if (value.startsWith(QLatin1Char('\'')) && value.endsWith(QLatin1Char('\'')) && value.size() >= 2)
-            value = value.mid(1, value.size() - 2).replace(QStringLiteral("\\'"), QStringLiteral("'")).replace(QStringLiteral("\\\\"), QStringLiteral("\\"));
+            value = value.mid(1, value.size() - 2)
+                        .replace(QStringLiteral("\\'"), QStringLiteral("'"))
+                        .replace(QStringLiteral("\\\\"), QStringLiteral("\\"));
         if (option != QLatin1String("connect_timeout=5"))
             query.addQueryItem(option.left(eq), QString::fromUtf8(QUrl::toPercentEncoding(value)));
     }

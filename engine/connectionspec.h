@@ -15,12 +15,12 @@ struct ConnectionSpec
 {
     enum class Backend { Sqlite, Postgresql };
     Backend backend = Backend::Sqlite;
-    QString database;  // file path for SQLite, database name for PostgreSQL
+    QString database; // file path for SQLite, database name for PostgreSQL
     QString host;
     int port = -1;
     QString user;
     QString password;
-    QString options;   // driver connect options
+    QString options; // driver connect options
 
     static Result<ConnectionSpec> fromUrl(const QString &url);
     static ConnectionSpec fromDatabase(const QSqlDatabase &db);

@@ -17,14 +17,14 @@ public:
         InvalidArgument, // bad input from the caller: rejected before anything was written
         NotFound,
         DuplicateId,
-        Database,        // the database refused or failed a statement
+        Database, // the database refused or failed a statement
         Network,
         Unsupported,
-        Busy,            // the operation conflicts with one already running
+        Busy, // the operation conflicts with one already running
     };
 
     Error() = default;
-    Error(Code code, QString message) : m_code(code), m_message(std::move(message)) {}
+    Error(Code code, QString message) : m_code(code), m_message(std::move(message)) { }
 
     Code code() const { return m_code; }
     const QString &message() const { return m_message; }
@@ -41,8 +41,8 @@ template<typename T>
 class Result
 {
 public:
-    Result(T value) : m_value(std::move(value)) {}
-    Result(Error error) : m_error(std::move(error)) {}
+    Result(T value) : m_value(std::move(value)) { }
+    Result(Error error) : m_error(std::move(error)) { }
 
     bool isOk() const { return !m_error.isError(); }
     const Error &error() const { return m_error; }

@@ -9,7 +9,8 @@ namespace {
 
 // Parses "Transfer-Encoding: chunked" bodies. Returns 1 when complete, 0 when more bytes are needed, -1 on error.
 // Keeps at most `keep` bytes of the body in *body (the rest is only skipped over).
-int readChunked(const QByteArray &buffer, qsizetype start, QByteArray *body, qsizetype *end, qsizetype keep = kMaxRequestBodyBytes)
+int readChunked(
+    const QByteArray &buffer, qsizetype start, QByteArray *body, qsizetype *end, qsizetype keep = kMaxRequestBodyBytes)
 {
     qsizetype pos = start;
     body->clear();
@@ -20,7 +21,8 @@ int readChunked(const QByteArray &buffer, qsizetype start, QByteArray *body, qsi
         bool ok = false;
         const QByteArray sizeText = buffer.mid(pos, lineEnd - pos).split(';').first().trimmed();
         const qint64 size = sizeText.toLongLong(&ok, 16);
-        if (!ok || size < 0 || size > kMaxRequestBodyBytes || (keep >= kMaxRequestBodyBytes && body->size() + size > kMaxRequestBodyBytes))
+        if (!ok || size < 0 || size > kMaxRequestBodyBytes
+            || (keep >= kMaxRequestBodyBytes && body->size() + size > kMaxRequestBodyBytes))
             return -1;
         pos = lineEnd + 2;
         if (size == 0) {
@@ -50,10 +52,10 @@ int readChunked(const QByteArray &buffer, qsizetype start, QByteArray *body, qsi
 // What the header lines of a message head say about its framing.
 struct Framing
 {
-    qint64 contentLength = -1;      // -1: no Content-Length
+    qint64 contentLength = -1; // -1: no Content-Length
     bool conflictingLengths = false; // two Content-Length headers that disagree (the last one is kept)
     bool chunked = false;
-    int connection = 0;             // Connection: close -1, keep-alive 1, neither 0
+    int connection = 0; // Connection: close -1, keep-alive 1, neither 0
 };
 
 // Adds each header line (the head's lines after the first) to message and reads the framing; returns what
@@ -74,7 +76,8 @@ const char *readHeaders(const QList<QByteArray> &lines, HttpMessage *message, Fr
             const qint64 length = value.toLongLong(&ok);
             if (!ok || length < 0)
                 return "malformed Content-Length";
-            framing->conflictingLengths = framing->conflictingLengths || (framing->contentLength >= 0 && length != framing->contentLength);
+            framing->conflictingLengths =
+                framing->conflictingLengths || (framing->contentLength >= 0 && length != framing->contentLength);
             framing->contentLength = length;
         } else if (lower == "transfer-encoding") {
             framing->chunked = value.toLower().contains("chunked");

@@ -13,14 +13,14 @@ struct ParsedRequest
 {
     enum State { Incomplete, Complete, Bad };
     State state = Incomplete;
-    int errorStatus = 0;     // Bad: the status to answer with (400, 413, 431)
-    QByteArray error;        // Bad: why, in a few words
+    int errorStatus = 0; // Bad: the status to answer with (400, 413, 431)
+    QByteArray error; // Bad: why, in a few words
     QByteArray method;
     QByteArray target;
     HttpMessage message;
     bool keepAlive = true;
-    bool http10 = false;     // an HTTP/1.0 request: keeping the connection open must be said in the answer
-    qsizetype consumed = 0;  // Complete: bytes of the buffer the request took
+    bool http10 = false; // an HTTP/1.0 request: keeping the connection open must be said in the answer
+    qsizetype consumed = 0; // Complete: bytes of the buffer the request took
 };
 
 constexpr qsizetype kMaxRequestHeadBytes = 64 * 1024;
@@ -35,13 +35,13 @@ struct ParsedResponse
 {
     enum State { Incomplete, Complete, Bad };
     State state = Incomplete;
-    QByteArray error;          // Bad: what was wrong, in a few words
+    QByteArray error; // Bad: what was wrong, in a few words
     bool headComplete = false; // the final status line and headers have arrived
     int status = 0;
     QByteArray reason;
-    HttpMessage message;       // headers, and the first kMaxAnswerBodyKept bytes of the body
-    bool keepAlive = true;     // Complete: the connection may carry the next request
-    qsizetype consumed = 0;    // Complete: bytes of the buffer the answer took (when keepAlive)
+    HttpMessage message; // headers, and the first kMaxAnswerBodyKept bytes of the body
+    bool keepAlive = true; // Complete: the connection may carry the next request
+    qsizetype consumed = 0; // Complete: bytes of the buffer the answer took (when keepAlive)
 };
 
 constexpr qsizetype kMaxAnswerHeadBytes = 64 * 1024;

@@ -52,7 +52,8 @@ bool envProxyExcluded(const QString &host)
             return true;
         if (entry.startsWith(QLatin1Char('.')))
             entry.remove(0, 1);
-        if (host.compare(entry, Qt::CaseInsensitive) == 0 || host.endsWith(QLatin1Char('.') + entry, Qt::CaseInsensitive))
+        if (host.compare(entry, Qt::CaseInsensitive) == 0
+            || host.endsWith(QLatin1Char('.') + entry, Qt::CaseInsensitive))
             return true;
     }
     return false;
@@ -62,9 +63,11 @@ bool envProxyExcluded(const QString &host)
 QNetworkProxy proxyFor(const QUrl &target, bool https)
 {
     const QList<QNetworkProxy> app = QNetworkProxyFactory::proxyForQuery(QNetworkProxyQuery(target));
-    if (!app.isEmpty() && app.first().type() != QNetworkProxy::NoProxy && app.first().type() != QNetworkProxy::DefaultProxy)
+    if (!app.isEmpty() && app.first().type() != QNetworkProxy::NoProxy
+        && app.first().type() != QNetworkProxy::DefaultProxy)
         return app.first();
-    const char *names[] = {https ? "https_proxy" : "http_proxy", https ? "HTTPS_PROXY" : "HTTP_PROXY", "all_proxy", "ALL_PROXY"};
+    const char *names[] = {
+        https ? "https_proxy" : "http_proxy", https ? "HTTPS_PROXY" : "HTTP_PROXY", "all_proxy", "ALL_PROXY"};
     for (const char *name : names) {
         const QString value = qEnvironmentVariable(name);
         if (value.isEmpty())
@@ -76,12 +79,15 @@ QNetworkProxy proxyFor(const QUrl &target, bool https)
             break;
         const bool socks = url.scheme().startsWith(QLatin1String("socks"));
         return QNetworkProxy(socks ? QNetworkProxy::Socks5Proxy : QNetworkProxy::HttpProxy, url.host(),
-                             quint16(url.port(socks ? 1080 : 8080)), url.userName(), url.password());
+            quint16(url.port(socks ? 1080 : 8080)), url.userName(), url.password());
     }
     return QNetworkProxy(QNetworkProxy::NoProxy);
 }
 
-QString msText(qint64 ms) { return QStringLiteral("%1 ms").arg(ms); }
+QString msText(qint64 ms)
+{
+    return QStringLiteral("%1 ms").arg(ms);
+}
 
 } // namespace
 
@@ -99,7 +105,7 @@ public:
         HttpMessage message;
         QByteArray webhookId;
         QList<OutboxEvent> batch; // batched mode: encoded here, when the request starts; kept to split it on 413
-        qint64 leaseUntil = 0;    // steady-clock ms after which the request must not start (0: no lease)
+        qint64 leaseUntil = 0; // steady-clock ms after which the request must not start (0: no lease)
     };
 
     // A lease as far as this process can tell: its length less a margin for the time the claim took.
@@ -109,7 +115,9 @@ public:
     }
     static qint64 steadyMs()
     {
-        return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now().time_since_epoch())
+            .count();
     }
     std::atomic<qint64> m_renewedUntil{0}; // set from the relayer's thread
 
@@ -176,17 +184,17 @@ private:
     // One connection to the target, carrying one request at a time.
     struct Connection
     {
-        quint64 id = 0;               // signals name their connection by id: a dropped one is not found
+        quint64 id = 0; // signals name their connection by id: a dropped one is not found
         QSslSocket *socket = nullptr; // a QSslSocket in both cases; plain unless the target is https
-        QTimer timer;                 // connect deadline, request deadline, or idle close
-        bool connected = false;       // ready to write (TLS handshake done for https)
+        QTimer timer; // connect deadline, request deadline, or idle close
+        bool connected = false; // ready to write (TLS handshake done for https)
         bool busy = false;
         Job job;
-        QByteArray request;           // the bytes to write once connected
-        QByteArray answer;            // bytes read of the current answer
-        QElapsedTimer clock;          // since the request was written
+        QByteArray request; // the bytes to write once connected
+        QByteArray answer; // bytes read of the current answer
+        QElapsedTimer clock; // since the request was written
         QStringList tlsProblems;
-        quint64 generation = 0;       // counts requests, so a late signal of an earlier one is ignored
+        quint64 generation = 0; // counts requests, so a late signal of an earlier one is ignored
     };
 
     void pump()
@@ -196,7 +204,8 @@ private:
             if (!c)
                 break;
             Job job = m_queue.dequeue();
-            if (job.leaseUntil > 0 && steadyMs() >= qMax(job.leaseUntil, m_renewedUntil.load(std::memory_order_relaxed))) {
+            if (job.leaseUntil > 0
+                && steadyMs() >= qMax(job.leaseUntil, m_renewedUntil.load(std::memory_order_relaxed))) {
                 finishJob(job, DeliveryResult{}, true); // its lease ran out before it could start
                 continue;
             }
@@ -204,13 +213,16 @@ private:
         }
         if (m_queue.size() < m_lowWaterMark && !m_lowWaterSignalled) {
             m_lowWaterSignalled = true;
-            QMetaObject::invokeMethod(m_owner, [owner = QPointer<HttpSender>(m_owner)] {
-                if (!owner)
-                    return;
-                owner->m_low = true;
-                if (owner->m_lowWater)
-                    owner->m_lowWater();
-            }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                m_owner,
+                [owner = QPointer<HttpSender>(m_owner)] {
+                    if (!owner)
+                        return;
+                    owner->m_low = true;
+                    if (owner->m_lowWater)
+                        owner->m_lowWater();
+                },
+                Qt::QueuedConnection);
         }
     }
 
@@ -246,14 +258,20 @@ private:
                 onReadyRead(c);
         });
         // Queued: a socket may report its end from inside a call of ours (write, flush, a wait).
-        QObject::connect(c->socket, &QAbstractSocket::disconnected, this, [this, id] {
-            if (Connection *c = find(id))
-                onClosed(c, QString());
-        }, Qt::QueuedConnection);
-        QObject::connect(c->socket, &QAbstractSocket::errorOccurred, this, [this, id](QAbstractSocket::SocketError error) {
-            if (Connection *c = find(id); c && error != QAbstractSocket::RemoteHostClosedError)
-                onClosed(c, c->socket->errorString());
-        }, Qt::QueuedConnection);
+        QObject::connect(
+            c->socket, &QAbstractSocket::disconnected, this,
+            [this, id] {
+                if (Connection *c = find(id))
+                    onClosed(c, QString());
+            },
+            Qt::QueuedConnection);
+        QObject::connect(
+            c->socket, &QAbstractSocket::errorOccurred, this,
+            [this, id](QAbstractSocket::SocketError error) {
+                if (Connection *c = find(id); c && error != QAbstractSocket::RemoteHostClosedError)
+                    onClosed(c, c->socket->errorString());
+            },
+            Qt::QueuedConnection);
         if (m_https) {
             c->socket->setSslConfiguration(m_ssl);
             c->socket->setPeerVerifyName(m_options.target.host());
@@ -299,7 +317,8 @@ private:
         c->socket = nullptr;
         m_dead.append(c);
         if (m_dead.size() == 1)
-            QMetaObject::invokeMethod(this, [this] { qDeleteAll(std::exchange(m_dead, {})); }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                this, [this] { qDeleteAll(std::exchange(m_dead, {})); }, Qt::QueuedConnection);
     }
 
     // The request line's target and the headers every request shares.
@@ -316,7 +335,8 @@ private:
         }
         QByteArray head = "POST " + target + " HTTP/1.1\r\nHost: ";
         const QByteArray host = QUrl::toAce(t.host());
-        head += t.host().contains(QLatin1Char(':')) ? '[' + t.host().toLatin1() + ']' : (host.isEmpty() ? t.host().toLatin1() : host);
+        head += t.host().contains(QLatin1Char(':')) ? '[' + t.host().toLatin1() + ']'
+                                                    : (host.isEmpty() ? t.host().toLatin1() : host);
         if (t.port() > 0 && t.port() != (m_https ? 443 : 80))
             head += ':' + QByteArray::number(t.port());
         head += "\r\nUser-Agent: outbox-relayer\r\n";
@@ -327,9 +347,14 @@ private:
         }
         // user:password@ in the URL: sent with the first request (never a first try without it).
         if (!authorization && !t.userName().isEmpty())
-            head += "Authorization: Basic " + (t.userName(QUrl::FullyDecoded) + QLatin1Char(':') + t.password(QUrl::FullyDecoded)).toUtf8().toBase64() + "\r\n";
+            head += "Authorization: Basic "
+                + (t.userName(QUrl::FullyDecoded) + QLatin1Char(':') + t.password(QUrl::FullyDecoded))
+                      .toUtf8()
+                      .toBase64()
+                + "\r\n";
         if (m_absoluteForm && !m_proxy.user().isEmpty())
-            head += "Proxy-Authorization: Basic " + (m_proxy.user() + QLatin1Char(':') + m_proxy.password()).toUtf8().toBase64() + "\r\n";
+            head += "Proxy-Authorization: Basic "
+                + (m_proxy.user() + QLatin1Char(':') + m_proxy.password()).toUtf8().toBase64() + "\r\n";
         return head;
     }
 
@@ -358,8 +383,9 @@ private:
         if (!m_options.signingKey.isEmpty()) {
             const qint64 timestamp = QDateTime::currentSecsSinceEpoch();
             request += "webhook-id: " + job.webhookId + "\r\nwebhook-timestamp: " + QByteArray::number(timestamp)
-                       + "\r\nwebhook-signature: "
-                       + HttpSender::webhookSignature(m_options.signingKey, job.webhookId, timestamp, job.message.body) + "\r\n";
+                + "\r\nwebhook-signature: "
+                + HttpSender::webhookSignature(m_options.signingKey, job.webhookId, timestamp, job.message.body)
+                + "\r\n";
         }
         request += "Content-Length: " + QByteArray::number(job.message.body.size()) + "\r\n\r\n";
         request += job.message.body;
@@ -445,17 +471,22 @@ private:
         DeliveryResult result;
         if (!c->connected) {
             if (!c->tlsProblems.isEmpty())
-                result = DeliveryResult::retry(QStringLiteral("TLS certificate of %1 not accepted: %2")
-                                                   .arg(m_options.target.host(), c->tlsProblems.join(QStringLiteral("; "))));
+                result =
+                    DeliveryResult::retry(QStringLiteral("TLS certificate of %1 not accepted: %2")
+                                              .arg(m_options.target.host(), c->tlsProblems.join(QStringLiteral("; "))));
             else
-                result = DeliveryResult::retry(error.isEmpty() ? QStringLiteral("connection closed while connecting") : error);
+                result = DeliveryResult::retry(
+                    error.isEmpty() ? QStringLiteral("connection closed while connecting") : error);
             result.durationMs = 0;
             finishRequest(c, result, false);
             return;
         }
         if (c->request.size() > 0) {
             // Closed before the request was written: nothing reached the receiver.
-            finishRequest(c, DeliveryResult::retry(error.isEmpty() ? QStringLiteral("connection closed before the request was sent") : error), false);
+            finishRequest(c,
+                DeliveryResult::retry(
+                    error.isEmpty() ? QStringLiteral("connection closed before the request was sent") : error),
+                false);
             return;
         }
         const ParsedResponse r = parseHttpResponse(c->answer, true);
@@ -483,7 +514,10 @@ private:
         }
         if (!c->connected) {
             const QString host = m_absoluteForm ? m_proxy.hostName() : m_options.target.host();
-            finishRequest(c, DeliveryResult::retry(QStringLiteral("connecting to %1 timed out after %2").arg(host, msText(m_options.timeoutMs))), false);
+            finishRequest(c,
+                DeliveryResult::retry(
+                    QStringLiteral("connecting to %1 timed out after %2").arg(host, msText(m_options.timeoutMs))),
+                false);
             return;
         }
         // An answer that arrived while this thread was not running (a paused process, a busy machine) is
@@ -505,7 +539,8 @@ private:
             c->timer.start(int(m_options.timeoutMs - c->clock.elapsed()));
             return;
         }
-        finishRequest(c, DeliveryResult::retry(QStringLiteral("timed out after %1").arg(msText(m_options.timeoutMs))), false);
+        finishRequest(
+            c, DeliveryResult::retry(QStringLiteral("timed out after %1").arg(msText(m_options.timeoutMs))), false);
     }
 
     DeliveryResult resultOf(const ParsedResponse &r) const
@@ -514,9 +549,11 @@ private:
             return DeliveryResult::retry(QStringLiteral("malformed answer: %1").arg(QString::fromLatin1(r.error)));
         if (r.status >= 200 && r.status < 300)
             return DeliveryResult::sent(r.status); // the reason phrase, body and headers only matter otherwise
-        DeliveryResult result = HttpSender::classify(r.status, r.reason, r.message.body, r.message.header("retry-after"));
+        DeliveryResult result =
+            HttpSender::classify(r.status, r.reason, r.message.body, r.message.header("retry-after"));
         if (r.status / 100 == 3)
-            result.error += QStringLiteral(" (redirect to '%1' not followed)").arg(QString::fromUtf8(r.message.header("location")));
+            result.error +=
+                QStringLiteral(" (redirect to '%1' not followed)").arg(QString::fromUtf8(r.message.header("location")));
         return result;
     }
 
@@ -557,10 +594,13 @@ private:
             it->outcomes.append(HttpSender::Outcome{seq, result, released});
         if (--it->remaining > 0)
             return;
-        QMetaObject::invokeMethod(m_owner, [owner = QPointer<HttpSender>(m_owner), group = job.group, outcomes = std::move(it->outcomes)] {
-            if (owner)
-                owner->deliver(group, outcomes);
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            m_owner,
+            [owner = QPointer<HttpSender>(m_owner), group = job.group, outcomes = std::move(it->outcomes)] {
+                if (owner)
+                    owner->deliver(group, outcomes);
+            },
+            Qt::QueuedConnection);
         m_groups.erase(it);
     }
 
@@ -583,7 +623,10 @@ private:
 };
 
 HttpSender::HttpSender(const HttpSenderOptions &options, QObject *parent)
-    : QObject(parent), m_mode(options.mode), m_maxBatchBytes(options.maxBatchBytes), m_thread(new QThread),
+    : QObject(parent),
+      m_mode(options.mode),
+      m_maxBatchBytes(options.maxBatchBytes),
+      m_thread(new QThread),
       m_network(new NetworkWorker(this, options))
 {
     m_thread->setObjectName(QStringLiteral("outbox-http"));
@@ -595,14 +638,16 @@ HttpSender::HttpSender(const HttpSenderOptions &options, QObject *parent)
 void HttpSender::setLowWaterHandler(const std::function<void()> &handler, int queuedRequests)
 {
     m_lowWater = handler;
-    QMetaObject::invokeMethod(m_network, [network = m_network, queuedRequests] { network->setLowWaterMark(queuedRequests); },
-                              Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        m_network, [network = m_network, queuedRequests] { network->setLowWaterMark(queuedRequests); },
+        Qt::BlockingQueuedConnection);
 }
 
 HttpSender::~HttpSender()
 {
     // The network client goes with its thread; requests still in flight are aborted.
-    QMetaObject::invokeMethod(m_network, [network = m_network] { delete network; }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        m_network, [network = m_network] { delete network; }, Qt::BlockingQueuedConnection);
     m_thread->quit();
     m_thread->wait();
     delete m_thread;
@@ -635,7 +680,8 @@ void HttpSender::send(const QList<OutboxEvent> &events, const ResultHandler &han
         };
         for (const OutboxEvent &e : events) {
             // An estimate of the event's JSON: its data, its attributes, and room for escaping.
-            qint64 size = e.data.size() + 160 + (e.id.size() + e.type.size() + e.source.size() + e.subject.size() + e.contentType.size()) * 2;
+            qint64 size = e.data.size() + 160
+                + (e.id.size() + e.type.size() + e.source.size() + e.subject.size() + e.contentType.size()) * 2;
             for (auto it = e.extensions.begin(); it != e.extensions.end(); ++it)
                 size += (it.key().size() + it.value().toString().size()) * 2 + 8;
             if (!job.batch.isEmpty() && bytes + size > m_maxBatchBytes)
@@ -654,13 +700,15 @@ void HttpSender::send(const QList<OutboxEvent> &events, const ResultHandler &han
         for (NetworkWorker::Job &job : jobs)
             job.leaseUntil = until;
     }
-    QMetaObject::invokeMethod(m_network, [network = m_network, group, jobs = std::move(jobs)] { network->enqueue(group, jobs); },
-                              Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        m_network, [network = m_network, group, jobs = std::move(jobs)] { network->enqueue(group, jobs); },
+        Qt::QueuedConnection);
 }
 
 void HttpSender::cancelQueued()
 {
-    QMetaObject::invokeMethod(m_network, [network = m_network] { network->releaseQueued(); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        m_network, [network = m_network] { network->releaseQueued(); }, Qt::QueuedConnection);
 }
 
 void HttpSender::deliver(quint64 group, const QList<Outcome> &outcomes)
@@ -670,7 +718,8 @@ void HttpSender::deliver(quint64 group, const QList<Outcome> &outcomes)
         handler(outcomes);
 }
 
-QByteArray HttpSender::webhookSignature(const QByteArray &key, const QByteArray &id, qint64 timestamp, const QByteArray &body)
+QByteArray HttpSender::webhookSignature(
+    const QByteArray &key, const QByteArray &id, qint64 timestamp, const QByteArray &body)
 {
     QMessageAuthenticationCode mac(QCryptographicHash::Sha256, key);
     mac.addData(id);
@@ -694,8 +743,8 @@ qint64 HttpSender::parseRetryAfter(const QByteArray &value)
     QDateTime when = QDateTime::fromString(QString::fromLatin1(v), Qt::RFC2822Date);
     if (!when.isValid()) {
         const QString text = QString::fromLatin1(v);
-        for (const char *format : {"ddd, dd MMM yyyy HH:mm:ss 'GMT'", "dddd, dd-MMM-yy HH:mm:ss 'GMT'", "ddd MMM d HH:mm:ss yyyy",
-                                   "ddd MMM  d HH:mm:ss yyyy"}) {
+        for (const char *format : {"ddd, dd MMM yyyy HH:mm:ss 'GMT'", "dddd, dd-MMM-yy HH:mm:ss 'GMT'",
+                 "ddd MMM d HH:mm:ss yyyy", "ddd MMM  d HH:mm:ss yyyy"}) {
             when = QLocale::c().toDateTime(text, QLatin1String(format));
             if (when.isValid()) {
                 if (when.date().year() < 1970)
@@ -710,8 +759,8 @@ qint64 HttpSender::parseRetryAfter(const QByteArray &value)
     return qBound<qint64>(0, QDateTime::currentDateTimeUtc().msecsTo(when), maxMs);
 }
 
-DeliveryResult HttpSender::classify(int httpStatus, const QByteArray &reasonPhrase, const QByteArray &body,
-                                    const QByteArray &retryAfter)
+DeliveryResult HttpSender::classify(
+    int httpStatus, const QByteArray &reasonPhrase, const QByteArray &body, const QByteArray &retryAfter)
 {
     if (httpStatus >= 200 && httpStatus < 300)
         return DeliveryResult::sent(httpStatus);

@@ -22,14 +22,14 @@ struct HttpSenderOptions
 {
     QUrl target;
     ContentMode mode = ContentMode::Binary;
-    int concurrency = 6;  // connections, and so requests in flight: each request has a connection of its own
+    int concurrency = 6; // connections, and so requests in flight: each request has a connection of its own
     int timeoutMs = 10000; // per request, counted from when it is on the wire (and separately for connecting)
     QList<QSslCertificate> caCertificates; // trusted besides the system's
-    QSslCertificate clientCertificate;     // mTLS
+    QSslCertificate clientCertificate; // mTLS
     QSslKey clientKey;
     QList<std::pair<QByteArray, QByteArray>> headers; // added to every request
-    QByteArray signingKey;                 // Standard Webhooks: the decoded key of a whsec_ secret
-    qint64 maxBatchBytes = 1024 * 1024;    // batched mode: the largest request body (one event may exceed it)
+    QByteArray signingKey; // Standard Webhooks: the decoded key of a whsec_ secret
+    qint64 maxBatchBytes = 1024 * 1024; // batched mode: the largest request body (one event may exceed it)
 };
 
 // The default sender: CloudEvents over HTTP/1.1 with a client of the engine's own (engine/httpsender.cpp says
@@ -71,13 +71,14 @@ public:
     void cancelQueued();
 
     // How a response or a network error is classified (exposed for tests and custom senders).
-    static DeliveryResult classify(int httpStatus, const QByteArray &reasonPhrase, const QByteArray &body,
-                                   const QByteArray &retryAfter);
+    static DeliveryResult classify(
+        int httpStatus, const QByteArray &reasonPhrase, const QByteArray &body, const QByteArray &retryAfter);
     // Retry-After (RFC 9110: delay-seconds or an HTTP date) in milliseconds, clamped to a day; -1 when absent
     // or unreadable.
     static qint64 parseRetryAfter(const QByteArray &value);
     // The Standard Webhooks signature header value ("v1,<base64 HMAC-SHA256 of id.timestamp.body>").
-    static QByteArray webhookSignature(const QByteArray &key, const QByteArray &id, qint64 timestamp, const QByteArray &body);
+    static QByteArray webhookSignature(
+        const QByteArray &key, const QByteArray &id, qint64 timestamp, const QByteArray &body);
 
 private:
     friend class NetworkWorker;

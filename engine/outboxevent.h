@@ -24,8 +24,8 @@ struct OutboxEvent
     QString source;
     QString subject;
     QString contentType;
-    QByteArray data;          // exactly the bytes given at enqueue
-    QJsonObject extensions;   // CloudEvents extension attributes (name -> string, number or bool)
+    QByteArray data; // exactly the bytes given at enqueue
+    QJsonObject extensions; // CloudEvents extension attributes (name -> string, number or bool)
     QString orderingKey;
     EventStatus status = EventStatus::Pending;
     int attempts = 0;
@@ -33,7 +33,7 @@ struct OutboxEvent
     QString leaseOwner;
     QDateTime leaseExpiresAt;
     QString lastError;
-    int lastHttpStatus = 0;   // 0: no HTTP status (none yet, or a network error)
+    int lastHttpStatus = 0; // 0: no HTTP status (none yet, or a network error)
     QDateTime createdAt;
     QDateTime sentAt;
     QString replayOf;
@@ -71,8 +71,14 @@ struct DeliveryResult
     qint64 durationMs = 0;
 
     static DeliveryResult sent(int httpStatus = 200) { return {Outcome::Sent, httpStatus, {}, -1, 0}; }
-    static DeliveryResult retry(QString error, int httpStatus = 0) { return {Outcome::Retry, httpStatus, std::move(error), -1, 0}; }
-    static DeliveryResult failed(QString error, int httpStatus = 0) { return {Outcome::Failed, httpStatus, std::move(error), -1, 0}; }
+    static DeliveryResult retry(QString error, int httpStatus = 0)
+    {
+        return {Outcome::Retry, httpStatus, std::move(error), -1, 0};
+    }
+    static DeliveryResult failed(QString error, int httpStatus = 0)
+    {
+        return {Outcome::Failed, httpStatus, std::move(error), -1, 0};
+    }
 };
 
 } // namespace outbox

@@ -29,25 +29,44 @@ constexpr int kMaxKeptRequests = 100000;
 QByteArray reasonPhrase(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return status < 400 ? "OK" : "Error";
+    case 200:
+        return "OK";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 413:
+        return "Content Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return status < 400 ? "OK" : "Error";
     }
 }
 
@@ -74,7 +93,7 @@ QString ReceiverFaults::problem() const
 class ReceiverServer : public QTcpServer
 {
 public:
-    explicit ReceiverServer(Receiver *receiver) : m_receiver(receiver) {}
+    explicit ReceiverServer(Receiver *receiver) : m_receiver(receiver) { }
 
     // Stops listening and lets answers already written reach their clients before the sockets go.
     void shutdown()
@@ -119,8 +138,8 @@ private:
 
     // The answer is as short as HTTP allows: some clients (Qt's among them) read the head one byte per system
     // call, so every header costs the client a few dozen reads.
-    void reply(QTcpSocket *socket, int status, const QByteArray &body, const QList<std::pair<QByteArray, QByteArray>> &extra,
-               Persistence persistence)
+    void reply(QTcpSocket *socket, int status, const QByteArray &body,
+        const QList<std::pair<QByteArray, QByteArray>> &extra, Persistence persistence)
     {
         QByteArray out = "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status) + "\r\n";
         if (!body.isEmpty())
@@ -161,8 +180,8 @@ private:
             request.target = parsed.target;
             request.message = std::move(parsed.message);
             const Persistence persistence = !parsed.keepAlive ? Persistence::Close
-                                            : parsed.http10  ? Persistence::KeepAliveStated
-                                                             : Persistence::KeepAliveImplied;
+                : parsed.http10                               ? Persistence::KeepAliveStated
+                                                              : Persistence::KeepAliveImplied;
             const qsizetype end = parsed.consumed;
             buffer.remove(0, end);
             answer(socket, *it, std::move(request), persistence);
@@ -184,7 +203,8 @@ private:
                 return;
             }
             const bool batch = request.message.header("content-type").startsWith("application/cloudevents-batch+json");
-            m_receiver->m_eventCount.fetchAndAddRelaxed(batch ? int(cloudevents::countBatchElements(request.message.body)) : 1);
+            m_receiver->m_eventCount.fetchAndAddRelaxed(
+                batch ? int(cloudevents::countBatchElements(request.message.body)) : 1);
             reply(socket, 200, {}, {}, persistence);
             return;
         }
@@ -226,7 +246,8 @@ private:
                 status = faults.status != 0 ? faults.status : 500;
                 body = "simulated failure (status " + QByteArray::number(status) + ")\n";
                 if (faults.retryAfterSeconds >= 0)
-                    extra.append(std::pair<QByteArray, QByteArray>("Retry-After", QByteArray::number(faults.retryAfterSeconds)));
+                    extra.append(
+                        std::pair<QByteArray, QByteArray>("Retry-After", QByteArray::number(faults.retryAfterSeconds)));
             }
         }
 
@@ -262,7 +283,7 @@ private:
     QHash<QTcpSocket *, Connection> m_connections;
 };
 
-Receiver::Receiver(QObject *parent) : QObject(parent) {}
+Receiver::Receiver(QObject *parent) : QObject(parent) { }
 
 Receiver::~Receiver()
 {
@@ -290,7 +311,8 @@ Error Receiver::listen(quint16 port, const QHostAddress &address)
         Qt::BlockingQueuedConnection);
     if (!ok) {
         close();
-        return Error(Error::Network, QStringLiteral("cannot listen on %1:%2: %3").arg(address.toString()).arg(port).arg(why));
+        return Error(
+            Error::Network, QStringLiteral("cannot listen on %1:%2: %3").arg(address.toString()).arg(port).arg(why));
     }
     m_address = address;
     m_port = m_server->serverPort();
@@ -350,11 +372,13 @@ QString Receiver::webhookSignatureProblem(const QByteArray &key, const HttpMessa
     const QByteArray timestamp = message.header("webhook-timestamp");
     const QByteArray signatures = message.header("webhook-signature");
     if (id.isNull() || timestamp.isNull() || signatures.isNull())
-        return QStringLiteral("no webhook signature (webhook-id, webhook-timestamp and webhook-signature are required)");
+        return QStringLiteral(
+            "no webhook signature (webhook-id, webhook-timestamp and webhook-signature are required)");
     bool ok = false;
     const qint64 seconds = timestamp.toLongLong(&ok);
     if (!ok || qAbs(QDateTime::currentSecsSinceEpoch() - seconds) > 300)
-        return QStringLiteral("webhook timestamp '%1' is not within 5 minutes of now").arg(QString::fromLatin1(timestamp).left(40));
+        return QStringLiteral("webhook timestamp '%1' is not within 5 minutes of now")
+            .arg(QString::fromLatin1(timestamp).left(40));
     const QByteArray expected = HttpSender::webhookSignature(key, id, seconds, message.body);
     for (const QByteArray &candidate : signatures.split(' ')) {
         // Constant-time comparison: the signature is a secret-derived value.

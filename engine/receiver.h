@@ -20,11 +20,11 @@ class ReceiverServer;
 // How the receiver misbehaves, for seeing what a relayer does when its target does. Settable while it runs.
 struct ReceiverFaults
 {
-    int status = 0;              // reply with this status (0: 200 OK); with failRate, the status of failing requests
-    double failRate = 0.0;       // 0..1: this share of requests fails (with `status`, or 500)
-    int delayMs = 0;             // answer this much later
-    int retryAfterSeconds = -1;  // add Retry-After to failing replies
-    bool hang = false;           // never answer (the client's timeout must fire)
+    int status = 0; // reply with this status (0: 200 OK); with failRate, the status of failing requests
+    double failRate = 0.0; // 0..1: this share of requests fails (with `status`, or 500)
+    int delayMs = 0; // answer this much later
+    int retryAfterSeconds = -1; // add Retry-After to failing replies
+    bool hang = false; // never answer (the client's timeout must fire)
     bool dropConnection = false; // close the connection without answering
 
     QString problem() const; // empty when usable

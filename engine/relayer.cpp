@@ -145,7 +145,8 @@ bool readRoutesFile(const QString &path, QList<RelayRoute> *routes, QString *err
                 return bad(QStringLiteral("the concurrency must be a whole number from 1 to 1000"));
         } else if (key == QLatin1String("header")) {
             if (!private_)
-                return bad(QStringLiteral("a header in a routes file that other users can read (chmod o-r, or use header-file)"));
+                return bad(QStringLiteral(
+                    "a header in a routes file that other users can read (chmod o-r, or use header-file)"));
             std::pair<QByteArray, QByteArray> header;
             if (!parseHeaderLine(value.toUtf8(), &header))
                 return bad(QStringLiteral("expected a header as \"Name: value\""));
@@ -158,7 +159,9 @@ bool readRoutesFile(const QString &path, QList<RelayRoute> *routes, QString *err
                 return false;
             route->signingSecret = route->signingSecret.trimmed();
         } else {
-            return bad(QStringLiteral("unknown setting '%1' (types, target, mode, concurrency, header, header-file, signing-secret-file)").arg(key));
+            return bad(QStringLiteral(
+                "unknown setting '%1' (types, target, mode, concurrency, header, header-file, signing-secret-file)")
+                           .arg(key));
         }
     }
     if (routes->isEmpty()) {
@@ -201,9 +204,11 @@ QString RelayerConfig::problem() const
             if (r.name.isEmpty() || names.contains(r.name))
                 return QStringLiteral("every route needs a name of its own ('%1')").arg(name);
             if (std::any_of(r.name.cbegin(), r.name.cend(), [](QChar c) {
-                    return !(c.isLetterOrNumber() && c.unicode() < 128) && c != QLatin1Char('-') && c != QLatin1Char('_') && c != QLatin1Char('.');
+                    return !(c.isLetterOrNumber() && c.unicode() < 128) && c != QLatin1Char('-')
+                        && c != QLatin1Char('_') && c != QLatin1Char('.');
                 }))
-                return QStringLiteral("the route name '%1' may hold only letters, digits, '-', '_' and '.'").arg(r.name.simplified().left(40));
+                return QStringLiteral("the route name '%1' may hold only letters, digits, '-', '_' and '.'")
+                    .arg(r.name.simplified().left(40));
             names.insert(r.name);
             if (r.types.isEmpty())
                 return QStringLiteral("route %1 has no types").arg(name);
@@ -214,15 +219,18 @@ QString RelayerConfig::problem() const
             earlier += r.types;
         }
         if (!earlier.contains(QStringLiteral("*")))
-            return QStringLiteral("no route takes every type: add a default route (types = *) so no event is left behind");
+            return QStringLiteral(
+                "no route takes every type: add a default route (types = *) so no event is left behind");
         return {};
     }
     if (!customSender) {
         if (!targetUrl.isValid() || targetUrl.host().isEmpty())
-            return QStringLiteral("the target URL '%1' is not a valid URL").arg(targetUrl.toDisplayString(QUrl::RemovePassword));
+            return QStringLiteral("the target URL '%1' is not a valid URL")
+                .arg(targetUrl.toDisplayString(QUrl::RemovePassword));
         const QString scheme = targetUrl.scheme().toLower();
         if (scheme != QLatin1String("http") && scheme != QLatin1String("https"))
-            return QStringLiteral("the target URL must be http:// or https://, not '%1'").arg(targetUrl.toDisplayString(QUrl::RemovePassword));
+            return QStringLiteral("the target URL must be http:// or https://, not '%1'")
+                .arg(targetUrl.toDisplayString(QUrl::RemovePassword));
     }
     if (pollIntervalMs <= 0)
         return QStringLiteral("the poll interval must be positive");
@@ -246,17 +254,22 @@ QString RelayerConfig::problem() const
         return QStringLiteral("a client certificate needs its key, and a key its certificate");
     if (!clientCertificateFile.isEmpty()) {
         if (QSslCertificate::fromPath(clientCertificateFile, QSsl::Pem).isEmpty())
-            return QStringLiteral("no PEM certificate could be read from the client certificate file '%1'").arg(clientCertificateFile);
+            return QStringLiteral("no PEM certificate could be read from the client certificate file '%1'")
+                .arg(clientCertificateFile);
         if (readPrivateKey(clientKeyFile).isNull())
-            return QStringLiteral("no unencrypted PEM private key (RSA or EC) could be read from '%1'").arg(clientKeyFile);
+            return QStringLiteral("no unencrypted PEM private key (RSA or EC) could be read from '%1'")
+                .arg(clientKeyFile);
     }
     for (const auto &h : headers) {
         if (h.first.isEmpty() || std::any_of(h.first.cbegin(), h.first.cend(), [](char c) {
-                return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) && !QByteArrayView("!#$%&'*+-.^_`|~").contains(c);
+                return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+                    && !QByteArrayView("!#$%&'*+-.^_`|~").contains(c);
             }))
             return QStringLiteral("'%1' is not a valid header name").arg(QString::fromLatin1(h.first).simplified());
-        if (std::any_of(h.second.cbegin(), h.second.cend(), [](char c) { return (uchar(c) < 32 && c != '\t') || uchar(c) == 127; }))
-            return QStringLiteral("the value of header '%1' holds a control character (the value itself is not shown)").arg(QString::fromLatin1(h.first));
+        if (std::any_of(h.second.cbegin(), h.second.cend(),
+                [](char c) { return (uchar(c) < 32 && c != '\t') || uchar(c) == 127; }))
+            return QStringLiteral("the value of header '%1' holds a control character (the value itself is not shown)")
+                .arg(QString::fromLatin1(h.first));
     }
     if (!signingSecret.isEmpty() && signingKey().isEmpty())
         return QStringLiteral("the signing secret is not a Standard Webhooks secret ('whsec_' and base64)");
@@ -293,8 +306,13 @@ qint64 RelayerConfig::renewalIntervalMs() const
 // RelayWorker
 
 RelayWorker::RelayWorker(const ConnectionSpec &spec, const RelayerConfig &config, const QString &owner,
-                         std::shared_ptr<QAtomicInt> eventListeners)
-    : m_spec(spec), m_config(config), m_owner(owner), m_eventListeners(std::move(eventListeners)), m_pollTimer(new QTimer(this)), m_changeTimer(new QTimer(this)),
+    std::shared_ptr<QAtomicInt> eventListeners)
+    : m_spec(spec),
+      m_config(config),
+      m_owner(owner),
+      m_eventListeners(std::move(eventListeners)),
+      m_pollTimer(new QTimer(this)),
+      m_changeTimer(new QTimer(this)),
       m_reconnectTimer(new QTimer(this))
 {
     m_healthTimer = new QTimer(this);
@@ -338,7 +356,8 @@ Error RelayWorker::open()
         m_sender = new HttpSender(options, this);
         // One request per event: claim the next batch while half of this one still waits to start, so the
         // claim is done before the connections run dry.
-        const int lowWater = m_config.contentMode == ContentMode::Batch ? 0 : qMax(m_config.concurrency, m_config.batchSize / 2);
+        const int lowWater =
+            m_config.contentMode == ContentMode::Batch ? 0 : qMax(m_config.concurrency, m_config.batchSize / 2);
         m_sender->setLowWaterHandler([this] { onSenderLow(); }, lowWater);
     }
     if (m_config.wakeOnLocalCommit)
@@ -450,7 +469,8 @@ Error RelayWorker::writeUnwritten()
         return e;
     if (written.size() < m_unwritten.size())
         Q_EMIT errorOccurred(QStringLiteral("%1 of %2 results not written: another relayer has taken over their leases")
-                                 .arg(m_unwritten.size() - written.size()).arg(m_unwritten.size()));
+                                 .arg(m_unwritten.size() - written.size())
+                                 .arg(m_unwritten.size()));
     m_unwritten.clear();
     return {};
 }
@@ -472,9 +492,11 @@ void RelayWorker::flushUnwrittenBeforeStop()
     }
     if (m_unwritten.isEmpty())
         return;
-    const QString line = QStringLiteral("%1 delivery results could not be written before stopping (%2); those events will be sent "
-                                        "again after their leases expire")
-                             .arg(m_unwritten.size()).arg(error.message().section(QLatin1Char('\n'), 0, 0));
+    const QString line =
+        QStringLiteral("%1 delivery results could not be written before stopping (%2); those events will be sent "
+                       "again after their leases expire")
+            .arg(m_unwritten.size())
+            .arg(error.message().section(QLatin1Char('\n'), 0, 0));
     qCWarning(lcRelay).noquote() << line;
     Q_EMIT errorOccurred(line);
     if (m_drainDone && !m_drained.error)
@@ -551,13 +573,15 @@ bool RelayWorker::checkFile()
         return true;
     auto reopened = Storage::open(m_spec, Storage::OpenMode::MustExist);
     if (!reopened.isOk()) {
-        const QString line = QStringLiteral("the outbox file %1 was deleted or replaced, and cannot be opened again: %2")
-                                 .arg(m_spec.database, reopened.error().message());
+        const QString line =
+            QStringLiteral("the outbox file %1 was deleted or replaced, and cannot be opened again: %2")
+                .arg(m_spec.database, reopened.error().message());
         qCWarning(lcRelay).noquote() << line;
         Q_EMIT errorOccurred(line);
         return false;
     }
-    const QString line = QStringLiteral("the outbox file %1 was deleted or replaced; relaying from the file now there").arg(m_spec.database);
+    const QString line = QStringLiteral("the outbox file %1 was deleted or replaced; relaying from the file now there")
+                             .arg(m_spec.database);
     qCWarning(lcRelay).noquote() << line;
     Q_EMIT errorOccurred(line);
     m_unwritten.clear(); // their rows are not in this file
@@ -572,7 +596,8 @@ void RelayWorker::checkForChanges()
     if (isBusy() || !m_looping)
         return;
     // The file's identity, about once a second.
-    if (++m_changeChecks % qMax(1, 1000 / qMax(1, m_config.changeCheckIntervalMs)) == 0 && m_storage->isFileReplaced()) {
+    if (++m_changeChecks % qMax(1, 1000 / qMax(1, m_config.changeCheckIntervalMs)) == 0
+        && m_storage->isFileReplaced()) {
         wake();
         return;
     }
@@ -650,8 +675,10 @@ void RelayWorker::healthRound()
         } else if (*renewed < inHand.size()) {
             // Some leases ran out (a pause longer than the lease) and may be another relayer's now: what has
             // not started is given back rather than sent twice; results are written only for rows still ours.
-            const QString line = QStringLiteral("%1 of %2 leases in hand had passed on; not sending those not yet started")
-                                     .arg(inHand.size() - *renewed).arg(inHand.size());
+            const QString line =
+                QStringLiteral("%1 of %2 leases in hand had passed on; not sending those not yet started")
+                    .arg(inHand.size() - *renewed)
+                    .arg(inHand.size());
             qCWarning(lcRelay).noquote() << line;
             Q_EMIT errorOccurred(line);
             if (m_sender)
@@ -694,7 +721,10 @@ void RelayWorker::healthRound()
         if (*released < 0)
             continue; // it came back
         const QString line = QStringLiteral("relayer %1 (pid %2 on %3) is gone; released the %4 events it held")
-                                 .arg(r.owner).arg(r.pid).arg(r.host).arg(*released);
+                                 .arg(r.owner)
+                                 .arg(r.pid)
+                                 .arg(r.host)
+                                 .arg(*released);
         qCWarning(lcRelay).noquote() << line;
         Q_EMIT errorOccurred(line);
         if (*released > 0)
@@ -746,8 +776,9 @@ void RelayWorker::startBatch()
         batch->events.insert(e.sequence, e);
         const QString problem = cloudevents::validate(e, m_config.contentMode);
         if (!problem.isEmpty())
-            batch->records.append(recordFor(e, DeliveryResult::failed(QStringLiteral("not a valid CloudEvent: ") + problem),
-                                            QDateTime::currentDateTimeUtc()));
+            batch->records.append(
+                recordFor(e, DeliveryResult::failed(QStringLiteral("not a valid CloudEvent: ") + problem),
+                    QDateTime::currentDateTimeUtc()));
         else
             toSend.append(e);
     }
@@ -756,8 +787,9 @@ void RelayWorker::startBatch()
         return;
     }
     if (m_sender) {
-        m_sender->send(toSend, [this, batch](const QList<HttpSender::Outcome> &outcomes) { onOutcomes(batch, outcomes); },
-                       m_registered ? m_config.effectiveLeaseMs() : 0);
+        m_sender->send(
+            toSend, [this, batch](const QList<HttpSender::Outcome> &outcomes) { onOutcomes(batch, outcomes); },
+            m_registered ? m_config.effectiveLeaseMs() : 0);
         return;
     }
     // A custom sender: synchronous, one event at a time; a stop request gives back the rest.
@@ -803,7 +835,8 @@ qint64 RelayWorker::retryDelayMs(int attempt, qint64 retryAfterMs) const
     return qMax(own, qMin<qint64>(retryAfterMs, 24LL * 3600 * 1000));
 }
 
-DeliveryRecord RelayWorker::recordFor(const OutboxEvent &event, const DeliveryResult &result, const QDateTime &now) const
+DeliveryRecord RelayWorker::recordFor(
+    const OutboxEvent &event, const DeliveryResult &result, const QDateTime &now) const
 {
     DeliveryRecord r;
     r.sequence = event.sequence;
@@ -844,7 +877,8 @@ void RelayWorker::writeBack(const std::shared_ptr<Batch> &batch)
         // Leases that expired while this relayer could not renew them (a pause, a lost database) and that
         // another relayer has taken: their results are that relayer's to write, and not ours to report.
         const QString line = QStringLiteral("%1 of %2 results not written: another relayer has taken over their leases")
-                                 .arg(batch->records.size() - written.size()).arg(batch->records.size());
+                                 .arg(batch->records.size() - written.size())
+                                 .arg(batch->records.size());
         qCWarning(lcRelay).noquote() << line;
         Q_EMIT errorOccurred(line);
         QList<DeliveryRecord> kept;
@@ -961,13 +995,11 @@ QString makeOwner(const QString &name)
 
 Relayer::Relayer(const ConnectionSpec &spec, const RelayerConfig &config, QObject *parent)
     : QObject(parent), m_spec(spec), m_config(config), m_owner(makeOwner(config.name))
-{
-}
+{ }
 
 Relayer::Relayer(const QSqlDatabase &db, const RelayerConfig &config, QObject *parent)
     : Relayer(ConnectionSpec::fromDatabase(db), config, parent)
-{
-}
+{ }
 
 Relayer::~Relayer()
 {
@@ -1015,22 +1047,25 @@ Error Relayer::ensureWorker()
             Q_EMIT routeOutcome(route, Attempt::Outcome::Sent, ms);
         });
         connect(lane.worker, &RelayWorker::eventRetryScheduled, this,
-                [this, route](const QString &id, int status, const QString &error, const QDateTime &next) {
-                    Q_EMIT eventRetryScheduled(id, status, error, next);
-                    Q_EMIT routeOutcome(route, Attempt::Outcome::Retry, 0);
-                });
-        connect(lane.worker, &RelayWorker::eventFailed, this, [this, route](const QString &id, int status, const QString &error) {
-            Q_EMIT eventFailed(id, status, error);
-            Q_EMIT routeOutcome(route, Attempt::Outcome::Failed, 0);
-        });
+            [this, route](const QString &id, int status, const QString &error, const QDateTime &next) {
+                Q_EMIT eventRetryScheduled(id, status, error, next);
+                Q_EMIT routeOutcome(route, Attempt::Outcome::Retry, 0);
+            });
+        connect(lane.worker, &RelayWorker::eventFailed, this,
+            [this, route](const QString &id, int status, const QString &error) {
+                Q_EMIT eventFailed(id, status, error);
+                Q_EMIT routeOutcome(route, Attempt::Outcome::Failed, 0);
+            });
         connect(lane.worker, &RelayWorker::batchFinished, this, &Relayer::batchFinished);
         connect(lane.worker, &RelayWorker::errorOccurred, this, [this, route](const QString &message) {
-            Q_EMIT errorOccurred(m_config.routes.isEmpty() ? message : QStringLiteral("route %1: %2").arg(route, message));
+            Q_EMIT errorOccurred(
+                m_config.routes.isEmpty() ? message : QStringLiteral("route %1: %2").arg(route, message));
         });
         lane.thread->start();
         m_lanes.append(lane);
         Error error;
-        QMetaObject::invokeMethod(lane.worker, [w = lane.worker, &error] { error = w->open(); }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            lane.worker, [w = lane.worker, &error] { error = w->open(); }, Qt::BlockingQueuedConnection);
         if (error) {
             shutdownWorker();
             return error;
@@ -1042,7 +1077,8 @@ Error Relayer::ensureWorker()
 void Relayer::shutdownWorker()
 {
     for (const Lane &lane : std::as_const(m_lanes)) {
-        QMetaObject::invokeMethod(lane.worker, [w = lane.worker] { w->close(); }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            lane.worker, [w = lane.worker] { w->close(); }, Qt::BlockingQueuedConnection);
         lane.thread->quit();
         lane.thread->wait();
         delete lane.worker;
@@ -1053,8 +1089,10 @@ void Relayer::shutdownWorker()
 
 static bool isPerEventSignal(const QMetaMethod &signal)
 {
-    return signal == QMetaMethod::fromSignal(&Relayer::eventSent) || signal == QMetaMethod::fromSignal(&Relayer::eventFailed)
-           || signal == QMetaMethod::fromSignal(&Relayer::eventRetryScheduled) || signal == QMetaMethod::fromSignal(&Relayer::routeOutcome);
+    return signal == QMetaMethod::fromSignal(&Relayer::eventSent)
+        || signal == QMetaMethod::fromSignal(&Relayer::eventFailed)
+        || signal == QMetaMethod::fromSignal(&Relayer::eventRetryScheduled)
+        || signal == QMetaMethod::fromSignal(&Relayer::routeOutcome);
 }
 
 void Relayer::connectNotify(const QMetaMethod &signal)
@@ -1072,8 +1110,9 @@ void Relayer::disconnectNotify(const QMetaMethod &signal)
 
 // Runs work(worker, doneOne) on every lane; `finished` runs on this object's thread with the results
 // combined (processed and statements summed, the first error kept) once every lane has called doneOne.
-void Relayer::onEveryLane(const std::function<void(RelayWorker *, const std::function<void(const RelayOnceResult &)> &)> &work,
-                          const std::function<void(const RelayOnceResult &)> &finished)
+void Relayer::onEveryLane(
+    const std::function<void(RelayWorker *, const std::function<void(const RelayOnceResult &)> &)> &work,
+    const std::function<void(const RelayOnceResult &)> &finished)
 {
     struct Tally
     {
@@ -1083,15 +1122,21 @@ void Relayer::onEveryLane(const std::function<void(RelayWorker *, const std::fun
     auto tally = std::make_shared<Tally>();
     tally->left = int(m_lanes.size());
     for (const Lane &lane : std::as_const(m_lanes)) {
-        QMetaObject::invokeMethod(lane.worker, [self = this, w = lane.worker, work, finished, tally] {
-            work(w, [self, finished, tally](const RelayOnceResult &r) {
-                QMetaObject::invokeMethod(self, [finished, tally, r] {
-                    accumulate(tally->total, r);
-                    if (--tally->left == 0)
-                        finished(tally->total);
-                }, Qt::QueuedConnection);
-            });
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            lane.worker,
+            [self = this, w = lane.worker, work, finished, tally] {
+                work(w, [self, finished, tally](const RelayOnceResult &r) {
+                    QMetaObject::invokeMethod(
+                        self,
+                        [finished, tally, r] {
+                            accumulate(tally->total, r);
+                            if (--tally->left == 0)
+                                finished(tally->total);
+                        },
+                        Qt::QueuedConnection);
+                });
+            },
+            Qt::QueuedConnection);
     }
 }
 
@@ -1103,7 +1148,8 @@ Error Relayer::start()
         return e;
     m_running = true;
     for (const Lane &lane : std::as_const(m_lanes))
-        QMetaObject::invokeMethod(lane.worker, [w = lane.worker] { w->startLoop(); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            lane.worker, [w = lane.worker] { w->startLoop(); }, Qt::QueuedConnection);
     return {};
 }
 
@@ -1114,8 +1160,9 @@ void Relayer::stop()
     m_running = false;
     QSemaphore stopped;
     for (const Lane &lane : std::as_const(m_lanes))
-        QMetaObject::invokeMethod(lane.worker, [w = lane.worker, &stopped] { w->stopLoop([&stopped] { stopped.release(); }); },
-                                  Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            lane.worker, [w = lane.worker, &stopped] { w->stopLoop([&stopped] { stopped.release(); }); },
+            Qt::QueuedConnection);
     stopped.acquire(int(m_lanes.size()));
 }
 
@@ -1127,14 +1174,16 @@ void Relayer::stopAsync(const std::function<void()> &done)
     }
     m_running = false;
     // The workers stop before this object goes away, so posting back to it from them is safe.
-    onEveryLane([](RelayWorker *w, const RelayWorker::BatchCallback &doneOne) { w->stopLoop([doneOne] { doneOne({}); }); },
-                [done](const RelayOnceResult &) { done(); });
+    onEveryLane(
+        [](RelayWorker *w, const RelayWorker::BatchCallback &doneOne) { w->stopLoop([doneOne] { doneOne({}); }); },
+        [done](const RelayOnceResult &) { done(); });
 }
 
 void Relayer::wake()
 {
     for (const Lane &lane : std::as_const(m_lanes))
-        QMetaObject::invokeMethod(lane.worker, [w = lane.worker] { w->wake(); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            lane.worker, [w = lane.worker] { w->wake(); }, Qt::QueuedConnection);
 }
 
 RelayOnceResult Relayer::relayOnce()
@@ -1146,15 +1195,18 @@ RelayOnceResult Relayer::relayOnce()
     QMutex mutex;
     QSemaphore done;
     for (const Lane &lane : std::as_const(m_lanes)) {
-        QMetaObject::invokeMethod(lane.worker, [w = lane.worker, &result, &mutex, &done] {
-            w->requestBatch([&result, &mutex, &done](const RelayOnceResult &r) {
-                {
-                    QMutexLocker lock(&mutex);
-                    accumulate(result, r);
-                }
-                done.release();
-            });
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            lane.worker,
+            [w = lane.worker, &result, &mutex, &done] {
+                w->requestBatch([&result, &mutex, &done](const RelayOnceResult &r) {
+                    {
+                        QMutexLocker lock(&mutex);
+                        accumulate(result, r);
+                    }
+                    done.release();
+                });
+            },
+            Qt::QueuedConnection);
     }
     done.acquire(int(m_lanes.size()));
     return result;
@@ -1181,10 +1233,10 @@ void Relayer::drainAsync(const std::function<void(const RelayOnceResult &)> &don
     }
     m_running = true;
     onEveryLane([](RelayWorker *w, const RelayWorker::BatchCallback &doneOne) { w->startDrain(doneOne); },
-                [self = this, done](const RelayOnceResult &r) {
-                    self->m_running = false;
-                    done(r);
-                });
+        [self = this, done](const RelayOnceResult &r) {
+            self->m_running = false;
+            done(r);
+        });
 }
 
 Result<int> Relayer::cleanupOldEvents(qint64 ageMs, const QList<EventStatus> &statuses)

@@ -82,8 +82,9 @@ protected:
 private:
     Error ensureWorker();
     void shutdownWorker();
-    void onEveryLane(const std::function<void(RelayWorker *, const std::function<void(const RelayOnceResult &)> &)> &work,
-                     const std::function<void(const RelayOnceResult &)> &finished);
+    void onEveryLane(
+        const std::function<void(RelayWorker *, const std::function<void(const RelayOnceResult &)> &)> &work,
+        const std::function<void(const RelayOnceResult &)> &finished);
 
     ConnectionSpec m_spec;
     RelayerConfig m_config;

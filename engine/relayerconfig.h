@@ -20,41 +20,41 @@ using EventSender = std::function<DeliveryResult(const OutboxEvent &event)>;
 struct RelayRoute
 {
     QString name;
-    QStringList types;               // glob patterns ('*' any run of characters, '?' one); "*" is the default route
+    QStringList types; // glob patterns ('*' any run of characters, '?' one); "*" is the default route
     QUrl targetUrl;
     ContentMode contentMode = ContentMode::Binary;
     int concurrency = 6;
     QList<std::pair<QByteArray, QByteArray>> headers; // added to the relayer's own headers
-    QByteArray signingSecret;        // empty: the relayer's own (if any)
+    QByteArray signingSecret; // empty: the relayer's own (if any)
 };
 
 // How a relayer behaves. Defaults follow the seed (poll 1 s, batch 100, 5 retries, idle backoff up to 30 s).
 struct RelayerConfig
 {
-    QUrl targetUrl;                  // the CloudEvents endpoint (not needed with a custom sender)
-    int pollIntervalMs = 1000;       // how often to look for due events when idle; doubles up to maxIdleBackoffMs
-    int batchSize = 100;             // events claimed per batch
-    int maxRetries = 5;              // delivery attempts before an event fails
-    int maxIdleBackoffMs = 30000;    // the longest wait between polls when nothing is due
-    int requestTimeoutMs = 10000;    // per HTTP request
-    int concurrency = 6;             // requests in flight
-    int leaseDurationMs = 15000;     // how long a claim holds an event; renewed every third of it while in hand
+    QUrl targetUrl; // the CloudEvents endpoint (not needed with a custom sender)
+    int pollIntervalMs = 1000; // how often to look for due events when idle; doubles up to maxIdleBackoffMs
+    int batchSize = 100; // events claimed per batch
+    int maxRetries = 5; // delivery attempts before an event fails
+    int maxIdleBackoffMs = 30000; // the longest wait between polls when nothing is due
+    int requestTimeoutMs = 10000; // per HTTP request
+    int concurrency = 6; // requests in flight
+    int leaseDurationMs = 15000; // how long a claim holds an event; renewed every third of it while in hand
     ContentMode contentMode = ContentMode::Binary;
-    int retryBackoffMs = 2000;       // delay before the first retry; doubles per attempt, with jitter
-    int maxRetryBackoffMs = 600000;  // cap of the retry delay (10 min)
-    int changeCheckIntervalMs = 20;  // how often an idle relayer checks the database for other writers' commits
-    bool wakeOnLocalCommit = true;   // relay at once when an enqueue in this process commits
+    int retryBackoffMs = 2000; // delay before the first retry; doubles per attempt, with jitter
+    int maxRetryBackoffMs = 600000; // cap of the retry delay (10 min)
+    int changeCheckIntervalMs = 20; // how often an idle relayer checks the database for other writers' commits
+    bool wakeOnLocalCommit = true; // relay at once when an enqueue in this process commits
     bool wakeOnDatabaseChange = true; // ... or when another process commits (SQLite data_version, PostgreSQL LISTEN)
-    QString caCertificatesFile;      // https: PEM file of extra CA certificates to trust (the system's are always trusted)
-    QString clientCertificateFile;   // https: PEM client certificate (mTLS), with clientKeyFile
-    QString clientKeyFile;           // its PEM private key (RSA or EC, unencrypted)
+    QString caCertificatesFile; // https: PEM file of extra CA certificates to trust (the system's are always trusted)
+    QString clientCertificateFile; // https: PEM client certificate (mTLS), with clientKeyFile
+    QString clientKeyFile; // its PEM private key (RSA or EC, unencrypted)
     // Added to every request (e.g. Authorization). Values may be secrets: the engine never prints or logs them.
     QList<std::pair<QByteArray, QByteArray>> headers;
     // Standard Webhooks signing: a "whsec_<base64>" secret adds webhook-id, webhook-timestamp and
     // webhook-signature to every request.
     QByteArray signingSecret;
     qint64 maxBatchBytes = 1024 * 1024; // batched mode: largest request body (nginx's default client_max_body_size)
-    QString name;                    // shown as the lease owner; host and process id are added
+    QString name; // shown as the lease owner; host and process id are added
     EventSender customSender;
     // Routes by event type (first match wins; one of them must match every type). Each route is relayed by a
     // lane of its own (thread, connection, claims of its types only), so a target that is down or slow holds

@@ -22,7 +22,7 @@ public:
     using BatchCallback = std::function<void(const RelayOnceResult &)>;
 
     RelayWorker(const ConnectionSpec &spec, const RelayerConfig &config, const QString &owner,
-                std::shared_ptr<QAtomicInt> eventListeners);
+        std::shared_ptr<QAtomicInt> eventListeners);
     ~RelayWorker() override;
 
     // Before open(): claim only these types (a route's lane; see Storage::setClaimTypes).
@@ -72,8 +72,8 @@ private:
     bool checkFile();
     void flushUnwrittenBeforeStop();
     static constexpr int kStopWriteWaitMs = 10000;
-    static constexpr int kHealthCheckMs = 500;     // renewal due? anyone gone?
-    static constexpr qint64 kGoneGraceMs = 2500;    // PostgreSQL: a lock free this long is a session gone
+    static constexpr int kHealthCheckMs = 500; // renewal due? anyone gone?
+    static constexpr qint64 kGoneGraceMs = 2500; // PostgreSQL: a lock free this long is a session gone
     static constexpr qint64 kRestartGraceMs = 10000; // PostgreSQL: no take-over this soon after a server start
     void listenForNotifications();
     // Crash recovery: registered while relaying; every round renews the leases in hand (every third of the
@@ -111,7 +111,7 @@ private:
     int m_processedSinceIdle = 0;
     bool m_wakePending = false;
     std::function<void()> m_stopDone;
-    BatchCallback m_drainDone;   // a drain in progress: called when nothing is due any more
+    BatchCallback m_drainDone; // a drain in progress: called when nothing is due any more
     RelayOnceResult m_drained;
     void endDrain();
 
@@ -123,7 +123,7 @@ private:
     QList<DeliveryRecord> m_unwritten;
 
     QList<std::shared_ptr<Batch>> m_active; // batches claimed and not yet written back
-    QList<BatchCallback> m_waiting;          // callers of relayOnce() waiting for the next batch
+    QList<BatchCallback> m_waiting; // callers of relayOnce() waiting for the next batch
 };
 
 } // namespace outbox

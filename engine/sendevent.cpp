@@ -25,7 +25,8 @@ Error ensureSchema(QSqlDatabase &db)
     return {};
 }
 
-Error checkArguments(const QString &type, const QString &source, const QByteArray &data, const SendEventOptions &options)
+Error checkArguments(
+    const QString &type, const QString &source, const QByteArray &data, const SendEventOptions &options)
 {
     if (type.trimmed().isEmpty())
         return Error(Error::InvalidArgument, QStringLiteral("the event type must not be empty"));
@@ -41,7 +42,7 @@ Error checkArguments(const QString &type, const QString &source, const QByteArra
             return Error(Error::InvalidArgument, why);
         if (!it.value().isString() && !it.value().isDouble() && !it.value().isBool())
             return Error(Error::InvalidArgument,
-                         QStringLiteral("extension attribute '%1' must be a string, number or boolean").arg(it.key()));
+                QStringLiteral("extension attribute '%1' must be a string, number or boolean").arg(it.key()));
     }
     OutboxEvent attributes;
     attributes.id = options.eventId;
@@ -57,7 +58,7 @@ Error checkArguments(const QString &type, const QString &source, const QByteArra
         QString why;
         if (!cloudevents::isValidJson(data, &why))
             return Error(Error::InvalidArgument,
-                         QStringLiteral("the data is not valid JSON (%1); give a content type for other data").arg(why));
+                QStringLiteral("the data is not valid JSON (%1); give a content type for other data").arg(why));
     }
     return {};
 }
@@ -76,7 +77,7 @@ void WakeEvent::raise()
 }
 
 Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, const QString &source,
-                                       const QByteArray &data, const SendEventOptions &options)
+    const QByteArray &data, const SendEventOptions &options)
 {
     if (!db.isOpen())
         return Error(Error::InvalidArgument, QStringLiteral("the database connection is not open"));
@@ -90,7 +91,8 @@ Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, co
     event.type = type;
     event.source = source;
     event.subject = options.subject;
-    event.contentType = options.contentType.isEmpty() && !data.isEmpty() ? QStringLiteral("application/json") : options.contentType;
+    event.contentType =
+        options.contentType.isEmpty() && !data.isEmpty() ? QStringLiteral("application/json") : options.contentType;
     event.data = data;
     event.extensions = options.extensions;
     event.orderingKey = options.orderingKey;
@@ -110,25 +112,25 @@ Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, co
 }
 
 Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, const QString &source,
-                                       const QJsonObject &data, const SendEventOptions &options)
+    const QJsonObject &data, const SendEventOptions &options)
 {
     return sendEventTransactional(db, type, source, detail::jsonBytes(data), options);
 }
 
 Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, const QString &source,
-                                       const QJsonArray &data, const SendEventOptions &options)
+    const QJsonArray &data, const SendEventOptions &options)
 {
     return sendEventTransactional(db, type, source, detail::jsonBytes(data), options);
 }
 
 Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, const QString &source,
-                                       const QJsonDocument &data, const SendEventOptions &options)
+    const QJsonDocument &data, const SendEventOptions &options)
 {
     return sendEventTransactional(db, type, source, detail::jsonBytes(data), options);
 }
 
-Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, const QString &source,
-                                       const QVariant &data, const SendEventOptions &options)
+Result<QString> sendEventTransactional(
+    QSqlDatabase &db, const QString &type, const QString &source, const QVariant &data, const SendEventOptions &options)
 {
     if (data.metaType().id() == QMetaType::QByteArray)
         return sendEventTransactional(db, type, source, data.toByteArray(), options);

@@ -18,10 +18,10 @@ namespace outbox {
 // Options of one enqueued event (the seed's SendEventOptions and its With... functions).
 struct SendEventOptions
 {
-    QString eventId;       // empty: a new time-ordered UUID
-    QString contentType;   // empty: application/json
+    QString eventId; // empty: a new time-ordered UUID
+    QString contentType; // empty: application/json
     QString subject;
-    QString orderingKey;   // events with the same key are delivered in enqueue order
+    QString orderingKey; // events with the same key are delivered in enqueue order
     QJsonObject extensions; // CloudEvents extension attributes, e.g. {"traceparent": "00-..."}
 };
 
@@ -36,29 +36,44 @@ inline SendEventOptions withContentType(const QString &contentType)
 // open: it commits or rolls back with the caller's business data. Returns the event id. The data bytes are
 // stored and sent exactly as given. Nothing is written when an argument is invalid.
 Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, const QString &source,
-                                       const QByteArray &data, const SendEventOptions &options = {});
+    const QByteArray &data, const SendEventOptions &options = {});
 Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, const QString &source,
-                                       const QJsonObject &data, const SendEventOptions &options = {});
+    const QJsonObject &data, const SendEventOptions &options = {});
 Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, const QString &source,
-                                       const QJsonArray &data, const SendEventOptions &options = {});
+    const QJsonArray &data, const SendEventOptions &options = {});
 Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, const QString &source,
-                                       const QJsonDocument &data, const SendEventOptions &options = {});
+    const QJsonDocument &data, const SendEventOptions &options = {});
 // A QVariant holding a QByteArray is sent as is; anything else is converted to JSON.
 Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, const QString &source,
-                                       const QVariant &data, const SendEventOptions &options = {});
+    const QVariant &data, const SendEventOptions &options = {});
 
 namespace detail {
-inline QByteArray jsonBytes(const QJsonObject &o) { return QJsonDocument(o).toJson(QJsonDocument::Compact); }
-inline QByteArray jsonBytes(const QJsonArray &a) { return QJsonDocument(a).toJson(QJsonDocument::Compact); }
-inline QByteArray jsonBytes(const QJsonDocument &d) { return d.toJson(QJsonDocument::Compact); }
-inline QByteArray jsonBytes(const QByteArray &b) { return b; }
+inline QByteArray jsonBytes(const QJsonObject &o)
+{
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
+}
+inline QByteArray jsonBytes(const QJsonArray &a)
+{
+    return QJsonDocument(a).toJson(QJsonDocument::Compact);
+}
+inline QByteArray jsonBytes(const QJsonDocument &d)
+{
+    return d.toJson(QJsonDocument::Compact);
+}
+inline QByteArray jsonBytes(const QByteArray &b)
+{
+    return b;
+}
 } // namespace detail
 
 // Any type with a toJson() that returns a QJsonObject, QJsonArray, QJsonDocument or JSON bytes.
 template<typename T>
-    requires requires(const T &t) { detail::jsonBytes(t.toJson()); }
-Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, const QString &source, const T &data,
-                                       const SendEventOptions &options = {})
+requires requires(const T &t)
+{
+    detail::jsonBytes(t.toJson());
+}
+Result<QString> sendEventTransactional(
+    QSqlDatabase &db, const QString &type, const QString &source, const T &data, const SendEventOptions &options = {})
 {
     SendEventOptions o = options;
     if (o.contentType.isEmpty())

@@ -48,7 +48,8 @@ const QStringList &version1Indexes()
     static const QStringList list = {
         // The relayer's claim: due pending rows in due order. A leased row's next_attempt_at is its lease
         // expiry, so in-flight rows are simply not due and an expired lease makes the row due again.
-        QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_events_due ON outbox_events(next_attempt_at, seq) WHERE status = 'pending'"),
+        QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_events_due ON outbox_events(next_attempt_at, seq) WHERE "
+                       "status = 'pending'"),
         // Per-key ordering: the unsent events of a key, in order.
         QStringLiteral("CREATE INDEX IF NOT EXISTS outbox_events_key ON outbox_events(ordering_key, seq) "
                        "WHERE ordering_key IS NOT NULL AND status <> 'sent'"),
@@ -65,10 +66,12 @@ const QStringList &version1Indexes()
 // make the key's head due if it is parked.
 QString unparkTrigger(const QString &name, const QString &event, const QString &row, const QString &when)
 {
-    return QStringLiteral("CREATE TRIGGER IF NOT EXISTS %1 AFTER %2 ON outbox_events WHEN %3.ordering_key IS NOT NULL AND %4 BEGIN"
-                          " UPDATE outbox_events SET next_attempt_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
-                          " WHERE seq = (SELECT MIN(seq) FROM outbox_events WHERE ordering_key IS NOT NULL AND ordering_key = %3.ordering_key"
-                          " AND status <> 'sent') AND status = 'pending' AND next_attempt_at = 253402214400000; END")
+    return QStringLiteral(
+        "CREATE TRIGGER IF NOT EXISTS %1 AFTER %2 ON outbox_events WHEN %3.ordering_key IS NOT NULL AND %4 BEGIN"
+        " UPDATE outbox_events SET next_attempt_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+        " WHERE seq = (SELECT MIN(seq) FROM outbox_events WHERE ordering_key IS NOT NULL AND ordering_key = "
+        "%3.ordering_key"
+        " AND status <> 'sent') AND status = 'pending' AND next_attempt_at = 253402214400000; END")
         .arg(name, event, row, when);
 }
 
@@ -80,37 +83,35 @@ const QList<QStringList> &migrations(bool pg)
 {
     static const QList<QStringList> sqlite = {
         QStringList{
-            QStringLiteral(
-                "CREATE TABLE IF NOT EXISTS outbox_events ("
-                " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-                " id TEXT NOT NULL UNIQUE,"
-                " type TEXT NOT NULL,"
-                " source TEXT NOT NULL,"
-                " subject TEXT,"
-                " content_type TEXT,"
-                " data BLOB NOT NULL DEFAULT x'',"
-                " extensions TEXT,"
-                " ordering_key TEXT,"
-                " status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','failed','sent')),"
-                " attempts INTEGER NOT NULL DEFAULT 0,"
-                " next_attempt_at INTEGER NOT NULL,"
-                " lease_owner TEXT,"
-                " lease_expires_at INTEGER,"
-                " last_error TEXT,"
-                " last_http_status INTEGER,"
-                " created_at INTEGER NOT NULL,"
-                " sent_at INTEGER,"
-                " replay_of TEXT)"),
-            QStringLiteral(
-                "CREATE TABLE IF NOT EXISTS outbox_attempts ("
-                " id INTEGER PRIMARY KEY,"
-                " event_seq INTEGER NOT NULL,"
-                " attempted_at INTEGER NOT NULL,"
-                " outcome TEXT NOT NULL,"
-                " http_status INTEGER,"
-                " error TEXT,"
-                " duration_ms INTEGER NOT NULL DEFAULT 0,"
-                " relayer TEXT)"),
+            QStringLiteral("CREATE TABLE IF NOT EXISTS outbox_events ("
+                           " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+                           " id TEXT NOT NULL UNIQUE,"
+                           " type TEXT NOT NULL,"
+                           " source TEXT NOT NULL,"
+                           " subject TEXT,"
+                           " content_type TEXT,"
+                           " data BLOB NOT NULL DEFAULT x'',"
+                           " extensions TEXT,"
+                           " ordering_key TEXT,"
+                           " status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','failed','sent')),"
+                           " attempts INTEGER NOT NULL DEFAULT 0,"
+                           " next_attempt_at INTEGER NOT NULL,"
+                           " lease_owner TEXT,"
+                           " lease_expires_at INTEGER,"
+                           " last_error TEXT,"
+                           " last_http_status INTEGER,"
+                           " created_at INTEGER NOT NULL,"
+                           " sent_at INTEGER,"
+                           " replay_of TEXT)"),
+            QStringLiteral("CREATE TABLE IF NOT EXISTS outbox_attempts ("
+                           " id INTEGER PRIMARY KEY,"
+                           " event_seq INTEGER NOT NULL,"
+                           " attempted_at INTEGER NOT NULL,"
+                           " outcome TEXT NOT NULL,"
+                           " http_status INTEGER,"
+                           " error TEXT,"
+                           " duration_ms INTEGER NOT NULL DEFAULT 0,"
+                           " relayer TEXT)"),
         } + version1Indexes(),
         // Version 2: an event that waits behind an earlier unsent event of its ordering key is "parked" (due at
         // kParkedMs) instead of due, so claims never walk past a backlog of blocked events; when its key's head
@@ -118,18 +119,23 @@ const QList<QStringList> &migrations(bool pg)
         // engine, the console, outboxctl, an application's own SQL) keeps the rule. The claim still checks
         // the head itself, so rows written before version 2 stay correct.
         QStringList{
-            QStringLiteral("UPDATE outbox_events SET next_attempt_at = 253402214400000 WHERE status = 'pending' AND lease_owner IS NULL"
-                           " AND ordering_key IS NOT NULL AND EXISTS (SELECT 1 FROM outbox_events p WHERE p.ordering_key IS NOT NULL"
-                           " AND p.ordering_key = outbox_events.ordering_key AND p.status <> 'sent' AND p.seq < outbox_events.seq)"),
+            QStringLiteral("UPDATE outbox_events SET next_attempt_at = 253402214400000 WHERE status = 'pending' AND "
+                           "lease_owner IS NULL"
+                           " AND ordering_key IS NOT NULL AND EXISTS (SELECT 1 FROM outbox_events p WHERE "
+                           "p.ordering_key IS NOT NULL"
+                           " AND p.ordering_key = outbox_events.ordering_key AND p.status <> 'sent' AND p.seq < "
+                           "outbox_events.seq)"),
             QStringLiteral("CREATE TRIGGER IF NOT EXISTS outbox_events_park AFTER INSERT ON outbox_events"
                            " WHEN NEW.ordering_key IS NOT NULL AND NEW.status = 'pending' BEGIN"
-                           " UPDATE outbox_events SET next_attempt_at = 253402214400000 WHERE seq = NEW.seq AND EXISTS (SELECT 1 FROM"
-                           " outbox_events p WHERE p.ordering_key IS NOT NULL AND p.ordering_key = NEW.ordering_key AND p.status <> 'sent'"
+                           " UPDATE outbox_events SET next_attempt_at = 253402214400000 WHERE seq = NEW.seq AND EXISTS "
+                           "(SELECT 1 FROM"
+                           " outbox_events p WHERE p.ordering_key IS NOT NULL AND p.ordering_key = NEW.ordering_key "
+                           "AND p.status <> 'sent'"
                            " AND p.seq < NEW.seq); END"),
-            unparkTrigger(QStringLiteral("outbox_events_unpark_sent"), QStringLiteral("UPDATE OF status"), QStringLiteral("NEW"),
-                          QStringLiteral("NEW.status = 'sent' AND OLD.status <> 'sent'")),
-            unparkTrigger(QStringLiteral("outbox_events_unpark_deleted"), QStringLiteral("DELETE"), QStringLiteral("OLD"),
-                          QStringLiteral("OLD.status <> 'sent'")),
+            unparkTrigger(QStringLiteral("outbox_events_unpark_sent"), QStringLiteral("UPDATE OF status"),
+                QStringLiteral("NEW"), QStringLiteral("NEW.status = 'sent' AND OLD.status <> 'sent'")),
+            unparkTrigger(QStringLiteral("outbox_events_unpark_deleted"), QStringLiteral("DELETE"),
+                QStringLiteral("OLD"), QStringLiteral("OLD.status <> 'sent'")),
         },
         // Version 3: the successful attempt is kept on the event row (its duration and relayer beside sent_at
         // and last_http_status) instead of a row of its own in outbox_attempts; Storage::attempts() shows it.
@@ -144,9 +150,10 @@ const QList<QStringList> &migrations(bool pg)
         // procedure SQLite documents for changing a CHECK constraint (ALTER TABLE cannot); no row is rewritten.
         QStringList{
             QStringLiteral("PRAGMA writable_schema = ON"),
-            QStringLiteral("UPDATE sqlite_schema SET sql = replace(sql, \"CHECK (status IN ('pending','failed','sent'))\","
-                           " \"CHECK (status = 'pending' OR status = 'failed' OR status = 'sent')\")"
-                           " WHERE type = 'table' AND name = 'outbox_events'"),
+            QStringLiteral(
+                "UPDATE sqlite_schema SET sql = replace(sql, \"CHECK (status IN ('pending','failed','sent'))\","
+                " \"CHECK (status = 'pending' OR status = 'failed' OR status = 'sent')\")"
+                " WHERE type = 'table' AND name = 'outbox_events'"),
             QLatin1String(kBumpSchemaVersion),
             QStringLiteral("PRAGMA writable_schema = OFF"),
         },
@@ -159,37 +166,35 @@ const QList<QStringList> &migrations(bool pg)
     };
     static const QList<QStringList> postgres = {
         QStringList{
-            QStringLiteral(
-                "CREATE TABLE IF NOT EXISTS outbox_events ("
-                " seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
-                " id TEXT NOT NULL UNIQUE,"
-                " type TEXT NOT NULL,"
-                " source TEXT NOT NULL,"
-                " subject TEXT,"
-                " content_type TEXT,"
-                " data BYTEA NOT NULL DEFAULT ''::bytea,"
-                " extensions JSONB,"
-                " ordering_key TEXT,"
-                " status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','failed','sent')),"
-                " attempts INTEGER NOT NULL DEFAULT 0,"
-                " next_attempt_at TIMESTAMPTZ NOT NULL,"
-                " lease_owner TEXT,"
-                " lease_expires_at TIMESTAMPTZ,"
-                " last_error TEXT,"
-                " last_http_status INTEGER,"
-                " created_at TIMESTAMPTZ NOT NULL,"
-                " sent_at TIMESTAMPTZ,"
-                " replay_of TEXT)"),
-            QStringLiteral(
-                "CREATE TABLE IF NOT EXISTS outbox_attempts ("
-                " id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
-                " event_seq BIGINT NOT NULL,"
-                " attempted_at TIMESTAMPTZ NOT NULL,"
-                " outcome TEXT NOT NULL,"
-                " http_status INTEGER,"
-                " error TEXT,"
-                " duration_ms BIGINT NOT NULL DEFAULT 0,"
-                " relayer TEXT)"),
+            QStringLiteral("CREATE TABLE IF NOT EXISTS outbox_events ("
+                           " seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+                           " id TEXT NOT NULL UNIQUE,"
+                           " type TEXT NOT NULL,"
+                           " source TEXT NOT NULL,"
+                           " subject TEXT,"
+                           " content_type TEXT,"
+                           " data BYTEA NOT NULL DEFAULT ''::bytea,"
+                           " extensions JSONB,"
+                           " ordering_key TEXT,"
+                           " status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','failed','sent')),"
+                           " attempts INTEGER NOT NULL DEFAULT 0,"
+                           " next_attempt_at TIMESTAMPTZ NOT NULL,"
+                           " lease_owner TEXT,"
+                           " lease_expires_at TIMESTAMPTZ,"
+                           " last_error TEXT,"
+                           " last_http_status INTEGER,"
+                           " created_at TIMESTAMPTZ NOT NULL,"
+                           " sent_at TIMESTAMPTZ,"
+                           " replay_of TEXT)"),
+            QStringLiteral("CREATE TABLE IF NOT EXISTS outbox_attempts ("
+                           " id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+                           " event_seq BIGINT NOT NULL,"
+                           " attempted_at TIMESTAMPTZ NOT NULL,"
+                           " outcome TEXT NOT NULL,"
+                           " http_status INTEGER,"
+                           " error TEXT,"
+                           " duration_ms BIGINT NOT NULL DEFAULT 0,"
+                           " relayer TEXT)"),
         } + version1Indexes(),
         // Version 2 parks blocked events on SQLite only. On PostgreSQL concurrent writers could park an event
         // after its head was sent (and leave it parked) unless every writer took a per-key lock, which can
@@ -209,12 +214,18 @@ const QList<QStringList> &migrations(bool pg)
     return pg ? postgres : sqlite;
 }
 
-bool isPostgresConnection(const QSqlDatabase &db) { return db.driverName() == QLatin1String("QPSQL"); }
+bool isPostgresConnection(const QSqlDatabase &db)
+{
+    return db.driverName() == QLatin1String("QPSQL");
+}
 
 // The channel PostgreSQL relayers LISTEN on; an enqueue NOTIFYs it inside the caller's transaction.
 const char *const kNotifyChannel = "outbox_events";
 
-qint64 toMs(const QDateTime &t) { return t.isValid() ? t.toMSecsSinceEpoch() : 0; }
+qint64 toMs(const QDateTime &t)
+{
+    return t.isValid() ? t.toMSecsSinceEpoch() : 0;
+}
 // A time read from either backend: Unix milliseconds (SQLite) or a timestamp (PostgreSQL).
 QDateTime fromMs(const QVariant &v)
 {
@@ -229,8 +240,14 @@ QVariant timeParam(bool pg, qint64 ms)
 {
     return pg ? QVariant(QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC)) : QVariant(ms);
 }
-QVariant textOrNull(const QString &s) { return s.isEmpty() ? QVariant(QMetaType(QMetaType::QString)) : QVariant(s); }
-qint64 nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
+QVariant textOrNull(const QString &s)
+{
+    return s.isEmpty() ? QVariant(QMetaType(QMetaType::QString)) : QVariant(s);
+}
+qint64 nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
 
 constexpr int kLockTimeoutSeconds = 10; // PostgreSQL: the longest our statements wait for a lock
 // PostgreSQL: the first key of every relayer's session advisory lock (the second is its own lock_key).
@@ -241,8 +258,9 @@ QString sqlError(const QSqlError &e)
     const QString db = e.databaseText().trimmed();
     QString text = db.isEmpty() ? e.text().trimmed() : db;
     if (text.contains(QLatin1String("lock timeout")))
-        text += QStringLiteral(" (another session held a lock on the outbox for more than %1 s; pg_stat_activity names it)")
-                    .arg(kLockTimeoutSeconds);
+        text +=
+            QStringLiteral(" (another session held a lock on the outbox for more than %1 s; pg_stat_activity names it)")
+                .arg(kLockTimeoutSeconds);
     return text;
 }
 
@@ -301,7 +319,8 @@ OutboxEvent eventFromQuery(const QSqlQuery &q)
 
 QList<OutboxEvent> inSequenceOrder(QList<OutboxEvent> events)
 {
-    std::sort(events.begin(), events.end(), [](const OutboxEvent &a, const OutboxEvent &b) { return a.sequence < b.sequence; });
+    std::sort(events.begin(), events.end(),
+        [](const OutboxEvent &a, const OutboxEvent &b) { return a.sequence < b.sequence; });
     return events;
 }
 
@@ -316,7 +335,10 @@ struct Where
         terms.append(term);
         values.append(value);
     }
-    QString sql() const { return terms.isEmpty() ? QString() : QStringLiteral(" WHERE ") + terms.join(QStringLiteral(" AND ")); }
+    QString sql() const
+    {
+        return terms.isEmpty() ? QString() : QStringLiteral(" WHERE ") + terms.join(QStringLiteral(" AND "));
+    }
 };
 
 Where whereFor(const EventFilter &f, bool pg)
@@ -332,7 +354,8 @@ Where whereFor(const EventFilter &f, bool pg)
         w.add(QStringLiteral("ordering_key = ?"), f.orderingKey);
     if (!f.errorContains.isEmpty()) {
         // instr() rather than LIKE: no wildcard characters to escape in what the user typed.
-        w.add(pg ? QStringLiteral("strpos(last_error, ?) > 0") : QStringLiteral("instr(last_error, ?) > 0"), f.errorContains);
+        w.add(pg ? QStringLiteral("strpos(last_error, ?) > 0") : QStringLiteral("instr(last_error, ?) > 0"),
+            f.errorContains);
     }
     if (f.createdFrom.isValid())
         w.add(QStringLiteral("created_at >= ?"), timeParam(pg, f.createdFrom.toMSecsSinceEpoch()));
@@ -344,8 +367,9 @@ Where whereFor(const EventFilter &f, bool pg)
         w.add(QStringLiteral("seq <= ?"), f.sequenceAtMost);
     if (!f.payloadContains.isEmpty()) {
         // Byte-wise on both: a payload need not be valid text.
-        w.add(pg ? QStringLiteral("position(CAST(? AS bytea) IN data) > 0") : QStringLiteral("instr(CAST(data AS BLOB), ?) > 0"),
-              f.payloadContains);
+        w.add(pg ? QStringLiteral("position(CAST(? AS bytea) IN data) > 0")
+                 : QStringLiteral("instr(CAST(data AS BLOB), ?) > 0"),
+            f.payloadContains);
     }
     return w;
 }
@@ -434,7 +458,8 @@ private:
 namespace {
 QByteArray fileIdentity(const QString &path)
 {
-    struct stat st{};
+    struct stat st
+    { };
     if (::stat(QFile::encodeName(path).constData(), &st) != 0)
         return {};
     return QByteArray::number(quint64(st.st_dev)) + ':' + QByteArray::number(quint64(st.st_ino));
@@ -443,8 +468,7 @@ QByteArray fileIdentity(const QString &path)
 
 Storage::Storage(const ConnectionSpec &spec, const QString &connectionName)
     : m_spec(spec), m_connectionName(connectionName), m_pg(spec.backend == ConnectionSpec::Backend::Postgresql)
-{
-}
+{ }
 
 bool Storage::isFileReplaced() const
 {
@@ -495,7 +519,8 @@ Error openConnection(QSqlDatabase &db, const ConnectionSpec &spec, bool switchTo
         if (!q.exec(QStringLiteral("SELECT COUNT(*) FROM sqlite_master"))) {
             const QString why = sqlError(q.lastError());
             if (why.contains(QLatin1String("not a database")))
-                return Error(Error::InvalidArgument, QStringLiteral("'%1' is not a SQLite database").arg(spec.database));
+                return Error(
+                    Error::InvalidArgument, QStringLiteral("'%1' is not a SQLite database").arg(spec.database));
             return Error(Error::Database, QStringLiteral("cannot open '%1': %2").arg(spec.database, why));
         }
         return {};
@@ -520,8 +545,10 @@ Error probeOutbox(QSqlDatabase &db, const ConnectionSpec &spec)
     const bool pg = spec.backend == ConnectionSpec::Backend::Postgresql;
     const QString where = pg ? spec.displayUrl() : spec.database;
     QSqlQuery q(db);
-    const QString tablesSql = pg ? QStringLiteral("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1")
-                                 : QStringLiteral("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1");
+    const QString tablesSql = pg
+        ? QStringLiteral(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY 1")
+        : QStringLiteral("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1");
     if (!q.exec(tablesSql))
         return databaseError(QStringLiteral("cannot read '%1'").arg(where), q.lastError());
     QStringList tables;
@@ -532,33 +559,43 @@ Error probeOutbox(QSqlDatabase &db, const ConnectionSpec &spec)
     if (tables.contains(QLatin1String("outbox_events"))) {
         QStringList columns;
         QSqlQuery c(db);
-        if (c.exec(pg ? QStringLiteral("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
-                                       " AND table_name = 'outbox_events' ORDER BY ordinal_position")
+        if (c.exec(pg ? QStringLiteral(
+                       "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+                       " AND table_name = 'outbox_events' ORDER BY ordinal_position")
                       : QStringLiteral("SELECT name FROM pragma_table_info('outbox_events')"))) {
             while (c.next())
                 columns << c.value(0).toString();
         }
-        return Error(Error::InvalidArgument, QStringLiteral("'%1' has a table outbox_events that is not this engine's outbox (columns: %2); "
-                                                           "refused, nothing was changed").arg(where, columns.join(QStringLiteral(", ")).left(400)));
+        return Error(Error::InvalidArgument,
+            QStringLiteral("'%1' has a table outbox_events that is not this engine's outbox (columns: %2); "
+                           "refused, nothing was changed")
+                .arg(where, columns.join(QStringLiteral(", ")).left(400)));
     }
-    const QString found = tables.isEmpty() ? QStringLiteral("no tables") : QStringLiteral("tables: %1").arg(tables.join(QStringLiteral(", ")).left(300));
-    return Error(Error::InvalidArgument, QStringLiteral("'%1' is a database but not an outbox (%2); nothing was changed "
-                                                       "(create an outbox with 'outboxctl init')").arg(where, found));
+    const QString found = tables.isEmpty()
+        ? QStringLiteral("no tables")
+        : QStringLiteral("tables: %1").arg(tables.join(QStringLiteral(", ")).left(300));
+    return Error(Error::InvalidArgument,
+        QStringLiteral("'%1' is a database but not an outbox (%2); nothing was changed "
+                       "(create an outbox with 'outboxctl init')")
+            .arg(where, found));
 }
 } // namespace
 
 Result<std::unique_ptr<Storage>> Storage::open(const ConnectionSpec &spec, OpenMode mode)
 {
     if (!QSqlDatabase::isDriverAvailable(spec.driverName()))
-        return Error(Error::Unsupported, QStringLiteral("the Qt SQL driver %1 is not installed").arg(spec.driverName()));
+        return Error(
+            Error::Unsupported, QStringLiteral("the Qt SQL driver %1 is not installed").arg(spec.driverName()));
 
     const bool pg = spec.backend == ConnectionSpec::Backend::Postgresql;
     if (!pg) {
         const QFileInfo file(spec.database);
         if (mode == OpenMode::MustExist && !file.exists())
-            return Error(Error::NotFound, QStringLiteral("no outbox at '%1' (create one with 'outboxctl init')").arg(spec.database));
+            return Error(Error::NotFound,
+                QStringLiteral("no outbox at '%1' (create one with 'outboxctl init')").arg(spec.database));
         if (file.exists() && file.isDir())
-            return Error(Error::InvalidArgument, QStringLiteral("'%1' is a directory, not a database file").arg(spec.database));
+            return Error(
+                Error::InvalidArgument, QStringLiteral("'%1' is a directory, not a database file").arg(spec.database));
         if (mode == OpenMode::MustBeOutbox && !file.exists())
             return Error(Error::NotFound, QStringLiteral("no such file: '%1'").arg(spec.database));
     }
@@ -626,9 +663,10 @@ namespace {
 
 Error newerSchemaError(int current)
 {
-    return Error(Error::Unsupported, QStringLiteral("the outbox schema is version %1, newer than this program understands (%2)")
-                                         .arg(current)
-                                         .arg(Storage::schemaVersion()));
+    return Error(Error::Unsupported,
+        QStringLiteral("the outbox schema is version %1, newer than this program understands (%2)")
+            .arg(current)
+            .arg(Storage::schemaVersion()));
 }
 
 // Brings the schema from `current` to the latest version with q, inside whatever transaction the caller
@@ -710,7 +748,8 @@ Error Storage::migrate(QSqlDatabase &db)
     if (!q.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS outbox_schema (version INTEGER NOT NULL)"))) {
         const QString why = sqlError(q.lastError());
         if (why.contains(QLatin1String("not a database")))
-            return Error(Error::InvalidArgument, QStringLiteral("'%1' is not a SQLite database").arg(db.databaseName()));
+            return Error(
+                Error::InvalidArgument, QStringLiteral("'%1' is not a SQLite database").arg(db.databaseName()));
         return Error(Error::Database, QStringLiteral("cannot create the outbox schema: %1").arg(why));
     }
     if (!q.exec(QStringLiteral("SELECT COALESCE(MAX(version), 0) FROM outbox_schema")) || !q.next())
@@ -797,10 +836,12 @@ QString insertSql(bool pg)
                "WITH inserted AS (INSERT INTO outbox_events (id, type, source, subject, content_type, data, extensions,"
                " ordering_key, status, attempts, next_attempt_at, created_at, replay_of)"
                " VALUES (?, ?, ?, ?, ?, ?, CAST(? AS jsonb), ?, 'pending', 0, ?, ?, ?) RETURNING 1) "
-               "SELECT pg_notify('%1', '') FROM inserted").arg(QLatin1String(kNotifyChannel))
-              : QStringLiteral(
-               "INSERT INTO outbox_events (id, type, source, subject, content_type, data, extensions, ordering_key, status,"
-               " attempts, next_attempt_at, created_at, replay_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)");
+               "SELECT pg_notify('%1', '') FROM inserted")
+                    .arg(QLatin1String(kNotifyChannel))
+              : QStringLiteral("INSERT INTO outbox_events (id, type, source, subject, content_type, data, extensions, "
+                               "ordering_key, status,"
+                               " attempts, next_attempt_at, created_at, replay_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                               "'pending', 0, ?, ?, ?)");
 }
 
 } // namespace
@@ -835,8 +876,8 @@ Error Storage::insertEvent(QSqlDatabase &db, const OutboxEvent &e)
     ConnectionCache *cache = ConnectionCache::of(db);
     const QVariant created = timeParam(pg, toMs(e.createdAt));
     const QVariant extensions = e.extensions.isEmpty()
-                                    ? QVariant(QMetaType(QMetaType::QString))
-                                    : QVariant(QString::fromUtf8(QJsonDocument(e.extensions).toJson(QJsonDocument::Compact)));
+        ? QVariant(QMetaType(QMetaType::QString))
+        : QVariant(QString::fromUtf8(QJsonDocument(e.extensions).toJson(QJsonDocument::Compact)));
     QString why;
     // SQLite: a statement prepared on an earlier handle (the connection was closed and opened again) is
     // prepared afresh; the INSERT is never retried, because after some errors (SQLITE_FULL, SQLITE_IOERR)
@@ -879,10 +920,12 @@ Error Storage::insertEvent(QSqlDatabase &db, const OutboxEvent &e)
         q.finish();
     }
     if (inTransaction && sqlite3_get_autocommit(handle))
-        return Error(Error::Database, QStringLiteral("cannot write the event to the outbox: %1; SQLite rolled the whole transaction back, "
-                                                     "so nothing of it was written (the transaction is gone: roll back and start again)")
-                                          .arg(why));
-    if (why.contains(QLatin1String("UNIQUE constraint failed: outbox_events.id")) || why.contains(QLatin1String("outbox_events_id_key")))
+        return Error(Error::Database,
+            QStringLiteral("cannot write the event to the outbox: %1; SQLite rolled the whole transaction back, "
+                           "so nothing of it was written (the transaction is gone: roll back and start again)")
+                .arg(why));
+    if (why.contains(QLatin1String("UNIQUE constraint failed: outbox_events.id"))
+        || why.contains(QLatin1String("outbox_events_id_key")))
         return Error(Error::DuplicateId, QStringLiteral("an event with id '%1' is already in the outbox").arg(e.id));
     if (why.isEmpty())
         why = QStringLiteral("no answer from the database (connection lost?)");
@@ -935,16 +978,20 @@ QString jsonStringList(const QStringList &list)
 // relayer's configuration, and are quoted like any SQL string).
 QString Storage::claimTypeCondition() const
 {
-    auto literal = [](QString text) { return QLatin1Char('\'') + text.replace(QLatin1Char('\''), QStringLiteral("''")) + QLatin1Char('\''); };
+    auto literal = [](QString text) {
+        return QLatin1Char('\'') + text.replace(QLatin1Char('\''), QStringLiteral("''")) + QLatin1Char('\'');
+    };
     auto matches = [&](const QStringList &globs) {
         if (m_pg) {
             QStringList like;
             for (const QString &g : globs)
                 like << globToLike(g);
-            return QStringLiteral("EXISTS (SELECT 1 FROM json_array_elements_text(CAST(%1 AS json)) AS p(v) WHERE e.type LIKE p.v)")
+            return QStringLiteral(
+                "EXISTS (SELECT 1 FROM json_array_elements_text(CAST(%1 AS json)) AS p(v) WHERE e.type LIKE p.v)")
                 .arg(literal(jsonStringList(like)));
         }
-        return QStringLiteral("EXISTS (SELECT 1 FROM json_each(%1) WHERE e.type GLOB json_each.value)").arg(literal(jsonStringList(globs)));
+        return QStringLiteral("EXISTS (SELECT 1 FROM json_each(%1) WHERE e.type GLOB json_each.value)")
+            .arg(literal(jsonStringList(globs)));
     };
     QString condition;
     if (!m_claimInclude.isEmpty())
@@ -958,18 +1005,20 @@ Result<QList<OutboxEvent>> Storage::claim(const QString &owner, int limit, qint6
 {
     // One statement: pick due rows (the head of each ordering key only) and lease them. On PostgreSQL the
     // rows are locked with SKIP LOCKED, so concurrent relayers take disjoint batches without waiting.
-    const QString headOfKey = QStringLiteral(
-        " AND (e.ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM outbox_events p"
-        "  WHERE p.ordering_key = e.ordering_key AND p.status <> 'sent' AND p.seq < e.seq))");
+    const QString headOfKey =
+        QStringLiteral(" AND (e.ordering_key IS NULL OR NOT EXISTS (SELECT 1 FROM outbox_events p"
+                       "  WHERE p.ordering_key = e.ordering_key AND p.status <> 'sent' AND p.seq < e.seq))");
     if (m_pg) {
         // The database's clock decides leases, so relayers on hosts with skewed clocks agree.
-        Query q(this, QStringLiteral(
-            "UPDATE outbox_events SET lease_owner = ?,"
-            " lease_expires_at = clock_timestamp() + CAST(? AS bigint) * interval '1 millisecond',"
-            " next_attempt_at = clock_timestamp() + CAST(? AS bigint) * interval '1 millisecond' "
-            "WHERE seq IN (SELECT e.seq FROM outbox_events e WHERE e.status = 'pending' AND e.next_attempt_at <= clock_timestamp()%1"
-            " ORDER BY e.next_attempt_at, e.seq LIMIT ? FOR UPDATE SKIP LOCKED) "
-            "RETURNING %2").arg(headOfKey + claimTypeCondition(), QLatin1String(kEventColumns)));
+        Query q(this,
+            QStringLiteral("UPDATE outbox_events SET lease_owner = ?,"
+                           " lease_expires_at = clock_timestamp() + CAST(? AS bigint) * interval '1 millisecond',"
+                           " next_attempt_at = clock_timestamp() + CAST(? AS bigint) * interval '1 millisecond' "
+                           "WHERE seq IN (SELECT e.seq FROM outbox_events e WHERE e.status = 'pending' AND "
+                           "e.next_attempt_at <= clock_timestamp()%1"
+                           " ORDER BY e.next_attempt_at, e.seq LIMIT ? FOR UPDATE SKIP LOCKED) "
+                           "RETURNING %2")
+                .arg(headOfKey + claimTypeCondition(), QLatin1String(kEventColumns)));
         q.bind(owner).bind(leaseMs).bind(leaseMs).bind(limit);
         if (Error e = q.exec(QStringLiteral("cannot claim events")))
             return e;
@@ -983,14 +1032,16 @@ Result<QList<OutboxEvent>> Storage::claim(const QString &owner, int limit, qint6
         "UPDATE outbox_events SET lease_owner = ?, lease_expires_at = ?, next_attempt_at = ? "
         "WHERE seq IN (SELECT e.seq FROM outbox_events e INDEXED BY outbox_events_due WHERE e.status = 'pending'"
         " AND e.next_attempt_at <= ?%1 ORDER BY e.next_attempt_at, e.seq LIMIT ?) "
-        "RETURNING %2").arg(headOfKey, QLatin1String(kEventColumns));
+        "RETURNING %2")
+                                           .arg(headOfKey, QLatin1String(kEventColumns));
     if (m_claimInclude.isEmpty() && m_claimExclude.isEmpty())
         return claimSqlite(sqliteClaim, owner, limit, leaseMs);
     static const QString routedClaim = QStringLiteral(
         "UPDATE outbox_events SET lease_owner = ?, lease_expires_at = ?, next_attempt_at = ? "
         "WHERE seq IN (SELECT e.seq FROM outbox_events e INDEXED BY outbox_events_due WHERE e.status = 'pending'"
         " AND e.next_attempt_at <= ?%1%3 ORDER BY e.next_attempt_at, e.seq LIMIT ?) "
-        "RETURNING %2").arg(headOfKey, QLatin1String(kEventColumns));
+        "RETURNING %2")
+                                           .arg(headOfKey, QLatin1String(kEventColumns));
     return claimSqlite(routedClaim.arg(claimTypeCondition()), owner, limit, leaseMs);
 }
 
@@ -1005,8 +1056,11 @@ Result<QList<OutboxEvent>> Storage::claimSqlite(const QString &sql, const QStrin
         return Error(Error::Database, QStringLiteral("%1: no connection to the database").arg(what));
     if (m_claim.handle != handle) {
         m_claim.reset();
-        if (sqlite3_prepare_v3(handle, sql.toUtf8().constData(), -1, SQLITE_PREPARE_PERSISTENT, &m_claim.statement, nullptr) != SQLITE_OK) {
-            const Error e(Error::Database, QStringLiteral("%1: %2").arg(what, QString::fromUtf8(sqlite3_errmsg(handle))));
+        if (sqlite3_prepare_v3(
+                handle, sql.toUtf8().constData(), -1, SQLITE_PREPARE_PERSISTENT, &m_claim.statement, nullptr)
+            != SQLITE_OK) {
+            const Error e(
+                Error::Database, QStringLiteral("%1: %2").arg(what, QString::fromUtf8(sqlite3_errmsg(handle))));
             m_claim.reset();
             return e;
         }
@@ -1027,8 +1081,9 @@ Result<QList<OutboxEvent>> Storage::claimSqlite(const QString &sql, const QStrin
         return chars ? QString::fromUtf8(chars, sqlite3_column_bytes(st, column)) : QString();
     };
     const auto time = [st](int column) {
-        return sqlite3_column_type(st, column) == SQLITE_NULL ? QDateTime()
-                                                               : QDateTime::fromMSecsSinceEpoch(sqlite3_column_int64(st, column), Qt::UTC);
+        return sqlite3_column_type(st, column) == SQLITE_NULL
+            ? QDateTime()
+            : QDateTime::fromMSecsSinceEpoch(sqlite3_column_int64(st, column), Qt::UTC);
     };
     QList<OutboxEvent> events;
     events.reserve(limit);
@@ -1044,7 +1099,8 @@ Result<QList<OutboxEvent>> Storage::claimSqlite(const QString &sql, const QStrin
         e.contentType = text(5);
         const void *data = sqlite3_column_blob(st, 6);
         e.data = data ? QByteArray(static_cast<const char *>(data), sqlite3_column_bytes(st, 6)) : QByteArray("");
-        if (const auto *ext = static_cast<const char *>(sqlite3_column_blob(st, 7)); ext && sqlite3_column_bytes(st, 7) > 0)
+        if (const auto *ext = static_cast<const char *>(sqlite3_column_blob(st, 7));
+            ext && sqlite3_column_bytes(st, 7) > 0)
             e.extensions = QJsonDocument::fromJson(QByteArray(ext, sqlite3_column_bytes(st, 7))).object();
         e.orderingKey = text(8);
         parseStatus(text(9), &e.status);
@@ -1136,9 +1192,9 @@ Error Storage::complete(const QString &owner, const QList<DeliveryRecord> &recor
     });
     // SQLite, every event delivered (the usual batch): one statement, its time bound once (the results of a
     // batch are recorded together) and only what differs per event in the JSON.
-    const bool shortForm = !m_pg && allDelivered && std::all_of(records.begin(), records.end(), [&](const DeliveryRecord &r) {
-        return r.attemptedAt == records.first().attemptedAt;
-    });
+    const bool shortForm = !m_pg && allDelivered
+        && std::all_of(records.begin(), records.end(),
+            [&](const DeliveryRecord &r) { return r.attemptedAt == records.first().attemptedAt; });
     const QByteArray jsonBytes = deliveryJson(records, m_pg, shortForm);
     // Bound as UTF-8 bytes: a QString would be bound as UTF-16, which SQLite's JSON functions convert back
     // to UTF-8 on every use.
@@ -1151,39 +1207,52 @@ Error Storage::complete(const QString &owner, const QList<DeliveryRecord> &recor
     std::unique_ptr<Query> update;
     std::unique_ptr<Query> history;
     if (m_pg) {
-        update = std::make_unique<Query>(this, QStringLiteral(
-            "UPDATE outbox_events SET status = r.t, attempts = attempts + 1, next_attempt_at = to_timestamp(r.n / 1000.0),"
-            " lease_owner = NULL, lease_expires_at = NULL, last_error = r.e, last_http_status = r.h,"
-            " sent_at = COALESCE(to_timestamp(r.a / 1000.0), sent_at), last_duration_ms = r.d, last_relayer = ? "
-            "FROM jsonb_to_recordset(CAST(? AS jsonb)) AS r(s bigint, t text, n bigint, e text, h int, a bigint, d bigint) "
-            "WHERE outbox_events.seq = r.s AND outbox_events.lease_owner = ? RETURNING outbox_events.seq"));
-        history = std::make_unique<Query>(this, QStringLiteral(
-            "INSERT INTO outbox_attempts (event_seq, attempted_at, outcome, http_status, error, duration_ms, relayer) "
-            "SELECT r.s, to_timestamp(r.w / 1000.0), r.o, r.h, r.e, r.d, ? "
-            "FROM jsonb_to_recordset(CAST(? AS jsonb)) AS r(s bigint, w bigint, o text, h int, e text, d bigint) "
-            "WHERE r.o <> 'sent' AND EXISTS (SELECT 1 FROM outbox_events WHERE seq = r.s AND lease_owner = ?)"));
+        update = std::make_unique<Query>(this,
+            QStringLiteral(
+                "UPDATE outbox_events SET status = r.t, attempts = attempts + 1, next_attempt_at = to_timestamp(r.n / "
+                "1000.0),"
+                " lease_owner = NULL, lease_expires_at = NULL, last_error = r.e, last_http_status = r.h,"
+                " sent_at = COALESCE(to_timestamp(r.a / 1000.0), sent_at), last_duration_ms = r.d, last_relayer = ? "
+                "FROM jsonb_to_recordset(CAST(? AS jsonb)) AS r(s bigint, t text, n bigint, e text, h int, a bigint, d "
+                "bigint) "
+                "WHERE outbox_events.seq = r.s AND outbox_events.lease_owner = ? RETURNING outbox_events.seq"));
+        history = std::make_unique<Query>(this,
+            QStringLiteral(
+                "INSERT INTO outbox_attempts (event_seq, attempted_at, outcome, http_status, error, duration_ms, "
+                "relayer) "
+                "SELECT r.s, to_timestamp(r.w / 1000.0), r.o, r.h, r.e, r.d, ? "
+                "FROM jsonb_to_recordset(CAST(? AS jsonb)) AS r(s bigint, w bigint, o text, h int, e text, d bigint) "
+                "WHERE r.o <> 'sent' AND EXISTS (SELECT 1 FROM outbox_events WHERE seq = r.s AND lease_owner = ?)"));
     } else if (shortForm) {
-        update = std::make_unique<Query>(this, QStringLiteral(
-            "UPDATE outbox_events SET status = 'sent', attempts = attempts + 1, next_attempt_at = ?,"
-            " lease_owner = NULL, lease_expires_at = NULL, last_error = NULL, last_http_status = r.h,"
-            " sent_at = ?, last_duration_ms = r.d, last_relayer = ? "
-            "FROM (SELECT value->>0 AS s, value->>1 AS h, value->>2 AS d FROM json_each(CAST(? AS TEXT))) AS r "
-            "WHERE outbox_events.seq = r.s AND outbox_events.lease_owner = ? RETURNING outbox_events.seq"), Query::Reuse::Kept);
+        update = std::make_unique<Query>(this,
+            QStringLiteral(
+                "UPDATE outbox_events SET status = 'sent', attempts = attempts + 1, next_attempt_at = ?,"
+                " lease_owner = NULL, lease_expires_at = NULL, last_error = NULL, last_http_status = r.h,"
+                " sent_at = ?, last_duration_ms = r.d, last_relayer = ? "
+                "FROM (SELECT value->>0 AS s, value->>1 AS h, value->>2 AS d FROM json_each(CAST(? AS TEXT))) AS r "
+                "WHERE outbox_events.seq = r.s AND outbox_events.lease_owner = ? RETURNING outbox_events.seq"),
+            Query::Reuse::Kept);
         const qint64 attempted = toMs(records.first().attemptedAt);
         update->bind(attempted).bind(attempted);
     } else {
         // Each row: [seq, status, outcome, attempted at, next attempt at, sent at, http status, error, duration].
-        update = std::make_unique<Query>(this, QStringLiteral(
-            "UPDATE outbox_events SET status = r.t, attempts = attempts + 1, next_attempt_at = r.n,"
-            " lease_owner = NULL, lease_expires_at = NULL, last_error = r.e, last_http_status = r.h,"
-            " sent_at = COALESCE(r.a, sent_at), last_duration_ms = r.d, last_relayer = ? "
-            "FROM (SELECT value->>0 AS s, value->>1 AS t, value->>4 AS n, value->>5 AS a, value->>6 AS h, value->>7 AS e,"
-            " value->>8 AS d FROM json_each(CAST(? AS TEXT))) AS r "
-            "WHERE outbox_events.seq = r.s AND outbox_events.lease_owner = ? RETURNING outbox_events.seq"), Query::Reuse::Kept);
-        history = std::make_unique<Query>(this, QStringLiteral(
-            "INSERT INTO outbox_attempts (event_seq, attempted_at, outcome, http_status, error, duration_ms, relayer) "
-            "SELECT value->>0, value->>3, value->>2, value->>6, value->>7, value->>8, ? FROM json_each(CAST(? AS TEXT)) "
-            "WHERE value->>2 <> 'sent' AND EXISTS (SELECT 1 FROM outbox_events WHERE seq = value->>0 AND lease_owner = ?)"),
+        update = std::make_unique<Query>(this,
+            QStringLiteral(
+                "UPDATE outbox_events SET status = r.t, attempts = attempts + 1, next_attempt_at = r.n,"
+                " lease_owner = NULL, lease_expires_at = NULL, last_error = r.e, last_http_status = r.h,"
+                " sent_at = COALESCE(r.a, sent_at), last_duration_ms = r.d, last_relayer = ? "
+                "FROM (SELECT value->>0 AS s, value->>1 AS t, value->>4 AS n, value->>5 AS a, value->>6 AS h, "
+                "value->>7 AS e,"
+                " value->>8 AS d FROM json_each(CAST(? AS TEXT))) AS r "
+                "WHERE outbox_events.seq = r.s AND outbox_events.lease_owner = ? RETURNING outbox_events.seq"),
+            Query::Reuse::Kept);
+        history = std::make_unique<Query>(this,
+            QStringLiteral("INSERT INTO outbox_attempts (event_seq, attempted_at, outcome, http_status, error, "
+                           "duration_ms, relayer) "
+                           "SELECT value->>0, value->>3, value->>2, value->>6, value->>7, value->>8, ? FROM "
+                           "json_each(CAST(? AS TEXT)) "
+                           "WHERE value->>2 <> 'sent' AND EXISTS (SELECT 1 FROM outbox_events WHERE seq = value->>0 "
+                           "AND lease_owner = ?)"),
             Query::Reuse::Kept);
     }
     update->bind(owner).bind(json).bind(owner);
@@ -1254,18 +1323,20 @@ Error Storage::release(const QString &owner, const QList<qint64> &sequences)
 {
     if (sequences.isEmpty())
         return {};
-    Query q(this, QStringLiteral(
-        "UPDATE outbox_events SET lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = ? "
-        "WHERE lease_owner = ? AND status = 'pending' AND seq IN %1").arg(sequenceListSql(m_pg)), Query::Reuse::Kept);
+    Query q(this,
+        QStringLiteral("UPDATE outbox_events SET lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = ? "
+                       "WHERE lease_owner = ? AND status = 'pending' AND seq IN %1")
+            .arg(sequenceListSql(m_pg)),
+        Query::Reuse::Kept);
     q.bind(timeParam(m_pg, nowMs())).bind(owner).bind(sequenceListJson(sequences));
     return q.exec(QStringLiteral("cannot release leases"));
 }
 
 Error Storage::releaseAll(const QString &owner)
 {
-    Query q(this, QStringLiteral(
-        "UPDATE outbox_events SET lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = ? "
-        "WHERE lease_owner = ? AND status = 'pending'"));
+    Query q(this,
+        QStringLiteral("UPDATE outbox_events SET lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = ? "
+                       "WHERE lease_owner = ? AND status = 'pending'"));
     q.bind(timeParam(m_pg, nowMs())).bind(owner);
     return q.exec(QStringLiteral("cannot release leases"));
 }
@@ -1275,8 +1346,10 @@ Error Storage::registerRelayer(const QString &owner, qint64 leaseMs)
     if (m_pg) {
         // The lock first: a key that another session holds (one taking this relayer over) is not ours any more.
         for (int tries = 0; tries < 8; ++tries) {
-            const qint64 key = m_lockKey > 0 && tries == 0 ? m_lockKey : qint64(QRandomGenerator::global()->bounded(1, 0x7fffffff));
-            Query lock(this, QStringLiteral("SELECT pg_try_advisory_lock(%1, CAST(? AS integer))").arg(kRelayerLockClass));
+            const qint64 key =
+                m_lockKey > 0 && tries == 0 ? m_lockKey : qint64(QRandomGenerator::global()->bounded(1, 0x7fffffff));
+            Query lock(
+                this, QStringLiteral("SELECT pg_try_advisory_lock(%1, CAST(? AS integer))").arg(kRelayerLockClass));
             lock.bind(key);
             if (Error e = lock.exec(QStringLiteral("cannot take the relayer's lock")))
                 return e;
@@ -1291,12 +1364,19 @@ Error Storage::registerRelayer(const QString &owner, qint64 leaseMs)
     }
     const QString host = QHostInfo::localHostName();
     const qint64 pid = QCoreApplication::applicationPid();
-    Query q(this, QStringLiteral(
-        "INSERT INTO outbox_relayers (owner, host, pid, process_start, lock_key, lease_ms, started_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (owner) DO UPDATE SET host = excluded.host, pid = excluded.pid, process_start = excluded.process_start,"
-        " lock_key = excluded.lock_key, lease_ms = excluded.lease_ms"));
-    q.bind(owner).bind(host).bind(pid).bind(textOrNull(detail::processStartToken(pid)))
-        .bind(m_pg ? QVariant(m_lockKey) : QVariant(QMetaType(QMetaType::LongLong))).bind(leaseMs).bind(timeParam(m_pg, nowMs()));
+    Query q(this,
+        QStringLiteral("INSERT INTO outbox_relayers (owner, host, pid, process_start, lock_key, lease_ms, started_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?) "
+                       "ON CONFLICT (owner) DO UPDATE SET host = excluded.host, pid = excluded.pid, process_start = "
+                       "excluded.process_start,"
+                       " lock_key = excluded.lock_key, lease_ms = excluded.lease_ms"));
+    q.bind(owner)
+        .bind(host)
+        .bind(pid)
+        .bind(textOrNull(detail::processStartToken(pid)))
+        .bind(m_pg ? QVariant(m_lockKey) : QVariant(QMetaType(QMetaType::LongLong)))
+        .bind(leaseMs)
+        .bind(timeParam(m_pg, nowMs()));
     return q.exec(QStringLiteral("cannot register the relayer"));
 }
 
@@ -1321,15 +1401,19 @@ Result<int> Storage::renewLeases(const QString &owner, const QList<qint64> &sequ
     std::unique_ptr<Query> q;
     if (m_pg) {
         // The database's clock, as in claim().
-        q = std::make_unique<Query>(this, QStringLiteral(
-            "UPDATE outbox_events SET lease_expires_at = clock_timestamp() + CAST(? AS bigint) * interval '1 millisecond',"
-            " next_attempt_at = clock_timestamp() + CAST(? AS bigint) * interval '1 millisecond' "
-            "WHERE lease_owner = ? AND status = 'pending' AND seq IN %1").arg(sequenceListSql(true)));
+        q = std::make_unique<Query>(this,
+            QStringLiteral("UPDATE outbox_events SET lease_expires_at = clock_timestamp() + CAST(? AS bigint) * "
+                           "interval '1 millisecond',"
+                           " next_attempt_at = clock_timestamp() + CAST(? AS bigint) * interval '1 millisecond' "
+                           "WHERE lease_owner = ? AND status = 'pending' AND seq IN %1")
+                .arg(sequenceListSql(true)));
         q->bind(leaseMs).bind(leaseMs);
     } else {
-        q = std::make_unique<Query>(this, QStringLiteral(
-            "UPDATE outbox_events SET lease_expires_at = ?, next_attempt_at = ? "
-            "WHERE lease_owner = ? AND status = 'pending' AND seq IN %1").arg(sequenceListSql(false)), Query::Reuse::Kept);
+        q = std::make_unique<Query>(this,
+            QStringLiteral("UPDATE outbox_events SET lease_expires_at = ?, next_attempt_at = ? "
+                           "WHERE lease_owner = ? AND status = 'pending' AND seq IN %1")
+                .arg(sequenceListSql(false)),
+            Query::Reuse::Kept);
         const qint64 until = nowMs() + leaseMs;
         q->bind(until).bind(until);
     }
@@ -1342,13 +1426,16 @@ Result<int> Storage::renewLeases(const QString &owner, const QList<qint64> &sequ
 Result<QList<RelayerInfo>> Storage::relayers(bool withLeases)
 {
     // PostgreSQL: alive while some session holds the relayer's lock in this database.
-    Query q(this, m_pg ? QStringLiteral(
-        "SELECT owner, host, pid, process_start, lock_key, lease_ms, started_at, EXISTS (SELECT 1 FROM pg_locks l"
-        " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND CAST(l.classid AS bigint) = %1"
-        " AND CAST(l.objid AS bigint) = r.lock_key AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())) "
-        "FROM outbox_relayers r ORDER BY started_at, owner").arg(kRelayerLockClass)
-                         : QStringLiteral("SELECT owner, host, pid, process_start, lock_key, lease_ms, started_at, NULL "
-                                          "FROM outbox_relayers ORDER BY started_at, owner"));
+    Query q(this,
+        m_pg ? QStringLiteral(
+            "SELECT owner, host, pid, process_start, lock_key, lease_ms, started_at, EXISTS (SELECT 1 FROM pg_locks l"
+            " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND CAST(l.classid AS bigint) = %1"
+            " AND CAST(l.objid AS bigint) = r.lock_key AND l.database = (SELECT oid FROM pg_database WHERE datname = "
+            "current_database())) "
+            "FROM outbox_relayers r ORDER BY started_at, owner")
+                   .arg(kRelayerLockClass)
+             : QStringLiteral("SELECT owner, host, pid, process_start, lock_key, lease_ms, started_at, NULL "
+                              "FROM outbox_relayers ORDER BY started_at, owner"));
     if (Error e = q.exec(QStringLiteral("cannot read the relayers")))
         return e;
     QList<RelayerInfo> list;
@@ -1366,13 +1453,16 @@ Result<QList<RelayerInfo>> Storage::relayers(bool withLeases)
         if (m_pg)
             r.state = q.q().value(7).toBool() ? RelayerInfo::State::Alive : RelayerInfo::State::Gone;
         else if (r.host == thisHost && detail::canTellProcessStart() && !r.processStart.isEmpty())
-            r.state = detail::processStartToken(r.pid) == r.processStart ? RelayerInfo::State::Alive : RelayerInfo::State::Gone;
+            r.state = detail::processStartToken(r.pid) == r.processStart ? RelayerInfo::State::Alive
+                                                                         : RelayerInfo::State::Gone;
         list.append(r);
     }
     if (!withLeases)
         return list;
-    Query leases(this, QStringLiteral("SELECT lease_owner, COUNT(*), MAX(lease_expires_at) FROM outbox_events"
-                                      " WHERE status = 'pending' AND lease_owner IS NOT NULL GROUP BY lease_owner ORDER BY lease_owner"));
+    Query leases(this,
+        QStringLiteral(
+            "SELECT lease_owner, COUNT(*), MAX(lease_expires_at) FROM outbox_events"
+            " WHERE status = 'pending' AND lease_owner IS NOT NULL GROUP BY lease_owner ORDER BY lease_owner"));
     if (Error e = leases.exec(QStringLiteral("cannot count leases")))
         return e;
     while (leases.q().next()) {
@@ -1414,9 +1504,10 @@ Result<int> Storage::takeOver(const RelayerInfo &gone)
     Error error = inWriteTransaction(QStringLiteral("cannot take over a relayer"), [&]() -> Error {
         // Due at once and ahead of the backlog: they were due before it (their creation time puts them back
         // in their place in the due order).
-        Query release(this, QStringLiteral(
-            "UPDATE outbox_events SET lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = created_at "
-            "WHERE lease_owner = ? AND status = 'pending'"));
+        Query release(this,
+            QStringLiteral(
+                "UPDATE outbox_events SET lease_owner = NULL, lease_expires_at = NULL, next_attempt_at = created_at "
+                "WHERE lease_owner = ? AND status = 'pending'"));
         release.bind(gone.owner);
         if (Error e = release.exec(QStringLiteral("cannot release a gone relayer's leases")))
             return e;
@@ -1446,7 +1537,9 @@ Result<qint64> Storage::serverUptimeMs()
 {
     if (!m_pg)
         return Error(Error::InvalidArgument, QStringLiteral("only a database server has an uptime"));
-    Query q(this, QStringLiteral("SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp() - pg_postmaster_start_time()) * 1000 AS bigint)"));
+    Query q(this,
+        QStringLiteral(
+            "SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp() - pg_postmaster_start_time()) * 1000 AS bigint)"));
     if (Error e = q.exec(QStringLiteral("cannot read the server's uptime")))
         return e;
     if (!q.q().next())
@@ -1457,9 +1550,12 @@ Result<qint64> Storage::serverUptimeMs()
 QString relayerStateName(RelayerInfo::State state)
 {
     switch (state) {
-    case RelayerInfo::State::Alive: return QStringLiteral("alive");
-    case RelayerInfo::State::Gone: return QStringLiteral("gone");
-    case RelayerInfo::State::Unknown: return QStringLiteral("unknown");
+    case RelayerInfo::State::Alive:
+        return QStringLiteral("alive");
+    case RelayerInfo::State::Gone:
+        return QStringLiteral("gone");
+    case RelayerInfo::State::Unknown:
+        return QStringLiteral("unknown");
     }
     return {};
 }
@@ -1478,7 +1574,8 @@ Result<qint64> Storage::changeCounter()
 
 Result<QDateTime> Storage::nextDueAt()
 {
-    Query q(this, QStringLiteral("SELECT MIN(next_attempt_at) FROM outbox_events WHERE status = 'pending'"), Query::Reuse::Kept);
+    Query q(this, QStringLiteral("SELECT MIN(next_attempt_at) FROM outbox_events WHERE status = 'pending'"),
+        Query::Reuse::Kept);
     if (Error e = q.exec(QStringLiteral("cannot read the next due time")))
         return e;
     if (!q.q().next())
@@ -1494,9 +1591,10 @@ Result<QList<OutboxEvent>> Storage::listEvents(const EventFilter &filter, const 
         w.add(QStringLiteral("seq > ?"), page.afterSequence);
     else if (!ascending && page.afterSequence > 0)
         w.add(QStringLiteral("seq < ?"), page.afterSequence);
-    Query q(this, QStringLiteral("SELECT %1 FROM outbox_events%2 ORDER BY seq %3 LIMIT ?")
-                      .arg(QLatin1String(page.includeData ? kEventColumns : kEventColumnsWithoutData), w.sql(),
-                           ascending ? QStringLiteral("ASC") : QStringLiteral("DESC")));
+    Query q(this,
+        QStringLiteral("SELECT %1 FROM outbox_events%2 ORDER BY seq %3 LIMIT ?")
+            .arg(QLatin1String(page.includeData ? kEventColumns : kEventColumnsWithoutData), w.sql(),
+                ascending ? QStringLiteral("ASC") : QStringLiteral("DESC")));
     q.bindAll(w.values).bind(qMax(0, page.limit));
     if (Error e = q.exec(QStringLiteral("cannot list events")))
         return e;
@@ -1521,26 +1619,35 @@ namespace {
 const char *sortColumnName(SortColumn c)
 {
     switch (c) {
-    case SortColumn::Sequence: return nullptr;
-    case SortColumn::Type: return "type";
-    case SortColumn::Source: return "source";
-    case SortColumn::Subject: return "subject";
-    case SortColumn::OrderingKey: return "ordering_key";
-    case SortColumn::Status: return "status";
-    case SortColumn::Attempts: return "attempts";
-    case SortColumn::HttpStatus: return "last_http_status";
+    case SortColumn::Sequence:
+        return nullptr;
+    case SortColumn::Type:
+        return "type";
+    case SortColumn::Source:
+        return "source";
+    case SortColumn::Subject:
+        return "subject";
+    case SortColumn::OrderingKey:
+        return "ordering_key";
+    case SortColumn::Status:
+        return "status";
+    case SortColumn::Attempts:
+        return "attempts";
+    case SortColumn::HttpStatus:
+        return "last_http_status";
     }
     return nullptr;
 }
 } // namespace
 
-Result<qint64> Storage::scanSequences(const EventFilter &filter, SortOrder order, int chunk,
-                                      const std::function<bool(const QList<qint64> &)> &sink)
+Result<qint64> Storage::scanSequences(
+    const EventFilter &filter, SortOrder order, int chunk, const std::function<bool(const QList<qint64> &)> &sink)
 {
     const Where w = whereFor(filter, m_pg);
     const QString dir = order.descending ? QStringLiteral("DESC") : QStringLiteral("ASC");
     const char *column = sortColumnName(order.column);
-    const QString orderBy = column ? QStringLiteral("%1 %2, seq %2").arg(QLatin1String(column), dir) : QStringLiteral("seq ") + dir;
+    const QString orderBy =
+        column ? QStringLiteral("%1 %2, seq %2").arg(QLatin1String(column), dir) : QStringLiteral("seq ") + dir;
     Query q(this, QStringLiteral("SELECT seq FROM outbox_events%1 ORDER BY %2").arg(w.sql(), orderBy));
     q.bindAll(w.values);
     if (Error e = q.exec(QStringLiteral("cannot list events")))
@@ -1563,12 +1670,12 @@ Result<qint64> Storage::scanSequences(const EventFilter &filter, SortOrder order
     return total;
 }
 
-
 Result<QList<OutboxEvent>> Storage::eventsBySequence(const QList<qint64> &sequences, bool includeData)
 {
     const QString list = sequenceListSql(m_pg);
-    Query q(this, QStringLiteral("SELECT %1 FROM outbox_events WHERE seq IN %2")
-                      .arg(QLatin1String(includeData ? kEventColumns : kEventColumnsWithoutData), list));
+    Query q(this,
+        QStringLiteral("SELECT %1 FROM outbox_events WHERE seq IN %2")
+            .arg(QLatin1String(includeData ? kEventColumns : kEventColumnsWithoutData), list));
     q.bind(sequenceListJson(sequences));
     if (Error e = q.exec(QStringLiteral("cannot read events")))
         return e;
@@ -1615,13 +1722,16 @@ Result<QList<Attempt>> Storage::attempts(const QString &id)
 {
     // The recorded attempts, then (schema version 3 on) the delivering attempt, which is kept on the event's
     // row; an event delivered before version 3 has it recorded instead.
-    Query q(this, QStringLiteral(
-        "SELECT a.attempted_at, a.outcome, a.http_status, a.error, a.duration_ms, a.relayer, a.id FROM outbox_attempts a"
-        " JOIN outbox_events e ON e.seq = a.event_seq WHERE e.id = ? "
-        "UNION ALL SELECT e.sent_at, 'sent', e.last_http_status, NULL, COALESCE(e.last_duration_ms, 0), e.last_relayer, NULL"
-        " FROM outbox_events e WHERE e.id = ? AND e.status = 'sent' AND e.last_relayer IS NOT NULL AND NOT EXISTS"
-        " (SELECT 1 FROM outbox_attempts a WHERE a.event_seq = e.seq AND a.outcome = 'sent') "
-        "ORDER BY 7 NULLS LAST"));
+    Query q(this,
+        QStringLiteral(
+            "SELECT a.attempted_at, a.outcome, a.http_status, a.error, a.duration_ms, a.relayer, a.id FROM "
+            "outbox_attempts a"
+            " JOIN outbox_events e ON e.seq = a.event_seq WHERE e.id = ? "
+            "UNION ALL SELECT e.sent_at, 'sent', e.last_http_status, NULL, COALESCE(e.last_duration_ms, 0), "
+            "e.last_relayer, NULL"
+            " FROM outbox_events e WHERE e.id = ? AND e.status = 'sent' AND e.last_relayer IS NOT NULL AND NOT EXISTS"
+            " (SELECT 1 FROM outbox_attempts a WHERE a.event_seq = e.seq AND a.outcome = 'sent') "
+            "ORDER BY 7 NULLS LAST"));
     q.bind(id).bind(id);
     if (Error e = q.exec(QStringLiteral("cannot read attempts")))
         return e;
@@ -1648,7 +1758,8 @@ const char *const kBackToPending =
 Result<ActionSummary> Storage::retry(const QStringList &ids)
 {
     const QStringList wanted = unique(ids);
-    Query q(this, QStringLiteral("%1 WHERE status = 'failed' AND id IN %2").arg(QLatin1String(kBackToPending), idListSql()));
+    Query q(this,
+        QStringLiteral("%1 WHERE status = 'failed' AND id IN %2").arg(QLatin1String(kBackToPending), idListSql()));
     q.bind(timeParam(m_pg, nowMs())).bind(QString::fromUtf8(jsonList(wanted)));
     if (Error e = q.exec(QStringLiteral("cannot retry events")))
         return e;
@@ -1679,16 +1790,20 @@ Result<ActionSummary> Storage::replay(const QStringList &ids)
     const QStringList wanted = unique(ids);
     ActionSummary s;
     const QVariant now = timeParam(m_pg, nowMs());
-    const QString extensions = m_pg ? QStringLiteral("COALESCE(extensions, '{}'::jsonb) || jsonb_build_object('replayof', id)")
-                                    : QStringLiteral("json_set(COALESCE(extensions, '{}'), '$.replayof', id)");
+    const QString extensions = m_pg
+        ? QStringLiteral("COALESCE(extensions, '{}'::jsonb) || jsonb_build_object('replayof', id)")
+        : QStringLiteral("json_set(COALESCE(extensions, '{}'), '$.replayof', id)");
     Error e = inWriteTransaction(QStringLiteral("cannot replay events"), [&]() -> Error {
         for (const QString &id : wanted) {
             const QString newId = createEventId();
-            Query q(this, QStringLiteral(
-                "INSERT INTO outbox_events (id, type, source, subject, content_type, data, extensions, ordering_key,"
-                " status, attempts, next_attempt_at, created_at, replay_of) "
-                "SELECT ?, type, source, subject, content_type, data, %1, ordering_key, 'pending', 0, ?, ?, id"
-                " FROM outbox_events WHERE id = ? AND status IN ('sent', 'failed')").arg(extensions));
+            Query q(this,
+                QStringLiteral(
+                    "INSERT INTO outbox_events (id, type, source, subject, content_type, data, extensions, "
+                    "ordering_key,"
+                    " status, attempts, next_attempt_at, created_at, replay_of) "
+                    "SELECT ?, type, source, subject, content_type, data, %1, ordering_key, 'pending', 0, ?, ?, id"
+                    " FROM outbox_events WHERE id = ? AND status IN ('sent', 'failed')")
+                    .arg(extensions));
             q.bind(newId).bind(now).bind(now).bind(id);
             if (Error e = q.exec(QStringLiteral("cannot replay event '%1'").arg(id)))
                 return e;
@@ -1714,8 +1829,9 @@ Result<ActionSummary> Storage::remove(const QStringList &ids)
 {
     const QStringList wanted = unique(ids);
     const QString json = QString::fromUtf8(jsonList(wanted));
-    Query history(this, QStringLiteral(
-        "DELETE FROM outbox_attempts WHERE event_seq IN (SELECT seq FROM outbox_events WHERE id IN %1)").arg(idListSql()));
+    Query history(this,
+        QStringLiteral("DELETE FROM outbox_attempts WHERE event_seq IN (SELECT seq FROM outbox_events WHERE id IN %1)")
+            .arg(idListSql()));
     history.bind(json);
     Query rows(this, QStringLiteral("DELETE FROM outbox_events WHERE id IN %1").arg(idListSql()));
     rows.bind(json);
@@ -1739,8 +1855,9 @@ Result<int> Storage::cleanup(const QDateTime &olderThan, const QList<EventStatus
     QStringList names;
     for (EventStatus s : statuses)
         names.append(QLatin1Char('\'') + statusName(s) + QLatin1Char('\''));
-    const QString victims = QStringLiteral("SELECT seq FROM outbox_events WHERE status IN (%1) AND created_at < ? ORDER BY seq LIMIT ?")
-                                .arg(names.join(QLatin1Char(',')));
+    const QString victims =
+        QStringLiteral("SELECT seq FROM outbox_events WHERE status IN (%1) AND created_at < ? ORDER BY seq LIMIT ?")
+            .arg(names.join(QLatin1Char(',')));
     const QVariant cutoff = timeParam(m_pg, toMs(olderThan));
     int total = 0;
     // Bounded batches, each its own short transaction, so relayers and the console are never locked out for long.
@@ -1777,21 +1894,24 @@ Result<OutboxStats> Storage::stats()
         const qint64 n = counts.q().value(1).toLongLong();
         (status == EventStatus::Pending ? s.pending : status == EventStatus::Failed ? s.failed : s.sent) = n;
     }
-    Query inFlight(this, QStringLiteral(
-        "SELECT COUNT(*) FROM outbox_events WHERE status = 'pending' AND lease_owner IS NOT NULL AND lease_expires_at > ?"));
+    Query inFlight(this,
+        QStringLiteral("SELECT COUNT(*) FROM outbox_events WHERE status = 'pending' AND lease_owner IS NOT NULL AND "
+                       "lease_expires_at > ?"));
     inFlight.bind(timeParam(m_pg, nowMs()));
     if (Error e = inFlight.exec(QStringLiteral("cannot count events in flight")))
         return e;
     if (inFlight.q().next())
         s.inFlight = inFlight.q().value(0).toLongLong();
-    Query oldest(this, QStringLiteral("SELECT created_at FROM outbox_events WHERE status = 'pending' ORDER BY seq LIMIT 1"));
+    Query oldest(
+        this, QStringLiteral("SELECT created_at FROM outbox_events WHERE status = 'pending' ORDER BY seq LIMIT 1"));
     if (Error e = oldest.exec(QStringLiteral("cannot read the oldest pending event")))
         return e;
     if (oldest.q().next())
         s.oldestPendingCreatedAt = fromMs(oldest.q().value(0));
-    Query blocked(this, QStringLiteral(
-        "SELECT DISTINCT ordering_key FROM outbox_events WHERE status = 'failed' AND ordering_key IS NOT NULL"
-        " ORDER BY ordering_key LIMIT 1000"));
+    Query blocked(this,
+        QStringLiteral(
+            "SELECT DISTINCT ordering_key FROM outbox_events WHERE status = 'failed' AND ordering_key IS NOT NULL"
+            " ORDER BY ordering_key LIMIT 1000"));
     if (Error e = blocked.exec(QStringLiteral("cannot read blocked keys")))
         return e;
     while (blocked.q().next())
@@ -1817,9 +1937,12 @@ QString createEventId()
 QString statusName(EventStatus status)
 {
     switch (status) {
-    case EventStatus::Pending: return QStringLiteral("pending");
-    case EventStatus::Failed: return QStringLiteral("failed");
-    case EventStatus::Sent: return QStringLiteral("sent");
+    case EventStatus::Pending:
+        return QStringLiteral("pending");
+    case EventStatus::Failed:
+        return QStringLiteral("failed");
+    case EventStatus::Sent:
+        return QStringLiteral("sent");
     }
     return {};
 }
@@ -1840,9 +1963,12 @@ bool parseStatus(const QString &name, EventStatus *status)
 QString outcomeName(Attempt::Outcome outcome)
 {
     switch (outcome) {
-    case Attempt::Outcome::Sent: return QStringLiteral("sent");
-    case Attempt::Outcome::Retry: return QStringLiteral("retry");
-    case Attempt::Outcome::Failed: return QStringLiteral("failed");
+    case Attempt::Outcome::Sent:
+        return QStringLiteral("sent");
+    case Attempt::Outcome::Retry:
+        return QStringLiteral("retry");
+    case Attempt::Outcome::Failed:
+        return QStringLiteral("failed");
     }
     return {};
 }

@@ -25,15 +25,15 @@ namespace outbox {
 struct EventFilter
 {
     std::optional<EventStatus> status;
-    QString type;           // exact
-    QString source;         // exact
-    QString orderingKey;    // exact
-    QString errorContains;  // substring of the last error
-    QDateTime createdFrom;  // inclusive
-    QDateTime createdTo;    // exclusive
+    QString type; // exact
+    QString source; // exact
+    QString orderingKey; // exact
+    QString errorContains; // substring of the last error
+    QDateTime createdFrom; // inclusive
+    QDateTime createdTo; // exclusive
     QByteArray payloadContains; // bytes the payload must contain (a bounded search: see sequence range)
-    qint64 sequenceAbove = 0;   // when > 0: only rows with a greater sequence
-    qint64 sequenceAtMost = 0;  // when > 0: only rows with this sequence or a smaller one
+    qint64 sequenceAbove = 0; // when > 0: only rows with a greater sequence
+    qint64 sequenceAtMost = 0; // when > 0: only rows with this sequence or a smaller one
 };
 
 // The orders the console's table offers; ties are broken by sequence, in the same direction.
@@ -56,12 +56,12 @@ struct PageRequest
 
 struct OutboxStats
 {
-    qint64 pending = 0;   // includes those in flight
+    qint64 pending = 0; // includes those in flight
     qint64 inFlight = 0;
     qint64 failed = 0;
     qint64 sent = 0;
     QDateTime oldestPendingCreatedAt; // null when nothing is pending
-    QStringList blockedKeys;          // ordering keys held back by a failed event
+    QStringList blockedKeys; // ordering keys held back by a failed event
 };
 
 // A relayer (one lane of one relayer process) as the outbox knows it: registered in outbox_relayers while it
@@ -69,20 +69,20 @@ struct OutboxStats
 struct RelayerInfo
 {
     enum class State { Alive, Gone, Unknown };
-    QString owner;         // the lease owner it writes: name@host:pid:tag, and /route for a route's lane
+    QString owner; // the lease owner it writes: name@host:pid:tag, and /route for a route's lane
     QString host;
     qint64 pid = 0;
-    QString processStart;  // the process's start token on its host (see processinfo.h)
-    qint64 lockKey = 0;    // PostgreSQL: the key of the session advisory lock it holds while it runs
-    QDateTime startedAt;   // null for an owner that holds leases without being registered
+    QString processStart; // the process's start token on its host (see processinfo.h)
+    qint64 lockKey = 0; // PostgreSQL: the key of the session advisory lock it holds while it runs
+    QDateTime startedAt; // null for an owner that holds leases without being registered
     qint64 leaseMs = 0;
     bool registered = false;
     // Alive: its process runs (SQLite, same host) or its database session holds its lock (PostgreSQL).
     // Gone: neither. Unknown: cannot be told from here (another host on SQLite; an unregistered owner).
     State state = State::Unknown;
-    qint64 held = 0;        // pending events it leases (relayers(true) only)
+    qint64 held = 0; // pending events it leases (relayers(true) only)
     QDateTime leaseExpiresAt; // the latest expiry of those leases
-    QDateTime lastRenewal;  // when that lease was taken or last renewed (registered owners)
+    QDateTime lastRenewal; // when that lease was taken or last renewed (registered owners)
 };
 QString relayerStateName(RelayerInfo::State state);
 
@@ -186,8 +186,8 @@ public:
     Result<qint64> countEvents(const EventFilter &filter);
     // Streams the sequences of the matching rows in the given order, `chunk` at a time, to sink; a sink that
     // returns false stops the scan. Returns how many sequences were streamed.
-    Result<qint64> scanSequences(const EventFilter &filter, SortOrder order, int chunk,
-                                 const std::function<bool(const QList<qint64> &)> &sink);
+    Result<qint64> scanSequences(
+        const EventFilter &filter, SortOrder order, int chunk, const std::function<bool(const QList<qint64> &)> &sink);
     // The rows with these sequences, in no particular order (gone rows are left out).
     Result<QList<OutboxEvent>> eventsBySequence(const QList<qint64> &sequences, bool includeData);
     // The ids of the rows with these sequences (gone rows are left out).
@@ -215,7 +215,7 @@ private:
     QString claimTypeCondition() const;
     QStringList m_claimInclude, m_claimExclude; // glob patterns (see setClaimTypes)
     QByteArray m_fileIdentity; // SQLite: device and inode of the file opened
-    qint64 m_lockKey = 0;      // PostgreSQL: this session's relayer lock (0: none)
+    qint64 m_lockKey = 0; // PostgreSQL: this session's relayer lock (0: none)
 
     ConnectionSpec m_spec;
     QString m_connectionName;

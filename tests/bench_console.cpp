@@ -58,15 +58,16 @@ bool makeOutbox(const QString &path, int n)
     sqlite3_exec(db, "PRAGMA synchronous=OFF; BEGIN", nullptr, nullptr, nullptr);
     sqlite3_stmt *insert = nullptr;
     sqlite3_prepare_v2(db,
-                       "INSERT INTO outbox_events (id, type, source, subject, content_type, data, ordering_key, status, attempts,"
-                       " next_attempt_at, last_error, last_http_status, created_at, sent_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                       -1, &insert, nullptr);
+        "INSERT INTO outbox_events (id, type, source, subject, content_type, data, ordering_key, status, attempts,"
+        " next_attempt_at, last_error, last_http_status, created_at, sent_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        -1, &insert, nullptr);
     const qint64 start = QDateTime::currentMSecsSinceEpoch() - qint64(n) * 100;
     for (int i = 0; i < n; ++i) {
         const QByteArray id = createEventId().toUtf8();
         const QByteArray type = "com.example.type" + QByteArray::number(i % 20);
         const QByteArray subject = "order-" + QByteArray::number(i / 3);
-        const QByteArray data = "{\"orderId\":" + QByteArray::number(i) + ",\"amount\":" + QByteArray::number(i % 1000) + ".5,\"note\":\"bench\"}";
+        const QByteArray data = "{\"orderId\":" + QByteArray::number(i) + ",\"amount\":" + QByteArray::number(i % 1000)
+            + ".5,\"note\":\"bench\"}";
         const int kind = i % 10; // 7 sent, 2 pending, 1 failed
         const char *status = kind < 7 ? "sent" : kind < 9 ? "pending" : "failed";
         const qint64 created = start + qint64(i) * 100;
@@ -143,7 +144,7 @@ bool waitFor(const std::function<bool()> &condition, int timeoutMs = 60000)
 void print(const QString &name, double value, const QString &unit, const QString &aim, double baseline = -1)
 {
     QJsonObject o{{QStringLiteral("scenario"), name}, {QStringLiteral("value"), value}, {QStringLiteral("unit"), unit},
-                  {QStringLiteral("aim"), aim}};
+        {QStringLiteral("aim"), aim}};
     if (baseline > 0) {
         o.insert(QStringLiteral("baseline"), baseline);
         o.insert(QStringLiteral("ratio"), value / baseline);
@@ -156,13 +157,15 @@ void print(const QString &name, double value, const QString &unit, const QString
 
 int main(int argc, char *argv[])
 {
-    qputenv("QT_QPA_PLATFORM", qgetenv("QT_QPA_PLATFORM").isEmpty() ? QByteArray("offscreen") : qgetenv("QT_QPA_PLATFORM"));
+    qputenv(
+        "QT_QPA_PLATFORM", qgetenv("QT_QPA_PLATFORM").isEmpty() ? QByteArray("offscreen") : qgetenv("QT_QPA_PLATFORM"));
     QApplication app(argc, argv);
     QStandardPaths::setTestModeEnabled(true);
     QCommandLineParser parser;
-    parser.addOption({QStringLiteral("rows"), QStringLiteral("Events in the outbox."), QStringLiteral("N"), QStringLiteral("1000000")});
-    parser.addOption({QStringLiteral("db"), QStringLiteral("The outbox file (made when missing)."), QStringLiteral("FILE"),
-                      QStringLiteral("console-bench.db")});
+    parser.addOption({QStringLiteral("rows"), QStringLiteral("Events in the outbox."), QStringLiteral("N"),
+        QStringLiteral("1000000")});
+    parser.addOption({QStringLiteral("db"), QStringLiteral("The outbox file (made when missing)."),
+        QStringLiteral("FILE"), QStringLiteral("console-bench.db")});
     parser.addHelpOption();
     parser.process(app);
     const int rows = parser.value(QStringLiteral("rows")).toInt();
@@ -183,10 +186,10 @@ int main(int argc, char *argv[])
         t.start();
         QSqlQuery q(db);
         q.setForwardOnly(true);
-        q.exec(QStringLiteral("SELECT seq, id, type, source, subject, status, attempts, last_http_status, last_error, created_at"
-                              " FROM outbox_events ORDER BY seq DESC LIMIT 100"));
-        while (q.next()) {
-        }
+        q.exec(QStringLiteral(
+            "SELECT seq, id, type, source, subject, status, attempts, last_http_status, last_error, created_at"
+            " FROM outbox_events ORDER BY seq DESC LIMIT 100"));
+        while (q.next()) { }
         firstBaseline = double(t.nsecsElapsed()) / 1e6;
         t.restart();
         q.exec(QStringLiteral("SELECT seq FROM outbox_events ORDER BY seq DESC"));
@@ -224,7 +227,8 @@ int main(int argc, char *argv[])
     window.statusTabs()->setCurrentIndex(2); // Failed
     if (!waitFor([&] { return onScreen() && model->filter().status.has_value(); }))
         return 1;
-    print(QStringLiteral("status_filter_ms"), double(clock.nsecsElapsed()) / 1e6, QStringLiteral("ms"), QStringLiteral("< 300"), firstBaseline);
+    print(QStringLiteral("status_filter_ms"), double(clock.nsecsElapsed()) / 1e6, QStringLiteral("ms"),
+        QStringLiteral("< 300"), firstBaseline);
     waitFor([&] { return !model->isLoading(); });
 
     window.statusTabs()->setCurrentIndex(0);
@@ -234,7 +238,8 @@ int main(int argc, char *argv[])
     QTest::keyClick(window.typeFilter(), Qt::Key_Return);
     if (!waitFor([&] { return onScreen() && !model->filter().type.isEmpty(); }))
         return 1;
-    print(QStringLiteral("type_filter_ms"), double(clock.nsecsElapsed()) / 1e6, QStringLiteral("ms"), QStringLiteral("< 300"), firstBaseline);
+    print(QStringLiteral("type_filter_ms"), double(clock.nsecsElapsed()) / 1e6, QStringLiteral("ms"),
+        QStringLiteral("< 300"), firstBaseline);
     const double filterStall = stalls.stop();
     print(QStringLiteral("filter_max_stall_ms"), filterStall, QStringLiteral("ms"), QStringLiteral("< 50"));
 
@@ -255,8 +260,10 @@ int main(int argc, char *argv[])
     const double scrollMs = double(clock.nsecsElapsed()) / 1e6;
     const double scrollStall = stalls.stop();
     print(QStringLiteral("scroll_max_stall_ms"), scrollStall, QStringLiteral("ms"), QStringLiteral("< 50"));
-    print(QStringLiteral("scroll_step_ms"), scrollMs / (steps + 1), QStringLiteral("ms"), QStringLiteral("(rows shown per jump)"));
-    print(QStringLiteral("rss_mb"), double(procstats::residentKiB()) / 1024.0, QStringLiteral("MB"), QStringLiteral("< 200"));
+    print(QStringLiteral("scroll_step_ms"), scrollMs / (steps + 1), QStringLiteral("ms"),
+        QStringLiteral("(rows shown per jump)"));
+    print(QStringLiteral("rss_mb"), double(procstats::residentKiB()) / 1024.0, QStringLiteral("MB"),
+        QStringLiteral("< 200"));
     fprintf(stderr, "%d rows; every jump showed its rows: %s\n", allRows, allShown ? "yes" : "NO");
     return allShown ? 0 : 1;
 }

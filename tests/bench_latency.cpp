@@ -103,9 +103,11 @@ int main(int argc, char *argv[])
         while (clock.elapsed() < due)
             QThread::usleep(200);
         db.transaction();
-        auto id = sendEventTransactional(db, QStringLiteral("bench.latency"), QStringLiteral("/bench"), QJsonObject{{"i", i}});
+        auto id = sendEventTransactional(
+            db, QStringLiteral("bench.latency"), QStringLiteral("/bench"), QJsonObject{{"i", i}});
         if (!id.isOk() || !db.commit()) {
-            std::fprintf(stderr, "bench: enqueue failed: %s\n", qPrintable(id.isOk() ? db.lastError().text() : id.error().message()));
+            std::fprintf(stderr, "bench: enqueue failed: %s\n",
+                qPrintable(id.isOk() ? db.lastError().text() : id.error().message()));
             return 1;
         }
         committedAt.insert(*id, QDateTime::currentMSecsSinceEpoch());
@@ -142,8 +144,8 @@ int main(int argc, char *argv[])
     o.insert("max_ms", latencies.isEmpty() ? 0.0 : double(*std::max_element(latencies.begin(), latencies.end())));
     std::printf("%s\n", QJsonDocument(o).toJson(QJsonDocument::Compact).constData());
     std::fprintf(stderr, "%-10s %-7s wake=%-3s  %d/%d received  p50 %4.0f ms  p99 %5.0f ms  max %5.0f ms\n",
-                 qPrintable(o.value("backend").toString()), inProcess ? "thread" : "process", wake ? "on" : "off",
-                 int(latencies.size()), total, o.value("p50_ms").toDouble(), o.value("p99_ms").toDouble(),
-                 o.value("max_ms").toDouble());
+        qPrintable(o.value("backend").toString()), inProcess ? "thread" : "process", wake ? "on" : "off",
+        int(latencies.size()), total, o.value("p50_ms").toDouble(), o.value("p99_ms").toDouble(),
+        o.value("max_ms").toDouble());
     return latencies.size() == total ? 0 : 1;
 }

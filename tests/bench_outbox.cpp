@@ -60,7 +60,10 @@ qint64 processCpuUs()
     return qint64(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1000000 + u.ru_utime.tv_usec + u.ru_stime.tv_usec;
 }
 
-QString freshFile() { return g_dir->filePath(QStringLiteral("bench-%1.db").arg(++g_files)); }
+QString freshFile()
+{
+    return g_dir->filePath(QStringLiteral("bench-%1.db").arg(++g_files));
+}
 
 double median(QList<double> v)
 {
@@ -102,11 +105,14 @@ double rawInsert(const QString &path, int count, int perTransaction, const char 
     sqlite3 *db = nullptr;
     if (sqlite3_open(path.toUtf8().constData(), &db) != SQLITE_OK)
         die(QStringLiteral("sqlite3_open failed"));
-    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000", nullptr, nullptr, nullptr);
+    sqlite3_exec(
+        db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000", nullptr, nullptr, nullptr);
     sqlite3_stmt *insert = nullptr;
-    const QByteArray sql = QByteArray(
-        "INSERT INTO outbox_events (id, type, source, subject, content_type, data, extensions, ordering_key, status,"
-        " attempts, next_attempt_at, created_at, replay_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '") + status + "', 0, ?, ?, ?)";
+    const QByteArray sql =
+        QByteArray("INSERT INTO outbox_events (id, type, source, subject, content_type, data, extensions, "
+                   "ordering_key, status,"
+                   " attempts, next_attempt_at, created_at, replay_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '")
+        + status + "', 0, ?, ?, ?)";
     if (sqlite3_prepare_v2(db, sql.constData(), -1, &insert, nullptr) != SQLITE_OK)
         die(QString::fromUtf8(sqlite3_errmsg(db)));
     QElapsedTimer clock;
@@ -154,7 +160,8 @@ double engineInsert(const QString &path, int count, int perTransaction)
         for (int i = 0; i < count; ++i) {
             if (i % perTransaction == 0)
                 db.transaction();
-            auto id = sendEventTransactional(db, QStringLiteral("com.example.order.created"), QStringLiteral("/bench"), kPayload, options);
+            auto id = sendEventTransactional(
+                db, QStringLiteral("com.example.order.created"), QStringLiteral("/bench"), kPayload, options);
             if (!id.isOk())
                 die(id.error().message());
             if (i % perTransaction == perTransaction - 1 || i == count - 1)
@@ -178,8 +185,8 @@ void scenarioEnqueue(int runs, bool quick)
         }
         const double b = median(raw), e = median(engine);
         report(QJsonObject{{"scenario", "enqueue"}, {"events_per_transaction", perTransaction}, {"events", count},
-                           {"baseline", "raw SQLite C API"}, {"baseline_per_s", qRound(b)}, {"engine_per_s", qRound(e)},
-                           {"ratio", e / b}, {"target_ratio", perTransaction == 1 ? 0.75 : QJsonValue()}});
+            {"baseline", "raw SQLite C API"}, {"baseline_per_s", qRound(b)}, {"engine_per_s", qRound(e)},
+            {"ratio", e / b}, {"target_ratio", perTransaction == 1 ? 0.75 : QJsonValue()}});
     }
 }
 
@@ -235,7 +242,8 @@ RelayRun bareNetworkRate(const QUrl &target, ContentMode mode, int count, int co
 // the current one is still being sent) or one batch at a time with relayOnce() (which reports statements).
 enum class Drive { Running, OneBatchAtATime };
 
-RelayRun relayRate(Receiver &receiver, ContentMode mode, int due, int total, int batchSize, Drive drive = Drive::Running)
+RelayRun relayRate(
+    Receiver &receiver, ContentMode mode, int due, int total, int batchSize, Drive drive = Drive::Running)
 {
     const QString path = newOutbox();
     if (total > due)
@@ -297,7 +305,8 @@ void scenarioRelay(int runs, bool quick, Side side, int events)
         QList<double> bare, relay, bareCpu, relayCpu, ratios;
         for (int r = 0; r < runs; ++r) {
             receiver.clear();
-            const RelayRun baseline = side == Side::Engine ? RelayRun{} : bareNetworkRate(receiver.url(), mode, count, 6);
+            const RelayRun baseline =
+                side == Side::Engine ? RelayRun{} : bareNetworkRate(receiver.url(), mode, count, 6);
             const RelayRun engine = side == Side::Baseline ? RelayRun{} : relayRate(receiver, mode, count, count, 100);
             bare << baseline.rate;
             bareCpu << baseline.cpuUsPerEvent;
@@ -310,11 +319,11 @@ void scenarioRelay(int runs, bool quick, Side side, int events)
         QJsonArray pairs;
         for (double x : std::as_const(ratios))
             pairs.append(std::round(x * 1000) / 1000);
-        report(QJsonObject{{"scenario", "relay"}, {"mode", contentModeName(mode)}, {"events", count}, {"concurrency", 6},
-                           {"baseline", "bare QNetworkAccessManager loop"}, {"baseline_per_s", qRound(b)},
-                           {"engine_per_s", qRound(e)}, {"ratio", ratios.isEmpty() ? QJsonValue() : median(ratios)},
-                           {"run_ratios", pairs}, {"target_ratio", 0.9},
-                           {"baseline_cpu_us_per_event", qRound(median(bareCpu))}, {"engine_cpu_us_per_event", qRound(median(relayCpu))}});
+        report(QJsonObject{{"scenario", "relay"}, {"mode", contentModeName(mode)}, {"events", count},
+            {"concurrency", 6}, {"baseline", "bare QNetworkAccessManager loop"}, {"baseline_per_s", qRound(b)},
+            {"engine_per_s", qRound(e)}, {"ratio", ratios.isEmpty() ? QJsonValue() : median(ratios)},
+            {"run_ratios", pairs}, {"target_ratio", 0.9}, {"baseline_cpu_us_per_event", qRound(median(bareCpu))},
+            {"engine_cpu_us_per_event", qRound(median(relayCpu))}});
     }
 }
 
@@ -332,8 +341,9 @@ void scenarioBatch(int runs, bool quick)
             rates << run.rate;
             cpu << run.cpuUsPerEvent;
         }
-        report(QJsonObject{{"scenario", "batch"}, {"batch_size", batch}, {"events", count}, {"engine_per_s", qRound(median(rates))},
-                           {"target_per_s", batch == 100 ? 50000 : QJsonValue()}, {"cpu_us_per_event", median(cpu)}});
+        report(QJsonObject{{"scenario", "batch"}, {"batch_size", batch}, {"events", count},
+            {"engine_per_s", qRound(median(rates))}, {"target_per_s", batch == 100 ? 50000 : QJsonValue()},
+            {"cpu_us_per_event", median(cpu)}});
     }
     // Payloads and attributes intact: the same path with a receiver that keeps and checks everything.
     Receiver checking;
@@ -345,11 +355,12 @@ void scenarioBatch(int runs, bool quick)
     config.targetUrl = checking.url();
     config.contentMode = ContentMode::Batch;
     Relayer relayer(ConnectionSpec::sqlite(path), config);
-    while (relayer.relayOnce().processed > 0) {
-    }
+    while (relayer.relayOnce().processed > 0) { }
     int intact = 0;
     for (const ReceivedEvent &e : checking.events())
-        intact += e.isValid() && e.event.data == kPayload && e.event.type == QLatin1String("com.example.order.created") ? 1 : 0;
+        intact += e.isValid() && e.event.data == kPayload && e.event.type == QLatin1String("com.example.order.created")
+            ? 1
+            : 0;
     report(QJsonObject{{"scenario", "batch_integrity"}, {"events", 1000}, {"intact", intact}});
 }
 
@@ -368,8 +379,9 @@ void scenarioScale(bool quick)
         const RelayRun run = relayRate(receiver, ContentMode::Batch, due, total, 100, Drive::OneBatchAtATime);
         if (base == 0)
             base = run.rate;
-        report(QJsonObject{{"scenario", "scale"}, {"rows_in_table", total}, {"due", due}, {"engine_per_s", qRound(run.rate)},
-                           {"ratio_to_10k", run.rate / base}, {"statements_per_batch", run.statementsPerBatch}});
+        report(QJsonObject{{"scenario", "scale"}, {"rows_in_table", total}, {"due", due},
+            {"engine_per_s", qRound(run.rate)}, {"ratio_to_10k", run.rate / base},
+            {"statements_per_batch", run.statementsPerBatch}});
     }
 }
 
@@ -402,10 +414,9 @@ void scenarioMemory(bool quick)
     if (receiver.eventCount() < total)
         die(QStringLiteral("relay stopped early at %1 events").arg(receiver.eventCount()));
     const qint64 atEnd = procstats::residentKiB();
-    report(QJsonObject{{"scenario", "memory"}, {"events", total}, {"rss_kib_at_100k", at100k}, {"rss_kib_at_end", atEnd},
-                       {"growth", double(atEnd) / double(at100k) - 1.0}, {"target_growth", 0.10}});
+    report(QJsonObject{{"scenario", "memory"}, {"events", total}, {"rss_kib_at_100k", at100k},
+        {"rss_kib_at_end", atEnd}, {"growth", double(atEnd) / double(at100k) - 1.0}, {"target_growth", 0.10}});
 }
-
 
 // ---------------------------------------------------------------------------------------------------------
 // Stock receivers
@@ -437,17 +448,21 @@ struct VethLink
         list.waitForFinished(5000);
         for (const QByteArray &line : list.readAllStandardOutput().split('\n')) {
             const QByteArray name = line.split(' ').first();
-            if (name.startsWith("obxbench") && !QFile::exists(QStringLiteral("/proc/") + QString::fromLatin1(name.mid(8)))) {
+            if (name.startsWith("obxbench")
+                && !QFile::exists(QStringLiteral("/proc/") + QString::fromLatin1(name.mid(8)))) {
                 ip({"link", "del", QStringLiteral("obxa%1").arg(name.mid(8).toInt() % 100000)});
                 ip({"netns", "del", QString::fromLatin1(name)});
             }
         }
         const QString there = QStringLiteral("10.231.0.2/24");
-        up = ip({"netns", "add", ns}, &problem) && ip({"link", "add", local, "type", "veth", "peer", "name", remote}, &problem)
-             && ip({"link", "set", remote, "netns", ns}, &problem) && ip({"addr", "add", "10.231.0.1/24", "dev", local}, &problem)
-             && ip({"link", "set", local, "up"}, &problem) && ip({"netns", "exec", ns, "ip", "addr", "add", there, "dev", remote}, &problem)
-             && ip({"netns", "exec", ns, "ip", "link", "set", remote, "up"}, &problem)
-             && ip({"netns", "exec", ns, "ip", "link", "set", "lo", "up"}, &problem);
+        up = ip({"netns", "add", ns}, &problem)
+            && ip({"link", "add", local, "type", "veth", "peer", "name", remote}, &problem)
+            && ip({"link", "set", remote, "netns", ns}, &problem)
+            && ip({"addr", "add", "10.231.0.1/24", "dev", local}, &problem)
+            && ip({"link", "set", local, "up"}, &problem)
+            && ip({"netns", "exec", ns, "ip", "addr", "add", there, "dev", remote}, &problem)
+            && ip({"netns", "exec", ns, "ip", "link", "set", remote, "up"}, &problem)
+            && ip({"netns", "exec", ns, "ip", "link", "set", "lo", "up"}, &problem);
     }
     ~VethLink()
     {
@@ -475,18 +490,24 @@ public:
         if (kind == Node) {
             const QString js = QStringLiteral(
                 "const s=require('http').createServer((q,r)=>{q.resume();q.on('end',()=>{r.writeHead(202);r.end()})});"
-                "s.keepAliveTimeout=5000;s.listen(%1,'%2',()=>console.log('ready'))").arg(m_port).arg(host);
+                "s.keepAliveTimeout=5000;s.listen(%1,'%2',()=>console.log('ready'))")
+                                   .arg(m_port)
+                                   .arg(host);
             command = {QStringLiteral("node"), QStringLiteral("-e"), js};
         } else {
             QFile conf(g_dir->filePath(QStringLiteral("nginx-%1.conf").arg(m_port)));
             conf.open(QIODevice::WriteOnly);
-            conf.write(QStringLiteral(
-                "daemon off; worker_processes 1; pid %1/nginx-%2.pid; error_log stderr error;\n"
-                "events { worker_connections 1024; }\n"
-                "http { access_log off; client_body_temp_path %1/nginx-body-%2;\n"
-                "  server { listen %3:%2; location / { return 202; } } }\n").arg(g_dir->path()).arg(m_port).arg(host).toUtf8());
+            conf.write(QStringLiteral("daemon off; worker_processes 1; pid %1/nginx-%2.pid; error_log stderr error;\n"
+                                      "events { worker_connections 1024; }\n"
+                                      "http { access_log off; client_body_temp_path %1/nginx-body-%2;\n"
+                                      "  server { listen %3:%2; location / { return 202; } } }\n")
+                           .arg(g_dir->path())
+                           .arg(m_port)
+                           .arg(host)
+                           .toUtf8());
             conf.close();
-            command = {QStringLiteral("nginx"), QStringLiteral("-p"), g_dir->path(), QStringLiteral("-c"), conf.fileName()};
+            command = {
+                QStringLiteral("nginx"), QStringLiteral("-p"), g_dir->path(), QStringLiteral("-c"), conf.fileName()};
         }
         if (!ns.isEmpty())
             command = QStringList{QStringLiteral("ip"), QStringLiteral("netns"), QStringLiteral("exec"), ns} + command;
@@ -527,8 +548,11 @@ double drainRate(const QUrl &target, ContentMode mode, int count, int bytes)
         sqlite3_open(path.toUtf8().constData(), &db);
         sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr);
         sqlite3_stmt *insert = nullptr;
-        sqlite3_prepare_v2(db, "INSERT INTO outbox_events (id, type, source, content_type, data, status, attempts, next_attempt_at, created_at)"
-                               " VALUES (?, 'com.example.order.created', '/bench', 'application/json', ?, 'pending', 0, ?, ?)", -1, &insert, nullptr);
+        sqlite3_prepare_v2(db,
+            "INSERT INTO outbox_events (id, type, source, content_type, data, status, attempts, next_attempt_at, "
+            "created_at)"
+            " VALUES (?, 'com.example.order.created', '/bench', 'application/json', ?, 'pending', 0, ?, ?)",
+            -1, &insert, nullptr);
         const QByteArray data = "{\"pad\":\"" + QByteArray(qMax(0, bytes - 10), 'x') + "\"}";
         const qint64 now = QDateTime::currentMSecsSinceEpoch();
         for (int i = 0; i < count; ++i) {
@@ -572,7 +596,8 @@ double drainRate(const QUrl &target, ContentMode mode, int count, int bytes)
 
 void scenarioStock(int runs, bool quick, const QStringList &wanted)
 {
-    if (QStandardPaths::findExecutable(QStringLiteral("node")).isEmpty() || QStandardPaths::findExecutable(QStringLiteral("nginx")).isEmpty())
+    if (QStandardPaths::findExecutable(QStringLiteral("node")).isEmpty()
+        || QStandardPaths::findExecutable(QStringLiteral("nginx")).isEmpty())
         die(QStringLiteral("the stock scenario needs node and nginx (packaging/install-deps.sh installs them)"));
     Receiver own;
     own.setRecording(Receiver::Recording::CountOnly);
@@ -584,7 +609,10 @@ void scenarioStock(int runs, bool quick, const QStringList &wanted)
         std::fprintf(stderr, "bench: no veth pair (%s); only loopback is measured\n", qPrintable(veth->problem));
         veth.reset();
     }
-    struct Link { QString name, host, ns; };
+    struct Link
+    {
+        QString name, host, ns;
+    };
     QList<Link> links;
     if (wanted.contains(QStringLiteral("loopback")))
         links.append({QStringLiteral("loopback"), QStringLiteral("127.0.0.1"), QString()});
@@ -596,7 +624,10 @@ void scenarioStock(int runs, bool quick, const QStringList &wanted)
         for (int bytes : {100, 8 * 1024, 20 * 1024, 100 * 1024}) {
             for (ContentMode mode : {ContentMode::Binary, ContentMode::Structured, ContentMode::Batch}) {
                 // Enough events for a second or so of work at the rates seen.
-                int count = bytes <= 100 ? (mode == ContentMode::Batch ? 50000 : 10000) : bytes <= 8192 ? 5000 : bytes <= 20480 ? 3000 : 1000;
+                int count = bytes <= 100 ? (mode == ContentMode::Batch ? 50000 : 10000)
+                    : bytes <= 8192      ? 5000
+                    : bytes <= 20480     ? 3000
+                                         : 1000;
                 if (quick)
                     count /= 5;
                 QList<double> toNode, toNginx, toOwn, bare, ratios;
@@ -612,8 +643,9 @@ void scenarioStock(int runs, bool quick, const QStringList &wanted)
                         ratios << toNode.last() / b;
                     }
                 }
-                QJsonObject o{{"scenario", "stock"}, {"link", link.name}, {"mode", contentModeName(mode)}, {"event_bytes", bytes},
-                              {"events", count}, {"node_per_s", qRound(median(toNode))}, {"nginx_per_s", qRound(median(toNginx))}};
+                QJsonObject o{{"scenario", "stock"}, {"link", link.name}, {"mode", contentModeName(mode)},
+                    {"event_bytes", bytes}, {"events", count}, {"node_per_s", qRound(median(toNode))},
+                    {"nginx_per_s", qRound(median(toNginx))}};
                 if (!toOwn.isEmpty()) {
                     o.insert("own_receiver_per_s", qRound(median(toOwn)));
                     o.insert("node_to_own_ratio", median(toNode) / median(toOwn));
@@ -635,27 +667,36 @@ QString describe(const QJsonObject &o)
     auto n = [&](const char *k) { return QString::number(o.value(QLatin1String(k)).toDouble(), 'f', 0); };
     auto r = [&](const char *k) { return QString::number(o.value(QLatin1String(k)).toDouble(), 'f', 2); };
     if (s == QLatin1String("enqueue"))
-        return QStringLiteral("enqueue, %1/txn: %2/s vs raw C API %3/s = %4x").arg(n("events_per_transaction"), n("engine_per_s"), n("baseline_per_s"), r("ratio"));
+        return QStringLiteral("enqueue, %1/txn: %2/s vs raw C API %3/s = %4x")
+            .arg(n("events_per_transaction"), n("engine_per_s"), n("baseline_per_s"), r("ratio"));
     if (s == QLatin1String("relay"))
-        return QStringLiteral("relay %1: %2/s vs bare QNAM %3/s, median of the runs' ratios %4x (CPU per event %5 vs %6 us)")
-            .arg(o.value("mode").toString(), n("engine_per_s"), n("baseline_per_s"), r("ratio"), n("engine_cpu_us_per_event"), n("baseline_cpu_us_per_event"));
+        return QStringLiteral(
+            "relay %1: %2/s vs bare QNAM %3/s, median of the runs' ratios %4x (CPU per event %5 vs %6 us)")
+            .arg(o.value("mode").toString(), n("engine_per_s"), n("baseline_per_s"), r("ratio"),
+                n("engine_cpu_us_per_event"), n("baseline_cpu_us_per_event"));
     if (s == QLatin1String("batch"))
-        return QStringLiteral("relay batch of %1: %2/s (CPU per event %3 us)").arg(n("batch_size"), n("engine_per_s"), r("cpu_us_per_event"));
+        return QStringLiteral("relay batch of %1: %2/s (CPU per event %3 us)")
+            .arg(n("batch_size"), n("engine_per_s"), r("cpu_us_per_event"));
     if (s == QLatin1String("batch_integrity"))
         return QStringLiteral("batch integrity: %1 of %2 events intact").arg(n("intact"), n("events"));
     if (s == QLatin1String("scale"))
-        return QStringLiteral("%1 rows in table: %2/s (%3x of 10k), %4 statements/batch").arg(n("rows_in_table"), n("engine_per_s"), r("ratio_to_10k"), r("statements_per_batch"));
+        return QStringLiteral("%1 rows in table: %2/s (%3x of 10k), %4 statements/batch")
+            .arg(n("rows_in_table"), n("engine_per_s"), r("ratio_to_10k"), r("statements_per_batch"));
     if (s == QLatin1String("stock")) {
-        QString line = QStringLiteral("%1 %2, %3 B: Node %4/s, nginx %5/s").arg(o.value("link").toString(), o.value("mode").toString(), n("event_bytes"),
-                                                                              n("node_per_s"), n("nginx_per_s"));
+        QString line = QStringLiteral("%1 %2, %3 B: Node %4/s, nginx %5/s")
+                           .arg(o.value("link").toString(), o.value("mode").toString(), n("event_bytes"),
+                               n("node_per_s"), n("nginx_per_s"));
         if (o.contains("own_receiver_per_s"))
-            line += QStringLiteral(", own receiver %1/s (Node/own %2x)").arg(n("own_receiver_per_s"), r("node_to_own_ratio"));
+            line += QStringLiteral(", own receiver %1/s (Node/own %2x)")
+                        .arg(n("own_receiver_per_s"), r("node_to_own_ratio"));
         if (o.contains("bare_qnam_to_node_per_s"))
-            line += QStringLiteral(", bare QNAM to Node %1/s (engine/bare %2x)").arg(n("bare_qnam_to_node_per_s"), r("node_to_bare_qnam_ratio"));
+            line += QStringLiteral(", bare QNAM to Node %1/s (engine/bare %2x)")
+                        .arg(n("bare_qnam_to_node_per_s"), r("node_to_bare_qnam_ratio"));
         return line;
     }
     if (s == QLatin1String("memory"))
-        return QStringLiteral("memory over %1 events: %2 KiB at 100k, %3 KiB at end (%4 growth)").arg(n("events"), n("rss_kib_at_100k"), n("rss_kib_at_end"), r("growth"));
+        return QStringLiteral("memory over %1 events: %2 KiB at 100k, %3 KiB at end (%4 growth)")
+            .arg(n("events"), n("rss_kib_at_100k"), n("rss_kib_at_end"), r("growth"));
     return s;
 }
 
@@ -671,7 +712,8 @@ int main(int argc, char *argv[])
     parser.addOption({"quick", "Smaller counts, for a smoke run."});
     parser.addOption({"side", "relay only: both, baseline or engine (one side alone, to profile it).", "side", "both"});
     parser.addOption({"events", "relay only: events per run (default 50000, 10000 with --quick).", "n", "0"});
-    parser.addOption({"links", "stock only: loopback, veth or both (comma-separated; default both).", "list", "loopback,veth"});
+    parser.addOption(
+        {"links", "stock only: loopback, veth or both (comma-separated; default both).", "list", "loopback,veth"});
     parser.process(app);
     QTemporaryDir dir;
     g_dir = &dir;
@@ -683,10 +725,10 @@ int main(int argc, char *argv[])
         scenarioEnqueue(runs, quick);
     if (all || scenario == QLatin1String("relay"))
         scenarioRelay(runs, quick,
-                      parser.value("side") == QLatin1String("baseline") ? Side::Baseline
-                      : parser.value("side") == QLatin1String("engine") ? Side::Engine
-                                                                         : Side::Both,
-                      parser.value("events").toInt());
+            parser.value("side") == QLatin1String("baseline")     ? Side::Baseline
+                : parser.value("side") == QLatin1String("engine") ? Side::Engine
+                                                                  : Side::Both,
+            parser.value("events").toInt());
     if (all || scenario == QLatin1String("batch"))
         scenarioBatch(runs, quick);
     if (all || scenario == QLatin1String("scale"))

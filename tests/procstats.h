@@ -24,7 +24,9 @@ inline qint64 residentKiB(qint64 pid = 0)
 // Open file descriptors of a process.
 inline int openDescriptors(qint64 pid)
 {
-    return int(QDir(QStringLiteral("/proc/%1/fd").arg(pid)).entryList(QDir::NoDotAndDotDot | QDir::AllEntries | QDir::System).size());
+    return int(QDir(QStringLiteral("/proc/%1/fd").arg(pid))
+                   .entryList(QDir::NoDotAndDotDot | QDir::AllEntries | QDir::System)
+                   .size());
 }
 
 } // namespace procstats

@@ -45,13 +45,19 @@ int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
     QCommandLineParser parser;
-    parser.addOption({QStringLiteral("events"), QStringLiteral("Events to deliver."), QStringLiteral("n"), QStringLiteral("1000000")});
-    parser.addOption({QStringLiteral("fail-rate"), QStringLiteral("Share of requests answered 503."), QStringLiteral("p"), QStringLiteral("0.05")});
-    parser.addOption({QStringLiteral("kill-every"), QStringLiteral("SIGKILL the second relayer this often."), QStringLiteral("ms"), QStringLiteral("5000")});
-    parser.addOption({QStringLiteral("key-every"), QStringLiteral("Every Nth event has an ordering key."), QStringLiteral("n"), QStringLiteral("100")});
-    parser.addOption({QStringLiteral("keys"), QStringLiteral("Spread the keyed events over this many keys (0: ten events to a key, in order)."),
-                      QStringLiteral("n"), QStringLiteral("0")});
-    parser.addOption({QStringLiteral("outboxctl"), QStringLiteral("The outboxctl to run."), QStringLiteral("path"), QStringLiteral(OUTBOXCTL_PATH)});
+    parser.addOption({QStringLiteral("events"), QStringLiteral("Events to deliver."), QStringLiteral("n"),
+        QStringLiteral("1000000")});
+    parser.addOption({QStringLiteral("fail-rate"), QStringLiteral("Share of requests answered 503."),
+        QStringLiteral("p"), QStringLiteral("0.05")});
+    parser.addOption({QStringLiteral("kill-every"), QStringLiteral("SIGKILL the second relayer this often."),
+        QStringLiteral("ms"), QStringLiteral("5000")});
+    parser.addOption({QStringLiteral("key-every"), QStringLiteral("Every Nth event has an ordering key."),
+        QStringLiteral("n"), QStringLiteral("100")});
+    parser.addOption({QStringLiteral("keys"),
+        QStringLiteral("Spread the keyed events over this many keys (0: ten events to a key, in order)."),
+        QStringLiteral("n"), QStringLiteral("0")});
+    parser.addOption({QStringLiteral("outboxctl"), QStringLiteral("The outboxctl to run."), QStringLiteral("path"),
+        QStringLiteral(OUTBOXCTL_PATH)});
     parser.addHelpOption();
     parser.process(app);
     const int events = parser.value(QStringLiteral("events")).toInt();
@@ -80,7 +86,7 @@ int main(int argc, char *argv[])
                 if (done % keyEvery == 0)
                     o.orderingKey = QStringLiteral("key-%1").arg(keys > 0 ? done % keys : done / (keyEvery * 10));
                 auto id = sendEventTransactional(db, QStringLiteral("com.example.soak"), QStringLiteral("/soak"),
-                                                 QByteArray("{\"n\":") + QByteArray::number(done) + "}", o);
+                    QByteArray("{\"n\":") + QByteArray::number(done) + "}", o);
                 if (!id.isOk())
                     die(id.error().message());
             }
@@ -99,9 +105,9 @@ int main(int argc, char *argv[])
     if (Error e = receiver.listen())
         die(e.message());
 
-    const QStringList relayArgs = {"--db", spec.toUrl(), "relay", "--target", receiver.url().toString(), "--mode", "batch",
-                                   "--batch-size", "250", "--retry-backoff", "20", "--max-retry-backoff", "200", "--max-retries", "3",
-                                   "--timeout", "2000", "--lease", "2000", "--quiet"};
+    const QStringList relayArgs = {"--db", spec.toUrl(), "relay", "--target", receiver.url().toString(), "--mode",
+        "batch", "--batch-size", "250", "--retry-backoff", "20", "--max-retry-backoff", "200", "--max-retries", "3",
+        "--timeout", "2000", "--lease", "2000", "--quiet"};
     auto start = [&](QProcess *p) {
         p->setProcessChannelMode(QProcess::ForwardedErrorChannel);
         p->start(outboxctl, relayArgs);
@@ -117,8 +123,10 @@ int main(int argc, char *argv[])
     // operator retries or deletes that event: per-key order is kept, not skipped).
     auto heldBehindFailed = [&] {
         QSqlQuery q(storage->database());
-        q.exec(QStringLiteral("SELECT COUNT(*) FROM outbox_events e WHERE e.status = 'pending' AND e.ordering_key IS NOT NULL AND EXISTS"
-                              " (SELECT 1 FROM outbox_events f WHERE f.ordering_key = e.ordering_key AND f.status = 'failed' AND f.seq < e.seq)"));
+        q.exec(QStringLiteral(
+            "SELECT COUNT(*) FROM outbox_events e WHERE e.status = 'pending' AND e.ordering_key IS NOT NULL AND EXISTS"
+            " (SELECT 1 FROM outbox_events f WHERE f.ordering_key = e.ordering_key AND f.status = 'failed' AND f.seq < "
+            "e.seq)"));
         return q.next() ? q.value(0).toLongLong() : 0;
     };
     auto settled = [&] {
@@ -170,7 +178,8 @@ int main(int argc, char *argv[])
         die(stats.error().message());
     const OutboxStats s = stats.value();
     QSqlQuery q(storage->database());
-    q.exec(QStringLiteral("SELECT COUNT(*) FROM outbox_events WHERE status = 'failed' AND (last_error IS NULL OR last_error = '')"));
+    q.exec(QStringLiteral(
+        "SELECT COUNT(*) FROM outbox_events WHERE status = 'failed' AND (last_error IS NULL OR last_error = '')"));
     q.next();
     const qint64 failedWithoutReason = q.value(0).toLongLong();
     q.exec(QStringLiteral("SELECT COUNT(*) FROM outbox_events WHERE lease_owner IS NOT NULL AND status = 'pending'"));
@@ -180,26 +189,17 @@ int main(int argc, char *argv[])
     const qint64 lost = events - (s.sent + s.failed + held);
     const qint64 duplicates = receiver.eventCount() - s.sent;
     const double rssGrowth = rssEarly > 0 ? double(rssLate) / double(rssEarly) : 0.0;
-    QJsonObject out{{QStringLiteral("events"), events},
-                    {QStringLiteral("fail_rate"), failRate},
-                    {QStringLiteral("kills"), kills},
-                    {QStringLiteral("sent"), s.sent},
-                    {QStringLiteral("failed"), s.failed},
-                    {QStringLiteral("pending"), s.pending},
-                    {QStringLiteral("held_behind_failed_key"), held},
-                    {QStringLiteral("lost"), lost},
-                    {QStringLiteral("received"), receiver.eventCount()},
-                    {QStringLiteral("duplicates"), duplicates},
-                    {QStringLiteral("duplicates_per_kill"), kills > 0 ? double(duplicates) / kills : 0.0},
-                    {QStringLiteral("failed_without_reason"), failedWithoutReason},
-                    {QStringLiteral("left_leased"), leased},
-                    {QStringLiteral("rss_kb_at_20pct"), rssEarly},
-                    {QStringLiteral("rss_kb_at_90pct"), rssLate},
-                    {QStringLiteral("rss_growth"), rssGrowth},
-                    {QStringLiteral("fds_at_20pct"), fdEarly},
-                    {QStringLiteral("fds_at_90pct"), fdLate},
-                    {QStringLiteral("enqueue_s"), enqueueMs / 1000.0},
-                    {QStringLiteral("relay_s"), relayMs / 1000.0}};
+    QJsonObject out{{QStringLiteral("events"), events}, {QStringLiteral("fail_rate"), failRate},
+        {QStringLiteral("kills"), kills}, {QStringLiteral("sent"), s.sent}, {QStringLiteral("failed"), s.failed},
+        {QStringLiteral("pending"), s.pending}, {QStringLiteral("held_behind_failed_key"), held},
+        {QStringLiteral("lost"), lost}, {QStringLiteral("received"), receiver.eventCount()},
+        {QStringLiteral("duplicates"), duplicates},
+        {QStringLiteral("duplicates_per_kill"), kills > 0 ? double(duplicates) / kills : 0.0},
+        {QStringLiteral("failed_without_reason"), failedWithoutReason}, {QStringLiteral("left_leased"), leased},
+        {QStringLiteral("rss_kb_at_20pct"), rssEarly}, {QStringLiteral("rss_kb_at_90pct"), rssLate},
+        {QStringLiteral("rss_growth"), rssGrowth}, {QStringLiteral("fds_at_20pct"), fdEarly},
+        {QStringLiteral("fds_at_90pct"), fdLate}, {QStringLiteral("enqueue_s"), enqueueMs / 1000.0},
+        {QStringLiteral("relay_s"), relayMs / 1000.0}};
     printf("%s\n", QJsonDocument(out).toJson(QJsonDocument::Compact).constData());
     QStringList problems;
     if (lost != 0)

@@ -64,11 +64,12 @@ inline bool finishOrShowStacks(QProcess &p, int ms)
         return true;
     QProcess gdb;
     gdb.setProcessChannelMode(QProcess::MergedChannels);
-    gdb.start(QStringLiteral("gdb"), {QStringLiteral("-p"), QString::number(p.processId()), QStringLiteral("-batch"),
-                                      QStringLiteral("-ex"), QStringLiteral("thread apply all bt")});
+    gdb.start(QStringLiteral("gdb"),
+        {QStringLiteral("-p"), QString::number(p.processId()), QStringLiteral("-batch"), QStringLiteral("-ex"),
+            QStringLiteral("thread apply all bt")});
     if (gdb.waitForStarted(5000) && gdb.waitForFinished(60000))
-        qWarning("%s %s did not finish in %d ms; its threads:\n%s", qPrintable(p.program()), qPrintable(p.arguments().join(QLatin1Char(' '))),
-                 ms, gdb.readAll().constData());
+        qWarning("%s %s did not finish in %d ms; its threads:\n%s", qPrintable(p.program()),
+            qPrintable(p.arguments().join(QLatin1Char(' '))), ms, gdb.readAll().constData());
     else
         qWarning("%s did not finish in %d ms (no gdb to show where it was)", qPrintable(p.program()), ms);
     p.kill();
@@ -159,13 +160,17 @@ inline bool makeTestCertificates(const QString &dir, bool client = false)
         return false;
     ext.write("subjectAltName=IP:127.0.0.1\n");
     ext.close();
-    bool ok = openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Outbox Test CA"})
-              && openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=127.0.0.1"})
-              && openssl({"x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "srv.pem",
-                          "-days", "2", "-extfile", "ext.cnf"});
+    bool ok = openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days",
+                  "2", "-subj", "/CN=Outbox Test CA"})
+        && openssl(
+            {"req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=127.0.0.1"})
+        && openssl({"x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out",
+            "srv.pem", "-days", "2", "-extfile", "ext.cnf"});
     if (ok && client)
-        ok = openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=relayer"})
-             && openssl({"x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "client.pem", "-days", "2"});
+        ok = openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out", "client.csr", "-subj",
+                 "/CN=relayer"})
+            && openssl({"x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                "-out", "client.pem", "-days", "2"});
     return ok;
 }
 

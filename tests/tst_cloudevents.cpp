@@ -28,7 +28,8 @@ class TestCloudEvents : public QObject
         e.subject = QStringLiteral("orders/7");
         e.contentType = QStringLiteral("application/json");
         e.data = QByteArray(R"({"order":7,"big":1234567890123456789})");
-        e.extensions.insert(QStringLiteral("traceparent"), QStringLiteral("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+        e.extensions.insert(
+            QStringLiteral("traceparent"), QStringLiteral("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
         e.createdAt = QDateTime(QDate(2026, 11, 26), QTime(21, 25, 15, 123), Qt::UTC);
         return e;
     }
@@ -65,10 +66,11 @@ private Q_SLOTS:
     {
         const HttpMessage m = cloudevents::encode(sample(), ContentMode::Structured);
         QCOMPARE(m.header("content-type"), QByteArray("application/cloudevents+json; charset=utf-8"));
-        QCOMPARE(m.body, QByteArray(R"({"specversion":"1.0","id":"evt-1","source":"/shop","type":"com.example.order.created",)"
-                                    R"("time":"2026-11-26T21:25:15.123Z","subject":"orders/7","datacontenttype":"application/json",)"
-                                    R"("traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",)"
-                                    R"("data":{"order":7,"big":1234567890123456789}})"));
+        QCOMPARE(m.body,
+            QByteArray(R"({"specversion":"1.0","id":"evt-1","source":"/shop","type":"com.example.order.created",)"
+                       R"("time":"2026-11-26T21:25:15.123Z","subject":"orders/7","datacontenttype":"application/json",)"
+                       R"("traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",)"
+                       R"("data":{"order":7,"big":1234567890123456789}})"));
         // Control characters, quotes and non-ASCII in attributes are escaped and read back unchanged.
         OutboxEvent odd = sample();
         odd.subject = QStringLiteral("tab\t quote\" back\\ bell\a é");
@@ -112,7 +114,8 @@ private Q_SLOTS:
         QCOMPARE(d.events.at(0).event.data, a.data); // 64-bit integer exact
         QCOMPARE(d.events.at(1).event.id, QStringLiteral("evt-2"));
         QCOMPARE(d.events.at(1).event.data, QByteArray("[1,2,3]"));
-        QCOMPARE(d.events.at(0).event.extensions.value("traceparent").toString(), a.extensions.value("traceparent").toString());
+        QCOMPARE(d.events.at(0).event.extensions.value("traceparent").toString(),
+            a.extensions.value("traceparent").toString());
         QCOMPARE(d.events.at(0).event.createdAt, a.createdAt);
     }
 
@@ -135,15 +138,15 @@ private Q_SLOTS:
     // last millisecond of a day, times before 1970 and years outside 0000-9999 (left to Qt).
     void timeFormat()
     {
-        const auto qtFormat = [](const QDateTime &t) { return t.toUTC().toString(QStringLiteral("yyyy-MM-ddTHH:mm:ss.zzzZ")); };
+        const auto qtFormat = [](const QDateTime &t) {
+            return t.toUTC().toString(QStringLiteral("yyyy-MM-ddTHH:mm:ss.zzzZ"));
+        };
         QCOMPARE(cloudevents::formatTime(sample().createdAt), QStringLiteral("2026-11-26T21:25:15.123Z"));
         const QList<QDateTime> times = {
-            QDateTime::fromMSecsSinceEpoch(0, Qt::UTC),
-            QDateTime::fromMSecsSinceEpoch(-1, Qt::UTC),
+            QDateTime::fromMSecsSinceEpoch(0, Qt::UTC), QDateTime::fromMSecsSinceEpoch(-1, Qt::UTC),
             QDateTime(QDate(2024, 2, 29), QTime(23, 59, 59, 999), Qt::UTC),
             QDateTime(QDate(2000, 3, 1), QTime(0, 0), Qt::UTC),
-            QDateTime(QDate(1900, 2, 28), QTime(12, 0, 0, 7), Qt::UTC),
-            QDateTime(QDate(1, 1, 1), QTime(0, 0), Qt::UTC),
+            QDateTime(QDate(1900, 2, 28), QTime(12, 0, 0, 7), Qt::UTC), QDateTime(QDate(1, 1, 1), QTime(0, 0), Qt::UTC),
             QDateTime(QDate(9999, 12, 31), QTime(23, 59, 59, 999), Qt::UTC),
             QDateTime(QDate(2026, 11, 27), QTime(3, 4, 5, 6), Qt::OffsetFromUTC, 3600 * 5 + 1800), // not UTC
         };
@@ -160,16 +163,42 @@ private Q_SLOTS:
     void jsonCheck()
     {
         const QList<QByteArray> valid = {
-            "{}", "[]", "0", "-0.5", "\"x\"", "true", "false", "null", " {\"a\" : [1, 2.25, {\"b\":null}] } ",
-            "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"", "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\"", "1234567890123456789",
+            "{}",
+            "[]",
+            "0",
+            "-0.5",
+            "\"x\"",
+            "true",
+            "false",
+            "null",
+            " {\"a\" : [1, 2.25, {\"b\":null}] } ",
+            "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"",
+            "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\"",
+            "1234567890123456789",
         };
         for (const QByteArray &json : valid) {
             QVERIFY2(cloudevents::isCertainlyValidJson(json), json.constData());
             QVERIFY2(cloudevents::isValidJson(json), json.constData());
         }
         const QList<QByteArray> invalid = {
-            "", " ", "{", "[1,]", "{\"a\"}", "{\"a\":1,}", "01", "-", "tru", "nul", "[1 2]", "\"open",
-            "{} {}", "{'a':1}", "\"\xc3\"", "\"\xed\xa0\x80\"", "\"\xc0\xaf\"", "NaN",
+            "",
+            " ",
+            "{",
+            "[1,]",
+            "{\"a\"}",
+            "{\"a\":1,}",
+            "01",
+            "-",
+            "tru",
+            "nul",
+            "[1 2]",
+            "\"open",
+            "{} {}",
+            "{'a':1}",
+            "\"\xc3\"",
+            "\"\xed\xa0\x80\"",
+            "\"\xc0\xaf\"",
+            "NaN",
         };
         for (const QByteArray &json : invalid) {
             QVERIFY2(!cloudevents::isCertainlyValidJson(json), json.constData());
@@ -179,8 +208,9 @@ private Q_SLOTS:
         }
         // What the quick check leaves to Qt, which accepts it: exponents, surrogate escapes, deep nesting, and
         // Qt's leniencies (a bare fraction, an unknown escape).
-        for (const QByteArray &json : {QByteArray("1e5"), QByteArray("[\"\\ud83d\\ude00\"]"), QByteArray(300, '[') + QByteArray(300, ']'),
-                                       QByteArray("1."), QByteArray(".5"), QByteArray("[\"\\x\"]")}) {
+        for (const QByteArray &json :
+            {QByteArray("1e5"), QByteArray("[\"\\ud83d\\ude00\"]"), QByteArray(300, '[') + QByteArray(300, ']'),
+                QByteArray("1."), QByteArray(".5"), QByteArray("[\"\\x\"]")}) {
             QVERIFY2(!cloudevents::isCertainlyValidJson(json), json.left(20).constData());
             QVERIFY2(cloudevents::isValidJson(json), json.left(20).constData());
         }
@@ -192,23 +222,25 @@ private Q_SLOTS:
         QTest::addColumn<QList<QByteArray>>("headers");
         QTest::addColumn<QByteArray>("body");
         QTest::addColumn<QString>("expected");
-        QTest::newRow("no specversion") << QByteArray("application/json") << QList<QByteArray>{"ce-id", "1"} << QByteArray("{}")
-                                        << "no ce-specversion header";
+        QTest::newRow("no specversion") << QByteArray("application/json") << QList<QByteArray>{"ce-id", "1"}
+                                        << QByteArray("{}") << "no ce-specversion header";
         QTest::newRow("missing id") << QByteArray("application/json")
-                                    << QList<QByteArray>{"ce-specversion", "1.0", "ce-type", "t", "ce-source", "s"} << QByteArray("{}")
-                                    << "missing required attribute 'id'";
+                                    << QList<QByteArray>{"ce-specversion", "1.0", "ce-type", "t", "ce-source", "s"}
+                                    << QByteArray("{}") << "missing required attribute 'id'";
         QTest::newRow("bad time") << QByteArray("application/json")
-                                  << QList<QByteArray>{"ce-specversion", "1.0", "ce-id", "1", "ce-type", "t", "ce-source", "s", "ce-time", "yesterday"}
+                                  << QList<QByteArray>{"ce-specversion", "1.0", "ce-id", "1", "ce-type", "t",
+                                         "ce-source", "s", "ce-time", "yesterday"}
                                   << QByteArray("{}") << "not an RFC 3339 timestamp";
-        QTest::newRow("invalid json data") << QByteArray("application/json")
-                                           << QList<QByteArray>{"ce-specversion", "1.0", "ce-id", "1", "ce-type", "t", "ce-source", "s"}
-                                           << QByteArray("{oops") << "not valid JSON";
+        QTest::newRow("invalid json data")
+            << QByteArray("application/json")
+            << QList<QByteArray>{"ce-specversion", "1.0", "ce-id", "1", "ce-type", "t", "ce-source", "s"}
+            << QByteArray("{oops") << "not valid JSON";
         QTest::newRow("structured garbage") << QByteArray("application/cloudevents+json") << QList<QByteArray>{}
                                             << QByteArray("\x01\x02garbage") << "structured body is not valid JSON";
         QTest::newRow("batch not array") << QByteArray("application/cloudevents-batch+json") << QList<QByteArray>{}
                                          << QByteArray("{}") << "batch body is not a JSON array";
-        QTest::newRow("unknown format") << QByteArray("application/cloudevents+xml") << QList<QByteArray>{} << QByteArray("<x/>")
-                                        << "unsupported structured event format";
+        QTest::newRow("unknown format") << QByteArray("application/cloudevents+xml") << QList<QByteArray>{}
+                                        << QByteArray("<x/>") << "unsupported structured event format";
     }
 
     void decodeReportsMalformedRequests()
@@ -237,7 +269,10 @@ private Q_SLOTS:
         const QByteArray date = QDateTime::currentDateTimeUtc().addSecs(60).toString(Qt::RFC2822Date).toLatin1();
         QVERIFY(qAbs(HttpSender::parseRetryAfter(date) - 60000) < 2000);
         // RFC 9110's IMF-fixdate, as servers send it, in the future and in the past.
-        const QByteArray fixdate = QLocale::c().toString(QDateTime::currentDateTimeUtc().addSecs(120), QStringLiteral("ddd, dd MMM yyyy HH:mm:ss 'GMT'")).toLatin1();
+        const QByteArray fixdate = QLocale::c()
+                                       .toString(QDateTime::currentDateTimeUtc().addSecs(120),
+                                           QStringLiteral("ddd, dd MMM yyyy HH:mm:ss 'GMT'"))
+                                       .toLatin1();
         QVERIFY2(qAbs(HttpSender::parseRetryAfter(fixdate) - 120000) < 2000, fixdate.constData());
         QCOMPARE(HttpSender::parseRetryAfter("Wed, 21 Oct 2037 07:28:00 GMT"), 24LL * 3600 * 1000); // clamped to a day
         QCOMPARE(HttpSender::parseRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT"), 0);
@@ -251,7 +286,8 @@ private Q_SLOTS:
     void classification()
     {
         QCOMPARE(HttpSender::classify(204, "", "", "").outcome, DeliveryResult::Outcome::Sent);
-        QCOMPARE(HttpSender::classify(500, "Internal Server Error", "boom", "").outcome, DeliveryResult::Outcome::Retry);
+        QCOMPARE(
+            HttpSender::classify(500, "Internal Server Error", "boom", "").outcome, DeliveryResult::Outcome::Retry);
         QCOMPARE(HttpSender::classify(408, "", "", "").outcome, DeliveryResult::Outcome::Retry);
         QCOMPARE(HttpSender::classify(429, "", "", "3").retryAfterMs, 3000);
         const DeliveryResult notFound = HttpSender::classify(404, "Not Found", "no such route", "");
@@ -280,7 +316,8 @@ private Q_SLOTS:
         QCOMPARE(pg->port, 6543);
         QCOMPARE(pg->password, QStringLiteral("secret"));
         QVERIFY(!pg->displayUrl().contains("secret"));
-        for (const char *bad : {"", "sqlite:", "sqlite://relative", "mysql://x/y", "postgresql://", "postgresql://host/"})
+        for (const char *bad :
+            {"", "sqlite:", "sqlite://relative", "mysql://x/y", "postgresql://", "postgresql://host/"})
             QVERIFY2(!ConnectionSpec::fromUrl(QString::fromLatin1(bad)).isOk(), bad);
     }
 
@@ -325,9 +362,11 @@ private Q_SLOTS:
     {
         Receiver receiver;
         QVERIFY(!receiver.listen().isError());
-        const QByteArray event = "Content-Type: application/json\r\nce-specversion: 1.0\r\nce-id: %1\r\nce-type: t\r\nce-source: s\r\n"
-                                 "Content-Length: 2\r\n";
-        auto send = [&](QTcpSocket &s, const QByteArray &requestLine, const QByteArray &id, const QByteArray &extra) -> QByteArray {
+        const QByteArray event =
+            "Content-Type: application/json\r\nce-specversion: 1.0\r\nce-id: %1\r\nce-type: t\r\nce-source: s\r\n"
+            "Content-Length: 2\r\n";
+        auto send = [&](QTcpSocket &s, const QByteArray &requestLine, const QByteArray &id,
+                        const QByteArray &extra) -> QByteArray {
             s.write(requestLine + "\r\nHost: a\r\n" + QByteArray(event).replace("%1", id) + extra + "\r\n{}");
             QByteArray answer;
             while (!answer.contains("\r\n\r\n") && s.waitForReadyRead(2000))
@@ -341,15 +380,16 @@ private Q_SLOTS:
         // Still open: a second request on the same connection is answered.
         QCOMPARE(send(s, "POST / HTTP/1.1", "a2", {}), QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
         QCOMPARE(send(s, "POST / HTTP/1.1", "a3", "Connection: close\r\n"),
-                 QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+            QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
         QVERIFY(s.state() == QAbstractSocket::UnconnectedState || s.waitForDisconnected(2000));
 
         QTcpSocket old;
         old.connectToHost(QHostAddress::LocalHost, receiver.port());
         QVERIFY(old.waitForConnected(2000));
         QCOMPARE(send(old, "POST / HTTP/1.0", "b1", "Connection: keep-alive\r\n"),
-                 QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n"));
-        QCOMPARE(send(old, "POST / HTTP/1.0", "b2", {}), QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+            QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n"));
+        QCOMPARE(send(old, "POST / HTTP/1.0", "b2", {}),
+            QByteArray("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
         QVERIFY(old.state() == QAbstractSocket::UnconnectedState || old.waitForDisconnected(2000));
 
         // An answer with a body still says what it is.
@@ -357,8 +397,9 @@ private Q_SLOTS:
         bad.connectToHost(QHostAddress::LocalHost, receiver.port());
         QVERIFY(bad.waitForConnected(2000));
         const QByteArray refused = send(bad, "GET / HTTP/1.1", "c1", {});
-        QVERIFY2(refused.startsWith("HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "),
-                 refused.constData());
+        QVERIFY2(refused.startsWith(
+                     "HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: "),
+            refused.constData());
         QStringList ids;
         for (const ReceivedEvent &e : receiver.events())
             ids << e.event.id;

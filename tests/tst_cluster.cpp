@@ -37,7 +37,7 @@ class TestCluster : public QObject
             if (keys > 0)
                 o.orderingKey = QStringLiteral("key-%1").arg(i % keys);
             auto id = sendEventTransactional(db, QStringLiteral("cluster.test"), QStringLiteral("/cluster"),
-                                             QJsonObject{{QStringLiteral("i"), i}}, o);
+                QJsonObject{{QStringLiteral("i"), i}}, o);
             if (!id.isOk())
                 qFatal("enqueue failed: %s", qPrintable(id.error().message()));
             ids << *id;
@@ -51,8 +51,10 @@ class TestCluster : public QObject
     {
         auto *p = new QProcess(this);
         p->setProcessChannelMode(QProcess::SeparateChannels);
-        p->start(QStringLiteral(OUTBOXCTL_PATH), QStringList{"--db", m_spec.toUrl(), "relay", "--target", m_receiver->url().toString(),
-                                                             "--quiet", "--poll-interval", "50", "--max-backoff", "200"} + extra);
+        p->start(QStringLiteral(OUTBOXCTL_PATH),
+            QStringList{"--db", m_spec.toUrl(), "relay", "--target", m_receiver->url().toString(), "--quiet",
+                "--poll-interval", "50", "--max-backoff", "200"}
+                + extra);
         if (!p->waitForStarted(5000))
             qFatal("cannot start a relayer");
         m_relayers << p;
@@ -133,7 +135,7 @@ private Q_SLOTS:
         const QStringList accepted = acceptedIds();
         const QSet<QString> unique(accepted.begin(), accepted.end());
         qInfo("4 relayers, %d events: %lld received, %lld distinct, %lld duplicates", n, qint64(accepted.size()),
-              qint64(unique.size()), qint64(accepted.size() - unique.size()));
+            qint64(unique.size()), qint64(accepted.size() - unique.size()));
         QCOMPARE(unique.size(), n);
         QCOMPARE(accepted.size(), n); // zero duplicates
         QCOMPARE(unique, QSet<QString>(ids.begin(), ids.end()));
@@ -148,7 +150,8 @@ private Q_SLOTS:
         ReceiverFaults slow;
         slow.delayMs = 10; // long enough a run for several kills to land mid-work
         m_receiver->setFaults(slow);
-        const QStringList args{"--batch-size", QString::number(batch), "--concurrency", "10", "--timeout", "1000", "--lease", "1000"};
+        const QStringList args{
+            "--batch-size", QString::number(batch), "--concurrency", "10", "--timeout", "1000", "--lease", "1000"};
         for (int i = 0; i < 4; ++i)
             startRelayer(args);
         int kills = 0;
@@ -170,8 +173,8 @@ private Q_SLOTS:
         const QStringList accepted = acceptedIds();
         const QSet<QString> unique(accepted.begin(), accepted.end());
         const qint64 duplicates = accepted.size() - unique.size();
-        qInfo("%d kills, %d events: %lld distinct received, %lld duplicates (at most %d sent or in flight per kill)", kills, n,
-              qint64(unique.size()), duplicates, batch + 10);
+        qInfo("%d kills, %d events: %lld distinct received, %lld duplicates (at most %d sent or in flight per kill)",
+            kills, n, qint64(unique.size()), duplicates, batch + 10);
         QVERIFY(kills >= 3);
         QCOMPARE(unique, QSet<QString>(ids.begin(), ids.end())); // nothing lost
         // A kill costs again what was sent and not yet written (one batch at most) and what was in flight (the
@@ -182,7 +185,9 @@ private Q_SLOTS:
         // Attempt history agrees with the rows: every sent row holds its delivering attempt (duration and
         // relayer), and no attempt that delivered was recorded twice.
         QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_events WHERE status = 'sent' AND last_relayer IS NOT NULL"
-                            " AND last_duration_ms IS NOT NULL").toInt(), n);
+                            " AND last_duration_ms IS NOT NULL")
+                     .toInt(),
+            n);
         QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_attempts WHERE outcome = 'sent'").toInt(), 0);
     }
 
@@ -191,8 +196,11 @@ private:
     int heldBy(QProcess *p)
     {
         testsupport::AppConnection app(m_spec);
-        return app.scalar(QStringLiteral("SELECT COUNT(*) FROM outbox_events WHERE status = 'pending' AND lease_owner LIKE '%:%1:%'")
-                              .arg(p->processId())).toInt();
+        return app
+            .scalar(QStringLiteral(
+                "SELECT COUNT(*) FROM outbox_events WHERE status = 'pending' AND lease_owner LIKE '%:%1:%'")
+                        .arg(p->processId()))
+            .toInt();
     }
 
     // Starts a relayer and waits until it has registered.
@@ -202,7 +210,9 @@ private:
         testsupport::AppConnection app(m_spec);
         QElapsedTimer clock;
         clock.start();
-        while (app.scalar(QStringLiteral("SELECT COUNT(*) FROM outbox_relayers WHERE pid = %1").arg(p->processId())).toInt() == 0) {
+        while (app.scalar(QStringLiteral("SELECT COUNT(*) FROM outbox_relayers WHERE pid = %1").arg(p->processId()))
+                   .toInt()
+            == 0) {
             if (clock.elapsed() > 20000)
                 qFatal("the relayer did not register");
             QTest::qWait(50);
@@ -232,7 +242,8 @@ private Q_SLOTS:
         QProcess *survivor = startRegisteredRelayer(defaults);
         QTRY_VERIFY_WITH_TIMEOUT(heldBy(victim) >= 50, 10000);
         // What it holds as it dies (read just before): until now, these waited for their leases to run out.
-        const QString held = QStringLiteral("status = 'pending' AND lease_owner LIKE '%:%1:%'").arg(victim->processId());
+        const QString held =
+            QStringLiteral("status = 'pending' AND lease_owner LIKE '%:%1:%'").arg(victim->processId());
         testsupport::AppConnection app(m_spec);
         const QVariantList heldSeqs = [&] {
             QSqlQuery q(app.db());
@@ -250,7 +261,9 @@ private Q_SLOTS:
         QStringList seqText;
         for (const QVariant &v : heldSeqs)
             seqText << v.toString();
-        const QString sentOfHeld = QStringLiteral("SELECT COUNT(*) FROM outbox_events WHERE status = 'sent' AND seq IN (%1)").arg(seqText.join(','));
+        const QString sentOfHeld =
+            QStringLiteral("SELECT COUNT(*) FROM outbox_events WHERE status = 'sent' AND seq IN (%1)")
+                .arg(seqText.join(','));
         while (app.scalar(sentOfHeld).toInt() < heldSeqs.size() && clock.elapsed() < 60000)
             QTest::qWait(20);
         const qint64 recovered = clock.elapsed();
@@ -258,13 +271,14 @@ private Q_SLOTS:
         const QStringList accepted = acceptedIds();
         const QSet<QString> unique(accepted.begin(), accepted.end());
         qInfo("killed a relayer holding %lld events: they were sent by another %lld ms after the kill; %lld duplicates",
-              qint64(heldSeqs.size()), recovered, qint64(accepted.size() - unique.size()));
+            qint64(heldSeqs.size()), recovered, qint64(accepted.size() - unique.size()));
         QCOMPARE(unique, QSet<QString>(ids.begin(), ids.end()));
         QVERIFY2(recovered <= kTakeOverLimitMs, qPrintable(QString::number(recovered)));
         stopRelayers();
         const QString log = QString::fromUtf8(survivor->readAllStandardError());
         QVERIFY2(log.contains(QStringLiteral("is gone; released the")), qPrintable(log));
-        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_relayers").toInt(), 0); // the gone one forgotten, the other left
+        QCOMPARE(
+            app.scalar("SELECT COUNT(*) FROM outbox_relayers").toInt(), 0); // the gone one forgotten, the other left
     }
 
     // Issue 15: a relayer frozen (SIGSTOP) for three times its lease while another runs, then continued. Its
@@ -294,11 +308,13 @@ private Q_SLOTS:
         const QStringList accepted = acceptedIds();
         const QSet<QString> unique(accepted.begin(), accepted.end());
         const qint64 duplicates = accepted.size() - unique.size();
-        qInfo("frozen for 3 leases: %d events, %lld duplicates (%d requests could be in flight)", n, duplicates, concurrency);
+        qInfo("frozen for 3 leases: %d events, %lld duplicates (%d requests could be in flight)", n, duplicates,
+            concurrency);
         QCOMPARE(unique, QSet<QString>(ids.begin(), ids.end())); // nothing lost
         QVERIFY2(duplicates <= concurrency, qPrintable(QString::number(duplicates)));
         testsupport::AppConnection app(m_spec);
-        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_events WHERE status <> 'sent'").toInt(), 0); // nothing went back
+        QCOMPARE(
+            app.scalar("SELECT COUNT(*) FROM outbox_events WHERE status <> 'sent'").toInt(), 0); // nothing went back
         QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_events WHERE lease_owner IS NOT NULL").toInt(), 0);
         // Every delivering attempt written once, by the relayer that held the lease then.
         QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_attempts WHERE outcome = 'sent'").toInt(), 0);
@@ -325,11 +341,13 @@ private Q_SLOTS:
         // The sessions of the victim: the one holding its relayer lock.
         const QString sessions = QStringLiteral(
             "SELECT pg_terminate_backend(l.pid) FROM pg_locks l JOIN outbox_relayers r ON l.locktype = 'advisory'"
-            " AND CAST(l.objid AS bigint) = r.lock_key AND l.objsubid = 2 WHERE r.pid = %1").arg(victim->processId());
+            " AND CAST(l.objid AS bigint) = r.lock_key AND l.objsubid = 2 WHERE r.pid = %1")
+                                     .arg(victim->processId());
         QVERIFY(app.scalar(sessions).toBool());
         QTest::qWait(4000); // longer than a take-over takes
         QCOMPARE(victim->state(), QProcess::Running);
-        QVERIFY2(!QString::fromUtf8(other->readAllStandardError()).contains(QStringLiteral("is gone")), "a live relayer was taken over");
+        QVERIFY2(!QString::fromUtf8(other->readAllStandardError()).contains(QStringLiteral("is gone")),
+            "a live relayer was taken over");
         QTRY_VERIFY_WITH_TIMEOUT(heldBy(victim) >= 50 || sentCount() == n, 10000);
         if (sentCount() < n) {
             // Now it goes for good: the process and its session.
@@ -376,7 +394,10 @@ private Q_SLOTS:
                 QVERIFY(pos >= 0);
                 const int key = pos % keys;
                 QVERIFY2(pos > lastPerKey.value(key, -1),
-                         qPrintable(QStringLiteral("key %1: event %2 arrived after %3").arg(key).arg(pos).arg(lastPerKey.value(key))));
+                    qPrintable(QStringLiteral("key %1: event %2 arrived after %3")
+                                   .arg(key)
+                                   .arg(pos)
+                                   .arg(lastPerKey.value(key))));
                 lastPerKey.insert(key, pos);
                 ++checked;
             }
@@ -401,7 +422,8 @@ private Q_SLOTS:
         QProcess *b = startRelayer(slowPolling);
         QTRY_VERIFY_WITH_TIMEOUT(m_receiver->eventCount() > 500, 20000);
         QProcess restart;
-        restart.start(QStringLiteral("bash"), {QStringLiteral(PG_SERVER_SCRIPT), "restart", qEnvironmentVariable("OUTBOX_TEST_PG_STATE")});
+        restart.start(QStringLiteral("bash"),
+            {QStringLiteral(PG_SERVER_SCRIPT), "restart", qEnvironmentVariable("OUTBOX_TEST_PG_STATE")});
         QVERIFY(restart.waitForFinished(60000));
         QCOMPARE(restart.exitCode(), 0);
         QVERIFY(sentCount() < n); // the restart came in the middle of the work
@@ -417,7 +439,8 @@ private Q_SLOTS:
         QCOMPARE(m_receiver->events().last().event.id, late);
         stopRelayers();
         const QStringList accepted = acceptedIds();
-        QCOMPARE(QSet<QString>(accepted.begin(), accepted.end()), QSet<QString>(ids.begin(), ids.end()) + QSet<QString>{late});
+        QCOMPARE(QSet<QString>(accepted.begin(), accepted.end()),
+            QSet<QString>(ids.begin(), ids.end()) + QSet<QString>{late});
         for (QProcess *p : {a, b}) {
             const QString log = QString::fromUtf8(p->readAllStandardError());
             QCOMPARE(log.count(QStringLiteral("lost the connection")), 1);

@@ -32,11 +32,16 @@ class TestConformance : public QObject
         json.source = QStringLiteral("/shop/orders");
         json.subject = QStringLiteral("orders/42");
         json.contentType = QStringLiteral("application/json");
-        json.data = QJsonDocument(QJsonObject{{"order", 42},
-                                              {"lines", QJsonArray{QJsonObject{{"sku", "A-1"}, {"qty", 2}}}},
-                                              {"note", QString::fromUtf8("\xc3\xbc" "n" "\xc3\xaf" "code \"quoted\"")}})
-                        .toJson(QJsonDocument::Compact);
-        json.extensions.insert(QStringLiteral("traceparent"), QStringLiteral("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
+        json.data =
+            QJsonDocument(QJsonObject{{"order", 42}, {"lines", QJsonArray{QJsonObject{{"sku", "A-1"}, {"qty", 2}}}},
+                              {"note",
+                                  QString::fromUtf8("\xc3\xbc"
+                                                    "n"
+                                                    "\xc3\xaf"
+                                                    "code \"quoted\"")}})
+                .toJson(QJsonDocument::Compact);
+        json.extensions.insert(
+            QStringLiteral("traceparent"), QStringLiteral("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
         json.extensions.insert(QStringLiteral("tenant"), QStringLiteral("acme"));
         OutboxEvent text = json;
         text.id = QStringLiteral("ours-text");
@@ -64,7 +69,7 @@ private Q_SLOTS:
         if (!haveNode())
             QSKIP("node is not installed (packaging/install-deps.sh installs it)");
         QVERIFY2(QFile::exists(QStringLiteral(CONFORMANCE_DIR "/node_modules/cloudevents/package.json")),
-                 "the conformance_npm fixture did not install the CloudEvents SDK");
+            "the conformance_npm fixture did not install the CloudEvents SDK");
     }
 
     void ourSenderIsReadByTheSdk_data()
@@ -86,7 +91,8 @@ private Q_SLOTS:
         QFETCH(bool, withSignature);
         const QByteArray secret = "whsec_" + QByteArray("a key of 24 random bytes!").toBase64();
         QProcess sdk;
-        sdk.start(QStringLiteral("node"), {script(), QStringLiteral("receive"), withSignature ? QString::fromLatin1(secret) : QString()});
+        sdk.start(QStringLiteral("node"),
+            {script(), QStringLiteral("receive"), withSignature ? QString::fromLatin1(secret) : QString()});
         QVERIFY(sdk.waitForStarted(10000));
         QTRY_VERIFY_WITH_TIMEOUT(sdk.canReadLine(), 10000);
         const QByteArray banner = sdk.readLine().trimmed();
@@ -110,8 +116,7 @@ private Q_SLOTS:
         if (withSignature)
             config.signingSecret = secret;
         Relayer relayer(spec, config);
-        while (relayer.relayOnce().processed > 0) {
-        }
+        while (relayer.relayOnce().processed > 0) { }
         auto storage = testsupport::openStorage(spec);
         QCOMPARE(storage->stats()->sent, 3); // the SDK accepted all three (202)
 
@@ -134,7 +139,7 @@ private Q_SLOTS:
             QCOMPARE(got.value("subject").toString(), sent.subject);
             QCOMPARE(got.value("datacontenttype").toString().section(';', 0, 0), sent.contentType);
             QCOMPARE(QDateTime::fromString(got.value("time").toString(), Qt::ISODateWithMs).toUTC(),
-                     storage->event(sent.id)->createdAt);
+                storage->event(sent.id)->createdAt);
             for (auto it = sent.extensions.constBegin(); it != sent.extensions.constEnd(); ++it)
                 QCOMPARE(got.value(it.key()).toString(), it.value().toString());
             const QJsonValue data = got.value("data");

@@ -134,10 +134,7 @@ class TestConsole : public QObject
     EventTableModel *model() const { return m_window->model(); }
     QTableView *table() const { return m_window->table(); }
 
-    void waitLoaded()
-    {
-        QTRY_VERIFY_WITH_TIMEOUT(!model()->isLoading(), 10000);
-    }
+    void waitLoaded() { QTRY_VERIFY_WITH_TIMEOUT(!model()->isLoading(), 10000); }
     QString cell(int row, int column) const { return model()->index(row, column).data().toString(); }
     // Waits until every row on screen has its attributes.
     void waitRowsShown()
@@ -145,7 +142,8 @@ class TestConsole : public QObject
         waitLoaded();
         for (int r = 0; r < qMin(model()->rowCount(), 20); ++r)
             model()->index(r, 0).data();
-        QTRY_VERIFY_WITH_TIMEOUT(model()->pendingFetches() == 0 && (model()->rowCount() == 0 || model()->eventAt(0)), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            model()->pendingFetches() == 0 && (model()->rowCount() == 0 || model()->eventAt(0)), 10000);
     }
 
     void clickRow(int row, Qt::KeyboardModifiers modifiers = Qt::NoModifier)
@@ -193,7 +191,7 @@ private Q_SLOTS:
             enqueue(QStringLiteral("com.example.a"));
         for (int i = 0; i < 20; ++i)
             enqueue(QStringLiteral("com.example.b"));
-        deliver(5, EventStatus::Failed);  // five "a" events
+        deliver(5, EventStatus::Failed); // five "a" events
         deliver(3, EventStatus::Sent);
         openWindow();
         QCOMPARE(model()->rowCount(), 30);
@@ -236,8 +234,9 @@ private Q_SLOTS:
         f.hang = true; // its requests stay in flight
         receiver.setFaults(f);
         QProcess relay;
-        relay.start(QStringLiteral(OUTBOXCTL_PATH), {"--db", m_spec.toUrl(), "relay", "--target", receiver.url().toString(),
-                                                     "--concurrency", "2", "--timeout", "60000", "--quiet"});
+        relay.start(QStringLiteral(OUTBOXCTL_PATH),
+            {"--db", m_spec.toUrl(), "relay", "--target", receiver.url().toString(), "--concurrency", "2", "--timeout",
+                "60000", "--quiet"});
         QVERIFY(relay.waitForStarted(5000));
         QTRY_VERIFY_WITH_TIMEOUT(receiver.requestCount() >= 2, 10000);
         openWindow();
@@ -255,7 +254,8 @@ private Q_SLOTS:
     void filtersApplyInTheDatabase()
     {
         for (int i = 0; i < 6; ++i)
-            enqueue(QStringLiteral("com.example.a"), "{}", SendEventOptions{{}, {}, {}, i < 3 ? QStringLiteral("key-1") : QString(), {}});
+            enqueue(QStringLiteral("com.example.a"), "{}",
+                SendEventOptions{{}, {}, {}, i < 3 ? QStringLiteral("key-1") : QString(), {}});
         for (int i = 0; i < 4; ++i)
             enqueue(QStringLiteral("com.example.b"));
         deliver(2, EventStatus::Failed);
@@ -288,8 +288,8 @@ private Q_SLOTS:
         // and the table is intact.
         m_window->toFilter()->clear();
         const QString injection = QStringLiteral("x' OR '1'='1'; DROP TABLE outbox_events; --");
-        for (QLineEdit *field : {m_window->typeFilter(), m_window->sourceFilter(), m_window->keyFilter(), m_window->errorFilter(),
-                                 m_window->searchEdit()}) {
+        for (QLineEdit *field : {m_window->typeFilter(), m_window->sourceFilter(), m_window->keyFilter(),
+                 m_window->errorFilter(), m_window->searchEdit()}) {
             field->setText(injection);
             QTest::keyClick(field, Qt::Key_Return);
             waitRowsShown();
@@ -423,10 +423,15 @@ private Q_SLOTS:
     {
         SendEventOptions o;
         o.subject = QStringLiteral("order-7");
-        o.extensions.insert(QStringLiteral("traceparent"), QStringLiteral("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
-        const QString first = enqueue(QStringLiteral("com.example.a"), "{\"orderId\":12345678901234567890,\"ok\":true}", o);
-        const QString second = enqueue(QStringLiteral("<b>bold</b>type"), QByteArray("\xff\xfe\x00" "binary", 9),
-                                       withContentType(QStringLiteral("application/octet-stream")));
+        o.extensions.insert(
+            QStringLiteral("traceparent"), QStringLiteral("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
+        const QString first =
+            enqueue(QStringLiteral("com.example.a"), "{\"orderId\":12345678901234567890,\"ok\":true}", o);
+        const QString second = enqueue(QStringLiteral("<b>bold</b>type"),
+            QByteArray("\xff\xfe\x00"
+                       "binary",
+                9),
+            withContentType(QStringLiteral("application/octet-stream")));
         // A control character cannot be enqueued (CloudEvents forbids it), but another writer may have put one in.
         setColumn(second, QStringLiteral("type"), QStringLiteral("<b>bold</b>\x01type"));
         deliver(1, EventStatus::Failed);
@@ -437,17 +442,20 @@ private Q_SLOTS:
         // Shown literally, as plain text: the type is not rendered as HTML, control characters are blanked.
         QCOMPARE(cell(0, EventTableModel::Type), QStringLiteral("<b>bold</b> type"));
         QVERIFY(m_window->detailPane()->dataKindLabel()->text().startsWith(QStringLiteral("Data: binary, 9 bytes")));
-        QVERIFY2(m_window->detailPane()->dataView()->toPlainText().contains(QStringLiteral("ff fe 00 62")), qPrintable(m_window->detailPane()->dataView()->toPlainText()));
+        QVERIFY2(m_window->detailPane()->dataView()->toPlainText().contains(QStringLiteral("ff fe 00 62")),
+            qPrintable(m_window->detailPane()->dataView()->toPlainText()));
         QTest::keyClick(table(), Qt::Key_J);
         QTRY_COMPARE(m_window->detailPane()->event().id, first);
         const QString data = m_window->detailPane()->dataView()->toPlainText();
-        QVERIFY2(data.contains(QStringLiteral("\"orderId\": 12345678901234567890")), qPrintable(data)); // every digit kept
+        QVERIFY2(
+            data.contains(QStringLiteral("\"orderId\": 12345678901234567890")), qPrintable(data)); // every digit kept
         QCOMPARE(m_window->detailPane()->attemptView()->topLevelItemCount(), 1);
         QCOMPARE(m_window->detailPane()->attemptView()->topLevelItem(0)->text(1), QStringLiteral("failed"));
         QCOMPARE(m_window->detailPane()->attemptView()->topLevelItem(0)->text(2), QStringLiteral("404"));
         bool traceShown = false;
         for (int r = 0; r < m_window->detailPane()->attributeTable()->rowCount(); ++r)
-            traceShown |= m_window->detailPane()->attributeTable()->item(r, 0)->text() == QLatin1String("ext: traceparent");
+            traceShown |=
+                m_window->detailPane()->attributeTable()->item(r, 0)->text() == QLatin1String("ext: traceparent");
         QVERIFY(traceShown);
         QTest::keyClick(table(), Qt::Key_K);
         QTRY_COMPARE(m_window->detailPane()->event().id, second);
@@ -467,25 +475,34 @@ private Q_SLOTS:
         html.subject = QStringLiteral("red <img src=x onerror=alert(1)>");
         html.extensions.insert(QStringLiteral("note"), QStringLiteral("<b>not bold</b> <script>alert(1)</script>"));
         QHash<QString, QByteArray> sent;
-        sent.insert(enqueue(QStringLiteral("com.example.empty"), QByteArray(), withContentType(QStringLiteral("application/octet-stream"))), QByteArray());
-        sent.insert(enqueue(QStringLiteral("com.example.big"), big, withContentType(QStringLiteral("application/octet-stream"))), big);
+        sent.insert(enqueue(QStringLiteral("com.example.empty"), QByteArray(),
+                        withContentType(QStringLiteral("application/octet-stream"))),
+            QByteArray());
+        sent.insert(enqueue(QStringLiteral("com.example.big"), big,
+                        withContentType(QStringLiteral("application/octet-stream"))),
+            big);
         sent.insert(enqueue(QStringLiteral("com.example.deep"), deep), deep);
-        sent.insert(enqueue(QStringLiteral("com.example.text"), badUtf8, withContentType(QStringLiteral("text/plain"))), badUtf8);
-        sent.insert(enqueue(QStringLiteral("<script>alert(1)</script>"), "{\"a\":\"<i>x</i>\"}", html), QByteArray("{\"a\":\"<i>x</i>\"}"));
+        sent.insert(enqueue(QStringLiteral("com.example.text"), badUtf8, withContentType(QStringLiteral("text/plain"))),
+            badUtf8);
+        sent.insert(enqueue(QStringLiteral("<script>alert(1)</script>"), "{\"a\":\"<i>x</i>\"}", html),
+            QByteArray("{\"a\":\"<i>x</i>\"}"));
         // Nesting deeper than the JSON reader allows, and control characters in attributes, are refused with a
         // reason, and nothing is written.
         {
             QSqlDatabase db = m_app->db();
             SendEventOptions control;
             control.subject = QStringLiteral("\x1b[31mred\x07");
-            auto refusedControl = sendEventTransactional(db, QStringLiteral("com.example.c"), QStringLiteral("/tests"), QByteArray("{}"), control);
+            auto refusedControl = sendEventTransactional(
+                db, QStringLiteral("com.example.c"), QStringLiteral("/tests"), QByteArray("{}"), control);
             QVERIFY(!refusedControl.isOk());
             QCOMPARE(refusedControl.error().message(),
-                     QStringLiteral("attribute 'subject' contains a control character (U+001b), which CloudEvents does not allow"));
+                QStringLiteral(
+                    "attribute 'subject' contains a control character (U+001b), which CloudEvents does not allow"));
             auto refused = sendEventTransactional(db, QStringLiteral("com.example.deeper"), QStringLiteral("/tests"),
-                                                  QByteArray(5000, '[') + QByteArray(5000, ']'));
+                QByteArray(5000, '[') + QByteArray(5000, ']'));
             QVERIFY(!refused.isOk());
-            QVERIFY2(refused.error().message().contains(QStringLiteral("not valid JSON")), qPrintable(refused.error().message()));
+            QVERIFY2(refused.error().message().contains(QStringLiteral("not valid JSON")),
+                qPrintable(refused.error().message()));
         }
         // One written with control characters by another writer: shown with them blanked, and never sent.
         const QString textId = sent.key(badUtf8);
@@ -507,7 +524,8 @@ private Q_SLOTS:
         bool noteShown = false;
         for (int r = 0; r < m_window->detailPane()->attributeTable()->rowCount(); ++r) {
             if (m_window->detailPane()->attributeTable()->item(r, 0)->text() == QLatin1String("ext: note")) {
-                noteShown = m_window->detailPane()->attributeTable()->item(r, 1)->text() == QStringLiteral("<b>not bold</b> <script>alert(1)</script>");
+                noteShown = m_window->detailPane()->attributeTable()->item(r, 1)->text()
+                    == QStringLiteral("<b>not bold</b> <script>alert(1)</script>");
             }
         }
         QVERIFY(noteShown);
@@ -516,8 +534,9 @@ private Q_SLOTS:
         select(2); // deep JSON: shown, indentation capped
         QVERIFY(m_window->detailPane()->dataKindLabel()->text().startsWith(QStringLiteral("Data: JSON")));
         select(3); // 20 MB: the first MiB is shown
-        QVERIFY2(m_window->detailPane()->dataKindLabel()->text().contains(QStringLiteral("first 1048576 of 20971520 bytes")),
-                 qPrintable(m_window->detailPane()->dataKindLabel()->text()));
+        QVERIFY2(
+            m_window->detailPane()->dataKindLabel()->text().contains(QStringLiteral("first 1048576 of 20971520 bytes")),
+            qPrintable(m_window->detailPane()->dataKindLabel()->text()));
         select(4);
         QVERIFY(m_window->detailPane()->dataKindLabel()->text().startsWith(QStringLiteral("Data: empty, 0 bytes")));
 
@@ -526,7 +545,8 @@ private Q_SLOTS:
         QTest::mouseClick(tester->useAsTargetButton(), Qt::LeftButton);
         QTest::mouseClick(m_window->relayPanel()->startButton(), Qt::LeftButton);
         QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 4, 30000);
-        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'failed' AND last_error LIKE '%control character%'")), 1, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            count(QStringLiteral("status = 'failed' AND last_error LIKE '%control character%'")), 1, 10000);
         QTest::mouseClick(m_window->relayPanel()->stopButton(), Qt::LeftButton);
         QTRY_COMPARE(m_window->relayPanel()->state(), RelayPanel::State::Stopped);
         const QList<ReceivedEvent> got = tester->receiver()->events();
@@ -540,7 +560,8 @@ private Q_SLOTS:
     void payloadSearchIsBoundedWithProgress()
     {
         for (int i = 0; i < 50; ++i)
-            enqueue(QStringLiteral("com.example.a"), i % 10 == 0 ? QByteArray("{\"note\":\"needle-in-here\"}") : QByteArray("{\"note\":\"hay\"}"));
+            enqueue(QStringLiteral("com.example.a"),
+                i % 10 == 0 ? QByteArray("{\"note\":\"needle-in-here\"}") : QByteArray("{\"note\":\"hay\"}"));
         openWindow();
         QTest::keyClicks(m_window->searchEdit(), QStringLiteral("needle"));
         QTest::keyClick(m_window->searchEdit(), Qt::Key_Return);
@@ -626,13 +647,15 @@ private Q_SLOTS:
         QCOMPARE(got.message.header("x-api-key"), QByteArray("typed-k3y"));
         QCOMPARE(got.signature, QStringLiteral("valid"));
         QTRY_VERIFY(tester->receivedList()->topLevelItemCount() > 0);
-        QCOMPARE(tester->receivedList()->topLevelItem(tester->receivedList()->topLevelItemCount() - 1)->text(5), QStringLiteral("valid, signature valid"));
+        QCOMPARE(tester->receivedList()->topLevelItem(tester->receivedList()->topLevelItemCount() - 1)->text(5),
+            QStringLiteral("valid, signature valid"));
         QVERIFY(!relay->log()->toPlainText().contains(QStringLiteral("typed-k3y")));
         m_window->close();
         QSettings settings;
         for (const QString &key : settings.allKeys()) {
             const QString value = settings.value(key).toString();
-            QVERIFY2(!value.contains(QStringLiteral("typed-k3y")) && !value.contains(QStringLiteral("url-pa55")), qPrintable(key));
+            QVERIFY2(!value.contains(QStringLiteral("typed-k3y")) && !value.contains(QStringLiteral("url-pa55")),
+                qPrintable(key));
         }
         QCOMPARE(settings.value(QStringLiteral("relay/signingSecretFile")).toString(), secretFile);
     }
@@ -654,7 +677,8 @@ private Q_SLOTS:
         const QString routes = m_dir.filePath(QStringLiteral("routes.conf"));
         QFile f(routes);
         QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write("[route audit]\ntypes = com.example.audit\nmode = batch\ntarget = " + audit.url().toString().toUtf8() + "\n");
+        f.write("[route audit]\ntypes = com.example.audit\nmode = batch\ntarget = " + audit.url().toString().toUtf8()
+            + "\n");
         f.close();
         relay->findChild<QLineEdit *>(QStringLiteral("relayRoutesFile"))->setText(routes);
         QTest::mouseClick(relay->onceButton(), Qt::LeftButton);
@@ -663,8 +687,9 @@ private Q_SLOTS:
         QCOMPARE(audit.requests().first().decoded.mode, ContentMode::Batch);
         QCOMPARE(tester->receiver()->eventCount(), 3);
         auto *figures = relay->findChild<QLabel *>(QStringLiteral("routeFigures"));
-        QTRY_VERIFY2(figures->text().contains(QStringLiteral("audit: 3 sent")) && figures->text().contains(QStringLiteral("default: 3 sent")),
-                     qPrintable(figures->text()));
+        QTRY_VERIFY2(figures->text().contains(QStringLiteral("audit: 3 sent"))
+                && figures->text().contains(QStringLiteral("default: 3 sent")),
+            qPrintable(figures->text()));
     }
 
     void relayFromTheControlsToTheReceiver()
@@ -684,7 +709,8 @@ private Q_SLOTS:
         QTRY_VERIFY(relay->log()->toPlainText().contains(QStringLiteral("sent ")));
         QTRY_COMPARE_WITH_TIMEOUT(tester->receivedList()->topLevelItemCount(), 20, 5000);
         QCOMPARE(tester->receivedList()->topLevelItem(0)->text(5), QStringLiteral("valid"));
-        QTRY_COMPARE_WITH_TIMEOUT(m_window->healthPanel()->countText(QStringLiteral("sent")), QStringLiteral("20"), 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            m_window->healthPanel()->countText(QStringLiteral("sent")), QStringLiteral("20"), 5000);
 
         // Paused: nothing more goes out.
         QTest::mouseClick(relay->pauseButton(), Qt::LeftButton);
@@ -704,7 +730,10 @@ private Q_SLOTS:
         QTest::mouseClick(relay->stopButton(), Qt::LeftButton);
         QTRY_COMPARE(relay->state(), RelayPanel::State::Stopped);
         QCOMPARE(count(QStringLiteral("lease_owner IS NOT NULL AND status = 'pending'")), 0);
-        QTRY_VERIFY(m_window->healthPanel()->findChild<QLabel *>(QStringLiteral("lastError"))->text().contains(QStringLiteral("HTTP 404")));
+        QTRY_VERIFY(m_window->healthPanel()
+                        ->findChild<QLabel *>(QStringLiteral("lastError"))
+                        ->text()
+                        .contains(QStringLiteral("HTTP 404")));
 
         // Relay once: one batch, then the relayer is stopped again.
         tester->statusBox()->setCurrentText(QStringLiteral("200"));
@@ -719,18 +748,25 @@ private Q_SLOTS:
         tester->hangBox()->setChecked(true);
         enqueue(QStringLiteral("com.example.hang"));
         QTest::mouseClick(relay->onceButton(), Qt::LeftButton);
-        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("type = 'com.example.hang' AND attempts = 1 AND status = 'pending'")), 1, 20000);
-        QVERIFY2(m_app->scalar(QStringLiteral("SELECT last_error FROM outbox_events WHERE type = 'com.example.hang'")).toString().contains(QStringLiteral("timed out")),
-                 qPrintable(m_app->scalar(QStringLiteral("SELECT last_error FROM outbox_events WHERE type = 'com.example.hang'")).toString()));
+        QTRY_COMPARE_WITH_TIMEOUT(
+            count(QStringLiteral("type = 'com.example.hang' AND attempts = 1 AND status = 'pending'")), 1, 20000);
+        QVERIFY2(m_app->scalar(QStringLiteral("SELECT last_error FROM outbox_events WHERE type = 'com.example.hang'"))
+                     .toString()
+                     .contains(QStringLiteral("timed out")),
+            qPrintable(
+                m_app->scalar(QStringLiteral("SELECT last_error FROM outbox_events WHERE type = 'com.example.hang'"))
+                    .toString()));
         tester->hangBox()->setChecked(false);
 
         // Pausing while a request hangs does not hold up the window: the state says so until it times out.
         tester->hangBox()->setChecked(true);
-        QSqlQuery(m_app->db()).exec(QStringLiteral("UPDATE outbox_events SET next_attempt_at = created_at WHERE type = 'com.example.hang'"));
+        QSqlQuery(m_app->db())
+            .exec(QStringLiteral(
+                "UPDATE outbox_events SET next_attempt_at = created_at WHERE type = 'com.example.hang'"));
         QTRY_VERIFY(relay->startButton()->isEnabled()); // the relay-once batch has ended
         QTest::mouseClick(relay->startButton(), Qt::LeftButton);
         QTRY_VERIFY2_WITH_TIMEOUT(count(QStringLiteral("type = 'com.example.hang' AND lease_owner IS NOT NULL")) == 1,
-                                  qPrintable(relay->log()->toPlainText().right(600) + relay->stateLabel()->text()), 5000);
+            qPrintable(relay->log()->toPlainText().right(600) + relay->stateLabel()->text()), 5000);
         QElapsedTimer clock;
         clock.start();
         QTest::mouseClick(relay->pauseButton(), Qt::LeftButton);

@@ -36,7 +36,8 @@ private Q_SLOTS:
         testsupport::openStorage(spec);
         const QString url = spec.toUrl();
         const int seconds = qEnvironmentVariableIntValue("OUTBOX_CONTENTION_SECONDS") > 0
-                                ? qEnvironmentVariableIntValue("OUTBOX_CONTENTION_SECONDS") : 60;
+            ? qEnvironmentVariableIntValue("OUTBOX_CONTENTION_SECONDS")
+            : 60;
 
         Receiver receiver;
         receiver.setRecording(Receiver::Recording::Full);
@@ -50,8 +51,9 @@ private Q_SLOTS:
         QList<QProcess *> relayers;
         for (int i = 0; i < 2; ++i) {
             auto *p = new QProcess(this);
-            p->start(QStringLiteral(OUTBOXCTL_PATH), {"--db", url, "relay", "--target", receiver.url().toString(), "--batch-size", "50",
-                                                       "--retry-backoff", "20", "--max-retries", "3", "--log-level", "error"});
+            p->start(QStringLiteral(OUTBOXCTL_PATH),
+                {"--db", url, "relay", "--target", receiver.url().toString(), "--batch-size", "50", "--retry-backoff",
+                    "20", "--max-retries", "3", "--log-level", "error"});
             QVERIFY(p->waitForStarted());
             relayers.append(p);
         }
@@ -65,9 +67,11 @@ private Q_SLOTS:
         QVERIFY(opened.wait(10000));
         QCOMPARE(opened.first().first().toString(), QString());
         QStringList consoleProblems;
-        connect(window.model(), &EventTableModel::errorOccurred, this, [&](const QString &m) { consoleProblems.append(m); });
+        connect(window.model(), &EventTableModel::errorOccurred, this,
+            [&](const QString &m) { consoleProblems.append(m); });
         connect(window.statusBar(), &QStatusBar::messageChanged, this, [&](const QString &m) {
-            if (m.contains(QLatin1String("locked")) || m.contains(QLatin1String("cannot")) || m.contains(QLatin1String("failed")))
+            if (m.contains(QLatin1String("locked")) || m.contains(QLatin1String("cannot"))
+                || m.contains(QLatin1String("failed")))
                 consoleProblems.append(m);
         });
         connect(&window, &MainWindow::actionFinished, this, [&](const QString &summary) {
@@ -100,8 +104,8 @@ private Q_SLOTS:
         auto startBatch = [&] {
             QByteArray lines;
             for (int i = 0; i < 100; ++i)
-                lines += "{\"type\":\"com.example.contention\",\"source\":\"/test\",\"data\":{\"batch\":" + QByteArray::number(batch) +
-                         ",\"i\":" + QByteArray::number(i) + "}}\n";
+                lines += "{\"type\":\"com.example.contention\",\"source\":\"/test\",\"data\":{\"batch\":"
+                    + QByteArray::number(batch) + ",\"i\":" + QByteArray::number(i) + "}}\n";
             ++batch;
             enqueuer.start(QStringLiteral(OUTBOXCTL_PATH), {"--db", url, "enqueue", "--jsonl", "-"});
             enqueuer.write(lines);
@@ -134,7 +138,9 @@ private Q_SLOTS:
         // Then a healthy receiver, one last retry from the console, and everything must arrive.
         receiver.setFaults({});
         testsupport::AppConnection app(spec);
-        auto sent = [&] { return app.scalar(QStringLiteral("SELECT COUNT(*) FROM outbox_events WHERE status = 'sent'")).toInt(); };
+        auto sent = [&] {
+            return app.scalar(QStringLiteral("SELECT COUNT(*) FROM outbox_events WHERE status = 'sent'")).toInt();
+        };
         QElapsedTimer drain;
         drain.start();
         while (sent() < enqueued && drain.elapsed() < 180000) {
@@ -162,8 +168,8 @@ private Q_SLOTS:
             }
         }
         const int duplicates = delivered - int(ids.size());
-        qInfo("%d s: %d events enqueued in %d processes, %d received (%d duplicates); console retries every 4 s", seconds, enqueued,
-              batch, int(ids.size()), duplicates);
+        qInfo("%d s: %d events enqueued in %d processes, %d received (%d duplicates); console retries every 4 s",
+            seconds, enqueued, batch, int(ids.size()), duplicates);
         QCOMPARE(int(ids.size()), enqueued); // nothing lost
         QVERIFY2(enqueueProblems.isEmpty(), qPrintable(enqueueProblems.join(QLatin1Char('\n'))));
         for (QProcess *p : relayers) {
@@ -171,8 +177,8 @@ private Q_SLOTS:
             // Failed events (the receiver's 404s) are logged at "error", with the start and stop lines; nothing
             // else may be.
             for (const QByteArray &line : err.split('\n')) {
-                if (!line.isEmpty() && !line.startsWith("outboxctl: failed ") && !line.startsWith("outboxctl: relaying ")
-                    && !line.startsWith("outboxctl: stopped: "))
+                if (!line.isEmpty() && !line.startsWith("outboxctl: failed ")
+                    && !line.startsWith("outboxctl: relaying ") && !line.startsWith("outboxctl: stopped: "))
                     QFAIL(line.constData());
             }
         }

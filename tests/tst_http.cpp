@@ -35,7 +35,7 @@ public:
     struct Answer
     {
         QByteArray bytes;
-        bool close = false;       // close the connection after writing
+        bool close = false; // close the connection after writing
         qint64 zeroBodyBytes = 0; // then stream this many more bytes (a huge body), while the peer reads
     };
     using Handler = std::function<Answer(int index, const QByteArray &head, const QByteArray &body)>;
@@ -45,18 +45,22 @@ public:
         m_thread.start();
         m_server = new QTcpServer;
         m_server->moveToThread(&m_thread);
-        QMetaObject::invokeMethod(m_server, [this] {
-            QObject::connect(m_server, &QTcpServer::newConnection, m_server, [this] {
-                while (QTcpSocket *s = m_server->nextPendingConnection())
-                    serve(s);
-            });
-            m_server->listen(QHostAddress::LocalHost);
-            m_port = m_server->serverPort();
-        }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            m_server,
+            [this] {
+                QObject::connect(m_server, &QTcpServer::newConnection, m_server, [this] {
+                    while (QTcpSocket *s = m_server->nextPendingConnection())
+                        serve(s);
+                });
+                m_server->listen(QHostAddress::LocalHost);
+                m_port = m_server->serverPort();
+            },
+            Qt::BlockingQueuedConnection);
     }
     ~RawServer()
     {
-        QMetaObject::invokeMethod(m_server, [this] { delete m_server; }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            m_server, [this] { delete m_server; }, Qt::BlockingQueuedConnection);
         m_thread.quit();
         m_thread.wait();
     }
@@ -80,8 +84,8 @@ private:
     {
         m_connections.ref();
         const int open = m_open.fetchAndAddRelaxed(1) + 1;
-        for (int max = m_maxOpen.loadRelaxed(); open > max && !m_maxOpen.testAndSetRelaxed(max, open); max = m_maxOpen.loadRelaxed()) {
-        }
+        for (int max = m_maxOpen.loadRelaxed(); open > max && !m_maxOpen.testAndSetRelaxed(max, open);
+             max = m_maxOpen.loadRelaxed()) { }
         auto buffer = std::make_shared<QByteArray>();
         QObject::connect(socket, &QTcpSocket::disconnected, socket, [this, socket] {
             m_open.deref();
@@ -95,7 +99,8 @@ private:
                     return;
                 const QByteArray head = buffer->left(headEnd);
                 const qsizetype at = head.toLower().indexOf("content-length:");
-                const qsizetype length = at < 0 ? 0 : head.mid(at + 15, head.indexOf("\r\n", at) - at - 15).trimmed().toLongLong();
+                const qsizetype length =
+                    at < 0 ? 0 : head.mid(at + 15, head.indexOf("\r\n", at) - at - 15).trimmed().toLongLong();
                 if (buffer->size() < headEnd + 4 + length)
                     return;
                 const QByteArray body = buffer->mid(headEnd + 4, length);
@@ -138,7 +143,10 @@ private:
     QList<QByteArray> m_heads, m_bodies;
 };
 
-RawServer::Answer ok() { return {"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"}; }
+RawServer::Answer ok()
+{
+    return {"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"};
+}
 
 } // namespace
 
@@ -214,9 +222,12 @@ private Q_SLOTS:
         if (QStandardPaths::findExecutable(QStringLiteral("node")).isEmpty())
             QSKIP("node is not installed");
         QProcess node;
-        node.start(QStringLiteral("node"), {QStringLiteral("-e"), QStringLiteral(
-            "const s=require('http').createServer((q,r)=>{q.resume();q.on('end',()=>{r.writeHead(202);r.end()})});"
-            "s.listen(0,'127.0.0.1',()=>console.log(s.address().port))")});
+        node.start(QStringLiteral("node"),
+            {QStringLiteral("-e"),
+                QStringLiteral(
+                    "const "
+                    "s=require('http').createServer((q,r)=>{q.resume();q.on('end',()=>{r.writeHead(202);r.end()})});"
+                    "s.listen(0,'127.0.0.1',()=>console.log(s.address().port))")});
         QVERIFY(node.waitForReadyRead(10000));
         const int port = node.readLine().trimmed().toInt();
         QVERIFY(port > 0);
@@ -238,8 +249,9 @@ private Q_SLOTS:
     void interimAnswersAreNotOutcomes()
     {
         RawServer server([](int, const QByteArray &, const QByteArray &) {
-            return RawServer::Answer{"HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>; rel=preload\r\n\r\n"
-                                     "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok"};
+            return RawServer::Answer{
+                "HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>; rel=preload\r\n\r\n"
+                "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok"};
         });
         const QStringList ids = enqueue(3);
         QCOMPARE(relayAll(config(server.url())), 3);
@@ -256,17 +268,22 @@ private Q_SLOTS:
         QTest::addColumn<QByteArray>("answer");
         QTest::addColumn<QString>("error");
         QTest::newRow("closed without answer") << QByteArray() << "connection closed before an answer";
-        QTest::newRow("cut status line") << QByteArray("HTTP/1.1 20") << "connection closed in the middle of the answer";
+        QTest::newRow("cut status line") << QByteArray("HTTP/1.1 20")
+                                         << "connection closed in the middle of the answer";
         QTest::newRow("garbage") << QByteArray("SSH-2.0-OpenSSH_9.2\r\n") << "malformed answer: not an HTTP answer";
-        QTest::newRow("garbage head") << QByteArray("HTTP/1.1 two hundred\r\n\r\n") << "malformed answer: malformed status line";
-        QTest::newRow("101 switch") << QByteArray("HTTP/1.1 101 Switching Protocols\r\n\r\n") << "malformed answer: the receiver switched protocols (101)";
+        QTest::newRow("garbage head") << QByteArray("HTTP/1.1 two hundred\r\n\r\n")
+                                      << "malformed answer: malformed status line";
+        QTest::newRow("101 switch") << QByteArray("HTTP/1.1 101 Switching Protocols\r\n\r\n")
+                                    << "malformed answer: the receiver switched protocols (101)";
     }
 
     void oddAnswersAreOneAttemptEach()
     {
         QFETCH(QByteArray, answer);
         QFETCH(QString, error);
-        RawServer server([answer](int, const QByteArray &, const QByteArray &) { return RawServer::Answer{answer, true}; });
+        RawServer server([answer](int, const QByteArray &, const QByteArray &) {
+            return RawServer::Answer{answer, true};
+        });
         const QString id = enqueue(1).first();
         QCOMPARE(relayAll(config(server.url())), 1);
         const OutboxEvent e = row(id);
@@ -297,13 +314,15 @@ private Q_SLOTS:
     {
         RawServer server([](int, const QByteArray &, const QByteArray &) {
             const QByteArray body = "quota exceeded " + QByteArray(100000, 'q');
-            return RawServer::Answer{"HTTP/1.1 400 Bad Request\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body};
+            return RawServer::Answer{
+                "HTTP/1.1 400 Bad Request\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body};
         });
         const QString id = enqueue(1).first();
         QCOMPARE(relayAll(config(server.url())), 1);
         const OutboxEvent e = row(id);
         QCOMPARE(e.status, EventStatus::Failed);
-        QVERIFY2(e.lastError.startsWith(QStringLiteral("HTTP 400 Bad Request: quota exceeded qqq")), qPrintable(e.lastError.left(80)));
+        QVERIFY2(e.lastError.startsWith(QStringLiteral("HTTP 400 Bad Request: quota exceeded qqq")),
+            qPrintable(e.lastError.left(80)));
         QVERIFY(e.lastError.size() < 600);
     }
 
@@ -311,10 +330,14 @@ private Q_SLOTS:
     void retryAfterHasAFloor()
     {
         RawServer server([](int index, const QByteArray &, const QByteArray &) {
-            return RawServer::Answer{index == 0 ? QByteArray("HTTP/1.1 503 Busy\r\nRetry-After: 0\r\nContent-Length: 0\r\n\r\n")
-                                                : "HTTP/1.1 429 Slow\r\nRetry-After: "
-                                                      + QLocale::c().toString(QDateTime::currentDateTimeUtc().addSecs(30), QStringLiteral("ddd, dd MMM yyyy HH:mm:ss 'GMT'")).toLatin1()
-                                                      + "\r\nContent-Length: 0\r\n\r\n"};
+            return RawServer::Answer{index == 0
+                    ? QByteArray("HTTP/1.1 503 Busy\r\nRetry-After: 0\r\nContent-Length: 0\r\n\r\n")
+                    : "HTTP/1.1 429 Slow\r\nRetry-After: "
+                        + QLocale::c()
+                              .toString(QDateTime::currentDateTimeUtc().addSecs(30),
+                                  QStringLiteral("ddd, dd MMM yyyy HH:mm:ss 'GMT'"))
+                              .toLatin1()
+                        + "\r\nContent-Length: 0\r\n\r\n"};
         });
         const QString id = enqueue(1).first();
         RelayerConfig c = config(server.url());
@@ -333,8 +356,9 @@ private Q_SLOTS:
     {
         RawServer server([](int, const QByteArray &head, const QByteArray &) {
             return head.contains("Authorization: Basic " + QByteArray("relay:s3cret").toBase64())
-                       ? ok()
-                       : RawServer::Answer{"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"x\"\r\nContent-Length: 0\r\n\r\n"};
+                ? ok()
+                : RawServer::Answer{
+                    "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"x\"\r\nContent-Length: 0\r\n\r\n"};
         });
         const QString id = enqueue(1).first();
         QUrl url = server.url();
@@ -376,8 +400,10 @@ private Q_SLOTS:
         receiver.setFaults(f);
         const QString id = enqueue(1).first();
         QProcess relay;
-        relay.start(QStringLiteral(OUTBOXCTL_PATH), {QStringLiteral("--db"), m_spec.toUrl(), QStringLiteral("relay"), QStringLiteral("--once"),
-                                                     QStringLiteral("--target"), receiver.url().toString(), QStringLiteral("--timeout"), QStringLiteral("1000")});
+        relay.start(QStringLiteral(OUTBOXCTL_PATH),
+            {QStringLiteral("--db"), m_spec.toUrl(), QStringLiteral("relay"), QStringLiteral("--once"),
+                QStringLiteral("--target"), receiver.url().toString(), QStringLiteral("--timeout"),
+                QStringLiteral("1000")});
         QVERIFY(relay.waitForStarted());
         QTRY_VERIFY_WITH_TIMEOUT(receiver.requestCount() == 1, 10000);
         ::kill(pid_t(relay.processId()), SIGSTOP);
@@ -396,7 +422,9 @@ private Q_SLOTS:
     {
         constexpr int limit = 64 * 1024; // the server's client_max_body_size
         RawServer server([](int, const QByteArray &, const QByteArray &body) {
-            return body.size() > limit ? RawServer::Answer{"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n"} : ok();
+            return body.size() > limit
+                ? RawServer::Answer{"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n"}
+                : ok();
         });
         const QStringList small = enqueue(40, "{\"pad\":\"" + QByteArray(4000, 's') + "\"}");
         const QString huge = enqueue(1, "{\"pad\":\"" + QByteArray(100000, 'h') + "\"}").first();
@@ -450,7 +478,8 @@ private Q_SLOTS:
         QCOMPARE(relayAll(c), 1);
         QCOMPARE(row(wrong).status, EventStatus::Failed);
         QCOMPARE(row(wrong).lastHttpStatus, 401);
-        QVERIFY2(row(wrong).lastError.contains(QStringLiteral("webhook signature does not match")), qPrintable(row(wrong).lastError));
+        QVERIFY2(row(wrong).lastError.contains(QStringLiteral("webhook signature does not match")),
+            qPrintable(row(wrong).lastError));
 
         c.headers = {{"Bad Name", "x"}};
         QVERIFY(c.problem().contains(QStringLiteral("not a valid header name")));
@@ -470,18 +499,26 @@ private Q_SLOTS:
         QSqlDatabase db = m_app->db();
         db.transaction();
         for (int i = 0; i < 30; ++i) {
-            QVERIFY(sendEventTransactional(db, QStringLiteral("com.example.slow"), QStringLiteral("/t"), QByteArray("{}")).isOk());
-            QVERIFY(sendEventTransactional(db, QStringLiteral("com.example.order.created"), QStringLiteral("/t"), QByteArray("{}")).isOk());
-            QVERIFY(sendEventTransactional(db, QStringLiteral("com.example.other"), QStringLiteral("/t"), QByteArray("{}")).isOk());
+            QVERIFY(
+                sendEventTransactional(db, QStringLiteral("com.example.slow"), QStringLiteral("/t"), QByteArray("{}"))
+                    .isOk());
+            QVERIFY(sendEventTransactional(
+                db, QStringLiteral("com.example.order.created"), QStringLiteral("/t"), QByteArray("{}"))
+                        .isOk());
+            QVERIFY(
+                sendEventTransactional(db, QStringLiteral("com.example.other"), QStringLiteral("/t"), QByteArray("{}"))
+                    .isOk());
         }
         db.commit();
         RelayerConfig c = config(QUrl());
         c.requestTimeoutMs = 4000;
         c.batchSize = 10;
-        c.routes = {RelayRoute{QStringLiteral("orders"), {QStringLiteral("com.example.order.*")}, orders.url(), ContentMode::Batch, 2,
-                               {{"X-Route", "orders"}}, {}},
-                    RelayRoute{QStringLiteral("slow"), {QStringLiteral("com.example.slow")}, hanging.url(), ContentMode::Binary, 2, {}, {}},
-                    RelayRoute{QStringLiteral("default"), {QStringLiteral("*")}, others.url(), ContentMode::Structured, 6, {}, {}}};
+        c.routes = {RelayRoute{QStringLiteral("orders"), {QStringLiteral("com.example.order.*")}, orders.url(),
+                        ContentMode::Batch, 2, {{"X-Route", "orders"}}, {}},
+            RelayRoute{QStringLiteral("slow"), {QStringLiteral("com.example.slow")}, hanging.url(), ContentMode::Binary,
+                2, {}, {}},
+            RelayRoute{
+                QStringLiteral("default"), {QStringLiteral("*")}, others.url(), ContentMode::Structured, 6, {}, {}}};
         QVERIFY2(c.problem().isEmpty(), qPrintable(c.problem()));
         Relayer relayer(m_spec, c);
         QHash<QString, int> sentByRoute;
@@ -514,7 +551,8 @@ private Q_SLOTS:
 
         c.routes.removeLast();
         QVERIFY(c.problem().contains(QStringLiteral("no route takes every type")));
-        c.routes.prepend(RelayRoute{QStringLiteral("all"), {QStringLiteral("*")}, others.url(), ContentMode::Binary, 1, {}, {}});
+        c.routes.prepend(
+            RelayRoute{QStringLiteral("all"), {QStringLiteral("*")}, others.url(), ContentMode::Binary, 1, {}, {}});
         QVERIFY(c.problem().contains(QStringLiteral("is never used")));
     }
 

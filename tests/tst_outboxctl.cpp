@@ -52,7 +52,8 @@ class TestOutboxctl : public QObject
         return env;
     }
 
-    Run run(const QStringList &args, const QByteArray &input = {}, bool withDb = true, const QHash<QString, QString> &extraEnv = {})
+    Run run(const QStringList &args, const QByteArray &input = {}, bool withDb = true,
+        const QHash<QString, QString> &extraEnv = {})
     {
         QProcess p;
         QProcessEnvironment env = environment();
@@ -67,7 +68,8 @@ class TestOutboxctl : public QObject
         p.closeWriteChannel();
         if (!testsupport::finishOrShowStacks(p, 60000))
             qFatal("outboxctl did not finish");
-        return Run{p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(), p.readAllStandardError()};
+        return Run{p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
+            p.readAllStandardError()};
     }
 
     // The whole outbox as text, to show that a failed command changed nothing.
@@ -89,7 +91,8 @@ class TestOutboxctl : public QObject
 
     QString enqueueOne(const QStringList &extra = {})
     {
-        const Run r = run(QStringList{"enqueue", "--type", "com.example.t", "--source", "/ctl", "--data", "{\"n\":1}"} + extra);
+        const Run r =
+            run(QStringList{"enqueue", "--type", "com.example.t", "--source", "/ctl", "--data", "{\"n\":1}"} + extra);
         if (r.exitCode != 0)
             qFatal("enqueue failed: %s", r.err.constData());
         return QString::fromUtf8(r.out.trimmed());
@@ -119,8 +122,8 @@ private Q_SLOTS:
     void enqueueListShow()
     {
         const Run r = run({"enqueue", "--type", "com.example.order.created", "--source", "/shop", "--id", "order-1",
-                           "--subject", "orders/1", "--key", "cust-7", "--ext", "traceparent=00-abc-def-01",
-                           "--data", R"({"order":1,"big":1234567890123456789})"});
+            "--subject", "orders/1", "--key", "cust-7", "--ext", "traceparent=00-abc-def-01", "--data",
+            R"({"order":1,"big":1234567890123456789})"});
         QCOMPARE(r.exitCode, 0);
         QCOMPARE(r.out, QByteArray("order-1\n"));
         QVERIFY(r.err.isEmpty());
@@ -130,7 +133,8 @@ private Q_SLOTS:
         QCOMPARE(rows.first().value("status").toString(), QStringLiteral("pending"));
         QCOMPARE(rows.first().value("subject").toString(), QStringLiteral("orders/1"));
         QCOMPARE(rows.first().value("key").toString(), QStringLiteral("cust-7"));
-        QCOMPARE(rows.first().value("extensions").toObject().value("traceparent").toString(), QStringLiteral("00-abc-def-01"));
+        QCOMPARE(rows.first().value("extensions").toObject().value("traceparent").toString(),
+            QStringLiteral("00-abc-def-01"));
         const Run show = run({"show", "order-1", "--json"});
         QCOMPARE(show.exitCode, 0);
         QVERIFY2(show.out.contains(R"("data":{"big":1234567890123456789,"order":1})"), show.out.constData());
@@ -151,11 +155,13 @@ private Q_SLOTS:
         const QByteArray bytes("a,b\r\n1,\xff\x00\n", 10);
         f.write(bytes);
         f.close();
-        const Run r = run({"enqueue", "--type", "t", "--source", "s", "--data-file", file, "--content-type", "text/csv"});
+        const Run r =
+            run({"enqueue", "--type", "t", "--source", "s", "--data-file", file, "--content-type", "text/csv"});
         QCOMPARE(r.exitCode, 0);
         auto storage = testsupport::openStorage(m_spec);
         QCOMPARE(storage->event(QString::fromUtf8(r.out.trimmed()))->data, bytes);
-        const Run fromStdin = run({"enqueue", "--type", "t", "--source", "s", "--data-file", "-"}, R"({"from":"stdin"})");
+        const Run fromStdin =
+            run({"enqueue", "--type", "t", "--source", "s", "--data-file", "-"}, R"({"from":"stdin"})");
         QCOMPARE(fromStdin.exitCode, 0);
         QCOMPARE(storage->event(QString::fromUtf8(fromStdin.out.trimmed()))->data, QByteArray(R"({"from":"stdin"})"));
     }
@@ -174,7 +180,8 @@ private Q_SLOTS:
         QCOMPARE(storage->event("j-2")->data, QByteArray("[1,2]"));
         QCOMPARE(storage->event("j-2")->orderingKey, QStringLiteral("k"));
         const QByteArray before = fingerprint();
-        const QByteArray bad = "{\"type\":\"a\",\"source\":\"/j\"}\n{\"type\":\"a\",\"source\":\"/j\",\"data\":{broken\n";
+        const QByteArray bad =
+            "{\"type\":\"a\",\"source\":\"/j\"}\n{\"type\":\"a\",\"source\":\"/j\",\"data\":{broken\n";
         r = run({"enqueue", "--jsonl", "-"}, bad);
         QCOMPARE(r.exitCode, 2);
         QCOMPARE(r.errLines().size(), 1);
@@ -187,15 +194,18 @@ private Q_SLOTS:
     // Attributes of the wrong type and duplicate keys are refused, not dropped or collapsed.
     void enqueueJsonLinesKeepsDataBytes()
     {
-        const QByteArray data = "{ \"z\": 12345678901234567890123, \"a\": 1.10, \"nested\": {\"b\": [1, 2.50e3], \"s\": \"x\\\"}{\"} }";
-        Run r = run({"enqueue", "--jsonl", "-"}, "{\"type\":\"a\",\"source\":\"/j\",\"id\":\"exact\",\"data\":" + data + "}\n");
+        const QByteArray data =
+            "{ \"z\": 12345678901234567890123, \"a\": 1.10, \"nested\": {\"b\": [1, 2.50e3], \"s\": \"x\\\"}{\"} }";
+        Run r = run(
+            {"enqueue", "--jsonl", "-"}, "{\"type\":\"a\",\"source\":\"/j\",\"id\":\"exact\",\"data\":" + data + "}\n");
         QCOMPARE(r.exitCode, 0);
         auto storage = testsupport::openStorage(m_spec);
         QCOMPARE(storage->event("exact")->data, data);
         const QByteArray before = fingerprint();
-        for (const QByteArray &line : {QByteArray(R"({"type":"a","source":"/j","id":123})"), QByteArray(R"({"type":"a","source":"/j","key":5})"),
-                                       QByteArray(R"({"type":"a","source":"/j","data":1,"data":2})"),
-                                       QByteArray(R"({"type":"a","source":"/j","extensions":[1]})")}) {
+        for (const QByteArray &line :
+            {QByteArray(R"({"type":"a","source":"/j","id":123})"), QByteArray(R"({"type":"a","source":"/j","key":5})"),
+                QByteArray(R"({"type":"a","source":"/j","data":1,"data":2})"),
+                QByteArray(R"({"type":"a","source":"/j","extensions":[1]})")}) {
             r = run({"enqueue", "--jsonl", "-"}, line + "\n");
             QCOMPARE(r.exitCode, 2);
             QCOMPARE(r.errLines().size(), 1);
@@ -210,7 +220,8 @@ private Q_SLOTS:
             enqueueOne();
         Receiver receiver;
         QVERIFY(!receiver.listen().isError());
-        const Run r = run({"relay", "--target", receiver.url().toString(), "--drain", "--batch-size", "5", "--mode", "structured"});
+        const Run r = run(
+            {"relay", "--target", receiver.url().toString(), "--drain", "--batch-size", "5", "--mode", "structured"});
         QCOMPARE(r.exitCode, 0);
         QCOMPARE(r.out.trimmed(), QByteArray("processed 12: 12 sent, 0 to retry, 0 failed"));
         QCOMPARE(receiver.eventCount(), 12);
@@ -234,8 +245,9 @@ private Q_SLOTS:
         QVERIFY(receiver.setSigningSecret(secret));
         const QString headers = m_dir.filePath(QStringLiteral("headers"));
         const QString signing = m_dir.filePath(QStringLiteral("signing"));
-        for (const auto &[path, content] : {std::pair(headers, QByteArray("# secrets\nAuthorization: Bearer file-t0ken\n\nX-Tenant: t-7\n")),
-                                            std::pair(signing, secret + '\n')}) {
+        for (const auto &[path, content] :
+            {std::pair(headers, QByteArray("# secrets\nAuthorization: Bearer file-t0ken\n\nX-Tenant: t-7\n")),
+                std::pair(signing, secret + '\n')}) {
             QFile f(path);
             QVERIFY(f.open(QIODevice::WriteOnly));
             f.write(content);
@@ -245,8 +257,8 @@ private Q_SLOTS:
         QUrl target = receiver.url();
         target.setUserName(QStringLiteral("relay"));
         target.setPassword(QStringLiteral("url-pa55"));
-        const QStringList args{"relay", "--target", target.toString(), "--drain", "--verbose", "--header", "X-Api-Key: flag-k3y",
-                               "--header-file", headers, "--signing-secret-file", signing};
+        const QStringList args{"relay", "--target", target.toString(), "--drain", "--verbose", "--header",
+            "X-Api-Key: flag-k3y", "--header-file", headers, "--signing-secret-file", signing};
         Run r = run(args);
         QCOMPARE(r.exitCode, 2);
         QCOMPARE(r.errLines().size(), 1);
@@ -261,7 +273,8 @@ private Q_SLOTS:
         QCOMPARE(got.message.header("authorization"), QByteArray("Bearer file-t0ken"));
         QCOMPARE(got.message.header("x-tenant"), QByteArray("t-7"));
         QCOMPARE(got.signature, QStringLiteral("valid"));
-        for (const QByteArray &secretText : {QByteArray("flag-k3y"), QByteArray("file-t0ken"), QByteArray("url-pa55"), secret})
+        for (const QByteArray &secretText :
+            {QByteArray("flag-k3y"), QByteArray("file-t0ken"), QByteArray("url-pa55"), secret})
             QVERIFY2(!r.out.contains(secretText) && !r.err.contains(secretText), r.err.constData());
 
         r = run({"relay", "--target", target.toString(), "--drain", "--header", "no colon here"});
@@ -300,14 +313,15 @@ private Q_SLOTS:
         ReceiverFaults f;
         f.status = 503;
         receiver.setFaults(f);
-        Run r = run({"relay", "--target", receiver.url().toString(), "--once", "--batch-size", "1", "--log-level", "warning"});
+        Run r = run(
+            {"relay", "--target", receiver.url().toString(), "--once", "--batch-size", "1", "--log-level", "warning"});
         QCOMPARE(r.exitCode, 1);
         QCOMPARE(r.errLines().size(), 2); // the retry, and the summary
         QVERIFY2(r.errLines().first().startsWith("outboxctl: retry "), r.err.constData());
         f.status = 404;
         receiver.setFaults(f);
         r = run({"relay", "--target", receiver.url().toString(), "--once", "--batch-size", "1", "--log-level", "error",
-                 "--retry-backoff", "0"});
+            "--retry-backoff", "0"});
         QCOMPARE(r.errLines().size(), 2); // the failure, and the summary
         QVERIFY2(r.errLines().first().startsWith("outboxctl: failed "), r.err.constData());
         QVERIFY(r.errLines().first().contains("HTTP 404"));
@@ -322,7 +336,8 @@ private Q_SLOTS:
         QCOMPARE(r.exitCode, 2);
         QCOMPARE(r.errLines().size(), 1);
         QVERIFY(r.err.contains("unknown log level 'loud'"));
-        r = run({"relay", "--target", "https://127.0.0.1:1/", "--drain", "--ca-file", m_dir.filePath("no-such-ca.pem")});
+        r = run(
+            {"relay", "--target", "https://127.0.0.1:1/", "--drain", "--ca-file", m_dir.filePath("no-such-ca.pem")});
         QCOMPARE(r.exitCode, 2);
         QCOMPARE(r.errLines().size(), 1);
         QVERIFY2(r.err.contains("no PEM certificate could be read from the CA file"), r.err.constData());
@@ -336,7 +351,8 @@ private Q_SLOTS:
             enqueueOne();
         QByteArray lines;
         for (int i = 0; i < 200000; ++i)
-            lines += "{\"type\":\"com.example.bulk\",\"source\":\"/bulk\",\"data\":{\"i\":" + QByteArray::number(i) + "}}\n";
+            lines +=
+                "{\"type\":\"com.example.bulk\",\"source\":\"/bulk\",\"data\":{\"i\":" + QByteArray::number(i) + "}}\n";
         QProcess p;
         p.setProcessEnvironment(environment());
         p.start(QStringLiteral(OUTBOXCTL_PATH), {"--db", m_db, "enqueue", "--jsonl", "-"});
@@ -371,7 +387,7 @@ private Q_SLOTS:
         QCOMPARE(run({"relay", "--target", receiver.url().toString(), "--once"}).exitCode, 1);
         QCOMPARE(listJson({"--status", "failed"}).size(), 2);
         QCOMPARE(listJson({"--status", "failed"}).first().value("last_error").toString(),
-                 QStringLiteral("HTTP 410 Gone: simulated failure (status 410)"));
+            QStringLiteral("HTTP 410 Gone: simulated failure (status 410)"));
 
         Run r = run({"retry", a});
         QCOMPARE(r.exitCode, 0);
@@ -414,7 +430,8 @@ private Q_SLOTS:
         const QString conf = m_dir.filePath(QStringLiteral("relay-%1.conf").arg(QCoreApplication::applicationPid()));
         QFile f(conf);
         QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write("# a relayer's settings\ntarget = " + receiver.url().toString().toUtf8() + "\nmode = structured\nbatch-size = 2\n");
+        f.write("# a relayer's settings\ntarget = " + receiver.url().toString().toUtf8()
+            + "\nmode = structured\nbatch-size = 2\n");
         f.close();
         for (int i = 0; i < 3; ++i)
             enqueueOne();
@@ -449,30 +466,34 @@ private Q_SLOTS:
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<bool>("withDb");
         QTest::addColumn<QString>("expected");
-        QTest::newRow("malformed url") << QStringList{"--db", "foo://bar", "list"} << false << "unknown database URL scheme";
+        QTest::newRow("malformed url") << QStringList{"--db", "foo://bar", "list"} << false
+                                       << "unknown database URL scheme";
         QTest::newRow("sqlite url without path") << QStringList{"--db", "sqlite:", "list"} << false << "no file path";
-        QTest::newRow("invalid json") << QStringList{"enqueue", "--type", "t", "--source", "s", "--data", "{bad"} << true
-                                      << "not valid JSON";
+        QTest::newRow("invalid json") << QStringList{"enqueue", "--type", "t", "--source", "s", "--data", "{bad"}
+                                      << true << "not valid JSON";
         QTest::newRow("unknown status") << QStringList{"list", "--status", "stuck"} << true << "unknown status 'stuck'";
         QTest::newRow("unknown command") << QStringList{"frobnicate"} << true << "unknown command 'frobnicate'";
         QTest::newRow("unknown option") << QStringList{"list", "--colour"} << true << "Unknown option 'colour'";
         QTest::newRow("missing type") << QStringList{"enqueue", "--source", "s"} << true << "needs --type and --source";
-        QTest::newRow("bad batch size") << QStringList{"relay", "--target", "http://127.0.0.1:9/", "--batch-size", "lots"} << true
-                                        << "invalid batch-size 'lots'";
-        QTest::newRow("malformed target") << QStringList{"relay", "--target", "http//nohost", "--once"} << true << "--target";
-        QTest::newRow("bad mode") << QStringList{"relay", "--target", "http://127.0.0.1:9/", "--mode", "carrier-pigeon"} << true
-                                  << "unknown mode";
-        QTest::newRow("bad duration") << QStringList{"cleanup", "--older-than", "7 parsecs"} << true << "invalid duration";
-        QTest::newRow("bad extension") << QStringList{"enqueue", "--type", "t", "--source", "s", "--ext", "Bad_Name=1"} << true
-                                       << "lower-case letters and digits";
+        QTest::newRow("bad batch size") << QStringList{"relay", "--target", "http://127.0.0.1:9/", "--batch-size",
+            "lots"} << true << "invalid batch-size 'lots'";
+        QTest::newRow("malformed target")
+            << QStringList{"relay", "--target", "http//nohost", "--once"} << true << "--target";
+        QTest::newRow("bad mode") << QStringList{"relay", "--target", "http://127.0.0.1:9/", "--mode", "carrier-pigeon"}
+                                  << true << "unknown mode";
+        QTest::newRow("bad duration") << QStringList{"cleanup", "--older-than", "7 parsecs"} << true
+                                      << "invalid duration";
+        QTest::newRow("bad extension") << QStringList{"enqueue", "--type", "t", "--source", "s", "--ext", "Bad_Name=1"}
+                                       << true << "lower-case letters and digits";
         QTest::newRow("duplicate id") << QStringList{"enqueue", "--type", "t", "--source", "s", "--id", "fixed"} << true
                                       << "already in the outbox";
-        QTest::newRow("sql in filter") << QStringList{"retry", "--all-failed", "--type", "x'; DROP TABLE outbox_events; --"} << true
-                                       << QString();
-        QTest::newRow("escape in key") << QStringList{"enqueue", "--type", "t", "--source", "s", "--key", "k\x1b[2J"} << true
-                                       << "attribute 'ordering key' contains a control character";
-        QTest::newRow("huge type") << QStringList{"enqueue", "--type", QString(3000, QLatin1Char('t')), "--source", "s"} << true
-                                   << "at most 2048 are allowed";
+        QTest::newRow("sql in filter") << QStringList{"retry", "--all-failed", "--type",
+            "x'; DROP TABLE outbox_events; --"}
+                                       << true << QString();
+        QTest::newRow("escape in key") << QStringList{"enqueue", "--type", "t", "--source", "s", "--key", "k\x1b[2J"}
+                                       << true << "attribute 'ordering key' contains a control character";
+        QTest::newRow("huge type") << QStringList{"enqueue", "--type", QString(3000, QLatin1Char('t')), "--source", "s"}
+                                   << true << "at most 2048 are allowed";
         QTest::newRow("id with spaces") << QStringList{"enqueue", "--type", "t", "--source", "s", "--id", " x "} << true
                                         << "must not start or end with white space";
     }
@@ -515,7 +536,8 @@ private Q_SLOTS:
         QVERIFY(f.open(QIODevice::WriteOnly));
         f.write("just some notes\n");
         f.close();
-        for (const QStringList &args : {QStringList{"list"}, QStringList{"init"}, QStringList{"enqueue", "--type", "t", "--source", "s"}}) {
+        for (const QStringList &args :
+            {QStringList{"list"}, QStringList{"init"}, QStringList{"enqueue", "--type", "t", "--source", "s"}}) {
             const Run r = run(QStringList{"--db", "sqlite://" + path} + args, {}, false);
             QCOMPARE(r.exitCode, 2);
             QCOMPARE(r.errLines().size(), 1);
@@ -586,8 +608,9 @@ private Q_SLOTS:
         receiver.setFaults(f);
         QProcess relay;
         relay.setProcessEnvironment(environment());
-        relay.start(QStringLiteral(OUTBOXCTL_PATH), {"--db", m_db, "relay", "--target", receiver.url().toString(), "--concurrency", "2",
-                                                     "--timeout", "60000", "--quiet"});
+        relay.start(QStringLiteral(OUTBOXCTL_PATH),
+            {"--db", m_db, "relay", "--target", receiver.url().toString(), "--concurrency", "2", "--timeout", "60000",
+                "--quiet"});
         QVERIFY(relay.waitForStarted(5000));
         QTRY_VERIFY_WITH_TIMEOUT(receiver.requestCount() >= 2, 10000);
         QList<QJsonObject> rows;
@@ -607,17 +630,21 @@ private Q_SLOTS:
         QCOMPARE(rows.first().value("held").toInt(), 20); // the batch claimed
         QVERIFY(!rows.first().value("last_renewal").toString().isEmpty());
         const Run table = run({"relayers"});
-        QVERIFY2(table.out.contains(" alive ") && table.out.contains(QByteArray::number(relay.processId())), table.out.constData());
+        QVERIFY2(table.out.contains(" alive ") && table.out.contains(QByteArray::number(relay.processId())),
+            table.out.constData());
         QVERIFY2(run({"stats"}).out.contains("relayers: 1 alive\n"), "stats names the live relayer");
 
         ::kill(pid_t(relay.processId()), SIGKILL);
         relay.waitForFinished(5000);
         // Its session ends with it (PostgreSQL); its process is gone (SQLite). Its leases remain until someone
         // takes over.
-        QTRY_VERIFY_WITH_TIMEOUT(relayers() == 0 && rows.size() == 1 && rows.first().value("state").toString() == QLatin1String("gone"), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            relayers() == 0 && rows.size() == 1 && rows.first().value("state").toString() == QLatin1String("gone"),
+            10000);
         QCOMPARE(rows.first().value("held").toInt(), 20);
         const Run stats = run({"stats"});
-        QVERIFY2(stats.out.contains("relayers: 0 alive, 1 gone (20 events held by relayers not known to be alive)"), stats.out.constData());
+        QVERIFY2(stats.out.contains("relayers: 0 alive, 1 gone (20 events held by relayers not known to be alive)"),
+            stats.out.constData());
         const Run metrics = run({"stats", "--json"});
         QCOMPARE(QJsonDocument::fromJson(metrics.out).object().value("relayers").toArray().size(), 1);
 
@@ -630,7 +657,8 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(listJson({"--status", "sent"}).size(), 20, testsupport::isPostgres() ? 20000 : 10000);
         ::kill(pid_t(next.processId()), SIGTERM);
         QVERIFY(next.waitForFinished(10000));
-        QVERIFY(QString::fromUtf8(next.readAllStandardError()).contains(QStringLiteral("is gone; released the 20 events it held")));
+        QVERIFY(QString::fromUtf8(next.readAllStandardError())
+                    .contains(QStringLiteral("is gone; released the 20 events it held")));
         QCOMPARE(relayers(), 0);
         QCOMPARE(rows.size(), 0);
         QCOMPARE(run({"relayers"}).out, QByteArray("no relayer runs and no event is leased\n"));
@@ -647,8 +675,8 @@ private Q_SLOTS:
         receiver.setFaults(f);
         QProcess relay;
         relay.setProcessEnvironment(environment());
-        relay.start(QStringLiteral(OUTBOXCTL_PATH), {"--db", m_db, "relay", "--target", receiver.url().toString(),
-                                                     "--concurrency", "2", "--quiet"});
+        relay.start(QStringLiteral(OUTBOXCTL_PATH),
+            {"--db", m_db, "relay", "--target", receiver.url().toString(), "--concurrency", "2", "--quiet"});
         QVERIFY(relay.waitForStarted(5000));
         QTRY_VERIFY_WITH_TIMEOUT(receiver.requestCount() >= 2, 5000);
         ::kill(pid_t(relay.processId()), SIGTERM);
@@ -683,8 +711,8 @@ private Q_SLOTS:
         QVERIFY(!receiver.listen().isError());
         QProcess relay;
         relay.setProcessEnvironment(environment());
-        relay.start(QStringLiteral(OUTBOXCTL_PATH), {"--db", m_db, "relay", "--target", receiver.url().toString(), "--quiet",
-                                                     "--metrics-port", "0"});
+        relay.start(QStringLiteral(OUTBOXCTL_PATH),
+            {"--db", m_db, "relay", "--target", receiver.url().toString(), "--quiet", "--metrics-port", "0"});
         QVERIFY(relay.waitForStarted(5000));
         relay.setReadChannel(QProcess::StandardError);
         QRegularExpressionMatch m;
@@ -707,9 +735,11 @@ private Q_SLOTS:
         QVERIFY(metrics.contains("outbox_oldest_pending_age_seconds 0.000\n"));
         QVERIFY(metrics.contains("outbox_up 1\n"));
         // The relayer itself, registered while it runs, holding nothing now.
-        QVERIFY2(metrics.contains("outbox_relayers{state=\"alive\"} 1\noutbox_relayers{state=\"gone\"} 0\n"), metrics.constData());
-        QVERIFY2(metrics.contains(QStringLiteral(":%1:").arg(relay.processId()).toUtf8()) && metrics.contains("\",state=\"alive\"} 0\n"),
-                 metrics.constData());
+        QVERIFY2(metrics.contains("outbox_relayers{state=\"alive\"} 1\noutbox_relayers{state=\"gone\"} 0\n"),
+            metrics.constData());
+        QVERIFY2(metrics.contains(QStringLiteral(":%1:").arg(relay.processId()).toUtf8())
+                && metrics.contains("\",state=\"alive\"} 0\n"),
+            metrics.constData());
         const QByteArray health = httpGet(host, port, "/healthz");
         QVERIFY2(health.startsWith("HTTP/1.1 200") && health.endsWith("ok\n"), health.constData());
         ::kill(pid_t(relay.processId()), SIGTERM);
@@ -736,8 +766,10 @@ private Q_SLOTS:
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.contains("unknown PostgreSQL URL parameter 'sslmod'"), r.err.constData());
         m_db = base;
-        QCOMPARE(ConnectionSpec::fromUrl(base + QStringLiteral("?sslmode=verify-full&options=-c%20statement_timeout%3D5000"))->toUrl(),
-                 base + QStringLiteral("?sslmode=verify-full&options=-c%20statement_timeout%3D5000"));
+        QCOMPARE(
+            ConnectionSpec::fromUrl(base + QStringLiteral("?sslmode=verify-full&options=-c%20statement_timeout%3D5000"))
+                ->toUrl(),
+            base + QStringLiteral("?sslmode=verify-full&options=-c%20statement_timeout%3D5000"));
     }
 
     // Config values: quotes and a trailing comment are not part of the value; switches are not settings;
@@ -750,7 +782,8 @@ private Q_SLOTS:
         const QString conf = m_dir.filePath(QStringLiteral("quoted.conf"));
         QFile f(conf);
         QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write("target = \"" + receiver.url().toString().toUtf8() + "\"   # our sink\nmode = 'batch' ; inline comment\n");
+        f.write(
+            "target = \"" + receiver.url().toString().toUtf8() + "\"   # our sink\nmode = 'batch' ; inline comment\n");
         f.close();
         Run r = run({"relay", "--config", conf, "--drain"});
         QCOMPARE(r.exitCode, 0);
@@ -761,7 +794,8 @@ private Q_SLOTS:
         r = run({"relay", "--config", conf});
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.contains("'drain' is a command-line switch, not a setting"), r.err.constData());
-        for (const QStringList &args : {QStringList{"stats", "extra"}, QStringList{"init", "extra"}, QStringList{"cleanup", "--older-than", "1d", "extra"}}) {
+        for (const QStringList &args : {QStringList{"stats", "extra"}, QStringList{"init", "extra"},
+                 QStringList{"cleanup", "--older-than", "1d", "extra"}}) {
             r = run(args);
             QCOMPARE(r.exitCode, 2);
             QVERIFY2(r.err.contains("unexpected argument 'extra'"), r.err.constData());
@@ -778,19 +812,21 @@ private Q_SLOTS:
             QSqlQuery q(app.db());
             QVERIFY(q.exec(QStringLiteral("CREATE TABLE orders (id INTEGER PRIMARY KEY, total NUMERIC)")));
             QVERIFY(q.exec(QStringLiteral("INSERT INTO orders (id, total) VALUES (1, 42.5)")));
-            QVERIFY(q.exec(QStringLiteral("CREATE TABLE outbox_events (event_id TEXT PRIMARY KEY, event_type TEXT, status TEXT)")));
+            QVERIFY(q.exec(QStringLiteral(
+                "CREATE TABLE outbox_events (event_id TEXT PRIMARY KEY, event_type TEXT, status TEXT)")));
         }
         auto snapshot = [&] {
             if (!testsupport::isPostgres()) {
                 QFile f(foreign.database);
                 f.open(QIODevice::ReadOnly);
                 return QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256)
-                       + (QFile::exists(foreign.database + QStringLiteral("-wal")) ? QByteArray("+wal") : QByteArray());
+                    + (QFile::exists(foreign.database + QStringLiteral("-wal")) ? QByteArray("+wal") : QByteArray());
             }
             testsupport::AppConnection app(foreign);
             QSqlQuery q(app.db());
-            q.exec(QStringLiteral("SELECT string_agg(table_name || '.' || column_name, ',' ORDER BY table_name, ordinal_position) "
-                                  "FROM information_schema.columns WHERE table_schema = current_schema()"));
+            q.exec(QStringLiteral(
+                "SELECT string_agg(table_name || '.' || column_name, ',' ORDER BY table_name, ordinal_position) "
+                "FROM information_schema.columns WHERE table_schema = current_schema()"));
             q.next();
             return q.value(0).toString().toUtf8();
         };
@@ -800,13 +836,14 @@ private Q_SLOTS:
         Receiver receiver;
         QVERIFY(!receiver.listen().isError());
         for (const QStringList &args : {QStringList{"list"}, QStringList{"stats"}, QStringList{"show", "x"},
-                                        QStringList{"relay", "--once", "--target", receiver.url().toString()},
-                                        QStringList{"enqueue", "--type", "t", "--source", "s"}, QStringList{"retry", "--all-failed"}}) {
+                 QStringList{"relay", "--once", "--target", receiver.url().toString()},
+                 QStringList{"enqueue", "--type", "t", "--source", "s"}, QStringList{"retry", "--all-failed"}}) {
             const Run r = run(args);
             QCOMPARE(r.exitCode, 2);
             QCOMPARE(r.errLines().size(), 1);
-            QVERIFY2(r.err.contains("has a table outbox_events that is not this engine's outbox (columns: event_id, event_type, status)"),
-                     r.err.constData());
+            QVERIFY2(r.err.contains("has a table outbox_events that is not this engine's outbox (columns: event_id, "
+                                    "event_type, status)"),
+                r.err.constData());
             QCOMPARE(snapshot(), before);
         }
         {
@@ -853,8 +890,9 @@ private Q_SLOTS:
         const quint16 port = closed.serverPort();
         closed.close();
         QProcess relay;
-        relay.start(QStringLiteral(OUTBOXCTL_PATH), {"--db", QStringLiteral("postgresql://outbox@127.0.0.1:%1/outbox").arg(port), "relay",
-                                                      "--target", "http://127.0.0.1:9/"});
+        relay.start(QStringLiteral(OUTBOXCTL_PATH),
+            {"--db", QStringLiteral("postgresql://outbox@127.0.0.1:%1/outbox").arg(port), "relay", "--target",
+                "http://127.0.0.1:9/"});
         QVERIFY(relay.waitForStarted());
         QVERIFY(!relay.waitForFinished(2500)); // still waiting
         const QByteArray err = relay.readAllStandardError();
@@ -876,7 +914,8 @@ private Q_SLOTS:
         QVERIFY(f.open(QIODevice::WriteOnly));
         const QByteArray pad(4000, 'p');
         for (int i = 0; i < 16000; ++i)
-            f.write("{\"type\":\"t\",\"source\":\"/big\",\"data\":{\"i\":" + QByteArray::number(i) + ",\"pad\":\"" + pad + "\"}}\n");
+            f.write("{\"type\":\"t\",\"source\":\"/big\",\"data\":{\"i\":" + QByteArray::number(i) + ",\"pad\":\"" + pad
+                + "\"}}\n");
         f.close();
         QVERIFY(f.size() > 64'000'000);
         const Run r = run({"enqueue", "--jsonl", path});
@@ -895,13 +934,16 @@ private Q_SLOTS:
     void terminalEscapesFromAReceiverAreBlanked()
     {
         QProcess server;
-        server.start(QStringLiteral("python3"), {QStringLiteral("-c"), QStringLiteral(
-            "import socket\n"
-            "s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(5); print(s.getsockname()[1], flush=True)\n"
-            "while True:\n"
-            "  c,_=s.accept(); c.recv(65536)\n"
-            "  b=b'\\x1b]0;pwned\\x07\\x1b[2Jgone'\n"
-            "  c.sendall(b'HTTP/1.1 400 \\x1b[31mRED\\r\\nContent-Length: '+str(len(b)).encode()+b'\\r\\nConnection: close\\r\\n\\r\\n'+b); c.close()\n")});
+        server.start(QStringLiteral("python3"),
+            {QStringLiteral("-c"),
+                QStringLiteral(
+                    "import socket\n"
+                    "s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(5); print(s.getsockname()[1], flush=True)\n"
+                    "while True:\n"
+                    "  c,_=s.accept(); c.recv(65536)\n"
+                    "  b=b'\\x1b]0;pwned\\x07\\x1b[2Jgone'\n"
+                    "  c.sendall(b'HTTP/1.1 400 \\x1b[31mRED\\r\\nContent-Length: "
+                    "'+str(len(b)).encode()+b'\\r\\nConnection: close\\r\\n\\r\\n'+b); c.close()\n")});
         QVERIFY(server.waitForReadyRead(10000));
         const QString port = QString::fromLatin1(server.readLine().trimmed());
         const QString id = enqueueOne();

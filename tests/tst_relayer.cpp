@@ -47,7 +47,7 @@ class TestRelayer : public QObject
     }
 
     QString enqueue(const QString &type = QStringLiteral("com.example.test"), const QByteArray &data = "{\"n\":1}",
-                    const SendEventOptions &options = {})
+        const SendEventOptions &options = {})
     {
         QSqlDatabase db = m_app->db();
         auto id = sendEventTransactional(db, type, QStringLiteral("/tests"), data, options);
@@ -97,7 +97,8 @@ private Q_SLOTS:
                     if (head < 0)
                         return;
                     const qsizetype at = buffer->toLower().indexOf("content-length:");
-                    const qsizetype length = at < 0 ? 0 : buffer->mid(at + 15, buffer->indexOf("\r\n", at) - at - 15).trimmed().toLongLong();
+                    const qsizetype length =
+                        at < 0 ? 0 : buffer->mid(at + 15, buffer->indexOf("\r\n", at) - at - 15).trimmed().toLongLong();
                     if (buffer->size() < head + 4 + length)
                         return;
                     buffer->remove(0, head + 4 + length);
@@ -122,7 +123,8 @@ private Q_SLOTS:
         const OutboxEvent failed = row(id);
         QCOMPARE(failed.status, EventStatus::Pending);
         QCOMPARE(failed.attempts, 1);
-        QVERIFY2(failed.lastError.startsWith(QStringLiteral("TLS certificate of 127.0.0.1 not accepted: ")), qPrintable(failed.lastError));
+        QVERIFY2(failed.lastError.startsWith(QStringLiteral("TLS certificate of 127.0.0.1 not accepted: ")),
+            qPrintable(failed.lastError));
         QCOMPARE(answered, 0);
         qInfo("untrusted certificate: %s", qPrintable(failed.lastError));
 
@@ -141,7 +143,8 @@ private Q_SLOTS:
         SendEventOptions o;
         o.subject = QStringLiteral("orders/42");
         o.orderingKey = QStringLiteral("customer-1");
-        o.extensions.insert(QStringLiteral("traceparent"), QStringLiteral("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
+        o.extensions.insert(
+            QStringLiteral("traceparent"), QStringLiteral("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
         const QByteArray data = R"({"order":42,"id":1234567890123456789})";
         const QString id = enqueue(QStringLiteral("com.example.order.created"), data, o);
         Relayer relayer(m_app->db(), config());
@@ -163,7 +166,9 @@ private Q_SLOTS:
         QCOMPARE(m.header("content-type"), QByteArray("application/json"));
         const OutboxEvent stored = row(id);
         QCOMPARE(m.header("ce-time"), cloudevents::formatTime(stored.createdAt).toLatin1());
-        QVERIFY(QRegularExpression(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$)").match(QString::fromLatin1(m.header("ce-time"))).hasMatch());
+        QVERIFY(QRegularExpression(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$)")
+                    .match(QString::fromLatin1(m.header("ce-time")))
+                    .hasMatch());
         QCOMPARE(m.body, data);
         QVERIFY(requests.first().decoded.events.first().isValid());
 
@@ -191,10 +196,9 @@ private Q_SLOTS:
         const ReceivedRequest req = m_receiver->requests().first();
         QCOMPARE(req.message.header("content-type"), QByteArray("application/cloudevents+json; charset=utf-8"));
         const OutboxEvent e = row(id);
-        const QByteArray expected = "{\"specversion\":\"1.0\",\"id\":\"" + id.toLatin1() +
-                                    "\",\"source\":\"/tests\",\"type\":\"t\",\"time\":\"" +
-                                    cloudevents::formatTime(e.createdAt).toLatin1() +
-                                    "\",\"datacontenttype\":\"application/json\",\"data\":{\"b\":2,\"a\":12345678901234567890}}";
+        const QByteArray expected = "{\"specversion\":\"1.0\",\"id\":\"" + id.toLatin1()
+            + "\",\"source\":\"/tests\",\"type\":\"t\",\"time\":\"" + cloudevents::formatTime(e.createdAt).toLatin1()
+            + "\",\"datacontenttype\":\"application/json\",\"data\":{\"b\":2,\"a\":12345678901234567890}}";
         QCOMPARE(req.message.body, expected);
         QCOMPARE(req.decoded.events.first().event.data, QByteArray(R"({"b":2,"a":12345678901234567890})"));
         QCOMPARE(e.status, EventStatus::Sent);
@@ -205,11 +209,13 @@ private Q_SLOTS:
         const QByteArray csv = "id,amount\n1,12345678901234567890\n";
         const QByteArray binary("\x00\x01\xfe\xff\x80 raw", 9);
         const QString csvId = enqueue(QStringLiteral("t"), csv, withContentType(QStringLiteral("text/csv")));
-        const QString binId = enqueue(QStringLiteral("t"), binary, withContentType(QStringLiteral("application/octet-stream")));
+        const QString binId =
+            enqueue(QStringLiteral("t"), binary, withContentType(QStringLiteral("application/octet-stream")));
         for (ContentMode mode : {ContentMode::Binary, ContentMode::Structured}) {
             m_receiver->clear();
             // Send the same two rows again in the next mode.
-            QVERIFY(QSqlQuery(m_app->db()).exec("UPDATE outbox_events SET status = 'pending', next_attempt_at = created_at"));
+            QVERIFY(QSqlQuery(m_app->db())
+                        .exec("UPDATE outbox_events SET status = 'pending', next_attempt_at = created_at"));
             RelayerConfig c = config();
             c.contentMode = mode;
             Relayer relayer(m_app->db(), c);
@@ -298,7 +304,8 @@ private Q_SLOTS:
         keyed.orderingKey = QStringLiteral("other");
         const QString otherKey = enqueue(QStringLiteral("com.example.test"), "{\"n\":3}", keyed);
         // Corrupted after the enqueue checked it: the receiver will refuse it with 400.
-        QSqlQuery(m_app->db()).exec(QStringLiteral("UPDATE outbox_events SET data = '{broken' WHERE id = '%1'").arg(poison));
+        QSqlQuery(m_app->db())
+            .exec(QStringLiteral("UPDATE outbox_events SET data = '{broken' WHERE id = '%1'").arg(poison));
 
         RelayerConfig c = config();
         c.retryBackoffMs = 300;
@@ -314,8 +321,9 @@ private Q_SLOTS:
             QCOMPARE(e.lastHttpStatus, 503);
         }
         m_receiver->setFaults({});
-        QTRY_VERIFY_WITH_TIMEOUT(std::all_of(good.begin(), good.end(), [&](const QString &id) { return row(id).status == EventStatus::Sent; }),
-                                 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(std::all_of(good.begin(), good.end(),
+                                     [&](const QString &id) { return row(id).status == EventStatus::Sent; }),
+            10000);
         QTRY_COMPARE_WITH_TIMEOUT(row(otherKey).status, EventStatus::Sent, 5000);
         QTRY_COMPARE_WITH_TIMEOUT(row(poison).status, EventStatus::Failed, 5000);
         QCOMPARE(row(poison).lastHttpStatus, 400);
@@ -432,7 +440,8 @@ private Q_SLOTS:
         const OutboxEvent e = row(id);
         QCOMPARE(e.status, EventStatus::Failed);
         QCOMPARE(e.attempts, 3);
-        QCOMPARE(e.lastError, QStringLiteral("HTTP 503 Service Unavailable: simulated failure (status 503) (gave up after 3 attempts)"));
+        QCOMPARE(e.lastError,
+            QStringLiteral("HTTP 503 Service Unavailable: simulated failure (status 503) (gave up after 3 attempts)"));
         QCOMPARE(m_storage->attempts(id)->size(), 3);
         QCOMPARE(m_receiver->requestCount(), 3);
         QCOMPARE(relayer.relayOnce().processed, 0);
@@ -443,17 +452,21 @@ private Q_SLOTS:
         // A row written by other means whose JSON data is broken cannot be sent in structured mode.
         QSqlQuery q(m_app->db());
         QVERIFY(q.exec(testsupport::isPostgres()
-                           ? "INSERT INTO outbox_events (id, type, source, content_type, data, status, next_attempt_at, created_at)"
-                             " VALUES ('broken', 't', '/s', 'application/json', convert_to('{oops', 'UTF8'), 'pending', now(), now())"
-                           : "INSERT INTO outbox_events (id, type, source, content_type, data, status, next_attempt_at, created_at)"
-                             " VALUES ('broken', 't', '/s', 'application/json', CAST('{oops' AS BLOB), 'pending', 0, 0)"));
+                ? "INSERT INTO outbox_events (id, type, source, content_type, data, status, next_attempt_at, "
+                  "created_at)"
+                  " VALUES ('broken', 't', '/s', 'application/json', convert_to('{oops', 'UTF8'), 'pending', now(), "
+                  "now())"
+                : "INSERT INTO outbox_events (id, type, source, content_type, data, status, next_attempt_at, "
+                  "created_at)"
+                  " VALUES ('broken', 't', '/s', 'application/json', CAST('{oops' AS BLOB), 'pending', 0, 0)"));
         RelayerConfig c = config();
         c.contentMode = ContentMode::Structured;
         Relayer relayer(m_app->db(), c);
         QCOMPARE(relayer.relayOnce().processed, 1);
         const OutboxEvent e = row(QStringLiteral("broken"));
         QCOMPARE(e.status, EventStatus::Failed);
-        QVERIFY2(e.lastError.startsWith("not a valid CloudEvent: the data is declared as JSON but is not valid JSON"), qPrintable(e.lastError));
+        QVERIFY2(e.lastError.startsWith("not a valid CloudEvent: the data is declared as JSON but is not valid JSON"),
+            qPrintable(e.lastError));
         QCOMPARE(m_receiver->requestCount(), 0);
     }
 
@@ -525,7 +538,8 @@ private Q_SLOTS:
         QVERIFY(!relayer.start());
         QTest::qWait(100);
         QProcess ctl;
-        ctl.start(QStringLiteral(OUTBOXCTL_PATH), {"--db", m_path.toUrl(), "enqueue", "--type", "from.other.process", "--source", "/ctl"});
+        ctl.start(QStringLiteral(OUTBOXCTL_PATH),
+            {"--db", m_path.toUrl(), "enqueue", "--type", "from.other.process", "--source", "/ctl"});
         QVERIFY(ctl.waitForFinished(10000));
         QCOMPARE(ctl.exitCode(), 0);
         QElapsedTimer clock;
@@ -555,9 +569,13 @@ private Q_SLOTS:
         QVERIFY(sent < 20);
         // Every request that reached the receiver was answered and written back as sent.
         QCOMPARE(sent, m_receiver->requestCount());
-        QCOMPARE(m_app->scalar("SELECT COUNT(*) FROM outbox_events WHERE status = 'pending' AND attempts = 0").toInt(), 20 - sent);
-        QCOMPARE(m_app->scalar("SELECT COUNT(*) FROM outbox_events WHERE status = 'sent' AND last_relayer IS NOT NULL").toInt(), sent);
-        QCOMPARE(m_app->scalar("SELECT COUNT(*) FROM outbox_attempts").toInt(), 0); // delivered attempts live on their rows
+        QCOMPARE(m_app->scalar("SELECT COUNT(*) FROM outbox_events WHERE status = 'pending' AND attempts = 0").toInt(),
+            20 - sent);
+        QCOMPARE(m_app->scalar("SELECT COUNT(*) FROM outbox_events WHERE status = 'sent' AND last_relayer IS NOT NULL")
+                     .toInt(),
+            sent);
+        QCOMPARE(
+            m_app->scalar("SELECT COUNT(*) FROM outbox_attempts").toInt(), 0); // delivered attempts live on their rows
     }
 
     void startedRelayerDeliversEverything()
@@ -583,7 +601,8 @@ private Q_SLOTS:
         QSqlQuery q(m_app->db());
         QVERIFY(q.exec(QStringLiteral("CREATE TABLE fail_writeback (x)")));
         QVERIFY(q.exec(QStringLiteral("CREATE TRIGGER fail_writeback BEFORE UPDATE OF status ON outbox_events "
-                                      "WHEN EXISTS (SELECT 1 FROM fail_writeback) BEGIN SELECT RAISE(ABORT, 'disk I/O error (simulated)'); END")));
+                                      "WHEN EXISTS (SELECT 1 FROM fail_writeback) BEGIN SELECT RAISE(ABORT, 'disk I/O "
+                                      "error (simulated)'); END")));
         const QStringList ids{enqueue(), enqueue(), enqueue()};
         std::atomic<int> sends = 0;
         const ConnectionSpec spec = m_path;
@@ -650,7 +669,8 @@ private Q_SLOTS:
         m_storage.reset();
         for (const char *suffix : {"", "-wal", "-shm"})
             QFile::remove(m_path.database + QLatin1String(suffix));
-        QTRY_VERIFY_WITH_TIMEOUT(errors.join('\n').contains(QStringLiteral("was deleted or replaced, and cannot be opened again")), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            errors.join('\n').contains(QStringLiteral("was deleted or replaced, and cannot be opened again")), 5000);
         QVERIFY(!QFile::exists(m_path.database)); // not created again by the relayer
         m_storage = testsupport::openStorage(m_path); // a new outbox at the same path
         m_app = std::make_unique<AppConnection>(m_path);
@@ -666,7 +686,9 @@ private Q_SLOTS:
         const QString b = enqueue(QStringLiteral("bad"));
         RelayerConfig c;
         c.customSender = [](const OutboxEvent &e) {
-            return e.type == QLatin1String("good") ? DeliveryResult::sent(204) : DeliveryResult::failed(QStringLiteral("rejected by custom sender"));
+            return e.type == QLatin1String("good")
+                ? DeliveryResult::sent(204)
+                : DeliveryResult::failed(QStringLiteral("rejected by custom sender"));
         };
         Relayer relayer(m_app->db(), c);
         QCOMPARE(relayer.relayOnce().processed, 2);

@@ -35,8 +35,8 @@ class TestStorage : public QObject
         r.sequence = seq;
         r.newStatus = status;
         r.outcome = status == EventStatus::Sent ? Attempt::Outcome::Sent
-                    : status == EventStatus::Failed ? Attempt::Outcome::Failed
-                                                    : Attempt::Outcome::Retry;
+            : status == EventStatus::Failed     ? Attempt::Outcome::Failed
+                                                : Attempt::Outcome::Retry;
         r.attemptedAt = QDateTime::currentDateTimeUtc();
         r.nextAttemptAt = r.attemptedAt.addSecs(60);
         r.httpStatus = http;
@@ -56,13 +56,18 @@ private Q_SLOTS:
         // A real full disk: a 1 MiB tmpfs where mounting is permitted (root in the test machine's sandbox),
         // else SQLite's page limit (which rolls back only the statement, not the transaction).
         QTemporaryDir mountPoint;
-        const bool tmpfs = QProcess::execute(QStringLiteral("mount"), {"-t", "tmpfs", "-o", "size=1m", "tmpfs", mountPoint.path()}) == 0;
+        const bool tmpfs =
+            QProcess::execute(QStringLiteral("mount"), {"-t", "tmpfs", "-o", "size=1m", "tmpfs", mountPoint.path()})
+            == 0;
         auto unmount = qScopeGuard([&] {
             if (tmpfs)
                 QProcess::execute(QStringLiteral("umount"), {mountPoint.path()});
         });
-        const ConnectionSpec path = tmpfs ? ConnectionSpec::sqlite(mountPoint.filePath(QStringLiteral("outbox.db"))) : freshPath();
-        { auto s = testsupport::openStorage(path); }
+        const ConnectionSpec path =
+            tmpfs ? ConnectionSpec::sqlite(mountPoint.filePath(QStringLiteral("outbox.db"))) : freshPath();
+        {
+            auto s = testsupport::openStorage(path);
+        }
         {
             AppConnection app(path);
             QSqlDatabase db = app.db();
@@ -77,14 +82,15 @@ private Q_SLOTS:
             Error error;
             for (int i = 0; i < 1000 && !error; ++i) {
                 auto id = sendEventTransactional(db, QStringLiteral("com.example.full"), QStringLiteral("/t"),
-                                                 QByteArray("{\"pad\":\"" + QByteArray(3000, 'x') + "\"}"));
+                    QByteArray("{\"pad\":\"" + QByteArray(3000, 'x') + "\"}"));
                 if (!id.isOk())
                     error = id.error();
             }
             QVERIFY(error);
             qInfo("%s: %s", tmpfs ? "tmpfs" : "max_page_count", qPrintable(error.message()));
             if (tmpfs)
-                QVERIFY2(error.message().contains(QStringLiteral("rolled the whole transaction back")), qPrintable(error.message()));
+                QVERIFY2(error.message().contains(QStringLiteral("rolled the whole transaction back")),
+                    qPrintable(error.message()));
             db.rollback();
             q.exec(QStringLiteral("PRAGMA max_page_count = 1000000"));
             QCOMPARE(app.scalar(QStringLiteral("SELECT COUNT(*) FROM outbox_events")).toInt(), 0);
@@ -95,16 +101,23 @@ private Q_SLOTS:
     void schemaIsCreatedOnceAndVersioned()
     {
         const ConnectionSpec path = freshPath();
-        { auto s = testsupport::openStorage(path); }
-        { auto s = testsupport::openStorage(path); } // reopening migrates nothing and fails nothing
+        {
+            auto s = testsupport::openStorage(path);
+        }
+        {
+            auto s = testsupport::openStorage(path);
+        } // reopening migrates nothing and fails nothing
         AppConnection app(path);
-        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_schema").toInt(), Storage::schemaVersion()); // a row per version
+        QCOMPARE(
+            app.scalar("SELECT COUNT(*) FROM outbox_schema").toInt(), Storage::schemaVersion()); // a row per version
         QCOMPARE(app.scalar("SELECT MAX(version) FROM outbox_schema").toInt(), Storage::schemaVersion());
         if (!testsupport::isPostgres())
             QCOMPARE(app.scalar("PRAGMA journal_mode").toString(), QStringLiteral("wal"));
-        const QString indexQuery = testsupport::isPostgres() ? QStringLiteral("SELECT COUNT(*) FROM pg_indexes WHERE indexname = '%1'")
-                                                             : QStringLiteral("SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND name='%1'");
-        for (const char *index : {"outbox_events_due", "outbox_events_key", "outbox_events_status", "outbox_attempts_event"})
+        const QString indexQuery = testsupport::isPostgres()
+            ? QStringLiteral("SELECT COUNT(*) FROM pg_indexes WHERE indexname = '%1'")
+            : QStringLiteral("SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND name='%1'");
+        for (const char *index :
+            {"outbox_events_due", "outbox_events_key", "outbox_events_status", "outbox_attempts_event"})
             QVERIFY2(app.scalar(indexQuery.arg(QLatin1String(index))).toInt() == 1, index);
     }
 
@@ -114,7 +127,9 @@ private Q_SLOTS:
         if (testsupport::isPostgres())
             QSKIP("version 2 changes only SQLite");
         const ConnectionSpec path = freshPath();
-        { auto s = testsupport::openStorage(path); }
+        {
+            auto s = testsupport::openStorage(path);
+        }
         AppConnection app(path);
         QSqlQuery q(app.db());
         for (const char *trigger : {"outbox_events_park", "outbox_events_unpark_sent", "outbox_events_unpark_deleted"})
@@ -125,8 +140,10 @@ private Q_SLOTS:
         // Rows as version 1 wrote them (an enqueue here would migrate the schema first).
         const QString head = QStringLiteral("v1-head"), follower = QStringLiteral("v1-follower");
         for (const QString &id : {head, follower})
-            QVERIFY(q.exec(QStringLiteral("INSERT INTO outbox_events (id, type, source, ordering_key, next_attempt_at, created_at)"
-                                          " VALUES ('%1', 't', '/s', 'K', 1000, 1000)").arg(id)));
+            QVERIFY(q.exec(
+                QStringLiteral("INSERT INTO outbox_events (id, type, source, ordering_key, next_attempt_at, created_at)"
+                               " VALUES ('%1', 't', '/s', 'K', 1000, 1000)")
+                    .arg(id)));
         QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_events WHERE next_attempt_at = 253402214400000").toInt(), 0);
         auto s = testsupport::openStorage(path);
         QCOMPARE(app.scalar("SELECT MAX(version) FROM outbox_schema").toInt(), Storage::schemaVersion());
@@ -139,30 +156,36 @@ private Q_SLOTS:
     void version2OutboxIsMigrated()
     {
         const ConnectionSpec path = freshPath();
-        { auto s = testsupport::openStorage(path); }
+        {
+            auto s = testsupport::openStorage(path);
+        }
         AppConnection app(path);
         QSqlQuery q(app.db());
         for (const char *column : {"last_duration_ms", "last_relayer"})
-            QVERIFY2(q.exec(QStringLiteral("ALTER TABLE outbox_events DROP COLUMN %1").arg(QLatin1String(column))), qPrintable(q.lastError().text()));
+            QVERIFY2(q.exec(QStringLiteral("ALTER TABLE outbox_events DROP COLUMN %1").arg(QLatin1String(column))),
+                qPrintable(q.lastError().text()));
         QVERIFY(q.exec("DELETE FROM outbox_schema WHERE version > 2"));
         // A row delivered by version 2, with its delivering attempt recorded.
+        QVERIFY(q.exec(testsupport::isPostgres() ? "INSERT INTO outbox_events (id, type, source, status, attempts, "
+                                                   "next_attempt_at, created_at, sent_at, last_http_status)"
+                                                   " VALUES ('v2-sent', 't', '/s', 'sent', 1, now(), now(), now(), 200)"
+                                                 : "INSERT INTO outbox_events (id, type, source, status, attempts, "
+                                                   "next_attempt_at, created_at, sent_at, last_http_status)"
+                                                   " VALUES ('v2-sent', 't', '/s', 'sent', 1, 1000, 1000, 1000, 200)"));
         QVERIFY(q.exec(testsupport::isPostgres()
-                           ? "INSERT INTO outbox_events (id, type, source, status, attempts, next_attempt_at, created_at, sent_at, last_http_status)"
-                             " VALUES ('v2-sent', 't', '/s', 'sent', 1, now(), now(), now(), 200)"
-                           : "INSERT INTO outbox_events (id, type, source, status, attempts, next_attempt_at, created_at, sent_at, last_http_status)"
-                             " VALUES ('v2-sent', 't', '/s', 'sent', 1, 1000, 1000, 1000, 200)"));
-        QVERIFY(q.exec(testsupport::isPostgres()
-                           ? "INSERT INTO outbox_attempts (event_seq, attempted_at, outcome, http_status, duration_ms, relayer)"
-                             " SELECT seq, now(), 'sent', 200, 5, 'old' FROM outbox_events WHERE id = 'v2-sent'"
-                           : "INSERT INTO outbox_attempts (event_seq, attempted_at, outcome, http_status, duration_ms, relayer)"
-                             " SELECT seq, 1000, 'sent', 200, 5, 'old' FROM outbox_events WHERE id = 'v2-sent'"));
+                ? "INSERT INTO outbox_attempts (event_seq, attempted_at, outcome, http_status, duration_ms, relayer)"
+                  " SELECT seq, now(), 'sent', 200, 5, 'old' FROM outbox_events WHERE id = 'v2-sent'"
+                : "INSERT INTO outbox_attempts (event_seq, attempted_at, outcome, http_status, duration_ms, relayer)"
+                  " SELECT seq, 1000, 'sent', 200, 5, 'old' FROM outbox_events WHERE id = 'v2-sent'"));
         auto s = testsupport::openStorage(path);
         QCOMPARE(app.scalar("SELECT MAX(version) FROM outbox_schema").toInt(), Storage::schemaVersion());
         const auto history = *s->attempts(QStringLiteral("v2-sent"));
         QCOMPARE(history.size(), 1);
         QCOMPARE(history.first().relayer, QStringLiteral("old"));
         // Opening it again migrates nothing (the columns exist; adding them twice would fail).
-        { auto again = testsupport::openStorage(path); }
+        {
+            auto again = testsupport::openStorage(path);
+        }
         const QString id = enqueue(app.db());
         const auto batch = *s->claim("new", 10, 60000);
         QCOMPARE(batch.size(), 1);
@@ -179,7 +202,9 @@ private Q_SLOTS:
         if (testsupport::isPostgres())
             QSKIP("a SQLite matter");
         const ConnectionSpec path = freshPath();
-        { auto s = testsupport::openStorage(path); }
+        {
+            auto s = testsupport::openStorage(path);
+        }
         AppConnection app(path);
         const QString id = enqueue(app.db());
         {
@@ -190,21 +215,25 @@ private Q_SLOTS:
             q.finish();
             QVERIFY(q.exec("BEGIN"));
             QVERIFY(q.exec("PRAGMA writable_schema = ON"));
-            QVERIFY(q.exec("UPDATE sqlite_schema SET sql = replace(sql, \"CHECK (status = 'pending' OR status = 'failed' OR status = 'sent')\","
+            QVERIFY(q.exec("UPDATE sqlite_schema SET sql = replace(sql, \"CHECK (status = 'pending' OR status = "
+                           "'failed' OR status = 'sent')\","
                            " \"CHECK (status IN ('pending','failed','sent'))\") WHERE name = 'outbox_events'"));
             QVERIFY(q.exec(QStringLiteral("PRAGMA schema_version = %1").arg(cookie + 1)));
             QVERIFY(q.exec("PRAGMA writable_schema = OFF"));
             QVERIFY(q.exec("DELETE FROM outbox_schema WHERE version > 3"));
             QVERIFY(q.exec("COMMIT"));
         }
-        QVERIFY(app.scalar("SELECT sql FROM sqlite_schema WHERE name = 'outbox_events'").toString().contains("status IN ('pending','failed','sent')"));
+        QVERIFY(app.scalar("SELECT sql FROM sqlite_schema WHERE name = 'outbox_events'")
+                    .toString()
+                    .contains("status IN ('pending','failed','sent')"));
         QSqlQuery q(app.db());
         QVERIFY(!q.exec("UPDATE outbox_events SET status = 'lost'"));
 
         auto s = testsupport::openStorage(path);
         QCOMPARE(app.scalar("SELECT MAX(version) FROM outbox_schema").toInt(), Storage::schemaVersion());
         const QString definition = app.scalar("SELECT sql FROM sqlite_schema WHERE name = 'outbox_events'").toString();
-        QVERIFY2(definition.contains("CHECK (status = 'pending' OR status = 'failed' OR status = 'sent')"), qPrintable(definition));
+        QVERIFY2(definition.contains("CHECK (status = 'pending' OR status = 'failed' OR status = 'sent')"),
+            qPrintable(definition));
         QCOMPARE(app.scalar("PRAGMA integrity_check").toString(), QStringLiteral("ok"));
         QCOMPARE(s->event(id)->status, EventStatus::Pending);
         // The connection opened before the migration refuses a bad status by the new definition.
@@ -212,7 +241,9 @@ private Q_SLOTS:
         QVERIFY2(q.lastError().text().contains("status = 'pending' OR"), qPrintable(q.lastError().text()));
         QCOMPARE(s->event(id)->status, EventStatus::Pending);
         // Opening it again changes nothing.
-        { auto again = testsupport::openStorage(path); }
+        {
+            auto again = testsupport::openStorage(path);
+        }
         QCOMPARE(app.scalar("SELECT sql FROM sqlite_schema WHERE name = 'outbox_events'").toString(), definition);
         const auto batch = *s->claim("r", 10, 60000);
         QCOMPARE(batch.size(), 1);
@@ -223,8 +254,13 @@ private Q_SLOTS:
     void newerSchemaIsRefused()
     {
         const ConnectionSpec path = freshPath();
-        { auto s = testsupport::openStorage(path); }
-        { AppConnection app(path); QSqlQuery(app.db()).exec("INSERT INTO outbox_schema VALUES (99)"); }
+        {
+            auto s = testsupport::openStorage(path);
+        }
+        {
+            AppConnection app(path);
+            QSqlQuery(app.db()).exec("INSERT INTO outbox_schema VALUES (99)");
+        }
         auto s = Storage::open(path);
         QVERIFY(!s.isOk());
         QVERIFY(s.error().message().contains("newer than this program"));
@@ -245,8 +281,10 @@ private Q_SLOTS:
         QVERIFY(s.error().message().contains("is not a SQLite database"));
         QVERIFY(f.open(QIODevice::ReadOnly));
         QCOMPARE(f.readAll(), QByteArray("this is a text file, not a database\n")); // untouched
-        QCOMPARE(Storage::open(ConnectionSpec::sqlite(m_dir.filePath("missing.db")), Storage::OpenMode::MustExist).error().code(),
-                 Error::NotFound);
+        QCOMPARE(Storage::open(ConnectionSpec::sqlite(m_dir.filePath("missing.db")), Storage::OpenMode::MustExist)
+                     .error()
+                     .code(),
+            Error::NotFound);
     }
 
     void enqueueCommitsAndRollsBackWithTheCallersTransaction()
@@ -320,13 +358,27 @@ private Q_SLOTS:
         QTest::addColumn<QByteArray>("data");
         QTest::addColumn<QString>("extension");
         QTest::addColumn<QString>("expected");
-        QTest::newRow("empty type") << "" << "/s" << QByteArray("{}") << "" << "type must not be empty";
-        QTest::newRow("empty source") << "t" << " " << QByteArray("{}") << "" << "source must not be empty";
-        QTest::newRow("invalid json") << "t" << "/s" << QByteArray("{\"a\":") << "" << "not valid JSON";
-        QTest::newRow("two json values") << "t" << "/s" << QByteArray("{} {}") << "" << "not valid JSON";
-        QTest::newRow("bad extension name") << "t" << "/s" << QByteArray("{}") << "Trace-Parent" << "lower-case";
-        QTest::newRow("reserved extension") << "t" << "/s" << QByteArray("{}") << "subject" << "core attribute";
-        QTest::newRow("deep json") << "t" << "/s" << QByteArray(5000, '[') + QByteArray(5000, ']') << "" << "not valid JSON";
+        QTest::newRow("empty type") << ""
+                                    << "/s" << QByteArray("{}") << ""
+                                    << "type must not be empty";
+        QTest::newRow("empty source") << "t"
+                                      << " " << QByteArray("{}") << ""
+                                      << "source must not be empty";
+        QTest::newRow("invalid json") << "t"
+                                      << "/s" << QByteArray("{\"a\":") << ""
+                                      << "not valid JSON";
+        QTest::newRow("two json values") << "t"
+                                         << "/s" << QByteArray("{} {}") << ""
+                                         << "not valid JSON";
+        QTest::newRow("bad extension name") << "t"
+                                            << "/s" << QByteArray("{}") << "Trace-Parent"
+                                            << "lower-case";
+        QTest::newRow("reserved extension") << "t"
+                                            << "/s" << QByteArray("{}") << "subject"
+                                            << "core attribute";
+        QTest::newRow("deep json") << "t"
+                                   << "/s" << QByteArray(5000, '[') + QByteArray(5000, ']') << ""
+                                   << "not valid JSON";
     }
 
     void badInputWritesNothing()
@@ -405,13 +457,16 @@ private Q_SLOTS:
         // The dead relayer's late write-back no longer applies: the lease is not its own. Nor is its attempt
         // recorded, and it is told that nothing was written.
         QSet<qint64> written{-1};
-        QVERIFY(!dead->complete("dead-relayer", {record(reclaimed->first().sequence, EventStatus::Pending, 0, "timed out after 10 ms")},
-                                &written).isError());
+        QVERIFY(
+            !dead->complete("dead-relayer",
+                     {record(reclaimed->first().sequence, EventStatus::Pending, 0, "timed out after 10 ms")}, &written)
+                 .isError());
         QVERIFY(written.isEmpty());
         QCOMPARE(alive->event(id)->status, EventStatus::Pending);
         QCOMPARE(alive->event(id)->leaseOwner, QStringLiteral("alive"));
         QCOMPARE(alive->attempts(id)->size(), 0);
-        QVERIFY(!alive->complete("alive", {record(reclaimed->first().sequence, EventStatus::Sent, 200)}, &written).isError());
+        QVERIFY(!alive->complete("alive", {record(reclaimed->first().sequence, EventStatus::Sent, 200)}, &written)
+                     .isError());
         QCOMPARE(written, QSet<qint64>{reclaimed->first().sequence});
         QCOMPARE(alive->attempts(id)->size(), 1); // the delivering attempt only
     }
@@ -425,9 +480,10 @@ private Q_SLOTS:
             enqueue(app.db());
         const auto batch = *s->claim("r", 10, 60000);
         const qint64 before = s->statementCount();
-        QVERIFY(!s->complete("r", {record(batch[0].sequence, EventStatus::Sent, 202),
-                                   record(batch[1].sequence, EventStatus::Pending, 503, "HTTP 503: busy"),
-                                   record(batch[2].sequence, EventStatus::Failed, 404, "HTTP 404: gone")})
+        QVERIFY(!s->complete("r",
+                      {record(batch[0].sequence, EventStatus::Sent, 202),
+                          record(batch[1].sequence, EventStatus::Pending, 503, "HTTP 503: busy"),
+                          record(batch[2].sequence, EventStatus::Failed, 404, "HTTP 404: gone")})
                      .isError());
         QCOMPARE(s->statementCount() - before, 2);
         const auto sent = *s->event(batch[0].id);
@@ -479,7 +535,8 @@ private Q_SLOTS:
         const auto batch = *s->claim("r", 10, 60000);
         QCOMPARE(batch.size(), 4);
         QSqlQuery q(app.db());
-        QVERIFY(q.exec(QStringLiteral("UPDATE outbox_events SET lease_owner = 'other' WHERE seq = %1").arg(batch[3].sequence)));
+        QVERIFY(q.exec(
+            QStringLiteral("UPDATE outbox_events SET lease_owner = 'other' WHERE seq = %1").arg(batch[3].sequence)));
         const QDateTime at = QDateTime::fromMSecsSinceEpoch(QDateTime::currentMSecsSinceEpoch(), Qt::UTC);
         QList<DeliveryRecord> records;
         const int statuses[] = {200, 204, 0, 200}; // 0: delivered without HTTP (a custom sender)
@@ -506,7 +563,10 @@ private Q_SLOTS:
             QCOMPARE(history.first().relayer, QStringLiteral("r"));
             QCOMPARE(history.first().httpStatus, statuses[i]);
         }
-        QCOMPARE(app.scalar(QStringLiteral("SELECT last_http_status IS NULL FROM outbox_events WHERE seq = %1").arg(batch[2].sequence)).toInt(), 1);
+        QCOMPARE(app.scalar(QStringLiteral("SELECT last_http_status IS NULL FROM outbox_events WHERE seq = %1")
+                                .arg(batch[2].sequence))
+                     .toInt(),
+            1);
         const auto taken = *s->event(batch[3].id);
         QCOMPARE(taken.status, EventStatus::Pending);
         QCOMPARE(taken.leaseOwner, QStringLiteral("other"));
@@ -524,10 +584,12 @@ private Q_SLOTS:
         for (int i = 0; i < 2; ++i)
             enqueue(app.db());
         const auto batch = *s->claim("r", 10, 60000);
-        const QString retryText = QStringLiteral("HTTP 503: \"busy\" \\ back in 5 s\ttab \u00fcber \u65e5\u672c \U0001F600");
+        const QString retryText =
+            QStringLiteral("HTTP 503: \"busy\" \\ back in 5 s\ttab \u00fcber \u65e5\u672c \U0001F600");
         const QString failedText = QStringLiteral("HTTP 400: {\"error\":[1,2]}\nline two");
-        QVERIFY(!s->complete("r", {record(batch[0].sequence, EventStatus::Pending, 503, retryText),
-                                   record(batch[1].sequence, EventStatus::Failed, 400, failedText)})
+        QVERIFY(!s->complete("r",
+                      {record(batch[0].sequence, EventStatus::Pending, 503, retryText),
+                          record(batch[1].sequence, EventStatus::Failed, 400, failedText)})
                      .isError());
         QCOMPARE(s->event(batch[0].id)->lastError, retryText);
         QCOMPARE(s->event(batch[1].id)->lastError, failedText);
@@ -614,7 +676,8 @@ private Q_SLOTS:
         auto s = testsupport::openStorage(path);
         AppConnection app(path);
         QSqlQuery q(app.db());
-        QVERIFY(q.exec("EXPLAIN QUERY PLAN SELECT e.seq FROM outbox_events e INDEXED BY outbox_events_due WHERE e.status = 'pending' AND e.next_attempt_at <= 5"
+        QVERIFY(q.exec("EXPLAIN QUERY PLAN SELECT e.seq FROM outbox_events e INDEXED BY outbox_events_due WHERE "
+                       "e.status = 'pending' AND e.next_attempt_at <= 5"
                        " ORDER BY e.next_attempt_at, e.seq LIMIT 100"));
         QStringList plan;
         while (q.next())
@@ -632,8 +695,10 @@ private Q_SLOTS:
         for (int i = 0; i < 4; ++i)
             ids << enqueue(app.db(), i < 2 ? "a" : "b");
         const auto batch = *s->claim("r", 10, 60000);
-        QVERIFY(!s->complete("r", {record(batch[0].sequence, EventStatus::Sent, 200), record(batch[1].sequence, EventStatus::Failed, 404, "x"),
-                                   record(batch[2].sequence, EventStatus::Failed, 404, "y")})
+        QVERIFY(!s->complete("r",
+                      {record(batch[0].sequence, EventStatus::Sent, 200),
+                          record(batch[1].sequence, EventStatus::Failed, 404, "x"),
+                          record(batch[2].sequence, EventStatus::Failed, 404, "y")})
                      .isError());
         QVERIFY(!s->release("r", {batch[3].sequence}).isError());
         QCOMPARE(s->event(ids[3])->leaseOwner, QString());
@@ -669,8 +734,15 @@ private Q_SLOTS:
         QCOMPARE(d.changed, 1);
         QCOMPARE(d.skipped, 1);
         QVERIFY(!s->event(ids[0]).isOk());
-        QCOMPARE(app.scalar(QStringLiteral("SELECT COUNT(*) FROM outbox_attempts a JOIN outbox_events e ON e.seq = a.event_seq WHERE e.id = '%1'").arg(ids[0])).toInt(), 0);
-        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_attempts WHERE event_seq NOT IN (SELECT seq FROM outbox_events)").toInt(), 0);
+        QCOMPARE(app.scalar(QStringLiteral("SELECT COUNT(*) FROM outbox_attempts a JOIN outbox_events e ON e.seq = "
+                                           "a.event_seq WHERE e.id = '%1'")
+                                .arg(ids[0]))
+                     .toInt(),
+            0);
+        QCOMPARE(
+            app.scalar("SELECT COUNT(*) FROM outbox_attempts WHERE event_seq NOT IN (SELECT seq FROM outbox_events)")
+                .toInt(),
+            0);
     }
 
     void cleanupDeletesOnlyOldEventsOfTheGivenStatus()
@@ -689,7 +761,8 @@ private Q_SLOTS:
         records << record(batch[2400].sequence, EventStatus::Failed, 404, "x");
         QVERIFY(!s->complete("r", records).isError());
         QVERIFY(!s->releaseAll("r").isError());
-        QCOMPARE(*s->cleanup(QDateTime::currentDateTimeUtc().addSecs(-3600), {EventStatus::Sent}), 0); // none old enough
+        QCOMPARE(
+            *s->cleanup(QDateTime::currentDateTimeUtc().addSecs(-3600), {EventStatus::Sent}), 0); // none old enough
         QCOMPARE(*s->cleanup(QDateTime::currentDateTimeUtc().addSecs(1), {EventStatus::Sent}, 1000), 2400);
         const auto st = *s->stats();
         QCOMPARE(st.sent, 0);

@@ -147,8 +147,8 @@ ComposerDialog::ComposerDialog(QWidget *parent) : QDialog(parent), m_network(new
     connect(load, &QPushButton::clicked, this, [this] { loadTemplate(m_templates->currentText()); });
     connect(save, &QPushButton::clicked, this, [this] {
         bool ok = false;
-        const QString name = QInputDialog::getText(this, tr("Save template"), tr("Template name"), QLineEdit::Normal,
-                                                   m_templates->currentText(), &ok);
+        const QString name = QInputDialog::getText(
+            this, tr("Save template"), tr("Template name"), QLineEdit::Normal, m_templates->currentText(), &ok);
         if (ok && !name.trimmed().isEmpty())
             saveTemplate(name.trimmed());
     });
@@ -186,8 +186,9 @@ void ComposerDialog::setEvent(const OutboxEvent &e)
     QJsonObject extensions = e.extensions;
     extensions.remove(QStringLiteral("replayof")); // the replay's own mark, not the event's
     setExtensions(extensions);
-    m_data->setPlainText(cloudevents::isValidJson(e.data) && cloudevents::isJsonContentType(e.contentType) ? indentJson(e.data)
-                                                                                                           : QString::fromUtf8(e.data));
+    m_data->setPlainText(cloudevents::isValidJson(e.data) && cloudevents::isJsonContentType(e.contentType)
+            ? indentJson(e.data)
+            : QString::fromUtf8(e.data));
     validate();
 }
 
@@ -232,7 +233,8 @@ OutboxEvent ComposerDialog::composedEvent(QString *problem) const
         *problem = tr("the source is required");
         return {};
     }
-    if (cloudevents::isJsonContentType(e.contentType.isEmpty() ? QStringLiteral("application/json") : e.contentType) && !e.data.isEmpty()) {
+    if (cloudevents::isJsonContentType(e.contentType.isEmpty() ? QStringLiteral("application/json") : e.contentType)
+        && !e.data.isEmpty()) {
         QString why;
         if (!cloudevents::isValidJson(e.data, &why)) {
             *problem = tr("the data is not valid JSON: %1").arg(why);
@@ -253,7 +255,8 @@ void ComposerDialog::validate()
     QString problem;
     composedEvent(&problem);
     m_validation->setText(problem.isEmpty() ? tr("✔ a valid CloudEvent") : tr("✘ %1").arg(problem));
-    m_validation->setStyleSheet(problem.isEmpty() ? QStringLiteral("color: #26803a") : QStringLiteral("color: #c01c28"));
+    m_validation->setStyleSheet(
+        problem.isEmpty() ? QStringLiteral("color: #26803a") : QStringLiteral("color: #c01c28"));
     m_send->setEnabled(problem.isEmpty());
     m_enqueue->setEnabled(problem.isEmpty() && m_canEnqueue);
 }
@@ -267,12 +270,14 @@ void ComposerDialog::send()
         m_result->setText(tr("Not sent: %1").arg(problem));
         return;
     }
-    if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")) || url.host().isEmpty()) {
+    if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https"))
+        || url.host().isEmpty()) {
         m_result->setText(tr("Not sent: '%1' is not an http:// or https:// URL").arg(m_url->text().trimmed()));
         return;
     }
     const auto mode = ContentMode(m_mode->currentData().toInt());
-    const HttpMessage message = mode == ContentMode::Batch ? cloudevents::encodeBatch({e}) : cloudevents::encode(e, mode);
+    const HttpMessage message =
+        mode == ContentMode::Batch ? cloudevents::encodeBatch({e}) : cloudevents::encode(e, mode);
     QNetworkRequest request(url);
     request.setTransferTimeout(10000);
     for (const auto &h : message.headers)
@@ -286,7 +291,11 @@ void ComposerDialog::send()
         const qint64 ms = clock->elapsed();
         delete clock;
         if (status > 0)
-            m_result->setText(tr("Event %1: HTTP %2 in %3 ms %4").arg(id).arg(status).arg(ms).arg(oneLine(QString::fromUtf8(reply->readAll()), 200)));
+            m_result->setText(tr("Event %1: HTTP %2 in %3 ms %4")
+                                  .arg(id)
+                                  .arg(status)
+                                  .arg(ms)
+                                  .arg(oneLine(QString::fromUtf8(reply->readAll()), 200)));
         else
             m_result->setText(tr("Event %1 not delivered: %2").arg(id, reply->errorString()));
         reply->deleteLater();
@@ -295,7 +304,8 @@ void ComposerDialog::send()
 
 void ComposerDialog::showEnqueueResult(const QString &id, const QString &error)
 {
-    m_result->setText(error.isEmpty() ? tr("Enqueued event %1 into the outbox").arg(id) : tr("Not enqueued: %1").arg(error));
+    m_result->setText(
+        error.isEmpty() ? tr("Enqueued event %1 into the outbox").arg(id) : tr("Not enqueued: %1").arg(error));
     if (error.isEmpty())
         m_id->setText(createEventId()); // the next enqueue must not reuse the id
 }
@@ -304,14 +314,15 @@ void ComposerDialog::saveTemplate(const QString &rawName)
 {
     QString name = rawName; // a slash would make a settings group, not a key
     name.replace(QLatin1Char('/'), QLatin1Char('-')).replace(QLatin1Char('\\'), QLatin1Char('-'));
-    QJsonObject t{{QStringLiteral("type"), m_type->text()},           {QStringLiteral("source"), m_source->text()},
-                  {QStringLiteral("subject"), m_subject->text()},     {QStringLiteral("contentType"), m_contentType->text()},
-                  {QStringLiteral("orderingKey"), m_key->text()},     {QStringLiteral("data"), m_data->toPlainText()},
-                  {QStringLiteral("mode"), m_mode->currentIndex()}, {QStringLiteral("url"), m_url->text()}};
+    QJsonObject t{{QStringLiteral("type"), m_type->text()}, {QStringLiteral("source"), m_source->text()},
+        {QStringLiteral("subject"), m_subject->text()}, {QStringLiteral("contentType"), m_contentType->text()},
+        {QStringLiteral("orderingKey"), m_key->text()}, {QStringLiteral("data"), m_data->toPlainText()},
+        {QStringLiteral("mode"), m_mode->currentIndex()}, {QStringLiteral("url"), m_url->text()}};
     QJsonObject ext;
     for (int row = 0; row < m_extensions->rowCount(); ++row) {
         if (m_extensions->item(row, 0) && !m_extensions->item(row, 0)->text().trimmed().isEmpty())
-            ext.insert(m_extensions->item(row, 0)->text().trimmed(), m_extensions->item(row, 1) ? m_extensions->item(row, 1)->text() : QString());
+            ext.insert(m_extensions->item(row, 0)->text().trimmed(),
+                m_extensions->item(row, 1) ? m_extensions->item(row, 1)->text() : QString());
     }
     t.insert(QStringLiteral("extensions"), ext);
     QSettings s;
@@ -323,7 +334,8 @@ void ComposerDialog::saveTemplate(const QString &rawName)
 void ComposerDialog::loadTemplate(const QString &name)
 {
     QSettings s;
-    const QJsonObject t = QJsonDocument::fromJson(s.value(QStringLiteral("templates/") + name).toString().toUtf8()).object();
+    const QJsonObject t =
+        QJsonDocument::fromJson(s.value(QStringLiteral("templates/") + name).toString().toUtf8()).object();
     if (t.isEmpty())
         return;
     m_type->setText(t.value(QStringLiteral("type")).toString());

@@ -83,9 +83,10 @@ DetailPane::DetailPane(QWidget *parent) : QWidget(parent)
     layout->addWidget(split, 1);
 
     connect(m_copyId, &QPushButton::clicked, this, [this] { QApplication::clipboard()->setText(m_event.id); });
-    connect(m_copyData, &QPushButton::clicked, this, [this] { QApplication::clipboard()->setText(QString::fromUtf8(m_event.data)); });
+    connect(m_copyData, &QPushButton::clicked, this,
+        [this] { QApplication::clipboard()->setText(QString::fromUtf8(m_event.data)); });
     connect(m_copyEvent, &QPushButton::clicked, this,
-            [this] { QApplication::clipboard()->setText(QString::fromUtf8(cloudevents::structuredJson(m_event))); });
+        [this] { QApplication::clipboard()->setText(QString::fromUtf8(cloudevents::structuredJson(m_event))); });
     clear(tr("Select an event to see it in full."));
 }
 
@@ -116,8 +117,10 @@ void DetailPane::showEvent(const OutboxEvent &e, const QList<Attempt> &attempts)
     };
     for (auto it = e.extensions.constBegin(); it != e.extensions.constEnd(); ++it) {
         const QJsonValue v = it.value();
-        QString text = v.isString() ? v.toString() : v.isBool() ? (v.toBool() ? QStringLiteral("true") : QStringLiteral("false"))
-                                                              : v.isDouble() ? QString::number(v.toDouble(), 'g', 17) : QString();
+        QString text = v.isString() ? v.toString()
+            : v.isBool()            ? (v.toBool() ? QStringLiteral("true") : QStringLiteral("false"))
+            : v.isDouble()          ? QString::number(v.toDouble(), 'g', 17)
+                                    : QString();
         rows.append({tr("ext: %1").arg(it.key()), text});
     }
     rows.append({tr("ordering key"), e.orderingKey});
@@ -125,7 +128,8 @@ void DetailPane::showEvent(const OutboxEvent &e, const QList<Attempt> &attempts)
     rows.append({tr("attempts"), QString::number(e.attempts)});
     QString next;
     if (e.status == EventStatus::Pending)
-        next = e.nextAttemptAt.date().year() >= 9999 ? tr("after the earlier events of its ordering key") : timeText(e.nextAttemptAt);
+        next = e.nextAttemptAt.date().year() >= 9999 ? tr("after the earlier events of its ordering key")
+                                                     : timeText(e.nextAttemptAt);
     rows.append({tr("next attempt"), next});
     rows.append({tr("lease owner"), e.leaseOwner});
     rows.append({tr("last HTTP status"), e.lastHttpStatus > 0 ? QString::number(e.lastHttpStatus) : QString()});
@@ -153,14 +157,14 @@ void DetailPane::showEvent(const OutboxEvent &e, const QList<Attempt> &attempts)
 
     m_attempts->clear();
     for (const Attempt &a : attempts) {
-        auto *item = new QTreeWidgetItem(m_attempts, {timeText(a.attemptedAt), outcomeName(a.outcome),
-                                                      a.httpStatus > 0 ? QString::number(a.httpStatus) : QString(),
-                                                      QStringLiteral("%1 ms").arg(a.durationMs), oneLine(a.error, 300),
-                                                      a.relayer});
+        auto *item = new QTreeWidgetItem(m_attempts,
+            {timeText(a.attemptedAt), outcomeName(a.outcome),
+                a.httpStatus > 0 ? QString::number(a.httpStatus) : QString(), QStringLiteral("%1 ms").arg(a.durationMs),
+                oneLine(a.error, 300), a.relayer});
         item->setToolTip(4, plainTooltip(a.error));
-        const QColor colour = a.outcome == Attempt::Outcome::Sent    ? QColor(0x26, 0x80, 0x3a)
-                              : a.outcome == Attempt::Outcome::Retry ? QColor(0xb8, 0x6e, 0x00)
-                                                                     : QColor(0xc0, 0x1c, 0x28);
+        const QColor colour = a.outcome == Attempt::Outcome::Sent ? QColor(0x26, 0x80, 0x3a)
+            : a.outcome == Attempt::Outcome::Retry                ? QColor(0xb8, 0x6e, 0x00)
+                                                                  : QColor(0xc0, 0x1c, 0x28);
         item->setForeground(1, colour);
     }
     for (int c = 0; c < 4; ++c)

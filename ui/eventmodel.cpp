@@ -11,10 +11,10 @@
 namespace outbox::ui {
 
 namespace {
-constexpr int kFirstChunk = 500;       // rows streamed before the first rows are shown
-constexpr int kChunk = 50000;          // rows per later delivery
-constexpr int kFetchBatch = 400;       // row attributes fetched per query
-constexpr int kCacheLimit = 20000;     // cached rows kept at most
+constexpr int kFirstChunk = 500; // rows streamed before the first rows are shown
+constexpr int kChunk = 50000; // rows per later delivery
+constexpr int kFetchBatch = 400; // row attributes fetched per query
+constexpr int kCacheLimit = 20000; // cached rows kept at most
 constexpr qint64 kSearchWindow = 20000; // sequence numbers scanned per step of a payload search
 } // namespace
 
@@ -38,9 +38,9 @@ void EventTableModel::setFilter(const EventFilter &filter)
 
 void EventTableModel::sort(int column, Qt::SortOrder order)
 {
-    static const SortColumn map[ColumnCount] = {SortColumn::Sequence, SortColumn::Status, SortColumn::Type, SortColumn::Source,
-                                                SortColumn::Subject, SortColumn::OrderingKey, SortColumn::Attempts,
-                                                SortColumn::HttpStatus, SortColumn::Sequence};
+    static const SortColumn map[ColumnCount] = {SortColumn::Sequence, SortColumn::Status, SortColumn::Type,
+        SortColumn::Source, SortColumn::Subject, SortColumn::OrderingKey, SortColumn::Attempts, SortColumn::HttpStatus,
+        SortColumn::Sequence};
     if (column < 0 || column >= ColumnCount)
         return;
     SortOrder next{map[column], order == Qt::DescendingOrder};
@@ -324,15 +324,24 @@ QVariant EventTableModel::data(const QModelIndex &index, int role) const
     switch (role) {
     case Qt::DisplayRole:
         switch (index.column()) {
-        case Time: return e.createdAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
-        case Status: return statusLabel(e);
-        case Type: return oneLine(e.type);
-        case Source: return oneLine(e.source);
-        case Subject: return oneLine(e.subject);
-        case Key: return oneLine(e.orderingKey);
-        case Attempts: return e.attempts;
-        case Http: return e.lastHttpStatus > 0 ? QVariant(e.lastHttpStatus) : QVariant();
-        case LastError: return oneLine(e.lastError, 200);
+        case Time:
+            return e.createdAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+        case Status:
+            return statusLabel(e);
+        case Type:
+            return oneLine(e.type);
+        case Source:
+            return oneLine(e.source);
+        case Subject:
+            return oneLine(e.subject);
+        case Key:
+            return oneLine(e.orderingKey);
+        case Attempts:
+            return e.attempts;
+        case Http:
+            return e.lastHttpStatus > 0 ? QVariant(e.lastHttpStatus) : QVariant();
+        case LastError:
+            return oneLine(e.lastError, 200);
         }
         return {};
     case Qt::ToolTipRole:
@@ -361,7 +370,8 @@ QVariant EventTableModel::headerData(int section, Qt::Orientation orientation, i
 {
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
-    static const char *const names[ColumnCount] = {"Time", "Status", "Type", "Source", "Subject", "Key", "Attempts", "HTTP", "Last error"};
+    static const char *const names[ColumnCount] = {
+        "Time", "Status", "Type", "Source", "Subject", "Key", "Attempts", "HTTP", "Last error"};
     return section >= 0 && section < ColumnCount ? QVariant(tr(names[section])) : QVariant();
 }
 

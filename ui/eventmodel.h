@@ -64,10 +64,10 @@ public:
 
 Q_SIGNALS:
     void loadingChanged(bool loading);
-    void firstRowsShown(qint64 elapsedMs);          // the first rows of a reload are in the table
+    void firstRowsShown(qint64 elapsedMs); // the first rows of a reload are in the table
     void loadFinished(qint64 rows, qint64 elapsedMs); // the scan is complete
     void searchProgress(int percent);
-    void rowsFetched();                              // attributes of some rows arrived
+    void rowsFetched(); // attributes of some rows arrived
     void errorOccurred(const QString &message);
 
 private:

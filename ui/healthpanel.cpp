@@ -66,7 +66,9 @@ void RateChart::paintEvent(QPaintEvent *)
     const double width = r.width() - 2;
     p.setPen(Qt::NoPen);
     p.setBrush(QColor(0x35, 0x84, 0xe4));
-    auto x = [&](const QDateTime &t) { return 1 + width * (1.0 - double(qMin<qint64>(300000, t.msecsTo(end))) / 300000.0); };
+    auto x = [&](const QDateTime &t) {
+        return 1 + width * (1.0 - double(qMin<qint64>(300000, t.msecsTo(end))) / 300000.0);
+    };
     QDateTime previous = m_rates.first().first.addSecs(-2);
     for (const auto &s : m_rates) {
         const double x0 = x(previous);
@@ -139,7 +141,8 @@ void HealthPanel::setStats(const OutboxStats &s, const QDateTime &at)
     m_failed->setText(locale.toString(s.failed));
     m_failed->setStyleSheet(s.failed > 0 ? QStringLiteral("color: #c01c28") : QString());
     m_sent->setText(locale.toString(s.sent));
-    m_oldest->setText(s.oldestPendingCreatedAt.isValid() ? ageText(qMax<qint64>(0, s.oldestPendingCreatedAt.secsTo(at))) : tr("none"));
+    m_oldest->setText(s.oldestPendingCreatedAt.isValid() ? ageText(qMax<qint64>(0, s.oldestPendingCreatedAt.secsTo(at)))
+                                                         : tr("none"));
     m_chart->addSample(at, s.sent);
     m_rate->setText(QString::number(m_chart->latestRate(), 'f', 0));
     if (s.blockedKeys.isEmpty()) {
@@ -148,9 +151,10 @@ void HealthPanel::setStats(const OutboxStats &s, const QDateTime &at)
         QStringList keys;
         for (const QString &k : s.blockedKeys.mid(0, 10))
             keys.append(oneLine(k, 60));
-        m_blocked->setText(tr("Blocked ordering keys (%1): %2%3")
-                               .arg(s.blockedKeys.size())
-                               .arg(keys.join(QStringLiteral(", ")), s.blockedKeys.size() > 10 ? QStringLiteral(", …") : QString()));
+        m_blocked->setText(
+            tr("Blocked ordering keys (%1): %2%3")
+                .arg(s.blockedKeys.size())
+                .arg(keys.join(QStringLiteral(", ")), s.blockedKeys.size() > 10 ? QStringLiteral(", …") : QString()));
     }
 }
 
@@ -162,7 +166,8 @@ void HealthPanel::setRelayers(const QList<RelayerInfo> &relayers)
         if (r.state == RelayerInfo::State::Alive) {
             ++alive;
         } else if (others.size() < 5) {
-            others << tr("%1 %2, holding %3").arg(oneLine(r.owner, 80), relayerStateName(r.state), QLocale().toString(r.held));
+            others << tr("%1 %2, holding %3")
+                          .arg(oneLine(r.owner, 80), relayerStateName(r.state), QLocale().toString(r.held));
         }
     }
     if (relayers.isEmpty()) {
@@ -179,8 +184,10 @@ void HealthPanel::setRelayers(const QList<RelayerInfo> &relayers)
 
 void HealthPanel::setLastError(const QString &error, const QDateTime &at)
 {
-    m_lastError->setText(error.isEmpty() ? QString()
-                                         : tr("Last relay error (%1): %2").arg(at.toLocalTime().toString(QStringLiteral("HH:mm:ss")), oneLine(error, 300)));
+    m_lastError->setText(error.isEmpty()
+            ? QString()
+            : tr("Last relay error (%1): %2")
+                  .arg(at.toLocalTime().toString(QStringLiteral("HH:mm:ss")), oneLine(error, 300)));
 }
 
 QString HealthPanel::countText(const QString &name) const

@@ -78,7 +78,8 @@ QDateTime parseTime(const QString &text, bool *ok)
 }
 } // namespace
 
-MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent), m_session(new Session(this)), m_model(new EventTableModel(m_session, this))
+MainWindow::MainWindow(QWidget *parent)
+    : QMainWindow(parent), m_session(new Session(this)), m_model(new EventTableModel(m_session, this))
 {
     setObjectName(QStringLiteral("MainWindow"));
     setAcceptDrops(true);
@@ -162,8 +163,10 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent), m_session(new Ses
         if (m_model->isLoading())
             m_rowsLabel->setText(tr("Loading… %L1 so far").arg(m_model->rowCount()));
     });
-    connect(m_model, &EventTableModel::searchProgress, this, [this](int percent) { m_searchProgress->setValue(percent); });
-    connect(m_model, &EventTableModel::errorOccurred, this, [this](const QString &message) { statusBar()->showMessage(message, 10000); });
+    connect(
+        m_model, &EventTableModel::searchProgress, this, [this](int percent) { m_searchProgress->setValue(percent); });
+    connect(m_model, &EventTableModel::errorOccurred, this,
+        [this](const QString &message) { statusBar()->showMessage(message, 10000); });
     // A live refresh swaps the rows in: keep the current row and the scroll position.
     connect(m_model, &QAbstractItemModel::modelAboutToBeReset, this, [this] {
         m_restoreCurrent = m_model->sequenceAt(m_table->currentIndex().row());
@@ -255,7 +258,8 @@ QWidget *MainWindow::buildFilterBar()
         connect(e, &QLineEdit::returnPressed, this, &MainWindow::applyFilters);
     connect(apply, &QPushButton::clicked, this, &MainWindow::applyFilters);
     connect(clear, &QPushButton::clicked, this, [this] {
-        for (QLineEdit *e : {m_typeFilter, m_sourceFilter, m_keyFilter, m_errorFilter, m_fromFilter, m_toFilter, m_searchEdit})
+        for (QLineEdit *e :
+            {m_typeFilter, m_sourceFilter, m_keyFilter, m_errorFilter, m_fromFilter, m_toFilter, m_searchEdit})
             e->clear();
         m_model->cancel();
         applyFilters();
@@ -311,9 +315,11 @@ void MainWindow::buildMenus()
         return a;
     };
     QMenu *file = menuBar()->addMenu(tr("&File"));
-    add(file, tr("&Open outbox file…"), QStringLiteral("openFile"), QKeySequence::Open, [this] { openFileDialog(false); });
+    add(file, tr("&Open outbox file…"), QStringLiteral("openFile"), QKeySequence::Open,
+        [this] { openFileDialog(false); });
     add(file, tr("&New outbox file…"), QStringLiteral("newFile"), QKeySequence::New, [this] { openFileDialog(true); });
-    add(file, tr("Connect to &PostgreSQL…"), QStringLiteral("connectPg"), QKeySequence(tr("Ctrl+Shift+O")), [this] { connectPostgres(); });
+    add(file, tr("Connect to &PostgreSQL…"), QStringLiteral("connectPg"), QKeySequence(tr("Ctrl+Shift+O")),
+        [this] { connectPostgres(); });
     add(file, tr("Open the &demo outbox"), QStringLiteral("openDemo"), QKeySequence(), [this] { openDemo(); });
     m_recentMenu = file->addMenu(tr("&Recent"));
     file->addSeparator();
@@ -322,7 +328,7 @@ void MainWindow::buildMenus()
     QMenu *view = menuBar()->addMenu(tr("&View"));
     add(view, tr("&Refresh"), QStringLiteral("refresh"), QKeySequence::Refresh, [this] { refreshNow(); });
     QAction *pause = add(view, tr("&Pause live refresh"), QStringLiteral("pauseLive"), QKeySequence(Qt::Key_Space),
-                         [this](bool checked) { setLiveRefreshPaused(checked); });
+        [this](bool checked) { setLiveRefreshPaused(checked); });
     pause->setCheckable(true);
     add(view, tr("&Filter"), QStringLiteral("focusFilter"), QKeySequence(Qt::Key_Slash), [this] {
         m_typeFilter->setFocus();
@@ -338,17 +344,21 @@ void MainWindow::buildMenus()
 
     QMenu *events = menuBar()->addMenu(tr("&Events"));
     QAction *retry = add(events, tr("&Retry selected"), QStringLiteral("retry"), QKeySequence(Qt::Key_R),
-                         [this] { runAction(Action::Retry, Scope::Selection); });
+        [this] { runAction(Action::Retry, Scope::Selection); });
     QAction *replay = add(events, tr("Re&play selected"), QStringLiteral("replay"), QKeySequence(tr("Shift+P")),
-                          [this] { runAction(Action::Replay, Scope::Selection); });
+        [this] { runAction(Action::Replay, Scope::Selection); });
     QAction *remove = add(events, tr("&Delete selected"), QStringLiteral("delete"), QKeySequence::Delete,
-                          [this] { runAction(Action::Delete, Scope::Selection); });
+        [this] { runAction(Action::Delete, Scope::Selection); });
     events->addSeparator();
-    add(events, tr("Retry &all that match…"), QStringLiteral("retryAll"), QKeySequence(), [this] { runAction(Action::Retry, Scope::AllMatching); });
-    add(events, tr("Replay all that &match…"), QStringLiteral("replayAll"), QKeySequence(), [this] { runAction(Action::Replay, Scope::AllMatching); });
-    add(events, tr("Delete all that ma&tch…"), QStringLiteral("deleteAll"), QKeySequence(), [this] { runAction(Action::Delete, Scope::AllMatching); });
+    add(events, tr("Retry &all that match…"), QStringLiteral("retryAll"), QKeySequence(),
+        [this] { runAction(Action::Retry, Scope::AllMatching); });
+    add(events, tr("Replay all that &match…"), QStringLiteral("replayAll"), QKeySequence(),
+        [this] { runAction(Action::Replay, Scope::AllMatching); });
+    add(events, tr("Delete all that ma&tch…"), QStringLiteral("deleteAll"), QKeySequence(),
+        [this] { runAction(Action::Delete, Scope::AllMatching); });
     events->addSeparator();
-    QAction *reproduce = add(events, tr("Reproduce in &composer"), QStringLiteral("reproduce"), QKeySequence(), [this] { reproduceCurrent(); });
+    QAction *reproduce = add(events, tr("Reproduce in &composer"), QStringLiteral("reproduce"), QKeySequence(),
+        [this] { reproduceCurrent(); });
     add(events, tr("&Clean up old events…"), QStringLiteral("cleanup"), QKeySequence(), [this] { cleanupOld(); });
     QAction *copyId = add(events, tr("Copy &id"), QStringLiteral("copyId"), QKeySequence::Copy, [this] {
         QStringList ids;
@@ -362,10 +372,12 @@ void MainWindow::buildMenus()
         m_table->addAction(a);
 
     QMenu *relay = menuBar()->addMenu(tr("&Relay"));
-    add(relay, tr("&Start"), QStringLiteral("relayStart"), QKeySequence(tr("Ctrl+Shift+S")), [this] { m_relay->start(); });
+    add(relay, tr("&Start"), QStringLiteral("relayStart"), QKeySequence(tr("Ctrl+Shift+S")),
+        [this] { m_relay->start(); });
     add(relay, tr("&Pause"), QStringLiteral("relayPause"), QKeySequence(), [this] { m_relay->pause(); });
     add(relay, tr("S&top"), QStringLiteral("relayStop"), QKeySequence(), [this] { m_relay->stop(); });
-    add(relay, tr("Relay &once"), QStringLiteral("relayOnce"), QKeySequence(tr("Ctrl+Shift+1")), [this] { m_relay->relayOnce(); });
+    add(relay, tr("Relay &once"), QStringLiteral("relayOnce"), QKeySequence(tr("Ctrl+Shift+1")),
+        [this] { m_relay->relayOnce(); });
 
     QMenu *tools = menuBar()->addMenu(tr("&Tools"));
     add(tools, tr("&Compose an event…"), QStringLiteral("compose"), QKeySequence(tr("Ctrl+E")), [this] {
@@ -378,12 +390,13 @@ void MainWindow::buildMenus()
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     add(help, tr("&Keyboard"), QStringLiteral("keys"), QKeySequence::HelpContents, [this] {
         QMessageBox::information(this, tr("Keyboard"),
-                                 tr("j / k or arrows: move\nEnter: event details\n/: filter\nCtrl+F: search payloads\n"
-                                    "R: retry\nShift+P: replay\nDel: delete\nSpace: pause live refresh\nF5: refresh"));
+            tr("j / k or arrows: move\nEnter: event details\n/: filter\nCtrl+F: search payloads\n"
+               "R: retry\nShift+P: replay\nDel: delete\nSpace: pause live refresh\nF5: refresh"));
     });
     add(help, tr("&About"), QStringLiteral("about"), QKeySequence(), [this] {
         QMessageBox::about(this, tr("Outbox Console"),
-                           tr("Outbox Console %1\nA transactional-outbox engine and its operator console.").arg(QApplication::applicationVersion()));
+            tr("Outbox Console %1\nA transactional-outbox engine and its operator console.")
+                .arg(QApplication::applicationVersion()));
     });
 }
 
@@ -411,7 +424,7 @@ ComposerDialog *MainWindow::composer()
 void MainWindow::openLocation(const QString &location)
 {
     const bool url = location.contains(QLatin1String("://")) || location.startsWith(QLatin1String("sqlite:"))
-                     || location.startsWith(QLatin1String("postgresql:")) || location.startsWith(QLatin1String("postgres:"));
+        || location.startsWith(QLatin1String("postgresql:")) || location.startsWith(QLatin1String("postgres:"));
     if (!url) {
         openOutbox(ConnectionSpec::sqlite(QFileInfo(location).absoluteFilePath()), Storage::OpenMode::MustBeOutbox);
         return;
@@ -466,7 +479,8 @@ void MainWindow::onOpened(const QString &error)
 QString MainWindow::demoPath()
 {
     // The same place `outboxctl demo` uses (cli::demoDatabasePath), so both tools share the demo outbox.
-    const QString dir = QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + QStringLiteral("/outbox-console");
+    const QString dir =
+        QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + QStringLiteral("/outbox-console");
     QDir().mkpath(dir);
     return dir + QStringLiteral("/demo.db");
 }
@@ -491,8 +505,9 @@ void MainWindow::populateDemoIfEmpty()
             if (count.value() > 0)
                 return QString();
             QSqlDatabase db = storage.database();
-            const QStringList types = {QStringLiteral("com.example.order.created"), QStringLiteral("com.example.order.paid"),
-                                       QStringLiteral("com.example.order.shipped"), QStringLiteral("com.example.customer.registered")};
+            const QStringList types = {QStringLiteral("com.example.order.created"),
+                QStringLiteral("com.example.order.paid"), QStringLiteral("com.example.order.shipped"),
+                QStringLiteral("com.example.customer.registered")};
             if (Error e = Storage::beginWrite(db))
                 return e.message();
             for (int i = 1; i <= 240; ++i) {
@@ -501,11 +516,14 @@ void MainWindow::populateDemoIfEmpty()
                 if (i % 4 != 3)
                     o.orderingKey = o.subject;
                 if (i % 5 == 0)
-                    o.extensions.insert(QStringLiteral("traceparent"), QStringLiteral("00-4bf92f3577b34da6a3ce929d0e0e%1-00f067aa0ba902b7-01").arg(i, 4, 10, QLatin1Char('0')));
-                const QJsonObject data{{QStringLiteral("orderId"), 1000 + i / 3},
-                                       {QStringLiteral("amount"), 19.5 + i},
-                                       {QStringLiteral("currency"), QStringLiteral("EUR")},
-                                       {QStringLiteral("items"), QJsonArray{QJsonObject{{QStringLiteral("sku"), QStringLiteral("SKU-%1").arg(i % 17)}, {QStringLiteral("qty"), 1 + i % 3}}}}};
+                    o.extensions.insert(QStringLiteral("traceparent"),
+                        QStringLiteral("00-4bf92f3577b34da6a3ce929d0e0e%1-00f067aa0ba902b7-01")
+                            .arg(i, 4, 10, QLatin1Char('0')));
+                const QJsonObject data{{QStringLiteral("orderId"), 1000 + i / 3}, {QStringLiteral("amount"), 19.5 + i},
+                    {QStringLiteral("currency"), QStringLiteral("EUR")},
+                    {QStringLiteral("items"),
+                        QJsonArray{QJsonObject{{QStringLiteral("sku"), QStringLiteral("SKU-%1").arg(i % 17)},
+                            {QStringLiteral("qty"), 1 + i % 3}}}}};
                 auto id = sendEventTransactional(db, types.at(i % types.size()), QStringLiteral("/demo/shop"), data, o);
                 if (!id.isOk()) {
                     db.rollback();
@@ -565,7 +583,8 @@ void MainWindow::openFileDialog(bool create)
     if (path.isEmpty())
         return;
     s.setValue(QStringLiteral("lastDirectory"), QFileInfo(path).absolutePath());
-    openOutbox(ConnectionSpec::sqlite(path), create ? Storage::OpenMode::CreateIfMissing : Storage::OpenMode::MustBeOutbox);
+    openOutbox(
+        ConnectionSpec::sqlite(path), create ? Storage::OpenMode::CreateIfMissing : Storage::OpenMode::MustBeOutbox);
 }
 
 void MainWindow::connectPostgres(const ConnectionSpec &initial)
@@ -681,7 +700,8 @@ void MainWindow::moveCurrent(int delta)
     if (rows == 0)
         return;
     const int row = qBound(0, m_table->currentIndex().row() + delta, rows - 1);
-    m_table->selectionModel()->setCurrentIndex(m_model->index(row, 0), QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    m_table->selectionModel()->setCurrentIndex(
+        m_model->index(row, 0), QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
     m_table->scrollTo(m_model->index(row, 0));
 }
 
@@ -757,7 +777,8 @@ void MainWindow::runAction(Action action, Scope scope)
         scopeText = seqs.size() == 1 ? tr("the selected event") : tr("the %L1 selected events").arg(seqs.size());
     } else {
         if (m_model->isLoading()) {
-            QMessageBox::information(this, tr("Still loading"), tr("The table is still loading the events that match; try again when it is complete."));
+            QMessageBox::information(this, tr("Still loading"),
+                tr("The table is still loading the events that match; try again when it is complete."));
             return;
         }
         seqs = m_model->sequences();
@@ -770,13 +791,19 @@ void MainWindow::runAction(Action action, Scope scope)
     static const char *const verbs[] = {"Retry", "Replay", "Delete"};
     QString note;
     switch (action) {
-    case Action::Retry: note = tr("Only failed events are retried; others are skipped."); break;
-    case Action::Replay: note = tr("Each sent or failed event is enqueued again as a new event; pending ones are skipped."); break;
-    case Action::Delete: note = tr("Deleted events and their delivery history cannot be brought back."); break;
+    case Action::Retry:
+        note = tr("Only failed events are retried; others are skipped.");
+        break;
+    case Action::Replay:
+        note = tr("Each sent or failed event is enqueued again as a new event; pending ones are skipped.");
+        break;
+    case Action::Delete:
+        note = tr("Deleted events and their delivery history cannot be brought back.");
+        break;
     }
     const QString question = tr("%1 %2?\n\n%3").arg(tr(verbs[int(action)]), scopeText, note);
-    if (QMessageBox::question(this, tr("%1 events").arg(tr(verbs[int(action)])), question, QMessageBox::Yes | QMessageBox::Cancel,
-                              QMessageBox::Cancel)
+    if (QMessageBox::question(this, tr("%1 events").arg(tr(verbs[int(action)])), question,
+            QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel)
         != QMessageBox::Yes)
         return;
     executeAction(action, seqs, scopeText);
@@ -799,9 +826,9 @@ void MainWindow::executeAction(Action action, const QList<qint64> &sequences, co
                 break;
             }
             total.skipped += int(chunk.size() - ids.value().size()); // gone meanwhile
-            Result<ActionSummary> r = action == Action::Retry    ? storage.retry(ids.value())
-                                      : action == Action::Replay ? storage.replay(ids.value())
-                                                                 : storage.remove(ids.value());
+            Result<ActionSummary> r = action == Action::Retry ? storage.retry(ids.value())
+                : action == Action::Replay                    ? storage.replay(ids.value())
+                                                              : storage.remove(ids.value());
             if (!r.isOk()) {
                 error = r.error().message();
                 break;
@@ -819,11 +846,12 @@ void MainWindow::executeAction(Action action, const QList<qint64> &sequences, co
                 return;
             self->m_actionRunning = false;
             static const char *const done[] = {"Retried", "Replayed", "Deleted"};
-            QString summary = tr("%1 %L2 event(s); %L3 skipped").arg(tr(done[int(action)])).arg(total.changed).arg(total.skipped);
+            QString summary =
+                tr("%1 %L2 event(s); %L3 skipped").arg(tr(done[int(action)])).arg(total.changed).arg(total.skipped);
             if (total.skipped > 0) {
-                summary += action == Action::Retry    ? tr(" (not failed: already retried, pending or sent, or gone)")
-                           : action == Action::Replay ? tr(" (still pending, or gone)")
-                                                      : tr(" (already gone)");
+                summary += action == Action::Retry ? tr(" (not failed: already retried, pending or sent, or gone)")
+                    : action == Action::Replay     ? tr(" (still pending, or gone)")
+                                                   : tr(" (already gone)");
             }
             if (!error.isEmpty())
                 summary = tr("Stopped after %L1 change(s): %2").arg(total.changed).arg(error);
@@ -873,7 +901,8 @@ void MainWindow::cleanupOld()
     m_session->call<Result<int>>(
         this, [cutoff, statuses](Storage &s) { return s.cleanup(cutoff, statuses); },
         [this](const Result<int> &r) {
-            const QString summary = r.isOk() ? tr("Cleaned up %L1 old event(s)").arg(r.value()) : tr("Cleanup failed: %1").arg(r.error().message());
+            const QString summary = r.isOk() ? tr("Cleaned up %L1 old event(s)").arg(r.value())
+                                             : tr("Cleanup failed: %1").arg(r.error().message());
             m_actionResult->setText(summary);
             m_model->refresh();
             refreshStats();
@@ -984,7 +1013,8 @@ void MainWindow::refreshStats()
             if (h.relayers.isOk())
                 m_health->setRelayers(h.relayers.value());
             if (m_lastRelayError.isEmpty() && !h.lastFailure.isEmpty())
-                m_health->setLastError(tr("latest failed event: %1").arg(h.lastFailure), QDateTime::currentDateTimeUtc());
+                m_health->setLastError(
+                    tr("latest failed event: %1").arg(h.lastFailure), QDateTime::currentDateTimeUtc());
             updateTabCounts(h.stats.value());
             Q_EMIT statsRefreshed();
         },

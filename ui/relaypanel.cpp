@@ -67,13 +67,17 @@ RelayPanel::RelayPanel(QWidget *parent) : QWidget(parent)
     };
     m_header = field(QStringLiteral("relayHeader"), tr("Header"), tr("e.g. Authorization: Bearer … (not stored)"));
     m_header->setEchoMode(QLineEdit::PasswordEchoOnEdit);
-    m_header->setToolTip(tr("Added to every request. Shown masked, never logged, never stored; for a lasting secret use a header file."));
-    m_headerFile = field(QStringLiteral("relayHeaderFile"), tr("Header file"), tr("\"Name: value\" per line; not readable by other users"));
-    m_signingFile = field(QStringLiteral("relaySigningFile"), tr("Signing secret"), tr("file holding a whsec_ secret (Standard Webhooks)"));
-    m_clientCert = field(QStringLiteral("relayClientCert"), tr("Client certificate"), tr("https: PEM certificate for mTLS"));
+    m_header->setToolTip(tr(
+        "Added to every request. Shown masked, never logged, never stored; for a lasting secret use a header file."));
+    m_headerFile = field(QStringLiteral("relayHeaderFile"), tr("Header file"),
+        tr("\"Name: value\" per line; not readable by other users"));
+    m_signingFile = field(QStringLiteral("relaySigningFile"), tr("Signing secret"),
+        tr("file holding a whsec_ secret (Standard Webhooks)"));
+    m_clientCert =
+        field(QStringLiteral("relayClientCert"), tr("Client certificate"), tr("https: PEM certificate for mTLS"));
     m_clientKey = field(QStringLiteral("relayClientKey"), tr("Client key"), tr("its PEM private key"));
     m_routesFile = field(QStringLiteral("relayRoutesFile"), tr("Routes file"),
-                         tr("[route NAME] sections: types, target, mode…; the target URL above becomes the default route"));
+        tr("[route NAME] sections: types, target, mode…; the target URL above becomes the default route"));
     layout->addLayout(form);
 
     auto *buttons = new QHBoxLayout;
@@ -162,13 +166,15 @@ QString RelayPanel::readSecrets(RelayerConfig *c) const
             return tr("The header must be written as \"Name: value\".");
         c->headers.append(header);
     }
-    if (const QString file = m_headerFile->text().trimmed(); !file.isEmpty() && !readHeaderFile(file, &c->headers, &error))
+    if (const QString file = m_headerFile->text().trimmed();
+        !file.isEmpty() && !readHeaderFile(file, &c->headers, &error))
         return error;
     if (const QString file = m_routesFile->text().trimmed(); !file.isEmpty()) {
         if (!readRoutesFile(file, &c->routes, &error))
             return error;
         if (!targetUrl().isEmpty())
-            c->routes.append(RelayRoute{QStringLiteral("default"), {QStringLiteral("*")}, c->targetUrl, c->contentMode, c->concurrency, {}, {}});
+            c->routes.append(RelayRoute{QStringLiteral("default"), {QStringLiteral("*")}, c->targetUrl, c->contentMode,
+                c->concurrency, {}, {}});
     }
     if (const QString file = m_signingFile->text().trimmed(); !file.isEmpty()) {
         if (!readSecretFile(file, tr("signing secret file"), &c->signingSecret, &error))
@@ -193,8 +199,11 @@ bool RelayPanel::ensureRelayer()
         problem = tr("No outbox is open.");
     else if (targetUrl().isEmpty() && m_routesFile->text().trimmed().isEmpty())
         problem = tr("Set the target URL first (or start the receiver and use it as the target).");
-    else if (!targetUrl().isEmpty() && (!c.targetUrl.isValid() || (c.targetUrl.scheme() != QLatin1String("http") && c.targetUrl.scheme() != QLatin1String("https"))))
-        problem = tr("'%1' is not an http:// or https:// URL.").arg(QUrl(targetUrl()).toDisplayString(QUrl::RemovePassword));
+    else if (!targetUrl().isEmpty()
+        && (!c.targetUrl.isValid()
+            || (c.targetUrl.scheme() != QLatin1String("http") && c.targetUrl.scheme() != QLatin1String("https"))))
+        problem =
+            tr("'%1' is not an http:// or https:// URL.").arg(QUrl(targetUrl()).toDisplayString(QUrl::RemovePassword));
     else if (problem = readSecrets(&c); problem.isEmpty())
         problem = c.problem();
     if (!problem.isEmpty()) {
@@ -206,13 +215,16 @@ bool RelayPanel::ensureRelayer()
         appendLog(tr("sent    %1  HTTP %2  %3 ms").arg(id).arg(status).arg(ms));
     });
     connect(m_relayer.get(), &Relayer::eventRetryScheduled, this,
-            [this](const QString &id, int status, const QString &error, const QDateTime &next) {
-                appendLog(tr("retry   %1  %2  %3 (next %4)").arg(id, status > 0 ? QStringLiteral("HTTP %1").arg(status) : QStringLiteral("-"),
-                                                                 oneLine(error, 200), next.toLocalTime().toString(QStringLiteral("HH:mm:ss"))));
-                Q_EMIT relayError(tr("%1: %2").arg(id, error), QDateTime::currentDateTimeUtc());
-            });
+        [this](const QString &id, int status, const QString &error, const QDateTime &next) {
+            appendLog(tr("retry   %1  %2  %3 (next %4)")
+                          .arg(id, status > 0 ? QStringLiteral("HTTP %1").arg(status) : QStringLiteral("-"),
+                              oneLine(error, 200), next.toLocalTime().toString(QStringLiteral("HH:mm:ss"))));
+            Q_EMIT relayError(tr("%1: %2").arg(id, error), QDateTime::currentDateTimeUtc());
+        });
     connect(m_relayer.get(), &Relayer::eventFailed, this, [this](const QString &id, int status, const QString &error) {
-        appendLog(tr("FAILED  %1  %2  %3").arg(id, status > 0 ? QStringLiteral("HTTP %1").arg(status) : QStringLiteral("-"), oneLine(error, 200)));
+        appendLog(tr("FAILED  %1  %2  %3")
+                      .arg(id, status > 0 ? QStringLiteral("HTTP %1").arg(status) : QStringLiteral("-"),
+                          oneLine(error, 200)));
         Q_EMIT relayError(tr("%1: %2").arg(id, error), QDateTime::currentDateTimeUtc());
     });
     connect(m_relayer.get(), &Relayer::errorOccurred, this, [this](const QString &message) {
@@ -223,13 +235,20 @@ bool RelayPanel::ensureRelayer()
     m_routeFigures->setVisible(!c.routes.isEmpty());
     m_routeFigures->clear();
     if (!c.routes.isEmpty()) {
-        connect(m_relayer.get(), &Relayer::routeOutcome, this, [this](const QString &route, Attempt::Outcome outcome, qint64) {
-            ++m_routeCounts[route][outcome == Attempt::Outcome::Sent ? 0 : outcome == Attempt::Outcome::Retry ? 1 : 2];
-            QStringList parts;
-            for (auto it = m_routeCounts.cbegin(); it != m_routeCounts.cend(); ++it)
-                parts << tr("%1: %2 sent, %3 retry, %4 failed").arg(it.key()).arg(it.value()[0]).arg(it.value()[1]).arg(it.value()[2]);
-            m_routeFigures->setText(tr("Routes — %1").arg(parts.join(QStringLiteral(" · "))));
-        });
+        connect(m_relayer.get(), &Relayer::routeOutcome, this,
+            [this](const QString &route, Attempt::Outcome outcome, qint64) {
+                ++m_routeCounts[route][outcome == Attempt::Outcome::Sent ? 0
+                        : outcome == Attempt::Outcome::Retry             ? 1
+                                                                         : 2];
+                QStringList parts;
+                for (auto it = m_routeCounts.cbegin(); it != m_routeCounts.cend(); ++it)
+                    parts << tr("%1: %2 sent, %3 retry, %4 failed")
+                                 .arg(it.key())
+                                 .arg(it.value()[0])
+                                 .arg(it.value()[1])
+                                 .arg(it.value()[2]);
+                m_routeFigures->setText(tr("Routes — %1").arg(parts.join(QStringLiteral(" · "))));
+            });
     }
     connect(m_relayer.get(), &Relayer::batchFinished, this, [this](int processed) {
         if (processed > 0)
@@ -247,7 +266,8 @@ void RelayPanel::start()
         m_relayer.reset();
         return;
     }
-    appendLog(tr("relayer started: %1, %2 mode").arg(QUrl(targetUrl()).toDisplayString(QUrl::RemovePassword), m_mode->currentText()));
+    appendLog(tr("relayer started: %1, %2 mode")
+                  .arg(QUrl(targetUrl()).toDisplayString(QUrl::RemovePassword), m_mode->currentText()));
     setState(State::Running);
 }
 
@@ -326,7 +346,8 @@ void RelayPanel::updateButtons()
     m_pause->setEnabled(m_state == State::Running);
     m_stop->setEnabled(m_state == State::Running || m_state == State::Paused);
     m_once->setEnabled(m_open && settled && !m_onceRunning);
-    for (QWidget *w : std::initializer_list<QWidget *>{m_url, m_mode, m_batch, m_poll, m_retries, m_concurrency, m_timeout, m_caFile})
+    for (QWidget *w :
+        std::initializer_list<QWidget *>{m_url, m_mode, m_batch, m_poll, m_retries, m_concurrency, m_timeout, m_caFile})
         w->setEnabled(idle);
 }
 

@@ -91,13 +91,13 @@ private:
     QSpinBox *m_concurrency;
     QSpinBox *m_timeout;
     QLineEdit *m_caFile;
-    QLineEdit *m_header;        // one header typed in; its value is shown masked and never stored
-    QLineEdit *m_headerFile;    // "Name: value" lines (secrets stay in the file; only its path is stored)
-    QLineEdit *m_signingFile;   // a whsec_ secret: Standard Webhooks signatures
+    QLineEdit *m_header; // one header typed in; its value is shown masked and never stored
+    QLineEdit *m_headerFile; // "Name: value" lines (secrets stay in the file; only its path is stored)
+    QLineEdit *m_signingFile; // a whsec_ secret: Standard Webhooks signatures
     QLineEdit *m_clientCert;
     QLineEdit *m_clientKey;
-    QLineEdit *m_routesFile;    // routes by event type (outboxctl relay --routes format)
-    QLabel *m_routeFigures;     // per-route outcome counts while routes are in use
+    QLineEdit *m_routesFile; // routes by event type (outboxctl relay --routes format)
+    QLabel *m_routeFigures; // per-route outcome counts while routes are in use
     QMap<QString, std::array<qint64, 3>> m_routeCounts; // route -> sent, retry, failed
     QPushButton *m_start;
     QPushButton *m_pause;

@@ -32,11 +32,14 @@ Session::~Session()
     // The storage goes away on its own thread, after the work handed over before; the thread ends there too
     // (QThread::quit() from here could end the loop before queued work has run).
     for (int lane = 0; lane < kLanes; ++lane) {
-        QMetaObject::invokeMethod(m_workers[lane], [w = m_workers[lane]] {
-            w->storage.reset();
-            delete w;
-            QThread::currentThread()->quit();
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            m_workers[lane],
+            [w = m_workers[lane]] {
+                w->storage.reset();
+                delete w;
+                QThread::currentThread()->quit();
+            },
+            Qt::QueuedConnection);
     }
     for (QThread *thread : m_threads)
         thread->wait();
@@ -63,36 +66,45 @@ void Session::open(const ConnectionSpec &spec, Storage::OpenMode mode)
             Q_EMIT opened(m_openError);
         });
     };
-    QMetaObject::invokeMethod(m_workers[0], [this, spec, mode, answered] {
-        m_workers[0]->storage.reset();
-        auto result = Storage::open(spec, mode);
-        const QString error = result.isOk() ? QString() : result.error().message();
-        if (result.isOk())
-            m_workers[0]->storage = std::move(result.value());
-        for (int lane = 1; lane < kLanes; ++lane) {
-            QMetaObject::invokeMethod(m_workers[lane], [w = m_workers[lane], spec, error, answered] {
-                w->storage.reset();
-                if (!error.isEmpty()) {
-                    answered(QString());
-                    return;
-                }
-                auto other = Storage::open(spec, Storage::OpenMode::MustExist);
-                if (other.isOk())
-                    w->storage = std::move(other.value());
-                answered(other.isOk() ? QString() : other.error().message());
-            }, Qt::QueuedConnection);
-        }
-        answered(error);
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        m_workers[0],
+        [this, spec, mode, answered] {
+            m_workers[0]->storage.reset();
+            auto result = Storage::open(spec, mode);
+            const QString error = result.isOk() ? QString() : result.error().message();
+            if (result.isOk())
+                m_workers[0]->storage = std::move(result.value());
+            for (int lane = 1; lane < kLanes; ++lane) {
+                QMetaObject::invokeMethod(
+                    m_workers[lane],
+                    [w = m_workers[lane], spec, error, answered] {
+                        w->storage.reset();
+                        if (!error.isEmpty()) {
+                            answered(QString());
+                            return;
+                        }
+                        auto other = Storage::open(spec, Storage::OpenMode::MustExist);
+                        if (other.isOk())
+                            w->storage = std::move(other.value());
+                        answered(other.isOk() ? QString() : other.error().message());
+                    },
+                    Qt::QueuedConnection);
+            }
+            answered(error);
+        },
+        Qt::QueuedConnection);
 }
 
 void Session::post(std::function<void(Storage &)> work, Lane lane)
 {
     SessionWorker *worker = m_workers[int(lane)];
-    QMetaObject::invokeMethod(worker, [worker, work = std::move(work)] {
-        if (worker->storage)
-            work(*worker->storage);
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        worker,
+        [worker, work = std::move(work)] {
+            if (worker->storage)
+                work(*worker->storage);
+        },
+        Qt::QueuedConnection);
 }
 
 void Session::deliver(std::function<void()> onGuiThread)
@@ -104,7 +116,8 @@ void Session::waitForIdle()
 {
     for (SessionWorker *worker : m_workers) {
         QSemaphore done;
-        QMetaObject::invokeMethod(worker, [&done] { done.release(); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            worker, [&done] { done.release(); }, Qt::QueuedConnection);
         done.acquire();
     }
 }

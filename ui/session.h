@@ -42,17 +42,20 @@ public:
     enum class Lane { Main, Quick, Background };
     static constexpr int kLanes = 3;
 
-    template <class R>
-    void call(QObject *context, std::function<R(Storage &)> work, std::function<void(const R &)> done, Lane lane = Lane::Main)
+    template<class R>
+    void call(
+        QObject *context, std::function<R(Storage &)> work, std::function<void(const R &)> done, Lane lane = Lane::Main)
     {
         QPointer<QObject> guard(context);
-        post([this, guard, work = std::move(work), done = std::move(done)](Storage &storage) {
-            R result = work(storage);
-            deliver([guard, done, result] {
-                if (guard)
-                    done(result);
-            });
-        }, lane);
+        post(
+            [this, guard, work = std::move(work), done = std::move(done)](Storage &storage) {
+                R result = work(storage);
+                deliver([guard, done, result] {
+                    if (guard)
+                        done(result);
+                });
+            },
+            lane);
     }
 
     // The two halves of call(), for work that reports more than once (a scan streaming its rows): post()

@@ -87,7 +87,8 @@ TesterPanel::TesterPanel(QWidget *parent) : QWidget(parent), m_receiver(new Rece
     auto *signing = new QHBoxLayout;
     m_signingFile = new QLineEdit(this);
     m_signingFile->setObjectName(QStringLiteral("receiverSigningFile"));
-    m_signingFile->setPlaceholderText(tr("file with a whsec_ secret: verify Standard Webhooks signatures (401 when wrong)"));
+    m_signingFile->setPlaceholderText(
+        tr("file with a whsec_ secret: verify Standard Webhooks signatures (401 when wrong)"));
     signing->addWidget(new QLabel(tr("Verify signatures"), this));
     signing->addWidget(m_signingFile, 1);
     layout->addLayout(signing);
@@ -140,7 +141,8 @@ TesterPanel::TesterPanel(QWidget *parent) : QWidget(parent), m_receiver(new Rece
             return;
         }
         if (!m_receiver->setSigningSecret(secret.trimmed()))
-            QMessageBox::warning(this, tr("Receiver"), tr("'%1' does not hold a Standard Webhooks secret (whsec_ and base64).").arg(file));
+            QMessageBox::warning(this, tr("Receiver"),
+                tr("'%1' does not hold a Standard Webhooks secret (whsec_ and base64).").arg(file));
     });
     connect(m_receiver, &Receiver::requestReceived, this, &TesterPanel::addRequest);
     connect(m_list, &QTreeWidget::currentItemChanged, this, &TesterPanel::showSelected);
@@ -243,8 +245,9 @@ void TesterPanel::addRequest(const ReceivedRequest &request)
         verdict = signatureValid ? tr("%1, signature valid").arg(verdict) : request.signature;
         valid = valid && signatureValid;
     }
-    auto *item = new QTreeWidgetItem(m_list, {when, contentModeName(request.decoded.mode), reply, oneLine(type, 120),
-                                              oneLine(id, 80), oneLine(verdict, 300)});
+    auto *item = new QTreeWidgetItem(m_list,
+        {when, contentModeName(request.decoded.mode), reply, oneLine(type, 120), oneLine(id, 80),
+            oneLine(verdict, 300)});
     item->setData(0, Qt::UserRole, int(m_requests.size() - 1));
     item->setForeground(5, valid ? QColor(0x26, 0x80, 0x3a) : QColor(0xc0, 0x1c, 0x28));
     item->setToolTip(5, plainTooltip(verdict));
@@ -266,10 +269,12 @@ void TesterPanel::showSelected()
     const ReceivedRequest &r = m_requests.at(index);
     QString text = QStringLiteral("%1 %2\n").arg(QString::fromLatin1(r.method), QString::fromUtf8(r.target));
     for (const auto &h : r.message.headers)
-        text += QStringLiteral("%1: %2\n").arg(QString::fromLatin1(h.first), oneLine(QString::fromUtf8(h.second), 2000));
+        text +=
+            QStringLiteral("%1: %2\n").arg(QString::fromLatin1(h.first), oneLine(QString::fromUtf8(h.second), 2000));
     text += QLatin1Char('\n');
     for (const ReceivedEvent &e : r.decoded.events) {
-        text += tr("— event %1 (%2)\n").arg(e.event.id, e.isValid() ? tr("valid") : e.problems.join(QStringLiteral("; ")));
+        text +=
+            tr("— event %1 (%2)\n").arg(e.event.id, e.isValid() ? tr("valid") : e.problems.join(QStringLiteral("; ")));
         text += QStringLiteral("specversion: %1\ntype: %2\nsource: %3\nsubject: %4\ntime: %5\ndatacontenttype: %6\n")
                     .arg(e.specVersion, e.event.type, e.event.source, e.event.subject, e.time, e.event.contentType);
         for (auto it = e.event.extensions.constBegin(); it != e.event.extensions.constEnd(); ++it)

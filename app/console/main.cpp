@@ -14,9 +14,9 @@
 
 namespace {
 const QCommandLineOption screenshot(QStringLiteral("screenshot"),
-                                    QStringLiteral("Save a picture of the window to FILE once the outbox is shown, then quit "
-                                                   "(packaging/screenshots.sh uses it)."),
-                                    QStringLiteral("FILE"));
+    QStringLiteral("Save a picture of the window to FILE once the outbox is shown, then quit "
+                   "(packaging/screenshots.sh uses it)."),
+    QStringLiteral("FILE"));
 
 void describe(QCommandLineParser &parser)
 {
@@ -27,8 +27,8 @@ void describe(QCommandLineParser &parser)
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(QStringLiteral("FILE_OR_URL"),
-                                 QStringLiteral("An outbox: a SQLite file, sqlite:///path or postgresql://user@host/db. "
-                                                "Without one, the demo outbox opens."));
+        QStringLiteral("An outbox: a SQLite file, sqlite:///path or postgresql://user@host/db. "
+                       "Without one, the demo outbox opens."));
     parser.addOption(screenshot);
 }
 } // namespace
@@ -59,28 +59,30 @@ int main(int argc, char *argv[])
     if (parser.isSet(screenshot)) {
         // Once the rows are in: select the newest failed event, so the detail pane shows one, and save the window.
         const QString file = parser.value(screenshot);
-        QObject::connect(&window, &outbox::ui::MainWindow::outboxOpened, &window, [&window, file](const QString &error) {
-            if (!error.isEmpty())
-                QCoreApplication::exit(1);
-            // Relay one batch to the local receiver first, so every panel has something to show.
-            QTimer::singleShot(1000, &window, [&window] { window.action(QStringLiteral("relayOnce"))->trigger(); });
-            QTimer::singleShot(3000, &window, [&window, file] {
-                auto *model = window.model();
-                int pick = 0;
-                for (int row = 0; row < model->rowCount(); ++row) {
-                    if (const auto *e = model->eventAt(row); e && e->attempts > 0 && e->status != outbox::EventStatus::Sent) {
-                        pick = row;
-                        break;
+        QObject::connect(
+            &window, &outbox::ui::MainWindow::outboxOpened, &window, [&window, file](const QString &error) {
+                if (!error.isEmpty())
+                    QCoreApplication::exit(1);
+                // Relay one batch to the local receiver first, so every panel has something to show.
+                QTimer::singleShot(1000, &window, [&window] { window.action(QStringLiteral("relayOnce"))->trigger(); });
+                QTimer::singleShot(3000, &window, [&window, file] {
+                    auto *model = window.model();
+                    int pick = 0;
+                    for (int row = 0; row < model->rowCount(); ++row) {
+                        if (const auto *e = model->eventAt(row);
+                            e && e->attempts > 0 && e->status != outbox::EventStatus::Sent) {
+                            pick = row;
+                            break;
+                        }
                     }
-                }
-                window.table()->selectRow(pick);
-                QTimer::singleShot(1000, &window, [&window, file] {
-                    window.statusBar()->clearMessage(); // it names the (throwaway) file
-                    const bool saved = window.grab().save(file);
-                    QCoreApplication::exit(saved ? 0 : 1);
+                    window.table()->selectRow(pick);
+                    QTimer::singleShot(1000, &window, [&window, file] {
+                        window.statusBar()->clearMessage(); // it names the (throwaway) file
+                        const bool saved = window.grab().save(file);
+                        QCoreApplication::exit(saved ? 0 : 1);
+                    });
                 });
             });
-        });
     }
     const QStringList args = parser.positionalArguments();
     if (args.isEmpty())

@@ -26,9 +26,9 @@ Command::Command(const QString &name, const QString &synopsis) : m_name(name)
     m_parser.setApplicationDescription(synopsis);
     m_parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
     m_parser.addOption(QCommandLineOption(QStringLiteral("db"),
-                                          QStringLiteral("The outbox: sqlite:///abs.db, sqlite:rel.db or postgresql://user:pass@host:port/db "
-                                                         "(default: $OUTBOX_DB, else a file in the user's data directory)."),
-                                          QStringLiteral("url")));
+        QStringLiteral("The outbox: sqlite:///abs.db, sqlite:rel.db or postgresql://user:pass@host:port/db "
+                       "(default: $OUTBOX_DB, else a file in the user's data directory)."),
+        QStringLiteral("url")));
     m_parser.addHelpOption();
 }
 
@@ -58,7 +58,9 @@ void Command::parse(const QStringList &arguments)
 void Command::refuseArguments() const
 {
     if (!m_parser.positionalArguments().isEmpty())
-        fail(BadUsage, QStringLiteral("unexpected argument '%1' (see 'outboxctl %2 --help')").arg(m_parser.positionalArguments().first(), m_name));
+        fail(BadUsage,
+            QStringLiteral("unexpected argument '%1' (see 'outboxctl %2 --help')")
+                .arg(m_parser.positionalArguments().first(), m_name));
 }
 
 void Command::loadConfig()
@@ -76,7 +78,8 @@ void Command::loadConfig()
     for (const QByteArray &raw : file.readAll().split('\n')) {
         ++lineNumber;
         const QString line = QString::fromUtf8(raw).trimmed();
-        if (line.isEmpty() || line.startsWith(QLatin1Char('#')) || line.startsWith(QLatin1Char(';')) || line.startsWith(QLatin1Char('[')))
+        if (line.isEmpty() || line.startsWith(QLatin1Char('#')) || line.startsWith(QLatin1Char(';'))
+            || line.startsWith(QLatin1Char('[')))
             continue;
         const qsizetype eq = line.indexOf(QLatin1Char('='));
         if (eq <= 0)
@@ -85,7 +88,11 @@ void Command::loadConfig()
         if ((!m_optionNames.contains(name) && name != QLatin1String("db")) || name == QLatin1String("config"))
             fail(BadUsage, QStringLiteral("%1:%2: unknown setting '%3'").arg(path).arg(lineNumber).arg(name));
         if (m_switches.contains(name))
-            fail(BadUsage, QStringLiteral("%1:%2: '%3' is a command-line switch, not a setting").arg(path).arg(lineNumber).arg(name));
+            fail(BadUsage,
+                QStringLiteral("%1:%2: '%3' is a command-line switch, not a setting")
+                    .arg(path)
+                    .arg(lineNumber)
+                    .arg(name));
         QString value = line.mid(eq + 1).trimmed();
         // A comment after the value (" # ..."), and quotes around it, are not part of it.
         static const QRegularExpression trailingComment(QStringLiteral("\\s+[#;].*$"));
@@ -117,7 +124,8 @@ int Command::intValue(const QString &name, int defaultValue, int min, int max) c
     bool ok = false;
     const qlonglong v = text.trimmed().toLongLong(&ok);
     if (!ok || v < min || v > max)
-        fail(BadUsage, QStringLiteral("invalid %1 '%2': expected a whole number from %3 to %4").arg(name, text).arg(min).arg(max));
+        fail(BadUsage,
+            QStringLiteral("invalid %1 '%2': expected a whole number from %3 to %4").arg(name, text).arg(min).arg(max));
     return int(v);
 }
 
@@ -131,7 +139,8 @@ QString defaultDatabasePath()
 QString demoDatabasePath()
 {
     // The console's demo outbox (MainWindow::demoPath), shared so that both tools show the same demo.
-    const QString dir = QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + QStringLiteral("/outbox-console");
+    const QString dir =
+        QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + QStringLiteral("/outbox-console");
     QDir().mkpath(dir);
     return dir + QStringLiteral("/demo.db");
 }
@@ -156,10 +165,11 @@ std::unique_ptr<outbox::Storage> Command::openStorage(outbox::Storage::OpenMode 
     auto storage = outbox::Storage::open(connectionSpec(), mode);
     if (!storage.isOk()) {
         const auto code = storage.error().code();
-        fail(code == outbox::Error::InvalidArgument || code == outbox::Error::NotFound || code == outbox::Error::Unsupported
-                 ? BadUsage
-                 : RuntimeFailure,
-             storage.error().message());
+        fail(code == outbox::Error::InvalidArgument || code == outbox::Error::NotFound
+                    || code == outbox::Error::Unsupported
+                ? BadUsage
+                : RuntimeFailure,
+            storage.error().message());
     }
     return std::move(storage.value());
 }
@@ -231,7 +241,8 @@ QJsonObject eventJson(const outbox::OutboxEvent &e, bool withData)
     o.insert(QStringLiteral("key"), e.orderingKey.isEmpty() ? QJsonValue() : QJsonValue(e.orderingKey));
     o.insert(QStringLiteral("extensions"), e.extensions);
     o.insert(QStringLiteral("attempts"), e.attempts);
-    o.insert(QStringLiteral("next_attempt_at"), e.status == outbox::EventStatus::Pending ? timeJson(e.nextAttemptAt) : QJsonValue());
+    o.insert(QStringLiteral("next_attempt_at"),
+        e.status == outbox::EventStatus::Pending ? timeJson(e.nextAttemptAt) : QJsonValue());
     o.insert(QStringLiteral("lease_owner"), e.leaseOwner.isEmpty() ? QJsonValue() : QJsonValue(e.leaseOwner));
     o.insert(QStringLiteral("lease_expires_at"), timeJson(e.leaseExpiresAt));
     o.insert(QStringLiteral("last_error"), e.lastError.isEmpty() ? QJsonValue() : QJsonValue(e.lastError));

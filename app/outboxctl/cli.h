@@ -34,7 +34,7 @@ public:
     QCommandLineParser &parser() { return m_parser; }
     void addOption(const QString &name, const QString &description, const QString &valueName = {});
     void parse(const QStringList &arguments); // exits with BadUsage on unknown options
-    void refuseArguments() const;             // for commands without positional arguments
+    void refuseArguments() const; // for commands without positional arguments
     bool isSet(const QString &name) const { return m_parser.isSet(name); }
     QString value(const QString &name) const { return m_parser.value(name); }
     QStringList values(const QString &name) const { return m_parser.values(name); }
@@ -53,8 +53,8 @@ private:
     QString m_name;
     QCommandLineParser m_parser;
     QHash<QString, QString> m_config; // from --config
-    QStringList m_optionNames;        // every option this command knows
-    QStringList m_switches;           // those that take no value (not settings: a config file cannot set them)
+    QStringList m_optionNames; // every option this command knows
+    QStringList m_switches; // those that take no value (not settings: a config file cannot set them)
     bool m_usesSettings = false;
 };
 

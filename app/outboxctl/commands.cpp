@@ -65,8 +65,9 @@ QJsonObject parseExtensions(const QStringList &pairs)
 
 int exitFor(const Error &e)
 {
-    return e.code() == Error::InvalidArgument || e.code() == Error::DuplicateId || e.code() == Error::NotFound ? BadUsage
-                                                                                                               : RuntimeFailure;
+    return e.code() == Error::InvalidArgument || e.code() == Error::DuplicateId || e.code() == Error::NotFound
+        ? BadUsage
+        : RuntimeFailure;
 }
 
 // SIGINT and SIGTERM end a long-running command cleanly: the handler only writes to a pipe that the event loop watches.
@@ -121,7 +122,8 @@ int reportSummary(const ActionSummary &s, const QString &verb, const QString &sk
 {
     cli::printLine(QStringLiteral("%1 %2, skipped %3").arg(verb).arg(s.changed).arg(s.skipped));
     if (s.skipped > 0) {
-        cli::printError(QStringLiteral("%1 of %2 events skipped (%3)").arg(s.skipped).arg(s.changed + s.skipped).arg(skipReason));
+        cli::printError(
+            QStringLiteral("%1 of %2 events skipped (%3)").arg(s.skipped).arg(s.changed + s.skipped).arg(skipReason));
         return RuntimeFailure;
     }
     return Done;
@@ -135,7 +137,9 @@ int cmdInit(const QStringList &args)
     cmd.parse(args);
     cmd.refuseArguments();
     auto storage = cmd.openStorage(Storage::OpenMode::CreateIfMissing);
-    cli::printLine(QStringLiteral("outbox ready at %1 (schema version %2)").arg(storage->spec().displayUrl()).arg(Storage::schemaVersion()));
+    cli::printLine(QStringLiteral("outbox ready at %1 (schema version %2)")
+                       .arg(storage->spec().displayUrl())
+                       .arg(Storage::schemaVersion()));
     return Done;
 }
 
@@ -144,8 +148,9 @@ int cmdInit(const QStringList &args)
 Storage::OpenMode enqueueOpenMode(const Command &cmd)
 {
     const ConnectionSpec spec = cmd.connectionSpec();
-    return spec.backend == ConnectionSpec::Backend::Sqlite && !QFileInfo::exists(spec.database) ? Storage::OpenMode::CreateIfMissing
-                                                                                               : Storage::OpenMode::MustExist;
+    return spec.backend == ConnectionSpec::Backend::Sqlite && !QFileInfo::exists(spec.database)
+        ? Storage::OpenMode::CreateIfMissing
+        : Storage::OpenMode::MustExist;
 }
 
 int cmdEnqueue(const QStringList &args)
@@ -153,29 +158,40 @@ int cmdEnqueue(const QStringList &args)
     Command cmd(QStringLiteral("enqueue"), QStringLiteral("Write an event into the outbox; prints its id."));
     cmd.addOption(QStringLiteral("type"), QStringLiteral("CloudEvents type."), QStringLiteral("type"));
     cmd.addOption(QStringLiteral("source"), QStringLiteral("CloudEvents source."), QStringLiteral("source"));
-    cmd.addOption(QStringLiteral("data"), QStringLiteral("The data, as JSON unless --content-type says otherwise."), QStringLiteral("json"));
-    cmd.addOption(QStringLiteral("data-file"), QStringLiteral("Read the data from a file ('-': standard input), byte for byte."), QStringLiteral("file"));
+    cmd.addOption(QStringLiteral("data"), QStringLiteral("The data, as JSON unless --content-type says otherwise."),
+        QStringLiteral("json"));
+    cmd.addOption(QStringLiteral("data-file"),
+        QStringLiteral("Read the data from a file ('-': standard input), byte for byte."), QStringLiteral("file"));
     cmd.addOption(QStringLiteral("id"), QStringLiteral("Event id (default: a new UUID)."), QStringLiteral("id"));
-    cmd.addOption(QStringLiteral("content-type"), QStringLiteral("Content type of the data (default: application/json)."), QStringLiteral("type"));
+    cmd.addOption(QStringLiteral("content-type"),
+        QStringLiteral("Content type of the data (default: application/json)."), QStringLiteral("type"));
     cmd.addOption(QStringLiteral("subject"), QStringLiteral("CloudEvents subject."), QStringLiteral("subject"));
-    cmd.addOption(QStringLiteral("key"), QStringLiteral("Ordering key: events with the same key are delivered in order."), QStringLiteral("key"));
-    cmd.addOption(QStringLiteral("ext"), QStringLiteral("Extension attribute (repeatable)."), QStringLiteral("name=value"));
-    cmd.addOption(QStringLiteral("jsonl"), QStringLiteral("Enqueue one event per line of this file ('-': standard input), in one transaction."),
-                  QStringLiteral("file"));
+    cmd.addOption(QStringLiteral("key"),
+        QStringLiteral("Ordering key: events with the same key are delivered in order."), QStringLiteral("key"));
+    cmd.addOption(
+        QStringLiteral("ext"), QStringLiteral("Extension attribute (repeatable)."), QStringLiteral("name=value"));
+    cmd.addOption(QStringLiteral("jsonl"),
+        QStringLiteral("Enqueue one event per line of this file ('-': standard input), in one transaction."),
+        QStringLiteral("file"));
     cmd.parse(args);
     if (!cmd.positional().isEmpty())
         fail(BadUsage, QStringLiteral("unexpected argument '%1'").arg(cmd.positional().first()));
 
     if (cmd.isSet(QStringLiteral("jsonl"))) {
-        for (const char *single : {"type", "source", "data", "data-file", "id", "content-type", "subject", "key", "ext"}) {
+        for (const char *single :
+            {"type", "source", "data", "data-file", "id", "content-type", "subject", "key", "ext"}) {
             if (cmd.isSet(QLatin1String(single)))
-                fail(BadUsage, QStringLiteral("--jsonl takes every attribute from the file; --%1 cannot be combined with it").arg(QLatin1String(single)));
+                fail(BadUsage,
+                    QStringLiteral("--jsonl takes every attribute from the file; --%1 cannot be combined with it")
+                        .arg(QLatin1String(single)));
         }
         // Read a line at a time: a file of any size is enqueued in one transaction with flat memory.
         QFile input;
         const QString path = cmd.value(QStringLiteral("jsonl"));
-        if (path == QLatin1String("-") ? !input.open(stdin, QIODevice::ReadOnly) : (input.setFileName(path), !input.open(QIODevice::ReadOnly)))
-            fail(path == QLatin1String("-") ? RuntimeFailure : BadUsage, QStringLiteral("cannot read '%1': %2").arg(path, input.errorString()));
+        if (path == QLatin1String("-") ? !input.open(stdin, QIODevice::ReadOnly)
+                                       : (input.setFileName(path), !input.open(QIODevice::ReadOnly)))
+            fail(path == QLatin1String("-") ? RuntimeFailure : BadUsage,
+                QStringLiteral("cannot read '%1': %2").arg(path, input.errorString()));
         auto storage = cmd.openStorage(enqueueOpenMode(cmd));
         QSqlDatabase db = storage->database();
         if (Error e = Storage::beginWrite(db))
@@ -192,11 +208,12 @@ int cmdEnqueue(const QStringList &args)
                 continue;
             const Result<JsonlEvent> parsed = parseJsonLine(line);
             Result<QString> id = parsed.isOk() ? sendEventTransactional(db, parsed.value().type, parsed.value().source,
-                                                                         parsed.value().data, parsed.value().options)
+                                     parsed.value().data, parsed.value().options)
                                                : Result<QString>(parsed.error());
             if (!id.isOk()) {
                 db.rollback();
-                fail(exitFor(id.error()), QStringLiteral("line %1: %2; nothing was enqueued").arg(lineNumber).arg(id.error().message()));
+                fail(exitFor(id.error()),
+                    QStringLiteral("line %1: %2; nothing was enqueued").arg(lineNumber).arg(id.error().message()));
             }
             ++count;
         }
@@ -220,7 +237,8 @@ int cmdEnqueue(const QStringList &args)
                                                                    : cmd.value(QStringLiteral("data")).toUtf8();
     auto storage = cmd.openStorage(enqueueOpenMode(cmd));
     QSqlDatabase db = storage->database();
-    auto id = sendEventTransactional(db, cmd.value(QStringLiteral("type")), cmd.value(QStringLiteral("source")), data, options);
+    auto id = sendEventTransactional(
+        db, cmd.value(QStringLiteral("type")), cmd.value(QStringLiteral("source")), data, options);
     if (!id.isOk())
         fail(exitFor(id.error()), id.error().message());
     cli::printLine(*id);
@@ -263,9 +281,12 @@ bool waitForDatabase(const ConnectionSpec &spec)
         if (storage.isOk())
             return true;
         const QString message = storage.error().message();
-        if (storage.error().code() != Error::Database || message.contains(QLatin1String("password")) || message.contains(QLatin1String("does not exist")))
+        if (storage.error().code() != Error::Database || message.contains(QLatin1String("password"))
+            || message.contains(QLatin1String("does not exist")))
             fail(exitFor(storage.error()), message);
-        cli::printError(QStringLiteral("waiting for the database: %1 (next try in %2 s)").arg(message.section(QLatin1Char('\n'), 0, 0)).arg(delayMs / 1000.0));
+        cli::printError(QStringLiteral("waiting for the database: %1 (next try in %2 s)")
+                            .arg(message.section(QLatin1Char('\n'), 0, 0))
+                            .arg(delayMs / 1000.0));
         QTimer::singleShot(delayMs, &loop, &QEventLoop::quit);
         loop.exec();
         if (stopped)
@@ -277,60 +298,83 @@ bool waitForDatabase(const ConnectionSpec &spec)
 int cmdRelay(const QStringList &args)
 {
     Command cmd(QStringLiteral("relay"), QStringLiteral("Deliver pending events to a CloudEvents endpoint."));
-    cmd.addOption(QStringLiteral("target"), QStringLiteral("The CloudEvents endpoint (http:// or https://)."), QStringLiteral("url"));
+    cmd.addOption(QStringLiteral("target"), QStringLiteral("The CloudEvents endpoint (http:// or https://)."),
+        QStringLiteral("url"));
     cmd.addOption(QStringLiteral("once"), QStringLiteral("Process one batch, then exit."));
     cmd.addOption(QStringLiteral("drain"), QStringLiteral("Process batches until nothing is due, then exit."));
-    cmd.addOption(QStringLiteral("mode"), QStringLiteral("Content mode: binary (default), structured or batch."), QStringLiteral("mode"));
+    cmd.addOption(QStringLiteral("mode"), QStringLiteral("Content mode: binary (default), structured or batch."),
+        QStringLiteral("mode"));
     cmd.addOption(QStringLiteral("batch-size"), QStringLiteral("Events per batch (default 100)."), QStringLiteral("n"));
-    cmd.addOption(QStringLiteral("poll-interval"), QStringLiteral("Milliseconds between polls when idle (default 1000)."), QStringLiteral("ms"));
-    cmd.addOption(QStringLiteral("max-retries"), QStringLiteral("Delivery attempts before an event fails (default 5)."), QStringLiteral("n"));
-    cmd.addOption(QStringLiteral("max-backoff"), QStringLiteral("Longest idle wait between polls in ms (default 30000)."), QStringLiteral("ms"));
-    cmd.addOption(QStringLiteral("retry-backoff"), QStringLiteral("Delay before the first retry in ms, doubling per attempt (default 2000)."), QStringLiteral("ms"));
-    cmd.addOption(QStringLiteral("max-retry-backoff"), QStringLiteral("Cap of the retry delay in ms (default 600000)."), QStringLiteral("ms"));
-    cmd.addOption(QStringLiteral("timeout"), QStringLiteral("Request timeout in ms (default 10000)."), QStringLiteral("ms"));
+    cmd.addOption(QStringLiteral("poll-interval"),
+        QStringLiteral("Milliseconds between polls when idle (default 1000)."), QStringLiteral("ms"));
+    cmd.addOption(QStringLiteral("max-retries"), QStringLiteral("Delivery attempts before an event fails (default 5)."),
+        QStringLiteral("n"));
+    cmd.addOption(QStringLiteral("max-backoff"),
+        QStringLiteral("Longest idle wait between polls in ms (default 30000)."), QStringLiteral("ms"));
+    cmd.addOption(QStringLiteral("retry-backoff"),
+        QStringLiteral("Delay before the first retry in ms, doubling per attempt (default 2000)."),
+        QStringLiteral("ms"));
+    cmd.addOption(QStringLiteral("max-retry-backoff"), QStringLiteral("Cap of the retry delay in ms (default 600000)."),
+        QStringLiteral("ms"));
+    cmd.addOption(
+        QStringLiteral("timeout"), QStringLiteral("Request timeout in ms (default 10000)."), QStringLiteral("ms"));
     cmd.addOption(QStringLiteral("ca-file"),
-                  QStringLiteral("https: also trust the CA certificates in this PEM file (certificates are always verified)."),
-                  QStringLiteral("file"));
-    cmd.addOption(QStringLiteral("client-cert"), QStringLiteral("https: present this PEM client certificate (mTLS); needs --client-key."),
-                  QStringLiteral("file"));
-    cmd.addOption(QStringLiteral("client-key"), QStringLiteral("The PEM private key of --client-cert (not readable by other users)."),
-                  QStringLiteral("file"));
+        QStringLiteral("https: also trust the CA certificates in this PEM file (certificates are always verified)."),
+        QStringLiteral("file"));
+    cmd.addOption(QStringLiteral("client-cert"),
+        QStringLiteral("https: present this PEM client certificate (mTLS); needs --client-key."),
+        QStringLiteral("file"));
+    cmd.addOption(QStringLiteral("client-key"),
+        QStringLiteral("The PEM private key of --client-cert (not readable by other users)."), QStringLiteral("file"));
     cmd.addOption(QStringLiteral("header"),
-                  QStringLiteral("Add this header to every request, e.g. \"Authorization: Bearer ...\" (repeatable; values are never printed)."),
-                  QStringLiteral("name: value"));
+        QStringLiteral("Add this header to every request, e.g. \"Authorization: Bearer ...\" (repeatable; values are "
+                       "never printed)."),
+        QStringLiteral("name: value"));
     cmd.addOption(QStringLiteral("header-file"),
-                  QStringLiteral("Add the headers in this file, one \"Name: value\" per line (for secrets: kept out of ps and shell history; "
-                                 "must not be readable by other users)."),
-                  QStringLiteral("file"));
+        QStringLiteral("Add the headers in this file, one \"Name: value\" per line (for secrets: kept out of ps and "
+                       "shell history; "
+                       "must not be readable by other users)."),
+        QStringLiteral("file"));
     cmd.addOption(QStringLiteral("signing-secret-file"),
-                  QStringLiteral("Sign every request per Standard Webhooks with the whsec_ secret in this file (webhook-id, "
-                                 "webhook-timestamp, webhook-signature; must not be readable by other users)."),
-                  QStringLiteral("file"));
+        QStringLiteral("Sign every request per Standard Webhooks with the whsec_ secret in this file (webhook-id, "
+                       "webhook-timestamp, webhook-signature; must not be readable by other users)."),
+        QStringLiteral("file"));
     cmd.addOption(QStringLiteral("routes"),
-                  QStringLiteral("Send events to targets by type, from this file of [route NAME] sections (types, target, mode, "
-                                 "concurrency, header, header-file, signing-secret-file); first match wins. --target, if given, is "
-                                 "the default route after them."),
-                  QStringLiteral("file"));
+        QStringLiteral(
+            "Send events to targets by type, from this file of [route NAME] sections (types, target, mode, "
+            "concurrency, header, header-file, signing-secret-file); first match wins. --target, if given, is "
+            "the default route after them."),
+        QStringLiteral("file"));
     cmd.addOption(QStringLiteral("max-batch-bytes"),
-                  QStringLiteral("batch mode: the largest request body in bytes (default 1048576, nginx's default limit); "
-                                 "a batch answered 413 is split."),
-                  QStringLiteral("n"));
-    cmd.addOption(QStringLiteral("concurrency"), QStringLiteral("Requests in flight, each on a connection of its own (default 6)."), QStringLiteral("n"));
-    cmd.addOption(QStringLiteral("lease"), QStringLiteral("How long a claim holds an event, in ms (default 15000); renewed every third of it while the event is in hand."), QStringLiteral("ms"));
-    cmd.addOption(QStringLiteral("no-wake"), QStringLiteral("Poll only: do not wake on commits of other processes (for comparison)."));
-    cmd.addOption(QStringLiteral("quiet"), QStringLiteral("Do not log each delivery on stderr (the default with --once and --drain)."));
-    cmd.addOption(QStringLiteral("verbose"), QStringLiteral("Log each delivery on stderr, also with --once and --drain."));
+        QStringLiteral("batch mode: the largest request body in bytes (default 1048576, nginx's default limit); "
+                       "a batch answered 413 is split."),
+        QStringLiteral("n"));
+    cmd.addOption(QStringLiteral("concurrency"),
+        QStringLiteral("Requests in flight, each on a connection of its own (default 6)."), QStringLiteral("n"));
+    cmd.addOption(QStringLiteral("lease"),
+        QStringLiteral("How long a claim holds an event, in ms (default 15000); renewed every third of it while the "
+                       "event is in hand."),
+        QStringLiteral("ms"));
+    cmd.addOption(QStringLiteral("no-wake"),
+        QStringLiteral("Poll only: do not wake on commits of other processes (for comparison)."));
+    cmd.addOption(QStringLiteral("quiet"),
+        QStringLiteral("Do not log each delivery on stderr (the default with --once and --drain)."));
+    cmd.addOption(
+        QStringLiteral("verbose"), QStringLiteral("Log each delivery on stderr, also with --once and --drain."));
     cmd.addOption(QStringLiteral("log-level"),
-                  QStringLiteral("What to log on stderr, one line each: error (failed events, relayer errors), warning (+ retries), "
-                                 "info (+ every delivery; the default), debug (+ the engine's own logging)."),
-                  QStringLiteral("level"));
-    cmd.addOption(QStringLiteral("metrics-port"), QStringLiteral("Serve Prometheus /metrics and /healthz on this loopback port (0: any free port, printed)."),
-                  QStringLiteral("n"));
-    cmd.addOption(QStringLiteral("metrics-bind"), QStringLiteral("Address for the metrics server (default 127.0.0.1)."), QStringLiteral("address"));
+        QStringLiteral(
+            "What to log on stderr, one line each: error (failed events, relayer errors), warning (+ retries), "
+            "info (+ every delivery; the default), debug (+ the engine's own logging)."),
+        QStringLiteral("level"));
+    cmd.addOption(QStringLiteral("metrics-port"),
+        QStringLiteral("Serve Prometheus /metrics and /healthz on this loopback port (0: any free port, printed)."),
+        QStringLiteral("n"));
+    cmd.addOption(QStringLiteral("metrics-bind"), QStringLiteral("Address for the metrics server (default 127.0.0.1)."),
+        QStringLiteral("address"));
     cmd.addOption(QStringLiteral("config"),
-                  QStringLiteral("Read settings from this file (name = value, e.g. target = http://...); "
-                                 "flags win over OUTBOX_* environment variables, which win over the file."),
-                  QStringLiteral("file"));
+        QStringLiteral("Read settings from this file (name = value, e.g. target = http://...); "
+                       "flags win over OUTBOX_* environment variables, which win over the file."),
+        QStringLiteral("file"));
     cmd.parse(args);
     cmd.loadConfig();
     if (!cmd.positional().isEmpty())
@@ -340,22 +384,30 @@ int cmdRelay(const QStringList &args)
     const QString target = cmd.setting(QStringLiteral("target"));
     const QString routesFile = cmd.setting(QStringLiteral("routes"));
     if (target.isEmpty() && routesFile.isEmpty())
-        fail(BadUsage, QStringLiteral("relay needs --target URL or --routes FILE (or OUTBOX_TARGET, or target = URL in --config)"));
+        fail(BadUsage,
+            QStringLiteral(
+                "relay needs --target URL or --routes FILE (or OUTBOX_TARGET, or target = URL in --config)"));
     if (!target.isEmpty()) {
         config.targetUrl = QUrl(target, QUrl::StrictMode);
         if (!config.targetUrl.isValid() || config.targetUrl.host().isEmpty())
-            fail(BadUsage, QStringLiteral("malformed --target URL '%1': expected e.g. http://127.0.0.1:8080/events")
-                               .arg(QUrl(target).toDisplayString(QUrl::RemovePassword)));
+            fail(BadUsage,
+                QStringLiteral("malformed --target URL '%1': expected e.g. http://127.0.0.1:8080/events")
+                    .arg(QUrl(target).toDisplayString(QUrl::RemovePassword)));
     }
-    if (cmd.hasSetting(QStringLiteral("mode")) && !parseContentMode(cmd.setting(QStringLiteral("mode")), &config.contentMode))
-        fail(BadUsage, QStringLiteral("unknown mode '%1': use binary, structured or batch").arg(cmd.setting(QStringLiteral("mode"))));
+    if (cmd.hasSetting(QStringLiteral("mode"))
+        && !parseContentMode(cmd.setting(QStringLiteral("mode")), &config.contentMode))
+        fail(BadUsage,
+            QStringLiteral("unknown mode '%1': use binary, structured or batch")
+                .arg(cmd.setting(QStringLiteral("mode"))));
     constexpr int maxInt = std::numeric_limits<int>::max();
     config.batchSize = cmd.intValue(QStringLiteral("batch-size"), config.batchSize, 1, 100000);
     config.pollIntervalMs = cmd.intValue(QStringLiteral("poll-interval"), config.pollIntervalMs, 1, maxInt);
     config.maxRetries = cmd.intValue(QStringLiteral("max-retries"), config.maxRetries, 1, 1000000);
-    config.maxIdleBackoffMs = cmd.intValue(QStringLiteral("max-backoff"), qMax(config.maxIdleBackoffMs, config.pollIntervalMs), 1, maxInt);
+    config.maxIdleBackoffMs =
+        cmd.intValue(QStringLiteral("max-backoff"), qMax(config.maxIdleBackoffMs, config.pollIntervalMs), 1, maxInt);
     config.retryBackoffMs = cmd.intValue(QStringLiteral("retry-backoff"), config.retryBackoffMs, 0, maxInt);
-    config.maxRetryBackoffMs = cmd.intValue(QStringLiteral("max-retry-backoff"), qMax(config.maxRetryBackoffMs, config.retryBackoffMs), 0, maxInt);
+    config.maxRetryBackoffMs = cmd.intValue(
+        QStringLiteral("max-retry-backoff"), qMax(config.maxRetryBackoffMs, config.retryBackoffMs), 0, maxInt);
     config.requestTimeoutMs = cmd.intValue(QStringLiteral("timeout"), config.requestTimeoutMs, 1, maxInt);
     config.caCertificatesFile = cmd.setting(QStringLiteral("ca-file"));
     config.concurrency = cmd.intValue(QStringLiteral("concurrency"), config.concurrency, 1, 1000);
@@ -377,7 +429,10 @@ int cmdRelay(const QStringList &args)
     if (const QString file = cmd.setting(QStringLiteral("signing-secret-file")); !file.isEmpty()) {
         config.signingSecret = readSecretFile(file, QStringLiteral("signing secret file")).trimmed();
         if (config.signingKey().isEmpty())
-            fail(BadUsage, QStringLiteral("the signing secret file '%1' does not hold a Standard Webhooks secret (whsec_ and base64)").arg(file));
+            fail(BadUsage,
+                QStringLiteral(
+                    "the signing secret file '%1' does not hold a Standard Webhooks secret (whsec_ and base64)")
+                    .arg(file));
     }
     config.leaseDurationMs = cmd.intValue(QStringLiteral("lease"), config.leaseDurationMs, 300, maxInt);
     if (!routesFile.isEmpty()) {
@@ -386,8 +441,8 @@ int cmdRelay(const QStringList &args)
             fail(BadUsage, error);
         // --target (with --mode and --concurrency) is the default route after those of the file.
         if (!target.isEmpty())
-            config.routes.append(RelayRoute{QStringLiteral("default"), {QStringLiteral("*")}, config.targetUrl, config.contentMode,
-                                            config.concurrency, {}, {}});
+            config.routes.append(RelayRoute{QStringLiteral("default"), {QStringLiteral("*")}, config.targetUrl,
+                config.contentMode, config.concurrency, {}, {}});
     }
     config.name = QStringLiteral("outboxctl");
     config.wakeOnDatabaseChange = !cmd.isSet(QStringLiteral("no-wake"));
@@ -401,12 +456,17 @@ int cmdRelay(const QStringList &args)
     // One line per event outcome, at a level (journald takes stderr lines as they are).
     // --quiet (and --once/--drain by default) log no event at all, only relayer errors and the summary.
     enum Level { LogNone = -1, LogError, LogWarning, LogInfo, LogDebug };
-    Level level = cmd.isSet(QStringLiteral("quiet")) || ((once || drain) && !cmd.isSet(QStringLiteral("verbose"))) ? LogNone : LogInfo;
+    Level level = cmd.isSet(QStringLiteral("quiet")) || ((once || drain) && !cmd.isSet(QStringLiteral("verbose")))
+        ? LogNone
+        : LogInfo;
     if (cmd.hasSetting(QStringLiteral("log-level"))) {
-        static const QStringList names = {QStringLiteral("error"), QStringLiteral("warning"), QStringLiteral("info"), QStringLiteral("debug")};
+        static const QStringList names = {
+            QStringLiteral("error"), QStringLiteral("warning"), QStringLiteral("info"), QStringLiteral("debug")};
         const qsizetype index = names.indexOf(cmd.setting(QStringLiteral("log-level")).trimmed().toLower());
         if (index < 0)
-            fail(BadUsage, QStringLiteral("unknown log level '%1': use error, warning, info or debug").arg(cmd.setting(QStringLiteral("log-level"))));
+            fail(BadUsage,
+                QStringLiteral("unknown log level '%1': use error, warning, info or debug")
+                    .arg(cmd.setting(QStringLiteral("log-level"))));
         level = Level(index);
     }
     if (level == LogDebug)
@@ -430,13 +490,14 @@ int cmdRelay(const QStringList &args)
         if (level >= LogInfo)
             cli::printError(QStringLiteral("sent %1 (HTTP %2, %3 ms)").arg(id).arg(status).arg(ms));
     });
-    QObject::connect(&relayer, &Relayer::eventRetryScheduled, [&](const QString &id, int, const QString &error, const QDateTime &next) {
-        ++retried;
-        if (firstProblem.isEmpty())
-            firstProblem = error;
-        if (level >= LogWarning)
-            cli::printError(QStringLiteral("retry %1 at %2: %3").arg(id, cloudevents::formatTime(next), error));
-    });
+    QObject::connect(&relayer, &Relayer::eventRetryScheduled,
+        [&](const QString &id, int, const QString &error, const QDateTime &next) {
+            ++retried;
+            if (firstProblem.isEmpty())
+                firstProblem = error;
+            if (level >= LogWarning)
+                cli::printError(QStringLiteral("retry %1 at %2: %3").arg(id, cloudevents::formatTime(next), error));
+        });
     QObject::connect(&relayer, &Relayer::eventFailed, [&](const QString &id, int, const QString &error) {
         ++failed;
         if (firstProblem.isEmpty())
@@ -474,9 +535,16 @@ int cmdRelay(const QStringList &args)
                 fail(RuntimeFailure, result.error.message());
             total = result.processed;
         }
-        cli::printLine(QStringLiteral("processed %1: %2 sent, %3 to retry, %4 failed").arg(total).arg(sent).arg(retried).arg(failed));
+        cli::printLine(QStringLiteral("processed %1: %2 sent, %3 to retry, %4 failed")
+                           .arg(total)
+                           .arg(sent)
+                           .arg(retried)
+                           .arg(failed));
         if (retried + failed > 0) {
-            cli::printError(QStringLiteral("%1 of %2 events were not delivered: %3").arg(retried + failed).arg(total).arg(firstProblem));
+            cli::printError(QStringLiteral("%1 of %2 events were not delivered: %3")
+                                .arg(retried + failed)
+                                .arg(total)
+                                .arg(firstProblem));
             return RuntimeFailure;
         }
         return Done;
@@ -486,11 +554,17 @@ int cmdRelay(const QStringList &args)
     if (cmd.hasSetting(QStringLiteral("metrics-port"))) {
         const int port = cmd.intValue(QStringLiteral("metrics-port"), 0, 0, 65535);
         QHostAddress address(QHostAddress::LocalHost);
-        if (cmd.hasSetting(QStringLiteral("metrics-bind")) && !address.setAddress(cmd.setting(QStringLiteral("metrics-bind"))))
-            fail(BadUsage, QStringLiteral("invalid metrics-bind address '%1'").arg(cmd.setting(QStringLiteral("metrics-bind"))));
+        if (cmd.hasSetting(QStringLiteral("metrics-bind"))
+            && !address.setAddress(cmd.setting(QStringLiteral("metrics-bind"))))
+            fail(BadUsage,
+                QStringLiteral("invalid metrics-bind address '%1'").arg(cmd.setting(QStringLiteral("metrics-bind"))));
         metrics = std::make_unique<MetricsServer>(spec);
         if (!metrics->listen(address, quint16(port)))
-            fail(RuntimeFailure, QStringLiteral("cannot serve metrics on %1:%2: %3").arg(address.toString()).arg(port).arg(metrics->errorString()));
+            fail(RuntimeFailure,
+                QStringLiteral("cannot serve metrics on %1:%2: %3")
+                    .arg(address.toString())
+                    .arg(port)
+                    .arg(metrics->errorString()));
         MetricsServer *m = metrics.get();
         QObject::connect(&relayer, &Relayer::eventSent, m, [m](const QString &, int, qint64 ms) {
             m->countOutcome("sent");
@@ -499,23 +573,31 @@ int cmdRelay(const QStringList &args)
         QObject::connect(&relayer, &Relayer::eventRetryScheduled, m, [m] { m->countOutcome("retry"); });
         QObject::connect(&relayer, &Relayer::eventFailed, m, [m] { m->countOutcome("failed"); });
         if (!config.routes.isEmpty()) {
-            QObject::connect(&relayer, &Relayer::routeOutcome, m, [m](const QString &route, Attempt::Outcome outcome, qint64) {
-                m->countRouteOutcome(route, outcome == Attempt::Outcome::Sent ? "sent" : outcome == Attempt::Outcome::Retry ? "retry" : "failed");
-            });
+            QObject::connect(
+                &relayer, &Relayer::routeOutcome, m, [m](const QString &route, Attempt::Outcome outcome, qint64) {
+                    m->countRouteOutcome(route,
+                        outcome == Attempt::Outcome::Sent        ? "sent"
+                            : outcome == Attempt::Outcome::Retry ? "retry"
+                                                                 : "failed");
+                });
         }
-        cli::printError(QStringLiteral("metrics at http://%1:%2/metrics").arg(address.toString()).arg(metrics->serverPort()));
+        cli::printError(
+            QStringLiteral("metrics at http://%1:%2/metrics").arg(address.toString()).arg(metrics->serverPort()));
     }
     if (Error e = relayer.start())
         fail(exitFor(e), e.message());
     if (config.routes.isEmpty()) {
         cli::printError(QStringLiteral("relaying %1 to %2 (%3 mode); stop with Ctrl+C or SIGTERM")
-                            .arg(spec.displayUrl(), config.targetUrl.toDisplayString(QUrl::RemovePassword), contentModeName(config.contentMode)));
+                            .arg(spec.displayUrl(), config.targetUrl.toDisplayString(QUrl::RemovePassword),
+                                contentModeName(config.contentMode)));
     } else {
         QStringList routes;
         for (const RelayRoute &r : std::as_const(config.routes))
-            routes << QStringLiteral("%1 (%2) to %3 (%4 mode)").arg(r.name, r.types.join(QStringLiteral(", ")),
-                                                                 r.targetUrl.toDisplayString(QUrl::RemovePassword), contentModeName(r.contentMode));
-        cli::printError(QStringLiteral("relaying %1 by route: %2; stop with Ctrl+C or SIGTERM").arg(spec.displayUrl(), routes.join(QStringLiteral("; "))));
+            routes << QStringLiteral("%1 (%2) to %3 (%4 mode)")
+                          .arg(r.name, r.types.join(QStringLiteral(", ")),
+                              r.targetUrl.toDisplayString(QUrl::RemovePassword), contentModeName(r.contentMode));
+        cli::printError(QStringLiteral("relaying %1 by route: %2; stop with Ctrl+C or SIGTERM")
+                            .arg(spec.displayUrl(), routes.join(QStringLiteral("; "))));
     }
     onTermination(&relayer, [&relayer] {
         relayer.stop();
@@ -530,13 +612,17 @@ int cmdRelay(const QStringList &args)
 int cmdList(const QStringList &args)
 {
     Command cmd(QStringLiteral("list"), QStringLiteral("List events, oldest first."));
-    cmd.addOption(QStringLiteral("status"), QStringLiteral("pending, failed, sent or all (default all)."), QStringLiteral("status"));
+    cmd.addOption(QStringLiteral("status"), QStringLiteral("pending, failed, sent or all (default all)."),
+        QStringLiteral("status"));
     cmd.addOption(QStringLiteral("type"), QStringLiteral("Only events of this type."), QStringLiteral("type"));
     cmd.addOption(QStringLiteral("source"), QStringLiteral("Only events from this source."), QStringLiteral("source"));
     cmd.addOption(QStringLiteral("key"), QStringLiteral("Only events with this ordering key."), QStringLiteral("key"));
-    cmd.addOption(QStringLiteral("error"), QStringLiteral("Only events whose last error contains this text."), QStringLiteral("text"));
-    cmd.addOption(QStringLiteral("after"), QStringLiteral("Only events after this sequence number (for paging)."), QStringLiteral("seq"));
-    cmd.addOption(QStringLiteral("limit"), QStringLiteral("At most this many events (default 100)."), QStringLiteral("n"));
+    cmd.addOption(QStringLiteral("error"), QStringLiteral("Only events whose last error contains this text."),
+        QStringLiteral("text"));
+    cmd.addOption(QStringLiteral("after"), QStringLiteral("Only events after this sequence number (for paging)."),
+        QStringLiteral("seq"));
+    cmd.addOption(
+        QStringLiteral("limit"), QStringLiteral("At most this many events (default 100)."), QStringLiteral("n"));
     cmd.addOption(QStringLiteral("json"), QStringLiteral("One JSON object per line."));
     cmd.parse(args);
     if (!cmd.positional().isEmpty())
@@ -552,15 +638,24 @@ int cmdList(const QStringList &args)
         fail(RuntimeFailure, events.error().message());
     const bool json = cmd.isSet(QStringLiteral("json"));
     if (!json)
-        cli::printLine(QStringLiteral("%1  %2  %3  %4  %5  %6").arg(QStringLiteral("SEQ"), 6).arg(QStringLiteral("ID"), -36)
-                           .arg(QStringLiteral("STATUS"), -7).arg(QStringLiteral("TRIES"), 5).arg(QStringLiteral("TYPE"), -24)
+        cli::printLine(QStringLiteral("%1  %2  %3  %4  %5  %6")
+                           .arg(QStringLiteral("SEQ"), 6)
+                           .arg(QStringLiteral("ID"), -36)
+                           .arg(QStringLiteral("STATUS"), -7)
+                           .arg(QStringLiteral("TRIES"), 5)
+                           .arg(QStringLiteral("TYPE"), -24)
                            .arg(QStringLiteral("LAST ERROR")));
     for (const OutboxEvent &e : *events) {
         if (json) {
             cli::printJson(cli::eventJson(e, false));
         } else {
-            cli::printLine(QStringLiteral("%1  %2  %3  %4  %5  %6").arg(e.sequence, 6).arg(e.id, -36).arg(statusName(e.status), -7)
-                               .arg(e.attempts, 5).arg(e.type, -24).arg(e.lastError.simplified().left(80)));
+            cli::printLine(QStringLiteral("%1  %2  %3  %4  %5  %6")
+                               .arg(e.sequence, 6)
+                               .arg(e.id, -36)
+                               .arg(statusName(e.status), -7)
+                               .arg(e.attempts, 5)
+                               .arg(e.type, -24)
+                               .arg(e.lastError.simplified().left(80)));
         }
     }
     return Done;
@@ -632,7 +727,8 @@ int cmdRetry(const QStringList &args)
 
 int cmdReplay(const QStringList &args)
 {
-    Command cmd(QStringLiteral("replay"), QStringLiteral("Enqueue a new event copied from a sent or failed one; prints the new ids."));
+    Command cmd(QStringLiteral("replay"),
+        QStringLiteral("Enqueue a new event copied from a sent or failed one; prints the new ids."));
     cmd.parser().addPositionalArgument(QStringLiteral("ids"), QStringLiteral("Event ids."), QStringLiteral("ID..."));
     cmd.parse(args);
     auto storage = cmd.openStorage(Storage::OpenMode::MustExist);
@@ -642,7 +738,9 @@ int cmdReplay(const QStringList &args)
     for (const QString &id : s->newIds)
         cli::printLine(id);
     if (s->skipped > 0) {
-        cli::printError(QStringLiteral("%1 of %2 events skipped (still pending, or no such event)").arg(s->skipped).arg(s->changed + s->skipped));
+        cli::printError(QStringLiteral("%1 of %2 events skipped (still pending, or no such event)")
+                            .arg(s->skipped)
+                            .arg(s->changed + s->skipped));
         return RuntimeFailure;
     }
     return Done;
@@ -664,7 +762,8 @@ int cmdCleanup(const QStringList &args)
 {
     Command cmd(QStringLiteral("cleanup"), QStringLiteral("Delete old sent (or failed) events."));
     cmd.addOption(QStringLiteral("older-than"), QStringLiteral("Age, e.g. 7d, 12h, 30m."), QStringLiteral("duration"));
-    cmd.addOption(QStringLiteral("status"), QStringLiteral("sent (default), failed or all (sent and failed)."), QStringLiteral("status"));
+    cmd.addOption(QStringLiteral("status"), QStringLiteral("sent (default), failed or all (sent and failed)."),
+        QStringLiteral("status"));
     cmd.parse(args);
     cmd.refuseArguments();
     if (!cmd.isSet(QStringLiteral("older-than")))
@@ -672,7 +771,8 @@ int cmdCleanup(const QStringList &args)
     auto age = parseDuration(cmd.value(QStringLiteral("older-than")));
     if (!age.isOk())
         fail(BadUsage, age.error().message());
-    const QString status = cmd.isSet(QStringLiteral("status")) ? cmd.value(QStringLiteral("status")) : QStringLiteral("sent");
+    const QString status =
+        cmd.isSet(QStringLiteral("status")) ? cmd.value(QStringLiteral("status")) : QStringLiteral("sent");
     QList<EventStatus> statuses;
     if (status == QLatin1String("sent"))
         statuses = {EventStatus::Sent};
@@ -699,10 +799,13 @@ QJsonObject relayerJson(const RelayerInfo &r)
     o.insert(QStringLiteral("registered"), r.registered);
     o.insert(QStringLiteral("host"), r.host);
     o.insert(QStringLiteral("pid"), r.pid);
-    o.insert(QStringLiteral("since"), r.startedAt.isValid() ? QJsonValue(cloudevents::formatTime(r.startedAt)) : QJsonValue());
+    o.insert(QStringLiteral("since"),
+        r.startedAt.isValid() ? QJsonValue(cloudevents::formatTime(r.startedAt)) : QJsonValue());
     o.insert(QStringLiteral("held"), r.held);
-    o.insert(QStringLiteral("lease_expires_at"), r.leaseExpiresAt.isValid() ? QJsonValue(cloudevents::formatTime(r.leaseExpiresAt)) : QJsonValue());
-    o.insert(QStringLiteral("last_renewal"), r.lastRenewal.isValid() ? QJsonValue(cloudevents::formatTime(r.lastRenewal)) : QJsonValue());
+    o.insert(QStringLiteral("lease_expires_at"),
+        r.leaseExpiresAt.isValid() ? QJsonValue(cloudevents::formatTime(r.leaseExpiresAt)) : QJsonValue());
+    o.insert(QStringLiteral("last_renewal"),
+        r.lastRenewal.isValid() ? QJsonValue(cloudevents::formatTime(r.lastRenewal)) : QJsonValue());
     return o;
 }
 
@@ -731,7 +834,8 @@ QString relayersSummary(const QList<RelayerInfo> &list)
 
 int cmdRelayers(const QStringList &args)
 {
-    Command cmd(QStringLiteral("relayers"), QStringLiteral("The relayers that run on this outbox, and every owner of leases."));
+    Command cmd(
+        QStringLiteral("relayers"), QStringLiteral("The relayers that run on this outbox, and every owner of leases."));
     cmd.addOption(QStringLiteral("json"), QStringLiteral("One JSON object per line."));
     cmd.parse(args);
     cmd.refuseArguments();
@@ -749,19 +853,32 @@ int cmdRelayers(const QStringList &args)
         return Done;
     }
     auto time = [](const QDateTime &t) { return t.isValid() ? cloudevents::formatTime(t) : QStringLiteral("-"); };
-    cli::printLine(QStringLiteral("%1 %2 %3 %4 %5 %6 %7").arg(QStringLiteral("OWNER"), -40).arg(QStringLiteral("STATE"), -8)
-                       .arg(QStringLiteral("HOST"), -16).arg(QStringLiteral("PID"), 8).arg(QStringLiteral("HELD"), 6)
-                       .arg(QStringLiteral("SINCE"), -24).arg(QStringLiteral("LAST RENEWAL")));
+    cli::printLine(QStringLiteral("%1 %2 %3 %4 %5 %6 %7")
+                       .arg(QStringLiteral("OWNER"), -40)
+                       .arg(QStringLiteral("STATE"), -8)
+                       .arg(QStringLiteral("HOST"), -16)
+                       .arg(QStringLiteral("PID"), 8)
+                       .arg(QStringLiteral("HELD"), 6)
+                       .arg(QStringLiteral("SINCE"), -24)
+                       .arg(QStringLiteral("LAST RENEWAL")));
     for (const RelayerInfo &r : std::as_const(*list)) {
-        cli::printLine(QStringLiteral("%1 %2 %3 %4 %5 %6 %7").arg(r.owner, -40).arg(relayerStateName(r.state), -8).arg(r.host, -16)
-                           .arg(r.pid, 8).arg(r.held, 6).arg(time(r.startedAt), -24).arg(time(r.lastRenewal)));
+        cli::printLine(QStringLiteral("%1 %2 %3 %4 %5 %6 %7")
+                           .arg(r.owner, -40)
+                           .arg(relayerStateName(r.state), -8)
+                           .arg(r.host, -16)
+                           .arg(r.pid, 8)
+                           .arg(r.held, 6)
+                           .arg(time(r.startedAt), -24)
+                           .arg(time(r.lastRenewal)));
     }
     return Done;
 }
 
 int cmdStats(const QStringList &args)
 {
-    Command cmd(QStringLiteral("stats"), QStringLiteral("Counts by status, the oldest pending event's age, blocked ordering keys, the relayers and the leases each holds."));
+    Command cmd(QStringLiteral("stats"),
+        QStringLiteral("Counts by status, the oldest pending event's age, blocked ordering keys, the relayers and the "
+                       "leases each holds."));
     cmd.addOption(QStringLiteral("json"), QStringLiteral("As one JSON object."));
     cmd.parse(args);
     cmd.refuseArguments();
@@ -772,7 +889,8 @@ int cmdStats(const QStringList &args)
     auto relayers = storage->relayers(true);
     if (!relayers.isOk())
         fail(RuntimeFailure, relayers.error().message());
-    const qint64 ageMs = s->oldestPendingCreatedAt.isValid() ? s->oldestPendingCreatedAt.msecsTo(QDateTime::currentDateTimeUtc()) : 0;
+    const qint64 ageMs =
+        s->oldestPendingCreatedAt.isValid() ? s->oldestPendingCreatedAt.msecsTo(QDateTime::currentDateTimeUtc()) : 0;
     if (cmd.isSet(QStringLiteral("json"))) {
         QJsonArray relayerList;
         for (const RelayerInfo &r : std::as_const(*relayers))
@@ -783,7 +901,8 @@ int cmdStats(const QStringList &args)
         o.insert(QStringLiteral("in_flight"), s->inFlight);
         o.insert(QStringLiteral("failed"), s->failed);
         o.insert(QStringLiteral("sent"), s->sent);
-        o.insert(QStringLiteral("oldest_pending_age_ms"), s->oldestPendingCreatedAt.isValid() ? QJsonValue(ageMs) : QJsonValue());
+        o.insert(QStringLiteral("oldest_pending_age_ms"),
+            s->oldestPendingCreatedAt.isValid() ? QJsonValue(ageMs) : QJsonValue());
         o.insert(QStringLiteral("blocked_keys"), QJsonArray::fromStringList(s->blockedKeys));
         cli::printJson(o);
         return Done;
@@ -791,14 +910,18 @@ int cmdStats(const QStringList &args)
     cli::printLine(QStringLiteral("pending   %1 (in flight %2)").arg(s->pending).arg(s->inFlight));
     cli::printLine(QStringLiteral("failed    %1").arg(s->failed));
     cli::printLine(QStringLiteral("sent      %1").arg(s->sent));
-    cli::printLine(QStringLiteral("oldest pending: %1").arg(s->oldestPendingCreatedAt.isValid()
-                                                              ? QStringLiteral("%1 s old").arg(ageMs / 1000.0, 0, 'f', 1)
-                                                              : QStringLiteral("none")));
-    cli::printLine(QStringLiteral("blocked keys: %1").arg(s->blockedKeys.isEmpty() ? QStringLiteral("none") : s->blockedKeys.join(QStringLiteral(", "))));
+    cli::printLine(
+        QStringLiteral("oldest pending: %1")
+            .arg(s->oldestPendingCreatedAt.isValid() ? QStringLiteral("%1 s old").arg(ageMs / 1000.0, 0, 'f', 1)
+                                                     : QStringLiteral("none")));
+    cli::printLine(
+        QStringLiteral("blocked keys: %1")
+            .arg(s->blockedKeys.isEmpty() ? QStringLiteral("none") : s->blockedKeys.join(QStringLiteral(", "))));
     cli::printLine(QStringLiteral("relayers: %1").arg(relayersSummary(*relayers)));
     for (const RelayerInfo &r : std::as_const(*relayers)) {
         if (r.held > 0)
-            cli::printLine(QStringLiteral("  %1 holds %2 (%3)").arg(r.owner).arg(r.held).arg(relayerStateName(r.state)));
+            cli::printLine(
+                QStringLiteral("  %1 holds %2 (%3)").arg(r.owner).arg(r.held).arg(relayerStateName(r.state)));
     }
     return Done;
 }
@@ -827,7 +950,8 @@ QJsonObject receivedJson(const ReceivedRequest &request, const ReceivedEvent &r)
     if (!r.event.extensions.isEmpty())
         o.insert(QStringLiteral("extensions"), r.event.extensions);
     QString key;
-    const QJsonValue data = cli::dataJson(r.event.data, r.event.contentType.isEmpty() ? QStringLiteral("application/json") : r.event.contentType, &key);
+    const QJsonValue data = cli::dataJson(
+        r.event.data, r.event.contentType.isEmpty() ? QStringLiteral("application/json") : r.event.contentType, &key);
     if (!r.event.data.isEmpty())
         o.insert(key, data);
     return o;
@@ -835,21 +959,28 @@ QJsonObject receivedJson(const ReceivedRequest &request, const ReceivedEvent &r)
 
 int cmdReceive(const QStringList &args)
 {
-    Command cmd(QStringLiteral("receive"), QStringLiteral("A local CloudEvents endpoint for testing: prints one JSON line per event."));
-    cmd.addOption(QStringLiteral("port"), QStringLiteral("Port to listen on (0: any free port, printed on stderr)."), QStringLiteral("n"));
-    cmd.addOption(QStringLiteral("bind"), QStringLiteral("Address to listen on (default 127.0.0.1)."), QStringLiteral("address"));
-    cmd.addOption(QStringLiteral("status"), QStringLiteral("Answer with this HTTP status (with --fail-rate: the failing ones)."), QStringLiteral("code"));
-    cmd.addOption(QStringLiteral("fail-rate"), QStringLiteral("Share of requests that fail, 0 to 1."), QStringLiteral("p"));
+    Command cmd(QStringLiteral("receive"),
+        QStringLiteral("A local CloudEvents endpoint for testing: prints one JSON line per event."));
+    cmd.addOption(QStringLiteral("port"), QStringLiteral("Port to listen on (0: any free port, printed on stderr)."),
+        QStringLiteral("n"));
+    cmd.addOption(
+        QStringLiteral("bind"), QStringLiteral("Address to listen on (default 127.0.0.1)."), QStringLiteral("address"));
+    cmd.addOption(QStringLiteral("status"),
+        QStringLiteral("Answer with this HTTP status (with --fail-rate: the failing ones)."), QStringLiteral("code"));
+    cmd.addOption(
+        QStringLiteral("fail-rate"), QStringLiteral("Share of requests that fail, 0 to 1."), QStringLiteral("p"));
     cmd.addOption(QStringLiteral("delay"), QStringLiteral("Answer this many ms late."), QStringLiteral("ms"));
-    cmd.addOption(QStringLiteral("retry-after"), QStringLiteral("Add Retry-After: S to failing answers."), QStringLiteral("s"));
+    cmd.addOption(
+        QStringLiteral("retry-after"), QStringLiteral("Add Retry-After: S to failing answers."), QStringLiteral("s"));
     cmd.addOption(QStringLiteral("hang"), QStringLiteral("Never answer."));
     cmd.addOption(QStringLiteral("drop"), QStringLiteral("Close each connection without answering."));
-    cmd.addOption(QStringLiteral("jsonl"), QStringLiteral("Append the JSON lines to this file instead of standard output."), QStringLiteral("file"));
+    cmd.addOption(QStringLiteral("jsonl"),
+        QStringLiteral("Append the JSON lines to this file instead of standard output."), QStringLiteral("file"));
     cmd.addOption(QStringLiteral("count"), QStringLiteral("Exit after this many events."), QStringLiteral("n"));
     cmd.addOption(QStringLiteral("signing-secret-file"),
-                  QStringLiteral("Verify Standard Webhooks signatures with the whsec_ secret in this file; unsigned or wrongly "
-                                 "signed requests are answered 401 (the verdict is in each line's \"signature\")."),
-                  QStringLiteral("file"));
+        QStringLiteral("Verify Standard Webhooks signatures with the whsec_ secret in this file; unsigned or wrongly "
+                       "signed requests are answered 401 (the verdict is in each line's \"signature\")."),
+        QStringLiteral("file"));
     cmd.parse(args);
     cmd.refuseArguments();
     if (!cmd.isSet(QStringLiteral("port")))
@@ -861,7 +992,9 @@ int cmdReceive(const QStringList &args)
         bool ok = false;
         faults.failRate = cmd.value(QStringLiteral("fail-rate")).toDouble(&ok);
         if (!ok || faults.failRate < 0 || faults.failRate > 1)
-            fail(BadUsage, QStringLiteral("invalid --fail-rate '%1': expected a number from 0 to 1").arg(cmd.value(QStringLiteral("fail-rate"))));
+            fail(BadUsage,
+                QStringLiteral("invalid --fail-rate '%1': expected a number from 0 to 1")
+                    .arg(cmd.value(QStringLiteral("fail-rate"))));
     }
     faults.delayMs = cmd.intValue(QStringLiteral("delay"), 0, 0, 3600000);
     faults.retryAfterSeconds = cmd.intValue(QStringLiteral("retry-after"), -1, 0, 86400);
@@ -887,7 +1020,10 @@ int cmdReceive(const QStringList &args)
     if (cmd.isSet(QStringLiteral("signing-secret-file"))) {
         const QString file = cmd.value(QStringLiteral("signing-secret-file"));
         if (!receiver.setSigningSecret(readSecretFile(file, QStringLiteral("signing secret file")).trimmed()))
-            fail(BadUsage, QStringLiteral("the signing secret file '%1' does not hold a Standard Webhooks secret (whsec_ and base64)").arg(file));
+            fail(BadUsage,
+                QStringLiteral(
+                    "the signing secret file '%1' does not hold a Standard Webhooks secret (whsec_ and base64)")
+                    .arg(file));
     }
     int received = 0;
     QObject::connect(&receiver, &Receiver::requestReceived, &receiver, [&](const ReceivedRequest &request) {
@@ -916,7 +1052,8 @@ int cmdReceive(const QStringList &args)
 int cmdDemo(const QStringList &args)
 {
     Command cmd(QStringLiteral("demo"),
-                QStringLiteral("Enqueue a few events into the demo outbox (the console's, never another) and relay them to a local receiver."));
+        QStringLiteral("Enqueue a few events into the demo outbox (the console's, never another) and relay them to a "
+                       "local receiver."));
     cmd.parse(args);
     if (!cmd.positional().isEmpty())
         fail(BadUsage, QStringLiteral("unexpected argument '%1'").arg(cmd.positional().first()));
@@ -939,9 +1076,12 @@ int cmdDemo(const QStringList &args)
     if (Error e = Storage::beginWrite(db))
         fail(RuntimeFailure, e.message());
     const QList<std::pair<QString, QJsonObject>> samples = {
-        {QStringLiteral("com.example.order.created"), QJsonObject{{QStringLiteral("order"), 1001}, {QStringLiteral("total"), 42.5}}},
-        {QStringLiteral("com.example.order.paid"), QJsonObject{{QStringLiteral("order"), 1001}, {QStringLiteral("amount"), 42.5}}},
-        {QStringLiteral("com.example.order.shipped"), QJsonObject{{QStringLiteral("order"), 1001}, {QStringLiteral("carrier"), QStringLiteral("DHL")}}},
+        {QStringLiteral("com.example.order.created"),
+            QJsonObject{{QStringLiteral("order"), 1001}, {QStringLiteral("total"), 42.5}}},
+        {QStringLiteral("com.example.order.paid"),
+            QJsonObject{{QStringLiteral("order"), 1001}, {QStringLiteral("amount"), 42.5}}},
+        {QStringLiteral("com.example.order.shipped"),
+            QJsonObject{{QStringLiteral("order"), 1001}, {QStringLiteral("carrier"), QStringLiteral("DHL")}}},
     };
     for (const auto &[type, data] : samples) {
         SendEventOptions options;
@@ -972,10 +1112,12 @@ int cmdDemo(const QStringList &args)
     cli::printLine(QStringLiteral("relayed %1 events; the receiver got:").arg(total));
     for (const ReceivedRequest &request : receiver.requests()) {
         for (const ReceivedEvent &e : request.decoded.events)
-            cli::printLine(QStringLiteral("  %1  %2  %3  %4").arg(e.time, e.event.type, e.event.id, QString::fromUtf8(e.event.data)));
+            cli::printLine(QStringLiteral("  %1  %2  %3  %4")
+                               .arg(e.time, e.event.type, e.event.id, QString::fromUtf8(e.event.data)));
     }
     auto s = storage->stats();
     if (s.isOk())
-        cli::printLine(QStringLiteral("outbox now: %1 pending, %2 failed, %3 sent").arg(s->pending).arg(s->failed).arg(s->sent));
+        cli::printLine(
+            QStringLiteral("outbox now: %1 pending, %2 failed, %3 sent").arg(s->pending).arg(s->failed).arg(s->sent));
     return Done;
 }

@@ -51,14 +51,15 @@ Result<JsonlEvent> parseJsonLine(const QByteArray &line)
     e.options.orderingKey = o.value(QLatin1String("key")).toString();
     e.options.extensions = o.value(QLatin1String("extensions")).toObject();
     if (o.contains(QLatin1String("data_base64"))) {
-        const auto decoded = QByteArray::fromBase64Encoding(o.value(QLatin1String("data_base64")).toString().toLatin1(),
-                                                            QByteArray::AbortOnBase64DecodingErrors);
+        const auto decoded = QByteArray::fromBase64Encoding(
+            o.value(QLatin1String("data_base64")).toString().toLatin1(), QByteArray::AbortOnBase64DecodingErrors);
         if (!decoded)
             return Error(Error::InvalidArgument, QStringLiteral("'data_base64' is not base64"));
         e.data = *decoded;
     } else if (o.contains(QLatin1String("data"))) {
         const QJsonValue v = o.value(QLatin1String("data"));
-        if (v.isString() && !e.options.contentType.isEmpty() && !cloudevents::isJsonContentType(e.options.contentType)) {
+        if (v.isString() && !e.options.contentType.isEmpty()
+            && !cloudevents::isJsonContentType(e.options.contentType)) {
             e.data = v.toString().toUtf8(); // text data of a non-JSON type: the string's content
         } else if (dataMember) {
             e.data = line.mid(dataMember->valueBegin, dataMember->valueEnd - dataMember->valueBegin); // byte for byte

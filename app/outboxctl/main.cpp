@@ -97,9 +97,19 @@ int main(int argc, char *argv[])
 
     using Handler = int (*)(const QStringList &);
     const QList<std::pair<const char *, Handler>> commands = {
-        {"init", cmdInit},     {"enqueue", cmdEnqueue}, {"relay", cmdRelay},   {"list", cmdList},
-        {"show", cmdShow},     {"retry", cmdRetry},     {"replay", cmdReplay}, {"delete", cmdDelete},
-        {"cleanup", cmdCleanup}, {"stats", cmdStats}, {"relayers", cmdRelayers}, {"receive", cmdReceive}, {"demo", cmdDemo},
+        {"init", cmdInit},
+        {"enqueue", cmdEnqueue},
+        {"relay", cmdRelay},
+        {"list", cmdList},
+        {"show", cmdShow},
+        {"retry", cmdRetry},
+        {"replay", cmdReplay},
+        {"delete", cmdDelete},
+        {"cleanup", cmdCleanup},
+        {"stats", cmdStats},
+        {"relayers", cmdRelayers},
+        {"receive", cmdReceive},
+        {"demo", cmdDemo},
     };
     for (const auto &[name, handler] : commands) {
         if (command == QLatin1String(name)) {

@@ -32,13 +32,14 @@ QByteArray MetricsServer::metrics(bool *healthy, QString *problem)
         out += "# HELP outbox_route_events_delivered_total Delivery attempts by this relayer, by route and outcome.\n";
         out += "# TYPE outbox_route_events_delivered_total counter\n";
         for (auto it = m_routeOutcomes.constBegin(); it != m_routeOutcomes.constEnd(); ++it)
-            out += "outbox_route_events_delivered_total{route=\"" + it.key().first + "\",outcome=\"" + it.key().second + "\"} "
-                   + QByteArray::number(it.value()) + "\n";
+            out += "outbox_route_events_delivered_total{route=\"" + it.key().first + "\",outcome=\"" + it.key().second
+                + "\"} " + QByteArray::number(it.value()) + "\n";
     }
     out += "# HELP outbox_delivery_duration_seconds Time from request to answer of delivered events.\n";
     out += "# TYPE outbox_delivery_duration_seconds histogram\n";
     for (size_t i = 0; i < kBuckets.size(); ++i)
-        out += "outbox_delivery_duration_seconds_bucket{le=\"" + QByteArray::number(kBuckets[i]) + "\"} " + QByteArray::number(m_bucketCounts[i]) + "\n";
+        out += "outbox_delivery_duration_seconds_bucket{le=\"" + QByteArray::number(kBuckets[i]) + "\"} "
+            + QByteArray::number(m_bucketCounts[i]) + "\n";
     out += "outbox_delivery_duration_seconds_bucket{le=\"+Inf\"} " + QByteArray::number(m_deliveries) + "\n";
     out += "outbox_delivery_duration_seconds_sum " + QByteArray::number(m_deliverySeconds, 'f', 6) + "\n";
     out += "outbox_delivery_duration_seconds_count " + QByteArray::number(m_deliveries) + "\n";
@@ -52,7 +53,9 @@ QByteArray MetricsServer::metrics(bool *healthy, QString *problem)
         if (storage.isOk())
             m_storage = std::move(storage.value());
     }
-    auto stats = m_storage ? m_storage->stats() : outbox::Result<outbox::OutboxStats>(outbox::Error(outbox::Error::Database, QStringLiteral("cannot open the outbox")));
+    auto stats = m_storage ? m_storage->stats()
+                           : outbox::Result<outbox::OutboxStats>(
+                               outbox::Error(outbox::Error::Database, QStringLiteral("cannot open the outbox")));
     *healthy = stats.isOk();
     if (!stats.isOk()) {
         *problem = stats.error().message();
@@ -61,7 +64,9 @@ QByteArray MetricsServer::metrics(bool *healthy, QString *problem)
         out += "outbox_up 0\n";
         return out;
     }
-    const qint64 age = stats->oldestPendingCreatedAt.isValid() ? stats->oldestPendingCreatedAt.msecsTo(QDateTime::currentDateTimeUtc()) : 0;
+    const qint64 age = stats->oldestPendingCreatedAt.isValid()
+        ? stats->oldestPendingCreatedAt.msecsTo(QDateTime::currentDateTimeUtc())
+        : 0;
     out += "# HELP outbox_up Whether the outbox answered this scrape.\n# TYPE outbox_up gauge\noutbox_up 1\n";
     out += "# HELP outbox_events Events in the outbox by status.\n# TYPE outbox_events gauge\n";
     out += "outbox_events{status=\"pending\"} " + QByteArray::number(stats->pending) + "\n";
@@ -85,11 +90,13 @@ QByteArray MetricsServer::metrics(bool *healthy, QString *problem)
         out += "# HELP outbox_relayers Relayers on the outbox by state (gone: its process or session ended).\n";
         out += "# TYPE outbox_relayers gauge\n";
         for (const char *state : {"alive", "gone", "unknown"})
-            out += "outbox_relayers{state=\"" + QByteArray(state) + "\"} " + QByteArray::number(byState.value(QLatin1String(state))) + "\n";
-        out += "# HELP outbox_leased_events Pending events leased, by owner and its state.\n# TYPE outbox_leased_events gauge\n";
+            out += "outbox_relayers{state=\"" + QByteArray(state) + "\"} "
+                + QByteArray::number(byState.value(QLatin1String(state))) + "\n";
+        out += "# HELP outbox_leased_events Pending events leased, by owner and its state.\n# TYPE "
+               "outbox_leased_events gauge\n";
         for (const outbox::RelayerInfo &r : std::as_const(*relayers)) {
-            out += "outbox_leased_events{owner=\"" + label(r.owner) + "\",state=\"" + outbox::relayerStateName(r.state).toUtf8() + "\"} "
-                   + QByteArray::number(r.held) + "\n";
+            out += "outbox_leased_events{owner=\"" + label(r.owner) + "\",state=\""
+                + outbox::relayerStateName(r.state).toUtf8() + "\"} " + QByteArray::number(r.held) + "\n";
         }
     }
     return out;
@@ -127,9 +134,12 @@ void MetricsServer::incomingConnection(qintptr descriptor)
             status = 404;
             body = "try /metrics or /healthz\n";
         }
-        const QByteArray reason = status == 200 ? "OK" : status == 503 ? "Service Unavailable" : status == 404 ? "Not Found" : "Method Not Allowed";
-        socket->write("HTTP/1.1 " + QByteArray::number(status) + " " + reason + "\r\nContent-Type: " + type +
-                      "\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+        const QByteArray reason = status == 200 ? "OK"
+            : status == 503                     ? "Service Unavailable"
+            : status == 404                     ? "Not Found"
+                                                : "Method Not Allowed";
+        socket->write("HTTP/1.1 " + QByteArray::number(status) + " " + reason + "\r\nContent-Type: " + type
+            + "\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
         socket->disconnectFromHost();
     });
 }

@@ -19,7 +19,10 @@ public:
     explicit MetricsServer(const outbox::ConnectionSpec &spec);
 
     void countOutcome(const char *outcome) { ++m_outcomes[QByteArray(outcome)]; }
-    void countRouteOutcome(const QString &route, const char *outcome) { ++m_routeOutcomes[{route.toUtf8(), QByteArray(outcome)}]; }
+    void countRouteOutcome(const QString &route, const char *outcome)
+    {
+        ++m_routeOutcomes[{route.toUtf8(), QByteArray(outcome)}];
+    }
     void observeDelivery(qint64 durationMs);
 
 protected:

@@ -27,7 +27,8 @@ int main(int argc, char *argv[])
         std::fprintf(stderr, "order-service: %s\n", qPrintable(db.lastError().text()));
         return 1;
     }
-    QSqlQuery(db).exec(QStringLiteral("CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, customer TEXT, total REAL)"));
+    QSqlQuery(db).exec(
+        QStringLiteral("CREATE TABLE IF NOT EXISTS orders (id INTEGER PRIMARY KEY, customer TEXT, total REAL)"));
 
     db.transaction();
     QSqlQuery insert(db);
@@ -43,12 +44,12 @@ int main(int argc, char *argv[])
 
     outbox::SendEventOptions options;
     options.subject = QStringLiteral("orders/%1").arg(orderId);
-    const auto eventId = outbox::sendEventTransactional(db, QStringLiteral("com.example.order.created"), QStringLiteral("/order-service"),
-                                                        QJsonObject{{"order", orderId}, {"total", 99.5}}, options);
+    const auto eventId = outbox::sendEventTransactional(db, QStringLiteral("com.example.order.created"),
+        QStringLiteral("/order-service"), QJsonObject{{"order", orderId}, {"total", 99.5}}, options);
     if (!eventId.isOk() || args.contains(QStringLiteral("--fail"))) {
         db.rollback();
         std::fprintf(stderr, "order-service: rolled back%s%s\n", eventId.isOk() ? "" : ": ",
-                     eventId.isOk() ? "" : qPrintable(eventId.error().message()));
+            eventId.isOk() ? "" : qPrintable(eventId.error().message()));
         return 1;
     }
     db.commit();

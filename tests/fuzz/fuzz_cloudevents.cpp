@@ -26,7 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         // An event that may be sent in structured mode survives a round trip through it.
         const outbox::HttpMessage again = outbox::cloudevents::encode(e.event, outbox::ContentMode::Structured);
         const outbox::DecodedRequest back = outbox::cloudevents::decode(again);
-        if (back.events.size() != 1 || back.events.first().event.id != e.event.id || back.events.first().event.type != e.event.type)
+        if (back.events.size() != 1 || back.events.first().event.id != e.event.id
+            || back.events.first().event.type != e.event.type)
             __builtin_trap();
     }
     return 0;
