@@ -346,6 +346,8 @@ Where whereFor(const EventFilter &f, bool pg)
     Where w;
     if (f.status)
         w.add(QStringLiteral("status = ?"), statusName(*f.status));
+    if (!f.id.isEmpty())
+        w.add(QStringLiteral("id = ?"), f.id);
     if (!f.type.isEmpty())
         w.add(QStringLiteral("type = ?"), f.type);
     if (!f.source.isEmpty())

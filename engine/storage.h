@@ -25,6 +25,7 @@ namespace outbox {
 struct EventFilter
 {
     std::optional<EventStatus> status;
+    QString id; // exact: the event id a log line or a support ticket gives
     QString type; // exact
     QString source; // exact
     QString orderingKey; // exact

@@ -251,6 +251,32 @@ private Q_SLOTS:
         QVERIFY(label->text().contains(QStringLiteral(":%1:").arg(pid)));
     }
 
+    // Find by id (issue 18, in part): the id a log line or a ticket gives finds its event, whatever its status and
+    // whichever tab is open; spaces around a pasted id do not matter.
+    void findByIdFromAnyTab()
+    {
+        for (int i = 0; i < 5; ++i)
+            enqueue(QStringLiteral("com.example.a"));
+        const QString wanted = enqueue(QStringLiteral("com.example.b"));
+        for (int i = 0; i < 5; ++i)
+            enqueue(QStringLiteral("com.example.a"));
+        openWindow();
+        m_window->statusTabs()->setCurrentIndex(2); // Failed: the event is pending, not there
+        waitRowsShown();
+        QCOMPARE(model()->rowCount(), 0);
+        m_window->idFilter()->setText(QStringLiteral("  ") + wanted + QStringLiteral(" "));
+        QTest::keyClick(m_window->idFilter(), Qt::Key_Return);
+        QTRY_COMPARE(m_window->statusTabs()->currentIndex(), 0);
+        waitRowsShown();
+        QTRY_COMPARE(model()->rowCount(), 1);
+        QCOMPARE(model()->eventAt(0)->id, wanted);
+        QCOMPARE(cell(0, EventTableModel::Type), QStringLiteral("com.example.b"));
+        m_window->idFilter()->setText(QStringLiteral("no-such-id"));
+        QTest::keyClick(m_window->idFilter(), Qt::Key_Return);
+        waitRowsShown();
+        QTRY_COMPARE(model()->rowCount(), 0);
+    }
+
     void filtersApplyInTheDatabase()
     {
         for (int i = 0; i < 6; ++i)

@@ -141,6 +141,9 @@ private Q_SLOTS:
         const Run table = run({"list"});
         QVERIFY(table.out.contains("order-1"));
         QVERIFY(table.out.contains("com.example.order.created"));
+        // Found by its id, also with spaces around a pasted one; an unknown id lists nothing.
+        QCOMPARE(listJson({"--id", " order-1 "}).size(), 1);
+        QCOMPARE(listJson({"--id", "order-2"}).size(), 0);
         const Run missing = run({"show", "no-such-event"});
         QCOMPARE(missing.exitCode, 1);
         QCOMPARE(missing.errLines().size(), 1);

@@ -244,6 +244,7 @@ QWidget *MainWindow::buildFilterBar()
         row->addWidget(e);
         return e;
     };
+    m_idFilter = edit(tr("event id"), QStringLiteral("idFilter"), 120);
     m_typeFilter = edit(tr("type  (/)"), QStringLiteral("typeFilter"), 140);
     m_sourceFilter = edit(tr("source"), QStringLiteral("sourceFilter"), 100);
     m_keyFilter = edit(tr("ordering key"), QStringLiteral("keyFilter"), 90);
@@ -254,12 +255,13 @@ QWidget *MainWindow::buildFilterBar()
     auto *clear = new QPushButton(tr("Clear"), bar);
     row->addWidget(apply);
     row->addWidget(clear);
-    for (QLineEdit *e : {m_typeFilter, m_sourceFilter, m_keyFilter, m_errorFilter, m_fromFilter, m_toFilter})
+    for (QLineEdit *e :
+        {m_idFilter, m_typeFilter, m_sourceFilter, m_keyFilter, m_errorFilter, m_fromFilter, m_toFilter})
         connect(e, &QLineEdit::returnPressed, this, &MainWindow::applyFilters);
     connect(apply, &QPushButton::clicked, this, &MainWindow::applyFilters);
     connect(clear, &QPushButton::clicked, this, [this] {
-        for (QLineEdit *e :
-            {m_typeFilter, m_sourceFilter, m_keyFilter, m_errorFilter, m_fromFilter, m_toFilter, m_searchEdit})
+        for (QLineEdit *e : {m_idFilter, m_typeFilter, m_sourceFilter, m_keyFilter, m_errorFilter, m_fromFilter,
+                 m_toFilter, m_searchEdit})
             e->clear();
         m_model->cancel();
         applyFilters();
@@ -654,6 +656,12 @@ void MainWindow::dropEvent(QDropEvent *event)
 void MainWindow::applyFilters()
 {
     EventFilter f;
+    // An id is looked for in every status: the All tab shows it wherever it is.
+    f.id = m_idFilter->text().trimmed();
+    if (!f.id.isEmpty() && m_tabs->currentIndex() != 0) {
+        m_tabs->setCurrentIndex(0); // applies the filters again
+        return;
+    }
     const int tab = m_tabs->currentIndex();
     if (tab >= 1 && tab <= 3)
         f.status = kTabStatus[tab - 1];

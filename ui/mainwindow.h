@@ -68,6 +68,7 @@ public:
     RelayPanel *relayPanel() const { return m_relay; }
     TesterPanel *testerPanel() const { return m_tester; }
     QTabBar *statusTabs() const { return m_tabs; }
+    QLineEdit *idFilter() const { return m_idFilter; }
     QLineEdit *typeFilter() const { return m_typeFilter; }
     QLineEdit *sourceFilter() const { return m_sourceFilter; }
     QLineEdit *keyFilter() const { return m_keyFilter; }
@@ -127,6 +128,7 @@ private:
 
     HealthPanel *m_health;
     QTabBar *m_tabs;
+    QLineEdit *m_idFilter;
     QLineEdit *m_typeFilter;
     QLineEdit *m_sourceFilter;
     QLineEdit *m_keyFilter;

@@ -617,6 +617,7 @@ int cmdList(const QStringList &args)
     cmd.addOption(QStringLiteral("type"), QStringLiteral("Only events of this type."), QStringLiteral("type"));
     cmd.addOption(QStringLiteral("source"), QStringLiteral("Only events from this source."), QStringLiteral("source"));
     cmd.addOption(QStringLiteral("key"), QStringLiteral("Only events with this ordering key."), QStringLiteral("key"));
+    cmd.addOption(QStringLiteral("id"), QStringLiteral("Only the event with this id."), QStringLiteral("id"));
     cmd.addOption(QStringLiteral("error"), QStringLiteral("Only events whose last error contains this text."),
         QStringLiteral("text"));
     cmd.addOption(QStringLiteral("after"), QStringLiteral("Only events after this sequence number (for paging)."),
@@ -627,7 +628,8 @@ int cmdList(const QStringList &args)
     cmd.parse(args);
     if (!cmd.positional().isEmpty())
         fail(BadUsage, QStringLiteral("unexpected argument '%1'").arg(cmd.positional().first()));
-    const EventFilter filter = filterFrom(cmd);
+    EventFilter filter = filterFrom(cmd);
+    filter.id = cmd.value(QStringLiteral("id")).trimmed();
     PageRequest page;
     page.limit = cmd.intValue(QStringLiteral("limit"), 100, 0, std::numeric_limits<int>::max());
     page.afterSequence = cmd.intValue(QStringLiteral("after"), 0, 0, std::numeric_limits<int>::max());
