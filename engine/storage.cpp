@@ -1918,6 +1918,16 @@ Result<OutboxStats> Storage::stats()
         return e;
     while (blocked.q().next())
         s.blockedKeys.append(blocked.q().value(0).toString());
+    s.blockedKeyCount = s.blockedKeys.size();
+    if (s.blockedKeyCount == 1000) { // the list stops there; the count does not
+        Query count(this,
+            QStringLiteral("SELECT COUNT(DISTINCT ordering_key) FROM outbox_events WHERE status = 'failed'"
+                           " AND ordering_key IS NOT NULL"));
+        if (Error e = count.exec(QStringLiteral("cannot count blocked keys")))
+            return e;
+        if (count.q().next())
+            s.blockedKeyCount = count.q().value(0).toLongLong();
+    }
     return s;
 }
 

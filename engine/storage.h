@@ -62,7 +62,8 @@ struct OutboxStats
     qint64 failed = 0;
     qint64 sent = 0;
     QDateTime oldestPendingCreatedAt; // null when nothing is pending
-    QStringList blockedKeys; // ordering keys held back by a failed event
+    QStringList blockedKeys; // ordering keys held back by a failed event (the first 1,000 in order)
+    qint64 blockedKeyCount = 0; // how many there are in all
 };
 
 // A relayer (one lane of one relayer process) as the outbox knows it: registered in outbox_relayers while it

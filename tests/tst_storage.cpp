@@ -599,6 +599,28 @@ private Q_SLOTS:
         QCOMPARE(s->attempts(batch[1].id)->first().httpStatus, 400);
     }
 
+    // The health header and stats list the first 1,000 blocked keys, and count them all.
+    void blockedKeysAreCountedPastTheList()
+    {
+        const ConnectionSpec path = freshPath();
+        auto s = testsupport::openStorage(path);
+        AppConnection app(path);
+        QSqlDatabase db = app.db();
+        QVERIFY(db.transaction());
+        for (int i = 0; i < 1050; ++i) {
+            SendEventOptions keyed;
+            keyed.orderingKey = QStringLiteral("key-%1").arg(i, 4, 10, QLatin1Char('0'));
+            enqueue(db, "t", keyed);
+        }
+        QVERIFY(db.commit());
+        QSqlQuery q(db);
+        QVERIFY(q.exec(QStringLiteral("UPDATE outbox_events SET status = 'failed'")));
+        const OutboxStats st = *s->stats();
+        QCOMPARE(st.blockedKeys.size(), 1000);
+        QCOMPARE(st.blockedKeys.first(), QStringLiteral("key-0000"));
+        QCOMPARE(st.blockedKeyCount, 1050);
+    }
+
     void orderingKeyHoldsBackLaterEvents()
     {
         const ConnectionSpec path = freshPath();
@@ -616,6 +638,7 @@ private Q_SLOTS:
         QVERIFY(!s->complete("r", {record(batch[0].sequence, EventStatus::Failed, 400, "bad")}).isError());
         QCOMPARE(s->claim("r", 10, 60000)->size(), 0); // a1 failed: key A is blocked
         QCOMPARE(s->stats()->blockedKeys, QStringList{"A"});
+        QCOMPARE(s->stats()->blockedKeyCount, 1);
         QCOMPARE(s->retry({a1})->changed, 1);
         batch = *s->claim("r", 10, 60000);
         QCOMPARE(batch.size(), 1);

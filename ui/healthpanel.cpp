@@ -153,8 +153,8 @@ void HealthPanel::setStats(const OutboxStats &s, const QDateTime &at)
             keys.append(oneLine(k, 60));
         m_blocked->setText(
             tr("Blocked ordering keys (%1): %2%3")
-                .arg(s.blockedKeys.size())
-                .arg(keys.join(QStringLiteral(", ")), s.blockedKeys.size() > 10 ? QStringLiteral(", …") : QString()));
+                .arg(QLocale().toString(s.blockedKeyCount))
+                .arg(keys.join(QStringLiteral(", ")), s.blockedKeyCount > 10 ? QStringLiteral(", …") : QString()));
     }
 }
 

@@ -906,6 +906,7 @@ int cmdStats(const QStringList &args)
         o.insert(QStringLiteral("oldest_pending_age_ms"),
             s->oldestPendingCreatedAt.isValid() ? QJsonValue(ageMs) : QJsonValue());
         o.insert(QStringLiteral("blocked_keys"), QJsonArray::fromStringList(s->blockedKeys));
+        o.insert(QStringLiteral("blocked_key_count"), s->blockedKeyCount);
         cli::printJson(o);
         return Done;
     }
@@ -918,7 +919,11 @@ int cmdStats(const QStringList &args)
                                                      : QStringLiteral("none")));
     cli::printLine(
         QStringLiteral("blocked keys: %1")
-            .arg(s->blockedKeys.isEmpty() ? QStringLiteral("none") : s->blockedKeys.join(QStringLiteral(", "))));
+            .arg(s->blockedKeys.isEmpty()                        ? QStringLiteral("none")
+                    : s->blockedKeyCount > s->blockedKeys.size() ? QStringLiteral("%1 in all: %2, …")
+                                                                       .arg(s->blockedKeyCount)
+                                                                       .arg(s->blockedKeys.join(QStringLiteral(", ")))
+                                                                 : s->blockedKeys.join(QStringLiteral(", "))));
     cli::printLine(QStringLiteral("relayers: %1").arg(relayersSummary(*relayers)));
     for (const RelayerInfo &r : std::as_const(*relayers)) {
         if (r.held > 0)

@@ -78,7 +78,7 @@ QByteArray MetricsServer::metrics(bool *healthy, QString *problem)
     out += "# TYPE outbox_oldest_pending_age_seconds gauge\n";
     out += "outbox_oldest_pending_age_seconds " + QByteArray::number(double(age) / 1000.0, 'f', 3) + "\n";
     out += "# HELP outbox_blocked_keys Ordering keys held back by a failed event.\n# TYPE outbox_blocked_keys gauge\n";
-    out += "outbox_blocked_keys " + QByteArray::number(stats->blockedKeys.size()) + "\n";
+    out += "outbox_blocked_keys " + QByteArray::number(stats->blockedKeyCount) + "\n";
     if (auto relayers = m_storage->relayers(true); relayers.isOk()) {
         auto label = [](const QString &value) {
             QByteArray v = value.toUtf8();
