@@ -368,7 +368,7 @@ Error RelayWorker::open()
 
 void RelayWorker::listenForNotifications()
 {
-    if (!m_storage->isPostgres() || !m_config.wakeOnDatabaseChange)
+    if (!m_storage->has(Storage::Capability::Notify) || !m_config.wakeOnDatabaseChange)
         return;
     QSqlDriver *driver = m_storage->database().driver();
     const QString channel = Storage::notificationChannel();
@@ -379,11 +379,11 @@ void RelayWorker::listenForNotifications()
     connect(driver, &QSqlDriver::notification, this, &RelayWorker::wake, Qt::UniqueConnection);
 }
 
-// On PostgreSQL an error may mean the server went away. Then: one line to say so, reconnect with backoff,
+// On a database server an error may mean the server went away. Then: one line to say so, reconnect with backoff,
 // and keep the results of the batch in hand to write them once the server is back.
 bool RelayWorker::handleConnectionLoss(const Error &error)
 {
-    if (!m_storage->isPostgres() || m_storage->ping())
+    if (!m_storage->has(Storage::Capability::ServerConnection) || m_storage->ping())
         return false;
     if (!m_outage) {
         m_outage = true;
@@ -454,7 +454,7 @@ void RelayWorker::startLoop()
     m_idleIntervalMs = m_config.pollIntervalMs;
     if (auto counter = m_storage->changeCounter(); counter.isOk())
         m_lastChangeCounter = *counter;
-    if (!m_storage->isPostgres() && m_config.wakeOnDatabaseChange) // PostgreSQL relayers are woken by NOTIFY instead
+    if (m_storage->has(Storage::Capability::ChangeCounter) && m_config.wakeOnDatabaseChange)
         m_changeTimer->start();
     if (!isBusy() && !m_outage)
         m_pollTimer->start(0);
@@ -483,7 +483,7 @@ void RelayWorker::flushUnwrittenBeforeStop()
     clock.start();
     Error error;
     while (!m_unwritten.isEmpty()) {
-        if (m_storage->isPostgres() && !m_storage->ping())
+        if (m_storage->has(Storage::Capability::ServerConnection) && !m_storage->ping())
             m_storage->reconnect();
         error = writeUnwritten();
         if (!error || clock.elapsed() > kStopWriteWaitMs)
@@ -700,7 +700,7 @@ void RelayWorker::healthRound()
             m_goneSinceMs.remove(r.owner);
             continue;
         }
-        if (m_storage->isPostgres()) {
+        if (m_storage->has(Storage::Capability::SessionLocks)) {
             // A lock seen free may belong to a relayer that is reconnecting (its session killed, the server
             // restarted): it counts as gone only when it stays free, and not while the server has just started.
             const qint64 since = m_goneSinceMs.value(r.owner, now);

@@ -3,7 +3,6 @@
 
 #include "cloudevents.h"
 #include "outboxevent.h"
-#include "sqlitehandle.h"
 #include "storage.h"
 #include "wakeevent.h"
 
@@ -100,14 +99,9 @@ Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, co
     if (Error e = Storage::insertEvent(db, event))
         return e;
 
-    // Wake relayers in this process when the row becomes visible: at once outside a transaction, else
-    // when the caller's transaction commits (and only that one: the hook fires once per enqueuing commit).
-    if (sqlite3 *handle = detail::sqliteHandle(db)) {
-        if (sqlite3_get_autocommit(handle))
-            WakeEvent::raise();
-        else
-            Storage::wakeOnCommit(db);
-    }
+    // Wake relayers in this process when the row becomes visible (SQLite: at once outside a transaction,
+    // else when the caller's transaction commits; PostgreSQL's NOTIFY rides in the INSERT).
+    Storage::wakeOnCommit(db);
     return event.id;
 }
 

@@ -13,11 +13,6 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <unordered_map>
-
-class QSqlQuery;
-struct sqlite3;
-struct sqlite3_stmt;
 
 namespace outbox {
 
@@ -109,8 +104,28 @@ struct DeliveryRecord
     qint64 durationMs = 0;
 };
 
+// What a database holds, found by a read-only look before anything is written (Storage::probe).
+struct ProbeResult
+{
+    enum class Kind {
+        Missing, // SQLite: no file there
+        Empty, // a database without tables (or only tables of other programs, see `tables`)
+        Outbox, // this engine's outbox, at schemaVersion
+        Foreign, // an outbox of a known foreign layout (`format` names it); not opened yet
+        Other, // a table outbox_events of an unknown layout (`columns`), or not a database at all
+    };
+    Kind kind = Kind::Empty;
+    int schemaVersion = 0; // Outbox
+    QString format; // Foreign: e.g. "romancy/edda outbox_events"
+    QStringList tables; // the tables found
+    QStringList columns; // Foreign and Other: the columns of outbox_events
+};
+
 // The outbox tables on one database connection, owned by one thread. The relayer, the console and outboxctl
-// reach the outbox only through this class, so every SQL statement lives here.
+// reach the outbox only through this interface, so every SQL statement lives behind it. One implementation
+// serves every database: the SQL is kept in resource files per database (with a common fallback), and what
+// differs beyond the text is done by one dialect object per database, chosen once at open(). Callers ask for
+// capabilities (has()), never for the database's name.
 class Storage
 {
 public:
@@ -119,8 +134,21 @@ public:
     // CreateIfMissing creates the outbox, in a new file or beside what the database holds (outboxctl init).
     enum class OpenMode { CreateIfMissing, MustExist, MustBeOutbox };
 
+    // What a database can do, for callers that adapt to it.
+    enum class Capability {
+        LocalFile, // a file on this host (SQLite): it can be replaced under us; relayer processes can be checked
+        ServerConnection, // a server reached over a connection that can be lost: reconnecting is worth it
+        Notify, // enqueues wake relayers in other processes (PostgreSQL LISTEN/NOTIFY)
+        ChangeCounter, // changeCounter() tells cheaply that another connection committed (SQLite data_version)
+        SessionLocks, // a relayer's liveness is told by a lock its database session holds
+        ServerUptime, // serverUptimeMs() answers
+    };
+
+    // Opens the outbox; an unknown Qt SQL driver is an error (never taken for another database).
     static Result<std::unique_ptr<Storage>> open(const ConnectionSpec &spec, OpenMode mode = OpenMode::CreateIfMissing);
-    ~Storage();
+    // What the database at spec holds, by reading only: nothing is created or changed (no file, no WAL switch).
+    static Result<ProbeResult> probe(const ConnectionSpec &spec);
+    virtual ~Storage();
     Storage(const Storage &) = delete;
     Storage &operator=(const Storage &) = delete;
 
@@ -138,101 +166,80 @@ public:
     // Whether migrate() has already run on this connection for its current database.
     static bool isSchemaChecked(const QSqlDatabase &db);
     static void setSchemaChecked(const QSqlDatabase &db);
-    // SQLite: raise WakeEvent when the transaction open on this connection commits (not on later commits).
+    // After an enqueue on this connection: wake this process's relayers when the event becomes visible
+    // (SQLite: at once outside a transaction, else when this transaction commits; not on later commits).
     static void wakeOnCommit(const QSqlDatabase &db);
-
-    QSqlDatabase database() const;
-    const ConnectionSpec &spec() const { return m_spec; }
-    bool isPostgres() const { return m_pg; }
-    // SQLite: whether the file at the path is no longer the one this storage opened (deleted, or replaced by
-    // another file); always false on PostgreSQL.
-    bool isFileReplaced() const;
-    // For a relayer that lost its server: is the connection alive, and open it again.
-    bool ping();
-    Error reconnect();
     // The PostgreSQL channel an enqueue NOTIFYs inside the caller's transaction.
     static QString notificationChannel();
+
+    virtual QSqlDatabase database() const = 0;
+    virtual const ConnectionSpec &spec() const = 0;
+    virtual bool has(Capability capability) const = 0;
+    // LocalFile: whether the file at the path is no longer the one this storage opened (deleted, or replaced
+    // by another file); always false otherwise.
+    virtual bool isFileReplaced() const = 0;
+    // For a relayer that lost its server: is the connection alive, and open it again.
+    virtual bool ping() = 0;
+    virtual Error reconnect() = 0;
 
     // Relayer side.
     // From now on, claim() takes only events whose type matches one of `include` (glob patterns: '*' any run,
     // '?' one character; empty: every type) and none of `exclude`: the lane of one route.
-    void setClaimTypes(const QStringList &include, const QStringList &exclude);
-    Result<QList<OutboxEvent>> claim(const QString &owner, int limit, qint64 leaseMs);
+    virtual void setClaimTypes(const QStringList &include, const QStringList &exclude) = 0;
+    virtual Result<QList<OutboxEvent>> claim(const QString &owner, int limit, qint64 leaseMs) = 0;
     // Writes the results of events this owner still leases; `written` gets the sequences it wrote (a lease
     // that passed to another relayer is left alone, its attempt not recorded).
-    Error complete(const QString &owner, const QList<DeliveryRecord> &records, QSet<qint64> *written = nullptr);
-    Error release(const QString &owner, const QList<qint64> &sequences);
-    Error releaseAll(const QString &owner);
-    // Crash recovery. A relayer registers while it runs (PostgreSQL: and holds a session advisory lock, so the
+    virtual Error complete(
+        const QString &owner, const QList<DeliveryRecord> &records, QSet<qint64> *written = nullptr) = 0;
+    virtual Error release(const QString &owner, const QList<qint64> &sequences) = 0;
+    virtual Error releaseAll(const QString &owner) = 0;
+    // Crash recovery. A relayer registers while it runs (SessionLocks: and holds a session lock, so the
     // server tells whether its session lives), renews the leases of the events in its hands in one statement
     // per round, and releases at once the leases of a registered relayer found gone.
-    Error registerRelayer(const QString &owner, qint64 leaseMs);
-    Error unregisterRelayer(const QString &owner);
+    virtual Error registerRelayer(const QString &owner, qint64 leaseMs) = 0;
+    virtual Error unregisterRelayer(const QString &owner) = 0;
     // Extends the leases this owner still holds among `sequences` to leaseMs from now; how many it extended.
-    Result<int> renewLeases(const QString &owner, const QList<qint64> &sequences, qint64 leaseMs);
+    virtual Result<int> renewLeases(const QString &owner, const QList<qint64> &sequences, qint64 leaseMs) = 0;
     // The registered relayers and whether each is alive; withLeases: also every owner holding leases, and
     // what each holds (a scan of the pending events: for displays, not for every round).
-    Result<QList<RelayerInfo>> relayers(bool withLeases);
-    // Releases the leases of a relayer found gone and forgets it. PostgreSQL: only if its lock can be taken
+    virtual Result<QList<RelayerInfo>> relayers(bool withLeases) = 0;
+    // Releases the leases of a relayer found gone and forgets it. SessionLocks: only if its lock can be taken
     // now (else it came back: -1). The released events are due at once. Returns how many were released.
-    Result<int> takeOver(const RelayerInfo &gone);
-    // PostgreSQL: how long the server has been up (after a restart, relayers get time to reconnect).
-    Result<qint64> serverUptimeMs();
-    // Changes each time another connection commits (SQLite's data_version): a cheap way to notice new work.
-    Result<qint64> changeCounter();
+    virtual Result<int> takeOver(const RelayerInfo &gone) = 0;
+    // ServerUptime: how long the server has been up (after a restart, relayers get time to reconnect).
+    virtual Result<qint64> serverUptimeMs() = 0;
+    // ChangeCounter: changes each time another connection commits; a cheap way to notice new work (0 without).
+    virtual Result<qint64> changeCounter() = 0;
     // When the next pending event falls due (null when none is pending).
-    Result<QDateTime> nextDueAt();
+    virtual Result<QDateTime> nextDueAt() = 0;
 
     // Operator side.
-    Result<QList<OutboxEvent>> listEvents(const EventFilter &filter, const PageRequest &page);
-    Result<qint64> countEvents(const EventFilter &filter);
+    virtual Result<QList<OutboxEvent>> listEvents(const EventFilter &filter, const PageRequest &page) = 0;
+    virtual Result<qint64> countEvents(const EventFilter &filter) = 0;
     // Streams the sequences of the matching rows in the given order, `chunk` at a time, to sink; a sink that
     // returns false stops the scan. Returns how many sequences were streamed.
-    Result<qint64> scanSequences(
-        const EventFilter &filter, SortOrder order, int chunk, const std::function<bool(const QList<qint64> &)> &sink);
+    virtual Result<qint64> scanSequences(const EventFilter &filter, SortOrder order, int chunk,
+        const std::function<bool(const QList<qint64> &)> &sink) = 0;
     // The rows with these sequences, in no particular order (gone rows are left out).
-    Result<QList<OutboxEvent>> eventsBySequence(const QList<qint64> &sequences, bool includeData);
+    virtual Result<QList<OutboxEvent>> eventsBySequence(const QList<qint64> &sequences, bool includeData) = 0;
     // The ids of the rows with these sequences (gone rows are left out).
-    Result<QStringList> idsBySequence(const QList<qint64> &sequences);
-    Result<qint64> maxSequence();
-    Result<OutboxEvent> event(const QString &id);
-    Result<QList<Attempt>> attempts(const QString &id);
-    Result<ActionSummary> retry(const QStringList &ids);
-    Result<ActionSummary> retryMatching(const EventFilter &filter); // failed events that match
-    Result<ActionSummary> replay(const QStringList &ids);
-    Result<ActionSummary> remove(const QStringList &ids);
-    Result<int> cleanup(const QDateTime &olderThan, const QList<EventStatus> &statuses, int batchSize = 1000);
-    Result<OutboxStats> stats();
+    virtual Result<QStringList> idsBySequence(const QList<qint64> &sequences) = 0;
+    virtual Result<qint64> maxSequence() = 0;
+    virtual Result<OutboxEvent> event(const QString &id) = 0;
+    virtual Result<QList<Attempt>> attempts(const QString &id) = 0;
+    virtual Result<ActionSummary> retry(const QStringList &ids) = 0;
+    virtual Result<ActionSummary> retryMatching(const EventFilter &filter) = 0; // failed events that match
+    virtual Result<ActionSummary> replay(const QStringList &ids) = 0;
+    virtual Result<ActionSummary> remove(const QStringList &ids) = 0;
+    virtual Result<int> cleanup(
+        const QDateTime &olderThan, const QList<EventStatus> &statuses, int batchSize = 1000) = 0;
+    virtual Result<OutboxStats> stats() = 0;
 
     // Statements executed on this connection so far (for the benchmark's statements-per-batch figure).
-    qint64 statementCount() const { return m_statements; }
+    virtual qint64 statementCount() const = 0;
 
-private:
-    Storage(const ConnectionSpec &spec, const QString &connectionName);
-    class Query;
-    friend class Query;
-    QString idListSql() const;
-    Error inWriteTransaction(const QString &what, const std::function<Error()> &work);
-    Result<QList<OutboxEvent>> claimSqlite(const QString &sql, const QString &owner, int limit, qint64 leaseMs);
-    QString claimTypeCondition() const;
-    QStringList m_claimInclude, m_claimExclude; // glob patterns (see setClaimTypes)
-    QByteArray m_fileIdentity; // SQLite: device and inode of the file opened
-    qint64 m_lockKey = 0; // PostgreSQL: this session's relayer lock (0: none)
-
-    ConnectionSpec m_spec;
-    QString m_connectionName;
-    bool m_pg = false;
-    qint64 m_statements = 0;
-    // The relayer's statements, prepared once per connection (preparing the claim cost as much as running it
-    // for a small batch).
-    std::unordered_map<QString, std::unique_ptr<QSqlQuery>> m_prepared;
-    // The SQLite claim, on the connection's own handle (finalised before the connection closes).
-    struct KeptStatement
-    {
-        sqlite3 *handle = nullptr;
-        sqlite3_stmt *statement = nullptr;
-        void reset();
-    } m_claim;
+protected:
+    Storage() = default;
 };
 
 // A new event id: a UUID version 7 (time-ordered, so ids inserted together sit together in an index).

@@ -59,7 +59,7 @@ QByteArray MetricsServer::metrics(bool *healthy, QString *problem)
     *healthy = stats.isOk();
     if (!stats.isOk()) {
         *problem = stats.error().message();
-        if (m_storage && m_storage->isPostgres())
+        if (m_storage && m_storage->has(outbox::Storage::Capability::ServerConnection))
             m_storage->reconnect();
         out += "outbox_up 0\n";
         return out;

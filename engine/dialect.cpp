@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: MIT
+#include "dialect.h"
+
+#include "cloudevents.h"
+#include "sqlstorage.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonDocument>
+#include <QMutex>
+#include <QRegularExpression>
+#include <QSqlDriver>
+#include <QSqlError>
+#include <QSqlQuery>
+
+#include <algorithm>
+#include <functional>
+#include <mutex>
+
+namespace outbox::detail {
+
+const Dialect *sqliteDialect();
+const Dialect *postgresqlDialect();
+
+QList<const Dialect *> Dialect::all()
+{
+    return {sqliteDialect(), postgresqlDialect()};
+}
+
+const Dialect *Dialect::forDriver(const QString &driverName)
+{
+    for (const Dialect *d : all()) {
+        if (d->driverName() == driverName)
+            return d;
+    }
+    return nullptr;
+}
+
+namespace {
+const QString kSqlRoot = QStringLiteral(":/outbox/sql/");
+
+// A file's text without its comment lines (lines starting with "--"), trimmed.
+QString readSql(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    QStringList kept;
+    for (const QString &line : QString::fromUtf8(file.readAll()).split(QLatin1Char('\n'))) {
+        if (!line.trimmed().startsWith(QLatin1String("--")))
+            kept.append(line);
+    }
+    return kept.join(QLatin1Char('\n')).trimmed();
+}
+} // namespace
+
+const QHash<QString, QString> &Dialect::statements() const
+{
+    if (m_loaded)
+        return m_statements;
+    // Loaded once per process, at first use, under a lock (relayer lanes open connections on their threads).
+    static QBasicMutex lock;
+    const std::lock_guard<QBasicMutex> guard(lock);
+    if (m_loaded)
+        return m_statements;
+    QHash<QString, QString> raw;
+    for (const QString &folder : {QStringLiteral("common"), name()}) {
+        const QDir dir(kSqlRoot + folder);
+        for (const QString &file : dir.entryList({QStringLiteral("*.sql")}, QDir::Files))
+            raw.insert(file.chopped(4), readSql(dir.filePath(file))); // the dialect's own file wins
+    }
+    // Inline the statements named by {{name}} (fragments such as the column list), to any depth.
+    static const QRegularExpression token(QStringLiteral("\\{\\{([a-z0-9-]+)\\}\\}"));
+    std::function<QString(const QString &, int)> expand = [&](const QString &text, int depth) {
+        QString out;
+        qsizetype last = 0;
+        for (auto it = token.globalMatch(text); it.hasNext();) {
+            const auto m = it.next();
+            out += text.mid(last, m.capturedStart() - last);
+            const QString key = m.captured(1);
+            if (raw.contains(key) && depth < 8)
+                out += expand(raw.value(key), depth + 1);
+            else
+                out += m.captured(0);
+            last = m.capturedEnd();
+        }
+        return out + text.mid(last);
+    };
+    for (auto it = raw.cbegin(); it != raw.cend(); ++it)
+        m_statements.insert(it.key(), expand(it.value(), 0));
+    m_loaded = true;
+    return m_statements;
+}
+
+QString Dialect::sql(const QString &name) const
+{
+    return statements().value(name);
+}
+
+QStringList Dialect::statementNames() const
+{
+    QStringList names = statements().keys();
+    names.sort();
+    return names;
+}
+
+QStringList Dialect::migration(int version) const
+{
+    QStringList out;
+    static const QRegularExpression end(QStringLiteral(";[ \\t]*\\n[ \\t]*\\n"));
+    for (const QString &statement : sql(QStringLiteral("migrate-%1").arg(version)).split(end)) {
+        QString s = statement.trimmed();
+        if (s.endsWith(QLatin1Char(';')))
+            s.chop(1);
+        if (!s.isEmpty())
+            out.append(s);
+    }
+    return out;
+}
+
+Error Dialect::setUpSession(QSqlDatabase &, const ConnectionSpec &, bool) const
+{
+    return {};
+}
+
+Error Dialect::prepareForWrites(QSqlDatabase &, const ConnectionSpec &) const
+{
+    return {};
+}
+
+QString Dialect::where(const ConnectionSpec &spec) const
+{
+    return spec.displayUrl();
+}
+
+QString Dialect::errorText(const QSqlError &e) const
+{
+    const QString db = e.databaseText().trimmed();
+    return db.isEmpty() ? e.text().trimmed() : db;
+}
+
+Error Dialect::databaseError(const QString &what, const QSqlError &e) const
+{
+    QString why = errorText(e);
+    if (why.isEmpty())
+        why = QStringLiteral("no answer from the database (connection lost?)");
+    return Error(Error::Database, QStringLiteral("%1: %2").arg(what, why));
+}
+
+Error Dialect::newerSchemaError(int current)
+{
+    return Error(Error::Unsupported,
+        QStringLiteral("the outbox schema is version %1, newer than this program understands (%2)")
+            .arg(current)
+            .arg(Storage::schemaVersion()));
+}
+
+QString Dialect::sqlLiteral(QString text)
+{
+    return QLatin1Char('\'') + text.replace(QLatin1Char('\''), QStringLiteral("''")) + QLatin1Char('\'');
+}
+
+QString Dialect::globToLike(const QString &glob)
+{
+    QString out;
+    for (QChar c : glob) {
+        if (c == QLatin1Char('\\') || c == QLatin1Char('%') || c == QLatin1Char('_'))
+            out += QLatin1Char('\\') + QString(c);
+        else if (c == QLatin1Char('*'))
+            out += QLatin1Char('%');
+        else if (c == QLatin1Char('?'))
+            out += QLatin1Char('_');
+        else
+            out += c;
+    }
+    return out;
+}
+
+QDateTime Dialect::readTime(const QVariant &v) const
+{
+    if (v.isNull())
+        return QDateTime();
+    if (v.metaType().id() == QMetaType::QDateTime)
+        return v.toDateTime().toUTC();
+    return QDateTime::fromMSecsSinceEpoch(v.toLongLong(), Qt::UTC);
+}
+
+QVariant Dialect::jsonParameter(const QByteArray &json) const
+{
+    return QString::fromUtf8(json);
+}
+
+Error Dialect::applyMigrations(QSqlDatabase &db, int current) const
+{
+    QSqlQuery q(db);
+    for (int version = current + 1; version <= Storage::schemaVersion(); ++version) {
+        for (const QString &sql : migration(version)) {
+            bool ok = true;
+            if (sql == QLatin1String("bump schema_version")) {
+                // SQLite's schema cookie raised by one: every connection reloads an edited table definition.
+                ok = q.exec(QStringLiteral("PRAGMA schema_version")) && q.next();
+                const qint64 cookie = ok ? q.value(0).toLongLong() : 0;
+                q.finish();
+                ok = ok && q.exec(QStringLiteral("PRAGMA schema_version = %1").arg(cookie + 1));
+            } else {
+                ok = q.exec(sql);
+            }
+            if (!ok)
+                return databaseError(QStringLiteral("outbox schema migration %1 failed").arg(version), q.lastError());
+        }
+        q.prepare(sql(QStringLiteral("record-schema-version")));
+        q.addBindValue(version);
+        q.addBindValue(version);
+        if (!q.exec())
+            return databaseError(QStringLiteral("cannot record outbox schema version %1").arg(version), q.lastError());
+    }
+    return {};
+}
+
+Result<QList<OutboxEvent>> Dialect::claim(
+    SqlStorage &storage, const QString &owner, int limit, qint64 leaseMs, const QString &types) const
+{
+    Query q(&storage, sql(QStringLiteral("claim")).replace(QLatin1String("{{types}}"), types));
+    q.bind(owner).bind(leaseMs).bind(leaseMs).bind(limit);
+    if (Error e = q.exec(QStringLiteral("cannot claim events")))
+        return e;
+    QList<OutboxEvent> events;
+    while (q.q().next())
+        events.append(eventFromQuery(q.q(), *this));
+    return inSequenceOrder(std::move(events));
+}
+
+Error Dialect::complete(
+    SqlStorage &storage, const QString &owner, const QList<DeliveryRecord> &records, QSet<qint64> *written) const
+{
+    const bool allDelivered = std::all_of(records.begin(), records.end(), [](const DeliveryRecord &r) {
+        return r.outcome == Attempt::Outcome::Sent && r.newStatus == EventStatus::Sent;
+    });
+    const QVariant json = jsonParameter(deliveryJson(records, true, false));
+    // At most two statements for the whole batch, whatever its size: the history of the attempts that did not
+    // deliver (a delivered event keeps its attempt on its row), then the rows. Only rows this relayer still
+    // holds are written; a lease that expired and was taken over is not overwritten.
+    Query update(&storage, sql(QStringLiteral("complete-update")));
+    Query history(&storage, sql(QStringLiteral("complete-history")));
+    update.bind(owner).bind(json).bind(owner);
+    history.bind(owner).bind(json).bind(owner);
+    return storage.inWriteTransaction(QStringLiteral("cannot write delivery results"), [&]() -> Error {
+        if (!allDelivered) {
+            if (Error e = history.exec(QStringLiteral("cannot record delivery attempts")))
+                return e;
+        }
+        if (Error e = update.exec(QStringLiteral("cannot write delivery results")))
+            return e;
+        if (written)
+            written->clear();
+        while (update.q().next()) {
+            if (written)
+                written->insert(update.q().value(0).toLongLong());
+        }
+        update.q().finish();
+        return Error();
+    });
+}
+
+Result<bool> Dialect::tryRelayerLock(SqlStorage &, qint64) const
+{
+    return Error(Error::Unsupported, QStringLiteral("this database has no session locks"));
+}
+
+Error Dialect::releaseRelayerLock(SqlStorage &, qint64) const
+{
+    return {};
+}
+
+Error Dialect::releaseRelayerLocks(SqlStorage &) const
+{
+    return {};
+}
+
+Error Dialect::wakeRelayers(SqlStorage &) const
+{
+    return {};
+}
+
+bool Dialect::inTransaction(const QSqlDatabase &) const
+{
+    return false;
+}
+
+void Dialect::afterEnqueue(const QSqlDatabase &) const { }
+
+ConnectionCache *ConnectionCache::of(const QSqlDatabase &db)
+{
+    static const QString name = QStringLiteral("outbox-connection-cache");
+    QSqlDriver *driver = db.driver();
+    auto *cache = static_cast<ConnectionCache *>(driver->findChild<QObject *>(name, Qt::FindDirectChildrenOnly));
+    if (!cache) {
+        cache = new ConnectionCache;
+        cache->setObjectName(name);
+        cache->setParent(driver);
+    }
+    return cache;
+}
+
+void *nativeHandle(const QSqlDatabase &db)
+{
+    if (!db.driver())
+        return nullptr;
+    const QVariant v = db.driver()->handle();
+    // Every Qt driver hands out a pointer type ("sqlite3*", "PGconn*", "MYSQL*").
+    if (!v.isValid() || !QByteArray(v.typeName()).endsWith('*'))
+        return nullptr;
+    return *static_cast<void *const *>(v.constData());
+}
+
+qint64 toMs(const QDateTime &t)
+{
+    return t.isValid() ? t.toMSecsSinceEpoch() : 0;
+}
+
+qint64 nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
+
+QVariant textOrNull(const QString &s)
+{
+    return s.isEmpty() ? QVariant(QMetaType(QMetaType::QString)) : QVariant(s);
+}
+
+OutboxEvent eventFromQuery(const QSqlQuery &q, const Dialect &dialect)
+{
+    OutboxEvent e;
+    e.sequence = q.value(0).toLongLong();
+    e.id = q.value(1).toString();
+    e.type = q.value(2).toString();
+    e.source = q.value(3).toString();
+    e.subject = q.value(4).toString();
+    e.contentType = q.value(5).toString();
+    e.data = q.value(6).toByteArray();
+    const QByteArray ext = q.value(7).toByteArray();
+    if (!ext.isEmpty())
+        e.extensions = QJsonDocument::fromJson(ext).object();
+    e.orderingKey = q.value(8).toString();
+    parseStatus(q.value(9).toString(), &e.status);
+    e.attempts = q.value(10).toInt();
+    e.nextAttemptAt = dialect.readTime(q.value(11));
+    e.leaseOwner = q.value(12).toString();
+    e.leaseExpiresAt = dialect.readTime(q.value(13));
+    e.lastError = q.value(14).toString();
+    e.lastHttpStatus = q.value(15).toInt();
+    e.createdAt = dialect.readTime(q.value(16));
+    e.sentAt = dialect.readTime(q.value(17));
+    e.replayOf = q.value(18).toString();
+    return e;
+}
+
+QList<OutboxEvent> inSequenceOrder(QList<OutboxEvent> events)
+{
+    std::sort(events.begin(), events.end(),
+        [](const OutboxEvent &a, const OutboxEvent &b) { return a.sequence < b.sequence; });
+    return events;
+}
+
+// The results of a batch as one JSON array, written directly (this runs for every batch). Objects are read by
+// name (PostgreSQL's jsonb_to_recordset); arrays by position, at about half SQLite's cost of looking up names.
+QByteArray deliveryJson(const QList<DeliveryRecord> &records, bool objects, bool deliveredOnly)
+{
+    QByteArray json;
+    json.reserve(records.size() * (deliveredOnly ? 24 : 96));
+    json.append('[');
+    // One field after the first: by name in an object; by position in an array, where a field that is
+    // absent is written as null so that the ones after it keep their places.
+    auto field = [&json, objects](const char *name, bool present, const QByteArray &value) {
+        if (!present && objects)
+            return;
+        if (objects)
+            json.append(",\"").append(name).append("\":");
+        else
+            json.append(',');
+        json.append(present ? value : QByteArrayLiteral("null"));
+    };
+    auto text = [](const QString &s) { return '"' + s.toLatin1() + '"'; };
+    for (const DeliveryRecord &r : records) {
+        if (json.size() > 1)
+            json.append(',');
+        json.append(objects ? "{\"s\":" : "[").append(QByteArray::number(r.sequence));
+        if (deliveredOnly) {
+            field("h", r.httpStatus > 0, QByteArray::number(r.httpStatus));
+            field("d", true, QByteArray::number(r.durationMs));
+            json.append(']');
+            continue;
+        }
+        const qint64 attempted = toMs(r.attemptedAt);
+        field("t", true, text(statusName(r.newStatus)));
+        field("o", true, text(outcomeName(r.outcome)));
+        field("w", true, QByteArray::number(attempted));
+        field("n", true, QByteArray::number(r.newStatus == EventStatus::Pending ? toMs(r.nextAttemptAt) : attempted));
+        field("a", r.newStatus == EventStatus::Sent, QByteArray::number(attempted));
+        field("h", r.httpStatus > 0, QByteArray::number(r.httpStatus));
+        QByteArray error;
+        if (!r.error.isEmpty())
+            cloudevents::appendJsonString(error, r.error);
+        field("e", !r.error.isEmpty(), error);
+        field("d", true, QByteArray::number(r.durationMs));
+        json.append(objects ? '}' : ']');
+    }
+    json.append(']');
+    return json;
+}
+
+} // namespace outbox::detail

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Private: what differs between the databases the outbox runs on. Storage has one implementation
+// (SqlStorage); the SQL text is kept in resource files (engine/sql/<dialect>/<name>.sql, falling back to
+// engine/sql/common/<name>.sql), and whatever differs beyond the text is a hook of the dialect object chosen
+// once, from the Qt driver's name, when a connection is opened. Adding a database is a new Dialect subclass,
+// its SQL folder and one registration line in Dialect::forDriver().
+
+#include "connectionspec.h"
+#include "error.h"
+#include "outboxevent.h"
+#include "storage.h"
+
+#include <QAtomicInteger>
+#include <QHash>
+#include <QObject>
+#include <QSqlDatabase>
+#include <QStringList>
+#include <QVariant>
+
+#include <atomic>
+#include <memory>
+
+class QSqlError;
+class QSqlQuery;
+
+namespace outbox::detail {
+
+class SqlStorage;
+
+// What a dialect keeps per connection (a prepared statement on the driver's own handle, a lock key).
+class DialectState
+{
+public:
+    virtual ~DialectState() = default;
+};
+
+class Dialect
+{
+public:
+    virtual ~Dialect() = default;
+
+    // The dialect of a Qt SQL driver; nullptr for a driver the outbox does not run on.
+    static const Dialect *forDriver(const QString &driverName);
+    // Every dialect the engine has (for tests that check each one's SQL).
+    static QList<const Dialect *> all();
+
+    // The folder of its SQL files, and the name users see: "sqlite", "postgresql".
+    virtual QString name() const = 0;
+    virtual QString driverName() const = 0;
+    virtual bool has(Storage::Capability capability) const = 0;
+
+    // A named statement: its file in this dialect's folder, else in the common one, with every {{name}} that
+    // names another statement replaced by that statement's text (comment lines dropped). Tokens that name no
+    // statement ({{where}}, {{types}}...) are left for the caller to fill. Empty when there is none.
+    QString sql(const QString &name) const;
+    // Every named statement this dialect has (its own and the common ones).
+    QStringList statementNames() const;
+    // The statements of the migration to schema `version` (migrate-N.sql: statements end with ';' and a blank
+    // line); empty when that version changes nothing here.
+    QStringList migration(int version) const;
+
+    // The connection: driver options before open(), then the session's set-up (a time zone, lock timeouts).
+    virtual void configure(QSqlDatabase &db, const ConnectionSpec &spec) const = 0;
+    // `forWrites`: SQLite switches the file to WAL here (a write), so a database that is only probed is
+    // opened without it and given it after the probe by prepareForWrites().
+    virtual Error setUpSession(QSqlDatabase &db, const ConnectionSpec &spec, bool forWrites) const;
+    virtual Error prepareForWrites(QSqlDatabase &db, const ConnectionSpec &spec) const;
+    // Where the database is, in error messages: a file path or a URL without its password.
+    virtual QString where(const ConnectionSpec &spec) const;
+    // The error text of a failed open or statement, with what a user can do about it.
+    virtual QString errorText(const QSqlError &error) const;
+
+    // Creates or brings the schema up to date on any connection, serialised against other processes.
+    virtual Error migrate(QSqlDatabase &db) const = 0;
+
+    // Values: a time to bind, and a time read back.
+    virtual QVariant time(qint64 msSinceEpoch) const = 0;
+    virtual QDateTime readTime(const QVariant &value) const;
+    // A JSON array bound where {{id-list}} or {{sequence-list}} reads one (text, or UTF-8 bytes).
+    virtual QVariant jsonParameter(const QByteArray &json) const;
+    // The condition "e.type matches one of these globs" (for a route's claims), patterns inlined.
+    virtual QString typeCondition(const QStringList &globs) const = 0;
+    // Whether statements run over and over are prepared once and kept for the connection.
+    virtual bool keepsPreparedStatements() const { return false; }
+
+    // The relayer's operations whose shape differs. The defaults run the named statements "claim" (one
+    // UPDATE ... RETURNING), "complete-update" and "complete-history" (results as a JSON array of objects).
+    virtual std::unique_ptr<DialectState> newState() const { return nullptr; }
+    virtual Result<QList<OutboxEvent>> claim(
+        SqlStorage &storage, const QString &owner, int limit, qint64 leaseMs, const QString &types) const;
+    virtual Error complete(SqlStorage &storage, const QString &owner, const QList<DeliveryRecord> &records,
+        QSet<qint64> *written) const;
+    // SessionLocks: take (without waiting) or give up a relayer's lock on this session.
+    virtual Result<bool> tryRelayerLock(SqlStorage &storage, qint64 key) const;
+    virtual Error releaseRelayerLock(SqlStorage &storage, qint64 key) const;
+    virtual Error releaseRelayerLocks(SqlStorage &storage) const;
+    // Wakes relayers in other processes after an operator's write (Notify), inside or outside a transaction.
+    virtual Error wakeRelayers(SqlStorage &storage) const;
+
+    // An application's connection. Whether a transaction is known to be open on it (false: not, or cannot
+    // tell); after an enqueue, wake this process's relayers when the row becomes visible.
+    virtual bool inTransaction(const QSqlDatabase &db) const;
+    virtual void afterEnqueue(const QSqlDatabase &db) const;
+
+protected:
+    Dialect() = default;
+    // Applies migrations current+1 .. latest with q, inside the transaction the caller opened.
+    Error applyMigrations(QSqlDatabase &db, int current) const;
+    Error databaseError(const QString &what, const QSqlError &e) const;
+    static Error newerSchemaError(int current);
+    // Text as an SQL string literal (quotes doubled).
+    static QString sqlLiteral(QString text);
+    // A glob ('*', '?') as a LIKE pattern with backslash escapes.
+    static QString globToLike(const QString &glob);
+
+private:
+    const QHash<QString, QString> &statements() const;
+    mutable QHash<QString, QString> m_statements; // loaded once, on first use
+    mutable std::atomic<bool> m_loaded{false};
+};
+
+// What the engine keeps per application connection: the prepared INSERT (re-preparing it on every enqueue
+// cost more than the insert itself) and which database's schema was checked. It is a child of the
+// connection's driver, so it goes when the connection goes; the driver finalises the statement on close().
+class ConnectionCache : public QObject
+{
+public:
+    static ConnectionCache *of(const QSqlDatabase &db);
+
+    QString checkedDatabase;
+    std::unique_ptr<QSqlQuery> insert;
+    void *insertHandle = nullptr; // the driver's connection handle the INSERT was prepared on
+    // Whether the transaction open now has enqueued an event: only such a commit wakes relayers.
+    QAtomicInteger<int> enqueuedInTransaction = 0;
+};
+// The driver's own connection handle (sqlite3*, PGconn*...), or nullptr.
+void *nativeHandle(const QSqlDatabase &db);
+
+// A time read back as Unix milliseconds or a timestamp, in UTC; for callers without a dialect at hand.
+qint64 toMs(const QDateTime &t);
+qint64 nowMs();
+QVariant textOrNull(const QString &s);
+// The results of a batch as one JSON array: objects {s, t, o, w, n, a, h, e, d} or arrays by position
+// (see the SQLite dialect), `deliveredOnly` the short form [seq, http status, duration].
+QByteArray deliveryJson(const QList<DeliveryRecord> &records, bool objects, bool deliveredOnly);
+OutboxEvent eventFromQuery(const class QSqlQuery &q, const Dialect &dialect);
+QList<OutboxEvent> inSequenceOrder(QList<OutboxEvent> events);
+
+} // namespace outbox::detail

@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: MIT
+// SQLite: the embedded default. Times are Unix milliseconds; one writer at a time (BEGIN IMMEDIATE, the busy
+// timeout); relayers in this process are woken by a commit hook, in others by the data_version counter.
+#include "dialect.h"
+#include "sqlstorage.h"
+#include "wakeevent.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSqlDriver>
+#include <QSqlError>
+#include <QSqlQuery>
+
+#include <algorithm>
+
+#include <sqlite3.h>
+
+namespace outbox::detail {
+
+namespace {
+
+// The sqlite3 handle behind a QSQLITE connection (Qt documents QSqlDriver::handle() for this), or nullptr.
+sqlite3 *sqliteHandle(const QSqlDatabase &db)
+{
+    const QVariant v = db.driver() ? db.driver()->handle() : QVariant();
+    if (!v.isValid() || qstrcmp(v.typeName(), "sqlite3*") != 0)
+        return nullptr;
+    return *static_cast<sqlite3 *const *>(v.constData());
+}
+
+int onCommit(void *arg)
+{
+    auto *cache = static_cast<ConnectionCache *>(arg);
+    if (cache->enqueuedInTransaction.fetchAndStoreRelaxed(0))
+        WakeEvent::raise();
+    return 0; // let the commit proceed
+}
+
+void onRollback(void *arg)
+{
+    static_cast<ConnectionCache *>(arg)->enqueuedInTransaction.storeRelaxed(0);
+}
+
+// The claim's statement, prepared once on the connection's own handle (finalised before it closes).
+class SqliteState final : public DialectState
+{
+public:
+    ~SqliteState() override { reset(); }
+    void reset()
+    {
+        if (statement)
+            sqlite3_finalize(statement);
+        statement = nullptr;
+        handle = nullptr;
+        sql.clear();
+    }
+    sqlite3 *handle = nullptr;
+    sqlite3_stmt *statement = nullptr;
+    QString sql;
+};
+
+class SqliteDialect final : public Dialect
+{
+public:
+    QString name() const override { return QStringLiteral("sqlite"); }
+    QString driverName() const override { return QStringLiteral("QSQLITE"); }
+    bool has(Storage::Capability c) const override
+    {
+        return c == Storage::Capability::LocalFile || c == Storage::Capability::ChangeCounter;
+    }
+
+    void configure(QSqlDatabase &db, const ConnectionSpec &spec) const override
+    {
+        db.setDatabaseName(spec.database);
+        // Wait for a busy database rather than failing: relayers, the console and applications share one file.
+        db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=10000"));
+    }
+
+    Error setUpSession(QSqlDatabase &db, const ConnectionSpec &spec, bool forWrites) const override
+    {
+        if (forWrites)
+            return prepareForWrites(db, spec);
+        // Still find out now whether it is a database at all (a read).
+        QSqlQuery q(db);
+        if (!q.exec(QStringLiteral("SELECT COUNT(*) FROM sqlite_master")))
+            return openError(spec, q.lastError());
+        return {};
+    }
+
+    Error prepareForWrites(QSqlDatabase &db, const ConnectionSpec &spec) const override
+    {
+        QSqlQuery q(db);
+        if (!q.exec(QStringLiteral("PRAGMA journal_mode=WAL")))
+            return openError(spec, q.lastError());
+        q.exec(QStringLiteral("PRAGMA synchronous=NORMAL"));
+        return {};
+    }
+
+    QString where(const ConnectionSpec &spec) const override { return spec.database; }
+
+    Error migrate(QSqlDatabase &db) const override
+    {
+        QSqlQuery q(db);
+        if (!q.exec(sql(QStringLiteral("schema-table")))) {
+            const QString why = errorText(q.lastError());
+            if (why.contains(QLatin1String("not a database")))
+                return Error(
+                    Error::InvalidArgument, QStringLiteral("'%1' is not a SQLite database").arg(db.databaseName()));
+            return Error(Error::Database, QStringLiteral("cannot create the outbox schema: %1").arg(why));
+        }
+        if (!q.exec(sql(QStringLiteral("schema-version"))) || !q.next())
+            return databaseError(QStringLiteral("cannot read the outbox schema version"), q.lastError());
+        const int current = q.value(0).toInt();
+        q.finish();
+        if (current > Storage::schemaVersion())
+            return newerSchemaError(current);
+        if (current == Storage::schemaVersion())
+            return {};
+
+        // A savepoint works both inside a caller's transaction and on its own (where it acts as BEGIN).
+        if (!q.exec(QStringLiteral("SAVEPOINT outbox_migrate")))
+            return databaseError(QStringLiteral("cannot migrate the outbox schema"), q.lastError());
+        auto rollback = [&q](const Error &e) {
+            q.exec(QStringLiteral("ROLLBACK TO outbox_migrate"));
+            q.exec(QStringLiteral("RELEASE outbox_migrate"));
+            q.exec(QStringLiteral("PRAGMA writable_schema = OFF")); // in case version 4 failed half-way
+            return e;
+        };
+        // Take the write lock (a write that changes nothing), then read the version again: another process
+        // may have migrated meanwhile, and not every migration can run twice.
+        if (!q.exec(QStringLiteral("UPDATE outbox_schema SET version = version WHERE version < 0"))
+            || !q.exec(sql(QStringLiteral("schema-version"))) || !q.next())
+            return rollback(databaseError(QStringLiteral("cannot migrate the outbox schema"), q.lastError()));
+        const int locked = q.value(0).toInt();
+        q.finish();
+        if (locked > Storage::schemaVersion())
+            return rollback(newerSchemaError(locked));
+        if (Error e = applyMigrations(db, locked))
+            return rollback(e);
+        if (!q.exec(QStringLiteral("RELEASE outbox_migrate")))
+            return databaseError(QStringLiteral("cannot commit the outbox schema"), q.lastError());
+        return {};
+    }
+
+    QVariant time(qint64 ms) const override { return ms; }
+    // UTF-8 bytes: a QString would be bound as UTF-16, which SQLite's JSON functions convert back on every use.
+    QVariant jsonParameter(const QByteArray &json) const override { return json; }
+
+    QString typeCondition(const QStringList &globs) const override
+    {
+        return sql(QStringLiteral("type-matches"))
+            .replace(QLatin1String("{{patterns}}"),
+                sqlLiteral(QString::fromUtf8(
+                    QJsonDocument(QJsonArray::fromStringList(globs)).toJson(QJsonDocument::Compact))));
+    }
+    bool keepsPreparedStatements() const override { return true; }
+
+    std::unique_ptr<DialectState> newState() const override { return std::make_unique<SqliteState>(); }
+
+    // The claim runs on the connection's own handle, its statement prepared once. Through Qt every cell of
+    // the returned rows became a QVariant first, which cost more than the UPDATE itself.
+    Result<QList<OutboxEvent>> claim(
+        SqlStorage &storage, const QString &owner, int limit, qint64 leaseMs, const QString &types) const override
+    {
+        const QString what = QStringLiteral("cannot claim events");
+        auto *state = static_cast<SqliteState *>(storage.dialectState());
+        const QSqlDatabase db = storage.database();
+        sqlite3 *handle = db.isOpen() ? sqliteHandle(db) : nullptr;
+        if (!handle)
+            return Error(Error::Database, QStringLiteral("%1: no connection to the database").arg(what));
+        if (state->handle != handle || state->sql.isEmpty()) {
+            state->reset();
+            const QString text = sql(QStringLiteral("claim")).replace(QLatin1String("{{types}}"), types);
+            if (sqlite3_prepare_v3(handle, text.toUtf8().constData(), -1, SQLITE_PREPARE_PERSISTENT,
+                    &state->statement, nullptr)
+                != SQLITE_OK) {
+                const Error e(
+                    Error::Database, QStringLiteral("%1: %2").arg(what, QString::fromUtf8(sqlite3_errmsg(handle))));
+                state->reset();
+                return e;
+            }
+            state->handle = handle;
+            state->sql = text;
+        }
+        sqlite3_stmt *st = state->statement;
+        const qint64 now = nowMs();
+        const QByteArray ownerUtf8 = owner.toUtf8();
+        sqlite3_bind_text(st, 1, ownerUtf8.constData(), int(ownerUtf8.size()), SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, now + leaseMs);
+        sqlite3_bind_int64(st, 3, now + leaseMs);
+        sqlite3_bind_int64(st, 4, now);
+        sqlite3_bind_int(st, 5, limit);
+        storage.countStatement();
+
+        const auto text = [st](int column) {
+            const auto *chars = reinterpret_cast<const char *>(sqlite3_column_text(st, column));
+            return chars ? QString::fromUtf8(chars, sqlite3_column_bytes(st, column)) : QString();
+        };
+        const auto time = [st](int column) {
+            return sqlite3_column_type(st, column) == SQLITE_NULL
+                ? QDateTime()
+                : QDateTime::fromMSecsSinceEpoch(sqlite3_column_int64(st, column), Qt::UTC);
+        };
+        QList<OutboxEvent> events;
+        events.reserve(limit);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            // The columns of event-columns.sql, in order.
+            OutboxEvent e;
+            e.sequence = sqlite3_column_int64(st, 0);
+            e.id = text(1);
+            e.type = text(2);
+            e.source = text(3);
+            e.subject = text(4);
+            e.contentType = text(5);
+            const void *data = sqlite3_column_blob(st, 6);
+            e.data = data ? QByteArray(static_cast<const char *>(data), sqlite3_column_bytes(st, 6)) : QByteArray("");
+            if (const auto *ext = static_cast<const char *>(sqlite3_column_blob(st, 7));
+                ext && sqlite3_column_bytes(st, 7) > 0)
+                e.extensions = QJsonDocument::fromJson(QByteArray(ext, sqlite3_column_bytes(st, 7))).object();
+            e.orderingKey = text(8);
+            parseStatus(text(9), &e.status);
+            e.attempts = sqlite3_column_int(st, 10);
+            e.nextAttemptAt = time(11);
+            e.leaseOwner = text(12);
+            e.leaseExpiresAt = time(13);
+            e.lastError = text(14);
+            e.lastHttpStatus = sqlite3_column_int(st, 15);
+            e.createdAt = time(16);
+            e.sentAt = time(17);
+            e.replayOf = text(18);
+            events.append(std::move(e));
+        }
+        if (rc != SQLITE_DONE) {
+            const Error e(
+                Error::Database, QStringLiteral("%1: %2").arg(what, QString::fromUtf8(sqlite3_errmsg(handle))));
+            sqlite3_reset(st);
+            return e;
+        }
+        sqlite3_reset(st);
+        return inSequenceOrder(std::move(events));
+    }
+
+    // The results by position in arrays; a batch in which every event was delivered at one time (the usual
+    // batch) in one statement with the time bound once and only what differs per event in the JSON.
+    Error complete(SqlStorage &storage, const QString &owner, const QList<DeliveryRecord> &records,
+        QSet<qint64> *written) const override
+    {
+        const bool allDelivered = std::all_of(records.begin(), records.end(), [](const DeliveryRecord &r) {
+            return r.outcome == Attempt::Outcome::Sent && r.newStatus == EventStatus::Sent;
+        });
+        const bool shortForm = allDelivered && std::all_of(records.begin(), records.end(), [&](const DeliveryRecord &r) {
+            return r.attemptedAt == records.first().attemptedAt;
+        });
+        const QByteArray json = deliveryJson(records, false, shortForm);
+        std::unique_ptr<Query> update;
+        std::unique_ptr<Query> history;
+        if (shortForm) {
+            update = std::make_unique<Query>(&storage, sql(QStringLiteral("complete-delivered")), Query::Reuse::Kept);
+            const qint64 attempted = toMs(records.first().attemptedAt);
+            update->bind(attempted).bind(attempted);
+        } else {
+            update = std::make_unique<Query>(&storage, sql(QStringLiteral("complete-update")), Query::Reuse::Kept);
+            history = std::make_unique<Query>(&storage, sql(QStringLiteral("complete-history")), Query::Reuse::Kept);
+            history->bind(owner).bind(json).bind(owner);
+        }
+        update->bind(owner).bind(json).bind(owner);
+        // The history first, while the rows still name their owner.
+        return storage.inWriteTransaction(QStringLiteral("cannot write delivery results"), [&]() -> Error {
+            if (history && !allDelivered) {
+                if (Error e = history->exec(QStringLiteral("cannot record delivery attempts")))
+                    return e;
+            }
+            if (Error e = update->exec(QStringLiteral("cannot write delivery results")))
+                return e;
+            // Read to the end: a statement with rows left open would keep the commit from going through.
+            if (written)
+                written->clear();
+            while (update->q().next()) {
+                if (written)
+                    written->insert(update->q().value(0).toLongLong());
+            }
+            update->q().finish();
+            return Error();
+        });
+    }
+
+    // After an error such as SQLITE_FULL or SQLITE_IOERR, SQLite has rolled the caller's whole transaction
+    // back: the caller is told, and the INSERT is never retried (a retry would commit the event on its own).
+    bool inTransaction(const QSqlDatabase &db) const override
+    {
+        sqlite3 *handle = sqliteHandle(db);
+        return handle && !sqlite3_get_autocommit(handle);
+    }
+
+    // Wake relayers in this process when the row becomes visible: at once outside a transaction, else when
+    // the caller's transaction commits (and only that one: the hook fires once per enqueuing commit).
+    void afterEnqueue(const QSqlDatabase &db) const override
+    {
+        sqlite3 *handle = sqliteHandle(db);
+        if (!handle)
+            return;
+        if (sqlite3_get_autocommit(handle)) {
+            WakeEvent::raise();
+            return;
+        }
+        ConnectionCache *cache = ConnectionCache::of(db);
+        // Installed on every enqueue (cheap), so a reopened connection's new handle gets them too. The cache
+        // outlives the handle (it goes with the driver), so the hooks' argument stays valid while they can fire.
+        sqlite3_commit_hook(handle, onCommit, cache);
+        sqlite3_rollback_hook(handle, onRollback, cache);
+        cache->enqueuedInTransaction.storeRelaxed(1);
+    }
+
+private:
+    Error openError(const ConnectionSpec &spec, const QSqlError &error) const
+    {
+        const QString why = errorText(error);
+        if (why.contains(QLatin1String("not a database")))
+            return Error(Error::InvalidArgument, QStringLiteral("'%1' is not a SQLite database").arg(spec.database));
+        return Error(Error::Database, QStringLiteral("cannot open '%1': %2").arg(spec.database, why));
+    }
+};
+
+} // namespace
+
+const Dialect *sqliteDialect()
+{
+    static const SqliteDialect dialect;
+    return &dialect;
+}
+
+} // namespace outbox::detail

@@ -1,0 +1,1 @@
+SELECT status, COUNT(*) FROM outbox_events GROUP BY status

@@ -1,0 +1,1 @@
+SELECT {{event-columns}} FROM outbox_events WHERE id = ?

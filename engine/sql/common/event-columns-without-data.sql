@@ -1,0 +1,1 @@
+seq, id, type, source, subject, content_type, NULL, extensions, ordering_key, status, attempts, next_attempt_at, lease_owner, lease_expires_at, last_error, last_http_status, created_at, sent_at, replay_of

@@ -1,0 +1,1 @@
+SELECT {{columns}} FROM outbox_events WHERE seq IN {{sequence-list}}

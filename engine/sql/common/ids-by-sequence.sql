@@ -1,0 +1,1 @@
+SELECT id FROM outbox_events WHERE seq IN {{sequence-list}}

@@ -1,0 +1,1 @@
+INSERT INTO outbox_schema(version) SELECT CAST(? AS INTEGER) WHERE NOT EXISTS (SELECT 1 FROM outbox_schema WHERE version = CAST(? AS INTEGER))

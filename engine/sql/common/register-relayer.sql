@@ -1,0 +1,1 @@
+INSERT INTO outbox_relayers (owner, host, pid, process_start, lock_key, lease_ms, started_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (owner) DO UPDATE SET host = excluded.host, pid = excluded.pid, process_start = excluded.process_start, lock_key = excluded.lock_key, lease_ms = excluded.lease_ms

@@ -1,0 +1,2 @@
+-- A new pending event with the original's attributes and data, its extensions naming the original.
+INSERT INTO outbox_events (id, type, source, subject, content_type, data, extensions, ordering_key, status, attempts, next_attempt_at, created_at, replay_of) SELECT ?, type, source, subject, content_type, data, {{replay-extensions}}, ordering_key, 'pending', 0, ?, ?, id FROM outbox_events WHERE id = ? AND status IN ('sent', 'failed')

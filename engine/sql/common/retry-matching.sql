@@ -1,0 +1,1 @@
+{{back-to-pending}}{{where}}

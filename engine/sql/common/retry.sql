@@ -1,0 +1,1 @@
+{{back-to-pending}} WHERE status = 'failed' AND id IN {{id-list}}

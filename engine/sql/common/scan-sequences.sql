@@ -1,0 +1,1 @@
+SELECT seq FROM outbox_events{{where}} ORDER BY {{order}}

@@ -1,0 +1,1 @@
+CREATE TABLE IF NOT EXISTS outbox_schema (version INTEGER NOT NULL)

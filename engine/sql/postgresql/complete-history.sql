@@ -1,0 +1,1 @@
+INSERT INTO outbox_attempts (event_seq, attempted_at, outcome, http_status, error, duration_ms, relayer) SELECT r.s, to_timestamp(r.w / 1000.0), r.o, r.h, r.e, r.d, ? FROM jsonb_to_recordset(CAST(? AS jsonb)) AS r(s bigint, w bigint, o text, h int, e text, d bigint) WHERE r.o <> 'sent' AND EXISTS (SELECT 1 FROM outbox_events WHERE seq = r.s AND lease_owner = ?)

@@ -1,0 +1,3 @@
+-- The results as one JSON array of objects: s seq, t status, n next attempt (ms), e error, h http status,
+-- a sent at (ms), d duration.
+UPDATE outbox_events SET status = r.t, attempts = attempts + 1, next_attempt_at = to_timestamp(r.n / 1000.0), lease_owner = NULL, lease_expires_at = NULL, last_error = r.e, last_http_status = r.h, sent_at = COALESCE(to_timestamp(r.a / 1000.0), sent_at), last_duration_ms = r.d, last_relayer = ? FROM jsonb_to_recordset(CAST(? AS jsonb)) AS r(s bigint, t text, n bigint, e text, h int, a bigint, d bigint) WHERE outbox_events.seq = r.s AND outbox_events.lease_owner = ? RETURNING outbox_events.seq

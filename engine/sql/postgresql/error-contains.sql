@@ -1,0 +1,1 @@
+strpos(last_error, ?) > 0

@@ -1,0 +1,1 @@
+(SELECT jsonb_array_elements_text(CAST(? AS jsonb)))

@@ -1,0 +1,2 @@
+-- The NOTIFY rides in the same statement; relayers hear it when (and only if) the caller's transaction commits.
+WITH inserted AS (INSERT INTO outbox_events (id, type, source, subject, content_type, data, extensions, ordering_key, status, attempts, next_attempt_at, created_at, replay_of) VALUES (?, ?, ?, ?, ?, ?, CAST(? AS jsonb), ?, 'pending', 0, ?, ?, ?) RETURNING 1) SELECT pg_notify('outbox_events', '') FROM inserted

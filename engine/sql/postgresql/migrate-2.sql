@@ -1,0 +1,3 @@
+-- Version 2 parks blocked events on SQLite only. On PostgreSQL concurrent writers could park an event after
+-- its head was sent (and leave it parked) unless every writer took a per-key lock, which can deadlock an
+-- application's transaction; here the claim's head check alone keeps the order.

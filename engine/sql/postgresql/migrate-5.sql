@@ -1,0 +1,1 @@
+CREATE TABLE IF NOT EXISTS outbox_relayers ( owner TEXT PRIMARY KEY, host TEXT NOT NULL, pid BIGINT NOT NULL, process_start TEXT, lock_key BIGINT, lease_ms BIGINT NOT NULL, started_at TIMESTAMPTZ NOT NULL)

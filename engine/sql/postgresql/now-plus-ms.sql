@@ -1,0 +1,1 @@
+(clock_timestamp() + CAST(? AS bigint) * interval '1 millisecond')

@@ -1,0 +1,1 @@
+position(CAST(? AS bytea) IN data) > 0

@@ -1,0 +1,2 @@
+-- Alive while some session holds the relayer's advisory lock (0x0B0C = 2828, lock_key) in this database.
+SELECT owner, host, pid, process_start, lock_key, lease_ms, started_at, EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND CAST(l.classid AS bigint) = 2828 AND CAST(l.objid AS bigint) = r.lock_key AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())) FROM outbox_relayers r ORDER BY started_at, owner

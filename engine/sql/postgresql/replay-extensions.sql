@@ -1,0 +1,1 @@
+COALESCE(extensions, '{}'::jsonb) || jsonb_build_object('replayof', id)

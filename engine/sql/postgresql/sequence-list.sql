@@ -1,0 +1,1 @@
+(SELECT CAST(jsonb_array_elements_text(CAST(? AS jsonb)) AS BIGINT))

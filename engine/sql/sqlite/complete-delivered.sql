@@ -1,0 +1,3 @@
+-- Every event of the batch delivered at one time (the usual batch): one statement, the time bound once and
+-- only what differs per event in the JSON, each row [seq, http status, duration].
+UPDATE outbox_events SET status = 'sent', attempts = attempts + 1, next_attempt_at = ?, lease_owner = NULL, lease_expires_at = NULL, last_error = NULL, last_http_status = r.h, sent_at = ?, last_duration_ms = r.d, last_relayer = ? FROM (SELECT value->>0 AS s, value->>1 AS h, value->>2 AS d FROM json_each(CAST(? AS TEXT))) AS r WHERE outbox_events.seq = r.s AND outbox_events.lease_owner = ? RETURNING outbox_events.seq

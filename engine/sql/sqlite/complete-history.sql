@@ -1,0 +1,1 @@
+INSERT INTO outbox_attempts (event_seq, attempted_at, outcome, http_status, error, duration_ms, relayer) SELECT value->>0, value->>3, value->>2, value->>6, value->>7, value->>8, ? FROM json_each(CAST(? AS TEXT)) WHERE value->>2 <> 'sent' AND EXISTS (SELECT 1 FROM outbox_events WHERE seq = value->>0 AND lease_owner = ?)

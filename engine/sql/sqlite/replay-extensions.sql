@@ -1,0 +1,1 @@
+json_set(COALESCE(extensions, '{}'), '$.replayof', id)

@@ -1,0 +1,744 @@
+// SPDX-License-Identifier: MIT
+#include "sqlstorage.h"
+
+#include "processinfo.h"
+
+#include <QCoreApplication>
+#include <QFile>
+#include <QHostInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRandomGenerator>
+#include <QSet>
+#include <QSqlError>
+#include <QSqlQuery>
+
+#include <algorithm>
+
+#include <sys/stat.h>
+
+namespace outbox::detail {
+
+Query::Query(SqlStorage *storage, const QString &sql, Reuse reuse) : m_storage(storage)
+{
+    const QSqlDatabase db = storage->database();
+    if (reuse == Reuse::Kept && storage->dialect().keepsPreparedStatements()) {
+        auto &kept = storage->m_prepared[sql];
+        if (!kept) {
+            kept = std::make_unique<QSqlQuery>(db);
+            kept->setForwardOnly(true);
+            if (!db.isOpen() || !kept->prepare(sql)) {
+                m_own.emplace(*kept); // keeps the error to report
+                m_query = &*m_own;
+                storage->m_prepared.erase(sql);
+                return;
+            }
+        }
+        m_query = kept.get();
+        m_kept = true;
+        m_prepared = true;
+        return;
+    }
+    m_own.emplace(db);
+    m_query = &*m_own;
+    m_query->setForwardOnly(true);
+    // A closed connection (a lost server) is reported by exec(), without Qt's own warning here.
+    m_prepared = db.isOpen() && m_query->prepare(sql);
+}
+
+Query::~Query()
+{
+    if (m_kept)
+        m_query->finish(); // resets the statement so it holds no read open
+}
+
+Error Query::exec(const QString &what)
+{
+    const Dialect &dialect = m_storage->dialect();
+    auto error = [&](const QSqlError &e) {
+        QString why = dialect.errorText(e);
+        if (why.isEmpty())
+            why = QStringLiteral("no answer from the database (connection lost?)");
+        return Error(Error::Database, QStringLiteral("%1: %2").arg(what, why));
+    };
+    if (!m_storage->database().isOpen())
+        return Error(Error::Database, QStringLiteral("%1: no connection to the database").arg(what));
+    if (!m_prepared)
+        return error(m_query->lastError());
+    m_storage->countStatement();
+    if (!m_query->exec())
+        return error(m_query->lastError());
+    return {};
+}
+
+Where whereFor(const EventFilter &f, const Dialect &dialect)
+{
+    Where w;
+    if (f.status)
+        w.add(QStringLiteral("status = ?"), statusName(*f.status));
+    if (!f.id.isEmpty())
+        w.add(QStringLiteral("id = ?"), f.id);
+    if (!f.type.isEmpty())
+        w.add(QStringLiteral("type = ?"), f.type);
+    if (!f.source.isEmpty())
+        w.add(QStringLiteral("source = ?"), f.source);
+    if (!f.orderingKey.isEmpty())
+        w.add(QStringLiteral("ordering_key = ?"), f.orderingKey);
+    if (!f.errorContains.isEmpty())
+        w.add(dialect.sql(QStringLiteral("error-contains")), f.errorContains);
+    if (f.createdFrom.isValid())
+        w.add(QStringLiteral("created_at >= ?"), dialect.time(f.createdFrom.toMSecsSinceEpoch()));
+    if (f.createdTo.isValid())
+        w.add(QStringLiteral("created_at < ?"), dialect.time(f.createdTo.toMSecsSinceEpoch()));
+    if (f.sequenceAbove > 0)
+        w.add(QStringLiteral("seq > ?"), f.sequenceAbove);
+    if (f.sequenceAtMost > 0)
+        w.add(QStringLiteral("seq <= ?"), f.sequenceAtMost);
+    if (!f.payloadContains.isEmpty())
+        w.add(dialect.sql(QStringLiteral("payload-contains")), f.payloadContains);
+    return w;
+}
+
+QString sequenceListJson(const QList<qint64> &sequences)
+{
+    QByteArray json = "[";
+    for (qint64 s : sequences) {
+        if (json.size() > 1)
+            json += ',';
+        json += QByteArray::number(s);
+    }
+    json += ']';
+    return QString::fromLatin1(json);
+}
+
+QByteArray fileIdentity(const QString &path)
+{
+    struct stat st
+    { };
+    if (::stat(QFile::encodeName(path).constData(), &st) != 0)
+        return {};
+    return QByteArray::number(quint64(st.st_dev)) + ':' + QByteArray::number(quint64(st.st_ino));
+}
+
+namespace {
+
+QString jsonList(const QStringList &values)
+{
+    return QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(values)).toJson(QJsonDocument::Compact));
+}
+
+QStringList unique(const QStringList &ids)
+{
+    QStringList out;
+    QSet<QString> seen;
+    for (const QString &id : ids) {
+        if (!seen.contains(id)) {
+            seen.insert(id);
+            out.append(id);
+        }
+    }
+    return out;
+}
+
+const char *sortColumnName(SortColumn c)
+{
+    switch (c) {
+    case SortColumn::Sequence:
+        return nullptr;
+    case SortColumn::Type:
+        return "type";
+    case SortColumn::Source:
+        return "source";
+    case SortColumn::Subject:
+        return "subject";
+    case SortColumn::OrderingKey:
+        return "ordering_key";
+    case SortColumn::Status:
+        return "status";
+    case SortColumn::Attempts:
+        return "attempts";
+    case SortColumn::HttpStatus:
+        return "last_http_status";
+    }
+    return nullptr;
+}
+
+} // namespace
+
+SqlStorage::SqlStorage(const ConnectionSpec &spec, const QString &connectionName, const Dialect &dialect)
+    : m_spec(spec), m_connectionName(connectionName), m_dialect(dialect), m_state(dialect.newState())
+{ }
+
+SqlStorage::~SqlStorage()
+{
+    m_prepared.clear(); // statements go before their connection
+    m_state.reset();
+    {
+        QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
+        if (db.isOpen())
+            db.close();
+    }
+    QSqlDatabase::removeDatabase(m_connectionName);
+}
+
+QSqlDatabase SqlStorage::database() const
+{
+    return QSqlDatabase::database(m_connectionName, false);
+}
+
+bool SqlStorage::isFileReplaced() const
+{
+    return m_dialect.has(Capability::LocalFile) && fileIdentity(m_spec.database) != m_fileIdentity;
+}
+
+bool SqlStorage::ping()
+{
+    Query q(this, m_dialect.sql(QStringLiteral("ping")));
+    return !q.exec(QStringLiteral("ping")).isError();
+}
+
+Error SqlStorage::reconnect()
+{
+    m_prepared.clear();
+    m_state = m_dialect.newState();
+    QSqlDatabase db = database();
+    db.close();
+    if (!db.open()) {
+        const QString why = m_dialect.errorText(db.lastError()).section(QLatin1Char('\n'), 0, 0);
+        return Error(
+            Error::Database, QStringLiteral("cannot connect to %1: %2").arg(m_dialect.where(m_spec), why));
+    }
+    return m_dialect.setUpSession(db, m_spec, true);
+}
+
+Error SqlStorage::inWriteTransaction(const QString &what, const std::function<Error()> &work)
+{
+    QSqlDatabase db = database();
+    if (Error e = Storage::beginWrite(db))
+        return Error(e.code(), QStringLiteral("%1: %2").arg(what, e.message()));
+    QSqlQuery tx(db);
+    if (Error e = work()) {
+        tx.exec(QStringLiteral("ROLLBACK"));
+        return e;
+    }
+    if (!tx.exec(QStringLiteral("COMMIT"))) {
+        QString why = m_dialect.errorText(tx.lastError());
+        tx.exec(QStringLiteral("ROLLBACK"));
+        return Error(Error::Database, QStringLiteral("%1: %2").arg(what, why));
+    }
+    return {};
+}
+
+void SqlStorage::setClaimTypes(const QStringList &include, const QStringList &exclude)
+{
+    m_claimInclude = include;
+    m_claimExclude = exclude;
+    // The type condition of a route's claims, its patterns inlined as string literals (they come from the
+    // relayer's configuration, and are quoted like any SQL string).
+    m_claimTypes.clear();
+    if (!include.isEmpty())
+        m_claimTypes += QStringLiteral(" AND ") + m_dialect.typeCondition(include);
+    if (!exclude.isEmpty())
+        m_claimTypes += QStringLiteral(" AND NOT ") + m_dialect.typeCondition(exclude);
+    m_state = m_dialect.newState(); // a kept claim is prepared again with the condition
+}
+
+Result<QList<OutboxEvent>> SqlStorage::claim(const QString &owner, int limit, qint64 leaseMs)
+{
+    return m_dialect.claim(*this, owner, limit, leaseMs, m_claimTypes);
+}
+
+Error SqlStorage::complete(const QString &owner, const QList<DeliveryRecord> &records, QSet<qint64> *written)
+{
+    if (records.isEmpty())
+        return {};
+    return m_dialect.complete(*this, owner, records, written);
+}
+
+Error SqlStorage::release(const QString &owner, const QList<qint64> &sequences)
+{
+    if (sequences.isEmpty())
+        return {};
+    Query q(this, m_dialect.sql(QStringLiteral("release")), Query::Reuse::Kept);
+    q.bind(m_dialect.time(nowMs())).bind(owner).bind(sequenceListJson(sequences));
+    return q.exec(QStringLiteral("cannot release leases"));
+}
+
+Error SqlStorage::releaseAll(const QString &owner)
+{
+    Query q(this, m_dialect.sql(QStringLiteral("release-all")));
+    q.bind(m_dialect.time(nowMs())).bind(owner);
+    return q.exec(QStringLiteral("cannot release leases"));
+}
+
+Error SqlStorage::registerRelayer(const QString &owner, qint64 leaseMs)
+{
+    const bool locks = m_dialect.has(Capability::SessionLocks);
+    if (locks) {
+        // The lock first: a key that another session holds (one taking this relayer over) is not ours any more.
+        for (int tries = 0; tries < 8; ++tries) {
+            const qint64 key =
+                m_lockKey > 0 && tries == 0 ? m_lockKey : qint64(QRandomGenerator::global()->bounded(1, 0x7fffffff));
+            auto taken = m_dialect.tryRelayerLock(*this, key);
+            if (!taken.isOk())
+                return taken.error();
+            if (*taken) {
+                m_lockKey = key;
+                break;
+            }
+            m_lockKey = 0;
+        }
+        if (m_lockKey == 0)
+            return Error(Error::Database, QStringLiteral("cannot take a relayer lock: every key tried is held"));
+    }
+    const QString host = QHostInfo::localHostName();
+    const qint64 pid = QCoreApplication::applicationPid();
+    Query q(this, m_dialect.sql(QStringLiteral("register-relayer")));
+    q.bind(owner)
+        .bind(host)
+        .bind(pid)
+        .bind(textOrNull(processStartToken(pid)))
+        .bind(locks ? QVariant(m_lockKey) : QVariant(QMetaType(QMetaType::LongLong)))
+        .bind(leaseMs)
+        .bind(m_dialect.time(nowMs()));
+    return q.exec(QStringLiteral("cannot register the relayer"));
+}
+
+Error SqlStorage::unregisterRelayer(const QString &owner)
+{
+    Query q(this, m_dialect.sql(QStringLiteral("unregister-relayer")));
+    q.bind(owner);
+    Error error = q.exec(QStringLiteral("cannot unregister the relayer"));
+    if (m_lockKey > 0) {
+        if (Error e = m_dialect.releaseRelayerLocks(*this); e && !error)
+            error = e;
+        m_lockKey = 0;
+    }
+    return error;
+}
+
+Result<int> SqlStorage::renewLeases(const QString &owner, const QList<qint64> &sequences, qint64 leaseMs)
+{
+    if (sequences.isEmpty())
+        return 0;
+    Query q(this, m_dialect.sql(QStringLiteral("renew-leases")), Query::Reuse::Kept);
+    q.bind(leaseMs).bind(leaseMs).bind(owner).bind(sequenceListJson(sequences));
+    if (Error e = q.exec(QStringLiteral("cannot renew leases")))
+        return e;
+    return q.q().numRowsAffected();
+}
+
+Result<QList<RelayerInfo>> SqlStorage::relayers(bool withLeases)
+{
+    Query q(this, m_dialect.sql(QStringLiteral("relayers")));
+    if (Error e = q.exec(QStringLiteral("cannot read the relayers")))
+        return e;
+    QList<RelayerInfo> list;
+    const QString thisHost = QHostInfo::localHostName();
+    const bool locks = m_dialect.has(Capability::SessionLocks);
+    while (q.q().next()) {
+        RelayerInfo r;
+        r.owner = q.q().value(0).toString();
+        r.host = q.q().value(1).toString();
+        r.pid = q.q().value(2).toLongLong();
+        r.processStart = q.q().value(3).toString();
+        r.lockKey = q.q().value(4).toLongLong();
+        r.leaseMs = q.q().value(5).toLongLong();
+        r.startedAt = m_dialect.readTime(q.q().value(6));
+        r.registered = true;
+        // Alive while some session holds its lock; else while its process runs (same host only).
+        if (locks)
+            r.state = q.q().value(7).toBool() ? RelayerInfo::State::Alive : RelayerInfo::State::Gone;
+        else if (r.host == thisHost && canTellProcessStart() && !r.processStart.isEmpty())
+            r.state =
+                processStartToken(r.pid) == r.processStart ? RelayerInfo::State::Alive : RelayerInfo::State::Gone;
+        list.append(r);
+    }
+    if (!withLeases)
+        return list;
+    Query leases(this, m_dialect.sql(QStringLiteral("leases-by-owner")));
+    if (Error e = leases.exec(QStringLiteral("cannot count leases")))
+        return e;
+    while (leases.q().next()) {
+        const QString owner = leases.q().value(0).toString();
+        auto it = std::find_if(list.begin(), list.end(), [&](const RelayerInfo &r) { return r.owner == owner; });
+        if (it == list.end()) {
+            // Leases of an owner that is not registered (a relayer of an older version, or one forgotten):
+            // its name tells host and process id; they run out at their expiry.
+            RelayerInfo r;
+            r.owner = owner;
+            const QString where = owner.section(QLatin1Char('@'), 1).section(QLatin1Char('/'), 0, 0);
+            r.host = where.section(QLatin1Char(':'), 0, 0);
+            r.pid = where.section(QLatin1Char(':'), 1, 1).toLongLong();
+            list.append(r);
+            it = list.end() - 1;
+        }
+        it->held = leases.q().value(1).toLongLong();
+        it->leaseExpiresAt = m_dialect.readTime(leases.q().value(2));
+        if (it->registered && it->leaseExpiresAt.isValid())
+            it->lastRenewal = it->leaseExpiresAt.addMSecs(-it->leaseMs);
+    }
+    return list;
+}
+
+Result<int> SqlStorage::takeOver(const RelayerInfo &gone)
+{
+    if (!gone.registered)
+        return 0;
+    const bool locks = m_dialect.has(Capability::SessionLocks);
+    if (locks) {
+        // Holding its lock while releasing: it cannot come back meanwhile, and no other relayer releases too.
+        auto taken = m_dialect.tryRelayerLock(*this, gone.lockKey);
+        if (!taken.isOk())
+            return taken.error();
+        if (!*taken)
+            return -1;
+    }
+    int released = 0;
+    Error error = inWriteTransaction(QStringLiteral("cannot take over a relayer"), [&]() -> Error {
+        Query release(this, m_dialect.sql(QStringLiteral("take-over-release")));
+        release.bind(gone.owner);
+        if (Error e = release.exec(QStringLiteral("cannot release a gone relayer's leases")))
+            return e;
+        released = release.q().numRowsAffected();
+        Query forget(this, m_dialect.sql(QStringLiteral("unregister-relayer")));
+        forget.bind(gone.owner);
+        if (Error e = forget.exec(QStringLiteral("cannot forget a gone relayer")))
+            return e;
+        if (released > 0)
+            return m_dialect.wakeRelayers(*this);
+        return Error();
+    });
+    if (locks) {
+        if (Error e = m_dialect.releaseRelayerLock(*this, gone.lockKey); e && !error)
+            error = e;
+    }
+    if (error)
+        return error;
+    return released;
+}
+
+Result<qint64> SqlStorage::serverUptimeMs()
+{
+    if (!m_dialect.has(Capability::ServerUptime))
+        return Error(Error::InvalidArgument, QStringLiteral("only a database server has an uptime"));
+    Query q(this, m_dialect.sql(QStringLiteral("server-uptime")));
+    if (Error e = q.exec(QStringLiteral("cannot read the server's uptime")))
+        return e;
+    if (!q.q().next())
+        return Error(Error::Database, QStringLiteral("cannot read the server's uptime"));
+    return q.q().value(0).toLongLong();
+}
+
+Result<qint64> SqlStorage::changeCounter()
+{
+    if (!m_dialect.has(Capability::ChangeCounter))
+        return qint64(0);
+    Query q(this, m_dialect.sql(QStringLiteral("change-counter")), Query::Reuse::Kept);
+    if (Error e = q.exec(QStringLiteral("cannot read the database's change counter")))
+        return e;
+    if (!q.q().next())
+        return Error(Error::Database, QStringLiteral("cannot read the database's change counter"));
+    return q.q().value(0).toLongLong();
+}
+
+Result<QDateTime> SqlStorage::nextDueAt()
+{
+    Query q(this, m_dialect.sql(QStringLiteral("next-due")), Query::Reuse::Kept);
+    if (Error e = q.exec(QStringLiteral("cannot read the next due time")))
+        return e;
+    if (!q.q().next())
+        return QDateTime();
+    return m_dialect.readTime(q.q().value(0));
+}
+
+namespace {
+QString columns(const Dialect &d, bool includeData)
+{
+    return d.sql(includeData ? QStringLiteral("event-columns") : QStringLiteral("event-columns-without-data"));
+}
+} // namespace
+
+Result<QList<OutboxEvent>> SqlStorage::listEvents(const EventFilter &filter, const PageRequest &page)
+{
+    Where w = whereFor(filter, m_dialect);
+    const bool ascending = page.order == PageRequest::Order::Ascending;
+    if (ascending && page.afterSequence > 0)
+        w.add(QStringLiteral("seq > ?"), page.afterSequence);
+    else if (!ascending && page.afterSequence > 0)
+        w.add(QStringLiteral("seq < ?"), page.afterSequence);
+    Query q(this,
+        m_dialect.sql(QStringLiteral("list-events"))
+            .replace(QLatin1String("{{columns}}"), columns(m_dialect, page.includeData))
+            .replace(QLatin1String("{{where}}"), w.sql())
+            .replace(QLatin1String("{{direction}}"), ascending ? QStringLiteral("ASC") : QStringLiteral("DESC")));
+    q.bindAll(w.values).bind(qMax(0, page.limit));
+    if (Error e = q.exec(QStringLiteral("cannot list events")))
+        return e;
+    QList<OutboxEvent> events;
+    while (q.q().next())
+        events.append(eventFromQuery(q.q(), m_dialect));
+    return events;
+}
+
+Result<qint64> SqlStorage::countEvents(const EventFilter &filter)
+{
+    const Where w = whereFor(filter, m_dialect);
+    Query q(this, m_dialect.sql(QStringLiteral("count-events")).replace(QLatin1String("{{where}}"), w.sql()));
+    q.bindAll(w.values);
+    if (Error e = q.exec(QStringLiteral("cannot count events")))
+        return e;
+    q.q().next();
+    return q.q().value(0).toLongLong();
+}
+
+Result<qint64> SqlStorage::scanSequences(
+    const EventFilter &filter, SortOrder order, int chunk, const std::function<bool(const QList<qint64> &)> &sink)
+{
+    const Where w = whereFor(filter, m_dialect);
+    const QString dir = order.descending ? QStringLiteral("DESC") : QStringLiteral("ASC");
+    const char *column = sortColumnName(order.column);
+    const QString orderBy =
+        column ? QStringLiteral("%1 %2, seq %2").arg(QLatin1String(column), dir) : QStringLiteral("seq ") + dir;
+    Query q(this,
+        m_dialect.sql(QStringLiteral("scan-sequences"))
+            .replace(QLatin1String("{{where}}"), w.sql())
+            .replace(QLatin1String("{{order}}"), orderBy));
+    q.bindAll(w.values);
+    if (Error e = q.exec(QStringLiteral("cannot list events")))
+        return e;
+    qint64 total = 0;
+    QList<qint64> batch;
+    batch.reserve(qMax(1, chunk));
+    while (q.q().next()) {
+        batch.append(q.q().value(0).toLongLong());
+        if (batch.size() >= chunk) {
+            total += batch.size();
+            if (!sink(batch))
+                return total;
+            batch.clear();
+        }
+    }
+    total += batch.size();
+    if (!batch.isEmpty())
+        sink(batch);
+    return total;
+}
+
+Result<QList<OutboxEvent>> SqlStorage::eventsBySequence(const QList<qint64> &sequences, bool includeData)
+{
+    Query q(this,
+        m_dialect.sql(QStringLiteral("events-by-sequence"))
+            .replace(QLatin1String("{{columns}}"), columns(m_dialect, includeData)));
+    q.bind(sequenceListJson(sequences));
+    if (Error e = q.exec(QStringLiteral("cannot read events")))
+        return e;
+    QList<OutboxEvent> events;
+    while (q.q().next())
+        events.append(eventFromQuery(q.q(), m_dialect));
+    return events;
+}
+
+Result<QStringList> SqlStorage::idsBySequence(const QList<qint64> &sequences)
+{
+    Query q(this, m_dialect.sql(QStringLiteral("ids-by-sequence")));
+    q.bind(sequenceListJson(sequences));
+    if (Error e = q.exec(QStringLiteral("cannot read events")))
+        return e;
+    QStringList ids;
+    while (q.q().next())
+        ids.append(q.q().value(0).toString());
+    return ids;
+}
+
+Result<qint64> SqlStorage::maxSequence()
+{
+    Query q(this, m_dialect.sql(QStringLiteral("max-sequence")));
+    if (Error e = q.exec(QStringLiteral("cannot read events")))
+        return e;
+    q.q().next();
+    return q.q().value(0).toLongLong();
+}
+
+Result<OutboxEvent> SqlStorage::event(const QString &id)
+{
+    Query q(this, m_dialect.sql(QStringLiteral("event-by-id")));
+    q.bind(id);
+    if (Error e = q.exec(QStringLiteral("cannot read event")))
+        return e;
+    if (!q.q().next())
+        return Error(Error::NotFound, QStringLiteral("no event with id '%1'").arg(id));
+    return eventFromQuery(q.q(), m_dialect);
+}
+
+Result<QList<Attempt>> SqlStorage::attempts(const QString &id)
+{
+    Query q(this, m_dialect.sql(QStringLiteral("attempts")));
+    q.bind(id).bind(id);
+    if (Error e = q.exec(QStringLiteral("cannot read attempts")))
+        return e;
+    QList<Attempt> list;
+    while (q.q().next()) {
+        Attempt a;
+        a.attemptedAt = m_dialect.readTime(q.q().value(0));
+        a.outcome = outcomeFromName(q.q().value(1).toString());
+        a.httpStatus = q.q().value(2).toInt();
+        a.error = q.q().value(3).toString();
+        a.durationMs = q.q().value(4).toLongLong();
+        a.relayer = q.q().value(5).toString();
+        list.append(a);
+    }
+    return list;
+}
+
+Result<ActionSummary> SqlStorage::retry(const QStringList &ids)
+{
+    const QStringList wanted = unique(ids);
+    Query q(this, m_dialect.sql(QStringLiteral("retry")));
+    q.bind(m_dialect.time(nowMs())).bind(jsonList(wanted));
+    if (Error e = q.exec(QStringLiteral("cannot retry events")))
+        return e;
+    ActionSummary s;
+    s.changed = q.q().numRowsAffected();
+    s.skipped = int(wanted.size()) - s.changed;
+    return s;
+}
+
+Result<ActionSummary> SqlStorage::retryMatching(const EventFilter &filter)
+{
+    ActionSummary s;
+    if (filter.status && *filter.status != EventStatus::Failed)
+        return s;
+    EventFilter failedOnly = filter;
+    failedOnly.status = EventStatus::Failed;
+    const Where w = whereFor(failedOnly, m_dialect);
+    Query q(this, m_dialect.sql(QStringLiteral("retry-matching")).replace(QLatin1String("{{where}}"), w.sql()));
+    q.bind(m_dialect.time(nowMs())).bindAll(w.values);
+    if (Error e = q.exec(QStringLiteral("cannot retry events")))
+        return e;
+    s.changed = q.q().numRowsAffected();
+    return s;
+}
+
+Result<ActionSummary> SqlStorage::replay(const QStringList &ids)
+{
+    const QStringList wanted = unique(ids);
+    ActionSummary s;
+    const QVariant now = m_dialect.time(nowMs());
+    Error e = inWriteTransaction(QStringLiteral("cannot replay events"), [&]() -> Error {
+        for (const QString &id : wanted) {
+            const QString newId = createEventId();
+            Query q(this, m_dialect.sql(QStringLiteral("replay")));
+            q.bind(newId).bind(now).bind(now).bind(id);
+            if (Error e = q.exec(QStringLiteral("cannot replay event '%1'").arg(id)))
+                return e;
+            if (q.q().numRowsAffected() == 1) {
+                ++s.changed;
+                s.newIds.append(newId);
+            } else {
+                ++s.skipped;
+            }
+        }
+        return {};
+    });
+    if (e)
+        return e;
+    if (s.changed > 0)
+        m_dialect.wakeRelayers(*this);
+    return s;
+}
+
+Result<ActionSummary> SqlStorage::remove(const QStringList &ids)
+{
+    const QStringList wanted = unique(ids);
+    const QString json = jsonList(wanted);
+    Query history(this, m_dialect.sql(QStringLiteral("delete-attempts")));
+    history.bind(json);
+    Query rows(this, m_dialect.sql(QStringLiteral("delete-events")));
+    rows.bind(json);
+    Error e = inWriteTransaction(QStringLiteral("cannot delete events"), [&]() -> Error {
+        if (Error e = history.exec(QStringLiteral("cannot delete events")))
+            return e;
+        return rows.exec(QStringLiteral("cannot delete events"));
+    });
+    if (e)
+        return e;
+    ActionSummary s;
+    s.changed = rows.q().numRowsAffected();
+    s.skipped = int(wanted.size()) - s.changed;
+    return s;
+}
+
+Result<int> SqlStorage::cleanup(const QDateTime &olderThan, const QList<EventStatus> &statuses, int batchSize)
+{
+    if (statuses.isEmpty())
+        return 0;
+    QStringList names;
+    for (EventStatus s : statuses)
+        names.append(QLatin1Char('\'') + statusName(s) + QLatin1Char('\''));
+    const QString list = names.join(QLatin1Char(','));
+    const QVariant cutoff = m_dialect.time(toMs(olderThan));
+    int total = 0;
+    // Bounded batches, each its own short transaction, so relayers and the console are never locked out for long.
+    for (;;) {
+        Query history(
+            this, m_dialect.sql(QStringLiteral("cleanup-attempts")).replace(QLatin1String("{{statuses}}"), list));
+        history.bind(cutoff).bind(batchSize);
+        Query rows(this, m_dialect.sql(QStringLiteral("cleanup-events")).replace(QLatin1String("{{statuses}}"), list));
+        rows.bind(cutoff).bind(batchSize);
+        Error e = inWriteTransaction(QStringLiteral("cannot clean up events"), [&]() -> Error {
+            if (Error e = history.exec(QStringLiteral("cannot clean up events")))
+                return e;
+            return rows.exec(QStringLiteral("cannot clean up events"));
+        });
+        if (e)
+            return e;
+        const int n = rows.q().numRowsAffected();
+        total += n;
+        if (n < batchSize)
+            break;
+    }
+    return total;
+}
+
+Result<OutboxStats> SqlStorage::stats()
+{
+    OutboxStats s;
+    Query counts(this, m_dialect.sql(QStringLiteral("count-by-status")));
+    if (Error e = counts.exec(QStringLiteral("cannot count events")))
+        return e;
+    while (counts.q().next()) {
+        EventStatus status;
+        if (!parseStatus(counts.q().value(0).toString(), &status))
+            continue;
+        const qint64 n = counts.q().value(1).toLongLong();
+        (status == EventStatus::Pending ? s.pending : status == EventStatus::Failed ? s.failed : s.sent) = n;
+    }
+    Query inFlight(this, m_dialect.sql(QStringLiteral("count-in-flight")));
+    inFlight.bind(m_dialect.time(nowMs()));
+    if (Error e = inFlight.exec(QStringLiteral("cannot count events in flight")))
+        return e;
+    if (inFlight.q().next())
+        s.inFlight = inFlight.q().value(0).toLongLong();
+    Query oldest(this, m_dialect.sql(QStringLiteral("oldest-pending")));
+    if (Error e = oldest.exec(QStringLiteral("cannot read the oldest pending event")))
+        return e;
+    if (oldest.q().next())
+        s.oldestPendingCreatedAt = m_dialect.readTime(oldest.q().value(0));
+    Query blocked(this, m_dialect.sql(QStringLiteral("blocked-keys")));
+    if (Error e = blocked.exec(QStringLiteral("cannot read blocked keys")))
+        return e;
+    while (blocked.q().next())
+        s.blockedKeys.append(blocked.q().value(0).toString());
+    s.blockedKeyCount = s.blockedKeys.size();
+    if (s.blockedKeyCount == 1000) { // the list stops there; the count does not
+        Query count(this, m_dialect.sql(QStringLiteral("count-blocked-keys")));
+        if (Error e = count.exec(QStringLiteral("cannot count blocked keys")))
+            return e;
+        if (count.q().next())
+            s.blockedKeyCount = count.q().value(0).toLongLong();
+    }
+    return s;
+}
+
+} // namespace outbox::detail
