@@ -2,9 +2,12 @@
 #include "connectionspec.h"
 
 #include <QDir>
+#include <QHash>
 #include <QSqlDatabase>
 #include <QUrl>
 #include <QUrlQuery>
+
+#include <algorithm>
 
 namespace outbox {
 
@@ -84,14 +87,72 @@ Result<ConnectionSpec> ConnectionSpec::fromUrl(const QString &url)
         spec.options = options.join(QLatin1Char(';'));
         return spec;
     }
+    if (scheme == QLatin1String("mysql") || scheme == QLatin1String("mariadb")) {
+        const QUrl parsed(text, QUrl::StrictMode);
+        if (!parsed.isValid() || parsed.host().isEmpty())
+            return Error(Error::InvalidArgument,
+                QStringLiteral("malformed MySQL/MariaDB URL: use mysql://user:password@host:port/database"));
+        ConnectionSpec spec;
+        spec.backend = Backend::Mysql;
+        spec.host = parsed.host();
+        spec.port = parsed.port(3306);
+        spec.user = parsed.userName();
+        spec.password = parsed.password();
+        spec.database = parsed.path().mid(1);
+        if (spec.database.isEmpty())
+            return Error(Error::InvalidArgument, QStringLiteral("malformed MySQL/MariaDB URL: no database name"));
+        // Qt's MySQL driver options, by their URL names. TLS and timeouts the user asks for are honoured;
+        // unknown parameters are refused.
+        static const QList<QPair<QString, QString>> known = {
+            {QStringLiteral("connect_timeout"), QStringLiteral("MYSQL_OPT_CONNECT_TIMEOUT")},
+            {QStringLiteral("read_timeout"), QStringLiteral("MYSQL_OPT_READ_TIMEOUT")},
+            {QStringLiteral("write_timeout"), QStringLiteral("MYSQL_OPT_WRITE_TIMEOUT")},
+            {QStringLiteral("ssl_ca"), QStringLiteral("SSL_CA")},
+            {QStringLiteral("ssl_cert"), QStringLiteral("SSL_CERT")},
+            {QStringLiteral("ssl_key"), QStringLiteral("SSL_KEY")},
+            {QStringLiteral("unix_socket"), QStringLiteral("UNIX_SOCKET")},
+        };
+        QStringList options;
+        bool timeout = false;
+        for (const auto &[key, value] : QUrlQuery(parsed).queryItems(QUrl::FullyDecoded)) {
+            const auto it = std::find_if(known.begin(), known.end(), [&](const auto &k) { return k.first == key; });
+            if (it == known.end()) {
+                QStringList names;
+                for (const auto &k : known)
+                    names << k.first;
+                return Error(Error::InvalidArgument,
+                    QStringLiteral("unknown MySQL/MariaDB URL parameter '%1': use %2")
+                        .arg(key.left(40), names.join(QStringLiteral(", "))));
+            }
+            if (value.contains(QLatin1Char(';')))
+                return Error(Error::InvalidArgument,
+                    QStringLiteral("the MySQL/MariaDB URL parameter '%1' must not contain ';'").arg(key));
+            options << QStringLiteral("%1=%2").arg(it->second, value);
+            timeout = timeout || key == QLatin1String("connect_timeout");
+        }
+        if (!timeout)
+            options.prepend(QStringLiteral("MYSQL_OPT_CONNECT_TIMEOUT=5"));
+        spec.options = options.join(QLatin1Char(';'));
+        return spec;
+    }
     return Error(Error::InvalidArgument,
-        QStringLiteral("unknown database URL scheme '%1': use sqlite: or postgresql:").arg(scheme));
+        QStringLiteral("unknown database URL scheme '%1': use sqlite:, postgresql: or mysql:").arg(scheme));
 }
 
 ConnectionSpec ConnectionSpec::fromDatabase(const QSqlDatabase &db)
 {
     ConnectionSpec spec;
-    spec.backend = db.driverName() == QLatin1String("QPSQL") ? Backend::Postgresql : Backend::Sqlite;
+    const QString driver = db.driverName();
+    if (driver == QLatin1String("QSQLITE")) {
+        spec.backend = Backend::Sqlite;
+    } else if (driver == QLatin1String("QPSQL")) {
+        spec.backend = Backend::Postgresql;
+    } else if (driver == QLatin1String("QMYSQL") || driver == QLatin1String("QMARIADB")) {
+        spec.backend = Backend::Mysql;
+    } else {
+        spec.backend = Backend::Other;
+        spec.otherDriver = driver;
+    }
     spec.database = db.databaseName();
     spec.host = db.hostName();
     spec.port = db.port();
@@ -103,14 +164,25 @@ ConnectionSpec ConnectionSpec::fromDatabase(const QSqlDatabase &db)
 
 QString ConnectionSpec::driverName() const
 {
-    return backend == Backend::Postgresql ? QStringLiteral("QPSQL") : QStringLiteral("QSQLITE");
+    switch (backend) {
+    case Backend::Sqlite:
+        return QStringLiteral("QSQLITE");
+    case Backend::Postgresql:
+        return QStringLiteral("QPSQL");
+    case Backend::Mysql:
+        return QStringLiteral("QMYSQL");
+    case Backend::Other:
+        break;
+    }
+    return otherDriver;
 }
 
-// A PostgreSQL URL with the given text in the password's place (empty: no password).
-static QString postgresUrl(const ConnectionSpec &spec, const QString &password)
+// A server's URL with the given text in the password's place (empty: no password).
+static QString serverUrl(const ConnectionSpec &spec, const QString &password)
 {
     QUrl url;
-    url.setScheme(QStringLiteral("postgresql"));
+    url.setScheme(
+        spec.backend == ConnectionSpec::Backend::Mysql ? QStringLiteral("mysql") : QStringLiteral("postgresql"));
     url.setHost(spec.host);
     if (spec.port > 0)
         url.setPort(spec.port);
@@ -127,8 +199,22 @@ static QString postgresUrl(const ConnectionSpec &spec, const QString &password)
             value = value.mid(1, value.size() - 2)
                         .replace(QStringLiteral("\\'"), QStringLiteral("'"))
                         .replace(QStringLiteral("\\\\"), QStringLiteral("\\"));
+        QString key = option.left(eq);
+        if (spec.backend == ConnectionSpec::Backend::Mysql) { // back to the URL's names
+            static const QHash<QString, QString> names = {
+                {QStringLiteral("MYSQL_OPT_CONNECT_TIMEOUT"), QStringLiteral("connect_timeout")},
+                {QStringLiteral("MYSQL_OPT_READ_TIMEOUT"), QStringLiteral("read_timeout")},
+                {QStringLiteral("MYSQL_OPT_WRITE_TIMEOUT"), QStringLiteral("write_timeout")},
+                {QStringLiteral("SSL_CA"), QStringLiteral("ssl_ca")},
+                {QStringLiteral("SSL_CERT"), QStringLiteral("ssl_cert")},
+                {QStringLiteral("SSL_KEY"), QStringLiteral("ssl_key")},
+                {QStringLiteral("UNIX_SOCKET"), QStringLiteral("unix_socket")}};
+            if (option == QLatin1String("MYSQL_OPT_CONNECT_TIMEOUT=5"))
+                continue;
+            key = names.value(key, key);
+        }
         if (option != QLatin1String("connect_timeout=5"))
-            query.addQueryItem(option.left(eq), QString::fromUtf8(QUrl::toPercentEncoding(value)));
+            query.addQueryItem(key, QString::fromUtf8(QUrl::toPercentEncoding(value)));
     }
     if (!query.isEmpty())
         url.setQuery(query);
@@ -137,7 +223,9 @@ static QString postgresUrl(const ConnectionSpec &spec, const QString &password)
 
 QString ConnectionSpec::toUrl() const
 {
-    return backend == Backend::Sqlite ? displayUrl() : postgresUrl(*this, password);
+    if (backend == Backend::Other)
+        return displayUrl();
+    return backend == Backend::Sqlite ? displayUrl() : serverUrl(*this, password);
 }
 
 QString ConnectionSpec::displayUrl() const
@@ -146,7 +234,9 @@ QString ConnectionSpec::displayUrl() const
         const QString abs = QDir::isAbsolutePath(database) ? database : QDir::current().absoluteFilePath(database);
         return QStringLiteral("sqlite://") + abs;
     }
-    return postgresUrl(*this, password.isEmpty() ? QString() : QStringLiteral("***"));
+    if (backend == Backend::Other)
+        return QStringLiteral("%1 (Qt driver %2)").arg(database, otherDriver);
+    return serverUrl(*this, password.isEmpty() ? QString() : QStringLiteral("***"));
 }
 
 } // namespace outbox

@@ -9,13 +9,15 @@ class QSqlDatabase;
 
 namespace outbox {
 
-// Where an outbox lives: parsed from a URL (sqlite:///abs.db, sqlite:rel.db, postgresql://user:pass@host:port/db)
-// or taken from an application's QSqlDatabase. A relayer opens its own connection from it on its own thread.
+// Where an outbox lives: parsed from a URL (sqlite:///abs.db, sqlite:rel.db, postgresql://user:pass@host:port/db,
+// mysql://user:pass@host:port/db or mariadb://...) or taken from an application's QSqlDatabase. A relayer opens its own connection from it on its own thread.
 struct ConnectionSpec
 {
-    enum class Backend { Sqlite, Postgresql };
+    // Other: a Qt driver the outbox does not run on (Storage refuses it, naming otherDriver).
+    enum class Backend { Sqlite, Postgresql, Mysql, Other };
     Backend backend = Backend::Sqlite;
-    QString database; // file path for SQLite, database name for PostgreSQL
+    QString otherDriver; // Other: the driver's name
+    QString database; // file path for SQLite, database name for the servers
     QString host;
     int port = -1;
     QString user;

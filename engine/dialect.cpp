@@ -21,10 +21,11 @@ namespace outbox::detail {
 
 const Dialect *sqliteDialect();
 const Dialect *postgresqlDialect();
+const Dialect *mysqlDialect();
 
 QList<const Dialect *> Dialect::all()
 {
-    return {sqliteDialect(), postgresqlDialect()};
+    return {sqliteDialect(), postgresqlDialect(), mysqlDialect()};
 }
 
 const Dialect *Dialect::forDriver(const QString &driverName)

@@ -90,8 +90,8 @@ public:
     virtual std::unique_ptr<DialectState> newState() const { return nullptr; }
     virtual Result<QList<OutboxEvent>> claim(
         SqlStorage &storage, const QString &owner, int limit, qint64 leaseMs, const QString &types) const;
-    virtual Error complete(SqlStorage &storage, const QString &owner, const QList<DeliveryRecord> &records,
-        QSet<qint64> *written) const;
+    virtual Error complete(
+        SqlStorage &storage, const QString &owner, const QList<DeliveryRecord> &records, QSet<qint64> *written) const;
     // SessionLocks: take (without waiting) or give up a relayer's lock on this session.
     virtual Result<bool> tryRelayerLock(SqlStorage &storage, qint64 key) const;
     virtual Error releaseRelayerLock(SqlStorage &storage, qint64 key) const;

@@ -111,8 +111,8 @@ public:
             like << globToLike(g);
         return sql(QStringLiteral("type-matches"))
             .replace(QLatin1String("{{patterns}}"),
-                sqlLiteral(QString::fromUtf8(
-                    QJsonDocument(QJsonArray::fromStringList(like)).toJson(QJsonDocument::Compact))));
+                sqlLiteral(
+                    QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(like)).toJson(QJsonDocument::Compact))));
     }
 
     Result<bool> tryRelayerLock(SqlStorage &storage, qint64 key) const override

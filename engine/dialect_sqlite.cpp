@@ -171,8 +171,8 @@ public:
         if (state->handle != handle || state->sql.isEmpty()) {
             state->reset();
             const QString text = sql(QStringLiteral("claim")).replace(QLatin1String("{{types}}"), types);
-            if (sqlite3_prepare_v3(handle, text.toUtf8().constData(), -1, SQLITE_PREPARE_PERSISTENT,
-                    &state->statement, nullptr)
+            if (sqlite3_prepare_v3(
+                    handle, text.toUtf8().constData(), -1, SQLITE_PREPARE_PERSISTENT, &state->statement, nullptr)
                 != SQLITE_OK) {
                 const Error e(
                     Error::Database, QStringLiteral("%1: %2").arg(what, QString::fromUtf8(sqlite3_errmsg(handle))));
@@ -249,9 +249,9 @@ public:
         const bool allDelivered = std::all_of(records.begin(), records.end(), [](const DeliveryRecord &r) {
             return r.outcome == Attempt::Outcome::Sent && r.newStatus == EventStatus::Sent;
         });
-        const bool shortForm = allDelivered && std::all_of(records.begin(), records.end(), [&](const DeliveryRecord &r) {
-            return r.attemptedAt == records.first().attemptedAt;
-        });
+        const bool shortForm = allDelivered
+            && std::all_of(records.begin(), records.end(),
+                [&](const DeliveryRecord &r) { return r.attemptedAt == records.first().attemptedAt; });
         const QByteArray json = deliveryJson(records, false, shortForm);
         std::unique_ptr<Query> update;
         std::unique_ptr<Query> history;

@@ -764,7 +764,12 @@ void RelayWorker::startBatch()
         finishBatch(batch, e);
         return;
     }
+    QElapsedTimer claimClock;
+    claimClock.start();
     auto claimed = m_storage->claim(m_owner, m_config.batchSize, m_config.effectiveLeaseMs());
+    // The lease began when the claim did: what remains of it bounds the requests (a relayer frozen in the middle
+    // of a claim that takes several statements, as on MySQL, must not send what others may have taken since).
+    const qint64 leaseLeftMs = qMax<qint64>(1, m_config.effectiveLeaseMs() - claimClock.elapsed());
     if (!claimed.isOk()) {
         m_lastClaimWasFull = false;
         finishBatch(batch, claimed.error());
@@ -789,7 +794,7 @@ void RelayWorker::startBatch()
     if (m_sender) {
         m_sender->send(
             toSend, [this, batch](const QList<HttpSender::Outcome> &outcomes) { onOutcomes(batch, outcomes); },
-            m_registered ? m_config.effectiveLeaseMs() : 0);
+            m_registered ? leaseLeftMs : 0);
         return;
     }
     // A custom sender: synchronous, one event at a time; a stop request gives back the rest.

@@ -111,6 +111,17 @@ QString sequenceListJson(const QList<qint64> &sequences)
     return QString::fromLatin1(json);
 }
 
+SequenceList withSequences(QString sql, const QList<qint64> &sequences)
+{
+    static const QString token = QStringLiteral("{{sequences}}");
+    if (!sql.contains(token))
+        return {sql, sequenceListJson(sequences)};
+    QStringList literals;
+    for (qint64 s : sequences)
+        literals << QString::number(s);
+    return {sql.replace(token, literals.isEmpty() ? QStringLiteral("NULL") : literals.join(QLatin1Char(','))), {}};
+}
+
 QByteArray fileIdentity(const QString &path)
 {
     struct stat st
@@ -205,8 +216,7 @@ Error SqlStorage::reconnect()
     db.close();
     if (!db.open()) {
         const QString why = m_dialect.errorText(db.lastError()).section(QLatin1Char('\n'), 0, 0);
-        return Error(
-            Error::Database, QStringLiteral("cannot connect to %1: %2").arg(m_dialect.where(m_spec), why));
+        return Error(Error::Database, QStringLiteral("cannot connect to %1: %2").arg(m_dialect.where(m_spec), why));
     }
     return m_dialect.setUpSession(db, m_spec, true);
 }
@@ -259,8 +269,11 @@ Error SqlStorage::release(const QString &owner, const QList<qint64> &sequences)
 {
     if (sequences.isEmpty())
         return {};
-    Query q(this, m_dialect.sql(QStringLiteral("release")), Query::Reuse::Kept);
-    q.bind(m_dialect.time(nowMs())).bind(owner).bind(sequenceListJson(sequences));
+    const SequenceList list = withSequences(m_dialect.sql(QStringLiteral("release")), sequences);
+    Query q(this, list.sql, Query::Reuse::Kept);
+    q.bind(m_dialect.time(nowMs())).bind(owner);
+    if (list.json)
+        q.bind(*list.json);
     return q.exec(QStringLiteral("cannot release leases"));
 }
 
@@ -321,8 +334,11 @@ Result<int> SqlStorage::renewLeases(const QString &owner, const QList<qint64> &s
 {
     if (sequences.isEmpty())
         return 0;
-    Query q(this, m_dialect.sql(QStringLiteral("renew-leases")), Query::Reuse::Kept);
-    q.bind(leaseMs).bind(leaseMs).bind(owner).bind(sequenceListJson(sequences));
+    const SequenceList list = withSequences(m_dialect.sql(QStringLiteral("renew-leases")), sequences);
+    Query q(this, list.sql, Query::Reuse::Kept);
+    q.bind(leaseMs).bind(leaseMs).bind(owner);
+    if (list.json)
+        q.bind(*list.json);
     if (Error e = q.exec(QStringLiteral("cannot renew leases")))
         return e;
     return q.q().numRowsAffected();
@@ -350,8 +366,7 @@ Result<QList<RelayerInfo>> SqlStorage::relayers(bool withLeases)
         if (locks)
             r.state = q.q().value(7).toBool() ? RelayerInfo::State::Alive : RelayerInfo::State::Gone;
         else if (r.host == thisHost && canTellProcessStart() && !r.processStart.isEmpty())
-            r.state =
-                processStartToken(r.pid) == r.processStart ? RelayerInfo::State::Alive : RelayerInfo::State::Gone;
+            r.state = processStartToken(r.pid) == r.processStart ? RelayerInfo::State::Alive : RelayerInfo::State::Gone;
         list.append(r);
     }
     if (!withLeases)
@@ -527,10 +542,12 @@ Result<qint64> SqlStorage::scanSequences(
 
 Result<QList<OutboxEvent>> SqlStorage::eventsBySequence(const QList<qint64> &sequences, bool includeData)
 {
-    Query q(this,
-        m_dialect.sql(QStringLiteral("events-by-sequence"))
-            .replace(QLatin1String("{{columns}}"), columns(m_dialect, includeData)));
-    q.bind(sequenceListJson(sequences));
+    const SequenceList list = withSequences(m_dialect.sql(QStringLiteral("events-by-sequence"))
+                                                .replace(QLatin1String("{{columns}}"), columns(m_dialect, includeData)),
+        sequences);
+    Query q(this, list.sql);
+    if (list.json)
+        q.bind(*list.json);
     if (Error e = q.exec(QStringLiteral("cannot read events")))
         return e;
     QList<OutboxEvent> events;
@@ -541,8 +558,10 @@ Result<QList<OutboxEvent>> SqlStorage::eventsBySequence(const QList<qint64> &seq
 
 Result<QStringList> SqlStorage::idsBySequence(const QList<qint64> &sequences)
 {
-    Query q(this, m_dialect.sql(QStringLiteral("ids-by-sequence")));
-    q.bind(sequenceListJson(sequences));
+    const SequenceList list = withSequences(m_dialect.sql(QStringLiteral("ids-by-sequence")), sequences);
+    Query q(this, list.sql);
+    if (list.json)
+        q.bind(*list.json);
     if (Error e = q.exec(QStringLiteral("cannot read events")))
         return e;
     QStringList ids;

@@ -136,6 +136,14 @@ struct Where
 };
 Where whereFor(const EventFilter &filter, const Dialect &dialect);
 QString sequenceListJson(const QList<qint64> &sequences);
+// A statement that reads a list of sequences ({{sequence-list}}, the last value bound): where the dialect's list
+// is {{sequences}} it is inlined as integer literals, else bound as one JSON array (`json` set).
+struct SequenceList
+{
+    QString sql;
+    std::optional<QString> json;
+};
+SequenceList withSequences(QString sql, const QList<qint64> &sequences);
 // A file's device and inode (empty when there is none).
 QByteArray fileIdentity(const QString &path);
 

@@ -2,8 +2,9 @@
 #pragma once
 
 // Helpers shared by the tests. The engine tests run once per backend: CTest sets OUTBOX_TEST_BACKEND to
-// sqlite (a fresh file per test) or postgresql (a fresh database per test on the throwaway server that the
-// pg fixture started; its URL is in the file named by OUTBOX_TEST_PG_STATE).
+// sqlite (a fresh file per test), postgresql (a fresh database per test on the throwaway server that the pg
+// fixture started; its URL is in the file named by OUTBOX_TEST_PG_STATE) or mysql (the same on the throwaway
+// MariaDB server of the mariadb fixture, OUTBOX_TEST_MARIADB_STATE).
 
 #include "connectionspec.h"
 #include "storage.h"
@@ -27,18 +28,35 @@ inline bool isPostgres()
 {
     return qEnvironmentVariable("OUTBOX_TEST_BACKEND") == QLatin1String("postgresql");
 }
+inline bool isMysql()
+{
+    return qEnvironmentVariable("OUTBOX_TEST_BACKEND") == QLatin1String("mysql");
+}
+// A database server (PostgreSQL or MariaDB) rather than a file.
+inline bool isServer()
+{
+    return isPostgres() || isMysql();
+}
+
+// A value from the state file a server fixture wrote.
+inline QString serverState(const char *variable, const char *key)
+{
+    QFile state(qEnvironmentVariable(variable));
+    if (!state.open(QIODevice::ReadOnly))
+        qFatal("%s does not name the test server's state file: was its fixture started?", variable);
+    for (const QByteArray &line : state.readAll().split('\n')) {
+        if (line.startsWith(QByteArray(key) + '='))
+            return QString::fromUtf8(line.mid(qstrlen(key) + 1));
+    }
+    qFatal("no %s in the test server's state file", key);
+}
 
 // The test server's URL (to its maintenance database).
 inline outbox::ConnectionSpec postgresServer()
 {
-    QFile state(qEnvironmentVariable("OUTBOX_TEST_PG_STATE"));
-    if (!state.open(QIODevice::ReadOnly))
-        qFatal("OUTBOX_TEST_PG_STATE does not name the test server's state file: was the pg fixture started?");
-    for (const QByteArray &line : state.readAll().split('\n')) {
-        if (line.startsWith("PGTEST_URL="))
-            return *outbox::ConnectionSpec::fromUrl(QString::fromUtf8(line.mid(11)));
-    }
-    qFatal("no PGTEST_URL in the test server's state file");
+    if (isMysql())
+        return *outbox::ConnectionSpec::fromUrl(serverState("OUTBOX_TEST_MARIADB_STATE", "MARIADBTEST_URL"));
+    return *outbox::ConnectionSpec::fromUrl(serverState("OUTBOX_TEST_PG_STATE", "PGTEST_URL"));
 }
 
 inline QSqlDatabase openConnection(const outbox::ConnectionSpec &spec, const QString &name)
@@ -51,6 +69,8 @@ inline QSqlDatabase openConnection(const outbox::ConnectionSpec &spec, const QSt
     db.setPassword(spec.password);
     if (spec.backend == outbox::ConnectionSpec::Backend::Sqlite)
         db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=10000"));
+    if (spec.backend == outbox::ConnectionSpec::Backend::Mysql)
+        db.setConnectOptions(spec.options);
     if (!db.open())
         qFatal("cannot open test database: %s", qPrintable(db.lastError().text()));
     return db;
@@ -77,12 +97,12 @@ inline bool finishOrShowStacks(QProcess &p, int ms)
     return false;
 }
 
-// A new, empty place for an outbox: a SQLite file in dir, or a new PostgreSQL database.
+// A new, empty place for an outbox: a SQLite file in dir, or a new database on the test server.
 inline outbox::ConnectionSpec freshOutbox(const QTemporaryDir &dir)
 {
     static int counter = 0;
     ++counter;
-    if (!isPostgres())
+    if (!isServer())
         return outbox::ConnectionSpec::sqlite(dir.filePath(QStringLiteral("outbox-%1.db").arg(counter)));
     outbox::ConnectionSpec server = postgresServer();
     const QString name = QStringLiteral("outbox_test_%1_%2").arg(QCoreApplication::applicationPid()).arg(counter);

@@ -532,7 +532,7 @@ private Q_SLOTS:
 
     void fileThatIsNotADatabase()
     {
-        if (testsupport::isPostgres())
+        if (testsupport::isServer())
             QSKIP("a SQLite matter");
         const QString path = m_dir.filePath(QStringLiteral("notes.txt"));
         QFile f(path);
@@ -556,7 +556,7 @@ private Q_SLOTS:
 
     void defaultDatabaseAndEnvironment()
     {
-        if (testsupport::isPostgres())
+        if (testsupport::isServer())
             QSKIP("the default outbox is a SQLite file");
         Run r = run({"init"}, {}, false);
         QCOMPARE(r.exitCode, 0);
@@ -657,7 +657,7 @@ private Q_SLOTS:
         next.setProcessEnvironment(environment());
         next.start(QStringLiteral(OUTBOXCTL_PATH), {"--db", m_db, "relay", "--target", receiver.url().toString()});
         QVERIFY(next.waitForStarted(5000));
-        QTRY_COMPARE_WITH_TIMEOUT(listJson({"--status", "sent"}).size(), 20, testsupport::isPostgres() ? 20000 : 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(listJson({"--status", "sent"}).size(), 20, testsupport::isServer() ? 20000 : 10000);
         ::kill(pid_t(next.processId()), SIGTERM);
         QVERIFY(next.waitForFinished(10000));
         QVERIFY(QString::fromUtf8(next.readAllStandardError())
@@ -816,10 +816,10 @@ private Q_SLOTS:
             QVERIFY(q.exec(QStringLiteral("CREATE TABLE orders (id INTEGER PRIMARY KEY, total NUMERIC)")));
             QVERIFY(q.exec(QStringLiteral("INSERT INTO orders (id, total) VALUES (1, 42.5)")));
             QVERIFY(q.exec(QStringLiteral(
-                "CREATE TABLE outbox_events (event_id TEXT PRIMARY KEY, event_type TEXT, status TEXT)")));
+                "CREATE TABLE outbox_events (event_id VARCHAR(64) PRIMARY KEY, event_type TEXT, status TEXT)")));
         }
         auto snapshot = [&] {
-            if (!testsupport::isPostgres()) {
+            if (!testsupport::isServer()) {
                 QFile f(foreign.database);
                 f.open(QIODevice::ReadOnly);
                 return QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256)
@@ -827,9 +827,13 @@ private Q_SLOTS:
             }
             testsupport::AppConnection app(foreign);
             QSqlQuery q(app.db());
-            q.exec(QStringLiteral(
-                "SELECT string_agg(table_name || '.' || column_name, ',' ORDER BY table_name, ordinal_position) "
-                "FROM information_schema.columns WHERE table_schema = current_schema()"));
+            q.exec(testsupport::isMysql()
+                    ? QStringLiteral(
+                        "SELECT GROUP_CONCAT(CONCAT(table_name, '.', column_name) ORDER BY table_name, "
+                        "ordinal_position) FROM information_schema.columns WHERE table_schema = DATABASE()")
+                    : QStringLiteral("SELECT string_agg(table_name || '.' || column_name, ',' ORDER BY table_name, "
+                                     "ordinal_position) FROM information_schema.columns WHERE table_schema = "
+                                     "current_schema()"));
             q.next();
             return q.value(0).toString().toUtf8();
         };
@@ -866,13 +870,14 @@ private Q_SLOTS:
     // (10 s) with one line that says so.
     void lockedTableIsABoundedWait()
     {
-        if (!testsupport::isPostgres())
-            QSKIP("a PostgreSQL lock");
+        if (!testsupport::isServer())
+            QSKIP("a database server's lock");
         enqueueOne();
         testsupport::AppConnection locker(m_spec);
         QSqlQuery q(locker.db());
         QVERIFY(locker.db().transaction());
-        QVERIFY(q.exec(QStringLiteral("LOCK TABLE outbox_events IN ACCESS EXCLUSIVE MODE")));
+        QVERIFY(q.exec(testsupport::isMysql() ? QStringLiteral("LOCK TABLES outbox_events WRITE")
+                                              : QStringLiteral("LOCK TABLE outbox_events IN ACCESS EXCLUSIVE MODE")));
         QElapsedTimer clock;
         clock.start();
         const Run r = run({"stats"});
@@ -880,7 +885,9 @@ private Q_SLOTS:
         locker.db().rollback();
         QCOMPARE(r.exitCode, 1);
         QCOMPARE(r.errLines().size(), 1);
-        QVERIFY2(r.err.contains("lock timeout") && r.err.contains("another session held a lock"), r.err.constData());
+        QVERIFY2((r.err.contains("lock timeout") || r.err.contains("Lock wait timeout"))
+                && r.err.contains("another session held a lock"),
+            r.err.constData());
         QVERIFY2(ms >= 9000 && ms < 20000, qPrintable(QString::number(ms)));
     }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "connectdialog.h"
 
+#include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFormLayout>
 #include <QLineEdit>
@@ -11,12 +12,22 @@ namespace outbox::ui {
 
 ConnectDialog::ConnectDialog(QWidget *parent) : QDialog(parent)
 {
-    setWindowTitle(tr("Connect to a PostgreSQL outbox"));
+    setWindowTitle(tr("Connect to an outbox on a database server"));
     auto *form = new QFormLayout(this);
+    m_server = new QComboBox(this);
+    m_server->addItem(tr("PostgreSQL"), int(ConnectionSpec::Backend::Postgresql));
+    m_server->addItem(tr("MySQL / MariaDB"), int(ConnectionSpec::Backend::Mysql));
     m_host = new QLineEdit(QStringLiteral("localhost"), this);
     m_port = new QSpinBox(this);
     m_port->setRange(1, 65535);
     m_port->setValue(5432);
+    // The port follows the server's kind while it is still the other kind's default.
+    connect(m_server, &QComboBox::currentIndexChanged, this, [this] {
+        const bool mysql = m_server->currentData().toInt() == int(ConnectionSpec::Backend::Mysql);
+        if (m_port->value() == (mysql ? 5432 : 3306))
+            m_port->setValue(mysql ? 3306 : 5432);
+    });
+    form->addRow(tr("Server"), m_server);
     m_database = new QLineEdit(this);
     m_user = new QLineEdit(this);
     m_password = new QLineEdit(this);
@@ -36,6 +47,7 @@ ConnectDialog::ConnectDialog(QWidget *parent) : QDialog(parent)
 
 void ConnectDialog::setSpec(const ConnectionSpec &spec)
 {
+    m_server->setCurrentIndex(qMax(0, m_server->findData(int(spec.backend))));
     m_host->setText(spec.host);
     if (spec.port > 0)
         m_port->setValue(spec.port);
@@ -49,7 +61,9 @@ void ConnectDialog::setSpec(const ConnectionSpec &spec)
 ConnectionSpec ConnectDialog::spec() const
 {
     ConnectionSpec s;
-    s.backend = ConnectionSpec::Backend::Postgresql;
+    s.backend = ConnectionSpec::Backend(m_server->currentData().toInt());
+    if (s.backend == ConnectionSpec::Backend::Mysql)
+        s.options = QStringLiteral("MYSQL_OPT_CONNECT_TIMEOUT=5");
     s.host = m_host->text().trimmed();
     s.port = m_port->value();
     s.database = m_database->text().trimmed();

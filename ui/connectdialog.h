@@ -5,12 +5,14 @@
 
 #include <QDialog>
 
+class QComboBox;
 class QLineEdit;
 class QSpinBox;
 
 namespace outbox::ui {
 
-// Host, port, database, user and password of a PostgreSQL outbox. The password is never stored.
+// Server (PostgreSQL or MySQL/MariaDB), host, port, database, user and password of an outbox on a database
+// server. The password is never stored.
 class ConnectDialog : public QDialog
 {
     Q_OBJECT
@@ -19,8 +21,10 @@ public:
     void setSpec(const ConnectionSpec &spec);
     ConnectionSpec spec() const;
     QLineEdit *passwordEdit() const { return m_password; }
+    QComboBox *serverBox() const { return m_server; }
 
 private:
+    QComboBox *m_server;
     QLineEdit *m_host;
     QSpinBox *m_port;
     QLineEdit *m_database;

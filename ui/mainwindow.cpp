@@ -320,7 +320,7 @@ void MainWindow::buildMenus()
     add(file, tr("&Open outbox file…"), QStringLiteral("openFile"), QKeySequence::Open,
         [this] { openFileDialog(false); });
     add(file, tr("&New outbox file…"), QStringLiteral("newFile"), QKeySequence::New, [this] { openFileDialog(true); });
-    add(file, tr("Connect to &PostgreSQL…"), QStringLiteral("connectPg"), QKeySequence(tr("Ctrl+Shift+O")),
+    add(file, tr("Connect to a database &server…"), QStringLiteral("connectPg"), QKeySequence(tr("Ctrl+Shift+O")),
         [this] { connectPostgres(); });
     add(file, tr("Open the &demo outbox"), QStringLiteral("openDemo"), QKeySequence(), [this] { openDemo(); });
     m_recentMenu = file->addMenu(tr("&Recent"));
@@ -592,7 +592,7 @@ void MainWindow::openFileDialog(bool create)
 void MainWindow::connectPostgres(const ConnectionSpec &initial)
 {
     ConnectDialog dialog(this);
-    if (initial.backend == ConnectionSpec::Backend::Postgresql)
+    if (initial.backend == ConnectionSpec::Backend::Postgresql || initial.backend == ConnectionSpec::Backend::Mysql)
         dialog.setSpec(initial);
     if (dialog.exec() != QDialog::Accepted)
         return;
@@ -622,8 +622,8 @@ void MainWindow::rebuildRecentMenu()
             auto spec = ConnectionSpec::fromUrl(url);
             if (!spec.isOk())
                 return;
-            if (spec.value().backend == ConnectionSpec::Backend::Postgresql)
-                connectPostgres(spec.value()); // asks for the password again
+            if (spec.value().backend != ConnectionSpec::Backend::Sqlite)
+                connectPostgres(spec.value()); // a server: asks for the password again
             else
                 openOutbox(spec.value(), Storage::OpenMode::MustBeOutbox);
         });

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: MIT
+// MySQL and MariaDB (Qt's QMYSQL driver). Times are DATETIME(3) in UTC (the session's time zone) and the
+// server's clock decides leases. There is no UPDATE ... RETURNING, so the claim and the write-back take a
+// few statements in one transaction: the candidates are read, locked with FOR UPDATE SKIP LOCKED, leased and
+// read back. A relayer's liveness is a named lock (GET_LOCK) its session holds. There is no notification
+// mechanism: relayers in other processes find new events by polling (RelayerConfig::pollIntervalMs).
+#include "dialect.h"
+#include "sqlstorage.h"
+#include "wakeevent.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSqlError>
+#include <QSqlQuery>
+
+namespace outbox::detail {
+
+namespace {
+
+constexpr int kLockTimeoutSeconds = 10; // the longest our statements wait for a row lock
+
+class MysqlDialect final : public Dialect
+{
+public:
+    QString name() const override { return QStringLiteral("mysql"); }
+    QString driverName() const override { return QStringLiteral("QMYSQL"); }
+    bool has(Storage::Capability c) const override
+    {
+        switch (c) {
+        case Storage::Capability::ServerConnection:
+        case Storage::Capability::SessionLocks:
+        case Storage::Capability::ServerUptime:
+            return true;
+        case Storage::Capability::LocalFile:
+        case Storage::Capability::Notify:
+        case Storage::Capability::ChangeCounter:
+            return false;
+        }
+        return false;
+    }
+
+    void configure(QSqlDatabase &db, const ConnectionSpec &spec) const override
+    {
+        db.setDatabaseName(spec.database);
+        db.setHostName(spec.host);
+        db.setPort(spec.port);
+        db.setUserName(spec.user);
+        db.setPassword(spec.password);
+        // Rows matched, not rows changed, in numRowsAffected(): a retry of a row counts once either way.
+        QString options = spec.options.isEmpty() ? QStringLiteral("MYSQL_OPT_CONNECT_TIMEOUT=5") : spec.options;
+        db.setConnectOptions(options + QStringLiteral(";CLIENT_FOUND_ROWS"));
+    }
+
+    Error setUpSession(QSqlDatabase &db, const ConnectionSpec &, bool) const override
+    {
+        QSqlQuery q(db);
+        // UTC, so NOW(3) and the times bound agree with every other host; read committed, so the claim's
+        // second look sees what other relayers committed since its first; a bounded wait for row and table locks.
+        for (const QString &sql : {QStringLiteral("SET time_zone = '+00:00'"),
+                 QStringLiteral("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"),
+                 QStringLiteral("SET SESSION innodb_lock_wait_timeout = %1").arg(kLockTimeoutSeconds),
+                 QStringLiteral("SET SESSION lock_wait_timeout = %1").arg(kLockTimeoutSeconds)}) {
+            if (!q.exec(sql))
+                return databaseError(QStringLiteral("cannot set up the session"), q.lastError());
+        }
+        return {};
+    }
+
+    QString errorText(const QSqlError &e) const override
+    {
+        QString text = Dialect::errorText(e);
+        if (text.contains(QLatin1String("Lock wait timeout")))
+            text += QStringLiteral(
+                " (another session held a lock on the outbox for more than %1 s; SHOW PROCESSLIST names it)")
+                        .arg(kLockTimeoutSeconds);
+        if (text.contains(QLatin1String("gone away")))
+            text += QStringLiteral(" (the connection was lost, or a statement was larger than the server's "
+                                   "max_allowed_packet)");
+        return text;
+    }
+
+    // CREATE TABLE commits the transaction open on the connection, so the schema is never created inside a
+    // caller's transaction: that is refused, with what to do instead.
+    Error migrate(QSqlDatabase &db) const override
+    {
+        QSqlQuery q(db);
+        if (!q.exec(sql(QStringLiteral("schema-exists"))) || !q.next())
+            return databaseError(QStringLiteral("cannot read the outbox schema"), q.lastError());
+        if (q.value(0).toInt() > 0) {
+            q.exec(sql(QStringLiteral("schema-version")));
+            if (q.next()) {
+                const int current = q.value(0).toInt();
+                if (current == Storage::schemaVersion())
+                    return {};
+                if (current > Storage::schemaVersion())
+                    return newerSchemaError(current);
+            }
+        }
+        q.finish();
+        if (openTransaction(db))
+            return Error(Error::InvalidArgument,
+                QStringLiteral("the outbox schema must be created or updated outside a transaction on MySQL/MariaDB "
+                               "(CREATE TABLE would commit yours): open the outbox once before (outboxctl init)"));
+        if (!q.exec(sql(QStringLiteral("migration-lock"))) || !q.next() || q.value(0).toInt() != 1)
+            return databaseError(QStringLiteral("cannot lock the outbox schema"), q.lastError());
+        q.finish();
+        auto unlock = [&](const Error &e) {
+            QSqlQuery u(db);
+            u.exec(sql(QStringLiteral("migration-unlock")));
+            return e;
+        };
+        if (!q.exec(sql(QStringLiteral("schema-table"))))
+            return unlock(databaseError(QStringLiteral("cannot create the outbox schema"), q.lastError()));
+        if (!q.exec(sql(QStringLiteral("schema-version"))) || !q.next())
+            return unlock(databaseError(QStringLiteral("cannot read the outbox schema version"), q.lastError()));
+        const int current = q.value(0).toInt();
+        q.finish();
+        if (current > Storage::schemaVersion())
+            return unlock(newerSchemaError(current));
+        // Each statement commits on its own; the lock keeps other processes out, and every step can run again
+        // (IF NOT EXISTS) should one fail half-way.
+        return unlock(applyMigrations(db, current));
+    }
+
+    QVariant time(qint64 ms) const override
+    {
+        return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss.zzz"));
+    }
+    QDateTime readTime(const QVariant &v) const override
+    {
+        if (v.isNull())
+            return QDateTime();
+        // The driver hands DATETIME back without a zone; the session's zone is UTC.
+        const QDateTime t = v.metaType().id() == QMetaType::QDateTime
+            ? v.toDateTime()
+            : QDateTime::fromString(v.toString(), Qt::ISODateWithMs);
+        return QDateTime(t.date(), t.time(), Qt::UTC);
+    }
+
+    QString typeCondition(const QStringList &globs) const override
+    {
+        QStringList like;
+        for (const QString &g : globs)
+            like << globToLike(g);
+        return sql(QStringLiteral("type-matches"))
+            .replace(QLatin1String("{{patterns}}"),
+                sqlLiteral(
+                    QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(like)).toJson(QJsonDocument::Compact)))
+                    .replace(QLatin1String("\\"), QLatin1String("\\\\"))); // a backslash escapes in MySQL literals
+    }
+
+    Result<QList<OutboxEvent>> claim(
+        SqlStorage &storage, const QString &owner, int limit, qint64 leaseMs, const QString &types) const override
+    {
+        const QString what = QStringLiteral("cannot claim events");
+        QList<OutboxEvent> events;
+        Error error = storage.inWriteTransaction(what, [&]() -> Error {
+            Query candidates(
+                &storage, sql(QStringLiteral("claim-candidates")).replace(QLatin1String("{{types}}"), types));
+            candidates.bind(limit);
+            if (Error e = candidates.exec(what))
+                return e;
+            QList<qint64> seqs;
+            while (candidates.q().next())
+                seqs.append(candidates.q().value(0).toLongLong());
+            if (seqs.isEmpty())
+                return Error();
+            Query lock(&storage, withSequences(sql(QStringLiteral("claim-lock")), seqs).sql);
+            if (Error e = lock.exec(what))
+                return e;
+            QList<qint64> locked;
+            while (lock.q().next())
+                locked.append(lock.q().value(0).toLongLong());
+            if (locked.isEmpty())
+                return Error();
+            Query lease(&storage, withSequences(sql(QStringLiteral("claim-lease")), locked).sql);
+            lease.bind(owner).bind(leaseMs).bind(leaseMs);
+            if (Error e = lease.exec(what))
+                return e;
+            Query read(&storage,
+                withSequences(sql(QStringLiteral("events-by-sequence"))
+                                  .replace(QLatin1String("{{columns}}"), sql(QStringLiteral("event-columns"))),
+                    locked)
+                    .sql);
+            if (Error e = read.exec(what))
+                return e;
+            while (read.q().next())
+                events.append(eventFromQuery(read.q(), *this));
+            return Error();
+        });
+        if (error)
+            return error;
+        return inSequenceOrder(std::move(events));
+    }
+
+    Error complete(SqlStorage &storage, const QString &owner, const QList<DeliveryRecord> &records,
+        QSet<qint64> *written) const override
+    {
+        const QString json = QString::fromUtf8(deliveryJson(records, true, false));
+        QList<qint64> seqs;
+        for (const DeliveryRecord &r : records)
+            seqs.append(r.sequence);
+        return storage.inWriteTransaction(QStringLiteral("cannot write delivery results"), [&]() -> Error {
+            // The rows this owner still holds, locked: only they are written, and the caller learns which.
+            Query held(&storage, withSequences(sql(QStringLiteral("complete-held")), seqs).sql);
+            held.bind(owner);
+            if (Error e = held.exec(QStringLiteral("cannot write delivery results")))
+                return e;
+            QSet<qint64> mine;
+            while (held.q().next())
+                mine.insert(held.q().value(0).toLongLong());
+            if (written)
+                *written = mine;
+            if (mine.isEmpty())
+                return Error();
+            const bool allDelivered = std::all_of(records.begin(), records.end(), [](const DeliveryRecord &r) {
+                return r.outcome == Attempt::Outcome::Sent && r.newStatus == EventStatus::Sent;
+            });
+            if (!allDelivered) {
+                Query history(&storage, sql(QStringLiteral("complete-history")));
+                history.bind(owner).bind(json).bind(owner);
+                if (Error e = history.exec(QStringLiteral("cannot record delivery attempts")))
+                    return e;
+            }
+            Query update(&storage, sql(QStringLiteral("complete-update")));
+            update.bind(json).bind(owner).bind(owner);
+            return update.exec(QStringLiteral("cannot write delivery results"));
+        });
+    }
+
+    Result<bool> tryRelayerLock(SqlStorage &storage, qint64 key) const override
+    {
+        Query lock(&storage, sql(QStringLiteral("try-relayer-lock")));
+        lock.bind(key);
+        if (Error e = lock.exec(QStringLiteral("cannot take a relayer's lock")))
+            return e;
+        return lock.q().next() && lock.q().value(0).toInt() == 1;
+    }
+    Error releaseRelayerLock(SqlStorage &storage, qint64 key) const override
+    {
+        Query unlock(&storage, sql(QStringLiteral("release-relayer-lock")));
+        unlock.bind(key);
+        return unlock.exec(QStringLiteral("cannot give up a relayer's lock"));
+    }
+    Error releaseRelayerLocks(SqlStorage &storage) const override
+    {
+        Query unlock(&storage, sql(QStringLiteral("release-relayer-locks")));
+        return unlock.exec(QStringLiteral("cannot give up the relayer's lock"));
+    }
+
+    // Whether a transaction is open on the connection (a round trip: asked only before creating the schema).
+    bool openTransaction(const QSqlDatabase &db) const
+    {
+        QSqlQuery q(db);
+        return q.exec(sql(QStringLiteral("in-transaction"))) && q.next() && q.value(0).toInt() == 1;
+    }
+    // Relayers in this process look at once (a transaction not yet committed costs them one empty claim);
+    // other processes poll.
+    void afterEnqueue(const QSqlDatabase &) const override { WakeEvent::raise(); }
+};
+
+} // namespace
+
+const Dialect *mysqlDialect()
+{
+    static const MysqlDialect dialect;
+    return &dialect;
+}
+
+} // namespace outbox::detail

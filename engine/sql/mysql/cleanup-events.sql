@@ -1,0 +1,1 @@
+DELETE FROM outbox_events WHERE status IN ({{statuses}}) AND created_at < ? ORDER BY seq LIMIT ?

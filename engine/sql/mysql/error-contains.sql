@@ -1,0 +1,1 @@
+LOCATE(?, last_error) > 0

@@ -1,0 +1,1 @@
+SELECT @@in_transaction

@@ -1,0 +1,1 @@
+INSERT INTO outbox_events (id, type, source, subject, content_type, data, extensions, ordering_key, status, attempts, next_attempt_at, created_at, replay_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)

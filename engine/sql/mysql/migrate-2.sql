@@ -1,0 +1,1 @@
+-- Version 2 parks blocked events on SQLite only (see postgresql/migrate-2.sql).

@@ -1,0 +1,3 @@
+ALTER TABLE outbox_events ADD COLUMN IF NOT EXISTS last_duration_ms BIGINT;
+
+ALTER TABLE outbox_events ADD COLUMN IF NOT EXISTS last_relayer VARCHAR(255)

@@ -1,0 +1,1 @@
+-- Version 4 changes SQLite's status check only.

@@ -1,0 +1,2 @@
+-- Byte-wise: data is a LONGBLOB and the value is bound as bytes.
+LOCATE(?, data) > 0

@@ -1,0 +1,1 @@
+INSERT INTO outbox_relayers (owner, host, pid, process_start, lock_key, lease_ms, started_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE host = VALUES(host), pid = VALUES(pid), process_start = VALUES(process_start), lock_key = VALUES(lock_key), lease_ms = VALUES(lease_ms)

@@ -1,0 +1,1 @@
+JSON_SET(COALESCE(extensions, '{}'), '$.replayof', id)

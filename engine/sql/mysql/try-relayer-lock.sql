@@ -1,0 +1,1 @@
+SELECT GET_LOCK(CONCAT('outbox_relayer:', DATABASE(), ':', ?), 0)
