@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   qt6-base-dev libqt6sql6-sqlite libqt6sql6-psql libqt6network6
   libsqlite3-dev sqlite3
-  postgresql
+  postgresql mariadb-server libqt6sql6-mysql
   python3
   appstream desktop-file-utils dpkg-dev lintian man-db clang-format
   clang libclang-rt-14-dev

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 // The outbox tables: transactional enqueue, claims and leases, operator actions, paging and filters.
 
+#include "dialect.h"
 #include "sendevent.h"
 #include "storage.h"
 #include "testsupport.h"
 
+#include <QCryptographicHash>
 #include <QFile>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QScopeGuard>
 #include <QJsonObject>
 #include <QSqlError>
@@ -46,6 +49,144 @@ class TestStorage : public QObject
     }
 
 private Q_SLOTS:
+    // Every named statement of this database's dialect (its own and the common ones) is prepared by the
+    // database itself, the tokens filled per call given plain values: a typo in any SQL file fails here.
+    void everyNamedStatementPrepares()
+    {
+        const ConnectionSpec path = freshPath();
+        auto s = testsupport::openStorage(path);
+        const detail::Dialect *d = detail::Dialect::forDriver(path.driverName());
+        QVERIFY(d);
+        QSqlQuery q(s->database());
+        int prepared = 0;
+        QStringList names; // each statement of each migration apart (a file holds several)
+        QHash<QString, QString> texts;
+        for (const QString &name : d->statementNames()) {
+            if (!name.startsWith(QLatin1String("migrate-"))) {
+                names << name;
+                texts.insert(name, d->sql(name));
+                continue;
+            }
+            const QStringList steps = d->migration(name.mid(8).toInt());
+            for (int i = 0; i < steps.size(); ++i) {
+                names << QStringLiteral("%1 #%2").arg(name).arg(i + 1);
+                texts.insert(names.last(), steps.at(i));
+            }
+        }
+        if (!testsupport::isServer()) // migration 4 edits sqlite_schema, which takes this to prepare
+            QSqlQuery(s->database()).exec(QStringLiteral("PRAGMA writable_schema = ON"));
+        auto schemaOff = qScopeGuard([&] {
+            if (!testsupport::isServer())
+                QSqlQuery(s->database()).exec(QStringLiteral("PRAGMA writable_schema = OFF"));
+        });
+        for (const QString &name : std::as_const(names)) {
+            QString sql = texts.value(name)
+                              .replace(QLatin1String("{{where}}"), QStringLiteral(" WHERE seq > ?"))
+                              .replace(QLatin1String("{{types}}"),
+                                  QStringLiteral(" AND ") + d->typeCondition({QStringLiteral("a.*")}))
+                              .replace(QLatin1String("{{columns}}"), d->sql(QStringLiteral("event-columns")))
+                              .replace(QLatin1String("{{direction}}"), QStringLiteral("DESC"))
+                              .replace(QLatin1String("{{order}}"), QStringLiteral("type, seq"))
+                              .replace(QLatin1String("{{statuses}}"), QStringLiteral("'sent'"))
+                              .replace(QLatin1String("{{patterns}}"), QStringLiteral("'[]'"))
+                              .replace(QLatin1String("{{sequences}}"), QStringLiteral("1,2"));
+            // Statements, not fragments; PostgreSQL prepares no DDL, and the migrations ran at open().
+            static const QRegularExpression dml(QStringLiteral("^(SELECT|INSERT|UPDATE|DELETE|WITH)\\b"));
+            if (!dml.match(sql).hasMatch())
+                continue;
+            QVERIFY2(q.prepare(sql),
+                qPrintable(QStringLiteral("%1/%2: %3 in: %4").arg(d->name(), name, q.lastError().text(), sql)));
+            q.finish();
+            ++prepared;
+        }
+        qInfo("%d statements of the %s dialect prepared", prepared, qPrintable(d->name()));
+        QVERIFY(prepared >= 40);
+    }
+
+    // The read-only probe tells what a database holds and changes nothing: an empty database, this engine's
+    // outbox and its version, the romancy/edda layout (recognised, refused by open()), an unknown table
+    // outbox_events with its columns.
+    void probeTellsWhatADatabaseHolds()
+    {
+        const ConnectionSpec place = freshPath();
+        if (!testsupport::isServer()) {
+            auto missing = Storage::probe(place);
+            QVERIFY(missing.isOk());
+            QCOMPARE(missing->kind, ProbeResult::Kind::Missing);
+            QVERIFY(!QFile::exists(place.database)); // not created by looking
+            AppConnection create(place); // an empty file
+        }
+        auto empty = Storage::probe(place);
+        QVERIFY2(empty.isOk(), qPrintable(empty.isOk() ? QString() : empty.error().message()));
+        QCOMPARE(empty->kind, ProbeResult::Kind::Empty);
+        {
+            AppConnection app(place);
+            QSqlQuery q(app.db());
+            // The unified outbox table of romancy and edda, as their schema creates it.
+            QVERIFY2(
+                q.exec(QStringLiteral(
+                    "CREATE TABLE outbox_events (event_id VARCHAR(255) PRIMARY KEY, event_type VARCHAR(255) NOT NULL,"
+                    " event_source VARCHAR(255) NOT NULL, data_type VARCHAR(10) NOT NULL DEFAULT 'json',"
+                    " event_data TEXT, event_data_binary %1, content_type VARCHAR(100) NOT NULL DEFAULT "
+                    "'application/json', created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,"
+                    " published_at TIMESTAMP NULL, status VARCHAR(50) NOT NULL DEFAULT 'pending',"
+                    " retry_count INTEGER NOT NULL DEFAULT 0, last_error TEXT)")
+                           .arg(testsupport::isPostgres() ? QStringLiteral("BYTEA") : QStringLiteral("BLOB"))),
+                qPrintable(q.lastError().text()));
+            QVERIFY(q.exec(QStringLiteral("INSERT INTO outbox_events (event_id, event_type, event_source, event_data) "
+                                          "VALUES ('e1', 'order.created', '/shop', '{\"n\": 1}')")));
+        }
+        auto fingerprint = [&] {
+            if (!testsupport::isServer()) {
+                QFile f(place.database);
+                f.open(QIODevice::ReadOnly);
+                return QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256)
+                    + (QFile::exists(place.database + QStringLiteral("-wal")) ? QByteArray("+wal") : QByteArray());
+            }
+            AppConnection app(place);
+            return app.scalar(QStringLiteral("SELECT COUNT(*) FROM outbox_events")).toByteArray() + '/'
+                + app.scalar(testsupport::isMysql()
+                             ? QStringLiteral(
+                                 "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE()")
+                             : QStringLiteral("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = "
+                                              "current_schema()"))
+                      .toByteArray();
+        };
+        const QByteArray before = fingerprint();
+        auto romancy = Storage::probe(place);
+        QVERIFY(romancy.isOk());
+        QCOMPARE(romancy->kind, ProbeResult::Kind::Foreign);
+        QCOMPARE(romancy->format, QStringLiteral("romancy/edda outbox_events"));
+        QVERIFY(romancy->columns.contains(QStringLiteral("retry_count")));
+        auto refused = Storage::open(place, Storage::OpenMode::MustBeOutbox);
+        QVERIFY(!refused.isOk());
+        QVERIFY2(refused.error().message().contains(QStringLiteral("holds a romancy/edda outbox_events table")),
+            qPrintable(refused.error().message()));
+        QCOMPARE(fingerprint(), before);
+        {
+            AppConnection app(place);
+            QSqlQuery q(app.db());
+            QVERIFY(q.exec(QStringLiteral("DROP TABLE outbox_events")));
+            QVERIFY(q.exec(QStringLiteral("CREATE TABLE outbox_events (id INTEGER, body TEXT)")));
+        }
+        auto other = Storage::probe(place);
+        QVERIFY(other.isOk());
+        QCOMPARE(other->kind, ProbeResult::Kind::Other);
+        QCOMPARE(other->columns, (QStringList{"id", "body"}));
+        {
+            AppConnection app(place);
+            QVERIFY(QSqlQuery(app.db()).exec(QStringLiteral("DROP TABLE outbox_events")));
+        }
+        {
+            auto s = testsupport::openStorage(place); // creates the outbox
+        }
+        auto ours = Storage::probe(place);
+        QVERIFY(ours.isOk());
+        QCOMPARE(ours->kind, ProbeResult::Kind::Outbox);
+        QCOMPARE(ours->schemaVersion, Storage::schemaVersion());
+        QVERIFY(ours->tables.contains(QStringLiteral("outbox_relayers")));
+    }
+
     // A full disk in the middle of the caller's transaction: SQLite rolls the whole transaction back. The
     // enqueue must say so and must not write the event again on its own (it would commit alone, without the
     // business rows it belonged to).
