@@ -316,8 +316,8 @@ private Q_SLOTS:
         QCOMPARE(pg->port, 6543);
         QCOMPARE(pg->password, QStringLiteral("secret"));
         QVERIFY(!pg->displayUrl().contains("secret"));
-        for (const char *bad :
-            {"", "sqlite:", "sqlite://relative", "mysql://x/y", "postgresql://", "postgresql://host/"})
+        for (const char *bad : {"", "sqlite:", "sqlite://relative", "oracle://x/y", "mysql://", "mysql://host/",
+                 "postgresql://", "postgresql://host/"})
             QVERIFY2(!ConnectionSpec::fromUrl(QString::fromLatin1(bad)).isOk(), bad);
     }
 

@@ -55,7 +55,8 @@ private Q_SLOTS:
     // After loading, only the tokens filled per call are left in any statement: fragments were inlined.
     void onlyPerCallTokensAreLeft()
     {
-        const QStringList perCall{"where", "types", "columns", "direction", "order", "statuses", "patterns", "sequences"};
+        const QStringList perCall{
+            "where", "types", "columns", "direction", "order", "statuses", "patterns", "sequences"};
         static const QRegularExpression token(QStringLiteral("\\{\\{([a-z0-9-]+)\\}\\}"));
         for (const Dialect *d : Dialect::all()) {
             for (const QString &name : d->statementNames()) {
@@ -79,9 +80,10 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("driver");
         QTest::addColumn<QString>("expected");
-        QTest::newRow("sqlite") << "QSQLITE"
-                                << " WHERE status = ? AND type = ? AND instr(last_error, ?) > 0 AND created_at >= ? AND "
-                                   "instr(CAST(data AS BLOB), ?) > 0";
+        QTest::newRow("sqlite")
+            << "QSQLITE"
+            << " WHERE status = ? AND type = ? AND instr(last_error, ?) > 0 AND created_at >= ? AND "
+               "instr(CAST(data AS BLOB), ?) > 0";
         QTest::newRow("postgresql") << "QPSQL"
                                     << " WHERE status = ? AND type = ? AND strpos(last_error, ?) > 0 AND created_at >= "
                                        "? AND position(CAST(? AS bytea) IN data) > 0";
@@ -195,8 +197,8 @@ private Q_SLOTS:
             auto storage = Storage::open(spec);
             QVERIFY(!storage.isOk());
             QCOMPARE(storage.error().code(), Error::Unsupported);
-            QVERIFY2(storage.error().message().contains(
-                         QStringLiteral("the Qt SQL driver 'QODBC' is not one the outbox runs on (QSQLITE, QPSQL, QMYSQL)")),
+            QVERIFY2(storage.error().message().contains(QStringLiteral(
+                         "the Qt SQL driver 'QODBC' is not one the outbox runs on (QSQLITE, QPSQL, QMYSQL)")),
                 qPrintable(storage.error().message()));
             QVERIFY(!Storage::probe(spec).isOk());
             QCOMPARE(Storage::migrate(odbc).code(), Error::Unsupported);

@@ -26,8 +26,9 @@ Command::Command(const QString &name, const QString &synopsis) : m_name(name)
     m_parser.setApplicationDescription(synopsis);
     m_parser.setSingleDashWordOptionMode(QCommandLineParser::ParseAsLongOptions);
     m_parser.addOption(QCommandLineOption(QStringLiteral("db"),
-        QStringLiteral("The outbox: sqlite:///abs.db, sqlite:rel.db or postgresql://user:pass@host:port/db "
-                       "(default: $OUTBOX_DB, else a file in the user's data directory)."),
+        QStringLiteral("The outbox: sqlite:///abs.db, sqlite:rel.db, postgresql://user:pass@host:port/db or "
+                       "mysql://user:pass@host:port/db (default: $OUTBOX_DB, else a file in the user's data "
+                       "directory)."),
         QStringLiteral("url")));
     m_parser.addHelpOption();
 }

@@ -25,6 +25,7 @@ const char *const kUsage =
     "usage: outboxctl [--db URL] COMMAND [options]\n"
     "\n"
     "  URL: sqlite:///abs/path.db | sqlite:rel/path.db | postgresql://user:pass@host:port/db\n"
+    "       | mysql://user:pass@host:port/db (MySQL or MariaDB; also mariadb://)\n"
     "       (also $OUTBOX_DB; default: a SQLite file in the user's data directory)\n"
     "\n"
     "commands:\n"
