@@ -54,7 +54,7 @@ run() { # db relayers -> events/s
   local start end pids=()
   start=$(date +%s.%N)
   for _ in $(seq 1 "$2"); do
-    "$ctl" --db "$url" relay --drain --target "http://127.0.0.1:$port/" --log-level error &
+    "$ctl" --db "$url" relay --drain --target "http://127.0.0.1:$port/" --log-level error >/dev/null &
     pids+=($!)
   done
   for p in "${pids[@]}"; do wait "$p"; done
