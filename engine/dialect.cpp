@@ -263,24 +263,50 @@ Error Dialect::complete(
     });
 }
 
-Result<bool> Dialect::tryRelayerLock(SqlStorage &, qint64) const
+Result<bool> Dialect::tryRelayerLock(SqlStorage &storage, qint64 key) const
 {
-    return Error(Error::Unsupported, QStringLiteral("this database has no session locks"));
+    if (!has(Storage::Capability::SessionLocks))
+        return Error(Error::Unsupported, QStringLiteral("this database has no session locks"));
+    Query lock(&storage, sql(QStringLiteral("try-relayer-lock")));
+    lock.bind(key);
+    if (Error e = lock.exec(QStringLiteral("cannot take a relayer's lock")))
+        return e;
+    return lock.q().next() && lock.q().value(0).toInt() == 1; // a boolean, or 1 for taken
 }
 
-Error Dialect::releaseRelayerLock(SqlStorage &, qint64) const
+Error Dialect::releaseRelayerLock(SqlStorage &storage, qint64 key) const
 {
-    return {};
+    if (!has(Storage::Capability::SessionLocks))
+        return {};
+    Query unlock(&storage, sql(QStringLiteral("release-relayer-lock")));
+    unlock.bind(key);
+    return unlock.exec(QStringLiteral("cannot give up a relayer's lock"));
 }
 
-Error Dialect::releaseRelayerLocks(SqlStorage &) const
+Error Dialect::releaseRelayerLocks(SqlStorage &storage) const
 {
-    return {};
+    if (!has(Storage::Capability::SessionLocks))
+        return {};
+    Query unlock(&storage, sql(QStringLiteral("release-relayer-locks")));
+    return unlock.exec(QStringLiteral("cannot give up the relayer's lock"));
 }
 
-Error Dialect::wakeRelayers(SqlStorage &) const
+Error Dialect::wakeRelayers(SqlStorage &storage) const
 {
-    return {};
+    if (!has(Storage::Capability::Notify))
+        return {};
+    Query notify(&storage, sql(QStringLiteral("notify")));
+    return notify.exec(QStringLiteral("cannot wake the relayers"));
+}
+
+void Dialect::configureServer(QSqlDatabase &db, const ConnectionSpec &spec, const QString &options)
+{
+    db.setDatabaseName(spec.database);
+    db.setHostName(spec.host);
+    db.setPort(spec.port);
+    db.setUserName(spec.user);
+    db.setPassword(spec.password);
+    db.setConnectOptions(options);
 }
 
 bool Dialect::inTransaction(const QSqlDatabase &) const

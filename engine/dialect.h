@@ -92,11 +92,13 @@ public:
         SqlStorage &storage, const QString &owner, int limit, qint64 leaseMs, const QString &types) const;
     virtual Error complete(
         SqlStorage &storage, const QString &owner, const QList<DeliveryRecord> &records, QSet<qint64> *written) const;
-    // SessionLocks: take (without waiting) or give up a relayer's lock on this session.
+    // SessionLocks: take (without waiting) or give up a relayer's lock on this session (the named statements
+    // try-relayer-lock, release-relayer-lock, release-relayer-locks).
     virtual Result<bool> tryRelayerLock(SqlStorage &storage, qint64 key) const;
     virtual Error releaseRelayerLock(SqlStorage &storage, qint64 key) const;
     virtual Error releaseRelayerLocks(SqlStorage &storage) const;
-    // Wakes relayers in other processes after an operator's write (Notify), inside or outside a transaction.
+    // Wakes relayers in other processes after an operator's write (Notify: the statement "notify"), inside
+    // or outside a transaction.
     virtual Error wakeRelayers(SqlStorage &storage) const;
 
     // An application's connection. Whether a transaction is known to be open on it (false: not, or cannot
@@ -110,6 +112,8 @@ protected:
     Error applyMigrations(QSqlDatabase &db, int current) const;
     Error databaseError(const QString &what, const QSqlError &e) const;
     static Error newerSchemaError(int current);
+    // A database server's connection: database, host, port, user, password and the driver's options.
+    static void configureServer(QSqlDatabase &db, const ConnectionSpec &spec, const QString &options);
     // Text as an SQL string literal (quotes doubled).
     static QString sqlLiteral(QString text);
     // A glob ('*', '?') as a LIKE pattern with backslash escapes.

@@ -41,14 +41,9 @@ public:
 
     void configure(QSqlDatabase &db, const ConnectionSpec &spec) const override
     {
-        db.setDatabaseName(spec.database);
-        db.setHostName(spec.host);
-        db.setPort(spec.port);
-        db.setUserName(spec.user);
-        db.setPassword(spec.password);
         // Rows matched, not rows changed, in numRowsAffected(): a retry of a row counts once either way.
-        QString options = spec.options.isEmpty() ? QStringLiteral("MYSQL_OPT_CONNECT_TIMEOUT=5") : spec.options;
-        db.setConnectOptions(options + QStringLiteral(";CLIENT_FOUND_ROWS"));
+        const QString options = spec.options.isEmpty() ? QStringLiteral("MYSQL_OPT_CONNECT_TIMEOUT=5") : spec.options;
+        configureServer(db, spec, options + QStringLiteral(";CLIENT_FOUND_ROWS"));
     }
 
     Error setUpSession(QSqlDatabase &db, const ConnectionSpec &, bool) const override
@@ -226,26 +221,6 @@ public:
             update.bind(json).bind(owner).bind(owner);
             return update.exec(QStringLiteral("cannot write delivery results"));
         });
-    }
-
-    Result<bool> tryRelayerLock(SqlStorage &storage, qint64 key) const override
-    {
-        Query lock(&storage, sql(QStringLiteral("try-relayer-lock")));
-        lock.bind(key);
-        if (Error e = lock.exec(QStringLiteral("cannot take a relayer's lock")))
-            return e;
-        return lock.q().next() && lock.q().value(0).toInt() == 1;
-    }
-    Error releaseRelayerLock(SqlStorage &storage, qint64 key) const override
-    {
-        Query unlock(&storage, sql(QStringLiteral("release-relayer-lock")));
-        unlock.bind(key);
-        return unlock.exec(QStringLiteral("cannot give up a relayer's lock"));
-    }
-    Error releaseRelayerLocks(SqlStorage &storage) const override
-    {
-        Query unlock(&storage, sql(QStringLiteral("release-relayer-locks")));
-        return unlock.exec(QStringLiteral("cannot give up the relayer's lock"));
     }
 
     // Whether a transaction is open on the connection (a round trip: asked only before creating the schema).

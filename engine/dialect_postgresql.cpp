@@ -38,12 +38,7 @@ public:
 
     void configure(QSqlDatabase &db, const ConnectionSpec &spec) const override
     {
-        db.setDatabaseName(spec.database);
-        db.setHostName(spec.host);
-        db.setPort(spec.port);
-        db.setUserName(spec.user);
-        db.setPassword(spec.password);
-        db.setConnectOptions(spec.options.isEmpty() ? QStringLiteral("connect_timeout=5") : spec.options);
+        configureServer(db, spec, spec.options.isEmpty() ? QStringLiteral("connect_timeout=5") : spec.options);
     }
 
     Error setUpSession(QSqlDatabase &db, const ConnectionSpec &spec, bool) const override
@@ -113,31 +108,6 @@ public:
             .replace(QLatin1String("{{patterns}}"),
                 sqlLiteral(
                     QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(like)).toJson(QJsonDocument::Compact))));
-    }
-
-    Result<bool> tryRelayerLock(SqlStorage &storage, qint64 key) const override
-    {
-        Query lock(&storage, sql(QStringLiteral("try-relayer-lock")));
-        lock.bind(key);
-        if (Error e = lock.exec(QStringLiteral("cannot take a relayer's lock")))
-            return e;
-        return lock.q().next() && lock.q().value(0).toBool();
-    }
-    Error releaseRelayerLock(SqlStorage &storage, qint64 key) const override
-    {
-        Query unlock(&storage, sql(QStringLiteral("release-relayer-lock")));
-        unlock.bind(key);
-        return unlock.exec(QStringLiteral("cannot give up a relayer's lock"));
-    }
-    Error releaseRelayerLocks(SqlStorage &storage) const override
-    {
-        Query unlock(&storage, sql(QStringLiteral("release-relayer-locks")));
-        return unlock.exec(QStringLiteral("cannot give up the relayer's lock"));
-    }
-    Error wakeRelayers(SqlStorage &storage) const override
-    {
-        Query notify(&storage, sql(QStringLiteral("notify")));
-        return notify.exec(QStringLiteral("cannot wake the relayers"));
     }
 };
 

@@ -40,6 +40,18 @@ Error unsupportedDriver(const QString &driver)
             .arg(driver, known.join(QStringLiteral(", "))));
 }
 
+// The dialect of the database at spec, when the outbox runs on it and Qt's driver for it is installed.
+Result<const Dialect *> dialectFor(const ConnectionSpec &spec)
+{
+    const Dialect *d = Dialect::forDriver(spec.driverName());
+    if (!d)
+        return unsupportedDriver(spec.driverName());
+    if (!QSqlDatabase::isDriverAvailable(spec.driverName()))
+        return Error(
+            Error::Unsupported, QStringLiteral("the Qt SQL driver %1 is not installed").arg(spec.driverName()));
+    return d;
+}
+
 // A connection, opened and set up; `forWrites` false: nothing is written yet (SQLite: no WAL switch).
 Error openConnection(QSqlDatabase &db, const Dialect &d, const ConnectionSpec &spec, bool forWrites)
 {
@@ -150,12 +162,10 @@ Storage::~Storage() = default;
 
 Result<std::unique_ptr<Storage>> Storage::open(const ConnectionSpec &spec, OpenMode mode)
 {
-    const Dialect *d = Dialect::forDriver(spec.driverName());
-    if (!d)
-        return unsupportedDriver(spec.driverName());
-    if (!QSqlDatabase::isDriverAvailable(spec.driverName()))
-        return Error(
-            Error::Unsupported, QStringLiteral("the Qt SQL driver %1 is not installed").arg(spec.driverName()));
+    auto dialect = dialectFor(spec);
+    if (!dialect.isOk())
+        return dialect.error();
+    const Dialect *d = *dialect;
     if (d->has(Capability::LocalFile)) {
         if (Error e = checkFile(spec, mode))
             return e;
@@ -192,12 +202,10 @@ Result<std::unique_ptr<Storage>> Storage::open(const ConnectionSpec &spec, OpenM
 
 Result<ProbeResult> Storage::probe(const ConnectionSpec &spec)
 {
-    const Dialect *d = Dialect::forDriver(spec.driverName());
-    if (!d)
-        return unsupportedDriver(spec.driverName());
-    if (!QSqlDatabase::isDriverAvailable(spec.driverName()))
-        return Error(
-            Error::Unsupported, QStringLiteral("the Qt SQL driver %1 is not installed").arg(spec.driverName()));
+    auto dialect = dialectFor(spec);
+    if (!dialect.isOk())
+        return dialect.error();
+    const Dialect *d = *dialect;
     if (d->has(Capability::LocalFile)) {
         if (!QFileInfo::exists(spec.database)) {
             ProbeResult r;

@@ -1,2 +1,3 @@
--- The rows of the batch this owner still holds, locked until the results are written.
-SELECT seq FROM outbox_events WHERE lease_owner = ? AND seq IN {{sequence-list}} FOR UPDATE
+-- The rows of the batch this owner still holds, locked until the results are written (by the primary key
+-- only, as in claim-lock.sql).
+SELECT seq FROM outbox_events FORCE INDEX (PRIMARY) WHERE lease_owner = ? AND seq IN {{sequence-list}} FOR UPDATE
