@@ -690,10 +690,6 @@ private Q_SLOTS:
     // shows each route's figures.
     void relayPanelRoutes()
     {
-        // Known fault, not yet understood: on MariaDB one lane's first claim beside the other's sometimes comes
-        // back empty, and "Relay once" reports (or sends) only the other lane (about 1 run in 6).
-        if (testsupport::isMysql())
-            QSKIP("known fault on MariaDB: two route lanes claiming at once; see the closing note of issue 16");
         for (int i = 0; i < 3; ++i) {
             enqueue(QStringLiteral("com.example.audit"));
             enqueue(QStringLiteral("com.example.order"));
