@@ -6,6 +6,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QMutex>
 #include <QRegularExpression>
@@ -175,6 +176,22 @@ QString Dialect::globToLike(const QString &glob)
             out += c;
     }
     return out;
+}
+
+QString Dialect::patternCondition(const QStringList &patterns) const
+{
+    return sql(QStringLiteral("type-matches"))
+        .replace(QLatin1String("{{patterns}}"),
+            stringLiteral(
+                QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(patterns)).toJson(QJsonDocument::Compact))));
+}
+
+QString Dialect::typeCondition(const QStringList &globs) const
+{
+    QStringList like;
+    for (const QString &g : globs)
+        like << globToLike(g);
+    return patternCondition(like);
 }
 
 QDateTime Dialect::readTime(const QVariant &v) const

@@ -80,8 +80,11 @@ public:
     virtual QDateTime readTime(const QVariant &value) const;
     // A JSON array bound where {{id-list}} or {{sequence-list}} reads one (text, or UTF-8 bytes).
     virtual QVariant jsonParameter(const QByteArray &json) const;
-    // The condition "e.type matches one of these globs" (for a route's claims), patterns inlined.
-    virtual QString typeCondition(const QStringList &globs) const = 0;
+    // The condition "e.type matches one of these globs" (for a route's claims), patterns inlined. The default
+    // turns them into LIKE patterns for the statement type-matches; SQLite matches the globs themselves.
+    virtual QString typeCondition(const QStringList &globs) const;
+    // Text as an SQL string literal in this database.
+    virtual QString stringLiteral(const QString &text) const { return sqlLiteral(text); }
     // Whether statements run over and over are prepared once and kept for the connection.
     virtual bool keepsPreparedStatements() const { return false; }
 
@@ -118,6 +121,8 @@ protected:
     static QString sqlLiteral(QString text);
     // A glob ('*', '?') as a LIKE pattern with backslash escapes.
     static QString globToLike(const QString &glob);
+    // The statement type-matches with {{patterns}} filled: the patterns as a JSON array in a string literal.
+    QString patternCondition(const QStringList &patterns) const;
 
 private:
     const QHash<QString, QString> &statements() const;

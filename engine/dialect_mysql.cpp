@@ -132,16 +132,10 @@ public:
         return QDateTime(t.date(), t.time(), Qt::UTC);
     }
 
-    QString typeCondition(const QStringList &globs) const override
+    // A backslash escapes in MySQL string literals (and in LIKE patterns): doubled once more here.
+    QString stringLiteral(const QString &text) const override
     {
-        QStringList like;
-        for (const QString &g : globs)
-            like << globToLike(g);
-        return sql(QStringLiteral("type-matches"))
-            .replace(QLatin1String("{{patterns}}"),
-                sqlLiteral(
-                    QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(like)).toJson(QJsonDocument::Compact)))
-                    .replace(QLatin1String("\\"), QLatin1String("\\\\"))); // a backslash escapes in MySQL literals
+        return sqlLiteral(text).replace(QLatin1String("\\"), QLatin1String("\\\\"));
     }
 
     Result<QList<OutboxEvent>> claim(

@@ -98,17 +98,6 @@ public:
     }
 
     QVariant time(qint64 ms) const override { return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC); }
-
-    QString typeCondition(const QStringList &globs) const override
-    {
-        QStringList like;
-        for (const QString &g : globs)
-            like << globToLike(g);
-        return sql(QStringLiteral("type-matches"))
-            .replace(QLatin1String("{{patterns}}"),
-                sqlLiteral(
-                    QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(like)).toJson(QJsonDocument::Compact))));
-    }
 };
 
 } // namespace

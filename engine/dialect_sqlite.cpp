@@ -146,13 +146,7 @@ public:
     // UTF-8 bytes: a QString would be bound as UTF-16, which SQLite's JSON functions convert back on every use.
     QVariant jsonParameter(const QByteArray &json) const override { return json; }
 
-    QString typeCondition(const QStringList &globs) const override
-    {
-        return sql(QStringLiteral("type-matches"))
-            .replace(QLatin1String("{{patterns}}"),
-                sqlLiteral(QString::fromUtf8(
-                    QJsonDocument(QJsonArray::fromStringList(globs)).toJson(QJsonDocument::Compact))));
-    }
+    QString typeCondition(const QStringList &globs) const override { return patternCondition(globs); }
     bool keepsPreparedStatements() const override { return true; }
 
     std::unique_ptr<DialectState> newState() const override { return std::make_unique<SqliteState>(); }
