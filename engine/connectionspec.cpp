@@ -114,7 +114,9 @@ Result<ConnectionSpec> ConnectionSpec::fromUrl(const QString &url)
         };
         QStringList options;
         bool timeout = false;
-        for (const auto &[key, value] : QUrlQuery(parsed).queryItems(QUrl::FullyDecoded)) {
+        for (const auto &item : QUrlQuery(parsed).queryItems(QUrl::FullyDecoded)) {
+            const QString &key = item.first;
+            const QString &value = item.second;
             const auto it = std::find_if(known.begin(), known.end(), [&](const auto &k) { return k.first == key; });
             if (it == known.end()) {
                 QStringList names;
