@@ -418,17 +418,20 @@ void RelayWorker::tryReconnect()
                              .arg(m_outageSince.msecsTo(QDateTime::currentDateTimeUtc()) / 1000.0, 0, 'f', 1);
     qCWarning(lcRelay).noquote() << line;
     Q_EMIT errorOccurred(line);
-    if (!m_unwritten.isEmpty()) {
-        // Results of the batch that was in flight when the server went away; rows whose lease has
-        // meanwhile passed to another relayer are left alone by complete().
-        if (Error e = m_storage->complete(m_owner, m_unwritten)) {
-            if (!handleConnectionLoss(e))
-                Q_EMIT errorOccurred(e.message());
+    // Results of the batches that were in flight when the server went away; rows whose lease has meanwhile
+    // passed to another relayer are left alone by complete().
+    if (Error e = writeUnwritten()) {
+        if (handleConnectionLoss(e))
             return;
-        }
-        m_unwritten.clear();
+        // Anything else (a deadlock with a relayer claiming beside this one, a lock wait) keeps the results in
+        // hand and the relayer going: the next batch writes them first, after the usual idle backoff.
+        qCWarning(lcRelay).noquote() << e.message();
+        Q_EMIT errorOccurred(e.message());
+        if (m_looping && !isBusy())
+            m_pollTimer->start(int(m_idleIntervalMs));
+        return;
     }
-    if (m_looping)
+    if (m_looping && !isBusy())
         m_pollTimer->start(0);
 }
 
@@ -665,6 +668,8 @@ void RelayWorker::healthRound()
         m_sinceRenewal.restart();
         const QList<qint64> inHand = sequencesInHand();
         auto renewed = m_storage->renewLeases(m_owner, inHand, m_config.effectiveLeaseMs());
+        qCDebug(lcRelay) << "renewed" << (renewed.isOk() ? *renewed : -1) << "of" << inHand.size() << "batches in hand"
+                         << m_active.size() << "unwritten" << m_unwritten.size();
         if (!renewed.isOk()) {
             if (!handleConnectionLoss(renewed.error()))
                 qCWarning(lcRelay).noquote() << renewed.error().message();
@@ -776,6 +781,8 @@ void RelayWorker::startBatch()
         return;
     }
     m_lastClaimWasFull = claimed->size() >= m_config.batchSize;
+    qCDebug(lcRelay) << "claimed" << claimed->size() << "batches in hand" << m_active.size()
+                     << (claimed->isEmpty() ? -1 : claimed->first().sequence);
     QList<OutboxEvent> toSend;
     for (const OutboxEvent &e : *claimed) {
         batch->events.insert(e.sequence, e);
@@ -878,6 +885,8 @@ void RelayWorker::writeBack(const std::shared_ptr<Batch> &batch)
 {
     QSet<qint64> written;
     Error error = m_storage->complete(m_owner, batch->records, &written);
+    qCDebug(lcRelay) << "write-back of" << batch->records.size() << "results, written" << written.size() << "released"
+                     << batch->released.size() << error.message();
     if (!error && written.size() < batch->records.size()) {
         // Leases that expired while this relayer could not renew them (a pause, a lost database) and that
         // another relayer has taken: their results are that relayer's to write, and not ours to report.
@@ -914,6 +923,8 @@ void RelayWorker::writeBack(const std::shared_ptr<Batch> &batch)
 void RelayWorker::finishBatch(const std::shared_ptr<Batch> &batch, const Error &error)
 {
     m_active.removeOne(batch);
+    qCDebug(lcRelay) << "batch finished; batches in hand" << m_active.size() << "unwritten" << m_unwritten.size()
+                     << "outage" << m_outage << error.message();
     const int processed = int(batch->records.size());
     const bool lost = error && (m_outage || handleConnectionLoss(error));
     if (error && !lost) {

@@ -534,7 +534,8 @@ private Q_SLOTS:
         QVERIFY2(ms < 3000, qPrintable(QString::number(ms))); // not held back by the 4 s timeouts of the slow route
         QTRY_COMPARE(sentByRoute.value(QStringLiteral("orders")), 30);
         QTRY_COMPARE(sentByRoute.value(QStringLiteral("default")), 30);
-        QCOMPARE(hanging.requests(), 2); // the slow route's own concurrency
+        // The slow route's own concurrency (its lane may start after the others finished, on a loaded machine).
+        QTRY_COMPARE_WITH_TIMEOUT(hanging.requests(), 2, 3000);
         relayer.stop();
         for (const ReceivedRequest &r : orders.requests()) {
             QCOMPARE(r.decoded.mode, ContentMode::Batch);
