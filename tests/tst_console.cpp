@@ -277,6 +277,41 @@ private Q_SLOTS:
         QTRY_COMPARE(model()->rowCount(), 0);
     }
 
+    void anotherOutboxOpensUnfiltered()
+    {
+        for (int i = 0; i < 3; ++i)
+            enqueue(QStringLiteral("com.example.a"));
+        openWindow();
+        QCOMPARE(model()->rowCount(), 3);
+        m_window->typeFilter()->setText(QStringLiteral("com.example.none"));
+        QTest::keyClick(m_window->typeFilter(), Qt::Key_Return);
+        waitRowsShown();
+        QTRY_COMPARE(model()->rowCount(), 0);
+        m_spec = testsupport::freshOutbox(m_dir);
+        testsupport::openStorage(m_spec);
+        m_app = std::make_unique<AppConnection>(m_spec);
+        for (int i = 0; i < 2; ++i)
+            enqueue(QStringLiteral("com.example.b"));
+        QSignalSpy opened(m_window.get(), &MainWindow::outboxOpened);
+        m_window->openLocation(m_spec.toUrl());
+        QVERIFY(opened.wait(10000));
+        waitRowsShown();
+        QCOMPARE(m_window->typeFilter()->text(), QString());
+        QCOMPARE(m_window->searchEdit()->text(), QString());
+        QTRY_COMPARE(model()->rowCount(), 2);
+        QCOMPARE(cell(0, EventTableModel::Type), QStringLiteral("com.example.b"));
+        // Reopening the same outbox keeps what the operator typed.
+        m_window->typeFilter()->setText(QStringLiteral("com.example.none"));
+        QTest::keyClick(m_window->typeFilter(), Qt::Key_Return);
+        waitRowsShown();
+        opened.clear();
+        m_window->openLocation(m_spec.toUrl());
+        QVERIFY(opened.wait(10000));
+        waitRowsShown();
+        QCOMPARE(m_window->typeFilter()->text(), QStringLiteral("com.example.none"));
+        QCOMPARE(model()->rowCount(), 0);
+    }
+
     void filtersApplyInTheDatabase()
     {
         for (int i = 0; i < 6; ++i)

@@ -85,6 +85,19 @@ void EventTableModel::cancel()
     setLoading(false);
 }
 
+void EventTableModel::forgetRows()
+{
+    cancel();
+    ++m_cacheEpoch;
+    m_cache.clear();
+    m_inflight.clear();
+    m_wanted.clear();
+    m_wantedSet.clear();
+    beginResetModel();
+    m_seqs.clear();
+    endResetModel();
+}
+
 void EventTableModel::setLoading(bool loading)
 {
     if (m_loading == loading)
@@ -252,10 +265,11 @@ void EventTableModel::fetchWanted()
         m_cache.clear();
     QPointer<EventTableModel> self(this);
     const int cacheGeneration = m_cacheGeneration;
+    const int epoch = m_cacheEpoch;
     m_session->call<Result<QList<OutboxEvent>>>(
         this, [batch](Storage &s) { return s.eventsBySequence(batch, false); },
-        [self, cacheGeneration, batch](const Result<QList<OutboxEvent>> &r) {
-            if (!self)
+        [self, cacheGeneration, epoch, batch](const Result<QList<OutboxEvent>> &r) {
+            if (!self || epoch != self->m_cacheEpoch)
                 return;
             if (!r.isOk()) {
                 for (qint64 s : batch)

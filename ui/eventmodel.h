@@ -44,6 +44,8 @@ public:
     void clearSearch();
     bool isSearching() const { return !m_searchText.isEmpty(); }
     void cancel();
+    // Another outbox: stops what runs and forgets every row, so nothing of the previous one is shown.
+    void forgetRows();
     bool isLoading() const { return m_loading; }
 
     qint64 sequenceAt(int row) const { return row >= 0 && row < m_seqs.size() ? m_seqs.at(row) : 0; }
@@ -101,6 +103,7 @@ private:
     mutable QSet<qint64> m_inflight;
     mutable QTimer m_fetchTimer;
     int m_cacheGeneration = 0;
+    int m_cacheEpoch = 0; // rows fetched before forgetRows() are dropped when they arrive
 };
 
 } // namespace outbox::ui

@@ -39,6 +39,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
+#include <QSignalBlocker>
 #include <QShortcut>
 #include <QSpinBox>
 #include <QSplitter>
@@ -444,7 +445,17 @@ void MainWindow::openLocation(const QString &location)
 void MainWindow::openOutbox(const ConnectionSpec &spec, Storage::OpenMode mode)
 {
     m_relay->setConnection(spec, false);
-    m_model->cancel();
+    m_model->forgetRows();
+    if (spec.toUrl() != m_spec.toUrl()) {
+        // Another outbox starts unfiltered: the previous one's filters and search would show it empty.
+        for (QLineEdit *edit : {m_idFilter, m_typeFilter, m_sourceFilter, m_keyFilter, m_errorFilter, m_fromFilter,
+                 m_toFilter, m_searchEdit}) {
+            const QSignalBlocker blocker(edit);
+            edit->clear();
+            edit->setStyleSheet(QString());
+        }
+        m_model->clearSearch();
+    }
     m_spec = spec;
     m_open = false;
     m_demo = false;
