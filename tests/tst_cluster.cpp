@@ -404,7 +404,8 @@ private Q_SLOTS:
         QTest::qWait(1500); // the write-back now waits for the rows
         testsupport::AppConnection app(m_spec);
         QVERIFY(killRelayerSession(app, relayer));
-        QTest::qWait(12000); // longer than the relayer's lock wait (10 s) after it reconnected
+        QTest::qWait(
+            15000); // longer than the relayer's lock wait (10 s) after it reconnected, with room for a slow machine
         QVERIFY(db.rollback());
         QVERIFY2(waitForSent(n, 30000), qPrintable(QStringLiteral("sent %1 of %2").arg(sentCount()).arg(n)));
         QCOMPARE(relayer->state(), QProcess::Running);
