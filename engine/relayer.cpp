@@ -420,19 +420,17 @@ void RelayWorker::tryReconnect()
     Q_EMIT errorOccurred(line);
     // Results of the batches that were in flight when the server went away; rows whose lease has meanwhile
     // passed to another relayer are left alone by complete().
-    if (Error e = writeUnwritten()) {
-        if (handleConnectionLoss(e))
-            return;
-        // Anything else (a deadlock with a relayer claiming beside this one, a lock wait) keeps the results in
-        // hand and the relayer going: the next batch writes them first, after the usual idle backoff.
+    // Anything else (a deadlock with a relayer claiming beside this one, a lock wait) keeps the results in hand and
+    // the relayer going: the next batch writes them first, after the usual idle backoff.
+    const Error e = writeUnwritten();
+    if (e && handleConnectionLoss(e))
+        return;
+    if (e) {
         qCWarning(lcRelay).noquote() << e.message();
         Q_EMIT errorOccurred(e.message());
-        if (m_looping && !isBusy())
-            m_pollTimer->start(int(m_idleIntervalMs));
-        return;
     }
     if (m_looping && !isBusy())
-        m_pollTimer->start(0);
+        m_pollTimer->start(e ? int(m_idleIntervalMs) : 0);
 }
 
 void RelayWorker::close()

@@ -357,8 +357,7 @@ private Q_SLOTS:
         QProcess *other = startRegisteredRelayer(defaults);
         QTRY_VERIFY_WITH_TIMEOUT(heldBy(victim) >= 50, 10000);
         testsupport::AppConnection app(m_spec);
-        auto killSession = [&] { return killRelayerSession(app, victim); };
-        QVERIFY(killSession());
+        QVERIFY(killRelayerSession(app, victim));
         QTest::qWait(4000); // longer than a take-over takes
         QCOMPARE(victim->state(), QProcess::Running);
         QVERIFY2(!QString::fromUtf8(other->readAllStandardError()).contains(QStringLiteral("is gone")),
@@ -367,7 +366,7 @@ private Q_SLOTS:
         if (sentCount() < n) {
             // Now it goes for good: the process and its session.
             ::kill(pid_t(victim->processId()), SIGKILL);
-            killSession();
+            killRelayerSession(app, victim);
             victim->waitForFinished(5000);
         }
         QVERIFY2(waitForSent(n, 60000), qPrintable(QStringLiteral("sent %1 of %2").arg(sentCount()).arg(n)));
@@ -404,8 +403,8 @@ private Q_SLOTS:
         QTest::qWait(1500); // the write-back now waits for the rows
         testsupport::AppConnection app(m_spec);
         QVERIFY(killRelayerSession(app, relayer));
-        QTest::qWait(
-            15000); // longer than the relayer's lock wait (10 s) after it reconnected, with room for a slow machine
+        // Longer than the relayer's lock wait (10 s) after it reconnected, with room for a slow machine.
+        QTest::qWait(15000);
         QVERIFY(db.rollback());
         QVERIFY2(waitForSent(n, 30000), qPrintable(QStringLiteral("sent %1 of %2").arg(sentCount()).arg(n)));
         QCOMPARE(relayer->state(), QProcess::Running);
@@ -415,8 +414,8 @@ private Q_SLOTS:
         QVERIFY2(
             log.contains(testsupport::isMysql() ? QStringLiteral("Lock wait timeout") : QStringLiteral("lock timeout")),
             qPrintable(log));
-        QCOMPARE(acceptedIds().size(), n); // the results were kept, not the events sent again
         const QStringList accepted = acceptedIds();
+        QCOMPARE(accepted.size(), n); // the results were kept, not the events sent again
         QCOMPARE(QSet<QString>(accepted.begin(), accepted.end()), QSet<QString>(ids.begin(), ids.end()));
     }
 

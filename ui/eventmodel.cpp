@@ -89,6 +89,7 @@ void EventTableModel::forgetRows()
 {
     cancel();
     ++m_cacheEpoch;
+    m_searchText.clear(); // the window starts the search again from its search box, if it still holds one
     m_cache.clear();
     m_inflight.clear();
     m_wanted.clear();

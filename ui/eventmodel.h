@@ -44,7 +44,8 @@ public:
     void clearSearch();
     bool isSearching() const { return !m_searchText.isEmpty(); }
     void cancel();
-    // Another outbox: stops what runs and forgets every row, so nothing of the previous one is shown.
+    // Another outbox: stops what runs and forgets every row and the search, so nothing of the previous one is
+    // shown.
     void forgetRows();
     bool isLoading() const { return m_loading; }
 

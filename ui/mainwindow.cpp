@@ -454,7 +454,6 @@ void MainWindow::openOutbox(const ConnectionSpec &spec, Storage::OpenMode mode)
             edit->clear();
             edit->setStyleSheet(QString());
         }
-        m_model->clearSearch();
     }
     m_spec = spec;
     m_open = false;
