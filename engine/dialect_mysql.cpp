@@ -34,6 +34,7 @@ public:
         case Storage::Capability::LocalFile:
         case Storage::Capability::Notify:
         case Storage::Capability::ChangeCounter:
+        default: // the format's capabilities are the storage's to tell
             return false;
         }
         return false;

@@ -31,6 +31,7 @@ public:
             return true;
         case Storage::Capability::LocalFile:
         case Storage::Capability::ChangeCounter:
+        default: // the format's capabilities are the storage's to tell
             return false;
         }
         return false;

@@ -49,7 +49,9 @@ public:
     const T &value() const { return *m_value; }
     T &value() { return *m_value; }
     const T &operator*() const { return *m_value; }
+    T &operator*() { return *m_value; }
     const T *operator->() const { return &*m_value; }
+    T *operator->() { return &*m_value; }
 
 private:
     std::optional<T> m_value;

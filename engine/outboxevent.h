@@ -37,6 +37,7 @@ struct OutboxEvent
     QDateTime createdAt;
     QDateTime sentAt;
     QString replayOf;
+    QString formatStatus; // a foreign outbox's own status name (e.g. "processing", "expired"); empty for ours
 
     // True while a relayer holds a lease on the row that has not expired.
     bool isInFlight(const QDateTime &now) const

@@ -184,6 +184,8 @@ SqlStorage::~SqlStorage()
 {
     m_prepared.clear(); // statements go before their connection
     m_state.reset();
+    if (m_connectionName.isEmpty())
+        return;
     {
         QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
         if (db.isOpen())
@@ -195,6 +197,26 @@ SqlStorage::~SqlStorage()
 QSqlDatabase SqlStorage::database() const
 {
     return QSqlDatabase::database(m_connectionName, false);
+}
+
+bool SqlStorage::has(Capability capability) const
+{
+    switch (capability) {
+    case Capability::Relay:
+    case Capability::AttemptHistory:
+    case Capability::SequenceWindows:
+        return true;
+    case Capability::ReleaseStuck: // leases expire by themselves: nothing is ever stuck
+        return false;
+    default:
+        return m_dialect.has(capability);
+    }
+}
+
+Result<int> SqlStorage::releaseStuck(const QDateTime &)
+{
+    return Error(Error::Unsupported,
+        QStringLiteral("this outbox has no stuck rows to release: a crashed relayer's leases expire by themselves"));
 }
 
 bool SqlStorage::isFileReplaced() const

@@ -21,7 +21,9 @@ public:
 
     QSqlDatabase database() const override;
     const ConnectionSpec &spec() const override { return m_spec; }
-    bool has(Capability capability) const override { return m_dialect.has(capability); }
+    bool has(Capability capability) const override;
+    QString formatName() const override { return {}; }
+    QString relayRefusal() const override { return {}; }
     bool isFileReplaced() const override;
     bool ping() override;
     Error reconnect() override;
@@ -54,6 +56,7 @@ public:
     Result<ActionSummary> replay(const QStringList &ids) override;
     Result<ActionSummary> remove(const QStringList &ids) override;
     Result<int> cleanup(const QDateTime &olderThan, const QList<EventStatus> &statuses, int batchSize) override;
+    Result<int> releaseStuck(const QDateTime &createdBefore) override;
     Result<OutboxStats> stats() override;
     qint64 statementCount() const override { return m_statements; }
 
@@ -63,6 +66,8 @@ public:
     void countStatement() { ++m_statements; }
     Error inWriteTransaction(const QString &what, const std::function<Error()> &work);
     void setFileIdentity(const QByteArray &identity) { m_fileIdentity = identity; }
+    // Leaves its connection open for another storage to own (the destructor no longer closes it).
+    void giveUpConnection() { m_connectionName.clear(); }
 
 private:
     friend class Query;

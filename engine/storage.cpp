@@ -4,6 +4,7 @@
 #include "storage.h"
 
 #include "dialect.h"
+#include "romancystorage.h"
 #include "sqlstorage.h"
 
 #include <QAtomicInteger>
@@ -184,6 +185,14 @@ Result<std::unique_ptr<Storage>> Storage::open(const ConnectionSpec &spec, OpenM
             auto found = probeConnection(db, *d, spec);
             if (!found.isOk())
                 return found.error();
+            if (mode == OpenMode::AnyOutbox && found->kind == ProbeResult::Kind::Foreign) {
+                // Opened as it is: no migration, no WAL switch, nothing written but operators' actions.
+                auto foreign = std::make_unique<detail::RomancyStorage>(spec, name, *d, found->format, found->columns);
+                storage->giveUpConnection(); // the foreign storage's now
+                if (d->has(Capability::LocalFile))
+                    foreign->setFileIdentity(detail::fileIdentity(spec.database));
+                return std::unique_ptr<Storage>(std::move(foreign));
+            }
             if (Error e = refusal(*found, d->where(spec)))
                 return e;
             if (Error e = d->prepareForWrites(db, spec))

@@ -59,6 +59,12 @@ struct OutboxStats
     QDateTime oldestPendingCreatedAt; // null when nothing is pending
     QStringList blockedKeys; // ordering keys held back by a failed event (the first 1,000 in order)
     qint64 blockedKeyCount = 0; // how many there are in all
+    // A foreign outbox (see Storage::formatName): the rows per status as the format names them, in the
+    // format's order, and the rows its own relayer marked as being sent ("processing"), with the oldest one's
+    // creation time (the format records no time of the claim).
+    QList<QPair<QString, qint64>> byFormatStatus;
+    qint64 processing = 0;
+    QDateTime oldestProcessingCreatedAt;
 };
 
 // A relayer (one lane of one relayer process) as the outbox knows it: registered in outbox_relayers while it
@@ -132,7 +138,10 @@ public:
     // MustExist and MustBeOutbox: the database must exist and already hold this engine's outbox; anything
     // else is refused after a read-only look, before anything is written (no tables, no WAL switch).
     // CreateIfMissing creates the outbox, in a new file or beside what the database holds (outboxctl init).
-    enum class OpenMode { CreateIfMissing, MustExist, MustBeOutbox };
+    // AnyOutbox: as MustExist, and a known foreign layout (see ProbeResult::Kind::Foreign) is opened as it is,
+    // for monitoring and repair: nothing is ever created or altered in its database but the rows an
+    // operator's action changes.
+    enum class OpenMode { CreateIfMissing, MustExist, MustBeOutbox, AnyOutbox };
 
     // What a database can do, for callers that adapt to it.
     enum class Capability {
@@ -142,6 +151,11 @@ public:
         ChangeCounter, // changeCounter() tells cheaply that another connection committed (SQLite data_version)
         SessionLocks, // a relayer's liveness is told by a lock its database session holds
         ServerUptime, // serverUptimeMs() answers
+        // What the outbox's format offers (this engine's own: all but ReleaseStuck).
+        Relay, // the relayer side (claim, complete, leases, relayers) works here
+        AttemptHistory, // attempts() answers from a history of delivery attempts
+        SequenceWindows, // sequences rise with insertion, so a filter's sequence range bounds a scan cheaply
+        ReleaseStuck, // releaseStuck() puts rows a crashed foreign relayer left "processing" back to pending
     };
 
     // Opens the outbox; an unknown Qt SQL driver is an error (never taken for another database).
@@ -175,6 +189,10 @@ public:
     virtual QSqlDatabase database() const = 0;
     virtual const ConnectionSpec &spec() const = 0;
     virtual bool has(Capability capability) const = 0;
+    // Empty for this engine's outbox; else the foreign layout it is (ProbeResult::format).
+    virtual QString formatName() const = 0;
+    // Why the relayer side cannot run here (empty when has(Relay)): shown instead of relaying.
+    virtual QString relayRefusal() const = 0;
     // LocalFile: whether the file at the path is no longer the one this storage opened (deleted, or replaced
     // by another file); always false otherwise.
     virtual bool isFileReplaced() const = 0;
@@ -233,6 +251,8 @@ public:
     virtual Result<ActionSummary> remove(const QStringList &ids) = 0;
     virtual Result<int> cleanup(
         const QDateTime &olderThan, const QList<EventStatus> &statuses, int batchSize = 1000) = 0;
+    // ReleaseStuck: rows left "processing" that were created before `createdBefore` go back to pending; how many.
+    virtual Result<int> releaseStuck(const QDateTime &createdBefore) = 0;
     virtual Result<OutboxStats> stats() = 0;
 
     // Statements executed on this connection so far (for the benchmark's statements-per-batch figure).

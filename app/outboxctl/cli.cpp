@@ -235,6 +235,8 @@ QJsonObject eventJson(const outbox::OutboxEvent &e, bool withData)
     o.insert(QStringLiteral("seq"), e.sequence);
     o.insert(QStringLiteral("id"), e.id);
     o.insert(QStringLiteral("status"), outbox::statusName(e.status));
+    if (!e.formatStatus.isEmpty())
+        o.insert(QStringLiteral("format_status"), e.formatStatus);
     o.insert(QStringLiteral("type"), e.type);
     o.insert(QStringLiteral("source"), e.source);
     o.insert(QStringLiteral("subject"), e.subject.isEmpty() ? QJsonValue() : QJsonValue(e.subject));

@@ -476,7 +476,9 @@ int cmdRelay(const QStringList &args)
     // Check the outbox up front so a wrong path or a non-database file is a usage error, not a runtime one.
     // As a service, a database server that is not up yet (a boot, a failover) is waited for with backoff.
     if (once || drain || spec.backend == ConnectionSpec::Backend::Sqlite) {
-        cmd.openStorage(Storage::OpenMode::MustExist);
+        auto storage = cmd.openStorage(Storage::OpenMode::AnyOutbox);
+        if (!storage->has(Storage::Capability::Relay))
+            fail(BadUsage, storage->relayRefusal());
     } else if (!waitForDatabase(spec)) {
         cli::printError(QStringLiteral("stopped before the database was reachable"));
         return Done;
@@ -634,7 +636,7 @@ int cmdList(const QStringList &args)
     page.limit = cmd.intValue(QStringLiteral("limit"), 100, 0, std::numeric_limits<int>::max());
     page.afterSequence = cmd.intValue(QStringLiteral("after"), 0, 0, std::numeric_limits<int>::max());
     page.includeData = false;
-    auto storage = cmd.openStorage(Storage::OpenMode::MustExist);
+    auto storage = cmd.openStorage(Storage::OpenMode::AnyOutbox);
     auto events = storage->listEvents(filter, page);
     if (!events.isOk())
         fail(RuntimeFailure, events.error().message());
@@ -643,7 +645,7 @@ int cmdList(const QStringList &args)
         cli::printLine(QStringLiteral("%1  %2  %3  %4  %5  %6")
                            .arg(QStringLiteral("SEQ"), 6)
                            .arg(QStringLiteral("ID"), -36)
-                           .arg(QStringLiteral("STATUS"), -7)
+                           .arg(QStringLiteral("STATUS"), -10)
                            .arg(QStringLiteral("TRIES"), 5)
                            .arg(QStringLiteral("TYPE"), -24)
                            .arg(QStringLiteral("LAST ERROR")));
@@ -654,7 +656,7 @@ int cmdList(const QStringList &args)
             cli::printLine(QStringLiteral("%1  %2  %3  %4  %5  %6")
                                .arg(e.sequence, 6)
                                .arg(e.id, -36)
-                               .arg(statusName(e.status), -7)
+                               .arg(e.formatStatus.isEmpty() ? statusName(e.status) : e.formatStatus, -10)
                                .arg(e.attempts, 5)
                                .arg(e.type, -24)
                                .arg(e.lastError.simplified().left(80)));
@@ -671,7 +673,7 @@ int cmdShow(const QStringList &args)
     cmd.parse(args);
     if (cmd.positional().size() != 1)
         fail(BadUsage, QStringLiteral("show needs exactly one event id"));
-    auto storage = cmd.openStorage(Storage::OpenMode::MustExist);
+    auto storage = cmd.openStorage(Storage::OpenMode::AnyOutbox);
     auto event = storage->event(cmd.positional().first());
     if (!event.isOk())
         fail(event.error().code() == Error::NotFound ? RuntimeFailure : RuntimeFailure, event.error().message());
@@ -707,7 +709,7 @@ int cmdRetry(const QStringList &args)
     cmd.addOption(QStringLiteral("all-failed"), QStringLiteral("Every failed event (with --type, of that type)."));
     cmd.addOption(QStringLiteral("type"), QStringLiteral("With --all-failed: only this type."), QStringLiteral("type"));
     cmd.parse(args);
-    auto storage = cmd.openStorage(Storage::OpenMode::MustExist);
+    auto storage = cmd.openStorage(Storage::OpenMode::AnyOutbox);
     if (cmd.isSet(QStringLiteral("all-failed"))) {
         if (!cmd.positional().isEmpty())
             fail(BadUsage, QStringLiteral("give event ids or --all-failed, not both"));
@@ -733,7 +735,7 @@ int cmdReplay(const QStringList &args)
         QStringLiteral("Enqueue a new event copied from a sent or failed one; prints the new ids."));
     cmd.parser().addPositionalArgument(QStringLiteral("ids"), QStringLiteral("Event ids."), QStringLiteral("ID..."));
     cmd.parse(args);
-    auto storage = cmd.openStorage(Storage::OpenMode::MustExist);
+    auto storage = cmd.openStorage(Storage::OpenMode::AnyOutbox);
     auto s = storage->replay(requireIds(cmd, QStringLiteral("replay")));
     if (!s.isOk())
         fail(RuntimeFailure, s.error().message());
@@ -753,7 +755,7 @@ int cmdDelete(const QStringList &args)
     Command cmd(QStringLiteral("delete"), QStringLiteral("Delete events and their attempt history."));
     cmd.parser().addPositionalArgument(QStringLiteral("ids"), QStringLiteral("Event ids."), QStringLiteral("ID..."));
     cmd.parse(args);
-    auto storage = cmd.openStorage(Storage::OpenMode::MustExist);
+    auto storage = cmd.openStorage(Storage::OpenMode::AnyOutbox);
     auto s = storage->remove(requireIds(cmd, QStringLiteral("delete")));
     if (!s.isOk())
         fail(RuntimeFailure, s.error().message());
@@ -784,11 +786,36 @@ int cmdCleanup(const QStringList &args)
         statuses = {EventStatus::Sent, EventStatus::Failed};
     else
         fail(BadUsage, QStringLiteral("unknown --status '%1' for cleanup: use sent, failed or all").arg(status));
-    auto storage = cmd.openStorage(Storage::OpenMode::MustExist);
+    auto storage = cmd.openStorage(Storage::OpenMode::AnyOutbox);
     auto n = storage->cleanup(QDateTime::currentDateTimeUtc().addMSecs(-*age), statuses);
     if (!n.isOk())
         fail(RuntimeFailure, n.error().message());
     cli::printLine(QStringLiteral("deleted %1 events").arg(*n));
+    return Done;
+}
+
+int cmdRelease(const QStringList &args)
+{
+    Command cmd(QStringLiteral("release"),
+        QStringLiteral("A foreign outbox (romancy, edda): put rows its relayer left 'processing' (it crashed while "
+                       "sending) back to pending, so its relayer sends them again."));
+    cmd.addOption(QStringLiteral("older-than"),
+        QStringLiteral("Only rows created longer ago than this, e.g. 10m, 1h (the format records no claim time)."),
+        QStringLiteral("duration"));
+    cmd.parse(args);
+    cmd.refuseArguments();
+    if (!cmd.isSet(QStringLiteral("older-than")))
+        fail(BadUsage, QStringLiteral("release needs --older-than DURATION"));
+    auto age = parseDuration(cmd.value(QStringLiteral("older-than")));
+    if (!age.isOk())
+        fail(BadUsage, age.error().message());
+    auto storage = cmd.openStorage(Storage::OpenMode::AnyOutbox);
+    if (!storage->has(Storage::Capability::ReleaseStuck))
+        fail(BadUsage, storage->releaseStuck({}).error().message());
+    auto n = storage->releaseStuck(QDateTime::currentDateTimeUtc().addMSecs(-*age));
+    if (!n.isOk())
+        fail(RuntimeFailure, n.error().message());
+    cli::printLine(QStringLiteral("released %1 events").arg(*n));
     return Done;
 }
 
@@ -841,7 +868,12 @@ int cmdRelayers(const QStringList &args)
     cmd.addOption(QStringLiteral("json"), QStringLiteral("One JSON object per line."));
     cmd.parse(args);
     cmd.refuseArguments();
-    auto storage = cmd.openStorage(Storage::OpenMode::MustExist);
+    auto storage = cmd.openStorage(Storage::OpenMode::AnyOutbox);
+    if (!storage->has(Storage::Capability::Relay)) {
+        cli::printLine(
+            QStringLiteral("a %1 table records no relayers; %2").arg(storage->formatName(), storage->relayRefusal()));
+        return Done;
+    }
     auto list = storage->relayers(true);
     if (!list.isOk())
         fail(RuntimeFailure, list.error().message());
@@ -884,7 +916,7 @@ int cmdStats(const QStringList &args)
     cmd.addOption(QStringLiteral("json"), QStringLiteral("As one JSON object."));
     cmd.parse(args);
     cmd.refuseArguments();
-    auto storage = cmd.openStorage(Storage::OpenMode::MustExist);
+    auto storage = cmd.openStorage(Storage::OpenMode::AnyOutbox);
     auto s = storage->stats();
     if (!s.isOk())
         fail(RuntimeFailure, s.error().message());
@@ -907,8 +939,33 @@ int cmdStats(const QStringList &args)
             s->oldestPendingCreatedAt.isValid() ? QJsonValue(ageMs) : QJsonValue());
         o.insert(QStringLiteral("blocked_keys"), QJsonArray::fromStringList(s->blockedKeys));
         o.insert(QStringLiteral("blocked_key_count"), s->blockedKeyCount);
+        if (!storage->formatName().isEmpty()) {
+            o.insert(QStringLiteral("format"), storage->formatName());
+            QJsonObject byStatus;
+            for (const auto &[status, n] : std::as_const(s->byFormatStatus))
+                byStatus.insert(status, n);
+            o.insert(QStringLiteral("by_status"), byStatus);
+            o.insert(QStringLiteral("processing"), s->processing);
+            o.insert(QStringLiteral("oldest_processing_age_ms"),
+                s->oldestProcessingCreatedAt.isValid()
+                    ? QJsonValue(s->oldestProcessingCreatedAt.msecsTo(QDateTime::currentDateTimeUtc()))
+                    : QJsonValue());
+        }
         cli::printJson(o);
         return Done;
+    }
+    if (!storage->formatName().isEmpty()) {
+        cli::printLine(QStringLiteral("format    %1 (opened as it is: nothing in it is created or altered)")
+                           .arg(storage->formatName()));
+        QStringList parts;
+        for (const auto &[status, n] : std::as_const(s->byFormatStatus))
+            parts << QStringLiteral("%1 %2").arg(status).arg(n);
+        cli::printLine(QStringLiteral("statuses  %1").arg(parts.join(QStringLiteral(", "))));
+        if (s->processing > 0)
+            cli::printLine(
+                QStringLiteral("processing %1, the oldest created %2 s ago (release with 'outboxctl release')")
+                    .arg(s->processing)
+                    .arg(s->oldestProcessingCreatedAt.msecsTo(QDateTime::currentDateTimeUtc()) / 1000));
     }
     cli::printLine(QStringLiteral("pending   %1 (in flight %2)").arg(s->pending).arg(s->inFlight));
     cli::printLine(QStringLiteral("failed    %1").arg(s->failed));

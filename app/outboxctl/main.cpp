@@ -18,6 +18,7 @@ int cmdStats(const QStringList &args);
 int cmdRelayers(const QStringList &args);
 int cmdReceive(const QStringList &args);
 int cmdDemo(const QStringList &args);
+int cmdRelease(const QStringList &args);
 
 namespace {
 
@@ -27,6 +28,9 @@ const char *const kUsage =
     "  URL: sqlite:///abs/path.db | sqlite:rel/path.db | postgresql://user:pass@host:port/db\n"
     "       | mysql://user:pass@host:port/db (MySQL or MariaDB; also mariadb://)\n"
     "       (also $OUTBOX_DB; default: a SQLite file in the user's data directory)\n"
+    "\n"
+    "  The outboxes of romancy and edda (their outbox_events table) open too, as they are: every command\n"
+    "  but init, enqueue and relay works on them.\n"
     "\n"
     "commands:\n"
     "  init        create or migrate the schema\n"
@@ -38,6 +42,7 @@ const char *const kUsage =
     "  replay      enqueue copies of sent or failed events\n"
     "  delete      delete events\n"
     "  cleanup     delete old events (--older-than 7d)\n"
+    "  release     a romancy/edda outbox: rows left 'processing' back to pending (--older-than 10m)\n"
     "  stats       counts by status, oldest pending, blocked keys, relayers\n"
     "  relayers    the relayers running on the outbox and the leases each holds\n"
     "  receive     a local CloudEvents endpoint for testing (--port N)\n"
@@ -107,6 +112,7 @@ int main(int argc, char *argv[])
         {"replay", cmdReplay},
         {"delete", cmdDelete},
         {"cleanup", cmdCleanup},
+        {"release", cmdRelease},
         {"stats", cmdStats},
         {"relayers", cmdRelayers},
         {"receive", cmdReceive},

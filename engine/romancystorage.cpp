@@ -1,0 +1,738 @@
+// SPDX-License-Identifier: MIT
+// The romancy/edda outbox_events table as a foreign outbox (see romancystorage.h). Its SQL is in the
+// romancy-*.sql resource files; what differs per database comes from the dialect, as for our own outbox.
+#include "romancystorage.h"
+
+#include "sqlstorage.h"
+
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QTimeZone>
+
+namespace outbox::detail {
+
+namespace {
+
+// The statuses of the format, and how they read as ours.
+const QStringList kPendingStatuses = {QStringLiteral("pending"), QStringLiteral("processing")};
+const QStringList kFailedStatuses = {QStringLiteral("failed"), QStringLiteral("invalid"), QStringLiteral("expired")};
+const QStringList kFormatStatuses = {QStringLiteral("pending"), QStringLiteral("processing"),
+    QStringLiteral("published"), QStringLiteral("failed"), QStringLiteral("invalid"), QStringLiteral("expired")};
+
+QString quotedList(const QStringList &values)
+{
+    QStringList out;
+    for (const QString &v : values)
+        out << QLatin1Char('\'') + v + QLatin1Char('\'');
+    return out.join(QStringLiteral(", "));
+}
+
+QString placeholders(qsizetype n)
+{
+    QStringList out;
+    out.fill(QStringLiteral("?"), n);
+    return out.join(QStringLiteral(", "));
+}
+
+// A time bound as the frameworks write theirs: UTC text without a zone.
+QString timeValue(const QDateTime &t)
+{
+    return t.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+}
+
+// A time read back as text: 'YYYY-MM-DD HH:MM:SS', with fractions or a 'T' (UTC).
+QDateTime parseTime(const QVariant &v)
+{
+    if (v.isNull())
+        return {};
+    QString s = v.toString().trimmed();
+    s.replace(QLatin1Char('T'), QLatin1Char(' '));
+    if (s.endsWith(QLatin1Char('Z')))
+        s.chop(1);
+    const qsizetype dot = s.indexOf(QLatin1Char('.'));
+    QString fraction;
+    if (dot >= 0) {
+        fraction = s.mid(dot + 1).left(3);
+        s.truncate(dot);
+    }
+    QDateTime t = QDateTime::fromString(s, QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+    if (!t.isValid())
+        return {};
+    t.setTimeZone(QTimeZone::utc());
+    while (fraction.size() < 3)
+        fraction += QLatin1Char('0');
+    return t.addMSecs(fraction.toInt());
+}
+
+EventStatus statusOf(const QString &formatStatus)
+{
+    if (formatStatus == QLatin1String("published"))
+        return EventStatus::Sent;
+    if (kFailedStatuses.contains(formatStatus))
+        return EventStatus::Failed;
+    return EventStatus::Pending;
+}
+
+} // namespace
+
+RomancyStorage::RomancyStorage(const ConnectionSpec &spec, const QString &connectionName, const Dialect &dialect,
+    const QString &format, const QStringList &columns)
+    : m_spec(spec), m_connectionName(connectionName), m_dialect(dialect), m_format(format), m_columns(columns),
+      m_rowKey(dialect.sql(QStringLiteral("romancy-row-key")).trimmed())
+{ }
+
+RomancyStorage::~RomancyStorage()
+{
+    {
+        QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
+        if (db.isOpen())
+            db.close();
+    }
+    QSqlDatabase::removeDatabase(m_connectionName);
+}
+
+QSqlDatabase RomancyStorage::database() const
+{
+    return QSqlDatabase::database(m_connectionName, false);
+}
+
+bool RomancyStorage::has(Capability capability) const
+{
+    switch (capability) {
+    case Capability::Relay:
+    case Capability::AttemptHistory:
+    case Capability::Notify:
+    case Capability::ChangeCounter:
+    case Capability::SessionLocks:
+        return false;
+    case Capability::SequenceWindows:
+        return !m_rowKey.isEmpty();
+    case Capability::ReleaseStuck:
+        return true;
+    default:
+        return m_dialect.has(capability);
+    }
+}
+
+QString RomancyStorage::relayRefusal() const
+{
+    return QStringLiteral("relaying a %1 table is left to the framework's own relayer: it takes rows without a "
+                          "lease another relayer could share, so relaying beside it would send events twice")
+        .arg(m_format);
+}
+
+Error RomancyStorage::unsupported() const
+{
+    return Error(Error::Unsupported, relayRefusal());
+}
+
+bool RomancyStorage::isFileReplaced() const
+{
+    return m_dialect.has(Capability::LocalFile) && fileIdentity(m_spec.database) != m_fileIdentity;
+}
+
+bool RomancyStorage::ping()
+{
+    return run(m_dialect.sql(QStringLiteral("ping")), {}, QStringLiteral("ping")).isOk();
+}
+
+Error RomancyStorage::reconnect()
+{
+    QSqlDatabase db = database();
+    db.close();
+    if (!db.open()) {
+        const QString why = m_dialect.errorText(db.lastError()).section(QLatin1Char('\n'), 0, 0);
+        return Error(Error::Database, QStringLiteral("cannot connect to %1: %2").arg(m_dialect.where(m_spec), why));
+    }
+    return m_dialect.setUpSession(db, m_spec, false);
+}
+
+// The relayer side: not here (see relayRefusal()).
+Result<QList<OutboxEvent>> RomancyStorage::claim(const QString &, int, qint64)
+{
+    return unsupported();
+}
+Error RomancyStorage::complete(const QString &, const QList<DeliveryRecord> &, QSet<qint64> *)
+{
+    return unsupported();
+}
+Error RomancyStorage::release(const QString &, const QList<qint64> &)
+{
+    return unsupported();
+}
+Error RomancyStorage::releaseAll(const QString &)
+{
+    return unsupported();
+}
+Error RomancyStorage::registerRelayer(const QString &, qint64)
+{
+    return unsupported();
+}
+Error RomancyStorage::unregisterRelayer(const QString &)
+{
+    return unsupported();
+}
+Result<int> RomancyStorage::renewLeases(const QString &, const QList<qint64> &, qint64)
+{
+    return unsupported();
+}
+Result<QList<RelayerInfo>> RomancyStorage::relayers(bool)
+{
+    return QList<RelayerInfo>(); // the frameworks record no relayers
+}
+Result<int> RomancyStorage::takeOver(const RelayerInfo &)
+{
+    return unsupported();
+}
+Result<qint64> RomancyStorage::serverUptimeMs()
+{
+    return unsupported();
+}
+
+Result<QSqlQuery> RomancyStorage::run(const QString &sql, const QVariantList &values, const QString &what)
+{
+    QSqlQuery q(database());
+    q.setForwardOnly(true);
+    ++m_statements;
+    if (!q.prepare(sql))
+        return Error(Error::Database, QStringLiteral("%1: %2").arg(what, m_dialect.errorText(q.lastError())));
+    for (int i = 0; i < values.size(); ++i)
+        q.bindValue(i, values.at(i));
+    if (!q.exec())
+        return Error(Error::Database, QStringLiteral("%1: %2").arg(what, m_dialect.errorText(q.lastError())));
+    return q;
+}
+
+Error RomancyStorage::inTransaction(const QString &what, const std::function<Error()> &work)
+{
+    QSqlDatabase db = database();
+    if (Error e = Storage::beginWrite(db))
+        return Error(e.code(), QStringLiteral("%1: %2").arg(what, e.message()));
+    if (Error e = work()) {
+        db.rollback();
+        return e;
+    }
+    if (!db.commit()) {
+        const QString why = m_dialect.errorText(db.lastError());
+        db.rollback();
+        return Error(Error::Database, QStringLiteral("%1: %2").arg(what, why));
+    }
+    return {};
+}
+
+QString RomancyStorage::column(const QString &name, const QString &fallback) const
+{
+    return m_columns.contains(name) ? name : fallback;
+}
+
+QString RomancyStorage::timeText(const QString &column) const
+{
+    return m_dialect.sql(QStringLiteral("romancy-time-text")).trimmed().replace(QLatin1String("{{column}}"), column);
+}
+
+QString RomancyStorage::timeParameter() const
+{
+    return m_dialect.sql(QStringLiteral("romancy-time")).trimmed();
+}
+
+// Positions read by rowToEvent().
+QString RomancyStorage::columns(bool includeData) const
+{
+    const QString key = m_rowKey.isEmpty() ? QStringLiteral("NULL") : m_rowKey;
+    QStringList c = {key, QStringLiteral("event_id"), QStringLiteral("event_type"), QStringLiteral("event_source"),
+        column(QStringLiteral("content_type"), QStringLiteral("NULL")),
+        column(QStringLiteral("data_type"), QStringLiteral("'json'")), timeText(QStringLiteral("created_at")),
+        m_columns.contains(QStringLiteral("published_at")) ? timeText(QStringLiteral("published_at"))
+                                                           : QStringLiteral("NULL"),
+        QStringLiteral("status"), QStringLiteral("retry_count"), column(QStringLiteral("last_error"), QStringLiteral("NULL"))};
+    if (includeData) {
+        c << QStringLiteral("event_data") << column(QStringLiteral("event_data_binary"), QStringLiteral("NULL"));
+    }
+    return c.join(QStringLiteral(", "));
+}
+
+qint64 RomancyStorage::sequenceOf(const QVariant &key, const QString &id)
+{
+    if (!m_rowKey.isEmpty())
+        return key.toLongLong();
+    auto it = m_sequenceOf.constFind(id);
+    if (it != m_sequenceOf.constEnd())
+        return it.value();
+    m_ids.append(id);
+    const qint64 seq = m_ids.size();
+    m_sequenceOf.insert(id, seq);
+    return seq;
+}
+
+OutboxEvent RomancyStorage::rowToEvent(const QSqlQuery &q, bool includeData)
+{
+    OutboxEvent e;
+    e.id = q.value(1).toString();
+    e.sequence = sequenceOf(q.value(0), e.id);
+    e.type = q.value(2).toString();
+    e.source = q.value(3).toString();
+    e.contentType = q.value(4).toString();
+    const bool binary = q.value(5).toString() == QLatin1String("binary");
+    e.createdAt = parseTime(q.value(6));
+    e.sentAt = parseTime(q.value(7));
+    e.formatStatus = q.value(8).toString();
+    e.status = statusOf(e.formatStatus);
+    e.attempts = q.value(9).toInt();
+    e.lastError = q.value(10).toString();
+    if (e.formatStatus == QLatin1String("processing"))
+        e.leaseOwner = QStringLiteral("the framework's relayer"); // being sent, for as long as it says so
+    if (includeData) {
+        const QVariant data = binary ? q.value(12) : q.value(11);
+        e.data = data.typeId() == QMetaType::QByteArray ? data.toByteArray() : data.toString().toUtf8();
+    }
+    return e;
+}
+
+Result<RomancyStorage::Where> RomancyStorage::whereFor(const EventFilter &f) const
+{
+    Where w;
+    if (f.status) {
+        switch (*f.status) {
+        case EventStatus::Pending:
+            w.terms << QStringLiteral("status IN (%1)").arg(quotedList(kPendingStatuses));
+            break;
+        case EventStatus::Failed:
+            w.terms << QStringLiteral("status IN (%1)").arg(quotedList(kFailedStatuses));
+            break;
+        case EventStatus::Sent:
+            w.terms << QStringLiteral("status = 'published'");
+            break;
+        }
+    }
+    auto exact = [&](const QString &column, const QString &value) {
+        if (!value.isEmpty()) {
+            w.terms << column + QStringLiteral(" = ?");
+            w.values << value;
+        }
+    };
+    exact(QStringLiteral("event_id"), f.id);
+    exact(QStringLiteral("event_type"), f.type);
+    exact(QStringLiteral("event_source"), f.source);
+    if (!f.orderingKey.isEmpty())
+        w.terms << QStringLiteral("1 = 0"); // the format has no ordering keys
+    auto contains = [&](const QString &column, const QString &value) {
+        if (!m_columns.contains(column)) {
+            w.terms << QStringLiteral("1 = 0");
+            return;
+        }
+        w.terms << m_dialect.sql(QStringLiteral("romancy-contains")).trimmed().replace(QLatin1String("{{column}}"), column);
+        w.values << value;
+    };
+    if (!f.errorContains.isEmpty())
+        contains(QStringLiteral("last_error"), f.errorContains);
+    if (!f.payloadContains.isEmpty())
+        contains(QStringLiteral("event_data"), QString::fromUtf8(f.payloadContains));
+    if (f.createdFrom.isValid()) {
+        w.terms << QStringLiteral("created_at >= ") + timeParameter();
+        w.values << timeValue(f.createdFrom);
+    }
+    if (f.createdTo.isValid()) {
+        w.terms << QStringLiteral("created_at < ") + timeParameter();
+        w.values << timeValue(f.createdTo);
+    }
+    if (f.sequenceAbove > 0 || f.sequenceAtMost > 0) {
+        if (m_rowKey.isEmpty())
+            return Error(Error::Unsupported,
+                QStringLiteral("a %1 table on this database has no sequence to bound a scan by").arg(m_format));
+        if (f.sequenceAbove > 0) {
+            w.terms << m_rowKey + QStringLiteral(" > ?");
+            w.values << f.sequenceAbove;
+        }
+        if (f.sequenceAtMost > 0) {
+            w.terms << m_rowKey + QStringLiteral(" <= ?");
+            w.values << f.sequenceAtMost;
+        }
+    }
+    return w;
+}
+
+// Ties broken by the row's place: the rowid, else creation time then id (the frameworks' own order).
+QString RomancyStorage::orderBy(const char *column, bool descending) const
+{
+    const QString dir = descending ? QStringLiteral(" DESC") : QStringLiteral(" ASC");
+    QStringList keys;
+    if (column)
+        keys << QLatin1String(column) + dir;
+    if (m_rowKey.isEmpty())
+        keys << QStringLiteral("created_at") + dir << QStringLiteral("event_id") + dir;
+    else
+        keys << m_rowKey + dir;
+    return QStringLiteral(" ORDER BY ") + keys.join(QStringLiteral(", "));
+}
+
+Result<QList<OutboxEvent>> RomancyStorage::listEvents(const EventFilter &filter, const PageRequest &page)
+{
+    auto w = whereFor(filter);
+    if (!w.isOk())
+        return w.error();
+    const bool descending = page.order == PageRequest::Order::Descending;
+    if (page.afterSequence > 0) {
+        if (m_rowKey.isEmpty())
+            return Error(Error::Unsupported,
+                QStringLiteral("a %1 table on this database has no sequence to page by: filter by creation time "
+                               "instead")
+                    .arg(m_format));
+        w.value().terms << m_rowKey + (descending ? QStringLiteral(" < ?") : QStringLiteral(" > ?"));
+        w.value().values << page.afterSequence;
+    }
+    const QString sql = m_dialect.sql(QStringLiteral("romancy-select"))
+                            .replace(QLatin1String("{{columns}}"), columns(page.includeData))
+                            .replace(QLatin1String("{{where}}"), w->sql())
+                            .replace(QLatin1String("{{order}}"), orderBy(nullptr, descending))
+        + QStringLiteral(" LIMIT %1").arg(qMax(1, page.limit));
+    auto q = run(sql, w->values, QStringLiteral("cannot list events"));
+    if (!q.isOk())
+        return q.error();
+    QList<OutboxEvent> events;
+    while (q->next())
+        events.append(rowToEvent(*q, page.includeData));
+    return events;
+}
+
+Result<qint64> RomancyStorage::countEvents(const EventFilter &filter)
+{
+    auto w = whereFor(filter);
+    if (!w.isOk())
+        return w.error();
+    auto q = run(m_dialect.sql(QStringLiteral("romancy-count")).replace(QLatin1String("{{where}}"), w->sql()),
+        w->values, QStringLiteral("cannot count events"));
+    if (!q.isOk())
+        return q.error();
+    return q->next() ? q->value(0).toLongLong() : 0;
+}
+
+Result<qint64> RomancyStorage::scanSequences(
+    const EventFilter &filter, SortOrder order, int chunk, const std::function<bool(const QList<qint64> &)> &sink)
+{
+    auto w = whereFor(filter);
+    if (!w.isOk())
+        return w.error();
+    const char *column = nullptr;
+    switch (order.column) {
+    case SortColumn::Type:
+        column = "event_type";
+        break;
+    case SortColumn::Source:
+        column = "event_source";
+        break;
+    case SortColumn::Status:
+        column = "status";
+        break;
+    case SortColumn::Attempts:
+        column = "retry_count";
+        break;
+    default: // the format has no subject, ordering key or HTTP status: its own order
+        break;
+    }
+    const QString key = m_rowKey.isEmpty() ? QStringLiteral("event_id") : m_rowKey;
+    const QString sql = m_dialect.sql(QStringLiteral("romancy-select"))
+                            .replace(QLatin1String("{{columns}}"), key)
+                            .replace(QLatin1String("{{where}}"), w->sql())
+                            .replace(QLatin1String("{{order}}"), orderBy(column, order.descending));
+    auto q = run(sql, w->values, QStringLiteral("cannot list events"));
+    if (!q.isOk())
+        return q.error();
+    qint64 total = 0;
+    QList<qint64> batch;
+    batch.reserve(qMax(1, chunk));
+    while (q->next()) {
+        const QVariant v = q->value(0);
+        batch.append(m_rowKey.isEmpty() ? sequenceOf({}, v.toString()) : v.toLongLong());
+        if (batch.size() >= chunk) {
+            total += batch.size();
+            if (!sink(batch))
+                return total;
+            batch.clear();
+        }
+    }
+    total += batch.size();
+    if (!batch.isEmpty())
+        sink(batch);
+    return total;
+}
+
+Result<QList<OutboxEvent>> RomancyStorage::eventsBySequence(const QList<qint64> &sequences, bool includeData)
+{
+    QList<OutboxEvent> events;
+    constexpr qsizetype kChunk = 500;
+    for (qsizetype from = 0; from < sequences.size(); from += kChunk) {
+        const QList<qint64> part = sequences.mid(from, kChunk);
+        QVariantList values;
+        QString condition;
+        if (m_rowKey.isEmpty()) {
+            for (qint64 s : part) {
+                if (s >= 1 && s <= m_ids.size())
+                    values << m_ids.at(s - 1);
+            }
+            if (values.isEmpty())
+                continue;
+            condition = QStringLiteral(" WHERE event_id IN (%1)").arg(placeholders(values.size()));
+        } else {
+            for (qint64 s : part)
+                values << s;
+            condition = QStringLiteral(" WHERE %1 IN (%2)").arg(m_rowKey, placeholders(values.size()));
+        }
+        const QString sql = m_dialect.sql(QStringLiteral("romancy-select"))
+                                .replace(QLatin1String("{{columns}}"), columns(includeData))
+                                .replace(QLatin1String("{{where}}"), condition)
+                                .replace(QLatin1String("{{order}}"), QString());
+        auto q = run(sql, values, QStringLiteral("cannot read events"));
+        if (!q.isOk())
+            return q.error();
+        while (q->next())
+            events.append(rowToEvent(*q, includeData));
+    }
+    return events;
+}
+
+Result<QStringList> RomancyStorage::idsBySequence(const QList<qint64> &sequences)
+{
+    if (m_rowKey.isEmpty()) {
+        QStringList ids;
+        for (qint64 s : sequences) {
+            if (s >= 1 && s <= m_ids.size())
+                ids << m_ids.at(s - 1);
+        }
+        return ids;
+    }
+    auto events = eventsBySequence(sequences, false);
+    if (!events.isOk())
+        return events.error();
+    QStringList ids;
+    for (const OutboxEvent &e : *events)
+        ids << e.id;
+    return ids;
+}
+
+Result<qint64> RomancyStorage::maxSequence()
+{
+    if (m_rowKey.isEmpty())
+        return qint64(m_ids.size());
+    auto q = run(QStringLiteral("SELECT MAX(%1) FROM outbox_events").arg(m_rowKey), {},
+        QStringLiteral("cannot read the outbox"));
+    if (!q.isOk())
+        return q.error();
+    return q->next() ? q->value(0).toLongLong() : 0;
+}
+
+Result<OutboxEvent> RomancyStorage::event(const QString &id)
+{
+    EventFilter f;
+    f.id = id;
+    PageRequest page;
+    page.limit = 1;
+    auto events = listEvents(f, page);
+    if (!events.isOk())
+        return events.error();
+    if (events->isEmpty())
+        return Error(Error::NotFound, QStringLiteral("no event with id '%1'").arg(id));
+    return events->first();
+}
+
+Result<QList<Attempt>> RomancyStorage::attempts(const QString &)
+{
+    return QList<Attempt>(); // the frameworks keep only the count and the last error
+}
+
+Result<ActionSummary> RomancyStorage::retry(const QStringList &ids)
+{
+    ActionSummary s;
+    const QString clear = m_columns.contains(QStringLiteral("last_error")) ? QStringLiteral(", last_error = NULL")
+                                                                            : QString();
+    Error e = inTransaction(QStringLiteral("cannot retry"), [&]() -> Error {
+        for (qsizetype from = 0; from < ids.size(); from += 500) {
+            const QStringList part = ids.mid(from, 500);
+            const QString sql = m_dialect.sql(QStringLiteral("romancy-retry"))
+                                    .replace(QLatin1String("{{clear-error}}"), clear)
+                                    .replace(QLatin1String("{{and}}"),
+                                        QStringLiteral(" AND event_id IN (%1)").arg(placeholders(part.size())));
+            auto q = run(sql, QVariantList(part.begin(), part.end()), QStringLiteral("cannot retry"));
+            if (!q.isOk())
+                return q.error();
+            s.changed += q->numRowsAffected();
+        }
+        return {};
+    });
+    if (e)
+        return e;
+    s.skipped = int(ids.size()) - s.changed;
+    return s;
+}
+
+Result<ActionSummary> RomancyStorage::retryMatching(const EventFilter &filter)
+{
+    auto w = whereFor(filter);
+    if (!w.isOk())
+        return w.error();
+    const QString clear = m_columns.contains(QStringLiteral("last_error")) ? QStringLiteral(", last_error = NULL")
+                                                                            : QString();
+    const QString sql = m_dialect.sql(QStringLiteral("romancy-retry"))
+                            .replace(QLatin1String("{{clear-error}}"), clear)
+                            .replace(QLatin1String("{{and}}"), w->sql(QStringLiteral(" AND ")));
+    ActionSummary s;
+    Error e = inTransaction(QStringLiteral("cannot retry"), [&]() -> Error {
+        auto q = run(sql, w->values, QStringLiteral("cannot retry"));
+        if (!q.isOk())
+            return q.error();
+        s.changed = q->numRowsAffected();
+        return {};
+    });
+    if (e)
+        return e;
+    return s;
+}
+
+Result<ActionSummary> RomancyStorage::replay(const QStringList &ids)
+{
+    QString copied;
+    for (const QString &c : {QStringLiteral("data_type"), QStringLiteral("event_data"),
+             QStringLiteral("event_data_binary"), QStringLiteral("content_type")}) {
+        if (m_columns.contains(c))
+            copied += QStringLiteral(", ") + c;
+    }
+    const QString sql = m_dialect.sql(QStringLiteral("romancy-replay")).replace(QLatin1String("{{copied}}"), copied);
+    ActionSummary s;
+    Error e = inTransaction(QStringLiteral("cannot replay"), [&]() -> Error {
+        for (const QString &id : ids) {
+            const QString newId = createEventId();
+            auto q = run(sql, {newId, id}, QStringLiteral("cannot replay"));
+            if (!q.isOk())
+                return q.error();
+            if (q->numRowsAffected() > 0) {
+                ++s.changed;
+                s.newIds << newId;
+            } else {
+                ++s.skipped;
+            }
+        }
+        return {};
+    });
+    if (e)
+        return e;
+    return s;
+}
+
+Result<ActionSummary> RomancyStorage::remove(const QStringList &ids)
+{
+    ActionSummary s;
+    Error e = inTransaction(QStringLiteral("cannot delete"), [&]() -> Error {
+        for (qsizetype from = 0; from < ids.size(); from += 500) {
+            const QStringList part = ids.mid(from, 500);
+            const QString sql = m_dialect.sql(QStringLiteral("romancy-delete"))
+                                    .replace(QLatin1String("{{ids}}"), placeholders(part.size()));
+            auto q = run(sql, QVariantList(part.begin(), part.end()), QStringLiteral("cannot delete"));
+            if (!q.isOk())
+                return q.error();
+            s.changed += q->numRowsAffected();
+        }
+        return {};
+    });
+    if (e)
+        return e;
+    s.skipped = int(ids.size()) - s.changed;
+    return s;
+}
+
+Result<int> RomancyStorage::cleanup(const QDateTime &olderThan, const QList<EventStatus> &statuses, int batchSize)
+{
+    QStringList names;
+    for (EventStatus st : statuses) {
+        if (st == EventStatus::Sent)
+            names << QStringLiteral("published");
+        else if (st == EventStatus::Failed)
+            names << kFailedStatuses;
+        // pending rows are never cleaned up
+    }
+    if (names.isEmpty())
+        return 0;
+    const QString age = m_columns.contains(QStringLiteral("published_at"))
+        ? QStringLiteral("COALESCE(published_at, created_at)")
+        : QStringLiteral("created_at");
+    const QString select = m_dialect.sql(QStringLiteral("romancy-cleanup-select"))
+                               .replace(QLatin1String("{{statuses}}"), quotedList(names))
+                               .replace(QLatin1String("{{age}}"), age)
+                               .replace(QLatin1String("{{time}}"), timeParameter());
+    int total = 0;
+    for (;;) {
+        QStringList ids;
+        {
+            auto q = run(select, {timeValue(olderThan), qMax(1, batchSize)}, QStringLiteral("cannot clean up"));
+            if (!q.isOk())
+                return q.error();
+            while (q->next())
+                ids << q->value(0).toString();
+        }
+        if (ids.isEmpty())
+            return total;
+        auto removed = remove(ids);
+        if (!removed.isOk())
+            return removed.error();
+        total += removed->changed;
+        if (removed->changed == 0)
+            return total;
+    }
+}
+
+Result<int> RomancyStorage::releaseStuck(const QDateTime &createdBefore)
+{
+    const QString sql = m_dialect.sql(QStringLiteral("romancy-release-stuck"))
+                            .replace(QLatin1String("{{time}}"), timeParameter());
+    int n = 0;
+    Error e = inTransaction(QStringLiteral("cannot release"), [&]() -> Error {
+        auto q = run(sql, {timeValue(createdBefore)}, QStringLiteral("cannot release"));
+        if (!q.isOk())
+            return q.error();
+        n = q->numRowsAffected();
+        return {};
+    });
+    if (e)
+        return e;
+    return n;
+}
+
+Result<OutboxStats> RomancyStorage::stats()
+{
+    const QString sql = m_dialect.sql(QStringLiteral("romancy-count-by-status"))
+                            .replace(QLatin1String("{{oldest}}"), timeText(QStringLiteral("MIN(created_at)")));
+    auto q = run(sql, {}, QStringLiteral("cannot read the outbox"));
+    if (!q.isOk())
+        return q.error();
+    OutboxStats s;
+    QHash<QString, qint64> counts;
+    while (q->next()) {
+        const QString status = q->value(0).toString();
+        const qint64 n = q->value(1).toLongLong();
+        counts[status] += n;
+        const QDateTime oldest = parseTime(q->value(2));
+        switch (statusOf(status)) {
+        case EventStatus::Pending:
+            s.pending += n;
+            if (oldest.isValid() && (!s.oldestPendingCreatedAt.isValid() || oldest < s.oldestPendingCreatedAt))
+                s.oldestPendingCreatedAt = oldest;
+            if (status == QLatin1String("processing")) {
+                s.processing += n;
+                s.inFlight += n;
+                s.oldestProcessingCreatedAt = oldest;
+            }
+            break;
+        case EventStatus::Failed:
+            s.failed += n;
+            break;
+        case EventStatus::Sent:
+            s.sent += n;
+            break;
+        }
+    }
+    for (const QString &status : kFormatStatuses)
+        s.byFormatStatus.append({status, counts.take(status)});
+    for (auto it = counts.cbegin(); it != counts.cend(); ++it) // a status neither framework writes
+        s.byFormatStatus.append({it.key(), it.value()});
+    return s;
+}
+
+} // namespace outbox::detail

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Private: the outbox of the system this engine is modelled on, opened as it is. romancy (Go) and edda
+// (Python) share one table, outbox_events, on SQLite, PostgreSQL and MySQL: a text event_id as the key, the
+// CloudEvents attributes, the data as JSON text or bytes, a status (pending, processing, published, failed,
+// invalid, expired), a retry count and the last error. This storage reads it and repairs rows in states the
+// frameworks' relayers understand; it never creates or alters anything in that database (no table, no index,
+// no WAL switch) and does not relay: those relayers take rows without a lease another relayer could share.
+//
+// Rows are numbered for the console's table as Storage asks: on SQLite by the table's rowid (it rises with
+// insertion and is indexed); elsewhere by numbering the ids this storage has seen, in the order it saw them.
+
+#include "dialect.h"
+#include "storage.h"
+
+#include <QHash>
+
+namespace outbox::detail {
+
+class RomancyStorage final : public Storage
+{
+public:
+    // `columns`: those the probe found in outbox_events (older releases lack some of the optional ones).
+    RomancyStorage(const ConnectionSpec &spec, const QString &connectionName, const Dialect &dialect,
+        const QString &format, const QStringList &columns);
+    ~RomancyStorage() override;
+
+    QSqlDatabase database() const override;
+    const ConnectionSpec &spec() const override { return m_spec; }
+    bool has(Capability capability) const override;
+    QString formatName() const override { return m_format; }
+    QString relayRefusal() const override;
+    bool isFileReplaced() const override;
+    bool ping() override;
+    Error reconnect() override;
+    void setFileIdentity(const QByteArray &identity) { m_fileIdentity = identity; }
+
+    void setClaimTypes(const QStringList &, const QStringList &) override { }
+    Result<QList<OutboxEvent>> claim(const QString &owner, int limit, qint64 leaseMs) override;
+    Error complete(const QString &owner, const QList<DeliveryRecord> &records, QSet<qint64> *written) override;
+    Error release(const QString &owner, const QList<qint64> &sequences) override;
+    Error releaseAll(const QString &owner) override;
+    Error registerRelayer(const QString &owner, qint64 leaseMs) override;
+    Error unregisterRelayer(const QString &owner) override;
+    Result<int> renewLeases(const QString &owner, const QList<qint64> &sequences, qint64 leaseMs) override;
+    Result<QList<RelayerInfo>> relayers(bool withLeases) override;
+    Result<int> takeOver(const RelayerInfo &gone) override;
+    Result<qint64> serverUptimeMs() override;
+    Result<qint64> changeCounter() override { return qint64(0); }
+    Result<QDateTime> nextDueAt() override { return QDateTime(); }
+
+    Result<QList<OutboxEvent>> listEvents(const EventFilter &filter, const PageRequest &page) override;
+    Result<qint64> countEvents(const EventFilter &filter) override;
+    Result<qint64> scanSequences(const EventFilter &filter, SortOrder order, int chunk,
+        const std::function<bool(const QList<qint64> &)> &sink) override;
+    Result<QList<OutboxEvent>> eventsBySequence(const QList<qint64> &sequences, bool includeData) override;
+    Result<QStringList> idsBySequence(const QList<qint64> &sequences) override;
+    Result<qint64> maxSequence() override;
+    Result<OutboxEvent> event(const QString &id) override;
+    Result<QList<Attempt>> attempts(const QString &id) override;
+    Result<ActionSummary> retry(const QStringList &ids) override;
+    Result<ActionSummary> retryMatching(const EventFilter &filter) override;
+    Result<ActionSummary> replay(const QStringList &ids) override;
+    Result<ActionSummary> remove(const QStringList &ids) override;
+    Result<int> cleanup(const QDateTime &olderThan, const QList<EventStatus> &statuses, int batchSize) override;
+    Result<int> releaseStuck(const QDateTime &createdBefore) override;
+    Result<OutboxStats> stats() override;
+    qint64 statementCount() const override { return m_statements; }
+
+private:
+    struct Where
+    {
+        QStringList terms;
+        QVariantList values;
+        QString sql(const QString &keyword = QStringLiteral(" WHERE ")) const
+        {
+            return terms.isEmpty() ? QString() : keyword + terms.join(QStringLiteral(" AND "));
+        }
+    };
+    Result<Where> whereFor(const EventFilter &filter) const;
+    QString columns(bool includeData) const;
+    QString column(const QString &name, const QString &fallback) const;
+    QString timeText(const QString &column) const;
+    QString timeParameter() const;
+    QString orderBy(const char *column, bool descending) const;
+    OutboxEvent rowToEvent(const class QSqlQuery &q, bool includeData);
+    qint64 sequenceOf(const QVariant &key, const QString &id);
+    Result<QSqlQuery> run(const QString &sql, const QVariantList &values, const QString &what);
+    Error inTransaction(const QString &what, const std::function<Error()> &work);
+    Error unsupported() const;
+
+    ConnectionSpec m_spec;
+    QString m_connectionName;
+    const Dialect &m_dialect;
+    QString m_format;
+    QStringList m_columns;
+    QString m_rowKey; // SQLite: "rowid"; empty where ids are numbered here
+    QByteArray m_fileIdentity;
+    qint64 m_statements = 0;
+    // Without a row key: the ids seen, numbered from 1 in the order first seen (index + 1 is the sequence).
+    QList<QString> m_ids;
+    QHash<QString, qint64> m_sequenceOf;
+};
+
+} // namespace outbox::detail

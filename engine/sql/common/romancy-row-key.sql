@@ -1,0 +1,1 @@
+-- (none: see sqlite/romancy-row-key.sql)

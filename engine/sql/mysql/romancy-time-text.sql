@@ -1,0 +1,1 @@
+DATE_FORMAT({{column}}, '%Y-%m-%d %H:%i:%s.%f')

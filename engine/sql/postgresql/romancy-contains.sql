@@ -1,0 +1,1 @@
+strpos({{column}}, ?) > 0

@@ -1,0 +1,1 @@
+to_char({{column}}, 'YYYY-MM-DD HH24:MI:SS.MS')

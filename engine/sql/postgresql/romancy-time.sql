@@ -1,0 +1,1 @@
+CAST(? AS timestamp)
