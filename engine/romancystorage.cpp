@@ -77,7 +77,11 @@ EventStatus statusOf(const QString &formatStatus)
 
 RomancyStorage::RomancyStorage(const ConnectionSpec &spec, const QString &connectionName, const Dialect &dialect,
     const QString &format, const QStringList &columns)
-    : m_spec(spec), m_connectionName(connectionName), m_dialect(dialect), m_format(format), m_columns(columns),
+    : m_spec(spec),
+      m_connectionName(connectionName),
+      m_dialect(dialect),
+      m_format(format),
+      m_columns(columns),
       m_rowKey(dialect.sql(QStringLiteral("romancy-row-key")).trimmed())
 { }
 
@@ -244,7 +248,8 @@ QString RomancyStorage::columns(bool includeData) const
         column(QStringLiteral("data_type"), QStringLiteral("'json'")), timeText(QStringLiteral("created_at")),
         m_columns.contains(QStringLiteral("published_at")) ? timeText(QStringLiteral("published_at"))
                                                            : QStringLiteral("NULL"),
-        QStringLiteral("status"), QStringLiteral("retry_count"), column(QStringLiteral("last_error"), QStringLiteral("NULL"))};
+        QStringLiteral("status"), QStringLiteral("retry_count"),
+        column(QStringLiteral("last_error"), QStringLiteral("NULL"))};
     if (includeData) {
         c << QStringLiteral("event_data") << column(QStringLiteral("event_data_binary"), QStringLiteral("NULL"));
     }
@@ -320,7 +325,8 @@ Result<RomancyStorage::Where> RomancyStorage::whereFor(const EventFilter &f) con
             w.terms << QStringLiteral("1 = 0");
             return;
         }
-        w.terms << m_dialect.sql(QStringLiteral("romancy-contains")).trimmed().replace(QLatin1String("{{column}}"), column);
+        w.terms
+            << m_dialect.sql(QStringLiteral("romancy-contains")).trimmed().replace(QLatin1String("{{column}}"), column);
         w.values << value;
     };
     if (!f.errorContains.isEmpty())
@@ -542,8 +548,8 @@ Result<QList<Attempt>> RomancyStorage::attempts(const QString &)
 Result<ActionSummary> RomancyStorage::retry(const QStringList &ids)
 {
     ActionSummary s;
-    const QString clear = m_columns.contains(QStringLiteral("last_error")) ? QStringLiteral(", last_error = NULL")
-                                                                            : QString();
+    const QString clear =
+        m_columns.contains(QStringLiteral("last_error")) ? QStringLiteral(", last_error = NULL") : QString();
     Error e = inTransaction(QStringLiteral("cannot retry"), [&]() -> Error {
         for (qsizetype from = 0; from < ids.size(); from += 500) {
             const QStringList part = ids.mid(from, 500);
@@ -569,8 +575,8 @@ Result<ActionSummary> RomancyStorage::retryMatching(const EventFilter &filter)
     auto w = whereFor(filter);
     if (!w.isOk())
         return w.error();
-    const QString clear = m_columns.contains(QStringLiteral("last_error")) ? QStringLiteral(", last_error = NULL")
-                                                                            : QString();
+    const QString clear =
+        m_columns.contains(QStringLiteral("last_error")) ? QStringLiteral(", last_error = NULL") : QString();
     const QString sql = m_dialect.sql(QStringLiteral("romancy-retry"))
                             .replace(QLatin1String("{{clear-error}}"), clear)
                             .replace(QLatin1String("{{and}}"), w->sql(QStringLiteral(" AND ")));
@@ -680,8 +686,8 @@ Result<int> RomancyStorage::cleanup(const QDateTime &olderThan, const QList<Even
 
 Result<int> RomancyStorage::releaseStuck(const QDateTime &createdBefore)
 {
-    const QString sql = m_dialect.sql(QStringLiteral("romancy-release-stuck"))
-                            .replace(QLatin1String("{{time}}"), timeParameter());
+    const QString sql =
+        m_dialect.sql(QStringLiteral("romancy-release-stuck")).replace(QLatin1String("{{time}}"), timeParameter());
     int n = 0;
     Error e = inTransaction(QStringLiteral("cannot release"), [&]() -> Error {
         auto q = run(sql, {timeValue(createdBefore)}, QStringLiteral("cannot release"));

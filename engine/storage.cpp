@@ -138,7 +138,7 @@ Error refusal(const ProbeResult &r, const QString &where)
 Error checkFile(const ConnectionSpec &spec, Storage::OpenMode mode)
 {
     const QFileInfo file(spec.database);
-    if (mode == Storage::OpenMode::MustExist && !file.exists())
+    if ((mode == Storage::OpenMode::MustExist || mode == Storage::OpenMode::AnyOutbox) && !file.exists())
         return Error(
             Error::NotFound, QStringLiteral("no outbox at '%1' (create one with 'outboxctl init')").arg(spec.database));
     if (file.exists() && file.isDir())
@@ -177,27 +177,29 @@ Result<std::unique_ptr<Storage>> Storage::open(const ConnectionSpec &spec, OpenM
     auto storage = std::make_unique<detail::SqlStorage>(spec, name, *d);
     {
         QSqlDatabase db = QSqlDatabase::addDatabase(spec.driverName(), name);
-        if (Error e = openConnection(db, *d, spec, mode == OpenMode::CreateIfMissing))
+        if (Error e = openConnection(db, *d, spec, false))
             return e;
-        if (mode != OpenMode::CreateIfMissing) {
-            // A read-only look first: a database that does not hold this engine's outbox is refused before
-            // anything is written to it (no tables, no WAL switch), and it is left byte for byte as it was.
-            auto found = probeConnection(db, *d, spec);
-            if (!found.isOk())
-                return found.error();
-            if (mode == OpenMode::AnyOutbox && found->kind == ProbeResult::Kind::Foreign) {
-                // Opened as it is: no migration, no WAL switch, nothing written but operators' actions.
-                auto foreign = std::make_unique<detail::RomancyStorage>(spec, name, *d, found->format, found->columns);
-                storage->giveUpConnection(); // the foreign storage's now
-                if (d->has(Capability::LocalFile))
-                    foreign->setFileIdentity(detail::fileIdentity(spec.database));
-                return std::unique_ptr<Storage>(std::move(foreign));
-            }
+        // A read-only look first: a database that does not hold this engine's outbox is refused before
+        // anything is written to it (no tables, no WAL switch), and it is left byte for byte as it was. Even
+        // CreateIfMissing creates nothing beside a table outbox_events of another layout.
+        auto found = probeConnection(db, *d, spec);
+        if (!found.isOk())
+            return found.error();
+        if (mode == OpenMode::AnyOutbox && found->kind == ProbeResult::Kind::Foreign) {
+            // Opened as it is: no migration, no WAL switch, nothing written but operators' actions.
+            auto foreign = std::make_unique<detail::RomancyStorage>(spec, name, *d, found->format, found->columns);
+            storage->giveUpConnection(); // the foreign storage's now
+            if (d->has(Capability::LocalFile))
+                foreign->setFileIdentity(detail::fileIdentity(spec.database));
+            return std::unique_ptr<Storage>(std::move(foreign));
+        }
+        const bool creatable = found->kind == ProbeResult::Kind::Empty || found->kind == ProbeResult::Kind::Missing;
+        if (!(mode == OpenMode::CreateIfMissing && creatable)) {
             if (Error e = refusal(*found, d->where(spec)))
                 return e;
-            if (Error e = d->prepareForWrites(db, spec))
-                return e;
         }
+        if (Error e = d->prepareForWrites(db, spec))
+            return e;
         if (Error e = migrate(db))
             return e;
         // An application's enqueue on this connection need not look at the schema again (a read at the start
