@@ -5,9 +5,13 @@
 
 #include "sqlstorage.h"
 
+#include <QMutex>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QTimeZone>
+#include <QUuid>
+
+#include <vector>
 
 namespace outbox::detail {
 
@@ -75,6 +79,41 @@ EventStatus statusOf(const QString &formatStatus)
 
 } // namespace
 
+// Ids in their canonical UUID form (what both frameworks write) are kept as 16 bytes; any other id as text.
+struct RomancyStorage::IdNumbers
+{
+    mutable QMutex mutex;
+    std::vector<QUuid> uuids; // index + 1 is the sequence; null for an id kept as text
+    QHash<QUuid, qint64> uuidSequence;
+    QHash<qint64, QString> otherIds;
+    QHash<QString, qint64> otherSequence;
+
+    // The UUID an id is the canonical text of, else a null one.
+    static QUuid packed(const QString &id)
+    {
+        if (id.size() != 36)
+            return {};
+        const QUuid u = QUuid::fromString(id);
+        return !u.isNull() && u.toString(QUuid::WithoutBraces) == id ? u : QUuid();
+    }
+};
+
+// One numbering per database, for as long as a storage of it is open.
+std::shared_ptr<RomancyStorage::IdNumbers> RomancyStorage::numbersFor(const ConnectionSpec &spec)
+{
+    static QMutex mutex;
+    static QHash<QString, std::weak_ptr<RomancyStorage::IdNumbers>> all;
+    const QString key =
+        QStringLiteral("%1|%2|%3|%4").arg(spec.driverName(), spec.host).arg(spec.port).arg(spec.database);
+    QMutexLocker lock(&mutex);
+    std::shared_ptr<RomancyStorage::IdNumbers> numbers = all.value(key).lock();
+    if (!numbers) {
+        numbers = std::make_shared<RomancyStorage::IdNumbers>();
+        all.insert(key, numbers);
+    }
+    return numbers;
+}
+
 RomancyStorage::RomancyStorage(const ConnectionSpec &spec, const QString &connectionName, const Dialect &dialect,
     const QString &format, const QStringList &columns)
     : m_spec(spec),
@@ -83,7 +122,49 @@ RomancyStorage::RomancyStorage(const ConnectionSpec &spec, const QString &connec
       m_format(format),
       m_columns(columns),
       m_rowKey(dialect.sql(QStringLiteral("romancy-row-key")).trimmed())
-{ }
+{
+    if (m_rowKey.isEmpty())
+        m_numbers = numbersFor(spec);
+}
+
+QString RomancyStorage::idOf(qint64 sequence) const
+{
+    QMutexLocker lock(&m_numbers->mutex);
+    if (sequence < 1 || sequence > qint64(m_numbers->uuids.size()))
+        return {};
+    const QUuid &u = m_numbers->uuids[size_t(sequence - 1)];
+    return u.isNull() ? m_numbers->otherIds.value(sequence) : u.toString(QUuid::WithoutBraces);
+}
+
+qint64 RomancyStorage::numberOf(const QString &id)
+{
+    const QUuid u = IdNumbers::packed(id);
+    QMutexLocker lock(&m_numbers->mutex);
+    if (!u.isNull()) {
+        auto it = m_numbers->uuidSequence.constFind(u);
+        if (it != m_numbers->uuidSequence.constEnd())
+            return it.value();
+    } else {
+        auto it = m_numbers->otherSequence.constFind(id);
+        if (it != m_numbers->otherSequence.constEnd())
+            return it.value();
+    }
+    m_numbers->uuids.push_back(u);
+    const qint64 seq = qint64(m_numbers->uuids.size());
+    if (!u.isNull()) {
+        m_numbers->uuidSequence.insert(u, seq);
+    } else {
+        m_numbers->otherIds.insert(seq, id);
+        m_numbers->otherSequence.insert(id, seq);
+    }
+    return seq;
+}
+
+qint64 RomancyStorage::numbered() const
+{
+    QMutexLocker lock(&m_numbers->mutex);
+    return qint64(m_numbers->uuids.size());
+}
 
 RomancyStorage::~RomancyStorage()
 {
@@ -258,15 +339,7 @@ QString RomancyStorage::columns(bool includeData) const
 
 qint64 RomancyStorage::sequenceOf(const QVariant &key, const QString &id)
 {
-    if (!m_rowKey.isEmpty())
-        return key.toLongLong();
-    auto it = m_sequenceOf.constFind(id);
-    if (it != m_sequenceOf.constEnd())
-        return it.value();
-    m_ids.append(id);
-    const qint64 seq = m_ids.size();
-    m_sequenceOf.insert(id, seq);
-    return seq;
+    return m_rowKey.isEmpty() ? numberOf(id) : key.toLongLong();
 }
 
 OutboxEvent RomancyStorage::rowToEvent(const QSqlQuery &q, bool includeData)
@@ -440,22 +513,50 @@ Result<qint64> RomancyStorage::scanSequences(
                             .replace(QLatin1String("{{columns}}"), key)
                             .replace(QLatin1String("{{where}}"), w->sql())
                             .replace(QLatin1String("{{order}}"), orderBy(column, order.descending));
-    auto q = run(sql, w->values, QStringLiteral("cannot list events"));
-    if (!q.isOk())
-        return q.error();
     qint64 total = 0;
     QList<qint64> batch;
     batch.reserve(qMax(1, chunk));
-    while (q->next()) {
-        const QVariant v = q->value(0);
-        batch.append(m_rowKey.isEmpty() ? sequenceOf({}, v.toString()) : v.toLongLong());
-        if (batch.size() >= chunk) {
+    // Streams one query's rows to the sink; false when the sink stopped the scan.
+    auto stream = [&](const QString &text) -> Result<bool> {
+        auto q = run(text, w->values, QStringLiteral("cannot list events"));
+        if (!q.isOk())
+            return q.error();
+        while (q->next()) {
+            const QVariant v = q->value(0);
+            batch.append(m_rowKey.isEmpty() ? sequenceOf({}, v.toString()) : v.toLongLong());
+            if (batch.size() >= chunk) {
+                total += batch.size();
+                const bool more = sink(batch);
+                batch.clear();
+                if (!more)
+                    return false;
+            }
+        }
+        return true;
+    };
+    qint64 skip = 0;
+    if (m_rowKey.isEmpty()) {
+        // The frameworks' tables have no index in this order, and the server drivers hand over a result only
+        // once it is all read: the first chunk comes from a query of its own (a top-N sort), so the first
+        // rows show without waiting for the whole scan; the scan then starts after them.
+        skip = qMax(1, chunk);
+        auto first = stream(sql + QStringLiteral(" LIMIT %1").arg(skip));
+        if (!first.isOk())
+            return first.error();
+        if (!*first)
+            return total;
+        if (total + batch.size() < skip) { // fewer rows than a chunk: that was all of them
             total += batch.size();
-            if (!sink(batch))
-                return total;
-            batch.clear();
+            if (!batch.isEmpty())
+                sink(batch);
+            return total;
         }
     }
+    auto rest = stream(skip > 0 ? sql + QStringLiteral(" LIMIT 9223372036854775807 OFFSET %1").arg(skip) : sql);
+    if (!rest.isOk())
+        return rest.error();
+    if (!*rest)
+        return total;
     total += batch.size();
     if (!batch.isEmpty())
         sink(batch);
@@ -472,8 +573,9 @@ Result<QList<OutboxEvent>> RomancyStorage::eventsBySequence(const QList<qint64> 
         QString condition;
         if (m_rowKey.isEmpty()) {
             for (qint64 s : part) {
-                if (s >= 1 && s <= m_ids.size())
-                    values << m_ids.at(s - 1);
+                const QString id = idOf(s);
+                if (!id.isEmpty())
+                    values << id;
             }
             if (values.isEmpty())
                 continue;
@@ -501,8 +603,9 @@ Result<QStringList> RomancyStorage::idsBySequence(const QList<qint64> &sequences
     if (m_rowKey.isEmpty()) {
         QStringList ids;
         for (qint64 s : sequences) {
-            if (s >= 1 && s <= m_ids.size())
-                ids << m_ids.at(s - 1);
+            const QString id = idOf(s);
+            if (!id.isEmpty())
+                ids << id;
         }
         return ids;
     }
@@ -518,7 +621,7 @@ Result<QStringList> RomancyStorage::idsBySequence(const QList<qint64> &sequences
 Result<qint64> RomancyStorage::maxSequence()
 {
     if (m_rowKey.isEmpty())
-        return qint64(m_ids.size());
+        return numbered();
     auto q = run(QStringLiteral("SELECT MAX(%1) FROM outbox_events").arg(m_rowKey), {},
         QStringLiteral("cannot read the outbox"));
     if (!q.isOk())

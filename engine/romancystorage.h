@@ -16,6 +16,8 @@
 
 #include <QHash>
 
+#include <memory>
+
 namespace outbox::detail {
 
 class RomancyStorage final : public Storage
@@ -98,9 +100,15 @@ private:
     QString m_rowKey; // SQLite: "rowid"; empty where ids are numbered here
     QByteArray m_fileIdentity;
     qint64 m_statements = 0;
-    // Without a row key: the ids seen, numbered from 1 in the order first seen (index + 1 is the sequence).
-    QList<QString> m_ids;
-    QHash<QString, qint64> m_sequenceOf;
+    // Without a row key: the ids seen, numbered from 1 in the order first seen, shared by every storage of
+    // this process on the same database (the console reads with several connections; a sequence one found
+    // must name the same row for the others).
+    struct IdNumbers;
+    static std::shared_ptr<IdNumbers> numbersFor(const ConnectionSpec &spec);
+    std::shared_ptr<IdNumbers> m_numbers;
+    QString idOf(qint64 sequence) const;
+    qint64 numberOf(const QString &id);
+    qint64 numbered() const;
 };
 
 } // namespace outbox::detail

@@ -139,8 +139,8 @@ Error checkFile(const ConnectionSpec &spec, Storage::OpenMode mode)
 {
     const QFileInfo file(spec.database);
     if ((mode == Storage::OpenMode::MustExist || mode == Storage::OpenMode::AnyOutbox) && !file.exists())
-        return Error(
-            Error::NotFound, QStringLiteral("no outbox at '%1' (create one with 'outboxctl init')").arg(spec.database));
+        return Error(Error::NotFound,
+            QStringLiteral("no outbox at '%1': no such file (create one with 'outboxctl init')").arg(spec.database));
     if (file.exists() && file.isDir())
         return Error(
             Error::InvalidArgument, QStringLiteral("'%1' is a directory, not a database file").arg(spec.database));

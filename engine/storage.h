@@ -157,6 +157,7 @@ public:
         SequenceWindows, // sequences rise with insertion, so a filter's sequence range bounds a scan cheaply
         ReleaseStuck, // releaseStuck() puts rows a crashed foreign relayer left "processing" back to pending
     };
+    static constexpr Capability kLastCapability = Capability::ReleaseStuck;
 
     // Opens the outbox; an unknown Qt SQL driver is an error (never taken for another database).
     static Result<std::unique_ptr<Storage>> open(const ConnectionSpec &spec, OpenMode mode = OpenMode::CreateIfMissing);

@@ -12,12 +12,16 @@
 // sequence numbers, on the same file.
 //
 //   outbox-console-bench [--rows N] [--db FILE]   (the file is made once and reused)
+//   outbox-console-bench --format romancy [--rows N] [--db FILE | --url postgresql://… | --url mysql://…]
+//       the same on a romancy/edda outbox_events table (a foreign outbox), in a file or in the (empty)
+//       database the URL names, filled once
 
 #include "eventmodel.h"
 #include "procstats.h"
 #include "mainwindow.h"
 #include "session.h"
 #include "storage.h"
+#include "testsupport.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -33,6 +37,7 @@
 #include <QTableView>
 #include <QTest>
 #include <QTimer>
+#include <QUuid>
 
 #include <sqlite3.h>
 
@@ -102,6 +107,90 @@ bool makeOutbox(const QString &path, int n)
     return true;
 }
 
+// Fills a romancy/edda outbox_events table with n events, the same mix of states and types as makeOutbox():
+// 7 in 10 published, 2 pending, 1 failed. SQLite through the C API; a server by one INSERT ... SELECT.
+bool makeRomancyOutbox(const ConnectionSpec &spec, int n)
+{
+    if (spec.backend == ConnectionSpec::Backend::Sqlite) {
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("fill"));
+            db.setDatabaseName(spec.database);
+            db.open();
+            testsupport::createRomancyTable(db, spec.backend);
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("fill"));
+        sqlite3 *db = nullptr;
+        if (sqlite3_open(spec.database.toUtf8().constData(), &db) != SQLITE_OK)
+            return false;
+        sqlite3_exec(db, "PRAGMA synchronous=OFF; BEGIN", nullptr, nullptr, nullptr);
+        sqlite3_stmt *insert = nullptr;
+        sqlite3_prepare_v2(db,
+            "INSERT INTO outbox_events (event_id, event_type, event_source, event_data, created_at, published_at,"
+            " status, retry_count, last_error) VALUES (?,?,'/bench',?,?,?,?,?,?)",
+            -1, &insert, nullptr);
+        const QDateTime start = QDateTime::currentDateTimeUtc().addSecs(-qint64(n) / 10);
+        for (int i = 0; i < n; ++i) {
+            const QByteArray id = QUuid::createUuid().toByteArray(QUuid::WithoutBraces);
+            const QByteArray type = "com.example.type" + QByteArray::number(i % 20);
+            const QByteArray data = "{\"orderId\":" + QByteArray::number(i) + ",\"note\":\"bench\"}";
+            const int kind = i % 10;
+            const QByteArray created =
+                start.addMSecs(qint64(i) * 100).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")).toUtf8();
+            sqlite3_bind_text(insert, 1, id.constData(), int(id.size()), SQLITE_TRANSIENT);
+            sqlite3_bind_text(insert, 2, type.constData(), int(type.size()), SQLITE_TRANSIENT);
+            sqlite3_bind_text(insert, 3, data.constData(), int(data.size()), SQLITE_TRANSIENT);
+            sqlite3_bind_text(insert, 4, created.constData(), int(created.size()), SQLITE_TRANSIENT);
+            kind < 7 ? sqlite3_bind_text(insert, 5, created.constData(), int(created.size()), SQLITE_TRANSIENT)
+                     : sqlite3_bind_null(insert, 5);
+            sqlite3_bind_text(insert, 6, kind < 7 ? "published" : kind < 9 ? "pending" : "failed", -1, SQLITE_STATIC);
+            sqlite3_bind_int(insert, 7, kind == 9 ? 5 : 0);
+            kind == 9 ? sqlite3_bind_text(insert, 8, "HTTP 503 Service Unavailable", -1, SQLITE_STATIC)
+                      : sqlite3_bind_null(insert, 8);
+            if (sqlite3_step(insert) != SQLITE_DONE) {
+                fprintf(stderr, "insert failed: %s\n", sqlite3_errmsg(db));
+                return false;
+            }
+            sqlite3_reset(insert);
+        }
+        sqlite3_finalize(insert);
+        sqlite3_exec(db, "COMMIT; ANALYZE", nullptr, nullptr, nullptr);
+        sqlite3_close(db);
+        return true;
+    }
+    const bool pg = spec.backend == ConnectionSpec::Backend::Postgresql;
+    QSqlDatabase db = testsupport::openConnection(spec, QStringLiteral("fill"));
+    testsupport::createRomancyTable(db, spec.backend);
+    QSqlQuery q(db);
+    const QString rows = pg
+        ? QStringLiteral("SELECT g FROM generate_series(0, %1) g").arg(n - 1)
+        : QStringLiteral("WITH RECURSIVE s(g) AS (SELECT 0 UNION ALL SELECT g + 1 FROM s WHERE g < %1)"
+                         " SELECT g FROM s")
+              .arg(n - 1);
+    const QString id = pg ? QStringLiteral("md5(g::text)::uuid::text") : QStringLiteral("UUID()");
+    const QString created = pg ? QStringLiteral("now() - (%1 - g) * interval '100 milliseconds'").arg(n)
+                               : QStringLiteral("NOW(3) - INTERVAL ((%1 - g) * 100000) MICROSECOND").arg(n);
+    const QString sql = QStringLiteral(
+        "INSERT INTO outbox_events (event_id, event_type, event_source, event_data, created_at, "
+        "published_at, status, retry_count, last_error) SELECT %1, CONCAT('com.example.type', %2), "
+        "'/bench', CONCAT('{\"orderId\":', %2, ',\"note\":\"bench\"}'), %3, CASE WHEN MOD(g, 10) < 7 THEN %3 "
+        "END, CASE WHEN MOD(g, 10) < 7 THEN 'published' WHEN MOD(g, 10) < 9 THEN 'pending' ELSE "
+        "'failed' END, CASE WHEN MOD(g, 10) = 9 THEN 5 ELSE 0 END, CASE WHEN MOD(g, 10) = 9 THEN "
+        "'HTTP 503 Service Unavailable' END FROM (%4) AS numbers")
+                            .arg(id, QStringLiteral("MOD(g, 20)"), created, rows)
+                            .replace(QStringLiteral("CONCAT('com.example.type', MOD(g, 20))"),
+                                pg ? QStringLiteral("'com.example.type' || (g % 20)")
+                                   : QStringLiteral("CONCAT('com.example.type', MOD(g, 20))"));
+    if (!pg)
+        q.exec(QStringLiteral("SET SESSION max_recursive_iterations = 100000000"));
+    if (!q.exec(sql)) {
+        fprintf(stderr, "fill failed: %s\n", qPrintable(q.lastError().text()));
+        return false;
+    }
+    q.exec(pg ? QStringLiteral("ANALYZE outbox_events") : QStringLiteral("ANALYZE TABLE outbox_events"));
+    return true;
+}
+
 // Records the longest time the event loop was away between two turns.
 class StallMonitor : public QObject
 {
@@ -166,11 +255,37 @@ int main(int argc, char *argv[])
         QStringLiteral("1000000")});
     parser.addOption({QStringLiteral("db"), QStringLiteral("The outbox file (made when missing)."),
         QStringLiteral("FILE"), QStringLiteral("console-bench.db")});
+    parser.addOption({QStringLiteral("format"), QStringLiteral("ours (default) or romancy."), QStringLiteral("F"),
+        QStringLiteral("ours")});
+    parser.addOption({QStringLiteral("url"), QStringLiteral("romancy: an empty database on a server instead."),
+        QStringLiteral("URL")});
     parser.addHelpOption();
     parser.process(app);
     const int rows = parser.value(QStringLiteral("rows")).toInt();
-    const QString path = QFileInfo(parser.value(QStringLiteral("db"))).absoluteFilePath();
-    if (!QFile::exists(path)) {
+    const bool romancy = parser.value(QStringLiteral("format")) == QLatin1String("romancy");
+    QString path = QFileInfo(parser.value(QStringLiteral("db"))).absoluteFilePath();
+    ConnectionSpec spec = ConnectionSpec::sqlite(path);
+    if (parser.isSet(QStringLiteral("url"))) {
+        auto parsed = ConnectionSpec::fromUrl(parser.value(QStringLiteral("url")));
+        if (!parsed.isOk() || !romancy) {
+            fprintf(stderr, "--url needs --format romancy and a database URL\n");
+            return 2;
+        }
+        spec = *parsed;
+        path = spec.toUrl();
+    }
+    if (romancy) {
+        auto probe = Storage::probe(spec);
+        if (!probe.isOk()) {
+            fprintf(stderr, "%s\n", qPrintable(probe.error().message()));
+            return 1;
+        }
+        if (probe->kind != ProbeResult::Kind::Foreign) {
+            fprintf(stderr, "making a romancy outbox of %d events…\n", rows);
+            if (!makeRomancyOutbox(spec, rows))
+                return 1;
+        }
+    } else if (!QFile::exists(path)) {
         fprintf(stderr, "making %s with %d events…\n", qPrintable(path), rows);
         if (!makeOutbox(path, rows))
             return 1;
@@ -179,23 +294,27 @@ int main(int argc, char *argv[])
     // Baselines: bare queries on the GUI thread, the least any viewer must do.
     double firstBaseline = 0, scanBaseline = 0;
     {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("baseline"));
-        db.setDatabaseName(path);
-        db.open();
+        QSqlDatabase db = testsupport::openConnection(spec, QStringLiteral("baseline"));
+        const QString order = !romancy                        ? QStringLiteral("seq DESC")
+            : spec.backend == ConnectionSpec::Backend::Sqlite ? QStringLiteral("rowid DESC")
+                                                              : QStringLiteral("created_at DESC, event_id DESC");
         QElapsedTimer t;
         t.start();
         QSqlQuery q(db);
         q.setForwardOnly(true);
-        q.exec(QStringLiteral(
-            "SELECT seq, id, type, source, subject, status, attempts, last_http_status, last_error, created_at"
-            " FROM outbox_events ORDER BY seq DESC LIMIT 100"));
+        q.exec(romancy ? QStringLiteral("SELECT event_id, event_type, event_source, status, retry_count, last_error, "
+                                        "created_at FROM outbox_events ORDER BY %1 LIMIT 100")
+                             .arg(order)
+                       : QStringLiteral("SELECT seq, id, type, source, subject, status, attempts, last_http_status, "
+                                        "last_error, created_at FROM outbox_events ORDER BY seq DESC LIMIT 100"));
         while (q.next()) { }
         firstBaseline = double(t.nsecsElapsed()) / 1e6;
         t.restart();
-        q.exec(QStringLiteral("SELECT seq FROM outbox_events ORDER BY seq DESC"));
+        q.exec(QStringLiteral("SELECT %1 FROM outbox_events ORDER BY %2")
+                   .arg(romancy ? QStringLiteral("event_id") : QStringLiteral("seq"), order));
         qint64 n = 0;
         while (q.next())
-            n += q.value(0).toLongLong() > 0;
+            n += !q.value(0).isNull();
         scanBaseline = double(t.nsecsElapsed()) / 1e6;
         q.finish();
         db.close();

@@ -125,6 +125,48 @@ inline outbox::ConnectionSpec freshOutbox(const QTemporaryDir &dir)
     return server;
 }
 
+// The unified table as each framework's schema creates it (the column list of their storage code).
+inline QString romancyTableSql(outbox::ConnectionSpec::Backend backend)
+{
+    if (backend == outbox::ConnectionSpec::Backend::Postgresql)
+        return QStringLiteral(
+            "CREATE TABLE outbox_events (event_id TEXT PRIMARY KEY, event_type TEXT NOT NULL, event_source TEXT "
+            "NOT NULL, data_type TEXT NOT NULL DEFAULT 'json', event_data TEXT, event_data_binary BYTEA, "
+            "content_type TEXT NOT NULL DEFAULT 'application/json', created_at TIMESTAMP NOT NULL DEFAULT NOW(), "
+            "published_at TIMESTAMP, status TEXT NOT NULL DEFAULT 'pending', retry_count INTEGER DEFAULT 0, "
+            "last_error TEXT, CONSTRAINT valid_outbox_status CHECK (status IN ('pending', 'processing', "
+            "'published', 'failed', 'invalid', 'expired')))");
+    if (backend == outbox::ConnectionSpec::Backend::Mysql)
+        return QStringLiteral(
+            "CREATE TABLE outbox_events (event_id VARCHAR(255) PRIMARY KEY, event_type VARCHAR(255) NOT NULL, "
+            "event_source VARCHAR(255) NOT NULL, data_type VARCHAR(10) NOT NULL DEFAULT 'json', event_data "
+            "LONGTEXT, event_data_binary LONGBLOB, content_type VARCHAR(100) NOT NULL DEFAULT 'application/json', "
+            "created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, published_at TIMESTAMP NULL, status "
+            "VARCHAR(50) NOT NULL DEFAULT 'pending', retry_count INT DEFAULT 0, last_error TEXT, CONSTRAINT "
+            "valid_outbox_status CHECK (status IN ('pending', 'processing', 'published', 'failed', 'invalid', "
+            "'expired')))");
+    return QStringLiteral(
+        "CREATE TABLE outbox_events (event_id TEXT PRIMARY KEY, event_type TEXT NOT NULL, event_source TEXT NOT "
+        "NULL, data_type TEXT NOT NULL DEFAULT 'json', event_data TEXT, event_data_binary BLOB, content_type TEXT "
+        "NOT NULL DEFAULT 'application/json', created_at TEXT NOT NULL DEFAULT (datetime('now')), published_at "
+        "TEXT, status TEXT NOT NULL DEFAULT 'pending', retry_count INTEGER DEFAULT 0, last_error TEXT, CONSTRAINT "
+        "valid_outbox_status CHECK (status IN ('pending', 'processing', 'published', 'failed', 'invalid', "
+        "'expired')))");
+}
+
+// The table and the indexes romancy and edda create, on a database of that backend.
+inline void createRomancyTable(QSqlDatabase db, outbox::ConnectionSpec::Backend backend)
+{
+    QSqlQuery q(db);
+    for (const QString &sql : {romancyTableSql(backend),
+             QStringLiteral("CREATE INDEX idx_outbox_status ON outbox_events(status, created_at)"),
+             QStringLiteral("CREATE INDEX idx_outbox_retry ON outbox_events(status, retry_count)"),
+             QStringLiteral("CREATE INDEX idx_outbox_published ON outbox_events(published_at)")}) {
+        if (!q.exec(sql))
+            qFatal("cannot create the romancy table: %s", qPrintable(q.lastError().text()));
+    }
+}
+
 // An application's own connection to the outbox (the way a program embedding the engine would hold one).
 class AppConnection
 {

@@ -37,6 +37,8 @@
 #include <QTabBar>
 #include <QTableView>
 #include <QTableWidget>
+#include <QCryptographicHash>
+#include <QDialog>
 #include <QTest>
 #include <QTimer>
 #include <QTreeWidget>
@@ -310,6 +312,103 @@ private Q_SLOTS:
         waitRowsShown();
         QCOMPARE(m_window->typeFilter()->text(), QStringLiteral("com.example.none"));
         QCOMPARE(model()->rowCount(), 0);
+    }
+
+    // A romancy/edda outbox_events table: shown with its own statuses, not relayed from here (the reason is
+    // shown), repaired through the same widgets; opening and reading it writes nothing.
+    void foreignOutboxIsMonitoredAndRepaired()
+    {
+        const ConnectionSpec foreign = testsupport::freshOutbox(m_dir);
+        {
+            AppConnection app(foreign);
+            testsupport::createRomancyTable(app.db(), foreign.backend);
+            QSqlQuery q(app.db());
+            const QString old =
+                QDateTime::currentDateTimeUtc().addSecs(-7200).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+            const QStringList rows = {
+                QStringLiteral("('f-1', 'order.paid', '/shop', '{\"n\": 1}', 'failed', 3, 'HTTP 503 from hook', '%1')"),
+                QStringLiteral("('f-2', 'order.paid', '/shop', '{\"n\": 2}', 'expired', 5, 'too old', '%1')"),
+                QStringLiteral("('p-1', 'order.paid', '/shop', '{\"n\": 3}', 'processing', 1, NULL, '%1')"),
+                QStringLiteral("('s-1', 'order.sent', '/shop', '{\"n\": 4}', 'published', 1, NULL, '%1')"),
+                QStringLiteral("('q-1', 'order.new', '/shop', '<b>not json</b>', 'pending', 0, NULL, '%1')")};
+            for (const QString &row : rows)
+                QVERIFY2(q.exec(QStringLiteral("INSERT INTO outbox_events (event_id, event_type, event_source, "
+                                               "event_data, status, retry_count, last_error, created_at) VALUES ")
+                             + row.arg(old)),
+                    qPrintable(q.lastError().text()));
+        }
+        auto fileBytes = [&] {
+            QFile f(foreign.database);
+            return f.open(QIODevice::ReadOnly) ? QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256)
+                                               : QByteArray();
+        };
+        const QByteArray before = testsupport::isServer() ? QByteArray() : fileBytes();
+        m_spec = foreign;
+        openWindow();
+        QVERIFY2(m_window->windowTitle().contains(QStringLiteral("(romancy/edda outbox_events)")),
+            qPrintable(m_window->windowTitle()));
+        QCOMPARE(model()->rowCount(), 5);
+        QStringList statuses;
+        for (int r = 0; r < 5; ++r)
+            statuses << cell(r, EventTableModel::Status);
+        statuses.sort();
+        QCOMPARE(statuses, QStringList({"expired", "failed", "pending", "processing", "published"}));
+        QTRY_VERIFY(m_window->healthPanel()
+                        ->findChild<QLabel *>(QStringLiteral("blocked"))
+                        ->text()
+                        .contains(QStringLiteral("processing 1")));
+        QVERIFY(m_window->healthPanel()
+                    ->findChild<QLabel *>(QStringLiteral("relayers"))
+                    ->text()
+                    .contains(QStringLiteral("the framework's own")));
+        auto *refusal = m_window->relayPanel()->findChild<QLabel *>(QStringLiteral("relayRefusal"));
+        QVERIFY(refusal->isVisible());
+        QVERIFY(refusal->text().contains(QStringLiteral("left to the framework's own relayer")));
+        {
+            MessageBoxAnswer answer(QMessageBox::Ok);
+            m_window->action(QStringLiteral("relayStart"))->trigger();
+            QTRY_VERIFY(answer.seen);
+            QVERIFY(answer.text.contains(QStringLiteral("send events twice")));
+        }
+        QCOMPARE(m_window->relayPanel()->state(), RelayPanel::State::Stopped);
+        if (!testsupport::isServer())
+            QCOMPARE(fileBytes(), before); // opened, listed, counted: not a byte written
+
+        // Retry the failed tab's two rows through the widgets: pending, count reset, error cleared.
+        m_window->statusTabs()->setCurrentIndex(2);
+        waitRowsShown();
+        QCOMPARE(model()->rowCount(), 2);
+        table()->setFocus();
+        clickRow(0);
+        clickRow(1, Qt::ControlModifier);
+        QSignalSpy finished(m_window.get(), &MainWindow::actionFinished);
+        {
+            MessageBoxAnswer answer;
+            m_window->action(QStringLiteral("retry"))->trigger();
+            QVERIFY(finished.wait(10000));
+            QVERIFY(answer.text.contains(QStringLiteral("the 2 selected events")));
+        }
+        QCOMPARE(m_window->actionResultLabel()->text(), QStringLiteral("Retried 2 event(s); 0 skipped"));
+        AppConnection app(foreign);
+        QCOMPARE(app.scalar(QStringLiteral("SELECT COUNT(*) FROM outbox_events WHERE event_id IN ('f-1', 'f-2') AND "
+                                           "status = 'pending' AND retry_count = 0 AND last_error IS NULL"))
+                     .toInt(),
+            2);
+
+        // Release the row left 'processing' two hours ago.
+        QAction *release = m_window->action(QStringLiteral("releaseStuck"));
+        QVERIFY(release->isEnabled());
+        QTimer::singleShot(50, this, [] {
+            QWidget *dialog = QApplication::activeModalWidget();
+            QVERIFY(dialog && dialog->objectName() == QLatin1String("releaseStuckDialog"));
+            dialog->findChild<QSpinBox *>(QStringLiteral("minutes"))->setValue(60);
+            qobject_cast<QDialog *>(dialog)->accept();
+        });
+        release->trigger();
+        QVERIFY(finished.wait(10000));
+        QCOMPARE(m_window->actionResultLabel()->text(), QStringLiteral("Released 1 stuck event(s) back to pending"));
+        QCOMPARE(app.scalar(QStringLiteral("SELECT status FROM outbox_events WHERE event_id = 'p-1'")).toString(),
+            QStringLiteral("pending"));
     }
 
     void filtersApplyInTheDatabase()

@@ -24,35 +24,6 @@ namespace {
 const QStringList kStatuses = {QStringLiteral("pending"), QStringLiteral("processing"), QStringLiteral("published"),
     QStringLiteral("failed"), QStringLiteral("invalid"), QStringLiteral("expired")};
 
-// The unified table as each framework's schema creates it (the column list of their storage code).
-QString romancyTable()
-{
-    if (testsupport::isPostgres())
-        return QStringLiteral(
-            "CREATE TABLE outbox_events (event_id TEXT PRIMARY KEY, event_type TEXT NOT NULL, event_source TEXT "
-            "NOT NULL, data_type TEXT NOT NULL DEFAULT 'json', event_data TEXT, event_data_binary BYTEA, "
-            "content_type TEXT NOT NULL DEFAULT 'application/json', created_at TIMESTAMP NOT NULL DEFAULT NOW(), "
-            "published_at TIMESTAMP, status TEXT NOT NULL DEFAULT 'pending', retry_count INTEGER DEFAULT 0, "
-            "last_error TEXT, CONSTRAINT valid_outbox_status CHECK (status IN ('pending', 'processing', "
-            "'published', 'failed', 'invalid', 'expired')))");
-    if (testsupport::isMysql())
-        return QStringLiteral(
-            "CREATE TABLE outbox_events (event_id VARCHAR(255) PRIMARY KEY, event_type VARCHAR(255) NOT NULL, "
-            "event_source VARCHAR(255) NOT NULL, data_type VARCHAR(10) NOT NULL DEFAULT 'json', event_data "
-            "LONGTEXT, event_data_binary LONGBLOB, content_type VARCHAR(100) NOT NULL DEFAULT 'application/json', "
-            "created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, published_at TIMESTAMP NULL, status "
-            "VARCHAR(50) NOT NULL DEFAULT 'pending', retry_count INT DEFAULT 0, last_error TEXT, CONSTRAINT "
-            "valid_outbox_status CHECK (status IN ('pending', 'processing', 'published', 'failed', 'invalid', "
-            "'expired')))");
-    return QStringLiteral(
-        "CREATE TABLE outbox_events (event_id TEXT PRIMARY KEY, event_type TEXT NOT NULL, event_source TEXT NOT "
-        "NULL, data_type TEXT NOT NULL DEFAULT 'json', event_data TEXT, event_data_binary BLOB, content_type TEXT "
-        "NOT NULL DEFAULT 'application/json', created_at TEXT NOT NULL DEFAULT (datetime('now')), published_at "
-        "TEXT, status TEXT NOT NULL DEFAULT 'pending', retry_count INTEGER DEFAULT 0, last_error TEXT, CONSTRAINT "
-        "valid_outbox_status CHECK (status IN ('pending', 'processing', 'published', 'failed', 'invalid', "
-        "'expired')))");
-}
-
 QString utcText(const QDateTime &t)
 {
     return t.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
@@ -74,8 +45,9 @@ class TestForeign : public QObject
     ConnectionSpec m_spec;
     QDateTime m_now;
     QStringList m_ids; // the 18 status rows, in creation order (row i has status kStatuses[i % 6])
-    const QByteArray m_hostileData = QByteArrayLiteral(
-        "{\"html\":\"<script>alert(1)</script>\",\"ctl\":\"\\u0007\\u001b[31m\",\"big\":123456789012345678901234567890}");
+    const QByteArray m_hostileData =
+        QByteArrayLiteral("{\"html\":\"<script>alert(1)</"
+                          "script>\",\"ctl\":\"\\u0007\\u001b[31m\",\"big\":123456789012345678901234567890}");
     const QString m_hostileError = QStringLiteral("HTTP 502: <b>bad</b>\x1b[31m\nsecond line");
 
     // One row per status three times over, created an hour ago to 43 minutes ago, a binary row and a hostile
@@ -84,10 +56,7 @@ class TestForeign : public QObject
     {
         AppConnection app(spec);
         QSqlQuery q(app.db());
-        exec(q, romancyTable());
-        exec(q, QStringLiteral("CREATE INDEX idx_outbox_status ON outbox_events(status, created_at)"));
-        exec(q, QStringLiteral("CREATE INDEX idx_outbox_retry ON outbox_events(status, retry_count)"));
-        exec(q, QStringLiteral("CREATE INDEX idx_outbox_published ON outbox_events(published_at)"));
+        testsupport::createRomancyTable(app.db(), spec.backend);
         exec(q, QStringLiteral("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description TEXT)"));
         exec(q, QStringLiteral("INSERT INTO schema_version VALUES (1, 'the framework''s own')"));
         m_now = QDateTime::currentDateTimeUtc();
@@ -103,11 +72,11 @@ class TestForeign : public QObject
             q.addBindValue(id);
             q.addBindValue(i % 2 ? QStringLiteral("order.created") : QStringLiteral("payment.failed"));
             q.addBindValue(QStringLiteral("/shop"));
-            q.addBindValue(QStringLiteral("{\"i\": %1, \"big\": 12345678901234567890123, \"f\": 0.10000000000000000555}")
-                               .arg(i));
+            q.addBindValue(
+                QStringLiteral("{\"i\": %1, \"big\": 12345678901234567890123, \"f\": 0.10000000000000000555}").arg(i));
             q.addBindValue(utcText(created));
             q.addBindValue(status == QLatin1String("published") ? QVariant(utcText(created.addSecs(5)))
-                                                                 : QVariant(QMetaType(QMetaType::QString)));
+                                                                : QVariant(QMetaType(QMetaType::QString)));
             q.addBindValue(status);
             q.addBindValue(i % 4);
             q.addBindValue(i % 6 >= 3 ? QVariant(QStringLiteral("HTTP 500 from /hook (%1)").arg(i))
@@ -145,26 +114,32 @@ class TestForeign : public QObject
                 return "missing";
             const QFileInfo info(spec.database);
             return QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256).toHex() + ' '
-                + info.dir().entryList({info.fileName() + QLatin1Char('*')}, QDir::Files).join(QLatin1Char(' ')).toUtf8();
+                + info.dir()
+                      .entryList({info.fileName() + QLatin1Char('*')}, QDir::Files)
+                      .join(QLatin1Char(' '))
+                      .toUtf8();
         }
         AppConnection app(spec);
         QSqlQuery q(app.db());
         QByteArray out;
         QStringList tables;
         if (testsupport::isPostgres()) {
-            exec(q, QStringLiteral("SELECT table_name, column_name, data_type, column_default, is_nullable FROM "
-                                   "information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2"));
+            exec(q,
+                QStringLiteral("SELECT table_name, column_name, data_type, column_default, is_nullable FROM "
+                               "information_schema.columns WHERE table_schema = 'public' ORDER BY 1, 2"));
             while (q.next())
-                out += q.value(0).toByteArray() + '.' + q.value(1).toByteArray() + ' ' + q.value(2).toByteArray()
-                    + ' ' + q.value(3).toByteArray() + ' ' + q.value(4).toByteArray() + '\n';
+                out += q.value(0).toByteArray() + '.' + q.value(1).toByteArray() + ' ' + q.value(2).toByteArray() + ' '
+                    + q.value(3).toByteArray() + ' ' + q.value(4).toByteArray() + '\n';
             exec(q, QStringLiteral("SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1"));
             while (q.next())
                 out += q.value(0).toByteArray() + '\n';
-            exec(q, QStringLiteral("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
-                                   "ORDER BY 1"));
+            exec(q,
+                QStringLiteral("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
+                               "ORDER BY 1"));
         } else {
-            exec(q, QStringLiteral("SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() "
-                                   "ORDER BY 1"));
+            exec(q,
+                QStringLiteral("SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() "
+                               "ORDER BY 1"));
         }
         while (q.next())
             tables << q.value(0).toString();
@@ -247,12 +222,12 @@ private Q_SLOTS:
             if (!name.startsWith(QLatin1String("romancy-")))
                 continue;
             QString sql = d->sql(name);
-            const QHash<QString, QString> fill = {{"{{columns}}", "event_id, status"}, {"{{where}}", " WHERE status = ?"},
-                {"{{order}}", " ORDER BY created_at"}, {"{{oldest}}", "MIN(created_at)"},
-                {"{{clear-error}}", ", last_error = NULL"}, {"{{and}}", " AND event_id = ?"},
-                {"{{copied}}", ", event_data"}, {"{{ids}}", "?, ?"}, {"{{statuses}}", "'published'"},
-                {"{{age}}", "created_at"}, {"{{time}}", d->sql(QStringLiteral("romancy-time")).trimmed()},
-                {"{{column}}", "event_data"}};
+            const QHash<QString, QString> fill = {{"{{columns}}", "event_id, status"},
+                {"{{where}}", " WHERE status = ?"}, {"{{order}}", " ORDER BY created_at"},
+                {"{{oldest}}", "MIN(created_at)"}, {"{{clear-error}}", ", last_error = NULL"},
+                {"{{and}}", " AND event_id = ?"}, {"{{copied}}", ", event_data"}, {"{{ids}}", "?, ?"},
+                {"{{statuses}}", "'published'"}, {"{{age}}", "created_at"},
+                {"{{time}}", d->sql(QStringLiteral("romancy-time")).trimmed()}, {"{{column}}", "event_data"}};
             for (auto it = fill.cbegin(); it != fill.cend(); ++it)
                 sql.replace(it.key(), it.value());
             static const QRegularExpression dml(QStringLiteral("^(SELECT|INSERT|UPDATE|DELETE)\\b"));
@@ -279,16 +254,16 @@ private Q_SLOTS:
             QVERIFY(s->stats().isOk());
             QList<qint64> seqs;
             QVERIFY(s->scanSequences({}, SortOrder{}, 7, [&](const QList<qint64> &c) {
-                          seqs += c;
-                          return true;
-                      }).isOk());
+                         seqs += c;
+                         return true;
+                     }).isOk());
             QCOMPARE(seqs.size(), 20);
             QCOMPARE(s->eventsBySequence(seqs, true)->size(), 20);
             QVERIFY(s->event(QStringLiteral("bin-1")).isOk());
         }
-        for (const QStringList &args : {QStringList{"list"}, QStringList{"list", "--status", "failed", "--json"},
-                 QStringList{"stats"}, QStringList{"stats", "--json"}, QStringList{"show", "hostile-1"},
-                 QStringList{"relayers"}}) {
+        for (const QStringList &args :
+            {QStringList{"list"}, QStringList{"list", "--status", "failed", "--json"}, QStringList{"stats"},
+                QStringList{"stats", "--json"}, QStringList{"show", "hostile-1"}, QStringList{"relayers"}}) {
             const Run r = outboxctl(args);
             QVERIFY2(r.exitCode == 0, qPrintable(args.join(' ') + ": " + r.err));
         }
@@ -385,9 +360,9 @@ private Q_SLOTS:
         // Sorted by attempts, descending: the sequences map back to rows in that order.
         QList<qint64> seqs;
         QVERIFY(s->scanSequences({}, SortOrder{SortColumn::Attempts, true}, 5, [&](const QList<qint64> &c) {
-                      seqs += c;
-                      return true;
-                  }).isOk());
+                     seqs += c;
+                     return true;
+                 }).isOk());
         QCOMPARE(seqs.size(), 20);
         auto rows = s->eventsBySequence(seqs, false);
         QHash<qint64, int> attemptsOf;
@@ -464,7 +439,9 @@ private Q_SLOTS:
 
         // Delete: a row being sent ('processing') is skipped.
         QCOMPARE(value(QStringLiteral("SELECT COUNT(*) FROM outbox_events WHERE status = 'processing'")).toInt(), 0);
-        QSqlQuery(AppConnection(m_spec).db()).exec(QStringLiteral("UPDATE outbox_events SET status = 'processing' WHERE event_id = '%1'").arg(m_ids.at(13)));
+        QSqlQuery(AppConnection(m_spec).db())
+            .exec(QStringLiteral("UPDATE outbox_events SET status = 'processing' WHERE event_id = '%1'")
+                      .arg(m_ids.at(13)));
         auto removed = s->remove({m_ids.at(13), QStringLiteral("hostile-1"), QStringLiteral("no-such")});
         QCOMPARE(removed->changed, 1);
         QCOMPARE(removed->skipped, 2);
@@ -530,8 +507,9 @@ private Q_SLOTS:
         {
             AppConnection app(other);
             QSqlQuery q(app.db());
-            exec(q, QStringLiteral("CREATE TABLE outbox_events (event_id VARCHAR(64) PRIMARY KEY, payload TEXT, "
-                                   "state VARCHAR(16))"));
+            exec(q,
+                QStringLiteral("CREATE TABLE outbox_events (event_id VARCHAR(64) PRIMARY KEY, payload TEXT, "
+                               "state VARCHAR(16))"));
         }
         const QByteArray before = snapshot(other);
         auto s = Storage::open(other, Storage::OpenMode::AnyOutbox);

@@ -148,8 +148,12 @@ void EventTableModel::startScan(bool swap)
             return true;
         };
         QString error;
-        if (text.isEmpty()) {
-            auto scanned = storage.scanSequences(filter, order, 1000, sink);
+        if (text.isEmpty() || !storage.has(Storage::Capability::SequenceWindows)) {
+            // Without sequences that rise with insertion (a foreign table on a server), a search is one scan
+            // of every matching row, with no range.
+            EventFilter f = filter;
+            f.payloadContains = text;
+            auto scanned = storage.scanSequences(f, text.isEmpty() ? order : SortOrder{}, 1000, sink);
             if (!scanned.isOk())
                 error = scanned.error().message();
         } else {
@@ -316,6 +320,8 @@ int EventTableModel::columnCount(const QModelIndex &parent) const
 
 QString EventTableModel::statusLabel(const OutboxEvent &e)
 {
+    if (!e.formatStatus.isEmpty()) // a foreign outbox's own word ("processing", "expired")
+        return e.formatStatus;
     if (e.isInFlight(QDateTime::currentDateTimeUtc()))
         return QStringLiteral("in flight");
     return statusName(e.status);

@@ -145,7 +145,19 @@ void HealthPanel::setStats(const OutboxStats &s, const QDateTime &at)
                                                          : tr("none"));
     m_chart->addSample(at, s.sent);
     m_rate->setText(QString::number(m_chart->latestRate(), 'f', 0));
-    if (s.blockedKeys.isEmpty()) {
+    if (!s.byFormatStatus.isEmpty()) {
+        // A foreign outbox: its own statuses, and the rows its relayer left "processing".
+        QStringList parts;
+        for (const auto &[status, n] : s.byFormatStatus)
+            parts << tr("%1 %2").arg(status, locale.toString(n));
+        QString line = tr("Statuses: %1").arg(parts.join(QStringLiteral(" · ")));
+        if (s.processing > 0 && s.oldestProcessingCreatedAt.isValid())
+            line += tr(" — %1 processing, the oldest created %2 ago (stuck if its relayer crashed: Events ▸ "
+                       "Release stuck)")
+                        .arg(locale.toString(s.processing),
+                            ageText(qMax<qint64>(0, s.oldestProcessingCreatedAt.secsTo(at))));
+        m_blocked->setText(line);
+    } else if (s.blockedKeys.isEmpty()) {
         m_blocked->setText(tr("Blocked ordering keys: none"));
     } else {
         QStringList keys;
@@ -169,6 +181,11 @@ void HealthPanel::setRelayers(const QList<RelayerInfo> &relayers)
             others << tr("%1 %2, holding %3")
                           .arg(oneLine(r.owner, 80), relayerStateName(r.state), QLocale().toString(r.held));
         }
+    }
+    if (!m_format.isEmpty()) {
+        m_relayers->setText(tr("Relayers: the framework's own (a %1 table records none)").arg(m_format));
+        m_relayers->setStyleSheet(QString());
+        return;
     }
     if (relayers.isEmpty()) {
         m_relayers->setText(tr("Relayers: none running"));

@@ -44,6 +44,8 @@ public:
     // The relayers on the outbox, and the leases of those not known to be alive.
     void setRelayers(const QList<RelayerInfo> &relayers);
     void setLastError(const QString &error, const QDateTime &at);
+    // A foreign outbox (its format's name; empty for ours): its own statuses and relayers are shown.
+    void setFormat(const QString &format) { m_format = format; }
     void clear();
 
     QString countText(const QString &name) const; // for tests: "pending", "inflight", "failed", "sent"
@@ -60,6 +62,7 @@ private:
     QLabel *m_rate;
     QLabel *m_lastError;
     RateChart *m_chart;
+    QString m_format;
 };
 
 QString ageText(qint64 seconds);

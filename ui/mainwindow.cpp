@@ -363,6 +363,10 @@ void MainWindow::buildMenus()
     QAction *reproduce = add(events, tr("Reproduce in &composer"), QStringLiteral("reproduce"), QKeySequence(),
         [this] { reproduceCurrent(); });
     add(events, tr("&Clean up old events…"), QStringLiteral("cleanup"), QKeySequence(), [this] { cleanupOld(); });
+    m_releaseStuck = add(events, tr("Release &stuck events…"), QStringLiteral("releaseStuck"), QKeySequence(),
+        [this] { releaseStuck(); });
+    m_releaseStuck->setEnabled(false);
+    m_releaseStuck->setToolTip(tr("Only for romancy and edda outboxes: this engine's leases expire by themselves"));
     QAction *copyId = add(events, tr("Copy &id"), QStringLiteral("copyId"), QKeySequence::Copy, [this] {
         QStringList ids;
         for (const QModelIndex &i : m_table->selectionModel()->selectedRows()) {
@@ -429,7 +433,7 @@ void MainWindow::openLocation(const QString &location)
     const bool url = location.contains(QLatin1String("://")) || location.startsWith(QLatin1String("sqlite:"))
         || location.startsWith(QLatin1String("postgresql:")) || location.startsWith(QLatin1String("postgres:"));
     if (!url) {
-        openOutbox(ConnectionSpec::sqlite(QFileInfo(location).absoluteFilePath()), Storage::OpenMode::MustBeOutbox);
+        openOutbox(ConnectionSpec::sqlite(QFileInfo(location).absoluteFilePath()), Storage::OpenMode::AnyOutbox);
         return;
     }
     auto spec = ConnectionSpec::fromUrl(location);
@@ -439,7 +443,7 @@ void MainWindow::openLocation(const QString &location)
         Q_EMIT outboxOpened(m_lastOpenError);
         return;
     }
-    openOutbox(spec.value(), Storage::OpenMode::MustBeOutbox);
+    openOutbox(spec.value(), Storage::OpenMode::AnyOutbox);
 }
 
 void MainWindow::openOutbox(const ConnectionSpec &spec, Storage::OpenMode mode)
@@ -468,7 +472,9 @@ void MainWindow::onOpened(const QString &error)
 {
     m_lastOpenError = error;
     m_open = error.isEmpty();
-    m_relay->setConnection(m_spec, m_open);
+    m_relay->setConnection(m_spec, m_open, m_session->relayRefusal());
+    m_health->setFormat(m_open ? m_session->formatName() : QString());
+    m_releaseStuck->setEnabled(m_open && m_session->has(Storage::Capability::ReleaseStuck));
     if (m_composer)
         m_composer->setCanEnqueue(m_open);
     updateTitle();
@@ -596,7 +602,7 @@ void MainWindow::openFileDialog(bool create)
         return;
     s.setValue(QStringLiteral("lastDirectory"), QFileInfo(path).absolutePath());
     openOutbox(
-        ConnectionSpec::sqlite(path), create ? Storage::OpenMode::CreateIfMissing : Storage::OpenMode::MustBeOutbox);
+        ConnectionSpec::sqlite(path), create ? Storage::OpenMode::CreateIfMissing : Storage::OpenMode::AnyOutbox);
 }
 
 void MainWindow::connectPostgres(const ConnectionSpec &initial)
@@ -606,7 +612,7 @@ void MainWindow::connectPostgres(const ConnectionSpec &initial)
         dialog.setSpec(initial);
     if (dialog.exec() != QDialog::Accepted)
         return;
-    openOutbox(dialog.spec(), Storage::OpenMode::MustBeOutbox);
+    openOutbox(dialog.spec(), Storage::OpenMode::AnyOutbox);
 }
 
 void MainWindow::addRecent(const ConnectionSpec &spec)
@@ -635,7 +641,7 @@ void MainWindow::rebuildRecentMenu()
             if (spec.value().backend != ConnectionSpec::Backend::Sqlite)
                 connectPostgres(spec.value()); // a server: asks for the password again
             else
-                openOutbox(spec.value(), Storage::OpenMode::MustBeOutbox);
+                openOutbox(spec.value(), Storage::OpenMode::AnyOutbox);
         });
     }
     m_recentMenu->setEnabled(!recent.isEmpty());
@@ -643,7 +649,13 @@ void MainWindow::rebuildRecentMenu()
 
 void MainWindow::updateTitle()
 {
-    setWindowTitle(m_open ? tr("%1 — Outbox Console").arg(m_spec.displayUrl()) : tr("Outbox Console"));
+    const QString format = m_session->formatName();
+    if (!m_open)
+        setWindowTitle(tr("Outbox Console"));
+    else if (format.isEmpty())
+        setWindowTitle(tr("%1 — Outbox Console").arg(m_spec.displayUrl()));
+    else
+        setWindowTitle(tr("%1 (%2) — Outbox Console").arg(m_spec.displayUrl(), format));
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent *event)
@@ -657,7 +669,7 @@ void MainWindow::dropEvent(QDropEvent *event)
     const QUrl url = event->mimeData()->urls().value(0);
     if (url.isLocalFile()) {
         event->acceptProposedAction();
-        openOutbox(ConnectionSpec::sqlite(url.toLocalFile()), Storage::OpenMode::MustBeOutbox);
+        openOutbox(ConnectionSpec::sqlite(url.toLocalFile()), Storage::OpenMode::AnyOutbox);
     }
 }
 
@@ -928,6 +940,49 @@ void MainWindow::cleanupOld()
         });
 }
 
+void MainWindow::releaseStuck()
+{
+    if (!m_open || !m_session->has(Storage::Capability::ReleaseStuck))
+        return;
+    QDialog dialog(this);
+    dialog.setObjectName(QStringLiteral("releaseStuckDialog"));
+    dialog.setWindowTitle(tr("Release stuck events"));
+    auto *form = new QFormLayout(&dialog);
+    auto *explain = new QLabel(tr("%L1 event(s) are marked 'processing' now. Those created longer ago than this go "
+                                  "back to pending, and the framework's relayer sends them again. Do this only when "
+                                  "that relayer crashed: one still running may be sending them.")
+                                   .arg(m_processing),
+        &dialog);
+    explain->setWordWrap(true);
+    form->addRow(explain);
+    auto *minutes = new QSpinBox(&dialog);
+    minutes->setObjectName(QStringLiteral("minutes"));
+    minutes->setRange(0, 100000);
+    minutes->setValue(10);
+    minutes->setSuffix(tr(" min"));
+    form->addRow(tr("Created more than"), minutes);
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
+    buttons->button(QDialogButtonBox::Ok)->setText(tr("Release"));
+    buttons->button(QDialogButtonBox::Cancel)->setDefault(true);
+    form->addRow(buttons);
+    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    const QDateTime cutoff = QDateTime::currentDateTimeUtc().addSecs(-60 * qint64(minutes->value()));
+    m_actionResult->setText(tr("Releasing…"));
+    m_session->call<Result<int>>(
+        this, [cutoff](Storage &s) { return s.releaseStuck(cutoff); },
+        [this](const Result<int> &r) {
+            const QString summary = r.isOk() ? tr("Released %L1 stuck event(s) back to pending").arg(r.value())
+                                             : tr("Release failed: %1").arg(r.error().message());
+            m_actionResult->setText(summary);
+            m_model->refresh();
+            refreshStats();
+            Q_EMIT actionFinished(summary);
+        });
+}
+
 void MainWindow::reproduceCurrent()
 {
     const qint64 seq = m_model->sequenceAt(m_table->currentIndex().row());
@@ -1028,6 +1083,7 @@ void MainWindow::refreshStats()
                 return;
             }
             m_health->setStats(h.stats.value(), QDateTime::currentDateTimeUtc());
+            m_processing = h.stats.value().processing;
             if (h.relayers.isOk())
                 m_health->setRelayers(h.relayers.value());
             if (m_lastRelayError.isEmpty() && !h.lastFailure.isEmpty())

@@ -53,6 +53,8 @@ public:
     // Operator actions (the menus and buttons call these; they confirm first).
     void runAction(Action action, Scope scope);
     void cleanupOld();
+    // A foreign outbox: rows its relayer left "processing" back to pending (Capability::ReleaseStuck).
+    void releaseStuck();
     void setLiveRefreshPaused(bool paused);
     bool isLiveRefreshPaused() const { return m_livePaused; }
     void applyFilters();
@@ -153,6 +155,8 @@ private:
     QTimer m_liveTimer;
     bool m_livePaused = false;
     bool m_statsInFlight = false;
+    QAction *m_releaseStuck = nullptr;
+    qint64 m_processing = 0; // a foreign outbox's rows marked "processing", at the last refresh
     bool m_actionRunning = false;
     qint64 m_lastScanMs = 0;
     qint64 m_detailRequest = 0;

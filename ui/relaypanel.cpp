@@ -92,6 +92,12 @@ RelayPanel::RelayPanel(QWidget *parent) : QWidget(parent)
     m_stateLabel->setObjectName(QStringLiteral("relayState"));
     m_stateLabel->setTextFormat(Qt::PlainText);
     layout->addWidget(m_stateLabel);
+    m_refusalLabel = new QLabel(this);
+    m_refusalLabel->setObjectName(QStringLiteral("relayRefusal"));
+    m_refusalLabel->setTextFormat(Qt::PlainText);
+    m_refusalLabel->setWordWrap(true);
+    m_refusalLabel->hide();
+    layout->addWidget(m_refusalLabel);
     m_routeFigures = new QLabel(this);
     m_routeFigures->setObjectName(QStringLiteral("routeFigures"));
     m_routeFigures->setTextFormat(Qt::PlainText);
@@ -121,11 +127,14 @@ RelayPanel::~RelayPanel()
         m_relayer->stop();
 }
 
-void RelayPanel::setConnection(const ConnectionSpec &spec, bool open)
+void RelayPanel::setConnection(const ConnectionSpec &spec, bool open, const QString &refusal)
 {
     stopNow();
     m_spec = spec;
     m_open = open;
+    m_refusal = open ? refusal : QString();
+    m_refusalLabel->setText(m_refusal.isEmpty() ? QString() : tr("Not relayed from here: %1.").arg(m_refusal));
+    m_refusalLabel->setVisible(!m_refusal.isEmpty());
     updateButtons();
 }
 
@@ -259,6 +268,10 @@ bool RelayPanel::ensureRelayer()
 
 void RelayPanel::start()
 {
+    if (!m_refusal.isEmpty()) {
+        QMessageBox::information(this, tr("Not relayed from here"), m_refusal);
+        return;
+    }
     if (m_state == State::Running || m_state == State::Stopping || m_onceRunning || !ensureRelayer())
         return;
     if (Error e = m_relayer->start()) {
@@ -310,6 +323,10 @@ void RelayPanel::stopNow()
 
 void RelayPanel::relayOnce()
 {
+    if (!m_refusal.isEmpty()) {
+        QMessageBox::information(this, tr("Not relayed from here"), m_refusal);
+        return;
+    }
     if (m_state == State::Running || m_state == State::Stopping || m_onceRunning || !ensureRelayer())
         return;
     m_onceRunning = true;
@@ -341,11 +358,12 @@ void RelayPanel::updateButtons()
 {
     const bool idle = m_state == State::Stopped && !m_onceRunning;
     const bool settled = m_state == State::Stopped || m_state == State::Paused;
-    m_start->setEnabled(m_open && settled && !m_onceRunning);
+    const bool canRelay = m_open && m_refusal.isEmpty();
+    m_start->setEnabled(canRelay && settled && !m_onceRunning);
     m_start->setText(m_state == State::Paused ? tr("Resume") : tr("Start"));
     m_pause->setEnabled(m_state == State::Running);
     m_stop->setEnabled(m_state == State::Running || m_state == State::Paused);
-    m_once->setEnabled(m_open && settled && !m_onceRunning);
+    m_once->setEnabled(canRelay && settled && !m_onceRunning);
     for (QWidget *w :
         std::initializer_list<QWidget *>{m_url, m_mode, m_batch, m_poll, m_retries, m_concurrency, m_timeout, m_caFile})
         w->setEnabled(idle);

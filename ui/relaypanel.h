@@ -39,7 +39,8 @@ public:
     ~RelayPanel() override;
 
     // The outbox to relay from; stops a running relayer first.
-    void setConnection(const ConnectionSpec &spec, bool open);
+    // `refusal`: why this outbox cannot be relayed from here (a foreign outbox); shown, with the controls off.
+    void setConnection(const ConnectionSpec &spec, bool open, const QString &refusal = {});
     void setTargetUrl(const QString &url);
     QString targetUrl() const;
     // Reads the typed header and the header, signing and key files into c; empty, or why they cannot be used.
@@ -104,6 +105,8 @@ private:
     QPushButton *m_stop;
     QPushButton *m_once;
     QLabel *m_stateLabel;
+    QLabel *m_refusalLabel;
+    QString m_refusal;
     QPlainTextEdit *m_log;
     QStringList m_pendingLog;
     int m_droppedLog = 0;

@@ -68,22 +68,41 @@ void Session::open(const ConnectionSpec &spec, Storage::OpenMode mode)
     };
     QMetaObject::invokeMethod(
         m_workers[0],
-        [this, spec, mode, answered] {
+        [this, spec, mode, answered, generation] {
             m_workers[0]->storage.reset();
             auto result = Storage::open(spec, mode);
             const QString error = result.isOk() ? QString() : result.error().message();
-            if (result.isOk())
+            bool foreign = false;
+            if (result.isOk()) {
+                Storage &storage = *result.value();
+                foreign = !storage.formatName().isEmpty();
+                QSet<int> capabilities;
+                for (int c = 0; c <= int(Storage::kLastCapability); ++c) {
+                    if (storage.has(Storage::Capability(c)))
+                        capabilities.insert(c);
+                }
+                deliver(
+                    [this, generation, format = storage.formatName(), refusal = storage.relayRefusal(), capabilities] {
+                        if (generation != m_openGeneration)
+                            return;
+                        m_format = format;
+                        m_relayRefusal = refusal;
+                        m_capabilities = capabilities;
+                    });
                 m_workers[0]->storage = std::move(result.value());
+            }
+            // The other lanes open what the first found: this engine's outbox as it now is, or the foreign one.
+            const Storage::OpenMode next = foreign ? Storage::OpenMode::AnyOutbox : Storage::OpenMode::MustExist;
             for (int lane = 1; lane < kLanes; ++lane) {
                 QMetaObject::invokeMethod(
                     m_workers[lane],
-                    [w = m_workers[lane], spec, error, answered] {
+                    [w = m_workers[lane], spec, error, answered, next] {
                         w->storage.reset();
                         if (!error.isEmpty()) {
                             answered(QString());
                             return;
                         }
-                        auto other = Storage::open(spec, Storage::OpenMode::MustExist);
+                        auto other = Storage::open(spec, next);
                         if (other.isOk())
                             w->storage = std::move(other.value());
                         answered(other.isOk() ? QString() : other.error().message());

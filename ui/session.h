@@ -7,6 +7,7 @@
 
 #include <QObject>
 #include <QPointer>
+#include <QSet>
 
 #include <functional>
 #include <memory>
@@ -32,6 +33,11 @@ public:
     void waitForIdle();
     bool isOpen() const { return m_open; }
     const ConnectionSpec &spec() const { return m_spec; }
+    // What the open outbox is, told by its storage when it opened: the foreign layout's name (empty for
+    // this engine's outbox), whether it offers a capability, and why it cannot be relayed.
+    QString formatName() const { return m_format; }
+    bool has(Storage::Capability capability) const { return m_capabilities.contains(int(capability)); }
+    QString relayRefusal() const { return m_relayRefusal; }
 
     // Runs work(storage) on the database thread, then done(result) on this object's thread, unless context
     // is gone by then. Work is done in the order it was handed over.
@@ -75,6 +81,9 @@ private:
     QString m_openError;
     ConnectionSpec m_spec;
     bool m_open = false;
+    QString m_format;
+    QString m_relayRefusal;
+    QSet<int> m_capabilities;
 };
 
 } // namespace outbox::ui
