@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // outbox-console: the operator console. Everything but main() lives in ui/.
 #include "mainwindow.h"
+#include "session.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -64,7 +65,10 @@ int main(int argc, char *argv[])
                 if (!error.isEmpty())
                     QCoreApplication::exit(1);
                 // Relay one batch to the local receiver first, so every panel has something to show.
-                QTimer::singleShot(1000, &window, [&window] { window.action(QStringLiteral("relayOnce"))->trigger(); });
+                // (Not for a foreign outbox: its own relayer sends its events.)
+                if (window.session()->formatName().isEmpty())
+                    QTimer::singleShot(
+                        1000, &window, [&window] { window.action(QStringLiteral("relayOnce"))->trigger(); });
                 QTimer::singleShot(3000, &window, [&window, file] {
                     auto *model = window.model();
                     int pick = 0;
