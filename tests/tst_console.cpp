@@ -371,8 +371,14 @@ private Q_SLOTS:
             QVERIFY(answer.text.contains(QStringLiteral("send events twice")));
         }
         QCOMPARE(m_window->relayPanel()->state(), RelayPanel::State::Stopped);
+        // Its data is shown as it is, HTML and all.
+        for (int r = 0; r < model()->rowCount(); ++r) {
+            if (model()->eventAt(r)->id == QLatin1String("q-1"))
+                clickRow(r);
+        }
+        QTRY_COMPARE(m_window->detailPane()->dataView()->toPlainText(), QStringLiteral("<b>not json</b>"));
         if (!testsupport::isServer())
-            QCOMPARE(fileBytes(), before); // opened, listed, counted: not a byte written
+            QCOMPARE(fileBytes(), before); // opened, listed, counted, shown: not a byte written
 
         // Retry the failed tab's two rows through the widgets: pending, count reset, error cleared.
         m_window->statusTabs()->setCurrentIndex(2);
