@@ -186,6 +186,7 @@ bool RomancyStorage::has(Capability capability) const
     switch (capability) {
     case Capability::Relay:
     case Capability::AttemptHistory:
+    case Capability::Enqueue:
     case Capability::Notify:
     case Capability::ChangeCounter:
     case Capability::SessionLocks:
@@ -648,19 +649,14 @@ Result<QList<Attempt>> RomancyStorage::attempts(const QString &)
     return QList<Attempt>(); // the frameworks keep only the count and the last error
 }
 
-Result<ActionSummary> RomancyStorage::retry(const QStringList &ids)
+Result<ActionSummary> RomancyStorage::byIds(
+    const QString &what, const QStringList &ids, const std::function<QString(const QString &)> &sqlFor)
 {
     ActionSummary s;
-    const QString clear =
-        m_columns.contains(QStringLiteral("last_error")) ? QStringLiteral(", last_error = NULL") : QString();
-    Error e = inTransaction(QStringLiteral("cannot retry"), [&]() -> Error {
+    Error e = inTransaction(what, [&]() -> Error {
         for (qsizetype from = 0; from < ids.size(); from += 500) {
             const QStringList part = ids.mid(from, 500);
-            const QString sql = m_dialect.sql(QStringLiteral("romancy-retry"))
-                                    .replace(QLatin1String("{{clear-error}}"), clear)
-                                    .replace(QLatin1String("{{and}}"),
-                                        QStringLiteral(" AND event_id IN (%1)").arg(placeholders(part.size())));
-            auto q = run(sql, QVariantList(part.begin(), part.end()), QStringLiteral("cannot retry"));
+            auto q = run(sqlFor(placeholders(part.size())), QVariantList(part.begin(), part.end()), what);
             if (!q.isOk())
                 return q.error();
             s.changed += q->numRowsAffected();
@@ -671,6 +667,17 @@ Result<ActionSummary> RomancyStorage::retry(const QStringList &ids)
         return e;
     s.skipped = int(ids.size()) - s.changed;
     return s;
+}
+
+Result<ActionSummary> RomancyStorage::retry(const QStringList &ids)
+{
+    const QString clear =
+        m_columns.contains(QStringLiteral("last_error")) ? QStringLiteral(", last_error = NULL") : QString();
+    return byIds(QStringLiteral("cannot retry"), ids, [&](const QString &list) {
+        return m_dialect.sql(QStringLiteral("romancy-retry"))
+            .replace(QLatin1String("{{clear-error}}"), clear)
+            .replace(QLatin1String("{{and}}"), QStringLiteral(" AND event_id IN (%1)").arg(list));
+    });
 }
 
 Result<ActionSummary> RomancyStorage::retryMatching(const EventFilter &filter)
@@ -728,23 +735,9 @@ Result<ActionSummary> RomancyStorage::replay(const QStringList &ids)
 
 Result<ActionSummary> RomancyStorage::remove(const QStringList &ids)
 {
-    ActionSummary s;
-    Error e = inTransaction(QStringLiteral("cannot delete"), [&]() -> Error {
-        for (qsizetype from = 0; from < ids.size(); from += 500) {
-            const QStringList part = ids.mid(from, 500);
-            const QString sql = m_dialect.sql(QStringLiteral("romancy-delete"))
-                                    .replace(QLatin1String("{{ids}}"), placeholders(part.size()));
-            auto q = run(sql, QVariantList(part.begin(), part.end()), QStringLiteral("cannot delete"));
-            if (!q.isOk())
-                return q.error();
-            s.changed += q->numRowsAffected();
-        }
-        return {};
+    return byIds(QStringLiteral("cannot delete"), ids, [&](const QString &list) {
+        return m_dialect.sql(QStringLiteral("romancy-delete")).replace(QLatin1String("{{ids}}"), list);
     });
-    if (e)
-        return e;
-    s.skipped = int(ids.size()) - s.changed;
-    return s;
 }
 
 Result<int> RomancyStorage::cleanup(const QDateTime &olderThan, const QList<EventStatus> &statuses, int batchSize)

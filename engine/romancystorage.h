@@ -90,6 +90,9 @@ private:
     qint64 sequenceOf(const QVariant &key, const QString &id);
     Result<QSqlQuery> run(const QString &sql, const QVariantList &values, const QString &what);
     Error inTransaction(const QString &what, const std::function<Error()> &work);
+    // Runs the statement sqlFor(placeholders) on the ids, 500 at a time, in one transaction; what it changed.
+    Result<ActionSummary> byIds(
+        const QString &what, const QStringList &ids, const std::function<QString(const QString &)> &sqlFor);
     Error unsupported() const;
 
     ConnectionSpec m_spec;

@@ -205,6 +205,7 @@ bool SqlStorage::has(Capability capability) const
     case Capability::Relay:
     case Capability::AttemptHistory:
     case Capability::SequenceWindows:
+    case Capability::Enqueue:
         return true;
     case Capability::ReleaseStuck: // leases expire by themselves: nothing is ever stuck
         return false;

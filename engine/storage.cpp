@@ -264,6 +264,14 @@ Error Storage::migrate(QSqlDatabase &db)
     const Dialect *d = dialectOf(db, &unknown);
     if (!d)
         return unknown;
+    // An application's connection to a database whose outbox_events is not ours (romancy's, say): refused
+    // before the migration writes anything there.
+    ConnectionSpec where;
+    where.database = db.databaseName();
+    where.host = db.hostName();
+    auto found = probeConnection(db, *d, where);
+    if (found.isOk() && (found->kind == ProbeResult::Kind::Foreign || found->kind == ProbeResult::Kind::Other))
+        return refusal(*found, db.databaseName());
     return d->migrate(db);
 }
 

@@ -156,8 +156,9 @@ public:
         AttemptHistory, // attempts() answers from a history of delivery attempts
         SequenceWindows, // sequences rise with insertion, so a filter's sequence range bounds a scan cheaply
         ReleaseStuck, // releaseStuck() puts rows a crashed foreign relayer left "processing" back to pending
+        Enqueue, // insertEvent/sendEventTransactional may write events into this outbox (ours)
     };
-    static constexpr Capability kLastCapability = Capability::ReleaseStuck;
+    static constexpr Capability kLastCapability = Capability::Enqueue;
 
     // Opens the outbox; an unknown Qt SQL driver is an error (never taken for another database).
     static Result<std::unique_ptr<Storage>> open(const ConnectionSpec &spec, OpenMode mode = OpenMode::CreateIfMissing);

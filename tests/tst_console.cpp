@@ -377,6 +377,11 @@ private Q_SLOTS:
                 clickRow(r);
         }
         QTRY_COMPARE(m_window->detailPane()->dataView()->toPlainText(), QStringLiteral("<b>not json</b>"));
+        auto *history = m_window->detailPane()->findChild<QTreeWidget *>();
+        QCOMPARE(history->topLevelItemCount(), 1);
+        QVERIFY(history->topLevelItem(0)->text(0).contains(QStringLiteral("keeps no attempt history")));
+        // The composer does not enqueue into someone else's table.
+        QVERIFY(!m_window->composer()->findChild<QPushButton *>(QStringLiteral("enqueue"))->isEnabled());
         if (!testsupport::isServer())
             QCOMPARE(fileBytes(), before); // opened, listed, counted, shown: not a byte written
 

@@ -4,6 +4,7 @@
 // relayers pick up, and shown literally whatever they hold.
 
 #include "dialect.h"
+#include "sendevent.h"
 #include "storage.h"
 #include "testsupport.h"
 
@@ -275,6 +276,15 @@ private Q_SLOTS:
             const Run r = outboxctl(args);
             QCOMPARE(r.exitCode, 2);
             QVERIFY2(r.err.contains("romancy/edda outbox_events"), r.err.constData());
+        }
+        {
+            // An application's enqueue on a connection to that database is refused before its migration writes.
+            AppConnection app(m_spec);
+            QSqlDatabase db = app.db();
+            auto id = sendEventTransactional(db, QStringLiteral("t"), QStringLiteral("/s"), QJsonObject{{"n", 1}});
+            QVERIFY(!id.isOk());
+            QVERIFY2(id.error().message().contains(QStringLiteral("romancy/edda outbox_events")),
+                qPrintable(id.error().message()));
         }
         QCOMPARE(snapshot(m_spec), before);
     }

@@ -101,6 +101,7 @@ ComposerDialog::ComposerDialog(QWidget *parent) : QDialog(parent), m_network(new
     m_mode->addItem(tr("batched"), int(ContentMode::Batch));
     m_send = new QPushButton(tr("Send to URL"), this);
     m_enqueue = new QPushButton(tr("Enqueue into outbox"), this);
+    m_enqueue->setObjectName(QStringLiteral("enqueue"));
     target->addWidget(new QLabel(tr("URL"), this));
     target->addWidget(m_url, 1);
     target->addWidget(m_mode);
@@ -163,11 +164,11 @@ ComposerDialog::ComposerDialog(QWidget *parent) : QDialog(parent), m_network(new
     resize(640, 720);
 }
 
-void ComposerDialog::setCanEnqueue(bool can)
+void ComposerDialog::setCanEnqueue(bool can, const QString &why)
 {
     m_canEnqueue = can;
     m_enqueue->setEnabled(can);
-    m_enqueue->setToolTip(can ? QString() : tr("Open an outbox first"));
+    m_enqueue->setToolTip(can ? QString() : why.isEmpty() ? tr("Open an outbox first") : why);
 }
 
 void ComposerDialog::setTargetUrl(const QString &url)

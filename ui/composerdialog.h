@@ -30,7 +30,8 @@ public:
     // The event as composed, or an empty event and the reason in *problem.
     OutboxEvent composedEvent(QString *problem) const;
     void setTargetUrl(const QString &url);
-    void setCanEnqueue(bool can);
+    // `why`: shown when enqueuing is off (default: no outbox is open).
+    void setCanEnqueue(bool can, const QString &why = {});
     // Shows how an enqueue went (called back by the window).
     void showEnqueueResult(const QString &idOrEmpty, const QString &error);
 

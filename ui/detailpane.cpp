@@ -169,6 +169,11 @@ void DetailPane::showEvent(const OutboxEvent &e, const QList<Attempt> &attempts)
     }
     for (int c = 0; c < 4; ++c)
         m_attempts->resizeColumnToContents(c);
+    if (attempts.isEmpty() && !m_historyNote.isEmpty()) { // after the sizing: it spans every column
+        auto *item = new QTreeWidgetItem(m_attempts);
+        item->setText(0, m_historyNote);
+        item->setFirstColumnSpanned(true);
+    }
     m_copyId->setEnabled(true);
     m_copyData->setEnabled(true);
     m_copyEvent->setEnabled(true);

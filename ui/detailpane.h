@@ -28,6 +28,8 @@ public:
 
     QTableWidget *attributeTable() const { return m_attributes; }
     QPlainTextEdit *dataView() const { return m_data; }
+    // Shown in the attempt list when the outbox keeps no history (Capability::AttemptHistory).
+    void setHistoryNote(const QString &note) { m_historyNote = note; }
     QTreeWidget *attemptView() const { return m_attempts; }
     QLabel *dataKindLabel() const { return m_dataKind; }
 
@@ -37,6 +39,7 @@ private:
     QTableWidget *m_attributes;
     QLabel *m_dataKind;
     QPlainTextEdit *m_data;
+    QString m_historyNote;
     QTreeWidget *m_attempts;
     QPushButton *m_copyId;
     QPushButton *m_copyData;

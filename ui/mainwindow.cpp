@@ -416,7 +416,7 @@ ComposerDialog *MainWindow::composer()
 {
     if (!m_composer) {
         m_composer = new ComposerDialog(this);
-        m_composer->setCanEnqueue(m_open);
+        m_composer->setCanEnqueue(canEnqueue(), enqueueRefusal());
         if (!m_tester->receiverUrl().isEmpty())
             m_composer->setTargetUrl(m_tester->receiverUrl());
         else if (!m_relay->targetUrl().isEmpty())
@@ -474,9 +474,13 @@ void MainWindow::onOpened(const QString &error)
     m_open = error.isEmpty();
     m_relay->setConnection(m_spec, m_open, m_session->relayRefusal());
     m_health->setFormat(m_open ? m_session->formatName() : QString());
+    m_detail->setHistoryNote(!m_open || m_session->has(Storage::Capability::AttemptHistory)
+            ? QString()
+            : tr("A %1 table keeps no attempt history: only the retry count and the last error (above).")
+                  .arg(m_session->formatName()));
     m_releaseStuck->setEnabled(m_open && m_session->has(Storage::Capability::ReleaseStuck));
     if (m_composer)
-        m_composer->setCanEnqueue(m_open);
+        m_composer->setCanEnqueue(canEnqueue(), enqueueRefusal());
     updateTitle();
     if (!m_open) {
         statusBar()->showMessage(tr("Not connected"));
@@ -999,10 +1003,24 @@ void MainWindow::reproduceCurrent()
         });
 }
 
+bool MainWindow::canEnqueue() const
+{
+    return m_open && m_session->has(Storage::Capability::Enqueue);
+}
+
+QString MainWindow::enqueueRefusal() const
+{
+    if (!m_open)
+        return tr("no outbox is open");
+    if (!m_session->has(Storage::Capability::Enqueue))
+        return tr("events are enqueued into a %1 table by its framework, not from here").arg(m_session->formatName());
+    return {};
+}
+
 void MainWindow::enqueueComposed(const OutboxEvent &e)
 {
-    if (!m_open) {
-        composer()->showEnqueueResult(QString(), tr("no outbox is open"));
+    if (!canEnqueue()) {
+        composer()->showEnqueueResult(QString(), enqueueRefusal());
         return;
     }
     m_session->call<Result<QString>>(

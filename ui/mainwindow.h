@@ -55,6 +55,9 @@ public:
     void cleanupOld();
     // A foreign outbox: rows its relayer left "processing" back to pending (Capability::ReleaseStuck).
     void releaseStuck();
+    // Whether the open outbox takes events from the composer, and why not.
+    bool canEnqueue() const;
+    QString enqueueRefusal() const;
     void setLiveRefreshPaused(bool paused);
     bool isLiveRefreshPaused() const { return m_livePaused; }
     void applyFilters();
