@@ -389,6 +389,7 @@ Result<RomancyStorage::Where> RomancyStorage::whereFor(const EventFilter &f) con
             w.values << value;
         }
     };
+    exact(QStringLiteral("status"), f.formatStatus);
     exact(QStringLiteral("event_id"), f.id);
     exact(QStringLiteral("event_type"), f.type);
     exact(QStringLiteral("event_source"), f.source);

@@ -84,6 +84,8 @@ Where whereFor(const EventFilter &f, const Dialect &dialect)
         w.add(QStringLiteral("source = ?"), f.source);
     if (!f.orderingKey.isEmpty())
         w.add(QStringLiteral("ordering_key = ?"), f.orderingKey);
+    if (!f.formatStatus.isEmpty())
+        w.terms.append(QStringLiteral("1 = 0")); // a foreign format's status: no row of ours has one
     if (!f.errorContains.isEmpty())
         w.add(dialect.sql(QStringLiteral("error-contains")), f.errorContains);
     if (f.createdFrom.isValid())

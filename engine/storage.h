@@ -30,6 +30,7 @@ struct EventFilter
     QByteArray payloadContains; // bytes the payload must contain (a bounded search: see sequence range)
     qint64 sequenceAbove = 0; // when > 0: only rows with a greater sequence
     qint64 sequenceAtMost = 0; // when > 0: only rows with this sequence or a smaller one
+    QString formatStatus; // a foreign outbox: exactly this status of its own ("processing"); ours has none
 };
 
 // The orders the console's table offers; ties are broken by sequence, in the same direction.

@@ -415,8 +415,10 @@ private Q_SLOTS:
             dialog->findChild<QSpinBox *>(QStringLiteral("minutes"))->setValue(60);
             qobject_cast<QDialog *>(dialog)->accept();
         });
+        MessageBoxAnswer confirm;
         release->trigger();
         QVERIFY(finished.wait(10000));
+        QVERIFY2(confirm.text.contains(QStringLiteral("the 1 event(s) marked 'processing'")), qPrintable(confirm.text));
         QCOMPARE(m_window->actionResultLabel()->text(), QStringLiteral("Released 1 stuck event(s) back to pending"));
         QCOMPARE(app.scalar(QStringLiteral("SELECT status FROM outbox_events WHERE event_id = 'p-1'")).toString(),
             QStringLiteral("pending"));

@@ -973,7 +973,37 @@ void MainWindow::releaseStuck()
     connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
     if (dialog.exec() != QDialog::Accepted)
         return;
+    // Then the exact count, for a confirmation that names it (Cancel by default, as for a delete).
     const QDateTime cutoff = QDateTime::currentDateTimeUtc().addSecs(-60 * qint64(minutes->value()));
+    EventFilter stuck;
+    stuck.formatStatus = QStringLiteral("processing");
+    stuck.createdTo = cutoff;
+    m_session->call<Result<qint64>>(
+        this, [stuck](Storage &s) { return s.countEvents(stuck); },
+        [this, cutoff](const Result<qint64> &n) {
+            if (!n.isOk()) {
+                QMessageBox::warning(this, tr("Release stuck events"), n.error().message());
+                return;
+            }
+            if (n.value() == 0) {
+                m_actionResult->setText(tr("No event marked 'processing' was created before %1")
+                                            .arg(QLocale().toString(cutoff.toLocalTime(), QLocale::ShortFormat)));
+                Q_EMIT actionFinished(m_actionResult->text());
+                return;
+            }
+            if (QMessageBox::question(this, tr("Release stuck events"),
+                    tr("Put the %L1 event(s) marked 'processing' and created before %2 back to pending?\n\nThe "
+                       "framework's relayer then sends them again.")
+                        .arg(n.value())
+                        .arg(QLocale().toString(cutoff.toLocalTime(), QLocale::ShortFormat)),
+                    QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel)
+                == QMessageBox::Yes)
+                executeRelease(cutoff);
+        });
+}
+
+void MainWindow::executeRelease(const QDateTime &cutoff)
+{
     m_actionResult->setText(tr("Releasing…"));
     m_session->call<Result<int>>(
         this, [cutoff](Storage &s) { return s.releaseStuck(cutoff); },

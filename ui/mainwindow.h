@@ -55,6 +55,7 @@ public:
     void cleanupOld();
     // A foreign outbox: rows its relayer left "processing" back to pending (Capability::ReleaseStuck).
     void releaseStuck();
+    void executeRelease(const QDateTime &cutoff);
     // Whether the open outbox takes events from the composer, and why not.
     bool canEnqueue() const;
     QString enqueueRefusal() const;
