@@ -289,6 +289,8 @@ private Q_SLOTS:
         QTest::keyClick(m_window->typeFilter(), Qt::Key_Return);
         waitRowsShown();
         QTRY_COMPARE(model()->rowCount(), 0);
+        QTRY_COMPARE(m_window->statusTabs()->tabText(1), QStringLiteral("Pending (3)"));
+        m_window->relayPanel()->log()->appendPlainText(QStringLiteral("a line about the first outbox"));
         m_spec = testsupport::freshOutbox(m_dir);
         testsupport::openStorage(m_spec);
         m_app = std::make_unique<AppConnection>(m_spec);
@@ -296,8 +298,11 @@ private Q_SLOTS:
             enqueue(QStringLiteral("com.example.b"));
         QSignalSpy opened(m_window.get(), &MainWindow::outboxOpened);
         m_window->openLocation(m_spec.toUrl());
+        QCOMPARE(m_window->statusTabs()->tabText(1), QStringLiteral("Pending")); // not the old count meanwhile
+        QCOMPARE(m_window->relayPanel()->log()->toPlainText(), QString());
         QVERIFY(opened.wait(10000));
         waitRowsShown();
+        QTRY_COMPARE(m_window->statusTabs()->tabText(1), QStringLiteral("Pending (2)"));
         QCOMPARE(m_window->typeFilter()->text(), QString());
         QCOMPARE(m_window->searchEdit()->text(), QString());
         QTRY_COMPARE(model()->rowCount(), 2);
@@ -495,7 +500,10 @@ private Q_SLOTS:
         QTest::keyClick(table(), Qt::Key_R); // the R shortcut
         QVERIFY(finished.wait(10000));
         QVERIFY(answer.text.contains(QStringLiteral("the 2 selected events")));
-        QCOMPARE(m_window->actionResultLabel()->text(), QStringLiteral("Retried 2 event(s); 0 skipped"));
+        // The console's relayer is stopped: the result says how the retried events will leave.
+        QCOMPARE(m_window->actionResultLabel()->text(),
+            QStringLiteral("Retried 2 event(s); 0 skipped — this console's relayer is stopped: Relay ▸ Start sends "
+                           "them (or a relayer elsewhere)"));
         QCOMPARE(count(QStringLiteral("status = 'pending' AND attempts = 0 AND id IN ('%1', '%2')").arg(id0, id1)), 2);
         QCOMPARE(count(QStringLiteral("status = 'failed'")), 1);
         waitRowsShown();
@@ -548,7 +556,7 @@ private Q_SLOTS:
             QVERIFY(finished.wait(10000));
             QVERIFY2(answer.text.contains(QStringLiteral("all 5 events that match")), qPrintable(answer.text));
         }
-        QCOMPARE(m_window->actionResultLabel()->text(), QStringLiteral("Replayed 5 event(s); 0 skipped"));
+        QVERIFY(m_window->actionResultLabel()->text().startsWith(QStringLiteral("Replayed 5 event(s); 0 skipped")));
         QCOMPARE(count(QStringLiteral("status = 'pending' AND type = 'com.example.a' AND replay_of IS NOT NULL")), 5);
         waitRowsShown();
         QCOMPARE(model()->rowCount(), 10); // the replays match the filter too
@@ -583,6 +591,22 @@ private Q_SLOTS:
             dialog->accept();
         });
         QSignalSpy finished(m_window.get(), &MainWindow::actionFinished);
+        {
+            // Then a confirmation naming the count, Cancel by default: cancelled, nothing goes.
+            MessageBoxAnswer cancel(QMessageBox::Cancel);
+            m_window->action(QStringLiteral("cleanup"))->trigger();
+            QTRY_VERIFY(cancel.seen);
+            QVERIFY2(
+                cancel.text.startsWith(QStringLiteral("Delete 3 event(s) created before")), qPrintable(cancel.text));
+            QCOMPARE(count(QStringLiteral("1=1")), 4);
+        }
+        QTimer::singleShot(100, this, [] {
+            auto *dialog = qobject_cast<QDialog *>(QApplication::activeModalWidget());
+            QVERIFY(dialog);
+            dialog->findChild<QSpinBox *>()->setValue(0);
+            dialog->accept();
+        });
+        MessageBoxAnswer yes;
         m_window->action(QStringLiteral("cleanup"))->trigger();
         QVERIFY(finished.wait(10000));
         QCOMPARE(m_window->actionResultLabel()->text(), QStringLiteral("Cleaned up 3 old event(s)"));

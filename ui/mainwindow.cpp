@@ -458,6 +458,13 @@ void MainWindow::openOutbox(const ConnectionSpec &spec, Storage::OpenMode mode)
             edit->clear();
             edit->setStyleSheet(QString());
         }
+        // Nor does it inherit the previous one's counts, relay log, relay error or action result.
+        for (int i = 0; i < m_tabs->count(); ++i)
+            m_tabs->setTabText(i, m_tabs->tabText(i).section(QStringLiteral(" ("), 0, 0));
+        m_relay->clearLog();
+        m_lastRelayError.clear();
+        m_lastRelayErrorAt = QDateTime();
+        m_actionResult->clear();
     }
     m_spec = spec;
     m_open = false;
@@ -836,8 +843,9 @@ void MainWindow::runAction(Action action, Scope scope)
         break;
     }
     const QString question = tr("%1 %2?\n\n%3").arg(tr(verbs[int(action)]), scopeText, note);
+    // A retry is undone by the next failure: Yes is its default. Replay and delete are not: Cancel is theirs.
     if (QMessageBox::question(this, tr("%1 events").arg(tr(verbs[int(action)])), question,
-            QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel)
+            QMessageBox::Yes | QMessageBox::Cancel, action == Action::Retry ? QMessageBox::Yes : QMessageBox::Cancel)
         != QMessageBox::Yes)
         return;
     executeAction(action, seqs, scopeText);
@@ -889,6 +897,10 @@ void MainWindow::executeAction(Action action, const QList<qint64> &sequences, co
             }
             if (!error.isEmpty())
                 summary = tr("Stopped after %L1 change(s): %2").arg(total.changed).arg(error);
+            else if (action != Action::Delete && total.changed > 0 && self->m_session->has(Storage::Capability::Relay)
+                && self->m_relay->state() == RelayPanel::State::Stopped)
+                summary +=
+                    tr(" — this console's relayer is stopped: Relay ▸ Start sends them (or a relayer elsewhere)");
             self->m_actionResult->setText(summary);
             if (!error.isEmpty())
                 QMessageBox::warning(self, tr("Action failed"), summary);
@@ -931,6 +943,47 @@ void MainWindow::cleanupOld()
     if (failed->isChecked())
         statuses.append(EventStatus::Failed);
     const QDateTime cutoff = QDateTime::currentDateTimeUtc().addDays(-days->value());
+    if (statuses.isEmpty())
+        return;
+    // The exact count first, for a confirmation that names it (Cancel by default: deleted events are gone).
+    m_session->call<Result<qint64>>(
+        this,
+        [cutoff, statuses](Storage &s) -> Result<qint64> {
+            qint64 n = 0;
+            for (EventStatus status : statuses) {
+                EventFilter f;
+                f.status = status;
+                f.createdTo = cutoff;
+                auto c = s.countEvents(f);
+                if (!c.isOk())
+                    return c.error();
+                n += c.value();
+            }
+            return n;
+        },
+        [this, cutoff, statuses](const Result<qint64> &n) {
+            if (!n.isOk()) {
+                QMessageBox::warning(this, tr("Clean up old events"), n.error().message());
+                return;
+            }
+            if (n.value() == 0) {
+                m_actionResult->setText(tr("No event to clean up"));
+                Q_EMIT actionFinished(m_actionResult->text());
+                return;
+            }
+            if (QMessageBox::question(this, tr("Clean up old events"),
+                    tr("Delete %L1 event(s) created before %2, with their delivery history?\n\nThey cannot be "
+                       "brought back.")
+                        .arg(n.value())
+                        .arg(QLocale().toString(cutoff.toLocalTime(), QLocale::ShortFormat)),
+                    QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel)
+                == QMessageBox::Yes)
+                executeCleanup(cutoff, statuses);
+        });
+}
+
+void MainWindow::executeCleanup(const QDateTime &cutoff, const QList<EventStatus> &statuses)
+{
     m_actionResult->setText(tr("Cleaning up…"));
     m_session->call<Result<int>>(
         this, [cutoff, statuses](Storage &s) { return s.cleanup(cutoff, statuses); },

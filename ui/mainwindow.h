@@ -56,6 +56,7 @@ public:
     // A foreign outbox: rows its relayer left "processing" back to pending (Capability::ReleaseStuck).
     void releaseStuck();
     void executeRelease(const QDateTime &cutoff);
+    void executeCleanup(const QDateTime &cutoff, const QList<EventStatus> &statuses);
     // Whether the open outbox takes events from the composer, and why not.
     bool canEnqueue() const;
     QString enqueueRefusal() const;

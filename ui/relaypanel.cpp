@@ -369,6 +369,15 @@ void RelayPanel::updateButtons()
         w->setEnabled(idle);
 }
 
+void RelayPanel::clearLog()
+{
+    m_pendingLog.clear();
+    m_droppedLog = 0;
+    m_log->clear();
+    m_routeFigures->clear();
+    m_routeFigures->hide();
+}
+
 void RelayPanel::appendLog(const QString &line)
 {
     if (m_pendingLog.size() >= kLogLinesPerFlush) {

@@ -64,6 +64,8 @@ public:
     QPushButton *stopButton() const { return m_stop; }
     QPushButton *onceButton() const { return m_once; }
     QPlainTextEdit *log() const { return m_log; }
+    // Another outbox: its log starts empty.
+    void clearLog();
     QLabel *stateLabel() const { return m_stateLabel; }
 
 Q_SIGNALS:
