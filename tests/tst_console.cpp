@@ -214,6 +214,15 @@ private Q_SLOTS:
         QCOMPARE(cell(0, EventTableModel::Status), QStringLiteral("failed"));
         QCOMPARE(cell(0, EventTableModel::Http), QStringLiteral("404"));
         QCOMPARE(cell(0, EventTableModel::LastError), QStringLiteral("HTTP 404 Not Found: no such route"));
+        // No relayer ran in this console: the newest failure is shown as such, with its id cut in the middle
+        // (UUIDv7 ids share their first characters) and not in the red of a relay error.
+        const QString newestFailed = model()->eventAt(0)->id;
+        auto *last = m_window->healthPanel()->findChild<QLabel *>(QStringLiteral("lastError"));
+        QTRY_VERIFY(last->text().startsWith(QStringLiteral("Latest failed event ")));
+        QVERIFY2(last->text().contains(newestFailed.right(10)), qPrintable(last->text()));
+        QVERIFY(last->text().endsWith(QStringLiteral(": HTTP 404 Not Found: no such route")));
+        QVERIFY(!last->text().contains(QStringLiteral("relay error")));
+        QCOMPARE(last->styleSheet(), QString());
 
         // Sorting by type through the header, ascending: the "a" rows come first.
         m_window->statusTabs()->setCurrentIndex(0);

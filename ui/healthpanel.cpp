@@ -199,8 +199,20 @@ void HealthPanel::setRelayers(const QList<RelayerInfo> &relayers)
     m_relayers->setStyleSheet(others.isEmpty() ? QString() : QStringLiteral("color: #c01c28"));
 }
 
+void HealthPanel::setLatestFailure(const OutboxEvent &e, const QDateTime &at)
+{
+    m_lastError->setStyleSheet(QString());
+    m_lastError->setText(e.id.isEmpty()
+            ? QString()
+            : tr("Latest failed event %1 (%2), %3: %4")
+                  .arg(elideMiddle(e.id, 40), oneLine(e.type, 60),
+                      at.isValid() ? QLocale().toString(at.toLocalTime(), QLocale::ShortFormat) : QString(),
+                      oneLine(e.lastError, 300)));
+}
+
 void HealthPanel::setLastError(const QString &error, const QDateTime &at)
 {
+    m_lastError->setStyleSheet(QStringLiteral("color: #c01c28"));
     m_lastError->setText(error.isEmpty()
             ? QString()
             : tr("Last relay error (%1): %2")

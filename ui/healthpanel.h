@@ -44,6 +44,9 @@ public:
     // The relayers on the outbox, and the leases of those not known to be alive.
     void setRelayers(const QList<RelayerInfo> &relayers);
     void setLastError(const QString &error, const QDateTime &at);
+    // The newest failed event (`at`: its last attempt), when no relay error is shown; an event without an id
+    // clears it.
+    void setLatestFailure(const OutboxEvent &event, const QDateTime &at);
     // A foreign outbox (its format's name; empty for ours): its own statuses and relayers are shown.
     void setFormat(const QString &format) { m_format = format; }
     void clear();

@@ -1162,7 +1162,8 @@ void MainWindow::refreshStats()
     {
         Result<OutboxStats> stats = OutboxStats{};
         Result<QList<RelayerInfo>> relayers = QList<RelayerInfo>{};
-        QString lastFailure;
+        OutboxEvent lastFailure; // the newest failed event (no id: none)
+        QDateTime lastFailureAt; // its last attempt, else its creation
     };
     m_session->call<Health>(
         this,
@@ -1173,8 +1174,15 @@ void MainWindow::refreshStats()
             EventFilter failed;
             failed.status = EventStatus::Failed;
             auto last = s.listEvents(failed, PageRequest{PageRequest::Order::Descending, 0, 1, false});
-            if (last.isOk() && !last.value().isEmpty())
-                h.lastFailure = last.value().first().lastError;
+            if (last.isOk() && !last.value().isEmpty()) {
+                h.lastFailure = last.value().first();
+                h.lastFailureAt = h.lastFailure.createdAt;
+                if (s.has(Storage::Capability::AttemptHistory)) {
+                    auto attempts = s.attempts(h.lastFailure.id);
+                    if (attempts.isOk() && !attempts.value().isEmpty())
+                        h.lastFailureAt = attempts.value().last().attemptedAt;
+                }
+            }
             return h;
         },
         [this](const Health &h) {
@@ -1187,9 +1195,10 @@ void MainWindow::refreshStats()
             m_processing = h.stats.value().processing;
             if (h.relayers.isOk())
                 m_health->setRelayers(h.relayers.value());
-            if (m_lastRelayError.isEmpty() && !h.lastFailure.isEmpty())
-                m_health->setLastError(
-                    tr("latest failed event: %1").arg(h.lastFailure), QDateTime::currentDateTimeUtc());
+            // A relay error of this console's relayer is shown in its stead; else the newest failure, at its own
+            // time (not the refresh's), and not as a relay error: none may have run.
+            if (m_lastRelayError.isEmpty())
+                m_health->setLatestFailure(h.lastFailure, h.lastFailureAt);
             updateTabCounts(h.stats.value());
             Q_EMIT statsRefreshed();
         },

@@ -98,6 +98,7 @@ TesterPanel::TesterPanel(QWidget *parent) : QWidget(parent), m_receiver(new Rece
     m_list->setObjectName(QStringLiteral("received"));
     m_list->setRootIsDecorated(false);
     m_list->setUniformRowHeights(true);
+    m_list->setTextElideMode(Qt::ElideMiddle); // ids share their UUIDv7 prefix: keep both ends
     m_list->setHeaderLabels({tr("Received"), tr("Mode"), tr("Reply"), tr("Type"), tr("Id"), tr("Verdict")});
     m_detail = new QPlainTextEdit(split);
     m_detail->setReadOnly(true);

@@ -20,6 +20,14 @@ QString oneLine(const QString &text, int max)
     return out;
 }
 
+QString elideMiddle(const QString &text, int max)
+{
+    if (text.size() <= max)
+        return oneLine(text, max);
+    const int head = (max - 1) / 2;
+    return oneLine(text.left(head), max) + QStringLiteral("…") + oneLine(text.right(max - 1 - head), max);
+}
+
 QString plainTooltip(const QString &text)
 {
     return QStringLiteral("<p style='white-space:pre-wrap'>%1</p>").arg(text.left(2000).toHtmlEscaped());
