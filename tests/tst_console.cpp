@@ -905,9 +905,15 @@ private Q_SLOTS:
         openWindow();
         TesterPanel *tester = m_window->testerPanel();
         RelayPanel *relay = m_window->relayPanel();
+        QSettings().setValue(QStringLiteral("relay/url"), QStringLiteral("https://hooks.example.com/in"));
         QTest::mouseClick(tester->useAsTargetButton(), Qt::LeftButton);
         QVERIFY(tester->receiver()->isListening());
         QCOMPARE(relay->targetUrl(), tester->receiverUrl());
+        // The receiver's port lives for this run only: it is never saved as the target for the next one.
+        relay->saveSettings();
+        QCOMPARE(
+            QSettings().value(QStringLiteral("relay/url")).toString(), QStringLiteral("https://hooks.example.com/in"));
+        QSettings().remove(QStringLiteral("relay/url"));
         QTest::mouseClick(relay->startButton(), Qt::LeftButton);
         QCOMPARE(relay->state(), RelayPanel::State::Running);
         QTRY_COMPARE_WITH_TIMEOUT(tester->receiver()->eventCount(), 20, 10000);

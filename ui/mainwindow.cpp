@@ -198,7 +198,7 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_tester, &TesterPanel::useAsTargetRequested, this, [this](const QString &url) {
         if (m_relay->state() != RelayPanel::State::Stopped)
             m_relay->stop();
-        m_relay->setTargetUrl(url);
+        m_relay->setTargetUrl(url, true);
         statusBar()->showMessage(tr("The relay target is now the local receiver, %1").arg(url), 5000);
     });
 
@@ -519,7 +519,7 @@ void MainWindow::openDemo()
     openOutbox(ConnectionSpec::sqlite(demoPath()), Storage::OpenMode::CreateIfMissing);
     m_demo = true;
     if (m_tester->startReceiver())
-        m_relay->setTargetUrl(m_tester->receiverUrl());
+        m_relay->setTargetUrl(m_tester->receiverUrl(), true);
 }
 
 void MainWindow::populateDemoIfEmpty()

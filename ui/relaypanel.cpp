@@ -138,8 +138,9 @@ void RelayPanel::setConnection(const ConnectionSpec &spec, bool open, const QStr
     updateButtons();
 }
 
-void RelayPanel::setTargetUrl(const QString &url)
+void RelayPanel::setTargetUrl(const QString &url, bool localReceiver)
 {
+    m_receiverUrl = localReceiver ? url : QString();
     m_url->setText(url);
 }
 
@@ -422,8 +423,10 @@ void RelayPanel::saveSettings() const
 {
     QSettings s;
     s.beginGroup(QStringLiteral("relay"));
-    // A password in the URL is never stored (nor the typed-in header): only file paths are.
-    s.setValue(QStringLiteral("url"), QUrl(m_url->text().trimmed()).toString(QUrl::RemovePassword));
+    // A password in the URL is never stored (nor the typed-in header): only file paths are. Nor is the local
+    // receiver's URL: its port dies with this run, and the next run must not relay to whatever listens there.
+    if (m_receiverUrl.isEmpty() || m_url->text().trimmed() != m_receiverUrl)
+        s.setValue(QStringLiteral("url"), QUrl(m_url->text().trimmed()).toString(QUrl::RemovePassword));
     s.setValue(QStringLiteral("mode"), m_mode->currentIndex());
     s.setValue(QStringLiteral("batchSize"), m_batch->value());
     s.setValue(QStringLiteral("pollIntervalMs"), m_poll->value());

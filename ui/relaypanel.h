@@ -41,7 +41,8 @@ public:
     // The outbox to relay from; stops a running relayer first.
     // `refusal`: why this outbox cannot be relayed from here (a foreign outbox); shown, with the controls off.
     void setConnection(const ConnectionSpec &spec, bool open, const QString &refusal = {});
-    void setTargetUrl(const QString &url);
+    // `localReceiver`: the console's own receiver, on a port of this run only: never saved as the target.
+    void setTargetUrl(const QString &url, bool localReceiver = false);
     QString targetUrl() const;
     // Reads the typed header and the header, signing and key files into c; empty, or why they cannot be used.
     QString readSecrets(RelayerConfig *c) const;
@@ -108,6 +109,7 @@ private:
     QPushButton *m_once;
     QLabel *m_stateLabel;
     QLabel *m_refusalLabel;
+    QString m_receiverUrl; // the local receiver's URL when it was made the target
     QString m_refusal;
     QPlainTextEdit *m_log;
     QStringList m_pendingLog;
