@@ -40,7 +40,7 @@ done
 comp="$prefix/share/bash-completion/completions/outboxctl"
 complete_words() { bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _outboxctl; echo "${COMPREPLY[*]}"' _ "$comp" "$@"; }
 bash -c 'source "$1"; complete -p outboxctl' _ "$comp" | grep -q -- "-F _outboxctl outboxctl" || { echo "complete -p outboxctl failed" >&2; exit 1; }
-[ "$(complete_words outboxctl rel)" = "relay relayers" ] || { echo "completion of 'outboxctl rel': $(complete_words outboxctl rel)" >&2; exit 1; }
+[ "$(complete_words outboxctl rel)" = "relay release relayers" ] || { echo "completion of 'outboxctl rel': $(complete_words outboxctl rel)" >&2; exit 1; }
 [ "$(complete_words outboxctl relay --dr)" = "--drain" ] || { echo "completion of 'relay --dr': $(complete_words outboxctl relay --dr)" >&2; exit 1; }
 touch "$work/payload.json"
 [ "$(cd "$work" && complete_words outboxctl enqueue --data-file pay)" = "payload.json" ] \
