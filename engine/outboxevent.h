@@ -49,7 +49,9 @@ struct OutboxEvent
 // One delivery attempt of an event, as recorded in the attempts table.
 struct Attempt
 {
-    enum class Outcome { Sent, Retry, Failed };
+    // Operator: not a delivery but an operator's action on the event (a manual retry, a replay), recorded in
+    // the same history; `error` says what was done, `relayer` by whom and from where.
+    enum class Outcome { Sent, Retry, Failed, Operator };
     QDateTime attemptedAt;
     Outcome outcome = Outcome::Sent;
     int httpStatus = 0;

@@ -635,12 +635,66 @@ Result<QList<Attempt>> SqlStorage::attempts(const QString &id)
     return list;
 }
 
+Result<QList<FailureGroup>> SqlStorage::failureGroups(const EventFilter &filter)
+{
+    EventFilter failed = filter;
+    failed.status = EventStatus::Failed;
+    const Where w = whereFor(failed, m_dialect);
+    Query q(this, m_dialect.sql(QStringLiteral("failure-groups")).replace(QLatin1String("{{where}}"), w.sql()));
+    q.bindAll(w.values);
+    if (Error e = q.exec(QStringLiteral("cannot group failed events")))
+        return e;
+    QHash<QString, qsizetype> index;
+    QList<FailureGroup> groups;
+    while (q.q().next()) {
+        FailureGroup row;
+        row.type = q.q().value(0).toString();
+        row.httpStatus = q.q().value(1).toInt();
+        row.example = q.q().value(2).toString();
+        row.cause = failureCause(row.example);
+        row.count = q.q().value(3).toLongLong();
+        row.firstSeen = m_dialect.readTime(q.q().value(4));
+        row.lastSeen = m_dialect.readTime(q.q().value(5));
+        const QString key = row.type + QChar(0x1f) + QString::number(row.httpStatus) + QChar(0x1f) + row.cause;
+        auto it = index.constFind(key);
+        if (it == index.constEnd()) {
+            index.insert(key, groups.size());
+            groups.append(row);
+            continue;
+        }
+        FailureGroup &g = groups[*it];
+        g.count += row.count;
+        if (row.firstSeen < g.firstSeen)
+            g.firstSeen = row.firstSeen;
+        if (row.lastSeen > g.lastSeen)
+            g.lastSeen = row.lastSeen;
+    }
+    sortFailureGroups(groups);
+    return groups;
+}
+
+Error SqlStorage::recordOperatorAction(const QString &what, const Where &rows)
+{
+    Query q(this, m_dialect.sql(QStringLiteral("operator-history")).replace(QLatin1String("{{where}}"), rows.sql()));
+    q.bind(m_dialect.time(nowMs())).bind(what).bind(actor()).bindAll(rows.values);
+    return q.exec(QStringLiteral("cannot record the action in the events' history"));
+}
+
 Result<ActionSummary> SqlStorage::retry(const QStringList &ids)
 {
     const QStringList wanted = unique(ids);
+    Where rows;
+    rows.terms << QStringLiteral("status = 'failed'")
+               << QStringLiteral("id IN ") + m_dialect.sql(QStringLiteral("id-list"));
+    rows.values << jsonList(wanted);
     Query q(this, m_dialect.sql(QStringLiteral("retry")));
     q.bind(m_dialect.time(nowMs())).bind(jsonList(wanted));
-    if (Error e = q.exec(QStringLiteral("cannot retry events")))
+    Error e = inWriteTransaction(QStringLiteral("cannot retry events"), [&]() -> Error {
+        if (Error e = recordOperatorAction(QStringLiteral("manual retry"), rows))
+            return e;
+        return q.exec(QStringLiteral("cannot retry events"));
+    });
+    if (e)
         return e;
     ActionSummary s;
     s.changed = q.q().numRowsAffected();
@@ -658,7 +712,12 @@ Result<ActionSummary> SqlStorage::retryMatching(const EventFilter &filter)
     const Where w = whereFor(failedOnly, m_dialect);
     Query q(this, m_dialect.sql(QStringLiteral("retry-matching")).replace(QLatin1String("{{where}}"), w.sql()));
     q.bind(m_dialect.time(nowMs())).bindAll(w.values);
-    if (Error e = q.exec(QStringLiteral("cannot retry events")))
+    Error e = inWriteTransaction(QStringLiteral("cannot retry events"), [&]() -> Error {
+        if (Error e = recordOperatorAction(QStringLiteral("manual retry"), w))
+            return e;
+        return q.exec(QStringLiteral("cannot retry events"));
+    });
+    if (e)
         return e;
     s.changed = q.q().numRowsAffected();
     return s;
@@ -677,6 +736,10 @@ Result<ActionSummary> SqlStorage::replay(const QStringList &ids)
             if (Error e = q.exec(QStringLiteral("cannot replay event '%1'").arg(id)))
                 return e;
             if (q.q().numRowsAffected() == 1) {
+                Where original;
+                original.add(QStringLiteral("id = ?"), id);
+                if (Error e = recordOperatorAction(QStringLiteral("replayed as %1").arg(newId), original))
+                    return e;
                 ++s.changed;
                 s.newIds.append(newId);
             } else {

@@ -13,6 +13,8 @@
 
 namespace outbox::detail {
 
+struct Where;
+
 class SqlStorage final : public Storage
 {
 public:
@@ -51,6 +53,7 @@ public:
     Result<qint64> maxSequence() override;
     Result<OutboxEvent> event(const QString &id) override;
     Result<QList<Attempt>> attempts(const QString &id) override;
+    Result<QList<FailureGroup>> failureGroups(const EventFilter &filter) override;
     Result<ActionSummary> retry(const QStringList &ids) override;
     Result<ActionSummary> retryMatching(const EventFilter &filter) override;
     Result<ActionSummary> replay(const QStringList &ids) override;
@@ -71,6 +74,9 @@ public:
 
 private:
     friend class Query;
+    // Adds an "operator" entry (what, by actor()) to the history of the rows `rows` selects.
+    Error recordOperatorAction(const QString &what, const Where &rows);
+
     ConnectionSpec m_spec;
     QString m_connectionName;
     const Dialect &m_dialect;

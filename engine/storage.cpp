@@ -8,6 +8,10 @@
 #include "sqlstorage.h"
 
 #include <QAtomicInteger>
+#include <QCoreApplication>
+#include <QHash>
+#include <QRegularExpression>
+#include <QSysInfo>
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QLoggingCategory>
@@ -16,6 +20,10 @@
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QUuid>
+
+#include <algorithm>
+
+#include <unistd.h>
 
 Q_LOGGING_CATEGORY(lcStorage, "outbox.storage", QtCriticalMsg)
 
@@ -159,7 +167,131 @@ const Dialect *dialectOf(const QSqlDatabase &db, Error *error)
 
 } // namespace
 
+Storage::Storage()
+{
+    QString user = qEnvironmentVariable("USER");
+    if (user.isEmpty())
+        user = qEnvironmentVariable("LOGNAME");
+    if (user.isEmpty())
+        user = QStringLiteral("uid%1").arg(::getuid());
+    const QString program = QCoreApplication::applicationName();
+    setActor(QStringLiteral("%1@%2").arg(user, QSysInfo::machineHostName())
+        + (program.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(program)));
+}
+
 Storage::~Storage() = default;
+
+QString failureCause(const QString &error)
+{
+    static const QRegularExpression uuid(
+        QStringLiteral("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"));
+    static const QRegularExpression hex(QStringLiteral("\\b(?=[0-9a-fA-F]*[0-9])[0-9a-fA-F]{8,}\\b"));
+    static const QRegularExpression number(QStringLiteral("\\d+(?:[.,]\\d+)*"));
+    static const QRegularExpression space(QStringLiteral("\\s+"));
+    QString cause = error;
+    cause.replace(uuid, QStringLiteral("#"));
+    cause.replace(hex, QStringLiteral("#"));
+    cause.replace(number, QStringLiteral("#"));
+    cause.replace(space, QStringLiteral(" "));
+    return cause.trimmed().left(300);
+}
+
+namespace {
+
+// The failed events matching filter (of the group's type when one is given), their attributes only, in order
+// of sequence, `chunk` at a time.
+Error forEachFailed(Storage &storage, EventFilter filter, const QString &type,
+    const std::function<void(const QList<OutboxEvent> &)> &sink)
+{
+    filter.status = EventStatus::Failed;
+    if (!type.isNull())
+        filter.type = type;
+    QList<qint64> sequences;
+    auto scanned =
+        storage.scanSequences(filter, SortOrder{SortColumn::Sequence, false}, 1000, [&](const QList<qint64> &chunk) {
+            sequences += chunk;
+            return true;
+        });
+    if (!scanned.isOk())
+        return scanned.error();
+    for (qsizetype i = 0; i < sequences.size(); i += 1000) {
+        auto rows = storage.eventsBySequence(sequences.mid(i, 1000), false);
+        if (!rows.isOk())
+            return rows.error();
+        std::sort(rows->begin(), rows->end(),
+            [](const OutboxEvent &a, const OutboxEvent &b) { return a.sequence < b.sequence; });
+        sink(*rows);
+    }
+    return {};
+}
+
+// When an event failed: its last attempt (a failed row's next attempt time), else its creation.
+QDateTime failedAt(const OutboxEvent &e)
+{
+    return e.nextAttemptAt.isValid() && e.nextAttemptAt.date().year() < 9999 ? e.nextAttemptAt : e.createdAt;
+}
+
+} // namespace
+
+Result<QList<FailureGroup>> Storage::failureGroups(const EventFilter &filter)
+{
+    QHash<QString, qsizetype> index;
+    QList<FailureGroup> groups;
+    Error e = forEachFailed(*this, filter, QString(), [&](const QList<OutboxEvent> &rows) {
+        for (const OutboxEvent &row : rows) {
+            const QString cause = failureCause(row.lastError);
+            const QString key = row.type + QChar(0x1f) + QString::number(row.lastHttpStatus) + QChar(0x1f) + cause;
+            auto it = index.find(key);
+            if (it == index.end()) {
+                it = index.insert(key, groups.size());
+                FailureGroup g;
+                g.type = row.type;
+                g.httpStatus = row.lastHttpStatus;
+                g.cause = cause;
+                g.example = row.lastError;
+                groups.append(g);
+            }
+            FailureGroup &g = groups[*it];
+            ++g.count;
+            const QDateTime at = failedAt(row);
+            if (!g.firstSeen.isValid() || at < g.firstSeen)
+                g.firstSeen = at;
+            if (!g.lastSeen.isValid() || at > g.lastSeen)
+                g.lastSeen = at;
+        }
+    });
+    if (e)
+        return e;
+    sortFailureGroups(groups);
+    return groups;
+}
+
+void sortFailureGroups(QList<FailureGroup> &groups)
+{
+    std::stable_sort(groups.begin(), groups.end(), [](const FailureGroup &a, const FailureGroup &b) {
+        if (a.count != b.count)
+            return a.count > b.count;
+        if (a.type != b.type)
+            return a.type < b.type;
+        if (a.httpStatus != b.httpStatus)
+            return a.httpStatus < b.httpStatus;
+        return a.cause < b.cause;
+    });
+}
+
+Result<QList<qint64>> Storage::failureGroupSequences(const FailureGroup &group, const EventFilter &filter)
+{
+    QList<qint64> sequences;
+    Error e = forEachFailed(*this, filter, group.type, [&](const QList<OutboxEvent> &rows) {
+        for (const OutboxEvent &row : rows) {
+            if (row.lastHttpStatus == group.httpStatus && failureCause(row.lastError) == group.cause)
+                sequences.append(row.sequence);
+        }
+    });
+    if (e)
+        return e;
+    return sequences;
+}
 
 Result<std::unique_ptr<Storage>> Storage::open(const ConnectionSpec &spec, OpenMode mode)
 {
@@ -427,6 +559,8 @@ QString outcomeName(Attempt::Outcome outcome)
         return QStringLiteral("retry");
     case Attempt::Outcome::Failed:
         return QStringLiteral("failed");
+    case Attempt::Outcome::Operator:
+        return QStringLiteral("operator");
     }
     return {};
 }
@@ -437,6 +571,8 @@ Attempt::Outcome outcomeFromName(const QString &name)
         return Attempt::Outcome::Retry;
     if (name == QLatin1String("failed"))
         return Attempt::Outcome::Failed;
+    if (name == QLatin1String("operator"))
+        return Attempt::Outcome::Operator;
     return Attempt::Outcome::Sent;
 }
 

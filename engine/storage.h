@@ -98,6 +98,25 @@ struct ActionSummary
     QStringList newIds; // replay: the ids of the new events
 };
 
+// Failed events that failed alike: of one type, with one HTTP status and one cause. The cause is the last error
+// with what differs from event to event taken out (see failureCause()), so "timeout after 10012 ms" and
+// "timeout after 10003 ms" are one group.
+struct FailureGroup
+{
+    QString type;
+    int httpStatus = 0; // 0: none (a network error, or a format without one)
+    QString cause;
+    QString example; // one of the group's errors as it was written
+    qint64 count = 0;
+    QDateTime firstSeen; // the earliest and the latest failure among them (their last attempts)
+    QDateTime lastSeen;
+};
+// The cause a failure is grouped by: the error text with UUIDs, long hexadecimal runs and numbers replaced by
+// '#', whitespace runs made one space, cut at 300 characters.
+QString failureCause(const QString &error);
+// Largest first; then by type, HTTP status and cause.
+void sortFailureGroups(QList<FailureGroup> &groups);
+
 // The result of one delivery, as the relayer writes it back.
 struct DeliveryRecord
 {
@@ -248,6 +267,16 @@ public:
     virtual Result<qint64> maxSequence() = 0;
     virtual Result<OutboxEvent> event(const QString &id) = 0;
     virtual Result<QList<Attempt>> attempts(const QString &id) = 0;
+    // Failed events (of those matching filter) grouped by type, HTTP status and cause, the largest group
+    // first. Counted by the database where it can group (this engine's outbox), else row by row.
+    virtual Result<QList<FailureGroup>> failureGroups(const EventFilter &filter);
+    // The sequences of the failed events (of those matching filter) that belong to the group, in order.
+    Result<QList<qint64>> failureGroupSequences(const FailureGroup &group, const EventFilter &filter);
+    // Who does the operator actions on this connection and from where, as the history records it (retry and
+    // replay add an "operator" entry to each event they change, where the format keeps a history). Defaults
+    // to user@host (program).
+    void setActor(const QString &actor) { m_actor = actor.left(255); }
+    QString actor() const { return m_actor; }
     virtual Result<ActionSummary> retry(const QStringList &ids) = 0;
     virtual Result<ActionSummary> retryMatching(const EventFilter &filter) = 0; // failed events that match
     virtual Result<ActionSummary> replay(const QStringList &ids) = 0;
@@ -262,7 +291,10 @@ public:
     virtual qint64 statementCount() const = 0;
 
 protected:
-    Storage() = default;
+    Storage();
+
+private:
+    QString m_actor;
 };
 
 // A new event id: a UUID version 7 (time-ordered, so ids inserted together sit together in an index).

@@ -881,13 +881,24 @@ private Q_SLOTS:
         QCOMPARE(s->event(ids[1])->status, EventStatus::Pending);
         QCOMPARE(s->event(ids[1])->attempts, 0);
         QVERIFY(s->event(ids[1])->lastError.isEmpty());
-        QCOMPARE(s->attempts(ids[1])->size(), 1); // history kept
+        // history kept, and the retry is in it: what, when, by whom
+        s->setActor(QStringLiteral("alice@ops-host (outbox-console)"));
+        const auto history = *s->attempts(ids[1]);
+        QCOMPARE(history.size(), 2);
+        QCOMPARE(history[0].outcome, Attempt::Outcome::Failed);
+        QCOMPARE(history[1].outcome, Attempt::Outcome::Operator);
+        QCOMPARE(history[1].error, QStringLiteral("manual retry"));
+        QVERIFY2(history[1].relayer.contains(QLatin1Char('@')), qPrintable(history[1].relayer));
+        QVERIFY(qAbs(history[1].attemptedAt.secsTo(QDateTime::currentDateTimeUtc())) < 60);
+        QCOMPARE(s->attempts(ids[3])->size(), 0); // skipped: nothing recorded
 
         // retry all matching
         EventFilter typeB;
         typeB.type = QStringLiteral("b");
         QCOMPARE(s->retryMatching(typeB)->changed, 1);
         QCOMPARE(s->event(ids[2])->status, EventStatus::Pending);
+        QCOMPARE(s->attempts(ids[2])->last().outcome, Attempt::Outcome::Operator);
+        QCOMPARE(s->attempts(ids[2])->last().relayer, QStringLiteral("alice@ops-host (outbox-console)"));
 
         // replay: a new event with a new id and the replayof extension
         auto rep = *s->replay({ids[0], ids[3]});
@@ -899,6 +910,8 @@ private Q_SLOTS:
         QCOMPARE(copy.replayOf, ids[0]);
         QCOMPARE(copy.extensions.value("replayof").toString(), ids[0]);
         QCOMPARE(copy.data, s->event(ids[0])->data);
+        QCOMPARE(s->attempts(ids[0])->last().outcome, Attempt::Outcome::Operator);
+        QCOMPARE(s->attempts(ids[0])->last().error, QStringLiteral("replayed as %1").arg(copy.id));
 
         // delete removes the event and its history
         auto d = *s->remove({ids[0], "nope"});
@@ -914,6 +927,84 @@ private Q_SLOTS:
             app.scalar("SELECT COUNT(*) FROM outbox_attempts WHERE event_seq NOT IN (SELECT seq FROM outbox_events)")
                 .toInt(),
             0);
+    }
+
+    // Failed events grouped by type, HTTP status and cause, counted by the database; the numbers and ids that
+    // differ from event to event do not split a group; a group's members are exactly its events.
+    void failureGroupsCountByCause()
+    {
+        QCOMPARE(failureCause(QStringLiteral("timeout after 10012 ms  (gave up after 5 attempts)")),
+            QStringLiteral("timeout after # ms (gave up after # attempts)"));
+        QCOMPARE(failureCause(QStringLiteral("order 0193a1b2-7c4d-7e8f-9a0b-1c2d3e4f5a6b: no stock, req deadbeef42")),
+            QStringLiteral("order #: no stock, req #"));
+        QCOMPARE(failureCause(QStringLiteral("unknown field 'address'")), QStringLiteral("unknown field 'address'"));
+
+        const ConnectionSpec path = freshPath();
+        auto s = testsupport::openStorage(path);
+        AppConnection app(path);
+        QVERIFY(app.db().transaction());
+        QStringList ids;
+        for (int i = 0; i < 12; ++i)
+            ids << enqueue(app.db(), i < 9 ? "order.created" : "order.paid");
+        QVERIFY(app.db().commit());
+        const auto batch = *s->claim("r", 20, 60000);
+        QCOMPARE(batch.size(), 12);
+        QList<DeliveryRecord> records;
+        for (int i = 0; i < 12; ++i) {
+            const qint64 seq = batch[i].sequence;
+            if (i < 5) // one cause, five texts
+                records << record(
+                    seq, EventStatus::Failed, 503, QStringLiteral("HTTP 503: busy, retry in %1 s").arg(i + 10));
+            else if (i < 7) // the same text, another status
+                records << record(seq, EventStatus::Failed, 500, QStringLiteral("HTTP 500: busy, retry in 10 s"));
+            else if (i < 8)
+                records << record(seq, EventStatus::Failed, 0, QStringLiteral("Connection refused"));
+            else if (i < 9)
+                records << record(seq, EventStatus::Sent, 200);
+            else // another type, the first cause
+                records << record(seq, EventStatus::Failed, 503, QStringLiteral("HTTP 503: busy, retry in 99 s"));
+        }
+        QVERIFY(!s->complete("r", records).isError());
+
+        auto groups = s->failureGroups({});
+        QVERIFY2(groups.isOk(), qPrintable(groups.error().message()));
+        QCOMPARE(groups->size(), 4);
+        const FailureGroup &top = groups->at(0);
+        QCOMPARE(top.type, QStringLiteral("order.created"));
+        QCOMPARE(top.httpStatus, 503);
+        QCOMPARE(top.cause, QStringLiteral("HTTP #: busy, retry in # s"));
+        QCOMPARE(top.count, 5);
+        QVERIFY(top.example.startsWith(QLatin1String("HTTP 503: busy, retry in 1")));
+        QVERIFY(top.firstSeen.isValid() && top.lastSeen >= top.firstSeen);
+        QVERIFY(qAbs(top.lastSeen.secsTo(QDateTime::currentDateTimeUtc())) < 60);
+        QCOMPARE(groups->at(1).count, 3); // order.paid, 503
+        QCOMPARE(groups->at(1).type, QStringLiteral("order.paid"));
+        QCOMPARE(groups->at(2).count, 2); // 500
+        QCOMPARE(groups->at(2).httpStatus, 500);
+        QCOMPARE(groups->at(3).httpStatus, 0);
+        QCOMPARE(groups->at(3).cause, QStringLiteral("Connection refused"));
+
+        // The database's grouping and the row-by-row one (what other formats get) agree.
+        auto rowByRow = s->Storage::failureGroups({});
+        QVERIFY(rowByRow.isOk());
+        QCOMPARE(rowByRow->size(), groups->size());
+        for (int i = 0; i < groups->size(); ++i) {
+            QCOMPARE(rowByRow->at(i).cause, groups->at(i).cause);
+            QCOMPARE(rowByRow->at(i).count, groups->at(i).count);
+            QCOMPARE(rowByRow->at(i).httpStatus, groups->at(i).httpStatus);
+        }
+
+        // The group's members, and a filter narrows the groups.
+        auto members = s->failureGroupSequences(top, {});
+        QVERIFY(members.isOk());
+        QList<qint64> expected;
+        for (int i = 0; i < 5; ++i)
+            expected << batch[i].sequence;
+        QCOMPARE(*members, expected);
+        EventFilter paid;
+        paid.type = QStringLiteral("order.paid");
+        QCOMPARE(s->failureGroups(paid)->size(), 1);
+        QCOMPARE(s->failureGroups(paid)->first().count, 3);
     }
 
     void cleanupDeletesOnlyOldEventsOfTheGivenStatus()
