@@ -36,6 +36,22 @@ void EventTableModel::setFilter(const EventFilter &filter)
     reload();
 }
 
+void EventTableModel::setRestriction(const QList<qint64> &sequences, const QString &label)
+{
+    m_restriction = std::make_shared<const QSet<qint64>>(sequences.cbegin(), sequences.cend());
+    m_restrictionLabel = label;
+    reload();
+}
+
+void EventTableModel::clearRestriction()
+{
+    if (!m_restriction)
+        return;
+    m_restriction.reset();
+    m_restrictionLabel.clear();
+    reload();
+}
+
 void EventTableModel::sort(int column, Qt::SortOrder order)
 {
     static const SortColumn map[ColumnCount] = {SortColumn::Sequence, SortColumn::Status, SortColumn::Type,
@@ -90,6 +106,8 @@ void EventTableModel::forgetRows()
     cancel();
     ++m_cacheEpoch;
     m_searchText.clear(); // the window starts the search again from its search box, if it still holds one
+    m_restriction.reset();
+    m_restrictionLabel.clear();
     m_cache.clear();
     m_inflight.clear();
     m_wanted.clear();
@@ -128,6 +146,7 @@ void EventTableModel::startScan(bool swap)
     const SortOrder order = m_order;
     const QByteArray text = m_searchText;
     const qint64 range = m_searchRange;
+    const std::shared_ptr<const QSet<qint64>> restriction = m_restriction;
 
     m_session->post([=](Storage &storage) {
         QList<qint64> pending;
@@ -136,7 +155,14 @@ void EventTableModel::startScan(bool swap)
         auto sink = [&](const QList<qint64> &chunk) {
             if (!live())
                 return false;
-            pending += chunk;
+            if (restriction) {
+                for (qint64 seq : chunk) {
+                    if (restriction->contains(seq))
+                        pending.append(seq);
+                }
+            } else {
+                pending += chunk;
+            }
             if (!swap && pending.size() >= (first ? kFirstChunk : kChunk)) {
                 first = false;
                 session->deliver([self, generation, rows = pending] {

@@ -31,6 +31,11 @@ public:
     ~EventTableModel() override;
 
     void setFilter(const EventFilter &filter); // reloads
+    // Shows, of the rows the filter matches, only these (a failure group's events, an operation's events),
+    // until clearRestriction(); label names them in the window. Both reload.
+    void setRestriction(const QList<qint64> &sequences, const QString &label);
+    void clearRestriction();
+    QString restrictionLabel() const { return m_restrictionLabel; }
     const EventFilter &filter() const { return m_filter; }
     SortOrder sortOrder() const { return m_order; }
     // Reloads from scratch; rows appear as the scan streams them in.
@@ -87,6 +92,8 @@ private:
     SortOrder m_order;
     QByteArray m_searchText;
     qint64 m_searchRange = 0;
+    std::shared_ptr<const QSet<qint64>> m_restriction;
+    QString m_restrictionLabel;
     QList<qint64> m_seqs;
     std::shared_ptr<std::atomic<int>> m_generation = std::make_shared<std::atomic<int>>(0);
     bool m_loading = false;

@@ -4,6 +4,7 @@
 #include "composerdialog.h"
 #include "connectdialog.h"
 #include "detailpane.h"
+#include "eventactions.h"
 #include "eventmodel.h"
 #include "healthpanel.h"
 #include "relaypanel.h"
@@ -55,7 +56,6 @@ namespace outbox::ui {
 
 namespace {
 constexpr int kLiveIntervalMs = 1500;
-constexpr int kActionChunk = 2000; // events per statement of a bulk action
 constexpr int kMaxRecent = 10;
 
 const EventStatus kTabStatus[] = {EventStatus::Pending, EventStatus::Failed, EventStatus::Sent};
@@ -144,6 +144,20 @@ MainWindow::MainWindow(QWidget *parent)
     statusBar()->addWidget(m_rowsLabel);
     statusBar()->addWidget(m_actionResult, 1);
     statusBar()->addPermanentWidget(m_liveLabel);
+
+    m_actions = new EventActions(m_session, this);
+    m_actions->setRelayerStoppedCheck([this] {
+        return m_session->has(Storage::Capability::Relay) && m_relay->state() == RelayPanel::State::Stopped;
+    });
+    connect(m_actions, &EventActions::progress, m_actionResult, &QLabel::setText);
+    connect(m_actions, &EventActions::finished, this, [this](const QString &summary, const QString &, bool) {
+        m_actionResult->setText(summary);
+        m_table->clearSelection();
+        m_model->refresh();
+        refreshStats();
+        showCurrentDetail();
+        Q_EMIT actionFinished(summary);
+    });
 
     buildMenus();
 
@@ -805,7 +819,7 @@ QList<qint64> MainWindow::selectedSequences() const
 
 void MainWindow::runAction(Action action, Scope scope)
 {
-    if (!m_open || m_actionRunning)
+    if (!m_open || m_actions->isRunning())
         return;
     QList<qint64> seqs;
     QString scopeText;
@@ -827,247 +841,49 @@ void MainWindow::runAction(Action action, Scope scope)
             statusBar()->showMessage(tr("No events match the current filter."), 4000);
             return;
         }
-        scopeText = tr("all %L1 events that match the current filter").arg(seqs.size());
+        scopeText = tr("all %L1 events that match: %2").arg(seqs.size()).arg(describeFilter());
     }
-    static const char *const verbs[] = {"Retry", "Replay", "Delete"};
-    QString note;
-    switch (action) {
-    case Action::Retry:
-        note = tr("Only failed events are retried; others are skipped.");
-        break;
-    case Action::Replay:
-        note = tr("Each sent or failed event is enqueued again as a new event; pending ones are skipped.");
-        break;
-    case Action::Delete:
-        note = tr("Deleted events and their delivery history cannot be brought back.");
-        break;
-    }
-    const QString question = tr("%1 %2?\n\n%3").arg(tr(verbs[int(action)]), scopeText, note);
-    // A retry is undone by the next failure: Yes is its default. Replay and delete are not: Cancel is theirs.
-    if (QMessageBox::question(this, tr("%1 events").arg(tr(verbs[int(action)])), question,
-            QMessageBox::Yes | QMessageBox::Cancel, action == Action::Retry ? QMessageBox::Yes : QMessageBox::Cancel)
-        != QMessageBox::Yes)
-        return;
-    executeAction(action, seqs, scopeText);
+    m_actions->confirmAndRun(action, seqs, scopeText);
 }
 
-void MainWindow::executeAction(Action action, const QList<qint64> &sequences, const QString &scopeText)
+QString MainWindow::describeFilter() const
 {
-    m_actionRunning = true;
-    m_actionResult->setText(tr("Working on %1…").arg(scopeText));
-    QPointer<MainWindow> self(this);
-    Session *session = m_session;
-    m_session->post([=](Storage &storage) {
-        ActionSummary total;
-        QString error;
-        for (qsizetype i = 0; i < sequences.size(); i += kActionChunk) {
-            const QList<qint64> chunk = sequences.mid(i, kActionChunk);
-            auto ids = storage.idsBySequence(chunk);
-            if (!ids.isOk()) {
-                error = ids.error().message();
-                break;
-            }
-            total.skipped += int(chunk.size() - ids.value().size()); // gone meanwhile
-            Result<ActionSummary> r = action == Action::Retry ? storage.retry(ids.value())
-                : action == Action::Replay                    ? storage.replay(ids.value())
-                                                              : storage.remove(ids.value());
-            if (!r.isOk()) {
-                error = r.error().message();
-                break;
-            }
-            total.changed += r.value().changed;
-            total.skipped += r.value().skipped;
-            const qsizetype done = qMin(sequences.size(), i + kActionChunk);
-            session->deliver([self, done, n = sequences.size()] {
-                if (self && n > kActionChunk)
-                    self->m_actionResult->setText(tr("Working… %L1 of %L2").arg(done).arg(n));
-            });
-        }
-        session->deliver([self, action, total, error] {
-            if (!self)
-                return;
-            self->m_actionRunning = false;
-            static const char *const done[] = {"Retried", "Replayed", "Deleted"};
-            QString summary =
-                tr("%1 %L2 event(s); %L3 skipped").arg(tr(done[int(action)])).arg(total.changed).arg(total.skipped);
-            if (total.skipped > 0) {
-                summary += action == Action::Retry ? tr(" (not failed: already retried, pending or sent, or gone)")
-                    : action == Action::Replay     ? tr(" (still pending, or gone)")
-                                                   : tr(" (already gone)");
-            }
-            if (!error.isEmpty())
-                summary = tr("Stopped after %L1 change(s): %2").arg(total.changed).arg(error);
-            else if (action != Action::Delete && total.changed > 0 && self->m_session->has(Storage::Capability::Relay)
-                && self->m_relay->state() == RelayPanel::State::Stopped)
-                summary +=
-                    tr(" — this console's relayer is stopped: Relay ▸ Start sends them (or a relayer elsewhere)");
-            self->m_actionResult->setText(summary);
-            if (!error.isEmpty())
-                QMessageBox::warning(self, tr("Action failed"), summary);
-            self->m_table->clearSelection();
-            self->m_model->refresh();
-            self->refreshStats();
-            self->showCurrentDetail();
-            Q_EMIT self->actionFinished(summary);
-        });
-    });
+    QStringList parts;
+    if (m_tabs->currentIndex() > 0)
+        parts << tr("status %1").arg(statusName(kTabStatus[m_tabs->currentIndex() - 1]));
+    const std::pair<QLineEdit *, QString> fields[] = {{m_idFilter, tr("id")}, {m_typeFilter, tr("type")},
+        {m_sourceFilter, tr("source")}, {m_keyFilter, tr("key")}, {m_errorFilter, tr("error containing")},
+        {m_fromFilter, tr("created from")}, {m_toFilter, tr("created before")},
+        {m_searchEdit, tr("payload containing")}};
+    for (const auto &[edit, name] : fields) {
+        if (!edit->text().trimmed().isEmpty())
+            parts << QStringLiteral("%1 \u201c%2\u201d").arg(name, edit->text().trimmed());
+    }
+    if (!m_model->restrictionLabel().isEmpty())
+        parts << m_model->restrictionLabel();
+    return parts.isEmpty() ? tr("no filter") : parts.join(QStringLiteral(", "));
 }
 
 void MainWindow::cleanupOld()
 {
-    if (!m_open)
-        return;
-    QDialog dialog(this);
-    dialog.setWindowTitle(tr("Clean up old events"));
-    auto *form = new QFormLayout(&dialog);
-    auto *days = new QSpinBox(&dialog);
-    days->setRange(0, 3650);
-    days->setValue(7);
-    days->setSuffix(tr(" days"));
-    auto *sent = new QCheckBox(tr("sent"), &dialog);
-    sent->setChecked(true);
-    auto *failed = new QCheckBox(tr("failed"), &dialog);
-    form->addRow(tr("Older than"), days);
-    form->addRow(tr("In state"), sent);
-    form->addRow(QString(), failed);
-    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
-    buttons->button(QDialogButtonBox::Ok)->setText(tr("Delete"));
-    form->addRow(buttons);
-    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
-    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
-    if (dialog.exec() != QDialog::Accepted)
-        return;
-    QList<EventStatus> statuses;
-    if (sent->isChecked())
-        statuses.append(EventStatus::Sent);
-    if (failed->isChecked())
-        statuses.append(EventStatus::Failed);
-    const QDateTime cutoff = QDateTime::currentDateTimeUtc().addDays(-days->value());
-    if (statuses.isEmpty())
-        return;
-    // The exact count first, for a confirmation that names it (Cancel by default: deleted events are gone).
-    m_session->call<Result<qint64>>(
-        this,
-        [cutoff, statuses](Storage &s) -> Result<qint64> {
-            qint64 n = 0;
-            for (EventStatus status : statuses) {
-                EventFilter f;
-                f.status = status;
-                f.createdTo = cutoff;
-                auto c = s.countEvents(f);
-                if (!c.isOk())
-                    return c.error();
-                n += c.value();
-            }
-            return n;
-        },
-        [this, cutoff, statuses](const Result<qint64> &n) {
-            if (!n.isOk()) {
-                QMessageBox::warning(this, tr("Clean up old events"), n.error().message());
-                return;
-            }
-            if (n.value() == 0) {
-                m_actionResult->setText(tr("No event to clean up"));
-                Q_EMIT actionFinished(m_actionResult->text());
-                return;
-            }
-            if (QMessageBox::question(this, tr("Clean up old events"),
-                    tr("Delete %L1 event(s) created before %2, with their delivery history?\n\nThey cannot be "
-                       "brought back.")
-                        .arg(n.value())
-                        .arg(QLocale().toString(cutoff.toLocalTime(), QLocale::ShortFormat)),
-                    QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel)
-                == QMessageBox::Yes)
-                executeCleanup(cutoff, statuses);
-        });
+    if (m_open)
+        m_actions->cleanupOld();
 }
 
 void MainWindow::executeCleanup(const QDateTime &cutoff, const QList<EventStatus> &statuses)
 {
-    m_actionResult->setText(tr("Cleaning up…"));
-    m_session->call<Result<int>>(
-        this, [cutoff, statuses](Storage &s) { return s.cleanup(cutoff, statuses); },
-        [this](const Result<int> &r) {
-            const QString summary = r.isOk() ? tr("Cleaned up %L1 old event(s)").arg(r.value())
-                                             : tr("Cleanup failed: %1").arg(r.error().message());
-            m_actionResult->setText(summary);
-            m_model->refresh();
-            refreshStats();
-            Q_EMIT actionFinished(summary);
-        });
+    m_actions->executeCleanup(cutoff, statuses);
 }
 
 void MainWindow::releaseStuck()
 {
-    if (!m_open || !m_session->has(Storage::Capability::ReleaseStuck))
-        return;
-    QDialog dialog(this);
-    dialog.setObjectName(QStringLiteral("releaseStuckDialog"));
-    dialog.setWindowTitle(tr("Release stuck events"));
-    auto *form = new QFormLayout(&dialog);
-    auto *explain = new QLabel(tr("%L1 event(s) are marked 'processing' now. Those created longer ago than this go "
-                                  "back to pending, and the framework's relayer sends them again. Do this only when "
-                                  "that relayer crashed: one still running may be sending them.")
-                                   .arg(m_processing),
-        &dialog);
-    explain->setWordWrap(true);
-    form->addRow(explain);
-    auto *minutes = new QSpinBox(&dialog);
-    minutes->setObjectName(QStringLiteral("minutes"));
-    minutes->setRange(0, 100000);
-    minutes->setValue(10);
-    minutes->setSuffix(tr(" min"));
-    form->addRow(tr("Created more than"), minutes);
-    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
-    buttons->button(QDialogButtonBox::Ok)->setText(tr("Release"));
-    buttons->button(QDialogButtonBox::Cancel)->setDefault(true);
-    form->addRow(buttons);
-    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
-    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
-    if (dialog.exec() != QDialog::Accepted)
-        return;
-    // Then the exact count, for a confirmation that names it (Cancel by default, as for a delete).
-    const QDateTime cutoff = QDateTime::currentDateTimeUtc().addSecs(-60 * qint64(minutes->value()));
-    EventFilter stuck;
-    stuck.formatStatus = QStringLiteral("processing");
-    stuck.createdTo = cutoff;
-    m_session->call<Result<qint64>>(
-        this, [stuck](Storage &s) { return s.countEvents(stuck); },
-        [this, cutoff](const Result<qint64> &n) {
-            if (!n.isOk()) {
-                QMessageBox::warning(this, tr("Release stuck events"), n.error().message());
-                return;
-            }
-            if (n.value() == 0) {
-                m_actionResult->setText(tr("No event marked 'processing' was created before %1")
-                                            .arg(QLocale().toString(cutoff.toLocalTime(), QLocale::ShortFormat)));
-                Q_EMIT actionFinished(m_actionResult->text());
-                return;
-            }
-            if (QMessageBox::question(this, tr("Release stuck events"),
-                    tr("Put the %L1 event(s) marked 'processing' and created before %2 back to pending?\n\nThe "
-                       "framework's relayer then sends them again.")
-                        .arg(n.value())
-                        .arg(QLocale().toString(cutoff.toLocalTime(), QLocale::ShortFormat)),
-                    QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel)
-                == QMessageBox::Yes)
-                executeRelease(cutoff);
-        });
+    if (m_open && m_session->has(Storage::Capability::ReleaseStuck))
+        m_actions->releaseStuck(m_processing);
 }
 
 void MainWindow::executeRelease(const QDateTime &cutoff)
 {
-    m_actionResult->setText(tr("Releasing…"));
-    m_session->call<Result<int>>(
-        this, [cutoff](Storage &s) { return s.releaseStuck(cutoff); },
-        [this](const Result<int> &r) {
-            const QString summary = r.isOk() ? tr("Released %L1 stuck event(s) back to pending").arg(r.value())
-                                             : tr("Release failed: %1").arg(r.error().message());
-            m_actionResult->setText(summary);
-            m_model->refresh();
-            refreshStats();
-            Q_EMIT actionFinished(summary);
-        });
+    m_actions->executeRelease(cutoff);
 }
 
 void MainWindow::reproduceCurrent()
@@ -1236,7 +1052,7 @@ void MainWindow::liveTick()
         held = tr("held while rows are selected (Esc clears)");
     else if (m_model->isSearching())
         held = tr("off during a payload search");
-    else if (m_model->isLoading() || m_actionRunning)
+    else if (m_model->isLoading() || m_actions->isRunning())
         held = tr("waiting for the table");
     m_liveLabel->setText(held.isEmpty() ? tr("Live") : tr("Live refresh %1").arg(held));
     if (held.isEmpty()) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "connectionspec.h"
+#include "eventactions.h"
 #include "storage.h"
 
 #include <QDateTime>
@@ -23,6 +24,7 @@ namespace outbox::ui {
 
 class ComposerDialog;
 class DetailPane;
+class EventActions;
 class EventTableModel;
 class HealthPanel;
 class RelayPanel;
@@ -36,7 +38,7 @@ class MainWindow : public QMainWindow
 {
     Q_OBJECT
 public:
-    enum class Action { Retry, Replay, Delete };
+    using Action = EventAction;
     enum class Scope { Selection, AllMatching };
 
     explicit MainWindow(QWidget *parent = nullptr);
@@ -113,7 +115,8 @@ private:
     void liveTick();
     void showCurrentDetail();
     QList<qint64> selectedSequences() const;
-    void executeAction(Action action, const QList<qint64> &sequences, const QString &scopeText);
+    // The current filter in words, for a confirmation and the operations list.
+    QString describeFilter() const;
     void reproduceCurrent();
     void enqueueComposed(const OutboxEvent &event);
     void addRecent(const ConnectionSpec &spec);
@@ -128,6 +131,7 @@ private:
 
     Session *m_session;
     EventTableModel *m_model;
+    EventActions *m_actions = nullptr;
     ConnectionSpec m_spec;
     bool m_open = false;
     QString m_lastOpenError;
@@ -162,7 +166,6 @@ private:
     bool m_statsInFlight = false;
     QAction *m_releaseStuck = nullptr;
     qint64 m_processing = 0; // a foreign outbox's rows marked "processing", at the last refresh
-    bool m_actionRunning = false;
     qint64 m_lastScanMs = 0;
     qint64 m_detailRequest = 0;
     qint64 m_restoreCurrent = 0;

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: MIT
+#include "eventactions.h"
+
+#include "session.h"
+
+#include <QCheckBox>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QFormLayout>
+#include <QLabel>
+#include <QLocale>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSpinBox>
+
+namespace outbox::ui {
+
+namespace {
+constexpr int kActionChunk = 2000; // events per statement of a bulk action
+constexpr int kMaxOperations = 200;
+
+QString localTime(const QDateTime &t)
+{
+    return QLocale().toString(t.toLocalTime(), QLocale::ShortFormat);
+}
+} // namespace
+
+BulkResult runBulkAction(Storage &storage, EventAction action, const QList<qint64> &sequences, int chunk,
+    const std::function<void(qsizetype done)> &progress)
+{
+    BulkResult result;
+    for (qsizetype i = 0; i < sequences.size(); i += chunk) {
+        const QList<qint64> part = sequences.mid(i, chunk);
+        auto ids = storage.idsBySequence(part);
+        if (!ids.isOk()) {
+            result.error = ids.error().message();
+            break;
+        }
+        result.summary.skipped += int(part.size() - ids->size()); // gone meanwhile
+        Result<ActionSummary> r = action == EventAction::Retry ? storage.retry(*ids)
+            : action == EventAction::Replay                    ? storage.replay(*ids)
+                                                               : storage.remove(*ids);
+        if (!r.isOk()) {
+            result.error = r.error().message();
+            break;
+        }
+        result.summary.changed += r->changed;
+        result.summary.skipped += r->skipped;
+        result.summary.newIds += r->newIds;
+        if (progress)
+            progress(qMin(sequences.size(), i + chunk));
+    }
+    return result;
+}
+
+EventActions::EventActions(Session *session, QWidget *dialogParent)
+    : QObject(dialogParent), m_session(session), m_parent(dialogParent)
+{
+}
+
+QString EventActions::verb(EventAction action)
+{
+    switch (action) {
+    case EventAction::Retry:
+        return tr("Retry");
+    case EventAction::Replay:
+        return tr("Replay");
+    case EventAction::Delete:
+        return tr("Delete");
+    }
+    return {};
+}
+
+void EventActions::clearOperations()
+{
+    m_operations.clear();
+}
+
+void EventActions::record(Operation op)
+{
+    op.at = QDateTime::currentDateTime();
+    m_operations.prepend(op);
+    while (m_operations.size() > kMaxOperations)
+        m_operations.removeLast();
+    Q_EMIT operationRecorded(op);
+}
+
+void EventActions::confirmAndRun(EventAction action, const QList<qint64> &sequences, const QString &scopeText)
+{
+    if (m_running || sequences.isEmpty())
+        return;
+    QString note;
+    switch (action) {
+    case EventAction::Retry:
+        note = tr("Only failed events are retried; others are skipped.");
+        break;
+    case EventAction::Replay:
+        note = tr("Each sent or failed event is enqueued again as a new event; pending ones are skipped.");
+        break;
+    case EventAction::Delete:
+        note = tr("Deleted events and their delivery history cannot be brought back.");
+        break;
+    }
+    const QString question = tr("%1 %2?\n\n%3").arg(verb(action), scopeText, note);
+    // A retry is undone by the next failure: Yes is its default. Replay and delete are not: Cancel is theirs.
+    if (QMessageBox::question(m_parent, tr("%1 events").arg(verb(action)), question,
+            QMessageBox::Yes | QMessageBox::Cancel,
+            action == EventAction::Retry ? QMessageBox::Yes : QMessageBox::Cancel)
+        != QMessageBox::Yes)
+        return;
+    run(action, sequences, scopeText);
+}
+
+void EventActions::run(EventAction action, const QList<qint64> &sequences, const QString &scopeText)
+{
+    m_running = true;
+    Q_EMIT progress(tr("Working on %1…").arg(scopeText));
+    QPointer<EventActions> self(this);
+    Session *session = m_session;
+    m_session->post([=](Storage &storage) {
+        const BulkResult r = runBulkAction(storage, action, sequences, kActionChunk, [&](qsizetype done) {
+            session->deliver([self, done, n = sequences.size()] {
+                if (self && n > kActionChunk)
+                    Q_EMIT self->progress(tr("Working… %L1 of %L2").arg(done).arg(n));
+            });
+        });
+        session->deliver([self, action, r, sequences, scopeText] {
+            if (!self)
+                return;
+            self->m_running = false;
+            const ActionSummary &total = r.summary;
+            static const char *const done[] = {"Retried", "Replayed", "Deleted"};
+            QString summary =
+                tr("%1 %L2 event(s); %L3 skipped").arg(tr(done[int(action)])).arg(total.changed).arg(total.skipped);
+            if (total.skipped > 0) {
+                summary += action == EventAction::Retry ? tr(" (not failed: already retried, pending or sent, or gone)")
+                    : action == EventAction::Replay     ? tr(" (still pending, or gone)")
+                                                        : tr(" (already gone)");
+            }
+            if (!r.error.isEmpty())
+                summary = tr("Stopped after %L1 change(s): %2").arg(total.changed).arg(r.error);
+            else if (action != EventAction::Delete && total.changed > 0 && self->m_relayerStopped
+                && self->m_relayerStopped())
+                summary +=
+                    tr(" — this console's relayer is stopped: Relay ▸ Start sends them (or a relayer elsewhere)");
+            Operation op;
+            op.what = verb(action);
+            op.scope = scopeText;
+            op.changed = total.changed;
+            op.skipped = total.skipped;
+            op.error = r.error;
+            op.affected = sequences;
+            self->record(op);
+            if (!r.error.isEmpty())
+                QMessageBox::warning(self->m_parent, tr("Action failed"), summary);
+            Q_EMIT self->finished(summary, r.error, total.changed > 0);
+        });
+    });
+}
+
+void EventActions::cleanupOld()
+{
+    QDialog dialog(m_parent);
+    dialog.setObjectName(QStringLiteral("cleanupDialog"));
+    dialog.setWindowTitle(tr("Clean up old events"));
+    auto *form = new QFormLayout(&dialog);
+    auto *days = new QSpinBox(&dialog);
+    days->setObjectName(QStringLiteral("days"));
+    days->setRange(0, 3650);
+    days->setValue(7);
+    days->setSuffix(tr(" days"));
+    auto *sent = new QCheckBox(tr("sent"), &dialog);
+    sent->setChecked(true);
+    auto *failed = new QCheckBox(tr("failed"), &dialog);
+    form->addRow(tr("Older than"), days);
+    form->addRow(tr("In state"), sent);
+    form->addRow(QString(), failed);
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
+    buttons->button(QDialogButtonBox::Ok)->setText(tr("Delete"));
+    form->addRow(buttons);
+    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    QList<EventStatus> statuses;
+    if (sent->isChecked())
+        statuses.append(EventStatus::Sent);
+    if (failed->isChecked())
+        statuses.append(EventStatus::Failed);
+    const QDateTime cutoff = QDateTime::currentDateTimeUtc().addDays(-days->value());
+    if (statuses.isEmpty())
+        return;
+    // The exact count first, for a confirmation that names it (Cancel by default: deleted events are gone).
+    m_session->call<Result<qint64>>(
+        this,
+        [cutoff, statuses](Storage &s) -> Result<qint64> {
+            qint64 n = 0;
+            for (EventStatus status : statuses) {
+                EventFilter f;
+                f.status = status;
+                f.createdTo = cutoff;
+                auto c = s.countEvents(f);
+                if (!c.isOk())
+                    return c.error();
+                n += c.value();
+            }
+            return n;
+        },
+        [this, cutoff, statuses](const Result<qint64> &n) {
+            if (!n.isOk()) {
+                QMessageBox::warning(m_parent, tr("Clean up old events"), n.error().message());
+                return;
+            }
+            if (n.value() == 0) {
+                Q_EMIT finished(tr("No event to clean up"), QString(), false);
+                return;
+            }
+            if (QMessageBox::question(m_parent, tr("Clean up old events"),
+                    tr("Delete %L1 event(s) created before %2, with their delivery history?\n\nThey cannot be "
+                       "brought back.")
+                        .arg(n.value())
+                        .arg(localTime(cutoff)),
+                    QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel)
+                == QMessageBox::Yes)
+                executeCleanup(cutoff, statuses);
+        });
+}
+
+void EventActions::executeCleanup(const QDateTime &cutoff, const QList<EventStatus> &statuses)
+{
+    Q_EMIT progress(tr("Cleaning up…"));
+    m_session->call<Result<int>>(
+        this, [cutoff, statuses](Storage &s) { return s.cleanup(cutoff, statuses); },
+        [this, cutoff, statuses](const Result<int> &r) {
+            const QString summary = r.isOk() ? tr("Cleaned up %L1 old event(s)").arg(r.value())
+                                             : tr("Cleanup failed: %1").arg(r.error().message());
+            QStringList names;
+            for (EventStatus s : statuses)
+                names << statusName(s);
+            Operation op;
+            op.what = tr("Clean up");
+            op.scope = tr("%1 events created before %2").arg(names.join(tr(" and ")), localTime(cutoff));
+            op.changed = r.isOk() ? r.value() : 0;
+            op.error = r.isOk() ? QString() : r.error().message();
+            record(op);
+            Q_EMIT finished(summary, op.error, op.changed > 0);
+        });
+}
+
+void EventActions::releaseStuck(qint64 processing)
+{
+    QDialog dialog(m_parent);
+    dialog.setObjectName(QStringLiteral("releaseStuckDialog"));
+    dialog.setWindowTitle(tr("Release stuck events"));
+    auto *form = new QFormLayout(&dialog);
+    auto *explain = new QLabel(tr("%L1 event(s) are marked 'processing' now. Those created longer ago than this go "
+                                  "back to pending, and the framework's relayer sends them again. Do this only when "
+                                  "that relayer crashed: one still running may be sending them.")
+                                   .arg(processing),
+        &dialog);
+    explain->setWordWrap(true);
+    form->addRow(explain);
+    auto *minutes = new QSpinBox(&dialog);
+    minutes->setObjectName(QStringLiteral("minutes"));
+    minutes->setRange(0, 100000);
+    minutes->setValue(10);
+    minutes->setSuffix(tr(" min"));
+    form->addRow(tr("Created more than"), minutes);
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
+    buttons->button(QDialogButtonBox::Ok)->setText(tr("Release"));
+    buttons->button(QDialogButtonBox::Cancel)->setDefault(true);
+    form->addRow(buttons);
+    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    // Then the exact count, for a confirmation that names it (Cancel by default, as for a delete).
+    const QDateTime cutoff = QDateTime::currentDateTimeUtc().addSecs(-60 * qint64(minutes->value()));
+    EventFilter stuck;
+    stuck.formatStatus = QStringLiteral("processing");
+    stuck.createdTo = cutoff;
+    m_session->call<Result<qint64>>(
+        this, [stuck](Storage &s) { return s.countEvents(stuck); },
+        [this, cutoff](const Result<qint64> &n) {
+            if (!n.isOk()) {
+                QMessageBox::warning(m_parent, tr("Release stuck events"), n.error().message());
+                return;
+            }
+            if (n.value() == 0) {
+                Q_EMIT finished(
+                    tr("No event marked 'processing' was created before %1").arg(localTime(cutoff)), QString(), false);
+                return;
+            }
+            if (QMessageBox::question(m_parent, tr("Release stuck events"),
+                    tr("Put the %L1 event(s) marked 'processing' and created before %2 back to pending?\n\nThe "
+                       "framework's relayer then sends them again.")
+                        .arg(n.value())
+                        .arg(localTime(cutoff)),
+                    QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel)
+                == QMessageBox::Yes)
+                executeRelease(cutoff);
+        });
+}
+
+void EventActions::executeRelease(const QDateTime &cutoff)
+{
+    Q_EMIT progress(tr("Releasing…"));
+    m_session->call<Result<int>>(
+        this, [cutoff](Storage &s) { return s.releaseStuck(cutoff); },
+        [this, cutoff](const Result<int> &r) {
+            const QString summary = r.isOk() ? tr("Released %L1 stuck event(s) back to pending").arg(r.value())
+                                             : tr("Release failed: %1").arg(r.error().message());
+            Operation op;
+            op.what = tr("Release stuck");
+            op.scope = tr("events marked 'processing' created before %1").arg(localTime(cutoff));
+            op.changed = r.isOk() ? r.value() : 0;
+            op.error = r.isOk() ? QString() : r.error().message();
+            record(op);
+            Q_EMIT finished(summary, op.error, op.changed > 0);
+        });
+}
+
+} // namespace outbox::ui

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "storage.h"
+
+#include <QDateTime>
+#include <QObject>
+#include <QPointer>
+
+#include <functional>
+
+class QWidget;
+
+namespace outbox::ui {
+
+class Session;
+
+enum class EventAction { Retry, Replay, Delete };
+
+// The result of a bulk action on events, done by runBulkAction().
+struct BulkResult
+{
+    ActionSummary summary;
+    QString error; // the action stopped here: summary counts what was done before
+};
+
+// The non-widget half of an operator action: runs `action` on the events with these sequences, `chunk` events
+// per statement, each chunk its own transaction, calling progress(done) after each. Events gone meanwhile are
+// counted as skipped.
+BulkResult runBulkAction(Storage &storage, EventAction action, const QList<qint64> &sequences, int chunk,
+    const std::function<void(qsizetype done)> &progress = {});
+
+// One operator action, as the operations list shows it.
+struct Operation
+{
+    QDateTime at; // when it finished
+    QString what; // "Retry", "Delete", "Clean up"…
+    QString scope; // exactly what it applied to, with the filter values or the group
+    int changed = 0;
+    int skipped = 0;
+    QString error;
+    QList<qint64> affected; // the sequences it was asked to change (empty: cleanup and release, by time)
+};
+
+// The operator's actions on the open outbox: retry, replay and delete of chosen events, cleanup of old ones,
+// release of a foreign relayer's stuck rows. Each asks first, naming what and how many (Yes by default for a
+// retry, which the next failure undoes; Cancel for the rest), runs on the session's Main lane, reports one
+// summary and records an Operation.
+class EventActions : public QObject
+{
+    Q_OBJECT
+public:
+    EventActions(Session *session, QWidget *dialogParent);
+
+    bool isRunning() const { return m_running; }
+    // Asked after a retry or replay: whether no relayer of this console runs (the summary then says so).
+    void setRelayerStoppedCheck(std::function<bool()> check) { m_relayerStopped = std::move(check); }
+
+    // Confirms, then runs. scopeText names the events ("the 3 selected events", "the 12 events of group …").
+    void confirmAndRun(EventAction action, const QList<qint64> &sequences, const QString &scopeText);
+    void run(EventAction action, const QList<qint64> &sequences, const QString &scopeText);
+    void cleanupOld();
+    void executeCleanup(const QDateTime &cutoff, const QList<EventStatus> &statuses);
+    // A foreign outbox: `processing` is how many rows are marked so now (for the dialog's explanation).
+    void releaseStuck(qint64 processing);
+    void executeRelease(const QDateTime &cutoff);
+
+    const QList<Operation> &operations() const { return m_operations; }
+    void clearOperations(); // another outbox
+
+    static QString verb(EventAction action);
+
+Q_SIGNALS:
+    void progress(const QString &text);
+    // After every action, also one that changed nothing or failed; changed: the outbox may differ.
+    void finished(const QString &summary, const QString &error, bool changed);
+    void operationRecorded(const Operation &operation);
+
+private:
+    void record(Operation op);
+
+    Session *m_session;
+    QPointer<QWidget> m_parent;
+    bool m_running = false;
+    std::function<bool()> m_relayerStopped;
+    QList<Operation> m_operations;
+};
+
+} // namespace outbox::ui
