@@ -475,6 +475,48 @@ Result<QList<OutboxEvent>> RomancyStorage::listEvents(const EventFilter &filter,
     return events;
 }
 
+Result<QList<FailureGroup>> RomancyStorage::failureGroups(const EventFilter &filter)
+{
+    EventFilter failed = filter;
+    failed.status = EventStatus::Failed;
+    auto w = whereFor(failed);
+    if (!w.isOk())
+        return w.error();
+    const QString sql =
+        m_dialect.sql(QStringLiteral("romancy-failure-groups"))
+            .replace(QLatin1String("{{where}}"), w->sql())
+            .replace(QLatin1String("{{error}}"), column(QStringLiteral("last_error"), QStringLiteral("NULL")))
+            .replace(QLatin1String("{{first}}"), timeText(QStringLiteral("MIN(created_at)")))
+            .replace(QLatin1String("{{last}}"), timeText(QStringLiteral("MAX(created_at)")));
+    auto q = run(sql, w->values, QStringLiteral("cannot group failed events"));
+    if (!q.isOk())
+        return q.error();
+    QHash<QString, qsizetype> index;
+    QList<FailureGroup> groups;
+    while (q->next()) {
+        FailureGroup row;
+        row.type = q->value(0).toString();
+        row.example = q->value(1).toString();
+        row.cause = failureCause(row.example);
+        row.count = q->value(2).toLongLong();
+        row.firstSeen = parseTime(q->value(3));
+        row.lastSeen = parseTime(q->value(4));
+        const QString key = row.type + QChar(0x1f) + row.cause;
+        auto it = index.constFind(key);
+        if (it == index.constEnd()) {
+            index.insert(key, groups.size());
+            groups.append(row);
+            continue;
+        }
+        FailureGroup &g = groups[*it];
+        g.count += row.count;
+        g.firstSeen = qMin(g.firstSeen, row.firstSeen);
+        g.lastSeen = qMax(g.lastSeen, row.lastSeen);
+    }
+    sortFailureGroups(groups);
+    return groups;
+}
+
 Result<qint64> RomancyStorage::countEvents(const EventFilter &filter)
 {
     auto w = whereFor(filter);

@@ -61,6 +61,7 @@ public:
     Result<qint64> maxSequence() override;
     Result<OutboxEvent> event(const QString &id) override;
     Result<QList<Attempt>> attempts(const QString &id) override;
+    Result<QList<FailureGroup>> failureGroups(const EventFilter &filter) override;
     Result<ActionSummary> retry(const QStringList &ids) override;
     Result<ActionSummary> retryMatching(const EventFilter &filter) override;
     Result<ActionSummary> replay(const QStringList &ids) override;

@@ -6,6 +6,7 @@
 #include "composerdialog.h"
 #include "detailpane.h"
 #include "eventmodel.h"
+#include "failuregroupsview.h"
 #include "healthpanel.h"
 #include "mainwindow.h"
 #include "receiver.h"
@@ -60,6 +61,7 @@ public:
             if (!box)
                 return;
             text = box->text();
+            defaultButton = box->defaultButton() ? box->standardButton(box->defaultButton()) : QMessageBox::NoButton;
             seen = true;
             m_timer.stop();
             if (QAbstractButton *b = box->button(m_button))
@@ -70,6 +72,7 @@ public:
         m_timer.start(10);
     }
     QString text;
+    QMessageBox::StandardButton defaultButton = QMessageBox::NoButton;
     bool seen = false;
 
 private:
@@ -97,8 +100,9 @@ class TestConsole : public QObject
         return *id;
     }
 
-    // Marks the oldest n pending events failed (404) or sent, the way a relayer would.
-    void deliver(int n, EventStatus status)
+    // Marks the oldest n pending events failed (404, or the given status and error) or sent, the way a relayer
+    // would.
+    void deliver(int n, EventStatus status, int httpStatus = 0, const QString &error = {})
     {
         auto storage = testsupport::openStorage(m_spec);
         auto claimed = storage->claim(QStringLiteral("test-relayer"), n, 60000);
@@ -112,6 +116,10 @@ class TestConsole : public QObject
             r.outcome = status == EventStatus::Sent ? Attempt::Outcome::Sent : Attempt::Outcome::Failed;
             r.httpStatus = status == EventStatus::Sent ? 200 : 404;
             r.error = status == EventStatus::Sent ? QString() : QStringLiteral("HTTP 404 Not Found: no such route");
+            if (status == EventStatus::Failed && !error.isNull()) {
+                r.httpStatus = httpStatus;
+                r.error = error.arg(records.size() + 7);
+            }
             records.append(r);
         }
         QVERIFY(!storage->complete(QStringLiteral("test-relayer"), records));
@@ -487,6 +495,104 @@ private Q_SLOTS:
         waitRowsShown();
         QCOMPARE(model()->rowCount(), 10);
         QCOMPARE(count(QStringLiteral("1=1")), 10);
+    }
+
+    // Failures by cause: the failed events grouped in the database, a group shown in the table, retried with
+    // a confirmation that names it, and deleted (Cancel first: nothing goes); each event retried carries the
+    // operator's entry in its history.
+    void failuresByCauseAreGroupedAndActedOn()
+    {
+        for (int i = 0; i < 4; ++i)
+            enqueue(QStringLiteral("order.created"));
+        for (int i = 0; i < 2; ++i)
+            enqueue(QStringLiteral("order.paid"));
+        enqueue(QStringLiteral("order.created"));
+        enqueue(QStringLiteral("order.created"));
+        deliver(4, EventStatus::Failed, 503, QStringLiteral("HTTP 503: busy, retry in %1 s")); // one cause, 4 texts
+        deliver(2, EventStatus::Failed, 0, QStringLiteral("Connection refused after %1 ms"));
+        deliver(1, EventStatus::Failed, 503, QStringLiteral("HTTP 503: busy, retry in %1 s")); // joins the first
+        deliver(1, EventStatus::Sent);
+        openWindow();
+        auto *view = m_window->findChild<FailureGroupsView *>(QStringLiteral("failureGroupsView"));
+        QVERIFY(view);
+        auto *groups = view->findChild<QTableWidget *>(QStringLiteral("failureGroups"));
+        QVERIFY(groups);
+        QTRY_COMPARE_WITH_TIMEOUT(groups->rowCount(), 2, 10000);
+        QCOMPARE(groups->item(0, 0)->text(), QStringLiteral("5"));
+        QCOMPARE(groups->item(0, 1)->text(), QStringLiteral("order.created"));
+        QCOMPARE(groups->item(0, 2)->text(), QStringLiteral("503"));
+        QCOMPARE(groups->item(0, 3)->text(), QStringLiteral("HTTP #: busy, retry in # s"));
+        QCOMPARE(groups->item(1, 1)->text(), QStringLiteral("order.paid"));
+        QCOMPARE(groups->item(1, 2)->text(), QString());
+        QCOMPARE(groups->item(1, 3)->text(), QStringLiteral("Connection refused after # ms"));
+        QVERIFY(!groups->item(0, 5)->text().isEmpty()); // the last failure's time
+        QVERIFY(view->findChild<QLabel *>(QStringLiteral("failureGroupsSummary"))
+                    ->text()
+                    .startsWith(QStringLiteral("7 failed event(s) in 2 group(s)")));
+
+        // Show events: the Failed tab, the group's type, only its five events, and a way back.
+        groups->setCurrentCell(0, 3);
+        QTest::mouseClick(view->findChild<QPushButton *>(QStringLiteral("showGroup")), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(m_window->findChild<QLabel *>(QStringLiteral("restriction"))->isVisible(), 10000);
+        waitRowsShown();
+        QCOMPARE(m_window->statusTabs()->currentIndex(), 2);
+        QCOMPARE(
+            m_window->findChild<QLineEdit *>(QStringLiteral("typeFilter"))->text(), QStringLiteral("order.created"));
+        QCOMPARE(model()->rowCount(), 5);
+        for (int r = 0; r < 5; ++r)
+            QVERIFY(cell(r, EventTableModel::LastError).startsWith(QStringLiteral("HTTP 503: busy")));
+        QVERIFY(
+            m_window->findChild<QLabel *>(QStringLiteral("restriction"))->text().contains(QStringLiteral("5 failed")));
+        QTest::mouseClick(m_window->findChild<QPushButton *>(QStringLiteral("clearRestriction")), Qt::LeftButton);
+        waitRowsShown();
+        QVERIFY(!m_window->findChild<QLabel *>(QStringLiteral("restriction"))->isVisible());
+        QCOMPARE(model()->rowCount(), 5); // every failed order.created: the same five here
+
+        // Retry the group: the confirmation names the group and its count, Yes by default.
+        QSignalSpy finished(m_window.get(), &MainWindow::actionFinished);
+        {
+            MessageBoxAnswer answer;
+            QTest::mouseClick(view->findChild<QPushButton *>(QStringLiteral("retryGroup")), Qt::LeftButton);
+            QVERIFY(finished.wait(10000));
+            QVERIFY2(answer.text.contains(
+                         QStringLiteral("the 5 failed event(s) of group order.created · HTTP 503 · HTTP #: busy")),
+                qPrintable(answer.text));
+            QCOMPARE(answer.defaultButton, QMessageBox::Yes);
+        }
+        QVERIFY(m_window->actionResultLabel()->text().startsWith(QStringLiteral("Retried 5 event(s); 0 skipped")));
+        QCOMPARE(count(QStringLiteral("status = 'failed' AND type = 'order.created'")), 0);
+        QCOMPARE(count(QStringLiteral("status = 'failed'")), 2);
+        const QString retriedId = m_app
+                                      ->scalar(QStringLiteral("SELECT id FROM outbox_events WHERE type = "
+                                                              "'order.created' AND status = 'pending' AND attempts = 0 "
+                                                              "ORDER BY seq"))
+                                      .toString();
+        auto history = testsupport::openStorage(m_spec)->attempts(retriedId);
+        QVERIFY(history.isOk());
+        QCOMPARE(history->last().outcome, Attempt::Outcome::Operator);
+        QCOMPARE(history->last().error, QStringLiteral("manual retry"));
+        QTRY_COMPARE_WITH_TIMEOUT(groups->rowCount(), 1, 10000); // the groups follow
+
+        // Delete the remaining group: Cancel by default, and Cancel deletes nothing; then Yes.
+        groups->setCurrentCell(0, 0);
+        {
+            MessageBoxAnswer cancel(QMessageBox::Cancel);
+            QTest::mouseClick(view->findChild<QPushButton *>(QStringLiteral("deleteGroup")), Qt::LeftButton);
+            QTRY_VERIFY_WITH_TIMEOUT(cancel.seen, 10000);
+            QCOMPARE(cancel.defaultButton, QMessageBox::Cancel);
+            QVERIFY(cancel.text.contains(QStringLiteral("the 2 failed event(s) of group order.paid")));
+        }
+        QCOMPARE(count(QStringLiteral("status = 'failed'")), 2);
+        {
+            MessageBoxAnswer yes;
+            QTest::mouseClick(view->findChild<QPushButton *>(QStringLiteral("deleteGroup")), Qt::LeftButton);
+            QVERIFY(finished.wait(10000));
+        }
+        QCOMPARE(count(QStringLiteral("status = 'failed'")), 0);
+        QCOMPARE(count(QStringLiteral("1=1")), 6);
+        QTRY_COMPARE_WITH_TIMEOUT(groups->rowCount(), 0, 10000);
+        QCOMPARE(view->findChild<QLabel *>(QStringLiteral("failureGroupsSummary"))->text(),
+            QStringLiteral("No failed events"));
     }
 
     void retrySelectionThroughWidgets()

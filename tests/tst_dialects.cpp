@@ -58,7 +58,7 @@ private Q_SLOTS:
         const QStringList perCall{"where", "types", "columns", "direction", "order", "statuses", "patterns",
             "sequences",
             // the romancy/edda statements' (romancystorage.cpp)
-            "age", "time", "column", "oldest", "clear-error", "and", "copied", "ids"};
+            "age", "time", "column", "oldest", "clear-error", "and", "copied", "ids", "error", "first", "last"};
         static const QRegularExpression token(QStringLiteral("\\{\\{([a-z0-9-]+)\\}\\}"));
         for (const Dialect *d : Dialect::all()) {
             for (const QString &name : d->statementNames()) {

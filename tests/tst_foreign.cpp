@@ -228,7 +228,8 @@ private Q_SLOTS:
                 {"{{oldest}}", "MIN(created_at)"}, {"{{clear-error}}", ", last_error = NULL"},
                 {"{{and}}", " AND event_id = ?"}, {"{{copied}}", ", event_data"}, {"{{ids}}", "?, ?"},
                 {"{{statuses}}", "'published'"}, {"{{age}}", "created_at"},
-                {"{{time}}", d->sql(QStringLiteral("romancy-time")).trimmed()}, {"{{column}}", "event_data"}};
+                {"{{time}}", d->sql(QStringLiteral("romancy-time")).trimmed()}, {"{{column}}", "event_data"},
+                {"{{error}}", "last_error"}, {"{{first}}", "MIN(created_at)"}, {"{{last}}", "MAX(created_at)"}};
             for (auto it = fill.cbegin(); it != fill.cend(); ++it)
                 sql.replace(it.key(), it.value());
             static const QRegularExpression dml(QStringLiteral("^(SELECT|INSERT|UPDATE|DELETE)\\b"));
@@ -340,6 +341,37 @@ private Q_SLOTS:
     }
 
     // Filters, sorting and payload search, all in the database.
+    // The failed, invalid and expired rows grouped by type and cause in the database, as the row-by-row
+    // grouping finds them; a group's members are its rows; nothing is changed by asking.
+    void failureGroupsOfAForeignOutbox()
+    {
+        const QByteArray before = snapshot(m_spec);
+        auto s = openForeign();
+        auto groups = s->failureGroups({});
+        QVERIFY2(groups.isOk(), qPrintable(groups.error().message()));
+        auto rowByRow = s->Storage::failureGroups({});
+        QVERIFY2(rowByRow.isOk(), qPrintable(rowByRow.error().message()));
+        QCOMPARE(groups->size(), rowByRow->size());
+        qint64 total = 0;
+        for (int i = 0; i < groups->size(); ++i) {
+            QCOMPARE(groups->at(i).type, rowByRow->at(i).type);
+            QCOMPARE(groups->at(i).cause, rowByRow->at(i).cause);
+            QCOMPARE(groups->at(i).count, rowByRow->at(i).count);
+            QCOMPARE(groups->at(i).httpStatus, 0);
+            QCOMPARE(groups->at(i).firstSeen, rowByRow->at(i).firstSeen);
+            QVERIFY(groups->at(i).firstSeen.isValid());
+            total += groups->at(i).count;
+        }
+        EventFilter failed;
+        failed.status = EventStatus::Failed;
+        QCOMPARE(total, *s->countEvents(failed));
+        auto members = s->failureGroupSequences(groups->first(), {});
+        QVERIFY(members.isOk());
+        QCOMPARE(members->size(), groups->first().count);
+        s.reset();
+        QCOMPARE(snapshot(m_spec), before);
+    }
+
     void filtersSortAndSearch()
     {
         auto s = openForeign();

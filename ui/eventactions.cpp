@@ -55,8 +55,7 @@ BulkResult runBulkAction(Storage &storage, EventAction action, const QList<qint6
 
 EventActions::EventActions(Session *session, QWidget *dialogParent)
     : QObject(dialogParent), m_session(session), m_parent(dialogParent)
-{
-}
+{ }
 
 QString EventActions::verb(EventAction action)
 {

@@ -6,6 +6,7 @@
 #include "detailpane.h"
 #include "eventactions.h"
 #include "eventmodel.h"
+#include "failuregroupsview.h"
 #include "healthpanel.h"
 #include "relaypanel.h"
 #include "sendevent.h"
@@ -134,6 +135,13 @@ MainWindow::MainWindow(QWidget *parent)
     testerDock->setObjectName(QStringLiteral("testerDock"));
     testerDock->setWidget(m_tester);
     addDockWidget(Qt::BottomDockWidgetArea, testerDock);
+    m_failures = new FailureGroupsView(m_session, this);
+    auto *failuresDock = new QDockWidget(tr("Failures by cause"), this);
+    failuresDock->setObjectName(QStringLiteral("failuresDock"));
+    failuresDock->setWidget(m_failures);
+    addDockWidget(Qt::BottomDockWidgetArea, failuresDock);
+    tabifyDockWidget(testerDock, failuresDock);
+    failuresDock->raise();
 
     m_rowsLabel = new QLabel(this);
     m_liveLabel = new QLabel(this);
@@ -155,9 +163,19 @@ MainWindow::MainWindow(QWidget *parent)
         m_table->clearSelection();
         m_model->refresh();
         refreshStats();
+        m_failures->refresh();
         showCurrentDetail();
         Q_EMIT actionFinished(summary);
     });
+
+    connect(m_failures, &FailureGroupsView::showEventsRequested, this, &MainWindow::showFailureGroup);
+    connect(m_failures, &FailureGroupsView::actionRequested, this,
+        [this](EventAction action, const FailureGroup &group, const QList<qint64> &sequences) {
+            m_actions->confirmAndRun(action, sequences,
+                tr("the %L1 failed event(s) of group %2")
+                    .arg(sequences.size())
+                    .arg(FailureGroupsView::groupName(group)));
+        });
 
     buildMenus();
 
@@ -279,9 +297,62 @@ QWidget *MainWindow::buildFilterBar()
                  m_toFilter, m_searchEdit})
             e->clear();
         m_model->cancel();
+        clearRestriction();
+        applyFilters();
+    });
+    // Shown while the table holds only a failure group's or an operation's events.
+    m_restriction = new QLabel(bar);
+    m_restriction->setObjectName(QStringLiteral("restriction"));
+    m_restriction->setTextFormat(Qt::PlainText);
+    m_restrictionClear = new QPushButton(tr("Show all"), bar);
+    m_restrictionClear->setObjectName(QStringLiteral("clearRestriction"));
+    row->addWidget(m_restriction);
+    row->addWidget(m_restrictionClear);
+    m_restriction->hide();
+    m_restrictionClear->hide();
+    connect(m_restrictionClear, &QPushButton::clicked, this, [this] {
+        clearRestriction();
         applyFilters();
     });
     return bar;
+}
+
+void MainWindow::restrictTo(const QList<qint64> &sequences, const QString &label)
+{
+    m_model->setRestriction(sequences, label);
+    m_restriction->setText(tr("Only %1").arg(label));
+    m_restriction->setToolTip(plainTooltip(label));
+    m_restriction->show();
+    m_restrictionClear->show();
+}
+
+void MainWindow::clearRestriction()
+{
+    m_restriction->hide();
+    m_restrictionClear->hide();
+    m_model->clearRestriction();
+}
+
+void MainWindow::showFailureGroup(const FailureGroup &group, const QList<qint64> &sequences)
+{
+    // The Failed tab, the group's type in the filter, the rest cleared; then only the group's events.
+    for (QLineEdit *e :
+        {m_idFilter, m_sourceFilter, m_keyFilter, m_errorFilter, m_fromFilter, m_toFilter, m_searchEdit}) {
+        const QSignalBlocker blocker(e);
+        e->clear();
+    }
+    {
+        const QSignalBlocker blocker(m_typeFilter);
+        m_typeFilter->setText(group.type);
+    }
+    {
+        const QSignalBlocker blocker(m_tabs);
+        m_tabs->setCurrentIndex(2);
+    }
+    restrictTo(sequences,
+        tr("the %L1 failed event(s) of group %2").arg(sequences.size()).arg(FailureGroupsView::groupName(group)));
+    applyFilters();
+    m_table->setFocus();
 }
 
 QWidget *MainWindow::buildSearchBar()
@@ -485,6 +556,10 @@ void MainWindow::openOutbox(const ConnectionSpec &spec, Storage::OpenMode mode)
     m_demo = false;
     m_health->clear();
     m_detail->clear();
+    m_failures->clear();
+    m_restriction->hide();
+    m_restrictionClear->hide();
+    m_lastFailedCount = -1;
     statusBar()->showMessage(tr("Opening %1…").arg(spec.displayUrl()));
     m_session->open(spec, mode);
 }
@@ -1016,6 +1091,11 @@ void MainWindow::refreshStats()
             if (m_lastRelayError.isEmpty())
                 m_health->setLatestFailure(h.lastFailure, h.lastFailureAt);
             updateTabCounts(h.stats.value());
+            // The failure groups follow the failed count (when it changes, they may have).
+            if (h.stats.value().failed != m_lastFailedCount) {
+                m_lastFailedCount = h.stats.value().failed;
+                m_failures->refresh();
+            }
             Q_EMIT statsRefreshed();
         },
         Session::Lane::Background);

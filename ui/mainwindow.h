@@ -26,6 +26,7 @@ class ComposerDialog;
 class DetailPane;
 class EventActions;
 class EventTableModel;
+class FailureGroupsView;
 class HealthPanel;
 class RelayPanel;
 class Session;
@@ -76,6 +77,7 @@ public:
     HealthPanel *healthPanel() const { return m_health; }
     RelayPanel *relayPanel() const { return m_relay; }
     TesterPanel *testerPanel() const { return m_tester; }
+    FailureGroupsView *failureGroups() const { return m_failures; }
     QTabBar *statusTabs() const { return m_tabs; }
     QLineEdit *idFilter() const { return m_idFilter; }
     QLineEdit *typeFilter() const { return m_typeFilter; }
@@ -115,6 +117,10 @@ private:
     void liveTick();
     void showCurrentDetail();
     QList<qint64> selectedSequences() const;
+    // Only these events of those the filter matches, until the operator clears it.
+    void restrictTo(const QList<qint64> &sequences, const QString &label);
+    void clearRestriction();
+    void showFailureGroup(const FailureGroup &group, const QList<qint64> &sequences);
     // The current filter in words, for a confirmation and the operations list.
     QString describeFilter() const;
     void reproduceCurrent();
@@ -155,6 +161,10 @@ private:
     QSplitter *m_splitter;
     RelayPanel *m_relay;
     TesterPanel *m_tester;
+    FailureGroupsView *m_failures;
+    QLabel *m_restriction = nullptr;
+    QPushButton *m_restrictionClear = nullptr;
+    qint64 m_lastFailedCount = -1;
     ComposerDialog *m_composer = nullptr;
     QLabel *m_rowsLabel;
     QLabel *m_liveLabel;

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "eventactions.h"
+#include "storage.h"
+
+#include <QWidget>
+
+class QLabel;
+class QPushButton;
+class QTableWidget;
+
+namespace outbox::ui {
+
+class Session;
+
+// Failures by cause: the failed events grouped by type, HTTP status and cause (Storage::failureGroups), the
+// largest group first, with their first and last failure. Each group can be shown in the event table, or
+// retried, replayed or deleted as a whole: the view finds the group's events, then asks the window to act.
+class FailureGroupsView : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit FailureGroupsView(Session *session, QWidget *parent = nullptr);
+
+    // Counts the groups again (in the background; refreshed() tells when done). Skipped while one runs.
+    void refresh();
+    void clear(); // another outbox
+    const QList<FailureGroup> &groups() const { return m_groups; }
+    // The group of the current row (nullptr: none).
+    const FailureGroup *currentGroup() const;
+    static QString groupName(const FailureGroup &group);
+
+    // Acts on the current group (the buttons, the context menu and tests call these).
+    void showCurrentGroup();
+    void actOnCurrentGroup(EventAction action);
+
+Q_SIGNALS:
+    void refreshed(qint64 elapsedMs);
+    void showEventsRequested(const FailureGroup &group, const QList<qint64> &sequences);
+    void actionRequested(EventAction action, const FailureGroup &group, const QList<qint64> &sequences);
+
+private:
+    // Finds the group's events on the database thread, then calls done with them.
+    void withMembers(const FailureGroup &group, std::function<void(const QList<qint64> &)> done);
+    void showGroups(const QList<FailureGroup> &groups, qint64 elapsedMs);
+    void updateButtons();
+
+    Session *m_session;
+    QList<FailureGroup> m_groups;
+    QTableWidget *m_table;
+    QLabel *m_summary;
+    QPushButton *m_show;
+    QPushButton *m_retry;
+    QPushButton *m_replay;
+    QPushButton *m_delete;
+    bool m_inFlight = false;
+    int m_generation = 0;
+};
+
+} // namespace outbox::ui
