@@ -35,7 +35,8 @@ using detail::Dialect;
 namespace {
 
 // The schema version this program writes: each dialect has migrate-1.sql .. migrate-N.sql.
-constexpr int kSchemaVersion = 5;
+constexpr int kSchemaVersion = 6;
+constexpr int kCauseLength = 200; // as the index of failures (schema version 6) keeps them
 
 QAtomicInteger<quint64> g_connectionCounter;
 
@@ -188,12 +189,12 @@ QString failureCause(const QString &error)
     static const QRegularExpression hex(QStringLiteral("\\b(?=[0-9a-fA-F]*[0-9])[0-9a-fA-F]{8,}\\b"));
     static const QRegularExpression number(QStringLiteral("\\d+(?:[.,]\\d+)*"));
     static const QRegularExpression space(QStringLiteral("\\s+"));
-    QString cause = error;
+    QString cause = error.left(kCauseLength);
     cause.replace(uuid, QStringLiteral("#"));
     cause.replace(hex, QStringLiteral("#"));
     cause.replace(number, QStringLiteral("#"));
     cause.replace(space, QStringLiteral(" "));
-    return cause.trimmed().left(300);
+    return cause.trimmed();
 }
 
 namespace {

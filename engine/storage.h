@@ -106,13 +106,13 @@ struct FailureGroup
     QString type;
     int httpStatus = 0; // 0: none (a network error, or a format without one)
     QString cause;
-    QString example; // one of the group's errors as it was written
+    QString example; // one of the group's errors as it was written (its first 200 characters at least)
     qint64 count = 0;
     QDateTime firstSeen; // the earliest and the latest failure among them (their last attempts)
     QDateTime lastSeen;
 };
-// The cause a failure is grouped by: the error text with UUIDs, long hexadecimal runs and numbers replaced by
-// '#', whitespace runs made one space, cut at 300 characters.
+// The cause a failure is grouped by: the first 200 characters of the error text, with UUIDs, long hexadecimal
+// runs and numbers replaced by '#' and whitespace runs made one space.
 QString failureCause(const QString &error);
 // Largest first; then by type, HTTP status and cause.
 void sortFailureGroups(QList<FailureGroup> &groups);

@@ -5,6 +5,9 @@
 //   first_rows_ms      open the outbox -> the first rows are on screen with their attributes (aim < 1 s)
 //   status_filter_ms   click the Failed tab -> its first rows are on screen (aim < 300 ms)
 //   type_filter_ms     type a type filter and press Enter -> its first rows are on screen (aim < 300 ms)
+//   failure_groups_ms  Refresh in Failures by cause -> the groups are on screen (aim < 300 ms)
+//   find_by_id_ms      type an event id in the id box and press Enter -> its row is on screen (aim < 300 ms)
+//   groups_find_max_stall_ms the longest the GUI thread was away during those two (aim < 50 ms)
 //   scroll_max_stall_ms the longest the GUI thread did not return to its event loop while the table was
 //                      scrolled from top to bottom in 200 jumps, each waiting for its rows (aim < 50 ms)
 //   rss_mb             resident memory after all that (aim < 200 MB)
@@ -17,6 +20,7 @@
 //       database the URL names, filled once
 
 #include "eventmodel.h"
+#include "failuregroupsview.h"
 #include "procstats.h"
 #include "mainwindow.h"
 #include "session.h"
@@ -30,6 +34,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLineEdit>
+#include <QPushButton>
+#include <QTableWidget>
 #include <QScrollBar>
 #include <QSqlQuery>
 #include <QStandardPaths>
@@ -86,8 +92,10 @@ bool makeOutbox(const QString &path, int n)
         sqlite3_bind_text(insert, 8, status, -1, SQLITE_STATIC);
         sqlite3_bind_int(insert, 9, kind < 9 ? (kind < 7 ? 1 : 0) : 5);
         sqlite3_bind_int64(insert, 10, created);
-        if (kind == 9) {
-            sqlite3_bind_text(insert, 11, "HTTP 503 Service Unavailable", -1, SQLITE_STATIC);
+        if (kind == 9) { // one cause, in 400 texts: the failure groups merge them
+            const QByteArray error = "HTTP 503 Service Unavailable: upstream timed out after "
+                + QByteArray::number(100 + (i / 10) % 400) + " ms";
+            sqlite3_bind_text(insert, 11, error.constData(), int(error.size()), SQLITE_TRANSIENT);
             sqlite3_bind_int(insert, 12, 503);
         } else {
             sqlite3_bind_null(insert, 11);
@@ -292,7 +300,8 @@ int main(int argc, char *argv[])
     }
 
     // Baselines: bare queries on the GUI thread, the least any viewer must do.
-    double firstBaseline = 0, scanBaseline = 0;
+    double firstBaseline = 0, scanBaseline = 0, groupsBaseline = 0, idBaseline = 0;
+    QString middleId; // an event half way in, to find by id
     {
         QSqlDatabase db = testsupport::openConnection(spec, QStringLiteral("baseline"));
         const QString order = !romancy                        ? QStringLiteral("seq DESC")
@@ -316,6 +325,26 @@ int main(int argc, char *argv[])
         while (q.next())
             n += !q.value(0).isNull();
         scanBaseline = double(t.nsecsElapsed()) / 1e6;
+        // The least a failure summary costs: counting the failed rows per type and error in the database.
+        t.restart();
+        q.exec(romancy ? QStringLiteral("SELECT event_type, last_error, COUNT(*) FROM outbox_events WHERE status IN "
+                                        "('failed', 'invalid', 'expired') GROUP BY event_type, last_error")
+                       : QStringLiteral("SELECT type, last_http_status, COUNT(*) FROM outbox_events WHERE status = "
+                                        "'failed' GROUP BY type, last_http_status"));
+        while (q.next()) { }
+        groupsBaseline = double(t.nsecsElapsed()) / 1e6;
+        q.exec(QStringLiteral("SELECT %1 FROM outbox_events ORDER BY %2 LIMIT 1 OFFSET %3")
+                   .arg(romancy ? QStringLiteral("event_id") : QStringLiteral("id"), order)
+                   .arg(rows / 2));
+        if (q.next())
+            middleId = q.value(0).toString();
+        t.restart();
+        q.prepare(romancy ? QStringLiteral("SELECT event_id, event_type, status FROM outbox_events WHERE event_id = ?")
+                          : QStringLiteral("SELECT seq, id, type, status FROM outbox_events WHERE id = ?"));
+        q.addBindValue(middleId);
+        q.exec();
+        while (q.next()) { }
+        idBaseline = double(t.nsecsElapsed()) / 1e6;
         q.finish();
         db.close();
     }
@@ -361,6 +390,37 @@ int main(int argc, char *argv[])
         QStringLiteral("< 300"), firstBaseline);
     const double filterStall = stalls.stop();
     print(QStringLiteral("filter_max_stall_ms"), filterStall, QStringLiteral("ms"), QStringLiteral("< 50"));
+
+    // Failures by cause: counted again from the database, then on screen.
+    auto *groups = window.findChild<ui::FailureGroupsView *>(QStringLiteral("failureGroupsView"));
+    auto *groupsTable = groups->findChild<QTableWidget *>(QStringLiteral("failureGroups"));
+    waitFor([&] { return groupsTable->rowCount() > 0; });
+    bool refreshed = false;
+    QObject::connect(groups, &ui::FailureGroupsView::refreshed, [&] { refreshed = true; });
+    waitFor([&] { return !model->isLoading(); });
+    stalls.start();
+    clock.restart();
+    groups->findChild<QPushButton *>(QStringLiteral("refreshGroups"))->click();
+    if (!waitFor([&] { return refreshed; }))
+        return 1;
+    print(QStringLiteral("failure_groups_ms"), double(clock.nsecsElapsed()) / 1e6, QStringLiteral("ms"),
+        QStringLiteral("< 300"), groupsBaseline);
+    qint64 grouped = 0;
+    for (const FailureGroup &g : groups->groups())
+        grouped += g.count;
+    fprintf(stderr, "%lld failed events in %lld groups\n", qlonglong(grouped), qlonglong(groups->groups().size()));
+
+    // Find by id: the id a log line gives, from every status.
+    clock.restart();
+    window.typeFilter()->clear();
+    window.idFilter()->setText(middleId);
+    QTest::keyClick(window.idFilter(), Qt::Key_Return);
+    if (!waitFor([&] { return onScreen() && !model->filter().id.isEmpty() && model->eventAt(0)->id == middleId; }))
+        return 1;
+    print(QStringLiteral("find_by_id_ms"), double(clock.nsecsElapsed()) / 1e6, QStringLiteral("ms"),
+        QStringLiteral("< 300"), idBaseline);
+    print(QStringLiteral("groups_find_max_stall_ms"), stalls.stop(), QStringLiteral("ms"), QStringLiteral("< 50"));
+    window.idFilter()->clear();
 
     // Back to everything, then scroll from top to bottom.
     window.typeFilter()->clear();

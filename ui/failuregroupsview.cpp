@@ -94,8 +94,7 @@ FailureGroupsView::FailureGroupsView(Session *session, QWidget *parent) : QWidge
 QString FailureGroupsView::groupName(const FailureGroup &g)
 {
     return tr("%1 · %2 · %3")
-        .arg(g.type, g.httpStatus > 0 ? tr("HTTP %1").arg(g.httpStatus) : tr("no HTTP status"),
-            oneLine(g.cause, 120));
+        .arg(g.type, g.httpStatus > 0 ? tr("HTTP %1").arg(g.httpStatus) : tr("no HTTP status"), oneLine(g.cause, 120));
 }
 
 void FailureGroupsView::clear()
@@ -163,7 +162,8 @@ void FailureGroupsView::showGroups(const QList<FailureGroup> &groups, qint64 ela
         auto *type = new QTableWidgetItem(oneLine(g.type, 200));
         type->setToolTip(plainTooltip(g.type));
         m_table->setItem(row, Type, type);
-        m_table->setItem(row, Http, numberItem(g.httpStatus, g.httpStatus > 0 ? QString::number(g.httpStatus) : QString()));
+        m_table->setItem(
+            row, Http, numberItem(g.httpStatus, g.httpStatus > 0 ? QString::number(g.httpStatus) : QString()));
         auto *cause = new QTableWidgetItem(oneLine(g.cause, 300));
         cause->setToolTip(plainTooltip(tr("For example: %1").arg(g.example)));
         m_table->setItem(row, Cause, cause);
