@@ -836,6 +836,29 @@ Result<OutboxStats> SqlStorage::stats()
         return e;
     if (oldest.q().next())
         s.oldestPendingCreatedAt = m_dialect.readTime(oldest.q().value(0));
+    if (s.pending > 0) {
+        const QVariant now = m_dialect.time(nowMs());
+        Query due(this, m_dialect.sql(QStringLiteral("count-due")));
+        due.bind(now);
+        if (Error e = due.exec(QStringLiteral("cannot count the events due")))
+            return e;
+        if (due.q().next())
+            s.ready = due.q().value(0).toLongLong();
+        Query parked(this, m_dialect.sql(QStringLiteral("count-parked")));
+        if (Error e = parked.exec(QStringLiteral("cannot count the parked events")))
+            return e;
+        if (parked.q().next())
+            s.parked = qMax<qint64>(0, parked.q().value(0).toLongLong());
+        s.retrying = qMax<qint64>(0, s.pending - s.inFlight - s.ready - s.parked);
+        if (s.ready > 0) {
+            Query ready(this, m_dialect.sql(QStringLiteral("oldest-ready")));
+            ready.bind(now);
+            if (Error e = ready.exec(QStringLiteral("cannot read the oldest ready event")))
+                return e;
+            if (ready.q().next())
+                s.oldestReadyCreatedAt = m_dialect.readTime(ready.q().value(0));
+        }
+    }
     Query blocked(this, m_dialect.sql(QStringLiteral("blocked-keys")));
     if (Error e = blocked.exec(QStringLiteral("cannot read blocked keys")))
         return e;

@@ -58,6 +58,13 @@ struct OutboxStats
     qint64 failed = 0;
     qint64 sent = 0;
     QDateTime oldestPendingCreatedAt; // null when nothing is pending
+    // The pending events not in flight, by what they wait for: ready (due now, a relayer would take them),
+    // retrying (backing off after a failed attempt until their next one), parked (behind an earlier unsent
+    // event of their ordering key). ready + retrying + parked + inFlight = pending.
+    qint64 ready = 0;
+    qint64 retrying = 0;
+    qint64 parked = 0;
+    QDateTime oldestReadyCreatedAt; // the oldest ready event's creation (null: none is ready)
     QStringList blockedKeys; // ordering keys held back by a failed event (the first 1,000 in order)
     qint64 blockedKeyCount = 0; // how many there are in all
     // A foreign outbox (see Storage::formatName): the rows per status as the format names them, in the

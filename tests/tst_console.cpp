@@ -40,7 +40,10 @@
 #include <QTableWidget>
 #include <QCryptographicHash>
 #include <QDialog>
+#include <QDockWidget>
+#include <QClipboard>
 #include <QTest>
+#include <QTextDocumentFragment>
 #include <QTimer>
 #include <QTreeWidget>
 
@@ -226,11 +229,33 @@ private Q_SLOTS:
         // (UUIDv7 ids share their first characters) and not in the red of a relay error.
         const QString newestFailed = model()->eventAt(0)->id;
         auto *last = m_window->healthPanel()->findChild<QLabel *>(QStringLiteral("lastError"));
-        QTRY_VERIFY(last->text().startsWith(QStringLiteral("Latest failed event ")));
-        QVERIFY2(last->text().contains(newestFailed.right(10)), qPrintable(last->text()));
-        QVERIFY(last->text().endsWith(QStringLiteral(": HTTP 404 Not Found: no such route")));
-        QVERIFY(!last->text().contains(QStringLiteral("relay error")));
+        auto plain = [](QLabel *label) { return QTextDocumentFragment::fromHtml(label->text()).toPlainText(); };
+        QTRY_VERIFY(plain(last).startsWith(QStringLiteral("Latest failed event ")));
+        QVERIFY2(plain(last).contains(newestFailed.right(10)), qPrintable(plain(last)));
+        QVERIFY(plain(last).contains(QStringLiteral(": HTTP 404 Not Found: no such route")));
+        QVERIFY(!plain(last).contains(QStringLiteral("relay error")));
         QCOMPARE(last->styleSheet(), QString());
+        // The verdict: events are ready and no relayer runs. The pending ones split by what they wait for.
+        auto *verdict = m_window->healthPanel()->findChild<QLabel *>(QStringLiteral("verdict"));
+        QVERIFY2(verdict->text().startsWith(QStringLiteral("Stalled: 22 event(s) ready, the oldest waiting ")),
+            qPrintable(verdict->text()));
+        QVERIFY(verdict->text().endsWith(QStringLiteral(" — no relayer is running")));
+        QCOMPARE(m_window->healthPanel()->findChild<QLabel *>(QStringLiteral("pendingSplit"))->text(),
+            QStringLiteral("22 ready · 0 retrying · 0 parked"));
+        // The failure's link finds its event; Dismiss hides it until a newer one.
+        QMetaObject::invokeMethod(last, "linkActivated", Q_ARG(QString, QStringLiteral("event")));
+        QTRY_COMPARE(m_window->idFilter()->text(), newestFailed);
+        waitRowsShown();
+        QCOMPARE(model()->rowCount(), 1);
+        QMetaObject::invokeMethod(last, "linkActivated", Q_ARG(QString, QStringLiteral("dismiss")));
+        QCOMPARE(last->text(), QString());
+        m_window->refreshNow();
+        QSignalSpy refreshed(m_window.get(), &MainWindow::statsRefreshed);
+        QVERIFY(refreshed.wait(10000));
+        QCOMPARE(last->text(), QString()); // still dismissed: nothing newer failed
+        m_window->idFilter()->clear();
+        m_window->statusTabs()->setCurrentIndex(2);
+        waitRowsShown();
 
         // Sorting by type through the header, ascending: the "a" rows come first.
         m_window->statusTabs()->setCurrentIndex(0);
@@ -595,6 +620,205 @@ private Q_SLOTS:
             QStringLiteral("No failed events"));
     }
 
+    // The inspector: the id as title, why the event is where it is (parked behind which event of its key,
+    // failed, ready), a link to the event it waits behind, room for five attempts, and copies that say so.
+    void inspectorExplainsWhyAnEventWaits()
+    {
+        SendEventOptions keyed;
+        keyed.orderingKey = QStringLiteral("customer-7");
+        const QString head = enqueue(QStringLiteral("com.example.a"), "{}", keyed);
+        const QString parked = enqueue(QStringLiteral("com.example.a"), "{}", keyed);
+        const QString free = enqueue(QStringLiteral("com.example.b"));
+        deliver(1, EventStatus::Failed); // the head of customer-7 fails: the next one stays parked
+        openWindow();
+        QCOMPARE(model()->rowCount(), 3);
+        auto rowOf = [&](const QString &id) {
+            for (int r = 0; r < model()->rowCount(); ++r) {
+                if (model()->eventAt(r) && model()->eventAt(r)->id == id)
+                    return r;
+            }
+            return -1;
+        };
+        auto *title = m_window->findChild<QLabel *>(QStringLiteral("eventTitle"));
+        auto *state = m_window->findChild<QLabel *>(QStringLiteral("eventState"));
+        QVERIFY(title && state);
+
+        clickRow(rowOf(parked));
+        QTRY_COMPARE_WITH_TIMEOUT(title->text(), parked, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(state->text().startsWith(QStringLiteral("Parked behind event ")), 10000);
+        QVERIFY2(state->text().contains(head) && state->text().contains(QStringLiteral("(failed)"))
+                && state->text().contains(QStringLiteral("ordering key customer-7")),
+            qPrintable(state->text()));
+
+        clickRow(rowOf(free));
+        QTRY_COMPARE_WITH_TIMEOUT(title->text(), free, 10000);
+        QCOMPARE(state->text(), QStringLiteral("Ready: sent at the next relay round"));
+        QVERIFY(!m_window->findChild<QPushButton *>(QStringLiteral("showBlockingHead"))->isVisible());
+
+        // The blocked key in the health panel is a link to its events, the failed head among them.
+        auto *blocked = m_window->healthPanel()->findChild<QLabel *>(QStringLiteral("blocked"));
+        QTRY_VERIFY(blocked->text().contains(QStringLiteral(">customer-7</a>")));
+        QMetaObject::invokeMethod(blocked, "linkActivated", Q_ARG(QString, QStringLiteral("key:0")));
+        QCOMPARE(m_window->keyFilter()->text(), QStringLiteral("customer-7"));
+        waitRowsShown();
+        QCOMPARE(model()->rowCount(), 2);
+        QCOMPARE(m_window->healthPanel()->findChild<QLabel *>(QStringLiteral("pendingSplit"))->text(),
+            QStringLiteral("1 ready · 0 retrying · 1 parked"));
+        m_window->keyFilter()->clear();
+        m_window->applyFilters();
+        waitRowsShown();
+
+        // "Show it" finds the head, in every status.
+        clickRow(rowOf(parked));
+        QTRY_COMPARE_WITH_TIMEOUT(title->text(), parked, 10000);
+        auto *showHead = m_window->findChild<QPushButton *>(QStringLiteral("showBlockingHead"));
+        QTRY_VERIFY(showHead->isVisible());
+        QTest::mouseClick(showHead, Qt::LeftButton);
+        QTRY_COMPARE(m_window->findChild<QLineEdit *>(QStringLiteral("idFilter"))->text(), head);
+        waitRowsShown();
+        QCOMPARE(model()->rowCount(), 1);
+        clickRow(0);
+        QTRY_COMPARE_WITH_TIMEOUT(title->text(), head, 10000);
+        QCOMPARE(state->text(),
+            QStringLiteral("Failed after 1 attempt(s): not tried again unless retried (R), replayed or fixed in the "
+                           "composer"));
+        // Room for five attempts, and a copy that says it copied.
+        QVERIFY(m_window->detailPane()->attemptView()->height()
+            >= 5 * m_window->detailPane()->attemptView()->fontMetrics().height());
+        auto *copy = m_window->findChild<QPushButton *>(QStringLiteral("copyEventId"));
+        QTest::mouseClick(copy, Qt::LeftButton);
+        QCOMPARE(QApplication::clipboard()->text(), head);
+        QCOMPARE(copy->text(), QStringLiteral("Copied ✓"));
+        QTRY_COMPARE_WITH_TIMEOUT(copy->text(), QStringLiteral("Copy id"), 5000);
+    }
+
+    // The operations list: each action with its exact scope and counts, and its events shown again; the
+    // table's context menu filters by the row's type or error.
+    void operationsAreListedAndContextMenusFilter()
+    {
+        for (int i = 0; i < 3; ++i)
+            enqueue(QStringLiteral("com.example.a"));
+        for (int i = 0; i < 2; ++i)
+            enqueue(QStringLiteral("com.example.b"));
+        deliver(5, EventStatus::Failed);
+        openWindow();
+        QCOMPARE(model()->rowCount(), 5);
+
+        // Filter by this type, from a row of type b.
+        int rowB = -1;
+        for (int r = 0; r < model()->rowCount(); ++r) {
+            if (cell(r, EventTableModel::Type) == QLatin1String("com.example.b"))
+                rowB = r;
+        }
+        clickRow(rowB);
+        m_window->action(QStringLiteral("filterByType"))->trigger();
+        waitRowsShown();
+        QCOMPARE(m_window->typeFilter()->text(), QStringLiteral("com.example.b"));
+        QCOMPARE(model()->rowCount(), 2);
+        clickRow(0);
+        m_window->action(QStringLiteral("filterByError"))->trigger();
+        waitRowsShown();
+        QCOMPARE(m_window->errorFilter()->text(), QStringLiteral("Not Found: no such route"));
+        QCOMPARE(model()->rowCount(), 2);
+
+        // Retry all that match: the operations list names the filter exactly.
+        QSignalSpy finished(m_window.get(), &MainWindow::actionFinished);
+        {
+            MessageBoxAnswer answer;
+            m_window->action(QStringLiteral("retryAll"))->trigger();
+            QVERIFY(finished.wait(10000));
+            QVERIFY2(answer.text.contains(QStringLiteral("type “com.example.b”")), qPrintable(answer.text));
+        }
+        auto *operations = m_window->findChild<QTreeWidget *>(QStringLiteral("operations"));
+        QVERIFY(operations);
+        QCOMPARE(operations->topLevelItemCount(), 1);
+        QTreeWidgetItem *op = operations->topLevelItem(0);
+        QCOMPARE(op->text(1), QStringLiteral("Retry"));
+        QCOMPARE(op->text(2), QStringLiteral("2"));
+        QCOMPARE(op->text(3), QStringLiteral("0"));
+        QVERIFY2(op->text(4).contains(QStringLiteral("all 2 events that match"))
+                && op->text(4).contains(QStringLiteral("type “com.example.b”"))
+                && op->text(4).contains(QStringLiteral("error containing “Not Found: no such route”")),
+            qPrintable(op->text(4)));
+
+        // A second action goes on top; the first one's events are shown again, in whatever status now.
+        m_window->findChild<QPushButton *>(QStringLiteral("clearRestriction"))->click();
+        for (QLineEdit *e : {m_window->typeFilter(), m_window->errorFilter()})
+            e->clear();
+        m_window->applyFilters();
+        waitRowsShown();
+        m_window->statusTabs()->setCurrentIndex(2);
+        waitRowsShown();
+        QCOMPARE(model()->rowCount(), 3);
+        table()->selectAll();
+        {
+            MessageBoxAnswer cancel(QMessageBox::Yes);
+            m_window->action(QStringLiteral("delete"))->trigger();
+            QVERIFY(finished.wait(10000));
+        }
+        QCOMPARE(operations->topLevelItemCount(), 2);
+        QCOMPARE(operations->topLevelItem(0)->text(1), QStringLiteral("Delete"));
+        QCOMPARE(operations->topLevelItem(0)->text(2), QStringLiteral("3"));
+        operations->setCurrentItem(operations->topLevelItem(1));
+        QTest::mouseClick(m_window->findChild<QPushButton *>(QStringLiteral("showAffected")), Qt::LeftButton);
+        waitRowsShown();
+        QCOMPARE(m_window->statusTabs()->currentIndex(), 0);
+        QCOMPARE(model()->rowCount(), 2);
+        for (int r = 0; r < 2; ++r) {
+            QCOMPARE(cell(r, EventTableModel::Type), QStringLiteral("com.example.b"));
+            QCOMPARE(cell(r, EventTableModel::Status), QStringLiteral("pending"));
+        }
+        QVERIFY(m_window->findChild<QLabel *>(QStringLiteral("restriction"))->isVisible());
+    }
+
+    // Read-only: every action that would change the outbox is off or refused, relaying and enqueueing too;
+    // looking (filters, groups, details) still works, and the outbox is unchanged.
+    void readOnlyChangesNothing()
+    {
+        for (int i = 0; i < 4; ++i)
+            enqueue(QStringLiteral("com.example.a"));
+        deliver(2, EventStatus::Failed);
+        openWindow();
+        m_window->action(QStringLiteral("readOnly"))->trigger();
+        QVERIFY(m_window->isReadOnly());
+        QVERIFY(m_window->findChild<QLabel *>(QStringLiteral("readOnlyBadge"))->isVisible());
+        QVERIFY(m_window->windowTitle().contains(QStringLiteral("[read-only]")));
+        for (const char *name : {"retry", "replay", "delete", "retryAll", "replayAll", "deleteAll", "cleanup"})
+            QVERIFY2(!m_window->action(QLatin1String(name))->isEnabled(), name);
+        auto *view = m_window->findChild<FailureGroupsView *>(QStringLiteral("failureGroupsView"));
+        auto *groups = view->findChild<QTableWidget *>(QStringLiteral("failureGroups"));
+        QTRY_COMPARE_WITH_TIMEOUT(groups->rowCount(), 1, 10000);
+        groups->setCurrentCell(0, 0);
+        QVERIFY(view->findChild<QPushButton *>(QStringLiteral("showGroup"))->isEnabled());
+        QVERIFY(!view->findChild<QPushButton *>(QStringLiteral("retryGroup"))->isEnabled());
+        // The backstop: a shortcut or a script that still reaches an action changes nothing.
+        m_window->statusTabs()->setCurrentIndex(2);
+        waitRowsShown();
+        QSignalSpy finished(m_window.get(), &MainWindow::actionFinished);
+        m_window->runAction(MainWindow::Action::Delete, MainWindow::Scope::AllMatching);
+        QVERIFY(finished.wait(5000) || finished.size() == 1);
+        QCOMPARE(
+            m_window->actionResultLabel()->text(), QStringLiteral("Read-only: nothing was changed (View ▸ Read-only)"));
+        QCOMPARE(count(QStringLiteral("status = 'failed'")), 2);
+        // No relaying, no enqueue.
+        RelayPanel *relay = m_window->relayPanel();
+        {
+            MessageBoxAnswer ok(QMessageBox::Ok);
+            relay->start();
+            QVERIFY(ok.seen);
+            QVERIFY2(ok.text.contains(QStringLiteral("read-only")), qPrintable(ok.text));
+        }
+        QCOMPARE(relay->state(), RelayPanel::State::Stopped);
+        QVERIFY(!m_window->canEnqueue());
+        QVERIFY(m_window->enqueueRefusal().contains(QStringLiteral("read-only")));
+        QCOMPARE(count(QStringLiteral("1=1")), 4);
+        QCOMPARE(count(QStringLiteral("status = 'pending'")), 2);
+        // And back.
+        m_window->action(QStringLiteral("readOnly"))->trigger();
+        QVERIFY(m_window->action(QStringLiteral("retry"))->isEnabled());
+        QVERIFY(view->findChild<QPushButton *>(QStringLiteral("retryGroup"))->isEnabled());
+    }
+
     void retrySelectionThroughWidgets()
     {
         for (int i = 0; i < 8; ++i)
@@ -854,7 +1078,7 @@ private Q_SLOTS:
 
         // Four go out and arrive byte for byte; the one with control characters fails, with the reason, unsent.
         TesterPanel *tester = m_window->testerPanel();
-        QTest::mouseClick(tester->useAsTargetButton(), Qt::LeftButton);
+        m_window->action(QStringLiteral("useReceiver"))->trigger();
         QTest::mouseClick(m_window->relayPanel()->startButton(), Qt::LeftButton);
         QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 4, 30000);
         QTRY_COMPARE_WITH_TIMEOUT(
@@ -933,7 +1157,7 @@ private Q_SLOTS:
         openWindow();
         TesterPanel *tester = m_window->testerPanel();
         RelayPanel *relay = m_window->relayPanel();
-        QTest::mouseClick(tester->useAsTargetButton(), Qt::LeftButton);
+        m_window->action(QStringLiteral("useReceiver"))->trigger();
         const QByteArray secret = "whsec_" + QByteArray("console signing key of 32 bytes").toBase64();
         const QString secretFile = m_dir.filePath(QStringLiteral("signing.secret"));
         QFile f(secretFile);
@@ -983,7 +1207,7 @@ private Q_SLOTS:
         openWindow();
         TesterPanel *tester = m_window->testerPanel();
         RelayPanel *relay = m_window->relayPanel();
-        QTest::mouseClick(tester->useAsTargetButton(), Qt::LeftButton);
+        m_window->action(QStringLiteral("useReceiver"))->trigger();
         Receiver audit;
         QVERIFY(!audit.listen().isError());
         const QString routes = m_dir.filePath(QStringLiteral("routes.conf"));
@@ -1012,7 +1236,11 @@ private Q_SLOTS:
         TesterPanel *tester = m_window->testerPanel();
         RelayPanel *relay = m_window->relayPanel();
         QSettings().setValue(QStringLiteral("relay/url"), QStringLiteral("https://hooks.example.com/in"));
-        QTest::mouseClick(tester->useAsTargetButton(), Qt::LeftButton);
+        // The receiver is a development tool: hidden for an outbox that is not the demo, until it is used.
+        auto *receiverDock = m_window->findChild<QDockWidget *>(QStringLiteral("testerDock"));
+        QVERIFY(!receiverDock->isVisible());
+        m_window->action(QStringLiteral("useReceiver"))->trigger();
+        QVERIFY(receiverDock->isVisible());
         QVERIFY(tester->receiver()->isListening());
         QCOMPARE(relay->targetUrl(), tester->receiverUrl());
         // The receiver's port lives for this run only: it is never saved as the target for the next one.
@@ -1048,9 +1276,9 @@ private Q_SLOTS:
         QTest::mouseClick(relay->stopButton(), Qt::LeftButton);
         QTRY_COMPARE(relay->state(), RelayPanel::State::Stopped);
         QCOMPARE(count(QStringLiteral("lease_owner IS NOT NULL AND status = 'pending'")), 0);
-        QTRY_VERIFY(m_window->healthPanel()
-                        ->findChild<QLabel *>(QStringLiteral("lastError"))
-                        ->text()
+        QTRY_VERIFY(QTextDocumentFragment::fromHtml(
+            m_window->healthPanel()->findChild<QLabel *>(QStringLiteral("lastError"))->text())
+                        .toPlainText()
                         .contains(QStringLiteral("HTTP 404")));
 
         // Relay once: one batch, then the relayer is stopped again.

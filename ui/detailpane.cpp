@@ -16,6 +16,7 @@
 #include <QPushButton>
 #include <QSplitter>
 #include <QTableWidget>
+#include <QTimer>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
@@ -34,10 +35,27 @@ DetailPane::DetailPane(QWidget *parent) : QWidget(parent)
 {
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
+    // The id is the title: what a log line or a ticket names, selectable.
     m_title = new QLabel(this);
+    m_title->setObjectName(QStringLiteral("eventTitle"));
     m_title->setTextFormat(Qt::PlainText);
     m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    QFont titleFont = m_title->font();
+    titleFont.setBold(true);
+    m_title->setFont(titleFont);
     layout->addWidget(m_title);
+    auto *stateRow = new QHBoxLayout;
+    m_state = new QLabel(this);
+    m_state->setObjectName(QStringLiteral("eventState"));
+    m_state->setTextFormat(Qt::PlainText);
+    m_state->setWordWrap(true);
+    m_state->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    stateRow->addWidget(m_state, 1);
+    m_showHead = new QPushButton(tr("Show it"), this);
+    m_showHead->setObjectName(QStringLiteral("showBlockingHead"));
+    m_showHead->setToolTip(tr("Show the event this one waits behind"));
+    stateRow->addWidget(m_showHead);
+    layout->addLayout(stateRow);
 
     auto *buttons = new QHBoxLayout;
     m_copyId = new QPushButton(tr("Copy id"), this);
@@ -77,16 +95,36 @@ DetailPane::DetailPane(QWidget *parent) : QWidget(parent)
     m_attempts->setObjectName(QStringLiteral("attempts"));
     m_attempts->setRootIsDecorated(false);
     m_attempts->setHeaderLabels({tr("Attempted"), tr("Outcome"), tr("HTTP"), tr("Took"), tr("Error"), tr("Relayer")});
+    m_attempts->setWordWrap(true); // errors are wrapped, not cut
+    m_attempts->header()->setSectionResizeMode(4, QHeaderView::Stretch);
+    m_attempts->header()->setStretchLastSection(false);
+    // At least five attempts in view, whatever the splitter was left at.
+    m_attempts->setMinimumHeight(m_attempts->fontMetrics().height() * 7 + 12);
     split->setStretchFactor(0, 2);
     split->setStretchFactor(1, 3);
     split->setStretchFactor(2, 1);
     layout->addWidget(split, 1);
 
-    connect(m_copyId, &QPushButton::clicked, this, [this] { QApplication::clipboard()->setText(m_event.id); });
-    connect(m_copyData, &QPushButton::clicked, this,
-        [this] { QApplication::clipboard()->setText(QString::fromUtf8(m_event.data)); });
-    connect(m_copyEvent, &QPushButton::clicked, this,
-        [this] { QApplication::clipboard()->setText(QString::fromUtf8(cloudevents::structuredJson(m_event))); });
+    // Each copy says it copied, on its button, for a moment.
+    auto copier = [this](QPushButton *button, std::function<QString()> text) {
+        connect(button, &QPushButton::clicked, this, [button, text] {
+            QApplication::clipboard()->setText(text());
+            const QString label = button->property("label").toString();
+            button->setText(tr("Copied ✓"));
+            QTimer::singleShot(1500, button, [button, label] { button->setText(label); });
+        });
+        button->setProperty("label", button->text());
+    };
+    m_copyId->setObjectName(QStringLiteral("copyEventId"));
+    m_copyData->setObjectName(QStringLiteral("copyEventData"));
+    m_copyEvent->setObjectName(QStringLiteral("copyCloudEvent"));
+    copier(m_copyId, [this] { return m_event.id; });
+    copier(m_copyData, [this] { return QString::fromUtf8(m_event.data); });
+    copier(m_copyEvent, [this] { return QString::fromUtf8(cloudevents::structuredJson(m_event)); });
+    connect(m_showHead, &QPushButton::clicked, this, [this] {
+        if (!m_headId.isEmpty())
+            Q_EMIT showEventRequested(m_headId);
+    });
     clear(tr("Select an event to see it in full."));
 }
 
@@ -94,6 +132,9 @@ void DetailPane::clear(const QString &message)
 {
     m_event = OutboxEvent();
     m_title->setText(message);
+    m_state->clear();
+    m_headId.clear();
+    m_showHead->hide();
     m_attributes->setRowCount(0);
     m_data->clear();
     m_dataKind->clear();
@@ -103,10 +144,46 @@ void DetailPane::clear(const QString &message)
     m_copyEvent->setEnabled(false);
 }
 
-void DetailPane::showEvent(const OutboxEvent &e, const QList<Attempt> &attempts)
+QString DetailPane::stateText(const OutboxEvent &e, const OutboxEvent &head, const QDateTime &now)
+{
+    const QString status = EventTableModel::statusLabel(e);
+    switch (e.status) {
+    case EventStatus::Sent:
+        return e.sentAt.isValid() ? tr("Sent at %1").arg(timeText(e.sentAt)) : tr("Sent");
+    case EventStatus::Failed:
+        return tr("%1 after %Ln attempt(s): not tried again unless retried (R), replayed or fixed in the composer",
+            nullptr, e.attempts)
+            .arg(status.left(1).toUpper() + status.mid(1));
+    case EventStatus::Pending:
+        break;
+    }
+    if (!e.formatStatus.isEmpty() && e.formatStatus != QLatin1String("pending"))
+        return tr("Marked '%1' by the framework's relayer").arg(e.formatStatus);
+    if (e.isInFlight(now))
+        return tr("Being sent: leased by %1 until %2").arg(e.leaseOwner, timeText(e.leaseExpiresAt));
+    if (!head.id.isEmpty())
+        return tr("Parked behind event %1 (%2) of ordering key %3: it leaves when that one is sent or deleted")
+            .arg(elideMiddle(head.id, 40), EventTableModel::statusLabel(head), e.orderingKey);
+    if (e.nextAttemptAt.isValid() && e.nextAttemptAt.date().year() >= 9999)
+        return tr("Parked behind an earlier event of ordering key %1").arg(e.orderingKey);
+    if (e.nextAttemptAt.isValid() && e.nextAttemptAt > now)
+        return e.attempts > 0 ? tr("Backing off until %1 after attempt %2 failed: %3")
+                                    .arg(timeText(e.nextAttemptAt))
+                                    .arg(e.attempts)
+                                    .arg(oneLine(e.lastError, 200))
+                              : tr("Due at %1").arg(timeText(e.nextAttemptAt));
+    return e.attempts > 0 ? tr("Ready: tried again at the next relay round (after %Ln attempt(s))", nullptr, e.attempts)
+                          : tr("Ready: sent at the next relay round");
+}
+
+void DetailPane::showEvent(const OutboxEvent &e, const QList<Attempt> &attempts, const OutboxEvent &blockingHead)
 {
     m_event = e;
-    m_title->setText(tr("Event %1 — %2").arg(e.sequence).arg(EventTableModel::statusLabel(e)));
+    m_title->setText(e.id);
+    m_title->setToolTip(tr("Event %1 (sequence)").arg(e.sequence));
+    m_state->setText(stateText(e, blockingHead, QDateTime::currentDateTimeUtc()));
+    m_headId = blockingHead.id;
+    m_showHead->setVisible(!m_headId.isEmpty());
     QList<std::pair<QString, QString>> rows = {
         {QStringLiteral("id"), e.id},
         {QStringLiteral("type"), e.type},
@@ -159,15 +236,17 @@ void DetailPane::showEvent(const OutboxEvent &e, const QList<Attempt> &attempts)
     for (const Attempt &a : attempts) {
         auto *item = new QTreeWidgetItem(m_attempts,
             {timeText(a.attemptedAt), outcomeName(a.outcome),
-                a.httpStatus > 0 ? QString::number(a.httpStatus) : QString(), QStringLiteral("%1 ms").arg(a.durationMs),
-                oneLine(a.error, 300), a.relayer});
+                a.httpStatus > 0 ? QString::number(a.httpStatus) : QString(),
+                a.outcome == Attempt::Outcome::Operator ? QString() : QStringLiteral("%1 ms").arg(a.durationMs),
+                oneLine(a.error, 2000), a.relayer});
         item->setToolTip(4, plainTooltip(a.error));
         const QColor colour = a.outcome == Attempt::Outcome::Sent ? QColor(0x26, 0x80, 0x3a)
             : a.outcome == Attempt::Outcome::Retry                ? QColor(0xb8, 0x6e, 0x00)
+            : a.outcome == Attempt::Outcome::Operator             ? QColor(0x1c, 0x71, 0xd8)
                                                                   : QColor(0xc0, 0x1c, 0x28);
         item->setForeground(1, colour);
     }
-    for (int c = 0; c < 4; ++c)
+    for (int c : {0, 1, 2, 3, 5})
         m_attempts->resizeColumnToContents(c);
     if (attempts.isEmpty() && !m_historyNote.isEmpty()) { // after the sizing: it spans every column
         auto *item = new QTreeWidgetItem(m_attempts);

@@ -21,7 +21,10 @@ class DetailPane : public QWidget
 public:
     explicit DetailPane(QWidget *parent = nullptr);
 
-    void showEvent(const OutboxEvent &event, const QList<Attempt> &attempts);
+    // blockingHead: for an event parked behind an earlier one of its ordering key, that event (else empty).
+    void showEvent(const OutboxEvent &event, const QList<Attempt> &attempts, const OutboxEvent &blockingHead = {});
+    // Why the event is where it is: ready, backing off until when, parked behind which event, being sent…
+    static QString stateText(const OutboxEvent &event, const OutboxEvent &blockingHead, const QDateTime &now);
     void clear(const QString &message = QString());
     const OutboxEvent &event() const { return m_event; }
     bool hasEvent() const { return !m_event.id.isEmpty(); }
@@ -33,9 +36,15 @@ public:
     QTreeWidget *attemptView() const { return m_attempts; }
     QLabel *dataKindLabel() const { return m_dataKind; }
 
+Q_SIGNALS:
+    void showEventRequested(const QString &id); // "Show it": the event this one waits behind
+
 private:
     OutboxEvent m_event;
     QLabel *m_title;
+    QLabel *m_state;
+    QPushButton *m_showHead;
+    QString m_headId;
     QTableWidget *m_attributes;
     QLabel *m_dataKind;
     QPlainTextEdit *m_data;

@@ -17,7 +17,6 @@ namespace outbox::ui {
 
 namespace {
 constexpr int kActionChunk = 2000; // events per statement of a bulk action
-constexpr int kMaxOperations = 200;
 
 QString localTime(const QDateTime &t)
 {
@@ -70,23 +69,23 @@ QString EventActions::verb(EventAction action)
     return {};
 }
 
-void EventActions::clearOperations()
-{
-    m_operations.clear();
-}
-
 void EventActions::record(Operation op)
 {
     op.at = QDateTime::currentDateTime();
-    m_operations.prepend(op);
-    while (m_operations.size() > kMaxOperations)
-        m_operations.removeLast();
     Q_EMIT operationRecorded(op);
+}
+
+bool EventActions::refuseWhenReadOnly()
+{
+    if (!m_readOnly)
+        return false;
+    Q_EMIT finished(tr("Read-only: nothing was changed (View ▸ Read-only)"), QString(), false);
+    return true;
 }
 
 void EventActions::confirmAndRun(EventAction action, const QList<qint64> &sequences, const QString &scopeText)
 {
-    if (m_running || sequences.isEmpty())
+    if (m_running || sequences.isEmpty() || refuseWhenReadOnly())
         return;
     QString note;
     switch (action) {
@@ -112,6 +111,8 @@ void EventActions::confirmAndRun(EventAction action, const QList<qint64> &sequen
 
 void EventActions::run(EventAction action, const QList<qint64> &sequences, const QString &scopeText)
 {
+    if (refuseWhenReadOnly())
+        return;
     m_running = true;
     Q_EMIT progress(tr("Working on %1…").arg(scopeText));
     QPointer<EventActions> self(this);
@@ -159,6 +160,8 @@ void EventActions::run(EventAction action, const QList<qint64> &sequences, const
 
 void EventActions::cleanupOld()
 {
+    if (refuseWhenReadOnly())
+        return;
     QDialog dialog(m_parent);
     dialog.setObjectName(QStringLiteral("cleanupDialog"));
     dialog.setWindowTitle(tr("Clean up old events"));
@@ -227,6 +230,8 @@ void EventActions::cleanupOld()
 
 void EventActions::executeCleanup(const QDateTime &cutoff, const QList<EventStatus> &statuses)
 {
+    if (refuseWhenReadOnly())
+        return;
     Q_EMIT progress(tr("Cleaning up…"));
     m_session->call<Result<int>>(
         this, [cutoff, statuses](Storage &s) { return s.cleanup(cutoff, statuses); },
@@ -248,6 +253,8 @@ void EventActions::executeCleanup(const QDateTime &cutoff, const QList<EventStat
 
 void EventActions::releaseStuck(qint64 processing)
 {
+    if (refuseWhenReadOnly())
+        return;
     QDialog dialog(m_parent);
     dialog.setObjectName(QStringLiteral("releaseStuckDialog"));
     dialog.setWindowTitle(tr("Release stuck events"));
@@ -303,6 +310,8 @@ void EventActions::releaseStuck(qint64 processing)
 
 void EventActions::executeRelease(const QDateTime &cutoff)
 {
+    if (refuseWhenReadOnly())
+        return;
     Q_EMIT progress(tr("Releasing…"));
     m_session->call<Result<int>>(
         this, [cutoff](Storage &s) { return s.releaseStuck(cutoff); },

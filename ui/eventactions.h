@@ -45,7 +45,7 @@ struct Operation
 // The operator's actions on the open outbox: retry, replay and delete of chosen events, cleanup of old ones,
 // release of a foreign relayer's stuck rows. Each asks first, naming what and how many (Yes by default for a
 // retry, which the next failure undoes; Cancel for the rest), runs on the session's Main lane, reports one
-// summary and records an Operation.
+// summary and an Operation (operationRecorded) for the operations list.
 class EventActions : public QObject
 {
     Q_OBJECT
@@ -53,6 +53,9 @@ public:
     EventActions(Session *session, QWidget *dialogParent);
 
     bool isRunning() const { return m_running; }
+    // Read-only: every action is refused (the window greys them out; this is the backstop).
+    void setReadOnly(bool readOnly) { m_readOnly = readOnly; }
+    bool isReadOnly() const { return m_readOnly; }
     // Asked after a retry or replay: whether no relayer of this console runs (the summary then says so).
     void setRelayerStoppedCheck(std::function<bool()> check) { m_relayerStopped = std::move(check); }
 
@@ -65,9 +68,6 @@ public:
     void releaseStuck(qint64 processing);
     void executeRelease(const QDateTime &cutoff);
 
-    const QList<Operation> &operations() const { return m_operations; }
-    void clearOperations(); // another outbox
-
     static QString verb(EventAction action);
 
 Q_SIGNALS:
@@ -78,12 +78,13 @@ Q_SIGNALS:
 
 private:
     void record(Operation op);
+    bool refuseWhenReadOnly();
 
     Session *m_session;
     QPointer<QWidget> m_parent;
     bool m_running = false;
+    bool m_readOnly = false;
     std::function<bool()> m_relayerStopped;
-    QList<Operation> m_operations;
 };
 
 } // namespace outbox::ui

@@ -195,11 +195,24 @@ const FailureGroup *FailureGroupsView::currentGroup() const
     return index >= 0 && index < m_groups.size() ? &m_groups.at(index) : nullptr;
 }
 
+void FailureGroupsView::setReadOnly(bool readOnly)
+{
+    m_readOnly = readOnly;
+    for (QAction *a : m_table->actions()) {
+        if (a != m_table->actions().constFirst()) // Show events stays
+            a->setEnabled(!readOnly);
+    }
+    updateButtons();
+}
+
 void FailureGroupsView::updateButtons()
 {
     const bool any = currentGroup() != nullptr;
-    for (QPushButton *b : {m_show, m_retry, m_replay, m_delete})
-        b->setEnabled(any);
+    m_show->setEnabled(any);
+    for (QPushButton *b : {m_retry, m_replay, m_delete}) {
+        b->setEnabled(any && !m_readOnly);
+        b->setToolTip(m_readOnly ? tr("The console is read-only (View ▸ Read-only)") : QString());
+    }
 }
 
 void FailureGroupsView::withMembers(const FailureGroup &group, std::function<void(const QList<qint64> &)> done)

@@ -26,6 +26,8 @@ public:
     // Counts the groups again (in the background; refreshed() tells when done). Skipped while one runs.
     void refresh();
     void clear(); // another outbox
+    // Read-only: Retry, Replay and Delete are off; Show events stays.
+    void setReadOnly(bool readOnly);
     const QList<FailureGroup> &groups() const { return m_groups; }
     // The group of the current row (nullptr: none).
     const FailureGroup *currentGroup() const;
@@ -55,6 +57,7 @@ private:
     QPushButton *m_replay;
     QPushButton *m_delete;
     bool m_inFlight = false;
+    bool m_readOnly = false;
     int m_generation = 0;
 };
 

@@ -5,6 +5,7 @@
 
 #include <QGridLayout>
 #include <QLabel>
+#include <QLocale>
 #include <QPainter>
 
 namespace outbox::ui {
@@ -20,34 +21,66 @@ QString ageText(qint64 seconds)
     return QObject::tr("%1 d %2 h").arg(seconds / 86400).arg((seconds % 86400) / 3600);
 }
 
+namespace {
+const QColor kRed(0xc0, 0x1c, 0x28);
+const QColor kAmber(0xb8, 0x6e, 0x00);
+const QColor kGreen(0x26, 0x80, 0x3a);
+
+QString colour(const QColor &c)
+{
+    return QStringLiteral("color: %1").arg(c.name());
+}
+} // namespace
+
 RateChart::RateChart(QWidget *parent) : QWidget(parent)
 {
-    setMinimumSize(160, 40);
-    setToolTip(tr("Events delivered per second over the last 5 minutes"));
+    setObjectName(QStringLiteral("rateChart"));
+    setMinimumSize(200, 44);
+    setToolTip(tr("Events delivered (green) and failed (red) per second over the last hour, in 10-second bars"));
 }
 
 void RateChart::clear()
 {
     m_lastAt = QDateTime();
     m_lastSent = -1;
-    m_rates.clear();
+    m_lastFailed = -1;
+    m_latestRate = 0;
+    m_buckets.clear();
     update();
 }
 
-void RateChart::addSample(const QDateTime &at, qint64 sentTotal)
+void RateChart::addSample(const QDateTime &at, qint64 sentTotal, qint64 failedTotal)
 {
     if (m_lastSent >= 0 && m_lastAt.isValid()) {
         const qint64 ms = m_lastAt.msecsTo(at);
         if (ms < 1000)
             return; // too short a time for a rate: measure against the earlier sample
-        // Cleanup lowers the total: count that as no deliveries.
-        m_rates.append({at, qMax<qint64>(0, sentTotal - m_lastSent) * 1000.0 / double(ms)});
+        // Cleanup lowers the totals, a retry the failed one: count that as nothing delivered or failed.
+        const qint64 sent = qMax<qint64>(0, sentTotal - m_lastSent);
+        const qint64 failed = failedTotal >= 0 && m_lastFailed >= 0 ? qMax<qint64>(0, failedTotal - m_lastFailed) : 0;
+        m_latestRate = sent * 1000.0 / double(ms);
+        const qint64 start = at.toSecsSinceEpoch() / kBucketSeconds * kBucketSeconds;
+        if (m_buckets.isEmpty() || m_buckets.last().start != start)
+            m_buckets.append({start, 0, 0});
+        m_buckets.last().sent += sent;
+        m_buckets.last().failed += failed;
+        while (!m_buckets.isEmpty() && m_buckets.first().start <= start - kBucketSeconds * kBuckets)
+            m_buckets.removeFirst();
     }
     m_lastAt = at;
     m_lastSent = sentTotal;
-    while (!m_rates.isEmpty() && m_rates.first().first.secsTo(at) > 300)
-        m_rates.removeFirst();
+    m_lastFailed = failedTotal;
     update();
+}
+
+std::pair<qint64, qint64> RateChart::bucketAt(const QDateTime &at) const
+{
+    const qint64 start = at.toSecsSinceEpoch() / kBucketSeconds * kBucketSeconds;
+    for (const Bucket &b : m_buckets) {
+        if (b.start == start)
+            return {b.sent, b.failed};
+    }
+    return {0, 0};
 }
 
 void RateChart::paintEvent(QPaintEvent *)
@@ -57,36 +90,48 @@ void RateChart::paintEvent(QPaintEvent *)
     p.fillRect(r, palette().base());
     p.setPen(palette().mid().color());
     p.drawRect(r);
-    if (m_rates.isEmpty())
+    if (m_buckets.isEmpty())
         return;
     double top = 1.0;
-    for (const auto &s : m_rates)
-        top = qMax(top, s.second);
-    const QDateTime end = m_rates.last().first;
-    const double width = r.width() - 2;
+    for (const Bucket &b : m_buckets)
+        top = qMax(top, double(b.sent + b.failed) / kBucketSeconds);
+    const qint64 end = m_buckets.last().start;
+    const double barWidth = double(r.width() - 2) / kBuckets;
+    const double height = r.height() - 2;
     p.setPen(Qt::NoPen);
-    p.setBrush(QColor(0x35, 0x84, 0xe4));
-    auto x = [&](const QDateTime &t) {
-        return 1 + width * (1.0 - double(qMin<qint64>(300000, t.msecsTo(end))) / 300000.0);
-    };
-    QDateTime previous = m_rates.first().first.addSecs(-2);
-    for (const auto &s : m_rates) {
-        const double x0 = x(previous);
-        const double h = (r.height() - 2) * s.second / top;
-        p.drawRect(QRectF(x0, r.bottom() - h, qMax(1.0, x(s.first) - x0), h));
-        previous = s.first;
+    for (const Bucket &b : m_buckets) {
+        const double x = 1 + barWidth * double(kBuckets - 1 - (end - b.start) / kBucketSeconds);
+        const double sent = height * (double(b.sent) / kBucketSeconds) / top;
+        const double failed = height * (double(b.failed) / kBucketSeconds) / top;
+        p.setBrush(kGreen);
+        p.drawRect(QRectF(x, r.bottom() - sent, qMax(1.0, barWidth), sent));
+        p.setBrush(kRed);
+        p.drawRect(QRectF(x, r.bottom() - sent - failed, qMax(1.0, barWidth), failed));
     }
     p.setPen(palette().text().color());
-    p.drawText(r.adjusted(4, 2, -4, -2), Qt::AlignTop | Qt::AlignRight, tr("max %1/s").arg(top, 0, 'f', 0));
+    p.drawText(r.adjusted(4, 2, -4, -2), Qt::AlignTop | Qt::AlignRight, tr("max %1/s · 1 h").arg(top, 0, 'f', 0));
 }
 
 HealthPanel::HealthPanel(QWidget *parent) : QWidget(parent)
 {
+    setObjectName(QStringLiteral("healthPanel"));
     auto *grid = new QGridLayout(this);
     grid->setContentsMargins(4, 4, 4, 4);
+    grid->setHorizontalSpacing(18);
+    m_verdictLabel = new QLabel(this);
+    m_verdictLabel->setObjectName(QStringLiteral("verdict"));
+    m_verdictLabel->setTextFormat(Qt::PlainText);
+    QFont vf = m_verdictLabel->font();
+    vf.setBold(true);
+    vf.setPointSizeF(vf.pointSizeF() * 1.15);
+    m_verdictLabel->setFont(vf);
+    grid->addWidget(m_verdictLabel, 0, 0, 1, 7);
     auto box = [this, grid](const QString &caption, int column, const QString &name) {
         auto *title = new QLabel(caption, this);
-        title->setStyleSheet(QStringLiteral("color: palette(mid)"));
+        // The caption in the text colour, smaller: "mid" is too faint on some light and dark palettes.
+        QFont cf = title->font();
+        cf.setPointSizeF(cf.pointSizeF() * 0.9);
+        title->setFont(cf);
         auto *value = new QLabel(QStringLiteral("–"), this);
         value->setObjectName(name);
         value->setTextFormat(Qt::PlainText);
@@ -94,32 +139,51 @@ HealthPanel::HealthPanel(QWidget *parent) : QWidget(parent)
         f.setPointSizeF(f.pointSizeF() * 1.4);
         f.setBold(true);
         value->setFont(f);
-        grid->addWidget(title, 0, column);
-        grid->addWidget(value, 1, column);
+        grid->addWidget(title, 1, column);
+        grid->addWidget(value, 2, column);
         return value;
     };
     m_pending = box(tr("Pending"), 0, QStringLiteral("pending"));
     m_inFlight = box(tr("In flight"), 1, QStringLiteral("inflight"));
     m_failed = box(tr("Failed"), 2, QStringLiteral("failed"));
     m_sent = box(tr("Sent"), 3, QStringLiteral("sent"));
-    m_oldest = box(tr("Oldest pending"), 4, QStringLiteral("oldest"));
+    m_oldest = box(tr("Oldest ready"), 4, QStringLiteral("oldest"));
     m_rate = box(tr("Delivered/s"), 5, QStringLiteral("rate"));
+    m_split = new QLabel(this);
+    m_split->setObjectName(QStringLiteral("pendingSplit"));
+    m_split->setTextFormat(Qt::PlainText);
+    grid->addWidget(m_split, 3, 0, 1, 4);
     m_chart = new RateChart(this);
-    grid->addWidget(m_chart, 0, 6, 2, 1);
+    grid->addWidget(m_chart, 1, 6, 3, 1);
     m_blocked = new QLabel(this);
-    m_blocked->setTextFormat(Qt::PlainText);
+    m_blocked->setTextFormat(Qt::RichText);
     m_blocked->setObjectName(QStringLiteral("blocked"));
+    m_blocked->setWordWrap(true);
     m_lastError = new QLabel(this);
-    m_lastError->setTextFormat(Qt::PlainText);
+    m_lastError->setTextFormat(Qt::RichText);
     m_lastError->setObjectName(QStringLiteral("lastError"));
-    m_lastError->setStyleSheet(QStringLiteral("color: #c01c28"));
+    m_lastError->setWordWrap(true);
     m_relayers = new QLabel(this);
     m_relayers->setTextFormat(Qt::PlainText);
     m_relayers->setObjectName(QStringLiteral("relayers"));
-    grid->addWidget(m_blocked, 2, 0, 1, 7);
-    grid->addWidget(m_relayers, 3, 0, 1, 7);
-    grid->addWidget(m_lastError, 4, 0, 1, 7);
+    grid->addWidget(m_blocked, 4, 0, 1, 7);
+    grid->addWidget(m_relayers, 5, 0, 1, 7);
+    grid->addWidget(m_lastError, 6, 0, 1, 7);
     grid->setColumnStretch(6, 1);
+    connect(m_blocked, &QLabel::linkActivated, this, [this](const QString &link) {
+        const int i = link.mid(4).toInt();
+        if (link.startsWith(QLatin1String("key:")) && i >= 0 && i < m_blockedKeys.size())
+            Q_EMIT keyClicked(m_blockedKeys.at(i));
+    });
+    connect(m_lastError, &QLabel::linkActivated, this, [this](const QString &link) {
+        if (link == QLatin1String("event") && !m_failureId.isEmpty()) {
+            Q_EMIT eventClicked(m_failureId);
+        } else if (link == QLatin1String("dismiss")) {
+            m_dismissedAt = m_failureAt;
+            m_lastError->clear();
+            updateVerdict(QDateTime::currentDateTimeUtc());
+        }
+    });
     clear();
 }
 
@@ -127,24 +191,48 @@ void HealthPanel::clear()
 {
     for (QLabel *l : {m_pending, m_inFlight, m_failed, m_sent, m_oldest, m_rate})
         l->setText(QStringLiteral("–"));
+    m_failed->setStyleSheet(QString());
+    m_split->clear();
     m_blocked->setText(tr("Blocked ordering keys: none"));
+    m_blockedKeys.clear();
     m_relayers->setText(tr("Relayers: none running"));
     m_lastError->clear();
     m_chart->clear();
+    m_hasStats = false;
+    m_aliveRelayers = 0;
+    m_failureId.clear();
+    m_failureAt = QDateTime();
+    m_failureText.clear();
+    m_dismissedAt = QDateTime();
+    m_verdict = Verdict::None;
+    m_verdictLabel->clear();
 }
 
 void HealthPanel::setStats(const OutboxStats &s, const QDateTime &at)
 {
     const QLocale locale;
+    m_stats = s;
+    m_hasStats = true;
     m_pending->setText(locale.toString(s.pending - s.inFlight));
     m_inFlight->setText(locale.toString(s.inFlight));
     m_failed->setText(locale.toString(s.failed));
-    m_failed->setStyleSheet(s.failed > 0 ? QStringLiteral("color: #c01c28") : QString());
+    m_failed->setStyleSheet(s.failed > 0 ? colour(kRed) : QString());
     m_sent->setText(locale.toString(s.sent));
-    m_oldest->setText(s.oldestPendingCreatedAt.isValid() ? ageText(qMax<qint64>(0, s.oldestPendingCreatedAt.secsTo(at)))
-                                                         : tr("none"));
-    m_chart->addSample(at, s.sent);
+    m_oldest->setText(
+        s.oldestReadyCreatedAt.isValid() ? ageText(qMax<qint64>(0, s.oldestReadyCreatedAt.secsTo(at))) : tr("none"));
+    m_oldest->setToolTip(s.oldestPendingCreatedAt.isValid()
+            ? tr("The oldest pending event, ready or not, was created %1 ago")
+                  .arg(ageText(qMax<qint64>(0, s.oldestPendingCreatedAt.secsTo(at))))
+            : QString());
+    m_split->setText(s.byFormatStatus.isEmpty() && s.pending > 0
+            ? tr("%1 ready · %2 retrying · %3 parked")
+                  .arg(locale.toString(s.ready), locale.toString(s.retrying), locale.toString(s.parked))
+            : QString());
+    m_split->setToolTip(tr("Ready: due now. Retrying: backing off after a failed attempt. Parked: waiting behind an "
+                           "earlier unsent event of their ordering key."));
+    m_chart->addSample(at, s.sent, s.failed);
     m_rate->setText(QString::number(m_chart->latestRate(), 'f', 0));
+    m_blockedKeys.clear();
     if (!s.byFormatStatus.isEmpty()) {
         // A foreign outbox: its own statuses, and the rows its relayer left "processing".
         QStringList parts;
@@ -156,18 +244,24 @@ void HealthPanel::setStats(const OutboxStats &s, const QDateTime &at)
                        "Release stuck)")
                         .arg(locale.toString(s.processing),
                             ageText(qMax<qint64>(0, s.oldestProcessingCreatedAt.secsTo(at))));
-        m_blocked->setText(line);
+        m_blocked->setText(line.toHtmlEscaped());
     } else if (s.blockedKeys.isEmpty()) {
         m_blocked->setText(tr("Blocked ordering keys: none"));
     } else {
+        // Each key a link: its events, with the failed one that holds them back.
         QStringList keys;
-        for (const QString &k : s.blockedKeys.mid(0, 10))
-            keys.append(oneLine(k, 60));
+        for (const QString &k : s.blockedKeys.mid(0, 10)) {
+            keys.append(QStringLiteral("<a href=\"key:%1\">%2</a>")
+                            .arg(m_blockedKeys.size())
+                            .arg(oneLine(k, 60).toHtmlEscaped()));
+            m_blockedKeys.append(k);
+        }
         m_blocked->setText(
             tr("Blocked ordering keys (%1): %2%3")
-                .arg(QLocale().toString(s.blockedKeyCount))
+                .arg(locale.toString(s.blockedKeyCount))
                 .arg(keys.join(QStringLiteral(", ")), s.blockedKeyCount > 10 ? QStringLiteral(", …") : QString()));
     }
+    updateVerdict(at);
 }
 
 void HealthPanel::setRelayers(const QList<RelayerInfo> &relayers)
@@ -182,6 +276,7 @@ void HealthPanel::setRelayers(const QList<RelayerInfo> &relayers)
                           .arg(oneLine(r.owner, 80), relayerStateName(r.state), QLocale().toString(r.held));
         }
     }
+    m_aliveRelayers = alive;
     if (!m_format.isEmpty()) {
         m_relayers->setText(tr("Relayers: the framework's own (a %1 table records none)").arg(m_format));
         m_relayers->setStyleSheet(QString());
@@ -190,33 +285,89 @@ void HealthPanel::setRelayers(const QList<RelayerInfo> &relayers)
     if (relayers.isEmpty()) {
         m_relayers->setText(tr("Relayers: none running"));
         m_relayers->setStyleSheet(QString());
+        updateVerdict(QDateTime::currentDateTimeUtc());
         return;
     }
     QString text = tr("Relayers: %1 alive").arg(alive);
     if (!others.isEmpty())
         text += QStringLiteral(" · ") + others.join(QStringLiteral(" · "));
     m_relayers->setText(text);
-    m_relayers->setStyleSheet(others.isEmpty() ? QString() : QStringLiteral("color: #c01c28"));
+    m_relayers->setStyleSheet(others.isEmpty() ? QString() : colour(kRed));
+    updateVerdict(QDateTime::currentDateTimeUtc());
 }
 
 void HealthPanel::setLatestFailure(const OutboxEvent &e, const QDateTime &at)
 {
     m_lastError->setStyleSheet(QString());
-    m_lastError->setText(e.id.isEmpty()
-            ? QString()
-            : tr("Latest failed event %1 (%2), %3: %4")
-                  .arg(elideMiddle(e.id, 40), oneLine(e.type, 60),
-                      at.isValid() ? QLocale().toString(at.toLocalTime(), QLocale::ShortFormat) : QString(),
-                      oneLine(e.lastError, 300)));
+    m_failureId = e.id;
+    m_failureAt = at;
+    if (e.id.isEmpty() || (m_dismissedAt.isValid() && at.isValid() && at <= m_dismissedAt)) {
+        m_lastError->clear(); // none, or the operator dismissed it and nothing newer failed
+        m_failureText.clear();
+        return;
+    }
+    m_failureText = oneLine(e.lastError, 200);
+    m_lastError->setText(
+        tr("Latest failed event <a href=\"event\">%1</a> (%2), %3: %4 &nbsp; <a href=\"dismiss\">Dismiss</a>")
+            .arg(elideMiddle(e.id, 40).toHtmlEscaped(), oneLine(e.type, 60).toHtmlEscaped(),
+                at.isValid() ? QLocale().toString(at.toLocalTime(), QLocale::ShortFormat).toHtmlEscaped() : QString(),
+                oneLine(e.lastError, 300).toHtmlEscaped()));
 }
 
 void HealthPanel::setLastError(const QString &error, const QDateTime &at)
 {
-    m_lastError->setStyleSheet(QStringLiteral("color: #c01c28"));
+    m_lastError->setStyleSheet(colour(kRed));
     m_lastError->setText(error.isEmpty()
             ? QString()
             : tr("Last relay error (%1): %2")
-                  .arg(at.toLocalTime().toString(QStringLiteral("HH:mm:ss")), oneLine(error, 300)));
+                  .arg(at.toLocalTime().toString(QStringLiteral("HH:mm:ss")), oneLine(error, 300))
+                  .toHtmlEscaped());
+}
+
+void HealthPanel::updateVerdict(const QDateTime &now)
+{
+    if (!m_hasStats) {
+        m_verdict = Verdict::None;
+        m_verdictLabel->clear();
+        return;
+    }
+    const OutboxStats &s = m_stats;
+    const QLocale locale;
+    QString text;
+    QColor c = palette().text().color();
+    const qint64 readyAge = s.oldestReadyCreatedAt.isValid() ? s.oldestReadyCreatedAt.secsTo(now) : 0;
+    const bool recentFailure = !m_failureText.isEmpty() && m_failureAt.isValid() && m_failureAt.secsTo(now) < 300;
+    if (!s.byFormatStatus.isEmpty()) {
+        m_verdict = Verdict::Idle;
+        text = tr("Monitoring a %1 table: the framework relays it").arg(m_format);
+    } else if (s.ready > 0
+        && (readyAge > 60 || (s.inFlight == 0 && m_chart->latestRate() <= 0 && m_aliveRelayers == 0))) {
+        m_verdict = Verdict::Stalled;
+        c = kRed;
+        text = tr("Stalled: %1 event(s) ready, the oldest waiting %2 — %3")
+                   .arg(locale.toString(s.ready), ageText(readyAge),
+                       m_aliveRelayers == 0 ? tr("no relayer is running") : tr("the relayers are not keeping up"));
+    } else if (recentFailure) {
+        m_verdict = Verdict::Failing;
+        c = kAmber;
+        text = tr("Failing: the latest failure %1 ago: %2")
+                   .arg(ageText(qMax<qint64>(0, m_failureAt.secsTo(now))), m_failureText);
+    } else if (s.inFlight > 0 || s.ready > 0 || m_chart->latestRate() > 0) { // a relayer is taking them
+        m_verdict = Verdict::Relaying;
+        c = kGreen;
+        text = tr("Relaying: %1 in flight, %2 ready, %3/s delivered")
+                   .arg(locale.toString(s.inFlight), locale.toString(s.ready))
+                   .arg(m_chart->latestRate(), 0, 'f', 0);
+    } else {
+        m_verdict = Verdict::Idle;
+        text = tr("Idle: nothing is due");
+        if (s.retrying > 0)
+            text += tr("; %1 backing off until their next attempt").arg(locale.toString(s.retrying));
+        if (s.parked > 0)
+            text += tr("; %1 parked behind failed or earlier events").arg(locale.toString(s.parked));
+    }
+    m_verdictLabel->setText(text);
+    m_verdictLabel->setStyleSheet(colour(c));
 }
 
 QString HealthPanel::countText(const QString &name) const

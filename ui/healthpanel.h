@@ -11,33 +11,51 @@ class QLabel;
 
 namespace outbox::ui {
 
-// Events delivered per second over the last minutes, as a small bar chart.
+// Events delivered and failed per second over the last hour, in 10-second bars: delivered in green, failed in
+// red above them.
 class RateChart : public QWidget
 {
     Q_OBJECT
 public:
+    static constexpr int kBucketSeconds = 10;
+    static constexpr int kBuckets = 360; // an hour
+
     explicit RateChart(QWidget *parent = nullptr);
-    // A sample of the total sent count at a moment; the chart shows the rate between samples.
-    void addSample(const QDateTime &at, qint64 sentTotal);
+    // A sample of the total sent and failed counts at a moment; the chart counts what grew between samples.
+    void addSample(const QDateTime &at, qint64 sentTotal, qint64 failedTotal = -1);
     void clear();
-    double latestRate() const { return m_rates.isEmpty() ? 0.0 : m_rates.last().second; }
-    QSize sizeHint() const override { return {240, 48}; }
+    double latestRate() const { return m_latestRate; }
+    // Delivered and failed in the bucket holding `at` (for tests).
+    std::pair<qint64, qint64> bucketAt(const QDateTime &at) const;
+    QSize sizeHint() const override { return {360, 56}; }
 
 protected:
     void paintEvent(QPaintEvent *event) override;
 
 private:
+    struct Bucket
+    {
+        qint64 start = 0; // seconds since the epoch, a multiple of kBucketSeconds
+        qint64 sent = 0;
+        qint64 failed = 0;
+    };
     QDateTime m_lastAt;
     qint64 m_lastSent = -1;
-    QList<std::pair<QDateTime, double>> m_rates; // the last 5 minutes
+    qint64 m_lastFailed = -1;
+    double m_latestRate = 0;
+    QList<Bucket> m_buckets; // oldest first, the last hour
 };
 
-// The outbox at a glance: counts by state, the age of the oldest pending event, blocked ordering keys, the
-// delivery rate, and the last relay error.
+// The outbox at a glance: a verdict in one line (relaying, stalled, failing or idle), counts by state with the
+// pending events split into ready, retrying and parked, the age of the oldest ready event, the blocked
+// ordering keys (each a link to its events), the delivery rate over the last hour, and the latest failure
+// (a link to its event; Dismiss hides it until a newer one).
 class HealthPanel : public QWidget
 {
     Q_OBJECT
 public:
+    enum class Verdict { None, Idle, Relaying, Failing, Stalled };
+
     explicit HealthPanel(QWidget *parent = nullptr);
 
     void setStats(const OutboxStats &stats, const QDateTime &at);
@@ -53,9 +71,18 @@ public:
 
     QString countText(const QString &name) const; // for tests: "pending", "inflight", "failed", "sent"
     RateChart *chart() const { return m_chart; }
+    Verdict verdict() const { return m_verdict; }
+
+Q_SIGNALS:
+    void keyClicked(const QString &orderingKey);
+    void eventClicked(const QString &id);
 
 private:
+    void updateVerdict(const QDateTime &now);
+
+    QLabel *m_verdictLabel;
     QLabel *m_pending;
+    QLabel *m_split;
     QLabel *m_inFlight;
     QLabel *m_failed;
     QLabel *m_sent;
@@ -66,6 +93,15 @@ private:
     QLabel *m_lastError;
     RateChart *m_chart;
     QString m_format;
+    OutboxStats m_stats;
+    bool m_hasStats = false;
+    int m_aliveRelayers = 0;
+    QStringList m_blockedKeys; // as the links number them
+    QString m_failureId; // the latest failure shown, its time, and the one the operator dismissed
+    QDateTime m_failureAt;
+    QString m_failureText;
+    QDateTime m_dismissedAt;
+    Verdict m_verdict = Verdict::None;
 };
 
 QString ageText(qint64 seconds);

@@ -7,6 +7,7 @@
 #include "eventactions.h"
 #include "eventmodel.h"
 #include "failuregroupsview.h"
+#include "operationspanel.h"
 #include "healthpanel.h"
 #include "relaypanel.h"
 #include "sendevent.h"
@@ -141,6 +142,12 @@ MainWindow::MainWindow(QWidget *parent)
     failuresDock->setWidget(m_failures);
     addDockWidget(Qt::BottomDockWidgetArea, failuresDock);
     tabifyDockWidget(testerDock, failuresDock);
+    m_operations = new OperationsPanel(this);
+    auto *operationsDock = new QDockWidget(tr("Operations"), this);
+    operationsDock->setObjectName(QStringLiteral("operationsDock"));
+    operationsDock->setWidget(m_operations);
+    addDockWidget(Qt::BottomDockWidgetArea, operationsDock);
+    tabifyDockWidget(failuresDock, operationsDock);
     failuresDock->raise();
 
     m_rowsLabel = new QLabel(this);
@@ -152,6 +159,11 @@ MainWindow::MainWindow(QWidget *parent)
     statusBar()->addWidget(m_rowsLabel);
     statusBar()->addWidget(m_actionResult, 1);
     statusBar()->addPermanentWidget(m_liveLabel);
+    m_readOnlyBadge = new QLabel(tr(" READ-ONLY "), this);
+    m_readOnlyBadge->setObjectName(QStringLiteral("readOnlyBadge"));
+    m_readOnlyBadge->setStyleSheet(QStringLiteral("color: white; background: #1c71d8; font-weight: bold"));
+    m_readOnlyBadge->hide();
+    statusBar()->addPermanentWidget(m_readOnlyBadge);
 
     m_actions = new EventActions(m_session, this);
     m_actions->setRelayerStoppedCheck([this] {
@@ -168,7 +180,46 @@ MainWindow::MainWindow(QWidget *parent)
         Q_EMIT actionFinished(summary);
     });
 
+    connect(m_actions, &EventActions::operationRecorded, m_operations, &OperationsPanel::addOperation);
+    connect(m_operations, &OperationsPanel::showAffectedRequested, this, [this](const Operation &op) {
+        // Every status: the events may have moved on since (retried, sent).
+        for (QLineEdit *e : {m_idFilter, m_typeFilter, m_sourceFilter, m_keyFilter, m_errorFilter, m_fromFilter,
+                 m_toFilter, m_searchEdit}) {
+            const QSignalBlocker blocker(e);
+            e->clear();
+        }
+        {
+            const QSignalBlocker blocker(m_tabs);
+            m_tabs->setCurrentIndex(0);
+        }
+        restrictTo(op.affected,
+            tr("the %L1 event(s) of \u201c%2\u201d at %3")
+                .arg(op.affected.size())
+                .arg(op.what, QLocale().toString(op.at, QStringLiteral("HH:mm:ss"))));
+        applyFilters();
+    });
     connect(m_failures, &FailureGroupsView::showEventsRequested, this, &MainWindow::showFailureGroup);
+    connect(m_health, &HealthPanel::keyClicked, this, [this](const QString &key) {
+        // The key's events in every status: the failed one holding the others back among them.
+        clearRestriction();
+        for (QLineEdit *e :
+            {m_idFilter, m_typeFilter, m_sourceFilter, m_errorFilter, m_fromFilter, m_toFilter, m_searchEdit}) {
+            const QSignalBlocker blocker(e);
+            e->clear();
+        }
+        {
+            const QSignalBlocker blocker(m_tabs);
+            m_tabs->setCurrentIndex(0);
+        }
+        m_keyFilter->setText(key);
+        applyFilters();
+    });
+    connect(m_health, &HealthPanel::eventClicked, m_detail, &DetailPane::showEventRequested);
+    connect(m_detail, &DetailPane::showEventRequested, this, [this](const QString &id) {
+        clearRestriction();
+        m_idFilter->setText(id);
+        applyFilters(); // an id is looked for in every status
+    });
     connect(m_failures, &FailureGroupsView::actionRequested, this,
         [this](EventAction action, const FailureGroup &group, const QList<qint64> &sequences) {
             m_actions->confirmAndRun(action, sequences,
@@ -418,6 +469,10 @@ void MainWindow::buildMenus()
     QAction *pause = add(view, tr("&Pause live refresh"), QStringLiteral("pauseLive"), QKeySequence(Qt::Key_Space),
         [this](bool checked) { setLiveRefreshPaused(checked); });
     pause->setCheckable(true);
+    QAction *readOnly = add(view, tr("Read-&only"), QStringLiteral("readOnly"), QKeySequence(),
+        [this](bool checked) { setReadOnly(checked); });
+    readOnly->setCheckable(true);
+    readOnly->setToolTip(tr("No action of this console changes the outbox: for looking at production"));
     add(view, tr("&Filter"), QStringLiteral("focusFilter"), QKeySequence(Qt::Key_Slash), [this] {
         m_typeFilter->setFocus();
         m_typeFilter->selectAll();
@@ -462,6 +517,36 @@ void MainWindow::buildMenus()
     });
     for (QAction *a : {retry, replay, remove, reproduce, copyId})
         m_table->addAction(a);
+    // Filters from the row under the operator's hand: this type, source, key, or error (its cause's text).
+    auto *separator = new QAction(this);
+    separator->setSeparator(true);
+    m_table->addAction(separator);
+    auto filterBy = [this](const QString &text, const QString &name, QLineEdit *edit,
+                        std::function<QString(const OutboxEvent &)> value) {
+        auto *a = new QAction(text, this);
+        a->setObjectName(name);
+        connect(a, &QAction::triggered, this, [this, edit, value] {
+            const OutboxEvent *e = m_model->eventAt(m_table->currentIndex().row());
+            if (!e)
+                return;
+            const QString v = value(*e);
+            if (v.isEmpty()) {
+                statusBar()->showMessage(tr("This event has none to filter by."), 4000);
+                return;
+            }
+            edit->setText(v);
+            applyFilters();
+        });
+        m_table->addAction(a);
+    };
+    filterBy(tr("Filter by this &type"), QStringLiteral("filterByType"), m_typeFilter,
+        [](const OutboxEvent &e) { return e.type; });
+    filterBy(tr("Filter by this s&ource"), QStringLiteral("filterBySource"), m_sourceFilter,
+        [](const OutboxEvent &e) { return e.source; });
+    filterBy(tr("Filter by this ordering &key"), QStringLiteral("filterByKey"), m_keyFilter,
+        [](const OutboxEvent &e) { return e.orderingKey; });
+    filterBy(tr("Filter by this &error"), QStringLiteral("filterByError"), m_errorFilter,
+        [](const OutboxEvent &e) { return longestLiteral(failureCause(e.lastError)); });
 
     QMenu *relay = menuBar()->addMenu(tr("&Relay"));
     add(relay, tr("&Start"), QStringLiteral("relayStart"), QKeySequence(tr("Ctrl+Shift+S")),
@@ -476,8 +561,13 @@ void MainWindow::buildMenus()
         composer()->show();
         composer()->raise();
     });
-    add(tools, tr("Use the local &receiver as relay target"), QStringLiteral("useReceiver"), QKeySequence(),
-        [this] { m_tester->useAsTargetButton()->click(); });
+    add(tools, tr("Use the local &receiver as relay target"), QStringLiteral("useReceiver"), QKeySequence(), [this] {
+        if (auto *dock = findChild<QDockWidget *>(QStringLiteral("testerDock"))) {
+            dock->show();
+            dock->raise();
+        }
+        m_tester->useAsTargetButton()->click();
+    });
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     add(help, tr("&Keyboard"), QStringLiteral("keys"), QKeySequence::HelpContents, [this] {
@@ -557,6 +647,8 @@ void MainWindow::openOutbox(const ConnectionSpec &spec, Storage::OpenMode mode)
     m_health->clear();
     m_detail->clear();
     m_failures->clear();
+    if (spec.toUrl() != m_spec.toUrl())
+        m_operations->clear();
     m_restriction->hide();
     m_restrictionClear->hide();
     m_lastFailedCount = -1;
@@ -568,13 +660,13 @@ void MainWindow::onOpened(const QString &error)
 {
     m_lastOpenError = error;
     m_open = error.isEmpty();
-    m_relay->setConnection(m_spec, m_open, m_session->relayRefusal());
+    m_relay->setConnection(m_spec, m_open, relayRefusal());
     m_health->setFormat(m_open ? m_session->formatName() : QString());
     m_detail->setHistoryNote(!m_open || m_session->has(Storage::Capability::AttemptHistory)
             ? QString()
             : tr("A %1 table keeps no attempt history: only the retry count and the last error (above).")
                   .arg(m_session->formatName()));
-    m_releaseStuck->setEnabled(m_open && m_session->has(Storage::Capability::ReleaseStuck));
+    m_releaseStuck->setEnabled(!m_readOnly && m_open && m_session->has(Storage::Capability::ReleaseStuck));
     if (m_composer)
         m_composer->setCanEnqueue(canEnqueue(), enqueueRefusal());
     updateTitle();
@@ -587,6 +679,9 @@ void MainWindow::onOpened(const QString &error)
     }
     statusBar()->showMessage(tr("Opened %1").arg(m_spec.displayUrl()), 4000);
     addRecent(m_spec);
+    // The receiver is a development tool: its dock shows for the demo, or while it runs; View brings it back.
+    if (auto *tester = findChild<QDockWidget *>(QStringLiteral("testerDock")))
+        tester->setVisible(m_demo || !m_tester->receiverUrl().isEmpty());
     if (m_demo)
         populateDemoIfEmpty();
     applyFilters();
@@ -750,12 +845,13 @@ void MainWindow::rebuildRecentMenu()
 void MainWindow::updateTitle()
 {
     const QString format = m_session->formatName();
+    const QString readOnly = m_readOnly ? tr(" [read-only]") : QString();
     if (!m_open)
         setWindowTitle(tr("Outbox Console"));
     else if (format.isEmpty())
-        setWindowTitle(tr("%1 — Outbox Console").arg(m_spec.displayUrl()));
+        setWindowTitle(tr("%1%2 — Outbox Console").arg(m_spec.displayUrl(), readOnly));
     else
-        setWindowTitle(tr("%1 (%2) — Outbox Console").arg(m_spec.displayUrl(), format));
+        setWindowTitle(tr("%1 (%2)%3 — Outbox Console").arg(m_spec.displayUrl(), format, readOnly));
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent *event)
@@ -847,6 +943,7 @@ void MainWindow::showCurrentDetail()
     {
         OutboxEvent event;
         QList<Attempt> attempts;
+        OutboxEvent head; // a parked event: the earliest unsent event of its key, that it waits behind
         QString error;
     };
     m_session->call<Detail>(
@@ -866,6 +963,21 @@ void MainWindow::showCurrentDetail()
             auto attempts = s.attempts(d.event.id);
             if (attempts.isOk())
                 d.attempts = attempts.value();
+            const OutboxEvent &e = d.event;
+            // An event of an ordering key waits behind any earlier unsent one (parked on SQLite; on the servers
+            // it looks due but is not claimed).
+            if (e.status == EventStatus::Pending && !e.orderingKey.isEmpty()) {
+                for (EventStatus status : {EventStatus::Failed, EventStatus::Pending}) {
+                    EventFilter f;
+                    f.orderingKey = e.orderingKey;
+                    f.status = status;
+                    f.sequenceAtMost = e.sequence - 1;
+                    auto head = s.listEvents(f, PageRequest{PageRequest::Order::Ascending, 0, 1, false});
+                    if (head.isOk() && !head->isEmpty()
+                        && (d.head.id.isEmpty() || head->first().sequence < d.head.sequence))
+                        d.head = head->first();
+                }
+            }
             return d;
         },
         [this, seq](const Detail &d) {
@@ -874,7 +986,7 @@ void MainWindow::showCurrentDetail()
             if (!d.error.isEmpty())
                 m_detail->clear(d.error);
             else
-                m_detail->showEvent(d.event, d.attempts);
+                m_detail->showEvent(d.event, d.attempts, d.head);
         },
         Session::Lane::Quick);
 }
@@ -979,13 +1091,43 @@ void MainWindow::reproduceCurrent()
 
 bool MainWindow::canEnqueue() const
 {
-    return m_open && m_session->has(Storage::Capability::Enqueue);
+    return m_open && !m_readOnly && m_session->has(Storage::Capability::Enqueue);
+}
+
+void MainWindow::setReadOnly(bool readOnly)
+{
+    m_readOnly = readOnly;
+    if (QAction *a = action(QStringLiteral("readOnly")))
+        a->setChecked(readOnly);
+    m_actions->setReadOnly(readOnly);
+    m_failures->setReadOnly(readOnly);
+    for (const char *name : {"retry", "replay", "delete", "retryAll", "replayAll", "deleteAll", "cleanup"}) {
+        if (QAction *a = action(QLatin1String(name)))
+            a->setEnabled(!readOnly);
+    }
+    m_releaseStuck->setEnabled(!readOnly && m_open && m_session->has(Storage::Capability::ReleaseStuck));
+    if (readOnly && m_relay->state() != RelayPanel::State::Stopped)
+        m_relay->stop();
+    m_relay->setConnection(m_spec, m_open, relayRefusal());
+    if (m_composer)
+        m_composer->setCanEnqueue(canEnqueue(), enqueueRefusal());
+    m_readOnlyBadge->setVisible(readOnly);
+    updateTitle();
+}
+
+QString MainWindow::relayRefusal() const
+{
+    if (m_readOnly)
+        return tr("the console is read-only (View ▸ Read-only): relaying would change the outbox");
+    return m_session->relayRefusal();
 }
 
 QString MainWindow::enqueueRefusal() const
 {
     if (!m_open)
         return tr("no outbox is open");
+    if (m_readOnly)
+        return tr("the console is read-only (View ▸ Read-only)");
     if (!m_session->has(Storage::Capability::Enqueue))
         return tr("events are enqueued into a %1 table by its framework, not from here").arg(m_session->formatName());
     return {};

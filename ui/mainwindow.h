@@ -27,6 +27,7 @@ class DetailPane;
 class EventActions;
 class EventTableModel;
 class FailureGroupsView;
+class OperationsPanel;
 class HealthPanel;
 class RelayPanel;
 class Session;
@@ -63,6 +64,12 @@ public:
     // Whether the open outbox takes events from the composer, and why not.
     bool canEnqueue() const;
     QString enqueueRefusal() const;
+    // Why this console does not relay the open outbox (empty: it may).
+    QString relayRefusal() const;
+    // Read-only: no action of this console can change the outbox (retry, replay, delete, cleanup, release,
+    // enqueue, relaying are off), for looking at production.
+    void setReadOnly(bool readOnly);
+    bool isReadOnly() const { return m_readOnly; }
     void setLiveRefreshPaused(bool paused);
     bool isLiveRefreshPaused() const { return m_livePaused; }
     void applyFilters();
@@ -162,6 +169,7 @@ private:
     RelayPanel *m_relay;
     TesterPanel *m_tester;
     FailureGroupsView *m_failures;
+    OperationsPanel *m_operations;
     QLabel *m_restriction = nullptr;
     QPushButton *m_restrictionClear = nullptr;
     qint64 m_lastFailedCount = -1;
@@ -173,6 +181,8 @@ private:
 
     QTimer m_liveTimer;
     bool m_livePaused = false;
+    bool m_readOnly = false;
+    QLabel *m_readOnlyBadge = nullptr;
     bool m_statsInFlight = false;
     QAction *m_releaseStuck = nullptr;
     qint64 m_processing = 0; // a foreign outbox's rows marked "processing", at the last refresh

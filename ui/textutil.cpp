@@ -8,6 +8,17 @@
 
 namespace outbox::ui {
 
+QString longestLiteral(const QString &cause)
+{
+    QString best;
+    for (const QString &part : cause.split(QLatin1Char('#'))) {
+        const QString t = part.trimmed();
+        if (t.size() > best.size())
+            best = t;
+    }
+    return best.size() >= 3 ? best : QString();
+}
+
 QString oneLine(const QString &text, int max)
 {
     QString out = text.left(max);

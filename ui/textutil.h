@@ -11,6 +11,9 @@ namespace outbox::ui {
 QString oneLine(const QString &text, int max = 500);
 // oneLine(), cut in the middle rather than at the end: ids that share a long prefix (UUIDv7) stay told apart.
 QString elideMiddle(const QString &text, int max);
+// The longest run of a failure cause (failureCause()) without a '#' placeholder, trimmed: a substring that the
+// errors of that cause share, for an "error contains" filter. Empty when no run has 3 characters.
+QString longestLiteral(const QString &cause);
 // A tooltip that shows text literally (Qt would render a tooltip that looks like HTML as HTML).
 QString plainTooltip(const QString &text);
 // A payload as the detail pane shows it: pretty JSON when it is JSON, UTF-8 text when it is valid text,

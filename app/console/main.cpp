@@ -18,6 +18,9 @@ const QCommandLineOption screenshot(QStringLiteral("screenshot"),
     QStringLiteral("Save a picture of the window to FILE once the outbox is shown, then quit "
                    "(packaging/screenshots.sh uses it)."),
     QStringLiteral("FILE"));
+const QCommandLineOption readOnly(QStringLiteral("read-only"),
+    QStringLiteral("Open read-only: no action of the console changes the outbox (no retry, replay, delete, "
+                   "cleanup, enqueue or relaying)."));
 
 void describe(QCommandLineParser &parser)
 {
@@ -31,6 +34,7 @@ void describe(QCommandLineParser &parser)
         QStringLiteral("An outbox: a SQLite file, sqlite:///path or postgresql://user@host/db. "
                        "Without one, the demo outbox opens."));
     parser.addOption(screenshot);
+    parser.addOption(readOnly);
 }
 } // namespace
 
@@ -56,6 +60,7 @@ int main(int argc, char *argv[])
     parser.process(app);
 
     outbox::ui::MainWindow window;
+    window.setReadOnly(parser.isSet(readOnly));
     window.show();
     if (parser.isSet(screenshot)) {
         // Once the rows are in: select the newest failed event, so the detail pane shows one, and save the window.

@@ -933,6 +933,13 @@ int cmdStats(const QStringList &args)
         o.insert(QStringLiteral("relayers"), relayerList);
         o.insert(QStringLiteral("pending"), s->pending);
         o.insert(QStringLiteral("in_flight"), s->inFlight);
+        o.insert(QStringLiteral("ready"), s->ready);
+        o.insert(QStringLiteral("retrying"), s->retrying);
+        o.insert(QStringLiteral("parked"), s->parked);
+        o.insert(QStringLiteral("oldest_ready_age_ms"),
+            s->oldestReadyCreatedAt.isValid()
+                ? QJsonValue(s->oldestReadyCreatedAt.msecsTo(QDateTime::currentDateTimeUtc()))
+                : QJsonValue());
         o.insert(QStringLiteral("failed"), s->failed);
         o.insert(QStringLiteral("sent"), s->sent);
         o.insert(QStringLiteral("oldest_pending_age_ms"),
@@ -968,6 +975,16 @@ int cmdStats(const QStringList &args)
                     .arg(s->oldestProcessingCreatedAt.msecsTo(QDateTime::currentDateTimeUtc()) / 1000));
     }
     cli::printLine(QStringLiteral("pending   %1 (in flight %2)").arg(s->pending).arg(s->inFlight));
+    if (storage->formatName().isEmpty() && s->pending > 0)
+        cli::printLine(
+            QStringLiteral("          %1 ready, %2 retrying, %3 parked%4")
+                .arg(s->ready)
+                .arg(s->retrying)
+                .arg(s->parked)
+                .arg(s->oldestReadyCreatedAt.isValid()
+                        ? QStringLiteral("; the oldest ready %1 s old")
+                              .arg(s->oldestReadyCreatedAt.msecsTo(QDateTime::currentDateTimeUtc()) / 1000.0, 0, 'f', 1)
+                        : QString()));
     cli::printLine(QStringLiteral("failed    %1").arg(s->failed));
     cli::printLine(QStringLiteral("sent      %1").arg(s->sent));
     cli::printLine(
