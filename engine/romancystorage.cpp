@@ -391,6 +391,15 @@ Result<RomancyStorage::Where> RomancyStorage::whereFor(const EventFilter &f) con
     };
     exact(QStringLiteral("status"), f.formatStatus);
     exact(QStringLiteral("event_id"), f.id);
+    if (!f.find.isEmpty()) { // the format has neither subjects nor ordering keys: an id or its start
+        QString prefix = f.find;
+        // '!' escapes LIKE's wildcards: a backslash means different things in MySQL's and PostgreSQL's literals.
+        prefix.replace(QLatin1Char('!'), QStringLiteral("!!"))
+            .replace(QLatin1Char('%'), QStringLiteral("!%"))
+            .replace(QLatin1Char('_'), QStringLiteral("!_"));
+        w.terms << QStringLiteral("(event_id = ? OR event_id LIKE ? ESCAPE '!')");
+        w.values << f.find << prefix + QLatin1Char('%');
+    }
     exact(QStringLiteral("event_type"), f.type);
     exact(QStringLiteral("event_source"), f.source);
     if (!f.orderingKey.isEmpty())
@@ -515,6 +524,26 @@ Result<QList<FailureGroup>> RomancyStorage::failureGroups(const EventFilter &fil
     }
     sortFailureGroups(groups);
     return groups;
+}
+
+Result<QList<QPair<QString, qint64>>> RomancyStorage::valueCounts(Attribute attribute, int limit)
+{
+    const QString sql =
+        m_dialect.sql(QStringLiteral("value-counts"))
+            .replace(QLatin1String("{{column}}"),
+                attribute == Attribute::Type ? QLatin1String("event_type") : QLatin1String("event_source"));
+    auto q = run(sql, {limit}, QStringLiteral("cannot count the values"));
+    if (!q.isOk())
+        return q.error();
+    QList<QPair<QString, qint64>> values;
+    while (q->next())
+        values.append({q->value(0).toString(), q->value(1).toLongLong()});
+    return values;
+}
+
+Error RomancyStorage::addHistoryNote(const QString &, const QString &)
+{
+    return Error(Error::Unsupported, QStringLiteral("a %1 table keeps no history").arg(m_format));
 }
 
 Result<qint64> RomancyStorage::countEvents(const EventFilter &filter)

@@ -62,6 +62,8 @@ public:
     Result<OutboxEvent> event(const QString &id) override;
     Result<QList<Attempt>> attempts(const QString &id) override;
     Result<QList<FailureGroup>> failureGroups(const EventFilter &filter) override;
+    Error addHistoryNote(const QString &id, const QString &what) override;
+    Result<QList<QPair<QString, qint64>>> valueCounts(Attribute attribute, int limit) override;
     Result<ActionSummary> retry(const QStringList &ids) override;
     Result<ActionSummary> retryMatching(const EventFilter &filter) override;
     Result<ActionSummary> replay(const QStringList &ids) override;

@@ -95,6 +95,7 @@ Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, co
     event.data = data;
     event.extensions = options.extensions;
     event.orderingKey = options.orderingKey;
+    event.replayOf = options.replayOf;
     event.createdAt = QDateTime::currentDateTimeUtc();
     if (Error e = Storage::insertEvent(db, event))
         return e;

@@ -23,6 +23,7 @@ struct SendEventOptions
     QString subject;
     QString orderingKey; // events with the same key are delivered in enqueue order
     QJsonObject extensions; // CloudEvents extension attributes, e.g. {"traceparent": "00-..."}
+    QString replayOf; // the id of an event this one replaces (an operator's fix of a failed one)
 };
 
 inline SendEventOptions withContentType(const QString &contentType)

@@ -78,6 +78,15 @@ Where whereFor(const EventFilter &f, const Dialect &dialect)
         w.add(QStringLiteral("status = ?"), statusName(*f.status));
     if (!f.id.isEmpty())
         w.add(QStringLiteral("id = ?"), f.id);
+    if (!f.find.isEmpty()) {
+        QString prefix = f.find;
+        // '!' escapes LIKE's wildcards: a backslash means different things in MySQL's and PostgreSQL's literals.
+        prefix.replace(QLatin1Char('!'), QStringLiteral("!!"))
+            .replace(QLatin1Char('%'), QStringLiteral("!%"))
+            .replace(QLatin1Char('_'), QStringLiteral("!_"));
+        w.terms << QStringLiteral("(id = ? OR id LIKE ? ESCAPE '!' OR subject = ? OR ordering_key = ?)");
+        w.values << f.find << prefix + QLatin1Char('%') << f.find << f.find;
+    }
     if (!f.type.isEmpty())
         w.add(QStringLiteral("type = ?"), f.type);
     if (!f.source.isEmpty())
@@ -535,6 +544,16 @@ Result<qint64> SqlStorage::countEvents(const EventFilter &filter)
 Result<qint64> SqlStorage::scanSequences(
     const EventFilter &filter, SortOrder order, int chunk, const std::function<bool(const QList<qint64> &)> &sink)
 {
+    if (!filter.find.isEmpty() && filter.id.isEmpty()) {
+        // What is found is most often a whole id: the unique index answers that at once; only when no event
+        // has it are the id's start, the subjects and the keys scanned.
+        EventFilter exact = filter;
+        exact.find.clear();
+        exact.id = filter.find;
+        auto found = scanSequences(exact, order, chunk, sink);
+        if (!found.isOk() || found.value() > 0)
+            return found;
+    }
     const Where w = whereFor(filter, m_dialect);
     const QString dir = order.descending ? QStringLiteral("DESC") : QStringLiteral("ASC");
     const char *column = sortColumnName(order.column);
@@ -682,6 +701,28 @@ Error SqlStorage::recordOperatorAction(const QString &what, const Where &rows)
     Query q(this, m_dialect.sql(QStringLiteral("operator-history")).replace(QLatin1String("{{where}}"), rows.sql()));
     q.bind(m_dialect.time(nowMs())).bind(what).bind(actor()).bindAll(rows.values);
     return q.exec(QStringLiteral("cannot record the action in the events' history"));
+}
+
+Result<QList<QPair<QString, qint64>>> SqlStorage::valueCounts(Attribute attribute, int limit)
+{
+    Query q(this,
+        m_dialect.sql(QStringLiteral("value-counts"))
+            .replace(QLatin1String("{{column}}"),
+                attribute == Attribute::Type ? QLatin1String("type") : QLatin1String("source")));
+    q.bind(limit);
+    if (Error e = q.exec(QStringLiteral("cannot count the values")))
+        return e;
+    QList<QPair<QString, qint64>> values;
+    while (q.q().next())
+        values.append({q.q().value(0).toString(), q.q().value(1).toLongLong()});
+    return values;
+}
+
+Error SqlStorage::addHistoryNote(const QString &id, const QString &what)
+{
+    Where event;
+    event.add(QStringLiteral("id = ?"), id);
+    return recordOperatorAction(what, event);
 }
 
 Result<ActionSummary> SqlStorage::retry(const QStringList &ids)

@@ -21,6 +21,9 @@ struct EventFilter
 {
     std::optional<EventStatus> status;
     QString id; // exact: the event id a log line or a support ticket gives
+    // What an operator pastes: an event id or the start of one, a subject, or an ordering key (exactly).
+    // Only the id is indexed: the rest is a scan, streamed in the requested order.
+    QString find;
     QString type; // exact
     QString source; // exact
     QString orderingKey; // exact
@@ -284,6 +287,11 @@ public:
     // to user@host (program).
     void setActor(const QString &actor) { m_actor = actor.left(255); }
     QString actor() const { return m_actor; }
+    // The distinct types (or sources) with how many events have each, the commonest first, at most `limit`.
+    enum class Attribute { Type, Source };
+    virtual Result<QList<QPair<QString, qint64>>> valueCounts(Attribute attribute, int limit) = 0;
+    // Adds an operator entry (`what`, by actor()) to the event's history (AttemptHistory; else refused).
+    virtual Error addHistoryNote(const QString &id, const QString &what) = 0;
     virtual Result<ActionSummary> retry(const QStringList &ids) = 0;
     virtual Result<ActionSummary> retryMatching(const EventFilter &filter) = 0; // failed events that match
     virtual Result<ActionSummary> replay(const QStringList &ids) = 0;

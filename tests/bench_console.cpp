@@ -415,7 +415,7 @@ int main(int argc, char *argv[])
     window.typeFilter()->clear();
     window.idFilter()->setText(middleId);
     QTest::keyClick(window.idFilter(), Qt::Key_Return);
-    if (!waitFor([&] { return onScreen() && !model->filter().id.isEmpty() && model->eventAt(0)->id == middleId; }))
+    if (!waitFor([&] { return onScreen() && !model->filter().find.isEmpty() && model->eventAt(0)->id == middleId; }))
         return 1;
     print(QStringLiteral("find_by_id_ms"), double(clock.nsecsElapsed()) / 1e6, QStringLiteral("ms"),
         QStringLiteral("< 300"), idBaseline);

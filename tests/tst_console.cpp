@@ -39,9 +39,13 @@
 #include <QTableView>
 #include <QTableWidget>
 #include <QCryptographicHash>
+#include <QCompleter>
 #include <QDialog>
 #include <QDockWidget>
 #include <QClipboard>
+#include <QTcpServer>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTest>
 #include <QTextDocumentFragment>
 #include <QTimer>
@@ -319,6 +323,18 @@ private Q_SLOTS:
         QTest::keyClick(m_window->idFilter(), Qt::Key_Return);
         waitRowsShown();
         QTRY_COMPARE(model()->rowCount(), 0);
+        // The same box finds by a subject or an ordering key, or by the start of an id.
+        SendEventOptions keyed;
+        keyed.subject = QStringLiteral("order-4711");
+        keyed.orderingKey = QStringLiteral("customer-42");
+        const QString bySubject = enqueue(QStringLiteral("com.example.c"), "{}", keyed);
+        for (const QString &text : {QStringLiteral("order-4711"), QStringLiteral("customer-42"), bySubject.left(30)}) {
+            m_window->idFilter()->setText(text);
+            QTest::keyClick(m_window->idFilter(), Qt::Key_Return);
+            waitRowsShown();
+            QTRY_COMPARE(model()->rowCount(), 1);
+            QCOMPARE(model()->eventAt(0)->id, bySubject);
+        }
     }
 
     void anotherOutboxOpensUnfiltered()
@@ -475,7 +491,7 @@ private Q_SLOTS:
     {
         for (int i = 0; i < 6; ++i)
             enqueue(QStringLiteral("com.example.a"), "{}",
-                SendEventOptions{{}, {}, {}, i < 3 ? QStringLiteral("key-1") : QString(), {}});
+                SendEventOptions{{}, {}, {}, i < 3 ? QStringLiteral("key-1") : QString(), {}, {}});
         for (int i = 0; i < 4; ++i)
             enqueue(QStringLiteral("com.example.b"));
         deliver(2, EventStatus::Failed);
@@ -817,6 +833,148 @@ private Q_SLOTS:
         m_window->action(QStringLiteral("readOnly"))->trigger();
         QVERIFY(m_window->action(QStringLiteral("retry"))->isEnabled());
         QVERIFY(view->findChild<QPushButton *>(QStringLiteral("retryGroup"))->isEnabled());
+    }
+
+    // Edit & retry: a failed event opens in the composer aimed at the relay target, titled with its id and
+    // last error; the fix is enqueued naming the original (replayof), and the original is deleted, or kept
+    // failed with the fix in its history. A CloudEvent pasted in structured mode fills every field.
+    void editAndRetryReplacesAFailedEvent()
+    {
+        enqueue(QStringLiteral("com.example.order"), "{\"amount\":-1}");
+        enqueue(QStringLiteral("com.example.order"), "{\"amount\":-2}");
+        deliver(2, EventStatus::Failed);
+        openWindow();
+        m_window->relayPanel()->setTargetUrl(QStringLiteral("http://127.0.0.1:9/orders"));
+        QCOMPARE(model()->rowCount(), 2);
+        const QString first = model()->eventAt(1)->id, second = model()->eventAt(0)->id;
+        clickRow(1);
+        m_window->action(QStringLiteral("editRetry"))->trigger();
+        ComposerDialog *c = m_window->composer();
+        QTRY_VERIFY(c->isVisible());
+        QCOMPARE(c->windowTitle(), QStringLiteral("Fix %1").arg(first));
+        const QString banner = c->findChild<QLabel *>(QStringLiteral("fixBanner"))->text();
+        QVERIFY2(banner.contains(first) && banner.contains(QStringLiteral("HTTP 404 Not Found: no such route")),
+            qPrintable(banner));
+        QCOMPARE(c->urlEdit()->text(), QStringLiteral("http://127.0.0.1:9/orders"));
+        QCOMPARE(c->enqueueButton()->text(), QStringLiteral("Enqueue fix"));
+        QVERIFY(c->idEdit()->text() != first);
+        c->dataEdit()->setPlainText(QStringLiteral("{\"amount\": 1}"));
+        QTest::mouseClick(c->enqueueButton(), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(c->resultLabel()->text().startsWith(QStringLiteral("Enqueued the fix ")), 10000);
+        QVERIFY2(c->resultLabel()->text().endsWith(QStringLiteral("the original deleted")),
+            qPrintable(c->resultLabel()->text()));
+        QCOMPARE(count(QStringLiteral("id = '%1'").arg(first)), 0);
+        QCOMPARE(count(QStringLiteral("replay_of = '%1' AND status = 'pending'").arg(first)), 1);
+        const QString fixId =
+            m_app->scalar(QStringLiteral("SELECT id FROM outbox_events WHERE replay_of = '%1'").arg(first)).toString();
+        auto fix = testsupport::openStorage(m_spec)->event(fixId);
+        QVERIFY(fix.isOk());
+        QCOMPARE(fix->data, QByteArray("{\"amount\": 1}"));
+        QCOMPARE(fix->extensions.value(QStringLiteral("replayof")).toString(), first);
+        QCOMPARE(c->enqueueButton()->text(), QStringLiteral("Enqueue into outbox")); // done fixing
+        auto *operations = m_window->findChild<QTreeWidget *>(QStringLiteral("operations"));
+        QCOMPARE(operations->topLevelItem(0)->text(1), QStringLiteral("Edit & retry"));
+
+        // The other one: kept failed, its history naming the fix.
+        m_window->statusTabs()->setCurrentIndex(2);
+        waitRowsShown();
+        QCOMPARE(model()->rowCount(), 1);
+        clickRow(0);
+        m_window->action(QStringLiteral("editRetry"))->trigger();
+        QTRY_COMPARE(c->windowTitle(), QStringLiteral("Fix %1").arg(second));
+        c->findChild<QComboBox *>(QStringLiteral("originalFate"))->setCurrentIndex(1);
+        QTest::mouseClick(c->enqueueButton(), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(c->resultLabel()->text().startsWith(QStringLiteral("Enqueued the fix ")), 10000);
+        QCOMPARE(count(QStringLiteral("id = '%1' AND status = 'failed'").arg(second)), 1);
+        const QString secondFix =
+            m_app->scalar(QStringLiteral("SELECT id FROM outbox_events WHERE replay_of = '%1'").arg(second)).toString();
+        QVERIFY(!secondFix.isEmpty());
+        auto history = testsupport::openStorage(m_spec)->attempts(second);
+        QCOMPARE(history->last().outcome, Attempt::Outcome::Operator);
+        QCOMPARE(history->last().error, QStringLiteral("replaced by %1 (edited)").arg(secondFix));
+
+        // A structured CloudEvent from the clipboard fills every field; something else is refused, saying why.
+        QApplication::clipboard()->setText(QStringLiteral(
+            "{\"specversion\":\"1.0\",\"id\":\"pasted-1\",\"type\":\"com.example.pasted\",\"source\":\"/paste\","
+            "\"subject\":\"order-9\",\"datacontenttype\":\"application/json\",\"traceparent\":\"00-abc-def-01\","
+            "\"data\":{\"n\":9}}"));
+        QTest::mouseClick(c->findChild<QPushButton *>(QStringLiteral("pasteCloudEvent")), Qt::LeftButton);
+        QCOMPARE(c->typeEdit()->text(), QStringLiteral("com.example.pasted"));
+        QCOMPARE(c->sourceEdit()->text(), QStringLiteral("/paste"));
+        QCOMPARE(c->subjectEdit()->text(), QStringLiteral("order-9"));
+        QCOMPARE(c->idEdit()->text(), QStringLiteral("pasted-1"));
+        QCOMPARE(c->extensionTable()->rowCount(), 1);
+        QCOMPARE(c->extensionTable()->item(0, 0)->text(), QStringLiteral("traceparent"));
+        QVERIFY(c->dataEdit()->toPlainText().contains(QStringLiteral("\"n\": 9")));
+        QApplication::clipboard()->setText(QStringLiteral("not a cloud event"));
+        QTest::mouseClick(c->findChild<QPushButton *>(QStringLiteral("pasteCloudEvent")), Qt::LeftButton);
+        QVERIFY(c->validationLabel()->text().startsWith(QStringLiteral("Not pasted: ")));
+        QCOMPARE(c->typeEdit()->text(), QStringLiteral("com.example.pasted"));
+    }
+
+    // The type and source filters complete from the outbox's values, commonest first with their counts, by
+    // prefix; choosing one applies it.
+    void typeAndSourceComplete()
+    {
+        for (int i = 0; i < 3; ++i)
+            enqueue(QStringLiteral("com.example.order.created"));
+        enqueue(QStringLiteral("com.example.order.paid"));
+        enqueue(QStringLiteral("com.example.user.created"));
+        openWindow();
+        QCompleter *completer = m_window->typeFilter()->completer();
+        QVERIFY(completer);
+        QTRY_COMPARE_WITH_TIMEOUT(completer->model()->rowCount(), 3, 10000);
+        QCOMPARE(completer->model()->index(0, 0).data().toString(), QStringLiteral("com.example.order.created   (3)"));
+        QCOMPARE(
+            completer->model()->index(0, 0).data(Qt::UserRole).toString(), QStringLiteral("com.example.order.created"));
+        completer->setCompletionPrefix(QStringLiteral("com.example.order"));
+        QCOMPARE(completer->completionCount(), 2);
+        completer->setCompletionPrefix(QStringLiteral("COM.EXAMPLE.USER"));
+        QCOMPARE(completer->completionCount(), 1);
+        QCOMPARE(completer->currentCompletion(), QStringLiteral("com.example.user.created"));
+        QMetaObject::invokeMethod(completer, "activated", Q_ARG(QString, QStringLiteral("com.example.order.paid")));
+        waitRowsShown();
+        QCOMPARE(m_window->typeFilter()->text(), QStringLiteral("com.example.order.paid"));
+        QCOMPARE(model()->rowCount(), 1);
+        QTRY_COMPARE(m_window->sourceFilter()->completer()->model()->rowCount(), 1);
+        QCOMPARE(m_window->sourceFilter()->completer()->model()->index(0, 0).data(Qt::UserRole).toString(),
+            QStringLiteral("/tests"));
+    }
+
+    // Export: the selection (in the table's order), or all that match, as JSON lines of structured
+    // CloudEvents, data intact; allowed in read-only mode, and the outbox unchanged.
+    void exportWritesJsonLines()
+    {
+        enqueue(QStringLiteral("com.example.a"), "{\"n\":1,\"big\":12345678901234567890}");
+        enqueue(QStringLiteral("com.example.b"), "{\"n\":2}");
+        enqueue(QStringLiteral("com.example.c"), "{\"n\":3}");
+        openWindow();
+        m_window->setReadOnly(true);
+        QVERIFY(m_window->action(QStringLiteral("export"))->isEnabled());
+        clickRow(0);
+        clickRow(2, Qt::ControlModifier);
+        const QString picked = m_dir.filePath(QStringLiteral("picked.jsonl"));
+        QSignalSpy finished(m_window.get(), &MainWindow::actionFinished);
+        m_window->exportEvents(picked);
+        QVERIFY(finished.wait(10000));
+        QCOMPARE(m_window->actionResultLabel()->text(), QStringLiteral("Exported 2 event(s) to %1").arg(picked));
+        QFile f(picked);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QList<QByteArray> lines = f.readAll().split('\n');
+        QCOMPARE(lines.size(), 3); // two, and the empty rest after the last newline
+        QCOMPARE(QJsonDocument::fromJson(lines[0]).object().value("type").toString(), QStringLiteral("com.example.c"));
+        QCOMPARE(QJsonDocument::fromJson(lines[0]).object().value("specversion").toString(), QStringLiteral("1.0"));
+        QCOMPARE(QJsonDocument::fromJson(lines[1]).object().value("type").toString(), QStringLiteral("com.example.a"));
+        QVERIFY2(lines[1].contains("\"data\":{\"n\":1,\"big\":12345678901234567890}"), lines[1].constData());
+        table()->clearSelection();
+        waitRowsShown(); // the table reloads after an action
+        const QString all = m_dir.filePath(QStringLiteral("all.jsonl"));
+        m_window->exportEvents(all);
+        QVERIFY(finished.wait(10000));
+        QFile g(all);
+        QVERIFY(g.open(QIODevice::ReadOnly));
+        QCOMPARE(g.readAll().count('\n'), 3);
+        QCOMPARE(count(QStringLiteral("status = 'pending'")), 3);
     }
 
     void retrySelectionThroughWidgets()
@@ -1228,6 +1386,84 @@ private Q_SLOTS:
             qPrintable(figures->text()));
     }
 
+    // Start and Relay once check the target first: a port nothing answers on (a demo receiver of an earlier
+    // run) gets a question, No by default, and nothing is taken.
+    void relayChecksTheTargetFirst()
+    {
+        enqueue(QStringLiteral("com.example.a"));
+        openWindow();
+        QTcpServer probe;
+        QVERIFY(probe.listen(QHostAddress::LocalHost));
+        const quint16 port = probe.serverPort();
+        probe.close();
+        RelayPanel *relay = m_window->relayPanel();
+        relay->setTargetUrl(QStringLiteral("http://127.0.0.1:%1/in").arg(port));
+        for (QPushButton *button : {relay->startButton(), relay->onceButton()}) {
+            MessageBoxAnswer no(QMessageBox::No);
+            QTest::mouseClick(button, Qt::LeftButton);
+            QTRY_VERIFY_WITH_TIMEOUT(no.seen, 10000);
+            QVERIFY2(
+                no.text.startsWith(QStringLiteral("Nothing answers at 127.0.0.1:%1").arg(port)), qPrintable(no.text));
+            QCOMPARE(no.defaultButton, QMessageBox::No);
+            QCOMPARE(relay->state(), RelayPanel::State::Stopped);
+            QVERIFY(relay->startButton()->isEnabled());
+        }
+        QTest::qWait(300);
+        QCOMPARE(count(QStringLiteral("status = 'pending' AND attempts = 0 AND lease_owner IS NULL")), 1);
+        QVERIFY(relay->log()->toPlainText().contains(QStringLiteral("target check: nothing answers")));
+    }
+
+    // The server dialog: a pasted URL fills every field (the TLS mode too); a failed connect opens it again
+    // with everything kept and the reason shown, instead of forgetting it all.
+    void connectDialogKeepsFieldsAfterAFailure()
+    {
+        m_window = std::make_unique<MainWindow>();
+        m_window->show();
+        QTcpServer probe;
+        QVERIFY(probe.listen(QHostAddress::LocalHost));
+        const quint16 port = probe.serverPort();
+        probe.close();
+        const QString url = QStringLiteral("postgresql://alice:s3cret@127.0.0.1:%1/orders?sslmode=require").arg(port);
+        int round = 0;
+        QStringList first, second;
+        QString error;
+        auto fields = [](QDialog *d) {
+            return QStringList{d->findChild<QComboBox *>(QStringLiteral("connectServer"))->currentText(),
+                d->findChild<QLineEdit *>(QStringLiteral("connectHost"))->text(),
+                d->findChild<QSpinBox *>(QStringLiteral("connectPort"))->text(),
+                d->findChild<QLineEdit *>(QStringLiteral("connectDatabase"))->text(),
+                d->findChild<QLineEdit *>(QStringLiteral("connectUser"))->text(),
+                d->findChild<QLineEdit *>(QStringLiteral("connectPassword"))->text(),
+                d->findChild<QComboBox *>(QStringLiteral("sslmode"))->currentText()};
+        };
+        QTimer driver;
+        connect(&driver, &QTimer::timeout, this, [&] {
+            auto *d = qobject_cast<QDialog *>(QApplication::activeModalWidget());
+            if (!d || d->objectName() != QLatin1String("connectDialog"))
+                return;
+            if (round == 0) {
+                d->findChild<QLineEdit *>(QStringLiteral("connectUrl"))->setText(url);
+                first = fields(d);
+                round = 1;
+                d->accept();
+            } else if (round == 1) {
+                second = fields(d);
+                error = d->findChild<QLabel *>(QStringLiteral("connectError"))->text();
+                round = 2;
+                d->reject();
+            }
+        });
+        driver.start(20);
+        m_window->action(QStringLiteral("connectPg"))->trigger();
+        QTRY_COMPARE_WITH_TIMEOUT(round, 2, 20000);
+        const QStringList expected = {QStringLiteral("PostgreSQL"), QStringLiteral("127.0.0.1"), QString::number(port),
+            QStringLiteral("orders"), QStringLiteral("alice"), QStringLiteral("s3cret"), QStringLiteral("require")};
+        QCOMPARE(first, expected);
+        QCOMPARE(second, expected);
+        QVERIFY2(error.startsWith(QStringLiteral("Could not connect: ")), qPrintable(error));
+        QVERIFY(!m_window->session()->isOpen());
+    }
+
     void relayFromTheControlsToTheReceiver()
     {
         for (int i = 0; i < 20; ++i)
@@ -1248,8 +1484,18 @@ private Q_SLOTS:
         QCOMPARE(
             QSettings().value(QStringLiteral("relay/url")).toString(), QStringLiteral("https://hooks.example.com/in"));
         QSettings().remove(QStringLiteral("relay/url"));
+        // The Relay menu follows the relayer: Pause and Stop are off while it is stopped.
+        QVERIFY(!m_window->action(QStringLiteral("relayPause"))->isEnabled());
+        QVERIFY(!m_window->action(QStringLiteral("relayStop"))->isEnabled());
+        QVERIFY(m_window->action(QStringLiteral("relayStart"))->isEnabled());
+        QCOMPARE(
+            m_window->findChild<QLabel *>(QStringLiteral("relayBadge"))->text(), QStringLiteral("relayer stopped"));
         QTest::mouseClick(relay->startButton(), Qt::LeftButton);
-        QCOMPARE(relay->state(), RelayPanel::State::Running);
+        // The target is checked first (it answers: the local receiver), then the relayer starts.
+        QTRY_COMPARE(relay->state(), RelayPanel::State::Running);
+        QVERIFY(m_window->action(QStringLiteral("relayPause"))->isEnabled());
+        QVERIFY(!m_window->action(QStringLiteral("relayStart"))->isEnabled());
+        QCOMPARE(m_window->findChild<QLabel *>(QStringLiteral("relayBadge"))->text(), QStringLiteral("● relaying"));
         QTRY_COMPARE_WITH_TIMEOUT(tester->receiver()->eventCount(), 20, 10000);
         QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 20, 10000);
         QTRY_VERIFY(relay->log()->toPlainText().contains(QStringLiteral("sent ")));
@@ -1262,6 +1508,10 @@ private Q_SLOTS:
         QTest::mouseClick(relay->pauseButton(), Qt::LeftButton);
         QTRY_COMPARE(relay->state(), RelayPanel::State::Paused); // requests in flight finish first
         QCOMPARE(relay->stateLabel()->text(), QStringLiteral("Relayer: Paused"));
+        QCOMPARE(m_window->action(QStringLiteral("relayStart"))->text(), QStringLiteral("&Resume"));
+        QVERIFY(!m_window->action(QStringLiteral("relayPause"))->isEnabled());
+        QCOMPARE(
+            m_window->findChild<QLabel *>(QStringLiteral("relayBadge"))->text(), QStringLiteral("❚❚ relayer paused"));
         enqueue(QStringLiteral("com.example.late"));
         QTest::qWait(1500);
         QCOMPARE(tester->receiver()->eventCount(), 20);

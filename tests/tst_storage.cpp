@@ -91,7 +91,8 @@ private Q_SLOTS:
                               .replace(QLatin1String("{{order}}"), QStringLiteral("type, seq"))
                               .replace(QLatin1String("{{statuses}}"), QStringLiteral("'sent'"))
                               .replace(QLatin1String("{{patterns}}"), QStringLiteral("'[]'"))
-                              .replace(QLatin1String("{{sequences}}"), QStringLiteral("1,2"));
+                              .replace(QLatin1String("{{sequences}}"), QStringLiteral("1,2"))
+                              .replace(QLatin1String("{{column}}"), QStringLiteral("type"));
             // Statements, not fragments; PostgreSQL prepares no DDL, and the migrations ran at open().
             static const QRegularExpression dml(QStringLiteral("^(SELECT|INSERT|UPDATE|DELETE|WITH)\\b"));
             if (!dml.match(sql).hasMatch())
@@ -1008,6 +1009,51 @@ private Q_SLOTS:
         paid.type = QStringLiteral("order.paid");
         QCOMPARE(s->failureGroups(paid)->size(), 1);
         QCOMPARE(s->failureGroups(paid)->first().count, 3);
+    }
+
+    // The find box: an id (exact, or its start), a subject or an ordering key; LIKE's wildcards are literal.
+    void findMatchesIdPrefixSubjectAndKey()
+    {
+        const ConnectionSpec path = freshPath();
+        auto s = testsupport::openStorage(path);
+        AppConnection app(path);
+        SendEventOptions a;
+        a.eventId = QStringLiteral("order-100_a");
+        a.subject = QStringLiteral("customer-7");
+        SendEventOptions b;
+        b.eventId = QStringLiteral("order-1001");
+        b.orderingKey = QStringLiteral("customer-7");
+        SendEventOptions c;
+        c.eventId = QStringLiteral("invoice-9");
+        c.subject = QStringLiteral("50%");
+        for (const SendEventOptions &o : {a, b, c})
+            enqueue(app.db(), QStringLiteral("t"), o);
+        auto ids = [&](const QString &text) {
+            EventFilter f;
+            f.find = text;
+            QStringList found;
+            QList<qint64> seqs;
+            s->scanSequences(f, SortOrder{SortColumn::Sequence, false}, 100, [&](const QList<qint64> &chunk) {
+                seqs += chunk;
+                return true;
+            });
+            const auto rows = s->eventsBySequence(seqs, false);
+            for (const OutboxEvent &e : *rows)
+                found << e.id;
+            found.sort();
+            EventFilter counted;
+            counted.find = text;
+            if (*s->countEvents(counted) != found.size())
+                found << QStringLiteral("count differs");
+            return found;
+        };
+        QCOMPARE(ids(QStringLiteral("order-1001")), QStringList{QStringLiteral("order-1001")}); // the whole id
+        QCOMPARE(ids(QStringLiteral("order-100")), (QStringList{"order-1001", "order-100_a"})); // its start
+        QCOMPARE(ids(QStringLiteral("order-100_")), QStringList{QStringLiteral("order-100_a")}); // '_' literal
+        QCOMPARE(ids(QStringLiteral("customer-7")), (QStringList{"order-1001", "order-100_a"})); // key, subject
+        QCOMPARE(ids(QStringLiteral("50%")), QStringList{QStringLiteral("invoice-9")}); // a subject, '%' literal
+        QCOMPARE(ids(QStringLiteral("%")), QStringList{});
+        QCOMPARE(ids(QStringLiteral("nothing")), QStringList{});
     }
 
     void cleanupDeletesOnlyOldEventsOfTheGivenStatus()

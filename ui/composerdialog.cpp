@@ -4,6 +4,8 @@
 #include "storage.h"
 #include "textutil.h"
 
+#include <QApplication>
+#include <QClipboard>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QElapsedTimer>
@@ -30,12 +32,23 @@ namespace outbox::ui {
 ComposerDialog::ComposerDialog(QWidget *parent) : QDialog(parent), m_network(new QNetworkAccessManager(this))
 {
     setWindowTitle(tr("Compose a CloudEvent"));
+    setObjectName(QStringLiteral("composer"));
     auto *layout = new QVBoxLayout(this);
+    m_fixBanner = new QLabel(this);
+    m_fixBanner->setObjectName(QStringLiteral("fixBanner"));
+    m_fixBanner->setTextFormat(Qt::PlainText);
+    m_fixBanner->setWordWrap(true);
+    m_fixBanner->setStyleSheet(QStringLiteral("padding: 4px; border: 1px solid #b86e00"));
+    m_fixBanner->hide();
+    layout->addWidget(m_fixBanner);
 
     auto *templates = new QHBoxLayout;
     m_templates = new QComboBox(this);
     m_templates->setMinimumContentsLength(20);
     auto *load = new QPushButton(tr("Load"), this);
+    auto *paste = new QPushButton(tr("Paste CloudEvent"), this);
+    paste->setObjectName(QStringLiteral("pasteCloudEvent"));
+    paste->setToolTip(tr("Fill every field from a CloudEvent in structured mode (JSON) on the clipboard"));
     auto *save = new QPushButton(tr("Save as template…"), this);
     auto *remove = new QPushButton(tr("Delete template"), this);
     templates->addWidget(new QLabel(tr("Template"), this));
@@ -43,6 +56,7 @@ ComposerDialog::ComposerDialog(QWidget *parent) : QDialog(parent), m_network(new
     templates->addWidget(load);
     templates->addWidget(save);
     templates->addWidget(remove);
+    templates->addWidget(paste);
     layout->addLayout(templates);
 
     auto *form = new QFormLayout;
@@ -108,6 +122,12 @@ ComposerDialog::ComposerDialog(QWidget *parent) : QDialog(parent), m_network(new
     target->addWidget(m_send);
     target->addWidget(m_enqueue);
     layout->addLayout(target);
+    m_originalFate = new QComboBox(this);
+    m_originalFate->setObjectName(QStringLiteral("originalFate"));
+    m_originalFate->addItem(tr("then delete the failed original"), true);
+    m_originalFate->addItem(tr("then keep the original failed, its history naming the fix"), false);
+    m_originalFate->hide();
+    layout->addWidget(m_originalFate);
     m_result = new QLabel(this);
     m_result->setObjectName(QStringLiteral("result"));
     m_result->setTextFormat(Qt::PlainText);
@@ -146,6 +166,11 @@ ComposerDialog::ComposerDialog(QWidget *parent) : QDialog(parent), m_network(new
         Q_EMIT enqueueRequested(e);
     });
     connect(load, &QPushButton::clicked, this, [this] { loadTemplate(m_templates->currentText()); });
+    connect(paste, &QPushButton::clicked, this, [this] {
+        QString problem;
+        if (!fillFromStructured(QApplication::clipboard()->text().toUtf8(), &problem))
+            m_validation->setText(tr("Not pasted: %1").arg(problem));
+    });
     connect(save, &QPushButton::clicked, this, [this] {
         bool ok = false;
         const QString name = QInputDialog::getText(
@@ -193,6 +218,67 @@ void ComposerDialog::setEvent(const OutboxEvent &e)
     validate();
 }
 
+void ComposerDialog::editForRetry(const OutboxEvent &original)
+{
+    setEvent(original);
+    m_fixing = original.id;
+    setWindowTitle(tr("Fix %1").arg(original.id));
+    m_fixBanner->setText(tr("Fixing failed event %1 (%2 attempt(s)). Last error: %3\nEdit it, try it with Send to "
+                            "URL (the relay target), then Enqueue fix: a new event naming the original "
+                            "(replayof).")
+                             .arg(original.id)
+                             .arg(original.attempts)
+                             .arg(oneLine(original.lastError, 300)));
+    m_fixBanner->show();
+    m_enqueue->setText(tr("Enqueue fix"));
+    m_originalFate->setCurrentIndex(0);
+    m_originalFate->show();
+    m_result->clear();
+}
+
+void ComposerDialog::stopFixing()
+{
+    m_fixing.clear();
+    setWindowTitle(tr("Compose a CloudEvent"));
+    m_fixBanner->hide();
+    m_originalFate->hide();
+    m_enqueue->setText(tr("Enqueue into outbox"));
+}
+
+bool ComposerDialog::deleteOriginal() const
+{
+    return m_originalFate->currentData().toBool();
+}
+
+bool ComposerDialog::fillFromStructured(const QByteArray &json, QString *problem)
+{
+    HttpMessage message;
+    message.addHeader("Content-Type", "application/cloudevents+json");
+    message.body = json.trimmed();
+    const DecodedRequest decoded = cloudevents::decode(message);
+    if (!decoded.error.isEmpty() || decoded.events.size() != 1) {
+        *problem = decoded.error.isEmpty() ? tr("not one CloudEvent in structured mode") : decoded.error;
+        return false;
+    }
+    const ReceivedEvent &r = decoded.events.first();
+    if (!r.isValid()) {
+        *problem = r.problems.join(QStringLiteral("; "));
+        return false;
+    }
+    const OutboxEvent &e = r.event;
+    m_type->setText(e.type);
+    m_source->setText(e.source);
+    m_subject->setText(e.subject);
+    m_id->setText(e.id);
+    m_contentType->setText(e.contentType);
+    setExtensions(e.extensions);
+    m_data->setPlainText(cloudevents::isValidJson(e.data) && cloudevents::isJsonContentType(e.contentType)
+            ? indentJson(e.data)
+            : QString::fromUtf8(e.data));
+    validate();
+    return true;
+}
+
 void ComposerDialog::setExtensions(const QJsonObject &extensions)
 {
     m_extensions->setRowCount(0);
@@ -215,6 +301,7 @@ OutboxEvent ComposerDialog::composedEvent(QString *problem) const
     e.orderingKey = m_key->text().trimmed();
     e.createdAt = QDateTime::currentDateTimeUtc();
     e.data = m_data->toPlainText().toUtf8();
+    e.replayOf = m_fixing;
     for (int row = 0; row < m_extensions->rowCount(); ++row) {
         const QString name = m_extensions->item(row, 0) ? m_extensions->item(row, 0)->text().trimmed() : QString();
         const QString value = m_extensions->item(row, 1) ? m_extensions->item(row, 1)->text() : QString();
@@ -226,6 +313,8 @@ OutboxEvent ComposerDialog::composedEvent(QString *problem) const
         }
         e.extensions.insert(name, value);
     }
+    if (!m_fixing.isEmpty())
+        e.extensions.insert(QStringLiteral("replayof"), m_fixing); // as a replay names its original
     if (e.type.isEmpty()) {
         *problem = tr("the type is required");
         return {};

@@ -27,6 +27,14 @@ public:
 
     // Fills the form from an event (the table's "Reproduce in composer").
     void setEvent(const OutboxEvent &event);
+    // Edit & retry: the form holds a copy of a failed event to fix; "Enqueue fix" enqueues it as a new event
+    // that names the original (replayof), and then deletes the original or keeps it (deleteOriginal()).
+    void editForRetry(const OutboxEvent &original);
+    void stopFixing(); // back to composing a new event
+    QString fixedEventId() const { return m_fixing; }
+    bool deleteOriginal() const;
+    // Fills every field from a CloudEvent in structured mode (JSON); false and *problem when it is not one.
+    bool fillFromStructured(const QByteArray &json, QString *problem);
     // The event as composed, or an empty event and the reason in *problem.
     OutboxEvent composedEvent(QString *problem) const;
     void setTargetUrl(const QString &url);
@@ -80,6 +88,9 @@ private:
     QLabel *m_result;
     QNetworkAccessManager *m_network;
     bool m_canEnqueue = false;
+    QString m_fixing; // the id of the failed event being fixed
+    QLabel *m_fixBanner;
+    QComboBox *m_originalFate;
 };
 
 } // namespace outbox::ui

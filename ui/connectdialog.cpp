@@ -4,8 +4,10 @@
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFormLayout>
+#include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QSpinBox>
 
 namespace outbox::ui {
@@ -13,7 +15,25 @@ namespace outbox::ui {
 ConnectDialog::ConnectDialog(QWidget *parent) : QDialog(parent)
 {
     setWindowTitle(tr("Connect to an outbox on a database server"));
+    setObjectName(QStringLiteral("connectDialog"));
     auto *form = new QFormLayout(this);
+    m_url = new QLineEdit(this);
+    m_url->setObjectName(QStringLiteral("connectUrl"));
+    m_url->setPlaceholderText(tr("paste postgresql://user@host:5432/db?sslmode=require or mysql://…"));
+    m_url->setClearButtonEnabled(true);
+    form->addRow(tr("URL"), m_url);
+    connect(m_url, &QLineEdit::textChanged, this, [this](const QString &text) {
+        auto parsed = ConnectionSpec::fromUrl(text.trimmed());
+        if (!parsed.isOk()
+            || (parsed->backend != ConnectionSpec::Backend::Postgresql
+                && parsed->backend != ConnectionSpec::Backend::Mysql)) {
+            m_url->setToolTip(parsed.isOk() ? tr("Not a database server's URL") : parsed.error().message());
+            return;
+        }
+        m_url->setToolTip(QString());
+        const QSignalBlocker blocker(m_url);
+        setSpec(*parsed);
+    });
     m_server = new QComboBox(this);
     m_server->addItem(tr("PostgreSQL"), int(ConnectionSpec::Backend::Postgresql));
     m_server->addItem(tr("MySQL / MariaDB"), int(ConnectionSpec::Backend::Mysql));
@@ -26,6 +46,8 @@ ConnectDialog::ConnectDialog(QWidget *parent) : QDialog(parent)
         const bool mysql = m_server->currentData().toInt() == int(ConnectionSpec::Backend::Mysql);
         if (m_port->value() == (mysql ? 5432 : 3306))
             m_port->setValue(mysql ? 3306 : 5432);
+        m_sslMode->setEnabled(!mysql);
+        m_extraOptions.clear(); // the other kind's options mean nothing to this one
     });
     form->addRow(tr("Server"), m_server);
     m_database = new QLineEdit(this);
@@ -33,11 +55,31 @@ ConnectDialog::ConnectDialog(QWidget *parent) : QDialog(parent)
     m_password = new QLineEdit(this);
     m_password->setEchoMode(QLineEdit::Password);
     m_password->setToolTip(tr("Used for this connection only; never saved"));
+    m_server->setObjectName(QStringLiteral("connectServer"));
+    m_host->setObjectName(QStringLiteral("connectHost"));
+    m_port->setObjectName(QStringLiteral("connectPort"));
+    m_database->setObjectName(QStringLiteral("connectDatabase"));
+    m_user->setObjectName(QStringLiteral("connectUser"));
+    m_password->setObjectName(QStringLiteral("connectPassword"));
     form->addRow(tr("Host"), m_host);
     form->addRow(tr("Port"), m_port);
     form->addRow(tr("Database"), m_database);
     form->addRow(tr("User"), m_user);
     form->addRow(tr("Password"), m_password);
+    m_sslMode = new QComboBox(this);
+    m_sslMode->setObjectName(QStringLiteral("sslmode"));
+    m_sslMode->addItem(tr("default (prefer)"), QString());
+    for (const char *mode : {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"})
+        m_sslMode->addItem(QLatin1String(mode), QLatin1String(mode));
+    m_sslMode->setToolTip(tr("PostgreSQL's sslmode: require encrypts; verify-full also checks the server's name"));
+    form->addRow(tr("TLS (sslmode)"), m_sslMode);
+    m_error = new QLabel(this);
+    m_error->setObjectName(QStringLiteral("connectError"));
+    m_error->setTextFormat(Qt::PlainText);
+    m_error->setWordWrap(true);
+    m_error->setStyleSheet(QStringLiteral("color: #c01c28"));
+    m_error->hide();
+    form->addRow(m_error);
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     buttons->button(QDialogButtonBox::Ok)->setText(tr("Connect"));
     form->addRow(buttons);
@@ -45,9 +87,30 @@ ConnectDialog::ConnectDialog(QWidget *parent) : QDialog(parent)
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
 }
 
+void ConnectDialog::setError(const QString &error)
+{
+    m_error->setText(error.isEmpty() ? QString() : tr("Could not connect: %1").arg(error));
+    m_error->setVisible(!error.isEmpty());
+}
+
 void ConnectDialog::setSpec(const ConnectionSpec &spec)
 {
     m_server->setCurrentIndex(qMax(0, m_server->findData(int(spec.backend))));
+    // The connect options: the TLS mode to its box; the others kept as they were (a pasted URL's).
+    QStringList extra;
+    QString sslMode;
+    for (const QString &option : spec.options.split(QLatin1Char(';'), Qt::SkipEmptyParts)) {
+        const QString key = option.section(QLatin1Char('='), 0, 0).trimmed();
+        QString value = option.section(QLatin1Char('='), 1).trimmed();
+        if (value.size() >= 2 && value.startsWith(QLatin1Char('\'')) && value.endsWith(QLatin1Char('\'')))
+            value = value.mid(1, value.size() - 2);
+        if (key == QLatin1String("sslmode"))
+            sslMode = value;
+        else
+            extra << option;
+    }
+    m_extraOptions = extra.join(QLatin1Char(';'));
+    m_sslMode->setCurrentIndex(qMax(0, m_sslMode->findData(sslMode)));
     m_host->setText(spec.host);
     if (spec.port > 0)
         m_port->setValue(spec.port);
@@ -62,8 +125,16 @@ ConnectionSpec ConnectDialog::spec() const
 {
     ConnectionSpec s;
     s.backend = ConnectionSpec::Backend(m_server->currentData().toInt());
-    if (s.backend == ConnectionSpec::Backend::Mysql)
-        s.options = QStringLiteral("MYSQL_OPT_CONNECT_TIMEOUT=5");
+    QStringList options;
+    const bool mysql = s.backend == ConnectionSpec::Backend::Mysql;
+    const QString timeout = mysql ? QStringLiteral("MYSQL_OPT_CONNECT_TIMEOUT") : QStringLiteral("connect_timeout");
+    if (!m_extraOptions.contains(timeout))
+        options << timeout + QStringLiteral("=5"); // a dead host is told in seconds, not minutes
+    if (!mysql && !m_sslMode->currentData().toString().isEmpty())
+        options << QStringLiteral("sslmode='%1'").arg(m_sslMode->currentData().toString());
+    if (!m_extraOptions.isEmpty())
+        options << m_extraOptions;
+    s.options = options.join(QLatin1Char(';'));
     s.host = m_host->text().trimmed();
     s.port = m_port->value();
     s.database = m_database->text().trimmed();

@@ -6,6 +6,7 @@
 #include <QDialog>
 
 class QComboBox;
+class QLabel;
 class QLineEdit;
 class QSpinBox;
 
@@ -20,10 +21,16 @@ public:
     explicit ConnectDialog(QWidget *parent = nullptr);
     void setSpec(const ConnectionSpec &spec);
     ConnectionSpec spec() const;
+    // Why the last attempt failed, shown above the buttons (the fields are kept for another try).
+    void setError(const QString &error);
     QLineEdit *passwordEdit() const { return m_password; }
     QComboBox *serverBox() const { return m_server; }
 
 private:
+    QLineEdit *m_url; // a pasted postgresql:// or mysql:// URL fills the fields
+    QComboBox *m_sslMode;
+    QString m_extraOptions; // connect options from a pasted URL beyond the TLS mode
+    QLabel *m_error;
     QComboBox *m_server;
     QLineEdit *m_host;
     QSpinBox *m_port;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "eventactions.h"
 
+#include "cloudevents.h"
 #include "session.h"
 
 #include <QCheckBox>
@@ -8,9 +9,11 @@
 #include <QDialogButtonBox>
 #include <QFormLayout>
 #include <QLabel>
+#include <QHash>
 #include <QLocale>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QSaveFile>
 #include <QSpinBox>
 
 namespace outbox::ui {
@@ -156,6 +159,48 @@ void EventActions::run(EventAction action, const QList<qint64> &sequences, const
             Q_EMIT self->finished(summary, r.error, total.changed > 0);
         });
     });
+}
+
+void EventActions::exportEvents(const QList<qint64> &sequences, const QString &path, const QString &scopeText)
+{
+    Q_EMIT progress(tr("Exporting %1…").arg(scopeText));
+    m_session->call<Result<qint64>>(
+        this,
+        [sequences, path](Storage &s) -> Result<qint64> {
+            QSaveFile file(path);
+            if (!file.open(QIODevice::WriteOnly))
+                return Error(
+                    Error::InvalidArgument, QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+            qint64 written = 0;
+            for (qsizetype i = 0; i < sequences.size(); i += 500) {
+                const QList<qint64> part = sequences.mid(i, 500);
+                auto rows = s.eventsBySequence(part, true);
+                if (!rows.isOk())
+                    return rows.error();
+                QHash<qint64, qsizetype> at; // the rows come in no order: write them in the table's
+                for (qsizetype r = 0; r < rows->size(); ++r)
+                    at.insert(rows->at(r).sequence, r);
+                for (qint64 seq : part) {
+                    const auto it = at.constFind(seq);
+                    if (it == at.constEnd())
+                        continue; // gone meanwhile
+                    file.write(cloudevents::structuredJson(rows->at(*it)));
+                    file.write("\n");
+                    ++written;
+                }
+            }
+            if (!file.commit())
+                return Error(
+                    Error::InvalidArgument, QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+            return written;
+        },
+        [this, path](const Result<qint64> &r) {
+            const QString summary = r.isOk() ? tr("Exported %L1 event(s) to %2").arg(r.value()).arg(path)
+                                             : tr("Export failed: %1").arg(r.error().message());
+            if (!r.isOk())
+                QMessageBox::warning(m_parent, tr("Export"), summary);
+            Q_EMIT finished(summary, r.isOk() ? QString() : r.error().message(), false);
+        });
 }
 
 void EventActions::cleanupOld()

@@ -64,11 +64,17 @@ public:
     void run(EventAction action, const QList<qint64> &sequences, const QString &scopeText);
     void cleanupOld();
     void executeCleanup(const QDateTime &cutoff, const QList<EventStatus> &statuses);
+    // Writes the events with these sequences, in this order, to a file as JSON lines: one CloudEvent in
+    // structured mode per line (data byte for byte where it is JSON, else data_base64). Changes nothing in the
+    // outbox, so it runs in read-only mode too.
+    void exportEvents(const QList<qint64> &sequences, const QString &path, const QString &scopeText);
     // A foreign outbox: `processing` is how many rows are marked so now (for the dialog's explanation).
     void releaseStuck(qint64 processing);
     void executeRelease(const QDateTime &cutoff);
 
     static QString verb(EventAction action);
+    // An action done elsewhere (an edit & retry from the composer), for the operations list.
+    void recordOperation(const Operation &operation) { record(operation); }
 
 Q_SIGNALS:
     void progress(const QString &text);

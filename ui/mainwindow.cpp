@@ -22,6 +22,7 @@
 #include <QPointer>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QCompleter>
 #include <QDialogButtonBox>
 #include <QDir>
 #include <QDockWidget>
@@ -46,6 +47,7 @@
 #include <QShortcut>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QStandardItemModel>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabBar>
@@ -159,6 +161,9 @@ MainWindow::MainWindow(QWidget *parent)
     statusBar()->addWidget(m_rowsLabel);
     statusBar()->addWidget(m_actionResult, 1);
     statusBar()->addPermanentWidget(m_liveLabel);
+    m_relayBadge = new QLabel(this);
+    m_relayBadge->setObjectName(QStringLiteral("relayBadge"));
+    statusBar()->addPermanentWidget(m_relayBadge);
     m_readOnlyBadge = new QLabel(tr(" READ-ONLY "), this);
     m_readOnlyBadge->setObjectName(QStringLiteral("readOnlyBadge"));
     m_readOnlyBadge->setStyleSheet(QStringLiteral("color: white; background: #1c71d8; font-weight: bold"));
@@ -328,7 +333,8 @@ QWidget *MainWindow::buildFilterBar()
         row->addWidget(e);
         return e;
     };
-    m_idFilter = edit(tr("event id"), QStringLiteral("idFilter"), 120);
+    m_idFilter = edit(tr("find: id, subject, key"), QStringLiteral("idFilter"), 150);
+    m_idFilter->setToolTip(tr("An event id or its start, a subject or an ordering key, in every status"));
     m_typeFilter = edit(tr("type  (/)"), QStringLiteral("typeFilter"), 140);
     m_sourceFilter = edit(tr("source"), QStringLiteral("sourceFilter"), 100);
     m_keyFilter = edit(tr("ordering key"), QStringLiteral("keyFilter"), 90);
@@ -342,6 +348,21 @@ QWidget *MainWindow::buildFilterBar()
     for (QLineEdit *e :
         {m_idFilter, m_typeFilter, m_sourceFilter, m_keyFilter, m_errorFilter, m_fromFilter, m_toFilter})
         connect(e, &QLineEdit::returnPressed, this, &MainWindow::applyFilters);
+    // Type and source complete from the values in the outbox, with how many events have each, by prefix;
+    // choosing one applies it.
+    for (QLineEdit *e : {m_typeFilter, m_sourceFilter}) {
+        auto *model = new QStandardItemModel(e);
+        auto *completer = new QCompleter(model, e);
+        completer->setCompletionRole(Qt::UserRole);
+        completer->setCaseSensitivity(Qt::CaseInsensitive);
+        completer->setFilterMode(Qt::MatchStartsWith);
+        completer->setMaxVisibleItems(15);
+        e->setCompleter(completer);
+        connect(completer, qOverload<const QString &>(&QCompleter::activated), this, [this, e](const QString &value) {
+            e->setText(value);
+            applyFilters();
+        });
+    }
     connect(apply, &QPushButton::clicked, this, &MainWindow::applyFilters);
     connect(clear, &QPushButton::clicked, this, [this] {
         for (QLineEdit *e : {m_idFilter, m_typeFilter, m_sourceFilter, m_keyFilter, m_errorFilter, m_fromFilter,
@@ -366,6 +387,43 @@ QWidget *MainWindow::buildFilterBar()
         applyFilters();
     });
     return bar;
+}
+
+void MainWindow::loadCompletions()
+{
+    if (!m_open)
+        return;
+    m_completionsLoadedAt.start();
+    struct Values
+    {
+        Result<QList<QPair<QString, qint64>>> types = QList<QPair<QString, qint64>>{};
+        Result<QList<QPair<QString, qint64>>> sources = QList<QPair<QString, qint64>>{};
+    };
+    m_session->call<Values>(
+        this,
+        [](Storage &s) {
+            Values v;
+            v.types = s.valueCounts(Storage::Attribute::Type, 500);
+            v.sources = s.valueCounts(Storage::Attribute::Source, 500);
+            return v;
+        },
+        [this](const Values &v) {
+            const QLocale locale;
+            const std::pair<QLineEdit *, const Result<QList<QPair<QString, qint64>>> *> lists[] = {
+                {m_typeFilter, &v.types}, {m_sourceFilter, &v.sources}};
+            for (const auto &[edit, values] : lists) {
+                auto *model = qobject_cast<QStandardItemModel *>(edit->completer()->model());
+                if (!model || !values->isOk())
+                    continue;
+                model->clear();
+                for (const auto &[value, n] : values->value()) {
+                    auto *item = new QStandardItem(tr("%1   (%2)").arg(oneLine(value, 200), locale.toString(n)));
+                    item->setData(value, Qt::UserRole);
+                    model->appendRow(item);
+                }
+            }
+        },
+        Session::Lane::Background);
 }
 
 void MainWindow::restrictTo(const QList<qint64> &sequences, const QString &label)
@@ -501,7 +559,16 @@ void MainWindow::buildMenus()
         [this] { runAction(Action::Delete, Scope::AllMatching); });
     events->addSeparator();
     QAction *reproduce = add(events, tr("Reproduce in &composer"), QStringLiteral("reproduce"), QKeySequence(),
-        [this] { reproduceCurrent(); });
+        [this] { reproduceCurrent(false); });
+    QAction *editRetry = add(events, tr("&Edit and retry…"), QStringLiteral("editRetry"), QKeySequence(tr("Shift+E")),
+        [this] { reproduceCurrent(true); });
+    editRetry->setToolTip(tr("Fix a failed event in the composer and enqueue the fix in its place"));
+    add(events, tr("E&xport to JSON lines…"), QStringLiteral("export"), QKeySequence(), [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export events"),
+            QDir::home().filePath(QStringLiteral("events.jsonl")), tr("JSON lines (*.jsonl);;All files (*)"));
+        if (!path.isEmpty())
+            exportEvents(path);
+    });
     add(events, tr("&Clean up old events…"), QStringLiteral("cleanup"), QKeySequence(), [this] { cleanupOld(); });
     m_releaseStuck = add(events, tr("Release &stuck events…"), QStringLiteral("releaseStuck"), QKeySequence(),
         [this] { releaseStuck(); });
@@ -515,7 +582,7 @@ void MainWindow::buildMenus()
         }
         QApplication::clipboard()->setText(ids.join(QLatin1Char('\n')));
     });
-    for (QAction *a : {retry, replay, remove, reproduce, copyId})
+    for (QAction *a : {retry, replay, remove, reproduce, editRetry, copyId})
         m_table->addAction(a);
     // Filters from the row under the operator's hand: this type, source, key, or error (its cause's text).
     auto *separator = new QAction(this);
@@ -555,9 +622,13 @@ void MainWindow::buildMenus()
     add(relay, tr("S&top"), QStringLiteral("relayStop"), QKeySequence(), [this] { m_relay->stop(); });
     add(relay, tr("Relay &once"), QStringLiteral("relayOnce"), QKeySequence(tr("Ctrl+Shift+1")),
         [this] { m_relay->relayOnce(); });
+    // The menu follows the relayer: what cannot be done now is off, and Start reads Resume while paused.
+    connect(m_relay, &RelayPanel::controlsChanged, this, &MainWindow::updateRelayControls);
+    updateRelayControls();
 
     QMenu *tools = menuBar()->addMenu(tr("&Tools"));
     add(tools, tr("&Compose an event…"), QStringLiteral("compose"), QKeySequence(tr("Ctrl+E")), [this] {
+        composer()->stopFixing();
         composer()->show();
         composer()->raise();
     });
@@ -670,11 +741,18 @@ void MainWindow::onOpened(const QString &error)
     if (m_composer)
         m_composer->setCanEnqueue(canEnqueue(), enqueueRefusal());
     updateTitle();
+    const bool fromDialog = std::exchange(m_connectingFromDialog, false);
     if (!m_open) {
         statusBar()->showMessage(tr("Not connected"));
         m_model->setFilter(EventFilter{}); // empties the table: no outbox
-        QMessageBox::critical(this, tr("Cannot open the outbox"), error);
         Q_EMIT outboxOpened(error);
+        if (fromDialog) {
+            // Back to the dialog with what was typed (the password too, for this run only) and why it failed.
+            const ConnectionSpec failed = m_spec;
+            QTimer::singleShot(0, this, [this, failed, error] { connectPostgres(failed, error); });
+            return;
+        }
+        QMessageBox::critical(this, tr("Cannot open the outbox"), error);
         return;
     }
     statusBar()->showMessage(tr("Opened %1").arg(m_spec.displayUrl()), 4000);
@@ -686,6 +764,7 @@ void MainWindow::onOpened(const QString &error)
         populateDemoIfEmpty();
     applyFilters();
     refreshStats();
+    loadCompletions();
     Q_EMIT outboxOpened(QString());
 }
 
@@ -800,13 +879,15 @@ void MainWindow::openFileDialog(bool create)
         ConnectionSpec::sqlite(path), create ? Storage::OpenMode::CreateIfMissing : Storage::OpenMode::AnyOutbox);
 }
 
-void MainWindow::connectPostgres(const ConnectionSpec &initial)
+void MainWindow::connectPostgres(const ConnectionSpec &initial, const QString &error)
 {
     ConnectDialog dialog(this);
     if (initial.backend == ConnectionSpec::Backend::Postgresql || initial.backend == ConnectionSpec::Backend::Mysql)
         dialog.setSpec(initial);
+    dialog.setError(error);
     if (dialog.exec() != QDialog::Accepted)
         return;
+    m_connectingFromDialog = true; // a failure opens the dialog again, its fields kept
     openOutbox(dialog.spec(), Storage::OpenMode::AnyOutbox);
 }
 
@@ -875,8 +956,8 @@ void MainWindow::applyFilters()
 {
     EventFilter f;
     // An id is looked for in every status: the All tab shows it wherever it is.
-    f.id = m_idFilter->text().trimmed();
-    if (!f.id.isEmpty() && m_tabs->currentIndex() != 0) {
+    f.find = m_idFilter->text().trimmed(); // an id, the start of one, a subject or an ordering key
+    if (!f.find.isEmpty() && m_tabs->currentIndex() != 0) {
         m_tabs->setCurrentIndex(0); // applies the filters again
         return;
     }
@@ -1038,9 +1119,9 @@ QString MainWindow::describeFilter() const
     QStringList parts;
     if (m_tabs->currentIndex() > 0)
         parts << tr("status %1").arg(statusName(kTabStatus[m_tabs->currentIndex() - 1]));
-    const std::pair<QLineEdit *, QString> fields[] = {{m_idFilter, tr("id")}, {m_typeFilter, tr("type")},
-        {m_sourceFilter, tr("source")}, {m_keyFilter, tr("key")}, {m_errorFilter, tr("error containing")},
-        {m_fromFilter, tr("created from")}, {m_toFilter, tr("created before")},
+    const std::pair<QLineEdit *, QString> fields[] = {{m_idFilter, tr("id, subject or key")},
+        {m_typeFilter, tr("type")}, {m_sourceFilter, tr("source")}, {m_keyFilter, tr("key")},
+        {m_errorFilter, tr("error containing")}, {m_fromFilter, tr("created from")}, {m_toFilter, tr("created before")},
         {m_searchEdit, tr("payload containing")}};
     for (const auto &[edit, name] : fields) {
         if (!edit->text().trimmed().isEmpty())
@@ -1049,6 +1130,29 @@ QString MainWindow::describeFilter() const
     if (!m_model->restrictionLabel().isEmpty())
         parts << m_model->restrictionLabel();
     return parts.isEmpty() ? tr("no filter") : parts.join(QStringLiteral(", "));
+}
+
+void MainWindow::exportEvents(const QString &path)
+{
+    if (!m_open)
+        return;
+    // The selection when there is one, else everything that matches.
+    QList<qint64> seqs = m_table->selectionModel()->hasSelection() ? selectedSequences() : QList<qint64>();
+    QString scope;
+    if (!seqs.isEmpty()) {
+        std::sort(seqs.begin(), seqs.end(),
+            [this](qint64 a, qint64 b) { return m_model->rowOfSequence(a) < m_model->rowOfSequence(b); });
+        scope = tr("the %L1 selected events").arg(seqs.size());
+    } else {
+        if (m_model->isLoading()) {
+            QMessageBox::information(this, tr("Still loading"),
+                tr("The table is still loading the events that match; try again when it is complete."));
+            return;
+        }
+        seqs = m_model->sequences();
+        scope = tr("all %L1 events that match: %2").arg(seqs.size()).arg(describeFilter());
+    }
+    m_actions->exportEvents(seqs, path, scope);
 }
 
 void MainWindow::cleanupOld()
@@ -1073,19 +1177,36 @@ void MainWindow::executeRelease(const QDateTime &cutoff)
     m_actions->executeRelease(cutoff);
 }
 
-void MainWindow::reproduceCurrent()
+void MainWindow::reproduceCurrent(bool fix)
 {
     const qint64 seq = m_model->sequenceAt(m_table->currentIndex().row());
-    if (seq == 0)
+    if (seq == 0) {
+        statusBar()->showMessage(tr("Select an event first."), 4000);
         return;
+    }
     m_session->call<Result<QList<OutboxEvent>>>(
         this, [seq](Storage &s) { return s.eventsBySequence({seq}, true); },
-        [this](const Result<QList<OutboxEvent>> &r) {
+        [this, fix](const Result<QList<OutboxEvent>> &r) {
             if (!r.isOk() || r.value().isEmpty())
                 return;
-            composer()->setEvent(r.value().first());
-            composer()->show();
-            composer()->raise();
+            const OutboxEvent &e = r.value().first();
+            if (fix && e.status != EventStatus::Failed) {
+                QMessageBox::information(this, tr("Edit and retry"),
+                    tr("Only a failed event is fixed this way; this one is %1.").arg(EventTableModel::statusLabel(e)));
+                return;
+            }
+            ComposerDialog *c = composer();
+            if (fix) {
+                c->editForRetry(e);
+                // Tried against where the relayer sends it, not the local receiver.
+                if (!m_relay->targetUrl().isEmpty())
+                    c->setTargetUrl(m_relay->targetUrl());
+            } else {
+                c->stopFixing();
+                c->setEvent(e);
+            }
+            c->show();
+            c->raise();
         });
 }
 
@@ -1101,7 +1222,8 @@ void MainWindow::setReadOnly(bool readOnly)
         a->setChecked(readOnly);
     m_actions->setReadOnly(readOnly);
     m_failures->setReadOnly(readOnly);
-    for (const char *name : {"retry", "replay", "delete", "retryAll", "replayAll", "deleteAll", "cleanup"}) {
+    for (const char *name :
+        {"retry", "replay", "delete", "retryAll", "replayAll", "deleteAll", "cleanup", "editRetry"}) {
         if (QAction *a = action(QLatin1String(name)))
             a->setEnabled(!readOnly);
     }
@@ -1113,6 +1235,44 @@ void MainWindow::setReadOnly(bool readOnly)
         m_composer->setCanEnqueue(canEnqueue(), enqueueRefusal());
     m_readOnlyBadge->setVisible(readOnly);
     updateTitle();
+}
+
+void MainWindow::updateRelayControls()
+{
+    const std::pair<const char *, QPushButton *> mirrors[] = {{"relayStart", m_relay->startButton()},
+        {"relayPause", m_relay->pauseButton()}, {"relayStop", m_relay->stopButton()},
+        {"relayOnce", m_relay->onceButton()}};
+    // An outbox not relayed from here keeps Start and Relay once: they say why.
+    const bool explains = m_open && !relayRefusal().isEmpty();
+    for (const auto &[name, button] : mirrors) {
+        if (QAction *a = action(QLatin1String(name)))
+            a->setEnabled(button->isEnabled()
+                || (explains && (button == m_relay->startButton() || button == m_relay->onceButton())));
+    }
+    if (QAction *a = action(QStringLiteral("relayStart")))
+        a->setText(m_relay->state() == RelayPanel::State::Paused ? tr("&Resume") : tr("&Start"));
+    // The badge: the console's relayer at a glance, whatever dock is shown.
+    QString text;
+    QString style;
+    switch (m_relay->state()) {
+    case RelayPanel::State::Running:
+        text = tr("● relaying");
+        style = QStringLiteral("color: #26803a; font-weight: bold");
+        break;
+    case RelayPanel::State::Paused:
+        text = tr("❚❚ relayer paused");
+        style = QStringLiteral("color: #b86e00; font-weight: bold");
+        break;
+    case RelayPanel::State::Stopping:
+        text = tr("relayer stopping…");
+        break;
+    case RelayPanel::State::Stopped:
+        text = !m_open ? QString() : !relayRefusal().isEmpty() ? tr("not relayed from here") : tr("relayer stopped");
+        break;
+    }
+    m_relayBadge->setText(text);
+    m_relayBadge->setStyleSheet(style);
+    m_relayBadge->setToolTip(relayRefusal());
 }
 
 QString MainWindow::relayRefusal() const
@@ -1139,30 +1299,69 @@ void MainWindow::enqueueComposed(const OutboxEvent &e)
         composer()->showEnqueueResult(QString(), enqueueRefusal());
         return;
     }
-    m_session->call<Result<QString>>(
+    const bool deleteOriginal = composer()->deleteOriginal();
+    struct Outcome
+    {
+        Result<QString> id = QString();
+        QString original; // a fix: what became of the original
+    };
+    m_session->call<Outcome>(
         this,
-        [e](Storage &s) -> Result<QString> {
+        [e, deleteOriginal](Storage &s) -> Outcome {
+            Outcome out;
             QSqlDatabase db = s.database();
-            if (Error e = Storage::beginWrite(db))
-                return e;
+            if (Error err = Storage::beginWrite(db)) {
+                out.id = err;
+                return out;
+            }
             SendEventOptions o;
             o.eventId = e.id;
             o.contentType = e.contentType;
             o.subject = e.subject;
             o.orderingKey = e.orderingKey;
             o.extensions = e.extensions;
-            auto id = sendEventTransactional(db, e.type, e.source, e.data, o);
-            if (!id.isOk()) {
+            o.replayOf = e.replayOf;
+            out.id = sendEventTransactional(db, e.type, e.source, e.data, o);
+            if (!out.id.isOk()) {
                 db.rollback();
-                return id;
+                return out;
             }
-            if (!db.commit())
-                return Error(Error::Database, QStringLiteral("cannot commit"));
-            return id;
+            if (!db.commit()) {
+                out.id = Error(Error::Database, QStringLiteral("cannot commit"));
+                return out;
+            }
+            if (e.replayOf.isEmpty())
+                return out;
+            // A fix: the original goes, or stays failed with the fix named in its history.
+            if (deleteOriginal) {
+                auto removed = s.remove({e.replayOf});
+                out.original = !removed.isOk()
+                    ? QObject::tr("the original could not be deleted: %1").arg(removed.error().message())
+                    : removed->changed == 1 ? QObject::tr("the original deleted")
+                                            : QObject::tr("the original was already gone");
+            } else {
+                const Error noted = s.addHistoryNote(e.replayOf, QObject::tr("replaced by %1 (edited)").arg(*out.id));
+                out.original = noted
+                    ? QObject::tr("the original kept; its history could not name the fix: %1").arg(noted.message())
+                    : QObject::tr("the original kept failed, its history naming the fix");
+            }
+            return out;
         },
-        [this](const Result<QString> &r) {
-            composer()->showEnqueueResult(r.isOk() ? r.value() : QString(), r.isOk() ? QString() : r.error().message());
+        [this, e](const Outcome &r) {
+            const bool ok = r.id.isOk();
+            composer()->showEnqueueResult(ok ? r.id.value() : QString(), ok ? QString() : r.id.error().message());
+            if (ok && !e.replayOf.isEmpty()) {
+                composer()->resultLabel()->setText(
+                    tr("Enqueued the fix %1 of %2; %3").arg(r.id.value(), e.replayOf, r.original));
+                composer()->stopFixing();
+                Operation op;
+                op.what = tr("Edit & retry");
+                op.scope = tr("failed event %1, replaced by %2; %3").arg(e.replayOf, r.id.value(), r.original);
+                op.changed = 1;
+                m_actions->recordOperation(op);
+            }
             refreshNow();
+            m_failures->refresh();
         });
 }
 
@@ -1233,6 +1432,9 @@ void MainWindow::refreshStats()
             if (m_lastRelayError.isEmpty())
                 m_health->setLatestFailure(h.lastFailure, h.lastFailureAt);
             updateTabCounts(h.stats.value());
+            // The completions follow the outbox, once a minute at most.
+            if (!m_completionsLoadedAt.isValid() || m_completionsLoadedAt.elapsed() > 60000)
+                loadCompletions();
             // The failure groups follow the failed count (when it changes, they may have).
             if (h.stats.value().failed != m_lastFailedCount) {
                 m_lastFailedCount = h.stats.value().failed;

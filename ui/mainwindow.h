@@ -6,6 +6,7 @@
 #include "storage.h"
 
 #include <QDateTime>
+#include <QElapsedTimer>
 #include <QMainWindow>
 #include <QTimer>
 
@@ -57,6 +58,8 @@ public:
     // Operator actions (the menus and buttons call these; they confirm first).
     void runAction(Action action, Scope scope);
     void cleanupOld();
+    // The selected events, or all that match, to a file of JSON lines (Events ▸ Export).
+    void exportEvents(const QString &path);
     // A foreign outbox: rows its relayer left "processing" back to pending (Capability::ReleaseStuck).
     void releaseStuck();
     void executeRelease(const QDateTime &cutoff);
@@ -66,6 +69,8 @@ public:
     QString enqueueRefusal() const;
     // Why this console does not relay the open outbox (empty: it may).
     QString relayRefusal() const;
+    // The Relay menu and the status bar's badge follow the relayer's state.
+    void updateRelayControls();
     // Read-only: no action of this console can change the outbox (retry, replay, delete, cleanup, release,
     // enqueue, relaying are off), for looking at production.
     void setReadOnly(bool readOnly);
@@ -124,18 +129,22 @@ private:
     void liveTick();
     void showCurrentDetail();
     QList<qint64> selectedSequences() const;
+    // The type and source completions: the values in the outbox with their counts.
+    void loadCompletions();
     // Only these events of those the filter matches, until the operator clears it.
     void restrictTo(const QList<qint64> &sequences, const QString &label);
     void clearRestriction();
     void showFailureGroup(const FailureGroup &group, const QList<qint64> &sequences);
     // The current filter in words, for a confirmation and the operations list.
     QString describeFilter() const;
-    void reproduceCurrent();
+    // The current event in the composer: a copy to send anew, or (fix) a failed one to edit and enqueue.
+    void reproduceCurrent(bool fix);
     void enqueueComposed(const OutboxEvent &event);
     void addRecent(const ConnectionSpec &spec);
     void rebuildRecentMenu();
     void openFileDialog(bool create);
-    void connectPostgres(const ConnectionSpec &initial = {});
+    // The server dialog; after a failed connect it opens again with the fields kept and the error shown.
+    void connectPostgres(const ConnectionSpec &initial = {}, const QString &error = {});
     void updateTitle();
     void updateTabCounts(const OutboxStats &stats);
     void moveCurrent(int delta);
@@ -149,6 +158,7 @@ private:
     bool m_open = false;
     QString m_lastOpenError;
     bool m_demo = false;
+    bool m_connectingFromDialog = false;
 
     HealthPanel *m_health;
     QTabBar *m_tabs;
@@ -173,6 +183,7 @@ private:
     QLabel *m_restriction = nullptr;
     QPushButton *m_restrictionClear = nullptr;
     qint64 m_lastFailedCount = -1;
+    QElapsedTimer m_completionsLoadedAt;
     ComposerDialog *m_composer = nullptr;
     QLabel *m_rowsLabel;
     QLabel *m_liveLabel;
@@ -183,6 +194,7 @@ private:
     bool m_livePaused = false;
     bool m_readOnly = false;
     QLabel *m_readOnlyBadge = nullptr;
+    QLabel *m_relayBadge = nullptr;
     bool m_statsInFlight = false;
     QAction *m_releaseStuck = nullptr;
     qint64 m_processing = 0; // a foreign outbox's rows marked "processing", at the last refresh

@@ -4,6 +4,8 @@
 #include "relayer.h"
 #include "textutil.h"
 
+#include <memory>
+
 #include <QComboBox>
 #include <QFormLayout>
 #include <QGuiApplication>
@@ -15,6 +17,8 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSpinBox>
+#include <QTcpSocket>
+#include <QUrl>
 #include <QVBoxLayout>
 
 namespace outbox::ui {
@@ -45,6 +49,12 @@ RelayPanel::RelayPanel(QWidget *parent) : QWidget(parent)
     m_batch = spin(1, 10000, defaults.batchSize, QString());
     m_poll = spin(10, 600000, defaults.pollIntervalMs, tr(" ms"));
     m_retries = spin(1, 1000, defaults.maxRetries, QString());
+    m_backoff = spin(10, 3600000, defaults.retryBackoffMs, tr(" ms"));
+    m_backoff->setObjectName(QStringLiteral("relayBackoff"));
+    m_backoff->setToolTip(tr("The delay before the first retry; it doubles with each attempt, with jitter"));
+    m_backoffCap = spin(10, 86400000, defaults.maxRetryBackoffMs, tr(" ms"));
+    m_backoffCap->setObjectName(QStringLiteral("relayBackoffCap"));
+    m_backoffCap->setToolTip(tr("The longest delay between two attempts"));
     m_concurrency = spin(1, 64, defaults.concurrency, QString());
     m_timeout = spin(100, 600000, defaults.requestTimeoutMs, tr(" ms"));
     form->addRow(tr("Target URL"), m_url);
@@ -52,6 +62,11 @@ RelayPanel::RelayPanel(QWidget *parent) : QWidget(parent)
     form->addRow(tr("Batch size"), m_batch);
     form->addRow(tr("Poll interval"), m_poll);
     form->addRow(tr("Max retries"), m_retries);
+    auto *backoffRow = new QHBoxLayout;
+    backoffRow->addWidget(m_backoff, 1);
+    backoffRow->addWidget(new QLabel(tr("doubling up to"), this));
+    backoffRow->addWidget(m_backoffCap, 1);
+    form->addRow(tr("Retry backoff"), backoffRow);
     form->addRow(tr("Concurrency"), m_concurrency);
     form->addRow(tr("Request timeout"), m_timeout);
     m_caFile = new QLineEdit(this);
@@ -157,6 +172,8 @@ RelayerConfig RelayPanel::config() const
     c.batchSize = m_batch->value();
     c.pollIntervalMs = m_poll->value();
     c.maxRetries = m_retries->value();
+    c.retryBackoffMs = m_backoff->value();
+    c.maxRetryBackoffMs = qMax(m_backoff->value(), m_backoffCap->value());
     c.concurrency = m_concurrency->value();
     c.requestTimeoutMs = m_timeout->value();
     c.caCertificatesFile = m_caFile->text().trimmed();
@@ -267,13 +284,67 @@ bool RelayPanel::ensureRelayer()
     return true;
 }
 
+void RelayPanel::checkTargetThen(const std::function<void()> &go)
+{
+    // Something must answer at the target's host and port: a relayer started towards a dead port (a demo
+    // receiver of an earlier run) would put every event it takes into retry.
+    const QUrl url(targetUrl());
+    if (!url.isValid() || url.host().isEmpty()
+        || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https"))) {
+        go(); // the relayer says what is wrong with the URL
+        return;
+    }
+    const int port = url.port(url.scheme() == QLatin1String("https") ? 443 : 80);
+    const QString where = QStringLiteral("%1:%2").arg(url.host()).arg(port);
+    m_checking = true;
+    updateButtons();
+    m_stateLabel->setText(tr("Relayer: checking %1…").arg(where));
+    auto *socket = new QTcpSocket(this);
+    auto done = std::make_shared<bool>(false);
+    auto finish = [this, socket, go, where, done](bool answered, const QString &why) {
+        if (*done)
+            return;
+        *done = true;
+        socket->abort();
+        socket->deleteLater();
+        m_checking = false;
+        setState(m_state); // the state line and the buttons again
+        if (answered) {
+            go();
+            return;
+        }
+        appendLog(tr("target check: nothing answers at %1 (%2)").arg(where, why));
+        if (QMessageBox::question(this, tr("The target does not answer"),
+                tr("Nothing answers at %1: %2.\n\nRelay anyway? Every event taken would fail its attempt and wait "
+                   "for a retry.")
+                    .arg(where, why),
+                QMessageBox::Yes | QMessageBox::No, QMessageBox::No)
+            == QMessageBox::Yes)
+            go();
+    };
+    connect(socket, &QTcpSocket::connected, this, [finish] { finish(true, QString()); });
+    connect(socket, &QAbstractSocket::errorOccurred, this,
+        [finish, socket](QAbstractSocket::SocketError) { finish(false, socket->errorString()); });
+    QTimer::singleShot(3000, socket, [finish] { finish(false, tr("no answer within 3 s")); });
+    socket->connectToHost(url.host(), quint16(port));
+}
+
 void RelayPanel::start()
 {
     if (!m_refusal.isEmpty()) {
         QMessageBox::information(this, tr("Not relayed from here"), m_refusal);
         return;
     }
-    if (m_state == State::Running || m_state == State::Stopping || m_onceRunning || !ensureRelayer())
+    if (m_state == State::Stopped && !m_checking && !m_onceRunning) {
+        checkTargetThen([this] { startChecked(); });
+        return;
+    }
+    startChecked();
+}
+
+void RelayPanel::startChecked()
+{
+    if (m_state == State::Running || m_state == State::Stopping || m_onceRunning || m_checking || !ensureRelayer())
         return;
     if (Error e = m_relayer->start()) {
         QMessageBox::warning(this, tr("Cannot relay"), e.message());
@@ -328,8 +399,17 @@ void RelayPanel::relayOnce()
         QMessageBox::information(this, tr("Not relayed from here"), m_refusal);
         return;
     }
-    if (m_state == State::Running || m_state == State::Stopping || m_onceRunning || !ensureRelayer())
+    if (m_state != State::Stopped || m_onceRunning || m_checking)
         return;
+    checkTargetThen([this] {
+        if (m_state != State::Stopped || m_onceRunning || !ensureRelayer())
+            return;
+        relayOnceChecked();
+    });
+}
+
+void RelayPanel::relayOnceChecked()
+{
     m_onceRunning = true;
     updateButtons();
     m_relayer->relayOnceAsync([this](const RelayOnceResult &r) {
@@ -359,15 +439,16 @@ void RelayPanel::updateButtons()
 {
     const bool idle = m_state == State::Stopped && !m_onceRunning;
     const bool settled = m_state == State::Stopped || m_state == State::Paused;
-    const bool canRelay = m_open && m_refusal.isEmpty();
+    const bool canRelay = m_open && m_refusal.isEmpty() && !m_checking;
     m_start->setEnabled(canRelay && settled && !m_onceRunning);
     m_start->setText(m_state == State::Paused ? tr("Resume") : tr("Start"));
     m_pause->setEnabled(m_state == State::Running);
     m_stop->setEnabled(m_state == State::Running || m_state == State::Paused);
     m_once->setEnabled(canRelay && settled && !m_onceRunning);
-    for (QWidget *w :
-        std::initializer_list<QWidget *>{m_url, m_mode, m_batch, m_poll, m_retries, m_concurrency, m_timeout, m_caFile})
+    for (QWidget *w : std::initializer_list<QWidget *>{
+             m_url, m_mode, m_batch, m_poll, m_retries, m_backoff, m_backoffCap, m_concurrency, m_timeout, m_caFile})
         w->setEnabled(idle);
+    Q_EMIT controlsChanged();
 }
 
 void RelayPanel::clearLog()
@@ -409,6 +490,8 @@ void RelayPanel::loadSettings()
     m_batch->setValue(s.value(QStringLiteral("batchSize"), m_batch->value()).toInt());
     m_poll->setValue(s.value(QStringLiteral("pollIntervalMs"), m_poll->value()).toInt());
     m_retries->setValue(s.value(QStringLiteral("maxRetries"), m_retries->value()).toInt());
+    m_backoff->setValue(s.value(QStringLiteral("retryBackoffMs"), m_backoff->value()).toInt());
+    m_backoffCap->setValue(s.value(QStringLiteral("maxRetryBackoffMs"), m_backoffCap->value()).toInt());
     m_concurrency->setValue(s.value(QStringLiteral("concurrency"), m_concurrency->value()).toInt());
     m_timeout->setValue(s.value(QStringLiteral("timeoutMs"), m_timeout->value()).toInt());
     m_caFile->setText(s.value(QStringLiteral("caFile")).toString());
@@ -431,6 +514,8 @@ void RelayPanel::saveSettings() const
     s.setValue(QStringLiteral("batchSize"), m_batch->value());
     s.setValue(QStringLiteral("pollIntervalMs"), m_poll->value());
     s.setValue(QStringLiteral("maxRetries"), m_retries->value());
+    s.setValue(QStringLiteral("retryBackoffMs"), m_backoff->value());
+    s.setValue(QStringLiteral("maxRetryBackoffMs"), m_backoffCap->value());
     s.setValue(QStringLiteral("concurrency"), m_concurrency->value());
     s.setValue(QStringLiteral("timeoutMs"), m_timeout->value());
     s.setValue(QStringLiteral("caFile"), m_caFile->text());

@@ -73,9 +73,14 @@ Q_SIGNALS:
     void stateChanged(State state);
     void relayError(const QString &message, const QDateTime &at);
     void deliveriesHappened(); // something was sent, retried or failed: worth refreshing the views
+    void controlsChanged(); // which of start, pause, stop and relay once can be used now
 
 private:
     void setState(State state);
+    // Connects to the target's host and port; then go(), or (nothing answers) go() if the operator says so.
+    void checkTargetThen(const std::function<void()> &go);
+    void startChecked();
+    void relayOnceChecked();
     void appendLog(const QString &line);
     void flushLog();
     bool ensureRelayer();
@@ -86,12 +91,15 @@ private:
     State m_state = State::Stopped;
     std::unique_ptr<Relayer> m_relayer;
     bool m_onceRunning = false;
+    bool m_checking = false; // the target check before a start or a relay once
 
     QLineEdit *m_url;
     QComboBox *m_mode;
     QSpinBox *m_batch;
     QSpinBox *m_poll;
     QSpinBox *m_retries;
+    QSpinBox *m_backoff;
+    QSpinBox *m_backoffCap;
     QSpinBox *m_concurrency;
     QSpinBox *m_timeout;
     QLineEdit *m_caFile;
