@@ -175,7 +175,9 @@ Storage::Storage()
         user = qEnvironmentVariable("LOGNAME");
     if (user.isEmpty())
         user = QStringLiteral("uid%1").arg(::getuid());
-    const QString program = QCoreApplication::applicationName();
+    // The program's file name, not its application name (outboxctl shares the console's, for its settings).
+    const QString program =
+        QCoreApplication::instance() ? QFileInfo(QCoreApplication::applicationFilePath()).fileName() : QString();
     setActor(QStringLiteral("%1@%2").arg(user, QSysInfo::machineHostName())
         + (program.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(program)));
 }

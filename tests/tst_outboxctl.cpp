@@ -392,9 +392,28 @@ private Q_SLOTS:
         QCOMPARE(listJson({"--status", "failed"}).first().value("last_error").toString(),
             QStringLiteral("HTTP 410 Gone: simulated failure (status 410)"));
 
-        Run r = run({"retry", a});
+        // The failures, grouped: two types, one cause.
+        Run r = run({"failures"});
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.out.count('\n'), 2);
+        QVERIFY2(r.out.contains("HTTP # Gone: simulated failure (status #)"), r.out.constData());
+        r = run({"failures", "--type", "other", "--json"});
+        QCOMPARE(r.exitCode, 0);
+        const QJsonObject group = QJsonDocument::fromJson(r.out.trimmed()).object();
+        QCOMPARE(group.value("count").toInt(), 1);
+        QCOMPARE(group.value("http_status").toInt(), 410);
+        QCOMPARE(group.value("example").toString(), QStringLiteral("HTTP 410 Gone: simulated failure (status 410)"));
+
+        r = run({"retry", a});
         QCOMPARE(r.exitCode, 0);
         QCOMPARE(r.out.trimmed(), QByteArray("retried 1, skipped 0"));
+        // The retry is in the event's history, by whom and with which program.
+        r = run({"show", a, "--json"});
+        const QJsonArray history = QJsonDocument::fromJson(r.out.trimmed()).object().value("history").toArray();
+        QCOMPARE(history.last().toObject().value("outcome").toString(), QStringLiteral("operator"));
+        QCOMPARE(history.last().toObject().value("error").toString(), QStringLiteral("manual retry"));
+        QVERIFY2(history.last().toObject().value("relayer").toString().endsWith(QStringLiteral(" (outboxctl)")),
+            qPrintable(history.last().toObject().value("relayer").toString()));
         r = run({"retry", a}); // no longer failed
         QCOMPARE(r.exitCode, 1);
         QCOMPARE(r.out.trimmed(), QByteArray("retried 0, skipped 1"));

@@ -908,6 +908,45 @@ int cmdRelayers(const QStringList &args)
     return Done;
 }
 
+int cmdFailures(const QStringList &args)
+{
+    Command cmd(QStringLiteral("failures"),
+        QStringLiteral("Failed events grouped by type, HTTP status and cause (the error without its numbers and ids), "
+                       "the largest group first."));
+    cmd.addOption(QStringLiteral("type"), QStringLiteral("Only failed events of this type."), QStringLiteral("type"));
+    cmd.addOption(QStringLiteral("json"), QStringLiteral("One JSON object per group."));
+    cmd.parse(args);
+    cmd.refuseArguments();
+    auto storage = cmd.openStorage(Storage::OpenMode::AnyOutbox);
+    EventFilter f;
+    f.type = cmd.value(QStringLiteral("type"));
+    auto groups = storage->failureGroups(f);
+    if (!groups.isOk())
+        fail(RuntimeFailure, groups.error().message());
+    for (const FailureGroup &g : std::as_const(*groups)) {
+        if (cmd.isSet(QStringLiteral("json"))) {
+            QJsonObject o;
+            o.insert(QStringLiteral("count"), g.count);
+            o.insert(QStringLiteral("type"), g.type);
+            o.insert(QStringLiteral("http_status"), g.httpStatus > 0 ? QJsonValue(g.httpStatus) : QJsonValue());
+            o.insert(QStringLiteral("cause"), g.cause);
+            o.insert(QStringLiteral("example"), g.example);
+            o.insert(QStringLiteral("first_failure"), cloudevents::formatTime(g.firstSeen));
+            o.insert(QStringLiteral("last_failure"), cloudevents::formatTime(g.lastSeen));
+            cli::printJson(o);
+            continue;
+        }
+        cli::printLine(QStringLiteral("%1  %2  %3  %4  (%5 .. %6)")
+                           .arg(g.count, 7)
+                           .arg(g.type)
+                           .arg(g.httpStatus > 0 ? QString::number(g.httpStatus) : QStringLiteral("-"), 3)
+                           .arg(g.cause, cloudevents::formatTime(g.firstSeen), cloudevents::formatTime(g.lastSeen)));
+    }
+    if (groups->isEmpty() && !cmd.isSet(QStringLiteral("json")))
+        cli::printLine(QStringLiteral("no failed events"));
+    return Done;
+}
+
 int cmdStats(const QStringList &args)
 {
     Command cmd(QStringLiteral("stats"),

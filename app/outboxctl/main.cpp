@@ -19,6 +19,7 @@ int cmdRelayers(const QStringList &args);
 int cmdReceive(const QStringList &args);
 int cmdDemo(const QStringList &args);
 int cmdRelease(const QStringList &args);
+int cmdFailures(const QStringList &args);
 
 namespace {
 
@@ -43,7 +44,8 @@ const char *const kUsage =
     "  delete      delete events\n"
     "  cleanup     delete old events (--older-than 7d)\n"
     "  release     a romancy/edda outbox: rows left 'processing' back to pending (--older-than 10m)\n"
-    "  stats       counts by status, oldest pending, blocked keys, relayers\n"
+    "  failures    failed events grouped by type, HTTP status and cause\n"
+    "  stats       counts by status (pending split: ready, retrying, parked), blocked keys, relayers\n"
     "  relayers    the relayers running on the outbox and the leases each holds\n"
     "  receive     a local CloudEvents endpoint for testing (--port N)\n"
     "  demo        enqueue a few events and relay them to a local receiver\n"
@@ -115,6 +117,7 @@ int main(int argc, char *argv[])
         {"release", cmdRelease},
         {"stats", cmdStats},
         {"relayers", cmdRelayers},
+        {"failures", cmdFailures},
         {"receive", cmdReceive},
         {"demo", cmdDemo},
     };
