@@ -500,8 +500,7 @@ Result<QList<FailureGroup>> RomancyStorage::failureGroups(const EventFilter &fil
     auto q = run(sql, w->values, QStringLiteral("cannot group failed events"));
     if (!q.isOk())
         return q.error();
-    QHash<QString, qsizetype> index;
-    QList<FailureGroup> groups;
+    FailureGroupCollector groups;
     while (q->next()) {
         FailureGroup row;
         row.type = q->value(0).toString();
@@ -510,20 +509,9 @@ Result<QList<FailureGroup>> RomancyStorage::failureGroups(const EventFilter &fil
         row.count = q->value(2).toLongLong();
         row.firstSeen = parseTime(q->value(3));
         row.lastSeen = parseTime(q->value(4));
-        const QString key = row.type + QChar(0x1f) + row.cause;
-        auto it = index.constFind(key);
-        if (it == index.constEnd()) {
-            index.insert(key, groups.size());
-            groups.append(row);
-            continue;
-        }
-        FailureGroup &g = groups[*it];
-        g.count += row.count;
-        g.firstSeen = qMin(g.firstSeen, row.firstSeen);
-        g.lastSeen = qMax(g.lastSeen, row.lastSeen);
+        groups.add(row);
     }
-    sortFailureGroups(groups);
-    return groups;
+    return groups.result();
 }
 
 Result<QList<QPair<QString, qint64>>> RomancyStorage::valueCounts(Attribute attribute, int limit)

@@ -667,8 +667,7 @@ Result<QList<FailureGroup>> SqlStorage::failureGroups(const EventFilter &filter)
     q.bindAll(w.values);
     if (Error e = q.exec(QStringLiteral("cannot group failed events")))
         return e;
-    QHash<QString, qsizetype> index;
-    QList<FailureGroup> groups;
+    FailureGroupCollector groups;
     while (q.q().next()) {
         FailureGroup row;
         row.type = q.q().value(0).toString();
@@ -678,22 +677,9 @@ Result<QList<FailureGroup>> SqlStorage::failureGroups(const EventFilter &filter)
         row.count = q.q().value(3).toLongLong();
         row.firstSeen = m_dialect.readTime(q.q().value(4));
         row.lastSeen = m_dialect.readTime(q.q().value(5));
-        const QString key = row.type + QChar(0x1f) + QString::number(row.httpStatus) + QChar(0x1f) + row.cause;
-        auto it = index.constFind(key);
-        if (it == index.constEnd()) {
-            index.insert(key, groups.size());
-            groups.append(row);
-            continue;
-        }
-        FailureGroup &g = groups[*it];
-        g.count += row.count;
-        if (row.firstSeen < g.firstSeen)
-            g.firstSeen = row.firstSeen;
-        if (row.lastSeen > g.lastSeen)
-            g.lastSeen = row.lastSeen;
+        groups.add(row);
     }
-    sortFailureGroups(groups);
-    return groups;
+    return groups.result();
 }
 
 Error SqlStorage::recordOperatorAction(const QString &what, const Where &rows)

@@ -238,39 +238,46 @@ QDateTime failedAt(const OutboxEvent &e)
 
 Result<QList<FailureGroup>> Storage::failureGroups(const EventFilter &filter)
 {
-    QHash<QString, qsizetype> index;
-    QList<FailureGroup> groups;
+    FailureGroupCollector groups;
     Error e = forEachFailed(*this, filter, QString(), [&](const QList<OutboxEvent> &rows) {
         for (const OutboxEvent &row : rows) {
-            const QString cause = failureCause(row.lastError);
-            const QString key = row.type + QChar(0x1f) + QString::number(row.lastHttpStatus) + QChar(0x1f) + cause;
-            auto it = index.find(key);
-            if (it == index.end()) {
-                it = index.insert(key, groups.size());
-                FailureGroup g;
-                g.type = row.type;
-                g.httpStatus = row.lastHttpStatus;
-                g.cause = cause;
-                g.example = row.lastError;
-                groups.append(g);
-            }
-            FailureGroup &g = groups[*it];
-            ++g.count;
-            const QDateTime at = failedAt(row);
-            if (!g.firstSeen.isValid() || at < g.firstSeen)
-                g.firstSeen = at;
-            if (!g.lastSeen.isValid() || at > g.lastSeen)
-                g.lastSeen = at;
+            FailureGroup g;
+            g.type = row.type;
+            g.httpStatus = row.lastHttpStatus;
+            g.example = row.lastError;
+            g.cause = failureCause(row.lastError);
+            g.count = 1;
+            g.firstSeen = g.lastSeen = failedAt(row);
+            groups.add(g);
         }
     });
     if (e)
         return e;
-    sortFailureGroups(groups);
-    return groups;
+    return groups.result();
 }
 
-void sortFailureGroups(QList<FailureGroup> &groups)
+void FailureGroupCollector::add(const FailureGroup &row)
 {
+    const QString key = row.type + QChar(0x1f) + QString::number(row.httpStatus) + QChar(0x1f) + row.cause;
+    const auto it = m_index.constFind(key);
+    if (it == m_index.constEnd()) {
+        m_index.insert(key, m_groups.size());
+        m_groups.append(row);
+        return;
+    }
+    FailureGroup &g = m_groups[*it];
+    g.count += row.count;
+    if (row.firstSeen.isValid() && (!g.firstSeen.isValid() || row.firstSeen < g.firstSeen))
+        g.firstSeen = row.firstSeen;
+    if (row.lastSeen.isValid() && (!g.lastSeen.isValid() || row.lastSeen > g.lastSeen))
+        g.lastSeen = row.lastSeen;
+}
+
+QList<FailureGroup> FailureGroupCollector::result()
+{
+    QList<FailureGroup> groups = std::move(m_groups);
+    m_groups.clear();
+    m_index.clear();
     std::stable_sort(groups.begin(), groups.end(), [](const FailureGroup &a, const FailureGroup &b) {
         if (a.count != b.count)
             return a.count > b.count;
@@ -280,6 +287,7 @@ void sortFailureGroups(QList<FailureGroup> &groups)
             return a.httpStatus < b.httpStatus;
         return a.cause < b.cause;
     });
+    return groups;
 }
 
 Result<QList<qint64>> Storage::failureGroupSequences(const FailureGroup &group, const EventFilter &filter)

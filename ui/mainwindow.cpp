@@ -1099,12 +1099,8 @@ void MainWindow::runAction(Action action, Scope scope)
         }
         scopeText = seqs.size() == 1 ? tr("the selected event") : tr("the %L1 selected events").arg(seqs.size());
     } else {
-        if (m_model->isLoading()) {
-            QMessageBox::information(this, tr("Still loading"),
-                tr("The table is still loading the events that match; try again when it is complete."));
+        if (!allMatching(&seqs))
             return;
-        }
-        seqs = m_model->sequences();
         if (seqs.isEmpty()) {
             statusBar()->showMessage(tr("No events match the current filter."), 4000);
             return;
@@ -1112,6 +1108,17 @@ void MainWindow::runAction(Action action, Scope scope)
         scopeText = tr("all %L1 events that match: %2").arg(seqs.size()).arg(describeFilter());
     }
     m_actions->confirmAndRun(action, seqs, scopeText);
+}
+
+bool MainWindow::allMatching(QList<qint64> *sequences)
+{
+    if (m_model->isLoading()) {
+        QMessageBox::information(this, tr("Still loading"),
+            tr("The table is still loading the events that match; try again when it is complete."));
+        return false;
+    }
+    *sequences = m_model->sequences();
+    return true;
 }
 
 QString MainWindow::describeFilter() const
@@ -1144,12 +1151,8 @@ void MainWindow::exportEvents(const QString &path)
             [this](qint64 a, qint64 b) { return m_model->rowOfSequence(a) < m_model->rowOfSequence(b); });
         scope = tr("the %L1 selected events").arg(seqs.size());
     } else {
-        if (m_model->isLoading()) {
-            QMessageBox::information(this, tr("Still loading"),
-                tr("The table is still loading the events that match; try again when it is complete."));
+        if (!allMatching(&seqs))
             return;
-        }
-        seqs = m_model->sequences();
         scope = tr("all %L1 events that match: %2").arg(seqs.size()).arg(describeFilter());
     }
     m_actions->exportEvents(seqs, path, scope);

@@ -135,6 +135,8 @@ private:
     void restrictTo(const QList<qint64> &sequences, const QString &label);
     void clearRestriction();
     void showFailureGroup(const FailureGroup &group, const QList<qint64> &sequences);
+    // The sequences of every event that matches; false (after saying so) while the table still loads them.
+    bool allMatching(QList<qint64> *sequences);
     // The current filter in words, for a confirmation and the operations list.
     QString describeFilter() const;
     // The current event in the composer: a copy to send anew, or (fix) a failed one to edit and enqueue.
