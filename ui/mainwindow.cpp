@@ -1439,8 +1439,11 @@ void MainWindow::refreshStats()
             if (!m_completionsLoadedAt.isValid() || m_completionsLoadedAt.elapsed() > 60000)
                 loadCompletions();
             // The failure groups follow the failed count (when it changes, they may have).
-            if (h.stats.value().failed != m_lastFailedCount) {
+            // (Every 5 s at most: while many fail, a live refresh would otherwise group them every 1.5 s.)
+            if (h.stats.value().failed != m_lastFailedCount
+                && (m_lastFailedCount < 0 || !m_groupsClock.isValid() || m_groupsClock.elapsed() > 5000)) {
                 m_lastFailedCount = h.stats.value().failed;
+                m_groupsClock.start();
                 m_failures->refresh();
             }
             Q_EMIT statsRefreshed();

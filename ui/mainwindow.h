@@ -186,6 +186,7 @@ private:
     QPushButton *m_restrictionClear = nullptr;
     qint64 m_lastFailedCount = -1;
     QElapsedTimer m_completionsLoadedAt;
+    QElapsedTimer m_groupsClock; // when the failure groups last followed the failed count
     ComposerDialog *m_composer = nullptr;
     QLabel *m_rowsLabel;
     QLabel *m_liveLabel;
