@@ -1504,6 +1504,19 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(
             m_window->healthPanel()->countText(QStringLiteral("sent")), QStringLiteral("20"), 5000);
 
+        // Another outbox while the relayer runs: asked first, Cancel by default, and Cancel keeps everything.
+        {
+            const ConnectionSpec other = testsupport::freshOutbox(m_dir);
+            testsupport::openStorage(other);
+            MessageBoxAnswer cancel(QMessageBox::Cancel);
+            m_window->openLocation(other.toUrl());
+            QTRY_VERIFY(cancel.seen);
+            QVERIFY2(cancel.text.contains(QStringLiteral("relayer on it is running")), qPrintable(cancel.text));
+            QCOMPARE(cancel.defaultButton, QMessageBox::Cancel);
+            QCOMPARE(relay->state(), RelayPanel::State::Running);
+            QVERIFY(m_window->windowTitle().contains(m_spec.displayUrl()));
+        }
+
         // Paused: nothing more goes out.
         QTest::mouseClick(relay->pauseButton(), Qt::LeftButton);
         QTRY_COMPARE(relay->state(), RelayPanel::State::Paused); // requests in flight finish first

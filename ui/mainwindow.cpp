@@ -694,6 +694,17 @@ void MainWindow::openLocation(const QString &location)
 
 void MainWindow::openOutbox(const ConnectionSpec &spec, Storage::OpenMode mode)
 {
+    // Replacing an outbox that this console is working on asks first: its relayer stops, an action stops.
+    const bool busy = m_relay->state() != RelayPanel::State::Stopped || m_actions->isRunning();
+    if (m_open && busy && spec.toUrl() != m_spec.toUrl()
+        && QMessageBox::question(this, tr("Open another outbox"),
+               tr("Open %1 instead of %2?\n\n%3")
+                   .arg(spec.displayUrl(), m_spec.displayUrl(),
+                       m_actions->isRunning() ? tr("An action on it is still running; it stops where it is.")
+                                              : tr("This console's relayer on it is running; it stops.")),
+               QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel)
+            != QMessageBox::Yes)
+        return;
     m_relay->setConnection(spec, false);
     m_model->forgetRows();
     if (spec.toUrl() != m_spec.toUrl()) {
