@@ -12,6 +12,7 @@
 // insertion and is indexed); elsewhere by numbering the ids this storage has seen, in the order it saw them.
 
 #include "dialect.h"
+#include "sqlstorage.h"
 #include "storage.h"
 
 #include <QHash>
@@ -74,15 +75,7 @@ public:
     qint64 statementCount() const override { return m_statements; }
 
 private:
-    struct Where
-    {
-        QStringList terms;
-        QVariantList values;
-        QString sql(const QString &keyword = QStringLiteral(" WHERE ")) const
-        {
-            return terms.isEmpty() ? QString() : keyword + terms.join(QStringLiteral(" AND "));
-        }
-    };
+    using Where = detail::Where; // the conditions of a statement and their values, as SqlStorage's
     Result<Where> whereFor(const EventFilter &filter) const;
     QString columns(bool includeData) const;
     QString column(const QString &name, const QString &fallback) const;

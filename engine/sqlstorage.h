@@ -142,9 +142,10 @@ struct Where
         terms.append(term);
         values.append(value);
     }
-    QString sql() const
+    // The condition after `keyword` (" AND " to extend a statement's own WHERE); empty without terms.
+    QString sql(const QString &keyword = QStringLiteral(" WHERE ")) const
     {
-        return terms.isEmpty() ? QString() : QStringLiteral(" WHERE ") + terms.join(QStringLiteral(" AND "));
+        return terms.isEmpty() ? QString() : keyword + terms.join(QStringLiteral(" AND "));
     }
 };
 Where whereFor(const EventFilter &filter, const Dialect &dialect);
