@@ -549,15 +549,9 @@ Result<qint64> RomancyStorage::countEvents(const EventFilter &filter)
 Result<qint64> RomancyStorage::scanSequences(
     const EventFilter &filter, SortOrder order, int chunk, const std::function<bool(const QList<qint64> &)> &sink)
 {
-    if (!filter.find.isEmpty() && filter.id.isEmpty()) {
-        // A whole id first, by its index; the start of one only when no event has it (see SqlStorage).
-        EventFilter exact = filter;
-        exact.find.clear();
-        exact.id = filter.find;
-        auto found = scanSequences(exact, order, chunk, sink);
-        if (!found.isOk() || found.value() > 0)
-            return found;
-    }
+    // What is found is most often a whole id: only when no event has it are its start (and more) scanned.
+    if (auto settled = scanWholeIdFirst(filter, order, chunk, sink))
+        return *settled;
     auto w = whereFor(filter);
     if (!w.isOk())
         return w.error();

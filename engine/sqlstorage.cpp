@@ -544,16 +544,9 @@ Result<qint64> SqlStorage::countEvents(const EventFilter &filter)
 Result<qint64> SqlStorage::scanSequences(
     const EventFilter &filter, SortOrder order, int chunk, const std::function<bool(const QList<qint64> &)> &sink)
 {
-    if (!filter.find.isEmpty() && filter.id.isEmpty()) {
-        // What is found is most often a whole id: the unique index answers that at once; only when no event
-        // has it are the id's start, the subjects and the keys scanned.
-        EventFilter exact = filter;
-        exact.find.clear();
-        exact.id = filter.find;
-        auto found = scanSequences(exact, order, chunk, sink);
-        if (!found.isOk() || found.value() > 0)
-            return found;
-    }
+    // What is found is most often a whole id: only when no event has it are its start (and more) scanned.
+    if (auto settled = scanWholeIdFirst(filter, order, chunk, sink))
+        return *settled;
     const Where w = whereFor(filter, m_dialect);
     const QString dir = order.descending ? QStringLiteral("DESC") : QStringLiteral("ASC");
     const char *column = sortColumnName(order.column);

@@ -290,6 +290,20 @@ QList<FailureGroup> FailureGroupCollector::result()
     return groups;
 }
 
+std::optional<Result<qint64>> Storage::scanWholeIdFirst(
+    const EventFilter &filter, SortOrder order, int chunk, const std::function<bool(const QList<qint64> &)> &sink)
+{
+    if (filter.find.isEmpty() || !filter.id.isEmpty())
+        return std::nullopt;
+    EventFilter exact = filter;
+    exact.find.clear();
+    exact.id = filter.find;
+    auto found = scanSequences(exact, order, chunk, sink);
+    if (!found.isOk() || found.value() > 0)
+        return found;
+    return std::nullopt;
+}
+
 Result<QList<qint64>> Storage::failureGroupSequences(const FailureGroup &group, const EventFilter &filter)
 {
     QList<qint64> sequences;

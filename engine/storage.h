@@ -318,6 +318,10 @@ public:
 
 protected:
     Storage();
+    // For scanSequences(): a filter's `find` tried first as a whole id, which the id index answers at once.
+    // The answer when that settles it (an error, or rows found); nothing when the whole find must run.
+    std::optional<Result<qint64>> scanWholeIdFirst(
+        const EventFilter &filter, SortOrder order, int chunk, const std::function<bool(const QList<qint64> &)> &sink);
 
 private:
     QString m_actor;

@@ -187,16 +187,7 @@ MainWindow::MainWindow(QWidget *parent)
 
     connect(m_actions, &EventActions::operationRecorded, m_operations, &OperationsPanel::addOperation);
     connect(m_operations, &OperationsPanel::showAffectedRequested, this, [this](const Operation &op) {
-        // Every status: the events may have moved on since (retried, sent).
-        for (QLineEdit *e : {m_idFilter, m_typeFilter, m_sourceFilter, m_keyFilter, m_errorFilter, m_fromFilter,
-                 m_toFilter, m_searchEdit}) {
-            const QSignalBlocker blocker(e);
-            e->clear();
-        }
-        {
-            const QSignalBlocker blocker(m_tabs);
-            m_tabs->setCurrentIndex(0);
-        }
+        presetFilters(0); // every status: the events may have moved on since (retried, sent)
         restrictTo(op.affected,
             tr("the %L1 event(s) of \u201c%2\u201d at %3")
                 .arg(op.affected.size())
@@ -207,16 +198,7 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_health, &HealthPanel::keyClicked, this, [this](const QString &key) {
         // The key's events in every status: the failed one holding the others back among them.
         clearRestriction();
-        for (QLineEdit *e :
-            {m_idFilter, m_typeFilter, m_sourceFilter, m_errorFilter, m_fromFilter, m_toFilter, m_searchEdit}) {
-            const QSignalBlocker blocker(e);
-            e->clear();
-        }
-        {
-            const QSignalBlocker blocker(m_tabs);
-            m_tabs->setCurrentIndex(0);
-        }
-        m_keyFilter->setText(key);
+        presetFilters(0, m_keyFilter, key);
         applyFilters();
     });
     connect(m_health, &HealthPanel::eventClicked, m_detail, &DetailPane::showEventRequested);
@@ -426,6 +408,20 @@ void MainWindow::loadCompletions()
         Session::Lane::Background);
 }
 
+void MainWindow::presetFilters(int tab, QLineEdit *field, const QString &value)
+{
+    for (QLineEdit *edit : {m_idFilter, m_typeFilter, m_sourceFilter, m_keyFilter, m_errorFilter, m_fromFilter,
+             m_toFilter, m_searchEdit}) {
+        const QSignalBlocker blocker(edit);
+        edit->setText(edit == field ? value : QString());
+        edit->setStyleSheet(QString());
+    }
+    if (tab >= 0) {
+        const QSignalBlocker blocker(m_tabs);
+        m_tabs->setCurrentIndex(tab);
+    }
+}
+
 void MainWindow::restrictTo(const QList<qint64> &sequences, const QString &label)
 {
     m_model->setRestriction(sequences, label);
@@ -445,19 +441,7 @@ void MainWindow::clearRestriction()
 void MainWindow::showFailureGroup(const FailureGroup &group, const QList<qint64> &sequences)
 {
     // The Failed tab, the group's type in the filter, the rest cleared; then only the group's events.
-    for (QLineEdit *e :
-        {m_idFilter, m_sourceFilter, m_keyFilter, m_errorFilter, m_fromFilter, m_toFilter, m_searchEdit}) {
-        const QSignalBlocker blocker(e);
-        e->clear();
-    }
-    {
-        const QSignalBlocker blocker(m_typeFilter);
-        m_typeFilter->setText(group.type);
-    }
-    {
-        const QSignalBlocker blocker(m_tabs);
-        m_tabs->setCurrentIndex(2);
-    }
+    presetFilters(2, m_typeFilter, group.type);
     restrictTo(sequences,
         tr("the %L1 failed event(s) of group %2").arg(sequences.size()).arg(FailureGroupsView::groupName(group)));
     applyFilters();
@@ -709,12 +693,7 @@ void MainWindow::openOutbox(const ConnectionSpec &spec, Storage::OpenMode mode)
     m_model->forgetRows();
     if (spec.toUrl() != m_spec.toUrl()) {
         // Another outbox starts unfiltered: the previous one's filters and search would show it empty.
-        for (QLineEdit *edit : {m_idFilter, m_typeFilter, m_sourceFilter, m_keyFilter, m_errorFilter, m_fromFilter,
-                 m_toFilter, m_searchEdit}) {
-            const QSignalBlocker blocker(edit);
-            edit->clear();
-            edit->setStyleSheet(QString());
-        }
+        presetFilters(-1);
         // Nor does it inherit the previous one's counts, relay log, relay error or action result.
         for (int i = 0; i < m_tabs->count(); ++i)
             m_tabs->setTabText(i, m_tabs->tabText(i).section(QStringLiteral(" ("), 0, 0));

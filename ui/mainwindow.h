@@ -131,6 +131,9 @@ private:
     QList<qint64> selectedSequences() const;
     // The type and source completions: the values in the outbox with their counts.
     void loadCompletions();
+    // Every filter and the search emptied (`field` set to value) and the status tab set (tab < 0: kept),
+    // without filtering yet: the caller applies them.
+    void presetFilters(int tab, QLineEdit *field = nullptr, const QString &value = {});
     // Only these events of those the filter matches, until the operator clears it.
     void restrictTo(const QList<qint64> &sequences, const QString &label);
     void clearRestriction();
