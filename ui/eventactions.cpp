@@ -86,6 +86,22 @@ bool EventActions::refuseWhenReadOnly()
     return true;
 }
 
+void EventActions::confirmCount(const QString &title, const Result<qint64> &count, const QString &none,
+    const QString &question, const std::function<void()> &execute)
+{
+    if (!count.isOk()) {
+        QMessageBox::warning(m_parent, title, count.error().message());
+        return;
+    }
+    if (count.value() == 0) {
+        Q_EMIT finished(none, QString(), false);
+        return;
+    }
+    if (QMessageBox::question(m_parent, title, question, QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel)
+        == QMessageBox::Yes)
+        execute();
+}
+
 void EventActions::confirmAndRun(EventAction action, const QList<qint64> &sequences, const QString &scopeText)
 {
     if (m_running || sequences.isEmpty() || refuseWhenReadOnly())
@@ -254,22 +270,12 @@ void EventActions::cleanupOld()
             return n;
         },
         [this, cutoff, statuses](const Result<qint64> &n) {
-            if (!n.isOk()) {
-                QMessageBox::warning(m_parent, tr("Clean up old events"), n.error().message());
-                return;
-            }
-            if (n.value() == 0) {
-                Q_EMIT finished(tr("No event to clean up"), QString(), false);
-                return;
-            }
-            if (QMessageBox::question(m_parent, tr("Clean up old events"),
-                    tr("Delete %L1 event(s) created before %2, with their delivery history?\n\nThey cannot be "
-                       "brought back.")
-                        .arg(n.value())
-                        .arg(localTime(cutoff)),
-                    QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel)
-                == QMessageBox::Yes)
-                executeCleanup(cutoff, statuses);
+            confirmCount(tr("Clean up old events"), n, tr("No event to clean up"),
+                tr("Delete %L1 event(s) created before %2, with their delivery history?\n\nThey cannot be "
+                   "brought back.")
+                    .arg(n.isOk() ? n.value() : 0)
+                    .arg(localTime(cutoff)),
+                [this, cutoff, statuses] { executeCleanup(cutoff, statuses); });
         });
 }
 
@@ -333,23 +339,13 @@ void EventActions::releaseStuck(qint64 processing)
     m_session->call<Result<qint64>>(
         this, [stuck](Storage &s) { return s.countEvents(stuck); },
         [this, cutoff](const Result<qint64> &n) {
-            if (!n.isOk()) {
-                QMessageBox::warning(m_parent, tr("Release stuck events"), n.error().message());
-                return;
-            }
-            if (n.value() == 0) {
-                Q_EMIT finished(
-                    tr("No event marked 'processing' was created before %1").arg(localTime(cutoff)), QString(), false);
-                return;
-            }
-            if (QMessageBox::question(m_parent, tr("Release stuck events"),
-                    tr("Put the %L1 event(s) marked 'processing' and created before %2 back to pending?\n\nThe "
-                       "framework's relayer then sends them again.")
-                        .arg(n.value())
-                        .arg(localTime(cutoff)),
-                    QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel)
-                == QMessageBox::Yes)
-                executeRelease(cutoff);
+            confirmCount(tr("Release stuck events"), n,
+                tr("No event marked 'processing' was created before %1").arg(localTime(cutoff)),
+                tr("Put the %L1 event(s) marked 'processing' and created before %2 back to pending?\n\nThe "
+                   "framework's relayer then sends them again.")
+                    .arg(n.isOk() ? n.value() : 0)
+                    .arg(localTime(cutoff)),
+                [this, cutoff] { executeRelease(cutoff); });
         });
 }
 

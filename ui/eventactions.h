@@ -85,6 +85,10 @@ Q_SIGNALS:
 private:
     void record(Operation op);
     bool refuseWhenReadOnly();
+    // After counting what an action would touch: the error, or `none` when nothing, or the question (Cancel
+    // by default), then execute() on Yes.
+    void confirmCount(const QString &title, const Result<qint64> &count, const QString &none, const QString &question,
+        const std::function<void()> &execute);
 
     Session *m_session;
     QPointer<QWidget> m_parent;
