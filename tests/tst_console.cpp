@@ -1274,6 +1274,38 @@ private Q_SLOTS:
         QCOMPARE(model()->rowCount(), 50);
     }
 
+    // `data.path = value` searches the parsed payloads: whitespace, key order and number spelling do not
+    // matter; a payload that is not JSON, or lacks the path, is not found.
+    void payloadSearchUnderstandsJson()
+    {
+        enqueue(QStringLiteral("com.example.a"),
+            "{\"currency\": \"EUR\", \"amount\": 42.50, \"items\":[{\"sku\":\"A-1\"}]}");
+        enqueue(QStringLiteral("com.example.a"), "{\"amount\":100,\"currency\":\"USD\",\"items\":[{\"sku\":\"B-2\"}]}");
+        enqueue(QStringLiteral("com.example.a"), "{\n  \"currency\" : \"EUR\",\n  \"amount\" : 7\n}");
+        enqueue(QStringLiteral("com.example.a"), "not json, but \"currency\" EUR",
+            withContentType(QStringLiteral("text/plain")));
+        enqueue(QStringLiteral("com.example.a"), "{\"note\":\"currency EUR\"}");
+        openWindow();
+        auto *search = m_window->findChild<QLineEdit *>(QStringLiteral("searchEdit"));
+        QVERIFY(search);
+        auto found = [&](const QString &text) {
+            search->setText(text);
+            QTest::keyClick(search, Qt::Key_Return);
+            return QTest::qWaitFor([&] { return !model()->isLoading(); }, 10000) ? model()->rowCount() : -1;
+        };
+        QCOMPARE(found(QStringLiteral("data.currency = EUR")), 2);
+        QCOMPARE(found(QStringLiteral("data.currency=\"EUR\"")), 2);
+        QCOMPARE(found(QStringLiteral("data.amount = 42.5")), 1);
+        QCOMPARE(found(QStringLiteral("data.amount >= 42.5")), 2);
+        QCOMPARE(found(QStringLiteral("data.amount < 10")), 1);
+        QCOMPARE(found(QStringLiteral("data.currency != EUR")), 1);
+        QCOMPARE(found(QStringLiteral("data.items[0].sku = B-2")), 1);
+        QCOMPARE(found(QStringLiteral("data.items[0].sku ~ a-")), 1);
+        QCOMPARE(found(QStringLiteral("data.items[1].sku = A-1")), 0);
+        // Plain text is still looked for byte for byte, JSON or not.
+        QCOMPARE(found(QStringLiteral("currency")), 5);
+    }
+
     void liveRefreshNeverFightsTheOperator()
     {
         for (int i = 0; i < 3; ++i)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "eventmodel.h"
 
+#include "jsonquery.h"
 #include "session.h"
 #include "textutil.h"
 
@@ -147,22 +148,38 @@ void EventTableModel::startScan(bool swap)
     const QByteArray text = m_searchText;
     const qint64 range = m_searchRange;
     const std::shared_ptr<const QSet<qint64>> restriction = m_restriction;
+    // `data.path = value` and the like: the database narrows the rows by the path's last key, and each
+    // candidate's payload is parsed and compared here.
+    const std::optional<JsonQuery> query = JsonQuery::parse(QString::fromUtf8(text));
+    const QByteArray contains = query ? query->prefilter() : text;
 
     m_session->post([=](Storage &storage) {
         QList<qint64> pending;
         bool first = true;
+        QString error;
         auto live = [&] { return current->load() == generation; };
         auto sink = [&](const QList<qint64> &chunk) {
             if (!live())
                 return false;
-            if (restriction) {
-                for (qint64 seq : chunk) {
-                    if (restriction->contains(seq))
-                        pending.append(seq);
-                }
-            } else {
-                pending += chunk;
+            QList<qint64> kept;
+            for (qint64 seq : chunk) {
+                if (!restriction || restriction->contains(seq))
+                    kept.append(seq);
             }
+            if (query && !kept.isEmpty()) {
+                auto rows = storage.eventsBySequence(kept, true);
+                if (!rows.isOk()) {
+                    error = rows.error().message();
+                    return false;
+                }
+                QSet<qint64> matching;
+                for (const OutboxEvent &e : rows.value()) {
+                    if (query->matches(e.data))
+                        matching.insert(e.sequence);
+                }
+                kept.removeIf([&](qint64 seq) { return !matching.contains(seq); });
+            }
+            pending += kept;
             if (!swap && pending.size() >= (first ? kFirstChunk : kChunk)) {
                 first = false;
                 session->deliver([self, generation, rows = pending] {
@@ -173,14 +190,13 @@ void EventTableModel::startScan(bool swap)
             }
             return true;
         };
-        QString error;
         if (text.isEmpty() || !storage.has(Storage::Capability::SequenceWindows)) {
             // Without sequences that rise with insertion (a foreign table on a server), a search is one scan
             // of every matching row, with no range.
             EventFilter f = filter;
-            f.payloadContains = text;
+            f.payloadContains = contains;
             auto scanned = storage.scanSequences(f, text.isEmpty() ? order : SortOrder{}, 1000, sink);
-            if (!scanned.isOk())
+            if (!scanned.isOk() && error.isEmpty())
                 error = scanned.error().message();
         } else {
             // A bounded payload search: windows of sequence numbers, newest first, with progress in between.
@@ -191,13 +207,14 @@ void EventTableModel::startScan(bool swap)
                 const qint64 high = filter.sequenceAtMost > 0 ? qMin(filter.sequenceAtMost, top.value()) : top.value();
                 const qint64 low = qMax<qint64>(qMax<qint64>(0, filter.sequenceAbove), range > 0 ? high - range : 0);
                 EventFilter window = filter;
-                window.payloadContains = text;
+                window.payloadContains = contains;
                 for (qint64 hi = high; hi > low && live(); hi -= kSearchWindow) {
                     window.sequenceAtMost = hi;
                     window.sequenceAbove = qMax(low, hi - kSearchWindow);
                     auto scanned = storage.scanSequences(window, SortOrder{}, 1000, sink);
-                    if (!scanned.isOk()) {
-                        error = scanned.error().message();
+                    if (!scanned.isOk() || !error.isEmpty()) {
+                        if (error.isEmpty())
+                            error = scanned.error().message();
                         break;
                     }
                     const int percent = high > low ? int(100 * (high - window.sequenceAbove) / (high - low)) : 100;

@@ -455,7 +455,7 @@ QWidget *MainWindow::buildSearchBar()
     row->setContentsMargins(0, 0, 0, 0);
     m_searchEdit = new QLineEdit(bar);
     m_searchEdit->setObjectName(QStringLiteral("searchEdit"));
-    m_searchEdit->setPlaceholderText(tr("search text in payloads (Ctrl+F)"));
+    m_searchEdit->setPlaceholderText(tr("search payloads: text, or data.path = value (Ctrl+F)"));
     m_searchEdit->setClearButtonEnabled(true);
     m_searchRange = new QComboBox(bar);
     m_searchRange->addItem(tr("in the newest 10,000 events"), 10000);
