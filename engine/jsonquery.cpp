@@ -33,8 +33,8 @@ QString textOf(const QJsonValue &v)
 
 std::optional<JsonQuery> JsonQuery::parse(const QString &text)
 {
-    static const QRegularExpression form(QStringLiteral(
-        R"(^\s*data((?:\.[^.\[\]\s=!<>~]+|\[\d+\])+)\s*(==|=|!=|<=|>=|<|>|~)\s*(.*?)\s*$)"));
+    static const QRegularExpression form(
+        QStringLiteral(R"(^\s*data((?:\.[^.\[\]\s=!<>~]+|\[\d+\])+)\s*(==|=|!=|<=|>=|<|>|~)\s*(.*?)\s*$)"));
     static const QRegularExpression step(QStringLiteral(R"(\.([^.\[\]\s=!<>~]+)|\[(\d+)\])"));
     const QRegularExpressionMatch m = form.match(text);
     if (!m.hasMatch())

@@ -49,6 +49,7 @@
 #include <QTest>
 #include <QTextDocumentFragment>
 #include <QTimer>
+#include <QSysInfo>
 #include <QTreeWidget>
 
 using namespace outbox;
@@ -297,6 +298,33 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(label->text().startsWith(QStringLiteral("Relayers: 0 alive · ")), 10000);
         QVERIFY2(label->text().endsWith(QStringLiteral(" gone, holding 8")), qPrintable(label->text()));
         QVERIFY(label->text().contains(QStringLiteral(":%1:").arg(pid)));
+
+        // The Relayers dock lists it with host and pid; taking it over releases its 8 events at once.
+        auto *list = m_window->findChild<QTreeWidget *>(QStringLiteral("relayers"));
+        auto *takeOver = m_window->findChild<QPushButton *>(QStringLiteral("takeOver"));
+        QVERIFY(list && takeOver);
+        QTRY_COMPARE(list->topLevelItemCount(), 1);
+        QTreeWidgetItem *row = list->topLevelItem(0);
+        QCOMPARE(row->text(1), QSysInfo::machineHostName());
+        QCOMPARE(row->text(2), QString::number(pid));
+        QCOMPARE(row->text(3), QStringLiteral("gone"));
+        QCOMPARE(row->text(5), QStringLiteral("8"));
+        QVERIFY(!takeOver->isEnabled()); // nothing chosen yet
+        list->setCurrentItem(row);
+        QVERIFY(takeOver->isEnabled());
+        QCOMPARE(count(QStringLiteral("lease_owner IS NOT NULL")), 8);
+        {
+            MessageBoxAnswer yes;
+            takeOver->click();
+            QTRY_VERIFY(yes.seen);
+            QVERIFY2(yes.text.contains(QStringLiteral("holds 8 event(s)")), qPrintable(yes.text));
+            QCOMPARE(yes.defaultButton, QMessageBox::Yes);
+        }
+        QTRY_COMPARE(count(QStringLiteral("lease_owner IS NOT NULL")), 0);
+        QCOMPARE(count(QStringLiteral("status = 'pending'")), 8);
+        QTRY_VERIFY2(m_window->actionResultLabel()->text().startsWith(QStringLiteral("Released 8 event(s)")),
+            qPrintable(m_window->actionResultLabel()->text()));
+        QTRY_COMPARE_WITH_TIMEOUT(list->topLevelItemCount(), 0, 10000); // forgotten
     }
 
     // Find by id (issue 18, in part): the id a log line or a ticket gives finds its event, whatever its status and

@@ -3,6 +3,7 @@
 
 #include "cloudevents.h"
 #include "session.h"
+#include "textutil.h"
 
 #include <QCheckBox>
 #include <QDialog>
@@ -366,6 +367,39 @@ void EventActions::executeRelease(const QDateTime &cutoff)
             op.error = r.isOk() ? QString() : r.error().message();
             record(op);
             Q_EMIT finished(summary, op.error, op.changed > 0);
+        });
+}
+
+void EventActions::takeOver(const RelayerInfo &gone)
+{
+    if (refuseWhenReadOnly())
+        return;
+    const QString name = oneLine(gone.owner, 120);
+    if (QMessageBox::question(m_parent, tr("Take over a relayer's events"),
+            tr("Relayer %1 on %2 (pid %3) is gone and holds %L4 event(s). Release them, so that a running relayer "
+               "sends them now rather than when their leases end?")
+                .arg(name, oneLine(gone.host, 80))
+                .arg(gone.pid)
+                .arg(gone.held),
+            QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Yes)
+        != QMessageBox::Yes)
+        return;
+    Q_EMIT progress(tr("Taking over…"));
+    m_session->call<Result<int>>(
+        this, [gone](Storage &s) { return s.takeOver(gone); },
+        [this, name](const Result<int> &r) {
+            Operation op;
+            op.what = tr("Take over");
+            op.scope = tr("the events of relayer %1").arg(name);
+            if (!r.isOk())
+                op.error = r.error().message();
+            else if (r.value() < 0)
+                op.error = tr("it is running again (its lock is held); nothing was released");
+            op.changed = r.isOk() ? qMax(0, r.value()) : 0;
+            record(op);
+            Q_EMIT finished(op.error.isEmpty() ? tr("Released %L1 event(s) of relayer %2").arg(op.changed).arg(name)
+                                               : tr("Take over failed: %1").arg(op.error),
+                op.error, op.changed > 0);
         });
 }
 

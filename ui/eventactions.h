@@ -71,6 +71,9 @@ public:
     // A foreign outbox: `processing` is how many rows are marked so now (for the dialog's explanation).
     void releaseStuck(qint64 processing);
     void executeRelease(const QDateTime &cutoff);
+    // A relayer found gone: its leased events are released for the others at once (Yes by default: it is gone,
+    // and the storage refuses when its lock shows it came back).
+    void takeOver(const RelayerInfo &gone);
 
     static QString verb(EventAction action);
     // An action done elsewhere (an edit & retry from the composer), for the operations list.

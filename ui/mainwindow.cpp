@@ -9,6 +9,7 @@
 #include "failuregroupsview.h"
 #include "operationspanel.h"
 #include "healthpanel.h"
+#include "relayersview.h"
 #include "relaypanel.h"
 #include "sendevent.h"
 #include "session.h"
@@ -150,6 +151,12 @@ MainWindow::MainWindow(QWidget *parent)
     operationsDock->setWidget(m_operations);
     addDockWidget(Qt::BottomDockWidgetArea, operationsDock);
     tabifyDockWidget(failuresDock, operationsDock);
+    m_relayers = new RelayersView(this);
+    auto *relayersDock = new QDockWidget(tr("Relayers"), this);
+    relayersDock->setObjectName(QStringLiteral("relayersDock"));
+    relayersDock->setWidget(m_relayers);
+    addDockWidget(Qt::BottomDockWidgetArea, relayersDock);
+    tabifyDockWidget(operationsDock, relayersDock);
     failuresDock->raise();
 
     m_rowsLabel = new QLabel(this);
@@ -194,6 +201,7 @@ MainWindow::MainWindow(QWidget *parent)
                 .arg(op.what, QLocale().toString(op.at, QStringLiteral("HH:mm:ss"))));
         applyFilters();
     });
+    connect(m_relayers, &RelayersView::takeOverRequested, m_actions, &EventActions::takeOver);
     connect(m_failures, &FailureGroupsView::showEventsRequested, this, &MainWindow::showFailureGroup);
     connect(m_health, &HealthPanel::keyClicked, this, [this](const QString &key) {
         // The key's events in every status: the failed one holding the others back among them.
@@ -723,6 +731,7 @@ void MainWindow::onOpened(const QString &error)
     m_open = error.isEmpty();
     m_relay->setConnection(m_spec, m_open, relayRefusal());
     m_health->setFormat(m_open ? m_session->formatName() : QString());
+    m_relayers->setFormat(m_open && !m_session->has(Storage::Capability::Relay) ? m_session->formatName() : QString());
     m_detail->setHistoryNote(!m_open || m_session->has(Storage::Capability::AttemptHistory)
             ? QString()
             : tr("A %1 table keeps no attempt history: only the retry count and the last error (above).")
@@ -1215,6 +1224,7 @@ void MainWindow::setReadOnly(bool readOnly)
         a->setChecked(readOnly);
     m_actions->setReadOnly(readOnly);
     m_failures->setReadOnly(readOnly);
+    m_relayers->setReadOnly(readOnly);
     for (const char *name :
         {"retry", "replay", "delete", "retryAll", "replayAll", "deleteAll", "cleanup", "editRetry"}) {
         if (QAction *a = action(QLatin1String(name)))
@@ -1418,8 +1428,11 @@ void MainWindow::refreshStats()
             }
             m_health->setStats(h.stats.value(), QDateTime::currentDateTimeUtc());
             m_processing = h.stats.value().processing;
-            if (h.relayers.isOk())
+            if (h.relayers.isOk()) {
                 m_health->setRelayers(h.relayers.value());
+                if (m_session->has(Storage::Capability::Relay))
+                    m_relayers->setRelayers(h.relayers.value());
+            }
             // A relay error of this console's relayer is shown in its stead; else the newest failure, at its own
             // time (not the refresh's), and not as a relay error: none may have run.
             if (m_lastRelayError.isEmpty())

@@ -29,6 +29,7 @@ class EventActions;
 class EventTableModel;
 class FailureGroupsView;
 class OperationsPanel;
+class RelayersView;
 class HealthPanel;
 class RelayPanel;
 class Session;
@@ -185,6 +186,7 @@ private:
     TesterPanel *m_tester;
     FailureGroupsView *m_failures;
     OperationsPanel *m_operations;
+    RelayersView *m_relayers;
     QLabel *m_restriction = nullptr;
     QPushButton *m_restrictionClear = nullptr;
     qint64 m_lastFailedCount = -1;
