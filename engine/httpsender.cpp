@@ -6,6 +6,7 @@
 
 #include <QDateTime>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QLocale>
 #include <QLoggingCategory>
 #include <QMessageAuthenticationCode>
@@ -621,6 +622,39 @@ private:
     QQueue<Job> m_queue;
     QHash<quint64, Group> m_groups;
 };
+
+HttpSenderOptions HttpSenderOptions::from(const RelayerConfig &config)
+{
+    HttpSenderOptions options;
+    options.target = config.targetUrl;
+    options.mode = config.contentMode;
+    options.concurrency = config.concurrency;
+    options.timeoutMs = config.requestTimeoutMs;
+    if (!config.caCertificatesFile.isEmpty())
+        options.caCertificates = QSslCertificate::fromPath(config.caCertificatesFile, QSsl::Pem);
+    if (!config.clientCertificateFile.isEmpty()) {
+        options.clientCertificate = QSslCertificate::fromPath(config.clientCertificateFile, QSsl::Pem).value(0);
+        options.clientKey = readPrivateKey(config.clientKeyFile);
+    }
+    options.headers = config.headers;
+    options.signingKey = config.signingKey();
+    options.maxBatchBytes = config.maxBatchBytes;
+    return options;
+}
+
+QSslKey HttpSenderOptions::readPrivateKey(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    const QByteArray pem = file.readAll();
+    for (QSsl::KeyAlgorithm algorithm : {QSsl::Rsa, QSsl::Ec}) {
+        QSslKey key(pem, algorithm, QSsl::Pem);
+        if (!key.isNull())
+            return key;
+    }
+    return {};
+}
 
 HttpSender::HttpSender(const HttpSenderOptions &options, QObject *parent)
     : QObject(parent),

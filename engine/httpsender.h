@@ -3,6 +3,7 @@
 
 #include "cloudevents.h"
 #include "outboxevent.h"
+#include "relayerconfig.h"
 
 #include <QObject>
 #include <QSslCertificate>
@@ -30,6 +31,12 @@ struct HttpSenderOptions
     QList<std::pair<QByteArray, QByteArray>> headers; // added to every request
     QByteArray signingKey; // Standard Webhooks: the decoded key of a whsec_ secret
     qint64 maxBatchBytes = 1024 * 1024; // batched mode: the largest request body (one event may exceed it)
+
+    // A relayer's target, mode, concurrency, timeout, certificates (read from their files now), headers and
+    // signing key.
+    static HttpSenderOptions from(const RelayerConfig &config);
+    // A PEM private key file (RSA or EC, unencrypted); null when unreadable.
+    static QSslKey readPrivateKey(const QString &path);
 };
 
 // The default sender: CloudEvents over HTTP/1.1 with a client of the engine's own (engine/httpsender.cpp says

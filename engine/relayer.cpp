@@ -29,20 +29,6 @@ Q_LOGGING_CATEGORY(lcRelay, "outbox.relay", QtCriticalMsg)
 namespace outbox {
 
 namespace {
-QSslKey readPrivateKey(const QString &path)
-{
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly))
-        return {};
-    const QByteArray pem = file.readAll();
-    for (QSsl::KeyAlgorithm algorithm : {QSsl::Rsa, QSsl::Ec}) {
-        QSslKey key(pem, algorithm, QSsl::Pem);
-        if (!key.isNull())
-            return key;
-    }
-    return {};
-}
-
 // Adds one batch's (or lane's) result to a running total: counts add up, the first error stays.
 void accumulate(RelayOnceResult &total, const RelayOnceResult &r)
 {
@@ -256,7 +242,7 @@ QString RelayerConfig::problem() const
         if (QSslCertificate::fromPath(clientCertificateFile, QSsl::Pem).isEmpty())
             return QStringLiteral("no PEM certificate could be read from the client certificate file '%1'")
                 .arg(clientCertificateFile);
-        if (readPrivateKey(clientKeyFile).isNull())
+        if (HttpSenderOptions::readPrivateKey(clientKeyFile).isNull())
             return QStringLiteral("no unencrypted PEM private key (RSA or EC) could be read from '%1'")
                 .arg(clientKeyFile);
     }
@@ -339,21 +325,7 @@ Error RelayWorker::open()
     m_storage = std::move(storage.value());
     m_storage->setClaimTypes(m_claimInclude, m_claimExclude);
     if (!m_config.customSender) {
-        HttpSenderOptions options;
-        options.target = m_config.targetUrl;
-        options.mode = m_config.contentMode;
-        options.concurrency = m_config.concurrency;
-        options.timeoutMs = m_config.requestTimeoutMs;
-        if (!m_config.caCertificatesFile.isEmpty())
-            options.caCertificates = QSslCertificate::fromPath(m_config.caCertificatesFile, QSsl::Pem);
-        if (!m_config.clientCertificateFile.isEmpty()) {
-            options.clientCertificate = QSslCertificate::fromPath(m_config.clientCertificateFile, QSsl::Pem).value(0);
-            options.clientKey = readPrivateKey(m_config.clientKeyFile);
-        }
-        options.headers = m_config.headers;
-        options.signingKey = m_config.signingKey();
-        options.maxBatchBytes = m_config.maxBatchBytes;
-        m_sender = new HttpSender(options, this);
+        m_sender = new HttpSender(HttpSenderOptions::from(m_config), this);
         // One request per event: claim the next batch while half of this one still waits to start, so the
         // claim is done before the connections run dry.
         const int lowWater =

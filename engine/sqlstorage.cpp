@@ -704,6 +704,40 @@ Error SqlStorage::addHistoryNote(const QString &id, const QString &what)
     return recordOperatorAction(what, event);
 }
 
+Result<QList<OutboxEvent>> SqlStorage::takeFailed(
+    const QString &owner, const QList<qint64> &sequences, qint64 leaseMs, const QString &note)
+{
+    if (sequences.isEmpty())
+        return QList<OutboxEvent>{};
+    const qint64 now = nowMs();
+    const SequenceList list = withSequences(m_dialect.sql(QStringLiteral("take-failed")), sequences);
+    Query q(this, list.sql);
+    q.bind(owner).bind(m_dialect.time(now + leaseMs)).bind(m_dialect.time(now));
+    if (list.json)
+        q.bind(*list.json);
+    Where taken;
+    taken.terms << QStringLiteral("status = 'failed'");
+    taken.add(QStringLiteral("lease_owner = ?"), owner);
+    Error e = inWriteTransaction(QStringLiteral("cannot take failed events"), [&]() -> Error {
+        if (Error e = q.exec(QStringLiteral("cannot take failed events")))
+            return e;
+        return recordOperatorAction(note, taken);
+    });
+    if (e)
+        return e;
+    auto rows = eventsBySequence(sequences, true);
+    if (!rows.isOk())
+        return rows.error();
+    QList<OutboxEvent> events;
+    for (const OutboxEvent &event : rows.value()) {
+        if (event.status == EventStatus::Failed && event.leaseOwner == owner)
+            events.append(event);
+    }
+    std::sort(events.begin(), events.end(),
+        [](const OutboxEvent &a, const OutboxEvent &b) { return a.sequence < b.sequence; });
+    return events;
+}
+
 Result<ActionSummary> SqlStorage::retry(const QStringList &ids)
 {
     const QStringList wanted = unique(ids);

@@ -601,4 +601,10 @@ Attempt::Outcome outcomeFromName(const QString &name)
     return Attempt::Outcome::Sent;
 }
 
+Result<QList<OutboxEvent>> Storage::takeFailed(const QString &, const QList<qint64> &, qint64, const QString &)
+{
+    return Error(Error::Unsupported,
+        QStringLiteral("%1 outboxes are relayed by their own framework, not from here").arg(formatName()));
+}
+
 } // namespace outbox

@@ -303,6 +303,13 @@ public:
     virtual Result<QList<QPair<QString, qint64>>> valueCounts(Attribute attribute, int limit) = 0;
     // Adds an operator entry (`what`, by actor()) to the event's history (AttemptHistory; else refused).
     virtual Error addHistoryNote(const QString &id, const QString &what) = 0;
+    // Failed events taken for one delivery elsewhere (the console's "Retry to another URL"): each of these
+    // that is still failed and not leased is leased by `owner` for leaseMs, gets `note` as an operator entry in
+    // its history, and is returned with its data; complete(owner, …) then writes the outcome (sent, or failed
+    // again with the new error). A relayer never claims a failed event, so nothing else sends it meanwhile.
+    // Relay capability only (else refused).
+    virtual Result<QList<OutboxEvent>> takeFailed(
+        const QString &owner, const QList<qint64> &sequences, qint64 leaseMs, const QString &note);
     virtual Result<ActionSummary> retry(const QStringList &ids) = 0;
     virtual Result<ActionSummary> retryMatching(const EventFilter &filter) = 0; // failed events that match
     virtual Result<ActionSummary> replay(const QStringList &ids) = 0;

@@ -861,6 +861,50 @@ private Q_SLOTS:
         QVERIFY2(!plan.join('|').contains("TEMP B-TREE"), qPrintable(plan.join('|')));
     }
 
+    // Retry to another URL: only failed events nobody holds are taken, with a note in their history; the
+    // outcome is written by complete() like any delivery; another taker gets none of them meanwhile.
+    void takeFailedForADeliveryElsewhere()
+    {
+        const ConnectionSpec path = freshPath();
+        auto s = testsupport::openStorage(path);
+        AppConnection app(path);
+        QStringList ids;
+        for (int i = 0; i < 4; ++i)
+            ids << enqueue(app.db(), "a");
+        const auto batch = *s->claim("r", 3, 60000);
+        QCOMPARE(batch.size(), 3);
+        QVERIFY(!s->complete("r",
+                      {record(batch[0].sequence, EventStatus::Failed, 404, "x"),
+                          record(batch[1].sequence, EventStatus::Failed, 503, "y"),
+                          record(batch[2].sequence, EventStatus::Sent, 200)})
+                     .isError());
+        const qint64 pendingSeq = s->event(ids[3])->sequence;
+        const QString note = QStringLiteral("manual retry to http://elsewhere/");
+        auto taken = s->takeFailed(
+            "console-1", {batch[2].sequence, batch[1].sequence, batch[0].sequence, pendingSeq}, 60000, note);
+        QVERIFY2(taken.isOk(), qPrintable(taken.error().message()));
+        QCOMPARE(taken->size(), 2); // the sent one and the pending one are not failed
+        QCOMPARE(taken->at(0).sequence, batch[0].sequence);
+        QCOMPARE(taken->at(1).sequence, batch[1].sequence);
+        QVERIFY(!taken->at(0).data.isEmpty());
+        QCOMPARE(s->attempts(taken->at(0).id)->last().outcome, Attempt::Outcome::Operator);
+        QCOMPARE(s->attempts(taken->at(0).id)->last().error, note);
+        QCOMPARE(s->takeFailed("console-2", {batch[0].sequence, batch[1].sequence}, 60000, note)->size(), 0);
+        QCOMPARE(s->attempts(taken->at(0).id)->size(), 2); // no note for what was not taken
+        // One arrived, one failed again: written under the lease, which ends.
+        QVERIFY(!s->complete("console-1",
+                      {record(batch[0].sequence, EventStatus::Sent, 202),
+                          record(batch[1].sequence, EventStatus::Failed, 501, "HTTP 501 Unsupported method")})
+                     .isError());
+        QCOMPARE(s->event(taken->at(0).id)->status, EventStatus::Sent);
+        QCOMPARE(s->event(taken->at(1).id)->status, EventStatus::Failed);
+        QCOMPARE(s->event(taken->at(1).id)->lastError, QStringLiteral("HTTP 501 Unsupported method"));
+        QCOMPARE(s->event(taken->at(1).id)->leaseOwner, QString());
+        QCOMPARE(s->event(taken->at(1).id)->attempts, 2);
+        // Failed again, it can be taken again.
+        QCOMPARE(s->takeFailed("console-2", {batch[1].sequence}, 60000, note)->size(), 1);
+    }
+
     void operatorActions()
     {
         const ConnectionSpec path = freshPath();

@@ -2,10 +2,12 @@
 #include "eventactions.h"
 
 #include "cloudevents.h"
+#include "httpsender.h"
 #include "session.h"
 #include "textutil.h"
 
 #include <QCheckBox>
+#include <QCoreApplication>
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QFormLayout>
@@ -16,6 +18,8 @@
 #include <QPushButton>
 #include <QSaveFile>
 #include <QSpinBox>
+#include <QSysInfo>
+#include <QUuid>
 
 namespace outbox::ui {
 
@@ -400,6 +404,103 @@ void EventActions::takeOver(const RelayerInfo &gone)
             Q_EMIT finished(op.error.isEmpty() ? tr("Released %L1 event(s) of relayer %2").arg(op.changed).arg(name)
                                                : tr("Take over failed: %1").arg(op.error),
                 op.error, op.changed > 0);
+        });
+}
+
+void EventActions::retryTo(const QList<qint64> &sequences, const RelayerConfig &config, const QString &scopeText)
+{
+    if (m_running || sequences.isEmpty() || refuseWhenReadOnly())
+        return;
+    const QString url = config.targetUrl.toDisplayString();
+    if (QMessageBox::question(m_parent, tr("Retry to another URL"),
+            tr("Send %1 once to %2?\n\nThose still failed are sent now; each that arrives becomes sent, each other "
+               "stays failed with the new error. The relay target is unchanged.")
+                .arg(scopeText, url),
+            QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Yes)
+        != QMessageBox::Yes)
+        return;
+    m_running = true;
+    Q_EMIT progress(tr("Sending to %1…").arg(url));
+    // An owner of this console alone: the lease keeps a second console from sending them at the same time.
+    const QString owner = QStringLiteral("console-retry-to@%1:%2:%3")
+                              .arg(QSysInfo::machineHostName())
+                              .arg(QCoreApplication::applicationPid())
+                              .arg(QUuid::createUuid().toString(QUuid::Id128).left(8));
+    const qint64 leaseMs = 2 * qint64(config.requestTimeoutMs) + 60000;
+    const QString note = tr("manual retry to %1").arg(url);
+    Operation op;
+    op.what = tr("Retry to URL");
+    op.scope = tr("%1, sent to %2").arg(scopeText, url);
+    op.affected = sequences;
+    auto finish = [this](Operation op, const QString &summary) {
+        m_running = false;
+        record(op);
+        Q_EMIT finished(summary, op.error, op.changed > 0);
+    };
+    m_session->call<Result<QList<OutboxEvent>>>(
+        this, [=](Storage &s) { return s.takeFailed(owner, sequences, leaseMs, note); },
+        [=, this](const Result<QList<OutboxEvent>> &taken) mutable {
+            if (!taken.isOk()) {
+                op.error = taken.error().message();
+                finish(op, tr("Retry to URL failed: %1").arg(op.error));
+                return;
+            }
+            op.skipped = int(sequences.size() - taken->size());
+            if (taken->isEmpty()) {
+                finish(op, tr("Nothing sent: none of them is failed now, or another console holds them"));
+                return;
+            }
+            auto *sender = new HttpSender(HttpSenderOptions::from(config), this);
+            sender->send(
+                taken.value(),
+                [=, this](const QList<HttpSender::Outcome> &outcomes) mutable {
+                    sender->deleteLater();
+                    QList<DeliveryRecord> records;
+                    const QDateTime now = QDateTime::currentDateTimeUtc();
+                    int arrived = 0;
+                    QString firstError;
+                    for (const HttpSender::Outcome &o : outcomes) {
+                        if (o.released) {
+                            ++op.skipped; // never sent: the lease ran out first
+                            continue;
+                        }
+                        DeliveryRecord r;
+                        r.sequence = o.sequence;
+                        r.attemptedAt = now;
+                        r.nextAttemptAt = now;
+                        r.httpStatus = o.result.httpStatus;
+                        r.durationMs = o.result.durationMs;
+                        if (o.result.outcome == DeliveryResult::Outcome::Sent) {
+                            r.newStatus = EventStatus::Sent;
+                            r.outcome = Attempt::Outcome::Sent;
+                            ++arrived;
+                        } else {
+                            r.newStatus = EventStatus::Failed;
+                            r.outcome = Attempt::Outcome::Failed;
+                            r.error = o.result.error;
+                            if (firstError.isEmpty())
+                                firstError = o.result.error;
+                        }
+                        records.append(r);
+                    }
+                    m_session->call<Error>(
+                        this, [=](Storage &s) { return s.complete(owner, records); },
+                        [=](const Error &written) mutable {
+                            op.changed = written ? 0 : arrived;
+                            op.error = written ? written.message() : firstError;
+                            const int failedAgain = int(records.size()) - arrived;
+                            QString summary = written
+                                ? tr("Sent to %1, but the results could not be written: %2 (they stay failed)")
+                                      .arg(url, written.message())
+                                : tr("Sent %L1 of %L2 to %3").arg(arrived).arg(sequences.size()).arg(url);
+                            if (!written && failedAgain > 0)
+                                summary += tr("; %L1 failed again: %2").arg(failedAgain).arg(oneLine(firstError, 200));
+                            if (!written && op.skipped > 0)
+                                summary += tr("; %L1 skipped (not failed, or held by another console)").arg(op.skipped);
+                            finish(op, summary);
+                        });
+                },
+                leaseMs);
         });
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "relayerconfig.h"
 #include "storage.h"
 
 #include <QDateTime>
@@ -74,6 +75,11 @@ public:
     // A relayer found gone: its leased events are released for the others at once (Yes by default: it is gone,
     // and the storage refuses when its lock shows it came back).
     void takeOver(const RelayerInfo &gone);
+    // Failed events sent once to another URL (a retry redirect): after a confirmation (Yes by default), those
+    // still failed are taken under a lease of this console (Storage::takeFailed, with an operator entry),
+    // sent with `config` (its target is the other URL), and each marked sent, or failed again with the new
+    // error. The rest are skipped: not failed, or held by another console.
+    void retryTo(const QList<qint64> &sequences, const RelayerConfig &config, const QString &scopeText);
 
     static QString verb(EventAction action);
     // An action done elsewhere (an edit & retry from the composer), for the operations list.

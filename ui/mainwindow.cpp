@@ -34,6 +34,7 @@
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QInputDialog>
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QLineEdit>
@@ -549,6 +550,9 @@ void MainWindow::buildMenus()
         [this] { runAction(Action::Replay, Scope::AllMatching); });
     add(events, tr("Delete all that ma&tch…"), QStringLiteral("deleteAll"), QKeySequence(),
         [this] { runAction(Action::Delete, Scope::AllMatching); });
+    QAction *retryTo = add(events, tr("Retry selected to another &URL…"), QStringLiteral("retryTo"), QKeySequence(),
+        [this] { retrySelectedTo(); });
+    retryTo->setToolTip(tr("Send failed events once to another endpoint, leaving the relay target as it is"));
     events->addSeparator();
     QAction *reproduce = add(events, tr("Reproduce in &composer"), QStringLiteral("reproduce"), QKeySequence(),
         [this] { reproduceCurrent(false); });
@@ -574,7 +578,7 @@ void MainWindow::buildMenus()
         }
         QApplication::clipboard()->setText(ids.join(QLatin1Char('\n')));
     });
-    for (QAction *a : {retry, replay, remove, reproduce, editRetry, copyId})
+    for (QAction *a : {retry, retryTo, replay, remove, reproduce, editRetry, copyId})
         m_table->addAction(a);
     // Filters from the row under the operator's hand: this type, source, key, or error (its cause's text).
     auto *separator = new QAction(this);
@@ -1109,6 +1113,40 @@ void MainWindow::runAction(Action action, Scope scope)
     m_actions->confirmAndRun(action, seqs, scopeText);
 }
 
+void MainWindow::retrySelectedTo()
+{
+    if (!m_open || m_actions->isRunning())
+        return;
+    const QList<qint64> seqs = selectedSequences();
+    if (seqs.isEmpty()) {
+        statusBar()->showMessage(tr("Select one or more failed events first."), 4000);
+        return;
+    }
+    if (!m_session->has(Storage::Capability::Relay)) {
+        QMessageBox::information(this, tr("Retry to another URL"), relayRefusal());
+        return;
+    }
+    QInputDialog dialog(this);
+    dialog.setObjectName(QStringLiteral("retryToDialog"));
+    dialog.setWindowTitle(tr("Retry to another URL"));
+    dialog.setLabelText(tr("Send the selected failed events once to this CloudEvents endpoint (the relay's mode and "
+                           "timeout; not its headers or signing secret, which belong to its target):"));
+    dialog.setTextValue(m_relay->targetUrl());
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    const QUrl url(dialog.textValue().trimmed(), QUrl::StrictMode);
+    if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https"))
+        || url.host().isEmpty()) {
+        QMessageBox::warning(this, tr("Retry to another URL"),
+            tr("\u201c%1\u201d is not an http:// or https:// URL.").arg(oneLine(dialog.textValue(), 200)));
+        return;
+    }
+    RelayerConfig config = m_relay->config();
+    config.targetUrl = url;
+    m_actions->retryTo(
+        seqs, config, seqs.size() == 1 ? tr("the selected event") : tr("the %L1 selected events").arg(seqs.size()));
+}
+
 bool MainWindow::allMatching(QList<qint64> *sequences)
 {
     if (m_model->isLoading()) {
@@ -1226,7 +1264,7 @@ void MainWindow::setReadOnly(bool readOnly)
     m_failures->setReadOnly(readOnly);
     m_relayers->setReadOnly(readOnly);
     for (const char *name :
-        {"retry", "replay", "delete", "retryAll", "replayAll", "deleteAll", "cleanup", "editRetry"}) {
+        {"retry", "retryTo", "replay", "delete", "retryAll", "replayAll", "deleteAll", "cleanup", "editRetry"}) {
         if (QAction *a = action(QLatin1String(name)))
             a->setEnabled(!readOnly);
     }

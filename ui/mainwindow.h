@@ -58,6 +58,8 @@ public:
 
     // Operator actions (the menus and buttons call these; they confirm first).
     void runAction(Action action, Scope scope);
+    // The selected failed events sent once to a URL the operator gives (Events ▸ Retry selected to another URL).
+    void retrySelectedTo();
     void cleanupOld();
     // The selected events, or all that match, to a file of JSON lines (Events ▸ Export).
     void exportEvents(const QString &path);

@@ -56,10 +56,10 @@ void RelayersView::setRelayers(const QList<RelayerInfo> &relayers)
         return t.isValid() ? locale.toString(t.toLocalTime(), QStringLiteral("yyyy-MM-dd HH:mm:ss")) : QString();
     };
     for (const RelayerInfo &r : relayers) {
-        auto *item = new QTreeWidgetItem({oneLine(r.owner, 120), oneLine(r.host, 80),
-            r.pid > 0 ? QString::number(r.pid) : QString(), relayerStateName(r.state),
-            r.registered ? time(r.startedAt) : tr("(not registered)"), locale.toString(r.held),
-            time(r.leaseExpiresAt)});
+        auto *item = new QTreeWidgetItem(
+            {oneLine(r.owner, 120), oneLine(r.host, 80), r.pid > 0 ? QString::number(r.pid) : QString(),
+                relayerStateName(r.state), r.registered ? time(r.startedAt) : tr("(not registered)"),
+                locale.toString(r.held), time(r.leaseExpiresAt)});
         item->setToolTip(0, plainTooltip(r.owner));
         item->setTextAlignment(2, Qt::AlignRight | Qt::AlignVCenter);
         item->setTextAlignment(5, Qt::AlignRight | Qt::AlignVCenter);
