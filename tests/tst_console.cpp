@@ -947,6 +947,22 @@ private Q_SLOTS:
         auto history = testsupport::openStorage(m_spec)->attempts(second);
         QCOMPARE(history->last().outcome, Attempt::Outcome::Operator);
         QCOMPARE(history->last().error, QStringLiteral("replaced by %1 (edited)").arg(secondFix));
+        // The inspector calls it resolved, and Show it opens the fix.
+        m_window->applyFilters();
+        waitRowsShown();
+        QCOMPARE(model()->rowCount(), 1);
+        clickRow(0);
+        auto *state = m_window->detailPane()->findChild<QLabel *>(QStringLiteral("eventState"));
+        QTRY_VERIFY2(
+            state->text().startsWith(QStringLiteral("Resolved: replaced by the fix ")), qPrintable(state->text()));
+        auto *showIt = m_window->detailPane()->findChild<QPushButton *>(QStringLiteral("showBlockingHead"));
+        QVERIFY(!showIt->isHidden());
+        QTest::mouseClick(showIt, Qt::LeftButton);
+        QCOMPARE(m_window->idFilter()->text(), secondFix);
+        waitRowsShown();
+        QCOMPARE(model()->rowCount(), 1);
+        QCOMPARE(model()->eventAt(0)->id, secondFix);
+        m_window->idFilter()->clear();
 
         // A structured CloudEvent from the clipboard fills every field; something else is refused, saying why.
         QApplication::clipboard()->setText(QStringLiteral(

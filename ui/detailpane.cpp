@@ -144,6 +144,20 @@ void DetailPane::clear(const QString &message)
     m_copyEvent->setEnabled(false);
 }
 
+QString DetailPane::replacedNote(const QString &fixId)
+{
+    return QStringLiteral("replaced by %1 (edited)").arg(fixId);
+}
+
+QString DetailPane::fixOf(const QString &note)
+{
+    static const QString before = QStringLiteral("replaced by ");
+    static const QString after = QStringLiteral(" (edited)");
+    if (!note.startsWith(before) || !note.endsWith(after) || note.size() <= before.size() + after.size())
+        return {};
+    return note.mid(before.size(), note.size() - before.size() - after.size());
+}
+
 QString DetailPane::stateText(const OutboxEvent &e, const OutboxEvent &head, const QDateTime &now)
 {
     const QString status = EventTableModel::statusLabel(e);
@@ -183,6 +197,22 @@ void DetailPane::showEvent(const OutboxEvent &e, const QList<Attempt> &attempts,
     m_title->setToolTip(tr("Event %1 (sequence)").arg(e.sequence));
     m_state->setText(stateText(e, blockingHead, QDateTime::currentDateTimeUtc()));
     m_headId = blockingHead.id;
+    m_showHead->setToolTip(tr("Show the event this one waits behind"));
+    // A failed original kept after an edit & retry is resolved by its fix, unless an operator acted on it since.
+    if (e.status == EventStatus::Failed) {
+        for (auto it = attempts.crbegin(); it != attempts.crend(); ++it) {
+            if (it->outcome != Attempt::Outcome::Operator)
+                continue;
+            const QString fix = fixOf(it->error);
+            if (!fix.isEmpty()) {
+                m_state->setText(tr("Resolved: replaced by the fix %1 (by %2, %3); kept failed for the record")
+                                     .arg(elideMiddle(fix, 40), oneLine(it->relayer, 80), timeText(it->attemptedAt)));
+                m_headId = fix;
+                m_showHead->setToolTip(tr("Show the fix that replaced this event"));
+            }
+            break;
+        }
+    }
     m_showHead->setVisible(!m_headId.isEmpty());
     QList<std::pair<QString, QString>> rows = {
         {QStringLiteral("id"), e.id},

@@ -1381,7 +1381,7 @@ void MainWindow::enqueueComposed(const OutboxEvent &e)
                     : removed->changed == 1 ? QObject::tr("the original deleted")
                                             : QObject::tr("the original was already gone");
             } else {
-                const Error noted = s.addHistoryNote(e.replayOf, QObject::tr("replaced by %1 (edited)").arg(*out.id));
+                const Error noted = s.addHistoryNote(e.replayOf, DetailPane::replacedNote(*out.id));
                 out.original = noted
                     ? QObject::tr("the original kept; its history could not name the fix: %1").arg(noted.message())
                     : QObject::tr("the original kept failed, its history naming the fix");
