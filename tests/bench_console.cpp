@@ -19,6 +19,7 @@
 //       the same on a romancy/edda outbox_events table (a foreign outbox), in a file or in the (empty)
 //       database the URL names, filled once
 
+#include "eventbrowser.h"
 #include "eventmodel.h"
 #include "failuregroupsview.h"
 #include "procstats.h"
@@ -353,7 +354,7 @@ int main(int argc, char *argv[])
     ui::MainWindow window;
     window.resize(1400, 900);
     window.show();
-    ui::EventTableModel *model = window.model();
+    ui::EventTableModel *model = window.eventBrowser()->model();
     auto onScreen = [&] { return model->rowCount() > 0 && model->eventAt(0) != nullptr; };
 
     StallMonitor stalls;
@@ -372,18 +373,18 @@ int main(int argc, char *argv[])
 
     stalls.start();
     clock.restart();
-    window.statusTabs()->setCurrentIndex(2); // Failed
+    window.eventBrowser()->tabs()->setCurrentIndex(2); // Failed
     if (!waitFor([&] { return onScreen() && model->filter().status.has_value(); }))
         return 1;
     print(QStringLiteral("status_filter_ms"), double(clock.nsecsElapsed()) / 1e6, QStringLiteral("ms"),
         QStringLiteral("< 300"), firstBaseline);
     waitFor([&] { return !model->isLoading(); });
 
-    window.statusTabs()->setCurrentIndex(0);
+    window.eventBrowser()->tabs()->setCurrentIndex(0);
     waitFor([&] { return !model->isLoading(); });
     clock.restart();
-    window.typeFilter()->setText(QStringLiteral("com.example.type7"));
-    QTest::keyClick(window.typeFilter(), Qt::Key_Return);
+    window.findChild<QLineEdit *>(QStringLiteral("typeFilter"))->setText(QStringLiteral("com.example.type7"));
+    QTest::keyClick(window.findChild<QLineEdit *>(QStringLiteral("typeFilter")), Qt::Key_Return);
     if (!waitFor([&] { return onScreen() && !model->filter().type.isEmpty(); }))
         return 1;
     print(QStringLiteral("type_filter_ms"), double(clock.nsecsElapsed()) / 1e6, QStringLiteral("ms"),
@@ -412,28 +413,28 @@ int main(int argc, char *argv[])
 
     // Find by id: the id a log line gives, from every status.
     clock.restart();
-    window.typeFilter()->clear();
-    window.idFilter()->setText(middleId);
-    QTest::keyClick(window.idFilter(), Qt::Key_Return);
+    window.findChild<QLineEdit *>(QStringLiteral("typeFilter"))->clear();
+    window.findChild<QLineEdit *>(QStringLiteral("idFilter"))->setText(middleId);
+    QTest::keyClick(window.findChild<QLineEdit *>(QStringLiteral("idFilter")), Qt::Key_Return);
     if (!waitFor([&] { return onScreen() && !model->filter().find.isEmpty() && model->eventAt(0)->id == middleId; }))
         return 1;
     print(QStringLiteral("find_by_id_ms"), double(clock.nsecsElapsed()) / 1e6, QStringLiteral("ms"),
         QStringLiteral("< 300"), idBaseline);
     print(QStringLiteral("groups_find_max_stall_ms"), stalls.stop(), QStringLiteral("ms"), QStringLiteral("< 50"));
-    window.idFilter()->clear();
+    window.findChild<QLineEdit *>(QStringLiteral("idFilter"))->clear();
 
     // Back to everything, then scroll from top to bottom.
-    window.typeFilter()->clear();
-    QTest::keyClick(window.typeFilter(), Qt::Key_Return);
+    window.findChild<QLineEdit *>(QStringLiteral("typeFilter"))->clear();
+    QTest::keyClick(window.findChild<QLineEdit *>(QStringLiteral("typeFilter")), Qt::Key_Return);
     waitFor([&] { return !model->isLoading() && model->rowCount() == allRows; });
-    QScrollBar *bar = window.table()->verticalScrollBar();
+    QScrollBar *bar = window.eventBrowser()->table()->verticalScrollBar();
     const int steps = 200;
     stalls.start();
     clock.restart();
     bool allShown = true;
     for (int i = 0; i <= steps; ++i) {
         bar->setValue(int(qint64(bar->maximum()) * i / steps));
-        const int row = window.table()->rowAt(0);
+        const int row = window.eventBrowser()->table()->rowAt(0);
         allShown &= waitFor([&] { return QTest::qWait(1), row >= 0 && model->eventAt(row) != nullptr; }, 5000);
     }
     const double scrollMs = double(clock.nsecsElapsed()) / 1e6;

@@ -5,6 +5,7 @@
 
 #include "composerdialog.h"
 #include "detailpane.h"
+#include "eventbrowser.h"
 #include "eventmodel.h"
 #include "failuregroupsview.h"
 #include "healthpanel.h"
@@ -29,6 +30,7 @@
 #include <QPlainTextEdit>
 #include <QElapsedTimer>
 #include <QHeaderView>
+#include <QFileInfo>
 #include <QInputDialog>
 #include <QProcess>
 #include <QProgressBar>
@@ -176,8 +178,17 @@ class TestConsole : public QObject
         return m_app->scalar(QStringLiteral("SELECT COUNT(*) FROM outbox_events WHERE ") + where).toLongLong();
     }
 
-    EventTableModel *model() const { return m_window->model(); }
-    QTableView *table() const { return m_window->table(); }
+    // A widget of the window by its object name (a test fails at once when it is missing).
+    template<class T>
+    T *part(const char *name) const
+    {
+        T *found = m_window->findChild<T *>(QLatin1String(name));
+        if (!found)
+            qFatal("no %s named %s", T::staticMetaObject.className(), name);
+        return found;
+    }
+    EventTableModel *model() const { return m_window->eventBrowser()->model(); }
+    QTableView *table() const { return part<QTableView>("events"); }
 
     void waitLoaded() { QTRY_VERIFY_WITH_TIMEOUT(!model()->isLoading(), 10000); }
     QString cell(int row, int column) const { return model()->index(row, column).data().toString(); }
@@ -242,16 +253,16 @@ private Q_SLOTS:
         QCOMPARE(model()->rowCount(), 30);
         // Newest first: the last event enqueued is on top.
         QCOMPARE(cell(0, EventTableModel::Type), QStringLiteral("com.example.b"));
-        QTRY_COMPARE(m_window->healthPanel()->countText(QStringLiteral("failed")), QStringLiteral("5"));
-        QCOMPARE(m_window->healthPanel()->countText(QStringLiteral("pending")), QStringLiteral("22"));
-        QCOMPARE(m_window->healthPanel()->countText(QStringLiteral("sent")), QStringLiteral("3"));
-        QCOMPARE(m_window->statusTabs()->tabText(2), QStringLiteral("Failed (5)"));
+        QTRY_COMPARE(part<HealthPanel>("healthPanel")->countText(QStringLiteral("failed")), QStringLiteral("5"));
+        QCOMPARE(part<HealthPanel>("healthPanel")->countText(QStringLiteral("pending")), QStringLiteral("22"));
+        QCOMPARE(part<HealthPanel>("healthPanel")->countText(QStringLiteral("sent")), QStringLiteral("3"));
+        QCOMPARE(part<QTabBar>("statusTabs")->tabText(2), QStringLiteral("Failed (5)"));
         QVERIFY(m_window->windowTitle().contains(m_spec.displayUrl()));
         if (isPg())
             QVERIFY(!m_window->windowTitle().contains(m_spec.password));
 
         // The failed tab shows the failed rows with the server's error.
-        m_window->statusTabs()->setCurrentIndex(2);
+        part<QTabBar>("statusTabs")->setCurrentIndex(2);
         waitRowsShown();
         QCOMPARE(model()->rowCount(), 5);
         QCOMPARE(cell(0, EventTableModel::Status), QStringLiteral("failed"));
@@ -260,7 +271,7 @@ private Q_SLOTS:
         // No relayer ran in this console: the newest failure is shown as such, with its id cut in the middle
         // (UUIDv7 ids share their first characters) and not in the red of a relay error.
         const QString newestFailed = model()->eventAt(0)->id;
-        auto *last = m_window->healthPanel()->findChild<QLabel *>(QStringLiteral("lastError"));
+        auto *last = part<HealthPanel>("healthPanel")->findChild<QLabel *>(QStringLiteral("lastError"));
         auto plain = [](QLabel *label) { return QTextDocumentFragment::fromHtml(label->text()).toPlainText(); };
         QTRY_VERIFY(plain(last).startsWith(QStringLiteral("Latest failed event ")));
         QVERIFY2(plain(last).contains(newestFailed.right(10)), qPrintable(plain(last)));
@@ -268,15 +279,15 @@ private Q_SLOTS:
         QVERIFY(!plain(last).contains(QStringLiteral("relay error")));
         QCOMPARE(last->styleSheet(), QString());
         // The verdict: events are ready and no relayer runs. The pending ones split by what they wait for.
-        auto *verdict = m_window->healthPanel()->findChild<QLabel *>(QStringLiteral("verdict"));
+        auto *verdict = part<HealthPanel>("healthPanel")->findChild<QLabel *>(QStringLiteral("verdict"));
         QVERIFY2(verdict->text().startsWith(QStringLiteral("Stalled: 22 event(s) ready, the oldest waiting ")),
             qPrintable(verdict->text()));
         QVERIFY(verdict->text().endsWith(QStringLiteral(" — no relayer is running")));
-        QCOMPARE(m_window->healthPanel()->findChild<QLabel *>(QStringLiteral("pendingSplit"))->text(),
+        QCOMPARE(part<HealthPanel>("healthPanel")->findChild<QLabel *>(QStringLiteral("pendingSplit"))->text(),
             QStringLiteral("22 ready · 0 retrying · 0 parked"));
         // The failure's link finds its event; Dismiss hides it until a newer one.
         QMetaObject::invokeMethod(last, "linkActivated", Q_ARG(QString, QStringLiteral("event")));
-        QTRY_COMPARE(m_window->idFilter()->text(), newestFailed);
+        QTRY_COMPARE(part<QLineEdit>("idFilter")->text(), newestFailed);
         waitRowsShown();
         QCOMPARE(model()->rowCount(), 1);
         QMetaObject::invokeMethod(last, "linkActivated", Q_ARG(QString, QStringLiteral("dismiss")));
@@ -285,12 +296,12 @@ private Q_SLOTS:
         QSignalSpy refreshed(m_window.get(), &MainWindow::statsRefreshed);
         QVERIFY(refreshed.wait(10000));
         QCOMPARE(last->text(), QString()); // still dismissed: nothing newer failed
-        m_window->idFilter()->clear();
-        m_window->statusTabs()->setCurrentIndex(2);
+        part<QLineEdit>("idFilter")->clear();
+        part<QTabBar>("statusTabs")->setCurrentIndex(2);
         waitRowsShown();
 
         // Sorting by type through the header, ascending: the "a" rows come first.
-        m_window->statusTabs()->setCurrentIndex(0);
+        part<QTabBar>("statusTabs")->setCurrentIndex(0);
         waitRowsShown();
         table()->horizontalHeader()->setSortIndicator(EventTableModel::Type, Qt::AscendingOrder);
         waitRowsShown();
@@ -316,7 +327,7 @@ private Q_SLOTS:
         QVERIFY(relay.waitForStarted(5000));
         QTRY_VERIFY_WITH_TIMEOUT(receiver.requestCount() >= 2, 10000);
         openWindow();
-        auto *label = m_window->healthPanel()->findChild<QLabel *>(QStringLiteral("relayers"));
+        auto *label = part<HealthPanel>("healthPanel")->findChild<QLabel *>(QStringLiteral("relayers"));
         QVERIFY(label);
         QTRY_COMPARE_WITH_TIMEOUT(label->text(), QStringLiteral("Relayers: 1 alive"), 10000);
         const qint64 pid = relay.processId();
@@ -349,8 +360,8 @@ private Q_SLOTS:
         }
         QTRY_COMPARE(count(QStringLiteral("lease_owner IS NOT NULL")), 0);
         QCOMPARE(count(QStringLiteral("status = 'pending'")), 8);
-        QTRY_VERIFY2(m_window->actionResultLabel()->text().startsWith(QStringLiteral("Released 8 event(s)")),
-            qPrintable(m_window->actionResultLabel()->text()));
+        QTRY_VERIFY2(part<QLabel>("actionResult")->text().startsWith(QStringLiteral("Released 8 event(s)")),
+            qPrintable(part<QLabel>("actionResult")->text()));
         QTRY_COMPARE_WITH_TIMEOUT(list->topLevelItemCount(), 0, 10000); // forgotten
     }
 
@@ -364,18 +375,18 @@ private Q_SLOTS:
         for (int i = 0; i < 5; ++i)
             enqueue(QStringLiteral("com.example.a"));
         openWindow();
-        m_window->statusTabs()->setCurrentIndex(2); // Failed: the event is pending, not there
+        part<QTabBar>("statusTabs")->setCurrentIndex(2); // Failed: the event is pending, not there
         waitRowsShown();
         QCOMPARE(model()->rowCount(), 0);
-        m_window->idFilter()->setText(QStringLiteral("  ") + wanted + QStringLiteral(" "));
-        QTest::keyClick(m_window->idFilter(), Qt::Key_Return);
-        QTRY_COMPARE(m_window->statusTabs()->currentIndex(), 0);
+        part<QLineEdit>("idFilter")->setText(QStringLiteral("  ") + wanted + QStringLiteral(" "));
+        QTest::keyClick(part<QLineEdit>("idFilter"), Qt::Key_Return);
+        QTRY_COMPARE(part<QTabBar>("statusTabs")->currentIndex(), 0);
         waitRowsShown();
         QTRY_COMPARE(model()->rowCount(), 1);
         QCOMPARE(model()->eventAt(0)->id, wanted);
         QCOMPARE(cell(0, EventTableModel::Type), QStringLiteral("com.example.b"));
-        m_window->idFilter()->setText(QStringLiteral("no-such-id"));
-        QTest::keyClick(m_window->idFilter(), Qt::Key_Return);
+        part<QLineEdit>("idFilter")->setText(QStringLiteral("no-such-id"));
+        QTest::keyClick(part<QLineEdit>("idFilter"), Qt::Key_Return);
         waitRowsShown();
         QTRY_COMPARE(model()->rowCount(), 0);
         // The same box finds by a subject or an ordering key, or by the start of an id.
@@ -384,8 +395,8 @@ private Q_SLOTS:
         keyed.orderingKey = QStringLiteral("customer-42");
         const QString bySubject = enqueue(QStringLiteral("com.example.c"), "{}", keyed);
         for (const QString &text : {QStringLiteral("order-4711"), QStringLiteral("customer-42"), bySubject.left(30)}) {
-            m_window->idFilter()->setText(text);
-            QTest::keyClick(m_window->idFilter(), Qt::Key_Return);
+            part<QLineEdit>("idFilter")->setText(text);
+            QTest::keyClick(part<QLineEdit>("idFilter"), Qt::Key_Return);
             waitRowsShown();
             QTRY_COMPARE(model()->rowCount(), 1);
             QCOMPARE(model()->eventAt(0)->id, bySubject);
@@ -398,12 +409,12 @@ private Q_SLOTS:
             enqueue(QStringLiteral("com.example.a"));
         openWindow();
         QCOMPARE(model()->rowCount(), 3);
-        m_window->typeFilter()->setText(QStringLiteral("com.example.none"));
-        QTest::keyClick(m_window->typeFilter(), Qt::Key_Return);
+        part<QLineEdit>("typeFilter")->setText(QStringLiteral("com.example.none"));
+        QTest::keyClick(part<QLineEdit>("typeFilter"), Qt::Key_Return);
         waitRowsShown();
         QTRY_COMPARE(model()->rowCount(), 0);
-        QTRY_COMPARE(m_window->statusTabs()->tabText(1), QStringLiteral("Pending (3)"));
-        m_window->relayPanel()->log()->appendPlainText(QStringLiteral("a line about the first outbox"));
+        QTRY_COMPARE(part<QTabBar>("statusTabs")->tabText(1), QStringLiteral("Pending (3)"));
+        part<RelayPanel>("relayPanel")->log()->appendPlainText(QStringLiteral("a line about the first outbox"));
         m_spec = testsupport::freshOutbox(m_dir);
         testsupport::openStorage(m_spec);
         m_app = std::make_unique<AppConnection>(m_spec);
@@ -411,24 +422,24 @@ private Q_SLOTS:
             enqueue(QStringLiteral("com.example.b"));
         QSignalSpy opened(m_window.get(), &MainWindow::outboxOpened);
         m_window->openLocation(m_spec.toUrl());
-        QCOMPARE(m_window->statusTabs()->tabText(1), QStringLiteral("Pending")); // not the old count meanwhile
-        QCOMPARE(m_window->relayPanel()->log()->toPlainText(), QString());
+        QCOMPARE(part<QTabBar>("statusTabs")->tabText(1), QStringLiteral("Pending")); // not the old count meanwhile
+        QCOMPARE(part<RelayPanel>("relayPanel")->log()->toPlainText(), QString());
         QVERIFY(opened.wait(10000));
         waitRowsShown();
-        QTRY_COMPARE(m_window->statusTabs()->tabText(1), QStringLiteral("Pending (2)"));
-        QCOMPARE(m_window->typeFilter()->text(), QString());
-        QCOMPARE(m_window->searchEdit()->text(), QString());
+        QTRY_COMPARE(part<QTabBar>("statusTabs")->tabText(1), QStringLiteral("Pending (2)"));
+        QCOMPARE(part<QLineEdit>("typeFilter")->text(), QString());
+        QCOMPARE(part<QLineEdit>("searchEdit")->text(), QString());
         QTRY_COMPARE(model()->rowCount(), 2);
         QCOMPARE(cell(0, EventTableModel::Type), QStringLiteral("com.example.b"));
         // Reopening the same outbox keeps what the operator typed.
-        m_window->typeFilter()->setText(QStringLiteral("com.example.none"));
-        QTest::keyClick(m_window->typeFilter(), Qt::Key_Return);
+        part<QLineEdit>("typeFilter")->setText(QStringLiteral("com.example.none"));
+        QTest::keyClick(part<QLineEdit>("typeFilter"), Qt::Key_Return);
         waitRowsShown();
         opened.clear();
         m_window->openLocation(m_spec.toUrl());
         QVERIFY(opened.wait(10000));
         waitRowsShown();
-        QCOMPARE(m_window->typeFilter()->text(), QStringLiteral("com.example.none"));
+        QCOMPARE(part<QLineEdit>("typeFilter")->text(), QStringLiteral("com.example.none"));
         QCOMPARE(model()->rowCount(), 0);
     }
 
@@ -471,15 +482,15 @@ private Q_SLOTS:
             statuses << cell(r, EventTableModel::Status);
         statuses.sort();
         QCOMPARE(statuses, QStringList({"expired", "failed", "pending", "processing", "published"}));
-        QTRY_VERIFY(m_window->healthPanel()
+        QTRY_VERIFY(part<HealthPanel>("healthPanel")
                         ->findChild<QLabel *>(QStringLiteral("blocked"))
                         ->text()
                         .contains(QStringLiteral("processing 1")));
-        QVERIFY(m_window->healthPanel()
+        QVERIFY(part<HealthPanel>("healthPanel")
                     ->findChild<QLabel *>(QStringLiteral("relayers"))
                     ->text()
                     .contains(QStringLiteral("the framework's own")));
-        auto *refusal = m_window->relayPanel()->findChild<QLabel *>(QStringLiteral("relayRefusal"));
+        auto *refusal = part<RelayPanel>("relayPanel")->findChild<QLabel *>(QStringLiteral("relayRefusal"));
         QVERIFY(refusal->isVisible());
         QVERIFY(refusal->text().contains(QStringLiteral("left to the framework's own relayer")));
         {
@@ -488,14 +499,14 @@ private Q_SLOTS:
             QTRY_VERIFY(answer.seen);
             QVERIFY(answer.text.contains(QStringLiteral("send events twice")));
         }
-        QCOMPARE(m_window->relayPanel()->state(), RelayPanel::State::Stopped);
+        QCOMPARE(part<RelayPanel>("relayPanel")->state(), RelayPanel::State::Stopped);
         // Its data is shown as it is, HTML and all.
         for (int r = 0; r < model()->rowCount(); ++r) {
             if (model()->eventAt(r)->id == QLatin1String("q-1"))
                 clickRow(r);
         }
-        QTRY_COMPARE(m_window->detailPane()->dataView()->toPlainText(), QStringLiteral("<b>not json</b>"));
-        auto *history = m_window->detailPane()->findChild<QTreeWidget *>();
+        QTRY_COMPARE(part<DetailPane>("detailPane")->dataView()->toPlainText(), QStringLiteral("<b>not json</b>"));
+        auto *history = part<DetailPane>("detailPane")->findChild<QTreeWidget *>();
         QCOMPARE(history->topLevelItemCount(), 1);
         QVERIFY(history->topLevelItem(0)->text(0).contains(QStringLiteral("keeps no attempt history")));
         // The composer does not enqueue into someone else's table.
@@ -504,7 +515,7 @@ private Q_SLOTS:
             QCOMPARE(fileBytes(), before); // opened, listed, counted, shown: not a byte written
 
         // Retry the failed tab's two rows through the widgets: pending, count reset, error cleared.
-        m_window->statusTabs()->setCurrentIndex(2);
+        part<QTabBar>("statusTabs")->setCurrentIndex(2);
         waitRowsShown();
         QCOMPARE(model()->rowCount(), 2);
         table()->setFocus();
@@ -517,7 +528,7 @@ private Q_SLOTS:
             QVERIFY(finished.wait(10000));
             QVERIFY(answer.text.contains(QStringLiteral("the 2 selected events")));
         }
-        QCOMPARE(m_window->actionResultLabel()->text(), QStringLiteral("Retried 2 event(s); 0 skipped"));
+        QCOMPARE(part<QLabel>("actionResult")->text(), QStringLiteral("Retried 2 event(s); 0 skipped"));
         AppConnection app(foreign);
         QCOMPARE(app.scalar(QStringLiteral("SELECT COUNT(*) FROM outbox_events WHERE event_id IN ('f-1', 'f-2') AND "
                                            "status = 'pending' AND retry_count = 0 AND last_error IS NULL"))
@@ -537,7 +548,7 @@ private Q_SLOTS:
         release->trigger();
         QVERIFY(finished.wait(10000));
         QVERIFY2(confirm.text.contains(QStringLiteral("the 1 event(s) marked 'processing'")), qPrintable(confirm.text));
-        QCOMPARE(m_window->actionResultLabel()->text(), QStringLiteral("Released 1 stuck event(s) back to pending"));
+        QCOMPARE(part<QLabel>("actionResult")->text(), QStringLiteral("Released 1 stuck event(s) back to pending"));
         QCOMPARE(app.scalar(QStringLiteral("SELECT status FROM outbox_events WHERE event_id = 'p-1'")).toString(),
             QStringLiteral("pending"));
     }
@@ -551,43 +562,43 @@ private Q_SLOTS:
             enqueue(QStringLiteral("com.example.b"));
         deliver(2, EventStatus::Failed);
         openWindow();
-        QTest::keyClicks(m_window->typeFilter(), QStringLiteral("com.example.a"));
-        QTest::keyClick(m_window->typeFilter(), Qt::Key_Return);
+        QTest::keyClicks(part<QLineEdit>("typeFilter"), QStringLiteral("com.example.a"));
+        QTest::keyClick(part<QLineEdit>("typeFilter"), Qt::Key_Return);
         waitRowsShown();
         QCOMPARE(model()->rowCount(), 6);
-        m_window->statusTabs()->setCurrentIndex(2);
+        part<QTabBar>("statusTabs")->setCurrentIndex(2);
         waitRowsShown();
         QCOMPARE(model()->rowCount(), 2);
-        m_window->statusTabs()->setCurrentIndex(0);
-        m_window->typeFilter()->clear();
-        QTest::keyClicks(m_window->keyFilter(), QStringLiteral("key-1"));
-        QTest::keyClick(m_window->keyFilter(), Qt::Key_Return);
+        part<QTabBar>("statusTabs")->setCurrentIndex(0);
+        part<QLineEdit>("typeFilter")->clear();
+        QTest::keyClicks(part<QLineEdit>("keyFilter"), QStringLiteral("key-1"));
+        QTest::keyClick(part<QLineEdit>("keyFilter"), Qt::Key_Return);
         waitRowsShown();
         QCOMPARE(model()->rowCount(), 3);
-        m_window->keyFilter()->clear();
-        QTest::keyClicks(m_window->errorFilter(), QStringLiteral("404"));
-        QTest::keyClick(m_window->errorFilter(), Qt::Key_Return);
+        part<QLineEdit>("keyFilter")->clear();
+        QTest::keyClicks(part<QLineEdit>("errorFilter"), QStringLiteral("404"));
+        QTest::keyClick(part<QLineEdit>("errorFilter"), Qt::Key_Return);
         waitRowsShown();
         QCOMPARE(model()->rowCount(), 2);
         // A time range that ends before everything: nothing.
-        m_window->errorFilter()->clear();
-        QTest::keyClicks(m_window->toFilter(), QStringLiteral("2001-01-01"));
-        QTest::keyClick(m_window->toFilter(), Qt::Key_Return);
+        part<QLineEdit>("errorFilter")->clear();
+        QTest::keyClicks(part<QLineEdit>("toFilter"), QStringLiteral("2001-01-01"));
+        QTest::keyClick(part<QLineEdit>("toFilter"), Qt::Key_Return);
         waitRowsShown();
         QCOMPARE(model()->rowCount(), 0);
         // An injection attempt is a value like any other, in every filter and in the payload search: no rows,
         // and the table is intact.
-        m_window->toFilter()->clear();
+        part<QLineEdit>("toFilter")->clear();
         const QString injection = QStringLiteral("x' OR '1'='1'; DROP TABLE outbox_events; --");
-        for (QLineEdit *field : {m_window->typeFilter(), m_window->sourceFilter(), m_window->keyFilter(),
-                 m_window->errorFilter(), m_window->searchEdit()}) {
+        for (QLineEdit *field : {part<QLineEdit>("typeFilter"), part<QLineEdit>("sourceFilter"),
+                 part<QLineEdit>("keyFilter"), part<QLineEdit>("errorFilter"), part<QLineEdit>("searchEdit")}) {
             field->setText(injection);
             QTest::keyClick(field, Qt::Key_Return);
             waitRowsShown();
             QVERIFY2(model()->rowCount() == 0, qPrintable(field->objectName()));
             field->clear();
         }
-        m_window->applyFilters();
+        m_window->eventBrowser()->applyFilters();
         waitRowsShown();
         QCOMPARE(model()->rowCount(), 10);
         QCOMPARE(count(QStringLiteral("1=1")), 10);
@@ -631,7 +642,7 @@ private Q_SLOTS:
         QTest::mouseClick(view->findChild<QPushButton *>(QStringLiteral("showGroup")), Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(m_window->findChild<QLabel *>(QStringLiteral("restriction"))->isVisible(), 10000);
         waitRowsShown();
-        QCOMPARE(m_window->statusTabs()->currentIndex(), 2);
+        QCOMPARE(part<QTabBar>("statusTabs")->currentIndex(), 2);
         QCOMPARE(
             m_window->findChild<QLineEdit *>(QStringLiteral("typeFilter"))->text(), QStringLiteral("order.created"));
         QCOMPARE(model()->rowCount(), 5);
@@ -655,7 +666,7 @@ private Q_SLOTS:
                 qPrintable(answer.text));
             QCOMPARE(answer.defaultButton, QMessageBox::Yes);
         }
-        QVERIFY(m_window->actionResultLabel()->text().startsWith(QStringLiteral("Retried 5 event(s); 0 skipped")));
+        QVERIFY(part<QLabel>("actionResult")->text().startsWith(QStringLiteral("Retried 5 event(s); 0 skipped")));
         QCOMPARE(count(QStringLiteral("status = 'failed' AND type = 'order.created'")), 0);
         QCOMPARE(count(QStringLiteral("status = 'failed'")), 2);
         const QString retriedId = m_app
@@ -727,16 +738,16 @@ private Q_SLOTS:
         QVERIFY(!m_window->findChild<QPushButton *>(QStringLiteral("showBlockingHead"))->isVisible());
 
         // The blocked key in the health panel is a link to its events, the failed head among them.
-        auto *blocked = m_window->healthPanel()->findChild<QLabel *>(QStringLiteral("blocked"));
+        auto *blocked = part<HealthPanel>("healthPanel")->findChild<QLabel *>(QStringLiteral("blocked"));
         QTRY_VERIFY(blocked->text().contains(QStringLiteral(">customer-7</a>")));
         QMetaObject::invokeMethod(blocked, "linkActivated", Q_ARG(QString, QStringLiteral("key:0")));
-        QCOMPARE(m_window->keyFilter()->text(), QStringLiteral("customer-7"));
+        QCOMPARE(part<QLineEdit>("keyFilter")->text(), QStringLiteral("customer-7"));
         waitRowsShown();
         QCOMPARE(model()->rowCount(), 2);
-        QCOMPARE(m_window->healthPanel()->findChild<QLabel *>(QStringLiteral("pendingSplit"))->text(),
+        QCOMPARE(part<HealthPanel>("healthPanel")->findChild<QLabel *>(QStringLiteral("pendingSplit"))->text(),
             QStringLiteral("1 ready · 0 retrying · 1 parked"));
-        m_window->keyFilter()->clear();
-        m_window->applyFilters();
+        part<QLineEdit>("keyFilter")->clear();
+        m_window->eventBrowser()->applyFilters();
         waitRowsShown();
 
         // "Show it" finds the head, in every status.
@@ -754,8 +765,8 @@ private Q_SLOTS:
             QStringLiteral("Failed after 1 attempt(s): not tried again unless retried (R), replayed or fixed in the "
                            "composer"));
         // Room for five attempts, and a copy that says it copied.
-        QVERIFY(m_window->detailPane()->attemptView()->height()
-            >= 5 * m_window->detailPane()->attemptView()->fontMetrics().height());
+        QVERIFY(part<DetailPane>("detailPane")->attemptView()->height()
+            >= 5 * part<DetailPane>("detailPane")->attemptView()->fontMetrics().height());
         auto *copy = m_window->findChild<QPushButton *>(QStringLiteral("copyEventId"));
         QTest::mouseClick(copy, Qt::LeftButton);
         QCOMPARE(QApplication::clipboard()->text(), head);
@@ -784,12 +795,12 @@ private Q_SLOTS:
         clickRow(rowB);
         m_window->action(QStringLiteral("filterByType"))->trigger();
         waitRowsShown();
-        QCOMPARE(m_window->typeFilter()->text(), QStringLiteral("com.example.b"));
+        QCOMPARE(part<QLineEdit>("typeFilter")->text(), QStringLiteral("com.example.b"));
         QCOMPARE(model()->rowCount(), 2);
         clickRow(0);
         m_window->action(QStringLiteral("filterByError"))->trigger();
         waitRowsShown();
-        QCOMPARE(m_window->errorFilter()->text(), QStringLiteral("Not Found: no such route"));
+        QCOMPARE(part<QLineEdit>("errorFilter")->text(), QStringLiteral("Not Found: no such route"));
         QCOMPARE(model()->rowCount(), 2);
 
         // Retry all that match: the operations list names the filter exactly.
@@ -814,11 +825,11 @@ private Q_SLOTS:
 
         // A second action goes on top; the first one's events are shown again, in whatever status now.
         m_window->findChild<QPushButton *>(QStringLiteral("clearRestriction"))->click();
-        for (QLineEdit *e : {m_window->typeFilter(), m_window->errorFilter()})
+        for (QLineEdit *e : {part<QLineEdit>("typeFilter"), part<QLineEdit>("errorFilter")})
             e->clear();
-        m_window->applyFilters();
+        m_window->eventBrowser()->applyFilters();
         waitRowsShown();
-        m_window->statusTabs()->setCurrentIndex(2);
+        part<QTabBar>("statusTabs")->setCurrentIndex(2);
         waitRowsShown();
         QCOMPARE(model()->rowCount(), 3);
         table()->selectAll();
@@ -833,7 +844,7 @@ private Q_SLOTS:
         operations->setCurrentItem(operations->topLevelItem(1));
         QTest::mouseClick(m_window->findChild<QPushButton *>(QStringLiteral("showAffected")), Qt::LeftButton);
         waitRowsShown();
-        QCOMPARE(m_window->statusTabs()->currentIndex(), 0);
+        QCOMPARE(part<QTabBar>("statusTabs")->currentIndex(), 0);
         QCOMPARE(model()->rowCount(), 2);
         for (int r = 0; r < 2; ++r) {
             QCOMPARE(cell(r, EventTableModel::Type), QStringLiteral("com.example.b"));
@@ -863,16 +874,16 @@ private Q_SLOTS:
         QVERIFY(view->findChild<QPushButton *>(QStringLiteral("showGroup"))->isEnabled());
         QVERIFY(!view->findChild<QPushButton *>(QStringLiteral("retryGroup"))->isEnabled());
         // The backstop: a shortcut or a script that still reaches an action changes nothing.
-        m_window->statusTabs()->setCurrentIndex(2);
+        part<QTabBar>("statusTabs")->setCurrentIndex(2);
         waitRowsShown();
         QSignalSpy finished(m_window.get(), &MainWindow::actionFinished);
         m_window->runAction(MainWindow::Action::Delete, MainWindow::Scope::AllMatching);
         QVERIFY(finished.wait(5000) || finished.size() == 1);
         QCOMPARE(
-            m_window->actionResultLabel()->text(), QStringLiteral("Read-only: nothing was changed (View ▸ Read-only)"));
+            part<QLabel>("actionResult")->text(), QStringLiteral("Read-only: nothing was changed (View ▸ Read-only)"));
         QCOMPARE(count(QStringLiteral("status = 'failed'")), 2);
         // No relaying, no enqueue.
-        RelayPanel *relay = m_window->relayPanel();
+        RelayPanel *relay = part<RelayPanel>("relayPanel");
         {
             MessageBoxAnswer ok(QMessageBox::Ok);
             relay->start();
@@ -899,7 +910,7 @@ private Q_SLOTS:
         enqueue(QStringLiteral("com.example.order"), "{\"amount\":-2}");
         deliver(2, EventStatus::Failed);
         openWindow();
-        m_window->relayPanel()->setTargetUrl(QStringLiteral("http://127.0.0.1:9/orders"));
+        part<RelayPanel>("relayPanel")->setTargetUrl(QStringLiteral("http://127.0.0.1:9/orders"));
         QCOMPARE(model()->rowCount(), 2);
         const QString first = model()->eventAt(1)->id, second = model()->eventAt(0)->id;
         clickRow(1);
@@ -931,7 +942,7 @@ private Q_SLOTS:
         QCOMPARE(operations->topLevelItem(0)->text(1), QStringLiteral("Edit & retry"));
 
         // The other one: kept failed, its history naming the fix.
-        m_window->statusTabs()->setCurrentIndex(2);
+        part<QTabBar>("statusTabs")->setCurrentIndex(2);
         waitRowsShown();
         QCOMPARE(model()->rowCount(), 1);
         clickRow(0);
@@ -948,21 +959,21 @@ private Q_SLOTS:
         QCOMPARE(history->last().outcome, Attempt::Outcome::Operator);
         QCOMPARE(history->last().error, QStringLiteral("replaced by %1 (edited)").arg(secondFix));
         // The inspector calls it resolved, and Show it opens the fix.
-        m_window->applyFilters();
+        m_window->eventBrowser()->applyFilters();
         waitRowsShown();
         QCOMPARE(model()->rowCount(), 1);
         clickRow(0);
-        auto *state = m_window->detailPane()->findChild<QLabel *>(QStringLiteral("eventState"));
+        auto *state = part<DetailPane>("detailPane")->findChild<QLabel *>(QStringLiteral("eventState"));
         QTRY_VERIFY2(
             state->text().startsWith(QStringLiteral("Resolved: replaced by the fix ")), qPrintable(state->text()));
-        auto *showIt = m_window->detailPane()->findChild<QPushButton *>(QStringLiteral("showBlockingHead"));
+        auto *showIt = part<DetailPane>("detailPane")->findChild<QPushButton *>(QStringLiteral("showBlockingHead"));
         QVERIFY(!showIt->isHidden());
         QTest::mouseClick(showIt, Qt::LeftButton);
-        QCOMPARE(m_window->idFilter()->text(), secondFix);
+        QCOMPARE(part<QLineEdit>("idFilter")->text(), secondFix);
         waitRowsShown();
         QCOMPARE(model()->rowCount(), 1);
         QCOMPARE(model()->eventAt(0)->id, secondFix);
-        m_window->idFilter()->clear();
+        part<QLineEdit>("idFilter")->clear();
 
         // A structured CloudEvent from the clipboard fills every field; something else is refused, saying why.
         QApplication::clipboard()->setText(QStringLiteral(
@@ -992,7 +1003,7 @@ private Q_SLOTS:
         enqueue(QStringLiteral("com.example.order.paid"));
         enqueue(QStringLiteral("com.example.user.created"));
         openWindow();
-        QCompleter *completer = m_window->typeFilter()->completer();
+        QCompleter *completer = part<QLineEdit>("typeFilter")->completer();
         QVERIFY(completer);
         QTRY_COMPARE_WITH_TIMEOUT(completer->model()->rowCount(), 3, 10000);
         QCOMPARE(completer->model()->index(0, 0).data().toString(), QStringLiteral("com.example.order.created   (3)"));
@@ -1005,10 +1016,10 @@ private Q_SLOTS:
         QCOMPARE(completer->currentCompletion(), QStringLiteral("com.example.user.created"));
         QMetaObject::invokeMethod(completer, "activated", Q_ARG(QString, QStringLiteral("com.example.order.paid")));
         waitRowsShown();
-        QCOMPARE(m_window->typeFilter()->text(), QStringLiteral("com.example.order.paid"));
+        QCOMPARE(part<QLineEdit>("typeFilter")->text(), QStringLiteral("com.example.order.paid"));
         QCOMPARE(model()->rowCount(), 1);
-        QTRY_COMPARE(m_window->sourceFilter()->completer()->model()->rowCount(), 1);
-        QCOMPARE(m_window->sourceFilter()->completer()->model()->index(0, 0).data(Qt::UserRole).toString(),
+        QTRY_COMPARE(part<QLineEdit>("sourceFilter")->completer()->model()->rowCount(), 1);
+        QCOMPARE(part<QLineEdit>("sourceFilter")->completer()->model()->index(0, 0).data(Qt::UserRole).toString(),
             QStringLiteral("/tests"));
     }
 
@@ -1028,7 +1039,7 @@ private Q_SLOTS:
         QSignalSpy finished(m_window.get(), &MainWindow::actionFinished);
         m_window->exportEvents(picked);
         QVERIFY(finished.wait(10000));
-        QCOMPARE(m_window->actionResultLabel()->text(), QStringLiteral("Exported 2 event(s) to %1").arg(picked));
+        QCOMPARE(part<QLabel>("actionResult")->text(), QStringLiteral("Exported 2 event(s) to %1").arg(picked));
         QFile f(picked);
         QVERIFY(f.open(QIODevice::ReadOnly));
         const QList<QByteArray> lines = f.readAll().split('\n');
@@ -1055,7 +1066,7 @@ private Q_SLOTS:
         deliver(3, EventStatus::Failed);
         deliver(2, EventStatus::Sent);
         openWindow();
-        m_window->statusTabs()->setCurrentIndex(2);
+        part<QTabBar>("statusTabs")->setCurrentIndex(2);
         waitRowsShown();
         QCOMPARE(model()->rowCount(), 3);
         table()->setFocus();
@@ -1069,7 +1080,7 @@ private Q_SLOTS:
         QVERIFY(finished.wait(10000));
         QVERIFY(answer.text.contains(QStringLiteral("the 2 selected events")));
         // The console's relayer is stopped: the result says how the retried events will leave.
-        QCOMPARE(m_window->actionResultLabel()->text(),
+        QCOMPARE(part<QLabel>("actionResult")->text(),
             QStringLiteral("Retried 2 event(s); 0 skipped — this console's relayer is stopped: Relay ▸ Start sends "
                            "them (or a relayer elsewhere)"));
         QCOMPARE(count(QStringLiteral("status = 'pending' AND attempts = 0 AND id IN ('%1', '%2')").arg(id0, id1)), 2);
@@ -1078,7 +1089,7 @@ private Q_SLOTS:
         QCOMPARE(model()->rowCount(), 1); // the failed tab now holds the one left
 
         // In the All tab, a selection of one failed and one sent event: one retried, one skipped.
-        m_window->statusTabs()->setCurrentIndex(0);
+        part<QTabBar>("statusTabs")->setCurrentIndex(0);
         waitRowsShown();
         int failedRow = -1, sentRow = -1;
         for (int r = 0; r < model()->rowCount(); ++r) {
@@ -1094,7 +1105,7 @@ private Q_SLOTS:
         MessageBoxAnswer answer2;
         m_window->action(QStringLiteral("retry"))->trigger();
         QVERIFY(finished.wait(10000));
-        QCOMPARE(m_window->actionResultLabel()->text().left(29), QStringLiteral("Retried 1 event(s); 1 skipped"));
+        QCOMPARE(part<QLabel>("actionResult")->text().left(29), QStringLiteral("Retried 1 event(s); 1 skipped"));
         QCOMPARE(count(QStringLiteral("status = 'failed'")), 0);
 
         // Cancel in the confirmation changes nothing.
@@ -1113,8 +1124,8 @@ private Q_SLOTS:
             enqueue(QStringLiteral("com.example.b"));
         deliver(10, EventStatus::Sent);
         openWindow();
-        QTest::keyClicks(m_window->typeFilter(), QStringLiteral("com.example.a"));
-        QTest::keyClick(m_window->typeFilter(), Qt::Key_Return);
+        QTest::keyClicks(part<QLineEdit>("typeFilter"), QStringLiteral("com.example.a"));
+        QTest::keyClick(part<QLineEdit>("typeFilter"), Qt::Key_Return);
         waitRowsShown();
         QCOMPARE(model()->rowCount(), 5);
         QSignalSpy finished(m_window.get(), &MainWindow::actionFinished);
@@ -1124,13 +1135,13 @@ private Q_SLOTS:
             QVERIFY(finished.wait(10000));
             QVERIFY2(answer.text.contains(QStringLiteral("all 5 events that match")), qPrintable(answer.text));
         }
-        QVERIFY(m_window->actionResultLabel()->text().startsWith(QStringLiteral("Replayed 5 event(s); 0 skipped")));
+        QVERIFY(part<QLabel>("actionResult")->text().startsWith(QStringLiteral("Replayed 5 event(s); 0 skipped")));
         QCOMPARE(count(QStringLiteral("status = 'pending' AND type = 'com.example.a' AND replay_of IS NOT NULL")), 5);
         waitRowsShown();
         QCOMPARE(model()->rowCount(), 10); // the replays match the filter too
 
         // Delete all that match in the Pending tab: only the five replays go.
-        m_window->statusTabs()->setCurrentIndex(1);
+        part<QTabBar>("statusTabs")->setCurrentIndex(1);
         waitRowsShown();
         QCOMPARE(model()->rowCount(), 5);
         {
@@ -1138,7 +1149,7 @@ private Q_SLOTS:
             m_window->action(QStringLiteral("deleteAll"))->trigger();
             QVERIFY(finished.wait(10000));
         }
-        QCOMPARE(m_window->actionResultLabel()->text(), QStringLiteral("Deleted 5 event(s); 0 skipped"));
+        QCOMPARE(part<QLabel>("actionResult")->text(), QStringLiteral("Deleted 5 event(s); 0 skipped"));
         QCOMPARE(count(QStringLiteral("1=1")), 10);
         QCOMPARE(count(QStringLiteral("replay_of IS NOT NULL")), 0);
         waitRowsShown();
@@ -1177,7 +1188,7 @@ private Q_SLOTS:
         MessageBoxAnswer yes;
         m_window->action(QStringLiteral("cleanup"))->trigger();
         QVERIFY(finished.wait(10000));
-        QCOMPARE(m_window->actionResultLabel()->text(), QStringLiteral("Cleaned up 3 old event(s)"));
+        QCOMPARE(part<QLabel>("actionResult")->text(), QStringLiteral("Cleaned up 3 old event(s)"));
         QCOMPARE(count(QStringLiteral("1=1")), 1);
         QCOMPARE(count(QStringLiteral("status = 'pending'")), 1);
         waitRowsShown();
@@ -1203,30 +1214,33 @@ private Q_SLOTS:
         openWindow();
         table()->setFocus();
         clickRow(0); // the newest
-        QTRY_COMPARE(m_window->detailPane()->event().id, second);
+        QTRY_COMPARE(part<DetailPane>("detailPane")->event().id, second);
         // Shown literally, as plain text: the type is not rendered as HTML, control characters are blanked.
         QCOMPARE(cell(0, EventTableModel::Type), QStringLiteral("<b>bold</b> type"));
-        QVERIFY(m_window->detailPane()->dataKindLabel()->text().startsWith(QStringLiteral("Data: binary, 9 bytes")));
-        QVERIFY2(m_window->detailPane()->dataView()->toPlainText().contains(QStringLiteral("ff fe 00 62")),
-            qPrintable(m_window->detailPane()->dataView()->toPlainText()));
+        QVERIFY(part<DetailPane>("detailPane")
+                    ->dataKindLabel()
+                    ->text()
+                    .startsWith(QStringLiteral("Data: binary, 9 bytes")));
+        QVERIFY2(part<DetailPane>("detailPane")->dataView()->toPlainText().contains(QStringLiteral("ff fe 00 62")),
+            qPrintable(part<DetailPane>("detailPane")->dataView()->toPlainText()));
         QTest::keyClick(table(), Qt::Key_J);
-        QTRY_COMPARE(m_window->detailPane()->event().id, first);
-        const QString data = m_window->detailPane()->dataView()->toPlainText();
+        QTRY_COMPARE(part<DetailPane>("detailPane")->event().id, first);
+        const QString data = part<DetailPane>("detailPane")->dataView()->toPlainText();
         QVERIFY2(
             data.contains(QStringLiteral("\"orderId\": 12345678901234567890")), qPrintable(data)); // every digit kept
-        QCOMPARE(m_window->detailPane()->attemptView()->topLevelItemCount(), 1);
-        QCOMPARE(m_window->detailPane()->attemptView()->topLevelItem(0)->text(1), QStringLiteral("failed"));
-        QCOMPARE(m_window->detailPane()->attemptView()->topLevelItem(0)->text(2), QStringLiteral("404"));
+        QCOMPARE(part<DetailPane>("detailPane")->attemptView()->topLevelItemCount(), 1);
+        QCOMPARE(part<DetailPane>("detailPane")->attemptView()->topLevelItem(0)->text(1), QStringLiteral("failed"));
+        QCOMPARE(part<DetailPane>("detailPane")->attemptView()->topLevelItem(0)->text(2), QStringLiteral("404"));
         bool traceShown = false;
-        for (int r = 0; r < m_window->detailPane()->attributeTable()->rowCount(); ++r)
-            traceShown |=
-                m_window->detailPane()->attributeTable()->item(r, 0)->text() == QLatin1String("ext: traceparent");
+        for (int r = 0; r < part<DetailPane>("detailPane")->attributeTable()->rowCount(); ++r)
+            traceShown |= part<DetailPane>("detailPane")->attributeTable()->item(r, 0)->text()
+                == QLatin1String("ext: traceparent");
         QVERIFY(traceShown);
         QTest::keyClick(table(), Qt::Key_K);
-        QTRY_COMPARE(m_window->detailPane()->event().id, second);
+        QTRY_COMPARE(part<DetailPane>("detailPane")->event().id, second);
         // "/" focuses the filter.
         QTest::keyClick(table(), Qt::Key_Slash);
-        QTRY_VERIFY(m_window->typeFilter()->hasFocus());
+        QTRY_VERIFY(part<QLineEdit>("typeFilter")->hasFocus());
     }
 
     void hostileEventsAreShownAndSentIntact()
@@ -1283,37 +1297,40 @@ private Q_SLOTS:
         auto select = [&](int row) {
             clickRow(row);
             const QString id = model()->eventAt(row)->id;
-            QTRY_COMPARE_WITH_TIMEOUT(m_window->detailPane()->event().id, id, 10000);
+            QTRY_COMPARE_WITH_TIMEOUT(part<DetailPane>("detailPane")->event().id, id, 10000);
         };
         select(0);
         bool noteShown = false;
-        for (int r = 0; r < m_window->detailPane()->attributeTable()->rowCount(); ++r) {
-            if (m_window->detailPane()->attributeTable()->item(r, 0)->text() == QLatin1String("ext: note")) {
-                noteShown = m_window->detailPane()->attributeTable()->item(r, 1)->text()
+        for (int r = 0; r < part<DetailPane>("detailPane")->attributeTable()->rowCount(); ++r) {
+            if (part<DetailPane>("detailPane")->attributeTable()->item(r, 0)->text() == QLatin1String("ext: note")) {
+                noteShown = part<DetailPane>("detailPane")->attributeTable()->item(r, 1)->text()
                     == QStringLiteral("<b>not bold</b> <script>alert(1)</script>");
             }
         }
         QVERIFY(noteShown);
         select(1); // invalid UTF-8: a hex dump
-        QVERIFY(m_window->detailPane()->dataKindLabel()->text().startsWith(QStringLiteral("Data: binary")));
+        QVERIFY(part<DetailPane>("detailPane")->dataKindLabel()->text().startsWith(QStringLiteral("Data: binary")));
         select(2); // deep JSON: shown, indentation capped
-        QVERIFY(m_window->detailPane()->dataKindLabel()->text().startsWith(QStringLiteral("Data: JSON")));
+        QVERIFY(part<DetailPane>("detailPane")->dataKindLabel()->text().startsWith(QStringLiteral("Data: JSON")));
         select(3); // 20 MB: the first MiB is shown
-        QVERIFY2(
-            m_window->detailPane()->dataKindLabel()->text().contains(QStringLiteral("first 1048576 of 20971520 bytes")),
-            qPrintable(m_window->detailPane()->dataKindLabel()->text()));
+        QVERIFY2(part<DetailPane>("detailPane")
+                     ->dataKindLabel()
+                     ->text()
+                     .contains(QStringLiteral("first 1048576 of 20971520 bytes")),
+            qPrintable(part<DetailPane>("detailPane")->dataKindLabel()->text()));
         select(4);
-        QVERIFY(m_window->detailPane()->dataKindLabel()->text().startsWith(QStringLiteral("Data: empty, 0 bytes")));
+        QVERIFY(
+            part<DetailPane>("detailPane")->dataKindLabel()->text().startsWith(QStringLiteral("Data: empty, 0 bytes")));
 
         // Four go out and arrive byte for byte; the one with control characters fails, with the reason, unsent.
-        TesterPanel *tester = m_window->testerPanel();
+        TesterPanel *tester = part<TesterPanel>("testerPanel");
         m_window->action(QStringLiteral("useReceiver"))->trigger();
-        QTest::mouseClick(m_window->relayPanel()->startButton(), Qt::LeftButton);
+        QTest::mouseClick(part<RelayPanel>("relayPanel")->startButton(), Qt::LeftButton);
         QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 4, 30000);
         QTRY_COMPARE_WITH_TIMEOUT(
             count(QStringLiteral("status = 'failed' AND last_error LIKE '%control character%'")), 1, 10000);
-        QTest::mouseClick(m_window->relayPanel()->stopButton(), Qt::LeftButton);
-        QTRY_COMPARE(m_window->relayPanel()->state(), RelayPanel::State::Stopped);
+        QTest::mouseClick(part<RelayPanel>("relayPanel")->stopButton(), Qt::LeftButton);
+        QTRY_COMPARE(part<RelayPanel>("relayPanel")->state(), RelayPanel::State::Stopped);
         const QList<ReceivedEvent> got = tester->receiver()->events();
         QCOMPARE(got.size(), 4);
         for (const ReceivedEvent &e : got) {
@@ -1328,19 +1345,19 @@ private Q_SLOTS:
             enqueue(QStringLiteral("com.example.a"),
                 i % 10 == 0 ? QByteArray("{\"note\":\"needle-in-here\"}") : QByteArray("{\"note\":\"hay\"}"));
         openWindow();
-        QTest::keyClicks(m_window->searchEdit(), QStringLiteral("needle"));
-        QTest::keyClick(m_window->searchEdit(), Qt::Key_Return);
+        QTest::keyClicks(part<QLineEdit>("searchEdit"), QStringLiteral("needle"));
+        QTest::keyClick(part<QLineEdit>("searchEdit"), Qt::Key_Return);
         waitRowsShown();
         QCOMPARE(model()->rowCount(), 5);
-        QCOMPARE(m_window->searchProgress()->value(), 100);
+        QCOMPARE(part<QProgressBar>("searchProgress")->value(), 100);
         // Cancel stops a search and keeps what it found so far.
-        m_window->startSearch();
-        m_window->cancelButton()->click();
+        m_window->eventBrowser()->startSearch();
+        part<QPushButton>("cancel")->click();
         QVERIFY(!model()->isLoading());
         QVERIFY(model()->rowCount() <= 5);
         // Only the newest 10,000: all of these. Clearing the search shows everything again.
-        m_window->searchEdit()->clear();
-        m_window->applyFilters();
+        part<QLineEdit>("searchEdit")->clear();
+        m_window->eventBrowser()->applyFilters();
         waitRowsShown();
         QCOMPARE(model()->rowCount(), 50);
     }
@@ -1365,7 +1382,7 @@ private Q_SLOTS:
             QStringLiteral("http://127.0.0.1:%1/events").arg(QString::fromLatin1(python.readLine().trimmed()));
         openWindow();
         QCOMPARE(model()->rowCount(), 3);
-        m_window->relayPanel()->setTargetUrl(QStringLiteral("http://127.0.0.1:9/relay-target"), false);
+        part<RelayPanel>("relayPanel")->setTargetUrl(QStringLiteral("http://127.0.0.1:9/relay-target"), false);
         table()->selectAll();
         {
             InputAnswer url(stock);
@@ -1377,11 +1394,10 @@ private Q_SLOTS:
             QVERIFY2(yes.text.contains(stock), qPrintable(yes.text));
             QCOMPARE(yes.defaultButton, QMessageBox::Yes);
         }
-        QTRY_VERIFY_WITH_TIMEOUT(
-            m_window->actionResultLabel()->text().startsWith(QStringLiteral("Sent 0 of 3")), 15000);
-        QVERIFY2(m_window->actionResultLabel()->text().contains(QStringLiteral("2 failed again: HTTP 501")),
-            qPrintable(m_window->actionResultLabel()->text()));
-        QVERIFY(m_window->actionResultLabel()->text().contains(QStringLiteral("1 skipped")));
+        QTRY_VERIFY_WITH_TIMEOUT(part<QLabel>("actionResult")->text().startsWith(QStringLiteral("Sent 0 of 3")), 15000);
+        QVERIFY2(part<QLabel>("actionResult")->text().contains(QStringLiteral("2 failed again: HTTP 501")),
+            qPrintable(part<QLabel>("actionResult")->text()));
+        QVERIFY(part<QLabel>("actionResult")->text().contains(QStringLiteral("1 skipped")));
         QCOMPARE(
             count(QStringLiteral("status = 'failed' AND last_http_status = 501 AND attempts = 2 AND lease_owner IS "
                                  "NULL AND last_error LIKE '%Unsupported method%'")),
@@ -1399,8 +1415,7 @@ private Q_SLOTS:
             m_window->action(QStringLiteral("retryTo"))->trigger();
             QTRY_VERIFY(yes.seen);
         }
-        QTRY_VERIFY_WITH_TIMEOUT(
-            m_window->actionResultLabel()->text().startsWith(QStringLiteral("Sent 2 of 3")), 15000);
+        QTRY_VERIFY_WITH_TIMEOUT(part<QLabel>("actionResult")->text().startsWith(QStringLiteral("Sent 2 of 3")), 15000);
         QCOMPARE(count(QStringLiteral("status = 'sent'")), 2);
         QStringList got;
         for (const ReceivedEvent &e : receiver.events())
@@ -1430,6 +1445,48 @@ private Q_SLOTS:
         // Read-only: the action is off.
         m_window->setReadOnly(true);
         QVERIFY(!m_window->action(QStringLiteral("retryTo"))->isEnabled());
+    }
+
+    // The demo: one outbox file and one set of sample events for the console and `outboxctl demo`. The console
+    // fills an empty one with 240 events in every state and aims the relay at its receiver; outboxctl adds the
+    // next order's events to the same file and relays them.
+    void demoOutboxIsSharedWithOutboxctl()
+    {
+        const QString path = MainWindow::demoPath();
+        QFile::remove(path);
+        m_window = std::make_unique<MainWindow>();
+        m_window->show();
+        QSignalSpy opened(m_window.get(), &MainWindow::outboxOpened);
+        m_window->openDemo();
+        QVERIFY(opened.wait(10000));
+        QCOMPARE(opened.first().first().toString(), QString());
+        QTRY_COMPARE_WITH_TIMEOUT(model()->rowCount(), 240, 10000);
+        auto storage = testsupport::openStorage(ConnectionSpec::sqlite(path));
+        const OutboxStats before = *storage->stats();
+        QVERIFY(before.failed > 0); // a 404 for good
+        QVERIFY2(before.sent > 50, qPrintable(QString::number(before.sent)));
+        QCOMPARE(before.sent + before.failed + before.pending, 240);
+        QVERIFY(before.pending >= 40); // the 40 never claimed, and the 503s waiting for a retry
+        QTRY_COMPARE(part<QTabBar>("statusTabs")->tabText(2), QStringLiteral("Failed (%1)").arg(before.failed));
+        auto *tester = part<TesterPanel>("testerPanel");
+        QCOMPARE(part<RelayPanel>("relayPanel")->targetUrl(), tester->receiverUrl());
+        m_window.reset();
+
+        QProcess ctl;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        // The test's data directory (QStandardPaths' test mode) as the child's, so it finds the same file.
+        env.insert(QStringLiteral("XDG_DATA_HOME"), QFileInfo(QFileInfo(path).absolutePath()).absolutePath());
+        env.remove(QStringLiteral("OUTBOX_DB"));
+        ctl.setProcessEnvironment(env);
+        ctl.start(QStringLiteral(OUTBOXCTL_PATH), {QStringLiteral("demo")});
+        QVERIFY(ctl.waitForFinished(60000));
+        const QByteArray out = ctl.readAllStandardOutput();
+        QCOMPARE(ctl.exitCode(), 0);
+        QVERIFY2(out.contains(QFileInfo(path).absoluteFilePath().toUtf8()), out.constData());
+        QVERIFY2(out.contains("enqueued 3 events in one transaction"), out.constData());
+        // The console's sample order 1080 (events 241-243), relayed with what was ready of the console's.
+        QVERIFY2(out.contains("com.example.order.paid") && out.contains("\"orderId\":1080"), out.constData());
+        QCOMPARE(storage->countEvents({}).value(), 243);
     }
 
     // `data.path = value` searches the parsed payloads: whitespace, key order and number spelling do not
@@ -1479,7 +1536,7 @@ private Q_SLOTS:
         QTest::qWait(3500);
         QCOMPARE(model()->rowCount(), 4);
         QCOMPARE(model()->sequenceAt(1), selected);
-        QVERIFY(m_window->liveLabel()->text().contains(QStringLiteral("selected")));
+        QVERIFY(part<QLabel>("liveState")->text().contains(QStringLiteral("selected")));
         // Esc clears the selection; the new row comes in and the current row stays on the same event.
         table()->setFocus();
         QTest::keyClick(table(), Qt::Key_Escape);
@@ -1503,8 +1560,8 @@ private Q_SLOTS:
     {
         enqueue(QStringLiteral("com.example.signed"));
         openWindow();
-        TesterPanel *tester = m_window->testerPanel();
-        RelayPanel *relay = m_window->relayPanel();
+        TesterPanel *tester = part<TesterPanel>("testerPanel");
+        RelayPanel *relay = part<RelayPanel>("relayPanel");
         m_window->action(QStringLiteral("useReceiver"))->trigger();
         const QByteArray secret = "whsec_" + QByteArray("console signing key of 32 bytes").toBase64();
         const QString secretFile = m_dir.filePath(QStringLiteral("signing.secret"));
@@ -1553,8 +1610,8 @@ private Q_SLOTS:
             enqueue(QStringLiteral("com.example.order"));
         }
         openWindow();
-        TesterPanel *tester = m_window->testerPanel();
-        RelayPanel *relay = m_window->relayPanel();
+        TesterPanel *tester = part<TesterPanel>("testerPanel");
+        RelayPanel *relay = part<RelayPanel>("relayPanel");
         m_window->action(QStringLiteral("useReceiver"))->trigger();
         Receiver audit;
         QVERIFY(!audit.listen().isError());
@@ -1586,7 +1643,7 @@ private Q_SLOTS:
         QVERIFY(probe.listen(QHostAddress::LocalHost));
         const quint16 port = probe.serverPort();
         probe.close();
-        RelayPanel *relay = m_window->relayPanel();
+        RelayPanel *relay = part<RelayPanel>("relayPanel");
         relay->setTargetUrl(QStringLiteral("http://127.0.0.1:%1/in").arg(port));
         for (QPushButton *button : {relay->startButton(), relay->onceButton()}) {
             MessageBoxAnswer no(QMessageBox::No);
@@ -1659,8 +1716,8 @@ private Q_SLOTS:
         for (int i = 0; i < 20; ++i)
             enqueue(QStringLiteral("com.example.a"), QByteArray("{\"i\":") + QByteArray::number(i) + "}");
         openWindow();
-        TesterPanel *tester = m_window->testerPanel();
-        RelayPanel *relay = m_window->relayPanel();
+        TesterPanel *tester = part<TesterPanel>("testerPanel");
+        RelayPanel *relay = part<RelayPanel>("relayPanel");
         QSettings().setValue(QStringLiteral("relay/url"), QStringLiteral("https://hooks.example.com/in"));
         // The receiver is a development tool: hidden for an outbox that is not the demo, until it is used.
         auto *receiverDock = m_window->findChild<QDockWidget *>(QStringLiteral("testerDock"));
@@ -1692,7 +1749,7 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(tester->receivedList()->topLevelItemCount(), 20, 5000);
         QCOMPARE(tester->receivedList()->topLevelItem(0)->text(5), QStringLiteral("valid"));
         QTRY_COMPARE_WITH_TIMEOUT(
-            m_window->healthPanel()->countText(QStringLiteral("sent")), QStringLiteral("20"), 5000);
+            part<HealthPanel>("healthPanel")->countText(QStringLiteral("sent")), QStringLiteral("20"), 5000);
 
         // Another outbox while the relayer runs: asked first, Cancel by default, and Cancel keeps everything.
         {
@@ -1730,7 +1787,7 @@ private Q_SLOTS:
         QTRY_COMPARE(relay->state(), RelayPanel::State::Stopped);
         QCOMPARE(count(QStringLiteral("lease_owner IS NOT NULL AND status = 'pending'")), 0);
         QTRY_VERIFY(QTextDocumentFragment::fromHtml(
-            m_window->healthPanel()->findChild<QLabel *>(QStringLiteral("lastError"))->text())
+            part<HealthPanel>("healthPanel")->findChild<QLabel *>(QStringLiteral("lastError"))->text())
                         .toPlainText()
                         .contains(QStringLiteral("HTTP 404")));
 

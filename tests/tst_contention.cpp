@@ -4,6 +4,7 @@
 // (OUTBOX_CONTENTION_SECONDS). No "database is locked" (or any other error) may reach a user, and no event
 // may be lost: every event enqueued arrives at the receiver.
 
+#include "eventbrowser.h"
 #include "eventmodel.h"
 #include "mainwindow.h"
 #include "receiver.h"
@@ -67,7 +68,7 @@ private Q_SLOTS:
         QVERIFY(opened.wait(10000));
         QCOMPARE(opened.first().first().toString(), QString());
         QStringList consoleProblems;
-        connect(window.model(), &EventTableModel::errorOccurred, this,
+        connect(window.eventBrowser()->model(), &EventTableModel::errorOccurred, this,
             [&](const QString &m) { consoleProblems.append(m); });
         connect(window.statusBar(), &QStatusBar::messageChanged, this, [&](const QString &m) {
             if (m.contains(QLatin1String("locked")) || m.contains(QLatin1String("cannot"))
@@ -89,7 +90,7 @@ private Q_SLOTS:
             }
         });
         answer.start(20);
-        window.statusTabs()->setCurrentIndex(2); // Failed
+        window.eventBrowser()->tabs()->setCurrentIndex(2); // Failed
 
         // The enqueuer: batches of 100 events, one process each, at most one batch per 100 ms (about 1,000
         // events a second), for the whole time.
@@ -125,7 +126,7 @@ private Q_SLOTS:
                     enqueued += enqueuer.readAllStandardOutput().trimmed().toInt();
                 startBatch();
             }
-            if (sinceRetry.elapsed() > 4000 && !window.model()->isLoading()) {
+            if (sinceRetry.elapsed() > 4000 && !window.eventBrowser()->model()->isLoading()) {
                 window.runAction(MainWindow::Action::Retry, MainWindow::Scope::AllMatching);
                 sinceRetry.restart();
             }
@@ -145,7 +146,7 @@ private Q_SLOTS:
         drain.start();
         while (sent() < enqueued && drain.elapsed() < 180000) {
             QTest::qWait(200);
-            if (sinceRetry.elapsed() > 4000 && !window.model()->isLoading()) {
+            if (sinceRetry.elapsed() > 4000 && !window.eventBrowser()->model()->isLoading()) {
                 window.runAction(MainWindow::Action::Retry, MainWindow::Scope::AllMatching);
                 sinceRetry.restart();
             }

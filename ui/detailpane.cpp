@@ -33,6 +33,7 @@ QString timeText(const QDateTime &t)
 
 DetailPane::DetailPane(QWidget *parent) : QWidget(parent)
 {
+    setObjectName(QStringLiteral("detailPane"));
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     // The id is the title: what a log line or a ticket names, selectable.

@@ -3,7 +3,9 @@
 
 #include "composerdialog.h"
 #include "connectdialog.h"
+#include "demo.h"
 #include "detailpane.h"
+#include "eventbrowser.h"
 #include "eventactions.h"
 #include "eventmodel.h"
 #include "failuregroupsview.h"
@@ -64,29 +66,9 @@ namespace {
 constexpr int kLiveIntervalMs = 1500;
 constexpr int kMaxRecent = 10;
 
-const EventStatus kTabStatus[] = {EventStatus::Pending, EventStatus::Failed, EventStatus::Sent};
-
-QDateTime parseTime(const QString &text, bool *ok)
-{
-    const QString t = text.trimmed();
-    *ok = true;
-    if (t.isEmpty())
-        return {};
-    for (const char *format : {"yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm", "yyyy-MM-dd"}) {
-        QDateTime d = QDateTime::fromString(t, QString::fromLatin1(format));
-        if (d.isValid())
-            return d;
-    }
-    QDateTime d = QDateTime::fromString(t, Qt::ISODateWithMs);
-    if (d.isValid())
-        return d;
-    *ok = false;
-    return {};
-}
 } // namespace
 
-MainWindow::MainWindow(QWidget *parent)
-    : QMainWindow(parent), m_session(new Session(this)), m_model(new EventTableModel(m_session, this))
+MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent), m_session(new Session(this))
 {
     setObjectName(QStringLiteral("MainWindow"));
     setAcceptDrops(true);
@@ -97,37 +79,11 @@ MainWindow::MainWindow(QWidget *parent)
     m_health = new HealthPanel(central);
     layout->addWidget(m_health);
 
-    m_tabs = new QTabBar(central);
-    m_tabs->setObjectName(QStringLiteral("statusTabs"));
-    for (const QString &t : {tr("All"), tr("Pending"), tr("Failed"), tr("Sent")})
-        m_tabs->addTab(t);
-    layout->addWidget(m_tabs);
-    layout->addWidget(buildFilterBar());
-    layout->addWidget(buildSearchBar());
-
-    m_splitter = new QSplitter(Qt::Horizontal, central);
-    m_table = new QTableView(m_splitter);
-    m_table->setObjectName(QStringLiteral("events"));
-    m_table->setModel(m_model);
-    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_table->setSelectionMode(QAbstractItemView::ExtendedSelection);
-    m_table->setContextMenuPolicy(Qt::ActionsContextMenu);
-    m_table->setWordWrap(false);
-    m_table->setAlternatingRowColors(true);
-    m_table->verticalHeader()->hide();
-    m_table->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
-    m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
-    m_table->horizontalHeader()->setStretchLastSection(true);
-    m_table->horizontalHeader()->setSectionsMovable(true);
-    m_table->horizontalHeader()->setSortIndicator(EventTableModel::Time, Qt::DescendingOrder);
-    m_table->setSortingEnabled(true);
-    const int widths[] = {150, 70, 200, 140, 120, 110, 70, 50};
-    for (int c = 0; c < EventTableModel::LastError; ++c)
-        m_table->setColumnWidth(c, widths[c]);
-    m_detail = new DetailPane(m_splitter);
-    m_splitter->setStretchFactor(0, 3);
-    m_splitter->setStretchFactor(1, 2);
-    layout->addWidget(m_splitter, 1);
+    m_browser = new EventBrowser(m_session, central);
+    m_model = m_browser->model();
+    m_table = m_browser->table();
+    m_detail = m_browser->detail();
+    layout->addWidget(m_browser, 1);
     setCentralWidget(central);
 
     m_relay = new RelayPanel(this);
@@ -160,13 +116,12 @@ MainWindow::MainWindow(QWidget *parent)
     tabifyDockWidget(operationsDock, relayersDock);
     failuresDock->raise();
 
-    m_rowsLabel = new QLabel(this);
     m_liveLabel = new QLabel(this);
     m_liveLabel->setObjectName(QStringLiteral("liveState"));
     m_actionResult = new QLabel(this);
     m_actionResult->setObjectName(QStringLiteral("actionResult"));
     m_actionResult->setTextFormat(Qt::PlainText);
-    statusBar()->addWidget(m_rowsLabel);
+    statusBar()->addWidget(m_browser->rowsLabel());
     statusBar()->addWidget(m_actionResult, 1);
     statusBar()->addPermanentWidget(m_liveLabel);
     m_relayBadge = new QLabel(this);
@@ -189,33 +144,25 @@ MainWindow::MainWindow(QWidget *parent)
         m_model->refresh();
         refreshStats();
         m_failures->refresh();
-        showCurrentDetail();
+        m_browser->showCurrentDetail();
         Q_EMIT actionFinished(summary);
     });
 
     connect(m_actions, &EventActions::operationRecorded, m_operations, &OperationsPanel::addOperation);
     connect(m_operations, &OperationsPanel::showAffectedRequested, this, [this](const Operation &op) {
-        presetFilters(0); // every status: the events may have moved on since (retried, sent)
-        restrictTo(op.affected,
+        m_browser->presetFilters(0); // every status: the events may have moved on since (retried, sent)
+        m_browser->restrictTo(op.affected,
             tr("the %L1 event(s) of \u201c%2\u201d at %3")
                 .arg(op.affected.size())
                 .arg(op.what, QLocale().toString(op.at, QStringLiteral("HH:mm:ss"))));
-        applyFilters();
+        m_browser->applyFilters();
     });
     connect(m_relayers, &RelayersView::takeOverRequested, m_actions, &EventActions::takeOver);
-    connect(m_failures, &FailureGroupsView::showEventsRequested, this, &MainWindow::showFailureGroup);
-    connect(m_health, &HealthPanel::keyClicked, this, [this](const QString &key) {
-        // The key's events in every status: the failed one holding the others back among them.
-        clearRestriction();
-        presetFilters(0, m_keyFilter, key);
-        applyFilters();
-    });
-    connect(m_health, &HealthPanel::eventClicked, m_detail, &DetailPane::showEventRequested);
-    connect(m_detail, &DetailPane::showEventRequested, this, [this](const QString &id) {
-        clearRestriction();
-        m_idFilter->setText(id);
-        applyFilters(); // an id is looked for in every status
-    });
+    connect(m_failures, &FailureGroupsView::showEventsRequested, m_browser, &EventBrowser::showFailureGroup);
+    connect(m_health, &HealthPanel::keyClicked, m_browser, &EventBrowser::showKey);
+    connect(m_health, &HealthPanel::eventClicked, m_browser, &EventBrowser::findEvent);
+    connect(m_browser, &EventBrowser::message, this,
+        [this](const QString &text, int timeoutMs) { statusBar()->showMessage(text, timeoutMs); });
     connect(m_failures, &FailureGroupsView::actionRequested, this,
         [this](EventAction action, const FailureGroup &group, const QList<qint64> &sequences) {
             m_actions->confirmAndRun(action, sequences,
@@ -227,48 +174,6 @@ MainWindow::MainWindow(QWidget *parent)
     buildMenus();
 
     connect(m_session, &Session::opened, this, &MainWindow::onOpened);
-    connect(m_tabs, &QTabBar::currentChanged, this, &MainWindow::applyFilters);
-    connect(m_model, &EventTableModel::loadingChanged, this, [this](bool loading) {
-        m_cancel->setEnabled(loading);
-        if (loading)
-            m_rowsLabel->setText(tr("Loading…"));
-        if (!loading && !m_model->isSearching())
-            m_searchProgress->hide();
-    });
-    connect(m_model, &EventTableModel::loadFinished, this, [this](qint64 rows, qint64 ms) {
-        m_lastScanMs = ms;
-        m_rowsLabel->setText(tr("%Ln event(s)", nullptr, rows) + (m_model->isSearching() ? tr(" found") : QString()));
-    });
-    connect(m_model, &EventTableModel::rowsInserted, this, [this] {
-        if (m_model->isLoading())
-            m_rowsLabel->setText(tr("Loading… %L1 so far").arg(m_model->rowCount()));
-    });
-    connect(
-        m_model, &EventTableModel::searchProgress, this, [this](int percent) { m_searchProgress->setValue(percent); });
-    connect(m_model, &EventTableModel::errorOccurred, this,
-        [this](const QString &message) { statusBar()->showMessage(message, 10000); });
-    // A live refresh swaps the rows in: keep the current row and the scroll position.
-    connect(m_model, &QAbstractItemModel::modelAboutToBeReset, this, [this] {
-        m_restoreCurrent = m_model->sequenceAt(m_table->currentIndex().row());
-        m_restoreTop = m_model->sequenceAt(m_table->rowAt(0));
-    });
-    connect(m_model, &QAbstractItemModel::modelReset, this, [this] {
-        if (m_restoreTop > 0) {
-            const int top = m_model->rowOfSequence(m_restoreTop);
-            if (top >= 0)
-                m_table->scrollTo(m_model->index(top, 0), QAbstractItemView::PositionAtTop);
-        }
-        if (m_restoreCurrent > 0) {
-            const int row = m_model->rowOfSequence(m_restoreCurrent);
-            if (row >= 0)
-                m_table->selectionModel()->setCurrentIndex(m_model->index(row, 0), QItemSelectionModel::NoUpdate);
-        }
-    });
-    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &MainWindow::showCurrentDetail);
-    connect(m_model, &EventTableModel::rowsFetched, this, [this] {
-        if (!m_detail->hasEvent() && m_table->currentIndex().isValid())
-            showCurrentDetail();
-    });
     connect(m_relay, &RelayPanel::relayError, this, [this](const QString &message, const QDateTime &at) {
         m_lastRelayError = message;
         m_lastRelayErrorAt = at;
@@ -281,21 +186,6 @@ MainWindow::MainWindow(QWidget *parent)
         statusBar()->showMessage(tr("The relay target is now the local receiver, %1").arg(url), 5000);
     });
 
-    auto *down = new QShortcut(QKeySequence(Qt::Key_J), m_table, nullptr, nullptr, Qt::WidgetShortcut);
-    connect(down, &QShortcut::activated, this, [this] { moveCurrent(1); });
-    auto *up = new QShortcut(QKeySequence(Qt::Key_K), m_table, nullptr, nullptr, Qt::WidgetShortcut);
-    connect(up, &QShortcut::activated, this, [this] { moveCurrent(-1); });
-    auto *escape = new QShortcut(QKeySequence(Qt::Key_Escape), m_table, nullptr, nullptr, Qt::WidgetShortcut);
-    connect(escape, &QShortcut::activated, m_table, &QTableView::clearSelection);
-    for (int key : {int(Qt::Key_Return), int(Qt::Key_Enter)}) {
-        auto *open = new QShortcut(QKeySequence(key), m_table, nullptr, nullptr, Qt::WidgetShortcut);
-        connect(open, &QShortcut::activated, this, [this] {
-            m_detail->show();
-            showCurrentDetail();
-            m_detail->attributeTable()->setFocus();
-        });
-    }
-
     m_liveTimer.setInterval(kLiveIntervalMs);
     connect(&m_liveTimer, &QTimer::timeout, this, &MainWindow::liveTick);
     m_liveTimer.start();
@@ -306,192 +196,7 @@ MainWindow::MainWindow(QWidget *parent)
 MainWindow::~MainWindow()
 {
     m_liveTimer.stop();
-    m_model->cancel(); // a scan still running gives way at once
     m_relay->stopNow();
-}
-
-QWidget *MainWindow::buildFilterBar()
-{
-    auto *bar = new QWidget(this);
-    auto *row = new QHBoxLayout(bar);
-    row->setContentsMargins(0, 0, 0, 0);
-    auto edit = [bar, row](const QString &placeholder, const QString &name, int width) {
-        auto *e = new QLineEdit(bar);
-        e->setPlaceholderText(placeholder);
-        e->setObjectName(name);
-        e->setClearButtonEnabled(true);
-        e->setMinimumWidth(width);
-        row->addWidget(e);
-        return e;
-    };
-    m_idFilter = edit(tr("find: id, subject, key"), QStringLiteral("idFilter"), 150);
-    m_idFilter->setToolTip(tr("An event id or its start, a subject or an ordering key, in every status"));
-    m_typeFilter = edit(tr("type  (/)"), QStringLiteral("typeFilter"), 140);
-    m_sourceFilter = edit(tr("source"), QStringLiteral("sourceFilter"), 100);
-    m_keyFilter = edit(tr("ordering key"), QStringLiteral("keyFilter"), 90);
-    m_errorFilter = edit(tr("error contains"), QStringLiteral("errorFilter"), 110);
-    m_fromFilter = edit(tr("from yyyy-MM-dd HH:mm"), QStringLiteral("fromFilter"), 130);
-    m_toFilter = edit(tr("to (exclusive)"), QStringLiteral("toFilter"), 110);
-    auto *apply = new QPushButton(tr("Filter"), bar);
-    auto *clear = new QPushButton(tr("Clear"), bar);
-    row->addWidget(apply);
-    row->addWidget(clear);
-    for (QLineEdit *e :
-        {m_idFilter, m_typeFilter, m_sourceFilter, m_keyFilter, m_errorFilter, m_fromFilter, m_toFilter})
-        connect(e, &QLineEdit::returnPressed, this, &MainWindow::applyFilters);
-    // Type and source complete from the values in the outbox, with how many events have each, by prefix;
-    // choosing one applies it.
-    for (QLineEdit *e : {m_typeFilter, m_sourceFilter}) {
-        auto *model = new QStandardItemModel(e);
-        auto *completer = new QCompleter(model, e);
-        completer->setCompletionRole(Qt::UserRole);
-        completer->setCaseSensitivity(Qt::CaseInsensitive);
-        completer->setFilterMode(Qt::MatchStartsWith);
-        completer->setMaxVisibleItems(15);
-        e->setCompleter(completer);
-        connect(completer, qOverload<const QString &>(&QCompleter::activated), this, [this, e](const QString &value) {
-            e->setText(value);
-            applyFilters();
-        });
-    }
-    connect(apply, &QPushButton::clicked, this, &MainWindow::applyFilters);
-    connect(clear, &QPushButton::clicked, this, [this] {
-        for (QLineEdit *e : {m_idFilter, m_typeFilter, m_sourceFilter, m_keyFilter, m_errorFilter, m_fromFilter,
-                 m_toFilter, m_searchEdit})
-            e->clear();
-        m_model->cancel();
-        clearRestriction();
-        applyFilters();
-    });
-    // Shown while the table holds only a failure group's or an operation's events.
-    m_restriction = new QLabel(bar);
-    m_restriction->setObjectName(QStringLiteral("restriction"));
-    m_restriction->setTextFormat(Qt::PlainText);
-    m_restrictionClear = new QPushButton(tr("Show all"), bar);
-    m_restrictionClear->setObjectName(QStringLiteral("clearRestriction"));
-    row->addWidget(m_restriction);
-    row->addWidget(m_restrictionClear);
-    m_restriction->hide();
-    m_restrictionClear->hide();
-    connect(m_restrictionClear, &QPushButton::clicked, this, [this] {
-        clearRestriction();
-        applyFilters();
-    });
-    return bar;
-}
-
-void MainWindow::loadCompletions()
-{
-    if (!m_open)
-        return;
-    m_completionsLoadedAt.start();
-    struct Values
-    {
-        Result<QList<QPair<QString, qint64>>> types = QList<QPair<QString, qint64>>{};
-        Result<QList<QPair<QString, qint64>>> sources = QList<QPair<QString, qint64>>{};
-    };
-    m_session->call<Values>(
-        this,
-        [](Storage &s) {
-            Values v;
-            v.types = s.valueCounts(Storage::Attribute::Type, 500);
-            v.sources = s.valueCounts(Storage::Attribute::Source, 500);
-            return v;
-        },
-        [this](const Values &v) {
-            const QLocale locale;
-            const std::pair<QLineEdit *, const Result<QList<QPair<QString, qint64>>> *> lists[] = {
-                {m_typeFilter, &v.types}, {m_sourceFilter, &v.sources}};
-            for (const auto &[edit, values] : lists) {
-                auto *model = qobject_cast<QStandardItemModel *>(edit->completer()->model());
-                if (!model || !values->isOk())
-                    continue;
-                model->clear();
-                for (const auto &[value, n] : values->value()) {
-                    auto *item = new QStandardItem(tr("%1   (%2)").arg(oneLine(value, 200), locale.toString(n)));
-                    item->setData(value, Qt::UserRole);
-                    model->appendRow(item);
-                }
-            }
-        },
-        Session::Lane::Background);
-}
-
-void MainWindow::presetFilters(int tab, QLineEdit *field, const QString &value)
-{
-    for (QLineEdit *edit : {m_idFilter, m_typeFilter, m_sourceFilter, m_keyFilter, m_errorFilter, m_fromFilter,
-             m_toFilter, m_searchEdit}) {
-        const QSignalBlocker blocker(edit);
-        edit->setText(edit == field ? value : QString());
-        edit->setStyleSheet(QString());
-    }
-    if (tab >= 0) {
-        const QSignalBlocker blocker(m_tabs);
-        m_tabs->setCurrentIndex(tab);
-    }
-}
-
-void MainWindow::restrictTo(const QList<qint64> &sequences, const QString &label)
-{
-    m_model->setRestriction(sequences, label);
-    m_restriction->setText(tr("Only %1").arg(label));
-    m_restriction->setToolTip(plainTooltip(label));
-    m_restriction->show();
-    m_restrictionClear->show();
-}
-
-void MainWindow::clearRestriction()
-{
-    m_restriction->hide();
-    m_restrictionClear->hide();
-    m_model->clearRestriction();
-}
-
-void MainWindow::showFailureGroup(const FailureGroup &group, const QList<qint64> &sequences)
-{
-    // The Failed tab, the group's type in the filter, the rest cleared; then only the group's events.
-    presetFilters(2, m_typeFilter, group.type);
-    restrictTo(sequences,
-        tr("the %L1 failed event(s) of group %2").arg(sequences.size()).arg(FailureGroupsView::groupName(group)));
-    applyFilters();
-    m_table->setFocus();
-}
-
-QWidget *MainWindow::buildSearchBar()
-{
-    auto *bar = new QWidget(this);
-    auto *row = new QHBoxLayout(bar);
-    row->setContentsMargins(0, 0, 0, 0);
-    m_searchEdit = new QLineEdit(bar);
-    m_searchEdit->setObjectName(QStringLiteral("searchEdit"));
-    m_searchEdit->setPlaceholderText(tr("search payloads: text, or data.path = value (Ctrl+F)"));
-    m_searchEdit->setClearButtonEnabled(true);
-    m_searchRange = new QComboBox(bar);
-    m_searchRange->addItem(tr("in the newest 10,000 events"), 10000);
-    m_searchRange->addItem(tr("in the newest 100,000 events"), 100000);
-    m_searchRange->addItem(tr("in the newest 1,000,000 events"), 1000000);
-    m_searchRange->addItem(tr("in all events"), 0);
-    m_searchRange->setCurrentIndex(1);
-    auto *go = new QPushButton(tr("Search"), bar);
-    m_cancel = new QPushButton(tr("Cancel"), bar);
-    m_cancel->setObjectName(QStringLiteral("cancel"));
-    m_cancel->setEnabled(false);
-    m_searchProgress = new QProgressBar(bar);
-    m_searchProgress->setRange(0, 100);
-    m_searchProgress->setMaximumWidth(160);
-    m_searchProgress->hide();
-    row->addWidget(m_searchEdit, 1);
-    row->addWidget(m_searchRange);
-    row->addWidget(go);
-    row->addWidget(m_cancel);
-    row->addWidget(m_searchProgress);
-    connect(m_searchEdit, &QLineEdit::returnPressed, this, &MainWindow::startSearch);
-    connect(go, &QPushButton::clicked, this, &MainWindow::startSearch);
-    connect(m_cancel, &QPushButton::clicked, this, [this] {
-        m_model->cancel();
-        m_rowsLabel->setText(tr("Stopped: %L1 event(s) so far").arg(m_model->rowCount()));
-    });
-    return bar;
 }
 
 void MainWindow::buildMenus()
@@ -524,14 +229,10 @@ void MainWindow::buildMenus()
         [this](bool checked) { setReadOnly(checked); });
     readOnly->setCheckable(true);
     readOnly->setToolTip(tr("No action of this console changes the outbox: for looking at production"));
-    add(view, tr("&Filter"), QStringLiteral("focusFilter"), QKeySequence(Qt::Key_Slash), [this] {
-        m_typeFilter->setFocus();
-        m_typeFilter->selectAll();
-    });
-    add(view, tr("&Search payloads"), QStringLiteral("focusSearch"), QKeySequence::Find, [this] {
-        m_searchEdit->setFocus();
-        m_searchEdit->selectAll();
-    });
+    add(view, tr("&Filter"), QStringLiteral("focusFilter"), QKeySequence(Qt::Key_Slash),
+        [this] { m_browser->focusFilter(); });
+    add(view, tr("&Search payloads"), QStringLiteral("focusSearch"), QKeySequence::Find,
+        [this] { m_browser->focusSearch(); });
     view->addSeparator();
     for (QDockWidget *dock : findChildren<QDockWidget *>())
         view->addAction(dock->toggleViewAction());
@@ -581,35 +282,7 @@ void MainWindow::buildMenus()
     for (QAction *a : {retry, retryTo, replay, remove, reproduce, editRetry, copyId})
         m_table->addAction(a);
     // Filters from the row under the operator's hand: this type, source, key, or error (its cause's text).
-    auto *separator = new QAction(this);
-    separator->setSeparator(true);
-    m_table->addAction(separator);
-    auto filterBy = [this](const QString &text, const QString &name, QLineEdit *edit,
-                        std::function<QString(const OutboxEvent &)> value) {
-        auto *a = new QAction(text, this);
-        a->setObjectName(name);
-        connect(a, &QAction::triggered, this, [this, edit, value] {
-            const OutboxEvent *e = m_model->eventAt(m_table->currentIndex().row());
-            if (!e)
-                return;
-            const QString v = value(*e);
-            if (v.isEmpty()) {
-                statusBar()->showMessage(tr("This event has none to filter by."), 4000);
-                return;
-            }
-            edit->setText(v);
-            applyFilters();
-        });
-        m_table->addAction(a);
-    };
-    filterBy(tr("Filter by this &type"), QStringLiteral("filterByType"), m_typeFilter,
-        [](const OutboxEvent &e) { return e.type; });
-    filterBy(tr("Filter by this s&ource"), QStringLiteral("filterBySource"), m_sourceFilter,
-        [](const OutboxEvent &e) { return e.source; });
-    filterBy(tr("Filter by this ordering &key"), QStringLiteral("filterByKey"), m_keyFilter,
-        [](const OutboxEvent &e) { return e.orderingKey; });
-    filterBy(tr("Filter by this &error"), QStringLiteral("filterByError"), m_errorFilter,
-        [](const OutboxEvent &e) { return longestLiteral(failureCause(e.lastError)); });
+    m_browser->addFilterActions();
 
     QMenu *relay = menuBar()->addMenu(tr("&Relay"));
     add(relay, tr("&Start"), QStringLiteral("relayStart"), QKeySequence(tr("Ctrl+Shift+S")),
@@ -702,28 +375,21 @@ void MainWindow::openOutbox(const ConnectionSpec &spec, Storage::OpenMode mode)
             != QMessageBox::Yes)
         return;
     m_relay->setConnection(spec, false);
-    m_model->forgetRows();
-    if (spec.toUrl() != m_spec.toUrl()) {
-        // Another outbox starts unfiltered: the previous one's filters and search would show it empty.
-        presetFilters(-1);
-        // Nor does it inherit the previous one's counts, relay log, relay error or action result.
-        for (int i = 0; i < m_tabs->count(); ++i)
-            m_tabs->setTabText(i, m_tabs->tabText(i).section(QStringLiteral(" ("), 0, 0));
+    const bool another = spec.toUrl() != m_spec.toUrl();
+    m_browser->resetForOutbox(another);
+    if (another) {
+        // Nor does another outbox inherit the previous one's relay log, relay error, action result or operations.
         m_relay->clearLog();
         m_lastRelayError.clear();
         m_lastRelayErrorAt = QDateTime();
         m_actionResult->clear();
+        m_operations->clear();
     }
     m_spec = spec;
     m_open = false;
     m_demo = false;
     m_health->clear();
-    m_detail->clear();
     m_failures->clear();
-    if (spec.toUrl() != m_spec.toUrl())
-        m_operations->clear();
-    m_restriction->hide();
-    m_restrictionClear->hide();
     m_lastFailedCount = -1;
     statusBar()->showMessage(tr("Opening %1…").arg(spec.displayUrl()));
     m_session->open(spec, mode);
@@ -765,19 +431,15 @@ void MainWindow::onOpened(const QString &error)
         tester->setVisible(m_demo || !m_tester->receiverUrl().isEmpty());
     if (m_demo)
         populateDemoIfEmpty();
-    applyFilters();
+    m_browser->applyFilters();
     refreshStats();
-    loadCompletions();
+    m_browser->loadCompletions(true);
     Q_EMIT outboxOpened(QString());
 }
 
 QString MainWindow::demoPath()
 {
-    // The same place `outboxctl demo` uses (cli::demoDatabasePath), so both tools share the demo outbox.
-    const QString dir =
-        QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + QStringLiteral("/outbox-console");
-    QDir().mkpath(dir);
-    return dir + QStringLiteral("/demo.db");
+    return demo::databasePath(); // shared with `outboxctl demo`
 }
 
 void MainWindow::openDemo()
@@ -791,78 +453,11 @@ void MainWindow::openDemo()
 void MainWindow::populateDemoIfEmpty()
 {
     // Sample events in every state, written the way an application would, then given a delivery history.
-    m_session->call<QString>(
-        this,
-        [](Storage &storage) -> QString {
-            auto count = storage.countEvents({});
-            if (!count.isOk())
-                return count.error().message();
-            if (count.value() > 0)
-                return QString();
-            QSqlDatabase db = storage.database();
-            const QStringList types = {QStringLiteral("com.example.order.created"),
-                QStringLiteral("com.example.order.paid"), QStringLiteral("com.example.order.shipped"),
-                QStringLiteral("com.example.customer.registered")};
-            if (Error e = Storage::beginWrite(db))
-                return e.message();
-            for (int i = 1; i <= 240; ++i) {
-                SendEventOptions o;
-                o.subject = QStringLiteral("order-%1").arg(1000 + i / 3);
-                if (i % 4 != 3)
-                    o.orderingKey = o.subject;
-                if (i % 5 == 0)
-                    o.extensions.insert(QStringLiteral("traceparent"),
-                        QStringLiteral("00-4bf92f3577b34da6a3ce929d0e0e%1-00f067aa0ba902b7-01")
-                            .arg(i, 4, 10, QLatin1Char('0')));
-                const QJsonObject data{{QStringLiteral("orderId"), 1000 + i / 3}, {QStringLiteral("amount"), 19.5 + i},
-                    {QStringLiteral("currency"), QStringLiteral("EUR")},
-                    {QStringLiteral("items"),
-                        QJsonArray{QJsonObject{{QStringLiteral("sku"), QStringLiteral("SKU-%1").arg(i % 17)},
-                            {QStringLiteral("qty"), 1 + i % 3}}}}};
-                auto id = sendEventTransactional(db, types.at(i % types.size()), QStringLiteral("/demo/shop"), data, o);
-                if (!id.isOk()) {
-                    db.rollback();
-                    return id.error().message();
-                }
-            }
-            db.commit();
-            // A delivery history: most were sent, some failed for good, some wait for a retry.
-            auto claimed = storage.claim(QStringLiteral("demo-history"), 200, 60000);
-            if (!claimed.isOk())
-                return claimed.error().message();
-            QList<DeliveryRecord> records;
-            const QDateTime now = QDateTime::currentDateTimeUtc();
-            for (const OutboxEvent &e : claimed.value()) {
-                DeliveryRecord r;
-                r.sequence = e.sequence;
-                r.attemptedAt = now;
-                r.durationMs = 3 + e.sequence % 20;
-                if (e.sequence % 23 == 0) {
-                    r.newStatus = EventStatus::Failed;
-                    r.outcome = Attempt::Outcome::Failed;
-                    r.httpStatus = 404;
-                    r.error = QStringLiteral("HTTP 404 Not Found: no route for this event type");
-                } else if (e.sequence % 17 == 0) {
-                    r.newStatus = EventStatus::Pending;
-                    r.outcome = Attempt::Outcome::Retry;
-                    r.httpStatus = 503;
-                    r.error = QStringLiteral("HTTP 503 Service Unavailable");
-                    r.nextAttemptAt = now.addSecs(600);
-                } else {
-                    r.newStatus = EventStatus::Sent;
-                    r.outcome = Attempt::Outcome::Sent;
-                    r.httpStatus = 200;
-                }
-                records.append(r);
-            }
-            if (Error e = storage.complete(QStringLiteral("demo-history"), records))
-                return e.message();
-            storage.releaseAll(QStringLiteral("demo-history"));
-            return QString();
-        },
-        [this](const QString &error) {
-            if (!error.isEmpty())
-                statusBar()->showMessage(tr("Could not fill the demo outbox: %1").arg(error), 10000);
+    m_session->call<Result<int>>(
+        this, [](Storage &storage) { return demo::fillIfEmpty(storage); },
+        [this](const Result<int> &filled) {
+            if (!filled.isOk())
+                statusBar()->showMessage(tr("Could not fill the demo outbox: %1").arg(filled.error().message()), 10000);
             m_model->reload();
             refreshStats();
         });
@@ -955,137 +550,6 @@ void MainWindow::dropEvent(QDropEvent *event)
 
 // ---- the table -----------------------------------------------------------------------------------------
 
-void MainWindow::applyFilters()
-{
-    EventFilter f;
-    // An id is looked for in every status: the All tab shows it wherever it is.
-    f.find = m_idFilter->text().trimmed(); // an id, the start of one, a subject or an ordering key
-    if (!f.find.isEmpty() && m_tabs->currentIndex() != 0) {
-        m_tabs->setCurrentIndex(0); // applies the filters again
-        return;
-    }
-    const int tab = m_tabs->currentIndex();
-    if (tab >= 1 && tab <= 3)
-        f.status = kTabStatus[tab - 1];
-    f.type = m_typeFilter->text().trimmed();
-    f.source = m_sourceFilter->text().trimmed();
-    f.orderingKey = m_keyFilter->text().trimmed();
-    f.errorContains = m_errorFilter->text().trimmed();
-    bool okFrom = true, okTo = true;
-    f.createdFrom = parseTime(m_fromFilter->text(), &okFrom);
-    f.createdTo = parseTime(m_toFilter->text(), &okTo);
-    m_fromFilter->setStyleSheet(okFrom ? QString() : QStringLiteral("color: #c01c28"));
-    m_toFilter->setStyleSheet(okTo ? QString() : QStringLiteral("color: #c01c28"));
-    if (!okFrom || !okTo) {
-        statusBar()->showMessage(tr("Times are written like 2026-11-27 14:30 (local time)."), 6000);
-        return;
-    }
-    m_detail->clear();
-    if (!m_searchEdit->text().isEmpty()) {
-        m_model->setFilter(f);
-        startSearch();
-        return;
-    }
-    m_model->clearSearch();
-    m_model->setFilter(f);
-}
-
-void MainWindow::startSearch()
-{
-    const QString text = m_searchEdit->text();
-    if (text.isEmpty()) {
-        m_searchProgress->hide();
-        m_model->clearSearch();
-        return;
-    }
-    m_searchProgress->setValue(0);
-    m_searchProgress->show();
-    m_table->horizontalHeader()->setSortIndicator(EventTableModel::Time, Qt::DescendingOrder);
-    m_model->search(text.toUtf8(), m_searchRange->currentData().toLongLong());
-}
-
-void MainWindow::moveCurrent(int delta)
-{
-    const int rows = m_model->rowCount();
-    if (rows == 0)
-        return;
-    const int row = qBound(0, m_table->currentIndex().row() + delta, rows - 1);
-    m_table->selectionModel()->setCurrentIndex(
-        m_model->index(row, 0), QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
-    m_table->scrollTo(m_model->index(row, 0));
-}
-
-void MainWindow::showCurrentDetail()
-{
-    const qint64 seq = m_model->sequenceAt(m_table->currentIndex().row());
-    if (seq == 0) {
-        m_detail->clear(tr("Select an event to see it in full."));
-        return;
-    }
-    m_detailRequest = seq;
-    struct Detail
-    {
-        OutboxEvent event;
-        QList<Attempt> attempts;
-        OutboxEvent head; // a parked event: the earliest unsent event of its key, that it waits behind
-        QString error;
-    };
-    m_session->call<Detail>(
-        this,
-        [seq](Storage &s) {
-            Detail d;
-            auto rows = s.eventsBySequence({seq}, true);
-            if (!rows.isOk()) {
-                d.error = rows.error().message();
-                return d;
-            }
-            if (rows.value().isEmpty()) {
-                d.error = QObject::tr("This event is gone (deleted or cleaned up).");
-                return d;
-            }
-            d.event = rows.value().first();
-            auto attempts = s.attempts(d.event.id);
-            if (attempts.isOk())
-                d.attempts = attempts.value();
-            const OutboxEvent &e = d.event;
-            // An event of an ordering key waits behind any earlier unsent one (parked on SQLite; on the servers
-            // it looks due but is not claimed).
-            if (e.status == EventStatus::Pending && !e.orderingKey.isEmpty()) {
-                for (EventStatus status : {EventStatus::Failed, EventStatus::Pending}) {
-                    EventFilter f;
-                    f.orderingKey = e.orderingKey;
-                    f.status = status;
-                    f.sequenceAtMost = e.sequence - 1;
-                    auto head = s.listEvents(f, PageRequest{PageRequest::Order::Ascending, 0, 1, false});
-                    if (head.isOk() && !head->isEmpty()
-                        && (d.head.id.isEmpty() || head->first().sequence < d.head.sequence))
-                        d.head = head->first();
-                }
-            }
-            return d;
-        },
-        [this, seq](const Detail &d) {
-            if (seq != m_detailRequest)
-                return; // the operator moved on meanwhile
-            if (!d.error.isEmpty())
-                m_detail->clear(d.error);
-            else
-                m_detail->showEvent(d.event, d.attempts, d.head);
-        },
-        Session::Lane::Quick);
-}
-
-QList<qint64> MainWindow::selectedSequences() const
-{
-    QList<qint64> seqs;
-    for (const QModelIndex &i : m_table->selectionModel()->selectedRows())
-        seqs.append(m_model->sequenceAt(i.row()));
-    if (seqs.isEmpty() && m_table->currentIndex().isValid())
-        seqs.append(m_model->sequenceAt(m_table->currentIndex().row()));
-    seqs.removeAll(0);
-    return seqs;
-}
-
 // ---- actions -------------------------------------------------------------------------------------------
 
 void MainWindow::runAction(Action action, Scope scope)
@@ -1095,20 +559,20 @@ void MainWindow::runAction(Action action, Scope scope)
     QList<qint64> seqs;
     QString scopeText;
     if (scope == Scope::Selection) {
-        seqs = selectedSequences();
+        seqs = m_browser->selectedSequences();
         if (seqs.isEmpty()) {
             statusBar()->showMessage(tr("Select one or more events first."), 4000);
             return;
         }
         scopeText = seqs.size() == 1 ? tr("the selected event") : tr("the %L1 selected events").arg(seqs.size());
     } else {
-        if (!allMatching(&seqs))
+        if (!m_browser->allMatching(&seqs))
             return;
         if (seqs.isEmpty()) {
             statusBar()->showMessage(tr("No events match the current filter."), 4000);
             return;
         }
-        scopeText = tr("all %L1 events that match: %2").arg(seqs.size()).arg(describeFilter());
+        scopeText = tr("all %L1 events that match: %2").arg(seqs.size()).arg(m_browser->describeFilter());
     }
     m_actions->confirmAndRun(action, seqs, scopeText);
 }
@@ -1117,7 +581,7 @@ void MainWindow::retrySelectedTo()
 {
     if (!m_open || m_actions->isRunning())
         return;
-    const QList<qint64> seqs = selectedSequences();
+    const QList<qint64> seqs = m_browser->selectedSequences();
     if (seqs.isEmpty()) {
         statusBar()->showMessage(tr("Select one or more failed events first."), 4000);
         return;
@@ -1147,50 +611,19 @@ void MainWindow::retrySelectedTo()
         seqs, config, seqs.size() == 1 ? tr("the selected event") : tr("the %L1 selected events").arg(seqs.size()));
 }
 
-bool MainWindow::allMatching(QList<qint64> *sequences)
-{
-    if (m_model->isLoading()) {
-        QMessageBox::information(this, tr("Still loading"),
-            tr("The table is still loading the events that match; try again when it is complete."));
-        return false;
-    }
-    *sequences = m_model->sequences();
-    return true;
-}
-
-QString MainWindow::describeFilter() const
-{
-    QStringList parts;
-    if (m_tabs->currentIndex() > 0)
-        parts << tr("status %1").arg(statusName(kTabStatus[m_tabs->currentIndex() - 1]));
-    const std::pair<QLineEdit *, QString> fields[] = {{m_idFilter, tr("id, subject or key")},
-        {m_typeFilter, tr("type")}, {m_sourceFilter, tr("source")}, {m_keyFilter, tr("key")},
-        {m_errorFilter, tr("error containing")}, {m_fromFilter, tr("created from")}, {m_toFilter, tr("created before")},
-        {m_searchEdit, tr("payload containing")}};
-    for (const auto &[edit, name] : fields) {
-        if (!edit->text().trimmed().isEmpty())
-            parts << QStringLiteral("%1 \u201c%2\u201d").arg(name, edit->text().trimmed());
-    }
-    if (!m_model->restrictionLabel().isEmpty())
-        parts << m_model->restrictionLabel();
-    return parts.isEmpty() ? tr("no filter") : parts.join(QStringLiteral(", "));
-}
-
 void MainWindow::exportEvents(const QString &path)
 {
     if (!m_open)
         return;
     // The selection when there is one, else everything that matches.
-    QList<qint64> seqs = m_table->selectionModel()->hasSelection() ? selectedSequences() : QList<qint64>();
+    QList<qint64> seqs = m_browser->selectedInOrder();
     QString scope;
     if (!seqs.isEmpty()) {
-        std::sort(seqs.begin(), seqs.end(),
-            [this](qint64 a, qint64 b) { return m_model->rowOfSequence(a) < m_model->rowOfSequence(b); });
         scope = tr("the %L1 selected events").arg(seqs.size());
     } else {
-        if (!allMatching(&seqs))
+        if (!m_browser->allMatching(&seqs))
             return;
-        scope = tr("all %L1 events that match: %2").arg(seqs.size()).arg(describeFilter());
+        scope = tr("all %L1 events that match: %2").arg(seqs.size()).arg(m_browser->describeFilter());
     }
     m_actions->exportEvents(seqs, path, scope);
 }
@@ -1219,7 +652,7 @@ void MainWindow::executeRelease(const QDateTime &cutoff)
 
 void MainWindow::reproduceCurrent(bool fix)
 {
-    const qint64 seq = m_model->sequenceAt(m_table->currentIndex().row());
+    const qint64 seq = m_browser->currentSequence();
     if (seq == 0) {
         statusBar()->showMessage(tr("Select an event first."), 4000);
         return;
@@ -1422,8 +855,7 @@ void MainWindow::refreshNow()
     if (!m_open)
         return;
     refreshStats();
-    if (!m_model->isSearching())
-        m_model->refresh();
+    m_browser->refreshRows();
 }
 
 void MainWindow::refreshStats()
@@ -1475,10 +907,8 @@ void MainWindow::refreshStats()
             // time (not the refresh's), and not as a relay error: none may have run.
             if (m_lastRelayError.isEmpty())
                 m_health->setLatestFailure(h.lastFailure, h.lastFailureAt);
-            updateTabCounts(h.stats.value());
-            // The completions follow the outbox, once a minute at most.
-            if (!m_completionsLoadedAt.isValid() || m_completionsLoadedAt.elapsed() > 60000)
-                loadCompletions();
+            m_browser->updateTabCounts(h.stats.value());
+            m_browser->loadCompletions(false); // they follow the outbox, once a minute at most
             // The failure groups follow the failed count (when it changes, they may have).
             // (Every 5 s at most: while many fail, a live refresh would otherwise group them every 1.5 s.)
             if (h.stats.value().failed != m_lastFailedCount
@@ -1490,15 +920,6 @@ void MainWindow::refreshStats()
             Q_EMIT statsRefreshed();
         },
         Session::Lane::Background);
-}
-
-void MainWindow::updateTabCounts(const OutboxStats &s)
-{
-    const QLocale locale;
-    m_tabs->setTabText(0, tr("All (%1)").arg(locale.toString(s.pending + s.failed + s.sent)));
-    m_tabs->setTabText(1, tr("Pending (%1)").arg(locale.toString(s.pending)));
-    m_tabs->setTabText(2, tr("Failed (%1)").arg(locale.toString(s.failed)));
-    m_tabs->setTabText(3, tr("Sent (%1)").arg(locale.toString(s.sent)));
 }
 
 void MainWindow::liveTick()
@@ -1516,20 +937,15 @@ void MainWindow::liveTick()
     }
     // Never move rows under the operator: not while a dialog is open, rows are selected, or a load or
     // search is running.
-    QString held;
-    if (QApplication::activeModalWidget())
-        held = tr("held while a dialog is open");
-    else if (m_table->selectionModel()->hasSelection())
-        held = tr("held while rows are selected (Esc clears)");
-    else if (m_model->isSearching())
-        held = tr("off during a payload search");
-    else if (m_model->isLoading() || m_actions->isRunning())
+    QString held = QApplication::activeModalWidget() ? tr("held while a dialog is open") : m_browser->refreshHeldBy();
+    if (held.isEmpty() && m_actions->isRunning())
         held = tr("waiting for the table");
     m_liveLabel->setText(held.isEmpty() ? tr("Live") : tr("Live refresh %1").arg(held));
     if (held.isEmpty()) {
         // Big tables take longer to scan: refresh less often rather than keep the database thread busy.
-        m_liveTimer.setInterval(int(qBound<qint64>(qint64(kLiveIntervalMs), m_lastScanMs * 5, qint64(30000))));
-        m_model->refresh();
+        m_liveTimer.setInterval(
+            int(qBound<qint64>(qint64(kLiveIntervalMs), m_browser->lastScanMs() * 5, qint64(30000))));
+        m_browser->refreshRows();
     }
 }
 
@@ -1548,14 +964,8 @@ void MainWindow::loadSettings()
     if (!restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray()))
         resize(1400, 900);
     restoreState(s.value(QStringLiteral("window/state")).toByteArray());
-    m_splitter->restoreState(s.value(QStringLiteral("window/splitter")).toByteArray());
-    const QByteArray header = s.value(QStringLiteral("window/header")).toByteArray();
-    if (!header.isEmpty()) {
-        m_table->horizontalHeader()->restoreState(header);
-        m_table->horizontalHeader()->setSortIndicator(EventTableModel::Time, Qt::DescendingOrder);
-    }
+    m_browser->loadSettings(s);
     m_relay->loadSettings();
-    m_searchRange->setCurrentIndex(qBound(0, s.value(QStringLiteral("searchRange"), 1).toInt(), 3));
     setLiveRefreshPaused(s.value(QStringLiteral("livePaused"), false).toBool());
     rebuildRecentMenu();
 }
@@ -1565,9 +975,7 @@ void MainWindow::saveSettings()
     QSettings s;
     s.setValue(QStringLiteral("window/geometry"), saveGeometry());
     s.setValue(QStringLiteral("window/state"), saveState());
-    s.setValue(QStringLiteral("window/splitter"), m_splitter->saveState());
-    s.setValue(QStringLiteral("window/header"), m_table->horizontalHeader()->saveState());
-    s.setValue(QStringLiteral("searchRange"), m_searchRange->currentIndex());
+    m_browser->saveSettings(s);
     m_relay->saveSettings();
 }
 

@@ -26,6 +26,7 @@ namespace outbox::ui {
 class ComposerDialog;
 class DetailPane;
 class EventActions;
+class EventBrowser;
 class EventTableModel;
 class FailureGroupsView;
 class OperationsPanel;
@@ -80,33 +81,11 @@ public:
     bool isReadOnly() const { return m_readOnly; }
     void setLiveRefreshPaused(bool paused);
     bool isLiveRefreshPaused() const { return m_livePaused; }
-    void applyFilters();
-    void startSearch();
     void refreshNow();
 
-    // For tests and the benchmark.
+    // The parts (tests and the benchmark find the widgets inside by their object names).
     Session *session() const { return m_session; }
-    EventTableModel *model() const { return m_model; }
-    QTableView *table() const { return m_table; }
-    DetailPane *detailPane() const { return m_detail; }
-    HealthPanel *healthPanel() const { return m_health; }
-    RelayPanel *relayPanel() const { return m_relay; }
-    TesterPanel *testerPanel() const { return m_tester; }
-    FailureGroupsView *failureGroups() const { return m_failures; }
-    QTabBar *statusTabs() const { return m_tabs; }
-    QLineEdit *idFilter() const { return m_idFilter; }
-    QLineEdit *typeFilter() const { return m_typeFilter; }
-    QLineEdit *sourceFilter() const { return m_sourceFilter; }
-    QLineEdit *keyFilter() const { return m_keyFilter; }
-    QLineEdit *errorFilter() const { return m_errorFilter; }
-    QLineEdit *fromFilter() const { return m_fromFilter; }
-    QLineEdit *toFilter() const { return m_toFilter; }
-    QLineEdit *searchEdit() const { return m_searchEdit; }
-    QComboBox *searchRange() const { return m_searchRange; }
-    QProgressBar *searchProgress() const { return m_searchProgress; }
-    QPushButton *cancelButton() const { return m_cancel; }
-    QLabel *actionResultLabel() const { return m_actionResult; }
-    QLabel *liveLabel() const { return m_liveLabel; }
+    EventBrowser *eventBrowser() const { return m_browser; }
     QAction *action(const QString &objectName) const;
     ComposerDialog *composer(); // created on first use
     QString lastError() const { return m_lastOpenError; }
@@ -130,21 +109,6 @@ private:
     void populateDemoIfEmpty();
     void refreshStats();
     void liveTick();
-    void showCurrentDetail();
-    QList<qint64> selectedSequences() const;
-    // The type and source completions: the values in the outbox with their counts.
-    void loadCompletions();
-    // Every filter and the search emptied (`field` set to value) and the status tab set (tab < 0: kept),
-    // without filtering yet: the caller applies them.
-    void presetFilters(int tab, QLineEdit *field = nullptr, const QString &value = {});
-    // Only these events of those the filter matches, until the operator clears it.
-    void restrictTo(const QList<qint64> &sequences, const QString &label);
-    void clearRestriction();
-    void showFailureGroup(const FailureGroup &group, const QList<qint64> &sequences);
-    // The sequences of every event that matches; false (after saying so) while the table still loads them.
-    bool allMatching(QList<qint64> *sequences);
-    // The current filter in words, for a confirmation and the operations list.
-    QString describeFilter() const;
     // The current event in the composer: a copy to send anew, or (fix) a failed one to edit and enqueue.
     void reproduceCurrent(bool fix);
     void enqueueComposed(const OutboxEvent &event);
@@ -154,13 +118,10 @@ private:
     // The server dialog; after a failed connect it opens again with the fields kept and the error shown.
     void connectPostgres(const ConnectionSpec &initial = {}, const QString &error = {});
     void updateTitle();
-    void updateTabCounts(const OutboxStats &stats);
-    void moveCurrent(int delta);
     void loadSettings();
     void saveSettings();
 
     Session *m_session;
-    EventTableModel *m_model;
     EventActions *m_actions = nullptr;
     ConnectionSpec m_spec;
     bool m_open = false;
@@ -169,33 +130,18 @@ private:
     bool m_connectingFromDialog = false;
 
     HealthPanel *m_health;
-    QTabBar *m_tabs;
-    QLineEdit *m_idFilter;
-    QLineEdit *m_typeFilter;
-    QLineEdit *m_sourceFilter;
-    QLineEdit *m_keyFilter;
-    QLineEdit *m_errorFilter;
-    QLineEdit *m_fromFilter;
-    QLineEdit *m_toFilter;
-    QLineEdit *m_searchEdit;
-    QComboBox *m_searchRange;
-    QProgressBar *m_searchProgress;
-    QPushButton *m_cancel;
-    QTableView *m_table;
-    DetailPane *m_detail;
-    QSplitter *m_splitter;
+    EventBrowser *m_browser;
+    EventTableModel *m_model; // the browser's
+    QTableView *m_table; // the browser's
+    DetailPane *m_detail; // the browser's
     RelayPanel *m_relay;
     TesterPanel *m_tester;
     FailureGroupsView *m_failures;
     OperationsPanel *m_operations;
     RelayersView *m_relayers;
-    QLabel *m_restriction = nullptr;
-    QPushButton *m_restrictionClear = nullptr;
     qint64 m_lastFailedCount = -1;
-    QElapsedTimer m_completionsLoadedAt;
     QElapsedTimer m_groupsClock; // when the failure groups last followed the failed count
     ComposerDialog *m_composer = nullptr;
-    QLabel *m_rowsLabel;
     QLabel *m_liveLabel;
     QLabel *m_actionResult;
     QMenu *m_recentMenu = nullptr;
@@ -208,10 +154,6 @@ private:
     bool m_statsInFlight = false;
     QAction *m_releaseStuck = nullptr;
     qint64 m_processing = 0; // a foreign outbox's rows marked "processing", at the last refresh
-    qint64 m_lastScanMs = 0;
-    qint64 m_detailRequest = 0;
-    qint64 m_restoreCurrent = 0;
-    qint64 m_restoreTop = 0;
     QString m_lastRelayError;
     QDateTime m_lastRelayErrorAt;
 };

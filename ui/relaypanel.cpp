@@ -29,6 +29,7 @@ constexpr int kLogLinesPerFlush = 200; // at thousands of events a second the lo
 
 RelayPanel::RelayPanel(QWidget *parent) : QWidget(parent)
 {
+    setObjectName(QStringLiteral("relayPanel"));
     auto *layout = new QVBoxLayout(this);
     auto *form = new QFormLayout;
     m_url = new QLineEdit(this);

@@ -29,6 +29,7 @@ constexpr int kKeptRequests = 2000;
 
 TesterPanel::TesterPanel(QWidget *parent) : QWidget(parent), m_receiver(new Receiver(this))
 {
+    setObjectName(QStringLiteral("testerPanel"));
     auto *layout = new QVBoxLayout(this);
     auto *top = new QHBoxLayout;
     m_port = new QSpinBox(this);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // outbox-console: the operator console. Everything but main() lives in ui/.
+#include "eventbrowser.h"
 #include "mainwindow.h"
 #include "session.h"
 
@@ -75,7 +76,7 @@ int main(int argc, char *argv[])
                     QTimer::singleShot(
                         1000, &window, [&window] { window.action(QStringLiteral("relayOnce"))->trigger(); });
                 QTimer::singleShot(3000, &window, [&window, file] {
-                    auto *model = window.model();
+                    auto *model = window.eventBrowser()->model();
                     int pick = 0;
                     for (int row = 0; row < model->rowCount(); ++row) {
                         if (const auto *e = model->eventAt(row);
@@ -84,7 +85,7 @@ int main(int argc, char *argv[])
                             break;
                         }
                     }
-                    window.table()->selectRow(pick);
+                    window.eventBrowser()->table()->selectRow(pick);
                     QTimer::singleShot(1000, &window, [&window, file] {
                         window.statusBar()->clearMessage(); // it names the (throwaway) file
                         const bool saved = window.grab().save(file);

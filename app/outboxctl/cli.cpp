@@ -137,15 +137,6 @@ QString defaultDatabasePath()
     return QDir(dir).filePath(QStringLiteral("outbox.db"));
 }
 
-QString demoDatabasePath()
-{
-    // The console's demo outbox (MainWindow::demoPath), shared so that both tools show the same demo.
-    const QString dir =
-        QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + QStringLiteral("/outbox-console");
-    QDir().mkpath(dir);
-    return dir + QStringLiteral("/demo.db");
-}
-
 outbox::ConnectionSpec Command::connectionSpec() const
 {
     QString url = m_parser.value(QStringLiteral("db"));

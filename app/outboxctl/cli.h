@@ -65,6 +65,5 @@ void printError(const QString &line);
 QJsonObject eventJson(const outbox::OutboxEvent &event, bool withData);
 QJsonValue dataJson(const QByteArray &data, const QString &contentType, QString *key);
 QString defaultDatabasePath();
-QString demoDatabasePath();
 
 } // namespace cli

@@ -3,6 +3,7 @@
 // through cli::fail() with one line for stderr.
 
 #include "cli.h"
+#include "demo.h"
 #include "jsonl.h"
 
 #include "cloudevents.h"
@@ -1179,10 +1180,10 @@ int cmdDemo(const QStringList &args)
         fail(BadUsage, QStringLiteral("unexpected argument '%1'").arg(cmd.positional().first()));
     // A demo touches only its own outbox: --db is refused and $OUTBOX_DB is not used, so it can never relay
     // someone's real backlog to a throwaway receiver or add sample events to it.
-    const QString demo = cli::demoDatabasePath();
+    const QString path = demo::databasePath();
     if (cmd.isSet(QStringLiteral("db")))
-        fail(BadUsage, QStringLiteral("demo uses its own outbox (%1) and never another: drop --db").arg(demo));
-    auto opened = Storage::open(ConnectionSpec::sqlite(demo), Storage::OpenMode::CreateIfMissing);
+        fail(BadUsage, QStringLiteral("demo uses its own outbox (%1) and never another: drop --db").arg(path));
+    auto opened = Storage::open(ConnectionSpec::sqlite(path), Storage::OpenMode::CreateIfMissing);
     if (!opened.isOk())
         fail(RuntimeFailure, opened.error().message());
     std::unique_ptr<Storage> storage = std::move(opened.value());
@@ -1192,29 +1193,15 @@ int cmdDemo(const QStringList &args)
     cli::printLine(QStringLiteral("outbox:   %1").arg(storage->spec().displayUrl()));
     cli::printLine(QStringLiteral("receiver: %1").arg(receiver.url().toString()));
 
-    QSqlDatabase db = storage->database();
-    if (Error e = Storage::beginWrite(db))
+    // The console's sample events (engine/demo.h), continuing its numbering: one order's events, in one
+    // transaction.
+    auto existing = storage->countEvents({});
+    if (!existing.isOk())
+        fail(RuntimeFailure, existing.error().message());
+    constexpr int kSamples = 3;
+    if (Error e = demo::enqueueSamples(storage->database(), int(existing.value()) + 1, kSamples))
         fail(RuntimeFailure, e.message());
-    const QList<std::pair<QString, QJsonObject>> samples = {
-        {QStringLiteral("com.example.order.created"),
-            QJsonObject{{QStringLiteral("order"), 1001}, {QStringLiteral("total"), 42.5}}},
-        {QStringLiteral("com.example.order.paid"),
-            QJsonObject{{QStringLiteral("order"), 1001}, {QStringLiteral("amount"), 42.5}}},
-        {QStringLiteral("com.example.order.shipped"),
-            QJsonObject{{QStringLiteral("order"), 1001}, {QStringLiteral("carrier"), QStringLiteral("DHL")}}},
-    };
-    for (const auto &[type, data] : samples) {
-        SendEventOptions options;
-        options.subject = QStringLiteral("orders/1001");
-        options.orderingKey = QStringLiteral("order-1001");
-        auto id = sendEventTransactional(db, type, QStringLiteral("/demo/shop"), data, options);
-        if (!id.isOk()) {
-            db.rollback();
-            fail(RuntimeFailure, id.error().message());
-        }
-    }
-    db.commit();
-    cli::printLine(QStringLiteral("enqueued %1 events in one transaction").arg(samples.size()));
+    cli::printLine(QStringLiteral("enqueued %1 events in one transaction").arg(kSamples));
 
     RelayerConfig config;
     config.targetUrl = receiver.url();

@@ -1,0 +1,669 @@
+// SPDX-License-Identifier: MIT
+#include "eventbrowser.h"
+
+#include "detailpane.h"
+#include "eventmodel.h"
+#include "failuregroupsview.h"
+#include "session.h"
+#include "textutil.h"
+
+#include <QAction>
+#include <QComboBox>
+#include <QCompleter>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QItemSelectionModel>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QShortcut>
+#include <QSignalBlocker>
+#include <QSplitter>
+#include <QStandardItemModel>
+#include <QTabBar>
+#include <QTableView>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+namespace outbox::ui {
+
+namespace {
+const EventStatus kTabStatus[] = {EventStatus::Pending, EventStatus::Failed, EventStatus::Sent};
+
+QDateTime parseTime(const QString &text, bool *ok)
+{
+    const QString t = text.trimmed();
+    *ok = true;
+    if (t.isEmpty())
+        return {};
+    for (const char *format : {"yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm", "yyyy-MM-dd"}) {
+        QDateTime d = QDateTime::fromString(t, QString::fromLatin1(format));
+        if (d.isValid())
+            return d;
+    }
+    QDateTime d = QDateTime::fromString(t, Qt::ISODateWithMs);
+    if (d.isValid())
+        return d;
+    *ok = false;
+    return {};
+}
+} // namespace
+
+EventBrowser::EventBrowser(Session *session, QWidget *parent)
+    : QWidget(parent), m_session(session), m_model(new EventTableModel(session, this))
+{
+    setObjectName(QStringLiteral("eventBrowser"));
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    m_tabs = new QTabBar(this);
+    m_tabs->setObjectName(QStringLiteral("statusTabs"));
+    for (const QString &t : {tr("All"), tr("Pending"), tr("Failed"), tr("Sent")})
+        m_tabs->addTab(t);
+    layout->addWidget(m_tabs);
+    layout->addWidget(buildFilterBar());
+    layout->addWidget(buildSearchBar());
+
+    m_splitter = new QSplitter(Qt::Horizontal, this);
+    m_splitter->setObjectName(QStringLiteral("browserSplitter"));
+    m_table = new QTableView(m_splitter);
+    m_table->setObjectName(QStringLiteral("events"));
+    m_table->setModel(m_model);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_table->setContextMenuPolicy(Qt::ActionsContextMenu);
+    m_table->setWordWrap(false);
+    m_table->setAlternatingRowColors(true);
+    m_table->verticalHeader()->hide();
+    m_table->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+    m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
+    m_table->horizontalHeader()->setStretchLastSection(true);
+    m_table->horizontalHeader()->setSectionsMovable(true);
+    m_table->horizontalHeader()->setSortIndicator(EventTableModel::Time, Qt::DescendingOrder);
+    m_table->setSortingEnabled(true);
+    const int widths[] = {150, 70, 200, 140, 120, 110, 70, 50};
+    for (int c = 0; c < EventTableModel::LastError; ++c)
+        m_table->setColumnWidth(c, widths[c]);
+    m_detail = new DetailPane(m_splitter);
+    m_splitter->setStretchFactor(0, 3);
+    m_splitter->setStretchFactor(1, 2);
+    layout->addWidget(m_splitter, 1);
+
+    m_rowsLabel = new QLabel(this);
+    m_rowsLabel->setObjectName(QStringLiteral("rows"));
+
+    connect(m_detail, &DetailPane::showEventRequested, this, &EventBrowser::findEvent);
+    connect(m_tabs, &QTabBar::currentChanged, this, &EventBrowser::applyFilters);
+    connect(m_model, &EventTableModel::loadingChanged, this, [this](bool loading) {
+        m_cancel->setEnabled(loading);
+        if (loading)
+            m_rowsLabel->setText(tr("Loading…"));
+        if (!loading && !m_model->isSearching())
+            m_searchProgress->hide();
+    });
+    connect(m_model, &EventTableModel::loadFinished, this, [this](qint64 rows, qint64 ms) {
+        m_lastScanMs = ms;
+        m_rowsLabel->setText(tr("%Ln event(s)", nullptr, rows) + (m_model->isSearching() ? tr(" found") : QString()));
+    });
+    connect(m_model, &EventTableModel::rowsInserted, this, [this] {
+        if (m_model->isLoading())
+            m_rowsLabel->setText(tr("Loading… %L1 so far").arg(m_model->rowCount()));
+    });
+    connect(
+        m_model, &EventTableModel::searchProgress, this, [this](int percent) { m_searchProgress->setValue(percent); });
+    connect(m_model, &EventTableModel::errorOccurred, this, [this](const QString &text) { Q_EMIT message(text, 10000); });
+    // A live refresh swaps the rows in: keep the current row and the scroll position.
+    connect(m_model, &QAbstractItemModel::modelAboutToBeReset, this, [this] {
+        m_restoreCurrent = m_model->sequenceAt(m_table->currentIndex().row());
+        m_restoreTop = m_model->sequenceAt(m_table->rowAt(0));
+    });
+    connect(m_model, &QAbstractItemModel::modelReset, this, [this] {
+        if (m_restoreTop > 0) {
+            const int top = m_model->rowOfSequence(m_restoreTop);
+            if (top >= 0)
+                m_table->scrollTo(m_model->index(top, 0), QAbstractItemView::PositionAtTop);
+        }
+        if (m_restoreCurrent > 0) {
+            const int row = m_model->rowOfSequence(m_restoreCurrent);
+            if (row >= 0)
+                m_table->selectionModel()->setCurrentIndex(m_model->index(row, 0), QItemSelectionModel::NoUpdate);
+        }
+    });
+    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &EventBrowser::showCurrentDetail);
+    connect(m_model, &EventTableModel::rowsFetched, this, [this] {
+        if (!m_detail->hasEvent() && m_table->currentIndex().isValid())
+            showCurrentDetail();
+    });
+
+    auto *down = new QShortcut(QKeySequence(Qt::Key_J), m_table, nullptr, nullptr, Qt::WidgetShortcut);
+    connect(down, &QShortcut::activated, this, [this] { moveCurrent(1); });
+    auto *up = new QShortcut(QKeySequence(Qt::Key_K), m_table, nullptr, nullptr, Qt::WidgetShortcut);
+    connect(up, &QShortcut::activated, this, [this] { moveCurrent(-1); });
+    auto *escape = new QShortcut(QKeySequence(Qt::Key_Escape), m_table, nullptr, nullptr, Qt::WidgetShortcut);
+    connect(escape, &QShortcut::activated, m_table, &QTableView::clearSelection);
+    for (int key : {int(Qt::Key_Return), int(Qt::Key_Enter)}) {
+        auto *open = new QShortcut(QKeySequence(key), m_table, nullptr, nullptr, Qt::WidgetShortcut);
+        connect(open, &QShortcut::activated, this, [this] {
+            m_detail->show();
+            showCurrentDetail();
+            m_detail->attributeTable()->setFocus();
+        });
+    }
+}
+
+EventBrowser::~EventBrowser()
+{
+    m_model->cancel(); // a scan still running gives way at once
+}
+
+QLineEdit *EventBrowser::fieldEdit(Field field) const
+{
+    switch (field) {
+    case Field::Find:
+        return m_idFilter;
+    case Field::Type:
+        return m_typeFilter;
+    case Field::Source:
+        return m_sourceFilter;
+    case Field::Key:
+        return m_keyFilter;
+    case Field::Error:
+        return m_errorFilter;
+    case Field::None:
+        break;
+    }
+    return nullptr;
+}
+
+// The table's context menu: filters from the row under the operator's hand (this type, source, key, or error:
+// its cause's text). The window's actions on the selection come first.
+void EventBrowser::addFilterActions()
+{
+    auto *separator = new QAction(this);
+    separator->setSeparator(true);
+    m_table->addAction(separator);
+    auto filterBy = [this](const QString &text, const QString &name, Field field,
+                        std::function<QString(const OutboxEvent &)> value) {
+        auto *a = new QAction(text, this);
+        a->setObjectName(name);
+        connect(a, &QAction::triggered, this, [this, field, value] {
+            const OutboxEvent *e = m_model->eventAt(m_table->currentIndex().row());
+            if (!e)
+                return;
+            const QString v = value(*e);
+            if (v.isEmpty()) {
+                Q_EMIT message(tr("This event has none to filter by."), 4000);
+                return;
+            }
+            fieldEdit(field)->setText(v);
+            applyFilters();
+        });
+        m_table->addAction(a);
+    };
+    filterBy(tr("Filter by this &type"), QStringLiteral("filterByType"), Field::Type,
+        [](const OutboxEvent &e) { return e.type; });
+    filterBy(tr("Filter by this s&ource"), QStringLiteral("filterBySource"), Field::Source,
+        [](const OutboxEvent &e) { return e.source; });
+    filterBy(tr("Filter by this ordering &key"), QStringLiteral("filterByKey"), Field::Key,
+        [](const OutboxEvent &e) { return e.orderingKey; });
+    filterBy(tr("Filter by this &error"), QStringLiteral("filterByError"), Field::Error,
+        [](const OutboxEvent &e) { return longestLiteral(failureCause(e.lastError)); });
+}
+
+void EventBrowser::findEvent(const QString &id)
+{
+    clearRestriction();
+    m_idFilter->setText(id);
+    applyFilters(); // an id is looked for in every status
+}
+
+void EventBrowser::showKey(const QString &key)
+{
+    // The key's events in every status: the failed one holding the others back among them.
+    clearRestriction();
+    presetFilters(0, Field::Key, key);
+    applyFilters();
+}
+
+void EventBrowser::resetForOutbox(bool another)
+{
+    m_model->forgetRows();
+    if (another) {
+        // Another outbox starts unfiltered: the previous one's filters and search would show it empty. Nor does
+        // it inherit the previous one's counts.
+        presetFilters(-1);
+        for (int i = 0; i < m_tabs->count(); ++i)
+            m_tabs->setTabText(i, m_tabs->tabText(i).section(QStringLiteral(" ("), 0, 0));
+        m_completionsLoadedAt.invalidate();
+    }
+    m_detail->clear();
+    m_restriction->hide();
+    m_restrictionClear->hide();
+}
+
+bool EventBrowser::hasSelection() const
+{
+    return m_table->selectionModel()->hasSelection();
+}
+
+QList<qint64> EventBrowser::selectedInOrder() const
+{
+    QList<qint64> seqs = hasSelection() ? selectedSequences() : QList<qint64>();
+    std::sort(seqs.begin(), seqs.end(),
+        [this](qint64 a, qint64 b) { return m_model->rowOfSequence(a) < m_model->rowOfSequence(b); });
+    return seqs;
+}
+
+qint64 EventBrowser::currentSequence() const
+{
+    return m_model->sequenceAt(m_table->currentIndex().row());
+}
+
+void EventBrowser::updateTabCounts(const OutboxStats &s)
+{
+    const QLocale locale;
+    m_tabs->setTabText(0, tr("All (%1)").arg(locale.toString(s.pending + s.failed + s.sent)));
+    m_tabs->setTabText(1, tr("Pending (%1)").arg(locale.toString(s.pending)));
+    m_tabs->setTabText(2, tr("Failed (%1)").arg(locale.toString(s.failed)));
+    m_tabs->setTabText(3, tr("Sent (%1)").arg(locale.toString(s.sent)));
+}
+
+QString EventBrowser::refreshHeldBy() const
+{
+    // Never move rows under the operator: not while rows are selected, or a load or search is running.
+    if (hasSelection())
+        return tr("held while rows are selected (Esc clears)");
+    if (m_model->isSearching())
+        return tr("off during a payload search");
+    if (m_model->isLoading())
+        return tr("waiting for the table");
+    return {};
+}
+
+void EventBrowser::refreshRows()
+{
+    if (!m_model->isSearching())
+        m_model->refresh();
+}
+
+void EventBrowser::focusFilter()
+{
+    m_typeFilter->setFocus();
+    m_typeFilter->selectAll();
+}
+
+void EventBrowser::focusSearch()
+{
+    m_searchEdit->setFocus();
+    m_searchEdit->selectAll();
+}
+
+void EventBrowser::loadSettings(const QSettings &s)
+{
+    m_splitter->restoreState(s.value(QStringLiteral("window/splitter")).toByteArray());
+    const QByteArray header = s.value(QStringLiteral("window/header")).toByteArray();
+    if (!header.isEmpty()) {
+        m_table->horizontalHeader()->restoreState(header);
+        m_table->horizontalHeader()->setSortIndicator(EventTableModel::Time, Qt::DescendingOrder);
+    }
+    m_searchRange->setCurrentIndex(qBound(0, s.value(QStringLiteral("searchRange"), 1).toInt(), 3));
+}
+
+void EventBrowser::saveSettings(QSettings &s) const
+{
+    s.setValue(QStringLiteral("window/splitter"), m_splitter->saveState());
+    s.setValue(QStringLiteral("window/header"), m_table->horizontalHeader()->saveState());
+    s.setValue(QStringLiteral("searchRange"), m_searchRange->currentIndex());
+}
+
+QWidget *EventBrowser::buildFilterBar()
+{
+    auto *bar = new QWidget(this);
+    auto *row = new QHBoxLayout(bar);
+    row->setContentsMargins(0, 0, 0, 0);
+    auto edit = [bar, row](const QString &placeholder, const QString &name, int width) {
+        auto *e = new QLineEdit(bar);
+        e->setPlaceholderText(placeholder);
+        e->setObjectName(name);
+        e->setClearButtonEnabled(true);
+        e->setMinimumWidth(width);
+        row->addWidget(e);
+        return e;
+    };
+    m_idFilter = edit(tr("find: id, subject, key"), QStringLiteral("idFilter"), 150);
+    m_idFilter->setToolTip(tr("An event id or its start, a subject or an ordering key, in every status"));
+    m_typeFilter = edit(tr("type  (/)"), QStringLiteral("typeFilter"), 140);
+    m_sourceFilter = edit(tr("source"), QStringLiteral("sourceFilter"), 100);
+    m_keyFilter = edit(tr("ordering key"), QStringLiteral("keyFilter"), 90);
+    m_errorFilter = edit(tr("error contains"), QStringLiteral("errorFilter"), 110);
+    m_fromFilter = edit(tr("from yyyy-MM-dd HH:mm"), QStringLiteral("fromFilter"), 130);
+    m_toFilter = edit(tr("to (exclusive)"), QStringLiteral("toFilter"), 110);
+    auto *apply = new QPushButton(tr("Filter"), bar);
+    auto *clear = new QPushButton(tr("Clear"), bar);
+    row->addWidget(apply);
+    row->addWidget(clear);
+    for (QLineEdit *e :
+        {m_idFilter, m_typeFilter, m_sourceFilter, m_keyFilter, m_errorFilter, m_fromFilter, m_toFilter})
+        connect(e, &QLineEdit::returnPressed, this, &EventBrowser::applyFilters);
+    // Type and source complete from the values in the outbox, with how many events have each, by prefix;
+    // choosing one applies it.
+    for (QLineEdit *e : {m_typeFilter, m_sourceFilter}) {
+        auto *model = new QStandardItemModel(e);
+        auto *completer = new QCompleter(model, e);
+        completer->setCompletionRole(Qt::UserRole);
+        completer->setCaseSensitivity(Qt::CaseInsensitive);
+        completer->setFilterMode(Qt::MatchStartsWith);
+        completer->setMaxVisibleItems(15);
+        e->setCompleter(completer);
+        connect(completer, qOverload<const QString &>(&QCompleter::activated), this, [this, e](const QString &value) {
+            e->setText(value);
+            applyFilters();
+        });
+    }
+    connect(apply, &QPushButton::clicked, this, &EventBrowser::applyFilters);
+    connect(clear, &QPushButton::clicked, this, [this] {
+        for (QLineEdit *e : {m_idFilter, m_typeFilter, m_sourceFilter, m_keyFilter, m_errorFilter, m_fromFilter,
+                 m_toFilter, m_searchEdit})
+            e->clear();
+        m_model->cancel();
+        clearRestriction();
+        applyFilters();
+    });
+    // Shown while the table holds only a failure group's or an operation's events.
+    m_restriction = new QLabel(bar);
+    m_restriction->setObjectName(QStringLiteral("restriction"));
+    m_restriction->setTextFormat(Qt::PlainText);
+    m_restrictionClear = new QPushButton(tr("Show all"), bar);
+    m_restrictionClear->setObjectName(QStringLiteral("clearRestriction"));
+    row->addWidget(m_restriction);
+    row->addWidget(m_restrictionClear);
+    m_restriction->hide();
+    m_restrictionClear->hide();
+    connect(m_restrictionClear, &QPushButton::clicked, this, [this] {
+        clearRestriction();
+        applyFilters();
+    });
+    return bar;
+}
+
+void EventBrowser::loadCompletions(bool force)
+{
+    if (!m_session->isOpen() || (!force && m_completionsLoadedAt.isValid() && m_completionsLoadedAt.elapsed() < 60000))
+        return;
+    m_completionsLoadedAt.start();
+    struct Values
+    {
+        Result<QList<QPair<QString, qint64>>> types = QList<QPair<QString, qint64>>{};
+        Result<QList<QPair<QString, qint64>>> sources = QList<QPair<QString, qint64>>{};
+    };
+    m_session->call<Values>(
+        this,
+        [](Storage &s) {
+            Values v;
+            v.types = s.valueCounts(Storage::Attribute::Type, 500);
+            v.sources = s.valueCounts(Storage::Attribute::Source, 500);
+            return v;
+        },
+        [this](const Values &v) {
+            const QLocale locale;
+            const std::pair<QLineEdit *, const Result<QList<QPair<QString, qint64>>> *> lists[] = {
+                {m_typeFilter, &v.types}, {m_sourceFilter, &v.sources}};
+            for (const auto &[edit, values] : lists) {
+                auto *model = qobject_cast<QStandardItemModel *>(edit->completer()->model());
+                if (!model || !values->isOk())
+                    continue;
+                model->clear();
+                for (const auto &[value, n] : values->value()) {
+                    auto *item = new QStandardItem(tr("%1   (%2)").arg(oneLine(value, 200), locale.toString(n)));
+                    item->setData(value, Qt::UserRole);
+                    model->appendRow(item);
+                }
+            }
+        },
+        Session::Lane::Background);
+}
+
+void EventBrowser::presetFilters(int tab, Field which, const QString &value)
+{
+    QLineEdit *field = fieldEdit(which);
+    for (QLineEdit *edit : {m_idFilter, m_typeFilter, m_sourceFilter, m_keyFilter, m_errorFilter, m_fromFilter,
+             m_toFilter, m_searchEdit}) {
+        const QSignalBlocker blocker(edit);
+        edit->setText(edit == field ? value : QString());
+        edit->setStyleSheet(QString());
+    }
+    if (tab >= 0) {
+        const QSignalBlocker blocker(m_tabs);
+        m_tabs->setCurrentIndex(tab);
+    }
+}
+
+void EventBrowser::restrictTo(const QList<qint64> &sequences, const QString &label)
+{
+    m_model->setRestriction(sequences, label);
+    m_restriction->setText(tr("Only %1").arg(label));
+    m_restriction->setToolTip(plainTooltip(label));
+    m_restriction->show();
+    m_restrictionClear->show();
+}
+
+void EventBrowser::clearRestriction()
+{
+    m_restriction->hide();
+    m_restrictionClear->hide();
+    m_model->clearRestriction();
+}
+
+void EventBrowser::showFailureGroup(const FailureGroup &group, const QList<qint64> &sequences)
+{
+    // The Failed tab, the group's type in the filter, the rest cleared; then only the group's events.
+    presetFilters(2, Field::Type, group.type);
+    restrictTo(sequences,
+        tr("the %L1 failed event(s) of group %2").arg(sequences.size()).arg(FailureGroupsView::groupName(group)));
+    applyFilters();
+    m_table->setFocus();
+}
+
+QWidget *EventBrowser::buildSearchBar()
+{
+    auto *bar = new QWidget(this);
+    auto *row = new QHBoxLayout(bar);
+    row->setContentsMargins(0, 0, 0, 0);
+    m_searchEdit = new QLineEdit(bar);
+    m_searchEdit->setObjectName(QStringLiteral("searchEdit"));
+    m_searchEdit->setPlaceholderText(tr("search payloads: text, or data.path = value (Ctrl+F)"));
+    m_searchEdit->setClearButtonEnabled(true);
+    m_searchRange = new QComboBox(bar);
+    m_searchRange->setObjectName(QStringLiteral("searchRange"));
+    m_searchRange->addItem(tr("in the newest 10,000 events"), 10000);
+    m_searchRange->addItem(tr("in the newest 100,000 events"), 100000);
+    m_searchRange->addItem(tr("in the newest 1,000,000 events"), 1000000);
+    m_searchRange->addItem(tr("in all events"), 0);
+    m_searchRange->setCurrentIndex(1);
+    auto *go = new QPushButton(tr("Search"), bar);
+    m_cancel = new QPushButton(tr("Cancel"), bar);
+    m_cancel->setObjectName(QStringLiteral("cancel"));
+    m_cancel->setEnabled(false);
+    m_searchProgress = new QProgressBar(bar);
+    m_searchProgress->setObjectName(QStringLiteral("searchProgress"));
+    m_searchProgress->setRange(0, 100);
+    m_searchProgress->setMaximumWidth(160);
+    m_searchProgress->hide();
+    row->addWidget(m_searchEdit, 1);
+    row->addWidget(m_searchRange);
+    row->addWidget(go);
+    row->addWidget(m_cancel);
+    row->addWidget(m_searchProgress);
+    connect(m_searchEdit, &QLineEdit::returnPressed, this, &EventBrowser::startSearch);
+    connect(go, &QPushButton::clicked, this, &EventBrowser::startSearch);
+    connect(m_cancel, &QPushButton::clicked, this, [this] {
+        m_model->cancel();
+        m_rowsLabel->setText(tr("Stopped: %L1 event(s) so far").arg(m_model->rowCount()));
+    });
+    return bar;
+}
+
+void EventBrowser::applyFilters()
+{
+    EventFilter f;
+    // An id is looked for in every status: the All tab shows it wherever it is.
+    f.find = m_idFilter->text().trimmed(); // an id, the start of one, a subject or an ordering key
+    if (!f.find.isEmpty() && m_tabs->currentIndex() != 0) {
+        m_tabs->setCurrentIndex(0); // applies the filters again
+        return;
+    }
+    const int tab = m_tabs->currentIndex();
+    if (tab >= 1 && tab <= 3)
+        f.status = kTabStatus[tab - 1];
+    f.type = m_typeFilter->text().trimmed();
+    f.source = m_sourceFilter->text().trimmed();
+    f.orderingKey = m_keyFilter->text().trimmed();
+    f.errorContains = m_errorFilter->text().trimmed();
+    bool okFrom = true, okTo = true;
+    f.createdFrom = parseTime(m_fromFilter->text(), &okFrom);
+    f.createdTo = parseTime(m_toFilter->text(), &okTo);
+    m_fromFilter->setStyleSheet(okFrom ? QString() : QStringLiteral("color: #c01c28"));
+    m_toFilter->setStyleSheet(okTo ? QString() : QStringLiteral("color: #c01c28"));
+    if (!okFrom || !okTo) {
+        Q_EMIT message(tr("Times are written like 2026-11-27 14:30 (local time)."), 6000);
+        return;
+    }
+    m_detail->clear();
+    if (!m_searchEdit->text().isEmpty()) {
+        m_model->setFilter(f);
+        startSearch();
+        return;
+    }
+    m_model->clearSearch();
+    m_model->setFilter(f);
+}
+
+void EventBrowser::startSearch()
+{
+    const QString text = m_searchEdit->text();
+    if (text.isEmpty()) {
+        m_searchProgress->hide();
+        m_model->clearSearch();
+        return;
+    }
+    m_searchProgress->setValue(0);
+    m_searchProgress->show();
+    m_table->horizontalHeader()->setSortIndicator(EventTableModel::Time, Qt::DescendingOrder);
+    m_model->search(text.toUtf8(), m_searchRange->currentData().toLongLong());
+}
+
+void EventBrowser::moveCurrent(int delta)
+{
+    const int rows = m_model->rowCount();
+    if (rows == 0)
+        return;
+    const int row = qBound(0, m_table->currentIndex().row() + delta, rows - 1);
+    m_table->selectionModel()->setCurrentIndex(
+        m_model->index(row, 0), QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    m_table->scrollTo(m_model->index(row, 0));
+}
+
+void EventBrowser::showCurrentDetail()
+{
+    const qint64 seq = m_model->sequenceAt(m_table->currentIndex().row());
+    if (seq == 0) {
+        m_detail->clear(tr("Select an event to see it in full."));
+        return;
+    }
+    m_detailRequest = seq;
+    struct Detail
+    {
+        OutboxEvent event;
+        QList<Attempt> attempts;
+        OutboxEvent head; // a parked event: the earliest unsent event of its key, that it waits behind
+        QString error;
+    };
+    m_session->call<Detail>(
+        this,
+        [seq](Storage &s) {
+            Detail d;
+            auto rows = s.eventsBySequence({seq}, true);
+            if (!rows.isOk()) {
+                d.error = rows.error().message();
+                return d;
+            }
+            if (rows.value().isEmpty()) {
+                d.error = QObject::tr("This event is gone (deleted or cleaned up).");
+                return d;
+            }
+            d.event = rows.value().first();
+            auto attempts = s.attempts(d.event.id);
+            if (attempts.isOk())
+                d.attempts = attempts.value();
+            const OutboxEvent &e = d.event;
+            // An event of an ordering key waits behind any earlier unsent one (parked on SQLite; on the servers
+            // it looks due but is not claimed).
+            if (e.status == EventStatus::Pending && !e.orderingKey.isEmpty()) {
+                for (EventStatus status : {EventStatus::Failed, EventStatus::Pending}) {
+                    EventFilter f;
+                    f.orderingKey = e.orderingKey;
+                    f.status = status;
+                    f.sequenceAtMost = e.sequence - 1;
+                    auto head = s.listEvents(f, PageRequest{PageRequest::Order::Ascending, 0, 1, false});
+                    if (head.isOk() && !head->isEmpty()
+                        && (d.head.id.isEmpty() || head->first().sequence < d.head.sequence))
+                        d.head = head->first();
+                }
+            }
+            return d;
+        },
+        [this, seq](const Detail &d) {
+            if (seq != m_detailRequest)
+                return; // the operator moved on meanwhile
+            if (!d.error.isEmpty())
+                m_detail->clear(d.error);
+            else
+                m_detail->showEvent(d.event, d.attempts, d.head);
+        },
+        Session::Lane::Quick);
+}
+
+QList<qint64> EventBrowser::selectedSequences() const
+{
+    QList<qint64> seqs;
+    for (const QModelIndex &i : m_table->selectionModel()->selectedRows())
+        seqs.append(m_model->sequenceAt(i.row()));
+    if (seqs.isEmpty() && m_table->currentIndex().isValid())
+        seqs.append(m_model->sequenceAt(m_table->currentIndex().row()));
+    seqs.removeAll(0);
+    return seqs;
+}
+
+bool EventBrowser::allMatching(QList<qint64> *sequences)
+{
+    if (m_model->isLoading()) {
+        QMessageBox::information(window(), tr("Still loading"),
+            tr("The table is still loading the events that match; try again when it is complete."));
+        return false;
+    }
+    *sequences = m_model->sequences();
+    return true;
+}
+
+QString EventBrowser::describeFilter() const
+{
+    QStringList parts;
+    if (m_tabs->currentIndex() > 0)
+        parts << tr("status %1").arg(statusName(kTabStatus[m_tabs->currentIndex() - 1]));
+    const std::pair<QLineEdit *, QString> fields[] = {{m_idFilter, tr("id, subject or key")},
+        {m_typeFilter, tr("type")}, {m_sourceFilter, tr("source")}, {m_keyFilter, tr("key")},
+        {m_errorFilter, tr("error containing")}, {m_fromFilter, tr("created from")}, {m_toFilter, tr("created before")},
+        {m_searchEdit, tr("payload containing")}};
+    for (const auto &[edit, name] : fields) {
+        if (!edit->text().trimmed().isEmpty())
+            parts << QStringLiteral("%1 \u201c%2\u201d").arg(name, edit->text().trimmed());
+    }
+    if (!m_model->restrictionLabel().isEmpty())
+        parts << m_model->restrictionLabel();
+    return parts.isEmpty() ? tr("no filter") : parts.join(QStringLiteral(", "));
+}
+
+} // namespace outbox::ui
