@@ -31,7 +31,8 @@ Error enqueueSamples(QSqlDatabase db, int first, int count)
             o.orderingKey = o.subject;
         if (i % 5 == 0)
             o.extensions.insert(QStringLiteral("traceparent"),
-                QStringLiteral("00-4bf92f3577b34da6a3ce929d0e0e%1-00f067aa0ba902b7-01").arg(i % 10000, 4, 10, QLatin1Char('0')));
+                QStringLiteral("00-4bf92f3577b34da6a3ce929d0e0e%1-00f067aa0ba902b7-01")
+                    .arg(i % 10000, 4, 10, QLatin1Char('0')));
         const QJsonObject data{{QStringLiteral("orderId"), 1000 + i / 3}, {QStringLiteral("amount"), 19.5 + i},
             {QStringLiteral("currency"), QStringLiteral("EUR")},
             {QStringLiteral("items"),

@@ -114,7 +114,8 @@ EventBrowser::EventBrowser(Session *session, QWidget *parent)
     });
     connect(
         m_model, &EventTableModel::searchProgress, this, [this](int percent) { m_searchProgress->setValue(percent); });
-    connect(m_model, &EventTableModel::errorOccurred, this, [this](const QString &text) { Q_EMIT message(text, 10000); });
+    connect(
+        m_model, &EventTableModel::errorOccurred, this, [this](const QString &text) { Q_EMIT message(text, 10000); });
     // A live refresh swaps the rows in: keep the current row and the scroll position.
     connect(m_model, &QAbstractItemModel::modelAboutToBeReset, this, [this] {
         m_restoreCurrent = m_model->sequenceAt(m_table->currentIndex().row());

@@ -2,7 +2,7 @@
 #include "mainwindow.h"
 
 #include "composerdialog.h"
-#include "connectdialog.h"
+#include "connectioncontroller.h"
 #include "demo.h"
 #include "detailpane.h"
 #include "eventbrowser.h"
@@ -64,7 +64,6 @@ namespace outbox::ui {
 
 namespace {
 constexpr int kLiveIntervalMs = 1500;
-constexpr int kMaxRecent = 10;
 
 } // namespace
 
@@ -133,6 +132,8 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent), m_session(new Ses
     m_readOnlyBadge->hide();
     statusBar()->addPermanentWidget(m_readOnlyBadge);
 
+    m_connections = new ConnectionController(m_session, this);
+    m_connections->setBusyCheck([this] { return busyReason(); });
     m_actions = new EventActions(m_session, this);
     m_actions->setRelayerStoppedCheck([this] {
         return m_session->has(Storage::Capability::Relay) && m_relay->state() == RelayPanel::State::Stopped;
@@ -173,7 +174,8 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent), m_session(new Ses
 
     buildMenus();
 
-    connect(m_session, &Session::opened, this, &MainWindow::onOpened);
+    connect(m_connections, &ConnectionController::aboutToOpen, this, &MainWindow::onAboutToOpen);
+    connect(m_connections, &ConnectionController::opened, this, &MainWindow::onOpened);
     connect(m_relay, &RelayPanel::relayError, this, [this](const QString &message, const QDateTime &at) {
         m_lastRelayError = message;
         m_lastRelayErrorAt = at;
@@ -211,12 +213,13 @@ void MainWindow::buildMenus()
     };
     QMenu *file = menuBar()->addMenu(tr("&File"));
     add(file, tr("&Open outbox file…"), QStringLiteral("openFile"), QKeySequence::Open,
-        [this] { openFileDialog(false); });
-    add(file, tr("&New outbox file…"), QStringLiteral("newFile"), QKeySequence::New, [this] { openFileDialog(true); });
+        [this] { m_connections->openFileDialog(false); });
+    add(file, tr("&New outbox file…"), QStringLiteral("newFile"), QKeySequence::New,
+        [this] { m_connections->openFileDialog(true); });
     add(file, tr("Connect to a database &server…"), QStringLiteral("connectPg"), QKeySequence(tr("Ctrl+Shift+O")),
-        [this] { connectPostgres(); });
+        [this] { m_connections->connectToServer(); });
     add(file, tr("Open the &demo outbox"), QStringLiteral("openDemo"), QKeySequence(), [this] { openDemo(); });
-    m_recentMenu = file->addMenu(tr("&Recent"));
+    m_connections->setRecentMenu(file->addMenu(tr("&Recent")));
     file->addSeparator();
     add(file, tr("&Quit"), QStringLiteral("quit"), QKeySequence::Quit, [this] { close(); });
 
@@ -345,37 +348,31 @@ ComposerDialog *MainWindow::composer()
 
 void MainWindow::openLocation(const QString &location)
 {
-    const bool url = location.contains(QLatin1String("://")) || location.startsWith(QLatin1String("sqlite:"))
-        || location.startsWith(QLatin1String("postgresql:")) || location.startsWith(QLatin1String("postgres:"));
-    if (!url) {
-        openOutbox(ConnectionSpec::sqlite(QFileInfo(location).absoluteFilePath()), Storage::OpenMode::AnyOutbox);
-        return;
-    }
-    auto spec = ConnectionSpec::fromUrl(location);
-    if (!spec.isOk()) {
-        m_lastOpenError = spec.error().message();
-        QMessageBox::critical(this, tr("Cannot open"), m_lastOpenError);
-        Q_EMIT outboxOpened(m_lastOpenError);
-        return;
-    }
-    openOutbox(spec.value(), Storage::OpenMode::AnyOutbox);
+    m_connections->openLocation(location);
 }
 
 void MainWindow::openOutbox(const ConnectionSpec &spec, Storage::OpenMode mode)
 {
-    // Replacing an outbox that this console is working on asks first: its relayer stops, an action stops.
-    const bool busy = m_relay->state() != RelayPanel::State::Stopped || m_actions->isRunning();
-    if (m_open && busy && spec.toUrl() != m_spec.toUrl()
-        && QMessageBox::question(this, tr("Open another outbox"),
-               tr("Open %1 instead of %2?\n\n%3")
-                   .arg(spec.displayUrl(), m_spec.displayUrl(),
-                       m_actions->isRunning() ? tr("An action on it is still running; it stops where it is.")
-                                              : tr("This console's relayer on it is running; it stops.")),
-               QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel)
-            != QMessageBox::Yes)
-        return;
+    m_connections->open(spec, mode);
+}
+
+QString MainWindow::lastError() const
+{
+    return m_connections->lastError();
+}
+
+QString MainWindow::busyReason() const
+{
+    if (m_actions->isRunning())
+        return tr("An action on it is still running; it stops where it is.");
+    if (m_relay->state() != RelayPanel::State::Stopped)
+        return tr("This console's relayer on it is running; it stops.");
+    return {};
+}
+
+void MainWindow::onAboutToOpen(const ConnectionSpec &spec, bool another)
+{
     m_relay->setConnection(spec, false);
-    const bool another = spec.toUrl() != m_spec.toUrl();
     m_browser->resetForOutbox(another);
     if (another) {
         // Nor does another outbox inherit the previous one's relay log, relay error, action result or operations.
@@ -385,47 +382,34 @@ void MainWindow::openOutbox(const ConnectionSpec &spec, Storage::OpenMode mode)
         m_actionResult->clear();
         m_operations->clear();
     }
-    m_spec = spec;
-    m_open = false;
     m_demo = false;
     m_health->clear();
     m_failures->clear();
     m_lastFailedCount = -1;
     statusBar()->showMessage(tr("Opening %1…").arg(spec.displayUrl()));
-    m_session->open(spec, mode);
 }
 
 void MainWindow::onOpened(const QString &error)
 {
-    m_lastOpenError = error;
-    m_open = error.isEmpty();
-    m_relay->setConnection(m_spec, m_open, relayRefusal());
-    m_health->setFormat(m_open ? m_session->formatName() : QString());
-    m_relayers->setFormat(m_open && !m_session->has(Storage::Capability::Relay) ? m_session->formatName() : QString());
-    m_detail->setHistoryNote(!m_open || m_session->has(Storage::Capability::AttemptHistory)
+    const bool open = error.isEmpty();
+    m_relay->setConnection(m_connections->spec(), open, relayRefusal());
+    m_health->setFormat(open ? m_session->formatName() : QString());
+    m_relayers->setFormat(open && !m_session->has(Storage::Capability::Relay) ? m_session->formatName() : QString());
+    m_detail->setHistoryNote(!open || m_session->has(Storage::Capability::AttemptHistory)
             ? QString()
             : tr("A %1 table keeps no attempt history: only the retry count and the last error (above).")
                   .arg(m_session->formatName()));
-    m_releaseStuck->setEnabled(!m_readOnly && m_open && m_session->has(Storage::Capability::ReleaseStuck));
+    m_releaseStuck->setEnabled(!m_readOnly && open && m_session->has(Storage::Capability::ReleaseStuck));
     if (m_composer)
         m_composer->setCanEnqueue(canEnqueue(), enqueueRefusal());
     updateTitle();
-    const bool fromDialog = std::exchange(m_connectingFromDialog, false);
-    if (!m_open) {
+    if (!open) {
         statusBar()->showMessage(tr("Not connected"));
         m_model->setFilter(EventFilter{}); // empties the table: no outbox
-        Q_EMIT outboxOpened(error);
-        if (fromDialog) {
-            // Back to the dialog with what was typed (the password too, for this run only) and why it failed.
-            const ConnectionSpec failed = m_spec;
-            QTimer::singleShot(0, this, [this, failed, error] { connectPostgres(failed, error); });
-            return;
-        }
-        QMessageBox::critical(this, tr("Cannot open the outbox"), error);
+        Q_EMIT outboxOpened(error); // the controller then shows the error, or the server dialog again
         return;
     }
-    statusBar()->showMessage(tr("Opened %1").arg(m_spec.displayUrl()), 4000);
-    addRecent(m_spec);
+    statusBar()->showMessage(tr("Opened %1").arg(m_connections->spec().displayUrl()), 4000);
     // The receiver is a development tool: its dock shows for the demo, or while it runs; View brings it back.
     if (auto *tester = findChild<QDockWidget *>(QStringLiteral("testerDock")))
         tester->setVisible(m_demo || !m_tester->receiverUrl().isEmpty());
@@ -463,74 +447,16 @@ void MainWindow::populateDemoIfEmpty()
         });
 }
 
-void MainWindow::openFileDialog(bool create)
-{
-    QSettings s;
-    const QString dir = s.value(QStringLiteral("lastDirectory"), QDir::homePath()).toString();
-    const QString filter = tr("Outbox databases (*.db *.sqlite *.sqlite3);;All files (*)");
-    const QString path = create ? QFileDialog::getSaveFileName(this, tr("New outbox file"), dir, filter)
-                                : QFileDialog::getOpenFileName(this, tr("Open an outbox file"), dir, filter);
-    if (path.isEmpty())
-        return;
-    s.setValue(QStringLiteral("lastDirectory"), QFileInfo(path).absolutePath());
-    openOutbox(
-        ConnectionSpec::sqlite(path), create ? Storage::OpenMode::CreateIfMissing : Storage::OpenMode::AnyOutbox);
-}
-
-void MainWindow::connectPostgres(const ConnectionSpec &initial, const QString &error)
-{
-    ConnectDialog dialog(this);
-    if (initial.backend == ConnectionSpec::Backend::Postgresql || initial.backend == ConnectionSpec::Backend::Mysql)
-        dialog.setSpec(initial);
-    dialog.setError(error);
-    if (dialog.exec() != QDialog::Accepted)
-        return;
-    m_connectingFromDialog = true; // a failure opens the dialog again, its fields kept
-    openOutbox(dialog.spec(), Storage::OpenMode::AnyOutbox);
-}
-
-void MainWindow::addRecent(const ConnectionSpec &spec)
-{
-    ConnectionSpec stored = spec;
-    stored.password.clear(); // never kept in settings
-    const QString url = stored.toUrl();
-    QSettings s;
-    QStringList recent = s.value(QStringLiteral("recent")).toStringList();
-    recent.removeAll(url);
-    recent.prepend(url);
-    s.setValue(QStringLiteral("recent"), recent.mid(0, kMaxRecent));
-    rebuildRecentMenu();
-}
-
-void MainWindow::rebuildRecentMenu()
-{
-    m_recentMenu->clear();
-    const QStringList recent = QSettings().value(QStringLiteral("recent")).toStringList();
-    for (const QString &url : recent) {
-        QAction *a = m_recentMenu->addAction(url);
-        connect(a, &QAction::triggered, this, [this, url] {
-            auto spec = ConnectionSpec::fromUrl(url);
-            if (!spec.isOk())
-                return;
-            if (spec.value().backend != ConnectionSpec::Backend::Sqlite)
-                connectPostgres(spec.value()); // a server: asks for the password again
-            else
-                openOutbox(spec.value(), Storage::OpenMode::AnyOutbox);
-        });
-    }
-    m_recentMenu->setEnabled(!recent.isEmpty());
-}
-
 void MainWindow::updateTitle()
 {
     const QString format = m_session->formatName();
     const QString readOnly = m_readOnly ? tr(" [read-only]") : QString();
-    if (!m_open)
+    if (!m_connections->isOpen())
         setWindowTitle(tr("Outbox Console"));
     else if (format.isEmpty())
-        setWindowTitle(tr("%1%2 — Outbox Console").arg(m_spec.displayUrl(), readOnly));
+        setWindowTitle(tr("%1%2 — Outbox Console").arg(m_connections->spec().displayUrl(), readOnly));
     else
-        setWindowTitle(tr("%1 (%2)%3 — Outbox Console").arg(m_spec.displayUrl(), format, readOnly));
+        setWindowTitle(tr("%1 (%2)%3 — Outbox Console").arg(m_connections->spec().displayUrl(), format, readOnly));
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent *event)
@@ -544,7 +470,7 @@ void MainWindow::dropEvent(QDropEvent *event)
     const QUrl url = event->mimeData()->urls().value(0);
     if (url.isLocalFile()) {
         event->acceptProposedAction();
-        openOutbox(ConnectionSpec::sqlite(url.toLocalFile()), Storage::OpenMode::AnyOutbox);
+        m_connections->open(ConnectionSpec::sqlite(url.toLocalFile()), Storage::OpenMode::AnyOutbox);
     }
 }
 
@@ -554,7 +480,7 @@ void MainWindow::dropEvent(QDropEvent *event)
 
 void MainWindow::runAction(Action action, Scope scope)
 {
-    if (!m_open || m_actions->isRunning())
+    if (!m_connections->isOpen() || m_actions->isRunning())
         return;
     QList<qint64> seqs;
     QString scopeText;
@@ -579,7 +505,7 @@ void MainWindow::runAction(Action action, Scope scope)
 
 void MainWindow::retrySelectedTo()
 {
-    if (!m_open || m_actions->isRunning())
+    if (!m_connections->isOpen() || m_actions->isRunning())
         return;
     const QList<qint64> seqs = m_browser->selectedSequences();
     if (seqs.isEmpty()) {
@@ -613,7 +539,7 @@ void MainWindow::retrySelectedTo()
 
 void MainWindow::exportEvents(const QString &path)
 {
-    if (!m_open)
+    if (!m_connections->isOpen())
         return;
     // The selection when there is one, else everything that matches.
     QList<qint64> seqs = m_browser->selectedInOrder();
@@ -630,7 +556,7 @@ void MainWindow::exportEvents(const QString &path)
 
 void MainWindow::cleanupOld()
 {
-    if (m_open)
+    if (m_connections->isOpen())
         m_actions->cleanupOld();
 }
 
@@ -641,7 +567,7 @@ void MainWindow::executeCleanup(const QDateTime &cutoff, const QList<EventStatus
 
 void MainWindow::releaseStuck()
 {
-    if (m_open && m_session->has(Storage::Capability::ReleaseStuck))
+    if (m_connections->isOpen() && m_session->has(Storage::Capability::ReleaseStuck))
         m_actions->releaseStuck(m_processing);
 }
 
@@ -685,7 +611,7 @@ void MainWindow::reproduceCurrent(bool fix)
 
 bool MainWindow::canEnqueue() const
 {
-    return m_open && !m_readOnly && m_session->has(Storage::Capability::Enqueue);
+    return m_connections->isOpen() && !m_readOnly && m_session->has(Storage::Capability::Enqueue);
 }
 
 void MainWindow::setReadOnly(bool readOnly)
@@ -701,10 +627,11 @@ void MainWindow::setReadOnly(bool readOnly)
         if (QAction *a = action(QLatin1String(name)))
             a->setEnabled(!readOnly);
     }
-    m_releaseStuck->setEnabled(!readOnly && m_open && m_session->has(Storage::Capability::ReleaseStuck));
+    m_releaseStuck->setEnabled(
+        !readOnly && m_connections->isOpen() && m_session->has(Storage::Capability::ReleaseStuck));
     if (readOnly && m_relay->state() != RelayPanel::State::Stopped)
         m_relay->stop();
-    m_relay->setConnection(m_spec, m_open, relayRefusal());
+    m_relay->setConnection(m_connections->spec(), m_connections->isOpen(), relayRefusal());
     if (m_composer)
         m_composer->setCanEnqueue(canEnqueue(), enqueueRefusal());
     m_readOnlyBadge->setVisible(readOnly);
@@ -717,7 +644,7 @@ void MainWindow::updateRelayControls()
         {"relayPause", m_relay->pauseButton()}, {"relayStop", m_relay->stopButton()},
         {"relayOnce", m_relay->onceButton()}};
     // An outbox not relayed from here keeps Start and Relay once: they say why.
-    const bool explains = m_open && !relayRefusal().isEmpty();
+    const bool explains = m_connections->isOpen() && !relayRefusal().isEmpty();
     for (const auto &[name, button] : mirrors) {
         if (QAction *a = action(QLatin1String(name)))
             a->setEnabled(button->isEnabled()
@@ -741,7 +668,9 @@ void MainWindow::updateRelayControls()
         text = tr("relayer stopping…");
         break;
     case RelayPanel::State::Stopped:
-        text = !m_open ? QString() : !relayRefusal().isEmpty() ? tr("not relayed from here") : tr("relayer stopped");
+        text = !m_connections->isOpen() ? QString()
+            : !relayRefusal().isEmpty() ? tr("not relayed from here")
+                                        : tr("relayer stopped");
         break;
     }
     m_relayBadge->setText(text);
@@ -758,7 +687,7 @@ QString MainWindow::relayRefusal() const
 
 QString MainWindow::enqueueRefusal() const
 {
-    if (!m_open)
+    if (!m_connections->isOpen())
         return tr("no outbox is open");
     if (m_readOnly)
         return tr("the console is read-only (View ▸ Read-only)");
@@ -852,7 +781,7 @@ void MainWindow::setLiveRefreshPaused(bool paused)
 
 void MainWindow::refreshNow()
 {
-    if (!m_open)
+    if (!m_connections->isOpen())
         return;
     refreshStats();
     m_browser->refreshRows();
@@ -860,7 +789,7 @@ void MainWindow::refreshNow()
 
 void MainWindow::refreshStats()
 {
-    if (!m_open || m_statsInFlight)
+    if (!m_connections->isOpen() || m_statsInFlight)
         return;
     m_statsInFlight = true;
     struct Health
@@ -924,7 +853,7 @@ void MainWindow::refreshStats()
 
 void MainWindow::liveTick()
 {
-    if (!m_open)
+    if (!m_connections->isOpen())
         return;
     if (!isVisible() || isMinimized()) {
         m_liveLabel->setText(tr("Live refresh paused while the window is hidden"));
@@ -952,7 +881,7 @@ void MainWindow::liveTick()
 void MainWindow::changeEvent(QEvent *event)
 {
     QMainWindow::changeEvent(event);
-    if (event->type() == QEvent::WindowStateChange && !isMinimized() && m_open)
+    if (event->type() == QEvent::WindowStateChange && !isMinimized() && m_connections->isOpen())
         refreshNow();
 }
 
@@ -967,7 +896,6 @@ void MainWindow::loadSettings()
     m_browser->loadSettings(s);
     m_relay->loadSettings();
     setLiveRefreshPaused(s.value(QStringLiteral("livePaused"), false).toBool());
-    rebuildRecentMenu();
 }
 
 void MainWindow::saveSettings()

@@ -24,6 +24,7 @@ class QTableView;
 namespace outbox::ui {
 
 class ComposerDialog;
+class ConnectionController;
 class DetailPane;
 class EventActions;
 class EventBrowser;
@@ -88,7 +89,7 @@ public:
     EventBrowser *eventBrowser() const { return m_browser; }
     QAction *action(const QString &objectName) const;
     ComposerDialog *composer(); // created on first use
-    QString lastError() const { return m_lastOpenError; }
+    QString lastError() const;
 
 Q_SIGNALS:
     void outboxOpened(const QString &error); // after every open attempt; empty on success
@@ -105,29 +106,24 @@ private:
     void buildMenus();
     QWidget *buildFilterBar();
     QWidget *buildSearchBar();
+    void onAboutToOpen(const ConnectionSpec &spec, bool another);
     void onOpened(const QString &error);
+    // Why replacing the open outbox needs a confirmation (an action or the relayer works on it), or empty.
+    QString busyReason() const;
     void populateDemoIfEmpty();
     void refreshStats();
     void liveTick();
     // The current event in the composer: a copy to send anew, or (fix) a failed one to edit and enqueue.
     void reproduceCurrent(bool fix);
     void enqueueComposed(const OutboxEvent &event);
-    void addRecent(const ConnectionSpec &spec);
-    void rebuildRecentMenu();
-    void openFileDialog(bool create);
-    // The server dialog; after a failed connect it opens again with the fields kept and the error shown.
-    void connectPostgres(const ConnectionSpec &initial = {}, const QString &error = {});
     void updateTitle();
     void loadSettings();
     void saveSettings();
 
     Session *m_session;
     EventActions *m_actions = nullptr;
-    ConnectionSpec m_spec;
-    bool m_open = false;
-    QString m_lastOpenError;
+    ConnectionController *m_connections;
     bool m_demo = false;
-    bool m_connectingFromDialog = false;
 
     HealthPanel *m_health;
     EventBrowser *m_browser;
@@ -144,7 +140,6 @@ private:
     ComposerDialog *m_composer = nullptr;
     QLabel *m_liveLabel;
     QLabel *m_actionResult;
-    QMenu *m_recentMenu = nullptr;
 
     QTimer m_liveTimer;
     bool m_livePaused = false;
