@@ -11,6 +11,7 @@
 #include "failuregroupsview.h"
 #include "operationspanel.h"
 #include "healthpanel.h"
+#include "liverefresh.h"
 #include "relayersview.h"
 #include "relaypanel.h"
 #include "sendevent.h"
@@ -62,10 +63,7 @@
 
 namespace outbox::ui {
 
-namespace {
-constexpr int kLiveIntervalMs = 1500;
-
-} // namespace
+namespace { } // namespace
 
 MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent), m_session(new Session(this))
 {
@@ -115,14 +113,13 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent), m_session(new Ses
     tabifyDockWidget(operationsDock, relayersDock);
     failuresDock->raise();
 
-    m_liveLabel = new QLabel(this);
-    m_liveLabel->setObjectName(QStringLiteral("liveState"));
+    m_live = new LiveRefresh(m_session, m_browser, this);
     m_actionResult = new QLabel(this);
     m_actionResult->setObjectName(QStringLiteral("actionResult"));
     m_actionResult->setTextFormat(Qt::PlainText);
     statusBar()->addWidget(m_browser->rowsLabel());
     statusBar()->addWidget(m_actionResult, 1);
-    statusBar()->addPermanentWidget(m_liveLabel);
+    statusBar()->addPermanentWidget(m_live->label());
     m_relayBadge = new QLabel(this);
     m_relayBadge->setObjectName(QStringLiteral("relayBadge"));
     statusBar()->addPermanentWidget(m_relayBadge);
@@ -143,7 +140,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent), m_session(new Ses
         m_actionResult->setText(summary);
         m_table->clearSelection();
         m_model->refresh();
-        refreshStats();
+        m_live->readHealth();
         m_failures->refresh();
         m_browser->showCurrentDetail();
         Q_EMIT actionFinished(summary);
@@ -188,16 +185,15 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent), m_session(new Ses
         statusBar()->showMessage(tr("The relay target is now the local receiver, %1").arg(url), 5000);
     });
 
-    m_liveTimer.setInterval(kLiveIntervalMs);
-    connect(&m_liveTimer, &QTimer::timeout, this, &MainWindow::liveTick);
-    m_liveTimer.start();
+    connect(m_live, &LiveRefresh::healthRead, this, &MainWindow::showHealth);
+    m_live->setHoldCheck([this] { return m_actions->isRunning() ? tr("waiting for the table") : QString(); });
     loadSettings();
     updateTitle();
 }
 
 MainWindow::~MainWindow()
 {
-    m_liveTimer.stop();
+    m_live->stop();
     m_relay->stopNow();
 }
 
@@ -416,7 +412,7 @@ void MainWindow::onOpened(const QString &error)
     if (m_demo)
         populateDemoIfEmpty();
     m_browser->applyFilters();
-    refreshStats();
+    m_live->readHealth();
     m_browser->loadCompletions(true);
     Q_EMIT outboxOpened(QString());
 }
@@ -443,7 +439,7 @@ void MainWindow::populateDemoIfEmpty()
             if (!filled.isOk())
                 statusBar()->showMessage(tr("Could not fill the demo outbox: %1").arg(filled.error().message()), 10000);
             m_model->reload();
-            refreshStats();
+            m_live->readHealth();
         });
 }
 
@@ -772,110 +768,50 @@ void MainWindow::enqueueComposed(const OutboxEvent &e)
 
 void MainWindow::setLiveRefreshPaused(bool paused)
 {
-    m_livePaused = paused;
+    m_live->setPaused(paused);
     if (QAction *a = action(QStringLiteral("pauseLive")))
         a->setChecked(paused);
     QSettings().setValue(QStringLiteral("livePaused"), paused);
-    m_liveLabel->setText(paused ? tr("Live refresh paused (Space)") : tr("Live"));
+}
+
+bool MainWindow::isLiveRefreshPaused() const
+{
+    return m_live->isPaused();
 }
 
 void MainWindow::refreshNow()
 {
-    if (!m_connections->isOpen())
-        return;
-    refreshStats();
-    m_browser->refreshRows();
+    m_live->refreshNow();
 }
 
-void MainWindow::refreshStats()
+void MainWindow::showHealth(const HealthReading &h)
 {
-    if (!m_connections->isOpen() || m_statsInFlight)
-        return;
-    m_statsInFlight = true;
-    struct Health
-    {
-        Result<OutboxStats> stats = OutboxStats{};
-        Result<QList<RelayerInfo>> relayers = QList<RelayerInfo>{};
-        OutboxEvent lastFailure; // the newest failed event (no id: none)
-        QDateTime lastFailureAt; // its last attempt, else its creation
-    };
-    m_session->call<Health>(
-        this,
-        [](Storage &s) {
-            Health h;
-            h.stats = s.stats();
-            h.relayers = s.relayers(true);
-            EventFilter failed;
-            failed.status = EventStatus::Failed;
-            auto last = s.listEvents(failed, PageRequest{PageRequest::Order::Descending, 0, 1, false});
-            if (last.isOk() && !last.value().isEmpty()) {
-                h.lastFailure = last.value().first();
-                h.lastFailureAt = h.lastFailure.createdAt;
-                if (s.has(Storage::Capability::AttemptHistory)) {
-                    auto attempts = s.attempts(h.lastFailure.id);
-                    if (attempts.isOk() && !attempts.value().isEmpty())
-                        h.lastFailureAt = attempts.value().last().attemptedAt;
-                }
-            }
-            return h;
-        },
-        [this](const Health &h) {
-            m_statsInFlight = false;
-            if (!h.stats.isOk()) {
-                statusBar()->showMessage(h.stats.error().message(), 10000);
-                return;
-            }
-            m_health->setStats(h.stats.value(), QDateTime::currentDateTimeUtc());
-            m_processing = h.stats.value().processing;
-            if (h.relayers.isOk()) {
-                m_health->setRelayers(h.relayers.value());
-                if (m_session->has(Storage::Capability::Relay))
-                    m_relayers->setRelayers(h.relayers.value());
-            }
-            // A relay error of this console's relayer is shown in its stead; else the newest failure, at its own
-            // time (not the refresh's), and not as a relay error: none may have run.
-            if (m_lastRelayError.isEmpty())
-                m_health->setLatestFailure(h.lastFailure, h.lastFailureAt);
-            m_browser->updateTabCounts(h.stats.value());
-            m_browser->loadCompletions(false); // they follow the outbox, once a minute at most
-            // The failure groups follow the failed count (when it changes, they may have).
-            // (Every 5 s at most: while many fail, a live refresh would otherwise group them every 1.5 s.)
-            if (h.stats.value().failed != m_lastFailedCount
-                && (m_lastFailedCount < 0 || !m_groupsClock.isValid() || m_groupsClock.elapsed() > 5000)) {
-                m_lastFailedCount = h.stats.value().failed;
-                m_groupsClock.start();
-                m_failures->refresh();
-            }
-            Q_EMIT statsRefreshed();
-        },
-        Session::Lane::Background);
-}
-
-void MainWindow::liveTick()
-{
-    if (!m_connections->isOpen())
-        return;
-    if (!isVisible() || isMinimized()) {
-        m_liveLabel->setText(tr("Live refresh paused while the window is hidden"));
+    if (!h.stats.isOk()) {
+        statusBar()->showMessage(h.stats.error().message(), 10000);
         return;
     }
-    refreshStats();
-    if (m_livePaused) {
-        m_liveLabel->setText(tr("Live refresh paused (Space)"));
-        return;
+    m_health->setStats(h.stats.value(), QDateTime::currentDateTimeUtc());
+    m_processing = h.stats.value().processing;
+    if (h.relayers.isOk()) {
+        m_health->setRelayers(h.relayers.value());
+        if (m_session->has(Storage::Capability::Relay))
+            m_relayers->setRelayers(h.relayers.value());
     }
-    // Never move rows under the operator: not while a dialog is open, rows are selected, or a load or
-    // search is running.
-    QString held = QApplication::activeModalWidget() ? tr("held while a dialog is open") : m_browser->refreshHeldBy();
-    if (held.isEmpty() && m_actions->isRunning())
-        held = tr("waiting for the table");
-    m_liveLabel->setText(held.isEmpty() ? tr("Live") : tr("Live refresh %1").arg(held));
-    if (held.isEmpty()) {
-        // Big tables take longer to scan: refresh less often rather than keep the database thread busy.
-        m_liveTimer.setInterval(
-            int(qBound<qint64>(qint64(kLiveIntervalMs), m_browser->lastScanMs() * 5, qint64(30000))));
-        m_browser->refreshRows();
+    // A relay error of this console's relayer is shown in its stead; else the newest failure, at its own
+    // time (not the refresh's), and not as a relay error: none may have run.
+    if (m_lastRelayError.isEmpty())
+        m_health->setLatestFailure(h.lastFailure, h.lastFailureAt);
+    m_browser->updateTabCounts(h.stats.value());
+    m_browser->loadCompletions(false); // they follow the outbox, once a minute at most
+    // The failure groups follow the failed count (when it changes, they may have).
+    // (Every 5 s at most: while many fail, a live refresh would otherwise group them every 1.5 s.)
+    if (h.stats.value().failed != m_lastFailedCount
+        && (m_lastFailedCount < 0 || !m_groupsClock.isValid() || m_groupsClock.elapsed() > 5000)) {
+        m_lastFailedCount = h.stats.value().failed;
+        m_groupsClock.start();
+        m_failures->refresh();
     }
+    Q_EMIT statsRefreshed();
 }
 
 void MainWindow::changeEvent(QEvent *event)

@@ -33,6 +33,8 @@ class FailureGroupsView;
 class OperationsPanel;
 class RelayersView;
 class HealthPanel;
+class LiveRefresh;
+struct HealthReading;
 class RelayPanel;
 class Session;
 class TesterPanel;
@@ -81,7 +83,7 @@ public:
     void setReadOnly(bool readOnly);
     bool isReadOnly() const { return m_readOnly; }
     void setLiveRefreshPaused(bool paused);
-    bool isLiveRefreshPaused() const { return m_livePaused; }
+    bool isLiveRefreshPaused() const;
     void refreshNow();
 
     // The parts (tests and the benchmark find the widgets inside by their object names).
@@ -111,8 +113,8 @@ private:
     // Why replacing the open outbox needs a confirmation (an action or the relayer works on it), or empty.
     QString busyReason() const;
     void populateDemoIfEmpty();
-    void refreshStats();
-    void liveTick();
+    // A health reading of the live refresh on the panels: counts, relayers, the latest failure, tab counts.
+    void showHealth(const HealthReading &reading);
     // The current event in the composer: a copy to send anew, or (fix) a failed one to edit and enqueue.
     void reproduceCurrent(bool fix);
     void enqueueComposed(const OutboxEvent &event);
@@ -138,15 +140,12 @@ private:
     qint64 m_lastFailedCount = -1;
     QElapsedTimer m_groupsClock; // when the failure groups last followed the failed count
     ComposerDialog *m_composer = nullptr;
-    QLabel *m_liveLabel;
     QLabel *m_actionResult;
 
-    QTimer m_liveTimer;
-    bool m_livePaused = false;
+    LiveRefresh *m_live;
     bool m_readOnly = false;
     QLabel *m_readOnlyBadge = nullptr;
     QLabel *m_relayBadge = nullptr;
-    bool m_statsInFlight = false;
     QAction *m_releaseStuck = nullptr;
     qint64 m_processing = 0; // a foreign outbox's rows marked "processing", at the last refresh
     QString m_lastRelayError;
