@@ -17,6 +17,7 @@
 #include "testerpanel.h"
 #include "testsupport.h"
 #include "textutil.h"
+#include "tones.h"
 
 #include <csignal>
 
@@ -33,6 +34,7 @@
 #include <QFileInfo>
 #include <QInputDialog>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
@@ -1487,6 +1489,66 @@ private Q_SLOTS:
         // The console's sample order 1080 (events 241-243), relayed with what was ready of the console's.
         QVERIFY2(out.contains("com.example.order.paid") && out.contains("\"orderId\":1080"), out.constData());
         QCOMPARE(storage->countEvents({}).value(), 243);
+    }
+
+    // Colours of meaning stay legible on a dark palette as on a light one: at least 4.5:1 against the table's
+    // base and the window, in the table, the inspector's history, the health header and its verdict.
+    void coloursStayLegibleInLightAndDarkPalettes()
+    {
+        for (int i = 0; i < 4; ++i)
+            enqueue(QStringLiteral("com.example.colour"));
+        deliver(1, EventStatus::Failed);
+        deliver(1, EventStatus::Sent);
+        const QPalette original = QApplication::palette();
+        for (const bool dark : {false, true}) {
+            QPalette p = original;
+            if (dark) {
+                for (auto role : {QPalette::Window, QPalette::Button, QPalette::AlternateBase})
+                    p.setColor(role, QColor(0x35, 0x35, 0x35));
+                p.setColor(QPalette::Base, QColor(0x2a, 0x2a, 0x2a));
+                for (auto role : {QPalette::WindowText, QPalette::Text, QPalette::ButtonText})
+                    p.setColor(role, QColor(0xee, 0xee, 0xee));
+            }
+            QApplication::setPalette(p);
+            QCOMPARE(isDark(QApplication::palette()), dark);
+            openWindow();
+            int coloured = 0;
+            for (int r = 0; r < model()->rowCount(); ++r) {
+                const QVariant fg = model()->index(r, EventTableModel::Status).data(Qt::ForegroundRole);
+                if (!fg.isValid())
+                    continue;
+                ++coloured;
+                const QColor c = fg.value<QBrush>().color();
+                for (auto role : {QPalette::Base, QPalette::AlternateBase})
+                    QVERIFY2(contrastRatio(c, p.color(role)) >= 4.5,
+                        qPrintable(QStringLiteral("%1 on %2").arg(c.name(), p.color(role).name())));
+            }
+            QCOMPARE(coloured, 2); // the failed and the sent one
+            auto styled = [&](QLabel *label) {
+                static const QRegularExpression colour(QStringLiteral("color: (#[0-9a-f]{6})"));
+                const QRegularExpressionMatch m = colour.match(label->styleSheet());
+                return m.hasMatch() ? QColor(m.captured(1)) : QColor();
+            };
+            auto *health = part<HealthPanel>("healthPanel");
+            QTRY_VERIFY(styled(health->findChild<QLabel *>(QStringLiteral("failed"))).isValid());
+            QTRY_VERIFY(styled(health->findChild<QLabel *>(QStringLiteral("verdict"))).isValid());
+            for (const char *name : {"failed", "verdict"}) {
+                const QColor c = styled(health->findChild<QLabel *>(QLatin1String(name)));
+                QVERIFY2(contrastRatio(c, p.color(QPalette::Window)) >= 4.5,
+                    qPrintable(QStringLiteral("%1: %2 on %3")
+                                   .arg(QLatin1String(name), c.name(), p.color(QPalette::Window).name())));
+            }
+            // The history of the failed event: its outcome coloured, legible on the base.
+            part<QTabBar>("statusTabs")->setCurrentIndex(2);
+            waitRowsShown();
+            clickRow(0);
+            auto *history = part<DetailPane>("detailPane")->findChild<QTreeWidget *>();
+            QTRY_VERIFY(history->topLevelItemCount() > 0);
+            const QColor outcome = history->topLevelItem(0)->foreground(1).color();
+            QVERIFY2(contrastRatio(outcome, p.color(QPalette::Base)) >= 4.5, qPrintable(outcome.name()));
+            m_window.reset();
+        }
+        QApplication::setPalette(original);
     }
 
     // `data.path = value` searches the parsed payloads: whitespace, key order and number spelling do not

@@ -3,6 +3,7 @@
 
 #include "storage.h"
 #include "textutil.h"
+#include "tones.h"
 
 #include <QApplication>
 #include <QClipboard>
@@ -345,8 +346,7 @@ void ComposerDialog::validate()
     QString problem;
     composedEvent(&problem);
     m_validation->setText(problem.isEmpty() ? tr("✔ a valid CloudEvent") : tr("✘ %1").arg(problem));
-    m_validation->setStyleSheet(
-        problem.isEmpty() ? QStringLiteral("color: #26803a") : QStringLiteral("color: #c01c28"));
+    m_validation->setStyleSheet(toneStyle(problem.isEmpty() ? Tone::Good : Tone::Bad));
     m_send->setEnabled(problem.isEmpty());
     m_enqueue->setEnabled(problem.isEmpty() && m_canEnqueue);
 }

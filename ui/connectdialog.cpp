@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "connectdialog.h"
 
+#include "tones.h"
+
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFormLayout>
@@ -77,7 +79,7 @@ ConnectDialog::ConnectDialog(QWidget *parent) : QDialog(parent)
     m_error->setObjectName(QStringLiteral("connectError"));
     m_error->setTextFormat(Qt::PlainText);
     m_error->setWordWrap(true);
-    m_error->setStyleSheet(QStringLiteral("color: #c01c28"));
+    m_error->setStyleSheet(toneStyle(Tone::Bad));
     m_error->hide();
     form->addRow(m_error);
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);

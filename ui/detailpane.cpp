@@ -5,6 +5,7 @@
 #include "eventmodel.h"
 #include "jsonhighlighter.h"
 #include "textutil.h"
+#include "tones.h"
 
 #include <QApplication>
 #include <QClipboard>
@@ -271,10 +272,10 @@ void DetailPane::showEvent(const OutboxEvent &e, const QList<Attempt> &attempts,
                 a.outcome == Attempt::Outcome::Operator ? QString() : QStringLiteral("%1 ms").arg(a.durationMs),
                 oneLine(a.error, 2000), a.relayer});
         item->setToolTip(4, plainTooltip(a.error));
-        const QColor colour = a.outcome == Attempt::Outcome::Sent ? QColor(0x26, 0x80, 0x3a)
-            : a.outcome == Attempt::Outcome::Retry                ? QColor(0xb8, 0x6e, 0x00)
-            : a.outcome == Attempt::Outcome::Operator             ? QColor(0x1c, 0x71, 0xd8)
-                                                                  : QColor(0xc0, 0x1c, 0x28);
+        const QColor colour = toneColour(a.outcome == Attempt::Outcome::Sent ? Tone::Good
+                : a.outcome == Attempt::Outcome::Retry                       ? Tone::Warning
+                : a.outcome == Attempt::Outcome::Operator                    ? Tone::Info
+                                                                             : Tone::Bad);
         item->setForeground(1, colour);
     }
     for (int c : {0, 1, 2, 3, 5})

@@ -6,6 +6,7 @@
 #include "failuregroupsview.h"
 #include "session.h"
 #include "textutil.h"
+#include "tones.h"
 
 #include <QAction>
 #include <QComboBox>
@@ -526,8 +527,8 @@ void EventBrowser::applyFilters()
     bool okFrom = true, okTo = true;
     f.createdFrom = parseTime(m_fromFilter->text(), &okFrom);
     f.createdTo = parseTime(m_toFilter->text(), &okTo);
-    m_fromFilter->setStyleSheet(okFrom ? QString() : QStringLiteral("color: #c01c28"));
-    m_toFilter->setStyleSheet(okTo ? QString() : QStringLiteral("color: #c01c28"));
+    m_fromFilter->setStyleSheet(okFrom ? QString() : toneStyle(Tone::Bad));
+    m_toFilter->setStyleSheet(okTo ? QString() : toneStyle(Tone::Bad));
     if (!okFrom || !okTo) {
         Q_EMIT message(tr("Times are written like 2026-11-27 14:30 (local time)."), 6000);
         return;

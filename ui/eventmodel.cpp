@@ -4,6 +4,7 @@
 #include "jsonquery.h"
 #include "session.h"
 #include "textutil.h"
+#include "tones.h"
 
 #include <QBrush>
 #include <QColor>
@@ -415,11 +416,11 @@ QVariant EventTableModel::data(const QModelIndex &index, int role) const
     case Qt::ForegroundRole:
         if (index.column() == Status || index.column() == LastError) {
             if (e.status == EventStatus::Failed)
-                return QBrush(QColor(0xc0, 0x1c, 0x28));
+                return QBrush(toneColour(Tone::Bad));
             if (e.status == EventStatus::Sent && index.column() == Status)
-                return QBrush(QColor(0x26, 0x80, 0x3a));
+                return QBrush(toneColour(Tone::Good));
             if (e.attempts > 0 && index.column() == Status)
-                return QBrush(QColor(0xb8, 0x6e, 0x00));
+                return QBrush(toneColour(Tone::Warning));
         }
         return {};
     case Qt::TextAlignmentRole:

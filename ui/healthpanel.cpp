@@ -2,6 +2,7 @@
 #include "healthpanel.h"
 
 #include "textutil.h"
+#include "tones.h"
 
 #include <QGridLayout>
 #include <QLabel>
@@ -21,16 +22,7 @@ QString ageText(qint64 seconds)
     return QObject::tr("%1 d %2 h").arg(seconds / 86400).arg((seconds % 86400) / 3600);
 }
 
-namespace {
-const QColor kRed(0xc0, 0x1c, 0x28);
-const QColor kAmber(0xb8, 0x6e, 0x00);
-const QColor kGreen(0x26, 0x80, 0x3a);
-
-QString colour(const QColor &c)
-{
-    return QStringLiteral("color: %1").arg(c.name());
-}
-} // namespace
+namespace { } // namespace
 
 RateChart::RateChart(QWidget *parent) : QWidget(parent)
 {
@@ -103,9 +95,9 @@ void RateChart::paintEvent(QPaintEvent *)
         const double x = 1 + barWidth * double(kBuckets - 1 - (end - b.start) / kBucketSeconds);
         const double sent = height * (double(b.sent) / kBucketSeconds) / top;
         const double failed = height * (double(b.failed) / kBucketSeconds) / top;
-        p.setBrush(kGreen);
+        p.setBrush(toneColour(Tone::Good, palette()));
         p.drawRect(QRectF(x, r.bottom() - sent, qMax(1.0, barWidth), sent));
-        p.setBrush(kRed);
+        p.setBrush(toneColour(Tone::Bad, palette()));
         p.drawRect(QRectF(x, r.bottom() - sent - failed, qMax(1.0, barWidth), failed));
     }
     p.setPen(palette().text().color());
@@ -216,7 +208,7 @@ void HealthPanel::setStats(const OutboxStats &s, const QDateTime &at)
     m_pending->setText(locale.toString(s.pending - s.inFlight));
     m_inFlight->setText(locale.toString(s.inFlight));
     m_failed->setText(locale.toString(s.failed));
-    m_failed->setStyleSheet(s.failed > 0 ? colour(kRed) : QString());
+    m_failed->setStyleSheet(s.failed > 0 ? toneStyle(Tone::Bad) : QString());
     m_sent->setText(locale.toString(s.sent));
     m_oldest->setText(
         s.oldestReadyCreatedAt.isValid() ? ageText(qMax<qint64>(0, s.oldestReadyCreatedAt.secsTo(at))) : tr("none"));
@@ -292,7 +284,7 @@ void HealthPanel::setRelayers(const QList<RelayerInfo> &relayers)
     if (!others.isEmpty())
         text += QStringLiteral(" · ") + others.join(QStringLiteral(" · "));
     m_relayers->setText(text);
-    m_relayers->setStyleSheet(others.isEmpty() ? QString() : colour(kRed));
+    m_relayers->setStyleSheet(others.isEmpty() ? QString() : toneStyle(Tone::Bad));
     updateVerdict(QDateTime::currentDateTimeUtc());
 }
 
@@ -316,7 +308,7 @@ void HealthPanel::setLatestFailure(const OutboxEvent &e, const QDateTime &at)
 
 void HealthPanel::setLastError(const QString &error, const QDateTime &at)
 {
-    m_lastError->setStyleSheet(colour(kRed));
+    m_lastError->setStyleSheet(toneStyle(Tone::Bad));
     m_lastError->setText(error.isEmpty()
             ? QString()
             : tr("Last relay error (%1): %2")
@@ -343,18 +335,18 @@ void HealthPanel::updateVerdict(const QDateTime &now)
     } else if (s.ready > 0
         && (readyAge > 60 || (s.inFlight == 0 && m_chart->latestRate() <= 0 && m_aliveRelayers == 0))) {
         m_verdict = Verdict::Stalled;
-        c = kRed;
+        c = toneColour(Tone::Bad);
         text = tr("Stalled: %1 event(s) ready, the oldest waiting %2 — %3")
                    .arg(locale.toString(s.ready), ageText(readyAge),
                        m_aliveRelayers == 0 ? tr("no relayer is running") : tr("the relayers are not keeping up"));
     } else if (recentFailure) {
         m_verdict = Verdict::Failing;
-        c = kAmber;
+        c = toneColour(Tone::Warning);
         text = tr("Failing: the latest failure %1 ago: %2")
                    .arg(ageText(qMax<qint64>(0, m_failureAt.secsTo(now))), m_failureText);
     } else if (s.inFlight > 0 || s.ready > 0 || m_chart->latestRate() > 0) { // a relayer is taking them
         m_verdict = Verdict::Relaying;
-        c = kGreen;
+        c = toneColour(Tone::Good);
         text = tr("Relaying: %1 in flight, %2 ready, %3/s delivered")
                    .arg(locale.toString(s.inFlight), locale.toString(s.ready))
                    .arg(m_chart->latestRate(), 0, 'f', 0);
@@ -367,7 +359,7 @@ void HealthPanel::updateVerdict(const QDateTime &now)
             text += tr("; %1 parked behind failed or earlier events").arg(locale.toString(s.parked));
     }
     m_verdictLabel->setText(text);
-    m_verdictLabel->setStyleSheet(colour(c));
+    m_verdictLabel->setStyleSheet(QStringLiteral("color: %1").arg(c.name()));
 }
 
 QString HealthPanel::countText(const QString &name) const

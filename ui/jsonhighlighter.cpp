@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "jsonhighlighter.h"
 
+#include "tones.h"
+
 #include <QColor>
 #include <QTextCharFormat>
 
@@ -11,10 +13,10 @@ void JsonHighlighter::highlightBlock(const QString &text)
     if (text.size() > 10000) // a very long line: not worth colouring
         return;
     QTextCharFormat key, string, number, literal;
-    key.setForeground(QColor(0x1a, 0x5f, 0xb4));
-    string.setForeground(QColor(0x26, 0x80, 0x3a));
-    number.setForeground(QColor(0xa3, 0x47, 0x00));
-    literal.setForeground(QColor(0x81, 0x3d, 0x9c));
+    key.setForeground(toneColour(Tone::JsonKey));
+    string.setForeground(toneColour(Tone::JsonString));
+    number.setForeground(toneColour(Tone::JsonNumber));
+    literal.setForeground(toneColour(Tone::JsonLiteral));
     const qsizetype n = text.size();
     for (qsizetype i = 0; i < n;) {
         const QChar c = text.at(i);

@@ -18,6 +18,7 @@
 #include "session.h"
 #include "testerpanel.h"
 #include "textutil.h"
+#include "tones.h"
 
 #include <QAction>
 #include <QApplication>
@@ -654,11 +655,11 @@ void MainWindow::updateRelayControls()
     switch (m_relay->state()) {
     case RelayPanel::State::Running:
         text = tr("● relaying");
-        style = QStringLiteral("color: #26803a; font-weight: bold");
+        style = toneStyle(Tone::Good, true);
         break;
     case RelayPanel::State::Paused:
         text = tr("❚❚ relayer paused");
-        style = QStringLiteral("color: #b86e00; font-weight: bold");
+        style = toneStyle(Tone::Warning, true);
         break;
     case RelayPanel::State::Stopping:
         text = tr("relayer stopping…");

@@ -2,6 +2,7 @@
 #include "operationspanel.h"
 
 #include "textutil.h"
+#include "tones.h"
 
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -55,7 +56,7 @@ void OperationsPanel::addOperation(const Operation &op)
     item->setTextAlignment(2, Qt::AlignRight | Qt::AlignVCenter);
     item->setTextAlignment(3, Qt::AlignRight | Qt::AlignVCenter);
     if (!op.error.isEmpty())
-        item->setForeground(5, QColor(0xc0, 0x1c, 0x28));
+        item->setForeground(5, toneColour(Tone::Bad));
     m_list->insertTopLevelItem(0, item);
     for (int c = 0; c < 4; ++c)
         m_list->resizeColumnToContents(c);

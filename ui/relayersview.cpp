@@ -2,6 +2,7 @@
 #include "relayersview.h"
 
 #include "textutil.h"
+#include "tones.h"
 
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -64,7 +65,7 @@ void RelayersView::setRelayers(const QList<RelayerInfo> &relayers)
         item->setTextAlignment(2, Qt::AlignRight | Qt::AlignVCenter);
         item->setTextAlignment(5, Qt::AlignRight | Qt::AlignVCenter);
         if (r.state == RelayerInfo::State::Gone)
-            item->setForeground(3, QColor(0xc0, 0x1c, 0x28));
+            item->setForeground(3, toneColour(Tone::Bad));
         m_list->addTopLevelItem(item);
         if (r.owner == selected)
             m_list->setCurrentItem(item);

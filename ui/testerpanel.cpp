@@ -4,6 +4,7 @@
 #include "relayerconfig.h"
 
 #include "textutil.h"
+#include "tones.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -251,7 +252,7 @@ void TesterPanel::addRequest(const ReceivedRequest &request)
         {when, contentModeName(request.decoded.mode), reply, oneLine(type, 120), oneLine(id, 80),
             oneLine(verdict, 300)});
     item->setData(0, Qt::UserRole, int(m_requests.size() - 1));
-    item->setForeground(5, valid ? QColor(0x26, 0x80, 0x3a) : QColor(0xc0, 0x1c, 0x28));
+    item->setForeground(5, toneColour(valid ? Tone::Good : Tone::Bad));
     item->setToolTip(5, plainTooltip(verdict));
     // Keep the newest in view unless the user is looking at an older one.
     if (!m_list->currentItem())
