@@ -9,6 +9,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRandomGenerator>
+#include <QMap>
 #include <QSet>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -702,6 +703,40 @@ Error SqlStorage::addHistoryNote(const QString &id, const QString &what)
     Where event;
     event.add(QStringLiteral("id = ?"), id);
     return recordOperatorAction(what, event);
+}
+
+Result<QList<DeliveryBucket>> SqlStorage::deliveryHistory(
+    const QDateTime &since, int bucketSeconds, qint64 newestEvents)
+{
+    auto top = maxSequence();
+    if (!top.isOk())
+        return top.error();
+    const qint64 above = qMax<qint64>(0, top.value() - newestEvents);
+    const qint64 width = qMax(1, bucketSeconds);
+    QMap<qint64, DeliveryBucket> buckets;
+    auto count = [&](const QDateTime &at, bool sent) {
+        if (!at.isValid() || at < since)
+            return;
+        const qint64 start = at.toSecsSinceEpoch() / width * width;
+        DeliveryBucket &b = buckets[start];
+        b.start = QDateTime::fromSecsSinceEpoch(start, Qt::UTC);
+        ++(sent ? b.sent : b.failed);
+    };
+    const QVariant from = m_dialect.time(since.toMSecsSinceEpoch());
+    // Sent: the row keeps its time. Failed for good: the attempt that failed it (the history keeps it).
+    Query sent(this, m_dialect.sql(QStringLiteral("delivery-history-sent")));
+    sent.bind(above).bind(from);
+    if (Error e = sent.exec(QStringLiteral("cannot read the delivery history")))
+        return e;
+    while (sent.q().next())
+        count(m_dialect.readTime(sent.q().value(0)), true);
+    Query failed(this, m_dialect.sql(QStringLiteral("delivery-history-failed")));
+    failed.bind(above).bind(from);
+    if (Error e = failed.exec(QStringLiteral("cannot read the delivery history")))
+        return e;
+    while (failed.q().next())
+        count(m_dialect.readTime(failed.q().value(0)), false);
+    return QList<DeliveryBucket>(buckets.cbegin(), buckets.cend());
 }
 
 Result<QList<OutboxEvent>> SqlStorage::takeFailed(

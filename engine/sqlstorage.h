@@ -55,6 +55,8 @@ public:
     Result<QList<Attempt>> attempts(const QString &id) override;
     Result<QList<FailureGroup>> failureGroups(const EventFilter &filter) override;
     Error addHistoryNote(const QString &id, const QString &what) override;
+    Result<QList<DeliveryBucket>> deliveryHistory(
+        const QDateTime &since, int bucketSeconds, qint64 newestEvents) override;
     Result<QList<OutboxEvent>> takeFailed(
         const QString &owner, const QList<qint64> &sequences, qint64 leaseMs, const QString &note) override;
     Result<QList<QPair<QString, qint64>>> valueCounts(Attribute attribute, int limit) override;

@@ -607,4 +607,9 @@ Result<QList<OutboxEvent>> Storage::takeFailed(const QString &, const QList<qint
         QStringLiteral("%1 outboxes are relayed by their own framework, not from here").arg(formatName()));
 }
 
+Result<QList<DeliveryBucket>> Storage::deliveryHistory(const QDateTime &, int, qint64)
+{
+    return QList<DeliveryBucket>{};
+}
+
 } // namespace outbox

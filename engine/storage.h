@@ -151,6 +151,14 @@ struct DeliveryRecord
     qint64 durationMs = 0;
 };
 
+// Deliveries in one stretch of time (Storage::deliveryHistory): events sent, and events that failed for good.
+struct DeliveryBucket
+{
+    QDateTime start; // UTC, a multiple of the bucket's length since the epoch
+    qint64 sent = 0;
+    qint64 failed = 0;
+};
+
 // What a database holds, found by a read-only look before anything is written (Storage::probe).
 struct ProbeResult
 {
@@ -303,6 +311,11 @@ public:
     virtual Result<QList<QPair<QString, qint64>>> valueCounts(Attribute attribute, int limit) = 0;
     // Adds an operator entry (`what`, by actor()) to the event's history (AttemptHistory; else refused).
     virtual Error addHistoryNote(const QString &id, const QString &what) = 0;
+    // What was delivered since `since`, in buckets of bucketSeconds (oldest first, empty ones left out), among
+    // the newest `newestEvents` events (a bounded read by sequence: an event of an older one sent since is not
+    // counted). Our format only; others return none.
+    virtual Result<QList<DeliveryBucket>> deliveryHistory(
+        const QDateTime &since, int bucketSeconds, qint64 newestEvents);
     // Failed events taken for one delivery elsewhere (the console's "Retry to another URL"): each of these
     // that is still failed and not leased is leased by `owner` for leaseMs, gets `note` as an operator entry in
     // its history, and is returned with its data; complete(owner, …) then writes the outcome (sent, or failed

@@ -8,6 +8,9 @@
 //   failure_groups_ms  Refresh in Failures by cause -> the groups are on screen (aim < 300 ms)
 //   find_by_id_ms      type an event id in the id box and press Enter -> its row is on screen (aim < 300 ms)
 //   groups_find_max_stall_ms the longest the GUI thread was away during those two (aim < 50 ms)
+//   json_search_ms     a `data.amount = 500.5` payload search over the newest 100,000 (baseline: the same
+//                      search as plain text), and json_search_max_stall_ms during both
+//   rate_history_ms    the rate chart's hour before, read at open (baseline: counting the newest 200,000)
 //   scroll_max_stall_ms the longest the GUI thread did not return to its event loop while the table was
 //                      scrolled from top to bottom in 200 jumps, each waiting for its rows (aim < 50 ms)
 //   rss_mb             resident memory after all that (aim < 200 MB)
@@ -422,6 +425,55 @@ int main(int argc, char *argv[])
         QStringLiteral("< 300"), idBaseline);
     print(QStringLiteral("groups_find_max_stall_ms"), stalls.stop(), QStringLiteral("ms"), QStringLiteral("< 50"));
     window.findChild<QLineEdit *>(QStringLiteral("idFilter"))->clear();
+
+    // Payload search over the newest 100,000: plain text (the baseline), then a data.path = value condition,
+    // which the database narrows by the key and the console parses.
+    auto *search = window.findChild<QLineEdit *>(QStringLiteral("searchEdit"));
+    auto searchMs = [&](const QString &text, qint64 *found) {
+        search->setText(text);
+        QElapsedTimer t;
+        t.start();
+        QTest::keyClick(search, Qt::Key_Return);
+        waitFor([&] { return model->isLoading(); }, 2000);
+        waitFor([&] { return !model->isLoading(); });
+        *found = model->rowCount();
+        return double(t.nsecsElapsed()) / 1e6;
+    };
+    window.eventBrowser()->applyFilters(); // the find box emptied: every event again
+    waitFor([&] { return !model->isLoading(); });
+    if (!romancy) {
+        qint64 plainFound = 0, jsonFound = 0;
+        stalls.start();
+        const double plain = searchMs(QStringLiteral("\"amount\":500.5,"), &plainFound);
+        const double json = searchMs(QStringLiteral("data.amount = 500.5"), &jsonFound);
+        print(QStringLiteral("json_search_ms"), json, QStringLiteral("ms"), QStringLiteral("(newest 100,000)"), plain);
+        print(QStringLiteral("json_search_max_stall_ms"), stalls.stop(), QStringLiteral("ms"), QStringLiteral("< 50"));
+        fprintf(stderr, "plain search found %lld, the JSON one %lld\n", qlonglong(plainFound), qlonglong(jsonFound));
+        search->clear();
+        window.eventBrowser()->applyFilters();
+        // The rate chart's hour before, read when an outbox opens (on the background lane).
+        auto storage = Storage::open(spec);
+        if (storage.isOk()) {
+            QElapsedTimer t;
+            t.start();
+            auto history = storage.value()->deliveryHistory(QDateTime::currentDateTimeUtc().addSecs(-3600), 10, 200000);
+            const double ms = double(t.nsecsElapsed()) / 1e6;
+            QSqlDatabase db = testsupport::openConnection(spec, QStringLiteral("historyBaseline"));
+            t.restart();
+            QSqlQuery q(db);
+            q.exec(QStringLiteral(
+                "SELECT COUNT(*) FROM outbox_events WHERE seq > (SELECT MAX(seq) FROM outbox_events) - 200000"));
+            q.next();
+            const double countMs = double(t.nsecsElapsed()) / 1e6;
+            print(QStringLiteral("rate_history_ms"), ms, QStringLiteral("ms"), QStringLiteral("(background, at open)"),
+                countMs);
+            qint64 sent = 0;
+            for (const DeliveryBucket &b : history.value())
+                sent += b.sent;
+            fprintf(
+                stderr, "the hour before: %lld sent in %lld buckets\n", qlonglong(sent), qlonglong(history->size()));
+        }
+    }
 
     // Back to everything, then scroll from top to bottom.
     window.findChild<QLineEdit *>(QStringLiteral("typeFilter"))->clear();

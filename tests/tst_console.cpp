@@ -1491,6 +1491,47 @@ private Q_SLOTS:
         QCOMPARE(storage->countEvents({}).value(), 243);
     }
 
+    // The rate chart shows the hour before the console opened the outbox, from its database, and then what the
+    // live refresh sees, failures apart.
+    void rateChartShowsTheHourBefore()
+    {
+        for (int i = 0; i < 4; ++i)
+            enqueue(QStringLiteral("com.example.rate"));
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        const QDateTime twenty = now.addSecs(-1200);
+        const QDateTime thirty = now.addSecs(-1800);
+        {
+            auto storage = testsupport::openStorage(m_spec);
+            const auto batch = *storage->claim(QStringLiteral("earlier"), 3, 60000);
+            QCOMPARE(batch.size(), 3);
+            QList<DeliveryRecord> records;
+            for (int i = 0; i < 3; ++i) {
+                DeliveryRecord r;
+                r.sequence = batch[i].sequence;
+                r.newStatus = i < 2 ? EventStatus::Sent : EventStatus::Failed;
+                r.outcome = i < 2 ? Attempt::Outcome::Sent : Attempt::Outcome::Failed;
+                r.attemptedAt = i < 2 ? twenty : thirty;
+                r.nextAttemptAt = r.attemptedAt;
+                r.httpStatus = i < 2 ? 200 : 404;
+                r.error = i < 2 ? QString() : QStringLiteral("HTTP 404");
+                records << r;
+            }
+            QVERIFY(!storage->complete(QStringLiteral("earlier"), records));
+        }
+        openWindow();
+        auto *chart = part<RateChart>("rateChart");
+        QTRY_COMPARE(chart->bucketAt(twenty), (std::pair<qint64, qint64>(2, 0)));
+        QCOMPARE(chart->bucketAt(thirty), (std::pair<qint64, qint64>(0, 1)));
+        // Live: one more sent now.
+        deliver(1, EventStatus::Sent);
+        m_window->refreshNow();
+        QTRY_VERIFY_WITH_TIMEOUT(chart->bucketAt(QDateTime::currentDateTimeUtc()).first
+                    + chart->bucketAt(QDateTime::currentDateTimeUtc().addSecs(-10)).first
+                == 1,
+            5000);
+        QCOMPARE(chart->bucketAt(twenty), (std::pair<qint64, qint64>(2, 0))); // the history stays
+    }
+
     // Colours of meaning stay legible on a dark palette as on a light one: at least 4.5:1 against the table's
     // base and the window, in the table, the inspector's history, the health header and its verdict.
     void coloursStayLegibleInLightAndDarkPalettes()

@@ -861,6 +861,49 @@ private Q_SLOTS:
         QVERIFY2(!plan.join('|').contains("TEMP B-TREE"), qPrintable(plan.join('|')));
     }
 
+    // The rate chart's hour before: sent events by their time, failed ones by the attempt that failed them,
+    // in buckets; events older than the newest N, and times before `since`, are left out.
+    void deliveryHistoryCountsByBucket()
+    {
+        const ConnectionSpec path = freshPath();
+        auto s = testsupport::openStorage(path);
+        AppConnection app(path);
+        for (int i = 0; i < 6; ++i)
+            enqueue(app.db(), "a");
+        const auto batch = *s->claim("r", 6, 60000);
+        QCOMPARE(batch.size(), 6);
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        const QDateTime twenty = QDateTime::fromSecsSinceEpoch((now.toSecsSinceEpoch() - 1200) / 10 * 10 + 3, Qt::UTC);
+        const QDateTime thirty = twenty.addSecs(-600);
+        const QDateTime old = now.addSecs(-7200);
+        QList<DeliveryRecord> records;
+        auto add = [&](qint64 seq, EventStatus status, const QDateTime &at) {
+            DeliveryRecord r = record(
+                seq, status, status == EventStatus::Sent ? 200 : 404, status == EventStatus::Sent ? QString() : "x");
+            r.attemptedAt = at;
+            records << r;
+        };
+        add(batch[0].sequence, EventStatus::Sent, twenty);
+        add(batch[1].sequence, EventStatus::Sent, twenty.addSecs(2));
+        add(batch[2].sequence, EventStatus::Sent, old);
+        add(batch[3].sequence, EventStatus::Failed, thirty);
+        add(batch[4].sequence, EventStatus::Failed, thirty.addSecs(1));
+        add(batch[5].sequence, EventStatus::Sent, twenty); // the oldest of the newest 5 is batch[1]
+        QVERIFY(!s->complete("r", records).isError());
+        auto h = s->deliveryHistory(now.addSecs(-3600), 10, 100);
+        QVERIFY2(h.isOk(), qPrintable(h.error().message()));
+        QCOMPARE(h->size(), 2);
+        QCOMPARE(h->at(0).start, QDateTime::fromSecsSinceEpoch(thirty.toSecsSinceEpoch() / 10 * 10, Qt::UTC));
+        QCOMPARE(h->at(0).sent, 0);
+        QCOMPARE(h->at(0).failed, 2);
+        QCOMPARE(h->at(1).start, QDateTime::fromSecsSinceEpoch(twenty.toSecsSinceEpoch() / 10 * 10, Qt::UTC));
+        QCOMPARE(h->at(1).sent, 3);
+        QCOMPARE(h->at(1).failed, 0);
+        // Only the newest 5 events: the first one sent is not among them.
+        h = s->deliveryHistory(now.addSecs(-3600), 10, 5);
+        QCOMPARE(h->at(1).sent, 2);
+    }
+
     // Retry to another URL: only failed events nobody holds are taken, with a note in their history; the
     // outcome is written by complete() like any delivery; another taker gets none of them meanwhile.
     void takeFailedForADeliveryElsewhere()

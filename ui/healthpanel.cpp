@@ -7,7 +7,10 @@
 #include <QGridLayout>
 #include <QLabel>
 #include <QLocale>
+#include <QMap>
 #include <QPainter>
+
+#include <limits>
 
 namespace outbox::ui {
 
@@ -65,6 +68,24 @@ void RateChart::addSample(const QDateTime &at, qint64 sentTotal, qint64 failedTo
     update();
 }
 
+void RateChart::seed(const QList<DeliveryBucket> &history)
+{
+    const qint64 liveFrom = m_lastAt.isValid() ? m_lastAt.toSecsSinceEpoch() / kBucketSeconds * kBucketSeconds
+                                               : std::numeric_limits<qint64>::max();
+    const qint64 oldest =
+        QDateTime::currentSecsSinceEpoch() / kBucketSeconds * kBucketSeconds - qint64(kBucketSeconds) * kBuckets;
+    QMap<qint64, Bucket> merged;
+    for (const Bucket &b : std::as_const(m_buckets))
+        merged.insert(b.start, b);
+    for (const DeliveryBucket &h : history) {
+        const qint64 start = h.start.toSecsSinceEpoch() / kBucketSeconds * kBucketSeconds;
+        if (start < liveFrom && start > oldest)
+            merged.insert(start, Bucket{start, h.sent, h.failed});
+    }
+    m_buckets = QList<Bucket>(merged.cbegin(), merged.cend());
+    update();
+}
+
 std::pair<qint64, qint64> RateChart::bucketAt(const QDateTime &at) const
 {
     const qint64 start = at.toSecsSinceEpoch() / kBucketSeconds * kBucketSeconds;
@@ -87,7 +108,9 @@ void RateChart::paintEvent(QPaintEvent *)
     double top = 1.0;
     for (const Bucket &b : m_buckets)
         top = qMax(top, double(b.sent + b.failed) / kBucketSeconds);
-    const qint64 end = m_buckets.last().start;
+    // The right edge is now: history alone (no live sample yet) is drawn where it happened.
+    const qint64 end =
+        qMax(m_buckets.last().start, QDateTime::currentSecsSinceEpoch() / kBucketSeconds * kBucketSeconds);
     const double barWidth = double(r.width() - 2) / kBuckets;
     const double height = r.height() - 2;
     p.setPen(Qt::NoPen);
@@ -286,6 +309,11 @@ void HealthPanel::setRelayers(const QList<RelayerInfo> &relayers)
     m_relayers->setText(text);
     m_relayers->setStyleSheet(others.isEmpty() ? QString() : toneStyle(Tone::Bad));
     updateVerdict(QDateTime::currentDateTimeUtc());
+}
+
+void HealthPanel::seedRateHistory(const QList<DeliveryBucket> &history)
+{
+    m_chart->seed(history);
 }
 
 void HealthPanel::setLatestFailure(const OutboxEvent &e, const QDateTime &at)

@@ -23,6 +23,9 @@ public:
     explicit RateChart(QWidget *parent = nullptr);
     // A sample of the total sent and failed counts at a moment; the chart counts what grew between samples.
     void addSample(const QDateTime &at, qint64 sentTotal, qint64 failedTotal = -1);
+    // The hour before the console opened the outbox, from its database (Storage::deliveryHistory): buckets
+    // older than the live samples take the history's counts.
+    void seed(const QList<DeliveryBucket> &history);
     void clear();
     double latestRate() const { return m_latestRate; }
     // Delivered and failed in the bucket holding `at` (for tests).
@@ -71,6 +74,7 @@ public:
 
     QString countText(const QString &name) const; // for tests: "pending", "inflight", "failed", "sent"
     RateChart *chart() const { return m_chart; }
+    void seedRateHistory(const QList<DeliveryBucket> &history);
     Verdict verdict() const { return m_verdict; }
 
 Q_SIGNALS:

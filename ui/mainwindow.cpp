@@ -415,6 +415,19 @@ void MainWindow::onOpened(const QString &error)
     m_browser->applyFilters();
     m_live->readHealth();
     m_browser->loadCompletions(true);
+    // The rate chart starts with the hour before, from the newest 200,000 events' times.
+    m_session->call<Result<QList<DeliveryBucket>>>(
+        this,
+        [](Storage &s) {
+            return s.deliveryHistory(
+                QDateTime::currentDateTimeUtc().addSecs(-qint64(RateChart::kBucketSeconds) * RateChart::kBuckets),
+                RateChart::kBucketSeconds, 200000);
+        },
+        [this](const Result<QList<DeliveryBucket>> &history) {
+            if (history.isOk())
+                m_health->seedRateHistory(history.value());
+        },
+        Session::Lane::Background);
     Q_EMIT outboxOpened(QString());
 }
 

@@ -40,7 +40,8 @@ QColor toneColour(Tone tone, const QPalette &palette)
 
 QString toneStyle(Tone tone, bool bold)
 {
-    return QStringLiteral("color: %1%2").arg(toneColour(tone).name(), bold ? QStringLiteral("; font-weight: bold") : QString());
+    return QStringLiteral("color: %1%2")
+        .arg(toneColour(tone).name(), bold ? QStringLiteral("; font-weight: bold") : QString());
 }
 
 double contrastRatio(const QColor &a, const QColor &b)
