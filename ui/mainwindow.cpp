@@ -454,6 +454,7 @@ void MainWindow::populateDemoIfEmpty()
                 statusBar()->showMessage(tr("Could not fill the demo outbox: %1").arg(filled.error().message()), 10000);
             m_model->reload();
             m_live->readHealth();
+            m_failures->refresh(); // the groups may have been counted before the fill
         });
 }
 
