@@ -705,6 +705,27 @@ Error SqlStorage::addHistoryNote(const QString &id, const QString &what)
     return recordOperatorAction(what, event);
 }
 
+Result<bool> SqlStorage::resolveFailed(const QString &id, const QString &note)
+{
+    Where failed;
+    failed.terms << QStringLiteral("status = 'failed'");
+    failed.add(QStringLiteral("id = ?"), id);
+    Query q(this, m_dialect.sql(QStringLiteral("resolve-failed")));
+    q.bind(QStringLiteral("resolved: ") + note).bind(id);
+    bool changed = false;
+    Error e = inWriteTransaction(QStringLiteral("cannot mark the event resolved"), [&]() -> Error {
+        if (Error e = recordOperatorAction(note, failed))
+            return e;
+        if (Error e = q.exec(QStringLiteral("cannot mark the event resolved")))
+            return e;
+        changed = q.q().numRowsAffected() > 0;
+        return {};
+    });
+    if (e)
+        return e;
+    return changed;
+}
+
 Result<QList<DeliveryBucket>> SqlStorage::deliveryHistory(
     const QDateTime &since, int bucketSeconds, qint64 newestEvents)
 {

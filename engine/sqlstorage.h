@@ -55,6 +55,7 @@ public:
     Result<QList<Attempt>> attempts(const QString &id) override;
     Result<QList<FailureGroup>> failureGroups(const EventFilter &filter) override;
     Error addHistoryNote(const QString &id, const QString &what) override;
+    Result<bool> resolveFailed(const QString &id, const QString &note) override;
     Result<QList<DeliveryBucket>> deliveryHistory(
         const QDateTime &since, int bucketSeconds, qint64 newestEvents) override;
     Result<QList<OutboxEvent>> takeFailed(

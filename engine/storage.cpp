@@ -612,4 +612,9 @@ Result<QList<DeliveryBucket>> Storage::deliveryHistory(const QDateTime &, int, q
     return QList<DeliveryBucket>{};
 }
 
+Result<bool> Storage::resolveFailed(const QString &, const QString &)
+{
+    return Error(Error::Unsupported, QStringLiteral("%1 outboxes keep no operator entries").arg(formatName()));
+}
+
 } // namespace outbox

@@ -311,6 +311,11 @@ public:
     virtual Result<QList<QPair<QString, qint64>>> valueCounts(Attribute attribute, int limit) = 0;
     // Adds an operator entry (`what`, by actor()) to the event's history (AttemptHistory; else refused).
     virtual Error addHistoryNote(const QString &id, const QString &what) = 0;
+    // A failed event replaced by a fix (the console's edit & retry, keeping the original): it stays failed, but
+    // its last error becomes "resolved: <note>" (HTTP status cleared), so it groups apart from real failures,
+    // and an operator entry says `note`; the error it failed with stays in its history. False when the event
+    // is not failed (or gone). Our format only (else refused).
+    virtual Result<bool> resolveFailed(const QString &id, const QString &note);
     // What was delivered since `since`, in buckets of bucketSeconds (oldest first, empty ones left out), among
     // the newest `newestEvents` events (a bounded read by sequence: an event of an older one sent since is not
     // counted). Our format only; others return none.

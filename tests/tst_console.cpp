@@ -960,6 +960,15 @@ private Q_SLOTS:
         auto history = testsupport::openStorage(m_spec)->attempts(second);
         QCOMPARE(history->last().outcome, Attempt::Outcome::Operator);
         QCOMPARE(history->last().error, QStringLiteral("replaced by %1 (edited)").arg(secondFix));
+        // Marked resolved: its last error says so (its failing attempt keeps the old one), so it groups apart.
+        QCOMPARE(count(QStringLiteral("id = '%1' AND last_error = 'resolved: replaced by %2 (edited)' AND "
+                                      "last_http_status IS NULL")
+                           .arg(second, secondFix)),
+            1);
+        QCOMPARE(history->first().outcome, Attempt::Outcome::Failed);
+        QVERIFY(!history->first().error.isEmpty());
+        QVERIFY2(c->resultLabel()->text().contains(QStringLiteral("marked resolved by the fix")),
+            qPrintable(c->resultLabel()->text()));
         // The inspector calls it resolved, and Show it opens the fix.
         m_window->eventBrowser()->applyFilters();
         waitRowsShown();

@@ -754,10 +754,11 @@ void MainWindow::enqueueComposed(const OutboxEvent &e)
                     : removed->changed == 1 ? QObject::tr("the original deleted")
                                             : QObject::tr("the original was already gone");
             } else {
-                const Error noted = s.addHistoryNote(e.replayOf, DetailPane::replacedNote(*out.id));
-                out.original = noted
-                    ? QObject::tr("the original kept; its history could not name the fix: %1").arg(noted.message())
-                    : QObject::tr("the original kept failed, its history naming the fix");
+                const Result<bool> resolved = s.resolveFailed(e.replayOf, DetailPane::replacedNote(*out.id));
+                out.original = !resolved.isOk() ? QObject::tr("the original kept; it could not be marked resolved: %1")
+                                                      .arg(resolved.error().message())
+                    : resolved.value() ? QObject::tr("the original kept failed, marked resolved by the fix")
+                                       : QObject::tr("the original is no longer failed (retried or gone meanwhile)");
             }
             return out;
         },
