@@ -745,18 +745,15 @@ Result<QList<DeliveryBucket>> SqlStorage::deliveryHistory(
     };
     const QVariant from = m_dialect.time(since.toMSecsSinceEpoch());
     // Sent: the row keeps its time. Failed for good: the attempt that failed it (the history keeps it).
-    Query sent(this, m_dialect.sql(QStringLiteral("delivery-history-sent")));
-    sent.bind(above).bind(from);
-    if (Error e = sent.exec(QStringLiteral("cannot read the delivery history")))
-        return e;
-    while (sent.q().next())
-        count(m_dialect.readTime(sent.q().value(0)), true);
-    Query failed(this, m_dialect.sql(QStringLiteral("delivery-history-failed")));
-    failed.bind(above).bind(from);
-    if (Error e = failed.exec(QStringLiteral("cannot read the delivery history")))
-        return e;
-    while (failed.q().next())
-        count(m_dialect.readTime(failed.q().value(0)), false);
+    for (const bool sent : {true, false}) {
+        Query q(this,
+            m_dialect.sql(sent ? QStringLiteral("delivery-history-sent") : QStringLiteral("delivery-history-failed")));
+        q.bind(above).bind(from);
+        if (Error e = q.exec(QStringLiteral("cannot read the delivery history")))
+            return e;
+        while (q.q().next())
+            count(m_dialect.readTime(q.q().value(0)), sent);
+    }
     return QList<DeliveryBucket>(buckets.cbegin(), buckets.cend());
 }
 

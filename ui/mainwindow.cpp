@@ -84,34 +84,30 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent), m_session(new Ses
     layout->addWidget(m_browser, 1);
     setCentralWidget(central);
 
+    // The docks: the relay on the right; the receiver, failure groups, operations and relayers tabbed below.
+    auto dock = [this](const QString &title, const QString &name, QWidget *widget, Qt::DockWidgetArea area,
+                    QDockWidget *tabbedWith) {
+        auto *d = new QDockWidget(title, this);
+        d->setObjectName(name);
+        d->setWidget(widget);
+        addDockWidget(area, d);
+        if (tabbedWith)
+            tabifyDockWidget(tabbedWith, d);
+        return d;
+    };
     m_relay = new RelayPanel(this);
-    auto *relayDock = new QDockWidget(tr("Relay"), this);
-    relayDock->setObjectName(QStringLiteral("relayDock"));
-    relayDock->setWidget(m_relay);
-    addDockWidget(Qt::RightDockWidgetArea, relayDock);
+    dock(tr("Relay"), QStringLiteral("relayDock"), m_relay, Qt::RightDockWidgetArea, nullptr);
     m_tester = new TesterPanel(this);
-    auto *testerDock = new QDockWidget(tr("CloudEvents receiver"), this);
-    testerDock->setObjectName(QStringLiteral("testerDock"));
-    testerDock->setWidget(m_tester);
-    addDockWidget(Qt::BottomDockWidgetArea, testerDock);
+    QDockWidget *testerDock =
+        dock(tr("CloudEvents receiver"), QStringLiteral("testerDock"), m_tester, Qt::BottomDockWidgetArea, nullptr);
     m_failures = new FailureGroupsView(m_session, this);
-    auto *failuresDock = new QDockWidget(tr("Failures by cause"), this);
-    failuresDock->setObjectName(QStringLiteral("failuresDock"));
-    failuresDock->setWidget(m_failures);
-    addDockWidget(Qt::BottomDockWidgetArea, failuresDock);
-    tabifyDockWidget(testerDock, failuresDock);
+    QDockWidget *failuresDock =
+        dock(tr("Failures by cause"), QStringLiteral("failuresDock"), m_failures, Qt::BottomDockWidgetArea, testerDock);
     m_operations = new OperationsPanel(this);
-    auto *operationsDock = new QDockWidget(tr("Operations"), this);
-    operationsDock->setObjectName(QStringLiteral("operationsDock"));
-    operationsDock->setWidget(m_operations);
-    addDockWidget(Qt::BottomDockWidgetArea, operationsDock);
-    tabifyDockWidget(failuresDock, operationsDock);
+    QDockWidget *operationsDock =
+        dock(tr("Operations"), QStringLiteral("operationsDock"), m_operations, Qt::BottomDockWidgetArea, failuresDock);
     m_relayers = new RelayersView(this);
-    auto *relayersDock = new QDockWidget(tr("Relayers"), this);
-    relayersDock->setObjectName(QStringLiteral("relayersDock"));
-    relayersDock->setWidget(m_relayers);
-    addDockWidget(Qt::BottomDockWidgetArea, relayersDock);
-    tabifyDockWidget(operationsDock, relayersDock);
+    dock(tr("Relayers"), QStringLiteral("relayersDock"), m_relayers, Qt::BottomDockWidgetArea, operationsDock);
     failuresDock->raise();
 
     m_live = new LiveRefresh(m_session, m_browser, this);
@@ -195,6 +191,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent), m_session(new Ses
 MainWindow::~MainWindow()
 {
     m_live->stop();
+    m_model->cancel(); // a scan still running gives way at once, before the session's threads are joined
     m_relay->stopNow();
 }
 
