@@ -236,7 +236,7 @@ void FailureGroupsView::withMembers(const FailureGroup &group, std::function<voi
             m_summary->setText(tr("%L1 event(s) in %2").arg(members.value().size()).arg(groupName(group)));
             done(members.value());
         },
-        Session::Lane::Quick);
+        Session::Lane::Background); // a big group takes a while: not in the way of row fetches (Quick)
 }
 
 void FailureGroupsView::showCurrentGroup()
