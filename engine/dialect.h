@@ -108,13 +108,14 @@ public:
     // tell); after an enqueue, wake this process's relayers when the row becomes visible.
     virtual bool inTransaction(const QSqlDatabase &db) const;
     virtual void afterEnqueue(const QSqlDatabase &db) const;
+    // An outbox whose schema is newer than this program's.
+    static Error newerSchemaError(int current);
 
 protected:
     Dialect() = default;
     // Applies migrations current+1 .. latest with q, inside the transaction the caller opened.
     Error applyMigrations(QSqlDatabase &db, int current) const;
     Error databaseError(const QString &what, const QSqlError &e) const;
-    static Error newerSchemaError(int current);
     // A database server's connection: database, host, port, user, password and the driver's options.
     static void configureServer(QSqlDatabase &db, const ConnectionSpec &spec, const QString &options);
     // Text as an SQL string literal (quotes doubled).

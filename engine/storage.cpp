@@ -147,7 +147,9 @@ Error refusal(const ProbeResult &r, const QString &where)
 Error checkFile(const ConnectionSpec &spec, Storage::OpenMode mode)
 {
     const QFileInfo file(spec.database);
-    if ((mode == Storage::OpenMode::MustExist || mode == Storage::OpenMode::AnyOutbox) && !file.exists())
+    if ((mode == Storage::OpenMode::MustExist || mode == Storage::OpenMode::AnyOutbox
+            || mode == Storage::OpenMode::ReadOnly)
+        && !file.exists())
         return Error(Error::NotFound,
             QStringLiteral("no outbox at '%1': no such file (create one with 'outboxctl init')").arg(spec.database));
     if (file.exists() && file.isDir())
@@ -342,7 +344,7 @@ Result<std::unique_ptr<Storage>> Storage::open(const ConnectionSpec &spec, OpenM
         auto found = probeConnection(db, *d, spec);
         if (!found.isOk())
             return found.error();
-        if (mode == OpenMode::AnyOutbox && found->kind == ProbeResult::Kind::Foreign) {
+        if ((mode == OpenMode::AnyOutbox || mode == OpenMode::ReadOnly) && found->kind == ProbeResult::Kind::Foreign) {
             // Opened as it is: no migration, no WAL switch, nothing written but operators' actions.
             auto foreign = std::make_unique<detail::RomancyStorage>(spec, name, *d, found->format, found->columns);
             storage->giveUpConnection(); // the foreign storage's now
@@ -355,10 +357,24 @@ Result<std::unique_ptr<Storage>> Storage::open(const ConnectionSpec &spec, OpenM
             if (Error e = refusal(*found, d->where(spec)))
                 return e;
         }
-        if (Error e = d->prepareForWrites(db, spec))
-            return e;
-        if (Error e = migrate(db))
-            return e;
+        if (mode == OpenMode::ReadOnly) {
+            // Nothing written on opening; an older schema would need an upgrade, which is a write.
+            if (found->schemaVersion > kSchemaVersion)
+                return Dialect::newerSchemaError(found->schemaVersion);
+            if (found->schemaVersion < kSchemaVersion)
+                return Error(Error::Unsupported,
+                    QStringLiteral("'%1' holds an outbox at schema version %2, which this program (version %3) would "
+                                   "upgrade on opening; read-only opening does not, and nothing was changed (open it "
+                                   "once without read-only to upgrade it)")
+                        .arg(d->where(spec))
+                        .arg(found->schemaVersion)
+                        .arg(kSchemaVersion));
+        } else {
+            if (Error e = d->prepareForWrites(db, spec))
+                return e;
+            if (Error e = migrate(db))
+                return e;
+        }
         // An application's enqueue on this connection need not look at the schema again (a read at the start
         // of a write transaction is what makes SQLite refuse the write under contention).
         setSchemaChecked(db);

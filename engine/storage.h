@@ -190,7 +190,9 @@ public:
     // AnyOutbox: as MustExist, and a known foreign layout (see ProbeResult::Kind::Foreign) is opened as it is,
     // for monitoring and repair: nothing is ever created or altered in its database but the rows an
     // operator's action changes.
-    enum class OpenMode { CreateIfMissing, MustExist, MustBeOutbox, AnyOutbox };
+    // ReadOnly: as AnyOutbox, but opening writes nothing: no schema upgrade (this engine's outbox at an older
+    // schema version is refused, saying so), no WAL switch (the console's read-only mode).
+    enum class OpenMode { CreateIfMissing, MustExist, MustBeOutbox, AnyOutbox, ReadOnly };
 
     // What a database can do, for callers that adapt to it.
     enum class Capability {

@@ -901,6 +901,44 @@ private Q_SLOTS:
         m_window->action(QStringLiteral("readOnly"))->trigger();
         QVERIFY(m_window->action(QStringLiteral("retry"))->isEnabled());
         QVERIFY(view->findChild<QPushButton *>(QStringLiteral("retryGroup"))->isEnabled());
+
+        // Opened in read-only mode, nothing is written on opening: an outbox at an older schema version is
+        // refused (its upgrade would be a write), saying so, and left as it was.
+        m_window.reset();
+        QSqlQuery q(m_app->db());
+        QVERIFY(q.exec(QStringLiteral("DELETE FROM outbox_schema WHERE version = %1").arg(Storage::schemaVersion())));
+        auto fileBytes = [this] {
+            QFile f(m_spec.database);
+            return m_spec.backend == ConnectionSpec::Backend::Sqlite && f.open(QIODevice::ReadOnly)
+                ? QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256)
+                : QByteArray();
+        };
+        const QByteArray before = fileBytes();
+        m_window = std::make_unique<MainWindow>();
+        m_window->setReadOnly(true);
+        m_window->show();
+        QSignalSpy opened(m_window.get(), &MainWindow::outboxOpened);
+        {
+            MessageBoxAnswer ok(QMessageBox::Ok);
+            m_window->openLocation(m_spec.toUrl());
+            QVERIFY(opened.wait(10000));
+            QTRY_VERIFY(ok.seen);
+        }
+        const QString error = opened.first().first().toString();
+        QVERIFY2(error.contains(QStringLiteral("schema version %1").arg(Storage::schemaVersion() - 1))
+                && error.contains(QStringLiteral("read-only opening does not")),
+            qPrintable(error));
+        QCOMPARE(m_app->scalar(QStringLiteral("SELECT MAX(version) FROM outbox_schema")).toInt(),
+            Storage::schemaVersion() - 1);
+        QCOMPARE(fileBytes(), before);
+        // Not read-only, the same outbox is upgraded on opening, as always.
+        m_window->setReadOnly(false);
+        opened.clear();
+        m_window->openLocation(m_spec.toUrl());
+        QVERIFY(opened.wait(10000));
+        QCOMPARE(opened.first().first().toString(), QString());
+        QCOMPARE(
+            m_app->scalar(QStringLiteral("SELECT MAX(version) FROM outbox_schema")).toInt(), Storage::schemaVersion());
     }
 
     // Edit & retry: a failed event opens in the composer aimed at the relay target, titled with its id and

@@ -45,6 +45,16 @@ void ConnectionController::openLocation(const QString &location)
 
 void ConnectionController::open(const ConnectionSpec &spec, Storage::OpenMode mode)
 {
+    if (m_readOnly) {
+        if (mode == Storage::OpenMode::CreateIfMissing && spec.backend == ConnectionSpec::Backend::Sqlite
+            && !QFileInfo::exists(spec.database)) {
+            QMessageBox::information(m_parent, tr("Read-only"),
+                tr("Read-only: no new outbox is created (%1). Turn it off in View ▸ Read-only.").arg(spec.database));
+            m_fromDialog = false;
+            return;
+        }
+        mode = Storage::OpenMode::ReadOnly;
+    }
     const bool another = spec.toUrl() != m_spec.toUrl();
     // Replacing an outbox that this console is working on asks first.
     if (m_open && another && m_busy) {

@@ -37,6 +37,9 @@ public:
     void connectToServer(const ConnectionSpec &initial = {}, const QString &error = {});
     // File ▸ Recent, rebuilt whenever the list changes (servers ask for their password again).
     void setRecentMenu(QMenu *menu);
+    // Read-only: outboxes are opened without writing anything (Storage::OpenMode::ReadOnly: no schema upgrade,
+    // no WAL switch), and no new one is created.
+    void setReadOnly(bool readOnly) { m_readOnly = readOnly; }
     // Asked before another outbox replaces an open one: why to confirm first (empty: no need).
     void setBusyCheck(std::function<QString()> check) { m_busy = std::move(check); }
 
@@ -58,6 +61,7 @@ private:
     bool m_open = false;
     QString m_lastError;
     bool m_fromDialog = false;
+    bool m_readOnly = false;
     QMenu *m_recentMenu = nullptr;
     std::function<QString()> m_busy;
 };

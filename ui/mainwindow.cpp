@@ -407,7 +407,7 @@ void MainWindow::onOpened(const QString &error)
     // The receiver is a development tool: its dock shows for the demo, or while it runs; View brings it back.
     if (auto *tester = findChild<QDockWidget *>(QStringLiteral("testerDock")))
         tester->setVisible(m_demo || !m_tester->receiverUrl().isEmpty());
-    if (m_demo)
+    if (m_demo && !m_readOnly)
         populateDemoIfEmpty();
     m_browser->applyFilters();
     m_live->readHealth();
@@ -628,6 +628,7 @@ void MainWindow::setReadOnly(bool readOnly)
     if (QAction *a = action(QStringLiteral("readOnly")))
         a->setChecked(readOnly);
     m_actions->setReadOnly(readOnly);
+    m_connections->setReadOnly(readOnly); // outboxes opened from now on: nothing written on opening
     m_failures->setReadOnly(readOnly);
     m_relayers->setReadOnly(readOnly);
     for (const char *name :

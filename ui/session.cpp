@@ -92,7 +92,9 @@ void Session::open(const ConnectionSpec &spec, Storage::OpenMode mode)
                 m_workers[0]->storage = std::move(result.value());
             }
             // The other lanes open what the first found: this engine's outbox as it now is, or the foreign one.
-            const Storage::OpenMode next = foreign ? Storage::OpenMode::AnyOutbox : Storage::OpenMode::MustExist;
+            const Storage::OpenMode next = mode == Storage::OpenMode::ReadOnly ? Storage::OpenMode::ReadOnly
+                : foreign                                                      ? Storage::OpenMode::AnyOutbox
+                                                                               : Storage::OpenMode::MustExist;
             for (int lane = 1; lane < kLanes; ++lane) {
                 QMetaObject::invokeMethod(
                     m_workers[lane],
