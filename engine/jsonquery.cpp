@@ -40,7 +40,6 @@ std::optional<JsonQuery> JsonQuery::parse(const QString &text)
     if (!m.hasMatch())
         return std::nullopt;
     JsonQuery q;
-    q.m_pathText = QStringLiteral("data") + m.captured(1);
     for (auto it = step.globalMatch(m.captured(1)); it.hasNext();) {
         const QRegularExpressionMatch s = it.next();
         if (s.capturedLength(1) > 0)

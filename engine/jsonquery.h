@@ -29,13 +29,11 @@ public:
     // Bytes every matching payload holds (its last key, quoted), for the database to narrow the rows by
     // before they are parsed here; empty when there is none to rely on.
     QByteArray prefilter() const;
-    QString path() const { return m_pathText; }
 
 private:
     bool compare(const QJsonValue &found) const;
 
     QVariantList m_path; // QString: an object's key; int: an array's index
-    QString m_pathText;
     Op m_op = Op::Equal;
     QJsonValue m_value;
     bool m_unquoted = false; // written without quotes: 42 also matches "42"

@@ -1434,6 +1434,15 @@ private Q_SLOTS:
         part<RelayPanel>("relayPanel")->setTargetUrl(QStringLiteral("http://127.0.0.1:9/relay-target"), false);
         table()->selectAll();
         {
+            // A malformed URL: the relayer's own words, and nothing taken or sent.
+            InputAnswer url(QStringLiteral("ftp://127.0.0.1/x"));
+            MessageBoxAnswer ok(QMessageBox::Ok);
+            m_window->action(QStringLiteral("retryTo"))->trigger();
+            QTRY_VERIFY(ok.seen);
+            QVERIFY2(ok.text.contains(QStringLiteral("must be http:// or https://")), qPrintable(ok.text));
+            QCOMPARE(count(QStringLiteral("lease_owner IS NOT NULL OR attempts > 1")), 0);
+        }
+        {
             InputAnswer url(stock);
             MessageBoxAnswer yes;
             m_window->action(QStringLiteral("retryTo"))->trigger();

@@ -25,8 +25,6 @@ QString ageText(qint64 seconds)
     return QObject::tr("%1 d %2 h").arg(seconds / 86400).arg((seconds % 86400) / 3600);
 }
 
-namespace { } // namespace
-
 RateChart::RateChart(QWidget *parent) : QWidget(parent)
 {
     setObjectName(QStringLiteral("rateChart"));

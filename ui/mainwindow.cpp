@@ -64,7 +64,13 @@
 
 namespace outbox::ui {
 
-namespace { } // namespace
+namespace {
+// How a confirmation names the selection.
+QString selectionText(qsizetype n)
+{
+    return n == 1 ? MainWindow::tr("the selected event") : MainWindow::tr("the %L1 selected events").arg(n);
+}
+} // namespace
 
 MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent), m_session(new Session(this))
 {
@@ -498,7 +504,7 @@ void MainWindow::runAction(Action action, Scope scope)
             statusBar()->showMessage(tr("Select one or more events first."), 4000);
             return;
         }
-        scopeText = seqs.size() == 1 ? tr("the selected event") : tr("the %L1 selected events").arg(seqs.size());
+        scopeText = selectionText(seqs.size());
     } else {
         if (!m_browser->allMatching(&seqs))
             return;
@@ -532,17 +538,14 @@ void MainWindow::retrySelectedTo()
     dialog.setTextValue(m_relay->targetUrl());
     if (dialog.exec() != QDialog::Accepted)
         return;
-    const QUrl url(dialog.textValue().trimmed(), QUrl::StrictMode);
-    if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https"))
-        || url.host().isEmpty()) {
-        QMessageBox::warning(this, tr("Retry to another URL"),
-            tr("\u201c%1\u201d is not an http:// or https:// URL.").arg(oneLine(dialog.textValue(), 200)));
+    // The relayer's own check of a target (and of the certificate files it is sent with).
+    RelayerConfig config = m_relay->config();
+    config.targetUrl = QUrl(dialog.textValue().trimmed(), QUrl::StrictMode);
+    if (const QString problem = config.problem(); !problem.isEmpty()) {
+        QMessageBox::warning(this, tr("Retry to another URL"), problem);
         return;
     }
-    RelayerConfig config = m_relay->config();
-    config.targetUrl = url;
-    m_actions->retryTo(
-        seqs, config, seqs.size() == 1 ? tr("the selected event") : tr("the %L1 selected events").arg(seqs.size()));
+    m_actions->retryTo(seqs, config, selectionText(seqs.size()));
 }
 
 void MainWindow::exportEvents(const QString &path)
