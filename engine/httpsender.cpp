@@ -93,9 +93,9 @@ QString msText(qint64 ms)
 } // namespace
 
 // The network side of HttpSender, on its own thread: a queue of requests, at most `concurrency` of them
-// in flight, each on a connection of its own, with a deadline that starts when it is written. The outcomes
-// of a send() call go back to the HttpSender's thread in one queued call when the last of its requests
-// ends, so the relayer's thread wakes once per batch.
+// in flight, each on a connection of its own, with a deadline that starts when it is written. Each outcome
+// goes back to the HttpSender's thread as soon as it is known; those that pile up while that thread is busy
+// (writing earlier results) go together, so the relayer writes them with one statement.
 class NetworkWorker : public QObject
 {
 public:
@@ -158,13 +158,13 @@ public:
     {
         Group &g = m_groups[group];
         g.remaining += int(jobs.size());
-        for (const Job &job : jobs) {
-            g.outcomes.reserve(g.outcomes.size() + job.sequences.size());
+        for (const Job &job : jobs)
             m_queue.enqueue(job);
-        }
         m_lowWaterSignalled = false;
         pump();
     }
+
+    void resume() { pump(); }
 
     void setLowWaterMark(int queuedRequests) { m_lowWaterMark = queuedRequests > 0 ? queuedRequests : m_concurrency; }
 
@@ -180,7 +180,6 @@ private:
     struct Group
     {
         int remaining = 0;
-        QList<HttpSender::Outcome> outcomes;
     };
     // One connection to the target, carrying one request at a time.
     struct Connection
@@ -201,6 +200,12 @@ private:
     void pump()
     {
         while (!m_queue.isEmpty()) {
+            if (m_owner->m_answeredUnhandled.load(std::memory_order_acquire) >= m_concurrency) {
+                m_owner->m_held.store(true, std::memory_order_release); // deliverPending() pumps again
+                if (m_owner->m_answeredUnhandled.load(std::memory_order_acquire) >= m_concurrency)
+                    break;
+                m_owner->m_held.store(false, std::memory_order_release);
+            }
             Connection *c = freeConnection();
             if (!c)
                 break;
@@ -591,18 +596,14 @@ private:
     void finishJob(const Job &job, const DeliveryResult &result, bool released)
     {
         auto it = m_groups.find(job.group);
+        QList<HttpSender::Outcome> outcomes;
+        outcomes.reserve(job.sequences.size());
         for (qint64 seq : job.sequences)
-            it->outcomes.append(HttpSender::Outcome{seq, result, released});
-        if (--it->remaining > 0)
-            return;
-        QMetaObject::invokeMethod(
-            m_owner,
-            [owner = QPointer<HttpSender>(m_owner), group = job.group, outcomes = std::move(it->outcomes)] {
-                if (owner)
-                    owner->deliver(group, outcomes);
-            },
-            Qt::QueuedConnection);
-        m_groups.erase(it);
+            outcomes.append(HttpSender::Outcome{seq, result, released});
+        const bool last = --it->remaining == 0;
+        if (last)
+            m_groups.erase(it);
+        m_owner->post(job.group, std::move(outcomes), last, released ? 0 : 1);
     }
 
     HttpSender *m_owner;
@@ -745,11 +746,42 @@ void HttpSender::cancelQueued()
         m_network, [network = m_network] { network->releaseQueued(); }, Qt::QueuedConnection);
 }
 
-void HttpSender::deliver(quint64 group, const QList<Outcome> &outcomes)
+void HttpSender::post(quint64 group, QList<Outcome> &&outcomes, bool last, int answeredRequests)
 {
-    const ResultHandler handler = m_handlers.take(group);
-    if (handler)
-        handler(outcomes);
+    m_answeredUnhandled.fetch_add(answeredRequests, std::memory_order_acq_rel);
+    QMutexLocker lock(&m_pendingMutex);
+    Pending &p = m_pending[group];
+    p.outcomes += std::move(outcomes);
+    p.last = p.last || last;
+    p.answeredRequests += answeredRequests;
+    if (std::exchange(m_deliveryPosted, true))
+        return; // the call already on its way takes these too
+    lock.unlock();
+    QMetaObject::invokeMethod(this, &HttpSender::deliverPending, Qt::QueuedConnection);
+}
+
+void HttpSender::deliverPending()
+{
+    QHash<quint64, Pending> pending;
+    {
+        QMutexLocker lock(&m_pendingMutex);
+        pending = std::exchange(m_pending, {});
+        m_deliveryPosted = false;
+    }
+    // In the order the groups were sent: an earlier batch's results are written first.
+    QList<quint64> groups = pending.keys();
+    std::sort(groups.begin(), groups.end());
+    int handled = 0;
+    for (quint64 group : std::as_const(groups)) {
+        const Pending &p = pending[group];
+        const ResultHandler handler = p.last ? m_handlers.take(group) : m_handlers.value(group);
+        if (handler)
+            handler(p.outcomes, p.last);
+        handled += p.answeredRequests;
+    }
+    m_answeredUnhandled.fetch_sub(handled, std::memory_order_acq_rel);
+    if (m_held.exchange(false, std::memory_order_acq_rel))
+        QMetaObject::invokeMethod(m_network, [network = m_network] { network->resume(); }, Qt::QueuedConnection);
 }
 
 QByteArray HttpSender::webhookSignature(

@@ -5,11 +5,14 @@
 #include "outboxevent.h"
 #include "relayerconfig.h"
 
+#include <QHash>
+#include <QMutex>
 #include <QObject>
 #include <QSslCertificate>
 #include <QSslKey>
 #include <QUrl>
 
+#include <atomic>
 #include <functional>
 
 class QThread;
@@ -55,9 +58,10 @@ public:
         DeliveryResult result;
         bool released = false;
     };
-    // Called once per send() call, on the sender's thread, with the outcomes of all its events, when the last
-    // of them is known: one hand-over per batch rather than one per event.
-    using ResultHandler = std::function<void(const QList<Outcome> &outcomes)>;
+    // Called on the sender's thread as outcomes become known, never holding one back for the rest of its
+    // send() call: outcomes that arrive while the sender's thread is busy are handed over together in one call.
+    // `last` is true on the call that ends the send() call (it may carry no outcome).
+    using ResultHandler = std::function<void(const QList<Outcome> &outcomes, bool last)>;
 
     explicit HttpSender(const HttpSenderOptions &options, QObject *parent = nullptr);
     ~HttpSender() override;
@@ -89,7 +93,23 @@ public:
 
 private:
     friend class NetworkWorker;
-    void deliver(quint64 group, const QList<Outcome> &outcomes);
+    // From the network thread: outcomes of a group, handed over by the next deliverPending() on this thread.
+    void post(quint64 group, QList<Outcome> &&outcomes, bool last, int answeredRequests);
+    void deliverPending();
+    struct Pending
+    {
+        QList<Outcome> outcomes;
+        bool last = false;
+        int answeredRequests = 0;
+    };
+    // Answered requests whose outcomes the handler has not taken yet (the relayer writes them there). No
+    // request starts while `concurrency` of them wait: a relayer frozen or killed at any moment has at most
+    // `concurrency` requests on the wire and `concurrency` answers unwritten, however slow its database.
+    std::atomic<int> m_answeredUnhandled{0};
+    std::atomic<bool> m_held{false}; // the network side stopped starting requests for that reason
+    QMutex m_pendingMutex;
+    QHash<quint64, Pending> m_pending; // by group; guarded by m_pendingMutex
+    bool m_deliveryPosted = false; // guarded by m_pendingMutex
 
     ContentMode m_mode;
     qint64 m_maxBatchBytes;

@@ -444,7 +444,17 @@ Error RelayWorker::writeUnwritten()
         Q_EMIT errorOccurred(QStringLiteral("%1 of %2 results not written: another relayer has taken over their leases")
                                  .arg(m_unwritten.size() - written.size())
                                  .arg(m_unwritten.size()));
+    // Delivered late is delivered: counted and announced now, when the database says so.
+    QList<DeliveryRecord> done;
+    for (const DeliveryRecord &r : std::as_const(m_unwritten)) {
+        if (written.contains(r.sequence))
+            done.append(r);
+    }
+    announce(done, m_unwrittenIds);
+    if (m_drainDone)
+        m_drained.processed += int(done.size());
     m_unwritten.clear();
+    m_unwrittenIds.clear();
     return {};
 }
 
@@ -475,6 +485,7 @@ void RelayWorker::flushUnwrittenBeforeStop()
     if (m_drainDone && !m_drained.error)
         m_drained.error = Error(Error::Database, line);
     m_unwritten.clear();
+    m_unwrittenIds.clear();
 }
 
 void RelayWorker::startDrain(const BatchCallback &done)
@@ -558,6 +569,7 @@ bool RelayWorker::checkFile()
     qCWarning(lcRelay).noquote() << line;
     Q_EMIT errorOccurred(line);
     m_unwritten.clear(); // their rows are not in this file
+    m_unwrittenIds.clear();
     m_storage = std::move(reopened.value());
     m_storage->setClaimTypes(m_claimInclude, m_claimExclude);
     m_lastChangeCounter = -1;
@@ -754,32 +766,35 @@ void RelayWorker::startBatch()
     qCDebug(lcRelay) << "claimed" << claimed->size() << "batches in hand" << m_active.size()
                      << (claimed->isEmpty() ? -1 : claimed->first().sequence);
     QList<OutboxEvent> toSend;
+    QList<DeliveryRecord> invalid;
     for (const OutboxEvent &e : *claimed) {
         batch->events.insert(e.sequence, e);
         const QString problem = cloudevents::validate(e, m_config.contentMode);
         if (!problem.isEmpty())
-            batch->records.append(
-                recordFor(e, DeliveryResult::failed(QStringLiteral("not a valid CloudEvent: ") + problem),
-                    QDateTime::currentDateTimeUtc()));
+            invalid.append(recordFor(e, DeliveryResult::failed(QStringLiteral("not a valid CloudEvent: ") + problem),
+                QDateTime::currentDateTimeUtc()));
         else
             toSend.append(e);
     }
+    if (!invalid.isEmpty())
+        writeResults(*batch, invalid, {});
     if (toSend.isEmpty()) {
-        writeBack(batch);
+        finishBatch(batch, batch->error);
         return;
     }
     if (m_sender) {
         m_sender->send(
-            toSend, [this, batch](const QList<HttpSender::Outcome> &outcomes) { onOutcomes(batch, outcomes); },
+            toSend,
+            [this, batch](const QList<HttpSender::Outcome> &outcomes, bool last) { onOutcomes(batch, outcomes, last); },
             m_registered ? leaseLeftMs : 0);
         return;
     }
-    // A custom sender: synchronous, one event at a time; a stop request gives back the rest.
-    QList<HttpSender::Outcome> outcomes;
-    outcomes.reserve(toSend.size());
+    // A custom sender: synchronous, one event at a time, each result written as it comes; a stop request gives
+    // back the rest.
+    QList<qint64> released;
     for (const OutboxEvent &e : std::as_const(toSend)) {
         if (m_stopping) {
-            outcomes.append({e.sequence, {}, true});
+            released.append(e.sequence);
             continue;
         }
         QElapsedTimer clock;
@@ -787,23 +802,32 @@ void RelayWorker::startBatch()
         DeliveryResult r = m_config.customSender(e);
         if (r.durationMs == 0)
             r.durationMs = clock.elapsed();
-        outcomes.append({e.sequence, r, false});
+        onOutcomes(batch, {HttpSender::Outcome{e.sequence, r, false}}, false);
     }
-    onOutcomes(batch, outcomes);
+    QList<HttpSender::Outcome> rest;
+    for (qint64 sequence : std::as_const(released))
+        rest.append(HttpSender::Outcome{sequence, {}, true});
+    onOutcomes(batch, rest, true);
 }
 
-void RelayWorker::onOutcomes(const std::shared_ptr<Batch> &batch, const QList<HttpSender::Outcome> &outcomes)
+void RelayWorker::onOutcomes(
+    const std::shared_ptr<Batch> &batch, const QList<HttpSender::Outcome> &outcomes, bool last)
 {
-    batch->records.reserve(batch->records.size() + outcomes.size());
-    // The outcomes of a batch are recorded together, at the time they came back.
+    QList<DeliveryRecord> records;
+    QList<qint64> released;
+    records.reserve(outcomes.size());
+    // Outcomes handed over together are recorded together, at the time they came back.
     const QDateTime now = QDateTime::currentDateTimeUtc();
     for (const HttpSender::Outcome &o : outcomes) {
         if (o.released)
-            batch->released.append(o.sequence);
+            released.append(o.sequence);
         else
-            batch->records.append(recordFor(batch->events.value(o.sequence), o.result, now));
+            records.append(recordFor(batch->events.value(o.sequence), o.result, now));
     }
-    writeBack(batch);
+    if (!records.isEmpty() || !released.isEmpty())
+        writeResults(*batch, std::move(records), released);
+    if (last)
+        finishBatch(batch, batch->error);
 }
 
 qint64 RelayWorker::retryDelayMs(int attempt, qint64 retryAfterMs) const
@@ -851,43 +875,64 @@ DeliveryRecord RelayWorker::recordFor(
     return r;
 }
 
-void RelayWorker::writeBack(const std::shared_ptr<Batch> &batch)
+void RelayWorker::writeResults(Batch &batch, QList<DeliveryRecord> records, const QList<qint64> &released)
 {
-    QSet<qint64> written;
-    Error error = m_storage->complete(m_owner, batch->records, &written);
-    qCDebug(lcRelay) << "write-back of" << batch->records.size() << "results, written" << written.size() << "released"
-                     << batch->released.size() << error.message();
-    if (!error && written.size() < batch->records.size()) {
-        // Leases that expired while this relayer could not renew them (a pause, a lost database) and that
-        // another relayer has taken: their results are that relayer's to write, and not ours to report.
-        const QString line = QStringLiteral("%1 of %2 results not written: another relayer has taken over their leases")
-                                 .arg(batch->records.size() - written.size())
-                                 .arg(batch->records.size());
-        qCWarning(lcRelay).noquote() << line;
-        Q_EMIT errorOccurred(line);
-        QList<DeliveryRecord> kept;
-        for (const DeliveryRecord &r : std::as_const(batch->records)) {
-            if (written.contains(r.sequence))
-                kept.append(r);
+    QHash<qint64, QString> ids;
+    for (const DeliveryRecord &r : std::as_const(records))
+        ids.insert(r.sequence, batch.events.take(r.sequence).id);
+    for (qint64 sequence : released)
+        batch.events.remove(sequence);
+    Error error;
+    if (!records.isEmpty()) {
+        QSet<qint64> written;
+        // While the database is away, results wait for the reconnect instead of failing one by one.
+        error = m_outage ? Error(Error::Database, QStringLiteral("the database connection is lost"))
+                         : m_storage->complete(m_owner, records, &written);
+        qCDebug(lcRelay) << "write-back of" << records.size() << "results, written" << written.size() << "released"
+                         << released.size() << error.message();
+        if (error) {
+            m_unwritten += records; // written before the next claim, or after reconnecting
+            m_unwrittenIds.insert(ids);
+            if (!m_outage)
+                handleConnectionLoss(error);
+        } else {
+            if (written.size() < records.size()) {
+                // Leases that expired while this relayer could not renew them (a pause, a lost database) and
+                // that another relayer has taken: their results are that relayer's to write, and not ours to
+                // report.
+                const QString line =
+                    QStringLiteral("%1 of %2 results not written: another relayer has taken over their leases")
+                        .arg(records.size() - written.size())
+                        .arg(records.size());
+                qCWarning(lcRelay).noquote() << line;
+                Q_EMIT errorOccurred(line);
+                records.removeIf([&](const DeliveryRecord &r) { return !written.contains(r.sequence); });
+            }
+            batch.processed += int(records.size());
+            announce(records, ids);
         }
-        batch->records = kept;
     }
-    if (error)
-        m_unwritten.append(batch->records); // written before the next claim, or after reconnecting
-    if (Error e = m_storage->release(m_owner, batch->released); e && !error)
-        error = e;
-    if (!error && m_eventListeners->loadRelaxed() > 0) {
-        for (const DeliveryRecord &r : std::as_const(batch->records)) {
-            const QString id = batch->events.value(r.sequence).id;
-            if (r.newStatus == EventStatus::Sent)
-                Q_EMIT eventSent(id, r.httpStatus, r.durationMs);
-            else if (r.newStatus == EventStatus::Failed)
-                Q_EMIT eventFailed(id, r.httpStatus, r.error);
-            else
-                Q_EMIT eventRetryScheduled(id, r.httpStatus, r.error, r.nextAttemptAt);
-        }
+    if (!released.isEmpty() && !m_outage) {
+        if (Error e = m_storage->release(m_owner, released); e && !error)
+            error = e;
     }
-    finishBatch(batch, error);
+    if (error && !batch.error)
+        batch.error = error;
+}
+
+void RelayWorker::announce(const QList<DeliveryRecord> &records, const QHash<qint64, QString> &ids)
+{
+    if (m_eventListeners->loadRelaxed() <= 0)
+        return;
+    for (const DeliveryRecord &r : records) {
+        const QString id = ids.value(r.sequence);
+        if (r.newStatus == EventStatus::Sent)
+            Q_EMIT eventSent(id, r.httpStatus, r.durationMs);
+        else if (r.newStatus == EventStatus::Failed)
+            Q_EMIT eventFailed(id, r.httpStatus, r.error);
+        else
+            Q_EMIT eventRetryScheduled(id, r.httpStatus, r.error, r.nextAttemptAt);
+    }
 }
 
 void RelayWorker::finishBatch(const std::shared_ptr<Batch> &batch, const Error &error)
@@ -895,7 +940,7 @@ void RelayWorker::finishBatch(const std::shared_ptr<Batch> &batch, const Error &
     m_active.removeOne(batch);
     qCDebug(lcRelay) << "batch finished; batches in hand" << m_active.size() << "unwritten" << m_unwritten.size()
                      << "outage" << m_outage << error.message();
-    const int processed = int(batch->records.size());
+    const int processed = batch->processed;
     const bool lost = error && (m_outage || handleConnectionLoss(error));
     if (error && !lost) {
         qCWarning(lcRelay).noquote() << error.message();

@@ -50,12 +50,12 @@ Q_SIGNALS:
     void errorOccurred(const QString &message);
 
 private:
-    // One claimed batch, from claim to write-back.
+    // One claimed batch, from claim to its last result.
     struct Batch
     {
-        QHash<qint64, OutboxEvent> events;
-        QList<DeliveryRecord> records;
-        QList<qint64> released;
+        QHash<qint64, OutboxEvent> events; // in hand: claimed, and no result written or kept for writing yet
+        int processed = 0; // results written
+        Error error; // the first write-back error
         qint64 statementsAtStart = 0;
         QList<BatchCallback> callbacks; // relayOnce() callers this batch answers
     };
@@ -63,8 +63,12 @@ private:
     bool isBusy() const { return !m_active.isEmpty(); }
     void startBatch();
     void onSenderLow();
-    void onOutcomes(const std::shared_ptr<Batch> &batch, const QList<HttpSender::Outcome> &outcomes);
-    void writeBack(const std::shared_ptr<Batch> &batch);
+    // Outcomes as they arrive: written at once (never held for the rest of the batch); `last` ends the batch.
+    void onOutcomes(const std::shared_ptr<Batch> &batch, const QList<HttpSender::Outcome> &outcomes, bool last);
+    // Writes results of the batch and gives back the events never sent; results that cannot be written now
+    // are kept for later (m_unwritten). Those written are announced and counted.
+    void writeResults(Batch &batch, QList<DeliveryRecord> records, const QList<qint64> &released);
+    void announce(const QList<DeliveryRecord> &records, const QHash<qint64, QString> &ids);
     void finishBatch(const std::shared_ptr<Batch> &batch, const Error &error);
     void scheduleNext(int processed, const Error &error);
     void checkForChanges();
@@ -121,6 +125,7 @@ private:
     QDateTime m_outageSince;
     int m_reconnectDelayMs = 0;
     QList<DeliveryRecord> m_unwritten;
+    QHash<qint64, QString> m_unwrittenIds; // their events' ids, to announce them once written
 
     QList<std::shared_ptr<Batch>> m_active; // batches claimed and not yet written back
     QList<BatchCallback> m_waiting; // callers of relayOnce() waiting for the next batch

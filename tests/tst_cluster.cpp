@@ -348,6 +348,60 @@ private Q_SLOTS:
         QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_events WHERE last_relayer IS NULL").toInt(), 0);
     }
 
+    // Issue 26: results are written as their answers arrive, not when the whole batch has finished. A relayer
+    // frozen (SIGSTOP) or killed (SIGKILL) in the middle of a batch of 100, after the receiver has answered 40
+    // of its requests, re-sends at most the requests that were on the wire (its concurrency), not the 40.
+    void frozenMidBatchResendsOnlyWhatWasInFlight_data()
+    {
+        QTest::addColumn<int>("signal");
+        QTest::newRow("SIGSTOP past the lease") << int(SIGSTOP);
+        QTest::newRow("SIGKILL") << int(SIGKILL);
+    }
+    void frozenMidBatchResendsOnlyWhatWasInFlight()
+    {
+        QFETCH(int, signal);
+        const int n = 500, concurrency = 6;
+        const QStringList ids = enqueueMany(n);
+        ReceiverFaults slow;
+        slow.delayMs = 50;
+        m_receiver->setFaults(slow);
+        const QStringList args{"--lease", "3000", "--concurrency", QString::number(concurrency)};
+        QProcess *first = startRegisteredRelayer(args);
+        // Exactly when the receiver has seen its 40th request (on the receiver's thread, before it answers).
+        const pid_t pid = pid_t(first->processId());
+        QAtomicInt seen = 0;
+        connect(
+            m_receiver.get(), &Receiver::requestReceived, this,
+            [&](const ReceivedRequest &) {
+                if (seen.fetchAndAddOrdered(1) + 1 == 40)
+                    ::kill(pid, signal);
+            },
+            Qt::DirectConnection);
+        QTRY_VERIFY_WITH_TIMEOUT(seen.loadAcquire() >= 40, 20000);
+        // Not waited for: on SQLite a relayer frozen inside a write holds the file's write lock until it goes on.
+        QProcess *second = startRelayer(args);
+        if (signal == SIGSTOP) {
+            QTest::qWait(8000);
+            ::kill(pid, SIGCONT);
+        }
+        QVERIFY2(waitForSent(n, 120000), qPrintable(QStringLiteral("sent %1 of %2").arg(sentCount()).arg(n)));
+        QTest::qWait(1000);
+        stopRelayers();
+        QCOMPARE(second->exitStatus(), QProcess::NormalExit);
+        const QStringList accepted = acceptedIds();
+        const QSet<QString> unique(accepted.begin(), accepted.end());
+        const qint64 duplicates = accepted.size() - unique.size();
+        qInfo("%s after 40 answered requests of a batch of 100: %lld duplicates (%d requests could be in flight)",
+            signal == SIGSTOP ? "frozen 8 s" : "killed", duplicates, concurrency);
+        QCOMPARE(unique, QSet<QString>(ids.begin(), ids.end())); // nothing lost
+        // On the wire: the requests in flight, and the answers read but not yet committed. Here the six
+        // connections answer together, so the signal may fall between reading six answers and committing them
+        // (about 1 ms); before results were written per answer, it was every answered request of the batch (40).
+        QVERIFY2(duplicates <= 2 * concurrency, qPrintable(QString::number(duplicates)));
+        testsupport::AppConnection app(m_spec);
+        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_events WHERE status <> 'sent'").toInt(), 0);
+    }
+
     // Issue 15, PostgreSQL: a live relayer whose server connection is killed reconnects; its events are not
     // claimed by another meanwhile. Then the same relayer killed together with its connection is taken over.
     void terminatedSessionIsNotTakenOver()

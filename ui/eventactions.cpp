@@ -21,6 +21,8 @@
 #include <QSysInfo>
 #include <QUuid>
 
+#include <memory>
+
 namespace outbox::ui {
 
 namespace {
@@ -451,9 +453,15 @@ void EventActions::retryTo(const QList<qint64> &sequences, const RelayerConfig &
                 return;
             }
             auto *sender = new HttpSender(HttpSenderOptions::from(config), this);
+            auto arrivedSoFar = std::make_shared<QList<HttpSender::Outcome>>();
             sender->send(
                 taken.value(),
-                [=, this](const QList<HttpSender::Outcome> &outcomes) mutable {
+                [=, this](const QList<HttpSender::Outcome> &some, bool last) mutable {
+                    // A handful of events: their results are written together once all are known.
+                    *arrivedSoFar += some;
+                    if (!last)
+                        return;
+                    const QList<HttpSender::Outcome> outcomes = *arrivedSoFar;
                     sender->deleteLater();
                     QList<DeliveryRecord> records;
                     const QDateTime now = QDateTime::currentDateTimeUtc();
