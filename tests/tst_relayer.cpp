@@ -634,8 +634,13 @@ private Q_SLOTS:
         QElapsedTimer closing;
         {
             Relayer relayer(m_path, c);
+            // Issue 26: deliveries are announced (and so counted by logs and /metrics) when written, not before.
+            std::atomic<int> announced = 0;
+            connect(&relayer, &Relayer::eventSent, this, [&announced] { ++announced; }, Qt::DirectConnection);
             const RelayOnceResult first = relayer.relayOnce();
             QVERIFY(first.error);
+            QTest::qWait(200); // the lane's signals reach the relayer's thread queued
+            QCOMPARE(announced.load(), 0);
             QVERIFY2(first.error.message().contains(QStringLiteral("simulated")), qPrintable(first.error.message()));
             QCOMPARE(row(ids.first()).status, EventStatus::Pending); // not written, still leased to the relayer
             QVERIFY(q.exec(QStringLiteral("DELETE FROM fail_writeback")));
@@ -645,6 +650,7 @@ private Q_SLOTS:
                 QCOMPARE(row(id).attempts, 1);
             }
             QCOMPARE(sends.load(), 3); // none sent twice
+            QTRY_COMPARE(announced.load(), 3); // written late, reported when written
 
             // On stop, a bounded wait: the database comes back after a second, the results are written.
             const QString late = enqueue();
