@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "composerdialog.h"
 
+#include "jsontext.h"
 #include "storage.h"
 #include "textutil.h"
 #include "tones.h"

@@ -2,6 +2,7 @@
 #include "textutil.h"
 
 #include "cloudevents.h"
+#include "jsontext.h"
 
 #include <QJsonDocument>
 #include <QStringDecoder>
@@ -65,80 +66,6 @@ QString hexDump(const QByteArray &data, int maxBytes)
     if (data.size() > n)
         out += QStringLiteral("… %1 more bytes\n").arg(data.size() - n);
     return out;
-}
-
-// Re-indents JSON text without parsing its values, so numbers keep every digit they were written with.
-// Nesting deeper than 32 levels is left on one line.
-QString indentJson(const QByteArray &json)
-{
-    QByteArray out;
-    out.reserve(json.size() * 2);
-    int depth = 0;
-    bool inString = false;
-    bool escaped = false;
-    auto newline = [&](int level) {
-        out += '\n';
-        out += QByteArray(qBound(0, level, 32) * 2, ' ');
-    };
-    for (qsizetype i = 0; i < json.size(); ++i) {
-        const char c = json.at(i);
-        if (inString) {
-            out += c;
-            if (escaped)
-                escaped = false;
-            else if (c == '\\')
-                escaped = true;
-            else if (c == '"')
-                inString = false;
-            continue;
-        }
-        switch (c) {
-        case '"':
-            inString = true;
-            out += c;
-            break;
-        case '{':
-        case '[': {
-            out += c;
-            ++depth;
-            // An empty object or array stays on one line.
-            qsizetype j = i + 1;
-            while (j < json.size() && QChar::isSpace(uchar(json.at(j))))
-                ++j;
-            if (j < json.size() && (json.at(j) == '}' || json.at(j) == ']')) {
-                out += json.at(j);
-                --depth;
-                i = j;
-            } else if (depth <= 32) {
-                newline(depth);
-            }
-            break;
-        }
-        case '}':
-        case ']':
-            --depth;
-            if (depth < 32)
-                newline(depth);
-            out += c;
-            break;
-        case ',':
-            out += c;
-            if (depth <= 32)
-                newline(depth);
-            break;
-        case ':':
-            out += ": ";
-            break;
-        case ' ':
-        case '\t':
-        case '\n':
-        case '\r':
-            break;
-        default:
-            out += c;
-        }
-    }
-    return QString::fromUtf8(out);
 }
 
 QString payloadText(const QByteArray &data, QString *kind)

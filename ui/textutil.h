@@ -19,7 +19,6 @@ QString plainTooltip(const QString &text);
 // A payload as the detail pane shows it: pretty JSON when it is JSON, UTF-8 text when it is valid text,
 // otherwise a hex dump. `kind` says which.
 QString payloadText(const QByteArray &data, QString *kind);
-QString indentJson(const QByteArray &json);
 QString hexDump(const QByteArray &data, int maxBytes = 64 * 1024);
 
 } // namespace outbox::ui
