@@ -781,7 +781,8 @@ void HttpSender::deliverPending()
     }
     m_answeredUnhandled.fetch_sub(handled, std::memory_order_acq_rel);
     if (m_held.exchange(false, std::memory_order_acq_rel))
-        QMetaObject::invokeMethod(m_network, [network = m_network] { network->resume(); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            m_network, [network = m_network] { network->resume(); }, Qt::QueuedConnection);
 }
 
 QByteArray HttpSender::webhookSignature(

@@ -810,8 +810,7 @@ void RelayWorker::startBatch()
     onOutcomes(batch, rest, true);
 }
 
-void RelayWorker::onOutcomes(
-    const std::shared_ptr<Batch> &batch, const QList<HttpSender::Outcome> &outcomes, bool last)
+void RelayWorker::onOutcomes(const std::shared_ptr<Batch> &batch, const QList<HttpSender::Outcome> &outcomes, bool last)
 {
     QList<DeliveryRecord> records;
     QList<qint64> released;

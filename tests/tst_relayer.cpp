@@ -636,7 +636,8 @@ private Q_SLOTS:
             Relayer relayer(m_path, c);
             // Issue 26: deliveries are announced (and so counted by logs and /metrics) when written, not before.
             std::atomic<int> announced = 0;
-            connect(&relayer, &Relayer::eventSent, this, [&announced] { ++announced; }, Qt::DirectConnection);
+            connect(
+                &relayer, &Relayer::eventSent, this, [&announced] { ++announced; }, Qt::DirectConnection);
             const RelayOnceResult first = relayer.relayOnce();
             QVERIFY(first.error);
             QTest::qWait(200); // the lane's signals reach the relayer's thread queued
