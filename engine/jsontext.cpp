@@ -7,7 +7,7 @@ namespace outbox {
 
 // Re-indents JSON text without parsing its values, so numbers keep every digit they were written with.
 // Nesting deeper than 32 levels is left on one line.
-QString indentJson(const QByteArray &json)
+QString indentJson(const QByteArray &json, int width, int baseDepth)
 {
     QByteArray out;
     out.reserve(json.size() * 2);
@@ -16,7 +16,7 @@ QString indentJson(const QByteArray &json)
     bool escaped = false;
     auto newline = [&](int level) {
         out += '\n';
-        out += QByteArray(qBound(0, level, 32) * 2, ' ');
+        out += QByteArray((qBound(0, level, 32) + baseDepth) * width, ' ');
     };
     for (qsizetype i = 0; i < json.size(); ++i) {
         const char c = json.at(i);
@@ -77,6 +77,49 @@ QString indentJson(const QByteArray &json)
         }
     }
     return QString::fromUtf8(out);
+}
+
+QByteArray compactJson(const QByteArray &json)
+{
+    QByteArray out;
+    out.reserve(json.size());
+    bool inString = false, escaped = false;
+    for (const char c : json) {
+        if (inString) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                inString = false;
+            out += c;
+        } else if (c == '"') {
+            inString = true;
+            out += c;
+        } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+            out += c;
+        }
+    }
+    return out;
+}
+
+QByteArray escapeC1Controls(const QByteArray &json)
+{
+    // U+0080-U+009F in UTF-8: 0xC2 0x80-0x9F.
+    if (!json.contains('\xc2'))
+        return json;
+    QByteArray out;
+    out.reserve(json.size() + 16);
+    for (qsizetype i = 0; i < json.size(); ++i) {
+        const uchar c = uchar(json.at(i));
+        if (c == 0xc2 && i + 1 < json.size() && uchar(json.at(i + 1)) >= 0x80 && uchar(json.at(i + 1)) <= 0x9f) {
+            out += "\\u00" + QByteArray::number(uchar(json.at(i + 1)), 16);
+            ++i;
+        } else {
+            out += char(c);
+        }
+    }
+    return out;
 }
 
 } // namespace outbox

@@ -137,7 +137,7 @@ private Q_SLOTS:
             QStringLiteral("00-abc-def-01"));
         const Run show = run({"show", "order-1", "--json"});
         QCOMPARE(show.exitCode, 0);
-        QVERIFY2(show.out.contains(R"("data":{"big":1234567890123456789,"order":1})"), show.out.constData());
+        QVERIFY2(show.out.contains(R"("data":{"order":1,"big":1234567890123456789})"), show.out.constData()); // as stored
         const Run table = run({"list"});
         QVERIFY(table.out.contains("order-1"));
         QVERIFY(table.out.contains("com.example.order.created"));
@@ -615,6 +615,65 @@ private Q_SLOTS:
         QCOMPARE(first.value("valid").toBool(), true);
         QCOMPARE(first.value("mode").toString(), QStringLiteral("binary"));
         QCOMPARE(first.value("data").toObject().value("n").toInt(), 1);
+    }
+
+    // Issue 26: what the operator reads is what is stored. show (pretty and --json) and receive's JSON lines
+    // keep a 20-digit integer, -0, 1.50 and the key order; C1 controls from outside (U+009B, a CSI) are
+    // written as \u escapes, never raw.
+    void jsonIsShownAsStored()
+    {
+        const QByteArray data = "{\"z\": 12345678901234567890, \"a\": -0, \"n\": [1.50, {\"k\": \"v\"}], \"e\": {}}";
+        const QString id = enqueueOne({"--id", "as-stored", "--data", QString::fromUtf8(data)});
+        Run r = run({"show", id});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains("\"z\": 12345678901234567890,\n"), r.out.constData());
+        QVERIFY2(r.out.contains("\"a\": -0,"), r.out.constData());
+        QVERIFY2(r.out.contains("1.50"), r.out.constData());
+        QVERIFY2(r.out.indexOf("\"z\"") < r.out.indexOf("\"a\": -0"), r.out.constData());
+        QVERIFY(QJsonDocument::fromJson(r.out).isObject()); // still one JSON document
+        r = run({"show", "--json", id});
+        QCOMPARE(r.out.trimmed().count('\n'), 0);
+        QVERIFY2(r.out.contains("\"data\":{\"z\":12345678901234567890,\"a\":-0,\"n\":[1.50,{\"k\":\"v\"}],\"e\":{}}"),
+            r.out.constData());
+        QVERIFY(QJsonDocument::fromJson(r.out).isObject());
+
+        QProcess receiver;
+        receiver.setProcessEnvironment(environment());
+        receiver.start(QStringLiteral(OUTBOXCTL_PATH), {"receive", "--port", "0", "--count", "1"});
+        QVERIFY(receiver.waitForStarted(5000));
+        receiver.setReadChannel(QProcess::StandardError);
+        QTRY_VERIFY_WITH_TIMEOUT(receiver.canReadLine(), 5000);
+        const QRegularExpressionMatch m =
+            QRegularExpression("at (http://\\S+)").match(QString::fromUtf8(receiver.readLine()));
+        QVERIFY(m.hasMatch());
+        QCOMPARE(run({"relay", "--target", m.captured(1), "--drain"}).exitCode, 0);
+        QVERIFY(receiver.waitForFinished(10000));
+        const QByteArray line = receiver.readAllStandardOutput().trimmed();
+        QVERIFY2(line.contains("\"data\":{\"z\":12345678901234567890,\"a\":-0,"), line.constData());
+
+        // A receiver's error text with C1 controls: escaped in show's JSON, blanked in list's table.
+        QProcess server;
+        server.start(QStringLiteral("python3"),
+            {QStringLiteral("-c"),
+                QStringLiteral("import socket\n"
+                               "s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(5); "
+                               "print(s.getsockname()[1], flush=True)\n"
+                               "c,_=s.accept(); c.recv(65536)\n"
+                               "b=b'\\xc2\\x9b31mC1RED \\xc2\\x9d0;t\\xc2\\x9c'\n"
+                               "c.sendall(b'HTTP/1.1 400 Bad\\r\\nContent-Length: '+str(len(b)).encode()+"
+                               "b'\\r\\nConnection: close\\r\\n\\r\\n'+b); c.close()\n")});
+        QVERIFY(server.waitForReadyRead(10000));
+        const QString port = QString::fromLatin1(server.readLine().trimmed());
+        const QString bad = enqueueOne();
+        QCOMPARE(run({"relay", "--once", "--target", QStringLiteral("http://127.0.0.1:%1/").arg(port)}).exitCode, 1);
+        server.waitForFinished(5000);
+        for (const QStringList &args : {QStringList{"show", bad}, QStringList{"show", "--json", bad},
+                 QStringList{"list"}, QStringList{"list", "--json"}}) {
+            r = run(args);
+            QVERIFY2(r.out.contains("C1RED"), r.out.constData());
+            QVERIFY2(!r.out.contains("\xc2\x9b") && !r.out.contains("\xc2\x9d"), qPrintable(args.join(' ')));
+        }
+        QVERIFY(run({"show", bad}).out.contains("\\u009b31mC1RED"));
     }
 
     // `relayers` and `stats` show a running relayer with what it holds, then the same relayer gone after a

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "cli.h"
 
+#include "jsontext.h"
+
 #include "cloudevents.h"
 
 #include <QCoreApplication>
@@ -179,9 +181,37 @@ void printLine(const QString &line)
     std::fputc('\n', stdout);
 }
 
-void printJson(const QJsonObject &object)
+QByteArray jsonText(
+    QJsonObject object, QJsonDocument::JsonFormat format, const QByteArray *data, const QString &contentType)
 {
-    const QByteArray text = QJsonDocument(object).toJson(QJsonDocument::Compact);
+    QByteArray asStored;
+    if (data && !data->isEmpty() && outbox::cloudevents::isJsonContentType(contentType)
+        && outbox::cloudevents::isValidJson(*data)) {
+        asStored = *data;
+    } else if (data) {
+        QString key;
+        const QJsonValue value = dataJson(*data, contentType, &key);
+        object.insert(key, value);
+    }
+    QByteArray text = QJsonDocument(object).toJson(format);
+    if (!asStored.isEmpty()) {
+        // Spliced in before the closing brace, never parsed into a QJsonValue (which would round 64-bit
+        // integers through a double, turn -0 into 0 and sort keys).
+        const qsizetype close = text.lastIndexOf('}');
+        const char *comma = object.isEmpty() ? "" : ",";
+        if (format == QJsonDocument::Indented)
+            text = text.left(text.lastIndexOf('\n', close)) + comma
+                + "\n    \"data\": " + outbox::indentJson(asStored, 4, 1).toUtf8() + "\n}\n";
+        else
+            text = text.left(close) + comma + "\"data\":" + outbox::compactJson(asStored) + "}";
+    }
+    return outbox::escapeC1Controls(text);
+}
+
+void printJson(const QJsonObject &object, const outbox::OutboxEvent *dataOf)
+{
+    const QByteArray text = dataOf ? jsonText(object, QJsonDocument::Compact, &dataOf->data, dataOf->contentType)
+                                   : jsonText(object, QJsonDocument::Compact);
     std::fwrite(text.constData(), 1, size_t(text.size()), stdout);
     std::fputc('\n', stdout);
     std::fflush(stdout);
@@ -220,7 +250,7 @@ static QJsonValue timeJson(const QDateTime &t)
     return t.isValid() ? QJsonValue(outbox::cloudevents::formatTime(t)) : QJsonValue();
 }
 
-QJsonObject eventJson(const outbox::OutboxEvent &e, bool withData)
+QJsonObject eventJson(const outbox::OutboxEvent &e)
 {
     QJsonObject o;
     o.insert(QStringLiteral("seq"), e.sequence);
@@ -244,12 +274,6 @@ QJsonObject eventJson(const outbox::OutboxEvent &e, bool withData)
     o.insert(QStringLiteral("created_at"), timeJson(e.createdAt));
     o.insert(QStringLiteral("sent_at"), timeJson(e.sentAt));
     o.insert(QStringLiteral("replay_of"), e.replayOf.isEmpty() ? QJsonValue() : QJsonValue(e.replayOf));
-    if (withData) {
-        QString key;
-        const QJsonValue data = dataJson(e.data, e.contentType, &key);
-        o.insert(key, data);
-        o.insert(QStringLiteral("data_size"), e.data.size());
-    }
     return o;
 }
 

@@ -6,6 +6,7 @@
 #include "storage.h"
 
 #include <QCommandLineParser>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QHash>
 #include <QStringList>
@@ -59,10 +60,16 @@ private:
 };
 
 void printLine(const QString &line);
-void printJson(const QJsonObject &object);
+// One JSON object on one line; with an event's data, that data is placed under "data" as stored (when it is
+// JSON: numbers spelled and keys ordered as stored), else as text or data_base64.
+void printJson(const QJsonObject &object, const outbox::OutboxEvent *dataOf = nullptr);
+// The same as text; Indented for people (show).
+QByteArray jsonText(QJsonObject object, QJsonDocument::JsonFormat format, const QByteArray *data = nullptr,
+    const QString &contentType = QString());
 void printError(const QString &line);
 
-QJsonObject eventJson(const outbox::OutboxEvent &event, bool withData);
+// The event's attributes and state; its data goes in through printJson or jsonText.
+QJsonObject eventJson(const outbox::OutboxEvent &event);
 QJsonValue dataJson(const QByteArray &data, const QString &contentType, QString *key);
 QString defaultDatabasePath();
 

@@ -652,7 +652,7 @@ int cmdList(const QStringList &args)
                            .arg(QStringLiteral("LAST ERROR")));
     for (const OutboxEvent &e : *events) {
         if (json) {
-            cli::printJson(cli::eventJson(e, false));
+            cli::printJson(cli::eventJson(e));
         } else {
             cli::printLine(QStringLiteral("%1  %2  %3  %4  %5  %6")
                                .arg(e.sequence, 6)
@@ -692,13 +692,14 @@ int cmdShow(const QStringList &args)
         o.insert(QStringLiteral("relayer"), a.relayer);
         history.append(o);
     }
-    QJsonObject o = cli::eventJson(*event, true);
+    QJsonObject o = cli::eventJson(*event);
+    o.insert(QStringLiteral("data_size"), event->data.size());
     o.insert(QStringLiteral("history"), history);
     if (cmd.isSet(QStringLiteral("json"))) {
-        cli::printJson(o);
+        cli::printJson(o, &*event);
         return Done;
     }
-    const QByteArray pretty = QJsonDocument(o).toJson(QJsonDocument::Indented);
+    const QByteArray pretty = cli::jsonText(o, QJsonDocument::Indented, &event->data, event->contentType);
     std::fwrite(pretty.constData(), 1, size_t(pretty.size()), stdout);
     return Done;
 }
@@ -1070,11 +1071,6 @@ QJsonObject receivedJson(const ReceivedRequest &request, const ReceivedEvent &r)
         o.insert(QStringLiteral("datacontenttype"), r.event.contentType);
     if (!r.event.extensions.isEmpty())
         o.insert(QStringLiteral("extensions"), r.event.extensions);
-    QString key;
-    const QJsonValue data = cli::dataJson(
-        r.event.data, r.event.contentType.isEmpty() ? QStringLiteral("application/json") : r.event.contentType, &key);
-    if (!r.event.data.isEmpty())
-        o.insert(key, data);
     return o;
 }
 
@@ -1155,7 +1151,11 @@ int cmdReceive(const QStringList &args)
             events.append(bad);
         }
         for (const ReceivedEvent &e : std::as_const(events)) {
-            out.write(QJsonDocument(receivedJson(request, e)).toJson(QJsonDocument::Compact) + '\n');
+            const QString contentType =
+                e.event.contentType.isEmpty() ? QStringLiteral("application/json") : e.event.contentType;
+            out.write(cli::jsonText(receivedJson(request, e), QJsonDocument::Compact,
+                          e.event.data.isEmpty() ? nullptr : &e.event.data, contentType)
+                + '\n');
             ++received;
         }
         out.flush();
