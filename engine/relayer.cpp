@@ -2,6 +2,7 @@
 #include "relayer.h"
 
 #include <QFile>
+#include <QFileInfo>
 #include <QSslCertificate>
 #include <QSslKey>
 
@@ -54,23 +55,49 @@ RelayerConfig routeConfig(const RelayerConfig &base, const RelayRoute &route)
 }
 } // namespace
 
+QString secretFileProblem(const QString &path, const QString &what)
+{
+    const QFileInfo info(path);
+    if (!info.exists())
+        return QStringLiteral("the %1 '%2' does not exist").arg(what, path);
+    // As ssh does with a private key: a file that carries a secret is readable by its owner alone.
+    if (info.permissions() & (QFileDevice::ReadGroup | QFileDevice::ReadOther))
+        return QStringLiteral("refusing the %1 '%2': it holds a secret and other users can read it (chmod 600 '%2')")
+            .arg(what, path);
+    return {};
+}
+
 bool readSecretFile(const QString &path, const QString &what, QByteArray *content, QString *error)
 {
+    if (const QString problem = secretFileProblem(path, what); !problem.isEmpty()) {
+        *error = problem;
+        return false;
+    }
     QFile file(path);
-    if (!file.exists()) {
-        *error = QStringLiteral("the %1 '%2' does not exist").arg(what, path);
-        return false;
-    }
-    if (file.permissions() & QFileDevice::ReadOther) {
-        *error = QStringLiteral("refusing the %1 '%2': other users can read it (chmod o-r '%2')").arg(what, path);
-        return false;
-    }
     if (!file.open(QIODevice::ReadOnly)) {
         *error = QStringLiteral("cannot read the %1 '%2': %3").arg(what, path, file.errorString());
         return false;
     }
     *content = file.readAll();
     return true;
+}
+
+bool isRelayerOwnedHeader(QByteArrayView name)
+{
+    // Framing and hop-by-hop headers (a second Content-Length or Transfer-Encoding is a request-smuggling shape
+    // for any proxy between), the content type, and the event's identity and signature.
+    static const char *const owned[] = {"content-length", "transfer-encoding", "host", "connection", "keep-alive", "te",
+        "trailer", "upgrade", "content-type"};
+    for (const char *o : owned) {
+        if (name.compare(QByteArrayView(o), Qt::CaseInsensitive) == 0)
+            return true;
+    }
+    for (const char *prefix : {"proxy-", "ce-", "webhook-"}) {
+        const QByteArrayView p(prefix);
+        if (name.size() >= p.size() && name.first(p.size()).compare(p, Qt::CaseInsensitive) == 0)
+            return true;
+    }
+    return false;
 }
 
 bool parseHeaderLine(const QByteArray &line, std::pair<QByteArray, QByteArray> *header)
@@ -89,7 +116,7 @@ bool readRoutesFile(const QString &path, QList<RelayRoute> *routes, QString *err
         *error = QStringLiteral("cannot read the routes file '%1': %2").arg(path, file.errorString());
         return false;
     }
-    const bool private_ = !(file.permissions() & QFileDevice::ReadOther);
+    const QString secretProblem = secretFileProblem(path, QStringLiteral("routes file"));
     int lineNumber = 0;
     RelayRoute *route = nullptr;
     auto bad = [&](const QString &why) {
@@ -130,9 +157,8 @@ bool readRoutesFile(const QString &path, QList<RelayRoute> *routes, QString *err
             if (!ok || route->concurrency < 1 || route->concurrency > 1000)
                 return bad(QStringLiteral("the concurrency must be a whole number from 1 to 1000"));
         } else if (key == QLatin1String("header")) {
-            if (!private_)
-                return bad(QStringLiteral(
-                    "a header in a routes file that other users can read (chmod o-r, or use header-file)"));
+            if (!secretProblem.isEmpty())
+                return bad(secretProblem + QStringLiteral(" (or use header-file)"));
             std::pair<QByteArray, QByteArray> header;
             if (!parseHeaderLine(value.toUtf8(), &header))
                 return bad(QStringLiteral("expected a header as \"Name: value\""));
@@ -242,6 +268,8 @@ QString RelayerConfig::problem() const
         if (QSslCertificate::fromPath(clientCertificateFile, QSsl::Pem).isEmpty())
             return QStringLiteral("no PEM certificate could be read from the client certificate file '%1'")
                 .arg(clientCertificateFile);
+        if (const QString p = secretFileProblem(clientKeyFile, QStringLiteral("client key")); !p.isEmpty())
+            return p;
         if (HttpSenderOptions::readPrivateKey(clientKeyFile).isNull())
             return QStringLiteral("no unencrypted PEM private key (RSA or EC) could be read from '%1'")
                 .arg(clientKeyFile);
@@ -252,6 +280,10 @@ QString RelayerConfig::problem() const
                     && !QByteArrayView("!#$%&'*+-.^_`|~").contains(c);
             }))
             return QStringLiteral("'%1' is not a valid header name").arg(QString::fromLatin1(h.first).simplified());
+        if (isRelayerOwnedHeader(h.first))
+            return QStringLiteral("the header '%1' is the relayer's own (it frames the request or names the event); "
+                                  "it cannot be set")
+                .arg(QString::fromLatin1(h.first));
         if (std::any_of(h.second.cbegin(), h.second.cend(),
                 [](char c) { return (uchar(c) < 32 && c != '\t') || uchar(c) == 127; }))
             return QStringLiteral("the value of header '%1' holds a control character (the value itself is not shown)")

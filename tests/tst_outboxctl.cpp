@@ -137,7 +137,8 @@ private Q_SLOTS:
             QStringLiteral("00-abc-def-01"));
         const Run show = run({"show", "order-1", "--json"});
         QCOMPARE(show.exitCode, 0);
-        QVERIFY2(show.out.contains(R"("data":{"order":1,"big":1234567890123456789})"), show.out.constData()); // as stored
+        QVERIFY2(
+            show.out.contains(R"("data":{"order":1,"big":1234567890123456789})"), show.out.constData()); // as stored
         const Run table = run({"list"});
         QVERIFY(table.out.contains("order-1"));
         QVERIFY(table.out.contains("com.example.order.created"));
@@ -265,7 +266,7 @@ private Q_SLOTS:
         Run r = run(args);
         QCOMPARE(r.exitCode, 2);
         QCOMPARE(r.errLines().size(), 1);
-        QVERIFY2(r.err.contains("other users can read it"), r.err.constData());
+        QVERIFY2(r.err.contains("other users can read it") && r.err.contains("chmod 600"), r.err.constData());
         QFile::setPermissions(headers, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
         QFile::setPermissions(signing, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
         r = run(args);
@@ -286,6 +287,88 @@ private Q_SLOTS:
         r = run({"relay", "--target", target.toString(), "--drain", "--client-cert", headers});
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.contains("needs its key"), r.err.constData());
+    }
+
+    // Issue 26: headers the relayer owns (framing, hop-by-hop, content type, ce-*, webhook-*) are refused
+    // wherever a header can be given, naming the header and never its value; and one rule for every file that
+    // carries a secret: readable by its owner alone (0600), config and routes files included when they hold a
+    // header or a database password.
+    void ownedHeadersAndOpenSecretFilesAreRefused()
+    {
+        const QString id = enqueueOne();
+        const QByteArray before = fingerprint();
+        const QString target = QStringLiteral("http://127.0.0.1:9/");
+        auto write = [this](const QString &name, const QByteArray &content, QFileDevice::Permissions permissions) {
+            const QString path = m_dir.filePath(name);
+            QFile f(path);
+            if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate))
+                qFatal("cannot write %s", qPrintable(path));
+            f.write(content);
+            f.close();
+            f.setPermissions(permissions);
+            return path;
+        };
+        const auto owner = QFileDevice::ReadOwner | QFileDevice::WriteOwner;
+        for (const QString &header : {QStringLiteral("Content-Length: 0"), QStringLiteral("Transfer-Encoding: chunked"),
+                 QStringLiteral("Host: evil.example"), QStringLiteral("ce-id: forged-v4lue"),
+                 QStringLiteral("Connection: close"), QStringLiteral("Proxy-Authorization: Basic x"),
+                 QStringLiteral("webhook-signature: v1,x"), QStringLiteral("Content-Type: text/plain")}) {
+            const Run r = run({"relay", "--target", target, "--once", "--header", header});
+            QCOMPARE(r.exitCode, 2);
+            QCOMPARE(r.errLines().size(), 1);
+            QVERIFY2(r.err.contains(header.section(QLatin1Char(':'), 0, 0).toUtf8()), r.err.constData());
+            QVERIFY2(r.err.contains("relayer's own"), r.err.constData());
+            QVERIFY(!r.err.contains("forged-v4lue") && !r.err.contains("evil.example"));
+        }
+        const QString headerFile = write(QStringLiteral("owned.headers"), "ce-id: forged-v4lue\n", owner);
+        Run r = run({"relay", "--target", target, "--once", "--header-file", headerFile});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("'ce-id'") && !r.err.contains("forged"), r.err.constData());
+        const QString routes = write(QStringLiteral("owned.routes"),
+            "[route all]\ntypes = *\ntarget = http://127.0.0.1:9/\nheader = Host: evil.example\n", owner);
+        r = run({"relay", "--routes", routes, "--once"});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("'Host'") && !r.err.contains("evil"), r.err.constData());
+
+        // Secret files readable by others or by the group: refused with the chmod 600 hint, the secret unsaid.
+        const QString groupHeaders = write(
+            QStringLiteral("group.headers"), "Authorization: Bearer gr0up-t0ken\n", owner | QFileDevice::ReadGroup);
+        r = run({"relay", "--target", target, "--once", "--header-file", groupHeaders});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("chmod 600") && !r.err.contains("gr0up-t0ken"), r.err.constData());
+        const QString openConfig = write(QStringLiteral("relay.conf"),
+            "target = http://127.0.0.1:9/\nheader = Authorization: Bearer c0nfig-t0ken\n",
+            owner | QFileDevice::ReadGroup | QFileDevice::ReadOther);
+        r = run({"relay", "--config", openConfig, "--once"});
+        QCOMPARE(r.exitCode, 2);
+        QCOMPARE(r.errLines().size(), 1);
+        QVERIFY2(r.err.contains("config file") && r.err.contains("chmod 600"), r.err.constData());
+        QVERIFY(!r.err.contains("c0nfig-t0ken"));
+        const QString passwordConfig = write(QStringLiteral("db.conf"),
+            "db = postgresql://outbox:db-pa55@127.0.0.1:9/outbox\ntarget = http://127.0.0.1:9/\n",
+            owner | QFileDevice::ReadOther);
+        r = run({"relay", "--config", passwordConfig, "--once"}, {}, false);
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("chmod 600") && !r.err.contains("db-pa55"), r.err.constData());
+        QCOMPARE(fingerprint(), before); // nothing was sent or changed
+        // The same config, readable by its owner alone, is used: the relayer runs (the target is down: exit 1).
+        QFile::setPermissions(openConfig, owner);
+        r = run({"relay", "--config", openConfig, "--once", "--timeout", "2000"});
+        QCOMPARE(r.exitCode, 1);
+        // A config file without secrets may stay world-readable.
+        const QString plain = write(QStringLiteral("plain.conf"), "target = http://127.0.0.1:9/\ntimeout = 2000\n",
+            owner | QFileDevice::ReadOther);
+        r = run({"relay", "--config", plain, "--once"});
+        QVERIFY2(r.exitCode != 2 && !r.err.contains("chmod"), r.err.constData()); // accepted (nothing due now)
+        QCOMPARE(listJson().first().value("attempts").toInt(), 1); // the one attempt of the owner-only config
+        // ${NAME} in a config value is the environment's (systemd's credentials directory).
+        const QString credentials = write(QStringLiteral("cred.conf"),
+            "target = http://127.0.0.1:9/\nheader-file = ${OUTBOX_TEST_CREDENTIALS}/owned.headers\n",
+            owner | QFileDevice::ReadOther);
+        r = run({"relay", "--config", credentials, "--once"}, {}, true,
+            {{QStringLiteral("OUTBOX_TEST_CREDENTIALS"), m_dir.path()}});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("'ce-id'"), r.err.constData()); // the file named through the variable was read
     }
 
     void relayOnceToAFailingTargetExitsNonZero()

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "jsontext.h"
+#include "relayerconfig.h"
 
 #include "cloudevents.h"
 
@@ -12,6 +13,7 @@
 #include <QJsonDocument>
 #include <QRegularExpression>
 #include <QStandardPaths>
+#include <QUrl>
 #include <QStringDecoder>
 
 #include <cstdio>
@@ -103,7 +105,22 @@ void Command::loadConfig()
         if (value.size() >= 2 && (value.startsWith(QLatin1Char('"')) || value.startsWith(QLatin1Char('\'')))
             && value.endsWith(value.front()))
             value = value.mid(1, value.size() - 2);
+        // ${NAME}: the environment variable's value (e.g. systemd's ${CREDENTIALS_DIRECTORY}).
+        static const QRegularExpression variable(QStringLiteral("\\$\\{([A-Za-z_][A-Za-z0-9_]*)\\}"));
+        for (auto m = variable.match(value); m.hasMatch();) {
+            const QString replacement = qEnvironmentVariable(m.captured(1).toLatin1().constData());
+            value.replace(m.capturedStart(), m.capturedLength(), replacement);
+            m = variable.match(value, m.capturedStart() + replacement.size()); // a value is not expanded again
+        }
         m_config.insert(name, value);
+    }
+    // A header or a database password in the file makes it a secret file, held to the same rule as a header
+    // file (the systemd unit reads exactly this file).
+    const bool secret =
+        m_config.contains(QStringLiteral("header")) || !QUrl(m_config.value(QStringLiteral("db"))).password().isEmpty();
+    if (secret) {
+        if (const QString problem = outbox::secretFileProblem(path, QStringLiteral("config file")); !problem.isEmpty())
+            fail(BadUsage, problem);
     }
 }
 
