@@ -156,8 +156,13 @@ ParsedResponse parseHttpResponse(const QByteArray &buffer, bool closed)
     qsizetype pos = 0;
     qsizetype headEnd = -1;
     QList<QByteArray> lines;
-    // Interim answers (100 Continue, 102 Processing, 103 Early Hints) come before the final one.
-    for (;;) {
+    // Interim answers (100 Continue, 102 Processing, 103 Early Hints) come before the final one; a bounded
+    // number of them, in bounded bytes, or a receiver could keep the request and its buffer growing for ever.
+    for (int interim = 0;; ++interim) {
+        if (interim > kMaxInterimAnswers)
+            return bad("more than 16 interim (1xx) answers");
+        if (pos > kMaxAnswerHeadBytes)
+            return bad("interim (1xx) answers larger than 64 KiB");
         headEnd = buffer.indexOf("\r\n\r\n", pos);
         if (headEnd < 0) {
             if (buffer.size() - pos > kMaxAnswerHeadBytes)

@@ -29,7 +29,8 @@ constexpr qsizetype kMaxRequestBodyBytes = 64 * 1024 * 1024;
 ParsedRequest parseHttpRequest(const QByteArray &buffer);
 
 // One HTTP/1.1 answer read from the front of a connection's buffer: the relayer's parser. Interim answers
-// (1xx other than 101) are skipped: only the final status is an outcome. The body kept is bounded
+// (1xx other than 101) are skipped, at most kMaxInterimAnswers of them in kMaxAnswerHeadBytes: only the final
+// status is an outcome. The body kept is bounded
 // (kMaxAnswerBodyKept); a longer body is not waited for, the connection is closed instead.
 struct ParsedResponse
 {
@@ -44,7 +45,8 @@ struct ParsedResponse
     qsizetype consumed = 0; // Complete: bytes of the buffer the answer took (when keepAlive)
 };
 
-constexpr qsizetype kMaxAnswerHeadBytes = 64 * 1024;
+constexpr qsizetype kMaxAnswerHeadBytes = 64 * 1024; // the final head, and all interim heads together
+constexpr int kMaxInterimAnswers = 16; // more is a receiver that never answers: a malformed answer
 constexpr qsizetype kMaxAnswerBodyKept = 4096;
 // An answer body longer than this is not read to its end: the connection is closed after its head.
 constexpr qsizetype kMaxAnswerBodyRead = 64 * 1024;

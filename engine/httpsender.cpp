@@ -22,6 +22,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <memory>
 
 Q_LOGGING_CATEGORY(lcHttp, "outbox.http", QtCriticalMsg)
@@ -43,6 +44,7 @@ namespace outbox {
 namespace {
 
 constexpr int kIdleConnectionMs = 4000; // below Node's 5 s keep-alive timeout, so we close first
+constexpr int kAnswerBodyGraceMs = 250; // after a 2xx status line, for its body to arrive
 
 bool envProxyExcluded(const QString &host)
 {
@@ -195,6 +197,8 @@ private:
         QElapsedTimer clock; // since the request was written
         QStringList tlsProblems;
         quint64 generation = 0; // counts requests, so a late signal of an earlier one is ignored
+        std::optional<DeliveryResult> decided; // a 2xx status line arrived: delivered, whatever the body does
+        qint64 decidedAfterMs = 0;
     };
 
     void pump()
@@ -456,6 +460,13 @@ private:
         c->answer += c->socket->readAll();
         ParsedResponse r = parseHttpResponse(c->answer, false);
         if (r.state == ParsedResponse::Incomplete) {
+            // A 2xx status line is the delivery: the receiver accepted the event. Its body gets a short grace to
+            // arrive (so the connection can be kept), then is discarded; it is never a reason to send again.
+            if (r.headComplete && r.status / 100 == 2 && !c->decided) {
+                c->decided = resultOf(r);
+                c->decidedAfterMs = c->clock.elapsed();
+                c->timer.start(kAnswerBodyGraceMs);
+            }
             // A long body is not waited for: the status is known, the rest is not ours to keep.
             if (!r.headComplete || c->answer.size() < kMaxAnswerHeadBytes + kMaxAnswerBodyRead)
                 return;
@@ -493,6 +504,10 @@ private:
                 DeliveryResult::retry(
                     error.isEmpty() ? QStringLiteral("connection closed before the request was sent") : error),
                 false);
+            return;
+        }
+        if (c->decided) {
+            finishRequest(c, *c->decided, false);
             return;
         }
         const ParsedResponse r = parseHttpResponse(c->answer, true);
@@ -541,6 +556,10 @@ private:
             if (answered())
                 return;
         }
+        if (c->decided) { // the body's grace is over: delivered, and this connection is not reused
+            finishRequest(c, *c->decided, false);
+            return;
+        }
         if (c->clock.elapsed() < m_options.timeoutMs) {
             c->timer.start(int(m_options.timeoutMs - c->clock.elapsed()));
             return;
@@ -569,6 +588,9 @@ private:
         c->job = {};
         c->busy = false;
         result.durationMs = c->clock.isValid() && c->request.isEmpty() ? c->clock.elapsed() : 0;
+        if (c->decided)
+            result.durationMs = c->decidedAfterMs; // until the status line, not the body's grace
+        c->decided.reset();
         c->clock.invalidate();
         c->request.clear();
         c->answer.clear();

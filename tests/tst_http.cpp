@@ -20,6 +20,7 @@
 #include <QStandardPaths>
 #include <QTcpServer>
 #include <QTcpSocket>
+#include <QTimer>
 
 #include <csignal>
 
@@ -37,6 +38,9 @@ public:
         QByteArray bytes;
         bool close = false; // close the connection after writing
         qint64 zeroBodyBytes = 0; // then stream this many more bytes (a huge body), while the peer reads
+        QByteArray drip = {}; // then write this every dripEveryMs (a trickling body, a stream of interim answers)
+        int dripEveryMs = 0;
+        int dripTimes = 0;
     };
     using Handler = std::function<Answer(int index, const QByteArray &head, const QByteArray &body)>;
 
@@ -113,6 +117,22 @@ private:
                 }
                 const Answer a = m_handler(index, head, body);
                 socket->write(a.bytes);
+                if (!a.drip.isEmpty()) {
+                    auto *timer = new QTimer(socket);
+                    auto left = std::make_shared<int>(a.dripTimes);
+                    QObject::connect(timer, &QTimer::timeout, socket, [socket, timer, left, drip = a.drip] {
+                        if (*left <= 0 || socket->state() != QAbstractSocket::ConnectedState) {
+                            timer->stop();
+                            return;
+                        }
+                        if (socket->bytesToWrite() < 1024 * 1024) { // as fast as the peer reads, no faster
+                            socket->write(drip);
+                            --*left;
+                        }
+                    });
+                    timer->start(a.dripEveryMs);
+                    return;
+                }
                 if (a.zeroBodyBytes > 0) {
                     auto left = std::make_shared<qint64>(a.zeroBodyBytes);
                     auto more = [socket, left] {
@@ -307,6 +327,70 @@ private Q_SLOTS:
         QCOMPARE(relayAll(config(server.url())), 1);
         QCOMPARE(row(id).status, EventStatus::Sent);
         QVERIFY2(clock.elapsed() < 3000, qPrintable(QString::number(clock.elapsed())));
+    }
+
+    // Issue 26: a 2xx status line is the delivery. A receiver that answers 200 at once and then sends its body
+    // one byte every 200 ms (slower than the request timeout allows) accepted the event: it is sent after one
+    // request, not called timed out, sent again and finally failed.
+    void trickledBodyOfA2xxIsADelivery()
+    {
+        RawServer server([](int, const QByteArray &, const QByteArray &) {
+            return RawServer::Answer{"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", false, 0, "x", 200, 100};
+        });
+        const QString id = enqueue(1).first();
+        RelayerConfig c = config(server.url());
+        c.requestTimeoutMs = 1000;
+        c.maxRetries = 3;
+        QElapsedTimer clock;
+        clock.start();
+        QCOMPARE(relayAll(c), 1);
+        const OutboxEvent e = row(id);
+        QCOMPARE(e.status, EventStatus::Sent);
+        QCOMPARE(e.lastHttpStatus, 200);
+        QCOMPARE(e.attempts, 1);
+        QVERIFY2(clock.elapsed() < 1000, qPrintable(QString::number(clock.elapsed()))); // decided on the status
+        QTest::qWait(300);
+        QCOMPARE(server.requests(), 1);
+    }
+
+    // Issue 26: an endless stream of interim 1xx answers is capped (count and bytes), not buffered: the request
+    // ends as a malformed answer well within its deadline, and memory stays flat.
+    void endlessInterimAnswersAreCapped()
+    {
+        QByteArray flood;
+        for (int i = 0; i < 256; ++i)
+            flood += "HTTP/1.1 100 Continue\r\n\r\n";
+        RawServer server([flood](int, const QByteArray &, const QByteArray &) {
+            return RawServer::Answer{{}, false, 0, flood, 0, 1000000};
+        });
+        const QString id = enqueue(1).first();
+        RelayerConfig c = config(server.url());
+        c.requestTimeoutMs = 5000;
+        QElapsedTimer clock;
+        clock.start();
+        QCOMPARE(relayAll(c), 1);
+        const OutboxEvent e = row(id);
+        QCOMPARE(e.status, EventStatus::Pending);
+        QVERIFY2(e.lastError.contains(QStringLiteral("interim")), qPrintable(e.lastError));
+        QVERIFY2(clock.elapsed() < 2000, qPrintable(QString::number(clock.elapsed())));
+        QCOMPARE(server.requests(), 1);
+    }
+
+    // The deadline stays exact with interim answers that trickle (one every 300 ms, under the cap for 5 s).
+    void interimAnswersDoNotStretchTheDeadline()
+    {
+        RawServer server([](int, const QByteArray &, const QByteArray &) {
+            return RawServer::Answer{{}, false, 0, "HTTP/1.1 102 Processing\r\n\r\n", 300, 100};
+        });
+        const QString id = enqueue(1).first();
+        RelayerConfig c = config(server.url());
+        c.requestTimeoutMs = 1500;
+        QElapsedTimer clock;
+        clock.start();
+        QCOMPARE(relayAll(c), 1);
+        const qint64 took = clock.elapsed();
+        QVERIFY2(row(id).lastError.contains(QStringLiteral("timed out after 1500 ms")), qPrintable(row(id).lastError));
+        QVERIFY2(took >= 1400 && took < 2200, qPrintable(QString::number(took)));
     }
 
     // A failing answer's body: a bounded part of it is the error text.
