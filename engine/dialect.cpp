@@ -170,8 +170,19 @@ QString Dialect::globToLike(const QString &glob)
             out += QLatin1Char('\\') + QString(c);
         else if (c == QLatin1Char('*'))
             out += QLatin1Char('%');
-        else if (c == QLatin1Char('?'))
-            out += QLatin1Char('_');
+        else
+            out += c;
+    }
+    return out;
+}
+
+QString Dialect::globToSqliteGlob(const QString &glob)
+{
+    // SQLite's GLOB has no escape character; a one-character class stands for the character itself.
+    QString out;
+    for (QChar c : glob) {
+        if (c == QLatin1Char('?') || c == QLatin1Char('['))
+            out += QLatin1Char('[') + QString(c) + QLatin1Char(']');
         else
             out += c;
     }

@@ -120,8 +120,10 @@ protected:
     static void configureServer(QSqlDatabase &db, const ConnectionSpec &spec, const QString &options);
     // Text as an SQL string literal (quotes doubled).
     static QString sqlLiteral(QString text);
-    // A glob ('*', '?') as a LIKE pattern with backslash escapes.
+    // A route's type pattern ('*' any run of characters, every other character itself, on every database) as
+    // a LIKE pattern with backslash escapes, and as a pattern for SQLite's GLOB.
     static QString globToLike(const QString &glob);
+    static QString globToSqliteGlob(const QString &glob);
     // The statement type-matches with {{patterns}} filled: the patterns as a JSON array in a string literal.
     QString patternCondition(const QStringList &patterns) const;
 

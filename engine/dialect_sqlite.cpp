@@ -146,7 +146,13 @@ public:
     // UTF-8 bytes: a QString would be bound as UTF-16, which SQLite's JSON functions convert back on every use.
     QVariant jsonParameter(const QByteArray &json) const override { return json; }
 
-    QString typeCondition(const QStringList &globs) const override { return patternCondition(globs); }
+    QString typeCondition(const QStringList &globs) const override
+    {
+        QStringList patterns;
+        for (const QString &g : globs)
+            patterns << globToSqliteGlob(g);
+        return patternCondition(patterns);
+    }
     bool keepsPreparedStatements() const override { return true; }
 
     std::unique_ptr<DialectState> newState() const override { return std::make_unique<SqliteState>(); }

@@ -20,7 +20,8 @@ using EventSender = std::function<DeliveryResult(const OutboxEvent &event)>;
 struct RelayRoute
 {
     QString name;
-    QStringList types; // glob patterns ('*' any run of characters, '?' one); "*" is the default route
+    QStringList types; // '*' stands for any run of characters, every other character for itself (the same on
+        // every database); "*" is the default route
     QUrl targetUrl;
     ContentMode contentMode = ContentMode::Binary;
     int concurrency = 6;

@@ -75,6 +75,45 @@ private Q_SLOTS:
         m_storage.reset();
     }
 
+    // Issue 26: one pattern language for route types on every database: '*' is the only wildcard, everything
+    // else (a '[', a '?', a '%', a '_') stands for itself. The same routes send the same events to the same
+    // targets on SQLite, PostgreSQL and MariaDB.
+    void routePatternsMeanTheSameOnEveryDatabase()
+    {
+        Receiver literal;
+        QVERIFY(!literal.listen().isError());
+        RelayerConfig c = config();
+        c.routes = {RelayRoute{QStringLiteral("literal"),
+                        {QStringLiteral("com.[ab].z"), QStringLiteral("com.?.y"), QStringLiteral("pct.%"),
+                            QStringLiteral("under_score"), QStringLiteral("star.*.end")},
+                        literal.url(), ContentMode::Binary, 2, {}, {}},
+            RelayRoute{
+                QStringLiteral("rest"), {QStringLiteral("*")}, m_receiver->url(), ContentMode::Binary, 2, {}, {}}};
+        const QStringList toLiteral{QStringLiteral("com.[ab].z"), QStringLiteral("com.?.y"), QStringLiteral("pct.%"),
+            QStringLiteral("under_score"), QStringLiteral("star.x.end"), QStringLiteral("star..end")};
+        const QStringList toRest{QStringLiteral("com.a.z"), QStringLiteral("com.b.z"), QStringLiteral("com.x.y"),
+            QStringLiteral("pct.x"), QStringLiteral("underXscore"), QStringLiteral("STAR.x.end")};
+        for (const QString &type : toLiteral + toRest)
+            enqueue(type);
+        {
+            Relayer relayer(m_path, c);
+            QVERIFY(!relayer.start());
+            QTRY_COMPARE_WITH_TIMEOUT(literal.eventCount() + m_receiver->eventCount(), 12, 15000);
+        }
+        QStringList gotLiteral, gotRest;
+        for (const ReceivedEvent &e : literal.events())
+            gotLiteral << e.event.type;
+        for (const ReceivedEvent &e : m_receiver->events())
+            gotRest << e.event.type;
+        gotLiteral.sort();
+        gotRest.sort();
+        QStringList wantLiteral = toLiteral, wantRest = toRest;
+        wantLiteral.sort();
+        wantRest.sort();
+        QCOMPARE(gotLiteral, wantLiteral);
+        QCOMPARE(gotRest, wantRest);
+    }
+
     // https: certificates are verified by default, a bad one gives a clear error and the event waits for its
     // retry; with the CA in --ca-file / caCertificatesFile it is delivered.
     void httpsVerifiesCertificatesAndTakesACustomCa()
