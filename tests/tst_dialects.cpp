@@ -121,20 +121,21 @@ private Q_SLOTS:
             QCOMPARE(time.toDateTime(), QDateTime::fromMSecsSinceEpoch(86400000, Qt::UTC));
     }
 
-    // A route's type patterns: globs on SQLite, LIKE patterns (wildcards of the name escaped) on the servers.
+    // A route's type patterns, '*' the only wildcard: GLOB patterns on SQLite ('?' and '[' as one-character
+    // classes), LIKE patterns (the name's '%' and '_' escaped) on the servers.
     void routeTypeConditionPerDialect()
     {
-        const QStringList globs{QStringLiteral("order.*"), QStringLiteral("a_b%c?")};
+        const QStringList globs{QStringLiteral("order.*"), QStringLiteral("a_b%c?[x]")};
         QVERIFY(Dialect::forDriver(QStringLiteral("QSQLITE"))
                     ->typeCondition(globs)
-                    .contains(QStringLiteral(R"('["order.*","a_b%c?"]')")));
+                    .contains(QStringLiteral(R"('["order.*","a_b%c[?][[]x]"]')")));
         QVERIFY(Dialect::forDriver(QStringLiteral("QPSQL"))
                     ->typeCondition(globs)
-                    .contains(QStringLiteral(R"('["order.%","a\\_b\\%c_"]')")));
+                    .contains(QStringLiteral(R"('["order.%","a\\_b\\%c?[x]"]')")));
         // MySQL string literals take backslash escapes: each is doubled once more.
         QVERIFY(Dialect::forDriver(QStringLiteral("QMYSQL"))
                     ->typeCondition(globs)
-                    .contains(QStringLiteral(R"('["order.%","a\\\\_b\\\\%c_"]')")));
+                    .contains(QStringLiteral(R"('["order.%","a\\\\_b\\\\%c?[x]"]')")));
         // A quote in a pattern stays inside the literal.
         QVERIFY(Dialect::forDriver(QStringLiteral("QPSQL"))->typeCondition({QStringLiteral("it's")}).contains("it''s"));
     }
