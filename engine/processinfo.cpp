@@ -3,6 +3,8 @@
 
 #include <QFile>
 
+#include <unistd.h>
+
 namespace outbox::detail {
 
 namespace {
@@ -18,6 +20,18 @@ QByteArray bootId()
 {
     static const QByteArray id = readSmallFile(QStringLiteral("/proc/sys/kernel/random/boot_id")).trimmed();
     return id;
+}
+
+// This process's PID namespace ("pid:[4026531836]"): a process id means something only inside its namespace
+// (two containers on one host, unshare --pid).
+QByteArray pidNamespace()
+{
+    static const QByteArray ns = [] {
+        char target[128];
+        const ssize_t n = ::readlink("/proc/self/ns/pid", target, sizeof target - 1);
+        return n > 0 ? QByteArray(target, n) : QByteArray("pid:[?]");
+    }();
+    return ns;
 }
 } // namespace
 
@@ -40,7 +54,13 @@ QString processStartToken(qint64 pid)
     // fields[0] is field 3 (the state), so field 22 is fields[19].
     if (fields.size() < 20 || fields.at(0) == "Z" || fields.at(0) == "X")
         return {}; // a zombie has exited: it only waits to be reaped
-    return QString::fromLatin1(bootId() + ':' + fields.at(19));
+    return QString::fromLatin1(bootId() + ' ' + pidNamespace() + ' ' + fields.at(19));
+}
+
+bool isOfThisPidNamespace(const QString &token)
+{
+    const QStringList parts = token.split(QLatin1Char(' '));
+    return parts.size() == 3 && parts.at(0).toLatin1() == bootId() && parts.at(1).toLatin1() == pidNamespace();
 }
 
 } // namespace outbox::detail

@@ -400,7 +400,7 @@ Result<QList<RelayerInfo>> SqlStorage::relayers(bool withLeases)
         // Alive while some session holds its lock; else while its process runs (same host only).
         if (locks)
             r.state = q.q().value(7).toBool() ? RelayerInfo::State::Alive : RelayerInfo::State::Gone;
-        else if (r.host == thisHost && canTellProcessStart() && !r.processStart.isEmpty())
+        else if (r.host == thisHost && canTellProcessStart() && isOfThisPidNamespace(r.processStart))
             r.state = processStartToken(r.pid) == r.processStart ? RelayerInfo::State::Alive : RelayerInfo::State::Gone;
         list.append(r);
     }

@@ -13,7 +13,7 @@ packages=(
   appstream desktop-file-utils dpkg-dev lintian man-db clang-format
   clang libclang-rt-14-dev
   openssl
-  nginx-light iproute2
+  nginx-light iproute2 procps util-linux
 )
 
 missing=()

@@ -348,6 +348,44 @@ private Q_SLOTS:
         QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_events WHERE last_relayer IS NULL").toInt(), 0);
     }
 
+    // Issue 26: a live relayer in another PID namespace on the same host (two containers sharing a SQLite
+    // file, unshare --pid) is not judged gone by its pid: there it means another process. Its events are
+    // neither released nor sent again while it runs.
+    void relayerInAnotherPidNamespaceIsNotTakenOver()
+    {
+        if (testsupport::isServer())
+            QSKIP("on a database server, liveness is the session's lock, not a pid");
+        if (QProcess::execute(QStringLiteral("unshare"), {"--pid", "--fork", "--mount-proc", "true"}) != 0)
+            QSKIP("unshare --pid needs root (or user namespaces) here");
+        const int n = 20;
+        const QStringList ids = enqueueMany(n);
+        ReceiverFaults slow;
+        slow.delayMs = 1500; // the first relayer holds its events while the other looks
+        m_receiver->setFaults(slow);
+        auto *contained = new QProcess(this);
+        contained->start(QStringLiteral("unshare"),
+            QStringList{"--pid", "--fork", "--mount-proc", QStringLiteral(OUTBOXCTL_PATH), "--db", m_spec.toUrl(),
+                "relay", "--target", m_receiver->url().toString(), "--quiet", "--poll-interval", "50", "--concurrency",
+                "20", "--lease", "20000"});
+        QVERIFY(contained->waitForStarted(5000));
+        m_relayers << contained;
+        testsupport::AppConnection app(m_spec);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            app.scalar("SELECT COUNT(*) FROM outbox_events WHERE lease_owner IS NOT NULL").toInt() == n, 10000);
+        QProcess *other = startRegisteredRelayer({"--lease", "20000"});
+        QVERIFY(waitForSent(n, 30000));
+        QTest::qWait(1000);
+        // unshare ignores SIGTERM while it waits: the relayer inside is told to stop itself.
+        QProcess::execute(QStringLiteral("pkill"), {"-TERM", "-P", QString::number(contained->processId())});
+        QVERIFY(contained->waitForFinished(15000));
+        stopRelayers();
+        const QStringList accepted = acceptedIds();
+        QCOMPARE(accepted.size(), n); // each once: 60 requests for 20 events before
+        QCOMPARE(QSet<QString>(accepted.begin(), accepted.end()), QSet<QString>(ids.begin(), ids.end()));
+        const QString log = QString::fromUtf8(other->readAllStandardError());
+        QVERIFY2(!log.contains(QStringLiteral("is gone")), qPrintable(log));
+    }
+
     // Issue 26: results are written as their answers arrive, not when the whole batch has finished. A relayer
     // frozen (SIGSTOP) or killed (SIGKILL) in the middle of a batch of 100, after the receiver has answered 40
     // of its requests, re-sends at most the requests that were on the wire (its concurrency), not the 40.
