@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "connectionspec.h"
 
+#include "relayerconfig.h"
+
+#include <QFileInfo>
+
 #include <QDir>
 #include <QHash>
 #include <QSqlDatabase>
@@ -129,6 +133,16 @@ Result<ConnectionSpec> ConnectionSpec::fromUrl(const QString &url)
             if (value.contains(QLatin1Char(';')))
                 return Error(Error::InvalidArgument,
                     QStringLiteral("the MySQL/MariaDB URL parameter '%1' must not contain ';'").arg(key));
+            // A TLS file that cannot be read must not quietly become a connection without it.
+            if (key.startsWith(QLatin1String("ssl_"))) {
+                if (!QFileInfo(value).isFile() || !QFileInfo(value).isReadable())
+                    return Error(Error::InvalidArgument,
+                        QStringLiteral("the %1 file '%2' of the MySQL/MariaDB URL cannot be read").arg(key, value));
+                if (key == QLatin1String("ssl_key"))
+                    if (const QString problem = secretFileProblem(value, QStringLiteral("ssl_key file"));
+                        !problem.isEmpty())
+                        return Error(Error::InvalidArgument, problem);
+            }
             options << QStringLiteral("%1=%2").arg(it->second, value);
             timeout = timeout || key == QLatin1String("connect_timeout");
         }

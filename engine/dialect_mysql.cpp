@@ -47,9 +47,25 @@ public:
         configureServer(db, spec, options + QStringLiteral(";CLIENT_FOUND_ROWS"));
     }
 
-    Error setUpSession(QSqlDatabase &db, const ConnectionSpec &, bool) const override
+    Error setUpSession(QSqlDatabase &db, const ConnectionSpec &spec, bool) const override
     {
         QSqlQuery q(db);
+        // TLS parameters in the URL mean TLS is required. Qt's driver (6.4) cannot ask the client library to
+        // insist, and MariaDB's Connector/C falls back to plain text when the server offers no TLS: so the
+        // session is checked, and a plain one refused. (A server that offers TLS is verified against ssl_ca.)
+        if (spec.options.contains(QLatin1String("SSL_"))) {
+            if (!q.exec(QStringLiteral("SHOW SESSION STATUS LIKE 'Ssl_version'")))
+                return databaseError(QStringLiteral("cannot check the connection's TLS"), q.lastError());
+            const QString version = q.next() ? q.value(1).toString() : QString();
+            q.finish();
+            if (version.isEmpty()) {
+                db.close();
+                return Error(Error::Database,
+                    QStringLiteral("cannot connect to %1: the server does not offer TLS, which the URL asks for "
+                                   "(ssl_ca, ssl_cert); refusing to go on in plain text")
+                        .arg(where(spec)));
+            }
+        }
         // UTC, so NOW(3) and the times bound agree with every other host; read committed, so the claim's
         // second look sees what other relayers committed since its first; a bounded wait for row and table locks.
         for (const QString &sql : {QStringLiteral("SET time_zone = '+00:00'"),

@@ -417,9 +417,10 @@ void RelayWorker::tryReconnect()
         m_registered = false;
         ensureRegistered();
     }
-    const QString line = QStringLiteral("reconnected to %1 after %2 s")
-                             .arg(m_spec.displayUrl())
-                             .arg(m_outageSince.msecsTo(QDateTime::currentDateTimeUtc()) / 1000.0, 0, 'f', 1);
+    const QString line =
+        QStringLiteral("reconnected to %1 after %2 s")
+            .arg(m_spec.displayUrl(),
+                QString::number(m_outageSince.msecsTo(QDateTime::currentDateTimeUtc()) / 1000.0, 'f', 1));
     qCWarning(lcRelay).noquote() << line;
     Q_EMIT errorOccurred(line);
     // Results of the batches that were in flight when the server went away; rows whose lease has meanwhile

@@ -3,6 +3,8 @@
 # A throwaway MariaDB server for the tests: mariadb-install-db + mariadbd as an unprivileged user, on a free
 # loopback port and its own socket, in a temporary directory.
 #   tests/mariadb-server.sh start STATE     starts it; writes the connection URL and data directory to STATE
+#                                           (with MARIADB_TLS_DIR set, it offers TLS with that directory's
+#                                           ca.pem, srv.pem and srv.key)
 #   tests/mariadb-server.sh restart STATE   restarts it (same port, same data)
 #   tests/mariadb-server.sh stop STATE      stops it and removes its files
 set -euo pipefail
@@ -17,7 +19,9 @@ as_owner() { # run as the unprivileged mysql user when started as root
 }
 
 launch() { # dir port
-  as_owner "$server" --no-defaults --datadir="$1/data" --socket="$1/sock" --pid-file="$1/pid" \
+  local tls=()
+  [ -f "$1/tls/srv.pem" ] && tls=(--ssl-ca="$1/tls/ca.pem" --ssl-cert="$1/tls/srv.pem" --ssl-key="$1/tls/srv.key")
+  as_owner "$server" --no-defaults "${tls[@]}" --datadir="$1/data" --socket="$1/sock" --pid-file="$1/pid" \
     --port="$2" --bind-address=127.0.0.1 --skip-name-resolve --skip-log-bin --log-error="$1/server.log" \
     --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0 --sync-binlog=0 --max-connections=400 \
     --max-allowed-packet=64M --innodb-buffer-pool-size=64M --innodb-log-file-size=32M --performance-schema=OFF >/dev/null 2>&1 &
@@ -36,6 +40,11 @@ case "$cmd" in
     chmod 755 "$dir"
     [ "$(id -u)" -eq 0 ] && chown mysql: "$dir"
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    # MARIADB_TLS_DIR=DIR (ca.pem, srv.pem, srv.key): the server offers TLS with that certificate.
+    if [ -n "${MARIADB_TLS_DIR:-}" ]; then
+      mkdir "$dir/tls" && cp "$MARIADB_TLS_DIR"/{ca.pem,srv.pem,srv.key} "$dir/tls/"
+      [ "$(id -u)" -eq 0 ] && chown -R mysql: "$dir/tls"
+    fi
     as_owner mariadb-install-db --no-defaults --datadir="$dir/data" --auth-root-authentication-method=socket \
       --skip-test-db >"$dir/install.log" 2>&1 || { cat "$dir/install.log" >&2; exit 1; }
     launch "$dir" "$port"
@@ -51,7 +60,8 @@ case "$cmd" in
       echo "MARIADBTEST_DIR=$dir"
       echo "MARIADBTEST_PORT=$port"
       echo "MARIADBTEST_URL=mysql://outbox:outbox-test-secret@127.0.0.1:$port/outbox_test"
-    } > "$state"
+    } > "$state.new"
+    mv "$state.new" "$state" # whole, for a reader that waits for it to appear
     echo "MariaDB test server on 127.0.0.1:$port ($dir)"
     ;;
   restart)

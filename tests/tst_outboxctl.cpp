@@ -13,6 +13,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QScopeGuard>
 #include <QRegularExpression>
 #include <QSqlRecord>
 #include <QTcpServer>
@@ -934,6 +935,59 @@ private Q_SLOTS:
             ConnectionSpec::fromUrl(base + QStringLiteral("?sslmode=verify-full&options=-c%20statement_timeout%3D5000"))
                 ->toUrl(),
             base + QStringLiteral("?sslmode=verify-full&options=-c%20statement_timeout%3D5000"));
+    }
+
+    // Issue 26: MariaDB's TLS parameters mean TLS is required, as sslmode=require does on PostgreSQL: against
+    // the fixture's server (no TLS) ssl_ca is refused instead of connecting in plain text; a CA file that
+    // cannot be read is a usage error; a server started here with TLS is verified against the CA given.
+    void mariadbTlsParametersMeanTlsIsRequired()
+    {
+        if (!testsupport::isMysql())
+            QSKIP("a MySQL/MariaDB URL");
+        const QString base = m_db;
+        QTemporaryDir tls, other;
+        QVERIFY(testsupport::makeTestCertificates(tls.path()) && testsupport::makeTestCertificates(other.path()));
+        const QString ca = tls.filePath(QStringLiteral("ca.pem"));
+        m_db = base + QStringLiteral("?ssl_ca=") + ca;
+        Run r = run({"stats"});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("does not offer TLS") && r.errLines().size() == 1, r.err.constData());
+        m_db = base + QStringLiteral("?ssl_ca=") + tls.filePath(QStringLiteral("missing.pem"));
+        r = run({"stats"});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("cannot be read"), r.err.constData());
+
+        // A second MariaDB that offers TLS with a certificate of our CA.
+        const QString state = tls.filePath(QStringLiteral("server.env"));
+        // Detached, so that its processes are not this test's children (enqueueJsonLinesStreams measures those).
+        QProcess server;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("MARIADB_TLS_DIR"), tls.path());
+        server.setProcessEnvironment(env);
+        server.setProgram(QStringLiteral("bash"));
+        server.setArguments({QStringLiteral(MARIADB_SERVER_SCRIPT), "start", state});
+        QVERIFY(server.startDetached());
+        auto stop = qScopeGuard([&] { // a small child: bash and kill
+            QProcess::execute(QStringLiteral("bash"), {QStringLiteral(MARIADB_SERVER_SCRIPT), "stop", state});
+        });
+        QFile stateFile(state); // written whole (renamed into place) once the server is up
+        QTRY_VERIFY_WITH_TIMEOUT(stateFile.exists(), 120000);
+        QVERIFY(stateFile.open(QIODevice::ReadOnly));
+        QString url;
+        for (const QByteArray &line : stateFile.readAll().split('\n')) {
+            if (line.startsWith("MARIADBTEST_URL="))
+                url = QString::fromUtf8(line.mid(16));
+        }
+        m_db = url + QStringLiteral("?ssl_ca=") + ca;
+        r = run({"init"});
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QVERIFY2(r.out.contains("ssl_ca=%2F"), r.out.constData()); // the URL shown as given, not mangled by arg()
+        QCOMPARE(run({"stats"}).exitCode, 0);
+        m_db = url + QStringLiteral("?ssl_ca=") + other.filePath(QStringLiteral("ca.pem")); // someone else's CA
+        r = run({"stats"});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("certificate"), r.err.constData());
+        m_db = base;
     }
 
     // Config values: quotes and a trailing comment are not part of the value; switches are not settings;

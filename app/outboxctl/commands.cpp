@@ -138,9 +138,9 @@ int cmdInit(const QStringList &args)
     cmd.parse(args);
     cmd.refuseArguments();
     auto storage = cmd.openStorage(Storage::OpenMode::CreateIfMissing);
+    // One arg() call: a '%2F' in the URL is not a place marker.
     cli::printLine(QStringLiteral("outbox ready at %1 (schema version %2)")
-                       .arg(storage->spec().displayUrl())
-                       .arg(Storage::schemaVersion()));
+                       .arg(storage->spec().displayUrl(), QString::number(Storage::schemaVersion())));
     return Done;
 }
 
