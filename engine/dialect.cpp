@@ -458,6 +458,7 @@ QByteArray deliveryJson(const QList<DeliveryRecord> &records, bool objects, bool
             cloudevents::appendJsonString(error, r.error);
         field("e", !r.error.isEmpty(), error);
         field("d", true, QByteArray::number(r.durationMs));
+        field("c", true, r.counted ? QByteArrayLiteral("1") : QByteArrayLiteral("0"));
         json.append(objects ? '}' : ']');
     }
     json.append(']');

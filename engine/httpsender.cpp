@@ -494,6 +494,7 @@ private:
             else
                 result = DeliveryResult::retry(
                     error.isEmpty() ? QStringLiteral("connection closed while connecting") : error);
+            result.cause = DeliveryResult::Cause::TargetUnavailable; // nothing of the event was sent
             result.durationMs = 0;
             finishRequest(c, result, false);
             return;
@@ -535,10 +536,10 @@ private:
         }
         if (!c->connected) {
             const QString host = m_absoluteForm ? m_proxy.hostName() : m_options.target.host();
-            finishRequest(c,
-                DeliveryResult::retry(
-                    QStringLiteral("connecting to %1 timed out after %2").arg(host, msText(m_options.timeoutMs))),
-                false);
+            DeliveryResult r = DeliveryResult::retry(
+                QStringLiteral("connecting to %1 timed out after %2").arg(host, msText(m_options.timeoutMs)));
+            r.cause = DeliveryResult::Cause::TargetUnavailable;
+            finishRequest(c, r, false);
             return;
         }
         // An answer that arrived while this thread was not running (a paused process, a busy machine) is
@@ -564,8 +565,10 @@ private:
             c->timer.start(int(m_options.timeoutMs - c->clock.elapsed()));
             return;
         }
-        finishRequest(
-            c, DeliveryResult::retry(QStringLiteral("timed out after %1").arg(msText(m_options.timeoutMs))), false);
+        DeliveryResult timedOut =
+            DeliveryResult::retry(QStringLiteral("timed out after %1").arg(msText(m_options.timeoutMs)));
+        timedOut.cause = DeliveryResult::Cause::Timeout;
+        finishRequest(c, timedOut, false);
     }
 
     DeliveryResult resultOf(const ParsedResponse &r) const
@@ -862,6 +865,10 @@ DeliveryResult HttpSender::classify(
     const bool retryable = httpStatus >= 500 || httpStatus == 408 || httpStatus == 429;
     DeliveryResult r = retryable ? DeliveryResult::retry(text, httpStatus) : DeliveryResult::failed(text, httpStatus);
     r.retryAfterMs = parseRetryAfter(retryAfter);
+    // A gateway that cannot reach the service, a service that says it is unavailable, rate limiting: the
+    // target's state, not the event's. (A 500 may be this event's fault: it counts.)
+    if (httpStatus == 502 || httpStatus == 503 || httpStatus == 504 || httpStatus == 429)
+        r.cause = DeliveryResult::Cause::TargetUnavailable;
     return r;
 }
 

@@ -72,6 +72,11 @@ struct DeliveryResult
     QString error;
     qint64 retryAfterMs = -1; // from a Retry-After header; -1 when absent
     qint64 durationMs = 0;
+    // Why a retry: TargetUnavailable says the target itself is down (refused or reset while connecting, a
+    // connect timeout, a TLS handshake failure, 502/503/504, 429), not the event; Timeout, no answer in time
+    // (a run of them says the same). The relayer then holds the target's events without charging them.
+    enum class Cause { Other, TargetUnavailable, Timeout };
+    Cause cause = Cause::Other;
 
     static DeliveryResult sent(int httpStatus = 200) { return {Outcome::Sent, httpStatus, {}, -1, 0}; }
     static DeliveryResult retry(QString error, int httpStatus = 0)

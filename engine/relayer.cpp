@@ -340,8 +340,14 @@ RelayWorker::RelayWorker(const ConnectionSpec &spec, const RelayerConfig &config
     connect(m_reconnectTimer, &QTimer::timeout, this, &RelayWorker::tryReconnect);
     m_pollTimer->setSingleShot(true);
     connect(m_pollTimer, &QTimer::timeout, this, [this] {
-        if (!isBusy())
+        if (!isBusy() && !m_breaker.open)
             startBatch();
+    });
+    m_probeTimer = new QTimer(this);
+    m_probeTimer->setSingleShot(true);
+    connect(m_probeTimer, &QTimer::timeout, this, [this] {
+        if (!isBusy() && m_breaker.open && !m_outage)
+            startBatch(); // the probe: one event
     });
     m_changeTimer->setInterval(qMax(1, m_config.changeCheckIntervalMs));
     connect(m_changeTimer, &QTimer::timeout, this, &RelayWorker::checkForChanges);
@@ -448,6 +454,7 @@ void RelayWorker::close()
     m_changeTimer->stop();
     m_reconnectTimer->stop();
     m_healthTimer->stop();
+    m_probeTimer->stop();
     delete m_sender;
     m_sender = nullptr;
     m_storage.reset();
@@ -551,6 +558,7 @@ void RelayWorker::stopLoop(const std::function<void()> &done)
     m_looping = false;
     m_pollTimer->stop();
     m_changeTimer->stop();
+    m_probeTimer->stop();
     if (!isBusy()) {
         releaseLeases();
         done();
@@ -572,7 +580,7 @@ void RelayWorker::requestBatch(const BatchCallback &done)
 
 void RelayWorker::wake()
 {
-    if (!m_looping)
+    if (!m_looping || m_breaker.open) // new events wait for the target like the others; the probe decides
         return;
     m_idleIntervalMs = m_config.pollIntervalMs;
     if (isBusy())
@@ -758,7 +766,8 @@ void RelayWorker::healthRound()
 // to start, so the connections never sit idle between batches. Two batches at most are in hand.
 void RelayWorker::onSenderLow()
 {
-    if (m_looping && !m_stopping && !m_outage && m_lastClaimWasFull && m_active.size() == 1 && m_waiting.isEmpty())
+    if (m_looping && !m_stopping && !m_outage && !m_breaker.open && m_lastClaimWasFull && m_active.size() == 1
+        && m_waiting.isEmpty())
         startBatch();
 }
 
@@ -767,11 +776,19 @@ void RelayWorker::startBatch()
     ensureRegistered();
     auto batch = std::make_shared<Batch>();
     batch->statementsAtStart = m_storage->statementCount();
+    batch->probe = m_breaker.open;
     batch->callbacks = std::move(m_waiting);
     m_waiting.clear();
     m_wakePending = false;
     m_active.append(batch);
 
+    // The target is unavailable and its next probe has not come: nothing is claimed (a relayOnce() caller is
+    // answered with nothing processed).
+    if (m_breaker.open && QDateTime::currentDateTimeUtc().msecsTo(m_breaker.state.nextProbeAt) > 50) {
+        m_lastClaimWasFull = false;
+        finishBatch(batch, Error());
+        return;
+    }
     if (!checkFile()) {
         m_lastClaimWasFull = false;
         finishBatch(batch, Error(Error::Database, QStringLiteral("the outbox file %1 is gone").arg(m_spec.database)));
@@ -786,7 +803,8 @@ void RelayWorker::startBatch()
     }
     QElapsedTimer claimClock;
     claimClock.start();
-    auto claimed = m_storage->claim(m_owner, m_config.batchSize, m_config.effectiveLeaseMs());
+    // While the target is unavailable, a batch is one event: the probe.
+    auto claimed = m_storage->claim(m_owner, m_breaker.open ? 1 : m_config.batchSize, m_config.effectiveLeaseMs());
     // The lease began when the claim did: what remains of it bounds the requests (a relayer frozen in the middle
     // of a claim that takes several statements, as on MySQL, must not send what others may have taken since).
     const qint64 leaseLeftMs = qMax<qint64>(1, m_config.effectiveLeaseMs() - claimClock.elapsed());
@@ -795,7 +813,7 @@ void RelayWorker::startBatch()
         finishBatch(batch, claimed.error());
         return;
     }
-    m_lastClaimWasFull = claimed->size() >= m_config.batchSize;
+    m_lastClaimWasFull = !m_breaker.open && claimed->size() >= m_config.batchSize;
     qCDebug(lcRelay) << "claimed" << claimed->size() << "batches in hand" << m_active.size()
                      << (claimed->isEmpty() ? -1 : claimed->first().sequence);
     QList<OutboxEvent> toSend;
@@ -845,21 +863,114 @@ void RelayWorker::startBatch()
 
 void RelayWorker::onOutcomes(const std::shared_ptr<Batch> &batch, const QList<HttpSender::Outcome> &outcomes, bool last)
 {
+    // First what they say of the target: an answer of any kind means it is up; refusals, 502/503/504, 429 and
+    // a run of timeouts, with no answer among them, that it is down.
+    bool answered = false;
+    const DeliveryResult *unavailable = nullptr;
+    for (const HttpSender::Outcome &o : outcomes) {
+        if (o.released)
+            continue;
+        if (o.result.cause == DeliveryResult::Cause::TargetUnavailable
+            || (o.result.cause == DeliveryResult::Cause::Timeout && ++m_breaker.timeoutRun >= kTimeoutRun)) {
+            unavailable = &o.result;
+        } else if (o.result.cause != DeliveryResult::Cause::Timeout) {
+            answered = true;
+            m_breaker.timeoutRun = 0;
+        }
+    }
+    const bool holding = unavailable && !answered;
     QList<DeliveryRecord> records;
     QList<qint64> released;
     records.reserve(outcomes.size());
     // Outcomes handed over together are recorded together, at the time they came back.
     const QDateTime now = QDateTime::currentDateTimeUtc();
     for (const HttpSender::Outcome &o : outcomes) {
-        if (o.released)
+        if (o.released) {
             released.append(o.sequence);
-        else
-            records.append(recordFor(batch->events.value(o.sequence), o.result, now));
+            continue;
+        }
+        DeliveryRecord r = recordFor(batch->events.value(o.sequence), o.result, now);
+        const bool down = o.result.cause == DeliveryResult::Cause::TargetUnavailable
+            || (o.result.cause == DeliveryResult::Cause::Timeout && m_breaker.timeoutRun >= kTimeoutRun);
+        if (holding && down) {
+            // Not the event's fault: in the history, not charged; due again when the target is back.
+            r.counted = false;
+            r.newStatus = EventStatus::Pending;
+            r.outcome = Attempt::Outcome::Retry;
+            r.nextAttemptAt = now.addMSecs(qBound<qint64>(0, o.result.retryAfterMs, 24LL * 3600 * 1000));
+            r.error = o.result.error + QStringLiteral(" (target unavailable: not counted)");
+        }
+        records.append(r);
     }
+    if (holding)
+        openBreaker(*unavailable, batch->probe);
+    else if (answered)
+        closeBreaker();
     if (!records.isEmpty() || !released.isEmpty())
         writeResults(*batch, std::move(records), released);
     if (last)
         finishBatch(batch, batch->error);
+}
+
+void RelayWorker::openBreaker(const DeliveryResult &result, bool afterProbe)
+{
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const bool opening = !m_breaker.open;
+    m_breaker.open = true;
+    // The interval grows with each failed probe, not with the other requests that were in flight.
+    if (opening)
+        m_breaker.probeDelayMs = kFirstProbeMs;
+    else if (afterProbe)
+        m_breaker.probeDelayMs = qMin(m_breaker.probeDelayMs * 2, kLongestProbeMs);
+    TargetState &state = m_breaker.state;
+    if (opening)
+        state.unavailableSince = now;
+    state.target = m_config.customSender ? QStringLiteral("the custom sender")
+                                         : m_config.targetUrl.toDisplayString(QUrl::RemovePassword);
+    state.why = result.error;
+    state.nextProbeAt = now.addMSecs(qMax(m_breaker.probeDelayMs, qMin<qint64>(result.retryAfterMs, 86400000)));
+    if (m_sender)
+        m_sender->cancelQueued(); // what has not started goes back, unsent and uncharged
+    if (opening) {
+        const QString line = QStringLiteral("target %1 unavailable: %2; holding its events (attempts not counted), "
+                                            "probing with one event from time to time")
+                                 .arg(state.target, result.error);
+        qCWarning(lcRelay).noquote() << line;
+        Q_EMIT errorOccurred(line);
+    }
+    publishTargetState();
+}
+
+void RelayWorker::closeBreaker()
+{
+    m_breaker.timeoutRun = 0;
+    if (!m_breaker.open)
+        return;
+    const QString line =
+        QStringLiteral("target %1 available again after %2 s; relaying at full speed")
+            .arg(m_breaker.state.target,
+                QString::number(
+                    m_breaker.state.unavailableSince.msecsTo(QDateTime::currentDateTimeUtc()) / 1000.0, 'f', 1));
+    qCWarning(lcRelay).noquote() << line;
+    Q_EMIT errorOccurred(line);
+    m_breaker.open = false;
+    m_breaker.probeDelayMs = 0;
+    m_breaker.state.unavailableSince = QDateTime();
+    m_breaker.state.nextProbeAt = QDateTime();
+    m_breaker.state.why.clear();
+    m_probeTimer->stop();
+    m_idleIntervalMs = m_config.pollIntervalMs;
+    publishTargetState();
+}
+
+void RelayWorker::publishTargetState()
+{
+    Q_EMIT targetStateChanged(m_breaker.state);
+    // For stats, relayers and the console: in the register.
+    if (m_registered && !m_outage) {
+        if (Error e = m_storage->setTargetState(m_owner, m_breaker.state))
+            qCWarning(lcRelay).noquote() << e.message();
+    }
 }
 
 qint64 RelayWorker::retryDelayMs(int attempt, qint64 retryAfterMs) const
@@ -1016,6 +1127,20 @@ void RelayWorker::finishBatch(const std::shared_ptr<Batch> &batch, const Error &
 
 void RelayWorker::scheduleNext(int processed, const Error &error)
 {
+    if (m_breaker.open) {
+        if (m_drainDone) {
+            // A drain does not wait for a target that is down: it ends, its events not charged.
+            if (!m_drained.error)
+                m_drained.error = Error(Error::Network,
+                    QStringLiteral("target %1 unavailable: %2").arg(m_breaker.state.target, m_breaker.state.why));
+            endDrain();
+            return;
+        }
+        m_pollTimer->stop();
+        m_probeTimer->start(int(qBound<qint64>(
+            0, QDateTime::currentDateTimeUtc().msecsTo(m_breaker.state.nextProbeAt), 24LL * 3600 * 1000)));
+        return;
+    }
     if (m_drainDone && (error || (processed == 0 && !m_wakePending))) {
         endDrain();
         return;
@@ -1120,6 +1245,8 @@ Error Relayer::ensureWorker()
                 Q_EMIT routeOutcome(route, Attempt::Outcome::Failed, 0);
             });
         connect(lane.worker, &RelayWorker::batchFinished, this, &Relayer::batchFinished);
+        connect(lane.worker, &RelayWorker::targetStateChanged, this,
+            [this, route](const TargetState &state) { Q_EMIT targetStateChanged(route, state); });
         connect(lane.worker, &RelayWorker::errorOccurred, this, [this, route](const QString &message) {
             Q_EMIT errorOccurred(
                 m_config.routes.isEmpty() ? message : QStringLiteral("route %1: %2").arg(route, message));

@@ -74,6 +74,9 @@ Q_SIGNALS:
     void errorOccurred(const QString &message);
     // Each event outcome again, by route ("default" without routes), for per-route figures.
     void routeOutcome(const QString &route, outbox::Attempt::Outcome outcome, qint64 durationMs);
+    // A route's target ("default" without routes) became unavailable (its events are held, one probe at a
+    // growing interval, no attempt charged) or available again; also at each failed probe.
+    void targetStateChanged(const QString &route, const outbox::TargetState &state);
 
 protected:
     void connectNotify(const QMetaMethod &signal) override;

@@ -48,6 +48,7 @@ Q_SIGNALS:
     void eventFailed(const QString &id, int httpStatus, const QString &error);
     void batchFinished(int processed);
     void errorOccurred(const QString &message);
+    void targetStateChanged(const outbox::TargetState &state);
 
 private:
     // One claimed batch, from claim to its last result.
@@ -58,6 +59,7 @@ private:
         Error error; // the first write-back error
         qint64 statementsAtStart = 0;
         QList<BatchCallback> callbacks; // relayOnce() callers this batch answers
+        bool probe = false; // claimed while the target was unavailable: one event, to see whether it is back
     };
 
     bool isBusy() const { return !m_active.isEmpty(); }
@@ -94,6 +96,26 @@ private:
     bool handleConnectionLoss(const Error &error);
     void tryReconnect();
     DeliveryRecord recordFor(const OutboxEvent &event, const DeliveryResult &result, const QDateTime &now) const;
+
+    // The circuit breaker of this lane's target. Outcomes that say the target is down (refused, connect
+    // timeout, TLS failure, 502/503/504, 429, a run of kTimeoutRun timeouts) open it: queued requests go back,
+    // the events are not charged, and instead of claiming batches the lane sends one event at a growing
+    // interval (1 s doubling to 1 min, never sooner than Retry-After). The first answer closes it.
+    struct Breaker
+    {
+        bool open = false;
+        TargetState state;
+        qint64 probeDelayMs = 0;
+        int timeoutRun = 0; // timeouts in a row, with no answer between
+    };
+    static constexpr int kTimeoutRun = 3;
+    static constexpr qint64 kFirstProbeMs = 1000;
+    static constexpr qint64 kLongestProbeMs = 60000;
+    Breaker m_breaker;
+    QTimer *m_probeTimer = nullptr;
+    void openBreaker(const DeliveryResult &result, bool afterProbe);
+    void closeBreaker();
+    void publishTargetState();
     qint64 retryDelayMs(int attempt, qint64 retryAfterMs) const;
 
     ConnectionSpec m_spec;

@@ -6,6 +6,7 @@
 #include <QCoreApplication>
 #include <QFile>
 #include <QHostInfo>
+#include <QJsonObject>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRandomGenerator>
@@ -365,6 +366,21 @@ Error SqlStorage::unregisterRelayer(const QString &owner)
     return error;
 }
 
+Error SqlStorage::setTargetState(const QString &owner, const TargetState &state)
+{
+    QVariant value(QMetaType(QMetaType::QString));
+    if (!state.isAvailable())
+        value = QString::fromUtf8(QJsonDocument(
+            QJsonObject{{QStringLiteral("target"), state.target},
+                {QStringLiteral("since"), state.unavailableSince.toMSecsSinceEpoch()},
+                {QStringLiteral("next_probe"), state.nextProbeAt.toMSecsSinceEpoch()},
+                {QStringLiteral("why"),
+                    state.why}}).toJson(QJsonDocument::Compact));
+    Query q(this, m_dialect.sql(QStringLiteral("set-target-state")));
+    q.bind(value).bind(owner);
+    return q.exec(QStringLiteral("cannot record the relayer's target state"));
+}
+
 Result<int> SqlStorage::renewLeases(const QString &owner, const QList<qint64> &sequences, qint64 leaseMs)
 {
     if (sequences.isEmpty())
@@ -397,6 +413,14 @@ Result<QList<RelayerInfo>> SqlStorage::relayers(bool withLeases)
         r.leaseMs = q.q().value(5).toLongLong();
         r.startedAt = m_dialect.readTime(q.q().value(6));
         r.registered = true;
+        if (const QJsonObject t = QJsonDocument::fromJson(q.q().value(8).toString().toUtf8()).object(); !t.isEmpty()) {
+            r.target.target = t.value(QStringLiteral("target")).toString();
+            r.target.unavailableSince =
+                QDateTime::fromMSecsSinceEpoch(qint64(t.value(QStringLiteral("since")).toDouble()), Qt::UTC);
+            r.target.nextProbeAt =
+                QDateTime::fromMSecsSinceEpoch(qint64(t.value(QStringLiteral("next_probe")).toDouble()), Qt::UTC);
+            r.target.why = t.value(QStringLiteral("why")).toString();
+        }
         // Alive while some session holds its lock; else while its process runs (same host only).
         if (locks)
             r.state = q.q().value(7).toBool() ? RelayerInfo::State::Alive : RelayerInfo::State::Gone;

@@ -37,6 +37,7 @@ public:
     Error releaseAll(const QString &owner) override;
     Error registerRelayer(const QString &owner, qint64 leaseMs) override;
     Error unregisterRelayer(const QString &owner) override;
+    Error setTargetState(const QString &owner, const TargetState &state) override;
     Result<int> renewLeases(const QString &owner, const QList<qint64> &sequences, qint64 leaseMs) override;
     Result<QList<RelayerInfo>> relayers(bool withLeases) override;
     Result<int> takeOver(const RelayerInfo &gone) override;

@@ -35,7 +35,7 @@ using detail::Dialect;
 namespace {
 
 // The schema version this program writes: each dialect has migrate-1.sql .. migrate-N.sql.
-constexpr int kSchemaVersion = 6;
+constexpr int kSchemaVersion = 7;
 constexpr int kCauseLength = 200; // as the index of failures (schema version 6) keeps them
 
 QAtomicInteger<quint64> g_connectionCounter;
@@ -411,6 +411,16 @@ Result<ProbeResult> Storage::probe(const ConnectionSpec &spec)
     }
     QSqlDatabase::removeDatabase(name);
     return result;
+}
+
+QString targetStateText(const TargetState &state, const QDateTime &now)
+{
+    if (state.isAvailable())
+        return QStringLiteral("available");
+    const qint64 downS = qMax<qint64>(0, state.unavailableSince.secsTo(now));
+    const qint64 probeS = qMax<qint64>(0, now.secsTo(state.nextProbeAt));
+    return QStringLiteral("unavailable since %1 (%2 s): %3; next probe in %4 s")
+        .arg(state.unavailableSince.toString(Qt::ISODate), QString::number(downS), state.why, QString::number(probeS));
 }
 
 int Storage::schemaVersion()

@@ -81,6 +81,17 @@ struct OutboxStats
 
 // A relayer (one lane of one relayer process) as the outbox knows it: registered in outbox_relayers while it
 // runs, and the leases it holds.
+// A relayer's view of its target: available, or unavailable since a time (refused, timing out, 502/503/504,
+// 429) with its events held and one probe at a growing interval.
+struct TargetState
+{
+    QString target; // the target's URL, without credentials
+    QDateTime unavailableSince; // null while the target answers
+    QDateTime nextProbeAt;
+    QString why; // the last error that said so
+    bool isAvailable() const { return !unavailableSince.isValid(); }
+};
+
 struct RelayerInfo
 {
     enum class State { Alive, Gone, Unknown };
@@ -98,8 +109,11 @@ struct RelayerInfo
     qint64 held = 0; // pending events it leases (relayers(true) only)
     QDateTime leaseExpiresAt; // the latest expiry of those leases
     QDateTime lastRenewal; // when that lease was taken or last renewed (registered owners)
+    TargetState target; // what it found of its target (schema version 7)
 };
 QString relayerStateName(RelayerInfo::State state);
+// "unavailable since 03:12:04 (4 min 2 s): connection refused; next probe in 30 s", for stats and logs.
+QString targetStateText(const TargetState &state, const QDateTime &now);
 
 // How many rows an operator action changed, and how many it skipped (not in a state it applies to, or gone).
 struct ActionSummary
@@ -149,6 +163,9 @@ struct DeliveryRecord
     int httpStatus = 0;
     QString error;
     qint64 durationMs = 0;
+    // False for an attempt the event is not charged for: its target was unavailable (the relayer's circuit
+    // breaker), which is not the event's fault. The attempt is still in the history.
+    bool counted = true;
 };
 
 // Deliveries in one stretch of time (Storage::deliveryHistory): events sent, and events that failed for good.
@@ -269,6 +286,8 @@ public:
     // per round, and releases at once the leases of a registered relayer found gone.
     virtual Error registerRelayer(const QString &owner, qint64 leaseMs) = 0;
     virtual Error unregisterRelayer(const QString &owner) = 0;
+    // Records what this registered relayer finds of its target (available, or unavailable since …).
+    virtual Error setTargetState(const QString &owner, const TargetState &state) = 0;
     // Extends the leases this owner still holds among `sequences` to leaseMs from now; how many it extended.
     virtual Result<int> renewLeases(const QString &owner, const QList<qint64> &sequences, qint64 leaseMs) = 0;
     // The registered relayers and whether each is alive; withLeases: also every owner holding leases, and
@@ -358,3 +377,5 @@ private:
 QString createEventId();
 
 } // namespace outbox
+
+Q_DECLARE_METATYPE(outbox::TargetState)

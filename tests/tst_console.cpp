@@ -311,6 +311,37 @@ private Q_SLOTS:
         QCOMPARE(cell(29, EventTableModel::Type), QStringLiteral("com.example.b"));
     }
 
+    // Issue 26: a relayer whose target is down holds its events; the verdict says so (which target, since
+    // when, why, the next probe), not "Stalled" nor advice to start a relayer; and clears when it is back.
+    void verdictNamesAnUnavailableTarget()
+    {
+        for (int i = 0; i < 4; ++i)
+            enqueue(QStringLiteral("com.example.a"));
+        Receiver receiver;
+        QVERIFY(!receiver.listen().isError());
+        const QString target = receiver.url().toString();
+        const quint16 port = receiver.port();
+        receiver.close();
+        QProcess relay;
+        relay.start(QStringLiteral(OUTBOXCTL_PATH), {"--db", m_spec.toUrl(), "relay", "--target", target, "--quiet"});
+        QVERIFY(relay.waitForStarted(5000));
+        openWindow();
+        auto *health = part<HealthPanel>("healthPanel");
+        auto *verdict = health->findChild<QLabel *>(QStringLiteral("verdict"));
+        QTRY_COMPARE_WITH_TIMEOUT(health->verdict(), HealthPanel::Verdict::TargetUnavailable, 15000);
+        QVERIFY2(
+            verdict->text().startsWith(QStringLiteral("Target unavailable: ") + target), qPrintable(verdict->text()));
+        QVERIFY2(verdict->text().contains(QStringLiteral("refused"))
+                && verdict->text().contains(QStringLiteral("next probe")),
+            qPrintable(verdict->text()));
+        QVERIFY(!verdict->text().contains(QStringLiteral("no relayer")));
+        QVERIFY(!receiver.listen(port).isError());
+        QTRY_COMPARE_WITH_TIMEOUT(receiver.eventCount(), 4, 15000);
+        QTRY_VERIFY_WITH_TIMEOUT(health->verdict() != HealthPanel::Verdict::TargetUnavailable, 10000);
+        relay.terminate();
+        relay.waitForFinished(10000);
+    }
+
     // The health header names the relayers: one running relayer alive, then, killed, gone with the events it
     // still holds.
     void healthShowsAGoneRelayerAndItsEvents()
@@ -906,6 +937,8 @@ private Q_SLOTS:
         // refused (its upgrade would be a write), saying so, and left as it was.
         m_window.reset();
         QSqlQuery q(m_app->db());
+        // Version 6's shape: without version 7's column.
+        QVERIFY(q.exec(QStringLiteral("ALTER TABLE outbox_relayers DROP COLUMN target_state")));
         QVERIFY(q.exec(QStringLiteral("DELETE FROM outbox_schema WHERE version = %1").arg(Storage::schemaVersion())));
         auto fileBytes = [this] {
             QFile f(m_spec.database);

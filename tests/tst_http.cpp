@@ -410,12 +410,13 @@ private Q_SLOTS:
         QVERIFY(e.lastError.size() < 600);
     }
 
-    // Retry-After: 0 does not burn the retries: our own backoff is the floor. A date is honoured.
+    // Retry-After: 0 does not burn the retries: our own backoff is the floor. A date is honoured (here on a 429,
+    // which holds the event without charging it).
     void retryAfterHasAFloor()
     {
         RawServer server([](int index, const QByteArray &, const QByteArray &) {
             return RawServer::Answer{index == 0
-                    ? QByteArray("HTTP/1.1 503 Busy\r\nRetry-After: 0\r\nContent-Length: 0\r\n\r\n")
+                    ? QByteArray("HTTP/1.1 500 Busy\r\nRetry-After: 0\r\nContent-Length: 0\r\n\r\n")
                     : "HTTP/1.1 429 Slow\r\nRetry-After: "
                         + QLocale::c()
                               .toString(QDateTime::currentDateTimeUtc().addSecs(30),

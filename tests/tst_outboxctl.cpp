@@ -361,7 +361,8 @@ private Q_SLOTS:
             owner | QFileDevice::ReadOther);
         r = run({"relay", "--config", plain, "--once"});
         QVERIFY2(r.exitCode != 2 && !r.err.contains("chmod"), r.err.constData()); // accepted (nothing due now)
-        QCOMPARE(listJson().first().value("attempts").toInt(), 1); // the one attempt of the owner-only config
+        QVERIFY2(listJson().first().value("last_error").toString().contains(QStringLiteral("refused")),
+            "the owner-only config was used: the relayer tried the target");
         // ${NAME} in a config value is the environment's (systemd's credentials directory).
         const QString credentials = write(QStringLiteral("cred.conf"),
             "target = http://127.0.0.1:9/\nheader-file = ${OUTBOX_TEST_CREDENTIALS}/owned.headers\n",
@@ -378,27 +379,27 @@ private Q_SLOTS:
         Receiver receiver;
         QVERIFY(!receiver.listen().isError());
         ReceiverFaults f;
-        f.status = 503;
+        f.status = 500;
         receiver.setFaults(f);
         const Run r = run({"relay", "--target", receiver.url().toString(), "--once"});
         QCOMPARE(r.exitCode, 1);
         QCOMPARE(r.errLines().size(), 1);
-        QVERIFY2(r.err.contains("1 of 1 events were not delivered: HTTP 503"), r.err.constData());
+        QVERIFY2(r.err.contains("1 of 1 events were not delivered: HTTP 500"), r.err.constData());
         const auto rows = listJson({"--status", "pending"});
         QCOMPARE(rows.size(), 1);
         QCOMPARE(rows.first().value("attempts").toInt(), 1);
-        QCOMPARE(rows.first().value("last_http_status").toInt(), 503);
+        QCOMPARE(rows.first().value("last_http_status").toInt(), 500);
     }
 
     void relayLogLevelChoosesTheLines()
     {
-        // Two events: one gets a 503 (a retry), one a 404 (failed); then a third is sent.
+        // Two events: one gets a 500 (a retry), one a 404 (failed); then a third is sent.
         enqueueOne();
         enqueueOne();
         Receiver receiver;
         QVERIFY(!receiver.listen().isError());
         ReceiverFaults f;
-        f.status = 503;
+        f.status = 500;
         receiver.setFaults(f);
         Run r = run(
             {"relay", "--target", receiver.url().toString(), "--once", "--batch-size", "1", "--log-level", "warning"});
@@ -866,6 +867,68 @@ private Q_SLOTS:
         while (socket.waitForReadyRead(5000))
             answer += socket.readAll();
         return answer;
+    }
+
+    // Issue 26: a target that is down shows where an operator looks, and charges no attempt: /metrics
+    // (outbox_target_up), /healthz, stats, relayers; --drain to it ends at once with exit 1. When it comes
+    // back, everything is delivered.
+    void unavailableTargetShowsEverywhere()
+    {
+        for (int i = 0; i < 5; ++i)
+            enqueueOne();
+        Receiver receiver;
+        QVERIFY(!receiver.listen().isError());
+        const QString target = receiver.url().toString();
+        const quint16 receiverPort = receiver.port();
+        receiver.close();
+        Run r = run({"relay", "--target", target, "--drain"});
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains("unavailable") && r.err.contains("refused"), r.err.constData());
+        QCOMPARE(listJson().first().value("attempts").toInt(), 0);
+
+        QProcess relay;
+        relay.setProcessEnvironment(environment());
+        relay.start(QStringLiteral(OUTBOXCTL_PATH),
+            {"--db", m_db, "relay", "--target", target, "--quiet", "--metrics-port", "0", "--max-retries", "2",
+                "--retry-backoff", "50"});
+        QVERIFY(relay.waitForStarted(5000));
+        relay.setReadChannel(QProcess::StandardError);
+        QRegularExpressionMatch m;
+        while (!m.hasMatch() && (relay.canReadLine() || relay.waitForReadyRead(5000)))
+            m = QRegularExpression("metrics at http://([0-9.]+):(\\d+)/").match(QString::fromUtf8(relay.readLine()));
+        QVERIFY(m.hasMatch());
+        const QString host = m.captured(1);
+        const quint16 port = quint16(m.captured(2).toUInt());
+        QTRY_VERIFY_WITH_TIMEOUT(
+            httpGet(host, port, "/metrics").contains("outbox_target_up{route=\"default\"} 0\n"), 10000);
+        const QByteArray health = httpGet(host, port, "/healthz");
+        QVERIFY2(health.startsWith("HTTP/1.1 200") && health.contains("unavailable since")
+                && health.contains(target.toUtf8()),
+            health.constData());
+        QTRY_VERIFY_WITH_TIMEOUT(run({"stats"}).out.contains("unavailable since"), 10000);
+        r = run({"stats"});
+        QVERIFY2(r.out.contains("target " + target.toUtf8()) && r.out.contains("next probe in"), r.out.constData());
+        r = run({"relayers", "--json"});
+        const QJsonObject row = QJsonDocument::fromJson(r.out.split('\n').first()).object();
+        QCOMPARE(row.value("target_unavailable").toObject().value("target").toString(), target);
+        QTest::qWait(1500); // longer than the whole retry schedule (2 attempts, 50 ms)
+        for (const QJsonObject &e : listJson())
+            QCOMPARE(e.value("status").toString(), QStringLiteral("pending"));
+
+        Receiver back;
+        QVERIFY(!back.listen(receiverPort).isError());
+        QTRY_COMPARE_WITH_TIMEOUT(back.eventCount(), 5, 15000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            httpGet(host, port, "/metrics").contains("outbox_target_up{route=\"default\"} 1\n"), 5000);
+        QVERIFY(!run({"stats"}).out.contains("unavailable"));
+        ::kill(pid_t(relay.processId()), SIGTERM);
+        QVERIFY(relay.waitForFinished(10000));
+        const QByteArray log = relay.readAllStandardError();
+        QVERIFY2(log.contains("available again after"), log.constData());
+        for (const QJsonObject &e : listJson()) {
+            QCOMPARE(e.value("status").toString(), QStringLiteral("sent"));
+            QCOMPARE(e.value("attempts").toInt(), 1);
+        }
     }
 
     void metricsMatchTheDatabase()

@@ -161,7 +161,7 @@ private Q_SLOTS:
         relayOnce(c);
         const OutboxEvent failed = row(id);
         QCOMPARE(failed.status, EventStatus::Pending);
-        QCOMPARE(failed.attempts, 1);
+        QCOMPARE(failed.attempts, 0); // a TLS handshake that fails says the target is unavailable: not charged
         QVERIFY2(failed.lastError.startsWith(QStringLiteral("TLS certificate of 127.0.0.1 not accepted: ")),
             qPrintable(failed.lastError));
         QCOMPARE(answered, 0);
@@ -353,12 +353,20 @@ private Q_SLOTS:
         Relayer relayer(m_path, c);
         QVERIFY(!relayer.start());
         QTest::qWait(2500);
+        int tried = 0;
         for (const QString &id : good) {
             const OutboxEvent e = row(id);
             QCOMPARE(e.status, EventStatus::Pending);
-            QVERIFY2(e.attempts >= 2 && e.attempts <= 5, qPrintable(QString::number(e.attempts))); // backing off
+            QCOMPARE(e.attempts, 0); // 503 from every request: the target is unavailable, the events are held
+            if (e.lastHttpStatus == 0)
+                continue; // given back unsent when the first 503s came
+            ++tried;
             QCOMPARE(e.lastHttpStatus, 503);
+            QVERIFY2(
+                e.lastError.endsWith(QStringLiteral("(target unavailable: not counted)")), qPrintable(e.lastError));
         }
+        QVERIFY(tried >= 1);
+        QVERIFY2(m_receiver->requestCount() < 20, "held, not retried at the backoff's pace"); // 13 events, 2.5 s
         m_receiver->setFaults({});
         QTRY_VERIFY_WITH_TIMEOUT(std::all_of(good.begin(), good.end(),
                                      [&](const QString &id) { return row(id).status == EventStatus::Sent; }),
@@ -374,6 +382,64 @@ private Q_SLOTS:
         relayer.stop();
     }
 
+    // Issue 26: a receiver that is down for longer than the whole retry schedule fails no event. The relayer
+    // holds the target's events (attempts not counted), probes it with one event at a growing interval, says
+    // so in the register (stats, relayers, the console), and delivers everything within seconds of its
+    // return; a poison event in the same run still fails alone.
+    void receiverOutageLongerThanTheRetryScheduleFailsNothing()
+    {
+        const quint16 port = m_receiver->port();
+        const QUrl target = m_receiver->url();
+        m_receiver->close(); // connection refused from now on
+        QStringList good;
+        for (int i = 0; i < 30; ++i)
+            good << enqueue();
+        const QString poison = enqueue();
+        QSqlQuery(m_app->db())
+            .exec(QStringLiteral("UPDATE outbox_events SET data = '{broken' WHERE id = '%1'").arg(poison));
+        RelayerConfig c = config();
+        c.retryBackoffMs = 100;
+        c.maxRetryBackoffMs = 400;
+        c.maxRetries = 3; // the schedule is spent in well under a second
+        c.targetUrl = target;
+        Relayer relayer(m_path, c);
+        QList<TargetState> states;
+        connect(&relayer, &Relayer::targetStateChanged, this,
+            [&states](const QString &, const TargetState &s) { states << s; });
+        QVERIFY(!relayer.start());
+        QTest::qWait(4000); // four times the schedule
+        for (const QString &id : good + QStringList{poison}) {
+            const OutboxEvent e = row(id);
+            QCOMPARE(e.status, EventStatus::Pending);
+            QCOMPARE(e.attempts, 0);
+        }
+        const OutboxEvent held = row(good.first());
+        QVERIFY2(held.lastError.contains(QStringLiteral("not counted")), qPrintable(held.lastError));
+        QVERIFY(!states.isEmpty() && !states.last().isAvailable());
+        auto list = m_storage->relayers(false);
+        QVERIFY(list.isOk() && !list->isEmpty());
+        QVERIFY(!list->first().target.isAvailable());
+        QVERIFY2(list->first().target.target.contains(QString::number(port)), qPrintable(list->first().target.target));
+        QVERIFY(list->first().target.nextProbeAt > list->first().target.unavailableSince);
+
+        QVERIFY(!m_receiver->listen(port).isError()); // back
+        QElapsedTimer back;
+        back.start();
+        QTRY_VERIFY_WITH_TIMEOUT(std::all_of(good.begin(), good.end(),
+                                     [&](const QString &id) { return row(id).status == EventStatus::Sent; }),
+            15000);
+        qInfo("all 30 delivered %lld ms after the receiver came back", back.elapsed());
+        QVERIFY2(back.elapsed() < 6000, qPrintable(QString::number(back.elapsed())));
+        QTRY_COMPARE_WITH_TIMEOUT(row(poison).status, EventStatus::Failed, 5000);
+        QCOMPARE(row(poison).lastHttpStatus, 400);
+        QCOMPARE(m_storage->stats()->failed, 1); // the poison alone
+        for (const QString &id : good)
+            QCOMPARE(row(id).attempts, 1); // the delivering one; the refused ones were not charged
+        QVERIFY(states.last().isAvailable());
+        QTRY_VERIFY(m_storage->relayers(false)->first().target.isAvailable());
+        relayer.stop();
+    }
+
     void retryAfterIsHonoured()
     {
         const QString id = enqueue();
@@ -386,6 +452,7 @@ private Q_SLOTS:
         const OutboxEvent e = row(id);
         QCOMPARE(e.status, EventStatus::Pending);
         QCOMPARE(e.lastHttpStatus, 429);
+        QCOMPARE(e.attempts, 0); // rate limiting is the target's state, not the event's
         const qint64 wait = QDateTime::currentDateTimeUtc().msecsTo(e.nextAttemptAt);
         QVERIFY2(wait > 2500 && wait <= 3000, qPrintable(QString::number(wait)));
         QCOMPARE(relayer.relayOnce().processed, 0);
@@ -458,15 +525,16 @@ private Q_SLOTS:
         QCOMPARE(relayer.relayOnce().processed, 1);
         const OutboxEvent e = row(id);
         QCOMPARE(e.status, EventStatus::Pending);
-        QCOMPARE(e.lastError, QStringLiteral("Connection refused"));
-        QCOMPARE(e.attempts, 1);
+        QCOMPARE(e.lastError, QStringLiteral("Connection refused (target unavailable: not counted)"));
+        QCOMPARE(e.attempts, 0);
+        QCOMPARE(m_storage->attempts(id)->size(), 1); // in the history all the same
     }
 
     void maxRetriesEndsInFailed()
     {
         const QString id = enqueue();
         ReceiverFaults f;
-        f.status = 503;
+        f.status = 500; // a 5xx that may be this event's fault: counted
         m_receiver->setFaults(f);
         RelayerConfig c = config();
         c.maxRetries = 3;
@@ -480,7 +548,8 @@ private Q_SLOTS:
         QCOMPARE(e.status, EventStatus::Failed);
         QCOMPARE(e.attempts, 3);
         QCOMPARE(e.lastError,
-            QStringLiteral("HTTP 503 Service Unavailable: simulated failure (status 503) (gave up after 3 attempts)"));
+            QStringLiteral(
+                "HTTP 500 Internal Server Error: simulated failure (status 500) (gave up after 3 attempts)"));
         QCOMPARE(m_storage->attempts(id)->size(), 3);
         QCOMPARE(m_receiver->requestCount(), 3);
         QCOMPARE(relayer.relayOnce().processed, 0);

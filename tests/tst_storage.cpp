@@ -286,6 +286,7 @@ private Q_SLOTS:
             QVERIFY(q.exec(QStringLiteral("DROP TRIGGER %1").arg(QLatin1String(trigger))));
         for (const char *column : {"last_duration_ms", "last_relayer"})
             QVERIFY(q.exec(QStringLiteral("ALTER TABLE outbox_events DROP COLUMN %1").arg(QLatin1String(column))));
+        QVERIFY(q.exec("ALTER TABLE outbox_relayers DROP COLUMN target_state")); // version 7's
         QVERIFY(q.exec("DELETE FROM outbox_schema WHERE version > 1"));
         // Rows as version 1 wrote them (an enqueue here would migrate the schema first).
         const QString head = QStringLiteral("v1-head"), follower = QStringLiteral("v1-follower");
@@ -314,6 +315,7 @@ private Q_SLOTS:
         for (const char *column : {"last_duration_ms", "last_relayer"})
             QVERIFY2(q.exec(QStringLiteral("ALTER TABLE outbox_events DROP COLUMN %1").arg(QLatin1String(column))),
                 qPrintable(q.lastError().text()));
+        QVERIFY(q.exec("ALTER TABLE outbox_relayers DROP COLUMN target_state")); // version 7's
         QVERIFY(q.exec("DELETE FROM outbox_schema WHERE version > 2"));
         // A row delivered by version 2, with its delivering attempt recorded.
         QVERIFY(q.exec(testsupport::isServer() ? "INSERT INTO outbox_events (id, type, source, status, attempts, "
@@ -370,6 +372,7 @@ private Q_SLOTS:
                            " \"CHECK (status IN ('pending','failed','sent'))\") WHERE name = 'outbox_events'"));
             QVERIFY(q.exec(QStringLiteral("PRAGMA schema_version = %1").arg(cookie + 1)));
             QVERIFY(q.exec("PRAGMA writable_schema = OFF"));
+            QVERIFY(q.exec("ALTER TABLE outbox_relayers DROP COLUMN target_state")); // version 7's
             QVERIFY(q.exec("DELETE FROM outbox_schema WHERE version > 3"));
             QVERIFY(q.exec("COMMIT"));
         }

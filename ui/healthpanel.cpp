@@ -281,9 +281,12 @@ void HealthPanel::setRelayers(const QList<RelayerInfo> &relayers)
 {
     int alive = 0;
     QStringList others;
+    m_targetsDown.clear();
     for (const RelayerInfo &r : relayers) {
         if (r.state == RelayerInfo::State::Alive) {
             ++alive;
+            if (!r.target.isAvailable())
+                m_targetsDown.append(r.target);
         } else if (others.size() < 5) {
             others << tr("%1 %2, holding %3")
                           .arg(oneLine(r.owner, 80), relayerStateName(r.state), QLocale().toString(r.held));
@@ -358,6 +361,18 @@ void HealthPanel::updateVerdict(const QDateTime &now)
     if (!s.byFormatStatus.isEmpty()) {
         m_verdict = Verdict::Idle;
         text = tr("Monitoring a %1 table: the framework relays it").arg(m_format);
+    } else if (!m_targetsDown.isEmpty()) {
+        // The relayers hold the events for a target that does not answer: not the events' fault, and not a
+        // relayer to start. Say which target, since when, why, and when it is tried next.
+        const TargetState &t = m_targetsDown.first();
+        m_verdict = Verdict::TargetUnavailable;
+        c = toneColour(Tone::Bad);
+        text = tr("Target unavailable: %1 for %2 — %3; %4 event(s) held (attempts not counted), next probe in %5")
+                   .arg(oneLine(t.target, 120), ageText(qMax<qint64>(0, t.unavailableSince.secsTo(now))),
+                       oneLine(t.why, 160), locale.toString(s.pending),
+                       ageText(qMax<qint64>(0, now.secsTo(t.nextProbeAt))));
+        if (m_targetsDown.size() > 1)
+            text += tr(" (and %1 more)").arg(m_targetsDown.size() - 1);
     } else if (s.ready > 0
         && (readyAge > 60 || (s.inFlight == 0 && m_chart->latestRate() <= 0 && m_aliveRelayers == 0))) {
         m_verdict = Verdict::Stalled;

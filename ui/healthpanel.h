@@ -57,7 +57,7 @@ class HealthPanel : public QWidget
 {
     Q_OBJECT
 public:
-    enum class Verdict { None, Idle, Relaying, Failing, Stalled };
+    enum class Verdict { None, Idle, Relaying, Failing, Stalled, TargetUnavailable };
 
     explicit HealthPanel(QWidget *parent = nullptr);
 
@@ -100,6 +100,7 @@ private:
     OutboxStats m_stats;
     bool m_hasStats = false;
     int m_aliveRelayers = 0;
+    QList<TargetState> m_targetsDown; // what live relayers found of their targets: the unavailable ones
     QStringList m_blockedKeys; // as the links number them
     QString m_failureId; // the latest failure shown, its time, and the one the operator dismissed
     QDateTime m_failureAt;

@@ -574,6 +574,15 @@ int cmdRelay(const QStringList &args)
             m->observeDelivery(ms);
         });
         QObject::connect(&relayer, &Relayer::eventRetryScheduled, m, [m] { m->countOutcome("retry"); });
+        QObject::connect(&relayer, &Relayer::targetStateChanged, m,
+            [m](const QString &route, const TargetState &state) { m->setTargetState(route, state); });
+        for (const QString &route : config.routes.isEmpty() ? QStringList{QStringLiteral("default")} : [&] {
+                 QStringList names;
+                 for (const RelayRoute &r : std::as_const(config.routes))
+                     names << r.name;
+                 return names;
+             }())
+            m->setTargetState(route, TargetState{});
         QObject::connect(&relayer, &Relayer::eventFailed, m, [m] { m->countOutcome("failed"); });
         if (!config.routes.isEmpty()) {
             QObject::connect(
@@ -837,7 +846,24 @@ QJsonObject relayerJson(const RelayerInfo &r)
         r.leaseExpiresAt.isValid() ? QJsonValue(cloudevents::formatTime(r.leaseExpiresAt)) : QJsonValue());
     o.insert(QStringLiteral("last_renewal"),
         r.lastRenewal.isValid() ? QJsonValue(cloudevents::formatTime(r.lastRenewal)) : QJsonValue());
+    // What it found of its target: null while the target answers.
+    if (r.target.isAvailable()) {
+        o.insert(QStringLiteral("target_unavailable"), QJsonValue());
+    } else {
+        o.insert(QStringLiteral("target_unavailable"),
+            QJsonObject{{QStringLiteral("target"), r.target.target},
+                {QStringLiteral("since"), cloudevents::formatTime(r.target.unavailableSince)},
+                {QStringLiteral("next_probe"), cloudevents::formatTime(r.target.nextProbeAt)},
+                {QStringLiteral("why"), r.target.why}});
+    }
     return o;
+}
+
+// "target http://… unavailable since …: why; next probe in 8 s": for stats and relayers.
+QString targetLine(const RelayerInfo &r)
+{
+    return QStringLiteral("target %1 %2")
+        .arg(r.target.target, targetStateText(r.target, QDateTime::currentDateTimeUtc()));
 }
 
 // "2 alive, 1 gone (holding 130 events)": the relayers line of stats.
@@ -906,6 +932,8 @@ int cmdRelayers(const QStringList &args)
                            .arg(r.held, 6)
                            .arg(time(r.startedAt), -24)
                            .arg(time(r.lastRenewal)));
+        if (!r.target.isAvailable())
+            cli::printLine(QStringLiteral("  ") + targetLine(r));
     }
     return Done;
 }
@@ -1044,6 +1072,8 @@ int cmdStats(const QStringList &args)
         if (r.held > 0)
             cli::printLine(
                 QStringLiteral("  %1 holds %2 (%3)").arg(r.owner).arg(r.held).arg(relayerStateName(r.state)));
+        if (!r.target.isAvailable() && r.state != RelayerInfo::State::Gone)
+            cli::printLine(QStringLiteral("  %1: %2").arg(r.owner, targetLine(r)));
     }
     return Done;
 }

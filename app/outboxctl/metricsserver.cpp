@@ -35,6 +35,12 @@ QByteArray MetricsServer::metrics(bool *healthy, QString *problem)
             out += "outbox_route_events_delivered_total{route=\"" + it.key().first + "\",outcome=\"" + it.key().second
                 + "\"} " + QByteArray::number(it.value()) + "\n";
     }
+    if (!m_targets.isEmpty()) {
+        out += "# HELP outbox_target_up Whether the route's target answers (0: unavailable, its events held).\n";
+        out += "# TYPE outbox_target_up gauge\n";
+        for (auto it = m_targets.constBegin(); it != m_targets.constEnd(); ++it)
+            out += "outbox_target_up{route=\"" + it.key().toUtf8() + "\"} " + (it->isAvailable() ? "1" : "0") + "\n";
+    }
     out += "# HELP outbox_delivery_duration_seconds Time from request to answer of delivered events.\n";
     out += "# TYPE outbox_delivery_duration_seconds histogram\n";
     for (size_t i = 0; i < kBuckets.size(); ++i)
@@ -130,6 +136,12 @@ void MetricsServer::incomingConnection(qintptr descriptor)
             metrics(&healthy, &problem);
             status = healthy ? 200 : 503;
             body = healthy ? "ok\n" : problem.toUtf8() + "\n";
+            const QDateTime now = QDateTime::currentDateTimeUtc();
+            for (auto it = m_targets.constBegin(); it != m_targets.constEnd(); ++it) {
+                if (!it->isAvailable())
+                    body += "route " + it.key().toUtf8() + ": target " + it->target.toUtf8() + " "
+                        + outbox::targetStateText(*it, now).toUtf8() + "\n";
+            }
         } else {
             status = 404;
             body = "try /metrics or /healthz\n";

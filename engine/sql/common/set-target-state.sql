@@ -1,0 +1,1 @@
+UPDATE outbox_relayers SET target_state = ? WHERE owner = ?
