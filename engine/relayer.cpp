@@ -656,6 +656,10 @@ void RelayWorker::ensureRegistered()
         return;
     }
     m_registered = true;
+    if (m_breaker.state.target.isEmpty())
+        m_breaker.state.target = m_config.customSender ? QStringLiteral("the custom sender")
+                                                       : m_config.targetUrl.toDisplayString(QUrl::RemovePassword);
+    publishTargetState(); // where this relayer sends, for the console to compare
     m_sinceRenewal.start();
     m_healthTimer->start();
     healthRound(); // a relayer restarted after a crash takes over its predecessor's events before it claims
@@ -863,9 +867,10 @@ void RelayWorker::startBatch()
 
 void RelayWorker::onOutcomes(const std::shared_ptr<Batch> &batch, const QList<HttpSender::Outcome> &outcomes, bool last)
 {
-    // First what they say of the target: an answer of any kind means it is up; refusals, 502/503/504, 429 and
-    // a run of timeouts, with no answer among them, that it is down.
-    bool answered = false;
+    // First what they say of the target. Refusals, 502/503/504, 429 and a run of timeouts say it is down,
+    // unless an event got through in the same hand-over (then they count, as a 5xx while others succeed).
+    // Any other answer (a 400 for a poison event, a 500) says it is up, and counts for its event.
+    bool delivered = false, answered = false;
     const DeliveryResult *unavailable = nullptr;
     for (const HttpSender::Outcome &o : outcomes) {
         if (o.released)
@@ -873,12 +878,13 @@ void RelayWorker::onOutcomes(const std::shared_ptr<Batch> &batch, const QList<Ht
         if (o.result.cause == DeliveryResult::Cause::TargetUnavailable
             || (o.result.cause == DeliveryResult::Cause::Timeout && ++m_breaker.timeoutRun >= kTimeoutRun)) {
             unavailable = &o.result;
-        } else if (o.result.cause != DeliveryResult::Cause::Timeout) {
-            answered = true;
+        } else if (o.result.httpStatus > 0 || o.result.outcome == DeliveryResult::Outcome::Sent) {
+            answered = true; // (a connection cut on the way says nothing either way)
+            delivered = delivered || o.result.outcome == DeliveryResult::Outcome::Sent;
             m_breaker.timeoutRun = 0;
         }
     }
-    const bool holding = unavailable && !answered;
+    const bool holding = unavailable && !delivered;
     QList<DeliveryRecord> records;
     QList<qint64> released;
     records.reserve(outcomes.size());
@@ -925,8 +931,9 @@ void RelayWorker::openBreaker(const DeliveryResult &result, bool afterProbe)
     TargetState &state = m_breaker.state;
     if (opening)
         state.unavailableSince = now;
-    state.target = m_config.customSender ? QStringLiteral("the custom sender")
-                                         : m_config.targetUrl.toDisplayString(QUrl::RemovePassword);
+    if (state.target.isEmpty())
+        state.target = m_config.customSender ? QStringLiteral("the custom sender")
+                                             : m_config.targetUrl.toDisplayString(QUrl::RemovePassword);
     state.why = result.error;
     state.nextProbeAt = now.addMSecs(qMax(m_breaker.probeDelayMs, qMin<qint64>(result.retryAfterMs, 86400000)));
     if (m_sender)

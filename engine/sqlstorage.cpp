@@ -368,14 +368,14 @@ Error SqlStorage::unregisterRelayer(const QString &owner)
 
 Error SqlStorage::setTargetState(const QString &owner, const TargetState &state)
 {
-    QVariant value(QMetaType(QMetaType::QString));
-    if (!state.isAvailable())
-        value = QString::fromUtf8(QJsonDocument(
-            QJsonObject{{QStringLiteral("target"), state.target},
-                {QStringLiteral("since"), state.unavailableSince.toMSecsSinceEpoch()},
-                {QStringLiteral("next_probe"), state.nextProbeAt.toMSecsSinceEpoch()},
-                {QStringLiteral("why"),
-                    state.why}}).toJson(QJsonDocument::Compact));
+    // The target always (the console compares it with its own); the outage only while there is one.
+    QJsonObject o{{QStringLiteral("target"), state.target}};
+    if (!state.isAvailable()) {
+        o.insert(QStringLiteral("since"), state.unavailableSince.toMSecsSinceEpoch());
+        o.insert(QStringLiteral("next_probe"), state.nextProbeAt.toMSecsSinceEpoch());
+        o.insert(QStringLiteral("why"), state.why);
+    }
+    const QVariant value = QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
     Query q(this, m_dialect.sql(QStringLiteral("set-target-state")));
     q.bind(value).bind(owner);
     return q.exec(QStringLiteral("cannot record the relayer's target state"));
@@ -415,11 +415,13 @@ Result<QList<RelayerInfo>> SqlStorage::relayers(bool withLeases)
         r.registered = true;
         if (const QJsonObject t = QJsonDocument::fromJson(q.q().value(8).toString().toUtf8()).object(); !t.isEmpty()) {
             r.target.target = t.value(QStringLiteral("target")).toString();
-            r.target.unavailableSince =
-                QDateTime::fromMSecsSinceEpoch(qint64(t.value(QStringLiteral("since")).toDouble()), Qt::UTC);
-            r.target.nextProbeAt =
-                QDateTime::fromMSecsSinceEpoch(qint64(t.value(QStringLiteral("next_probe")).toDouble()), Qt::UTC);
-            r.target.why = t.value(QStringLiteral("why")).toString();
+            if (t.contains(QStringLiteral("since"))) {
+                r.target.unavailableSince =
+                    QDateTime::fromMSecsSinceEpoch(qint64(t.value(QStringLiteral("since")).toDouble()), Qt::UTC);
+                r.target.nextProbeAt =
+                    QDateTime::fromMSecsSinceEpoch(qint64(t.value(QStringLiteral("next_probe")).toDouble()), Qt::UTC);
+                r.target.why = t.value(QStringLiteral("why")).toString();
+            }
         }
         // Alive while some session holds its lock; else while its process runs (same host only).
         if (locks)

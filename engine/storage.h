@@ -109,7 +109,7 @@ struct RelayerInfo
     qint64 held = 0; // pending events it leases (relayers(true) only)
     QDateTime leaseExpiresAt; // the latest expiry of those leases
     QDateTime lastRenewal; // when that lease was taken or last renewed (registered owners)
-    TargetState target; // what it found of its target (schema version 7)
+    TargetState target; // its target, and what it found of it (schema version 7; empty from older relayers)
 };
 QString relayerStateName(RelayerInfo::State state);
 // "unavailable since 03:12:04 (4 min 2 s): connection refused; next probe in 30 s", for stats and logs.

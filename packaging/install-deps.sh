@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config
+  build-essential cmake ninja-build pkg-config ccache
   qt6-base-dev libqt6sql6-sqlite libqt6sql6-psql libqt6network6
   libsqlite3-dev sqlite3
   postgresql mariadb-server libqt6sql6-mysql

@@ -499,8 +499,11 @@ private Q_SLOTS:
         QVERIFY(db.transaction());
         QSqlQuery lock(db);
         QVERIFY(lock.exec(QStringLiteral("SELECT seq FROM outbox_events FOR UPDATE")));
-        QTRY_COMPARE_WITH_TIMEOUT(m_receiver->eventCount(), n, 20000);
-        QTest::qWait(1500); // the write-back now waits for the rows
+        // The write-back now waits for the rows; the relayer sends no more than its concurrency beyond what it
+        // could write (results are written as answers arrive, and unwritten ones are bounded).
+        const int before = m_receiver->eventCount();
+        QTest::qWait(1500);
+        QVERIFY2(m_receiver->eventCount() <= before + 2 * 2 + 2, qPrintable(QString::number(m_receiver->eventCount())));
         testsupport::AppConnection app(m_spec);
         QVERIFY(killRelayerSession(app, relayer));
         // Longer than the relayer's lock wait (10 s) after it reconnected, with room for a slow machine.

@@ -1407,7 +1407,11 @@ private Q_SLOTS:
         // Four go out and arrive byte for byte; the one with control characters fails, with the reason, unsent.
         TesterPanel *tester = part<TesterPanel>("testerPanel");
         m_window->action(QStringLiteral("useReceiver"))->trigger();
-        QTest::mouseClick(part<RelayPanel>("relayPanel")->startButton(), Qt::LeftButton);
+        {
+            MessageBoxAnswer yes; // the console's own receiver as the target: Start asks first
+            QTest::mouseClick(part<RelayPanel>("relayPanel")->startButton(), Qt::LeftButton);
+            QVERIFY(yes.seen);
+        }
         QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 4, 30000);
         QTRY_COMPARE_WITH_TIMEOUT(
             count(QStringLiteral("status = 'failed' AND last_error LIKE '%control character%'")), 1, 10000);
@@ -1774,7 +1778,11 @@ private Q_SLOTS:
         QCOMPARE(header->echoMode(), QLineEdit::PasswordEchoOnEdit);
         header->setText(QStringLiteral("X-Api-Key: typed-k3y"));
         relay->findChild<QLineEdit *>(QStringLiteral("relaySigningFile"))->setText(secretFile);
-        QTest::mouseClick(relay->onceButton(), Qt::LeftButton);
+        {
+            MessageBoxAnswer yes; // the console's own receiver as the target: Start asks first
+            QTest::mouseClick(relay->onceButton(), Qt::LeftButton);
+            QVERIFY(yes.seen);
+        }
         QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("type = 'com.example.signed' AND status = 'sent'")), 1, 10000);
         const ReceivedRequest got = tester->receiver()->requests().last();
         QCOMPARE(got.message.header("x-api-key"), QByteArray("typed-k3y"));
@@ -1814,7 +1822,11 @@ private Q_SLOTS:
             + "\n");
         f.close();
         relay->findChild<QLineEdit *>(QStringLiteral("relayRoutesFile"))->setText(routes);
-        QTest::mouseClick(relay->onceButton(), Qt::LeftButton);
+        {
+            MessageBoxAnswer yes; // the console's own receiver as the target: Start asks first
+            QTest::mouseClick(relay->onceButton(), Qt::LeftButton);
+            QVERIFY(yes.seen);
+        }
         QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 6, 10000);
         QCOMPARE(audit.eventCount(), 3);
         QCOMPARE(audit.requests().first().decoded.mode, ContentMode::Batch);
@@ -1903,6 +1915,91 @@ private Q_SLOTS:
         QVERIFY(!m_window->session()->isOpen());
     }
 
+    // Issue 27: the relay target belongs to the outbox. Opened after the demo (whose target is the local
+    // receiver), another outbox starts with no target, or the one remembered for it; never the demo's. Start
+    // to the console's own receiver, or elsewhere than the outbox's other relayers send, asks first (No by
+    // default), naming the target and the events; answered No, nothing is sent. The group-retry advice to
+    // start this console's relayer is given only when no relayer is alive.
+    void relayTargetBelongsToTheOutbox()
+    {
+        for (int i = 0; i < 3; ++i)
+            enqueue(QStringLiteral("com.example.a"));
+        const ConnectionSpec real = m_spec;
+        m_window = std::make_unique<MainWindow>();
+        m_window->setLiveRefreshPaused(false);
+        m_window->show();
+        QSignalSpy opened(m_window.get(), &MainWindow::outboxOpened);
+        m_window->openDemo();
+        QVERIFY(opened.wait(10000));
+        RelayPanel *relay = part<RelayPanel>("relayPanel");
+        TesterPanel *tester = part<TesterPanel>("testerPanel");
+        QVERIFY(!tester->receiverUrl().isEmpty());
+        QCOMPARE(relay->targetUrl(), tester->receiverUrl()); // the demo's target: its local receiver
+        opened.clear();
+        m_window->openLocation(real.toUrl());
+        QVERIFY(opened.wait(10000));
+        QCOMPARE(relay->targetUrl(), QString()); // not carried over: empty until the operator sets one
+        {
+            MessageBoxAnswer ok(QMessageBox::Ok);
+            relay->start(); // nothing to relay to
+        }
+        QCOMPARE(relay->state(), RelayPanel::State::Stopped);
+        QCOMPARE(count(QStringLiteral("status = 'sent'")), 0);
+
+        // Chosen explicitly, the local receiver is a target; Start asks, and No sends nothing.
+        tester->useAsTargetButton()->click();
+        QCOMPARE(relay->targetUrl(), tester->receiverUrl());
+        QTRY_COMPARE(part<HealthPanel>("healthPanel")->countText(QStringLiteral("pending")), QStringLiteral("3"));
+        {
+            MessageBoxAnswer no(QMessageBox::No);
+            relay->start();
+            QVERIFY(no.seen);
+            QVERIFY2(no.text.contains(QStringLiteral("3 pending")) && no.text.contains(tester->receiverUrl()),
+                qPrintable(no.text));
+        }
+        QTest::qWait(300);
+        QCOMPARE(relay->state(), RelayPanel::State::Stopped);
+        QCOMPARE(tester->receiver()->eventCount(), 0);
+
+        // A relayer elsewhere on the outbox sends to another target: Start to ours names theirs.
+        Receiver theirs;
+        ReceiverFaults hang;
+        hang.hang = true;
+        theirs.setFaults(hang);
+        QVERIFY(!theirs.listen().isError());
+        QProcess other;
+        other.start(QStringLiteral(OUTBOXCTL_PATH),
+            {"--db", real.toUrl(), "relay", "--target", theirs.url().toString(), "--timeout", "60000", "--quiet"});
+        QVERIFY(other.waitForStarted(5000));
+        relay->setTargetUrl(QStringLiteral("http://127.0.0.1:9/mine"));
+        QTRY_VERIFY_WITH_TIMEOUT(part<HealthPanel>("healthPanel")
+                                     ->findChild<QLabel *>(QStringLiteral("relayers"))
+                                     ->text()
+                                     .startsWith(QStringLiteral("Relayers: 1 alive")),
+            10000);
+        {
+            MessageBoxAnswer no(QMessageBox::No);
+            relay->start();
+            QVERIFY(no.seen);
+            QCOMPARE(no.defaultButton, QMessageBox::No);
+            QVERIFY2(no.text.contains(QStringLiteral("other relayers send to: ") + theirs.url().toString()),
+                qPrintable(no.text));
+        }
+        QCOMPARE(relay->state(), RelayPanel::State::Stopped);
+        // The target typed for this outbox is remembered for it, and only for it.
+        relay->saveSettings();
+        opened.clear();
+        m_window->openDemo();
+        QVERIFY(opened.wait(10000));
+        QCOMPARE(relay->targetUrl(), tester->receiverUrl());
+        opened.clear();
+        m_window->openLocation(real.toUrl());
+        QVERIFY(opened.wait(10000));
+        QCOMPARE(relay->targetUrl(), QStringLiteral("http://127.0.0.1:9/mine"));
+        ::kill(pid_t(other.processId()), SIGTERM);
+        other.waitForFinished(10000);
+    }
+
     void relayFromTheControlsToTheReceiver()
     {
         for (int i = 0; i < 20; ++i)
@@ -1910,7 +2007,8 @@ private Q_SLOTS:
         openWindow();
         TesterPanel *tester = part<TesterPanel>("testerPanel");
         RelayPanel *relay = part<RelayPanel>("relayPanel");
-        QSettings().setValue(QStringLiteral("relay/url"), QStringLiteral("https://hooks.example.com/in"));
+        relay->setTargetUrl(QStringLiteral("https://hooks.example.com/in"));
+        relay->saveSettings(); // this outbox's target
         // The receiver is a development tool: hidden for an outbox that is not the demo, until it is used.
         auto *receiverDock = m_window->findChild<QDockWidget *>(QStringLiteral("testerDock"));
         QVERIFY(!receiverDock->isVisible());
@@ -1920,16 +2018,24 @@ private Q_SLOTS:
         QCOMPARE(relay->targetUrl(), tester->receiverUrl());
         // The receiver's port lives for this run only: it is never saved as the target for the next one.
         relay->saveSettings();
-        QCOMPARE(
-            QSettings().value(QStringLiteral("relay/url")).toString(), QStringLiteral("https://hooks.example.com/in"));
-        QSettings().remove(QStringLiteral("relay/url"));
         // The Relay menu follows the relayer: Pause and Stop are off while it is stopped.
         QVERIFY(!m_window->action(QStringLiteral("relayPause"))->isEnabled());
         QVERIFY(!m_window->action(QStringLiteral("relayStop"))->isEnabled());
         QVERIFY(m_window->action(QStringLiteral("relayStart"))->isEnabled());
         QCOMPARE(
             m_window->findChild<QLabel *>(QStringLiteral("relayBadge"))->text(), QStringLiteral("relayer stopped"));
-        QTest::mouseClick(relay->startButton(), Qt::LeftButton);
+        {
+            // Start names the target and the events it is about to send: this console's own receiver, not
+            // the outbox's target (issue 27); No by default.
+            QTRY_VERIFY(part<HealthPanel>("healthPanel")->countText(QStringLiteral("pending")) == QStringLiteral("20"));
+            MessageBoxAnswer yes;
+            QTest::mouseClick(relay->startButton(), Qt::LeftButton);
+            QVERIFY(yes.seen);
+            QCOMPARE(yes.defaultButton, QMessageBox::No);
+            QVERIFY2(yes.text.contains(tester->receiverUrl()) && yes.text.contains(QStringLiteral("20 pending"))
+                    && yes.text.contains(QStringLiteral("own test receiver")),
+                qPrintable(yes.text));
+        }
         // The target is checked first (it answers: the local receiver), then the relayer starts.
         QTRY_COMPARE(relay->state(), RelayPanel::State::Running);
         QVERIFY(m_window->action(QStringLiteral("relayPause"))->isEnabled());

@@ -10,6 +10,8 @@
 
 #include <QRegularExpression>
 #include <QSqlDatabase>
+#include <QTemporaryDir>
+#include <QFile>
 #include <QTest>
 
 using namespace outbox;
@@ -158,8 +160,19 @@ private Q_SLOTS:
 
     void mysqlUrls()
     {
+        // A TLS file must be readable: a missing one is refused, never dropped (issue 26).
+        auto missing =
+            ConnectionSpec::fromUrl(QStringLiteral("mysql://app@db.example/shop?ssl_ca=/nonexistent/ca.pem"));
+        QVERIFY(!missing.isOk());
+        QVERIFY2(missing.error().message().contains(QStringLiteral("cannot be read")),
+            qPrintable(missing.error().message()));
+        QTemporaryDir dir;
+        const QString ca = dir.filePath(QStringLiteral("ca.pem"));
+        QFile caFile(ca);
+        QVERIFY(caFile.open(QIODevice::WriteOnly));
+        caFile.close();
         auto spec = ConnectionSpec::fromUrl(
-            QStringLiteral("mysql://app:s%3Bcret@db.example:3307/shop?ssl_ca=/etc/ca.pem&connect_timeout=9"));
+            QStringLiteral("mysql://app:s%3Bcret@db.example:3307/shop?ssl_ca=%1&connect_timeout=9").arg(ca));
         QVERIFY(spec.isOk());
         QCOMPARE(spec->backend, ConnectionSpec::Backend::Mysql);
         QCOMPARE(spec->driverName(), QStringLiteral("QMYSQL"));
@@ -168,7 +181,7 @@ private Q_SLOTS:
         QCOMPARE(spec->user, QStringLiteral("app"));
         QCOMPARE(spec->password, QStringLiteral("s;cret"));
         QCOMPARE(spec->database, QStringLiteral("shop"));
-        QCOMPARE(spec->options, QStringLiteral("SSL_CA=/etc/ca.pem;MYSQL_OPT_CONNECT_TIMEOUT=9"));
+        QCOMPARE(spec->options, QStringLiteral("SSL_CA=%1;MYSQL_OPT_CONNECT_TIMEOUT=9").arg(ca));
         QVERIFY(!spec->displayUrl().contains(QStringLiteral("cret")));
         QVERIFY(spec->displayUrl().startsWith(QStringLiteral("mysql://app:***@db.example:3307/shop?")));
         // The full URL goes back to the same place, parameters and all.

@@ -76,6 +76,7 @@ public:
     RateChart *chart() const { return m_chart; }
     void seedRateHistory(const QList<DeliveryBucket> &history);
     Verdict verdict() const { return m_verdict; }
+    int aliveRelayers() const { return m_aliveRelayers; }
 
 Q_SIGNALS:
     void keyClicked(const QString &orderingKey);

@@ -48,6 +48,7 @@
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QCoreApplication>
 #include <QSettings>
 #include <QSignalBlocker>
 #include <QShortcut>
@@ -135,8 +136,10 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent), m_session(new Ses
     m_connections = new ConnectionController(m_session, this);
     m_connections->setBusyCheck([this] { return busyReason(); });
     m_actions = new EventActions(m_session, this);
+    // Advice to start this console's relayer only when no relayer at all is alive on the outbox.
     m_actions->setRelayerStoppedCheck([this] {
-        return m_session->has(Storage::Capability::Relay) && m_relay->state() == RelayPanel::State::Stopped;
+        return m_session->has(Storage::Capability::Relay) && m_relay->state() == RelayPanel::State::Stopped
+            && m_health->aliveRelayers() == 0;
     });
     connect(m_actions, &EventActions::progress, m_actionResult, &QLabel::setText);
     connect(m_actions, &EventActions::finished, this, [this](const QString &summary, const QString &, bool) {
@@ -445,6 +448,7 @@ void MainWindow::openDemo()
     m_demo = true;
     if (m_tester->startReceiver())
         m_relay->setTargetUrl(m_tester->receiverUrl(), true);
+    m_relay->setOutboxFacts(0, {}, true); // the demo relays to its local receiver by design: Start asks nothing
 }
 
 void MainWindow::populateDemoIfEmpty()
@@ -608,9 +612,9 @@ void MainWindow::reproduceCurrent(bool fix)
             ComposerDialog *c = composer();
             if (fix) {
                 c->editForRetry(e);
-                // Tried against where the relayer sends it, not the local receiver.
-                if (!m_relay->targetUrl().isEmpty())
-                    c->setTargetUrl(m_relay->targetUrl());
+                // Tried against where this outbox is relayed (empty until the operator sets it), never the
+                // local receiver of another outbox.
+                c->setTargetUrl(m_relay->targetUrl());
             } else {
                 c->stopFixing();
                 c->setEvent(e);
@@ -811,6 +815,15 @@ void MainWindow::showHealth(const HealthReading &h)
     m_processing = h.stats.value().processing;
     if (h.relayers.isOk()) {
         m_health->setRelayers(h.relayers.value());
+        // Where the other live relayers send (this process's own lanes excepted), for Start's question.
+        QStringList targets;
+        const QString mine = QStringLiteral(":%1:").arg(QCoreApplication::applicationPid());
+        for (const RelayerInfo &r : h.relayers.value()) {
+            if (r.state == RelayerInfo::State::Alive && !r.owner.contains(mine) && !r.target.target.isEmpty()
+                && !targets.contains(r.target.target))
+                targets << r.target.target;
+        }
+        m_relay->setOutboxFacts(h.stats.value().pending, targets, m_demo);
         if (m_session->has(Storage::Capability::Relay))
             m_relayers->setRelayers(h.relayers.value());
     }

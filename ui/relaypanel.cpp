@@ -15,6 +15,7 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QCryptographicHash>
 #include <QSettings>
 #include <QSpinBox>
 #include <QTcpSocket>
@@ -146,6 +147,14 @@ RelayPanel::~RelayPanel()
 void RelayPanel::setConnection(const ConnectionSpec &spec, bool open, const QString &refusal)
 {
     stopNow();
+    if (targetKey(spec) != targetKey(m_spec)) {
+        rememberTarget();
+        m_receiverUrl.clear();
+        m_url->setText(QSettings().value(targetKey(spec)).toString());
+        m_otherTargets.clear();
+        m_pending = 0;
+        m_demoOutbox = false;
+    }
     m_spec = spec;
     m_open = open;
     m_refusal = open ? refusal : QString();
@@ -163,6 +172,65 @@ void RelayPanel::setTargetUrl(const QString &url, bool localReceiver)
 QString RelayPanel::targetUrl() const
 {
     return m_url->text().trimmed();
+}
+
+void RelayPanel::setOutboxFacts(qint64 pending, const QStringList &otherTargets, bool demo)
+{
+    m_pending = pending;
+    m_otherTargets = otherTargets;
+    m_demoOutbox = demo;
+}
+
+// Per outbox, by its location without credentials.
+QString RelayPanel::targetKey(const ConnectionSpec &spec)
+{
+    const QByteArray where = spec.displayUrl().toUtf8();
+    return where.isEmpty() ? QString()
+                           : QStringLiteral("relay/targets/")
+            + QString::fromLatin1(QCryptographicHash::hash(where, QCryptographicHash::Sha1).toHex().left(20));
+}
+
+// The target typed for this outbox, without a password, and never the local receiver (its port dies with this
+// run, and the next run must not relay to whatever listens there).
+void RelayPanel::rememberTarget() const
+{
+    const QString key = targetKey(m_spec);
+    const QString url = m_url->text().trimmed();
+    if (key.isEmpty() || (!m_receiverUrl.isEmpty() && url == m_receiverUrl))
+        return;
+    QSettings s;
+    if (url.isEmpty())
+        s.remove(key);
+    else
+        s.setValue(key, QUrl(url).toString(QUrl::RemovePassword));
+}
+
+bool RelayPanel::confirmTarget()
+{
+    const QString url = targetUrl();
+    // The local receiver by where it listens, whatever path or user the URL was given.
+    const QUrl typed(url), receiver(m_receiverUrl);
+    const bool ownReceiver = !m_receiverUrl.isEmpty() && typed.host() == receiver.host()
+        && typed.port(-1) == receiver.port(-1) && typed.scheme() == receiver.scheme();
+    const QString shown = QUrl(url).toDisplayString(QUrl::RemovePassword);
+    const bool elsewhere = !m_otherTargets.isEmpty() && !m_otherTargets.contains(shown);
+    const QString pair = targetKey(m_spec) + QLatin1Char(' ') + url;
+    if (url.isEmpty() || m_demoOutbox || (!ownReceiver && !elsewhere) || pair == m_confirmedTarget)
+        return true;
+    QString text = tr("Relay the %L1 pending event(s) of %2 to %3?").arg(m_pending).arg(m_spec.displayUrl(), shown);
+    if (ownReceiver)
+        text += QStringLiteral("\n\n")
+            + tr("That is this console's own test receiver: the events would be marked sent, yet reach nothing "
+                 "beyond this console.");
+    if (elsewhere)
+        text += QStringLiteral("\n\n")
+            + tr("The outbox's other relayers send to: %1.").arg(m_otherTargets.join(QStringLiteral(", ")));
+    if (QMessageBox::question(
+            this, tr("Relay to this target?"), text, QMessageBox::Yes | QMessageBox::No, QMessageBox::No)
+        != QMessageBox::Yes)
+        return false;
+    m_confirmedTarget = pair;
+    return true;
 }
 
 RelayerConfig RelayPanel::config() const
@@ -337,6 +405,8 @@ void RelayPanel::start()
         return;
     }
     if (m_state == State::Stopped && !m_checking && !m_onceRunning) {
+        if (!confirmTarget())
+            return;
         checkTargetThen([this] { startChecked(); });
         return;
     }
@@ -400,7 +470,7 @@ void RelayPanel::relayOnce()
         QMessageBox::information(this, tr("Not relayed from here"), m_refusal);
         return;
     }
-    if (m_state != State::Stopped || m_onceRunning || m_checking)
+    if (m_state != State::Stopped || m_onceRunning || m_checking || !confirmTarget())
         return;
     checkTargetThen([this] {
         if (m_state != State::Stopped || m_onceRunning || !ensureRelayer())
@@ -485,8 +555,8 @@ void RelayPanel::loadSettings()
 {
     QSettings s;
     s.beginGroup(QStringLiteral("relay"));
-    if (s.contains(QStringLiteral("url")))
-        m_url->setText(s.value(QStringLiteral("url")).toString());
+    // The target is the outbox's (setConnection); an older version's one target for every outbox is not used.
+    s.remove(QStringLiteral("url"));
     m_mode->setCurrentIndex(qBound(0, s.value(QStringLiteral("mode"), 0).toInt(), 2));
     m_batch->setValue(s.value(QStringLiteral("batchSize"), m_batch->value()).toInt());
     m_poll->setValue(s.value(QStringLiteral("pollIntervalMs"), m_poll->value()).toInt());
@@ -505,12 +575,9 @@ void RelayPanel::loadSettings()
 
 void RelayPanel::saveSettings() const
 {
+    rememberTarget(); // a password in the URL is never stored (nor the typed-in header): only file paths are
     QSettings s;
     s.beginGroup(QStringLiteral("relay"));
-    // A password in the URL is never stored (nor the typed-in header): only file paths are. Nor is the local
-    // receiver's URL: its port dies with this run, and the next run must not relay to whatever listens there.
-    if (m_receiverUrl.isEmpty() || m_url->text().trimmed() != m_receiverUrl)
-        s.setValue(QStringLiteral("url"), QUrl(m_url->text().trimmed()).toString(QUrl::RemovePassword));
     s.setValue(QStringLiteral("mode"), m_mode->currentIndex());
     s.setValue(QStringLiteral("batchSize"), m_batch->value());
     s.setValue(QStringLiteral("pollIntervalMs"), m_poll->value());

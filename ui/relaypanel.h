@@ -40,7 +40,13 @@ public:
 
     // The outbox to relay from; stops a running relayer first.
     // `refusal`: why this outbox cannot be relayed from here (a foreign outbox); shown, with the controls off.
+    // The relay target belongs to the outbox: another outbox brings its own remembered target (empty until the
+    // operator sets one), never the one of the outbox before.
     void setConnection(const ConnectionSpec &spec, bool open, const QString &refusal = {});
+    // What Start weighs before it relays: the events due (they are about to be sent), where the outbox's other
+    // live relayers send, and whether this is the console's own demo outbox (whose target is the local
+    // receiver by design).
+    void setOutboxFacts(qint64 pending, const QStringList &otherTargets, bool demo);
     // `localReceiver`: the console's own receiver, on a port of this run only: never saved as the target.
     void setTargetUrl(const QString &url, bool localReceiver = false);
     QString targetUrl() const;
@@ -118,6 +124,15 @@ private:
     QLabel *m_stateLabel;
     QLabel *m_refusalLabel;
     QString m_receiverUrl; // the local receiver's URL when it was made the target
+    qint64 m_pending = 0;
+    QStringList m_otherTargets; // of the outbox's other live relayers
+    bool m_demoOutbox = false;
+    QString m_confirmedTarget; // outbox and target the operator said Yes to (asked once for each pair)
+    // Start's question when the target is this console's own receiver, or not where the other relayers send;
+    // true to go on.
+    bool confirmTarget();
+    static QString targetKey(const ConnectionSpec &spec);
+    void rememberTarget() const;
     QString m_refusal;
     QPlainTextEdit *m_log;
     QStringList m_pendingLog;
