@@ -52,7 +52,41 @@ Result<ConnectionSpec> ConnectionSpec::fromUrl(const QString &url)
         return sqlite(rest);
     }
     if (scheme == QLatin1String("postgresql") || scheme == QLatin1String("postgres")) {
-        const QUrl parsed(text, QUrl::StrictMode);
+        // libpq's multi-host form, postgresql://user@h1:5432,h2:5433/db: QUrl reads one host, so the list is
+        // taken apart here and QUrl reads the rest with the first host in its place.
+        QStringList hosts, ports;
+        QString single = text;
+        const qsizetype authorityStart = text.indexOf(QStringLiteral("://"));
+        if (authorityStart > 0) {
+            const qsizetype from = authorityStart + 3;
+            qsizetype end = text.indexOf(QLatin1Char('/'), from);
+            for (QChar stop : {QLatin1Char('?'), QLatin1Char('#')}) {
+                const qsizetype at = text.indexOf(stop, from);
+                if (at >= 0 && (end < 0 || at < end))
+                    end = at;
+            }
+            if (end < 0)
+                end = text.size();
+            const QString authority = text.mid(from, end - from);
+            const qsizetype at = authority.lastIndexOf(QLatin1Char('@'));
+            const QString hostList = authority.mid(at + 1);
+            if (hostList.contains(QLatin1Char(','))) {
+                for (const QString &entry : hostList.split(QLatin1Char(','))) {
+                    const QUrl one(QStringLiteral("postgresql://") + entry, QUrl::StrictMode);
+                    if (entry.isEmpty() || !one.isValid() || one.host().isEmpty() || !one.userInfo().isEmpty()
+                        || !one.path().isEmpty())
+                        return Error(Error::InvalidArgument,
+                            QStringLiteral("malformed PostgreSQL URL: '%1' in the host list is not host[:port]; use "
+                                           "postgresql://user@host1:port1,host2:port2/database")
+                                .arg(entry.left(80)));
+                    hosts << one.host(); // an IPv6 address without its brackets, as libpq takes it
+                    ports << QString::number(one.port(5432));
+                }
+                single =
+                    text.left(from) + authority.left(at + 1) + hostList.section(QLatin1Char(','), 0, 0) + text.mid(end);
+            }
+        }
+        const QUrl parsed(single, QUrl::StrictMode);
         if (!parsed.isValid() || parsed.host().isEmpty())
             return Error(Error::InvalidArgument,
                 QStringLiteral("malformed PostgreSQL URL: use postgresql://user:password@host:port/database"));
@@ -60,6 +94,10 @@ Result<ConnectionSpec> ConnectionSpec::fromUrl(const QString &url)
         spec.backend = Backend::Postgresql;
         spec.host = parsed.host();
         spec.port = parsed.port(5432);
+        if (!hosts.isEmpty()) { // libpq tries them in order (target_session_attrs picks among them)
+            spec.host = hosts.join(QLatin1Char(','));
+            spec.port = -1;
+        }
         spec.user = parsed.userName();
         spec.password = parsed.password();
         spec.database = parsed.path().mid(1);
@@ -88,6 +126,8 @@ Result<ConnectionSpec> ConnectionSpec::fromUrl(const QString &url)
         }
         if (!timeout)
             options.prepend(QStringLiteral("connect_timeout=5"));
+        if (!ports.isEmpty()) // one port for each host, in libpq's list form
+            options.prepend(QStringLiteral("port='%1'").arg(ports.join(QLatin1Char(','))));
         spec.options = options.join(QLatin1Char(';'));
         return spec;
     }
@@ -199,7 +239,10 @@ static QString serverUrl(const ConnectionSpec &spec, const QString &password)
     QUrl url;
     url.setScheme(
         spec.backend == ConnectionSpec::Backend::Mysql ? QStringLiteral("mysql") : QStringLiteral("postgresql"));
-    url.setHost(spec.host);
+    // Several hosts (PostgreSQL): the first stands in for QUrl, and the list takes its place at the end.
+    const QStringList hosts = spec.host.split(QLatin1Char(','));
+    QStringList ports;
+    url.setHost(hosts.first());
     if (spec.port > 0)
         url.setPort(spec.port);
     url.setUserName(spec.user);
@@ -229,12 +272,33 @@ static QString serverUrl(const ConnectionSpec &spec, const QString &password)
                 continue;
             key = names.value(key, key);
         }
+        if (key == QLatin1String("port") && hosts.size() > 1) {
+            ports = value.split(QLatin1Char(','));
+            continue;
+        }
         if (option != QLatin1String("connect_timeout=5"))
             query.addQueryItem(key, QString::fromUtf8(QUrl::toPercentEncoding(value)));
     }
     if (!query.isEmpty())
         url.setQuery(query);
-    return url.toString(query.isEmpty() ? QUrl::PrettyDecoded : QUrl::FullyEncoded);
+    QString text = url.toString(query.isEmpty() ? QUrl::PrettyDecoded : QUrl::FullyEncoded);
+    if (hosts.size() > 1) {
+        QStringList list;
+        for (qsizetype i = 0; i < hosts.size(); ++i) {
+            const QString port = ports.value(i, ports.size() == 1 ? ports.first() : QString());
+            const QString host = hosts.at(i).contains(QLatin1Char(':'))
+                ? QLatin1Char('[') + hosts.at(i) + QLatin1Char(']')
+                : hosts.at(i);
+            list << (port.isEmpty() ? host : host + QLatin1Char(':') + port);
+        }
+        // The authority's host part (after any user info) up to the path.
+        const qsizetype from = text.indexOf(QStringLiteral("://")) + 3;
+        const qsizetype slash = text.indexOf(QLatin1Char('/'), from);
+        const qsizetype at = text.left(slash).lastIndexOf(QLatin1Char('@'));
+        const qsizetype hostStart = at >= from ? at + 1 : from;
+        text.replace(hostStart, slash - hostStart, list.join(QLatin1Char(',')));
+    }
+    return text;
 }
 
 QString ConnectionSpec::toUrl() const

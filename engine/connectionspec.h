@@ -11,6 +11,8 @@ namespace outbox {
 
 // Where an outbox lives: parsed from a URL (sqlite:///abs.db, sqlite:rel.db, postgresql://user:pass@host:port/db,
 // mysql://user:pass@host:port/db or mariadb://...) or taken from an application's QSqlDatabase. A relayer opens its own connection from it on its own thread.
+// PostgreSQL's multi-host form (postgresql://u@h1:5432,h2:5433/db?target_session_attrs=read-write) keeps the
+// hosts as libpq's comma list in `host`, port -1, and the ports as libpq's `port` list in `options`.
 struct ConnectionSpec
 {
     // Other: a Qt driver the outbox does not run on (Storage refuses it, naming otherDriver).

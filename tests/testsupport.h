@@ -69,8 +69,8 @@ inline QSqlDatabase openConnection(const outbox::ConnectionSpec &spec, const QSt
     db.setPassword(spec.password);
     if (spec.backend == outbox::ConnectionSpec::Backend::Sqlite)
         db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=10000"));
-    if (spec.backend == outbox::ConnectionSpec::Backend::Mysql)
-        db.setConnectOptions(spec.options);
+    else
+        db.setConnectOptions(spec.options); // TLS, timeouts, PostgreSQL's port list for several hosts
     if (!db.open())
         qFatal("cannot open test database: %s", qPrintable(db.lastError().text()));
     return db;

@@ -4,6 +4,7 @@
 // table shows and what the database then holds. Runs on SQLite and on PostgreSQL.
 
 #include "composerdialog.h"
+#include "connectdialog.h"
 #include "detailpane.h"
 #include "eventbrowser.h"
 #include "eventmodel.h"
@@ -1866,6 +1867,23 @@ private Q_SLOTS:
 
     // The server dialog: a pasted URL fills every field (the TLS mode too); a failed connect opens it again
     // with everything kept and the reason shown, instead of forgetting it all.
+    // Issue 26: a pasted multi-host PostgreSQL URL (libpq's failover form) is kept whole: the hosts in the host
+    // field, each host's port and target_session_attrs in what the dialog connects with.
+    void connectDialogTakesSeveralHosts()
+    {
+        const QString url = QStringLiteral(
+            "postgresql://alice:s3cret@db1.example:5432,db2.example:5433/orders?target_session_attrs=read-write");
+        ConnectDialog d;
+        d.findChild<QLineEdit *>(QStringLiteral("connectUrl"))->setText(url);
+        QCOMPARE(
+            d.findChild<QLineEdit *>(QStringLiteral("connectHost"))->text(), QStringLiteral("db1.example,db2.example"));
+        const ConnectionSpec spec = d.spec();
+        QCOMPARE(spec.toUrl(), url);
+        QCOMPARE(spec.displayUrl(),
+            QStringLiteral(
+                "postgresql://alice:***@db1.example:5432,db2.example:5433/orders?target_session_attrs=read-write"));
+    }
+
     void connectDialogKeepsFieldsAfterAFailure()
     {
         m_window = std::make_unique<MainWindow>();

@@ -204,6 +204,35 @@ private Q_SLOTS:
     }
 
     // A connection of a driver the outbox does not run on is refused with its name, never used as SQLite.
+    // libpq's multi-host form (issue 26): the hosts and ports go to libpq as its lists, the URL shown and handed
+    // on is the same list, and a malformed entry is refused by name.
+    void postgresqlSeveralHosts()
+    {
+        auto spec = ConnectionSpec::fromUrl(QStringLiteral(
+            "postgresql://app:pw@db1.example:5432,db2.example:5433,[::1]/shop?target_session_attrs=read-write"));
+        QVERIFY2(spec.isOk(), qPrintable(spec.isOk() ? QString() : spec.error().message()));
+        QCOMPARE(spec->host, QStringLiteral("db1.example,db2.example,::1"));
+        QCOMPARE(spec->port, -1);
+        QCOMPARE(spec->user, QStringLiteral("app"));
+        QCOMPARE(spec->password, QStringLiteral("pw"));
+        QCOMPARE(spec->database, QStringLiteral("shop"));
+        QCOMPARE(
+            spec->options, QStringLiteral("port='5432,5433,5432';connect_timeout=5;target_session_attrs='read-write'"));
+        QCOMPARE(spec->displayUrl(),
+            QStringLiteral("postgresql://app:***@db1.example:5432,db2.example:5433,[::1]:5432/shop"
+                           "?target_session_attrs=read-write"));
+        auto again = ConnectionSpec::fromUrl(spec->toUrl());
+        QVERIFY(again.isOk());
+        QCOMPARE(again->host, spec->host);
+        QCOMPARE(again->options, spec->options);
+        QCOMPARE(again->password, QStringLiteral("pw"));
+        auto bad = ConnectionSpec::fromUrl(QStringLiteral("postgresql://app@db1:5432,db2:x/shop"));
+        QVERIFY(!bad.isOk());
+        QVERIFY2(bad.error().message().contains(QStringLiteral("'db2:x' in the host list")),
+            qPrintable(bad.error().message()));
+        QVERIFY(!ConnectionSpec::fromUrl(QStringLiteral("postgresql://app@db1,,db2/shop")).isOk());
+    }
+
     void unknownDriverIsRefused()
     {
         {

@@ -139,6 +139,9 @@ ConnectionSpec ConnectDialog::spec() const
     s.options = options.join(QLatin1Char(';'));
     s.host = m_host->text().trimmed();
     s.port = m_port->value();
+    // Several PostgreSQL hosts with a port each (a pasted multi-host URL): libpq's port list, not the box.
+    if (s.host.contains(QLatin1Char(',')) && m_extraOptions.contains(QStringLiteral("port=")))
+        s.port = -1;
     s.database = m_database->text().trimmed();
     s.user = m_user->text().trimmed();
     s.password = m_password->text();
