@@ -27,6 +27,7 @@ const char *const kUsage =
     "usage: outboxctl [--db URL] COMMAND [options]\n"
     "\n"
     "  URL: sqlite:///abs/path.db | sqlite:rel/path.db | postgresql://user:pass@host:port/db\n"
+    "       | postgresql://user:pass@host1:port1,host2:port2/db?target_session_attrs=read-write (failover)\n"
     "       | mysql://user:pass@host:port/db (MySQL or MariaDB; also mariadb://)\n"
     "       (also $OUTBOX_DB; default: a SQLite file in the user's data directory)\n"
     "\n"
@@ -63,7 +64,14 @@ void messageFilter(QtMsgType type, const QMessageLogContext &context, const QStr
     const bool ours = context.category && qstrncmp(context.category, "outbox.", 7) == 0;
     if (!debug && !ours && type != QtFatalMsg)
         return;
-    std::fprintf(stderr, "%s\n", qPrintable(qFormatLogMessage(type, context, message)));
+    // Text from outside (a receiver's error, a server's message) reaches a terminal: C0 and C1 controls,
+    // ESC among them, are shown as U+FFFD, never interpreted.
+    QString line = qFormatLogMessage(type, context, message);
+    for (QChar &c : line) {
+        if (c.category() == QChar::Other_Control && c != QLatin1Char('\t'))
+            c = QChar(0xfffd);
+    }
+    std::fprintf(stderr, "%s\n", line.toUtf8().constData());
 }
 
 int main(int argc, char *argv[])
