@@ -674,6 +674,29 @@ Result<QList<Attempt>> SqlStorage::attempts(const QString &id)
     return list;
 }
 
+Result<Storage::LatestFailure> SqlStorage::latestFailure()
+{
+    Query q(this, m_dialect.sql(QStringLiteral("latest-failure")));
+    if (Error e = q.exec(QStringLiteral("cannot read the latest failure")))
+        return e;
+    LatestFailure f;
+    if (!q.q().next())
+        return f;
+    const qint64 sequence = q.q().value(0).toLongLong();
+    f.at = m_dialect.readTime(q.q().value(1));
+    const QString error = q.q().value(2).toString();
+    const int status = q.q().value(3).toInt();
+    auto rows = eventsBySequence({sequence}, false);
+    if (!rows.isOk())
+        return rows.error();
+    if (!rows->isEmpty()) {
+        f.event = rows->first();
+        f.event.lastError = error;
+        f.event.lastHttpStatus = status;
+    }
+    return f;
+}
+
 Result<QList<FailureGroup>> SqlStorage::failureGroups(const EventFilter &filter)
 {
     // The status as a literal, not a parameter: the planner then knows the partial index of failures applies.
@@ -988,8 +1011,10 @@ Result<OutboxStats> SqlStorage::stats()
             ready.bind(now);
             if (Error e = ready.exec(QStringLiteral("cannot read the oldest ready event")))
                 return e;
-            if (ready.q().next())
+            if (ready.q().next()) {
                 s.oldestReadyCreatedAt = m_dialect.readTime(ready.q().value(0));
+                s.oldestReadySince = qMax(s.oldestReadyCreatedAt, m_dialect.readTime(ready.q().value(1)));
+            }
         }
     }
     Query blocked(this, m_dialect.sql(QStringLiteral("blocked-keys")));

@@ -57,6 +57,7 @@ public:
     Result<QList<FailureGroup>> failureGroups(const EventFilter &filter) override;
     Error addHistoryNote(const QString &id, const QString &what) override;
     Result<bool> resolveFailed(const QString &id, const QString &note) override;
+    Result<LatestFailure> latestFailure() override;
     Result<QList<DeliveryBucket>> deliveryHistory(
         const QDateTime &since, int bucketSeconds, qint64 newestEvents) override;
     Result<QList<OutboxEvent>> takeFailed(

@@ -633,6 +633,21 @@ Result<QList<OutboxEvent>> Storage::takeFailed(const QString &, const QList<qint
         QStringLiteral("%1 outboxes are relayed by their own framework, not from here").arg(formatName()));
 }
 
+Result<Storage::LatestFailure> Storage::latestFailure()
+{
+    EventFilter failed;
+    failed.status = EventStatus::Failed;
+    auto last = listEvents(failed, PageRequest{PageRequest::Order::Descending, 0, 1, false});
+    if (!last.isOk())
+        return last.error();
+    LatestFailure f;
+    if (!last->isEmpty()) {
+        f.event = last->first();
+        f.at = f.event.createdAt;
+    }
+    return f;
+}
+
 Result<QList<DeliveryBucket>> Storage::deliveryHistory(const QDateTime &, int, qint64)
 {
     return QList<DeliveryBucket>{};

@@ -69,6 +69,7 @@ struct OutboxStats
     qint64 retrying = 0;
     qint64 parked = 0;
     QDateTime oldestReadyCreatedAt; // the oldest ready event's creation (null: none is ready)
+    QDateTime oldestReadySince; // when it became due: its creation, or later when retried or backed off
     QStringList blockedKeys; // ordering keys held back by a failed event (the first 1,000 in order)
     qint64 blockedKeyCount = 0; // how many there are in all
     // A foreign outbox (see Storage::formatName): the rows per status as the format names them, in the
@@ -342,6 +343,15 @@ public:
     // counted). Our format only; others return none.
     virtual Result<QList<DeliveryBucket>> deliveryHistory(
         const QDateTime &since, int bucketSeconds, qint64 newestEvents);
+    // The newest failure, by when it happened: the event of the newest failed attempt in the history (retried
+    // or final), with that attempt's error and time. A format without attempt history: the newest failed event
+    // by sequence, at its creation. An empty id: no failure.
+    struct LatestFailure
+    {
+        OutboxEvent event; // lastError and lastHttpStatus those of the failing attempt
+        QDateTime at;
+    };
+    virtual Result<LatestFailure> latestFailure();
     // Failed events taken for one delivery elsewhere (the console's "Retry to another URL"): each of these
     // that is still failed and not leased is leased by `owner` for leaseMs, gets `note` as an operator entry in
     // its history, and is returned with its data; complete(owner, …) then writes the outcome (sent, or failed

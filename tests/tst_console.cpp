@@ -285,7 +285,11 @@ private Q_SLOTS:
         auto *verdict = part<HealthPanel>("healthPanel")->findChild<QLabel *>(QStringLiteral("verdict"));
         QVERIFY2(verdict->text().startsWith(QStringLiteral("Stalled: 22 event(s) ready, the oldest waiting ")),
             qPrintable(verdict->text()));
-        QVERIFY(verdict->text().endsWith(QStringLiteral(" — no relayer is running")));
+        QVERIFY2(verdict->text().endsWith(
+                     QStringLiteral(" — no relayer is running: start one (Relay ▸ Start here, or outboxctl relay)")),
+            qPrintable(verdict->text()));
+        QCOMPARE(part<HealthPanel>("healthPanel")->countText(QStringLiteral("pending")),
+            part<QTabBar>("statusTabs")->tabText(1).section(QLatin1Char('('), 1).chopped(1)); // the tab's count
         QCOMPARE(part<HealthPanel>("healthPanel")->findChild<QLabel *>(QStringLiteral("pendingSplit"))->text(),
             QStringLiteral("22 ready · 0 retrying · 0 parked"));
         // The failure's link finds its event; Dismiss hides it until a newer one.
@@ -345,6 +349,76 @@ private Q_SLOTS:
 
     // The health header names the relayers: one running relayer alive, then, killed, gone with the events it
     // still holds.
+    // Issue 27, section 2: a verdict that stays true. Driven on the panel itself with the figures a refresh
+    // brings (the storage's side of each figure is tested in tst_storage).
+    void verdictStaysTrue()
+    {
+        HealthPanel health;
+        auto verdictText = [&] { return health.findChild<QLabel *>(QStringLiteral("verdict"))->text(); };
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+
+        // An event created 2 h ago and retried 5 s ago has waited 5 s, not 2 h; with no relayer the verdict
+        // says what to do.
+        OutboxStats s;
+        s.pending = 1;
+        s.ready = 1;
+        s.oldestReadyCreatedAt = now.addSecs(-7200);
+        s.oldestReadySince = now.addSecs(-5);
+        health.setStats(s, now);
+        QCOMPARE(health.verdict(), HealthPanel::Verdict::Stalled);
+        QVERIFY2(verdictText().contains(QStringLiteral("the oldest waiting 5 s")), qPrintable(verdictText()));
+        QVERIFY2(verdictText().contains(QStringLiteral("Relay ▸ Start")), qPrintable(verdictText()));
+
+        // The newest failure is followed while a relay error holds the failure line.
+        health.clear();
+        OutboxStats idle;
+        health.setStats(idle, now);
+        health.setLastError(QStringLiteral("cannot reach the database"), now);
+        OutboxEvent e;
+        e.id = QStringLiteral("e-404");
+        e.lastError = QStringLiteral("HTTP 404 Not Found");
+        health.setLatestFailure(e, now.addSecs(-150));
+        QCOMPARE(health.verdict(), HealthPanel::Verdict::Failing);
+        e.id = QStringLiteral("e-500");
+        e.lastError = QStringLiteral("HTTP 500 Internal Server Error");
+        health.setLatestFailure(e, now.addSecs(-3));
+        QVERIFY2(verdictText().contains(QStringLiteral("HTTP 500")), qPrintable(verdictText()));
+        QVERIFY(health.findChild<QLabel *>(QStringLiteral("lastError"))
+                    ->text()
+                    .contains(QStringLiteral("cannot reach the database")));
+
+        // Failures while deliveries go on (the demo's prepared ones, a poison event): relaying, with the
+        // latest failure named; and Delivered/s shows a burst for a minute, not 0 at the next sample.
+        health.clear();
+        OutboxStats sent;
+        health.setStats(sent, now.addSecs(-3));
+        sent.sent = 91;
+        health.setStats(sent, now.addSecs(-1));
+        health.setStats(sent, now);
+        QVERIFY2(health.countText(QStringLiteral("rate")) != QStringLiteral("0"),
+            qPrintable(health.countText(QStringLiteral("rate"))));
+        health.setLatestFailure(e, now.addSecs(-3));
+        QCOMPARE(health.verdict(), HealthPanel::Verdict::Relaying);
+        QVERIFY2(verdictText().contains(QStringLiteral("the latest failure")), qPrintable(verdictText()));
+
+        // A romancy/edda outbox with rows left "processing" for 7 hours is stuck, not "Monitoring"; the header's
+        // Pending is the tab's Pending (processing rows are a part of it, in flight).
+        health.clear();
+        health.setFormat(QStringLiteral("romancy"));
+        OutboxStats foreign;
+        foreign.byFormatStatus = {{QStringLiteral("pending"), 54}, {QStringLiteral("processing"), 41}};
+        foreign.pending = 95;
+        foreign.inFlight = 41;
+        foreign.processing = 41;
+        foreign.oldestProcessingCreatedAt = now.addSecs(-7 * 3600);
+        health.setStats(foreign, now);
+        QCOMPARE(health.verdict(), HealthPanel::Verdict::Stalled);
+        QVERIFY2(verdictText().startsWith(QStringLiteral("Stuck: 41 row(s) 'processing'"))
+                && verdictText().contains(QStringLiteral("Release stuck")),
+            qPrintable(verdictText()));
+        QCOMPARE(health.countText(QStringLiteral("pending")), QStringLiteral("95"));
+    }
+
     void healthShowsAGoneRelayerAndItsEvents()
     {
         for (int i = 0; i < 8; ++i)

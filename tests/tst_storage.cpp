@@ -271,6 +271,44 @@ private Q_SLOTS:
             testsupport::isMysql() ? 0 : 1);
     }
 
+    // Issue 27, section 2: the console's latest failure is the newest by when it happened (a retried 500 of an
+    // older row after a later row's final 404), with that attempt's error; and a retried event is ready since
+    // its retry, not since its creation.
+    void latestFailureAndReadySinceFollowTime()
+    {
+        const ConnectionSpec path = freshPath();
+        auto s = testsupport::openStorage(path);
+        AppConnection app(path);
+        const QString first = enqueue(app.db());
+        const QString second = enqueue(app.db());
+        auto none = s->latestFailure();
+        QVERIFY(none.isOk() && none->event.id.isEmpty());
+        // The second row fails for good first; the first row's retried 500 comes a second later.
+        auto claimed = s->claim(QStringLiteral("r"), 2, 60000);
+        QVERIFY(claimed.isOk() && claimed->size() == 2);
+        DeliveryRecord final404 = record(claimed->at(1).sequence, EventStatus::Failed, 404, QStringLiteral("HTTP 404"));
+        QVERIFY(!s->complete(QStringLiteral("r"), {final404}));
+        QTest::qWait(1100);
+        DeliveryRecord retried500 =
+            record(claimed->at(0).sequence, EventStatus::Pending, 500, QStringLiteral("HTTP 500 boom"));
+        QVERIFY(!s->complete(QStringLiteral("r"), {retried500}));
+        auto latest = s->latestFailure();
+        QVERIFY(latest.isOk());
+        QCOMPARE(latest->event.id, first); // not the newest failed row (the second), which failed earlier
+        QCOMPARE(latest->event.lastError, QStringLiteral("HTTP 500 boom"));
+        QCOMPARE(latest->event.lastHttpStatus, 500);
+        QVERIFY(qAbs(latest->at.msecsTo(retried500.attemptedAt)) < 1000);
+        // Retried by an operator a second after it was created: ready since the retry.
+        QTest::qWait(1100);
+        QVERIFY(s->retry({second}).isOk());
+        auto stats = s->stats();
+        QVERIFY(stats.isOk());
+        QCOMPARE(stats->ready, 1);
+        QVERIFY(stats->oldestReadySince.isValid());
+        QVERIFY2(stats->oldestReadyCreatedAt.msecsTo(stats->oldestReadySince) >= 1000,
+            qPrintable(stats->oldestReadySince.toString(Qt::ISODateWithMs)));
+    }
+
     // An outbox of schema version 1 (no parking) is brought to version 2: its waiting events are parked.
     void version1OutboxIsMigrated()
     {

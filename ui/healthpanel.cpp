@@ -66,6 +66,22 @@ void RateChart::addSample(const QDateTime &at, qint64 sentTotal, qint64 failedTo
     update();
 }
 
+double RateChart::shownRate(const QDateTime &now) const
+{
+    const qint64 from = now.toSecsSinceEpoch() - 60;
+    qint64 sent = 0;
+    for (const Bucket &b : m_buckets) {
+        if (b.start + kBucketSeconds > from)
+            sent += b.sent;
+    }
+    return qMax(m_latestRate, double(sent) / 60.0);
+}
+
+static QString rateText(double rate)
+{
+    return QString::number(rate, 'f', rate > 0 && rate < 10 ? 1 : 0);
+}
+
 void RateChart::seed(const QList<DeliveryBucket> &history)
 {
     const qint64 liveFrom = m_lastAt.isValid() ? m_lastAt.toSecsSinceEpoch() / kBucketSeconds * kBucketSeconds
@@ -157,7 +173,7 @@ HealthPanel::HealthPanel(QWidget *parent) : QWidget(parent)
         return value;
     };
     m_pending = box(tr("Pending"), 0, QStringLiteral("pending"));
-    m_inFlight = box(tr("In flight"), 1, QStringLiteral("inflight"));
+    m_inFlight = box(tr("of them in flight"), 1, QStringLiteral("inflight"));
     m_failed = box(tr("Failed"), 2, QStringLiteral("failed"));
     m_sent = box(tr("Sent"), 3, QStringLiteral("sent"));
     m_oldest = box(tr("Oldest ready"), 4, QStringLiteral("oldest"));
@@ -216,6 +232,7 @@ void HealthPanel::clear()
     m_failureId.clear();
     m_failureAt = QDateTime();
     m_failureText.clear();
+    m_relayError.clear();
     m_dismissedAt = QDateTime();
     m_verdict = Verdict::None;
     m_verdictLabel->clear();
@@ -226,7 +243,8 @@ void HealthPanel::setStats(const OutboxStats &s, const QDateTime &at)
     const QLocale locale;
     m_stats = s;
     m_hasStats = true;
-    m_pending->setText(locale.toString(s.pending - s.inFlight));
+    // The same count as the Pending tab: in flight is a part of it, shown beside.
+    m_pending->setText(locale.toString(s.pending));
     m_inFlight->setText(locale.toString(s.inFlight));
     m_failed->setText(locale.toString(s.failed));
     m_failed->setStyleSheet(s.failed > 0 ? toneStyle(Tone::Bad) : QString());
@@ -244,7 +262,7 @@ void HealthPanel::setStats(const OutboxStats &s, const QDateTime &at)
     m_split->setToolTip(tr("Ready: due now. Retrying: backing off after a failed attempt. Parked: waiting behind an "
                            "earlier unsent event of their ordering key."));
     m_chart->addSample(at, s.sent, s.failed);
-    m_rate->setText(QString::number(m_chart->latestRate(), 'f', 0));
+    m_rate->setText(rateText(m_chart->shownRate(at)));
     m_blockedKeys.clear();
     if (!s.byFormatStatus.isEmpty()) {
         // A foreign outbox: its own statuses, and the rows its relayer left "processing".
@@ -319,15 +337,22 @@ void HealthPanel::seedRateHistory(const QList<DeliveryBucket> &history)
 
 void HealthPanel::setLatestFailure(const OutboxEvent &e, const QDateTime &at)
 {
-    m_lastError->setStyleSheet(QString());
     m_failureId = e.id;
     m_failureAt = at;
+    const bool shown = m_relayError.isEmpty(); // else the relay error keeps the line; the verdict follows this
+    if (shown)
+        m_lastError->setStyleSheet(QString());
     if (e.id.isEmpty() || (m_dismissedAt.isValid() && at.isValid() && at <= m_dismissedAt)) {
-        m_lastError->clear(); // none, or the operator dismissed it and nothing newer failed
+        if (shown)
+            m_lastError->clear(); // none, or the operator dismissed it and nothing newer failed
         m_failureText.clear();
+        updateVerdict(QDateTime::currentDateTimeUtc());
         return;
     }
     m_failureText = oneLine(e.lastError, 200);
+    updateVerdict(QDateTime::currentDateTimeUtc());
+    if (!shown)
+        return;
     m_lastError->setText(
         tr("Latest failed event <a href=\"event\">%1</a> (%2), %3: %4 &nbsp; <a href=\"dismiss\">Dismiss</a>")
             .arg(elideMiddle(e.id, 40).toHtmlEscaped(), oneLine(e.type, 60).toHtmlEscaped(),
@@ -337,6 +362,7 @@ void HealthPanel::setLatestFailure(const OutboxEvent &e, const QDateTime &at)
 
 void HealthPanel::setLastError(const QString &error, const QDateTime &at)
 {
+    m_relayError = error;
     m_lastError->setStyleSheet(toneStyle(Tone::Bad));
     m_lastError->setText(error.isEmpty()
             ? QString()
@@ -356,9 +382,21 @@ void HealthPanel::updateVerdict(const QDateTime &now)
     const QLocale locale;
     QString text;
     QColor c = palette().text().color();
-    const qint64 readyAge = s.oldestReadyCreatedAt.isValid() ? s.oldestReadyCreatedAt.secsTo(now) : 0;
+    // How long the oldest ready event has waited since it became due (a retried one: since the retry).
+    const QDateTime readySince = s.oldestReadySince.isValid() ? s.oldestReadySince : s.oldestReadyCreatedAt;
+    const qint64 readyAge = readySince.isValid() ? qMax<qint64>(0, readySince.secsTo(now)) : 0;
     const bool recentFailure = !m_failureText.isEmpty() && m_failureAt.isValid() && m_failureAt.secsTo(now) < 300;
-    if (!s.byFormatStatus.isEmpty()) {
+    const double rate = m_chart->shownRate(now);
+    const qint64 processingAge =
+        s.oldestProcessingCreatedAt.isValid() ? qMax<qint64>(0, s.oldestProcessingCreatedAt.secsTo(now)) : 0;
+    if (!s.byFormatStatus.isEmpty() && s.processing > 0 && processingAge > kStuckProcessingSeconds) {
+        // A foreign outbox whose relayer left rows "processing" far longer than a delivery takes: it crashed.
+        m_verdict = Verdict::Stalled;
+        c = toneColour(Tone::Bad);
+        text = tr("Stuck: %1 row(s) 'processing', the oldest created %2 ago — their relayer may have crashed; "
+                  "Events ▸ Release stuck gives them back")
+                   .arg(locale.toString(s.processing), ageText(processingAge));
+    } else if (!s.byFormatStatus.isEmpty()) {
         m_verdict = Verdict::Idle;
         text = tr("Monitoring a %1 table: the framework relays it").arg(m_format);
     } else if (!m_targetsDown.isEmpty()) {
@@ -373,24 +411,28 @@ void HealthPanel::updateVerdict(const QDateTime &now)
                        ageText(qMax<qint64>(0, now.secsTo(t.nextProbeAt))));
         if (m_targetsDown.size() > 1)
             text += tr(" (and %1 more)").arg(m_targetsDown.size() - 1);
-    } else if (s.ready > 0
-        && (readyAge > 60 || (s.inFlight == 0 && m_chart->latestRate() <= 0 && m_aliveRelayers == 0))) {
+    } else if (s.ready > 0 && (readyAge > 60 || (s.inFlight == 0 && rate <= 0 && m_aliveRelayers == 0))) {
         m_verdict = Verdict::Stalled;
         c = toneColour(Tone::Bad);
         text = tr("Stalled: %1 event(s) ready, the oldest waiting %2 — %3")
                    .arg(locale.toString(s.ready), ageText(readyAge),
-                       m_aliveRelayers == 0 ? tr("no relayer is running") : tr("the relayers are not keeping up"));
-    } else if (recentFailure) {
+                       m_aliveRelayers == 0
+                           ? tr("no relayer is running: start one (Relay ▸ Start here, or outboxctl relay)")
+                           : tr("the relayers are not keeping up"));
+    } else if (recentFailure && rate <= 0) {
+        // Failing: failures, and nothing delivered meanwhile.
         m_verdict = Verdict::Failing;
         c = toneColour(Tone::Warning);
         text = tr("Failing: the latest failure %1 ago: %2")
                    .arg(ageText(qMax<qint64>(0, m_failureAt.secsTo(now))), m_failureText);
-    } else if (s.inFlight > 0 || s.ready > 0 || m_chart->latestRate() > 0) { // a relayer is taking them
+    } else if (s.inFlight > 0 || s.ready > 0 || rate > 0) { // a relayer is taking them
         m_verdict = Verdict::Relaying;
-        c = toneColour(Tone::Good);
+        c = toneColour(recentFailure ? Tone::Warning : Tone::Good);
         text = tr("Relaying: %1 in flight, %2 ready, %3/s delivered")
-                   .arg(locale.toString(s.inFlight), locale.toString(s.ready))
-                   .arg(m_chart->latestRate(), 0, 'f', 0);
+                   .arg(locale.toString(s.inFlight), locale.toString(s.ready), rateText(rate));
+        if (recentFailure) // deliveries go on; some events fail (their own fault, or a poison one)
+            text += tr(" — the latest failure %1 ago: %2")
+                        .arg(ageText(qMax<qint64>(0, m_failureAt.secsTo(now))), m_failureText);
     } else {
         m_verdict = Verdict::Idle;
         text = tr("Idle: nothing is due");

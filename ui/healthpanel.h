@@ -28,6 +28,9 @@ public:
     void seed(const QList<DeliveryBucket> &history);
     void clear();
     double latestRate() const { return m_latestRate; }
+    // What "Delivered/s" shows: the rate between the last two samples, or the last minute's average when that
+    // is higher (a burst between two samples, or deliveries just before the first one, stay visible a minute).
+    double shownRate(const QDateTime &now) const;
     // Delivered and failed in the bucket holding `at` (for tests).
     std::pair<qint64, qint64> bucketAt(const QDateTime &at) const;
     QSize sizeHint() const override { return {360, 56}; }
@@ -76,6 +79,8 @@ public:
     RateChart *chart() const { return m_chart; }
     void seedRateHistory(const QList<DeliveryBucket> &history);
     Verdict verdict() const { return m_verdict; }
+    // Rows of a foreign outbox "processing" for longer than this are stuck (as outboxctl release's default).
+    static constexpr qint64 kStuckProcessingSeconds = 600;
     int aliveRelayers() const { return m_aliveRelayers; }
 
 Q_SIGNALS:
@@ -106,6 +111,7 @@ private:
     QString m_failureId; // the latest failure shown, its time, and the one the operator dismissed
     QDateTime m_failureAt;
     QString m_failureText;
+    QString m_relayError; // this console's relayer's error, shown on the failure line while there is one
     QDateTime m_dismissedAt;
     Verdict m_verdict = Verdict::None;
 };

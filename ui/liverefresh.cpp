@@ -48,17 +48,10 @@ void LiveRefresh::readHealth()
             HealthReading h;
             h.stats = s.stats();
             h.relayers = s.relayers(true);
-            EventFilter failed;
-            failed.status = EventStatus::Failed;
-            auto last = s.listEvents(failed, PageRequest{PageRequest::Order::Descending, 0, 1, false});
-            if (last.isOk() && !last.value().isEmpty()) {
-                h.lastFailure = last.value().first();
-                h.lastFailureAt = h.lastFailure.createdAt;
-                if (s.has(Storage::Capability::AttemptHistory)) {
-                    auto attempts = s.attempts(h.lastFailure.id);
-                    if (attempts.isOk() && !attempts.value().isEmpty())
-                        h.lastFailureAt = attempts.value().last().attemptedAt;
-                }
+            // The newest failure by when it happened (a retried 500 included), not the newest failed row.
+            if (auto last = s.latestFailure(); last.isOk()) {
+                h.lastFailure = last->event;
+                h.lastFailureAt = last->at;
             }
             return h;
         },

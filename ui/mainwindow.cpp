@@ -179,11 +179,8 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent), m_session(new Ses
 
     connect(m_connections, &ConnectionController::aboutToOpen, this, &MainWindow::onAboutToOpen);
     connect(m_connections, &ConnectionController::opened, this, &MainWindow::onOpened);
-    connect(m_relay, &RelayPanel::relayError, this, [this](const QString &message, const QDateTime &at) {
-        m_lastRelayError = message;
-        m_lastRelayErrorAt = at;
-        m_health->setLastError(message, at);
-    });
+    connect(m_relay, &RelayPanel::relayError, this,
+        [this](const QString &message, const QDateTime &at) { m_health->setLastError(message, at); });
     connect(m_tester, &TesterPanel::useAsTargetRequested, this, [this](const QString &url) {
         if (m_relay->state() != RelayPanel::State::Stopped)
             m_relay->stop();
@@ -380,8 +377,6 @@ void MainWindow::onAboutToOpen(const ConnectionSpec &spec, bool another)
     if (another) {
         // Nor does another outbox inherit the previous one's relay log, relay error, action result or operations.
         m_relay->clearLog();
-        m_lastRelayError.clear();
-        m_lastRelayErrorAt = QDateTime();
         m_actionResult->clear();
         m_operations->clear();
     }
@@ -827,10 +822,9 @@ void MainWindow::showHealth(const HealthReading &h)
         if (m_session->has(Storage::Capability::Relay))
             m_relayers->setRelayers(h.relayers.value());
     }
-    // A relay error of this console's relayer is shown in its stead; else the newest failure, at its own
-    // time (not the refresh's), and not as a relay error: none may have run.
-    if (m_lastRelayError.isEmpty())
-        m_health->setLatestFailure(h.lastFailure, h.lastFailureAt);
+    // The newest failure, at its own time (not the refresh's), for the verdict always; its line gives way to a
+    // relay error of this console's relayer while one is shown.
+    m_health->setLatestFailure(h.lastFailure, h.lastFailureAt);
     m_browser->updateTabCounts(h.stats.value());
     m_browser->loadCompletions(false); // they follow the outbox, once a minute at most
     // The failure groups follow the failed count (when it changes, they may have).

@@ -148,8 +148,6 @@ private:
     QLabel *m_relayBadge = nullptr;
     QAction *m_releaseStuck = nullptr;
     qint64 m_processing = 0; // a foreign outbox's rows marked "processing", at the last refresh
-    QString m_lastRelayError;
-    QDateTime m_lastRelayErrorAt;
 };
 
 } // namespace outbox::ui
