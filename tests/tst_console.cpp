@@ -1939,8 +1939,56 @@ private Q_SLOTS:
         QVERIFY(relay->log()->toPlainText().contains(QStringLiteral("target check: nothing answers")));
     }
 
-    // The server dialog: a pasted URL fills every field (the TLS mode too); a failed connect opens it again
-    // with everything kept and the reason shown, instead of forgetting it all.
+    // Issue 27, section 4: a URL typed key by key stays in the URL field (focus does not jump to the password
+    // once it parses), and a connect that fails brings the dialog back with the reason while the outbox that
+    // was open stays open.
+    void failedConnectLeavesTheOpenOutboxOpen()
+    {
+        enqueue(QStringLiteral("com.example.kept"));
+        openWindow();
+        QCOMPARE(model()->rowCount(), 1);
+        QTcpServer probe;
+        QVERIFY(probe.listen(QHostAddress::LocalHost));
+        const quint16 port = probe.serverPort();
+        probe.close();
+        const QString url = QStringLiteral("postgresql://bob@127.0.0.1:%1/orders").arg(port);
+        int round = 0;
+        QString typed, password, error;
+        bool urlKeptFocus = false;
+        QTimer driver;
+        connect(&driver, &QTimer::timeout, this, [&] {
+            auto *d = qobject_cast<QDialog *>(QApplication::activeModalWidget());
+            if (!d || d->objectName() != QLatin1String("connectDialog"))
+                return;
+            if (round == 0) {
+                round = 1;
+                auto *edit = d->findChild<QLineEdit *>(QStringLiteral("connectUrl"));
+                d->activateWindow();
+                edit->setFocus();
+                QTest::keyClicks(edit, url);
+                typed = edit->text();
+                urlKeptFocus = edit->hasFocus();
+                password = d->findChild<QLineEdit *>(QStringLiteral("connectPassword"))->text();
+                d->accept();
+            } else if (round == 1) {
+                error = d->findChild<QLabel *>(QStringLiteral("connectError"))->text();
+                round = 2;
+                d->reject();
+            }
+        });
+        driver.start(20);
+        m_window->action(QStringLiteral("connectPg"))->trigger();
+        QTRY_COMPARE_WITH_TIMEOUT(round, 2, 20000);
+        QCOMPARE(typed, url);
+        QVERIFY(urlKeptFocus);
+        QCOMPARE(password, QString());
+        QVERIFY2(error.contains(QString::number(port)), qPrintable(error));
+        QVERIFY(m_window->session()->isOpen()); // the outbox that was open stays open
+        QTest::qWait(200);
+        QCOMPARE(model()->rowCount(), 1);
+        QCOMPARE(cell(0, EventTableModel::Type), QStringLiteral("com.example.kept"));
+    }
+
     // Issue 26: a pasted multi-host PostgreSQL URL (libpq's failover form) is kept whole: the hosts in the host
     // field, each host's port and target_session_attrs in what the dialog connects with.
     void connectDialogTakesSeveralHosts()
@@ -1958,6 +2006,8 @@ private Q_SLOTS:
                 "postgresql://alice:***@db1.example:5432,db2.example:5433/orders?target_session_attrs=read-write"));
     }
 
+    // The server dialog: a pasted URL fills every field (the TLS mode too); a failed connect opens it again
+    // with everything kept and the reason shown, instead of forgetting it all.
     void connectDialogKeepsFieldsAfterAFailure()
     {
         m_window = std::make_unique<MainWindow>();

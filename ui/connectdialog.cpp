@@ -119,7 +119,8 @@ void ConnectDialog::setSpec(const ConnectionSpec &spec)
     m_database->setText(spec.database);
     m_user->setText(spec.user);
     m_password->setText(spec.password);
-    if (!spec.database.isEmpty())
+    // On to the password, unless the URL is being typed: the rest of it must not land in the password.
+    if (!spec.database.isEmpty() && !m_url->hasFocus())
         m_password->setFocus();
 }
 

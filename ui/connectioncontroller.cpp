@@ -11,6 +11,7 @@
 #include <QMenu>
 #include <QMessageBox>
 #include <QSettings>
+#include <QThread>
 #include <QTimer>
 
 namespace outbox::ui {
@@ -23,6 +24,12 @@ ConnectionController::ConnectionController(Session *session, QWidget *dialogPare
     : QObject(dialogParent), m_session(session), m_parent(dialogParent)
 {
     connect(m_session, &Session::opened, this, &ConnectionController::onSessionOpened);
+}
+
+ConnectionController::~ConnectionController()
+{
+    if (m_trying) // a connect attempt ends within its connect timeout; its answer then has nobody to go to
+        m_trying->wait();
 }
 
 void ConnectionController::openLocation(const QString &location)
@@ -114,8 +121,37 @@ void ConnectionController::connectToServer(const ConnectionSpec &initial, const 
     dialog.setError(error);
     if (dialog.exec() != QDialog::Accepted)
         return;
+    if (m_open && !m_trying) {
+        tryServerThenOpen(dialog.spec());
+        return;
+    }
     m_fromDialog = true; // a failure opens the dialog again, its fields kept
     open(dialog.spec(), Storage::OpenMode::AnyOutbox);
+}
+
+// With an outbox open, the server is reached first (a read-only probe, off the GUI thread): a URL typed wrong,
+// a server down or a password refused brings the dialog back with the reason, and the open outbox stays open.
+void ConnectionController::tryServerThenOpen(const ConnectionSpec &spec)
+{
+    m_trying = QThread::create([this, spec] {
+        auto probe = Storage::probe(spec);
+        const QString error = probe.isOk() ? QString() : probe.error().message();
+        QMetaObject::invokeMethod(
+            this,
+            [this, spec, error] {
+                m_trying->wait();
+                delete m_trying;
+                m_trying = nullptr;
+                if (!error.isEmpty()) {
+                    connectToServer(spec, error);
+                    return;
+                }
+                m_fromDialog = true;
+                open(spec, Storage::OpenMode::AnyOutbox);
+            },
+            Qt::QueuedConnection);
+    });
+    m_trying->start();
 }
 
 void ConnectionController::setRecentMenu(QMenu *menu)

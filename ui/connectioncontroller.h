@@ -9,6 +9,7 @@
 #include <functional>
 
 class QMenu;
+class QThread;
 class QWidget;
 
 namespace outbox::ui {
@@ -24,6 +25,7 @@ class ConnectionController : public QObject
     Q_OBJECT
 public:
     ConnectionController(Session *session, QWidget *dialogParent);
+    ~ConnectionController() override;
 
     const ConnectionSpec &spec() const { return m_spec; }
     bool isOpen() const { return m_open; }
@@ -64,6 +66,9 @@ private:
     bool m_readOnly = false;
     QMenu *m_recentMenu = nullptr;
     std::function<QString()> m_busy;
+    // A server tried before the open outbox is given up (a connect that fails leaves it open).
+    QThread *m_trying = nullptr;
+    void tryServerThenOpen(const ConnectionSpec &spec);
 };
 
 } // namespace outbox::ui
