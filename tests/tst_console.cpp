@@ -511,6 +511,65 @@ private Q_SLOTS:
         }
     }
 
+    // Issue 27, section 4: finding by keyboard. "/" goes to the find box; one event found is selected and shown;
+    // an id found from inside a failure group's view leaves that view instead of showing 0 rows; none found
+    // while other filters are set says so; Tab leaves the table; Help > Keyboard lists the shortcuts.
+    void findingByKeyboard()
+    {
+        for (int i = 0; i < 3; ++i)
+            enqueue(QStringLiteral("order.created"));
+        const QString paid = enqueue(QStringLiteral("order.paid"));
+        deliver(3, EventStatus::Failed); // the three order.created: one failure group
+        openWindow();
+        QTableView *table = part<QTableView>("events");
+        table->setFocus();
+        QTest::keyClick(table, Qt::Key_Slash);
+        QCOMPARE(QApplication::focusWidget(), part<QLineEdit>("idFilter"));
+        QTest::keyClick(table, Qt::Key_Tab); // Tab is not trapped in the table's cells
+        table->setFocus();
+        QTest::keyClick(table, Qt::Key_Tab);
+        QVERIFY(QApplication::focusWidget() != table);
+
+        // From a failure group's view (the Failed tab, order.created, its three events), an id of another type.
+        auto *view = m_window->findChild<FailureGroupsView *>(QStringLiteral("failureGroupsView"));
+        auto *groups = view->findChild<QTableWidget *>(QStringLiteral("failureGroups"));
+        QTRY_COMPARE_WITH_TIMEOUT(groups->rowCount(), 1, 10000);
+        groups->setCurrentCell(0, 1);
+        QTest::mouseClick(view->findChild<QPushButton *>(QStringLiteral("showGroup")), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(part<QLabel>("restriction")->isVisible(), 10000);
+        waitRowsShown();
+        QCOMPARE(model()->rowCount(), 3);
+        table->setFocus();
+        QTest::keyClick(table, Qt::Key_Slash); // as an operator would: "/", the id, Enter
+        QCOMPARE(QApplication::focusWidget(), part<QLineEdit>("idFilter"));
+        QTest::keyClicks(part<QLineEdit>("idFilter"), paid);
+        QTest::keyClick(part<QLineEdit>("idFilter"), Qt::Key_Return);
+        QTRY_COMPARE(model()->rowCount(), 1);
+        QCOMPARE(model()->eventAt(0)->id, paid);
+        QVERIFY(!part<QLabel>("restriction")->isVisible());
+        QCOMPARE(part<QLineEdit>("typeFilter")->text(), QString());
+        // The one found is selected and shown.
+        QTRY_COMPARE(table->currentIndex().row(), 0);
+        QVERIFY(table->selectionModel()->isRowSelected(0, {}));
+        QTRY_COMPARE_WITH_TIMEOUT(part<DetailPane>("detailPane")->event().id, paid, 10000);
+
+        // None found while another filter is set: said, not silent.
+        QSignalSpy said(part<EventBrowser>("eventBrowser"), &EventBrowser::message);
+        part<QLineEdit>("typeFilter")->setText(QStringLiteral("order.created"));
+        part<QLineEdit>("idFilter")->setFocus();
+        QTest::keyClick(part<QLineEdit>("idFilter"), Qt::Key_Return);
+        QTRY_VERIFY(!said.isEmpty());
+        QVERIFY2(said.last().first().toString().contains(QStringLiteral("with the other filters set (type)")),
+            qPrintable(said.last().first().toString()));
+        QCOMPARE(model()->rowCount(), 0);
+
+        MessageBoxAnswer ok(QMessageBox::Ok);
+        m_window->action(QStringLiteral("keys"))->trigger();
+        QVERIFY(ok.seen);
+        for (const char *key : {"Shift+E", "Esc", "Ctrl+E", "Ctrl+Shift+S", "Ctrl+Shift+O", "/: find"})
+            QVERIFY2(ok.text.contains(QLatin1String(key)), key);
+    }
+
     void anotherOutboxOpensUnfiltered()
     {
         for (int i = 0; i < 3; ++i)
@@ -1395,9 +1454,9 @@ private Q_SLOTS:
         QVERIFY(traceShown);
         QTest::keyClick(table(), Qt::Key_K);
         QTRY_COMPARE(part<DetailPane>("detailPane")->event().id, second);
-        // "/" focuses the filter.
+        // "/" focuses the find box.
         QTest::keyClick(table(), Qt::Key_Slash);
-        QTRY_VERIFY(part<QLineEdit>("typeFilter")->hasFocus());
+        QTRY_VERIFY(part<QLineEdit>("idFilter")->hasFocus());
     }
 
     void hostileEventsAreShownAndSentIntact()

@@ -78,6 +78,7 @@ EventBrowser::EventBrowser(Session *session, QWidget *parent)
     m_table->setContextMenuPolicy(Qt::ActionsContextMenu);
     m_table->setWordWrap(false);
     m_table->setAlternatingRowColors(true);
+    m_table->setTabKeyNavigation(false); // Tab leaves the table for the next part (arrows, j and k move in it)
     m_table->verticalHeader()->hide();
     m_table->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
     m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
@@ -108,6 +109,8 @@ EventBrowser::EventBrowser(Session *session, QWidget *parent)
     connect(m_model, &EventTableModel::loadFinished, this, [this](qint64 rows, qint64 ms) {
         m_lastScanMs = ms;
         m_rowsLabel->setText(tr("%Ln event(s)", nullptr, rows) + (m_model->isSearching() ? tr(" found") : QString()));
+        if (std::exchange(m_findApplied, false))
+            findFinished(rows);
     });
     connect(m_model, &EventTableModel::rowsInserted, this, [this] {
         if (m_model->isLoading())
@@ -293,8 +296,8 @@ void EventBrowser::refreshRows()
 
 void EventBrowser::focusFilter()
 {
-    m_typeFilter->setFocus();
-    m_typeFilter->selectAll();
+    m_idFilter->setFocus(); // "/" finds, as in a browser or a mail client
+    m_idFilter->selectAll();
 }
 
 void EventBrowser::focusSearch()
@@ -335,9 +338,9 @@ QWidget *EventBrowser::buildFilterBar()
         row->addWidget(e);
         return e;
     };
-    m_idFilter = edit(tr("find: id, subject, key"), QStringLiteral("idFilter"), 150);
+    m_idFilter = edit(tr("find: id, subject, key  (/)"), QStringLiteral("idFilter"), 170);
     m_idFilter->setToolTip(tr("An event id or its start, a subject or an ordering key, in every status"));
-    m_typeFilter = edit(tr("type  (/)"), QStringLiteral("typeFilter"), 140);
+    m_typeFilter = edit(tr("type"), QStringLiteral("typeFilter"), 140);
     m_sourceFilter = edit(tr("source"), QStringLiteral("sourceFilter"), 100);
     m_keyFilter = edit(tr("ordering key"), QStringLiteral("keyFilter"), 90);
     m_errorFilter = edit(tr("error contains"), QStringLiteral("errorFilter"), 110);
@@ -513,6 +516,12 @@ void EventBrowser::applyFilters()
     EventFilter f;
     // An id is looked for in every status: the All tab shows it wherever it is.
     f.find = m_idFilter->text().trimmed(); // an id, the start of one, a subject or an ordering key
+    if (!f.find.isEmpty() && !m_restriction->isHidden()) {
+        // Finding leaves a failure group's view (its events and the filters it set), which would hide the rest.
+        for (QLineEdit *e : {m_typeFilter, m_sourceFilter, m_keyFilter, m_errorFilter, m_fromFilter, m_toFilter})
+            e->clear();
+        clearRestriction();
+    }
     if (!f.find.isEmpty() && m_tabs->currentIndex() != 0) {
         m_tabs->setCurrentIndex(0); // applies the filters again
         return;
@@ -534,6 +543,7 @@ void EventBrowser::applyFilters()
         return;
     }
     m_detail->clear();
+    m_findApplied = !f.find.isEmpty();
     if (!m_searchEdit->text().isEmpty()) {
         m_model->setFilter(f);
         startSearch();
@@ -541,6 +551,29 @@ void EventBrowser::applyFilters()
     }
     m_model->clearSearch();
     m_model->setFilter(f);
+}
+
+// What the find box found: one event is selected and shown; none, while other filters are set, says so.
+void EventBrowser::findFinished(qint64 rows)
+{
+    if (rows == 1) {
+        m_table->setCurrentIndex(m_model->index(0, 0));
+        m_table->selectRow(0);
+        showCurrentDetail();
+        return;
+    }
+    QStringList others;
+    for (QLineEdit *e : {m_typeFilter, m_sourceFilter, m_keyFilter, m_errorFilter, m_fromFilter, m_toFilter}) {
+        if (!e->text().trimmed().isEmpty())
+            others << e->placeholderText().section(QStringLiteral("  "), 0, 0);
+    }
+    if (rows == 0 && (!others.isEmpty() || !m_searchEdit->text().isEmpty()))
+        Q_EMIT message(
+            tr("No event matches \"%1\" with the other filters set (%2): Clear looks in every event.")
+                .arg(oneLine(m_idFilter->text().trimmed(), 60),
+                    (others + (m_searchEdit->text().isEmpty() ? QStringList() : QStringList{tr("payload search")}))
+                        .join(QStringLiteral(", "))),
+            10000);
 }
 
 void EventBrowser::startSearch()

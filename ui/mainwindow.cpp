@@ -232,7 +232,7 @@ void MainWindow::buildMenus()
         [this](bool checked) { setReadOnly(checked); });
     readOnly->setCheckable(true);
     readOnly->setToolTip(tr("No action of this console changes the outbox: for looking at production"));
-    add(view, tr("&Filter"), QStringLiteral("focusFilter"), QKeySequence(Qt::Key_Slash),
+    add(view, tr("&Find an event"), QStringLiteral("focusFilter"), QKeySequence(Qt::Key_Slash),
         [this] { m_browser->focusFilter(); });
     add(view, tr("&Search payloads"), QStringLiteral("focusSearch"), QKeySequence::Find,
         [this] { m_browser->focusSearch(); });
@@ -315,8 +315,12 @@ void MainWindow::buildMenus()
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     add(help, tr("&Keyboard"), QStringLiteral("keys"), QKeySequence::HelpContents, [this] {
         QMessageBox::information(this, tr("Keyboard"),
-            tr("j / k or arrows: move\nEnter: event details\n/: filter\nCtrl+F: search payloads\n"
-               "R: retry\nShift+P: replay\nDel: delete\nSpace: pause live refresh\nF5: refresh"));
+            tr("j / k or arrows: move\nEnter: event details\nEsc: clear the selection (live refresh goes on)\n"
+               "Tab / Shift+Tab: the next / previous part\n/: find an event (id, subject, key)\n"
+               "Ctrl+F: search payloads\nR: retry\nShift+P: replay\nShift+E: edit and retry\nDel: delete\n"
+               "Ctrl+C: copy the id\nSpace: pause live refresh\nF5: refresh\nCtrl+E: compose an event\n"
+               "Ctrl+Shift+S: start the relayer\nCtrl+Shift+1: relay once\n"
+               "Ctrl+Shift+O: connect to a database server\nCtrl+O: open an outbox file\nF1: this list"));
     });
     add(help, tr("&About"), QStringLiteral("about"), QKeySequence(), [this] {
         QMessageBox::about(this, tr("Outbox Console"),
