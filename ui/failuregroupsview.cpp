@@ -59,7 +59,7 @@ FailureGroupsView::FailureGroupsView(Session *session, QWidget *parent) : QWidge
     m_table = new QTableWidget(0, ColumnCount, this);
     m_table->setObjectName(QStringLiteral("failureGroups"));
     m_table->setHorizontalHeaderLabels(
-        {tr("Events"), tr("Type"), tr("HTTP"), tr("Cause"), tr("First failure"), tr("Last failure")});
+        {tr("Events"), tr("Type"), tr("HTTP"), tr("Cause (an example)"), tr("First failure"), tr("Last failure")});
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setSelectionMode(QAbstractItemView::SingleSelection);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -94,7 +94,8 @@ FailureGroupsView::FailureGroupsView(Session *session, QWidget *parent) : QWidge
 QString FailureGroupsView::groupName(const FailureGroup &g)
 {
     return tr("%1 · %2 · %3")
-        .arg(g.type, g.httpStatus > 0 ? tr("HTTP %1").arg(g.httpStatus) : tr("no HTTP status"), oneLine(g.cause, 120));
+        .arg(g.type, g.httpStatus > 0 ? tr("HTTP %1").arg(g.httpStatus) : tr("no HTTP status"),
+            oneLine(g.example.isEmpty() ? g.cause : g.example, 120));
 }
 
 void FailureGroupsView::clear()
@@ -164,8 +165,10 @@ void FailureGroupsView::showGroups(const QList<FailureGroup> &groups, qint64 ela
         m_table->setItem(row, Type, type);
         m_table->setItem(
             row, Http, numberItem(g.httpStatus, g.httpStatus > 0 ? QString::number(g.httpStatus) : QString()));
-        auto *cause = new QTableWidgetItem(oneLine(g.cause, 300));
-        cause->setToolTip(plainTooltip(tr("For example: %1").arg(g.example)));
+        // A real error of the group, hosts, ports and codes as written; the group is all errors of its form.
+        auto *cause = new QTableWidgetItem(oneLine(g.example.isEmpty() ? g.cause : g.example, 300));
+        cause->setToolTip(plainTooltip(
+            tr("%1\n\nThe group holds every error of this form (numbers and ids as #): %2").arg(g.example, g.cause)));
         m_table->setItem(row, Cause, cause);
         m_table->setItem(row, FirstSeen, new QTableWidgetItem(timeText(g.firstSeen)));
         m_table->setItem(row, LastSeen, new QTableWidgetItem(timeText(g.lastSeen)));
