@@ -660,6 +660,8 @@ private Q_SLOTS:
         auto *refusal = part<RelayPanel>("relayPanel")->findChild<QLabel *>(QStringLiteral("relayRefusal"));
         QVERIFY(refusal->isVisible());
         QVERIFY(refusal->text().contains(QStringLiteral("left to the framework's own relayer")));
+        // Said in place of the settings, which would only look editable (issue 27, section 6).
+        QVERIFY(!part<QWidget>("relayControls")->isVisible());
         {
             MessageBoxAnswer answer(QMessageBox::Ok);
             m_window->action(QStringLiteral("relayStart"))->trigger();

@@ -95,7 +95,13 @@ RelayPanel::RelayPanel(QWidget *parent) : QWidget(parent)
     m_clientKey = field(QStringLiteral("relayClientKey"), tr("Client key"), tr("its PEM private key"));
     m_routesFile = field(QStringLiteral("relayRoutesFile"), tr("Routes file"),
         tr("[route NAME] sections: types, target, mode…; the target URL above becomes the default route"));
-    layout->addLayout(form);
+    // The settings and buttons, hidden for an outbox this console does not relay (the refusal says why).
+    m_controls = new QWidget(this);
+    m_controls->setObjectName(QStringLiteral("relayControls"));
+    auto *controls = new QVBoxLayout(m_controls);
+    controls->setContentsMargins(0, 0, 0, 0);
+    controls->addLayout(form);
+    layout->addWidget(m_controls);
 
     auto *buttons = new QHBoxLayout;
     m_start = new QPushButton(tr("Start"), this);
@@ -104,7 +110,7 @@ RelayPanel::RelayPanel(QWidget *parent) : QWidget(parent)
     m_once = new QPushButton(tr("Relay once"), this);
     for (QPushButton *b : {m_start, m_pause, m_stop, m_once})
         buttons->addWidget(b);
-    layout->addLayout(buttons);
+    controls->addLayout(buttons);
     m_stateLabel = new QLabel(this);
     m_stateLabel->setObjectName(QStringLiteral("relayState"));
     m_stateLabel->setTextFormat(Qt::PlainText);
@@ -160,6 +166,7 @@ void RelayPanel::setConnection(const ConnectionSpec &spec, bool open, const QStr
     m_refusal = open ? refusal : QString();
     m_refusalLabel->setText(m_refusal.isEmpty() ? QString() : tr("Not relayed from here: %1.").arg(m_refusal));
     m_refusalLabel->setVisible(!m_refusal.isEmpty());
+    m_controls->setVisible(m_refusal.isEmpty()); // no settings that look editable where nothing will relay
     updateButtons();
 }
 

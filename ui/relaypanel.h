@@ -123,6 +123,7 @@ private:
     QPushButton *m_once;
     QLabel *m_stateLabel;
     QLabel *m_refusalLabel;
+    QWidget *m_controls; // the settings and the buttons
     QString m_receiverUrl; // the local receiver's URL when it was made the target
     qint64 m_pending = 0;
     QStringList m_otherTargets; // of the outbox's other live relayers
