@@ -219,6 +219,38 @@ private Q_SLOTS:
         QCOMPARE(fingerprint(), before);
     }
 
+    // Issue 27, section 5: --drain ends while events back off (exit 1, "to retry"); --until-settled waits for
+    // them to come due and tries again until each is sent or failed. Both summaries count events, not attempts.
+    void relayUntilSettledWaitsForRetries()
+    {
+        for (int i = 0; i < 12; ++i)
+            enqueueOne();
+        Receiver receiver;
+        QVERIFY(!receiver.listen().isError());
+        ReceiverFaults flaky;
+        flaky.failRate = 0.5;
+        flaky.status = 500;
+        receiver.setFaults(flaky);
+        const QStringList common = {"relay", "--target", receiver.url().toString(), "--retry-backoff", "100",
+            "--max-retry-backoff", "300", "--max-retries", "30"};
+        const Run drained = run(common + QStringList{"--drain"});
+        QCOMPARE(drained.exitCode, 1);
+        QVERIFY2(drained.out.startsWith("processed 12: "), drained.out.constData()); // 12 events, not attempts
+        QVERIFY2(!drained.out.contains(" 0 to retry"), drained.out.constData());
+        const Run settled = run(common + QStringList{"--until-settled"});
+        QCOMPARE(settled.exitCode, 0);
+        QVERIFY2(QRegularExpression(QStringLiteral("^processed [0-9]+: ([0-9]+) sent, 0 to retry, 0 failed$"))
+                     .match(QString::fromUtf8(settled.out.trimmed()))
+                     .hasMatch(),
+            settled.out.constData());
+        const Run stats = run({"stats", "--json"});
+        const QJsonObject s = QJsonDocument::fromJson(stats.out).object();
+        QCOMPARE(s.value(QStringLiteral("sent")).toInt(), 12);
+        QCOMPARE(s.value(QStringLiteral("pending")).toInt(), 0);
+        const Run both = run({"relay", "--target", receiver.url().toString(), "--once", "--until-settled"});
+        QCOMPARE(both.exitCode, 2);
+    }
+
     void relayDrainDeliversEverything()
     {
         for (int i = 0; i < 12; ++i)

@@ -303,6 +303,9 @@ int cmdRelay(const QStringList &args)
         QStringLiteral("url"));
     cmd.addOption(QStringLiteral("once"), QStringLiteral("Process one batch, then exit."));
     cmd.addOption(QStringLiteral("drain"), QStringLiteral("Process batches until nothing is due, then exit."));
+    cmd.addOption(QStringLiteral("until-settled"),
+        QStringLiteral("Like --drain, but wait for events backing off to come due and try them again, until every "
+                       "event is sent or failed (or parked behind a failed one); then exit."));
     cmd.addOption(QStringLiteral("mode"), QStringLiteral("Content mode: binary (default), structured or batch."),
         QStringLiteral("mode"));
     cmd.addOption(QStringLiteral("batch-size"), QStringLiteral("Events per batch (default 100)."), QStringLiteral("n"));
@@ -451,9 +454,11 @@ int cmdRelay(const QStringList &args)
         fail(BadUsage, problem);
 
     const bool once = cmd.isSet(QStringLiteral("once"));
-    const bool drain = cmd.isSet(QStringLiteral("drain"));
+    const bool settle = cmd.isSet(QStringLiteral("until-settled"));
+    const bool drain = cmd.isSet(QStringLiteral("drain")) || settle;
     if (once && drain)
-        fail(BadUsage, QStringLiteral("give --once or --drain, not both"));
+        fail(BadUsage,
+            QStringLiteral("give one of --once, --drain and --until-settled")); // (--until-settled drains)
     // One line per event outcome, at a level (journald takes stderr lines as they are).
     // --quiet (and --once/--drain by default) log no event at all, only relayer errors and the summary.
     enum Level { LogNone = -1, LogError, LogWarning, LogInfo, LogDebug };
@@ -487,15 +492,22 @@ int cmdRelay(const QStringList &args)
 
     Relayer relayer(spec, config);
     int sent = 0, retried = 0, failed = 0;
+    // --once and --drain: each event's last outcome, so the summary counts events, not attempts.
+    QHash<QString, Attempt::Outcome> outcomeOf;
+    const bool counting = once || drain;
     QString firstProblem;
     QObject::connect(&relayer, &Relayer::eventSent, [&](const QString &id, int status, qint64 ms) {
         ++sent;
+        if (counting)
+            outcomeOf.insert(id, Attempt::Outcome::Sent);
         if (level >= LogInfo)
             cli::printError(QStringLiteral("sent %1 (HTTP %2, %3 ms)").arg(id).arg(status).arg(ms));
     });
     QObject::connect(&relayer, &Relayer::eventRetryScheduled,
         [&](const QString &id, int, const QString &error, const QDateTime &next) {
             ++retried;
+            if (counting)
+                outcomeOf.insert(id, Attempt::Outcome::Retry);
             if (firstProblem.isEmpty())
                 firstProblem = error;
             if (level >= LogWarning)
@@ -503,6 +515,8 @@ int cmdRelay(const QStringList &args)
         });
     QObject::connect(&relayer, &Relayer::eventFailed, [&](const QString &id, int, const QString &error) {
         ++failed;
+        if (counting)
+            outcomeOf.insert(id, Attempt::Outcome::Failed);
         if (firstProblem.isEmpty())
             firstProblem = error;
         if (level >= LogError)
@@ -511,41 +525,73 @@ int cmdRelay(const QStringList &args)
     QObject::connect(&relayer, &Relayer::errorOccurred, [&](const QString &message) { cli::printError(message); });
 
     if (once || drain) {
-        int total = 0;
         if (once) {
             const RelayOnceResult r = relayer.relayOnce();
             if (r.error)
                 fail(RuntimeFailure, r.error.message());
-            total = r.processed;
             QCoreApplication::processEvents(); // deliver the relayer's queued signals
         } else {
-            // As many requests in flight as a running relayer keeps, until nothing is due.
-            RelayOnceResult result;
-            bool finished = false;
-            relayer.drainAsync([&result, &finished](const RelayOnceResult &r) {
-                result = r;
-                finished = true;
+            bool stopped = false;
+            onTermination(&relayer, [&relayer, &stopped] {
+                stopped = true;
+                relayer.stop();
                 QCoreApplication::quit();
             });
-            // A drain that cannot start (the outbox cannot be opened) answers at once, before the event loop
-            // runs, and quit() does nothing outside it.
-            if (!finished) {
-                onTermination(&relayer, [&relayer] { relayer.stop(); });
+            std::unique_ptr<Storage> storage; // --until-settled: what is left, and when it comes due
+            for (;;) {
+                // As many requests in flight as a running relayer keeps, until nothing is due.
+                RelayOnceResult result;
+                bool finished = false;
+                relayer.drainAsync([&result, &finished](const RelayOnceResult &r) {
+                    result = r;
+                    finished = true;
+                    QCoreApplication::quit();
+                });
+                // A drain that cannot start (the outbox cannot be opened) answers at once, before the event
+                // loop runs, and quit() does nothing outside it.
+                if (!finished)
+                    QCoreApplication::exec();
+                QCoreApplication::processEvents();
+                if (result.error)
+                    fail(RuntimeFailure, result.error.message());
+                if (!settle || stopped)
+                    break;
+                // Events backing off: wait until the next one is due, and drain again.
+                if (!storage)
+                    storage = cmd.openStorage(Storage::OpenMode::AnyOutbox);
+                auto stats = storage->stats();
+                if (!stats.isOk())
+                    fail(RuntimeFailure, stats.error().message());
+                if (stats->pending - stats->parked <= 0)
+                    break; // settled: sent, failed, or parked behind a failed event of their key
+                auto next = storage->nextDueAt();
+                if (!next.isOk())
+                    fail(RuntimeFailure, next.error().message());
+                if (!next->isValid())
+                    break;
+                const qint64 wait = qBound<qint64>(0, QDateTime::currentDateTimeUtc().msecsTo(*next) + 20, 86400000LL);
+                QTimer::singleShot(int(wait), &relayer, [] { QCoreApplication::quit(); });
                 QCoreApplication::exec();
+                if (stopped)
+                    break;
             }
-            QCoreApplication::processEvents();
-            if (result.error)
-                fail(RuntimeFailure, result.error.message());
-            total = result.processed;
         }
+        qint64 eventsSent = 0, eventsRetrying = 0, eventsFailed = 0;
+        for (const Attempt::Outcome o : std::as_const(outcomeOf)) {
+            eventsSent += o == Attempt::Outcome::Sent;
+            eventsRetrying += o == Attempt::Outcome::Retry;
+            eventsFailed += o == Attempt::Outcome::Failed;
+        }
+        const qint64 total = outcomeOf.size();
+        // Events, each by its last outcome (an event retried and then sent counts once, as sent).
         cli::printLine(QStringLiteral("processed %1: %2 sent, %3 to retry, %4 failed")
                            .arg(total)
-                           .arg(sent)
-                           .arg(retried)
-                           .arg(failed));
-        if (retried + failed > 0) {
+                           .arg(eventsSent)
+                           .arg(eventsRetrying)
+                           .arg(eventsFailed));
+        if (eventsRetrying + eventsFailed > 0) {
             cli::printError(QStringLiteral("%1 of %2 events were not delivered: %3")
-                                .arg(retried + failed)
+                                .arg(eventsRetrying + eventsFailed)
                                 .arg(total)
                                 .arg(firstProblem));
             return RuntimeFailure;
