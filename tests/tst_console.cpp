@@ -545,6 +545,7 @@ private Q_SLOTS:
         QTest::keyClicks(part<QLineEdit>("idFilter"), paid);
         QTest::keyClick(part<QLineEdit>("idFilter"), Qt::Key_Return);
         QTRY_COMPARE(model()->rowCount(), 1);
+        QTRY_VERIFY(model()->eventAt(0)); // (the row's attributes arrive after its number)
         QCOMPARE(model()->eventAt(0)->id, paid);
         QVERIFY(!part<QLabel>("restriction")->isVisible());
         QCOMPARE(part<QLineEdit>("typeFilter")->text(), QString());
@@ -568,6 +569,38 @@ private Q_SLOTS:
         QVERIFY(ok.seen);
         for (const char *key : {"Shift+E", "Esc", "Ctrl+E", "Ctrl+Shift+S", "Ctrl+Shift+O", "/: find"})
             QVERIFY2(ok.text.contains(QLatin1String(key)), key);
+    }
+
+    // Issue 27, section 6: "this event" for a colleague. Events > Copy link gives a command line naming the
+    // event and the outbox (no password); outbox-console --event ID opens the outbox with that event found,
+    // selected and shown.
+    void eventLinkOpensTheEvent()
+    {
+        QStringList ids;
+        for (int i = 0; i < 5; ++i)
+            ids << enqueue(QStringLiteral("com.example.link"));
+        openWindow();
+        const int row = 2;
+        table()->setCurrentIndex(model()->index(row, 0));
+        const QString id = model()->eventAt(row)->id;
+        m_window->action(QStringLiteral("copyLink"))->trigger();
+        const QString link = QApplication::clipboard()->text();
+        QVERIFY2(link.startsWith(QStringLiteral("outbox-console --event '%1' '").arg(id)), qPrintable(link));
+        QVERIFY(!link.contains(QStringLiteral("outbox-test-secret")));
+        QCOMPARE(link, m_window->eventLink(id));
+
+        m_window = std::make_unique<MainWindow>();
+        m_window->setLiveRefreshPaused(false);
+        m_window->show();
+        m_window->showEventOnOpen(id);
+        QSignalSpy opened(m_window.get(), &MainWindow::outboxOpened);
+        m_window->openLocation(m_spec.toUrl());
+        QVERIFY(opened.wait(10000));
+        QTRY_COMPARE_WITH_TIMEOUT(model()->rowCount(), 1, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(part<DetailPane>("detailPane")->event().id, id, 10000);
+        QTRY_VERIFY(model()->eventAt(0)); // (the row's attributes arrive after its number)
+        QCOMPARE(model()->eventAt(0)->id, id);
+        QVERIFY(table()->selectionModel()->isRowSelected(0, {}));
     }
 
     void anotherOutboxOpensUnfiltered()

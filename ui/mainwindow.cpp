@@ -282,7 +282,15 @@ void MainWindow::buildMenus()
         }
         QApplication::clipboard()->setText(ids.join(QLatin1Char('\n')));
     });
-    for (QAction *a : {retry, retryTo, replay, remove, reproduce, editRetry, copyId})
+    // A line a colleague runs to see the same event: the outbox's URL without its password.
+    QAction *copyLink =
+        add(events, tr("Copy &link (command line)"), QStringLiteral("copyLink"), QKeySequence(), [this] {
+            const OutboxEvent *e = m_model->eventAt(m_table->currentIndex().row());
+            if (!e)
+                return;
+            QApplication::clipboard()->setText(eventLink(e->id));
+        });
+    for (QAction *a : {retry, retryTo, replay, remove, reproduce, editRetry, copyId, copyLink})
         m_table->addAction(a);
     // Filters from the row under the operator's hand: this type, source, key, or error (its cause's text).
     m_browser->addFilterActions();
@@ -355,6 +363,22 @@ void MainWindow::openLocation(const QString &location)
     m_connections->openLocation(location);
 }
 
+QString MainWindow::eventLink(const QString &id) const
+{
+    ConnectionSpec where = m_connections->spec();
+    where.password.clear(); // never handed on; the colleague is asked for theirs
+    const QString url = where.backend == ConnectionSpec::Backend::Sqlite ? where.database : where.toUrl();
+    auto quoted = [](QString text) {
+        return QLatin1Char('\'') + text.replace(QLatin1Char('\''), QStringLiteral("'\\''")) + QLatin1Char('\'');
+    };
+    return QStringLiteral("outbox-console --event %1 %2").arg(quoted(id), quoted(url));
+}
+
+void MainWindow::showEventOnOpen(const QString &id)
+{
+    m_eventOnOpen = id;
+}
+
 void MainWindow::openOutbox(const ConnectionSpec &spec, Storage::OpenMode mode)
 {
     m_connections->open(spec, mode);
@@ -412,6 +436,8 @@ void MainWindow::onOpened(const QString &error)
         return;
     }
     statusBar()->showMessage(tr("Opened %1").arg(m_connections->spec().displayUrl()), 4000);
+    if (!m_eventOnOpen.isEmpty()) // outbox-console --event ID: found, selected and shown
+        m_browser->findEvent(std::exchange(m_eventOnOpen, QString()));
     // The receiver is a development tool: its dock shows for the demo, or while it runs; View brings it back.
     if (auto *tester = findChild<QDockWidget *>(QStringLiteral("testerDock")))
         tester->setVisible(m_demo || !m_tester->receiverUrl().isEmpty());

@@ -54,6 +54,10 @@ public:
 
     // Opens FILE_OR_URL: a postgresql:// or sqlite: URL, or the path of an existing outbox file.
     void openLocation(const QString &location);
+    // The event to find, select and show once the next outbox has opened (outbox-console --event ID).
+    void showEventOnOpen(const QString &id);
+    // "outbox-console --event 'ID' 'URL'" for this outbox (its password left out), for a colleague.
+    QString eventLink(const QString &id) const;
     void openOutbox(const ConnectionSpec &spec, Storage::OpenMode mode);
     // The demo outbox in the user's data directory, filled with sample events on first use, with the local
     // receiver started as the relay target.
@@ -148,6 +152,7 @@ private:
     QLabel *m_relayBadge = nullptr;
     QAction *m_releaseStuck = nullptr;
     qint64 m_processing = 0; // a foreign outbox's rows marked "processing", at the last refresh
+    QString m_eventOnOpen; // an event to find once the outbox is open (outbox-console --event ID)
 };
 
 } // namespace outbox::ui

@@ -19,6 +19,10 @@ const QCommandLineOption screenshot(QStringLiteral("screenshot"),
     QStringLiteral("Save a picture of the window to FILE once the outbox is shown, then quit "
                    "(packaging/screenshots.sh uses it)."),
     QStringLiteral("FILE"));
+const QCommandLineOption event(QStringLiteral("event"),
+    QStringLiteral("Find the event with this id once the outbox is open, and show it (Events > Copy link gives "
+                   "such a command line)."),
+    QStringLiteral("ID"));
 const QCommandLineOption readOnly(QStringLiteral("read-only"),
     QStringLiteral("Open read-only: no action of the console changes the outbox (no retry, replay, delete, "
                    "cleanup, enqueue or relaying)."));
@@ -36,6 +40,7 @@ void describe(QCommandLineParser &parser)
                        "Without one, the demo outbox opens."));
     parser.addOption(screenshot);
     parser.addOption(readOnly);
+    parser.addOption(event);
 }
 } // namespace
 
@@ -62,6 +67,8 @@ int main(int argc, char *argv[])
 
     outbox::ui::MainWindow window;
     window.setReadOnly(parser.isSet(readOnly));
+    if (parser.isSet(event))
+        window.showEventOnOpen(parser.value(event).trimmed());
     window.show();
     if (parser.isSet(screenshot)) {
         // Once the rows are in: select the newest failed event, so the detail pane shows one, and save the window.
