@@ -51,6 +51,7 @@
 #include <QDockWidget>
 #include <QClipboard>
 #include <QTcpServer>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTest>
@@ -1316,6 +1317,32 @@ private Q_SLOTS:
         QVERIFY(g.open(QIODevice::ReadOnly));
         QCOMPARE(g.readAll().count('\n'), 3);
         QCOMPARE(count(QStringLiteral("status = 'pending'")), 3);
+
+        // With the delivery state (issue 27, section 6): status, attempts, last error and the history beside
+        // the CloudEvent, its data still as stored.
+        m_window->setReadOnly(false);
+        deliver(1, EventStatus::Failed); // the oldest, com.example.a: HTTP 404
+        waitRowsShown();
+        const QString withState = m_dir.filePath(QStringLiteral("state.jsonl"));
+        m_window->exportEvents(withState, true);
+        QVERIFY(finished.wait(10000));
+        QFile h(withState);
+        QVERIFY(h.open(QIODevice::ReadOnly));
+        const QList<QByteArray> stateLines = h.readAll().split('\n');
+        QCOMPARE(stateLines.size(), 4);
+        const QByteArray &failedLine = stateLines[2]; // newest first: c, b, a
+        QVERIFY2(failedLine.contains("\"data\":{\"n\":1,\"big\":12345678901234567890}"), failedLine.constData());
+        const QJsonObject o = QJsonDocument::fromJson(failedLine).object();
+        QCOMPARE(o.value("event").toObject().value("type").toString(), QStringLiteral("com.example.a"));
+        QCOMPARE(o.value("status").toString(), QStringLiteral("failed"));
+        QCOMPARE(o.value("attempts").toInt(), 1);
+        QCOMPARE(o.value("last_http_status").toInt(), 404);
+        QVERIFY(o.value("last_error").toString().contains(QStringLiteral("no such route")));
+        const QJsonArray history = o.value("history").toArray();
+        QCOMPARE(history.size(), 1);
+        QCOMPARE(history.first().toObject().value("outcome").toString(), QStringLiteral("failed"));
+        QCOMPARE(history.first().toObject().value("http_status").toInt(), 404);
+        QCOMPARE(QJsonDocument::fromJson(stateLines[0]).object().value("status").toString(), QStringLiteral("pending"));
     }
 
     void retrySelectionThroughWidgets()

@@ -16,6 +16,9 @@
 #include <QLocale>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSaveFile>
 #include <QSpinBox>
 #include <QSysInfo>
@@ -184,12 +187,38 @@ void EventActions::run(EventAction action, const QList<qint64> &sequences, const
     });
 }
 
-void EventActions::exportEvents(const QList<qint64> &sequences, const QString &path, const QString &scopeText)
+// An exported event with where it stands and its history, the CloudEvent spliced in as written (never
+// parsed into a QJsonValue, which would round big numbers).
+static Result<QByteArray> withDeliveryState(Storage &s, const OutboxEvent &e)
+{
+    QJsonArray history;
+    if (s.has(Storage::Capability::AttemptHistory)) {
+        auto attempts = s.attempts(e.id);
+        if (!attempts.isOk())
+            return attempts.error();
+        for (const Attempt &a : *attempts)
+            history.append(QJsonObject{{QStringLiteral("at"), cloudevents::formatTime(a.attemptedAt)},
+                {QStringLiteral("outcome"), outcomeName(a.outcome)}, {QStringLiteral("http_status"), a.httpStatus},
+                {QStringLiteral("error"), a.error}, {QStringLiteral("duration_ms"), a.durationMs},
+                {QStringLiteral("relayer"), a.relayer}});
+    }
+    const QJsonObject state{{QStringLiteral("status"), statusName(e.status)}, {QStringLiteral("attempts"), e.attempts},
+        {QStringLiteral("last_http_status"), e.lastHttpStatus},
+        {QStringLiteral("last_error"), e.lastError.isEmpty() ? QJsonValue() : QJsonValue(e.lastError)},
+        {QStringLiteral("created_at"), cloudevents::formatTime(e.createdAt)},
+        {QStringLiteral("sent_at"), e.sentAt.isValid() ? QJsonValue(cloudevents::formatTime(e.sentAt)) : QJsonValue()},
+        {QStringLiteral("history"), history}};
+    return QByteArray("{\"event\":") + cloudevents::structuredJson(e) + ','
+        + QJsonDocument(state).toJson(QJsonDocument::Compact).mid(1);
+}
+
+void EventActions::exportEvents(
+    const QList<qint64> &sequences, const QString &path, const QString &scopeText, bool withState)
 {
     Q_EMIT progress(tr("Exporting %1…").arg(scopeText));
     m_session->call<Result<qint64>>(
         this,
-        [sequences, path](Storage &s) -> Result<qint64> {
+        [sequences, path, withState](Storage &s) -> Result<qint64> {
             QSaveFile file(path);
             if (!file.open(QIODevice::WriteOnly))
                 return Error(
@@ -207,7 +236,14 @@ void EventActions::exportEvents(const QList<qint64> &sequences, const QString &p
                     const auto it = at.constFind(seq);
                     if (it == at.constEnd())
                         continue; // gone meanwhile
-                    file.write(cloudevents::structuredJson(rows->at(*it)));
+                    if (withState) {
+                        auto line = withDeliveryState(s, rows->at(*it));
+                        if (!line.isOk())
+                            return line.error();
+                        file.write(*line);
+                    } else {
+                        file.write(cloudevents::structuredJson(rows->at(*it)));
+                    }
                     file.write("\n");
                     ++written;
                 }

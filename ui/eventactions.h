@@ -68,7 +68,10 @@ public:
     // Writes the events with these sequences, in this order, to a file as JSON lines: one CloudEvent in
     // structured mode per line (data byte for byte where it is JSON, else data_base64). Changes nothing in the
     // outbox, so it runs in read-only mode too.
-    void exportEvents(const QList<qint64> &sequences, const QString &path, const QString &scopeText);
+    // One structured CloudEvent per line; withState: each line {"event": the CloudEvent, "status", "attempts",
+    // "last_http_status", "last_error", "created_at", "sent_at", "history": [its attempts]}.
+    void exportEvents(
+        const QList<qint64> &sequences, const QString &path, const QString &scopeText, bool withState = false);
     // A foreign outbox: `processing` is how many rows are marked so now (for the dialog's explanation).
     void releaseStuck(qint64 processing);
     void executeRelease(const QDateTime &cutoff);

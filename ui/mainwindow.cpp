@@ -269,6 +269,12 @@ void MainWindow::buildMenus()
         if (!path.isEmpty())
             exportEvents(path);
     });
+    add(events, tr("Export with delivery &history…"), QStringLiteral("exportHistory"), QKeySequence(), [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export events with their delivery history"),
+            QDir::home().filePath(QStringLiteral("events-history.jsonl")), tr("JSON lines (*.jsonl);;All files (*)"));
+        if (!path.isEmpty())
+            exportEvents(path, true);
+    });
     add(events, tr("&Clean up old events…"), QStringLiteral("cleanup"), QKeySequence(), [this] { cleanupOld(); });
     m_releaseStuck = add(events, tr("Release &stuck events…"), QStringLiteral("releaseStuck"), QKeySequence(),
         [this] { releaseStuck(); });
@@ -577,7 +583,7 @@ void MainWindow::retrySelectedTo()
     m_actions->retryTo(seqs, config, selectionText(seqs.size()));
 }
 
-void MainWindow::exportEvents(const QString &path)
+void MainWindow::exportEvents(const QString &path, bool withState)
 {
     if (!m_connections->isOpen())
         return;
@@ -591,7 +597,7 @@ void MainWindow::exportEvents(const QString &path)
             return;
         scope = tr("all %L1 events that match: %2").arg(seqs.size()).arg(m_browser->describeFilter());
     }
-    m_actions->exportEvents(seqs, path, scope);
+    m_actions->exportEvents(seqs, path, scope, withState);
 }
 
 void MainWindow::cleanupOld()

@@ -70,7 +70,7 @@ public:
     void retrySelectedTo();
     void cleanupOld();
     // The selected events, or all that match, to a file of JSON lines (Events ▸ Export).
-    void exportEvents(const QString &path);
+    void exportEvents(const QString &path, bool withState = false);
     // A foreign outbox: rows its relayer left "processing" back to pending (Capability::ReleaseStuck).
     void releaseStuck();
     void executeRelease(const QDateTime &cutoff);
