@@ -14,6 +14,7 @@
 #include <QSslCertificate>
 #include <QSslConfiguration>
 #include <QSslKey>
+#include <QStandardPaths>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -168,6 +169,19 @@ inline void createRomancyTable(QSqlDatabase db, outbox::ConnectionSpec::Backend 
 }
 
 // An application's own connection to the outbox (the way a program embedding the engine would hold one).
+// Points this process's home at `home` and turns on QStandardPaths' test mode, so settings and the demo outbox
+// go to a throwaway place of this process alone. The backends' runs of a console test go side by side under
+// ctest -j: with a home shared between them, one run's QSettings().clear() and demo outbox landed in the middle
+// of another's test. Call it before anything reads a setting.
+inline bool useOwnHome(const QTemporaryDir &home)
+{
+    if (!home.isValid())
+        return false;
+    qputenv("HOME", QFile::encodeName(home.path()));
+    QStandardPaths::setTestModeEnabled(true);
+    return true;
+}
+
 class AppConnection
 {
 public:

@@ -127,6 +127,7 @@ class TestConsole : public QObject
 {
     Q_OBJECT
 
+    QTemporaryDir m_home; // this process's home (see initTestCase)
     QTemporaryDir m_dir;
     ConnectionSpec m_spec;
     std::unique_ptr<AppConnection> m_app;
@@ -228,7 +229,7 @@ class TestConsole : public QObject
 private Q_SLOTS:
     void initTestCase()
     {
-        QStandardPaths::setTestModeEnabled(true); // settings and the demo outbox go to a throwaway place
+        QVERIFY(testsupport::useOwnHome(m_home)); // settings and the demo outbox go to a throwaway place
         QSettings().clear();
     }
 

@@ -27,8 +27,10 @@ class TestContention : public QObject
 {
     Q_OBJECT
 
+    QTemporaryDir m_home;
+
 private Q_SLOTS:
-    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+    void initTestCase() { QVERIFY(testsupport::useOwnHome(m_home)); }
 
     void consoleRelayersAndEnqueuerShareOneFile()
     {
