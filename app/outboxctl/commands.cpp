@@ -1269,7 +1269,7 @@ int cmdDemo(const QStringList &args)
     cli::printLine(QStringLiteral("outbox:   %1").arg(storage->spec().displayUrl()));
     cli::printLine(QStringLiteral("receiver: %1").arg(receiver.url().toString()));
 
-    // The console's sample events (engine/demo.h), continuing its numbering: one order's events, in one
+    // The console's sample events (engine/support/demo.h), continuing its numbering: one order's events, in one
     // transaction.
     auto existing = storage->countEvents({});
     if (!existing.isOk())

@@ -42,7 +42,7 @@ struct HttpSenderOptions
     static QSslKey readPrivateKey(const QString &path);
 };
 
-// The default sender: CloudEvents over HTTP/1.1 with a client of the engine's own (engine/httpsender.cpp says
+// The default sender: CloudEvents over HTTP/1.1 with a client of the engine's own (engine/transport/http/httpsender.cpp says
 // why not QNetworkAccessManager), a bounded number of requests in flight and a deadline per request. The
 // object lives on the relayer's thread and is used from there; the network client runs on a thread of its
 // own, so requests keep flowing while the relayer writes results to the database.

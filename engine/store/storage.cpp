@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Storage's static side: opening (with the read-only probe first), the schema, and an application's enqueue.
-// Everything that differs per database is in the dialects (dialect_*.cpp) and their SQL files (engine/sql/).
+// Everything that differs per database is in the dialects (dialect_*.cpp) and their SQL files (engine/store/sql/).
 #include "storage.h"
 
 #include "dialect.h"

@@ -2,8 +2,8 @@
 #pragma once
 
 // Private: what differs between the databases the outbox runs on. Storage has one implementation
-// (SqlStorage); the SQL text is kept in resource files (engine/sql/<dialect>/<name>.sql, falling back to
-// engine/sql/common/<name>.sql), and whatever differs beyond the text is a hook of the dialect object chosen
+// (SqlStorage); the SQL text is kept in resource files (engine/store/sql/<dialect>/<name>.sql, falling back to
+// engine/store/sql/common/<name>.sql), and whatever differs beyond the text is a hook of the dialect object chosen
 // once, from the Qt driver's name, when a connection is opened. Adding a database is a new Dialect subclass,
 // its SQL folder and one registration line in Dialect::forDriver().
 
