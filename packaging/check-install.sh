@@ -4,7 +4,8 @@
 # finds nothing (bar the overrides it ships, each with its reason), both man pages render and describe every
 # command, the bash completion completes, its desktop entry and AppStream metainfo validate, outboxctl and outbox-console run from there, a program
 # builds from the pkg-config flags, and the embedding example builds against the installed CMake package
-# (not the build tree) and writes an order and its event in one transaction.
+# (not the build tree), writes an order and its event in one transaction and relays them through the public
+# API (Relayer, Receiver, Storage); the library's dynamic symbols hold none of its private classes.
 # Usage: packaging/check-install.sh BUILD_DIR
 set -euo pipefail
 trap 'echo "check-install.sh: failed at line $LINENO" >&2' ERR
@@ -66,4 +67,15 @@ if "$work/example/order-service" "$db" --fail 2>/dev/null; then echo "--fail sho
 orders=$(sqlite3 "$db" "SELECT COUNT(*) FROM orders")
 events=$("$prefix/bin/outboxctl" --db "sqlite://$db" list --json | wc -l)
 [ "$orders" = 1 ] && [ "$events" = 1 ] || { echo "expected 1 order and 1 event, found $orders and $events" >&2; exit 1; }
-echo "$(basename "$deb"): lintian-clean, validates, man pages and completion work, outboxctl and outbox-console run, the embedding example builds against it and commits order + event together"
+# The rest of the public API through the shared library: a Relayer delivers both pending events (the one above
+# and a new one) to a Receiver, its signals arrive, and Storage reads the counts back.
+relayed=$("$work/example/order-service" "$db" --relay | tail -n 1)
+[ "$relayed" = "relayed 2, signalled 2, received 2 (com.example.order.created), outbox: 2 sent, 0 pending" ] \
+  || { echo "the embedding example's relay run said: $relayed" >&2; exit 1; }
+# The library's dynamic symbols are its public API only (core/outbox_export.h): none of the private classes.
+lib=$(find "$prefix" -name 'liboutbox-engine.so.*' -type f | head -n 1)
+symbols=$(nm -D --defined-only -C "$lib")
+private=$(grep -E 'outbox::(detail::|SqlStorage|Dialect|HttpSender|NetworkWorker|RelayWorker|ReceiverServer|RomancyStorage|FailureGroupCollector)' <<<"$symbols" | head -n 5 || true)
+[ -z "$private" ] || { echo "liboutbox-engine exports private symbols:" >&2; echo "$private" >&2; exit 1; }
+grep -q 'outbox::Relayer::relayOnce()' <<<"$symbols" || { echo "liboutbox-engine does not export Relayer" >&2; exit 1; }
+echo "$(basename "$deb"): lintian-clean, validates, man pages and completion work, outboxctl and outbox-console run, the embedding example builds against it, commits order + event together and relays them, and the library exports its public API only"

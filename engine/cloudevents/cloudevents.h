@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "outbox_export.h"
+
 #include "outboxevent.h"
 
 #include <QByteArray>
@@ -18,11 +20,11 @@ enum class ContentMode {
     Batch, // application/cloudevents-batch+json: many events in one request
 };
 
-QString contentModeName(ContentMode mode);
-bool parseContentMode(const QString &name, ContentMode *mode);
+OUTBOX_EXPORT QString contentModeName(ContentMode mode);
+OUTBOX_EXPORT bool parseContentMode(const QString &name, ContentMode *mode);
 
 // An HTTP request or response body with its headers (names as sent, lower case for ours).
-struct HttpMessage
+struct OUTBOX_EXPORT HttpMessage
 {
     QList<std::pair<QByteArray, QByteArray>> headers;
     QByteArray body;
@@ -63,32 +65,32 @@ struct JsonMember
 QList<JsonMember> jsonObjectMembers(const QByteArray &s, qsizetype begin = 0);
 
 // RFC 3339 in UTC with milliseconds, e.g. 2026-11-26T21:25:15.123Z.
-QString formatTime(const QDateTime &time);
-bool isJsonContentType(const QString &contentType);
+OUTBOX_EXPORT QString formatTime(const QDateTime &time);
+OUTBOX_EXPORT bool isJsonContentType(const QString &contentType);
 // True when the bytes are one JSON value (object, array, string, number, true, false or null).
-bool isValidJson(const QByteArray &bytes, QString *why = nullptr);
+OUTBOX_EXPORT bool isValidJson(const QByteArray &bytes, QString *why = nullptr);
 // isValidJson's quick path: true only for strictly valid JSON that Qt's parser accepts too; false means
 // "not sure" (exposed for the fuzzer, which checks that promise against Qt).
 bool isCertainlyValidJson(QByteArrayView bytes);
 // Empty when the name may be used for an extension attribute; otherwise why not.
-QString extensionNameProblem(const QString &name);
+OUTBOX_EXPORT QString extensionNameProblem(const QString &name);
 // The longest attribute value (id, type, source, subject, datacontenttype, ordering key, each extension):
 // binary mode sends them as headers, and receivers refuse request heads over 8-16 KiB.
 constexpr qsizetype kMaxAttributeLength = 2048;
 // Empty when no attribute value holds a character CloudEvents disallows in strings (the control characters
 // U+0000-U+001F and U+007F-U+009F) or is longer than kMaxAttributeLength; otherwise which attribute does.
-QString attributeTextProblem(const OutboxEvent &event);
+OUTBOX_EXPORT QString attributeTextProblem(const OutboxEvent &event);
 // Empty when the event can be sent in that mode; otherwise the reason it is not a valid CloudEvent.
-QString validate(const OutboxEvent &event, ContentMode mode);
+OUTBOX_EXPORT QString validate(const OutboxEvent &event, ContentMode mode);
 
-HttpMessage encode(const OutboxEvent &event, ContentMode mode); // Binary or Structured
-HttpMessage encodeBatch(const QList<OutboxEvent> &events);
+OUTBOX_EXPORT HttpMessage encode(const OutboxEvent &event, ContentMode mode); // Binary or Structured
+OUTBOX_EXPORT HttpMessage encodeBatch(const QList<OutboxEvent> &events);
 // Appends text as a JSON string literal (quoted and escaped).
 void appendJsonString(QByteArray &out, QStringView text);
 // The structured-mode JSON object of one event; JSON data is spliced in byte for byte (no re-encoding).
-QByteArray structuredJson(const OutboxEvent &event);
+OUTBOX_EXPORT QByteArray structuredJson(const OutboxEvent &event);
 
-DecodedRequest decode(const HttpMessage &request);
+OUTBOX_EXPORT DecodedRequest decode(const HttpMessage &request);
 // How many elements the top-level JSON array in body has (0 when it is not one), without building it.
 qsizetype countBatchElements(const QByteArray &body);
 

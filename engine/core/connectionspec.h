@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "outbox_export.h"
+
 #include "error.h"
 
 #include <QString>
@@ -13,7 +15,7 @@ namespace outbox {
 // mysql://user:pass@host:port/db or mariadb://...) or taken from an application's QSqlDatabase. A relayer opens its own connection from it on its own thread.
 // PostgreSQL's multi-host form (postgresql://u@h1:5432,h2:5433/db?target_session_attrs=read-write) keeps the
 // hosts as libpq's comma list in `host`, port -1, and the ports as libpq's `port` list in `options`.
-struct ConnectionSpec
+struct OUTBOX_EXPORT ConnectionSpec
 {
     // Other: a Qt driver the outbox does not run on (Storage refuses it, naming otherDriver).
     enum class Backend { Sqlite, Postgresql, Mysql, Other };

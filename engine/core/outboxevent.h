@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "outbox_export.h"
+
 #include <QByteArray>
 #include <QDateTime>
 #include <QJsonObject>
@@ -11,9 +13,9 @@ namespace outbox {
 
 enum class EventStatus { Pending, Failed, Sent };
 
-QString statusName(EventStatus status);
+OUTBOX_EXPORT QString statusName(EventStatus status);
 // Parses "pending", "failed" or "sent"; returns false for anything else.
-bool parseStatus(const QString &name, EventStatus *status);
+OUTBOX_EXPORT bool parseStatus(const QString &name, EventStatus *status);
 
 // One row of the outbox: a CloudEvent plus its delivery state.
 struct OutboxEvent
@@ -60,8 +62,8 @@ struct Attempt
     QString relayer;
 };
 
-QString outcomeName(Attempt::Outcome outcome);
-Attempt::Outcome outcomeFromName(const QString &name);
+OUTBOX_EXPORT QString outcomeName(Attempt::Outcome outcome);
+OUTBOX_EXPORT Attempt::Outcome outcomeFromName(const QString &name);
 
 // What a sender reports for one event.
 struct DeliveryResult

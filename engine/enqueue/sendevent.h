@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "outbox_export.h"
+
 #include "error.h"
 
 #include <QByteArray>
@@ -36,16 +38,16 @@ inline SendEventOptions withContentType(const QString &contentType)
 // Writes one event into the outbox on the caller's connection, inside whatever transaction the caller has
 // open: it commits or rolls back with the caller's business data. Returns the event id. The data bytes are
 // stored and sent exactly as given. Nothing is written when an argument is invalid.
-Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, const QString &source,
+OUTBOX_EXPORT Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, const QString &source,
     const QByteArray &data, const SendEventOptions &options = {});
-Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, const QString &source,
+OUTBOX_EXPORT Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, const QString &source,
     const QJsonObject &data, const SendEventOptions &options = {});
-Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, const QString &source,
+OUTBOX_EXPORT Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, const QString &source,
     const QJsonArray &data, const SendEventOptions &options = {});
-Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, const QString &source,
+OUTBOX_EXPORT Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, const QString &source,
     const QJsonDocument &data, const SendEventOptions &options = {});
 // A QVariant holding a QByteArray is sent as is; anything else is converted to JSON.
-Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, const QString &source,
+OUTBOX_EXPORT Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, const QString &source,
     const QVariant &data, const SendEventOptions &options = {});
 
 namespace detail {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "outbox_export.h"
+
 #include <QObject>
 
 namespace outbox {
@@ -8,7 +10,7 @@ namespace outbox {
 // The process-wide wake-up: raised when a transaction that enqueued an event commits (the engine installs a
 // SQLite commit hook for that), or by an application itself. Relayers in this process listen to it and
 // relay at once instead of waiting for their next poll.
-class WakeEvent : public QObject
+class OUTBOX_EXPORT WakeEvent : public QObject
 {
     Q_OBJECT
 public:

@@ -89,11 +89,47 @@ QString ReceiverFaults::problem() const
     return {};
 }
 
+class ReceiverServer;
+
+// The receiver's state, behind the public class so it can change without breaking the library's ABI. Its
+// server thread reads the faults and the key, and records requests, under the mutex or atomically.
+class ReceiverPrivate
+{
+public:
+    explicit ReceiverPrivate(Receiver *q) : q(q) { }
+
+    ReceiverFaults faults() const
+    {
+        QMutexLocker lock(&mutex);
+        return m_faults;
+    }
+    QByteArray signingKey() const
+    {
+        QMutexLocker lock(&mutex);
+        return m_signingKey;
+    }
+    void record(const ReceivedRequest &request);
+
+    Receiver *const q;
+    QThread *thread = nullptr;
+    ReceiverServer *server = nullptr;
+    quint16 port = 0;
+    QHostAddress address;
+    mutable QMutex mutex;
+    ReceiverFaults m_faults;
+    QByteArray m_signingKey;
+    QList<ReceivedRequest> requests;
+    QAtomicInt requestCount = 0;
+    QAtomicInt eventCount = 0;
+    QAtomicInt countOnly = 0;
+    QAtomicInt keep = 1;
+};
+
 // The listening socket and its connections, on the receiver's thread.
 class ReceiverServer : public QTcpServer
 {
 public:
-    explicit ReceiverServer(Receiver *receiver) : m_receiver(receiver) { }
+    explicit ReceiverServer(ReceiverPrivate *receiver) : m_receiver(receiver) { }
 
     // Stops listening and lets answers already written reach their clients before the sockets go.
     void shutdown()
@@ -194,16 +230,16 @@ private:
     void answer(QTcpSocket *socket, Connection &connection, ReceivedRequest request, Persistence persistence)
     {
         const ReceiverFaults faults = m_receiver->faults();
-        if (m_receiver->m_countOnly.loadRelaxed() && request.method == "POST") {
+        if (m_receiver->countOnly.loadRelaxed() && request.method == "POST") {
             // Counting only: the status and failure rate still apply (a soak needs failures), nothing else does.
             const bool failing = failsThisTime(faults);
-            m_receiver->m_requestCount.fetchAndAddRelaxed(1);
+            m_receiver->requestCount.fetchAndAddRelaxed(1);
             if (failing) {
                 reply(socket, faults.status != 0 ? faults.status : 500, "simulated failure\n", {}, persistence);
                 return;
             }
             const bool batch = request.message.header("content-type").startsWith("application/cloudevents-batch+json");
-            m_receiver->m_eventCount.fetchAndAddRelaxed(
+            m_receiver->eventCount.fetchAndAddRelaxed(
                 batch ? int(cloudevents::countBatchElements(request.message.body)) : 1);
             reply(socket, 200, {}, {}, persistence);
             return;
@@ -279,11 +315,11 @@ private:
         reply(socket, status, body, extra, persistence);
     }
 
-    Receiver *m_receiver;
+    ReceiverPrivate *m_receiver;
     QHash<QTcpSocket *, Connection> m_connections;
 };
 
-Receiver::Receiver(QObject *parent) : QObject(parent) { }
+Receiver::Receiver(QObject *parent) : QObject(parent), d(std::make_unique<ReceiverPrivate>(this)) { }
 
 Receiver::~Receiver()
 {
@@ -293,20 +329,20 @@ Receiver::~Receiver()
 Error Receiver::listen(quint16 port, const QHostAddress &address)
 {
     close();
-    m_thread = new QThread;
-    m_thread->setObjectName(QStringLiteral("outbox-receiver"));
-    detail::releaseThreadStateOnFinish(m_thread);
-    m_server = new ReceiverServer(this);
-    m_server->moveToThread(m_thread);
-    m_thread->start();
+    d->thread = new QThread;
+    d->thread->setObjectName(QStringLiteral("outbox-receiver"));
+    detail::releaseThreadStateOnFinish(d->thread);
+    d->server = new ReceiverServer(d.get());
+    d->server->moveToThread(d->thread);
+    d->thread->start();
     bool ok = false;
     QString why;
     QMetaObject::invokeMethod(
-        m_server,
+        d->server,
         [this, &ok, &why, port, address] {
-            ok = m_server->listen(address, port);
+            ok = d->server->listen(address, port);
             if (!ok)
-                why = m_server->errorString();
+                why = d->server->errorString();
         },
         Qt::BlockingQueuedConnection);
     if (!ok) {
@@ -314,36 +350,46 @@ Error Receiver::listen(quint16 port, const QHostAddress &address)
         return Error(
             Error::Network, QStringLiteral("cannot listen on %1:%2: %3").arg(address.toString()).arg(port).arg(why));
     }
-    m_address = address;
-    m_port = m_server->serverPort();
+    d->address = address;
+    d->port = d->server->serverPort();
     return {};
 }
 
 void Receiver::close()
 {
-    if (!m_thread)
+    if (!d->thread)
         return;
     QMetaObject::invokeMethod(
-        m_server,
+        d->server,
         [this] {
-            m_server->shutdown();
-            delete m_server;
+            d->server->shutdown();
+            delete d->server;
         },
         Qt::BlockingQueuedConnection);
-    m_server = nullptr;
-    m_thread->quit();
-    m_thread->wait();
-    delete m_thread;
-    m_thread = nullptr;
-    m_port = 0;
+    d->server = nullptr;
+    d->thread->quit();
+    d->thread->wait();
+    delete d->thread;
+    d->thread = nullptr;
+    d->port = 0;
+}
+
+bool Receiver::isListening() const
+{
+    return d->port != 0;
+}
+
+quint16 Receiver::port() const
+{
+    return d->port;
 }
 
 QUrl Receiver::url() const
 {
     QUrl u;
     u.setScheme(QStringLiteral("http"));
-    u.setHost(m_address.toString());
-    u.setPort(m_port);
+    u.setHost(d->address.toString());
+    u.setPort(d->port);
     u.setPath(QStringLiteral("/"));
     return u;
 }
@@ -355,15 +401,9 @@ bool Receiver::setSigningSecret(const QByteArray &secret)
     const QByteArray key = parse.signingKey();
     if (!secret.isEmpty() && key.isEmpty())
         return false;
-    QMutexLocker lock(&m_mutex);
-    m_signingKey = key;
+    QMutexLocker lock(&d->mutex);
+    d->m_signingKey = key;
     return true;
-}
-
-QByteArray Receiver::signingKey() const
-{
-    QMutexLocker lock(&m_mutex);
-    return m_signingKey;
 }
 
 QString Receiver::webhookSignatureProblem(const QByteArray &key, const HttpMessage &message)
@@ -396,66 +436,65 @@ QString Receiver::webhookSignatureProblem(const QByteArray &key, const HttpMessa
 
 void Receiver::setFaults(const ReceiverFaults &faults)
 {
-    QMutexLocker lock(&m_mutex);
-    m_faults = faults;
+    QMutexLocker lock(&d->mutex);
+    d->m_faults = faults;
 }
 
 ReceiverFaults Receiver::faults() const
 {
-    QMutexLocker lock(&m_mutex);
-    return m_faults;
+    return d->faults();
 }
 
 void Receiver::setRecording(Recording recording)
 {
-    m_countOnly.storeRelaxed(recording == Recording::CountOnly ? 1 : 0);
-    m_keep.storeRelaxed(recording == Recording::Full ? 1 : 0);
+    d->countOnly.storeRelaxed(recording == Recording::CountOnly ? 1 : 0);
+    d->keep.storeRelaxed(recording == Recording::Full ? 1 : 0);
 }
 
-void Receiver::record(const ReceivedRequest &request)
+void ReceiverPrivate::record(const ReceivedRequest &request)
 {
-    if (m_keep.loadRelaxed()) {
-        QMutexLocker lock(&m_mutex);
-        m_requests.append(request);
-        if (m_requests.size() > kMaxKeptRequests)
-            m_requests.removeFirst();
+    if (keep.loadRelaxed()) {
+        QMutexLocker lock(&mutex);
+        requests.append(request);
+        if (requests.size() > kMaxKeptRequests)
+            requests.removeFirst();
     }
-    m_requestCount.fetchAndAddRelaxed(1);
-    m_eventCount.fetchAndAddRelaxed(int(request.decoded.events.size()));
-    Q_EMIT requestReceived(request);
+    requestCount.fetchAndAddRelaxed(1);
+    eventCount.fetchAndAddRelaxed(int(request.decoded.events.size()));
+    Q_EMIT q->requestReceived(request);
 }
 
 QList<ReceivedRequest> Receiver::requests() const
 {
-    QMutexLocker lock(&m_mutex);
-    return m_requests;
+    QMutexLocker lock(&d->mutex);
+    return d->requests;
 }
 
 QList<ReceivedEvent> Receiver::events() const
 {
-    QMutexLocker lock(&m_mutex);
+    QMutexLocker lock(&d->mutex);
     QList<ReceivedEvent> all;
-    for (const ReceivedRequest &r : m_requests)
+    for (const ReceivedRequest &r : d->requests)
         all.append(r.decoded.events);
     return all;
 }
 
 int Receiver::requestCount() const
 {
-    return m_requestCount.loadRelaxed();
+    return d->requestCount.loadRelaxed();
 }
 
 int Receiver::eventCount() const
 {
-    return m_eventCount.loadRelaxed();
+    return d->eventCount.loadRelaxed();
 }
 
 void Receiver::clear()
 {
-    QMutexLocker lock(&m_mutex);
-    m_requests.clear();
-    m_requestCount.storeRelaxed(0);
-    m_eventCount.storeRelaxed(0);
+    QMutexLocker lock(&d->mutex);
+    d->requests.clear();
+    d->requestCount.storeRelaxed(0);
+    d->eventCount.storeRelaxed(0);
 }
 
 } // namespace outbox

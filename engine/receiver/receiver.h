@@ -1,24 +1,24 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "outbox_export.h"
+
 #include "cloudevents.h"
 #include "error.h"
 
 #include <QDateTime>
 #include <QHostAddress>
-#include <QAtomicInt>
-#include <QMutex>
 #include <QObject>
 #include <QUrl>
 
-class QThread;
+#include <memory>
 
 namespace outbox {
 
-class ReceiverServer;
+class ReceiverPrivate;
 
 // How the receiver misbehaves, for seeing what a relayer does when its target does. Settable while it runs.
-struct ReceiverFaults
+struct OUTBOX_EXPORT ReceiverFaults
 {
     int status = 0; // reply with this status (0: 200 OK); with failRate, the status of failing requests
     double failRate = 0.0; // 0..1: this share of requests fails (with `status`, or 500)
@@ -45,7 +45,7 @@ struct ReceivedRequest
 
 // A local CloudEvents HTTP endpoint on its own thread: it accepts binary, structured and batched requests,
 // keeps what it received, and can simulate failures. Binds to loopback unless told otherwise.
-class Receiver : public QObject
+class OUTBOX_EXPORT Receiver : public QObject
 {
     Q_OBJECT
 public:
@@ -54,8 +54,8 @@ public:
 
     Error listen(quint16 port = 0, const QHostAddress &address = QHostAddress(QHostAddress::LocalHost));
     void close();
-    bool isListening() const { return m_port != 0; }
-    quint16 port() const { return m_port; }
+    bool isListening() const;
+    quint16 port() const;
     QUrl url() const;
 
     void setFaults(const ReceiverFaults &faults);
@@ -88,22 +88,7 @@ Q_SIGNALS:
     void requestReceived(const outbox::ReceivedRequest &request);
 
 private:
-    friend class ReceiverServer;
-    void record(const ReceivedRequest &request);
-    QByteArray signingKey() const;
-
-    QThread *m_thread = nullptr;
-    ReceiverServer *m_server = nullptr;
-    quint16 m_port = 0;
-    QHostAddress m_address;
-    mutable QMutex m_mutex;
-    ReceiverFaults m_faults;
-    QByteArray m_signingKey;
-    QList<ReceivedRequest> m_requests;
-    QAtomicInt m_requestCount = 0;
-    QAtomicInt m_eventCount = 0;
-    QAtomicInt m_countOnly = 0;
-    QAtomicInt m_keep = 1;
+    std::unique_ptr<ReceiverPrivate> d;
 };
 
 } // namespace outbox

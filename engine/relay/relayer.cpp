@@ -1188,8 +1188,40 @@ QString makeOwner(const QString &name)
 }
 } // namespace
 
+// The relayer's state, behind the public class so it can change without breaking the library's ABI.
+class RelayerPrivate
+{
+public:
+    RelayerPrivate(Relayer *q, const ConnectionSpec &spec, const RelayerConfig &config)
+        : q(q), spec(spec), config(config), owner(makeOwner(config.name))
+    { }
+
+    Error ensureWorker();
+    void shutdownWorker();
+    void onEveryLane(
+        const std::function<void(RelayWorker *, const std::function<void(const RelayOnceResult &)> &)> &work,
+        const std::function<void(const RelayOnceResult &)> &finished);
+
+    Relayer *const q;
+    const ConnectionSpec spec;
+    const RelayerConfig config;
+    const QString owner;
+    // One lane per route (one without routes): a worker on a thread of its own.
+    struct Lane
+    {
+        QString route;
+        QThread *thread = nullptr;
+        RelayWorker *worker = nullptr;
+    };
+    QList<Lane> lanes;
+    bool running = false;
+    // How many receivers the per-event signals have: with none, the worker does not emit them at all, so
+    // a caller without an event loop (relayOnce() in a loop) does not pile up queued signals.
+    std::shared_ptr<QAtomicInt> eventListeners = std::make_shared<QAtomicInt>(0);
+};
+
 Relayer::Relayer(const ConnectionSpec &spec, const RelayerConfig &config, QObject *parent)
-    : QObject(parent), m_spec(spec), m_config(config), m_owner(makeOwner(config.name))
+    : QObject(parent), d(std::make_unique<RelayerPrivate>(this, spec, config))
 { }
 
 Relayer::Relayer(const QSqlDatabase &db, const RelayerConfig &config, QObject *parent)
@@ -1199,14 +1231,29 @@ Relayer::Relayer(const QSqlDatabase &db, const RelayerConfig &config, QObject *p
 Relayer::~Relayer()
 {
     stop();
-    shutdownWorker();
+    d->shutdownWorker();
 }
 
-Error Relayer::ensureWorker()
+bool Relayer::isRunning() const
 {
-    if (!m_lanes.isEmpty())
+    return d->running;
+}
+
+const RelayerConfig &Relayer::config() const
+{
+    return d->config;
+}
+
+QString Relayer::owner() const
+{
+    return d->owner;
+}
+
+Error RelayerPrivate::ensureWorker()
+{
+    if (!lanes.isEmpty())
         return {};
-    if (const QString problem = m_config.problem(); !problem.isEmpty())
+    if (const QString problem = config.problem(); !problem.isEmpty())
         return Error(Error::InvalidArgument, problem);
     // One lane without routes; one per route with them, each claiming its own types only.
     struct Plan
@@ -1216,13 +1263,13 @@ Error Relayer::ensureWorker()
         QStringList include, exclude;
     };
     QList<Plan> plans;
-    if (m_config.routes.isEmpty()) {
-        plans.append({QString(), m_config, {}, {}});
+    if (config.routes.isEmpty()) {
+        plans.append({QString(), config, {}, {}});
     } else {
         QStringList earlier;
-        for (const RelayRoute &r : m_config.routes) {
+        for (const RelayRoute &r : config.routes) {
             const QStringList include = r.types.contains(QStringLiteral("*")) ? QStringList() : r.types;
-            plans.append({r.name, routeConfig(m_config, r), include, earlier});
+            plans.append({r.name, routeConfig(config, r), include, earlier});
             earlier += r.types;
         }
     }
@@ -1232,34 +1279,35 @@ Error Relayer::ensureWorker()
         lane.thread = new QThread;
         lane.thread->setObjectName(QStringLiteral("outbox-relayer"));
         detail::releaseThreadStateOnFinish(lane.thread);
-        const QString owner = plan.route.isEmpty() ? m_owner : m_owner + QLatin1Char('/') + plan.route;
-        lane.worker = new RelayWorker(m_spec, plan.config, owner, m_eventListeners);
+        const QString laneOwner = plan.route.isEmpty() ? owner : owner + QLatin1Char('/') + plan.route;
+        lane.worker = new RelayWorker(spec, plan.config, laneOwner, eventListeners);
         lane.worker->setClaimTypes(plan.include, plan.exclude);
         lane.worker->moveToThread(lane.thread);
         const QString route = plan.route.isEmpty() ? QStringLiteral("default") : plan.route;
-        connect(lane.worker, &RelayWorker::eventSent, this, [this, route](const QString &id, int status, qint64 ms) {
-            Q_EMIT eventSent(id, status, ms);
-            Q_EMIT routeOutcome(route, Attempt::Outcome::Sent, ms);
-        });
-        connect(lane.worker, &RelayWorker::eventRetryScheduled, this,
-            [this, route](const QString &id, int status, const QString &error, const QDateTime &next) {
-                Q_EMIT eventRetryScheduled(id, status, error, next);
-                Q_EMIT routeOutcome(route, Attempt::Outcome::Retry, 0);
+        QObject::connect(
+            lane.worker, &RelayWorker::eventSent, q, [q = q, route](const QString &id, int status, qint64 ms) {
+                Q_EMIT q->eventSent(id, status, ms);
+                Q_EMIT q->routeOutcome(route, Attempt::Outcome::Sent, ms);
             });
-        connect(lane.worker, &RelayWorker::eventFailed, this,
-            [this, route](const QString &id, int status, const QString &error) {
-                Q_EMIT eventFailed(id, status, error);
-                Q_EMIT routeOutcome(route, Attempt::Outcome::Failed, 0);
+        QObject::connect(lane.worker, &RelayWorker::eventRetryScheduled, q,
+            [q = q, route](const QString &id, int status, const QString &error, const QDateTime &next) {
+                Q_EMIT q->eventRetryScheduled(id, status, error, next);
+                Q_EMIT q->routeOutcome(route, Attempt::Outcome::Retry, 0);
             });
-        connect(lane.worker, &RelayWorker::batchFinished, this, &Relayer::batchFinished);
-        connect(lane.worker, &RelayWorker::targetStateChanged, this,
-            [this, route](const TargetState &state) { Q_EMIT targetStateChanged(route, state); });
-        connect(lane.worker, &RelayWorker::errorOccurred, this, [this, route](const QString &message) {
-            Q_EMIT errorOccurred(
-                m_config.routes.isEmpty() ? message : QStringLiteral("route %1: %2").arg(route, message));
+        QObject::connect(lane.worker, &RelayWorker::eventFailed, q,
+            [q = q, route](const QString &id, int status, const QString &error) {
+                Q_EMIT q->eventFailed(id, status, error);
+                Q_EMIT q->routeOutcome(route, Attempt::Outcome::Failed, 0);
+            });
+        QObject::connect(lane.worker, &RelayWorker::batchFinished, q, &Relayer::batchFinished);
+        QObject::connect(lane.worker, &RelayWorker::targetStateChanged, q,
+            [q = q, route](const TargetState &state) { Q_EMIT q->targetStateChanged(route, state); });
+        QObject::connect(lane.worker, &RelayWorker::errorOccurred, q, [this, route](const QString &message) {
+            Q_EMIT q->errorOccurred(
+                config.routes.isEmpty() ? message : QStringLiteral("route %1: %2").arg(route, message));
         });
         lane.thread->start();
-        m_lanes.append(lane);
+        lanes.append(lane);
         Error error;
         QMetaObject::invokeMethod(
             lane.worker, [w = lane.worker, &error] { error = w->open(); }, Qt::BlockingQueuedConnection);
@@ -1271,9 +1319,9 @@ Error Relayer::ensureWorker()
     return {};
 }
 
-void Relayer::shutdownWorker()
+void RelayerPrivate::shutdownWorker()
 {
-    for (const Lane &lane : std::as_const(m_lanes)) {
+    for (const Lane &lane : std::as_const(lanes)) {
         QMetaObject::invokeMethod(
             lane.worker, [w = lane.worker] { w->close(); }, Qt::BlockingQueuedConnection);
         lane.thread->quit();
@@ -1281,7 +1329,7 @@ void Relayer::shutdownWorker()
         delete lane.worker;
         delete lane.thread;
     }
-    m_lanes.clear();
+    lanes.clear();
 }
 
 static bool isPerEventSignal(const QMetaMethod &signal)
@@ -1295,19 +1343,19 @@ static bool isPerEventSignal(const QMetaMethod &signal)
 void Relayer::connectNotify(const QMetaMethod &signal)
 {
     if (isPerEventSignal(signal))
-        m_eventListeners->ref();
+        d->eventListeners->ref();
 }
 
 void Relayer::disconnectNotify(const QMetaMethod &signal)
 {
     // Also called with an invalid method when everything is disconnected at once; then no count is known.
     if (isPerEventSignal(signal))
-        m_eventListeners->deref();
+        d->eventListeners->deref();
 }
 
 // Runs work(worker, doneOne) on every lane; `finished` runs on this object's thread with the results
 // combined (processed and statements summed, the first error kept) once every lane has called doneOne.
-void Relayer::onEveryLane(
+void RelayerPrivate::onEveryLane(
     const std::function<void(RelayWorker *, const std::function<void(const RelayOnceResult &)> &)> &work,
     const std::function<void(const RelayOnceResult &)> &finished)
 {
@@ -1317,11 +1365,11 @@ void Relayer::onEveryLane(
         RelayOnceResult total;
     };
     auto tally = std::make_shared<Tally>();
-    tally->left = int(m_lanes.size());
-    for (const Lane &lane : std::as_const(m_lanes)) {
+    tally->left = int(lanes.size());
+    for (const Lane &lane : std::as_const(lanes)) {
         QMetaObject::invokeMethod(
             lane.worker,
-            [self = this, w = lane.worker, work, finished, tally] {
+            [self = q, w = lane.worker, work, finished, tally] {
                 work(w, [self, finished, tally](const RelayOnceResult &r) {
                     QMetaObject::invokeMethod(
                         self,
@@ -1339,12 +1387,12 @@ void Relayer::onEveryLane(
 
 Error Relayer::start()
 {
-    if (m_running)
+    if (d->running)
         return {};
-    if (Error e = ensureWorker())
+    if (Error e = d->ensureWorker())
         return e;
-    m_running = true;
-    for (const Lane &lane : std::as_const(m_lanes))
+    d->running = true;
+    for (const auto &lane : std::as_const(d->lanes))
         QMetaObject::invokeMethod(
             lane.worker, [w = lane.worker] { w->startLoop(); }, Qt::QueuedConnection);
     return {};
@@ -1352,46 +1400,46 @@ Error Relayer::start()
 
 void Relayer::stop()
 {
-    if (!m_running)
+    if (!d->running)
         return;
-    m_running = false;
+    d->running = false;
     QSemaphore stopped;
-    for (const Lane &lane : std::as_const(m_lanes))
+    for (const auto &lane : std::as_const(d->lanes))
         QMetaObject::invokeMethod(
             lane.worker, [w = lane.worker, &stopped] { w->stopLoop([&stopped] { stopped.release(); }); },
             Qt::QueuedConnection);
-    stopped.acquire(int(m_lanes.size()));
+    stopped.acquire(int(d->lanes.size()));
 }
 
 void Relayer::stopAsync(const std::function<void()> &done)
 {
-    if (!m_running) {
+    if (!d->running) {
         QMetaObject::invokeMethod(this, done, Qt::QueuedConnection);
         return;
     }
-    m_running = false;
+    d->running = false;
     // The workers stop before this object goes away, so posting back to it from them is safe.
-    onEveryLane(
+    d->onEveryLane(
         [](RelayWorker *w, const RelayWorker::BatchCallback &doneOne) { w->stopLoop([doneOne] { doneOne({}); }); },
         [done](const RelayOnceResult &) { done(); });
 }
 
 void Relayer::wake()
 {
-    for (const Lane &lane : std::as_const(m_lanes))
+    for (const auto &lane : std::as_const(d->lanes))
         QMetaObject::invokeMethod(
             lane.worker, [w = lane.worker] { w->wake(); }, Qt::QueuedConnection);
 }
 
 RelayOnceResult Relayer::relayOnce()
 {
-    if (Error e = ensureWorker())
+    if (Error e = d->ensureWorker())
         return {0, e};
     // Blocking: the lanes' answers are gathered on their own threads, not on this one (it may have no loop).
     RelayOnceResult result;
     QMutex mutex;
     QSemaphore done;
-    for (const Lane &lane : std::as_const(m_lanes)) {
+    for (const auto &lane : std::as_const(d->lanes)) {
         QMetaObject::invokeMethod(
             lane.worker,
             [w = lane.worker, &result, &mutex, &done] {
@@ -1405,33 +1453,33 @@ RelayOnceResult Relayer::relayOnce()
             },
             Qt::QueuedConnection);
     }
-    done.acquire(int(m_lanes.size()));
+    done.acquire(int(d->lanes.size()));
     return result;
 }
 
 void Relayer::relayOnceAsync(const std::function<void(const RelayOnceResult &)> &done)
 {
-    if (Error e = ensureWorker()) {
+    if (Error e = d->ensureWorker()) {
         done({0, e});
         return;
     }
-    onEveryLane([](RelayWorker *w, const RelayWorker::BatchCallback &doneOne) { w->requestBatch(doneOne); }, done);
+    d->onEveryLane([](RelayWorker *w, const RelayWorker::BatchCallback &doneOne) { w->requestBatch(doneOne); }, done);
 }
 
 void Relayer::drainAsync(const std::function<void(const RelayOnceResult &)> &done)
 {
-    if (m_running) {
+    if (d->running) {
         done({0, Error(Error::Busy, QStringLiteral("the relayer is already running"))});
         return;
     }
-    if (Error e = ensureWorker()) {
+    if (Error e = d->ensureWorker()) {
         done({0, e});
         return;
     }
-    m_running = true;
-    onEveryLane([](RelayWorker *w, const RelayWorker::BatchCallback &doneOne) { w->startDrain(doneOne); },
+    d->running = true;
+    d->onEveryLane([](RelayWorker *w, const RelayWorker::BatchCallback &doneOne) { w->startDrain(doneOne); },
         [self = this, done](const RelayOnceResult &r) {
-            self->m_running = false;
+            self->d->running = false;
             done(r);
         });
 }
@@ -1440,11 +1488,11 @@ Result<int> Relayer::cleanupOldEvents(qint64 ageMs, const QList<EventStatus> &st
 {
     if (ageMs < 0)
         return Error(Error::InvalidArgument, QStringLiteral("the age must not be negative"));
-    if (Error e = ensureWorker())
+    if (Error e = d->ensureWorker())
         return e;
     Result<int> result(0);
     const QDateTime cutoff = QDateTime::currentDateTimeUtc().addMSecs(-ageMs);
-    RelayWorker *worker = m_lanes.first().worker;
+    RelayWorker *worker = d->lanes.first().worker;
     QMetaObject::invokeMethod(
         worker, [worker, &result, cutoff, statuses] { result = worker->storage()->cleanup(cutoff, statuses); },
         Qt::BlockingQueuedConnection);

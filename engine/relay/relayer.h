@@ -1,23 +1,22 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "outbox_export.h"
+
 #include "connectionspec.h"
 #include "error.h"
 #include "relayerconfig.h"
 #include "storage.h"
 
 #include <QDateTime>
-#include <QAtomicInt>
 #include <QObject>
 
 #include <functional>
 #include <memory>
 
-class QThread;
-
 namespace outbox {
 
-class RelayWorker;
+class RelayerPrivate;
 
 // What one relayOnce() did: how many events it processed (sent, retried or failed), and any error.
 struct RelayOnceResult
@@ -30,7 +29,7 @@ struct RelayOnceResult
 // Delivers committed outbox events, on a thread of its own with a database connection of its own. Several
 // relayers (threads or processes) can share one outbox: rows are leased, so none is sent twice while a lease
 // lives, and rows of a relayer that died are claimed again when the lease expires.
-class Relayer : public QObject
+class OUTBOX_EXPORT Relayer : public QObject
 {
     Q_OBJECT
 public:
@@ -46,7 +45,7 @@ public:
     void stop();
     // The same without waiting: `done` runs on this object's thread once the relayer has stopped.
     void stopAsync(const std::function<void()> &done);
-    bool isRunning() const { return m_running; }
+    bool isRunning() const;
 
     // Processes one batch and waits for it (the seed's RelayOnce).
     RelayOnceResult relayOnce();
@@ -59,8 +58,8 @@ public:
     // Removes events older than the age (by creation time) in the given states; returns how many.
     Result<int> cleanupOldEvents(qint64 ageMs, const QList<EventStatus> &statuses = {EventStatus::Sent});
 
-    const RelayerConfig &config() const { return m_config; }
-    QString owner() const { return m_owner; }
+    const RelayerConfig &config() const;
+    QString owner() const;
 
 public Q_SLOTS:
     // Look for due events now (connect an application's own "committed" signal here).
@@ -83,27 +82,8 @@ protected:
     void disconnectNotify(const QMetaMethod &signal) override;
 
 private:
-    Error ensureWorker();
-    void shutdownWorker();
-    void onEveryLane(
-        const std::function<void(RelayWorker *, const std::function<void(const RelayOnceResult &)> &)> &work,
-        const std::function<void(const RelayOnceResult &)> &finished);
-
-    ConnectionSpec m_spec;
-    RelayerConfig m_config;
-    QString m_owner;
-    // One lane per route (one without routes): a worker on a thread of its own.
-    struct Lane
-    {
-        QString route;
-        QThread *thread = nullptr;
-        RelayWorker *worker = nullptr;
-    };
-    QList<Lane> m_lanes;
-    bool m_running = false;
-    // How many receivers the per-event signals have: with none, the worker does not emit them at all, so
-    // a caller without an event loop (relayOnce() in a loop) does not pile up queued signals.
-    std::shared_ptr<QAtomicInt> m_eventListeners = std::make_shared<QAtomicInt>(0);
+    friend class RelayerPrivate;
+    std::unique_ptr<RelayerPrivate> d;
 };
 
 } // namespace outbox

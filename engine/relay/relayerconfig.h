@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "outbox_export.h"
+
 #include "cloudevents.h"
 #include "outboxevent.h"
 
@@ -30,7 +32,7 @@ struct RelayRoute
 };
 
 // How a relayer behaves. Defaults follow the seed (poll 1 s, batch 100, 5 retries, idle backoff up to 30 s).
-struct RelayerConfig
+struct OUTBOX_EXPORT RelayerConfig
 {
     QUrl targetUrl; // the CloudEvents endpoint (not needed with a custom sender)
     int pollIntervalMs = 1000; // how often to look for due events when idle; doubles up to maxIdleBackoffMs

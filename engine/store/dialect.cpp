@@ -18,6 +18,12 @@
 #include <functional>
 #include <mutex>
 
+// The SQL files are a resource of the engine's objects; in a static link nothing else would reference them.
+static void initSqlResources()
+{
+    Q_INIT_RESOURCE(outbox_sql);
+}
+
 namespace outbox::detail {
 
 const Dialect *sqliteDialect();
@@ -65,6 +71,7 @@ const QHash<QString, QString> &Dialect::statements() const
     const std::lock_guard<QBasicMutex> guard(lock);
     if (m_loaded)
         return m_statements;
+    initSqlResources();
     QHash<QString, QString> raw;
     for (const QString &folder : {QStringLiteral("common"), name()}) {
         const QDir dir(kSqlRoot + folder);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "outbox_export.h"
+
 #include "connectionspec.h"
 #include "error.h"
 #include "outboxevent.h"
@@ -112,9 +114,9 @@ struct RelayerInfo
     QDateTime lastRenewal; // when that lease was taken or last renewed (registered owners)
     TargetState target; // its target, and what it found of it (schema version 7; empty from older relayers)
 };
-QString relayerStateName(RelayerInfo::State state);
+OUTBOX_EXPORT QString relayerStateName(RelayerInfo::State state);
 // "unavailable since 03:12:04 (4 min 2 s): connection refused; next probe in 30 s", for stats and logs.
-QString targetStateText(const TargetState &state, const QDateTime &now);
+OUTBOX_EXPORT QString targetStateText(const TargetState &state, const QDateTime &now);
 
 // How many rows an operator action changed, and how many it skipped (not in a state it applies to, or gone).
 struct ActionSummary
@@ -139,7 +141,7 @@ struct FailureGroup
 };
 // The cause a failure is grouped by: the first 200 characters of the error text, with UUIDs, long hexadecimal
 // runs and numbers replaced by '#' and whitespace runs made one space.
-QString failureCause(const QString &error);
+OUTBOX_EXPORT QString failureCause(const QString &error);
 // Collects failures into their groups: add() rows of one type, HTTP status and error text (cause set, count
 // and times as counted), result() gives the groups, largest first, then by type, HTTP status and cause.
 class FailureGroupCollector
@@ -199,7 +201,7 @@ struct ProbeResult
 // serves every database: the SQL is kept in resource files per database (with a common fallback), and what
 // differs beyond the text is done by one dialect object per database, chosen once at open(). Callers ask for
 // capabilities (has()), never for the database's name.
-class Storage
+class OUTBOX_EXPORT Storage
 {
 public:
     // MustExist and MustBeOutbox: the database must exist and already hold this engine's outbox; anything
@@ -384,7 +386,7 @@ private:
 };
 
 // A new event id: a UUID version 7 (time-ordered, so ids inserted together sit together in an index).
-QString createEventId();
+OUTBOX_EXPORT QString createEventId();
 
 } // namespace outbox
 

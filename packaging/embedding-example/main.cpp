@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: MIT
 // A small order service: it records an order in its own table and the matching event in the outbox, in
-// one transaction. Either both are there after the commit, or neither.
-//   order-service DATABASE_FILE [--fail]     (--fail rolls the transaction back after the enqueue)
+// one transaction. Either both are there after the commit, or neither. With --relay it then delivers what
+// is pending, as its own relayer would, to a local receiver, and reads the outbox's counts back: the
+// public API end to end (enqueue, Relayer, Receiver, Storage) through the installed shared library.
+//   order-service DATABASE_FILE [--fail | --relay]     (--fail rolls the transaction back after the enqueue)
 
+#include <outbox-engine/receiver.h>
+#include <outbox-engine/relayer.h>
 #include <outbox-engine/sendevent.h>
+#include <outbox-engine/storage.h>
 
 #include <QCoreApplication>
 #include <QJsonObject>
@@ -54,5 +59,39 @@ int main(int argc, char *argv[])
     }
     db.commit();
     std::printf("order %lld, event %s\n", orderId, qPrintable(*eventId));
+    if (!args.contains(QStringLiteral("--relay")))
+        return 0;
+
+    outbox::Receiver receiver;
+    if (const outbox::Error e = receiver.listen()) {
+        std::fprintf(stderr, "order-service: %s\n", qPrintable(e.message()));
+        return 1;
+    }
+    outbox::RelayerConfig config;
+    config.targetUrl = receiver.url();
+    outbox::Relayer relayer(db, config);
+    int sent = 0;
+    QObject::connect(&relayer, &outbox::Relayer::eventSent, [&sent] { ++sent; });
+    const outbox::RelayOnceResult once = relayer.relayOnce();
+    if (once.error) {
+        std::fprintf(stderr, "order-service: %s\n", qPrintable(once.error.message()));
+        return 1;
+    }
+    QCoreApplication::processEvents(); // the eventSent signals, queued from the relayer's thread
+    auto storage =
+        outbox::Storage::open(outbox::ConnectionSpec::fromDatabase(db), outbox::Storage::OpenMode::MustBeOutbox);
+    if (!storage.isOk()) {
+        std::fprintf(stderr, "order-service: %s\n", qPrintable(storage.error().message()));
+        return 1;
+    }
+    const auto stats = (*storage)->stats();
+    if (!stats.isOk()) {
+        std::fprintf(stderr, "order-service: %s\n", qPrintable(stats.error().message()));
+        return 1;
+    }
+    const QList<outbox::ReceivedEvent> received = receiver.events();
+    std::printf("relayed %d, signalled %d, received %lld (%s), outbox: %lld sent, %lld pending\n", once.processed, sent,
+        static_cast<long long>(received.size()), received.isEmpty() ? "" : qPrintable(received.constFirst().event.type),
+        stats->sent, stats->pending);
     return 0;
 }
