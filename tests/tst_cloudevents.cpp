@@ -5,6 +5,7 @@
 #include "connectionspec.h"
 #include "duration.h"
 #include "httpsender.h"
+#include "jsonscan.h"
 #include "receiver.h"
 
 #include <QJsonDocument>

@@ -5,6 +5,7 @@
 #include "relayerconfig.h"
 
 #include "cloudevents.h"
+#include "configfiles.h"
 
 #include <QCoreApplication>
 #include <QDir>

@@ -12,6 +12,7 @@
 #include "receiver.h"
 #include "relayer.h"
 #include "sendevent.h"
+#include "configfiles.h"
 
 #include <QLoggingCategory>
 #include <QCoreApplication>

@@ -2,6 +2,7 @@
 #include "jsonl.h"
 
 #include "cloudevents.h"
+#include "jsonscan.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "cloudevents.h"
+#include "jsonscan.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

@@ -53,25 +53,11 @@ struct DecodedRequest
 
 namespace cloudevents {
 
-// The top-level members of the JSON object that starts at `begin` in s, as written: each name with its quotes
-// and escapes, and the byte range of its value (so a value can be kept byte for byte). Empty when there is no
-// well-formed object there.
-struct JsonMember
-{
-    QByteArrayView name;
-    qsizetype valueBegin = 0;
-    qsizetype valueEnd = 0;
-};
-QList<JsonMember> jsonObjectMembers(const QByteArray &s, qsizetype begin = 0);
-
 // RFC 3339 in UTC with milliseconds, e.g. 2026-11-26T21:25:15.123Z.
 OUTBOX_EXPORT QString formatTime(const QDateTime &time);
 OUTBOX_EXPORT bool isJsonContentType(const QString &contentType);
 // True when the bytes are one JSON value (object, array, string, number, true, false or null).
 OUTBOX_EXPORT bool isValidJson(const QByteArray &bytes, QString *why = nullptr);
-// isValidJson's quick path: true only for strictly valid JSON that Qt's parser accepts too; false means
-// "not sure" (exposed for the fuzzer, which checks that promise against Qt).
-bool isCertainlyValidJson(QByteArrayView bytes);
 // Empty when the name may be used for an extension attribute; otherwise why not.
 OUTBOX_EXPORT QString extensionNameProblem(const QString &name);
 // The longest attribute value (id, type, source, subject, datacontenttype, ordering key, each extension):
@@ -85,14 +71,10 @@ OUTBOX_EXPORT QString validate(const OutboxEvent &event, ContentMode mode);
 
 OUTBOX_EXPORT HttpMessage encode(const OutboxEvent &event, ContentMode mode); // Binary or Structured
 OUTBOX_EXPORT HttpMessage encodeBatch(const QList<OutboxEvent> &events);
-// Appends text as a JSON string literal (quoted and escaped).
-void appendJsonString(QByteArray &out, QStringView text);
 // The structured-mode JSON object of one event; JSON data is spliced in byte for byte (no re-encoding).
 OUTBOX_EXPORT QByteArray structuredJson(const OutboxEvent &event);
 
 OUTBOX_EXPORT DecodedRequest decode(const HttpMessage &request);
-// How many elements the top-level JSON array in body has (0 when it is not one), without building it.
-qsizetype countBatchElements(const QByteArray &body);
 
 } // namespace cloudevents
 } // namespace outbox

@@ -2,6 +2,7 @@
 #include "connectionspec.h"
 
 #include "relayerconfig.h"
+#include "configfiles.h"
 
 #include <QFileInfo>
 

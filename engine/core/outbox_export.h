@@ -8,7 +8,7 @@
 // else is in its dynamic symbol table (`nm -D`); packaging/check-install.sh checks that. Everything not
 // marked is private to the engine and to this repository's own programs, which link it statically.
 #if defined(OUTBOX_ENGINE_BUILD)
-#  define OUTBOX_EXPORT Q_DECL_EXPORT
+#define OUTBOX_EXPORT Q_DECL_EXPORT
 #else
-#  define OUTBOX_EXPORT Q_DECL_IMPORT
+#define OUTBOX_EXPORT Q_DECL_IMPORT
 #endif

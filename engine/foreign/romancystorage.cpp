@@ -4,6 +4,7 @@
 #include "romancystorage.h"
 
 #include "sqlstorage.h"
+#include "failuregroups.h"
 
 #include <QMutex>
 #include <QSqlError>

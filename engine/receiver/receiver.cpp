@@ -5,6 +5,7 @@
 #include "httpsender.h"
 #include "relayerconfig.h"
 #include "threadstate.h"
+#include "jsonscan.h"
 
 #include <QHash>
 #include <QLoggingCategory>

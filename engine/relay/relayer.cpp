@@ -10,6 +10,7 @@
 #include "relayworker.h"
 #include "wakeevent.h"
 #include "threadstate.h"
+#include "configfiles.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>

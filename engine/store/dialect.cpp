@@ -3,6 +3,7 @@
 
 #include "cloudevents.h"
 #include "sqlstorage.h"
+#include "jsonscan.h"
 
 #include <QDir>
 #include <QFile>

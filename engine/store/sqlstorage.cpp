@@ -2,6 +2,7 @@
 #include "sqlstorage.h"
 
 #include "processinfo.h"
+#include "failuregroups.h"
 
 #include <QCoreApplication>
 #include <QFile>

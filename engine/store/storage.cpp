@@ -6,6 +6,7 @@
 #include "dialect.h"
 #include "romancystorage.h"
 #include "sqlstorage.h"
+#include "failuregroups.h"
 
 #include <QAtomicInteger>
 #include <QCoreApplication>

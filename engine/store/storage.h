@@ -142,19 +142,6 @@ struct FailureGroup
 // The cause a failure is grouped by: the first 200 characters of the error text, with UUIDs, long hexadecimal
 // runs and numbers replaced by '#' and whitespace runs made one space.
 OUTBOX_EXPORT QString failureCause(const QString &error);
-// Collects failures into their groups: add() rows of one type, HTTP status and error text (cause set, count
-// and times as counted), result() gives the groups, largest first, then by type, HTTP status and cause.
-class FailureGroupCollector
-{
-public:
-    void add(const FailureGroup &row);
-    QList<FailureGroup> result();
-
-private:
-    QHash<QString, qsizetype> m_index;
-    QList<FailureGroup> m_groups;
-};
-
 // The result of one delivery, as the relayer writes it back.
 struct DeliveryRecord
 {

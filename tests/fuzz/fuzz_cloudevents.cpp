@@ -2,6 +2,7 @@
 // CloudEvents decoding in every content mode: the input is header lines ("name: value"), an empty line,
 // then the body. What decodes must encode again and decode to the same attributes.
 #include "cloudevents.h"
+#include "jsonscan.h"
 
 #include <cstdint>
 

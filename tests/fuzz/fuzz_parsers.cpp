@@ -5,6 +5,7 @@
 #include "connectionspec.h"
 #include "duration.h"
 #include "textutil.h"
+#include "jsonscan.h"
 
 #include <QJsonDocument>
 #include <QUrl>

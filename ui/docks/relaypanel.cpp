@@ -3,6 +3,7 @@
 
 #include "relayer.h"
 #include "textutil.h"
+#include "configfiles.h"
 
 #include <memory>
 

@@ -5,6 +5,7 @@
 
 #include "textutil.h"
 #include "tones.h"
+#include "configfiles.h"
 
 #include <QCheckBox>
 #include <QComboBox>
