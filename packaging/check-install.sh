@@ -17,7 +17,7 @@ trap 'rm -rf "$work"' EXIT
 deb=$(ls "$work"/deb/outbox-console_*.deb)
 dpkg-deb -x "$deb" "$work/root"
 prefix="$work/root/usr"
-for f in bin/outbox-console bin/outboxctl include/outbox-engine/sendevent.h share/applications/dev.outboxconsole.OutboxConsole.desktop \
+for f in bin/outbox-console bin/outboxctl include/outbox/sendevent.h share/applications/dev.outboxconsole.OutboxConsole.desktop \
          share/icons/hicolor/scalable/apps/dev.outboxconsole.OutboxConsole.svg share/metainfo/dev.outboxconsole.OutboxConsole.metainfo.xml \
          lib/systemd/system/outbox-relay.service; do
   [ -e "$prefix/$f" ] || { echo "the package lacks $f" >&2; exit 1; }
@@ -52,12 +52,18 @@ appstreamcli validate --no-net "$prefix/share/metainfo/dev.outboxconsole.OutboxC
 "$prefix/bin/outboxctl" --version | grep -q "^outboxctl [0-9]" || { echo "installed outboxctl --version failed" >&2; exit 1; }
 QT_QPA_PLATFORM=offscreen "$prefix/bin/outbox-console" --version | grep -q "[0-9]" || { echo "installed outbox-console --version failed" >&2; exit 1; }
 # pkg-config users: a program compiled with nothing but the .pc file's flags.
-printf '#include <outbox-engine/duration.h>\nint main() { return *outbox::parseDuration(QStringLiteral("1h")) == 3600000 ? 0 : 1; }\n' > "$work/pc.cpp"
+printf '#include <outbox/duration.h>\nint main() { return *outbox::parseDuration(QStringLiteral("1h")) == 3600000 ? 0 : 1; }\n' > "$work/pc.cpp"
 pc=$(find "$prefix" -name outbox-engine.pc | head -n 1)
 [ -n "$pc" ] || { echo "no pkg-config file installed" >&2; exit 1; }
 g++ -std=c++20 -fPIC "$work/pc.cpp" -o "$work/pc" $(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --cflags --libs outbox-engine) \
   -Wl,-rpath,"$(dirname "$(dirname "$pc")")"
 "$work/pc" || { echo "a program built with pkg-config flags failed" >&2; exit 1; }
+# Every installed header compiles on its own with those flags (so none needs a header that is not installed).
+for h in "$prefix"/include/outbox/*.h; do
+  printf '#include <outbox/%s>\n' "$(basename "$h")" > "$work/header.cpp"
+  g++ -std=c++20 -fPIC -fsyntax-only "$work/header.cpp" $(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --cflags outbox-engine) \
+    || { echo "the installed header $(basename "$h") does not compile on its own" >&2; exit 1; }
+done
 cmake -S packaging/embedding-example -B "$work/example" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$work/example" >/dev/null
 db="$work/orders.db"

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "sendevent.h"
 
+#include "sqlstorage.h"
+
 #include "cloudevents.h"
 #include "outboxevent.h"
 #include "storage.h"
@@ -16,11 +18,11 @@ namespace {
 // Schema check once per connection (and database), not on every enqueue.
 Error ensureSchema(QSqlDatabase &db)
 {
-    if (Storage::isSchemaChecked(db))
+    if (detail::isSchemaChecked(db))
         return {};
     if (Error e = Storage::migrate(db))
         return e;
-    Storage::setSchemaChecked(db);
+    detail::setSchemaChecked(db);
     return {};
 }
 

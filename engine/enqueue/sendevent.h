@@ -17,7 +17,7 @@
 
 namespace outbox {
 
-// Options of one enqueued event (the seed's SendEventOptions and its With... functions).
+// Options of one enqueued event.
 struct SendEventOptions
 {
     QString eventId; // empty: a new time-ordered UUID

@@ -8,6 +8,7 @@
 
 #include "httpsender.h"
 #include "relayworker.h"
+#include "sqlstorage.h"
 #include "wakeevent.h"
 #include "threadstate.h"
 #include "configfiles.h"
@@ -382,7 +383,7 @@ void RelayWorker::listenForNotifications()
     if (!m_storage->has(Storage::Capability::Notify) || !m_config.wakeOnDatabaseChange)
         return;
     QSqlDriver *driver = m_storage->database().driver();
-    const QString channel = Storage::notificationChannel();
+    const QString channel = detail::notificationChannel();
     if (!driver->subscribedToNotifications().contains(channel) && !driver->subscribeToNotification(channel)) {
         qCWarning(lcRelay) << "cannot LISTEN for new events; relying on polling";
         return;

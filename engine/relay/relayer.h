@@ -47,7 +47,7 @@ public:
     void stopAsync(const std::function<void()> &done);
     bool isRunning() const;
 
-    // Processes one batch and waits for it (the seed's RelayOnce).
+    // Processes one batch and waits for it.
     RelayOnceResult relayOnce();
     // The same without waiting: `done` runs on this object's thread when the batch is finished.
     void relayOnceAsync(const std::function<void(const RelayOnceResult &)> &done);

@@ -13,7 +13,7 @@
 
 namespace outbox {
 
-// A custom delivery function that replaces the default CloudEvents HTTP sender (the seed's EventSender).
+// A custom delivery function that replaces the default CloudEvents HTTP sender.
 // Called on the relayer's thread, one event at a time.
 using EventSender = std::function<DeliveryResult(const OutboxEvent &event)>;
 
@@ -31,7 +31,7 @@ struct RelayRoute
     QByteArray signingSecret; // empty: the relayer's own (if any)
 };
 
-// How a relayer behaves. Defaults follow the seed (poll 1 s, batch 100, 5 retries, idle backoff up to 30 s).
+// How a relayer behaves. The defaults: poll every 1 s, batches of 100, 5 attempts, idle backoff up to 30 s.
 struct OUTBOX_EXPORT RelayerConfig
 {
     QUrl targetUrl; // the CloudEvents endpoint (not needed with a custom sender)

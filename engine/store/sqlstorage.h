@@ -13,6 +13,13 @@
 
 namespace outbox::detail {
 
+// Whether Storage::migrate() has already run on this connection for its current database (enqueues check it
+// once per connection), and the record that it has.
+bool isSchemaChecked(const QSqlDatabase &db);
+void setSchemaChecked(const QSqlDatabase &db);
+// The PostgreSQL channel an enqueue NOTIFYs inside the caller's transaction, and relayers LISTEN to.
+QString notificationChannel();
+
 struct Where;
 
 class SqlStorage final : public Storage

@@ -378,7 +378,7 @@ Result<std::unique_ptr<Storage>> Storage::open(const ConnectionSpec &spec, OpenM
         }
         // An application's enqueue on this connection need not look at the schema again (a read at the start
         // of a write transaction is what makes SQLite refuse the write under contention).
-        setSchemaChecked(db);
+        detail::setSchemaChecked(db);
     }
     if (d->has(Capability::LocalFile))
         storage->setFileIdentity(detail::fileIdentity(spec.database));
@@ -465,12 +465,12 @@ void Storage::wakeOnCommit(const QSqlDatabase &db)
         d->afterEnqueue(db);
 }
 
-bool Storage::isSchemaChecked(const QSqlDatabase &db)
+bool detail::isSchemaChecked(const QSqlDatabase &db)
 {
     return db.driver() && ConnectionCache::of(db)->checkedDatabase == db.databaseName();
 }
 
-void Storage::setSchemaChecked(const QSqlDatabase &db)
+void detail::setSchemaChecked(const QSqlDatabase &db)
 {
     if (db.driver())
         ConnectionCache::of(db)->checkedDatabase = db.databaseName();
@@ -543,7 +543,7 @@ Error Storage::insertEvent(QSqlDatabase &db, const OutboxEvent &e)
     return Error(Error::Database, QStringLiteral("cannot write the event to the outbox: %1").arg(why));
 }
 
-QString Storage::notificationChannel()
+QString detail::notificationChannel()
 {
     return QStringLiteral("outbox_events");
 }

@@ -237,14 +237,9 @@ public:
     // read and then a write can be refused with "database is locked" when others write meanwhile. End it
     // with db.commit() or db.rollback().
     static Error beginWrite(QSqlDatabase &db);
-    // Whether migrate() has already run on this connection for its current database.
-    static bool isSchemaChecked(const QSqlDatabase &db);
-    static void setSchemaChecked(const QSqlDatabase &db);
     // After an enqueue on this connection: wake this process's relayers when the event becomes visible
     // (SQLite: at once outside a transaction, else when this transaction commits; not on later commits).
     static void wakeOnCommit(const QSqlDatabase &db);
-    // The PostgreSQL channel an enqueue NOTIFYs inside the caller's transaction.
-    static QString notificationChannel();
 
     virtual QSqlDatabase database() const = 0;
     virtual const ConnectionSpec &spec() const = 0;

@@ -5,10 +5,10 @@
 // public API end to end (enqueue, Relayer, Receiver, Storage) through the installed shared library.
 //   order-service DATABASE_FILE [--fail | --relay]     (--fail rolls the transaction back after the enqueue)
 
-#include <outbox-engine/receiver.h>
-#include <outbox-engine/relayer.h>
-#include <outbox-engine/sendevent.h>
-#include <outbox-engine/storage.h>
+#include <outbox/receiver.h>
+#include <outbox/relayer.h>
+#include <outbox/sendevent.h>
+#include <outbox/storage.h>
 
 #include <QCoreApplication>
 #include <QJsonObject>
