@@ -5,7 +5,8 @@
 # command, the bash completion completes, its desktop entry and AppStream metainfo validate, outboxctl and outbox-console run from there, a program
 # builds from the pkg-config flags, and the embedding example builds against the installed CMake package
 # (not the build tree), writes an order and its event in one transaction and relays them through the public
-# API (Relayer, Receiver, Storage); the library's dynamic symbols hold none of its private classes.
+# API (Relayer, Receiver, Storage); the library's dynamic symbols hold none of its private classes, and its ABI
+# is that of the last release (abidiff against packaging/abi/).
 # Usage: packaging/check-install.sh BUILD_DIR
 set -euo pipefail
 trap 'echo "check-install.sh: failed at line $LINENO" >&2' ERR
@@ -84,4 +85,25 @@ symbols=$(nm -D --defined-only -C "$lib")
 private=$(grep -E 'outbox::(detail::|SqlStorage|Dialect|HttpSender|NetworkWorker|RelayWorker|ReceiverServer|RomancyStorage|FailureGroupCollector)' <<<"$symbols" | head -n 5 || true)
 [ -z "$private" ] || { echo "liboutbox-engine exports private symbols:" >&2; echo "$private" >&2; exit 1; }
 grep -q 'outbox::Relayer::relayOnce()' <<<"$symbols" || { echo "liboutbox-engine does not export Relayer" >&2; exit 1; }
-echo "$(basename "$deb"): lintian-clean, validates, man pages and completion work, outboxctl and outbox-console run, the embedding example builds against it, commits order + event together and relays them, and the library exports its public API only"
+# The ABI against the last release's record (packaging/abi/, made by packaging/abi/update.sh): abidiff on the
+# build's library, which has its debug information (the packaged one is stripped). A removed or changed
+# function or type under the same SONAME fails; additions are reported and pass. The private types behind the
+# d-pointers are left out (packaging/abi/private.suppr).
+built=$(find "$build/engine" -maxdepth 1 -name 'liboutbox-engine.so.*.*' -type f | head -n 1)
+soname=$(objdump -p "$built" | awk '/SONAME/ { print $2 }')
+baseline=$(ls packaging/abi/*.abi.xz | head -n 1)
+xz -dc "$baseline" > "$work/baseline.abi"
+abi_status=0
+abidiff --suppressions packaging/abi/private.suppr "$work/baseline.abi" "$built" > "$work/abidiff.txt" 2>&1 || abi_status=$?
+if [ $((abi_status & 3)) -ne 0 ]; then
+  cat "$work/abidiff.txt" >&2; echo "abidiff could not compare the library with $baseline" >&2; exit 1
+fi
+# abidiff's summary lines: "Functions changes summary: R Removed, C Changed, A Added function" (and Variables).
+broken=$(awk '/changes summary:/ { if ($4 + 0 > 0 || $6 + 0 > 0) print }' "$work/abidiff.txt")
+if [ -n "$broken" ] && [ "$(basename "$baseline" .abi.xz)" = "$soname" ]; then
+  cat "$work/abidiff.txt" >&2
+  echo "$soname: the ABI changed against $baseline (removed or changed functions or types); keep it, or raise the SOVERSION (the major version) and record the new ABI with packaging/abi/update.sh" >&2
+  exit 1
+fi
+[ "$abi_status" -eq 0 ] || { echo "ABI additions against $baseline (compatible):" >&2; cat "$work/abidiff.txt" >&2; }
+echo "$(basename "$deb"): lintian-clean, validates, man pages and completion work, outboxctl and outbox-console run, the embedding example builds against it, commits order + event together and relays them, and the library exports its public API only, with the ABI of $(basename "$baseline" .abi.xz)"

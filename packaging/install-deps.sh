@@ -10,7 +10,7 @@ packages=(
   libsqlite3-dev sqlite3
   postgresql mariadb-server libqt6sql6-mysql
   python3
-  appstream desktop-file-utils dpkg-dev lintian man-db clang-format
+  appstream desktop-file-utils dpkg-dev lintian man-db clang-format abigail-tools doxygen
   clang libclang-rt-14-dev
   openssl
   nginx-light iproute2 procps util-linux
