@@ -20,7 +20,7 @@ dpkg-deb -x "$deb" "$work/root"
 prefix="$work/root/usr"
 for f in bin/outbox-console bin/outboxctl include/outbox/sendevent.h share/applications/dev.outboxconsole.OutboxConsole.desktop \
          share/icons/hicolor/scalable/apps/dev.outboxconsole.OutboxConsole.svg share/metainfo/dev.outboxconsole.OutboxConsole.metainfo.xml \
-         lib/systemd/system/outbox-relay.service; do
+         lib/systemd/system/outbox-relay.service share/doc/outbox-console/api/index.html share/doc/outbox-console/api/classoutbox_1_1Relayer.html; do
   [ -e "$prefix/$f" ] || { echo "the package lacks $f" >&2; exit 1; }
 done
 dpkg-deb -f "$deb" Depends | grep -q libqt6widgets6 || { echo "the package does not depend on Qt Widgets" >&2; exit 1; }

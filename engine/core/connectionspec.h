@@ -11,31 +11,36 @@ class QSqlDatabase;
 
 namespace outbox {
 
-// Where an outbox lives: parsed from a URL (sqlite:///abs.db, sqlite:rel.db, postgresql://user:pass@host:port/db,
-// mysql://user:pass@host:port/db or mariadb://...) or taken from an application's QSqlDatabase. A relayer opens its own connection from it on its own thread.
-// PostgreSQL's multi-host form (postgresql://u@h1:5432,h2:5433/db?target_session_attrs=read-write) keeps the
-// hosts as libpq's comma list in `host`, port -1, and the ports as libpq's `port` list in `options`.
+/// Where an outbox lives: parsed from a URL (`sqlite:///abs.db`, `sqlite:rel.db`,
+/// `postgresql://user:pass@host:port/db`, `mysql://user:pass@host:port/db` or `mariadb://...`) or taken from an
+/// application's QSqlDatabase. A relayer opens its own connection from it on its own thread. PostgreSQL's
+/// multi-host form (`postgresql://u@h1:5432,h2:5433/db?target_session_attrs=read-write`) keeps the
+/// hosts as libpq's comma list in `host`, port -1, and the ports as libpq's `port` list in `options`.
 struct OUTBOX_EXPORT ConnectionSpec
 {
-    // Other: a Qt driver the outbox does not run on (Storage refuses it, naming otherDriver).
+    /// Other: a Qt driver the outbox does not run on (Storage refuses it, naming otherDriver).
     enum class Backend { Sqlite, Postgresql, Mysql, Other };
     Backend backend = Backend::Sqlite;
-    QString otherDriver; // Other: the driver's name
-    QString database; // file path for SQLite, database name for the servers
+    QString otherDriver; ///< Other: the driver's name
+    QString database; ///< file path for SQLite, database name for the servers
     QString host;
     int port = -1;
     QString user;
     QString password;
-    QString options; // driver connect options
+    QString options; ///< driver connect options
 
+    /// Parses an outbox URL (see above); the error says what is wrong with it.
     static Result<ConnectionSpec> fromUrl(const QString &url);
+    /// Where an application's connection points (a relayer then opens a connection of its own there).
     static ConnectionSpec fromDatabase(const QSqlDatabase &db);
+    /// A SQLite file.
     static ConnectionSpec sqlite(const QString &path);
 
+    /// The Qt SQL driver's name (QSQLITE, QPSQL, QMYSQL).
     QString driverName() const;
-    // The URL with any password masked, for logs and window titles.
+    /// The URL with any password masked, for logs and window titles.
     QString displayUrl() const;
-    // The full URL, password included: for handing to another process, never for showing.
+    /// The full URL, password included: for handing to another process, never for showing.
     QString toUrl() const;
 };
 

@@ -17,15 +17,15 @@
 
 namespace outbox {
 
-// Options of one enqueued event.
+/// Options of one enqueued event.
 struct SendEventOptions
 {
-    QString eventId; // empty: a new time-ordered UUID
-    QString contentType; // empty: application/json
+    QString eventId; ///< empty: a new time-ordered UUID
+    QString contentType; ///< empty: application/json
     QString subject;
-    QString orderingKey; // events with the same key are delivered in enqueue order
-    QJsonObject extensions; // CloudEvents extension attributes, e.g. {"traceparent": "00-..."}
-    QString replayOf; // the id of an event this one replaces (an operator's fix of a failed one)
+    QString orderingKey; ///< events with the same key are delivered in enqueue order
+    QJsonObject extensions; ///< CloudEvents extension attributes, e.g. {"traceparent": "00-..."}
+    QString replayOf; ///< the id of an event this one replaces (an operator's fix of a failed one)
 };
 
 inline SendEventOptions withContentType(const QString &contentType)
@@ -35,9 +35,9 @@ inline SendEventOptions withContentType(const QString &contentType)
     return o;
 }
 
-// Writes one event into the outbox on the caller's connection, inside whatever transaction the caller has
-// open: it commits or rolls back with the caller's business data. Returns the event id. The data bytes are
-// stored and sent exactly as given. Nothing is written when an argument is invalid.
+/// Writes one event into the outbox on the caller's connection, inside whatever transaction the caller has
+/// open: it commits or rolls back with the caller's business data. Returns the event id. The data bytes are
+/// stored and sent exactly as given. Nothing is written when an argument is invalid.
 OUTBOX_EXPORT Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, const QString &source,
     const QByteArray &data, const SendEventOptions &options = {});
 OUTBOX_EXPORT Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, const QString &source,
@@ -46,7 +46,7 @@ OUTBOX_EXPORT Result<QString> sendEventTransactional(QSqlDatabase &db, const QSt
     const QJsonArray &data, const SendEventOptions &options = {});
 OUTBOX_EXPORT Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, const QString &source,
     const QJsonDocument &data, const SendEventOptions &options = {});
-// A QVariant holding a QByteArray is sent as is; anything else is converted to JSON.
+/// A QVariant holding a QByteArray is sent as is; anything else is converted to JSON.
 OUTBOX_EXPORT Result<QString> sendEventTransactional(QSqlDatabase &db, const QString &type, const QString &source,
     const QVariant &data, const SendEventOptions &options = {});
 
@@ -69,7 +69,7 @@ inline QByteArray jsonBytes(const QByteArray &b)
 }
 } // namespace detail
 
-// Any type with a toJson() that returns a QJsonObject, QJsonArray, QJsonDocument or JSON bytes.
+/// Any type with a toJson() that returns a QJsonObject, QJsonArray, QJsonDocument or JSON bytes.
 template<typename T>
 requires requires(const T &t)
 {

@@ -17,20 +17,20 @@ namespace outbox {
 
 class ReceiverPrivate;
 
-// How the receiver misbehaves, for seeing what a relayer does when its target does. Settable while it runs.
+/// How the receiver misbehaves, for seeing what a relayer does when its target does. Settable while it runs.
 struct OUTBOX_EXPORT ReceiverFaults
 {
-    int status = 0; // reply with this status (0: 200 OK); with failRate, the status of failing requests
-    double failRate = 0.0; // 0..1: this share of requests fails (with `status`, or 500)
-    int delayMs = 0; // answer this much later
-    int retryAfterSeconds = -1; // add Retry-After to failing replies
-    bool hang = false; // never answer (the client's timeout must fire)
-    bool dropConnection = false; // close the connection without answering
+    int status = 0; ///< reply with this status (0: 200 OK); with failRate, the status of failing requests
+    double failRate = 0.0; ///< 0..1: this share of requests fails (with `status`, or 500)
+    int delayMs = 0; ///< answer this much later
+    int retryAfterSeconds = -1; ///< add Retry-After to failing replies
+    bool hang = false; ///< never answer (the client's timeout must fire)
+    bool dropConnection = false; ///< close the connection without answering
 
-    QString problem() const; // empty when usable
+    QString problem() const; ///< empty when usable
 };
 
-// One HTTP request as it arrived, what was read from it, and how it was answered.
+/// One HTTP request as it arrived, what was read from it, and how it was answered.
 struct ReceivedRequest
 {
     QDateTime receivedAt;
@@ -38,53 +38,68 @@ struct ReceivedRequest
     QByteArray target;
     HttpMessage message;
     DecodedRequest decoded;
-    int replyStatus = 0; // 0: no reply (hang or drop)
-    // With a signing secret set: "valid", or why the Standard Webhooks signature was refused. Else empty.
+    int replyStatus = 0; ///< 0: no reply (hang or drop)
+    /// With a signing secret set: "valid", or why the Standard Webhooks signature was refused. Else empty.
     QString signature;
 };
 
-// A local CloudEvents HTTP endpoint on its own thread: it accepts binary, structured and batched requests,
-// keeps what it received, and can simulate failures. Binds to loopback unless told otherwise.
+/// A local CloudEvents HTTP endpoint on its own thread: it accepts binary, structured and batched requests,
+/// keeps what it received, and can simulate failures. Binds to loopback unless told otherwise.
 class OUTBOX_EXPORT Receiver : public QObject
 {
     Q_OBJECT
 public:
+    /// A receiver that does not listen yet.
     explicit Receiver(QObject *parent = nullptr);
+    /// Closes it (see close()).
     ~Receiver() override;
 
+    /// Listens on the port (0: a free one) of the address, loopback by default; the error says why not.
     Error listen(quint16 port = 0, const QHostAddress &address = QHostAddress(QHostAddress::LocalHost));
+    /// Stops listening; answers already written reach their clients first. What arrived is kept.
     void close();
+    /// Whether it listens, on which port, and its URL (http://address:port/) to relay to.
+    ///@{
     bool isListening() const;
     quint16 port() const;
     QUrl url() const;
+    ///@}
 
+    /// The failures it simulates from the next request on; thread-safe.
+    ///@{
     void setFaults(const ReceiverFaults &faults);
     ReceiverFaults faults() const;
-    // Verify Standard Webhooks signatures with this "whsec_..." secret (empty: do not verify). A request
-    // without a valid signature is answered 401 and recorded with the reason. Returns false for a secret
-    // that is not one.
+    ///@}
+    /// Verify Standard Webhooks signatures with this "whsec_..." secret (empty: do not verify). A request
+    /// without a valid signature is answered 401 and recorded with the reason. Returns false for a secret
+    /// that is not one.
     bool setSigningSecret(const QByteArray &secret);
-    // Empty when the request carries a valid Standard Webhooks signature made with the key (timestamp
-    // within 5 minutes); otherwise why not.
+    /// Empty when the request carries a valid Standard Webhooks signature made with the key (timestamp
+    /// within 5 minutes); otherwise why not.
     static QString webhookSignatureProblem(const QByteArray &key, const HttpMessage &message);
 
-    // Full: decode, validate and keep every request, and signal each. CountOnly: answer and count, nothing
-    // more (a fast sink for benchmarks and soaks); of the faults only the status and failure rate apply, and
-    // eventCount() counts the events of the requests answered 200.
-    // Stream: as Full, but nothing is kept: each request is only signalled (a receiver that writes what it
-    // gets somewhere else, such as `outboxctl receive`, keeps its memory flat however long it runs).
+    /// Full: decode, validate and keep every request, and signal each. CountOnly: answer and count, nothing
+    /// more (a fast sink for benchmarks and soaks); of the faults only the status and failure rate apply, and
+    /// eventCount() counts the events of the requests answered 200.
+    /// Stream: as Full, but nothing is kept: each request is only signalled (a receiver that writes what it
+    /// gets somewhere else, such as `outboxctl receive`, keeps its memory flat however long it runs).
     enum class Recording { Full, CountOnly, Stream };
+    /// What it keeps of each request (Full by default).
     void setRecording(Recording recording);
 
-    // Thread-safe snapshots of what arrived so far (at most the last 100,000 requests are kept; the counts
-    // cover everything since the last clear()).
+    /// Thread-safe snapshots of what arrived so far (at most the last 100,000 requests are kept; the counts
+    /// cover everything since the last clear()).
+    ///@{
     QList<ReceivedRequest> requests() const;
     QList<ReceivedEvent> events() const;
     int requestCount() const;
     int eventCount() const;
+    ///@}
+    /// Forgets what arrived and sets the counts to 0.
     void clear();
 
 Q_SIGNALS:
+    /// Each request as it was answered (not with Recording::CountOnly), from the receiver's thread.
     void requestReceived(const outbox::ReceivedRequest &request);
 
 private:
