@@ -15,6 +15,10 @@
 
 namespace outbox {
 
+// The configuration of one route's lane: the relayer's, with the route's target, mode, concurrency,
+// headers (added to the relayer's own) and signing secret.
+RelayerConfig routeConfig(const RelayerConfig &base, const RelayRoute &route);
+
 // The one rule for a file that carries a secret (a header file, a signing secret, a private key, a config or
 // routes file holding a header or a password): it must exist and be readable by its owner alone, as ssh asks
 // of a private key. Empty when it is; else why not, in one line with the chmod 600 hint.

@@ -13,6 +13,9 @@
 
 namespace outbox {
 
+// Adds one batch's (or lane's) result to a running total: counts add up, the first error stays.
+void accumulate(RelayOnceResult &total, const RelayOnceResult &r);
+
 // The relayer's work, living on the relayer's thread: claim a batch, send it, write the results back, and
 // decide when to look again. Private to the engine.
 class RelayWorker : public QObject

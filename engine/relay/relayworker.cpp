@@ -1,0 +1,899 @@
+// SPDX-License-Identifier: MIT
+#include "relayworker.h"
+
+#include "relayer.h"
+
+#include <QFile>
+#include <QFileInfo>
+#include <QSslCertificate>
+#include <QSslKey>
+
+#include "httpsender.h"
+#include "relayworker.h"
+#include "sqlstorage.h"
+#include "wakeevent.h"
+#include "threadstate.h"
+#include "configfiles.h"
+
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QHostInfo>
+#include <QMetaMethod>
+#include <QLoggingCategory>
+#include <QRandomGenerator>
+#include <QSqlDriver>
+#include <QMutex>
+#include <QSet>
+#include <QSemaphore>
+#include <QThread>
+
+#include <cmath>
+
+Q_LOGGING_CATEGORY(lcRelay, "outbox.relay", QtCriticalMsg)
+
+namespace outbox {
+
+// Adds one batch's (or lane's) result to a running total: counts add up, the first error stays.
+void accumulate(RelayOnceResult &total, const RelayOnceResult &r)
+{
+    total.processed += r.processed;
+    total.statements += r.statements;
+    if (r.error && !total.error)
+        total.error = r.error;
+}
+
+RelayWorker::RelayWorker(const ConnectionSpec &spec, const RelayerConfig &config, const QString &owner,
+    std::shared_ptr<QAtomicInt> eventListeners)
+    : m_spec(spec),
+      m_config(config),
+      m_owner(owner),
+      m_eventListeners(std::move(eventListeners)),
+      m_pollTimer(new QTimer(this)),
+      m_changeTimer(new QTimer(this)),
+      m_reconnectTimer(new QTimer(this))
+{
+    m_healthTimer = new QTimer(this);
+    m_healthTimer->setInterval(int(qMin<qint64>(kHealthCheckMs, m_config.renewalIntervalMs())));
+    connect(m_healthTimer, &QTimer::timeout, this, &RelayWorker::healthRound);
+    m_reconnectTimer->setSingleShot(true);
+    connect(m_reconnectTimer, &QTimer::timeout, this, &RelayWorker::tryReconnect);
+    m_pollTimer->setSingleShot(true);
+    connect(m_pollTimer, &QTimer::timeout, this, [this] {
+        if (!isBusy() && !m_breaker.open)
+            startBatch();
+    });
+    m_probeTimer = new QTimer(this);
+    m_probeTimer->setSingleShot(true);
+    connect(m_probeTimer, &QTimer::timeout, this, [this] {
+        if (!isBusy() && m_breaker.open && !m_outage)
+            startBatch(); // the probe: one event
+    });
+    m_changeTimer->setInterval(qMax(1, m_config.changeCheckIntervalMs));
+    connect(m_changeTimer, &QTimer::timeout, this, &RelayWorker::checkForChanges);
+}
+
+RelayWorker::~RelayWorker() = default;
+
+Error RelayWorker::open()
+{
+    auto storage = Storage::open(m_spec);
+    if (!storage.isOk())
+        return storage.error();
+    m_storage = std::move(storage.value());
+    m_storage->setClaimTypes(m_claimInclude, m_claimExclude);
+    if (!m_config.customSender) {
+        m_sender = new HttpSender(HttpSenderOptions::from(m_config), this);
+        // One request per event: claim the next batch while half of this one still waits to start, so the
+        // claim is done before the connections run dry.
+        const int lowWater =
+            m_config.contentMode == ContentMode::Batch ? 0 : qMax(m_config.concurrency, m_config.batchSize / 2);
+        m_sender->setLowWaterHandler([this] { onSenderLow(); }, lowWater);
+    }
+    if (m_config.wakeOnLocalCommit)
+        connect(WakeEvent::instance(), &WakeEvent::raised, this, &RelayWorker::wake, Qt::QueuedConnection);
+    listenForNotifications();
+    return {};
+}
+
+void RelayWorker::listenForNotifications()
+{
+    if (!m_storage->has(Storage::Capability::Notify) || !m_config.wakeOnDatabaseChange)
+        return;
+    QSqlDriver *driver = m_storage->database().driver();
+    const QString channel = detail::notificationChannel();
+    if (!driver->subscribedToNotifications().contains(channel) && !driver->subscribeToNotification(channel)) {
+        qCWarning(lcRelay) << "cannot LISTEN for new events; relying on polling";
+        return;
+    }
+    connect(driver, &QSqlDriver::notification, this, &RelayWorker::wake, Qt::UniqueConnection);
+}
+
+// On a database server an error may mean the server went away. Then: one line to say so, reconnect with backoff,
+// and keep the results of the batch in hand to write them once the server is back.
+bool RelayWorker::handleConnectionLoss(const Error &error)
+{
+    if (!m_storage->has(Storage::Capability::ServerConnection) || m_storage->ping())
+        return false;
+    if (!m_outage) {
+        m_outage = true;
+        m_outageSince = QDateTime::currentDateTimeUtc();
+        m_reconnectDelayMs = 100;
+        const QString line = QStringLiteral("lost the connection to %1 (%2); reconnecting")
+                                 .arg(m_spec.displayUrl(), error.message().section(QLatin1Char('\n'), 0, 0));
+        qCWarning(lcRelay).noquote() << line;
+        Q_EMIT errorOccurred(line);
+    }
+    m_pollTimer->stop();
+    m_reconnectTimer->start(m_reconnectDelayMs);
+    return true;
+}
+
+void RelayWorker::tryReconnect()
+{
+    if (m_storage->reconnect().isError() || !m_storage->ping()) {
+        m_reconnectDelayMs = qMin(m_reconnectDelayMs * 2, 5000);
+        m_reconnectTimer->start(m_reconnectDelayMs);
+        return;
+    }
+    listenForNotifications();
+    m_outage = false;
+    if (m_registered) {
+        // The lost session took its lock along: take one again, or others would soon count this relayer gone.
+        m_registered = false;
+        ensureRegistered();
+    }
+    const QString line =
+        QStringLiteral("reconnected to %1 after %2 s")
+            .arg(m_spec.displayUrl(),
+                QString::number(m_outageSince.msecsTo(QDateTime::currentDateTimeUtc()) / 1000.0, 'f', 1));
+    qCWarning(lcRelay).noquote() << line;
+    Q_EMIT errorOccurred(line);
+    // Results of the batches that were in flight when the server went away; rows whose lease has meanwhile
+    // passed to another relayer are left alone by complete().
+    // Anything else (a deadlock with a relayer claiming beside this one, a lock wait) keeps the results in hand and
+    // the relayer going: the next batch writes them first, after the usual idle backoff.
+    const Error e = writeUnwritten();
+    if (e && handleConnectionLoss(e))
+        return;
+    if (e) {
+        qCWarning(lcRelay).noquote() << e.message();
+        Q_EMIT errorOccurred(e.message());
+    }
+    if (m_looping && !isBusy())
+        m_pollTimer->start(e ? int(m_idleIntervalMs) : 0);
+}
+
+void RelayWorker::close()
+{
+    if (m_storage) {
+        flushUnwrittenBeforeStop();
+        unregister();
+    }
+    m_pollTimer->stop();
+    m_changeTimer->stop();
+    m_reconnectTimer->stop();
+    m_healthTimer->stop();
+    m_probeTimer->stop();
+    delete m_sender;
+    m_sender = nullptr;
+    m_storage.reset();
+}
+
+void RelayWorker::startLoop()
+{
+    m_looping = true;
+    m_stopping = false;
+    m_idleIntervalMs = m_config.pollIntervalMs;
+    if (auto counter = m_storage->changeCounter(); counter.isOk())
+        m_lastChangeCounter = *counter;
+    if (m_storage->has(Storage::Capability::ChangeCounter) && m_config.wakeOnDatabaseChange)
+        m_changeTimer->start();
+    if (!isBusy() && !m_outage)
+        m_pollTimer->start(0);
+}
+
+Error RelayWorker::writeUnwritten()
+{
+    if (m_unwritten.isEmpty())
+        return {};
+    QSet<qint64> written;
+    if (Error e = m_storage->complete(m_owner, m_unwritten, &written))
+        return e;
+    if (written.size() < m_unwritten.size())
+        Q_EMIT errorOccurred(QStringLiteral("%1 of %2 results not written: another relayer has taken over their leases")
+                                 .arg(m_unwritten.size() - written.size())
+                                 .arg(m_unwritten.size()));
+    // Delivered late is delivered: counted and announced now, when the database says so.
+    QList<DeliveryRecord> done;
+    for (const DeliveryRecord &r : std::as_const(m_unwritten)) {
+        if (written.contains(r.sequence))
+            done.append(r);
+    }
+    announce(done, m_unwrittenIds);
+    if (m_drainDone)
+        m_drained.processed += int(done.size());
+    m_unwritten.clear();
+    m_unwrittenIds.clear();
+    return {};
+}
+
+// On stop: results still unwritten get a bounded wait for the database; what cannot be written is said plainly
+// (those events are delivered again once their leases expire: at least once, never lost).
+void RelayWorker::flushUnwrittenBeforeStop()
+{
+    QElapsedTimer clock;
+    clock.start();
+    Error error;
+    while (!m_unwritten.isEmpty()) {
+        if (m_storage->has(Storage::Capability::ServerConnection) && !m_storage->ping())
+            m_storage->reconnect();
+        error = writeUnwritten();
+        if (!error || clock.elapsed() > kStopWriteWaitMs)
+            break;
+        QThread::msleep(250);
+    }
+    if (m_unwritten.isEmpty())
+        return;
+    const QString line =
+        QStringLiteral("%1 delivery results could not be written before stopping (%2); those events will be sent "
+                       "again after their leases expire")
+            .arg(m_unwritten.size())
+            .arg(error.message().section(QLatin1Char('\n'), 0, 0));
+    qCWarning(lcRelay).noquote() << line;
+    Q_EMIT errorOccurred(line);
+    if (m_drainDone && !m_drained.error)
+        m_drained.error = Error(Error::Database, line);
+    m_unwritten.clear();
+    m_unwrittenIds.clear();
+}
+
+void RelayWorker::startDrain(const BatchCallback &done)
+{
+    m_drainDone = done;
+    m_drained = {};
+    startLoop();
+}
+
+void RelayWorker::endDrain()
+{
+    flushUnwrittenBeforeStop(); // a result that cannot be written makes the drain fail
+    auto done = std::exchange(m_drainDone, nullptr);
+    const RelayOnceResult result = std::exchange(m_drained, {});
+    stopLoop([done, result] { done(result); });
+}
+
+void RelayWorker::stopLoop(const std::function<void()> &done)
+{
+    if (m_drainDone) {
+        // stop() during a drain: the drain ends with what it did so far.
+        auto drainDone = std::exchange(m_drainDone, nullptr);
+        const RelayOnceResult result = std::exchange(m_drained, {});
+        stopLoop([done, drainDone, result] {
+            drainDone(result);
+            done();
+        });
+        return;
+    }
+    m_looping = false;
+    m_pollTimer->stop();
+    m_changeTimer->stop();
+    m_probeTimer->stop();
+    if (!isBusy()) {
+        releaseLeases();
+        done();
+        return;
+    }
+    // Let the requests in flight finish; give back what has not started.
+    m_stopping = true;
+    m_stopDone = done;
+    if (m_sender)
+        m_sender->cancelQueued();
+}
+
+void RelayWorker::requestBatch(const BatchCallback &done)
+{
+    m_waiting.append(done);
+    if (!isBusy())
+        startBatch();
+}
+
+void RelayWorker::wake()
+{
+    if (!m_looping || m_breaker.open) // new events wait for the target like the others; the probe decides
+        return;
+    m_idleIntervalMs = m_config.pollIntervalMs;
+    if (isBusy())
+        m_wakePending = true;
+    else
+        m_pollTimer->start(0);
+}
+
+// SQLite: the file deleted or replaced under a running relayer (a restore, a mistaken rm) would leave it
+// relaying from a file nobody writes to any more. It notices, says so, and opens the file now at the path;
+// while there is none it claims nothing and reports an error on every poll.
+bool RelayWorker::checkFile()
+{
+    if (!m_storage->isFileReplaced())
+        return true;
+    auto reopened = Storage::open(m_spec, Storage::OpenMode::MustExist);
+    if (!reopened.isOk()) {
+        const QString line =
+            QStringLiteral("the outbox file %1 was deleted or replaced, and cannot be opened again: %2")
+                .arg(m_spec.database, reopened.error().message());
+        qCWarning(lcRelay).noquote() << line;
+        Q_EMIT errorOccurred(line);
+        return false;
+    }
+    const QString line = QStringLiteral("the outbox file %1 was deleted or replaced; relaying from the file now there")
+                             .arg(m_spec.database);
+    qCWarning(lcRelay).noquote() << line;
+    Q_EMIT errorOccurred(line);
+    m_unwritten.clear(); // their rows are not in this file
+    m_unwrittenIds.clear();
+    m_storage = std::move(reopened.value());
+    m_storage->setClaimTypes(m_claimInclude, m_claimExclude);
+    m_lastChangeCounter = -1;
+    return true;
+}
+
+void RelayWorker::checkForChanges()
+{
+    if (isBusy() || !m_looping)
+        return;
+    // The file's identity, about once a second.
+    if (++m_changeChecks % qMax(1, 1000 / qMax(1, m_config.changeCheckIntervalMs)) == 0
+        && m_storage->isFileReplaced()) {
+        wake();
+        return;
+    }
+    auto counter = m_storage->changeCounter();
+    if (!counter.isOk())
+        return;
+    if (*counter != m_lastChangeCounter) {
+        m_lastChangeCounter = *counter;
+        wake();
+    }
+}
+
+// Stopping: results in hand are written, the leases still held are given back, and the relayer leaves the
+// register (it is not running any more).
+void RelayWorker::releaseLeases()
+{
+    flushUnwrittenBeforeStop();
+    if (Error e = m_storage->releaseAll(m_owner))
+        Q_EMIT errorOccurred(e.message());
+    unregister();
+}
+
+void RelayWorker::ensureRegistered()
+{
+    if (m_registered || m_outage)
+        return;
+    if (Error e = m_storage->registerRelayer(m_owner, m_config.effectiveLeaseMs())) {
+        // Relaying goes on without: this relayer's leases then only run out, as before version 5.
+        qCWarning(lcRelay).noquote() << e.message();
+        return;
+    }
+    m_registered = true;
+    if (m_breaker.state.target.isEmpty())
+        m_breaker.state.target = m_config.customSender ? QStringLiteral("the custom sender")
+                                                       : m_config.targetUrl.toDisplayString(QUrl::RemovePassword);
+    publishTargetState(); // where this relayer sends, for the console to compare
+    m_sinceRenewal.start();
+    m_healthTimer->start();
+    healthRound(); // a relayer restarted after a crash takes over its predecessor's events before it claims
+}
+
+void RelayWorker::unregister()
+{
+    m_healthTimer->stop();
+    m_goneSinceMs.clear();
+    if (!m_registered)
+        return;
+    m_registered = false;
+    if (Error e = m_storage->unregisterRelayer(m_owner))
+        qCWarning(lcRelay).noquote() << e.message();
+}
+
+QList<qint64> RelayWorker::sequencesInHand() const
+{
+    QList<qint64> sequences;
+    for (const auto &batch : m_active)
+        sequences += batch->events.keys();
+    for (const DeliveryRecord &r : m_unwritten)
+        sequences.append(r.sequence);
+    return sequences;
+}
+
+void RelayWorker::healthRound()
+{
+    if (m_outage || !m_storage)
+        return;
+    // Renewal: one statement for every event in hand, a third of the lease before it would run out.
+    if (m_sinceRenewal.elapsed() >= m_config.renewalIntervalMs()) {
+        m_sinceRenewal.restart();
+        const QList<qint64> inHand = sequencesInHand();
+        auto renewed = m_storage->renewLeases(m_owner, inHand, m_config.effectiveLeaseMs());
+        qCDebug(lcRelay) << "renewed" << (renewed.isOk() ? *renewed : -1) << "of" << inHand.size() << "batches in hand"
+                         << m_active.size() << "unwritten" << m_unwritten.size();
+        if (!renewed.isOk()) {
+            if (!handleConnectionLoss(renewed.error()))
+                qCWarning(lcRelay).noquote() << renewed.error().message();
+            return;
+        }
+        if (*renewed == inHand.size() && m_sender) {
+            m_sender->leasesRenewed(m_config.effectiveLeaseMs());
+        } else if (*renewed < inHand.size()) {
+            // Some leases ran out (a pause longer than the lease) and may be another relayer's now: what has
+            // not started is given back rather than sent twice; results are written only for rows still ours.
+            const QString line =
+                QStringLiteral("%1 of %2 leases in hand had passed on; not sending those not yet started")
+                    .arg(inHand.size() - *renewed)
+                    .arg(inHand.size());
+            qCWarning(lcRelay).noquote() << line;
+            Q_EMIT errorOccurred(line);
+            if (m_sender)
+                m_sender->cancelQueued();
+        }
+    }
+    // Take-over: a relayer found gone has its leases released now instead of when they run out.
+    auto list = m_storage->relayers(false);
+    if (!list.isOk()) {
+        if (!handleConnectionLoss(list.error()))
+            qCWarning(lcRelay).noquote() << list.error().message();
+        return;
+    }
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    QSet<QString> seen;
+    for (const RelayerInfo &r : std::as_const(*list)) {
+        seen.insert(r.owner);
+        if (r.owner == m_owner || r.state != RelayerInfo::State::Gone) {
+            m_goneSinceMs.remove(r.owner);
+            continue;
+        }
+        if (m_storage->has(Storage::Capability::SessionLocks)) {
+            // A lock seen free may belong to a relayer that is reconnecting (its session killed, the server
+            // restarted): it counts as gone only when it stays free, and not while the server has just started.
+            const qint64 since = m_goneSinceMs.value(r.owner, now);
+            m_goneSinceMs.insert(r.owner, since);
+            if (now - since < kGoneGraceMs)
+                continue;
+            auto uptime = m_storage->serverUptimeMs();
+            if (!uptime.isOk() || *uptime < kRestartGraceMs)
+                continue;
+        }
+        auto released = m_storage->takeOver(r);
+        if (!released.isOk()) {
+            if (!handleConnectionLoss(released.error()))
+                qCWarning(lcRelay).noquote() << released.error().message();
+            return;
+        }
+        m_goneSinceMs.remove(r.owner);
+        if (*released < 0)
+            continue; // it came back
+        const QString line = QStringLiteral("relayer %1 (pid %2 on %3) is gone; released the %4 events it held")
+                                 .arg(r.owner)
+                                 .arg(r.pid)
+                                 .arg(r.host)
+                                 .arg(*released);
+        qCWarning(lcRelay).noquote() << line;
+        Q_EMIT errorOccurred(line);
+        if (*released > 0)
+            wake();
+    }
+    for (auto it = m_goneSinceMs.begin(); it != m_goneSinceMs.end();)
+        it = seen.contains(it.key()) ? std::next(it) : m_goneSinceMs.erase(it);
+}
+
+// While relaying continuously, the next batch is claimed when the sender is about to run out of requests
+// to start, so the connections never sit idle between batches. Two batches at most are in hand.
+void RelayWorker::onSenderLow()
+{
+    if (m_looping && !m_stopping && !m_outage && !m_breaker.open && m_lastClaimWasFull && m_active.size() == 1
+        && m_waiting.isEmpty())
+        startBatch();
+}
+
+void RelayWorker::startBatch()
+{
+    ensureRegistered();
+    auto batch = std::make_shared<Batch>();
+    batch->statementsAtStart = m_storage->statementCount();
+    batch->probe = m_breaker.open;
+    batch->callbacks = std::move(m_waiting);
+    m_waiting.clear();
+    m_wakePending = false;
+    m_active.append(batch);
+
+    // The target is unavailable and its next probe has not come: nothing is claimed (a relayOnce() caller is
+    // answered with nothing processed).
+    if (m_breaker.open && QDateTime::currentDateTimeUtc().msecsTo(m_breaker.state.nextProbeAt) > 50) {
+        m_lastClaimWasFull = false;
+        finishBatch(batch, Error());
+        return;
+    }
+    if (!checkFile()) {
+        m_lastClaimWasFull = false;
+        finishBatch(batch, Error(Error::Database, QStringLiteral("the outbox file %1 is gone").arg(m_spec.database)));
+        return;
+    }
+    // Results a failed write-back left in hand (a full disk, a locked or lost database) go first: their
+    // events were delivered, and claiming more before they are written would only add to them.
+    if (Error e = writeUnwritten()) {
+        m_lastClaimWasFull = false;
+        finishBatch(batch, e);
+        return;
+    }
+    QElapsedTimer claimClock;
+    claimClock.start();
+    // While the target is unavailable, a batch is one event: the probe.
+    auto claimed = m_storage->claim(m_owner, m_breaker.open ? 1 : m_config.batchSize, m_config.effectiveLeaseMs());
+    // The lease began when the claim did: what remains of it bounds the requests (a relayer frozen in the middle
+    // of a claim that takes several statements, as on MySQL, must not send what others may have taken since).
+    const qint64 leaseLeftMs = qMax<qint64>(1, m_config.effectiveLeaseMs() - claimClock.elapsed());
+    if (!claimed.isOk()) {
+        m_lastClaimWasFull = false;
+        finishBatch(batch, claimed.error());
+        return;
+    }
+    m_lastClaimWasFull = !m_breaker.open && claimed->size() >= m_config.batchSize;
+    qCDebug(lcRelay) << "claimed" << claimed->size() << "batches in hand" << m_active.size()
+                     << (claimed->isEmpty() ? -1 : claimed->first().sequence);
+    QList<OutboxEvent> toSend;
+    QList<DeliveryRecord> invalid;
+    for (const OutboxEvent &e : *claimed) {
+        batch->events.insert(e.sequence, e);
+        const QString problem = cloudevents::validate(e, m_config.contentMode);
+        if (!problem.isEmpty())
+            invalid.append(recordFor(e, DeliveryResult::failed(QStringLiteral("not a valid CloudEvent: ") + problem),
+                QDateTime::currentDateTimeUtc()));
+        else
+            toSend.append(e);
+    }
+    if (!invalid.isEmpty())
+        writeResults(*batch, invalid, {});
+    if (toSend.isEmpty()) {
+        finishBatch(batch, batch->error);
+        return;
+    }
+    if (m_sender) {
+        m_sender->send(
+            toSend,
+            [this, batch](const QList<HttpSender::Outcome> &outcomes, bool last) { onOutcomes(batch, outcomes, last); },
+            m_registered ? leaseLeftMs : 0);
+        return;
+    }
+    // A custom sender: synchronous, one event at a time, each result written as it comes; a stop request gives
+    // back the rest.
+    QList<qint64> released;
+    for (const OutboxEvent &e : std::as_const(toSend)) {
+        if (m_stopping) {
+            released.append(e.sequence);
+            continue;
+        }
+        QElapsedTimer clock;
+        clock.start();
+        DeliveryResult r = m_config.customSender(e);
+        if (r.durationMs == 0)
+            r.durationMs = clock.elapsed();
+        onOutcomes(batch, {HttpSender::Outcome{e.sequence, r, false}}, false);
+    }
+    QList<HttpSender::Outcome> rest;
+    for (qint64 sequence : std::as_const(released))
+        rest.append(HttpSender::Outcome{sequence, {}, true});
+    onOutcomes(batch, rest, true);
+}
+
+void RelayWorker::onOutcomes(const std::shared_ptr<Batch> &batch, const QList<HttpSender::Outcome> &outcomes, bool last)
+{
+    // First what they say of the target. Refusals, 502/503/504, 429 and a run of timeouts say it is down,
+    // unless an event got through in the same hand-over (then they count, as a 5xx while others succeed).
+    // Any other answer (a 400 for a poison event, a 500) says it is up, and counts for its event.
+    bool delivered = false, answered = false;
+    const DeliveryResult *unavailable = nullptr;
+    for (const HttpSender::Outcome &o : outcomes) {
+        if (o.released)
+            continue;
+        if (o.result.cause == DeliveryResult::Cause::TargetUnavailable
+            || (o.result.cause == DeliveryResult::Cause::Timeout && ++m_breaker.timeoutRun >= kTimeoutRun)) {
+            unavailable = &o.result;
+        } else if (o.result.httpStatus > 0 || o.result.outcome == DeliveryResult::Outcome::Sent) {
+            answered = true; // (a connection cut on the way says nothing either way)
+            delivered = delivered || o.result.outcome == DeliveryResult::Outcome::Sent;
+            m_breaker.timeoutRun = 0;
+        }
+    }
+    const bool holding = unavailable && !delivered;
+    QList<DeliveryRecord> records;
+    QList<qint64> released;
+    records.reserve(outcomes.size());
+    // Outcomes handed over together are recorded together, at the time they came back.
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    for (const HttpSender::Outcome &o : outcomes) {
+        if (o.released) {
+            released.append(o.sequence);
+            continue;
+        }
+        DeliveryRecord r = recordFor(batch->events.value(o.sequence), o.result, now);
+        const bool down = o.result.cause == DeliveryResult::Cause::TargetUnavailable
+            || (o.result.cause == DeliveryResult::Cause::Timeout && m_breaker.timeoutRun >= kTimeoutRun);
+        if (holding && down) {
+            // Not the event's fault: in the history, not charged; due again when the target is back.
+            r.counted = false;
+            r.newStatus = EventStatus::Pending;
+            r.outcome = Attempt::Outcome::Retry;
+            r.nextAttemptAt = now.addMSecs(qBound<qint64>(0, o.result.retryAfterMs, 24LL * 3600 * 1000));
+            r.error = o.result.error + QStringLiteral(" (target unavailable: not counted)");
+        }
+        records.append(r);
+    }
+    if (holding)
+        openBreaker(*unavailable, batch->probe);
+    else if (answered)
+        closeBreaker();
+    if (!records.isEmpty() || !released.isEmpty())
+        writeResults(*batch, std::move(records), released);
+    if (last)
+        finishBatch(batch, batch->error);
+}
+
+void RelayWorker::openBreaker(const DeliveryResult &result, bool afterProbe)
+{
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const bool opening = !m_breaker.open;
+    m_breaker.open = true;
+    // The interval grows with each failed probe, not with the other requests that were in flight.
+    if (opening)
+        m_breaker.probeDelayMs = kFirstProbeMs;
+    else if (afterProbe)
+        m_breaker.probeDelayMs = qMin(m_breaker.probeDelayMs * 2, kLongestProbeMs);
+    TargetState &state = m_breaker.state;
+    if (opening)
+        state.unavailableSince = now;
+    if (state.target.isEmpty())
+        state.target = m_config.customSender ? QStringLiteral("the custom sender")
+                                             : m_config.targetUrl.toDisplayString(QUrl::RemovePassword);
+    state.why = result.error;
+    state.nextProbeAt = now.addMSecs(qMax(m_breaker.probeDelayMs, qMin<qint64>(result.retryAfterMs, 86400000)));
+    if (m_sender)
+        m_sender->cancelQueued(); // what has not started goes back, unsent and uncharged
+    if (opening) {
+        const QString line = QStringLiteral("target %1 unavailable: %2; holding its events (attempts not counted), "
+                                            "probing with one event from time to time")
+                                 .arg(state.target, result.error);
+        qCWarning(lcRelay).noquote() << line;
+        Q_EMIT errorOccurred(line);
+    }
+    publishTargetState();
+}
+
+void RelayWorker::closeBreaker()
+{
+    m_breaker.timeoutRun = 0;
+    if (!m_breaker.open)
+        return;
+    const QString line =
+        QStringLiteral("target %1 available again after %2 s; relaying at full speed")
+            .arg(m_breaker.state.target,
+                QString::number(
+                    m_breaker.state.unavailableSince.msecsTo(QDateTime::currentDateTimeUtc()) / 1000.0, 'f', 1));
+    qCWarning(lcRelay).noquote() << line;
+    Q_EMIT errorOccurred(line);
+    m_breaker.open = false;
+    m_breaker.probeDelayMs = 0;
+    m_breaker.state.unavailableSince = QDateTime();
+    m_breaker.state.nextProbeAt = QDateTime();
+    m_breaker.state.why.clear();
+    m_probeTimer->stop();
+    m_idleIntervalMs = m_config.pollIntervalMs;
+    publishTargetState();
+}
+
+void RelayWorker::publishTargetState()
+{
+    Q_EMIT targetStateChanged(m_breaker.state);
+    // For stats, relayers and the console: in the register.
+    if (m_registered && !m_outage) {
+        if (Error e = m_storage->setTargetState(m_owner, m_breaker.state))
+            qCWarning(lcRelay).noquote() << e.message();
+    }
+}
+
+qint64 RelayWorker::retryDelayMs(int attempt, qint64 retryAfterMs) const
+{
+    const double exponential = double(m_config.retryBackoffMs) * std::pow(2.0, qMax(0, attempt - 1));
+    const qint64 capped = qint64(qMin(exponential, double(m_config.maxRetryBackoffMs)));
+    // Jitter: between half and all of the delay, so events that failed together do not retry together.
+    const qint64 own = capped / 2 + (capped > 1 ? qint64(QRandomGenerator::global()->bounded(capped / 2 + 1)) : 0);
+    // Retry-After is honoured (parseRetryAfter clamps it to a day), but never sooner than our own backoff:
+    // "Retry-After: 0" must not burn every retry within milliseconds.
+    return qMax(own, qMin<qint64>(retryAfterMs, 24LL * 3600 * 1000));
+}
+
+DeliveryRecord RelayWorker::recordFor(
+    const OutboxEvent &event, const DeliveryResult &result, const QDateTime &now) const
+{
+    DeliveryRecord r;
+    r.sequence = event.sequence;
+    r.attemptedAt = now;
+    r.httpStatus = result.httpStatus;
+    r.error = result.error;
+    r.durationMs = result.durationMs;
+    const int attempt = event.attempts + 1;
+    switch (result.outcome) {
+    case DeliveryResult::Outcome::Sent:
+        r.newStatus = EventStatus::Sent;
+        r.outcome = Attempt::Outcome::Sent;
+        break;
+    case DeliveryResult::Outcome::Failed:
+        r.newStatus = EventStatus::Failed;
+        r.outcome = Attempt::Outcome::Failed;
+        break;
+    case DeliveryResult::Outcome::Retry:
+        if (attempt >= m_config.maxRetries) {
+            r.newStatus = EventStatus::Failed;
+            r.outcome = Attempt::Outcome::Failed;
+            r.error = QStringLiteral("%1 (gave up after %2 attempts)").arg(result.error).arg(attempt);
+        } else {
+            r.newStatus = EventStatus::Pending;
+            r.outcome = Attempt::Outcome::Retry;
+            r.nextAttemptAt = r.attemptedAt.addMSecs(retryDelayMs(attempt, result.retryAfterMs));
+        }
+        break;
+    }
+    return r;
+}
+
+void RelayWorker::writeResults(Batch &batch, QList<DeliveryRecord> records, const QList<qint64> &released)
+{
+    QHash<qint64, QString> ids;
+    for (const DeliveryRecord &r : std::as_const(records))
+        ids.insert(r.sequence, batch.events.take(r.sequence).id);
+    for (qint64 sequence : released)
+        batch.events.remove(sequence);
+    Error error;
+    if (!records.isEmpty()) {
+        QSet<qint64> written;
+        // While the database is away, results wait for the reconnect instead of failing one by one.
+        error = m_outage ? Error(Error::Database, QStringLiteral("the database connection is lost"))
+                         : m_storage->complete(m_owner, records, &written);
+        qCDebug(lcRelay) << "write-back of" << records.size() << "results, written" << written.size() << "released"
+                         << released.size() << error.message();
+        if (error) {
+            m_unwritten += records; // written before the next claim, or after reconnecting
+            m_unwrittenIds.insert(ids);
+            if (!m_outage)
+                handleConnectionLoss(error);
+        } else {
+            if (written.size() < records.size()) {
+                // Leases that expired while this relayer could not renew them (a pause, a lost database) and
+                // that another relayer has taken: their results are that relayer's to write, and not ours to
+                // report.
+                const QString line =
+                    QStringLiteral("%1 of %2 results not written: another relayer has taken over their leases")
+                        .arg(records.size() - written.size())
+                        .arg(records.size());
+                qCWarning(lcRelay).noquote() << line;
+                Q_EMIT errorOccurred(line);
+                records.removeIf([&](const DeliveryRecord &r) { return !written.contains(r.sequence); });
+            }
+            batch.processed += int(records.size());
+            announce(records, ids);
+        }
+    }
+    if (!released.isEmpty() && !m_outage) {
+        if (Error e = m_storage->release(m_owner, released); e && !error)
+            error = e;
+    }
+    if (error && !batch.error)
+        batch.error = error;
+}
+
+void RelayWorker::announce(const QList<DeliveryRecord> &records, const QHash<qint64, QString> &ids)
+{
+    if (m_eventListeners->loadRelaxed() <= 0)
+        return;
+    for (const DeliveryRecord &r : records) {
+        const QString id = ids.value(r.sequence);
+        if (r.newStatus == EventStatus::Sent)
+            Q_EMIT eventSent(id, r.httpStatus, r.durationMs);
+        else if (r.newStatus == EventStatus::Failed)
+            Q_EMIT eventFailed(id, r.httpStatus, r.error);
+        else
+            Q_EMIT eventRetryScheduled(id, r.httpStatus, r.error, r.nextAttemptAt);
+    }
+}
+
+void RelayWorker::finishBatch(const std::shared_ptr<Batch> &batch, const Error &error)
+{
+    m_active.removeOne(batch);
+    qCDebug(lcRelay) << "batch finished; batches in hand" << m_active.size() << "unwritten" << m_unwritten.size()
+                     << "outage" << m_outage << error.message();
+    const int processed = batch->processed;
+    const bool lost = error && (m_outage || handleConnectionLoss(error));
+    if (error && !lost) {
+        qCWarning(lcRelay).noquote() << error.message();
+        Q_EMIT errorOccurred(error.message());
+    }
+    const RelayOnceResult result{processed, error, m_storage->statementCount() - batch->statementsAtStart};
+    for (const BatchCallback &cb : std::as_const(batch->callbacks))
+        cb(result);
+    Q_EMIT batchFinished(processed);
+    m_processedSinceIdle += processed;
+    if (m_drainDone)
+        accumulate(m_drained, result);
+    if (isBusy()) {
+        // The other batch in hand decides what comes next; if the sender ran low while two were in hand,
+        // the next one can be claimed now.
+        if (m_sender && m_sender->isLow())
+            onSenderLow();
+        return;
+    }
+
+    const int processedRound = m_processedSinceIdle;
+    m_processedSinceIdle = 0;
+    if (m_stopping) {
+        m_stopping = false;
+        releaseLeases();
+        auto done = std::move(m_stopDone);
+        m_stopDone = nullptr;
+        if (done)
+            done();
+        return;
+    }
+    if (lost)
+        return; // tryReconnect() resumes
+    if (!m_waiting.isEmpty()) {
+        m_pollTimer->start(0);
+        return;
+    }
+    if (m_looping)
+        scheduleNext(processedRound, error);
+}
+
+void RelayWorker::scheduleNext(int processed, const Error &error)
+{
+    if (m_breaker.open) {
+        if (m_drainDone) {
+            // A drain does not wait for a target that is down: it ends, its events not charged.
+            if (!m_drained.error)
+                m_drained.error = Error(Error::Network,
+                    QStringLiteral("target %1 unavailable: %2").arg(m_breaker.state.target, m_breaker.state.why));
+            endDrain();
+            return;
+        }
+        m_pollTimer->stop();
+        m_probeTimer->start(int(qBound<qint64>(
+            0, QDateTime::currentDateTimeUtc().msecsTo(m_breaker.state.nextProbeAt), 24LL * 3600 * 1000)));
+        return;
+    }
+    if (m_drainDone && (error || (processed == 0 && !m_wakePending))) {
+        endDrain();
+        return;
+    }
+    if (processed > 0 && !error) {
+        m_idleIntervalMs = m_config.pollIntervalMs;
+        m_pollTimer->start(0);
+        return;
+    }
+    if (m_wakePending) {
+        m_pollTimer->start(0);
+        return;
+    }
+    qint64 wait = m_idleIntervalMs;
+    m_idleIntervalMs = qMin<qint64>(m_idleIntervalMs * 2, m_config.maxIdleBackoffMs);
+    // Don't sleep past the next retry that falls due.
+    if (!error) {
+        auto next = m_storage->nextDueAt();
+        if (next.isOk() && next->isValid())
+            wait = qBound<qint64>(0, QDateTime::currentDateTimeUtc().msecsTo(*next) + 1, wait);
+    }
+    if (auto counter = m_storage->changeCounter(); counter.isOk())
+        m_lastChangeCounter = *counter;
+    m_pollTimer->start(int(wait));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Relayer
+
+} // namespace outbox
