@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: MIT
+// outboxctl relay: the relayer as a command and as a service.
+
+#include "commandutil.h"
+#include "cli.h"
+#include "demo.h"
+#include "jsonl.h"
+
+#include "cloudevents.h"
+#include "metricsserver.h"
+#include "duration.h"
+#include "receiver.h"
+#include "relayer.h"
+#include "sendevent.h"
+#include "configfiles.h"
+
+#include <QLoggingCategory>
+#include <QCoreApplication>
+#include <QEventLoop>
+#include <QTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSocketNotifier>
+#include <QSqlError>
+#include <QTextStream>
+
+#include <csignal>
+#include <cstdio>
+#include <unistd.h>
+
+using namespace outbox;
+using cli::BadUsage;
+using cli::Command;
+using cli::Done;
+using cli::fail;
+using cli::RuntimeFailure;
+
+// Opens the outbox, waiting with backoff (0.5 s doubling to 30 s, one line per try) while the server cannot
+// be reached; any other problem (no outbox there, a wrong password) ends the command at once. False when a
+// SIGTERM or SIGINT came first.
+bool waitForDatabase(const ConnectionSpec &spec)
+{
+    int delayMs = 500;
+    QObject waiter;
+    QEventLoop loop;
+    bool stopped = false;
+    onTermination(&waiter, [&] {
+        stopped = true;
+        loop.quit();
+    });
+    for (;;) {
+        auto storage = Storage::open(spec, Storage::OpenMode::MustExist);
+        if (storage.isOk())
+            return true;
+        const QString message = storage.error().message();
+        if (storage.error().code() != Error::Database || message.contains(QLatin1String("password"))
+            || message.contains(QLatin1String("does not exist")))
+            fail(exitFor(storage.error()), message);
+        cli::printError(QStringLiteral("waiting for the database: %1 (next try in %2 s)")
+                            .arg(message.section(QLatin1Char('\n'), 0, 0))
+                            .arg(delayMs / 1000.0));
+        QTimer::singleShot(delayMs, &loop, &QEventLoop::quit);
+        loop.exec();
+        if (stopped)
+            return false;
+        delayMs = qMin(delayMs * 2, 30000);
+    }
+}
+
+int cmdRelay(const QStringList &args)
+{
+    Command cmd(QStringLiteral("relay"), QStringLiteral("Deliver pending events to a CloudEvents endpoint."));
+    cmd.addOption(QStringLiteral("target"), QStringLiteral("The CloudEvents endpoint (http:// or https://)."),
+        QStringLiteral("url"));
+    cmd.addOption(QStringLiteral("once"), QStringLiteral("Process one batch, then exit."));
+    cmd.addOption(QStringLiteral("drain"), QStringLiteral("Process batches until nothing is due, then exit."));
+    cmd.addOption(QStringLiteral("until-settled"),
+        QStringLiteral("Like --drain, but wait for events backing off to come due and try them again, until every "
+                       "event is sent or failed (or parked behind a failed one); then exit."));
+    cmd.addOption(QStringLiteral("mode"), QStringLiteral("Content mode: binary (default), structured or batch."),
+        QStringLiteral("mode"));
+    cmd.addOption(QStringLiteral("batch-size"), QStringLiteral("Events per batch (default 100)."), QStringLiteral("n"));
+    cmd.addOption(QStringLiteral("poll-interval"),
+        QStringLiteral("Milliseconds between polls when idle (default 1000)."), QStringLiteral("ms"));
+    cmd.addOption(QStringLiteral("max-retries"), QStringLiteral("Delivery attempts before an event fails (default 5)."),
+        QStringLiteral("n"));
+    cmd.addOption(QStringLiteral("max-backoff"),
+        QStringLiteral("Longest idle wait between polls in ms (default 30000)."), QStringLiteral("ms"));
+    cmd.addOption(QStringLiteral("retry-backoff"),
+        QStringLiteral("Delay before the first retry in ms, doubling per attempt (default 2000)."),
+        QStringLiteral("ms"));
+    cmd.addOption(QStringLiteral("max-retry-backoff"), QStringLiteral("Cap of the retry delay in ms (default 600000)."),
+        QStringLiteral("ms"));
+    cmd.addOption(
+        QStringLiteral("timeout"), QStringLiteral("Request timeout in ms (default 10000)."), QStringLiteral("ms"));
+    cmd.addOption(QStringLiteral("ca-file"),
+        QStringLiteral("https: also trust the CA certificates in this PEM file (certificates are always verified)."),
+        QStringLiteral("file"));
+    cmd.addOption(QStringLiteral("client-cert"),
+        QStringLiteral("https: present this PEM client certificate (mTLS); needs --client-key."),
+        QStringLiteral("file"));
+    cmd.addOption(QStringLiteral("client-key"),
+        QStringLiteral("The PEM private key of --client-cert (not readable by other users)."), QStringLiteral("file"));
+    cmd.addOption(QStringLiteral("header"),
+        QStringLiteral("Add this header to every request, e.g. \"Authorization: Bearer ...\" (repeatable; values are "
+                       "never printed)."),
+        QStringLiteral("name: value"));
+    cmd.addOption(QStringLiteral("header-file"),
+        QStringLiteral("Add the headers in this file, one \"Name: value\" per line (for secrets: kept out of ps and "
+                       "shell history; "
+                       "must not be readable by other users)."),
+        QStringLiteral("file"));
+    cmd.addOption(QStringLiteral("signing-secret-file"),
+        QStringLiteral("Sign every request per Standard Webhooks with the whsec_ secret in this file (webhook-id, "
+                       "webhook-timestamp, webhook-signature; must not be readable by other users)."),
+        QStringLiteral("file"));
+    cmd.addOption(QStringLiteral("routes"),
+        QStringLiteral(
+            "Send events to targets by type, from this file of [route NAME] sections (types, target, mode, "
+            "concurrency, header, header-file, signing-secret-file); first match wins. --target, if given, is "
+            "the default route after them."),
+        QStringLiteral("file"));
+    cmd.addOption(QStringLiteral("max-batch-bytes"),
+        QStringLiteral("batch mode: the largest request body in bytes (default 1048576, nginx's default limit); "
+                       "a batch answered 413 is split."),
+        QStringLiteral("n"));
+    cmd.addOption(QStringLiteral("concurrency"),
+        QStringLiteral("Requests in flight, each on a connection of its own (default 6)."), QStringLiteral("n"));
+    cmd.addOption(QStringLiteral("lease"),
+        QStringLiteral("How long a claim holds an event, in ms (default 15000); renewed every third of it while the "
+                       "event is in hand."),
+        QStringLiteral("ms"));
+    cmd.addOption(QStringLiteral("no-wake"),
+        QStringLiteral("Poll only: do not wake on commits of other processes (for comparison)."));
+    cmd.addOption(QStringLiteral("quiet"),
+        QStringLiteral("Do not log each delivery on stderr (the default with --once and --drain)."));
+    cmd.addOption(
+        QStringLiteral("verbose"), QStringLiteral("Log each delivery on stderr, also with --once and --drain."));
+    cmd.addOption(QStringLiteral("log-level"),
+        QStringLiteral(
+            "What to log on stderr, one line each: error (failed events, relayer errors), warning (+ retries), "
+            "info (+ every delivery; the default), debug (+ the engine's own logging)."),
+        QStringLiteral("level"));
+    cmd.addOption(QStringLiteral("metrics-port"),
+        QStringLiteral("Serve Prometheus /metrics and /healthz on this loopback port (0: any free port, printed)."),
+        QStringLiteral("n"));
+    cmd.addOption(QStringLiteral("metrics-bind"), QStringLiteral("Address for the metrics server (default 127.0.0.1)."),
+        QStringLiteral("address"));
+    cmd.addOption(QStringLiteral("config"),
+        QStringLiteral("Read settings from this file (name = value, e.g. target = http://...); "
+                       "flags win over OUTBOX_* environment variables, which win over the file."),
+        QStringLiteral("file"));
+    cmd.parse(args);
+    cmd.loadConfig();
+    if (!cmd.positional().isEmpty())
+        fail(BadUsage, QStringLiteral("unexpected argument '%1'").arg(cmd.positional().first()));
+
+    RelayerConfig config;
+    const QString target = cmd.setting(QStringLiteral("target"));
+    const QString routesFile = cmd.setting(QStringLiteral("routes"));
+    if (target.isEmpty() && routesFile.isEmpty())
+        fail(BadUsage,
+            QStringLiteral(
+                "relay needs --target URL or --routes FILE (or OUTBOX_TARGET, or target = URL in --config)"));
+    if (!target.isEmpty()) {
+        config.targetUrl = QUrl(target, QUrl::StrictMode);
+        if (!config.targetUrl.isValid() || config.targetUrl.host().isEmpty())
+            fail(BadUsage,
+                QStringLiteral("malformed --target URL '%1': expected e.g. http://127.0.0.1:8080/events")
+                    .arg(QUrl(target).toDisplayString(QUrl::RemovePassword)));
+    }
+    if (cmd.hasSetting(QStringLiteral("mode"))
+        && !parseContentMode(cmd.setting(QStringLiteral("mode")), &config.contentMode))
+        fail(BadUsage,
+            QStringLiteral("unknown mode '%1': use binary, structured or batch")
+                .arg(cmd.setting(QStringLiteral("mode"))));
+    constexpr int maxInt = std::numeric_limits<int>::max();
+    config.batchSize = cmd.intValue(QStringLiteral("batch-size"), config.batchSize, 1, 100000);
+    config.pollIntervalMs = cmd.intValue(QStringLiteral("poll-interval"), config.pollIntervalMs, 1, maxInt);
+    config.maxRetries = cmd.intValue(QStringLiteral("max-retries"), config.maxRetries, 1, 1000000);
+    config.maxIdleBackoffMs =
+        cmd.intValue(QStringLiteral("max-backoff"), qMax(config.maxIdleBackoffMs, config.pollIntervalMs), 1, maxInt);
+    config.retryBackoffMs = cmd.intValue(QStringLiteral("retry-backoff"), config.retryBackoffMs, 0, maxInt);
+    config.maxRetryBackoffMs = cmd.intValue(
+        QStringLiteral("max-retry-backoff"), qMax(config.maxRetryBackoffMs, config.retryBackoffMs), 0, maxInt);
+    config.requestTimeoutMs = cmd.intValue(QStringLiteral("timeout"), config.requestTimeoutMs, 1, maxInt);
+    config.caCertificatesFile = cmd.setting(QStringLiteral("ca-file"));
+    config.concurrency = cmd.intValue(QStringLiteral("concurrency"), config.concurrency, 1, 1000);
+    config.maxBatchBytes = cmd.intValue(QStringLiteral("max-batch-bytes"), int(config.maxBatchBytes), 1024, maxInt);
+    config.clientCertificateFile = cmd.setting(QStringLiteral("client-cert"));
+    config.clientKeyFile = cmd.setting(QStringLiteral("client-key"));
+    if (!config.clientKeyFile.isEmpty())
+        readSecretFile(config.clientKeyFile, QStringLiteral("client key"));
+    QStringList headerLines = cmd.values(QStringLiteral("header"));
+    if (headerLines.isEmpty() && cmd.hasSetting(QStringLiteral("header")))
+        headerLines.append(cmd.setting(QStringLiteral("header")));
+    for (const QString &line : std::as_const(headerLines))
+        config.headers.append(parseHeaderLine(line.toUtf8(), QStringLiteral("--header")));
+    if (const QString file = cmd.setting(QStringLiteral("header-file")); !file.isEmpty()) {
+        QString error;
+        if (!outbox::readHeaderFile(file, &config.headers, &error))
+            fail(BadUsage, error);
+    }
+    if (const QString file = cmd.setting(QStringLiteral("signing-secret-file")); !file.isEmpty()) {
+        config.signingSecret = readSecretFile(file, QStringLiteral("signing secret file")).trimmed();
+        if (config.signingKey().isEmpty())
+            fail(BadUsage,
+                QStringLiteral(
+                    "the signing secret file '%1' does not hold a Standard Webhooks secret (whsec_ and base64)")
+                    .arg(file));
+    }
+    config.leaseDurationMs = cmd.intValue(QStringLiteral("lease"), config.leaseDurationMs, 300, maxInt);
+    if (!routesFile.isEmpty()) {
+        QString error;
+        if (!readRoutesFile(routesFile, &config.routes, &error))
+            fail(BadUsage, error);
+        // --target (with --mode and --concurrency) is the default route after those of the file.
+        if (!target.isEmpty())
+            config.routes.append(RelayRoute{QStringLiteral("default"), {QStringLiteral("*")}, config.targetUrl,
+                config.contentMode, config.concurrency, {}, {}});
+    }
+    config.name = QStringLiteral("outboxctl");
+    config.wakeOnDatabaseChange = !cmd.isSet(QStringLiteral("no-wake"));
+    if (const QString problem = config.problem(); !problem.isEmpty())
+        fail(BadUsage, problem);
+
+    const bool once = cmd.isSet(QStringLiteral("once"));
+    const bool settle = cmd.isSet(QStringLiteral("until-settled"));
+    const bool drain = cmd.isSet(QStringLiteral("drain")) || settle;
+    if (once && drain)
+        fail(BadUsage,
+            QStringLiteral("give one of --once, --drain and --until-settled")); // (--until-settled drains)
+    // One line per event outcome, at a level (journald takes stderr lines as they are).
+    // --quiet (and --once/--drain by default) log no event at all, only relayer errors and the summary.
+    enum Level { LogNone = -1, LogError, LogWarning, LogInfo, LogDebug };
+    Level level = cmd.isSet(QStringLiteral("quiet")) || ((once || drain) && !cmd.isSet(QStringLiteral("verbose")))
+        ? LogNone
+        : LogInfo;
+    if (cmd.hasSetting(QStringLiteral("log-level"))) {
+        static const QStringList names = {
+            QStringLiteral("error"), QStringLiteral("warning"), QStringLiteral("info"), QStringLiteral("debug")};
+        const qsizetype index = names.indexOf(cmd.setting(QStringLiteral("log-level")).trimmed().toLower());
+        if (index < 0)
+            fail(BadUsage,
+                QStringLiteral("unknown log level '%1': use error, warning, info or debug")
+                    .arg(cmd.setting(QStringLiteral("log-level"))));
+        level = Level(index);
+    }
+    if (level == LogDebug)
+        QLoggingCategory::setFilterRules(QStringLiteral("outbox.*.debug=true"));
+
+    const ConnectionSpec spec = cmd.connectionSpec();
+    // Check the outbox up front so a wrong path or a non-database file is a usage error, not a runtime one.
+    // As a service, a database server that is not up yet (a boot, a failover) is waited for with backoff.
+    if (once || drain || spec.backend == ConnectionSpec::Backend::Sqlite) {
+        auto storage = cmd.openStorage(Storage::OpenMode::AnyOutbox);
+        if (!storage->has(Storage::Capability::Relay))
+            fail(BadUsage, storage->relayRefusal());
+    } else if (!waitForDatabase(spec)) {
+        cli::printError(QStringLiteral("stopped before the database was reachable"));
+        return Done;
+    }
+
+    Relayer relayer(spec, config);
+    int sent = 0, retried = 0, failed = 0;
+    // --once and --drain: each event's last outcome, so the summary counts events, not attempts.
+    QHash<QString, Attempt::Outcome> outcomeOf;
+    const bool counting = once || drain;
+    QString firstProblem;
+    QObject::connect(&relayer, &Relayer::eventSent, [&](const QString &id, int status, qint64 ms) {
+        ++sent;
+        if (counting)
+            outcomeOf.insert(id, Attempt::Outcome::Sent);
+        if (level >= LogInfo)
+            cli::printError(QStringLiteral("sent %1 (HTTP %2, %3 ms)").arg(id).arg(status).arg(ms));
+    });
+    QObject::connect(&relayer, &Relayer::eventRetryScheduled,
+        [&](const QString &id, int, const QString &error, const QDateTime &next) {
+            ++retried;
+            if (counting)
+                outcomeOf.insert(id, Attempt::Outcome::Retry);
+            if (firstProblem.isEmpty())
+                firstProblem = error;
+            if (level >= LogWarning)
+                cli::printError(QStringLiteral("retry %1 at %2: %3").arg(id, cloudevents::formatTime(next), error));
+        });
+    QObject::connect(&relayer, &Relayer::eventFailed, [&](const QString &id, int, const QString &error) {
+        ++failed;
+        if (counting)
+            outcomeOf.insert(id, Attempt::Outcome::Failed);
+        if (firstProblem.isEmpty())
+            firstProblem = error;
+        if (level >= LogError)
+            cli::printError(QStringLiteral("failed %1: %2").arg(id, error));
+    });
+    QObject::connect(&relayer, &Relayer::errorOccurred, [&](const QString &message) { cli::printError(message); });
+
+    if (once || drain) {
+        if (once) {
+            const RelayOnceResult r = relayer.relayOnce();
+            if (r.error)
+                fail(RuntimeFailure, r.error.message());
+            QCoreApplication::processEvents(); // deliver the relayer's queued signals
+        } else {
+            bool stopped = false;
+            onTermination(&relayer, [&relayer, &stopped] {
+                stopped = true;
+                relayer.stop();
+                QCoreApplication::quit();
+            });
+            std::unique_ptr<Storage> storage; // --until-settled: what is left, and when it comes due
+            for (;;) {
+                // As many requests in flight as a running relayer keeps, until nothing is due.
+                RelayOnceResult result;
+                bool finished = false;
+                relayer.drainAsync([&result, &finished](const RelayOnceResult &r) {
+                    result = r;
+                    finished = true;
+                    QCoreApplication::quit();
+                });
+                // A drain that cannot start (the outbox cannot be opened) answers at once, before the event
+                // loop runs, and quit() does nothing outside it.
+                if (!finished)
+                    QCoreApplication::exec();
+                QCoreApplication::processEvents();
+                if (result.error)
+                    fail(RuntimeFailure, result.error.message());
+                if (!settle || stopped)
+                    break;
+                // Events backing off: wait until the next one is due, and drain again.
+                if (!storage)
+                    storage = cmd.openStorage(Storage::OpenMode::AnyOutbox);
+                auto stats = storage->stats();
+                if (!stats.isOk())
+                    fail(RuntimeFailure, stats.error().message());
+                if (stats->pending - stats->parked <= 0)
+                    break; // settled: sent, failed, or parked behind a failed event of their key
+                auto next = storage->nextDueAt();
+                if (!next.isOk())
+                    fail(RuntimeFailure, next.error().message());
+                if (!next->isValid())
+                    break;
+                const qint64 wait = qBound<qint64>(0, QDateTime::currentDateTimeUtc().msecsTo(*next) + 20, 86400000LL);
+                QTimer::singleShot(int(wait), &relayer, [] { QCoreApplication::quit(); });
+                QCoreApplication::exec();
+                if (stopped)
+                    break;
+            }
+        }
+        qint64 eventsSent = 0, eventsRetrying = 0, eventsFailed = 0;
+        for (const Attempt::Outcome o : std::as_const(outcomeOf)) {
+            eventsSent += o == Attempt::Outcome::Sent;
+            eventsRetrying += o == Attempt::Outcome::Retry;
+            eventsFailed += o == Attempt::Outcome::Failed;
+        }
+        const qint64 total = outcomeOf.size();
+        // Events, each by its last outcome (an event retried and then sent counts once, as sent).
+        cli::printLine(QStringLiteral("processed %1: %2 sent, %3 to retry, %4 failed")
+                           .arg(total)
+                           .arg(eventsSent)
+                           .arg(eventsRetrying)
+                           .arg(eventsFailed));
+        if (eventsRetrying + eventsFailed > 0) {
+            cli::printError(QStringLiteral("%1 of %2 events were not delivered: %3")
+                                .arg(eventsRetrying + eventsFailed)
+                                .arg(total)
+                                .arg(firstProblem));
+            return RuntimeFailure;
+        }
+        return Done;
+    }
+
+    std::unique_ptr<MetricsServer> metrics;
+    if (cmd.hasSetting(QStringLiteral("metrics-port"))) {
+        const int port = cmd.intValue(QStringLiteral("metrics-port"), 0, 0, 65535);
+        QHostAddress address(QHostAddress::LocalHost);
+        if (cmd.hasSetting(QStringLiteral("metrics-bind"))
+            && !address.setAddress(cmd.setting(QStringLiteral("metrics-bind"))))
+            fail(BadUsage,
+                QStringLiteral("invalid metrics-bind address '%1'").arg(cmd.setting(QStringLiteral("metrics-bind"))));
+        metrics = std::make_unique<MetricsServer>(spec);
+        if (!metrics->listen(address, quint16(port)))
+            fail(RuntimeFailure,
+                QStringLiteral("cannot serve metrics on %1:%2: %3")
+                    .arg(address.toString())
+                    .arg(port)
+                    .arg(metrics->errorString()));
+        MetricsServer *m = metrics.get();
+        QObject::connect(&relayer, &Relayer::eventSent, m, [m](const QString &, int, qint64 ms) {
+            m->countOutcome("sent");
+            m->observeDelivery(ms);
+        });
+        QObject::connect(&relayer, &Relayer::eventRetryScheduled, m, [m] { m->countOutcome("retry"); });
+        QObject::connect(&relayer, &Relayer::targetStateChanged, m,
+            [m](const QString &route, const TargetState &state) { m->setTargetState(route, state); });
+        for (const QString &route : config.routes.isEmpty() ? QStringList{QStringLiteral("default")} : [&] {
+                 QStringList names;
+                 for (const RelayRoute &r : std::as_const(config.routes))
+                     names << r.name;
+                 return names;
+             }())
+            m->setTargetState(route, TargetState{});
+        QObject::connect(&relayer, &Relayer::eventFailed, m, [m] { m->countOutcome("failed"); });
+        if (!config.routes.isEmpty()) {
+            QObject::connect(
+                &relayer, &Relayer::routeOutcome, m, [m](const QString &route, Attempt::Outcome outcome, qint64) {
+                    m->countRouteOutcome(route,
+                        outcome == Attempt::Outcome::Sent        ? "sent"
+                            : outcome == Attempt::Outcome::Retry ? "retry"
+                                                                 : "failed");
+                });
+        }
+        cli::printError(
+            QStringLiteral("metrics at http://%1:%2/metrics").arg(address.toString()).arg(metrics->serverPort()));
+    }
+    if (Error e = relayer.start())
+        fail(exitFor(e), e.message());
+    if (config.routes.isEmpty()) {
+        cli::printError(QStringLiteral("relaying %1 to %2 (%3 mode); stop with Ctrl+C or SIGTERM")
+                            .arg(spec.displayUrl(), config.targetUrl.toDisplayString(QUrl::RemovePassword),
+                                contentModeName(config.contentMode)));
+    } else {
+        QStringList routes;
+        for (const RelayRoute &r : std::as_const(config.routes))
+            routes << QStringLiteral("%1 (%2) to %3 (%4 mode)")
+                          .arg(r.name, r.types.join(QStringLiteral(", ")),
+                              r.targetUrl.toDisplayString(QUrl::RemovePassword), contentModeName(r.contentMode));
+        cli::printError(QStringLiteral("relaying %1 by route: %2; stop with Ctrl+C or SIGTERM")
+                            .arg(spec.displayUrl(), routes.join(QStringLiteral("; "))));
+    }
+    onTermination(&relayer, [&relayer] {
+        relayer.stop();
+        QCoreApplication::quit();
+    });
+    QCoreApplication::exec();
+    QCoreApplication::processEvents(); // the outcomes and errors the relayer reported while stopping
+    cli::printError(QStringLiteral("stopped: %1 sent, %2 to retry, %3 failed").arg(sent).arg(retried).arg(failed));
+    return Done;
+}
