@@ -81,14 +81,12 @@ Error RelayWorker::open()
         return storage.error();
     m_storage = std::move(storage.value());
     m_storage->setClaimTypes(m_claimInclude, m_claimExclude);
-    if (!m_config.customSender) {
-        m_sender = new HttpSender(HttpSenderOptions::from(m_config), this);
-        // One request per event: claim the next batch while half of this one still waits to start, so the
-        // claim is done before the connections run dry.
-        const int lowWater =
-            m_config.contentMode == ContentMode::Batch ? 0 : qMax(m_config.concurrency, m_config.batchSize / 2);
-        m_sender->setLowWaterHandler([this] { onSenderLow(); }, lowWater);
-    }
+    m_transport = Transport::create(m_config, this);
+    // One request per event: claim the next batch while half of this one still waits to start, so the claim is
+    // done before the connections run dry.
+    const int lowWater =
+        m_config.contentMode == ContentMode::Batch ? 0 : qMax(m_config.concurrency, m_config.batchSize / 2);
+    m_transport->setLowWaterHandler([this] { onSenderLow(); }, lowWater);
     if (m_config.wakeOnLocalCommit)
         connect(WakeEvent::instance(), &WakeEvent::raised, this, &RelayWorker::wake, Qt::QueuedConnection);
     listenForNotifications();
@@ -174,8 +172,8 @@ void RelayWorker::close()
     m_reconnectTimer->stop();
     m_healthTimer->stop();
     m_probeTimer->stop();
-    delete m_sender;
-    m_sender = nullptr;
+    delete m_transport;
+    m_transport = nullptr;
     m_storage.reset();
 }
 
@@ -286,8 +284,8 @@ void RelayWorker::stopLoop(const std::function<void()> &done)
     // Let the requests in flight finish; give back what has not started.
     m_stopping = true;
     m_stopDone = done;
-    if (m_sender)
-        m_sender->cancelQueued();
+    if (m_transport)
+        m_transport->cancelQueued();
 }
 
 void RelayWorker::requestBatch(const BatchCallback &done)
@@ -421,8 +419,8 @@ void RelayWorker::healthRound()
                 qCWarning(lcRelay).noquote() << renewed.error().message();
             return;
         }
-        if (*renewed == inHand.size() && m_sender) {
-            m_sender->leasesRenewed(m_config.effectiveLeaseMs());
+        if (*renewed == inHand.size() && m_transport) {
+            m_transport->leasesRenewed(m_config.effectiveLeaseMs());
         } else if (*renewed < inHand.size()) {
             // Some leases ran out (a pause longer than the lease) and may be another relayer's now: what has
             // not started is given back rather than sent twice; results are written only for rows still ours.
@@ -432,8 +430,8 @@ void RelayWorker::healthRound()
                     .arg(inHand.size());
             qCWarning(lcRelay).noquote() << line;
             Q_EMIT errorOccurred(line);
-            if (m_sender)
-                m_sender->cancelQueued();
+            if (m_transport)
+                m_transport->cancelQueued();
         }
     }
     // Take-over: a relayer found gone has its leases released now instead of when they run out.
@@ -556,42 +554,20 @@ void RelayWorker::startBatch()
         finishBatch(batch, batch->error);
         return;
     }
-    if (m_sender) {
-        m_sender->send(
-            toSend,
-            [this, batch](const QList<HttpSender::Outcome> &outcomes, bool last) { onOutcomes(batch, outcomes, last); },
-            m_registered ? leaseLeftMs : 0);
-        return;
-    }
-    // A custom sender: synchronous, one event at a time, each result written as it comes; a stop request gives
-    // back the rest.
-    QList<qint64> released;
-    for (const OutboxEvent &e : std::as_const(toSend)) {
-        if (m_stopping) {
-            released.append(e.sequence);
-            continue;
-        }
-        QElapsedTimer clock;
-        clock.start();
-        DeliveryResult r = m_config.customSender(e);
-        if (r.durationMs == 0)
-            r.durationMs = clock.elapsed();
-        onOutcomes(batch, {HttpSender::Outcome{e.sequence, r, false}}, false);
-    }
-    QList<HttpSender::Outcome> rest;
-    for (qint64 sequence : std::as_const(released))
-        rest.append(HttpSender::Outcome{sequence, {}, true});
-    onOutcomes(batch, rest, true);
+    m_transport->send(
+        toSend,
+        [this, batch](const QList<Transport::Outcome> &outcomes, bool last) { onOutcomes(batch, outcomes, last); },
+        m_registered ? leaseLeftMs : 0);
 }
 
-void RelayWorker::onOutcomes(const std::shared_ptr<Batch> &batch, const QList<HttpSender::Outcome> &outcomes, bool last)
+void RelayWorker::onOutcomes(const std::shared_ptr<Batch> &batch, const QList<Transport::Outcome> &outcomes, bool last)
 {
     // First what they say of the target. Refusals, 502/503/504, 429 and a run of timeouts say it is down,
     // unless an event got through in the same hand-over (then they count, as a 5xx while others succeed).
     // Any other answer (a 400 for a poison event, a 500) says it is up, and counts for its event.
     bool delivered = false, answered = false;
     const DeliveryResult *unavailable = nullptr;
-    for (const HttpSender::Outcome &o : outcomes) {
+    for (const Transport::Outcome &o : outcomes) {
         if (o.released)
             continue;
         if (o.result.cause == DeliveryResult::Cause::TargetUnavailable
@@ -609,7 +585,7 @@ void RelayWorker::onOutcomes(const std::shared_ptr<Batch> &batch, const QList<Ht
     records.reserve(outcomes.size());
     // Outcomes handed over together are recorded together, at the time they came back.
     const QDateTime now = QDateTime::currentDateTimeUtc();
-    for (const HttpSender::Outcome &o : outcomes) {
+    for (const Transport::Outcome &o : outcomes) {
         if (o.released) {
             released.append(o.sequence);
             continue;
@@ -655,8 +631,8 @@ void RelayWorker::openBreaker(const DeliveryResult &result, bool afterProbe)
                                              : m_config.targetUrl.toDisplayString(QUrl::RemovePassword);
     state.why = result.error;
     state.nextProbeAt = now.addMSecs(qMax(m_breaker.probeDelayMs, qMin<qint64>(result.retryAfterMs, 86400000)));
-    if (m_sender)
-        m_sender->cancelQueued(); // what has not started goes back, unsent and uncharged
+    if (m_transport)
+        m_transport->cancelQueued(); // what has not started goes back, unsent and uncharged
     if (opening) {
         const QString line = QStringLiteral("target %1 unavailable: %2; holding its events (attempts not counted), "
                                             "probing with one event from time to time")
@@ -825,7 +801,7 @@ void RelayWorker::finishBatch(const std::shared_ptr<Batch> &batch, const Error &
     if (isBusy()) {
         // The other batch in hand decides what comes next; if the sender ran low while two were in hand,
         // the next one can be claimed now.
-        if (m_sender && m_sender->isLow())
+        if (m_transport && m_transport->isLow())
             onSenderLow();
         return;
     }

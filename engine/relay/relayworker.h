@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include "httpsender.h"
 #include "relayer.h"
+#include "transport.h"
 
 #include <QElapsedTimer>
 #include <QHash>
@@ -69,7 +69,7 @@ private:
     void startBatch();
     void onSenderLow();
     // Outcomes as they arrive: written at once (never held for the rest of the batch); `last` ends the batch.
-    void onOutcomes(const std::shared_ptr<Batch> &batch, const QList<HttpSender::Outcome> &outcomes, bool last);
+    void onOutcomes(const std::shared_ptr<Batch> &batch, const QList<Transport::Outcome> &outcomes, bool last);
     // Writes results of the batch and gives back the events never sent; results that cannot be written now
     // are kept for later (m_unwritten). Those written are announced and counted.
     void writeResults(Batch &batch, QList<DeliveryRecord> records, const QList<qint64> &released);
@@ -127,7 +127,7 @@ private:
     std::shared_ptr<QAtomicInt> m_eventListeners;
     std::unique_ptr<Storage> m_storage;
     QStringList m_claimInclude, m_claimExclude;
-    HttpSender *m_sender = nullptr;
+    Transport *m_transport = nullptr;
 
     QTimer *m_pollTimer;
     QTimer *m_changeTimer;

@@ -683,7 +683,7 @@ QSslKey HttpSenderOptions::readPrivateKey(const QString &path)
 }
 
 HttpSender::HttpSender(const HttpSenderOptions &options, QObject *parent)
-    : QObject(parent),
+    : Transport(parent),
       m_mode(options.mode),
       m_maxBatchBytes(options.maxBatchBytes),
       m_thread(new QThread),

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "transport.h"
+
 #include "cloudevents.h"
 #include "outboxevent.h"
 #include "relayerconfig.h"
@@ -46,40 +48,19 @@ struct HttpSenderOptions
 // why not QNetworkAccessManager), a bounded number of requests in flight and a deadline per request. The
 // object lives on the relayer's thread and is used from there; the network client runs on a thread of its
 // own, so requests keep flowing while the relayer writes results to the database.
-class HttpSender : public QObject
+class HttpSender final : public Transport
 {
     Q_OBJECT
 public:
-    // What became of one event of a send() call; `released` means it was never sent (cancelled before its
-    // request started).
-    struct Outcome
-    {
-        qint64 sequence = 0;
-        DeliveryResult result;
-        bool released = false;
-    };
-    // Called on the sender's thread as outcomes become known, never holding one back for the rest of its
-    // send() call: outcomes that arrive while the sender's thread is busy are handed over together in one call.
-    // `last` is true on the call that ends the send() call (it may carry no outcome).
-    using ResultHandler = std::function<void(const QList<Outcome> &outcomes, bool last)>;
-
     explicit HttpSender(const HttpSenderOptions &options, QObject *parent = nullptr);
     ~HttpSender() override;
 
-    // leaseMs > 0: the events are leased for that long from now, and a request whose lease has run out by
-    // the time it would start (the process was stopped, the renewals failed) is released instead of sent:
-    // the event may be another relayer's by then.
-    void send(const QList<OutboxEvent> &events, const ResultHandler &handler, qint64 leaseMs = 0);
-    // The leases of every event handed over so far were renewed just now for leaseMs.
-    void leasesRenewed(qint64 leaseMs);
-    // Called (once each time the queue runs low) when fewer than `queuedRequests` requests wait to start:
-    // the moment to hand over more work. The default mark is the concurrency.
-    void setLowWaterHandler(const std::function<void()> &handler, int queuedRequests = 0);
-    // Whether the queue has run low since the last send() (the handler may have been called when no more
-    // work could be handed over).
-    bool isLow() const { return m_low; }
-    // Gives back every event whose request has not started yet (as released outcomes).
-    void cancelQueued();
+    // Transport: one request per event (binary, structured), or batches of up to maxBatchBytes (batch).
+    void send(const QList<OutboxEvent> &events, const ResultHandler &handler, qint64 leaseMs = 0) override;
+    void leasesRenewed(qint64 leaseMs) override;
+    void setLowWaterHandler(const std::function<void()> &handler, int queuedRequests = 0) override;
+    bool isLow() const override { return m_low; }
+    void cancelQueued() override;
 
     // How a response or a network error is classified (exposed for tests and custom senders).
     static DeliveryResult classify(
