@@ -1203,15 +1203,22 @@ private Q_SLOTS:
 
     // As a service, relay waits for a database server that is not up yet (with backoff, a line per try)
     // instead of exiting and running into systemd's start limit; SIGTERM ends the wait at once.
+    void relayWaitsForTheDatabaseServer_data()
+    {
+        QTest::addColumn<QString>("scheme");
+        QTest::newRow("postgresql") << QStringLiteral("postgresql");
+        QTest::newRow("mysql") << QStringLiteral("mysql");
+    }
     void relayWaitsForTheDatabaseServer()
     {
+        QFETCH(QString, scheme);
         QTcpServer closed;
         QVERIFY(closed.listen(QHostAddress::LocalHost));
         const quint16 port = closed.serverPort();
         closed.close();
         QProcess relay;
         relay.start(QStringLiteral(OUTBOXCTL_PATH),
-            {"--db", QStringLiteral("postgresql://outbox@127.0.0.1:%1/outbox").arg(port), "relay", "--target",
+            {"--db", QStringLiteral("%1://outbox@127.0.0.1:%2/outbox").arg(scheme).arg(port), "relay", "--target",
                 "http://127.0.0.1:9/"});
         QVERIFY(relay.waitForStarted());
         QVERIFY(!relay.waitForFinished(2500)); // still waiting
@@ -1224,6 +1231,23 @@ private Q_SLOTS:
         QVERIFY(clock.elapsed() < 2000);
         QCOMPARE(relay.exitCode(), 0);
         QVERIFY(relay.readAllStandardError().contains("stopped before the database was reachable"));
+    }
+
+    // A server that answers but refuses (here: no such database) is a final error, not one to wait out: relay
+    // says so in one line and exits at once, even as a service.
+    void relayDoesNotWaitOutAFinalDatabaseError()
+    {
+        if (!testsupport::isServer())
+            QSKIP("a database server's refusal");
+        outbox::ConnectionSpec spec = testsupport::postgresServer();
+        spec.database = QStringLiteral("no_such_outbox_db");
+        QElapsedTimer clock;
+        clock.start();
+        const Run r = run({"--db", spec.toUrl(), "relay", "--target", "http://127.0.0.1:9/"}, {}, false);
+        QVERIFY2(clock.elapsed() < 5000, qPrintable(QString::number(clock.elapsed())));
+        QVERIFY(r.exitCode != 0);
+        QCOMPARE(r.errLines().size(), 1);
+        QVERIFY2(!r.err.contains("waiting for the database") && r.err.contains("no_such_outbox_db"), r.err.constData());
     }
 
     // enqueue --jsonl reads a line at a time: a 64 MB file is enqueued with a fraction of it in memory.

@@ -55,8 +55,7 @@ bool waitForDatabase(const ConnectionSpec &spec)
         if (storage.isOk())
             return true;
         const QString message = storage.error().message();
-        if (storage.error().code() != Error::Database || message.contains(QLatin1String("password"))
-            || message.contains(QLatin1String("does not exist")))
+        if (storage.error().code() != Error::Network) // a server that cannot be reached now; anything else is final
             fail(exitFor(storage.error()), message);
         cli::printError(QStringLiteral("waiting for the database: %1 (next try in %2 s)")
                             .arg(message.section(QLatin1Char('\n'), 0, 0))

@@ -227,10 +227,8 @@ Error RomancyStorage::reconnect()
 {
     QSqlDatabase db = database();
     db.close();
-    if (!db.open()) {
-        const QString why = m_dialect.errorText(db.lastError()).section(QLatin1Char('\n'), 0, 0);
-        return Error(Error::Database, QStringLiteral("cannot connect to %1: %2").arg(m_dialect.where(m_spec), why));
-    }
+    if (!db.open())
+        return m_dialect.connectError(m_spec, db.lastError());
     return m_dialect.setUpSession(db, m_spec, false);
 }
 

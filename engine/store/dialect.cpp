@@ -149,6 +149,20 @@ QString Dialect::errorText(const QSqlError &e) const
     return db.isEmpty() ? e.text().trimmed() : db;
 }
 
+Dialect::ErrorKind Dialect::classify(const QSqlError &) const
+{
+    return ErrorKind::Other;
+}
+
+Error Dialect::connectError(const ConnectionSpec &spec, const QSqlError &e) const
+{
+    const QString why = errorText(e).section(QLatin1Char('\n'), 0, 0);
+    if (has(Storage::Capability::LocalFile))
+        return Error(Error::Database, QStringLiteral("cannot open '%1': %2").arg(where(spec), why));
+    return Error(classify(e) == ErrorKind::Unreachable ? Error::Network : Error::Database,
+        QStringLiteral("cannot connect to %1: %2").arg(where(spec), why));
+}
+
 Error Dialect::databaseError(const QString &what, const QSqlError &e) const
 {
     QString why = errorText(e);

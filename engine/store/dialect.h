@@ -71,6 +71,14 @@ public:
     virtual QString where(const ConnectionSpec &spec) const;
     // The error text of a failed open or statement, with what a user can do about it.
     virtual QString errorText(const QSqlError &error) const;
+    // What an error means, as far as callers act on it: a duplicate primary or unique key (an event id
+    // enqueued twice), a server that cannot be reached now (worth waiting for, unlike a wrong password or a
+    // database that does not exist), or anything else. Only the dialect reads its database's codes and texts.
+    enum class ErrorKind { Other, DuplicateKey, Unreachable };
+    virtual ErrorKind classify(const QSqlError &error) const;
+    // The error of a failed open or reconnect: Error::Network when the server cannot be reached, else
+    // Error::Database, with where and why in one line.
+    Error connectError(const ConnectionSpec &spec, const QSqlError &error) const;
 
     // Creates or brings the schema up to date on any connection, serialised against other processes.
     virtual Error migrate(QSqlDatabase &db) const = 0;

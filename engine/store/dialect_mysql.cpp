@@ -78,6 +78,17 @@ public:
         return {};
     }
 
+    ErrorKind classify(const QSqlError &e) const override
+    {
+        const int code = e.nativeErrorCode().toInt();
+        if (code == 1062) // ER_DUP_ENTRY
+            return ErrorKind::DuplicateKey;
+        // The client's connection errors: can't connect (local socket, TCP), unknown host, gone away, lost.
+        if (code == 2002 || code == 2003 || code == 2005 || code == 2006 || code == 2013)
+            return ErrorKind::Unreachable;
+        return ErrorKind::Other;
+    }
+
     QString errorText(const QSqlError &e) const override
     {
         QString text = Dialect::errorText(e);

@@ -64,6 +64,24 @@ public:
         return text;
     }
 
+    ErrorKind classify(const QSqlError &e) const override
+    {
+        if (e.nativeErrorCode() == QLatin1String("23505")) // unique_violation
+            return ErrorKind::DuplicateKey;
+        // libpq gives no SQLSTATE for a failed connection, only its message: a wrong password, an unknown
+        // role or database are final; anything else (refused, no route, a timeout, a server starting or
+        // shutting down) may pass.
+        if (e.type() == QSqlError::ConnectionError) {
+            const QString text = errorText(e);
+            for (const char *final : {"password", "authentication failed", "does not exist", "no pg_hba.conf entry"}) {
+                if (text.contains(QLatin1String(final)))
+                    return ErrorKind::Other;
+            }
+            return ErrorKind::Unreachable;
+        }
+        return ErrorKind::Other;
+    }
+
     Error migrate(QSqlDatabase &db) const override
     {
         QSqlQuery q(db);

@@ -312,6 +312,16 @@ public:
         cache->enqueuedInTransaction.storeRelaxed(1);
     }
 
+    ErrorKind classify(const QSqlError &e) const override
+    {
+        // SQLITE_CONSTRAINT_UNIQUE and SQLITE_CONSTRAINT_PRIMARYKEY, or their text where the code is the plain one.
+        const QString code = e.nativeErrorCode();
+        if (code == QLatin1String("2067") || code == QLatin1String("1555")
+            || errorText(e).contains(QLatin1String("UNIQUE constraint failed")))
+            return ErrorKind::DuplicateKey;
+        return ErrorKind::Other;
+    }
+
 private:
     Error openError(const ConnectionSpec &spec, const QSqlError &error) const
     {

@@ -67,12 +67,8 @@ Result<const Dialect *> dialectFor(const ConnectionSpec &spec)
 Error openConnection(QSqlDatabase &db, const Dialect &d, const ConnectionSpec &spec, bool forWrites)
 {
     d.configure(db, spec);
-    if (!db.open()) {
-        const QString why = d.errorText(db.lastError()).section(QLatin1Char('\n'), 0, 0);
-        if (d.has(Storage::Capability::LocalFile))
-            return Error(Error::Database, QStringLiteral("cannot open '%1': %2").arg(d.where(spec), why));
-        return Error(Error::Database, QStringLiteral("cannot connect to %1: %2").arg(d.where(spec), why));
-    }
+    if (!db.open())
+        return d.connectError(spec, db.lastError());
     return d.setUpSession(db, spec, forWrites);
 }
 
@@ -501,6 +497,7 @@ Error Storage::insertEvent(QSqlDatabase &db, const OutboxEvent &e)
     // twice; in a transaction, the first failure aborts it and the second is refused, so nothing commits on
     // its own). A file database never retries (see Dialect::inTransaction).
     const int tries = d->has(Capability::ServerConnection) ? 2 : 1;
+    bool duplicate = false;
     for (int attempt = 0; attempt < tries; ++attempt) {
         if (!cache->insert || attempt > 0) {
             cache->insert = std::make_unique<QSqlQuery>(db);
@@ -527,6 +524,7 @@ Error Storage::insertEvent(QSqlDatabase &db, const OutboxEvent &e)
             return {};
         }
         why = d->errorText(q.lastError());
+        duplicate = d->classify(q.lastError()) == Dialect::ErrorKind::DuplicateKey;
         q.finish();
     }
     if (inTransaction && !d->inTransaction(db))
@@ -534,9 +532,7 @@ Error Storage::insertEvent(QSqlDatabase &db, const OutboxEvent &e)
             QStringLiteral("cannot write the event to the outbox: %1; the database rolled the whole transaction "
                            "back, so nothing of it was written (the transaction is gone: roll back and start again)")
                 .arg(why));
-    // The words each database uses for a duplicate primary or unique key on the id.
-    if (why.contains(QLatin1String("UNIQUE constraint failed: outbox_events.id"))
-        || why.contains(QLatin1String("outbox_events_id_key")) || why.contains(QLatin1String("Duplicate entry")))
+    if (duplicate) // the only unique key an insert can violate is the id's
         return Error(Error::DuplicateId, QStringLiteral("an event with id '%1' is already in the outbox").arg(e.id));
     if (why.isEmpty())
         why = QStringLiteral("no answer from the database (connection lost?)");
