@@ -32,13 +32,6 @@
 #include <cstdio>
 #include <unistd.h>
 
-using namespace outbox;
-using cli::BadUsage;
-using cli::Command;
-using cli::Done;
-using cli::fail;
-using cli::RuntimeFailure;
-
 int cmdInit(const QStringList &args)
 {
     Command cmd(QStringLiteral("init"), QStringLiteral("Create or migrate the outbox schema."));

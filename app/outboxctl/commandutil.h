@@ -17,20 +17,28 @@
 #include <functional>
 #include <utility>
 
+// The names every command file uses (this header is included only by them).
+using namespace outbox;
+using cli::BadUsage;
+using cli::Command;
+using cli::Done;
+using cli::fail;
+using cli::RuntimeFailure;
+
 // The bytes of a file, or of standard input for "-"; a file that cannot be read fails the command.
 QByteArray readInput(const QString &path);
 // --ext NAME=VALUE pairs as CloudEvents extension attributes (numbers and booleans as such).
 QJsonObject parseExtensions(const QStringList &pairs);
 // The exit code for an engine error (cli's codes).
-int exitFor(const outbox::Error &e);
+int exitFor(const Error &e);
 // Runs handler on SIGINT or SIGTERM, from the event loop, while context lives.
 void onTermination(QObject *context, const std::function<void()> &handler);
 // The event filter of list, retry --all and friends, from their options.
-outbox::EventFilter filterFrom(const cli::Command &cmd);
+EventFilter filterFrom(const Command &cmd);
 // The ids given (at least one), or a usage error naming what they are for.
-QStringList requireIds(const cli::Command &cmd, const QString &what);
+QStringList requireIds(const Command &cmd, const QString &what);
 // One line for an operator action: how many changed and why the rest were skipped; the exit code.
-int reportSummary(const outbox::ActionSummary &s, const QString &verb, const QString &skipReason);
+int reportSummary(const ActionSummary &s, const QString &verb, const QString &skipReason);
 // The engine's secret-file and header readers, with their one-line errors as usage errors.
 QByteArray readSecretFile(const QString &path, const QString &what);
 std::pair<QByteArray, QByteArray> parseHeaderLine(const QByteArray &line, const QString &where);

@@ -30,13 +30,6 @@
 #include <cstdio>
 #include <unistd.h>
 
-using namespace outbox;
-using cli::BadUsage;
-using cli::Command;
-using cli::Done;
-using cli::fail;
-using cli::RuntimeFailure;
-
 QJsonObject receivedJson(const ReceivedRequest &request, const ReceivedEvent &r)
 {
     QJsonObject o;

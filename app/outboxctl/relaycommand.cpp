@@ -30,13 +30,6 @@
 #include <cstdio>
 #include <unistd.h>
 
-using namespace outbox;
-using cli::BadUsage;
-using cli::Command;
-using cli::Done;
-using cli::fail;
-using cli::RuntimeFailure;
-
 // Opens the outbox, waiting with backoff (0.5 s doubling to 30 s, one line per try) while the server cannot
 // be reached; any other problem (no outbox there, a wrong password) ends the command at once. False when a
 // SIGTERM or SIGINT came first.
