@@ -102,12 +102,12 @@ public:
     ReceiverFaults faults() const
     {
         QMutexLocker lock(&mutex);
-        return m_faults;
+        return currentFaults;
     }
     QByteArray signingKey() const
     {
         QMutexLocker lock(&mutex);
-        return m_signingKey;
+        return key;
     }
     void record(const ReceivedRequest &request);
 
@@ -117,8 +117,8 @@ public:
     quint16 port = 0;
     QHostAddress address;
     mutable QMutex mutex;
-    ReceiverFaults m_faults;
-    QByteArray m_signingKey;
+    ReceiverFaults currentFaults; // guarded by mutex
+    QByteArray key; // the decoded signing key; guarded by mutex
     QList<ReceivedRequest> requests;
     QAtomicInt requestCount = 0;
     QAtomicInt eventCount = 0;
@@ -403,7 +403,7 @@ bool Receiver::setSigningSecret(const QByteArray &secret)
     if (!secret.isEmpty() && key.isEmpty())
         return false;
     QMutexLocker lock(&d->mutex);
-    d->m_signingKey = key;
+    d->key = key;
     return true;
 }
 
@@ -438,7 +438,7 @@ QString Receiver::webhookSignatureProblem(const QByteArray &key, const HttpMessa
 void Receiver::setFaults(const ReceiverFaults &faults)
 {
     QMutexLocker lock(&d->mutex);
-    d->m_faults = faults;
+    d->currentFaults = faults;
 }
 
 ReceiverFaults Receiver::faults() const
