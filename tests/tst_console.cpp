@@ -2136,6 +2136,29 @@ private Q_SLOTS:
                 "postgresql://alice:***@db1.example:5432,db2.example:5433/orders?target_session_attrs=read-write"));
     }
 
+    // The server kinds come from the engine's dialects: each with its default port, which follows the kind
+    // chosen until the operator types another; a server's connect timeout is set in that driver's words.
+    void connectDialogOffersEachServerWithItsPort()
+    {
+        ConnectDialog d;
+        auto *server = d.findChild<QComboBox *>(QStringLiteral("connectServer"));
+        auto *port = d.findChild<QSpinBox *>(QStringLiteral("connectPort"));
+        QVERIFY(server && port);
+        QCOMPARE(server->count(), 2);
+        QCOMPARE(server->itemText(0), QStringLiteral("PostgreSQL"));
+        QCOMPARE(server->itemText(1), QStringLiteral("MySQL / MariaDB"));
+        QCOMPARE(port->value(), 5432);
+        QVERIFY2(d.spec().options.contains(QStringLiteral("connect_timeout=5")), qPrintable(d.spec().options));
+        server->setCurrentIndex(1);
+        QCOMPARE(port->value(), 3306);
+        QCOMPARE(d.spec().backend, ConnectionSpec::Backend::Mysql);
+        QVERIFY2(
+            d.spec().options.contains(QStringLiteral("MYSQL_OPT_CONNECT_TIMEOUT=5")), qPrintable(d.spec().options));
+        port->setValue(6000);
+        server->setCurrentIndex(0);
+        QCOMPARE(port->value(), 6000); // typed by the operator: kept
+    }
+
     // The server dialog: a pasted URL fills every field (the TLS mode too); a failed connect opens it again
     // with everything kept and the reason shown, instead of forgetting it all.
     void connectDialogKeepsFieldsAfterAFailure()

@@ -50,6 +50,13 @@ public:
     virtual QString name() const = 0;
     virtual QString driverName() const = 0;
     virtual bool has(Storage::Capability capability) const = 0;
+    // The database as a connection form names it ("PostgreSQL"), its ConnectionSpec kind, the port its
+    // server listens on by default (-1: no server), and the driver option that bounds how long connecting
+    // may take, in seconds (empty: none).
+    virtual QString displayName() const = 0;
+    virtual ConnectionSpec::Backend backend() const = 0;
+    virtual int defaultPort() const { return -1; }
+    virtual QString connectTimeoutOption() const { return {}; }
 
     // A named statement: its file in this dialect's folder, else in the common one, with every {{name}} that
     // names another statement replaced by that statement's text (comment lines dropped). Tokens that name no

@@ -24,6 +24,10 @@ class MysqlDialect final : public Dialect
 public:
     QString name() const override { return QStringLiteral("mysql"); }
     QString driverName() const override { return QStringLiteral("QMYSQL"); }
+    QString displayName() const override { return QStringLiteral("MySQL / MariaDB"); }
+    ConnectionSpec::Backend backend() const override { return ConnectionSpec::Backend::Mysql; }
+    int defaultPort() const override { return 3306; }
+    QString connectTimeoutOption() const override { return QStringLiteral("MYSQL_OPT_CONNECT_TIMEOUT"); }
     bool has(Storage::Capability c) const override
     {
         switch (c) {

@@ -21,6 +21,10 @@ class PostgresqlDialect final : public Dialect
 public:
     QString name() const override { return QStringLiteral("postgresql"); }
     QString driverName() const override { return QStringLiteral("QPSQL"); }
+    QString displayName() const override { return QStringLiteral("PostgreSQL"); }
+    ConnectionSpec::Backend backend() const override { return ConnectionSpec::Backend::Postgresql; }
+    int defaultPort() const override { return 5432; }
+    QString connectTimeoutOption() const override { return QStringLiteral("connect_timeout"); }
     bool has(Storage::Capability c) const override
     {
         switch (c) {

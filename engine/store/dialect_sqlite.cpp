@@ -64,6 +64,8 @@ class SqliteDialect final : public Dialect
 public:
     QString name() const override { return QStringLiteral("sqlite"); }
     QString driverName() const override { return QStringLiteral("QSQLITE"); }
+    QString displayName() const override { return QStringLiteral("SQLite"); }
+    ConnectionSpec::Backend backend() const override { return ConnectionSpec::Backend::Sqlite; }
     bool has(Storage::Capability c) const override
     {
         return c == Storage::Capability::LocalFile || c == Storage::Capability::ChangeCounter;

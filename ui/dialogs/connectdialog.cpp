@@ -2,6 +2,7 @@
 #include "connectdialog.h"
 
 #include "tones.h"
+#include "dialect.h"
 
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -37,17 +38,23 @@ ConnectDialog::ConnectDialog(QWidget *parent) : QDialog(parent)
         setSpec(*parsed);
     });
     m_server = new QComboBox(this);
-    m_server->addItem(tr("PostgreSQL"), int(ConnectionSpec::Backend::Postgresql));
-    m_server->addItem(tr("MySQL / MariaDB"), int(ConnectionSpec::Backend::Mysql));
+    // The database servers the engine runs on, with their names and default ports from their dialects.
+    for (const outbox::detail::Dialect *d : outbox::detail::Dialect::all()) {
+        if (d->has(outbox::Storage::Capability::ServerConnection))
+            m_server->addItem(d->displayName(), int(d->backend()));
+    }
     m_host = new QLineEdit(QStringLiteral("localhost"), this);
     m_port = new QSpinBox(this);
     m_port->setRange(1, 65535);
-    m_port->setValue(5432);
-    // The port follows the server's kind while it is still the other kind's default.
+    m_port->setValue(serverDialect()->defaultPort());
+    // The port follows the server's kind while it is still another kind's default.
     connect(m_server, &QComboBox::currentIndexChanged, this, [this] {
-        const bool mysql = m_server->currentData().toInt() == int(ConnectionSpec::Backend::Mysql);
-        if (m_port->value() == (mysql ? 5432 : 3306))
-            m_port->setValue(mysql ? 3306 : 5432);
+        const outbox::detail::Dialect *chosen = serverDialect();
+        for (const outbox::detail::Dialect *d : outbox::detail::Dialect::all()) {
+            if (d != chosen && d->defaultPort() == m_port->value())
+                m_port->setValue(chosen->defaultPort());
+        }
+        const bool mysql = chosen->backend() == ConnectionSpec::Backend::Mysql;
         m_sslMode->setEnabled(!mysql);
         m_extraOptions.clear(); // the other kind's options mean nothing to this one
     });
@@ -124,13 +131,23 @@ void ConnectDialog::setSpec(const ConnectionSpec &spec)
         m_password->setFocus();
 }
 
+// The dialect of the server kind chosen in the form.
+const outbox::detail::Dialect *ConnectDialog::serverDialect() const
+{
+    for (const outbox::detail::Dialect *d : outbox::detail::Dialect::all()) {
+        if (int(d->backend()) == m_server->currentData().toInt())
+            return d;
+    }
+    return outbox::detail::Dialect::all().constLast();
+}
+
 ConnectionSpec ConnectDialog::spec() const
 {
     ConnectionSpec s;
     s.backend = ConnectionSpec::Backend(m_server->currentData().toInt());
     QStringList options;
     const bool mysql = s.backend == ConnectionSpec::Backend::Mysql;
-    const QString timeout = mysql ? QStringLiteral("MYSQL_OPT_CONNECT_TIMEOUT") : QStringLiteral("connect_timeout");
+    const QString timeout = serverDialect()->connectTimeoutOption();
     if (!m_extraOptions.contains(timeout))
         options << timeout + QStringLiteral("=5"); // a dead host is told in seconds, not minutes
     if (!mysql && !m_sslMode->currentData().toString().isEmpty())

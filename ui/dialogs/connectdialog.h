@@ -10,6 +10,10 @@ class QLabel;
 class QLineEdit;
 class QSpinBox;
 
+namespace outbox::detail {
+class Dialect;
+}
+
 namespace outbox::ui {
 
 // Server (PostgreSQL or MySQL/MariaDB), host, port, database, user and password of an outbox on a database
@@ -27,6 +31,7 @@ public:
     QComboBox *serverBox() const { return m_server; }
 
 private:
+    const detail::Dialect *serverDialect() const;
     QLineEdit *m_url; // a pasted postgresql:// or mysql:// URL fills the fields
     QComboBox *m_sslMode;
     QString m_extraOptions; // connect options from a pasted URL beyond the TLS mode
