@@ -3,32 +3,11 @@
 
 #include "commandutil.h"
 #include "cli.h"
-#include "demo.h"
-#include "jsonl.h"
 
 #include "cloudevents.h"
-#include "metricsserver.h"
-#include "duration.h"
-#include "receiver.h"
 #include "relayer.h"
-#include "sendevent.h"
-#include "configfiles.h"
 
-#include <QLoggingCategory>
-#include <QCoreApplication>
-#include <QEventLoop>
-#include <QTimer>
-#include <QFile>
-#include <QFileInfo>
 #include <QJsonArray>
-#include <QJsonDocument>
-#include <QSocketNotifier>
-#include <QSqlError>
-#include <QTextStream>
-
-#include <csignal>
-#include <cstdio>
-#include <unistd.h>
 
 namespace {
 QJsonObject relayerJson(const RelayerInfo &r)

@@ -7,28 +7,15 @@
 #include "jsonl.h"
 
 #include "cloudevents.h"
-#include "metricsserver.h"
-#include "duration.h"
 #include "receiver.h"
 #include "relayer.h"
-#include "sendevent.h"
-#include "configfiles.h"
 
-#include <QLoggingCategory>
 #include <QCoreApplication>
-#include <QEventLoop>
-#include <QTimer>
 #include <QFile>
-#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QSocketNotifier>
-#include <QSqlError>
-#include <QTextStream>
 
-#include <csignal>
 #include <cstdio>
-#include <unistd.h>
 
 QJsonObject receivedJson(const ReceivedRequest &request, const ReceivedEvent &r)
 {

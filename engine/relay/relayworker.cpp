@@ -1,30 +1,17 @@
 // SPDX-License-Identifier: MIT
 #include "relayworker.h"
 
-#include "relayer.h"
-
-#include <QFile>
-#include <QFileInfo>
-#include <QSslCertificate>
-#include <QSslKey>
-
-#include "httpsender.h"
-#include "relayworker.h"
 #include "sqlstorage.h"
 #include "wakeevent.h"
 #include "threadstate.h"
-#include "configfiles.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
-#include <QHostInfo>
-#include <QMetaMethod>
 #include <QLoggingCategory>
 #include <QRandomGenerator>
 #include <QSqlDriver>
 #include <QMutex>
 #include <QSet>
-#include <QSemaphore>
 #include <QThread>
 
 #include <cmath>
