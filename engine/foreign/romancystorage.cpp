@@ -115,18 +115,19 @@ std::shared_ptr<RomancyStorage::IdNumbers> RomancyStorage::numbersFor(const Conn
     return numbers;
 }
 
-RomancyStorage::RomancyStorage(const ConnectionSpec &spec, const QString &connectionName, const Dialect &dialect,
-    const QString &format, const QStringList &columns)
-    : m_spec(spec),
-      m_connectionName(connectionName),
-      m_dialect(dialect),
+RomancyStorage::RomancyStorage(
+    std::unique_ptr<SqlConnection> connection, const QString &format, const QStringList &columns)
+    : m_connection(std::move(connection)),
+      m_dialect(m_connection->dialect()),
       m_format(format),
       m_columns(columns),
-      m_rowKey(dialect.sql(QStringLiteral("romancy-row-key")).trimmed())
+      m_rowKey(m_dialect.sql(QStringLiteral("romancy-row-key")).trimmed())
 {
     if (m_rowKey.isEmpty())
-        m_numbers = numbersFor(spec);
+        m_numbers = numbersFor(m_connection->spec());
 }
+
+RomancyStorage::~RomancyStorage() = default;
 
 QString RomancyStorage::idOf(qint64 sequence) const
 {
@@ -167,21 +168,6 @@ qint64 RomancyStorage::numbered() const
     return qint64(m_numbers->uuids.size());
 }
 
-RomancyStorage::~RomancyStorage()
-{
-    {
-        QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
-        if (db.isOpen())
-            db.close();
-    }
-    QSqlDatabase::removeDatabase(m_connectionName);
-}
-
-QSqlDatabase RomancyStorage::database() const
-{
-    return QSqlDatabase::database(m_connectionName, false);
-}
-
 bool RomancyStorage::has(Capability capability) const
 {
     switch (capability) {
@@ -211,25 +197,6 @@ QString RomancyStorage::relayRefusal() const
 Error RomancyStorage::unsupported() const
 {
     return Error(Error::Unsupported, relayRefusal());
-}
-
-bool RomancyStorage::isFileReplaced() const
-{
-    return m_dialect.has(Capability::LocalFile) && fileIdentity(m_spec.database) != m_fileIdentity;
-}
-
-bool RomancyStorage::ping()
-{
-    return run(m_dialect.sql(QStringLiteral("ping")), {}, QStringLiteral("ping")).isOk();
-}
-
-Error RomancyStorage::reconnect()
-{
-    QSqlDatabase db = database();
-    db.close();
-    if (!db.open())
-        return m_dialect.connectError(m_spec, db.lastError());
-    return m_dialect.setUpSession(db, m_spec, false);
 }
 
 // The relayer side: not here (see relayRefusal()).
@@ -278,7 +245,7 @@ Result<QSqlQuery> RomancyStorage::run(const QString &sql, const QVariantList &va
 {
     QSqlQuery q(database());
     q.setForwardOnly(true);
-    ++m_statements;
+    m_connection->countStatement();
     if (!q.prepare(sql))
         return Error(Error::Database, QStringLiteral("%1: %2").arg(what, m_dialect.errorText(q.lastError())));
     for (int i = 0; i < values.size(); ++i)
@@ -286,23 +253,6 @@ Result<QSqlQuery> RomancyStorage::run(const QString &sql, const QVariantList &va
     if (!q.exec())
         return Error(Error::Database, QStringLiteral("%1: %2").arg(what, m_dialect.errorText(q.lastError())));
     return q;
-}
-
-Error RomancyStorage::inTransaction(const QString &what, const std::function<Error()> &work)
-{
-    QSqlDatabase db = database();
-    if (Error e = Storage::beginWrite(db))
-        return Error(e.code(), QStringLiteral("%1: %2").arg(what, e.message()));
-    if (Error e = work()) {
-        db.rollback();
-        return e;
-    }
-    if (!db.commit()) {
-        const QString why = m_dialect.errorText(db.lastError());
-        db.rollback();
-        return Error(Error::Database, QStringLiteral("%1: %2").arg(what, why));
-    }
-    return {};
 }
 
 QString RomancyStorage::column(const QString &name, const QString &fallback) const
@@ -715,7 +665,7 @@ Result<ActionSummary> RomancyStorage::byIds(
     const QString &what, const QStringList &ids, const std::function<QString(const QString &)> &sqlFor)
 {
     ActionSummary s;
-    Error e = inTransaction(what, [&]() -> Error {
+    Error e = m_connection->inWriteTransaction(what, [&]() -> Error {
         for (qsizetype from = 0; from < ids.size(); from += 500) {
             const QStringList part = ids.mid(from, 500);
             auto q = run(sqlFor(placeholders(part.size())), QVariantList(part.begin(), part.end()), what);
@@ -753,7 +703,7 @@ Result<ActionSummary> RomancyStorage::retryMatching(const EventFilter &filter)
                             .replace(QLatin1String("{{clear-error}}"), clear)
                             .replace(QLatin1String("{{and}}"), w->sql(QStringLiteral(" AND ")));
     ActionSummary s;
-    Error e = inTransaction(QStringLiteral("cannot retry"), [&]() -> Error {
+    Error e = m_connection->inWriteTransaction(QStringLiteral("cannot retry"), [&]() -> Error {
         auto q = run(sql, w->values, QStringLiteral("cannot retry"));
         if (!q.isOk())
             return q.error();
@@ -775,7 +725,7 @@ Result<ActionSummary> RomancyStorage::replay(const QStringList &ids)
     }
     const QString sql = m_dialect.sql(QStringLiteral("romancy-replay")).replace(QLatin1String("{{copied}}"), copied);
     ActionSummary s;
-    Error e = inTransaction(QStringLiteral("cannot replay"), [&]() -> Error {
+    Error e = m_connection->inWriteTransaction(QStringLiteral("cannot replay"), [&]() -> Error {
         for (const QString &id : ids) {
             const QString newId = createEventId();
             auto q = run(sql, {newId, id}, QStringLiteral("cannot replay"));
@@ -847,7 +797,7 @@ Result<int> RomancyStorage::releaseStuck(const QDateTime &createdBefore)
     const QString sql =
         m_dialect.sql(QStringLiteral("romancy-release-stuck")).replace(QLatin1String("{{time}}"), timeParameter());
     int n = 0;
-    Error e = inTransaction(QStringLiteral("cannot release"), [&]() -> Error {
+    Error e = m_connection->inWriteTransaction(QStringLiteral("cannot release"), [&]() -> Error {
         auto q = run(sql, {timeValue(createdBefore)}, QStringLiteral("cannot release"));
         if (!q.isOk())
             return q.error();

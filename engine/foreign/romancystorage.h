@@ -12,6 +12,7 @@
 // insertion and is indexed); elsewhere by numbering the ids this storage has seen, in the order it saw them.
 
 #include "dialect.h"
+#include "sqlconnection.h"
 #include "sqlstorage.h"
 #include "storage.h"
 
@@ -25,19 +26,17 @@ class RomancyStorage final : public Storage
 {
 public:
     // `columns`: those the probe found in outbox_events (older releases lack some of the optional ones).
-    RomancyStorage(const ConnectionSpec &spec, const QString &connectionName, const Dialect &dialect,
-        const QString &format, const QStringList &columns);
+    RomancyStorage(std::unique_ptr<SqlConnection> connection, const QString &format, const QStringList &columns);
     ~RomancyStorage() override;
 
-    QSqlDatabase database() const override;
-    const ConnectionSpec &spec() const override { return m_spec; }
+    QSqlDatabase database() const override { return m_connection->database(); }
+    const ConnectionSpec &spec() const override { return m_connection->spec(); }
     bool has(Capability capability) const override;
     QString formatName() const override { return m_format; }
     QString relayRefusal() const override;
-    bool isFileReplaced() const override;
-    bool ping() override;
-    Error reconnect() override;
-    void setFileIdentity(const QByteArray &identity) { m_fileIdentity = identity; }
+    bool isFileReplaced() const override { return m_connection->isFileReplaced(); }
+    bool ping() override { return m_connection->ping(); }
+    Error reconnect() override { return m_connection->reconnect(false); }
 
     void setClaimTypes(const QStringList &, const QStringList &) override { }
     Result<QList<OutboxEvent>> claim(const QString &owner, int limit, qint64 leaseMs) override;
@@ -73,7 +72,7 @@ public:
     Result<int> cleanup(const QDateTime &olderThan, const QList<EventStatus> &statuses, int batchSize) override;
     Result<int> releaseStuck(const QDateTime &createdBefore) override;
     Result<OutboxStats> stats() override;
-    qint64 statementCount() const override { return m_statements; }
+    qint64 statementCount() const override { return m_connection->statementCount(); }
 
 private:
     using Where = detail::Where; // the conditions of a statement and their values, as SqlStorage's
@@ -86,20 +85,16 @@ private:
     OutboxEvent rowToEvent(const class QSqlQuery &q, bool includeData);
     qint64 sequenceOf(const QVariant &key, const QString &id);
     Result<QSqlQuery> run(const QString &sql, const QVariantList &values, const QString &what);
-    Error inTransaction(const QString &what, const std::function<Error()> &work);
     // Runs the statement sqlFor(placeholders) on the ids, 500 at a time, in one transaction; what it changed.
     Result<ActionSummary> byIds(
         const QString &what, const QStringList &ids, const std::function<QString(const QString &)> &sqlFor);
     Error unsupported() const;
 
-    ConnectionSpec m_spec;
-    QString m_connectionName;
+    std::unique_ptr<SqlConnection> m_connection;
     const Dialect &m_dialect;
     QString m_format;
     QStringList m_columns;
     QString m_rowKey; // SQLite: "rowid"; empty where ids are numbered here
-    QByteArray m_fileIdentity;
-    qint64 m_statements = 0;
     // Without a row key: the ids seen, numbered from 1 in the order first seen, shared by every storage of
     // this process on the same database (the console reads with several connections; a sequence one found
     // must name the same row for the others).

@@ -269,9 +269,9 @@ Error Dialect::applyMigrations(QSqlDatabase &db, int current) const
 }
 
 Result<QList<OutboxEvent>> Dialect::claim(
-    SqlStorage &storage, const QString &owner, int limit, qint64 leaseMs, const QString &types) const
+    SqlConnection &connection, const QString &owner, int limit, qint64 leaseMs, const QString &types) const
 {
-    Query q(&storage, sql(QStringLiteral("claim")).replace(QLatin1String("{{types}}"), types));
+    Query q(connection, sql(QStringLiteral("claim")).replace(QLatin1String("{{types}}"), types));
     q.bind(owner).bind(leaseMs).bind(leaseMs).bind(limit);
     if (Error e = q.exec(QStringLiteral("cannot claim events")))
         return e;
@@ -282,7 +282,7 @@ Result<QList<OutboxEvent>> Dialect::claim(
 }
 
 Error Dialect::complete(
-    SqlStorage &storage, const QString &owner, const QList<DeliveryRecord> &records, QSet<qint64> *written) const
+    SqlConnection &connection, const QString &owner, const QList<DeliveryRecord> &records, QSet<qint64> *written) const
 {
     const bool allDelivered = std::all_of(records.begin(), records.end(), [](const DeliveryRecord &r) {
         return r.outcome == Attempt::Outcome::Sent && r.newStatus == EventStatus::Sent;
@@ -291,11 +291,11 @@ Error Dialect::complete(
     // At most two statements for the whole batch, whatever its size: the history of the attempts that did not
     // deliver (a delivered event keeps its attempt on its row), then the rows. Only rows this relayer still
     // holds are written; a lease that expired and was taken over is not overwritten.
-    Query update(&storage, sql(QStringLiteral("complete-update")));
-    Query history(&storage, sql(QStringLiteral("complete-history")));
+    Query update(connection, sql(QStringLiteral("complete-update")));
+    Query history(connection, sql(QStringLiteral("complete-history")));
     update.bind(owner).bind(json).bind(owner);
     history.bind(owner).bind(json).bind(owner);
-    return storage.inWriteTransaction(QStringLiteral("cannot write delivery results"), [&]() -> Error {
+    return connection.inWriteTransaction(QStringLiteral("cannot write delivery results"), [&]() -> Error {
         if (!allDelivered) {
             if (Error e = history.exec(QStringLiteral("cannot record delivery attempts")))
                 return e;
@@ -313,39 +313,39 @@ Error Dialect::complete(
     });
 }
 
-Result<bool> Dialect::tryRelayerLock(SqlStorage &storage, qint64 key) const
+Result<bool> Dialect::tryRelayerLock(SqlConnection &connection, qint64 key) const
 {
     if (!has(Storage::Capability::SessionLocks))
         return Error(Error::Unsupported, QStringLiteral("this database has no session locks"));
-    Query lock(&storage, sql(QStringLiteral("try-relayer-lock")));
+    Query lock(connection, sql(QStringLiteral("try-relayer-lock")));
     lock.bind(key);
     if (Error e = lock.exec(QStringLiteral("cannot take a relayer's lock")))
         return e;
     return lock.q().next() && lock.q().value(0).toInt() == 1; // a boolean, or 1 for taken
 }
 
-Error Dialect::releaseRelayerLock(SqlStorage &storage, qint64 key) const
+Error Dialect::releaseRelayerLock(SqlConnection &connection, qint64 key) const
 {
     if (!has(Storage::Capability::SessionLocks))
         return {};
-    Query unlock(&storage, sql(QStringLiteral("release-relayer-lock")));
+    Query unlock(connection, sql(QStringLiteral("release-relayer-lock")));
     unlock.bind(key);
     return unlock.exec(QStringLiteral("cannot give up a relayer's lock"));
 }
 
-Error Dialect::releaseRelayerLocks(SqlStorage &storage) const
+Error Dialect::releaseRelayerLocks(SqlConnection &connection) const
 {
     if (!has(Storage::Capability::SessionLocks))
         return {};
-    Query unlock(&storage, sql(QStringLiteral("release-relayer-locks")));
+    Query unlock(connection, sql(QStringLiteral("release-relayer-locks")));
     return unlock.exec(QStringLiteral("cannot give up the relayer's lock"));
 }
 
-Error Dialect::wakeRelayers(SqlStorage &storage) const
+Error Dialect::wakeRelayers(SqlConnection &connection) const
 {
     if (!has(Storage::Capability::Notify))
         return {};
-    Query notify(&storage, sql(QStringLiteral("notify")));
+    Query notify(connection, sql(QStringLiteral("notify")));
     return notify.exec(QStringLiteral("cannot wake the relayers"));
 }
 

@@ -27,7 +27,7 @@ class QSqlQuery;
 
 namespace outbox::detail {
 
-class SqlStorage;
+class SqlConnection;
 
 // What a dialect keeps per connection (a prepared statement on the driver's own handle, a lock key).
 class DialectState
@@ -107,17 +107,17 @@ public:
     // UPDATE ... RETURNING), "complete-update" and "complete-history" (results as a JSON array of objects).
     virtual std::unique_ptr<DialectState> newState() const { return nullptr; }
     virtual Result<QList<OutboxEvent>> claim(
-        SqlStorage &storage, const QString &owner, int limit, qint64 leaseMs, const QString &types) const;
-    virtual Error complete(
-        SqlStorage &storage, const QString &owner, const QList<DeliveryRecord> &records, QSet<qint64> *written) const;
+        SqlConnection &connection, const QString &owner, int limit, qint64 leaseMs, const QString &types) const;
+    virtual Error complete(SqlConnection &connection, const QString &owner, const QList<DeliveryRecord> &records,
+        QSet<qint64> *written) const;
     // SessionLocks: take (without waiting) or give up a relayer's lock on this session (the named statements
     // try-relayer-lock, release-relayer-lock, release-relayer-locks).
-    virtual Result<bool> tryRelayerLock(SqlStorage &storage, qint64 key) const;
-    virtual Error releaseRelayerLock(SqlStorage &storage, qint64 key) const;
-    virtual Error releaseRelayerLocks(SqlStorage &storage) const;
+    virtual Result<bool> tryRelayerLock(SqlConnection &connection, qint64 key) const;
+    virtual Error releaseRelayerLock(SqlConnection &connection, qint64 key) const;
+    virtual Error releaseRelayerLocks(SqlConnection &connection) const;
     // Wakes relayers in other processes after an operator's write (Notify: the statement "notify"), inside
     // or outside a transaction.
-    virtual Error wakeRelayers(SqlStorage &storage) const;
+    virtual Error wakeRelayers(SqlConnection &connection) const;
 
     // An application's connection. Whether a transaction is known to be open on it (false: not, or cannot
     // tell); after an enqueue, wake this process's relayers when the row becomes visible.

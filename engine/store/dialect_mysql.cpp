@@ -171,13 +171,13 @@ public:
     }
 
     Result<QList<OutboxEvent>> claim(
-        SqlStorage &storage, const QString &owner, int limit, qint64 leaseMs, const QString &types) const override
+        SqlConnection &connection, const QString &owner, int limit, qint64 leaseMs, const QString &types) const override
     {
         const QString what = QStringLiteral("cannot claim events");
         QList<OutboxEvent> events;
-        Error error = storage.inWriteTransaction(what, [&]() -> Error {
+        Error error = connection.inWriteTransaction(what, [&]() -> Error {
             Query candidates(
-                &storage, sql(QStringLiteral("claim-candidates")).replace(QLatin1String("{{types}}"), types));
+                connection, sql(QStringLiteral("claim-candidates")).replace(QLatin1String("{{types}}"), types));
             candidates.bind(limit);
             if (Error e = candidates.exec(what))
                 return e;
@@ -186,7 +186,7 @@ public:
                 seqs.append(candidates.q().value(0).toLongLong());
             if (seqs.isEmpty())
                 return Error();
-            Query lock(&storage, withSequences(sql(QStringLiteral("claim-lock")), seqs).sql);
+            Query lock(connection, withSequences(sql(QStringLiteral("claim-lock")), seqs).sql);
             if (Error e = lock.exec(what))
                 return e;
             QList<qint64> locked;
@@ -194,11 +194,11 @@ public:
                 locked.append(lock.q().value(0).toLongLong());
             if (locked.isEmpty())
                 return Error();
-            Query lease(&storage, withSequences(sql(QStringLiteral("claim-lease")), locked).sql);
+            Query lease(connection, withSequences(sql(QStringLiteral("claim-lease")), locked).sql);
             lease.bind(owner).bind(leaseMs).bind(leaseMs);
             if (Error e = lease.exec(what))
                 return e;
-            Query read(&storage,
+            Query read(connection,
                 withSequences(sql(QStringLiteral("events-by-sequence"))
                                   .replace(QLatin1String("{{columns}}"), sql(QStringLiteral("event-columns"))),
                     locked)
@@ -214,16 +214,16 @@ public:
         return inSequenceOrder(std::move(events));
     }
 
-    Error complete(SqlStorage &storage, const QString &owner, const QList<DeliveryRecord> &records,
+    Error complete(SqlConnection &connection, const QString &owner, const QList<DeliveryRecord> &records,
         QSet<qint64> *written) const override
     {
         const QString json = QString::fromUtf8(deliveryJson(records, true, false));
         QList<qint64> seqs;
         for (const DeliveryRecord &r : records)
             seqs.append(r.sequence);
-        return storage.inWriteTransaction(QStringLiteral("cannot write delivery results"), [&]() -> Error {
+        return connection.inWriteTransaction(QStringLiteral("cannot write delivery results"), [&]() -> Error {
             // The rows this owner still holds, locked: only they are written, and the caller learns which.
-            Query held(&storage, withSequences(sql(QStringLiteral("complete-held")), seqs).sql);
+            Query held(connection, withSequences(sql(QStringLiteral("complete-held")), seqs).sql);
             held.bind(owner);
             if (Error e = held.exec(QStringLiteral("cannot write delivery results")))
                 return e;
@@ -238,12 +238,12 @@ public:
                 return r.outcome == Attempt::Outcome::Sent && r.newStatus == EventStatus::Sent;
             });
             if (!allDelivered) {
-                Query history(&storage, sql(QStringLiteral("complete-history")));
+                Query history(connection, sql(QStringLiteral("complete-history")));
                 history.bind(owner).bind(json).bind(owner);
                 if (Error e = history.exec(QStringLiteral("cannot record delivery attempts")))
                     return e;
             }
-            Query update(&storage, sql(QStringLiteral("complete-update")));
+            Query update(connection, sql(QStringLiteral("complete-update")));
             update.bind(json).bind(owner).bind(owner);
             return update.exec(QStringLiteral("cannot write delivery results"));
         });

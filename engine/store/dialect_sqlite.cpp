@@ -162,11 +162,11 @@ public:
     // The claim runs on the connection's own handle, its statement prepared once. Through Qt every cell of
     // the returned rows became a QVariant first, which cost more than the UPDATE itself.
     Result<QList<OutboxEvent>> claim(
-        SqlStorage &storage, const QString &owner, int limit, qint64 leaseMs, const QString &types) const override
+        SqlConnection &connection, const QString &owner, int limit, qint64 leaseMs, const QString &types) const override
     {
         const QString what = QStringLiteral("cannot claim events");
-        auto *state = static_cast<SqliteState *>(storage.dialectState());
-        const QSqlDatabase db = storage.database();
+        auto *state = static_cast<SqliteState *>(connection.dialectState());
+        const QSqlDatabase db = connection.database();
         sqlite3 *handle = db.isOpen() ? sqliteHandle(db) : nullptr;
         if (!handle)
             return Error(Error::Database, QStringLiteral("%1: no connection to the database").arg(what));
@@ -192,7 +192,7 @@ public:
         sqlite3_bind_int64(st, 3, now + leaseMs);
         sqlite3_bind_int64(st, 4, now);
         sqlite3_bind_int(st, 5, limit);
-        storage.countStatement();
+        connection.countStatement();
 
         const auto text = [st](int column) {
             const auto *chars = reinterpret_cast<const char *>(sqlite3_column_text(st, column));
@@ -245,7 +245,7 @@ public:
 
     // The results by position in arrays; a batch in which every event was delivered at one time (the usual
     // batch) in one statement with the time bound once and only what differs per event in the JSON.
-    Error complete(SqlStorage &storage, const QString &owner, const QList<DeliveryRecord> &records,
+    Error complete(SqlConnection &connection, const QString &owner, const QList<DeliveryRecord> &records,
         QSet<qint64> *written) const override
     {
         const bool allDelivered = std::all_of(records.begin(), records.end(), [](const DeliveryRecord &r) {
@@ -258,17 +258,17 @@ public:
         std::unique_ptr<Query> update;
         std::unique_ptr<Query> history;
         if (shortForm) {
-            update = std::make_unique<Query>(&storage, sql(QStringLiteral("complete-delivered")), Query::Reuse::Kept);
+            update = std::make_unique<Query>(connection, sql(QStringLiteral("complete-delivered")), Query::Reuse::Kept);
             const qint64 attempted = toMs(records.first().attemptedAt);
             update->bind(attempted).bind(attempted);
         } else {
-            update = std::make_unique<Query>(&storage, sql(QStringLiteral("complete-update")), Query::Reuse::Kept);
-            history = std::make_unique<Query>(&storage, sql(QStringLiteral("complete-history")), Query::Reuse::Kept);
+            update = std::make_unique<Query>(connection, sql(QStringLiteral("complete-update")), Query::Reuse::Kept);
+            history = std::make_unique<Query>(connection, sql(QStringLiteral("complete-history")), Query::Reuse::Kept);
             history->bind(owner).bind(json).bind(owner);
         }
         update->bind(owner).bind(json).bind(owner);
         // The history first, while the rows still name their owner.
-        return storage.inWriteTransaction(QStringLiteral("cannot write delivery results"), [&]() -> Error {
+        return connection.inWriteTransaction(QStringLiteral("cannot write delivery results"), [&]() -> Error {
             if (history && !allDelivered) {
                 if (Error e = history->exec(QStringLiteral("cannot record delivery attempts")))
                     return e;

@@ -24,19 +24,19 @@ void SqlStorage::setClaimTypes(const QStringList &include, const QStringList &ex
         m_claimTypes += QStringLiteral(" AND ") + m_dialect.typeCondition(include);
     if (!exclude.isEmpty())
         m_claimTypes += QStringLiteral(" AND NOT ") + m_dialect.typeCondition(exclude);
-    m_state = m_dialect.newState(); // a kept claim is prepared again with the condition
+    m_connection->resetDialectState(); // a kept claim is prepared again with the condition
 }
 
 Result<QList<OutboxEvent>> SqlStorage::claim(const QString &owner, int limit, qint64 leaseMs)
 {
-    return m_dialect.claim(*this, owner, limit, leaseMs, m_claimTypes);
+    return m_dialect.claim(*m_connection, owner, limit, leaseMs, m_claimTypes);
 }
 
 Error SqlStorage::complete(const QString &owner, const QList<DeliveryRecord> &records, QSet<qint64> *written)
 {
     if (records.isEmpty())
         return {};
-    return m_dialect.complete(*this, owner, records, written);
+    return m_dialect.complete(*m_connection, owner, records, written);
 }
 
 Error SqlStorage::release(const QString &owner, const QList<qint64> &sequences)
@@ -44,7 +44,7 @@ Error SqlStorage::release(const QString &owner, const QList<qint64> &sequences)
     if (sequences.isEmpty())
         return {};
     const SequenceList list = withSequences(m_dialect.sql(QStringLiteral("release")), sequences);
-    Query q(this, list.sql, Query::Reuse::Kept);
+    Query q(*m_connection, list.sql, Query::Reuse::Kept);
     q.bind(m_dialect.time(nowMs())).bind(owner);
     if (list.json)
         q.bind(*list.json);
@@ -53,7 +53,7 @@ Error SqlStorage::release(const QString &owner, const QList<qint64> &sequences)
 
 Error SqlStorage::releaseAll(const QString &owner)
 {
-    Query q(this, m_dialect.sql(QStringLiteral("release-all")));
+    Query q(*m_connection, m_dialect.sql(QStringLiteral("release-all")));
     q.bind(m_dialect.time(nowMs())).bind(owner);
     return q.exec(QStringLiteral("cannot release leases"));
 }
@@ -66,7 +66,7 @@ Error SqlStorage::registerRelayer(const QString &owner, qint64 leaseMs)
         for (int tries = 0; tries < 8; ++tries) {
             const qint64 key =
                 m_lockKey > 0 && tries == 0 ? m_lockKey : qint64(QRandomGenerator::global()->bounded(1, 0x7fffffff));
-            auto taken = m_dialect.tryRelayerLock(*this, key);
+            auto taken = m_dialect.tryRelayerLock(*m_connection, key);
             if (!taken.isOk())
                 return taken.error();
             if (*taken) {
@@ -80,7 +80,7 @@ Error SqlStorage::registerRelayer(const QString &owner, qint64 leaseMs)
     }
     const QString host = QHostInfo::localHostName();
     const qint64 pid = QCoreApplication::applicationPid();
-    Query q(this, m_dialect.sql(QStringLiteral("register-relayer")));
+    Query q(*m_connection, m_dialect.sql(QStringLiteral("register-relayer")));
     q.bind(owner)
         .bind(host)
         .bind(pid)
@@ -93,11 +93,11 @@ Error SqlStorage::registerRelayer(const QString &owner, qint64 leaseMs)
 
 Error SqlStorage::unregisterRelayer(const QString &owner)
 {
-    Query q(this, m_dialect.sql(QStringLiteral("unregister-relayer")));
+    Query q(*m_connection, m_dialect.sql(QStringLiteral("unregister-relayer")));
     q.bind(owner);
     Error error = q.exec(QStringLiteral("cannot unregister the relayer"));
     if (m_lockKey > 0) {
-        if (Error e = m_dialect.releaseRelayerLocks(*this); e && !error)
+        if (Error e = m_dialect.releaseRelayerLocks(*m_connection); e && !error)
             error = e;
         m_lockKey = 0;
     }
@@ -114,7 +114,7 @@ Error SqlStorage::setTargetState(const QString &owner, const TargetState &state)
         o.insert(QStringLiteral("why"), state.why);
     }
     const QVariant value = QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
-    Query q(this, m_dialect.sql(QStringLiteral("set-target-state")));
+    Query q(*m_connection, m_dialect.sql(QStringLiteral("set-target-state")));
     q.bind(value).bind(owner);
     return q.exec(QStringLiteral("cannot record the relayer's target state"));
 }
@@ -124,7 +124,7 @@ Result<int> SqlStorage::renewLeases(const QString &owner, const QList<qint64> &s
     if (sequences.isEmpty())
         return 0;
     const SequenceList list = withSequences(m_dialect.sql(QStringLiteral("renew-leases")), sequences);
-    Query q(this, list.sql, Query::Reuse::Kept);
+    Query q(*m_connection, list.sql, Query::Reuse::Kept);
     q.bind(leaseMs).bind(leaseMs).bind(owner);
     if (list.json)
         q.bind(*list.json);
@@ -140,29 +140,29 @@ Result<int> SqlStorage::takeOver(const RelayerInfo &gone)
     const bool locks = m_dialect.has(Capability::SessionLocks);
     if (locks) {
         // Holding its lock while releasing: it cannot come back meanwhile, and no other relayer releases too.
-        auto taken = m_dialect.tryRelayerLock(*this, gone.lockKey);
+        auto taken = m_dialect.tryRelayerLock(*m_connection, gone.lockKey);
         if (!taken.isOk())
             return taken.error();
         if (!*taken)
             return -1;
     }
     int released = 0;
-    Error error = inWriteTransaction(QStringLiteral("cannot take over a relayer"), [&]() -> Error {
-        Query release(this, m_dialect.sql(QStringLiteral("take-over-release")));
+    Error error = m_connection->inWriteTransaction(QStringLiteral("cannot take over a relayer"), [&]() -> Error {
+        Query release(*m_connection, m_dialect.sql(QStringLiteral("take-over-release")));
         release.bind(gone.owner);
         if (Error e = release.exec(QStringLiteral("cannot release a gone relayer's leases")))
             return e;
         released = release.q().numRowsAffected();
-        Query forget(this, m_dialect.sql(QStringLiteral("unregister-relayer")));
+        Query forget(*m_connection, m_dialect.sql(QStringLiteral("unregister-relayer")));
         forget.bind(gone.owner);
         if (Error e = forget.exec(QStringLiteral("cannot forget a gone relayer")))
             return e;
         if (released > 0)
-            return m_dialect.wakeRelayers(*this);
+            return m_dialect.wakeRelayers(*m_connection);
         return Error();
     });
     if (locks) {
-        if (Error e = m_dialect.releaseRelayerLock(*this, gone.lockKey); e && !error)
+        if (Error e = m_dialect.releaseRelayerLock(*m_connection, gone.lockKey); e && !error)
             error = e;
     }
     if (error)
@@ -174,7 +174,7 @@ Result<qint64> SqlStorage::serverUptimeMs()
 {
     if (!m_dialect.has(Capability::ServerUptime))
         return Error(Error::InvalidArgument, QStringLiteral("only a database server has an uptime"));
-    Query q(this, m_dialect.sql(QStringLiteral("server-uptime")));
+    Query q(*m_connection, m_dialect.sql(QStringLiteral("server-uptime")));
     if (Error e = q.exec(QStringLiteral("cannot read the server's uptime")))
         return e;
     if (!q.q().next())
@@ -186,7 +186,7 @@ Result<qint64> SqlStorage::changeCounter()
 {
     if (!m_dialect.has(Capability::ChangeCounter))
         return qint64(0);
-    Query q(this, m_dialect.sql(QStringLiteral("change-counter")), Query::Reuse::Kept);
+    Query q(*m_connection, m_dialect.sql(QStringLiteral("change-counter")), Query::Reuse::Kept);
     if (Error e = q.exec(QStringLiteral("cannot read the database's change counter")))
         return e;
     if (!q.q().next())
@@ -196,7 +196,7 @@ Result<qint64> SqlStorage::changeCounter()
 
 Result<QDateTime> SqlStorage::nextDueAt()
 {
-    Query q(this, m_dialect.sql(QStringLiteral("next-due")), Query::Reuse::Kept);
+    Query q(*m_connection, m_dialect.sql(QStringLiteral("next-due")), Query::Reuse::Kept);
     if (Error e = q.exec(QStringLiteral("cannot read the next due time")))
         return e;
     if (!q.q().next())

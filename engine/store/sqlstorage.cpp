@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "sqlstorage.h"
 
+#include "sqlconnection.h"
+
 #include "processinfo.h"
 #include "failuregroups.h"
 
@@ -19,58 +21,6 @@
 #include <sys/stat.h>
 
 namespace outbox::detail {
-
-Query::Query(SqlStorage *storage, const QString &sql, Reuse reuse) : m_storage(storage)
-{
-    const QSqlDatabase db = storage->database();
-    if (reuse == Reuse::Kept && storage->dialect().keepsPreparedStatements()) {
-        auto &kept = storage->m_prepared[sql];
-        if (!kept) {
-            kept = std::make_unique<QSqlQuery>(db);
-            kept->setForwardOnly(true);
-            if (!db.isOpen() || !kept->prepare(sql)) {
-                m_own.emplace(*kept); // keeps the error to report
-                m_query = &*m_own;
-                storage->m_prepared.erase(sql);
-                return;
-            }
-        }
-        m_query = kept.get();
-        m_kept = true;
-        m_prepared = true;
-        return;
-    }
-    m_own.emplace(db);
-    m_query = &*m_own;
-    m_query->setForwardOnly(true);
-    // A closed connection (a lost server) is reported by exec(), without Qt's own warning here.
-    m_prepared = db.isOpen() && m_query->prepare(sql);
-}
-
-Query::~Query()
-{
-    if (m_kept)
-        m_query->finish(); // resets the statement so it holds no read open
-}
-
-Error Query::exec(const QString &what)
-{
-    const Dialect &dialect = m_storage->dialect();
-    auto error = [&](const QSqlError &e) {
-        QString why = dialect.errorText(e);
-        if (why.isEmpty())
-            why = QStringLiteral("no answer from the database (connection lost?)");
-        return Error(Error::Database, QStringLiteral("%1: %2").arg(what, why));
-    };
-    if (!m_storage->database().isOpen())
-        return Error(Error::Database, QStringLiteral("%1: no connection to the database").arg(what));
-    if (!m_prepared)
-        return error(m_query->lastError());
-    m_storage->countStatement();
-    if (!m_query->exec())
-        return error(m_query->lastError());
-    return {};
-}
 
 Where whereFor(const EventFilter &f, const Dialect &dialect)
 {
@@ -134,15 +84,6 @@ SequenceList withSequences(QString sql, const QList<qint64> &sequences)
     return {sql.replace(token, literals.isEmpty() ? QStringLiteral("NULL") : literals.join(QLatin1Char(','))), {}};
 }
 
-QByteArray fileIdentity(const QString &path)
-{
-    struct stat st
-    { };
-    if (::stat(QFile::encodeName(path).constData(), &st) != 0)
-        return {};
-    return QByteArray::number(quint64(st.st_dev)) + ':' + QByteArray::number(quint64(st.st_ino));
-}
-
 namespace {
 
 QString jsonList(const QStringList &values)
@@ -188,28 +129,11 @@ const char *sortColumnName(SortColumn c)
 
 } // namespace
 
-SqlStorage::SqlStorage(const ConnectionSpec &spec, const QString &connectionName, const Dialect &dialect)
-    : m_spec(spec), m_connectionName(connectionName), m_dialect(dialect), m_state(dialect.newState())
+SqlStorage::SqlStorage(std::unique_ptr<SqlConnection> connection)
+    : m_connection(std::move(connection)), m_dialect(m_connection->dialect())
 { }
 
-SqlStorage::~SqlStorage()
-{
-    m_prepared.clear(); // statements go before their connection
-    m_state.reset();
-    if (m_connectionName.isEmpty())
-        return;
-    {
-        QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
-        if (db.isOpen())
-            db.close();
-    }
-    QSqlDatabase::removeDatabase(m_connectionName);
-}
-
-QSqlDatabase SqlStorage::database() const
-{
-    return QSqlDatabase::database(m_connectionName, false);
-}
+SqlStorage::~SqlStorage() = default;
 
 bool SqlStorage::has(Capability capability) const
 {
@@ -232,49 +156,9 @@ Result<int> SqlStorage::releaseStuck(const QDateTime &)
         QStringLiteral("this outbox has no stuck rows to release: a crashed relayer's leases expire by themselves"));
 }
 
-bool SqlStorage::isFileReplaced() const
-{
-    return m_dialect.has(Capability::LocalFile) && fileIdentity(m_spec.database) != m_fileIdentity;
-}
-
-bool SqlStorage::ping()
-{
-    Query q(this, m_dialect.sql(QStringLiteral("ping")));
-    return !q.exec(QStringLiteral("ping")).isError();
-}
-
-Error SqlStorage::reconnect()
-{
-    m_prepared.clear();
-    m_state = m_dialect.newState();
-    QSqlDatabase db = database();
-    db.close();
-    if (!db.open())
-        return m_dialect.connectError(m_spec, db.lastError());
-    return m_dialect.setUpSession(db, m_spec, true);
-}
-
-Error SqlStorage::inWriteTransaction(const QString &what, const std::function<Error()> &work)
-{
-    QSqlDatabase db = database();
-    if (Error e = Storage::beginWrite(db))
-        return Error(e.code(), QStringLiteral("%1: %2").arg(what, e.message()));
-    QSqlQuery tx(db);
-    if (Error e = work()) {
-        tx.exec(QStringLiteral("ROLLBACK"));
-        return e;
-    }
-    if (!tx.exec(QStringLiteral("COMMIT"))) {
-        QString why = m_dialect.errorText(tx.lastError());
-        tx.exec(QStringLiteral("ROLLBACK"));
-        return Error(Error::Database, QStringLiteral("%1: %2").arg(what, why));
-    }
-    return {};
-}
-
 Result<QList<RelayerInfo>> SqlStorage::relayers(bool withLeases)
 {
-    Query q(this, m_dialect.sql(QStringLiteral("relayers")));
+    Query q(*m_connection, m_dialect.sql(QStringLiteral("relayers")));
     if (Error e = q.exec(QStringLiteral("cannot read the relayers")))
         return e;
     QList<RelayerInfo> list;
@@ -309,7 +193,7 @@ Result<QList<RelayerInfo>> SqlStorage::relayers(bool withLeases)
     }
     if (!withLeases)
         return list;
-    Query leases(this, m_dialect.sql(QStringLiteral("leases-by-owner")));
+    Query leases(*m_connection, m_dialect.sql(QStringLiteral("leases-by-owner")));
     if (Error e = leases.exec(QStringLiteral("cannot count leases")))
         return e;
     while (leases.q().next()) {
@@ -349,7 +233,7 @@ Result<QList<OutboxEvent>> SqlStorage::listEvents(const EventFilter &filter, con
         w.add(QStringLiteral("seq > ?"), page.afterSequence);
     else if (!ascending && page.afterSequence > 0)
         w.add(QStringLiteral("seq < ?"), page.afterSequence);
-    Query q(this,
+    Query q(*m_connection,
         m_dialect.sql(QStringLiteral("list-events"))
             .replace(QLatin1String("{{columns}}"), columns(m_dialect, page.includeData))
             .replace(QLatin1String("{{where}}"), w.sql())
@@ -366,7 +250,7 @@ Result<QList<OutboxEvent>> SqlStorage::listEvents(const EventFilter &filter, con
 Result<qint64> SqlStorage::countEvents(const EventFilter &filter)
 {
     const Where w = whereFor(filter, m_dialect);
-    Query q(this, m_dialect.sql(QStringLiteral("count-events")).replace(QLatin1String("{{where}}"), w.sql()));
+    Query q(*m_connection, m_dialect.sql(QStringLiteral("count-events")).replace(QLatin1String("{{where}}"), w.sql()));
     q.bindAll(w.values);
     if (Error e = q.exec(QStringLiteral("cannot count events")))
         return e;
@@ -385,7 +269,7 @@ Result<qint64> SqlStorage::scanSequences(
     const char *column = sortColumnName(order.column);
     const QString orderBy =
         column ? QStringLiteral("%1 %2, seq %2").arg(QLatin1String(column), dir) : QStringLiteral("seq ") + dir;
-    Query q(this,
+    Query q(*m_connection,
         m_dialect.sql(QStringLiteral("scan-sequences"))
             .replace(QLatin1String("{{where}}"), w.sql())
             .replace(QLatin1String("{{order}}"), orderBy));
@@ -415,7 +299,7 @@ Result<QList<OutboxEvent>> SqlStorage::eventsBySequence(const QList<qint64> &seq
     const SequenceList list = withSequences(m_dialect.sql(QStringLiteral("events-by-sequence"))
                                                 .replace(QLatin1String("{{columns}}"), columns(m_dialect, includeData)),
         sequences);
-    Query q(this, list.sql);
+    Query q(*m_connection, list.sql);
     if (list.json)
         q.bind(*list.json);
     if (Error e = q.exec(QStringLiteral("cannot read events")))
@@ -429,7 +313,7 @@ Result<QList<OutboxEvent>> SqlStorage::eventsBySequence(const QList<qint64> &seq
 Result<QStringList> SqlStorage::idsBySequence(const QList<qint64> &sequences)
 {
     const SequenceList list = withSequences(m_dialect.sql(QStringLiteral("ids-by-sequence")), sequences);
-    Query q(this, list.sql);
+    Query q(*m_connection, list.sql);
     if (list.json)
         q.bind(*list.json);
     if (Error e = q.exec(QStringLiteral("cannot read events")))
@@ -442,7 +326,7 @@ Result<QStringList> SqlStorage::idsBySequence(const QList<qint64> &sequences)
 
 Result<qint64> SqlStorage::maxSequence()
 {
-    Query q(this, m_dialect.sql(QStringLiteral("max-sequence")));
+    Query q(*m_connection, m_dialect.sql(QStringLiteral("max-sequence")));
     if (Error e = q.exec(QStringLiteral("cannot read events")))
         return e;
     q.q().next();
@@ -451,7 +335,7 @@ Result<qint64> SqlStorage::maxSequence()
 
 Result<OutboxEvent> SqlStorage::event(const QString &id)
 {
-    Query q(this, m_dialect.sql(QStringLiteral("event-by-id")));
+    Query q(*m_connection, m_dialect.sql(QStringLiteral("event-by-id")));
     q.bind(id);
     if (Error e = q.exec(QStringLiteral("cannot read event")))
         return e;
@@ -462,7 +346,7 @@ Result<OutboxEvent> SqlStorage::event(const QString &id)
 
 Result<QList<Attempt>> SqlStorage::attempts(const QString &id)
 {
-    Query q(this, m_dialect.sql(QStringLiteral("attempts")));
+    Query q(*m_connection, m_dialect.sql(QStringLiteral("attempts")));
     q.bind(id).bind(id);
     if (Error e = q.exec(QStringLiteral("cannot read attempts")))
         return e;
@@ -482,7 +366,7 @@ Result<QList<Attempt>> SqlStorage::attempts(const QString &id)
 
 Result<Storage::LatestFailure> SqlStorage::latestFailure()
 {
-    Query q(this, m_dialect.sql(QStringLiteral("latest-failure")));
+    Query q(*m_connection, m_dialect.sql(QStringLiteral("latest-failure")));
     if (Error e = q.exec(QStringLiteral("cannot read the latest failure")))
         return e;
     LatestFailure f;
@@ -512,7 +396,8 @@ Result<QList<FailureGroup>> SqlStorage::failureGroups(const EventFilter &filter)
     rest.status.reset();
     Where w = whereFor(rest, m_dialect);
     w.terms.prepend(QStringLiteral("status = 'failed'"));
-    Query q(this, m_dialect.sql(QStringLiteral("failure-groups")).replace(QLatin1String("{{where}}"), w.sql()));
+    Query q(
+        *m_connection, m_dialect.sql(QStringLiteral("failure-groups")).replace(QLatin1String("{{where}}"), w.sql()));
     q.bindAll(w.values);
     if (Error e = q.exec(QStringLiteral("cannot group failed events")))
         return e;
@@ -533,14 +418,15 @@ Result<QList<FailureGroup>> SqlStorage::failureGroups(const EventFilter &filter)
 
 Error SqlStorage::recordOperatorAction(const QString &what, const Where &rows)
 {
-    Query q(this, m_dialect.sql(QStringLiteral("operator-history")).replace(QLatin1String("{{where}}"), rows.sql()));
+    Query q(*m_connection,
+        m_dialect.sql(QStringLiteral("operator-history")).replace(QLatin1String("{{where}}"), rows.sql()));
     q.bind(m_dialect.time(nowMs())).bind(what).bind(actor()).bindAll(rows.values);
     return q.exec(QStringLiteral("cannot record the action in the events' history"));
 }
 
 Result<QList<QPair<QString, qint64>>> SqlStorage::valueCounts(Attribute attribute, int limit)
 {
-    Query q(this,
+    Query q(*m_connection,
         m_dialect.sql(QStringLiteral("value-counts"))
             .replace(QLatin1String("{{column}}"),
                 attribute == Attribute::Type ? QLatin1String("type") : QLatin1String("source")));
@@ -565,10 +451,10 @@ Result<bool> SqlStorage::resolveFailed(const QString &id, const QString &note)
     Where failed;
     failed.terms << QStringLiteral("status = 'failed'");
     failed.add(QStringLiteral("id = ?"), id);
-    Query q(this, m_dialect.sql(QStringLiteral("resolve-failed")));
+    Query q(*m_connection, m_dialect.sql(QStringLiteral("resolve-failed")));
     q.bind(QStringLiteral("resolved: ") + note).bind(id);
     bool changed = false;
-    Error e = inWriteTransaction(QStringLiteral("cannot mark the event resolved"), [&]() -> Error {
+    Error e = m_connection->inWriteTransaction(QStringLiteral("cannot mark the event resolved"), [&]() -> Error {
         if (Error e = recordOperatorAction(note, failed))
             return e;
         if (Error e = q.exec(QStringLiteral("cannot mark the event resolved")))
@@ -601,7 +487,7 @@ Result<QList<DeliveryBucket>> SqlStorage::deliveryHistory(
     const QVariant from = m_dialect.time(since.toMSecsSinceEpoch());
     // Sent: the row keeps its time. Failed for good: the attempt that failed it (the history keeps it).
     for (const bool sent : {true, false}) {
-        Query q(this,
+        Query q(*m_connection,
             m_dialect.sql(sent ? QStringLiteral("delivery-history-sent") : QStringLiteral("delivery-history-failed")));
         q.bind(above).bind(from);
         if (Error e = q.exec(QStringLiteral("cannot read the delivery history")))
@@ -619,14 +505,14 @@ Result<QList<OutboxEvent>> SqlStorage::takeFailed(
         return QList<OutboxEvent>{};
     const qint64 now = nowMs();
     const SequenceList list = withSequences(m_dialect.sql(QStringLiteral("take-failed")), sequences);
-    Query q(this, list.sql);
+    Query q(*m_connection, list.sql);
     q.bind(owner).bind(m_dialect.time(now + leaseMs)).bind(m_dialect.time(now));
     if (list.json)
         q.bind(*list.json);
     Where taken;
     taken.terms << QStringLiteral("status = 'failed'");
     taken.add(QStringLiteral("lease_owner = ?"), owner);
-    Error e = inWriteTransaction(QStringLiteral("cannot take failed events"), [&]() -> Error {
+    Error e = m_connection->inWriteTransaction(QStringLiteral("cannot take failed events"), [&]() -> Error {
         if (Error e = q.exec(QStringLiteral("cannot take failed events")))
             return e;
         return recordOperatorAction(note, taken);
@@ -653,9 +539,9 @@ Result<ActionSummary> SqlStorage::retry(const QStringList &ids)
     rows.terms << QStringLiteral("status = 'failed'")
                << QStringLiteral("id IN ") + m_dialect.sql(QStringLiteral("id-list"));
     rows.values << jsonList(wanted);
-    Query q(this, m_dialect.sql(QStringLiteral("retry")));
+    Query q(*m_connection, m_dialect.sql(QStringLiteral("retry")));
     q.bind(m_dialect.time(nowMs())).bind(jsonList(wanted));
-    Error e = inWriteTransaction(QStringLiteral("cannot retry events"), [&]() -> Error {
+    Error e = m_connection->inWriteTransaction(QStringLiteral("cannot retry events"), [&]() -> Error {
         if (Error e = recordOperatorAction(QStringLiteral("manual retry"), rows))
             return e;
         return q.exec(QStringLiteral("cannot retry events"));
@@ -676,9 +562,10 @@ Result<ActionSummary> SqlStorage::retryMatching(const EventFilter &filter)
     EventFilter failedOnly = filter;
     failedOnly.status = EventStatus::Failed;
     const Where w = whereFor(failedOnly, m_dialect);
-    Query q(this, m_dialect.sql(QStringLiteral("retry-matching")).replace(QLatin1String("{{where}}"), w.sql()));
+    Query q(
+        *m_connection, m_dialect.sql(QStringLiteral("retry-matching")).replace(QLatin1String("{{where}}"), w.sql()));
     q.bind(m_dialect.time(nowMs())).bindAll(w.values);
-    Error e = inWriteTransaction(QStringLiteral("cannot retry events"), [&]() -> Error {
+    Error e = m_connection->inWriteTransaction(QStringLiteral("cannot retry events"), [&]() -> Error {
         if (Error e = recordOperatorAction(QStringLiteral("manual retry"), w))
             return e;
         return q.exec(QStringLiteral("cannot retry events"));
@@ -694,10 +581,10 @@ Result<ActionSummary> SqlStorage::replay(const QStringList &ids)
     const QStringList wanted = unique(ids);
     ActionSummary s;
     const QVariant now = m_dialect.time(nowMs());
-    Error e = inWriteTransaction(QStringLiteral("cannot replay events"), [&]() -> Error {
+    Error e = m_connection->inWriteTransaction(QStringLiteral("cannot replay events"), [&]() -> Error {
         for (const QString &id : wanted) {
             const QString newId = createEventId();
-            Query q(this, m_dialect.sql(QStringLiteral("replay")));
+            Query q(*m_connection, m_dialect.sql(QStringLiteral("replay")));
             q.bind(newId).bind(now).bind(now).bind(id);
             if (Error e = q.exec(QStringLiteral("cannot replay event '%1'").arg(id)))
                 return e;
@@ -717,7 +604,7 @@ Result<ActionSummary> SqlStorage::replay(const QStringList &ids)
     if (e)
         return e;
     if (s.changed > 0)
-        m_dialect.wakeRelayers(*this);
+        m_dialect.wakeRelayers(*m_connection);
     return s;
 }
 
@@ -725,11 +612,11 @@ Result<ActionSummary> SqlStorage::remove(const QStringList &ids)
 {
     const QStringList wanted = unique(ids);
     const QString json = jsonList(wanted);
-    Query history(this, m_dialect.sql(QStringLiteral("delete-attempts")));
+    Query history(*m_connection, m_dialect.sql(QStringLiteral("delete-attempts")));
     history.bind(json);
-    Query rows(this, m_dialect.sql(QStringLiteral("delete-events")));
+    Query rows(*m_connection, m_dialect.sql(QStringLiteral("delete-events")));
     rows.bind(json);
-    Error e = inWriteTransaction(QStringLiteral("cannot delete events"), [&]() -> Error {
+    Error e = m_connection->inWriteTransaction(QStringLiteral("cannot delete events"), [&]() -> Error {
         if (Error e = history.exec(QStringLiteral("cannot delete events")))
             return e;
         return rows.exec(QStringLiteral("cannot delete events"));
@@ -754,12 +641,13 @@ Result<int> SqlStorage::cleanup(const QDateTime &olderThan, const QList<EventSta
     int total = 0;
     // Bounded batches, each its own short transaction, so relayers and the console are never locked out for long.
     for (;;) {
-        Query history(
-            this, m_dialect.sql(QStringLiteral("cleanup-attempts")).replace(QLatin1String("{{statuses}}"), list));
+        Query history(*m_connection,
+            m_dialect.sql(QStringLiteral("cleanup-attempts")).replace(QLatin1String("{{statuses}}"), list));
         history.bind(cutoff).bind(batchSize);
-        Query rows(this, m_dialect.sql(QStringLiteral("cleanup-events")).replace(QLatin1String("{{statuses}}"), list));
+        Query rows(*m_connection,
+            m_dialect.sql(QStringLiteral("cleanup-events")).replace(QLatin1String("{{statuses}}"), list));
         rows.bind(cutoff).bind(batchSize);
-        Error e = inWriteTransaction(QStringLiteral("cannot clean up events"), [&]() -> Error {
+        Error e = m_connection->inWriteTransaction(QStringLiteral("cannot clean up events"), [&]() -> Error {
             if (Error e = history.exec(QStringLiteral("cannot clean up events")))
                 return e;
             return rows.exec(QStringLiteral("cannot clean up events"));
@@ -777,7 +665,7 @@ Result<int> SqlStorage::cleanup(const QDateTime &olderThan, const QList<EventSta
 Result<OutboxStats> SqlStorage::stats()
 {
     OutboxStats s;
-    Query counts(this, m_dialect.sql(QStringLiteral("count-by-status")));
+    Query counts(*m_connection, m_dialect.sql(QStringLiteral("count-by-status")));
     if (Error e = counts.exec(QStringLiteral("cannot count events")))
         return e;
     while (counts.q().next()) {
@@ -787,33 +675,33 @@ Result<OutboxStats> SqlStorage::stats()
         const qint64 n = counts.q().value(1).toLongLong();
         (status == EventStatus::Pending ? s.pending : status == EventStatus::Failed ? s.failed : s.sent) = n;
     }
-    Query inFlight(this, m_dialect.sql(QStringLiteral("count-in-flight")));
+    Query inFlight(*m_connection, m_dialect.sql(QStringLiteral("count-in-flight")));
     inFlight.bind(m_dialect.time(nowMs()));
     if (Error e = inFlight.exec(QStringLiteral("cannot count events in flight")))
         return e;
     if (inFlight.q().next())
         s.inFlight = inFlight.q().value(0).toLongLong();
-    Query oldest(this, m_dialect.sql(QStringLiteral("oldest-pending")));
+    Query oldest(*m_connection, m_dialect.sql(QStringLiteral("oldest-pending")));
     if (Error e = oldest.exec(QStringLiteral("cannot read the oldest pending event")))
         return e;
     if (oldest.q().next())
         s.oldestPendingCreatedAt = m_dialect.readTime(oldest.q().value(0));
     if (s.pending > 0) {
         const QVariant now = m_dialect.time(nowMs());
-        Query due(this, m_dialect.sql(QStringLiteral("count-due")));
+        Query due(*m_connection, m_dialect.sql(QStringLiteral("count-due")));
         due.bind(now);
         if (Error e = due.exec(QStringLiteral("cannot count the events due")))
             return e;
         if (due.q().next())
             s.ready = due.q().value(0).toLongLong();
-        Query parked(this, m_dialect.sql(QStringLiteral("count-parked")));
+        Query parked(*m_connection, m_dialect.sql(QStringLiteral("count-parked")));
         if (Error e = parked.exec(QStringLiteral("cannot count the parked events")))
             return e;
         if (parked.q().next())
             s.parked = qMax<qint64>(0, parked.q().value(0).toLongLong());
         s.retrying = qMax<qint64>(0, s.pending - s.inFlight - s.ready - s.parked);
         if (s.ready > 0) {
-            Query ready(this, m_dialect.sql(QStringLiteral("oldest-ready")));
+            Query ready(*m_connection, m_dialect.sql(QStringLiteral("oldest-ready")));
             ready.bind(now);
             if (Error e = ready.exec(QStringLiteral("cannot read the oldest ready event")))
                 return e;
@@ -823,14 +711,14 @@ Result<OutboxStats> SqlStorage::stats()
             }
         }
     }
-    Query blocked(this, m_dialect.sql(QStringLiteral("blocked-keys")));
+    Query blocked(*m_connection, m_dialect.sql(QStringLiteral("blocked-keys")));
     if (Error e = blocked.exec(QStringLiteral("cannot read blocked keys")))
         return e;
     while (blocked.q().next())
         s.blockedKeys.append(blocked.q().value(0).toString());
     s.blockedKeyCount = s.blockedKeys.size();
     if (s.blockedKeyCount == 1000) { // the list stops there; the count does not
-        Query count(this, m_dialect.sql(QStringLiteral("count-blocked-keys")));
+        Query count(*m_connection, m_dialect.sql(QStringLiteral("count-blocked-keys")));
         if (Error e = count.exec(QStringLiteral("cannot count blocked keys")))
             return e;
         if (count.q().next())

@@ -4,12 +4,11 @@
 // Private: the one implementation of Storage, on a Qt SQL connection, with the dialect of its database.
 
 #include "dialect.h"
+#include "sqlconnection.h"
 #include "storage.h"
 
-#include <QSqlQuery>
-
+#include <memory>
 #include <optional>
-#include <unordered_map>
 
 namespace outbox::detail {
 
@@ -25,17 +24,17 @@ struct Where;
 class SqlStorage final : public Storage
 {
 public:
-    SqlStorage(const ConnectionSpec &spec, const QString &connectionName, const Dialect &dialect);
+    explicit SqlStorage(std::unique_ptr<SqlConnection> connection);
     ~SqlStorage() override;
 
-    QSqlDatabase database() const override;
-    const ConnectionSpec &spec() const override { return m_spec; }
+    QSqlDatabase database() const override { return m_connection->database(); }
+    const ConnectionSpec &spec() const override { return m_connection->spec(); }
     bool has(Capability capability) const override;
     QString formatName() const override { return {}; }
     QString relayRefusal() const override { return {}; }
-    bool isFileReplaced() const override;
-    bool ping() override;
-    Error reconnect() override;
+    bool isFileReplaced() const override { return m_connection->isFileReplaced(); }
+    bool ping() override { return m_connection->ping(); }
+    Error reconnect() override { return m_connection->reconnect(true); }
 
     void setClaimTypes(const QStringList &include, const QStringList &exclude) override;
     Result<QList<OutboxEvent>> claim(const QString &owner, int limit, qint64 leaseMs) override;
@@ -77,72 +76,17 @@ public:
     Result<int> cleanup(const QDateTime &olderThan, const QList<EventStatus> &statuses, int batchSize) override;
     Result<int> releaseStuck(const QDateTime &createdBefore) override;
     Result<OutboxStats> stats() override;
-    qint64 statementCount() const override { return m_statements; }
-
-    // For the dialects.
-    const Dialect &dialect() const { return m_dialect; }
-    DialectState *dialectState() const { return m_state.get(); }
-    void countStatement() { ++m_statements; }
-    Error inWriteTransaction(const QString &what, const std::function<Error()> &work);
-    void setFileIdentity(const QByteArray &identity) { m_fileIdentity = identity; }
-    // Leaves its connection open for another storage to own (the destructor no longer closes it).
-    void giveUpConnection() { m_connectionName.clear(); }
+    qint64 statementCount() const override { return m_connection->statementCount(); }
 
 private:
-    friend class Query;
     // Adds an "operator" entry (what, by actor()) to the history of the rows `rows` selects.
     Error recordOperatorAction(const QString &what, const Where &rows);
 
-    ConnectionSpec m_spec;
-    QString m_connectionName;
+    std::unique_ptr<SqlConnection> m_connection;
     const Dialect &m_dialect;
-    std::unique_ptr<DialectState> m_state;
     QStringList m_claimInclude, m_claimExclude; // glob patterns (see setClaimTypes)
     QString m_claimTypes; // their condition, built once
-    QByteArray m_fileIdentity; // LocalFile: device and inode of the file opened
     qint64 m_lockKey = 0; // SessionLocks: this session's relayer lock (0: none)
-    qint64 m_statements = 0;
-    // Statements run over and over, prepared once per connection where the dialect keeps them (preparing
-    // the claim cost as much as running it for a small batch).
-    std::unordered_map<QString, std::unique_ptr<QSqlQuery>> m_prepared;
-};
-
-// A prepared statement on a storage's connection; counts what it executes and words its errors.
-class Query
-{
-public:
-    // Reuse::Kept: where the dialect keeps statements, prepared once for this connection (for statements run
-    // over and over, like the relayer's). PostgreSQL prepares each time: keeping them stopped an idle relayer
-    // from hearing NOTIFY.
-    enum class Reuse { Once, Kept };
-
-    Query(SqlStorage *storage, const QString &sql, Reuse reuse = Reuse::Once);
-    ~Query();
-    Query(const Query &) = delete;
-    Query &operator=(const Query &) = delete;
-
-    // Values are bound by position, so a kept statement that was bound and then not run starts afresh.
-    Query &bind(const QVariant &v)
-    {
-        m_query->bindValue(m_bound++, v);
-        return *this;
-    }
-    Query &bindAll(const QVariantList &values)
-    {
-        for (const QVariant &v : values)
-            bind(v);
-        return *this;
-    }
-    Error exec(const QString &what);
-    QSqlQuery &q() { return *m_query; }
-
-private:
-    SqlStorage *m_storage;
-    std::optional<QSqlQuery> m_own;
-    QSqlQuery *m_query = nullptr;
-    bool m_prepared = false;
-    bool m_kept = false;
-    int m_bound = 0;
 };
 
 // A WHERE clause built from a filter, with its positional values.
@@ -172,7 +116,5 @@ struct SequenceList
     std::optional<QString> json;
 };
 SequenceList withSequences(QString sql, const QList<qint64> &sequences);
-// A file's device and inode (empty when there is none).
-QByteArray fileIdentity(const QString &path);
 
 } // namespace outbox::detail

@@ -329,10 +329,11 @@ Result<std::unique_ptr<Storage>> Storage::open(const ConnectionSpec &spec, OpenM
     }
 
     const QString name = QStringLiteral("outbox-storage-%1").arg(g_connectionCounter.fetchAndAddRelaxed(1));
+    QSqlDatabase::addDatabase(spec.driverName(), name);
     // Owns the connection from here on, so every early return closes and removes it.
-    auto storage = std::make_unique<detail::SqlStorage>(spec, name, *d);
+    auto connection = std::make_unique<detail::SqlConnection>(spec, name, *d);
     {
-        QSqlDatabase db = QSqlDatabase::addDatabase(spec.driverName(), name);
+        QSqlDatabase db = connection->database();
         if (Error e = openConnection(db, *d, spec, false))
             return e;
         // A read-only look first: a database that does not hold this engine's outbox is refused before
@@ -343,11 +344,10 @@ Result<std::unique_ptr<Storage>> Storage::open(const ConnectionSpec &spec, OpenM
             return found.error();
         if ((mode == OpenMode::AnyOutbox || mode == OpenMode::ReadOnly) && found->kind == ProbeResult::Kind::Foreign) {
             // Opened as it is: no migration, no WAL switch, nothing written but operators' actions.
-            auto foreign = std::make_unique<detail::RomancyStorage>(spec, name, *d, found->format, found->columns);
-            storage->giveUpConnection(); // the foreign storage's now
             if (d->has(Capability::LocalFile))
-                foreign->setFileIdentity(detail::fileIdentity(spec.database));
-            return std::unique_ptr<Storage>(std::move(foreign));
+                connection->setFileIdentity(detail::fileIdentity(spec.database));
+            return std::unique_ptr<Storage>(
+                std::make_unique<detail::RomancyStorage>(std::move(connection), found->format, found->columns));
         }
         const bool creatable = found->kind == ProbeResult::Kind::Empty || found->kind == ProbeResult::Kind::Missing;
         if (!(mode == OpenMode::CreateIfMissing && creatable)) {
@@ -377,8 +377,8 @@ Result<std::unique_ptr<Storage>> Storage::open(const ConnectionSpec &spec, OpenM
         detail::setSchemaChecked(db);
     }
     if (d->has(Capability::LocalFile))
-        storage->setFileIdentity(detail::fileIdentity(spec.database));
-    return std::unique_ptr<Storage>(std::move(storage));
+        connection->setFileIdentity(detail::fileIdentity(spec.database));
+    return std::unique_ptr<Storage>(std::make_unique<detail::SqlStorage>(std::move(connection)));
 }
 
 Result<ProbeResult> Storage::probe(const ConnectionSpec &spec)
