@@ -7,6 +7,7 @@
 // MariaDB server of the mariadb fixture, OUTBOX_TEST_MARIADB_STATE).
 
 #include "connectionspec.h"
+#include "relaystore.h"
 #include "storage.h"
 
 #include <QFile>
@@ -24,6 +25,18 @@
 #include <QUuid>
 
 namespace testsupport {
+
+// The relayer's side of an outbox of ours (the tests drive claims and write-backs by hand).
+inline outbox::detail::RelayStore *relay(outbox::Storage &storage)
+{
+    outbox::detail::RelayStore *store = outbox::detail::relayStoreOf(storage);
+    Q_ASSERT(store);
+    return store;
+}
+inline outbox::detail::RelayStore *relay(const std::unique_ptr<outbox::Storage> &storage)
+{
+    return relay(*storage);
+}
 
 inline bool isPostgres()
 {

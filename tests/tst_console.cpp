@@ -62,7 +62,9 @@
 
 using namespace outbox;
 using namespace outbox::ui;
+using outbox::detail::DeliveryRecord;
 using testsupport::AppConnection;
+using testsupport::relay;
 
 namespace {
 
@@ -147,7 +149,7 @@ class TestConsole : public QObject
     void deliver(int n, EventStatus status, int httpStatus = 0, const QString &error = {})
     {
         auto storage = testsupport::openStorage(m_spec);
-        auto claimed = storage->claim(QStringLiteral("test-relayer"), n, 60000);
+        auto claimed = relay(storage)->claim(QStringLiteral("test-relayer"), n, 60000);
         QVERIFY(claimed.isOk());
         QList<DeliveryRecord> records;
         for (const OutboxEvent &e : *claimed) {
@@ -164,7 +166,7 @@ class TestConsole : public QObject
             }
             records.append(r);
         }
-        QVERIFY(!storage->complete(QStringLiteral("test-relayer"), records));
+        QVERIFY(!relay(storage)->complete(QStringLiteral("test-relayer"), records));
     }
 
     // Writes a column directly, the way another writer (or an older version) might have.
@@ -1800,7 +1802,7 @@ private Q_SLOTS:
         const QDateTime thirty = now.addSecs(-1800);
         {
             auto storage = testsupport::openStorage(m_spec);
-            const auto batch = *storage->claim(QStringLiteral("earlier"), 3, 60000);
+            const auto batch = *relay(storage)->claim(QStringLiteral("earlier"), 3, 60000);
             QCOMPARE(batch.size(), 3);
             QList<DeliveryRecord> records;
             for (int i = 0; i < 3; ++i) {
@@ -1814,7 +1816,7 @@ private Q_SLOTS:
                 r.error = i < 2 ? QString() : QStringLiteral("HTTP 404");
                 records << r;
             }
-            QVERIFY(!storage->complete(QStringLiteral("earlier"), records));
+            QVERIFY(!relay(storage)->complete(QStringLiteral("earlier"), records));
         }
         openWindow();
         auto *chart = part<RateChart>("rateChart");

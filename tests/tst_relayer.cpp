@@ -23,7 +23,9 @@
 #include <QSqlQuery>
 
 using namespace outbox;
+using outbox::detail::DeliveryRecord;
 using testsupport::AppConnection;
+using testsupport::relay;
 
 class TestRelayer : public QObject
 {
@@ -599,7 +601,7 @@ private Q_SLOTS:
     {
         const QString id = enqueue();
         auto dead = testsupport::openStorage(m_path);
-        QCOMPARE(dead->claim(QStringLiteral("dead"), 10, 300)->size(), 1);
+        QCOMPARE(relay(dead)->claim(QStringLiteral("dead"), 10, 300)->size(), 1);
         Relayer relayer(m_app->db(), config());
         QCOMPARE(relayer.relayOnce().processed, 0); // leased by someone else
         QCOMPARE(m_receiver->requestCount(), 0);

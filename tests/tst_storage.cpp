@@ -15,7 +15,9 @@
 #include <QSqlError>
 
 using namespace outbox;
+using outbox::detail::DeliveryRecord;
 using testsupport::AppConnection;
+using testsupport::relay;
 
 class TestStorage : public QObject
 {
@@ -284,14 +286,14 @@ private Q_SLOTS:
         auto none = s->latestFailure();
         QVERIFY(none.isOk() && none->event.id.isEmpty());
         // The second row fails for good first; the first row's retried 500 comes a second later.
-        auto claimed = s->claim(QStringLiteral("r"), 2, 60000);
+        auto claimed = relay(s)->claim(QStringLiteral("r"), 2, 60000);
         QVERIFY(claimed.isOk() && claimed->size() == 2);
         DeliveryRecord final404 = record(claimed->at(1).sequence, EventStatus::Failed, 404, QStringLiteral("HTTP 404"));
-        QVERIFY(!s->complete(QStringLiteral("r"), {final404}));
+        QVERIFY(!relay(s)->complete(QStringLiteral("r"), {final404}));
         QTest::qWait(1100);
         DeliveryRecord retried500 =
             record(claimed->at(0).sequence, EventStatus::Pending, 500, QStringLiteral("HTTP 500 boom"));
-        QVERIFY(!s->complete(QStringLiteral("r"), {retried500}));
+        QVERIFY(!relay(s)->complete(QStringLiteral("r"), {retried500}));
         auto latest = s->latestFailure();
         QVERIFY(latest.isOk());
         QCOMPARE(latest->event.id, first); // not the newest failed row (the second), which failed earlier
@@ -377,9 +379,9 @@ private Q_SLOTS:
             auto again = testsupport::openStorage(path);
         }
         const QString id = enqueue(app.db());
-        const auto batch = *s->claim("new", 10, 60000);
+        const auto batch = *relay(s)->claim("new", 10, 60000);
         QCOMPARE(batch.size(), 1);
-        QVERIFY(!s->complete("new", {record(batch[0].sequence, EventStatus::Sent, 200)}).isError());
+        QVERIFY(!relay(s)->complete("new", {record(batch[0].sequence, EventStatus::Sent, 200)}).isError());
         QCOMPARE(s->attempts(id)->size(), 1);
         QCOMPARE(s->attempts(id)->first().relayer, QStringLiteral("new"));
     }
@@ -436,9 +438,9 @@ private Q_SLOTS:
             auto again = testsupport::openStorage(path);
         }
         QCOMPARE(app.scalar("SELECT sql FROM sqlite_schema WHERE name = 'outbox_events'").toString(), definition);
-        const auto batch = *s->claim("r", 10, 60000);
+        const auto batch = *relay(s)->claim("r", 10, 60000);
         QCOMPARE(batch.size(), 1);
-        QVERIFY(!s->complete("r", {record(batch[0].sequence, EventStatus::Sent, 200)}).isError());
+        QVERIFY(!relay(s)->complete("r", {record(batch[0].sequence, EventStatus::Sent, 200)}).isError());
         QCOMPARE(s->event(id)->status, EventStatus::Sent);
     }
 
@@ -505,7 +507,7 @@ private Q_SLOTS:
         QVERIFY(e.isOk());
         QCOMPARE(e->status, EventStatus::Pending);
         QCOMPARE(e->type, QStringLiteral("order.created"));
-        QCOMPARE(storage->claim("r1", 10, 60000)->size(), 1);
+        QCOMPARE(relay(storage)->claim("r1", 10, 60000)->size(), 1);
     }
 
     void enqueueKeepsIdsOptionsAndBytes()
@@ -616,8 +618,8 @@ private Q_SLOTS:
         AppConnection app(path);
         for (int i = 0; i < 25; ++i)
             enqueue(app.db());
-        const auto first = a->claim("relayer-a", 10, 60000);
-        const auto second = b->claim("relayer-b", 100, 60000);
+        const auto first = relay(a)->claim("relayer-a", 10, 60000);
+        const auto second = relay(b)->claim("relayer-b", 100, 60000);
         QCOMPARE(first->size(), 10);
         QCOMPARE(second->size(), 15);
         QSet<QString> ids;
@@ -625,7 +627,7 @@ private Q_SLOTS:
             ids.insert(e.id);
         for (const auto &e : *second)
             QVERIFY(!ids.contains(e.id));
-        QCOMPARE(a->claim("relayer-a", 100, 60000)->size(), 0); // all leased
+        QCOMPARE(relay(a)->claim("relayer-a", 100, 60000)->size(), 0); // all leased
         QCOMPARE(a->stats()->inFlight, 25);
         // Claimed in enqueue order.
         for (qsizetype i = 1; i < first->size(); ++i)
@@ -639,24 +641,26 @@ private Q_SLOTS:
         auto alive = testsupport::openStorage(path);
         AppConnection app(path);
         const QString id = enqueue(app.db());
-        QCOMPARE(dead->claim("dead-relayer", 10, 150)->size(), 1);
-        QCOMPARE(alive->claim("alive", 10, 60000)->size(), 0);
+        QCOMPARE(relay(dead)->claim("dead-relayer", 10, 150)->size(), 1);
+        QCOMPARE(relay(alive)->claim("alive", 10, 60000)->size(), 0);
         QTest::qWait(200);
-        const auto reclaimed = alive->claim("alive", 10, 60000);
+        const auto reclaimed = relay(alive)->claim("alive", 10, 60000);
         QCOMPARE(reclaimed->size(), 1);
         QCOMPARE(reclaimed->first().id, id);
         // The dead relayer's late write-back no longer applies: the lease is not its own. Nor is its attempt
         // recorded, and it is told that nothing was written.
         QSet<qint64> written{-1};
         QVERIFY(
-            !dead->complete("dead-relayer",
+            !relay(dead)
+                 ->complete("dead-relayer",
                      {record(reclaimed->first().sequence, EventStatus::Pending, 0, "timed out after 10 ms")}, &written)
                  .isError());
         QVERIFY(written.isEmpty());
         QCOMPARE(alive->event(id)->status, EventStatus::Pending);
         QCOMPARE(alive->event(id)->leaseOwner, QStringLiteral("alive"));
         QCOMPARE(alive->attempts(id)->size(), 0);
-        QVERIFY(!alive->complete("alive", {record(reclaimed->first().sequence, EventStatus::Sent, 200)}, &written)
+        QVERIFY(!relay(alive)
+                     ->complete("alive", {record(reclaimed->first().sequence, EventStatus::Sent, 200)}, &written)
                      .isError());
         QCOMPARE(written, QSet<qint64>{reclaimed->first().sequence});
         QCOMPARE(alive->attempts(id)->size(), 1); // the delivering attempt only
@@ -669,16 +673,17 @@ private Q_SLOTS:
         AppConnection app(path);
         for (int i = 0; i < 3; ++i)
             enqueue(app.db());
-        const auto batch = *s->claim("r", 10, 60000);
-        const qint64 before = s->statementCount();
-        QVERIFY(!s->complete("r",
-                      {record(batch[0].sequence, EventStatus::Sent, 202),
-                          record(batch[1].sequence, EventStatus::Pending, 503, "HTTP 503: busy"),
-                          record(batch[2].sequence, EventStatus::Failed, 404, "HTTP 404: gone")})
+        const auto batch = *relay(s)->claim("r", 10, 60000);
+        const qint64 before = relay(s)->statementCount();
+        QVERIFY(!relay(s)
+                     ->complete("r",
+                         {record(batch[0].sequence, EventStatus::Sent, 202),
+                             record(batch[1].sequence, EventStatus::Pending, 503, "HTTP 503: busy"),
+                             record(batch[2].sequence, EventStatus::Failed, 404, "HTTP 404: gone")})
                      .isError());
         // MySQL/MariaDB first locks the rows still held (no UPDATE ... RETURNING there): one statement more.
         const int lockingRead = testsupport::isMysql() ? 1 : 0;
-        QCOMPARE(s->statementCount() - before, 2 + lockingRead);
+        QCOMPARE(relay(s)->statementCount() - before, 2 + lockingRead);
         const auto sent = *s->event(batch[0].id);
         QCOMPARE(sent.status, EventStatus::Sent);
         QVERIFY(sent.sentAt.isValid());
@@ -693,11 +698,11 @@ private Q_SLOTS:
         QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_attempts").toInt(), 2);
         // A batch that only delivered writes its rows and nothing else: one statement.
         enqueue(app.db());
-        const auto next = *s->claim("r", 10, 60000);
+        const auto next = *relay(s)->claim("r", 10, 60000);
         QCOMPARE(next.size(), 1);
-        const qint64 beforeNext = s->statementCount();
-        QVERIFY(!s->complete("r", {record(next[0].sequence, EventStatus::Sent, 200)}).isError());
-        QCOMPARE(s->statementCount() - beforeNext, 1 + lockingRead);
+        const qint64 beforeNext = relay(s)->statementCount();
+        QVERIFY(!relay(s)->complete("r", {record(next[0].sequence, EventStatus::Sent, 200)}).isError());
+        QCOMPARE(relay(s)->statementCount() - beforeNext, 1 + lockingRead);
         QCOMPARE(s->attempts(next[0].id)->size(), 1);
         QCOMPARE(sent.attempts, 1);
         QVERIFY(sent.leaseOwner.isEmpty());
@@ -725,7 +730,7 @@ private Q_SLOTS:
         AppConnection app(path);
         for (int i = 0; i < 4; ++i)
             enqueue(app.db());
-        const auto batch = *s->claim("r", 10, 60000);
+        const auto batch = *relay(s)->claim("r", 10, 60000);
         QCOMPARE(batch.size(), 4);
         QSqlQuery q(app.db());
         QVERIFY(q.exec(
@@ -739,9 +744,9 @@ private Q_SLOTS:
             r.durationMs = 10 + i;
             records << r;
         }
-        const qint64 before = s->statementCount();
-        QVERIFY(!s->complete("r", records).isError());
-        QCOMPARE(s->statementCount() - before, testsupport::isMysql() ? 2 : 1);
+        const qint64 before = relay(s)->statementCount();
+        QVERIFY(!relay(s)->complete("r", records).isError());
+        QCOMPARE(relay(s)->statementCount() - before, testsupport::isMysql() ? 2 : 1);
         for (int i = 0; i < 3; ++i) {
             const auto e = *s->event(batch[i].id);
             QCOMPARE(e.status, EventStatus::Sent);
@@ -776,13 +781,14 @@ private Q_SLOTS:
         AppConnection app(path);
         for (int i = 0; i < 2; ++i)
             enqueue(app.db());
-        const auto batch = *s->claim("r", 10, 60000);
+        const auto batch = *relay(s)->claim("r", 10, 60000);
         const QString retryText =
             QStringLiteral("HTTP 503: \"busy\" \\ back in 5 s\ttab \u00fcber \u65e5\u672c \U0001F600");
         const QString failedText = QStringLiteral("HTTP 400: {\"error\":[1,2]}\nline two");
-        QVERIFY(!s->complete("r",
-                      {record(batch[0].sequence, EventStatus::Pending, 503, retryText),
-                          record(batch[1].sequence, EventStatus::Failed, 400, failedText)})
+        QVERIFY(!relay(s)
+                     ->complete("r",
+                         {record(batch[0].sequence, EventStatus::Pending, 503, retryText),
+                             record(batch[1].sequence, EventStatus::Failed, 400, failedText)})
                      .isError());
         QCOMPARE(s->event(batch[0].id)->lastError, retryText);
         QCOMPARE(s->event(batch[1].id)->lastError, failedText);
@@ -824,20 +830,20 @@ private Q_SLOTS:
         const QString a1 = enqueue(app.db(), "t", keyA);
         const QString a2 = enqueue(app.db(), "t", keyA);
         const QString free = enqueue(app.db());
-        auto batch = *s->claim("r", 10, 60000);
+        auto batch = *relay(s)->claim("r", 10, 60000);
         QCOMPARE(batch.size(), 2); // a1 and the unkeyed event; a2 waits for a1
         QCOMPARE(batch[0].id, a1);
         QCOMPARE(batch[1].id, free);
-        QVERIFY(!s->complete("r", {record(batch[0].sequence, EventStatus::Failed, 400, "bad")}).isError());
-        QCOMPARE(s->claim("r", 10, 60000)->size(), 0); // a1 failed: key A is blocked
+        QVERIFY(!relay(s)->complete("r", {record(batch[0].sequence, EventStatus::Failed, 400, "bad")}).isError());
+        QCOMPARE(relay(s)->claim("r", 10, 60000)->size(), 0); // a1 failed: key A is blocked
         QCOMPARE(s->stats()->blockedKeys, QStringList{"A"});
         QCOMPARE(s->stats()->blockedKeyCount, 1);
         QCOMPARE(s->retry({a1})->changed, 1);
-        batch = *s->claim("r", 10, 60000);
+        batch = *relay(s)->claim("r", 10, 60000);
         QCOMPARE(batch.size(), 1);
         QCOMPARE(batch[0].id, a1);
-        QVERIFY(!s->complete("r", {record(batch[0].sequence, EventStatus::Sent, 200)}).isError());
-        batch = *s->claim("r", 10, 60000);
+        QVERIFY(!relay(s)->complete("r", {record(batch[0].sequence, EventStatus::Sent, 200)}).isError());
+        batch = *relay(s)->claim("r", 10, 60000);
         QCOMPARE(batch.size(), 1);
         QCOMPARE(batch[0].id, a2);
     }
@@ -860,19 +866,19 @@ private Q_SLOTS:
         QVERIFY(!parked(a1));
         QVERIFY(parked(a2));
         QVERIFY(parked(a3));
-        auto batch = *s->claim("r", 10, 60000);
+        auto batch = *relay(s)->claim("r", 10, 60000);
         QCOMPARE(batch.size(), 1);
-        QVERIFY(!s->complete("r", {record(batch[0].sequence, EventStatus::Sent, 200)}).isError());
+        QVERIFY(!relay(s)->complete("r", {record(batch[0].sequence, EventStatus::Sent, 200)}).isError());
         QVERIFY(!parked(a2)); // the new head
         QVERIFY(parked(a3));
-        batch = *s->claim("r", 10, 60000);
+        batch = *relay(s)->claim("r", 10, 60000);
         QCOMPARE(batch.size(), 1);
         QCOMPARE(batch[0].id, a2);
-        QVERIFY(!s->complete("r", {record(batch[0].sequence, EventStatus::Failed, 400, "bad")}).isError());
+        QVERIFY(!relay(s)->complete("r", {record(batch[0].sequence, EventStatus::Failed, 400, "bad")}).isError());
         QVERIFY(parked(a3)); // blocked behind the failed a2
         QCOMPARE(s->remove({a2})->changed, 1); // the operator deletes the poison event
         QVERIFY(!parked(a3));
-        batch = *s->claim("r", 10, 60000);
+        batch = *relay(s)->claim("r", 10, 60000);
         QCOMPARE(batch.size(), 1);
         QCOMPARE(batch[0].id, a3);
         // A replay of a sent event joins the end of its key: parked while a3 is unsent.
@@ -911,7 +917,7 @@ private Q_SLOTS:
         AppConnection app(path);
         for (int i = 0; i < 6; ++i)
             enqueue(app.db(), "a");
-        const auto batch = *s->claim("r", 6, 60000);
+        const auto batch = *relay(s)->claim("r", 6, 60000);
         QCOMPARE(batch.size(), 6);
         const QDateTime now = QDateTime::currentDateTimeUtc();
         const QDateTime twenty = QDateTime::fromSecsSinceEpoch((now.toSecsSinceEpoch() - 1200) / 10 * 10 + 3, Qt::UTC);
@@ -930,7 +936,7 @@ private Q_SLOTS:
         add(batch[3].sequence, EventStatus::Failed, thirty);
         add(batch[4].sequence, EventStatus::Failed, thirty.addSecs(1));
         add(batch[5].sequence, EventStatus::Sent, twenty); // the oldest of the newest 5 is batch[1]
-        QVERIFY(!s->complete("r", records).isError());
+        QVERIFY(!relay(s)->complete("r", records).isError());
         auto h = s->deliveryHistory(now.addSecs(-3600), 10, 100);
         QVERIFY2(h.isOk(), qPrintable(h.error().message()));
         QCOMPARE(h->size(), 2);
@@ -955,12 +961,13 @@ private Q_SLOTS:
         QStringList ids;
         for (int i = 0; i < 4; ++i)
             ids << enqueue(app.db(), "a");
-        const auto batch = *s->claim("r", 3, 60000);
+        const auto batch = *relay(s)->claim("r", 3, 60000);
         QCOMPARE(batch.size(), 3);
-        QVERIFY(!s->complete("r",
-                      {record(batch[0].sequence, EventStatus::Failed, 404, "x"),
-                          record(batch[1].sequence, EventStatus::Failed, 503, "y"),
-                          record(batch[2].sequence, EventStatus::Sent, 200)})
+        QVERIFY(!relay(s)
+                     ->complete("r",
+                         {record(batch[0].sequence, EventStatus::Failed, 404, "x"),
+                             record(batch[1].sequence, EventStatus::Failed, 503, "y"),
+                             record(batch[2].sequence, EventStatus::Sent, 200)})
                      .isError());
         const qint64 pendingSeq = s->event(ids[3])->sequence;
         const QString note = QStringLiteral("manual retry to http://elsewhere/");
@@ -976,9 +983,10 @@ private Q_SLOTS:
         QCOMPARE(s->takeFailed("console-2", {batch[0].sequence, batch[1].sequence}, 60000, note)->size(), 0);
         QCOMPARE(s->attempts(taken->at(0).id)->size(), 2); // no note for what was not taken
         // One arrived, one failed again: written under the lease, which ends.
-        QVERIFY(!s->complete("console-1",
-                      {record(batch[0].sequence, EventStatus::Sent, 202),
-                          record(batch[1].sequence, EventStatus::Failed, 501, "HTTP 501 Unsupported method")})
+        QVERIFY(!relay(s)
+                     ->complete("console-1",
+                         {record(batch[0].sequence, EventStatus::Sent, 202),
+                             record(batch[1].sequence, EventStatus::Failed, 501, "HTTP 501 Unsupported method")})
                      .isError());
         QCOMPARE(s->event(taken->at(0).id)->status, EventStatus::Sent);
         QCOMPARE(s->event(taken->at(1).id)->status, EventStatus::Failed);
@@ -997,13 +1005,14 @@ private Q_SLOTS:
         QStringList ids;
         for (int i = 0; i < 4; ++i)
             ids << enqueue(app.db(), i < 2 ? "a" : "b");
-        const auto batch = *s->claim("r", 10, 60000);
-        QVERIFY(!s->complete("r",
-                      {record(batch[0].sequence, EventStatus::Sent, 200),
-                          record(batch[1].sequence, EventStatus::Failed, 404, "x"),
-                          record(batch[2].sequence, EventStatus::Failed, 404, "y")})
+        const auto batch = *relay(s)->claim("r", 10, 60000);
+        QVERIFY(!relay(s)
+                     ->complete("r",
+                         {record(batch[0].sequence, EventStatus::Sent, 200),
+                             record(batch[1].sequence, EventStatus::Failed, 404, "x"),
+                             record(batch[2].sequence, EventStatus::Failed, 404, "y")})
                      .isError());
-        QVERIFY(!s->release("r", {batch[3].sequence}).isError());
+        QVERIFY(!relay(s)->release("r", {batch[3].sequence}).isError());
         QCOMPARE(s->event(ids[3])->leaseOwner, QString());
 
         // retry: failed -> pending with the same id; a sent one is skipped
@@ -1079,7 +1088,7 @@ private Q_SLOTS:
         for (int i = 0; i < 12; ++i)
             ids << enqueue(app.db(), i < 9 ? "order.created" : "order.paid");
         QVERIFY(app.db().commit());
-        const auto batch = *s->claim("r", 20, 60000);
+        const auto batch = *relay(s)->claim("r", 20, 60000);
         QCOMPARE(batch.size(), 12);
         QList<DeliveryRecord> records;
         for (int i = 0; i < 12; ++i) {
@@ -1096,7 +1105,7 @@ private Q_SLOTS:
             else // another type, the first cause
                 records << record(seq, EventStatus::Failed, 503, QStringLiteral("HTTP 503: busy, retry in 99 s"));
         }
-        QVERIFY(!s->complete("r", records).isError());
+        QVERIFY(!relay(s)->complete("r", records).isError());
 
         auto groups = s->failureGroups({});
         QVERIFY2(groups.isOk(), qPrintable(groups.error().message()));
@@ -1193,13 +1202,13 @@ private Q_SLOTS:
         for (int i = 0; i < 2500; ++i)
             enqueue(app.db());
         QVERIFY(app.db().commit());
-        auto batch = *s->claim("r", 3000, 60000);
+        auto batch = *relay(s)->claim("r", 3000, 60000);
         QList<DeliveryRecord> records;
         for (int i = 0; i < 2400; ++i)
             records << record(batch[i].sequence, EventStatus::Sent, 200);
         records << record(batch[2400].sequence, EventStatus::Failed, 404, "x");
-        QVERIFY(!s->complete("r", records).isError());
-        QVERIFY(!s->releaseAll("r").isError());
+        QVERIFY(!relay(s)->complete("r", records).isError());
+        QVERIFY(!relay(s)->releaseAll("r").isError());
         QCOMPARE(
             *s->cleanup(QDateTime::currentDateTimeUtc().addSecs(-3600), {EventStatus::Sent}), 0); // none old enough
         QCOMPARE(*s->cleanup(QDateTime::currentDateTimeUtc().addSecs(1), {EventStatus::Sent}, 1000), 2400);

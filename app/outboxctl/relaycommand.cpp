@@ -7,6 +7,7 @@
 #include "cloudevents.h"
 #include "metricsserver.h"
 #include "relayer.h"
+#include "relaystore.h"
 #include "configfiles.h"
 
 #include <QLoggingCategory>
@@ -317,7 +318,8 @@ int cmdRelay(const QStringList &args)
                     fail(RuntimeFailure, stats.error().message());
                 if (stats->pending - stats->parked <= 0)
                     break; // settled: sent, failed, or parked behind a failed event of their key
-                auto next = storage->nextDueAt();
+                detail::RelayStore *relay = detail::relayStoreOf(*storage); // ours: a relayer ran on it
+                auto next = relay ? relay->nextDueAt() : Result<QDateTime>(QDateTime());
                 if (!next.isOk())
                     fail(RuntimeFailure, next.error().message());
                 if (!next->isValid())

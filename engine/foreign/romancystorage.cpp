@@ -5,6 +5,7 @@
 
 #include "sqlstorage.h"
 #include "failuregroups.h"
+#include "storagedetail.h"
 
 #include <QMutex>
 #include <QSqlError>
@@ -194,51 +195,9 @@ QString RomancyStorage::relayRefusal() const
         .arg(m_format);
 }
 
-Error RomancyStorage::unsupported() const
-{
-    return Error(Error::Unsupported, relayRefusal());
-}
-
-// The relayer side: not here (see relayRefusal()).
-Result<QList<OutboxEvent>> RomancyStorage::claim(const QString &, int, qint64)
-{
-    return unsupported();
-}
-Error RomancyStorage::complete(const QString &, const QList<DeliveryRecord> &, QSet<qint64> *)
-{
-    return unsupported();
-}
-Error RomancyStorage::release(const QString &, const QList<qint64> &)
-{
-    return unsupported();
-}
-Error RomancyStorage::releaseAll(const QString &)
-{
-    return unsupported();
-}
-Error RomancyStorage::registerRelayer(const QString &, qint64)
-{
-    return unsupported();
-}
-Error RomancyStorage::unregisterRelayer(const QString &)
-{
-    return unsupported();
-}
-Result<int> RomancyStorage::renewLeases(const QString &, const QList<qint64> &, qint64)
-{
-    return unsupported();
-}
 Result<QList<RelayerInfo>> RomancyStorage::relayers(bool)
 {
     return QList<RelayerInfo>(); // the frameworks record no relayers
-}
-Result<int> RomancyStorage::takeOver(const RelayerInfo &)
-{
-    return unsupported();
-}
-Result<qint64> RomancyStorage::serverUptimeMs()
-{
-    return unsupported();
 }
 
 Result<QSqlQuery> RomancyStorage::run(const QString &sql, const QVariantList &values, const QString &what)
@@ -341,13 +300,8 @@ Result<RomancyStorage::Where> RomancyStorage::whereFor(const EventFilter &f) con
     exact(QStringLiteral("status"), f.formatStatus);
     exact(QStringLiteral("event_id"), f.id);
     if (!f.find.isEmpty()) { // the format has neither subjects nor ordering keys: an id or its start
-        QString prefix = f.find;
-        // '!' escapes LIKE's wildcards: a backslash means different things in MySQL's and PostgreSQL's literals.
-        prefix.replace(QLatin1Char('!'), QStringLiteral("!!"))
-            .replace(QLatin1Char('%'), QStringLiteral("!%"))
-            .replace(QLatin1Char('_'), QStringLiteral("!_"));
         w.terms << QStringLiteral("(event_id = ? OR event_id LIKE ? ESCAPE '!')");
-        w.values << f.find << prefix + QLatin1Char('%');
+        w.values << f.find << likePrefix(f.find);
     }
     exact(QStringLiteral("event_type"), f.type);
     exact(QStringLiteral("event_source"), f.source);
@@ -499,7 +453,7 @@ Result<qint64> RomancyStorage::scanSequences(
     const EventFilter &filter, SortOrder order, int chunk, const std::function<bool(const QList<qint64> &)> &sink)
 {
     // What is found is most often a whole id: only when no event has it are its start (and more) scanned.
-    if (auto settled = scanWholeIdFirst(filter, order, chunk, sink))
+    if (auto settled = scanWholeIdFirst(*this, filter, order, chunk, sink))
         return *settled;
     auto w = whereFor(filter);
     if (!w.isOk())

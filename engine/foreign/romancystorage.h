@@ -38,20 +38,7 @@ public:
     bool ping() override { return m_connection->ping(); }
     Error reconnect() override { return m_connection->reconnect(false); }
 
-    void setClaimTypes(const QStringList &, const QStringList &) override { }
-    Result<QList<OutboxEvent>> claim(const QString &owner, int limit, qint64 leaseMs) override;
-    Error complete(const QString &owner, const QList<DeliveryRecord> &records, QSet<qint64> *written) override;
-    Error release(const QString &owner, const QList<qint64> &sequences) override;
-    Error releaseAll(const QString &owner) override;
-    Error registerRelayer(const QString &owner, qint64 leaseMs) override;
-    Error unregisterRelayer(const QString &owner) override;
-    Error setTargetState(const QString &, const TargetState &) override { return unsupported(); }
-    Result<int> renewLeases(const QString &owner, const QList<qint64> &sequences, qint64 leaseMs) override;
     Result<QList<RelayerInfo>> relayers(bool withLeases) override;
-    Result<int> takeOver(const RelayerInfo &gone) override;
-    Result<qint64> serverUptimeMs() override;
-    Result<qint64> changeCounter() override { return qint64(0); }
-    Result<QDateTime> nextDueAt() override { return QDateTime(); }
 
     Result<QList<OutboxEvent>> listEvents(const EventFilter &filter, const PageRequest &page) override;
     Result<qint64> countEvents(const EventFilter &filter) override;
@@ -72,7 +59,6 @@ public:
     Result<int> cleanup(const QDateTime &olderThan, const QList<EventStatus> &statuses, int batchSize) override;
     Result<int> releaseStuck(const QDateTime &createdBefore) override;
     Result<OutboxStats> stats() override;
-    qint64 statementCount() const override { return m_connection->statementCount(); }
 
 private:
     using Where = detail::Where; // the conditions of a statement and their values, as SqlStorage's
@@ -88,7 +74,6 @@ private:
     // Runs the statement sqlFor(placeholders) on the ids, 500 at a time, in one transaction; what it changed.
     Result<ActionSummary> byIds(
         const QString &what, const QStringList &ids, const std::function<QString(const QString &)> &sqlFor);
-    Error unsupported() const;
 
     std::unique_ptr<SqlConnection> m_connection;
     const Dialect &m_dialect;

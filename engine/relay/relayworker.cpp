@@ -66,8 +66,11 @@ Error RelayWorker::open()
     auto storage = Storage::open(m_spec);
     if (!storage.isOk())
         return storage.error();
+    m_relay = detail::relayStoreOf(*storage.value());
+    if (!m_relay)
+        return Error(Error::Unsupported, storage.value()->relayRefusal());
     m_storage = std::move(storage.value());
-    m_storage->setClaimTypes(m_claimInclude, m_claimExclude);
+    m_relay->setClaimTypes(m_claimInclude, m_claimExclude);
     m_transport = Transport::create(m_config, this);
     // One request per event: claim the next batch while half of this one still waits to start, so the claim is
     // done before the connections run dry.
@@ -169,7 +172,7 @@ void RelayWorker::startLoop()
     m_looping = true;
     m_stopping = false;
     m_idleIntervalMs = m_config.pollIntervalMs;
-    if (auto counter = m_storage->changeCounter(); counter.isOk())
+    if (auto counter = m_relay->changeCounter(); counter.isOk())
         m_lastChangeCounter = *counter;
     if (m_storage->has(Storage::Capability::ChangeCounter) && m_config.wakeOnDatabaseChange)
         m_changeTimer->start();
@@ -182,15 +185,15 @@ Error RelayWorker::writeUnwritten()
     if (m_unwritten.isEmpty())
         return {};
     QSet<qint64> written;
-    if (Error e = m_storage->complete(m_owner, m_unwritten, &written))
+    if (Error e = m_relay->complete(m_owner, m_unwritten, &written))
         return e;
     if (written.size() < m_unwritten.size())
         Q_EMIT errorOccurred(QStringLiteral("%1 of %2 results not written: another relayer has taken over their leases")
                                  .arg(m_unwritten.size() - written.size())
                                  .arg(m_unwritten.size()));
     // Delivered late is delivered: counted and announced now, when the database says so.
-    QList<DeliveryRecord> done;
-    for (const DeliveryRecord &r : std::as_const(m_unwritten)) {
+    QList<detail::DeliveryRecord> done;
+    for (const detail::DeliveryRecord &r : std::as_const(m_unwritten)) {
         if (written.contains(r.sequence))
             done.append(r);
     }
@@ -315,8 +318,13 @@ bool RelayWorker::checkFile()
     Q_EMIT errorOccurred(line);
     m_unwritten.clear(); // their rows are not in this file
     m_unwrittenIds.clear();
+    m_relay = detail::relayStoreOf(*reopened.value());
+    if (!m_relay) { // a foreign outbox put in its place: opening as ours refuses one, so this cannot happen
+        m_relay = detail::relayStoreOf(*m_storage);
+        return false;
+    }
     m_storage = std::move(reopened.value());
-    m_storage->setClaimTypes(m_claimInclude, m_claimExclude);
+    m_relay->setClaimTypes(m_claimInclude, m_claimExclude);
     m_lastChangeCounter = -1;
     return true;
 }
@@ -331,7 +339,7 @@ void RelayWorker::checkForChanges()
         wake();
         return;
     }
-    auto counter = m_storage->changeCounter();
+    auto counter = m_relay->changeCounter();
     if (!counter.isOk())
         return;
     if (*counter != m_lastChangeCounter) {
@@ -345,7 +353,7 @@ void RelayWorker::checkForChanges()
 void RelayWorker::releaseLeases()
 {
     flushUnwrittenBeforeStop();
-    if (Error e = m_storage->releaseAll(m_owner))
+    if (Error e = m_relay->releaseAll(m_owner))
         Q_EMIT errorOccurred(e.message());
     unregister();
 }
@@ -354,7 +362,7 @@ void RelayWorker::ensureRegistered()
 {
     if (m_registered || m_outage)
         return;
-    if (Error e = m_storage->registerRelayer(m_owner, m_config.effectiveLeaseMs())) {
+    if (Error e = m_relay->registerRelayer(m_owner, m_config.effectiveLeaseMs())) {
         // Relaying goes on without: this relayer's leases then only run out, as before version 5.
         qCWarning(lcRelay).noquote() << e.message();
         return;
@@ -376,7 +384,7 @@ void RelayWorker::unregister()
     if (!m_registered)
         return;
     m_registered = false;
-    if (Error e = m_storage->unregisterRelayer(m_owner))
+    if (Error e = m_relay->unregisterRelayer(m_owner))
         qCWarning(lcRelay).noquote() << e.message();
 }
 
@@ -385,7 +393,7 @@ QList<qint64> RelayWorker::sequencesInHand() const
     QList<qint64> sequences;
     for (const auto &batch : m_active)
         sequences += batch->events.keys();
-    for (const DeliveryRecord &r : m_unwritten)
+    for (const detail::DeliveryRecord &r : m_unwritten)
         sequences.append(r.sequence);
     return sequences;
 }
@@ -398,7 +406,7 @@ void RelayWorker::healthRound()
     if (m_sinceRenewal.elapsed() >= m_config.renewalIntervalMs()) {
         m_sinceRenewal.restart();
         const QList<qint64> inHand = sequencesInHand();
-        auto renewed = m_storage->renewLeases(m_owner, inHand, m_config.effectiveLeaseMs());
+        auto renewed = m_relay->renewLeases(m_owner, inHand, m_config.effectiveLeaseMs());
         qCDebug(lcRelay) << "renewed" << (renewed.isOk() ? *renewed : -1) << "of" << inHand.size() << "batches in hand"
                          << m_active.size() << "unwritten" << m_unwritten.size();
         if (!renewed.isOk()) {
@@ -443,11 +451,11 @@ void RelayWorker::healthRound()
             m_goneSinceMs.insert(r.owner, since);
             if (now - since < kGoneGraceMs)
                 continue;
-            auto uptime = m_storage->serverUptimeMs();
+            auto uptime = m_relay->serverUptimeMs();
             if (!uptime.isOk() || *uptime < kRestartGraceMs)
                 continue;
         }
-        auto released = m_storage->takeOver(r);
+        auto released = m_relay->takeOver(r);
         if (!released.isOk()) {
             if (!handleConnectionLoss(released.error()))
                 qCWarning(lcRelay).noquote() << released.error().message();
@@ -483,7 +491,7 @@ void RelayWorker::startBatch()
 {
     ensureRegistered();
     auto batch = std::make_shared<Batch>();
-    batch->statementsAtStart = m_storage->statementCount();
+    batch->statementsAtStart = m_relay->statementCount();
     batch->probe = m_breaker.open;
     batch->callbacks = std::move(m_waiting);
     m_waiting.clear();
@@ -512,7 +520,7 @@ void RelayWorker::startBatch()
     QElapsedTimer claimClock;
     claimClock.start();
     // While the target is unavailable, a batch is one event: the probe.
-    auto claimed = m_storage->claim(m_owner, m_breaker.open ? 1 : m_config.batchSize, m_config.effectiveLeaseMs());
+    auto claimed = m_relay->claim(m_owner, m_breaker.open ? 1 : m_config.batchSize, m_config.effectiveLeaseMs());
     // The lease began when the claim did: what remains of it bounds the requests (a relayer frozen in the middle
     // of a claim that takes several statements, as on MySQL, must not send what others may have taken since).
     const qint64 leaseLeftMs = qMax<qint64>(1, m_config.effectiveLeaseMs() - claimClock.elapsed());
@@ -525,7 +533,7 @@ void RelayWorker::startBatch()
     qCDebug(lcRelay) << "claimed" << claimed->size() << "batches in hand" << m_active.size()
                      << (claimed->isEmpty() ? -1 : claimed->first().sequence);
     QList<OutboxEvent> toSend;
-    QList<DeliveryRecord> invalid;
+    QList<detail::DeliveryRecord> invalid;
     for (const OutboxEvent &e : *claimed) {
         batch->events.insert(e.sequence, e);
         const QString problem = cloudevents::validate(e, m_config.contentMode);
@@ -567,7 +575,7 @@ void RelayWorker::onOutcomes(const std::shared_ptr<Batch> &batch, const QList<Tr
         }
     }
     const bool holding = unavailable && !delivered;
-    QList<DeliveryRecord> records;
+    QList<detail::DeliveryRecord> records;
     QList<qint64> released;
     records.reserve(outcomes.size());
     // Outcomes handed over together are recorded together, at the time they came back.
@@ -577,7 +585,7 @@ void RelayWorker::onOutcomes(const std::shared_ptr<Batch> &batch, const QList<Tr
             released.append(o.sequence);
             continue;
         }
-        DeliveryRecord r = recordFor(batch->events.value(o.sequence), o.result, now);
+        detail::DeliveryRecord r = recordFor(batch->events.value(o.sequence), o.result, now);
         const bool down = o.result.cause == DeliveryResult::Cause::TargetUnavailable
             || (o.result.cause == DeliveryResult::Cause::Timeout && m_breaker.timeoutRun >= kTimeoutRun);
         if (holding && down) {
@@ -657,7 +665,7 @@ void RelayWorker::publishTargetState()
     Q_EMIT targetStateChanged(m_breaker.state);
     // For stats, relayers and the console: in the register.
     if (m_registered && !m_outage) {
-        if (Error e = m_storage->setTargetState(m_owner, m_breaker.state))
+        if (Error e = m_relay->setTargetState(m_owner, m_breaker.state))
             qCWarning(lcRelay).noquote() << e.message();
     }
 }
@@ -673,10 +681,10 @@ qint64 RelayWorker::retryDelayMs(int attempt, qint64 retryAfterMs) const
     return qMax(own, qMin<qint64>(retryAfterMs, 24LL * 3600 * 1000));
 }
 
-DeliveryRecord RelayWorker::recordFor(
+detail::DeliveryRecord RelayWorker::recordFor(
     const OutboxEvent &event, const DeliveryResult &result, const QDateTime &now) const
 {
-    DeliveryRecord r;
+    detail::DeliveryRecord r;
     r.sequence = event.sequence;
     r.attemptedAt = now;
     r.httpStatus = result.httpStatus;
@@ -707,10 +715,10 @@ DeliveryRecord RelayWorker::recordFor(
     return r;
 }
 
-void RelayWorker::writeResults(Batch &batch, QList<DeliveryRecord> records, const QList<qint64> &released)
+void RelayWorker::writeResults(Batch &batch, QList<detail::DeliveryRecord> records, const QList<qint64> &released)
 {
     QHash<qint64, QString> ids;
-    for (const DeliveryRecord &r : std::as_const(records))
+    for (const detail::DeliveryRecord &r : std::as_const(records))
         ids.insert(r.sequence, batch.events.take(r.sequence).id);
     for (qint64 sequence : released)
         batch.events.remove(sequence);
@@ -719,7 +727,7 @@ void RelayWorker::writeResults(Batch &batch, QList<DeliveryRecord> records, cons
         QSet<qint64> written;
         // While the database is away, results wait for the reconnect instead of failing one by one.
         error = m_outage ? Error(Error::Database, QStringLiteral("the database connection is lost"))
-                         : m_storage->complete(m_owner, records, &written);
+                         : m_relay->complete(m_owner, records, &written);
         qCDebug(lcRelay) << "write-back of" << records.size() << "results, written" << written.size() << "released"
                          << released.size() << error.message();
         if (error) {
@@ -738,25 +746,25 @@ void RelayWorker::writeResults(Batch &batch, QList<DeliveryRecord> records, cons
                         .arg(records.size());
                 qCWarning(lcRelay).noquote() << line;
                 Q_EMIT errorOccurred(line);
-                records.removeIf([&](const DeliveryRecord &r) { return !written.contains(r.sequence); });
+                records.removeIf([&](const detail::DeliveryRecord &r) { return !written.contains(r.sequence); });
             }
             batch.processed += int(records.size());
             announce(records, ids);
         }
     }
     if (!released.isEmpty() && !m_outage) {
-        if (Error e = m_storage->release(m_owner, released); e && !error)
+        if (Error e = m_relay->release(m_owner, released); e && !error)
             error = e;
     }
     if (error && !batch.error)
         batch.error = error;
 }
 
-void RelayWorker::announce(const QList<DeliveryRecord> &records, const QHash<qint64, QString> &ids)
+void RelayWorker::announce(const QList<detail::DeliveryRecord> &records, const QHash<qint64, QString> &ids)
 {
     if (m_eventListeners->loadRelaxed() <= 0)
         return;
-    for (const DeliveryRecord &r : records) {
+    for (const detail::DeliveryRecord &r : records) {
         const QString id = ids.value(r.sequence);
         if (r.newStatus == EventStatus::Sent)
             Q_EMIT eventSent(id, r.httpStatus, r.durationMs);
@@ -778,7 +786,7 @@ void RelayWorker::finishBatch(const std::shared_ptr<Batch> &batch, const Error &
         qCWarning(lcRelay).noquote() << error.message();
         Q_EMIT errorOccurred(error.message());
     }
-    const RelayOnceResult result{processed, error, m_storage->statementCount() - batch->statementsAtStart};
+    const RelayOnceResult result{processed, error, m_relay->statementCount() - batch->statementsAtStart};
     for (const BatchCallback &cb : std::as_const(batch->callbacks))
         cb(result);
     Q_EMIT batchFinished(processed);
@@ -847,11 +855,11 @@ void RelayWorker::scheduleNext(int processed, const Error &error)
     m_idleIntervalMs = qMin<qint64>(m_idleIntervalMs * 2, m_config.maxIdleBackoffMs);
     // Don't sleep past the next retry that falls due.
     if (!error) {
-        auto next = m_storage->nextDueAt();
+        auto next = m_relay->nextDueAt();
         if (next.isOk() && next->isValid())
             wait = qBound<qint64>(0, QDateTime::currentDateTimeUtc().msecsTo(*next) + 1, wait);
     }
-    if (auto counter = m_storage->changeCounter(); counter.isOk())
+    if (auto counter = m_relay->changeCounter(); counter.isOk())
         m_lastChangeCounter = *counter;
     m_pollTimer->start(int(wait));
 }

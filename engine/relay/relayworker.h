@@ -2,6 +2,7 @@
 #pragma once
 
 #include "relayer.h"
+#include "relaystore.h"
 #include "transport.h"
 
 #include <QElapsedTimer>
@@ -72,8 +73,8 @@ private:
     void onOutcomes(const std::shared_ptr<Batch> &batch, const QList<Transport::Outcome> &outcomes, bool last);
     // Writes results of the batch and gives back the events never sent; results that cannot be written now
     // are kept for later (m_unwritten). Those written are announced and counted.
-    void writeResults(Batch &batch, QList<DeliveryRecord> records, const QList<qint64> &released);
-    void announce(const QList<DeliveryRecord> &records, const QHash<qint64, QString> &ids);
+    void writeResults(Batch &batch, QList<detail::DeliveryRecord> records, const QList<qint64> &released);
+    void announce(const QList<detail::DeliveryRecord> &records, const QHash<qint64, QString> &ids);
     void finishBatch(const std::shared_ptr<Batch> &batch, const Error &error);
     void scheduleNext(int processed, const Error &error);
     void checkForChanges();
@@ -98,7 +99,8 @@ private:
     QHash<QString, qint64> m_goneSinceMs; // PostgreSQL: relayers whose lock was seen free, since when
     bool handleConnectionLoss(const Error &error);
     void tryReconnect();
-    DeliveryRecord recordFor(const OutboxEvent &event, const DeliveryResult &result, const QDateTime &now) const;
+    detail::DeliveryRecord recordFor(
+        const OutboxEvent &event, const DeliveryResult &result, const QDateTime &now) const;
 
     // The circuit breaker of this lane's target. Outcomes that say the target is down (refused, connect
     // timeout, TLS failure, 502/503/504, 429, a run of kTimeoutRun timeouts) open it: queued requests go back,
@@ -126,6 +128,7 @@ private:
     QString m_owner;
     std::shared_ptr<QAtomicInt> m_eventListeners;
     std::unique_ptr<Storage> m_storage;
+    detail::RelayStore *m_relay = nullptr; // m_storage's relayer side
     QStringList m_claimInclude, m_claimExclude;
     Transport *m_transport = nullptr;
 
@@ -149,7 +152,7 @@ private:
     bool m_outage = false;
     QDateTime m_outageSince;
     int m_reconnectDelayMs = 0;
-    QList<DeliveryRecord> m_unwritten;
+    QList<detail::DeliveryRecord> m_unwritten;
     QHash<qint64, QString> m_unwrittenIds; // their events' ids, to announce them once written
 
     QList<std::shared_ptr<Batch>> m_active; // batches claimed and not yet written back

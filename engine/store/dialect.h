@@ -10,6 +10,7 @@
 #include "connectionspec.h"
 #include "error.h"
 #include "outboxevent.h"
+#include "relaystore.h"
 #include "storage.h"
 
 #include <QAtomicInteger>

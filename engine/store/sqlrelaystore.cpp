@@ -2,6 +2,8 @@
 // The relayer's side of SqlStorage: claims, write-back, leases, relayer registration and take-over.
 #include "sqlstorage.h"
 
+#include "relaystore.h"
+
 #include "processinfo.h"
 
 #include <QCoreApplication>
@@ -13,7 +15,15 @@
 
 namespace outbox::detail {
 
-void SqlStorage::setClaimTypes(const QStringList &include, const QStringList &exclude)
+SqlRelayStore::SqlRelayStore(SqlConnection &connection) : m_connection(&connection), m_dialect(connection.dialect()) { }
+
+RelayStore *relayStoreOf(Storage &storage)
+{
+    auto *ours = dynamic_cast<SqlStorage *>(&storage);
+    return ours ? &ours->relayStore() : nullptr;
+}
+
+void SqlRelayStore::setClaimTypes(const QStringList &include, const QStringList &exclude)
 {
     m_claimInclude = include;
     m_claimExclude = exclude;
@@ -27,19 +37,19 @@ void SqlStorage::setClaimTypes(const QStringList &include, const QStringList &ex
     m_connection->resetDialectState(); // a kept claim is prepared again with the condition
 }
 
-Result<QList<OutboxEvent>> SqlStorage::claim(const QString &owner, int limit, qint64 leaseMs)
+Result<QList<OutboxEvent>> SqlRelayStore::claim(const QString &owner, int limit, qint64 leaseMs)
 {
     return m_dialect.claim(*m_connection, owner, limit, leaseMs, m_claimTypes);
 }
 
-Error SqlStorage::complete(const QString &owner, const QList<DeliveryRecord> &records, QSet<qint64> *written)
+Error SqlRelayStore::complete(const QString &owner, const QList<DeliveryRecord> &records, QSet<qint64> *written)
 {
     if (records.isEmpty())
         return {};
     return m_dialect.complete(*m_connection, owner, records, written);
 }
 
-Error SqlStorage::release(const QString &owner, const QList<qint64> &sequences)
+Error SqlRelayStore::release(const QString &owner, const QList<qint64> &sequences)
 {
     if (sequences.isEmpty())
         return {};
@@ -51,14 +61,14 @@ Error SqlStorage::release(const QString &owner, const QList<qint64> &sequences)
     return q.exec(QStringLiteral("cannot release leases"));
 }
 
-Error SqlStorage::releaseAll(const QString &owner)
+Error SqlRelayStore::releaseAll(const QString &owner)
 {
     Query q(*m_connection, m_dialect.sql(QStringLiteral("release-all")));
     q.bind(m_dialect.time(nowMs())).bind(owner);
     return q.exec(QStringLiteral("cannot release leases"));
 }
 
-Error SqlStorage::registerRelayer(const QString &owner, qint64 leaseMs)
+Error SqlRelayStore::registerRelayer(const QString &owner, qint64 leaseMs)
 {
     const bool locks = m_dialect.has(Capability::SessionLocks);
     if (locks) {
@@ -91,7 +101,7 @@ Error SqlStorage::registerRelayer(const QString &owner, qint64 leaseMs)
     return q.exec(QStringLiteral("cannot register the relayer"));
 }
 
-Error SqlStorage::unregisterRelayer(const QString &owner)
+Error SqlRelayStore::unregisterRelayer(const QString &owner)
 {
     Query q(*m_connection, m_dialect.sql(QStringLiteral("unregister-relayer")));
     q.bind(owner);
@@ -104,7 +114,7 @@ Error SqlStorage::unregisterRelayer(const QString &owner)
     return error;
 }
 
-Error SqlStorage::setTargetState(const QString &owner, const TargetState &state)
+Error SqlRelayStore::setTargetState(const QString &owner, const TargetState &state)
 {
     // The target always (the console compares it with its own); the outage only while there is one.
     QJsonObject o{{QStringLiteral("target"), state.target}};
@@ -119,7 +129,7 @@ Error SqlStorage::setTargetState(const QString &owner, const TargetState &state)
     return q.exec(QStringLiteral("cannot record the relayer's target state"));
 }
 
-Result<int> SqlStorage::renewLeases(const QString &owner, const QList<qint64> &sequences, qint64 leaseMs)
+Result<int> SqlRelayStore::renewLeases(const QString &owner, const QList<qint64> &sequences, qint64 leaseMs)
 {
     if (sequences.isEmpty())
         return 0;
@@ -133,14 +143,28 @@ Result<int> SqlStorage::renewLeases(const QString &owner, const QList<qint64> &s
     return q.q().numRowsAffected();
 }
 
-Result<int> SqlStorage::takeOver(const RelayerInfo &gone)
+Result<int> SqlRelayStore::takeOver(const RelayerInfo &gone)
 {
     if (!gone.registered)
         return 0;
     const bool locks = m_dialect.has(Capability::SessionLocks);
+    qint64 lockKey = 0;
     if (locks) {
+        // The key of the lock its session held, as it registered it (gone from the list: already taken over).
+        {
+            Query q(*m_connection, m_dialect.sql(QStringLiteral("relayers")));
+            if (Error e = q.exec(QStringLiteral("cannot read the relayers")))
+                return e;
+            bool registered = false;
+            while (!registered && q.q().next()) {
+                registered = q.q().value(0).toString() == gone.owner;
+                lockKey = q.q().value(4).toLongLong();
+            }
+            if (!registered)
+                return 0;
+        }
         // Holding its lock while releasing: it cannot come back meanwhile, and no other relayer releases too.
-        auto taken = m_dialect.tryRelayerLock(*m_connection, gone.lockKey);
+        auto taken = m_dialect.tryRelayerLock(*m_connection, lockKey);
         if (!taken.isOk())
             return taken.error();
         if (!*taken)
@@ -162,7 +186,7 @@ Result<int> SqlStorage::takeOver(const RelayerInfo &gone)
         return Error();
     });
     if (locks) {
-        if (Error e = m_dialect.releaseRelayerLock(*m_connection, gone.lockKey); e && !error)
+        if (Error e = m_dialect.releaseRelayerLock(*m_connection, lockKey); e && !error)
             error = e;
     }
     if (error)
@@ -170,7 +194,7 @@ Result<int> SqlStorage::takeOver(const RelayerInfo &gone)
     return released;
 }
 
-Result<qint64> SqlStorage::serverUptimeMs()
+Result<qint64> SqlRelayStore::serverUptimeMs()
 {
     if (!m_dialect.has(Capability::ServerUptime))
         return Error(Error::InvalidArgument, QStringLiteral("only a database server has an uptime"));
@@ -182,7 +206,7 @@ Result<qint64> SqlStorage::serverUptimeMs()
     return q.q().value(0).toLongLong();
 }
 
-Result<qint64> SqlStorage::changeCounter()
+Result<qint64> SqlRelayStore::changeCounter()
 {
     if (!m_dialect.has(Capability::ChangeCounter))
         return qint64(0);
@@ -194,7 +218,7 @@ Result<qint64> SqlStorage::changeCounter()
     return q.q().value(0).toLongLong();
 }
 
-Result<QDateTime> SqlStorage::nextDueAt()
+Result<QDateTime> SqlRelayStore::nextDueAt()
 {
     Query q(*m_connection, m_dialect.sql(QStringLiteral("next-due")), Query::Reuse::Kept);
     if (Error e = q.exec(QStringLiteral("cannot read the next due time")))

@@ -5,6 +5,7 @@
 
 #include "processinfo.h"
 #include "failuregroups.h"
+#include "storagedetail.h"
 
 #include <QFile>
 #include <QHostInfo>
@@ -30,13 +31,8 @@ Where whereFor(const EventFilter &f, const Dialect &dialect)
     if (!f.id.isEmpty())
         w.add(QStringLiteral("id = ?"), f.id);
     if (!f.find.isEmpty()) {
-        QString prefix = f.find;
-        // '!' escapes LIKE's wildcards: a backslash means different things in MySQL's and PostgreSQL's literals.
-        prefix.replace(QLatin1Char('!'), QStringLiteral("!!"))
-            .replace(QLatin1Char('%'), QStringLiteral("!%"))
-            .replace(QLatin1Char('_'), QStringLiteral("!_"));
         w.terms << QStringLiteral("(id = ? OR id LIKE ? ESCAPE '!' OR subject = ? OR ordering_key = ?)");
-        w.values << f.find << prefix + QLatin1Char('%') << f.find << f.find;
+        w.values << f.find << likePrefix(f.find) << f.find << f.find;
     }
     if (!f.type.isEmpty())
         w.add(QStringLiteral("type = ?"), f.type);
@@ -130,7 +126,7 @@ const char *sortColumnName(SortColumn c)
 } // namespace
 
 SqlStorage::SqlStorage(std::unique_ptr<SqlConnection> connection)
-    : m_connection(std::move(connection)), m_dialect(m_connection->dialect())
+    : m_connection(std::move(connection)), m_dialect(m_connection->dialect()), m_relay(*m_connection)
 { }
 
 SqlStorage::~SqlStorage() = default;
@@ -170,7 +166,6 @@ Result<QList<RelayerInfo>> SqlStorage::relayers(bool withLeases)
         r.host = q.q().value(1).toString();
         r.pid = q.q().value(2).toLongLong();
         r.processStart = q.q().value(3).toString();
-        r.lockKey = q.q().value(4).toLongLong();
         r.leaseMs = q.q().value(5).toLongLong();
         r.startedAt = m_dialect.readTime(q.q().value(6));
         r.registered = true;
@@ -262,7 +257,7 @@ Result<qint64> SqlStorage::scanSequences(
     const EventFilter &filter, SortOrder order, int chunk, const std::function<bool(const QList<qint64> &)> &sink)
 {
     // What is found is most often a whole id: only when no event has it are its start (and more) scanned.
-    if (auto settled = scanWholeIdFirst(filter, order, chunk, sink))
+    if (auto settled = scanWholeIdFirst(*this, filter, order, chunk, sink))
         return *settled;
     const Where w = whereFor(filter, m_dialect);
     const QString dir = order.descending ? QStringLiteral("DESC") : QStringLiteral("ASC");

@@ -4,6 +4,7 @@
 // Private: the one implementation of Storage, on a Qt SQL connection, with the dialect of its database.
 
 #include "dialect.h"
+#include "relaystore.h"
 #include "sqlconnection.h"
 #include "storage.h"
 
@@ -21,6 +22,36 @@ QString notificationChannel();
 
 struct Where;
 
+// The relayer's side of our outbox (see relaystore.h), on the connection of the SqlStorage that owns it.
+class SqlRelayStore final : public RelayStore
+{
+public:
+    explicit SqlRelayStore(SqlConnection &connection);
+
+    void setClaimTypes(const QStringList &include, const QStringList &exclude) override;
+    Result<QList<OutboxEvent>> claim(const QString &owner, int limit, qint64 leaseMs) override;
+    Error complete(const QString &owner, const QList<DeliveryRecord> &records, QSet<qint64> *written) override;
+    Error release(const QString &owner, const QList<qint64> &sequences) override;
+    Error releaseAll(const QString &owner) override;
+    Error registerRelayer(const QString &owner, qint64 leaseMs) override;
+    Error unregisterRelayer(const QString &owner) override;
+    Error setTargetState(const QString &owner, const TargetState &state) override;
+    Result<int> renewLeases(const QString &owner, const QList<qint64> &sequences, qint64 leaseMs) override;
+    Result<int> takeOver(const RelayerInfo &gone) override;
+    Result<qint64> serverUptimeMs() override;
+    Result<qint64> changeCounter() override;
+    Result<QDateTime> nextDueAt() override;
+    qint64 statementCount() const override { return m_connection->statementCount(); }
+
+private:
+    using Capability = Storage::Capability;
+    SqlConnection *m_connection;
+    const Dialect &m_dialect;
+    QStringList m_claimInclude, m_claimExclude; // glob patterns (see setClaimTypes)
+    QString m_claimTypes; // their condition, built once
+    qint64 m_lockKey = 0; // SessionLocks: this session's relayer lock (0: none)
+};
+
 class SqlStorage final : public Storage
 {
 public:
@@ -36,20 +67,7 @@ public:
     bool ping() override { return m_connection->ping(); }
     Error reconnect() override { return m_connection->reconnect(true); }
 
-    void setClaimTypes(const QStringList &include, const QStringList &exclude) override;
-    Result<QList<OutboxEvent>> claim(const QString &owner, int limit, qint64 leaseMs) override;
-    Error complete(const QString &owner, const QList<DeliveryRecord> &records, QSet<qint64> *written) override;
-    Error release(const QString &owner, const QList<qint64> &sequences) override;
-    Error releaseAll(const QString &owner) override;
-    Error registerRelayer(const QString &owner, qint64 leaseMs) override;
-    Error unregisterRelayer(const QString &owner) override;
-    Error setTargetState(const QString &owner, const TargetState &state) override;
-    Result<int> renewLeases(const QString &owner, const QList<qint64> &sequences, qint64 leaseMs) override;
     Result<QList<RelayerInfo>> relayers(bool withLeases) override;
-    Result<int> takeOver(const RelayerInfo &gone) override;
-    Result<qint64> serverUptimeMs() override;
-    Result<qint64> changeCounter() override;
-    Result<QDateTime> nextDueAt() override;
 
     Result<QList<OutboxEvent>> listEvents(const EventFilter &filter, const PageRequest &page) override;
     Result<qint64> countEvents(const EventFilter &filter) override;
@@ -76,7 +94,8 @@ public:
     Result<int> cleanup(const QDateTime &olderThan, const QList<EventStatus> &statuses, int batchSize) override;
     Result<int> releaseStuck(const QDateTime &createdBefore) override;
     Result<OutboxStats> stats() override;
-    qint64 statementCount() const override { return m_connection->statementCount(); }
+
+    SqlRelayStore &relayStore() { return m_relay; }
 
 private:
     // Adds an "operator" entry (what, by actor()) to the history of the rows `rows` selects.
@@ -84,9 +103,7 @@ private:
 
     std::unique_ptr<SqlConnection> m_connection;
     const Dialect &m_dialect;
-    QStringList m_claimInclude, m_claimExclude; // glob patterns (see setClaimTypes)
-    QString m_claimTypes; // their condition, built once
-    qint64 m_lockKey = 0; // SessionLocks: this session's relayer lock (0: none)
+    SqlRelayStore m_relay; // on m_connection
 };
 
 // A WHERE clause built from a filter, with its positional values.

@@ -7,6 +7,7 @@
 #include "romancystorage.h"
 #include "sqlstorage.h"
 #include "failuregroups.h"
+#include "storagedetail.h"
 
 #include <QAtomicInteger>
 #include <QCoreApplication>
@@ -167,7 +168,13 @@ const Dialect *dialectOf(const QSqlDatabase &db, Error *error)
 
 } // namespace
 
-Storage::Storage()
+class StoragePrivate
+{
+public:
+    QString actor;
+};
+
+Storage::Storage() : d(std::make_unique<StoragePrivate>())
 {
     QString user = qEnvironmentVariable("USER");
     if (user.isEmpty())
@@ -182,6 +189,16 @@ Storage::Storage()
 }
 
 Storage::~Storage() = default;
+
+void Storage::setActor(const QString &actor)
+{
+    d->actor = actor.left(255);
+}
+
+QString Storage::actor() const
+{
+    return d->actor;
+}
 
 QString failureCause(const QString &error)
 {
@@ -289,18 +306,27 @@ QList<FailureGroup> FailureGroupCollector::result()
     return groups;
 }
 
-std::optional<Result<qint64>> Storage::scanWholeIdFirst(
-    const EventFilter &filter, SortOrder order, int chunk, const std::function<bool(const QList<qint64> &)> &sink)
+std::optional<Result<qint64>> detail::scanWholeIdFirst(Storage &storage, const EventFilter &filter, SortOrder order,
+    int chunk, const std::function<bool(const QList<qint64> &)> &sink)
 {
     if (filter.find.isEmpty() || !filter.id.isEmpty())
         return std::nullopt;
     EventFilter exact = filter;
     exact.find.clear();
     exact.id = filter.find;
-    auto found = scanSequences(exact, order, chunk, sink);
+    auto found = storage.scanSequences(exact, order, chunk, sink);
     if (!found.isOk() || found.value() > 0)
         return found;
     return std::nullopt;
+}
+
+QString detail::likePrefix(const QString &text)
+{
+    QString prefix = text;
+    prefix.replace(QLatin1Char('!'), QStringLiteral("!!"))
+        .replace(QLatin1Char('%'), QStringLiteral("!%"))
+        .replace(QLatin1Char('_'), QStringLiteral("!_"));
+    return prefix + QLatin1Char('%');
 }
 
 Result<QList<qint64>> Storage::failureGroupSequences(const FailureGroup &group, const EventFilter &filter)

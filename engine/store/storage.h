@@ -107,7 +107,6 @@ struct RelayerInfo
     QString host;
     qint64 pid = 0;
     QString processStart; ///< the process's start token on its host (see processinfo.h)
-    qint64 lockKey = 0; ///< PostgreSQL: the key of the session advisory lock it holds while it runs
     QDateTime startedAt; ///< null for an owner that holds leases without being registered
     qint64 leaseMs = 0;
     bool registered = false;
@@ -147,22 +146,6 @@ struct FailureGroup
 /// The cause a failure is grouped by: the first 200 characters of the error text, with UUIDs, long hexadecimal
 /// runs and numbers replaced by '#' and whitespace runs made one space.
 OUTBOX_EXPORT QString failureCause(const QString &error);
-/// The result of one delivery, as the relayer writes it back.
-struct DeliveryRecord
-{
-    qint64 sequence = 0;
-    EventStatus newStatus = EventStatus::Pending;
-    Attempt::Outcome outcome = Attempt::Outcome::Sent;
-    QDateTime attemptedAt;
-    QDateTime nextAttemptAt; ///< for a retry
-    int httpStatus = 0;
-    QString error;
-    qint64 durationMs = 0;
-    /// False for an attempt the event is not charged for: its target was unavailable (the relayer's circuit
-    /// breaker), which is not the event's fault. The attempt is still in the history.
-    bool counted = true;
-};
-
 /// Deliveries in one stretch of time (Storage::deliveryHistory): events sent, and events that failed for good.
 struct DeliveryBucket
 {
@@ -189,11 +172,16 @@ struct ProbeResult
     QStringList columns; ///< Foreign and Other: the columns of outbox_events
 };
 
-/// The outbox tables on one database connection, owned by one thread. The relayer, the console and outboxctl
-/// reach the outbox only through this interface, so every SQL statement lives behind it. One implementation
-/// serves every database: the SQL is kept in resource files per database (with a common fallback), and what
-/// differs beyond the text is done by one dialect object per database, chosen once at open(). Callers ask for
-/// capabilities (has()), never for the database's name.
+class StoragePrivate;
+
+/// The outbox tables on one database connection, owned by one thread: the operator's store (list, find,
+/// retry, replay, delete, failure groups, statistics, the relayers), its schema (migrate(), schemaVersion())
+/// and the enqueue statements an application runs in its own transaction (insertEvent(), beginWrite(),
+/// wakeOnCommit()). The relayer's side (claims, leases, the write-back) is the engine's own and runs through
+/// Relayer. Every SQL statement lives behind these. One implementation serves every database: the SQL is kept
+/// in resource files per database (with a common fallback), and what differs beyond the text is done by one
+/// dialect object per database, chosen once at open(). A foreign outbox (romancy/edda) implements the same
+/// interface as far as its format allows. Callers ask for capabilities (has()), never for the database's name.
 class OUTBOX_EXPORT Storage
 {
 public:
@@ -212,11 +200,11 @@ public:
         LocalFile, ///< a file on this host (SQLite): it can be replaced under us; relayer processes can be checked
         ServerConnection, ///< a server reached over a connection that can be lost: reconnecting is worth it
         Notify, ///< enqueues wake relayers in other processes (PostgreSQL LISTEN/NOTIFY)
-        ChangeCounter, ///< changeCounter() tells cheaply that another connection committed (SQLite data_version)
+        ChangeCounter, ///< a cheap counter tells that another connection committed (SQLite data_version)
         SessionLocks, ///< a relayer's liveness is told by a lock its database session holds
-        ServerUptime, ///< serverUptimeMs() answers
+        ServerUptime, ///< the server tells how long it has been up (relayers give it time after a restart)
         /// What the outbox's format offers (this engine's own: all but ReleaseStuck).
-        Relay, ///< the relayer side (claim, complete, leases, relayers) works here
+        Relay, ///< a Relayer can relay this outbox (ours; a foreign format: see relayRefusal())
         AttemptHistory, ///< attempts() answers from a history of delivery attempts
         SequenceWindows, ///< sequences rise with insertion, so a filter's sequence range bounds a scan cheaply
         ReleaseStuck, ///< releaseStuck() puts rows a crashed foreign relayer left "processing" back to pending
@@ -267,49 +255,11 @@ public:
     virtual Error reconnect() = 0;
     ///@}
 
-    // Relayer side.
+    // The operator's side (the relayer's is private: a relayer runs through Relayer).
 
-    /// From now on, claim() takes only events whose type matches one of `include` (glob patterns: '*' any run,
-    /// '?' one character; empty: every type) and none of `exclude`: the lane of one route.
-    virtual void setClaimTypes(const QStringList &include, const QStringList &exclude) = 0;
-    /// Leases up to `limit` due events to `owner` for leaseMs (the heads of their ordering keys only) and returns
-    /// them with their data, oldest first.
-    virtual Result<QList<OutboxEvent>> claim(const QString &owner, int limit, qint64 leaseMs) = 0;
-    /// Writes the results of events this owner still leases; `written` gets the sequences it wrote (a lease
-    /// that passed to another relayer is left alone, its attempt not recorded).
-    virtual Error complete(
-        const QString &owner, const QList<DeliveryRecord> &records, QSet<qint64> *written = nullptr) = 0;
-    /// Gives back this owner's leases of these events (or all of them) unsent: they are due again at once.
-    ///@{
-    virtual Error release(const QString &owner, const QList<qint64> &sequences) = 0;
-    virtual Error releaseAll(const QString &owner) = 0;
-    ///@}
-    /// Crash recovery. A relayer registers while it runs (SessionLocks: and holds a session lock, so the
-    /// server tells whether its session lives), renews the leases of the events in its hands in one statement
-    /// per round, and releases at once the leases of a registered relayer found gone.
-    ///@{
-    virtual Error registerRelayer(const QString &owner, qint64 leaseMs) = 0;
-    virtual Error unregisterRelayer(const QString &owner) = 0;
-    ///@}
-    /// Records what this registered relayer finds of its target (available, or unavailable since …).
-    virtual Error setTargetState(const QString &owner, const TargetState &state) = 0;
-    /// Extends the leases this owner still holds among `sequences` to leaseMs from now; how many it extended.
-    virtual Result<int> renewLeases(const QString &owner, const QList<qint64> &sequences, qint64 leaseMs) = 0;
     /// The registered relayers and whether each is alive; withLeases: also every owner holding leases, and
     /// what each holds (a scan of the pending events: for displays, not for every round).
     virtual Result<QList<RelayerInfo>> relayers(bool withLeases) = 0;
-    /// Releases the leases of a relayer found gone and forgets it. SessionLocks: only if its lock can be taken
-    /// now (else it came back: -1). The released events are due at once. Returns how many were released.
-    virtual Result<int> takeOver(const RelayerInfo &gone) = 0;
-    /// ServerUptime: how long the server has been up (after a restart, relayers get time to reconnect).
-    virtual Result<qint64> serverUptimeMs() = 0;
-    /// ChangeCounter: changes each time another connection commits; a cheap way to notice new work (0 without).
-    virtual Result<qint64> changeCounter() = 0;
-    /// When the next pending event falls due (null when none is pending).
-    virtual Result<QDateTime> nextDueAt() = 0;
-
-    // Operator side.
-
     /// One page of the events that match the filter, by sequence (keyset paging).
     virtual Result<QList<OutboxEvent>> listEvents(const EventFilter &filter, const PageRequest &page) = 0;
     /// How many events match the filter.
@@ -337,8 +287,8 @@ public:
     /// replay add an "operator" entry to each event they change, where the format keeps a history). Defaults
     /// to `user@host (program)`.
     ///@{
-    void setActor(const QString &actor) { m_actor = actor.left(255); }
-    QString actor() const { return m_actor; }
+    void setActor(const QString &actor);
+    QString actor() const;
     ///@}
     /// An attribute valueCounts() counts by.
     enum class Attribute { Type, Source };
@@ -389,18 +339,11 @@ public:
     /// The counts by status and by what pending events wait for, with the oldest times (see OutboxStats).
     virtual Result<OutboxStats> stats() = 0;
 
-    /// Statements executed on this connection so far (for the benchmark's statements-per-batch figure).
-    virtual qint64 statementCount() const = 0;
-
 protected:
     Storage();
-    /// For scanSequences(): a filter's `find` tried first as a whole id, which the id index answers at once.
-    /// The answer when that settles it (an error, or rows found); nothing when the whole find must run.
-    std::optional<Result<qint64>> scanWholeIdFirst(
-        const EventFilter &filter, SortOrder order, int chunk, const std::function<bool(const QList<qint64> &)> &sink);
 
 private:
-    QString m_actor;
+    std::unique_ptr<StoragePrivate> d;
 };
 
 /// A new event id: a UUID version 7 (time-ordered, so ids inserted together sit together in an index).

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "demo.h"
 
+#include "relaystore.h"
 #include "sendevent.h"
 
 #include <QDir>
@@ -61,13 +62,16 @@ Result<int> fillIfEmpty(Storage &storage)
         return e;
     // A delivery history: most were sent, some failed for good, some wait for a retry.
     const QString owner = QStringLiteral("demo-history");
-    auto claimed = storage.claim(owner, 200, 60000);
+    detail::RelayStore *relay = detail::relayStoreOf(storage);
+    if (!relay)
+        return Error(Error::Unsupported, storage.relayRefusal());
+    auto claimed = relay->claim(owner, 200, 60000);
     if (!claimed.isOk())
         return claimed.error();
-    QList<DeliveryRecord> records;
+    QList<detail::DeliveryRecord> records;
     const QDateTime now = QDateTime::currentDateTimeUtc();
     for (const OutboxEvent &e : claimed.value()) {
-        DeliveryRecord r;
+        detail::DeliveryRecord r;
         r.sequence = e.sequence;
         r.attemptedAt = now;
         r.durationMs = 3 + e.sequence % 20;
@@ -89,9 +93,9 @@ Result<int> fillIfEmpty(Storage &storage)
         }
         records.append(r);
     }
-    if (Error e = storage.complete(owner, records))
+    if (Error e = relay->complete(owner, records))
         return e;
-    if (Error e = storage.releaseAll(owner))
+    if (Error e = relay->releaseAll(owner))
         return e;
     return kSamples;
 }

@@ -3,6 +3,7 @@
 
 #include "cloudevents.h"
 #include "httpsender.h"
+#include "relaystore.h"
 #include "session.h"
 #include "textutil.h"
 
@@ -428,7 +429,13 @@ void EventActions::takeOver(const RelayerInfo &gone)
         return;
     Q_EMIT progress(tr("Taking over…"));
     m_session->call<Result<int>>(
-        this, [gone](Storage &s) { return s.takeOver(gone); },
+        this,
+        [gone](Storage &s) -> Result<int> {
+            detail::RelayStore *relay = detail::relayStoreOf(s);
+            if (!relay)
+                return Error(Error::Unsupported, s.relayRefusal());
+            return relay->takeOver(gone);
+        },
         [this, name](const Result<int> &r) {
             Operation op;
             op.what = tr("Take over");
@@ -499,7 +506,7 @@ void EventActions::retryTo(const QList<qint64> &sequences, const RelayerConfig &
                         return;
                     const QList<HttpSender::Outcome> outcomes = *arrivedSoFar;
                     sender->deleteLater();
-                    QList<DeliveryRecord> records;
+                    QList<detail::DeliveryRecord> records;
                     const QDateTime now = QDateTime::currentDateTimeUtc();
                     int arrived = 0;
                     QString firstError;
@@ -508,7 +515,7 @@ void EventActions::retryTo(const QList<qint64> &sequences, const RelayerConfig &
                             ++op.skipped; // never sent: the lease ran out first
                             continue;
                         }
-                        DeliveryRecord r;
+                        detail::DeliveryRecord r;
                         r.sequence = o.sequence;
                         r.attemptedAt = now;
                         r.nextAttemptAt = now;
@@ -528,7 +535,13 @@ void EventActions::retryTo(const QList<qint64> &sequences, const RelayerConfig &
                         records.append(r);
                     }
                     m_session->call<Error>(
-                        this, [=](Storage &s) { return s.complete(owner, records); },
+                        this,
+                        [=](Storage &s) -> Error {
+                            detail::RelayStore *relay = detail::relayStoreOf(s);
+                            if (!relay)
+                                return Error(Error::Unsupported, s.relayRefusal());
+                            return relay->complete(owner, records);
+                        },
                         [=](const Error &written) mutable {
                             op.changed = written ? 0 : arrived;
                             op.error = written ? written.message() : firstError;
