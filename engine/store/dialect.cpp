@@ -13,6 +13,8 @@
 #include <QRegularExpression>
 #include <QSqlDriver>
 #include <QSqlError>
+#include <QUrl>
+#include <QUrlQuery>
 #include <QSqlQuery>
 
 #include <algorithm>
@@ -30,6 +32,70 @@ namespace outbox::detail {
 const Dialect *sqliteDialect();
 const Dialect *postgresqlDialect();
 const Dialect *mysqlDialect();
+
+const Dialect *Dialect::forScheme(const QString &scheme)
+{
+    for (const Dialect *d : all()) {
+        if (d->urlSchemes().contains(scheme))
+            return d;
+    }
+    return nullptr;
+}
+
+QString Dialect::serverUrl(const ConnectionSpec &spec, const QString &password) const
+{
+    QUrl url;
+    url.setScheme(urlSchemes().constFirst());
+    // Several hosts (PostgreSQL): the first stands in for QUrl, and the list takes its place at the end.
+    const QStringList hosts = spec.host.split(QLatin1Char(','));
+    QStringList ports;
+    url.setHost(hosts.first());
+    if (spec.port > 0)
+        url.setPort(spec.port);
+    url.setUserName(spec.user);
+    if (!password.isEmpty())
+        url.setPassword(password);
+    url.setPath(QLatin1Char('/') + spec.database);
+    // The connect options, by their URL names.
+    QUrlQuery query;
+    for (const QString &option : spec.options.split(QLatin1Char(';'), Qt::SkipEmptyParts)) {
+        const qsizetype eq = option.indexOf(QLatin1Char('='));
+        QString value = option.mid(eq + 1);
+        if (value.startsWith(QLatin1Char('\'')) && value.endsWith(QLatin1Char('\'')) && value.size() >= 2)
+            value = value.mid(1, value.size() - 2)
+                        .replace(QStringLiteral("\\'"), QStringLiteral("'"))
+                        .replace(QStringLiteral("\\\\"), QStringLiteral("\\"));
+        QString key = option.left(eq);
+        if (option == connectTimeoutOption() + QStringLiteral("=5")) // our default, not shown
+            continue;
+        key = urlParameterName(key);
+        if (key == QLatin1String("port") && hosts.size() > 1) {
+            ports = value.split(QLatin1Char(','));
+            continue;
+        }
+        query.addQueryItem(key, QString::fromUtf8(QUrl::toPercentEncoding(value)));
+    }
+    if (!query.isEmpty())
+        url.setQuery(query);
+    QString text = url.toString(query.isEmpty() ? QUrl::PrettyDecoded : QUrl::FullyEncoded);
+    if (hosts.size() > 1) {
+        QStringList list;
+        for (qsizetype i = 0; i < hosts.size(); ++i) {
+            const QString port = ports.value(i, ports.size() == 1 ? ports.first() : QString());
+            const QString host = hosts.at(i).contains(QLatin1Char(':'))
+                ? QLatin1Char('[') + hosts.at(i) + QLatin1Char(']')
+                : hosts.at(i);
+            list << (port.isEmpty() ? host : host + QLatin1Char(':') + port);
+        }
+        // The authority's host part (after any user info) up to the path.
+        const qsizetype from = text.indexOf(QStringLiteral("://")) + 3;
+        const qsizetype slash = text.indexOf(QLatin1Char('/'), from);
+        const qsizetype at = text.left(slash).lastIndexOf(QLatin1Char('@'));
+        const qsizetype hostStart = at >= from ? at + 1 : from;
+        text.replace(hostStart, slash - hostStart, list.join(QLatin1Char(',')));
+    }
+    return text;
+}
 
 QList<const Dialect *> Dialect::all()
 {

@@ -46,6 +46,8 @@ public:
     static const Dialect *forDriver(const QString &driverName);
     // Every dialect the engine has (for tests that check each one's SQL).
     static QList<const Dialect *> all();
+    // The dialect whose URLs have this scheme ("postgresql", "mariadb"); nullptr for none.
+    static const Dialect *forScheme(const QString &scheme);
 
     // The folder of its SQL files, and the name users see: "sqlite", "postgresql".
     virtual QString name() const = 0;
@@ -58,6 +60,13 @@ public:
     virtual ConnectionSpec::Backend backend() const = 0;
     virtual int defaultPort() const { return -1; }
     virtual QString connectTimeoutOption() const { return {}; }
+
+    // Its URLs: the schemes that name this database (the first is the one written), a URL of one of them
+    // read into a spec (`text` whole, scheme included; a clear error for a malformed one), and a spec written
+    // as a URL with `password` in the password's place (empty: none).
+    virtual QStringList urlSchemes() const = 0;
+    virtual Result<ConnectionSpec> specFromUrl(const QString &text) const = 0;
+    virtual QString urlOf(const ConnectionSpec &spec, const QString &password) const = 0;
 
     // A named statement: its file in this dialect's folder, else in the common one, with every {{name}} that
     // names another statement replaced by that statement's text (comment lines dropped). Tokens that name no
@@ -128,6 +137,11 @@ public:
     static Error newerSchemaError(int current);
 
 protected:
+    // A server's URL (see urlOf): scheme, user, hosts and ports, database, and the connect options as URL
+    // parameters (by urlParameterName; our default connect timeout left out).
+    QString serverUrl(const ConnectionSpec &spec, const QString &password) const;
+    virtual QString urlParameterName(const QString &option) const { return option; }
+
     Dialect() = default;
     // Applies migrations current+1 .. latest with q, inside the transaction the caller opened.
     Error applyMigrations(QSqlDatabase &db, int current) const;

@@ -8,6 +8,11 @@
 #include "sqlstorage.h"
 #include "wakeevent.h"
 
+#include <QFileInfo>
+#include <QHash>
+#include <QUrl>
+#include <QUrlQuery>
+#include "configfiles.h"
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSqlError>
@@ -19,11 +24,92 @@ namespace {
 
 constexpr int kLockTimeoutSeconds = 10; // the longest our statements wait for a row lock
 
+// mysql://user:password@host:port/database?parameters (mariadb: alike), the parameters by their URL names.
+Result<ConnectionSpec> mysqlSpecFromUrl(const QString &text)
+{
+    const QUrl parsed(text, QUrl::StrictMode);
+    if (!parsed.isValid() || parsed.host().isEmpty())
+        return Error(Error::InvalidArgument,
+            QStringLiteral("malformed MySQL/MariaDB URL: use mysql://user:password@host:port/database"));
+    ConnectionSpec spec;
+    spec.backend = ConnectionSpec::Backend::Mysql;
+    spec.host = parsed.host();
+    spec.port = parsed.port(3306);
+    spec.user = parsed.userName();
+    spec.password = parsed.password();
+    spec.database = parsed.path().mid(1);
+    if (spec.database.isEmpty())
+        return Error(Error::InvalidArgument, QStringLiteral("malformed MySQL/MariaDB URL: no database name"));
+    // Qt's MySQL driver options, by their URL names. TLS and timeouts the user asks for are honoured;
+    // unknown parameters are refused.
+    static const QList<QPair<QString, QString>> known = {
+        {QStringLiteral("connect_timeout"), QStringLiteral("MYSQL_OPT_CONNECT_TIMEOUT")},
+        {QStringLiteral("read_timeout"), QStringLiteral("MYSQL_OPT_READ_TIMEOUT")},
+        {QStringLiteral("write_timeout"), QStringLiteral("MYSQL_OPT_WRITE_TIMEOUT")},
+        {QStringLiteral("ssl_ca"), QStringLiteral("SSL_CA")},
+        {QStringLiteral("ssl_cert"), QStringLiteral("SSL_CERT")},
+        {QStringLiteral("ssl_key"), QStringLiteral("SSL_KEY")},
+        {QStringLiteral("unix_socket"), QStringLiteral("UNIX_SOCKET")},
+    };
+    QStringList options;
+    bool timeout = false;
+    for (const auto &item : QUrlQuery(parsed).queryItems(QUrl::FullyDecoded)) {
+        const QString &key = item.first;
+        const QString &value = item.second;
+        const auto it = std::find_if(known.begin(), known.end(), [&](const auto &k) { return k.first == key; });
+        if (it == known.end()) {
+            QStringList names;
+            for (const auto &k : known)
+                names << k.first;
+            return Error(Error::InvalidArgument,
+                QStringLiteral("unknown MySQL/MariaDB URL parameter '%1': use %2")
+                    .arg(key.left(40), names.join(QStringLiteral(", "))));
+        }
+        if (value.contains(QLatin1Char(';')))
+            return Error(Error::InvalidArgument,
+                QStringLiteral("the MySQL/MariaDB URL parameter '%1' must not contain ';'").arg(key));
+        // A TLS file that cannot be read must not quietly become a connection without it.
+        if (key.startsWith(QLatin1String("ssl_"))) {
+            if (!QFileInfo(value).isFile() || !QFileInfo(value).isReadable())
+                return Error(Error::InvalidArgument,
+                    QStringLiteral("the %1 file '%2' of the MySQL/MariaDB URL cannot be read").arg(key, value));
+            if (key == QLatin1String("ssl_key"))
+                if (const QString problem = secretFileProblem(value, QStringLiteral("ssl_key file"));
+                    !problem.isEmpty())
+                    return Error(Error::InvalidArgument, problem);
+        }
+        options << QStringLiteral("%1=%2").arg(it->second, value);
+        timeout = timeout || key == QLatin1String("connect_timeout");
+    }
+    if (!timeout)
+        options.prepend(QStringLiteral("MYSQL_OPT_CONNECT_TIMEOUT=5"));
+    spec.options = options.join(QLatin1Char(';'));
+    return spec;
+}
+
 class MysqlDialect final : public Dialect
 {
 public:
     QString name() const override { return QStringLiteral("mysql"); }
     QString driverName() const override { return QStringLiteral("QMYSQL"); }
+    QStringList urlSchemes() const override { return {QStringLiteral("mysql"), QStringLiteral("mariadb")}; }
+    Result<ConnectionSpec> specFromUrl(const QString &text) const override { return mysqlSpecFromUrl(text); }
+    QString urlOf(const ConnectionSpec &spec, const QString &password) const override
+    {
+        return serverUrl(spec, password);
+    }
+    QString urlParameterName(const QString &option) const override
+    {
+        static const QHash<QString, QString> names = {
+            {QStringLiteral("MYSQL_OPT_CONNECT_TIMEOUT"), QStringLiteral("connect_timeout")},
+            {QStringLiteral("MYSQL_OPT_READ_TIMEOUT"), QStringLiteral("read_timeout")},
+            {QStringLiteral("MYSQL_OPT_WRITE_TIMEOUT"), QStringLiteral("write_timeout")},
+            {QStringLiteral("SSL_CA"), QStringLiteral("ssl_ca")},
+            {QStringLiteral("SSL_CERT"), QStringLiteral("ssl_cert")},
+            {QStringLiteral("SSL_KEY"), QStringLiteral("ssl_key")},
+            {QStringLiteral("UNIX_SOCKET"), QStringLiteral("unix_socket")}};
+        return names.value(option, option);
+    }
     QString displayName() const override { return QStringLiteral("MySQL / MariaDB"); }
     ConnectionSpec::Backend backend() const override { return ConnectionSpec::Backend::Mysql; }
     int defaultPort() const override { return 3306; }

@@ -5,6 +5,8 @@
 #include "dialect.h"
 #include "sqlstorage.h"
 
+#include <QUrl>
+#include <QUrlQuery>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSqlError>
@@ -16,11 +18,100 @@ namespace {
 
 constexpr int kLockTimeoutSeconds = 10; // the longest our statements wait for a lock
 
+// postgresql://user:password@host:port/database?libpq-parameters, and libpq's multi-host form.
+Result<ConnectionSpec> postgresqlSpecFromUrl(const QString &text)
+{
+    // libpq's multi-host form, postgresql://user@h1:5432,h2:5433/db: QUrl reads one host, so the list is
+    // taken apart here and QUrl reads the rest with the first host in its place.
+    QStringList hosts, ports;
+    QString single = text;
+    const qsizetype authorityStart = text.indexOf(QStringLiteral("://"));
+    if (authorityStart > 0) {
+        const qsizetype from = authorityStart + 3;
+        qsizetype end = text.indexOf(QLatin1Char('/'), from);
+        for (QChar stop : {QLatin1Char('?'), QLatin1Char('#')}) {
+            const qsizetype at = text.indexOf(stop, from);
+            if (at >= 0 && (end < 0 || at < end))
+                end = at;
+        }
+        if (end < 0)
+            end = text.size();
+        const QString authority = text.mid(from, end - from);
+        const qsizetype at = authority.lastIndexOf(QLatin1Char('@'));
+        const QString hostList = authority.mid(at + 1);
+        if (hostList.contains(QLatin1Char(','))) {
+            for (const QString &entry : hostList.split(QLatin1Char(','))) {
+                const QUrl one(QStringLiteral("postgresql://") + entry, QUrl::StrictMode);
+                if (entry.isEmpty() || !one.isValid() || one.host().isEmpty() || !one.userInfo().isEmpty()
+                    || !one.path().isEmpty())
+                    return Error(Error::InvalidArgument,
+                        QStringLiteral("malformed PostgreSQL URL: '%1' in the host list is not host[:port]; use "
+                                       "postgresql://user@host1:port1,host2:port2/database")
+                            .arg(entry.left(80)));
+                hosts << one.host(); // an IPv6 address without its brackets, as libpq takes it
+                ports << QString::number(one.port(5432));
+            }
+            single =
+                text.left(from) + authority.left(at + 1) + hostList.section(QLatin1Char(','), 0, 0) + text.mid(end);
+        }
+    }
+    const QUrl parsed(single, QUrl::StrictMode);
+    if (!parsed.isValid() || parsed.host().isEmpty())
+        return Error(Error::InvalidArgument,
+            QStringLiteral("malformed PostgreSQL URL: use postgresql://user:password@host:port/database"));
+    ConnectionSpec spec;
+    spec.backend = ConnectionSpec::Backend::Postgresql;
+    spec.host = parsed.host();
+    spec.port = parsed.port(5432);
+    if (!hosts.isEmpty()) { // libpq tries them in order (target_session_attrs picks among them)
+        spec.host = hosts.join(QLatin1Char(','));
+        spec.port = -1;
+    }
+    spec.user = parsed.userName();
+    spec.password = parsed.password();
+    spec.database = parsed.path().mid(1);
+    if (spec.database.isEmpty())
+        return Error(Error::InvalidArgument, QStringLiteral("malformed PostgreSQL URL: no database name"));
+    // libpq's connection parameters in the query (?sslmode=require&connect_timeout=10) are honoured, never
+    // dropped: a user who asks for TLS must get it. Unknown ones are refused.
+    static const QStringList known = {QStringLiteral("sslmode"), QStringLiteral("sslrootcert"),
+        QStringLiteral("sslcert"), QStringLiteral("sslkey"), QStringLiteral("connect_timeout"),
+        QStringLiteral("application_name"), QStringLiteral("options"), QStringLiteral("target_session_attrs"),
+        QStringLiteral("keepalives"), QStringLiteral("keepalives_idle")};
+    QStringList options;
+    bool timeout = false;
+    for (const auto &[key, value] : QUrlQuery(parsed).queryItems(QUrl::FullyDecoded)) {
+        if (!known.contains(key))
+            return Error(Error::InvalidArgument,
+                QStringLiteral("unknown PostgreSQL URL parameter '%1': use %2")
+                    .arg(key.left(40), known.join(QStringLiteral(", "))));
+        if (value.contains(QLatin1Char(';')))
+            return Error(Error::InvalidArgument,
+                QStringLiteral("the PostgreSQL URL parameter '%1' must not contain ';'").arg(key));
+        QString quoted = value;
+        quoted.replace(QLatin1Char('\\'), QStringLiteral("\\\\")).replace(QLatin1Char('\''), QStringLiteral("\\'"));
+        options << QStringLiteral("%1='%2'").arg(key, quoted);
+        timeout = timeout || key == QLatin1String("connect_timeout");
+    }
+    if (!timeout)
+        options.prepend(QStringLiteral("connect_timeout=5"));
+    if (!ports.isEmpty()) // one port for each host, in libpq's list form
+        options.prepend(QStringLiteral("port='%1'").arg(ports.join(QLatin1Char(','))));
+    spec.options = options.join(QLatin1Char(';'));
+    return spec;
+}
+
 class PostgresqlDialect final : public Dialect
 {
 public:
     QString name() const override { return QStringLiteral("postgresql"); }
     QString driverName() const override { return QStringLiteral("QPSQL"); }
+    QStringList urlSchemes() const override { return {QStringLiteral("postgresql"), QStringLiteral("postgres")}; }
+    Result<ConnectionSpec> specFromUrl(const QString &text) const override { return postgresqlSpecFromUrl(text); }
+    QString urlOf(const ConnectionSpec &spec, const QString &password) const override
+    {
+        return serverUrl(spec, password);
+    }
     QString displayName() const override { return QStringLiteral("PostgreSQL"); }
     ConnectionSpec::Backend backend() const override { return ConnectionSpec::Backend::Postgresql; }
     int defaultPort() const override { return 5432; }

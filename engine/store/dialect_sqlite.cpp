@@ -5,6 +5,8 @@
 #include "sqlstorage.h"
 #include "wakeevent.h"
 
+#include <QDir>
+#include <QUrl>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSqlDriver>
@@ -59,11 +61,38 @@ public:
     QString sql;
 };
 
+// sqlite:///absolute/path, sqlite:relative/path (file: alike).
+Result<ConnectionSpec> sqliteSpecFromUrl(const QString &text)
+{
+    const qsizetype colon = text.indexOf(QLatin1Char(':'));
+    QString rest = text.mid(colon + 1);
+    if (rest.startsWith(QLatin1String("//"))) {
+        rest = rest.mid(2);
+        // sqlite:///abs/path: an empty authority, then an absolute path
+        if (!rest.startsWith(QLatin1Char('/')))
+            return Error(Error::InvalidArgument,
+                QStringLiteral("malformed SQLite URL '%1': use sqlite:///absolute/path.db or sqlite:relative/path.db")
+                    .arg(text));
+    }
+    rest = QUrl::fromPercentEncoding(rest.toUtf8());
+    if (rest.isEmpty() || rest == QLatin1String("/"))
+        return Error(Error::InvalidArgument, QStringLiteral("malformed SQLite URL '%1': no file path").arg(text));
+    return ConnectionSpec::sqlite(rest);
+}
+
 class SqliteDialect final : public Dialect
 {
 public:
     QString name() const override { return QStringLiteral("sqlite"); }
     QString driverName() const override { return QStringLiteral("QSQLITE"); }
+    QStringList urlSchemes() const override { return {QStringLiteral("sqlite"), QStringLiteral("file")}; }
+    Result<ConnectionSpec> specFromUrl(const QString &text) const override { return sqliteSpecFromUrl(text); }
+    QString urlOf(const ConnectionSpec &spec, const QString &) const override
+    {
+        const QString &path = spec.database;
+        return QStringLiteral("sqlite://")
+            + (QDir::isAbsolutePath(path) ? path : QDir::current().absoluteFilePath(path));
+    }
     QString displayName() const override { return QStringLiteral("SQLite"); }
     ConnectionSpec::Backend backend() const override { return ConnectionSpec::Backend::Sqlite; }
     bool has(Storage::Capability c) const override
