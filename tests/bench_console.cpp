@@ -123,12 +123,12 @@ bool makeOutbox(const QString &path, int n)
 // 7 in 10 published, 2 pending, 1 failed. SQLite through the C API; a server by one INSERT ... SELECT.
 bool makeRomancyOutbox(const ConnectionSpec &spec, int n)
 {
-    if (spec.backend == ConnectionSpec::Backend::Sqlite) {
+    if (spec.isFile()) {
         {
             QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("fill"));
             db.setDatabaseName(spec.database);
             db.open();
-            testsupport::createRomancyTable(db, spec.backend);
+            testsupport::createRomancyTable(db, spec.driver);
             db.close();
         }
         QSqlDatabase::removeDatabase(QStringLiteral("fill"));
@@ -170,9 +170,9 @@ bool makeRomancyOutbox(const ConnectionSpec &spec, int n)
         sqlite3_close(db);
         return true;
     }
-    const bool pg = spec.backend == ConnectionSpec::Backend::Postgresql;
+    const bool pg = spec.driver == QLatin1String("QPSQL");
     QSqlDatabase db = testsupport::openConnection(spec, QStringLiteral("fill"));
-    testsupport::createRomancyTable(db, spec.backend);
+    testsupport::createRomancyTable(db, spec.driver);
     QSqlQuery q(db);
     const QString rows = pg
         ? QStringLiteral("SELECT g FROM generate_series(0, %1) g").arg(n - 1)
@@ -308,9 +308,9 @@ int main(int argc, char *argv[])
     QString middleId; // an event half way in, to find by id
     {
         QSqlDatabase db = testsupport::openConnection(spec, QStringLiteral("baseline"));
-        const QString order = !romancy                        ? QStringLiteral("seq DESC")
-            : spec.backend == ConnectionSpec::Backend::Sqlite ? QStringLiteral("rowid DESC")
-                                                              : QStringLiteral("created_at DESC, event_id DESC");
+        const QString order = !romancy ? QStringLiteral("seq DESC")
+            : spec.isFile()            ? QStringLiteral("rowid DESC")
+                                       : QStringLiteral("created_at DESC, event_id DESC");
         QElapsedTimer t;
         t.start();
         QSqlQuery q(db);

@@ -133,7 +133,7 @@ int main(int argc, char *argv[])
 
     QJsonObject o;
     o.insert("scenario", QStringLiteral("latency"));
-    o.insert("backend", spec->backend == ConnectionSpec::Backend::Postgresql ? "postgresql" : "sqlite");
+    o.insert("backend", spec->driver == QLatin1String("QPSQL") ? "postgresql" : "sqlite");
     o.insert("relayer", inProcess ? "thread" : "process");
     o.insert("wake", wake);
     o.insert("rate", rate);

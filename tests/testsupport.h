@@ -75,13 +75,13 @@ inline outbox::ConnectionSpec postgresServer()
 
 inline QSqlDatabase openConnection(const outbox::ConnectionSpec &spec, const QString &name)
 {
-    QSqlDatabase db = QSqlDatabase::addDatabase(spec.driverName(), name);
+    QSqlDatabase db = QSqlDatabase::addDatabase(spec.driver, name);
     db.setDatabaseName(spec.database);
     db.setHostName(spec.host);
     db.setPort(spec.port);
     db.setUserName(spec.user);
     db.setPassword(spec.password);
-    if (spec.backend == outbox::ConnectionSpec::Backend::Sqlite)
+    if (spec.isFile())
         db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=10000"));
     else
         db.setConnectOptions(spec.options); // TLS, timeouts, PostgreSQL's port list for several hosts
@@ -140,9 +140,9 @@ inline outbox::ConnectionSpec freshOutbox(const QTemporaryDir &dir)
 }
 
 // The unified table as each framework's schema creates it (the column list of their storage code).
-inline QString romancyTableSql(outbox::ConnectionSpec::Backend backend)
+inline QString romancyTableSql(const QString &driver)
 {
-    if (backend == outbox::ConnectionSpec::Backend::Postgresql)
+    if (driver == QLatin1String("QPSQL"))
         return QStringLiteral(
             "CREATE TABLE outbox_events (event_id TEXT PRIMARY KEY, event_type TEXT NOT NULL, event_source TEXT "
             "NOT NULL, data_type TEXT NOT NULL DEFAULT 'json', event_data TEXT, event_data_binary BYTEA, "
@@ -150,7 +150,7 @@ inline QString romancyTableSql(outbox::ConnectionSpec::Backend backend)
             "published_at TIMESTAMP, status TEXT NOT NULL DEFAULT 'pending', retry_count INTEGER DEFAULT 0, "
             "last_error TEXT, CONSTRAINT valid_outbox_status CHECK (status IN ('pending', 'processing', "
             "'published', 'failed', 'invalid', 'expired')))");
-    if (backend == outbox::ConnectionSpec::Backend::Mysql)
+    if (driver == QLatin1String("QMYSQL"))
         return QStringLiteral(
             "CREATE TABLE outbox_events (event_id VARCHAR(255) PRIMARY KEY, event_type VARCHAR(255) NOT NULL, "
             "event_source VARCHAR(255) NOT NULL, data_type VARCHAR(10) NOT NULL DEFAULT 'json', event_data "
@@ -169,13 +169,13 @@ inline QString romancyTableSql(outbox::ConnectionSpec::Backend backend)
 }
 
 // The table and the indexes romancy and edda create, on a database of that backend.
-inline void createRomancyTable(QSqlDatabase db, outbox::ConnectionSpec::Backend backend)
+inline void createRomancyTable(QSqlDatabase db, const QString &driver)
 {
     QSqlQuery q(db);
-    for (const QString &sql : {romancyTableSql(backend),
-             QStringLiteral("CREATE INDEX idx_outbox_status ON outbox_events(status, created_at)"),
-             QStringLiteral("CREATE INDEX idx_outbox_retry ON outbox_events(status, retry_count)"),
-             QStringLiteral("CREATE INDEX idx_outbox_published ON outbox_events(published_at)")}) {
+    for (const QString &sql :
+        {romancyTableSql(driver), QStringLiteral("CREATE INDEX idx_outbox_status ON outbox_events(status, created_at)"),
+            QStringLiteral("CREATE INDEX idx_outbox_retry ON outbox_events(status, retry_count)"),
+            QStringLiteral("CREATE INDEX idx_outbox_published ON outbox_events(published_at)")}) {
         if (!q.exec(sql))
             qFatal("cannot create the romancy table: %s", qPrintable(q.lastError().text()));
     }

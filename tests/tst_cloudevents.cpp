@@ -313,7 +313,7 @@ private Q_SLOTS:
         QCOMPARE(ConnectionSpec::fromUrl("/abs/b.db")->database, QStringLiteral("/abs/b.db"));
         const auto pg = ConnectionSpec::fromUrl("postgresql://bob:secret@db.example:6543/outbox");
         QVERIFY(pg.isOk());
-        QCOMPARE(pg->backend, ConnectionSpec::Backend::Postgresql);
+        QCOMPARE(pg->driver, QStringLiteral("QPSQL"));
         QCOMPARE(pg->port, 6543);
         QCOMPARE(pg->password, QStringLiteral("secret"));
         QVERIFY(!pg->displayUrl().contains("secret"));

@@ -654,7 +654,7 @@ private Q_SLOTS:
         const ConnectionSpec foreign = testsupport::freshOutbox(m_dir);
         {
             AppConnection app(foreign);
-            testsupport::createRomancyTable(app.db(), foreign.backend);
+            testsupport::createRomancyTable(app.db(), foreign.driver);
             QSqlQuery q(app.db());
             const QString old =
                 QDateTime::currentDateTimeUtc().addSecs(-7200).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
@@ -1123,7 +1123,7 @@ private Q_SLOTS:
         QVERIFY(q.exec(QStringLiteral("DELETE FROM outbox_schema WHERE version = %1").arg(Storage::schemaVersion())));
         auto fileBytes = [this] {
             QFile f(m_spec.database);
-            return m_spec.backend == ConnectionSpec::Backend::Sqlite && f.open(QIODevice::ReadOnly)
+            return m_spec.isFile() && f.open(QIODevice::ReadOnly)
                 ? QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256)
                 : QByteArray();
         };
@@ -2149,11 +2149,20 @@ private Q_SLOTS:
         QCOMPARE(server->count(), 2);
         QCOMPARE(server->itemText(0), QStringLiteral("PostgreSQL"));
         QCOMPARE(server->itemText(1), QStringLiteral("MySQL / MariaDB"));
+        auto *sslMode = d.findChild<QComboBox *>(QStringLiteral("sslmode"));
+        QVERIFY(sslMode);
         QCOMPARE(port->value(), 5432);
         QVERIFY2(d.spec().options.contains(QStringLiteral("connect_timeout=5")), qPrintable(d.spec().options));
+        QVERIFY(sslMode->isEnabled()); // PostgreSQL's sslmode
+        sslMode->setCurrentIndex(sslMode->findData(QStringLiteral("require")));
+        QVERIFY2(d.spec().options.contains(QStringLiteral("sslmode='require'")), qPrintable(d.spec().options));
         server->setCurrentIndex(1);
         QCOMPARE(port->value(), 3306);
-        QCOMPARE(d.spec().backend, ConnectionSpec::Backend::Mysql);
+        QCOMPARE(d.spec().driver, QStringLiteral("QMYSQL"));
+        QVERIFY(!sslMode->isEnabled()); // MySQL has no such option: TLS follows from the ssl_ca file
+        QVERIFY2(!d.spec().options.contains(QStringLiteral("sslmode")), qPrintable(d.spec().options));
+        QVERIFY(ConnectDialog::offers(d.spec()));
+        QVERIFY(!ConnectDialog::offers(ConnectionSpec::sqlite(QStringLiteral("/tmp/x.db"))));
         QVERIFY2(
             d.spec().options.contains(QStringLiteral("MYSQL_OPT_CONNECT_TIMEOUT=5")), qPrintable(d.spec().options));
         port->setValue(6000);

@@ -174,8 +174,8 @@ private Q_SLOTS:
         auto spec = ConnectionSpec::fromUrl(
             QStringLiteral("mysql://app:s%3Bcret@db.example:3307/shop?ssl_ca=%1&connect_timeout=9").arg(ca));
         QVERIFY(spec.isOk());
-        QCOMPARE(spec->backend, ConnectionSpec::Backend::Mysql);
-        QCOMPARE(spec->driverName(), QStringLiteral("QMYSQL"));
+        QCOMPARE(spec->driver, QStringLiteral("QMYSQL"));
+        QCOMPARE(spec->driver, QStringLiteral("QMYSQL"));
         QCOMPARE(spec->host, QStringLiteral("db.example"));
         QCOMPARE(spec->port, 3307);
         QCOMPARE(spec->user, QStringLiteral("app"));
@@ -239,8 +239,7 @@ private Q_SLOTS:
             QSqlDatabase odbc = QSqlDatabase::addDatabase(QStringLiteral("QODBC"), QStringLiteral("odbc"));
             odbc.setDatabaseName(QStringLiteral("dsn"));
             const ConnectionSpec spec = ConnectionSpec::fromDatabase(odbc);
-            QCOMPARE(spec.backend, ConnectionSpec::Backend::Other);
-            QCOMPARE(spec.driverName(), QStringLiteral("QODBC"));
+            QCOMPARE(spec.driver, QStringLiteral("QODBC"));
             auto storage = Storage::open(spec);
             QVERIFY(!storage.isOk());
             QCOMPARE(storage.error().code(), Error::Unsupported);
@@ -255,6 +254,18 @@ private Q_SLOTS:
             QCOMPARE(Storage::beginWrite(odbc).code(), Error::Unsupported);
         }
         QSqlDatabase::removeDatabase(QStringLiteral("odbc"));
+        // Qt's other name for its MySQL driver is MySQL's dialect, not an unknown driver.
+        {
+            QSqlDatabase maria = QSqlDatabase::addDatabase(QStringLiteral("QMARIADB"), QStringLiteral("maria"));
+            maria.setHostName(QStringLiteral("db.example"));
+            maria.setDatabaseName(QStringLiteral("shop"));
+            const ConnectionSpec spec = ConnectionSpec::fromDatabase(maria);
+            QCOMPARE(spec.driver, QStringLiteral("QMYSQL"));
+            QVERIFY(!spec.isFile());
+            QVERIFY2(spec.displayUrl().startsWith(QStringLiteral("mysql://db.example")), qPrintable(spec.displayUrl()));
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("maria"));
+        QVERIFY(ConnectionSpec::sqlite(QStringLiteral("a.db")).isFile());
     }
 };
 

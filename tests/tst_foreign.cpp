@@ -57,7 +57,7 @@ class TestForeign : public QObject
     {
         AppConnection app(spec);
         QSqlQuery q(app.db());
-        testsupport::createRomancyTable(app.db(), spec.backend);
+        testsupport::createRomancyTable(app.db(), spec.driver);
         exec(q, QStringLiteral("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description TEXT)"));
         exec(q, QStringLiteral("INSERT INTO schema_version VALUES (1, 'the framework''s own')"));
         m_now = QDateTime::currentDateTimeUtc();
@@ -216,7 +216,7 @@ private Q_SLOTS:
     void everyStatementPrepares()
     {
         auto s = openForeign();
-        const detail::Dialect *d = detail::Dialect::forDriver(m_spec.driverName());
+        const detail::Dialect *d = detail::Dialect::forDriver(m_spec.driver);
         QSqlQuery q(s->database());
         int prepared = 0;
         for (const QString &name : d->statementNames()) {

@@ -57,7 +57,7 @@ private Q_SLOTS:
     {
         const ConnectionSpec path = freshPath();
         auto s = testsupport::openStorage(path);
-        const detail::Dialect *d = detail::Dialect::forDriver(path.driverName());
+        const detail::Dialect *d = detail::Dialect::forDriver(path.driver);
         QVERIFY(d);
         QSqlQuery q(s->database());
         int prepared = 0;

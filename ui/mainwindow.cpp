@@ -373,7 +373,7 @@ QString MainWindow::eventLink(const QString &id) const
 {
     ConnectionSpec where = m_connections->spec();
     where.password.clear(); // never handed on; the colleague is asked for theirs
-    const QString url = where.backend == ConnectionSpec::Backend::Sqlite ? where.database : where.toUrl();
+    const QString url = where.isFile() ? where.database : where.toUrl();
     auto quoted = [](QString text) {
         return QLatin1Char('\'') + text.replace(QLatin1Char('\''), QStringLiteral("'\\''")) + QLatin1Char('\'');
     };

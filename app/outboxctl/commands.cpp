@@ -36,9 +36,8 @@ int cmdInit(const QStringList &args)
 Storage::OpenMode enqueueOpenMode(const Command &cmd)
 {
     const ConnectionSpec spec = cmd.connectionSpec();
-    return spec.backend == ConnectionSpec::Backend::Sqlite && !QFileInfo::exists(spec.database)
-        ? Storage::OpenMode::CreateIfMissing
-        : Storage::OpenMode::MustExist;
+    return spec.isFile() && !QFileInfo::exists(spec.database) ? Storage::OpenMode::CreateIfMissing
+                                                              : Storage::OpenMode::MustExist;
 }
 
 int cmdEnqueue(const QStringList &args)

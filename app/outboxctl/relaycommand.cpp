@@ -235,7 +235,7 @@ int cmdRelay(const QStringList &args)
     const ConnectionSpec spec = cmd.connectionSpec();
     // Check the outbox up front so a wrong path or a non-database file is a usage error, not a runtime one.
     // As a service, a database server that is not up yet (a boot, a failover) is waited for with backoff.
-    if (once || drain || spec.backend == ConnectionSpec::Backend::Sqlite) {
+    if (once || drain || spec.isFile()) {
         auto storage = cmd.openStorage(Storage::OpenMode::AnyOutbox);
         if (!storage->has(Storage::Capability::Relay))
             fail(BadUsage, storage->relayRefusal());

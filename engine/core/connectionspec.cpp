@@ -10,7 +10,7 @@ namespace outbox {
 ConnectionSpec ConnectionSpec::sqlite(const QString &path)
 {
     ConnectionSpec spec;
-    spec.backend = Backend::Sqlite;
+    spec.driver = QStringLiteral("QSQLITE");
     spec.database = path;
     return spec;
 }
@@ -41,17 +41,8 @@ Result<ConnectionSpec> ConnectionSpec::fromUrl(const QString &url)
 ConnectionSpec ConnectionSpec::fromDatabase(const QSqlDatabase &db)
 {
     ConnectionSpec spec;
-    const QString driver = db.driverName();
-    if (driver == QLatin1String("QSQLITE")) {
-        spec.backend = Backend::Sqlite;
-    } else if (driver == QLatin1String("QPSQL")) {
-        spec.backend = Backend::Postgresql;
-    } else if (driver == QLatin1String("QMYSQL") || driver == QLatin1String("QMARIADB")) {
-        spec.backend = Backend::Mysql;
-    } else {
-        spec.backend = Backend::Other;
-        spec.otherDriver = driver;
-    }
+    const detail::Dialect *d = detail::Dialect::forDriver(db.driverName());
+    spec.driver = d ? d->driverName() : db.driverName();
     spec.database = db.databaseName();
     spec.host = db.hostName();
     spec.port = db.port();
@@ -61,32 +52,23 @@ ConnectionSpec ConnectionSpec::fromDatabase(const QSqlDatabase &db)
     return spec;
 }
 
-QString ConnectionSpec::driverName() const
+bool ConnectionSpec::isFile() const
 {
-    switch (backend) {
-    case Backend::Sqlite:
-        return QStringLiteral("QSQLITE");
-    case Backend::Postgresql:
-        return QStringLiteral("QPSQL");
-    case Backend::Mysql:
-        return QStringLiteral("QMYSQL");
-    case Backend::Other:
-        break;
-    }
-    return otherDriver;
+    const detail::Dialect *d = detail::Dialect::forDriver(driver);
+    return d && d->has(Storage::Capability::LocalFile);
 }
 
 QString ConnectionSpec::toUrl() const
 {
-    const detail::Dialect *d = detail::Dialect::forDriver(driverName());
+    const detail::Dialect *d = detail::Dialect::forDriver(driver);
     return d ? d->urlOf(*this, password) : displayUrl();
 }
 
 QString ConnectionSpec::displayUrl() const
 {
-    const detail::Dialect *d = detail::Dialect::forDriver(driverName());
+    const detail::Dialect *d = detail::Dialect::forDriver(driver);
     if (!d)
-        return QStringLiteral("%1 (Qt driver %2)").arg(database, driverName());
+        return QStringLiteral("%1 (Qt driver %2)").arg(database, driver);
     return d->urlOf(*this, password.isEmpty() ? QString() : QStringLiteral("***"));
 }
 

@@ -18,10 +18,9 @@ namespace outbox {
 /// hosts as libpq's comma list in `host`, port -1, and the ports as libpq's `port` list in `options`.
 struct OUTBOX_EXPORT ConnectionSpec
 {
-    /// Other: a Qt driver the outbox does not run on (Storage refuses it, naming otherDriver).
-    enum class Backend { Sqlite, Postgresql, Mysql, Other };
-    Backend backend = Backend::Sqlite;
-    QString otherDriver; ///< Other: the driver's name
+    /// The Qt SQL driver: QSQLITE, QPSQL or QMYSQL (QMARIADB is taken as QMYSQL). Another driver (an
+    /// application's connection) is kept as given; Storage refuses it, naming it.
+    QString driver = QStringLiteral("QSQLITE");
     QString database; ///< file path for SQLite, database name for the servers
     QString host;
     int port = -1;
@@ -36,8 +35,8 @@ struct OUTBOX_EXPORT ConnectionSpec
     /// A SQLite file.
     static ConnectionSpec sqlite(const QString &path);
 
-    /// The Qt SQL driver's name (QSQLITE, QPSQL, QMYSQL).
-    QString driverName() const;
+    /// Whether the database is a file on this host (SQLite): `database` is its path.
+    bool isFile() const;
     /// The URL with any password masked, for logs and window titles.
     QString displayUrl() const;
     /// The full URL, password included: for handing to another process, never for showing.

@@ -105,8 +105,7 @@ std::shared_ptr<RomancyStorage::IdNumbers> RomancyStorage::numbersFor(const Conn
 {
     static QMutex mutex;
     static QHash<QString, std::weak_ptr<RomancyStorage::IdNumbers>> all;
-    const QString key =
-        QStringLiteral("%1|%2|%3|%4").arg(spec.driverName(), spec.host).arg(spec.port).arg(spec.database);
+    const QString key = QStringLiteral("%1|%2|%3|%4").arg(spec.driver, spec.host).arg(spec.port).arg(spec.database);
     QMutexLocker lock(&mutex);
     std::shared_ptr<RomancyStorage::IdNumbers> numbers = all.value(key).lock();
     if (!numbers) {

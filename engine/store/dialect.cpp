@@ -105,7 +105,7 @@ QList<const Dialect *> Dialect::all()
 const Dialect *Dialect::forDriver(const QString &driverName)
 {
     for (const Dialect *d : all()) {
-        if (d->driverName() == driverName)
+        if (d->runsOn(driverName))
             return d;
     }
     return nullptr;

@@ -52,14 +52,17 @@ public:
     // The folder of its SQL files, and the name users see: "sqlite", "postgresql".
     virtual QString name() const = 0;
     virtual QString driverName() const = 0;
+    // Whether a connection of this Qt driver is this dialect's (MySQL's also takes QMARIADB).
+    virtual bool runsOn(const QString &driver) const { return driver == driverName(); }
     virtual bool has(Storage::Capability capability) const = 0;
-    // The database as a connection form names it ("PostgreSQL"), its ConnectionSpec kind, the port its
-    // server listens on by default (-1: no server), and the driver option that bounds how long connecting
-    // may take, in seconds (empty: none).
+    // The database as a connection form names it ("PostgreSQL"), the port its server listens on by default
+    // (-1: no server), the driver option that bounds how long connecting may take, in seconds (empty: none),
+    // and the option that chooses whether and how TLS is used (PostgreSQL's sslmode; empty: none, TLS
+    // follows from the certificate files given).
     virtual QString displayName() const = 0;
-    virtual ConnectionSpec::Backend backend() const = 0;
     virtual int defaultPort() const { return -1; }
     virtual QString connectTimeoutOption() const { return {}; }
+    virtual QString tlsModeOption() const { return {}; }
 
     // Its URLs: the schemes that name this database (the first is the one written), a URL of one of them
     // read into a spec (`text` whole, scheme included; a clear error for a malformed one), and a spec written

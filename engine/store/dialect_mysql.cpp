@@ -32,7 +32,7 @@ Result<ConnectionSpec> mysqlSpecFromUrl(const QString &text)
         return Error(Error::InvalidArgument,
             QStringLiteral("malformed MySQL/MariaDB URL: use mysql://user:password@host:port/database"));
     ConnectionSpec spec;
-    spec.backend = ConnectionSpec::Backend::Mysql;
+    spec.driver = QStringLiteral("QMYSQL");
     spec.host = parsed.host();
     spec.port = parsed.port(3306);
     spec.user = parsed.userName();
@@ -92,6 +92,10 @@ class MysqlDialect final : public Dialect
 public:
     QString name() const override { return QStringLiteral("mysql"); }
     QString driverName() const override { return QStringLiteral("QMYSQL"); }
+    bool runsOn(const QString &driver) const override
+    {
+        return driver == driverName() || driver == QLatin1String("QMARIADB");
+    }
     QStringList urlSchemes() const override { return {QStringLiteral("mysql"), QStringLiteral("mariadb")}; }
     Result<ConnectionSpec> specFromUrl(const QString &text) const override { return mysqlSpecFromUrl(text); }
     QString urlOf(const ConnectionSpec &spec, const QString &password) const override
@@ -111,7 +115,6 @@ public:
         return names.value(option, option);
     }
     QString displayName() const override { return QStringLiteral("MySQL / MariaDB"); }
-    ConnectionSpec::Backend backend() const override { return ConnectionSpec::Backend::Mysql; }
     int defaultPort() const override { return 3306; }
     QString connectTimeoutOption() const override { return QStringLiteral("MYSQL_OPT_CONNECT_TIMEOUT"); }
     bool has(Storage::Capability c) const override

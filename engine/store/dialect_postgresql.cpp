@@ -60,7 +60,7 @@ Result<ConnectionSpec> postgresqlSpecFromUrl(const QString &text)
         return Error(Error::InvalidArgument,
             QStringLiteral("malformed PostgreSQL URL: use postgresql://user:password@host:port/database"));
     ConnectionSpec spec;
-    spec.backend = ConnectionSpec::Backend::Postgresql;
+    spec.driver = QStringLiteral("QPSQL");
     spec.host = parsed.host();
     spec.port = parsed.port(5432);
     if (!hosts.isEmpty()) { // libpq tries them in order (target_session_attrs picks among them)
@@ -113,9 +113,9 @@ public:
         return serverUrl(spec, password);
     }
     QString displayName() const override { return QStringLiteral("PostgreSQL"); }
-    ConnectionSpec::Backend backend() const override { return ConnectionSpec::Backend::Postgresql; }
     int defaultPort() const override { return 5432; }
     QString connectTimeoutOption() const override { return QStringLiteral("connect_timeout"); }
+    QString tlsModeOption() const override { return QStringLiteral("sslmode"); }
     bool has(Storage::Capability c) const override
     {
         switch (c) {

@@ -94,7 +94,6 @@ public:
             + (QDir::isAbsolutePath(path) ? path : QDir::current().absoluteFilePath(path));
     }
     QString displayName() const override { return QStringLiteral("SQLite"); }
-    ConnectionSpec::Backend backend() const override { return ConnectionSpec::Backend::Sqlite; }
     bool has(Storage::Capability c) const override
     {
         return c == Storage::Capability::LocalFile || c == Storage::Capability::ChangeCounter;

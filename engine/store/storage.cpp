@@ -55,12 +55,11 @@ Error unsupportedDriver(const QString &driver)
 // The dialect of the database at spec, when the outbox runs on it and Qt's driver for it is installed.
 Result<const Dialect *> dialectFor(const ConnectionSpec &spec)
 {
-    const Dialect *d = Dialect::forDriver(spec.driverName());
+    const Dialect *d = Dialect::forDriver(spec.driver);
     if (!d)
-        return unsupportedDriver(spec.driverName());
-    if (!QSqlDatabase::isDriverAvailable(spec.driverName()))
-        return Error(
-            Error::Unsupported, QStringLiteral("the Qt SQL driver %1 is not installed").arg(spec.driverName()));
+        return unsupportedDriver(spec.driver);
+    if (!QSqlDatabase::isDriverAvailable(spec.driver))
+        return Error(Error::Unsupported, QStringLiteral("the Qt SQL driver %1 is not installed").arg(spec.driver));
     return d;
 }
 
@@ -355,7 +354,7 @@ Result<std::unique_ptr<Storage>> Storage::open(const ConnectionSpec &spec, OpenM
     }
 
     const QString name = QStringLiteral("outbox-storage-%1").arg(g_connectionCounter.fetchAndAddRelaxed(1));
-    QSqlDatabase::addDatabase(spec.driverName(), name);
+    QSqlDatabase::addDatabase(spec.driver, name);
     // Owns the connection from here on, so every early return closes and removes it.
     auto connection = std::make_unique<detail::SqlConnection>(spec, name, *d);
     {
@@ -425,7 +424,7 @@ Result<ProbeResult> Storage::probe(const ConnectionSpec &spec)
     const QString name = QStringLiteral("outbox-probe-%1").arg(g_connectionCounter.fetchAndAddRelaxed(1));
     Result<ProbeResult> result = ProbeResult();
     {
-        QSqlDatabase db = QSqlDatabase::addDatabase(spec.driverName(), name);
+        QSqlDatabase db = QSqlDatabase::addDatabase(spec.driver, name);
         if (Error e = openConnection(db, *d, spec, false))
             result = e;
         else

@@ -53,8 +53,7 @@ void ConnectionController::openLocation(const QString &location)
 void ConnectionController::open(const ConnectionSpec &spec, Storage::OpenMode mode)
 {
     if (m_readOnly) {
-        if (mode == Storage::OpenMode::CreateIfMissing && spec.backend == ConnectionSpec::Backend::Sqlite
-            && !QFileInfo::exists(spec.database)) {
+        if (mode == Storage::OpenMode::CreateIfMissing && spec.isFile() && !QFileInfo::exists(spec.database)) {
             QMessageBox::information(m_parent, tr("Read-only"),
                 tr("Read-only: no new outbox is created (%1). Turn it off in View ▸ Read-only.").arg(spec.database));
             m_fromDialog = false;
@@ -116,7 +115,7 @@ void ConnectionController::openFileDialog(bool create)
 void ConnectionController::connectToServer(const ConnectionSpec &initial, const QString &error)
 {
     ConnectDialog dialog(m_parent);
-    if (initial.backend == ConnectionSpec::Backend::Postgresql || initial.backend == ConnectionSpec::Backend::Mysql)
+    if (ConnectDialog::offers(initial))
         dialog.setSpec(initial);
     dialog.setError(error);
     if (dialog.exec() != QDialog::Accepted)
@@ -185,7 +184,7 @@ void ConnectionController::rebuildRecentMenu()
             auto spec = ConnectionSpec::fromUrl(url);
             if (!spec.isOk())
                 return;
-            if (spec.value().backend != ConnectionSpec::Backend::Sqlite)
+            if (!spec.value().isFile())
                 connectToServer(spec.value()); // a server: asks for the password again
             else
                 open(spec.value(), Storage::OpenMode::AnyOutbox);

@@ -27,9 +27,7 @@ ConnectDialog::ConnectDialog(QWidget *parent) : QDialog(parent)
     form->addRow(tr("URL"), m_url);
     connect(m_url, &QLineEdit::textChanged, this, [this](const QString &text) {
         auto parsed = ConnectionSpec::fromUrl(text.trimmed());
-        if (!parsed.isOk()
-            || (parsed->backend != ConnectionSpec::Backend::Postgresql
-                && parsed->backend != ConnectionSpec::Backend::Mysql)) {
+        if (!parsed.isOk() || !offers(*parsed)) {
             m_url->setToolTip(parsed.isOk() ? tr("Not a database server's URL") : parsed.error().message());
             return;
         }
@@ -41,7 +39,7 @@ ConnectDialog::ConnectDialog(QWidget *parent) : QDialog(parent)
     // The database servers the engine runs on, with their names and default ports from their dialects.
     for (const outbox::detail::Dialect *d : outbox::detail::Dialect::all()) {
         if (d->has(outbox::Storage::Capability::ServerConnection))
-            m_server->addItem(d->displayName(), int(d->backend()));
+            m_server->addItem(d->displayName(), d->driverName());
     }
     m_host = new QLineEdit(QStringLiteral("localhost"), this);
     m_port = new QSpinBox(this);
@@ -54,8 +52,7 @@ ConnectDialog::ConnectDialog(QWidget *parent) : QDialog(parent)
             if (d != chosen && d->defaultPort() == m_port->value())
                 m_port->setValue(chosen->defaultPort());
         }
-        const bool mysql = chosen->backend() == ConnectionSpec::Backend::Mysql;
-        m_sslMode->setEnabled(!mysql);
+        m_sslMode->setEnabled(!chosen->tlsModeOption().isEmpty());
         m_extraOptions.clear(); // the other kind's options mean nothing to this one
     });
     form->addRow(tr("Server"), m_server);
@@ -102,9 +99,16 @@ void ConnectDialog::setError(const QString &error)
     m_error->setVisible(!error.isEmpty());
 }
 
+bool ConnectDialog::offers(const ConnectionSpec &spec)
+{
+    const outbox::detail::Dialect *d = outbox::detail::Dialect::forDriver(spec.driver);
+    return d && d->has(outbox::Storage::Capability::ServerConnection);
+}
+
 void ConnectDialog::setSpec(const ConnectionSpec &spec)
 {
-    m_server->setCurrentIndex(qMax(0, m_server->findData(int(spec.backend))));
+    m_server->setCurrentIndex(qMax(0, m_server->findData(spec.driver)));
+    const QString tlsMode = serverDialect()->tlsModeOption();
     // The connect options: the TLS mode to its box; the others kept as they were (a pasted URL's).
     QStringList extra;
     QString sslMode;
@@ -113,7 +117,7 @@ void ConnectDialog::setSpec(const ConnectionSpec &spec)
         QString value = option.section(QLatin1Char('='), 1).trimmed();
         if (value.size() >= 2 && value.startsWith(QLatin1Char('\'')) && value.endsWith(QLatin1Char('\'')))
             value = value.mid(1, value.size() - 2);
-        if (key == QLatin1String("sslmode"))
+        if (!tlsMode.isEmpty() && key == tlsMode)
             sslMode = value;
         else
             extra << option;
@@ -135,7 +139,7 @@ void ConnectDialog::setSpec(const ConnectionSpec &spec)
 const outbox::detail::Dialect *ConnectDialog::serverDialect() const
 {
     for (const outbox::detail::Dialect *d : outbox::detail::Dialect::all()) {
-        if (int(d->backend()) == m_server->currentData().toInt())
+        if (d->driverName() == m_server->currentData().toString())
             return d;
     }
     return outbox::detail::Dialect::all().constLast();
@@ -144,14 +148,14 @@ const outbox::detail::Dialect *ConnectDialog::serverDialect() const
 ConnectionSpec ConnectDialog::spec() const
 {
     ConnectionSpec s;
-    s.backend = ConnectionSpec::Backend(m_server->currentData().toInt());
+    s.driver = serverDialect()->driverName();
     QStringList options;
-    const bool mysql = s.backend == ConnectionSpec::Backend::Mysql;
+    const QString tlsMode = serverDialect()->tlsModeOption();
     const QString timeout = serverDialect()->connectTimeoutOption();
     if (!m_extraOptions.contains(timeout))
         options << timeout + QStringLiteral("=5"); // a dead host is told in seconds, not minutes
-    if (!mysql && !m_sslMode->currentData().toString().isEmpty())
-        options << QStringLiteral("sslmode='%1'").arg(m_sslMode->currentData().toString());
+    if (!tlsMode.isEmpty() && !m_sslMode->currentData().toString().isEmpty())
+        options << QStringLiteral("%1='%2'").arg(tlsMode, m_sslMode->currentData().toString());
     if (!m_extraOptions.isEmpty())
         options << m_extraOptions;
     s.options = options.join(QLatin1Char(';'));

@@ -23,6 +23,8 @@ class ConnectDialog : public QDialog
     Q_OBJECT
 public:
     explicit ConnectDialog(QWidget *parent = nullptr);
+    // Whether the spec names a database server of a kind this dialog offers (not a file, not another driver).
+    static bool offers(const ConnectionSpec &spec);
     void setSpec(const ConnectionSpec &spec);
     ConnectionSpec spec() const;
     // Why the last attempt failed, shown above the buttons (the fields are kept for another try).
