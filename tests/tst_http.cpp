@@ -5,6 +5,9 @@
 // paused while its answer arrives, headers, Standard Webhooks signatures, client certificates.
 // Backend-independent: SQLite outboxes only.
 
+#include "httpparse.h"
+#include "httpsender.h"
+#include "httpwrite.h"
 #include "receiver.h"
 #include "relayer.h"
 #include "sendevent.h"
@@ -233,6 +236,62 @@ private Q_SLOTS:
     {
         m_app.reset();
         m_storage.reset();
+    }
+
+    static QByteArray headTo(const QString &url)
+    {
+        RequestHeadOptions o;
+        o.target = QUrl(url);
+        return requestHead(o);
+    }
+
+    // The request bytes, without a socket: read back by the receiver's own parser and checked field by field.
+    void requestsAreWrittenAsHttpSays()
+    {
+        RequestHeadOptions o;
+        o.target = QUrl(QStringLiteral("http://app:p%40ss@b\u00fccher.example:8080/hooks/in?tenant=a%20b"));
+        o.headers = {{"X-Tenant", "blue"}};
+        const QByteArray head = requestHead(o);
+        QVERIFY2(head.startsWith("POST /hooks/in?tenant=a%20b HTTP/1.1\r\nHost: xn--bcher-kva.example:8080\r\n"), head);
+        QVERIFY2(head.contains("\r\nX-Tenant: blue\r\n"), head);
+        QVERIFY2(head.contains("\r\nAuthorization: Basic " + QByteArray("app:p@ss").toBase64() + "\r\n"), head);
+        // The operator's own Authorization replaces the URL's; a default port is not written; IPv6 in brackets.
+        o.headers.append(std::pair<QByteArray, QByteArray>("Authorization", "Bearer t"));
+        o.target = QUrl(QStringLiteral("https://u:p@[::1]:443/"));
+        const QByteArray v6 = requestHead(o);
+        QVERIFY2(v6.startsWith("POST / HTTP/1.1\r\nHost: [::1]\r\n"), v6);
+        QCOMPARE(v6.count("Authorization:"), 1);
+        // Through a proxy: the whole URL in the request line, without the credentials; the proxy's own.
+        o.target = QUrl(QStringLiteral("http://u:p@example.com/x"));
+        o.absoluteForm = true;
+        o.proxyUser = QStringLiteral("proxy");
+        o.proxyPassword = QStringLiteral("pw");
+        const QByteArray proxied = requestHead(o);
+        QVERIFY2(proxied.startsWith("POST http://example.com/x HTTP/1.1\r\n"), proxied);
+        QVERIFY2(proxied.contains("Proxy-Authorization: Basic " + QByteArray("proxy:pw").toBase64()), proxied);
+
+        HttpMessage m;
+        m.headers = {{"ce-id", "e1"}, {"ce-type", "order.created"}};
+        m.body = "{\"n\":1}";
+        const QByteArray key = "0123456789abcdef";
+        const QByteArray request = writeRequest(headTo(QStringLiteral("http://h/in")), m, key, "e1", 1700000000);
+        const ParsedRequest r = parseHttpRequest(request);
+        QCOMPARE(r.state, ParsedRequest::Complete);
+        QCOMPARE(r.consumed, request.size());
+        QCOMPARE(r.method, QByteArray("POST"));
+        QCOMPARE(r.target, QByteArray("/in"));
+        QCOMPARE(r.message.body, m.body);
+        QCOMPARE(r.message.header("ce-id"), QByteArray("e1"));
+        QCOMPARE(r.message.header("content-type"), QByteArray("application/octet-stream")); // none given
+        QCOMPARE(r.message.header("content-length"), QByteArray::number(m.body.size()));
+        QCOMPARE(r.message.header("webhook-timestamp"), QByteArray("1700000000"));
+        QCOMPARE(r.message.header("webhook-signature"), HttpSender::webhookSignature(key, "e1", 1700000000, m.body));
+        // Unsigned, with its own content type: no webhook headers, no second Content-Type.
+        m.headers.append(std::pair<QByteArray, QByteArray>("Content-Type", "application/json"));
+        const QByteArray plain = writeRequest(headTo(QStringLiteral("http://h/")), m);
+        QVERIFY(!plain.contains("webhook-"));
+        QCOMPARE(plain.count("Content-Type"), 1);
+        QCOMPARE(parseHttpRequest(plain).state, ParsedRequest::Complete);
     }
 
     // Node's http server delays its ACKs like any stock server: a client with Nagle on stalls 40 ms on every

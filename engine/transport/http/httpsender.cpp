@@ -2,6 +2,7 @@
 #include "httpsender.h"
 
 #include "httpparse.h"
+#include "httpwrite.h"
 #include "threadstate.h"
 
 #include <QDateTime>
@@ -142,7 +143,8 @@ public:
             }
             m_ssl.setAllowedNextProtocols({QByteArrayLiteral("http/1.1")});
         }
-        m_head = buildHeadTemplate();
+        m_head = requestHead({m_options.target, m_absoluteForm, m_options.headers,
+            m_absoluteForm ? m_proxy.user() : QString(), m_absoluteForm ? m_proxy.password() : QString()});
     }
 
     ~NetworkWorker() override
@@ -331,43 +333,6 @@ private:
                 this, [this] { qDeleteAll(std::exchange(m_dead, {})); }, Qt::QueuedConnection);
     }
 
-    // The request line's target and the headers every request shares.
-    QByteArray buildHeadTemplate() const
-    {
-        const QUrl &t = m_options.target;
-        QByteArray target = m_absoluteForm ? t.toEncoded(QUrl::RemoveUserInfo | QUrl::RemoveFragment)
-                                           : t.path(QUrl::FullyEncoded).toLatin1();
-        if (!m_absoluteForm) {
-            if (target.isEmpty())
-                target = "/";
-            if (t.hasQuery())
-                target += '?' + t.query(QUrl::FullyEncoded).toLatin1();
-        }
-        QByteArray head = "POST " + target + " HTTP/1.1\r\nHost: ";
-        const QByteArray host = QUrl::toAce(t.host());
-        head += t.host().contains(QLatin1Char(':')) ? '[' + t.host().toLatin1() + ']'
-                                                    : (host.isEmpty() ? t.host().toLatin1() : host);
-        if (t.port() > 0 && t.port() != (m_https ? 443 : 80))
-            head += ':' + QByteArray::number(t.port());
-        head += "\r\nUser-Agent: outbox-relayer\r\n";
-        bool authorization = false;
-        for (const auto &h : m_options.headers) {
-            head += h.first + ": " + h.second + "\r\n";
-            authorization = authorization || h.first.compare("authorization", Qt::CaseInsensitive) == 0;
-        }
-        // user:password@ in the URL: sent with the first request (never a first try without it).
-        if (!authorization && !t.userName().isEmpty())
-            head += "Authorization: Basic "
-                + (t.userName(QUrl::FullyDecoded) + QLatin1Char(':') + t.password(QUrl::FullyDecoded))
-                      .toUtf8()
-                      .toBase64()
-                + "\r\n";
-        if (m_absoluteForm && !m_proxy.user().isEmpty())
-            head += "Proxy-Authorization: Basic "
-                + (m_proxy.user() + QLatin1Char(':') + m_proxy.password()).toUtf8().toBase64() + "\r\n";
-        return head;
-    }
-
     void start(Connection *c, Job job)
     {
         if (!job.batch.isEmpty()) {
@@ -380,32 +345,15 @@ private:
                 job.message = cloudevents::encodeBatch(job.batch);
             }
         }
-        QByteArray request;
-        request.reserve(m_head.size() + job.message.body.size() + 512);
-        request += m_head;
-        bool contentType = false;
-        for (const auto &h : job.message.headers) {
-            request += h.first + ": " + h.second + "\r\n";
-            contentType = contentType || h.first.compare("content-type", Qt::CaseInsensitive) == 0;
-        }
-        if (!contentType && !job.message.body.isEmpty())
-            request += "Content-Type: application/octet-stream\r\n";
-        if (!m_options.signingKey.isEmpty()) {
-            const qint64 timestamp = QDateTime::currentSecsSinceEpoch();
-            request += "webhook-id: " + job.webhookId + "\r\nwebhook-timestamp: " + QByteArray::number(timestamp)
-                + "\r\nwebhook-signature: "
-                + HttpSender::webhookSignature(m_options.signingKey, job.webhookId, timestamp, job.message.body)
-                + "\r\n";
-        }
-        request += "Content-Length: " + QByteArray::number(job.message.body.size()) + "\r\n\r\n";
-        request += job.message.body;
+        QByteArray request = writeRequest(m_head, job.message, m_options.signingKey, job.webhookId,
+            m_options.signingKey.isEmpty() ? 0 : QDateTime::currentSecsSinceEpoch());
         c->busy = true;
         c->job = std::move(job);
         c->request = std::move(request);
         c->answer.clear();
         ++c->generation;
         if (c->connected)
-            writeRequest(c);
+            writeTo(c);
     }
 
     // The second half of a batch job, taken off it.
@@ -429,7 +377,7 @@ public:
     }
 
 private:
-    void writeRequest(Connection *c)
+    void writeTo(Connection *c)
     {
         c->clock.start();
         c->timer.start(m_options.timeoutMs);
@@ -443,7 +391,7 @@ private:
         c->socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
         c->timer.stop();
         if (c->busy)
-            writeRequest(c);
+            writeTo(c);
         else
             c->timer.start(kIdleConnectionMs);
     }
