@@ -2,6 +2,7 @@
 // The outbox tables: transactional enqueue, claims and leases, operator actions, paging and filters.
 
 #include "dialect.h"
+#include "fix.h"
 #include "sendevent.h"
 #include "storage.h"
 #include "testsupport.h"
@@ -275,6 +276,62 @@ private Q_SLOTS:
 
     // Issue 27, section 2: the console's latest failure is the newest by when it happened (a retried 500 of an
     // older row after a later row's final 404), with that attempt's error; and a retried event is ready since
+    // Edit & retry on a bare store: the fix is enqueued naming the original; the original is kept failed and
+    // resolved (its history naming the fix) or deleted; a fix that cannot be enqueued writes nothing.
+    void editAndRetryEnqueuesTheFix()
+    {
+        const ConnectionSpec path = freshPath();
+        auto s = testsupport::openStorage(path);
+        AppConnection app(path);
+        const QString a = enqueue(app.db());
+        const QString b = enqueue(app.db());
+        auto claimed = relay(s)->claim(QStringLiteral("r"), 2, 60000);
+        QVERIFY(claimed.isOk() && claimed->size() == 2);
+        QVERIFY(!relay(s)->complete(QStringLiteral("r"),
+            {record(claimed->at(0).sequence, EventStatus::Failed, 400, QStringLiteral("HTTP 400 bad amount")),
+                record(claimed->at(1).sequence, EventStatus::Failed, 400, QStringLiteral("HTTP 400 bad amount"))}));
+
+        OutboxEvent fix = *s->event(a);
+        fix.id = createEventId();
+        fix.data = R"({"n":2})";
+        fix.replayOf = a;
+        auto kept = enqueueFix(*s, fix, FixedOriginal::Resolve);
+        QVERIFY2(kept.isOk(), qPrintable(kept.isOk() ? QString() : kept.error().message()));
+        QCOMPARE(kept->id, fix.id);
+        QCOMPARE(kept->original, FixOutcome::Original::Resolved);
+        const OutboxEvent enqueued = *s->event(fix.id);
+        QCOMPARE(enqueued.status, EventStatus::Pending);
+        QCOMPARE(enqueued.replayOf, a);
+        QCOMPARE(enqueued.data, QByteArray(R"({"n":2})"));
+        QCOMPARE(s->event(a)->status, EventStatus::Failed);
+        const QList<Attempt> history = *s->attempts(a);
+        QVERIFY(!history.isEmpty());
+        QCOMPARE(fixOf(history.last().error), fix.id);
+
+        OutboxEvent second = *s->event(b);
+        second.id = createEventId();
+        second.replayOf = b;
+        auto deleted = enqueueFix(*s, second, FixedOriginal::Delete);
+        QVERIFY(deleted.isOk());
+        QCOMPARE(deleted->original, FixOutcome::Original::Deleted);
+        QCOMPARE(s->event(b).error().code(), Error::NotFound);
+        // Its original gone meanwhile: the fix is still enqueued, and says so.
+        second.id = createEventId();
+        auto late = enqueueFix(*s, second, FixedOriginal::Resolve);
+        QVERIFY(late.isOk());
+        QCOMPARE(late->original, FixOutcome::Original::NoLongerFailed);
+
+        const qint64 before = *s->countEvents({});
+        OutboxEvent bad = fix;
+        bad.id = createEventId();
+        bad.type.clear();
+        auto refused = enqueueFix(*s, bad, FixedOriginal::Delete);
+        QVERIFY(!refused.isOk());
+        QVERIFY2(refused.error().message().contains(QStringLiteral("type")), qPrintable(refused.error().message()));
+        QCOMPARE(*s->countEvents({}), before);
+        QCOMPARE(s->event(a)->status, EventStatus::Failed); // the original untouched
+    }
+
     // its retry, not since its creation.
     void latestFailureAndReadySinceFollowTime()
     {

@@ -8,6 +8,7 @@
 #include "eventbrowser.h"
 #include "eventactions.h"
 #include "eventmodel.h"
+#include "fix.h"
 #include "failuregroupsview.h"
 #include "operationspanel.h"
 #include "healthpanel.h"
@@ -743,71 +744,47 @@ QString MainWindow::enqueueRefusal() const
     return {};
 }
 
+// What became of the original of an edit & retry, in the operator's words.
+static QString originalText(const FixOutcome &r, FixedOriginal asked)
+{
+    switch (r.original) {
+    case FixOutcome::Original::None:
+        break;
+    case FixOutcome::Original::Deleted:
+        return QObject::tr("the original deleted");
+    case FixOutcome::Original::AlreadyGone:
+        return QObject::tr("the original was already gone");
+    case FixOutcome::Original::Resolved:
+        return QObject::tr("the original kept failed, marked resolved by the fix");
+    case FixOutcome::Original::NoLongerFailed:
+        return QObject::tr("the original is no longer failed (retried or gone meanwhile)");
+    case FixOutcome::Original::NotChanged:
+        return asked == FixedOriginal::Delete
+            ? QObject::tr("the original could not be deleted: %1").arg(r.error)
+            : QObject::tr("the original kept; it could not be marked resolved: %1").arg(r.error);
+    }
+    return {};
+}
+
 void MainWindow::enqueueComposed(const OutboxEvent &e)
 {
     if (!canEnqueue()) {
         composer()->showEnqueueResult(QString(), enqueueRefusal());
         return;
     }
-    const bool deleteOriginal = composer()->deleteOriginal();
-    struct Outcome
-    {
-        Result<QString> id = QString();
-        QString original; // a fix: what became of the original
-    };
-    m_session->call<Outcome>(
-        this,
-        [e, deleteOriginal](Storage &s) -> Outcome {
-            Outcome out;
-            QSqlDatabase db = s.database();
-            if (Error err = Storage::beginWrite(db)) {
-                out.id = err;
-                return out;
-            }
-            SendEventOptions o;
-            o.eventId = e.id;
-            o.contentType = e.contentType;
-            o.subject = e.subject;
-            o.orderingKey = e.orderingKey;
-            o.extensions = e.extensions;
-            o.replayOf = e.replayOf;
-            out.id = sendEventTransactional(db, e.type, e.source, e.data, o);
-            if (!out.id.isOk()) {
-                db.rollback();
-                return out;
-            }
-            if (!db.commit()) {
-                out.id = Error(Error::Database, QStringLiteral("cannot commit"));
-                return out;
-            }
-            if (e.replayOf.isEmpty())
-                return out;
-            // A fix: the original goes, or stays failed with the fix named in its history.
-            if (deleteOriginal) {
-                auto removed = s.remove({e.replayOf});
-                out.original = !removed.isOk()
-                    ? QObject::tr("the original could not be deleted: %1").arg(removed.error().message())
-                    : removed->changed == 1 ? QObject::tr("the original deleted")
-                                            : QObject::tr("the original was already gone");
-            } else {
-                const Result<bool> resolved = s.resolveFailed(e.replayOf, DetailPane::replacedNote(*out.id));
-                out.original = !resolved.isOk() ? QObject::tr("the original kept; it could not be marked resolved: %1")
-                                                      .arg(resolved.error().message())
-                    : resolved.value() ? QObject::tr("the original kept failed, marked resolved by the fix")
-                                       : QObject::tr("the original is no longer failed (retried or gone meanwhile)");
-            }
-            return out;
-        },
-        [this, e](const Outcome &r) {
-            const bool ok = r.id.isOk();
-            composer()->showEnqueueResult(ok ? r.id.value() : QString(), ok ? QString() : r.id.error().message());
+    const FixedOriginal original = composer()->deleteOriginal() ? FixedOriginal::Delete : FixedOriginal::Resolve;
+    m_session->call<Result<FixOutcome>>(
+        this, [e, original](Storage &s) { return enqueueFix(s, e, original); },
+        [this, e, original](const Result<FixOutcome> &r) {
+            const bool ok = r.isOk();
+            composer()->showEnqueueResult(ok ? r->id : QString(), ok ? QString() : r.error().message());
             if (ok && !e.replayOf.isEmpty()) {
-                composer()->resultLabel()->setText(
-                    tr("Enqueued the fix %1 of %2; %3").arg(r.id.value(), e.replayOf, r.original));
+                const QString what = originalText(*r, original);
+                composer()->resultLabel()->setText(tr("Enqueued the fix %1 of %2; %3").arg(r->id, e.replayOf, what));
                 composer()->stopFixing();
                 Operation op;
                 op.what = tr("Edit & retry");
-                op.scope = tr("failed event %1, replaced by %2; %3").arg(e.replayOf, r.id.value(), r.original);
+                op.scope = tr("failed event %1, replaced by %2; %3").arg(e.replayOf, r->id, what);
                 op.changed = 1;
                 m_actions->recordOperation(op);
             }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "detailpane.h"
 
+#include "fix.h"
+
 #include "cloudevents.h"
 #include "eventmodel.h"
 #include "jsonhighlighter.h"
@@ -144,20 +146,6 @@ void DetailPane::clear(const QString &message)
     m_copyId->setEnabled(false);
     m_copyData->setEnabled(false);
     m_copyEvent->setEnabled(false);
-}
-
-QString DetailPane::replacedNote(const QString &fixId)
-{
-    return QStringLiteral("replaced by %1 (edited)").arg(fixId);
-}
-
-QString DetailPane::fixOf(const QString &note)
-{
-    static const QString before = QStringLiteral("replaced by ");
-    static const QString after = QStringLiteral(" (edited)");
-    if (!note.startsWith(before) || !note.endsWith(after) || note.size() <= before.size() + after.size())
-        return {};
-    return note.mid(before.size(), note.size() - before.size() - after.size());
 }
 
 QString DetailPane::stateText(const OutboxEvent &e, const OutboxEvent &head, const QDateTime &now)

@@ -26,10 +26,6 @@ public:
     // Why the event is where it is: ready, backing off until when, parked behind which event, being sent…
     static QString stateText(const OutboxEvent &event, const OutboxEvent &blockingHead, const QDateTime &now);
     void clear(const QString &message = QString());
-    // The history entry an edit & retry writes into a failed original it keeps, and the fix's id read back
-    // from one (empty when the entry is another).
-    static QString replacedNote(const QString &fixId);
-    static QString fixOf(const QString &note);
     const OutboxEvent &event() const { return m_event; }
     bool hasEvent() const { return !m_event.id.isEmpty(); }
 

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+#include "fix.h"
+
+#include "sendevent.h"
+
+namespace outbox {
+
+Result<FixOutcome> enqueueFix(Storage &storage, const OutboxEvent &fix, FixedOriginal original)
+{
+    QSqlDatabase db = storage.database();
+    if (Error e = Storage::beginWrite(db))
+        return e;
+    SendEventOptions o;
+    o.eventId = fix.id;
+    o.contentType = fix.contentType;
+    o.subject = fix.subject;
+    o.orderingKey = fix.orderingKey;
+    o.extensions = fix.extensions;
+    o.replayOf = fix.replayOf;
+    Result<QString> id = sendEventTransactional(db, fix.type, fix.source, fix.data, o);
+    if (!id.isOk()) {
+        db.rollback();
+        return id.error();
+    }
+    if (!db.commit())
+        return Error(Error::Database, QStringLiteral("cannot commit"));
+    FixOutcome out;
+    out.id = id.value();
+    if (fix.replayOf.isEmpty())
+        return out;
+    if (original == FixedOriginal::Delete) {
+        auto removed = storage.remove({fix.replayOf});
+        if (!removed.isOk()) {
+            out.original = FixOutcome::Original::NotChanged;
+            out.error = removed.error().message();
+        } else {
+            out.original = removed->changed == 1 ? FixOutcome::Original::Deleted : FixOutcome::Original::AlreadyGone;
+        }
+        return out;
+    }
+    const Result<bool> resolved = storage.resolveFailed(fix.replayOf, replacedNote(out.id));
+    if (!resolved.isOk()) {
+        out.original = FixOutcome::Original::NotChanged;
+        out.error = resolved.error().message();
+    } else {
+        out.original = resolved.value() ? FixOutcome::Original::Resolved : FixOutcome::Original::NoLongerFailed;
+    }
+    return out;
+}
+
+QString replacedNote(const QString &fixId)
+{
+    return QStringLiteral("replaced by %1 (edited)").arg(fixId);
+}
+
+QString fixOf(const QString &note)
+{
+    static const QString before = QStringLiteral("replaced by ");
+    static const QString after = QStringLiteral(" (edited)");
+    if (!note.startsWith(before) || !note.endsWith(after) || note.size() <= before.size() + after.size())
+        return {};
+    return note.mid(before.size(), note.size() - before.size() - after.size());
+}
+
+} // namespace outbox
