@@ -405,6 +405,54 @@ private Q_SLOTS:
         QVERIFY2(r.err.contains("'ce-id'"), r.err.constData()); // the file named through the variable was read
     }
 
+    // retry --to: failed events sent once to another URL. Each arrival becomes sent; a refusal stays failed
+    // with the new error and exits 1; a malformed URL changes nothing.
+    void retryToSendsFailedEventsOnceElsewhere()
+    {
+        const QString a = enqueueOne();
+        const QString b = enqueueOne();
+        const QString c = enqueueOne();
+        Receiver broken;
+        QVERIFY(!broken.listen().isError());
+        ReceiverFaults gone;
+        gone.status = 404;
+        broken.setFaults(gone);
+        run({"relay", "--target", broken.url().toString(), "--drain"});
+        QCOMPARE(listJson({"--status", "failed"}).size(), 3);
+
+        Receiver fixed;
+        QVERIFY(!fixed.listen().isError());
+        Run r = run({"retry", "--to", fixed.url().toString(), a, b, "no-such-id"});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY2(r.out.contains("sent 2 of 3 to "), r.out.constData());
+        QVERIFY2(r.out.contains("failed again 0, skipped 1"), r.out.constData());
+        QCOMPARE(fixed.eventCount(), 2);
+        QCOMPARE(listJson({"--status", "sent"}).size(), 2);
+        QCOMPARE(listJson({"--status", "failed"}).size(), 1);
+
+        Receiver refusing;
+        QVERIFY(!refusing.listen().isError());
+        ReceiverFaults unprocessable;
+        unprocessable.status = 422;
+        refusing.setFaults(unprocessable);
+        r = run({"retry", "--to", refusing.url().toString(), "--all-failed"});
+        QCOMPARE(r.exitCode, 1);
+        QCOMPARE(r.errLines().size(), 1);
+        QVERIFY2(r.err.contains("1 failed again: HTTP 422"), r.err.constData());
+        const auto failed = listJson({"--status", "failed"});
+        QCOMPARE(failed.size(), 1);
+        QCOMPARE(failed.first().value("id").toString(), c);
+        QCOMPARE(failed.first().value("last_http_status").toInt(), 422);
+
+        const QByteArray before = fingerprint();
+        r = run({"retry", "--to", "ftp://example.com/x", c});
+        QCOMPARE(r.exitCode, 2);
+        QCOMPARE(r.errLines().size(), 1);
+        r = run({"retry", "--mode", "structured", c});
+        QCOMPARE(r.exitCode, 2);
+        QCOMPARE(fingerprint(), before);
+    }
+
     void relayOnceToAFailingTargetExitsNonZero()
     {
         const QString id = enqueueOne();

@@ -8,6 +8,7 @@
 #include "jsonl.h"
 
 #include "cloudevents.h"
+#include "deliveronce.h"
 #include "duration.h"
 #include "sendevent.h"
 
@@ -224,13 +225,81 @@ int cmdShow(const QStringList &args)
     return Done;
 }
 
+// retry --to URL: the failed events chosen, sent once to URL (see deliveronce.h).
+static int retryTo(Command &cmd)
+{
+    RelayerConfig config;
+    config.targetUrl = QUrl(cmd.value(QStringLiteral("to")), QUrl::StrictMode);
+    if (cmd.isSet(QStringLiteral("mode")) && !parseContentMode(cmd.value(QStringLiteral("mode")), &config.contentMode))
+        fail(BadUsage,
+            QStringLiteral("unknown --mode '%1': use binary, structured or batch")
+                .arg(cmd.value(QStringLiteral("mode"))));
+    if (const QString problem = config.problem(); !problem.isEmpty())
+        fail(BadUsage, problem);
+    auto storage = cmd.openStorage(Storage::OpenMode::AnyOutbox);
+    if (!storage->has(Storage::Capability::Relay))
+        fail(BadUsage, storage->relayRefusal());
+    QList<qint64> sequences;
+    int unknown = 0;
+    if (cmd.isSet(QStringLiteral("all-failed"))) {
+        if (!cmd.positional().isEmpty())
+            fail(BadUsage, QStringLiteral("give event ids or --all-failed, not both"));
+        EventFilter f;
+        f.status = EventStatus::Failed;
+        f.type = cmd.value(QStringLiteral("type"));
+        auto scanned =
+            storage->scanSequences(f, SortOrder{SortColumn::Sequence, false}, 1000, [&](const QList<qint64> &chunk) {
+                sequences += chunk;
+                return true;
+            });
+        if (!scanned.isOk())
+            fail(RuntimeFailure, scanned.error().message());
+    } else {
+        if (cmd.isSet(QStringLiteral("type")))
+            fail(BadUsage, QStringLiteral("--type goes with --all-failed"));
+        for (const QString &id : requireIds(cmd, QStringLiteral("retry"))) {
+            auto e = storage->event(id);
+            if (e.isOk())
+                sequences << e->sequence;
+            else if (e.error().code() == Error::NotFound)
+                ++unknown;
+            else
+                fail(RuntimeFailure, e.error().message());
+        }
+    }
+    const QString url = config.targetUrl.toDisplayString();
+    auto tally = deliverOnce(*storage, sequences, config, deliverOnceOwner(QStringLiteral("outboxctl-retry-to")),
+        QStringLiteral("manual retry to %1").arg(url));
+    if (!tally.isOk())
+        fail(RuntimeFailure, tally.error().message());
+    cli::printLine(QStringLiteral("sent %1 of %2 to %3, failed again %4, skipped %5")
+                       .arg(tally->arrived)
+                       .arg(sequences.size() + unknown)
+                       .arg(url)
+                       .arg(tally->failedAgain)
+                       .arg(tally->skipped + unknown));
+    if (tally->failedAgain > 0)
+        fail(RuntimeFailure, QStringLiteral("%1 failed again: %2").arg(tally->failedAgain).arg(tally->firstError));
+    return Done;
+}
+
 int cmdRetry(const QStringList &args)
 {
     Command cmd(QStringLiteral("retry"), QStringLiteral("Put failed events back to pending (same id)."));
     cmd.parser().addPositionalArgument(QStringLiteral("ids"), QStringLiteral("Event ids."), QStringLiteral("ID..."));
     cmd.addOption(QStringLiteral("all-failed"), QStringLiteral("Every failed event (with --type, of that type)."));
     cmd.addOption(QStringLiteral("type"), QStringLiteral("With --all-failed: only this type."), QStringLiteral("type"));
+    cmd.addOption(QStringLiteral("to"),
+        QStringLiteral("Send them once to this URL instead: each that arrives becomes sent, each other stays failed "
+                       "with the new error (the relay target is not changed)."),
+        QStringLiteral("url"));
+    cmd.addOption(QStringLiteral("mode"), QStringLiteral("With --to: binary (default), structured or batch."),
+        QStringLiteral("mode"));
     cmd.parse(args);
+    if (cmd.isSet(QStringLiteral("to")))
+        return retryTo(cmd);
+    if (cmd.isSet(QStringLiteral("mode")))
+        fail(BadUsage, QStringLiteral("--mode goes with --to"));
     auto storage = cmd.openStorage(Storage::OpenMode::AnyOutbox);
     if (cmd.isSet(QStringLiteral("all-failed"))) {
         if (!cmd.positional().isEmpty())

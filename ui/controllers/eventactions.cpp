@@ -2,13 +2,13 @@
 #include "eventactions.h"
 
 #include "cloudevents.h"
+#include "deliveronce.h"
 #include "httpsender.h"
 #include "relaystore.h"
 #include "session.h"
 #include "textutil.h"
 
 #include <QCheckBox>
-#include <QCoreApplication>
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QFormLayout>
@@ -22,8 +22,6 @@
 #include <QJsonObject>
 #include <QSaveFile>
 #include <QSpinBox>
-#include <QSysInfo>
-#include <QUuid>
 
 #include <memory>
 
@@ -467,11 +465,8 @@ void EventActions::retryTo(const QList<qint64> &sequences, const RelayerConfig &
     m_running = true;
     Q_EMIT progress(tr("Sending to %1…").arg(url));
     // An owner of this console alone: the lease keeps a second console from sending them at the same time.
-    const QString owner = QStringLiteral("console-retry-to@%1:%2:%3")
-                              .arg(QSysInfo::machineHostName())
-                              .arg(QCoreApplication::applicationPid())
-                              .arg(QUuid::createUuid().toString(QUuid::Id128).left(8));
-    const qint64 leaseMs = 2 * qint64(config.requestTimeoutMs) + 60000;
+    const QString owner = deliverOnceOwner(QStringLiteral("console-retry-to"));
+    const qint64 leaseMs = deliverOnceLeaseMs(config);
     const QString note = tr("manual retry to %1").arg(url);
     Operation op;
     op.what = tr("Retry to URL");
@@ -506,34 +501,12 @@ void EventActions::retryTo(const QList<qint64> &sequences, const RelayerConfig &
                         return;
                     const QList<HttpSender::Outcome> outcomes = *arrivedSoFar;
                     sender->deleteLater();
-                    QList<detail::DeliveryRecord> records;
-                    const QDateTime now = QDateTime::currentDateTimeUtc();
-                    int arrived = 0;
-                    QString firstError;
-                    for (const HttpSender::Outcome &o : outcomes) {
-                        if (o.released) {
-                            ++op.skipped; // never sent: the lease ran out first
-                            continue;
-                        }
-                        detail::DeliveryRecord r;
-                        r.sequence = o.sequence;
-                        r.attemptedAt = now;
-                        r.nextAttemptAt = now;
-                        r.httpStatus = o.result.httpStatus;
-                        r.durationMs = o.result.durationMs;
-                        if (o.result.outcome == DeliveryResult::Outcome::Sent) {
-                            r.newStatus = EventStatus::Sent;
-                            r.outcome = Attempt::Outcome::Sent;
-                            ++arrived;
-                        } else {
-                            r.newStatus = EventStatus::Failed;
-                            r.outcome = Attempt::Outcome::Failed;
-                            r.error = o.result.error;
-                            if (firstError.isEmpty())
-                                firstError = o.result.error;
-                        }
-                        records.append(r);
-                    }
+                    DeliverOnceTally tally;
+                    const QList<detail::DeliveryRecord> records =
+                        deliverOnceRecords(outcomes, QDateTime::currentDateTimeUtc(), tally);
+                    op.skipped += tally.skipped;
+                    const int arrived = tally.arrived;
+                    const QString firstError = tally.firstError;
                     m_session->call<Error>(
                         this,
                         [=](Storage &s) -> Error {
