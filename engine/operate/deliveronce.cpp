@@ -88,11 +88,10 @@ Result<DeliverOnceTally> deliverOnce(Storage &storage, const QList<qint64> &sequ
     if (!done)
         loop.exec();
     transport.reset();
-    const QList<detail::DeliveryRecord> records =
-        deliverOnceRecords(outcomes, QDateTime::currentDateTimeUtc(), tally);
+    const QList<detail::DeliveryRecord> records = deliverOnceRecords(outcomes, QDateTime::currentDateTimeUtc(), tally);
     if (Error e = relay->complete(owner, records))
-        return Error(e.code(), QStringLiteral("sent, but the results could not be written (they stay failed): %1")
-                                   .arg(e.message()));
+        return Error(e.code(),
+            QStringLiteral("sent, but the results could not be written (they stay failed): %1").arg(e.message()));
     return tally;
 }
 

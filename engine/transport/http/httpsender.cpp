@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "httpsender.h"
 
+#include "httpconnection.h"
 #include "httpparse.h"
 #include "httpwrite.h"
 #include "threadstate.h"
 
 #include <QDateTime>
-#include <QElapsedTimer>
 #include <QFile>
 #include <QLocale>
 #include <QLoggingCategory>
@@ -15,15 +15,11 @@
 #include <QPointer>
 #include <QQueue>
 #include <QSslConfiguration>
-#include <QSslError>
-#include <QSslSocket>
 #include <QThread>
-#include <QTimer>
 
 #include <atomic>
 #include <chrono>
-#include <map>
-#include <optional>
+#include <unordered_map>
 #include <memory>
 
 Q_LOGGING_CATEGORY(lcHttp, "outbox.http", QtCriticalMsg)
@@ -43,9 +39,6 @@ Q_LOGGING_CATEGORY(lcHttp, "outbox.http", QtCriticalMsg)
 namespace outbox {
 
 namespace {
-
-constexpr int kIdleConnectionMs = 4000; // below Node's 5 s keep-alive timeout, so we close first
-constexpr int kAnswerBodyGraceMs = 250; // after a 2xx status line, for its body to arrive
 
 bool envProxyExcluded(const QString &host)
 {
@@ -88,11 +81,6 @@ QNetworkProxy proxyFor(const QUrl &target, bool https)
     return QNetworkProxy(QNetworkProxy::NoProxy);
 }
 
-QString msText(qint64 ms)
-{
-    return QStringLiteral("%1 ms").arg(ms);
-}
-
 } // namespace
 
 // The network side of HttpSender, on its own thread: a queue of requests, at most `concurrency` of them
@@ -128,32 +116,31 @@ public:
     NetworkWorker(HttpSender *owner, const HttpSenderOptions &options)
         : m_owner(owner), m_options(options), m_concurrency(qMax(1, options.concurrency)), m_lowWaterMark(m_concurrency)
     {
-        m_https = m_options.target.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0;
-        m_port = quint16(m_options.target.port(m_https ? 443 : 80));
-        m_proxy = proxyFor(m_options.target, m_https);
+        HttpEndpoint &e = m_endpoint;
+        e.target = m_options.target;
+        e.https = e.target.scheme().compare(QLatin1String("https"), Qt::CaseInsensitive) == 0;
+        e.port = quint16(e.target.port(e.https ? 443 : 80));
+        e.proxy = proxyFor(e.target, e.https);
         // A plain-http target behind an HTTP proxy: the request goes to the proxy in absolute form.
-        m_absoluteForm = !m_https && m_proxy.type() == QNetworkProxy::HttpProxy;
-        if (m_https) {
-            m_ssl = QSslConfiguration::defaultConfiguration();
+        e.absoluteForm = !e.https && e.proxy.type() == QNetworkProxy::HttpProxy;
+        e.timeoutMs = m_options.timeoutMs;
+        if (e.https) {
+            e.ssl = QSslConfiguration::defaultConfiguration();
             if (!m_options.caCertificates.isEmpty())
-                m_ssl.addCaCertificates(m_options.caCertificates);
+                e.ssl.addCaCertificates(m_options.caCertificates);
             if (!m_options.clientCertificate.isNull()) {
-                m_ssl.setLocalCertificate(m_options.clientCertificate);
-                m_ssl.setPrivateKey(m_options.clientKey);
+                e.ssl.setLocalCertificate(m_options.clientCertificate);
+                e.ssl.setPrivateKey(m_options.clientKey);
             }
-            m_ssl.setAllowedNextProtocols({QByteArrayLiteral("http/1.1")});
+            e.ssl.setAllowedNextProtocols({QByteArrayLiteral("http/1.1")});
         }
-        m_head = requestHead({m_options.target, m_absoluteForm, m_options.headers,
-            m_absoluteForm ? m_proxy.user() : QString(), m_absoluteForm ? m_proxy.password() : QString()});
+        m_head = requestHead({e.target, e.absoluteForm, m_options.headers, e.absoluteForm ? e.proxy.user() : QString(),
+            e.absoluteForm ? e.proxy.password() : QString()});
     }
 
     ~NetworkWorker() override
     {
-        for (const auto &[id, c] : m_connections) {
-            c->socket->abort();
-            delete c->socket;
-            delete c;
-        }
+        qDeleteAll(m_connections);
         qDeleteAll(m_dead);
     }
 
@@ -185,23 +172,6 @@ private:
     {
         int remaining = 0;
     };
-    // One connection to the target, carrying one request at a time.
-    struct Connection
-    {
-        quint64 id = 0; // signals name their connection by id: a dropped one is not found
-        QSslSocket *socket = nullptr; // a QSslSocket in both cases; plain unless the target is https
-        QTimer timer; // connect deadline, request deadline, or idle close
-        bool connected = false; // ready to write (TLS handshake done for https)
-        bool busy = false;
-        Job job;
-        QByteArray request; // the bytes to write once connected
-        QByteArray answer; // bytes read of the current answer
-        QElapsedTimer clock; // since the request was written
-        QStringList tlsProblems;
-        quint64 generation = 0; // counts requests, so a late signal of an earlier one is ignored
-        std::optional<DeliveryResult> decided; // a 2xx status line arrived: delivered, whatever the body does
-        qint64 decidedAfterMs = 0;
-    };
 
     void pump()
     {
@@ -212,7 +182,7 @@ private:
                     break;
                 m_owner->m_held.store(false, std::memory_order_release);
             }
-            Connection *c = freeConnection();
+            HttpConnection *c = freeConnection();
             if (!c)
                 break;
             Job job = m_queue.dequeue();
@@ -239,13 +209,12 @@ private:
     }
 
     // An idle open connection, else a new one while fewer than `concurrency` exist.
-    Connection *freeConnection()
+    HttpConnection *freeConnection()
     {
-        for (const auto &[id, c] : m_connections) {
-            if (c->busy || !c->connected)
+        for (HttpConnection *c : m_connections) {
+            if (c->isBusy() || !c->isConnected())
                 continue;
-            // A connection the peer closed while idle, or on which it sent something unasked, is not reused.
-            if (c->socket->state() != QAbstractSocket::ConnectedState || c->socket->bytesAvailable() > 0) {
+            if (!c->isReusable()) {
                 dropConnection(c);
                 return freeConnection();
             }
@@ -253,87 +222,28 @@ private:
         }
         if (int(m_connections.size()) >= m_concurrency)
             return nullptr;
-        auto *c = new Connection;
-        c->id = ++m_nextConnection;
-        c->socket = new QSslSocket;
-        c->socket->setProxy(m_absoluteForm ? QNetworkProxy(QNetworkProxy::NoProxy) : m_proxy);
-        c->timer.setSingleShot(true);
-        c->timer.setTimerType(Qt::PreciseTimer);
-        m_connections.emplace(c->id, c);
-        const quint64 id = c->id;
-        QObject::connect(&c->timer, &QTimer::timeout, this, [this, id] {
-            if (Connection *c = find(id))
-                onTimer(c);
-        });
-        QObject::connect(c->socket, &QIODevice::readyRead, this, [this, id] {
-            if (Connection *c = find(id))
-                onReadyRead(c);
-        });
-        // Queued: a socket may report its end from inside a call of ours (write, flush, a wait).
-        QObject::connect(
-            c->socket, &QAbstractSocket::disconnected, this,
-            [this, id] {
-                if (Connection *c = find(id))
-                    onClosed(c, QString());
-            },
-            Qt::QueuedConnection);
-        QObject::connect(
-            c->socket, &QAbstractSocket::errorOccurred, this,
-            [this, id](QAbstractSocket::SocketError error) {
-                if (Connection *c = find(id); c && error != QAbstractSocket::RemoteHostClosedError)
-                    onClosed(c, c->socket->errorString());
-            },
-            Qt::QueuedConnection);
-        if (m_https) {
-            c->socket->setSslConfiguration(m_ssl);
-            c->socket->setPeerVerifyName(m_options.target.host());
-            QObject::connect(c->socket, &QSslSocket::sslErrors, this, [c](const QList<QSslError> &errors) {
-                for (const QSslError &e : errors)
-                    c->tlsProblems.append(e.errorString());
-            });
-            QObject::connect(c->socket, &QSslSocket::encrypted, this, [this, id] {
-                if (Connection *c = find(id))
-                    onConnected(c);
-            });
-        } else {
-            QObject::connect(c->socket, &QAbstractSocket::connected, this, [this, id] {
-                if (Connection *c = find(id))
-                    onConnected(c);
-            });
-        }
-        // Connecting has a deadline of its own; the request's starts when it is written.
-        c->timer.start(m_options.timeoutMs);
-        const QString host = m_absoluteForm ? m_proxy.hostName() : m_options.target.host();
-        const quint16 port = m_absoluteForm ? m_proxy.port() : m_port;
-        if (m_https)
-            c->socket->connectToHostEncrypted(host, port);
-        else
-            c->socket->connectToHost(host, port);
+        auto *c = new HttpConnection(
+            m_endpoint,
+            [this](
+                HttpConnection *c, const DeliveryResult &result, bool reusable) { finishRequest(c, result, reusable); },
+            [this](HttpConnection *c) { dropConnection(c); });
+        m_connections.append(c);
         return c;
     }
 
-    Connection *find(quint64 id) const
+    // Closes the connection. It may be dropped from inside one of its own calls, so the object goes later.
+    void dropConnection(HttpConnection *c)
     {
-        const auto it = m_connections.find(id);
-        return it == m_connections.end() ? nullptr : it->second;
-    }
-
-    // Closes the connection. It may be dropped from inside one of its own signals, so the objects go later.
-    void dropConnection(Connection *c)
-    {
-        m_connections.erase(c->id);
-        c->timer.stop();
-        c->socket->disconnect(this);
-        c->socket->abort();
-        c->socket->deleteLater();
-        c->socket = nullptr;
+        m_connections.removeOne(c);
+        m_jobs.erase(c);
+        c->close();
         m_dead.append(c);
         if (m_dead.size() == 1)
             QMetaObject::invokeMethod(
                 this, [this] { qDeleteAll(std::exchange(m_dead, {})); }, Qt::QueuedConnection);
     }
 
-    void start(Connection *c, Job job)
+    void start(HttpConnection *c, Job job)
     {
         if (!job.batch.isEmpty()) {
             job.message = cloudevents::encodeBatch(job.batch);
@@ -347,13 +257,8 @@ private:
         }
         QByteArray request = writeRequest(m_head, job.message, m_options.signingKey, job.webhookId,
             m_options.signingKey.isEmpty() ? 0 : QDateTime::currentSecsSinceEpoch());
-        c->busy = true;
-        c->job = std::move(job);
-        c->request = std::move(request);
-        c->answer.clear();
-        ++c->generation;
-        if (c->connected)
-            writeTo(c);
+        m_jobs[c] = std::move(job);
+        c->start(std::move(request));
     }
 
     // The second half of a batch job, taken off it.
@@ -377,178 +282,13 @@ public:
     }
 
 private:
-    void writeTo(Connection *c)
+    // A connection's request ended: its job's outcome goes back to the relayer.
+    void finishRequest(HttpConnection *c, const DeliveryResult &result, bool reusable)
     {
-        c->clock.start();
-        c->timer.start(m_options.timeoutMs);
-        c->socket->write(std::exchange(c->request, {}));
-        c->socket->flush();
-    }
-
-    void onConnected(Connection *c)
-    {
-        c->connected = true;
-        c->socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-        c->timer.stop();
-        if (c->busy)
-            writeTo(c);
-        else
-            c->timer.start(kIdleConnectionMs);
-    }
-
-    void onReadyRead(Connection *c)
-    {
-        if (!c->busy || c->request.size() > 0) {
-            // Nothing was asked: the connection is not in a state we can trust.
-            c->socket->readAll();
-            if (!c->busy)
-                dropConnection(c);
-            return;
-        }
-        c->answer += c->socket->readAll();
-        ParsedResponse r = parseHttpResponse(c->answer, false);
-        if (r.state == ParsedResponse::Incomplete) {
-            // A 2xx status line is the delivery: the receiver accepted the event. Its body gets a short grace to
-            // arrive (so the connection can be kept), then is discarded; it is never a reason to send again.
-            if (r.headComplete && r.status / 100 == 2 && !c->decided) {
-                c->decided = resultOf(r);
-                c->decidedAfterMs = c->clock.elapsed();
-                c->timer.start(kAnswerBodyGraceMs);
-            }
-            // A long body is not waited for: the status is known, the rest is not ours to keep.
-            if (!r.headComplete || c->answer.size() < kMaxAnswerHeadBytes + kMaxAnswerBodyRead)
-                return;
-            r = parseHttpResponse(c->answer, true);
-            r.keepAlive = false;
-        }
-        const bool reusable = r.state == ParsedResponse::Complete && r.keepAlive && r.consumed == c->answer.size();
-        finishRequest(c, resultOf(r), reusable);
-    }
-
-    void onClosed(Connection *c, const QString &error)
-    {
-        if (!c->busy) {
-            dropConnection(c);
-            return;
-        }
-        if (c->socket->bytesAvailable() > 0)
-            c->answer += c->socket->readAll();
-        DeliveryResult result;
-        if (!c->connected) {
-            if (!c->tlsProblems.isEmpty())
-                result =
-                    DeliveryResult::retry(QStringLiteral("TLS certificate of %1 not accepted: %2")
-                                              .arg(m_options.target.host(), c->tlsProblems.join(QStringLiteral("; "))));
-            else
-                result = DeliveryResult::retry(
-                    error.isEmpty() ? QStringLiteral("connection closed while connecting") : error);
-            result.cause = DeliveryResult::Cause::TargetUnavailable; // nothing of the event was sent
-            result.durationMs = 0;
-            finishRequest(c, result, false);
-            return;
-        }
-        if (c->request.size() > 0) {
-            // Closed before the request was written: nothing reached the receiver.
-            finishRequest(c,
-                DeliveryResult::retry(
-                    error.isEmpty() ? QStringLiteral("connection closed before the request was sent") : error),
-                false);
-            return;
-        }
-        if (c->decided) {
-            finishRequest(c, *c->decided, false);
-            return;
-        }
-        const ParsedResponse r = parseHttpResponse(c->answer, true);
-        if (r.state == ParsedResponse::Complete || r.headComplete) {
-            finishRequest(c, resultOf(r), false);
-            return;
-        }
-        QString why;
-        if (c->answer.isEmpty())
-            why = QStringLiteral("connection closed before an answer");
-        else if (r.state == ParsedResponse::Bad && r.error != "connection closed in the middle of the answer head")
-            why = QStringLiteral("malformed answer: %1").arg(QString::fromLatin1(r.error));
-        else
-            why = QStringLiteral("connection closed in the middle of the answer");
-        if (!error.isEmpty() && c->answer.isEmpty())
-            why += QStringLiteral(" (%1)").arg(error);
-        finishRequest(c, DeliveryResult::retry(why), false);
-    }
-
-    void onTimer(Connection *c)
-    {
-        if (!c->busy) {
-            dropConnection(c); // idle too long
-            return;
-        }
-        if (!c->connected) {
-            const QString host = m_absoluteForm ? m_proxy.hostName() : m_options.target.host();
-            DeliveryResult r = DeliveryResult::retry(
-                QStringLiteral("connecting to %1 timed out after %2").arg(host, msText(m_options.timeoutMs)));
-            r.cause = DeliveryResult::Cause::TargetUnavailable;
-            finishRequest(c, r, false);
-            return;
-        }
-        // An answer that arrived while this thread was not running (a paused process, a busy machine) is
-        // read before the request is called timed out.
-        const quint64 id = c->id, generation = c->generation;
-        auto answered = [&] {
-            c = find(id);
-            return !c || c->generation != generation || !c->busy;
-        };
-        c->socket->waitForReadyRead(0); // may read and finish the request through readyRead
-        if (answered())
-            return;
-        if (c->socket->bytesAvailable() > 0) {
-            onReadyRead(c);
-            if (answered())
-                return;
-        }
-        if (c->decided) { // the body's grace is over: delivered, and this connection is not reused
-            finishRequest(c, *c->decided, false);
-            return;
-        }
-        if (c->clock.elapsed() < m_options.timeoutMs) {
-            c->timer.start(int(m_options.timeoutMs - c->clock.elapsed()));
-            return;
-        }
-        DeliveryResult timedOut =
-            DeliveryResult::retry(QStringLiteral("timed out after %1").arg(msText(m_options.timeoutMs)));
-        timedOut.cause = DeliveryResult::Cause::Timeout;
-        finishRequest(c, timedOut, false);
-    }
-
-    DeliveryResult resultOf(const ParsedResponse &r) const
-    {
-        if (r.state == ParsedResponse::Bad && !r.headComplete)
-            return DeliveryResult::retry(QStringLiteral("malformed answer: %1").arg(QString::fromLatin1(r.error)));
-        if (r.status >= 200 && r.status < 300)
-            return DeliveryResult::sent(r.status); // the reason phrase, body and headers only matter otherwise
-        DeliveryResult result =
-            HttpSender::classify(r.status, r.reason, r.message.body, r.message.header("retry-after"));
-        if (r.status / 100 == 3)
-            result.error +=
-                QStringLiteral(" (redirect to '%1' not followed)").arg(QString::fromUtf8(r.message.header("location")));
-        return result;
-    }
-
-    void finishRequest(Connection *c, DeliveryResult result, bool reusable)
-    {
-        Job job = std::move(c->job);
-        c->job = {};
-        c->busy = false;
-        result.durationMs = c->clock.isValid() && c->request.isEmpty() ? c->clock.elapsed() : 0;
-        if (c->decided)
-            result.durationMs = c->decidedAfterMs; // until the status line, not the body's grace
-        c->decided.reset();
-        c->clock.invalidate();
-        c->request.clear();
-        c->answer.clear();
-        c->timer.stop();
-        if (reusable)
-            c->timer.start(kIdleConnectionMs);
-        else
+        auto it = m_jobs.find(c);
+        Job job = std::move(it->second);
+        m_jobs.erase(it);
+        if (!reusable)
             dropConnection(c);
         // A batch too large for the receiver: split it and send the halves at once; only one event that
         // is still too large fails.
@@ -584,15 +324,11 @@ private:
     int m_concurrency;
     int m_lowWaterMark;
     bool m_lowWaterSignalled = false;
-    bool m_https = false;
-    bool m_absoluteForm = false;
-    quint16 m_port = 0;
-    QNetworkProxy m_proxy;
-    QSslConfiguration m_ssl;
+    HttpEndpoint m_endpoint;
     QByteArray m_head;
-    std::map<quint64, Connection *> m_connections;
-    QList<Connection *> m_dead; // dropped, deleted on the next turn of the event loop
-    quint64 m_nextConnection = 0;
+    QList<HttpConnection *> m_connections;
+    std::unordered_map<HttpConnection *, Job> m_jobs; // the job of each busy connection
+    QList<HttpConnection *> m_dead; // dropped, deleted on the next turn of the event loop
     QQueue<Job> m_queue;
     QHash<quint64, Group> m_groups;
 };
