@@ -165,8 +165,9 @@ void HttpConnection::onClosed(const QString &error)
     DeliveryResult result;
     if (!m_connected) {
         if (!m_tlsProblems.isEmpty())
-            result = DeliveryResult::retry(QStringLiteral("TLS certificate of %1 not accepted: %2")
-                                               .arg(m_endpoint.target.host(), m_tlsProblems.join(QStringLiteral("; "))));
+            result =
+                DeliveryResult::retry(QStringLiteral("TLS certificate of %1 not accepted: %2")
+                                          .arg(m_endpoint.target.host(), m_tlsProblems.join(QStringLiteral("; "))));
         else
             result =
                 DeliveryResult::retry(error.isEmpty() ? QStringLiteral("connection closed while connecting") : error);
