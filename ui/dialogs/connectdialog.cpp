@@ -26,6 +26,10 @@ ConnectDialog::ConnectDialog(QWidget *parent) : QDialog(parent)
     m_url->setClearButtonEnabled(true);
     form->addRow(tr("URL"), m_url);
     connect(m_url, &QLineEdit::textChanged, this, [this](const QString &text) {
+        // A paste grows the text by more than a key does: only then does the focus move on to the password
+        // (a URL being typed must keep it, whether or not the window is active yet).
+        const bool pasted = text.size() - m_urlLength > 1;
+        m_urlLength = text.size();
         auto parsed = ConnectionSpec::fromUrl(text.trimmed());
         if (!parsed.isOk() || !offers(*parsed)) {
             m_url->setToolTip(parsed.isOk() ? tr("Not a database server's URL") : parsed.error().message());
@@ -33,7 +37,7 @@ ConnectDialog::ConnectDialog(QWidget *parent) : QDialog(parent)
         }
         m_url->setToolTip(QString());
         const QSignalBlocker blocker(m_url);
-        setSpec(*parsed);
+        fill(*parsed, pasted && !parsed->database.isEmpty());
     });
     m_server = new QComboBox(this);
     // The database servers the engine runs on, with their names and default ports from their dialects.
@@ -107,6 +111,11 @@ bool ConnectDialog::offers(const ConnectionSpec &spec)
 
 void ConnectDialog::setSpec(const ConnectionSpec &spec)
 {
+    fill(spec, !spec.database.isEmpty());
+}
+
+void ConnectDialog::fill(const ConnectionSpec &spec, bool toPassword)
+{
     m_server->setCurrentIndex(qMax(0, m_server->findData(spec.driver)));
     const QString tlsMode = serverDialect()->tlsModeOption();
     // The connect options: the TLS mode to its box; the others kept as they were (a pasted URL's).
@@ -130,8 +139,7 @@ void ConnectDialog::setSpec(const ConnectionSpec &spec)
     m_database->setText(spec.database);
     m_user->setText(spec.user);
     m_password->setText(spec.password);
-    // On to the password, unless the URL is being typed: the rest of it must not land in the password.
-    if (!spec.database.isEmpty() && !m_url->hasFocus())
+    if (toPassword)
         m_password->setFocus();
 }
 

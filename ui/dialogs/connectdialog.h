@@ -34,7 +34,10 @@ public:
 
 private:
     const detail::Dialect *serverDialect() const;
+    // The fields from a spec; `toPassword`: then on to the password (a pasted URL, a spec given whole).
+    void fill(const ConnectionSpec &spec, bool toPassword);
     QLineEdit *m_url; // a pasted postgresql:// or mysql:// URL fills the fields
+    qsizetype m_urlLength = 0; // its text's length before the last change
     QComboBox *m_sslMode;
     QString m_extraOptions; // connect options from a pasted URL beyond the TLS mode
     QLabel *m_error;
