@@ -60,9 +60,9 @@ Result<DeliverOnceTally> deliverOnce(Storage &storage, const QList<qint64> &sequ
 {
     if (const QString problem = config.problem(); !problem.isEmpty())
         return Error(Error::InvalidArgument, problem);
-    detail::RelayStore *relay = detail::relayStoreOf(storage);
-    if (!relay)
-        return Error(Error::Unsupported, storage.relayRefusal());
+    auto relay = detail::requireRelayStore(storage);
+    if (!relay.isOk())
+        return relay.error();
     DeliverOnceTally tally;
     auto taken = storage.takeFailed(owner, sequences, deliverOnceLeaseMs(config), note);
     if (!taken.isOk())
@@ -89,7 +89,7 @@ Result<DeliverOnceTally> deliverOnce(Storage &storage, const QList<qint64> &sequ
         loop.exec();
     transport.reset();
     const QList<detail::DeliveryRecord> records = deliverOnceRecords(outcomes, QDateTime::currentDateTimeUtc(), tally);
-    if (Error e = relay->complete(owner, records))
+    if (Error e = relay.value()->complete(owner, records))
         return Error(e.code(),
             QStringLiteral("sent, but the results could not be written (they stay failed): %1").arg(e.message()));
     return tally;

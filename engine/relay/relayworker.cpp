@@ -66,9 +66,10 @@ Error RelayWorker::open()
     auto storage = Storage::open(m_spec);
     if (!storage.isOk())
         return storage.error();
-    m_relay = detail::relayStoreOf(*storage.value());
-    if (!m_relay)
-        return Error(Error::Unsupported, storage.value()->relayRefusal());
+    auto relay = detail::requireRelayStore(*storage.value());
+    if (!relay.isOk())
+        return relay.error();
+    m_relay = relay.value();
     m_storage = std::move(storage.value());
     m_relay->setClaimTypes(m_claimInclude, m_claimExclude);
     m_transport = Transport::create(m_config, this);

@@ -75,5 +75,7 @@ protected:
 // The relayer's side of this storage's outbox, on the same connection; null where the outbox is not relayed
 // from here (a foreign format: Storage::relayRefusal() says why). Valid as long as the storage.
 RelayStore *relayStoreOf(Storage &storage);
+// The same, or the error that says why the outbox is not relayed from here (Error::Unsupported).
+Result<RelayStore *> requireRelayStore(Storage &storage);
 
 } // namespace outbox::detail

@@ -23,6 +23,13 @@ RelayStore *relayStoreOf(Storage &storage)
     return ours ? &ours->relayStore() : nullptr;
 }
 
+Result<RelayStore *> requireRelayStore(Storage &storage)
+{
+    if (RelayStore *relay = relayStoreOf(storage))
+        return relay;
+    return Error(Error::Unsupported, storage.relayRefusal());
+}
+
 void SqlRelayStore::setClaimTypes(const QStringList &include, const QStringList &exclude)
 {
     m_claimInclude = include;

@@ -62,10 +62,10 @@ Result<int> fillIfEmpty(Storage &storage)
         return e;
     // A delivery history: most were sent, some failed for good, some wait for a retry.
     const QString owner = QStringLiteral("demo-history");
-    detail::RelayStore *relay = detail::relayStoreOf(storage);
-    if (!relay)
-        return Error(Error::Unsupported, storage.relayRefusal());
-    auto claimed = relay->claim(owner, 200, 60000);
+    auto relay = detail::requireRelayStore(storage);
+    if (!relay.isOk())
+        return relay.error();
+    auto claimed = relay.value()->claim(owner, 200, 60000);
     if (!claimed.isOk())
         return claimed.error();
     QList<detail::DeliveryRecord> records;
@@ -93,9 +93,9 @@ Result<int> fillIfEmpty(Storage &storage)
         }
         records.append(r);
     }
-    if (Error e = relay->complete(owner, records))
+    if (Error e = relay.value()->complete(owner, records))
         return e;
-    if (Error e = relay->releaseAll(owner))
+    if (Error e = relay.value()->releaseAll(owner))
         return e;
     return kSamples;
 }

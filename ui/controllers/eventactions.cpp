@@ -429,10 +429,8 @@ void EventActions::takeOver(const RelayerInfo &gone)
     m_session->call<Result<int>>(
         this,
         [gone](Storage &s) -> Result<int> {
-            detail::RelayStore *relay = detail::relayStoreOf(s);
-            if (!relay)
-                return Error(Error::Unsupported, s.relayRefusal());
-            return relay->takeOver(gone);
+            auto relay = detail::requireRelayStore(s);
+            return relay.isOk() ? relay.value()->takeOver(gone) : Result<int>(relay.error());
         },
         [this, name](const Result<int> &r) {
             Operation op;
@@ -505,26 +503,23 @@ void EventActions::retryTo(const QList<qint64> &sequences, const RelayerConfig &
                     const QList<detail::DeliveryRecord> records =
                         deliverOnceRecords(outcomes, QDateTime::currentDateTimeUtc(), tally);
                     op.skipped += tally.skipped;
-                    const int arrived = tally.arrived;
-                    const QString firstError = tally.firstError;
                     m_session->call<Error>(
                         this,
                         [=](Storage &s) -> Error {
-                            detail::RelayStore *relay = detail::relayStoreOf(s);
-                            if (!relay)
-                                return Error(Error::Unsupported, s.relayRefusal());
-                            return relay->complete(owner, records);
+                            auto relay = detail::requireRelayStore(s);
+                            return relay.isOk() ? relay.value()->complete(owner, records) : relay.error();
                         },
                         [=](const Error &written) mutable {
-                            op.changed = written ? 0 : arrived;
-                            op.error = written ? written.message() : firstError;
-                            const int failedAgain = int(records.size()) - arrived;
+                            op.changed = written ? 0 : tally.arrived;
+                            op.error = written ? written.message() : tally.firstError;
                             QString summary = written
                                 ? tr("Sent to %1, but the results could not be written: %2 (they stay failed)")
                                       .arg(url, written.message())
-                                : tr("Sent %L1 of %L2 to %3").arg(arrived).arg(sequences.size()).arg(url);
-                            if (!written && failedAgain > 0)
-                                summary += tr("; %L1 failed again: %2").arg(failedAgain).arg(oneLine(firstError, 200));
+                                : tr("Sent %L1 of %L2 to %3").arg(tally.arrived).arg(sequences.size()).arg(url);
+                            if (!written && tally.failedAgain > 0)
+                                summary += tr("; %L1 failed again: %2")
+                                               .arg(tally.failedAgain)
+                                               .arg(oneLine(tally.firstError, 200));
                             if (!written && op.skipped > 0)
                                 summary += tr("; %L1 skipped (not failed, or held by another console)").arg(op.skipped);
                             finish(op, summary);
