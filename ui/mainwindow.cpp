@@ -15,7 +15,6 @@
 #include "liverefresh.h"
 #include "relayersview.h"
 #include "relaypanel.h"
-#include "sendevent.h"
 #include "session.h"
 #include "testerpanel.h"
 #include "textutil.h"
