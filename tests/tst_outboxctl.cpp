@@ -665,7 +665,7 @@ private Q_SLOTS:
         QTest::newRow("bad batch size") << QStringList{"relay", "--target", "http://127.0.0.1:9/", "--batch-size",
             "lots"} << true << "invalid batch-size 'lots'";
         QTest::newRow("malformed target")
-            << QStringList{"relay", "--target", "http//nohost", "--once"} << true << "--target";
+            << QStringList{"relay", "--target", "http//nohost", "--once"} << true << "malformed target URL";
         QTest::newRow("bad mode") << QStringList{"relay", "--target", "http://127.0.0.1:9/", "--mode", "carrier-pigeon"}
                                   << true << "unknown mode";
         QTest::newRow("bad duration") << QStringList{"cleanup", "--older-than", "7 parsecs"} << true

@@ -9,6 +9,7 @@
 #include <thread>
 #include "receiver.h"
 #include "relayer.h"
+#include "relayersettings.h"
 #include "sendevent.h"
 #include "testsupport.h"
 
@@ -857,6 +858,77 @@ private Q_SLOTS:
         c = config();
         c.batchSize = 0;
         QVERIFY(Relayer(m_app->db(), c).relayOnce().error.isError());
+    }
+
+    // outboxctl relay (flags, environment, config file) and the console's relay panel build their relayer from
+    // named settings the one way: numbers, files and routes mean the same and are refused the same.
+    void settingsBuildOneRelayer()
+    {
+        QTemporaryDir dir;
+        QHash<QString, QStringList> s;
+        auto build = [&s](RelayerConfig *c, QString *problem) {
+            return relayerConfigFromSettings([&s](const QString &name) { return s.value(name); }, c, problem);
+        };
+        auto write = [&dir](const char *name, const QByteArray &text, QFile::Permissions mode) {
+            const QString path = dir.filePath(QLatin1String(name));
+            QFile f(path);
+            if (!f.open(QIODevice::WriteOnly) || f.write(text) != text.size())
+                qFatal("cannot write %s", name);
+            f.close();
+            f.setPermissions(mode);
+            return path;
+        };
+        const auto ownerOnly = QFile::ReadOwner | QFile::WriteOwner;
+        s.insert("target", {"http://127.0.0.1:9/events"});
+        s.insert("mode", {"batch"});
+        s.insert("poll-interval", {"45000"}); // above the default longest idle wait, which follows it
+        s.insert("header", {"X-One: 1", "X-Two: 2"});
+        s.insert("header-file", {write("h", "# comment\nX-Three: 3\n", ownerOnly)});
+        s.insert("routes",
+            {write(
+                "routes", "[route orders]\ntypes = com.example.order.*\ntarget = http://127.0.0.1:9/o\n", ownerOnly)});
+        RelayerConfig c;
+        c.name = QStringLiteral("mine");
+        QString problem;
+        QVERIFY2(build(&c, &problem), qPrintable(problem));
+        QCOMPARE(c.name, QStringLiteral("mine")); // what the caller set stays
+        QCOMPARE(c.contentMode, ContentMode::Batch);
+        QCOMPARE(c.pollIntervalMs, 45000);
+        QCOMPARE(c.maxIdleBackoffMs, 45000);
+        QCOMPARE(c.batchSize, RelayerConfig().batchSize);
+        QCOMPARE(c.headers.size(), 3);
+        QCOMPARE(c.headers.at(2), std::make_pair(QByteArray("X-Three"), QByteArray("3")));
+        QCOMPARE(c.routes.size(), 2); // the file's, then the target as the default route
+        QCOMPARE(c.routes.at(1).types, QStringList{"*"});
+        QCOMPARE(c.routes.at(1).contentMode, ContentMode::Batch);
+
+        // Each refusal in one line naming the setting or file, and nothing of the config changed.
+        RelayerConfig before;
+        before.headers = {{"X-Mine", "m"}};
+        const QList<std::pair<QStringList, QString>> bad = {
+            {{"batch-size", "lots"}, "invalid batch-size 'lots'"},
+            {{"lease", "5"}, "invalid lease '5': expected a whole number from 300"},
+            {{"target", "http//nohost"}, "malformed target URL"},
+            {{"target", "ftp://127.0.0.1/x"}, "must be http:// or https://"},
+            {{"mode", "carrier-pigeon"}, "unknown mode 'carrier-pigeon'"},
+            {{"header", "no colon here"}, "header: expected a header"},
+            {{"header", "Host: evil.example"}, "Host"},
+            {{"header-file", write("open.headers", "X-Secret: s\n", ownerOnly | QFile::ReadOther)}, "chmod 600"},
+            {{"signing-secret-file", write("secret", "not a secret\n", ownerOnly)},
+                "does not hold a Standard Webhooks"},
+        };
+        for (const auto &[setting, expected] : bad) {
+            QHash<QString, QStringList> saved = s;
+            s.insert(setting.at(0), {setting.at(1)});
+            RelayerConfig d = before;
+            problem.clear();
+            QVERIFY2(!build(&d, &problem), qPrintable(setting.join(' ')));
+            QVERIFY2(problem.contains(expected), qPrintable(problem));
+            QVERIFY(!problem.contains('\n'));
+            QVERIFY(!problem.contains("X-Secret: s"));
+            QCOMPARE(d.headers, before.headers);
+            s = saved;
+        }
     }
 };
 

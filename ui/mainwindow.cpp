@@ -574,9 +574,8 @@ void MainWindow::retrySelectedTo()
     if (dialog.exec() != QDialog::Accepted)
         return;
     // The relayer's own check of a target (and of the certificate files it is sent with).
-    RelayerConfig config = m_relay->config();
-    config.targetUrl = QUrl(dialog.textValue().trimmed(), QUrl::StrictMode);
-    if (const QString problem = config.problem(); !problem.isEmpty()) {
+    RelayerConfig config;
+    if (QString problem; !m_relay->configFor(dialog.textValue().trimmed(), &config, &problem)) {
         QMessageBox::warning(this, tr("Retry to another URL"), problem);
         return;
     }

@@ -137,6 +137,14 @@ QString Command::setting(const QString &name) const
     return m_config.value(name); // null when absent
 }
 
+QStringList Command::settings(const QString &name) const
+{
+    if (m_parser.isSet(name))
+        return m_parser.values(name);
+    const QString one = setting(name);
+    return one.isNull() ? QStringList() : QStringList{one};
+}
+
 int Command::intValue(const QString &name, int defaultValue, int min, int max) const
 {
     const QString text = setting(name);

@@ -45,6 +45,8 @@ public:
     void loadConfig();
     QString setting(const QString &name) const;
     bool hasSetting(const QString &name) const { return !setting(name).isNull(); }
+    // Every value of a setting: the flag's (repeatable), else the one of the environment or the file.
+    QStringList settings(const QString &name) const;
     // A whole number setting within [min, max], or the default when absent.
     int intValue(const QString &name, int defaultValue, int min, int max) const;
     std::unique_ptr<outbox::Storage> openStorage(outbox::Storage::OpenMode mode) const;

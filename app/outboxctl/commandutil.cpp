@@ -105,7 +105,7 @@ int reportSummary(const ActionSummary &s, const QString &verb, const QString &sk
     return Done;
 }
 
-// The engine's secret-file and header readers, with their one-line errors as usage errors.
+// The engine's secret-file reader, with its one-line error as a usage error.
 QByteArray readSecretFile(const QString &path, const QString &what)
 {
     QByteArray content;
@@ -113,12 +113,4 @@ QByteArray readSecretFile(const QString &path, const QString &what)
     if (!outbox::readSecretFile(path, what, &content, &error))
         fail(BadUsage, error);
     return content;
-}
-
-std::pair<QByteArray, QByteArray> parseHeaderLine(const QByteArray &line, const QString &where)
-{
-    std::pair<QByteArray, QByteArray> header;
-    if (!outbox::parseHeaderLine(line, &header))
-        fail(BadUsage, QStringLiteral("%1: expected a header as \"Name: value\"").arg(where));
-    return header;
 }

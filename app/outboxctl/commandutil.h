@@ -39,6 +39,5 @@ EventFilter filterFrom(const Command &cmd);
 QStringList requireIds(const Command &cmd, const QString &what);
 // One line for an operator action: how many changed and why the rest were skipped; the exit code.
 int reportSummary(const ActionSummary &s, const QString &verb, const QString &skipReason);
-// The engine's secret-file and header readers, with their one-line errors as usage errors.
+// The engine's secret-file reader, with its one-line error as a usage error.
 QByteArray readSecretFile(const QString &path, const QString &what);
-std::pair<QByteArray, QByteArray> parseHeaderLine(const QByteArray &line, const QString &where);

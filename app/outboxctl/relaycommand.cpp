@@ -8,7 +8,7 @@
 #include "metricsserver.h"
 #include "relayer.h"
 #include "relaystore.h"
-#include "configfiles.h"
+#include "relayersettings.h"
 
 #include <QLoggingCategory>
 #include <QCoreApplication>
@@ -138,73 +138,16 @@ int cmdRelay(const QStringList &args)
     if (!cmd.positional().isEmpty())
         fail(BadUsage, QStringLiteral("unexpected argument '%1'").arg(cmd.positional().first()));
 
-    RelayerConfig config;
-    const QString target = cmd.setting(QStringLiteral("target"));
-    const QString routesFile = cmd.setting(QStringLiteral("routes"));
-    if (target.isEmpty() && routesFile.isEmpty())
+    // One way from settings to a relayer for this command, its service and the console (relayersettings.h).
+    if (cmd.setting(QStringLiteral("target")).isEmpty() && cmd.setting(QStringLiteral("routes")).isEmpty())
         fail(BadUsage,
             QStringLiteral(
                 "relay needs --target URL or --routes FILE (or OUTBOX_TARGET, or target = URL in --config)"));
-    if (!target.isEmpty()) {
-        config.targetUrl = QUrl(target, QUrl::StrictMode);
-        if (!config.targetUrl.isValid() || config.targetUrl.host().isEmpty())
-            fail(BadUsage,
-                QStringLiteral("malformed --target URL '%1': expected e.g. http://127.0.0.1:8080/events")
-                    .arg(QUrl(target).toDisplayString(QUrl::RemovePassword)));
-    }
-    if (cmd.hasSetting(QStringLiteral("mode"))
-        && !parseContentMode(cmd.setting(QStringLiteral("mode")), &config.contentMode))
-        fail(BadUsage,
-            QStringLiteral("unknown mode '%1': use binary, structured or batch")
-                .arg(cmd.setting(QStringLiteral("mode"))));
-    constexpr int maxInt = std::numeric_limits<int>::max();
-    config.batchSize = cmd.intValue(QStringLiteral("batch-size"), config.batchSize, 1, 100000);
-    config.pollIntervalMs = cmd.intValue(QStringLiteral("poll-interval"), config.pollIntervalMs, 1, maxInt);
-    config.maxRetries = cmd.intValue(QStringLiteral("max-retries"), config.maxRetries, 1, 1000000);
-    config.maxIdleBackoffMs =
-        cmd.intValue(QStringLiteral("max-backoff"), qMax(config.maxIdleBackoffMs, config.pollIntervalMs), 1, maxInt);
-    config.retryBackoffMs = cmd.intValue(QStringLiteral("retry-backoff"), config.retryBackoffMs, 0, maxInt);
-    config.maxRetryBackoffMs = cmd.intValue(
-        QStringLiteral("max-retry-backoff"), qMax(config.maxRetryBackoffMs, config.retryBackoffMs), 0, maxInt);
-    config.requestTimeoutMs = cmd.intValue(QStringLiteral("timeout"), config.requestTimeoutMs, 1, maxInt);
-    config.caCertificatesFile = cmd.setting(QStringLiteral("ca-file"));
-    config.concurrency = cmd.intValue(QStringLiteral("concurrency"), config.concurrency, 1, 1000);
-    config.maxBatchBytes = cmd.intValue(QStringLiteral("max-batch-bytes"), int(config.maxBatchBytes), 1024, maxInt);
-    config.clientCertificateFile = cmd.setting(QStringLiteral("client-cert"));
-    config.clientKeyFile = cmd.setting(QStringLiteral("client-key"));
-    if (!config.clientKeyFile.isEmpty())
-        readSecretFile(config.clientKeyFile, QStringLiteral("client key"));
-    QStringList headerLines = cmd.values(QStringLiteral("header"));
-    if (headerLines.isEmpty() && cmd.hasSetting(QStringLiteral("header")))
-        headerLines.append(cmd.setting(QStringLiteral("header")));
-    for (const QString &line : std::as_const(headerLines))
-        config.headers.append(parseHeaderLine(line.toUtf8(), QStringLiteral("--header")));
-    if (const QString file = cmd.setting(QStringLiteral("header-file")); !file.isEmpty()) {
-        QString error;
-        if (!outbox::readHeaderFile(file, &config.headers, &error))
-            fail(BadUsage, error);
-    }
-    if (const QString file = cmd.setting(QStringLiteral("signing-secret-file")); !file.isEmpty()) {
-        config.signingSecret = readSecretFile(file, QStringLiteral("signing secret file")).trimmed();
-        if (config.signingKey().isEmpty())
-            fail(BadUsage,
-                QStringLiteral(
-                    "the signing secret file '%1' does not hold a Standard Webhooks secret (whsec_ and base64)")
-                    .arg(file));
-    }
-    config.leaseDurationMs = cmd.intValue(QStringLiteral("lease"), config.leaseDurationMs, 300, maxInt);
-    if (!routesFile.isEmpty()) {
-        QString error;
-        if (!readRoutesFile(routesFile, &config.routes, &error))
-            fail(BadUsage, error);
-        // --target (with --mode and --concurrency) is the default route after those of the file.
-        if (!target.isEmpty())
-            config.routes.append(RelayRoute{QStringLiteral("default"), {QStringLiteral("*")}, config.targetUrl,
-                config.contentMode, config.concurrency, {}, {}});
-    }
+    RelayerConfig config;
     config.name = QStringLiteral("outboxctl");
     config.wakeOnDatabaseChange = !cmd.isSet(QStringLiteral("no-wake"));
-    if (const QString problem = config.problem(); !problem.isEmpty())
+    if (QString problem;
+        !relayerConfigFromSettings([&cmd](const QString &name) { return cmd.settings(name); }, &config, &problem))
         fail(BadUsage, problem);
 
     const bool once = cmd.isSet(QStringLiteral("once"));

@@ -3,7 +3,7 @@
 
 #include "relayer.h"
 #include "textutil.h"
-#include "configfiles.h"
+#include "relayersettings.h"
 
 #include <memory>
 
@@ -241,75 +241,57 @@ bool RelayPanel::confirmTarget()
     return true;
 }
 
-RelayerConfig RelayPanel::config() const
+// The panel's settings by the names outboxctl relay gives them (relayersettings.h). The secrets (the typed
+// header, the header, signing-secret and routes files) are read when the relayer is built, never kept.
+QHash<QString, QStringList> RelayPanel::settings(bool withSecrets) const
 {
-    RelayerConfig c;
-    c.targetUrl = QUrl(targetUrl(), QUrl::StrictMode);
-    c.contentMode = ContentMode(m_mode->currentData().toInt());
-    c.batchSize = m_batch->value();
-    c.pollIntervalMs = m_poll->value();
-    c.maxRetries = m_retries->value();
-    c.retryBackoffMs = m_backoff->value();
-    c.maxRetryBackoffMs = qMax(m_backoff->value(), m_backoffCap->value());
-    c.concurrency = m_concurrency->value();
-    c.requestTimeoutMs = m_timeout->value();
-    c.caCertificatesFile = m_caFile->text().trimmed();
-    c.clientCertificateFile = m_clientCert->text().trimmed();
-    c.clientKeyFile = m_clientKey->text().trimmed();
-    c.name = QStringLiteral("console");
-    return c;
+    QHash<QString, QStringList> s;
+    auto number = [&s](const char *name, const QSpinBox *box) {
+        s.insert(QLatin1String(name), {QString::number(box->value())});
+    };
+    s.insert(QStringLiteral("target"), {targetUrl()});
+    s.insert(QStringLiteral("mode"), {contentModeName(ContentMode(m_mode->currentData().toInt()))});
+    number("batch-size", m_batch);
+    number("poll-interval", m_poll);
+    number("max-retries", m_retries);
+    number("retry-backoff", m_backoff);
+    s.insert(QStringLiteral("max-retry-backoff"), {QString::number(qMax(m_backoff->value(), m_backoffCap->value()))});
+    number("concurrency", m_concurrency);
+    number("timeout", m_timeout);
+    s.insert(QStringLiteral("ca-file"), {m_caFile->text()});
+    s.insert(QStringLiteral("client-cert"), {m_clientCert->text()});
+    s.insert(QStringLiteral("client-key"), {m_clientKey->text()});
+    if (withSecrets) {
+        s.insert(QStringLiteral("header"), {m_header->text()});
+        s.insert(QStringLiteral("header-file"), {m_headerFile->text()});
+        s.insert(QStringLiteral("signing-secret-file"), {m_signingFile->text()});
+        s.insert(QStringLiteral("routes"), {m_routesFile->text()});
+    }
+    return s;
 }
 
-// The headers and signing secret, read from the fields and files now (never kept in settings).
-QString RelayPanel::readSecrets(RelayerConfig *c) const
+bool RelayPanel::configFor(const QString &target, RelayerConfig *c, QString *problem) const
 {
-    QString error;
-    if (const QByteArray line = m_header->text().trimmed().toUtf8(); !line.isEmpty()) {
-        std::pair<QByteArray, QByteArray> header;
-        if (!parseHeaderLine(line, &header))
-            return tr("The header must be written as \"Name: value\".");
-        c->headers.append(header);
-    }
-    if (const QString file = m_headerFile->text().trimmed();
-        !file.isEmpty() && !readHeaderFile(file, &c->headers, &error))
-        return error;
-    if (const QString file = m_routesFile->text().trimmed(); !file.isEmpty()) {
-        if (!readRoutesFile(file, &c->routes, &error))
-            return error;
-        if (!targetUrl().isEmpty())
-            c->routes.append(RelayRoute{QStringLiteral("default"), {QStringLiteral("*")}, c->targetUrl, c->contentMode,
-                c->concurrency, {}, {}});
-    }
-    if (const QString file = m_signingFile->text().trimmed(); !file.isEmpty()) {
-        if (!readSecretFile(file, tr("signing secret file"), &c->signingSecret, &error))
-            return error;
-        c->signingSecret = c->signingSecret.trimmed();
-    }
-    if (!c->clientKeyFile.isEmpty()) {
-        QByteArray unused;
-        if (!readSecretFile(c->clientKeyFile, tr("client key"), &unused, &error))
-            return error;
-    }
-    return {};
+    QHash<QString, QStringList> s = settings(false);
+    s.insert(QStringLiteral("target"), {target});
+    c->name = QStringLiteral("console");
+    return relayerConfigFromSettings([&s](const QString &name) { return s.value(name); }, c, problem);
 }
 
 bool RelayPanel::ensureRelayer()
 {
     if (m_relayer)
         return true;
-    RelayerConfig c = config();
+    RelayerConfig c;
+    c.name = QStringLiteral("console");
     QString problem;
+    const QHash<QString, QStringList> s = settings(true);
     if (!m_open)
         problem = tr("No outbox is open.");
     else if (targetUrl().isEmpty() && m_routesFile->text().trimmed().isEmpty())
         problem = tr("Set the target URL first (or start the receiver and use it as the target).");
-    else if (!targetUrl().isEmpty()
-        && (!c.targetUrl.isValid()
-            || (c.targetUrl.scheme() != QLatin1String("http") && c.targetUrl.scheme() != QLatin1String("https"))))
-        problem =
-            tr("'%1' is not an http:// or https:// URL.").arg(QUrl(targetUrl()).toDisplayString(QUrl::RemovePassword));
-    else if (problem = readSecrets(&c); problem.isEmpty())
-        problem = c.problem();
+    else
+        relayerConfigFromSettings([&s](const QString &name) { return s.value(name); }, &c, &problem);
     if (!problem.isEmpty()) {
         QMessageBox::warning(this, tr("Cannot relay"), problem);
         return false;

@@ -7,6 +7,7 @@
 #include <QDateTime>
 #include <QStringList>
 #include <QTimer>
+#include <QHash>
 #include <QMap>
 #include <QWidget>
 
@@ -50,9 +51,10 @@ public:
     // `localReceiver`: the console's own receiver, on a port of this run only: never saved as the target.
     void setTargetUrl(const QString &url, bool localReceiver = false);
     QString targetUrl() const;
-    // Reads the typed header and the header, signing and key files into c; empty, or why they cannot be used.
-    QString readSecrets(RelayerConfig *c) const;
-    RelayerConfig config() const;
+    // The relayer's settings sent to another target (retry to another URL): the mode, timeout and certificate
+    // files, not the headers, signing secret or routes, which belong to this panel's target. Built and checked
+    // the one way a relayer is (relayersettings.h); false, and why in one line, when they cannot be used.
+    bool configFor(const QString &target, RelayerConfig *c, QString *problem) const;
     State state() const { return m_state; }
 
     void start();
@@ -82,6 +84,9 @@ Q_SIGNALS:
     void controlsChanged(); // which of start, pause, stop and relay once can be used now
 
 private:
+    // The panel's settings by the names outboxctl relay gives them (relayersettings.h); withSecrets adds the
+    // typed header and the header, signing-secret and routes files.
+    QHash<QString, QStringList> settings(bool withSecrets) const;
     void setState(State state);
     // Connects to the target's host and port; then go(), or (nothing answers) go() if the operator says so.
     void checkTargetThen(const std::function<void()> &go);
