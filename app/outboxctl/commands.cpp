@@ -10,6 +10,7 @@
 #include "cloudevents.h"
 #include "deliveronce.h"
 #include "duration.h"
+#include "relayersettings.h"
 #include "sendevent.h"
 
 #include <QFile>
@@ -228,13 +229,13 @@ int cmdShow(const QStringList &args)
 // retry --to URL: the failed events chosen, sent once to URL (see deliveronce.h).
 static int retryTo(Command &cmd)
 {
+    // Built the one way a relayer is (relayersettings.h), from the target and mode given.
     RelayerConfig config;
-    config.targetUrl = QUrl(cmd.value(QStringLiteral("to")), QUrl::StrictMode);
-    if (cmd.isSet(QStringLiteral("mode")) && !parseContentMode(cmd.value(QStringLiteral("mode")), &config.contentMode))
-        fail(BadUsage,
-            QStringLiteral("unknown --mode '%1': use binary, structured or batch")
-                .arg(cmd.value(QStringLiteral("mode"))));
-    if (const QString problem = config.problem(); !problem.isEmpty())
+    config.name = QStringLiteral("outboxctl");
+    const QHash<QString, QStringList> settings = {{QStringLiteral("target"), {cmd.value(QStringLiteral("to"))}},
+        {QStringLiteral("mode"), cmd.values(QStringLiteral("mode"))}};
+    if (QString problem; !relayerConfigFromSettings(
+            [&settings](const QString &name) { return settings.value(name); }, &config, &problem))
         fail(BadUsage, problem);
     auto storage = cmd.openStorage(Storage::OpenMode::AnyOutbox);
     if (!storage->has(Storage::Capability::Relay))

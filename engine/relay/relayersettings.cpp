@@ -24,7 +24,7 @@ namespace {
 class SettingReader
 {
 public:
-    explicit SettingReader(const SettingLookup &lookup) : m_lookup(lookup) {}
+    explicit SettingReader(const SettingLookup &lookup) : m_lookup(lookup) { }
 
     QStringList values(const QString &name) const { return m_lookup(name); }
     // The last value given (a later source overrides), or a null string.
@@ -116,9 +116,9 @@ bool readSecrets(SettingReader &s, RelayerConfig *c)
             return s.fault(error);
         c->signingSecret = c->signingSecret.trimmed();
         if (c->signingKey().isEmpty())
-            return s.fault(
-                QStringLiteral("the signing secret file '%1' does not hold a Standard Webhooks secret (whsec_ and base64)")
-                    .arg(file));
+            return s.fault(QStringLiteral(
+                "the signing secret file '%1' does not hold a Standard Webhooks secret (whsec_ and base64)")
+                               .arg(file));
     }
     c->caCertificatesFile = s.text(QStringLiteral("ca-file")).trimmed();
     c->clientCertificateFile = s.text(QStringLiteral("client-cert")).trimmed();
@@ -141,8 +141,8 @@ bool readRoutes(SettingReader &s, RelayerConfig *c)
         return s.fault(error);
     // The target (with the mode and concurrency) is the default route after those of the file.
     if (!s.text(QStringLiteral("target")).trimmed().isEmpty())
-        c->routes.append(RelayRoute{QStringLiteral("default"), {QStringLiteral("*")}, c->targetUrl, c->contentMode,
-            c->concurrency, {}, {}});
+        c->routes.append(RelayRoute{
+            QStringLiteral("default"), {QStringLiteral("*")}, c->targetUrl, c->contentMode, c->concurrency, {}, {}});
     return true;
 }
 
