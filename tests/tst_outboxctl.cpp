@@ -152,6 +152,30 @@ private Q_SLOTS:
         QVERIFY(missing.err.contains("no event with id 'no-such-event'"));
     }
 
+    // list --search: the console's payload search (text, or a condition on the payload), newest first, with
+    // the other filters and the limit.
+    void listSearchFindsPayloads()
+    {
+        for (int i = 1; i <= 6; ++i)
+            enqueueOne({"--id", QStringLiteral("e%1").arg(i), "--data",
+                QStringLiteral(R"({"amount":%1,"note":"%2"})").arg(i * 50).arg(i % 2 ? "late" : "on time")});
+        auto ids = [this](const QStringList &args) {
+            QStringList found;
+            for (const QJsonObject &o : listJson(args))
+                found << o.value("id").toString();
+            return found.join(QLatin1Char(' '));
+        };
+        QCOMPARE(ids({"--search", "late"}), QStringLiteral("e5 e3 e1"));
+        QCOMPARE(ids({"--search", "data.amount >= 200"}), QStringLiteral("e6 e5 e4"));
+        QCOMPARE(ids({"--search", "data.amount >= 200", "--limit", "2"}), QStringLiteral("e6 e5"));
+        QCOMPARE(ids({"--search", "data.amount >= 200", "--after", "5"}), QStringLiteral("e6"));
+        QCOMPARE(ids({"--search", "data.amount >= 200", "--id", "e4"}), QStringLiteral("e4"));
+        QCOMPARE(ids({"--search", "data.amount > 1000"}), QString());
+        const Run table = run({"list", "--search", "on time"});
+        QCOMPARE(table.exitCode, 0);
+        QCOMPARE(table.out.count('\n'), 4); // the heading and three rows
+    }
+
     void enqueueDataFileKeepsBytes()
     {
         const QString file = m_dir.filePath(QStringLiteral("payload.csv"));

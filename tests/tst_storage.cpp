@@ -3,6 +3,7 @@
 
 #include "dialect.h"
 #include "fix.h"
+#include "search.h"
 #include "sendevent.h"
 #include "storage.h"
 #include "testsupport.h"
@@ -12,6 +13,7 @@
 #include <QProcess>
 #include <QRegularExpression>
 #include <QScopeGuard>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QSqlError>
 
@@ -276,6 +278,65 @@ private Q_SLOTS:
 
     // Issue 27, section 2: the console's latest failure is the newest by when it happened (a retried 500 of an
     // older row after a later row's final 404), with that attempt's error; and a retried event is ready since
+    // The payload search on a bare store: plain text and conditions, newest first, bounded to the newest
+    // events, combined with the other filters, and stopped when the caller has enough.
+    void payloadSearchFindsTextAndConditions()
+    {
+        const ConnectionSpec path = freshPath();
+        auto s = testsupport::openStorage(path);
+        AppConnection app(path);
+        QList<QString> ids;
+        for (int i = 1; i <= 30; ++i) {
+            const QJsonObject data{{"n", i}, {"note", i % 3 == 0 ? "late delivery" : "on time"}};
+            QSqlDatabase db = app.db();
+            auto id = sendEventTransactional(
+                db, i % 2 ? QStringLiteral("odd") : QStringLiteral("even"), QStringLiteral("/test"), data);
+            QVERIFY(id.isOk());
+            ids << *id;
+        }
+        auto run = [&](const PayloadSearch &search) {
+            QList<qint64> found;
+            const Error e = searchPayloads(
+                *s, search,
+                [&](const QList<qint64> &chunk) {
+                    found += chunk;
+                    return true;
+                },
+                [](int percent) { return percent >= 0 && percent <= 100; });
+            if (e)
+                qFatal("search failed: %s", qPrintable(e.message()));
+            QStringList n; // the payloads' n, in the order found
+            const QList<OutboxEvent> rows = *s->eventsBySequence(found, true);
+            for (const OutboxEvent &ev : rows)
+                n << QString::number(QJsonDocument::fromJson(ev.data)[QStringLiteral("n")].toInt());
+            std::sort(n.begin(), n.end(), [](const QString &a, const QString &b) { return a.toInt() > b.toInt(); });
+            return n.join(QLatin1Char(' '));
+        };
+        PayloadSearch search;
+        search.text = "late";
+        QCOMPARE(run(search), QStringLiteral("30 27 24 21 18 15 12 9 6 3"));
+        search.text = "data.n >= 26";
+        QCOMPARE(run(search), QStringLiteral("30 29 28 27 26"));
+        search.text = "data.note ~ LATE"; // any case
+        search.filter.type = QStringLiteral("odd");
+        QCOMPARE(run(search), QStringLiteral("27 21 15 9 3"));
+        search.filter = {};
+        search.text = "data.n < 3";
+        QCOMPARE(run(search), QStringLiteral("2 1"));
+        search.range = 10; // only the newest ten events are looked at (where sequences rise with insertion)
+        QCOMPARE(run(search), s->has(Storage::Capability::SequenceWindows) ? QString() : QStringLiteral("2 1"));
+        search.range = 0;
+        search.text = "on time"; // 20 events; a caller that has enough stops the search, which is no error
+        int calls = 0;
+        QVERIFY(!searchPayloads(*s, search, [&calls](const QList<qint64> &) { return ++calls > 1; }, {}));
+        QCOMPARE(calls, 1);
+        search.text = "nothing has this";
+        QCOMPARE(run(search), QString());
+        search.text.clear(); // no text: every event of the filter, in the order asked
+        search.filter.type = QStringLiteral("even");
+        QCOMPARE(run(search).count(QLatin1Char(' ')) + 1, 15);
+    }
+
     // Edit & retry on a bare store: the fix is enqueued naming the original; the original is kept failed and
     // resolved (its history naming the fix) or deleted; a fix that cannot be enqueued writes nothing.
     void editAndRetryEnqueuesTheFix()

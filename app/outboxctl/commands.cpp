@@ -11,6 +11,7 @@
 #include "deliveronce.h"
 #include "duration.h"
 #include "relayersettings.h"
+#include "search.h"
 #include "sendevent.h"
 
 #include <QFile>
@@ -149,6 +150,10 @@ int cmdList(const QStringList &args)
         QStringLiteral("seq"));
     cmd.addOption(
         QStringLiteral("limit"), QStringLiteral("At most this many events (default 100)."), QStringLiteral("n"));
+    cmd.addOption(QStringLiteral("search"),
+        QStringLiteral("Only events whose payload holds this text, or meets a condition such as "
+                       "\"data.amount >= 100\" (the console's search); newest first."),
+        QStringLiteral("text"));
     cmd.addOption(QStringLiteral("json"), QStringLiteral("One JSON object per line."));
     cmd.parse(args);
     if (!cmd.positional().isEmpty())
@@ -160,7 +165,36 @@ int cmdList(const QStringList &args)
     page.afterSequence = cmd.intValue(QStringLiteral("after"), 0, 0, std::numeric_limits<int>::max());
     page.includeData = false;
     auto storage = cmd.openStorage(Storage::OpenMode::AnyOutbox);
-    auto events = storage->listEvents(filter, page);
+    Result<QList<OutboxEvent>> events = QList<OutboxEvent>();
+    if (cmd.isSet(QStringLiteral("search"))) {
+        // The console's payload search (search.h), newest first, stopped at the limit.
+        PayloadSearch search;
+        search.filter = filter;
+        search.filter.sequenceAbove = page.afterSequence;
+        search.text = cmd.value(QStringLiteral("search")).toUtf8();
+        QList<qint64> found;
+        QHash<qint64, qsizetype> rank;
+        const Error e = searchPayloads(*storage, search,
+            [&](const QList<qint64> &chunk) {
+                for (qint64 seq : chunk) {
+                    if (found.size() >= page.limit)
+                        return false;
+                    rank.insert(seq, found.size());
+                    found.append(seq);
+                }
+                return found.size() < page.limit;
+            },
+            {});
+        if (e)
+            fail(RuntimeFailure, e.message());
+        events = storage->eventsBySequence(found, false);
+        if (events.isOk()) // in the order found
+            std::sort(events->begin(), events->end(), [&rank](const OutboxEvent &a, const OutboxEvent &b) {
+                return rank.value(a.sequence) < rank.value(b.sequence);
+            });
+    } else {
+        events = storage->listEvents(filter, page);
+    }
     if (!events.isOk())
         fail(RuntimeFailure, events.error().message());
     const bool json = cmd.isSet(QStringLiteral("json"));

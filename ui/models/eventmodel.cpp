@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "eventmodel.h"
 
-#include "jsonquery.h"
+#include "search.h"
 #include "session.h"
 #include "textutil.h"
 #include "tones.h"
@@ -17,7 +17,6 @@ constexpr int kFirstChunk = 500; // rows streamed before the first rows are show
 constexpr int kChunk = 50000; // rows per later delivery
 constexpr int kFetchBatch = 400; // row attributes fetched per query
 constexpr int kCacheLimit = 20000; // cached rows kept at most
-constexpr qint64 kSearchWindow = 20000; // sequence numbers scanned per step of a payload search
 } // namespace
 
 EventTableModel::EventTableModel(Session *session, QObject *parent) : QAbstractTableModel(parent), m_session(session)
@@ -144,43 +143,24 @@ void EventTableModel::startScan(bool swap)
     setLoading(true);
     QPointer<EventTableModel> self(this);
     Session *session = m_session;
-    const EventFilter filter = m_filter;
-    const SortOrder order = m_order;
-    const QByteArray text = m_searchText;
-    const qint64 range = m_searchRange;
+    PayloadSearch search;
+    search.filter = m_filter;
+    search.order = m_order;
+    search.text = m_searchText;
+    search.range = m_searchRange;
     const std::shared_ptr<const QSet<qint64>> restriction = m_restriction;
-    // `data.path = value` and the like: the database narrows the rows by the path's last key, and each
-    // candidate's payload is parsed and compared here.
-    const std::optional<JsonQuery> query = JsonQuery::parse(QString::fromUtf8(text));
-    const QByteArray contains = query ? query->prefilter() : text;
 
     m_session->post([=](Storage &storage) {
         QList<qint64> pending;
         bool first = true;
-        QString error;
         auto live = [&] { return current->load() == generation; };
-        auto sink = [&](const QList<qint64> &chunk) {
+        auto found = [&](const QList<qint64> &chunk) {
             if (!live())
                 return false;
-            QList<qint64> kept;
             for (qint64 seq : chunk) {
                 if (!restriction || restriction->contains(seq))
-                    kept.append(seq);
+                    pending.append(seq);
             }
-            if (query && !kept.isEmpty()) {
-                auto rows = storage.eventsBySequence(kept, true);
-                if (!rows.isOk()) {
-                    error = rows.error().message();
-                    return false;
-                }
-                QSet<qint64> matching;
-                for (const OutboxEvent &e : rows.value()) {
-                    if (query->matches(e.data))
-                        matching.insert(e.sequence);
-                }
-                kept.removeIf([&](qint64 seq) { return !matching.contains(seq); });
-            }
-            pending += kept;
             if (!swap && pending.size() >= (first ? kFirstChunk : kChunk)) {
                 first = false;
                 session->deliver([self, generation, rows = pending] {
@@ -191,44 +171,19 @@ void EventTableModel::startScan(bool swap)
             }
             return true;
         };
-        if (text.isEmpty() || !storage.has(Storage::Capability::SequenceWindows)) {
-            // Without sequences that rise with insertion (a foreign table on a server), a search is one scan
-            // of every matching row, with no range.
-            EventFilter f = filter;
-            f.payloadContains = contains;
-            auto scanned = storage.scanSequences(f, text.isEmpty() ? order : SortOrder{}, 1000, sink);
-            if (!scanned.isOk() && error.isEmpty())
-                error = scanned.error().message();
-        } else {
-            // A bounded payload search: windows of sequence numbers, newest first, with progress in between.
-            auto top = storage.maxSequence();
-            if (!top.isOk()) {
-                error = top.error().message();
-            } else {
-                const qint64 high = filter.sequenceAtMost > 0 ? qMin(filter.sequenceAtMost, top.value()) : top.value();
-                const qint64 low = qMax<qint64>(qMax<qint64>(0, filter.sequenceAbove), range > 0 ? high - range : 0);
-                EventFilter window = filter;
-                window.payloadContains = contains;
-                for (qint64 hi = high; hi > low && live(); hi -= kSearchWindow) {
-                    window.sequenceAtMost = hi;
-                    window.sequenceAbove = qMax(low, hi - kSearchWindow);
-                    auto scanned = storage.scanSequences(window, SortOrder{}, 1000, sink);
-                    if (!scanned.isOk() || !error.isEmpty()) {
-                        if (error.isEmpty())
-                            error = scanned.error().message();
-                        break;
-                    }
-                    const int percent = high > low ? int(100 * (high - window.sequenceAbove) / (high - low)) : 100;
-                    session->deliver([self, generation, rows = pending, percent] {
-                        if (!self || self->m_generation->load() != generation)
-                            return;
-                        self->appendChunk(generation, rows);
-                        Q_EMIT self->searchProgress(percent);
-                    });
-                    pending.clear();
-                }
-            }
-        }
+        auto progress = [&](int percent) {
+            if (!live())
+                return false;
+            session->deliver([self, generation, rows = pending, percent] {
+                if (!self || self->m_generation->load() != generation)
+                    return;
+                self->appendChunk(generation, rows);
+                Q_EMIT self->searchProgress(percent);
+            });
+            pending.clear();
+            return true;
+        };
+        const QString error = searchPayloads(storage, search, found, progress).message();
         if (!live())
             return;
         session->deliver([self, generation, rows = pending, swap, error] {
