@@ -477,6 +477,65 @@ private Q_SLOTS:
         QCOMPARE(fingerprint(), before);
     }
 
+    // fix: edit & retry from the command line. The corrected copy is enqueued with a new id naming the
+    // original, which stays failed and resolved (its history names the fix) or is deleted; the fix is what a
+    // relayer then delivers. A pending event, an unknown id or bad JSON changes nothing.
+    void fixEnqueuesACorrectedCopy()
+    {
+        const QString a = enqueueOne({"--ext", "tenant=shop"});
+        const QString b = enqueueOne({"--key", "cust-2"});
+        Receiver refusing;
+        QVERIFY(!refusing.listen().isError());
+        ReceiverFaults bad;
+        bad.status = 400;
+        refusing.setFaults(bad);
+        run({"relay", "--target", refusing.url().toString(), "--drain"});
+        QCOMPARE(listJson({"--status", "failed"}).size(), 2);
+
+        Run r = run({"fix", a, "--data", R"({"n":2})", "--type", "com.example.fixed"});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY(r.err.isEmpty());
+        const QString fixId = QString::fromUtf8(r.out.trimmed());
+        QVERIFY(!fixId.isEmpty() && fixId != a);
+        const QJsonObject fix = listJson({"--id", fixId}).value(0);
+        QCOMPARE(fix.value("status").toString(), QStringLiteral("pending"));
+        QCOMPARE(fix.value("type").toString(), QStringLiteral("com.example.fixed"));
+        QCOMPARE(fix.value("replay_of").toString(), a);
+        QCOMPARE(fix.value("extensions").toObject().value("tenant").toString(), QStringLiteral("shop"));
+        const Run shown = run({"show", a});
+        QVERIFY2(
+            shown.out.contains(QStringLiteral("replaced by %1 (edited)").arg(fixId).toUtf8()), shown.out.constData());
+        QCOMPARE(listJson({"--id", a}).value(0).value("status").toString(), QStringLiteral("failed"));
+
+        // The fix is what arrives.
+        Receiver fine;
+        QVERIFY(!fine.listen().isError());
+        QCOMPARE(run({"relay", "--target", fine.url().toString(), "--drain"}).exitCode, 0);
+        QCOMPARE(fine.eventCount(), 1);
+        QCOMPARE(fine.requests().first().decoded.events.first().event.type, QStringLiteral("com.example.fixed"));
+        QCOMPARE(fine.requests().first().decoded.events.first().event.data, QByteArray(R"({"n":2})"));
+
+        r = run({"fix", b, "--delete-original", "--data", R"({"n":3})"});
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(listJson({"--id", b}).size(), 0);
+        const QJsonObject second = listJson({"--id", QString::fromUtf8(r.out.trimmed())}).value(0);
+        QCOMPARE(second.value("key").toString(), QStringLiteral("cust-2")); // the original's attributes are kept
+        QCOMPARE(second.value("status").toString(), QStringLiteral("pending"));
+
+        const QByteArray before = fingerprint();
+        const QString pending = enqueueOne();
+        const QByteArray withPending = fingerprint();
+        QVERIFY(before != withPending);
+        for (const QStringList &args : {QStringList{"fix", pending}, QStringList{"fix", "no-such-id"},
+                 QStringList{"fix", a, "--data", "{bad"}, QStringList{"fix", a, b}}) {
+            r = run(args);
+            QVERIFY2(r.exitCode != 0, qPrintable(args.join(' ')));
+            QCOMPARE(r.errLines().size(), 1);
+            QCOMPARE(fingerprint(), withPending);
+        }
+        QVERIFY(run({"fix", pending}).err.contains("is pending, not failed"));
+    }
+
     void relayOnceToAFailingTargetExitsNonZero()
     {
         const QString id = enqueueOne();

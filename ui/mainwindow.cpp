@@ -742,28 +742,6 @@ QString MainWindow::enqueueRefusal() const
     return {};
 }
 
-// What became of the original of an edit & retry, in the operator's words.
-static QString originalText(const FixOutcome &r, FixedOriginal asked)
-{
-    switch (r.original) {
-    case FixOutcome::Original::None:
-        break;
-    case FixOutcome::Original::Deleted:
-        return QObject::tr("the original deleted");
-    case FixOutcome::Original::AlreadyGone:
-        return QObject::tr("the original was already gone");
-    case FixOutcome::Original::Resolved:
-        return QObject::tr("the original kept failed, marked resolved by the fix");
-    case FixOutcome::Original::NoLongerFailed:
-        return QObject::tr("the original is no longer failed (retried or gone meanwhile)");
-    case FixOutcome::Original::NotChanged:
-        return asked == FixedOriginal::Delete
-            ? QObject::tr("the original could not be deleted: %1").arg(r.error)
-            : QObject::tr("the original kept; it could not be marked resolved: %1").arg(r.error);
-    }
-    return {};
-}
-
 void MainWindow::enqueueComposed(const OutboxEvent &e)
 {
     if (!canEnqueue()) {
@@ -777,7 +755,7 @@ void MainWindow::enqueueComposed(const OutboxEvent &e)
             const bool ok = r.isOk();
             composer()->showEnqueueResult(ok ? r->id : QString(), ok ? QString() : r.error().message());
             if (ok && !e.replayOf.isEmpty()) {
-                const QString what = originalText(*r, original);
+                const QString what = originalOutcomeText(*r, original);
                 composer()->resultLabel()->setText(tr("Enqueued the fix %1 of %2; %3").arg(r->id, e.replayOf, what));
                 composer()->stopFixing();
                 Operation op;

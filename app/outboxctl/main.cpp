@@ -20,6 +20,7 @@ int cmdReceive(const QStringList &args);
 int cmdDemo(const QStringList &args);
 int cmdRelease(const QStringList &args);
 int cmdFailures(const QStringList &args);
+int cmdFix(const QStringList &args);
 
 namespace {
 
@@ -42,6 +43,7 @@ const char *const kUsage =
     "  show ID     one event with its attempts\n"
     "  retry       put failed events back to pending (IDs or --all-failed)\n"
     "  replay      enqueue copies of sent or failed events\n"
+    "  fix ID      edit & retry: enqueue a corrected copy of a failed event (--data, --type, ...)\n"
     "  delete      delete events\n"
     "  cleanup     delete old events (--older-than 7d)\n"
     "  release     a romancy/edda outbox: rows left 'processing' back to pending (--older-than 10m)\n"
@@ -120,6 +122,7 @@ int main(int argc, char *argv[])
         {"show", cmdShow},
         {"retry", cmdRetry},
         {"replay", cmdReplay},
+        {"fix", cmdFix},
         {"delete", cmdDelete},
         {"cleanup", cmdCleanup},
         {"release", cmdRelease},

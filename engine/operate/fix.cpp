@@ -48,6 +48,27 @@ Result<FixOutcome> enqueueFix(Storage &storage, const OutboxEvent &fix, FixedOri
     return out;
 }
 
+QString originalOutcomeText(const FixOutcome &r, FixedOriginal asked)
+{
+    switch (r.original) {
+    case FixOutcome::Original::None:
+        break;
+    case FixOutcome::Original::Deleted:
+        return QStringLiteral("the original deleted");
+    case FixOutcome::Original::AlreadyGone:
+        return QStringLiteral("the original was already gone");
+    case FixOutcome::Original::Resolved:
+        return QStringLiteral("the original kept failed, marked resolved by the fix");
+    case FixOutcome::Original::NoLongerFailed:
+        return QStringLiteral("the original is no longer failed (retried or gone meanwhile)");
+    case FixOutcome::Original::NotChanged:
+        return asked == FixedOriginal::Delete
+            ? QStringLiteral("the original could not be deleted: %1").arg(r.error)
+            : QStringLiteral("the original kept; it could not be marked resolved: %1").arg(r.error);
+    }
+    return {};
+}
+
 QString replacedNote(const QString &fixId)
 {
     return QStringLiteral("replaced by %1 (edited)").arg(fixId);

@@ -32,6 +32,9 @@ enum class FixedOriginal { Delete, Resolve };
 // enqueued (nothing was written then).
 Result<FixOutcome> enqueueFix(Storage &storage, const OutboxEvent &fix, FixedOriginal original);
 
+// What became of the original, in an operator's words ("the original deleted", ...; empty for None).
+QString originalOutcomeText(const FixOutcome &outcome, FixedOriginal asked);
+
 // The history entry a fix writes into the original it keeps, and the fix's id read back from one (empty for
 // any other entry).
 QString replacedNote(const QString &fixId);
