@@ -28,13 +28,16 @@ class ConnectionController;
 class DetailPane;
 class EventActions;
 class EventBrowser;
+class EventCommands;
 class EventTableModel;
 class FailureGroupsView;
 class OperationsPanel;
+class OutboxPresenter;
 class RelayersView;
 class HealthPanel;
 class LiveRefresh;
 struct HealthReading;
+class RelayMenu;
 class RelayPanel;
 class Session;
 class TesterPanel;
@@ -64,24 +67,15 @@ public:
     void openDemo();
     static QString demoPath();
 
-    // Operator actions (the menus and buttons call these; they confirm first).
+    // Operator actions of the Events menu (EventCommands; they confirm first).
     void runAction(Action action, Scope scope);
-    // The selected failed events sent once to a URL the operator gives (Events ▸ Retry selected to another URL).
-    void retrySelectedTo();
-    void cleanupOld();
     // The selected events, or all that match, to a file of JSON lines (Events ▸ Export).
     void exportEvents(const QString &path, bool withState = false);
-    // A foreign outbox: rows its relayer left "processing" back to pending (Capability::ReleaseStuck).
-    void releaseStuck();
-    void executeRelease(const QDateTime &cutoff);
-    void executeCleanup(const QDateTime &cutoff, const QList<EventStatus> &statuses);
     // Whether the open outbox takes events from the composer, and why not.
     bool canEnqueue() const;
     QString enqueueRefusal() const;
     // Why this console does not relay the open outbox (empty: it may).
     QString relayRefusal() const;
-    // The Relay menu and the status bar's badge follow the relayer's state.
-    void updateRelayControls();
     // Read-only: no action of this console can change the outbox (retry, replay, delete, cleanup, release,
     // enqueue, relaying are off), for looking at production.
     void setReadOnly(bool readOnly);
@@ -110,49 +104,29 @@ protected:
 
 private:
     void buildMenus();
-    QWidget *buildFilterBar();
-    QWidget *buildSearchBar();
-    void onAboutToOpen(const ConnectionSpec &spec, bool another);
-    void onOpened(const QString &error);
-    // Why replacing the open outbox needs a confirmation (an action or the relayer works on it), or empty.
-    QString busyReason() const;
-    void populateDemoIfEmpty();
-    // A health reading of the live refresh on the panels: counts, relayers, the latest failure, tab counts.
-    void showHealth(const HealthReading &reading);
-    // The current event in the composer: a copy to send anew, or (fix) a failed one to edit and enqueue.
-    void reproduceCurrent(bool fix);
-    void enqueueComposed(const OutboxEvent &event);
     void updateTitle();
     void loadSettings();
     void saveSettings();
 
     Session *m_session;
     EventActions *m_actions = nullptr;
+    EventCommands *m_commands = nullptr;
+    RelayMenu *m_relayMenu = nullptr;
     ConnectionController *m_connections;
-    bool m_demo = false;
 
     HealthPanel *m_health;
     EventBrowser *m_browser;
-    EventTableModel *m_model; // the browser's
-    QTableView *m_table; // the browser's
-    DetailPane *m_detail; // the browser's
     RelayPanel *m_relay;
     TesterPanel *m_tester;
     FailureGroupsView *m_failures;
     OperationsPanel *m_operations;
     RelayersView *m_relayers;
-    qint64 m_lastFailedCount = -1;
-    QElapsedTimer m_groupsClock; // when the failure groups last followed the failed count
-    ComposerDialog *m_composer = nullptr;
     QLabel *m_actionResult;
 
     LiveRefresh *m_live;
     bool m_readOnly = false;
     QLabel *m_readOnlyBadge = nullptr;
-    QLabel *m_relayBadge = nullptr;
-    QAction *m_releaseStuck = nullptr;
-    qint64 m_processing = 0; // a foreign outbox's rows marked "processing", at the last refresh
-    QString m_eventOnOpen; // an event to find once the outbox is open (outbox-console --event ID)
+    OutboxPresenter *m_presenter = nullptr;
 };
 
 } // namespace outbox::ui

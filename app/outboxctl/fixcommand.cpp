@@ -17,8 +17,8 @@ int cmdFix(const QStringList &args)
     cmd.addOption(QStringLiteral("data-file"),
         QStringLiteral("Read the corrected data from a file ('-': standard input), byte for byte."),
         QStringLiteral("file"));
-    cmd.addOption(QStringLiteral("content-type"), QStringLiteral("A new content type of the data."),
-        QStringLiteral("type"));
+    cmd.addOption(
+        QStringLiteral("content-type"), QStringLiteral("A new content type of the data."), QStringLiteral("type"));
     cmd.addOption(QStringLiteral("type"), QStringLiteral("A new CloudEvents type."), QStringLiteral("type"));
     cmd.addOption(QStringLiteral("source"), QStringLiteral("A new CloudEvents source."), QStringLiteral("source"));
     cmd.addOption(QStringLiteral("subject"), QStringLiteral("A new subject."), QStringLiteral("subject"));
@@ -77,8 +77,8 @@ int cmdFix(const QStringList &args)
     cli::printLine(outcome->id);
     // The fix is enqueued; an original that could not be resolved or deleted, or that was retried meanwhile
     // (it may be delivered besides the fix), is for the operator to look at.
-    const bool asAsked = outcome->original == FixOutcome::Original::Resolved
-        || outcome->original == FixOutcome::Original::Deleted;
+    const bool asAsked =
+        outcome->original == FixOutcome::Original::Resolved || outcome->original == FixOutcome::Original::Deleted;
     if (!asAsked) {
         cli::printError(QStringLiteral("enqueued the fix %1 of %2; %3")
                             .arg(outcome->id, original->id, originalOutcomeText(*outcome, asked)));

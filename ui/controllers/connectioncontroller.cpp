@@ -193,4 +193,20 @@ void ConnectionController::rebuildRecentMenu()
     m_recentMenu->setEnabled(!recent.isEmpty());
 }
 
+void ConnectionController::buildMenu(QMenu *file, const std::function<void()> &openDemo)
+{
+    auto add = [this, file](const QString &text, const QString &name, const QKeySequence &key, auto slot) {
+        QAction *a = file->addAction(text);
+        a->setObjectName(name);
+        a->setShortcut(key);
+        connect(a, &QAction::triggered, this, slot);
+    };
+    add(tr("&Open outbox file…"), QStringLiteral("openFile"), QKeySequence::Open, [this] { openFileDialog(false); });
+    add(tr("&New outbox file…"), QStringLiteral("newFile"), QKeySequence::New, [this] { openFileDialog(true); });
+    add(tr("Connect to a database &server…"), QStringLiteral("connectPg"), QKeySequence(tr("Ctrl+Shift+O")),
+        [this] { connectToServer(); });
+    add(tr("Open the &demo outbox"), QStringLiteral("openDemo"), QKeySequence(), openDemo);
+    setRecentMenu(file->addMenu(tr("&Recent")));
+}
+
 } // namespace outbox::ui

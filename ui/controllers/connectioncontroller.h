@@ -39,6 +39,8 @@ public:
     void connectToServer(const ConnectionSpec &initial = {}, const QString &error = {});
     // File ▸ Recent, rebuilt whenever the list changes (servers ask for their password again).
     void setRecentMenu(QMenu *menu);
+    // The File menu's ways to open an outbox: a file, a new file, a server, the demo (openDemo), the recent ones.
+    void buildMenu(QMenu *file, const std::function<void()> &openDemo);
     // Read-only: outboxes are opened without writing anything (Storage::OpenMode::ReadOnly: no schema upgrade,
     // no WAL switch), and no new one is created.
     void setReadOnly(bool readOnly) { m_readOnly = readOnly; }
