@@ -34,9 +34,8 @@ QString selectionText(qsizetype n)
 }
 } // namespace
 
-EventCommands::EventCommands(const Parts &parts, QWidget *window) : QObject(window), m_parts(parts), m_window(window)
-{
-}
+EventCommands::EventCommands(const Parts &parts, QWidget *window)
+    : QObject(window), m_parts(parts), m_window(window) { }
 
 void EventCommands::buildMenu(QMenu *events)
 {
@@ -61,8 +60,8 @@ void EventCommands::buildMenu(QMenu *events)
         [this] { run(EventAction::Replay, Scope::AllMatching); });
     add(tr("Delete all that ma&tch…"), QStringLiteral("deleteAll"), QKeySequence(),
         [this] { run(EventAction::Delete, Scope::AllMatching); });
-    QAction *retryTo = add(
-        tr("Retry selected to another &URL…"), QStringLiteral("retryTo"), QKeySequence(), [this] { retrySelectedTo(); });
+    QAction *retryTo = add(tr("Retry selected to another &URL…"), QStringLiteral("retryTo"), QKeySequence(),
+        [this] { retrySelectedTo(); });
     retryTo->setToolTip(tr("Send failed events once to another endpoint, leaving the relay target as it is"));
     events->addSeparator();
     QAction *reproduce = add(

@@ -66,7 +66,8 @@ void OutboxPresenter::opened(const QString &error)
     const bool open = error.isEmpty();
     m_parts.relay->setConnection(m_parts.connections->spec(), open, m_parts.commands->relayRefusal());
     m_parts.health->setFormat(open ? m_parts.session->formatName() : QString());
-    m_parts.relayers->setFormat(open && !m_parts.session->has(Storage::Capability::Relay) ? m_parts.session->formatName() : QString());
+    m_parts.relayers->setFormat(
+        open && !m_parts.session->has(Storage::Capability::Relay) ? m_parts.session->formatName() : QString());
     m_parts.browser->detail()->setHistoryNote(!open || m_parts.session->has(Storage::Capability::AttemptHistory)
             ? QString()
             : tr("A %1 table keeps no attempt history: only the retry count and the last error (above).")

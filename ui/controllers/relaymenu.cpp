@@ -11,9 +11,12 @@
 
 namespace outbox::ui {
 
-RelayMenu::RelayMenu(
-    RelayPanel *panel, std::function<bool()> isOpen, std::function<QString()> refusal, QWidget *window)
-    : QObject(window), m_panel(panel), m_isOpen(std::move(isOpen)), m_refusal(std::move(refusal)), m_window(window),
+RelayMenu::RelayMenu(RelayPanel *panel, std::function<bool()> isOpen, std::function<QString()> refusal, QWidget *window)
+    : QObject(window),
+      m_panel(panel),
+      m_isOpen(std::move(isOpen)),
+      m_refusal(std::move(refusal)),
+      m_window(window),
       m_badge(new QLabel(window))
 {
     m_badge->setObjectName(QStringLiteral("relayBadge"));

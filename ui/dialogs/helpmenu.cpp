@@ -27,7 +27,8 @@ void addHelpMenu(QMenu *help, QWidget *window)
     about->setObjectName(QStringLiteral("about"));
     QObject::connect(about, &QAction::triggered, window, [window] {
         QMessageBox::about(window, QApplication::translate("MainWindow", "Outbox Console"),
-            QApplication::translate("MainWindow", "Outbox Console %1\nA transactional-outbox engine and its operator console.")
+            QApplication::translate(
+                "MainWindow", "Outbox Console %1\nA transactional-outbox engine and its operator console.")
                 .arg(QApplication::applicationVersion()));
     });
 }
