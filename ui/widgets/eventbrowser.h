@@ -24,7 +24,8 @@ class Session;
 
 // The event browser: status tabs, the filter bar (find box, type, source, key, error, time range), the payload
 // search bar, the event table and the inspector beside it. It owns what the operator sees of the events and
-// which of them are chosen; the window adds the actions that act on them.
+// which of them are chosen; the window adds the actions that act on them. (eventbrowser.cpp: the table and the
+// inspector; eventfilters.cpp: the filter and search bars.)
 class EventBrowser : public QWidget
 {
     Q_OBJECT
