@@ -9,115 +9,12 @@
 #include "failuregroups.h"
 #include "storagedetail.h"
 
-#include <QMutex>
 #include <QSqlError>
 #include <QSqlQuery>
-#include <QTimeZone>
-#include <QUuid>
-
-#include <vector>
 
 namespace outbox::detail {
 
-namespace romancy {
-
-// The statuses of the format, and how they read as ours.
-const QStringList kPendingStatuses = {QStringLiteral("pending"), QStringLiteral("processing")};
-const QStringList kFailedStatuses = {QStringLiteral("failed"), QStringLiteral("invalid"), QStringLiteral("expired")};
-const QStringList kFormatStatuses = {QStringLiteral("pending"), QStringLiteral("processing"),
-    QStringLiteral("published"), QStringLiteral("failed"), QStringLiteral("invalid"), QStringLiteral("expired")};
-
-QString quotedList(const QStringList &values)
-{
-    QStringList out;
-    for (const QString &v : values)
-        out << QLatin1Char('\'') + v + QLatin1Char('\'');
-    return out.join(QStringLiteral(", "));
-}
-
-QString placeholders(qsizetype n)
-{
-    QStringList out;
-    out.fill(QStringLiteral("?"), n);
-    return out.join(QStringLiteral(", "));
-}
-
-// A time bound as the frameworks write theirs: UTC text without a zone.
-QString timeValue(const QDateTime &t)
-{
-    return t.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
-}
-
-// A time read back as text: 'YYYY-MM-DD HH:MM:SS', with fractions or a 'T' (UTC).
-QDateTime parseTime(const QVariant &v)
-{
-    if (v.isNull())
-        return {};
-    QString s = v.toString().trimmed();
-    s.replace(QLatin1Char('T'), QLatin1Char(' '));
-    if (s.endsWith(QLatin1Char('Z')))
-        s.chop(1);
-    const qsizetype dot = s.indexOf(QLatin1Char('.'));
-    QString fraction;
-    if (dot >= 0) {
-        fraction = s.mid(dot + 1).left(3);
-        s.truncate(dot);
-    }
-    QDateTime t = QDateTime::fromString(s, QStringLiteral("yyyy-MM-dd HH:mm:ss"));
-    if (!t.isValid())
-        return {};
-    t.setTimeZone(QTimeZone::utc());
-    while (fraction.size() < 3)
-        fraction += QLatin1Char('0');
-    return t.addMSecs(fraction.toInt());
-}
-
-EventStatus statusOf(const QString &formatStatus)
-{
-    if (formatStatus == QLatin1String("published"))
-        return EventStatus::Sent;
-    if (kFailedStatuses.contains(formatStatus))
-        return EventStatus::Failed;
-    return EventStatus::Pending;
-}
-
-} // namespace romancy
-
 using namespace romancy;
-
-// Ids in their canonical UUID form (what both frameworks write) are kept as 16 bytes; any other id as text.
-struct RomancyStorage::IdNumbers
-{
-    mutable QMutex mutex;
-    std::vector<QUuid> uuids; // index + 1 is the sequence; null for an id kept as text
-    QHash<QUuid, qint64> uuidSequence;
-    QHash<qint64, QString> otherIds;
-    QHash<QString, qint64> otherSequence;
-
-    // The UUID an id is the canonical text of, else a null one.
-    static QUuid packed(const QString &id)
-    {
-        if (id.size() != 36)
-            return {};
-        const QUuid u = QUuid::fromString(id);
-        return !u.isNull() && u.toString(QUuid::WithoutBraces) == id ? u : QUuid();
-    }
-};
-
-// One numbering per database, for as long as a storage of it is open.
-std::shared_ptr<RomancyStorage::IdNumbers> RomancyStorage::numbersFor(const ConnectionSpec &spec)
-{
-    static QMutex mutex;
-    static QHash<QString, std::weak_ptr<RomancyStorage::IdNumbers>> all;
-    const QString key = QStringLiteral("%1|%2|%3|%4").arg(spec.driver, spec.host).arg(spec.port).arg(spec.database);
-    QMutexLocker lock(&mutex);
-    std::shared_ptr<RomancyStorage::IdNumbers> numbers = all.value(key).lock();
-    if (!numbers) {
-        numbers = std::make_shared<RomancyStorage::IdNumbers>();
-        all.insert(key, numbers);
-    }
-    return numbers;
-}
 
 RomancyStorage::RomancyStorage(
     std::unique_ptr<SqlConnection> connection, const QString &format, const QStringList &columns)
@@ -132,45 +29,6 @@ RomancyStorage::RomancyStorage(
 }
 
 RomancyStorage::~RomancyStorage() = default;
-
-QString RomancyStorage::idOf(qint64 sequence) const
-{
-    QMutexLocker lock(&m_numbers->mutex);
-    if (sequence < 1 || sequence > qint64(m_numbers->uuids.size()))
-        return {};
-    const QUuid &u = m_numbers->uuids[size_t(sequence - 1)];
-    return u.isNull() ? m_numbers->otherIds.value(sequence) : u.toString(QUuid::WithoutBraces);
-}
-
-qint64 RomancyStorage::numberOf(const QString &id)
-{
-    const QUuid u = IdNumbers::packed(id);
-    QMutexLocker lock(&m_numbers->mutex);
-    if (!u.isNull()) {
-        auto it = m_numbers->uuidSequence.constFind(u);
-        if (it != m_numbers->uuidSequence.constEnd())
-            return it.value();
-    } else {
-        auto it = m_numbers->otherSequence.constFind(id);
-        if (it != m_numbers->otherSequence.constEnd())
-            return it.value();
-    }
-    m_numbers->uuids.push_back(u);
-    const qint64 seq = qint64(m_numbers->uuids.size());
-    if (!u.isNull()) {
-        m_numbers->uuidSequence.insert(u, seq);
-    } else {
-        m_numbers->otherIds.insert(seq, id);
-        m_numbers->otherSequence.insert(id, seq);
-    }
-    return seq;
-}
-
-qint64 RomancyStorage::numbered() const
-{
-    QMutexLocker lock(&m_numbers->mutex);
-    return qint64(m_numbers->uuids.size());
-}
 
 bool RomancyStorage::has(Capability capability) const
 {
