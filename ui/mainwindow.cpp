@@ -36,6 +36,7 @@
 
 namespace outbox::ui {
 
+// (Long: the assembly itself, the parts created, laid out and wired in the order the window shows them.)
 MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent), m_session(new Session(this))
 {
     setObjectName(QStringLiteral("MainWindow"));

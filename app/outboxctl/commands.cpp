@@ -43,6 +43,53 @@ Storage::OpenMode enqueueOpenMode(const Command &cmd)
                                                               : Storage::OpenMode::MustExist;
 }
 
+// enqueue --jsonl FILE: one event per line, all in one transaction, or none.
+static int enqueueJsonl(const Command &cmd)
+{
+    for (const char *single : {"type", "source", "data", "data-file", "id", "content-type", "subject", "key", "ext"}) {
+        if (cmd.isSet(QLatin1String(single)))
+            fail(BadUsage,
+                QStringLiteral("--jsonl takes every attribute from the file; --%1 cannot be combined with it")
+                    .arg(QLatin1String(single)));
+    }
+    // Read a line at a time: a file of any size is enqueued in one transaction with flat memory.
+    QFile input;
+    const QString path = cmd.value(QStringLiteral("jsonl"));
+    if (path == QLatin1String("-") ? !input.open(stdin, QIODevice::ReadOnly)
+                                   : (input.setFileName(path), !input.open(QIODevice::ReadOnly)))
+        fail(path == QLatin1String("-") ? RuntimeFailure : BadUsage,
+            QStringLiteral("cannot read '%1': %2").arg(path, input.errorString()));
+    auto storage = cmd.openStorage(enqueueOpenMode(cmd));
+    QSqlDatabase db = storage->database();
+    if (Error e = Storage::beginWrite(db))
+        fail(RuntimeFailure, e.message());
+    int count = 0;
+    int lineNumber = 0;
+    for (;;) {
+        const QByteArray raw = input.readLine(); // blocks on a pipe; empty only at the end
+        if (raw.isEmpty())
+            break;
+        ++lineNumber;
+        const QByteArray line = raw.trimmed();
+        if (line.isEmpty())
+            continue;
+        const Result<JsonlEvent> parsed = parseJsonLine(line);
+        Result<QString> id = parsed.isOk() ? sendEventTransactional(db, parsed.value().type, parsed.value().source,
+                                 parsed.value().data, parsed.value().options)
+                                           : Result<QString>(parsed.error());
+        if (!id.isOk()) {
+            db.rollback();
+            fail(exitFor(id.error()),
+                QStringLiteral("line %1: %2; nothing was enqueued").arg(lineNumber).arg(id.error().message()));
+        }
+        ++count;
+    }
+    if (!db.commit())
+        fail(RuntimeFailure, QStringLiteral("cannot commit: %1").arg(db.lastError().text()));
+    cli::printLine(QString::number(count));
+    return Done;
+}
+
 int cmdEnqueue(const QStringList &args)
 {
     Command cmd(QStringLiteral("enqueue"), QStringLiteral("Write an event into the outbox; prints its id."));
@@ -67,51 +114,8 @@ int cmdEnqueue(const QStringList &args)
     if (!cmd.positional().isEmpty())
         fail(BadUsage, QStringLiteral("unexpected argument '%1'").arg(cmd.positional().first()));
 
-    if (cmd.isSet(QStringLiteral("jsonl"))) {
-        for (const char *single :
-            {"type", "source", "data", "data-file", "id", "content-type", "subject", "key", "ext"}) {
-            if (cmd.isSet(QLatin1String(single)))
-                fail(BadUsage,
-                    QStringLiteral("--jsonl takes every attribute from the file; --%1 cannot be combined with it")
-                        .arg(QLatin1String(single)));
-        }
-        // Read a line at a time: a file of any size is enqueued in one transaction with flat memory.
-        QFile input;
-        const QString path = cmd.value(QStringLiteral("jsonl"));
-        if (path == QLatin1String("-") ? !input.open(stdin, QIODevice::ReadOnly)
-                                       : (input.setFileName(path), !input.open(QIODevice::ReadOnly)))
-            fail(path == QLatin1String("-") ? RuntimeFailure : BadUsage,
-                QStringLiteral("cannot read '%1': %2").arg(path, input.errorString()));
-        auto storage = cmd.openStorage(enqueueOpenMode(cmd));
-        QSqlDatabase db = storage->database();
-        if (Error e = Storage::beginWrite(db))
-            fail(RuntimeFailure, e.message());
-        int count = 0;
-        int lineNumber = 0;
-        for (;;) {
-            const QByteArray raw = input.readLine(); // blocks on a pipe; empty only at the end
-            if (raw.isEmpty())
-                break;
-            ++lineNumber;
-            const QByteArray line = raw.trimmed();
-            if (line.isEmpty())
-                continue;
-            const Result<JsonlEvent> parsed = parseJsonLine(line);
-            Result<QString> id = parsed.isOk() ? sendEventTransactional(db, parsed.value().type, parsed.value().source,
-                                     parsed.value().data, parsed.value().options)
-                                               : Result<QString>(parsed.error());
-            if (!id.isOk()) {
-                db.rollback();
-                fail(exitFor(id.error()),
-                    QStringLiteral("line %1: %2; nothing was enqueued").arg(lineNumber).arg(id.error().message()));
-            }
-            ++count;
-        }
-        if (!db.commit())
-            fail(RuntimeFailure, QStringLiteral("cannot commit: %1").arg(db.lastError().text()));
-        cli::printLine(QString::number(count));
-        return Done;
-    }
+    if (cmd.isSet(QStringLiteral("jsonl")))
+        return enqueueJsonl(cmd);
 
     if (!cmd.isSet(QStringLiteral("type")) || !cmd.isSet(QStringLiteral("source")))
         fail(BadUsage, QStringLiteral("enqueue needs --type and --source (or --jsonl)"));
@@ -133,6 +137,37 @@ int cmdEnqueue(const QStringList &args)
         fail(exitFor(id.error()), id.error().message());
     cli::printLine(*id);
     return Done;
+}
+
+// list --search: the console's payload search (search.h), newest first, stopped at the limit.
+static Result<QList<OutboxEvent>> searchList(
+    Storage &storage, const EventFilter &filter, const PageRequest &page, const QByteArray &text)
+{
+    PayloadSearch search;
+    search.filter = filter;
+    search.filter.sequenceAbove = page.afterSequence;
+    search.text = text;
+    QList<qint64> found;
+    QHash<qint64, qsizetype> rank;
+    const Error e = searchPayloads(storage, search,
+        [&](const QList<qint64> &chunk) {
+            for (qint64 seq : chunk) {
+                if (found.size() >= page.limit)
+                    return false;
+                rank.insert(seq, found.size());
+                found.append(seq);
+            }
+            return found.size() < page.limit;
+        },
+        {});
+    if (e)
+        fail(RuntimeFailure, e.message());
+    auto events = storage.eventsBySequence(found, false);
+    if (events.isOk()) // in the order found
+        std::sort(events->begin(), events->end(), [&rank](const OutboxEvent &a, const OutboxEvent &b) {
+            return rank.value(a.sequence) < rank.value(b.sequence);
+        });
+    return events;
 }
 
 int cmdList(const QStringList &args)
@@ -167,31 +202,7 @@ int cmdList(const QStringList &args)
     auto storage = cmd.openStorage(Storage::OpenMode::AnyOutbox);
     Result<QList<OutboxEvent>> events = QList<OutboxEvent>();
     if (cmd.isSet(QStringLiteral("search"))) {
-        // The console's payload search (search.h), newest first, stopped at the limit.
-        PayloadSearch search;
-        search.filter = filter;
-        search.filter.sequenceAbove = page.afterSequence;
-        search.text = cmd.value(QStringLiteral("search")).toUtf8();
-        QList<qint64> found;
-        QHash<qint64, qsizetype> rank;
-        const Error e = searchPayloads(*storage, search,
-            [&](const QList<qint64> &chunk) {
-                for (qint64 seq : chunk) {
-                    if (found.size() >= page.limit)
-                        return false;
-                    rank.insert(seq, found.size());
-                    found.append(seq);
-                }
-                return found.size() < page.limit;
-            },
-            {});
-        if (e)
-            fail(RuntimeFailure, e.message());
-        events = storage->eventsBySequence(found, false);
-        if (events.isOk()) // in the order found
-            std::sort(events->begin(), events->end(), [&rank](const OutboxEvent &a, const OutboxEvent &b) {
-                return rank.value(a.sequence) < rank.value(b.sequence);
-            });
+        events = searchList(*storage, filter, page, cmd.value(QStringLiteral("search")).toUtf8());
     } else {
         events = storage->listEvents(filter, page);
     }

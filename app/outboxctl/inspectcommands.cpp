@@ -156,6 +156,45 @@ int cmdFailures(const QStringList &args)
     return Done;
 }
 
+// stats --json: one object.
+static QJsonObject statsJson(const OutboxStats *s, const QList<RelayerInfo> &relayers, const QString &format)
+{
+    const qint64 ageMs =
+        s->oldestPendingCreatedAt.isValid() ? s->oldestPendingCreatedAt.msecsTo(QDateTime::currentDateTimeUtc()) : 0;
+    QJsonArray relayerList;
+    for (const RelayerInfo &r : std::as_const(relayers))
+        relayerList.append(relayerJson(r));
+    QJsonObject o;
+    o.insert(QStringLiteral("relayers"), relayerList);
+    o.insert(QStringLiteral("pending"), s->pending);
+    o.insert(QStringLiteral("in_flight"), s->inFlight);
+    o.insert(QStringLiteral("ready"), s->ready);
+    o.insert(QStringLiteral("retrying"), s->retrying);
+    o.insert(QStringLiteral("parked"), s->parked);
+    o.insert(QStringLiteral("oldest_ready_age_ms"),
+        s->oldestReadyCreatedAt.isValid() ? QJsonValue(s->oldestReadyCreatedAt.msecsTo(QDateTime::currentDateTimeUtc()))
+                                          : QJsonValue());
+    o.insert(QStringLiteral("failed"), s->failed);
+    o.insert(QStringLiteral("sent"), s->sent);
+    o.insert(QStringLiteral("oldest_pending_age_ms"),
+        s->oldestPendingCreatedAt.isValid() ? QJsonValue(ageMs) : QJsonValue());
+    o.insert(QStringLiteral("blocked_keys"), QJsonArray::fromStringList(s->blockedKeys));
+    o.insert(QStringLiteral("blocked_key_count"), s->blockedKeyCount);
+    if (!format.isEmpty()) {
+        o.insert(QStringLiteral("format"), format);
+        QJsonObject byStatus;
+        for (const auto &[status, n] : std::as_const(s->byFormatStatus))
+            byStatus.insert(status, n);
+        o.insert(QStringLiteral("by_status"), byStatus);
+        o.insert(QStringLiteral("processing"), s->processing);
+        o.insert(QStringLiteral("oldest_processing_age_ms"),
+            s->oldestProcessingCreatedAt.isValid()
+                ? QJsonValue(s->oldestProcessingCreatedAt.msecsTo(QDateTime::currentDateTimeUtc()))
+                : QJsonValue());
+    }
+    return o;
+}
+
 int cmdStats(const QStringList &args)
 {
     Command cmd(QStringLiteral("stats"),
@@ -174,39 +213,7 @@ int cmdStats(const QStringList &args)
     const qint64 ageMs =
         s->oldestPendingCreatedAt.isValid() ? s->oldestPendingCreatedAt.msecsTo(QDateTime::currentDateTimeUtc()) : 0;
     if (cmd.isSet(QStringLiteral("json"))) {
-        QJsonArray relayerList;
-        for (const RelayerInfo &r : std::as_const(*relayers))
-            relayerList.append(relayerJson(r));
-        QJsonObject o;
-        o.insert(QStringLiteral("relayers"), relayerList);
-        o.insert(QStringLiteral("pending"), s->pending);
-        o.insert(QStringLiteral("in_flight"), s->inFlight);
-        o.insert(QStringLiteral("ready"), s->ready);
-        o.insert(QStringLiteral("retrying"), s->retrying);
-        o.insert(QStringLiteral("parked"), s->parked);
-        o.insert(QStringLiteral("oldest_ready_age_ms"),
-            s->oldestReadyCreatedAt.isValid()
-                ? QJsonValue(s->oldestReadyCreatedAt.msecsTo(QDateTime::currentDateTimeUtc()))
-                : QJsonValue());
-        o.insert(QStringLiteral("failed"), s->failed);
-        o.insert(QStringLiteral("sent"), s->sent);
-        o.insert(QStringLiteral("oldest_pending_age_ms"),
-            s->oldestPendingCreatedAt.isValid() ? QJsonValue(ageMs) : QJsonValue());
-        o.insert(QStringLiteral("blocked_keys"), QJsonArray::fromStringList(s->blockedKeys));
-        o.insert(QStringLiteral("blocked_key_count"), s->blockedKeyCount);
-        if (!storage->formatName().isEmpty()) {
-            o.insert(QStringLiteral("format"), storage->formatName());
-            QJsonObject byStatus;
-            for (const auto &[status, n] : std::as_const(s->byFormatStatus))
-                byStatus.insert(status, n);
-            o.insert(QStringLiteral("by_status"), byStatus);
-            o.insert(QStringLiteral("processing"), s->processing);
-            o.insert(QStringLiteral("oldest_processing_age_ms"),
-                s->oldestProcessingCreatedAt.isValid()
-                    ? QJsonValue(s->oldestProcessingCreatedAt.msecsTo(QDateTime::currentDateTimeUtc()))
-                    : QJsonValue());
-        }
-        cli::printJson(o);
+        cli::printJson(statsJson(&*s, *relayers, storage->formatName()));
         return Done;
     }
     if (!storage->formatName().isEmpty()) {

@@ -21,6 +21,7 @@ void MetricsServer::observeDelivery(qint64 durationMs)
     }
 }
 
+// (Long: the exposition text, one metric family after another.)
 QByteArray MetricsServer::metrics(bool *healthy, QString *problem)
 {
     QByteArray out;

@@ -43,6 +43,7 @@ QJsonObject receivedJson(const ReceivedRequest &request, const ReceivedEvent &r)
     return o;
 }
 
+// (Long: most of it is the list of options and the fault rules they set.)
 int cmdReceive(const QStringList &args)
 {
     Command cmd(QStringLiteral("receive"),

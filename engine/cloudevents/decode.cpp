@@ -230,6 +230,7 @@ qsizetype countBatchElements(const QByteArray &body)
     return arrayElements(body).size();
 }
 
+// (Long: the three modes of the binding one after another, each short.)
 DecodedRequest decode(const HttpMessage &request)
 {
     DecodedRequest out;

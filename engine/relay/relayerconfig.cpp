@@ -28,37 +28,43 @@ RelayerConfig routeConfig(const RelayerConfig &base, const RelayRoute &route)
     return c;
 }
 
+namespace {
+// The routes' part of RelayerConfig::problem(): names, types, reachability of every route, a default route.
+QString routesProblem(const RelayerConfig &config)
+{
+    if (config.customSender)
+        return QStringLiteral("routes need the HTTP sender, not a custom one");
+    QStringList earlier;
+    QSet<QString> names;
+    for (const RelayRoute &r : config.routes) {
+        const QString name = r.name.isEmpty() ? QStringLiteral("(unnamed)") : r.name;
+        if (r.name.isEmpty() || names.contains(r.name))
+            return QStringLiteral("every route needs a name of its own ('%1')").arg(name);
+        if (std::any_of(r.name.cbegin(), r.name.cend(), [](QChar c) {
+                return !(c.isLetterOrNumber() && c.unicode() < 128) && c != QLatin1Char('-') && c != QLatin1Char('_')
+                    && c != QLatin1Char('.');
+            }))
+            return QStringLiteral("the route name '%1' may hold only letters, digits, '-', '_' and '.'")
+                .arg(r.name.simplified().left(40));
+        names.insert(r.name);
+        if (r.types.isEmpty())
+            return QStringLiteral("route %1 has no types").arg(name);
+        if (earlier.contains(QStringLiteral("*")))
+            return QStringLiteral("route %1 is never used: an earlier route takes every type").arg(name);
+        if (const QString p = routeConfig(config, r).problem(); !p.isEmpty())
+            return QStringLiteral("route %1: %2").arg(name, p);
+        earlier += r.types;
+    }
+    if (!earlier.contains(QStringLiteral("*")))
+        return QStringLiteral("no route takes every type: add a default route (types = *) so no event is left behind");
+    return {};
+}
+} // namespace
+
 QString RelayerConfig::problem() const
 {
-    if (!routes.isEmpty()) {
-        if (customSender)
-            return QStringLiteral("routes need the HTTP sender, not a custom one");
-        QStringList earlier;
-        QSet<QString> names;
-        for (const RelayRoute &r : routes) {
-            const QString name = r.name.isEmpty() ? QStringLiteral("(unnamed)") : r.name;
-            if (r.name.isEmpty() || names.contains(r.name))
-                return QStringLiteral("every route needs a name of its own ('%1')").arg(name);
-            if (std::any_of(r.name.cbegin(), r.name.cend(), [](QChar c) {
-                    return !(c.isLetterOrNumber() && c.unicode() < 128) && c != QLatin1Char('-')
-                        && c != QLatin1Char('_') && c != QLatin1Char('.');
-                }))
-                return QStringLiteral("the route name '%1' may hold only letters, digits, '-', '_' and '.'")
-                    .arg(r.name.simplified().left(40));
-            names.insert(r.name);
-            if (r.types.isEmpty())
-                return QStringLiteral("route %1 has no types").arg(name);
-            if (earlier.contains(QStringLiteral("*")))
-                return QStringLiteral("route %1 is never used: an earlier route takes every type").arg(name);
-            if (const QString p = routeConfig(*this, r).problem(); !p.isEmpty())
-                return QStringLiteral("route %1: %2").arg(name, p);
-            earlier += r.types;
-        }
-        if (!earlier.contains(QStringLiteral("*")))
-            return QStringLiteral(
-                "no route takes every type: add a default route (types = *) so no event is left behind");
-        return {};
-    }
+    if (!routes.isEmpty())
+        return routesProblem(*this);
     if (!customSender) {
         if (!targetUrl.isValid() || targetUrl.host().isEmpty())
             return QStringLiteral("the target URL '%1' is not a valid URL")

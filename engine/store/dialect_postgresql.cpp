@@ -19,6 +19,7 @@ namespace {
 constexpr int kLockTimeoutSeconds = 10; // the longest our statements wait for a lock
 
 // postgresql://user:password@host:port/database?libpq-parameters, and libpq's multi-host form.
+// (Long: the URL form libpq documents, part by part: hosts, ports, database, parameters.)
 Result<ConnectionSpec> postgresqlSpecFromUrl(const QString &text)
 {
     // libpq's multi-host form, postgresql://user@h1:5432,h2:5433/db: QUrl reads one host, so the list is

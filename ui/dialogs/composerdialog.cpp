@@ -31,6 +31,7 @@
 
 namespace outbox::ui {
 
+// (Long: it lays the form out top to bottom, one block per field, so it reads like the dialog.)
 ComposerDialog::ComposerDialog(QWidget *parent) : QDialog(parent), m_network(new QNetworkAccessManager(this))
 {
     setWindowTitle(tr("Compose a CloudEvent"));

@@ -15,6 +15,7 @@
 
 namespace outbox::ui {
 
+// (Long: it lays the form out top to bottom, one block per field.)
 ConnectDialog::ConnectDialog(QWidget *parent) : QDialog(parent)
 {
     setWindowTitle(tr("Connect to an outbox on a database server"));

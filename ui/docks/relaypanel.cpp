@@ -29,6 +29,7 @@ namespace {
 constexpr int kLogLinesPerFlush = 200; // at thousands of events a second the log shows a sample and a count
 }
 
+// (Long: it lays the panel out top to bottom, one block per control, so it reads like the panel.)
 RelayPanel::RelayPanel(QWidget *parent) : QWidget(parent)
 {
     setObjectName(QStringLiteral("relayPanel"));

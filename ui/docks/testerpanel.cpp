@@ -29,6 +29,7 @@ namespace {
 constexpr int kKeptRequests = 2000;
 }
 
+// (Long: it lays the panel out top to bottom, one block per control, so it reads like the panel.)
 TesterPanel::TesterPanel(QWidget *parent) : QWidget(parent), m_receiver(new Receiver(this))
 {
     setObjectName(QStringLiteral("testerPanel"));

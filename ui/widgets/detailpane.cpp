@@ -34,6 +34,7 @@ QString timeText(const QDateTime &t)
 }
 } // namespace
 
+// (Long: it lays the pane out top to bottom, one block per section, so it reads like the pane.)
 DetailPane::DetailPane(QWidget *parent) : QWidget(parent)
 {
     setObjectName(QStringLiteral("detailPane"));
@@ -180,6 +181,7 @@ QString DetailPane::stateText(const OutboxEvent &e, const OutboxEvent &head, con
                           : tr("Ready: sent at the next relay round");
 }
 
+// (Long: one section of the pane after another, in the order they are shown.)
 void DetailPane::showEvent(const OutboxEvent &e, const QList<Attempt> &attempts, const OutboxEvent &blockingHead)
 {
     m_event = e;

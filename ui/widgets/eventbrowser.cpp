@@ -32,6 +32,7 @@
 
 namespace outbox::ui {
 
+// (Long: it lays the browser out and wires its keys and signals, in the order they appear on screen.)
 EventBrowser::EventBrowser(Session *session, QWidget *parent)
     : QWidget(parent), m_session(session), m_model(new EventTableModel(session, this))
 {

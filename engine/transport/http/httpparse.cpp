@@ -145,6 +145,8 @@ ParsedRequest parseHttpRequest(const QByteArray &buffer)
     return request;
 }
 
+// (Long: one pass over the answer, status line, headers, then the body by its framing; kept in one piece
+// because the fuzzer and the RFC read it that way.)
 ParsedResponse parseHttpResponse(const QByteArray &buffer, bool closed)
 {
     ParsedResponse r;
