@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "mainwindow.h"
 
+#include "menuaction.h"
+
 #include "composerdialog.h"
 #include "connectioncontroller.h"
 #include "demo.h"
@@ -175,12 +177,7 @@ MainWindow::~MainWindow()
 void MainWindow::buildMenus()
 {
     auto add = [this](QMenu *menu, const QString &text, const QString &name, const QKeySequence &key, auto slot) {
-        QAction *a = menu->addAction(text);
-        a->setObjectName(name);
-        if (!key.isEmpty())
-            a->setShortcut(key);
-        connect(a, &QAction::triggered, this, slot);
-        return a;
+        return addMenuAction(menu, text, name, key, this, slot);
     };
     QMenu *file = menuBar()->addMenu(tr("&File"));
     m_connections->buildMenu(file, [this] { openDemo(); });

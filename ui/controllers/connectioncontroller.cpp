@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "connectioncontroller.h"
 
+#include "menuaction.h"
+
 #include "connectdialog.h"
 #include "session.h"
 
@@ -196,10 +198,7 @@ void ConnectionController::rebuildRecentMenu()
 void ConnectionController::buildMenu(QMenu *file, const std::function<void()> &openDemo)
 {
     auto add = [this, file](const QString &text, const QString &name, const QKeySequence &key, auto slot) {
-        QAction *a = file->addAction(text);
-        a->setObjectName(name);
-        a->setShortcut(key);
-        connect(a, &QAction::triggered, this, slot);
+        return addMenuAction(file, text, name, key, this, slot);
     };
     add(tr("&Open outbox file…"), QStringLiteral("openFile"), QKeySequence::Open, [this] { openFileDialog(false); });
     add(tr("&New outbox file…"), QStringLiteral("newFile"), QKeySequence::New, [this] { openFileDialog(true); });

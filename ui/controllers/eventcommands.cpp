@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "eventcommands.h"
 
+#include "menuaction.h"
+
 #include "composerdialog.h"
 #include "connectioncontroller.h"
 #include "eventbrowser.h"
@@ -40,12 +42,7 @@ EventCommands::EventCommands(const Parts &parts, QWidget *window)
 void EventCommands::buildMenu(QMenu *events)
 {
     auto add = [this, events](const QString &text, const QString &name, const QKeySequence &key, auto slot) {
-        QAction *a = events->addAction(text);
-        a->setObjectName(name);
-        if (!key.isEmpty())
-            a->setShortcut(key);
-        connect(a, &QAction::triggered, this, slot);
-        return a;
+        return addMenuAction(events, text, name, key, this, slot);
     };
     QAction *retry = add(tr("&Retry selected"), QStringLiteral("retry"), QKeySequence(Qt::Key_R),
         [this] { run(EventAction::Retry, Scope::Selection); });

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "relaymenu.h"
 
+#include "menuaction.h"
+
 #include "relaypanel.h"
 #include "tones.h"
 
@@ -25,12 +27,7 @@ RelayMenu::RelayMenu(RelayPanel *panel, std::function<bool()> isOpen, std::funct
 void RelayMenu::buildMenu(QMenu *relay)
 {
     auto add = [this, relay](const QString &text, const QString &name, const QKeySequence &key, auto slot) {
-        QAction *a = relay->addAction(text);
-        a->setObjectName(name);
-        if (!key.isEmpty())
-            a->setShortcut(key);
-        connect(a, &QAction::triggered, m_panel, slot);
-        return a;
+        return addMenuAction(relay, text, name, key, m_panel, slot);
     };
     add(tr("&Start"), QStringLiteral("relayStart"), QKeySequence(tr("Ctrl+Shift+S")), [this] { m_panel->start(); });
     add(tr("&Pause"), QStringLiteral("relayPause"), QKeySequence(), [this] { m_panel->pause(); });
