@@ -3,7 +3,6 @@
 
 #include "menuaction.h"
 
-#include "composerdialog.h"
 #include "connectioncontroller.h"
 #include "demo.h"
 #include "eventactions.h"
@@ -30,10 +29,8 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QMimeData>
-#include <QPushButton>
 #include <QSettings>
 #include <QStatusBar>
-#include <QTableView>
 #include <QVBoxLayout>
 
 namespace outbox::ui {

@@ -5,38 +5,24 @@
 #include "eventactions.h"
 #include "storage.h"
 
-#include <QDateTime>
-#include <QElapsedTimer>
 #include <QMainWindow>
-#include <QTimer>
 
 class QAction;
-class QComboBox;
 class QLabel;
-class QLineEdit;
-class QMenu;
-class QProgressBar;
-class QPushButton;
-class QSplitter;
-class QTabBar;
-class QTableView;
 
 namespace outbox::ui {
 
 class ComposerDialog;
 class ConnectionController;
-class DetailPane;
 class EventActions;
 class EventBrowser;
 class EventCommands;
-class EventTableModel;
 class FailureGroupsView;
 class OperationsPanel;
 class OutboxPresenter;
 class RelayersView;
 class HealthPanel;
 class LiveRefresh;
-struct HealthReading;
 class RelayMenu;
 class RelayPanel;
 class Session;

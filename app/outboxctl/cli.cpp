@@ -6,6 +6,7 @@
 
 #include "cloudevents.h"
 #include "configfiles.h"
+#include "relayersettings.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -150,12 +151,10 @@ int Command::intValue(const QString &name, int defaultValue, int min, int max) c
     const QString text = setting(name);
     if (text.isNull())
         return defaultValue;
-    bool ok = false;
-    const qlonglong v = text.trimmed().toLongLong(&ok);
-    if (!ok || v < min || v > max)
-        fail(BadUsage,
-            QStringLiteral("invalid %1 '%2': expected a whole number from %3 to %4").arg(name, text).arg(min).arg(max));
-    return int(v);
+    int value = 0;
+    if (QString problem; !outbox::parseWholeNumberSetting(name, text, min, max, &value, &problem))
+        fail(BadUsage, problem);
+    return value;
 }
 
 QString defaultDatabasePath()

@@ -18,6 +18,19 @@ QStringList relayerSettingNames()
         QStringLiteral("header"), QStringLiteral("header-file"), QStringLiteral("signing-secret-file")};
 }
 
+bool parseWholeNumberSetting(const QString &name, const QString &text, int min, int max, int *value, QString *problem)
+{
+    bool ok = false;
+    const qlonglong v = text.trimmed().toLongLong(&ok);
+    if (!ok || v < min || v > max) {
+        *problem =
+            QStringLiteral("invalid %1 '%2': expected a whole number from %3 to %4").arg(name, text).arg(min).arg(max);
+        return false;
+    }
+    *value = int(v);
+    return true;
+}
+
 namespace {
 
 // Reads one setting at a time, keeping the first problem met.
@@ -38,15 +51,8 @@ public:
         const QString given = text(name);
         if (given.isNull())
             return true;
-        bool ok = false;
-        const qlonglong v = given.trimmed().toLongLong(&ok);
-        if (!ok || v < min || v > max)
-            return fault(QStringLiteral("invalid %1 '%2': expected a whole number from %3 to %4")
-                             .arg(name, given.left(80))
-                             .arg(min)
-                             .arg(max));
-        *value = int(v);
-        return true;
+        QString problem;
+        return parseWholeNumberSetting(name, given, min, max, value, &problem) || fault(problem);
     }
     bool fault(const QString &problem)
     {

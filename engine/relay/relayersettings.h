@@ -25,6 +25,10 @@ using SettingLookup = std::function<QStringList(const QString &name)>;
 //   header (repeatable), header-file, signing-secret-file.
 QStringList relayerSettingNames();
 
+// A whole-number setting's text read within [min, max]; false, and why in one line naming the setting, when
+// it is not one. (outboxctl's numeric options read theirs the same way.)
+bool parseWholeNumberSetting(const QString &name, const QString &text, int min, int max, int *value, QString *problem);
+
 // Sets from the settings what they give, on top of what *config holds (the caller's name and defaults):
 // numbers within their ranges, the target URL, the content mode; reads the header, signing-secret and
 // routes files (refused unless only their owner can read them) and checks the client key's file the same
