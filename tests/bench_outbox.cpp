@@ -3,7 +3,10 @@
 // in the same run on the same machine. A program beside the tests, not a test. Prints one JSON object per
 // scenario on stdout and a table on stderr.
 //
-//   outbox-bench [--scenario all|enqueue|relay|batch|scale|memory|stock] [--runs 3] [--quick]
+//   outbox-bench [--scenario all|enqueue|relay|batch|ceiling|scale|memory|stock] [--runs 3] [--quick]
+//
+// `ceiling` measures what the database allows a relayer: the claim and write-back statements alone (no HTTP),
+// in batches of 100, and beside it the batched relayer to our own receiver, in the same run.
 //
 // `stock` relays to receivers we did not write (a Node http server and nginx answering 202) and to our own,
 // with 100 B to 100 KiB events in all three modes, over loopback and over a veth pair into a network
@@ -13,6 +16,7 @@
 #include "procstats.h"
 #include "receiver.h"
 #include "relayer.h"
+#include "relaystore.h"
 #include "sendevent.h"
 #include "storage.h"
 
@@ -364,6 +368,72 @@ void scenarioBatch(int runs, bool quick)
     report(QJsonObject{{"scenario", "batch_integrity"}, {"events", 1000}, {"intact", intact}});
 }
 
+// The relayer's own statements alone, as fast as the database runs them: claim 100, write them back as sent,
+// until none is due. No network, no relayer thread: what the database allows today's SQL, the ceiling a
+// relayer can at best reach.
+double databaseCeiling(int count, int batchSize)
+{
+    const QString path = newOutbox();
+    rawInsert(path, count, 50000);
+    auto storage = Storage::open(ConnectionSpec::sqlite(path));
+    if (!storage.isOk())
+        die(storage.error().message());
+    auto relay = detail::requireRelayStore(*storage.value());
+    if (!relay.isOk())
+        die(relay.error().message());
+    detail::RelayStore *store = relay.value();
+    const QString owner = QStringLiteral("ceiling@bench");
+    int done = 0;
+    QElapsedTimer clock;
+    clock.start();
+    while (done < count) {
+        auto claimed = store->claim(owner, batchSize, 30000);
+        if (!claimed.isOk())
+            die(claimed.error().message());
+        if (claimed.value().isEmpty())
+            break;
+        QList<detail::DeliveryRecord> records;
+        records.reserve(claimed.value().size());
+        const QDateTime now = QDateTime::currentDateTimeUtc();
+        for (const OutboxEvent &e : claimed.value()) {
+            detail::DeliveryRecord r;
+            r.sequence = e.sequence;
+            r.newStatus = EventStatus::Sent;
+            r.attemptedAt = now;
+            r.httpStatus = 202;
+            r.durationMs = 1;
+            records << r;
+        }
+        if (Error e = store->complete(owner, records))
+            die(e.message());
+        done += int(records.size());
+    }
+    const double rate = done / (clock.nsecsElapsed() / 1e9);
+    if (done != count)
+        die(QStringLiteral("the ceiling run claimed %1 events, expected %2").arg(done).arg(count));
+    return rate;
+}
+
+void scenarioCeiling(int runs, bool quick)
+{
+    Receiver receiver;
+    receiver.setRecording(Receiver::Recording::CountOnly);
+    if (Error e = receiver.listen())
+        die(e.message());
+    const int count = quick ? 20000 : 100000;
+    QList<double> ceilings, relays, ratios;
+    for (int r = 0; r < runs; ++r) {
+        const double ceiling = databaseCeiling(count, 100);
+        const double relay = relayRate(receiver, ContentMode::Batch, count, count, 100).rate;
+        ceilings << ceiling;
+        relays << relay;
+        ratios << relay / ceiling;
+    }
+    report(QJsonObject{{"scenario", "ceiling"}, {"events", count}, {"batch_size", 100},
+        {"ceiling_per_s", qRound(median(ceilings))}, {"engine_per_s", qRound(median(relays))},
+        {"ratio", median(ratios)}, {"target_ratio", 0.85}});
+}
+
 void scenarioScale(bool quick)
 {
     Receiver receiver;
@@ -677,6 +747,10 @@ QString describe(const QJsonObject &o)
     if (s == QLatin1String("batch"))
         return QStringLiteral("relay batch of %1: %2/s (CPU per event %3 us)")
             .arg(n("batch_size"), n("engine_per_s"), r("cpu_us_per_event"));
+    if (s == QLatin1String("ceiling"))
+        return QStringLiteral("database ceiling (claim + write-back alone, batches of %1): %2/s; relayer batched to "
+                              "our receiver %3/s = %4x of it")
+            .arg(n("batch_size"), n("ceiling_per_s"), n("engine_per_s"), r("ratio"));
     if (s == QLatin1String("batch_integrity"))
         return QStringLiteral("batch integrity: %1 of %2 events intact").arg(n("intact"), n("events"));
     if (s == QLatin1String("scale"))
@@ -707,7 +781,7 @@ int main(int argc, char *argv[])
     QCoreApplication app(argc, argv);
     QCommandLineParser parser;
     parser.addHelpOption();
-    parser.addOption({"scenario", "all, enqueue, relay, batch, scale, memory or stock.", "name", "all"});
+    parser.addOption({"scenario", "all, enqueue, relay, batch, ceiling, scale, memory or stock.", "name", "all"});
     parser.addOption({"runs", "Runs per figure; the median is reported (default 3).", "n", "3"});
     parser.addOption({"quick", "Smaller counts, for a smoke run."});
     parser.addOption({"side", "relay only: both, baseline or engine (one side alone, to profile it).", "side", "both"});
@@ -731,6 +805,8 @@ int main(int argc, char *argv[])
             parser.value("events").toInt());
     if (all || scenario == QLatin1String("batch"))
         scenarioBatch(runs, quick);
+    if (all || scenario == QLatin1String("ceiling"))
+        scenarioCeiling(runs, quick);
     if (all || scenario == QLatin1String("scale"))
         scenarioScale(quick);
     if (all || scenario == QLatin1String("memory"))

@@ -123,19 +123,19 @@ Error RelayerPrivate::ensureWorker()
         lane.worker->moveToThread(lane.thread);
         const QString route = plan.route.isEmpty() ? QStringLiteral("default") : plan.route;
         QObject::connect(
-            lane.worker, &RelayWorker::eventSent, q, [q = q, route](const QString &id, int status, qint64 ms) {
-                Q_EMIT q->eventSent(id, status, ms);
-                Q_EMIT q->routeOutcome(route, Attempt::Outcome::Sent, ms);
-            });
-        QObject::connect(lane.worker, &RelayWorker::eventRetryScheduled, q,
-            [q = q, route](const QString &id, int status, const QString &error, const QDateTime &next) {
-                Q_EMIT q->eventRetryScheduled(id, status, error, next);
-                Q_EMIT q->routeOutcome(route, Attempt::Outcome::Retry, 0);
-            });
-        QObject::connect(lane.worker, &RelayWorker::eventFailed, q,
-            [q = q, route](const QString &id, int status, const QString &error) {
-                Q_EMIT q->eventFailed(id, status, error);
-                Q_EMIT q->routeOutcome(route, Attempt::Outcome::Failed, 0);
+            lane.worker, &RelayWorker::outcomesWritten, q, [q = q, route](const QList<WrittenOutcome> &outcomes) {
+                for (const WrittenOutcome &o : outcomes) {
+                    if (o.status == EventStatus::Sent) {
+                        Q_EMIT q->eventSent(o.id, o.httpStatus, o.durationMs);
+                        Q_EMIT q->routeOutcome(route, Attempt::Outcome::Sent, o.durationMs);
+                    } else if (o.status == EventStatus::Failed) {
+                        Q_EMIT q->eventFailed(o.id, o.httpStatus, o.error);
+                        Q_EMIT q->routeOutcome(route, Attempt::Outcome::Failed, 0);
+                    } else {
+                        Q_EMIT q->eventRetryScheduled(o.id, o.httpStatus, o.error, o.nextAttemptAt);
+                        Q_EMIT q->routeOutcome(route, Attempt::Outcome::Retry, 0);
+                    }
+                }
             });
         QObject::connect(lane.worker, &RelayWorker::batchFinished, q, &Relayer::batchFinished);
         QObject::connect(lane.worker, &RelayWorker::targetStateChanged, q,

@@ -484,17 +484,13 @@ void RelayWorker::writeResults(Batch &batch, QList<detail::DeliveryRecord> recor
 
 void RelayWorker::announce(const QList<detail::DeliveryRecord> &records, const QHash<qint64, QString> &ids)
 {
-    if (m_eventListeners->loadRelaxed() <= 0)
+    if (m_eventListeners->loadRelaxed() <= 0 || records.isEmpty())
         return;
-    for (const detail::DeliveryRecord &r : records) {
-        const QString id = ids.value(r.sequence);
-        if (r.newStatus == EventStatus::Sent)
-            Q_EMIT eventSent(id, r.httpStatus, r.durationMs);
-        else if (r.newStatus == EventStatus::Failed)
-            Q_EMIT eventFailed(id, r.httpStatus, r.error);
-        else
-            Q_EMIT eventRetryScheduled(id, r.httpStatus, r.error, r.nextAttemptAt);
-    }
+    QList<WrittenOutcome> outcomes;
+    outcomes.reserve(records.size());
+    for (const detail::DeliveryRecord &r : records)
+        outcomes.append({ids.value(r.sequence), r.newStatus, r.httpStatus, r.error, r.nextAttemptAt, r.durationMs});
+    Q_EMIT outcomesWritten(outcomes);
 }
 
 void RelayWorker::finishBatch(const std::shared_ptr<Batch> &batch, const Error &error)

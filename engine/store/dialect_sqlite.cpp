@@ -200,6 +200,11 @@ public:
             return Error(Error::Database, QStringLiteral("%1: no connection to the database").arg(what));
         if (state->handle != handle || state->sql.isEmpty()) {
             state->reset();
+            // A connection that claims is a relayer's: its statement journals and the RETURNING rows stay in
+            // memory. They are small (a batch's pages), and on a file SQLite created, wrote, read back and
+            // deleted a temporary file for most write-backs (1,400 files and 2,600 heap trims in a drain of
+            // 200,000 events; 20 % of the rate).
+            sqlite3_exec(handle, "PRAGMA temp_store=MEMORY", nullptr, nullptr, nullptr);
             const QString text = sql(QStringLiteral("claim")).replace(QLatin1String("{{types}}"), types);
             if (sqlite3_prepare_v3(
                     handle, text.toUtf8().constData(), -1, SQLITE_PREPARE_PERSISTENT, &state->statement, nullptr)
