@@ -54,6 +54,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QScrollBar>
 #include <QTest>
 #include <QTextDocumentFragment>
 #include <QTimer>
@@ -1955,6 +1956,80 @@ private Q_SLOTS:
         QTest::keyClick(table(), Qt::Key_Space);
         QVERIFY(!m_window->isLiveRefreshPaused());
         QTRY_COMPARE_WITH_TIMEOUT(model()->rowCount(), 6, 5000);
+    }
+
+    // Issue 27: fault rules in the tester choose events by type: the audit event is answered 422 and fails with
+    // that status, the order event is delivered. A rule that is not one says which line, and changes nothing.
+    void testerFaultRulesChooseEvents()
+    {
+        enqueue(QStringLiteral("com.example.audit"));
+        enqueue(QStringLiteral("com.example.order"));
+        openWindow();
+        TesterPanel *tester = part<TesterPanel>("testerPanel");
+        m_window->action(QStringLiteral("useReceiver"))->trigger();
+        tester->rulesBox()->setPlainText(QStringLiteral("\ntype=com.example.aud*,status=422\n"));
+        QCOMPARE(tester->receiver()->faultRules().size(), 1);
+        {
+            MessageBoxAnswer yes; // the console's own receiver as the target: Start asks first
+            QTest::mouseClick(part<RelayPanel>("relayPanel")->onceButton(), Qt::LeftButton);
+            QVERIFY(yes.seen);
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("type = 'com.example.order' AND status = 'sent'")), 1, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            count(QStringLiteral("type = 'com.example.audit' AND status = 'failed' AND last_http_status = 422")), 1,
+            10000);
+        QTRY_COMPARE(tester->receivedList()->topLevelItemCount(), 2);
+
+        tester->rulesBox()->setPlainText(QStringLiteral("type=com.example.audit,status=422\ntype=x,colour=red"));
+        QCOMPARE(tester->receiver()->faultRules().size(), 1); // the last rules that were whole stay
+        bool said = false;
+        for (QLabel *label : tester->findChildren<QLabel *>())
+            said = said
+                || label->text().contains(
+                    QStringLiteral("Faults not applied: line 2: fault rule: unknown key 'colour'"));
+        QVERIFY(said);
+    }
+
+    // Issue 27: the receiver's list follows new requests while it is at its end or its newest row is selected
+    // (the detail then shows the newest), and stays where the operator is when an older row is selected. The
+    // type column shows whole types.
+    void receiverListFollowsNewRequests()
+    {
+        for (int i = 0; i < 40; ++i)
+            enqueue(QStringLiteral("com.example.order.created"));
+        openWindow();
+        TesterPanel *tester = part<TesterPanel>("testerPanel");
+        QTreeWidget *list = tester->receivedList();
+        list->setFixedHeight(140); // room for a few rows: the rest needs scrolling
+        m_window->action(QStringLiteral("useReceiver"))->trigger();
+        RelayPanel *relay = part<RelayPanel>("relayPanel");
+        auto relayOnce = [&](int expected) {
+            MessageBoxAnswer yes; // the console's own receiver as the target: it asks first
+            QTest::mouseClick(relay->onceButton(), Qt::LeftButton);
+            QTRY_COMPARE_WITH_TIMEOUT(list->topLevelItemCount(), expected, 10000);
+        };
+        auto newestInView = [&] {
+            QTreeWidgetItem *newest = list->topLevelItem(list->topLevelItemCount() - 1);
+            return list->viewport()->rect().intersects(list->visualItemRect(newest));
+        };
+        relayOnce(40);
+        QVERIFY(list->verticalScrollBar()->maximum() > 0);
+        QVERIFY(newestInView());
+        QVERIFY(
+            list->columnWidth(3) >= list->fontMetrics().horizontalAdvance(QStringLiteral("com.example.order.created")));
+
+        list->setCurrentItem(list->topLevelItem(39)); // the newest selected: the selection follows
+        enqueue(QStringLiteral("com.example.order.created"));
+        relayOnce(41);
+        QCOMPARE(list->currentItem(), list->topLevelItem(40));
+        QVERIFY(newestInView());
+
+        list->setCurrentItem(list->topLevelItem(0)); // an older one: it stays, and stays in view
+        list->scrollToItem(list->topLevelItem(0));
+        enqueue(QStringLiteral("com.example.order.created"));
+        relayOnce(42);
+        QCOMPARE(list->currentItem(), list->topLevelItem(0));
+        QVERIFY(!newestInView());
     }
 
     // Headers and a signing secret from the relay panel reach the receiver; the typed header and a password

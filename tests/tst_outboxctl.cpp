@@ -865,6 +865,57 @@ private Q_SLOTS:
         QCOMPARE(first.value("data").toObject().value("n").toInt(), 1);
     }
 
+    // Issue 27: fault rules in `outboxctl receive` choose events by type, source or subject: the audit event
+    // gets the rule's 422 (and fails for good, with that status), the "slow-" subject its delay and 202, the
+    // rest the plain answer; a rule that is not one is refused with exit 2 and one line naming the key.
+    void receiveFaultRulesChooseEvents()
+    {
+        const QString order = enqueueOne({"--type", "com.example.order.created"});
+        const QString audit = enqueueOne({"--type", "com.example.audit"});
+        const QString slow = enqueueOne({"--type", "com.example.order.cancelled", "--subject", "slow-1"});
+        QProcess receiver;
+        receiver.setProcessEnvironment(environment());
+        receiver.start(QStringLiteral(OUTBOXCTL_PATH),
+            {"receive", "--port", "0", "--count", "3", "--rule", "type=com.example.audit,status=422,retry-after=7",
+                "--rule", "subject=slow-*,delay=300,status=202", "--rule", "source=/elsewhere,drop"});
+        QVERIFY(receiver.waitForStarted(5000));
+        receiver.setReadChannel(QProcess::StandardError);
+        QTRY_VERIFY_WITH_TIMEOUT(receiver.canReadLine(), 5000);
+        const QRegularExpressionMatch m =
+            QRegularExpression("at (http://\\S+)").match(QString::fromUtf8(receiver.readLine()));
+        QVERIFY(m.hasMatch());
+        QElapsedTimer clock;
+        clock.start();
+        const Run r = run({"relay", "--target", m.captured(1), "--drain", "--concurrency", "1"});
+        QCOMPARE(r.exitCode, 1); // one event failed
+        QVERIFY2(r.out.contains("processed 3: 2 sent, 0 to retry, 1 failed"), r.out.constData());
+        QVERIFY(clock.elapsed() >= 300); // the slow event waited for its answer
+        QVERIFY(receiver.waitForFinished(10000));
+        QHash<QString, int> replies;
+        for (const QByteArray &line : receiver.readAllStandardOutput().trimmed().split('\n')) {
+            const QJsonObject o = QJsonDocument::fromJson(line).object();
+            replies.insert(o.value("id").toString(), o.value("reply_status").toInt());
+        }
+        QCOMPARE(replies.value(order), 200);
+        QCOMPARE(replies.value(audit), 422);
+        QCOMPARE(replies.value(slow), 202);
+        QHash<QString, QJsonObject> rows;
+        for (const QJsonObject &o : listJson())
+            rows.insert(o.value("id").toString(), o);
+        QCOMPARE(rows.value(order).value("status").toString(), QStringLiteral("sent"));
+        QCOMPARE(rows.value(slow).value("status").toString(), QStringLiteral("sent"));
+        QCOMPARE(rows.value(audit).value("status").toString(), QStringLiteral("failed"));
+        QCOMPARE(rows.value(audit).value("last_http_status").toInt(), 422);
+
+        for (const QString &bad : {QStringLiteral("type=x,colour=red"), QStringLiteral("type=x"),
+                 QStringLiteral("status=abc"), QStringLiteral("hang=no")}) {
+            const Run refused = run({"receive", "--port", "0", "--rule", bad});
+            QCOMPARE(refused.exitCode, 2);
+            QCOMPARE(refused.err.trimmed().count('\n'), 0);
+            QVERIFY2(refused.err.contains("fault rule"), refused.err.constData());
+        }
+    }
+
     // Issue 26: what the operator reads is what is stored. show (pretty and --json) and receive's JSON lines
     // keep a 20-digit integer, -0, 1.50 and the key order; C1 controls from outside (U+009B, a CSI) are
     // written as \u escapes, never raw.

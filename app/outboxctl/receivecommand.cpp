@@ -12,6 +12,7 @@
 
 #include <QCoreApplication>
 #include <QFile>
+#include <QTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 
@@ -61,6 +62,12 @@ int cmdReceive(const QStringList &args)
         QStringLiteral("retry-after"), QStringLiteral("Add Retry-After: S to failing answers."), QStringLiteral("s"));
     cmd.addOption(QStringLiteral("hang"), QStringLiteral("Never answer."));
     cmd.addOption(QStringLiteral("drop"), QStringLiteral("Close each connection without answering."));
+    cmd.addOption(QStringLiteral("rule"),
+        QStringLiteral(
+            "Faults for some events only, e.g. type=com.example.order.*,status=503,retry-after=5 (keys: type, "
+            "source, subject with '*' as wildcard; status, fail-rate, delay, retry-after, hang, drop). "
+            "Repeatable; the first rule an event of the request matches decides, else the options above."),
+        QStringLiteral("rule"));
     cmd.addOption(QStringLiteral("jsonl"),
         QStringLiteral("Append the JSON lines to this file instead of standard output."), QStringLiteral("file"));
     cmd.addOption(QStringLiteral("count"), QStringLiteral("Exit after this many events."), QStringLiteral("n"));
@@ -87,6 +94,13 @@ int cmdReceive(const QStringList &args)
     faults.retryAfterSeconds = cmd.intValue(QStringLiteral("retry-after"), -1, 0, 86400);
     faults.hang = cmd.isSet(QStringLiteral("hang"));
     faults.dropConnection = cmd.isSet(QStringLiteral("drop"));
+    QList<ReceiverFaultRule> rules;
+    for (const QString &text : cmd.values(QStringLiteral("rule"))) {
+        auto rule = ReceiverFaultRule::parse(text);
+        if (!rule.isOk())
+            fail(BadUsage, rule.error().message());
+        rules.append(*rule);
+    }
     const int count = cmd.intValue(QStringLiteral("count"), 0, 1, std::numeric_limits<int>::max());
     QHostAddress address(QHostAddress::LocalHost);
     if (cmd.isSet(QStringLiteral("bind")) && !address.setAddress(cmd.value(QStringLiteral("bind"))))
@@ -103,6 +117,7 @@ int cmdReceive(const QStringList &args)
 
     Receiver receiver;
     receiver.setFaults(faults);
+    receiver.setFaultRules(rules);
     receiver.setRecording(Receiver::Recording::Stream); // each request is written out, none kept
     if (cmd.isSet(QStringLiteral("signing-secret-file"))) {
         const QString file = cmd.value(QStringLiteral("signing-secret-file"));
@@ -112,8 +127,13 @@ int cmdReceive(const QStringList &args)
                     "the signing secret file '%1' does not hold a Standard Webhooks secret (whsec_ and base64)")
                     .arg(file));
     }
+    int longestDelayMs = faults.delayMs;
+    for (const ReceiverFaultRule &rule : std::as_const(rules))
+        longestDelayMs = std::max(longestDelayMs, rule.faults.delayMs);
     int received = 0;
     QObject::connect(&receiver, &Receiver::requestReceived, &receiver, [&](const ReceivedRequest &request) {
+        if (count > 0 && received >= count)
+            return; // the count is reached: nothing more is printed while the last answers go out
         QList<ReceivedEvent> events = request.decoded.events;
         if (events.isEmpty()) { // a request that could not be read at all is still shown
             ReceivedEvent bad;
@@ -129,8 +149,8 @@ int cmdReceive(const QStringList &args)
             ++received;
         }
         out.flush();
-        if (count > 0 && received >= count)
-            QCoreApplication::quit();
+        if (count > 0 && received >= count) // after the longest delay, so that a delayed answer still goes out
+            QTimer::singleShot(longestDelayMs, QCoreApplication::instance(), [] { QCoreApplication::quit(); });
     });
     if (Error e = receiver.listen(quint16(port), address))
         fail(RuntimeFailure, e.message());

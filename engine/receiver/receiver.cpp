@@ -104,6 +104,18 @@ public:
         QMutexLocker lock(&mutex);
         return currentFaults;
     }
+    // The faults of a request with these events: the first rule one of them matches, else the general ones.
+    ReceiverFaults faultsFor(const QList<ReceivedEvent> &events) const
+    {
+        QMutexLocker lock(&mutex);
+        for (const ReceiverFaultRule &rule : rules) {
+            for (const ReceivedEvent &e : events) {
+                if (rule.matches(e.event))
+                    return rule.faults;
+            }
+        }
+        return currentFaults;
+    }
     QByteArray signingKey() const
     {
         QMutexLocker lock(&mutex);
@@ -118,6 +130,7 @@ public:
     QHostAddress address;
     mutable QMutex mutex;
     ReceiverFaults currentFaults; // guarded by mutex
+    QList<ReceiverFaultRule> rules; // guarded by mutex
     QByteArray key; // the decoded signing key; guarded by mutex
     QList<ReceivedRequest> requests;
     QAtomicInt requestCount = 0;
@@ -230,7 +243,7 @@ private:
 
     void answer(QTcpSocket *socket, Connection &connection, ReceivedRequest request, Persistence persistence)
     {
-        const ReceiverFaults faults = m_receiver->faults();
+        ReceiverFaults faults = m_receiver->faults();
         if (m_receiver->countOnly.loadRelaxed() && request.method == "POST") {
             // Counting only: the status and failure rate still apply (a soak needs failures), nothing else does.
             const bool failing = failsThisTime(faults);
@@ -257,6 +270,7 @@ private:
             extra.append(std::pair<QByteArray, QByteArray>("Allow", "POST"));
         } else {
             request.decoded = cloudevents::decode(request.message);
+            faults = m_receiver->faultsFor(request.decoded.events);
             QStringList problems;
             if (!request.decoded.error.isEmpty())
                 problems.append(request.decoded.error);
@@ -444,6 +458,18 @@ void Receiver::setFaults(const ReceiverFaults &faults)
 ReceiverFaults Receiver::faults() const
 {
     return d->faults();
+}
+
+void Receiver::setFaultRules(const QList<ReceiverFaultRule> &rules)
+{
+    QMutexLocker lock(&d->mutex);
+    d->rules = rules;
+}
+
+QList<ReceiverFaultRule> Receiver::faultRules() const
+{
+    QMutexLocker lock(&d->mutex);
+    return d->rules;
 }
 
 void Receiver::setRecording(Recording recording)

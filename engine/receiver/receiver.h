@@ -30,6 +30,26 @@ struct OUTBOX_EXPORT ReceiverFaults
     QString problem() const; ///< empty when usable
 };
 
+/// Faults for some requests only: those with an event whose type, source and subject match the patterns
+/// ('*' matches any run of characters, everything else itself; an empty pattern matches anything). A batched
+/// request matches when one of its events does, and then the whole request gets the rule's faults.
+struct OUTBOX_EXPORT ReceiverFaultRule
+{
+    QString type; ///< pattern on the event's type
+    QString source; ///< pattern on the event's source
+    QString subject; ///< pattern on the event's subject (an event without one matches only an empty pattern or "*")
+    ReceiverFaults faults; ///< what the matching requests get
+
+    /// Whether the event matches all three patterns.
+    bool matches(const OutboxEvent &event) const;
+    /// Reads a rule written as comma-separated key=value pairs: the patterns `type`, `source`, `subject`, and
+    /// the faults `status`, `fail-rate` (0 to 1), `delay` (ms), `retry-after` (s), `hang`, `drop`; for example
+    /// `type=com.example.order.*,status=503,retry-after=5`. The error says which part is wrong.
+    static Result<ReceiverFaultRule> parse(const QString &text);
+    /// The rule in the form parse() reads.
+    QString toString() const;
+};
+
 /// One HTTP request as it arrived, what was read from it, and how it was answered.
 struct ReceivedRequest
 {
@@ -69,6 +89,13 @@ public:
     ///@{
     void setFaults(const ReceiverFaults &faults);
     ReceiverFaults faults() const;
+    ///@}
+    /// Rules that give some requests faults of their own (see ReceiverFaultRule); the first rule that matches
+    /// a request decides, and a request no rule matches gets faults(). Thread-safe, from the next request on.
+    /// Not applied with Recording::CountOnly, which does not read events.
+    ///@{
+    void setFaultRules(const QList<ReceiverFaultRule> &rules);
+    QList<ReceiverFaultRule> faultRules() const;
     ///@}
     /// Verify Standard Webhooks signatures with this "whsec_..." secret (empty: do not verify). A request
     /// without a valid signature is answered 401 and recorded with the reason. Returns false for a secret

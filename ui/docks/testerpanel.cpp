@@ -18,10 +18,13 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScrollBar>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QTreeWidget>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace outbox::ui {
 
@@ -88,6 +91,20 @@ TesterPanel::TesterPanel(QWidget *parent) : QWidget(parent), m_receiver(new Rece
     faults->addWidget(m_drop);
     faults->addStretch();
     layout->addLayout(faults);
+    // Faults for some events only, one rule a line, in the language of `outboxctl receive --rule`.
+    auto *rules = new QHBoxLayout;
+    m_rules = new QPlainTextEdit(this);
+    m_rules->setObjectName(QStringLiteral("faultRules"));
+    m_rules->setPlaceholderText(tr("Faults for some events only, one rule a line, e.g. "
+                                   "type=com.example.order.*,status=503,retry-after=5 (keys: type, source, subject "
+                                   "with * as wildcard; status, fail-rate, delay, retry-after, hang, drop)"));
+    m_rules->setToolTip(m_rules->placeholderText());
+    m_rules->setLineWrapMode(QPlainTextEdit::NoWrap);
+    m_rules->setTabChangesFocus(true);
+    m_rules->setMaximumHeight(m_rules->fontMetrics().lineSpacing() * 3 + 12);
+    rules->addWidget(new QLabel(tr("Rules"), this), 0, Qt::AlignTop);
+    rules->addWidget(m_rules, 1);
+    layout->addLayout(rules);
     auto *signing = new QHBoxLayout;
     m_signingFile = new QLineEdit(this);
     m_signingFile->setObjectName(QStringLiteral("receiverSigningFile"));
@@ -136,6 +153,7 @@ TesterPanel::TesterPanel(QWidget *parent) : QWidget(parent), m_receiver(new Rece
     connect(m_retryAfter, &QSpinBox::valueChanged, this, &TesterPanel::applyFaults);
     connect(m_hang, &QCheckBox::toggled, this, &TesterPanel::applyFaults);
     connect(m_drop, &QCheckBox::toggled, this, &TesterPanel::applyFaults);
+    connect(m_rules, &QPlainTextEdit::textChanged, this, &TesterPanel::applyFaults);
     connect(m_signingFile, &QLineEdit::editingFinished, this, [this] {
         const QString file = m_signingFile->text().trimmed();
         QByteArray secret;
@@ -207,21 +225,43 @@ ReceiverFaults TesterPanel::faultsFromControls() const
     return f;
 }
 
+Result<QList<ReceiverFaultRule>> TesterPanel::rulesFromControls() const
+{
+    QList<ReceiverFaultRule> rules;
+    const QStringList lines = m_rules->toPlainText().split(QLatin1Char('\n'));
+    for (qsizetype i = 0; i < lines.size(); ++i) {
+        if (lines.at(i).trimmed().isEmpty())
+            continue;
+        auto rule = ReceiverFaultRule::parse(lines.at(i));
+        if (!rule.isOk())
+            return Error(Error::InvalidArgument, tr("line %1: %2").arg(i + 1).arg(rule.error().message()));
+        rules.append(*rule);
+    }
+    return rules;
+}
+
 void TesterPanel::applyFaults()
 {
     ReceiverFaults f = faultsFromControls();
-    const QString problem = f.problem();
+    const auto rules = rulesFromControls();
+    const QString problem = rules.isOk() ? f.problem() : rules.error().message();
     if (!problem.isEmpty()) {
         m_state->setText(tr("Faults not applied: %1").arg(problem));
         return;
     }
     m_receiver->setFaults(f);
+    m_receiver->setFaultRules(*rules);
     if (m_receiver->isListening())
         updateState();
 }
 
 void TesterPanel::addRequest(const ReceivedRequest &request)
 {
+    // Following the newest (as tail -f does) when the list is at its end or the newest is the one selected.
+    QScrollBar *bar = m_list->verticalScrollBar();
+    const bool atEnd = bar->value() >= bar->maximum();
+    QTreeWidgetItem *newest = m_list->topLevelItem(m_list->topLevelItemCount() - 1);
+    const bool newestSelected = newest && m_list->currentItem() == newest;
     m_requests.append(request);
     if (m_requests.size() > kKeptRequests) {
         m_requests.removeFirst();
@@ -256,8 +296,14 @@ void TesterPanel::addRequest(const ReceivedRequest &request)
     item->setData(0, Qt::UserRole, int(m_requests.size() - 1));
     item->setForeground(5, toneColour(valid ? Tone::Good : Tone::Bad));
     item->setToolTip(5, plainTooltip(verdict));
-    // Keep the newest in view unless the user is looking at an older one.
-    if (!m_list->currentItem())
+    // The type column as wide as the longest type so far (up to a third of the list), never "com.e…eated".
+    const int typeWidth = m_list->fontMetrics().horizontalAdvance(item->text(3)) + 24;
+    if (typeWidth > m_list->columnWidth(3))
+        m_list->setColumnWidth(3, std::min(typeWidth, std::max(m_list->viewport()->width() / 3, 160)));
+    item->setToolTip(3, item->text(3));
+    if (newestSelected)
+        m_list->setCurrentItem(item);
+    if (newestSelected || atEnd || !m_list->currentItem())
         m_list->scrollToItem(item);
 }
 

@@ -18,7 +18,8 @@ class QTreeWidget;
 namespace outbox::ui {
 
 // The local CloudEvents receiver, in the console: start it on a loopback port, make it misbehave (a status,
-// a failure rate, a delay, Retry-After, a hang, a dropped connection; all changeable while it runs), and see
+// a failure rate, a delay, Retry-After, a hang, a dropped connection, for all requests or by rules on an
+// event's type, source and subject; all changeable while it runs), and see
 // every event that arrives with its validation verdict, headers and data.
 class TesterPanel : public QWidget
 {
@@ -32,6 +33,8 @@ public:
     Receiver *receiver() const { return m_receiver; }
     QString receiverUrl() const; // empty when not listening
     ReceiverFaults faultsFromControls() const;
+    // The fault rules typed in the panel, one a line; the error names the line that is not one.
+    Result<QList<ReceiverFaultRule>> rulesFromControls() const;
 
     QTreeWidget *receivedList() const { return m_list; }
     QPushButton *useAsTargetButton() const { return m_useAsTarget; }
@@ -41,6 +44,7 @@ public:
     QSpinBox *retryAfterBox() const { return m_retryAfter; }
     QCheckBox *hangBox() const { return m_hang; }
     QCheckBox *dropBox() const { return m_drop; }
+    QPlainTextEdit *rulesBox() const { return m_rules; }
 
 Q_SIGNALS:
     void useAsTargetRequested(const QString &url);
@@ -63,6 +67,7 @@ private:
     QSpinBox *m_retryAfter;
     QCheckBox *m_hang;
     QCheckBox *m_drop;
+    QPlainTextEdit *m_rules; // faults for some events only (ReceiverFaultRule, one a line)
     QLineEdit *m_signingFile; // a whsec_ secret file: the receiver verifies Standard Webhooks signatures
     QTreeWidget *m_list;
     QPlainTextEdit *m_detail;
