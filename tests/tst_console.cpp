@@ -2514,6 +2514,80 @@ private Q_SLOTS:
         QTRY_COMPARE(relay->state(), RelayPanel::State::Stopped);
     }
 
+    // Issue 27: the composer opens on something sendable - an example the first time (no "type is required"
+    // before anything was typed), then the event last sent or enqueued - and offers both as templates.
+    void composerOpensOnLastSentOrExample()
+    {
+        QSettings().remove(QStringLiteral("composer/lastSent"));
+        QSettings().remove(QStringLiteral("composer/signingSecretFile"));
+        ComposerDialog first;
+        QCOMPARE(first.typeEdit()->text(), QStringLiteral("com.example.order.created"));
+        QVERIFY2(first.validationLabel()->text().startsWith(QStringLiteral("✔")),
+            qPrintable(first.validationLabel()->text()));
+        QVERIFY(first.sendButton()->isEnabled());
+        QVERIFY(first.templateBox()->findText(ComposerDialog::exampleName()) >= 0);
+        QCOMPARE(first.templateBox()->findText(ComposerDialog::lastSentName()), -1);
+
+        Receiver receiver;
+        QVERIFY(!receiver.listen());
+        first.typeEdit()->setText(QStringLiteral("com.example.mine"));
+        first.subjectEdit()->setText(QStringLiteral("mine-1"));
+        first.urlEdit()->setText(receiver.url().toString());
+        QTest::mouseClick(first.sendButton(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(receiver.eventCount(), 1, 5000);
+        QCOMPARE(receiver.events().first().event.type, QStringLiteral("com.example.mine"));
+
+        ComposerDialog next;
+        QCOMPARE(next.typeEdit()->text(), QStringLiteral("com.example.mine"));
+        QCOMPARE(next.subjectEdit()->text(), QStringLiteral("mine-1"));
+        QCOMPARE(next.urlEdit()->text(), receiver.url().toString());
+        QVERIFY(next.idEdit()->text() != receiver.events().first().event.id); // a new event, a new id
+        QCOMPARE(next.templateBox()->itemText(0), ComposerDialog::lastSentName());
+        next.loadTemplate(ComposerDialog::exampleName());
+        QCOMPARE(next.typeEdit()->text(), QStringLiteral("com.example.order.created"));
+        QCOMPARE(next.subjectEdit()->text(), QString());
+        next.loadTemplate(ComposerDialog::lastSentName());
+        QCOMPARE(next.typeEdit()->text(), QStringLiteral("com.example.mine"));
+    }
+
+    // Issue 27: signatures without a shell. "New secret…" writes a whsec_ secret to a new file only its owner
+    // can read (never over an existing one); the composer signs with it and the receiver, given the same
+    // file, finds the signature valid. A secret file others may read is refused, and nothing is sent.
+    void composerSignsWithANewSecret()
+    {
+        ComposerDialog c;
+        const QString path = m_dir.filePath(QStringLiteral("composer.secret"));
+        QVERIFY(c.createSigningSecret(path));
+        QCOMPARE(c.signingFileEdit()->text(), path);
+        const QFileDevice::Permissions others =
+            QFileDevice::ReadGroup | QFileDevice::WriteGroup | QFileDevice::ReadOther | QFileDevice::WriteOther;
+        QCOMPARE(QFileInfo(path).permissions() & others, QFileDevice::Permissions());
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray secret = file.readAll().trimmed();
+        file.close();
+        QVERIFY(secret.startsWith("whsec_"));
+        QVERIFY(!c.createSigningSecret(path)); // there already: not overwritten
+        QVERIFY(c.resultLabel()->text().contains(QStringLiteral("cannot create")));
+
+        Receiver receiver;
+        QVERIFY(!receiver.listen());
+        QVERIFY(receiver.setSigningSecret(secret));
+        c.urlEdit()->setText(receiver.url().toString());
+        QTest::mouseClick(c.sendButton(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(receiver.requestCount(), 1, 5000);
+        QCOMPARE(receiver.requests().first().signature, QStringLiteral("valid"));
+        QTRY_VERIFY(c.resultLabel()->text().contains(QStringLiteral("HTTP 200")));
+
+        QVERIFY(QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadOther));
+        QTest::mouseClick(c.sendButton(), Qt::LeftButton);
+        QVERIFY2(c.resultLabel()->text().startsWith(QStringLiteral("Not sent:")), qPrintable(c.resultLabel()->text()));
+        QTest::qWait(200);
+        QCOMPARE(receiver.requestCount(), 1);
+        QCOMPARE(QSettings().value(QStringLiteral("composer/signingSecretFile")).toString(), path); // not the secret
+        QSettings().remove(QStringLiteral("composer/signingSecretFile"));
+    }
+
     void composerEnqueuesAndSends()
     {
         openWindow();

@@ -2,6 +2,7 @@
 #include "configfiles.h"
 
 #include <QFile>
+#include <QRandomGenerator>
 #include <QFileInfo>
 
 namespace outbox {
@@ -30,6 +31,26 @@ bool readSecretFile(const QString &path, const QString &what, QByteArray *conten
         return false;
     }
     *content = file.readAll();
+    return true;
+}
+
+bool writeNewSigningSecret(const QString &path, QString *error)
+{
+    quint32 words[8];
+    QRandomGenerator::system()->fillRange(words);
+    const QByteArray key(reinterpret_cast<const char *>(words), sizeof words);
+    QFile file(path);
+    // Created for its owner alone before a byte of the secret is in it; never over a file that is there.
+    if (!file.open(QIODevice::WriteOnly | QIODevice::NewOnly, QFileDevice::ReadOwner | QFileDevice::WriteOwner)) {
+        *error = QStringLiteral("cannot create the signing secret file '%1': %2").arg(path, file.errorString());
+        return false;
+    }
+    if (file.write("whsec_" + key.toBase64() + '\n') < 0 || !file.flush()) {
+        *error = QStringLiteral("cannot write the signing secret file '%1': %2").arg(path, file.errorString());
+        file.close();
+        QFile::remove(path);
+        return false;
+    }
     return true;
 }
 

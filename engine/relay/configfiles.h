@@ -25,6 +25,9 @@ RelayerConfig routeConfig(const RelayerConfig &base, const RelayRoute &route);
 QString secretFileProblem(const QString &path, const QString &what);
 // Reads a file holding a secret, refused by secretFileProblem's rule. On failure: false, and why in one line.
 bool readSecretFile(const QString &path, const QString &what, QByteArray *content, QString *error);
+// Writes a new Standard Webhooks secret ("whsec_" and 32 random bytes in base64) to a new file readable by its
+// owner alone (an existing file is never overwritten). On failure: false, and why in one line.
+bool writeNewSigningSecret(const QString &path, QString *error);
 // "Name: value" lines of a header file (blank lines and # comments skipped) into headers. The error names
 // the file and line, never a value (values may be secrets).
 bool readHeaderFile(const QString &path, QList<std::pair<QByteArray, QByteArray>> *headers, QString *error);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "composerdialog.h"
 
+#include "configfiles.h"
+#include "httpsender.h"
 #include "jsontext.h"
 #include "storage.h"
 #include "textutil.h"
@@ -10,7 +12,9 @@
 #include <QClipboard>
 #include <QComboBox>
 #include <QDialogButtonBox>
+#include <QDir>
 #include <QElapsedTimer>
+#include <QFileDialog>
 #include <QFontDatabase>
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -64,9 +68,9 @@ ComposerDialog::ComposerDialog(QWidget *parent) : QDialog(parent), m_network(new
 
     auto *form = new QFormLayout;
     m_type = new QLineEdit(this);
-    m_type->setPlaceholderText(QStringLiteral("com.example.order.created"));
+    m_type->setPlaceholderText(tr("required, e.g. com.example.order.created"));
     m_source = new QLineEdit(this);
-    m_source->setPlaceholderText(QStringLiteral("/orders"));
+    m_source->setPlaceholderText(tr("required, e.g. /orders"));
     m_subject = new QLineEdit(this);
     m_id = new QLineEdit(this);
     auto *generate = new QPushButton(tr("Generate"), this);
@@ -100,7 +104,7 @@ ComposerDialog::ComposerDialog(QWidget *parent) : QDialog(parent), m_network(new
 
     m_data = new QPlainTextEdit(this);
     m_data->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    m_data->setPlaceholderText(QStringLiteral("{\"orderId\": 42}"));
+    m_data->setPlaceholderText(tr("the data, e.g. {\"orderId\": 42}"));
     layout->addWidget(new QLabel(tr("Data"), this));
     layout->addWidget(m_data, 1);
     m_validation = new QLabel(this);
@@ -111,7 +115,7 @@ ComposerDialog::ComposerDialog(QWidget *parent) : QDialog(parent), m_network(new
 
     auto *target = new QHBoxLayout;
     m_url = new QLineEdit(this);
-    m_url->setPlaceholderText(QStringLiteral("http://127.0.0.1:8080/"));
+    m_url->setPlaceholderText(tr("e.g. http://127.0.0.1:8080/"));
     m_mode = new QComboBox(this);
     m_mode->addItem(tr("binary"), int(ContentMode::Binary));
     m_mode->addItem(tr("structured"), int(ContentMode::Structured));
@@ -125,6 +129,29 @@ ComposerDialog::ComposerDialog(QWidget *parent) : QDialog(parent), m_network(new
     target->addWidget(m_send);
     target->addWidget(m_enqueue);
     layout->addLayout(target);
+    // Standard Webhooks signing of Send to URL, with a whsec_ secret from a file (made here if need be).
+    auto *signing = new QHBoxLayout;
+    m_signingFile = new QLineEdit(this);
+    m_signingFile->setObjectName(QStringLiteral("composerSigningFile"));
+    m_signingFile->setPlaceholderText(tr("optional: a file with a whsec_ secret signs what Send to URL sends"));
+    m_signingFile->setText(QSettings().value(QStringLiteral("composer/signingSecretFile")).toString());
+    auto *newSecret = new QPushButton(tr("New secret…"), this);
+    newSecret->setObjectName(QStringLiteral("newSigningSecret"));
+    newSecret->setToolTip(tr("Write a new whsec_ secret to a new file only you can read, and sign with it; give the "
+                             "same file to the receiver's Verify signatures"));
+    signing->addWidget(new QLabel(tr("Sign with"), this));
+    signing->addWidget(m_signingFile, 1);
+    signing->addWidget(newSecret);
+    layout->addLayout(signing);
+    connect(newSecret, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("New signing secret"),
+            QDir::home().filePath(QStringLiteral("webhook.secret")), {}, nullptr, QFileDialog::DontConfirmOverwrite);
+        if (!path.isEmpty())
+            createSigningSecret(path);
+    });
+    connect(m_signingFile, &QLineEdit::editingFinished, this, [this] {
+        QSettings().setValue(QStringLiteral("composer/signingSecretFile"), m_signingFile->text().trimmed());
+    });
     m_originalFate = new QComboBox(this);
     m_originalFate->setObjectName(QStringLiteral("originalFate"));
     m_originalFate->addItem(tr("then delete the failed original"), true);
@@ -165,6 +192,7 @@ ComposerDialog::ComposerDialog(QWidget *parent) : QDialog(parent), m_network(new
             m_result->setText(tr("Not enqueued: %1").arg(problem));
             return;
         }
+        rememberLastSent();
         m_result->setText(tr("Enqueuing…"));
         Q_EMIT enqueueRequested(e);
     });
@@ -188,8 +216,30 @@ ComposerDialog::ComposerDialog(QWidget *parent) : QDialog(parent), m_network(new
     });
     reloadTemplates();
     setCanEnqueue(false);
-    validate();
+    // It opens on something that can be sent at once: the event last sent or enqueued, else an example.
+    const QJsonObject last = storedTemplate(QStringLiteral("composer/lastSent"));
+    fillFrom(last.isEmpty() ? exampleTemplate() : last);
     resize(640, 720);
+}
+
+QJsonObject ComposerDialog::exampleTemplate()
+{
+    return QJsonObject{{QStringLiteral("type"), QStringLiteral("com.example.order.created")},
+        {QStringLiteral("source"), QStringLiteral("/console")},
+        {QStringLiteral("contentType"), QStringLiteral("application/json")},
+        {QStringLiteral("data"), QStringLiteral("{\n  \"orderId\": 42,\n  \"total\": 12.5\n}")}};
+}
+
+QJsonObject ComposerDialog::storedTemplate(const QString &key)
+{
+    return QJsonDocument::fromJson(QSettings().value(key).toString().toUtf8()).object();
+}
+
+void ComposerDialog::rememberLastSent()
+{
+    QSettings().setValue(QStringLiteral("composer/lastSent"),
+        QString::fromUtf8(QJsonDocument(currentTemplate()).toJson(QJsonDocument::Compact)));
+    reloadTemplates();
 }
 
 void ComposerDialog::setCanEnqueue(bool can, const QString &why)
@@ -367,6 +417,23 @@ void ComposerDialog::send()
         m_result->setText(tr("Not sent: '%1' is not an http:// or https:// URL").arg(m_url->text().trimmed()));
         return;
     }
+    QByteArray signingKey;
+    if (const QString file = m_signingFile->text().trimmed(); !file.isEmpty()) {
+        QByteArray secret;
+        QString error;
+        if (!readSecretFile(file, tr("signing secret file"), &secret, &error)) {
+            m_result->setText(tr("Not sent: %1").arg(error));
+            return;
+        }
+        RelayerConfig signing;
+        signing.signingSecret = secret.trimmed();
+        signingKey = signing.signingKey();
+        if (signingKey.isEmpty()) {
+            m_result->setText(tr("Not sent: '%1' does not hold a whsec_ secret").arg(file));
+            return;
+        }
+    }
+    rememberLastSent();
     const auto mode = ContentMode(m_mode->currentData().toInt());
     const HttpMessage message =
         mode == ContentMode::Batch ? cloudevents::encodeBatch({e}) : cloudevents::encode(e, mode);
@@ -374,6 +441,13 @@ void ComposerDialog::send()
     request.setTransferTimeout(10000);
     for (const auto &h : message.headers)
         request.setRawHeader(h.first, h.second);
+    if (!signingKey.isEmpty()) { // as the relayer signs: the event id, the time in seconds, the body
+        const qint64 now = QDateTime::currentSecsSinceEpoch();
+        request.setRawHeader("webhook-id", e.id.toUtf8());
+        request.setRawHeader("webhook-timestamp", QByteArray::number(now));
+        request.setRawHeader(
+            "webhook-signature", HttpSender::webhookSignature(signingKey, e.id.toUtf8(), now, message.body));
+    }
     auto *clock = new QElapsedTimer;
     clock->start();
     QNetworkReply *reply = m_network->post(request, message.body);
@@ -394,6 +468,21 @@ void ComposerDialog::send()
     });
 }
 
+bool ComposerDialog::createSigningSecret(const QString &path)
+{
+    QString error;
+    if (!writeNewSigningSecret(path, &error)) {
+        m_result->setText(error);
+        return false;
+    }
+    m_signingFile->setText(path);
+    QSettings().setValue(QStringLiteral("composer/signingSecretFile"), path);
+    m_result->setText(tr("New signing secret in %1 (readable by you alone). Give the same file to the receiver's "
+                         "Verify signatures, or to a relayer's signing secret file.")
+                          .arg(path));
+    return true;
+}
+
 void ComposerDialog::showEnqueueResult(const QString &id, const QString &error)
 {
     m_result->setText(
@@ -402,10 +491,8 @@ void ComposerDialog::showEnqueueResult(const QString &id, const QString &error)
         m_id->setText(createEventId()); // the next enqueue must not reuse the id
 }
 
-void ComposerDialog::saveTemplate(const QString &rawName)
+QJsonObject ComposerDialog::currentTemplate() const
 {
-    QString name = rawName; // a slash would make a settings group, not a key
-    name.replace(QLatin1Char('/'), QLatin1Char('-')).replace(QLatin1Char('\\'), QLatin1Char('-'));
     QJsonObject t{{QStringLiteral("type"), m_type->text()}, {QStringLiteral("source"), m_source->text()},
         {QStringLiteral("subject"), m_subject->text()}, {QStringLiteral("contentType"), m_contentType->text()},
         {QStringLiteral("orderingKey"), m_key->text()}, {QStringLiteral("data"), m_data->toPlainText()},
@@ -417,17 +504,32 @@ void ComposerDialog::saveTemplate(const QString &rawName)
                 m_extensions->item(row, 1) ? m_extensions->item(row, 1)->text() : QString());
     }
     t.insert(QStringLiteral("extensions"), ext);
+    return t;
+}
+
+void ComposerDialog::saveTemplate(const QString &rawName)
+{
+    QString name = rawName; // a slash would make a settings group, not a key
+    name.replace(QLatin1Char('/'), QLatin1Char('-')).replace(QLatin1Char('\\'), QLatin1Char('-'));
     QSettings s;
-    s.setValue(QStringLiteral("templates/") + name, QString::fromUtf8(QJsonDocument(t).toJson(QJsonDocument::Compact)));
+    s.setValue(QStringLiteral("templates/") + name,
+        QString::fromUtf8(QJsonDocument(currentTemplate()).toJson(QJsonDocument::Compact)));
     reloadTemplates();
     m_templates->setCurrentText(name);
 }
 
 void ComposerDialog::loadTemplate(const QString &name)
 {
-    QSettings s;
-    const QJsonObject t =
-        QJsonDocument::fromJson(s.value(QStringLiteral("templates/") + name).toString().toUtf8()).object();
+    if (name == lastSentName())
+        fillFrom(storedTemplate(QStringLiteral("composer/lastSent")));
+    else if (name == exampleName())
+        fillFrom(exampleTemplate());
+    else
+        fillFrom(storedTemplate(QStringLiteral("templates/") + name));
+}
+
+void ComposerDialog::fillFrom(const QJsonObject &t)
+{
     if (t.isEmpty())
         return;
     m_type->setText(t.value(QStringLiteral("type")).toString());
@@ -449,8 +551,16 @@ void ComposerDialog::reloadTemplates()
     QSettings s;
     s.beginGroup(QStringLiteral("templates"));
     const QStringList names = s.childKeys();
+    s.endGroup();
+    const QString current = m_templates->currentText();
     m_templates->clear();
+    // The two built in first: the last event sent or enqueued from here, and an example to start from.
+    if (s.contains(QStringLiteral("composer/lastSent")))
+        m_templates->addItem(lastSentName());
+    m_templates->addItem(exampleName());
     m_templates->addItems(names);
+    if (!current.isEmpty())
+        m_templates->setCurrentText(current);
 }
 
 } // namespace outbox::ui

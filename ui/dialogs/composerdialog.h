@@ -18,7 +18,8 @@ class QTableWidget;
 namespace outbox::ui {
 
 // Writes one CloudEvent by hand: attributes, extensions and data (with JSON validation), kept as named
-// templates; then sends it straight to a URL in any content mode, or enqueues it into the open outbox.
+// templates; then sends it straight to a URL in any content mode, or enqueues it into the open outbox. It
+// opens on the event last sent or enqueued from it (or an example), so one click sends something.
 class ComposerDialog : public QDialog
 {
     Q_OBJECT
@@ -58,9 +59,15 @@ public:
     QComboBox *templateBox() const { return m_templates; }
     QPushButton *sendButton() const { return m_send; }
     QPushButton *enqueueButton() const { return m_enqueue; }
+    QLineEdit *signingFileEdit() const { return m_signingFile; }
+    // "New secret…" without its file dialog: a new whsec_ secret in a new 0600 file, then signing with it.
+    bool createSigningSecret(const QString &path);
 
     void saveTemplate(const QString &name);
+    // A saved template by name, or one of the two built in: lastSentName() and exampleName().
     void loadTemplate(const QString &name);
+    static QString lastSentName() { return tr("(last sent)"); }
+    static QString exampleName() { return tr("(example) order created"); }
 
 Q_SIGNALS:
     void enqueueRequested(const outbox::OutboxEvent &event);
@@ -70,6 +77,11 @@ private:
     void send();
     void setExtensions(const QJsonObject &extensions);
     void reloadTemplates();
+    QJsonObject currentTemplate() const; // the form as a template (all but the id)
+    void fillFrom(const QJsonObject &templ); // the form from a template, with a new id
+    void rememberLastSent(); // what is about to be sent or enqueued, for the next opening
+    static QJsonObject exampleTemplate();
+    static QJsonObject storedTemplate(const QString &settingsKey);
 
     QComboBox *m_templates;
     QLineEdit *m_type;
@@ -82,6 +94,7 @@ private:
     QPlainTextEdit *m_data;
     QLabel *m_validation;
     QLineEdit *m_url;
+    QLineEdit *m_signingFile; // Standard Webhooks: a whsec_ secret file signs Send to URL
     QComboBox *m_mode;
     QPushButton *m_send;
     QPushButton *m_enqueue;
