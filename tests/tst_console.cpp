@@ -811,6 +811,46 @@ private Q_SLOTS:
         QCOMPARE(count(QStringLiteral("1=1")), 10);
     }
 
+    // Issue 27: grouping by cause alone. One error in three types is three groups by type, one group by cause
+    // alone ("(several)" types, 3 events); Show events then shows all three without a type filter, and the
+    // choice is remembered.
+    void failuresGroupByCauseAlone()
+    {
+        QSettings().remove(QStringLiteral("failures/byCauseAlone"));
+        for (const char *type : {"order.created", "order.paid", "order.shipped"})
+            enqueue(QString::fromLatin1(type));
+        enqueue(QStringLiteral("order.paid"));
+        deliver(3, EventStatus::Failed, 404, QStringLiteral("HTTP 404 Not Found: no route for /v%1/in"));
+        deliver(1, EventStatus::Failed, 0, QStringLiteral("connection refused to 10.0.0.%1:8080"));
+        openWindow();
+        auto *view = part<FailureGroupsView>("failureGroupsView");
+        auto *groups = view->findChild<QTableWidget *>(QStringLiteral("failureGroups"));
+        QTRY_COMPARE_WITH_TIMEOUT(groups->rowCount(), 4, 10000);
+        auto *byCause = view->findChild<QCheckBox *>(QStringLiteral("groupByCause"));
+        QVERIFY(!byCause->isChecked());
+        byCause->click();
+        QCOMPARE(groups->rowCount(), 2);
+        QCOMPARE(groups->item(0, 0)->text(), QStringLiteral("3"));
+        QCOMPARE(groups->item(0, 1)->text(), QStringLiteral("(several)"));
+        QCOMPARE(groups->item(0, 2)->text(), QStringLiteral("404"));
+        QVERIFY2(groups->item(0, 3)->text().startsWith(QStringLiteral("HTTP 404 Not Found: no route for /v")),
+            qPrintable(groups->item(0, 3)->text()));
+        QVERIFY(view->findChild<QLabel *>(QStringLiteral("failureGroupsSummary"))
+                    ->text()
+                    .startsWith(QStringLiteral("4 failed event(s) in 2 group(s) by cause alone")));
+        groups->setCurrentCell(0, 3);
+        view->showCurrentGroup();
+        QTRY_VERIFY_WITH_TIMEOUT(part<QLabel>("restriction")->isVisible(), 10000);
+        waitRowsShown();
+        QCOMPARE(model()->rowCount(), 3);
+        QCOMPARE(part<QLineEdit>("typeFilter")->text(), QString());
+        QVERIFY(part<QLabel>("restriction")->text().contains(QStringLiteral("several types")));
+        QVERIFY(QSettings().value(QStringLiteral("failures/byCauseAlone")).toBool());
+        byCause->click();
+        QCOMPARE(groups->rowCount(), 4);
+        QSettings().remove(QStringLiteral("failures/byCauseAlone"));
+    }
+
     // Failures by cause: the failed events grouped in the database, a group shown in the table, retried with
     // a confirmation that names it, and deleted (Cancel first: nothing goes); each event retried carries the
     // operator's entry in its history.

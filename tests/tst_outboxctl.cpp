@@ -640,11 +640,22 @@ private Q_SLOTS:
         QCOMPARE(listJson({"--status", "failed"}).first().value("last_error").toString(),
             QStringLiteral("HTTP 410 Gone: simulated failure (status 410)"));
 
-        // The failures, grouped: two types, one cause.
+        // The failures, grouped: two types, one cause, each shown with a real error (issue 27: digits as written).
         Run r = run({"failures"});
         QCOMPARE(r.exitCode, 0);
         QCOMPARE(r.out.count('\n'), 2);
-        QVERIFY2(r.out.contains("HTTP # Gone: simulated failure (status #)"), r.out.constData());
+        QVERIFY2(r.out.contains("410  HTTP 410 Gone: simulated failure (status 410)"), r.out.constData());
+        QVERIFY2(!r.out.contains('#'), r.out.constData());
+        // By cause alone: one group of both types.
+        r = run({"failures", "--by-cause"});
+        QCOMPARE(r.exitCode, 0);
+        QCOMPARE(r.out.count('\n'), 1);
+        QVERIFY2(r.out.trimmed().startsWith("2  *  410  HTTP 410 Gone"), r.out.constData());
+        r = run({"failures", "--by-cause", "--json"});
+        const QJsonObject merged = QJsonDocument::fromJson(r.out.trimmed()).object();
+        QCOMPARE(merged.value("count").toInt(), 2);
+        QVERIFY(merged.value("type").isNull());
+        QCOMPARE(merged.value("cause").toString(), QStringLiteral("HTTP # Gone: simulated failure (status #)"));
         r = run({"failures", "--type", "other", "--json"});
         QCOMPARE(r.exitCode, 0);
         const QJsonObject group = QJsonDocument::fromJson(r.out.trimmed()).object();

@@ -3,6 +3,7 @@
 
 #include "commandutil.h"
 #include "cli.h"
+#include "failuregroups.h"
 
 #include "cloudevents.h"
 #include "relayer.h"
@@ -120,9 +121,11 @@ int cmdRelayers(const QStringList &args)
 int cmdFailures(const QStringList &args)
 {
     Command cmd(QStringLiteral("failures"),
-        QStringLiteral("Failed events grouped by type, HTTP status and cause (the error without its numbers and ids), "
-                       "the largest group first."));
+        QStringLiteral("Failed events grouped by type, HTTP status and cause (errors that differ only in numbers and "
+                       "ids), the largest group first, each with a real error of the group."));
     cmd.addOption(QStringLiteral("type"), QStringLiteral("Only failed events of this type."), QStringLiteral("type"));
+    cmd.addOption(QStringLiteral("by-cause"),
+        QStringLiteral("One group per cause, whatever the type and HTTP status (shown as * when they differ)."));
     cmd.addOption(QStringLiteral("json"), QStringLiteral("One JSON object per group."));
     cmd.parse(args);
     cmd.refuseArguments();
@@ -132,12 +135,26 @@ int cmdFailures(const QStringList &args)
     auto groups = storage->failureGroups(f);
     if (!groups.isOk())
         fail(RuntimeFailure, groups.error().message());
-    for (const FailureGroup &g : std::as_const(*groups)) {
+    QList<bool> mixedStatus(groups->size(), false); // by cause alone: members with different HTTP statuses
+    if (cmd.isSet(QStringLiteral("by-cause"))) {
+        QList<QList<qsizetype>> members;
+        const QList<FailureGroup> counted = *groups;
+        *groups = groupsByCauseAlone(counted, &members);
+        mixedStatus.fill(false, groups->size());
+        for (qsizetype i = 0; i < members.size(); ++i) {
+            for (qsizetype m : std::as_const(members.at(i)))
+                mixedStatus[i] =
+                    mixedStatus[i] || counted.at(m).httpStatus != counted.at(members.at(i).first()).httpStatus;
+        }
+    }
+    for (qsizetype i = 0; i < groups->size(); ++i) {
+        const FailureGroup &g = groups->at(i);
         if (cmd.isSet(QStringLiteral("json"))) {
             QJsonObject o;
             o.insert(QStringLiteral("count"), g.count);
-            o.insert(QStringLiteral("type"), g.type);
-            o.insert(QStringLiteral("http_status"), g.httpStatus > 0 ? QJsonValue(g.httpStatus) : QJsonValue());
+            o.insert(QStringLiteral("type"), g.type.isEmpty() ? QJsonValue() : QJsonValue(g.type));
+            o.insert(QStringLiteral("http_status"),
+                g.httpStatus > 0 && !mixedStatus.at(i) ? QJsonValue(g.httpStatus) : QJsonValue());
             o.insert(QStringLiteral("cause"), g.cause);
             o.insert(QStringLiteral("example"), g.example);
             o.insert(QStringLiteral("first_failure"), cloudevents::formatTime(g.firstSeen));
@@ -145,11 +162,16 @@ int cmdFailures(const QStringList &args)
             cli::printJson(o);
             continue;
         }
+        // A real error of the group, hosts, ports and codes as written (the group is every error of its form).
         cli::printLine(QStringLiteral("%1  %2  %3  %4  (%5 .. %6)")
                            .arg(g.count, 7)
-                           .arg(g.type)
-                           .arg(g.httpStatus > 0 ? QString::number(g.httpStatus) : QStringLiteral("-"), 3)
-                           .arg(g.cause, cloudevents::formatTime(g.firstSeen), cloudevents::formatTime(g.lastSeen)));
+                           .arg(g.type.isEmpty() ? QStringLiteral("*") : g.type)
+                           .arg(mixedStatus.at(i)     ? QStringLiteral("*")
+                                   : g.httpStatus > 0 ? QString::number(g.httpStatus)
+                                                      : QStringLiteral("-"),
+                               3)
+                           .arg((g.example.isEmpty() ? g.cause : g.example).left(300).simplified(),
+                               cloudevents::formatTime(g.firstSeen), cloudevents::formatTime(g.lastSeen)));
     }
     if (groups->isEmpty() && !cmd.isSet(QStringLiteral("json")))
         cli::printLine(QStringLiteral("no failed events"));

@@ -7,6 +7,7 @@
 #include <QRegularExpression>
 
 #include <functional>
+#include <numeric>
 
 namespace outbox {
 
@@ -120,6 +121,45 @@ QList<FailureGroup> FailureGroupCollector::result()
         return a.cause < b.cause;
     });
     return groups;
+}
+
+QList<FailureGroup> groupsByCauseAlone(const QList<FailureGroup> &groups, QList<QList<qsizetype>> *members)
+{
+    QList<FailureGroup> merged;
+    QList<QList<qsizetype>> of;
+    QHash<QString, qsizetype> byCause;
+    for (qsizetype i = 0; i < groups.size(); ++i) {
+        const FailureGroup &g = groups.at(i);
+        const auto it = byCause.constFind(g.cause);
+        if (it == byCause.constEnd()) {
+            byCause.insert(g.cause, merged.size());
+            merged.append(g);
+            of.append(QList<qsizetype>{i});
+            continue;
+        }
+        FailureGroup &m = merged[*it];
+        if (m.type != g.type)
+            m.type.clear();
+        if (m.httpStatus != g.httpStatus)
+            m.httpStatus = 0;
+        m.count += g.count;
+        if (g.firstSeen.isValid() && (!m.firstSeen.isValid() || g.firstSeen < m.firstSeen))
+            m.firstSeen = g.firstSeen;
+        if (g.lastSeen.isValid() && (!m.lastSeen.isValid() || g.lastSeen > m.lastSeen))
+            m.lastSeen = g.lastSeen;
+        of[*it].append(i); // the input is largest first, so the first member's example is the largest's
+    }
+    QList<qsizetype> order(merged.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(
+        order.begin(), order.end(), [&](qsizetype a, qsizetype b) { return merged[a].count > merged[b].count; });
+    QList<FailureGroup> result;
+    members->clear();
+    for (qsizetype i : order) {
+        result.append(merged.at(i));
+        members->append(of.at(i));
+    }
+    return result;
 }
 
 Result<QList<qint64>> Storage::failureGroupSequences(const FailureGroup &group, const EventFilter &filter)

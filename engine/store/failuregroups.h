@@ -24,4 +24,10 @@ private:
     QList<FailureGroup> m_groups;
 };
 
+// The groups by cause alone, across types and HTTP statuses (one error text in many types is one group): a
+// merged group keeps the type and HTTP status its members share (else an empty type, status 0), the example
+// of its largest member, the sum of the counts and the earliest and latest failure. members[i] gets the
+// indexes in `groups` of the i-th merged group's members. Largest first.
+QList<FailureGroup> groupsByCauseAlone(const QList<FailureGroup> &groups, QList<QList<qsizetype>> *members);
+
 } // namespace outbox

@@ -1,18 +1,23 @@
 // SPDX-License-Identifier: MIT
 #include "failuregroupsview.h"
 
+#include "failuregroups.h"
 #include "session.h"
 #include "textutil.h"
 
 #include <QAction>
+#include <QCheckBox>
 #include <QElapsedTimer>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLocale>
 #include <QPushButton>
+#include <QSettings>
 #include <QTableWidget>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace outbox::ui {
 
@@ -54,6 +59,11 @@ FailureGroupsView::FailureGroupsView(Session *session, QWidget *parent) : QWidge
     m_replay = button(tr("Replay group…"), QStringLiteral("replayGroup"));
     m_delete = button(tr("Delete group…"), QStringLiteral("deleteGroup"));
     QPushButton *refreshButton = button(tr("Refresh"), QStringLiteral("refreshGroups"));
+    m_byCause = new QCheckBox(tr("By cause alone"), this);
+    m_byCause->setObjectName(QStringLiteral("groupByCause"));
+    m_byCause->setToolTip(tr("One group per error, whatever the event type and HTTP status"));
+    m_byCause->setChecked(QSettings().value(QStringLiteral("failures/byCauseAlone")).toBool());
+    top->addWidget(m_byCause);
     layout->addLayout(top);
 
     m_table = new QTableWidget(0, ColumnCount, this);
@@ -88,13 +98,18 @@ FailureGroupsView::FailureGroupsView(Session *session, QWidget *parent) : QWidge
     connect(refreshButton, &QPushButton::clicked, this, &FailureGroupsView::refresh);
     connect(m_table, &QTableWidget::cellDoubleClicked, this, &FailureGroupsView::showCurrentGroup);
     connect(m_table, &QTableWidget::currentCellChanged, this, &FailureGroupsView::updateButtons);
+    connect(m_byCause, &QCheckBox::toggled, this, [this](bool on) {
+        QSettings().setValue(QStringLiteral("failures/byCauseAlone"), on);
+        showGroups(m_counted, m_countedMs);
+    });
     clear();
 }
 
 QString FailureGroupsView::groupName(const FailureGroup &g)
 {
     return tr("%1 · %2 · %3")
-        .arg(g.type, g.httpStatus > 0 ? tr("HTTP %1").arg(g.httpStatus) : tr("no HTTP status"),
+        .arg(g.type.isEmpty() ? tr("several types") : g.type,
+            g.httpStatus > 0 ? tr("HTTP %1").arg(g.httpStatus) : tr("no HTTP status"),
             oneLine(g.example.isEmpty() ? g.cause : g.example, 120));
 }
 
@@ -103,6 +118,8 @@ void FailureGroupsView::clear()
     ++m_generation; // an answer for the previous outbox is dropped
     m_inFlight = false;
     m_groups.clear();
+    m_counted.clear();
+    m_members.clear();
     m_table->setRowCount(0);
     m_summary->setText(tr("No outbox open"));
     updateButtons();
@@ -142,13 +159,18 @@ void FailureGroupsView::refresh()
         Session::Lane::Background);
 }
 
-void FailureGroupsView::showGroups(const QList<FailureGroup> &groups, qint64 elapsedMs)
+void FailureGroupsView::showGroups(const QList<FailureGroup> &counted, qint64 elapsedMs)
 {
     // Keep the operator's place: the same group stays current when the counts change.
     QString current;
     if (const FailureGroup *g = currentGroup())
         current = g->type + QChar(0x1f) + QString::number(g->httpStatus) + QChar(0x1f) + g->cause;
-    m_groups = groups;
+    m_counted = counted;
+    m_countedMs = elapsedMs;
+    const bool byCause = m_byCause->isChecked();
+    m_members.clear();
+    m_groups = byCause ? groupsByCauseAlone(counted, &m_members) : counted;
+    const QList<FailureGroup> &groups = m_groups;
     const QLocale locale;
     m_table->setSortingEnabled(false);
     m_table->setRowCount(int(groups.size()));
@@ -160,7 +182,7 @@ void FailureGroupsView::showGroups(const QList<FailureGroup> &groups, qint64 ela
         auto *count = numberItem(g.count, locale.toString(g.count));
         count->setData(Qt::UserRole + 1, row); // the group's index, whatever the order shown
         m_table->setItem(row, Count, count);
-        auto *type = new QTableWidgetItem(oneLine(g.type, 200));
+        auto *type = new QTableWidgetItem(g.type.isEmpty() ? tr("(several)") : oneLine(g.type, 200));
         type->setToolTip(plainTooltip(g.type));
         m_table->setItem(row, Type, type);
         m_table->setItem(
@@ -181,7 +203,8 @@ void FailureGroupsView::showGroups(const QList<FailureGroup> &groups, qint64 ela
         m_table->setCurrentCell(currentRow, Count);
     m_summary->setText(groups.isEmpty()
             ? tr("No failed events")
-            : tr("%L1 failed event(s) in %L2 group(s) by type, HTTP status and cause — counted in %L3 ms")
+            : (byCause ? tr("%L1 failed event(s) in %L2 group(s) by cause alone — counted in %L3 ms")
+                       : tr("%L1 failed event(s) in %L2 group(s) by type, HTTP status and cause — counted in %L3 ms"))
                   .arg(total)
                   .arg(groups.size())
                   .arg(elapsedMs));
@@ -218,12 +241,38 @@ void FailureGroupsView::updateButtons()
     }
 }
 
+QList<FailureGroup> FailureGroupsView::partsOfCurrentGroup() const
+{
+    const int row = m_table->currentRow();
+    const int index =
+        row >= 0 && m_table->item(row, Count) ? m_table->item(row, Count)->data(Qt::UserRole + 1).toInt() : -1;
+    if (index < 0 || index >= m_members.size())
+        return {*currentGroup()};
+    QList<FailureGroup> parts;
+    for (qsizetype i : m_members.at(index))
+        parts.append(m_counted.at(i));
+    return parts;
+}
+
 void FailureGroupsView::withMembers(const FailureGroup &group, std::function<void(const QList<qint64> &)> done)
 {
     m_summary->setText(tr("Finding the events of %1…").arg(groupName(group)));
     const int generation = m_generation;
+    // A group by cause alone is the groups of that cause in every type and status: their events together.
+    const QList<FailureGroup> parts = partsOfCurrentGroup();
     m_session->call<Result<QList<qint64>>>(
-        this, [group](Storage &s) { return s.failureGroupSequences(group, {}); },
+        this,
+        [parts](Storage &s) -> Result<QList<qint64>> {
+            QList<qint64> all;
+            for (const FailureGroup &part : parts) {
+                auto some = s.failureGroupSequences(part, {});
+                if (!some.isOk())
+                    return some.error();
+                all += *some;
+            }
+            std::sort(all.begin(), all.end());
+            return all;
+        },
         [this, generation, group, done](const Result<QList<qint64>> &members) {
             if (generation != m_generation)
                 return;

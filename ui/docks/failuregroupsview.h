@@ -6,6 +6,7 @@
 
 #include <QWidget>
 
+class QCheckBox;
 class QLabel;
 class QPushButton;
 class QTableWidget;
@@ -14,8 +15,8 @@ namespace outbox::ui {
 
 class Session;
 
-// Failures by cause: the failed events grouped by type, HTTP status and cause (Storage::failureGroups), the
-// largest group first, with their first and last failure. Each group can be shown in the event table, or
+// Failures by cause: the failed events grouped by type, HTTP status and cause (Storage::failureGroups), or
+// by cause alone across types and statuses ("By cause alone"), the largest group first, with their first and last failure. Each group can be shown in the event table, or
 // retried, replayed or deleted as a whole: the view finds the group's events, then asks the window to act.
 class FailureGroupsView : public QWidget
 {
@@ -48,8 +49,15 @@ private:
     void showGroups(const QList<FailureGroup> &groups, qint64 elapsedMs);
     void updateButtons();
 
+    // The groups the current row stands for: itself, or by cause alone the groups of its cause.
+    QList<FailureGroup> partsOfCurrentGroup() const;
+
     Session *m_session;
-    QList<FailureGroup> m_groups;
+    QList<FailureGroup> m_counted; // as the storage counted them: by type, HTTP status and cause
+    qint64 m_countedMs = 0;
+    QList<FailureGroup> m_groups; // as shown: m_counted, or merged by cause alone
+    QList<QList<qsizetype>> m_members; // by cause alone: the indexes in m_counted of each shown group
+    QCheckBox *m_byCause;
     QTableWidget *m_table;
     QLabel *m_summary;
     QPushButton *m_show;
