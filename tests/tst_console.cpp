@@ -459,7 +459,10 @@ private Q_SLOTS:
         QCOMPARE(row->text(1), QSysInfo::machineHostName());
         QCOMPARE(row->text(2), QString::number(pid));
         QCOMPARE(row->text(3), QStringLiteral("gone"));
+        QCOMPARE(row->text(4), receiver.url().toString()); // its target (issue 27, section 6)
         QCOMPARE(row->text(5), QStringLiteral("8"));
+        QVERIFY(!row->text(6).isEmpty()); // its last renewal
+        const QString owner = row->text(0);
         QVERIFY(!takeOver->isEnabled()); // nothing chosen yet
         list->setCurrentItem(row);
         QVERIFY(takeOver->isEnabled());
@@ -476,6 +479,10 @@ private Q_SLOTS:
         QTRY_VERIFY2(part<QLabel>("actionResult")->text().startsWith(QStringLiteral("Released 8 event(s)")),
             qPrintable(part<QLabel>("actionResult")->text()));
         QTRY_COMPARE_WITH_TIMEOUT(list->topLevelItemCount(), 0, 10000); // forgotten
+        // ... and the console's log says so, once.
+        const QString log = part<RelayPanel>("relayPanel")->log()->toPlainText();
+        QVERIFY2(log.count(QStringLiteral("Relayer %1 (gone) was taken over: its 8 event(s)").arg(owner)) == 1,
+            qPrintable(log));
     }
 
     // Find by id (issue 18, in part): the id a log line or a ticket gives finds its event, whatever its status and

@@ -121,6 +121,13 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent), m_session(new Ses
         m_browser->applyFilters();
     });
     connect(m_relayers, &RelayersView::takeOverRequested, m_actions, &EventActions::takeOver);
+    connect(m_relayers, &RelayersView::relayerTakenOver, this, [this](const RelayerInfo &gone) {
+        const QString line = tr("Relayer %1 (gone) was taken over: its %L2 event(s) are due again for the others")
+                                 .arg(gone.owner)
+                                 .arg(gone.held);
+        m_relay->note(line);
+        statusBar()->showMessage(line, 15000);
+    });
     connect(m_failures, &FailureGroupsView::showEventsRequested, m_browser, &EventBrowser::showFailureGroup);
     connect(m_health, &HealthPanel::keyClicked, m_browser, &EventBrowser::showKey);
     connect(m_health, &HealthPanel::eventClicked, m_browser, &EventBrowser::findEvent);

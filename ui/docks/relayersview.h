@@ -12,7 +12,8 @@ class QTreeWidget;
 namespace outbox::ui {
 
 // The relayers seen on the outbox (registered ones and owners of leases), one row each: name, host, process
-// id, state (alive, gone, unknown), since when, how many events it holds and until when. A gone relayer's
+// id, state (alive, gone, unknown), its target (and whether it is unavailable), how many events it holds,
+// when it last renewed their leases and until when, since when it runs. A gone relayer's
 // events can be taken over (released for the others at once) instead of waiting for their leases to end.
 class RelayersView : public QWidget
 {
@@ -28,6 +29,8 @@ public:
 
 Q_SIGNALS:
     void takeOverRequested(const RelayerInfo &relayer);
+    // A gone relayer that held events left the register between two readings: someone took it over.
+    void relayerTakenOver(const RelayerInfo &relayer);
 
 private:
     void updateButton();

@@ -531,6 +531,12 @@ void RelayPanel::appendLog(const QString &line)
     m_pendingLog.append(QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss.zzz  ")) + line);
 }
 
+void RelayPanel::note(const QString &line)
+{
+    appendLog(line);
+    flushLog();
+}
+
 void RelayPanel::flushLog()
 {
     if (m_pendingLog.isEmpty())

@@ -75,6 +75,8 @@ public:
     QPlainTextEdit *log() const { return m_log; }
     // Another outbox: its log starts empty.
     void clearLog();
+    // A line of the console's own in the log (a relayer taken over), with its time.
+    void note(const QString &line);
     QLabel *stateLabel() const { return m_stateLabel; }
 
 Q_SIGNALS:
