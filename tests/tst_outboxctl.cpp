@@ -110,6 +110,23 @@ class TestOutboxctl : public QObject
         return rows;
     }
 
+    // Starts `outboxctl receive --port 0` with these arguments; the URL it listens at (empty: it did not start).
+    QString startReceive(QProcess &receiver, const QStringList &args)
+    {
+        receiver.setProcessEnvironment(environment());
+        receiver.start(QStringLiteral(OUTBOXCTL_PATH), QStringList{"receive", "--port", "0"} + args);
+        if (!receiver.waitForStarted(5000))
+            return {};
+        receiver.setReadChannel(QProcess::StandardError);
+        QElapsedTimer clock;
+        clock.start();
+        while (!receiver.canReadLine() && clock.elapsed() < 5000)
+            receiver.waitForReadyRead(100);
+        const QRegularExpressionMatch m =
+            QRegularExpression("at (http://\\S+)").match(QString::fromUtf8(receiver.readLine()));
+        return m.hasMatch() ? m.captured(1) : QString();
+    }
+
 private Q_SLOTS:
     void init()
     {
@@ -854,15 +871,9 @@ private Q_SLOTS:
         enqueueOne({"--id", "r-1", "--subject", "sub"});
         enqueueOne({"--id", "r-2"});
         QProcess receiver;
-        receiver.setProcessEnvironment(environment());
-        receiver.start(QStringLiteral(OUTBOXCTL_PATH), {"receive", "--port", "0", "--count", "2"});
-        QVERIFY(receiver.waitForStarted(5000));
-        receiver.setReadChannel(QProcess::StandardError);
-        QTRY_VERIFY_WITH_TIMEOUT(receiver.canReadLine(), 5000);
-        const QByteArray banner = receiver.readLine();
-        const QRegularExpressionMatch m = QRegularExpression("at (http://\\S+)").match(QString::fromUtf8(banner));
-        QVERIFY2(m.hasMatch(), banner.constData());
-        const Run r = run({"relay", "--target", m.captured(1), "--drain"});
+        const QString url = startReceive(receiver, {"--count", "2"});
+        QVERIFY(!url.isEmpty());
+        const Run r = run({"relay", "--target", url, "--drain"});
         QCOMPARE(r.exitCode, 0);
         QVERIFY(receiver.waitForFinished(10000));
         QCOMPARE(receiver.exitCode(), 0);
@@ -885,19 +896,13 @@ private Q_SLOTS:
         const QString audit = enqueueOne({"--type", "com.example.audit"});
         const QString slow = enqueueOne({"--type", "com.example.order.cancelled", "--subject", "slow-1"});
         QProcess receiver;
-        receiver.setProcessEnvironment(environment());
-        receiver.start(QStringLiteral(OUTBOXCTL_PATH),
-            {"receive", "--port", "0", "--count", "3", "--rule", "type=com.example.audit,status=422,retry-after=7",
-                "--rule", "subject=slow-*,delay=300,status=202", "--rule", "source=/elsewhere,drop"});
-        QVERIFY(receiver.waitForStarted(5000));
-        receiver.setReadChannel(QProcess::StandardError);
-        QTRY_VERIFY_WITH_TIMEOUT(receiver.canReadLine(), 5000);
-        const QRegularExpressionMatch m =
-            QRegularExpression("at (http://\\S+)").match(QString::fromUtf8(receiver.readLine()));
-        QVERIFY(m.hasMatch());
+        const QString url = startReceive(receiver,
+            {"--count", "3", "--rule", "type=com.example.audit,status=422,retry-after=7", "--rule",
+                "subject=slow-*,delay=300,status=202", "--rule", "source=/elsewhere,drop"});
+        QVERIFY(!url.isEmpty());
         QElapsedTimer clock;
         clock.start();
-        const Run r = run({"relay", "--target", m.captured(1), "--drain", "--concurrency", "1"});
+        const Run r = run({"relay", "--target", url, "--drain", "--concurrency", "1"});
         QCOMPARE(r.exitCode, 1); // one event failed
         QVERIFY2(r.out.contains("processed 3: 2 sent, 0 to retry, 1 failed"), r.out.constData());
         QVERIFY(clock.elapsed() >= 300); // the slow event waited for its answer
@@ -948,15 +953,9 @@ private Q_SLOTS:
         QVERIFY(QJsonDocument::fromJson(r.out).isObject());
 
         QProcess receiver;
-        receiver.setProcessEnvironment(environment());
-        receiver.start(QStringLiteral(OUTBOXCTL_PATH), {"receive", "--port", "0", "--count", "1"});
-        QVERIFY(receiver.waitForStarted(5000));
-        receiver.setReadChannel(QProcess::StandardError);
-        QTRY_VERIFY_WITH_TIMEOUT(receiver.canReadLine(), 5000);
-        const QRegularExpressionMatch m =
-            QRegularExpression("at (http://\\S+)").match(QString::fromUtf8(receiver.readLine()));
-        QVERIFY(m.hasMatch());
-        QCOMPARE(run({"relay", "--target", m.captured(1), "--drain"}).exitCode, 0);
+        const QString url = startReceive(receiver, {"--count", "1"});
+        QVERIFY(!url.isEmpty());
+        QCOMPARE(run({"relay", "--target", url, "--drain"}).exitCode, 0);
         QVERIFY(receiver.waitForFinished(10000));
         const QByteArray line = receiver.readAllStandardOutput().trimmed();
         QVERIFY2(line.contains("\"data\":{\"z\":12345678901234567890,\"a\":-0,"), line.constData());

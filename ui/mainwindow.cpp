@@ -112,6 +112,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent), m_session(new Ses
     connect(m_actions, &EventActions::progress, m_actionResult, &QLabel::setText);
 
     connect(m_actions, &EventActions::operationRecorded, m_operations, &OperationsPanel::addOperation);
+    connect(m_actions, &EventActions::operationRecorded, this, [this] { m_presenter->readOperatorHistory(); });
     connect(m_operations, &OperationsPanel::showAffectedRequested, this, [this](const Operation &op) {
         m_browser->presetFilters(0); // every status: the events may have moved on since (retried, sent)
         m_browser->restrictTo(op.affected,

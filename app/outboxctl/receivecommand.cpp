@@ -149,8 +149,10 @@ int cmdReceive(const QStringList &args)
             ++received;
         }
         out.flush();
-        if (count > 0 && received >= count) // after the longest delay, so that a delayed answer still goes out
-            QTimer::singleShot(longestDelayMs, QCoreApplication::instance(), [] { QCoreApplication::quit(); });
+        // After the longest delay and half a second more, so that a delayed answer still goes out.
+        if (count > 0 && received >= count)
+            QTimer::singleShot(longestDelayMs > 0 ? longestDelayMs + 500 : 0, QCoreApplication::instance(),
+                [] { QCoreApplication::quit(); });
     });
     if (Error e = receiver.listen(quint16(port), address))
         fail(RuntimeFailure, e.message());

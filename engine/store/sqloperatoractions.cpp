@@ -3,6 +3,7 @@
 // notes and resolving, and taking failed events for a one-off delivery, each with its operator entry in the
 // events' history in the same transaction.
 #include "sqlstorage.h"
+#include "operatorlog.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -39,6 +40,19 @@ Error SqlStorage::recordOperatorAction(const QString &what, const Where &rows)
         m_dialect.sql(QStringLiteral("operator-history")).replace(QLatin1String("{{where}}"), rows.sql()));
     q.bind(m_dialect.time(nowMs())).bind(what).bind(actor()).bindAll(rows.values);
     return q.exec(QStringLiteral("cannot record the action in the events' history"));
+}
+
+Result<QList<OperatorAction>> SqlStorage::operatorActions(int limit)
+{
+    Query q(*m_connection, m_dialect.sql(QStringLiteral("operator-actions")));
+    q.bind(limit);
+    if (Error e = q.exec(QStringLiteral("cannot read the operators' actions")))
+        return e;
+    QList<OperatorAction> actions;
+    while (q.q().next())
+        actions.append({m_dialect.readTime(q.q().value(0)), q.q().value(1).toString(), q.q().value(2).toString(),
+            q.q().value(3).toLongLong()});
+    return actions;
 }
 
 Error SqlStorage::addHistoryNote(const QString &id, const QString &what)

@@ -13,6 +13,8 @@
 
 namespace outbox::detail {
 
+struct OperatorAction; // operatorlog.h
+
 // Whether Storage::migrate() has already run on this connection for its current database (enqueues check it
 // once per connection), and the record that it has.
 bool isSchemaChecked(const QSqlDatabase &db);
@@ -80,6 +82,8 @@ public:
     Result<QList<Attempt>> attempts(const QString &id) override;
     Result<QList<FailureGroup>> failureGroups(const EventFilter &filter) override;
     Error addHistoryNote(const QString &id, const QString &what) override;
+    // The newest operator actions from the events' history (detail::operatorActions).
+    Result<QList<OperatorAction>> operatorActions(int limit);
     Result<bool> resolveFailed(const QString &id, const QString &note) override;
     Result<LatestFailure> latestFailure() override;
     Result<QList<DeliveryBucket>> deliveryHistory(

@@ -12,6 +12,7 @@
 #include "healthpanel.h"
 #include "liverefresh.h"
 #include "operationspanel.h"
+#include "operatorlog.h"
 #include "relayersview.h"
 #include "relaypanel.h"
 #include "session.h"
@@ -53,6 +54,7 @@ void OutboxPresenter::aboutToOpen(const ConnectionSpec &spec, bool another)
         m_parts.relay->clearLog();
         m_parts.actionResult->clear();
         m_parts.operations->clear();
+        m_historyClock.invalidate(); // the next health reading reads the new outbox's operators' history
     }
     m_demo = false;
     m_parts.health->clear();
@@ -128,8 +130,26 @@ void OutboxPresenter::populateDemoIfEmpty()
         });
 }
 
+void OutboxPresenter::readOperatorHistory()
+{
+    m_historyClock.start();
+    if (!m_parts.session->isOpen())
+        return;
+    m_parts.session->call<Result<QList<detail::OperatorAction>>>(
+        this, [](Storage &s) { return detail::operatorActions(s, 200); },
+        [this](const Result<QList<detail::OperatorAction>> &actions) {
+            if (actions.isOk())
+                m_parts.operations->setHistory(actions.value());
+            else
+                m_parts.operations->setHistory({}, actions.error().message());
+        },
+        Session::Lane::Background);
+}
+
 void OutboxPresenter::showHealth(const HealthReading &h)
 {
+    if (!m_historyClock.isValid() || m_historyClock.elapsed() > 10000)
+        readOperatorHistory();
     if (!h.stats.isOk()) {
         Q_EMIT message(h.stats.error().message(), 10000);
         return;

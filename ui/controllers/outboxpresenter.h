@@ -60,6 +60,9 @@ public:
     // The event to find, select and show once the next outbox has opened (outbox-console --event ID).
     void showEventOnOpen(const QString &id) { m_eventOnOpen = id; }
     void setReadOnly(bool readOnly) { m_readOnly = readOnly; }
+    // Every operator's actions on the outbox, from the events' history, into the operations panel (in the
+    // background; also every 10 s with the health readings).
+    void readOperatorHistory();
 
 Q_SIGNALS:
     void message(const QString &text, int timeoutMs); // for the status bar (0: until the next one)
@@ -78,6 +81,7 @@ private:
     QString m_eventOnOpen;
     qint64 m_lastFailedCount = -1;
     QElapsedTimer m_groupsClock; // when the failure groups last followed the failed count
+    QElapsedTimer m_historyClock; // when the operators' history was last read
 };
 
 } // namespace outbox::ui

@@ -33,6 +33,17 @@ OperationsPanel::OperationsPanel(QWidget *parent) : QWidget(parent)
     m_list->setHeaderLabels({tr("When"), tr("Action"), tr("Changed"), tr("Skipped"), tr("On"), tr("Error")});
     m_list->header()->setStretchLastSection(true);
     layout->addWidget(m_list, 1);
+    m_historyNote = new QLabel(tr("Every operator's actions on this outbox, from the events' history"), this);
+    m_historyNote->setObjectName(QStringLiteral("operatorHistoryNote"));
+    layout->addWidget(m_historyNote);
+    m_history = new QTreeWidget(this);
+    m_history->setObjectName(QStringLiteral("operatorHistory"));
+    m_history->setRootIsDecorated(false);
+    m_history->setUniformRowHeights(true);
+    m_history->setHeaderLabels({tr("When"), tr("Who"), tr("Action"), tr("Events")});
+    m_history->header()->setStretchLastSection(false);
+    m_history->header()->setSectionResizeMode(2, QHeaderView::Stretch);
+    layout->addWidget(m_history, 1);
     connect(m_showAffected, &QPushButton::clicked, this, &OperationsPanel::showAffectedOfCurrent);
     connect(m_list, &QTreeWidget::itemDoubleClicked, this, &OperationsPanel::showAffectedOfCurrent);
     connect(m_list, &QTreeWidget::currentItemChanged, this, &OperationsPanel::updateButton);
@@ -63,10 +74,29 @@ void OperationsPanel::addOperation(const Operation &op)
     m_list->setCurrentItem(item);
 }
 
+void OperationsPanel::setHistory(const QList<detail::OperatorAction> &actions, const QString &note)
+{
+    m_historyNote->setText(
+        note.isEmpty() ? tr("Every operator's actions on this outbox, from the events' history") : note);
+    const QLocale locale;
+    m_history->clear();
+    for (const detail::OperatorAction &a : actions) {
+        auto *item = new QTreeWidgetItem({locale.toString(a.at.toLocalTime(), QStringLiteral("yyyy-MM-dd HH:mm:ss")),
+            oneLine(a.who, 120), oneLine(a.what, 300), locale.toString(a.events)});
+        item->setToolTip(1, plainTooltip(a.who));
+        item->setToolTip(2, plainTooltip(a.what));
+        item->setTextAlignment(3, Qt::AlignRight | Qt::AlignVCenter);
+        m_history->addTopLevelItem(item);
+    }
+    for (int c : {0, 1, 3})
+        m_history->resizeColumnToContents(c);
+}
+
 void OperationsPanel::clear()
 {
     m_operations.clear();
     m_list->clear();
+    m_history->clear();
     updateButton();
 }
 

@@ -8,6 +8,7 @@
 #include "textutil.h"
 #include "tones.h"
 
+#include <QEvent>
 #include <QAction>
 #include <QComboBox>
 #include <QCompleter>
@@ -58,6 +59,9 @@ EventBrowser::EventBrowser(Session *session, QWidget *parent)
     m_table->setWordWrap(false);
     m_table->setAlternatingRowColors(true);
     m_table->setTabKeyNavigation(false); // Tab leaves the table for the next part (arrows, j and k move in it)
+    // The pointer moving over the rows: the operator is about to click one (refreshHeldBy holds the rows).
+    m_table->viewport()->setMouseTracking(true);
+    m_table->viewport()->installEventFilter(this);
     m_table->verticalHeader()->hide();
     m_table->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
     m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
@@ -241,11 +245,20 @@ QString EventBrowser::refreshHeldBy() const
     // Never move rows under the operator: not while rows are selected, or a load or search is running.
     if (hasSelection())
         return tr("held while rows are selected (Esc clears)");
+    if (m_pointerMoved.isValid() && m_pointerMoved.elapsed() < kPointerHoldMs)
+        return tr("held while the pointer moves over the rows");
     if (m_model->isSearching())
         return tr("off during a payload search");
     if (m_model->isLoading())
         return tr("waiting for the table");
     return {};
+}
+
+bool EventBrowser::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_table->viewport() && event->type() == QEvent::MouseMove)
+        m_pointerMoved.start();
+    return QWidget::eventFilter(watched, event);
 }
 
 void EventBrowser::refreshRows()

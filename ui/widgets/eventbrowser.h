@@ -90,7 +90,13 @@ public:
 Q_SIGNALS:
     void message(const QString &text, int timeoutMs); // for the status bar
 
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
 private:
+    // Rows do not move for this long after the pointer moved over them: a click lands on the row aimed at.
+    static constexpr qint64 kPointerHoldMs = 2000;
+    QElapsedTimer m_pointerMoved;
     QWidget *buildFilterBar();
     QWidget *buildSearchBar();
     void moveCurrent(int delta);
