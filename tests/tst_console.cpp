@@ -486,6 +486,27 @@ private Q_SLOTS:
             qPrintable(log));
     }
 
+    // Issue 27: the view with the keyboard focus shows a ring in the highlight colour; Tab moves it on.
+    void focusedViewShowsARing()
+    {
+        enqueue(QStringLiteral("com.example.a"));
+        openWindow();
+        waitRowsShown();
+        m_window->activateWindow();
+        QTableView *events = table();
+        const QColor highlight = events->palette().color(QPalette::Highlight);
+        auto edge = [](QWidget *w) {
+            const QImage image = w->grab().toImage();
+            return image.pixelColor(0, image.height() / 2);
+        };
+        events->setFocus();
+        QTRY_VERIFY(events->hasFocus());
+        QCOMPARE(edge(events), highlight);
+        part<QLineEdit>("typeFilter")->setFocus();
+        QTRY_VERIFY(!events->hasFocus());
+        QVERIFY(edge(events) != highlight);
+    }
+
     // Issue 27: rows do not move under the pointer. While it moves over the rows (the operator aiming at one),
     // the live refresh holds them and says why; two seconds after it stops, the rows refresh again.
     void rowsHoldWhileThePointerMovesOverThem()

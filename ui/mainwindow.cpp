@@ -40,6 +40,9 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent), m_session(new Ses
 {
     setObjectName(QStringLiteral("MainWindow"));
     setAcceptDrops(true);
+    // A list or table with the keyboard focus shows a ring in the palette's highlight (the styles draw none
+    // around a whole view), so Tab from part to part can be followed by eye.
+    setStyleSheet(QStringLiteral("QAbstractItemView:focus { border: 2px solid palette(highlight); }"));
     auto *central = new QWidget(this);
     auto *layout = new QVBoxLayout(central);
     layout->setContentsMargins(4, 4, 4, 4);
