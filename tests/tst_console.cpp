@@ -508,7 +508,7 @@ private Q_SLOTS:
     }
 
     // Issue 27: rows do not move under the pointer. While it moves over the rows (the operator aiming at one),
-    // the live refresh holds them and says why; two seconds after it stops, the rows refresh again.
+    // the live refresh holds them and says why (2 s; 4 s here); once the hold is over, the rows refresh again.
     void rowsHoldWhileThePointerMovesOverThem()
     {
         for (int i = 0; i < 5; ++i)
@@ -516,16 +516,20 @@ private Q_SLOTS:
         openWindow();
         waitRowsShown();
         EventBrowser *browser = m_window->eventBrowser();
+        browser->setPointerHoldMs(4000); // room for a live tick inside the hold, however slow the machine
         QCOMPARE(browser->refreshHeldBy(), QString());
         QWidget *rows = part<QTableView>("events")->viewport();
         QMouseEvent move(QEvent::MouseMove, QPointF(20, 10), rows->mapToGlobal(QPointF(20, 10)), Qt::NoButton,
             Qt::NoButton, Qt::NoModifier);
         QCoreApplication::sendEvent(rows, &move);
+        QElapsedTimer sinceMove;
+        sinceMove.start();
         QCOMPARE(browser->refreshHeldBy(), QStringLiteral("held while the pointer moves over the rows"));
         enqueue(QStringLiteral("com.example.new"));
         QTest::qWait(1600); // a live tick: the rows stay as they were
-        QCOMPARE(model()->rowCount(), 5);
-        QTRY_COMPARE_WITH_TIMEOUT(browser->refreshHeldBy(), QString(), 3000);
+        if (sinceMove.elapsed() < 3500) // (a machine too slow for this leaves the check to the next run)
+            QCOMPARE(model()->rowCount(), 5);
+        QTRY_COMPARE_WITH_TIMEOUT(browser->refreshHeldBy(), QString(), 5000);
         QTRY_COMPARE_WITH_TIMEOUT(model()->rowCount(), 6, 5000);
     }
 

@@ -245,7 +245,7 @@ QString EventBrowser::refreshHeldBy() const
     // Never move rows under the operator: not while rows are selected, or a load or search is running.
     if (hasSelection())
         return tr("held while rows are selected (Esc clears)");
-    if (m_pointerMoved.isValid() && m_pointerMoved.elapsed() < kPointerHoldMs)
+    if (m_pointerMoved.isValid() && m_pointerMoved.elapsed() < m_pointerHoldMs)
         return tr("held while the pointer moves over the rows");
     if (m_model->isSearching())
         return tr("off during a payload search");

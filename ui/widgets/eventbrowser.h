@@ -77,6 +77,8 @@ public:
     void updateTabCounts(const OutboxStats &stats);
     // Why a live refresh should not swap the rows now (empty: it may), and the refresh itself.
     QString refreshHeldBy() const;
+    // How long the rows hold after the pointer moved over them (tests lengthen it to see the hold).
+    void setPointerHoldMs(qint64 ms) { m_pointerHoldMs = ms; }
     void refreshRows();
     qint64 lastScanMs() const { return m_lastScanMs; }
 
@@ -94,8 +96,8 @@ protected:
     bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
-    // Rows do not move for this long after the pointer moved over them: a click lands on the row aimed at.
-    static constexpr qint64 kPointerHoldMs = 2000;
+    // Rows do not move for this long (2 s) after the pointer moved over them: a click lands on the row aimed at.
+    qint64 m_pointerHoldMs = 2000;
     QElapsedTimer m_pointerMoved;
     QWidget *buildFilterBar();
     QWidget *buildSearchBar();
