@@ -92,6 +92,14 @@ void die(const QString &message)
     std::exit(1);
 }
 
+// Our receiver as a fast sink: it answers and counts, nothing more.
+void listenCountingOnly(Receiver &receiver)
+{
+    receiver.setRecording(Receiver::Recording::CountOnly);
+    if (Error e = receiver.listen())
+        die(e.message());
+}
+
 // Creates an outbox file with the engine's schema and returns its path.
 QString newOutbox()
 {
@@ -299,9 +307,7 @@ enum class Side { Both, Baseline, Engine };
 void scenarioRelay(int runs, bool quick, Side side, int events)
 {
     Receiver receiver;
-    receiver.setRecording(Receiver::Recording::CountOnly);
-    if (Error e = receiver.listen())
-        die(e.message());
+    listenCountingOnly(receiver);
     const int count = events > 0 ? events : quick ? 10000 : 50000;
     for (ContentMode mode : {ContentMode::Binary, ContentMode::Structured}) {
         // Each run measures the baseline and then the engine, back to back; the ratio reported is the median
@@ -334,9 +340,7 @@ void scenarioRelay(int runs, bool quick, Side side, int events)
 void scenarioBatch(int runs, bool quick)
 {
     Receiver receiver;
-    receiver.setRecording(Receiver::Recording::CountOnly);
-    if (Error e = receiver.listen())
-        die(e.message());
+    listenCountingOnly(receiver);
     const int count = quick ? 20000 : 100000;
     for (int batch : {100, 1000}) {
         QList<double> rates, cpu;
@@ -417,9 +421,7 @@ double databaseCeiling(int count, int batchSize)
 void scenarioCeiling(int runs, bool quick)
 {
     Receiver receiver;
-    receiver.setRecording(Receiver::Recording::CountOnly);
-    if (Error e = receiver.listen())
-        die(e.message());
+    listenCountingOnly(receiver);
     const int count = quick ? 20000 : 100000;
     QList<double> ceilings, relays, ratios;
     for (int r = 0; r < runs; ++r) {
@@ -437,9 +439,7 @@ void scenarioCeiling(int runs, bool quick)
 void scenarioScale(bool quick)
 {
     Receiver receiver;
-    receiver.setRecording(Receiver::Recording::CountOnly);
-    if (Error e = receiver.listen())
-        die(e.message());
+    listenCountingOnly(receiver);
     const int due = 10000;
     QList<int> sizes{10000, 100000, 1000000};
     if (quick)
@@ -458,9 +458,7 @@ void scenarioScale(bool quick)
 void scenarioMemory(bool quick)
 {
     Receiver receiver;
-    receiver.setRecording(Receiver::Recording::CountOnly);
-    if (Error e = receiver.listen())
-        die(e.message());
+    listenCountingOnly(receiver);
     const int total = quick ? 200000 : 1000000;
     const QString path = newOutbox();
     rawInsert(path, total, 50000);
@@ -670,9 +668,7 @@ void scenarioStock(int runs, bool quick, const QStringList &wanted)
         || QStandardPaths::findExecutable(QStringLiteral("nginx")).isEmpty())
         die(QStringLiteral("the stock scenario needs node and nginx (packaging/install-deps.sh installs them)"));
     Receiver own;
-    own.setRecording(Receiver::Recording::CountOnly);
-    if (Error e = own.listen())
-        die(e.message());
+    listenCountingOnly(own);
     std::unique_ptr<VethLink> veth = wanted.contains(QStringLiteral("veth")) ? std::make_unique<VethLink>() : nullptr;
     g_atDeath = [&veth] { veth.reset(); };
     if (veth && !veth->up) {

@@ -212,13 +212,19 @@ void FailureGroupsView::showGroups(const QList<FailureGroup> &counted, qint64 el
     Q_EMIT refreshed(elapsedMs);
 }
 
-const FailureGroup *FailureGroupsView::currentGroup() const
+int FailureGroupsView::currentIndex() const
 {
     const int row = m_table->currentRow();
     if (row < 0 || !m_table->item(row, Count))
-        return nullptr;
+        return -1;
     const int index = m_table->item(row, Count)->data(Qt::UserRole + 1).toInt();
-    return index >= 0 && index < m_groups.size() ? &m_groups.at(index) : nullptr;
+    return index >= 0 && index < m_groups.size() ? index : -1;
+}
+
+const FailureGroup *FailureGroupsView::currentGroup() const
+{
+    const int index = currentIndex();
+    return index >= 0 ? &m_groups.at(index) : nullptr;
 }
 
 void FailureGroupsView::setReadOnly(bool readOnly)
@@ -243,9 +249,7 @@ void FailureGroupsView::updateButtons()
 
 QList<FailureGroup> FailureGroupsView::partsOfCurrentGroup() const
 {
-    const int row = m_table->currentRow();
-    const int index =
-        row >= 0 && m_table->item(row, Count) ? m_table->item(row, Count)->data(Qt::UserRole + 1).toInt() : -1;
+    const int index = currentIndex();
     if (index < 0 || index >= m_members.size())
         return {*currentGroup()};
     QList<FailureGroup> parts;

@@ -49,6 +49,8 @@ private:
     void showGroups(const QList<FailureGroup> &groups, qint64 elapsedMs);
     void updateButtons();
 
+    // The index in m_groups of the current row's group (-1: none), whatever the order shown.
+    int currentIndex() const;
     // The groups the current row stands for: itself, or by cause alone the groups of its cause.
     QList<FailureGroup> partsOfCurrentGroup() const;
 
