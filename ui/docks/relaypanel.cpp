@@ -4,6 +4,7 @@
 #include "relayer.h"
 #include "textutil.h"
 #include "relayersettings.h"
+#include "relaysettingsform.h"
 
 #include <memory>
 
@@ -38,71 +39,15 @@ RelayPanel::RelayPanel(QWidget *parent) : QWidget(parent)
     m_url = new QLineEdit(this);
     m_url->setObjectName(QStringLiteral("targetUrl"));
     m_url->setPlaceholderText(QStringLiteral("http://127.0.0.1:8080/events"));
-    m_mode = new QComboBox(this);
-    m_mode->addItem(tr("binary"), int(ContentMode::Binary));
-    m_mode->addItem(tr("structured"), int(ContentMode::Structured));
-    m_mode->addItem(tr("batched"), int(ContentMode::Batch));
-    auto spin = [this](int min, int max, int value, const QString &suffix) {
-        auto *s = new QSpinBox(this);
-        s->setRange(min, max);
-        s->setValue(value);
-        s->setSuffix(suffix);
-        return s;
-    };
-    const RelayerConfig defaults;
-    m_batch = spin(1, 10000, defaults.batchSize, QString());
-    m_poll = spin(10, 600000, defaults.pollIntervalMs, tr(" ms"));
-    m_retries = spin(1, 1000, defaults.maxRetries, QString());
-    m_backoff = spin(10, 3600000, defaults.retryBackoffMs, tr(" ms"));
-    m_backoff->setObjectName(QStringLiteral("relayBackoff"));
-    m_backoff->setToolTip(tr("The delay before the first retry; it doubles with each attempt, with jitter"));
-    m_backoffCap = spin(10, 86400000, defaults.maxRetryBackoffMs, tr(" ms"));
-    m_backoffCap->setObjectName(QStringLiteral("relayBackoffCap"));
-    m_backoffCap->setToolTip(tr("The longest delay between two attempts"));
-    m_concurrency = spin(1, 64, defaults.concurrency, QString());
-    m_timeout = spin(100, 600000, defaults.requestTimeoutMs, tr(" ms"));
     form->addRow(tr("Target URL"), m_url);
-    form->addRow(tr("Content mode"), m_mode);
-    form->addRow(tr("Batch size"), m_batch);
-    form->addRow(tr("Poll interval"), m_poll);
-    form->addRow(tr("Max retries"), m_retries);
-    auto *backoffRow = new QHBoxLayout;
-    backoffRow->addWidget(m_backoff, 1);
-    backoffRow->addWidget(new QLabel(tr("doubling up to"), this));
-    backoffRow->addWidget(m_backoffCap, 1);
-    form->addRow(tr("Retry backoff"), backoffRow);
-    form->addRow(tr("Concurrency"), m_concurrency);
-    form->addRow(tr("Request timeout"), m_timeout);
-    m_caFile = new QLineEdit(this);
-    m_caFile->setPlaceholderText(tr("https: extra CA certificates (PEM file)"));
-    m_caFile->setToolTip(tr("Certificates are always verified; the system's CAs are trusted, and these too."));
-    form->addRow(tr("CA file"), m_caFile);
-    auto field = [this, form](const QString &name, const QString &label, const QString &placeholder) {
-        auto *edit = new QLineEdit(this);
-        edit->setObjectName(name);
-        edit->setPlaceholderText(placeholder);
-        form->addRow(label, edit);
-        return edit;
-    };
-    m_header = field(QStringLiteral("relayHeader"), tr("Header"), tr("e.g. Authorization: Bearer … (not stored)"));
-    m_header->setEchoMode(QLineEdit::PasswordEchoOnEdit);
-    m_header->setToolTip(tr(
-        "Added to every request. Shown masked, never logged, never stored; for a lasting secret use a header file."));
-    m_headerFile = field(QStringLiteral("relayHeaderFile"), tr("Header file"),
-        tr("\"Name: value\" per line; not readable by other users"));
-    m_signingFile = field(QStringLiteral("relaySigningFile"), tr("Signing secret"),
-        tr("file holding a whsec_ secret (Standard Webhooks)"));
-    m_clientCert =
-        field(QStringLiteral("relayClientCert"), tr("Client certificate"), tr("https: PEM certificate for mTLS"));
-    m_clientKey = field(QStringLiteral("relayClientKey"), tr("Client key"), tr("its PEM private key"));
-    m_routesFile = field(QStringLiteral("relayRoutesFile"), tr("Routes file"),
-        tr("[route NAME] sections: types, target, mode…; the target URL above becomes the default route"));
+    m_form = new RelaySettingsForm(this);
     // The settings and buttons, hidden for an outbox this console does not relay (the refusal says why).
     m_controls = new QWidget(this);
     m_controls->setObjectName(QStringLiteral("relayControls"));
     auto *controls = new QVBoxLayout(m_controls);
     controls->setContentsMargins(0, 0, 0, 0);
     controls->addLayout(form);
+    controls->addWidget(m_form);
     layout->addWidget(m_controls);
 
     auto *buttons = new QHBoxLayout;
@@ -247,27 +192,8 @@ bool RelayPanel::confirmTarget()
 QHash<QString, QStringList> RelayPanel::settings(bool withSecrets) const
 {
     QHash<QString, QStringList> s;
-    auto number = [&s](const char *name, const QSpinBox *box) {
-        s.insert(QLatin1String(name), {QString::number(box->value())});
-    };
     s.insert(QStringLiteral("target"), {targetUrl()});
-    s.insert(QStringLiteral("mode"), {contentModeName(ContentMode(m_mode->currentData().toInt()))});
-    number("batch-size", m_batch);
-    number("poll-interval", m_poll);
-    number("max-retries", m_retries);
-    number("retry-backoff", m_backoff);
-    s.insert(QStringLiteral("max-retry-backoff"), {QString::number(qMax(m_backoff->value(), m_backoffCap->value()))});
-    number("concurrency", m_concurrency);
-    number("timeout", m_timeout);
-    s.insert(QStringLiteral("ca-file"), {m_caFile->text()});
-    s.insert(QStringLiteral("client-cert"), {m_clientCert->text()});
-    s.insert(QStringLiteral("client-key"), {m_clientKey->text()});
-    if (withSecrets) {
-        s.insert(QStringLiteral("header"), {m_header->text()});
-        s.insert(QStringLiteral("header-file"), {m_headerFile->text()});
-        s.insert(QStringLiteral("signing-secret-file"), {m_signingFile->text()});
-        s.insert(QStringLiteral("routes"), {m_routesFile->text()});
-    }
+    m_form->addTo(s, withSecrets);
     return s;
 }
 
@@ -289,7 +215,7 @@ bool RelayPanel::ensureRelayer()
     const QHash<QString, QStringList> s = settings(true);
     if (!m_open)
         problem = tr("No outbox is open.");
-    else if (targetUrl().isEmpty() && m_routesFile->text().trimmed().isEmpty())
+    else if (targetUrl().isEmpty() && !m_form->hasRoutes())
         problem = tr("Set the target URL first (or start the receiver and use it as the target).");
     else
         relayerConfigFromSettings([&s](const QString &name) { return s.value(name); }, &c, &problem);
@@ -414,7 +340,7 @@ void RelayPanel::startChecked()
         return;
     }
     appendLog(tr("relayer started: %1, %2 mode")
-                  .arg(QUrl(targetUrl()).toDisplayString(QUrl::RemovePassword), m_mode->currentText()));
+                  .arg(QUrl(targetUrl()).toDisplayString(QUrl::RemovePassword), m_form->modeText()));
     setState(State::Running);
 }
 
@@ -507,9 +433,8 @@ void RelayPanel::updateButtons()
     m_pause->setEnabled(m_state == State::Running);
     m_stop->setEnabled(m_state == State::Running || m_state == State::Paused);
     m_once->setEnabled(canRelay && settled && !m_onceRunning);
-    for (QWidget *w : std::initializer_list<QWidget *>{
-             m_url, m_mode, m_batch, m_poll, m_retries, m_backoff, m_backoffCap, m_concurrency, m_timeout, m_caFile})
-        w->setEnabled(idle);
+    m_url->setEnabled(idle);
+    m_form->setEnabled(idle);
     Q_EMIT controlsChanged();
 }
 
@@ -550,45 +475,15 @@ void RelayPanel::flushLog()
 
 void RelayPanel::loadSettings()
 {
-    QSettings s;
-    s.beginGroup(QStringLiteral("relay"));
     // The target is the outbox's (setConnection); an older version's one target for every outbox is not used.
-    s.remove(QStringLiteral("url"));
-    m_mode->setCurrentIndex(qBound(0, s.value(QStringLiteral("mode"), 0).toInt(), 2));
-    m_batch->setValue(s.value(QStringLiteral("batchSize"), m_batch->value()).toInt());
-    m_poll->setValue(s.value(QStringLiteral("pollIntervalMs"), m_poll->value()).toInt());
-    m_retries->setValue(s.value(QStringLiteral("maxRetries"), m_retries->value()).toInt());
-    m_backoff->setValue(s.value(QStringLiteral("retryBackoffMs"), m_backoff->value()).toInt());
-    m_backoffCap->setValue(s.value(QStringLiteral("maxRetryBackoffMs"), m_backoffCap->value()).toInt());
-    m_concurrency->setValue(s.value(QStringLiteral("concurrency"), m_concurrency->value()).toInt());
-    m_timeout->setValue(s.value(QStringLiteral("timeoutMs"), m_timeout->value()).toInt());
-    m_caFile->setText(s.value(QStringLiteral("caFile")).toString());
-    m_headerFile->setText(s.value(QStringLiteral("headerFile")).toString());
-    m_signingFile->setText(s.value(QStringLiteral("signingSecretFile")).toString());
-    m_clientCert->setText(s.value(QStringLiteral("clientCertificate")).toString());
-    m_clientKey->setText(s.value(QStringLiteral("clientKey")).toString());
-    m_routesFile->setText(s.value(QStringLiteral("routesFile")).toString());
+    QSettings().remove(QStringLiteral("relay/url"));
+    m_form->load();
 }
 
 void RelayPanel::saveSettings() const
 {
     rememberTarget(); // a password in the URL is never stored (nor the typed-in header): only file paths are
-    QSettings s;
-    s.beginGroup(QStringLiteral("relay"));
-    s.setValue(QStringLiteral("mode"), m_mode->currentIndex());
-    s.setValue(QStringLiteral("batchSize"), m_batch->value());
-    s.setValue(QStringLiteral("pollIntervalMs"), m_poll->value());
-    s.setValue(QStringLiteral("maxRetries"), m_retries->value());
-    s.setValue(QStringLiteral("retryBackoffMs"), m_backoff->value());
-    s.setValue(QStringLiteral("maxRetryBackoffMs"), m_backoffCap->value());
-    s.setValue(QStringLiteral("concurrency"), m_concurrency->value());
-    s.setValue(QStringLiteral("timeoutMs"), m_timeout->value());
-    s.setValue(QStringLiteral("caFile"), m_caFile->text());
-    s.setValue(QStringLiteral("headerFile"), m_headerFile->text());
-    s.setValue(QStringLiteral("signingSecretFile"), m_signingFile->text());
-    s.setValue(QStringLiteral("clientCertificate"), m_clientCert->text());
-    s.setValue(QStringLiteral("clientKey"), m_clientKey->text());
-    s.setValue(QStringLiteral("routesFile"), m_routesFile->text());
+    m_form->save();
 }
 
 } // namespace outbox::ui

@@ -28,6 +28,8 @@ class Relayer;
 
 namespace outbox::ui {
 
+class RelaySettingsForm;
+
 // Runs a relayer in the console's process (on its own thread) on the open outbox: start, pause, stop,
 // relay once; its settings; and a live log of deliveries.
 class RelayPanel : public QWidget
@@ -107,21 +109,7 @@ private:
     bool m_checking = false; // the target check before a start or a relay once
 
     QLineEdit *m_url;
-    QComboBox *m_mode;
-    QSpinBox *m_batch;
-    QSpinBox *m_poll;
-    QSpinBox *m_retries;
-    QSpinBox *m_backoff;
-    QSpinBox *m_backoffCap;
-    QSpinBox *m_concurrency;
-    QSpinBox *m_timeout;
-    QLineEdit *m_caFile;
-    QLineEdit *m_header; // one header typed in; its value is shown masked and never stored
-    QLineEdit *m_headerFile; // "Name: value" lines (secrets stay in the file; only its path is stored)
-    QLineEdit *m_signingFile; // a whsec_ secret: Standard Webhooks signatures
-    QLineEdit *m_clientCert;
-    QLineEdit *m_clientKey;
-    QLineEdit *m_routesFile; // routes by event type (outboxctl relay --routes format)
+    RelaySettingsForm *m_form; // every setting besides the target
     QLabel *m_routeFigures; // per-route outcome counts while routes are in use
     QMap<QString, std::array<qint64, 3>> m_routeCounts; // route -> sent, retry, failed
     QPushButton *m_start;
