@@ -59,6 +59,7 @@
 #include <QTest>
 #include <QTextDocumentFragment>
 #include <QTimer>
+#include <QToolTip>
 #include <QSysInfo>
 #include <QTreeWidget>
 
@@ -487,6 +488,115 @@ private Q_SLOTS:
     }
 
     // Issue 27: the view with the keyboard focus shows a ring in the highlight colour; Tab moves it on.
+    // Issue 27, section 3: the window is never wider than a small screen, whatever it shows (a long failure
+    // group, read-only, a long relay error, a long action result): 1280x720 at 150 % is 853x480 device-independent
+    // pixels. The relay settings and the tester's faults fold away behind a summary; columns fit their values, and
+    // a value still cut shows whole on hover.
+    void windowFitsSmallScreens()
+    {
+        const QString longType = QStringLiteral("com.example.warehouse.inventory.reservation.released.v2");
+        for (int i = 0; i < 3; ++i)
+            enqueue(longType);
+        deliver(3, EventStatus::Failed, 0,
+            QStringLiteral("connection refused by warehouse-inventory-gateway.internal.example.com:8443 after %1 ms, "
+                           "while the circuit breaker of the target was half open and the lease was renewed"));
+        openWindow();
+        m_window->resize(1280, 720);
+        auto fits = [this](const char *after) {
+            QCoreApplication::processEvents();
+            const QSize least = m_window->minimumSizeHint();
+            QVERIFY2(least.width() <= 853 && least.height() <= 672,
+                qPrintable(QStringLiteral("%1: the window needs at least %2x%3")
+                               .arg(QLatin1String(after))
+                               .arg(least.width())
+                               .arg(least.height())));
+            QVERIFY2(m_window->width() <= 1280, after);
+        };
+        fits("opening");
+        auto *groups = m_window->findChild<QTableWidget *>(QStringLiteral("failureGroups"));
+        QTRY_COMPARE_WITH_TIMEOUT(groups->rowCount(), 1, 10000);
+        groups->selectRow(0);
+        QTest::mouseClick(part<QPushButton>("showGroup"), Qt::LeftButton);
+        QTRY_VERIFY(part<QLabel>("restriction")->isVisible());
+        fits("showing a failure group");
+        m_window->setReadOnly(true);
+        fits("read-only");
+        m_window->setReadOnly(false);
+        part<HealthPanel>("healthPanel")
+            ->setLastError(
+                QStringLiteral("com.example.x: ") + QString(300, QLatin1Char('e')), QDateTime::currentDateTimeUtc());
+        part<QLabel>("actionResult")->setText(QString(400, QLatin1Char('r')));
+        fits("a long error and action result");
+
+        // Folded by default, with what they hold in a few words.
+        QVERIFY(!part<QWidget>("relaySettings")->isVisible());
+        QVERIFY(part<QWidget>("relaySettingsSection")
+                    ->findChild<QLabel *>()
+                    ->text()
+                    .startsWith(QStringLiteral("binary · batch 100")));
+        QVERIFY(!part<QWidget>("faultStatus")->isVisible());
+        QVERIFY(part<QWidget>("testerFaults")->findChild<QLabel *>()->text().startsWith(QStringLiteral("replies 200")));
+
+        // The time column holds the whole time; a type cut to a narrow column shows whole on hover.
+        QTest::mouseClick(part<QPushButton>("clearRestriction"), Qt::LeftButton);
+        QTRY_VERIFY(!part<QLabel>("restriction")->isVisible());
+        waitRowsShown();
+        QTRY_VERIFY_WITH_TIMEOUT(model()->eventAt(0), 10000);
+        QTableView *events = table();
+        QVERIFY(events->columnWidth(EventTableModel::Time)
+            >= events->fontMetrics().horizontalAdvance(cell(0, EventTableModel::Time)));
+        events->setColumnWidth(EventTableModel::Type, 60);
+        const QRect typeCell = events->visualRect(model()->index(0, EventTableModel::Type));
+        QHelpEvent hover(QEvent::ToolTip, typeCell.center(), events->viewport()->mapToGlobal(typeCell.center()));
+        QCoreApplication::sendEvent(events->viewport(), &hover);
+        QTRY_VERIFY(QToolTip::isVisible());
+        QVERIFY2(QToolTip::text().contains(longType), qPrintable(QToolTip::text()));
+    }
+
+    // Issue 27, section 5: the relay settings stay editable while relaying; a change shows Apply, which restarts
+    // the relayer with it: the events after it arrive signed.
+    void relaySettingsApplyWhileRelaying()
+    {
+        enqueue(QStringLiteral("com.example.before"));
+        openWindow();
+        TesterPanel *tester = part<TesterPanel>("testerPanel");
+        RelayPanel *relay = part<RelayPanel>("relayPanel");
+        m_window->action(QStringLiteral("useReceiver"))->trigger();
+        {
+            MessageBoxAnswer yes; // the console's own receiver: Start asks first
+            QTest::mouseClick(relay->startButton(), Qt::LeftButton);
+            QVERIFY(yes.seen);
+        }
+        QTRY_COMPARE(relay->state(), RelayPanel::State::Running);
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("type = 'com.example.before' AND status = 'sent'")), 1, 10000);
+        QCOMPARE(tester->receiver()->requests().last().signature, QString());
+        auto *applyBar = part<QWidget>("relayApplyBar");
+        QVERIFY(!applyBar->isVisible());
+
+        const QByteArray secret = "whsec_" + QByteArray("console signing key of 32 bytes").toBase64();
+        const QString secretFile = m_dir.filePath(QStringLiteral("apply.secret"));
+        QFile f(secretFile);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(secret);
+        f.close();
+        QVERIFY(f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner));
+        auto *verify = tester->findChild<QLineEdit *>(QStringLiteral("receiverSigningFile"));
+        verify->setText(secretFile);
+        Q_EMIT verify->editingFinished();
+        auto *signing = relay->findChild<QLineEdit *>(QStringLiteral("relaySigningFile"));
+        QVERIFY(signing->isEnabled()); // not locked while relaying
+        signing->setText(secretFile);
+        QTRY_VERIFY(applyBar->isVisible());
+        QTest::mouseClick(part<QPushButton>("relayApply"), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(relay->state(), RelayPanel::State::Running, 10000);
+        QTRY_VERIFY(!applyBar->isVisible());
+        QVERIFY(relay->log()->toPlainText().contains(QStringLiteral("relayer stopped to apply new settings")));
+        enqueue(QStringLiteral("com.example.after"));
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("type = 'com.example.after' AND status = 'sent'")), 1, 10000);
+        QCOMPARE(tester->receiver()->requests().last().signature, QStringLiteral("valid"));
+        relay->stopNow();
+    }
+
     void focusedViewShowsARing()
     {
         enqueue(QStringLiteral("com.example.a"));

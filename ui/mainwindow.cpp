@@ -20,10 +20,14 @@
 #include "relaypanel.h"
 #include "session.h"
 #include "testerpanel.h"
+#include "textutil.h"
 
 #include <QAction>
 #include <QCloseEvent>
 #include <QDockWidget>
+#include <QScreen>
+#include <QTableView>
+#include <QTreeView>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QLabel>
@@ -31,6 +35,7 @@
 #include <QMimeData>
 #include <QSettings>
 #include <QStatusBar>
+#include <QTimer>
 #include <QVBoxLayout>
 
 namespace outbox::ui {
@@ -84,6 +89,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent), m_session(new Ses
     m_actionResult = new QLabel(this);
     m_actionResult->setObjectName(QStringLiteral("actionResult"));
     m_actionResult->setTextFormat(Qt::PlainText);
+    m_actionResult->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred); // cut, never a wider window
     statusBar()->addWidget(m_browser->rowsLabel());
     statusBar()->addWidget(m_actionResult, 1);
     statusBar()->addPermanentWidget(m_live->label());
@@ -171,6 +177,10 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent), m_session(new Ses
     });
 
     m_live->setHoldCheck([this] { return m_actions->isRunning() ? tr("waiting for the table") : QString(); });
+    for (QAbstractItemView *view : findChildren<QAbstractItemView *>()) {
+        if (qobject_cast<QTableView *>(view) || qobject_cast<QTreeView *>(view))
+            showCutTextOnHover(view);
+    }
     loadSettings();
     updateTitle();
 }
@@ -373,12 +383,39 @@ void MainWindow::changeEvent(QEvent *event)
 void MainWindow::loadSettings()
 {
     QSettings s;
+    const QRect screen = this->screen()->availableGeometry();
     if (!restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray()))
-        resize(1400, 900);
-    restoreState(s.value(QStringLiteral("window/state")).toByteArray());
+        resize(QSize(1800, 1100).boundedTo(screen.size() * 0.94));
+    else if (!screen.contains(geometry()))
+        resize(size().boundedTo(screen.size())); // saved on a larger screen
+    if (!restoreState(s.value(QStringLiteral("window/state")).toByteArray()))
+        arrangeDocks(screen.height() < 900);
     m_browser->loadSettings(s);
     m_relay->loadSettings();
     setLiveRefreshPaused(s.value(QStringLiteral("livePaused"), false).toBool());
+}
+
+void MainWindow::arrangeDocks(bool shortScreen)
+{
+    auto *relay = findChild<QDockWidget *>(QStringLiteral("relayDock"));
+    const QList<QDockWidget *> below = {findChild<QDockWidget *>(QStringLiteral("testerDock")),
+        findChild<QDockWidget *>(QStringLiteral("failuresDock")),
+        findChild<QDockWidget *>(QStringLiteral("operationsDock")),
+        findChild<QDockWidget *>(QStringLiteral("relayersDock"))};
+    if (shortScreen) {
+        // On a short screen every dock is a tab of the right column: the events keep the height.
+        for (QDockWidget *d : below) {
+            addDockWidget(Qt::RightDockWidgetArea, d);
+            tabifyDockWidget(relay, d);
+        }
+        relay->raise();
+    }
+    // Once the window has its size: the relay column narrow, the docks below about a fifth of the height.
+    QTimer::singleShot(0, this, [this, relay, below, shortScreen] {
+        resizeDocks({relay}, {qBound(300, width() / 4, 420)}, Qt::Horizontal);
+        if (!shortScreen)
+            resizeDocks({below.at(1)}, {qMax(130, height() / 5)}, Qt::Vertical);
+    });
 }
 
 void MainWindow::saveSettings()

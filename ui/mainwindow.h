@@ -92,6 +92,8 @@ private:
     void buildMenus();
     void updateTitle();
     void loadSettings();
+    // The docks' first arrangement (no saved one): below the events, or all tabbed on the right on a short screen.
+    void arrangeDocks(bool shortScreen);
     void saveSettings();
 
     Session *m_session;

@@ -8,7 +8,9 @@
 #include <QCommandLineParser>
 #include <QIcon>
 #include <QAction>
+#include <QPalette>
 #include <QStatusBar>
+#include <QStyleFactory>
 #include <QTableView>
 #include <QTimer>
 
@@ -23,6 +25,8 @@ const QCommandLineOption event(QStringLiteral("event"),
     QStringLiteral("Find the event with this id once the outbox is open, and show it (Events > Copy link gives "
                    "such a command line)."),
     QStringLiteral("ID"));
+const QCommandLineOption dark(QStringLiteral("dark"),
+    QStringLiteral("Dark colours, whatever the desktop's theme (Qt's Fusion style with a dark palette)."));
 const QCommandLineOption readOnly(QStringLiteral("read-only"),
     QStringLiteral("Open read-only: no action of the console changes the outbox (no retry, replay, delete, "
                    "cleanup, enqueue or relaying)."));
@@ -40,6 +44,7 @@ void describe(QCommandLineParser &parser)
                        "Without one, the demo outbox opens."));
     parser.addOption(screenshot);
     parser.addOption(readOnly);
+    parser.addOption(dark);
     parser.addOption(event);
 }
 } // namespace
@@ -64,6 +69,28 @@ int main(int argc, char *argv[])
     QApplication::setDesktopFileName(QStringLiteral("dev.outboxconsole.OutboxConsole"));
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/dev.outboxconsole.OutboxConsole.svg")));
     parser.process(app);
+    if (parser.isSet(dark)) {
+        QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
+        QPalette p;
+        const QColor window(0x2b, 0x2b, 0x2b), base(0x1e, 0x1e, 0x1e), text(0xe6, 0xe6, 0xe6);
+        p.setColor(QPalette::Window, window);
+        p.setColor(QPalette::WindowText, text);
+        p.setColor(QPalette::Base, base);
+        p.setColor(QPalette::AlternateBase, window);
+        p.setColor(QPalette::Text, text);
+        p.setColor(QPalette::Button, window);
+        p.setColor(QPalette::ButtonText, text);
+        p.setColor(QPalette::ToolTipBase, base);
+        p.setColor(QPalette::ToolTipText, text);
+        p.setColor(QPalette::PlaceholderText, QColor(0x9a, 0x9a, 0x9a));
+        p.setColor(QPalette::Highlight, QColor(0x35, 0x84, 0xe4));
+        p.setColor(QPalette::HighlightedText, Qt::white);
+        p.setColor(QPalette::Link, QColor(0x8c, 0xb8, 0xf0));
+        p.setColor(QPalette::Disabled, QPalette::Text, QColor(0x80, 0x80, 0x80));
+        p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(0x80, 0x80, 0x80));
+        p.setColor(QPalette::Disabled, QPalette::WindowText, QColor(0x80, 0x80, 0x80));
+        QApplication::setPalette(p);
+    }
 
     outbox::ui::MainWindow window;
     window.setReadOnly(parser.isSet(readOnly));

@@ -8,6 +8,8 @@
 #include <QAction>
 #include <QCheckBox>
 #include <QElapsedTimer>
+#include "flowlayout.h"
+
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -44,10 +46,12 @@ FailureGroupsView::FailureGroupsView(Session *session, QWidget *parent) : QWidge
     setObjectName(QStringLiteral("failureGroupsView"));
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
-    auto *top = new QHBoxLayout;
+    // The summary and the buttons flow onto more lines in a narrow dock.
+    auto *top = new FlowLayout;
     m_summary = new QLabel(this);
     m_summary->setObjectName(QStringLiteral("failureGroupsSummary"));
-    top->addWidget(m_summary, 1);
+    m_summary->setMinimumWidth(60); // cut rather than holding the dock wide
+    top->addWidget(m_summary);
     auto button = [this, top](const QString &text, const QString &name) {
         auto *b = new QPushButton(text, this);
         b->setObjectName(name);

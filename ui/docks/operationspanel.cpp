@@ -4,6 +4,8 @@
 #include "textutil.h"
 #include "tones.h"
 
+#include "flowlayout.h"
+
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -19,9 +21,10 @@ OperationsPanel::OperationsPanel(QWidget *parent) : QWidget(parent)
     setObjectName(QStringLiteral("operationsPanel"));
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
-    auto *top = new QHBoxLayout;
+    auto *top = new FlowLayout;
     auto *note = new QLabel(tr("What this console changed in the open outbox, newest first"), this);
-    top->addWidget(note, 1);
+    note->setMinimumWidth(60);
+    top->addWidget(note);
     m_showAffected = new QPushButton(tr("Show affected events"), this);
     m_showAffected->setObjectName(QStringLiteral("showAffected"));
     top->addWidget(m_showAffected);
@@ -32,9 +35,11 @@ OperationsPanel::OperationsPanel(QWidget *parent) : QWidget(parent)
     m_list->setUniformRowHeights(true);
     m_list->setHeaderLabels({tr("When"), tr("Action"), tr("Changed"), tr("Skipped"), tr("On"), tr("Error")});
     m_list->header()->setStretchLastSection(true);
+    m_list->setMinimumSize(150, m_list->fontMetrics().height() * 3 + 8); // a small dock still shows a few
     layout->addWidget(m_list, 1);
     m_historyNote = new QLabel(tr("Every operator's actions on this outbox, from the events' history"), this);
     m_historyNote->setObjectName(QStringLiteral("operatorHistoryNote"));
+    m_historyNote->setWordWrap(true);
     layout->addWidget(m_historyNote);
     m_history = new QTreeWidget(this);
     m_history->setObjectName(QStringLiteral("operatorHistory"));
@@ -43,6 +48,7 @@ OperationsPanel::OperationsPanel(QWidget *parent) : QWidget(parent)
     m_history->setHeaderLabels({tr("When"), tr("Who"), tr("Action"), tr("Events")});
     m_history->header()->setStretchLastSection(false);
     m_history->header()->setSectionResizeMode(2, QHeaderView::Stretch);
+    m_history->setMinimumSize(150, m_history->fontMetrics().height() * 3 + 8); // a small dock still shows a few
     layout->addWidget(m_history, 1);
     connect(m_showAffected, &QPushButton::clicked, this, &OperationsPanel::showAffectedOfCurrent);
     connect(m_list, &QTreeWidget::itemDoubleClicked, this, &OperationsPanel::showAffectedOfCurrent);

@@ -4,6 +4,8 @@
 #include "textutil.h"
 #include "tones.h"
 
+#include "flowlayout.h"
+
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -21,10 +23,11 @@ RelayersView::RelayersView(QWidget *parent) : QWidget(parent)
     setObjectName(QStringLiteral("relayersView"));
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
-    auto *top = new QHBoxLayout;
+    auto *top = new FlowLayout;
     m_note = new QLabel(tr("The relayers on this outbox, from its registry and its leases"), this);
     m_note->setObjectName(QStringLiteral("relayersNote"));
-    top->addWidget(m_note, 1);
+    m_note->setMinimumWidth(60);
+    top->addWidget(m_note);
     m_takeOver = new QPushButton(tr("Take over its events"), this);
     m_takeOver->setObjectName(QStringLiteral("takeOver"));
     m_takeOver->setToolTip(tr("A gone relayer's events, due again now rather than when its leases end"));

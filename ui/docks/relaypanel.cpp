@@ -5,6 +5,8 @@
 #include "textutil.h"
 #include "relayersettings.h"
 #include "relaysettingsform.h"
+#include "flowlayout.h"
+#include "foldable.h"
 
 #include <memory>
 
@@ -17,6 +19,7 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QCryptographicHash>
 #include <QSettings>
 #include <QSpinBox>
@@ -40,17 +43,40 @@ RelayPanel::RelayPanel(QWidget *parent) : QWidget(parent)
     m_url->setObjectName(QStringLiteral("targetUrl"));
     m_url->setPlaceholderText(QStringLiteral("http://127.0.0.1:8080/events"));
     form->addRow(tr("Target URL"), m_url);
-    m_form = new RelaySettingsForm(this);
+    // The other settings fold away (with a summary beside their title), so the log keeps its room; they stay
+    // editable while relaying, and Apply restarts the relayer with them.
+    m_form = new RelaySettingsForm;
+    auto *scroll = new QScrollArea;
+    scroll->setWidget(m_form);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_settings = new Foldable(tr("Settings"), QStringLiteral("relay/settingsOpen"), scroll, this);
+    m_settings->setObjectName(QStringLiteral("relaySettingsSection"));
     // The settings and buttons, hidden for an outbox this console does not relay (the refusal says why).
     m_controls = new QWidget(this);
     m_controls->setObjectName(QStringLiteral("relayControls"));
     auto *controls = new QVBoxLayout(m_controls);
     controls->setContentsMargins(0, 0, 0, 0);
     controls->addLayout(form);
-    controls->addWidget(m_form);
+    controls->addWidget(m_settings, 1);
+    m_applyBar = new QWidget(this);
+    m_applyBar->setObjectName(QStringLiteral("relayApplyBar"));
+    auto *apply = new QHBoxLayout(m_applyBar);
+    apply->setContentsMargins(0, 0, 0, 0);
+    auto *applyNote =
+        new QLabel(tr("Changed while relaying: the relayer still uses the settings it started with."), m_applyBar);
+    applyNote->setWordWrap(true);
+    m_apply = new QPushButton(tr("Apply (restart)"), m_applyBar);
+    m_apply->setObjectName(QStringLiteral("relayApply"));
+    m_apply->setToolTip(tr("Stops the relayer (requests in flight finish) and starts it again with these settings"));
+    apply->addWidget(applyNote, 1);
+    apply->addWidget(m_apply);
+    m_applyBar->hide();
+    controls->addWidget(m_applyBar);
     layout->addWidget(m_controls);
 
-    auto *buttons = new QHBoxLayout;
+    auto *buttons = new FlowLayout;
     m_start = new QPushButton(tr("Start"), this);
     m_pause = new QPushButton(tr("Pause"), this);
     m_stop = new QPushButton(tr("Stop"), this);
@@ -85,10 +111,14 @@ RelayPanel::RelayPanel(QWidget *parent) : QWidget(parent)
     connect(m_pause, &QPushButton::clicked, this, &RelayPanel::pause);
     connect(m_stop, &QPushButton::clicked, this, &RelayPanel::stop);
     connect(m_once, &QPushButton::clicked, this, &RelayPanel::relayOnce);
+    connect(m_apply, &QPushButton::clicked, this, &RelayPanel::applySettings);
+    connect(m_form, &RelaySettingsForm::changed, this, &RelayPanel::settingsEdited);
+    connect(m_url, &QLineEdit::textChanged, this, &RelayPanel::settingsEdited);
     m_logTimer.setInterval(200);
     connect(&m_logTimer, &QTimer::timeout, this, &RelayPanel::flushLog);
     m_logTimer.start();
     setState(State::Stopped);
+    settingsEdited();
 }
 
 RelayPanel::~RelayPanel()
@@ -224,6 +254,7 @@ bool RelayPanel::ensureRelayer()
         return false;
     }
     m_relayer = std::make_unique<Relayer>(m_spec, c);
+    m_relayerSettings = s;
     connect(m_relayer.get(), &Relayer::eventSent, this, [this](const QString &id, int status, qint64 ms) {
         appendLog(tr("sent    %1  HTTP %2  %3 ms").arg(id).arg(status).arg(ms));
     });
@@ -414,6 +445,33 @@ void RelayPanel::relayOnceChecked()
     });
 }
 
+void RelayPanel::settingsEdited()
+{
+    m_settings->setSummary(m_form->summary());
+    updateButtons(); // the apply bar, when the relayer runs with other settings
+}
+
+// The relayer again with the settings as they are now: it stops (requests in flight finish) and starts. A
+// paused one only drops its relayer, so Resume builds the new one.
+void RelayPanel::applySettings()
+{
+    if (m_state == State::Paused) {
+        m_relayer.reset();
+        appendLog(tr("new settings: they apply on Resume"));
+        updateButtons();
+        return;
+    }
+    if (m_state != State::Running || !confirmTarget())
+        return;
+    setState(State::Stopping);
+    m_relayer->stopAsync([this] {
+        m_relayer.reset();
+        appendLog(tr("relayer stopped to apply new settings"));
+        setState(State::Stopped);
+        start();
+    });
+}
+
 void RelayPanel::setState(State state)
 {
     m_state = state;
@@ -425,7 +483,6 @@ void RelayPanel::setState(State state)
 
 void RelayPanel::updateButtons()
 {
-    const bool idle = m_state == State::Stopped && !m_onceRunning;
     const bool settled = m_state == State::Stopped || m_state == State::Paused;
     const bool canRelay = m_open && m_refusal.isEmpty() && !m_checking;
     m_start->setEnabled(canRelay && settled && !m_onceRunning);
@@ -433,8 +490,9 @@ void RelayPanel::updateButtons()
     m_pause->setEnabled(m_state == State::Running);
     m_stop->setEnabled(m_state == State::Running || m_state == State::Paused);
     m_once->setEnabled(canRelay && settled && !m_onceRunning);
-    m_url->setEnabled(idle);
-    m_form->setEnabled(idle);
+    m_applyBar->setVisible(
+        (m_state == State::Running || m_state == State::Paused) && m_relayer && settings(true) != m_relayerSettings);
+    m_apply->setEnabled(m_state == State::Running || m_state == State::Paused);
     Q_EMIT controlsChanged();
 }
 

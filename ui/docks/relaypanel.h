@@ -28,6 +28,7 @@ class Relayer;
 
 namespace outbox::ui {
 
+class Foldable;
 class RelaySettingsForm;
 
 // Runs a relayer in the console's process (on its own thread) on the open outbox: start, pause, stop,
@@ -110,6 +111,12 @@ private:
 
     QLineEdit *m_url;
     RelaySettingsForm *m_form; // every setting besides the target
+    Foldable *m_settings; // the form, folded away by default
+    QWidget *m_applyBar; // shown while the relayer runs with settings other than the panel's
+    QPushButton *m_apply;
+    QHash<QString, QStringList> m_relayerSettings; // what the running relayer was built from
+    void settingsEdited();
+    void applySettings();
     QLabel *m_routeFigures; // per-route outcome counts while routes are in use
     QMap<QString, std::array<qint64, 3>> m_routeCounts; // route -> sent, retry, failed
     QPushButton *m_start;

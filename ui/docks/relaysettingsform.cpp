@@ -77,6 +77,11 @@ RelaySettingsForm::RelaySettingsForm(QWidget *parent) : QWidget(parent)
     m_clientKey = field(QStringLiteral("relayClientKey"), tr("Client key"), tr("its PEM private key"));
     m_routesFile = field(QStringLiteral("relayRoutesFile"), tr("Routes file"),
         tr("[route NAME] sections: types, target, mode…; the target URL above becomes the default route"));
+    for (QLineEdit *e : findChildren<QLineEdit *>())
+        connect(e, &QLineEdit::textChanged, this, &RelaySettingsForm::changed);
+    for (QSpinBox *b : findChildren<QSpinBox *>())
+        connect(b, &QSpinBox::valueChanged, this, &RelaySettingsForm::changed);
+    connect(m_mode, &QComboBox::currentIndexChanged, this, &RelaySettingsForm::changed);
 }
 
 void RelaySettingsForm::addTo(QHash<QString, QStringList> &s, bool withSecrets) const
@@ -106,6 +111,23 @@ void RelaySettingsForm::addTo(QHash<QString, QStringList> &s, bool withSecrets) 
 QString RelaySettingsForm::modeText() const
 {
     return m_mode->currentText();
+}
+
+QString RelaySettingsForm::summary() const
+{
+    auto ms = [](int value) { return value % 1000 == 0 ? tr("%1 s").arg(value / 1000) : tr("%1 ms").arg(value); };
+    QStringList parts{m_mode->currentText(), tr("batch %1").arg(m_batch->value()),
+        tr("%1 at once").arg(m_concurrency->value()), tr("%1 tries").arg(m_retries->value()),
+        tr("timeout %1").arg(ms(m_timeout->value()))};
+    if (!m_header->text().isEmpty() || !m_headerFile->text().trimmed().isEmpty())
+        parts << tr("headers");
+    if (!m_signingFile->text().trimmed().isEmpty())
+        parts << tr("signed");
+    if (!m_clientCert->text().trimmed().isEmpty())
+        parts << tr("client certificate");
+    if (hasRoutes())
+        parts << tr("routes");
+    return parts.join(QStringLiteral(" · "));
 }
 
 bool RelaySettingsForm::hasRoutes() const

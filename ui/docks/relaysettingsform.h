@@ -24,9 +24,14 @@ public:
     void addTo(QHash<QString, QStringList> &s, bool withSecrets) const;
     QString modeText() const;
     bool hasRoutes() const;
+    // The settings in a few words, for the panel while the form is folded away.
+    QString summary() const;
 
     void load();
     void save() const;
+
+Q_SIGNALS:
+    void changed(); // any setting, as it is typed
 
 private:
     QComboBox *m_mode;

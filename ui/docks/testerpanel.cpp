@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "testerpanel.h"
 
+#include "flowlayout.h"
+#include "foldable.h"
+
 #include "relayerconfig.h"
 
 #include "textutil.h"
@@ -37,7 +40,7 @@ TesterPanel::TesterPanel(QWidget *parent) : QWidget(parent), m_receiver(new Rece
 {
     setObjectName(QStringLiteral("testerPanel"));
     auto *layout = new QVBoxLayout(this);
-    auto *top = new QHBoxLayout;
+    auto *top = new FlowLayout; // more lines in a narrow dock, never a wider window
     m_port = new QSpinBox(this);
     m_port->setRange(0, 65535);
     m_port->setSpecialValueText(tr("any free port"));
@@ -48,15 +51,19 @@ TesterPanel::TesterPanel(QWidget *parent) : QWidget(parent), m_receiver(new Rece
     m_state = new QLabel(this);
     m_state->setTextFormat(Qt::PlainText);
     m_state->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    top->addWidget(new QLabel(tr("Port"), this));
-    top->addWidget(m_port);
+    top->addWidget(labelled(tr("Port"), m_port, this));
     top->addWidget(m_startStop);
     top->addWidget(m_useAsTarget);
     top->addWidget(m_clear);
-    top->addWidget(m_state, 1);
+    m_state->setMinimumWidth(60);
+    top->addWidget(m_state);
     layout->addLayout(top);
 
-    auto *faults = new QHBoxLayout;
+    // The faults, rules and signature check fold away behind a summary, so the requests keep the room.
+    auto *faultsPart = new QWidget;
+    auto *faultsLayout = new QVBoxLayout(faultsPart);
+    faultsLayout->setContentsMargins(0, 0, 0, 0);
+    auto *faults = new FlowLayout;
     m_status = new QComboBox(this);
     m_status->setObjectName(QStringLiteral("faultStatus"));
     m_status->setEditable(true);
@@ -79,18 +86,13 @@ TesterPanel::TesterPanel(QWidget *parent) : QWidget(parent), m_receiver(new Rece
     m_hang = new QCheckBox(tr("Hang"), this);
     m_hang->setToolTip(tr("Never answer: the relayer's request timeout must fire"));
     m_drop = new QCheckBox(tr("Drop connection"), this);
-    faults->addWidget(new QLabel(tr("Reply"), this));
-    faults->addWidget(m_status);
-    faults->addWidget(new QLabel(tr("to"), this));
-    faults->addWidget(m_failRate);
-    faults->addWidget(new QLabel(tr("Delay"), this));
-    faults->addWidget(m_delay);
-    faults->addWidget(new QLabel(tr("Retry-After"), this));
-    faults->addWidget(m_retryAfter);
+    faults->addWidget(labelled(tr("Reply"), m_status, this));
+    faults->addWidget(labelled(tr("to"), m_failRate, this));
+    faults->addWidget(labelled(tr("Delay"), m_delay, this));
+    faults->addWidget(labelled(tr("Retry-After"), m_retryAfter, this));
     faults->addWidget(m_hang);
     faults->addWidget(m_drop);
-    faults->addStretch();
-    layout->addLayout(faults);
+    faultsLayout->addLayout(faults);
     // Faults for some events only, one rule a line, in the language of `outboxctl receive --rule`.
     auto *rules = new QHBoxLayout;
     m_rules = new QPlainTextEdit(this);
@@ -104,7 +106,7 @@ TesterPanel::TesterPanel(QWidget *parent) : QWidget(parent), m_receiver(new Rece
     m_rules->setMaximumHeight(m_rules->fontMetrics().lineSpacing() * 3 + 12);
     rules->addWidget(new QLabel(tr("Rules"), this), 0, Qt::AlignTop);
     rules->addWidget(m_rules, 1);
-    layout->addLayout(rules);
+    faultsLayout->addLayout(rules);
     auto *signing = new QHBoxLayout;
     m_signingFile = new QLineEdit(this);
     m_signingFile->setObjectName(QStringLiteral("receiverSigningFile"));
@@ -112,7 +114,10 @@ TesterPanel::TesterPanel(QWidget *parent) : QWidget(parent), m_receiver(new Rece
         tr("file with a whsec_ secret: verify Standard Webhooks signatures (401 when wrong)"));
     signing->addWidget(new QLabel(tr("Verify signatures"), this));
     signing->addWidget(m_signingFile, 1);
-    layout->addLayout(signing);
+    faultsLayout->addLayout(signing);
+    m_faultsPart = new Foldable(tr("Faults and signatures"), QStringLiteral("tester/faultsOpen"), faultsPart, this);
+    m_faultsPart->setObjectName(QStringLiteral("testerFaults"));
+    layout->addWidget(m_faultsPart);
 
     auto *split = new QSplitter(Qt::Horizontal, this);
     m_list = new QTreeWidget(split);
@@ -166,7 +171,9 @@ TesterPanel::TesterPanel(QWidget *parent) : QWidget(parent), m_receiver(new Rece
         if (!m_receiver->setSigningSecret(secret.trimmed()))
             QMessageBox::warning(this, tr("Receiver"),
                 tr("'%1' does not hold a Standard Webhooks secret (whsec_ and base64).").arg(file));
+        applyFaults(); // the summary
     });
+    applyFaults();
     connect(m_receiver, &Receiver::requestReceived, this, &TesterPanel::addRequest);
     connect(m_list, &QTreeWidget::currentItemChanged, this, &TesterPanel::showSelected);
     m_status->setCurrentIndex(0);
@@ -247,10 +254,25 @@ void TesterPanel::applyFaults()
     const QString problem = rules.isOk() ? f.problem() : rules.error().message();
     if (!problem.isEmpty()) {
         m_state->setText(tr("Faults not applied: %1").arg(problem));
+        m_faultsPart->setOpen(true); // where the bad line is
         return;
     }
     m_receiver->setFaults(f);
     m_receiver->setFaultRules(*rules);
+    QStringList parts;
+    parts << (f.status == 0 ? tr("replies 200")
+                            : tr("replies %1 to %2 %").arg(f.status).arg(f.failRate > 0 ? f.failRate * 100 : 100));
+    if (f.delayMs > 0)
+        parts << tr("delay %1 ms").arg(f.delayMs);
+    if (f.hang)
+        parts << tr("hangs");
+    if (f.dropConnection)
+        parts << tr("drops connections");
+    if (!rules->isEmpty())
+        parts << tr("%n rule(s)", nullptr, int(rules->size()));
+    if (!m_signingFile->text().trimmed().isEmpty())
+        parts << tr("signatures checked");
+    m_faultsPart->setSummary(parts.join(QStringLiteral(" · ")));
     if (m_receiver->isListening())
         updateState();
 }
@@ -296,10 +318,11 @@ void TesterPanel::addRequest(const ReceivedRequest &request)
     item->setData(0, Qt::UserRole, int(m_requests.size() - 1));
     item->setForeground(5, toneColour(valid ? Tone::Good : Tone::Bad));
     item->setToolTip(5, plainTooltip(verdict));
-    // The type column as wide as the longest type so far (up to a third of the list), never "com.e…eated".
+    // The type column as wide as the longest type so far (up to 400 px; the list scrolls sideways in a narrow
+    // dock), never "com.e…eated".
     const int typeWidth = m_list->fontMetrics().horizontalAdvance(item->text(3)) + 24;
     if (typeWidth > m_list->columnWidth(3))
-        m_list->setColumnWidth(3, std::min(typeWidth, std::max(m_list->viewport()->width() / 3, 160)));
+        m_list->setColumnWidth(3, std::min(typeWidth, 400));
     item->setToolTip(3, item->text(3));
     if (newestSelected)
         m_list->setCurrentItem(item);

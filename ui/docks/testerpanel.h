@@ -17,6 +17,8 @@ class QTreeWidget;
 
 namespace outbox::ui {
 
+class Foldable;
+
 // The local CloudEvents receiver, in the console: start it on a loopback port, make it misbehave (a status,
 // a failure rate, a delay, Retry-After, a hang, a dropped connection, for all requests or by rules on an
 // event's type, source and subject; all changeable while it runs), and see
@@ -50,6 +52,7 @@ Q_SIGNALS:
     void useAsTargetRequested(const QString &url);
 
 private:
+    Foldable *m_faultsPart; // faults, rules and the signature check, folded behind a summary
     void applyFaults();
     void addRequest(const ReceivedRequest &request);
     void showSelected();

@@ -21,6 +21,7 @@
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSettings>
 #include <QShortcut>
 #include <QSignalBlocker>
@@ -72,7 +73,13 @@ EventBrowser::EventBrowser(Session *session, QWidget *parent)
     const int widths[] = {150, 70, 200, 140, 120, 110, 70, 50};
     for (int c = 0; c < EventTableModel::LastError; ++c)
         m_table->setColumnWidth(c, widths[c]);
-    m_detail = new DetailPane(m_splitter);
+    // The detail pane scrolls in a small window rather than holding the window taller than its screen.
+    auto *detailScroll = new QScrollArea(m_splitter);
+    detailScroll->setObjectName(QStringLiteral("detailScroll"));
+    detailScroll->setWidgetResizable(true);
+    detailScroll->setFrameShape(QFrame::NoFrame);
+    m_detail = new DetailPane;
+    detailScroll->setWidget(m_detail);
     m_splitter->setStretchFactor(0, 3);
     m_splitter->setStretchFactor(1, 2);
     layout->addWidget(m_splitter, 1);
@@ -124,6 +131,11 @@ EventBrowser::EventBrowser(Session *session, QWidget *parent)
     connect(m_model, &EventTableModel::rowsFetched, this, [this] {
         if (!m_detail->hasEvent() && m_table->currentIndex().isValid())
             showCurrentDetail();
+        // Once the rows on screen are in (the widths come from them).
+        if (!m_columnsFitted && m_table->isVisible() && m_table->rowAt(0) >= 0 && m_model->eventAt(m_table->rowAt(0))) {
+            m_columnsFitted = true;
+            fitColumns();
+        }
     });
 
     auto *down = new QShortcut(QKeySequence(Qt::Key_J), m_table, nullptr, nullptr, Qt::WidgetShortcut);
@@ -201,6 +213,7 @@ void EventBrowser::resetForOutbox(bool another)
 {
     m_model->forgetRows();
     if (another) {
+        m_columnsFitted = false; // to its own values, once its first rows are in
         // Another outbox starts unfiltered: the previous one's filters and search would show it empty. Nor does
         // it inherit the previous one's counts.
         presetFilters(-1);
@@ -211,6 +224,23 @@ void EventBrowser::resetForOutbox(bool another)
     m_detail->clear();
     m_restriction->hide();
     m_restrictionClear->hide();
+}
+
+// Each column as wide as what the rows on screen hold (and its title), no text column wider than a third of the table;
+// the last one (the error) takes the rest. What is still cut shows whole on hover.
+void EventBrowser::fitColumns()
+{
+    QHeaderView *header = m_table->horizontalHeader();
+    header->setResizeContentsPrecision(0); // the rows in view only: no reading of rows for a width
+    const int widest = qMax(120, m_table->viewport()->width() / 3);
+    for (int c = 0; c < EventTableModel::LastError; ++c) {
+        if (header->isSectionHidden(c))
+            continue;
+        m_table->resizeColumnToContents(c); // the title's width at least
+        const bool text = c >= EventTableModel::Type && c <= EventTableModel::Key; // the time stays whole
+        if (text && m_table->columnWidth(c) > widest)
+            m_table->setColumnWidth(c, widest);
+    }
 }
 
 bool EventBrowser::hasSelection() const

@@ -129,6 +129,8 @@ private:
     qint64 m_detailRequest = 0;
     qint64 m_restoreCurrent = 0;
     qint64 m_restoreTop = 0;
+    bool m_columnsFitted = false; // to the first rows of the open outbox (fitColumns)
+    void fitColumns();
     bool m_findApplied = false; // the find box was applied: its result is selected or explained when it is in
     void findFinished(qint64 rows);
 };

@@ -2,6 +2,8 @@
 // The event browser's filter bar and payload search bar: what the table shows, chosen by the operator.
 #include "eventbrowser.h"
 
+#include "flowlayout.h"
+
 #include "detailpane.h"
 #include "eventmodel.h"
 #include "failuregroupsview.h"
@@ -11,6 +13,7 @@
 
 #include <QAction>
 #include <QComboBox>
+#include <QDate>
 #include <QCompleter>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -76,15 +79,15 @@ QLineEdit *EventBrowser::fieldEdit(Field field) const
 
 QWidget *EventBrowser::buildFilterBar()
 {
+    // The fields flow onto a second line in a narrow window; each is at least as wide as its placeholder.
     auto *bar = new QWidget(this);
-    auto *row = new QHBoxLayout(bar);
-    row->setContentsMargins(0, 0, 0, 0);
+    auto *row = new FlowLayout(bar);
     auto edit = [bar, row](const QString &placeholder, const QString &name, int width) {
         auto *e = new QLineEdit(bar);
         e->setPlaceholderText(placeholder);
         e->setObjectName(name);
         e->setClearButtonEnabled(true);
-        e->setMinimumWidth(width);
+        e->setMinimumWidth(qMax(width, fittingWidth(e, placeholder)));
         row->addWidget(e);
         return e;
     };
@@ -94,8 +97,12 @@ QWidget *EventBrowser::buildFilterBar()
     m_sourceFilter = edit(tr("source"), QStringLiteral("sourceFilter"), 100);
     m_keyFilter = edit(tr("ordering key"), QStringLiteral("keyFilter"), 90);
     m_errorFilter = edit(tr("error contains"), QStringLiteral("errorFilter"), 110);
-    m_fromFilter = edit(tr("from yyyy-MM-dd HH:mm"), QStringLiteral("fromFilter"), 130);
-    m_toFilter = edit(tr("to (exclusive)"), QStringLiteral("toFilter"), 110);
+    // The date fields show their format by example (today), HH:mm optional, in their tooltips.
+    const QString today = QDate::currentDate().toString(QStringLiteral("yyyy-MM-dd"));
+    m_fromFilter = edit(tr("from %1").arg(today), QStringLiteral("fromFilter"), 110);
+    m_fromFilter->setToolTip(tr("Created at or after: yyyy-MM-dd or yyyy-MM-dd HH:mm, local time"));
+    m_toFilter = edit(tr("to (excl.)"), QStringLiteral("toFilter"), 90);
+    m_toFilter->setToolTip(tr("Created before: yyyy-MM-dd or yyyy-MM-dd HH:mm, local time"));
     auto *apply = new QPushButton(tr("Filter"), bar);
     auto *clear = new QPushButton(tr("Clear"), bar);
     row->addWidget(apply);
@@ -131,6 +138,7 @@ QWidget *EventBrowser::buildFilterBar()
     m_restriction = new QLabel(bar);
     m_restriction->setObjectName(QStringLiteral("restriction"));
     m_restriction->setTextFormat(Qt::PlainText);
+    m_restriction->setMinimumWidth(60); // cut in a narrow window, whole in its tooltip
     m_restrictionClear = new QPushButton(tr("Show all"), bar);
     m_restrictionClear->setObjectName(QStringLiteral("clearRestriction"));
     row->addWidget(m_restriction);
@@ -199,7 +207,7 @@ void EventBrowser::presetFilters(int tab, Field which, const QString &value)
 void EventBrowser::restrictTo(const QList<qint64> &sequences, const QString &label)
 {
     m_model->setRestriction(sequences, label);
-    m_restriction->setText(tr("Only %1").arg(label));
+    m_restriction->setText(tr("Only %1").arg(elideMiddle(label, 90))); // the whole of it on hover
     m_restriction->setToolTip(plainTooltip(label));
     m_restriction->show();
     m_restrictionClear->show();
@@ -225,11 +233,11 @@ void EventBrowser::showFailureGroup(const FailureGroup &group, const QList<qint6
 QWidget *EventBrowser::buildSearchBar()
 {
     auto *bar = new QWidget(this);
-    auto *row = new QHBoxLayout(bar);
-    row->setContentsMargins(0, 0, 0, 0);
+    auto *row = new FlowLayout(bar);
     m_searchEdit = new QLineEdit(bar);
     m_searchEdit->setObjectName(QStringLiteral("searchEdit"));
     m_searchEdit->setPlaceholderText(tr("search payloads: text, or data.path = value (Ctrl+F)"));
+    m_searchEdit->setMinimumWidth(fittingWidth(m_searchEdit, m_searchEdit->placeholderText()));
     m_searchEdit->setClearButtonEnabled(true);
     m_searchRange = new QComboBox(bar);
     m_searchRange->setObjectName(QStringLiteral("searchRange"));
@@ -247,7 +255,7 @@ QWidget *EventBrowser::buildSearchBar()
     m_searchProgress->setRange(0, 100);
     m_searchProgress->setMaximumWidth(160);
     m_searchProgress->hide();
-    row->addWidget(m_searchEdit, 1);
+    row->addWidget(m_searchEdit);
     row->addWidget(m_searchRange);
     row->addWidget(go);
     row->addWidget(m_cancel);

@@ -28,7 +28,7 @@ QString ageText(qint64 seconds)
 RateChart::RateChart(QWidget *parent) : QWidget(parent)
 {
     setObjectName(QStringLiteral("rateChart"));
-    setMinimumSize(200, 44);
+    setMinimumSize(100, 44);
     setToolTip(tr("Events delivered (green) and failed (red) per second over the last hour, in 10-second bars"));
 }
 
@@ -154,6 +154,7 @@ HealthPanel::HealthPanel(QWidget *parent) : QWidget(parent)
     vf.setBold(true);
     vf.setPointSizeF(vf.pointSizeF() * 1.15);
     m_verdictLabel->setFont(vf);
+    m_verdictLabel->setWordWrap(true); // a long verdict takes a second line rather than widening the window
     grid->addWidget(m_verdictLabel, 0, 0, 1, 7);
     auto box = [this, grid](const QString &caption, int column, const QString &name) {
         auto *title = new QLabel(caption, this);
@@ -181,6 +182,7 @@ HealthPanel::HealthPanel(QWidget *parent) : QWidget(parent)
     m_split = new QLabel(this);
     m_split->setObjectName(QStringLiteral("pendingSplit"));
     m_split->setTextFormat(Qt::PlainText);
+    m_split->setWordWrap(true);
     grid->addWidget(m_split, 3, 0, 1, 4);
     m_chart = new RateChart(this);
     grid->addWidget(m_chart, 1, 6, 3, 1);
@@ -195,9 +197,11 @@ HealthPanel::HealthPanel(QWidget *parent) : QWidget(parent)
     m_relayers = new QLabel(this);
     m_relayers->setTextFormat(Qt::PlainText);
     m_relayers->setObjectName(QStringLiteral("relayers"));
-    grid->addWidget(m_blocked, 4, 0, 1, 7);
-    grid->addWidget(m_relayers, 5, 0, 1, 7);
-    grid->addWidget(m_lastError, 6, 0, 1, 7);
+    m_relayers->setWordWrap(true);
+    // The blocked keys and the relayers share a line: the header leaves the room below to the events.
+    grid->addWidget(m_blocked, 4, 0, 1, 4);
+    grid->addWidget(m_relayers, 4, 4, 1, 3);
+    grid->addWidget(m_lastError, 5, 0, 1, 7);
     grid->setColumnStretch(6, 1);
     connect(m_blocked, &QLabel::linkActivated, this, [this](const QString &link) {
         const int i = link.mid(4).toInt();
