@@ -1927,7 +1927,8 @@ private Q_SLOTS:
             MessageBoxAnswer ok(QMessageBox::Ok);
             m_window->action(QStringLiteral("retryTo"))->trigger();
             QTRY_VERIFY(ok.seen);
-            QVERIFY2(ok.text.contains(QStringLiteral("must be http:// or https://")), qPrintable(ok.text));
+            QVERIFY2(
+                ok.text.contains(QStringLiteral("no transport for ftp:// targets is installed")), qPrintable(ok.text));
             QCOMPARE(count(QStringLiteral("lease_owner IS NOT NULL OR attempts > 1")), 0);
         }
         {

@@ -867,7 +867,7 @@ private Q_SLOTS:
         Relayer relayer(m_app->db(), c);
         const Error e = relayer.start();
         QCOMPARE(e.code(), Error::InvalidArgument);
-        QVERIFY(e.message().contains("http://"));
+        QVERIFY(e.message().contains("no transport for ftp://"));
         QVERIFY(!relayer.isRunning());
         c = config();
         c.batchSize = 0;
@@ -923,7 +923,7 @@ private Q_SLOTS:
             {{"batch-size", "lots"}, "invalid batch-size 'lots'"},
             {{"lease", "5"}, "invalid lease '5': expected a whole number from 300"},
             {{"target", "http//nohost"}, "malformed target URL"},
-            {{"target", "ftp://127.0.0.1/x"}, "must be http:// or https://"},
+            {{"target", "ftp://127.0.0.1/x"}, "no transport for ftp:// targets is installed"},
             {{"mode", "carrier-pigeon"}, "unknown mode 'carrier-pigeon'"},
             {{"header", "no colon here"}, "header: expected a header"},
             {{"header", "Host: evil.example"}, "Host"},

@@ -55,7 +55,9 @@ namespace {
 // relay's options. (Longer than a function should be: it is a list, one option a statement.)
 void addRelayOptions(Command &cmd)
 {
-    cmd.addOption(QStringLiteral("target"), QStringLiteral("The CloudEvents endpoint (http:// or https://)."),
+    cmd.addOption(QStringLiteral("target"),
+        QStringLiteral("Where events go: an http:// or https:// CloudEvents endpoint, or mqtt://host:port/TOPIC "
+                       "(mqtts://) through the MQTT transport plug-in."),
         QStringLiteral("url"));
     cmd.addOption(QStringLiteral("once"), QStringLiteral("Process one batch, then exit."));
     cmd.addOption(QStringLiteral("drain"), QStringLiteral("Process batches until nothing is due, then exit."));

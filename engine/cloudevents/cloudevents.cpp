@@ -357,6 +357,20 @@ QByteArray structuredJson(const OutboxEvent &event)
     return json;
 }
 
+QList<std::pair<QString, QString>> detail::binaryAttributes(const OutboxEvent &event)
+{
+    QList<std::pair<QString, QString>> a{{QStringLiteral("specversion"), QStringLiteral("1.0")},
+        {QStringLiteral("id"), event.id}, {QStringLiteral("source"), event.source},
+        {QStringLiteral("type"), event.type}};
+    if (event.createdAt.isValid())
+        a.append({QStringLiteral("time"), formatTime(event.createdAt)});
+    if (!event.subject.isEmpty())
+        a.append({QStringLiteral("subject"), event.subject});
+    for (auto it = event.extensions.constBegin(); it != event.extensions.constEnd(); ++it)
+        a.append({it.key(), extensionText(it.value())});
+    return a;
+}
+
 HttpMessage encode(const OutboxEvent &event, ContentMode mode)
 {
     HttpMessage m;
@@ -367,16 +381,8 @@ HttpMessage encode(const OutboxEvent &event, ContentMode mode)
         m.body = structuredJson(event);
         return m;
     }
-    m.addHeader("ce-specversion", "1.0");
-    m.addHeader("ce-id", headerValue(event.id));
-    m.addHeader("ce-source", headerValue(event.source));
-    m.addHeader("ce-type", headerValue(event.type));
-    if (event.createdAt.isValid())
-        m.addHeader("ce-time", formatTime(event.createdAt).toLatin1());
-    if (!event.subject.isEmpty())
-        m.addHeader("ce-subject", headerValue(event.subject));
-    for (auto it = event.extensions.constBegin(); it != event.extensions.constEnd(); ++it)
-        m.addHeader("ce-" + it.key().toLatin1(), headerValue(extensionText(it.value())));
+    for (const auto &[name, value] : detail::binaryAttributes(event))
+        m.addHeader("ce-" + name.toLatin1(), headerValue(value));
     if (!event.contentType.isEmpty())
         m.addHeader("content-type", event.contentType.toUtf8());
     m.body = event.data;

@@ -3,6 +3,7 @@
 
 #include "configfiles.h"
 #include "httpsender.h"
+#include "transportplugins.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -69,10 +70,11 @@ QString RelayerConfig::problem() const
         if (!targetUrl.isValid() || targetUrl.host().isEmpty())
             return QStringLiteral("the target URL '%1' is not a valid URL")
                 .arg(targetUrl.toDisplayString(QUrl::RemovePassword));
-        const QString scheme = targetUrl.scheme().toLower();
-        if (scheme != QLatin1String("http") && scheme != QLatin1String("https"))
-            return QStringLiteral("the target URL must be http:// or https://, not '%1'")
-                .arg(targetUrl.toDisplayString(QUrl::RemovePassword));
+        // http(s) is built in; any other scheme needs its transport plug-in (mqtt://, ...).
+        if (!detail::isBuiltInScheme(targetUrl.scheme())) {
+            if (const QString p = detail::pluginTargetProblem(*this); !p.isEmpty())
+                return p;
+        }
     }
     if (pollIntervalMs <= 0)
         return QStringLiteral("the poll interval must be positive");

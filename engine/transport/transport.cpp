@@ -3,6 +3,7 @@
 
 #include "httpsender.h"
 #include "relayerconfig.h"
+#include "transportplugins.h"
 
 #include <QElapsedTimer>
 
@@ -43,6 +44,32 @@ private:
     EventSender m_sender;
     bool m_cancelled = false;
 };
+
+// A broker transport whose plug-in could not make its publisher (it loaded when the configuration was
+// checked): every event is held as a retry with why, as for a target that does not answer.
+class UnavailableTransport final : public Transport
+{
+public:
+    UnavailableTransport(QString why, QObject *parent) : Transport(parent), m_why(std::move(why)) { }
+
+    void send(const QList<OutboxEvent> &events, const ResultHandler &handler, qint64) override
+    {
+        QList<Outcome> outcomes;
+        for (const OutboxEvent &e : events) {
+            DeliveryResult r = DeliveryResult::retry(m_why);
+            r.cause = DeliveryResult::Cause::TargetUnavailable;
+            outcomes.append(Outcome{e.sequence, r, false});
+        }
+        handler(outcomes, true);
+    }
+    void leasesRenewed(qint64) override { }
+    void setLowWaterHandler(const std::function<void()> &, int) override { }
+    bool isLow() const override { return true; }
+    void cancelQueued() override { }
+
+private:
+    QString m_why;
+};
 } // namespace
 
 Transport::~Transport() = default;
@@ -51,6 +78,12 @@ Transport *Transport::create(const RelayerConfig &config, QObject *parent)
 {
     if (config.customSender)
         return new CustomTransport(config.customSender, parent);
+    if (!detail::isBuiltInScheme(config.targetUrl.scheme())) {
+        QString why;
+        if (Transport *t = detail::createPluginTransport(config, parent, &why))
+            return t;
+        return new UnavailableTransport(why, parent);
+    }
     return new HttpSender(HttpSenderOptions::from(config), parent);
 }
 

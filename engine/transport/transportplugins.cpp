@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: MIT
+#include "transportplugins.h"
+
+#include "attributes.h"
+#include "cloudevents.h"
+#include "transport.h"
+#include "transportplugin.h"
+#include "relayerconfig.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QHash>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QMutex>
+#include <QPluginLoader>
+
+#include <memory>
+
+#ifndef OUTBOX_TRANSPORT_PLUGIN_SUBDIR
+#define OUTBOX_TRANSPORT_PLUGIN_SUBDIR "lib/outbox-console/transports"
+#endif
+#ifndef OUTBOX_INSTALL_PREFIX
+#define OUTBOX_INSTALL_PREFIX "/usr/local"
+#endif
+
+namespace outbox {
+namespace detail {
+
+namespace {
+
+struct PluginRegistry
+{
+    QMutex mutex;
+    bool scanned = false;
+    QHash<QString, QString> fileByScheme; // scheme -> plug-in file (the first found wins)
+    QHash<QString, QPluginLoader *> loaders; // file -> its loader, once loaded (never unloaded)
+};
+
+PluginRegistry &registry()
+{
+    static PluginRegistry r;
+    return r;
+}
+
+void scan(PluginRegistry &r)
+{
+    if (r.scanned)
+        return;
+    r.scanned = true;
+    for (const QString &dir : transportPluginDirs()) {
+        const QDir d(dir);
+        for (const QString &name : d.entryList({QStringLiteral("*.so")}, QDir::Files, QDir::Name)) {
+            const QString file = d.absoluteFilePath(name);
+            const QJsonObject meta = QPluginLoader(file).metaData();
+            if (meta.value(QStringLiteral("IID")).toString() != QLatin1String(OutboxTransportPlugin_iid))
+                continue;
+            for (const QJsonValue scheme :
+                meta.value(QStringLiteral("MetaData")).toObject().value(QStringLiteral("schemes")).toArray()) {
+                const QString s = scheme.toString().toLower();
+                if (!s.isEmpty() && !r.fileByScheme.contains(s))
+                    r.fileByScheme.insert(s, file);
+            }
+        }
+    }
+}
+
+// The plug-in of the scheme, loaded on first use; null and why when there is none or it does not load.
+TransportPlugin *pluginFor(const QString &scheme, QString *error)
+{
+    PluginRegistry &r = registry();
+    QMutexLocker lock(&r.mutex);
+    scan(r);
+    const QString file = r.fileByScheme.value(scheme.toLower());
+    if (file.isEmpty()) {
+        *error = QStringLiteral("no transport for %1:// targets is installed (looked in %2)")
+                     .arg(scheme, transportPluginDirs().join(QStringLiteral(", ")));
+        return nullptr;
+    }
+    QPluginLoader *&loader = r.loaders[file];
+    if (!loader)
+        loader = new QPluginLoader(file); // kept for the process's life: its publishers may outlive any caller
+    auto *plugin = qobject_cast<TransportPlugin *>(loader->instance());
+    if (!plugin)
+        *error = QStringLiteral("the %1:// transport %2 does not load: %3").arg(scheme, file, loader->errorString());
+    return plugin;
+}
+
+BrokerOptions optionsOf(const RelayerConfig &c)
+{
+    BrokerOptions o;
+    o.timeoutMs = c.requestTimeoutMs;
+    o.maxInFlight = c.concurrency;
+    o.caFile = c.caCertificatesFile;
+    o.clientCertificateFile = c.clientCertificateFile;
+    o.clientKeyFile = c.clientKeyFile;
+    o.clientName = c.name;
+    return o;
+}
+
+// Relays through a plug-in's publisher: every event of a send() is handed to the broker's client at once (it
+// keeps its own in-flight window), and each acknowledgement becomes the event's outcome as it arrives.
+class PluginTransport final : public Transport
+{
+public:
+    PluginTransport(std::unique_ptr<BrokerPublisher> publisher, ContentMode mode, int concurrency, QObject *parent)
+        : Transport(parent), m_publisher(std::move(publisher)), m_mode(mode), m_mark(concurrency)
+    { }
+
+    void send(const QList<OutboxEvent> &events, const ResultHandler &handler, qint64) override
+    {
+        QList<BrokerMessage> messages;
+        messages.reserve(events.size());
+        for (const OutboxEvent &e : events)
+            messages.append(message(e));
+        if (messages.isEmpty()) {
+            handler({}, true);
+            return;
+        }
+        auto remaining = std::make_shared<qsizetype>(messages.size());
+        auto clock = std::make_shared<QElapsedTimer>();
+        clock->start();
+        m_wasLow = false;
+        m_publisher->publish(messages, [this, handler, remaining, clock](const QList<BrokerAck> &acks) {
+            QList<Outcome> outcomes;
+            outcomes.reserve(acks.size());
+            for (const BrokerAck &a : acks)
+                outcomes.append(Outcome{a.sequence, result(a, clock->elapsed()), false});
+            *remaining -= acks.size();
+            handler(outcomes, *remaining <= 0);
+            if (m_low && isLow() && !std::exchange(m_wasLow, true))
+                m_low();
+        });
+    }
+    void leasesRenewed(qint64) override { }
+    void setLowWaterHandler(const std::function<void()> &handler, int queued) override
+    {
+        m_low = handler;
+        if (queued > 0)
+            m_mark = queued;
+    }
+    bool isLow() const override { return m_publisher->inFlight() < m_mark; }
+    void cancelQueued() override { } // nothing waits here: the broker's client has every message
+
+private:
+    BrokerMessage message(const OutboxEvent &e) const
+    {
+        BrokerMessage m;
+        m.sequence = e.sequence;
+        m.id = e.id;
+        m.orderingKey = e.orderingKey;
+        m.structured = m_mode == ContentMode::Structured;
+        if (m.structured) {
+            m.contentType = QStringLiteral("application/cloudevents+json; charset=utf-8");
+            m.body = cloudevents::structuredJson(e);
+        } else {
+            m.attributes = cloudevents::detail::binaryAttributes(e);
+            m.contentType = e.contentType;
+            m.body = e.data;
+        }
+        return m;
+    }
+
+    static DeliveryResult result(const BrokerAck &a, qint64 ms)
+    {
+        DeliveryResult r = a.kind == BrokerAck::Kind::Sent ? DeliveryResult::sent(0)
+            : a.kind == BrokerAck::Kind::Retry             ? DeliveryResult::retry(a.error)
+                                                           : DeliveryResult::failed(a.error);
+        if (a.brokerUnavailable)
+            r.cause = DeliveryResult::Cause::TargetUnavailable;
+        r.durationMs = ms;
+        return r;
+    }
+
+    std::unique_ptr<BrokerPublisher> m_publisher;
+    ContentMode m_mode;
+    int m_mark;
+    std::function<void()> m_low;
+    bool m_wasLow = false;
+};
+
+} // namespace
+
+bool isBuiltInScheme(const QString &scheme)
+{
+    const QString s = scheme.toLower();
+    return s == QLatin1String("http") || s == QLatin1String("https");
+}
+
+QStringList transportPluginDirs()
+{
+    QStringList dirs;
+    for (const QString &d :
+        qEnvironmentVariable("OUTBOX_TRANSPORT_PLUGIN_PATH").split(QLatin1Char(':'), Qt::SkipEmptyParts))
+        dirs << d;
+    // Installed: below the program's own prefix (a package installs to /usr whatever the build's prefix was),
+    // the build's prefix, and /usr; then a build tree's plugins/transports beside the program's directory.
+    const QString sub = QStringLiteral("/" OUTBOX_TRANSPORT_PLUGIN_SUBDIR);
+    QStringList prefixes;
+    if (QCoreApplication::instance())
+        prefixes << QDir::cleanPath(QCoreApplication::applicationDirPath() + QStringLiteral("/.."));
+    prefixes << QStringLiteral(OUTBOX_INSTALL_PREFIX) << QStringLiteral("/usr");
+    for (const QString &prefix : prefixes) {
+        const QString dir = QDir::cleanPath(prefix + sub);
+        if (!dirs.contains(dir))
+            dirs << dir;
+    }
+    if (QCoreApplication::instance())
+        dirs << QDir::cleanPath(QCoreApplication::applicationDirPath() + QStringLiteral("/../plugins/transports"));
+    return dirs;
+}
+
+QString pluginTargetProblem(const RelayerConfig &config)
+{
+    const QString scheme = config.targetUrl.scheme();
+    QString error;
+    TransportPlugin *plugin = pluginFor(scheme, &error);
+    if (!plugin)
+        return error;
+    if (config.contentMode == ContentMode::Batch)
+        return QStringLiteral("batched mode is for HTTP targets: a %1:// target takes binary or structured")
+            .arg(scheme);
+    if (!config.headers.isEmpty() || !config.signingSecret.isEmpty())
+        return QStringLiteral("headers and signatures are for HTTP targets: a %1:// target takes neither").arg(scheme);
+    return plugin->problem(config.targetUrl, optionsOf(config));
+}
+
+Transport *createPluginTransport(const RelayerConfig &config, QObject *parent, QString *error)
+{
+    TransportPlugin *plugin = pluginFor(config.targetUrl.scheme(), error);
+    if (!plugin)
+        return nullptr;
+    std::unique_ptr<BrokerPublisher> publisher(plugin->create(config.targetUrl, optionsOf(config), error));
+    if (!publisher)
+        return nullptr;
+    return new PluginTransport(std::move(publisher), config.contentMode, config.concurrency, parent);
+}
+
+} // namespace detail
+} // namespace outbox

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: MIT
+// The MQTT transport plug-in: CloudEvents published to an MQTT 5 broker with QoS 1 through libmosquitto, each
+// event `sent` once the broker's PUBACK says it took it. Binary mode carries the attributes as MQTT user
+// properties and datacontenttype as the content-type property (the CloudEvents MQTT binding, MQTT 5); structured
+// mode sends the whole event as JSON with content type application/cloudevents+json.
+// Target: mqtt://host[:1883]/TOPIC or mqtts://host[:8883]/TOPIC (the path without its first '/' is the topic).
+
+#include "transportplugin.h"
+
+#include <QElapsedTimer>
+#include <QHash>
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+
+#include <memory>
+
+namespace outbox {
+namespace {
+
+QString topicOf(const QUrl &target)
+{
+    return target.path(QUrl::FullyDecoded).mid(1);
+}
+
+bool isTls(const QUrl &target)
+{
+    return target.scheme().compare(QLatin1String("mqtts"), Qt::CaseInsensitive) == 0;
+}
+
+// One connection to the broker, its network loop on libmosquitto's own thread. What that thread reports is
+// handed to this object's thread (the relayer's) before anything is done with it.
+class MqttPublisher final : public QObject, public BrokerPublisher
+{
+public:
+    MqttPublisher(const QUrl &target, const BrokerOptions &options)
+        : m_target(target), m_topic(topicOf(target).toUtf8()), m_timeoutMs(options.timeoutMs)
+    {
+        m_where = QStringLiteral("%1:%2").arg(target.host()).arg(target.port(isTls(target) ? 8883 : 1883));
+        m_lastError = QStringLiteral("no connection (tried every 2 s)");
+        m_timer.setInterval(200);
+        QObject::connect(&m_timer, &QTimer::timeout, this, [this] { expire(); });
+        m_timer.start();
+    }
+
+    ~MqttPublisher() override
+    {
+        if (m_mosq) {
+            if (m_looping) {
+                mosquitto_disconnect(m_mosq);
+                mosquitto_loop_stop(m_mosq, true);
+            }
+            mosquitto_destroy(m_mosq);
+        }
+    }
+
+    // Starts connecting (the network thread keeps reconnecting, 1 s to 10 s apart, while the broker is away).
+    bool start(const BrokerOptions &options, QString *error)
+    {
+        const QByteArray clientId = QStringLiteral("outbox-%1-%2")
+                                        .arg(options.clientName.left(40))
+                                        .arg(reinterpret_cast<quintptr>(this), 0, 16)
+                                        .toUtf8();
+        m_mosq = mosquitto_new(clientId.constData(), true, this);
+        if (!m_mosq) {
+            *error = QStringLiteral("cannot make an MQTT client: %1").arg(QString::fromLocal8Bit(strerror(errno)));
+            return false;
+        }
+        mosquitto_int_option(m_mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+        // Every 2 s while the broker is away: a message waits for the connection up to its timeout.
+        mosquitto_reconnect_delay_set(m_mosq, 2, 2, false);
+        mosquitto_max_inflight_messages_set(m_mosq, 0); // the broker's receive maximum applies
+        mosquitto_connect_v5_callback_set(m_mosq, &MqttPublisher::onConnect);
+        mosquitto_disconnect_v5_callback_set(m_mosq, &MqttPublisher::onDisconnect);
+        mosquitto_publish_v5_callback_set(m_mosq, &MqttPublisher::onPublish);
+        if (!m_target.userName().isEmpty()) {
+            const QByteArray user = m_target.userName().toUtf8();
+            mosquitto_username_pw_set(m_mosq, user.constData(), nullptr);
+        }
+        if (isTls(m_target)) {
+            const QByteArray ca = options.caFile.toLocal8Bit(), cert = options.clientCertificateFile.toLocal8Bit(),
+                             key = options.clientKeyFile.toLocal8Bit();
+            const int rc = mosquitto_tls_set(m_mosq, ca.isEmpty() ? nullptr : ca.constData(),
+                ca.isEmpty() ? "/etc/ssl/certs" : nullptr, cert.isEmpty() ? nullptr : cert.constData(),
+                key.isEmpty() ? nullptr : key.constData(), nullptr);
+            if (rc != MOSQ_ERR_SUCCESS) {
+                *error = QStringLiteral("TLS settings for %1: %2").arg(m_where, QString::fromUtf8(mosquitto_strerror(rc)));
+                return false;
+            }
+        }
+        return connectOrRetry(error);
+    }
+
+    void publish(const QList<BrokerMessage> &messages, const AckHandler &handler) override
+    {
+        if (!m_connected) {
+            // Held until the client connects (it tries every 2 s), or until their timeout.
+            for (const BrokerMessage &m : messages) {
+                Waiting w{m, handler, {}};
+                w.since.start();
+                m_waiting.append(w);
+            }
+            return;
+        }
+        publishNow(messages, handler);
+    }
+
+    int inFlight() const override { return int(m_inFlight.size() + m_waiting.size()); }
+
+private:
+    struct Pending
+    {
+        qint64 sequence = 0;
+        QElapsedTimer since;
+        AckHandler handler;
+    };
+    struct Waiting
+    {
+        BrokerMessage message;
+        AckHandler handler;
+        QElapsedTimer since;
+    };
+
+    void publishNow(const QList<BrokerMessage> &messages, const AckHandler &handler)
+    {
+        QList<BrokerAck> now; // answered at once: refused by the client library
+        for (const BrokerMessage &m : messages) {
+            mosquitto_property *props = nullptr;
+            for (const auto &[name, value] : m.attributes)
+                mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY, name.toUtf8().constData(),
+                    value.toUtf8().constData());
+            if (!m.contentType.isEmpty())
+                mosquitto_property_add_string(&props, MQTT_PROP_CONTENT_TYPE, m.contentType.toUtf8().constData());
+            int mid = 0;
+            const int rc = mosquitto_publish_v5(m_mosq, &mid, m_topic.constData(), int(m.body.size()),
+                m.body.constData(), 1, false, props);
+            mosquitto_property_free_all(&props);
+            if (rc == MOSQ_ERR_SUCCESS) {
+                Pending p{m.sequence, {}, handler};
+                p.since.start();
+                m_inFlight.insert(mid, p);
+            } else if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST) {
+                now.append(unavailable(m.sequence, QStringLiteral("MQTT broker %1 unavailable: %2")
+                                                       .arg(m_where, QString::fromUtf8(mosquitto_strerror(rc)))));
+            } else {
+                // Too large for the broker, a topic or text MQTT does not allow: no retry makes it go through.
+                now.append(BrokerAck{m.sequence, BrokerAck::Kind::Failed,
+                    QStringLiteral("MQTT publish to %1 refused: %2").arg(m_where, QString::fromUtf8(mosquitto_strerror(rc))),
+                    false});
+            }
+        }
+        if (!now.isEmpty())
+            handler(now);
+    }
+
+    // The first connection: libmosquitto's network thread reconnects after a lost connection, but gives up for
+    // good when the very first one is refused; so that one is tried from here, every 2 s, until it is made.
+    bool connectOrRetry(QString *error = nullptr)
+    {
+        const QByteArray host = m_target.host().toUtf8();
+        const int rc = mosquitto_connect_async(m_mosq, host.constData(), m_target.port(isTls(m_target) ? 8883 : 1883), 30);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            m_lastError = QStringLiteral("cannot connect: %1 (tried every 2 s)").arg(QString::fromUtf8(mosquitto_strerror(rc)));
+            QTimer::singleShot(2000, this, [this] { connectOrRetry(); });
+            return true; // a broker that is not there yet is no error: its events wait
+        }
+        const int loop = mosquitto_loop_start(m_mosq);
+        if (loop != MOSQ_ERR_SUCCESS) {
+            if (error)
+                *error = QStringLiteral("cannot start the MQTT client's thread: %1").arg(QString::fromUtf8(mosquitto_strerror(loop)));
+            return false;
+        }
+        m_looping = true;
+        return true;
+    }
+
+    static BrokerAck unavailable(qint64 sequence, const QString &why)
+    {
+        return BrokerAck{sequence, BrokerAck::Kind::Retry, why, true};
+    }
+
+    // ---- on libmosquitto's thread: hand over to ours ----
+    static void onConnect(mosquitto *, void *self, int rc, int, const mosquitto_property *)
+    {
+        auto *p = static_cast<MqttPublisher *>(self);
+        QMetaObject::invokeMethod(p, [p, rc] { p->connected(rc); }, Qt::QueuedConnection);
+    }
+    static void onDisconnect(mosquitto *, void *self, int rc, const mosquitto_property *)
+    {
+        auto *p = static_cast<MqttPublisher *>(self);
+        QMetaObject::invokeMethod(p, [p, rc] { p->disconnected(rc); }, Qt::QueuedConnection);
+    }
+    static void onPublish(mosquitto *, void *self, int mid, int reason, const mosquitto_property *)
+    {
+        auto *p = static_cast<MqttPublisher *>(self);
+        QMetaObject::invokeMethod(p, [p, mid, reason] { p->acknowledged(mid, reason); }, Qt::QueuedConnection);
+    }
+
+    // ---- on this object's thread ----
+    void connected(int rc)
+    {
+        m_connected = rc == 0;
+        if (!m_connected) {
+            m_lastError = QStringLiteral("connection refused: %1").arg(QString::fromUtf8(mosquitto_reason_string(rc)));
+            return;
+        }
+        const QList<Waiting> waiting = std::exchange(m_waiting, {});
+        for (const Waiting &w : waiting)
+            publishNow({w.message}, w.handler);
+    }
+
+    void disconnected(int rc)
+    {
+        m_connected = false;
+        m_lastError = rc == 0 ? QStringLiteral("disconnected") : QStringLiteral("connection lost (%1)").arg(QString::fromUtf8(mosquitto_strerror(rc)));
+        // What was published and not acknowledged may or may not have reached the broker: tried again (at least
+        // once; the client library may also re-send it on reconnecting, whose late PUBACK is then ignored).
+        failAll(QStringLiteral("MQTT broker %1: %2 before its acknowledgement").arg(m_where, m_lastError), true);
+    }
+
+    void acknowledged(int mid, int reason)
+    {
+        auto it = m_inFlight.find(mid);
+        if (it == m_inFlight.end())
+            return; // timed out or lost with the connection already
+        const Pending p = *it;
+        m_inFlight.erase(it);
+        BrokerAck a{p.sequence, BrokerAck::Kind::Sent, {}, false};
+        // 0 success, 16 "no matching subscribers": the broker has the message either way.
+        if (reason >= 128) {
+            const QString why = QStringLiteral("MQTT broker %1 refused the message: %2 (reason %3)")
+                                    .arg(m_where, QString::fromUtf8(mosquitto_reason_string(reason)))
+                                    .arg(reason);
+            const bool passing = reason == MQTT_RC_QUOTA_EXCEEDED || reason == MQTT_RC_SERVER_BUSY
+                || reason == MQTT_RC_MESSAGE_RATE_TOO_HIGH || reason == MQTT_RC_UNSPECIFIED
+                || reason == MQTT_RC_IMPLEMENTATION_SPECIFIC;
+            a = BrokerAck{p.sequence, passing ? BrokerAck::Kind::Retry : BrokerAck::Kind::Failed, why,
+                reason == MQTT_RC_SERVER_BUSY};
+        }
+        p.handler({a});
+    }
+
+    void expire()
+    {
+        QList<int> late;
+        for (auto it = m_inFlight.cbegin(); it != m_inFlight.cend(); ++it) {
+            if (it->since.elapsed() >= m_timeoutMs)
+                late.append(it.key());
+        }
+        for (int mid : late) {
+            const Pending p = m_inFlight.take(mid);
+            p.handler({BrokerAck{p.sequence, BrokerAck::Kind::Retry,
+                QStringLiteral("no PUBACK from MQTT broker %1 within %2 ms").arg(m_where).arg(m_timeoutMs), false}});
+        }
+        // Not connected within the timeout: the broker is unavailable (the relayer holds its events).
+        while (!m_waiting.isEmpty() && m_waiting.first().since.elapsed() >= m_timeoutMs) {
+            const Waiting w = m_waiting.takeFirst();
+            w.handler({unavailable(w.message.sequence,
+                QStringLiteral("MQTT broker %1 unavailable: %2").arg(m_where, m_lastError))});
+        }
+    }
+
+    void failAll(const QString &why, bool brokerUnavailable)
+    {
+        const QHash<int, Pending> all = std::exchange(m_inFlight, {});
+        for (const Pending &p : all)
+            p.handler({BrokerAck{p.sequence, BrokerAck::Kind::Retry, why, brokerUnavailable}});
+    }
+
+    QUrl m_target;
+    QByteArray m_topic;
+    int m_timeoutMs;
+    QString m_where;
+    mosquitto *m_mosq = nullptr;
+    bool m_looping = false; // libmosquitto's network thread runs
+    bool m_connected = false;
+    QString m_lastError;
+    QHash<int, Pending> m_inFlight; // by message id
+    QList<Waiting> m_waiting; // published while not connected, oldest first
+    QTimer m_timer;
+};
+
+class MqttTransportPlugin final : public QObject, public TransportPlugin
+{
+    Q_OBJECT
+    Q_PLUGIN_METADATA(IID OutboxTransportPlugin_iid FILE "mqtt.json")
+    Q_INTERFACES(outbox::TransportPlugin)
+
+public:
+    MqttTransportPlugin() { mosquitto_lib_init(); }
+
+    QString problem(const QUrl &target, const BrokerOptions &) const override
+    {
+        if (target.host().isEmpty())
+            return QStringLiteral("an MQTT target needs a host: mqtt://host:1883/TOPIC");
+        const QString topic = topicOf(target);
+        if (topic.isEmpty())
+            return QStringLiteral("an MQTT target needs a topic: mqtt://%1/TOPIC").arg(target.host());
+        if (topic.contains(QLatin1Char('+')) || topic.contains(QLatin1Char('#')))
+            return QStringLiteral("the MQTT topic '%1' holds a wildcard ('+' or '#'): publish to one topic").arg(topic);
+        if (!target.password().isEmpty())
+            return QStringLiteral("a password in an MQTT URL is not taken: secrets only come from files");
+        if (!target.query().isEmpty())
+            return QStringLiteral("an MQTT target takes no query ('%1')").arg(target.query());
+        return {};
+    }
+
+    BrokerPublisher *create(const QUrl &target, const BrokerOptions &options, QString *error) override
+    {
+        auto publisher = std::make_unique<MqttPublisher>(target, options);
+        if (!publisher->start(options, error))
+            return nullptr;
+        return publisher.release();
+    }
+};
+
+} // namespace
+} // namespace outbox
+
+#include "mqtttransport.moc"
