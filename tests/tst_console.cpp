@@ -219,6 +219,22 @@ class TestConsole : public QObject
         QTest::mouseClick(table()->viewport(), Qt::LeftButton, modifiers, r.center());
     }
 
+    // A whsec_ secret in a new file only its owner may read, which the tester's receiver verifies with.
+    QString verifiedSigningSecret(TesterPanel *tester, const QString &name)
+    {
+        const QString secretFile = m_dir.filePath(name);
+        QFile f(secretFile);
+        if (!f.open(QIODevice::WriteOnly))
+            qFatal("cannot write %s", qPrintable(secretFile));
+        f.write("whsec_" + QByteArray("console signing key of 32 bytes").toBase64());
+        f.close();
+        f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+        auto *verify = tester->findChild<QLineEdit *>(QStringLiteral("receiverSigningFile"));
+        verify->setText(secretFile);
+        Q_EMIT verify->editingFinished();
+        return secretFile;
+    }
+
     void openWindow()
     {
         m_window = std::make_unique<MainWindow>();
@@ -573,16 +589,7 @@ private Q_SLOTS:
         auto *applyBar = part<QWidget>("relayApplyBar");
         QVERIFY(!applyBar->isVisible());
 
-        const QByteArray secret = "whsec_" + QByteArray("console signing key of 32 bytes").toBase64();
-        const QString secretFile = m_dir.filePath(QStringLiteral("apply.secret"));
-        QFile f(secretFile);
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(secret);
-        f.close();
-        QVERIFY(f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner));
-        auto *verify = tester->findChild<QLineEdit *>(QStringLiteral("receiverSigningFile"));
-        verify->setText(secretFile);
-        Q_EMIT verify->editingFinished();
+        const QString secretFile = verifiedSigningSecret(tester, QStringLiteral("apply.secret"));
         auto *signing = relay->findChild<QLineEdit *>(QStringLiteral("relaySigningFile"));
         QVERIFY(signing->isEnabled()); // not locked while relaying
         signing->setText(secretFile);
@@ -2285,17 +2292,8 @@ private Q_SLOTS:
         TesterPanel *tester = part<TesterPanel>("testerPanel");
         RelayPanel *relay = part<RelayPanel>("relayPanel");
         m_window->action(QStringLiteral("useReceiver"))->trigger();
-        const QByteArray secret = "whsec_" + QByteArray("console signing key of 32 bytes").toBase64();
-        const QString secretFile = m_dir.filePath(QStringLiteral("signing.secret"));
-        QFile f(secretFile);
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(secret);
-        f.close();
-        QVERIFY(f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner));
         // The tester's receiver verifies with the same secret file.
-        auto *verify = tester->findChild<QLineEdit *>(QStringLiteral("receiverSigningFile"));
-        verify->setText(secretFile);
-        Q_EMIT verify->editingFinished();
+        const QString secretFile = verifiedSigningSecret(tester, QStringLiteral("signing.secret"));
         QUrl target(relay->targetUrl());
         target.setUserName(QStringLiteral("u"));
         target.setPassword(QStringLiteral("url-pa55"));
