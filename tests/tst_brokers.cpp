@@ -320,6 +320,96 @@ private Q_SLOTS:
         relayer.stop();
     }
 
+    void mqttReadByTheCloudEventsSdk_data()
+    {
+        QTest::addColumn<int>("mode");
+        QTest::newRow("binary") << int(ContentMode::Binary);
+        QTest::newRow("structured") << int(ContentMode::Structured);
+    }
+
+    // The CloudEvents JavaScript SDK's MQTT binding reads what we publish, received by the npm mqtt client
+    // (neither written by us): every attribute, extension and the data, for JSON, text and bytes.
+    void mqttReadByTheCloudEventsSdk()
+    {
+        QFETCH(int, mode);
+        QProcess node;
+        node.start(QStringLiteral("node"), {QStringLiteral("--version")});
+        if (!node.waitForFinished(10000) || node.exitCode() != 0)
+            QSKIP("node is not installed (packaging/install-deps.sh installs it)");
+        QVERIFY2(QFile::exists(QStringLiteral(CONFORMANCE_DIR "/node_modules/mqtt/package.json")),
+            "the conformance_npm fixture did not install the npm packages");
+        startBroker();
+        QProcess sdk;
+        sdk.start(QStringLiteral("node"),
+            {QStringLiteral(CONFORMANCE_DIR "/conformance.js"), QStringLiteral("mqtt-receive"),
+                QStringLiteral("mqtt://127.0.0.1:%1").arg(m_port), QStringLiteral("sdk/#")});
+        QVERIFY(sdk.waitForStarted(10000));
+        QTRY_VERIFY_WITH_TIMEOUT(sdk.canReadLine(), 15000);
+        const QByteArray banner = sdk.readLine().trimmed();
+        QVERIFY2(banner == "subscribed", (banner + sdk.readAllStandardError()).constData());
+
+        SendEventOptions json;
+        json.subject = QStringLiteral("orders/42");
+        json.extensions = QJsonObject{{QStringLiteral("traceparent"), QStringLiteral("00-0af7-b7ad-01")},
+            {QStringLiteral("tenant"), QStringLiteral("acme")}};
+        const QByteArray jsonData =
+            QStringLiteral("{\"order\":42,\"note\":\"\u00fcn\u00efcode \\\"quoted\\\"\"}").toUtf8();
+        const QString jsonId = enqueue(QStringLiteral("com.example.order.created"), jsonData, json);
+        const QString textId = enqueue(QStringLiteral("com.example.note"), "plain text, with \"quotes\"",
+            withContentType(QStringLiteral("text/plain")));
+        const QString bytesId = enqueue(QStringLiteral("com.example.blob"), QByteArray("\x00\x01\xfe\xff", 4),
+            withContentType(QStringLiteral("application/octet-stream")));
+        Relayer relayer(m_spec, config(QStringLiteral("sdk/events"), ContentMode(mode)));
+        QVERIFY(!relayer.start());
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 3, 15000);
+        QHash<QString, QJsonObject> read;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                while (sdk.canReadLine()) {
+                    const QJsonObject line = QJsonDocument::fromJson(sdk.readLine()).object();
+                    if (!line.value(QStringLiteral("ok")).toBool())
+                        qWarning() << "the SDK:" << line;
+                    const QJsonObject e = line.value(QStringLiteral("event")).toObject();
+                    read.insert(e.value(QStringLiteral("id")).toString(), line);
+                }
+                return read.size() >= 3;
+            }(),
+            15000);
+        relayer.stop();
+        sdk.kill();
+        sdk.waitForFinished(5000);
+        const bool structured = ContentMode(mode) == ContentMode::Structured;
+        for (const QJsonObject &line : std::as_const(read)) {
+            QVERIFY2(line.value(QStringLiteral("ok")).toBool(), QJsonDocument(line).toJson().constData());
+            QCOMPARE(line.value(QStringLiteral("qos")).toInt(), 1);
+            QCOMPARE(line.value(QStringLiteral("mode")).toString(),
+                structured ? QStringLiteral("structured") : QStringLiteral("binary"));
+            QCOMPARE(line.value(QStringLiteral("event")).toObject().value(QStringLiteral("specversion")).toString(),
+                QStringLiteral("1.0"));
+        }
+        const QJsonObject j = read.value(jsonId).value(QStringLiteral("event")).toObject();
+        QCOMPARE(j.value(QStringLiteral("type")).toString(), QStringLiteral("com.example.order.created"));
+        QCOMPARE(j.value(QStringLiteral("source")).toString(), QStringLiteral("/shop"));
+        QCOMPARE(j.value(QStringLiteral("subject")).toString(), QStringLiteral("orders/42"));
+        QCOMPARE(j.value(QStringLiteral("traceparent")).toString(), QStringLiteral("00-0af7-b7ad-01"));
+        QCOMPARE(j.value(QStringLiteral("tenant")).toString(), QStringLiteral("acme"));
+        QVERIFY(!j.value(QStringLiteral("time")).toString().isEmpty());
+        // The SDK's MQTT binding gives binary mode's data as the payload's text (it does not read the content
+        // type property into datacontenttype); structured mode's as the JSON value.
+        const QJsonValue data = j.value(QStringLiteral("data"));
+        if (structured)
+            QCOMPARE(data.toObject(), QJsonDocument::fromJson(jsonData).object());
+        else
+            QCOMPARE(data.toString().toUtf8(), jsonData);
+        QCOMPARE(read.value(jsonId).value(QStringLiteral("contentType")).toString().section(QLatin1Char(';'), 0, 0),
+            structured ? QStringLiteral("application/cloudevents+json") : QStringLiteral("application/json"));
+        const QJsonObject t = read.value(textId).value(QStringLiteral("event")).toObject();
+        QCOMPARE(t.value(QStringLiteral("data")).toString(), QStringLiteral("plain text, with \"quotes\""));
+        const QJsonObject b = read.value(bytesId).value(QStringLiteral("event")).toObject();
+        QCOMPARE(b.value(QStringLiteral("data")).toObject().value(QStringLiteral("base64")).toString(),
+            QStringLiteral("AAH+/w=="));
+    }
+
     // What an MQTT target cannot be, said in one line before anything is taken.
     void mqttTargetProblems()
     {

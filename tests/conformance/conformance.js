@@ -7,10 +7,14 @@
 //                                    request's signature first (401 when it fails)
 //   node conformance.js emit URL     sends SDK-made events to URL in binary and structured mode; prints
 //                                    one JSON line per event sent with the attributes it had
+//   node conformance.js mqtt-receive URL TOPIC
+//                                    subscribes to TOPIC at the MQTT broker URL with the npm mqtt client
+//                                    (MQTT 5, QoS 1); prints "subscribed", then one JSON line per message with
+//                                    the event the SDK's MQTT binding reads from it (or its error)
 'use strict';
 const crypto = require('crypto');
 const http = require('http');
-const { CloudEvent, HTTP } = require('cloudevents');
+const { CloudEvent, HTTP, MQTT, MQTTMessageFactory } = require('cloudevents');
 const { Webhook } = require('standardwebhooks');
 
 function describe(event) {
@@ -106,7 +110,34 @@ async function emit(url) {
   }
 }
 
-const [command, arg] = process.argv.slice(2);
+function mqttReceive(url, topic) {
+  const mqtt = require('mqtt');
+  const client = mqtt.connect(url, { protocolVersion: 5, clean: true, reconnectPeriod: 0 });
+  client.on('error', (err) => { console.error(String(err)); process.exit(1); });
+  client.on('connect', () => {
+    client.subscribe(topic, { qos: 1 }, (err) => {
+      if (err) { console.error(String(err)); process.exit(1); }
+      process.stdout.write('subscribed\n');
+    });
+  });
+  client.on('message', (_topic, payload, packet) => {
+    const props = packet.properties || {};
+    const contentType = props.contentType;
+    // Text for JSON and structured payloads, bytes otherwise, as for HTTP.
+    const textual = /json|^text\//.test(contentType || '');
+    const message = MQTTMessageFactory(contentType, props.userProperties || {}, textual ? payload.toString('utf8') : payload);
+    try {
+      const e = MQTT.toEvent(message);
+      e.validate();
+      process.stdout.write(JSON.stringify({ ok: true, qos: packet.qos, contentType, mode: MQTT.isEvent(message) ? modeOf(contentType || '') : '?', event: describe(e) }) + '\n');
+    } catch (err) {
+      process.stdout.write(JSON.stringify({ ok: false, error: String(err && err.message || err) }) + '\n');
+    }
+  });
+}
+
+const [command, arg, arg2] = process.argv.slice(2);
 if (command === 'receive') receive(arg);
+else if (command === 'mqtt-receive') mqttReceive(arg, arg2);
 else if (command === 'emit') emit(arg).catch((e) => { console.error(String(e)); process.exit(1); });
-else { console.error('usage: conformance.js receive | emit URL'); process.exit(2); }
+else { console.error('usage: conformance.js receive | emit URL | mqtt-receive URL TOPIC'); process.exit(2); }
