@@ -9,6 +9,7 @@
 
 #include <QElapsedTimer>
 #include <QHash>
+#include <QMutex>
 #include <QObject>
 #include <QPointer>
 #include <QTimer>
@@ -96,37 +97,38 @@ public:
 
     void publish(const QList<BrokerMessage> &messages, const AckHandler &handler) override
     {
+        const auto shared = std::make_shared<const AckHandler>(handler);
         if (!m_connected) {
             // Held until the client connects (it tries every 2 s), or until their timeout.
             for (const BrokerMessage &m : messages) {
-                Waiting w{m, handler, {}};
+                Waiting w{m, shared, {}};
                 w.since.start();
                 m_waiting.append(w);
             }
             return;
         }
-        publishNow(messages, handler);
+        publishNow(messages, shared);
     }
 
     int inFlight() const override { return int(m_inFlight.size() + m_waiting.size()); }
 
 private:
+    using Handler = std::shared_ptr<const AckHandler>; // one per publish() call
     struct Pending
     {
         qint64 sequence = 0;
         QElapsedTimer since;
-        AckHandler handler;
+        Handler handler;
     };
     struct Waiting
     {
         BrokerMessage message;
-        AckHandler handler;
+        Handler handler;
         QElapsedTimer since;
     };
 
-    void publishNow(const QList<BrokerMessage> &messages, const AckHandler &handler)
+    void publishNow(const QList<BrokerMessage> &messages, const Handler &handler)
     {
-        QList<BrokerAck> now; // answered at once: refused by the client library
         for (const BrokerMessage &m : messages) {
             mosquitto_property *props = nullptr;
             for (const auto &[name, value] : m.attributes)
@@ -143,17 +145,37 @@ private:
                 p.since.start();
                 m_inFlight.insert(mid, p);
             } else if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST) {
-                now.append(unavailable(m.sequence, QStringLiteral("MQTT broker %1 unavailable: %2")
-                                                       .arg(m_where, QString::fromUtf8(mosquitto_strerror(rc)))));
+                deliver(handler, unavailable(m.sequence, QStringLiteral("MQTT broker %1 unavailable: %2")
+                                                             .arg(m_where, QString::fromUtf8(mosquitto_strerror(rc)))));
             } else {
                 // Too large for the broker, a topic or text MQTT does not allow: no retry makes it go through.
-                now.append(BrokerAck{m.sequence, BrokerAck::Kind::Failed,
+                deliver(handler, BrokerAck{m.sequence, BrokerAck::Kind::Failed,
                     QStringLiteral("MQTT publish to %1 refused: %2").arg(m_where, QString::fromUtf8(mosquitto_strerror(rc))),
                     false});
             }
         }
-        if (!now.isEmpty())
-            handler(now);
+    }
+
+    // Hands the acknowledgements over once per pass of the event loop, those of one publish() call together: at
+    // thousands a second, one call each would make the relayer write each result back alone.
+    void deliver(const Handler &handler, const BrokerAck &ack)
+    {
+        m_out.append({handler, ack});
+        if (!std::exchange(m_flushQueued, true))
+            QMetaObject::invokeMethod(this, [this] { flush(); }, Qt::QueuedConnection);
+    }
+    void flush()
+    {
+        m_flushQueued = false;
+        const QList<std::pair<Handler, BrokerAck>> out = std::exchange(m_out, {});
+        QList<BrokerAck> group;
+        for (qsizetype i = 0; i < out.size(); ++i) {
+            group.append(out.at(i).second);
+            if (i + 1 == out.size() || out.at(i + 1).first != out.at(i).first) {
+                (*out.at(i).first)(group);
+                group.clear();
+            }
+        }
     }
 
     // The first connection: libmosquitto's network thread reconnects after a lost connection, but gives up for
@@ -193,10 +215,14 @@ private:
         auto *p = static_cast<MqttPublisher *>(self);
         QMetaObject::invokeMethod(p, [p, rc] { p->disconnected(rc); }, Qt::QueuedConnection);
     }
+    // PUBACKs come by the thousand: they are collected here and handed over in one call while none waits.
     static void onPublish(mosquitto *, void *self, int mid, int reason, const mosquitto_property *)
     {
         auto *p = static_cast<MqttPublisher *>(self);
-        QMetaObject::invokeMethod(p, [p, mid, reason] { p->acknowledged(mid, reason); }, Qt::QueuedConnection);
+        QMutexLocker lock(&p->m_arrivedMutex);
+        p->m_arrived.append({mid, reason});
+        if (!std::exchange(p->m_arrivedPosted, true))
+            QMetaObject::invokeMethod(p, [p] { p->takeArrived(); }, Qt::QueuedConnection);
     }
 
     // ---- on this object's thread ----
@@ -221,6 +247,18 @@ private:
         failAll(QStringLiteral("MQTT broker %1: %2 before its acknowledgement").arg(m_where, m_lastError), true);
     }
 
+    void takeArrived()
+    {
+        QList<std::pair<int, int>> arrived;
+        {
+            QMutexLocker lock(&m_arrivedMutex);
+            arrived = std::exchange(m_arrived, {});
+            m_arrivedPosted = false;
+        }
+        for (const auto &[mid, reason] : arrived)
+            acknowledged(mid, reason);
+    }
+
     void acknowledged(int mid, int reason)
     {
         auto it = m_inFlight.find(mid);
@@ -240,7 +278,7 @@ private:
             a = BrokerAck{p.sequence, passing ? BrokerAck::Kind::Retry : BrokerAck::Kind::Failed, why,
                 reason == MQTT_RC_SERVER_BUSY};
         }
-        p.handler({a});
+        deliver(p.handler, a);
     }
 
     void expire()
@@ -252,14 +290,14 @@ private:
         }
         for (int mid : late) {
             const Pending p = m_inFlight.take(mid);
-            p.handler({BrokerAck{p.sequence, BrokerAck::Kind::Retry,
-                QStringLiteral("no PUBACK from MQTT broker %1 within %2 ms").arg(m_where).arg(m_timeoutMs), false}});
+            deliver(p.handler, BrokerAck{p.sequence, BrokerAck::Kind::Retry,
+                QStringLiteral("no PUBACK from MQTT broker %1 within %2 ms").arg(m_where).arg(m_timeoutMs), false});
         }
         // Not connected within the timeout: the broker is unavailable (the relayer holds its events).
         while (!m_waiting.isEmpty() && m_waiting.first().since.elapsed() >= m_timeoutMs) {
             const Waiting w = m_waiting.takeFirst();
-            w.handler({unavailable(w.message.sequence,
-                QStringLiteral("MQTT broker %1 unavailable: %2").arg(m_where, m_lastError))});
+            deliver(w.handler, unavailable(w.message.sequence,
+                QStringLiteral("MQTT broker %1 unavailable: %2").arg(m_where, m_lastError)));
         }
     }
 
@@ -267,7 +305,7 @@ private:
     {
         const QHash<int, Pending> all = std::exchange(m_inFlight, {});
         for (const Pending &p : all)
-            p.handler({BrokerAck{p.sequence, BrokerAck::Kind::Retry, why, brokerUnavailable}});
+            deliver(p.handler, BrokerAck{p.sequence, BrokerAck::Kind::Retry, why, brokerUnavailable});
     }
 
     QUrl m_target;
@@ -280,6 +318,11 @@ private:
     QString m_lastError;
     QHash<int, Pending> m_inFlight; // by message id
     QList<Waiting> m_waiting; // published while not connected, oldest first
+    QList<std::pair<Handler, BrokerAck>> m_out; // to hand over (deliver, flush)
+    bool m_flushQueued = false;
+    QMutex m_arrivedMutex; // PUBACKs from the network thread, not yet taken (message id, reason)
+    QList<std::pair<int, int>> m_arrived;
+    bool m_arrivedPosted = false;
     QTimer m_timer;
 };
 
