@@ -11,6 +11,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QElapsedTimer>
 #include <QProcess>
 #include <QSqlQuery>
 #include <QStandardPaths>
@@ -416,6 +417,7 @@ private Q_SLOTS:
         const QList<std::pair<QString, QString>> bad = {
             {QStringLiteral("mqtt://127.0.0.1:1883/"), QStringLiteral("needs a topic")},
             {QStringLiteral("mqtt://127.0.0.1:1883/a/+/b"), QStringLiteral("wildcard")},
+            {QStringLiteral("mqtt://127.0.0.1:1883/a/#"), QStringLiteral("wildcard")},
             {QStringLiteral("mqtt://u:secret@127.0.0.1:1883/t"), QStringLiteral("secrets only come from files")},
         };
         for (const auto &[url, expected] : bad) {
@@ -436,6 +438,71 @@ private Q_SLOTS:
         RelayerConfig fine;
         fine.targetUrl = QUrl(QStringLiteral("mqtts://broker.example:8883/a/b"));
         QCOMPARE(fine.problem(), QString());
+    }
+
+    // outboxctl receive --from subscribes to a broker and prints what arrives as it prints HTTP requests: each
+    // event read back in full, in binary and structured mode; HTTP-only options are refused in one line.
+    void outboxctlReceivesFromMqtt()
+    {
+        startBroker();
+        QProcess receive;
+        receive.start(QStringLiteral(OUTBOXCTL_PATH),
+            {QStringLiteral("receive"), QStringLiteral("--from"),
+                QStringLiteral("mqtt://127.0.0.1:%1/shop/#").arg(m_port), QStringLiteral("--count"),
+                QStringLiteral("2")});
+        QVERIFY(receive.waitForStarted(5000));
+        receive.setReadChannel(QProcess::StandardError);
+        QElapsedTimer clock;
+        clock.start();
+        while (!receive.canReadLine() && clock.elapsed() < 10000)
+            receive.waitForReadyRead(100);
+        const QByteArray banner = receive.readLine();
+        QVERIFY2(banner.contains("receiving CloudEvents from mqtt://"), banner.constData());
+        QTest::qWait(500); // subscribed
+        SendEventOptions o;
+        o.subject = QStringLiteral("order-7");
+        o.extensions = QJsonObject{{QStringLiteral("tenant"), QStringLiteral("café")}};
+        const QString binaryId = enqueue(QStringLiteral("com.example.binary"), "{\"n\":1}", o);
+        Relayer binary(m_spec, config(QStringLiteral("shop/a")));
+        QVERIFY(!binary.start());
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 1, 15000);
+        binary.stop();
+        const QString structuredId = enqueue(QStringLiteral("com.example.structured"), "{\"n\":2}");
+        Relayer structured(m_spec, config(QStringLiteral("shop/b"), ContentMode::Structured));
+        QVERIFY(!structured.start());
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 2, 15000);
+        structured.stop();
+        if (receive.state() != QProcess::NotRunning)
+            QVERIFY(receive.waitForFinished(15000)); // --count 2: it ends by itself
+        QCOMPARE(receive.exitCode(), 0);
+        QHash<QString, QJsonObject> lines;
+        for (const QByteArray &line : receive.readAllStandardOutput().split('\n')) {
+            if (!line.isEmpty()) {
+                const QJsonObject o = QJsonDocument::fromJson(line).object();
+                lines.insert(o.value(QStringLiteral("id")).toString(), o);
+            }
+        }
+        const QJsonObject b = lines.value(binaryId);
+        QCOMPARE(b.value(QStringLiteral("mode")).toString(), QStringLiteral("binary"));
+        QVERIFY(b.value(QStringLiteral("valid")).toBool());
+        QCOMPARE(b.value(QStringLiteral("type")).toString(), QStringLiteral("com.example.binary"));
+        QCOMPARE(b.value(QStringLiteral("subject")).toString(), QStringLiteral("order-7"));
+        QCOMPARE(b.value(QStringLiteral("extensions")).toObject().value(QStringLiteral("tenant")).toString(),
+            QStringLiteral("café"));
+        QCOMPARE(b.value(QStringLiteral("data")).toObject().value(QStringLiteral("n")).toInt(), 1);
+        const QJsonObject s = lines.value(structuredId);
+        QCOMPARE(s.value(QStringLiteral("mode")).toString(), QStringLiteral("structured"));
+        QVERIFY(s.value(QStringLiteral("valid")).toBool());
+        QCOMPARE(s.value(QStringLiteral("data")).toObject().value(QStringLiteral("n")).toInt(), 2);
+
+        QProcess refused;
+        refused.start(QStringLiteral(OUTBOXCTL_PATH),
+            {QStringLiteral("receive"), QStringLiteral("--from"),
+                QStringLiteral("mqtt://127.0.0.1:%1/shop").arg(m_port), QStringLiteral("--status"),
+                QStringLiteral("503")});
+        QVERIFY(refused.waitForFinished(10000));
+        QCOMPARE(refused.exitCode(), 2);
+        QCOMPARE(refused.readAllStandardError().trimmed().split('\n').size(), 1);
     }
 
     // outboxctl relay takes an mqtt:// target like an http:// one.

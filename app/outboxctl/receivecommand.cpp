@@ -9,6 +9,8 @@
 #include "cloudevents.h"
 #include "receiver.h"
 #include "relayer.h"
+#include "transportplugin.h"
+#include "transportplugins.h"
 
 #include <QCoreApplication>
 #include <QFile>
@@ -51,6 +53,10 @@ int cmdReceive(const QStringList &args)
         QStringLiteral("A local CloudEvents endpoint for testing: prints one JSON line per event."));
     cmd.addOption(QStringLiteral("port"), QStringLiteral("Port to listen on (0: any free port, printed on stderr)."),
         QStringLiteral("n"));
+    cmd.addOption(QStringLiteral("from"),
+        QStringLiteral("Instead of listening for HTTP, subscribe to a broker through its transport plug-in, e.g. "
+                       "mqtt://host:1883/TOPIC ('+' and '#' allowed), and print what arrives the same way."),
+        QStringLiteral("url"));
     cmd.addOption(
         QStringLiteral("bind"), QStringLiteral("Address to listen on (default 127.0.0.1)."), QStringLiteral("address"));
     cmd.addOption(QStringLiteral("status"),
@@ -77,8 +83,17 @@ int cmdReceive(const QStringList &args)
         QStringLiteral("file"));
     cmd.parse(args);
     cmd.refuseArguments();
-    if (!cmd.isSet(QStringLiteral("port")))
-        fail(BadUsage, QStringLiteral("receive needs --port N"));
+    const bool fromBroker = cmd.isSet(QStringLiteral("from"));
+    if (fromBroker) {
+        for (const char *http : {"port", "bind", "status", "fail-rate", "delay", "retry-after", "hang", "drop", "rule",
+                 "signing-secret-file"}) {
+            if (cmd.isSet(QLatin1String(http)))
+                fail(BadUsage,
+                    QStringLiteral("--%1 is for HTTP: a broker's messages are not answered").arg(QLatin1String(http)));
+        }
+    } else if (!cmd.isSet(QStringLiteral("port"))) {
+        fail(BadUsage, QStringLiteral("receive needs --port N (or --from URL)"));
+    }
     const int port = cmd.intValue(QStringLiteral("port"), 0, 0, 65535);
     ReceiverFaults faults;
     faults.status = cmd.intValue(QStringLiteral("status"), 0, 100, 599);
@@ -131,7 +146,7 @@ int cmdReceive(const QStringList &args)
     for (const ReceiverFaultRule &rule : std::as_const(rules))
         longestDelayMs = std::max(longestDelayMs, rule.faults.delayMs);
     int received = 0;
-    QObject::connect(&receiver, &Receiver::requestReceived, &receiver, [&](const ReceivedRequest &request) {
+    auto print = [&](const ReceivedRequest &request) {
         if (count > 0 && received >= count)
             return; // the count is reached: nothing more is printed while the last answers go out
         QList<ReceivedEvent> events = request.decoded.events;
@@ -153,7 +168,23 @@ int cmdReceive(const QStringList &args)
         if (count > 0 && received >= count)
             QTimer::singleShot(longestDelayMs > 0 ? longestDelayMs + 500 : 0, QCoreApplication::instance(),
                 [] { QCoreApplication::quit(); });
-    });
+    };
+    if (fromBroker) {
+        const QUrl source(cmd.value(QStringLiteral("from")), QUrl::StrictMode);
+        if (!source.isValid() || source.scheme().isEmpty())
+            fail(BadUsage,
+                QStringLiteral("malformed --from URL '%1'").arg(source.toDisplayString(QUrl::RemovePassword)));
+        QString error;
+        std::unique_ptr<BrokerSubscriber> subscription = detail::subscribeToBroker(source, print, &error);
+        if (!subscription)
+            fail(BadUsage, error);
+        cli::printError(
+            QStringLiteral("receiving CloudEvents from %1").arg(source.toDisplayString(QUrl::RemovePassword)));
+        onTermination(QCoreApplication::instance(), [] { QCoreApplication::quit(); });
+        QCoreApplication::exec();
+        return Done;
+    }
+    QObject::connect(&receiver, &Receiver::requestReceived, &receiver, print);
     if (Error e = receiver.listen(quint16(port), address))
         fail(RuntimeFailure, e.message());
     cli::printError(QStringLiteral("receiving CloudEvents at %1").arg(receiver.url().toString()));

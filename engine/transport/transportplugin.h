@@ -73,6 +73,26 @@ public:
     virtual int inFlight() const = 0;
 };
 
+// One message received from the broker (a subscription of outboxctl receive --from).
+struct BrokerDelivery
+{
+    QString topic; // where it was published (the subject, queue or topic)
+    // The message's headers or properties by name, as the broker gave them (MQTT: user properties).
+    QList<std::pair<QString, QString>> properties;
+    QString contentType;
+    QByteArray body;
+};
+
+// A subscription; ends when deleted. Messages are handed over on the thread that made it.
+class BrokerSubscriber
+{
+public:
+    using MessageHandler = std::function<void(const BrokerDelivery &message)>;
+    virtual ~BrokerSubscriber() = default;
+    // Subscribed, or why not yet (the broker is away: it tries again), in one line.
+    virtual QString state() const = 0;
+};
+
 class TransportPlugin
 {
 public:
@@ -81,6 +101,10 @@ public:
     virtual QString problem(const QUrl &target, const BrokerOptions &options) const = 0;
     // A publisher for the target, owned by the caller; null, and why in `error`, when it cannot be made.
     virtual BrokerPublisher *create(const QUrl &target, const BrokerOptions &options, QString *error) = 0;
+    // A subscription to the source (a destination this plug-in's scheme names, wildcards where the broker has
+    // them), owned by the caller; null, and why in `error`, when it cannot be made.
+    virtual BrokerSubscriber *subscribe(const QUrl &source, const BrokerOptions &options,
+        const BrokerSubscriber::MessageHandler &onMessage, QString *error) = 0;
 };
 
 } // namespace outbox

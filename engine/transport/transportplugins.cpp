@@ -5,6 +5,7 @@
 #include "cloudevents.h"
 #include "transport.h"
 #include "transportplugin.h"
+#include "receiver.h"
 #include "relayerconfig.h"
 
 #include <QCoreApplication>
@@ -16,6 +17,7 @@
 #include <QMutex>
 #include <QPluginLoader>
 
+#include <map>
 #include <memory>
 
 #ifndef OUTBOX_TRANSPORT_PLUGIN_SUBDIR
@@ -35,7 +37,9 @@ struct PluginRegistry
     QMutex mutex;
     bool scanned = false;
     QHash<QString, QString> fileByScheme; // scheme -> plug-in file (the first found wins)
-    QHash<QString, QPluginLoader *> loaders; // file -> its loader, once loaded (never unloaded)
+    // file -> its loader, once loaded; the plug-ins stay loaded for the process's life (publishers made by one
+    // may outlive any caller), the loaders go with this registry at exit.
+    std::map<QString, std::unique_ptr<QPluginLoader>> loaders;
 };
 
 PluginRegistry &registry()
@@ -78,9 +82,9 @@ TransportPlugin *pluginFor(const QString &scheme, QString *error)
                      .arg(scheme, transportPluginDirs().join(QStringLiteral(", ")));
         return nullptr;
     }
-    QPluginLoader *&loader = r.loaders[file];
+    std::unique_ptr<QPluginLoader> &loader = r.loaders[file];
     if (!loader)
-        loader = new QPluginLoader(file); // kept for the process's life: its publishers may outlive any caller
+        loader = std::make_unique<QPluginLoader>(file);
     auto *plugin = qobject_cast<TransportPlugin *>(loader->instance());
     if (!plugin)
         *error = QStringLiteral("the %1:// transport %2 does not load: %3").arg(scheme, file, loader->errorString());
@@ -224,6 +228,35 @@ QString pluginTargetProblem(const RelayerConfig &config)
     if (!config.headers.isEmpty() || !config.signingSecret.isEmpty())
         return QStringLiteral("headers and signatures are for HTTP targets: a %1:// target takes neither").arg(scheme);
     return plugin->problem(config.targetUrl, optionsOf(config));
+}
+
+std::unique_ptr<BrokerSubscriber> subscribeToBroker(
+    const QUrl &source, const std::function<void(const ReceivedRequest &)> &onRequest, QString *error)
+{
+    TransportPlugin *plugin = pluginFor(source.scheme(), error);
+    if (!plugin)
+        return nullptr;
+    BrokerOptions options;
+    options.clientName = QStringLiteral("receive");
+    auto handler = [onRequest](const BrokerDelivery &d) {
+        // As an HTTP request in the binding the content type says: structured as it is, binary with each
+        // property as a ce- header (percent-encoded as the HTTP binding wants, so decode() reads them back).
+        ReceivedRequest r;
+        r.receivedAt = QDateTime::currentDateTimeUtc();
+        r.method = "PUBLISH";
+        r.target = d.topic.toUtf8();
+        if (!d.contentType.isEmpty())
+            r.message.addHeader("content-type", d.contentType.toUtf8());
+        if (!d.contentType.startsWith(QLatin1String("application/cloudevents"))) {
+            for (const auto &[name, value] : d.properties)
+                r.message.addHeader("ce-" + name.toLower().toUtf8(),
+                    value.toUtf8().toPercentEncoding("!#$&'()*+,/:;<=>?@[\\]^_`{|}~-."));
+        }
+        r.message.body = d.body;
+        r.decoded = cloudevents::decode(r.message);
+        onRequest(r);
+    };
+    return std::unique_ptr<BrokerSubscriber>(plugin->subscribe(source, options, handler, error));
 }
 
 Transport *createPluginTransport(const RelayerConfig &config, QObject *parent, QString *error)

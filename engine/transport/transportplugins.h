@@ -10,11 +10,17 @@
 #include <QString>
 #include <QStringList>
 
+#include <functional>
+#include <memory>
+
 class QObject;
+class QUrl;
 
 namespace outbox {
 
+class BrokerSubscriber;
 class Transport;
+struct ReceivedRequest;
 struct RelayerConfig;
 
 namespace detail {
@@ -27,6 +33,12 @@ QString pluginTargetProblem(const RelayerConfig &config);
 // The Transport for a configuration whose pluginTargetProblem() is empty; null (and why) when the plug-in
 // could not make its publisher after all.
 Transport *createPluginTransport(const RelayerConfig &config, QObject *parent, QString *error);
+// Subscribes to a broker source (outboxctl receive --from): each message becomes a ReceivedRequest, decoded as
+// the receiver decodes an HTTP request (binary: the properties are the attributes; structured: a
+// cloudevents JSON content type), with method "PUBLISH" and the topic as its target. Null, and why, when
+// there is no plug-in for the scheme or it cannot subscribe.
+std::unique_ptr<BrokerSubscriber> subscribeToBroker(
+    const QUrl &source, const std::function<void(const ReceivedRequest &)> &onRequest, QString *error);
 // The directories searched, in order (for messages and the README).
 QStringList transportPluginDirs();
 

@@ -22,9 +22,14 @@
 namespace outbox {
 namespace {
 
-QString topicOf(const QUrl &target)
+// The path without its first '/'; a '#' (the multi-level wildcard, which a URL reads as its fragment) is part
+// of it.
+QString topicOf(const QUrl &url)
 {
-    return target.path(QUrl::FullyDecoded).mid(1);
+    QString topic = url.path(QUrl::FullyDecoded).mid(1);
+    if (url.hasFragment())
+        topic += QLatin1Char('#') + url.fragment(QUrl::FullyDecoded);
+    return topic;
 }
 
 bool isTls(const QUrl &target)
@@ -33,36 +38,25 @@ bool isTls(const QUrl &target)
 }
 
 // One connection to the broker, its network loop on libmosquitto's own thread. What that thread reports is
-// handed to this object's thread (the relayer's) before anything is done with it.
-class MqttPublisher final : public QObject, public BrokerPublisher
+// handed to this object's thread (the relayer's, or the receiving command's) before anything is done with it.
+class MqttClient : public QObject
 {
 public:
-    MqttPublisher(const QUrl &target, const BrokerOptions &options)
-        : m_target(target), m_topic(topicOf(target).toUtf8()), m_timeoutMs(options.timeoutMs)
+    explicit MqttClient(const QUrl &url) : m_url(url)
     {
-        m_where = QStringLiteral("%1:%2").arg(target.host()).arg(target.port(isTls(target) ? 8883 : 1883));
+        m_where = QStringLiteral("%1:%2").arg(url.host()).arg(url.port(isTls(url) ? 8883 : 1883));
         m_lastError = QStringLiteral("no connection (tried every 2 s)");
-        m_timer.setInterval(200);
-        QObject::connect(&m_timer, &QTimer::timeout, this, [this] { expire(); });
-        m_timer.start();
     }
+    // Derived classes call shutdown() first in their destructors: the network thread must not call into a
+    // half-destroyed object.
+    ~MqttClient() override { shutdown(); }
 
-    ~MqttPublisher() override
+    // Makes the client and starts connecting: a broker that is not there yet is no error (the client tries
+    // every 2 s); false and why when the client cannot be made at all.
+    bool open(const BrokerOptions &options, const QString &role, QString *error)
     {
-        if (m_mosq) {
-            if (m_looping) {
-                mosquitto_disconnect(m_mosq);
-                mosquitto_loop_stop(m_mosq, true);
-            }
-            mosquitto_destroy(m_mosq);
-        }
-    }
-
-    // Starts connecting (the network thread keeps reconnecting, 1 s to 10 s apart, while the broker is away).
-    bool start(const BrokerOptions &options, QString *error)
-    {
-        const QByteArray clientId = QStringLiteral("outbox-%1-%2")
-                                        .arg(options.clientName.left(40))
+        const QByteArray clientId = QStringLiteral("outbox-%1-%2-%3")
+                                        .arg(role, options.clientName.left(40))
                                         .arg(reinterpret_cast<quintptr>(this), 0, 16)
                                         .toUtf8();
         m_mosq = mosquitto_new(clientId.constData(), true, this);
@@ -74,14 +68,14 @@ public:
         // Every 2 s while the broker is away: a message waits for the connection up to its timeout.
         mosquitto_reconnect_delay_set(m_mosq, 2, 2, false);
         mosquitto_max_inflight_messages_set(m_mosq, 0); // the broker's receive maximum applies
-        mosquitto_connect_v5_callback_set(m_mosq, &MqttPublisher::onConnect);
-        mosquitto_disconnect_v5_callback_set(m_mosq, &MqttPublisher::onDisconnect);
-        mosquitto_publish_v5_callback_set(m_mosq, &MqttPublisher::onPublish);
-        if (!m_target.userName().isEmpty()) {
-            const QByteArray user = m_target.userName().toUtf8();
+        mosquitto_connect_v5_callback_set(m_mosq, &MqttClient::onConnect);
+        mosquitto_disconnect_v5_callback_set(m_mosq, &MqttClient::onDisconnect);
+        setCallbacks(m_mosq);
+        if (!m_url.userName().isEmpty()) {
+            const QByteArray user = m_url.userName().toUtf8();
             mosquitto_username_pw_set(m_mosq, user.constData(), nullptr);
         }
-        if (isTls(m_target)) {
+        if (isTls(m_url)) {
             const QByteArray ca = options.caFile.toLocal8Bit(), cert = options.clientCertificateFile.toLocal8Bit(),
                              key = options.clientKeyFile.toLocal8Bit();
             const int rc = mosquitto_tls_set(m_mosq, ca.isEmpty() ? nullptr : ca.constData(),
@@ -94,6 +88,98 @@ public:
         }
         return connectOrRetry(error);
     }
+
+protected:
+    virtual void setCallbacks(mosquitto *mosq) = 0;
+    virtual void connected() { }
+    virtual void disconnected() { }
+
+    void shutdown()
+    {
+        if (!m_mosq)
+            return;
+        if (m_looping) {
+            mosquitto_disconnect(m_mosq);
+            mosquitto_loop_stop(m_mosq, true);
+        }
+        mosquitto_destroy(m_mosq);
+        m_mosq = nullptr;
+    }
+
+    QUrl m_url;
+    QString m_where;
+    mosquitto *m_mosq = nullptr;
+    bool m_connected = false;
+    QString m_lastError;
+
+private:
+    // The first connection: libmosquitto's network thread reconnects after a lost connection, but gives up for
+    // good when the very first one is refused; so that one is tried from here, every 2 s, until it is made.
+    bool connectOrRetry(QString *error = nullptr)
+    {
+        if (!m_mosq)
+            return false;
+        const QByteArray host = m_url.host().toUtf8();
+        const int rc = mosquitto_connect_async(m_mosq, host.constData(), m_url.port(isTls(m_url) ? 8883 : 1883), 30);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            m_lastError = QStringLiteral("cannot connect: %1 (tried every 2 s)").arg(QString::fromUtf8(mosquitto_strerror(rc)));
+            QTimer::singleShot(2000, this, [this] { connectOrRetry(); });
+            return true;
+        }
+        const int loop = mosquitto_loop_start(m_mosq);
+        if (loop != MOSQ_ERR_SUCCESS) {
+            if (error)
+                *error = QStringLiteral("cannot start the MQTT client's thread: %1").arg(QString::fromUtf8(mosquitto_strerror(loop)));
+            return false;
+        }
+        m_looping = true;
+        return true;
+    }
+
+    // ---- on libmosquitto's thread: hand over to ours ----
+    static void onConnect(mosquitto *, void *self, int rc, int, const mosquitto_property *)
+    {
+        auto *c = static_cast<MqttClient *>(self);
+                QMetaObject::invokeMethod(c, [c, rc] { c->handleConnect(rc); }, Qt::QueuedConnection);
+    }
+    static void onDisconnect(mosquitto *, void *self, int rc, const mosquitto_property *)
+    {
+        auto *c = static_cast<MqttClient *>(self);
+        QMetaObject::invokeMethod(c, [c, rc] { c->handleDisconnect(rc); }, Qt::QueuedConnection);
+    }
+
+    void handleConnect(int rc)
+    {
+        m_connected = rc == 0;
+        if (!m_connected) {
+            m_lastError = QStringLiteral("connection refused: %1").arg(QString::fromUtf8(mosquitto_reason_string(rc)));
+            return;
+        }
+        connected();
+    }
+    void handleDisconnect(int rc)
+    {
+        m_connected = false;
+        m_lastError = rc == 0 ? QStringLiteral("disconnected")
+                              : QStringLiteral("connection lost (%1)").arg(QString::fromUtf8(mosquitto_strerror(rc)));
+        disconnected();
+    }
+
+    bool m_looping = false; // libmosquitto's network thread runs
+};
+
+// Publishes with QoS 1; an event is sent on its PUBACK.
+class MqttPublisher final : public MqttClient, public BrokerPublisher
+{
+public:
+    MqttPublisher(const QUrl &target, const BrokerOptions &options)
+        : MqttClient(target), m_topic(topicOf(target).toUtf8()), m_timeoutMs(options.timeoutMs)
+    {
+        m_timer.setInterval(200);
+        QObject::connect(&m_timer, &QTimer::timeout, this, [this] { expire(); });
+        m_timer.start();
+    }
+    ~MqttPublisher() override { shutdown(); }
 
     void publish(const QList<BrokerMessage> &messages, const AckHandler &handler) override
     {
@@ -178,43 +264,13 @@ private:
         }
     }
 
-    // The first connection: libmosquitto's network thread reconnects after a lost connection, but gives up for
-    // good when the very first one is refused; so that one is tried from here, every 2 s, until it is made.
-    bool connectOrRetry(QString *error = nullptr)
-    {
-        const QByteArray host = m_target.host().toUtf8();
-        const int rc = mosquitto_connect_async(m_mosq, host.constData(), m_target.port(isTls(m_target) ? 8883 : 1883), 30);
-        if (rc != MOSQ_ERR_SUCCESS) {
-            m_lastError = QStringLiteral("cannot connect: %1 (tried every 2 s)").arg(QString::fromUtf8(mosquitto_strerror(rc)));
-            QTimer::singleShot(2000, this, [this] { connectOrRetry(); });
-            return true; // a broker that is not there yet is no error: its events wait
-        }
-        const int loop = mosquitto_loop_start(m_mosq);
-        if (loop != MOSQ_ERR_SUCCESS) {
-            if (error)
-                *error = QStringLiteral("cannot start the MQTT client's thread: %1").arg(QString::fromUtf8(mosquitto_strerror(loop)));
-            return false;
-        }
-        m_looping = true;
-        return true;
-    }
-
     static BrokerAck unavailable(qint64 sequence, const QString &why)
     {
         return BrokerAck{sequence, BrokerAck::Kind::Retry, why, true};
     }
 
-    // ---- on libmosquitto's thread: hand over to ours ----
-    static void onConnect(mosquitto *, void *self, int rc, int, const mosquitto_property *)
-    {
-        auto *p = static_cast<MqttPublisher *>(self);
-        QMetaObject::invokeMethod(p, [p, rc] { p->connected(rc); }, Qt::QueuedConnection);
-    }
-    static void onDisconnect(mosquitto *, void *self, int rc, const mosquitto_property *)
-    {
-        auto *p = static_cast<MqttPublisher *>(self);
-        QMetaObject::invokeMethod(p, [p, rc] { p->disconnected(rc); }, Qt::QueuedConnection);
-    }
+    void setCallbacks(mosquitto *mosq) override { mosquitto_publish_v5_callback_set(mosq, &MqttPublisher::onPublish); }
+
     // PUBACKs come by the thousand: they are collected here and handed over in one call while none waits.
     static void onPublish(mosquitto *, void *self, int mid, int reason, const mosquitto_property *)
     {
@@ -225,23 +281,15 @@ private:
             QMetaObject::invokeMethod(p, [p] { p->takeArrived(); }, Qt::QueuedConnection);
     }
 
-    // ---- on this object's thread ----
-    void connected(int rc)
+    void connected() override
     {
-        m_connected = rc == 0;
-        if (!m_connected) {
-            m_lastError = QStringLiteral("connection refused: %1").arg(QString::fromUtf8(mosquitto_reason_string(rc)));
-            return;
-        }
         const QList<Waiting> waiting = std::exchange(m_waiting, {});
         for (const Waiting &w : waiting)
             publishNow({w.message}, w.handler);
     }
 
-    void disconnected(int rc)
+    void disconnected() override
     {
-        m_connected = false;
-        m_lastError = rc == 0 ? QStringLiteral("disconnected") : QStringLiteral("connection lost (%1)").arg(QString::fromUtf8(mosquitto_strerror(rc)));
         // What was published and not acknowledged may or may not have reached the broker: tried again (at least
         // once; the client library may also re-send it on reconnecting, whose late PUBACK is then ignored).
         failAll(QStringLiteral("MQTT broker %1: %2 before its acknowledgement").arg(m_where, m_lastError), true);
@@ -308,14 +356,8 @@ private:
             deliver(p.handler, BrokerAck{p.sequence, BrokerAck::Kind::Retry, why, brokerUnavailable});
     }
 
-    QUrl m_target;
     QByteArray m_topic;
     int m_timeoutMs;
-    QString m_where;
-    mosquitto *m_mosq = nullptr;
-    bool m_looping = false; // libmosquitto's network thread runs
-    bool m_connected = false;
-    QString m_lastError;
     QHash<int, Pending> m_inFlight; // by message id
     QList<Waiting> m_waiting; // published while not connected, oldest first
     QList<std::pair<Handler, BrokerAck>> m_out; // to hand over (deliver, flush)
@@ -324,6 +366,54 @@ private:
     QList<std::pair<int, int>> m_arrived;
     bool m_arrivedPosted = false;
     QTimer m_timer;
+};
+
+// Subscribes with QoS 1 (to a topic filter: '+' and '#' allowed) and hands each message over as it comes.
+class MqttSubscriber final : public MqttClient, public BrokerSubscriber
+{
+public:
+    MqttSubscriber(const QUrl &source, MessageHandler onMessage)
+        : MqttClient(source), m_filter(topicOf(source).toUtf8()), m_onMessage(std::move(onMessage))
+    {
+    }
+    ~MqttSubscriber() override { shutdown(); }
+
+    QString state() const override
+    {
+        return m_connected ? QStringLiteral("subscribed to %1 at %2").arg(QString::fromUtf8(m_filter), m_where)
+                           : QStringLiteral("MQTT broker %1: %2").arg(m_where, m_lastError);
+    }
+
+private:
+    void setCallbacks(mosquitto *mosq) override { mosquitto_message_v5_callback_set(mosq, &MqttSubscriber::onMessage); }
+
+    // (Again after each reconnection: the session is a clean one.)
+    void connected() override { mosquitto_subscribe_v5(m_mosq, nullptr, m_filter.constData(), 1, 0, nullptr); }
+
+    static void onMessage(mosquitto *, void *self, const mosquitto_message *message, const mosquitto_property *props)
+    {
+        BrokerDelivery d;
+        d.topic = QString::fromUtf8(message->topic);
+        d.body = QByteArray(static_cast<const char *>(message->payload), message->payloadlen);
+        for (const mosquitto_property *p = props; p; p = mosquitto_property_next(p)) {
+            const int id = mosquitto_property_identifier(p);
+            char *name = nullptr, *value = nullptr;
+            if (id == MQTT_PROP_USER_PROPERTY
+                && mosquitto_property_read_string_pair(p, MQTT_PROP_USER_PROPERTY, &name, &value, false)) {
+                d.properties.append({QString::fromUtf8(name), QString::fromUtf8(value)});
+            } else if (id == MQTT_PROP_CONTENT_TYPE
+                && mosquitto_property_read_string(p, MQTT_PROP_CONTENT_TYPE, &value, false)) {
+                d.contentType = QString::fromUtf8(value);
+            }
+            free(name);
+            free(value);
+        }
+        auto *s = static_cast<MqttSubscriber *>(self);
+        QMetaObject::invokeMethod(s, [s, d] { s->m_onMessage(d); }, Qt::QueuedConnection);
+    }
+
+    QByteArray m_filter;
+    MessageHandler m_onMessage;
 };
 
 class MqttTransportPlugin final : public QObject, public TransportPlugin
@@ -354,9 +444,22 @@ public:
     BrokerPublisher *create(const QUrl &target, const BrokerOptions &options, QString *error) override
     {
         auto publisher = std::make_unique<MqttPublisher>(target, options);
-        if (!publisher->start(options, error))
+        if (!publisher->open(options, QStringLiteral("pub"), error))
             return nullptr;
         return publisher.release();
+    }
+
+    BrokerSubscriber *subscribe(const QUrl &source, const BrokerOptions &options,
+        const BrokerSubscriber::MessageHandler &onMessage, QString *error) override
+    {
+        if (source.host().isEmpty() || topicOf(source).isEmpty()) {
+            *error = QStringLiteral("an MQTT source needs a host and a topic (filter): mqtt://host:1883/TOPIC");
+            return nullptr;
+        }
+        auto subscriber = std::make_unique<MqttSubscriber>(source, onMessage);
+        if (!subscriber->open(options, QStringLiteral("sub"), error))
+            return nullptr;
+        return subscriber.release();
     }
 };
 
