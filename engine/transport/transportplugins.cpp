@@ -32,6 +32,13 @@ namespace detail {
 
 namespace {
 
+// (Types of this file's own in the containers below: their template code stays out of the library's exported
+// symbols.)
+struct Loaded
+{
+    std::unique_ptr<QPluginLoader> loader;
+};
+
 struct PluginRegistry
 {
     QMutex mutex;
@@ -39,7 +46,7 @@ struct PluginRegistry
     QHash<QString, QString> fileByScheme; // scheme -> plug-in file (the first found wins)
     // file -> its loader, once loaded; the plug-ins stay loaded for the process's life (publishers made by one
     // may outlive any caller), the loaders go with this registry at exit.
-    std::map<QString, std::unique_ptr<QPluginLoader>> loaders;
+    std::map<QString, Loaded> loaders;
 };
 
 PluginRegistry &registry()
@@ -82,7 +89,7 @@ TransportPlugin *pluginFor(const QString &scheme, QString *error)
                      .arg(scheme, transportPluginDirs().join(QStringLiteral(", ")));
         return nullptr;
     }
-    std::unique_ptr<QPluginLoader> &loader = r.loaders[file];
+    std::unique_ptr<QPluginLoader> &loader = r.loaders[file].loader;
     if (!loader)
         loader = std::make_unique<QPluginLoader>(file);
     auto *plugin = qobject_cast<TransportPlugin *>(loader->instance());
@@ -103,6 +110,13 @@ BrokerOptions optionsOf(const RelayerConfig &c)
     return o;
 }
 
+// What one send() call still waits for, and since when (in a shared_ptr: see Loaded).
+struct SendCall
+{
+    qsizetype remaining = 0;
+    QElapsedTimer clock;
+};
+
 // Relays through a plug-in's publisher: every event of a send() is handed to the broker's client at once (it
 // keeps its own in-flight window), and each acknowledgement becomes the event's outcome as it arrives.
 class PluginTransport final : public Transport
@@ -122,17 +136,17 @@ public:
             handler({}, true);
             return;
         }
-        auto remaining = std::make_shared<qsizetype>(messages.size());
-        auto clock = std::make_shared<QElapsedTimer>();
-        clock->start();
+        auto call = std::make_shared<SendCall>();
+        call->remaining = messages.size();
+        call->clock.start();
         m_wasLow = false;
-        m_publisher->publish(messages, [this, handler, remaining, clock](const QList<BrokerAck> &acks) {
+        m_publisher->publish(messages, [this, handler, call](const QList<BrokerAck> &acks) {
             QList<Outcome> outcomes;
             outcomes.reserve(acks.size());
             for (const BrokerAck &a : acks)
-                outcomes.append(Outcome{a.sequence, result(a, clock->elapsed()), false});
-            *remaining -= acks.size();
-            handler(outcomes, *remaining <= 0);
+                outcomes.append(Outcome{a.sequence, result(a, call->clock.elapsed()), false});
+            call->remaining -= acks.size();
+            handler(outcomes, call->remaining <= 0);
             if (m_low && isLow() && !std::exchange(m_wasLow, true))
                 m_low();
         });
