@@ -11,7 +11,7 @@
 #include <QHash>
 #include <QMutex>
 #include <QObject>
-#include <QPointer>
+#include <QRandomGenerator>
 #include <QTimer>
 
 #include <mosquitto.h>
@@ -55,9 +55,10 @@ public:
     // every 2 s); false and why when the client cannot be made at all.
     bool open(const BrokerOptions &options, const QString &role, QString *error)
     {
+        // Unique on the broker (it would drop an older connection with the same id): random, not a pointer.
         const QByteArray clientId = QStringLiteral("outbox-%1-%2-%3")
                                         .arg(role, options.clientName.left(40))
-                                        .arg(reinterpret_cast<quintptr>(this), 0, 16)
+                                        .arg(QRandomGenerator::global()->generate64(), 16, 16, QLatin1Char('0'))
                                         .toUtf8();
         m_mosq = mosquitto_new(clientId.constData(), true, this);
         if (!m_mosq) {
