@@ -109,15 +109,34 @@ public:
         m_process.kill();
         m_process.waitForFinished(5000);
     }
-    bool started() { return m_process.waitForStarted(5000); }
-    // Every message received so far.
+    // Started and subscribed: a probe published with mosquitto_pub (to PROBE_TOPIC, under the subscription)
+    // has come back, however slow the machine.
+    bool ready(quint16 port, const QString &probeTopic)
+    {
+        if (!m_process.waitForStarted(5000))
+            return false;
+        for (int i = 0; i < 40; ++i) {
+            QProcess::execute(QStringLiteral("mosquitto_pub"),
+                {QStringLiteral("-V"), QStringLiteral("mqttv5"), QStringLiteral("-h"), QStringLiteral("127.0.0.1"),
+                    QStringLiteral("-p"), QString::number(port), QStringLiteral("-q"), QStringLiteral("1"),
+                    QStringLiteral("-t"), probeTopic, QStringLiteral("-m"), QStringLiteral("probe")});
+            for (int w = 0; w < 10; ++w) {
+                m_process.waitForReadyRead(50);
+                if (m_buffer.append(m_process.readAllStandardOutput()).contains("\"probe\""))
+                    return true;
+            }
+        }
+        return false;
+    }
+    // Every message received so far (not the probes).
     QList<QJsonObject> messages()
     {
         m_buffer += m_process.readAllStandardOutput();
         QList<QJsonObject> out;
         for (const QByteArray &line : m_buffer.split('\n')) {
-            if (!line.trimmed().isEmpty())
-                out.append(QJsonDocument::fromJson(line).object());
+            const QJsonObject o = QJsonDocument::fromJson(line).object();
+            if (!line.trimmed().isEmpty() && o.value(QStringLiteral("payload")).toString() != QLatin1String("probe"))
+                out.append(o);
         }
         return out;
     }
@@ -194,8 +213,7 @@ private Q_SLOTS:
     {
         startBroker();
         Subscriber sub(m_port, QStringLiteral("shop/#"));
-        QVERIFY(sub.started());
-        QTest::qWait(300); // subscribed
+        QVERIFY(sub.ready(m_port, QStringLiteral("shop/probe")));
         QSet<QString> ids;
         for (int i = 0; i < 20; ++i) {
             SendEventOptions o;
@@ -235,8 +253,7 @@ private Q_SLOTS:
     {
         startBroker();
         Subscriber sub(m_port, QStringLiteral("shop/#"));
-        QVERIFY(sub.started());
-        QTest::qWait(300);
+        QVERIFY(sub.ready(m_port, QStringLiteral("shop/probe")));
         const QString id = enqueue(QStringLiteral("com.example.paid"), "{\"amount\":12.5}");
         Relayer relayer(m_spec, config(QStringLiteral("shop/paid"), ContentMode::Structured));
         QVERIFY(!relayer.start());
@@ -280,8 +297,7 @@ private Q_SLOTS:
     {
         startBroker();
         auto sub = std::make_unique<Subscriber>(m_port, QStringLiteral("shop/#"));
-        QVERIFY(sub->started());
-        QTest::qWait(300);
+        QVERIFY(sub->ready(m_port, QStringLiteral("shop/probe")));
         const int n = 3000;
         QSet<QString> ids;
         {
@@ -449,7 +465,7 @@ private Q_SLOTS:
         receive.start(QStringLiteral(OUTBOXCTL_PATH),
             {QStringLiteral("receive"), QStringLiteral("--from"),
                 QStringLiteral("mqtt://127.0.0.1:%1/shop/#").arg(m_port), QStringLiteral("--count"),
-                QStringLiteral("2")});
+                QStringLiteral("3")});
         QVERIFY(receive.waitForStarted(5000));
         receive.setReadChannel(QProcess::StandardError);
         QElapsedTimer clock;
@@ -458,7 +474,23 @@ private Q_SLOTS:
             receive.waitForReadyRead(100);
         const QByteArray banner = receive.readLine();
         QVERIFY2(banner.contains("receiving CloudEvents from mqtt://"), banner.constData());
-        QTest::qWait(500); // subscribed
+        // Subscribed once a probe event published with mosquitto_pub comes out (the first of the three).
+        receive.setReadChannel(QProcess::StandardOutput);
+        for (int i = 0; i < 40 && !receive.canReadLine(); ++i) {
+            QProcess::execute(QStringLiteral("mosquitto_pub"),
+                {QStringLiteral("-V"), QStringLiteral("mqttv5"), QStringLiteral("-h"), QStringLiteral("127.0.0.1"),
+                    QStringLiteral("-p"), QString::number(m_port), QStringLiteral("-q"), QStringLiteral("1"),
+                    QStringLiteral("-t"), QStringLiteral("shop/probe"), QStringLiteral("-m"), QStringLiteral("{}"),
+                    QStringLiteral("-D"), QStringLiteral("publish"), QStringLiteral("user-property"),
+                    QStringLiteral("specversion"), QStringLiteral("1.0"), QStringLiteral("-D"),
+                    QStringLiteral("publish"), QStringLiteral("user-property"), QStringLiteral("id"),
+                    QStringLiteral("probe-%1").arg(i), QStringLiteral("-D"), QStringLiteral("publish"),
+                    QStringLiteral("user-property"), QStringLiteral("type"), QStringLiteral("probe"),
+                    QStringLiteral("-D"), QStringLiteral("publish"), QStringLiteral("user-property"),
+                    QStringLiteral("source"), QStringLiteral("/probe")});
+            receive.waitForReadyRead(1000);
+        }
+        QVERIFY2(receive.readLine().contains("\"type\":\"probe\""), "the probe did not come out");
         SendEventOptions o;
         o.subject = QStringLiteral("order-7");
         o.extensions = QJsonObject{{QStringLiteral("tenant"), QStringLiteral("café")}};
@@ -473,7 +505,7 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 2, 15000);
         structured.stop();
         if (receive.state() != QProcess::NotRunning)
-            QVERIFY(receive.waitForFinished(15000)); // --count 2: it ends by itself
+            QVERIFY(receive.waitForFinished(15000)); // --count 3: it ends by itself
         QCOMPARE(receive.exitCode(), 0);
         QHash<QString, QJsonObject> lines;
         for (const QByteArray &line : receive.readAllStandardOutput().split('\n')) {

@@ -535,6 +535,15 @@ private Q_SLOTS:
         QTest::mouseClick(part<QPushButton>("showGroup"), Qt::LeftButton);
         QTRY_VERIFY(part<QLabel>("restriction")->isVisible());
         fits("showing a failure group");
+        // A label cut by a narrow dock shows its whole text on hover.
+        auto *summary = part<QLabel>("failureGroupsSummary");
+        QTRY_VERIFY(summary->text().contains(longType));
+        summary->resize(60, summary->height());
+        QHelpEvent onSummary(QEvent::ToolTip, QPoint(10, 5), summary->mapToGlobal(QPoint(10, 5)));
+        QCoreApplication::sendEvent(summary, &onSummary);
+        QTRY_VERIFY(QToolTip::isVisible());
+        QVERIFY2(QToolTip::text().contains(longType), qPrintable(QToolTip::text()));
+        QToolTip::hideText();
         m_window->setReadOnly(true);
         fits("read-only");
         m_window->setReadOnly(false);
@@ -597,7 +606,8 @@ private Q_SLOTS:
         QTest::mouseClick(part<QPushButton>("relayApply"), Qt::LeftButton);
         QTRY_COMPARE_WITH_TIMEOUT(relay->state(), RelayPanel::State::Running, 10000);
         QTRY_VERIFY(!applyBar->isVisible());
-        QVERIFY(relay->log()->toPlainText().contains(QStringLiteral("relayer stopped to apply new settings")));
+        // (The log is written out every 200 ms.)
+        QTRY_VERIFY(relay->log()->toPlainText().contains(QStringLiteral("relayer stopped to apply new settings")));
         enqueue(QStringLiteral("com.example.after"));
         QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("type = 'com.example.after' AND status = 'sent'")), 1, 10000);
         QCOMPARE(tester->receiver()->requests().last().signature, QStringLiteral("valid"));

@@ -50,7 +50,8 @@ FailureGroupsView::FailureGroupsView(Session *session, QWidget *parent) : QWidge
     auto *top = new FlowLayout;
     m_summary = new QLabel(this);
     m_summary->setObjectName(QStringLiteral("failureGroupsSummary"));
-    m_summary->setMinimumWidth(60); // cut rather than holding the dock wide
+    m_summary->setMinimumWidth(60); // cut rather than holding the dock wide, whole on hover
+    showCutTextOnHover(m_summary);
     top->addWidget(m_summary);
     auto button = [this, top](const QString &text, const QString &name) {
         auto *b = new QPushButton(text, this);

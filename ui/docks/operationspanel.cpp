@@ -23,7 +23,8 @@ OperationsPanel::OperationsPanel(QWidget *parent) : QWidget(parent)
     layout->setContentsMargins(2, 2, 2, 2);
     auto *top = new FlowLayout;
     auto *note = new QLabel(tr("What this console changed in the open outbox, newest first"), this);
-    note->setMinimumWidth(60);
+    note->setMinimumWidth(60); // cut rather than holding the dock wide, whole on hover
+    showCutTextOnHover(note);
     top->addWidget(note);
     m_showAffected = new QPushButton(tr("Show affected events"), this);
     m_showAffected->setObjectName(QStringLiteral("showAffected"));

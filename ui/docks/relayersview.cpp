@@ -26,7 +26,8 @@ RelayersView::RelayersView(QWidget *parent) : QWidget(parent)
     auto *top = new FlowLayout;
     m_note = new QLabel(tr("The relayers on this outbox, from its registry and its leases"), this);
     m_note->setObjectName(QStringLiteral("relayersNote"));
-    m_note->setMinimumWidth(60);
+    m_note->setMinimumWidth(60); // cut rather than holding the dock wide, whole on hover
+    showCutTextOnHover(m_note);
     top->addWidget(m_note);
     m_takeOver = new QPushButton(tr("Take over its events"), this);
     m_takeOver->setObjectName(QStringLiteral("takeOver"));

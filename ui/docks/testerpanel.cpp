@@ -55,7 +55,8 @@ TesterPanel::TesterPanel(QWidget *parent) : QWidget(parent), m_receiver(new Rece
     top->addWidget(m_startStop);
     top->addWidget(m_useAsTarget);
     top->addWidget(m_clear);
-    m_state->setMinimumWidth(60);
+    m_state->setMinimumWidth(60); // cut rather than holding the dock wide, whole on hover
+    showCutTextOnHover(m_state);
     top->addWidget(m_state);
     layout->addLayout(top);
 

@@ -6,6 +6,7 @@
 
 #include <QAbstractItemView>
 #include <QHelpEvent>
+#include <QLabel>
 #include <QJsonDocument>
 #include <QStringDecoder>
 #include <QToolTip>
@@ -130,6 +131,30 @@ private:
 void showCutTextOnHover(QAbstractItemView *view)
 {
     view->viewport()->installEventFilter(new CutTextTips(view));
+}
+
+namespace {
+class CutLabelTips : public QObject
+{
+public:
+    using QObject::QObject;
+    bool eventFilter(QObject *watched, QEvent *event) override
+    {
+        auto *label = qobject_cast<QLabel *>(watched);
+        if (!label || event->type() != QEvent::ToolTip || !label->toolTip().isEmpty())
+            return false;
+        const QString text = label->text();
+        if (text.isEmpty() || label->fontMetrics().horizontalAdvance(text) <= label->contentsRect().width())
+            return false;
+        QToolTip::showText(static_cast<QHelpEvent *>(event)->globalPos(), plainTooltip(text), label);
+        return true;
+    }
+};
+} // namespace
+
+void showCutTextOnHover(QLabel *label)
+{
+    label->installEventFilter(new CutLabelTips(label));
 }
 
 } // namespace outbox::ui

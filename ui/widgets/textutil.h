@@ -5,6 +5,7 @@
 #include <QString>
 
 class QAbstractItemView;
+class QLabel;
 class QWidget;
 
 namespace outbox::ui {
@@ -29,5 +30,7 @@ int fittingWidth(const QWidget *field, const QString &text);
 // A cell of `view` whose text is cut ("…") shows the whole text when the pointer rests on it (unless the model
 // gives a tooltip of its own).
 void showCutTextOnHover(QAbstractItemView *view);
+// The same for a one-line label that may be narrower than its text (when it has no tooltip of its own).
+void showCutTextOnHover(QLabel *label);
 
 } // namespace outbox::ui
