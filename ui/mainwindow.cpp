@@ -20,6 +20,7 @@
 #include "relaypanel.h"
 #include "session.h"
 #include "testerpanel.h"
+#include "hovertext.h"
 #include "textutil.h"
 
 #include <QAction>

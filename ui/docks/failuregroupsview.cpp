@@ -3,6 +3,7 @@
 
 #include "failuregroups.h"
 #include "session.h"
+#include "hovertext.h"
 #include "textutil.h"
 
 #include <QAction>

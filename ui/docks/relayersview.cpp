@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "relayersview.h"
 
+#include "hovertext.h"
 #include "textutil.h"
 #include "tones.h"
 

@@ -6,6 +6,7 @@
 
 #include "relayerconfig.h"
 
+#include "hovertext.h"
 #include "textutil.h"
 #include "tones.h"
 #include "configfiles.h"

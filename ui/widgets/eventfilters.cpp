@@ -8,6 +8,7 @@
 #include "eventmodel.h"
 #include "failuregroupsview.h"
 #include "session.h"
+#include "hovertext.h"
 #include "textutil.h"
 #include "tones.h"
 

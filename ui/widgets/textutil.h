@@ -4,10 +4,6 @@
 #include <QByteArray>
 #include <QString>
 
-class QAbstractItemView;
-class QLabel;
-class QWidget;
-
 namespace outbox::ui {
 
 // Text from an event made safe to show in one line of a table: control characters become spaces, and it is
@@ -24,13 +20,5 @@ QString plainTooltip(const QString &text);
 // otherwise a hex dump. `kind` says which.
 QString payloadText(const QByteArray &data, QString *kind);
 QString hexDump(const QByteArray &data, int maxBytes = 64 * 1024);
-
-// The width a line edit needs to show `text` whole (its placeholder), with its frame and clear button.
-int fittingWidth(const QWidget *field, const QString &text);
-// A cell of `view` whose text is cut ("…") shows the whole text when the pointer rests on it (unless the model
-// gives a tooltip of its own).
-void showCutTextOnHover(QAbstractItemView *view);
-// The same for a one-line label that may be narrower than its text (when it has no tooltip of its own).
-void showCutTextOnHover(QLabel *label);
 
 } // namespace outbox::ui

@@ -275,7 +275,7 @@ private:
     // PUBACKs come by the thousand: they are collected here and handed over in one call while none waits.
     static void onPublish(mosquitto *, void *self, int mid, int reason, const mosquitto_property *)
     {
-        auto *p = static_cast<MqttPublisher *>(self);
+        auto *p = static_cast<MqttPublisher *>(static_cast<MqttClient *>(self));
         QMutexLocker lock(&p->m_arrivedMutex);
         p->m_arrived.append({mid, reason});
         if (!std::exchange(p->m_arrivedPosted, true))
@@ -409,7 +409,7 @@ private:
             free(name);
             free(value);
         }
-        auto *s = static_cast<MqttSubscriber *>(self);
+        auto *s = static_cast<MqttSubscriber *>(static_cast<MqttClient *>(self));
         QMetaObject::invokeMethod(s, [s, d] { s->m_onMessage(d); }, Qt::QueuedConnection);
     }
 
