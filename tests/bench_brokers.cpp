@@ -9,6 +9,7 @@
 // MQTT: mosquitto (no persistence), libmosquitto; events of 100 B and 8 KiB, in binary mode (the attributes
 // as MQTT user properties), from a SQLite outbox.
 
+#include "benchdrain.h"
 #include "relayer.h"
 #include "sendevent.h"
 #include "storage.h"
@@ -127,17 +128,8 @@ double relayerRate(const QString &dir, quint16 port, int count, int bytes, int r
     QSqlDatabase::removeDatabase(QStringLiteral("fill"));
     RelayerConfig config;
     config.targetUrl = QUrl(QStringLiteral("mqtt://127.0.0.1:%1/bench/relayed").arg(port));
-    Relayer relayer(spec, config);
-    QEventLoop loop;
     RelayOnceResult result;
-    QElapsedTimer clock;
-    clock.start();
-    relayer.drainAsync([&](const RelayOnceResult &r) {
-        result = r;
-        loop.quit();
-    });
-    loop.exec();
-    const double seconds = clock.nsecsElapsed() / 1e9;
+    const double seconds = timedDrain(spec, config, &result);
     if (result.error)
         die(result.error.message());
     auto storage = Storage::open(spec);

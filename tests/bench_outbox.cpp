@@ -12,6 +12,7 @@
 // with 100 B to 100 KiB events in all three modes, over loopback and over a veth pair into a network
 // namespace the benchmark makes (MTU 1500; skipped with a message where that is not permitted).
 
+#include "benchdrain.h"
 #include "cloudevents.h"
 #include "procstats.h"
 #include "receiver.h"
@@ -640,17 +641,8 @@ double drainRate(const QUrl &target, ContentMode mode, int count, int bytes)
     RelayerConfig config;
     config.targetUrl = target;
     config.contentMode = mode;
-    Relayer relayer(ConnectionSpec::sqlite(path), config);
-    QEventLoop loop;
     RelayOnceResult result;
-    QElapsedTimer clock;
-    clock.start();
-    relayer.drainAsync([&](const RelayOnceResult &r) {
-        result = r;
-        loop.quit();
-    });
-    loop.exec();
-    const double seconds = clock.nsecsElapsed() / 1e9;
+    const double seconds = timedDrain(ConnectionSpec::sqlite(path), config, &result);
     QCoreApplication::processEvents();
     if (result.error)
         die(result.error.message());

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// What the benchmarks share: a relayer draining an outbox, timed.
+
+#include "relayer.h"
+
+#include <QElapsedTimer>
+#include <QEventLoop>
+
+// Drains the outbox with a running relayer (Relayer::drainAsync) and returns the seconds it took; `result`
+// gets what the drain said (its error, if any).
+inline double timedDrain(
+    const outbox::ConnectionSpec &spec, const outbox::RelayerConfig &config, outbox::RelayOnceResult *result)
+{
+    outbox::Relayer relayer(spec, config);
+    QEventLoop loop;
+    QElapsedTimer clock;
+    clock.start();
+    relayer.drainAsync([&](const outbox::RelayOnceResult &r) {
+        *result = r;
+        loop.quit();
+    });
+    loop.exec();
+    return clock.nsecsElapsed() / 1e9;
+}
