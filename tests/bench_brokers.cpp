@@ -10,6 +10,7 @@
 // as MQTT user properties), from a SQLite outbox.
 
 #include "benchdrain.h"
+#include "mosquitto.h"
 #include "relayer.h"
 #include "sendevent.h"
 #include "storage.h"
@@ -18,14 +19,9 @@
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QEventLoop>
-#include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QSqlDatabase>
-#include <QStandardPaths>
-#include <QTcpServer>
-#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QThread>
 
@@ -44,12 +40,6 @@ namespace {
 {
     std::fprintf(stderr, "bench: %s\n", qPrintable(message));
     std::exit(1);
-}
-
-double median(QList<double> v)
-{
-    std::sort(v.begin(), v.end());
-    return v.isEmpty() ? 0 : v.at(v.size() / 2);
 }
 
 QByteArray payload(int bytes)
@@ -153,32 +143,10 @@ int main(int argc, char *argv[])
     const int runs = qMax(1, parser.value("runs").toInt());
 
     QTemporaryDir dir;
-    quint16 port = 0;
-    {
-        QTcpServer probe;
-        probe.listen(QHostAddress::LocalHost);
-        port = probe.serverPort();
-    }
-    QFile conf(dir.filePath(QStringLiteral("mosquitto.conf")));
-    if (!conf.open(QIODevice::WriteOnly))
-        die(QStringLiteral("cannot write the broker's configuration"));
-    conf.write(QStringLiteral("listener %1 127.0.0.1\nallow_anonymous true\npersistence false\n").arg(port).toUtf8());
-    conf.close();
-    conf.setPermissions(conf.permissions() | QFileDevice::ReadOther);
-    QProcess broker;
-    broker.setProcessChannelMode(QProcess::ForwardedChannels);
-    broker.start(QStandardPaths::findExecutable(QStringLiteral("mosquitto"), {QStringLiteral("/usr/sbin")}),
-        {QStringLiteral("-c"), conf.fileName()});
-    bool up = false;
-    for (int i = 0; i < 100 && !up; ++i) {
-        QTcpSocket s;
-        s.connectToHost(QHostAddress::LocalHost, port);
-        up = s.waitForConnected(100);
-        if (!up)
-            QThread::msleep(50);
-    }
-    if (!up)
-        die(QStringLiteral("mosquitto did not start (packaging/install-deps.sh installs it)"));
+    const quint16 port = freePort();
+    Mosquitto broker(dir.path(), port, false);
+    if (!broker.start())
+        die(QStringLiteral("mosquitto did not start (packaging/install-deps.sh installs it): %1").arg(broker.log()));
     mosquitto_lib_init();
     for (int bytes : {100, 8192}) {
         QList<double> bare, relayed;
@@ -193,7 +161,5 @@ int main(int argc, char *argv[])
         std::fprintf(
             stderr, "mqtt %5d B: bare libmosquitto loop %8.0f/s, relayer %8.0f/s, %.2fx\n", bytes, b, r, r / b);
     }
-    broker.terminate();
-    broker.waitForFinished(5000);
     return 0;
 }

@@ -70,12 +70,6 @@ QString freshFile()
     return g_dir->filePath(QStringLiteral("bench-%1.db").arg(++g_files));
 }
 
-double median(QList<double> v)
-{
-    std::sort(v.begin(), v.end());
-    return v.isEmpty() ? 0 : v.at(v.size() / 2);
-}
-
 void report(QJsonObject o)
 {
     g_results << o;

@@ -6,6 +6,7 @@
 #include "relayerconfig.h"
 #include "sendevent.h"
 #include "storage.h"
+#include "mosquitto.h"
 #include "testsupport.h"
 
 #include <QJsonArray>
@@ -27,67 +28,15 @@ using testsupport::AppConnection;
 
 namespace {
 
-quint16 freePort()
+// Publishes one message with mosquitto_pub (Eclipse's client, not ours), QoS 1, with extra arguments (-D ...).
+void mosquittoPub(quint16 port, const QString &topic, const QString &payload, const QStringList &extra = {})
 {
-    QTcpServer s;
-    s.listen(QHostAddress::LocalHost);
-    return s.serverPort();
+    QProcess::execute(QStringLiteral("mosquitto_pub"),
+        QStringList{QStringLiteral("-V"), QStringLiteral("mqttv5"), QStringLiteral("-h"), QStringLiteral("127.0.0.1"),
+            QStringLiteral("-p"), QString::number(port), QStringLiteral("-q"), QStringLiteral("1"),
+            QStringLiteral("-t"), topic, QStringLiteral("-m"), payload}
+            + extra);
 }
-
-// A mosquitto broker of its own: MQTT 5 on 127.0.0.1:port, anonymous, messages kept across a restart (so a
-// durable subscriber misses nothing while the broker is away).
-class Mosquitto
-{
-public:
-    Mosquitto(const QString &dir, quint16 port) : m_dir(dir), m_port(port) { }
-    ~Mosquitto() { stop(); }
-
-    bool start()
-    {
-        QFile conf(m_dir + QStringLiteral("/mosquitto.conf"));
-        if (!conf.open(QIODevice::WriteOnly))
-            return false;
-        conf.write(QStringLiteral("listener %1 127.0.0.1\nallow_anonymous true\npersistence true\n"
-                                  "persistence_location %2/\nautosave_interval 1\n")
-                       .arg(m_port)
-                       .arg(m_dir)
-                       .toUtf8());
-        conf.close();
-        // Run as root, mosquitto drops to its own user: it must read the file and write the directory.
-        conf.setPermissions(conf.permissions() | QFileDevice::ReadOther);
-        QFile::setPermissions(m_dir, QFileDevice::Permissions(0x7777));
-        m_process.setProgram(
-            QStandardPaths::findExecutable(QStringLiteral("mosquitto"), {QStringLiteral("/usr/sbin")}));
-        m_process.setArguments({QStringLiteral("-c"), conf.fileName()});
-        m_process.setProcessChannelMode(QProcess::MergedChannels);
-        m_process.start();
-        if (!m_process.waitForStarted(5000))
-            return false;
-        for (int i = 0; i < 100; ++i) {
-            QTcpSocket probe;
-            probe.connectToHost(QHostAddress::LocalHost, m_port);
-            if (probe.waitForConnected(100))
-                return true;
-            QTest::qWait(50);
-        }
-        return false;
-    }
-    void stop()
-    {
-        if (m_process.state() == QProcess::NotRunning)
-            return;
-        m_process.terminate(); // SIGTERM: mosquitto saves its messages and ends
-        if (!m_process.waitForFinished(10000))
-            m_process.kill();
-        m_process.waitForFinished(5000);
-    }
-    QString log() { return QString::fromUtf8(m_process.readAll()); }
-
-private:
-    QString m_dir;
-    quint16 m_port;
-    QProcess m_process;
-};
 
 // mosquitto_sub, subscribed with QoS 1 in a session that outlives its connection: every message as a JSON line
 // (topic, properties, payload).
@@ -116,10 +65,7 @@ public:
         if (!m_process.waitForStarted(5000))
             return false;
         for (int i = 0; i < 40; ++i) {
-            QProcess::execute(QStringLiteral("mosquitto_pub"),
-                {QStringLiteral("-V"), QStringLiteral("mqttv5"), QStringLiteral("-h"), QStringLiteral("127.0.0.1"),
-                    QStringLiteral("-p"), QString::number(port), QStringLiteral("-q"), QStringLiteral("1"),
-                    QStringLiteral("-t"), probeTopic, QStringLiteral("-m"), QStringLiteral("probe")});
+            mosquittoPub(port, probeTopic, QStringLiteral("probe"));
             for (int w = 0; w < 10; ++w) {
                 m_process.waitForReadyRead(50);
                 if (m_buffer.append(m_process.readAllStandardOutput()).contains("\"probe\""))
@@ -477,17 +423,14 @@ private Q_SLOTS:
         // Subscribed once a probe event published with mosquitto_pub comes out (the first of the three).
         receive.setReadChannel(QProcess::StandardOutput);
         for (int i = 0; i < 40 && !receive.canReadLine(); ++i) {
-            QProcess::execute(QStringLiteral("mosquitto_pub"),
-                {QStringLiteral("-V"), QStringLiteral("mqttv5"), QStringLiteral("-h"), QStringLiteral("127.0.0.1"),
-                    QStringLiteral("-p"), QString::number(m_port), QStringLiteral("-q"), QStringLiteral("1"),
-                    QStringLiteral("-t"), QStringLiteral("shop/probe"), QStringLiteral("-m"), QStringLiteral("{}"),
-                    QStringLiteral("-D"), QStringLiteral("publish"), QStringLiteral("user-property"),
-                    QStringLiteral("specversion"), QStringLiteral("1.0"), QStringLiteral("-D"),
-                    QStringLiteral("publish"), QStringLiteral("user-property"), QStringLiteral("id"),
-                    QStringLiteral("probe-%1").arg(i), QStringLiteral("-D"), QStringLiteral("publish"),
-                    QStringLiteral("user-property"), QStringLiteral("type"), QStringLiteral("probe"),
-                    QStringLiteral("-D"), QStringLiteral("publish"), QStringLiteral("user-property"),
-                    QStringLiteral("source"), QStringLiteral("/probe")});
+            const QStringList props{QStringLiteral("specversion"), QStringLiteral("1.0"), QStringLiteral("id"),
+                QStringLiteral("probe-%1").arg(i), QStringLiteral("type"), QStringLiteral("probe"),
+                QStringLiteral("source"), QStringLiteral("/probe")};
+            QStringList extra;
+            for (qsizetype p = 0; p < props.size(); p += 2)
+                extra << QStringLiteral("-D") << QStringLiteral("publish") << QStringLiteral("user-property")
+                      << props.at(p) << props.at(p + 1);
+            mosquittoPub(m_port, QStringLiteral("shop/probe"), QStringLiteral("{}"), extra);
             receive.waitForReadyRead(1000);
         }
         QVERIFY2(receive.readLine().contains("\"type\":\"probe\""), "the probe did not come out");
