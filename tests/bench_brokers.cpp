@@ -10,7 +10,7 @@
 // as MQTT user properties), from a SQLite outbox.
 
 #include "benchdrain.h"
-#include "mosquitto.h"
+#include "brokerservers.h"
 #include "relayer.h"
 #include "sendevent.h"
 #include "storage.h"

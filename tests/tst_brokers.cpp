@@ -6,7 +6,7 @@
 #include "relayerconfig.h"
 #include "sendevent.h"
 #include "storage.h"
-#include "mosquitto.h"
+#include "brokerservers.h"
 #include "testsupport.h"
 
 #include <QJsonArray>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// A mosquitto broker for the broker tests and benchmarks, started on a free loopback port.
+// The brokers of the broker tests and benchmarks, each started on a free loopback port with a directory of its own.
 
 #include <QFile>
 #include <QProcess>
