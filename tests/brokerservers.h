@@ -74,3 +74,60 @@ private:
     bool m_persistent;
     QProcess m_process;
 };
+
+// A NATS server of its own with JetStream: 127.0.0.1:port, its streams stored in `dir` (kept across a restart);
+// `maxPayload`: the server's max_payload in bytes (0: its default, 1 MiB).
+class NatsServer
+{
+public:
+    NatsServer(const QString &dir, quint16 port, int maxPayload = 0)
+        : m_dir(dir), m_port(port), m_maxPayload(maxPayload)
+    { }
+    ~NatsServer() { stop(); }
+
+    bool start()
+    {
+        QFile conf(m_dir + QStringLiteral("/nats.conf"));
+        if (!conf.open(QIODevice::WriteOnly))
+            return false;
+        conf.write(QStringLiteral("listen: 127.0.0.1:%1\njetstream { store_dir: \"%2/js\" }\n")
+                       .arg(m_port)
+                       .arg(m_dir)
+                       .toUtf8());
+        if (m_maxPayload > 0)
+            conf.write(QStringLiteral("max_payload: %1\n").arg(m_maxPayload).toUtf8());
+        conf.close();
+        m_process.setProgram(
+            QStandardPaths::findExecutable(QStringLiteral("nats-server"), {QStringLiteral("/usr/sbin")}));
+        m_process.setArguments({QStringLiteral("-c"), conf.fileName()});
+        m_process.setProcessChannelMode(QProcess::MergedChannels);
+        m_process.start();
+        if (!m_process.waitForStarted(5000))
+            return false;
+        for (int i = 0; i < 100; ++i) {
+            QTcpSocket probe;
+            probe.connectToHost(QHostAddress::LocalHost, m_port);
+            if (probe.waitForConnected(100) && probe.waitForReadyRead(1000))
+                return true; // it has sent its INFO
+            QThread::msleep(50);
+        }
+        return false;
+    }
+    void stop()
+    {
+        if (m_process.state() == QProcess::NotRunning)
+            return;
+        m_process.terminate(); // SIGTERM: the server writes its streams and ends
+        if (!m_process.waitForFinished(10000))
+            m_process.kill();
+        m_process.waitForFinished(5000);
+    }
+    QString log() { return QString::fromUtf8(m_process.readAll()); }
+    quint16 port() const { return m_port; }
+
+private:
+    QString m_dir;
+    quint16 m_port;
+    int m_maxPayload;
+    QProcess m_process;
+};

@@ -170,10 +170,13 @@ int cmdReceive(const QStringList &args)
                 [] { QCoreApplication::quit(); });
     };
     if (fromBroker) {
-        const QUrl source(cmd.value(QStringLiteral("from")), QUrl::StrictMode);
-        if (!source.isValid() || source.scheme().isEmpty())
+        // Tolerant: a subject wildcard such as NATS's '>' is taken as typed.
+        const QString from = cmd.value(QStringLiteral("from"));
+        const QUrl source(from, QUrl::TolerantMode);
+        if (!source.isValid() || source.scheme().isEmpty() || source.host().isEmpty())
             fail(BadUsage,
-                QStringLiteral("malformed --from URL '%1'").arg(source.toDisplayString(QUrl::RemovePassword)));
+                QStringLiteral("malformed --from URL '%1'")
+                    .arg(source.isValid() ? source.toDisplayString(QUrl::RemovePassword) : from));
         QString error;
         std::unique_ptr<BrokerSubscriber> subscription = detail::subscribeToBroker(source, print, &error);
         if (!subscription)
