@@ -397,6 +397,93 @@ private Q_SLOTS:
         QCOMPARE(admin.count("SHOP"), n);
     }
 
+    void natsReadByTheCloudEventsSdk_data()
+    {
+        QTest::addColumn<int>("mode");
+        QTest::newRow("binary") << int(ContentMode::Binary);
+        QTest::newRow("structured") << int(ContentMode::Structured);
+    }
+
+    // The npm nats client (not ours) reads the stream, and the CloudEvents JavaScript SDK reads each event from
+    // what it got: every attribute, extension and the data, for JSON, text and bytes; percent-encoded headers
+    // decoded back.
+    void natsReadByTheCloudEventsSdk()
+    {
+        QFETCH(int, mode);
+        QProcess node;
+        node.start(QStringLiteral("node"), {QStringLiteral("--version")});
+        if (!node.waitForFinished(10000) || node.exitCode() != 0)
+            QSKIP("node is not installed (packaging/install-deps.sh installs it)");
+        QVERIFY2(QFile::exists(QStringLiteral(CONFORMANCE_DIR "/node_modules/nats/package.json")),
+            "the conformance_npm fixture did not install the npm packages");
+        startServer();
+        JetStreamAdmin admin(m_port);
+        QVERIFY(admin.addStream("SDK", "sdk.>"));
+        SendEventOptions json;
+        json.subject = QStringLiteral("orders/42 \u00e9");
+        json.extensions = QJsonObject{{QStringLiteral("traceparent"), QStringLiteral("00-0af7-b7ad-01")},
+            {QStringLiteral("tenant"), QStringLiteral("acme \"100%\"")}};
+        const QByteArray jsonData =
+            QStringLiteral("{\"order\":42,\"note\":\"\u00fcn\u00efcode \\\"quoted\\\"\"}").toUtf8();
+        const QString jsonId = enqueue(QStringLiteral("com.example.order.created"), jsonData, json);
+        const QString textId = enqueue(QStringLiteral("com.example.note"), "plain text, with \"quotes\"",
+            withContentType(QStringLiteral("text/plain")));
+        const QString bytesId = enqueue(QStringLiteral("com.example.blob"), QByteArray("\x00\x01\xfe\xff", 4),
+            withContentType(QStringLiteral("application/octet-stream")));
+        Relayer relayer(m_spec, config(QStringLiteral("sdk.events"), ContentMode(mode)));
+        QVERIFY(!relayer.start());
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 3, 15000);
+        relayer.stop();
+
+        QProcess sdk;
+        sdk.start(QStringLiteral("node"),
+            {QStringLiteral(CONFORMANCE_DIR "/conformance.js"), QStringLiteral("nats-receive"),
+                QStringLiteral("nats://127.0.0.1:%1").arg(m_port), QStringLiteral("SDK")});
+        QVERIFY(sdk.waitForStarted(10000));
+        QHash<QString, QJsonObject> read;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                while (sdk.canReadLine()) {
+                    const QByteArray raw = sdk.readLine();
+                    if (raw.trimmed() == "subscribed")
+                        continue;
+                    const QJsonObject line = QJsonDocument::fromJson(raw).object();
+                    read.insert(line.value(QStringLiteral("headers"))
+                                    .toObject()
+                                    .value(QStringLiteral("nats-msg-id"))
+                                    .toString(),
+                        line);
+                }
+                return read.size() >= 3;
+            }(),
+            20000);
+        sdk.kill();
+        sdk.waitForFinished(5000);
+        const bool structured = ContentMode(mode) == ContentMode::Structured;
+        for (const QJsonObject &line : std::as_const(read)) {
+            QVERIFY2(line.value(QStringLiteral("ok")).toBool(), QJsonDocument(line).toJson().constData());
+            QCOMPARE(line.value(QStringLiteral("subject")).toString(), QStringLiteral("sdk.events"));
+            QCOMPARE(line.value(QStringLiteral("mode")).toString(),
+                structured ? QStringLiteral("structured") : QStringLiteral("binary"));
+        }
+        const QJsonObject j = read.value(jsonId).value(QStringLiteral("event")).toObject();
+        QCOMPARE(j.value(QStringLiteral("id")).toString(), jsonId);
+        QCOMPARE(j.value(QStringLiteral("specversion")).toString(), QStringLiteral("1.0"));
+        QCOMPARE(j.value(QStringLiteral("type")).toString(), QStringLiteral("com.example.order.created"));
+        QCOMPARE(j.value(QStringLiteral("source")).toString(), QStringLiteral("/shop"));
+        QCOMPARE(j.value(QStringLiteral("subject")).toString(), QStringLiteral("orders/42 \u00e9"));
+        QCOMPARE(j.value(QStringLiteral("traceparent")).toString(), QStringLiteral("00-0af7-b7ad-01"));
+        QCOMPARE(j.value(QStringLiteral("tenant")).toString(), QStringLiteral("acme \"100%\""));
+        QCOMPARE(j.value(QStringLiteral("datacontenttype")).toString(), QStringLiteral("application/json"));
+        QVERIFY(!j.value(QStringLiteral("time")).toString().isEmpty());
+        QCOMPARE(j.value(QStringLiteral("data")).toObject(), QJsonDocument::fromJson(jsonData).object());
+        const QJsonObject t = read.value(textId).value(QStringLiteral("event")).toObject();
+        QCOMPARE(t.value(QStringLiteral("data")).toString(), QStringLiteral("plain text, with \"quotes\""));
+        const QJsonObject b = read.value(bytesId).value(QStringLiteral("event")).toObject();
+        QCOMPARE(b.value(QStringLiteral("data")).toObject().value(QStringLiteral("base64")).toString(),
+            QStringLiteral("AAH+/w=="));
+    }
+
     // What a NATS target cannot be, said in one line before anything is taken.
     void natsTargetProblems()
     {

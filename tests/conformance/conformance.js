@@ -11,6 +11,12 @@
 //                                    subscribes to TOPIC at the MQTT broker URL with the npm mqtt client
 //                                    (MQTT 5, QoS 1); prints "subscribed", then one JSON line per message with
 //                                    the event the SDK's MQTT binding reads from it (or its error)
+//   node conformance.js nats-receive URL STREAM
+//                                    reads the JetStream stream STREAM from its start with the npm nats client
+//                                    (an ordered consumer); prints "subscribed", then one JSON line per message:
+//                                    its subject, headers and body as stored, and the event the SDK reads from
+//                                    it (binary: the ce- headers, percent-decoded as the NATS binding says;
+//                                    structured: the JSON event format), or its error
 'use strict';
 const crypto = require('crypto');
 const http = require('http');
@@ -136,8 +142,49 @@ function mqttReceive(url, topic) {
   });
 }
 
+async function natsReceive(url, stream) {
+  const { connect } = require('nats');
+  const nc = await connect({ servers: url, reconnect: false });
+  const consumer = await nc.jetstream().consumers.get(stream);
+  const messages = await consumer.consume();
+  process.stdout.write('subscribed\n');
+  for await (const m of messages) {
+    const headers = {};
+    for (const [k, v] of m.headers || []) headers[k.toLowerCase()] = v.join(',');
+    const contentType = headers['content-type'] || '';
+    const structured = /^application\/cloudevents/i.test(contentType);
+    // The binding names the content type ce-datacontenttype in binary mode; HTTP's binding, Content-Type. A
+    // reader percent-decodes each value (section 3.1.3.2; decodeURIComponent rejects invalid UTF-8 as it must):
+    // the SDK's HTTP binding does not, so it is done here, before the SDK reads the headers.
+    const http = {};
+    try {
+      for (const [k, v] of Object.entries(headers)) {
+        if (structured ? k === 'content-type' : k.startsWith('ce-') && k !== 'ce-datacontenttype')
+          http[k] = structured ? v : decodeURIComponent(v);
+      }
+      if (!structured && headers['ce-datacontenttype'])
+        http['content-type'] = decodeURIComponent(headers['ce-datacontenttype']);
+    } catch (err) {
+      process.stdout.write(JSON.stringify({ seq: m.seq, headers, ok: false, error: String(err) }) + '\n');
+      continue;
+    }
+    const textual = structured || /json|^text\//.test(http['content-type'] || '');
+    const body = textual ? Buffer.from(m.data).toString('utf8') : Buffer.from(m.data);
+    const line = { seq: m.seq, subject: m.subject, headers, body: Buffer.from(m.data).toString('utf8') };
+    try {
+      const e = HTTP.toEvent({ headers: http, body });
+      e.validate();
+      Object.assign(line, { ok: true, mode: structured ? 'structured' : 'binary', event: describe(e) });
+    } catch (err) {
+      Object.assign(line, { ok: false, error: String(err && err.message || err) });
+    }
+    process.stdout.write(JSON.stringify(line) + '\n');
+  }
+}
+
 const [command, arg, arg2] = process.argv.slice(2);
 if (command === 'receive') receive(arg);
 else if (command === 'mqtt-receive') mqttReceive(arg, arg2);
+else if (command === 'nats-receive') natsReceive(arg, arg2).catch((e) => { console.error(String(e)); process.exit(1); });
 else if (command === 'emit') emit(arg).catch((e) => { console.error(String(e)); process.exit(1); });
-else { console.error('usage: conformance.js receive | emit URL | mqtt-receive URL TOPIC'); process.exit(2); }
+else { console.error('usage: conformance.js receive | emit URL | mqtt-receive URL TOPIC | nats-receive URL STREAM'); process.exit(2); }
