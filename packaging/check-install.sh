@@ -13,6 +13,7 @@ trap 'echo "check-install.sh: failed at line $LINENO" >&2' ERR
 cd "$(dirname "$0")/.."
 build=${1:?usage: check-install.sh BUILD_DIR}
 work=$(mktemp -d)
+plugins=""
 trap 'rm -rf "$work"' EXIT
 (cd "$build" && cpack -G DEB -B "$work/deb" >/dev/null)
 deb=$(ls "$work"/deb/outbox-console_*.deb)
@@ -52,6 +53,24 @@ appstreamcli validate --no-net "$prefix/share/metainfo/dev.outboxconsole.OutboxC
   || { appstreamcli validate --no-net "$prefix/share/metainfo/dev.outboxconsole.OutboxConsole.metainfo.xml" >&2; exit 1; }
 "$prefix/bin/outboxctl" --version | grep -q "^outboxctl [0-9]" || { echo "installed outboxctl --version failed" >&2; exit 1; }
 QT_QPA_PLATFORM=offscreen "$prefix/bin/outbox-console" --version | grep -q "[0-9]" || { echo "installed outbox-console --version failed" >&2; exit 1; }
+# The broker transports, one package each: lintian-clean, and found by the installed outboxctl once unpacked
+# beside it (a target's problem in the plug-in's own words), not before (no transport installed).
+for plugin in "$work"/deb/outbox-transport-*.deb; do
+  [ -e "$plugin" ] || continue
+  name=$(dpkg-deb -f "$plugin" Package)
+  scheme=${name#outbox-transport-}
+  dpkg-deb -f "$plugin" Depends | grep -q "outbox-console (= " || { echo "$name does not depend on outbox-console" >&2; exit 1; }
+  lintian --fail-on error,warning --no-tag-display-limit "$plugin" > "$work/lintian.txt" 2>&1 \
+    || { grep -v "running with root privileges" "$work/lintian.txt" >&2; echo "lintian found problems in $name" >&2; exit 1; }
+  # A wildcard is no target for either broker: only the plug-in itself says so.
+  case $scheme in mqtt) bad='mqtt://127.0.0.1:1/a/+' ;; nats) bad='nats://127.0.0.1:1/a.*' ;; *) bad="$scheme://127.0.0.1:1/" ;; esac
+  said=$("$prefix/bin/outboxctl" --db "sqlite://$work/plugin.db" relay --drain --target "$bad" 2>&1 || true)
+  grep -q "no transport for $scheme:// targets is installed" <<<"$said" || { echo "without $name: $said" >&2; exit 1; }
+  dpkg-deb -x "$plugin" "$work/root"
+  said=$("$prefix/bin/outboxctl" --db "sqlite://$work/plugin.db" relay --drain --target "$bad" 2>&1 || true)
+  grep -q "wildcard" <<<"$said" || { echo "with $name unpacked: $said" >&2; exit 1; }
+  plugins="$plugins $name"
+done
 # pkg-config users: a program compiled with nothing but the .pc file's flags.
 printf '#include <outbox/duration.h>\nint main() { return *outbox::parseDuration(QStringLiteral("1h")) == 3600000 ? 0 : 1; }\n' > "$work/pc.cpp"
 pc=$(find "$prefix" -name outbox-engine.pc | head -n 1)
@@ -106,4 +125,4 @@ if [ -n "$broken" ] && [ "$(basename "$baseline" .abi.xz)" = "$soname" ]; then
   exit 1
 fi
 [ "$abi_status" -eq 0 ] || { echo "ABI additions against $baseline (compatible):" >&2; cat "$work/abidiff.txt" >&2; }
-echo "$(basename "$deb"): lintian-clean, validates, man pages and completion work, outboxctl and outbox-console run, the embedding example builds against it, commits order + event together and relays them, and the library exports its public API only, with the ABI of $(basename "$baseline" .abi.xz)"
+echo "$(basename "$deb") (and${plugins:- no} transport packages): lintian-clean, validates, man pages and completion work, outboxctl and outbox-console run, the embedding example builds against it, commits order + event together and relays them, and the library exports its public API only, with the ABI of $(basename "$baseline" .abi.xz)"
