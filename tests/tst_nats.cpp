@@ -549,10 +549,12 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 2, 15000);
         structured.stop();
         if (receive.state() != QProcess::NotRunning)
-            QVERIFY(receive.waitForFinished(15000)); // --count 3: it ends by itself
+            receive.waitForFinished(15000); // --count 3: it ends by itself
+        const QByteArray out = receive.readAllStandardOutput();
+        QVERIFY2(receive.state() == QProcess::NotRunning, out.constData());
         QCOMPARE(receive.exitCode(), 0);
         QHash<QString, QJsonObject> lines;
-        for (const QByteArray &line : receive.readAllStandardOutput().split('\n')) {
+        for (const QByteArray &line : out.split('\n')) {
             if (!line.isEmpty()) {
                 const QJsonObject j = QJsonDocument::fromJson(line).object();
                 lines.insert(j.value(QStringLiteral("id")).toString(), j);

@@ -181,8 +181,8 @@ int cmdReceive(const QStringList &args)
         std::unique_ptr<BrokerSubscriber> subscription = detail::subscribeToBroker(source, print, &error);
         if (!subscription)
             fail(BadUsage, error);
-        cli::printError(
-            QStringLiteral("receiving CloudEvents from %1").arg(source.toDisplayString(QUrl::RemovePassword)));
+        cli::printError(QStringLiteral("receiving CloudEvents from %1")
+                            .arg(source.toString(QUrl::RemovePassword | QUrl::FullyDecoded)));
         onTermination(QCoreApplication::instance(), [] { QCoreApplication::quit(); });
         QCoreApplication::exec();
         return Done;

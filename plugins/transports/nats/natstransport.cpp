@@ -351,7 +351,8 @@ private:
     }
 
     // On cnats' thread: the PubAck (or why there is none) of one message, taken out of the ones in flight and
-    // handed over with the others that came meanwhile.
+    // handed over with the others that came meanwhile. The message stays cnats' until this callback destroys
+    // it, so its address names one message in flight.
     static void onAck(jsCtx *, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure)
     {
         with<NatsPublisher>(closure, [&](NatsPublisher *p) {
@@ -393,6 +394,7 @@ private:
             if (!std::exchange(p->m_arrivedPosted, true))
                 QMetaObject::invokeMethod(p, [p] { p->takeArrived(); }, Qt::QueuedConnection);
         });
+        natsMsg_Destroy(msg); // the acknowledgement's receiver owns the message (cnats' rule)
     }
 
     void takeArrived()
