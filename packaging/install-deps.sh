@@ -14,7 +14,7 @@ packages=(
   clang libclang-rt-14-dev
   openssl
   nginx-light iproute2 procps util-linux
-  libmosquitto-dev mosquitto mosquitto-clients libnats-dev nats-server
+  libmosquitto-dev mosquitto mosquitto-clients libnats-dev nats-server librdkafka-dev
 )
 
 missing=()

@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: MIT
+// The Kafka transport, through its plug-in, against librdkafka's mock cluster: Debian has no Kafka broker, so the
+// test process runs the mock cluster that librdkafka ships for this purpose (real Kafka protocol over TCP on
+// loopback, 3 brokers, topics with partitions; not a real Kafka server), and both the relayer and the readers
+// talk to it as to a cluster. Read back with a librdkafka consumer here, and by kafkajs (npm) and the
+// CloudEvents JavaScript SDK's Kafka binding in the conformance test.
+
+#include "relayer.h"
+#include "relayerconfig.h"
+#include "sendevent.h"
+#include "storage.h"
+#include "testsupport.h"
+
+#include <QElapsedTimer>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include <memory>
+
+using namespace outbox;
+using testsupport::AppConnection;
+
+namespace {
+
+// One record as a consumer reads it.
+struct Record
+{
+    int partition = -1;
+    QByteArray key;
+    QHash<QByteArray, QByteArray> headers;
+    QByteArray value;
+};
+
+// librdkafka's mock cluster, hosted by a client of its own in this process.
+class MockCluster
+{
+public:
+    explicit MockCluster(int brokers = 3)
+    {
+        char why[256];
+        m_host = rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), why, sizeof why);
+        m_cluster = rd_kafka_mock_cluster_new(m_host, brokers);
+        m_brokers = brokers;
+    }
+    ~MockCluster()
+    {
+        rd_kafka_mock_cluster_destroy(m_cluster);
+        rd_kafka_destroy(m_host);
+    }
+    QStringList bootstraps() const
+    {
+        return QString::fromUtf8(rd_kafka_mock_cluster_bootstraps(m_cluster)).split(QLatin1Char(','));
+    }
+    // kafka://first/TOPIC?bootstrap=the others
+    QUrl target(const QString &topic) const
+    {
+        const QStringList all = bootstraps();
+        return QUrl(QStringLiteral("kafka://%1/%2?bootstrap=%3").arg(all.first(), topic, all.mid(1).join(QLatin1Char(','))));
+    }
+    void createTopic(const char *topic, int partitions)
+    {
+        rd_kafka_mock_topic_create(m_cluster, topic, partitions, qMin(3, m_brokers));
+    }
+    void setDown(bool down)
+    {
+        for (int id = 1; id <= m_brokers; ++id) {
+            if (down)
+                rd_kafka_mock_broker_set_down(m_cluster, id);
+            else
+                rd_kafka_mock_broker_set_up(m_cluster, id);
+        }
+    }
+
+    // Every record of the topic from its start, until `count` are read or 20 s have passed.
+    QList<Record> read(const char *topic, int partitions, int count)
+    {
+        rd_kafka_conf_t *conf = rd_kafka_conf_new();
+        char why[256];
+        rd_kafka_conf_set(conf, "bootstrap.servers", rd_kafka_mock_cluster_bootstraps(m_cluster), why, sizeof why);
+        rd_kafka_conf_set(conf, "group.id", "outbox-test-reader", why, sizeof why);
+        rd_kafka_t *consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
+        rd_kafka_poll_set_consumer(consumer);
+        rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(partitions);
+        for (int p = 0; p < partitions; ++p)
+            rd_kafka_topic_partition_list_add(list, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+        rd_kafka_assign(consumer, list);
+        rd_kafka_topic_partition_list_destroy(list);
+        QList<Record> out;
+        QElapsedTimer clock;
+        clock.start();
+        while (out.size() < count && clock.elapsed() < 20000) {
+            rd_kafka_message_t *m = rd_kafka_consumer_poll(consumer, 100);
+            if (!m)
+                continue;
+            if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                Record r;
+                r.partition = m->partition;
+                r.key = QByteArray(static_cast<const char *>(m->key), qsizetype(m->key_len));
+                r.value = QByteArray(static_cast<const char *>(m->payload), qsizetype(m->len));
+                rd_kafka_headers_t *h = nullptr;
+                if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                    const char *name = nullptr;
+                    const void *value = nullptr;
+                    size_t size = 0;
+                    for (size_t i = 0; rd_kafka_header_get_all(h, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
+                        r.headers.insert(name, QByteArray(static_cast<const char *>(value), qsizetype(size)));
+                }
+                out.append(r);
+            }
+            rd_kafka_message_destroy(m);
+        }
+        rd_kafka_consumer_close(consumer);
+        rd_kafka_destroy(consumer);
+        return out;
+    }
+
+private:
+    rd_kafka_t *m_host = nullptr;
+    rd_kafka_mock_cluster_t *m_cluster = nullptr;
+    int m_brokers = 0;
+};
+
+} // namespace
+
+class TestKafka : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    ConnectionSpec m_spec;
+    std::unique_ptr<AppConnection> m_app;
+    std::unique_ptr<Storage> m_storage;
+    std::unique_ptr<MockCluster> m_cluster;
+
+    QString enqueue(const QString &type, const QByteArray &data, const SendEventOptions &o = {})
+    {
+        QSqlDatabase db = m_app->db();
+        auto id = sendEventTransactional(db, type, QStringLiteral("/shop"), data, o);
+        if (!id.isOk())
+            qFatal("enqueue: %s", qPrintable(id.error().message()));
+        return *id;
+    }
+    int count(const QString &where)
+    {
+        QSqlQuery q(m_app->db());
+        q.exec(QStringLiteral("SELECT COUNT(*) FROM outbox_events WHERE ") + where);
+        return q.next() ? q.value(0).toInt() : -1;
+    }
+    QString lastError()
+    {
+        QSqlQuery q(m_app->db());
+        q.exec(QStringLiteral("SELECT last_error FROM outbox_events WHERE last_error IS NOT NULL ORDER BY seq DESC"));
+        return q.next() ? q.value(0).toString() : QString();
+    }
+    RelayerConfig config(const QString &topic, ContentMode mode = ContentMode::Binary) const
+    {
+        RelayerConfig c;
+        c.targetUrl = m_cluster->target(topic);
+        c.contentMode = mode;
+        c.pollIntervalMs = 50;
+        c.maxIdleBackoffMs = 200;
+        c.retryBackoffMs = 50;
+        c.requestTimeoutMs = 5000;
+        return c;
+    }
+
+private Q_SLOTS:
+    void init()
+    {
+        m_spec = testsupport::freshOutbox(m_dir);
+        m_storage = testsupport::openStorage(m_spec);
+        m_app = std::make_unique<AppConnection>(m_spec);
+        m_cluster = std::make_unique<MockCluster>();
+    }
+    void cleanup()
+    {
+        m_cluster.reset();
+        m_app.reset();
+        m_storage.reset();
+    }
+
+    // Binary mode: each event one record, every attribute a ce_ header (UTF-8 as it is), datacontenttype the
+    // content-type header, the data the value; the ordering key is the record's key, so one key's events share a
+    // partition, in enqueue order.
+    void kafkaBinaryMode()
+    {
+        m_cluster->createTopic("orders", 3);
+        QSet<QString> ids;
+        QHash<QString, QString> keyOf;
+        for (int i = 0; i < 20; ++i) {
+            SendEventOptions o;
+            o.subject = QStringLiteral("order %1").arg(i);
+            o.orderingKey = QStringLiteral("customer-%1").arg(i % 4);
+            o.extensions = QJsonObject{{QStringLiteral("traceparent"), QStringLiteral("00-abc-01")},
+                {QStringLiteral("tenant"), QStringLiteral("café")}};
+            const QString id = enqueue(
+                QStringLiteral("com.example.order.créé"), QByteArray("{\"n\":") + QByteArray::number(i) + "}", o);
+            ids.insert(id);
+            keyOf.insert(id, o.orderingKey);
+        }
+        Relayer relayer(m_spec, config(QStringLiteral("orders")));
+        QVERIFY(!relayer.start());
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 20, 20000);
+        relayer.stop();
+        const QList<Record> records = m_cluster->read("orders", 3, 20);
+        QCOMPARE(records.size(), 20);
+        QSet<QString> seen;
+        QHash<QByteArray, int> partitionOfKey;
+        QHash<QByteArray, int> lastN;
+        for (const Record &r : records) {
+            QCOMPARE(r.headers.value("ce_specversion"), QByteArray("1.0"));
+            QCOMPARE(QString::fromUtf8(r.headers.value("ce_type")), QStringLiteral("com.example.order.créé"));
+            QCOMPARE(r.headers.value("ce_source"), QByteArray("/shop"));
+            QCOMPARE(r.headers.value("ce_traceparent"), QByteArray("00-abc-01"));
+            QCOMPARE(QString::fromUtf8(r.headers.value("ce_tenant")), QStringLiteral("café"));
+            QCOMPARE(r.headers.value("content-type"), QByteArray("application/json"));
+            QVERIFY(!r.headers.contains("ce_datacontenttype"));
+            QVERIFY(!r.headers.value("ce_time").isEmpty());
+            const QString id = QString::fromUtf8(r.headers.value("ce_id"));
+            QCOMPARE(QString::fromUtf8(r.key), keyOf.value(id));
+            const int n = r.headers.value("ce_subject").mid(6).toInt();
+            QCOMPARE(r.value, QByteArray("{\"n\":") + QByteArray::number(n) + "}");
+            // One partition per key, and a key's events in enqueue order within it.
+            QCOMPARE(partitionOfKey.value(r.key, r.partition), r.partition);
+            partitionOfKey.insert(r.key, r.partition);
+            QVERIFY(n > lastN.value(r.key, -1));
+            lastN.insert(r.key, n);
+            seen.insert(id);
+        }
+        QCOMPARE(seen, ids);
+    }
+
+    // Structured mode: the whole event as JSON, content-type application/cloudevents+json.
+    void kafkaStructuredMode()
+    {
+        m_cluster->createTopic("paid", 1);
+        const QString id = enqueue(QStringLiteral("com.example.paid"), "{\"amount\":12.5}");
+        Relayer relayer(m_spec, config(QStringLiteral("paid"), ContentMode::Structured));
+        QVERIFY(!relayer.start());
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 1, 20000);
+        relayer.stop();
+        const QList<Record> records = m_cluster->read("paid", 1, 1);
+        QCOMPARE(records.size(), 1);
+        QVERIFY(records.first().headers.value("content-type").startsWith("application/cloudevents+json"));
+        const QJsonObject event = QJsonDocument::fromJson(records.first().value).object();
+        QCOMPARE(event.value(QStringLiteral("id")).toString(), id);
+        QCOMPARE(event.value(QStringLiteral("data")).toObject().value(QStringLiteral("amount")).toDouble(), 12.5);
+    }
+
+    // An event larger than the producer's message.max.bytes (1 MB) fails with the reason; its neighbours arrive.
+    void kafkaTooLarge()
+    {
+        m_cluster->createTopic("sizes", 1);
+        enqueue(QStringLiteral("com.example.small"), "{}");
+        enqueue(QStringLiteral("com.example.huge"), "\"" + QByteArray(1200000, 'x') + "\"");
+        enqueue(QStringLiteral("com.example.small"), "{}");
+        Relayer relayer(m_spec, config(QStringLiteral("sizes")));
+        QVERIFY(!relayer.start());
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 2, 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'failed' AND type = 'com.example.huge'")), 1, 20000);
+        relayer.stop();
+        QVERIFY2(lastError().contains(QStringLiteral("too large"), Qt::CaseInsensitive), qPrintable(lastError()));
+    }
+
+    // Every broker down when the relayer starts: the events wait, attempts not charged; once they are up, every
+    // one is sent.
+    void kafkaBrokersDownAtStart()
+    {
+        m_cluster->createTopic("later", 1);
+        m_cluster->setDown(true);
+        for (int i = 0; i < 10; ++i)
+            enqueue(QStringLiteral("com.example.later"), "{}");
+        RelayerConfig c = config(QStringLiteral("later"));
+        c.requestTimeoutMs = 2000;
+        Relayer relayer(m_spec, c);
+        QVERIFY(!relayer.start());
+        QTest::qWait(5000);
+        QCOMPARE(count(QStringLiteral("status = 'sent'")), 0);
+        QCOMPARE(count(QStringLiteral("status = 'failed'")), 0);
+        QCOMPARE(count(QStringLiteral("attempts > 1")), 0);
+        m_cluster->setDown(false);
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 10, 30000);
+        QCOMPARE(count(QStringLiteral("status = 'failed'")), 0);
+        relayer.stop();
+        QCOMPARE(m_cluster->read("later", 1, 10).size(), 10);
+    }
+
+    // The brokers go away in the middle of 3,000 events and come back: none is lost or failed; a consumer reads
+    // every id, duplicates (if any) only from what was in flight.
+    void kafkaBrokersLostMidRelay()
+    {
+        m_cluster->createTopic("bulk", 3);
+        const int n = 3000;
+        {
+            QSqlDatabase db = m_app->db();
+            QVERIFY(db.transaction());
+            for (int i = 0; i < n; ++i)
+                QVERIFY(sendEventTransactional(db, QStringLiteral("com.example.bulk"), QStringLiteral("/shop"),
+                    QByteArray("{\"i\":") + QByteArray::number(i) + "}")
+                            .isOk());
+            QVERIFY(db.commit());
+        }
+        RelayerConfig c = config(QStringLiteral("bulk"));
+        c.batchSize = 20;
+        c.requestTimeoutMs = 3000;
+        Relayer relayer(m_spec, c);
+        QVERIFY(!relayer.start());
+        QTRY_VERIFY_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")) >= 200, 20000);
+        m_cluster->setDown(true);
+        const int sentAtCut = count(QStringLiteral("status = 'sent'"));
+        QTest::qWait(4000);
+        m_cluster->setDown(false);
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), n, 60000);
+        QCOMPARE(count(QStringLiteral("status = 'failed'")), 0);
+        relayer.stop();
+        QVERIFY2(sentAtCut < n, "the cut came after the relay had finished: nothing was tested");
+        QSet<QByteArray> ids;
+        const QList<Record> records = m_cluster->read("bulk", 3, n);
+        for (const Record &r : records)
+            ids.insert(r.headers.value("ce_id"));
+        QCOMPARE(ids.size(), n);
+        QVERIFY2(records.size() - n <= 200, qPrintable(QStringLiteral("%1 duplicates").arg(records.size() - n)));
+    }
+
+    // What a Kafka target cannot be, said in one line before anything is taken.
+    void kafkaTargetProblems()
+    {
+        const QList<std::pair<QString, QString>> bad = {
+            {QStringLiteral("kafka://127.0.0.1:9092/"), QStringLiteral("needs a topic")},
+            {QStringLiteral("kafka://127.0.0.1:9092/a/b"), QStringLiteral("is not a Kafka topic")},
+            {QStringLiteral("kafka://u@127.0.0.1:9092/t"), QStringLiteral("SASL")},
+            {QStringLiteral("kafka://127.0.0.1:9092/t?acks=1"), QStringLiteral("only ?bootstrap=")},
+        };
+        for (const auto &[url, expected] : bad) {
+            RelayerConfig c;
+            c.targetUrl = QUrl(url);
+            QVERIFY2(c.problem().contains(expected), qPrintable(url + QStringLiteral(": ") + c.problem()));
+        }
+        RelayerConfig fine;
+        fine.targetUrl = QUrl(QStringLiteral("kafkas://k1.example:9093/orders.v1?bootstrap=k2.example:9093"));
+        QCOMPARE(fine.problem(), QString());
+    }
+
+    // outboxctl relay takes a kafka:// target; outboxctl receive --from kafka:// prints what arrives.
+    void outboxctlRelaysAndReceives()
+    {
+        m_cluster->createTopic("cli", 1);
+        QProcess receive;
+        receive.start(QStringLiteral(OUTBOXCTL_PATH),
+            {QStringLiteral("receive"), QStringLiteral("--from"), m_cluster->target(QStringLiteral("cli")).toString(),
+                QStringLiteral("--count"), QStringLiteral("1")});
+        QVERIFY(receive.waitForStarted(5000));
+        // The consumer group settles, then the receiver reads from the end: relay until an event comes out.
+        SendEventOptions o;
+        o.subject = QStringLiteral("order 7");
+        o.extensions = QJsonObject{{QStringLiteral("tenant"), QStringLiteral("café")}};
+        QString id;
+        QElapsedTimer clock;
+        clock.start();
+        while (!receive.canReadLine() && clock.elapsed() < 30000 && receive.state() == QProcess::Running) {
+            id = enqueue(QStringLiteral("com.example.binary"), "{\"n\":1}", o);
+            QProcess relay;
+            relay.start(QStringLiteral(OUTBOXCTL_PATH),
+                {QStringLiteral("--db"), m_spec.toUrl(), QStringLiteral("relay"), QStringLiteral("--drain"),
+                    QStringLiteral("--target"), m_cluster->target(QStringLiteral("cli")).toString()});
+            QVERIFY(relay.waitForFinished(60000));
+            QVERIFY2(relay.exitCode() == 0, relay.readAllStandardError().constData());
+            receive.waitForReadyRead(1000);
+        }
+        receive.waitForFinished(15000);
+        const QByteArray out = receive.readAllStandardOutput();
+        QVERIFY2(receive.state() == QProcess::NotRunning, out.constData());
+        QCOMPARE(receive.exitCode(), 0);
+        const QJsonObject b = QJsonDocument::fromJson(out.split('\n').first()).object();
+        QCOMPARE(b.value(QStringLiteral("mode")).toString(), QStringLiteral("binary"));
+        QVERIFY(b.value(QStringLiteral("valid")).toBool());
+        QCOMPARE(b.value(QStringLiteral("type")).toString(), QStringLiteral("com.example.binary"));
+        QCOMPARE(b.value(QStringLiteral("subject")).toString(), QStringLiteral("order 7"));
+        QCOMPARE(b.value(QStringLiteral("extensions")).toObject().value(QStringLiteral("tenant")).toString(),
+            QStringLiteral("café"));
+        QCOMPARE(b.value(QStringLiteral("data")).toObject().value(QStringLiteral("n")).toInt(), 1);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestKafka)
+#include "tst_kafka.moc"
