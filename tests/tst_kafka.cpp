@@ -62,7 +62,8 @@ public:
     QUrl target(const QString &topic) const
     {
         const QStringList all = bootstraps();
-        return QUrl(QStringLiteral("kafka://%1/%2?bootstrap=%3").arg(all.first(), topic, all.mid(1).join(QLatin1Char(','))));
+        return QUrl(
+            QStringLiteral("kafka://%1/%2?bootstrap=%3").arg(all.first(), topic, all.mid(1).join(QLatin1Char(','))));
     }
     void createTopic(const char *topic, int partitions)
     {
@@ -109,7 +110,8 @@ public:
                     const char *name = nullptr;
                     const void *value = nullptr;
                     size_t size = 0;
-                    for (size_t i = 0; rd_kafka_header_get_all(h, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
+                    for (size_t i = 0;
+                         rd_kafka_header_get_all(h, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
                         r.headers.insert(name, QByteArray(static_cast<const char *>(value), qsizetype(size)));
                 }
                 out.append(r);
@@ -327,6 +329,91 @@ private Q_SLOTS:
             ids.insert(r.headers.value("ce_id"));
         QCOMPARE(ids.size(), n);
         QVERIFY2(records.size() - n <= 200, qPrintable(QStringLiteral("%1 duplicates").arg(records.size() - n)));
+    }
+
+    void kafkaReadByTheCloudEventsSdk_data()
+    {
+        QTest::addColumn<int>("mode");
+        QTest::newRow("binary") << int(ContentMode::Binary);
+        QTest::newRow("structured") << int(ContentMode::Structured);
+    }
+
+    // kafkajs (npm, not ours) consumes the topic, and the CloudEvents JavaScript SDK's Kafka binding reads each
+    // event from the record: every attribute, extension, the data (JSON, text, bytes), and the ordering key as
+    // the record key, which the binding reads as the partitionkey extension.
+    void kafkaReadByTheCloudEventsSdk()
+    {
+        QFETCH(int, mode);
+        QProcess node;
+        node.start(QStringLiteral("node"), {QStringLiteral("--version")});
+        if (!node.waitForFinished(10000) || node.exitCode() != 0)
+            QSKIP("node is not installed (packaging/install-deps.sh installs it)");
+        QVERIFY2(QFile::exists(QStringLiteral(CONFORMANCE_DIR "/node_modules/kafkajs/package.json")),
+            "the conformance_npm fixture did not install the npm packages");
+        m_cluster->createTopic("sdk", 2);
+        SendEventOptions json;
+        json.subject = QStringLiteral("orders/42 \u00e9");
+        json.orderingKey = QStringLiteral("customer-42");
+        json.extensions = QJsonObject{{QStringLiteral("traceparent"), QStringLiteral("00-0af7-b7ad-01")},
+            {QStringLiteral("tenant"), QStringLiteral("acme")}};
+        const QByteArray jsonData =
+            QStringLiteral("{\"order\":42,\"note\":\"\u00fcn\u00efcode \\\"quoted\\\"\"}").toUtf8();
+        const QString jsonId = enqueue(QStringLiteral("com.example.order.created"), jsonData, json);
+        const QString textId = enqueue(QStringLiteral("com.example.note"), "plain text, with \"quotes\"",
+            withContentType(QStringLiteral("text/plain")));
+        const QString bytesId = enqueue(QStringLiteral("com.example.blob"), QByteArray("\x00\x01\xfe\xff", 4),
+            withContentType(QStringLiteral("application/octet-stream")));
+        Relayer relayer(m_spec, config(QStringLiteral("sdk"), ContentMode(mode)));
+        QVERIFY(!relayer.start());
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 3, 20000);
+        relayer.stop();
+
+        QProcess sdk;
+        sdk.start(QStringLiteral("node"),
+            {QStringLiteral(CONFORMANCE_DIR "/conformance.js"), QStringLiteral("kafka-receive"),
+                m_cluster->bootstraps().join(QLatin1Char(',')), QStringLiteral("sdk")});
+        QVERIFY(sdk.waitForStarted(10000));
+        QHash<QString, QJsonObject> read;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                while (sdk.canReadLine()) {
+                    const QByteArray raw = sdk.readLine();
+                    if (raw.trimmed() == "subscribed")
+                        continue;
+                    const QJsonObject line = QJsonDocument::fromJson(raw).object();
+                    const QJsonObject event = line.value(QStringLiteral("event")).toObject();
+                    read.insert(event.value(QStringLiteral("id")).toString(), line);
+                    if (!line.value(QStringLiteral("ok")).toBool())
+                        qWarning() << "the SDK:" << line;
+                }
+                return read.size() >= 3;
+            }(),
+            40000);
+        sdk.kill();
+        sdk.waitForFinished(5000);
+        const bool structured = ContentMode(mode) == ContentMode::Structured;
+        for (const QJsonObject &line : std::as_const(read)) {
+            QVERIFY2(line.value(QStringLiteral("ok")).toBool(), QJsonDocument(line).toJson().constData());
+            QCOMPARE(line.value(QStringLiteral("mode")).toString(),
+                structured ? QStringLiteral("structured") : QStringLiteral("binary"));
+        }
+        QCOMPARE(read.value(jsonId).value(QStringLiteral("key")).toString(), QStringLiteral("customer-42"));
+        const QJsonObject j = read.value(jsonId).value(QStringLiteral("event")).toObject();
+        QCOMPARE(j.value(QStringLiteral("specversion")).toString(), QStringLiteral("1.0"));
+        QCOMPARE(j.value(QStringLiteral("type")).toString(), QStringLiteral("com.example.order.created"));
+        QCOMPARE(j.value(QStringLiteral("source")).toString(), QStringLiteral("/shop"));
+        QCOMPARE(j.value(QStringLiteral("subject")).toString(), QStringLiteral("orders/42 \u00e9"));
+        QCOMPARE(j.value(QStringLiteral("traceparent")).toString(), QStringLiteral("00-0af7-b7ad-01"));
+        QCOMPARE(j.value(QStringLiteral("tenant")).toString(), QStringLiteral("acme"));
+        QCOMPARE(j.value(QStringLiteral("partitionkey")).toString(), QStringLiteral("customer-42"));
+        QCOMPARE(j.value(QStringLiteral("datacontenttype")).toString(), QStringLiteral("application/json"));
+        QVERIFY(!j.value(QStringLiteral("time")).toString().isEmpty());
+        QCOMPARE(j.value(QStringLiteral("data")).toObject(), QJsonDocument::fromJson(jsonData).object());
+        const QJsonObject t = read.value(textId).value(QStringLiteral("event")).toObject();
+        QCOMPARE(t.value(QStringLiteral("data")).toString(), QStringLiteral("plain text, with \"quotes\""));
+        const QJsonObject b = read.value(bytesId).value(QStringLiteral("event")).toObject();
+        QCOMPARE(b.value(QStringLiteral("data")).toObject().value(QStringLiteral("base64")).toString(),
+            QStringLiteral("AAH+/w=="));
     }
 
     // What a Kafka target cannot be, said in one line before anything is taken.

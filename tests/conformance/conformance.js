@@ -11,6 +11,10 @@
 //                                    subscribes to TOPIC at the MQTT broker URL with the npm mqtt client
 //                                    (MQTT 5, QoS 1); prints "subscribed", then one JSON line per message with
 //                                    the event the SDK's MQTT binding reads from it (or its error)
+//   node conformance.js kafka-receive BROKERS TOPIC
+//                                    consumes TOPIC from its start with kafkajs (a group of its own); prints
+//                                    "subscribed", then one JSON line per record: partition, key, headers and
+//                                    the event the SDK's Kafka binding reads from it (or its error)
 //   node conformance.js nats-receive URL STREAM
 //                                    reads the JetStream stream STREAM from its start with the npm nats client
 //                                    (an ordered consumer); prints "subscribed", then one JSON line per message:
@@ -20,7 +24,7 @@
 'use strict';
 const crypto = require('crypto');
 const http = require('http');
-const { CloudEvent, HTTP, MQTT, MQTTMessageFactory } = require('cloudevents');
+const { CloudEvent, HTTP, Kafka, MQTT, MQTTMessageFactory } = require('cloudevents');
 const { Webhook } = require('standardwebhooks');
 
 function describe(event) {
@@ -182,9 +186,37 @@ async function natsReceive(url, stream) {
   }
 }
 
+async function kafkaReceive(brokers, topic) {
+  const { Kafka: KafkaJS, logLevel } = require('kafkajs');
+  const kafka = new KafkaJS({ clientId: 'conformance', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `conformance-${process.pid}-${Date.now()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  process.stdout.write('subscribed\n');
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      const headers = {};
+      for (const [k, v] of Object.entries(message.headers || {})) headers[k] = Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+      const contentType = headers['content-type'] || '';
+      const textual = /json|^text\//.test(contentType);
+      const key = message.key ? message.key.toString('utf8') : null;
+      const line = { partition, key, headers };
+      try {
+        const e = Kafka.toEvent({ headers, key, value: textual ? message.value.toString('utf8') : message.value });
+        e.validate();
+        Object.assign(line, { ok: true, mode: /^application\/cloudevents/.test(contentType) ? 'structured' : 'binary', event: describe(e) });
+      } catch (err) {
+        Object.assign(line, { ok: false, error: String(err && err.message || err) });
+      }
+      process.stdout.write(JSON.stringify(line) + '\n');
+    },
+  });
+}
+
 const [command, arg, arg2] = process.argv.slice(2);
 if (command === 'receive') receive(arg);
 else if (command === 'mqtt-receive') mqttReceive(arg, arg2);
+else if (command === 'kafka-receive') kafkaReceive(arg, arg2).catch((e) => { console.error(String(e)); process.exit(1); });
 else if (command === 'nats-receive') natsReceive(arg, arg2).catch((e) => { console.error(String(e)); process.exit(1); });
 else if (command === 'emit') emit(arg).catch((e) => { console.error(String(e)); process.exit(1); });
-else { console.error('usage: conformance.js receive | emit URL | mqtt-receive URL TOPIC | nats-receive URL STREAM'); process.exit(2); }
+else { console.error('usage: conformance.js receive | emit URL | mqtt-receive URL TOPIC | nats-receive URL STREAM | kafka-receive BROKERS TOPIC'); process.exit(2); }
