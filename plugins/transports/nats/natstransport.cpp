@@ -268,6 +268,7 @@ private:
     {
         qint64 sequence = 0;
         Handler handler;
+        QElapsedTimer since;
     };
     struct Waiting
     {
@@ -325,7 +326,9 @@ private:
             {
                 // Before publishing: the PubAck may come before js_PublishMsgAsync returns.
                 QMutexLocker lock(&m_mutex);
-                m_inFlight.insert(msg, Pending{m.sequence, handler});
+                Pending p{m.sequence, handler, {}};
+                p.since.start();
+                m_inFlight.insert(msg, p);
             }
             natsMsg *published = msg;
             s = js_PublishMsgAsync(m_js, &published, &pubOpts);
@@ -453,6 +456,23 @@ private:
 
     void expire()
     {
+        // cnats reports a PubAck that does not come within MaxWait; should it not (a message it buffered across
+        // a reconnection), the event is tried again a little later all the same: nothing stays in flight.
+        QList<Pending> late;
+        {
+            QMutexLocker lock(&m_mutex);
+            for (auto it = m_inFlight.begin(); it != m_inFlight.end();) {
+                if (it->since.elapsed() >= m_timeoutMs + 2000) {
+                    late.append(*it);
+                    it = m_inFlight.erase(it);
+                } else {
+                    ++it;
+                }
+            }
+        }
+        for (const Pending &p : late)
+            deliver(p.handler, BrokerAck{p.sequence, BrokerAck::Kind::Retry,
+                QStringLiteral("no PubAck from NATS server %1 within %2 ms").arg(m_where).arg(m_timeoutMs), false});
         // Not connected within the timeout: the server is unavailable (the relayer holds its events).
         while (!m_waiting.isEmpty() && m_waiting.first().since.elapsed() >= m_timeoutMs) {
             const Waiting w = m_waiting.takeFirst();
