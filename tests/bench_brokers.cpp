@@ -4,12 +4,14 @@
 // benchmark starts on a free loopback port. A program beside the tests, not a test. One JSON object per event
 // size on stdout, a table on stderr.
 //
-//   outbox-bench-brokers [--events 20000] [--runs 3] [--transport mqtt|nats|all]
+//   outbox-bench-brokers [--events 20000] [--runs 3] [--transport mqtt|nats|kafka|all]
 //
 // Events of 100 B and 8 KiB, in binary mode, from a SQLite outbox.
 // MQTT: mosquitto (no persistence), libmosquitto, QoS 1 (the attributes as MQTT user properties).
 // NATS: nats-server with JetStream, a file stream, cnats' asynchronous JetStream publish with Nats-Msg-Id (the
 // attributes as ce- headers), every PubAck awaited.
+// Kafka: librdkafka's mock cluster in this process (3 brokers; Debian has no Kafka broker), librdkafka's
+// producer with acks=all and idempotence (the attributes as ce_ headers), every delivery report awaited.
 
 #include "benchdrain.h"
 #include "brokerservers.h"
@@ -34,6 +36,10 @@
 #endif
 #ifdef OUTBOX_HAVE_NATS
 #include <nats/nats.h>
+#endif
+#ifdef OUTBOX_HAVE_KAFKA
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
 #endif
 
 #include <algorithm>
@@ -150,39 +156,100 @@ double bareNatsRate(quint16 port, int count, int bytes, int run)
 }
 #endif
 
-// The relayer: a SQLite outbox of N pending events, drained to the broker through its plug-in.
+#ifdef OUTBOX_HAVE_KAFKA
+// The bare loop: N records with the headers a binary-mode event carries, produced with the relayer's settings
+// (acks=all, idempotence, linger 2 ms), timed until the last delivery report.
+double bareKafkaRate(const QByteArray &bootstraps, int count, int bytes)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char why[256];
+    for (const auto &[k, v] :
+        {std::pair<const char *, const char *>{"acks", "all"}, {"enable.idempotence", "true"}, {"linger.ms", "2"}})
+        rd_kafka_conf_set(conf, k, v, why, sizeof why);
+    rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps.constData(), why, sizeof why);
+    static std::atomic<int> delivered;
+    delivered = 0;
+    rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t *, const rd_kafka_message_t *m, void *) {
+        if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+            ++delivered;
+        else
+            die(QStringLiteral("bare delivery failed: %1").arg(QString::fromUtf8(rd_kafka_err2str(m->err))));
+    });
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
+    const QByteArray body = payload(bytes);
+    // Connected, the topic's metadata and the producer id in hand before the clock starts.
+    rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("bare"), RD_KAFKA_V_VALUE(const_cast<char *>("{}"), size_t(2)),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    while (delivered < 1)
+        rd_kafka_poll(rk, 10);
+    delivered = 0;
+    QElapsedTimer clock;
+    clock.start();
+    for (int i = 0; i < count; ++i) {
+        const QByteArray id = QByteArray::number(i);
+        rd_kafka_headers_t *h = rd_kafka_headers_new(6);
+        rd_kafka_header_add(h, "ce_specversion", -1, "1.0", -1);
+        rd_kafka_header_add(h, "ce_id", -1, id.constData(), id.size());
+        rd_kafka_header_add(h, "ce_source", -1, "/bench", -1);
+        rd_kafka_header_add(h, "ce_type", -1, "com.example.order.created", -1);
+        rd_kafka_header_add(h, "ce_time", -1, "2026-12-06T07:00:00.000Z", -1);
+        rd_kafka_header_add(h, "content-type", -1, "application/json", -1);
+        while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC("bare"), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                   RD_KAFKA_V_VALUE(const_cast<char *>(body.constData()), size_t(body.size())), RD_KAFKA_V_HEADERS(h),
+                   RD_KAFKA_V_END)
+            == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            rd_kafka_poll(rk, 10);
+        rd_kafka_poll(rk, 0);
+    }
+    while (delivered < count)
+        rd_kafka_poll(rk, 10);
+    const double seconds = clock.nsecsElapsed() / 1e9;
+    rd_kafka_destroy(rk);
+    return count / seconds;
+}
+#endif
+
+// The relayer: a SQLite outbox of N pending events, drained to the broker through its plug-in. Like the bare
+// loops, timed once connected: the relayer first drains one event (connecting, the broker's metadata), then
+// the N events are committed and drained again.
 double relayerRate(const QString &dir, const QUrl &target, int count, int bytes, int run)
 {
     const ConnectionSpec spec =
         ConnectionSpec::sqlite(dir + QStringLiteral("/outbox-%1-%2-%3.db").arg(target.scheme()).arg(bytes).arg(run));
-    {
-        auto storage = Storage::open(spec);
-        if (!storage.isOk())
-            die(storage.error().message());
+    auto storage = Storage::open(spec);
+    if (!storage.isOk())
+        die(storage.error().message());
+    const QByteArray body = payload(bytes);
+    const auto fill = [&](int n) {
         QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("fill"));
         db.setDatabaseName(spec.database);
         if (!db.open() || !db.transaction())
             die(QStringLiteral("cannot fill the outbox"));
-        const QByteArray body = payload(bytes);
-        for (int i = 0; i < count; ++i) {
+        for (int i = 0; i < n; ++i) {
             if (!sendEventTransactional(db, QStringLiteral("com.example.order.created"), QStringLiteral("/bench"), body)
                      .isOk())
                 die(QStringLiteral("enqueue failed"));
         }
         db.commit();
         db.close();
-    }
-    QSqlDatabase::removeDatabase(QStringLiteral("fill"));
+        db = QSqlDatabase();
+        QSqlDatabase::removeDatabase(QStringLiteral("fill"));
+    };
     RelayerConfig config;
     config.targetUrl = target;
+    if (qEnvironmentVariableIsSet("BENCH_BATCH"))
+        config.batchSize = qEnvironmentVariableIntValue("BENCH_BATCH");
+    Relayer relayer(spec, config);
+    fill(1);
     RelayOnceResult result;
-    const double seconds = timedDrain(spec, config, &result);
+    timedDrain(relayer, &result);
+    fill(count);
+    const double seconds = timedDrain(relayer, &result);
     if (result.error)
         die(result.error.message());
-    auto storage = Storage::open(spec);
-    const qint64 sent = storage.isOk() ? (*storage)->stats()->sent : -1;
-    if (sent != count)
-        die(QStringLiteral("the relayer sent %1 of %2 events").arg(sent).arg(count));
+    const qint64 sent = (*storage)->stats()->sent;
+    if (sent != count + 1)
+        die(QStringLiteral("the relayer sent %1 of %2 events").arg(sent).arg(count + 1));
     return count / seconds;
 }
 
@@ -207,7 +274,7 @@ int main(int argc, char *argv[])
     parser.addHelpOption();
     parser.addOption({"events", "Events per run.", "n", "20000"});
     parser.addOption({"runs", "Runs per figure (the median is reported).", "n", "3"});
-    parser.addOption({"transport", "mqtt, nats or all.", "name", "all"});
+    parser.addOption({"transport", "mqtt, nats, kafka or all.", "name", "all"});
     parser.process(app);
     const int count = parser.value("events").toInt();
     const int runs = qMax(1, parser.value("runs").toInt());
@@ -275,6 +342,29 @@ int main(int argc, char *argv[])
             jsCtx_Destroy(js);
             natsConnection_Destroy(nc);
         }
+    }
+#endif
+#ifdef OUTBOX_HAVE_KAFKA
+    if (wanted("kafka")) {
+        char why[256];
+        rd_kafka_t *host = rd_kafka_new(RD_KAFKA_PRODUCER, rd_kafka_conf_new(), why, sizeof why);
+        rd_kafka_mock_cluster_t *cluster = rd_kafka_mock_cluster_new(host, 3);
+        rd_kafka_mock_topic_create(cluster, "bare", 3, 3);
+        rd_kafka_mock_topic_create(cluster, "relayed", 3, 3);
+        const QByteArray bootstraps = rd_kafka_mock_cluster_bootstraps(cluster);
+        const QStringList all = QString::fromUtf8(bootstraps).split(QLatin1Char(','));
+        const QUrl target(
+            QStringLiteral("kafka://%1/relayed?bootstrap=%2").arg(all.first(), all.mid(1).join(QLatin1Char(','))));
+        for (int bytes : {100, 8192}) {
+            QList<double> bare, relayed;
+            for (int run = 0; run < runs; ++run) {
+                bare << bareKafkaRate(bootstraps, count, bytes);
+                relayed << relayerRate(dir.path(), target, count, bytes, run);
+            }
+            report("kafka", "librdkafka", bytes, count, runs, bare, relayed);
+        }
+        rd_kafka_mock_cluster_destroy(cluster);
+        rd_kafka_destroy(host);
     }
 #endif
     return 0;

@@ -13,10 +13,8 @@
 
 // Drains the outbox with a running relayer (Relayer::drainAsync) and returns the seconds it took; `result`
 // gets what the drain said (its error, if any).
-inline double timedDrain(
-    const outbox::ConnectionSpec &spec, const outbox::RelayerConfig &config, outbox::RelayOnceResult *result)
+inline double timedDrain(outbox::Relayer &relayer, outbox::RelayOnceResult *result)
 {
-    outbox::Relayer relayer(spec, config);
     QEventLoop loop;
     QElapsedTimer clock;
     clock.start();
@@ -26,6 +24,13 @@ inline double timedDrain(
     });
     loop.exec();
     return clock.nsecsElapsed() / 1e9;
+}
+
+inline double timedDrain(
+    const outbox::ConnectionSpec &spec, const outbox::RelayerConfig &config, outbox::RelayOnceResult *result)
+{
+    outbox::Relayer relayer(spec, config);
+    return timedDrain(relayer, result);
 }
 
 // The median of the runs' figures (0 for none).

@@ -263,11 +263,12 @@ QList<qint64> RelayWorker::sequencesInHand() const
 }
 
 // While relaying continuously, the next batch is claimed when the sender is about to run out of requests
-// to start, so the connections never sit idle between batches. Two batches at most are in hand.
+// to start, so the connections never sit idle between batches. The transport says how many batches may be in
+// hand (two for HTTP).
 void RelayWorker::onSenderLow()
 {
-    if (m_looping && !m_stopping && !m_outage && !m_breaker.open && m_lastClaimWasFull && m_active.size() == 1
-        && m_waiting.isEmpty())
+    if (m_looping && !m_stopping && !m_outage && !m_breaker.open && m_lastClaimWasFull && !m_active.isEmpty()
+        && m_active.size() < m_transport->batchesInHand() && m_waiting.isEmpty())
         startBatch();
 }
 

@@ -55,6 +55,10 @@ public:
     virtual bool isLow() const = 0;
     // Gives back every event whose delivery has not started yet (as released outcomes).
     virtual void cancelQueued() = 0;
+    // How many claimed batches the relayer may have in hand at once: two for HTTP (one being sent, the next
+    // claimed before the connections run dry); more for a transport whose broker takes a window of messages
+    // and acknowledges them later, where two batches would leave it waiting on round trips.
+    virtual int batchesInHand() const { return 2; }
 };
 
 } // namespace outbox

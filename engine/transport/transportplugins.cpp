@@ -122,9 +122,14 @@ struct SendCall
 class PluginTransport final : public Transport
 {
 public:
-    PluginTransport(std::unique_ptr<BrokerPublisher> publisher, ContentMode mode, int concurrency, QObject *parent)
-        : Transport(parent), m_publisher(std::move(publisher)), m_mode(mode), m_mark(concurrency)
+    // A broker takes a window of messages and acknowledges them as it stores them: up to kBatches batches are
+    // handed over before their acknowledgements are in, and the next is claimed while fewer than all but two
+    // batches' worth wait (so the window never drains while the database claims).
+    static constexpr int kBatches = 8;
+    PluginTransport(std::unique_ptr<BrokerPublisher> publisher, ContentMode mode, int batchSize, QObject *parent)
+        : Transport(parent), m_publisher(std::move(publisher)), m_mode(mode), m_mark((kBatches - 2) * batchSize)
     { }
+    int batchesInHand() const override { return kBatches; }
 
     void send(const QList<OutboxEvent> &events, const ResultHandler &handler, qint64) override
     {
@@ -155,8 +160,7 @@ public:
     void setLowWaterHandler(const std::function<void()> &handler, int queued) override
     {
         m_low = handler;
-        if (queued > 0)
-            m_mark = queued;
+        m_mark = qMax(m_mark, queued);
     }
     bool isLow() const override { return m_publisher->inFlight() < m_mark; }
     void cancelQueued() override { } // nothing waits here: the broker's client has every message
@@ -281,7 +285,7 @@ Transport *createPluginTransport(const RelayerConfig &config, QObject *parent, Q
     std::unique_ptr<BrokerPublisher> publisher(plugin->create(config.targetUrl, optionsOf(config), error));
     if (!publisher)
         return nullptr;
-    return new PluginTransport(std::move(publisher), config.contentMode, config.concurrency, parent);
+    return new PluginTransport(std::move(publisher), config.contentMode, qMax(1, config.batchSize), parent);
 }
 
 } // namespace detail
