@@ -258,7 +258,7 @@ public:
         }
         if (!refused.isEmpty())
             QMetaObject::invokeMethod(this, [shared, refused] { (*shared)(refused); }, Qt::QueuedConnection);
-        rd_kafka_poll(m_rk, 0);
+        // No rd_kafka_poll() here: the reports it served would wait for the next pass of serve().
     }
 
     int inFlight() const override { return int(m_inFlight.size()); }
