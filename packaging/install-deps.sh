@@ -14,7 +14,7 @@ packages=(
   clang libclang-rt-14-dev
   openssl
   nginx-light iproute2 procps util-linux
-  libmosquitto-dev mosquitto mosquitto-clients libnats-dev nats-server librdkafka-dev
+  libmosquitto-dev mosquitto mosquitto-clients libnats-dev nats-server librdkafka-dev librabbitmq-dev rabbitmq-server
 )
 
 missing=()

@@ -131,3 +131,78 @@ private:
     int m_maxPayload;
     QProcess m_process;
 };
+
+// A RabbitMQ node of its own: AMQP on 127.0.0.1:port, its Erlang distribution and epmd on ports of their own,
+// its database and logs in `dir` (kept across a restart), user guest allowed from loopback. Takes some seconds
+// to start.
+class RabbitMq
+{
+public:
+    RabbitMq(const QString &dir, quint16 port)
+        : m_dir(dir), m_port(port), m_distPort(freePort()), m_epmdPort(freePort())
+    { }
+    ~RabbitMq() { stop(); }
+
+    bool start()
+    {
+        QFile conf(m_dir + QStringLiteral("/rabbitmq.conf"));
+        QFile plugins(m_dir + QStringLiteral("/enabled_plugins"));
+        if (!conf.open(QIODevice::WriteOnly) || !plugins.open(QIODevice::WriteOnly))
+            return false;
+        conf.write("loopback_users = none\n");
+        plugins.write("[].\n");
+        conf.close();
+        plugins.close();
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("HOME"), m_dir);
+        env.insert(QStringLiteral("RABBITMQ_NODENAME"), QStringLiteral("outbox%1@localhost").arg(m_port));
+        env.insert(QStringLiteral("RABBITMQ_NODE_IP_ADDRESS"), QStringLiteral("127.0.0.1"));
+        env.insert(QStringLiteral("RABBITMQ_NODE_PORT"), QString::number(m_port));
+        env.insert(QStringLiteral("RABBITMQ_DIST_PORT"), QString::number(m_distPort));
+        env.insert(QStringLiteral("ERL_EPMD_PORT"), QString::number(m_epmdPort));
+        env.insert(QStringLiteral("RABBITMQ_MNESIA_BASE"), m_dir + QStringLiteral("/mnesia"));
+        env.insert(QStringLiteral("RABBITMQ_LOG_BASE"), m_dir + QStringLiteral("/log"));
+        env.insert(QStringLiteral("RABBITMQ_ENABLED_PLUGINS_FILE"), plugins.fileName());
+        env.insert(QStringLiteral("RABBITMQ_CONFIG_FILE"), m_dir + QStringLiteral("/rabbitmq"));
+        env.insert(QStringLiteral("RABBITMQ_PID_FILE"), m_dir + QStringLiteral("/pid"));
+        m_env = env;
+        m_process.setProcessEnvironment(env);
+        m_process.setProgram(QStringLiteral("/usr/lib/rabbitmq/bin/rabbitmq-server"));
+        m_process.setProcessChannelMode(QProcess::MergedChannels);
+        m_process.start();
+        if (!m_process.waitForStarted(5000))
+            return false;
+        for (int i = 0; i < 600; ++i) { // up to a minute
+            QTcpSocket probe;
+            probe.connectToHost(QHostAddress::LocalHost, m_port);
+            if (probe.waitForConnected(100))
+                return true;
+            if (m_process.state() == QProcess::NotRunning)
+                return false;
+            QThread::msleep(100);
+        }
+        return false;
+    }
+    void stop()
+    {
+        if (m_process.state() == QProcess::NotRunning)
+            return;
+        m_process.terminate(); // SIGTERM: the node stops cleanly, its durable queues kept
+        if (!m_process.waitForFinished(30000))
+            m_process.kill();
+        m_process.waitForFinished(5000);
+        // epmd, started by the node on its own port, outlives it: ended here.
+        QProcess epmd;
+        epmd.setProcessEnvironment(m_env);
+        epmd.start(
+            QStringLiteral("epmd"), {QStringLiteral("-port"), QString::number(m_epmdPort), QStringLiteral("-kill")});
+        epmd.waitForFinished(5000);
+    }
+    QString log() { return QString::fromUtf8(m_process.readAll()); }
+
+private:
+    QString m_dir;
+    quint16 m_port, m_distPort, m_epmdPort;
+    QProcessEnvironment m_env;
+    QProcess m_process;
+};

@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: MIT
+// The AMQP 0-9-1 (RabbitMQ) transport plug-in: CloudEvents published through rabbitmq-c on a channel in
+// confirm mode, persistent and `mandatory`, each event `sent` once the broker's publisher confirm (basic.ack)
+// covers it; a message the broker returns as unroutable, or nacks, is a failure with the broker's reason.
+// Binary mode carries each attribute as a `cloudEvents_<name>` header (the AMQP binding's application
+// properties, as 0-9-1 headers of the same names) and datacontenttype as the content_type property; structured
+// mode sends the whole event as JSON with content_type application/cloudevents+json. message_id is the event's
+// id in both.
+// Target: amqp://[user@]host[:5672]/[VHOST]?exchange=X&routing-key=K[&password-file=F], amqps:// for TLS (5671).
+// No exchange: the default one, where the routing key names a queue. Without a user: guest (RabbitMQ's
+// default, loopback only); a password only from the file (guest's is guest).
+//
+// rabbitmq-c is not thread-safe and has no thread of its own: everything runs on the relayer's thread, the
+// socket watched by a QSocketNotifier for the broker's confirms.
+
+#include "transportplugin.h"
+
+#include <QElapsedTimer>
+#include <QFile>
+#include <QHash>
+#include <QObject>
+#include <QSocketNotifier>
+#include <QTimer>
+#include <QUrlQuery>
+
+#include <amqp.h>
+#include <amqp_ssl_socket.h>
+#include <amqp_tcp_socket.h>
+
+#include <map>
+#include <memory>
+
+namespace outbox {
+namespace {
+
+bool isTls(const QUrl &url)
+{
+    return url.scheme().compare(QLatin1String("amqps"), Qt::CaseInsensitive) == 0;
+}
+
+QString vhostOf(const QUrl &url)
+{
+    const QString path = url.path(QUrl::FullyDecoded);
+    return path.size() > 1 ? path.mid(1) : QStringLiteral("/");
+}
+
+amqp_bytes_t bytes(const QByteArray &b)
+{
+    return amqp_bytes_t{size_t(b.size()), const_cast<char *>(b.constData())};
+}
+
+QString replyText(const amqp_rpc_reply_t &r)
+{
+    switch (r.reply_type) {
+    case AMQP_RESPONSE_NORMAL:
+        return {};
+    case AMQP_RESPONSE_NONE:
+        return QStringLiteral("no answer");
+    case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+        return QString::fromUtf8(amqp_error_string2(r.library_error));
+    case AMQP_RESPONSE_SERVER_EXCEPTION:
+        if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD || r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+            const auto *m = static_cast<amqp_connection_close_t *>(r.reply.decoded);
+            return QStringLiteral("%1 %2").arg(m->reply_code).arg(QString::fromUtf8(static_cast<const char *>(m->reply_text.bytes), int(m->reply_text.len)));
+        }
+        return QStringLiteral("server error (method %1)").arg(r.reply.id);
+    }
+    return QStringLiteral("unknown error");
+}
+
+// Publishes on channel 1 in confirm mode; reconnects every 2 s while the broker is away.
+class AmqpPublisher final : public QObject, public BrokerPublisher
+{
+public:
+    AmqpPublisher(const QUrl &target, const BrokerOptions &options) : m_url(target), m_options(options)
+    {
+        const QUrlQuery query(target);
+        m_exchange = query.queryItemValue(QStringLiteral("exchange"), QUrl::FullyDecoded).toUtf8();
+        m_routingKey = query.queryItemValue(QStringLiteral("routing-key"), QUrl::FullyDecoded).toUtf8();
+        m_where = QStringLiteral("%1:%2").arg(target.host()).arg(target.port(isTls(target) ? 5671 : 5672));
+        m_timer.setInterval(200);
+        QObject::connect(&m_timer, &QTimer::timeout, this, [this] { tick(); });
+        m_timer.start();
+    }
+    ~AmqpPublisher() override { disconnect(QString(), false); }
+
+    // Reads the password file (if any) now, so a missing one is said at once; connects (a broker that is not
+    // there yet is no error: it is tried every 2 s).
+    bool open(QString *error)
+    {
+        const QString file = QUrlQuery(m_url).queryItemValue(QStringLiteral("password-file"), QUrl::FullyDecoded);
+        m_user = m_url.userName().isEmpty() ? QByteArray("guest") : m_url.userName().toUtf8();
+        m_password = m_url.userName().isEmpty() ? QByteArray("guest") : QByteArray();
+        if (!file.isEmpty()) {
+            QFile f(file);
+            if (!f.open(QIODevice::ReadOnly)) {
+                *error = QStringLiteral("cannot read the AMQP password file %1: %2").arg(file, f.errorString());
+                return false;
+            }
+            m_password = f.readAll().trimmed();
+        }
+        connectNow();
+        return true;
+    }
+
+    void publish(const QList<BrokerMessage> &messages, const AckHandler &handler) override
+    {
+        const auto shared = std::make_shared<const AckHandler>(handler);
+        for (const BrokerMessage &m : messages) {
+            Waiting w{m, shared, {}};
+            w.since.start();
+            m_waiting.append(w);
+        }
+        if (m_conn)
+            publishWaiting();
+    }
+
+    int inFlight() const override { return int(m_inFlight.size() + m_waiting.size()); }
+
+private:
+    using Handler = std::shared_ptr<const AckHandler>;
+    struct Pending
+    {
+        qint64 sequence = 0;
+        QString id;
+        Handler handler;
+        QElapsedTimer since;
+        QString returned; // why the broker returned it (unroutable), before its confirm
+    };
+    struct Waiting
+    {
+        BrokerMessage message;
+        Handler handler;
+        QElapsedTimer since;
+    };
+
+    void connectNow()
+    {
+        m_conn = amqp_new_connection();
+        amqp_socket_t *socket = nullptr;
+        if (isTls(m_url)) {
+            socket = amqp_ssl_socket_new(m_conn);
+            if (socket && !m_options.caFile.isEmpty())
+                amqp_ssl_socket_set_cacert(socket, m_options.caFile.toLocal8Bit().constData());
+            if (socket && !m_options.clientCertificateFile.isEmpty())
+                amqp_ssl_socket_set_key(socket, m_options.clientCertificateFile.toLocal8Bit().constData(),
+                    m_options.clientKeyFile.toLocal8Bit().constData());
+        } else {
+            socket = amqp_tcp_socket_new(m_conn);
+        }
+        timeval timeout{2, 0};
+        const QByteArray host = m_url.host().toUtf8();
+        int status = socket ? amqp_socket_open_noblock(socket, host.constData(), m_url.port(isTls(m_url) ? 5671 : 5672), &timeout)
+                            : AMQP_STATUS_NO_MEMORY;
+        if (status != AMQP_STATUS_OK) {
+            disconnect(QStringLiteral("cannot connect: %1").arg(QString::fromUtf8(amqp_error_string2(status))), true);
+            return;
+        }
+        const QByteArray vhost = vhostOf(m_url).toUtf8();
+        amqp_rpc_reply_t r = amqp_login(m_conn, vhost.constData(), 0, 131072, 0, AMQP_SASL_METHOD_PLAIN,
+            m_user.constData(), m_password.constData());
+        if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+            amqp_channel_open(m_conn, 1);
+            r = amqp_get_rpc_reply(m_conn);
+        }
+        if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+            amqp_confirm_select(m_conn, 1);
+            r = amqp_get_rpc_reply(m_conn);
+        }
+        if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+            disconnect(QStringLiteral("refused: %1").arg(replyText(r)), true);
+            return;
+        }
+        m_nextTag = 1;
+        m_notifier = std::make_unique<QSocketNotifier>(amqp_get_sockfd(m_conn), QSocketNotifier::Read);
+        QObject::connect(m_notifier.get(), &QSocketNotifier::activated, this, [this] { readFrames(); });
+        m_lastError.clear();
+        publishWaiting();
+    }
+
+    // Drops the connection; what was in flight is tried again (the broker may or may not have it: at least
+    // once), `unavailable`: the broker is down for the relayer's breaker.
+    void disconnect(const QString &why, bool retryLater)
+    {
+        m_notifier.reset();
+        if (m_conn) {
+            if (why.isEmpty()) {
+                amqp_channel_close(m_conn, 1, AMQP_REPLY_SUCCESS);
+                amqp_connection_close(m_conn, AMQP_REPLY_SUCCESS);
+            }
+            amqp_destroy_connection(m_conn);
+            m_conn = nullptr;
+        }
+        if (why.isEmpty())
+            return;
+        m_lastError = why;
+        const std::map<uint64_t, Pending> all = std::exchange(m_inFlight, {});
+        for (const auto &[tag, p] : all)
+            deliver(p.handler, BrokerAck{p.sequence, BrokerAck::Kind::Retry,
+                QStringLiteral("AMQP broker %1: %2 before the confirm").arg(m_where, why), true});
+        if (retryLater && !m_reconnectQueued) {
+            m_reconnectQueued = true;
+            QTimer::singleShot(2000, this, [this] {
+                m_reconnectQueued = false;
+                if (!m_conn)
+                    connectNow();
+            });
+        }
+    }
+
+    void publishWaiting()
+    {
+        while (m_conn && !m_waiting.isEmpty()) {
+            const Waiting w = m_waiting.takeFirst();
+            const BrokerMessage &m = w.message;
+            QList<QByteArray> keep; // the header names and values, alive until the call returns
+            QList<amqp_table_entry_t> entries;
+            if (!m.structured) {
+                for (const auto &[name, value] : m.attributes) {
+                    keep << "cloudEvents_" + name.toUtf8() << value.toUtf8();
+                    amqp_table_entry_t e;
+                    e.key = bytes(keep.at(keep.size() - 2));
+                    e.value.kind = AMQP_FIELD_KIND_UTF8;
+                    e.value.value.bytes = bytes(keep.last());
+                    entries.append(e);
+                }
+            }
+            const QByteArray contentType = m.contentType.toUtf8(), id = m.id.toUtf8();
+            amqp_basic_properties_t props{};
+            props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_HEADERS_FLAG;
+            props.delivery_mode = 2;
+            props.message_id = bytes(id);
+            props.headers.num_entries = int(entries.size());
+            props.headers.entries = entries.data();
+            if (!contentType.isEmpty()) {
+                props._flags |= AMQP_BASIC_CONTENT_TYPE_FLAG;
+                props.content_type = bytes(contentType);
+            }
+            const int status = amqp_basic_publish(
+                m_conn, 1, bytes(m_exchange), bytes(m_routingKey), 1, 0, &props, bytes(m.body));
+            if (status != AMQP_STATUS_OK) {
+                m_waiting.prepend(w);
+                disconnect(QStringLiteral("connection lost (%1)").arg(QString::fromUtf8(amqp_error_string2(status))), true);
+                return;
+            }
+            Pending p{m.sequence, m.id, w.handler, {}, {}};
+            p.since.start();
+            m_inFlight.emplace(m_nextTag++, p);
+        }
+    }
+
+    // The broker's frames: confirms (ack, nack), returns, and a closed channel or connection.
+    void readFrames()
+    {
+        while (m_conn) {
+            amqp_frame_t frame;
+            timeval zero{0, 0};
+            const int status = amqp_simple_wait_frame_noblock(m_conn, &frame, &zero);
+            if (status == AMQP_STATUS_TIMEOUT)
+                break;
+            if (status != AMQP_STATUS_OK) {
+                disconnect(QStringLiteral("connection lost (%1)").arg(QString::fromUtf8(amqp_error_string2(status))), true);
+                return;
+            }
+            if (frame.frame_type != AMQP_FRAME_METHOD)
+                continue;
+            switch (frame.payload.method.id) {
+            case AMQP_BASIC_ACK_METHOD: {
+                const auto *a = static_cast<amqp_basic_ack_t *>(frame.payload.method.decoded);
+                confirmed(a->delivery_tag, a->multiple, QString());
+                break;
+            }
+            case AMQP_BASIC_NACK_METHOD: {
+                const auto *n = static_cast<amqp_basic_nack_t *>(frame.payload.method.decoded);
+                confirmed(n->delivery_tag, n->multiple,
+                    QStringLiteral("AMQP broker %1 did not take the message (basic.nack: a queue full with "
+                                   "overflow reject-publish, or an internal error)")
+                        .arg(m_where));
+                break;
+            }
+            case AMQP_BASIC_RETURN_METHOD: {
+                const auto *r = static_cast<amqp_basic_return_t *>(frame.payload.method.decoded);
+                const QString why = QStringLiteral("AMQP broker %1 returned the message as unroutable: %2 %3 "
+                                                   "(exchange '%4', routing key '%5')")
+                                        .arg(m_where)
+                                        .arg(r->reply_code)
+                                        .arg(QString::fromUtf8(static_cast<const char *>(r->reply_text.bytes), int(r->reply_text.len)),
+                                            QString::fromUtf8(static_cast<const char *>(r->exchange.bytes), int(r->exchange.len)),
+                                            QString::fromUtf8(static_cast<const char *>(r->routing_key.bytes), int(r->routing_key.len)));
+                amqp_message_t message;
+                const amqp_rpc_reply_t read = amqp_read_message(m_conn, frame.channel, &message, 0);
+                if (read.reply_type == AMQP_RESPONSE_NORMAL) {
+                    const QString id = QString::fromUtf8(static_cast<const char *>(message.properties.message_id.bytes),
+                        int(message.properties.message_id.len));
+                    // The oldest in flight with that id (its confirm comes after the return).
+                    for (auto &[tag, p] : m_inFlight) {
+                        if (p.id == id && p.returned.isEmpty()) {
+                            p.returned = why;
+                            break;
+                        }
+                    }
+                    amqp_destroy_message(&message);
+                }
+                break;
+            }
+            case AMQP_CHANNEL_CLOSE_METHOD:
+            case AMQP_CONNECTION_CLOSE_METHOD: {
+                const auto *c = static_cast<amqp_channel_close_t *>(frame.payload.method.decoded);
+                const QString why = QStringLiteral("%1 %2").arg(c->reply_code).arg(
+                    QString::fromUtf8(static_cast<const char *>(c->reply_text.bytes), int(c->reply_text.len)));
+                // 404: the exchange does not exist; 403: not allowed. No retry makes these go through.
+                if (c->reply_code == 404 || c->reply_code == 403) {
+                    const std::map<uint64_t, Pending> all = std::exchange(m_inFlight, {});
+                    for (const auto &[tag, p] : all)
+                        deliver(p.handler, BrokerAck{p.sequence, BrokerAck::Kind::Failed,
+                            QStringLiteral("AMQP broker %1 refused the publish: %2").arg(m_where, why), false});
+                }
+                disconnect(QStringLiteral("closed by the broker: %1").arg(why), true);
+                return;
+            }
+            default:
+                break;
+            }
+        }
+        if (m_conn)
+            amqp_maybe_release_buffers(m_conn);
+    }
+
+    void confirmed(uint64_t tag, bool multiple, const QString &nack)
+    {
+        auto end = multiple ? m_inFlight.upper_bound(tag) : m_inFlight.find(tag);
+        auto begin = multiple ? m_inFlight.begin() : end;
+        if (!multiple) {
+            if (end == m_inFlight.end())
+                return;
+            ++end;
+        }
+        for (auto it = begin; it != end; ++it) {
+            const Pending &p = it->second;
+            if (!p.returned.isEmpty())
+                deliver(p.handler, BrokerAck{p.sequence, BrokerAck::Kind::Failed, p.returned, false});
+            else if (!nack.isEmpty())
+                deliver(p.handler, BrokerAck{p.sequence, BrokerAck::Kind::Retry, nack, true});
+            else
+                deliver(p.handler, BrokerAck{p.sequence, BrokerAck::Kind::Sent, {}, false});
+        }
+        m_inFlight.erase(begin, end);
+    }
+
+    void tick()
+    {
+        // Not connected within the timeout: the broker is unavailable (the relayer holds its events).
+        while (!m_conn && !m_waiting.isEmpty() && m_waiting.first().since.elapsed() >= m_options.timeoutMs) {
+            const Waiting w = m_waiting.takeFirst();
+            deliver(w.handler, BrokerAck{w.message.sequence, BrokerAck::Kind::Retry,
+                QStringLiteral("AMQP broker %1 unavailable: %2 (tried every 2 s)").arg(m_where, m_lastError), true});
+        }
+        // No confirm within the timeout: the connection is no good (confirms come in order).
+        if (!m_inFlight.empty() && m_inFlight.begin()->second.since.elapsed() >= m_options.timeoutMs)
+            disconnect(QStringLiteral("no confirm within %1 ms").arg(m_options.timeoutMs), true);
+    }
+
+    // Hands the outcomes over once per pass of the event loop, those of one publish() call together.
+    void deliver(const Handler &handler, const BrokerAck &ack)
+    {
+        m_out.append({handler, ack});
+        if (!std::exchange(m_flushQueued, true))
+            QMetaObject::invokeMethod(this, [this] { flush(); }, Qt::QueuedConnection);
+    }
+    void flush()
+    {
+        m_flushQueued = false;
+        const QList<std::pair<Handler, BrokerAck>> out = std::exchange(m_out, {});
+        QList<BrokerAck> group;
+        for (qsizetype i = 0; i < out.size(); ++i) {
+            group.append(out.at(i).second);
+            if (i + 1 == out.size() || out.at(i + 1).first != out.at(i).first) {
+                (*out.at(i).first)(group);
+                group.clear();
+            }
+        }
+    }
+
+    QUrl m_url;
+    BrokerOptions m_options;
+    QByteArray m_exchange, m_routingKey, m_user, m_password;
+    QString m_where;
+    QString m_lastError = QStringLiteral("not connected yet");
+    amqp_connection_state_t m_conn = nullptr;
+    std::unique_ptr<QSocketNotifier> m_notifier;
+    uint64_t m_nextTag = 1;
+    std::map<uint64_t, Pending> m_inFlight; // by delivery tag
+    QList<Waiting> m_waiting; // not published yet (not connected), oldest first
+    QList<std::pair<Handler, BrokerAck>> m_out;
+    bool m_flushQueued = false;
+    bool m_reconnectQueued = false;
+    QTimer m_timer;
+};
+
+class AmqpTransportPlugin final : public QObject, public TransportPlugin
+{
+    Q_OBJECT
+    Q_PLUGIN_METADATA(IID OutboxTransportPlugin_iid FILE "amqp.json")
+    Q_INTERFACES(outbox::TransportPlugin)
+
+public:
+    QString problem(const QUrl &target, const BrokerOptions &) const override
+    {
+        if (target.host().isEmpty())
+            return QStringLiteral("an AMQP target needs a host: amqp://host:5672/VHOST?exchange=X&routing-key=K");
+        if (!target.password().isEmpty())
+            return QStringLiteral("a password in an AMQP URL is not taken: secrets only come from files (?password-file=)");
+        const QUrlQuery query(target);
+        for (const auto &[name, value] : query.queryItems()) {
+            if (name != QLatin1String("exchange") && name != QLatin1String("routing-key")
+                && name != QLatin1String("password-file"))
+                return QStringLiteral("an AMQP target takes ?exchange=, ?routing-key= and ?password-file= ('%1' is not known)").arg(name);
+        }
+        if (query.queryItemValue(QStringLiteral("exchange")).isEmpty()
+            && query.queryItemValue(QStringLiteral("routing-key")).isEmpty())
+            return QStringLiteral("an AMQP target needs ?exchange= or ?routing-key= (the default exchange routes by queue name)");
+        return {};
+    }
+
+    BrokerPublisher *create(const QUrl &target, const BrokerOptions &options, QString *error) override
+    {
+        auto publisher = std::make_unique<AmqpPublisher>(target, options);
+        if (!publisher->open(error))
+            return nullptr;
+        return publisher.release();
+    }
+
+    BrokerSubscriber *subscribe(const QUrl &, const BrokerOptions &, const BrokerSubscriber::MessageHandler &,
+        QString *error) override
+    {
+        *error = QStringLiteral("receiving from an AMQP broker is not supported yet");
+        return nullptr;
+    }
+};
+
+} // namespace
+} // namespace outbox
+
+#include "amqptransport.moc"

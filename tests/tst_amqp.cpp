@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: MIT
+// The AMQP 0-9-1 transport, through its plug-in, against a real RabbitMQ node (Debian's rabbitmq-server)
+// started here on free loopback ports with a directory of its own. What the relayer published is read back
+// from the queues with rabbitmq-c's basic.get (headers, properties, body).
+
+#include "relayer.h"
+#include "relayerconfig.h"
+#include "sendevent.h"
+#include "storage.h"
+#include "brokerservers.h"
+#include "testsupport.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <amqp.h>
+#include <amqp_tcp_socket.h>
+
+#include <memory>
+
+using namespace outbox;
+using testsupport::AppConnection;
+
+namespace {
+
+// One message as a consumer gets it.
+struct Got
+{
+    QHash<QByteArray, QByteArray> headers;
+    QByteArray contentType, messageId, body;
+    int deliveryMode = 0;
+};
+
+QByteArray text(amqp_bytes_t b)
+{
+    return QByteArray(static_cast<const char *>(b.bytes), qsizetype(b.len));
+}
+
+amqp_bytes_t bytesOf(const char *s)
+{
+    return amqp_cstring_bytes(s);
+}
+
+// The broker's administration and contents through rabbitmq-c (what an operator's tool would do).
+class Admin
+{
+public:
+    explicit Admin(quint16 port)
+    {
+        m_conn = amqp_new_connection();
+        amqp_socket_t *socket = amqp_tcp_socket_new(m_conn);
+        if (amqp_socket_open(socket, "127.0.0.1", port) != AMQP_STATUS_OK)
+            return;
+        if (amqp_login(m_conn, "/", 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, "guest", "guest").reply_type != AMQP_RESPONSE_NORMAL)
+            return;
+        amqp_channel_open(m_conn, 1);
+        m_ok = amqp_get_rpc_reply(m_conn).reply_type == AMQP_RESPONSE_NORMAL;
+    }
+    ~Admin()
+    {
+        if (m_ok) {
+            amqp_channel_close(m_conn, 1, AMQP_REPLY_SUCCESS);
+            amqp_connection_close(m_conn, AMQP_REPLY_SUCCESS);
+        }
+        amqp_destroy_connection(m_conn);
+    }
+    // A durable queue; maxLength > 0: at most that many messages, new ones refused (reject-publish).
+    bool declare(const char *queue, int maxLength = 0)
+    {
+        if (!m_ok)
+            return false;
+        amqp_table_entry_t entries[2];
+        amqp_table_t args{0, entries};
+        if (maxLength > 0) {
+            entries[0].key = bytesOf("x-max-length");
+            entries[0].value.kind = AMQP_FIELD_KIND_I32;
+            entries[0].value.value.i32 = maxLength;
+            entries[1].key = bytesOf("x-overflow");
+            entries[1].value.kind = AMQP_FIELD_KIND_UTF8;
+            entries[1].value.value.bytes = bytesOf("reject-publish");
+            args.num_entries = 2;
+        }
+        amqp_queue_declare(m_conn, 1, bytesOf(queue), 0, 1, 0, 0, args);
+        return amqp_get_rpc_reply(m_conn).reply_type == AMQP_RESPONSE_NORMAL;
+    }
+    bool purge(const char *queue)
+    {
+        amqp_queue_purge(m_conn, 1, bytesOf(queue));
+        return amqp_get_rpc_reply(m_conn).reply_type == AMQP_RESPONSE_NORMAL;
+    }
+    // Takes up to `max` messages off the queue (acknowledged).
+    QList<Got> take(const char *queue, int max)
+    {
+        QList<Got> out;
+        while (m_ok && out.size() < max) {
+            const amqp_rpc_reply_t r = amqp_basic_get(m_conn, 1, bytesOf(queue), 1);
+            if (r.reply_type != AMQP_RESPONSE_NORMAL || r.reply.id != AMQP_BASIC_GET_OK_METHOD)
+                break;
+            amqp_message_t message;
+            if (amqp_read_message(m_conn, 1, &message, 0).reply_type != AMQP_RESPONSE_NORMAL)
+                break;
+            Got g;
+            g.body = text(message.body);
+            const amqp_basic_properties_t &p = message.properties;
+            if (p._flags & AMQP_BASIC_CONTENT_TYPE_FLAG)
+                g.contentType = text(p.content_type);
+            if (p._flags & AMQP_BASIC_MESSAGE_ID_FLAG)
+                g.messageId = text(p.message_id);
+            if (p._flags & AMQP_BASIC_DELIVERY_MODE_FLAG)
+                g.deliveryMode = p.delivery_mode;
+            if (p._flags & AMQP_BASIC_HEADERS_FLAG) {
+                for (int i = 0; i < p.headers.num_entries; ++i) {
+                    const amqp_table_entry_t &e = p.headers.entries[i];
+                    if (e.value.kind == AMQP_FIELD_KIND_UTF8 || e.value.kind == AMQP_FIELD_KIND_BYTES)
+                        g.headers.insert(text(e.key), text(e.value.value.bytes));
+                }
+            }
+            amqp_destroy_message(&message);
+            amqp_maybe_release_buffers(m_conn);
+            out.append(g);
+        }
+        return out;
+    }
+
+private:
+    amqp_connection_state_t m_conn = nullptr;
+    bool m_ok = false;
+};
+
+} // namespace
+
+class TestAmqp : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    ConnectionSpec m_spec;
+    std::unique_ptr<AppConnection> m_app;
+    std::unique_ptr<Storage> m_storage;
+    QTemporaryDir m_brokerDir;
+    quint16 m_port = 0;
+    std::unique_ptr<RabbitMq> m_broker;
+
+    QString enqueue(const QString &type, const QByteArray &data, const SendEventOptions &o = {})
+    {
+        QSqlDatabase db = m_app->db();
+        auto id = sendEventTransactional(db, type, QStringLiteral("/shop"), data, o);
+        if (!id.isOk())
+            qFatal("enqueue: %s", qPrintable(id.error().message()));
+        return *id;
+    }
+    int count(const QString &where)
+    {
+        QSqlQuery q(m_app->db());
+        q.exec(QStringLiteral("SELECT COUNT(*) FROM outbox_events WHERE ") + where);
+        return q.next() ? q.value(0).toInt() : -1;
+    }
+    QString lastError()
+    {
+        QSqlQuery q(m_app->db());
+        q.exec(QStringLiteral("SELECT last_error FROM outbox_events WHERE last_error IS NOT NULL ORDER BY seq DESC"));
+        return q.next() ? q.value(0).toString() : QString();
+    }
+    RelayerConfig config(const QString &query, ContentMode mode = ContentMode::Binary) const
+    {
+        RelayerConfig c;
+        c.targetUrl = QUrl(QStringLiteral("amqp://127.0.0.1:%1/?%2").arg(m_port).arg(query));
+        c.contentMode = mode;
+        c.pollIntervalMs = 50;
+        c.maxIdleBackoffMs = 200;
+        c.retryBackoffMs = 50;
+        c.requestTimeoutMs = 5000;
+        return c;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        m_port = freePort();
+        m_broker = std::make_unique<RabbitMq>(m_brokerDir.path(), m_port);
+        QVERIFY2(m_broker->start(), qPrintable(m_broker->log()));
+    }
+    void cleanupTestCase() { m_broker.reset(); }
+    void init()
+    {
+        m_spec = testsupport::freshOutbox(m_dir);
+        m_storage = testsupport::openStorage(m_spec);
+        m_app = std::make_unique<AppConnection>(m_spec);
+    }
+    void cleanup()
+    {
+        m_app.reset();
+        m_storage.reset();
+    }
+
+    // Binary mode: each event one persistent message, every attribute a cloudEvents_ header, datacontenttype
+    // the content_type property, message_id the event's id, the data the body.
+    void amqpBinaryMode()
+    {
+        Admin admin(m_port);
+        QVERIFY(admin.declare("orders"));
+        QSet<QString> ids;
+        for (int i = 0; i < 20; ++i) {
+            SendEventOptions o;
+            o.subject = QStringLiteral("order %1").arg(i);
+            o.extensions = QJsonObject{{QStringLiteral("tenant"), QStringLiteral("café")}};
+            ids.insert(enqueue(
+                QStringLiteral("com.example.order.créé"), QByteArray("{\"n\":") + QByteArray::number(i) + "}", o));
+        }
+        Relayer relayer(m_spec, config(QStringLiteral("routing-key=orders")));
+        QVERIFY(!relayer.start());
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 20, 15000);
+        relayer.stop();
+        const QList<Got> got = admin.take("orders", 100);
+        QCOMPARE(got.size(), 20);
+        QSet<QString> seen;
+        for (const Got &g : got) {
+            QCOMPARE(g.headers.value("cloudEvents_specversion"), QByteArray("1.0"));
+            QCOMPARE(QString::fromUtf8(g.headers.value("cloudEvents_type")), QStringLiteral("com.example.order.créé"));
+            QCOMPARE(g.headers.value("cloudEvents_source"), QByteArray("/shop"));
+            QCOMPARE(QString::fromUtf8(g.headers.value("cloudEvents_tenant")), QStringLiteral("café"));
+            QVERIFY(!g.headers.value("cloudEvents_time").isEmpty());
+            QCOMPARE(g.contentType, QByteArray("application/json"));
+            QCOMPARE(g.deliveryMode, 2);
+            QCOMPARE(g.messageId, g.headers.value("cloudEvents_id"));
+            const QByteArray n = g.headers.value("cloudEvents_subject").mid(6);
+            QCOMPARE(g.body, QByteArray("{\"n\":") + n + "}");
+            seen.insert(QString::fromUtf8(g.messageId));
+        }
+        QCOMPARE(seen, ids);
+    }
+
+    // Structured mode: the whole event as JSON, content_type application/cloudevents+json.
+    void amqpStructuredMode()
+    {
+        Admin admin(m_port);
+        QVERIFY(admin.declare("paid"));
+        const QString id = enqueue(QStringLiteral("com.example.paid"), "{\"amount\":12.5}");
+        Relayer relayer(m_spec, config(QStringLiteral("routing-key=paid"), ContentMode::Structured));
+        QVERIFY(!relayer.start());
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 1, 15000);
+        relayer.stop();
+        const QList<Got> got = admin.take("paid", 10);
+        QCOMPARE(got.size(), 1);
+        QVERIFY(got.first().contentType.startsWith("application/cloudevents+json"));
+        const QJsonObject event = QJsonDocument::fromJson(got.first().body).object();
+        QCOMPARE(event.value(QStringLiteral("id")).toString(), id);
+        QCOMPARE(event.value(QStringLiteral("data")).toObject().value(QStringLiteral("amount")).toDouble(), 12.5);
+    }
+
+    // Published with `mandatory` to an exchange where no queue is bound for the key: the broker returns it,
+    // and the event fails with the broker's reason; to an exchange that does not exist: fails with 404.
+    void amqpUnroutableAndMissingExchange()
+    {
+        enqueue(QStringLiteral("com.example.lost"), "{}");
+        {
+            Relayer relayer(m_spec, config(QStringLiteral("exchange=amq.direct&routing-key=nobody")));
+            QVERIFY(!relayer.start());
+            QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'failed'")), 1, 15000);
+            relayer.stop();
+        }
+        QVERIFY2(lastError().contains(QStringLiteral("unroutable")) && lastError().contains(QStringLiteral("NO_ROUTE")),
+            qPrintable(lastError()));
+        enqueue(QStringLiteral("com.example.lost"), "{}");
+        Relayer relayer(m_spec, config(QStringLiteral("exchange=no-such-exchange&routing-key=x")));
+        QVERIFY(!relayer.start());
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'failed'")), 2, 15000);
+        relayer.stop();
+        QVERIFY2(lastError().contains(QStringLiteral("404")), qPrintable(lastError()));
+    }
+
+    // A queue full at 5 messages (overflow reject-publish): the broker nacks the rest, which wait without being
+    // charged or failed; once the queue is emptied, they are sent. Nothing is lost.
+    void amqpQueueFull()
+    {
+        Admin admin(m_port);
+        QVERIFY(admin.declare("full", 5));
+        for (int i = 0; i < 8; ++i)
+            enqueue(QStringLiteral("com.example.full"), "{}");
+        Relayer relayer(m_spec, config(QStringLiteral("routing-key=full")));
+        QVERIFY(!relayer.start());
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 5, 15000);
+        QTRY_VERIFY_WITH_TIMEOUT(lastError().contains(QStringLiteral("basic.nack")), 10000);
+        QTest::qWait(1000);
+        QCOMPARE(count(QStringLiteral("status = 'failed'")), 0);
+        QCOMPARE(count(QStringLiteral("status = 'pending'")), 3);
+        QVERIFY(admin.purge("full"));
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 8, 30000);
+        relayer.stop();
+        QCOMPARE(admin.take("full", 10).size(), 3);
+    }
+
+    // The broker down when the relayer starts, then restarted in the middle of 3,000 events: nothing is charged
+    // while it is away, nothing fails, and the durable queue holds every id (duplicates only from what was in
+    // flight at the cut).
+    void amqpBrokerDownAndRestarted()
+    {
+        {
+            Admin admin(m_port);
+            QVERIFY(admin.declare("bulk"));
+        }
+        m_broker->stop();
+        const int n = 3000;
+        {
+            QSqlDatabase db = m_app->db();
+            QVERIFY(db.transaction());
+            for (int i = 0; i < n; ++i)
+                QVERIFY(sendEventTransactional(db, QStringLiteral("com.example.bulk"), QStringLiteral("/shop"),
+                    QByteArray("{\"i\":") + QByteArray::number(i) + "}")
+                            .isOk());
+            QVERIFY(db.commit());
+        }
+        RelayerConfig c = config(QStringLiteral("routing-key=bulk"));
+        c.batchSize = 20;
+        Relayer relayer(m_spec, c);
+        QVERIFY(!relayer.start());
+        QTest::qWait(2500);
+        QCOMPARE(count(QStringLiteral("status = 'sent'")), 0);
+        QCOMPARE(count(QStringLiteral("attempts > 1")), 0);
+        QVERIFY2(m_broker->start(), qPrintable(m_broker->log()));
+        QTRY_VERIFY_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")) >= 200, 30000);
+        m_broker->stop();
+        const int sentAtCut = count(QStringLiteral("status = 'sent'"));
+        QVERIFY2(m_broker->start(), qPrintable(m_broker->log()));
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), n, 90000);
+        QCOMPARE(count(QStringLiteral("status = 'failed'")), 0);
+        relayer.stop();
+        QVERIFY2(sentAtCut < n, "the cut came after the relay had finished: nothing was tested");
+        Admin admin(m_port);
+        QSet<QByteArray> ids;
+        const QList<Got> got = admin.take("bulk", 2 * n);
+        for (const Got &g : got)
+            ids.insert(g.messageId);
+        QCOMPARE(ids.size(), n);
+        QVERIFY2(got.size() - n <= 200, qPrintable(QStringLiteral("%1 duplicates").arg(got.size() - n)));
+    }
+
+    // What an AMQP target cannot be, said in one line before anything is taken.
+    void amqpTargetProblems()
+    {
+        const QList<std::pair<QString, QString>> bad = {
+            {QStringLiteral("amqp://127.0.0.1:5672/"), QStringLiteral("needs ?exchange= or ?routing-key=")},
+            {QStringLiteral("amqp://u:secret@127.0.0.1:5672/?routing-key=q"), QStringLiteral("secrets only come from files")},
+            {QStringLiteral("amqp://127.0.0.1:5672/?routing-key=q&durable=1"), QStringLiteral("'durable' is not known")},
+        };
+        for (const auto &[url, expected] : bad) {
+            RelayerConfig c;
+            c.targetUrl = QUrl(url);
+            QVERIFY2(c.problem().contains(expected), qPrintable(url + QStringLiteral(": ") + c.problem()));
+        }
+        RelayerConfig fine;
+        fine.targetUrl = QUrl(QStringLiteral("amqps://shop@rabbit.example/prod?exchange=events&routing-key=orders.created"));
+        QCOMPARE(fine.problem(), QString());
+    }
+
+    // outboxctl relay takes an amqp:// target like an http:// one.
+    void outboxctlRelaysToAmqp()
+    {
+        Admin admin(m_port);
+        QVERIFY(admin.declare("cli"));
+        for (int i = 0; i < 5; ++i)
+            enqueue(QStringLiteral("com.example.cli"), "{}");
+        QProcess p;
+        p.start(QStringLiteral(OUTBOXCTL_PATH),
+            {QStringLiteral("--db"), m_spec.toUrl(), QStringLiteral("relay"), QStringLiteral("--drain"),
+                QStringLiteral("--target"), QStringLiteral("amqp://127.0.0.1:%1/?routing-key=cli").arg(m_port)});
+        QVERIFY(p.waitForFinished(60000));
+        QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+        QCOMPARE(count(QStringLiteral("status = 'sent'")), 5);
+        QCOMPARE(admin.take("cli", 10).size(), 5);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestAmqp)
+#include "tst_amqp.moc"
