@@ -4,7 +4,7 @@
 // benchmark starts on a free loopback port. A program beside the tests, not a test. One JSON object per event
 // size on stdout, a table on stderr.
 //
-//   outbox-bench-brokers [--events 20000] [--runs 3] [--transport mqtt|nats|kafka|all]
+//   outbox-bench-brokers [--events 20000] [--runs 3] [--transport mqtt|nats|kafka|amqp|all]
 //
 // Events of 100 B and 8 KiB, in binary mode, from a SQLite outbox.
 // MQTT: mosquitto (no persistence), libmosquitto, QoS 1 (the attributes as MQTT user properties).
@@ -12,6 +12,8 @@
 // attributes as ce- headers), every PubAck awaited.
 // Kafka: librdkafka's mock cluster in this process (3 brokers; Debian has no Kafka broker), librdkafka's
 // producer with acks=all and idempotence (the attributes as ce_ headers), every delivery report awaited.
+// AMQP: a RabbitMQ node, a durable queue, rabbitmq-c publishing persistent mandatory messages on a channel in
+// confirm mode (the attributes as cloudEvents_ headers), every confirm awaited.
 
 #include "benchdrain.h"
 #include "brokerservers.h"
@@ -36,6 +38,10 @@
 #endif
 #ifdef OUTBOX_HAVE_NATS
 #include <nats/nats.h>
+#endif
+#ifdef OUTBOX_HAVE_AMQP
+#include <amqp.h>
+#include <amqp_tcp_socket.h>
 #endif
 #ifdef OUTBOX_HAVE_KAFKA
 #include <librdkafka/rdkafka.h>
@@ -209,6 +215,92 @@ double bareKafkaRate(const QByteArray &bootstraps, int count, int bytes)
 }
 #endif
 
+#ifdef OUTBOX_HAVE_AMQP
+amqp_connection_state_t amqpConnect(quint16 port)
+{
+    amqp_connection_state_t conn = amqp_new_connection();
+    if (amqp_socket_open(amqp_tcp_socket_new(conn), "127.0.0.1", port) != AMQP_STATUS_OK
+        || amqp_login(conn, "/", 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, "guest", "guest").reply_type
+            != AMQP_RESPONSE_NORMAL)
+        die(QStringLiteral("cannot connect to RabbitMQ"));
+    amqp_channel_open(conn, 1);
+    amqp_get_rpc_reply(conn);
+    return conn;
+}
+
+void amqpQueue(quint16 port, const char *queue, bool purge)
+{
+    amqp_connection_state_t conn = amqpConnect(port);
+    amqp_queue_declare(conn, 1, amqp_cstring_bytes(queue), 0, 1, 0, 0, amqp_empty_table);
+    amqp_get_rpc_reply(conn);
+    if (purge) {
+        amqp_queue_purge(conn, 1, amqp_cstring_bytes(queue));
+        amqp_get_rpc_reply(conn);
+    }
+    amqp_connection_close(conn, AMQP_REPLY_SUCCESS);
+    amqp_destroy_connection(conn);
+}
+
+// The bare loop: N persistent, mandatory messages with a binary-mode event's headers on a confirm-mode channel,
+// all published, then timed until the confirms cover the last.
+double bareAmqpRate(quint16 port, int count, int bytes)
+{
+    amqp_connection_state_t conn = amqpConnect(port);
+    amqp_confirm_select(conn, 1);
+    amqp_get_rpc_reply(conn);
+    const QByteArray body = payload(bytes);
+    QElapsedTimer clock;
+    clock.start();
+    uint64_t confirmed = 0;
+    const auto readConfirms = [&](bool wait) {
+        for (;;) {
+            amqp_frame_t frame;
+            timeval zero{0, 0};
+            const int status = amqp_simple_wait_frame_noblock(conn, &frame, wait ? nullptr : &zero);
+            if (status == AMQP_STATUS_TIMEOUT)
+                return;
+            if (status != AMQP_STATUS_OK)
+                die(QStringLiteral("the bare loop lost its connection"));
+            if (frame.frame_type == AMQP_FRAME_METHOD && frame.payload.method.id == AMQP_BASIC_ACK_METHOD) {
+                confirmed = static_cast<amqp_basic_ack_t *>(frame.payload.method.decoded)->delivery_tag;
+                if (wait)
+                    return;
+            }
+        }
+    };
+    for (int i = 0; i < count; ++i) {
+        const QByteArray id = QByteArray::number(i);
+        amqp_table_entry_t e[5];
+        const char *names[] = {
+            "cloudEvents_specversion", "cloudEvents_id", "cloudEvents_source", "cloudEvents_type", "cloudEvents_time"};
+        const QByteArray values[] = {"1.0", id, "/bench", "com.example.order.created", "2026-12-06T07:00:00.000Z"};
+        for (int k = 0; k < 5; ++k) {
+            e[k].key = amqp_cstring_bytes(names[k]);
+            e[k].value.kind = AMQP_FIELD_KIND_UTF8;
+            e[k].value.value.bytes = amqp_bytes_t{size_t(values[k].size()), const_cast<char *>(values[k].constData())};
+        }
+        amqp_basic_properties_t props{};
+        props._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG | AMQP_BASIC_HEADERS_FLAG
+            | AMQP_BASIC_CONTENT_TYPE_FLAG;
+        props.delivery_mode = 2;
+        props.message_id = amqp_bytes_t{size_t(id.size()), const_cast<char *>(id.constData())};
+        props.content_type = amqp_cstring_bytes("application/json");
+        props.headers = amqp_table_t{5, e};
+        if (amqp_basic_publish(conn, 1, amqp_empty_bytes, amqp_cstring_bytes("bare"), 1, 0, &props,
+                amqp_bytes_t{size_t(body.size()), const_cast<char *>(body.constData())})
+            != AMQP_STATUS_OK)
+            die(QStringLiteral("bare publish failed"));
+        readConfirms(false);
+    }
+    while (confirmed < uint64_t(count))
+        readConfirms(true);
+    const double seconds = clock.nsecsElapsed() / 1e9;
+    amqp_connection_close(conn, AMQP_REPLY_SUCCESS);
+    amqp_destroy_connection(conn);
+    return count / seconds;
+}
+#endif
+
 // The relayer: a SQLite outbox of N pending events, drained to the broker through its plug-in. Like the bare
 // loops, timed once connected: the relayer first drains one event (connecting, the broker's metadata), then
 // the N events are committed and drained again.
@@ -274,7 +366,7 @@ int main(int argc, char *argv[])
     parser.addHelpOption();
     parser.addOption({"events", "Events per run.", "n", "20000"});
     parser.addOption({"runs", "Runs per figure (the median is reported).", "n", "3"});
-    parser.addOption({"transport", "mqtt, nats, kafka or all.", "name", "all"});
+    parser.addOption({"transport", "mqtt, nats, kafka, amqp or all.", "name", "all"});
     parser.process(app);
     const int count = parser.value("events").toInt();
     const int runs = qMax(1, parser.value("runs").toInt());
@@ -342,6 +434,29 @@ int main(int argc, char *argv[])
             jsCtx_Destroy(js);
             natsConnection_Destroy(nc);
         }
+    }
+#endif
+#ifdef OUTBOX_HAVE_AMQP
+    if (wanted("amqp")) {
+        const quint16 port = freePort();
+        QDir().mkpath(dir.path() + QStringLiteral("/rabbitmq"));
+        RabbitMq broker(dir.path() + QStringLiteral("/rabbitmq"), port);
+        if (!broker.start())
+            die(QStringLiteral("rabbitmq-server did not start (packaging/install-deps.sh installs it): %1")
+                    .arg(broker.log()));
+        const QUrl target(QStringLiteral("amqp://127.0.0.1:%1/?routing-key=relayed").arg(port));
+        for (int bytes : {100, 8192}) {
+            QList<double> bare, relayed;
+            for (int run = 0; run < runs; ++run) {
+                amqpQueue(port, "bare", true);
+                bare << bareAmqpRate(port, count, bytes);
+                amqpQueue(port, "relayed", true);
+                relayed << relayerRate(dir.path(), target, count, bytes, run);
+            }
+            report("amqp", "rabbitmq-c", bytes, count, runs, bare, relayed);
+        }
+        amqpQueue(port, "bare", true);
+        amqpQueue(port, "relayed", true);
     }
 #endif
 #ifdef OUTBOX_HAVE_KAFKA

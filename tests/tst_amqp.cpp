@@ -55,7 +55,8 @@ public:
         amqp_socket_t *socket = amqp_tcp_socket_new(m_conn);
         if (amqp_socket_open(socket, "127.0.0.1", port) != AMQP_STATUS_OK)
             return;
-        if (amqp_login(m_conn, "/", 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, "guest", "guest").reply_type != AMQP_RESPONSE_NORMAL)
+        if (amqp_login(m_conn, "/", 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, "guest", "guest").reply_type
+            != AMQP_RESPONSE_NORMAL)
             return;
         amqp_channel_open(m_conn, 1);
         m_ok = amqp_get_rpc_reply(m_conn).reply_type == AMQP_RESPONSE_NORMAL;
@@ -344,8 +345,10 @@ private Q_SLOTS:
     {
         const QList<std::pair<QString, QString>> bad = {
             {QStringLiteral("amqp://127.0.0.1:5672/"), QStringLiteral("needs ?exchange= or ?routing-key=")},
-            {QStringLiteral("amqp://u:secret@127.0.0.1:5672/?routing-key=q"), QStringLiteral("secrets only come from files")},
-            {QStringLiteral("amqp://127.0.0.1:5672/?routing-key=q&durable=1"), QStringLiteral("'durable' is not known")},
+            {QStringLiteral("amqp://u:secret@127.0.0.1:5672/?routing-key=q"),
+                QStringLiteral("secrets only come from files")},
+            {QStringLiteral("amqp://127.0.0.1:5672/?routing-key=q&durable=1"),
+                QStringLiteral("'durable' is not known")},
         };
         for (const auto &[url, expected] : bad) {
             RelayerConfig c;
@@ -353,7 +356,8 @@ private Q_SLOTS:
             QVERIFY2(c.problem().contains(expected), qPrintable(url + QStringLiteral(": ") + c.problem()));
         }
         RelayerConfig fine;
-        fine.targetUrl = QUrl(QStringLiteral("amqps://shop@rabbit.example/prod?exchange=events&routing-key=orders.created"));
+        fine.targetUrl =
+            QUrl(QStringLiteral("amqps://shop@rabbit.example/prod?exchange=events&routing-key=orders.created"));
         QCOMPARE(fine.problem(), QString());
     }
 
