@@ -580,6 +580,24 @@ private Q_SLOTS:
 
     // Issue 27, section 5: the relay settings stay editable while relaying; a change shows Apply, which restarts
     // the relayer with it: the events after it arrive signed.
+    // The relay panel says what the typed target goes through: HTTP, a broker's transport plug-in (built
+    // beside the console in this tree), or that no transport for its scheme is installed.
+    void relayPanelNamesTheTransport()
+    {
+        openWindow();
+        auto *url = part<QLineEdit>("targetUrl");
+        auto *transport = part<QLabel>("relayTransport");
+        url->setText(QStringLiteral("http://127.0.0.1:8080/events"));
+        QCOMPARE(transport->text(), QStringLiteral("Via: CloudEvents over HTTP"));
+        url->setText(QStringLiteral("redis://127.0.0.1:6379/stream"));
+        QCOMPARE(transport->text(), QStringLiteral("No transport for redis:// is installed"));
+        const QDir plugins(QCoreApplication::applicationDirPath() + QStringLiteral("/../plugins/transports"));
+        if (!plugins.exists(QStringLiteral("outbox-transport-mqtt.so")))
+            QSKIP("the MQTT plug-in is not built (libmosquitto-dev missing)");
+        url->setText(QStringLiteral("mqtt://127.0.0.1:1883/shop/orders"));
+        QCOMPARE(transport->text(), QStringLiteral("Via: MQTT 5 broker, QoS 1"));
+    }
+
     void relaySettingsApplyWhileRelaying()
     {
         enqueue(QStringLiteral("com.example.before"));

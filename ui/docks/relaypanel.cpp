@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "relaypanel.h"
 
+#include "relayerconfig.h"
+
 #include "relayer.h"
 #include "textutil.h"
 #include "relayersettings.h"
@@ -43,6 +45,11 @@ RelayPanel::RelayPanel(QWidget *parent) : QWidget(parent)
     m_url->setObjectName(QStringLiteral("targetUrl"));
     m_url->setPlaceholderText(QStringLiteral("http://127.0.0.1:8080/events"));
     form->addRow(tr("Target URL"), m_url);
+    // What the target's scheme relays through: HTTP, or a broker transport plug-in (or that none is installed).
+    m_transport = new QLabel(this);
+    m_transport->setObjectName(QStringLiteral("relayTransport"));
+    m_transport->setWordWrap(true);
+    form->addRow(QString(), m_transport);
     // The other settings fold away (with a summary beside their title), so the log keeps its room; they stay
     // editable while relaying, and Apply restarts the relayer with them.
     m_form = new RelaySettingsForm;
@@ -114,11 +121,45 @@ RelayPanel::RelayPanel(QWidget *parent) : QWidget(parent)
     connect(m_apply, &QPushButton::clicked, this, &RelayPanel::applySettings);
     connect(m_form, &RelaySettingsForm::changed, this, &RelayPanel::settingsEdited);
     connect(m_url, &QLineEdit::textChanged, this, &RelayPanel::settingsEdited);
+    connect(m_url, &QLineEdit::textChanged, this, &RelayPanel::showTransport);
     m_logTimer.setInterval(200);
     connect(&m_logTimer, &QTimer::timeout, this, &RelayPanel::flushLog);
     m_logTimer.start();
     setState(State::Stopped);
     settingsEdited();
+}
+
+// The transport a target goes through, by its scheme; for a broker whose plug-in is not installed, that.
+void RelayPanel::showTransport()
+{
+    const QUrl url(targetUrl());
+    const QString scheme = url.scheme().toLower();
+    static const QHash<QString, QString> names{{QStringLiteral("http"), tr("CloudEvents over HTTP")},
+        {QStringLiteral("https"), tr("CloudEvents over HTTPS")}, {QStringLiteral("mqtt"), tr("MQTT 5 broker, QoS 1")},
+        {QStringLiteral("mqtts"), tr("MQTT 5 broker over TLS, QoS 1")}, {QStringLiteral("nats"), tr("NATS JetStream")},
+        {QStringLiteral("tls"), tr("NATS JetStream over TLS")}, {QStringLiteral("kafka"), tr("Kafka, acks=all")},
+        {QStringLiteral("kafkas"), tr("Kafka over TLS, acks=all")},
+        {QStringLiteral("amqp"), tr("RabbitMQ (AMQP 0-9-1), publisher confirms")},
+        {QStringLiteral("amqps"), tr("RabbitMQ (AMQP 0-9-1) over TLS, publisher confirms")}};
+    if (scheme.isEmpty()) {
+        m_transport->clear();
+        return;
+    }
+    RelayerConfig config;
+    config.targetUrl = url;
+    const QString problem = scheme.startsWith(QLatin1String("http")) ? QString() : config.problem();
+    static const QHash<QString, QString> packages{{QStringLiteral("mqtt"), QStringLiteral("mqtt")},
+        {QStringLiteral("mqtts"), QStringLiteral("mqtt")}, {QStringLiteral("nats"), QStringLiteral("nats")},
+        {QStringLiteral("tls"), QStringLiteral("nats")}, {QStringLiteral("kafka"), QStringLiteral("kafka")},
+        {QStringLiteral("kafkas"), QStringLiteral("kafka")}, {QStringLiteral("amqp"), QStringLiteral("amqp")},
+        {QStringLiteral("amqps"), QStringLiteral("amqp")}};
+    if (problem.startsWith(QLatin1String("no transport for")))
+        m_transport->setText(packages.contains(scheme)
+                ? tr("No transport for %1:// is installed (package outbox-transport-%2)")
+                      .arg(scheme, packages.value(scheme))
+                : tr("No transport for %1:// is installed").arg(scheme));
+    else
+        m_transport->setText(tr("Via: %1").arg(names.value(scheme, tr("the %1:// transport plug-in").arg(scheme))));
 }
 
 RelayPanel::~RelayPanel()

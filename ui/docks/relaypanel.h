@@ -89,6 +89,7 @@ Q_SIGNALS:
     void controlsChanged(); // which of start, pause, stop and relay once can be used now
 
 private:
+    void showTransport();
     // The panel's settings by the names outboxctl relay gives them (relayersettings.h); withSecrets adds the
     // typed header and the header, signing-secret and routes files.
     QHash<QString, QStringList> settings(bool withSecrets) const;
@@ -118,6 +119,7 @@ private:
     void settingsEdited();
     void applySettings();
     QLabel *m_routeFigures; // per-route outcome counts while routes are in use
+    QLabel *m_transport; // what the target goes through (showTransport)
     QMap<QString, std::array<qint64, 3>> m_routeCounts; // route -> sent, retry, failed
     QPushButton *m_start;
     QPushButton *m_pause;
