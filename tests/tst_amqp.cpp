@@ -340,6 +340,88 @@ private Q_SLOTS:
         QVERIFY2(got.size() - n <= 200, qPrintable(QStringLiteral("%1 duplicates").arg(got.size() - n)));
     }
 
+    void amqpReadByAnotherClient_data()
+    {
+        QTest::addColumn<int>("mode");
+        QTest::newRow("binary") << int(ContentMode::Binary);
+        QTest::newRow("structured") << int(ContentMode::Structured);
+    }
+
+    // amqplib (npm, not ours) consumes the queue; the CloudEvents JavaScript SDK, which has no AMQP binding,
+    // reads each event from the cloudEvents_ headers and content_type given to its HTTP binding: every
+    // attribute, extension and the data (JSON, text, bytes).
+    void amqpReadByAnotherClient()
+    {
+        QFETCH(int, mode);
+        QProcess node;
+        node.start(QStringLiteral("node"), {QStringLiteral("--version")});
+        if (!node.waitForFinished(10000) || node.exitCode() != 0)
+            QSKIP("node is not installed (packaging/install-deps.sh installs it)");
+        QVERIFY2(QFile::exists(QStringLiteral(CONFORMANCE_DIR "/node_modules/amqplib/package.json")),
+            "the conformance_npm fixture did not install the npm packages");
+        const QByteArray queue = "sdk-" + QByteArray::number(mode);
+        Admin admin(m_port);
+        QVERIFY(admin.declare(queue.constData()));
+        SendEventOptions json;
+        json.subject = QStringLiteral("orders/42");
+        json.extensions = QJsonObject{{QStringLiteral("traceparent"), QStringLiteral("00-0af7-b7ad-01")}};
+        const QByteArray jsonData = "{\"order\":42}";
+        const QString jsonId = enqueue(QStringLiteral("com.example.order.created"), jsonData, json);
+        const QString textId = enqueue(QStringLiteral("com.example.note"), "plain text, with \"quotes\"",
+            withContentType(QStringLiteral("text/plain")));
+        const QString bytesId = enqueue(QStringLiteral("com.example.blob"), QByteArray("\x00\x01\xfe\xff", 4),
+            withContentType(QStringLiteral("application/octet-stream")));
+        Relayer relayer(m_spec, config(QStringLiteral("routing-key=") + QString::fromLatin1(queue), ContentMode(mode)));
+        QVERIFY(!relayer.start());
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 3, 15000);
+        relayer.stop();
+        QProcess sdk;
+        sdk.start(QStringLiteral("node"),
+            {QStringLiteral(CONFORMANCE_DIR "/conformance.js"), QStringLiteral("amqp-receive"),
+                QStringLiteral("amqp://guest:guest@127.0.0.1:%1").arg(m_port), QString::fromLatin1(queue)});
+        QVERIFY(sdk.waitForStarted(10000));
+        QHash<QString, QJsonObject> read;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                while (sdk.canReadLine()) {
+                    const QByteArray raw = sdk.readLine();
+                    if (raw.trimmed() != "subscribed") {
+                        const QJsonObject line = QJsonDocument::fromJson(raw).object();
+                        read.insert(line.value(QStringLiteral("messageId")).toString(), line);
+                    }
+                }
+                return read.size() >= 3;
+            }(),
+            20000);
+        sdk.kill();
+        sdk.waitForFinished(5000);
+        const bool structured = ContentMode(mode) == ContentMode::Structured;
+        for (const QJsonObject &line : std::as_const(read)) {
+            QVERIFY2(line.value(QStringLiteral("ok")).toBool(), QJsonDocument(line).toJson().constData());
+            QCOMPARE(line.value(QStringLiteral("deliveryMode")).toInt(), 2);
+            QCOMPARE(line.value(QStringLiteral("mode")).toString(),
+                structured ? QStringLiteral("structured") : QStringLiteral("binary"));
+        }
+        const QJsonObject j = read.value(jsonId).value(QStringLiteral("event")).toObject();
+        QCOMPARE(j.value(QStringLiteral("id")).toString(), jsonId);
+        QCOMPARE(j.value(QStringLiteral("type")).toString(), QStringLiteral("com.example.order.created"));
+        QCOMPARE(j.value(QStringLiteral("source")).toString(), QStringLiteral("/shop"));
+        QCOMPARE(j.value(QStringLiteral("subject")).toString(), QStringLiteral("orders/42"));
+        QCOMPARE(j.value(QStringLiteral("traceparent")).toString(), QStringLiteral("00-0af7-b7ad-01"));
+        QCOMPARE(j.value(QStringLiteral("datacontenttype")).toString(), QStringLiteral("application/json"));
+        QCOMPARE(j.value(QStringLiteral("data")).toObject(), QJsonDocument::fromJson(jsonData).object());
+        QCOMPARE(read.value(textId).value(QStringLiteral("event")).toObject().value(QStringLiteral("data")).toString(),
+            QStringLiteral("plain text, with \"quotes\""));
+        QCOMPARE(read.value(bytesId)
+                     .value(QStringLiteral("event"))
+                     .toObject()
+                     .value(QStringLiteral("data"))
+                     .toObject()
+                     .value(QStringLiteral("base64"))
+                     .toString(),
+            QStringLiteral("AAH+/w=="));
+    }
+
     // What an AMQP target cannot be, said in one line before anything is taken.
     void amqpTargetProblems()
     {

@@ -15,6 +15,10 @@
 //                                    consumes TOPIC from its start with kafkajs (a group of its own); prints
 //                                    "subscribed", then one JSON line per record: partition, key, headers and
 //                                    the event the SDK's Kafka binding reads from it (or its error)
+//   node conformance.js amqp-receive URL QUEUE
+//                                    consumes QUEUE with amqplib; prints "subscribed", then one JSON line per
+//                                    message: its headers and properties, and the event the SDK's HTTP binding
+//                                    reads from them (the SDK has no AMQP binding; see amqpReceive)
 //   node conformance.js nats-receive URL STREAM
 //                                    reads the JetStream stream STREAM from its start with the npm nats client
 //                                    (an ordered consumer); prints "subscribed", then one JSON line per message:
@@ -213,10 +217,40 @@ async function kafkaReceive(brokers, topic) {
   });
 }
 
+async function amqpReceive(url, queue) {
+  const amqp = require('amqplib');
+  const connection = await amqp.connect(url);
+  const channel = await connection.createChannel();
+  await channel.checkQueue(queue);
+  process.stdout.write('subscribed\n');
+  await channel.consume(queue, (m) => {
+    const props = m.properties;
+    const headers = {};
+    for (const [k, v] of Object.entries(props.headers || {})) headers[k] = Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+    const contentType = props.contentType || '';
+    const structured = /^application\/cloudevents/.test(contentType);
+    // The JavaScript SDK has no AMQP binding: the AMQP binding's cloudEvents_ properties are given to its HTTP
+    // binding as the ce- headers they stand for, and the content_type property as Content-Type.
+    const http = { 'content-type': contentType };
+    if (!structured) for (const [k, v] of Object.entries(headers)) if (k.startsWith('cloudEvents_')) http['ce-' + k.slice(12)] = v;
+    const textual = /json|^text\//.test(contentType);
+    const line = { headers, contentType, messageId: props.messageId, deliveryMode: props.deliveryMode };
+    try {
+      const e = HTTP.toEvent({ headers: http, body: textual ? m.content.toString('utf8') : m.content });
+      e.validate();
+      Object.assign(line, { ok: true, mode: structured ? 'structured' : 'binary', event: describe(e) });
+    } catch (err) {
+      Object.assign(line, { ok: false, error: String(err && err.message || err) });
+    }
+    process.stdout.write(JSON.stringify(line) + '\n');
+  }, { noAck: true });
+}
+
 const [command, arg, arg2] = process.argv.slice(2);
 if (command === 'receive') receive(arg);
 else if (command === 'mqtt-receive') mqttReceive(arg, arg2);
+else if (command === 'amqp-receive') amqpReceive(arg, arg2).catch((e) => { console.error(String(e)); process.exit(1); });
 else if (command === 'kafka-receive') kafkaReceive(arg, arg2).catch((e) => { console.error(String(e)); process.exit(1); });
 else if (command === 'nats-receive') natsReceive(arg, arg2).catch((e) => { console.error(String(e)); process.exit(1); });
 else if (command === 'emit') emit(arg).catch((e) => { console.error(String(e)); process.exit(1); });
-else { console.error('usage: conformance.js receive | emit URL | mqtt-receive URL TOPIC | nats-receive URL STREAM | kafka-receive BROKERS TOPIC'); process.exit(2); }
+else { console.error('usage: conformance.js receive | emit URL | mqtt-receive URL TOPIC | nats-receive URL STREAM | kafka-receive BROKERS TOPIC | amqp-receive URL QUEUE'); process.exit(2); }
