@@ -10,6 +10,7 @@
 #include "brokerservers.h"
 #include "testsupport.h"
 
+#include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -441,6 +442,44 @@ private Q_SLOTS:
         fine.targetUrl =
             QUrl(QStringLiteral("amqps://shop@rabbit.example/prod?exchange=events&routing-key=orders.created"));
         QCOMPARE(fine.problem(), QString());
+    }
+
+    // outboxctl receive --from amqp:// binds a queue of its own to an exchange and prints what arrives, the
+    // attributes read back from the cloudEvents_ headers.
+    void outboxctlReceivesFromAmqp()
+    {
+        QProcess receive;
+        receive.start(QStringLiteral(OUTBOXCTL_PATH),
+            {QStringLiteral("receive"), QStringLiteral("--from"),
+                QStringLiteral("amqp://127.0.0.1:%1/?exchange=amq.topic&routing-key=shop.%23").arg(m_port),
+                QStringLiteral("--count"), QStringLiteral("1")});
+        QVERIFY(receive.waitForStarted(5000));
+        SendEventOptions o;
+        o.subject = QStringLiteral("order 7");
+        o.extensions = QJsonObject{{QStringLiteral("tenant"), QStringLiteral("café")}};
+        // Bound once an event relayed to the exchange comes out (until then it is unroutable and fails).
+        QElapsedTimer clock;
+        clock.start();
+        while (!receive.canReadLine() && clock.elapsed() < 20000 && receive.state() == QProcess::Running) {
+            enqueue(QStringLiteral("com.example.binary"), "{\"n\":1}", o);
+            Relayer relayer(m_spec, config(QStringLiteral("exchange=amq.topic&routing-key=shop.orders")));
+            QVERIFY(!relayer.start());
+            QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'pending'")), 0, 15000);
+            relayer.stop();
+            receive.waitForReadyRead(500);
+        }
+        receive.waitForFinished(15000);
+        const QByteArray out = receive.readAllStandardOutput();
+        QVERIFY2(receive.state() == QProcess::NotRunning, (out + receive.readAllStandardError()).constData());
+        QCOMPARE(receive.exitCode(), 0);
+        const QJsonObject b = QJsonDocument::fromJson(out.split('\n').first()).object();
+        QCOMPARE(b.value(QStringLiteral("mode")).toString(), QStringLiteral("binary"));
+        QVERIFY(b.value(QStringLiteral("valid")).toBool());
+        QCOMPARE(b.value(QStringLiteral("type")).toString(), QStringLiteral("com.example.binary"));
+        QCOMPARE(b.value(QStringLiteral("subject")).toString(), QStringLiteral("order 7"));
+        QCOMPARE(b.value(QStringLiteral("extensions")).toObject().value(QStringLiteral("tenant")).toString(),
+            QStringLiteral("café"));
+        QCOMPARE(b.value(QStringLiteral("data")).toObject().value(QStringLiteral("n")).toInt(), 1);
     }
 
     // outboxctl relay takes an amqp:// target like an http:// one.

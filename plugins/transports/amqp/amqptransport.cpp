@@ -9,6 +9,8 @@
 // Target: amqp://[user@]host[:5672]/[VHOST]?exchange=X&routing-key=K[&password-file=F], amqps:// for TLS (5671).
 // No exchange: the default one, where the routing key names a queue. Without a user: guest (RabbitMQ's
 // default, loopback only); a password only from the file (guest's is guest).
+// Source (outboxctl receive --from): amqp://host/VHOST?queue=Q, or ?exchange=X&routing-key=K (a queue of its
+// own, bound to the exchange, deleted when it ends).
 //
 // rabbitmq-c is not thread-safe and has no thread of its own: everything runs on the relayer's thread, the
 // socket watched by a QSocketNotifier for the broker's confirms.
@@ -68,6 +70,64 @@ QString replyText(const amqp_rpc_reply_t &r)
     return QStringLiteral("unknown error");
 }
 
+// The user and password to log in with: guest/guest without a user in the URL (RabbitMQ's default user,
+// loopback only); a user's password from ?password-file= only. False and why when the file cannot be read.
+bool credentials(const QUrl &url, QByteArray *user, QByteArray *password, QString *error)
+{
+    const QString file = QUrlQuery(url).queryItemValue(QStringLiteral("password-file"), QUrl::FullyDecoded);
+    *user = url.userName().isEmpty() ? QByteArray("guest") : url.userName().toUtf8();
+    *password = url.userName().isEmpty() ? QByteArray("guest") : QByteArray();
+    if (file.isEmpty())
+        return true;
+    QFile f(file);
+    if (!f.open(QIODevice::ReadOnly)) {
+        *error = QStringLiteral("cannot read the AMQP password file %1: %2").arg(file, f.errorString());
+        return false;
+    }
+    *password = f.readAll().trimmed();
+    return true;
+}
+
+// A connection logged in to the URL's vhost with channel 1 open; null and why when it cannot be had.
+amqp_connection_state_t openConnection(
+    const QUrl &url, const BrokerOptions &options, const QByteArray &user, const QByteArray &password, QString *why)
+{
+    amqp_connection_state_t conn = amqp_new_connection();
+    amqp_socket_t *socket = nullptr;
+    if (isTls(url)) {
+        socket = amqp_ssl_socket_new(conn);
+        if (socket && !options.caFile.isEmpty())
+            amqp_ssl_socket_set_cacert(socket, options.caFile.toLocal8Bit().constData());
+        if (socket && !options.clientCertificateFile.isEmpty())
+            amqp_ssl_socket_set_key(socket, options.clientCertificateFile.toLocal8Bit().constData(),
+                options.clientKeyFile.toLocal8Bit().constData());
+    } else {
+        socket = amqp_tcp_socket_new(conn);
+    }
+    timeval timeout{2, 0};
+    const QByteArray host = url.host().toUtf8();
+    const int status = socket ? amqp_socket_open_noblock(socket, host.constData(), url.port(isTls(url) ? 5671 : 5672), &timeout)
+                              : AMQP_STATUS_NO_MEMORY;
+    if (status != AMQP_STATUS_OK) {
+        *why = QStringLiteral("cannot connect: %1").arg(QString::fromUtf8(amqp_error_string2(status)));
+        amqp_destroy_connection(conn);
+        return nullptr;
+    }
+    const QByteArray vhost = vhostOf(url).toUtf8();
+    amqp_rpc_reply_t r = amqp_login(conn, vhost.constData(), 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, user.constData(),
+        password.constData());
+    if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+        amqp_channel_open(conn, 1);
+        r = amqp_get_rpc_reply(conn);
+    }
+    if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+        *why = QStringLiteral("refused: %1").arg(replyText(r));
+        amqp_destroy_connection(conn);
+        return nullptr;
+    }
+    return conn;
+}
+
 // Publishes on channel 1 in confirm mode; reconnects every 2 s while the broker is away.
 class AmqpPublisher final : public QObject, public BrokerPublisher
 {
@@ -88,17 +148,8 @@ public:
     // there yet is no error: it is tried every 2 s).
     bool open(QString *error)
     {
-        const QString file = QUrlQuery(m_url).queryItemValue(QStringLiteral("password-file"), QUrl::FullyDecoded);
-        m_user = m_url.userName().isEmpty() ? QByteArray("guest") : m_url.userName().toUtf8();
-        m_password = m_url.userName().isEmpty() ? QByteArray("guest") : QByteArray();
-        if (!file.isEmpty()) {
-            QFile f(file);
-            if (!f.open(QIODevice::ReadOnly)) {
-                *error = QStringLiteral("cannot read the AMQP password file %1: %2").arg(file, f.errorString());
-                return false;
-            }
-            m_password = f.readAll().trimmed();
-        }
+        if (!credentials(m_url, &m_user, &m_password, error))
+            return false;
         connectNow();
         return true;
     }
@@ -136,39 +187,16 @@ private:
 
     void connectNow()
     {
-        m_conn = amqp_new_connection();
-        amqp_socket_t *socket = nullptr;
-        if (isTls(m_url)) {
-            socket = amqp_ssl_socket_new(m_conn);
-            if (socket && !m_options.caFile.isEmpty())
-                amqp_ssl_socket_set_cacert(socket, m_options.caFile.toLocal8Bit().constData());
-            if (socket && !m_options.clientCertificateFile.isEmpty())
-                amqp_ssl_socket_set_key(socket, m_options.clientCertificateFile.toLocal8Bit().constData(),
-                    m_options.clientKeyFile.toLocal8Bit().constData());
-        } else {
-            socket = amqp_tcp_socket_new(m_conn);
-        }
-        timeval timeout{2, 0};
-        const QByteArray host = m_url.host().toUtf8();
-        int status = socket ? amqp_socket_open_noblock(socket, host.constData(), m_url.port(isTls(m_url) ? 5671 : 5672), &timeout)
-                            : AMQP_STATUS_NO_MEMORY;
-        if (status != AMQP_STATUS_OK) {
-            disconnect(QStringLiteral("cannot connect: %1").arg(QString::fromUtf8(amqp_error_string2(status))), true);
+        QString why;
+        m_conn = openConnection(m_url, m_options, m_user, m_password, &why);
+        if (!m_conn) {
+            disconnect(why, true);
             return;
         }
-        const QByteArray vhost = vhostOf(m_url).toUtf8();
-        amqp_rpc_reply_t r = amqp_login(m_conn, vhost.constData(), 0, 131072, 0, AMQP_SASL_METHOD_PLAIN,
-            m_user.constData(), m_password.constData());
-        if (r.reply_type == AMQP_RESPONSE_NORMAL) {
-            amqp_channel_open(m_conn, 1);
-            r = amqp_get_rpc_reply(m_conn);
-        }
-        if (r.reply_type == AMQP_RESPONSE_NORMAL) {
-            amqp_confirm_select(m_conn, 1);
-            r = amqp_get_rpc_reply(m_conn);
-        }
+        amqp_confirm_select(m_conn, 1);
+        const amqp_rpc_reply_t r = amqp_get_rpc_reply(m_conn);
         if (r.reply_type != AMQP_RESPONSE_NORMAL) {
-            disconnect(QStringLiteral("refused: %1").arg(replyText(r)), true);
+            disconnect(QStringLiteral("refused confirm mode: %1").arg(replyText(r)), true);
             return;
         }
         m_nextTag = 1;
@@ -397,6 +425,140 @@ private:
     QTimer m_timer;
 };
 
+// Consumes a queue (?queue=), or what an exchange routes with a key (?exchange=&routing-key=) into a queue of
+// its own that the broker deletes when it goes; the cloudEvents_ headers read back as the attributes.
+class AmqpSubscriber final : public QObject, public BrokerSubscriber
+{
+public:
+    AmqpSubscriber(const QUrl &source, const BrokerOptions &options, MessageHandler onMessage)
+        : m_url(source), m_options(options), m_onMessage(std::move(onMessage))
+    {
+        m_where = QStringLiteral("%1:%2").arg(source.host()).arg(source.port(isTls(source) ? 5671 : 5672));
+    }
+    ~AmqpSubscriber() override { drop(); }
+
+    bool open(QString *error)
+    {
+        if (!credentials(m_url, &m_user, &m_password, error))
+            return false;
+        connectNow();
+        return true;
+    }
+
+    QString state() const override
+    {
+        return m_conn ? QStringLiteral("consuming %1 at %2").arg(m_what, m_where)
+                      : QStringLiteral("AMQP broker %1: %2 (tried every 2 s)").arg(m_where, m_lastError);
+    }
+
+private:
+    void connectNow()
+    {
+        QString why;
+        m_conn = openConnection(m_url, m_options, m_user, m_password, &why);
+        if (!m_conn) {
+            retryLater(why);
+            return;
+        }
+        const QUrlQuery query(m_url);
+        QByteArray queue = query.queryItemValue(QStringLiteral("queue"), QUrl::FullyDecoded).toUtf8();
+        amqp_rpc_reply_t r{};
+        r.reply_type = AMQP_RESPONSE_NORMAL;
+        if (queue.isEmpty()) {
+            const QByteArray exchange = query.queryItemValue(QStringLiteral("exchange"), QUrl::FullyDecoded).toUtf8(),
+                             key = query.queryItemValue(QStringLiteral("routing-key"), QUrl::FullyDecoded).toUtf8();
+            const amqp_queue_declare_ok_t *ok = amqp_queue_declare(m_conn, 1, amqp_empty_bytes, 0, 0, 1, 1, amqp_empty_table);
+            r = amqp_get_rpc_reply(m_conn);
+            if (ok && r.reply_type == AMQP_RESPONSE_NORMAL) {
+                queue = QByteArray(static_cast<const char *>(ok->queue.bytes), qsizetype(ok->queue.len));
+                amqp_queue_bind(m_conn, 1, bytes(queue), bytes(exchange), bytes(key), amqp_empty_table);
+                r = amqp_get_rpc_reply(m_conn);
+            }
+            m_what = QStringLiteral("exchange '%1' key '%2'").arg(QString::fromUtf8(exchange), QString::fromUtf8(key));
+        } else {
+            m_what = QStringLiteral("queue '%1'").arg(QString::fromUtf8(queue));
+        }
+        if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+            amqp_basic_consume(m_conn, 1, bytes(queue), amqp_empty_bytes, 0, 1, 0, amqp_empty_table);
+            r = amqp_get_rpc_reply(m_conn);
+        }
+        if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+            drop();
+            retryLater(QStringLiteral("cannot consume %1: %2").arg(m_what, replyText(r)));
+            return;
+        }
+        m_notifier = std::make_unique<QSocketNotifier>(amqp_get_sockfd(m_conn), QSocketNotifier::Read);
+        QObject::connect(m_notifier.get(), &QSocketNotifier::activated, this, [this] { readMessages(); });
+    }
+
+    void readMessages()
+    {
+        while (m_conn) {
+            amqp_envelope_t envelope;
+            timeval zero{0, 0};
+            amqp_maybe_release_buffers(m_conn);
+            const amqp_rpc_reply_t r = amqp_consume_message(m_conn, &envelope, &zero, 0);
+            if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && r.library_error == AMQP_STATUS_TIMEOUT)
+                return;
+            if (r.reply_type != AMQP_RESPONSE_NORMAL) {
+                drop();
+                retryLater(QStringLiteral("connection lost (%1)").arg(replyText(r)));
+                return;
+            }
+            deliver(envelope.message);
+            amqp_destroy_envelope(&envelope);
+        }
+    }
+
+    void deliver(const amqp_message_t &message)
+    {
+        BrokerDelivery d;
+        d.topic = m_what;
+        d.body = QByteArray(static_cast<const char *>(message.body.bytes), qsizetype(message.body.len));
+        const amqp_basic_properties_t &p = message.properties;
+        if (p._flags & AMQP_BASIC_CONTENT_TYPE_FLAG)
+            d.contentType = QString::fromUtf8(static_cast<const char *>(p.content_type.bytes), int(p.content_type.len));
+        if (p._flags & AMQP_BASIC_HEADERS_FLAG) {
+            for (int i = 0; i < p.headers.num_entries; ++i) {
+                const amqp_table_entry_t &e = p.headers.entries[i];
+                const QString name = QString::fromUtf8(static_cast<const char *>(e.key.bytes), int(e.key.len));
+                if (!name.startsWith(QLatin1String("cloudEvents_"), Qt::CaseInsensitive)
+                    || (e.value.kind != AMQP_FIELD_KIND_UTF8 && e.value.kind != AMQP_FIELD_KIND_BYTES))
+                    continue;
+                d.properties.append({name.mid(12).toLower(),
+                    QString::fromUtf8(static_cast<const char *>(e.value.value.bytes.bytes), int(e.value.value.bytes.len))});
+            }
+        }
+        m_onMessage(d);
+    }
+
+    void drop()
+    {
+        m_notifier.reset();
+        if (m_conn) {
+            amqp_destroy_connection(m_conn);
+            m_conn = nullptr;
+        }
+    }
+
+    void retryLater(const QString &why)
+    {
+        m_lastError = why;
+        QTimer::singleShot(2000, this, [this] {
+            if (!m_conn)
+                connectNow();
+        });
+    }
+
+    QUrl m_url;
+    BrokerOptions m_options;
+    MessageHandler m_onMessage;
+    QByteArray m_user, m_password;
+    QString m_where, m_what, m_lastError;
+    amqp_connection_state_t m_conn = nullptr;
+    std::unique_ptr<QSocketNotifier> m_notifier;
+};
+
 class AmqpTransportPlugin final : public QObject, public TransportPlugin
 {
     Q_OBJECT
@@ -430,11 +592,20 @@ public:
         return publisher.release();
     }
 
-    BrokerSubscriber *subscribe(const QUrl &, const BrokerOptions &, const BrokerSubscriber::MessageHandler &,
-        QString *error) override
+    BrokerSubscriber *subscribe(const QUrl &source, const BrokerOptions &options,
+        const BrokerSubscriber::MessageHandler &onMessage, QString *error) override
     {
-        *error = QStringLiteral("receiving from an AMQP broker is not supported yet");
-        return nullptr;
+        const QUrlQuery query(source);
+        if (source.host().isEmpty()
+            || (query.queryItemValue(QStringLiteral("queue")).isEmpty()
+                && query.queryItemValue(QStringLiteral("exchange")).isEmpty())) {
+            *error = QStringLiteral("an AMQP source needs a host and ?queue=Q, or ?exchange=X&routing-key=K");
+            return nullptr;
+        }
+        auto subscriber = std::make_unique<AmqpSubscriber>(source, options, onMessage);
+        if (!subscriber->open(error))
+            return nullptr;
+        return subscriber.release();
     }
 };
 
