@@ -8,7 +8,7 @@
 #include "sendevent.h"
 #include "storage.h"
 #include "brokerservers.h"
-#include "testsupport.h"
+#include "brokertest.h"
 
 #include <QElapsedTimer>
 #include <QJsonDocument>
@@ -24,7 +24,6 @@
 #include <memory>
 
 using namespace outbox;
-using testsupport::AppConnection;
 
 namespace {
 
@@ -135,48 +134,17 @@ private:
 
 } // namespace
 
-class TestAmqp : public QObject
+class TestAmqp : public QObject, public BrokerTest
 {
     Q_OBJECT
 
-    QTemporaryDir m_dir;
-    ConnectionSpec m_spec;
-    std::unique_ptr<AppConnection> m_app;
-    std::unique_ptr<Storage> m_storage;
     QTemporaryDir m_brokerDir;
     quint16 m_port = 0;
     std::unique_ptr<RabbitMq> m_broker;
 
-    QString enqueue(const QString &type, const QByteArray &data, const SendEventOptions &o = {})
-    {
-        QSqlDatabase db = m_app->db();
-        auto id = sendEventTransactional(db, type, QStringLiteral("/shop"), data, o);
-        if (!id.isOk())
-            qFatal("enqueue: %s", qPrintable(id.error().message()));
-        return *id;
-    }
-    int count(const QString &where)
-    {
-        QSqlQuery q(m_app->db());
-        q.exec(QStringLiteral("SELECT COUNT(*) FROM outbox_events WHERE ") + where);
-        return q.next() ? q.value(0).toInt() : -1;
-    }
-    QString lastError()
-    {
-        QSqlQuery q(m_app->db());
-        q.exec(QStringLiteral("SELECT last_error FROM outbox_events WHERE last_error IS NOT NULL ORDER BY seq DESC"));
-        return q.next() ? q.value(0).toString() : QString();
-    }
     RelayerConfig config(const QString &query, ContentMode mode = ContentMode::Binary) const
     {
-        RelayerConfig c;
-        c.targetUrl = QUrl(QStringLiteral("amqp://127.0.0.1:%1/?%2").arg(m_port).arg(query));
-        c.contentMode = mode;
-        c.pollIntervalMs = 50;
-        c.maxIdleBackoffMs = 200;
-        c.retryBackoffMs = 50;
-        c.requestTimeoutMs = 5000;
-        return c;
+        return fastConfig(QUrl(QStringLiteral("amqp://127.0.0.1:%1/?%2").arg(m_port).arg(query)), mode);
     }
 
 private Q_SLOTS:
@@ -187,17 +155,8 @@ private Q_SLOTS:
         QVERIFY2(m_broker->start(), qPrintable(m_broker->log()));
     }
     void cleanupTestCase() { m_broker.reset(); }
-    void init()
-    {
-        m_spec = testsupport::freshOutbox(m_dir);
-        m_storage = testsupport::openStorage(m_spec);
-        m_app = std::make_unique<AppConnection>(m_spec);
-    }
-    void cleanup()
-    {
-        m_app.reset();
-        m_storage.reset();
-    }
+    void init() { openOutbox(); }
+    void cleanup() { closeOutbox(); }
 
     // Binary mode: each event one persistent message, every attribute a cloudEvents_ header, datacontenttype
     // the content_type property, message_id the event's id, the data the body.
@@ -307,15 +266,7 @@ private Q_SLOTS:
         }
         m_broker->stop();
         const int n = 3000;
-        {
-            QSqlDatabase db = m_app->db();
-            QVERIFY(db.transaction());
-            for (int i = 0; i < n; ++i)
-                QVERIFY(sendEventTransactional(db, QStringLiteral("com.example.bulk"), QStringLiteral("/shop"),
-                    QByteArray("{\"i\":") + QByteArray::number(i) + "}")
-                            .isOk());
-            QVERIFY(db.commit());
-        }
+        enqueueBulk(n);
         RelayerConfig c = config(QStringLiteral("routing-key=bulk"));
         c.batchSize = 20;
         Relayer relayer(m_spec, c);
@@ -354,24 +305,15 @@ private Q_SLOTS:
     void amqpReadByAnotherClient()
     {
         QFETCH(int, mode);
-        QProcess node;
-        node.start(QStringLiteral("node"), {QStringLiteral("--version")});
-        if (!node.waitForFinished(10000) || node.exitCode() != 0)
+        if (!haveNode())
             QSKIP("node is not installed (packaging/install-deps.sh installs it)");
         QVERIFY2(QFile::exists(QStringLiteral(CONFORMANCE_DIR "/node_modules/amqplib/package.json")),
             "the conformance_npm fixture did not install the npm packages");
         const QByteArray queue = "sdk-" + QByteArray::number(mode);
         Admin admin(m_port);
         QVERIFY(admin.declare(queue.constData()));
-        SendEventOptions json;
-        json.subject = QStringLiteral("orders/42");
-        json.extensions = QJsonObject{{QStringLiteral("traceparent"), QStringLiteral("00-0af7-b7ad-01")}};
-        const QByteArray jsonData = "{\"order\":42}";
-        const QString jsonId = enqueue(QStringLiteral("com.example.order.created"), jsonData, json);
-        const QString textId = enqueue(QStringLiteral("com.example.note"), "plain text, with \"quotes\"",
-            withContentType(QStringLiteral("text/plain")));
-        const QString bytesId = enqueue(QStringLiteral("com.example.blob"), QByteArray("\x00\x01\xfe\xff", 4),
-            withContentType(QStringLiteral("application/octet-stream")));
+        const QString subject = QStringLiteral("orders/42");
+        const SdkEvents e = enqueueSdkEvents(subject);
         Relayer relayer(m_spec, config(QStringLiteral("routing-key=") + QString::fromLatin1(queue), ContentMode(mode)));
         QVERIFY(!relayer.start());
         QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 3, 15000);
@@ -403,24 +345,13 @@ private Q_SLOTS:
             QCOMPARE(line.value(QStringLiteral("mode")).toString(),
                 structured ? QStringLiteral("structured") : QStringLiteral("binary"));
         }
-        const QJsonObject j = read.value(jsonId).value(QStringLiteral("event")).toObject();
-        QCOMPARE(j.value(QStringLiteral("id")).toString(), jsonId);
-        QCOMPARE(j.value(QStringLiteral("type")).toString(), QStringLiteral("com.example.order.created"));
-        QCOMPARE(j.value(QStringLiteral("source")).toString(), QStringLiteral("/shop"));
-        QCOMPARE(j.value(QStringLiteral("subject")).toString(), QStringLiteral("orders/42"));
-        QCOMPARE(j.value(QStringLiteral("traceparent")).toString(), QStringLiteral("00-0af7-b7ad-01"));
+        QHash<QString, QJsonObject> events;
+        for (auto it = read.cbegin(); it != read.cend(); ++it)
+            events.insert(it.key(), it.value().value(QStringLiteral("event")).toObject());
+        checkSdkEvents(events, e, subject);
+        const QJsonObject j = events.value(e.jsonId);
         QCOMPARE(j.value(QStringLiteral("datacontenttype")).toString(), QStringLiteral("application/json"));
-        QCOMPARE(j.value(QStringLiteral("data")).toObject(), QJsonDocument::fromJson(jsonData).object());
-        QCOMPARE(read.value(textId).value(QStringLiteral("event")).toObject().value(QStringLiteral("data")).toString(),
-            QStringLiteral("plain text, with \"quotes\""));
-        QCOMPARE(read.value(bytesId)
-                     .value(QStringLiteral("event"))
-                     .toObject()
-                     .value(QStringLiteral("data"))
-                     .toObject()
-                     .value(QStringLiteral("base64"))
-                     .toString(),
-            QStringLiteral("AAH+/w=="));
+        QCOMPARE(j.value(QStringLiteral("data")).toObject(), QJsonDocument::fromJson(e.jsonData).object());
     }
 
     // What an AMQP target cannot be, said in one line before anything is taken.

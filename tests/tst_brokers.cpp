@@ -7,7 +7,7 @@
 #include "sendevent.h"
 #include "storage.h"
 #include "brokerservers.h"
-#include "testsupport.h"
+#include "brokertest.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -24,7 +24,6 @@
 #include <memory>
 
 using namespace outbox;
-using testsupport::AppConnection;
 
 namespace {
 
@@ -94,42 +93,17 @@ private:
 
 } // namespace
 
-class TestBrokers : public QObject
+class TestBrokers : public QObject, public BrokerTest
 {
     Q_OBJECT
 
-    QTemporaryDir m_dir;
-    ConnectionSpec m_spec;
-    std::unique_ptr<AppConnection> m_app;
-    std::unique_ptr<Storage> m_storage;
     std::unique_ptr<QTemporaryDir> m_brokerDir;
     quint16 m_port = 0;
     std::unique_ptr<Mosquitto> m_broker;
 
-    QString enqueue(const QString &type, const QByteArray &data, const SendEventOptions &o = {})
-    {
-        QSqlDatabase db = m_app->db();
-        auto id = sendEventTransactional(db, type, QStringLiteral("/shop"), data, o);
-        if (!id.isOk())
-            qFatal("enqueue: %s", qPrintable(id.error().message()));
-        return *id;
-    }
-    int count(const QString &where)
-    {
-        QSqlQuery q(m_app->db());
-        q.exec(QStringLiteral("SELECT COUNT(*) FROM outbox_events WHERE ") + where);
-        return q.next() ? q.value(0).toInt() : -1;
-    }
     RelayerConfig config(const QString &topic, ContentMode mode = ContentMode::Binary) const
     {
-        RelayerConfig c;
-        c.targetUrl = QUrl(QStringLiteral("mqtt://127.0.0.1:%1/%2").arg(m_port).arg(topic));
-        c.contentMode = mode;
-        c.pollIntervalMs = 50;
-        c.maxIdleBackoffMs = 200;
-        c.retryBackoffMs = 50;
-        c.requestTimeoutMs = 5000;
-        return c;
+        return fastConfig(QUrl(QStringLiteral("mqtt://127.0.0.1:%1/%2").arg(m_port).arg(topic)), mode);
     }
     void startBroker()
     {
@@ -140,17 +114,14 @@ class TestBrokers : public QObject
 private Q_SLOTS:
     void init()
     {
-        m_spec = testsupport::freshOutbox(m_dir);
-        m_storage = testsupport::openStorage(m_spec);
-        m_app = std::make_unique<AppConnection>(m_spec);
+        openOutbox();
         m_brokerDir = std::make_unique<QTemporaryDir>();
         m_port = freePort();
     }
     void cleanup()
     {
         m_broker.reset();
-        m_app.reset();
-        m_storage.reset();
+        closeOutbox();
     }
 
     // Binary mode: each event is one MQTT 5 message with QoS 1, its attributes as user properties and its
@@ -245,15 +216,7 @@ private Q_SLOTS:
         auto sub = std::make_unique<Subscriber>(m_port, QStringLiteral("shop/#"));
         QVERIFY(sub->ready(m_port, QStringLiteral("shop/probe")));
         const int n = 3000;
-        QSet<QString> ids;
-        {
-            QSqlDatabase db = m_app->db();
-            QVERIFY(db.transaction());
-            for (int i = 0; i < n; ++i)
-                ids.insert(*sendEventTransactional(db, QStringLiteral("com.example.bulk"), QStringLiteral("/shop"),
-                    QByteArray("{\"i\":") + QByteArray::number(i) + "}"));
-            QVERIFY(db.commit());
-        }
+        const QSet<QString> ids = enqueueBulk(n);
         RelayerConfig c = config(QStringLiteral("shop/bulk"));
         c.batchSize = 20;
         Relayer relayer(m_spec, c);
@@ -295,9 +258,7 @@ private Q_SLOTS:
     void mqttReadByTheCloudEventsSdk()
     {
         QFETCH(int, mode);
-        QProcess node;
-        node.start(QStringLiteral("node"), {QStringLiteral("--version")});
-        if (!node.waitForFinished(10000) || node.exitCode() != 0)
+        if (!haveNode())
             QSKIP("node is not installed (packaging/install-deps.sh installs it)");
         QVERIFY2(QFile::exists(QStringLiteral(CONFORMANCE_DIR "/node_modules/mqtt/package.json")),
             "the conformance_npm fixture did not install the npm packages");
@@ -311,17 +272,8 @@ private Q_SLOTS:
         const QByteArray banner = sdk.readLine().trimmed();
         QVERIFY2(banner == "subscribed", (banner + sdk.readAllStandardError()).constData());
 
-        SendEventOptions json;
-        json.subject = QStringLiteral("orders/42");
-        json.extensions = QJsonObject{{QStringLiteral("traceparent"), QStringLiteral("00-0af7-b7ad-01")},
-            {QStringLiteral("tenant"), QStringLiteral("acme")}};
-        const QByteArray jsonData =
-            QStringLiteral("{\"order\":42,\"note\":\"\u00fcn\u00efcode \\\"quoted\\\"\"}").toUtf8();
-        const QString jsonId = enqueue(QStringLiteral("com.example.order.created"), jsonData, json);
-        const QString textId = enqueue(QStringLiteral("com.example.note"), "plain text, with \"quotes\"",
-            withContentType(QStringLiteral("text/plain")));
-        const QString bytesId = enqueue(QStringLiteral("com.example.blob"), QByteArray("\x00\x01\xfe\xff", 4),
-            withContentType(QStringLiteral("application/octet-stream")));
+        const QString subject = QStringLiteral("orders/42");
+        const SdkEvents e = enqueueSdkEvents(subject);
         Relayer relayer(m_spec, config(QStringLiteral("sdk/events"), ContentMode(mode)));
         QVERIFY(!relayer.start());
         QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 3, 15000);
@@ -350,27 +302,20 @@ private Q_SLOTS:
             QCOMPARE(line.value(QStringLiteral("event")).toObject().value(QStringLiteral("specversion")).toString(),
                 QStringLiteral("1.0"));
         }
-        const QJsonObject j = read.value(jsonId).value(QStringLiteral("event")).toObject();
-        QCOMPARE(j.value(QStringLiteral("type")).toString(), QStringLiteral("com.example.order.created"));
-        QCOMPARE(j.value(QStringLiteral("source")).toString(), QStringLiteral("/shop"));
-        QCOMPARE(j.value(QStringLiteral("subject")).toString(), QStringLiteral("orders/42"));
-        QCOMPARE(j.value(QStringLiteral("traceparent")).toString(), QStringLiteral("00-0af7-b7ad-01"));
-        QCOMPARE(j.value(QStringLiteral("tenant")).toString(), QStringLiteral("acme"));
-        QVERIFY(!j.value(QStringLiteral("time")).toString().isEmpty());
+        QHash<QString, QJsonObject> events;
+        for (auto it = read.cbegin(); it != read.cend(); ++it)
+            events.insert(it.key(), it.value().value(QStringLiteral("event")).toObject());
+        checkSdkEvents(events, e, subject);
+        const QJsonObject j = events.value(e.jsonId);
         // The SDK's MQTT binding gives binary mode's data as the payload's text (it does not read the content
         // type property into datacontenttype); structured mode's as the JSON value.
         const QJsonValue data = j.value(QStringLiteral("data"));
         if (structured)
-            QCOMPARE(data.toObject(), QJsonDocument::fromJson(jsonData).object());
+            QCOMPARE(data.toObject(), QJsonDocument::fromJson(e.jsonData).object());
         else
-            QCOMPARE(data.toString().toUtf8(), jsonData);
-        QCOMPARE(read.value(jsonId).value(QStringLiteral("contentType")).toString().section(QLatin1Char(';'), 0, 0),
+            QCOMPARE(data.toString().toUtf8(), e.jsonData);
+        QCOMPARE(read.value(e.jsonId).value(QStringLiteral("contentType")).toString().section(QLatin1Char(';'), 0, 0),
             structured ? QStringLiteral("application/cloudevents+json") : QStringLiteral("application/json"));
-        const QJsonObject t = read.value(textId).value(QStringLiteral("event")).toObject();
-        QCOMPARE(t.value(QStringLiteral("data")).toString(), QStringLiteral("plain text, with \"quotes\""));
-        const QJsonObject b = read.value(bytesId).value(QStringLiteral("event")).toObject();
-        QCOMPARE(b.value(QStringLiteral("data")).toObject().value(QStringLiteral("base64")).toString(),
-            QStringLiteral("AAH+/w=="));
     }
 
     // What an MQTT target cannot be, said in one line before anything is taken.

@@ -15,6 +15,7 @@
 // rabbitmq-c is not thread-safe and has no thread of its own: everything runs on the relayer's thread, the
 // socket watched by a QSocketNotifier for the broker's confirms.
 
+#include "brokeracks.h"
 #include "transportplugin.h"
 
 #include <QElapsedTimer>
@@ -169,7 +170,7 @@ public:
     int inFlight() const override { return int(m_inFlight.size() + m_waiting.size()); }
 
 private:
-    using Handler = std::shared_ptr<const AckHandler>;
+    using Handler = AckOutbox::Handler;
     struct Pending
     {
         qint64 sequence = 0;
@@ -388,26 +389,7 @@ private:
             disconnect(QStringLiteral("no confirm within %1 ms").arg(m_options.timeoutMs), true);
     }
 
-    // Hands the outcomes over once per pass of the event loop, those of one publish() call together.
-    void deliver(const Handler &handler, const BrokerAck &ack)
-    {
-        m_out.append({handler, ack});
-        if (!std::exchange(m_flushQueued, true))
-            QMetaObject::invokeMethod(this, [this] { flush(); }, Qt::QueuedConnection);
-    }
-    void flush()
-    {
-        m_flushQueued = false;
-        const QList<std::pair<Handler, BrokerAck>> out = std::exchange(m_out, {});
-        QList<BrokerAck> group;
-        for (qsizetype i = 0; i < out.size(); ++i) {
-            group.append(out.at(i).second);
-            if (i + 1 == out.size() || out.at(i + 1).first != out.at(i).first) {
-                (*out.at(i).first)(group);
-                group.clear();
-            }
-        }
-    }
+    void deliver(const Handler &handler, const BrokerAck &ack) { m_acks.add(handler, ack); }
 
     QUrl m_url;
     BrokerOptions m_options;
@@ -419,8 +401,7 @@ private:
     uint64_t m_nextTag = 1;
     std::map<uint64_t, Pending> m_inFlight; // by delivery tag
     QList<Waiting> m_waiting; // not published yet (not connected), oldest first
-    QList<std::pair<Handler, BrokerAck>> m_out;
-    bool m_flushQueued = false;
+    AckOutbox m_acks{this};
     bool m_reconnectQueued = false;
     QTimer m_timer;
 };

@@ -10,6 +10,7 @@
 // librdkafka serves delivery reports and errors only from rd_kafka_poll(), which this plug-in calls on its own
 // (the relayer's) thread whenever librdkafka signals its queue through a pipe: no callback runs elsewhere.
 
+#include "brokeracks.h"
 #include "transportplugin.h"
 
 #include <QHash>
@@ -264,7 +265,7 @@ public:
     int inFlight() const override { return int(m_inFlight.size()); }
 
 private:
-    using Handler = std::shared_ptr<const AckHandler>;
+    using Handler = AckOutbox::Handler;
     struct Pending
     {
         qint64 sequence = 0;
@@ -274,16 +275,7 @@ private:
     void serveQueue() override
     {
         while (rd_kafka_poll(m_rk, 0) > 0) { }
-        // The reports that came in this pass, handed over together by publish() call.
-        const QList<std::pair<Handler, BrokerAck>> out = std::exchange(m_out, {});
-        QList<BrokerAck> group;
-        for (qsizetype i = 0; i < out.size(); ++i) {
-            group.append(out.at(i).second);
-            if (i + 1 == out.size() || out.at(i + 1).first != out.at(i).first) {
-                (*out.at(i).first)(group);
-                group.clear();
-            }
-        }
+        m_acks.flush(); // the reports of this pass, together by publish() call
     }
 
     static void onDelivery(rd_kafka_t *, const rd_kafka_message_t *m, void *opaque)
@@ -318,13 +310,13 @@ private:
                 break;
             }
         }
-        p->m_out.append({pending.handler, ack});
+        p->m_acks.add(pending.handler, ack);
     }
 
     QByteArray m_topic;
     qint64 m_lastToken = 0;
     QHash<qint64, Pending> m_inFlight; // by the token librdkafka hands back with the report
-    QList<std::pair<Handler, BrokerAck>> m_out;
+    AckOutbox m_acks{this};
     bool m_closing = false;
 };
 

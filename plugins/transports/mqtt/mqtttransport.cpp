@@ -5,6 +5,7 @@
 // mode sends the whole event as JSON with content type application/cloudevents+json.
 // Target: mqtt://host[:1883]/TOPIC or mqtts://host[:8883]/TOPIC (the path without its first '/' is the topic).
 
+#include "brokeracks.h"
 #include "transportplugin.h"
 
 #include <QElapsedTimer>
@@ -200,7 +201,7 @@ public:
     int inFlight() const override { return int(m_inFlight.size() + m_waiting.size()); }
 
 private:
-    using Handler = std::shared_ptr<const AckHandler>; // one per publish() call
+    using Handler = AckOutbox::Handler;
     struct Pending
     {
         qint64 sequence = 0;
@@ -243,27 +244,7 @@ private:
         }
     }
 
-    // Hands the acknowledgements over once per pass of the event loop, those of one publish() call together: at
-    // thousands a second, one call each would make the relayer write each result back alone.
-    void deliver(const Handler &handler, const BrokerAck &ack)
-    {
-        m_out.append({handler, ack});
-        if (!std::exchange(m_flushQueued, true))
-            QMetaObject::invokeMethod(this, [this] { flush(); }, Qt::QueuedConnection);
-    }
-    void flush()
-    {
-        m_flushQueued = false;
-        const QList<std::pair<Handler, BrokerAck>> out = std::exchange(m_out, {});
-        QList<BrokerAck> group;
-        for (qsizetype i = 0; i < out.size(); ++i) {
-            group.append(out.at(i).second);
-            if (i + 1 == out.size() || out.at(i + 1).first != out.at(i).first) {
-                (*out.at(i).first)(group);
-                group.clear();
-            }
-        }
-    }
+    void deliver(const Handler &handler, const BrokerAck &ack) { m_acks.add(handler, ack); }
 
     static BrokerAck unavailable(qint64 sequence, const QString &why)
     {
@@ -361,8 +342,7 @@ private:
     int m_timeoutMs;
     QHash<int, Pending> m_inFlight; // by message id
     QList<Waiting> m_waiting; // published while not connected, oldest first
-    QList<std::pair<Handler, BrokerAck>> m_out; // to hand over (deliver, flush)
-    bool m_flushQueued = false;
+    AckOutbox m_acks{this};
     QMutex m_arrivedMutex; // PUBACKs from the network thread, not yet taken (message id, reason)
     QList<std::pair<int, int>> m_arrived;
     bool m_arrivedPosted = false;

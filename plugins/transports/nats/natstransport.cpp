@@ -9,6 +9,7 @@
 // SUBJECT must exist (the relayer does not make one): without it the server has no responder and the event
 // fails with that reason.
 
+#include "brokeracks.h"
 #include "transportplugin.h"
 
 #include <QElapsedTimer>
@@ -263,7 +264,7 @@ public:
     }
 
 private:
-    using Handler = std::shared_ptr<const AckHandler>; // one per publish() call
+    using Handler = AckOutbox::Handler;
     struct Pending
     {
         qint64 sequence = 0;
@@ -412,26 +413,7 @@ private:
             deliver(a.pending.handler, a.ack);
     }
 
-    // Hands the acknowledgements over once per pass of the event loop, those of one publish() call together.
-    void deliver(const Handler &handler, const BrokerAck &ack)
-    {
-        m_out.append({handler, ack});
-        if (!std::exchange(m_flushQueued, true))
-            QMetaObject::invokeMethod(this, [this] { flush(); }, Qt::QueuedConnection);
-    }
-    void flush()
-    {
-        m_flushQueued = false;
-        const QList<std::pair<Handler, BrokerAck>> out = std::exchange(m_out, {});
-        QList<BrokerAck> group;
-        for (qsizetype i = 0; i < out.size(); ++i) {
-            group.append(out.at(i).second);
-            if (i + 1 == out.size() || out.at(i + 1).first != out.at(i).first) {
-                (*out.at(i).first)(group);
-                group.clear();
-            }
-        }
-    }
+    void deliver(const Handler &handler, const BrokerAck &ack) { m_acks.add(handler, ack); }
 
     void connected() override
     {
@@ -489,8 +471,7 @@ private:
     QList<Arrived> m_arrived;
     bool m_arrivedPosted = false;
     QList<Waiting> m_waiting; // published while not connected, oldest first
-    QList<std::pair<Handler, BrokerAck>> m_out; // to hand over (deliver, flush)
-    bool m_flushQueued = false;
+    AckOutbox m_acks{this};
     QTimer m_timer;
 };
 
