@@ -276,6 +276,15 @@ private:
             p.since.start();
             m_inFlight.emplace(m_nextTag++, p);
         }
+        readBuffered();
+    }
+
+    // rabbitmq-c may read the broker's frames into its own buffer while publishing; the socket then has
+    // nothing to say, and they are read from here.
+    void readBuffered()
+    {
+        if (m_conn && (amqp_frames_enqueued(m_conn) || amqp_data_in_buffer(m_conn)))
+            QMetaObject::invokeMethod(this, [this] { readFrames(); }, Qt::QueuedConnection);
     }
 
     // The broker's frames: confirms (ack, nack), returns, and a closed channel or connection.
@@ -378,6 +387,7 @@ private:
 
     void tick()
     {
+        readBuffered();
         // Not connected within the timeout: the broker is unavailable (the relayer holds its events).
         while (!m_conn && !m_waiting.isEmpty() && m_waiting.first().since.elapsed() >= m_options.timeoutMs) {
             const Waiting w = m_waiting.takeFirst();
