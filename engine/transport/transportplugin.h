@@ -77,7 +77,8 @@ public:
 struct BrokerDelivery
 {
     QString topic; // where it was published (the subject, queue or topic)
-    // The message's headers or properties by name, as the broker gave them (MQTT: user properties).
+    // The CloudEvents attributes the message carries, by name without the binding's prefix (MQTT: user
+    // properties; NATS: ce- headers, percent-decoded; Kafka: ce_ headers; AMQP: cloudEvents_ headers).
     QList<std::pair<QString, QString>> properties;
     QString contentType;
     QByteArray body;
