@@ -26,13 +26,17 @@ public:
         : m_dir(dir), m_port(port), m_persistent(persistent)
     { }
     ~Mosquitto() { stop(); }
+    // Clients must log in as a user of this mosquitto_passwd file (none anonymous); before start().
+    void requireUsers(const QString &passwordFile) { m_passwordFile = passwordFile; }
 
     bool start()
     {
         QFile conf(m_dir + QStringLiteral("/mosquitto.conf"));
         if (!conf.open(QIODevice::WriteOnly))
             return false;
-        conf.write(QStringLiteral("listener %1 127.0.0.1\nallow_anonymous true\n").arg(m_port).toUtf8());
+        conf.write(QStringLiteral("listener %1 127.0.0.1\n").arg(m_port).toUtf8());
+        conf.write(m_passwordFile.isEmpty() ? QByteArray("allow_anonymous true\n")
+                                            : "allow_anonymous false\npassword_file " + m_passwordFile.toUtf8() + '\n');
         conf.write(m_persistent ? QStringLiteral("persistence true\npersistence_location %1/\nautosave_interval 1\n")
                                       .arg(m_dir)
                                       .toUtf8()
@@ -72,6 +76,7 @@ private:
     QString m_dir;
     quint16 m_port;
     bool m_persistent;
+    QString m_passwordFile;
     QProcess m_process;
 };
 

@@ -318,6 +318,46 @@ private Q_SLOTS:
             structured ? QStringLiteral("application/cloudevents+json") : QStringLiteral("application/json"));
     }
 
+    // A broker that takes users only: the user in the URL, the password from ?password-file=, which the engine
+    // reads under the rule for every secret file (its owner alone may read it).
+    void mqttUserWithPasswordFile()
+    {
+        const QString users = m_brokerDir->filePath(QStringLiteral("users"));
+        QCOMPARE(QProcess::execute(QStringLiteral("mosquitto_passwd"),
+                     {QStringLiteral("-b"), QStringLiteral("-c"), users, QStringLiteral("shop"),
+                         QStringLiteral("s3cret pass")}),
+            0);
+        QFile::setPermissions(users, QFile::permissions(users) | QFileDevice::ReadOther | QFileDevice::ReadGroup);
+        m_broker = std::make_unique<Mosquitto>(m_brokerDir->path(), m_port);
+        m_broker->requireUsers(users);
+        QVERIFY2(m_broker->start(), qPrintable(m_broker->log()));
+        QTemporaryDir secrets;
+        const QString passwordFile = secrets.filePath(QStringLiteral("mqtt-password"));
+        {
+            QFile f(passwordFile);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write("s3cret pass\n");
+        }
+        QFile::setPermissions(passwordFile, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadGroup);
+        const QUrl target(
+            QStringLiteral("mqtt://shop@127.0.0.1:%1/shop/auth?password-file=%2").arg(m_port).arg(passwordFile));
+        RelayerConfig c = config(QStringLiteral("shop/auth"));
+        c.targetUrl = target;
+        QVERIFY2(c.problem().contains(QStringLiteral("other users can read it")), qPrintable(c.problem()));
+        QFile::setPermissions(passwordFile, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+        QCOMPARE(c.problem(), QString());
+        RelayerConfig noUser = c;
+        noUser.targetUrl =
+            QUrl(QStringLiteral("mqtt://127.0.0.1:%1/shop/auth?password-file=%2").arg(m_port).arg(passwordFile));
+        QVERIFY2(noUser.problem().contains(QStringLiteral("needs a user")), qPrintable(noUser.problem()));
+        for (int i = 0; i < 3; ++i)
+            enqueue(QStringLiteral("com.example.auth"), "{}");
+        Relayer relayer(m_spec, c);
+        QVERIFY(!relayer.start());
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 3, 15000);
+        relayer.stop();
+    }
+
     // What an MQTT target cannot be, said in one line before anything is taken.
     void mqttTargetProblems()
     {

@@ -57,6 +57,9 @@ struct BrokerOptions
     QString clientCertificateFile; // TLS client certificate and key (PEM), when the broker asks for one
     QString clientKeyFile;
     QString clientName; // the relayer's name, for a client id
+    // The password of the URL's user, read by the engine from the file the URL's ?password-file= names (a file
+    // only its owner may read, the rule for every secret file); empty when there is none.
+    QString password;
 };
 
 // Publishes to one destination; created and used on the relayer's thread. Acknowledgements are handed back on

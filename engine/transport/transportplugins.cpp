@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "transportplugins.h"
 
+#include "configfiles.h"
+
 #include "attributes.h"
 #include "cloudevents.h"
 #include "transport.h"
@@ -16,6 +18,7 @@
 #include <QJsonObject>
 #include <QMutex>
 #include <QPluginLoader>
+#include <QUrlQuery>
 
 #include <map>
 #include <memory>
@@ -96,6 +99,24 @@ TransportPlugin *pluginFor(const QString &scheme, QString *error)
     if (!plugin)
         *error = QStringLiteral("the %1:// transport %2 does not load: %3").arg(scheme, file, loader->errorString());
     return plugin;
+}
+
+// The password a broker URL names by ?password-file=: read with the rules of every secret file (its owner
+// alone may read it). False and why when the file is not fit.
+bool passwordOf(const QUrl &url, QString *password, QString *error)
+{
+    const QString file = QUrlQuery(url).queryItemValue(QStringLiteral("password-file"), QUrl::FullyDecoded);
+    if (file.isEmpty())
+        return true;
+    if (url.userName().isEmpty()) {
+        *error = QStringLiteral("a password file needs a user in the URL (%1://USER@host/...)").arg(url.scheme());
+        return false;
+    }
+    QByteArray content;
+    if (!readSecretFile(file, QStringLiteral("password file"), &content, error))
+        return false;
+    *password = QString::fromUtf8(content.trimmed());
+    return true;
 }
 
 BrokerOptions optionsOf(const RelayerConfig &c)
@@ -245,6 +266,9 @@ QString pluginTargetProblem(const RelayerConfig &config)
             .arg(scheme);
     if (!config.headers.isEmpty() || !config.signingSecret.isEmpty())
         return QStringLiteral("headers and signatures are for HTTP targets: a %1:// target takes neither").arg(scheme);
+    QString password;
+    if (!passwordOf(config.targetUrl, &password, &error))
+        return error;
     return plugin->problem(config.targetUrl, optionsOf(config));
 }
 
@@ -256,6 +280,8 @@ std::unique_ptr<BrokerSubscriber> subscribeToBroker(
         return nullptr;
     BrokerOptions options;
     options.clientName = QStringLiteral("receive");
+    if (!passwordOf(source, &options.password, error))
+        return nullptr;
     auto handler = [onRequest](const BrokerDelivery &d) {
         // As an HTTP request in the binding the content type says: structured as it is, binary with each
         // property as a ce- header (percent-encoded as the HTTP binding wants, so decode() reads them back).
@@ -282,7 +308,10 @@ Transport *createPluginTransport(const RelayerConfig &config, QObject *parent, Q
     TransportPlugin *plugin = pluginFor(config.targetUrl.scheme(), error);
     if (!plugin)
         return nullptr;
-    std::unique_ptr<BrokerPublisher> publisher(plugin->create(config.targetUrl, optionsOf(config), error));
+    BrokerOptions options = optionsOf(config);
+    if (!passwordOf(config.targetUrl, &options.password, error))
+        return nullptr;
+    std::unique_ptr<BrokerPublisher> publisher(plugin->create(config.targetUrl, options, error));
     if (!publisher)
         return nullptr;
     return new PluginTransport(std::move(publisher), config.contentMode, qMax(1, config.batchSize), parent);

@@ -8,7 +8,7 @@
 // id in both.
 // Target: amqp://[user@]host[:5672]/[VHOST]?exchange=X&routing-key=K[&password-file=F], amqps:// for TLS (5671).
 // No exchange: the default one, where the routing key names a queue. Without a user: guest (RabbitMQ's
-// default, loopback only); a password only from the file (guest's is guest).
+// default, loopback only); a user's password only from the file (the engine reads it; guest's is guest).
 // Source (outboxctl receive --from): amqp://host/VHOST?queue=Q, or ?exchange=X&routing-key=K (a queue of its
 // own, bound to the exchange, deleted when it ends).
 //
@@ -19,7 +19,6 @@
 #include "transportplugin.h"
 
 #include <QElapsedTimer>
-#include <QFile>
 #include <QHash>
 #include <QObject>
 #include <QSocketNotifier>
@@ -72,21 +71,11 @@ QString replyText(const amqp_rpc_reply_t &r)
 }
 
 // The user and password to log in with: guest/guest without a user in the URL (RabbitMQ's default user,
-// loopback only); a user's password from ?password-file= only. False and why when the file cannot be read.
-bool credentials(const QUrl &url, QByteArray *user, QByteArray *password, QString *error)
+// loopback only); a user's password is the one the engine read from ?password-file=.
+void credentials(const QUrl &url, const BrokerOptions &options, QByteArray *user, QByteArray *password)
 {
-    const QString file = QUrlQuery(url).queryItemValue(QStringLiteral("password-file"), QUrl::FullyDecoded);
     *user = url.userName().isEmpty() ? QByteArray("guest") : url.userName().toUtf8();
-    *password = url.userName().isEmpty() ? QByteArray("guest") : QByteArray();
-    if (file.isEmpty())
-        return true;
-    QFile f(file);
-    if (!f.open(QIODevice::ReadOnly)) {
-        *error = QStringLiteral("cannot read the AMQP password file %1: %2").arg(file, f.errorString());
-        return false;
-    }
-    *password = f.readAll().trimmed();
-    return true;
+    *password = url.userName().isEmpty() ? QByteArray("guest") : options.password.toUtf8();
 }
 
 // A connection logged in to the URL's vhost with channel 1 open; null and why when it cannot be had.
@@ -149,8 +138,8 @@ public:
     // there yet is no error: it is tried every 2 s).
     bool open(QString *error)
     {
-        if (!credentials(m_url, &m_user, &m_password, error))
-            return false;
+        Q_UNUSED(error);
+        credentials(m_url, m_options, &m_user, &m_password);
         connectNow();
         return true;
     }
@@ -430,8 +419,8 @@ public:
 
     bool open(QString *error)
     {
-        if (!credentials(m_url, &m_user, &m_password, error))
-            return false;
+        Q_UNUSED(error);
+        credentials(m_url, m_options, &m_user, &m_password);
         connectNow();
         return true;
     }

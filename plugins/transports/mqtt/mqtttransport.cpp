@@ -3,7 +3,8 @@
 // event `sent` once the broker's PUBACK says it took it. Binary mode carries the attributes as MQTT user
 // properties and datacontenttype as the content-type property (the CloudEvents MQTT binding, MQTT 5); structured
 // mode sends the whole event as JSON with content type application/cloudevents+json.
-// Target: mqtt://host[:1883]/TOPIC or mqtts://host[:8883]/TOPIC (the path without its first '/' is the topic).
+// Target: mqtt://[user@]host[:1883]/TOPIC[?password-file=F] or mqtts://host[:8883]/TOPIC (the path without its
+// first '/' is the topic; the engine reads the password file).
 
 #include "brokeracks.h"
 #include "transportplugin.h"
@@ -14,6 +15,7 @@
 #include <QObject>
 #include <QRandomGenerator>
 #include <QTimer>
+#include <QUrlQuery>
 
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
@@ -74,8 +76,8 @@ public:
         mosquitto_disconnect_v5_callback_set(m_mosq, &MqttClient::onDisconnect);
         setCallbacks(m_mosq);
         if (!m_url.userName().isEmpty()) {
-            const QByteArray user = m_url.userName().toUtf8();
-            mosquitto_username_pw_set(m_mosq, user.constData(), nullptr);
+            const QByteArray user = m_url.userName().toUtf8(), password = options.password.toUtf8();
+            mosquitto_username_pw_set(m_mosq, user.constData(), password.isEmpty() ? nullptr : password.constData());
         }
         if (isTls(m_url)) {
             const QByteArray ca = options.caFile.toLocal8Bit(), cert = options.clientCertificateFile.toLocal8Bit(),
@@ -416,9 +418,11 @@ public:
         if (topic.contains(QLatin1Char('+')) || topic.contains(QLatin1Char('#')))
             return QStringLiteral("the MQTT topic '%1' holds a wildcard ('+' or '#'): publish to one topic").arg(topic);
         if (!target.password().isEmpty())
-            return QStringLiteral("a password in an MQTT URL is not taken: secrets only come from files");
-        if (!target.query().isEmpty())
-            return QStringLiteral("an MQTT target takes no query ('%1')").arg(target.query());
+            return QStringLiteral("a password in an MQTT URL is not taken: secrets only come from files (?password-file=)");
+        for (const auto &[name, value] : QUrlQuery(target).queryItems()) {
+            if (name != QLatin1String("password-file"))
+                return QStringLiteral("an MQTT target takes only ?password-file= ('%1' is not known)").arg(name);
+        }
         return {};
     }
 

@@ -5,7 +5,7 @@
 // twice. Binary mode carries each attribute, datacontenttype included, as a `ce-` header percent-encoded as the
 // CloudEvents NATS binding says; structured mode sends the whole event as JSON with the header
 // Content-Type: application/cloudevents+json.
-// Target: nats://[user@]host[:4222]/SUBJECT, or tls://host[:4222]/SUBJECT for TLS. A stream whose subjects take
+// Target: nats://[user@]host[:4222]/SUBJECT[?password-file=F] (the engine reads the file), or tls:// for TLS. A stream whose subjects take
 // SUBJECT must exist (the relayer does not make one): without it the server has no responder and the event
 // fails with that reason.
 
@@ -17,6 +17,7 @@
 #include <QMutex>
 #include <QObject>
 #include <QTimer>
+#include <QUrlQuery>
 
 #include <nats/nats.h>
 
@@ -149,7 +150,8 @@ public:
         if (s == NATS_OK)
             s = natsOptions_SetTimeout(opts, 2000);
         if (s == NATS_OK && !m_url.userName().isEmpty())
-            s = natsOptions_SetUserInfo(opts, m_url.userName().toUtf8().constData(), nullptr);
+            s = natsOptions_SetUserInfo(opts, m_url.userName().toUtf8().constData(),
+                options.password.isEmpty() ? nullptr : options.password.toUtf8().constData());
         if (s == NATS_OK && isTls(m_url)) {
             s = natsOptions_SetSecure(opts, true);
             if (s == NATS_OK && !options.caFile.isEmpty())
@@ -575,9 +577,13 @@ public:
                 return QStringLiteral("'%1' is not a NATS subject (dot-separated words without spaces)").arg(subject);
         }
         if (!target.password().isEmpty())
-            return QStringLiteral("a password in a NATS URL is not taken: secrets only come from files");
-        if (!target.query().isEmpty() || target.hasFragment())
-            return QStringLiteral("a NATS target takes no query or fragment");
+            return QStringLiteral("a password in a NATS URL is not taken: secrets only come from files (?password-file=)");
+        if (target.hasFragment())
+            return QStringLiteral("a NATS target takes no fragment");
+        for (const auto &[name, value] : QUrlQuery(target).queryItems()) {
+            if (name != QLatin1String("password-file"))
+                return QStringLiteral("a NATS target takes only ?password-file= ('%1' is not known)").arg(name);
+        }
         return {};
     }
 
