@@ -190,13 +190,15 @@ public:
     }
     void stop()
     {
-        if (m_process.state() == QProcess::NotRunning)
-            return;
-        m_process.terminate(); // SIGTERM: the node stops cleanly, its durable queues kept
-        if (!m_process.waitForFinished(30000))
-            m_process.kill();
-        m_process.waitForFinished(5000);
-        // epmd, started by the node on its own port, outlives it: ended here.
+        if (m_process.state() != QProcess::NotRunning) {
+            m_process.terminate(); // SIGTERM: the node stops cleanly, its durable queues kept
+            if (!m_process.waitForFinished(30000))
+                m_process.kill();
+            m_process.waitForFinished(5000);
+        }
+        if (m_env.isEmpty())
+            return; // never started
+        // epmd, started by the node on its own port, outlives it (also a node that failed to start): ended here.
         QProcess epmd;
         epmd.setProcessEnvironment(m_env);
         epmd.start(
