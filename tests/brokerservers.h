@@ -3,6 +3,7 @@
 
 // The brokers of the broker tests and benchmarks, each started on a free loopback port with a directory of its own.
 
+#include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
 #include <QStandardPaths>
@@ -15,6 +16,38 @@ inline quint16 freePort()
     QTcpServer s;
     s.listen(QHostAddress::LocalHost);
     return s.serverPort();
+}
+
+// Starts the server `process` is set up for and waits until it takes connections on 127.0.0.1:port (and, with
+// `greets`, has said something first, as a NATS server sends its INFO), for at most `waitMs`; false when it
+// does not start, ends, or is not listening by then.
+inline bool startListening(QProcess &process, quint16 port, int waitMs, bool greets = false)
+{
+    process.setProcessChannelMode(QProcess::MergedChannels);
+    process.start();
+    if (!process.waitForStarted(5000))
+        return false;
+    QElapsedTimer clock;
+    clock.start();
+    while (clock.elapsed() < waitMs && process.state() != QProcess::NotRunning) {
+        QTcpSocket probe;
+        probe.connectToHost(QHostAddress::LocalHost, port);
+        if (probe.waitForConnected(100) && (!greets || probe.waitForReadyRead(1000)))
+            return true;
+        QThread::msleep(50);
+    }
+    return false;
+}
+
+// Ends a server with SIGTERM (so it writes what it keeps), killing it if it is not gone within `graceMs`.
+inline void stopGracefully(QProcess &process, int graceMs)
+{
+    if (process.state() == QProcess::NotRunning)
+        return;
+    process.terminate();
+    if (!process.waitForFinished(graceMs))
+        process.kill();
+    process.waitForFinished(5000);
 }
 
 // A mosquitto broker of its own: MQTT 5 on 127.0.0.1:port, anonymous; `persistent`: messages kept across a
@@ -48,28 +81,9 @@ public:
         m_process.setProgram(
             QStandardPaths::findExecutable(QStringLiteral("mosquitto"), {QStringLiteral("/usr/sbin")}));
         m_process.setArguments({QStringLiteral("-c"), conf.fileName()});
-        m_process.setProcessChannelMode(QProcess::MergedChannels);
-        m_process.start();
-        if (!m_process.waitForStarted(5000))
-            return false;
-        for (int i = 0; i < 100; ++i) {
-            QTcpSocket probe;
-            probe.connectToHost(QHostAddress::LocalHost, m_port);
-            if (probe.waitForConnected(100))
-                return true;
-            QThread::msleep(50);
-        }
-        return false;
+        return startListening(m_process, m_port, 15000);
     }
-    void stop()
-    {
-        if (m_process.state() == QProcess::NotRunning)
-            return;
-        m_process.terminate(); // SIGTERM: mosquitto saves its messages and ends
-        if (!m_process.waitForFinished(10000))
-            m_process.kill();
-        m_process.waitForFinished(5000);
-    }
+    void stop() { stopGracefully(m_process, 10000); } // mosquitto saves its messages and ends
     QString log() { return QString::fromUtf8(m_process.readAll()); }
 
 private:
@@ -105,28 +119,9 @@ public:
         m_process.setProgram(
             QStandardPaths::findExecutable(QStringLiteral("nats-server"), {QStringLiteral("/usr/sbin")}));
         m_process.setArguments({QStringLiteral("-c"), conf.fileName()});
-        m_process.setProcessChannelMode(QProcess::MergedChannels);
-        m_process.start();
-        if (!m_process.waitForStarted(5000))
-            return false;
-        for (int i = 0; i < 100; ++i) {
-            QTcpSocket probe;
-            probe.connectToHost(QHostAddress::LocalHost, m_port);
-            if (probe.waitForConnected(100) && probe.waitForReadyRead(1000))
-                return true; // it has sent its INFO
-            QThread::msleep(50);
-        }
-        return false;
+        return startListening(m_process, m_port, 15000, true); // once it has sent its INFO
     }
-    void stop()
-    {
-        if (m_process.state() == QProcess::NotRunning)
-            return;
-        m_process.terminate(); // SIGTERM: the server writes its streams and ends
-        if (!m_process.waitForFinished(10000))
-            m_process.kill();
-        m_process.waitForFinished(5000);
-    }
+    void stop() { stopGracefully(m_process, 10000); } // the server writes its streams and ends
     QString log() { return QString::fromUtf8(m_process.readAll()); }
     quint16 port() const { return m_port; }
 
@@ -173,29 +168,11 @@ public:
         m_env = env;
         m_process.setProcessEnvironment(env);
         m_process.setProgram(QStringLiteral("/usr/lib/rabbitmq/bin/rabbitmq-server"));
-        m_process.setProcessChannelMode(QProcess::MergedChannels);
-        m_process.start();
-        if (!m_process.waitForStarted(5000))
-            return false;
-        for (int i = 0; i < 600; ++i) { // up to a minute
-            QTcpSocket probe;
-            probe.connectToHost(QHostAddress::LocalHost, m_port);
-            if (probe.waitForConnected(100))
-                return true;
-            if (m_process.state() == QProcess::NotRunning)
-                return false;
-            QThread::msleep(100);
-        }
-        return false;
+        return startListening(m_process, m_port, 60000);
     }
     void stop()
     {
-        if (m_process.state() != QProcess::NotRunning) {
-            m_process.terminate(); // SIGTERM: the node stops cleanly, its durable queues kept
-            if (!m_process.waitForFinished(30000))
-                m_process.kill();
-            m_process.waitForFinished(5000);
-        }
+        stopGracefully(m_process, 30000); // the node stops cleanly, its durable queues kept
         if (m_env.isEmpty())
             return; // never started
         // epmd, started by the node on its own port, outlives it (also a node that failed to start): ended here.

@@ -10,6 +10,7 @@
 #include "storage.h"
 #include "testsupport.h"
 
+#include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -17,6 +18,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <functional>
 #include <memory>
 
 class BrokerTest
@@ -80,6 +82,32 @@ protected:
         return c;
     }
 
+    // Each target URL's problem() holds its expected words.
+    static void checkTargetProblems(const QList<std::pair<QString, QString>> &bad)
+    {
+        for (const auto &[url, expected] : bad) {
+            outbox::RelayerConfig c;
+            c.targetUrl = QUrl(url);
+            QVERIFY2(c.problem().contains(expected), qPrintable(url + QStringLiteral(": ") + c.problem()));
+        }
+    }
+    // Batched mode is refused for the broker target.
+    static void checkBatchRefused(const QUrl &target)
+    {
+        outbox::RelayerConfig batched;
+        batched.targetUrl = target;
+        batched.contentMode = outbox::ContentMode::Batch;
+        QVERIFY2(batched.problem().contains(QStringLiteral("batched mode is for HTTP targets")),
+            qPrintable(batched.problem()));
+    }
+    // The rows of a test run in binary and in structured mode (column "mode").
+    static void addModeRows()
+    {
+        QTest::addColumn<int>("mode");
+        QTest::newRow("binary") << int(outbox::ContentMode::Binary);
+        QTest::newRow("structured") << int(outbox::ContentMode::Structured);
+    }
+
     static bool haveNode()
     {
         QProcess node;
@@ -128,6 +156,35 @@ protected:
         QCOMPARE(
             events.value(e.bytesId).value(QStringLiteral("data")).toObject().value(QStringLiteral("base64")).toString(),
             QStringLiteral("AAH+/w=="));
+    }
+
+    // The JSON lines the conformance script prints (its "subscribed" left out), each under the id `idOf` finds
+    // in it, until there are `count` or `timeoutMs` have passed; a line whose reader failed is also warned of.
+    static QHash<QString, QJsonObject> readSdkLines(
+        QProcess &sdk, int count, int timeoutMs, const std::function<QString(const QJsonObject &)> &idOf)
+    {
+        QHash<QString, QJsonObject> read;
+        QElapsedTimer clock;
+        clock.start();
+        while (read.size() < count && clock.elapsed() < timeoutMs) {
+            if (!sdk.canReadLine() && !sdk.waitForReadyRead(100))
+                continue;
+            while (sdk.canReadLine()) {
+                const QByteArray raw = sdk.readLine();
+                if (raw.trimmed() == "subscribed")
+                    continue;
+                const QJsonObject line = QJsonDocument::fromJson(raw).object();
+                if (!line.value(QStringLiteral("ok")).toBool())
+                    qWarning() << "the SDK:" << line;
+                read.insert(idOf(line), line);
+            }
+        }
+        return read;
+    }
+    // The id of the event the SDK read from a line.
+    static QString eventIdOf(const QJsonObject &line)
+    {
+        return line.value(QStringLiteral("event")).toObject().value(QStringLiteral("id")).toString();
     }
 
     QTemporaryDir m_dir;

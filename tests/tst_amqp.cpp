@@ -292,12 +292,7 @@ private Q_SLOTS:
         QVERIFY2(got.size() - n <= 200, qPrintable(QStringLiteral("%1 duplicates").arg(got.size() - n)));
     }
 
-    void amqpReadByAnotherClient_data()
-    {
-        QTest::addColumn<int>("mode");
-        QTest::newRow("binary") << int(ContentMode::Binary);
-        QTest::newRow("structured") << int(ContentMode::Structured);
-    }
+    void amqpReadByAnotherClient_data() { addModeRows(); }
 
     // amqplib (npm, not ours) consumes the queue; the CloudEvents JavaScript SDK, which has no AMQP binding,
     // reads each event from the cloudEvents_ headers and content_type given to its HTTP binding: every
@@ -323,19 +318,9 @@ private Q_SLOTS:
             {QStringLiteral(CONFORMANCE_DIR "/conformance.js"), QStringLiteral("amqp-receive"),
                 QStringLiteral("amqp://guest:guest@127.0.0.1:%1").arg(m_port), QString::fromLatin1(queue)});
         QVERIFY(sdk.waitForStarted(10000));
-        QHash<QString, QJsonObject> read;
-        QTRY_VERIFY_WITH_TIMEOUT(
-            [&] {
-                while (sdk.canReadLine()) {
-                    const QByteArray raw = sdk.readLine();
-                    if (raw.trimmed() != "subscribed") {
-                        const QJsonObject line = QJsonDocument::fromJson(raw).object();
-                        read.insert(line.value(QStringLiteral("messageId")).toString(), line);
-                    }
-                }
-                return read.size() >= 3;
-            }(),
-            20000);
+        const QHash<QString, QJsonObject> read = readSdkLines(
+            sdk, 3, 20000, [](const QJsonObject &line) { return line.value(QStringLiteral("messageId")).toString(); });
+        QVERIFY2(read.size() >= 3, qPrintable(QStringLiteral("the SDK read %1 of 3 events").arg(read.size())));
         sdk.kill();
         sdk.waitForFinished(5000);
         const bool structured = ContentMode(mode) == ContentMode::Structured;
@@ -364,11 +349,7 @@ private Q_SLOTS:
             {QStringLiteral("amqp://127.0.0.1:5672/?routing-key=q&durable=1"),
                 QStringLiteral("'durable' is not known")},
         };
-        for (const auto &[url, expected] : bad) {
-            RelayerConfig c;
-            c.targetUrl = QUrl(url);
-            QVERIFY2(c.problem().contains(expected), qPrintable(url + QStringLiteral(": ") + c.problem()));
-        }
+        checkTargetProblems(bad);
         RelayerConfig fine;
         fine.targetUrl =
             QUrl(QStringLiteral("amqps://shop@rabbit.example/prod?exchange=events&routing-key=orders.created"));

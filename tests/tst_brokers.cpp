@@ -246,12 +246,7 @@ private Q_SLOTS:
         relayer.stop();
     }
 
-    void mqttReadByTheCloudEventsSdk_data()
-    {
-        QTest::addColumn<int>("mode");
-        QTest::newRow("binary") << int(ContentMode::Binary);
-        QTest::newRow("structured") << int(ContentMode::Structured);
-    }
+    void mqttReadByTheCloudEventsSdk_data() { addModeRows(); }
 
     // The CloudEvents JavaScript SDK's MQTT binding reads what we publish, received by the npm mqtt client
     // (neither written by us): every attribute, extension and the data, for JSON, text and bytes.
@@ -277,19 +272,8 @@ private Q_SLOTS:
         Relayer relayer(m_spec, config(QStringLiteral("sdk/events"), ContentMode(mode)));
         QVERIFY(!relayer.start());
         QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 3, 15000);
-        QHash<QString, QJsonObject> read;
-        QTRY_VERIFY_WITH_TIMEOUT(
-            [&] {
-                while (sdk.canReadLine()) {
-                    const QJsonObject line = QJsonDocument::fromJson(sdk.readLine()).object();
-                    if (!line.value(QStringLiteral("ok")).toBool())
-                        qWarning() << "the SDK:" << line;
-                    const QJsonObject e = line.value(QStringLiteral("event")).toObject();
-                    read.insert(e.value(QStringLiteral("id")).toString(), line);
-                }
-                return read.size() >= 3;
-            }(),
-            15000);
+        const QHash<QString, QJsonObject> read = readSdkLines(sdk, 3, 15000, eventIdOf);
+        QVERIFY2(read.size() >= 3, qPrintable(QStringLiteral("the SDK read %1 of 3 events").arg(read.size())));
         relayer.stop();
         sdk.kill();
         sdk.waitForFinished(5000);
@@ -367,16 +351,8 @@ private Q_SLOTS:
             {QStringLiteral("mqtt://127.0.0.1:1883/a/#"), QStringLiteral("wildcard")},
             {QStringLiteral("mqtt://u:secret@127.0.0.1:1883/t"), QStringLiteral("secrets only come from files")},
         };
-        for (const auto &[url, expected] : bad) {
-            RelayerConfig c;
-            c.targetUrl = QUrl(url);
-            QVERIFY2(c.problem().contains(expected), qPrintable(url + QStringLiteral(": ") + c.problem()));
-        }
-        RelayerConfig batched;
-        batched.targetUrl = QUrl(QStringLiteral("mqtt://127.0.0.1:1883/t"));
-        batched.contentMode = ContentMode::Batch;
-        QVERIFY2(batched.problem().contains(QStringLiteral("batched mode is for HTTP targets")),
-            qPrintable(batched.problem()));
+        checkTargetProblems(bad);
+        checkBatchRefused(QUrl(QStringLiteral("mqtt://127.0.0.1:1883/t")));
         RelayerConfig signedOne;
         signedOne.targetUrl = QUrl(QStringLiteral("mqtt://127.0.0.1:1883/t"));
         signedOne.headers = {{"Authorization", "Bearer x"}};

@@ -288,12 +288,7 @@ private Q_SLOTS:
         QVERIFY2(records.size() - n <= 200, qPrintable(QStringLiteral("%1 duplicates").arg(records.size() - n)));
     }
 
-    void kafkaReadByTheCloudEventsSdk_data()
-    {
-        QTest::addColumn<int>("mode");
-        QTest::newRow("binary") << int(ContentMode::Binary);
-        QTest::newRow("structured") << int(ContentMode::Structured);
-    }
+    void kafkaReadByTheCloudEventsSdk_data() { addModeRows(); }
 
     // kafkajs (npm, not ours) consumes the topic, and the CloudEvents JavaScript SDK's Kafka binding reads each
     // event from the record: every attribute, extension, the data (JSON, text, bytes), and the ordering key as
@@ -318,22 +313,8 @@ private Q_SLOTS:
             {QStringLiteral(CONFORMANCE_DIR "/conformance.js"), QStringLiteral("kafka-receive"),
                 m_cluster->bootstraps().join(QLatin1Char(',')), QStringLiteral("sdk")});
         QVERIFY(sdk.waitForStarted(10000));
-        QHash<QString, QJsonObject> read;
-        QTRY_VERIFY_WITH_TIMEOUT(
-            [&] {
-                while (sdk.canReadLine()) {
-                    const QByteArray raw = sdk.readLine();
-                    if (raw.trimmed() == "subscribed")
-                        continue;
-                    const QJsonObject line = QJsonDocument::fromJson(raw).object();
-                    const QJsonObject event = line.value(QStringLiteral("event")).toObject();
-                    read.insert(event.value(QStringLiteral("id")).toString(), line);
-                    if (!line.value(QStringLiteral("ok")).toBool())
-                        qWarning() << "the SDK:" << line;
-                }
-                return read.size() >= 3;
-            }(),
-            40000);
+        const QHash<QString, QJsonObject> read = readSdkLines(sdk, 3, 40000, eventIdOf);
+        QVERIFY2(read.size() >= 3, qPrintable(QStringLiteral("the SDK read %1 of 3 events").arg(read.size())));
         sdk.kill();
         sdk.waitForFinished(5000);
         const bool structured = ContentMode(mode) == ContentMode::Structured;
@@ -362,11 +343,7 @@ private Q_SLOTS:
             {QStringLiteral("kafka://u@127.0.0.1:9092/t"), QStringLiteral("SASL")},
             {QStringLiteral("kafka://127.0.0.1:9092/t?acks=1"), QStringLiteral("only ?bootstrap=")},
         };
-        for (const auto &[url, expected] : bad) {
-            RelayerConfig c;
-            c.targetUrl = QUrl(url);
-            QVERIFY2(c.problem().contains(expected), qPrintable(url + QStringLiteral(": ") + c.problem()));
-        }
+        checkTargetProblems(bad);
         RelayerConfig fine;
         fine.targetUrl = QUrl(QStringLiteral("kafkas://k1.example:9093/orders.v1?bootstrap=k2.example:9093"));
         QCOMPARE(fine.problem(), QString());

@@ -354,12 +354,7 @@ private Q_SLOTS:
         QCOMPARE(admin.count("SHOP"), n);
     }
 
-    void natsReadByTheCloudEventsSdk_data()
-    {
-        QTest::addColumn<int>("mode");
-        QTest::newRow("binary") << int(ContentMode::Binary);
-        QTest::newRow("structured") << int(ContentMode::Structured);
-    }
+    void natsReadByTheCloudEventsSdk_data() { addModeRows(); }
 
     // The npm nats client (not ours) reads the stream, and the CloudEvents JavaScript SDK reads each event from
     // what it got: every attribute, extension and the data, for JSON, text and bytes; percent-encoded headers
@@ -386,23 +381,10 @@ private Q_SLOTS:
             {QStringLiteral(CONFORMANCE_DIR "/conformance.js"), QStringLiteral("nats-receive"),
                 QStringLiteral("nats://127.0.0.1:%1").arg(m_port), QStringLiteral("SDK")});
         QVERIFY(sdk.waitForStarted(10000));
-        QHash<QString, QJsonObject> read;
-        QTRY_VERIFY_WITH_TIMEOUT(
-            [&] {
-                while (sdk.canReadLine()) {
-                    const QByteArray raw = sdk.readLine();
-                    if (raw.trimmed() == "subscribed")
-                        continue;
-                    const QJsonObject line = QJsonDocument::fromJson(raw).object();
-                    read.insert(line.value(QStringLiteral("headers"))
-                                    .toObject()
-                                    .value(QStringLiteral("nats-msg-id"))
-                                    .toString(),
-                        line);
-                }
-                return read.size() >= 3;
-            }(),
-            20000);
+        const QHash<QString, QJsonObject> read = readSdkLines(sdk, 3, 20000, [](const QJsonObject &line) {
+            return line.value(QStringLiteral("headers")).toObject().value(QStringLiteral("nats-msg-id")).toString();
+        });
+        QVERIFY2(read.size() >= 3, qPrintable(QStringLiteral("the SDK read %1 of 3 events").arg(read.size())));
         sdk.kill();
         sdk.waitForFinished(5000);
         const bool structured = ContentMode(mode) == ContentMode::Structured;
@@ -432,16 +414,8 @@ private Q_SLOTS:
             {QStringLiteral("nats://u:secret@127.0.0.1:4222/t"), QStringLiteral("secrets only come from files")},
             {QStringLiteral("nats://127.0.0.1:4222/t?stream=X"), QStringLiteral("only ?password-file=")},
         };
-        for (const auto &[url, expected] : bad) {
-            RelayerConfig c;
-            c.targetUrl = QUrl(url);
-            QVERIFY2(c.problem().contains(expected), qPrintable(url + QStringLiteral(": ") + c.problem()));
-        }
-        RelayerConfig batched;
-        batched.targetUrl = QUrl(QStringLiteral("nats://127.0.0.1:4222/t"));
-        batched.contentMode = ContentMode::Batch;
-        QVERIFY2(batched.problem().contains(QStringLiteral("batched mode is for HTTP targets")),
-            qPrintable(batched.problem()));
+        checkTargetProblems(bad);
+        checkBatchRefused(QUrl(QStringLiteral("nats://127.0.0.1:4222/t")));
         RelayerConfig fine;
         fine.targetUrl = QUrl(QStringLiteral("tls://nats.example:4222/orders.created"));
         QCOMPARE(fine.problem(), QString());

@@ -2,11 +2,13 @@
 #pragma once
 
 // For broker transport plug-ins (header-only, like transportplugin.h): acknowledgements collected and handed
-// over once per pass of the event loop, those of one publish() call in one call of its handler. At thousands
-// a second, one call each would make the relayer write each result back alone.
+// over once per pass of the event loop, those of one publish() call in one call of its handler (at thousands
+// a second, one call each would make the relayer write each result back alone); and the messages held while
+// a publisher has no connection.
 
 #include "transportplugin.h"
 
+#include <QElapsedTimer>
 #include <QMetaObject>
 #include <QObject>
 
@@ -51,6 +53,47 @@ private:
     QObject *m_context;
     QList<std::pair<Handler, BrokerAck>> m_out;
     bool m_queued = false;
+};
+
+// Messages a publisher holds while it has no connection, oldest first, each with the handler of its publish()
+// call and since when it waits.
+class HeldMessages
+{
+public:
+    struct Held
+    {
+        BrokerMessage message;
+        AckOutbox::Handler handler;
+        QElapsedTimer since;
+    };
+
+    void hold(const QList<BrokerMessage> &messages, const AckOutbox::Handler &handler)
+    {
+        for (const BrokerMessage &m : messages) {
+            Held h{m, handler, {}};
+            h.since.start();
+            m_held.append(h);
+        }
+    }
+    // Back at the front (it could not be published after all), still waiting since it first did.
+    void putBack(const Held &held) { m_held.prepend(held); }
+    Held takeFirst() { return m_held.takeFirst(); }
+    QList<Held> takeAll() { return std::exchange(m_held, {}); }
+    bool isEmpty() const { return m_held.isEmpty(); }
+    qsizetype size() const { return m_held.size(); }
+
+    // Those held for `timeoutMs` or longer: tried again later, the broker unavailable (the relayer holds their
+    // events without charging them), `why` their error.
+    void expire(int timeoutMs, AckOutbox &acks, const QString &why)
+    {
+        while (!m_held.isEmpty() && m_held.first().since.elapsed() >= timeoutMs) {
+            const Held h = m_held.takeFirst();
+            acks.add(h.handler, BrokerAck{h.message.sequence, BrokerAck::Kind::Retry, why, true});
+        }
+    }
+
+private:
+    QList<Held> m_held;
 };
 
 } // namespace outbox

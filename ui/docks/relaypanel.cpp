@@ -132,34 +132,39 @@ RelayPanel::RelayPanel(QWidget *parent) : QWidget(parent)
 // The transport a target goes through, by its scheme; for a broker whose plug-in is not installed, that.
 void RelayPanel::showTransport()
 {
+    struct Via
+    {
+        QString name;
+        QString package; // empty: built in
+    };
+    static const QHash<QString, Via> transports{{QStringLiteral("http"), {tr("CloudEvents over HTTP"), {}}},
+        {QStringLiteral("https"), {tr("CloudEvents over HTTPS"), {}}},
+        {QStringLiteral("mqtt"), {tr("MQTT 5 broker, QoS 1"), QStringLiteral("mqtt")}},
+        {QStringLiteral("mqtts"), {tr("MQTT 5 broker over TLS, QoS 1"), QStringLiteral("mqtt")}},
+        {QStringLiteral("nats"), {tr("NATS JetStream"), QStringLiteral("nats")}},
+        {QStringLiteral("tls"), {tr("NATS JetStream over TLS"), QStringLiteral("nats")}},
+        {QStringLiteral("kafka"), {tr("Kafka, acks=all"), QStringLiteral("kafka")}},
+        {QStringLiteral("kafkas"), {tr("Kafka over TLS, acks=all"), QStringLiteral("kafka")}},
+        {QStringLiteral("amqp"), {tr("RabbitMQ (AMQP 0-9-1), publisher confirms"), QStringLiteral("amqp")}},
+        {QStringLiteral("amqps"), {tr("RabbitMQ (AMQP 0-9-1) over TLS, publisher confirms"), QStringLiteral("amqp")}}};
     const QUrl url(targetUrl());
     const QString scheme = url.scheme().toLower();
-    static const QHash<QString, QString> names{{QStringLiteral("http"), tr("CloudEvents over HTTP")},
-        {QStringLiteral("https"), tr("CloudEvents over HTTPS")}, {QStringLiteral("mqtt"), tr("MQTT 5 broker, QoS 1")},
-        {QStringLiteral("mqtts"), tr("MQTT 5 broker over TLS, QoS 1")}, {QStringLiteral("nats"), tr("NATS JetStream")},
-        {QStringLiteral("tls"), tr("NATS JetStream over TLS")}, {QStringLiteral("kafka"), tr("Kafka, acks=all")},
-        {QStringLiteral("kafkas"), tr("Kafka over TLS, acks=all")},
-        {QStringLiteral("amqp"), tr("RabbitMQ (AMQP 0-9-1), publisher confirms")},
-        {QStringLiteral("amqps"), tr("RabbitMQ (AMQP 0-9-1) over TLS, publisher confirms")}};
     if (scheme.isEmpty()) {
         m_transport->clear();
         return;
     }
+    const auto known = transports.constFind(scheme);
+    const bool builtIn = known != transports.cend() && known->package.isEmpty();
     RelayerConfig config;
     config.targetUrl = url;
-    const QString problem = scheme.startsWith(QLatin1String("http")) ? QString() : config.problem();
-    static const QHash<QString, QString> packages{{QStringLiteral("mqtt"), QStringLiteral("mqtt")},
-        {QStringLiteral("mqtts"), QStringLiteral("mqtt")}, {QStringLiteral("nats"), QStringLiteral("nats")},
-        {QStringLiteral("tls"), QStringLiteral("nats")}, {QStringLiteral("kafka"), QStringLiteral("kafka")},
-        {QStringLiteral("kafkas"), QStringLiteral("kafka")}, {QStringLiteral("amqp"), QStringLiteral("amqp")},
-        {QStringLiteral("amqps"), QStringLiteral("amqp")}};
-    if (problem.startsWith(QLatin1String("no transport for")))
-        m_transport->setText(packages.contains(scheme)
-                ? tr("No transport for %1:// is installed (package outbox-transport-%2)")
-                      .arg(scheme, packages.value(scheme))
+    if (!builtIn && config.problem().startsWith(QLatin1String("no transport for"))) {
+        m_transport->setText(known != transports.cend()
+                ? tr("No transport for %1:// is installed (package outbox-transport-%2)").arg(scheme, known->package)
                 : tr("No transport for %1:// is installed").arg(scheme));
-    else
-        m_transport->setText(tr("Via: %1").arg(names.value(scheme, tr("the %1:// transport plug-in").arg(scheme))));
+        return;
+    }
+    m_transport->setText(
+        tr("Via: %1").arg(known != transports.cend() ? known->name : tr("the %1:// transport plug-in").arg(scheme)));
 }
 
 RelayPanel::~RelayPanel()

@@ -146,12 +146,7 @@ public:
 
     void publish(const QList<BrokerMessage> &messages, const AckHandler &handler) override
     {
-        const auto shared = std::make_shared<const AckHandler>(handler);
-        for (const BrokerMessage &m : messages) {
-            Waiting w{m, shared, {}};
-            w.since.start();
-            m_waiting.append(w);
-        }
+        m_waiting.hold(messages, std::make_shared<const AckHandler>(handler));
         if (m_conn)
             publishWaiting();
     }
@@ -167,12 +162,6 @@ private:
         Handler handler;
         QElapsedTimer since;
         QString returned; // why the broker returned it (unroutable), before its confirm
-    };
-    struct Waiting
-    {
-        BrokerMessage message;
-        Handler handler;
-        QElapsedTimer since;
     };
 
     void connectNow()
@@ -229,7 +218,7 @@ private:
     void publishWaiting()
     {
         while (m_conn && !m_waiting.isEmpty()) {
-            const Waiting w = m_waiting.takeFirst();
+            const HeldMessages::Held w = m_waiting.takeFirst();
             const BrokerMessage &m = w.message;
             QList<QByteArray> keep; // the header names and values, alive until the call returns
             QList<amqp_table_entry_t> entries;
@@ -257,7 +246,7 @@ private:
             const int status = amqp_basic_publish(
                 m_conn, 1, bytes(m_exchange), bytes(m_routingKey), 1, 0, &props, bytes(m.body));
             if (status != AMQP_STATUS_OK) {
-                m_waiting.prepend(w);
+                m_waiting.putBack(w);
                 disconnect(QStringLiteral("connection lost (%1)").arg(QString::fromUtf8(amqp_error_string2(status))), true);
                 return;
             }
@@ -378,11 +367,9 @@ private:
     {
         readBuffered();
         // Not connected within the timeout: the broker is unavailable (the relayer holds its events).
-        while (!m_conn && !m_waiting.isEmpty() && m_waiting.first().since.elapsed() >= m_options.timeoutMs) {
-            const Waiting w = m_waiting.takeFirst();
-            deliver(w.handler, BrokerAck{w.message.sequence, BrokerAck::Kind::Retry,
-                QStringLiteral("AMQP broker %1 unavailable: %2 (tried every 2 s)").arg(m_where, m_lastError), true});
-        }
+        if (!m_conn)
+            m_waiting.expire(m_options.timeoutMs, m_acks,
+                QStringLiteral("AMQP broker %1 unavailable: %2 (tried every 2 s)").arg(m_where, m_lastError));
         // No confirm within the timeout: the connection is no good (confirms come in order).
         if (!m_inFlight.empty() && m_inFlight.begin()->second.since.elapsed() >= m_options.timeoutMs)
             disconnect(QStringLiteral("no confirm within %1 ms").arg(m_options.timeoutMs), true);
@@ -399,7 +386,7 @@ private:
     std::unique_ptr<QSocketNotifier> m_notifier;
     uint64_t m_nextTag = 1;
     std::map<uint64_t, Pending> m_inFlight; // by delivery tag
-    QList<Waiting> m_waiting; // not published yet (not connected), oldest first
+    HeldMessages m_waiting; // not published yet (not connected)
     AckOutbox m_acks{this};
     bool m_reconnectQueued = false;
     QTimer m_timer;

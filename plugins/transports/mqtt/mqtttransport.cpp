@@ -189,12 +189,7 @@ public:
     {
         const auto shared = std::make_shared<const AckHandler>(handler);
         if (!m_connected) {
-            // Held until the client connects (it tries every 2 s), or until their timeout.
-            for (const BrokerMessage &m : messages) {
-                Waiting w{m, shared, {}};
-                w.since.start();
-                m_waiting.append(w);
-            }
+            m_waiting.hold(messages, shared); // until the client connects (it tries every 2 s), or their timeout
             return;
         }
         publishNow(messages, shared);
@@ -209,12 +204,6 @@ private:
         qint64 sequence = 0;
         QElapsedTimer since;
         Handler handler;
-    };
-    struct Waiting
-    {
-        BrokerMessage message;
-        Handler handler;
-        QElapsedTimer since;
     };
 
     void publishNow(const QList<BrokerMessage> &messages, const Handler &handler)
@@ -267,9 +256,8 @@ private:
 
     void connected() override
     {
-        const QList<Waiting> waiting = std::exchange(m_waiting, {});
-        for (const Waiting &w : waiting)
-            publishNow({w.message}, w.handler);
+        for (const HeldMessages::Held &h : m_waiting.takeAll())
+            publishNow({h.message}, h.handler);
     }
 
     void disconnected() override
@@ -326,11 +314,7 @@ private:
                 QStringLiteral("no PUBACK from MQTT broker %1 within %2 ms").arg(m_where).arg(m_timeoutMs), false});
         }
         // Not connected within the timeout: the broker is unavailable (the relayer holds its events).
-        while (!m_waiting.isEmpty() && m_waiting.first().since.elapsed() >= m_timeoutMs) {
-            const Waiting w = m_waiting.takeFirst();
-            deliver(w.handler, unavailable(w.message.sequence,
-                QStringLiteral("MQTT broker %1 unavailable: %2").arg(m_where, m_lastError)));
-        }
+        m_waiting.expire(m_timeoutMs, m_acks, QStringLiteral("MQTT broker %1 unavailable: %2").arg(m_where, m_lastError));
     }
 
     void failAll(const QString &why, bool brokerUnavailable)
@@ -343,7 +327,7 @@ private:
     QByteArray m_topic;
     int m_timeoutMs;
     QHash<int, Pending> m_inFlight; // by message id
-    QList<Waiting> m_waiting; // published while not connected, oldest first
+    HeldMessages m_waiting; // published while not connected
     AckOutbox m_acks{this};
     QMutex m_arrivedMutex; // PUBACKs from the network thread, not yet taken (message id, reason)
     QList<std::pair<int, int>> m_arrived;

@@ -248,12 +248,7 @@ public:
     {
         const auto shared = std::make_shared<const AckHandler>(handler);
         if (!m_connected) {
-            // Held until the client connects (it tries every 2 s), or until their timeout.
-            for (const BrokerMessage &m : messages) {
-                Waiting w{m, shared, {}};
-                w.since.start();
-                m_waiting.append(w);
-            }
+            m_waiting.hold(messages, shared); // until the client connects (it tries every 2 s), or their timeout
             return;
         }
         publishNow(messages, shared);
@@ -270,12 +265,6 @@ private:
     struct Pending
     {
         qint64 sequence = 0;
-        Handler handler;
-        QElapsedTimer since;
-    };
-    struct Waiting
-    {
-        BrokerMessage message;
         Handler handler;
         QElapsedTimer since;
     };
@@ -419,9 +408,8 @@ private:
 
     void connected() override
     {
-        const QList<Waiting> waiting = std::exchange(m_waiting, {});
-        for (const Waiting &w : waiting)
-            publishNow({w.message}, w.handler);
+        for (const HeldMessages::Held &h : m_waiting.takeAll())
+            publishNow({h.message}, h.handler);
     }
 
     void disconnected() override
@@ -458,11 +446,7 @@ private:
             deliver(p.handler, BrokerAck{p.sequence, BrokerAck::Kind::Retry,
                 QStringLiteral("no PubAck from NATS server %1 within %2 ms").arg(m_where).arg(m_timeoutMs), false});
         // Not connected within the timeout: the server is unavailable (the relayer holds its events).
-        while (!m_waiting.isEmpty() && m_waiting.first().since.elapsed() >= m_timeoutMs) {
-            const Waiting w = m_waiting.takeFirst();
-            deliver(w.handler, BrokerAck{w.message.sequence, BrokerAck::Kind::Retry,
-                QStringLiteral("NATS server %1 unavailable: %2").arg(m_where, m_lastError), true});
-        }
+        m_waiting.expire(m_timeoutMs, m_acks, QStringLiteral("NATS server %1 unavailable: %2").arg(m_where, m_lastError));
     }
 
     QByteArray m_subject;
@@ -472,7 +456,7 @@ private:
     QHash<natsMsg *, Pending> m_inFlight; // by the message cnats hands back with its PubAck
     QList<Arrived> m_arrived;
     bool m_arrivedPosted = false;
-    QList<Waiting> m_waiting; // published while not connected, oldest first
+    HeldMessages m_waiting; // published while not connected
     AckOutbox m_acks{this};
     QTimer m_timer;
 };
