@@ -14,6 +14,8 @@
 
 #include <QElapsedTimer>
 #include <QHash>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QMutex>
 #include <QObject>
 #include <QTimer>
@@ -23,6 +25,7 @@
 
 #include <cstdlib>
 #include <memory>
+#include <optional>
 
 namespace outbox {
 namespace {
@@ -272,6 +275,7 @@ private:
     {
         Pending pending;
         BrokerAck ack;
+        bool noResponders = false; // to be checked: see takeArrived()
     };
 
     bool made(QString *error) override
@@ -352,14 +356,13 @@ private:
     {
         with<NatsPublisher>(closure, [&](NatsPublisher *p) {
             BrokerAck ack;
+            bool noResponders = false;
             if (pa) {
                 ack.kind = BrokerAck::Kind::Sent; // also a duplicate: the stream has the message
             } else if (pae) {
                 const QString why = pae->ErrText && *pae->ErrText ? QString::fromUtf8(pae->ErrText) : text(pae->Err);
                 if (pae->Err == NATS_NO_RESPONDERS) {
-                    ack.kind = BrokerAck::Kind::Failed;
-                    ack.error = QStringLiteral("no JetStream stream at NATS server %1 takes subject '%2' (no responders)")
-                                    .arg(p->m_where, QString::fromUtf8(p->m_subject));
+                    noResponders = true;
                 } else if (pae->Err == NATS_TIMEOUT) {
                     ack.kind = BrokerAck::Kind::Retry;
                     ack.error = QStringLiteral("no PubAck from NATS server %1 within %2 ms").arg(p->m_where).arg(p->m_timeoutMs);
@@ -384,7 +387,7 @@ private:
             if (it == p->m_inFlight.end())
                 return; // given up already (the connection was lost)
             ack.sequence = it->sequence;
-            p->m_arrived.append(Arrived{*it, ack});
+            p->m_arrived.append(Arrived{*it, ack, noResponders});
             p->m_inFlight.erase(it);
             if (!std::exchange(p->m_arrivedPosted, true))
                 QMetaObject::invokeMethod(p, [p] { p->takeArrived(); }, Qt::QueuedConnection);
@@ -400,8 +403,54 @@ private:
             arrived = std::exchange(m_arrived, {});
             m_arrivedPosted = false;
         }
-        for (const Arrived &a : arrived)
-            deliver(a.pending.handler, a.ack);
+        // No responders: no stream took the message. That is the operator's to fix when JetStream says no stream
+        // takes the subject; but a server that is stopping or starting has JetStream without its streams for a
+        // moment while clients are still (or already) connected, and then the events wait.
+        std::optional<BrokerAck> noStream;
+        for (const Arrived &a : arrived) {
+            if (!a.noResponders) {
+                deliver(a.pending.handler, a.ack);
+                continue;
+            }
+            if (!noStream)
+                noStream = noRespondersAck();
+            BrokerAck ack = *noStream;
+            ack.sequence = a.ack.sequence;
+            deliver(a.pending.handler, ack);
+        }
+    }
+
+    // Asks JetStream which streams take the subject: none is a failure; no answer (JetStream not ready, the
+    // server going away) or a stream there after all, a retry without charge.
+    BrokerAck noRespondersAck()
+    {
+        const QString subject = QString::fromUtf8(m_subject);
+        const QByteArray ask = QJsonDocument(QJsonObject{{QStringLiteral("subject"), subject}}).toJson(QJsonDocument::Compact);
+        natsMsg *reply = nullptr;
+        const natsStatus s = m_nc ? natsConnection_Request(&reply, m_nc, "$JS.API.STREAM.NAMES", ask.constData(),
+                                        int(ask.size()), qMin(m_timeoutMs, 2000))
+                                  : NATS_CONNECTION_CLOSED;
+        QJsonObject answer;
+        if (s == NATS_OK)
+            answer = QJsonDocument::fromJson(QByteArray(natsMsg_GetData(reply), natsMsg_GetDataLength(reply))).object();
+        natsMsg_Destroy(reply);
+        if (s == NATS_OK && !answer.contains(QLatin1String("error")) && answer.contains(QLatin1String("total"))) {
+            if (answer.value(QLatin1String("total")).toInt() == 0)
+                return BrokerAck{0, BrokerAck::Kind::Failed,
+                    QStringLiteral("no JetStream stream at NATS server %1 takes subject '%2' (no responders)")
+                        .arg(m_where, subject),
+                    false};
+            return BrokerAck{0, BrokerAck::Kind::Retry,
+                QStringLiteral("JetStream at NATS server %1 had no stream for subject '%2' for a moment (no responders)")
+                    .arg(m_where, subject),
+                true};
+        }
+        const QString why = s != NATS_OK ? lastError(s)
+                                         : answer.value(QLatin1String("error")).toObject().value(QLatin1String("description")).toString();
+        return BrokerAck{0, BrokerAck::Kind::Retry,
+            QStringLiteral("JetStream at NATS server %1 is not ready (no responders for subject '%2'; %3)")
+                .arg(m_where, subject, why),
+            true};
     }
 
     void deliver(const Handler &handler, const BrokerAck &ack) { m_acks.add(handler, ack); }
