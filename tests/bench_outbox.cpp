@@ -3,10 +3,13 @@
 // in the same run on the same machine. A program beside the tests, not a test. Prints one JSON object per
 // scenario on stdout and a table on stderr.
 //
-//   outbox-bench [--scenario all|enqueue|relay|batch|ceiling|scale|memory|stock] [--runs 3] [--quick]
+//   outbox-bench [--scenario all|enqueue|relay|batch|ceiling|payload|scale|memory|stock] [--runs 3] [--quick]
 //
 // `ceiling` measures what the database allows a relayer: the claim and write-back statements alone (no HTTP),
 // in batches of 100, and beside it the batched relayer to our own receiver, in the same run.
+//
+// `payload` measures large events (20 and 100 KiB) in MB/s: the raw insert of the same payloads, the ceiling
+// and the batched relayer, with the payload beside the row (schema version 9) and in it (version 8's rows).
 //
 // `stock` relays to receivers we did not write (a Node http server and nginx answering 202) and to our own,
 // with 100 B to 100 KiB events in all three modes, over loopback and over a veth pair into a network
@@ -105,9 +108,20 @@ QString newOutbox()
     return path;
 }
 
-// The raw SQLite C API: the same INSERT the engine writes, prepared once, `perTransaction` rows per commit.
-// Also used to fill tables quickly for the relay scenarios (status chosen per row).
-double rawInsert(const QString &path, int count, int perTransaction, const char *status = "pending")
+// The payload of the events a scenario writes (the payload scenario makes it larger for a while).
+QByteArray g_payload = kPayload;
+
+// How rawInsert lays an event out: as the engine does since schema version 9 (a payload over 1 KiB in
+// outbox_payloads, the row's data column empty; to fill tables for the relay scenarios), or the whole event in
+// one row (the baseline: what storing these bytes costs SQLite at its simplest).
+enum class Layout { AsTheEngine, OneRow };
+// How the relay scenarios fill their tables (the payload scenario also measures rows as version 8 wrote them).
+Layout g_fill = Layout::AsTheEngine;
+
+// The raw SQLite C API, statements prepared once, `perTransaction` rows per commit. Also used to fill tables
+// quickly for the relay scenarios (status chosen per row).
+double rawInsert(const QString &path, int count, int perTransaction, const char *status = "pending",
+    Layout layout = Layout::AsTheEngine)
 {
     sqlite3 *db = nullptr;
     if (sqlite3_open(path.toUtf8().constData(), &db) != SQLITE_OK)
@@ -115,13 +129,20 @@ double rawInsert(const QString &path, int count, int perTransaction, const char 
     sqlite3_exec(
         db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000", nullptr, nullptr, nullptr);
     sqlite3_stmt *insert = nullptr;
+    sqlite3_stmt *payload = nullptr;
+    const bool beside = layout == Layout::AsTheEngine && g_payload.size() > 1024; // migrate-9.sql's rule
     const QByteArray sql =
         QByteArray("INSERT INTO outbox_events (id, type, source, subject, content_type, data, extensions, "
                    "ordering_key, status,"
                    " attempts, next_attempt_at, created_at, replay_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '")
         + status + "', 0, ?, ?, ?)";
-    if (sqlite3_prepare_v2(db, sql.constData(), -1, &insert, nullptr) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, sql.constData(), -1, &insert, nullptr) != SQLITE_OK
+        || (beside
+            && sqlite3_prepare_v2(
+                   db, "INSERT INTO outbox_payloads (seq, data) VALUES (last_insert_rowid(), ?)", -1, &payload, nullptr)
+                != SQLITE_OK))
         die(QString::fromUtf8(sqlite3_errmsg(db)));
+    const QByteArray data = g_payload;
     QElapsedTimer clock;
     clock.start();
     for (int i = 0; i < count; ++i) {
@@ -134,7 +155,7 @@ double rawInsert(const QString &path, int count, int perTransaction, const char 
         sqlite3_bind_text(insert, 3, "/bench", -1, SQLITE_STATIC);
         sqlite3_bind_null(insert, 4);
         sqlite3_bind_text(insert, 5, "application/json", -1, SQLITE_STATIC);
-        sqlite3_bind_blob(insert, 6, kPayload.constData(), int(kPayload.size()), SQLITE_STATIC);
+        sqlite3_bind_blob(insert, 6, beside ? "" : data.constData(), beside ? 0 : int(data.size()), SQLITE_STATIC);
         sqlite3_bind_null(insert, 7);
         sqlite3_bind_null(insert, 8);
         sqlite3_bind_int64(insert, 9, now);
@@ -143,11 +164,18 @@ double rawInsert(const QString &path, int count, int perTransaction, const char 
         if (sqlite3_step(insert) != SQLITE_DONE)
             die(QString::fromUtf8(sqlite3_errmsg(db)));
         sqlite3_reset(insert);
+        if (beside) {
+            sqlite3_bind_blob(payload, 1, data.constData(), int(data.size()), SQLITE_STATIC);
+            if (sqlite3_step(payload) != SQLITE_DONE)
+                die(QString::fromUtf8(sqlite3_errmsg(db)));
+            sqlite3_reset(payload);
+        }
         if (i % perTransaction == perTransaction - 1 || i == count - 1)
             sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
     }
     const double rate = count / (clock.nsecsElapsed() / 1e9);
     sqlite3_finalize(insert);
+    sqlite3_finalize(payload);
     sqlite3_close(db);
     return rate;
 }
@@ -168,7 +196,7 @@ double engineInsert(const QString &path, int count, int perTransaction)
             if (i % perTransaction == 0)
                 db.transaction();
             auto id = sendEventTransactional(
-                db, QStringLiteral("com.example.order.created"), QStringLiteral("/bench"), kPayload, options);
+                db, QStringLiteral("com.example.order.created"), QStringLiteral("/bench"), g_payload, options);
             if (!id.isOk())
                 die(id.error().message());
             if (i % perTransaction == perTransaction - 1 || i == count - 1)
@@ -187,7 +215,7 @@ void scenarioEnqueue(int runs, bool quick)
         const int count = perTransaction == 1 ? (quick ? 5000 : 20000) : (quick ? 20000 : 100000);
         QList<double> raw, engine;
         for (int r = 0; r < runs; ++r) {
-            raw << rawInsert(newOutbox(), count, perTransaction);
+            raw << rawInsert(newOutbox(), count, perTransaction, "pending", Layout::OneRow);
             engine << engineInsert(newOutbox(), count, perTransaction);
         }
         const double b = median(raw), e = median(engine);
@@ -254,8 +282,8 @@ RelayRun relayRate(
 {
     const QString path = newOutbox();
     if (total > due)
-        rawInsert(path, total - due, 50000, "sent");
-    rawInsert(path, due, 50000);
+        rawInsert(path, total - due, 50000, "sent", g_fill);
+    rawInsert(path, due, 50000, "pending", g_fill);
     RelayerConfig config;
     config.targetUrl = receiver.url();
     config.contentMode = mode;
@@ -373,7 +401,7 @@ void scenarioBatch(int runs, bool quick)
 double databaseCeiling(int count, int batchSize)
 {
     const QString path = newOutbox();
-    rawInsert(path, count, 50000);
+    rawInsert(path, count, 50000, "pending", g_fill);
     auto storage = Storage::open(ConnectionSpec::sqlite(path));
     if (!storage.isOk())
         die(storage.error().message());
@@ -429,6 +457,40 @@ void scenarioCeiling(int runs, bool quick)
     report(QJsonObject{{"scenario", "ceiling"}, {"events", count}, {"batch_size", 100},
         {"ceiling_per_s", qRound(median(ceilings))}, {"engine_per_s", qRound(median(relays))},
         {"ratio", median(ratios)}, {"target_ratio", 0.85}});
+}
+
+// Large events (issue target: 20 KiB at >= 0.5x the raw insert rate of the same payloads, in MB/s). For each
+// size: storing the events at SQLite's simplest (one row each, 100 per transaction, raw C API); the relayer's
+// claim and write-back alone (the database ceiling); the relayer batched to our counting receiver. Since
+// schema version 9 the payload is written once, at enqueue, beside the row the relayer rewrites.
+void scenarioPayload(int runs, bool quick)
+{
+    Receiver receiver;
+    listenCountingOnly(receiver);
+    for (int kib : {20, 100}) {
+        g_payload = "\"" + QByteArray(kib * 1024 - 2, 'x') + "\"";
+        const int count = (quick ? 4000 : 20000) * 20 / kib;
+        const double mb = g_payload.size() / 1e6;
+        QList<double> raw, ceilings, relays, ratios, inlineCeilings, inlineRelays;
+        for (int r = 0; r < runs; ++r) {
+            raw << rawInsert(newOutbox(), count, 100, "pending", Layout::OneRow) * mb;
+            ceilings << databaseCeiling(count, 100) * mb;
+            relays << relayRate(receiver, ContentMode::Batch, count, count, 100).rate * mb;
+            ratios << relays.last() / raw.last();
+            // The same with each payload in its row, as schema version 8 kept it (and as rows other programs
+            // insert straight into outbox_events are read still).
+            g_fill = Layout::OneRow;
+            inlineCeilings << databaseCeiling(count, 100) * mb;
+            inlineRelays << relayRate(receiver, ContentMode::Batch, count, count, 100).rate * mb;
+            g_fill = Layout::AsTheEngine;
+        }
+        report(QJsonObject{{"scenario", "payload"}, {"event_bytes", g_payload.size()}, {"events", count},
+            {"raw_insert_mb_per_s", median(raw)}, {"ceiling_mb_per_s", median(ceilings)},
+            {"engine_mb_per_s", median(relays)}, {"ratio", median(ratios)}, {"target_ratio", 0.5},
+            {"payload_in_row_ceiling_mb_per_s", median(inlineCeilings)},
+            {"payload_in_row_engine_mb_per_s", median(inlineRelays)}});
+    }
+    g_payload = kPayload;
 }
 
 void scenarioScale(bool quick)
@@ -733,6 +795,13 @@ QString describe(const QJsonObject &o)
         return QStringLiteral("database ceiling (claim + write-back alone, batches of %1): %2/s; relayer batched to "
                               "our receiver %3/s = %4x of it")
             .arg(n("batch_size"), n("ceiling_per_s"), n("engine_per_s"), r("ratio"));
+    if (s == QLatin1String("payload"))
+        return QStringLiteral("%1 B events: raw insert %2 MB/s, ceiling (claim + write-back) %3 MB/s, relayer batched "
+                              "%4 MB/s = %5x of the raw insert")
+                   .arg(n("event_bytes"), r("raw_insert_mb_per_s"), r("ceiling_mb_per_s"), r("engine_mb_per_s"),
+                       r("ratio"))
+            + QStringLiteral("; payload in the row: ceiling %1 MB/s, relayer %2 MB/s")
+                  .arg(r("payload_in_row_ceiling_mb_per_s"), r("payload_in_row_engine_mb_per_s"));
     if (s == QLatin1String("batch_integrity"))
         return QStringLiteral("batch integrity: %1 of %2 events intact").arg(n("intact"), n("events"));
     if (s == QLatin1String("scale"))
@@ -763,7 +832,8 @@ int main(int argc, char *argv[])
     QCoreApplication app(argc, argv);
     QCommandLineParser parser;
     parser.addHelpOption();
-    parser.addOption({"scenario", "all, enqueue, relay, batch, ceiling, scale, memory or stock.", "name", "all"});
+    parser.addOption(
+        {"scenario", "all, enqueue, relay, batch, ceiling, payload, scale, memory or stock.", "name", "all"});
     parser.addOption({"runs", "Runs per figure; the median is reported (default 3).", "n", "3"});
     parser.addOption({"quick", "Smaller counts, for a smoke run."});
     parser.addOption({"side", "relay only: both, baseline or engine (one side alone, to profile it).", "side", "both"});
@@ -789,6 +859,8 @@ int main(int argc, char *argv[])
         scenarioBatch(runs, quick);
     if (all || scenario == QLatin1String("ceiling"))
         scenarioCeiling(runs, quick);
+    if (all || scenario == QLatin1String("payload"))
+        scenarioPayload(runs, quick);
     if (all || scenario == QLatin1String("scale"))
         scenarioScale(quick);
     if (all || scenario == QLatin1String("memory"))

@@ -89,7 +89,8 @@ private Q_SLOTS:
         QTest::newRow("sqlite")
             << "QSQLITE"
             << " WHERE status = ? AND type = ? AND instr(last_error, ?) > 0 AND created_at >= ? AND "
-               "instr(CAST(data AS BLOB), ?) > 0";
+               "instr(CAST(CASE WHEN length(outbox_events.data) > 0 THEN outbox_events.data ELSE COALESCE((SELECT "
+               "p.data FROM outbox_payloads p WHERE p.seq = outbox_events.seq), x'') END AS BLOB), ?) > 0";
         QTest::newRow("postgresql") << "QPSQL"
                                     << " WHERE status = ? AND type = ? AND strpos(last_error, ?) > 0 AND created_at >= "
                                        "? AND position(CAST(? AS bytea) IN data) > 0";

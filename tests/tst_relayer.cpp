@@ -61,6 +61,19 @@ class TestRelayer : public QObject
 
     OutboxEvent row(const QString &id) const { return *m_storage->event(id); }
 
+    // The event's payload made invalid JSON after the enqueue checked it (the receiver will refuse it with 400).
+    // On SQLite the payload row goes (schema version 9): the row's own data column is read, as for a row another
+    // program wrote straight into outbox_events.
+    void corruptPayload(const QString &id)
+    {
+        QSqlQuery q(m_app->db());
+        QVERIFY(q.exec(QStringLiteral("UPDATE outbox_events SET data = '{broken' WHERE id = '%1'").arg(id)));
+        if (m_app->db().driverName() == QLatin1String("QSQLITE"))
+            QVERIFY(q.exec(QStringLiteral(
+                "DELETE FROM outbox_payloads WHERE seq = (SELECT seq FROM outbox_events WHERE id = '%1')")
+                               .arg(id)));
+    }
+
 private Q_SLOTS:
     void init()
     {
@@ -346,8 +359,7 @@ private Q_SLOTS:
         keyed.orderingKey = QStringLiteral("other");
         const QString otherKey = enqueue(QStringLiteral("com.example.test"), "{\"n\":3}", keyed);
         // Corrupted after the enqueue checked it: the receiver will refuse it with 400.
-        QSqlQuery(m_app->db())
-            .exec(QStringLiteral("UPDATE outbox_events SET data = '{broken' WHERE id = '%1'").arg(poison));
+        corruptPayload(poison);
 
         RelayerConfig c = config();
         c.retryBackoffMs = 300;
@@ -412,8 +424,7 @@ private Q_SLOTS:
         for (int i = 0; i < 30; ++i)
             good << enqueue();
         const QString poison = enqueue();
-        QSqlQuery(m_app->db())
-            .exec(QStringLiteral("UPDATE outbox_events SET data = '{broken' WHERE id = '%1'").arg(poison));
+        corruptPayload(poison);
         RelayerConfig c = config();
         c.retryBackoffMs = 100;
         c.maxRetryBackoffMs = 400;

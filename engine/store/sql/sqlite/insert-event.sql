@@ -1,1 +1,2 @@
-INSERT INTO outbox_events (id, type, source, subject, content_type, data, extensions, ordering_key, status, attempts, next_attempt_at, created_at, replay_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
+-- Through the view of schema version 9: the row, and the payload beside it (see migrate-9.sql).
+INSERT INTO outbox_enqueue (id, type, source, subject, content_type, data, extensions, ordering_key, next_attempt_at, created_at, replay_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

@@ -1,0 +1,1 @@
+-- Version 9 moves SQLite's payloads out of the rows the relayer rewrites (see sqlite/migrate-9.sql); InnoDB keeps a long BLOB on pages of its own, which an update of other columns does not rewrite.

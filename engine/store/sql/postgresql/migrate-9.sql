@@ -1,0 +1,1 @@
+-- Version 9 moves SQLite's payloads out of the rows the relayer rewrites (see sqlite/migrate-9.sql); PostgreSQL keeps a payload over about 2 KB in TOAST, which an update of other columns does not rewrite.
