@@ -3,13 +3,16 @@
 // in the same run on the same machine. A program beside the tests, not a test. Prints one JSON object per
 // scenario on stdout and a table on stderr.
 //
-//   outbox-bench [--scenario all|enqueue|relay|batch|ceiling|payload|scale|memory|stock] [--runs 3] [--quick]
+//   outbox-bench [--scenario all|enqueue|relay|batch|ceiling|payload|retention|scale|memory|stock] [--runs 3] [--quick]
 //
 // `ceiling` measures what the database allows a relayer: the claim and write-back statements alone (no HTTP),
 // in batches of 100, and beside it the batched relayer to our own receiver, in the same run.
 //
 // `payload` measures large events (20 and 100 KiB) in MB/s: the raw insert of the same payloads, the ceiling
 // and the batched relayer, with the payload beside the row (schema version 9) and in it (version 8's rows).
+//
+// `retention` drains a backlog with the batched relayer alone and again while `cleanup` deletes the sent
+// events beside it, and records the longest wait for SQLite's write lock in both.
 //
 // `stock` relays to receivers we did not write (a Node http server and nginx answering 202) and to our own,
 // with 100 B to 100 KiB events in all three modes, over loopback and over a veth pair into a network
@@ -48,7 +51,9 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <thread>
 
 using namespace outbox;
 
@@ -277,13 +282,17 @@ RelayRun bareNetworkRate(const QUrl &target, ContentMode mode, int count, int co
 // the current one is still being sent) or one batch at a time with relayOnce() (which reports statements).
 enum class Drive { Running, OneBatchAtATime };
 
-RelayRun relayRate(
-    Receiver &receiver, ContentMode mode, int due, int total, int batchSize, Drive drive = Drive::Running)
+RelayRun relayRate(Receiver &receiver, ContentMode mode, int due, int total, int batchSize,
+    Drive drive = Drive::Running, const QString &filled = {}, const std::function<void()> &atStart = {})
 {
-    const QString path = newOutbox();
-    if (total > due)
-        rawInsert(path, total - due, 50000, "sent", g_fill);
-    rawInsert(path, due, 50000, "pending", g_fill);
+    // `filled`: a file already holding the rows (then `total` is not used); `atStart`: called as the clock starts.
+    QString path = filled;
+    if (path.isEmpty()) {
+        path = newOutbox();
+        if (total > due)
+            rawInsert(path, total - due, 50000, "sent", g_fill);
+        rawInsert(path, due, 50000, "pending", g_fill);
+    }
     RelayerConfig config;
     config.targetUrl = receiver.url();
     config.contentMode = mode;
@@ -295,6 +304,8 @@ RelayRun relayRate(
     const qint64 cpuAtStart = processCpuUs();
     QElapsedTimer clock;
     clock.start();
+    if (atStart)
+        atStart();
     if (drive == Drive::Running) {
         if (Error e = relayer.start())
             die(e.message());
@@ -491,6 +502,107 @@ void scenarioPayload(int runs, bool quick)
             {"payload_in_row_engine_mb_per_s", median(inlineRelays)}});
     }
     g_payload = kPayload;
+}
+
+// The longest a small write waited for SQLite's write lock, probing every 5 ms on its own connection (BEGIN
+// IMMEDIATE, one row, COMMIT) until stop(): what an application's enqueue would wait. SQLite's busy handler
+// sleeps and tries again, with no queue, so this is longer than any one holder keeps the lock.
+class WriteProbe
+{
+public:
+    explicit WriteProbe(const QString &path)
+    {
+        m_thread = std::thread([this, path] {
+            sqlite3 *db = nullptr;
+            sqlite3_open(path.toUtf8().constData(), &db);
+            sqlite3_exec(db, "PRAGMA busy_timeout=60000; CREATE TABLE IF NOT EXISTS bench_probe (n INTEGER)", nullptr,
+                nullptr, nullptr);
+            while (m_running) {
+                QElapsedTimer t;
+                t.start();
+                sqlite3_exec(
+                    db, "BEGIN IMMEDIATE; INSERT INTO bench_probe VALUES (1); COMMIT", nullptr, nullptr, nullptr);
+                m_maxUs = qMax<qint64>(m_maxUs, t.nsecsElapsed() / 1000);
+                QThread::msleep(5);
+            }
+            sqlite3_close(db);
+        });
+    }
+    // Stops probing; the longest wait in ms.
+    double stop()
+    {
+        m_running = false;
+        m_thread.join();
+        return m_maxUs / 1000.0;
+    }
+
+private:
+    std::thread m_thread;
+    std::atomic<bool> m_running{true};
+    std::atomic<qint64> m_maxUs{0};
+};
+
+// Retention while relaying (issue target: cleanup of 1,000,000 sent events costs a relayer at full speed
+// <= 10 % of its rate, and never holds the write lock for more than 50 ms). The same file twice: the batched
+// relayer drains `due` events alone, then again with `cleanup` of the sent events running beside it on its
+// own connection (the default 1,000 rows per transaction); a write probe records the longest wait for the
+// write lock in both.
+void scenarioRetention(int runs, bool quick)
+{
+    Receiver receiver;
+    listenCountingOnly(receiver);
+    const int sent = quick ? 200000 : 1000000;
+    const int due = quick ? 100000 : 300000;
+    QList<double> alone, beside, ratios, waitAlone, waitBeside, cleanupRates, overlaps;
+    for (int r = 0; r < runs; ++r) {
+        for (bool withCleanup : {false, true}) {
+            const QString path = newOutbox();
+            rawInsert(path, sent, 50000, "sent");
+            rawInsert(path, due, 50000, "pending");
+            WriteProbe probe(path);
+            std::thread cleaner;
+            std::atomic<qint64> cleanupMs{-1};
+            QElapsedTimer relayClock;
+            auto startCleanup = [&] {
+                relayClock.start();
+                if (!withCleanup)
+                    return;
+                cleaner = std::thread([&, path] {
+                    QElapsedTimer t;
+                    t.start();
+                    auto storage = Storage::open(ConnectionSpec::sqlite(path));
+                    if (!storage.isOk())
+                        die(storage.error().message());
+                    const auto n =
+                        storage.value()->cleanup(QDateTime::currentDateTimeUtc().addSecs(60), {EventStatus::Sent});
+                    if (!n.isOk())
+                        die(n.error().message());
+                    cleanupMs = t.elapsed();
+                });
+            };
+            const double rate =
+                relayRate(receiver, ContentMode::Batch, due, 0, 100, Drive::Running, path, startCleanup).rate;
+            const qint64 relayMs = relayClock.elapsed();
+            if (cleaner.joinable())
+                cleaner.join();
+            const double wait = probe.stop();
+            if (withCleanup) {
+                beside << rate;
+                waitBeside << wait;
+                cleanupRates << sent / (cleanupMs / 1000.0);
+                overlaps << qMin(1.0, double(cleanupMs) / relayMs);
+                ratios << rate / alone.last();
+            } else {
+                alone << rate;
+                waitAlone << wait;
+            }
+        }
+    }
+    report(QJsonObject{{"scenario", "retention"}, {"sent_rows", sent}, {"due", due},
+        {"relay_alone_per_s", qRound(median(alone))}, {"relay_with_cleanup_per_s", qRound(median(beside))},
+        {"ratio", median(ratios)}, {"target_ratio", 0.9}, {"cleanup_rows_per_s", qRound(median(cleanupRates))},
+        {"cleanup_share_of_relay", median(overlaps)}, {"max_write_wait_ms_alone", median(waitAlone)},
+        {"max_write_wait_ms_with_cleanup", median(waitBeside)}, {"target_max_write_wait_ms", 50}});
 }
 
 void scenarioScale(bool quick)
@@ -802,6 +914,11 @@ QString describe(const QJsonObject &o)
                        r("ratio"))
             + QStringLiteral("; payload in the row: ceiling %1 MB/s, relayer %2 MB/s")
                   .arg(r("payload_in_row_ceiling_mb_per_s"), r("payload_in_row_engine_mb_per_s"));
+    if (s == QLatin1String("retention"))
+        return QStringLiteral("retention: relayer %1/s alone, %2/s while cleanup deletes %3 sent rows (%4 rows/s) = "
+                              "%5x; longest wait for the write lock %6 ms alone, %7 ms with cleanup")
+            .arg(n("relay_alone_per_s"), n("relay_with_cleanup_per_s"), n("sent_rows"), n("cleanup_rows_per_s"),
+                r("ratio"), r("max_write_wait_ms_alone"), r("max_write_wait_ms_with_cleanup"));
     if (s == QLatin1String("batch_integrity"))
         return QStringLiteral("batch integrity: %1 of %2 events intact").arg(n("intact"), n("events"));
     if (s == QLatin1String("scale"))
@@ -861,6 +978,8 @@ int main(int argc, char *argv[])
         scenarioCeiling(runs, quick);
     if (all || scenario == QLatin1String("payload"))
         scenarioPayload(runs, quick);
+    if (all || scenario == QLatin1String("retention"))
+        scenarioRetention(runs, quick);
     if (all || scenario == QLatin1String("scale"))
         scenarioScale(quick);
     if (all || scenario == QLatin1String("memory"))
