@@ -1,3 +1,0 @@
--- A new pending event with the original's attributes and data, its extensions naming the original. Straight into
--- outbox_events (the caller counts the rows it added), the payload in the row: a replay is rare.
-INSERT INTO outbox_events (id, type, source, subject, content_type, data, extensions, ordering_key, status, attempts, next_attempt_at, created_at, replay_of) SELECT ?, type, source, subject, content_type, CASE WHEN length(outbox_events.data) > 0 THEN outbox_events.data ELSE COALESCE((SELECT p.data FROM outbox_payloads p WHERE p.seq = outbox_events.seq), x'') END, {{replay-extensions}}, ordering_key, 'pending', 0, ?, ?, id FROM outbox_events WHERE id = ? AND status IN ('sent', 'failed')
