@@ -16,11 +16,64 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSqlError>
+#include <QElapsedTimer>
+#include <QThread>
+
+#include <atomic>
+#include <thread>
 
 using namespace outbox;
 using outbox::detail::DeliveryRecord;
 using testsupport::AppConnection;
 using testsupport::relay;
+
+// Holds SQLite's write lock on a connection of its own, on a thread of its own: holdMs at a time, with 1 ms
+// between two transactions, until stop() (which says how many times it held it).
+class LockHolder
+{
+public:
+    LockHolder(const ConnectionSpec &spec, int holdMs)
+    {
+        m_thread = std::thread([this, spec, holdMs] {
+            const QString name = QStringLiteral("lock-holder");
+            {
+                // No busy timeout: it tries again every 50 µs itself, as eager as a relayer at full speed.
+                QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+                db.setDatabaseName(spec.database);
+                db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=0"));
+                db.open();
+                QSqlQuery q(db);
+                while (m_running) {
+                    if (!q.exec(QStringLiteral("BEGIN IMMEDIATE"))) {
+                        QThread::usleep(50);
+                        continue;
+                    }
+                    ++m_held;
+                    QThread::msleep(holdMs);
+                    q.exec(QStringLiteral("COMMIT"));
+                    QThread::usleep(1000);
+                }
+                db.close();
+            }
+            QSqlDatabase::removeDatabase(name);
+        });
+        while (m_held == 0)
+            QThread::usleep(200);
+    }
+    ~LockHolder() { stop(); }
+    int stop()
+    {
+        m_running = false;
+        if (m_thread.joinable())
+            m_thread.join();
+        return m_held;
+    }
+
+private:
+    std::thread m_thread;
+    std::atomic<bool> m_running{true};
+    std::atomic<int> m_held{0};
+};
 
 class TestStorage : public QObject
 {
@@ -567,6 +620,61 @@ private Q_SLOTS:
     // where the row with its payload made it grow by twice their size); rows with their data in the row (an
     // outbox of version 8, another program's INSERT) are read and delivered as before; deleting an event
     // deletes its payload.
+    // An application's connection waits for SQLite's write lock the way the engine's own do once it has
+    // enqueued: beside a writer holding the lock 10 ms at a time with 1 ms gaps (a relayer at full speed, a
+    // cleanup), each enqueue gets in within a transaction or two. SQLite's own busy handler sleeps up to 100 ms
+    // between two tries and so missed such gaps: of 30 enqueues the slowest waited 0.8 to 3 s.
+    void applicationEnqueueFindsTheGapsOfABusyWriter()
+    {
+        if (testsupport::isServer())
+            QSKIP("SQLite's write lock (the servers lock rows)");
+        const ConnectionSpec path = freshPath();
+        auto s = testsupport::openStorage(path);
+        LockHolder holder(path, 10);
+        AppConnection app(path);
+        QSqlDatabase db = app.db();
+        qint64 longest = 0;
+        for (int i = 0; i < 30; ++i) {
+            QElapsedTimer t;
+            t.start();
+            auto id = sendEventTransactional(db, QStringLiteral("t"), QStringLiteral("/test"), QByteArray("{}"));
+            longest = qMax(longest, t.elapsed());
+            QVERIFY2(id.isOk(), qPrintable(id.error().message()));
+        }
+        holder.stop();
+        QVERIFY2(longest < 500, qPrintable(QStringLiteral("an enqueue waited %1 ms for the write lock").arg(longest)));
+        QCOMPARE(s->stats()->pending, 30);
+    }
+
+    // It keeps the application's busy timeout: 300 ms here, not the engine's 10 s.
+    void applicationBusyTimeoutIsKept()
+    {
+        if (testsupport::isServer())
+            QSKIP("SQLite's write lock (the servers lock rows)");
+        const ConnectionSpec path = freshPath();
+        auto s = testsupport::openStorage(path);
+        const QString name = QStringLiteral("short-timeout");
+        auto closeIt = qScopeGuard([&] {
+            QSqlDatabase::database(name, false).close();
+            QSqlDatabase::removeDatabase(name);
+        });
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+        db.setDatabaseName(path.database);
+        db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=300"));
+        QVERIFY(db.open());
+        QVERIFY(sendEventTransactional(db, QStringLiteral("t"), QStringLiteral("/test"), QByteArray("{}")).isOk());
+        LockHolder holder(path, 3000);
+        QElapsedTimer t;
+        t.start();
+        auto id = sendEventTransactional(db, QStringLiteral("t"), QStringLiteral("/test"), QByteArray("{}"));
+        const qint64 waited = t.elapsed();
+        QVERIFY(!id.isOk());
+        QVERIFY2(id.error().message().contains(QLatin1String("locked")), qPrintable(id.error().message()));
+        QVERIFY2(waited >= 250 && waited < 2500, qPrintable(QStringLiteral("it waited %1 ms").arg(waited)));
+        holder.stop();
+        QCOMPARE(s->stats()->pending, 1);
+    }
+
     void payloadIsWrittenOnce()
     {
         if (testsupport::isServer())
@@ -1453,6 +1561,54 @@ private Q_SLOTS:
         QCOMPARE(st.failed, 1);
         QCOMPARE(st.pending, 99);
         QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_attempts").toInt(), 1);
+    }
+
+    // Cleanup of many rows in short transactions with the lock left free between them: an application
+    // enqueues while it runs, each enqueue waiting at most a transaction or two, and nothing but the old sent
+    // rows goes. (How much of the lock's time cleanup takes beside a relayer is measured, not tested:
+    // outbox-bench --scenario retention.)
+    void cleanupLeavesTheLockToAnotherWriter()
+    {
+        if (testsupport::isServer())
+            QSKIP("SQLite's write lock (the servers lock rows)");
+        const ConnectionSpec path = freshPath();
+        auto s = testsupport::openStorage(path);
+        AppConnection app(path);
+        QSqlQuery q(app.db());
+        const int old = 60000;
+        QVERIFY(q.exec(QStringLiteral(
+            "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < %1) "
+            "INSERT INTO outbox_events (id, type, source, content_type, data, status, next_attempt_at, created_at) "
+            "SELECT 'old-' || n, 't', '/test', 'application/json', '{}', 'sent', 0, 0 FROM g")
+                           .arg(old)));
+        std::atomic<int> deleted{-1};
+        std::thread cleaner([&] {
+            auto own = testsupport::openStorage(path);
+            auto n = own->cleanup(QDateTime::currentDateTimeUtc().addSecs(-60), {EventStatus::Sent});
+            deleted = n.isOk() ? *n : -2;
+            own.reset();
+        });
+        auto joinIt = qScopeGuard([&] { cleaner.join(); });
+        QSqlDatabase db = app.db();
+        qint64 longest = 0;
+        int during = 0;
+        while (deleted == -1 && during < 200) {
+            QElapsedTimer t;
+            t.start();
+            auto id = sendEventTransactional(db, QStringLiteral("t"), QStringLiteral("/test"), QByteArray("{}"));
+            QVERIFY2(id.isOk(), qPrintable(id.error().message()));
+            longest = qMax(longest, t.elapsed());
+            ++during;
+            QThread::msleep(2);
+        }
+        joinIt.dismiss();
+        cleaner.join();
+        QCOMPARE(deleted.load(), old);
+        QVERIFY2(during >= 5, qPrintable(QStringLiteral("only %1 enqueues while cleanup ran").arg(during)));
+        QVERIFY2(longest < 500, qPrintable(QStringLiteral("an enqueue waited %1 ms beside cleanup").arg(longest)));
+        const auto st = *s->stats();
+        QCOMPARE(st.sent, 0);
+        QCOMPARE(st.pending, during);
     }
 
     void keysetPagingAndFilters()

@@ -401,7 +401,9 @@ int cmdDelete(const QStringList &args)
 
 int cmdCleanup(const QStringList &args)
 {
-    Command cmd(QStringLiteral("cleanup"), QStringLiteral("Delete old sent (or failed) events."));
+    Command cmd(QStringLiteral("cleanup"),
+        QStringLiteral("Delete old sent (or failed) events, in short transactions that leave relayers beside it "
+                       "their pace."));
     cmd.addOption(QStringLiteral("older-than"), QStringLiteral("Age, e.g. 7d, 12h, 30m."), QStringLiteral("duration"));
     cmd.addOption(QStringLiteral("status"), QStringLiteral("sent (default), failed or all (sent and failed)."),
         QStringLiteral("status"));

@@ -322,19 +322,17 @@ void Relayer::drainAsync(const std::function<void(const RelayOnceResult &)> &don
         });
 }
 
+// On a connection of its own, on the caller's thread: a cleanup of many rows takes a while (it paces itself
+// beside the relayer's writes), and the relayer's lanes keep relaying meanwhile.
 Result<int> Relayer::cleanupOldEvents(qint64 ageMs, const QList<EventStatus> &statuses)
 {
     if (ageMs < 0)
         return Error(Error::InvalidArgument, QStringLiteral("the age must not be negative"));
-    if (Error e = d->ensureWorker())
-        return e;
-    Result<int> result(0);
     const QDateTime cutoff = QDateTime::currentDateTimeUtc().addMSecs(-ageMs);
-    RelayWorker *worker = d->lanes.first().worker;
-    QMetaObject::invokeMethod(
-        worker, [worker, &result, cutoff, statuses] { result = worker->storage()->cleanup(cutoff, statuses); },
-        Qt::BlockingQueuedConnection);
-    return result;
+    auto storage = Storage::open(d->spec);
+    if (!storage.isOk())
+        return storage.error();
+    return storage.value()->cleanup(cutoff, statuses);
 }
 
 } // namespace outbox

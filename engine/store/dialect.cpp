@@ -432,6 +432,8 @@ bool Dialect::inTransaction(const QSqlDatabase &) const
 
 void Dialect::afterEnqueue(const QSqlDatabase &) const { }
 
+void Dialect::adoptConnection(const QSqlDatabase &) const { }
+
 ConnectionCache *ConnectionCache::of(const QSqlDatabase &db)
 {
     static const QString name = QStringLiteral("outbox-connection-cache");

@@ -115,6 +115,9 @@ public:
     virtual QString stringLiteral(const QString &text) const { return sqlLiteral(text); }
     // Whether statements run over and over are prepared once and kept for the connection.
     virtual bool keepsPreparedStatements() const { return false; }
+    // How many times a statement on this thread found another connection holding the database's write lock
+    // and waited for it (SQLite's busy handler); 0 where the database does not say (it locks rows instead).
+    virtual qint64 lockWaits() const { return 0; }
 
     // The relayer's operations whose shape differs. The defaults run the named statements "claim" (one
     // UPDATE ... RETURNING), "complete-update" and "complete-history" (results as a JSON array of objects).
@@ -136,6 +139,9 @@ public:
     // tell); after an enqueue, wake this process's relayers when the row becomes visible.
     virtual bool inTransaction(const QSqlDatabase &db) const;
     virtual void afterEnqueue(const QSqlDatabase &db) const;
+    // The first enqueue on this handle of an application's connection: SQLite waits for the write lock the
+    // way our own connections do (see dialect_sqlite.cpp), keeping the application's busy timeout.
+    virtual void adoptConnection(const QSqlDatabase &db) const;
     // An outbox whose schema is newer than this program's.
     static Error newerSchemaError(int current);
 
@@ -179,6 +185,7 @@ public:
     void *insertHandle = nullptr; // the driver's connection handle the INSERT was prepared on
     // Whether the transaction open now has enqueued an event: only such a commit wakes relayers.
     QAtomicInteger<int> enqueuedInTransaction = 0;
+    int busyTimeoutMs = 0; // SQLite: the application's busy timeout, kept by our busy handler
 };
 // The driver's own connection handle (sqlite3*, PGconn*...), or nullptr.
 void *nativeHandle(const QSqlDatabase &db);

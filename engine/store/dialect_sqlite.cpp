@@ -14,6 +14,8 @@
 #include <QSqlQuery>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include <sqlite3.h>
 
@@ -28,6 +30,33 @@ sqlite3 *sqliteHandle(const QSqlDatabase &db)
     if (!v.isValid() || qstrcmp(v.typeName(), "sqlite3*") != 0)
         return nullptr;
     return *static_cast<sqlite3 *const *>(v.constData());
+}
+
+constexpr int kBusyTimeoutMs = 10000;
+
+// How often this thread found the write lock taken (see Dialect::lockWaits).
+thread_local qint64 t_lockWaits = 0;
+thread_local std::chrono::steady_clock::time_point t_waitStarted;
+
+// The busy handler of our connections, and of an application's once it enqueues (its argument then the
+// connection's ConnectionCache, holding the application's timeout). SQLite's own handler sleeps 1, 2, 5 … up to
+// 100 ms between two tries, so a writer that waits while another commits every few milliseconds (a relayer at
+// full speed, a cleanup) keeps missing the gaps between their transactions: measured, an application's write
+// beside a batched relayer waited up to a second. This one looks again at most every millisecond, for as long
+// in all as the busy timeout.
+int waitForLock(void *cache, int count)
+{
+    using namespace std::chrono;
+    const auto now = steady_clock::now();
+    if (count == 0) {
+        t_waitStarted = now;
+        ++t_lockWaits;
+    }
+    const int timeoutMs = cache ? static_cast<ConnectionCache *>(cache)->busyTimeoutMs : kBusyTimeoutMs;
+    if (now - t_waitStarted >= milliseconds(timeoutMs))
+        return 0; // SQLITE_BUSY: "database is locked"
+    std::this_thread::sleep_for(microseconds(std::min(1000, 50 << std::min(count, 5))));
+    return 1;
 }
 
 int onCommit(void *arg)
@@ -103,11 +132,13 @@ public:
     {
         db.setDatabaseName(spec.database);
         // Wait for a busy database rather than failing: relayers, the console and applications share one file.
-        db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=10000"));
+        db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(kBusyTimeoutMs));
     }
 
     Error setUpSession(QSqlDatabase &db, const ConnectionSpec &spec, bool forWrites) const override
     {
+        if (sqlite3 *handle = sqliteHandle(db))
+            sqlite3_busy_handler(handle, waitForLock, nullptr);
         if (forWrites)
             return prepareForWrites(db, spec);
         // Still find out now whether it is a database at all (a read).
@@ -184,6 +215,7 @@ public:
         return patternCondition(patterns);
     }
     bool keepsPreparedStatements() const override { return true; }
+    qint64 lockWaits() const override { return t_lockWaits; }
 
     std::unique_ptr<DialectState> newState() const override { return std::make_unique<SqliteState>(); }
 
@@ -326,6 +358,23 @@ public:
     {
         sqlite3 *handle = sqliteHandle(db);
         return handle && !sqlite3_get_autocommit(handle);
+    }
+
+    // Only over SQLite's own handler with a timeout (PRAGMA busy_timeout reads 0 with no timeout or with a
+    // handler the application installed itself: then it is left as it is).
+    void adoptConnection(const QSqlDatabase &db) const override
+    {
+        sqlite3 *handle = sqliteHandle(db);
+        sqlite3_stmt *st = nullptr;
+        if (!handle || sqlite3_prepare_v2(handle, "PRAGMA busy_timeout", -1, &st, nullptr) != SQLITE_OK)
+            return;
+        const int timeoutMs = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+        sqlite3_finalize(st);
+        if (timeoutMs <= 0)
+            return;
+        ConnectionCache *cache = ConnectionCache::of(db);
+        cache->busyTimeoutMs = timeoutMs;
+        sqlite3_busy_handler(handle, waitForLock, cache);
     }
 
     // Wake relayers in this process when the row becomes visible: at once outside a transaction, else when

@@ -395,6 +395,7 @@ Error Storage::insertEvent(QSqlDatabase &db, const OutboxEvent &e)
     if (handle && cache->insertHandle != handle) {
         cache->insert.reset();
         cache->insertHandle = handle;
+        d->adoptConnection(db);
     }
     // A server connection: a cached statement may belong to a connection that was lost and opened again: on
     // failure, prepare afresh once and try again (a real error, such as a duplicate id, fails the same way

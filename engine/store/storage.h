@@ -331,7 +331,9 @@ public:
     virtual Result<ActionSummary> replay(const QStringList &ids) = 0;
     /// Deletes these events and their history (not one a relayer holds in flight).
     virtual Result<ActionSummary> remove(const QStringList &ids) = 0;
-    /// Deletes events created before olderThan in these statuses, batchSize rows per transaction; how many.
+    /// Deletes events created before olderThan in these statuses; how many. It deletes in short transactions
+    /// (about 10 ms each, at most batchSize rows) and, on SQLite, leaves the write lock free between them: once
+    /// another writer is seen waiting, for nine tenths of the time, so relayers beside it keep their pace.
     virtual Result<int> cleanup(
         const QDateTime &olderThan, const QList<EventStatus> &statuses, int batchSize = 1000) = 0;
     /// ReleaseStuck: rows left "processing" that were created before `createdBefore` go back to pending; how many.
