@@ -3,6 +3,7 @@
 // crashed relayer left 'processing', each in the format's own terms.
 #include "romancyformat.h"
 #include "romancystorage.h"
+#include "storagedetail.h"
 
 #include <QSqlQuery>
 
@@ -120,11 +121,13 @@ Result<int> RomancyStorage::cleanup(const QDateTime &olderThan, const QList<Even
                                .replace(QLatin1String("{{statuses}}"), quotedList(names))
                                .replace(QLatin1String("{{age}}"), age)
                                .replace(QLatin1String("{{time}}"), timeParameter());
+    // Paced as ours is (see CleanupPacer), beside the framework's relayers (they are in no register of ours).
+    CleanupPacer pacer(m_dialect, batchSize);
     int total = 0;
     for (;;) {
         QStringList ids;
         {
-            auto q = run(select, {timeValue(olderThan), qMax(1, batchSize)}, QStringLiteral("cannot clean up"));
+            auto q = run(select, {timeValue(olderThan), pacer.rows()}, QStringLiteral("cannot clean up"));
             if (!q.isOk())
                 return q.error();
             while (q->next())
@@ -132,12 +135,16 @@ Result<int> RomancyStorage::cleanup(const QDateTime &olderThan, const QList<Even
         }
         if (ids.isEmpty())
             return total;
+        pacer.begin();
+        QElapsedTimer held; // with the wait for the lock: the rest that follows errs on the long side
+        held.start();
         auto removed = remove(ids);
         if (!removed.isOk())
             return removed.error();
         total += removed->changed;
-        if (removed->changed == 0)
+        if (removed->changed == 0 || ids.size() < pacer.rows())
             return total;
+        pacer.rest(removed->changed, held.nsecsElapsed() / 1000);
     }
 }
 

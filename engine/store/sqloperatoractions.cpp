@@ -4,13 +4,13 @@
 // events' history in the same transaction.
 #include "sqlstorage.h"
 #include "operatorlog.h"
+#include "storagedetail.h"
 
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSet>
 #include <QSqlQuery>
-#include <QThread>
 
 #include <algorithm>
 
@@ -218,19 +218,9 @@ Result<ActionSummary> SqlStorage::remove(const QStringList &ids)
     return s;
 }
 
-// Cleanup shares the database with relayers and applications. So it deletes in short transactions (the row
-// count adapts so one takes about kCleanupChunkMs, never more than batchSize rows) with a pause after each:
-// kCleanupGapMs while it has the database to itself, so that on SQLite a waiting writer gets the lock in; and
-// nine times as long as the last transaction took once it shares the database, so it takes at most a tenth of
-// the time from a relayer at full speed. It shares the database while, in the last kCleanupSharedMs, another
-// writer held SQLite's write lock when it wanted it (Dialect::lockWaits), or, on a server (rows are locked one
-// by one there; the cost is the server's CPU and disk), a relayer in the register was alive.
+// Paced (see CleanupPacer): on a server, sharing the database means a relayer in the register is alive.
 Result<int> SqlStorage::cleanup(const QDateTime &olderThan, const QList<EventStatus> &statuses, int batchSize)
 {
-    constexpr qint64 kCleanupChunkMs = 10;
-    constexpr qint64 kCleanupGapMs = 2;
-    constexpr qint64 kCleanupSharedMs = 2000;
-    constexpr int kCleanupShare = 10; // shared: 1 part deleting, kCleanupShare - 1 parts resting
     if (statuses.isEmpty())
         return 0;
     if (batchSize < 1)
@@ -244,29 +234,23 @@ Result<int> SqlStorage::cleanup(const QDateTime &olderThan, const QList<EventSta
         m_dialect.sql(QStringLiteral("cleanup-attempts")).replace(QLatin1String("{{statuses}}"), list);
     const QString rowsSql =
         m_dialect.sql(QStringLiteral("cleanup-events")).replace(QLatin1String("{{statuses}}"), list);
-    const bool askRegister = m_dialect.has(Capability::SessionLocks);
-    int total = 0;
-    int chunk = qMin(batchSize, 100);
-    QElapsedTimer clock;
-    clock.start();
-    qint64 lastShared = -kCleanupSharedMs;
-    qint64 lastAsked = -kCleanupSharedMs;
-    for (;;) {
-        if (askRegister && clock.elapsed() - lastAsked >= kCleanupSharedMs / 2) {
-            lastAsked = clock.elapsed();
+    std::function<bool()> relayerAlive;
+    if (m_dialect.has(Capability::SessionLocks))
+        relayerAlive = [this] {
             const auto found = relayers(false);
-            if (found.isOk() && std::any_of(found->cbegin(), found->cend(), [](const RelayerInfo &r) {
-                    return r.state == RelayerInfo::State::Alive;
-                }))
-                lastShared = clock.elapsed();
-        }
+            return found.isOk() && std::any_of(found->cbegin(), found->cend(), [](const RelayerInfo &r) {
+                return r.state == RelayerInfo::State::Alive;
+            });
+        };
+    CleanupPacer pacer(m_dialect, batchSize, relayerAlive);
+    int total = 0;
+    for (;;) {
         Query history(*m_connection, historySql);
-        history.bind(cutoff).bind(chunk);
+        history.bind(cutoff).bind(pacer.rows());
         Query rows(*m_connection, rowsSql);
-        rows.bind(cutoff).bind(chunk);
-        const qint64 waitsBefore = m_dialect.lockWaits();
+        rows.bind(cutoff).bind(pacer.rows());
+        pacer.begin();
         QElapsedTimer held;
-        held.start();
         Error e = m_connection->inWriteTransaction(QStringLiteral("cannot clean up events"), [&]() -> Error {
             held.start(); // from the moment the lock is ours
             if (Error e = history.exec(QStringLiteral("cannot clean up events")))
@@ -275,19 +259,12 @@ Result<int> SqlStorage::cleanup(const QDateTime &olderThan, const QList<EventSta
         });
         if (e)
             return e;
-        const qint64 heldUs = qMax<qint64>(1, held.nsecsElapsed() / 1000);
         const int n = rows.q().numRowsAffected();
         total += n;
-        if (n < chunk)
-            break;
-        if (m_dialect.lockWaits() != waitsBefore)
-            lastShared = clock.elapsed();
-        chunk =
-            int(qBound<qint64>(qMin(10, batchSize), qint64(n) * kCleanupChunkMs * 1000 / heldUs, qint64(batchSize)));
-        const bool shared = clock.elapsed() - lastShared < kCleanupSharedMs;
-        QThread::usleep(shared ? heldUs * (kCleanupShare - 1) : kCleanupGapMs * 1000);
+        if (n < pacer.rows())
+            return total;
+        pacer.rest(n, held.nsecsElapsed() / 1000);
     }
-    return total;
 }
 
 } // namespace outbox::detail
