@@ -4,6 +4,7 @@
 // scenario on stdout and a table on stderr.
 //
 //   outbox-bench [--scenario all|enqueue|relay|batch|ceiling|payload|retention|scale|memory|stock] [--runs 3] [--quick]
+//   outbox-bench --scenario backlog [--quick]
 //
 // `ceiling` measures what the database allows a relayer: the claim and write-back statements alone (no HTTP),
 // in batches of 100, and beside it the batched relayer to our own receiver, in the same run.
@@ -13,6 +14,9 @@
 //
 // `retention` drains a backlog with the batched relayer alone and again while `cleanup` deletes the sent
 // events beside it, and records the longest wait for SQLite's write lock in both.
+//
+// `backlog` (not part of `all`) drains 10,000,000 due events with the running relayer and reports the rate and
+// resident memory at each million: whether a large backlog drains at a flat rate.
 //
 // `stock` relays to receivers we did not write (a Node http server and nginx answering 202) and to our own,
 // with 100 B to 100 KiB events in all three modes, over loopback and over a veth pair into a network
@@ -698,6 +702,52 @@ void scenarioMemory(bool quick)
         {"rss_kib_at_end", atEnd}, {"growth", double(atEnd) / double(at100k) - 1.0}, {"target_growth", 0.10}});
 }
 
+// A backlog of 10,000,000 due events of 100 B (issue target: drained at a flat rate, the last million >= 0.9x
+// the first, the relayer's resident memory flat). The batched relayer at its default settings, running, to the
+// counting receiver; the time and resident memory at each million. The baseline is its own first million.
+void scenarioBacklog(bool quick)
+{
+    Receiver receiver;
+    listenCountingOnly(receiver);
+    const int total = quick ? 1000000 : 10000000;
+    const int step = total / 10;
+    const QString path = newOutbox();
+    rawInsert(path, total, 100000);
+    RelayerConfig config;
+    config.targetUrl = receiver.url();
+    config.contentMode = ContentMode::Batch;
+    Relayer relayer(ConnectionSpec::sqlite(path), config);
+    QList<double> rates;
+    QJsonArray perStep, rssPerStep;
+    QElapsedTimer clock;
+    clock.start();
+    if (Error e = relayer.start())
+        die(e.message());
+    qint64 lastNs = 0;
+    int nextMark = step;
+    while (receiver.eventCount() < total && clock.elapsed() < 3600000) {
+        QCoreApplication::processEvents();
+        QThread::msleep(5);
+        while (receiver.eventCount() >= nextMark) {
+            const qint64 ns = clock.nsecsElapsed();
+            rates << step / ((ns - lastNs) / 1e9);
+            perStep.append(qRound(rates.last()));
+            rssPerStep.append(procstats::residentKiB());
+            lastNs = ns;
+            nextMark += step;
+        }
+    }
+    relayer.stop();
+    if (receiver.eventCount() < total)
+        die(QStringLiteral("relay stopped early at %1 events").arg(receiver.eventCount()));
+    report(QJsonObject{{"scenario", "backlog"}, {"events", total}, {"step", step},
+        {"first_step_per_s", qRound(rates.first())}, {"last_step_per_s", qRound(rates.last())},
+        {"ratio", rates.last() / rates.first()}, {"target_ratio", 0.9},
+        {"slowest_step_per_s", qRound(*std::min_element(rates.cbegin(), rates.cend()))},
+        {"overall_per_s", qRound(total / (lastNs / 1e9))}, {"per_step_per_s", perStep},
+        {"rss_kib_per_step", rssPerStep}});
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Stock receivers
 
@@ -983,6 +1033,14 @@ QString describe(const QJsonObject &o)
                         .arg(n("bare_qnam_to_node_per_s"), r("node_to_bare_qnam_ratio"));
         return line;
     }
+    if (s == QLatin1String("backlog")) {
+        const QJsonArray rss = o.value("rss_kib_per_step").toArray();
+        return QStringLiteral("backlog of %1 events: first %2 %3/s, last %2 %4/s = %5x (slowest %6/s, overall "
+                              "%7/s); resident %8 KiB after the first, %9 KiB after the last")
+            .arg(n("events"), n("step"), n("first_step_per_s"), n("last_step_per_s"), r("ratio"),
+                n("slowest_step_per_s"), n("overall_per_s"), QString::number(rss.first().toDouble(), 'f', 0),
+                QString::number(rss.last().toDouble(), 'f', 0));
+    }
     if (s == QLatin1String("memory"))
         return QStringLiteral("memory over %1 events: %2 KiB at 100k, %3 KiB at end (%4 growth)")
             .arg(n("events"), n("rss_kib_at_100k"), n("rss_kib_at_end"), r("growth"));
@@ -996,8 +1054,10 @@ int main(int argc, char *argv[])
     QCoreApplication app(argc, argv);
     QCommandLineParser parser;
     parser.addHelpOption();
-    parser.addOption(
-        {"scenario", "all, enqueue, relay, batch, ceiling, payload, scale, memory or stock.", "name", "all"});
+    parser.addOption({"scenario",
+        "all, enqueue, relay, batch, ceiling, payload, retention, scale, memory or stock; or backlog (not in "
+        "all: 10,000,000 events).",
+        "name", "all"});
     parser.addOption({"runs", "Runs per figure; the median is reported (default 3).", "n", "3"});
     parser.addOption({"quick", "Smaller counts, for a smoke run."});
     parser.addOption({"side", "relay only: both, baseline or engine (one side alone, to profile it).", "side", "both"});
@@ -1031,6 +1091,8 @@ int main(int argc, char *argv[])
         scenarioScale(quick);
     if (all || scenario == QLatin1String("memory"))
         scenarioMemory(quick);
+    if (scenario == QLatin1String("backlog"))
+        scenarioBacklog(quick);
     if (all || scenario == QLatin1String("stock"))
         scenarioStock(runs, quick, parser.value("links").split(QLatin1Char(',')));
     std::fprintf(stderr, "\n%d cores; medians of %d runs\n", QThread::idealThreadCount(), runs);
