@@ -332,8 +332,9 @@ public:
     /// Deletes these events and their history (not one a relayer holds in flight).
     virtual Result<ActionSummary> remove(const QStringList &ids) = 0;
     /// Deletes events created before olderThan in these statuses; how many. It deletes in short transactions
-    /// (about 10 ms each, at most batchSize rows) and, on SQLite, leaves the write lock free between them: once
-    /// another writer is seen waiting, for nine tenths of the time, so relayers beside it keep their pace.
+    /// (about 10 ms each, at most batchSize rows) and rests after each: briefly while it has the database to
+    /// itself, nine times as long as the transaction took while it shares it (on SQLite, another writer held the
+    /// lock when it wanted it; on a server, a relayer is alive), so relayers beside it keep their pace.
     virtual Result<int> cleanup(
         const QDateTime &olderThan, const QList<EventStatus> &statuses, int batchSize = 1000) = 0;
     /// ReleaseStuck: rows left "processing" that were created before `createdBefore` go back to pending; how many.
