@@ -2200,6 +2200,9 @@ private Q_SLOTS:
         QCOMPARE(found(QStringLiteral("data.items[0].sku = B-2")), 1);
         QCOMPARE(found(QStringLiteral("data.items[0].sku ~ a-")), 1);
         QCOMPARE(found(QStringLiteral("data.items[1].sku = A-1")), 0);
+        // An ordering with no value yet is no condition (it matched every number), but plain text.
+        QCOMPARE(found(QStringLiteral("data.amount >=")), 0);
+        QCOMPARE(found(QStringLiteral("data.amount <")), 0);
         // Plain text is still looked for byte for byte, JSON or not.
         QCOMPARE(found(QStringLiteral("currency")), 5);
     }

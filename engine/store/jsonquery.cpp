@@ -63,6 +63,10 @@ std::optional<JsonQuery> JsonQuery::parse(const QString &text)
     else
         q.m_op = Op::Contains;
     const QString value = m.captured(3);
+    // "data.amount >=" with nothing after it is not yet a condition: as one, every number's text sorted after
+    // the empty string and it matched them all.
+    if (value.isEmpty() && q.m_op != Op::Equal && q.m_op != Op::NotEqual && q.m_op != Op::Contains)
+        return std::nullopt;
     // The value as JSON when it is one ("EUR", 42, true, {"a":1}); otherwise the text as a string.
     QJsonParseError error;
     const QJsonDocument doc = QJsonDocument::fromJson(QByteArray("[") + value.toUtf8() + "]", &error);

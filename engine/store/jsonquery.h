@@ -16,7 +16,8 @@ namespace outbox {
 // The path starts at the payload ("data"); keys are separated by dots, array elements are [n]. An unquoted
 // value that reads as JSON (a number, true, false, null, an object or an array) is that; anything else is a
 // string. Payloads are compared as parsed JSON, so whitespace and key order do not matter. A payload that is
-// not JSON, or has nothing at the path, matches no condition.
+// not JSON, or has nothing at the path, matches no condition. An ordering (<, <=, >, >=) with no value after it
+// is not a condition (it is plain text).
 class JsonQuery
 {
 public:
