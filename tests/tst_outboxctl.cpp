@@ -532,6 +532,13 @@ private Q_SLOTS:
         QCOMPARE(fine.requests().first().decoded.events.first().event.type, QStringLiteral("com.example.fixed"));
         QCOMPARE(fine.requests().first().decoded.events.first().event.data, QByteArray(R"({"n":2})"));
 
+        // b has an ordering key: kept failed, it would hold a fix of its key behind it. Refused, nothing written.
+        const QByteArray beforeKept = fingerprint();
+        r = run({"fix", b, "--data", R"({"n":3})"});
+        QCOMPARE(r.exitCode, 2);
+        QCOMPARE(r.errLines().size(), 1);
+        QVERIFY2(r.err.contains("cust-2") && r.err.contains("delete the original"), r.err.constData());
+        QCOMPARE(fingerprint(), beforeKept);
         r = run({"fix", b, "--delete-original", "--data", R"({"n":3})"});
         QCOMPARE(r.exitCode, 0);
         QCOMPARE(listJson({"--id", b}).size(), 0);

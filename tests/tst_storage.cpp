@@ -444,6 +444,46 @@ private Q_SLOTS:
         QVERIFY2(refused.error().message().contains(QStringLiteral("type")), qPrintable(refused.error().message()));
         QCOMPARE(*s->countEvents({}), before);
         QCOMPARE(s->event(a)->status, EventStatus::Failed); // the original untouched
+
+        // A keyed original kept failed would hold a fix of its key behind it for good: refused, nothing
+        // written; deleting it lets the fix through, and a fix with another key may keep it.
+        SendEventOptions keyed;
+        keyed.orderingKey = QStringLiteral("order-7");
+        QSqlDatabase appDb = app.db();
+        const QString c = *sendEventTransactional(
+            appDb, QStringLiteral("t"), QStringLiteral("/test"), QByteArray(R"({"n":3})"), keyed);
+        auto pending = relay(s)->claim(QStringLiteral("r"), 10, 60000); // c, and the fixes above: sent
+        QVERIFY(pending.isOk());
+        QList<DeliveryRecord> outcomes;
+        for (const OutboxEvent &e : *pending)
+            outcomes << (e.id == c ? record(e.sequence, EventStatus::Failed, 400, QStringLiteral("HTTP 400 bad amount"))
+                                   : record(e.sequence, EventStatus::Sent, 200));
+        QVERIFY(!relay(s)->complete(QStringLiteral("r"), outcomes));
+        QCOMPARE(s->event(c)->status, EventStatus::Failed);
+        OutboxEvent keyedFix = *s->event(c);
+        keyedFix.id = createEventId();
+        keyedFix.replayOf = c;
+        auto held = enqueueFix(*s, keyedFix, FixedOriginal::Resolve);
+        QVERIFY(!held.isOk());
+        QVERIFY2(held.error().message().contains(QStringLiteral("order-7")), qPrintable(held.error().message()));
+        QCOMPARE(*s->countEvents({}), before + 1);
+        OutboxEvent otherKey = keyedFix;
+        otherKey.orderingKey = QStringLiteral("order-7-fixed");
+        auto keptBeside = enqueueFix(*s, otherKey, FixedOriginal::Resolve);
+        QVERIFY(keptBeside.isOk());
+        QCOMPARE(keptBeside->original, FixOutcome::Original::Resolved);
+        // (The original resolved stays failed; a second fix of the key is refused the same way.)
+        keyedFix.id = createEventId();
+        QVERIFY(!enqueueFix(*s, keyedFix, FixedOriginal::Resolve).isOk());
+        auto replaced = enqueueFix(*s, keyedFix, FixedOriginal::Delete);
+        QVERIFY(replaced.isOk());
+        QCOMPARE(replaced->original, FixOutcome::Original::Deleted);
+        auto next = relay(s)->claim(QStringLiteral("r"), 10, 60000);
+        QVERIFY(next.isOk());
+        QStringList claimedIds;
+        for (const OutboxEvent &e : *next)
+            claimedIds << e.id;
+        QVERIFY2(claimedIds.contains(keyedFix.id), qPrintable(claimedIds.join(QLatin1Char(' '))));
     }
 
     // its retry, not since its creation.

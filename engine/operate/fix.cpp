@@ -7,6 +7,17 @@ namespace outbox {
 
 Result<FixOutcome> enqueueFix(Storage &storage, const OutboxEvent &fix, FixedOriginal original)
 {
+    // A failed event holds its ordering key (its key's later events wait until it is sent or gone): kept, the
+    // original would hold a fix of the same key behind it for good.
+    if (original == FixedOriginal::Resolve && !fix.replayOf.isEmpty() && !fix.orderingKey.isEmpty()) {
+        const Result<OutboxEvent> old = storage.event(fix.replayOf);
+        if (old.isOk() && old->status == EventStatus::Failed && old->orderingKey == fix.orderingKey)
+            return Error(Error::InvalidArgument,
+                QStringLiteral("the original %1 holds the ordering key '%2': kept failed, it would hold the fix "
+                               "behind it for good (a key's events go one at a time, in order); delete the "
+                               "original instead, or give the fix another key")
+                    .arg(fix.replayOf, fix.orderingKey));
+    }
     QSqlDatabase db = storage.database();
     if (Error e = Storage::beginWrite(db))
         return e;

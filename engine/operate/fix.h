@@ -29,7 +29,8 @@ enum class FixedOriginal { Delete, Resolve };
 
 // Enqueues `fix` (fix.replayOf: the failed event it replaces, or empty) in a transaction of its own on the
 // storage's connection, then deletes or resolves the original. An error only when the fix could not be
-// enqueued (nothing was written then).
+// enqueued (nothing was written then), or when the original is to be kept but holds the fix's ordering key
+// (it would hold the fix behind it for good: refused, nothing written).
 Result<FixOutcome> enqueueFix(Storage &storage, const OutboxEvent &fix, FixedOriginal original);
 
 // What became of the original, in an operator's words ("the original deleted", ...; empty for None).
