@@ -705,7 +705,7 @@ void scenarioMemory(bool quick)
 // A backlog of 10,000,000 due events of 100 B (issue target: drained at a flat rate, the last million >= 0.9x
 // the first, the relayer's resident memory flat). The batched relayer at its default settings, running, to the
 // counting receiver; the time and resident memory at each million. The baseline is its own first million.
-void scenarioBacklog(bool quick)
+void scenarioBacklog(bool quick, const QString &keep)
 {
     Receiver receiver;
     listenCountingOnly(receiver);
@@ -740,6 +740,15 @@ void scenarioBacklog(bool quick)
     relayer.stop();
     if (receiver.eventCount() < total)
         die(QStringLiteral("relay stopped early at %1 events").arg(receiver.eventCount()));
+    if (!keep.isEmpty()) { // the drained outbox, for outbox-console-bench --db: its WAL folded in first
+        sqlite3 *db = nullptr;
+        sqlite3_open(path.toUtf8().constData(), &db);
+        sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
+        sqlite3_close(db);
+        QFile::remove(keep);
+        if (!QFile::rename(path, keep) && !QFile::copy(path, keep))
+            die(QStringLiteral("cannot keep the outbox at %1").arg(keep));
+    }
     report(QJsonObject{{"scenario", "backlog"}, {"events", total}, {"step", step},
         {"first_step_per_s", qRound(rates.first())}, {"last_step_per_s", qRound(rates.last())},
         {"ratio", rates.last() / rates.first()}, {"target_ratio", 0.9},
@@ -1063,6 +1072,8 @@ int main(int argc, char *argv[])
     parser.addOption({"side", "relay only: both, baseline or engine (one side alone, to profile it).", "side", "both"});
     parser.addOption({"events", "relay only: events per run (default 50000, 10000 with --quick).", "n", "0"});
     parser.addOption(
+        {"keep", "backlog only: keep the drained outbox at this path (for outbox-console-bench --db).", "file"});
+    parser.addOption(
         {"links", "stock only: loopback, veth or both (comma-separated; default both).", "list", "loopback,veth"});
     parser.process(app);
     QTemporaryDir dir;
@@ -1092,7 +1103,7 @@ int main(int argc, char *argv[])
     if (all || scenario == QLatin1String("memory"))
         scenarioMemory(quick);
     if (scenario == QLatin1String("backlog"))
-        scenarioBacklog(quick);
+        scenarioBacklog(quick, parser.value("keep"));
     if (all || scenario == QLatin1String("stock"))
         scenarioStock(runs, quick, parser.value("links").split(QLatin1Char(',')));
     std::fprintf(stderr, "\n%d cores; medians of %d runs\n", QThread::idealThreadCount(), runs);
