@@ -583,7 +583,6 @@ public:
         m_thread.join();
         return m_rows / qMax(0.001, m_ms / 1000.0);
     }
-    qint64 elapsedMs() const { return m_ms; }
 
 private:
     QElapsedTimer m_clock;

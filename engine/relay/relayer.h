@@ -57,7 +57,9 @@ public:
     /// busy) until nothing is due, then stops; `done` runs on this object's thread with how many events were
     /// processed and the database error that ended it early, if any. stop() ends it too.
     void drainAsync(const std::function<void(const RelayOnceResult &)> &done);
-    /// Removes events older than the age (by creation time) in the given states; returns how many.
+    /// Removes events older than the age (by creation time) in the given states; returns how many. It runs on a
+    /// connection of its own on the calling thread, while the relayer goes on, and paces itself beside the
+    /// relayers' writes (see Storage::cleanup), so it can take a while.
     Result<int> cleanupOldEvents(qint64 ageMs, const QList<EventStatus> &statuses = {EventStatus::Sent});
 
     /// The configuration it was made with.
