@@ -17,6 +17,16 @@ build() { # build DIR [cmake options...]
   cmake --build "$dir" --parallel "$jobs"
 }
 
+# Runs DIR's tests; when some fail, ends with what their logs said about it (the failed checks, fatal errors and
+# sanitizer reports, with their places), so the end of a long log says why without the pages before it.
+run_tests() { # run_tests DIR TIMEOUT
+  if (cd "$1" && ctest --output-on-failure --timeout "$2" -j "$jobs"); then return 0; fi
+  echo "== why the tests in $1 failed (from $1/Testing/Temporary/LastTest.log)"
+  grep -E 'FAIL!|QFATAL|Loc: \[|ERROR: (Address|Leak)Sanitizer|SUMMARY: |runtime error:|Received signal|did not finish in' \
+    "$1/Testing/Temporary/LastTest.log" | head -60 || true
+  return 1
+}
+
 bash packaging/install-deps.sh
 
 case "${1:-}" in
@@ -34,7 +44,7 @@ case "${1:-}" in
     bash packaging/format.sh --check
     echo "== build and test (RelWithDebInfo)"
     build build -DCMAKE_BUILD_TYPE=RelWithDebInfo
-    (cd build && ctest --output-on-failure --timeout 900 -j "$jobs")
+    run_tests build 900
     echo "== the Debian package: lintian, unpack into a fresh root, validate, man pages, completion, run, build the embedding example against it"
     bash packaging/check-install.sh build
     echo "== fuzz every parser of outside input for ${OUTBOX_FUZZ_SECONDS:-30} s each (libFuzzer, clang)"
@@ -45,7 +55,7 @@ case "${1:-}" in
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     export LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp":print_suppressions=0
-    (cd build-asan && ctest --output-on-failure --timeout 1800 -j "$jobs")
+    run_tests build-asan 1800
     ;;
   *)
     echo "usage: packaging/dev.sh run|test" >&2

@@ -123,10 +123,13 @@ inline outbox::ConnectionSpec freshOutbox(const QTemporaryDir &dir)
     {
         QSqlDatabase admin = openConnection(server, QStringLiteral("pg-admin"));
         QSqlQuery q(admin);
-        // Concurrent CREATE DATABASE from parallel test processes can meet "template1 is being accessed by
-        // other users": wait and try again.
+        // Copying template1 fails while another session is connected to it ("template1 is being accessed by
+        // other users": an autovacuum worker, another process's CREATE DATABASE): PostgreSQL copies template0,
+        // which takes no connections; and a failure is tried again.
+        const QString create = isPostgres() ? QStringLiteral("CREATE DATABASE %1 TEMPLATE template0")
+                                            : QStringLiteral("CREATE DATABASE %1");
         for (int attempt = 0;; ++attempt) {
-            if (q.exec(QStringLiteral("CREATE DATABASE %1").arg(name)))
+            if (q.exec(create.arg(name)))
                 break;
             if (attempt == 20)
                 qFatal("cannot create test database: %s", qPrintable(q.lastError().text()));
