@@ -11,6 +11,8 @@
 #include <QTcpSocket>
 #include <QThread>
 
+#include <signal.h>
+
 inline quint16 freePort()
 {
     QTcpServer s;
@@ -48,6 +50,20 @@ inline void stopGracefully(QProcess &process, int graceMs)
     if (!process.waitForFinished(graceMs))
         process.kill();
     process.waitForFinished(5000);
+}
+
+// Sends `sig` to a process and every process it started, children first (SIGSTOP freezes a server whose
+// script runs it as a child, SIGCONT lets it go on).
+inline void signalTree(qint64 pid, int sig)
+{
+    QFile children(QStringLiteral("/proc/%1/task/%1/children").arg(pid));
+    if (children.open(QIODevice::ReadOnly)) {
+        for (const QByteArray &child : children.readAll().split(' ')) {
+            if (!child.trimmed().isEmpty())
+                signalTree(child.trimmed().toLongLong(), sig);
+        }
+    }
+    ::kill(pid_t(pid), sig);
 }
 
 // A mosquitto broker of its own: MQTT 5 on 127.0.0.1:port, anonymous; `persistent`: messages kept across a
@@ -183,6 +199,24 @@ public:
         epmd.waitForFinished(5000);
     }
     QString log() { return QString::fromUtf8(m_process.readAll()); }
+    // SIGSTOP: the node freezes, its connections open and silent; SIGCONT: it goes on.
+    void signal(int sig) { signalTree(m_process.processId(), sig); }
+    // A user with a password and every right on vhost /, made with rabbitmqctl as an operator would; empty, or
+    // what rabbitmqctl said.
+    QString addUser(const QString &user, const QString &password)
+    {
+        for (const QStringList &args : {QStringList{QStringLiteral("add_user"), user, password},
+                 QStringList{QStringLiteral("set_permissions"), QStringLiteral("-p"), QStringLiteral("/"), user,
+                     QStringLiteral(".*"), QStringLiteral(".*"), QStringLiteral(".*")}}) {
+            QProcess ctl;
+            ctl.setProcessEnvironment(m_env);
+            ctl.setProcessChannelMode(QProcess::MergedChannels);
+            ctl.start(QStringLiteral("/usr/lib/rabbitmq/bin/rabbitmqctl"), args);
+            if (!ctl.waitForFinished(60000) || ctl.exitStatus() != QProcess::NormalExit || ctl.exitCode() != 0)
+                return QString::fromUtf8(ctl.readAll()) + ctl.errorString();
+        }
+        return {};
+    }
 
 private:
     QString m_dir;

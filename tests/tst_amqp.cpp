@@ -339,6 +339,89 @@ private Q_SLOTS:
         QCOMPARE(j.value(QStringLiteral("data")).toObject(), QJsonDocument::fromJson(e.jsonData).object());
     }
 
+    // A user of RabbitMQ's own (rabbitmqctl add_user), the password from ?password-file=, which the engine reads
+    // under the rule for every secret file. A wrong password: the broker's refusal is the events' error, and
+    // they wait, uncharged, until the file is put right.
+    void amqpUserWithPasswordFile()
+    {
+        const QString added = m_broker->addUser(QStringLiteral("shop"), QStringLiteral("s3cret pass"));
+        QVERIFY2(added.isEmpty(), qPrintable(added));
+        Admin admin(m_port);
+        QVERIFY(admin.declare("auth"));
+        QTemporaryDir secrets;
+        const QString passwordFile = secrets.filePath(QStringLiteral("amqp-password"));
+        auto writePassword = [&](const QByteArray &password) {
+            QFile f(passwordFile);
+            QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+            f.write(password + '\n');
+            f.close();
+            QVERIFY(f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner));
+        };
+        writePassword("wrong pass");
+        RelayerConfig c = config(QStringLiteral("routing-key=auth"));
+        c.targetUrl = QUrl(QStringLiteral("amqp://shop@127.0.0.1:%1/?routing-key=auth&password-file=%2")
+                               .arg(m_port)
+                               .arg(passwordFile));
+        QCOMPARE(c.problem(), QString());
+        for (int i = 0; i < 3; ++i)
+            enqueue(QStringLiteral("com.example.auth"), "{}");
+        {
+            Relayer relayer(m_spec, c);
+            QVERIFY(!relayer.start());
+            QTRY_VERIFY_WITH_TIMEOUT(lastError().contains(QStringLiteral("ACCESS_REFUSED")), 15000);
+            relayer.stop();
+        }
+        QCOMPARE(count(QStringLiteral("status = 'pending' AND attempts = 0")), 3);
+        QVERIFY(admin.take("auth", 10).isEmpty());
+        writePassword("s3cret pass");
+        Relayer relayer(m_spec, c);
+        QVERIFY(!relayer.start());
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 3, 15000);
+        relayer.stop();
+        QCOMPARE(admin.take("auth", 10).size(), 3);
+    }
+
+    // The broker frozen (SIGSTOP) under an open connection: TCP stays up and says nothing. With heartbeats of
+    // 1 s (and a confirm timeout of a minute, so that is not what notices) the relayer leaves the connection
+    // within seconds, holds the events uncharged with the reason, does not hang on the frozen node when it tries
+    // again, and sends everything once the node goes on.
+    void amqpFrozenBrokerIsNoticed()
+    {
+        Admin admin(m_port);
+        QVERIFY(admin.declare("frozen"));
+        RelayerConfig c = config(QStringLiteral("routing-key=frozen&heartbeat=1"));
+        c.requestTimeoutMs = 60000;
+        enqueue(QStringLiteral("com.example.frozen"), "{}");
+        Relayer relayer(m_spec, c);
+        QVERIFY(!relayer.start());
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 1, 15000);
+        QTest::qWait(3000); // idle for three heartbeats: the connection is kept (we send ours)
+        enqueue(QStringLiteral("com.example.frozen"), "{}");
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 2, 5000);
+        QCOMPARE(lastError(), QString());
+        m_broker->signal(SIGSTOP);
+        QElapsedTimer frozen;
+        frozen.start();
+        for (int i = 0; i < 3; ++i)
+            enqueue(QStringLiteral("com.example.frozen"), "{}");
+        QTRY_VERIFY_WITH_TIMEOUT(lastError().contains(QStringLiteral("heartbeat")), 15000);
+        const qint64 noticedMs = frozen.elapsed();
+        QTest::qWait(6000); // reconnecting to the frozen node meanwhile
+        m_broker->signal(SIGCONT);
+        QVERIFY2(noticedMs < 8000, qPrintable(QStringLiteral("noticed after %1 ms").arg(noticedMs)));
+        QCOMPARE(count(QStringLiteral("status = 'failed'")), 0);
+        QCOMPARE(count(QStringLiteral("attempts > 1")), 0);
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 5, 30000);
+        QElapsedTimer stopping;
+        stopping.start();
+        relayer.stop();
+        QVERIFY(stopping.elapsed() < 5000);
+        QSet<QByteArray> ids;
+        for (const Got &g : admin.take("frozen", 20))
+            ids.insert(g.messageId);
+        QCOMPARE(ids.size(), 5);
+    }
+
     // What an AMQP target cannot be, said in one line before anything is taken.
     void amqpTargetProblems()
     {
@@ -348,6 +431,8 @@ private Q_SLOTS:
                 QStringLiteral("secrets only come from files")},
             {QStringLiteral("amqp://127.0.0.1:5672/?routing-key=q&durable=1"),
                 QStringLiteral("'durable' is not known")},
+            {QStringLiteral("amqp://127.0.0.1:5672/?routing-key=q&heartbeat=soon"),
+                QStringLiteral("?heartbeat= is a number of seconds")},
         };
         checkTargetProblems(bad);
         RelayerConfig fine;

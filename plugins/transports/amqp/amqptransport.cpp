@@ -6,9 +6,11 @@
 // properties, as 0-9-1 headers of the same names) and datacontenttype as the content_type property; structured
 // mode sends the whole event as JSON with content_type application/cloudevents+json. message_id is the event's
 // id in both.
-// Target: amqp://[user@]host[:5672]/[VHOST]?exchange=X&routing-key=K[&password-file=F], amqps:// for TLS (5671).
-// No exchange: the default one, where the routing key names a queue. Without a user: guest (RabbitMQ's
-// default, loopback only); a user's password only from the file (the engine reads it; guest's is guest).
+// Target: amqp://[user@]host[:5672]/[VHOST]?exchange=X&routing-key=K[&password-file=F][&heartbeat=S],
+// amqps:// for TLS (5671). No exchange: the default one, where the routing key names a queue. Without a user:
+// guest (RabbitMQ's default, loopback only); a user's password only from the file (the engine reads it;
+// guest's is guest). Heartbeats every S seconds (default 30, 0: none): a broker silent for two of them (frozen,
+// or its connection cut without a word) is left and tried again, as one that is down.
 // Source (outboxctl receive --from): amqp://host/VHOST?queue=Q, or ?exchange=X&routing-key=K (a queue of its
 // own, bound to the exchange, deleted when it ends).
 //
@@ -78,11 +80,30 @@ void credentials(const QUrl &url, const BrokerOptions &options, QByteArray *user
     *password = url.userName().isEmpty() ? QByteArray("guest") : options.password.toUtf8();
 }
 
-// A connection logged in to the URL's vhost with channel 1 open; null and why when it cannot be had.
+constexpr int DefaultHeartbeatS = 30;
+
+// The heartbeat the URL asks for (?heartbeat=S), -1 when it is not a number of seconds from 0 to 3600.
+int heartbeatOf(const QUrl &url)
+{
+    const QString value = QUrlQuery(url).queryItemValue(QStringLiteral("heartbeat"));
+    if (value.isEmpty())
+        return DefaultHeartbeatS;
+    bool ok = false;
+    const int seconds = value.toInt(&ok);
+    return ok && seconds >= 0 && seconds <= 3600 ? seconds : -1;
+}
+
+// A connection logged in to the URL's vhost with channel 1 open; null and why when it cannot be had. Its
+// handshake and each later RPC are bounded (a frozen broker accepts the TCP connection and says nothing): by
+// the relayer's timeout, at most 5 s, since everything waits on the caller's thread.
 amqp_connection_state_t openConnection(
     const QUrl &url, const BrokerOptions &options, const QByteArray &user, const QByteArray &password, QString *why)
 {
     amqp_connection_state_t conn = amqp_new_connection();
+    const int boundMs = qBound(500, options.timeoutMs, 5000);
+    const timeval bound{boundMs / 1000, (boundMs % 1000) * 1000};
+    amqp_set_handshake_timeout(conn, &bound);
+    amqp_set_rpc_timeout(conn, &bound);
     amqp_socket_t *socket = nullptr;
     if (isTls(url)) {
         socket = amqp_ssl_socket_new(conn);
@@ -104,8 +125,8 @@ amqp_connection_state_t openConnection(
         return nullptr;
     }
     const QByteArray vhost = vhostOf(url).toUtf8();
-    amqp_rpc_reply_t r = amqp_login(conn, vhost.constData(), 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, user.constData(),
-        password.constData());
+    amqp_rpc_reply_t r = amqp_login(conn, vhost.constData(), 0, 131072, qMax(0, heartbeatOf(url)),
+        AMQP_SASL_METHOD_PLAIN, user.constData(), password.constData());
     if (r.reply_type == AMQP_RESPONSE_NORMAL) {
         amqp_channel_open(conn, 1);
         r = amqp_get_rpc_reply(conn);
@@ -365,7 +386,8 @@ private:
 
     void tick()
     {
-        readBuffered();
+        // Reading also sends a heartbeat when one is due, and notices a broker silent for two of them.
+        readFrames();
         // Not connected within the timeout: the broker is unavailable (the relayer holds its events).
         if (!m_conn)
             m_waiting.expire(m_options.timeoutMs, m_acks,
@@ -456,6 +478,10 @@ private:
         }
         m_notifier = std::make_unique<QSocketNotifier>(amqp_get_sockfd(m_conn), QSocketNotifier::Read);
         QObject::connect(m_notifier.get(), &QSocketNotifier::activated, this, [this] { readMessages(); });
+        // Heartbeats are sent, and a silent broker noticed, only while reading: read at least every 200 ms.
+        m_heartbeat = std::make_unique<QTimer>();
+        QObject::connect(m_heartbeat.get(), &QTimer::timeout, this, [this] { readMessages(); });
+        m_heartbeat->start(200);
     }
 
     void readMessages()
@@ -502,6 +528,7 @@ private:
     void drop()
     {
         m_notifier.reset();
+        m_heartbeat.reset();
         if (m_conn) {
             amqp_destroy_connection(m_conn);
             m_conn = nullptr;
@@ -524,6 +551,7 @@ private:
     QString m_where, m_what, m_lastError;
     amqp_connection_state_t m_conn = nullptr;
     std::unique_ptr<QSocketNotifier> m_notifier;
+    std::unique_ptr<QTimer> m_heartbeat;
 };
 
 class AmqpTransportPlugin final : public QObject, public TransportPlugin
@@ -542,9 +570,13 @@ public:
         const QUrlQuery query(target);
         for (const auto &[name, value] : query.queryItems()) {
             if (name != QLatin1String("exchange") && name != QLatin1String("routing-key")
-                && name != QLatin1String("password-file"))
-                return QStringLiteral("an AMQP target takes ?exchange=, ?routing-key= and ?password-file= ('%1' is not known)").arg(name);
+                && name != QLatin1String("password-file") && name != QLatin1String("heartbeat"))
+                return QStringLiteral("an AMQP target takes ?exchange=, ?routing-key=, ?password-file= and ?heartbeat= "
+                                      "('%1' is not known)")
+                    .arg(name);
         }
+        if (heartbeatOf(target) < 0)
+            return QStringLiteral("an AMQP target's ?heartbeat= is a number of seconds from 0 (none) to 3600");
         if (query.queryItemValue(QStringLiteral("exchange")).isEmpty()
             && query.queryItemValue(QStringLiteral("routing-key")).isEmpty())
             return QStringLiteral("an AMQP target needs ?exchange= or ?routing-key= (the default exchange routes by queue name)");
