@@ -18,6 +18,7 @@
 // socket watched by a QSocketNotifier for the broker's confirms.
 
 #include "brokeracks.h"
+#include "brokerurl.h"
 #include "transportplugin.h"
 
 #include <QElapsedTimer>
@@ -565,16 +566,14 @@ public:
     {
         if (target.host().isEmpty())
             return QStringLiteral("an AMQP target needs a host: amqp://host:5672/VHOST?exchange=X&routing-key=K");
-        if (!target.password().isEmpty())
-            return QStringLiteral("a password in an AMQP URL is not taken: secrets only come from files (?password-file=)");
+        QString problem = passwordInUrlProblem(target, QStringLiteral("an AMQP URL"));
+        if (problem.isEmpty())
+            problem = unknownQueryItemProblem(target, QStringLiteral("an AMQP target"),
+                {QStringLiteral("exchange"), QStringLiteral("routing-key"), QStringLiteral("password-file"),
+                    QStringLiteral("heartbeat")});
+        if (!problem.isEmpty())
+            return problem;
         const QUrlQuery query(target);
-        for (const auto &[name, value] : query.queryItems()) {
-            if (name != QLatin1String("exchange") && name != QLatin1String("routing-key")
-                && name != QLatin1String("password-file") && name != QLatin1String("heartbeat"))
-                return QStringLiteral("an AMQP target takes ?exchange=, ?routing-key=, ?password-file= and ?heartbeat= "
-                                      "('%1' is not known)")
-                    .arg(name);
-        }
         if (heartbeatOf(target) < 0)
             return QStringLiteral("an AMQP target's ?heartbeat= is a number of seconds from 0 (none) to 3600");
         if (query.queryItemValue(QStringLiteral("exchange")).isEmpty()

@@ -11,6 +11,7 @@
 // (the relayer's) thread whenever librdkafka signals its queue through a pipe: no callback runs elsewhere.
 
 #include "brokeracks.h"
+#include "brokerurl.h"
 #include "transportplugin.h"
 
 #include <QHash>
@@ -425,12 +426,7 @@ public:
             return QStringLiteral("'%1' is not a Kafka topic (letters, digits, '.', '_' and '-', at most 249)").arg(topic);
         if (!target.userName().isEmpty())
             return QStringLiteral("a Kafka target takes no user in its URL (SASL is not supported yet)");
-        const QUrlQuery query(target);
-        for (const auto &[name, value] : query.queryItems()) {
-            if (name != QLatin1String("bootstrap"))
-                return QStringLiteral("a Kafka target takes only ?bootstrap=host:port,... ('%1' is not known)").arg(name);
-        }
-        return {};
+        return unknownQueryItemProblem(target, QStringLiteral("a Kafka target"), {QStringLiteral("bootstrap")});
     }
 
     BrokerPublisher *create(const QUrl &target, const BrokerOptions &options, QString *error) override

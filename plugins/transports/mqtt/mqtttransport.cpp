@@ -7,6 +7,7 @@
 // first '/' is the topic; the engine reads the password file).
 
 #include "brokeracks.h"
+#include "brokerurl.h"
 #include "transportplugin.h"
 
 #include <QElapsedTimer>
@@ -401,13 +402,10 @@ public:
             return QStringLiteral("an MQTT target needs a topic: mqtt://%1/TOPIC").arg(target.host());
         if (topic.contains(QLatin1Char('+')) || topic.contains(QLatin1Char('#')))
             return QStringLiteral("the MQTT topic '%1' holds a wildcard ('+' or '#'): publish to one topic").arg(topic);
-        if (!target.password().isEmpty())
-            return QStringLiteral("a password in an MQTT URL is not taken: secrets only come from files (?password-file=)");
-        for (const auto &[name, value] : QUrlQuery(target).queryItems()) {
-            if (name != QLatin1String("password-file"))
-                return QStringLiteral("an MQTT target takes only ?password-file= ('%1' is not known)").arg(name);
-        }
-        return {};
+        const QString problem = passwordInUrlProblem(target, QStringLiteral("an MQTT URL"));
+        if (!problem.isEmpty())
+            return problem;
+        return unknownQueryItemProblem(target, QStringLiteral("an MQTT target"), {QStringLiteral("password-file")});
     }
 
     BrokerPublisher *create(const QUrl &target, const BrokerOptions &options, QString *error) override

@@ -10,6 +10,7 @@
 // fails with that reason.
 
 #include "brokeracks.h"
+#include "brokerurl.h"
 #include "transportplugin.h"
 
 #include <QElapsedTimer>
@@ -609,15 +610,12 @@ public:
             if (token.isEmpty() || token.contains(QLatin1Char(' ')) || token.contains(QLatin1Char('\t')))
                 return QStringLiteral("'%1' is not a NATS subject (dot-separated words without spaces)").arg(subject);
         }
-        if (!target.password().isEmpty())
-            return QStringLiteral("a password in a NATS URL is not taken: secrets only come from files (?password-file=)");
+        const QString problem = passwordInUrlProblem(target, QStringLiteral("a NATS URL"));
+        if (!problem.isEmpty())
+            return problem;
         if (target.hasFragment())
             return QStringLiteral("a NATS target takes no fragment");
-        for (const auto &[name, value] : QUrlQuery(target).queryItems()) {
-            if (name != QLatin1String("password-file"))
-                return QStringLiteral("a NATS target takes only ?password-file= ('%1' is not known)").arg(name);
-        }
-        return {};
+        return unknownQueryItemProblem(target, QStringLiteral("a NATS target"), {QStringLiteral("password-file")});
     }
 
     BrokerPublisher *create(const QUrl &target, const BrokerOptions &options, QString *error) override
