@@ -12,7 +12,10 @@
 #include "failuregroupsview.h"
 #include "healthpanel.h"
 #include "mainwindow.h"
+#include "brokerservers.h"
 #include "receiver.h"
+#include "relayer.h"
+#include "relayerconfig.h"
 #include "relaypanel.h"
 #include "sendevent.h"
 #include "session.h"
@@ -2314,6 +2317,78 @@ private Q_SLOTS:
         relayOnce(42);
         QCOMPARE(list->currentItem(), list->topLevelItem(0));
         QVERIFY(!newestInView());
+    }
+
+    // The tester subscribed to an MQTT broker (mosquitto, started here), as outboxctl receive --from: an event our
+    // relayer publishes in binary mode and one Eclipse's mosquitto_pub publishes in structured mode are listed
+    // like HTTP requests, with their mode, type, id and verdict; the detail names the topic. What is not a
+    // broker URL, or has no plug-in, says so in a message box and subscribes to nothing.
+    void testerReceivesFromABroker()
+    {
+        if (testsupport::isServer())
+            QSKIP("the outbox's database plays no part: run on SQLite only");
+        QTemporaryDir brokerDir;
+        const quint16 port = freePort();
+        Mosquitto broker(brokerDir.path(), port, false);
+        QVERIFY2(broker.start(), qPrintable(broker.log()));
+        openWindow();
+        TesterPanel *tester = part<TesterPanel>("testerPanel");
+        auto *source = tester->findChild<QLineEdit *>(QStringLiteral("brokerSource"));
+        auto *subscribe = tester->findChild<QPushButton *>(QStringLiteral("subscribe"));
+        QVERIFY(source && subscribe);
+        for (const auto &[url, why] : {std::pair{QStringLiteral("orders"), QStringLiteral("is not a broker URL")},
+                 std::pair{QStringLiteral("http://127.0.0.1:8080/"), QStringLiteral("is an HTTP URL")},
+                 std::pair{QStringLiteral("gopher://127.0.0.1/x"), QStringLiteral("gopher")}}) {
+            source->setText(url);
+            MessageBoxAnswer answer;
+            QTest::mouseClick(subscribe, Qt::LeftButton);
+            QTRY_VERIFY_WITH_TIMEOUT(answer.seen, 5000);
+            QVERIFY2(answer.text.contains(why), qPrintable(answer.text));
+            QVERIFY(!tester->isSubscribed());
+        }
+        source->setText(QStringLiteral("mqtt://127.0.0.1:%1/shop/%23").arg(port));
+        QTest::mouseClick(subscribe, Qt::LeftButton);
+        QVERIFY(tester->isSubscribed());
+        QTRY_VERIFY_WITH_TIMEOUT(tester->stateText().contains(QStringLiteral("subscribed to shop/#")), 10000);
+        QCOMPARE(subscribe->text(), QStringLiteral("Unsubscribe"));
+
+        const QString id = enqueue(QStringLiteral("com.example.order.shipped"), "{\"n\":7}");
+        RelayerConfig c;
+        c.targetUrl = QUrl(QStringLiteral("mqtt://127.0.0.1:%1/shop/orders").arg(port));
+        Relayer relayer(m_spec, c);
+        QVERIFY(!relayer.start());
+        QTreeWidget *list = tester->receivedList();
+        QTRY_COMPARE_WITH_TIMEOUT(list->topLevelItemCount(), 1, 15000);
+        relayer.stop();
+        QTreeWidgetItem *binary = list->topLevelItem(0);
+        QCOMPARE(binary->text(1), QStringLiteral("binary"));
+        QCOMPARE(binary->text(3), QStringLiteral("com.example.order.shipped"));
+        QCOMPARE(binary->text(4), id);
+        QCOMPARE(binary->text(5), QStringLiteral("valid"));
+        list->setCurrentItem(binary);
+        const QString detail = tester->findChild<QPlainTextEdit *>(QStringLiteral("receivedDetail"))->toPlainText();
+        QVERIFY2(detail.contains(QStringLiteral("PUBLISH shop/orders")) && detail.contains(QStringLiteral("\"n\": 7")),
+            qPrintable(detail));
+
+        QCOMPARE(QProcess::execute(QStringLiteral("mosquitto_pub"),
+                     {QStringLiteral("-V"), QStringLiteral("mqttv5"), QStringLiteral("-h"), QStringLiteral("127.0.0.1"),
+                         QStringLiteral("-p"), QString::number(port), QStringLiteral("-q"), QStringLiteral("1"),
+                         QStringLiteral("-t"), QStringLiteral("shop/paid"), QStringLiteral("-D"),
+                         QStringLiteral("publish"), QStringLiteral("content-type"),
+                         QStringLiteral("application/cloudevents+json"), QStringLiteral("-m"),
+                         QStringLiteral(R"({"specversion":"1.0","id":"paid-1","source":"/pay","type":)"
+                                        R"("com.example.paid","data":{"amount":3}})")}),
+            0);
+        QTRY_COMPARE_WITH_TIMEOUT(list->topLevelItemCount(), 2, 10000);
+        QCOMPARE(list->topLevelItem(1)->text(1), QStringLiteral("structured"));
+        QCOMPARE(list->topLevelItem(1)->text(3), QStringLiteral("com.example.paid"));
+        QCOMPARE(list->topLevelItem(1)->text(4), QStringLiteral("paid-1"));
+        QCOMPARE(list->topLevelItem(1)->text(5), QStringLiteral("valid"));
+
+        QTest::mouseClick(subscribe, Qt::LeftButton);
+        QVERIFY(!tester->isSubscribed());
+        QVERIFY(!tester->stateText().contains(QStringLiteral("shop/#")));
+        QVERIFY(source->isEnabled());
     }
 
     // Headers and a signing secret from the relay panel reach the receiver; the typed header and a password

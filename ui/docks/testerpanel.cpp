@@ -5,6 +5,8 @@
 #include "foldable.h"
 
 #include "relayerconfig.h"
+#include "transportplugin.h"
+#include "transportplugins.h"
 
 #include "hovertext.h"
 #include "textutil.h"
@@ -50,6 +52,7 @@ TesterPanel::TesterPanel(QWidget *parent) : QWidget(parent), m_receiver(new Rece
     m_useAsTarget->setObjectName(QStringLiteral("useAsTarget"));
     m_clear = new QPushButton(tr("Clear"), this);
     m_state = new QLabel(this);
+    m_state->setObjectName(QStringLiteral("testerState"));
     m_state->setTextFormat(Qt::PlainText);
     m_state->setTextInteractionFlags(Qt::TextSelectableByMouse);
     top->addWidget(labelled(tr("Port"), m_port, this));
@@ -60,6 +63,26 @@ TesterPanel::TesterPanel(QWidget *parent) : QWidget(parent), m_receiver(new Rece
     showCutTextOnHover(m_state);
     top->addWidget(m_state);
     layout->addLayout(top);
+
+    // A broker destination to subscribe to, as outboxctl receive --from: faults and signatures are for HTTP.
+    auto *broker = new QHBoxLayout;
+    m_brokerSource = new QLineEdit(this);
+    m_brokerSource->setObjectName(QStringLiteral("brokerSource"));
+    m_brokerSource->setPlaceholderText(
+        tr("mqtt://127.0.0.1:1883/orders/#, nats://…/orders.>, amqp://…/?queue=Q, kafka://…/TOPIC"));
+    m_brokerSource->setToolTip(tr("Receive from a broker through its transport plug-in, as outboxctl receive "
+                                  "--from does; what arrives is listed with the HTTP requests. Secrets only from "
+                                  "a file (?password-file=). Faults and signatures apply to HTTP only."));
+    m_subscribe = new QPushButton(tr("Subscribe"), this);
+    m_subscribe->setObjectName(QStringLiteral("subscribe"));
+    broker->addWidget(new QLabel(tr("From a broker"), this));
+    broker->addWidget(m_brokerSource, 1);
+    broker->addWidget(m_subscribe);
+    layout->addLayout(broker);
+    connect(m_subscribe, &QPushButton::clicked, this, &TesterPanel::toggleSubscription);
+    connect(m_brokerSource, &QLineEdit::returnPressed, this, &TesterPanel::toggleSubscription);
+    m_subscriptionState.setInterval(1000);
+    connect(&m_subscriptionState, &QTimer::timeout, this, &TesterPanel::updateState);
 
     // The faults, rules and signature check fold away behind a summary, so the requests keep the room.
     auto *faultsPart = new QWidget;
@@ -129,6 +152,7 @@ TesterPanel::TesterPanel(QWidget *parent) : QWidget(parent), m_receiver(new Rece
     m_list->setTextElideMode(Qt::ElideMiddle); // ids share their UUIDv7 prefix: keep both ends
     m_list->setHeaderLabels({tr("Received"), tr("Mode"), tr("Reply"), tr("Type"), tr("Id"), tr("Verdict")});
     m_detail = new QPlainTextEdit(split);
+    m_detail->setObjectName(QStringLiteral("receivedDetail"));
     m_detail->setReadOnly(true);
     m_detail->setLineWrapMode(QPlainTextEdit::NoWrap);
     split->setStretchFactor(0, 3);
@@ -184,7 +208,62 @@ TesterPanel::TesterPanel(QWidget *parent) : QWidget(parent), m_receiver(new Rece
 
 TesterPanel::~TesterPanel()
 {
+    m_subscription.reset();
     m_receiver->close();
+}
+
+void TesterPanel::toggleSubscription()
+{
+    if (m_subscription) {
+        unsubscribe();
+        return;
+    }
+    QString error;
+    if (!subscribe(&error))
+        QMessageBox::warning(this, tr("Receive from a broker"), error);
+}
+
+bool TesterPanel::subscribe(QString *error)
+{
+    const QString text = m_brokerSource->text().trimmed();
+    const QUrl source(text, QUrl::StrictMode);
+    const QString shown = source.isValid() ? source.toDisplayString(QUrl::RemovePassword) : text;
+    if (text.isEmpty() || !source.isValid() || source.scheme().isEmpty() || source.host().isEmpty()) {
+        *error = tr("'%1' is not a broker URL: e.g. mqtt://127.0.0.1:1883/orders/#").arg(shown);
+    } else if (source.scheme() == QLatin1String("http") || source.scheme() == QLatin1String("https")) {
+        *error = tr("'%1' is an HTTP URL: for HTTP, start the receiver and relay to it").arg(shown);
+    } else {
+        m_subscription = detail::subscribeToBroker(
+            source, [this](const ReceivedRequest &request) { addRequest(request); }, error);
+        if (m_subscription)
+            error->clear();
+        else if (error->isEmpty())
+            *error = tr("cannot subscribe to %1").arg(shown);
+    }
+    if (!error->isEmpty()) {
+        m_state->setText(tr("Not subscribed: %1").arg(*error));
+        return false;
+    }
+    m_subscribedTo = shown;
+    m_brokerSource->setEnabled(false);
+    m_subscribe->setText(tr("Unsubscribe"));
+    m_subscriptionState.start();
+    updateState();
+    return true;
+}
+
+void TesterPanel::unsubscribe()
+{
+    m_subscription.reset();
+    m_subscriptionState.stop();
+    m_brokerSource->setEnabled(true);
+    m_subscribe->setText(tr("Subscribe"));
+    updateState();
+}
+
+QString TesterPanel::stateText() const
+{
+    return m_state->text();
 }
 
 bool TesterPanel::startReceiver(quint16 port)
@@ -216,7 +295,10 @@ void TesterPanel::updateState()
     const bool on = m_receiver->isListening();
     m_startStop->setText(on ? tr("Stop receiver") : tr("Start receiver"));
     m_port->setEnabled(!on);
-    m_state->setText(on ? tr("Listening on %1").arg(receiverUrl()) : tr("Receiver stopped"));
+    QString state = on ? tr("Listening on %1").arg(receiverUrl()) : tr("Receiver stopped");
+    if (m_subscription)
+        state += tr(" · from %1: %2").arg(m_subscribedTo, m_subscription->state());
+    m_state->setText(state);
 }
 
 ReceiverFaults TesterPanel::faultsFromControls() const

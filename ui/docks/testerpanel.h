@@ -3,7 +3,10 @@
 
 #include "receiver.h"
 
+#include <QTimer>
 #include <QWidget>
+
+#include <memory>
 
 class QCheckBox;
 class QLineEdit;
@@ -15,6 +18,10 @@ class QPushButton;
 class QSpinBox;
 class QTreeWidget;
 
+namespace outbox {
+class BrokerSubscriber;
+}
+
 namespace outbox::ui {
 
 class Foldable;
@@ -22,7 +29,9 @@ class Foldable;
 // The local CloudEvents receiver, in the console: start it on a loopback port, make it misbehave (a status,
 // a failure rate, a delay, Retry-After, a hang, a dropped connection, for all requests or by rules on an
 // event's type, source and subject; all changeable while it runs), and see
-// every event that arrives with its validation verdict, headers and data.
+// every event that arrives with its validation verdict, headers and data. Or, instead of HTTP or beside it,
+// subscribed to a broker destination (mqtt://, nats://, amqp://, kafka://, through the transport plug-ins, as
+// `outboxctl receive --from`): what arrives there shown the same way.
 class TesterPanel : public QWidget
 {
     Q_OBJECT
@@ -37,6 +46,12 @@ public:
     ReceiverFaults faultsFromControls() const;
     // The fault rules typed in the panel, one a line; the error names the line that is not one.
     Result<QList<ReceiverFaultRule>> rulesFromControls() const;
+    // Subscribes to the broker URL typed in the panel; false, and why in the state line and `error`, when
+    // it cannot (a URL that is not a broker's, no plug-in for its scheme, the plug-in's objection).
+    bool subscribe(QString *error);
+    void unsubscribe();
+    bool isSubscribed() const { return m_subscription != nullptr; }
+    QString stateText() const;
 
     QTreeWidget *receivedList() const { return m_list; }
     QPushButton *useAsTargetButton() const { return m_useAsTarget; }
@@ -57,6 +72,7 @@ private:
     void addRequest(const ReceivedRequest &request);
     void showSelected();
     void updateState();
+    void toggleSubscription();
 
     Receiver *m_receiver;
     QSpinBox *m_port;
@@ -64,6 +80,11 @@ private:
     QPushButton *m_useAsTarget;
     QPushButton *m_clear;
     QLabel *m_state;
+    QLineEdit *m_brokerSource;
+    QPushButton *m_subscribe;
+    std::unique_ptr<BrokerSubscriber> m_subscription;
+    QString m_subscribedTo; // the source as shown (no password)
+    QTimer m_subscriptionState; // the subscription's state changes on its own (the broker goes away, comes back)
     QComboBox *m_status;
     QDoubleSpinBox *m_failRate;
     QSpinBox *m_delay;
