@@ -14,8 +14,6 @@
 #include "mainwindow.h"
 #include "brokerservers.h"
 #include "receiver.h"
-#include "relayer.h"
-#include "relayerconfig.h"
 #include "relaypanel.h"
 #include "sendevent.h"
 #include "session.h"
@@ -2319,10 +2317,11 @@ private Q_SLOTS:
         QVERIFY(!newestInView());
     }
 
-    // The tester subscribed to an MQTT broker (mosquitto, started here), as outboxctl receive --from: an event our
-    // relayer publishes in binary mode and one Eclipse's mosquitto_pub publishes in structured mode are listed
-    // like HTTP requests, with their mode, type, id and verdict; the detail names the topic. What is not a
-    // broker URL, or has no plug-in, says so in a message box and subscribes to nothing.
+    // The tester subscribed to an MQTT broker (mosquitto, started here), as outboxctl receive --from: an event the
+    // relay panel routes to the broker (binary mode) and one Eclipse's mosquitto_pub publishes in structured
+    // mode are listed like HTTP requests, with their mode, type, id and verdict; the detail names the topic, and
+    // the route figures the transport of each route. What is not a broker URL, or has no plug-in, says so in a
+    // message box and subscribes to nothing.
     void testerReceivesFromABroker()
     {
         if (testsupport::isServer())
@@ -2353,13 +2352,30 @@ private Q_SLOTS:
         QCOMPARE(subscribe->text(), QStringLiteral("Unsubscribe"));
 
         const QString id = enqueue(QStringLiteral("com.example.order.shipped"), "{\"n\":7}");
-        RelayerConfig c;
-        c.targetUrl = QUrl(QStringLiteral("mqtt://127.0.0.1:%1/shop/orders").arg(port));
-        Relayer relayer(m_spec, c);
-        QVERIFY(!relayer.start());
+        // The relay panel: the shipped events to the broker by a route, the rest to the console's receiver.
+        m_window->action(QStringLiteral("useReceiver"))->trigger();
+        const QString routes = m_dir.filePath(QStringLiteral("broker-routes.conf"));
+        QFile f(routes);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QStringLiteral(
+            "[route shop]\ntypes = com.example.order.shipped\ntarget = mqtt://127.0.0.1:%1/shop/orders\n")
+                    .arg(port)
+                    .toUtf8());
+        f.close();
+        RelayPanel *relay = part<RelayPanel>("relayPanel");
+        relay->findChild<QLineEdit *>(QStringLiteral("relayRoutesFile"))->setText(routes);
+        {
+            MessageBoxAnswer yes; // the console's own receiver as the default target: it asks first
+            QTest::mouseClick(relay->onceButton(), Qt::LeftButton);
+            QTRY_VERIFY_WITH_TIMEOUT(yes.seen, 5000);
+        }
         QTreeWidget *list = tester->receivedList();
-        QTRY_COMPARE_WITH_TIMEOUT(list->topLevelItemCount(), 1, 15000);
-        relayer.stop();
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 1, 15000);
+        QTRY_COMPARE_WITH_TIMEOUT(list->topLevelItemCount(), 1, 10000);
+        auto *figures = relay->findChild<QLabel *>(QStringLiteral("routeFigures"));
+        QTRY_VERIFY2(figures->text().contains(QStringLiteral("shop via MQTT: 1 sent"))
+                && figures->text().contains(QStringLiteral("default via HTTP: 0 sent")),
+            qPrintable(figures->text()));
         QTreeWidgetItem *binary = list->topLevelItem(0);
         QCOMPARE(binary->text(1), QStringLiteral("binary"));
         QCOMPARE(binary->text(3), QStringLiteral("com.example.order.shipped"));
@@ -2464,8 +2480,8 @@ private Q_SLOTS:
         QCOMPARE(audit.requests().first().decoded.mode, ContentMode::Batch);
         QCOMPARE(tester->receiver()->eventCount(), 3);
         auto *figures = relay->findChild<QLabel *>(QStringLiteral("routeFigures"));
-        QTRY_VERIFY2(figures->text().contains(QStringLiteral("audit: 3 sent"))
-                && figures->text().contains(QStringLiteral("default: 3 sent")),
+        QTRY_VERIFY2(figures->text().contains(QStringLiteral("audit via HTTP: 3 sent"))
+                && figures->text().contains(QStringLiteral("default via HTTP: 3 sent")),
             qPrintable(figures->text()));
     }
 

@@ -129,6 +129,21 @@ RelayPanel::RelayPanel(QWidget *parent) : QWidget(parent)
     settingsEdited();
 }
 
+namespace {
+// A transport by the scheme of its URL, in a word or two (for the route figures).
+QString shortTransportName(const QUrl &url)
+{
+    static const QHash<QString, const char *> names{{QStringLiteral("http"), "HTTP"},
+        {QStringLiteral("https"), "HTTPS"}, {QStringLiteral("mqtt"), "MQTT"}, {QStringLiteral("mqtts"), "MQTT/TLS"},
+        {QStringLiteral("nats"), "NATS"}, {QStringLiteral("tls"), "NATS/TLS"}, {QStringLiteral("kafka"), "Kafka"},
+        {QStringLiteral("kafkas"), "Kafka/TLS"}, {QStringLiteral("amqp"), "RabbitMQ"},
+        {QStringLiteral("amqps"), "RabbitMQ/TLS"}};
+    const QString scheme = url.scheme().toLower();
+    const auto known = names.constFind(scheme);
+    return known != names.cend() ? QString::fromLatin1(*known) : scheme + QStringLiteral("://");
+}
+} // namespace
+
 // The transport a target goes through, by its scheme; for a broker whose plug-in is not installed, that.
 void RelayPanel::showTransport()
 {
@@ -165,6 +180,20 @@ void RelayPanel::showTransport()
     }
     m_transport->setText(
         tr("Via: %1").arg(known != transports.cend() ? known->name : tr("the %1:// transport plug-in").arg(scheme)));
+}
+
+void RelayPanel::showRouteFigures()
+{
+    QStringList parts;
+    for (auto it = m_routeCounts.cbegin(); it != m_routeCounts.cend(); ++it) {
+        const QString via = m_routeVia.value(it.key());
+        parts << tr("%1%2: %3 sent, %4 retry, %5 failed")
+                     .arg(it.key(), via.isEmpty() ? QString() : tr(" via %1").arg(via))
+                     .arg(it.value()[0])
+                     .arg(it.value()[1])
+                     .arg(it.value()[2]);
+    }
+    m_routeFigures->setText(tr("Routes — %1").arg(parts.join(QStringLiteral(" · "))));
 }
 
 RelayPanel::~RelayPanel()
@@ -321,23 +350,23 @@ bool RelayPanel::ensureRelayer()
         appendLog(tr("error   %1").arg(oneLine(message, 300)));
         Q_EMIT relayError(message, QDateTime::currentDateTimeUtc());
     });
+    // Each route by name with its transport, from the start (before any outcome), then its counts.
     m_routeCounts.clear();
+    m_routeVia.clear();
+    for (const RelayRoute &route : c.routes) {
+        m_routeCounts[route.name] = {0, 0, 0};
+        m_routeVia.insert(route.name, shortTransportName(route.targetUrl.isEmpty() ? c.targetUrl : route.targetUrl));
+    }
     m_routeFigures->setVisible(!c.routes.isEmpty());
     m_routeFigures->clear();
     if (!c.routes.isEmpty()) {
+        showRouteFigures();
         connect(m_relayer.get(), &Relayer::routeOutcome, this,
             [this](const QString &route, Attempt::Outcome outcome, qint64) {
                 ++m_routeCounts[route][outcome == Attempt::Outcome::Sent ? 0
                         : outcome == Attempt::Outcome::Retry             ? 1
                                                                          : 2];
-                QStringList parts;
-                for (auto it = m_routeCounts.cbegin(); it != m_routeCounts.cend(); ++it)
-                    parts << tr("%1: %2 sent, %3 retry, %4 failed")
-                                 .arg(it.key())
-                                 .arg(it.value()[0])
-                                 .arg(it.value()[1])
-                                 .arg(it.value()[2]);
-                m_routeFigures->setText(tr("Routes — %1").arg(parts.join(QStringLiteral(" · "))));
+                showRouteFigures();
             });
     }
     connect(m_relayer.get(), &Relayer::batchFinished, this, [this](int processed) {

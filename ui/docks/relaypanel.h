@@ -121,6 +121,8 @@ private:
     QLabel *m_routeFigures; // per-route outcome counts while routes are in use
     QLabel *m_transport; // what the target goes through (showTransport)
     QMap<QString, std::array<qint64, 3>> m_routeCounts; // route -> sent, retry, failed
+    QHash<QString, QString> m_routeVia; // route -> the short name of its transport ("MQTT", "HTTP")
+    void showRouteFigures();
     QPushButton *m_start;
     QPushButton *m_pause;
     QPushButton *m_stop;
