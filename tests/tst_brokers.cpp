@@ -91,6 +91,62 @@ private:
     QByteArray m_buffer;
 };
 
+// An MQTT 5 "broker" on a raw socket (not mosquitto) that acknowledges every QoS 1 PUBLISH but the first, whose
+// PUBACK it withholds for good, as if lost on the way. It reads CONNECT (answered with a plain CONNACK), PUBLISH
+// and PINGREQ; anything else is ignored.
+class WithholdingMqttBroker : public QObject
+{
+public:
+    WithholdingMqttBroker()
+    {
+        connect(&m_server, &QTcpServer::newConnection, this, [this] {
+            while (QTcpSocket *s = m_server.nextPendingConnection())
+                connect(s, &QTcpSocket::readyRead, this, [this, s] { read(s); });
+        });
+        m_server.listen(QHostAddress::LocalHost);
+    }
+    quint16 port() const { return m_server.serverPort(); }
+    int published() const { return m_published; }
+
+private:
+    void read(QTcpSocket *s)
+    {
+        QByteArray &buffer = m_buffers[s];
+        buffer += s->readAll();
+        for (;;) {
+            // A packet: its type in the first byte's high nibble, then its remaining length (a varint).
+            qsizetype at = 1;
+            quint32 length = 0;
+            for (int shift = 0;; shift += 7) {
+                if (at >= buffer.size())
+                    return;
+                const quint8 b = quint8(buffer.at(at++));
+                length |= quint32(b & 0x7f) << shift;
+                if (!(b & 0x80))
+                    break;
+            }
+            if (buffer.size() < at + qsizetype(length))
+                return;
+            const int type = quint8(buffer.at(0)) >> 4;
+            const QByteArray body = buffer.mid(at, length);
+            buffer.remove(0, at + length);
+            if (type == 1) {
+                s->write(QByteArray::fromHex("2003000000")); // CONNACK: no session, success, no properties
+            } else if (type == 3) {
+                const int topicLength = (quint8(body.at(0)) << 8) | quint8(body.at(1));
+                if (m_published++ > 0)
+                    s->write(QByteArray::fromHex("4002") + body.mid(2 + topicLength, 2)); // PUBACK of its id
+            } else if (type == 12) {
+                s->write(QByteArray::fromHex("d000")); // PINGRESP
+            }
+        }
+    }
+
+    QTcpServer m_server;
+    QHash<QTcpSocket *, QByteArray> m_buffers;
+    int m_published = 0;
+};
+
 } // namespace
 
 class TestBrokers : public QObject, public BrokerTest
@@ -439,6 +495,30 @@ private Q_SLOTS:
         QVERIFY(refused.waitForFinished(10000));
         QCOMPARE(refused.exitCode(), 2);
         QCOMPARE(refused.readAllStandardError().trimmed().split('\n').size(), 1);
+    }
+
+    // MQTT's message ids are 16 bits: the client library gives id 1 again after 65,535 messages. A broker that
+    // never acknowledges the first message: when its id comes round again, that event gets a retry (and is sent
+    // the second time) instead of staying in flight for good; every event ends sent.
+    void mqttMessageIdsComeRoundAgain()
+    {
+        WithholdingMqttBroker broker;
+        const int n = 65537;
+        enqueueBulk(n);
+        const QString first =
+            m_app->scalar(QStringLiteral("SELECT id FROM outbox_events ORDER BY seq LIMIT 1")).toString();
+        RelayerConfig c = fastConfig(QUrl(QStringLiteral("mqtt://127.0.0.1:%1/shop/wrap").arg(broker.port())));
+        c.requestTimeoutMs = 600000; // the withheld PUBACK is not what times out
+        Relayer relayer(m_spec, c);
+        QVERIFY(!relayer.start());
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), n, 300000);
+        relayer.stop();
+        QCOMPARE(broker.published(), n + 1); // the first one twice
+        const auto history = m_storage->attempts(first);
+        QVERIFY(history.isOk());
+        QVERIFY(!history->isEmpty());
+        QVERIFY2(
+            history->first().error.contains(QStringLiteral("came round again")), qPrintable(history->first().error));
     }
 
     // outboxctl relay takes an mqtt:// target like an http:// one.

@@ -221,6 +221,14 @@ private:
                 m.body.constData(), 1, false, props);
             mosquitto_property_free_all(&props);
             if (rc == MOSQ_ERR_SUCCESS) {
+                // Message ids wrap after 65,535: one still waiting under this id (its PUBACK 65,535 messages
+                // late) gets its answer now, a retry, rather than never (its event would stay in flight).
+                if (const auto old = m_inFlight.constFind(mid); old != m_inFlight.cend())
+                    deliver(old->handler, BrokerAck{old->sequence, BrokerAck::Kind::Retry,
+                        QStringLiteral("no PUBACK from MQTT broker %1 before its message id %2 came round again")
+                            .arg(m_where)
+                            .arg(mid),
+                        false});
                 Pending p{m.sequence, {}, handler};
                 p.since.start();
                 m_inFlight.insert(mid, p);
