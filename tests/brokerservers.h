@@ -131,6 +131,8 @@ public:
                        .toUtf8());
         if (m_maxPayload > 0)
             conf.write(QStringLiteral("max_payload: %1\n").arg(m_maxPayload).toUtf8());
+        if (!m_token.isEmpty())
+            conf.write("authorization { token: \"" + m_token + "\" }\n");
         conf.close();
         m_process.setProgram(
             QStandardPaths::findExecutable(QStringLiteral("nats-server"), {QStringLiteral("/usr/sbin")}));
@@ -140,11 +142,14 @@ public:
     void stop() { stopGracefully(m_process, 10000); } // the server writes its streams and ends
     QString log() { return QString::fromUtf8(m_process.readAll()); }
     quint16 port() const { return m_port; }
+    // Clients must give this token (authorization { token }); before start().
+    void requireToken(const QByteArray &token) { m_token = token; }
 
 private:
     QString m_dir;
     quint16 m_port;
     int m_maxPayload;
+    QByteArray m_token;
     QProcess m_process;
 };
 

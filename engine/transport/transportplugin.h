@@ -60,6 +60,9 @@ struct BrokerOptions
     // The password of the URL's user, read by the engine from the file the URL's ?password-file= names (a file
     // only its owner may read, the rule for every secret file); empty when there is none.
     QString password;
+    // A token the broker takes instead of a user and password (NATS), read by the engine from ?token-file=
+    // under the same rule; empty when there is none.
+    QString token;
 };
 
 // Publishes to one destination; created and used on the relayer's thread. Acknowledgements are handed back on

@@ -101,21 +101,34 @@ TransportPlugin *pluginFor(const QString &scheme, QString *error)
     return plugin;
 }
 
-// The password a broker URL names by ?password-file=: read with the rules of every secret file (its owner
-// alone may read it). False and why when the file is not fit.
-bool passwordOf(const QUrl &url, QString *password, QString *error)
+// The secrets a broker URL names by file: the user's password (?password-file=) and a token (?token-file=,
+// for brokers that take one instead of a user), each read with the rules of every secret file (its owner
+// alone may read it). False and why when a file is not fit, or the URL asks for both or lacks the user.
+bool secretsOf(const QUrl &url, BrokerOptions *options, QString *error)
 {
-    const QString file = QUrlQuery(url).queryItemValue(QStringLiteral("password-file"), QUrl::FullyDecoded);
-    if (file.isEmpty())
-        return true;
-    if (url.userName().isEmpty()) {
-        *error = QStringLiteral("a password file needs a user in the URL (%1://USER@host/...)").arg(url.scheme());
-        return false;
-    }
+    const QUrlQuery query(url);
+    const QString passwordFile = query.queryItemValue(QStringLiteral("password-file"), QUrl::FullyDecoded);
+    const QString tokenFile = query.queryItemValue(QStringLiteral("token-file"), QUrl::FullyDecoded);
     QByteArray content;
-    if (!readSecretFile(file, QStringLiteral("password file"), &content, error))
-        return false;
-    *password = QString::fromUtf8(content.trimmed());
+    if (!passwordFile.isEmpty()) {
+        if (url.userName().isEmpty()) {
+            *error = QStringLiteral("a password file needs a user in the URL (%1://USER@host/...)").arg(url.scheme());
+            return false;
+        }
+        if (!readSecretFile(passwordFile, QStringLiteral("password file"), &content, error))
+            return false;
+        options->password = QString::fromUtf8(content.trimmed());
+    }
+    if (!tokenFile.isEmpty()) {
+        if (!url.userName().isEmpty()) {
+            *error = QStringLiteral("a token file stands for the user: a URL with one takes no user (%1://host/...)")
+                         .arg(url.scheme());
+            return false;
+        }
+        if (!readSecretFile(tokenFile, QStringLiteral("token file"), &content, error))
+            return false;
+        options->token = QString::fromUtf8(content.trimmed());
+    }
     return true;
 }
 
@@ -266,8 +279,8 @@ QString pluginTargetProblem(const RelayerConfig &config)
             .arg(scheme);
     if (!config.headers.isEmpty() || !config.signingSecret.isEmpty())
         return QStringLiteral("headers and signatures are for HTTP targets: a %1:// target takes neither").arg(scheme);
-    QString password;
-    if (!passwordOf(config.targetUrl, &password, &error))
+    BrokerOptions secrets;
+    if (!secretsOf(config.targetUrl, &secrets, &error))
         return error;
     return plugin->problem(config.targetUrl, optionsOf(config));
 }
@@ -280,7 +293,7 @@ std::unique_ptr<BrokerSubscriber> subscribeToBroker(
         return nullptr;
     BrokerOptions options;
     options.clientName = QStringLiteral("receive");
-    if (!passwordOf(source, &options.password, error))
+    if (!secretsOf(source, &options, error))
         return nullptr;
     auto handler = [onRequest](const BrokerDelivery &d) {
         // As an HTTP request in the binding the content type says: structured as it is, binary with each
@@ -309,7 +322,7 @@ Transport *createPluginTransport(const RelayerConfig &config, QObject *parent, Q
     if (!plugin)
         return nullptr;
     BrokerOptions options = optionsOf(config);
-    if (!passwordOf(config.targetUrl, &options.password, error))
+    if (!secretsOf(config.targetUrl, &options, error))
         return nullptr;
     std::unique_ptr<BrokerPublisher> publisher(plugin->create(config.targetUrl, options, error));
     if (!publisher)

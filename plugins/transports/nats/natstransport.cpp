@@ -5,7 +5,8 @@
 // twice. Binary mode carries each attribute, datacontenttype included, as a `ce-` header percent-encoded as the
 // CloudEvents NATS binding says; structured mode sends the whole event as JSON with the header
 // Content-Type: application/cloudevents+json.
-// Target: nats://[user@]host[:4222]/SUBJECT[?password-file=F] (the engine reads the file), or tls:// for TLS. A stream whose subjects take
+// Target: nats://[user@]host[:4222]/SUBJECT[?password-file=F], or nats://host/SUBJECT?token-file=F for a server
+// that takes a token (the engine reads the files), or tls:// for TLS. A stream whose subjects take
 // SUBJECT must exist (the relayer does not make one): without it the server has no responder and the event
 // fails with that reason.
 
@@ -156,6 +157,8 @@ public:
         if (s == NATS_OK && !m_url.userName().isEmpty())
             s = natsOptions_SetUserInfo(opts, m_url.userName().toUtf8().constData(),
                 options.password.isEmpty() ? nullptr : options.password.toUtf8().constData());
+        if (s == NATS_OK && !options.token.isEmpty())
+            s = natsOptions_SetToken(opts, options.token.toUtf8().constData());
         if (s == NATS_OK && isTls(m_url)) {
             s = natsOptions_SetSecure(opts, true);
             if (s == NATS_OK && !options.caFile.isEmpty())
@@ -188,6 +191,15 @@ public:
 
 protected:
     virtual bool made(QString *) { return true; }
+    // Why there is no connection: what was seen last, and what the server said of the last try (an
+    // authorization refused, say) when it said something.
+    QString whyNotConnected() const
+    {
+        const char *said = nullptr;
+        if (m_nc && natsConnection_GetLastError(m_nc, &said) != NATS_OK && said && *said)
+            return QStringLiteral("%1; last try: %2").arg(m_lastError, QString::fromUtf8(said));
+        return m_lastError;
+    }
     virtual void connected() { }
     virtual void disconnected() { }
 
@@ -496,7 +508,7 @@ private:
             deliver(p.handler, BrokerAck{p.sequence, BrokerAck::Kind::Retry,
                 QStringLiteral("no PubAck from NATS server %1 within %2 ms").arg(m_where).arg(m_timeoutMs), false});
         // Not connected within the timeout: the server is unavailable (the relayer holds its events).
-        m_waiting.expire(m_timeoutMs, m_acks, QStringLiteral("NATS server %1 unavailable: %2").arg(m_where, m_lastError));
+        m_waiting.expire(m_timeoutMs, m_acks, QStringLiteral("NATS server %1 unavailable: %2").arg(m_where, whyNotConnected()));
     }
 
     QByteArray m_subject;
@@ -531,7 +543,7 @@ public:
     QString state() const override
     {
         return m_connected ? QStringLiteral("subscribed to %1 at %2").arg(QString::fromUtf8(m_subject), m_where)
-                           : QStringLiteral("NATS server %1: %2").arg(m_where, m_lastError);
+                           : QStringLiteral("NATS server %1: %2").arg(m_where, whyNotConnected());
     }
 
 private:
@@ -615,7 +627,8 @@ public:
             return problem;
         if (target.hasFragment())
             return QStringLiteral("a NATS target takes no fragment");
-        return unknownQueryItemProblem(target, QStringLiteral("a NATS target"), {QStringLiteral("password-file")});
+        return unknownQueryItemProblem(
+            target, QStringLiteral("a NATS target"), {QStringLiteral("password-file"), QStringLiteral("token-file")});
     }
 
     BrokerPublisher *create(const QUrl &target, const BrokerOptions &options, QString *error) override
