@@ -335,13 +335,46 @@ private Q_SLOTS:
     }
 
     // What a Kafka target cannot be, said in one line before anything is taken.
+    // SASL: a user in the URL, its password from ?password-file=, the mechanism from ?sasl-mechanism=. librdkafka's
+    // mock cluster (2.0.2) has no SASL handshake, and Debian has no Kafka broker: what can be checked here is that
+    // the relayer asks for SASL with the user's mechanism, which the mock cluster then refuses, holding the events
+    // uncharged with that reason. Credentials accepted by a real broker are not tested.
+    void kafkaSaslIsAskedFor()
+    {
+        QTemporaryDir secrets;
+        const QString passwordFile = secrets.filePath(QStringLiteral("kafka-password"));
+        QFile f(passwordFile);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("s3cret\n");
+        f.close();
+        QVERIFY(f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner));
+        QUrl target = m_cluster->target(QStringLiteral("sasl"));
+        target.setUserName(QStringLiteral("shop"));
+        target.setQuery(target.query()
+            + QStringLiteral("%1password-file=%2&sasl-mechanism=scram-sha-256")
+                  .arg(target.hasQuery() ? QStringLiteral("&") : QString(), passwordFile));
+        RelayerConfig c = fastConfig(target);
+        QCOMPARE(c.problem(), QString());
+        enqueue(QStringLiteral("com.example.sasl"), "{}");
+        Relayer relayer(m_spec, c);
+        QVERIFY(!relayer.start());
+        QTRY_VERIFY2_WITH_TIMEOUT(lastError().contains(QStringLiteral("SASL")), qPrintable(lastError()), 20000);
+        relayer.stop();
+        QVERIFY2(lastError().contains(QStringLiteral("SCRAM-SHA-256")), qPrintable(lastError()));
+        QCOMPARE(count(QStringLiteral("status = 'pending' AND attempts = 0")), 1);
+    }
+
     void kafkaTargetProblems()
     {
         const QList<std::pair<QString, QString>> bad = {
             {QStringLiteral("kafka://127.0.0.1:9092/"), QStringLiteral("needs a topic")},
             {QStringLiteral("kafka://127.0.0.1:9092/a/b"), QStringLiteral("is not a Kafka topic")},
-            {QStringLiteral("kafka://u@127.0.0.1:9092/t"), QStringLiteral("SASL")},
-            {QStringLiteral("kafka://127.0.0.1:9092/t?acks=1"), QStringLiteral("only ?bootstrap=")},
+            {QStringLiteral("kafka://u@127.0.0.1:9092/t"), QStringLiteral("password from a file")},
+            {QStringLiteral("kafka://u:secret@127.0.0.1:9092/t"), QStringLiteral("secrets only come from files")},
+            {QStringLiteral("kafka://127.0.0.1:9092/t?sasl-mechanism=PLAIN"), QStringLiteral("needs a user")},
+            {QStringLiteral("kafka://u@127.0.0.1:9092/t?sasl-mechanism=GSSAPI"),
+                QStringLiteral("one of SCRAM-SHA-512, SCRAM-SHA-256, PLAIN")},
+            {QStringLiteral("kafka://127.0.0.1:9092/t?acks=1"), QStringLiteral("'acks' is not known")},
         };
         checkTargetProblems(bad);
         RelayerConfig fine;

@@ -5,7 +5,10 @@
 // data as the value (the CloudEvents Kafka binding); structured mode sends the whole event as JSON with
 // content-type application/cloudevents+json. The ordering key is the message key, so one key's events share a
 // partition (and keep their order there).
-// Target: kafka://host[:9092]/TOPIC[?bootstrap=host2:9092,host3:9092], kafkas:// for TLS.
+// Target: kafka://[user@]host[:9092]/TOPIC[?bootstrap=host2:9092,host3:9092], kafkas:// for TLS. With a user:
+// SASL (SASL_PLAINTEXT, or SASL_SSL on kafkas://), the password from ?password-file= (the engine reads it), the
+// mechanism ?sasl-mechanism= SCRAM-SHA-512 (the default: the password never crosses the wire), SCRAM-SHA-256 or
+// PLAIN.
 //
 // librdkafka serves delivery reports and errors only from rd_kafka_poll(), which this plug-in calls on its own
 // (the relayer's) thread whenever librdkafka signals its queue through a pipe: no callback runs elsewhere.
@@ -52,6 +55,20 @@ QString bootstrapServers(const QUrl &url)
     return servers;
 }
 
+const QStringList &saslMechanisms()
+{
+    static const QStringList mechanisms{
+        QStringLiteral("SCRAM-SHA-512"), QStringLiteral("SCRAM-SHA-256"), QStringLiteral("PLAIN")};
+    return mechanisms;
+}
+
+// The URL's SASL mechanism (upper case), the default when it names none.
+QString saslMechanismOf(const QUrl &url)
+{
+    const QString named = QUrlQuery(url).queryItemValue(QStringLiteral("sasl-mechanism")).toUpper();
+    return named.isEmpty() ? saslMechanisms().first() : named;
+}
+
 QString text(rd_kafka_resp_err_t err)
 {
     return QString::fromUtf8(rd_kafka_err2str(err));
@@ -74,8 +91,16 @@ public:
             {"client.id", clientId},
             {"reconnect.backoff.max.ms", "2000"},
         };
+        const bool sasl = !m_url.userName().isEmpty();
+        if (sasl) {
+            settings << std::pair{QByteArray("security.protocol"), QByteArray(isTls(m_url) ? "sasl_ssl" : "sasl_plaintext")}
+                     << std::pair{QByteArray("sasl.mechanisms"), saslMechanismOf(m_url).toUtf8()}
+                     << std::pair{QByteArray("sasl.username"), m_url.userName().toUtf8()}
+                     << std::pair{QByteArray("sasl.password"), options.password.toUtf8()};
+        }
         if (isTls(m_url)) {
-            settings.append({QByteArray("security.protocol"), QByteArray("ssl")});
+            if (!sasl)
+                settings.append({QByteArray("security.protocol"), QByteArray("ssl")});
             if (!options.caFile.isEmpty())
                 settings.append({"ssl.ca.location", options.caFile.toLocal8Bit()});
             if (!options.clientCertificateFile.isEmpty())
@@ -424,9 +449,21 @@ public:
         static const QRegularExpression legal(QStringLiteral("^[A-Za-z0-9._-]{1,249}$"));
         if (!legal.match(topic).hasMatch() || topic == QLatin1String(".") || topic == QLatin1String(".."))
             return QStringLiteral("'%1' is not a Kafka topic (letters, digits, '.', '_' and '-', at most 249)").arg(topic);
-        if (!target.userName().isEmpty())
-            return QStringLiteral("a Kafka target takes no user in its URL (SASL is not supported yet)");
-        return unknownQueryItemProblem(target, QStringLiteral("a Kafka target"), {QStringLiteral("bootstrap")});
+        QString problem = passwordInUrlProblem(target, QStringLiteral("a Kafka URL"));
+        if (problem.isEmpty())
+            problem = unknownQueryItemProblem(target, QStringLiteral("a Kafka target"),
+                {QStringLiteral("bootstrap"), QStringLiteral("password-file"), QStringLiteral("sasl-mechanism")});
+        if (!problem.isEmpty())
+            return problem;
+        const QUrlQuery query(target);
+        if (target.userName().isEmpty()
+            && (query.hasQueryItem(QStringLiteral("sasl-mechanism")) || query.hasQueryItem(QStringLiteral("password-file"))))
+            return QStringLiteral("SASL on a Kafka target needs a user: kafka://USER@host:9092/TOPIC?password-file=F");
+        if (!saslMechanisms().contains(saslMechanismOf(target)))
+            return QStringLiteral("?sasl-mechanism= is one of %1").arg(saslMechanisms().join(QStringLiteral(", ")));
+        if (!target.userName().isEmpty() && !query.hasQueryItem(QStringLiteral("password-file")))
+            return QStringLiteral("SASL on a Kafka target takes the user's password from a file: ?password-file=F");
+        return {};
     }
 
     BrokerPublisher *create(const QUrl &target, const BrokerOptions &options, QString *error) override
