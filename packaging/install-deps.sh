@@ -13,7 +13,7 @@ packages=(
   appstream desktop-file-utils dpkg-dev lintian man-db clang-format abigail-tools doxygen
   clang libclang-rt-14-dev
   openssl
-  nginx-light iproute2 procps util-linux
+  nginx-light wrk iproute2 procps util-linux
   libmosquitto-dev mosquitto mosquitto-clients libnats-dev nats-server librdkafka-dev librabbitmq-dev rabbitmq-server
 )
 

@@ -20,7 +20,9 @@
 //
 // `stock` relays to receivers we did not write (a Node http server and nginx answering 202) and to our own,
 // with 100 B to 100 KiB events in all three modes, over loopback and over a veth pair into a network
-// namespace the benchmark makes (MTU 1500; skipped with a message where that is not permitted).
+// namespace the benchmark makes (MTU 1500; skipped with a message where that is not permitted). For 100 B
+// events in binary mode (one request per event), wrk (not ours) posts the same request to the same nginx with as
+// many connections as the relayer keeps, on one thread, in the same run: the network's ceiling for that mode.
 
 #include "benchdrain.h"
 #include "cloudevents.h"
@@ -42,6 +44,7 @@
 #include <QNetworkReply>
 #include <QNetworkRequest>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QStandardPaths>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -923,7 +926,40 @@ double drainRate(const QUrl &target, ContentMode mode, int count, int bytes)
     return count / seconds;
 }
 
-void scenarioStock(int runs, bool quick, const QStringList &wanted)
+// wrk posting the relayer's binary-mode request (the same CloudEvents headers, a body of `bytes`) to `url` with
+// `connections` connections on one thread for 3 s: requests per second; 0 when wrk is not installed.
+double wrkRate(const QUrl &url, int bytes, int connections)
+{
+    if (QStandardPaths::findExecutable(QStringLiteral("wrk")).isEmpty())
+        return 0;
+    const QByteArray body = "{\"pad\":\"" + QByteArray(qMax(0, bytes - 10), 'x') + "\"}";
+    QFile script(g_dir->filePath(QStringLiteral("wrk-post.lua")));
+    if (!script.open(QIODevice::WriteOnly))
+        die(QStringLiteral("cannot write %1").arg(script.fileName()));
+    script.write("wrk.method = \"POST\"\nwrk.body = '" + body
+        + "'\n"
+          "wrk.headers[\"Content-Type\"] = \"application/json\"\n"
+          "wrk.headers[\"ce-specversion\"] = \"1.0\"\n"
+          "wrk.headers[\"ce-id\"] = \"01a24cf5-5dff-759b-8b3b-d4be6f5b5375\"\n"
+          "wrk.headers[\"ce-source\"] = \"/bench\"\n"
+          "wrk.headers[\"ce-type\"] = \"com.example.order.created\"\n"
+          "wrk.headers[\"ce-time\"] = \"2026-12-06T20:04:38.527Z\"\n");
+    script.close();
+    QProcess wrk;
+    wrk.start(QStringLiteral("wrk"),
+        {QStringLiteral("-t1"), QStringLiteral("-c%1").arg(connections), QStringLiteral("-d3s"), QStringLiteral("-s"),
+            script.fileName(), url.toString()});
+    if (!wrk.waitForFinished(30000) || wrk.exitCode() != 0)
+        die(QStringLiteral("wrk failed: %1").arg(QString::fromUtf8(wrk.readAllStandardError())));
+    const QString out = QString::fromUtf8(wrk.readAllStandardOutput());
+    static const QRegularExpression rate(QStringLiteral("Requests/sec:\\s+([0-9.]+)"));
+    const QRegularExpressionMatch m = rate.match(out);
+    if (!m.hasMatch() || out.contains(QLatin1String("Non-2xx")))
+        die(QStringLiteral("wrk's answer is not all 2xx or has no rate: %1").arg(out));
+    return m.captured(1).toDouble();
+}
+
+void scenarioStock(int runs, bool quick, const QStringList &wanted, const QList<int> &sizes)
 {
     if (QStandardPaths::findExecutable(QStringLiteral("node")).isEmpty()
         || QStandardPaths::findExecutable(QStringLiteral("nginx")).isEmpty())
@@ -948,7 +984,7 @@ void scenarioStock(int runs, bool quick, const QStringList &wanted)
     for (const Link &link : links) {
         StockServer node(StockServer::Node, link.host, link.ns);
         StockServer nginx(StockServer::Nginx, link.host, link.ns);
-        for (int bytes : {100, 8 * 1024, 20 * 1024, 100 * 1024}) {
+        for (int bytes : sizes) {
             for (ContentMode mode : {ContentMode::Binary, ContentMode::Structured, ContentMode::Batch}) {
                 // Enough events for a second or so of work at the rates seen.
                 int count = bytes <= 100 ? (mode == ContentMode::Batch ? 50000 : 10000)
@@ -957,7 +993,7 @@ void scenarioStock(int runs, bool quick, const QStringList &wanted)
                                          : 1000;
                 if (quick)
                     count /= 5;
-                QList<double> toNode, toNginx, toOwn, bare, ratios;
+                QList<double> toNode, toNginx, toOwn, bare, ratios, wrk, wrkRatios;
                 for (int r = 0; r < runs; ++r) {
                     toNode << drainRate(node.url(), mode, count, bytes);
                     toNginx << drainRate(nginx.url(), mode, count, bytes);
@@ -968,6 +1004,13 @@ void scenarioStock(int runs, bool quick, const QStringList &wanted)
                         const double b = bareNetworkRate(node.url(), mode, count, 6).rate;
                         bare << b;
                         ratios << toNode.last() / b;
+                    }
+                    // One request per event to nginx, beside wrk with the relayer's 6 connections.
+                    if (bytes == 100 && mode == ContentMode::Binary) {
+                        if (const double w = wrkRate(nginx.url(), bytes, RelayerConfig().concurrency); w > 0) {
+                            wrk << w;
+                            wrkRatios << toNginx.last() / w;
+                        }
                     }
                 }
                 QJsonObject o{{"scenario", "stock"}, {"link", link.name}, {"mode", contentModeName(mode)},
@@ -980,6 +1023,10 @@ void scenarioStock(int runs, bool quick, const QStringList &wanted)
                 if (!bare.isEmpty()) {
                     o.insert("bare_qnam_to_node_per_s", qRound(median(bare)));
                     o.insert("node_to_bare_qnam_ratio", median(ratios));
+                }
+                if (!wrk.isEmpty()) {
+                    o.insert("wrk_to_nginx_per_s", qRound(median(wrk)));
+                    o.insert("nginx_to_wrk_ratio", median(wrkRatios));
                 }
                 report(o);
             }
@@ -1039,6 +1086,9 @@ QString describe(const QJsonObject &o)
         if (o.contains("bare_qnam_to_node_per_s"))
             line += QStringLiteral(", bare QNAM to Node %1/s (engine/bare %2x)")
                         .arg(n("bare_qnam_to_node_per_s"), r("node_to_bare_qnam_ratio"));
+        if (o.contains("wrk_to_nginx_per_s"))
+            line += QStringLiteral(", wrk to nginx %1/s (engine/wrk %2x)")
+                        .arg(n("wrk_to_nginx_per_s"), r("nginx_to_wrk_ratio"));
         return line;
     }
     if (s == QLatin1String("backlog")) {
@@ -1074,6 +1124,8 @@ int main(int argc, char *argv[])
         {"keep", "backlog only: keep the drained outbox at this path (for outbox-console-bench --db).", "file"});
     parser.addOption(
         {"links", "stock only: loopback, veth or both (comma-separated; default both).", "list", "loopback,veth"});
+    parser.addOption({"sizes", "stock only: event sizes in bytes (comma-separated; default 100,8192,20480,102400).",
+        "list", "100,8192,20480,102400"});
     parser.process(app);
     QTemporaryDir dir;
     g_dir = &dir;
@@ -1103,8 +1155,12 @@ int main(int argc, char *argv[])
         scenarioMemory(quick);
     if (scenario == QLatin1String("backlog"))
         scenarioBacklog(quick, parser.value("keep"));
-    if (all || scenario == QLatin1String("stock"))
-        scenarioStock(runs, quick, parser.value("links").split(QLatin1Char(',')));
+    if (all || scenario == QLatin1String("stock")) {
+        QList<int> sizes;
+        for (const QString &size : parser.value("sizes").split(QLatin1Char(',')))
+            sizes << qMax(10, size.toInt());
+        scenarioStock(runs, quick, parser.value("links").split(QLatin1Char(',')), sizes);
+    }
     std::fprintf(stderr, "\n%d cores; medians of %d runs\n", QThread::idealThreadCount(), runs);
     for (const QJsonObject &o : std::as_const(g_results))
         std::fprintf(stderr, "  %s\n", qPrintable(describe(o)));
