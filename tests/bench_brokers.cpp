@@ -4,9 +4,11 @@
 // benchmark starts on a free loopback port. A program beside the tests, not a test. One JSON object per event
 // size on stdout, a table on stderr.
 //
-//   outbox-bench-brokers [--events 20000] [--runs 3] [--transport mqtt|nats|kafka|amqp|all]
+//   outbox-bench-brokers [--events 20000] [--runs 3] [--transport mqtt|nats|kafka|amqp|all] [--outbox URL]
 //
-// Events of 100 B and 8 KiB, in binary mode, from a SQLite outbox.
+// Events of 100 B and 8 KiB, in binary mode, from a SQLite outbox; with --outbox postgresql://... (or
+// mysql://...), from a new database on that server for each run (the server's user must be allowed to create
+// databases: tests/pg-server.sh start STATE gives one).
 // MQTT: mosquitto (no persistence), libmosquitto, QoS 1 (the attributes as MQTT user properties).
 // NATS: nats-server with JetStream, a file stream, cnats' asynchronous JetStream publish with Nats-Msg-Id (the
 // attributes as ce- headers), every PubAck awaited.
@@ -29,6 +31,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QThread>
 
@@ -50,6 +54,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
 #include <cstdio>
 
 using namespace outbox;
@@ -301,21 +306,55 @@ double bareAmqpRate(quint16 port, int count, int bytes)
 }
 #endif
 
-// The relayer: a SQLite outbox of N pending events, drained to the broker through its plug-in. Like the bare
+std::optional<ConnectionSpec> g_server; // --outbox: a database server, a new database on it for each run
+
+// A Qt SQL connection to the spec's database.
+QSqlDatabase openSql(const ConnectionSpec &spec, const QString &name)
+{
+    QSqlDatabase db = QSqlDatabase::addDatabase(spec.driver, name);
+    db.setDatabaseName(spec.database);
+    db.setHostName(spec.host);
+    db.setPort(spec.port);
+    db.setUserName(spec.user);
+    db.setPassword(spec.password);
+    if (!db.open())
+        die(QStringLiteral("cannot open %1: %2").arg(spec.displayUrl(), db.lastError().text()));
+    return db;
+}
+
+// The outbox of one run: a new SQLite file in dir, or a new database on the --outbox server.
+ConnectionSpec outboxFor(const QString &dir, const QString &name)
+{
+    if (!g_server)
+        return ConnectionSpec::sqlite(dir + QStringLiteral("/%1.db").arg(name));
+    ConnectionSpec spec = *g_server;
+    const QString database = name.toLower().replace(QLatin1Char('-'), QLatin1Char('_'));
+    {
+        QSqlDatabase admin = openSql(spec, QStringLiteral("admin"));
+        QSqlQuery q(admin);
+        q.exec(QStringLiteral("DROP DATABASE IF EXISTS %1").arg(database));
+        if (!q.exec(QStringLiteral("CREATE DATABASE %1").arg(database)))
+            die(QStringLiteral("cannot create the database %1: %2").arg(database, q.lastError().text()));
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("admin"));
+    spec.database = database;
+    return spec;
+}
+
+// The relayer: an outbox of N pending events, drained to the broker through its plug-in. Like the bare
 // loops, timed once connected: the relayer first drains one event (connecting, the broker's metadata), then
 // the N events are committed and drained again.
 double relayerRate(const QString &dir, const QUrl &target, int count, int bytes, int run)
 {
     const ConnectionSpec spec =
-        ConnectionSpec::sqlite(dir + QStringLiteral("/outbox-%1-%2-%3.db").arg(target.scheme()).arg(bytes).arg(run));
+        outboxFor(dir, QStringLiteral("outbox-%1-%2-%3").arg(target.scheme()).arg(bytes).arg(run));
     auto storage = Storage::open(spec);
     if (!storage.isOk())
         die(storage.error().message());
     const QByteArray body = payload(bytes);
     const auto fill = [&](int n) {
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("fill"));
-        db.setDatabaseName(spec.database);
-        if (!db.open() || !db.transaction())
+        QSqlDatabase db = openSql(spec, QStringLiteral("fill"));
+        if (!db.transaction())
             die(QStringLiteral("cannot fill the outbox"));
         for (int i = 0; i < n; ++i) {
             if (!sendEventTransactional(db, QStringLiteral("com.example.order.created"), QStringLiteral("/bench"), body)
@@ -349,12 +388,14 @@ void report(const char *scenario, const char *bare, int bytes, int count, int ru
     const QList<double> &relayed)
 {
     const double b = median(bareRates), r = median(relayed);
-    const QJsonObject o{{"scenario", scenario}, {"event_bytes", bytes}, {"events", count}, {"runs", runs},
-        {"bare_publish_per_s", qRound(b)}, {"relayer_per_s", qRound(r)}, {"ratio", qRound(r / b * 100) / 100.0}};
+    const char *outbox = !g_server ? "sqlite" : g_server->driver == QLatin1String("QPSQL") ? "postgresql" : "mariadb";
+    const QJsonObject o{{"scenario", scenario}, {"outbox", outbox}, {"event_bytes", bytes}, {"events", count},
+        {"runs", runs}, {"bare_publish_per_s", qRound(b)}, {"relayer_per_s", qRound(r)},
+        {"ratio", qRound(r / b * 100) / 100.0}};
     std::printf("%s\n", QJsonDocument(o).toJson(QJsonDocument::Compact).constData());
     std::fflush(stdout);
-    std::fprintf(
-        stderr, "%s %5d B: bare %s loop %8.0f/s, relayer %8.0f/s, %.2fx\n", scenario, bytes, bare, b, r, r / b);
+    std::fprintf(stderr, "%s %5d B: bare %s loop %8.0f/s, relayer (%s outbox) %8.0f/s, %.2fx\n", scenario, bytes, bare,
+        b, outbox, r, r / b);
 }
 
 } // namespace
@@ -367,7 +408,17 @@ int main(int argc, char *argv[])
     parser.addOption({"events", "Events per run.", "n", "20000"});
     parser.addOption({"runs", "Runs per figure (the median is reported).", "n", "3"});
     parser.addOption({"transport", "mqtt, nats, kafka, amqp or all.", "name", "all"});
+    parser.addOption({"outbox",
+        "A PostgreSQL or MariaDB server URL: the relayer's outbox is a new database there for each run (default: a "
+        "SQLite file).",
+        "url"});
     parser.process(app);
+    if (parser.isSet("outbox")) {
+        const auto server = ConnectionSpec::fromUrl(parser.value("outbox"));
+        if (!server.isOk() || server->isFile())
+            die(QStringLiteral("--outbox takes a postgresql:// or mysql:// server URL"));
+        g_server = *server;
+    }
     const int count = parser.value("events").toInt();
     const int runs = qMax(1, parser.value("runs").toInt());
     const QString transport = parser.value("transport");
