@@ -2534,9 +2534,13 @@ private Q_SLOTS:
             if (!d || d->objectName() != QLatin1String("connectDialog"))
                 return;
             if (round == 0) {
+                // Typed once the dialog is the active window: a busy machine activates it late, and the
+                // activation then moves the focus where the dialog keeps it (what a user would see too).
+                d->activateWindow();
+                if (!d->isActiveWindow())
+                    return;
                 round = 1;
                 auto *edit = d->findChild<QLineEdit *>(QStringLiteral("connectUrl"));
-                d->activateWindow();
                 edit->setFocus();
                 QTest::keyClicks(edit, url);
                 typed = edit->text();
