@@ -241,6 +241,8 @@ class TestConsole : public QObject
         m_window = std::make_unique<MainWindow>();
         m_window->setLiveRefreshPaused(false);
         m_window->show();
+        // Active before a test moves the focus: activated late (a busy machine), it would move it back.
+        QVERIFY(QTest::qWaitForWindowActive(m_window.get()));
         QSignalSpy opened(m_window.get(), &MainWindow::outboxOpened);
         m_window->openLocation(m_spec.toUrl());
         QVERIFY(opened.wait(10000));
