@@ -22,7 +22,8 @@ build() { # build DIR [cmake options...]
 run_tests() { # run_tests DIR TIMEOUT
   if (cd "$1" && ctest --output-on-failure --timeout "$2" -j "$jobs"); then return 0; fi
   echo "== why the tests in $1 failed (from $1/Testing/Temporary/LastTest.log)"
-  grep -E 'FAIL!|QFATAL|Loc: \[|ERROR: (Address|Leak)Sanitizer|SUMMARY: |runtime error:|Received signal|did not finish in' \
+  awk '/FAIL!|QFATAL|ERROR: (Address|Leak)Sanitizer|SUMMARY: |runtime error:|Received signal|did not finish in/ \
+         { print; after = 1; next } after && /Loc: \[/ { print } { after = 0 }' \
     "$1/Testing/Temporary/LastTest.log" | head -60 || true
   return 1
 }
