@@ -133,6 +133,8 @@ public:
             conf.write(QStringLiteral("max_payload: %1\n").arg(m_maxPayload).toUtf8());
         if (!m_token.isEmpty())
             conf.write("authorization { token: \"" + m_token + "\" }\n");
+        if (!m_nkeyUser.isEmpty())
+            conf.write("authorization { users = [ { nkey: " + m_nkeyUser + " } ] }\n");
         conf.close();
         m_process.setProgram(
             QStandardPaths::findExecutable(QStringLiteral("nats-server"), {QStringLiteral("/usr/sbin")}));
@@ -144,12 +146,14 @@ public:
     quint16 port() const { return m_port; }
     // Clients must give this token (authorization { token }); before start().
     void requireToken(const QByteArray &token) { m_token = token; }
+    // Clients must be this NKey user (its public key, U...); before start().
+    void requireNkeyUser(const QByteArray &publicKey) { m_nkeyUser = publicKey; }
 
 private:
     QString m_dir;
     quint16 m_port;
     int m_maxPayload;
-    QByteArray m_token;
+    QByteArray m_token, m_nkeyUser;
     QProcess m_process;
 };
 

@@ -35,6 +35,65 @@ struct Stored
 };
 
 // The stream's administration and contents through the NATS C client (what an operator's tool would do).
+// RFC 4648 base32 without padding, as NKeys are written.
+QByteArray base32(const QByteArray &raw)
+{
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    QByteArray out;
+    quint32 buffer = 0;
+    int bits = 0;
+    for (const char c : raw) {
+        buffer = (buffer << 8) | quint8(c);
+        bits += 8;
+        while (bits >= 5) {
+            out += alphabet[(buffer >> (bits - 5)) & 31];
+            bits -= 5;
+        }
+    }
+    if (bits > 0)
+        out += alphabet[(buffer << (5 - bits)) & 31];
+    return out;
+}
+
+// An NKey: its prefix byte(s), the 32 key bytes, then their CRC-16/XMODEM (little-endian), in base32.
+QByteArray nkeyText(const QByteArray &prefix, const QByteArray &key)
+{
+    QByteArray raw = prefix + key;
+    quint16 crc = 0;
+    for (const char c : raw) {
+        crc ^= quint16(quint8(c)) << 8;
+        for (int i = 0; i < 8; ++i)
+            crc = crc & 0x8000 ? quint16((crc << 1) ^ 0x1021) : quint16(crc << 1);
+    }
+    raw += char(crc & 0xff);
+    raw += char(crc >> 8);
+    return base32(raw);
+}
+
+// A new NKey user, made with the openssl program (an Ed25519 key): its seed (SU...) and public key (U...).
+bool makeNkeyUser(const QString &dir, QByteArray *seed, QByteArray *publicKey)
+{
+    const QString key = dir + QStringLiteral("/nkey.der"), pub = dir + QStringLiteral("/nkey-pub.der");
+    if (QProcess::execute(QStringLiteral("openssl"),
+            {QStringLiteral("genpkey"), QStringLiteral("-algorithm"), QStringLiteral("ed25519"),
+                QStringLiteral("-outform"), QStringLiteral("DER"), QStringLiteral("-out"), key})
+            != 0
+        || QProcess::execute(QStringLiteral("openssl"),
+               {QStringLiteral("pkey"), QStringLiteral("-in"), key, QStringLiteral("-inform"), QStringLiteral("DER"),
+                   QStringLiteral("-pubout"), QStringLiteral("-outform"), QStringLiteral("DER"), QStringLiteral("-out"),
+                   pub})
+            != 0)
+        return false;
+    QFile k(key), p(pub);
+    if (!k.open(QIODevice::ReadOnly) || !p.open(QIODevice::ReadOnly))
+        return false;
+    const QByteArray rawSeed = k.readAll().right(32), rawPublic = p.readAll().right(32);
+    const char user = char(20 << 3), seedPrefix = char(18 << 3);
+    *seed = nkeyText(QByteArray(1, char(seedPrefix | (quint8(user) >> 5))) + char((user & 31) << 3), rawSeed);
+    *publicKey = nkeyText(QByteArray(1, user), rawPublic);
+    return rawSeed.size() == 32 && rawPublic.size() == 32;
+}
+
 class JetStreamAdmin
 {
 public:
@@ -457,6 +516,79 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 3, 15000);
         relayer.stop();
         QCOMPARE(admin.count("AUTH"), 3);
+    }
+
+    // An NKey user (authorization { users = [{ nkey: U... }] }), the key made here with openssl: the URL's user is
+    // the public key, ?nkey-seed-file= the seed, which the engine reads under the rule for every secret file and
+    // the plug-in signs the server's nonce with. Another user's seed is refused by the server (the events held,
+    // uncharged); a user that is not a public key is refused before anything is taken.
+    void natsNkeySeedFile()
+    {
+        QTemporaryDir keys;
+        QByteArray seed, publicKey, otherSeed, otherPublic;
+        QVERIFY(makeNkeyUser(keys.path(), &seed, &publicKey));
+        QVERIFY(makeNkeyUser(keys.path(), &otherSeed, &otherPublic));
+        QVERIFY2(seed.startsWith("SU") && seed.size() == 58 && publicKey.startsWith('U') && publicKey.size() == 56,
+            seed + ' ' + publicKey);
+        m_server = std::make_unique<NatsServer>(m_serverDir->path(), m_port);
+        m_server->requireNkeyUser(publicKey);
+        QVERIFY2(m_server->start(), qPrintable(m_server->log()));
+        const QString seedFile = keys.filePath(QStringLiteral("user.nk"));
+        auto writeSeed = [&](const QByteArray &text) {
+            QFile f(seedFile);
+            QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+            f.write(text + '\n');
+            f.close();
+            QVERIFY(f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner));
+        };
+        writeSeed(seed);
+        {
+            natsOptions *opts = nullptr; // the stream, made by a client of the same user through cnats' own file
+            natsOptions_Create(&opts);
+            natsOptions_SetURL(opts, QStringLiteral("nats://127.0.0.1:%1").arg(m_port).toUtf8().constData());
+            natsOptions_SetNKeyFromSeed(opts, publicKey.constData(), seedFile.toUtf8().constData());
+            natsConnection *nc = nullptr;
+            jsCtx *js = nullptr;
+            QCOMPARE(natsConnection_Connect(&nc, opts), NATS_OK);
+            natsOptions_Destroy(opts);
+            QCOMPARE(natsConnection_JetStream(&js, nc, nullptr), NATS_OK);
+            jsStreamConfig cfg;
+            jsStreamConfig_Init(&cfg);
+            cfg.Name = "KEYED";
+            const char *subjects[] = {"keyed.>"};
+            cfg.Subjects = subjects;
+            cfg.SubjectsLen = 1;
+            jsStreamInfo *si = nullptr;
+            QCOMPARE(js_AddStream(&si, js, &cfg, nullptr, nullptr), NATS_OK);
+            jsStreamInfo_Destroy(si);
+            jsCtx_Destroy(js);
+            natsConnection_Destroy(nc);
+        }
+        RelayerConfig c = config(QStringLiteral("keyed.orders"));
+        c.targetUrl = QUrl(QStringLiteral("nats://%1@127.0.0.1:%2/keyed.orders?nkey-seed-file=%3")
+                               .arg(QString::fromLatin1(publicKey))
+                               .arg(m_port)
+                               .arg(seedFile));
+        QCOMPARE(c.problem(), QString());
+        RelayerConfig notAKey = c;
+        notAKey.targetUrl.setUserName(QStringLiteral("shop"));
+        QVERIFY2(notAKey.problem().contains(QStringLiteral("public key")), qPrintable(notAKey.problem()));
+        for (int i = 0; i < 3; ++i)
+            enqueue(QStringLiteral("com.example.keyed"), "{}");
+        writeSeed(otherSeed);
+        {
+            Relayer relayer(m_spec, c);
+            QVERIFY(!relayer.start());
+            QTRY_VERIFY2_WITH_TIMEOUT(
+                lastError().contains(QStringLiteral("unavailable")), qPrintable(lastError()), 15000);
+            relayer.stop();
+        }
+        QCOMPARE(count(QStringLiteral("status = 'pending' AND attempts = 0")), 3);
+        writeSeed(seed);
+        Relayer relayer(m_spec, c);
+        QVERIFY(!relayer.start());
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 3, 15000);
+        relayer.stop();
     }
 
     // What a NATS target cannot be, said in one line before anything is taken.

@@ -63,6 +63,9 @@ struct BrokerOptions
     // A token the broker takes instead of a user and password (NATS), read by the engine from ?token-file=
     // under the same rule; empty when there is none.
     QString token;
+    // An NKey seed (NATS: the URL's user is the key's public half), read by the engine from ?nkey-seed-file=
+    // under the same rule; empty when there is none.
+    QString nkeySeed;
 };
 
 // Publishes to one destination; created and used on the relayer's thread. Acknowledgements are handed back on

@@ -101,9 +101,10 @@ TransportPlugin *pluginFor(const QString &scheme, QString *error)
     return plugin;
 }
 
-// The secrets a broker URL names by file: the user's password (?password-file=) and a token (?token-file=,
-// for brokers that take one instead of a user), each read with the rules of every secret file (its owner
-// alone may read it). False and why when a file is not fit, or the URL asks for both or lacks the user.
+// The secrets a broker URL names by file: the user's password (?password-file=), a token (?token-file=, for
+// brokers that take one instead of a user) and an NKey seed (?nkey-seed-file=, the user being its public key),
+// each read with the rules of every secret file (its owner alone may read it). False and why when a file is
+// not fit, or the URL lacks the user it needs or has one it must not.
 bool secretsOf(const QUrl &url, BrokerOptions *options, QString *error)
 {
     const QUrlQuery query(url);
@@ -128,6 +129,18 @@ bool secretsOf(const QUrl &url, BrokerOptions *options, QString *error)
         if (!readSecretFile(tokenFile, QStringLiteral("token file"), &content, error))
             return false;
         options->token = QString::fromUtf8(content.trimmed());
+    }
+    const QString seedFile = query.queryItemValue(QStringLiteral("nkey-seed-file"), QUrl::FullyDecoded);
+    if (!seedFile.isEmpty()) {
+        if (url.userName().isEmpty()) {
+            *error = QStringLiteral("an NKey seed file needs the key's public half as the URL's user "
+                                    "(%1://U...@host/...)")
+                         .arg(url.scheme());
+            return false;
+        }
+        if (!readSecretFile(seedFile, QStringLiteral("NKey seed file"), &content, error))
+            return false;
+        options->nkeySeed = QString::fromUtf8(content.trimmed());
     }
     return true;
 }

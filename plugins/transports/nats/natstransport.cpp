@@ -5,8 +5,9 @@
 // twice. Binary mode carries each attribute, datacontenttype included, as a `ce-` header percent-encoded as the
 // CloudEvents NATS binding says; structured mode sends the whole event as JSON with the header
 // Content-Type: application/cloudevents+json.
-// Target: nats://[user@]host[:4222]/SUBJECT[?password-file=F], or nats://host/SUBJECT?token-file=F for a server
-// that takes a token (the engine reads the files), or tls:// for TLS. A stream whose subjects take
+// Target: nats://[user@]host[:4222]/SUBJECT[?password-file=F], nats://host/SUBJECT?token-file=F for a server
+// that takes a token, or nats://UPUBLICKEY@host/SUBJECT?nkey-seed-file=F for an NKey user (the engine reads
+// the files; the seed signs the server's nonce here), or tls:// for TLS. A stream whose subjects take
 // SUBJECT must exist (the relayer does not make one): without it the server has no responder and the event
 // fails with that reason.
 
@@ -20,6 +21,7 @@
 #include <QJsonObject>
 #include <QMutex>
 #include <QObject>
+#include <QRegularExpression>
 #include <QTimer>
 #include <QUrlQuery>
 
@@ -154,7 +156,10 @@ public:
             s = natsOptions_SetReconnectWait(opts, 2000);
         if (s == NATS_OK)
             s = natsOptions_SetTimeout(opts, 2000);
-        if (s == NATS_OK && !m_url.userName().isEmpty())
+        m_nkeySeed = options.nkeySeed.toUtf8();
+        if (s == NATS_OK && !m_nkeySeed.isEmpty())
+            s = natsOptions_SetNKey(opts, m_url.userName().toUtf8().constData(), &NatsClient::signNonce, closure());
+        else if (s == NATS_OK && !m_url.userName().isEmpty())
             s = natsOptions_SetUserInfo(opts, m_url.userName().toUtf8().constData(),
                 options.password.isEmpty() ? nullptr : options.password.toUtf8().constData());
         if (s == NATS_OK && !options.token.isEmpty())
@@ -218,8 +223,17 @@ protected:
     natsConnection *m_nc = nullptr;
     bool m_connected = false;
     QString m_lastError;
+    QByteArray m_nkeySeed; // ?nkey-seed-file='s content, for signNonce
 
 private:
+    // The server's nonce signed with the NKey seed (on cnats' thread, while connecting).
+    static natsStatus signNonce(char **, unsigned char **signature, int *length, const char *nonce, void *closure)
+    {
+        natsStatus s = NATS_ERR;
+        with<NatsClient>(closure, [&](NatsClient *c) { s = nats_Sign(c->m_nkeySeed.constData(), nonce, signature, length); });
+        return s;
+    }
+
     static void onConnected(natsConnection *, void *closure)
     {
         with<NatsClient>(closure, [](NatsClient *c) {
@@ -622,13 +636,19 @@ public:
             if (token.isEmpty() || token.contains(QLatin1Char(' ')) || token.contains(QLatin1Char('\t')))
                 return QStringLiteral("'%1' is not a NATS subject (dot-separated words without spaces)").arg(subject);
         }
-        const QString problem = passwordInUrlProblem(target, QStringLiteral("a NATS URL"));
+        QString problem = passwordInUrlProblem(target, QStringLiteral("a NATS URL"));
         if (!problem.isEmpty())
             return problem;
         if (target.hasFragment())
             return QStringLiteral("a NATS target takes no fragment");
-        return unknownQueryItemProblem(
-            target, QStringLiteral("a NATS target"), {QStringLiteral("password-file"), QStringLiteral("token-file")});
+        problem = unknownQueryItemProblem(target, QStringLiteral("a NATS target"),
+            {QStringLiteral("password-file"), QStringLiteral("token-file"), QStringLiteral("nkey-seed-file")});
+        if (problem.isEmpty() && QUrlQuery(target).hasQueryItem(QStringLiteral("nkey-seed-file"))
+            && !QRegularExpression(QStringLiteral("^U[A-Z2-7]{55}$")).match(target.userName()).hasMatch())
+            return QStringLiteral("with ?nkey-seed-file= the URL's user is the NKey's public key (U and 55 more "
+                                  "letters and digits), not '%1'")
+                .arg(target.userName());
+        return problem;
     }
 
     BrokerPublisher *create(const QUrl &target, const BrokerOptions &options, QString *error) override
