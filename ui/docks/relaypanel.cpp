@@ -130,56 +130,67 @@ RelayPanel::RelayPanel(QWidget *parent) : QWidget(parent)
 }
 
 namespace {
+// What the panel says of a transport, by URL scheme: its name, a word or two for the route figures, and its
+// package (empty: built in).
+struct Via
+{
+    QString name, shortName, package;
+};
+const QHash<QString, Via> &transports()
+{
+    static const QHash<QString, Via> all{
+        {QStringLiteral("http"), {RelayPanel::tr("CloudEvents over HTTP"), QStringLiteral("HTTP"), {}}},
+        {QStringLiteral("https"), {RelayPanel::tr("CloudEvents over HTTPS"), QStringLiteral("HTTPS"), {}}},
+        {QStringLiteral("mqtt"),
+            {RelayPanel::tr("MQTT 5 broker, QoS 1"), QStringLiteral("MQTT"), QStringLiteral("mqtt")}},
+        {QStringLiteral("mqtts"),
+            {RelayPanel::tr("MQTT 5 broker over TLS, QoS 1"), QStringLiteral("MQTT/TLS"), QStringLiteral("mqtt")}},
+        {QStringLiteral("nats"), {RelayPanel::tr("NATS JetStream"), QStringLiteral("NATS"), QStringLiteral("nats")}},
+        {QStringLiteral("tls"),
+            {RelayPanel::tr("NATS JetStream over TLS"), QStringLiteral("NATS/TLS"), QStringLiteral("nats")}},
+        {QStringLiteral("kafka"),
+            {RelayPanel::tr("Kafka, acks=all"), QStringLiteral("Kafka"), QStringLiteral("kafka")}},
+        {QStringLiteral("kafkas"),
+            {RelayPanel::tr("Kafka over TLS, acks=all"), QStringLiteral("Kafka/TLS"), QStringLiteral("kafka")}},
+        {QStringLiteral("amqp"),
+            {RelayPanel::tr("RabbitMQ (AMQP 0-9-1), publisher confirms"), QStringLiteral("RabbitMQ"),
+                QStringLiteral("amqp")}},
+        {QStringLiteral("amqps"),
+            {RelayPanel::tr("RabbitMQ (AMQP 0-9-1) over TLS, publisher confirms"), QStringLiteral("RabbitMQ/TLS"),
+                QStringLiteral("amqp")}}};
+    return all;
+}
+
 // A transport by the scheme of its URL, in a word or two (for the route figures).
 QString shortTransportName(const QUrl &url)
 {
-    static const QHash<QString, const char *> names{{QStringLiteral("http"), "HTTP"},
-        {QStringLiteral("https"), "HTTPS"}, {QStringLiteral("mqtt"), "MQTT"}, {QStringLiteral("mqtts"), "MQTT/TLS"},
-        {QStringLiteral("nats"), "NATS"}, {QStringLiteral("tls"), "NATS/TLS"}, {QStringLiteral("kafka"), "Kafka"},
-        {QStringLiteral("kafkas"), "Kafka/TLS"}, {QStringLiteral("amqp"), "RabbitMQ"},
-        {QStringLiteral("amqps"), "RabbitMQ/TLS"}};
     const QString scheme = url.scheme().toLower();
-    const auto known = names.constFind(scheme);
-    return known != names.cend() ? QString::fromLatin1(*known) : scheme + QStringLiteral("://");
+    const auto known = transports().constFind(scheme);
+    return known != transports().cend() ? known->shortName : scheme + QStringLiteral("://");
 }
 } // namespace
 
 // The transport a target goes through, by its scheme; for a broker whose plug-in is not installed, that.
 void RelayPanel::showTransport()
 {
-    struct Via
-    {
-        QString name;
-        QString package; // empty: built in
-    };
-    static const QHash<QString, Via> transports{{QStringLiteral("http"), {tr("CloudEvents over HTTP"), {}}},
-        {QStringLiteral("https"), {tr("CloudEvents over HTTPS"), {}}},
-        {QStringLiteral("mqtt"), {tr("MQTT 5 broker, QoS 1"), QStringLiteral("mqtt")}},
-        {QStringLiteral("mqtts"), {tr("MQTT 5 broker over TLS, QoS 1"), QStringLiteral("mqtt")}},
-        {QStringLiteral("nats"), {tr("NATS JetStream"), QStringLiteral("nats")}},
-        {QStringLiteral("tls"), {tr("NATS JetStream over TLS"), QStringLiteral("nats")}},
-        {QStringLiteral("kafka"), {tr("Kafka, acks=all"), QStringLiteral("kafka")}},
-        {QStringLiteral("kafkas"), {tr("Kafka over TLS, acks=all"), QStringLiteral("kafka")}},
-        {QStringLiteral("amqp"), {tr("RabbitMQ (AMQP 0-9-1), publisher confirms"), QStringLiteral("amqp")}},
-        {QStringLiteral("amqps"), {tr("RabbitMQ (AMQP 0-9-1) over TLS, publisher confirms"), QStringLiteral("amqp")}}};
     const QUrl url(targetUrl());
     const QString scheme = url.scheme().toLower();
     if (scheme.isEmpty()) {
         m_transport->clear();
         return;
     }
-    const auto known = transports.constFind(scheme);
-    const bool builtIn = known != transports.cend() && known->package.isEmpty();
+    const auto known = transports().constFind(scheme);
+    const bool builtIn = known != transports().cend() && known->package.isEmpty();
     RelayerConfig config;
     config.targetUrl = url;
     if (!builtIn && config.problem().startsWith(QLatin1String("no transport for"))) {
-        m_transport->setText(known != transports.cend()
+        m_transport->setText(known != transports().cend()
                 ? tr("No transport for %1:// is installed (package outbox-transport-%2)").arg(scheme, known->package)
                 : tr("No transport for %1:// is installed").arg(scheme));
         return;
     }
     m_transport->setText(
-        tr("Via: %1").arg(known != transports.cend() ? known->name : tr("the %1:// transport plug-in").arg(scheme)));
+        tr("Via: %1").arg(known != transports().cend() ? known->name : tr("the %1:// transport plug-in").arg(scheme)));
 }
 
 void RelayPanel::showRouteFigures()
