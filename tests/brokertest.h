@@ -5,6 +5,7 @@
 // outbox back, a relayer configuration that retries quickly, and the three events (JSON, text, bytes) that the
 // conformance checks publish and read back with clients we did not write.
 
+#include "relayer.h"
 #include "relayerconfig.h"
 #include "sendevent.h"
 #include "storage.h"
@@ -68,6 +69,18 @@ protected:
         QSqlQuery q(m_app->db());
         q.exec(QStringLiteral("SELECT last_error FROM outbox_events WHERE last_error IS NOT NULL ORDER BY seq DESC"));
         return q.next() ? q.value(0).toString() : QString();
+    }
+    // Relays with `c` until the newest error holds `why`, then stops; the `n` events are still pending, none
+    // charged (what a refused credential or a broker that is away leaves).
+    void checkHeldUncharged(const outbox::RelayerConfig &c, const QString &why, int n)
+    {
+        {
+            outbox::Relayer relayer(m_spec, c);
+            QVERIFY(!relayer.start());
+            QTRY_VERIFY2_WITH_TIMEOUT(lastError().contains(why), qPrintable(lastError()), 15000);
+            relayer.stop();
+        }
+        QCOMPARE(count(QStringLiteral("status = 'pending' AND attempts = 0")), n);
     }
     // Retries within a test's patience.
     static outbox::RelayerConfig fastConfig(const QUrl &target, outbox::ContentMode mode = outbox::ContentMode::Binary)
