@@ -127,6 +127,20 @@ class TestOutboxctl : public QObject
         return m.hasMatch() ? m.captured(1) : QString();
     }
 
+    // Waits for a receiver started by startReceive() to exit; empty when it exited 0, else why not, with
+    // what it wrote to stderr (a sanitizer's report included), so a failed check says what happened.
+    static QByteArray receiverEnded(QProcess &receiver)
+    {
+        if (!receiver.waitForFinished(10000))
+            return "the receiver did not exit within 10 s";
+        if (receiver.exitStatus() == QProcess::NormalExit && receiver.exitCode() == 0)
+            return {};
+        return (receiver.exitStatus() == QProcess::CrashExit ? "the receiver crashed (signal "
+                                                             : "the receiver exited with code ")
+            + QByteArray::number(receiver.exitCode()) + (receiver.exitStatus() == QProcess::CrashExit ? ")" : "")
+            + "; its stderr:\n" + receiver.readAllStandardError();
+    }
+
 private Q_SLOTS:
     void init()
     {
@@ -882,8 +896,8 @@ private Q_SLOTS:
         QVERIFY(!url.isEmpty());
         const Run r = run({"relay", "--target", url, "--drain"});
         QCOMPARE(r.exitCode, 0);
-        QVERIFY(receiver.waitForFinished(10000));
-        QCOMPARE(receiver.exitCode(), 0);
+        const QByteArray ended = receiverEnded(receiver);
+        QVERIFY2(ended.isEmpty(), ended.constData());
         const QList<QByteArray> lines = receiver.readAllStandardOutput().trimmed().split('\n');
         QCOMPARE(lines.size(), 2);
         const QJsonObject first = QJsonDocument::fromJson(lines.first()).object();
@@ -913,7 +927,8 @@ private Q_SLOTS:
         QCOMPARE(r.exitCode, 1); // one event failed
         QVERIFY2(r.out.contains("processed 3: 2 sent, 0 to retry, 1 failed"), r.out.constData());
         QVERIFY(clock.elapsed() >= 300); // the slow event waited for its answer
-        QVERIFY(receiver.waitForFinished(10000));
+        const QByteArray ended = receiverEnded(receiver);
+        QVERIFY2(ended.isEmpty(), ended.constData());
         QHash<QString, int> replies;
         for (const QByteArray &line : receiver.readAllStandardOutput().trimmed().split('\n')) {
             const QJsonObject o = QJsonDocument::fromJson(line).object();
@@ -963,7 +978,8 @@ private Q_SLOTS:
         const QString url = startReceive(receiver, {"--count", "1"});
         QVERIFY(!url.isEmpty());
         QCOMPARE(run({"relay", "--target", url, "--drain"}).exitCode, 0);
-        QVERIFY(receiver.waitForFinished(10000));
+        const QByteArray ended = receiverEnded(receiver);
+        QVERIFY2(ended.isEmpty(), ended.constData());
         const QByteArray line = receiver.readAllStandardOutput().trimmed();
         QVERIFY2(line.contains("\"data\":{\"z\":12345678901234567890,\"a\":-0,"), line.constData());
 
