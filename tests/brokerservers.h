@@ -135,6 +135,16 @@ public:
             conf.write("authorization { token: \"" + m_token + "\" }\n");
         if (!m_nkeyUser.isEmpty())
             conf.write("authorization { users = [ { nkey: " + m_nkeyUser + " } ] }\n");
+        if (!m_operatorJwt.isEmpty()) {
+            QFile op(m_dir + QStringLiteral("/operator.jwt"));
+            if (!op.open(QIODevice::WriteOnly) || op.write(m_operatorJwt) != m_operatorJwt.size())
+                return false;
+            conf.write("operator: \"" + op.fileName().toUtf8()
+                + "\"\nresolver: MEMORY\nsystem_account: " + m_accounts.first().first + "\nresolver_preload: {\n");
+            for (const auto &[publicKey, jwt] : std::as_const(m_accounts))
+                conf.write("  " + publicKey + ": \"" + jwt + "\"\n");
+            conf.write("}\n");
+        }
         conf.close();
         m_process.setProgram(
             QStandardPaths::findExecutable(QStringLiteral("nats-server"), {QStringLiteral("/usr/sbin")}));
@@ -148,12 +158,21 @@ public:
     void requireToken(const QByteArray &token) { m_token = token; }
     // Clients must be this NKey user (its public key, U...); before start().
     void requireNkeyUser(const QByteArray &publicKey) { m_nkeyUser = publicKey; }
+    // Operator mode: users are those the accounts' JWTs name, each account signed by the operator; the accounts
+    // (public key, JWT) preloaded in a memory resolver, the first the system account (JetStream needs one);
+    // before start().
+    void useOperator(const QByteArray &operatorJwt, const QList<std::pair<QByteArray, QByteArray>> &accounts)
+    {
+        m_operatorJwt = operatorJwt;
+        m_accounts = accounts;
+    }
 
 private:
     QString m_dir;
     quint16 m_port;
     int m_maxPayload;
-    QByteArray m_token, m_nkeyUser;
+    QByteArray m_token, m_nkeyUser, m_operatorJwt;
+    QList<std::pair<QByteArray, QByteArray>> m_accounts;
     QProcess m_process;
 };
 

@@ -523,6 +523,100 @@ private Q_SLOTS:
         relayer.stop();
     }
 
+    // A server in operator mode (users are JWTs an account signed, the account one the operator signed, made here
+    // as `nsc` makes them): ?creds-file= names the user's credentials file, read by the engine under the rule for
+    // every secret file, the JWT handed to the server and the nonce signed with the seed. A user of an account the
+    // server does not know is refused (the events held, uncharged); the right file sends them.
+    void natsCredsFile()
+    {
+        QTemporaryDir keys;
+        QByteArray operatorSeed, operatorPublic, accountSeed, accountPublic, userSeed, userPublic, strangerSeed,
+            strangerPublic, otherSeed, otherPublic, systemSeed, systemPublic;
+        QVERIFY(makeNkey(keys.path(), 'O', &operatorSeed, &operatorPublic));
+        QVERIFY(makeNkey(keys.path(), 'A', &accountSeed, &accountPublic));
+        QVERIFY(makeNkey(keys.path(), 'A', &strangerSeed, &strangerPublic));
+        QVERIFY(makeNkey(keys.path(), 'A', &systemSeed, &systemPublic));
+        QVERIFY(makeNkeyUser(keys.path(), &userSeed, &userPublic));
+        QVERIFY(makeNkeyUser(keys.path(), &otherSeed, &otherPublic));
+        const QJsonObject unlimited{{"subs", -1}, {"data", -1}, {"payload", -1}, {"imports", -1}, {"exports", -1},
+            {"wildcards", true}, {"conn", -1}, {"leaf", -1}, {"mem_storage", -1}, {"disk_storage", -1}, {"streams", -1},
+            {"consumer", -1}};
+        const QJsonObject account{{"limits", unlimited}, {"type", "account"}, {"version", 2}};
+        const QJsonObject user{{"pub", QJsonObject()}, {"sub", QJsonObject()}, {"subs", -1}, {"data", -1},
+            {"payload", -1}, {"type", "user"}, {"version", 2}};
+        const QString dir = keys.path();
+        const QByteArray operatorJwt =
+            natsJwt(dir, operatorPublic, QJsonObject{{"type", "operator"}, {"version", 2}}, operatorPublic);
+        const QByteArray accountJwt = natsJwt(dir, accountPublic, account, operatorPublic);
+        const QByteArray systemJwt =
+            natsJwt(dir, systemPublic, QJsonObject{{"type", "account"}, {"version", 2}}, operatorPublic);
+        const QByteArray userJwt = natsJwt(dir, userPublic, user, accountPublic);
+        const QByteArray strangerJwt = natsJwt(dir, otherPublic, user, strangerPublic);
+        QVERIFY(!operatorJwt.isEmpty() && !accountJwt.isEmpty() && !systemJwt.isEmpty() && !userJwt.isEmpty()
+            && !strangerJwt.isEmpty());
+        const QByteArray creds = natsCreds(userJwt, userSeed), strangerCreds = natsCreds(strangerJwt, otherSeed);
+        m_server = std::make_unique<NatsServer>(m_serverDir->path(), m_port);
+        m_server->useOperator(operatorJwt, {{systemPublic, systemJwt}, {accountPublic, accountJwt}});
+        QVERIFY2(m_server->start(), qPrintable(m_server->log()));
+        const QString credsFile = keys.filePath(QStringLiteral("relayer.creds"));
+        auto writeCreds = [&](const QByteArray &text) {
+            QFile f(credsFile);
+            QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+            f.write(text);
+            f.close();
+            QVERIFY(f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner));
+        };
+        writeCreds(creds);
+        {
+            natsOptions *opts = nullptr; // the stream, made by a client of the same user through cnats' own reader
+            natsOptions_Create(&opts);
+            natsOptions_SetURL(opts, QStringLiteral("nats://127.0.0.1:%1").arg(m_port).toUtf8().constData());
+            natsOptions_SetUserCredentialsFromFiles(opts, credsFile.toUtf8().constData(), nullptr);
+            natsConnection *nc = nullptr;
+            jsCtx *js = nullptr;
+            const natsStatus connected = natsConnection_Connect(&nc, opts);
+            natsOptions_Destroy(opts);
+            QVERIFY2(connected == NATS_OK, qPrintable(m_server->log()));
+            QCOMPARE(natsConnection_JetStream(&js, nc, nullptr), NATS_OK);
+            jsStreamConfig cfg;
+            jsStreamConfig_Init(&cfg);
+            cfg.Name = "CREDS";
+            const char *subjects[] = {"creds.>"};
+            cfg.Subjects = subjects;
+            cfg.SubjectsLen = 1;
+            jsStreamInfo *si = nullptr;
+            jsErrCode jerr = jsErrCode(0);
+            const natsStatus added = js_AddStream(&si, js, &cfg, nullptr, &jerr);
+            jsStreamInfo_Destroy(si);
+            jsCtx_Destroy(js);
+            natsConnection_Destroy(nc);
+            QVERIFY2(added == NATS_OK,
+                qPrintable(QStringLiteral("%1 (JetStream error %2)").arg(natsStatus_GetText(added)).arg(int(jerr))));
+        }
+        RelayerConfig c = config(QStringLiteral("creds.orders"));
+        c.targetUrl = QUrl(QStringLiteral("nats://127.0.0.1:%1/creds.orders?creds-file=%2").arg(m_port).arg(credsFile));
+        QCOMPARE(c.problem(), QString());
+        RelayerConfig withUser = c;
+        withUser.targetUrl.setUserName(QStringLiteral("shop"));
+        QVERIFY2(withUser.problem().contains(QStringLiteral("takes no user")), qPrintable(withUser.problem()));
+        RelayerConfig twice = c;
+        twice.targetUrl.setQuery(twice.targetUrl.query() + QStringLiteral("&token-file=") + credsFile);
+        QVERIFY2(twice.problem().contains(QStringLiteral("whole credential")), qPrintable(twice.problem()));
+        writeCreds(userSeed + '\n');
+        QVERIFY2(c.problem().contains(QStringLiteral("does not hold a user JWT")), qPrintable(c.problem()));
+        for (int i = 0; i < 3; ++i)
+            enqueue(QStringLiteral("com.example.creds"), "{}");
+        writeCreds(strangerCreds);
+        checkHeldUncharged(c, QStringLiteral("unavailable"), 3);
+        if (QTest::currentTestFailed())
+            return;
+        writeCreds(creds);
+        Relayer relayer(m_spec, c);
+        QVERIFY(!relayer.start());
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 3, 15000);
+        relayer.stop();
+    }
+
     // What a NATS target cannot be, said in one line before anything is taken.
     void natsTargetProblems()
     {

@@ -66,6 +66,9 @@ struct BrokerOptions
     // An NKey seed (NATS: the URL's user is the key's public half), read by the engine from ?nkey-seed-file=
     // under the same rule; empty when there is none.
     QString nkeySeed;
+    // A user JWT (NATS in operator mode), read by the engine with its NKey seed (into nkeySeed) from the
+    // credentials file ?creds-file= names (as `nsc` writes it), under the same rule; empty when there is none.
+    QString userJwt;
 };
 
 // Publishes to one destination; created and used on the relayer's thread. Acknowledgements are handed back on

@@ -101,10 +101,31 @@ TransportPlugin *pluginFor(const QString &scheme, QString *error)
     return plugin;
 }
 
+// The user JWT and NKey seed of a NATS credentials file, as `nsc` and cnats write and read it: each the first
+// line after a dashed line that names it ("-----BEGIN NATS USER JWT-----", "-----BEGIN USER NKEY SEED-----").
+bool parseCredentials(const QByteArray &content, QString *jwt, QString *seed)
+{
+    QString *next = nullptr;
+    for (const QByteArray &raw : content.split('\n')) {
+        const QByteArray line = raw.trimmed();
+        if (line.startsWith("---")) {
+            next = line.contains("BEGIN") && line.contains("JWT") ? jwt
+                : line.contains("BEGIN") && line.contains("SEED") ? seed
+                                                                  : nullptr;
+        } else if (next && !line.isEmpty()) {
+            if (next->isEmpty())
+                *next = QString::fromLatin1(line);
+            next = nullptr;
+        }
+    }
+    return !jwt->isEmpty() && !seed->isEmpty();
+}
+
 // The secrets a broker URL names by file: the user's password (?password-file=), a token (?token-file=, for
-// brokers that take one instead of a user) and an NKey seed (?nkey-seed-file=, the user being its public key),
-// each read with the rules of every secret file (its owner alone may read it). False and why when a file is
-// not fit, or the URL lacks the user it needs or has one it must not.
+// brokers that take one instead of a user), an NKey seed (?nkey-seed-file=, the user being its public key) and
+// a credentials file (?creds-file=: a user JWT and its seed), each read with the rules of every secret file (its
+// owner alone may read it). False and why when a file is not fit, or the URL lacks the user it needs or has one
+// it must not.
 bool secretsOf(const QUrl &url, BrokerOptions *options, QString *error)
 {
     const QUrlQuery query(url);
@@ -141,6 +162,22 @@ bool secretsOf(const QUrl &url, BrokerOptions *options, QString *error)
         if (!readSecretFile(seedFile, QStringLiteral("NKey seed file"), &content, error))
             return false;
         options->nkeySeed = QString::fromUtf8(content.trimmed());
+    }
+    const QString credsFile = query.queryItemValue(QStringLiteral("creds-file"), QUrl::FullyDecoded);
+    if (!credsFile.isEmpty()) {
+        if (!url.userName().isEmpty()) {
+            *error = QStringLiteral("a credentials file names the user: a URL with one takes no user (%1://host/...)")
+                         .arg(url.scheme());
+            return false;
+        }
+        if (!readSecretFile(credsFile, QStringLiteral("credentials file"), &content, error))
+            return false;
+        if (!parseCredentials(content, &options->userJwt, &options->nkeySeed)) {
+            *error = QStringLiteral("the credentials file '%1' does not hold a user JWT and an NKey seed (the "
+                                    "\"BEGIN NATS USER JWT\" and \"BEGIN USER NKEY SEED\" blocks nsc writes)")
+                         .arg(credsFile);
+            return false;
+        }
     }
     return true;
 }

@@ -6,8 +6,9 @@
 // CloudEvents NATS binding says; structured mode sends the whole event as JSON with the header
 // Content-Type: application/cloudevents+json.
 // Target: nats://[user@]host[:4222]/SUBJECT[?password-file=F], nats://host/SUBJECT?token-file=F for a server
-// that takes a token, or nats://UPUBLICKEY@host/SUBJECT?nkey-seed-file=F for an NKey user (the engine reads
-// the files; the seed signs the server's nonce here), or tls:// for TLS. A stream whose subjects take
+// that takes a token, nats://UPUBLICKEY@host/SUBJECT?nkey-seed-file=F for an NKey user, or
+// nats://host/SUBJECT?creds-file=F for a user of a server in operator mode (a user JWT and its seed, as `nsc`
+// writes them); the engine reads the files, the seed signs the server's nonce here; tls:// for TLS. A stream whose subjects take
 // SUBJECT must exist (the relayer does not make one): without it the server has no responder and the event
 // fails with that reason.
 
@@ -28,6 +29,7 @@
 #include <nats/nats.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <optional>
 
@@ -157,7 +159,11 @@ public:
         if (s == NATS_OK)
             s = natsOptions_SetTimeout(opts, 2000);
         m_nkeySeed = options.nkeySeed.toUtf8();
-        if (s == NATS_OK && !m_nkeySeed.isEmpty())
+        m_userJwt = options.userJwt.toUtf8();
+        if (s == NATS_OK && !m_userJwt.isEmpty())
+            s = natsOptions_SetUserCredentialsCallbacks(
+                opts, &NatsClient::userJwt, closure(), &NatsClient::signNonce, closure());
+        else if (s == NATS_OK && !m_nkeySeed.isEmpty())
             s = natsOptions_SetNKey(opts, m_url.userName().toUtf8().constData(), &NatsClient::signNonce, closure());
         else if (s == NATS_OK && !m_url.userName().isEmpty())
             s = natsOptions_SetUserInfo(opts, m_url.userName().toUtf8().constData(),
@@ -223,7 +229,8 @@ protected:
     natsConnection *m_nc = nullptr;
     bool m_connected = false;
     QString m_lastError;
-    QByteArray m_nkeySeed; // ?nkey-seed-file='s content, for signNonce
+    QByteArray m_nkeySeed; // ?nkey-seed-file='s content or ?creds-file='s seed, for signNonce
+    QByteArray m_userJwt; // ?creds-file='s user JWT, for userJwt
 
 private:
     // The server's nonce signed with the NKey seed (on cnats' thread, while connecting).
@@ -231,6 +238,17 @@ private:
     {
         natsStatus s = NATS_ERR;
         with<NatsClient>(closure, [&](NatsClient *c) { s = nats_Sign(c->m_nkeySeed.constData(), nonce, signature, length); });
+        return s;
+    }
+
+    // The user JWT of the credentials file, a copy cnats frees (on cnats' thread, while connecting).
+    static natsStatus userJwt(char **jwt, char **, void *closure)
+    {
+        natsStatus s = NATS_ERR;
+        with<NatsClient>(closure, [&](NatsClient *c) {
+            *jwt = strdup(c->m_userJwt.constData());
+            s = *jwt ? NATS_OK : NATS_NO_MEMORY;
+        });
         return s;
     }
 
@@ -642,7 +660,14 @@ public:
         if (target.hasFragment())
             return QStringLiteral("a NATS target takes no fragment");
         problem = unknownQueryItemProblem(target, QStringLiteral("a NATS target"),
-            {QStringLiteral("password-file"), QStringLiteral("token-file"), QStringLiteral("nkey-seed-file")});
+            {QStringLiteral("password-file"), QStringLiteral("token-file"), QStringLiteral("nkey-seed-file"),
+                QStringLiteral("creds-file")});
+        const QUrlQuery query(target);
+        if (problem.isEmpty() && query.hasQueryItem(QStringLiteral("creds-file"))
+            && (query.hasQueryItem(QStringLiteral("nkey-seed-file")) || query.hasQueryItem(QStringLiteral("token-file"))
+                || query.hasQueryItem(QStringLiteral("password-file"))))
+            return QStringLiteral("a credentials file is the whole credential: drop ?password-file=, ?token-file= and "
+                                  "?nkey-seed-file= beside ?creds-file=");
         if (problem.isEmpty() && QUrlQuery(target).hasQueryItem(QStringLiteral("nkey-seed-file"))
             && !QRegularExpression(QStringLiteral("^U[A-Z2-7]{55}$")).match(target.userName()).hasMatch())
             return QStringLiteral("with ?nkey-seed-file= the URL's user is the NKey's public key (U and 55 more "
