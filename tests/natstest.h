@@ -10,6 +10,7 @@
 
 #include <nats/nats.h>
 
+#include <functional>
 #include <memory>
 
 namespace {
@@ -26,14 +27,15 @@ struct Stored
 class JetStreamAdmin
 {
 public:
-    explicit JetStreamAdmin(quint16 port, const QByteArray &token = {})
+    // `credentials`, when given, sets the client's credentials on its options (a token, a key, a creds file).
+    explicit JetStreamAdmin(quint16 port, const std::function<void(natsOptions *)> &credentials = {})
     {
         const QByteArray url = QStringLiteral("nats://127.0.0.1:%1").arg(port).toUtf8();
         natsOptions *opts = nullptr;
         natsOptions_Create(&opts);
         natsOptions_SetURL(opts, url.constData());
-        if (!token.isEmpty())
-            natsOptions_SetToken(opts, token.constData());
+        if (credentials)
+            credentials(opts);
         if (natsConnection_Connect(&m_nc, opts) == NATS_OK)
             natsConnection_JetStream(&m_js, m_nc, nullptr);
         natsOptions_Destroy(opts);
@@ -137,6 +139,16 @@ protected:
     {
         m_server = std::make_unique<NatsServer>(m_serverDir->path(), m_port, maxPayload);
         QVERIFY2(m_server->start(), qPrintable(m_server->log()));
+    }
+    // Writes a secret file (a token, a seed, a credentials file), by default readable by its owner alone.
+    static void writeSecret(const QString &path, const QByteArray &text,
+        QFileDevice::Permissions permissions = QFileDevice::ReadOwner | QFileDevice::WriteOwner)
+    {
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        f.write(text);
+        f.close();
+        QVERIFY(f.setPermissions(permissions));
     }
     // A fresh outbox, a directory and a port for the server (init), and all of it gone (cleanup).
     void openFixture()

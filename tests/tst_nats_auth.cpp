@@ -26,16 +26,12 @@ private Q_SLOTS:
         m_server = std::make_unique<NatsServer>(m_serverDir->path(), m_port);
         m_server->requireToken("s3cret-token");
         QVERIFY2(m_server->start(), qPrintable(m_server->log()));
-        JetStreamAdmin admin(m_port, "s3cret-token");
+        JetStreamAdmin admin(m_port, [](natsOptions *o) { natsOptions_SetToken(o, "s3cret-token"); });
         QVERIFY2(admin.addStream("AUTH", "auth.>"), qPrintable(m_server->log()));
         QTemporaryDir secrets;
         const QString tokenFile = secrets.filePath(QStringLiteral("nats-token"));
         auto writeToken = [&](const QByteArray &token, QFileDevice::Permissions permissions) {
-            QFile f(tokenFile);
-            QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
-            f.write(token + '\n');
-            f.close();
-            QVERIFY(f.setPermissions(permissions));
+            writeSecret(tokenFile, token + '\n', permissions);
         };
         const auto ownerOnly = QFileDevice::ReadOwner | QFileDevice::WriteOwner;
         RelayerConfig c = config(QStringLiteral("auth.orders"));
@@ -79,36 +75,13 @@ private Q_SLOTS:
         m_server->requireNkeyUser(publicKey);
         QVERIFY2(m_server->start(), qPrintable(m_server->log()));
         const QString seedFile = keys.filePath(QStringLiteral("user.nk"));
-        auto writeSeed = [&](const QByteArray &text) {
-            QFile f(seedFile);
-            QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
-            f.write(text + '\n');
-            f.close();
-            QVERIFY(f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner));
-        };
+        auto writeSeed = [&](const QByteArray &text) { writeSecret(seedFile, text + '\n'); };
         writeSeed(seed);
-        {
-            natsOptions *opts = nullptr; // the stream, made by a client of the same user through cnats' own file
-            natsOptions_Create(&opts);
-            natsOptions_SetURL(opts, QStringLiteral("nats://127.0.0.1:%1").arg(m_port).toUtf8().constData());
-            natsOptions_SetNKeyFromSeed(opts, publicKey.constData(), seedFile.toUtf8().constData());
-            natsConnection *nc = nullptr;
-            jsCtx *js = nullptr;
-            QCOMPARE(natsConnection_Connect(&nc, opts), NATS_OK);
-            natsOptions_Destroy(opts);
-            QCOMPARE(natsConnection_JetStream(&js, nc, nullptr), NATS_OK);
-            jsStreamConfig cfg;
-            jsStreamConfig_Init(&cfg);
-            cfg.Name = "KEYED";
-            const char *subjects[] = {"keyed.>"};
-            cfg.Subjects = subjects;
-            cfg.SubjectsLen = 1;
-            jsStreamInfo *si = nullptr;
-            QCOMPARE(js_AddStream(&si, js, &cfg, nullptr, nullptr), NATS_OK);
-            jsStreamInfo_Destroy(si);
-            jsCtx_Destroy(js);
-            natsConnection_Destroy(nc);
-        }
+        // The stream, made by a client of the same user through cnats' own reader of the file.
+        JetStreamAdmin admin(m_port, [&](natsOptions *o) {
+            natsOptions_SetNKeyFromSeed(o, publicKey.constData(), seedFile.toUtf8().constData());
+        });
+        QVERIFY2(admin.addStream("KEYED", "keyed.>"), qPrintable(m_server->log()));
         RelayerConfig c = config(QStringLiteral("keyed.orders"));
         c.targetUrl = QUrl(QStringLiteral("nats://%1@127.0.0.1:%2/keyed.orders?nkey-seed-file=%3")
                                .arg(QString::fromLatin1(publicKey))
@@ -167,40 +140,13 @@ private Q_SLOTS:
         m_server->useOperator(operatorJwt, {{systemPublic, systemJwt}, {accountPublic, accountJwt}});
         QVERIFY2(m_server->start(), qPrintable(m_server->log()));
         const QString credsFile = keys.filePath(QStringLiteral("relayer.creds"));
-        auto writeCreds = [&](const QByteArray &text) {
-            QFile f(credsFile);
-            QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
-            f.write(text);
-            f.close();
-            QVERIFY(f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner));
-        };
+        auto writeCreds = [&](const QByteArray &text) { writeSecret(credsFile, text); };
         writeCreds(creds);
-        {
-            natsOptions *opts = nullptr; // the stream, made by a client of the same user through cnats' own reader
-            natsOptions_Create(&opts);
-            natsOptions_SetURL(opts, QStringLiteral("nats://127.0.0.1:%1").arg(m_port).toUtf8().constData());
-            natsOptions_SetUserCredentialsFromFiles(opts, credsFile.toUtf8().constData(), nullptr);
-            natsConnection *nc = nullptr;
-            jsCtx *js = nullptr;
-            const natsStatus connected = natsConnection_Connect(&nc, opts);
-            natsOptions_Destroy(opts);
-            QVERIFY2(connected == NATS_OK, qPrintable(m_server->log()));
-            QCOMPARE(natsConnection_JetStream(&js, nc, nullptr), NATS_OK);
-            jsStreamConfig cfg;
-            jsStreamConfig_Init(&cfg);
-            cfg.Name = "CREDS";
-            const char *subjects[] = {"creds.>"};
-            cfg.Subjects = subjects;
-            cfg.SubjectsLen = 1;
-            jsStreamInfo *si = nullptr;
-            jsErrCode jerr = jsErrCode(0);
-            const natsStatus added = js_AddStream(&si, js, &cfg, nullptr, &jerr);
-            jsStreamInfo_Destroy(si);
-            jsCtx_Destroy(js);
-            natsConnection_Destroy(nc);
-            QVERIFY2(added == NATS_OK,
-                qPrintable(QStringLiteral("%1 (JetStream error %2)").arg(natsStatus_GetText(added)).arg(int(jerr))));
-        }
+        // The stream, made by a client of the same user through cnats' own reader of the same file.
+        JetStreamAdmin admin(m_port, [&](natsOptions *o) {
+            natsOptions_SetUserCredentialsFromFiles(o, credsFile.toUtf8().constData(), nullptr);
+        });
+        QVERIFY2(admin.addStream("CREDS", "creds.>"), qPrintable(m_server->log()));
         RelayerConfig c = config(QStringLiteral("creds.orders"));
         c.targetUrl = QUrl(QStringLiteral("nats://127.0.0.1:%1/creds.orders?creds-file=%2").arg(m_port).arg(credsFile));
         QCOMPARE(c.problem(), QString());
