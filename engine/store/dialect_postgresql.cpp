@@ -3,6 +3,7 @@
 // leases; an enqueue NOTIFYs relayers when its transaction commits; a relayer's liveness is a session advisory
 // lock; statements give up on a lock after a bounded wait.
 #include "dialect.h"
+#include "sqlconnection.h"
 #include "sqlstorage.h"
 
 #include <QUrl>
@@ -148,6 +149,22 @@ public:
         if (!spec.options.contains(QLatin1String("lock_timeout")))
             q.exec(QStringLiteral("SET lock_timeout = '%1s'").arg(kLockTimeoutSeconds));
         return {};
+    }
+
+    // The claim with sorting off (claim-plan.sql says why), set and reset around it by two statements that are
+    // not prepared (one round trip each).
+    Result<QList<OutboxEvent>> claim(
+        SqlConnection &connection, const QString &owner, int limit, qint64 leaseMs, const QString &types) const override
+    {
+        QSqlQuery session(connection.database());
+        connection.countStatement();
+        if (!session.exec(sql(QStringLiteral("claim-plan"))))
+            return databaseError(QStringLiteral("cannot claim events"), session.lastError());
+        Result<QList<OutboxEvent>> claimed = Dialect::claim(connection, owner, limit, leaseMs, types);
+        connection.countStatement();
+        if (!session.exec(sql(QStringLiteral("claim-plan-end"))) && claimed.isOk())
+            return databaseError(QStringLiteral("cannot claim events"), session.lastError());
+        return claimed;
     }
 
     QString errorText(const QSqlError &e) const override

@@ -1,0 +1,2 @@
+-- See claim-plan.sql.
+RESET enable_sort
