@@ -6,7 +6,9 @@
 #include "brokerservers.h"
 #include "brokertest.h"
 
+#include <QElapsedTimer>
 #include <QTemporaryDir>
+#include <QThread>
 
 #include <nats/nats.h>
 
@@ -28,6 +30,7 @@ class JetStreamAdmin
 {
 public:
     // `credentials`, when given, sets the client's credentials on its options (a token, a key, a creds file).
+    // Connecting is tried for up to 5 s (a server just started under a sanitizer can be slow to take a client).
     explicit JetStreamAdmin(quint16 port, const std::function<void(natsOptions *)> &credentials = {})
     {
         const QByteArray url = QStringLiteral("nats://127.0.0.1:%1").arg(port).toUtf8();
@@ -36,8 +39,15 @@ public:
         natsOptions_SetURL(opts, url.constData());
         if (credentials)
             credentials(opts);
-        if (natsConnection_Connect(&m_nc, opts) == NATS_OK)
-            natsConnection_JetStream(&m_js, m_nc, nullptr);
+        QElapsedTimer clock;
+        clock.start();
+        natsStatus s = NATS_ERR;
+        while ((s = natsConnection_Connect(&m_nc, opts)) != NATS_OK && clock.elapsed() < 5000)
+            QThread::msleep(100);
+        if (s == NATS_OK)
+            s = natsConnection_JetStream(&m_js, m_nc, nullptr);
+        if (s != NATS_OK)
+            noteError(QStringLiteral("connect"), s);
         natsOptions_Destroy(opts);
     }
     ~JetStreamAdmin()
@@ -47,7 +57,10 @@ public:
         if (m_nc)
             natsConnection_Destroy(m_nc);
     }
-    // A file stream taking `subjects`; maxMsgs > 0: at most that many, new ones refused when full.
+    // What failed last, for a check's message.
+    QString lastError() const { return m_error; }
+    // A file stream taking `subjects`; maxMsgs > 0: at most that many, new ones refused when full. Tried for
+    // up to 5 s, JetStream being possibly not ready yet on a server just started.
     bool addStream(const char *name, const char *subjects, int64_t maxMsgs = -1)
     {
         if (!m_js)
@@ -61,11 +74,20 @@ public:
         cfg.Storage = js_FileStorage;
         cfg.MaxMsgs = maxMsgs;
         cfg.Discard = js_DiscardNew;
-        jsStreamInfo *si = nullptr;
-        jsErrCode err = jsErrCode(0);
-        const natsStatus s = js_AddStream(&si, m_js, &cfg, nullptr, &err);
-        jsStreamInfo_Destroy(si);
-        return s == NATS_OK;
+        QElapsedTimer clock;
+        clock.start();
+        for (;;) {
+            jsStreamInfo *si = nullptr;
+            jsErrCode err = jsErrCode(0);
+            const natsStatus s = js_AddStream(&si, m_js, &cfg, nullptr, &err);
+            jsStreamInfo_Destroy(si);
+            if (s == NATS_OK)
+                return true;
+            noteError(QStringLiteral("add stream %1 (JetStream error %2)").arg(QLatin1String(name)).arg(int(err)), s);
+            if (clock.elapsed() >= 5000)
+                return false;
+            QThread::msleep(100);
+        }
     }
     qint64 count(const char *stream)
     {
@@ -118,8 +140,16 @@ public:
     }
 
 private:
+    void noteError(const QString &what, natsStatus s)
+    {
+        m_error =
+            QStringLiteral("%1: %2 (%3)")
+                .arg(what, QString::fromUtf8(natsStatus_GetText(s)), QString::fromUtf8(nats_GetLastError(nullptr)));
+    }
+
     natsConnection *m_nc = nullptr;
     jsCtx *m_js = nullptr;
+    QString m_error;
 };
 
 } // namespace

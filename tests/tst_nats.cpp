@@ -40,7 +40,7 @@ private Q_SLOTS:
     {
         startServer();
         JetStreamAdmin admin(m_port);
-        QVERIFY(admin.addStream("SHOP", "shop.>"));
+        QVERIFY2(admin.addStream("SHOP", "shop.>"), qPrintable(admin.lastError()));
         QSet<QString> ids;
         for (int i = 0; i < 20; ++i) {
             SendEventOptions o;
@@ -81,7 +81,7 @@ private Q_SLOTS:
     {
         startServer();
         JetStreamAdmin admin(m_port);
-        QVERIFY(admin.addStream("SHOP", "shop.>"));
+        QVERIFY2(admin.addStream("SHOP", "shop.>"), qPrintable(admin.lastError()));
         const QString id = enqueue(QStringLiteral("com.example.paid"), "{\"amount\":12.5}");
         Relayer relayer(m_spec, config(QStringLiteral("shop.paid"), ContentMode::Structured));
         QVERIFY(!relayer.start());
@@ -103,7 +103,7 @@ private Q_SLOTS:
     {
         startServer();
         JetStreamAdmin admin(m_port);
-        QVERIFY(admin.addStream("SHOP", "shop.>"));
+        QVERIFY2(admin.addStream("SHOP", "shop.>"), qPrintable(admin.lastError()));
         for (int i = 0; i < 5; ++i)
             enqueue(QStringLiteral("com.example.once"), "{}");
         {
@@ -140,7 +140,7 @@ private Q_SLOTS:
     {
         startServer(4096);
         JetStreamAdmin admin(m_port);
-        QVERIFY(admin.addStream("SHOP", "shop.>"));
+        QVERIFY2(admin.addStream("SHOP", "shop.>"), qPrintable(admin.lastError()));
         enqueue(QStringLiteral("com.example.small"), "{}");
         enqueue(QStringLiteral("com.example.huge"), "\"" + QByteArray(10000, 'x') + "\"");
         enqueue(QStringLiteral("com.example.small"), "{}");
@@ -159,7 +159,7 @@ private Q_SLOTS:
     {
         startServer();
         JetStreamAdmin admin(m_port);
-        QVERIFY(admin.addStream("SHOP", "shop.>", 5));
+        QVERIFY2(admin.addStream("SHOP", "shop.>", 5), qPrintable(admin.lastError()));
         for (int i = 0; i < 8; ++i)
             enqueue(QStringLiteral("com.example.full"), "{}");
         Relayer relayer(m_spec, config(QStringLiteral("shop.full")));
@@ -181,7 +181,7 @@ private Q_SLOTS:
         startServer();
         {
             JetStreamAdmin admin(m_port);
-            QVERIFY(admin.addStream("SHOP", "shop.>"));
+            QVERIFY2(admin.addStream("SHOP", "shop.>"), qPrintable(admin.lastError()));
         }
         m_server->stop();
         for (int i = 0; i < 10; ++i)
@@ -207,7 +207,7 @@ private Q_SLOTS:
         startServer();
         {
             JetStreamAdmin admin(m_port);
-            QVERIFY(admin.addStream("SHOP", "shop.>"));
+            QVERIFY2(admin.addStream("SHOP", "shop.>"), qPrintable(admin.lastError()));
         }
         const int n = 3000;
         enqueueBulk(n);
@@ -242,7 +242,7 @@ private Q_SLOTS:
             "the conformance_npm fixture did not install the npm packages");
         startServer();
         JetStreamAdmin admin(m_port);
-        QVERIFY(admin.addStream("SDK", "sdk.>"));
+        QVERIFY2(admin.addStream("SDK", "sdk.>"), qPrintable(admin.lastError()));
         const QString subject = QStringLiteral("orders/42 \u00e9");
         const SdkEvents e = enqueueSdkEvents(subject);
         Relayer relayer(m_spec, config(QStringLiteral("sdk.events"), ContentMode(mode)));
@@ -301,7 +301,7 @@ private Q_SLOTS:
     {
         startServer();
         JetStreamAdmin admin(m_port);
-        QVERIFY(admin.addStream("SHOP", "shop.>"));
+        QVERIFY2(admin.addStream("SHOP", "shop.>"), qPrintable(admin.lastError()));
         QProcess receive;
         receive.start(QStringLiteral(OUTBOXCTL_PATH),
             {QStringLiteral("receive"), QStringLiteral("--from"),

@@ -27,7 +27,8 @@ private Q_SLOTS:
         m_server->requireToken("s3cret-token");
         QVERIFY2(m_server->start(), qPrintable(m_server->log()));
         JetStreamAdmin admin(m_port, [](natsOptions *o) { natsOptions_SetToken(o, "s3cret-token"); });
-        QVERIFY2(admin.addStream("AUTH", "auth.>"), qPrintable(m_server->log()));
+        QVERIFY2(
+            admin.addStream("AUTH", "auth.>"), qPrintable(admin.lastError() + QLatin1Char('\n') + m_server->log()));
         QTemporaryDir secrets;
         const QString tokenFile = secrets.filePath(QStringLiteral("nats-token"));
         auto writeToken = [&](const QByteArray &token, QFileDevice::Permissions permissions) {
@@ -81,7 +82,8 @@ private Q_SLOTS:
         JetStreamAdmin admin(m_port, [&](natsOptions *o) {
             natsOptions_SetNKeyFromSeed(o, publicKey.constData(), seedFile.toUtf8().constData());
         });
-        QVERIFY2(admin.addStream("KEYED", "keyed.>"), qPrintable(m_server->log()));
+        QVERIFY2(
+            admin.addStream("KEYED", "keyed.>"), qPrintable(admin.lastError() + QLatin1Char('\n') + m_server->log()));
         RelayerConfig c = config(QStringLiteral("keyed.orders"));
         c.targetUrl = QUrl(QStringLiteral("nats://%1@127.0.0.1:%2/keyed.orders?nkey-seed-file=%3")
                                .arg(QString::fromLatin1(publicKey))
@@ -146,7 +148,8 @@ private Q_SLOTS:
         JetStreamAdmin admin(m_port, [&](natsOptions *o) {
             natsOptions_SetUserCredentialsFromFiles(o, credsFile.toUtf8().constData(), nullptr);
         });
-        QVERIFY2(admin.addStream("CREDS", "creds.>"), qPrintable(m_server->log()));
+        QVERIFY2(
+            admin.addStream("CREDS", "creds.>"), qPrintable(admin.lastError() + QLatin1Char('\n') + m_server->log()));
         RelayerConfig c = config(QStringLiteral("creds.orders"));
         c.targetUrl = QUrl(QStringLiteral("nats://127.0.0.1:%1/creds.orders?creds-file=%2").arg(m_port).arg(credsFile));
         QCOMPARE(c.problem(), QString());
