@@ -8,9 +8,9 @@
 // Target: nats://[user@]host[:4222]/SUBJECT[?password-file=F], nats://host/SUBJECT?token-file=F for a server
 // that takes a token, nats://UPUBLICKEY@host/SUBJECT?nkey-seed-file=F for an NKey user, or
 // nats://host/SUBJECT?creds-file=F for a user of a server in operator mode (a user JWT and its seed, as `nsc`
-// writes them); the engine reads the files, the seed signs the server's nonce here; tls:// for TLS. A stream whose subjects take
-// SUBJECT must exist (the relayer does not make one): without it the server has no responder and the event
-// fails with that reason.
+// writes them); the engine reads the files, the seed signs the server's nonce here; tls:// for TLS. A stream
+// whose subjects take SUBJECT must exist (the relayer does not make one): without it the server has no
+// responder and the event fails with that reason.
 
 #include "brokeracks.h"
 #include "brokerurl.h"
@@ -668,7 +668,7 @@ public:
                 || query.hasQueryItem(QStringLiteral("password-file"))))
             return QStringLiteral("a credentials file is the whole credential: drop ?password-file=, ?token-file= and "
                                   "?nkey-seed-file= beside ?creds-file=");
-        if (problem.isEmpty() && QUrlQuery(target).hasQueryItem(QStringLiteral("nkey-seed-file"))
+        if (problem.isEmpty() && query.hasQueryItem(QStringLiteral("nkey-seed-file"))
             && !QRegularExpression(QStringLiteral("^U[A-Z2-7]{55}$")).match(target.userName()).hasMatch())
             return QStringLiteral("with ?nkey-seed-file= the URL's user is the NKey's public key (U and 55 more "
                                   "letters and digits), not '%1'")
