@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mapfile -t files < <(git ls-files -- 'engine/*.cpp' 'engine/*.h' 'ui/*.cpp' 'ui/*.h' 'app/*.cpp' 'app/*.h' \
-                                     'tests/*.cpp' 'tests/*.h' 'packaging/embedding-example/*.cpp')
+                                     'tests/*.cpp' 'tests/*.h' 'plugins/*.cpp' 'plugins/*.h' \
+                                     'packaging/embedding-example/*.cpp')
 [ ${#files[@]} -gt 0 ] || { echo "format.sh: no sources found (run it in a git checkout)" >&2; exit 2; }
 if [ "${1:-}" = "--check" ]; then
   clang-format --dry-run --Werror "${files[@]}"

@@ -66,7 +66,9 @@ QString replyText(const amqp_rpc_reply_t &r)
     case AMQP_RESPONSE_SERVER_EXCEPTION:
         if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD || r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
             const auto *m = static_cast<amqp_connection_close_t *>(r.reply.decoded);
-            return QStringLiteral("%1 %2").arg(m->reply_code).arg(QString::fromUtf8(static_cast<const char *>(m->reply_text.bytes), int(m->reply_text.len)));
+            return QStringLiteral("%1 %2")
+                .arg(m->reply_code)
+                .arg(QString::fromUtf8(static_cast<const char *>(m->reply_text.bytes), int(m->reply_text.len)));
         }
         return QStringLiteral("server error (method %1)").arg(r.reply.id);
     }
@@ -118,8 +120,9 @@ amqp_connection_state_t openConnection(
     }
     timeval timeout{2, 0};
     const QByteArray host = url.host().toUtf8();
-    const int status = socket ? amqp_socket_open_noblock(socket, host.constData(), url.port(isTls(url) ? 5671 : 5672), &timeout)
-                              : AMQP_STATUS_NO_MEMORY;
+    const int status = socket
+        ? amqp_socket_open_noblock(socket, host.constData(), url.port(isTls(url) ? 5671 : 5672), &timeout)
+        : AMQP_STATUS_NO_MEMORY;
     if (status != AMQP_STATUS_OK) {
         *why = QStringLiteral("cannot connect: %1").arg(QString::fromUtf8(amqp_error_string2(status)));
         amqp_destroy_connection(conn);
@@ -225,8 +228,9 @@ private:
         m_lastError = why;
         const std::map<uint64_t, Pending> all = std::exchange(m_inFlight, {});
         for (const auto &[tag, p] : all)
-            deliver(p.handler, BrokerAck{p.sequence, BrokerAck::Kind::Retry,
-                QStringLiteral("AMQP broker %1: %2 before the confirm").arg(m_where, why), true});
+            deliver(p.handler,
+                BrokerAck{p.sequence, BrokerAck::Kind::Retry,
+                    QStringLiteral("AMQP broker %1: %2 before the confirm").arg(m_where, why), true});
         if (retryLater && !m_reconnectQueued) {
             m_reconnectQueued = true;
             QTimer::singleShot(2000, this, [this] {
@@ -265,11 +269,12 @@ private:
                 props._flags |= AMQP_BASIC_CONTENT_TYPE_FLAG;
                 props.content_type = bytes(contentType);
             }
-            const int status = amqp_basic_publish(
-                m_conn, 1, bytes(m_exchange), bytes(m_routingKey), 1, 0, &props, bytes(m.body));
+            const int status =
+                amqp_basic_publish(m_conn, 1, bytes(m_exchange), bytes(m_routingKey), 1, 0, &props, bytes(m.body));
             if (status != AMQP_STATUS_OK) {
                 m_waiting.putBack(w);
-                disconnect(QStringLiteral("connection lost (%1)").arg(QString::fromUtf8(amqp_error_string2(status))), true);
+                disconnect(
+                    QStringLiteral("connection lost (%1)").arg(QString::fromUtf8(amqp_error_string2(status))), true);
                 return;
             }
             Pending p{m.sequence, m.id, w.handler, {}, {}};
@@ -284,7 +289,8 @@ private:
     void readBuffered()
     {
         if (m_conn && (amqp_frames_enqueued(m_conn) || amqp_data_in_buffer(m_conn)))
-            QMetaObject::invokeMethod(this, [this] { readFrames(); }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                this, [this] { readFrames(); }, Qt::QueuedConnection);
     }
 
     // The broker's frames: confirms (ack, nack), returns, and a closed channel or connection.
@@ -297,7 +303,8 @@ private:
             if (status == AMQP_STATUS_TIMEOUT)
                 break;
             if (status != AMQP_STATUS_OK) {
-                disconnect(QStringLiteral("connection lost (%1)").arg(QString::fromUtf8(amqp_error_string2(status))), true);
+                disconnect(
+                    QStringLiteral("connection lost (%1)").arg(QString::fromUtf8(amqp_error_string2(status))), true);
                 return;
             }
             if (frame.frame_type != AMQP_FRAME_METHOD)
@@ -318,13 +325,15 @@ private:
             }
             case AMQP_BASIC_RETURN_METHOD: {
                 const auto *r = static_cast<amqp_basic_return_t *>(frame.payload.method.decoded);
-                const QString why = QStringLiteral("AMQP broker %1 returned the message as unroutable: %2 %3 "
-                                                   "(exchange '%4', routing key '%5')")
-                                        .arg(m_where)
-                                        .arg(r->reply_code)
-                                        .arg(QString::fromUtf8(static_cast<const char *>(r->reply_text.bytes), int(r->reply_text.len)),
-                                            QString::fromUtf8(static_cast<const char *>(r->exchange.bytes), int(r->exchange.len)),
-                                            QString::fromUtf8(static_cast<const char *>(r->routing_key.bytes), int(r->routing_key.len)));
+                const QString why =
+                    QStringLiteral("AMQP broker %1 returned the message as unroutable: %2 %3 "
+                                   "(exchange '%4', routing key '%5')")
+                        .arg(m_where)
+                        .arg(r->reply_code)
+                        .arg(QString::fromUtf8(static_cast<const char *>(r->reply_text.bytes), int(r->reply_text.len)),
+                            QString::fromUtf8(static_cast<const char *>(r->exchange.bytes), int(r->exchange.len)),
+                            QString::fromUtf8(
+                                static_cast<const char *>(r->routing_key.bytes), int(r->routing_key.len)));
                 amqp_message_t message;
                 const amqp_rpc_reply_t read = amqp_read_message(m_conn, frame.channel, &message, 0);
                 if (read.reply_type == AMQP_RESPONSE_NORMAL) {
@@ -344,14 +353,17 @@ private:
             case AMQP_CHANNEL_CLOSE_METHOD:
             case AMQP_CONNECTION_CLOSE_METHOD: {
                 const auto *c = static_cast<amqp_channel_close_t *>(frame.payload.method.decoded);
-                const QString why = QStringLiteral("%1 %2").arg(c->reply_code).arg(
-                    QString::fromUtf8(static_cast<const char *>(c->reply_text.bytes), int(c->reply_text.len)));
+                const QString why =
+                    QStringLiteral("%1 %2")
+                        .arg(c->reply_code)
+                        .arg(QString::fromUtf8(static_cast<const char *>(c->reply_text.bytes), int(c->reply_text.len)));
                 // 404: the exchange does not exist; 403: not allowed. No retry makes these go through.
                 if (c->reply_code == 404 || c->reply_code == 403) {
                     const std::map<uint64_t, Pending> all = std::exchange(m_inFlight, {});
                     for (const auto &[tag, p] : all)
-                        deliver(p.handler, BrokerAck{p.sequence, BrokerAck::Kind::Failed,
-                            QStringLiteral("AMQP broker %1 refused the publish: %2").arg(m_where, why), false});
+                        deliver(p.handler,
+                            BrokerAck{p.sequence, BrokerAck::Kind::Failed,
+                                QStringLiteral("AMQP broker %1 refused the publish: %2").arg(m_where, why), false});
                 }
                 disconnect(QStringLiteral("closed by the broker: %1").arg(why), true);
                 return;
@@ -457,7 +469,8 @@ private:
         if (queue.isEmpty()) {
             const QByteArray exchange = query.queryItemValue(QStringLiteral("exchange"), QUrl::FullyDecoded).toUtf8(),
                              key = query.queryItemValue(QStringLiteral("routing-key"), QUrl::FullyDecoded).toUtf8();
-            const amqp_queue_declare_ok_t *ok = amqp_queue_declare(m_conn, 1, amqp_empty_bytes, 0, 0, 1, 1, amqp_empty_table);
+            const amqp_queue_declare_ok_t *ok =
+                amqp_queue_declare(m_conn, 1, amqp_empty_bytes, 0, 0, 1, 1, amqp_empty_table);
             r = amqp_get_rpc_reply(m_conn);
             if (ok && r.reply_type == AMQP_RESPONSE_NORMAL) {
                 queue = QByteArray(static_cast<const char *>(ok->queue.bytes), qsizetype(ok->queue.len));
@@ -520,7 +533,8 @@ private:
                     || (e.value.kind != AMQP_FIELD_KIND_UTF8 && e.value.kind != AMQP_FIELD_KIND_BYTES))
                     continue;
                 d.properties.append({name.mid(12).toLower(),
-                    QString::fromUtf8(static_cast<const char *>(e.value.value.bytes.bytes), int(e.value.value.bytes.len))});
+                    QString::fromUtf8(
+                        static_cast<const char *>(e.value.value.bytes.bytes), int(e.value.value.bytes.len))});
             }
         }
         m_onMessage(d);
@@ -578,7 +592,8 @@ public:
             return QStringLiteral("an AMQP target's ?heartbeat= is a number of seconds from 0 (none) to 3600");
         if (query.queryItemValue(QStringLiteral("exchange")).isEmpty()
             && query.queryItemValue(QStringLiteral("routing-key")).isEmpty())
-            return QStringLiteral("an AMQP target needs ?exchange= or ?routing-key= (the default exchange routes by queue name)");
+            return QStringLiteral(
+                "an AMQP target needs ?exchange= or ?routing-key= (the default exchange routes by queue name)");
         return {};
     }
 

@@ -93,7 +93,8 @@ public:
         };
         const bool sasl = !m_url.userName().isEmpty();
         if (sasl) {
-            settings << std::pair{QByteArray("security.protocol"), QByteArray(isTls(m_url) ? "sasl_ssl" : "sasl_plaintext")}
+            settings << std::pair{QByteArray("security.protocol"),
+                QByteArray(isTls(m_url) ? "sasl_ssl" : "sasl_plaintext")}
                      << std::pair{QByteArray("sasl.mechanisms"), saslMechanismOf(m_url).toUtf8()}
                      << std::pair{QByteArray("sasl.username"), m_url.userName().toUtf8()}
                      << std::pair{QByteArray("sasl.password"), options.password.toUtf8()};
@@ -216,8 +217,7 @@ private:
 class KafkaPublisher final : public KafkaClient, public BrokerPublisher
 {
 public:
-    KafkaPublisher(const QUrl &target, const BrokerOptions &)
-        : KafkaClient(target), m_topic(topicOf(target).toUtf8())
+    KafkaPublisher(const QUrl &target, const BrokerOptions &) : KafkaClient(target), m_topic(topicOf(target).toUtf8())
     { }
     ~KafkaPublisher() override
     {
@@ -237,8 +237,7 @@ public:
         const QByteArray timeout = QByteArray::number(qMax(1000, options.timeoutMs));
         if (!configure(conf, options, QStringLiteral("pub"), error)
             || !set(conf,
-                {{"acks", "all"}, {"enable.idempotence", "true"}, {"message.timeout.ms", timeout},
-                    {"linger.ms", "2"}},
+                {{"acks", "all"}, {"enable.idempotence", "true"}, {"message.timeout.ms", timeout}, {"linger.ms", "2"}},
                 error)) {
             rd_kafka_conf_destroy(conf);
             return false;
@@ -268,11 +267,11 @@ public:
             }
             const qint64 token = ++m_lastToken;
             const QByteArray key = m.orderingKey.toUtf8();
-            const rd_kafka_resp_err_t err = rd_kafka_producev(m_rk, RD_KAFKA_V_TOPIC(m_topic.constData()),
-                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                RD_KAFKA_V_VALUE(const_cast<char *>(m.body.constData()), size_t(m.body.size())),
-                RD_KAFKA_V_KEY(key.isEmpty() ? nullptr : key.constData(), size_t(key.size())),
-                RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(reinterpret_cast<void *>(token)), RD_KAFKA_V_END);
+            const rd_kafka_resp_err_t err =
+                rd_kafka_producev(m_rk, RD_KAFKA_V_TOPIC(m_topic.constData()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                    RD_KAFKA_V_VALUE(const_cast<char *>(m.body.constData()), size_t(m.body.size())),
+                    RD_KAFKA_V_KEY(key.isEmpty() ? nullptr : key.constData(), size_t(key.size())),
+                    RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE(reinterpret_cast<void *>(token)), RD_KAFKA_V_END);
             if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
                 m_inFlight.insert(token, Pending{m.sequence, shared});
                 continue;
@@ -281,10 +280,12 @@ public:
             const QString why = QStringLiteral("Kafka producer for %1 refused the message: %2").arg(m_where, text(err));
             // A full local queue passes; a message too large or a topic that cannot exist does not.
             const bool passing = err == RD_KAFKA_RESP_ERR__QUEUE_FULL;
-            refused.append(BrokerAck{m.sequence, passing ? BrokerAck::Kind::Retry : BrokerAck::Kind::Failed, why, false});
+            refused.append(
+                BrokerAck{m.sequence, passing ? BrokerAck::Kind::Retry : BrokerAck::Kind::Failed, why, false});
         }
         if (!refused.isEmpty())
-            QMetaObject::invokeMethod(this, [shared, refused] { (*shared)(refused); }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                this, [shared, refused] { (*shared)(refused); }, Qt::QueuedConnection);
         // No rd_kafka_poll() here: the reports it served would wait for the next pass of serve().
     }
 
@@ -332,7 +333,8 @@ private:
                 // Timed out, a lost connection, leaders moving, replicas missing: worth another attempt; with no
                 // broker reachable, the broker is unavailable (the relayer holds the events, not charged).
                 ack = BrokerAck{pending.sequence, BrokerAck::Kind::Retry,
-                    p->m_allDown ? why + QStringLiteral(" (") + p->m_lastError + QStringLiteral(")") : why, p->m_allDown};
+                    p->m_allDown ? why + QStringLiteral(" (") + p->m_lastError + QStringLiteral(")") : why,
+                    p->m_allDown};
                 break;
             }
         }
@@ -369,8 +371,8 @@ public:
                                      .arg(QRandomGenerator::global()->generate64(), 16, 16, QLatin1Char('0'))
                                      .toUtf8();
         if (!configure(conf, options, QStringLiteral("sub"), error)
-            || !set(conf, {{"group.id", group}, {"auto.offset.reset", "latest"}, {"enable.auto.commit", "false"}},
-                error)) {
+            || !set(
+                conf, {{"group.id", group}, {"auto.offset.reset", "latest"}, {"enable.auto.commit", "false"}}, error)) {
             rd_kafka_conf_destroy(conf);
             return false;
         }
@@ -382,7 +384,8 @@ public:
         const rd_kafka_resp_err_t err = rd_kafka_subscribe(m_rk, topics);
         rd_kafka_topic_partition_list_destroy(topics);
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            *error = QStringLiteral("cannot subscribe to %1 at %2: %3").arg(QString::fromUtf8(m_topic), m_where, text(err));
+            *error =
+                QStringLiteral("cannot subscribe to %1 at %2: %3").arg(QString::fromUtf8(m_topic), m_where, text(err));
             return false;
         }
         return true;
@@ -416,7 +419,8 @@ private:
             const char *name = nullptr;
             const void *value = nullptr;
             size_t size = 0;
-            for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+            for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+                 ++i) {
                 const QString n = QString::fromUtf8(name).toLower();
                 const QString v = QString::fromUtf8(static_cast<const char *>(value), qsizetype(size));
                 if (n == QLatin1String("content-type"))
@@ -448,7 +452,8 @@ public:
             return QStringLiteral("a Kafka target needs a topic: kafka://%1/TOPIC").arg(target.host());
         static const QRegularExpression legal(QStringLiteral("^[A-Za-z0-9._-]{1,249}$"));
         if (!legal.match(topic).hasMatch() || topic == QLatin1String(".") || topic == QLatin1String(".."))
-            return QStringLiteral("'%1' is not a Kafka topic (letters, digits, '.', '_' and '-', at most 249)").arg(topic);
+            return QStringLiteral("'%1' is not a Kafka topic (letters, digits, '.', '_' and '-', at most 249)")
+                .arg(topic);
         QString problem = passwordInUrlProblem(target, QStringLiteral("a Kafka URL"));
         if (problem.isEmpty())
             problem = unknownQueryItemProblem(target, QStringLiteral("a Kafka target"),
@@ -457,7 +462,8 @@ public:
             return problem;
         const QUrlQuery query(target);
         if (target.userName().isEmpty()
-            && (query.hasQueryItem(QStringLiteral("sasl-mechanism")) || query.hasQueryItem(QStringLiteral("password-file"))))
+            && (query.hasQueryItem(QStringLiteral("sasl-mechanism"))
+                || query.hasQueryItem(QStringLiteral("password-file"))))
             return QStringLiteral("SASL on a Kafka target needs a user: kafka://USER@host:9092/TOPIC?password-file=F");
         if (!saslMechanisms().contains(saslMechanismOf(target)))
             return QStringLiteral("?sasl-mechanism= is one of %1").arg(saslMechanisms().join(QStringLiteral(", ")));

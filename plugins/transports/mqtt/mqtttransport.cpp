@@ -87,7 +87,8 @@ public:
                 ca.isEmpty() ? "/etc/ssl/certs" : nullptr, cert.isEmpty() ? nullptr : cert.constData(),
                 key.isEmpty() ? nullptr : key.constData(), nullptr);
             if (rc != MOSQ_ERR_SUCCESS) {
-                *error = QStringLiteral("TLS settings for %1: %2").arg(m_where, QString::fromUtf8(mosquitto_strerror(rc)));
+                *error =
+                    QStringLiteral("TLS settings for %1: %2").arg(m_where, QString::fromUtf8(mosquitto_strerror(rc)));
                 return false;
             }
         }
@@ -127,14 +128,16 @@ private:
         const QByteArray host = m_url.host().toUtf8();
         const int rc = mosquitto_connect_async(m_mosq, host.constData(), m_url.port(isTls(m_url) ? 8883 : 1883), 30);
         if (rc != MOSQ_ERR_SUCCESS) {
-            m_lastError = QStringLiteral("cannot connect: %1 (tried every 2 s)").arg(QString::fromUtf8(mosquitto_strerror(rc)));
+            m_lastError =
+                QStringLiteral("cannot connect: %1 (tried every 2 s)").arg(QString::fromUtf8(mosquitto_strerror(rc)));
             QTimer::singleShot(2000, this, [this] { connectOrRetry(); });
             return true;
         }
         const int loop = mosquitto_loop_start(m_mosq);
         if (loop != MOSQ_ERR_SUCCESS) {
             if (error)
-                *error = QStringLiteral("cannot start the MQTT client's thread: %1").arg(QString::fromUtf8(mosquitto_strerror(loop)));
+                *error = QStringLiteral("cannot start the MQTT client's thread: %1")
+                             .arg(QString::fromUtf8(mosquitto_strerror(loop)));
             return false;
         }
         m_looping = true;
@@ -145,12 +148,14 @@ private:
     static void onConnect(mosquitto *, void *self, int rc, int, const mosquitto_property *)
     {
         auto *c = static_cast<MqttClient *>(self);
-                QMetaObject::invokeMethod(c, [c, rc] { c->handleConnect(rc); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            c, [c, rc] { c->handleConnect(rc); }, Qt::QueuedConnection);
     }
     static void onDisconnect(mosquitto *, void *self, int rc, const mosquitto_property *)
     {
         auto *c = static_cast<MqttClient *>(self);
-        QMetaObject::invokeMethod(c, [c, rc] { c->handleDisconnect(rc); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            c, [c, rc] { c->handleDisconnect(rc); }, Qt::QueuedConnection);
     }
 
     void handleConnect(int rc)
@@ -212,34 +217,39 @@ private:
         for (const BrokerMessage &m : messages) {
             mosquitto_property *props = nullptr;
             for (const auto &[name, value] : m.attributes)
-                mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY, name.toUtf8().constData(),
-                    value.toUtf8().constData());
+                mosquitto_property_add_string_pair(
+                    &props, MQTT_PROP_USER_PROPERTY, name.toUtf8().constData(), value.toUtf8().constData());
             if (!m.contentType.isEmpty())
                 mosquitto_property_add_string(&props, MQTT_PROP_CONTENT_TYPE, m.contentType.toUtf8().constData());
             int mid = 0;
-            const int rc = mosquitto_publish_v5(m_mosq, &mid, m_topic.constData(), int(m.body.size()),
-                m.body.constData(), 1, false, props);
+            const int rc = mosquitto_publish_v5(
+                m_mosq, &mid, m_topic.constData(), int(m.body.size()), m.body.constData(), 1, false, props);
             mosquitto_property_free_all(&props);
             if (rc == MOSQ_ERR_SUCCESS) {
                 // Message ids wrap after 65,535: one still waiting under this id (its PUBACK 65,535 messages
                 // late) gets its answer now, a retry, rather than never (its event would stay in flight).
                 if (const auto old = m_inFlight.constFind(mid); old != m_inFlight.cend())
-                    deliver(old->handler, BrokerAck{old->sequence, BrokerAck::Kind::Retry,
-                        QStringLiteral("no PUBACK from MQTT broker %1 before its message id %2 came round again")
-                            .arg(m_where)
-                            .arg(mid),
-                        false});
+                    deliver(old->handler,
+                        BrokerAck{old->sequence, BrokerAck::Kind::Retry,
+                            QStringLiteral("no PUBACK from MQTT broker %1 before its message id %2 came round again")
+                                .arg(m_where)
+                                .arg(mid),
+                            false});
                 Pending p{m.sequence, {}, handler};
                 p.since.start();
                 m_inFlight.insert(mid, p);
             } else if (rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST) {
-                deliver(handler, unavailable(m.sequence, QStringLiteral("MQTT broker %1 unavailable: %2")
-                                                             .arg(m_where, QString::fromUtf8(mosquitto_strerror(rc)))));
+                deliver(handler,
+                    unavailable(m.sequence,
+                        QStringLiteral("MQTT broker %1 unavailable: %2")
+                            .arg(m_where, QString::fromUtf8(mosquitto_strerror(rc)))));
             } else {
                 // Too large for the broker, a topic or text MQTT does not allow: no retry makes it go through.
-                deliver(handler, BrokerAck{m.sequence, BrokerAck::Kind::Failed,
-                    QStringLiteral("MQTT publish to %1 refused: %2").arg(m_where, QString::fromUtf8(mosquitto_strerror(rc))),
-                    false});
+                deliver(handler,
+                    BrokerAck{m.sequence, BrokerAck::Kind::Failed,
+                        QStringLiteral("MQTT publish to %1 refused: %2")
+                            .arg(m_where, QString::fromUtf8(mosquitto_strerror(rc))),
+                        false});
             }
         }
     }
@@ -260,7 +270,8 @@ private:
         QMutexLocker lock(&p->m_arrivedMutex);
         p->m_arrived.append({mid, reason});
         if (!std::exchange(p->m_arrivedPosted, true))
-            QMetaObject::invokeMethod(p, [p] { p->takeArrived(); }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                p, [p] { p->takeArrived(); }, Qt::QueuedConnection);
     }
 
     void connected() override
@@ -319,11 +330,13 @@ private:
         }
         for (int mid : late) {
             const Pending p = m_inFlight.take(mid);
-            deliver(p.handler, BrokerAck{p.sequence, BrokerAck::Kind::Retry,
-                QStringLiteral("no PUBACK from MQTT broker %1 within %2 ms").arg(m_where).arg(m_timeoutMs), false});
+            deliver(p.handler,
+                BrokerAck{p.sequence, BrokerAck::Kind::Retry,
+                    QStringLiteral("no PUBACK from MQTT broker %1 within %2 ms").arg(m_where).arg(m_timeoutMs), false});
         }
         // Not connected within the timeout: the broker is unavailable (the relayer holds its events).
-        m_waiting.expire(m_timeoutMs, m_acks, QStringLiteral("MQTT broker %1 unavailable: %2").arg(m_where, m_lastError));
+        m_waiting.expire(
+            m_timeoutMs, m_acks, QStringLiteral("MQTT broker %1 unavailable: %2").arg(m_where, m_lastError));
     }
 
     void failAll(const QString &why, bool brokerUnavailable)
@@ -350,8 +363,7 @@ class MqttSubscriber final : public MqttClient, public BrokerSubscriber
 public:
     MqttSubscriber(const QUrl &source, MessageHandler onMessage)
         : MqttClient(source), m_filter(topicOf(source).toUtf8()), m_onMessage(std::move(onMessage))
-    {
-    }
+    { }
     ~MqttSubscriber() override { shutdown(); }
 
     QString state() const override
@@ -385,7 +397,8 @@ private:
             free(value);
         }
         auto *s = static_cast<MqttSubscriber *>(static_cast<MqttClient *>(self));
-        QMetaObject::invokeMethod(s, [s, d] { s->m_onMessage(d); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            s, [s, d] { s->m_onMessage(d); }, Qt::QueuedConnection);
     }
 
     QByteArray m_filter;

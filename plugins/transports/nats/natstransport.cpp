@@ -146,7 +146,9 @@ public:
     {
         natsOptions *opts = nullptr;
         natsStatus s = natsOptions_Create(&opts);
-        const QByteArray url = QStringLiteral("%1://%2").arg(isTls(m_url) ? QStringLiteral("tls") : QStringLiteral("nats"), m_where).toUtf8();
+        const QByteArray url = QStringLiteral("%1://%2")
+                                   .arg(isTls(m_url) ? QStringLiteral("tls") : QStringLiteral("nats"), m_where)
+                                   .toUtf8();
         const QByteArray name = QStringLiteral("outbox-%1-%2").arg(role, options.clientName.left(40)).toUtf8();
         if (s == NATS_OK)
             s = natsOptions_SetURL(opts, url.constData());
@@ -237,7 +239,8 @@ private:
     static natsStatus signNonce(char **, unsigned char **signature, int *length, const char *nonce, void *closure)
     {
         natsStatus s = NATS_ERR;
-        with<NatsClient>(closure, [&](NatsClient *c) { s = nats_Sign(c->m_nkeySeed.constData(), nonce, signature, length); });
+        with<NatsClient>(
+            closure, [&](NatsClient *c) { s = nats_Sign(c->m_nkeySeed.constData(), nonce, signature, length); });
         return s;
     }
 
@@ -255,20 +258,26 @@ private:
     static void onConnected(natsConnection *, void *closure)
     {
         with<NatsClient>(closure, [](NatsClient *c) {
-            QMetaObject::invokeMethod(c, [c] {
-                c->m_connected = true;
-                c->connected();
-            }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                c,
+                [c] {
+                    c->m_connected = true;
+                    c->connected();
+                },
+                Qt::QueuedConnection);
         });
     }
     static void onDisconnected(natsConnection *, void *closure)
     {
         with<NatsClient>(closure, [](NatsClient *c) {
-            QMetaObject::invokeMethod(c, [c] {
-                c->m_connected = false;
-                c->m_lastError = QStringLiteral("connection lost (reconnecting every 2 s)");
-                c->disconnected();
-            }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                c,
+                [c] {
+                    c->m_connected = false;
+                    c->m_lastError = QStringLiteral("connection lost (reconnecting every 2 s)");
+                    c->disconnected();
+                },
+                Qt::QueuedConnection);
         });
     }
 };
@@ -355,8 +364,9 @@ private:
             }
             if (s != NATS_OK) {
                 natsMsg_Destroy(msg);
-                deliver(handler, BrokerAck{m.sequence, BrokerAck::Kind::Failed,
-                    QStringLiteral("cannot make a NATS message: %1").arg(lastError(s)), false});
+                deliver(handler,
+                    BrokerAck{m.sequence, BrokerAck::Kind::Failed,
+                        QStringLiteral("cannot make a NATS message: %1").arg(lastError(s)), false});
                 continue;
             }
             const QByteArray id = m.id.toUtf8();
@@ -381,15 +391,18 @@ private:
             }
             natsMsg_Destroy(published);
             if (s == NATS_MAX_PAYLOAD) {
-                deliver(handler, BrokerAck{m.sequence, BrokerAck::Kind::Failed,
-                    QStringLiteral("NATS server %1 refused the message: %2 bytes with headers, over its max_payload of %3")
-                        .arg(m_where)
-                        .arg(m.body.size())
-                        .arg(natsConnection_GetMaxPayload(m_nc)),
-                    false});
+                deliver(handler,
+                    BrokerAck{m.sequence, BrokerAck::Kind::Failed,
+                        QStringLiteral(
+                            "NATS server %1 refused the message: %2 bytes with headers, over its max_payload of %3")
+                            .arg(m_where)
+                            .arg(m.body.size())
+                            .arg(natsConnection_GetMaxPayload(m_nc)),
+                        false});
             } else {
-                deliver(handler, BrokerAck{m.sequence, BrokerAck::Kind::Retry,
-                    QStringLiteral("NATS server %1 unavailable: %2").arg(m_where, lastError(s)), true});
+                deliver(handler,
+                    BrokerAck{m.sequence, BrokerAck::Kind::Retry,
+                        QStringLiteral("NATS server %1 unavailable: %2").arg(m_where, lastError(s)), true});
             }
         }
     }
@@ -410,12 +423,15 @@ private:
                     noResponders = true;
                 } else if (pae->Err == NATS_TIMEOUT) {
                     ack.kind = BrokerAck::Kind::Retry;
-                    ack.error = QStringLiteral("no PubAck from NATS server %1 within %2 ms").arg(p->m_where).arg(p->m_timeoutMs);
+                    ack.error = QStringLiteral("no PubAck from NATS server %1 within %2 ms")
+                                    .arg(p->m_where)
+                                    .arg(p->m_timeoutMs);
                 } else if (pae->ErrCode == JSStreamStoreFailedErr || pae->ErrCode == JSInsufficientResourcesErr) {
                     // The stream is full (discard-new policy) or out of storage: the events wait, nothing is lost.
                     ack.kind = BrokerAck::Kind::Retry;
                     ack.brokerUnavailable = true;
-                    ack.error = QStringLiteral("JetStream at NATS server %1 did not store the message: %2").arg(p->m_where, why);
+                    ack.error = QStringLiteral("JetStream at NATS server %1 did not store the message: %2")
+                                    .arg(p->m_where, why);
                 } else if (pae->ErrCode != 0) {
                     ack.kind = BrokerAck::Kind::Failed;
                     ack.error = QStringLiteral("JetStream at NATS server %1 refused the message: %2 (error %3)")
@@ -435,7 +451,8 @@ private:
             p->m_arrived.append(Arrived{*it, ack, noResponders});
             p->m_inFlight.erase(it);
             if (!std::exchange(p->m_arrivedPosted, true))
-                QMetaObject::invokeMethod(p, [p] { p->takeArrived(); }, Qt::QueuedConnection);
+                QMetaObject::invokeMethod(
+                    p, [p] { p->takeArrived(); }, Qt::QueuedConnection);
         });
         natsMsg_Destroy(msg); // the acknowledgement's receiver owns the message (cnats' rule)
     }
@@ -470,10 +487,11 @@ private:
     BrokerAck noRespondersAck()
     {
         const QString subject = QString::fromUtf8(m_subject);
-        const QByteArray ask = QJsonDocument(QJsonObject{{QStringLiteral("subject"), subject}}).toJson(QJsonDocument::Compact);
+        const QByteArray ask =
+            QJsonDocument(QJsonObject{{QStringLiteral("subject"), subject}}).toJson(QJsonDocument::Compact);
         natsMsg *reply = nullptr;
         const natsStatus s = m_nc ? natsConnection_Request(&reply, m_nc, "$JS.API.STREAM.NAMES", ask.constData(),
-                                        int(ask.size()), qMin(m_timeoutMs, 2000))
+                                 int(ask.size()), qMin(m_timeoutMs, 2000))
                                   : NATS_CONNECTION_CLOSED;
         QJsonObject answer;
         if (s == NATS_OK)
@@ -486,12 +504,14 @@ private:
                         .arg(m_where, subject),
                     false};
             return BrokerAck{0, BrokerAck::Kind::Retry,
-                QStringLiteral("JetStream at NATS server %1 had no stream for subject '%2' for a moment (no responders)")
+                QStringLiteral(
+                    "JetStream at NATS server %1 had no stream for subject '%2' for a moment (no responders)")
                     .arg(m_where, subject),
                 true};
         }
-        const QString why = s != NATS_OK ? lastError(s)
-                                         : answer.value(QLatin1String("error")).toObject().value(QLatin1String("description")).toString();
+        const QString why = s != NATS_OK
+            ? lastError(s)
+            : answer.value(QLatin1String("error")).toObject().value(QLatin1String("description")).toString();
         return BrokerAck{0, BrokerAck::Kind::Retry,
             QStringLiteral("JetStream at NATS server %1 is not ready (no responders for subject '%2'; %3)")
                 .arg(m_where, subject, why),
@@ -516,8 +536,9 @@ private:
             all = std::exchange(m_inFlight, {});
         }
         for (const Pending &p : all)
-            deliver(p.handler, BrokerAck{p.sequence, BrokerAck::Kind::Retry,
-                QStringLiteral("NATS server %1: connection lost before the PubAck").arg(m_where), true});
+            deliver(p.handler,
+                BrokerAck{p.sequence, BrokerAck::Kind::Retry,
+                    QStringLiteral("NATS server %1: connection lost before the PubAck").arg(m_where), true});
     }
 
     void expire()
@@ -537,10 +558,12 @@ private:
             }
         }
         for (const Pending &p : late)
-            deliver(p.handler, BrokerAck{p.sequence, BrokerAck::Kind::Retry,
-                QStringLiteral("no PubAck from NATS server %1 within %2 ms").arg(m_where).arg(m_timeoutMs), false});
+            deliver(p.handler,
+                BrokerAck{p.sequence, BrokerAck::Kind::Retry,
+                    QStringLiteral("no PubAck from NATS server %1 within %2 ms").arg(m_where).arg(m_timeoutMs), false});
         // Not connected within the timeout: the server is unavailable (the relayer holds its events).
-        m_waiting.expire(m_timeoutMs, m_acks, QStringLiteral("NATS server %1 unavailable: %2").arg(m_where, whyNotConnected()));
+        m_waiting.expire(
+            m_timeoutMs, m_acks, QStringLiteral("NATS server %1 unavailable: %2").arg(m_where, whyNotConnected()));
     }
 
     QByteArray m_subject;
@@ -562,8 +585,7 @@ class NatsSubscriber final : public NatsClient, public BrokerSubscriber
 public:
     NatsSubscriber(const QUrl &source, MessageHandler onMessage)
         : NatsClient(source), m_subject(subjectOf(source).toUtf8()), m_onMessage(std::move(onMessage))
-    {
-    }
+    { }
     ~NatsSubscriber() override
     {
         unregister();
@@ -582,9 +604,11 @@ private:
     // The subscription is kept by the connection across reconnections (also before the first one is made).
     bool made(QString *error) override
     {
-        const natsStatus s = natsConnection_Subscribe(&m_sub, m_nc, m_subject.constData(), &NatsSubscriber::onMessage, closure());
+        const natsStatus s =
+            natsConnection_Subscribe(&m_sub, m_nc, m_subject.constData(), &NatsSubscriber::onMessage, closure());
         if (s != NATS_OK) {
-            *error = QStringLiteral("cannot subscribe to %1 at %2: %3").arg(QString::fromUtf8(m_subject), m_where, lastError(s));
+            *error = QStringLiteral("cannot subscribe to %1 at %2: %3")
+                         .arg(QString::fromUtf8(m_subject), m_where, lastError(s));
             return false;
         }
         return true;
@@ -623,7 +647,8 @@ private:
             : dataContentType;
         natsMsg_Destroy(msg);
         with<NatsSubscriber>(closure, [&](NatsSubscriber *s) {
-            QMetaObject::invokeMethod(s, [s, d] { s->m_onMessage(d); }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                s, [s, d] { s->m_onMessage(d); }, Qt::QueuedConnection);
         });
     }
 
@@ -649,7 +674,8 @@ public:
         if (subject.isEmpty())
             return QStringLiteral("a NATS target needs a subject: nats://%1/SUBJECT").arg(target.host());
         if (subject.contains(QLatin1Char('*')) || subject.contains(QLatin1Char('>')))
-            return QStringLiteral("the NATS subject '%1' holds a wildcard ('*' or '>'): publish to one subject").arg(subject);
+            return QStringLiteral("the NATS subject '%1' holds a wildcard ('*' or '>'): publish to one subject")
+                .arg(subject);
         for (const QString &token : subject.split(QLatin1Char('.'))) {
             if (token.isEmpty() || token.contains(QLatin1Char(' ')) || token.contains(QLatin1Char('\t')))
                 return QStringLiteral("'%1' is not a NATS subject (dot-separated words without spaces)").arg(subject);
