@@ -7,11 +7,31 @@
 
 #include <QTest>
 
+#include <functional>
+
 using namespace outbox;
 
 class TestNatsAuth : public QObject, public NatsTest
 {
     Q_OBJECT
+
+    // Three events of `type`; with the wrong credential written they are held, uncharged, the server refusing
+    // the relayer (cnats says only that no server is available); with the right one they are all sent.
+    void heldThenSent(const RelayerConfig &c, const QString &type, const std::function<void()> &writeWrong,
+        const std::function<void()> &writeRight)
+    {
+        for (int i = 0; i < 3; ++i)
+            enqueue(type, "{}");
+        writeWrong();
+        checkHeldUncharged(c, QStringLiteral("unavailable"), 3);
+        if (QTest::currentTestFailed())
+            return;
+        writeRight();
+        Relayer relayer(m_spec, c);
+        QVERIFY(!relayer.start());
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 3, 15000);
+        relayer.stop();
+    }
 
 private Q_SLOTS:
     void initTestCase() { nats_Open(-1); }
@@ -93,17 +113,8 @@ private Q_SLOTS:
         RelayerConfig notAKey = c;
         notAKey.targetUrl.setUserName(QStringLiteral("shop"));
         QVERIFY2(notAKey.problem().contains(QStringLiteral("public key")), qPrintable(notAKey.problem()));
-        for (int i = 0; i < 3; ++i)
-            enqueue(QStringLiteral("com.example.keyed"), "{}");
-        writeSeed(otherSeed);
-        checkHeldUncharged(c, QStringLiteral("unavailable"), 3);
-        if (QTest::currentTestFailed())
-            return;
-        writeSeed(seed);
-        Relayer relayer(m_spec, c);
-        QVERIFY(!relayer.start());
-        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 3, 15000);
-        relayer.stop();
+        heldThenSent(
+            c, QStringLiteral("com.example.keyed"), [&] { writeSeed(otherSeed); }, [&] { writeSeed(seed); });
     }
 
     // A server in operator mode (users are JWTs an account signed, the account one the operator signed, made here
@@ -161,17 +172,8 @@ private Q_SLOTS:
         QVERIFY2(twice.problem().contains(QStringLiteral("whole credential")), qPrintable(twice.problem()));
         writeCreds(userSeed + '\n');
         QVERIFY2(c.problem().contains(QStringLiteral("does not hold a user JWT")), qPrintable(c.problem()));
-        for (int i = 0; i < 3; ++i)
-            enqueue(QStringLiteral("com.example.creds"), "{}");
-        writeCreds(strangerCreds);
-        checkHeldUncharged(c, QStringLiteral("unavailable"), 3);
-        if (QTest::currentTestFailed())
-            return;
-        writeCreds(creds);
-        Relayer relayer(m_spec, c);
-        QVERIFY(!relayer.start());
-        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 3, 15000);
-        relayer.stop();
+        heldThenSent(
+            c, QStringLiteral("com.example.creds"), [&] { writeCreds(strangerCreds); }, [&] { writeCreds(creds); });
     }
 };
 
