@@ -41,17 +41,6 @@ inline bool startListening(QProcess &process, quint16 port, int waitMs, bool gre
     return false;
 }
 
-// Ends a server with SIGTERM (so it writes what it keeps), killing it if it is not gone within `graceMs`.
-inline void stopGracefully(QProcess &process, int graceMs)
-{
-    if (process.state() == QProcess::NotRunning)
-        return;
-    process.terminate();
-    if (!process.waitForFinished(graceMs))
-        process.kill();
-    process.waitForFinished(5000);
-}
-
 // Sends `sig` to a process and every process it started, children first (SIGSTOP freezes a server whose
 // script runs it as a child, SIGCONT lets it go on).
 inline void signalTree(qint64 pid, int sig)
@@ -64,6 +53,17 @@ inline void signalTree(qint64 pid, int sig)
         }
     }
     ::kill(pid_t(pid), sig);
+}
+
+// Ends a server with SIGTERM (so it writes what it keeps), killing it if it is not gone within `graceMs`.
+inline void stopGracefully(QProcess &process, int graceMs)
+{
+    if (process.state() == QProcess::NotRunning)
+        return;
+    process.terminate();
+    if (!process.waitForFinished(graceMs))
+        signalTree(process.processId(), SIGKILL); // the server a script started too, not the script alone
+    process.waitForFinished(5000);
 }
 
 // A mosquitto broker of its own: MQTT 5 on 127.0.0.1:port, anonymous; `persistent`: messages kept across a
