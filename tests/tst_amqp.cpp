@@ -14,6 +14,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QScopeGuard>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
@@ -142,6 +143,13 @@ class TestAmqp : public QObject, public BrokerTest
     quint16 m_port = 0;
     std::unique_ptr<RabbitMq> m_broker;
 
+    int attemptsSaying(const QString &words)
+    {
+        QSqlQuery q(m_app->db());
+        q.prepare(QStringLiteral("SELECT COUNT(*) FROM outbox_attempts WHERE error LIKE ?"));
+        q.addBindValue(QLatin1Char('%') + words + QLatin1Char('%'));
+        return q.exec() && q.next() ? q.value(0).toInt() : -1;
+    }
     RelayerConfig config(const QString &query, ContentMode mode = ContentMode::Binary) const
     {
         return fastConfig(QUrl(QStringLiteral("amqp://127.0.0.1:%1/?%2").arg(m_port).arg(query)), mode);
@@ -416,6 +424,53 @@ private Q_SLOTS:
         for (const Got &g : admin.take("frozen", 20))
             ids.insert(g.messageId);
         QCOMPARE(ids.size(), 5);
+    }
+
+    // The broker frozen while more than the socket buffers hold is being written to it (events of 6 MiB):
+    // rabbitmq-c's write alone would wait for ever, and the relayer's stop with it. Without heartbeats, so only
+    // the write's own guard can notice: the relayer gives the write up once the broker has taken no data for its
+    // timeout, holds the events uncharged with that reason, stops at once although the node is still frozen, and
+    // a relayer started once the node goes on sends every event.
+    void amqpFrozenWhileWritingLargeEvents()
+    {
+        Admin admin(m_port);
+        QVERIFY(admin.declare("frozen-large"));
+        RelayerConfig c = config(QStringLiteral("routing-key=frozen-large&heartbeat=0"));
+        c.requestTimeoutMs = 2000;
+        const QByteArray large = '"' + QByteArray(6 << 20, 'x') + '"';
+        {
+            Relayer relayer(m_spec, c);
+            QVERIFY(!relayer.start());
+            enqueue(QStringLiteral("com.example.small"), "{}");
+            QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 1, 15000);
+            m_broker->signal(SIGSTOP);
+            auto resume = qScopeGuard([this] { m_broker->signal(SIGCONT); });
+            QSqlDatabase db = m_app->db();
+            QVERIFY(db.transaction());
+            for (int i = 0; i < 3; ++i)
+                enqueue(QStringLiteral("com.example.large"), large);
+            QVERIFY(db.commit());
+            // The events it was writing: back to pending, their attempt in the history with the reason.
+            QTRY_VERIFY2_WITH_TIMEOUT(
+                attemptsSaying(QStringLiteral("took no data for 2000 ms")) > 0, qPrintable(lastError()), 20000);
+            QElapsedTimer stopping;
+            stopping.start();
+            relayer.stop();
+            QVERIFY2(stopping.elapsed() < 8000, qPrintable(QStringLiteral("stop took %1 ms").arg(stopping.elapsed())));
+        }
+        m_broker->signal(SIGCONT);
+        QCOMPARE(count(QStringLiteral("status = 'failed'")), 0);
+        QCOMPARE(count(QStringLiteral("attempts > 1")), 0);
+        Relayer relayer(m_spec, c);
+        QVERIFY(!relayer.start());
+        QTRY_COMPARE_WITH_TIMEOUT(count(QStringLiteral("status = 'sent'")), 4, 60000);
+        relayer.stop();
+        QSet<QByteArray> ids;
+        for (const Got &g : admin.take("frozen-large", 100)) {
+            QVERIFY(g.body == large || g.body == "{}");
+            ids.insert(g.messageId);
+        }
+        QCOMPARE(ids.size(), 4);
     }
 
     // What an AMQP target cannot be, said in one line before anything is taken.

@@ -19,6 +19,7 @@
 
 #include "brokeracks.h"
 #include "brokerurl.h"
+#include "stallguard.h"
 #include "transportplugin.h"
 
 #include <QElapsedTimer>
@@ -147,7 +148,8 @@ amqp_connection_state_t openConnection(
 class AmqpPublisher final : public QObject, public BrokerPublisher
 {
 public:
-    AmqpPublisher(const QUrl &target, const BrokerOptions &options) : m_url(target), m_options(options)
+    AmqpPublisher(const QUrl &target, const BrokerOptions &options)
+        : m_url(target), m_options(options), m_stall(qMax(1000, options.timeoutMs))
     {
         const QUrlQuery query(target);
         m_exchange = query.queryItemValue(QStringLiteral("exchange"), QUrl::FullyDecoded).toUtf8();
@@ -217,8 +219,10 @@ private:
         m_notifier.reset();
         if (m_conn) {
             if (why.isEmpty()) {
+                m_stall.arm(amqp_get_sockfd(m_conn));
                 amqp_channel_close(m_conn, 1, AMQP_REPLY_SUCCESS);
                 amqp_connection_close(m_conn, AMQP_REPLY_SUCCESS);
+                m_stall.disarm();
             }
             amqp_destroy_connection(m_conn);
             m_conn = nullptr;
@@ -243,6 +247,8 @@ private:
 
     void publishWaiting()
     {
+        if (m_conn && !m_waiting.isEmpty())
+            m_stall.arm(amqp_get_sockfd(m_conn));
         while (m_conn && !m_waiting.isEmpty()) {
             const HeldMessages::Held w = m_waiting.takeFirst();
             const BrokerMessage &m = w.message;
@@ -273,14 +279,18 @@ private:
                 amqp_basic_publish(m_conn, 1, bytes(m_exchange), bytes(m_routingKey), 1, 0, &props, bytes(m.body));
             if (status != AMQP_STATUS_OK) {
                 m_waiting.putBack(w);
-                disconnect(
-                    QStringLiteral("connection lost (%1)").arg(QString::fromUtf8(amqp_error_string2(status))), true);
+                disconnect(m_stall.disarm()
+                        ? QStringLiteral("took no data for %1 ms while a message was written (frozen?)")
+                              .arg(m_stall.timeoutMs())
+                        : QStringLiteral("connection lost (%1)").arg(QString::fromUtf8(amqp_error_string2(status))),
+                    true);
                 return;
             }
             Pending p{m.sequence, m.id, w.handler, {}, {}};
             p.since.start();
             m_inFlight.emplace(m_nextTag++, p);
         }
+        m_stall.disarm();
         readBuffered();
     }
 
@@ -414,6 +424,7 @@ private:
 
     QUrl m_url;
     BrokerOptions m_options;
+    StallGuard m_stall;
     QByteArray m_exchange, m_routingKey, m_user, m_password;
     QString m_where;
     QString m_lastError = QStringLiteral("not connected yet");
