@@ -121,6 +121,23 @@ bool parseCredentials(const QByteArray &content, QString *jwt, QString *seed)
     return !jwt->isEmpty() && !seed->isEmpty();
 }
 
+// The secret file a target names in query item `item`, read under readSecretFile's rules into `content`, once the
+// URL's user is checked: a password or a seed file needs one, a file that stands for the user refuses one
+// (`userProblem`, with %1 the scheme, says which). False with `error` on a problem; `given`: the item is there.
+bool secretFileOf(const QUrl &url, const QString &item, const QString &what, bool needsUser, const char *userProblem,
+    bool *given, QByteArray *content, QString *error)
+{
+    const QString file = QUrlQuery(url).queryItemValue(item, QUrl::FullyDecoded);
+    *given = !file.isEmpty();
+    if (!*given)
+        return true;
+    if (url.userName().isEmpty() == needsUser) {
+        *error = QString::fromUtf8(userProblem).arg(url.scheme());
+        return false;
+    }
+    return readSecretFile(file, what, content, error);
+}
+
 // The secrets a broker URL names by file: the user's password (?password-file=), a token (?token-file=, for
 // brokers that take one instead of a user), an NKey seed (?nkey-seed-file=, the user being its public key) and
 // a credentials file (?creds-file=: a user JWT and its seed), each read with the rules of every secret file (its
@@ -128,56 +145,32 @@ bool parseCredentials(const QByteArray &content, QString *jwt, QString *seed)
 // it must not.
 bool secretsOf(const QUrl &url, BrokerOptions *options, QString *error)
 {
-    const QUrlQuery query(url);
-    const QString passwordFile = query.queryItemValue(QStringLiteral("password-file"), QUrl::FullyDecoded);
-    const QString tokenFile = query.queryItemValue(QStringLiteral("token-file"), QUrl::FullyDecoded);
     QByteArray content;
-    if (!passwordFile.isEmpty()) {
-        if (url.userName().isEmpty()) {
-            *error = QStringLiteral("a password file needs a user in the URL (%1://USER@host/...)").arg(url.scheme());
-            return false;
-        }
-        if (!readSecretFile(passwordFile, QStringLiteral("password file"), &content, error))
-            return false;
+    bool given = false;
+    if (!secretFileOf(url, QStringLiteral("password-file"), QStringLiteral("password file"), true,
+            "a password file needs a user in the URL (%1://USER@host/...)", &given, &content, error))
+        return false;
+    if (given)
         options->password = QString::fromUtf8(content.trimmed());
-    }
-    if (!tokenFile.isEmpty()) {
-        if (!url.userName().isEmpty()) {
-            *error = QStringLiteral("a token file stands for the user: a URL with one takes no user (%1://host/...)")
-                         .arg(url.scheme());
-            return false;
-        }
-        if (!readSecretFile(tokenFile, QStringLiteral("token file"), &content, error))
-            return false;
+    if (!secretFileOf(url, QStringLiteral("token-file"), QStringLiteral("token file"), false,
+            "a token file stands for the user: a URL with one takes no user (%1://host/...)", &given, &content, error))
+        return false;
+    if (given)
         options->token = QString::fromUtf8(content.trimmed());
-    }
-    const QString seedFile = query.queryItemValue(QStringLiteral("nkey-seed-file"), QUrl::FullyDecoded);
-    if (!seedFile.isEmpty()) {
-        if (url.userName().isEmpty()) {
-            *error = QStringLiteral("an NKey seed file needs the key's public half as the URL's user "
-                                    "(%1://U...@host/...)")
-                         .arg(url.scheme());
-            return false;
-        }
-        if (!readSecretFile(seedFile, QStringLiteral("NKey seed file"), &content, error))
-            return false;
+    if (!secretFileOf(url, QStringLiteral("nkey-seed-file"), QStringLiteral("NKey seed file"), true,
+            "an NKey seed file needs the key's public half as the URL's user (%1://U...@host/...)", &given, &content,
+            error))
+        return false;
+    if (given)
         options->nkeySeed = QString::fromUtf8(content.trimmed());
-    }
-    const QString credsFile = query.queryItemValue(QStringLiteral("creds-file"), QUrl::FullyDecoded);
-    if (!credsFile.isEmpty()) {
-        if (!url.userName().isEmpty()) {
-            *error = QStringLiteral("a credentials file names the user: a URL with one takes no user (%1://host/...)")
-                         .arg(url.scheme());
-            return false;
-        }
-        if (!readSecretFile(credsFile, QStringLiteral("credentials file"), &content, error))
-            return false;
-        if (!parseCredentials(content, &options->userJwt, &options->nkeySeed)) {
-            *error = QStringLiteral("the credentials file '%1' does not hold a user JWT and an NKey seed (the "
-                                    "\"BEGIN NATS USER JWT\" and \"BEGIN USER NKEY SEED\" blocks nsc writes)")
-                         .arg(credsFile);
-            return false;
-        }
+    if (!secretFileOf(url, QStringLiteral("creds-file"), QStringLiteral("credentials file"), false,
+            "a credentials file names the user: a URL with one takes no user (%1://host/...)", &given, &content, error))
+        return false;
+    if (given && !parseCredentials(content, &options->userJwt, &options->nkeySeed)) {
+        *error = QStringLiteral("the credentials file '%1' does not hold a user JWT and an NKey seed (the "
+                                "\"BEGIN NATS USER JWT\" and \"BEGIN USER NKEY SEED\" blocks nsc writes)")
+                     .arg(QUrlQuery(url).queryItemValue(QStringLiteral("creds-file"), QUrl::FullyDecoded));
+        return false;
     }
     return true;
 }
