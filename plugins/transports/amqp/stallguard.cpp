@@ -24,7 +24,7 @@ long long acknowledgedBytes(int fd)
 
 } // namespace
 
-StallGuard::StallGuard(int timeoutMs) : m_timeoutMs(timeoutMs) {}
+StallGuard::StallGuard(int timeoutMs) : m_timeoutMs(timeoutMs) { }
 
 StallGuard::~StallGuard()
 {
