@@ -337,7 +337,7 @@ Error Dialect::applyMigrations(QSqlDatabase &db, int current) const
 Result<QList<OutboxEvent>> Dialect::claim(
     SqlConnection &connection, const QString &owner, int limit, qint64 leaseMs, const QString &types) const
 {
-    Query q(connection, sql(QStringLiteral("claim")).replace(QLatin1String("{{types}}"), types));
+    Query q(connection, sql(QStringLiteral("claim")).replace(QLatin1String("{{types}}"), types), Query::Reuse::Kept);
     q.bind(owner).bind(leaseMs).bind(leaseMs).bind(limit);
     if (Error e = q.exec(QStringLiteral("cannot claim events")))
         return e;
@@ -356,16 +356,12 @@ Error Dialect::complete(
     const QVariant json = jsonParameter(deliveryJson(records, true, false));
     // At most two statements for the whole batch, whatever its size: the history of the attempts that did not
     // deliver (a delivered event keeps its attempt on its row), then the rows. Only rows this relayer still
-    // holds are written; a lease that expired and was taken over is not overwritten.
-    Query update(connection, sql(QStringLiteral("complete-update")));
-    Query history(connection, sql(QStringLiteral("complete-history")));
+    // holds are written; a lease that expired and was taken over is not overwritten. Both are kept prepared
+    // where the dialect keeps statements; a batch delivered in full is one statement, atomic by itself, so it
+    // runs without BEGIN and COMMIT (two round trips fewer on a database server).
+    Query update(connection, sql(QStringLiteral("complete-update")), Query::Reuse::Kept);
     update.bind(owner).bind(json).bind(owner);
-    history.bind(owner).bind(json).bind(owner);
-    return connection.inWriteTransaction(QStringLiteral("cannot write delivery results"), [&]() -> Error {
-        if (!allDelivered) {
-            if (Error e = history.exec(QStringLiteral("cannot record delivery attempts")))
-                return e;
-        }
+    const auto writeRows = [&]() -> Error {
         if (Error e = update.exec(QStringLiteral("cannot write delivery results")))
             return e;
         if (written)
@@ -376,6 +372,15 @@ Error Dialect::complete(
         }
         update.q().finish();
         return Error();
+    };
+    if (allDelivered)
+        return writeRows();
+    Query history(connection, sql(QStringLiteral("complete-history")), Query::Reuse::Kept);
+    history.bind(owner).bind(json).bind(owner);
+    return connection.inWriteTransaction(QStringLiteral("cannot write delivery results"), [&]() -> Error {
+        if (Error e = history.exec(QStringLiteral("cannot record delivery attempts")))
+            return e;
+        return writeRows();
     });
 }
 

@@ -151,6 +151,11 @@ public:
         return {};
     }
 
+    // Statements a relayer runs for every batch (the claim, the write-back, renewals) are prepared once per
+    // connection: preparing each time cost a PREPARE and a DEALLOCATE round trip apiece, and a fresh parse and
+    // plan. A reconnect forgets them with the connection.
+    bool keepsPreparedStatements() const override { return true; }
+
     // The claim with sorting off (claim-plan.sql says why), set and reset around it by two statements that are
     // not prepared (one round trip each).
     Result<QList<OutboxEvent>> claim(
