@@ -76,7 +76,7 @@ Query::Query(SqlConnection &connection, const QString &sql, Reuse reuse) : m_con
         auto &kept = connection.m_prepared[sql];
         if (!kept) {
             kept = std::make_unique<QSqlQuery>(db);
-            kept->setForwardOnly(true);
+            kept->setForwardOnly(connection.dialect().keptStatementsReadAsTheyGo());
             if (!db.isOpen() || !kept->prepare(sql)) {
                 m_own.emplace(*kept); // keeps the error to report
                 m_query = &*m_own;

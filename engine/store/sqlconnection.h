@@ -64,8 +64,7 @@ class Query
 {
 public:
     // Reuse::Kept: where the dialect keeps statements, prepared once for this connection (for statements run
-    // over and over, like the relayer's). PostgreSQL prepares each time: keeping them stopped an idle relayer
-    // from hearing NOTIFY.
+    // over and over, like the relayer's).
     enum class Reuse { Once, Kept };
 
     Query(SqlConnection &connection, const QString &sql, Reuse reuse = Reuse::Once);
