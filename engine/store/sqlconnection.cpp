@@ -92,6 +92,11 @@ Query::Query(SqlConnection &connection, const QString &sql, Reuse reuse) : m_con
     m_own.emplace(db);
     m_query = &*m_own;
     m_query->setForwardOnly(true);
+    if (reuse == Reuse::Text) {
+        m_text = sql;
+        m_prepared = true;
+        return;
+    }
     // A closed connection (a lost server) is reported by exec(), without Qt's own warning here.
     m_prepared = db.isOpen() && m_query->prepare(sql);
 }
@@ -116,7 +121,7 @@ Error Query::exec(const QString &what)
     if (!m_prepared)
         return error(m_query->lastError());
     m_connection.countStatement();
-    if (!m_query->exec())
+    if (!(m_text.isEmpty() ? m_query->exec() : m_query->exec(m_text)))
         return error(m_query->lastError());
     return {};
 }

@@ -64,8 +64,9 @@ class Query
 {
 public:
     // Reuse::Kept: where the dialect keeps statements, prepared once for this connection (for statements run
-    // over and over, like the relayer's).
-    enum class Reuse { Once, Kept };
+    // over and over, like the relayer's). Reuse::Text: not prepared, sent as text in one round trip, with no
+    // value bound (for statements whose text differs per call anyway: their values inlined as literals).
+    enum class Reuse { Once, Kept, Text };
 
     Query(SqlConnection &connection, const QString &sql, Reuse reuse = Reuse::Once);
     ~Query();
@@ -94,6 +95,7 @@ private:
     bool m_prepared = false;
     bool m_kept = false;
     int m_bound = 0;
+    QString m_text; // Reuse::Text: the statement
 };
 
 // A file's device and inode (empty when there is none).

@@ -61,7 +61,7 @@ Error SqlRelayStore::release(const QString &owner, const QList<qint64> &sequence
     if (sequences.isEmpty())
         return {};
     const SequenceList list = withSequences(m_dialect.sql(QStringLiteral("release")), sequences);
-    Query q(*m_connection, list.sql, Query::Reuse::Kept);
+    Query q(*m_connection, list.sql, list.json ? Query::Reuse::Kept : Query::Reuse::Once);
     q.bind(m_dialect.time(nowMs())).bind(owner);
     if (list.json)
         q.bind(*list.json);
@@ -141,7 +141,7 @@ Result<int> SqlRelayStore::renewLeases(const QString &owner, const QList<qint64>
     if (sequences.isEmpty())
         return 0;
     const SequenceList list = withSequences(m_dialect.sql(QStringLiteral("renew-leases")), sequences);
-    Query q(*m_connection, list.sql, Query::Reuse::Kept);
+    Query q(*m_connection, list.sql, list.json ? Query::Reuse::Kept : Query::Reuse::Once);
     q.bind(leaseMs).bind(leaseMs).bind(owner);
     if (list.json)
         q.bind(*list.json);
