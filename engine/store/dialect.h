@@ -113,8 +113,6 @@ public:
     virtual QString typeCondition(const QStringList &globs) const;
     // Text as an SQL string literal in this database.
     virtual QString stringLiteral(const QString &text) const { return sqlLiteral(text); }
-    // Whether statements run over and over are prepared once and kept for the connection.
-    virtual bool keepsPreparedStatements() const { return false; }
     // Whether a kept statement reads its rows as it goes (forward only) rather than all at once on execution.
     virtual bool keptStatementsReadAsTheyGo() const { return true; }
     // How many times a statement on this thread found another connection holding the database's write lock

@@ -151,14 +151,11 @@ public:
         return {};
     }
 
-    // Statements a relayer runs for every batch (the claim, the write-back, renewals) are prepared once per
-    // connection: preparing each time cost a PREPARE and a DEALLOCATE round trip apiece, and a fresh parse and
-    // plan. A reconnect forgets them with the connection.
-    bool keepsPreparedStatements() const override { return true; }
-    // Read in full on execution. Forward only, Qt's driver reads rows one at a time (libpq's single-row mode),
-    // and a kept statement is not cleaned up after its last row: the connection stayed in the middle of a
-    // result, and an idle relayer heard no NOTIFY until it next ran some other statement (commit to delivery
-    // p50 228 ms, where it is 1 ms read in full). A relayer's results are a batch at most.
+    // Kept statements (Query::Reuse::Kept) are read in full on execution. Forward only, Qt's driver reads rows
+    // one at a time (libpq's single-row mode), and a kept statement is not cleaned up after its last row: the
+    // connection stayed in the middle of a result, and an idle relayer heard no NOTIFY until it next ran some
+    // other statement (commit to delivery p50 228 ms, where it is 1 ms read in full). A relayer's results are
+    // a batch at most.
     bool keptStatementsReadAsTheyGo() const override { return false; }
 
     // The claim with sorting off (claim-plan.sql says why), set and reset around it by two statements that are

@@ -214,7 +214,6 @@ public:
             patterns << globToSqliteGlob(g);
         return patternCondition(patterns);
     }
-    bool keepsPreparedStatements() const override { return true; }
     qint64 lockWaits() const override { return t_lockWaits; }
 
     std::unique_ptr<DialectState> newState() const override { return std::make_unique<SqliteState>(); }

@@ -72,7 +72,7 @@ Error SqlConnection::inWriteTransaction(const QString &what, const std::function
 Query::Query(SqlConnection &connection, const QString &sql, Reuse reuse) : m_connection(connection)
 {
     const QSqlDatabase db = connection.database();
-    if (reuse == Reuse::Kept && connection.dialect().keepsPreparedStatements()) {
+    if (reuse == Reuse::Kept) {
         auto &kept = connection.m_prepared[sql];
         if (!kept) {
             kept = std::make_unique<QSqlQuery>(db);

@@ -63,9 +63,11 @@ private:
 class Query
 {
 public:
-    // Reuse::Kept: where the dialect keeps statements, prepared once for this connection (for statements run
-    // over and over, like the relayer's). Reuse::Text: not prepared, sent as text in one round trip, with no
-    // value bound (for statements whose text differs per call anyway: their values inlined as literals).
+    // Reuse::Kept: prepared once for this connection and kept (for statements of fixed text run over and over,
+    // like the relayer's; on PostgreSQL preparing each time cost a PREPARE and a DEALLOCATE round trip apiece
+    // and a fresh parse and plan); a reconnect forgets them with the connection. Reuse::Text: not prepared, sent
+    // as text in one round trip, with no value bound (for statements whose text differs per call anyway: their
+    // values inlined as literals).
     enum class Reuse { Once, Kept, Text };
 
     Query(SqlConnection &connection, const QString &sql, Reuse reuse = Reuse::Once);
