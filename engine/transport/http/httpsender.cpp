@@ -16,6 +16,7 @@
 #include <QQueue>
 #include <QSslConfiguration>
 #include <QThread>
+#include <QTimer>
 
 #include <atomic>
 #include <chrono>
@@ -136,6 +137,11 @@ public:
         }
         m_head = requestHead({e.target, e.absoluteForm, m_options.headers, e.absoluteForm ? e.proxy.user() : QString(),
             e.absoluteForm ? e.proxy.password() : QString()});
+        m_gather = new QTimer(this);
+        m_gather->setSingleShot(true);
+        m_gather->setTimerType(Qt::PreciseTimer);
+        m_gather->setInterval(HttpSender::kGatherMs);
+        connect(m_gather, &QTimer::timeout, this, [this] { m_owner->handOver(); });
     }
 
     ~NetworkWorker() override
@@ -176,9 +182,9 @@ private:
     void pump()
     {
         while (!m_queue.isEmpty()) {
-            if (m_owner->m_answeredUnhandled.load(std::memory_order_acquire) >= m_concurrency) {
+            if (!withinUnwrittenBound()) {
                 m_owner->m_held.store(true, std::memory_order_release); // deliverPending() pumps again
-                if (m_owner->m_answeredUnhandled.load(std::memory_order_acquire) >= m_concurrency)
+                if (!withinUnwrittenBound())
                     break;
                 m_owner->m_held.store(false, std::memory_order_release);
             }
@@ -206,6 +212,16 @@ private:
                 },
                 Qt::QueuedConnection);
         }
+    }
+
+    // Whether one more request may start: requests on the wire plus answers not yet handled by the relayer
+    // (being written, or waiting to be) stay under twice `concurrency`. So while the relayer writes one group of
+    // answers (up to `concurrency`), the next group is already on the wire, and a relayer killed at any moment
+    // has at most 2 x `concurrency` events sent whose outcome is not written.
+    bool withinUnwrittenBound() const
+    {
+        const int unwritten = m_owner->m_answeredUnhandled.load(std::memory_order_acquire) + m_answering;
+        return int(m_jobs.size()) + unwritten < 2 * m_concurrency;
     }
 
     // An idle open connection, else a new one while fewer than `concurrency` exist.
@@ -300,8 +316,11 @@ private:
             pump();
             return;
         }
-        // The next request starts before this one's outcome is handed over: the connection is free now.
+        // The next request starts before this one's outcome is handed over: the connection is free now (the
+        // answer counts as unwritten meanwhile).
+        m_answering = 1;
         pump();
+        m_answering = 0;
         qCDebug(lcHttp) << "delivery" << job.sequences << "status" << result.httpStatus << result.error;
         finishJob(job, result, false);
     }
@@ -316,13 +335,21 @@ private:
         const bool last = --it->remaining == 0;
         if (last)
             m_groups.erase(it);
-        m_owner->post(job.group, std::move(outcomes), last, released ? 0 : 1);
+        // Handed over at once when the relayer must act (a batch ended, leases given back), when no request is
+        // on the wire (no more answers are coming soon), or when `concurrency` answers wait; otherwise after
+        // at most kGatherMs, so that one write-back takes the answers of all requests on the wire instead of
+        // the first alone: from a database server each write-back is a round trip.
+        const bool now = last || released || m_jobs.empty();
+        if (!m_owner->post(job.group, std::move(outcomes), last, released ? 0 : 1, now) && !m_gather->isActive())
+            m_gather->start();
     }
 
     HttpSender *m_owner;
     HttpSenderOptions m_options;
     int m_concurrency;
     int m_lowWaterMark;
+    int m_answering = 0; // 1 while finishRequest() pumps: its answer is read but not yet posted
+    QTimer *m_gather; // hands over answers that wait for others
     bool m_lowWaterSignalled = false;
     HttpEndpoint m_endpoint;
     QByteArray m_head;
@@ -369,6 +396,7 @@ QSslKey HttpSenderOptions::readPrivateKey(const QString &path)
 HttpSender::HttpSender(const HttpSenderOptions &options, QObject *parent)
     : Transport(parent),
       m_mode(options.mode),
+      m_concurrency(qMax(1, options.concurrency)),
       m_maxBatchBytes(options.maxBatchBytes),
       m_thread(new QThread),
       m_network(new NetworkWorker(this, options))
@@ -455,7 +483,7 @@ void HttpSender::cancelQueued()
         m_network, [network = m_network] { network->releaseQueued(); }, Qt::QueuedConnection);
 }
 
-void HttpSender::post(quint64 group, QList<Outcome> &&outcomes, bool last, int answeredRequests)
+bool HttpSender::post(quint64 group, QList<Outcome> &&outcomes, bool last, int answeredRequests, bool now)
 {
     m_answeredUnhandled.fetch_add(answeredRequests, std::memory_order_acq_rel);
     QMutexLocker lock(&m_pendingMutex);
@@ -463,8 +491,23 @@ void HttpSender::post(quint64 group, QList<Outcome> &&outcomes, bool last, int a
     p.outcomes += std::move(outcomes);
     p.last = p.last || last;
     p.answeredRequests += answeredRequests;
-    if (std::exchange(m_deliveryPosted, true))
-        return; // the call already on its way takes these too
+    m_pendingAnswered += answeredRequests;
+    if (m_deliveryPosted)
+        return true; // the call already on its way takes these too
+    if (!now && m_pendingAnswered < m_concurrency)
+        return false;
+    m_deliveryPosted = true;
+    lock.unlock();
+    QMetaObject::invokeMethod(this, &HttpSender::deliverPending, Qt::QueuedConnection);
+    return true;
+}
+
+void HttpSender::handOver()
+{
+    QMutexLocker lock(&m_pendingMutex);
+    if (m_deliveryPosted || m_pending.isEmpty())
+        return;
+    m_deliveryPosted = true;
     lock.unlock();
     QMetaObject::invokeMethod(this, &HttpSender::deliverPending, Qt::QueuedConnection);
 }
@@ -475,6 +518,7 @@ void HttpSender::deliverPending()
     {
         QMutexLocker lock(&m_pendingMutex);
         pending = std::exchange(m_pending, {});
+        m_pendingAnswered = 0;
         m_deliveryPosted = false;
     }
     // In the order the groups were sent: an earlier batch's results are written first.

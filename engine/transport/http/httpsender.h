@@ -62,6 +62,8 @@ public:
     bool isLow() const override { return m_low; }
     void cancelQueued() override;
 
+    static constexpr int kGatherMs = 2; // the longest an answer waits for others before it is handed over
+
     // How a response or a network error is classified (exposed for tests and custom senders).
     static DeliveryResult classify(
         int httpStatus, const QByteArray &reasonPhrase, const QByteArray &body, const QByteArray &retryAfter);
@@ -74,8 +76,10 @@ public:
 
 private:
     friend class NetworkWorker;
-    // From the network thread: outcomes of a group, handed over by the next deliverPending() on this thread.
-    void post(quint64 group, QList<Outcome> &&outcomes, bool last, int answeredRequests);
+    // From the network thread: outcomes of a group, handed over by the next deliverPending() on this thread,
+    // which is posted now when `now` or `concurrency` answers wait (false when it was not: handOver() posts it).
+    bool post(quint64 group, QList<Outcome> &&outcomes, bool last, int answeredRequests, bool now);
+    void handOver();
     void deliverPending();
     struct Pending
     {
@@ -83,16 +87,19 @@ private:
         bool last = false;
         int answeredRequests = 0;
     };
-    // Answered requests whose outcomes the handler has not taken yet (the relayer writes them there). No
-    // request starts while `concurrency` of them wait: a relayer frozen or killed at any moment has at most
-    // `concurrency` requests on the wire and `concurrency` answers unwritten, however slow its database.
+    // Answered requests whose outcomes the handler has not taken yet (the relayer writes them there). A request
+    // starts only while these and the requests on the wire are fewer than 2 x `concurrency`: a relayer frozen
+    // or killed at any moment has at most that many events sent and not written, however slow its database,
+    // and one group of answers can be on the wire while the one before it is written.
     std::atomic<int> m_answeredUnhandled{0};
     std::atomic<bool> m_held{false}; // the network side stopped starting requests for that reason
     QMutex m_pendingMutex;
     QHash<quint64, Pending> m_pending; // by group; guarded by m_pendingMutex
+    int m_pendingAnswered = 0; // answered requests in m_pending; guarded by m_pendingMutex
     bool m_deliveryPosted = false; // guarded by m_pendingMutex
 
     ContentMode m_mode;
+    int m_concurrency;
     qint64 m_maxBatchBytes;
     QThread *m_thread;
     NetworkWorker *m_network;

@@ -1,1 +1,1 @@
-SELECT {{columns}} FROM outbox_events WHERE seq IN {{sequence-list}}
+SELECT {{columns}} FROM outbox_events WHERE {{seq-in-list}}

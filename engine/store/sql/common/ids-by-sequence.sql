@@ -1,1 +1,1 @@
-SELECT id FROM outbox_events WHERE seq IN {{sequence-list}}
+SELECT id FROM outbox_events WHERE {{seq-in-list}}

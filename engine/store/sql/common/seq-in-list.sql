@@ -1,0 +1,2 @@
+-- The condition "seq is one of the bound list".
+seq IN {{sequence-list}}

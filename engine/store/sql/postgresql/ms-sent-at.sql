@@ -1,0 +1,2 @@
+-- sent_at in milliseconds since the epoch (see event-columns.sql).
+CAST(EXTRACT(EPOCH FROM sent_at) * 1000 AS BIGINT)
