@@ -1,1 +1,2 @@
-seq, id, type, source, subject, content_type, NULL, extensions, ordering_key, status, attempts, next_attempt_at, lease_owner, lease_expires_at, last_error, last_http_status, created_at, sent_at, replay_of
+-- As event-columns.sql, without the data.
+seq, id, type, source, subject, content_type, NULL, extensions, ordering_key, status, attempts, {{ms-next-attempt-at}}, lease_owner, {{ms-lease-expires-at}}, last_error, last_http_status, {{ms-created-at}}, {{ms-sent-at}}, replay_of

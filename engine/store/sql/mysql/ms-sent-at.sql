@@ -1,0 +1,2 @@
+-- sent_at in milliseconds since the epoch (see event-columns.sql): DATETIME(3) holds UTC, so no time zone enters.
+TIMESTAMPDIFF(MICROSECOND, '1970-01-01', sent_at) DIV 1000

@@ -1,2 +1,0 @@
--- As event-columns.sql, without the data.
-seq, id, type, source, subject, content_type, NULL, extensions, ordering_key, status, attempts, {{ms-next-attempt-at}}, lease_owner, {{ms-lease-expires-at}}, last_error, last_http_status, {{ms-created-at}}, {{ms-sent-at}}, replay_of
