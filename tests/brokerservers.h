@@ -86,6 +86,10 @@ public:
         conf.write(QStringLiteral("listener %1 127.0.0.1\n").arg(m_port).toUtf8());
         conf.write(m_passwordFile.isEmpty() ? QByteArray("allow_anonymous true\n")
                                             : "allow_anonymous false\npassword_file " + m_passwordFile.toUtf8() + '\n');
+        // No cap on the messages kept for a subscriber while it is away (mosquitto's default drops what is past
+        // 1,000): a test's subscriber that reconnects after a restart later than the relayer must still be sent
+        // everything the broker acknowledged, or "nothing lost" would measure mosquitto's queue instead of us.
+        conf.write("max_queued_messages 0\n");
         conf.write(m_persistent ? QStringLiteral("persistence true\npersistence_location %1/\nautosave_interval 1\n")
                                       .arg(m_dir)
                                       .toUtf8()
