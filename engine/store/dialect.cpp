@@ -350,9 +350,6 @@ Result<QList<OutboxEvent>> Dialect::claim(
 Error Dialect::complete(
     SqlConnection &connection, const QString &owner, const QList<DeliveryRecord> &records, QSet<qint64> *written) const
 {
-    const bool allDelivered = std::all_of(records.begin(), records.end(), [](const DeliveryRecord &r) {
-        return r.outcome == Attempt::Outcome::Sent && r.newStatus == EventStatus::Sent;
-    });
     const QVariant json = jsonParameter(deliveryJson(records, true, false));
     // At most two statements for the whole batch, whatever its size: the history of the attempts that did not
     // deliver (a delivered event keeps its attempt on its row), then the rows. Only rows this relayer still
@@ -373,7 +370,7 @@ Error Dialect::complete(
         update.q().finish();
         return Error();
     };
-    if (allDelivered)
+    if (allDelivered(records))
         return writeRows();
     Query history(connection, sql(QStringLiteral("complete-history")), Query::Reuse::Kept);
     history.bind(owner).bind(json).bind(owner);
@@ -503,6 +500,13 @@ OutboxEvent eventFromQuery(const QSqlQuery &q, const Dialect &dialect)
     e.sentAt = dialect.readTime(q.value(17));
     e.replayOf = q.value(18).toString();
     return e;
+}
+
+bool allDelivered(const QList<DeliveryRecord> &records)
+{
+    return std::all_of(records.begin(), records.end(), [](const DeliveryRecord &r) {
+        return r.outcome == Attempt::Outcome::Sent && r.newStatus == EventStatus::Sent;
+    });
 }
 
 QList<OutboxEvent> inSequenceOrder(QList<OutboxEvent> events)

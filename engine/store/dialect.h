@@ -197,6 +197,8 @@ QVariant textOrNull(const QString &s);
 // The results of a batch as one JSON array: objects {s, t, o, w, n, a, h, e, d} or arrays by position
 // (see the SQLite dialect), `deliveredOnly` the short form [seq, http status, duration].
 QByteArray deliveryJson(const QList<DeliveryRecord> &records, bool objects, bool deliveredOnly);
+// Whether every result is a delivery (its write-back needs no history of attempts and is one statement).
+bool allDelivered(const QList<DeliveryRecord> &records);
 OutboxEvent eventFromQuery(const class QSqlQuery &q, const Dialect &dialect);
 QList<OutboxEvent> inSequenceOrder(QList<OutboxEvent> events);
 

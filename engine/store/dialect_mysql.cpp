@@ -317,10 +317,7 @@ public:
         QList<qint64> seqs;
         for (const DeliveryRecord &r : records)
             seqs.append(r.sequence);
-        const bool allDelivered = std::all_of(records.begin(), records.end(), [](const DeliveryRecord &r) {
-            return r.outcome == Attempt::Outcome::Sent && r.newStatus == EventStatus::Sent;
-        });
-        if (allDelivered) {
+        if (allDelivered(records)) {
             // One statement, atomic by itself: no transaction, no read of the rows held first (three round trips
             // fewer). The rows matched are the rows written (CLIENT_FOUND_ROWS); only when some were not (leases
             // taken over) does a second statement ask which, by what was written into them.

@@ -312,12 +312,10 @@ public:
     Error complete(SqlConnection &connection, const QString &owner, const QList<DeliveryRecord> &records,
         QSet<qint64> *written) const override
     {
-        const bool allDelivered = std::all_of(records.begin(), records.end(), [](const DeliveryRecord &r) {
-            return r.outcome == Attempt::Outcome::Sent && r.newStatus == EventStatus::Sent;
+        const bool delivered = allDelivered(records);
+        const bool shortForm = delivered && std::all_of(records.begin(), records.end(), [&](const DeliveryRecord &r) {
+            return r.attemptedAt == records.first().attemptedAt;
         });
-        const bool shortForm = allDelivered
-            && std::all_of(records.begin(), records.end(),
-                [&](const DeliveryRecord &r) { return r.attemptedAt == records.first().attemptedAt; });
         const QByteArray json = deliveryJson(records, false, shortForm);
         std::unique_ptr<Query> update;
         std::unique_ptr<Query> history;
@@ -333,7 +331,7 @@ public:
         update->bind(owner).bind(json).bind(owner);
         // The history first, while the rows still name their owner.
         return connection.inWriteTransaction(QStringLiteral("cannot write delivery results"), [&]() -> Error {
-            if (history && !allDelivered) {
+            if (history && !delivered) {
                 if (Error e = history->exec(QStringLiteral("cannot record delivery attempts")))
                     return e;
             }
