@@ -19,6 +19,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSqlError>
+#include <QSqlQuery>
 
 #include <cstdio>
 
@@ -61,6 +62,11 @@ static int enqueueJsonl(const Command &cmd)
             QStringLiteral("cannot read '%1': %2").arg(path, input.errorString()));
     auto storage = cmd.openStorage(enqueueOpenMode(cmd));
     QSqlDatabase db = storage->database();
+    // SQLite: each insert of the import keeps a statement journal of the pages it touches again within the
+    // one transaction (about 60 KiB): in a temporary file, 15 writes per event; in memory the import ran 1.7x as
+    // fast (README). Memory stays bounded: one insert's pages at a time.
+    if (db.driverName() == QLatin1String("QSQLITE"))
+        QSqlQuery(db).exec(QStringLiteral("PRAGMA temp_store=MEMORY"));
     if (Error e = Storage::beginWrite(db))
         fail(RuntimeFailure, e.message());
     int count = 0;
