@@ -3,23 +3,63 @@
 # The table designs of the throughput issue's next step, measured before they are built (docs/ARCHITECTURE.md,
 # "Where the relayer's database time goes"): the claim and write-back statements alone, alternating designs in
 # one run, medians of RUNS.
-#   bash tests/design/measure.sh BUILD_DIR [RUNS] [PG_STATE]
+#   bash tests/design/measure.sh BUILD_DIR [RUNS] [PG_STATE] [MARIADB_STATE]
 # SQLite: ceiling-designs.c (SQLite's C API) on a file in a temporary directory, 100,000 events of 100 B.
 # PostgreSQL (with PG_STATE from `tests/pg-server.sh start`): pgbench runs pg-today.sql and pg-queue.sql,
 # 1 and 4 clients, on 40,000 events enqueued by outboxctl.
+# MariaDB (with MARIADB_STATE from `tests/mariadb-server.sh start`; '' for PG_STATE to skip PostgreSQL): the
+# procedures of mysql-designs.sql relay 20,000 events on the server, one client.
 set -euo pipefail
-build=$(cd "$1" && pwd); runs=${2:-3}; state=${3:-}
+build=$(cd "$1" && pwd); runs=${2:-3}; state=${3:-}; mstate=${4:-}
 here=$(cd "$(dirname "$0")" && pwd)
 ctl="$build/app/outboxctl"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cc -O2 -Wall -Wextra -Werror -o "$work/ceiling-designs" "$here/ceiling-designs.c" -lsqlite3
 echo "SQLite, 100,000 events of 100 B, batches of 100:"
 "$work/ceiling-designs" "$ctl" "$work/designs.db" 100000 "$runs" today queue batch-claims queue+claims
+python3 -c 'import json; [print(json.dumps({"type": "com.example.order.created", "source": "/bench", "data": {"order": i, "total": 42.5}})) for i in range(40000)]' > "$work/events.jsonl"
+if [ -n "$mstate" ]; then
+    # shellcheck disable=SC1090
+    . "$mstate"
+    mariadb=(mariadb --no-defaults -S "$MARIADBTEST_DIR/sock" -u root)
+    head -n 20000 "$work/events.jsonl" > "$work/events20k.jsonl"
+    myrun() { # design -> events/s
+        local name url start end sent
+        name=designs$RANDOM$RANDOM
+        "${mariadb[@]}" -e "CREATE DATABASE $name"
+        url="${MARIADBTEST_URL%/*}/$name"
+        "$ctl" --db "$url" init >/dev/null
+        "$ctl" --db "$url" enqueue --jsonl "$work/events20k.jsonl" >/dev/null
+        [ "$1" = queue ] && "${mariadb[@]}" "$name" < "$here/mysql-queue-setup.sql"
+        "${mariadb[@]}" "$name" -e "ANALYZE TABLE outbox_events" >/dev/null
+        "${mariadb[@]}" "$name" < "$here/mysql-designs.sql"
+        start=$(date +%s.%N)
+        "${mariadb[@]}" "$name" -e "CALL relay_$1()"
+        end=$(date +%s.%N)
+        if [ "$1" = queue ]; then
+            sent=$("${mariadb[@]}" -N "$name" -e "SELECT COUNT(*) FROM outbox_sent")
+        else
+            sent=$("${mariadb[@]}" -N "$name" -e "SELECT COUNT(*) FROM outbox_events WHERE status = 'sent'")
+        fi
+        "${mariadb[@]}" -e "DROP DATABASE $name"
+        [ "$sent" = 20000 ] || { echo "measure.sh: the $1 design relayed $sent of 20000" >&2; exit 1; }
+        python3 -c "print(round(20000 / ($end - $start)))"
+    }
+    today=(); queue=()
+    for _ in $(seq 1 "$runs"); do
+        today+=("$(myrun today)"); queue+=("$(myrun queue)")
+    done
+    python3 - "${today[*]}" "${queue[*]}" <<'PY'
+import statistics, sys
+today, queue = [int(x) for x in sys.argv[1].split()], [int(x) for x in sys.argv[2].split()]
+t, q = statistics.median(today), statistics.median(queue)
+print(f"MariaDB, 1 client: today {today} median {t:.0f}/s; queue {queue} median {q:.0f}/s; {q / t:.2f}x")
+PY
+fi
 [ -n "$state" ] || exit 0
 # shellcheck disable=SC1090
 . "$state"
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-python3 -c 'import json; [print(json.dumps({"type": "com.example.order.created", "source": "/bench", "data": {"order": i, "total": 42.5}})) for i in range(40000)]' > "$work/events.jsonl"
 pgrun() { # design clients -> events/s
     local name url tps
     name=designs$RANDOM$RANDOM
