@@ -21,6 +21,7 @@
 #include <QSslKey>
 #include <QSslServer>
 #include <QStandardPaths>
+#include <QScopeGuard>
 #include <QSqlQuery>
 
 using namespace outbox;
@@ -806,6 +807,56 @@ private Q_SLOTS:
         relayer.stop();
         QCOMPARE(m_receiver->eventCount(), 500);
         QTRY_VERIFY(batches.size() >= 5); // 100 per batch
+    }
+
+    // On SQLite a write-back of deliveries alone is one statement without BEGIN and COMMIT, so its commit is its
+    // last step, after the rows it wrote came back. On a real full disk (a small tmpfs) that step fails: the
+    // results are kept, not reported written, and written once there is room again; nothing is sent twice.
+    void deliveredWriteBackOnAFullDiskIsKept()
+    {
+        if (testsupport::isServer())
+            QSKIP("a SQLite condition");
+        QTemporaryDir mountPoint;
+        if (QProcess::execute(QStringLiteral("mount"), {"-t", "tmpfs", "-o", "size=2m", "tmpfs", mountPoint.path()})
+            != 0)
+            QSKIP("mounting a tmpfs is not permitted here");
+        auto unmount = qScopeGuard([&] {
+            m_app.reset();
+            m_storage.reset();
+            QProcess::execute(QStringLiteral("umount"), {mountPoint.path()});
+        });
+        m_app.reset();
+        m_storage.reset();
+        m_path = ConnectionSpec::sqlite(mountPoint.filePath(QStringLiteral("outbox.db")));
+        m_storage = testsupport::openStorage(m_path);
+        m_app = std::make_unique<AppConnection>(m_path);
+        const QStringList ids{enqueue(), enqueue(), enqueue()};
+        const QString filler = mountPoint.filePath(QStringLiteral("filler"));
+        std::atomic<int> sends = 0;
+        RelayerConfig c;
+        c.customSender = [&sends, filler](const OutboxEvent &) {
+            if (sends++ == 0) { // the disk fills up while the events are on their way
+                QFile f(filler);
+                if (f.open(QIODevice::WriteOnly)) {
+                    const QByteArray chunk(4096, 'f');
+                    while (f.write(chunk) == chunk.size() && f.flush()) { }
+                }
+            }
+            return DeliveryResult::sent(202);
+        };
+        Relayer relayer(m_path, c);
+        const RelayOnceResult first = relayer.relayOnce();
+        QVERIFY2(first.error, "the write-back on a full disk reported no error");
+        QVERIFY2(first.error.message().contains(QStringLiteral("full")), qPrintable(first.error.message()));
+        for (const QString &id : ids)
+            QCOMPARE(row(id).status, EventStatus::Pending); // nothing written; still leased to the relayer
+        QVERIFY(QFile::remove(filler));
+        QCOMPARE(relayer.relayOnce().processed, 0); // the kept results are written first; nothing else is due
+        for (const QString &id : ids) {
+            QCOMPARE(row(id).status, EventStatus::Sent);
+            QCOMPARE(row(id).attempts, 1);
+        }
+        QCOMPARE(sends.load(), 3); // none sent twice
     }
 
     // A write-back the database refuses (here a trigger standing in for a full disk or an I/O error): the

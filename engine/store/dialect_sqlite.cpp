@@ -330,7 +330,7 @@ public:
         }
         update->bind(owner).bind(json).bind(owner);
         // The history first, while the rows still name their owner.
-        return connection.inWriteTransaction(QStringLiteral("cannot write delivery results"), [&]() -> Error {
+        auto write = [&]() -> Error {
             if (history && !delivered) {
                 if (Error e = history->exec(QStringLiteral("cannot record delivery attempts")))
                     return e;
@@ -344,9 +344,24 @@ public:
                 if (written)
                     written->insert(update->q().value(0).toLongLong());
             }
+            // A failure at the statement's last step ends its rows early: in a statement of its own, that step
+            // is its commit (a full disk), and nothing was written.
+            if (update->q().lastError().isValid()) {
+                const QString why = errorText(update->q().lastError());
+                update->q().finish();
+                if (written)
+                    written->clear();
+                return Error(Error::Database, QStringLiteral("cannot write delivery results: %1").arg(why));
+            }
             update->q().finish();
             return Error();
-        });
+        };
+        // Deliveries alone are one UPDATE: a statement of its own is a write transaction of its own (SQLite
+        // takes the write lock when the statement starts, waiting through the busy handler as BEGIN IMMEDIATE
+        // does), so it needs no BEGIN and COMMIT around it: two statements fewer per write-back.
+        if (delivered)
+            return write();
+        return connection.inWriteTransaction(QStringLiteral("cannot write delivery results"), write);
     }
 
     // After an error such as SQLITE_FULL or SQLITE_IOERR, SQLite has rolled the caller's whole transaction
