@@ -237,6 +237,25 @@ Error Dialect::databaseError(const QString &what, const QSqlError &e) const
     return Error(Error::Database, QStringLiteral("%1: %2").arg(what, why));
 }
 
+Error Dialect::readWritten(Query &update, QSet<qint64> *written) const
+{
+    if (written)
+        written->clear();
+    while (update.q().next()) {
+        if (written)
+            written->insert(update.q().value(0).toLongLong());
+    }
+    if (update.q().lastError().isValid()) {
+        const Error e = databaseError(QStringLiteral("cannot write delivery results"), update.q().lastError());
+        update.q().finish();
+        if (written)
+            written->clear();
+        return e;
+    }
+    update.q().finish();
+    return Error();
+}
+
 Error Dialect::newerSchemaError(int current)
 {
     return Error(Error::Unsupported,
@@ -361,14 +380,7 @@ Error Dialect::complete(
     const auto writeRows = [&]() -> Error {
         if (Error e = update.exec(QStringLiteral("cannot write delivery results")))
             return e;
-        if (written)
-            written->clear();
-        while (update.q().next()) {
-            if (written)
-                written->insert(update.q().value(0).toLongLong());
-        }
-        update.q().finish();
-        return Error();
+        return readWritten(update, written);
     };
     if (allDelivered(records))
         return writeRows();

@@ -29,6 +29,7 @@ class QSqlQuery;
 namespace outbox::detail {
 
 class SqlConnection;
+class Query;
 
 // What a dialect keeps per connection (a prepared statement on the driver's own handle, a lock key).
 class DialectState
@@ -155,6 +156,10 @@ protected:
     // Applies migrations current+1 .. latest with q, inside the transaction the caller opened.
     Error applyMigrations(QSqlDatabase &db, int current) const;
     Error databaseError(const QString &what, const QSqlError &e) const;
+    // Reads the sequences an executed `UPDATE … RETURNING seq` gave back into `written` (cleared first), to the
+    // end, and finishes it. An error at its last step (on SQLite, for a statement of its own, its commit: a
+    // full disk) is returned, and then nothing counts as written.
+    Error readWritten(Query &update, QSet<qint64> *written) const;
     // A database server's connection: database, host, port, user, password and the driver's options.
     static void configureServer(QSqlDatabase &db, const ConnectionSpec &spec, const QString &options);
     // Text as an SQL string literal (quotes doubled).

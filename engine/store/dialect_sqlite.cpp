@@ -338,23 +338,7 @@ public:
             if (Error e = update->exec(QStringLiteral("cannot write delivery results")))
                 return e;
             // Read to the end: a statement with rows left open would keep the commit from going through.
-            if (written)
-                written->clear();
-            while (update->q().next()) {
-                if (written)
-                    written->insert(update->q().value(0).toLongLong());
-            }
-            // A failure at the statement's last step ends its rows early: in a statement of its own, that step
-            // is its commit (a full disk), and nothing was written.
-            if (update->q().lastError().isValid()) {
-                const QString why = errorText(update->q().lastError());
-                update->q().finish();
-                if (written)
-                    written->clear();
-                return Error(Error::Database, QStringLiteral("cannot write delivery results: %1").arg(why));
-            }
-            update->q().finish();
-            return Error();
+            return readWritten(*update, written);
         };
         // Deliveries alone are one UPDATE: a statement of its own is a write transaction of its own (SQLite
         // takes the write lock when the statement starts, waiting through the busy handler as BEGIN IMMEDIATE
