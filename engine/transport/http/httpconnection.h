@@ -6,7 +6,7 @@
 // TCP_NODELAY socket, in one write), reads the answer through the pure parser (httpparse.h) and tells the
 // outcome: a 2xx status line is the delivery (its body gets a short grace, never a reason to send again); a
 // connection closed before an answer, a malformed answer or a silence past the deadline is a retry; a failed
-// connect leaves the target unavailable. The network worker (httpsender.cpp) only dispatches requests to
+// connect leaves the target unavailable. The network worker (networkworker.h) only dispatches requests to
 // connections; it never touches a socket.
 
 #include "transport.h"
