@@ -779,6 +779,45 @@ private Q_SLOTS:
     }
 
     // An outbox of version 8 keeps its rows and their data where they are; new events go beside.
+    // Where a payload goes is decided at the boundary migrate-9.sql's trigger draws: 1 KiB stays in the row
+    // (written straight into the table, without the view), one byte more goes beside it (through the view),
+    // both in and out of the caller's transaction, and both read back whole.
+    void payloadBoundaryIsTheTriggers()
+    {
+        if (testsupport::isServer())
+            QSKIP("a SQLite layout");
+        const ConnectionSpec path = freshPath();
+        auto s = testsupport::openStorage(path);
+        AppConnection app(path);
+        QSqlDatabase db = app.db();
+        const QByteArray inRow = "\"" + QByteArray(1022, 'k') + "\"", beside = "\"" + QByteArray(1023, 'o') + "\"";
+        QStringList ids;
+        for (bool transaction : {false, true}) {
+            if (transaction)
+                QVERIFY(db.transaction());
+            for (const QByteArray &data : {inRow, beside}) {
+                auto id = sendEventTransactional(db, QStringLiteral("t"), QStringLiteral("/test"), data);
+                QVERIFY2(id.isOk(), qPrintable(id.error().message()));
+                ids << *id;
+            }
+            if (transaction)
+                QVERIFY(db.commit());
+        }
+        for (int i = 0; i < ids.size(); ++i) {
+            const bool small = i % 2 == 0;
+            QCOMPARE(app.scalar(QStringLiteral("SELECT length(data) FROM outbox_events WHERE id = '%1'").arg(ids[i]))
+                         .toInt(),
+                small ? 1024 : 0);
+            QCOMPARE(app.scalar(QStringLiteral("SELECT COUNT(*) FROM outbox_payloads p JOIN outbox_events e ON e.seq = "
+                                               "p.seq WHERE e.id = '%1'")
+                                    .arg(ids[i]))
+                         .toInt(),
+                small ? 0 : 1);
+            QCOMPARE(s->event(ids[i])->data, small ? inRow : beside);
+            QCOMPARE(s->event(ids[i])->status, EventStatus::Pending);
+        }
+    }
+
     void version8OutboxIsMigrated()
     {
         if (testsupport::isServer())

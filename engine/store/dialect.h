@@ -21,6 +21,7 @@
 #include <QVariant>
 
 #include <atomic>
+#include <map>
 #include <memory>
 
 class QSqlError;
@@ -138,6 +139,13 @@ public:
 
     // An application's connection. Whether a transaction is known to be open on it (false: not, or cannot
     // tell); after an enqueue, wake this process's relayers when the row becomes visible.
+    // The statement that writes a new event whose payload has dataBytes bytes: insert-event, unless the
+    // dialect has a cheaper one for that size.
+    virtual QString insertStatement(qsizetype dataBytes) const
+    {
+        Q_UNUSED(dataBytes);
+        return QStringLiteral("insert-event");
+    }
     virtual bool inTransaction(const QSqlDatabase &db) const;
     virtual void afterEnqueue(const QSqlDatabase &db) const;
     // The first enqueue on this handle of an application's connection: SQLite waits for the write lock the
@@ -186,8 +194,9 @@ public:
     static ConnectionCache *of(const QSqlDatabase &db);
 
     QString checkedDatabase;
-    std::unique_ptr<QSqlQuery> insert;
-    void *insertHandle = nullptr; // the driver's connection handle the INSERT was prepared on
+    // The prepared INSERTs by statement name (Dialect::insertStatement: SQLite has two).
+    std::map<QString, std::unique_ptr<QSqlQuery>> inserts;
+    void *insertHandle = nullptr; // the driver's connection handle the INSERTs were prepared on
     // Whether the transaction open now has enqueued an event: only such a commit wakes relayers.
     QAtomicInteger<int> enqueuedInTransaction = 0;
     int busyTimeoutMs = 0; // SQLite: the application's busy timeout, kept by our busy handler

@@ -348,6 +348,13 @@ public:
         return connection.inWriteTransaction(QStringLiteral("cannot write delivery results"), write);
     }
 
+    // A payload that stays in the row (1 KiB or less, the rule of migrate-9.sql's trigger) is written straight
+    // into the table; a larger one through the view outbox_enqueue, whose trigger writes it beside the row.
+    QString insertStatement(qsizetype dataBytes) const override
+    {
+        return dataBytes <= 1024 ? QStringLiteral("insert-event-row") : QStringLiteral("insert-event");
+    }
+
     // After an error such as SQLITE_FULL or SQLITE_IOERR, SQLite has rolled the caller's whole transaction
     // back: the caller is told, and the INSERT is never retried (a retry would commit the event on its own).
     bool inTransaction(const QSqlDatabase &db) const override

@@ -393,7 +393,7 @@ Error Storage::insertEvent(QSqlDatabase &db, const OutboxEvent &e)
     void *handle = detail::nativeHandle(db);
     const bool inTransaction = d->inTransaction(db);
     if (handle && cache->insertHandle != handle) {
-        cache->insert.reset();
+        cache->inserts.clear();
         cache->insertHandle = handle;
         d->adoptConnection(db);
     }
@@ -403,16 +403,18 @@ Error Storage::insertEvent(QSqlDatabase &db, const OutboxEvent &e)
     // its own). A file database never retries (see Dialect::inTransaction).
     const int tries = d->has(Capability::ServerConnection) ? 2 : 1;
     bool duplicate = false;
+    const QString statement = d->insertStatement(e.data.size());
+    std::unique_ptr<QSqlQuery> &insert = cache->inserts[statement];
     for (int attempt = 0; attempt < tries; ++attempt) {
-        if (!cache->insert || attempt > 0) {
-            cache->insert = std::make_unique<QSqlQuery>(db);
-            if (!cache->insert->prepare(d->sql(QStringLiteral("insert-event")))) {
-                why = d->errorText(cache->insert->lastError());
-                cache->insert.reset();
+        if (!insert || attempt > 0) {
+            insert = std::make_unique<QSqlQuery>(db);
+            if (!insert->prepare(d->sql(statement))) {
+                why = d->errorText(insert->lastError());
+                insert.reset();
                 break;
             }
         }
-        QSqlQuery &q = *cache->insert;
+        QSqlQuery &q = *insert;
         q.bindValue(0, e.id);
         q.bindValue(1, e.type);
         q.bindValue(2, e.source);

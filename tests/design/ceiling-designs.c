@@ -11,7 +11,11 @@
 //                a lease written into each event row; the write-back still rewrites the event row
 //   queue+claims both: the claim writes one row per batch, the write-back deletes queue rows and appends
 //                outcome rows
+//   queue-lease  the queue row for the claim alone: the write-back deletes the queue row and still rewrites
+//                the event row (status, outcome columns), so every reader of the row's status stays as it is
 // Usage: ceiling-designs OUTBOXCTL FILE EVENTS RUNS DESIGN... (OUTBOXCTL makes the schema: `init`).
+// CEILING_GROUP=N writes each batch back N events at a time (default 100, as batch mode does; one request per
+// event writes back about as many as are in flight, 6 by default).
 // Prints events/s per run and the median of each design with its ratio to `today`.
 #include <sqlite3.h>
 
@@ -20,8 +24,10 @@
 #include <string.h>
 #include <time.h>
 
-enum Design { Today, Queue, BatchClaims, QueueClaims };
-static const char *const kNames[] = {"today", "queue", "batch-claims", "queue+claims"};
+enum Design { Today, Queue, BatchClaims, QueueClaims, QueueLease };
+static const char *const kNames[] = {"today", "queue", "batch-claims", "queue+claims", "queue-lease"};
+enum { kDesigns = 5 };
+static int g_group = 100; // events per write-back (CEILING_GROUP): 100 as in batch mode, fewer as one request each
 
 static sqlite3 *db;
 static long long sink; // what was read, so that reading is not optimised away
@@ -129,7 +135,7 @@ static void setUp(const char *outboxctl, const char *path, enum Design d, int ev
         stepAll(insert, NULL, 0);
     }
     sqlite3_finalize(insert);
-    if (d == Queue || d == QueueClaims) {
+    if (d == Queue || d == QueueClaims || d == QueueLease) {
         run("CREATE TABLE outbox_queue (seq INTEGER PRIMARY KEY, next_attempt_at INTEGER NOT NULL, lease_owner TEXT, "
             "lease_expires_at INTEGER, attempts INTEGER NOT NULL DEFAULT 0)");
         run("CREATE INDEX outbox_queue_due ON outbox_queue(next_attempt_at, seq)");
@@ -169,6 +175,7 @@ static double measure(const char *outboxctl, const char *path, enum Design d, in
     setUp(outboxctl, path, d, events);
     const int claimsRows = d == BatchClaims || d == QueueClaims;
     const int queue = d == Queue || d == QueueClaims;
+    const int leaseQueue = d == QueueLease;
     sqlite3_stmt *begin = prepare("BEGIN IMMEDIATE"), *commit = prepare("COMMIT");
     sqlite3_stmt *claim, *read = NULL, *writeBack = NULL, *append = NULL, *expire = NULL, *hold = NULL, *drop = NULL;
     if (d == Today)
@@ -180,7 +187,7 @@ static double measure(const char *outboxctl, const char *path, enum Design d, in
         claim = prepare("SELECT " COLUMNS " FROM outbox_events e INDEXED BY outbox_events_due WHERE e.status = "
                         "'pending' AND e.next_attempt_at <= ?3 AND e.seq NOT IN (SELECT value FROM outbox_claims c, "
                         "json_each(c.seqs))" HEAD_OF_KEY " ORDER BY e.next_attempt_at, e.seq LIMIT 100");
-    else if (d == Queue)
+    else if (d == Queue || d == QueueLease)
         claim = prepare("UPDATE outbox_queue SET lease_owner = ?1, lease_expires_at = ?2, next_attempt_at = ?2 WHERE "
                         "seq IN (SELECT q.seq FROM outbox_queue q INDEXED BY outbox_queue_due WHERE "
                         "q.next_attempt_at <= ?3 ORDER BY q.next_attempt_at, q.seq LIMIT 100) RETURNING seq");
@@ -188,7 +195,15 @@ static double measure(const char *outboxctl, const char *path, enum Design d, in
         claim = prepare("SELECT q.seq FROM outbox_queue q INDEXED BY outbox_queue_due WHERE q.next_attempt_at <= ?3 "
                         "AND q.seq NOT IN (SELECT value FROM outbox_claims c, json_each(c.seqs)) ORDER BY "
                         "q.next_attempt_at, q.seq LIMIT 100");
-    if (queue) {
+    if (leaseQueue) {
+        read = prepare("SELECT " COLUMNS " FROM outbox_events WHERE seq IN (SELECT value FROM json_each(?1))");
+        writeBack = prepare("DELETE FROM outbox_queue WHERE seq IN (SELECT value->>0 FROM json_each(?1)) AND lease_owner "
+                            "= ?2 RETURNING seq");
+        append = prepare("UPDATE outbox_events SET status = 'sent', attempts = attempts + 1, last_error = NULL, "
+                         "last_http_status = r.h, sent_at = ?3, last_duration_ms = r.d, last_relayer = ?2 FROM "
+                         "(SELECT value->>0 AS s, value->>1 AS h, value->>2 AS d FROM json_each(?1)) AS r WHERE "
+                         "outbox_events.seq = r.s");
+    } else if (queue) {
         read = prepare("SELECT " COLUMNS " FROM outbox_events WHERE seq IN (SELECT value FROM json_each(?1))");
         writeBack = prepare(d == Queue ? "DELETE FROM outbox_queue WHERE seq IN (SELECT value->>0 FROM json_each(?1)) "
                                          "AND lease_owner = ?2 RETURNING seq"
@@ -228,7 +243,7 @@ static double measure(const char *outboxctl, const char *path, enum Design d, in
                 sqlite3_bind_int64(expire, 1, now);
                 stepAll(expire, NULL, 0);
             }
-            if (d == Today || d == Queue) {
+            if (d == Today || d == Queue || d == QueueLease) {
                 sqlite3_bind_text(claim, 1, owner, -1, SQLITE_STATIC);
                 sqlite3_bind_int64(claim, 2, now + 30000);
             }
@@ -257,35 +272,44 @@ static double measure(const char *outboxctl, const char *path, enum Design d, in
         }
         if (held == 0)
             break;
-        const struct Batch b = inHand[0];
+        const struct Batch whole = inHand[0];
         inHand[0] = inHand[1];
         --held;
-        toJson(&b, 1, json);
-        stepAll(begin, NULL, 0);
-        if (drop) {
-            long long id = 0;
-            sqlite3_bind_int64(drop, 1, b.claim);
-            sqlite3_bind_text(drop, 2, owner, -1, SQLITE_STATIC);
-            if (stepAll(drop, &id, 1) != 1)
-                die("the claim row is gone");
+        for (int from = 0; from < whole.size; from += g_group) {
+            struct Batch b = whole;
+            b.size = whole.size - from < g_group ? whole.size - from : g_group;
+            memcpy(b.seq, whole.seq + from, sizeof(long long) * (size_t)b.size);
+            toJson(&b, 1, json);
+            // A write-back of deliveries alone is one statement (as the engine does it) unless it writes two.
+            const int transaction = drop || append;
+            if (transaction)
+                stepAll(begin, NULL, 0);
+            if (drop && from + b.size == whole.size) {
+                long long id = 0;
+                sqlite3_bind_int64(drop, 1, b.claim);
+                sqlite3_bind_text(drop, 2, owner, -1, SQLITE_STATIC);
+                if (stepAll(drop, &id, 1) != 1)
+                    die("the claim row is gone");
+            }
+            sqlite3_bind_text(writeBack, 1, json, -1, SQLITE_STATIC);
+            if (d == Today || d == Queue || d == QueueLease)
+                sqlite3_bind_text(writeBack, 2, owner, -1, SQLITE_STATIC);
+            if (!queue && !leaseQueue) {
+                sqlite3_bind_text(writeBack, 2, owner, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(writeBack, 3, now);
+            }
+            if (stepAll(writeBack, NULL, 0) != b.size)
+                die("write-back");
+            if (append) {
+                sqlite3_bind_text(append, 1, json, -1, SQLITE_STATIC);
+                sqlite3_bind_text(append, 2, owner, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(append, 3, now);
+                stepAll(append, NULL, 0);
+            }
+            if (transaction)
+                stepAll(commit, NULL, 0);
+            written += b.size;
         }
-        sqlite3_bind_text(writeBack, 1, json, -1, SQLITE_STATIC);
-        if (d == Today || d == Queue)
-            sqlite3_bind_text(writeBack, 2, owner, -1, SQLITE_STATIC);
-        if (!queue) {
-            sqlite3_bind_text(writeBack, 2, owner, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(writeBack, 3, now);
-        }
-        if (stepAll(writeBack, NULL, 0) != b.size)
-            die("write-back");
-        if (append) {
-            sqlite3_bind_text(append, 1, json, -1, SQLITE_STATIC);
-            sqlite3_bind_text(append, 2, owner, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(append, 3, now);
-            stepAll(append, NULL, 0);
-        }
-        stepAll(commit, NULL, 0);
-        written += b.size;
     }
     const double rate = written / (monotonic() - start);
     if (written != events)
@@ -315,11 +339,15 @@ int main(int argc, char **argv)
     const int events = atoi(argv[3]), runs = atoi(argv[4]), designs = argc - 5;
     if (events <= 0 || runs <= 0 || runs > 20)
         return 2;
-    enum Design chosen[4];
-    double rates[4][20];
-    for (int i = 0; i < designs && i < 4; ++i) {
+    if (getenv("CEILING_GROUP"))
+        g_group = atoi(getenv("CEILING_GROUP"));
+    if (g_group <= 0 || g_group > 100)
+        return 2;
+    enum Design chosen[kDesigns];
+    double rates[kDesigns][20];
+    for (int i = 0; i < designs && i < kDesigns; ++i) {
         int found = -1;
-        for (int k = 0; k < 4; ++k)
+        for (int k = 0; k < kDesigns; ++k)
             if (strcmp(argv[5 + i], kNames[k]) == 0)
                 found = k;
         if (found < 0) {
@@ -329,14 +357,14 @@ int main(int argc, char **argv)
         chosen[i] = (enum Design)found;
     }
     for (int r = 0; r < runs; ++r) {
-        for (int i = 0; i < designs && i < 4; ++i) {
+        for (int i = 0; i < designs && i < kDesigns; ++i) {
             rates[i][r] = measure(argv[1], argv[2], chosen[i], events);
             printf("run %d %-13s %8.0f events/s\n", r + 1, kNames[chosen[i]], rates[i][r]);
             fflush(stdout);
         }
     }
     double base = 0;
-    for (int i = 0; i < designs && i < 4; ++i) {
+    for (int i = 0; i < designs && i < kDesigns; ++i) {
         qsort(rates[i], (size_t)runs, sizeof(double), byValue);
         const double median = rates[i][runs / 2];
         if (i == 0)
