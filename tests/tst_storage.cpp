@@ -778,7 +778,6 @@ private Q_SLOTS:
         QCOMPARE(head.first().data, big);
     }
 
-    // An outbox of version 8 keeps its rows and their data where they are; new events go beside.
     // Where a payload goes is decided at the boundary migrate-9.sql's trigger draws: 1 KiB stays in the row
     // (written straight into the table, without the view), one byte more goes beside it (through the view),
     // both in and out of the caller's transaction, and both read back whole.
@@ -818,6 +817,7 @@ private Q_SLOTS:
         }
     }
 
+    // An outbox of version 8 keeps its rows and their data where they are; new events go beside.
     void version8OutboxIsMigrated()
     {
         if (testsupport::isServer())
@@ -965,6 +965,33 @@ private Q_SLOTS:
         QVERIFY(generated.isOk());
         QCOMPARE(generated->size(), 36);
         QCOMPARE(generated->at(14), QLatin1Char('7'));
+
+        // Text outside ASCII, bytes that are not text, absent attributes as NULL and an empty payload as an
+        // empty value (never NULL), whichever way the dialect binds them (SQLite: with its own calls).
+        SendEventOptions wide;
+        wide.eventId = QStringLiteral("id-Zürich-\u2603");
+        wide.contentType = QStringLiteral("application/octet-stream");
+        wide.subject = QStringLiteral("Straße 7 \u2603");
+        wide.orderingKey = QStringLiteral("key-\u00fc");
+        wide.replayOf = QStringLiteral("earlier-\u00e9");
+        const QByteArray binary("a\0b\0\xff\xfe c", 8);
+        QVERIFY(sendEventTransactional(db, QStringLiteral("t.größe"), QStringLiteral("/\u00e4"), binary, wide).isOk());
+        const auto w = storage->event(wide.eventId);
+        QCOMPARE(w->type, QStringLiteral("t.größe"));
+        QCOMPARE(w->source, QStringLiteral("/\u00e4"));
+        QCOMPARE(w->subject, wide.subject);
+        QCOMPARE(w->orderingKey, wide.orderingKey);
+        QCOMPARE(w->replayOf, wide.replayOf);
+        QCOMPARE(w->data, binary);
+        const auto empty = sendEventTransactional(db, "t", "/s", QByteArray(), withContentType("text/plain"));
+        QVERIFY2(empty.isOk(), qPrintable(empty.error().message()));
+        QCOMPARE(storage->event(*empty)->data, QByteArray());
+        QCOMPARE(app.scalar(QStringLiteral("SELECT COUNT(*) FROM outbox_events WHERE id = '%1' AND subject IS NULL AND "
+                                           "ordering_key IS NULL AND replay_of IS NULL AND extensions IS NULL AND "
+                                           "data IS NOT NULL")
+                                .arg(*empty))
+                     .toInt(),
+            1);
     }
 
     void badInputWritesNothing_data()

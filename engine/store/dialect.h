@@ -146,6 +146,23 @@ public:
         Q_UNUSED(dataBytes);
         return QStringLiteral("insert-event");
     }
+    // Runs the prepared INSERT q for e with the database's own calls where the dialect can (SQLite: the
+    // statement Qt prepared, bound and stepped without QSqlQuery's work per value; NotRun: run q through Qt).
+    struct NativeInsert
+    {
+        enum class Outcome { NotRun, Written, Failed } outcome = Outcome::NotRun;
+        QString why; // Failed: the database's error
+        bool duplicate = false; // Failed: the id's unique key
+    };
+    virtual NativeInsert insertNatively(
+        QSqlQuery &q, const OutboxEvent &e, qint64 createdMs, const QByteArray &extensions) const
+    {
+        Q_UNUSED(q);
+        Q_UNUSED(e);
+        Q_UNUSED(createdMs);
+        Q_UNUSED(extensions);
+        return {};
+    }
     virtual bool inTransaction(const QSqlDatabase &db) const;
     virtual void afterEnqueue(const QSqlDatabase &db) const;
     // The first enqueue on this handle of an application's connection: SQLite waits for the write lock the

@@ -12,6 +12,7 @@
 #include <QSqlDriver>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QSqlResult>
 
 #include <algorithm>
 #include <chrono>
@@ -353,6 +354,55 @@ public:
     QString insertStatement(qsizetype dataBytes) const override
     {
         return dataBytes <= 1024 ? QStringLiteral("insert-event-row") : QStringLiteral("insert-event");
+    }
+
+    // The statement Qt prepared (Qt finalises it when the connection closes), bound and stepped with SQLite's
+    // own calls: QSqlQuery names every positional value (a string formatted per value), copies the values
+    // and binds text as UTF-16 anyway. The same values, types and error text as through Qt.
+    NativeInsert insertNatively(
+        QSqlQuery &q, const OutboxEvent &e, qint64 createdMs, const QByteArray &extensions) const override
+    {
+        const QVariant h = q.result() ? q.result()->handle() : QVariant();
+        if (!h.isValid() || qstrcmp(h.typeName(), "sqlite3_stmt*") != 0)
+            return {};
+        sqlite3_stmt *st = *static_cast<sqlite3_stmt *const *>(h.constData());
+        if (!st || sqlite3_bind_parameter_count(st) != 11)
+            return {};
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st); // what is not bound below is NULL
+        const auto text = [st](int i, const QString &s) {
+            if (!s.isEmpty())
+                sqlite3_bind_text16(st, i, s.utf16(), int(s.size() * 2), SQLITE_STATIC);
+        };
+        sqlite3_bind_text16(st, 1, e.id.utf16(), int(e.id.size() * 2), SQLITE_STATIC);
+        sqlite3_bind_text16(st, 2, e.type.utf16(), int(e.type.size() * 2), SQLITE_STATIC);
+        sqlite3_bind_text16(st, 3, e.source.utf16(), int(e.source.size() * 2), SQLITE_STATIC);
+        text(4, e.subject);
+        text(5, e.contentType);
+        if (e.data.isEmpty())
+            sqlite3_bind_zeroblob(st, 6, 0);
+        else
+            sqlite3_bind_blob(st, 6, e.data.constData(), int(e.data.size()), SQLITE_STATIC);
+        if (!extensions.isEmpty())
+            sqlite3_bind_text(st, 7, extensions.constData(), int(extensions.size()), SQLITE_STATIC);
+        text(8, e.orderingKey);
+        sqlite3_bind_int64(st, 9, createdMs);
+        sqlite3_bind_int64(st, 10, createdMs);
+        text(11, e.replayOf);
+        NativeInsert result;
+        if (sqlite3_step(st) == SQLITE_DONE) {
+            result.outcome = NativeInsert::Outcome::Written;
+        } else {
+            sqlite3 *handle = sqlite3_db_handle(st);
+            const int code = sqlite3_extended_errcode(handle);
+            result.outcome = NativeInsert::Outcome::Failed;
+            result.why = QString::fromUtf8(sqlite3_errmsg(handle));
+            result.duplicate = code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY
+                || result.why.contains(QLatin1String("UNIQUE constraint failed"));
+        }
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st); // nothing of the event's stays bound
+        return result;
     }
 
     // After an error such as SQLITE_FULL or SQLITE_IOERR, SQLite has rolled the caller's whole transaction

@@ -383,10 +383,9 @@ Error Storage::insertEvent(QSqlDatabase &db, const OutboxEvent &e)
     if (!d)
         return unknown;
     ConnectionCache *cache = ConnectionCache::of(db);
-    const QVariant created = d->time(detail::toMs(e.createdAt));
-    const QVariant extensions = e.extensions.isEmpty()
-        ? QVariant(QMetaType(QMetaType::QString))
-        : QVariant(QString::fromUtf8(QJsonDocument(e.extensions).toJson(QJsonDocument::Compact)));
+    const qint64 createdMs = detail::toMs(e.createdAt);
+    const QByteArray extensions =
+        e.extensions.isEmpty() ? QByteArray() : QJsonDocument(e.extensions).toJson(QJsonDocument::Compact);
     QString why;
     // A statement prepared on an earlier handle (the connection was closed and opened again) is prepared
     // afresh.
@@ -415,13 +414,23 @@ Error Storage::insertEvent(QSqlDatabase &db, const OutboxEvent &e)
             }
         }
         QSqlQuery &q = *insert;
+        const Dialect::NativeInsert native = d->insertNatively(q, e, createdMs, extensions);
+        if (native.outcome == Dialect::NativeInsert::Outcome::Written)
+            return {};
+        if (native.outcome == Dialect::NativeInsert::Outcome::Failed) {
+            why = native.why;
+            duplicate = native.duplicate;
+            break;
+        }
+        const QVariant created = d->time(createdMs);
         q.bindValue(0, e.id);
         q.bindValue(1, e.type);
         q.bindValue(2, e.source);
         q.bindValue(3, detail::textOrNull(e.subject));
         q.bindValue(4, detail::textOrNull(e.contentType));
         q.bindValue(5, e.data.isNull() ? QByteArray("") : e.data);
-        q.bindValue(6, extensions);
+        q.bindValue(
+            6, extensions.isNull() ? QVariant(QMetaType(QMetaType::QString)) : QVariant(QString::fromUtf8(extensions)));
         q.bindValue(7, detail::textOrNull(e.orderingKey));
         q.bindValue(8, created);
         q.bindValue(9, created);
