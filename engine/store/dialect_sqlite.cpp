@@ -82,13 +82,17 @@ public:
     {
         if (statement)
             sqlite3_finalize(statement);
+        if (delivered)
+            sqlite3_finalize(delivered);
         statement = nullptr;
+        delivered = nullptr;
         handle = nullptr;
         sql.clear();
     }
-    sqlite3 *handle = nullptr;
-    sqlite3_stmt *statement = nullptr;
-    QString sql;
+    sqlite3 *handle = nullptr; // the connection both statements were prepared on
+    sqlite3_stmt *statement = nullptr; // the claim
+    QString sql; // the claim's text (with its type condition)
+    sqlite3_stmt *delivered = nullptr; // complete-delivered.sql
 };
 
 // sqlite:///absolute/path, sqlite:relative/path (file: alike).
@@ -318,28 +322,22 @@ public:
             return r.attemptedAt == records.first().attemptedAt;
         });
         const QByteArray json = deliveryJson(records, false, shortForm);
-        std::unique_ptr<Query> update;
-        std::unique_ptr<Query> history;
-        if (shortForm) {
-            update = std::make_unique<Query>(connection, sql(QStringLiteral("complete-delivered")), Query::Reuse::Kept);
-            const qint64 attempted = toMs(records.first().attemptedAt);
-            update->bind(attempted).bind(attempted);
-        } else {
-            update = std::make_unique<Query>(connection, sql(QStringLiteral("complete-update")), Query::Reuse::Kept);
-            history = std::make_unique<Query>(connection, sql(QStringLiteral("complete-history")), Query::Reuse::Kept);
-            history->bind(owner).bind(json).bind(owner);
-        }
-        update->bind(owner).bind(json).bind(owner);
+        if (shortForm)
+            return completeDelivered(connection, owner, toMs(records.first().attemptedAt), json, written);
+        Query update(connection, sql(QStringLiteral("complete-update")), Query::Reuse::Kept);
+        Query history(connection, sql(QStringLiteral("complete-history")), Query::Reuse::Kept);
+        history.bind(owner).bind(json).bind(owner);
+        update.bind(owner).bind(json).bind(owner);
         // The history first, while the rows still name their owner.
         auto write = [&]() -> Error {
-            if (history && !delivered) {
-                if (Error e = history->exec(QStringLiteral("cannot record delivery attempts")))
+            if (!delivered) {
+                if (Error e = history.exec(QStringLiteral("cannot record delivery attempts")))
                     return e;
             }
-            if (Error e = update->exec(QStringLiteral("cannot write delivery results")))
+            if (Error e = update.exec(QStringLiteral("cannot write delivery results")))
                 return e;
             // Read to the end: a statement with rows left open would keep the commit from going through.
-            return readWritten(*update, written);
+            return readWritten(update, written);
         };
         // Deliveries alone are one UPDATE: a statement of its own is a write transaction of its own (SQLite
         // takes the write lock when the statement starts, waiting through the busy handler as BEGIN IMMEDIATE
@@ -347,6 +345,62 @@ public:
         if (delivered)
             return write();
         return connection.inWriteTransaction(QStringLiteral("cannot write delivery results"), write);
+    }
+
+    // The usual write-back, every event of the batch delivered at one time, with SQLite's own calls on the
+    // relayer's connection, as the claim: through Query, QSqlQuery copied the values it binds and cached
+    // every returned sequence as a row of QVariants (a fifth of the relayer's thread with one request per
+    // event). An error at the last step, the statement's commit, comes after its rows (see readWritten).
+    Error completeDelivered(SqlConnection &connection, const QString &owner, qint64 attempted, const QByteArray &json,
+        QSet<qint64> *written) const
+    {
+        const QString what = QStringLiteral("cannot write delivery results");
+        if (written)
+            written->clear();
+        auto *state = static_cast<SqliteState *>(connection.dialectState());
+        const QSqlDatabase db = connection.database();
+        sqlite3 *handle = db.isOpen() ? sqliteHandle(db) : nullptr;
+        if (!handle)
+            return Error(Error::Database, QStringLiteral("%1: no connection to the database").arg(what));
+        if (state->handle != handle) {
+            state->reset();
+            state->handle = handle;
+        }
+        const auto failed = [&] {
+            return Error(
+                Error::Database, QStringLiteral("%1: %2").arg(what, QString::fromUtf8(sqlite3_errmsg(handle))));
+        };
+        if (!state->delivered
+            && sqlite3_prepare_v3(handle, sql(QStringLiteral("complete-delivered")).toUtf8().constData(), -1,
+                   SQLITE_PREPARE_PERSISTENT, &state->delivered, nullptr)
+                != SQLITE_OK) {
+            const Error e = failed();
+            sqlite3_finalize(state->delivered);
+            state->delivered = nullptr;
+            return e;
+        }
+        sqlite3_stmt *st = state->delivered;
+        const QByteArray ownerUtf8 = owner.toUtf8();
+        sqlite3_bind_int64(st, 1, attempted); // next_attempt_at
+        sqlite3_bind_int64(st, 2, attempted); // sent_at
+        sqlite3_bind_text(st, 3, ownerUtf8.constData(), int(ownerUtf8.size()), SQLITE_STATIC); // last_relayer
+        sqlite3_bind_text(st, 4, json.constData(), int(json.size()), SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, ownerUtf8.constData(), int(ownerUtf8.size()), SQLITE_STATIC); // whose leases
+        connection.countStatement();
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (written)
+                written->insert(sqlite3_column_int64(st, 0));
+        }
+        Error e;
+        if (rc != SQLITE_DONE) {
+            e = failed();
+            if (written)
+                written->clear();
+        }
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return e;
     }
 
     // A payload that stays in the row (1 KiB or less, the rule of migrate-9.sql's trigger) is written straight
