@@ -137,10 +137,8 @@ public:
     // or outside a transaction.
     virtual Error wakeRelayers(SqlConnection &connection) const;
 
-    // An application's connection. Whether a transaction is known to be open on it (false: not, or cannot
-    // tell); after an enqueue, wake this process's relayers when the row becomes visible.
-    // The statement that writes a new event whose payload has dataBytes bytes: insert-event, unless the
-    // dialect has a cheaper one for that size.
+    // An application's connection. The statement that writes a new event whose payload has dataBytes bytes:
+    // insert-event, unless the dialect has a cheaper one for that size.
     virtual QString insertStatement(qsizetype dataBytes) const
     {
         Q_UNUSED(dataBytes);
@@ -163,6 +161,8 @@ public:
         Q_UNUSED(extensions);
         return {};
     }
+    // An application's connection. Whether a transaction is known to be open on it (false: not, or cannot
+    // tell); after an enqueue, wake this process's relayers when the row becomes visible.
     virtual bool inTransaction(const QSqlDatabase &db) const;
     virtual void afterEnqueue(const QSqlDatabase &db) const;
     // The first enqueue on this handle of an application's connection: SQLite waits for the write lock the
