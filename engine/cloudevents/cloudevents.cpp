@@ -179,7 +179,10 @@ QString extensionNameProblem(const QString &name)
 }
 
 namespace {
-QString controlCharacterIn(const QString &name, const QString &value)
+// (The name is only read for the message: a QLatin1String is not turned into a QString for every attribute of
+// every event relayed.)
+template<typename Name>
+QString controlCharacterIn(const Name &name, const QString &value)
 {
     for (QChar c : value) {
         const char16_t u = c.unicode();

@@ -317,19 +317,25 @@ void RelayWorker::startBatch()
     m_lastClaimWasFull = !m_breaker.open && claimed->size() >= m_config.batchSize;
     qCDebug(lcRelay) << "claimed" << claimed->size() << "batches in hand" << m_active.size()
                      << (claimed->isEmpty() ? -1 : claimed->first().sequence);
-    QList<OutboxEvent> toSend;
+    QList<OutboxEvent> toSend = std::move(*claimed);
     QList<detail::DeliveryRecord> invalid;
-    for (const OutboxEvent &e : *claimed) {
-        batch->events.insert(e.sequence, e);
+    batch->events.reserve(toSend.size());
+    for (const OutboxEvent &e : std::as_const(toSend)) {
+        batch->events.insert(e.sequence, InHand{e.id, e.attempts});
         const QString problem = cloudevents::validate(e, m_config.contentMode);
         if (!problem.isEmpty())
-            invalid.append(recordFor(e, DeliveryResult::failed(QStringLiteral("not a valid CloudEvent: ") + problem),
+            invalid.append(recordFor(e.sequence, e.attempts,
+                DeliveryResult::failed(QStringLiteral("not a valid CloudEvent: ") + problem),
                 QDateTime::currentDateTimeUtc()));
-        else
-            toSend.append(e);
     }
-    if (!invalid.isEmpty())
+    if (!invalid.isEmpty()) {
+        // (rare: events written by something other than this library)
+        QSet<qint64> rejected;
+        for (const detail::DeliveryRecord &r : std::as_const(invalid))
+            rejected.insert(r.sequence);
+        toSend.removeIf([&](const OutboxEvent &e) { return rejected.contains(e.sequence); });
         writeResults(*batch, invalid, {});
+    }
     if (toSend.isEmpty()) {
         finishBatch(batch, batch->error);
         return;
@@ -370,7 +376,9 @@ void RelayWorker::onOutcomes(const std::shared_ptr<Batch> &batch, const QList<Tr
             released.append(o.sequence);
             continue;
         }
-        detail::DeliveryRecord r = recordFor(batch->events.value(o.sequence), o.result, now);
+        const auto inHand = batch->events.constFind(o.sequence);
+        detail::DeliveryRecord r =
+            recordFor(o.sequence, inHand == batch->events.cend() ? 0 : inHand->attempts, o.result, now);
         const bool down = o.result.cause == DeliveryResult::Cause::TargetUnavailable
             || (o.result.cause == DeliveryResult::Cause::Timeout && m_breaker.timeoutRun >= kTimeoutRun);
         if (holding && down) {
@@ -405,15 +413,15 @@ qint64 RelayWorker::retryDelayMs(int attempt, qint64 retryAfterMs) const
 }
 
 detail::DeliveryRecord RelayWorker::recordFor(
-    const OutboxEvent &event, const DeliveryResult &result, const QDateTime &now) const
+    qint64 sequence, int attempts, const DeliveryResult &result, const QDateTime &now) const
 {
     detail::DeliveryRecord r;
-    r.sequence = event.sequence;
+    r.sequence = sequence;
     r.attemptedAt = now;
     r.httpStatus = result.httpStatus;
     r.error = result.error;
     r.durationMs = result.durationMs;
-    const int attempt = event.attempts + 1;
+    const int attempt = attempts + 1;
     switch (result.outcome) {
     case DeliveryResult::Outcome::Sent:
         r.newStatus = EventStatus::Sent;

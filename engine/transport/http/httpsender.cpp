@@ -110,27 +110,33 @@ void HttpSender::send(const QList<OutboxEvent> &events, const ResultHandler &han
     m_handlers.insert(group, handler);
     QList<NetworkWorker::Job> jobs;
     if (m_mode == ContentMode::Batch) {
-        NetworkWorker::Job job{group, {}, {}, {}, {}};
+        // Cut where the next event would take a request past the cap. A request's events are a slice of the
+        // list: the whole list (the usual case) is shared, not copied event by event.
+        qsizetype from = 0;
         qint64 bytes = 2;
-        auto flush = [&] {
+        auto flush = [&](qsizetype to) {
+            NetworkWorker::Job job{group, {}, {}, {}, {}};
+            job.batch = from == 0 && to == events.size() ? events : events.mid(from, to - from);
+            job.sequences.reserve(job.batch.size());
+            for (const OutboxEvent &e : std::as_const(job.batch))
+                job.sequences.append(e.sequence);
             job.webhookId = NetworkWorker::webhookIdFor(job.batch);
             jobs.append(std::move(job));
-            job = NetworkWorker::Job{group, {}, {}, {}, {}};
+            from = to;
             bytes = 2;
         };
-        for (const OutboxEvent &e : events) {
+        for (qsizetype i = 0; i < events.size(); ++i) {
+            const OutboxEvent &e = events.at(i);
             // An estimate of the event's JSON: its data, its attributes, and room for escaping.
             qint64 size = e.data.size() + 160
                 + (e.id.size() + e.type.size() + e.source.size() + e.subject.size() + e.contentType.size()) * 2;
             for (auto it = e.extensions.begin(); it != e.extensions.end(); ++it)
                 size += (it.key().size() + it.value().toString().size()) * 2 + 8;
-            if (!job.batch.isEmpty() && bytes + size > m_maxBatchBytes)
-                flush();
-            job.sequences.append(e.sequence);
-            job.batch.append(e);
+            if (i > from && bytes + size > m_maxBatchBytes)
+                flush(i);
             bytes += size;
         }
-        flush();
+        flush(events.size());
     } else {
         jobs.reserve(events.size());
         for (const OutboxEvent &e : events)
