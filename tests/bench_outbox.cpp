@@ -23,6 +23,8 @@
 // namespace the benchmark makes (MTU 1500; skipped with a message where that is not permitted). For 100 B
 // events in binary mode (one request per event), wrk (not ours) posts the same request to the same nginx with as
 // many connections as the relayer keeps, on one thread, in the same run: the network's ceiling for that mode.
+// For 100 B events in batch mode, the database's ceiling (as `ceiling` measures it) is measured in each run
+// between the drains: the relayer's rate to Node and to nginx as a share of it.
 
 #include "benchcommon.h"
 #include "benchdrain.h"
@@ -421,6 +423,10 @@ void scenarioBatch(int runs, bool quick)
     report(QJsonObject{{"scenario", "batch_integrity"}, {"events", 1000}, {"intact", intact}});
 }
 
+} // namespace
+
+namespace bench {
+
 // The relayer's own statements alone, as fast as the database runs them: claim 100, write them back as sent,
 // until none is due. No network, no relayer thread: what the database allows today's SQL, the ceiling a
 // relayer can at best reach.
@@ -466,6 +472,10 @@ double databaseCeiling(int count, int batchSize)
         die(QStringLiteral("the ceiling run claimed %1 events, expected %2").arg(done).arg(count));
     return rate;
 }
+
+} // namespace bench
+
+namespace {
 
 void scenarioCeiling(int runs, bool quick)
 {
@@ -819,6 +829,9 @@ QString describe(const QJsonObject &o)
         if (o.contains("wrk_to_nginx_per_s"))
             line += QStringLiteral(", wrk to nginx %1/s (engine/wrk %2x)")
                         .arg(n("wrk_to_nginx_per_s"), r("nginx_to_wrk_ratio"));
+        if (o.contains("ceiling_per_s"))
+            line += QStringLiteral("; database ceiling %1/s (Node %2x, nginx %3x of it)")
+                        .arg(n("ceiling_per_s"), r("node_to_ceiling_ratio"), r("nginx_to_ceiling_ratio"));
         return line;
     }
     if (s == QLatin1String("backlog")) {

@@ -263,10 +263,18 @@ void scenarioStock(int runs, bool quick, const QStringList &wanted, const QList<
                                          : 1000;
                 if (quick)
                     count /= 5;
-                QList<double> toNode, toNginx, toOwn, bare, ratios, wrk, wrkRatios;
+                QList<double> toNode, toNginx, toOwn, bare, ratios, wrk, wrkRatios, ceilings, nodeToCeiling,
+                    nginxToCeiling;
                 for (int r = 0; r < runs; ++r) {
                     toNode << drainRate(node.url(), mode, count, bytes);
                     toNginx << drainRate(nginx.url(), mode, count, bytes);
+                    // Batched, small events: beside the database's ceiling (the relayer's claim and write-back
+                    // statements alone, same count), measured between the drains of the same run.
+                    if (bytes == 100 && mode == ContentMode::Batch) {
+                        ceilings << databaseCeiling(count, RelayerConfig().batchSize);
+                        nodeToCeiling << toNode.last() / ceilings.last();
+                        nginxToCeiling << toNginx.last() / ceilings.last();
+                    }
                     if (link.ns.isEmpty())
                         toOwn << drainRate(own.url(), mode, count, bytes);
                     // One request per event, small events: against a bare QNAM loop to the same Node server.
@@ -297,6 +305,11 @@ void scenarioStock(int runs, bool quick, const QStringList &wanted, const QList<
                 if (!wrk.isEmpty()) {
                     o.insert("wrk_to_nginx_per_s", qRound(median(wrk)));
                     o.insert("nginx_to_wrk_ratio", median(wrkRatios));
+                }
+                if (!ceilings.isEmpty()) {
+                    o.insert("ceiling_per_s", qRound(median(ceilings)));
+                    o.insert("node_to_ceiling_ratio", median(nodeToCeiling));
+                    o.insert("nginx_to_ceiling_ratio", median(nginxToCeiling));
                 }
                 report(o);
             }

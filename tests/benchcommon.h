@@ -39,4 +39,7 @@ RelayRun bareNetworkRate(const QUrl &target, outbox::ContentMode mode, int count
 
 void scenarioStock(int runs, bool quick, const QStringList &wanted, const QList<int> &sizes);
 
+// The relayer's claim and write-back statements alone on a SQLite outbox of `count` pending events: events/s.
+double databaseCeiling(int count, int batchSize);
+
 } // namespace bench
