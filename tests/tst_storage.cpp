@@ -1084,6 +1084,42 @@ private Q_SLOTS:
             QVERIFY(first->at(i - 1).sequence < first->at(i).sequence);
     }
 
+    // Another relayer in the middle of its claim holds the first due rows locked: a claim beside it takes the
+    // next ones instead of coming back empty (on MariaDB it read the same candidates and found them all locked,
+    // and a drain ended there with events due). Then a stop gives back every lease it holds (releaseAll reads
+    // them first and releases them by sequence), and only its own.
+    void claimBesideAnotherClaimTakesTheNextRows()
+    {
+        if (!testsupport::isServer())
+            QSKIP("SQLite has one writer: a claim waits for the other instead");
+        const ConnectionSpec path = freshPath();
+        auto s = testsupport::openStorage(path);
+        AppConnection app(path);
+        for (int i = 0; i < 30; ++i)
+            enqueue(app.db());
+        AppConnection other(path);
+        QVERIFY(other.db().transaction());
+        QSqlQuery lock(other.db());
+        QVERIFY2(lock.exec("SELECT seq FROM outbox_events ORDER BY seq LIMIT 10 FOR UPDATE"),
+            qPrintable(lock.lastError().text()));
+        QSet<qint64> locked;
+        while (lock.next())
+            locked.insert(lock.value(0).toLongLong());
+        QCOMPARE(locked.size(), 10);
+        const auto claimed = relay(s)->claim("beside", 10, 60000);
+        QVERIFY2(claimed.isOk(), qPrintable(claimed.error().message()));
+        QCOMPARE(claimed->size(), 10);
+        for (const OutboxEvent &e : *claimed)
+            QVERIFY2(!locked.contains(e.sequence), qPrintable(QString::number(e.sequence)));
+        QVERIFY(other.db().rollback());
+
+        QCOMPARE(relay(s)->claim("someone-else", 5, 60000)->size(), 5);
+        QVERIFY(!relay(s)->releaseAll("beside").isError());
+        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_events WHERE lease_owner = 'beside'").toInt(), 0);
+        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_events WHERE lease_owner = 'someone-else'").toInt(), 5);
+        QCOMPARE(relay(s)->claim("again", 100, 60000)->size(), 25); // all but someone-else's five
+    }
+
     void expiredLeaseIsClaimableAgain()
     {
         const ConnectionSpec path = freshPath();
