@@ -1,32 +1,73 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Relay rate per database, with 1 and with 4 relayer processes: N events enqueued (one transaction), then
-# `outboxctl relay --drain` until none is due, into `outboxctl receive`. SQLite, and the throwaway PostgreSQL
-# and MariaDB servers the test suite uses. A benchmark program beside the tests, not a test.
-#   bash tests/bench-databases.sh BUILD_DIR [EVENTS]
-# Prints events/s per case and each as a ratio to SQLite with one relayer, measured in the same run.
+# `outboxctl relay --drain` until none is due. SQLite, and throwaway PostgreSQL and MariaDB servers started
+# as the test suite starts them. A benchmark program beside the tests, not a test.
+#   bash tests/bench-databases.sh BUILD_DIR [EVENTS] [--mode binary|batch] [--target receive|nginx] [--runs N]
+#        [--databases LIST]
+# --mode: binary (one request per event, the default) or batch (100 events per request). --target: `outboxctl
+# receive` (the default) or nginx answering 202 (not ours; less CPU per request). --runs: runs per case, the
+# median is printed. --databases: a comma-separated subset of sqlite,postgresql,mysql.
+# MariaDB runs with its stock buffer pool (128 MB; the tests' servers keep 64 MB to stay small): with 100,000
+# events the tables outgrow 64 MB, and the server would spend the run reading its own pages back.
+# Prints events/s per case and each as a ratio to SQLite with one relayer, measured in the same run (or, without
+# SQLite, to the first database's one-relayer rate).
 set -euo pipefail
-build=${1:?usage: bench-databases.sh BUILD_DIR [EVENTS]}
-n=${2:-20000}
+usage="usage: bench-databases.sh BUILD_DIR [EVENTS] [--mode binary|batch] [--target receive|nginx] [--runs N] [--databases LIST]"
+build=${1:?$usage}; shift
+n=20000
+[ $# -gt 0 ] && [ "${1#--}" = "$1" ] && { n=$1; shift; }
+mode=binary; target=receive; runs=1; databases=sqlite,postgresql,mysql
+while [ $# -gt 0 ]; do
+  case $1 in
+    --mode) mode=${2:?$usage}; shift 2 ;;
+    --target) target=${2:?$usage}; shift 2 ;;
+    --runs) runs=${2:?$usage}; shift 2 ;;
+    --databases) databases=${2:?$usage}; shift 2 ;;
+    *) echo "$usage" >&2; exit 2 ;;
+  esac
+done
+case $mode in binary|batch) ;; *) echo "$usage" >&2; exit 2 ;; esac
+case $target in receive|nginx) ;; *) echo "$usage" >&2; exit 2 ;; esac
 ctl="$build/app/outboxctl"
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d /tmp/outbox-benchdb.XXXXXX)
 cleanup() {
   [ -n "${receiver:-}" ] && kill "$receiver" 2>/dev/null || true
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
   bash "$here/pg-server.sh" stop "$work/pg.env" >/dev/null 2>&1 || true
   bash "$here/mariadb-server.sh" stop "$work/maria.env" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-bash "$here/pg-server.sh" start "$work/pg.env" >/dev/null
-bash "$here/mariadb-server.sh" start "$work/maria.env" >/dev/null
-. "$work/pg.env"; . "$work/maria.env"
+if [[ ,$databases, == *,postgresql,* ]]; then
+  bash "$here/pg-server.sh" start "$work/pg.env" >/dev/null
+  . "$work/pg.env"
+fi
+if [[ ,$databases, == *,mysql,* ]]; then
+  MARIADB_BUFFER_POOL=128M bash "$here/mariadb-server.sh" start "$work/maria.env" >/dev/null
+  . "$work/maria.env"
+fi
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$ctl" --db "sqlite://$work/receiver.db" receive --port "$port" >/dev/null 2>&1 &
-receiver=$!
-sleep 0.5
+if [ "$target" = nginx ]; then
+  command -v nginx >/dev/null || { echo "bench-databases: nginx is not installed (packaging/install-deps.sh installs it)" >&2; exit 1; }
+  cat > "$work/nginx.conf" <<EOF
+worker_processes 1; pid $work/nginx.pid; error_log stderr error;
+events { worker_connections 1024; }
+http { access_log off; client_body_temp_path $work/nginx-body; client_max_body_size 100m;
+  server { listen 127.0.0.1:$port; location / { return 202; } } }
+EOF
+  nginx -p "$work" -c "$work/nginx.conf"
+else
+  "$ctl" --db "sqlite://$work/receiver.db" receive --port "$port" >/dev/null 2>&1 &
+  receiver=$!
+fi
+for _ in $(seq 1 50); do
+  python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null && break
+  sleep 0.1
+done
 
 python3 - "$n" > "$work/events.jsonl" <<'PY'
 import json, sys
@@ -47,14 +88,14 @@ mkdb() { # name -> URL of a new, empty place for an outbox
   esac
 }
 
-run() { # db relayers -> events/s
-  local url; url=$(mkdb "$1" "bench_$1_$2")
+run_once() { # db relayers -> events/s
+  local url; url=$(mkdb "$1" "bench_$1_$2_$RANDOM$RANDOM")
   "$ctl" --db "$url" init >/dev/null
   "$ctl" --db "$url" enqueue --jsonl "$work/events.jsonl" >/dev/null
   local start end pids=()
   start=$(date +%s.%N)
   for _ in $(seq 1 "$2"); do
-    "$ctl" --db "$url" relay --drain --target "http://127.0.0.1:$port/" --log-level error >/dev/null &
+    "$ctl" --db "$url" relay --drain --mode "$mode" --target "http://127.0.0.1:$port/" --log-level error >/dev/null &
     pids+=($!)
   done
   for p in "${pids[@]}"; do wait "$p"; done
@@ -64,11 +105,19 @@ run() { # db relayers -> events/s
   python3 -c "print(round($n / ($end - $start)))"
 }
 
-base=$(run sqlite 1)
-printf '%-11s %-9s %10s %8s\n' database relayers events/s ratio
-for db in sqlite postgresql mysql; do
+run() { # db relayers -> the median events/s of --runs runs, and the runs in brackets when there are several
+  local rates=()
+  for _ in $(seq 1 "$runs"); do rates+=("$(run_once "$1" "$2")"); done
+  python3 -c "import statistics, sys; r = [int(x) for x in sys.argv[1:]]; print(round(statistics.median(r)), '' if len(r) == 1 else '(' + ' '.join(map(str, r)) + ')')" "${rates[@]}"
+}
+
+echo "mode $mode, target $target, $n events, medians of $runs"
+printf '%-11s %-9s %10s %8s  %s\n' database relayers events/s ratio runs
+base=
+for db in ${databases//,/ }; do
   for r in 1 4; do
-    if [ "$db" = sqlite ] && [ "$r" = 1 ]; then rate=$base; else rate=$(run "$db" "$r"); fi
-    printf '%-11s %-9s %10s %8s\n' "$db" "$r" "$rate" "$(python3 -c "print(f'{$rate / $base:.2f}')")"
+    read -r rate each <<<"$(run "$db" "$r")"
+    [ -n "$base" ] || base=$rate
+    printf '%-11s %-9s %10s %8s  %s\n' "$db" "$r" "$rate" "$(python3 -c "print(f'{$rate / $base:.2f}')")" "${each:-}"
   done
 done

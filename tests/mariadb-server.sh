@@ -4,7 +4,8 @@
 # loopback port and its own socket, in a temporary directory.
 #   tests/mariadb-server.sh start STATE     starts it; writes the connection URL and data directory to STATE
 #                                           (with MARIADB_TLS_DIR set, it offers TLS with that directory's
-#                                           ca.pem, srv.pem and srv.key)
+#                                           ca.pem, srv.pem and srv.key; MARIADB_BUFFER_POOL sets InnoDB's
+#                                           buffer pool, 64M unless set: small, since a test run starts several)
 #   tests/mariadb-server.sh restart STATE   restarts it (same port, same data)
 #   tests/mariadb-server.sh stop STATE      stops it and removes its files
 set -euo pipefail
@@ -24,7 +25,7 @@ launch() { # dir port
   as_owner "$server" --no-defaults "${tls[@]}" --datadir="$1/data" --socket="$1/sock" --pid-file="$1/pid" \
     --port="$2" --bind-address=127.0.0.1 --skip-name-resolve --skip-log-bin --log-error="$1/server.log" \
     --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0 --sync-binlog=0 --max-connections=400 \
-    --max-allowed-packet=64M --innodb-buffer-pool-size=64M --innodb-log-file-size=32M --performance-schema=OFF >/dev/null 2>&1 &
+    --max-allowed-packet=64M --innodb-buffer-pool-size="${MARIADB_BUFFER_POOL:-64M}" --innodb-log-file-size=32M --performance-schema=OFF >/dev/null 2>&1 &
   for _ in $(seq 1 600); do
     [ -S "$1/sock" ] && mariadb-admin --no-defaults -S "$1/sock" -u root ping >/dev/null 2>&1 && return 0
     sleep 0.1
