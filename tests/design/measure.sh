@@ -5,8 +5,8 @@
 # one run, medians of RUNS.
 #   bash tests/design/measure.sh BUILD_DIR [RUNS] [PG_STATE] [MARIADB_STATE]
 # SQLite: ceiling-designs.c (SQLite's C API) on a file in a temporary directory, 100,000 events of 100 B.
-# PostgreSQL (with PG_STATE from `tests/pg-server.sh start`): pgbench runs pg-today.sql and pg-queue.sql,
-# 1 and 4 clients, on 40,000 events enqueued by outboxctl.
+# PostgreSQL (with PG_STATE from `tests/pg-server.sh start`): pgbench runs pg-today.sql, pg-queue-lease.sql and
+# pg-queue.sql, 1 and 4 clients, on 40,000 events enqueued by outboxctl.
 # MariaDB (with MARIADB_STATE from `tests/mariadb-server.sh start`; '' for PG_STATE to skip PostgreSQL): the
 # procedures of mysql-designs.sql relay 20,000 events on the server, one client.
 set -euo pipefail
@@ -67,7 +67,7 @@ pgrun() { # design clients -> events/s
     url="${PGTEST_URL%/postgres}/$name"
     "$ctl" --db "$url" init >/dev/null
     "$ctl" --db "$url" enqueue --jsonl "$work/events.jsonl" >/dev/null
-    [ "$1" = queue ] && "$bin/psql" -q "$url" -f "$here/pg-queue-setup.sql"
+    [ "$1" != today ] && "$bin/psql" -q "$url" -f "$here/pg-queue-setup.sql"
     "$bin/psql" -q "$url" -c "VACUUM ANALYZE"
     tps=$("$bin/pgbench" -n -M prepared -f "$here/pg-$1.sql" -c "$2" -j "$2" -t $((380 / $2)) "$url" 2>&1 |
         sed -n 's/^tps = \([0-9.]*\).*/\1/p')
@@ -75,14 +75,16 @@ pgrun() { # design clients -> events/s
     python3 -c "print(round($tps * 100))"
 }
 for clients in 1 4; do
-    today=(); queue=()
+    today=(); lease=(); queue=()
     for _ in $(seq 1 "$runs"); do
-        today+=("$(pgrun today "$clients")"); queue+=("$(pgrun queue "$clients")")
+        today+=("$(pgrun today "$clients")"); lease+=("$(pgrun queue-lease "$clients")"); queue+=("$(pgrun queue "$clients")")
     done
-    python3 - "$clients" "${today[*]}" "${queue[*]}" <<'PY'
+    python3 - "$clients" "${today[*]}" "${lease[*]}" "${queue[*]}" <<'PY'
 import statistics, sys
-clients, today, queue = sys.argv[1], [int(x) for x in sys.argv[2].split()], [int(x) for x in sys.argv[3].split()]
-t, q = statistics.median(today), statistics.median(queue)
-print(f"PostgreSQL, {clients} client(s): today {today} median {t:.0f}/s; queue {queue} median {q:.0f}/s; {q / t:.2f}x")
+clients = sys.argv[1]
+today, lease, queue = ([int(x) for x in a.split()] for a in sys.argv[2:5])
+t, l, q = statistics.median(today), statistics.median(lease), statistics.median(queue)
+print(f"PostgreSQL, {clients} client(s): today {today} median {t:.0f}/s; queue-lease {lease} median {l:.0f}/s, "
+      f"{l / t:.2f}x; queue {queue} median {q:.0f}/s, {q / t:.2f}x")
 PY
 done
