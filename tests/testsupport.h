@@ -52,6 +52,21 @@ inline bool isServer()
     return isPostgres() || isMysql();
 }
 
+// The events with their leases, for a test's FROM: on PostgreSQL a pending event's lease and due time are on
+// its queue row (schema version 10), so its row's own columns are read only for the other events.
+inline QString eventsWithLeases()
+{
+    if (!isPostgres())
+        return QStringLiteral("outbox_events");
+    return QStringLiteral(
+        "(SELECT e.seq, e.id, e.type, e.source, e.subject, e.content_type, e.data, e.extensions, e.ordering_key, "
+        "e.status, e.attempts, e.last_error, e.last_http_status, e.created_at, e.sent_at, e.replay_of, "
+        "e.last_duration_ms, e.last_relayer, "
+        "COALESCE(q.next_attempt_at, e.next_attempt_at) AS next_attempt_at, COALESCE(q.lease_owner, e.lease_owner) "
+        "AS lease_owner, COALESCE(q.lease_expires_at, e.lease_expires_at) AS lease_expires_at FROM outbox_events e "
+        "LEFT JOIN outbox_queue q ON q.seq = e.seq) AS events_with_leases");
+}
+
 // A value from the state file a server fixture wrote.
 inline QString serverState(const char *variable, const char *key)
 {

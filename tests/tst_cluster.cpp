@@ -194,7 +194,10 @@ private Q_SLOTS:
         // concurrency); the batch claimed ahead had not started, and is sent once.
         QVERIFY2(duplicates <= qint64(kills) * (batch + 10), qPrintable(QString::number(duplicates)));
         testsupport::AppConnection app(m_spec);
-        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_events WHERE lease_owner IS NOT NULL").toInt(), 0);
+        QCOMPARE(app.scalar(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE lease_owner IS NOT NULL")
+                                .arg(testsupport::eventsWithLeases()))
+                     .toInt(),
+            0);
         // Attempt history agrees with the rows: every sent row holds its delivering attempt (duration and
         // relayer), and no attempt that delivered was recorded twice.
         QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_events WHERE status = 'sent' AND last_relayer IS NOT NULL"
@@ -210,8 +213,8 @@ private:
     {
         testsupport::AppConnection app(m_spec);
         return app
-            .scalar(QStringLiteral(
-                "SELECT COUNT(*) FROM outbox_events WHERE status = 'pending' AND lease_owner LIKE '%:%1:%'")
+            .scalar(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE status = 'pending' AND lease_owner LIKE '%:%2:%'")
+                        .arg(testsupport::eventsWithLeases())
                         .arg(p->processId()))
             .toInt();
     }
@@ -325,7 +328,7 @@ private Q_SLOTS:
         testsupport::AppConnection app(m_spec);
         const QVariantList heldSeqs = [&] {
             QSqlQuery q(app.db());
-            q.exec(QStringLiteral("SELECT seq FROM outbox_events WHERE ") + held);
+            q.exec(QStringLiteral("SELECT seq FROM %1 WHERE ").arg(testsupport::eventsWithLeases()) + held);
             QVariantList list;
             while (q.next())
                 list << q.value(0);
@@ -393,7 +396,10 @@ private Q_SLOTS:
         testsupport::AppConnection app(m_spec);
         QCOMPARE(
             app.scalar("SELECT COUNT(*) FROM outbox_events WHERE status <> 'sent'").toInt(), 0); // nothing went back
-        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_events WHERE lease_owner IS NOT NULL").toInt(), 0);
+        QCOMPARE(app.scalar(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE lease_owner IS NOT NULL")
+                                .arg(testsupport::eventsWithLeases()))
+                     .toInt(),
+            0);
         // Every delivering attempt written once, by the relayer that held the lease then.
         QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_attempts WHERE outcome = 'sent'").toInt(), 0);
         QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_events WHERE last_relayer IS NULL").toInt(), 0);
@@ -421,8 +427,11 @@ private Q_SLOTS:
         QVERIFY(contained->waitForStarted(5000));
         m_relayers << contained;
         testsupport::AppConnection app(m_spec);
-        QTRY_VERIFY_WITH_TIMEOUT(
-            app.scalar("SELECT COUNT(*) FROM outbox_events WHERE lease_owner IS NOT NULL").toInt() == n, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(app.scalar(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE lease_owner IS NOT NULL")
+                                                .arg(testsupport::eventsWithLeases()))
+                                     .toInt()
+                == n,
+            10000);
         QProcess *other = startRegisteredRelayer({"--lease", "20000"});
         QVERIFY(waitForSent(n, 30000));
         QTest::qWait(1000);
@@ -649,8 +658,9 @@ private Q_SLOTS:
                 QSqlQuery q(app.db());
                 q.exec(
                     QStringLiteral("SELECT status, attempts, COALESCE(lease_owner, '-'), COUNT(*), MIN(seq), MAX(seq), "
-                                   "MIN(next_attempt_at), MAX(lease_expires_at) FROM outbox_events "
-                                   "WHERE status <> 'sent' GROUP BY status, attempts, lease_owner"));
+                                   "MIN(next_attempt_at), MAX(lease_expires_at) FROM %1 "
+                                   "WHERE status <> 'sent' GROUP BY status, attempts, lease_owner")
+                        .arg(testsupport::eventsWithLeases()));
                 while (q.next()) {
                     QStringList cells;
                     for (int i = 0; i < 8; ++i)

@@ -186,7 +186,9 @@ class TestConsole : public QObject
 
     qint64 count(const QString &where) const
     {
-        return m_app->scalar(QStringLiteral("SELECT COUNT(*) FROM outbox_events WHERE ") + where).toLongLong();
+        return m_app
+            ->scalar(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE ").arg(testsupport::eventsWithLeases()) + where)
+            .toLongLong();
     }
 
     // A widget of the window by its object name (a test fails at once when it is missing).

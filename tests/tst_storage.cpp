@@ -90,6 +90,16 @@ class TestStorage : public QObject
         return *id;
     }
 
+    // Takes schema version 10's queue away from a PostgreSQL outbox, as one of version 9 had none (its
+    // triggers go with their functions).
+    static void dropPostgresQueue(QSqlQuery &q)
+    {
+        QVERIFY2(q.exec("DROP FUNCTION outbox_queue_added, outbox_queue_pending, outbox_queue_rescheduled, "
+                        "outbox_queue_removed CASCADE"),
+            qPrintable(q.lastError().text()));
+        QVERIFY2(q.exec("DROP TABLE outbox_queue"), qPrintable(q.lastError().text()));
+    }
+
     static DeliveryRecord record(qint64 seq, EventStatus status, int http, const QString &error = {})
     {
         DeliveryRecord r;
@@ -321,9 +331,13 @@ private Q_SLOTS:
             ? QStringLiteral("SELECT COUNT(DISTINCT index_name) FROM information_schema.statistics"
                              " WHERE table_schema = DATABASE() AND index_name = '%1'")
             : QStringLiteral("SELECT COUNT(*) FROM sqlite_master WHERE type='index' AND name='%1'");
-        for (const char *index :
-            {"outbox_events_due", "outbox_events_key", "outbox_events_status", "outbox_attempts_event"})
+        for (const char *index : {"outbox_events_key", "outbox_events_status", "outbox_attempts_event"})
             QVERIFY2(app.scalar(indexQuery.arg(QLatin1String(index))).toInt() == 1, index);
+        // The due index: PostgreSQL's is the queue's (version 10).
+        QCOMPARE(
+            app.scalar(indexQuery.arg(QStringLiteral("outbox_events_due"))).toInt(), testsupport::isPostgres() ? 0 : 1);
+        QCOMPARE(
+            app.scalar(indexQuery.arg(QStringLiteral("outbox_queue_due"))).toInt(), testsupport::isPostgres() ? 1 : 0);
         // Version 6: the partial index of failures (MySQL and MariaDB have no partial indexes).
         QCOMPARE(app.scalar(indexQuery.arg(QStringLiteral("outbox_events_failures"))).toInt(),
             testsupport::isMysql() ? 0 : 1);
@@ -553,6 +567,56 @@ private Q_SLOTS:
         QVERIFY(s->event(head)->nextAttemptAt.date().year() < 9999);
     }
 
+    // Version 10 gives PostgreSQL a queue: an outbox of version 9 keeps its pending events and the lease a
+    // relayer holds on one of them; afterwards other programs' SQL on outbox_events keeps the queue whole (a
+    // row inserted straight in is relayed; one made failed or deleted by hand is not).
+    void version9OutboxGetsItsQueue()
+    {
+        if (!testsupport::isPostgres())
+            QSKIP("version 10 changes only PostgreSQL");
+        const ConnectionSpec path = freshPath();
+        auto s = testsupport::openStorage(path);
+        AppConnection app(path);
+        const QString a = enqueue(app.db()), b = enqueue(app.db()), c = enqueue(app.db());
+        QCOMPARE(relay(s)->claim("old-relayer", 1, 600000)->value(0).id, a);
+        s.reset();
+        QSqlQuery q(app.db());
+        // As version 9 kept it: the lease on the event's row.
+        QVERIFY(
+            q.exec("UPDATE outbox_events e SET lease_owner = q.lease_owner, lease_expires_at = "
+                   "q.lease_expires_at, next_attempt_at = q.next_attempt_at FROM outbox_queue q WHERE q.seq = e.seq"));
+        dropPostgresQueue(q);
+        QVERIFY(
+            q.exec(QStringLiteral("UPDATE outbox_events SET status = 'sent', sent_at = now() WHERE id = '%1'").arg(c)));
+        QVERIFY(q.exec("DELETE FROM outbox_schema WHERE version = 10"));
+        s = testsupport::openStorage(path);
+        QCOMPARE(app.scalar("SELECT MAX(version) FROM outbox_schema").toInt(), Storage::schemaVersion());
+        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_queue").toInt(), 2);
+        QCOMPARE(s->event(a)->leaseOwner, QStringLiteral("old-relayer"));
+        QVERIFY(s->event(a)->leaseExpiresAt > QDateTime::currentDateTimeUtc().addSecs(60));
+        const auto batch = *relay(s)->claim("new", 10, 60000);
+        QCOMPARE(batch.size(), 1);
+        QCOMPARE(batch[0].id, b);
+        QCOMPARE(batch[0].leaseOwner, QStringLiteral("new"));
+        QVERIFY(!relay(s)->complete("old-relayer", {record(s->event(a)->sequence, EventStatus::Sent, 200)}).isError());
+        QCOMPARE(s->event(a)->status, EventStatus::Sent);
+        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_queue").toInt(), 1); // b's, leased by new
+        // Another program's SQL.
+        QVERIFY(q.exec("INSERT INTO outbox_events (id, type, source, next_attempt_at, created_at) VALUES "
+                       "('direct-1', 't', '/s', now(), now()), ('direct-2', 't', '/s', now(), now()), "
+                       "('direct-3', 't', '/s', now(), now())"));
+        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_queue").toInt(), 4);
+        QVERIFY(q.exec("UPDATE outbox_events SET status = 'failed' WHERE id = 'direct-2'"));
+        QVERIFY(q.exec("DELETE FROM outbox_events WHERE id = 'direct-3'"));
+        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_queue").toInt(), 2);
+        const auto direct = *relay(s)->claim("new", 10, 60000);
+        QCOMPARE(direct.size(), 1);
+        QCOMPARE(direct[0].id, QStringLiteral("direct-1"));
+        // Made pending again by hand (as a retry does): queued again, due at the time written.
+        QVERIFY(q.exec("UPDATE outbox_events SET status = 'pending' WHERE id = 'direct-2'"));
+        QCOMPARE(relay(s)->claim("new", 10, 60000)->value(0).id, QStringLiteral("direct-2"));
+    }
+
     // An outbox of schema version 2 recorded delivering attempts as rows; after version 3 its history reads
     // the same (not twice), and new deliveries keep theirs on the event row.
     void version2OutboxIsMigrated()
@@ -563,6 +627,8 @@ private Q_SLOTS:
         }
         AppConnection app(path);
         QSqlQuery q(app.db());
+        if (testsupport::isPostgres()) // version 10's queue, whose trigger reads last_relayer
+            dropPostgresQueue(q);
         for (const char *column : {"last_duration_ms", "last_relayer"})
             QVERIFY2(q.exec(QStringLiteral("ALTER TABLE outbox_events DROP COLUMN %1").arg(QLatin1String(column))),
                 qPrintable(q.lastError().text()));
@@ -1100,7 +1166,10 @@ private Q_SLOTS:
         AppConnection other(path);
         QVERIFY(other.db().transaction());
         QSqlQuery lock(other.db());
-        QVERIFY2(lock.exec("SELECT seq FROM outbox_events ORDER BY seq LIMIT 10 FOR UPDATE"),
+        // PostgreSQL's claim locks the events' queue rows (schema version 10).
+        QVERIFY2(
+            lock.exec(testsupport::isPostgres() ? "SELECT seq FROM outbox_queue ORDER BY seq LIMIT 10 FOR UPDATE"
+                                                : "SELECT seq FROM outbox_events ORDER BY seq LIMIT 10 FOR UPDATE"),
             qPrintable(lock.lastError().text()));
         QSet<qint64> locked;
         while (lock.next())
@@ -1115,8 +1184,12 @@ private Q_SLOTS:
 
         QCOMPARE(relay(s)->claim("someone-else", 5, 60000)->size(), 5);
         QVERIFY(!relay(s)->releaseAll("beside").isError());
-        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_events WHERE lease_owner = 'beside'").toInt(), 0);
-        QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_events WHERE lease_owner = 'someone-else'").toInt(), 5);
+        const char *leases = testsupport::isPostgres() ? "outbox_queue" : "outbox_events";
+        QCOMPARE(
+            app.scalar(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE lease_owner = 'beside'").arg(leases)).toInt(), 0);
+        QCOMPARE(app.scalar(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE lease_owner = 'someone-else'").arg(leases))
+                     .toInt(),
+            5);
         QCOMPARE(relay(s)->claim("again", 100, 60000)->size(), 25); // all but someone-else's five
     }
 
@@ -1254,8 +1327,9 @@ private Q_SLOTS:
         const auto batch = *relay(s)->claim("r", 10, 60000);
         QCOMPARE(batch.size(), 4);
         QSqlQuery q(app.db());
-        QVERIFY(q.exec(
-            QStringLiteral("UPDATE outbox_events SET lease_owner = 'other' WHERE seq = %1").arg(batch[3].sequence)));
+        QVERIFY(q.exec(QStringLiteral("UPDATE %1 SET lease_owner = 'other' WHERE seq = %2")
+                           .arg(QLatin1String(testsupport::isPostgres() ? "outbox_queue" : "outbox_events"))
+                           .arg(batch[3].sequence)));
         const QDateTime at = QDateTime::fromMSecsSinceEpoch(QDateTime::currentMSecsSinceEpoch(), Qt::UTC);
         QList<DeliveryRecord> records;
         const int statuses[] = {200, 204, 0, 200}; // 0: delivered without HTTP (a custom sender)
@@ -1455,7 +1529,8 @@ private Q_SLOTS:
         while (q.next())
             plan << q.value(0).toString().trimmed();
         QVERIFY2(
-            plan.join('|').contains(QLatin1String("Index Scan using outbox_events_due")), qPrintable(plan.join('|')));
+            plan.join('|').contains(QLatin1String("Index Scan using outbox_queue_due")), qPrintable(plan.join('|')));
+        QVERIFY2(!plan.join('|').contains(QLatin1String("Seq Scan on outbox_events")), qPrintable(plan.join('|')));
         QVERIFY2(!plan.join('|').contains(QLatin1String("Sort")), qPrintable(plan.join('|')));
         QVERIFY(q.exec(d->sql(QStringLiteral("claim-plan-end"))));
         const auto claimed = relay(s)->claim(QStringLiteral("relayer-a"), 100, 60000);

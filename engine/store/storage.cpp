@@ -37,7 +37,7 @@ using detail::Dialect;
 namespace {
 
 // The schema version this program writes: each dialect has migrate-1.sql .. migrate-N.sql.
-constexpr int kSchemaVersion = 9;
+constexpr int kSchemaVersion = 10;
 
 QAtomicInteger<quint64> g_connectionCounter;
 

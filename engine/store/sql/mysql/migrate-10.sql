@@ -1,0 +1,1 @@
+-- Version 10 gives PostgreSQL a queue table for the relayer (see postgresql/migrate-10.sql); MariaDB keeps its rows as they are.
