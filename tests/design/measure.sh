@@ -6,7 +6,8 @@
 #   bash tests/design/measure.sh BUILD_DIR [RUNS] [PG_STATE] [MARIADB_STATE]
 # SQLite: ceiling-designs.c (SQLite's C API) on a file in a temporary directory, 100,000 events of 100 B.
 # PostgreSQL (with PG_STATE from `tests/pg-server.sh start`): pgbench runs pg-today.sql, pg-queue-lease.sql and
-# pg-queue.sql, 1 and 4 clients, on 40,000 events enqueued by outboxctl.
+# pg-queue.sql, 1 and 4 clients, on 40,000 events enqueued by outboxctl, on the outbox as schema version 9 left
+# it (pg-version9.sql: "today" is version 9's statements; version 10 built queue-lease).
 # MariaDB (with MARIADB_STATE from `tests/mariadb-server.sh start`; '' for PG_STATE to skip PostgreSQL): the
 # procedures of mysql-designs.sql relay 20,000 events on the server, one client.
 set -euo pipefail
@@ -67,6 +68,7 @@ pgrun() { # design clients -> events/s
     url="${PGTEST_URL%/postgres}/$name"
     "$ctl" --db "$url" init >/dev/null
     "$ctl" --db "$url" enqueue --jsonl "$work/events.jsonl" >/dev/null
+    "$bin/psql" -q "$url" -f "$here/pg-version9.sql"
     [ "$1" != today ] && "$bin/psql" -q "$url" -f "$here/pg-queue-setup.sql"
     "$bin/psql" -q "$url" -c "VACUUM ANALYZE"
     tps=$("$bin/pgbench" -n -M prepared -f "$here/pg-$1.sql" -c "$2" -j "$2" -t $((380 / $2)) "$url" 2>&1 |
