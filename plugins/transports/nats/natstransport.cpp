@@ -112,15 +112,18 @@ protected:
     }
 
 private:
+    // Never destroyed: cnats' threads may still report (a connection closing) while the process exits, after
+    // static objects are destroyed; a static hash was read after it was freed there (AddressSanitizer, in
+    // `outboxctl receive --from nats://… --count N` ending).
     static QMutex &mutex()
     {
-        static QMutex m;
-        return m;
+        static QMutex *m = new QMutex;
+        return *m;
     }
     static QHash<quintptr, Registered *> &all()
     {
-        static QHash<quintptr, Registered *> a;
-        return a;
+        static auto *a = new QHash<quintptr, Registered *>;
+        return *a;
     }
     static quintptr &next()
     {
