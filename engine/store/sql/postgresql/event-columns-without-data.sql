@@ -1,3 +1,2 @@
--- As event-columns.sql, without the data. A pending event's due time and lease are those
--- of its queue row (schema version 10), read only for pending rows.
-seq, id, type, source, subject, content_type, NULL, extensions, ordering_key, status, attempts, CASE WHEN status = 'pending' THEN COALESCE((SELECT CAST(EXTRACT(EPOCH FROM q.next_attempt_at) * 1000 AS BIGINT) FROM outbox_queue q WHERE q.seq = outbox_events.seq), {{ms-next-attempt-at}}) ELSE {{ms-next-attempt-at}} END, CASE WHEN status = 'pending' THEN (SELECT q.lease_owner FROM outbox_queue q WHERE q.seq = outbox_events.seq) ELSE lease_owner END, CASE WHEN status = 'pending' THEN (SELECT CAST(EXTRACT(EPOCH FROM q.lease_expires_at) * 1000 AS BIGINT) FROM outbox_queue q WHERE q.seq = outbox_events.seq) ELSE {{ms-lease-expires-at}} END, last_error, last_http_status, {{ms-created-at}}, {{ms-sent-at}}, replay_of
+-- As event-columns.sql, without the data.
+seq, id, type, source, subject, content_type, NULL, extensions, ordering_key, status, attempts, {{pending-lease-columns}}, last_error, last_http_status, {{ms-created-at}}, {{ms-sent-at}}, replay_of

@@ -1,0 +1,3 @@
+-- A pending event's due time (ms), lease owner and lease expiry (ms) in the order event-columns.sql reads them:
+-- those of its queue row (schema version 10), read only for pending rows; another event's from its own row.
+CASE WHEN status = 'pending' THEN COALESCE((SELECT CAST(EXTRACT(EPOCH FROM q.next_attempt_at) * 1000 AS BIGINT) FROM outbox_queue q WHERE q.seq = outbox_events.seq), {{ms-next-attempt-at}}) ELSE {{ms-next-attempt-at}} END, CASE WHEN status = 'pending' THEN (SELECT q.lease_owner FROM outbox_queue q WHERE q.seq = outbox_events.seq) ELSE lease_owner END, CASE WHEN status = 'pending' THEN (SELECT CAST(EXTRACT(EPOCH FROM q.lease_expires_at) * 1000 AS BIGINT) FROM outbox_queue q WHERE q.seq = outbox_events.seq) ELSE {{ms-lease-expires-at}} END
