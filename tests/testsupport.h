@@ -52,6 +52,13 @@ inline bool isServer()
     return isPostgres() || isMysql();
 }
 
+// The table that holds a pending event's lease, for a test that locks or steals one: on PostgreSQL its queue
+// row (schema version 10).
+inline const char *leaseTable()
+{
+    return isPostgres() ? "outbox_queue" : "outbox_events";
+}
+
 // The events with their leases, for a test's FROM: on PostgreSQL a pending event's lease and due time are on
 // its queue row (schema version 10), so its row's own columns are read only for the other events.
 inline QString eventsWithLeases()

@@ -1167,9 +1167,8 @@ private Q_SLOTS:
         QVERIFY(other.db().transaction());
         QSqlQuery lock(other.db());
         // PostgreSQL's claim locks the events' queue rows (schema version 10).
-        QVERIFY2(
-            lock.exec(testsupport::isPostgres() ? "SELECT seq FROM outbox_queue ORDER BY seq LIMIT 10 FOR UPDATE"
-                                                : "SELECT seq FROM outbox_events ORDER BY seq LIMIT 10 FOR UPDATE"),
+        QVERIFY2(lock.exec(QStringLiteral("SELECT seq FROM %1 ORDER BY seq LIMIT 10 FOR UPDATE")
+                               .arg(QLatin1String(testsupport::leaseTable()))),
             qPrintable(lock.lastError().text()));
         QSet<qint64> locked;
         while (lock.next())
@@ -1184,7 +1183,7 @@ private Q_SLOTS:
 
         QCOMPARE(relay(s)->claim("someone-else", 5, 60000)->size(), 5);
         QVERIFY(!relay(s)->releaseAll("beside").isError());
-        const char *leases = testsupport::isPostgres() ? "outbox_queue" : "outbox_events";
+        const QString leases = testsupport::eventsWithLeases();
         QCOMPARE(
             app.scalar(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE lease_owner = 'beside'").arg(leases)).toInt(), 0);
         QCOMPARE(app.scalar(QStringLiteral("SELECT COUNT(*) FROM %1 WHERE lease_owner = 'someone-else'").arg(leases))
@@ -1328,7 +1327,7 @@ private Q_SLOTS:
         QCOMPARE(batch.size(), 4);
         QSqlQuery q(app.db());
         QVERIFY(q.exec(QStringLiteral("UPDATE %1 SET lease_owner = 'other' WHERE seq = %2")
-                           .arg(QLatin1String(testsupport::isPostgres() ? "outbox_queue" : "outbox_events"))
+                           .arg(QLatin1String(testsupport::leaseTable()))
                            .arg(batch[3].sequence)));
         const QDateTime at = QDateTime::fromMSecsSinceEpoch(QDateTime::currentMSecsSinceEpoch(), Qt::UTC);
         QList<DeliveryRecord> records;
