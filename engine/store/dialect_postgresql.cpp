@@ -158,22 +158,6 @@ public:
     // a batch at most.
     bool keptStatementsReadAsTheyGo() const override { return false; }
 
-    // The claim with sorting off (claim-plan.sql says why), set and reset around it by two statements that are
-    // not prepared (one round trip each).
-    Result<QList<OutboxEvent>> claim(
-        SqlConnection &connection, const QString &owner, int limit, qint64 leaseMs, const QString &types) const override
-    {
-        QSqlQuery session(connection.database());
-        connection.countStatement();
-        if (!session.exec(sql(QStringLiteral("claim-plan"))))
-            return databaseError(QStringLiteral("cannot claim events"), session.lastError());
-        Result<QList<OutboxEvent>> claimed = Dialect::claim(connection, owner, limit, leaseMs, types);
-        connection.countStatement();
-        if (!session.exec(sql(QStringLiteral("claim-plan-end"))) && claimed.isOk())
-            return databaseError(QStringLiteral("cannot claim events"), session.lastError());
-        return claimed;
-    }
-
     QString errorText(const QSqlError &e) const override
     {
         QString text = Dialect::errorText(e);

@@ -1,2 +1,0 @@
--- See claim-plan.sql.
-RESET enable_sort
