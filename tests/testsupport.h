@@ -38,6 +38,21 @@ inline outbox::detail::RelayStore *relay(const std::unique_ptr<outbox::Storage> 
     return relay(*storage);
 }
 
+// A real small disk: a tmpfs of `size` ("2m") mounted on `dir`, where mounting is permitted (root in the test
+// machine's sandbox); false elsewhere, for the test to skip. unmountTmpfs undoes it.
+inline bool mountTmpfs(const QString &dir, const QString &size)
+{
+    return QProcess::execute(QStringLiteral("mount"),
+               {QStringLiteral("-t"), QStringLiteral("tmpfs"), QStringLiteral("-o"), QStringLiteral("size=") + size,
+                   QStringLiteral("tmpfs"), dir})
+        == 0;
+}
+
+inline void unmountTmpfs(const QString &dir)
+{
+    QProcess::execute(QStringLiteral("umount"), {dir});
+}
+
 inline bool isPostgres()
 {
     return qEnvironmentVariable("OUTBOX_TEST_BACKEND") == QLatin1String("postgresql");

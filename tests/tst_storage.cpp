@@ -1366,6 +1366,131 @@ private Q_SLOTS:
         QCOMPARE(app.scalar("SELECT COUNT(*) FROM outbox_attempts").toInt(), 0);
     }
 
+    // A batch delivered in one request (the same time, answer and duration for every event) is written with
+    // its values bound once (SQLite: one statement, the rows counted); when a lease was taken meanwhile the
+    // rows written are asked for, and the taken row is left to its holder. Delivered without HTTP, the status
+    // stays empty.
+    void deliveredBatchWithOneAnswerWritesWhatItHolds()
+    {
+        const ConnectionSpec path = freshPath();
+        const bool sqlite = path.driver == QLatin1String("QSQLITE");
+        auto s = testsupport::openStorage(path);
+        AppConnection app(path);
+        for (int i = 0; i < 6; ++i)
+            enqueue(app.db());
+        const QDateTime at = QDateTime::fromMSecsSinceEpoch(QDateTime::currentMSecsSinceEpoch(), Qt::UTC);
+        auto answered = [&](const QList<OutboxEvent> &events, int http) {
+            QList<DeliveryRecord> records;
+            for (const OutboxEvent &e : events) {
+                DeliveryRecord r = record(e.sequence, EventStatus::Sent, http);
+                r.attemptedAt = at;
+                r.durationMs = 17;
+                records << r;
+            }
+            return records;
+        };
+
+        const auto batch = *relay(s)->claim("r", 3, 60000);
+        QCOMPARE(batch.size(), 3);
+        QCOMPARE(batch.first().leaseOwner, QStringLiteral("r"));
+        QCOMPARE(batch.first().status, EventStatus::Pending);
+        QVERIFY(batch.first().leaseExpiresAt > at.addSecs(50));
+        QSet<qint64> written{-1};
+        qint64 before = relay(s)->statementCount();
+        QVERIFY(!relay(s)->complete("r", answered(batch, 202), &written).isError());
+        if (sqlite)
+            QCOMPARE(relay(s)->statementCount() - before, 1);
+        QCOMPARE(written, QSet<qint64>({batch[0].sequence, batch[1].sequence, batch[2].sequence}));
+        for (const OutboxEvent &claimed : batch) {
+            const auto e = *s->event(claimed.id);
+            QCOMPARE(e.status, EventStatus::Sent);
+            QCOMPARE(e.lastHttpStatus, 202);
+            QCOMPARE(e.sentAt, at);
+            QCOMPARE(e.attempts, 1);
+            QVERIFY(e.leaseOwner.isEmpty());
+            QCOMPARE(app.scalar(QStringLiteral("SELECT last_duration_ms FROM outbox_events WHERE seq = %1")
+                                    .arg(claimed.sequence))
+                         .toInt(),
+                17);
+        }
+
+        const auto rest = *relay(s)->claim("r", 3, 60000);
+        QCOMPARE(rest.size(), 3);
+        QSqlQuery q(app.db());
+        QVERIFY(q.exec(QStringLiteral("UPDATE %1 SET lease_owner = 'other' WHERE seq = %2")
+                           .arg(QLatin1String(testsupport::leaseTable()))
+                           .arg(rest[1].sequence)));
+        before = relay(s)->statementCount();
+        QVERIFY(!relay(s)->complete("r", answered(rest, 0), &written).isError());
+        if (sqlite)
+            QCOMPARE(relay(s)->statementCount() - before, 2); // the write, then which rows it wrote
+        QCOMPARE(written, QSet<qint64>({rest[0].sequence, rest[2].sequence}));
+        QCOMPARE(s->event(rest[0].id)->status, EventStatus::Sent);
+        QCOMPARE(app.scalar(QStringLiteral("SELECT last_http_status IS NULL FROM outbox_events WHERE seq = %1")
+                                .arg(rest[2].sequence))
+                     .toInt(),
+            1);
+        const auto taken = *s->event(rest[1].id);
+        QCOMPARE(taken.status, EventStatus::Pending);
+        QCOMPARE(taken.leaseOwner, QStringLiteral("other"));
+        QCOMPARE(taken.attempts, 0);
+    }
+
+    // The same write-back on a real full disk (a 2 MiB tmpfs, where mounting is permitted): the statement
+    // fails at its commit, the caller hears of it and learns that nothing was written, and the rows stay
+    // pending under the lease until the same results are written once there is room.
+    void deliveredBatchWithOneAnswerOnAFullDisk()
+    {
+        if (testsupport::isServer())
+            QSKIP("a SQLite condition");
+        QTemporaryDir mountPoint;
+        if (!testsupport::mountTmpfs(mountPoint.path(), QStringLiteral("2m")))
+            QSKIP("mounting a tmpfs is not permitted here");
+        std::unique_ptr<Storage> s;
+        auto unmount = qScopeGuard([&] {
+            s.reset();
+            testsupport::unmountTmpfs(mountPoint.path());
+        });
+        const ConnectionSpec path = ConnectionSpec::sqlite(mountPoint.filePath(QStringLiteral("outbox.db")));
+        s = testsupport::openStorage(path);
+        {
+            AppConnection app(path);
+            for (int i = 0; i < 3; ++i)
+                enqueue(app.db());
+        }
+        const auto batch = *relay(s)->claim("r", 10, 60000);
+        QCOMPARE(batch.size(), 3);
+        const QDateTime at = QDateTime::fromMSecsSinceEpoch(QDateTime::currentMSecsSinceEpoch(), Qt::UTC);
+        QList<DeliveryRecord> records;
+        for (const OutboxEvent &e : batch) {
+            DeliveryRecord r = record(e.sequence, EventStatus::Sent, 202);
+            r.attemptedAt = at;
+            records << r;
+        }
+        const QString filler = mountPoint.filePath(QStringLiteral("filler"));
+        {
+            QFile f(filler);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            const QByteArray chunk(4096, 'f');
+            while (f.write(chunk) == chunk.size() && f.flush()) { }
+        }
+        QSet<qint64> written{-1};
+        const Error full = relay(s)->complete("r", records, &written);
+        QVERIFY2(full, "the write-back on a full disk reported no error");
+        QVERIFY2(full.message().contains(QStringLiteral("full")), qPrintable(full.message()));
+        QVERIFY(written.isEmpty());
+        QVERIFY(QFile::remove(filler));
+        for (const OutboxEvent &e : batch) {
+            const auto row = *s->event(e.id);
+            QCOMPARE(row.status, EventStatus::Pending);
+            QCOMPARE(row.leaseOwner, QStringLiteral("r"));
+        }
+        QVERIFY(!relay(s)->complete("r", records, &written).isError());
+        QCOMPARE(written.size(), 3);
+        for (const OutboxEvent &e : batch)
+            QCOMPARE(s->event(e.id)->status, EventStatus::Sent);
+    }
+
     // Error texts go through the batch's JSON: quotes, backslashes, control and non-ASCII characters come
     // back as they were.
     void errorTextsSurviveTheWriteBack()

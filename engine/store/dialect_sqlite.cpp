@@ -83,10 +83,14 @@ public:
     {
         if (statement)
             sqlite3_finalize(statement);
-        if (delivered)
-            sqlite3_finalize(delivered);
+        for (sqlite3_stmt *s : {delivered, deliveredSame, deliveredWritten}) {
+            if (s)
+                sqlite3_finalize(s);
+        }
         statement = nullptr;
         delivered = nullptr;
+        deliveredSame = nullptr;
+        deliveredWritten = nullptr;
         handle = nullptr;
         sql.clear();
     }
@@ -94,6 +98,8 @@ public:
     sqlite3_stmt *statement = nullptr; // the claim
     QString sql; // the claim's text (with its type condition)
     sqlite3_stmt *delivered = nullptr; // complete-delivered.sql
+    sqlite3_stmt *deliveredSame = nullptr; // complete-delivered-same.sql
+    sqlite3_stmt *deliveredWritten = nullptr; // complete-delivered-written.sql
 };
 
 // sqlite:///absolute/path, sqlite:relative/path (file: alike).
@@ -268,7 +274,7 @@ public:
             const auto *chars = reinterpret_cast<const char *>(sqlite3_column_text(st, column));
             return chars ? QString::fromUtf8(chars, sqlite3_column_bytes(st, column)) : QString();
         };
-        // Texts that repeat from row to row (type, source, content type, status, the lease's owner) are made
+        // Texts that repeat from row to row (type, source, content type) are made
         // into a QString once and shared: a claim of 100 events otherwise allocated and converted each of them
         // 100 times, a measurable share of the relayer's thread in batch mode.
         struct Repeated
@@ -287,7 +293,8 @@ public:
             }
             return last.text;
         };
-        Repeated type, source, contentType, status, leaseOwner;
+        Repeated type, source, contentType;
+        const QDateTime until = QDateTime::fromMSecsSinceEpoch(now + leaseMs, Qt::UTC);
         const auto time = [st](int column) {
             return sqlite3_column_type(st, column) == SQLITE_NULL
                 ? QDateTime()
@@ -297,7 +304,7 @@ public:
         events.reserve(limit);
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            // The columns of event-columns.sql, in order.
+            // The columns of claim-columns.sql, in order; the rest as the statement wrote them.
             OutboxEvent e;
             e.sequence = sqlite3_column_int64(st, 0);
             e.id = text(1);
@@ -311,16 +318,15 @@ public:
                 ext && sqlite3_column_bytes(st, 7) > 0)
                 e.extensions = QJsonDocument::fromJson(QByteArray(ext, sqlite3_column_bytes(st, 7))).object();
             e.orderingKey = text(8);
-            parseStatus(repeated(9, status), &e.status);
-            e.attempts = sqlite3_column_int(st, 10);
-            e.nextAttemptAt = time(11);
-            e.leaseOwner = repeated(12, leaseOwner);
-            e.leaseExpiresAt = time(13);
-            e.lastError = text(14);
-            e.lastHttpStatus = sqlite3_column_int(st, 15);
-            e.createdAt = time(16);
-            e.sentAt = time(17);
-            e.replayOf = text(18);
+            e.status = EventStatus::Pending;
+            e.attempts = sqlite3_column_int(st, 9);
+            e.nextAttemptAt = until;
+            e.leaseOwner = owner;
+            e.leaseExpiresAt = until;
+            e.lastError = text(10);
+            e.lastHttpStatus = sqlite3_column_int(st, 11);
+            e.createdAt = time(12);
+            e.replayOf = text(13);
             events.append(std::move(e));
         }
         if (rc != SQLITE_DONE) {
@@ -342,6 +348,11 @@ public:
         const bool shortForm = delivered && std::all_of(records.begin(), records.end(), [&](const DeliveryRecord &r) {
             return r.attemptedAt == records.first().attemptedAt;
         });
+        if (shortForm && std::all_of(records.begin(), records.end(), [&](const DeliveryRecord &r) {
+                return qMax(r.httpStatus, 0) == qMax(records.first().httpStatus, 0)
+                    && r.durationMs == records.first().durationMs;
+            }))
+            return completeDeliveredSame(connection, owner, records, written);
         const QByteArray json = deliveryJson(records, false, shortForm);
         if (shortForm)
             return completeDelivered(connection, owner, toMs(records.first().attemptedAt), json, written);
@@ -368,6 +379,55 @@ public:
         return connection.inWriteTransaction(QStringLiteral("cannot write delivery results"), write);
     }
 
+    // The relayer connection's own handle for a write-back, with its SqliteState (forgotten when the handle
+    // changed), and a statement of that state prepared once; an Error saying why when there is none.
+    struct WriteBack
+    {
+        sqlite3 *handle = nullptr;
+        SqliteState *state = nullptr;
+        Error error;
+        Error failed(const QString &what) const
+        {
+            return Error(
+                Error::Database, QStringLiteral("%1: %2").arg(what, QString::fromUtf8(sqlite3_errmsg(handle))));
+        }
+        bool prepare(sqlite3_stmt **st, const QString &text) const
+        {
+            if (*st)
+                return true;
+            if (sqlite3_prepare_v3(handle, text.toUtf8().constData(), -1, SQLITE_PREPARE_PERSISTENT, st, nullptr)
+                == SQLITE_OK)
+                return true;
+            sqlite3_finalize(*st);
+            *st = nullptr;
+            return false;
+        }
+    };
+    // For a write-back: its statement (a member of SqliteState) prepared, the caller's set of written
+    // sequences emptied.
+    WriteBack writeBack(SqlConnection &connection, sqlite3_stmt *SqliteState::*statement, const QString &name,
+        QSet<qint64> *written) const
+    {
+        const QString what = QStringLiteral("cannot write delivery results");
+        if (written)
+            written->clear();
+        WriteBack w;
+        w.state = static_cast<SqliteState *>(connection.dialectState());
+        const QSqlDatabase db = connection.database();
+        w.handle = db.isOpen() ? sqliteHandle(db) : nullptr;
+        if (!w.handle) {
+            w.error = Error(Error::Database, QStringLiteral("%1: no connection to the database").arg(what));
+            return w;
+        }
+        if (w.state->handle != w.handle) {
+            w.state->reset();
+            w.state->handle = w.handle;
+        }
+        if (!w.prepare(&(w.state->*statement), sql(name)))
+            w.error = w.failed(what);
+        return w;
+    }
+
     // The usual write-back, every event of the batch delivered at one time, with SQLite's own calls on the
     // relayer's connection, as the claim: through Query, QSqlQuery copied the values it binds and cached
     // every returned sequence as a row of QVariants (a fifth of the relayer's thread with one request per
@@ -376,30 +436,12 @@ public:
         QSet<qint64> *written) const
     {
         const QString what = QStringLiteral("cannot write delivery results");
-        if (written)
-            written->clear();
-        auto *state = static_cast<SqliteState *>(connection.dialectState());
-        const QSqlDatabase db = connection.database();
-        sqlite3 *handle = db.isOpen() ? sqliteHandle(db) : nullptr;
-        if (!handle)
-            return Error(Error::Database, QStringLiteral("%1: no connection to the database").arg(what));
-        if (state->handle != handle) {
-            state->reset();
-            state->handle = handle;
-        }
-        const auto failed = [&] {
-            return Error(
-                Error::Database, QStringLiteral("%1: %2").arg(what, QString::fromUtf8(sqlite3_errmsg(handle))));
-        };
-        if (!state->delivered
-            && sqlite3_prepare_v3(handle, sql(QStringLiteral("complete-delivered")).toUtf8().constData(), -1,
-                   SQLITE_PREPARE_PERSISTENT, &state->delivered, nullptr)
-                != SQLITE_OK) {
-            const Error e = failed();
-            sqlite3_finalize(state->delivered);
-            state->delivered = nullptr;
-            return e;
-        }
+        const WriteBack w =
+            writeBack(connection, &SqliteState::delivered, QStringLiteral("complete-delivered"), written);
+        if (w.error)
+            return w.error;
+        SqliteState *state = w.state;
+        const auto failed = [&] { return w.failed(what); };
         sqlite3_stmt *st = state->delivered;
         const QByteArray ownerUtf8 = owner.toUtf8();
         sqlite3_bind_int64(st, 1, attempted); // next_attempt_at
@@ -422,6 +464,72 @@ public:
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
         return e;
+    }
+
+    // Every event delivered at one time with the same answer (a batch sent in one request): the values bound
+    // once, no FROM and no RETURNING (complete-delivered-same.sql says why); the rows written are counted, and
+    // only when fewer than the batch are they asked for.
+    Error completeDeliveredSame(SqlConnection &connection, const QString &owner, const QList<DeliveryRecord> &records,
+        QSet<qint64> *written) const
+    {
+        const QString what = QStringLiteral("cannot write delivery results");
+        const WriteBack w =
+            writeBack(connection, &SqliteState::deliveredSame, QStringLiteral("complete-delivered-same"), written);
+        if (w.error)
+            return w.error;
+        SqliteState *state = w.state;
+        sqlite3 *handle = w.handle;
+        const auto failed = [&] { return w.failed(what); };
+        QByteArray sequences = "[";
+        for (const DeliveryRecord &r : records) {
+            if (sequences.size() > 1)
+                sequences += ',';
+            sequences += QByteArray::number(r.sequence);
+        }
+        sequences += ']';
+        const DeliveryRecord &first = records.first();
+        const qint64 attempted = toMs(first.attemptedAt);
+        const QByteArray ownerUtf8 = owner.toUtf8();
+        sqlite3_stmt *st = state->deliveredSame;
+        sqlite3_bind_int64(st, 1, attempted); // next_attempt_at, sent_at
+        if (first.httpStatus > 0)
+            sqlite3_bind_int(st, 2, first.httpStatus);
+        else
+            sqlite3_bind_null(st, 2); // delivered without HTTP (a broker, a custom sender)
+        sqlite3_bind_int64(st, 3, first.durationMs);
+        sqlite3_bind_text(st, 4, ownerUtf8.constData(), int(ownerUtf8.size()), SQLITE_STATIC); // relayer, leases
+        sqlite3_bind_text(st, 5, sequences.constData(), int(sequences.size()), SQLITE_STATIC);
+        connection.countStatement();
+        const int rc = sqlite3_step(st);
+        const int changed = rc == SQLITE_DONE ? sqlite3_changes(handle) : 0;
+        const Error e = rc == SQLITE_DONE ? Error() : failed();
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        if (e || !written)
+            return e;
+        if (changed == int(records.size())) {
+            for (const DeliveryRecord &r : records)
+                written->insert(r.sequence);
+            return Error();
+        }
+        if (!w.prepare(&state->deliveredWritten, sql(QStringLiteral("complete-delivered-written"))))
+            return failed();
+        st = state->deliveredWritten;
+        sqlite3_bind_text(st, 1, sequences.constData(), int(sequences.size()), SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, ownerUtf8.constData(), int(ownerUtf8.size()), SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, attempted);
+        connection.countStatement();
+        int step;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW)
+            written->insert(sqlite3_column_int64(st, 0));
+        Error read;
+        if (step != SQLITE_DONE) {
+            read = failed();
+            written->clear();
+        }
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return read;
     }
 
     // A payload that stays in the row (1 KiB or less, the rule of migrate-9.sql's trigger) is written straight
