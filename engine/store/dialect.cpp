@@ -375,6 +375,19 @@ Error Dialect::complete(
     // holds are written; a lease that expired and was taken over is not overwritten. Both are kept prepared
     // where the dialect keeps statements; a batch delivered in full is one statement, atomic by itself, so it
     // runs without BEGIN and COMMIT (two round trips fewer on a database server).
+    // A batch delivered with one answer (one request): its values bound once (complete-delivered-same.sql).
+    if (deliveredWithOneAnswer(records)) {
+        const DeliveryRecord &first = records.first();
+        Query same(connection, sql(QStringLiteral("complete-delivered-same")), Query::Reuse::Kept);
+        same.bind(QString::fromLatin1(sequenceList(records, '{', '}')))
+            .bind(owner)
+            .bind(toMs(first.attemptedAt))
+            .bind(first.httpStatus > 0 ? QVariant(first.httpStatus) : QVariant(QMetaType::fromType<int>()))
+            .bind(first.durationMs);
+        if (Error e = same.exec(QStringLiteral("cannot write delivery results")))
+            return e;
+        return readWritten(same, written);
+    }
     Query update(connection, sql(QStringLiteral("complete-update")), Query::Reuse::Kept);
     update.bind(owner).bind(json).bind(owner);
     const auto writeRows = [&]() -> Error {
@@ -519,6 +532,28 @@ bool allDelivered(const QList<DeliveryRecord> &records)
     return std::all_of(records.begin(), records.end(), [](const DeliveryRecord &r) {
         return r.outcome == Attempt::Outcome::Sent && r.newStatus == EventStatus::Sent;
     });
+}
+
+bool deliveredWithOneAnswer(const QList<DeliveryRecord> &records)
+{
+    if (records.isEmpty() || !allDelivered(records))
+        return false;
+    const DeliveryRecord &first = records.first();
+    return std::all_of(records.begin(), records.end(), [&](const DeliveryRecord &r) {
+        return r.attemptedAt == first.attemptedAt && qMax(r.httpStatus, 0) == qMax(first.httpStatus, 0)
+            && r.durationMs == first.durationMs;
+    });
+}
+
+QByteArray sequenceList(const QList<DeliveryRecord> &records, char open, char close)
+{
+    QByteArray list(1, open);
+    for (const DeliveryRecord &r : records) {
+        if (list.size() > 1)
+            list += ',';
+        list += QByteArray::number(r.sequence);
+    }
+    return list + close;
 }
 
 QList<OutboxEvent> inSequenceOrder(QList<OutboxEvent> events)

@@ -230,6 +230,11 @@ QVariant textOrNull(const QString &s);
 QByteArray deliveryJson(const QList<DeliveryRecord> &records, bool objects, bool deliveredOnly);
 // Whether every result is a delivery (its write-back needs no history of attempts and is one statement).
 bool allDelivered(const QList<DeliveryRecord> &records);
+// Whether every result is a delivery at the same time with the same answer (HTTP status, none alike) and
+// duration: a batch sent in one request, whose write-back can bind its values once.
+bool deliveredWithOneAnswer(const QList<DeliveryRecord> &records);
+// The records' sequences as a list between `open` and `close`: "[1,2]" (JSON), "{1,2}" (a PostgreSQL array).
+QByteArray sequenceList(const QList<DeliveryRecord> &records, char open, char close);
 OutboxEvent eventFromQuery(const class QSqlQuery &q, const Dialect &dialect);
 QList<OutboxEvent> inSequenceOrder(QList<OutboxEvent> events);
 

@@ -355,12 +355,23 @@ public:
         if (allDelivered(records)) {
             // One statement, atomic by itself: no transaction, no read of the rows held first (three round trips
             // fewer). The rows matched are the rows written (CLIENT_FOUND_ROWS); only when some were not (leases
-            // taken over) does a second statement ask which, by what was written into them.
-            Query update(connection, sql(QStringLiteral("complete-update")), Query::Reuse::Kept);
-            update.bind(json).bind(owner).bind(owner);
-            if (Error e = update.exec(QStringLiteral("cannot write delivery results")))
+            // taken over) does a second statement ask which, by what was written into them. A batch with one
+            // answer (one request) binds its values once (complete-delivered-same.sql says why).
+            std::optional<Query> update;
+            if (deliveredWithOneAnswer(records)) {
+                const DeliveryRecord &first = records.first();
+                const qint64 attempted = toMs(first.attemptedAt);
+                QString text = withSequences(sql(QStringLiteral("complete-delivered-same")), seqs).sql;
+                const QVariant status = first.httpStatus > 0 ? QVariant(first.httpStatus) : QVariant();
+                text = withValues(text, {attempted, status, attempted, first.durationMs, owner, owner});
+                update.emplace(connection, text, Query::Reuse::Text);
+            } else {
+                update.emplace(connection, sql(QStringLiteral("complete-update")), Query::Reuse::Kept);
+                update->bind(json).bind(owner).bind(owner);
+            }
+            if (Error e = update->exec(QStringLiteral("cannot write delivery results")))
                 return e;
-            const int matched = update.q().numRowsAffected();
+            const int matched = update->q().numRowsAffected();
             if (!written)
                 return Error();
             if (matched == int(seqs.size())) {
@@ -400,8 +411,8 @@ public:
         });
     }
 
-    // The statement's placeholders (`?`, none inside its string literals) replaced by these values as literals:
-    // for a statement sent as text, whose sequences are inlined anyway.
+    // The statement's placeholders (`?`, none inside its string literals) replaced by these values as literals
+    // (a null value as NULL): for a statement sent as text, whose sequences are inlined anyway.
     QString withValues(const QString &statement, const QVariantList &values) const
     {
         QString out;
@@ -412,7 +423,9 @@ public:
                 continue;
             }
             const QVariant &v = values.at(next++);
-            out += v.typeId() == QMetaType::QString ? stringLiteral(v.toString()) : QString::number(v.toLongLong());
+            out += v.isNull()                      ? QStringLiteral("NULL")
+                : v.typeId() == QMetaType::QString ? stringLiteral(v.toString())
+                                                   : QString::number(v.toLongLong());
         }
         return out;
     }

@@ -348,10 +348,7 @@ public:
         const bool shortForm = delivered && std::all_of(records.begin(), records.end(), [&](const DeliveryRecord &r) {
             return r.attemptedAt == records.first().attemptedAt;
         });
-        if (shortForm && std::all_of(records.begin(), records.end(), [&](const DeliveryRecord &r) {
-                return qMax(r.httpStatus, 0) == qMax(records.first().httpStatus, 0)
-                    && r.durationMs == records.first().durationMs;
-            }))
+        if (deliveredWithOneAnswer(records))
             return completeDeliveredSame(connection, owner, records, written);
         const QByteArray json = deliveryJson(records, false, shortForm);
         if (shortForm)
@@ -480,13 +477,7 @@ public:
         SqliteState *state = w.state;
         sqlite3 *handle = w.handle;
         const auto failed = [&] { return w.failed(what); };
-        QByteArray sequences = "[";
-        for (const DeliveryRecord &r : records) {
-            if (sequences.size() > 1)
-                sequences += ',';
-            sequences += QByteArray::number(r.sequence);
-        }
-        sequences += ']';
+        const QByteArray sequences = sequenceList(records, '[', ']');
         const DeliveryRecord &first = records.first();
         const qint64 attempted = toMs(first.attemptedAt);
         const QByteArray ownerUtf8 = owner.toUtf8();
