@@ -369,7 +369,6 @@ Result<QList<OutboxEvent>> Dialect::claim(
 Error Dialect::complete(
     SqlConnection &connection, const QString &owner, const QList<DeliveryRecord> &records, QSet<qint64> *written) const
 {
-    const QVariant json = jsonParameter(deliveryJson(records, true, false));
     // At most two statements for the whole batch, whatever its size: the history of the attempts that did not
     // deliver (a delivered event keeps its attempt on its row), then the rows. Only rows this relayer still
     // holds are written; a lease that expired and was taken over is not overwritten. Both are kept prepared
@@ -388,6 +387,7 @@ Error Dialect::complete(
             return e;
         return readWritten(same, written);
     }
+    const QVariant json = jsonParameter(deliveryJson(records, true, false));
     Query update(connection, sql(QStringLiteral("complete-update")), Query::Reuse::Kept);
     update.bind(owner).bind(json).bind(owner);
     const auto writeRows = [&]() -> Error {

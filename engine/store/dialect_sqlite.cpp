@@ -344,12 +344,12 @@ public:
     Error complete(SqlConnection &connection, const QString &owner, const QList<DeliveryRecord> &records,
         QSet<qint64> *written) const override
     {
+        if (deliveredWithOneAnswer(records))
+            return completeDeliveredSame(connection, owner, records, written);
         const bool delivered = allDelivered(records);
         const bool shortForm = delivered && std::all_of(records.begin(), records.end(), [&](const DeliveryRecord &r) {
             return r.attemptedAt == records.first().attemptedAt;
         });
-        if (deliveredWithOneAnswer(records))
-            return completeDeliveredSame(connection, owner, records, written);
         const QByteArray json = deliveryJson(records, false, shortForm);
         if (shortForm)
             return completeDelivered(connection, owner, toMs(records.first().attemptedAt), json, written);
